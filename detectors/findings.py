@@ -1,0 +1,91 @@
+"""Typed findings that detectors return and the report is built from.
+
+Detectors are pure functions over a :class:`graph.projection.Projection`; each
+returns these immutable records, sorted in a stable order, never dicts built
+ad hoc.  ``to_dict`` gives the SPEC §4 shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a detector decided: the contents behind it and the numbers, in words."""
+
+    kind: str
+    content_ids: tuple[str, ...] = ()
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "content_ids": list(self.content_ids), "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class RoleFinding:
+    """An account found to play a role in the event.
+
+    ``strength`` (0..1) says how clearly it plays the role (used by ranking);
+    ``numbers`` keeps the measured values behind the decision for features.
+    """
+
+    account_id: str
+    role: str
+    strength: float
+    evidence: tuple[Evidence, ...] = ()
+    numbers: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Narrative:
+    """A group of near-duplicate original contents (SPEC §4 ``narratives``)."""
+
+    narrative_id: str
+    first_poster: str | None
+    first_content_id: str
+    platforms: tuple[str, ...]
+    size: int
+    harmful: bool
+    content_ids: tuple[str, ...] = ()
+    #: estimated probability that the narrative is abusive (None: nothing to tell)
+    harm: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"narrative_id": self.narrative_id, "first_poster": self.first_poster,
+                "first_content_id": self.first_content_id, "platforms": list(self.platforms),
+                "size": int(self.size), "harmful": bool(self.harmful)}
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A group of accounts acting in concert (SPEC §4 ``clusters``)."""
+
+    cluster_id: str
+    accounts: tuple[str, ...]
+    score: float
+    significant: bool
+    evidence: tuple[Evidence, ...] = ()
+    numbers: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cluster_id": self.cluster_id, "accounts": list(self.accounts),
+                "score": round(float(self.score), 6),
+                "evidence": [e.to_dict() for e in self.evidence]}
+
+
+@dataclass(frozen=True)
+class MCNFinding:
+    """An MCN agency implicated through its accounts (SPEC §4 ``mcns``)."""
+
+    mcn_id: str
+    score: float
+    accounts: tuple[str, ...]
+    measures: tuple[str, ...]
+    evidence: tuple[Evidence, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mcn_id": self.mcn_id, "score": round(float(self.score), 6),
+                "accounts": list(self.accounts), "measures": list(self.measures),
+                "evidence": [e.to_dict() for e in self.evidence]}

@@ -1,0 +1,314 @@
+"""The embedded default store: one local SQLite file in WAL mode, no server.
+
+WAL mode lets the API read while an ingest writes (readers see the last
+committed state).  Every SQL statement is built from the model's fixed table
+and column names only; values always travel as ``?`` parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from graph.errors import NotFound, StoreUnavailable
+from graph.frames import coerce, time_to_ns
+from graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, ColType, stored_columns
+from graph.store import Store
+
+_SQL_TYPE = {ColType.STR: "TEXT", ColType.TIME: "INTEGER", ColType.FLOAT: "REAL",
+             ColType.INT: "INTEGER", ColType.BOOL: "INTEGER", ColType.LIST: "TEXT"}
+
+_FINDINGS_DDL = """
+CREATE TABLE IF NOT EXISTS memberships (content_id TEXT NOT NULL, event_id TEXT NOT NULL,
+    via TEXT NOT NULL, PRIMARY KEY (event_id, content_id));
+CREATE INDEX IF NOT EXISTS memberships_content ON memberships (content_id);
+CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, event_id TEXT NOT NULL,
+    generated_at TEXT NOT NULL, seq INTEGER NOT NULL, report TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS runs_event ON runs (event_id, seq);
+CREATE TABLE IF NOT EXISTS ranked (run_id TEXT NOT NULL, kind TEXT NOT NULL,
+    rank INTEGER NOT NULL, item_id TEXT NOT NULL, tier INTEGER, roles TEXT, item TEXT NOT NULL,
+    PRIMARY KEY (run_id, kind, rank));
+CREATE INDEX IF NOT EXISTS ranked_item ON ranked (kind, item_id);
+CREATE TABLE IF NOT EXISTS decisions (decision_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
+    event_id TEXT, account_id TEXT, mcn_id TEXT, tier INTEGER, measure TEXT, note TEXT,
+    decided_at TEXT NOT NULL);
+"""
+
+DECISION_COLUMNS = ["decision_id", "event_id", "account_id", "mcn_id", "tier", "measure",
+                    "note", "decided_at"]
+
+
+def _table_ddl(name: str) -> str:
+    t = TABLES[name]
+    cols = []
+    for c in stored_columns(name):
+        if c in t.column_names:
+            cols.append(f"{c} {_SQL_TYPE[t.column(c).type]}")
+        elif c == PLACEHOLDER:
+            cols.append(f"{c} INTEGER NOT NULL DEFAULT 0")
+        elif c == "tz":
+            cols.append("tz INTEGER")
+        else:
+            cols.append(f"{c} TEXT")
+    # keys with a missing part (affiliations.since) must still be unique: store '' in the key
+    return (f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(cols)}, "
+            f"PRIMARY KEY ({', '.join(t.key)}))")
+
+
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS contents_account ON contents (account_id)",
+    "CREATE INDEX IF NOT EXISTS reposts_source ON reposts (source_id)",
+    "CREATE INDEX IF NOT EXISTS reposts_account ON reposts (account_id)",
+)
+
+
+class EmbeddedStore(Store):
+    """The default store: a SQLite file (created on first use)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = str(path)
+        self.uri = self.path
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        try:
+            con = self._con()
+            with con:
+                for name in TABLES:
+                    con.execute(_table_ddl(name))
+                for stmt in _INDEXES:
+                    con.execute(stmt)
+                con.executescript(_FINDINGS_DDL)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open the embedded store {self.path}: {exc}") from None
+
+    # one connection per thread: the API serves requests from a thread pool
+    def _con(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("PRAGMA foreign_keys=OFF")
+            self._local.con = con
+        return con
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+    # ------------------------------------------------------------------ writes
+    def _to_rows(self, table: str, rows: pd.DataFrame) -> tuple[list[str], list[tuple]]:
+        t = TABLES[table]
+        cols = [c for c in stored_columns(table) if c in rows.columns or c in t.key]
+        data = []
+        for c in cols:
+            s = rows[c] if c in rows.columns else pd.Series([None] * len(rows), index=rows.index)
+            kind = t.column(c).type if c in t.column_names else None
+            if kind == ColType.TIME:
+                vals = time_to_ns(s)
+            elif kind == ColType.LIST:
+                vals = [json.dumps(list(v), ensure_ascii=False) if v is not None and len(v) else None
+                        for v in s]
+            elif kind in (ColType.BOOL,) or c == PLACEHOLDER:
+                vals = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                        else int(bool(v)) for v in s]
+            elif kind in (ColType.INT,) or c == "tz":
+                vals = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                        else int(v) for v in s]
+            elif kind == ColType.FLOAT:
+                vals = [None if v is None or np.isnan(v) else float(v) for v in s.astype(float)]
+            else:
+                vals = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                        else str(v) for v in s]
+            if c in t.key and kind != ColType.TIME:
+                vals = ["" if v is None else v for v in vals]
+            elif c in t.key:
+                vals = [-1 if v is None else v for v in vals]
+            data.append(vals)
+        return cols, list(zip(*data)) if data else []
+
+    def upsert(self, table: str, rows: pd.DataFrame) -> int:
+        if rows.empty:
+            return 0
+        t = TABLES[table]
+        if t.node and PLACEHOLDER not in rows.columns:
+            rows = rows.assign(**{PLACEHOLDER: False})
+        cols, values = self._to_rows(table, rows)
+        updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c not in t.key)
+        sql = (f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+               f"ON CONFLICT ({', '.join(t.key)}) DO "
+               + (f"UPDATE SET {updates}" if updates else "NOTHING"))
+        with self._write_lock:
+            con = self._con()
+            with con:
+                con.executemany(sql, values)
+        return len(values)
+
+    def missing_ids(self, kind: str, ids: Iterable[str]) -> set[str]:
+        ids = {i for i in ids if i}
+        if not ids:
+            return set()
+        con = self._con()
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id TEXT PRIMARY KEY)")
+        con.execute("DELETE FROM _ids")
+        con.executemany("INSERT OR IGNORE INTO _ids VALUES (?)", [(i,) for i in ids])
+        table, key = PLACEHOLDER_TABLE[kind]
+        sql = f"SELECT id FROM _ids WHERE id NOT IN (SELECT {key} FROM {table})"
+        if kind == "content":
+            sql += " AND id NOT IN (SELECT repost_id FROM reposts)"
+        missing = {r[0] for r in con.execute(sql)}
+        con.execute("DELETE FROM _ids")
+        con.commit()
+        return missing
+
+    def create_placeholders(self, kind: str, ids: Iterable[str]) -> int:
+        missing = sorted(self.missing_ids(kind, ids))
+        if not missing:
+            return 0
+        table, key = PLACEHOLDER_TABLE[kind]
+        with self._write_lock:
+            con = self._con()
+            with con:
+                con.executemany(
+                    f"INSERT OR IGNORE INTO {table} ({key}, {PLACEHOLDER}) VALUES (?, 1)",
+                    [(i,) for i in missing])
+        return len(missing)
+
+    def set_memberships(self, memberships: pd.DataFrame) -> None:
+        rows = list(memberships[["content_id", "event_id", "via"]].itertuples(index=False,
+                                                                            name=None))
+        with self._write_lock:
+            con = self._con()
+            with con:
+                con.execute("DELETE FROM memberships")
+                con.executemany("INSERT OR IGNORE INTO memberships VALUES (?, ?, ?)", rows)
+
+    # ------------------------------------------------------------------- reads
+    def frame(self, table: str, *, ids: Iterable[str] | None = None,
+              column: str | None = None) -> pd.DataFrame:
+        if table not in TABLES:
+            raise KeyError(table)
+        t = TABLES[table]
+        cols = stored_columns(table)
+        sql = f"SELECT {', '.join(cols)} FROM {table}"
+        con = self._con()
+        if ids is not None:
+            column = column or t.key[0]
+            if column not in cols:
+                raise KeyError(column)
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS _sel (id TEXT PRIMARY KEY)")
+            con.execute("DELETE FROM _sel")
+            con.executemany("INSERT OR IGNORE INTO _sel VALUES (?)", [(i,) for i in ids])
+            sql += f" WHERE {column} IN (SELECT id FROM _sel)"
+        df = pd.read_sql_query(sql, con)
+        if ids is not None:
+            con.execute("DELETE FROM _sel")
+            con.commit()
+        for k in t.key:  # undo the key sentinels
+            if t.column(k).type == ColType.TIME:
+                df[k] = df[k].where(df[k] != -1, None)
+            else:
+                df[k] = df[k].where(df[k] != "", None)
+        return coerce(table, df)
+
+    def memberships(self, event_id: str | None = None) -> pd.DataFrame:
+        sql = "SELECT content_id, event_id, via FROM memberships"
+        params: tuple = ()
+        if event_id is not None:
+            sql += " WHERE event_id = ?"
+            params = (event_id,)
+        sql += " ORDER BY event_id, content_id"
+        return pd.read_sql_query(sql, self._con(), params=params).astype(object)
+
+    def count(self, table: str) -> int:
+        if table not in TABLES:
+            raise KeyError(table)
+        return int(self._con().execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    # ---------------------------------------------------------------- findings
+    def save_report(self, report: dict[str, Any]) -> str:
+        run_id = uuid.uuid4().hex
+        event_id = report["event_id"]
+        rows = []
+        for kind, key in (("accounts", "account_id"), ("mcns", "mcn_id"),
+                          ("clusters", "cluster_id")):
+            for pos, item in enumerate(report.get(kind, []), start=1):
+                rows.append((run_id, kind, int(item.get("rank", pos)), item[key],
+                             item.get("tier"), json.dumps(item.get("roles", [])),
+                             json.dumps(item, ensure_ascii=False, sort_keys=True)))
+        with self._write_lock:
+            con = self._con()
+            with con:
+                seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0]
+                con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
+                            (run_id, event_id, report.get("generated_at", ""), seq,
+                             json.dumps(report, ensure_ascii=False, sort_keys=True)))
+                con.executemany("INSERT INTO ranked VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        return run_id
+
+    def latest_run(self, event_id: str) -> str | None:
+        row = self._con().execute(
+            "SELECT run_id FROM runs WHERE event_id = ? ORDER BY seq DESC LIMIT 1",
+            (event_id,)).fetchone()
+        return row[0] if row else None
+
+    def report(self, run_id: str) -> dict[str, Any]:
+        row = self._con().execute("SELECT report FROM runs WHERE run_id = ?",
+                                  (run_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no analysis run {run_id}")
+        return json.loads(row[0])
+
+    def ranked(self, run_id: str, kind: str, *, after: int = 0, limit: int = 100,
+               role: str | None = None, min_tier: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT item, roles FROM ranked WHERE run_id = ? AND kind = ? AND rank > ?"
+        params: list[Any] = [run_id, kind, after]
+        if min_tier is not None:
+            sql += " AND tier >= ?"
+            params.append(min_tier)
+        sql += " ORDER BY rank"
+        out = []
+        for item, roles in self._con().execute(sql, params):
+            if role is not None and role not in json.loads(roles):
+                continue
+            out.append(json.loads(item))
+            if len(out) >= limit:
+                break
+        return out
+
+    def account_findings(self, account_id: str) -> list[dict[str, Any]]:
+        sql = ("SELECT r.event_id, r.run_id, k.item FROM ranked k JOIN runs r ON r.run_id = k.run_id "
+               "WHERE k.kind = 'accounts' AND k.item_id = ? AND r.seq = "
+               "(SELECT MAX(seq) FROM runs r2 WHERE r2.event_id = r.event_id) ORDER BY r.event_id")
+        return [{"event_id": e, "run_id": run, **json.loads(item)}
+                for e, run, item in self._con().execute(sql, (account_id,))]
+
+    # -------------------------------------------------------------- decisions
+    def add_decision(self, decision: dict[str, Any]) -> str:
+        decision_id = decision.get("decision_id") or uuid.uuid4().hex
+        decided_at = decision.get("decided_at") or datetime.now(timezone.utc).isoformat()
+        with self._write_lock:
+            con = self._con()
+            with con:
+                seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM decisions").fetchone()[0]
+                con.execute("INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (decision_id, seq, decision.get("event_id"),
+                             decision.get("account_id"), decision.get("mcn_id"),
+                             decision.get("tier"), decision.get("measure"),
+                             decision.get("note"), str(decided_at)))
+        return decision_id
+
+    def decisions(self) -> pd.DataFrame:
+        df = pd.read_sql_query(f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions ORDER BY seq",
+                               self._con())
+        df["tier"] = df["tier"].astype("Int64")
+        return df

@@ -1,0 +1,34 @@
+"""One exception hierarchy for pileon.
+
+Every error a user can cause (a bad file, an unknown event, an unreachable
+database) is a :class:`PileonError`; the CLI prints its message on one line
+and exits non-zero, the API maps it to a JSON error.  Anything else is a bug.
+"""
+
+
+class PileonError(Exception):
+    """Base class of the errors pileon reports to its users."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class InputError(PileonError):
+    """An input file or argument cannot be used (unreadable, wrong format)."""
+
+
+class NotFound(PileonError):
+    """An event, account or job that the store does not hold."""
+
+    http_status = 404
+
+
+class StoreUnavailable(PileonError):
+    """The store cannot be opened or reached (file locked, server down)."""
+
+    exit_code = 3
+    http_status = 503
+
+
+class StoreAuthError(StoreUnavailable):
+    """The store refused the credentials."""

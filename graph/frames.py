@@ -1,0 +1,90 @@
+"""Frame conventions shared by both stores: empty frames, dtype coercion, list and JSON cells.
+
+Both stores build what :meth:`graph.store.Store.frame` returns through
+:func:`coerce`, so the two give identical frames for identical content.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graph.model import PLACEHOLDER, TABLES, TZ, ColType, stored_columns
+
+
+def _col_type(table: str, col: str) -> ColType | str:
+    if col == PLACEHOLDER:
+        return "placeholder"
+    if col == TZ:
+        return ColType.INT
+    if col == "extra":
+        return "extra"
+    return TABLES[table].column(col).type
+
+
+def as_list(v: Any) -> list[str]:
+    """A list cell from whatever a store or a reader holds (list, JSON text, None)."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return []
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [str(x) for x in v]
+    if isinstance(v, str):
+        if v.startswith("["):
+            return [str(x) for x in json.loads(v)]
+        return [v] if v else []
+    return [str(v)]
+
+
+def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
+    """Coerce one column to the dtype the frame conventions fix."""
+    if kind == ColType.TIME:
+        if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
+            return pd.to_datetime(s, unit="ns", utc=True).dt.as_unit("ns")
+        return pd.to_datetime(s, utc=True, format="ISO8601").dt.as_unit("ns")
+    if kind == ColType.FLOAT:
+        return pd.to_numeric(s, errors="coerce").astype("float64")
+    if kind == ColType.INT:
+        return pd.to_numeric(s, errors="coerce").astype("Int64")
+    if kind == ColType.BOOL:
+        return s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                     else bool(v)).astype("boolean")
+    if kind == ColType.LIST:
+        return s.map(as_list).astype(object)
+    if kind == "placeholder":
+        return s.map(lambda v: False if v is None or v is pd.NA
+                     or (isinstance(v, float) and np.isnan(v)) else bool(v)).astype(bool)
+    if kind == "extra":
+        return s.map(lambda v: "{}" if v is None or (isinstance(v, float) and np.isnan(v))
+                     else (v if isinstance(v, str) else json.dumps(v, sort_keys=True,
+                                                                   ensure_ascii=False))).astype(object)
+    # strings
+    out = s.astype(object)
+    return out.where(out.notna(), None)
+
+
+def coerce(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with exactly the stored columns of ``table``, coerced and sorted by key."""
+    cols = stored_columns(table)
+    out = pd.DataFrame(index=df.index)
+    for c in cols:
+        s = df[c] if c in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
+        out[c] = coerce_column(s, _col_type(table, c))
+    key = list(TABLES[table].key)
+    out = out.sort_values(key, kind="mergesort", na_position="first").reset_index(drop=True)
+    return out
+
+
+def empty(table: str) -> pd.DataFrame:
+    """An empty frame of ``table`` with the right columns and dtypes."""
+    return coerce(table, pd.DataFrame({c: pd.Series([], dtype=object)
+                                       for c in stored_columns(table)}))
+
+
+def time_to_ns(s: pd.Series) -> list[int | None]:
+    """Times as integer nanoseconds since the epoch (None for NaT), for storage."""
+    s = pd.to_datetime(s, utc=True)
+    ns = s.astype("int64")
+    return [None if m else int(v) for v, m in zip(ns.to_numpy(), s.isna().to_numpy())]

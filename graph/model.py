@@ -1,0 +1,261 @@
+"""The pileon property-graph model, written down in one place.
+
+Input tables (SPEC §2) map onto nodes and relationships as follows::
+
+    (:Account {account_id})                      accounts; placeholders have placeholder=true
+    (:Content {content_id})                      contents (post, comment, video, live, dm)
+    (:Content:Repost {content_id: repost_id})    reposts are contents too ...
+    (:Content:Repost)-[:REPOST_OF]->(:Content)   ... with an edge to the IMMEDIATE parent
+    (:Account)-[:POSTED]->(:Content)             author of a content or repost
+    (:Content)-[:REPLY_TO]->(:Content)           comments and replies
+    (:Content)-[:TARGETS]->(:Account)            contents.target_ids
+    (:Content)-[:IN_EVENT {via}]->(:Event)       event membership (SPEC §2, see ingest.membership)
+    (:Account)-[:RENAMED]->(:Rename {new_name, old_name, renamed_at})
+    (:MCN {mcn_id})
+    (:Account)-[:AFFILIATED_WITH {since, until, role}]->(:MCN)
+    (:Event {event_id})-[:TARGETS]->(:Account)   events.target_ids
+    (:Report {report_id})-[:ABOUT]->(:Content|:Account), (:Account)-[:FILED]->(:Report)
+    (:Account)-[:LABELLED {tier}]->(:Event)      labels: past decisions
+    findings (written by ``analyze``):
+    (:Account)-[:FINDING {roles, score, rank, tier, refer, priority}]->(:Event)
+    (:Account)-[:MEMBER_OF]->(:Cluster {cluster_id, event_id, score})
+    (:MCN)-[:MCN_FINDING {score, rank, measures}]->(:Event)
+
+Every table also keeps the columns a file had beyond the model (``extra``,
+a JSON object) and nodes carry ``placeholder`` (true when the node was only
+referenced, never loaded).  Times are stored in UTC; contents and reposts also
+keep ``tz`` (the UTC offset of the original timestamp, in minutes) so that
+evidence can be shown in the author's local time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class ColType(str, Enum):
+    """Value types of input columns."""
+
+    STR = "str"
+    TIME = "time"
+    FLOAT = "float"
+    INT = "int"
+    BOOL = "bool"
+    LIST = "list"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table."""
+
+    name: str
+    type: ColType = ColType.STR
+    required: bool = False
+    #: inclusive bounds for numbers (``None``: unbounded)
+    min: float | None = None
+    max: float | None = None
+    #: allowed values for strings (``None``: any)
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column that points at a node of another table (placeholders are made for unknown IDs)."""
+
+    column: str
+    #: ``account``, ``content`` (contents or reposts) or ``mcn``
+    kind: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """An input table of SPEC §2 and how it is stored."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    references: tuple[Reference, ...] = field(default_factory=tuple)
+    #: the table holds nodes (placeholders possible)
+    node: bool = False
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+S, T, F, I, B, L = ColType.STR, ColType.TIME, ColType.FLOAT, ColType.INT, ColType.BOOL, ColType.LIST
+
+CONTENT_KINDS = ("post", "comment", "video", "live", "dm")
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "accounts",
+            key=("account_id",),
+            node=True,
+            columns=(
+                Column("account_id", S, True),
+                Column("platform", S, True),
+                Column("name"),
+                Column("created_at", T),
+                Column("followers", I, min=0),
+                Column("verified", B),
+                Column("identity_key"),
+                Column("is_minor", B),
+            ),
+        ),
+        Table(
+            "mcns",
+            key=("mcn_id",),
+            node=True,
+            columns=(Column("mcn_id", S, True), Column("name"), Column("registered_in")),
+        ),
+        Table(
+            "events",
+            key=("event_id",),
+            columns=(
+                Column("event_id", S, True),
+                Column("name", S, True),
+                Column("started_at", T),
+                Column("keywords", L),
+                Column("entities", L),
+                Column("target_ids", L),
+            ),
+            references=(Reference("target_ids", "account"),),
+        ),
+        Table(
+            "contents",
+            key=("content_id",),
+            node=True,
+            columns=(
+                Column("content_id", S, True),
+                Column("account_id", S, True),
+                Column("platform", S, True),
+                Column("posted_at", T, True),
+                Column("text"),
+                Column("kind", S, choices=CONTENT_KINDS),
+                Column("reply_to"),
+                Column("event_id"),
+                Column("harm", F, min=0.0, max=1.0),
+                Column("target_ids", L),
+                Column("media_hash"),
+                Column("url"),
+            ),
+            references=(
+                Reference("account_id", "account"),
+                Reference("reply_to", "content"),
+                Reference("target_ids", "account"),
+            ),
+        ),
+        Table(
+            "reposts",
+            key=("repost_id",),
+            columns=(
+                Column("repost_id", S, True),
+                Column("account_id", S, True),
+                Column("source_id", S, True),
+                Column("reposted_at", T, True),
+                Column("platform"),
+                Column("text"),
+            ),
+            references=(Reference("account_id", "account"), Reference("source_id", "content")),
+        ),
+        Table(
+            "renames",
+            key=("account_id", "new_name", "renamed_at"),
+            columns=(
+                Column("account_id", S, True),
+                Column("new_name", S, True),
+                Column("renamed_at", T, True),
+                Column("old_name"),
+            ),
+            references=(Reference("account_id", "account"),),
+        ),
+        Table(
+            "affiliations",
+            key=("account_id", "mcn_id", "since"),
+            columns=(
+                Column("account_id", S, True),
+                Column("mcn_id", S, True),
+                Column("since", T),
+                Column("until", T),
+                Column("role"),
+            ),
+            references=(Reference("account_id", "account"), Reference("mcn_id", "mcn")),
+        ),
+        Table(
+            "reports",
+            key=("report_id",),
+            columns=(
+                Column("report_id", S, True),
+                Column("reported_at", T, True),
+                Column("reporter_id"),
+                Column("content_id"),
+                Column("account_id"),
+                Column("reason"),
+                Column("involves_minor", B),
+            ),
+            references=(
+                Reference("reporter_id", "account"),
+                Reference("content_id", "content"),
+                Reference("account_id", "account"),
+            ),
+        ),
+        Table(
+            "labels",
+            key=("event_id", "account_id"),
+            columns=(
+                Column("event_id", S, True),
+                Column("account_id", S, True),
+                Column("tier", I, True, min=0, max=4),
+            ),
+            references=(Reference("account_id", "account"),),
+        ),
+    )
+}
+
+#: the order in which ``ingest`` loads tables (nodes before what points at them)
+LOAD_ORDER = ("accounts", "mcns", "events", "contents", "reposts", "renames",
+              "affiliations", "reports", "labels")
+
+#: columns every stored table has beyond its model columns
+META_COLUMNS = ("extra",)
+#: node tables also carry ``placeholder``; contents and reposts carry ``tz``
+PLACEHOLDER = "placeholder"
+TZ = "tz"
+
+#: which node table a reference kind creates placeholders in, and its key
+PLACEHOLDER_TABLE = {"account": ("accounts", "account_id"),
+                     "content": ("contents", "content_id"),
+                     "mcn": ("mcns", "mcn_id")}
+
+#: the time column of tables whose rows keep the original UTC offset
+TZ_SOURCE = {"contents": "posted_at", "reposts": "reposted_at"}
+
+ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonator",
+         "coordinated", "participant")
+MCN_MEASURES = ("warning", "suspend_revenue", "restrict_service", "evict")
+
+
+def stored_columns(table: str) -> list[str]:
+    """Columns of a stored table, in the order ``Store.frame`` returns them."""
+    t = TABLES[table]
+    cols = list(t.column_names)
+    if t.node:
+        cols.append(PLACEHOLDER)
+    if table in TZ_SOURCE:
+        cols.append(TZ)
+    cols.append("extra")
+    return cols

@@ -1,0 +1,173 @@
+"""One event's slice of the store, as pandas frames: what every detector takes first.
+
+:func:`project` reads it from any store; :meth:`Projection.from_tables` builds
+one by hand (tests, notebooks).  Frames follow the conventions of
+:mod:`graph.store` (columns of :func:`graph.model.stored_columns`).
+
+What belongs to the event:
+
+* ``contents``: the event's contents (see :mod:`ingest.membership`), with a
+  ``via`` column saying how each joined, plus placeholder contents (deleted
+  sources) that the event's reposts or replies point at (``via`` = None);
+* ``reposts``: the event's reposts;
+* ``accounts``: authors of those contents and reposts, and the event's targets
+  (``events.target_ids`` and ``contents.target_ids``); column ``role_hint`` is
+  ``target`` for targets that posted nothing, else ``author``;
+* ``renames``, ``affiliations``: of those accounts; ``mcns``: those affiliated;
+* ``reports``: about the event's contents, or about its accounts without a content;
+* ``labels``: the event's past decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from graph.errors import NotFound
+from graph.frames import as_list, coerce, empty
+from graph.store import Store
+
+FRAMES = ("accounts", "contents", "reposts", "renames", "affiliations", "mcns", "reports",
+          "labels")
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event's own row (SPEC §2 ``events``)."""
+
+    event_id: str
+    name: str = ""
+    started_at: pd.Timestamp | None = None
+    keywords: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    target_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Projection:
+    """One event's frames. See the module docstring."""
+
+    event: Event
+    accounts: pd.DataFrame = field(default_factory=lambda: empty("accounts"))
+    contents: pd.DataFrame = field(default_factory=lambda: empty("contents"))
+    reposts: pd.DataFrame = field(default_factory=lambda: empty("reposts"))
+    renames: pd.DataFrame = field(default_factory=lambda: empty("renames"))
+    affiliations: pd.DataFrame = field(default_factory=lambda: empty("affiliations"))
+    mcns: pd.DataFrame = field(default_factory=lambda: empty("mcns"))
+    reports: pd.DataFrame = field(default_factory=lambda: empty("reports"))
+    labels: pd.DataFrame = field(default_factory=lambda: empty("labels"))
+
+    @property
+    def event_id(self) -> str:
+        return self.event.event_id
+
+    @property
+    def start(self) -> pd.Timestamp | None:
+        """When the event started: ``started_at``, else its earliest content or repost."""
+        if self.event.started_at is not None and not pd.isna(self.event.started_at):
+            return self.event.started_at
+        times = pd.concat([self.contents["posted_at"], self.reposts["reposted_at"]]).dropna()
+        return times.min() if len(times) else None
+
+    @classmethod
+    def from_tables(cls, event: dict[str, Any], **tables: Any) -> "Projection":
+        """Build a projection from plain tables (dicts of lists, lists of dicts or frames).
+
+        Missing columns are filled as missing values; ``accounts`` defaults to the
+        authors and targets found in the other tables, as placeholders.
+
+        >>> p = Projection.from_tables({"event_id": "e1"},
+        ...     contents=[{"content_id": "c1", "account_id": "a1", "platform": "weibo",
+        ...                "posted_at": "2026-03-01T08:00:00+08:00", "text": "hi"}])
+        >>> p.contents.loc[0, "posted_at"]
+        Timestamp('2026-03-01 00:00:00+0000', tz='UTC')
+        >>> p.accounts["account_id"].tolist()
+        ['a1']
+        """
+        unknown = set(tables) - set(FRAMES)
+        if unknown:
+            raise TypeError(f"unknown tables: {sorted(unknown)}")
+        frames: dict[str, pd.DataFrame] = {}
+        for name in FRAMES:
+            raw = tables.get(name)
+            if raw is None:
+                continue
+            df = raw if isinstance(raw, pd.DataFrame) else pd.DataFrame(raw)
+            extra_cols = [c for c in df.columns if c not in empty(name).columns]
+            base = coerce(name, df)
+            frames[name] = base.join(df[extra_cols].reset_index(drop=True)) if extra_cols else base
+        ev = make_event(event)
+        if "accounts" not in frames:
+            ids = set()
+            for name, col in (("contents", "account_id"), ("reposts", "account_id")):
+                if name in frames:
+                    ids |= set(frames[name][col].dropna())
+            if "contents" in frames:
+                for t in frames["contents"]["target_ids"]:
+                    ids |= set(t)
+            ids |= set(ev.target_ids)
+            frames["accounts"] = coerce("accounts", pd.DataFrame(
+                {"account_id": sorted(ids), "placeholder": True}))
+        if "contents" in frames and "via" not in frames["contents"]:
+            frames["contents"]["via"] = "event_id"
+        return cls(event=ev, **frames)
+
+
+def make_event(row: dict[str, Any]) -> Event:
+    """An :class:`Event` from a row of the ``events`` frame (or a plain dict)."""
+    started = row.get("started_at")
+    if started is not None and not pd.isna(started):
+        started = pd.Timestamp(started)
+        started = started.tz_localize("UTC") if started.tzinfo is None else started.tz_convert("UTC")
+    else:
+        started = None
+    return Event(event_id=str(row["event_id"]), name=str(row.get("name") or ""),
+                 started_at=started,
+                 keywords=tuple(as_list(row.get("keywords"))),
+                 entities=tuple(as_list(row.get("entities"))),
+                 target_ids=tuple(as_list(row.get("target_ids"))))
+
+
+def project(store: Store, event_id: str) -> Projection:
+    """Read one event's projection from a store (raises ``NotFound`` for an unknown event)."""
+    events = store.frame("events", ids=[event_id])
+    if events.empty:
+        raise NotFound(f"unknown event {event_id!r}")
+    ev = make_event(events.iloc[0].to_dict())
+    members = store.memberships(event_id)
+    ids = members["content_id"].tolist()
+    contents = store.frame("contents", ids=ids)
+    reposts = store.frame("reposts", ids=ids)
+    via = dict(zip(members["content_id"], members["via"]))
+    # placeholders (deleted sources, unknown reply parents) that event items point at
+    pointed = (set(reposts["source_id"].dropna()) | set(contents["reply_to"].dropna())) - set(via)
+    if pointed:
+        ph = store.frame("contents", ids=sorted(pointed))
+        ph = ph[ph["placeholder"]]
+        contents = coerce("contents", pd.concat([contents, ph], ignore_index=True))
+    contents["via"] = contents["content_id"].map(via).astype(object)
+    contents["via"] = contents["via"].where(contents["via"].notna(), None)
+
+    authors = set(contents["account_id"].dropna()) | set(reposts["account_id"].dropna())
+    targets = set(ev.target_ids)
+    for t in contents["target_ids"]:
+        targets |= set(t)
+    accounts = store.frame("accounts", ids=sorted(authors | targets))
+    accounts["role_hint"] = ["author" if a in authors else "target"
+                             for a in accounts["account_id"]]
+    acc_ids = accounts["account_id"].tolist()
+    renames = store.frame("renames", ids=acc_ids, column="account_id")
+    affiliations = store.frame("affiliations", ids=acc_ids, column="account_id")
+    mcns = store.frame("mcns", ids=sorted(set(affiliations["mcn_id"].dropna())))
+    rep_c = store.frame("reports", ids=contents["content_id"].tolist() + reposts["repost_id"].tolist(),
+                        column="content_id")
+    rep_a = store.frame("reports", ids=acc_ids, column="account_id")
+    rep_a = rep_a[rep_a["content_id"].isna()]
+    reports = coerce("reports", pd.concat([rep_c, rep_a], ignore_index=True)
+                     .drop_duplicates(subset=["report_id"]))
+    labels = store.frame("labels", ids=[event_id], column="event_id")
+    return Projection(event=ev, accounts=accounts, contents=contents, reposts=reposts,
+                      renames=renames, affiliations=affiliations, mcns=mcns, reports=reports,
+                      labels=labels)

@@ -1,0 +1,154 @@
+"""The store interface that ingest, detectors and the API use.
+
+Two implementations behave the same (the contract tests prove it):
+
+* :class:`graph.embedded.EmbeddedStore`: one local SQLite file, WAL mode, no server;
+* :class:`graph.neo4j_store.Neo4jStore`: Neo4j 5 through the official driver.
+
+Open one with :func:`open_store`, which reads a store URI
+(``--store`` or ``PILEON_STORE``): a file path or ``sqlite:///path`` for the
+embedded store (default ``./pileon.db``), ``neo4j://`` / ``bolt://`` URIs for Neo4j.
+
+Frames
+------
+:meth:`Store.frame` returns a table as a pandas DataFrame with exactly the
+columns of :func:`graph.model.stored_columns`, sorted by the table's key, with
+these dtypes on both stores: strings ``object`` (``None`` when missing), times
+``datetime64[ns, UTC]`` (``NaT``), floats ``float64`` (``NaN``), ints
+``Int64``, bools ``boolean``, lists python ``list`` of ``str`` (``[]`` when
+missing), ``extra`` a JSON object text with sorted keys (``"{}"`` when none),
+``placeholder`` ``bool``, ``tz`` ``Int64`` (minutes).
+
+Findings
+--------
+``analyze`` saves one report per run (:meth:`save_report`); every run gets a
+new ``run_id`` and older runs stay readable, so that a client paging with a
+cursor keeps reading the run it started with while a new analysis lands.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from typing import Any, Iterable
+
+import pandas as pd
+
+DEFAULT_STORE = "pileon.db"
+
+
+class Store(ABC):
+    """Where pileon's graph lives. See the module docstring for the frame conventions."""
+
+    uri: str
+
+    # ------------------------------------------------------------------ writes
+    @abstractmethod
+    def upsert(self, table: str, rows: pd.DataFrame) -> int:
+        """Insert or replace rows of ``table`` by key; return the number of rows written.
+
+        ``rows`` holds normalised values (the dtypes of :meth:`frame`) and may
+        lack optional columns (then they are stored missing).  Upserting a row
+        whose key exists as a placeholder replaces the placeholder.
+        Loading the same rows twice changes nothing.
+        """
+
+    @abstractmethod
+    def create_placeholders(self, kind: str, ids: Iterable[str]) -> int:
+        """Create placeholder nodes (``account``, ``content`` or ``mcn``) for the IDs
+        not already stored (as contents *or* reposts, for ``content``); return how many were new."""
+
+    @abstractmethod
+    def missing_ids(self, kind: str, ids: Iterable[str]) -> set[str]:
+        """The IDs among ``ids`` that no node of ``kind`` holds (placeholders count as held)."""
+
+    @abstractmethod
+    def set_memberships(self, memberships: pd.DataFrame) -> None:
+        """Replace the event membership of contents and reposts.
+
+        ``memberships`` has columns ``content_id, event_id, via`` (``via``: how the
+        content joined: ``event_id``, ``text``, ``repost``, ``reply`` or ``copy``).
+        """
+
+    # ------------------------------------------------------------------- reads
+    @abstractmethod
+    def frame(self, table: str, *, ids: Iterable[str] | None = None,
+              column: str | None = None) -> pd.DataFrame:
+        """A whole table, or its rows whose ``column`` (default: the first key) is in ``ids``."""
+
+    @abstractmethod
+    def memberships(self, event_id: str | None = None) -> pd.DataFrame:
+        """Event membership rows ``content_id, event_id, via`` sorted by (event_id, content_id)."""
+
+    @abstractmethod
+    def count(self, table: str) -> int:
+        """Number of stored rows of a table (placeholders included)."""
+
+    def event_ids(self) -> list[str]:
+        """IDs of the stored events, sorted."""
+        return sorted(self.frame("events")["event_id"].tolist())
+
+    # ---------------------------------------------------------------- findings
+    @abstractmethod
+    def save_report(self, report: dict[str, Any]) -> str:
+        """Store an ``analyze`` report (SPEC §4) as a new run; return its run_id."""
+
+    @abstractmethod
+    def latest_run(self, event_id: str) -> str | None:
+        """The run_id of the event's latest report, or None when never analyzed."""
+
+    @abstractmethod
+    def report(self, run_id: str) -> dict[str, Any]:
+        """The whole report of a run (raises ``NotFound``)."""
+
+    @abstractmethod
+    def ranked(self, run_id: str, kind: str, *, after: int = 0, limit: int = 100,
+               role: str | None = None, min_tier: int | None = None) -> list[dict[str, Any]]:
+        """Items of a run's ranked list in rank order, starting after rank ``after``.
+
+        ``kind`` is ``accounts``, ``mcns`` or ``clusters`` (clusters are ranked by
+        their position in the report).  ``role`` and ``min_tier`` filter accounts.
+        """
+
+    @abstractmethod
+    def account_findings(self, account_id: str) -> list[dict[str, Any]]:
+        """The account's entries in the latest run of every event, sorted by event_id."""
+
+    # -------------------------------------------------------------- decisions
+    @abstractmethod
+    def add_decision(self, decision: dict[str, Any]) -> str:
+        """Record a measure actually taken (on an account or an MCN); return its ID."""
+
+    @abstractmethod
+    def decisions(self) -> pd.DataFrame:
+        """Recorded decisions, oldest first: decision_id, event_id, account_id, mcn_id,
+        tier, measure, note, decided_at."""
+
+    # --------------------------------------------------------------- lifecycle
+    def close(self) -> None:  # pragma: no cover - trivial
+        """Release connections."""
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def store_uri(uri: str | None = None) -> str:
+    """The store URI to use: the argument, else ``PILEON_STORE``, else ``pileon.db``."""
+    return uri or os.environ.get("PILEON_STORE") or DEFAULT_STORE
+
+
+def open_store(uri: str | None = None) -> Store:
+    """Open the store named by ``uri`` (see the module docstring)."""
+    uri = store_uri(uri)
+    if uri.startswith(("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://",
+                       "bolt+ssc://")):
+        from graph.neo4j_store import Neo4jStore
+
+        return Neo4jStore(uri)
+    from graph.embedded import EmbeddedStore
+
+    path = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else uri
+    return EmbeddedStore(path)
