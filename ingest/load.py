@@ -1,0 +1,190 @@
+"""The load job: files -> validate -> normalise -> store; the reject file; the summary.
+
+>>> import tempfile, pathlib
+>>> from graph.embedded import EmbeddedStore
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "accounts.csv").write_text("account_id,platform,followers\\nweibo:1,weibo,10\\nweibo:2,weibo,-3\\n")
+>>> s = load_folder(EmbeddedStore(str(d / "t.db")), d, reject_path=d / "rejects.csv")
+>>> s.tables["accounts"].to_dict()
+{'read': 2, 'stored': 1, 'rejected': 1, 'placeholders': 0}
+"""
+
+from __future__ import annotations
+
+import csv
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph.errors import InputError
+from graph.model import LOAD_ORDER, TABLES
+from graph.store import Store
+from ingest.membership import compute_memberships
+from ingest.readers import CHUNK_ROWS, find_tables, read_chunks, read_header
+from ingest.tables import validate
+
+DEFAULT_REJECTS = "pileon-rejects.csv"
+
+
+@dataclass
+class TableCount:
+    """Per-table counts; ``read == stored + rejected`` always."""
+
+    read: int = 0
+    stored: int = 0
+    rejected: int = 0
+    placeholders: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"read": self.read, "stored": self.stored, "rejected": self.rejected,
+                "placeholders": self.placeholders}
+
+
+@dataclass
+class LoadSummary:
+    """What a load did (SPEC §2 ``--json`` summary)."""
+
+    tables: dict[str, TableCount] = field(default_factory=dict)
+    rejects: str = ""
+    memberships: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tables": {k: v.to_dict() for k, v in self.tables.items()},
+                "rejects": self.rejects}
+
+
+class _NullBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, s: str) -> None:
+        pass
+
+
+def _bar(show: bool, desc: str, total: int | None):
+    if not show:
+        return nullcontext(_NullBar())
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=" rows", unit_scale=True, leave=False,
+                dynamic_ncols=True)
+
+
+def _row_estimate(path: Path) -> int | None:
+    """A cheap row count for the progress bar (newlines; Parquet metadata)."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    n = 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            n += block.count(b"\n")
+    return max(n - (1 if path.suffix == ".csv" else 0), 0)
+
+
+def load_folder(store: Store, folder: str | Path, *, reject_path: str | Path | None = None,
+                show_progress: bool = False, chunk_rows: int = CHUNK_ROWS) -> LoadSummary:
+    """Load every table file of ``folder`` into ``store``.
+
+    Parameters
+    ----------
+    store : Store
+        Where to load.
+    folder : path
+        A folder of ``<table>.csv|jsonl|parquet`` files (SPEC §2).
+    reject_path : path, optional
+        The reject file (CSV: table, line, reason, raw); default ``pileon-rejects.csv``
+        in the working folder.  Always written, header only when nothing was rejected.
+    show_progress : bool
+        Show a progress bar per table (tqdm, on stderr).
+    chunk_rows : int
+        Rows per chunk: memory stays bounded whatever the file size.
+
+    Returns
+    -------
+    LoadSummary
+
+    Raises
+    ------
+    InputError
+        When a file cannot be read, or lacks a required column, before anything is stored
+        for it.
+
+    Notes
+    -----
+    Upsert by key, so loading the same folder twice changes nothing.  After all
+    tables, unknown referenced accounts, contents and MCNs become placeholder
+    nodes (counted on the first table that referenced them), and event
+    membership is recomputed over the whole store.  O(rows) plus membership.
+    """
+    folder = Path(folder)
+    files = find_tables(folder)
+    if not files:
+        raise InputError(f"{folder}: no table files (expected e.g. accounts.csv, contents.jsonl, "
+                         f"reposts.parquet)")
+    # check every file before loading any: a broken file fails the whole load early
+    for name, path in files.items():
+        header = read_header(path)
+        missing = [c for c in TABLES[name].required if c not in header]
+        if missing and path.suffix != ".jsonl":
+            raise InputError(f"{path}: missing required column{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(missing)}")
+
+    reject_path = Path(reject_path or DEFAULT_REJECTS)
+    summary = LoadSummary(rejects=str(reject_path))
+    refs: dict[tuple[str, str], set[str]] = {}
+    try:
+        rej_file = open(reject_path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputError(f"{reject_path}: cannot write the reject file ({exc.strerror})") from None
+    with rej_file:
+        writer = csv.writer(rej_file)
+        writer.writerow(["table", "line", "reason", "raw"])
+        for name in LOAD_ORDER:
+            if name not in files:
+                continue
+            path = files[name]
+            count = summary.tables.setdefault(name, TableCount())
+            seen: set = set()
+            with _bar(show_progress, f"{path.name}", _row_estimate(path) if show_progress
+                      else None) as bar:
+                for raw, lines, bad_lines in read_chunks(path, chunk_rows=chunk_rows):
+                    for line, reason, text in bad_lines:
+                        writer.writerow([name, line, reason, text])
+                    count.read += len(raw) + len(bad_lines)
+                    count.rejected += len(bad_lines)
+                    good, rej = validate(name, raw, lines, seen) if len(raw) else (raw, [])
+                    for line, reason, text in zip(getattr(rej, "lines", []),
+                                                  getattr(rej, "reasons", []),
+                                                  getattr(rej, "raws", [])):
+                        writer.writerow([name, line, reason, text])
+                    count.rejected += len(rej)
+                    if len(good):
+                        count.stored += store.upsert(name, good)
+                        for r in TABLES[name].references:
+                            if r.column in good.columns:
+                                vals = good[r.column]
+                                ids = refs.setdefault((name, r.kind), set())
+                                if vals.map(lambda v: isinstance(v, list)).any():
+                                    for v in vals:
+                                        ids.update(v or ())
+                                else:
+                                    ids.update(vals.dropna().tolist())
+                    bar.update(len(raw) + len(bad_lines))
+
+    # placeholders for dangling references, counted on the first table that made them
+    for name in LOAD_ORDER:
+        for r in TABLES[name].references:
+            ids = refs.get((name, r.kind))
+            if ids:
+                made = store.create_placeholders(r.kind, ids)
+                summary.tables[name].placeholders += made
+
+    with _bar(show_progress, "event membership", None):
+        members = compute_memberships(store.frame("events"), store.frame("contents"),
+                                      store.frame("reposts"))
+        store.set_memberships(members)
+    summary.memberships = members.groupby("event_id").size().astype(int).to_dict()
+    return summary
