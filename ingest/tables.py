@@ -25,6 +25,7 @@ from graph.model import CONTENT_KINDS, TABLES, TZ_SOURCE, ColType, Table
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 _OFFSET = re.compile(r"(?:([+-])(\d{2}):?(\d{2})|[zZ])$")
+_HAS_OFFSET = re.compile(r"(?:[+-]\d{2}:?\d{2}|[zZ])$")
 
 
 @dataclass
@@ -46,16 +47,21 @@ def _missing(s: pd.Series) -> pd.Series:
 
 
 def _as_text(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: v.strip() if isinstance(v, str) else ("" if v is None else str(v)))
+    return s.map(lambda v: v.strip() if isinstance(v, str) else
+                 ("" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                  else str(v)))
 
 
 def _parse_time(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(UTC times, offset minutes, bad mask) of a text column; empty cells are not bad."""
     text = _as_text(s)
     empty = text == ""
-    times = pd.to_datetime(text.where(~empty, None), utc=True, format="ISO8601", errors="coerce")
-    bad = times.isna() & ~empty
     m = text.str.extract(_OFFSET)
+    # no offset means UTC: say so per value (pandas would borrow a neighbour's offset)
+    naive = ~text.str.contains(_HAS_OFFSET) & ~empty
+    fixed = text.where(~naive, text + np.where(text.str.len() == 10, "T00:00:00", "") + "+00:00")
+    times = pd.to_datetime(fixed.where(~empty, None), utc=True, format="ISO8601", errors="coerce")
+    bad = times.isna() & ~empty
     sign = m[0].map({"+": 1, "-": -1})
     off = (sign * (pd.to_numeric(m[1], errors="coerce") * 60 + pd.to_numeric(m[2], errors="coerce")))
     off = off.where(m[0].notna(), 0).where(~empty, np.nan).astype("Int64")

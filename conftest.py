@@ -1,0 +1,16 @@
+"""Repository-wide pytest set-up.
+
+Tests that talk to the one local Neo4j server share its single database, so
+under pytest-xdist (``--dist loadgroup``) they all run in one worker, one
+after another: any test marked ``neo4j`` or living in a module whose name
+mentions neo4j or the store contract joins the ``neo4j`` group.
+"""
+
+import pytest
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.path.name if hasattr(item, "path") else ""
+        if item.get_closest_marker("neo4j") or "neo4j" in name or "contract" in name:
+            item.add_marker(pytest.mark.xdist_group("neo4j"))

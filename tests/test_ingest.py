@@ -1,0 +1,202 @@
+"""Ingest: every rejection reason, idempotency, each input format, placeholders, bad files."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pandas as pd
+import pytest
+
+from graph.embedded import EmbeddedStore
+from graph.errors import InputError
+from ingest.load import load_folder
+
+ACCOUNTS = """account_id,platform,name,created_at,followers,verified,is_minor,nickname_color
+weibo:1,weibo,张三,2025-01-01T00:00:00+08:00,10,true,false,red
+weibo:2,weibo,李四,2025-01-02,-5,,,
+weibo:3,weibo,王五,not-a-date,3,,,
+,weibo,nobody,,,,,
+weibo:4,weibo,赵六,,abc,,,
+weibo:5,weibo,钱七,,3,maybe,,
+weibo:1,weibo,again,,,,,
+weibo:6,weibo,孙八,2025-01-03T01:02:03Z,1,,,
+weibo:8,weibo,周九,,1.5,,,
+"""
+
+CONTENTS = """content_id,account_id,platform,posted_at,text,kind,harm,target_ids,event_id
+weibo:c1,weibo:1,weibo,2026-03-01T08:00:00+08:00,那个老师太过分了,post,0.9,weibo:9|weibo:10,e1
+weibo:c2,weibo:1,weibo,2026-03-01T09:00:00+08:00,x,post,1.5,,e1
+weibo:c3,weibo:1,weibo,2026-03-01T09:00:00+08:00,x,tweet,,,e1
+weibo:c4,weibo:77,weibo,2026-03-01T10:00:00,无事件的老师,,,,
+"""
+
+REPOSTS = """repost_id,account_id,source_id,reposted_at,text
+weibo:r1,weibo:6,weibo:c1,2026-03-01T01:00:00Z,
+weibo:r2,weibo:6,weibo:r1,2026-03-01T02:00:00Z,冲
+weibo:r3,weibo:6,weibo:gone,2026-03-01T03:00:00Z,
+weibo:r4,weibo:6,weibo:r4,2026-03-01T03:00:00Z,
+"""
+
+EVENTS = """event_id,name,started_at,keywords,entities,target_ids
+e1,老师事件,2026-03-01T00:00:00+08:00,老师|体罚,某中学,weibo:9
+"""
+
+LABELS = """event_id,account_id,tier
+e1,weibo:1,3
+e1,weibo:6,7
+"""
+
+
+def write(folder, **tables):
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    write(d, accounts=ACCOUNTS, contents=CONTENTS, reposts=REPOSTS, events=EVENTS, labels=LABELS)
+    return d
+
+
+@pytest.fixture
+def store(tmp_path):
+    return EmbeddedStore(str(tmp_path / "s.db"))
+
+
+def rejects(path):
+    with open(path, encoding="utf-8") as f:
+        return [(r["table"], int(r["line"]), r["reason"]) for r in csv.DictReader(f)]
+
+
+def test_every_rejection_reason_with_its_line(folder, store, tmp_path):
+    s = load_folder(store, folder, reject_path=tmp_path / "rej.csv")
+    got = rejects(tmp_path / "rej.csv")
+    assert ("accounts", 3, "negative followers: -5") in got
+    assert ("accounts", 4, "bad timestamp in created_at: 'not-a-date'") in got
+    assert ("accounts", 5, "missing required field account_id") in got
+    assert ("accounts", 6, "not a number in followers: 'abc'") in got
+    assert ("accounts", 7, "not a boolean in verified: 'maybe'") in got
+    assert ("accounts", 8, "duplicate key in the same file") in got
+    assert ("accounts", 10, "not a whole number in followers: '1.5'") in got
+    assert ("contents", 3, "harm outside 0..1: 1.5") in got
+    assert ("contents", 4, "unknown kind 'tweet' (expected post, comment, video, live, dm)") in got
+    assert ("reposts", 5, "repost of itself") in got
+    assert ("labels", 3, "tier outside 0..4: 7") in got
+    for name, c in s.tables.items():
+        assert c.read == c.stored + c.rejected, name
+    assert s.tables["accounts"].to_dict() == {"read": 9, "stored": 2, "rejected": 7,
+                                              "placeholders": 0}
+
+
+def test_placeholders_for_dangling_references(folder, store, tmp_path):
+    s = load_folder(store, folder, reject_path=tmp_path / "rej.csv")
+    acc = store.frame("accounts").set_index("account_id")
+    # weibo:77 (author), weibo:9 and weibo:10 (targets) were never loaded
+    assert acc.loc["weibo:77", "placeholder"] and acc.loc["weibo:9", "placeholder"]
+    assert not acc.loc["weibo:1", "placeholder"]
+    assert s.tables["events"].placeholders == 1      # weibo:9, first named by the event
+    assert s.tables["contents"].placeholders == 2    # weibo:77 and weibo:10
+    con = store.frame("contents").set_index("content_id")
+    assert con.loc["weibo:gone", "placeholder"]
+    assert s.tables["reposts"].placeholders == 1
+
+
+def test_extra_columns_kept_and_values_normalised(folder, store, tmp_path):
+    load_folder(store, folder, reject_path=tmp_path / "rej.csv")
+    acc = store.frame("accounts").set_index("account_id")
+    assert json.loads(acc.loc["weibo:1", "extra"]) == {"nickname_color": "red"}
+    assert acc.loc["weibo:1", "created_at"] == pd.Timestamp("2024-12-31T16:00:00Z")
+    assert bool(acc.loc["weibo:1", "verified"]) is True
+    con = store.frame("contents").set_index("content_id")
+    assert con.loc["weibo:c1", "target_ids"] == ["weibo:9", "weibo:10"]
+    assert con.loc["weibo:c1", "tz"] == 480
+    # no offset means UTC; kind defaults to post
+    assert con.loc["weibo:c4", "posted_at"] == pd.Timestamp("2026-03-01T10:00:00Z")
+    assert con.loc["weibo:c4", "kind"] == "post"
+
+
+def test_event_membership(folder, store, tmp_path):
+    load_folder(store, folder, reject_path=tmp_path / "rej.csv")
+    m = store.memberships("e1").set_index("content_id")["via"].to_dict()
+    assert m["weibo:c1"] == "event_id"
+    assert m["weibo:c4"] == "text"          # no event_id, keyword 老师
+    assert m["weibo:r1"] == "repost" and m["weibo:r2"] == "repost"   # a chain follows its root
+    assert "weibo:r3" not in m               # deleted source, no keyword in its text
+
+
+def test_loading_twice_changes_nothing(folder, store, tmp_path):
+    load_folder(store, folder, reject_path=tmp_path / "rej.csv")
+    before = {t: store.frame(t) for t in ("accounts", "contents", "reposts", "events", "labels")}
+    mem = store.memberships()
+    s2 = load_folder(store, folder, reject_path=tmp_path / "rej.csv")
+    for t, df in before.items():
+        pd.testing.assert_frame_equal(store.frame(t), df)
+    pd.testing.assert_frame_equal(store.memberships(), mem)
+    assert all(c.placeholders == 0 for c in s2.tables.values())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_each_format_gives_the_same_store(folder, tmp_path, fmt):
+    frames = {name: pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+              for name in ("accounts", "contents", "reposts", "events")}
+    d = tmp_path / fmt
+    d.mkdir()
+    for name, df in frames.items():
+        if fmt == "csv":
+            df.to_csv(d / f"{name}.csv", index=False)
+        elif fmt == "jsonl":
+            recs = []
+            for r in df.to_dict("records"):
+                r = {k: v for k, v in r.items() if v != ""}
+                for k in ("target_ids", "keywords", "entities"):
+                    if k in r:
+                        r[k] = r[k].split("|")  # JSONL lists may be arrays
+                recs.append(json.dumps(r, ensure_ascii=False))
+            (d / f"{name}.jsonl").write_text("\n".join(recs) + "\n", encoding="utf-8")
+        else:
+            df = df.copy()
+            for k in ("target_ids", "keywords", "entities"):
+                if k in df:
+                    df[k] = df[k].map(lambda v: v.split("|") if v else [])
+            df.to_parquet(d / f"{name}.parquet", index=False)
+    ref = EmbeddedStore(str(tmp_path / "ref.db"))
+    load_folder(ref, folder, reject_path=tmp_path / "r0.csv")
+    st = EmbeddedStore(str(tmp_path / f"{fmt}.db"))
+    s = load_folder(st, d, reject_path=tmp_path / "r1.csv")
+    assert s.tables["accounts"].stored == 2
+    for t in ("contents", "reposts", "events"):
+        pd.testing.assert_frame_equal(st.frame(t), ref.frame(t), obj=t)
+    # JSONL lines that are not objects are rejected rows, not file errors
+    if fmt == "jsonl":
+        with open(d / "reposts.jsonl", "a", encoding="utf-8") as f:
+            f.write("{broken\n")
+        s = load_folder(st, d, reject_path=tmp_path / "r2.csv")
+        assert s.tables["reposts"].rejected == 2  # the self-repost and the broken line
+
+
+def test_small_chunks_load_everything(folder, tmp_path):
+    st = EmbeddedStore(str(tmp_path / "c.db"))
+    s = load_folder(st, folder, reject_path=tmp_path / "r.csv", chunk_rows=2)
+    assert s.tables["accounts"].to_dict()["stored"] == 2
+    assert ("accounts", 8, "duplicate key in the same file") in rejects(tmp_path / "r.csv")
+
+
+def test_unreadable_files_fail_with_one_line(tmp_path, store):
+    d = tmp_path / "bad"
+    d.mkdir()
+    (d / "reposts.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(InputError, match=r"reposts.parquet: cannot read as parquet"):
+        load_folder(store, d, reject_path=tmp_path / "r.csv")
+    (d / "reposts.parquet").unlink()
+    (d / "accounts.csv").write_bytes("account_id,platform\nweibo:1,微博\n".encode("gb18030"))
+    with pytest.raises(InputError, match=r"accounts.csv: not UTF-8"):
+        load_folder(store, d, reject_path=tmp_path / "r.csv")
+    (d / "accounts.csv").write_text("id,platform\nx,weibo\n")
+    with pytest.raises(InputError, match=r"accounts.csv: missing required column account_id"):
+        load_folder(store, d, reject_path=tmp_path / "r.csv")
+    (d / "accounts.csv").unlink()
+    with pytest.raises(InputError, match="no table files"):
+        load_folder(store, d, reject_path=tmp_path / "r.csv")
