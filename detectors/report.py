@@ -1,0 +1,178 @@
+"""The ``analyze`` report (SPEC §4): one JSON object per event, deterministic.
+
+:func:`build_report` assembles what scoring decided into the exact SPEC §4
+shape.  The same inputs give the same report, byte for byte once dumped with
+sorted keys: lists are sorted with explicit tie-breaks (score, then ID),
+scores are rounded to six decimals, and ``generated_at`` is not the wall
+clock but derived from the data (:func:`data_time`) unless given.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from detectors.findings import Evidence, MCNFinding
+from detectors.scoring import CULPABLE_ROLES, Detections, Grade, Scored, harmful_contents, \
+    valid_affiliations
+from graph.projection import Projection
+
+__all__ = ["build_report", "data_time", "iso", "account_mcns", "rank_accounts", "REPORT_KEYS",
+           "ACCOUNT_KEYS"]
+
+REPORT_KEYS = ("event_id", "generated_at", "accounts", "mcns", "clusters", "narratives")
+ACCOUNT_KEYS = ("account_id", "rank", "score", "tier", "roles", "cluster_id", "mcn_ids",
+                "priority", "refer", "evidence")
+#: at most this many content IDs in a participation evidence item
+MAX_IDS = 10
+
+
+def iso(t: pd.Timestamp) -> str:
+    """A UTC timestamp as ISO-8601 with ``Z`` (seconds, or microseconds when present)."""
+    t = pd.Timestamp(t).tz_convert("UTC")
+    spec = "seconds" if t.microsecond == 0 else "microseconds"
+    return t.isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def data_time(p: Projection) -> str:
+    """The report's deterministic ``generated_at``: the event's latest activity (content or
+    repost), else its start, else the epoch."""
+    times = pd.concat([p.contents["posted_at"], p.reposts["reposted_at"]]).dropna()
+    if len(times):
+        return iso(times.max())
+    if p.start is not None:
+        return iso(p.start)
+    return "1970-01-01T00:00:00Z"
+
+
+def account_mcns(p: Projection) -> dict[str, list[str]]:
+    """account_id -> MCNs it was affiliated with at the event's time (sorted)."""
+    aff = valid_affiliations(p)
+    out: dict[str, list[str]] = {}
+    for a, m in sorted(set(zip(aff["account_id"], aff["mcn_id"]))):
+        out.setdefault(a, []).append(m)
+    return out
+
+
+def rank_accounts(scores: Mapping[str, float]) -> list[str]:
+    """Account IDs, highest score first; ties by account_id."""
+    return sorted(scores, key=lambda a: (-round(float(scores[a]), 6), a))
+
+
+def _participation(p: Projection, det: Detections) -> dict[str, Evidence]:
+    """Per account, an evidence item listing its harmful contents and reposts."""
+    contents = p.contents
+    harm = harmful_contents(p, det)
+    own = contents[harm & ~contents["placeholder"].astype(bool) & contents["account_id"].notna()]
+    harmful_n = {n.narrative_id for n in det.narratives if n.harmful}
+    rp = p.reposts
+    rp_h = rp[[det.of_content.get(r) in harmful_n for r in rp["repost_id"]]] if len(rp) else rp
+    out: dict[str, Evidence] = {}
+    ids_c = own.groupby("account_id")["content_id"].apply(lambda s: sorted(s))
+    ids_r = rp_h.groupby("account_id")["repost_id"].apply(lambda s: sorted(s)) if len(rp_h) \
+        else pd.Series(dtype=object)
+    for a in sorted(set(ids_c.index) | set(ids_r.index)):
+        c = ids_c.get(a, [])
+        r = ids_r.get(a, [])
+        parts = []
+        if c:
+            parts.append(f"{len(c)} harmful content(s)")
+        if r:
+            parts.append(f"{len(r)} repost(s) of harmful narratives")
+        shown = (list(c) + list(r))[:MAX_IDS]
+        more = len(c) + len(r) - len(shown)
+        detail = ", ".join(parts) + (f" (first {len(shown)} listed, {more} more)" if more else "")
+        out[a] = Evidence("participation", tuple(shown), detail)
+    return out
+
+
+def build_report(p: Projection, det: Detections, scored: Scored, grades: Mapping[str, Grade],
+                 *, mcns: Sequence[MCNFinding] = (), generated_at: str | None = None,
+                 top: int | None = None) -> dict[str, Any]:
+    """Assemble the SPEC §4 report.
+
+    Parameters
+    ----------
+    p : Projection
+        The event's projection.
+    det : Detections
+        Narratives, role findings and clusters.
+    scored : Scored
+        Scores of every account and what explains them.
+    grades : mapping
+        account_id -> :class:`detectors.scoring.Grade`.
+    mcns : sequence of MCNFinding
+        From :func:`detectors.mcn.rollup_mcns`, ranked (they are re-sorted by
+        score, ties by mcn_id, and numbered).
+    generated_at : str, optional
+        ISO time of the report; default :func:`data_time` (deterministic).
+    top : int, optional
+        Keep only the first ``top`` accounts (ranks stay those of the whole list).
+
+    Returns
+    -------
+    dict
+        ``event_id, generated_at, accounts, mcns, clusters, narratives``.
+
+    Notes
+    -----
+    ``O(A log A + C)`` for ``A`` accounts and ``C`` contents.
+    """
+    roles_of = det.roles_of()
+    cluster_of = det.cluster_of()
+    mcn_of = account_mcns(p)
+    part = _participation(p, det)
+    order = rank_accounts(scored.score.to_dict())
+    accounts = []
+    for rank, a in enumerate(order, start=1):
+        if top is not None and rank > top:
+            break
+        found = roles_of.get(a, {})
+        roles = [r for r in CULPABLE_ROLES if r in found or (r == "coordinated" and a in cluster_of)]
+        g = grades[a]
+        evidence: list[dict[str, Any]] = []
+        for r in CULPABLE_ROLES:
+            if r in found:
+                evidence += [e.to_dict() for e in found[r].evidence]
+        c = cluster_of.get(a)
+        if c is not None:
+            evidence.append(Evidence("cluster", (), f"member of cluster {c.cluster_id} "
+                                     f"({len(c.accounts)} accounts, score {c.score:.3f})").to_dict())
+        if a in part:
+            evidence.append(part[a].to_dict())
+        if a in scored.explain:
+            evidence.append(scored.explain[a].to_dict())
+        evidence.append(Evidence("grading", (), "; ".join(g.reasons)).to_dict())
+        accounts.append({
+            "account_id": a, "rank": rank, "score": round(float(scored.score[a]), 6),
+            "tier": int(g.tier), "roles": roles or ["participant"],
+            "cluster_id": c.cluster_id if c is not None else None,
+            "mcn_ids": list(mcn_of.get(a, [])), "priority": g.priority, "refer": bool(g.refer),
+            "evidence": evidence})
+    mcn_rows = sorted(mcns, key=lambda m: (-round(float(m.score), 6), m.mcn_id))
+    mcn_out = []
+    for rank, m in enumerate(mcn_rows, start=1):
+        d = m.to_dict()
+        mcn_out.append({"mcn_id": d["mcn_id"], "rank": rank, "score": d["score"],
+                        "accounts": d["accounts"], "measures": d["measures"],
+                        "evidence": d["evidence"]})
+    clusters = [c.to_dict() for c in det.significant_clusters()]
+    narratives = [n.to_dict() for n in det.narratives]
+    return {"event_id": p.event_id,
+            "generated_at": generated_at or data_time(p),
+            "accounts": accounts, "mcns": mcn_out, "clusters": clusters,
+            "narratives": narratives}
+
+
+def cut(report: Mapping[str, Any], top: int | None) -> dict[str, Any]:
+    """The report with its account list cut to the first ``top`` (None: whole)."""
+    out = dict(report)
+    if top is not None:
+        out["accounts"] = list(report["accounts"])[:top]
+    return out
+
+
+def roles_in(report: Mapping[str, Any]) -> dict[str, Iterable[str]]:
+    """account_id -> roles, from a report (for tests and notebooks)."""
+    return {a["account_id"]: a["roles"] for a in report["accounts"]}

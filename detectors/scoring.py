@@ -1,0 +1,595 @@
+"""From findings to decisions: per-account features, transparent rules, graded tiers.
+
+The detectors say *what* each account did (typed findings); this module turns
+that into the numbers an enforcement system acts on (SPEC §4):
+
+* :func:`account_features` measures every account of the event on the axes the
+  notice names (event, target, participants, content, frequency, scene,
+  reports) — one row per account, the columns of :data:`FEATURES`.  The same
+  frame feeds the transparent rules and the LightGBM risk model
+  (:mod:`detectors.risk_model`).
+* :func:`rule_scores` scores accounts without a model: culpable roles put an
+  account in the upper band ``[0.5, 1]``, ordinary participation in the lower
+  band ``[0, 0.5)``, so the ranking reads as the grading does.  Every rule that
+  fires is named in the account's evidence.
+* :func:`grade` assigns tiers 0–4, the ``refer`` flag and the minor priority.
+
+Grading (the notice's graded handling, SPEC §4)
+-----------------------------------------------
+* tier 0 — targets of the event, and participants without harmful conduct
+  (authoritative news, bystanders): listed for context only;
+* tier 1 — ordinary participants whose own contents or reposts are harmful,
+  who drew reports, or whom the risk model scores as likely culpable;
+* tier 2 — members of coordinated clusters (``coordinated``);
+* tier 3 — first posters, repeat posters, inciters (close the account), and
+  splicers and impersonators (fabricating false information, or posing as a
+  person or institution of the event);
+* tier 4 — a culpable account (tier ≥ 2) whose ``identity_key`` holds several
+  culpable accounts, or a tier-3 account whose conduct repeats across events
+  (culpable, tier ≥ 2, in another event's findings, labels or decisions); a
+  tier-2 account whose conduct repeats goes to tier 3.
+
+``refer`` (conduct for law enforcement) is set for
+
+* first posters and inciters of harmful narratives whose harmful reach (reposts
+  downstream of their own contents) reaches :data:`REFER_REPOSTS` (500, the
+  threshold the 2013 judicial interpretation on online defamation sets for
+  "serious circumstances": 转发次数达到五百次以上);
+* splicers of harmful contents (编造、拼接虚假信息 — fabricating false stories);
+* culpable accounts (tier ≥ 2) that attacked a minor.
+
+``priority = "minor"`` marks accounts that attacked a minor: a harmful (or
+unscored) content of theirs aims at an account with ``is_minor`` (its
+``target_ids``, or a reply to the minor's content), or a report with
+``involves_minor`` concerns their contents or the account itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from detectors.findings import Cluster, Evidence, Narrative, RoleFinding
+from graph.projection import Projection
+
+__all__ = ["Detections", "FEATURES", "ROLE_FEATURES", "CULPABLE_ROLES", "TIER3_ROLES",
+           "HARM_THRESHOLD", "REFER_REPOSTS", "account_features", "rule_scores", "grade",
+           "valid_affiliations", "harmful_contents"]
+
+#: a known ``harm`` at or above this is harmful
+HARM_THRESHOLD = 0.5
+#: harmful reach (downstream reposts) from which first posters and inciters are referred
+REFER_REPOSTS = 500
+#: roles that grade an account tier 3 (close the account)
+TIER3_ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonator")
+#: roles that make an account culpable (tier >= 2)
+CULPABLE_ROLES = TIER3_ROLES + ("coordinated",)
+#: weight of each role in the transparent rules (times the finding's strength)
+ROLE_WEIGHTS = {"first_poster": 0.9, "inciter": 0.9, "multi_poster": 0.85, "splicer": 0.85,
+                "impersonator": 0.8, "coordinated": 0.75}
+#: the strength a fired role counts with at least (a weak finding is still a finding)
+MIN_STRENGTH = 0.2
+
+ROLE_FEATURES = tuple(f"role_{r}" for r in CULPABLE_ROLES)
+
+#: per-account features, in the order the risk model sees them
+FEATURES: tuple[str, ...] = (
+    # target and scene
+    "is_target", "n_targeted", "minor_attacks",
+    # content
+    "n_posts", "n_comments", "n_dms", "n_reposts", "n_harmful", "n_harmful_reposts",
+    "harmful_share", "harm_mean", "harm_max", "n_narratives", "n_harmful_narratives",
+    # spread
+    "reach_log", "harmful_reach_log", "downstream_harm_share", "replies_drawn_log",
+    # frequency and timing
+    "lead_hours", "span_hours", "rate_per_hour",
+    # participants: coordination
+    "coact_degree_log", "in_cluster", "cluster_score", "cluster_size_log", "identity_peers",
+    # the account
+    "account_age_days", "followers_log", "verified", "renames_near", "mcn_affiliated",
+    # reports
+    "reports_against", "reports_minor",
+    # what the detectors found (strengths, 0 when the role did not fire)
+) + ROLE_FEATURES
+
+
+@dataclass(frozen=True)
+class Detections:
+    """What the detectors found in one event, gathered for scoring and the report.
+
+    ``of_content`` maps content and repost IDs to narrative IDs; ``clusters``
+    holds every cluster the coordination detector returned (only the
+    ``significant`` ones make the role ``coordinated`` and enter the report).
+    """
+
+    narratives: tuple[Narrative, ...] = ()
+    of_content: Mapping[str, str] = field(default_factory=dict)
+    roles: tuple[RoleFinding, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
+
+    def roles_of(self) -> dict[str, dict[str, RoleFinding]]:
+        """account_id -> role -> its strongest finding."""
+        out: dict[str, dict[str, RoleFinding]] = {}
+        for f in self.roles:
+            cur = out.setdefault(f.account_id, {})
+            if f.role not in cur or f.strength > cur[f.role].strength:
+                cur[f.role] = f
+        return out
+
+    def significant_clusters(self) -> list[Cluster]:
+        """The significant clusters, strongest first (ties by cluster_id)."""
+        sig = [c for c in self.clusters if c.significant]
+        return sorted(sig, key=lambda c: (-round(float(c.score), 9), c.cluster_id))
+
+    def cluster_of(self) -> dict[str, Cluster]:
+        """account_id -> the strongest significant cluster holding it."""
+        out: dict[str, Cluster] = {}
+        for c in self.significant_clusters():
+            for a in c.accounts:
+                out.setdefault(a, c)
+        return out
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _kinds(contents: pd.DataFrame) -> pd.Series:
+    kind = contents["kind"].where(contents["kind"].notna(), "post").astype(object)
+    return kind
+
+
+def harmful_contents(p: Projection, det: Detections, *,
+                     harm_threshold: float = HARM_THRESHOLD) -> pd.Series:
+    """Boolean per content of ``p.contents`` (same index): harmful by its own ``harm``, or,
+    where ``harm`` is unknown, by its narrative's ``harmful`` flag."""
+    harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
+    harm = p.contents["harm"]
+    by_narr = p.contents["content_id"].map(
+        lambda c: harmful_n.get(det.of_content.get(c), False)).astype(bool)
+    known = harm.notna()
+    return pd.Series(np.where(known, harm.fillna(0.0) >= harm_threshold, by_narr),
+                     index=p.contents.index, dtype=bool)
+
+
+def _repost_roots(reposts: pd.DataFrame) -> pd.Series:
+    """Root (first non-repost ancestor) of every repost, indexed like ``reposts``."""
+    parent = pd.Series(reposts["source_id"].to_numpy(), index=reposts["repost_id"].to_numpy())
+    parent = parent[~parent.index.duplicated()]
+    root = reposts["source_id"].copy()
+    for _ in range(len(reposts) + 1):
+        up = root.map(parent)
+        step = up.notna() & (up != root)
+        if not step.any():
+            break
+        root = root.where(~step, up)
+    return root
+
+
+def _descendants(reposts: pd.DataFrame, harmful: pd.Series) -> pd.DataFrame:
+    """Per content or repost ID: reposts below it (all depths) and how many of those are harmful.
+
+    Walks every repost's chain of ancestors level by level (vectorised per level):
+    ``O(n d)`` for ``n`` reposts and chains ``d`` deep.
+    """
+    if reposts.empty:
+        return pd.DataFrame({"desc": pd.Series(dtype="int64"),
+                             "desc_harmful": pd.Series(dtype="int64")})
+    parent = pd.Series(reposts["source_id"].to_numpy(), index=reposts["repost_id"].to_numpy())
+    parent = parent[~parent.index.duplicated()]
+    cur = pd.DataFrame({"anc": reposts["source_id"].to_numpy(),
+                        "harmful": harmful.to_numpy().astype(np.int64)})
+    parts = []
+    for _ in range(len(reposts) + 1):
+        cur = cur[cur["anc"].notna()]
+        if cur.empty:
+            break
+        parts.append(cur.groupby("anc", sort=False)["harmful"].agg(["size", "sum"]))
+        cur = pd.DataFrame({"anc": cur["anc"].map(parent).to_numpy(),
+                            "harmful": cur["harmful"].to_numpy()})
+    out = pd.concat(parts).groupby(level=0).sum()
+    out.columns = ["desc", "desc_harmful"]
+    return out
+
+
+def valid_affiliations(p: Projection, at: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Affiliations valid at the event's time (``since <= at <= until``; a missing bound is open)."""
+    aff = p.affiliations
+    at = p.start if at is None else at
+    if aff.empty or at is None:
+        return aff.iloc[0:0] if at is None else aff
+    ok = (aff["since"].isna() | (aff["since"] <= at)) & (aff["until"].isna() | (aff["until"] >= at))
+    return aff[ok]
+
+
+def _log1p(s: pd.Series) -> pd.Series:
+    return np.log1p(s.astype(float).clip(lower=0))
+
+
+# ---------------------------------------------------------------------------- features
+
+def account_features(p: Projection, det: Detections, *, harm_threshold: float = HARM_THRESHOLD,
+                     coact_window: float = 60.0, coact_min_weight: int = 2,
+                     rename_days: float = 7.0) -> pd.DataFrame:
+    """Per-account features of one event, one row per account of ``p.accounts``.
+
+    Parameters
+    ----------
+    p : Projection
+        The event's projection.
+    det : Detections
+        Narratives, role findings and clusters of the event.
+    harm_threshold : float, default 0.5
+        A known ``harm`` at or above this is harmful; unknown ``harm`` falls back
+        on the content's narrative.
+    coact_window : float, default 60
+        Window (seconds) of the co-repost network behind ``coact_degree_log``.
+    coact_min_weight : int, default 2
+        Partners must have co-reposted at least this many sources.
+    rename_days : float, default 7
+        Renames within this many days of the event's start count in ``renames_near``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``account_id`` (sorted), columns :data:`FEATURES` (floats;
+        NaN where a value is unknown: ``harm_mean`` without scored contents,
+        ``account_age_days`` without ``created_at``, …).
+
+    Notes
+    -----
+    Time ``O(C + R d + P)`` for ``C`` contents, ``R`` reposts in chains ``d``
+    deep and ``P`` within-window co-repost pairs; memory ``O(C + R + A)``.
+    """
+    from detectors.coactivity import coactivity
+
+    acc = p.accounts[["account_id"]].drop_duplicates().sort_values("account_id", kind="mergesort")
+    ids = acc["account_id"].tolist()
+    f = pd.DataFrame(index=pd.Index(ids, name="account_id"))
+    f[list(FEATURES)] = 0.0
+    if not ids:
+        return f.astype(float)
+
+    start = p.start
+    contents = p.contents[~p.contents["placeholder"].astype(bool)].copy()
+    contents = contents[contents["account_id"].notna()]
+    reposts = p.reposts[p.reposts["account_id"].notna()].copy()
+    all_harm = harmful_contents(p, det, harm_threshold=harm_threshold)
+    contents["harmful"] = all_harm.loc[contents.index].to_numpy()
+    kind = _kinds(contents)
+    contents["is_dm"] = kind == "dm"
+    contents["is_comment"] = ((kind == "comment") | contents["reply_to"].notna()) & ~contents["is_dm"]
+    contents["is_post"] = ~contents["is_dm"] & ~contents["is_comment"]
+
+    # --- narratives and reposts' harm
+    harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
+    of = det.of_content
+    if len(reposts):
+        roots = _repost_roots(reposts)
+        narr = reposts["repost_id"].map(lambda r: of.get(r))
+        narr = narr.where(narr.notna(), roots.map(lambda r: of.get(r)))
+        reposts["narrative"] = narr
+        root_harm = dict(zip(p.contents["content_id"], all_harm))
+        reposts["harmful"] = [harmful_n.get(n, False) if n is not None and not pd.isna(n)
+                              else bool(root_harm.get(r, False))
+                              for n, r in zip(narr, roots)]
+    else:
+        reposts["narrative"] = pd.Series(dtype=object)
+        reposts["harmful"] = pd.Series(dtype=bool)
+    contents["narrative"] = contents["content_id"].map(lambda c: of.get(c))
+
+    g = contents.groupby("account_id")
+    f["n_posts"] = g["is_post"].sum()
+    f["n_comments"] = g["is_comment"].sum()
+    f["n_dms"] = g["is_dm"].sum()
+    f["n_harmful"] = g["harmful"].sum()
+    f["harm_mean"] = g["harm"].mean()
+    f["harm_max"] = g["harm"].max()
+    gr = reposts.groupby("account_id")
+    f["n_reposts"] = gr.size()
+    f["n_harmful_reposts"] = gr["harmful"].sum()
+    f[["n_posts", "n_comments", "n_dms", "n_harmful", "n_reposts", "n_harmful_reposts"]] = \
+        f[["n_posts", "n_comments", "n_dms", "n_harmful", "n_reposts", "n_harmful_reposts"]].fillna(0)
+    n_act = f["n_posts"] + f["n_comments"] + f["n_dms"] + f["n_reposts"]
+    f["harmful_share"] = ((f["n_harmful"] + f["n_harmful_reposts"]) / n_act.where(n_act > 0)).fillna(0)
+
+    touched = pd.concat([contents[["account_id", "narrative"]], reposts[["account_id", "narrative"]]])
+    touched = touched.dropna().drop_duplicates()
+    f["n_narratives"] = touched.groupby("account_id").size()
+    touched = touched[touched["narrative"].map(lambda n: harmful_n.get(n, False)).astype(bool)]
+    f["n_harmful_narratives"] = touched.groupby("account_id").size()
+
+    # --- spread: reposts downstream of own contents and reposts, replies drawn
+    desc = _descendants(reposts, reposts["harmful"]) if len(reposts) else None
+    own = pd.concat([contents[["content_id", "account_id"]],
+                     reposts[["repost_id", "account_id"]].rename(columns={"repost_id": "content_id"})])
+    replies = contents[contents["reply_to"].notna()]
+    rep_n = replies.groupby("reply_to").agg(replies=("content_id", "size"),
+                                            harmful_replies=("harmful", "sum"))
+    own = own.join(rep_n, on="content_id")
+    if desc is not None:
+        own = own.join(desc, on="content_id")
+    for c in ("desc", "desc_harmful", "replies", "harmful_replies"):
+        if c not in own:
+            own[c] = 0
+    own[["desc", "desc_harmful", "replies", "harmful_replies"]] = \
+        own[["desc", "desc_harmful", "replies", "harmful_replies"]].fillna(0)
+    go = own.groupby("account_id")[["desc", "desc_harmful", "replies", "harmful_replies"]].sum()
+    go = go.reindex(ids).fillna(0)
+    f["reach_log"] = _log1p(go["desc"])
+    f["harmful_reach_log"] = _log1p(go["desc_harmful"])
+    drawn = go["desc"] + go["replies"]
+    f["downstream_harm_share"] = ((go["desc_harmful"] + go["harmful_replies"])
+                                  / drawn.where(drawn > 0))
+    f["replies_drawn_log"] = _log1p(go["replies"])
+
+    # --- timing
+    acts = pd.concat([contents[["account_id", "posted_at"]].rename(columns={"posted_at": "t"}),
+                      reposts[["account_id", "reposted_at"]].rename(columns={"reposted_at": "t"})])
+    acts = acts.dropna()
+    if len(acts):
+        median_t = acts["t"].sort_values(kind="mergesort").iloc[len(acts) // 2]
+        ga = acts.groupby("account_id")["t"]
+        first, last, n = ga.min(), ga.max(), ga.size()
+        f["lead_hours"] = (median_t - first).dt.total_seconds() / 3600.0
+        span = (last - first).dt.total_seconds() / 3600.0
+        f["span_hours"] = span
+        f["rate_per_hour"] = n / span.clip(lower=1.0)
+    f[["lead_hours", "span_hours", "rate_per_hour"]] = f[["lead_hours", "span_hours",
+                                                          "rate_per_hour"]].fillna(0)
+
+    # --- coordination
+    if len(reposts) >= 2:
+        edges = coactivity(reposts[["account_id", "source_id", "reposted_at"]],
+                           window=coact_window, min_weight=coact_min_weight)
+        deg = pd.concat([edges["account_a"], edges["account_b"]]).value_counts()
+        f["coact_degree_log"] = _log1p(deg.reindex(ids).fillna(0))
+    cluster_of = det.cluster_of()
+    f["in_cluster"] = [1.0 if a in cluster_of else 0.0 for a in ids]
+    f["cluster_score"] = [float(cluster_of[a].score) if a in cluster_of else 0.0 for a in ids]
+    f["cluster_size_log"] = [math.log1p(len(cluster_of[a].accounts)) if a in cluster_of else 0.0
+                             for a in ids]
+    accounts = p.accounts.drop_duplicates("account_id").set_index("account_id").reindex(ids)
+    keys = accounts["identity_key"]
+    key_n = keys.dropna().value_counts()
+    f["identity_peers"] = keys.map(key_n).fillna(1).to_numpy() - 1
+
+    # --- the account
+    if start is not None:
+        f["account_age_days"] = (start - accounts["created_at"]).dt.total_seconds() / 86400.0
+    else:
+        f["account_age_days"] = np.nan
+    f["followers_log"] = _log1p(accounts["followers"].astype("Float64").astype(float))
+    f["verified"] = accounts["verified"].astype("boolean").fillna(False).astype(float)
+    if len(p.renames) and start is not None:
+        near = (p.renames["renamed_at"] - start).abs() <= pd.Timedelta(days=rename_days)
+        f["renames_near"] = p.renames[near].groupby("account_id").size()
+    f["renames_near"] = f["renames_near"].fillna(0)
+    aff = valid_affiliations(p)
+    f["mcn_affiliated"] = [1.0 if a in set(aff["account_id"]) else 0.0 for a in ids]
+
+    # --- targets and minors
+    targets = set(p.event.target_ids)
+    if "role_hint" in p.accounts:
+        targets |= set(p.accounts.loc[p.accounts["role_hint"] == "target", "account_id"])
+    f["is_target"] = [1.0 if a in targets else 0.0 for a in ids]
+    minors = set(p.accounts.loc[p.accounts["is_minor"].astype("boolean").fillna(False).astype(bool),
+                                "account_id"])
+    all_targets = set(p.event.target_ids).union(*p.contents["target_ids"]) if len(p.contents) \
+        else set(p.event.target_ids)
+    author_of = dict(zip(p.contents["content_id"], p.contents["account_id"]))
+    aimed = [(set(t) | ({author_of.get(r)} if isinstance(r, str) else set())) - {a}
+             for t, r, a in zip(contents["target_ids"], contents["reply_to"], contents["account_id"])]
+    hostile = contents["harmful"] | contents["harm"].isna()
+    contents["targeted"] = [bool(s & all_targets) for s in aimed]
+    contents["minor_attack"] = [bool(s & minors) and bool(h) for s, h in zip(aimed, hostile)]
+    g = contents.groupby("account_id")
+    f["n_targeted"] = g["targeted"].sum()
+    f["minor_attacks"] = g["minor_attack"].sum()
+    f[["n_targeted", "minor_attacks"]] = f[["n_targeted", "minor_attacks"]].fillna(0)
+
+    # --- reports against the account or its contents
+    rep = p.reports
+    if len(rep):
+        owner = dict(zip(own["content_id"], own["account_id"]))
+        about = rep["content_id"].map(owner)
+        about = about.where(about.notna(), rep["account_id"])
+        r = pd.DataFrame({"account_id": about,
+                          "minor": rep["involves_minor"].astype("boolean").fillna(False).astype(bool)})
+        r = r.dropna(subset=["account_id"])
+        gr = r.groupby("account_id")
+        f["reports_against"] = gr.size()
+        f["reports_minor"] = gr["minor"].sum()
+    f[["reports_against", "reports_minor"]] = f[["reports_against", "reports_minor"]].fillna(0)
+
+    # --- what the detectors found
+    roles_of = det.roles_of()
+    for role, col in zip(CULPABLE_ROLES, ROLE_FEATURES):
+        f[col] = [float(roles_of.get(a, {}).get(role).strength) if role in roles_of.get(a, {})
+                  else 0.0 for a in ids]
+    for a, c in cluster_of.items():  # members of significant clusters are coordinated
+        if a in f.index and f.at[a, "role_coordinated"] == 0.0:
+            f.at[a, "role_coordinated"] = max(MIN_STRENGTH, float(c.score))
+    return f[list(FEATURES)].astype(float)
+
+
+# ------------------------------------------------------------------------------- rules
+
+@dataclass(frozen=True)
+class Scored:
+    """Scores with the reasons behind them, per account (index of ``features``)."""
+
+    score: pd.Series
+    #: account_id -> evidence explaining the score (rules fired, or model contributions)
+    explain: dict[str, Evidence]
+    #: ``rules`` or ``model:<version>``
+    method: str = "rules"
+
+
+def _participation_rules(row: Mapping[str, float]) -> list[tuple[str, float, str]]:
+    """(rule, weight, detail) for the participation rules that fire on one account."""
+    fired = []
+    nh = row["n_harmful"]
+    if nh > 0:
+        fired.append(("harmful_contents", 0.5 * min(1.0, nh / 3.0),
+                      f"{int(nh)} harmful content(s) of its own"))
+    nr = row["n_harmful_reposts"]
+    if nr > 0:
+        fired.append(("harmful_reposts", 0.3 * min(1.0, nr / 5.0),
+                      f"{int(nr)} repost(s) of harmful narratives"))
+    rp = row["reports_against"]
+    if rp > 0:
+        fired.append(("reported", 0.2 * min(1.0, rp / 3.0), f"{int(rp)} report(s) against it"))
+    if row["minor_attacks"] > 0 or row["reports_minor"] > 0:
+        fired.append(("minor_attacked", 0.3, "aimed harmful content at a minor"))
+    return fired
+
+
+def rule_scores(features: pd.DataFrame) -> Scored:
+    """Score accounts with the transparent rules (no model).
+
+    An account with culpable roles scores ``0.5 + 0.45 * R + 0.05 * Q``, an
+    account without ``0.45 * Q``, a target 0, where ``R = 1 - prod(1 - w_r s_r)``
+    over its roles (weights :data:`ROLE_WEIGHTS`, strengths ``s_r`` from the
+    findings, at least :data:`MIN_STRENGTH`) and ``Q = 1 - prod(1 - w_q)`` over
+    the participation rules that fire (harmful contents, harmful reposts,
+    reports against it, a minor attacked).  Culpable accounts thus always rank
+    above ordinary participants.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        From :func:`account_features`.
+
+    Returns
+    -------
+    Scored
+        Scores in [0, 1] and, per account, an evidence item of kind ``rules``
+        naming every rule that fired.
+
+    Notes
+    -----
+    ``O(A)`` for ``A`` accounts.
+    """
+    scores: dict[str, float] = {}
+    explain: dict[str, Evidence] = {}
+    cols = list(FEATURES)
+    for a, vals in zip(features.index, features[cols].to_numpy()):
+        row = dict(zip(cols, vals))
+        if row["is_target"] > 0:
+            scores[a] = 0.0
+            explain[a] = Evidence("rules", (), "target of the event: not scored")
+            continue
+        roles = [(r, ROLE_WEIGHTS[r], max(MIN_STRENGTH, row[f"role_{r}"]))
+                 for r in CULPABLE_ROLES if row[f"role_{r}"] > 0]
+        part = _participation_rules(row)
+        q = 1.0 - math.prod(1.0 - w for _, w, _ in part)
+        if roles:
+            r_ = 1.0 - math.prod(1.0 - w * s for _, w, s in roles)
+            score = 0.5 + 0.45 * r_ + 0.05 * q
+        else:
+            score = 0.45 * q
+        bits = [f"{r} (weight {w:g} x strength {s:.2f})" for r, w, s in roles]
+        bits += [f"{name} ({detail}, weight {w:.2f})" for name, w, detail in part]
+        detail = ("rules fired: " + "; ".join(bits)) if bits else "no rule fired"
+        scores[a] = round(float(score), 6)
+        explain[a] = Evidence("rules", (), f"score {score:.3f}; {detail}")
+    return Scored(score=pd.Series(scores, dtype=float).reindex(features.index).fillna(0.0),
+                  explain=explain, method="rules")
+
+
+# ------------------------------------------------------------------------------- tiers
+
+@dataclass(frozen=True)
+class Grade:
+    """Tier, referral and priority of one account, with the reasons."""
+
+    tier: int
+    refer: bool
+    priority: str | None
+    reasons: tuple[str, ...] = ()
+
+
+def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
+          scores: pd.Series | None = None, model_scored: bool = False,
+          repeated: Mapping[str, Iterable[str]] | None = None,
+          shared_identity: Iterable[str] = (),
+          refer_reposts: int = REFER_REPOSTS) -> dict[str, Grade]:
+    """Tiers 0–4, ``refer`` and ``priority`` for every account (module docstring for the rules).
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        From :func:`account_features`.
+    roles : mapping
+        account_id -> its culpable roles (:data:`CULPABLE_ROLES`).
+    scores : pandas.Series, optional
+        The accounts' scores; with ``model_scored``, a participant the model
+        scores at 0.5 or more gets tier 1.
+    model_scored : bool, default False
+        Whether ``scores`` come from the risk model.
+    repeated : mapping, optional
+        account_id -> other events where it (or an account of its identity) was
+        found or labelled culpable.
+    shared_identity : iterable of str
+        Accounts whose ``identity_key`` holds several culpable accounts (in
+        this event or across the store).
+    refer_reposts : int, default 500
+        Harmful reach from which first posters and inciters are referred.
+
+    Returns
+    -------
+    dict
+        account_id -> :class:`Grade`.
+
+    Notes
+    -----
+    ``O(A)`` for ``A`` accounts.
+    """
+    repeated = repeated or {}
+    shared = set(shared_identity)
+    out: dict[str, Grade] = {}
+    for a, row in zip(features.index, features.to_dict("records")):
+        rs = set(roles.get(a, ()))
+        reasons: list[str] = []
+        minor = row["minor_attacks"] > 0 or row["reports_minor"] > 0
+        if row["is_target"] > 0:
+            out[a] = Grade(0, False, None, ("target of the event",))
+            continue
+        if rs & set(TIER3_ROLES):
+            tier = 3
+            reasons.append("tier 3: " + ", ".join(r for r in TIER3_ROLES if r in rs))
+        elif "coordinated" in rs:
+            tier = 2
+            reasons.append("tier 2: member of a coordinated cluster")
+        else:
+            harmful = (row["n_harmful"] + row["n_harmful_reposts"] + row["reports_against"]
+                       + row["minor_attacks"]) > 0
+            by_model = bool(model_scored and scores is not None and scores.get(a, 0.0) >= 0.5)
+            tier = 1 if harmful or by_model else 0
+            reasons.append("tier 1: harmful participation" if harmful else
+                           "tier 1: risk model score >= 0.5" if by_model else
+                           "tier 0: no harmful conduct")
+        if tier >= 2 and a in shared:
+            tier = 4
+            reasons.append("tier 4: its identity holds several culpable accounts")
+        if tier >= 2 and repeated.get(a):
+            events = sorted(set(repeated[a]))
+            tier = min(4, tier + 1)
+            reasons.append(f"tier {tier}: culpable conduct repeated in " + ", ".join(events))
+        harmful_reach = math.expm1(row["harmful_reach_log"])
+        refer = False
+        if rs & {"first_poster", "inciter"} and harmful_reach >= refer_reposts:
+            refer = True
+            reasons.append(f"refer: harmful content reposted {int(round(harmful_reach))} times "
+                           f"(>= {refer_reposts})")
+        if "splicer" in rs:
+            refer = True
+            reasons.append("refer: spliced false information")
+        if minor and tier >= 2:
+            refer = True
+            reasons.append("refer: culpable conduct against a minor")
+        out[a] = Grade(int(tier), refer, "minor" if minor else None, tuple(reasons))
+    return out

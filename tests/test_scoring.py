@@ -1,0 +1,173 @@
+"""Features, transparent rules and graded tiers on a tiny hand-made event."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from detectors.findings import Cluster, Evidence, Narrative, RoleFinding
+from detectors.scoring import (FEATURES, Detections, account_features, grade, rule_scores,
+                               valid_affiliations)
+from graph.projection import Projection
+
+T0 = pd.Timestamp("2026-03-01T00:00:00Z")
+
+
+def at(minutes: float) -> str:
+    return (T0 + pd.Timedelta(minutes=minutes)).isoformat()
+
+
+def tiny() -> tuple[Projection, Detections]:
+    """An event against teacher ``t`` and pupil ``kid`` (a minor).
+
+    ``fp`` first-posts a harmful rumour, ``army1..3`` repost it within seconds
+    (a cluster), ``p1`` reposts it once, ``news`` posts a benign report that
+    ``p2`` and 3 others repost, ``bully`` sends the minor a harmful comment.
+    """
+    accounts = [
+        {"account_id": "t", "platform": "weibo", "name": "Teacher"},
+        {"account_id": "kid", "platform": "weibo", "is_minor": True},
+        {"account_id": "fp", "platform": "weibo", "followers": 120, "created_at": at(-60 * 24 * 30),
+         "identity_key": "id-x"},
+        {"account_id": "army1", "platform": "weibo", "followers": 3, "identity_key": "id-x"},
+        {"account_id": "army2", "platform": "weibo", "followers": 2},
+        {"account_id": "army3", "platform": "weibo", "followers": 1},
+        {"account_id": "p1", "platform": "weibo", "followers": 50},
+        {"account_id": "p2", "platform": "weibo", "followers": 80},
+        {"account_id": "news", "platform": "weibo", "followers": 5_000_000, "verified": True},
+        {"account_id": "bully", "platform": "weibo"},
+    ] + [{"account_id": f"o{i}", "platform": "weibo"} for i in range(3)]
+    contents = [
+        {"content_id": "c1", "account_id": "fp", "platform": "weibo", "posted_at": at(0),
+         "text": "rumour", "harm": 0.9, "target_ids": ["t"]},
+        {"content_id": "c2", "account_id": "news", "platform": "weibo", "posted_at": at(30),
+         "text": "police statement", "harm": 0.02},
+        {"content_id": "c3", "account_id": "bully", "platform": "weibo", "posted_at": at(40),
+         "text": "you deserve it", "kind": "comment", "harm": 0.8, "target_ids": ["kid"]},
+        {"content_id": "c4", "account_id": "kid", "platform": "weibo", "posted_at": at(35),
+         "text": "it is not true", "harm": 0.0},
+    ]
+    reposts = [
+        {"repost_id": "r1", "account_id": "army1", "source_id": "c1", "reposted_at": at(1)},
+        {"repost_id": "r2", "account_id": "army2", "source_id": "c1", "reposted_at": at(1.2)},
+        {"repost_id": "r3", "account_id": "army3", "source_id": "c1", "reposted_at": at(1.3)},
+        {"repost_id": "r4", "account_id": "p1", "source_id": "r1", "reposted_at": at(90)},
+        {"repost_id": "r5", "account_id": "p2", "source_id": "c2", "reposted_at": at(31)},
+    ] + [{"repost_id": f"ro{i}", "account_id": f"o{i}", "source_id": "c2",
+          "reposted_at": at(32 + 20 * i)} for i in range(3)]
+    affiliations = [
+        {"account_id": "army1", "mcn_id": "m1", "since": at(-1000)},
+        {"account_id": "army2", "mcn_id": "m1", "since": at(-1000), "until": at(-10)},
+    ]
+    reports = [{"report_id": "rep1", "reported_at": at(50), "content_id": "c3",
+                "involves_minor": True}]
+    p = Projection.from_tables(
+        {"event_id": "e1", "name": "E", "started_at": at(0), "target_ids": ["t"]},
+        accounts=accounts, contents=contents, reposts=reposts, affiliations=affiliations,
+        reports=reports)
+    p.accounts["role_hint"] = ["target" if a == "t" else "author" for a in p.accounts["account_id"]]
+    narratives = (
+        Narrative("n1", "fp", "c1", ("weibo",), 5, True, ("c1",), 0.9),
+        Narrative("n2", "news", "c2", ("weibo",), 5, False, ("c2",), 0.02),
+        Narrative("n3", "bully", "c3", ("weibo",), 1, True, ("c3",), 0.8),
+        Narrative("n4", "kid", "c4", ("weibo",), 1, False, ("c4",), 0.0),
+    )
+    of = {"c1": "n1", "r1": "n1", "r2": "n1", "r3": "n1", "r4": "n1",
+          "c2": "n2", "r5": "n2", "ro0": "n2", "ro1": "n2", "ro2": "n2", "c3": "n3", "c4": "n4"}
+    roles = (
+        RoleFinding("fp", "first_poster", 0.95, (Evidence("first_post", ("c1",), "first"),)),
+        RoleFinding("army1", "coordinated", 0.8),
+        RoleFinding("army2", "coordinated", 0.8),
+        RoleFinding("army3", "coordinated", 0.8),
+    )
+    clusters = (Cluster("c1", ("army1", "army2", "army3"), 0.8, True),
+                Cluster("c2", ("o0", "o1"), 0.1, False))
+    return p, Detections(narratives, of, roles, clusters)
+
+
+def test_features_measure_what_they_say():
+    p, det = tiny()
+    f = account_features(p, det)
+    assert list(f.columns) == list(FEATURES)
+    assert f.index.tolist() == sorted(f.index)
+    assert f.loc["fp", "n_posts"] == 1 and f.loc["fp", "n_harmful"] == 1
+    # r1, r2, r3 and r4 (through r1) all lead back to c1
+    assert f.loc["fp", "reach_log"] == pytest.approx(math.log1p(4))
+    assert f.loc["fp", "harmful_reach_log"] == pytest.approx(math.log1p(4))
+    assert f.loc["army1", "reach_log"] == pytest.approx(math.log1p(1))  # p1 reposted r1
+    assert f.loc["news", "reach_log"] == pytest.approx(math.log1p(4))
+    assert f.loc["news", "harmful_reach_log"] == 0
+    assert f.loc["news", "downstream_harm_share"] == 0
+    assert f.loc["fp", "downstream_harm_share"] == 1
+    assert f.loc["p1", "n_harmful_reposts"] == 1 and f.loc["p2", "n_harmful_reposts"] == 0
+    assert f.loc["army1", "in_cluster"] == 1 and f.loc["o0", "in_cluster"] == 0
+    assert f.loc["army1", "coact_degree_log"] == 0  # min weight 2: one shared source only
+    assert f.loc["t", "is_target"] == 1 and f.loc["fp", "is_target"] == 0
+    assert f.loc["bully", "minor_attacks"] == 1 and f.loc["bully", "reports_minor"] == 1
+    assert f.loc["fp", "minor_attacks"] == 0
+    assert f.loc["fp", "identity_peers"] == 1 and f.loc["army2", "identity_peers"] == 0
+    assert f.loc["fp", "account_age_days"] == pytest.approx(30)
+    assert math.isnan(f.loc["army1", "account_age_days"])
+    assert f.loc["news", "verified"] == 1
+    assert f.loc["news", "followers_log"] == pytest.approx(math.log1p(5_000_000))
+    # army2's affiliation ended before the event
+    assert f.loc["army1", "mcn_affiliated"] == 1 and f.loc["army2", "mcn_affiliated"] == 0
+    assert f.loc["fp", "role_first_poster"] == 0.95
+    assert f.loc["fp", "lead_hours"] > 0 > f.loc["p1", "lead_hours"]
+
+
+def test_valid_affiliations_respect_since_until():
+    p, _ = tiny()
+    assert valid_affiliations(p)["account_id"].tolist() == ["army1"]
+
+
+def test_rules_rank_culprits_above_participants_and_targets_last():
+    p, det = tiny()
+    f = account_features(p, det)
+    s = rule_scores(f)
+    assert s.score["fp"] > s.score["army1"] > s.score["bully"] > s.score["p1"]
+    assert s.score["p1"] > s.score["p2"] == 0
+    assert s.score["news"] == 0 and s.score["t"] == 0
+    assert min(s.score[a] for a in ("fp", "army1", "army2", "army3")) >= 0.5
+    assert max(s.score[a] for a in ("p1", "p2", "bully", "news", "o0")) < 0.5
+    assert "first_poster" in s.explain["fp"].detail
+    assert "minor_attacked" in s.explain["bully"].detail
+    assert s.explain["p2"].detail.endswith("no rule fired")
+
+
+def test_grading():
+    p, det = tiny()
+    f = account_features(p, det)
+    roles = {r.account_id: [r.role] for r in det.roles}
+    g = grade(f, roles)
+    assert g["fp"].tier == 3 and g["army1"].tier == 2
+    assert g["p1"].tier == 1 and g["bully"].tier == 1
+    assert g["news"].tier == 0 and g["p2"].tier == 0 and g["t"].tier == 0
+    assert g["bully"].priority == "minor" and g["fp"].priority is None
+    # a minor attack alone is not referred; reach under 500 is not either
+    assert not g["bully"].refer and not g["fp"].refer
+    g = grade(f, roles, refer_reposts=3)
+    assert g["fp"].refer
+    g = grade(f, roles, repeated={"fp": ["e0"], "army2": ["e0"], "p1": ["e0"]},
+              shared_identity={"army1"})
+    assert g["fp"].tier == 4 and g["army2"].tier == 3 and g["army1"].tier == 4
+    assert g["p1"].tier == 1  # an ordinary participant is never raised above 1
+    assert any("e0" in r for r in g["fp"].reasons)
+
+
+def test_model_scores_lift_participants_to_tier_one_only():
+    p, det = tiny()
+    f = account_features(p, det)
+    scores = pd.Series(0.9, index=f.index)
+    g = grade(f, {}, scores=scores, model_scored=True)
+    assert g["p2"].tier == 1 and g["t"].tier == 0
+    assert max(x.tier for x in g.values()) == 1
+
+
+def test_empty_event():
+    p = Projection.from_tables({"event_id": "e0"})
+    f = account_features(p, Detections())
+    assert f.empty and list(f.columns) == list(FEATURES)
+    assert rule_scores(f).score.empty
