@@ -1,0 +1,131 @@
+"""Splicers (跨平台搬运拼接) on tiny hand-made projections, with the traps of the issue."""
+
+from __future__ import annotations
+
+import pytest
+
+from detectors.splicing import detect_splicers, find_splices
+from graph.projection import Projection
+
+A1 = "南城七中初二班主任长期体罚学生，昨天把一个男生打到耳膜穿孔住院了"
+A2 = "家长去学校讨说法被保安赶了出来，学校还想把事情压下去"
+B1 = "听说她的老公就在东湖派出所上班，所以家长报警根本没人管"
+B2 = "学校和教育局都在护着她，这里面水太深了，细思极恐"
+OTHER = "今天天气很好，适合带孩子们去植物园写生，大家画得都很认真"
+
+
+def c(cid, acc, plat, hour, text, harm=None, kind="post"):
+    return {"content_id": cid, "account_id": acc, "platform": plat, "kind": kind,
+            "posted_at": f"2026-03-01T{hour:02d}:00:00+08:00", "text": text, "harm": harm}
+
+
+def proj(*rows):
+    return Projection.from_tables({"event_id": "e1"}, contents=list(rows))
+
+
+def base():
+    return [c("douyin:1", "douyin:a", "douyin", 8, A1 + "，" + A2, harm=0.9),
+            c("bili:2", "bili:b", "bilibili", 9, B1 + "，" + B2, harm=0.8)]
+
+
+def test_two_sources_on_other_platforms_make_a_splice():
+    p = proj(*base(), c("weibo:3", "weibo:s", "weibo", 12, "震惊！" + A1 + "。" + B1 + "！！", harm=0.9))
+    f = detect_splicers(p)
+    assert [x.account_id for x in f] == ["weibo:s"]
+    ev = f[0].evidence[0]
+    assert ev.kind == "splice"
+    assert set(ev.content_ids) == {"weibo:3", "douyin:1", "bili:2"}
+    assert "douyin:a" in ev.detail and "bili:b" in ev.detail and "bilibili" in ev.detail
+    assert f[0].numbers["cross_platform"] == 1.0 and f[0].numbers["harmful"] == 1.0
+    s = find_splices(p)[0]
+    assert [fr.source_id for fr in s.fragments] == ["douyin:1", "bili:2"]  # in text order
+    # the fragments are disjoint parts of the splice
+    assert s.fragments[0].end <= s.fragments[1].start
+
+
+def test_single_source_copy_is_not_a_splice():
+    edited = "转：" + (A1 + "，" + A2).replace("长期", "一直").replace("学生", "学生们") + "😡"
+    p = proj(*base(), c("weibo:3", "weibo:s", "weibo", 12, edited),
+             c("weibo:4", "weibo:t", "weibo", 13, A1 + A2 + "大家评评理"))
+    assert detect_splicers(p) == []
+
+
+def test_self_splice_is_not_counted():
+    rows = [c("weibo:1", "weibo:s", "weibo", 8, A1), c("weibo:2", "weibo:s", "weibo", 9, B1),
+            c("weibo:3", "weibo:s", "weibo", 12, A1 + "。" + B1)]
+    assert detect_splicers(proj(*rows)) == []
+    # one own source and one foreign one: still only one source by another account
+    rows[1] = c("weibo:2", "weibo:x", "weibo", 9, B1)
+    assert detect_splicers(proj(*rows)) == []
+    assert detect_splicers(proj(*rows), min_sources=2) == []
+
+
+def test_sources_must_be_earlier():
+    p = proj(c("weibo:3", "weibo:s", "weibo", 7, A1 + "。" + B1), *base())
+    assert detect_splicers(p) == []
+
+
+def test_same_time_is_not_earlier():
+    rows = base()
+    p = proj(rows[0], c("bili:2", "bili:b", "bilibili", 8, B1 + "，" + B2),
+             c("weibo:3", "weibo:s", "weibo", 8, A1 + "。" + B1))
+    assert detect_splicers(p) == []
+
+
+def test_copy_of_a_splice_is_a_copy():
+    splice = A1 + "。" + B1
+    p = proj(*base(), c("weibo:3", "weibo:s", "weibo", 12, splice),
+             c("weibo:4", "weibo:u", "weibo", 14, splice + "扩散"),
+             c("weibo:5", "weibo:v", "weibo", 15, splice))
+    assert [x.account_id for x in detect_splicers(p)] == ["weibo:s"]
+
+
+def test_short_shared_phrases_do_not_splice():
+    # stock openers and closers recombined: fragments shorter than min_fragment_chars
+    rows = [c("weibo:1", "weibo:a", "weibo", 8, "林晓雯你配当老师吗？必须开除！"),
+            c("weibo:2", "weibo:b", "weibo", 9, "这种人赶紧滚出教师队伍！等着被挂吧。"),
+            c("weibo:3", "weibo:c", "weibo", 10, "林晓雯你配当老师吗？等着被挂吧。")]
+    assert detect_splicers(proj(*rows)) == []
+
+
+def test_fragments_must_cover_enough():
+    long_own = "我自己写了很长很长的一段话来表达观点，这些内容和别人都没有关系，纯属原创评论，" * 3
+    p = proj(*base(), c("weibo:3", "weibo:s", "weibo", 12, A1 + long_own + B1))
+    assert detect_splicers(p) == []
+    assert [x.account_id for x in detect_splicers(p, min_coverage=0.2)] == ["weibo:s"]
+
+
+def test_three_sources_and_strength_order():
+    rows = base() + [c("xhs:3", "xhs:c", "xiaohongshu", 10, OTHER)]
+    same = c("weibo:5", "weibo:q", "weibo", 11, "我看到的：" + A1)  # same-platform source
+    p = proj(*rows, same, c("weibo:4", "weibo:s", "weibo", 12, A1 + B1 + OTHER, harm=0.95),
+             c("douyin:6", "douyin:r", "douyin", 13, A1 + "，" + A2[:4] + B2))
+    f = {x.account_id: x for x in detect_splicers(p)}
+    assert set(f) == {"weibo:s", "douyin:r"}
+    assert f["weibo:s"].numbers["sources"] == 3
+    assert f["weibo:s"].strength > f["douyin:r"].strength
+    assert all(0 < x.strength <= 1 for x in f.values())
+
+
+def test_placeholders_and_missing_text_are_ignored():
+    rows = base() + [{"content_id": "weibo:gone", "placeholder": True},
+                     c("weibo:7", "weibo:z", "weibo", 12, None)]
+    assert detect_splicers(proj(*rows)) == []
+
+
+def test_sorted_and_deterministic():
+    rows = base()
+    for k, (acc, text) in enumerate([("weibo:z", A2 + B2), ("weibo:m", A1 + B2),
+                                     ("weibo:a2", B1 + A2)]):
+        rows.append(c(f"weibo:{10 + k}", acc, "weibo", 12 + k, text))
+    f1 = detect_splicers(proj(*rows))
+    f2 = detect_splicers(proj(*reversed(rows)))
+    assert [x.account_id for x in f1] == ["weibo:a2", "weibo:m", "weibo:z"]
+    assert f1 == f2
+
+
+@pytest.mark.parametrize("kw", [{"min_sources": 1}, {"min_fragment_chars": 3}, {"k": 1},
+                                {"min_coverage": 0}, {"copy_coverage": 1.5}, {"max_gap": -1}])
+def test_bad_options(kw):
+    with pytest.raises(ValueError):
+        detect_splicers(proj(*base()), **kw)
