@@ -1,0 +1,118 @@
+"""The LightGBM risk model: fit, evaluate by event, save/load, explain."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detectors import risk_model as rm
+from detectors.scoring import FEATURES
+from graph.errors import InputError
+
+
+def synthetic(n_events: int = 3, per_event: int = 300, seed: int = 0):
+    """Accounts whose culpability follows harm, cluster membership and reach, with noise."""
+    rng = np.random.default_rng(seed)
+    rows, tiers, events, ids = [], [], [], []
+    for e in range(n_events):
+        for i in range(per_event):
+            row = {c: 0.0 for c in FEATURES}
+            culprit = rng.random() < 0.2
+            row["harm_max"] = rng.uniform(0.5, 1) if culprit else rng.uniform(0, 0.7)
+            row["in_cluster"] = float(culprit and rng.random() < 0.7)
+            row["reach_log"] = rng.normal(3 if culprit else 1, 1)
+            row["followers_log"] = rng.normal(4, 2)
+            row["account_age_days"] = np.nan if rng.random() < 0.3 else rng.uniform(0, 900)
+            rows.append(row)
+            tiers.append(int(rng.integers(2, 5)) if culprit else int(rng.integers(0, 2)))
+            events.append(f"e{e}")
+            ids.append(f"a{e}-{i:04d}")
+    return pd.DataFrame(rows, columns=list(FEATURES), index=ids), tiers, events, ids
+
+
+def test_auc_and_precision_at_k():
+    assert rm.auc([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
+    assert rm.auc([0, 0, 1, 1], [0.9, 0.8, 0.2, 0.1]) == 0.0
+    assert rm.auc([0, 1], [0.5, 0.5]) == 0.5
+    assert math.isnan(rm.auc([1, 1], [0.1, 0.2]))
+    assert rm.precision_at_k([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], 2) == 0.5
+    # ties broken by id: "a" (positive) before "b"
+    assert rm.precision_at_k([0, 1], [0.5, 0.5], 1, ids=["b", "a"]) == 1.0
+    assert rm.precision_at_k([1, 0], [0.9, 0.1], 10) == 0.5  # k capped at n
+
+
+def test_fit_learns_and_evaluates_on_held_out_events():
+    X, tiers, events, ids = synthetic()
+    ev = rm.evaluate_by_event(X, tiers, events, ids, k=20)
+    assert ev["split"] == "events" and [f["held_out"] for f in ev["folds"]] == ["e0", "e1", "e2"]
+    assert ev["auc"] > 0.9 and ev["precision_at_k"] > 0.8
+    one = rm.evaluate_by_event(X.iloc[:300], tiers[:300], events[:300], ids[:300], k=20)
+    assert one["split"] == "accounts" and abs(one["folds"][0]["n"] - 150) <= 1
+
+
+def test_fit_is_deterministic_and_round_trips(tmp_path):
+    X, tiers, events, _ = synthetic()
+    m1 = rm.fit(X, tiers, events=events, seed=3)
+    m2 = rm.fit(X, tiers, events=events, seed=3)
+    assert m1.booster.model_to_string() == m2.booster.model_to_string()
+    assert m1.version == m2.version and m1.version.startswith("v1-")
+    path = m1.save(tmp_path / "m" / "model.txt")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["features"] == list(FEATURES) and meta["events"] == ["e0", "e1", "e2"]
+    assert meta["params"]["deterministic"] is True and meta["params"]["num_threads"] == 1
+    back = rm.load(path)
+    assert back.version == m1.version
+    pd.testing.assert_series_equal(back.predict(X), m1.predict(X))
+
+
+def test_contributions_explain_the_score():
+    X, tiers, events, _ = synthetic()
+    m = rm.fit(X, tiers, events=events)
+    c = m.contributions(X.iloc[:50])
+    logit = c.sum(axis=1)
+    p = 1 / (1 + np.exp(-logit))
+    np.testing.assert_allclose(p.to_numpy(), m.booster.predict(X.iloc[:50].to_numpy()), atol=1e-9)
+    ex = m.explain(X.iloc[:5], top=3)
+    e = ex[X.index[0]]
+    assert e.kind == "model" and m.version in e.detail
+    assert e.detail.count("(+") + e.detail.count("(-") == 3  # three features
+    # the features that matter show up among the top contributions
+    top_named = " ".join(ev.detail for ev in m.explain(X, top=3).values())
+    assert "harm_max" in top_named and "reach_log" in top_named
+
+
+def test_bad_training_input_and_bad_files(tmp_path):
+    X, tiers, events, _ = synthetic(n_events=1, per_event=50)
+    with pytest.raises(InputError, match="one class"):
+        rm.fit(X, [0] * len(X))
+    with pytest.raises(InputError, match="no labelled"):
+        rm.fit(X.iloc[0:0], [])
+    with pytest.raises(InputError, match="no risk model"):
+        rm.load(tmp_path / "none.txt")
+    m = rm.fit(X, tiers)
+    path = m.save(tmp_path / "model.txt")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    path.with_suffix(".json").write_text(json.dumps(dict(meta, format_version=99)))
+    with pytest.raises(InputError, match="format 99"):
+        rm.load(path)
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    path.write_text("garbage")
+    with pytest.raises(InputError, match="cannot read"):
+        rm.load(path)
+    with pytest.raises(InputError, match="needs features"):
+        m.predict(X.drop(columns=["harm_max"]))
+
+
+def test_default_model_path(monkeypatch, tmp_path):
+    class S:
+        path = str(tmp_path / "x.db")
+
+    monkeypatch.delenv("PILEON_MODEL", raising=False)
+    assert rm.default_model_path(S()) == tmp_path / "x.db.model.txt"
+    assert str(rm.default_model_path(object())) == "pileon-model.txt"
+    monkeypatch.setenv("PILEON_MODEL", str(tmp_path / "m.txt"))
+    assert rm.default_model_path(S()) == tmp_path / "m.txt"
