@@ -1,0 +1,1 @@
+"""API resources: every module here that defines ``router`` is included by :mod:`api.app`."""

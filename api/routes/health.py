@@ -1,0 +1,19 @@
+"""``GET /healthz``: liveness and store reachability, no key needed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.app import pileon_version
+from api.deps import StoreDep
+from api.schemas import Health, error_responses
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health, responses=error_responses(503))
+def healthz(store: StoreDep) -> Health:
+    """The server is up and its store answers."""
+    store.count("events")
+    kind = "neo4j" if store.__class__.__name__ == "Neo4jStore" else "embedded"
+    return Health(status="ok", version=pileon_version(), store=kind)

@@ -1,0 +1,323 @@
+"""Request and response models: what ``/openapi.json`` describes.
+
+Findings follow SPEC §4.  Report items may carry more fields than listed here
+(the pipeline may add some); they are passed through unchanged
+(``extra="allow"``), the listed ones are always described.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from graph.model import MCN_MEASURES
+
+T = TypeVar("T")
+
+Tier = int
+NodeKind = Literal["account", "content", "repost", "mcn", "event"]
+EdgeType = Literal["POSTED", "REPOST_OF", "REPLY_TO", "TARGETS", "IN_EVENT", "AFFILIATED_WITH",
+                   "FINDING"]
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# ----------------------------------------------------------------- errors, pages
+class ErrorOut(BaseModel):
+    detail: str = Field(description="What went wrong, in one line.")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class RankedPage(Page[T], Generic[T]):
+    run_id: str = Field(description="The analysis run this list is read from (the cursor "
+                                    "keeps reading it while newer runs land).")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    store: Literal["embedded", "neo4j"]
+
+
+# -------------------------------------------------------------------- findings
+class Evidence(_Open):
+    kind: str
+    content_ids: list[str] = []
+    detail: str = ""
+
+
+class AccountFinding(_Open):
+    account_id: str
+    rank: int
+    score: float | None = None
+    tier: int | None = Field(default=None, ge=0, le=4)
+    roles: list[str] = []
+    cluster_id: str | None = None
+    mcn_ids: list[str] = []
+    priority: str | None = Field(default=None, description='"minor" when minors are involved.')
+    refer: bool | None = Field(default=None, description="Refer to law enforcement.")
+    evidence: list[Evidence] = []
+
+
+class MCNFinding(_Open):
+    mcn_id: str
+    rank: int
+    score: float | None = None
+    accounts: list[str] = []
+    measures: list[str] = Field(default=[], description=f"Among {', '.join(MCN_MEASURES)}.")
+    evidence: list[Evidence] = []
+
+
+class ClusterFinding(_Open):
+    cluster_id: str
+    rank: int | None = Field(default=None, description="Position in the report (1 = first).")
+    accounts: list[str] = []
+    score: float | None = None
+    evidence: list[Evidence] = []
+
+
+class NarrativeOut(_Open):
+    narrative_id: str
+    first_poster: str | None = None
+    first_content_id: str | None = None
+    platforms: list[str] = []
+    size: int = 0
+    harmful: bool = False
+
+
+class ReportOut(_Open):
+    event_id: str
+    run_id: str
+    generated_at: str | None = None
+    accounts: list[AccountFinding] = []
+    mcns: list[MCNFinding] = []
+    clusters: list[ClusterFinding] = []
+    narratives: list[NarrativeOut] = []
+
+
+class AccountEventFinding(AccountFinding):
+    """An account's entry in the latest run of one event."""
+
+    event_id: str
+    run_id: str
+
+
+# ---------------------------------------------------------------------- events
+class RunSummary(BaseModel):
+    run_id: str
+    generated_at: str | None = None
+    accounts: int
+    mcns: int
+    clusters: int
+    narratives: int
+
+
+class EventOut(BaseModel):
+    event_id: str
+    name: str | None = None
+    started_at: str | None = None
+    keywords: list[str] = []
+    entities: list[str] = []
+    target_ids: list[str] = []
+    latest_run: RunSummary | None = Field(
+        default=None, description="The latest analysis, or null when never analyzed.")
+
+
+# -------------------------------------------------------------------- accounts
+class AccountProfile(BaseModel):
+    account_id: str
+    platform: str | None = None
+    name: str | None = None
+    created_at: str | None = None
+    followers: int | None = None
+    verified: bool | None = None
+    identity_key: str | None = None
+    is_minor: bool | None = None
+    placeholder: bool = False
+    extra: dict[str, Any] = {}
+
+
+class RenameOut(BaseModel):
+    new_name: str
+    old_name: str | None = None
+    renamed_at: str | None = None
+
+
+class AffiliationOut(BaseModel):
+    mcn_id: str
+    mcn_name: str | None = None
+    since: str | None = None
+    until: str | None = None
+    role: str | None = None
+
+
+class DecisionOut(BaseModel):
+    decision_id: str
+    event_id: str | None = None
+    account_id: str | None = None
+    mcn_id: str | None = None
+    tier: int | None = None
+    measure: str | None = None
+    note: str | None = None
+    decided_at: str
+
+
+class AccountOut(BaseModel):
+    profile: AccountProfile
+    renames: list[RenameOut]
+    affiliations: list[AffiliationOut]
+    findings: list[AccountEventFinding] = Field(
+        description="The account's entries in the latest analysis of every event.")
+    decisions: list[DecisionOut] = Field(description="Measures recorded on the account.")
+
+
+# ----------------------------------------------------------------------- graph
+class NodeFinding(_Open):
+    event_id: str
+    run_id: str
+    rank: int | None = None
+    score: float | None = None
+    tier: int | None = None
+    roles: list[str] = []
+    measures: list[str] = []
+    cluster_id: str | None = None
+
+
+class GraphNode(BaseModel):
+    id: str
+    kind: NodeKind
+    label: str
+    placeholder: bool = False
+    properties: dict[str, Any] = {}
+    findings: list[NodeFinding] = Field(
+        default=[], description="Findings on the node in the latest run of each event "
+                                "(accounts and MCNs).")
+
+
+class GraphEdge(BaseModel):
+    source: str
+    target: str
+    type: EdgeType
+    properties: dict[str, Any] = {}
+
+
+class Neighborhood(BaseModel):
+    center: str
+    hops: int
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    truncated: bool = Field(description="True when `limit` cut the neighbourhood short.")
+
+
+# ------------------------------------------------------------------- decisions
+class DecisionIn(BaseModel):
+    """A measure actually taken on an account or an MCN (a training label later)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(min_length=1, max_length=512)
+    account_id: str | None = Field(default=None, min_length=1, max_length=512)
+    mcn_id: str | None = Field(default=None, min_length=1, max_length=512)
+    tier: int | None = Field(default=None, ge=0, le=4,
+                             description="The tier applied to an account (SPEC §4).")
+    measure: str | None = Field(default=None, min_length=1, max_length=200,
+                                description="The measure taken; for an MCN one of "
+                                            f"{', '.join(MCN_MEASURES)}.")
+    note: str | None = Field(default=None, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _check(self) -> "DecisionIn":
+        if (self.account_id is None) == (self.mcn_id is None):
+            raise ValueError("give exactly one of account_id and mcn_id")
+        if self.tier is None and self.measure is None:
+            raise ValueError("give a tier, a measure or both")
+        if self.mcn_id is not None:
+            if self.tier is not None:
+                raise ValueError("tiers apply to accounts; give an MCN a measure")
+            if self.measure not in MCN_MEASURES:
+                raise ValueError(f"an MCN measure is one of {', '.join(MCN_MEASURES)}")
+        return self
+
+
+# ------------------------------------------------------------------------ jobs
+class JobOut(BaseModel):
+    job_id: str
+    kind: Literal["ingest", "analyze"]
+    params: dict[str, Any] = {}
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float = Field(ge=0, le=1)
+    created_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    result: dict[str, Any] | None = Field(default=None, description="The job's summary when done.")
+    error: str | None = Field(default=None, description="Why the job failed.")
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route may answer (all ``ErrorOut``)."""
+    text = {400: "Bad input (e.g. an invalid cursor)", 401: "No API key or an unknown one",
+            403: "The key's role is too low", 404: "Unknown ID", 413: "Upload too large",
+            422: "Invalid request", 503: "The store cannot be reached"}
+    return {s: {"model": ErrorOut, "description": text.get(s, "Error")} for s in statuses}
+
+
+#: what every authenticated route may answer besides success
+AUTH_ERRORS = error_responses(400, 401, 403, 404, 422, 503)
+
+
+# ------------------------------------------------------ frames → JSON values
+def jsonable(value: Any) -> Any:
+    """A JSON value for one frame cell: NaN/NaT/NA → None, times → ISO-8601, numpy → python."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def frame_records(df: Any, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    """The rows of a frame as JSON-able dicts (``extra`` parsed into an object)."""
+    cols = [c for c in (columns or list(df.columns)) if c in df.columns]
+    out = []
+    for row in df[cols].itertuples(index=False, name=None):
+        rec = {}
+        for c, v in zip(cols, row):
+            if c == "extra":
+                rec[c] = _extra(v)
+            else:
+                rec[c] = jsonable(v)
+        out.append(rec)
+    return out
+
+
+def _extra(v: Any) -> dict[str, Any]:
+    import json as _json
+
+    if isinstance(v, dict):
+        return v
+    if isinstance(v, str) and v:
+        try:
+            obj = _json.loads(v)
+        except ValueError:
+            return {}
+        return obj if isinstance(obj, dict) else {}
+    return {}
