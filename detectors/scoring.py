@@ -84,7 +84,8 @@ FEATURES: tuple[str, ...] = (
     "n_posts", "n_comments", "n_dms", "n_reposts", "n_harmful", "n_harmful_reposts",
     "harmful_share", "harm_mean", "harm_max", "n_narratives", "n_harmful_narratives",
     # spread
-    "reach_log", "harmful_reach_log", "downstream_harm_share", "replies_drawn_log",
+    "reach_log", "harmful_reach_log", "credited_log", "credited_harmful_log",
+    "downstream_harm_share", "replies_drawn_log",
     # frequency and timing
     "lead_hours", "span_hours", "rate_per_hour",
     # participants: coordination
@@ -154,46 +155,6 @@ def harmful_contents(p: Projection, det: Detections, *,
                      index=p.contents.index, dtype=bool)
 
 
-def _repost_roots(reposts: pd.DataFrame) -> pd.Series:
-    """Root (first non-repost ancestor) of every repost, indexed like ``reposts``."""
-    parent = pd.Series(reposts["source_id"].to_numpy(), index=reposts["repost_id"].to_numpy())
-    parent = parent[~parent.index.duplicated()]
-    root = reposts["source_id"].copy()
-    for _ in range(len(reposts) + 1):
-        up = root.map(parent)
-        step = up.notna() & (up != root)
-        if not step.any():
-            break
-        root = root.where(~step, up)
-    return root
-
-
-def _descendants(reposts: pd.DataFrame, harmful: pd.Series) -> pd.DataFrame:
-    """Per content or repost ID: reposts below it (all depths) and how many of those are harmful.
-
-    Walks every repost's chain of ancestors level by level (vectorised per level):
-    ``O(n d)`` for ``n`` reposts and chains ``d`` deep.
-    """
-    if reposts.empty:
-        return pd.DataFrame({"desc": pd.Series(dtype="int64"),
-                             "desc_harmful": pd.Series(dtype="int64")})
-    parent = pd.Series(reposts["source_id"].to_numpy(), index=reposts["repost_id"].to_numpy())
-    parent = parent[~parent.index.duplicated()]
-    cur = pd.DataFrame({"anc": reposts["source_id"].to_numpy(),
-                        "harmful": harmful.to_numpy().astype(np.int64)})
-    parts = []
-    for _ in range(len(reposts) + 1):
-        cur = cur[cur["anc"].notna()]
-        if cur.empty:
-            break
-        parts.append(cur.groupby("anc", sort=False)["harmful"].agg(["size", "sum"]))
-        cur = pd.DataFrame({"anc": cur["anc"].map(parent).to_numpy(),
-                            "harmful": cur["harmful"].to_numpy()})
-    out = pd.concat(parts).groupby(level=0).sum()
-    out.columns = ["desc", "desc_harmful"]
-    return out
-
-
 def valid_affiliations(p: Projection, at: pd.Timestamp | None = None) -> pd.DataFrame:
     """Affiliations valid at the event's time (``since <= at <= until``; a missing bound is open)."""
     aff = p.affiliations
@@ -243,6 +204,7 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     Time ``O(C + R d + P)`` for ``C`` contents, ``R`` reposts in chains ``d``
     deep and ``P`` within-window co-repost pairs; memory ``O(C + R + A)``.
     """
+    from detectors.cascades import reach
     from detectors.coactivity import coactivity
 
     acc = p.accounts[["account_id"]].drop_duplicates().sort_values("account_id", kind="mergesort")
@@ -263,21 +225,24 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     contents["is_comment"] = ((kind == "comment") | contents["reply_to"].notna()) & ~contents["is_dm"]
     contents["is_post"] = ~contents["is_dm"] & ~contents["is_comment"]
 
-    # --- narratives and reposts' harm
+    # --- spread through the repost forest (detectors.cascades.reach), harm filled from narratives
     harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
+    narr_harm = {n.narrative_id: (n.harm if n.harm is not None else (1.0 if n.harmful else None))
+                 for n in det.narratives}
     of = det.of_content
-    if len(reposts):
-        roots = _repost_roots(reposts)
-        narr = reposts["repost_id"].map(lambda r: of.get(r))
-        narr = narr.where(narr.notna(), roots.map(lambda r: of.get(r)))
-        reposts["narrative"] = narr
-        root_harm = dict(zip(p.contents["content_id"], all_harm))
-        reposts["harmful"] = [harmful_n.get(n, False) if n is not None and not pd.isna(n)
-                              else bool(root_harm.get(r, False))
-                              for n, r in zip(narr, roots)]
-    else:
-        reposts["narrative"] = pd.Series(dtype=object)
-        reposts["harmful"] = pd.Series(dtype=bool)
+    node_harm = pd.concat([
+        pd.Series(p.contents["harm"].to_numpy(), index=p.contents["content_id"].to_numpy()),
+        pd.Series(np.nan, index=p.reposts["repost_id"].to_numpy(), dtype=float)])
+    node_harm = node_harm[~node_harm.index.duplicated()]
+    fill = pd.Series([narr_harm.get(of.get(i)) for i in node_harm.index], index=node_harm.index,
+                     dtype=float)
+    node_harm = node_harm.fillna(fill)
+    forest = reach(p, harm=node_harm, harm_threshold=harm_threshold).set_index("node_id")
+    rep_spread = reposts["repost_id"].map(forest["spread_harm"])
+    by_narr = reposts["repost_id"].map(lambda r: harmful_n.get(of.get(r)))
+    reposts["harmful"] = np.where(rep_spread.notna(), rep_spread.fillna(0) >= harm_threshold,
+                                  by_narr.fillna(False).astype(bool)).astype(bool)
+    reposts["narrative"] = reposts["repost_id"].map(lambda r: of.get(r))
     contents["narrative"] = contents["content_id"].map(lambda c: of.get(c))
 
     g = contents.groupby("account_id")
@@ -301,28 +266,15 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     touched = touched[touched["narrative"].map(lambda n: harmful_n.get(n, False)).astype(bool)]
     f["n_harmful_narratives"] = touched.groupby("account_id").size()
 
-    # --- spread: reposts downstream of own contents and reposts, replies drawn
-    desc = _descendants(reposts, reposts["harmful"]) if len(reposts) else None
-    own = pd.concat([contents[["content_id", "account_id"]],
-                     reposts[["repost_id", "account_id"]].rename(columns={"repost_id": "content_id"})])
-    replies = contents[contents["reply_to"].notna()]
-    rep_n = replies.groupby("reply_to").agg(replies=("content_id", "size"),
-                                            harmful_replies=("harmful", "sum"))
-    own = own.join(rep_n, on="content_id")
-    if desc is not None:
-        own = own.join(desc, on="content_id")
-    for c in ("desc", "desc_harmful", "replies", "harmful_replies"):
-        if c not in own:
-            own[c] = 0
-    own[["desc", "desc_harmful", "replies", "harmful_replies"]] = \
-        own[["desc", "desc_harmful", "replies", "harmful_replies"]].fillna(0)
-    go = own.groupby("account_id")[["desc", "desc_harmful", "replies", "harmful_replies"]].sum()
+    own = forest[forest["account_id"].notna() & forest["kind"].isin(["content", "repost"])]
+    go = own.groupby("account_id")[["downstream", "activity", "harmful_activity", "replies",
+                                    "attributed", "attributed_harmful"]].sum()
     go = go.reindex(ids).fillna(0)
-    f["reach_log"] = _log1p(go["desc"])
-    f["harmful_reach_log"] = _log1p(go["desc_harmful"])
-    drawn = go["desc"] + go["replies"]
-    f["downstream_harm_share"] = ((go["desc_harmful"] + go["harmful_replies"])
-                                  / drawn.where(drawn > 0))
+    f["reach_log"] = _log1p(go["downstream"])
+    f["harmful_reach_log"] = _log1p(go["harmful_activity"])
+    f["credited_log"] = _log1p(go["attributed"])
+    f["credited_harmful_log"] = _log1p(go["attributed_harmful"])
+    f["downstream_harm_share"] = go["harmful_activity"] / go["activity"].where(go["activity"] > 0)
     f["replies_drawn_log"] = _log1p(go["replies"])
 
     # --- timing
@@ -393,7 +345,7 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     # --- reports against the account or its contents
     rep = p.reports
     if len(rep):
-        owner = dict(zip(own["content_id"], own["account_id"]))
+        owner = dict(zip(own.index, own["account_id"]))
         about = rep["content_id"].map(owner)
         about = about.where(about.notna(), rep["account_id"])
         r = pd.DataFrame({"account_id": about,

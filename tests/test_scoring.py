@@ -171,3 +171,23 @@ def test_empty_event():
     f = account_features(p, Detections())
     assert f.empty and list(f.columns) == list(FEATURES)
     assert rule_scores(f).score.empty
+
+
+def test_reach_through_a_repost_comment_is_credited_to_the_commenter():
+    contents = [{"content_id": "c1", "account_id": "news", "platform": "weibo",
+                 "posted_at": at(0), "text": "statement", "harm": 0.05}]
+    reposts = [{"repost_id": "r1", "account_id": "inc", "source_id": "c1", "reposted_at": at(5),
+                "text": "everyone go and curse her"}] + [
+        {"repost_id": f"r{i}", "account_id": f"x{i}", "source_id": "r1", "reposted_at": at(5 + i)}
+        for i in range(2, 5)]
+    p = Projection.from_tables({"event_id": "e"}, contents=contents, reposts=reposts)
+    det = Detections(
+        narratives=(Narrative("n1", "news", "c1", ("weibo",), 1, False, ("c1",), 0.05),
+                    Narrative("n2", "inc", "r1", ("weibo",), 4, True, ("r1",), 0.9)),
+        of_content={"c1": "n1", "r1": "n2", "r2": "n2", "r3": "n2", "r4": "n2"})
+    f = account_features(p, det)
+    assert f.loc["inc", "credited_harmful_log"] == pytest.approx(math.log1p(3))
+    assert f.loc["news", "credited_log"] == pytest.approx(math.log1p(1))
+    # the news drew r1 only (itself harmful); the three reposts of r1 go to the commenter
+    assert f.loc["news", "credited_harmful_log"] == pytest.approx(math.log1p(1))
+    assert f.loc["x2", "n_harmful_reposts"] == 1
