@@ -1,0 +1,545 @@
+"""The Neo4j store: the same :class:`graph.store.Store` on Neo4j 5, through the official driver.
+
+Open it with ``--store neo4j://HOST:PORT`` (or ``bolt://``); the credentials
+come from ``NEO4J_USER`` (default ``neo4j``) and ``NEO4J_PASSWORD``, or from the
+URI itself (``neo4j://user:password@host:7687``); ``NEO4J_DATABASE`` picks the
+database (default: the server's default database).
+
+How tables map onto nodes and relationships is written down in
+:mod:`graph.queries.tables`; findings in :mod:`graph.queries.findings`.  All
+Cypher lives in :mod:`graph.queries`; values always travel as parameters and
+bulk rows as ``UNWIND $rows`` batches of :data:`DEFAULT_BATCH_SIZE` rows.
+
+Writes are ``MERGE`` by key, batch by batch, each batch its own transaction:
+an ingest interrupted half-way leaves whole batches behind, and running it
+again completes it without duplicates.  Uniqueness constraints and indexes
+are created the first time a process opens a database.
+
+>>> Neo4jStore("bolt://127.0.0.1:1", password="x", connection_timeout=1)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+graph.errors.StoreUnavailable: cannot reach Neo4j at bolt://127.0.0.1:1 ...
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Iterator, Sequence
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import numpy as np
+import pandas as pd
+from neo4j import GraphDatabase, NotificationMinimumSeverity, Result, RoutingControl
+from neo4j import exceptions as neo4j_errors
+from neo4j.time import DateTime
+
+from graph.errors import NotFound, StoreAuthError, StoreUnavailable
+from graph.frames import coerce, time_to_ns
+from graph.model import PLACEHOLDER, TABLES, ColType, stored_columns
+from graph.queries import counters as q_counters
+from graph.queries import decisions as q_decisions
+from graph.queries import findings as q_findings
+from graph.queries import membership as q_membership
+from graph.queries import schema as q_schema
+from graph.queries import tables as q_tables
+from graph.store import Store
+
+#: rows per ``UNWIND`` batch, from ``bench/bench_neo4j_ingest.py`` (see docs/neo4j.md)
+DEFAULT_BATCH_SIZE = 2000
+
+DECISION_COLUMNS = ["decision_id", "event_id", "account_id", "mcn_id", "tier", "measure",
+                    "note", "decided_at"]
+MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+# databases whose schema this process has already set up: (uri, database)
+_SCHEMA_READY: set[tuple[str, str | None]] = set()
+_SCHEMA_LOCK = threading.Lock()
+
+
+# ------------------------------------------------------------------ connection
+def _split_uri(uri: str) -> tuple[str, str | None, str | None]:
+    """``(uri without credentials, user, password)`` from a store URI."""
+    parts = urlsplit(uri)
+    if parts.username is None and parts.password is None:
+        return uri, None, None
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return (clean, unquote(parts.username) if parts.username else None,
+            unquote(parts.password) if parts.password is not None else None)
+
+
+def _first_line(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class CypherRunner:
+    """The only object that touches the driver: runs queries, batches and transactions.
+
+    Read queries go with ``RoutingControl.READ``, writes with ``WRITE``; the
+    driver retries transient failures (leader switch, deadlock) on its own
+    for managed transactions.  Driver errors become :mod:`graph.errors` types.
+    """
+
+    def __init__(self, driver: Any, *, uri: str, user: str | None,
+                 database: str | None) -> None:
+        self.driver = driver
+        self.uri = uri
+        self.user = user
+        self.database = database
+
+    @contextmanager
+    def translated(self) -> Iterator[None]:
+        """Turn driver errors a user can cause into one-line pileon errors."""
+        try:
+            yield
+        except neo4j_errors.AuthError:
+            raise StoreAuthError(
+                f"Neo4j at {self.uri} refused the credentials of user {self.user or 'neo4j'!r}: "
+                f"check NEO4J_USER and NEO4J_PASSWORD") from None
+        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
+            raise StoreUnavailable(
+                f"cannot reach Neo4j at {self.uri} ({_first_line(exc)}); is the server running? "
+                f"(scripts/neo4j-local start)") from None
+        except neo4j_errors.ClientError as exc:
+            if exc.code and exc.code.endswith("DatabaseNotFound"):
+                raise StoreUnavailable(
+                    f"Neo4j at {self.uri} has no database {self.database!r}: "
+                    f"check NEO4J_DATABASE") from None
+            if exc.code and ".Security." in exc.code:
+                raise StoreAuthError(f"Neo4j at {self.uri} refused the request: "
+                                     f"{_first_line(exc)}") from None
+            raise
+
+    def read(self, query: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Records of a read query."""
+        with self.translated():
+            records, _, _ = self.driver.execute_query(
+                query, parameters_=params or {}, routing_=RoutingControl.READ,
+                database_=self.database)
+        return records
+
+    def read_df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """A read query's result straight into a DataFrame (one column per returned key)."""
+        with self.translated():
+            return self.driver.execute_query(
+                query, parameters_=params or {}, routing_=RoutingControl.READ,
+                database_=self.database, result_transformer_=Result.to_df)
+
+    def write(self, query: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Run one write query in its own transaction; return its records."""
+        with self.translated():
+            records, _, _ = self.driver.execute_query(
+                query, parameters_=params or {}, routing_=RoutingControl.WRITE,
+                database_=self.database)
+        return records
+
+    def write_batches(self, query: str, rows: Sequence[Any], *, batch_size: int,
+                      key: str = "rows", params: dict[str, Any] | None = None) -> int:
+        """Send ``rows`` as ``$rows`` (or ``$key``) in batches, one transaction each."""
+        for start in range(0, len(rows), batch_size):
+            self.write(query, {**(params or {}), key: list(rows[start:start + batch_size])})
+        return len(rows)
+
+    def write_tx(self, steps: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Run several write queries in one transaction (all or nothing)."""
+
+        def work(tx: Any) -> None:
+            for query, params in steps:
+                tx.run(query, params).consume()
+
+        with self.translated():
+            with self.driver.session(database=self.database) as session:
+                session.execute_write(work)
+
+
+# ----------------------------------------------------------------- conversion
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
+
+
+def _datetime(ns: int | None) -> DateTime | None:
+    """Nanoseconds since the epoch as a Neo4j UTC ``DateTime`` (keeps nanoseconds)."""
+    if ns is None:
+        return None
+    seconds, nanos = divmod(int(ns), 1_000_000_000)
+    d = _EPOCH + timedelta(seconds=seconds)
+    return DateTime(d.year, d.month, d.day, d.hour, d.minute, d.second, nanos,
+                    tzinfo=timezone.utc)
+
+
+def _values(kind: ColType | str, s: pd.Series) -> list[Any]:
+    """A column as driver-ready Python values (None for missing)."""
+    if kind == ColType.TIME:
+        return [_datetime(v) for v in time_to_ns(s)]
+    if kind == ColType.LIST:
+        return [[str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) and len(v)
+                else None for v in s]
+    if kind in (ColType.BOOL, "placeholder"):
+        return [None if _missing(v) else bool(v) for v in s]
+    if kind == ColType.INT:
+        return [None if _missing(v) else int(v) for v in s]
+    if kind == ColType.FLOAT:
+        return [None if _missing(v) else float(v) for v in s]
+    return [None if _missing(v) else str(v) for v in s]
+
+
+def _kind(table: str, column: str) -> ColType | str:
+    t = TABLES[table]
+    if column in t.column_names:
+        return t.column(column).type
+    if column == PLACEHOLDER:
+        return "placeholder"
+    if column == "tz":
+        return ColType.INT
+    return ColType.STR  # extra
+
+
+def _upsert_rows(table: str, rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """``[{key…, props}]`` rows for the table's UPSERT query (last row wins per key)."""
+    t = TABLES[table]
+    cols = [c for c in stored_columns(table) if c in rows.columns or c in t.key]
+    values: dict[str, list[Any]] = {}
+    for c in cols:
+        s = rows[c] if c in rows.columns else pd.Series([None] * len(rows), index=rows.index)
+        values[c] = _values(_kind(table, c), s)
+    n = len(rows)
+    endpoints = q_tables.ENDPOINTS.get(table, ())
+    prop_cols = [c for c in cols if c not in endpoints]
+    if table == "renames":
+        ns = time_to_ns(rows["renamed_at"])
+        keys = [json.dumps([a, b, t_], ensure_ascii=False)
+                for a, b, t_ in zip(values["account_id"], values["new_name"], ns)]
+    elif table == "affiliations":
+        keys = [-1 if v is None else v for v in time_to_ns(
+            rows["since"] if "since" in rows.columns else pd.Series([None] * n))]
+    elif table == "labels":
+        keys = list(zip(values["event_id"], values["account_id"]))
+    else:
+        keys = values[t.key[0]]
+    out: dict[Any, dict[str, Any]] = {}
+    for i in range(n):
+        row: dict[str, Any] = {"props": {c: values[c][i] for c in prop_cols}}
+        for c in endpoints:
+            row[c] = values[c][i]
+        dedupe = keys[i] if table != "affiliations" else (values["account_id"][i],
+                                                           values["mcn_id"][i], keys[i])
+        if table != "labels":
+            row["key"] = keys[i]
+        out.pop(dedupe, None)
+        out[dedupe] = row
+    return list(out.values())
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-shaped data with numpy scalars and tuples made plain (for the driver)."""
+    return json.loads(json.dumps(obj, ensure_ascii=False, default=_json_default))
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, (pd.Timestamp, datetime)):
+        return o.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
+# ---------------------------------------------------------------------- store
+class Neo4jStore(Store):
+    """The Neo4j store (see the module docstring).
+
+    Parameters
+    ----------
+    uri : str
+        ``neo4j://``, ``bolt://`` (or their ``+s`` / ``+ssc`` forms), optionally
+        with ``user:password@``.
+    user, password, database : str, optional
+        Override ``NEO4J_USER``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``.
+    batch_size : int, optional
+        Rows per write batch (default ``PILEON_NEO4J_BATCH`` or :data:`DEFAULT_BATCH_SIZE`).
+    connection_timeout : float
+        Seconds to wait for a connection before reporting the server unreachable.
+
+    Raises
+    ------
+    StoreUnavailable
+        The server cannot be reached, or the database does not exist.
+    StoreAuthError
+        The server refused the credentials.
+    """
+
+    def __init__(self, uri: str, *, user: str | None = None, password: str | None = None,
+                 database: str | None = None, batch_size: int | None = None,
+                 connection_timeout: float = 10.0) -> None:
+        clean, uri_user, uri_password = _split_uri(uri)
+        self.uri = clean
+        user = user or uri_user or os.environ.get("NEO4J_USER") or "neo4j"
+        if password is None:
+            password = uri_password if uri_password is not None else os.environ.get("NEO4J_PASSWORD")
+        database = database or os.environ.get("NEO4J_DATABASE") or None
+        self.batch_size = int(batch_size or os.environ.get("PILEON_NEO4J_BATCH")
+                              or DEFAULT_BATCH_SIZE)
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        auth = (user, password) if password is not None else None
+        try:
+            driver = GraphDatabase.driver(
+                clean, auth=auth, connection_timeout=connection_timeout,
+                max_transaction_retry_time=max(connection_timeout, 5.0),
+                notifications_min_severity=NotificationMinimumSeverity.OFF)
+        except (ValueError, neo4j_errors.ConfigurationError) as exc:
+            raise StoreUnavailable(f"bad Neo4j URI {clean!r}: {_first_line(exc)}") from None
+        self._run = CypherRunner(driver, uri=clean, user=user, database=database)
+        try:
+            with self._run.translated():
+                driver.verify_connectivity()
+            self._ensure_schema()
+        except BaseException:
+            driver.close()
+            raise
+
+    @property
+    def database(self) -> str | None:
+        return self._run.database
+
+    def close(self) -> None:
+        self._run.driver.close()
+
+    def _ensure_schema(self) -> None:
+        key = (self.uri, self.database)
+        with _SCHEMA_LOCK:
+            if key in _SCHEMA_READY:
+                return
+            have = {r["name"] for r in self._run.read(q_schema.SHOW_NAMES)}
+            wanted = q_schema.CONSTRAINTS + q_schema.INDEXES
+            if not all(_schema_name(stmt) in have for stmt in wanted):
+                for stmt in wanted:
+                    self._run.write(stmt)
+                self._run.write(q_schema.AWAIT_INDEXES, {"seconds": 300})
+            _SCHEMA_READY.add(key)
+
+    # ------------------------------------------------------------------ writes
+    def upsert(self, table: str, rows: pd.DataFrame) -> int:
+        if table not in TABLES:
+            raise KeyError(table)
+        if rows.empty:
+            return 0
+        t = TABLES[table]
+        if t.node and PLACEHOLDER not in rows.columns:
+            rows = rows.assign(**{PLACEHOLDER: False})
+        payload = _upsert_rows(table, rows)
+        self._run.write_batches(q_tables.UPSERT[table], payload, batch_size=self.batch_size)
+        return len(rows)
+
+    def missing_ids(self, kind: str, ids: Iterable[str]) -> set[str]:
+        wanted = sorted({str(i) for i in ids if i})
+        if not wanted:
+            return set()
+        query = q_tables.MISSING[kind]
+        missing: set[str] = set()
+        for start in range(0, len(wanted), self.batch_size * 10):
+            records = self._run.read(query, {"ids": wanted[start:start + self.batch_size * 10]})
+            missing.update(r["id"] for r in records)
+        return missing
+
+    def create_placeholders(self, kind: str, ids: Iterable[str]) -> int:
+        missing = sorted(self.missing_ids(kind, ids))
+        if missing:
+            self._run.write_batches(q_tables.CREATE_PLACEHOLDERS[kind], missing,
+                                    batch_size=self.batch_size, key="ids")
+        return len(missing)
+
+    def set_memberships(self, memberships: pd.DataFrame) -> None:
+        new = (memberships[MEMBERSHIP_COLUMNS].astype(object)
+               .drop_duplicates(subset=["content_id", "event_id"], keep="first"))
+        old = self.memberships()
+        both = old.merge(new, on=["content_id", "event_id"], how="outer",
+                         suffixes=("_old", "_new"), indicator=True)
+        changed = (both["_merge"] == "both") & (both["via_old"] != both["via_new"])
+        gone = both[(both["_merge"] == "left_only") | changed]
+        came = both[(both["_merge"] == "right_only") | changed]
+        self._run.write_batches(
+            q_membership.REMOVE,
+            [{"content_id": c, "event_id": e} for c, e in zip(gone["content_id"], gone["event_id"])],
+            batch_size=self.batch_size)
+        self._run.write_batches(
+            q_membership.ADD,
+            [{"content_id": c, "event_id": e, "via": v}
+             for c, e, v in zip(came["content_id"], came["event_id"], came["via_new"])],
+            batch_size=self.batch_size)
+
+    # ------------------------------------------------------------------- reads
+    def frame(self, table: str, *, ids: Iterable[str] | None = None,
+              column: str | None = None) -> pd.DataFrame:
+        if table not in TABLES:
+            raise KeyError(table)
+        if ids is None:
+            df = self._run.read_df(q_tables.frame_query(table))
+        else:
+            column = column or TABLES[table].key[0]
+            query = q_tables.frame_query(table, column)
+            wanted = list(dict.fromkeys(str(i) for i in ids if not _missing(i)))
+            df = self._run.read_df(query, {"ids": wanted})
+        return coerce(table, df)
+
+    def memberships(self, event_id: str | None = None) -> pd.DataFrame:
+        if event_id is None:
+            records = self._run.read(q_membership.ALL)
+        else:
+            records = self._run.read(q_membership.OF_EVENT, {"event_id": event_id})
+        df = pd.DataFrame([tuple(r.values()) for r in records], columns=MEMBERSHIP_COLUMNS)
+        df = df.sort_values(["event_id", "content_id"], kind="mergesort").reset_index(drop=True)
+        return df.astype(object)
+
+    def count(self, table: str) -> int:
+        if table not in TABLES:
+            raise KeyError(table)
+        return int(self._run.read(q_tables.count_query(table))[0]["n"])
+
+    # ---------------------------------------------------------------- findings
+    def save_report(self, report: dict[str, Any]) -> str:
+        run_id = uuid.uuid4().hex
+        event_id = str(report["event_id"])
+        text = _dumps(report)
+        plain = json.loads(text)
+        items = []
+        for kind, key in (("accounts", "account_id"), ("mcns", "mcn_id"),
+                          ("clusters", "cluster_id")):
+            for pos, item in enumerate(plain.get(kind, []), start=1):
+                tier = item.get("tier")
+                items.append({"kind": kind, "rank": int(item.get("rank", pos)),
+                              "item_id": str(item[key]),
+                              "tier": None if tier is None else int(tier),
+                              "roles": [str(r) for r in item.get("roles", [])],
+                              "item": _dumps(item)})
+        self._run.write(q_findings.DROP_INCOMPLETE, {"event_id": event_id})
+        seq = self._next("run")
+        self._run.write(q_findings.CREATE_RUN, {
+            "run_id": run_id, "event_id": event_id, "seq": seq, "report": text,
+            "generated_at": str(plain.get("generated_at", ""))})
+        self._run.write_batches(q_findings.ADD_ITEMS, items, batch_size=self.batch_size,
+                                params={"run_id": run_id})
+        params = {"event_id": event_id, "run_id": run_id}
+        self._run.write_tx([
+            (q_findings.CLEAR_VIEW, params),
+            (q_findings.VIEW_ACCOUNTS, {**params, "rows": _account_view(plain)}),
+            (q_findings.VIEW_CLUSTERS, {**params, "rows": _cluster_view(plain)}),
+            (q_findings.VIEW_MCNS, {**params, "rows": _mcn_view(plain)}),
+            (q_findings.VIEW_NARRATIVES, {**params, "rows": _narrative_view(plain)}),
+            (q_findings.COMPLETE_RUN, params),
+        ])
+        return run_id
+
+    def latest_run(self, event_id: str) -> str | None:
+        records = self._run.read(q_findings.LATEST_RUN, {"event_id": event_id})
+        return records[0]["run_id"] if records else None
+
+    def report(self, run_id: str) -> dict[str, Any]:
+        records = self._run.read(q_findings.REPORT, {"run_id": run_id})
+        if not records:
+            raise NotFound(f"no analysis run {run_id}")
+        return json.loads(records[0]["report"])
+
+    def ranked(self, run_id: str, kind: str, *, after: int = 0, limit: int = 100,
+               role: str | None = None, min_tier: int | None = None) -> list[dict[str, Any]]:
+        records = self._run.read(q_findings.RANKED, {
+            "run_id": run_id, "kind": kind, "after": int(after), "limit": int(limit),
+            "role": role, "min_tier": None if min_tier is None else int(min_tier)})
+        return [json.loads(r["item"]) for r in records]
+
+    def account_findings(self, account_id: str) -> list[dict[str, Any]]:
+        records = self._run.read(q_findings.ACCOUNT_FINDINGS,
+                                 {"account_id": account_id, "kind": "accounts"})
+        rows = sorted(((r["event_id"], r["run_id"], r["item"]) for r in records),
+                      key=lambda r: r[0])
+        return [{"event_id": e, "run_id": run, **json.loads(item)} for e, run, item in rows]
+
+    # -------------------------------------------------------------- decisions
+    def add_decision(self, decision: dict[str, Any]) -> str:
+        decision_id = str(decision.get("decision_id") or uuid.uuid4().hex)
+        decided_at = decision.get("decided_at") or datetime.now(timezone.utc).isoformat()
+        tier = decision.get("tier")
+        props = {"seq": self._next("decision"),
+                 "event_id": _opt_str(decision.get("event_id")),
+                 "account_id": _opt_str(decision.get("account_id")),
+                 "mcn_id": _opt_str(decision.get("mcn_id")),
+                 "tier": None if _missing(tier) else int(tier),
+                 "measure": _opt_str(decision.get("measure")),
+                 "note": _opt_str(decision.get("note")),
+                 "decided_at": str(decided_at)}
+        self._run.write(q_decisions.UPSERT, {"decision_id": decision_id, "props": props})
+        return decision_id
+
+    def decisions(self) -> pd.DataFrame:
+        records = self._run.read(q_decisions.ALL)
+        df = pd.DataFrame([tuple(r.values()) for r in records], columns=DECISION_COLUMNS,
+                          dtype=object)
+        df["tier"] = df["tier"].astype("Int64")
+        return df
+
+    # ----------------------------------------------------------------- helpers
+    def _next(self, name: str) -> int:
+        return int(self._run.write(q_counters.NEXT, {"name": name})[0]["value"])
+
+
+def _schema_name(statement: str) -> str:
+    """The name a ``CREATE CONSTRAINT|INDEX name IF NOT EXISTS`` statement gives."""
+    return statement.split()[2]
+
+
+def _opt_str(v: Any) -> str | None:
+    return None if _missing(v) else str(v)
+
+
+def _account_view(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"account_id": str(a["account_id"]), "rank": a.get("rank"),
+             "score": a.get("score"), "tier": a.get("tier"),
+             "roles": [str(r) for r in a.get("roles", [])], "refer": a.get("refer"),
+             "priority": a.get("priority"), "cluster_id": a.get("cluster_id"),
+             "mcn_ids": [str(m) for m in a.get("mcn_ids", [])],
+             "evidence": _dumps(a.get("evidence", []))}
+            for a in report.get("accounts", [])]
+
+
+def _cluster_view(report: dict[str, Any]) -> list[dict[str, Any]]:
+    event_id = str(report["event_id"])
+    return [{"cluster_key": json.dumps([event_id, str(c["cluster_id"])], ensure_ascii=False),
+             "cluster_id": str(c["cluster_id"]), "score": c.get("score"),
+             "accounts": [str(a) for a in c.get("accounts", [])],
+             "evidence": _dumps(c.get("evidence", []))}
+            for c in report.get("clusters", [])]
+
+
+def _mcn_view(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"mcn_id": str(m["mcn_id"]), "rank": m.get("rank"), "score": m.get("score"),
+             "measures": [str(x) for x in m.get("measures", [])],
+             "accounts": [str(a) for a in m.get("accounts", [])],
+             "evidence": _dumps(m.get("evidence", []))}
+            for m in report.get("mcns", [])]
+
+
+def _narrative_view(report: dict[str, Any]) -> list[dict[str, Any]]:
+    event_id = str(report["event_id"])
+    return [{"narrative_key": json.dumps([event_id, str(n["narrative_id"])], ensure_ascii=False),
+             "narrative_id": str(n["narrative_id"]),
+             "first_poster": _opt_str(n.get("first_poster")),
+             "first_content_id": _opt_str(n.get("first_content_id")),
+             "platforms": [str(p) for p in n.get("platforms", [])],
+             "size": n.get("size"), "harmful": n.get("harmful")}
+            for n in report.get("narratives", [])]

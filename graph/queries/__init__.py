@@ -1,0 +1,15 @@
+"""All the Cypher of the Neo4j store, one module per concern.
+
+Query text holds labels, relationship types, property names and ``$parameter``
+placeholders only; every value travels as a parameter, and bulk rows as a
+list parameter consumed by ``UNWIND $rows AS row``.  Labels, types and
+property names come from :mod:`graph.model` (fixed names), never from input.
+
+* :mod:`graph.queries.schema` — uniqueness constraints and indexes (created on first use);
+* :mod:`graph.queries.tables` — upserts, placeholders and reads of the input tables;
+* :mod:`graph.queries.membership` — event membership (``IN_EVENT``);
+* :mod:`graph.queries.findings` — analysis runs, ranked lists, findings written back
+  into the graph for investigators;
+* :mod:`graph.queries.decisions` — measures actually taken;
+* :mod:`graph.queries.counters` — monotone sequence numbers.
+"""

@@ -1,0 +1,53 @@
+"""Uniqueness constraints and indexes of the Neo4j store.
+
+All statements are idempotent (``IF NOT EXISTS``): the store runs them when it
+is first opened on a database, then waits for the indexes to come online.
+Uniqueness constraints are the Community edition's kind (node key and
+existence constraints need Enterprise); each also backs a range index used
+by ``MERGE`` and by ``WHERE … IN $ids`` reads.
+"""
+
+CONSTRAINTS = (
+    "CREATE CONSTRAINT pileon_account IF NOT EXISTS "
+    "FOR (n:Account) REQUIRE n.account_id IS UNIQUE",
+    "CREATE CONSTRAINT pileon_mcn IF NOT EXISTS FOR (n:MCN) REQUIRE n.mcn_id IS UNIQUE",
+    "CREATE CONSTRAINT pileon_event IF NOT EXISTS FOR (n:Event) REQUIRE n.event_id IS UNIQUE",
+    # contents and reposts share one ID space (reposts are contents too)
+    "CREATE CONSTRAINT pileon_content IF NOT EXISTS "
+    "FOR (n:Content) REQUIRE n.content_id IS UNIQUE",
+    "CREATE CONSTRAINT pileon_report IF NOT EXISTS "
+    "FOR (n:Report) REQUIRE n.report_id IS UNIQUE",
+    "CREATE CONSTRAINT pileon_rename IF NOT EXISTS "
+    "FOR (n:Rename) REQUIRE n.rename_key IS UNIQUE",
+    "CREATE CONSTRAINT pileon_run IF NOT EXISTS FOR (n:Run) REQUIRE n.run_id IS UNIQUE",
+    "CREATE CONSTRAINT pileon_decision IF NOT EXISTS "
+    "FOR (n:Decision) REQUIRE n.decision_id IS UNIQUE",
+    "CREATE CONSTRAINT pileon_cluster IF NOT EXISTS "
+    "FOR (n:Cluster) REQUIRE n.cluster_key IS UNIQUE",
+    "CREATE CONSTRAINT pileon_narrative IF NOT EXISTS "
+    "FOR (n:Narrative) REQUIRE n.narrative_key IS UNIQUE",
+    "CREATE CONSTRAINT pileon_counter IF NOT EXISTS "
+    "FOR (n:PileonCounter) REQUIRE n.name IS UNIQUE",
+)
+
+INDEXES = (
+    "CREATE INDEX pileon_content_account IF NOT EXISTS FOR (n:Content) ON (n.account_id)",
+    "CREATE INDEX pileon_repost_id IF NOT EXISTS FOR (n:Repost) ON (n.repost_id)",
+    "CREATE INDEX pileon_repost_source IF NOT EXISTS FOR (n:Repost) ON (n.source_id)",
+    "CREATE INDEX pileon_repost_account IF NOT EXISTS FOR (n:Repost) ON (n.account_id)",
+    "CREATE INDEX pileon_rename_account IF NOT EXISTS FOR (n:Rename) ON (n.account_id)",
+    "CREATE INDEX pileon_report_content IF NOT EXISTS FOR (n:Report) ON (n.content_id)",
+    "CREATE INDEX pileon_report_account IF NOT EXISTS FOR (n:Report) ON (n.account_id)",
+    "CREATE INDEX pileon_account_identity IF NOT EXISTS FOR (n:Account) ON (n.identity_key)",
+    "CREATE INDEX pileon_run_event IF NOT EXISTS FOR (n:Run) ON (n.event_id, n.seq)",
+    "CREATE INDEX pileon_ranked_rank IF NOT EXISTS "
+    "FOR (n:RankedItem) ON (n.run_id, n.kind, n.rank)",
+    "CREATE INDEX pileon_ranked_item IF NOT EXISTS FOR (n:RankedItem) ON (n.item_id)",
+    "CREATE INDEX pileon_decision_seq IF NOT EXISTS FOR (n:Decision) ON (n.seq)",
+)
+
+#: names of the indexes (a uniqueness constraint's index has the constraint's name),
+#: to tell whether a database is set up already
+SHOW_NAMES = "SHOW INDEXES YIELD name RETURN name"
+
+AWAIT_INDEXES = "CALL db.awaitIndexes($seconds)"

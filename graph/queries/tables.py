@@ -1,0 +1,258 @@
+"""The input tables of SPEC §2 as a property graph: upserts, placeholders, reads.
+
+How each table is stored (see :mod:`graph.model` for the picture)::
+
+    accounts      (:Account {account_id, …})
+    mcns          (:MCN {mcn_id, …})
+    events        (:Event {event_id, …})-[:TARGETS]->(:Account)
+    contents      (:Content {content_id, …}); (:Account)-[:POSTED]->(:Content),
+                  (:Content)-[:REPLY_TO]->(:Content), (:Content)-[:TARGETS]->(:Account)
+    reposts       (:Content:Repost {content_id = repost_id, repost_id, …});
+                  (:Account)-[:POSTED]->(:Repost)-[:REPOST_OF]->(:Content)
+    renames       (:Account)-[:RENAMED]->(:Rename {account_id, new_name, renamed_at, …})
+    affiliations  (:Account)-[:AFFILIATED_WITH {since, until, role, …}]->(:MCN)
+    reports       (:Report {report_id, …}); (:Account)-[:FILED]->(:Report),
+                  (:Report)-[:ABOUT]->(:Content), (:Report)-[:ABOUT]->(:Account)
+    labels        (:Account)-[:LABELLED {tier, …}]->(:Event)
+
+Every column is also a property (foreign keys included), so a table reads
+back from properties alone; relationships are kept in step with them on
+every upsert (stale ones deleted, current ones merged) for traversal and
+for investigators browsing the graph.
+
+A node that something points at but that was neither loaded nor made a
+placeholder has no ``placeholder`` property: it is *dangling* and belongs to
+no table (``missing_ids`` reports it, ``create_placeholders`` adopts it).
+Loaded nodes have ``placeholder = false``, placeholders ``true``.
+
+Times are stored as Neo4j ``DATETIME`` values in UTC and read back as ISO-8601
+text (``toString``), which keeps nanoseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graph.model import TABLES, ColType, stored_columns
+
+# --------------------------------------------------------------------- upserts
+# ``row.key`` is the merge key (a composite key is pre-joined by the store),
+# ``row.props`` the stored columns present in the upserted frame.
+
+_POSTED = """
+CALL (n) {
+  OPTIONAL MATCH (n)<-[old:POSTED]-(a:Account)
+  WHERE n.account_id IS NULL OR a.account_id <> n.account_id
+  DELETE old
+}
+CALL (n) {
+  WITH n WHERE n.account_id IS NOT NULL
+  MERGE (a:Account {account_id: n.account_id})
+  MERGE (a)-[:POSTED]->(n)
+}
+"""
+
+_TARGETS = """
+CALL (n) {
+  OPTIONAL MATCH (n)-[old:TARGETS]->(t:Account)
+  WHERE NOT t.account_id IN coalesce(n.target_ids, [])
+  DELETE old
+}
+CALL (n) {
+  UNWIND coalesce(n.target_ids, []) AS tid
+  MERGE (t:Account {account_id: tid})
+  MERGE (n)-[:TARGETS]->(t)
+}
+"""
+
+UPSERT = {
+    "accounts": """
+UNWIND $rows AS row
+MERGE (n:Account {account_id: row.key})
+SET n += row.props
+""",
+    "mcns": """
+UNWIND $rows AS row
+MERGE (n:MCN {mcn_id: row.key})
+SET n += row.props
+""",
+    "events": """
+UNWIND $rows AS row
+MERGE (n:Event {event_id: row.key})
+SET n += row.props, n.placeholder = false
+WITH n
+""" + _TARGETS,
+    "contents": """
+UNWIND $rows AS row
+MERGE (n:Content {content_id: row.key})
+SET n += row.props
+WITH n
+""" + _POSTED + """
+CALL (n) {
+  OPTIONAL MATCH (n)-[old:REPLY_TO]->(p:Content)
+  WHERE n.reply_to IS NULL OR p.content_id <> n.reply_to
+  DELETE old
+}
+CALL (n) {
+  WITH n WHERE n.reply_to IS NOT NULL
+  MERGE (p:Content {content_id: n.reply_to})
+  MERGE (n)-[:REPLY_TO]->(p)
+}
+""" + _TARGETS,
+    "reposts": """
+UNWIND $rows AS row
+MERGE (n:Content {content_id: row.key})
+SET n:Repost, n += row.props, n.repost_id = row.key, n.placeholder = false
+WITH n
+""" + _POSTED + """
+CALL (n) {
+  OPTIONAL MATCH (n)-[old:REPOST_OF]->(p:Content)
+  WHERE p.content_id <> n.source_id
+  DELETE old
+}
+CALL (n) {
+  MERGE (p:Content {content_id: n.source_id})
+  MERGE (n)-[:REPOST_OF]->(p)
+}
+""",
+    "renames": """
+UNWIND $rows AS row
+MERGE (n:Rename {rename_key: row.key})
+SET n += row.props
+WITH n
+MERGE (a:Account {account_id: n.account_id})
+MERGE (a)-[:RENAMED]->(n)
+""",
+    "affiliations": """
+UNWIND $rows AS row
+MERGE (a:Account {account_id: row.account_id})
+MERGE (m:MCN {mcn_id: row.mcn_id})
+MERGE (a)-[n:AFFILIATED_WITH {since_key: row.key}]->(m)
+SET n += row.props
+""",
+    "reports": """
+UNWIND $rows AS row
+MERGE (n:Report {report_id: row.key})
+SET n += row.props
+WITH n
+CALL (n) {
+  OPTIONAL MATCH (n)<-[old:FILED]-(:Account)
+  DELETE old
+}
+CALL (n) {
+  OPTIONAL MATCH (n)-[old:ABOUT]->()
+  DELETE old
+}
+CALL (n) {
+  WITH n WHERE n.reporter_id IS NOT NULL
+  MERGE (a:Account {account_id: n.reporter_id})
+  MERGE (a)-[:FILED]->(n)
+}
+CALL (n) {
+  WITH n WHERE n.content_id IS NOT NULL
+  MERGE (c:Content {content_id: n.content_id})
+  MERGE (n)-[:ABOUT]->(c)
+}
+CALL (n) {
+  WITH n WHERE n.account_id IS NOT NULL
+  MERGE (a:Account {account_id: n.account_id})
+  MERGE (n)-[:ABOUT]->(a)
+}
+""",
+    "labels": """
+UNWIND $rows AS row
+MERGE (a:Account {account_id: row.account_id})
+MERGE (e:Event {event_id: row.event_id})
+MERGE (a)-[n:LABELLED]->(e)
+SET n += row.props
+""",
+}
+
+#: tables stored as relationships: the key columns that are the two endpoints
+ENDPOINTS = {"affiliations": ("account_id", "mcn_id"), "labels": ("account_id", "event_id")}
+
+# ---------------------------------------------------------------- placeholders
+#: node label and key property of each placeholder kind
+KIND = {"account": ("Account", "account_id"), "content": ("Content", "content_id"),
+        "mcn": ("MCN", "mcn_id")}
+
+MISSING = {
+    kind: f"""
+UNWIND $ids AS id
+OPTIONAL MATCH (n:{label} {{{key}: id}})
+WITH id, n WHERE n IS NULL OR n.placeholder IS NULL
+RETURN id
+"""
+    for kind, (label, key) in KIND.items()
+}
+
+CREATE_PLACEHOLDERS = {
+    kind: f"""
+UNWIND $ids AS id
+MERGE (n:{label} {{{key}: id}})
+SET n.placeholder = coalesce(n.placeholder, true)
+"""
+    for kind, (label, key) in KIND.items()
+}
+
+# ----------------------------------------------------------------------- reads
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Where a table's rows live: a MATCH pattern binding ``n`` (the node or
+    relationship holding the row), a condition for stored rows, and the
+    expressions of the columns that are not plain ``n.<column>``."""
+
+    pattern: str
+    held: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+SHAPES = {
+    "accounts": Shape("(n:Account)", "n.placeholder IS NOT NULL"),
+    "mcns": Shape("(n:MCN)", "n.placeholder IS NOT NULL"),
+    "events": Shape("(n:Event)", "n.placeholder IS NOT NULL"),
+    "contents": Shape("(n:Content)", "n.placeholder IS NOT NULL AND NOT n:Repost"),
+    "reposts": Shape("(n:Repost)", "n.placeholder IS NOT NULL"),
+    "renames": Shape("(n:Rename)"),
+    "affiliations": Shape("(a:Account)-[n:AFFILIATED_WITH]->(m:MCN)",
+                          columns={"account_id": "a.account_id", "mcn_id": "m.mcn_id"}),
+    "reports": Shape("(n:Report)"),
+    "labels": Shape("(a:Account)-[n:LABELLED]->(e:Event)",
+                    columns={"account_id": "a.account_id", "event_id": "e.event_id"}),
+}
+
+
+def _expr(table: str, column: str) -> str:
+    expr = SHAPES[table].columns.get(column, f"n.{column}")
+    t = TABLES[table]
+    if column in t.column_names and t.column(column).type == ColType.TIME:
+        return f"toString({expr})"
+    return expr
+
+
+def _where(table: str, filter_column: str | None) -> str:
+    conds = []
+    if SHAPES[table].held:
+        conds.append(SHAPES[table].held)
+    if filter_column is not None:
+        conds.append(f"{SHAPES[table].columns.get(filter_column, f'n.{filter_column}')} IN $ids")
+    return f"WHERE {' AND '.join(conds)}\n" if conds else ""
+
+
+def frame_query(table: str, filter_column: str | None = None) -> str:
+    """The query reading ``table`` (rows whose ``filter_column`` is in ``$ids`` if given).
+
+    Built from the model's fixed table and column names only.
+    """
+    cols = stored_columns(table)
+    if filter_column is not None and filter_column not in cols:
+        raise KeyError(filter_column)
+    returns = ",\n       ".join(f"{_expr(table, c)} AS {c}" for c in cols)
+    return f"MATCH {SHAPES[table].pattern}\n{_where(table, filter_column)}RETURN {returns}\n"
+
+
+def count_query(table: str) -> str:
+    """The query counting the stored rows of ``table``."""
+    return f"MATCH {SHAPES[table].pattern}\n{_where(table, None)}RETURN count(*) AS n\n"
