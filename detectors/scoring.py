@@ -111,6 +111,9 @@ class Detections:
     of_content: Mapping[str, str] = field(default_factory=dict)
     roles: tuple[RoleFinding, ...] = ()
     clusters: tuple[Cluster, ...] = ()
+    #: estimated probability of abuse per content and repost ID where known or inferred
+    #: (``NarrativeResult.harm``); NaN or absent: nothing to tell
+    harm: pd.Series | None = None
 
     def roles_of(self) -> dict[str, dict[str, RoleFinding]]:
         """account_id -> role -> its strongest finding."""
@@ -142,17 +145,33 @@ def _kinds(contents: pd.DataFrame) -> pd.Series:
     return kind
 
 
+def node_harm(p: Projection, det: Detections) -> pd.Series:
+    """Probability of abuse per content and repost ID: the data's own ``harm`` (contents, and a
+    ``harm`` column reposts may carry), else the detectors' estimate (``det.harm``), else the
+    harm of the node's narrative; NaN where nothing tells."""
+    from detectors.cascades import extra_float
+
+    h = pd.concat([
+        pd.Series(p.contents["harm"].to_numpy(dtype=float), index=p.contents["content_id"].to_numpy()),
+        pd.Series(extra_float(p.reposts, "harm").to_numpy(), index=p.reposts["repost_id"].to_numpy())])
+    h = h[~h.index.duplicated()]
+    if det.harm is not None and len(det.harm):
+        est = det.harm[~det.harm.index.duplicated()]
+        h = h.fillna(est.reindex(h.index))
+    narr = {n.narrative_id: (n.harm if n.harm is not None else (1.0 if n.harmful else None))
+            for n in det.narratives}
+    fill = pd.Series([narr.get(det.of_content.get(i)) for i in h.index], index=h.index, dtype=float)
+    return h.fillna(fill).astype(float)
+
+
 def harmful_contents(p: Projection, det: Detections, *,
                      harm_threshold: float = HARM_THRESHOLD) -> pd.Series:
     """Boolean per content of ``p.contents`` (same index): harmful by its own ``harm``, or,
-    where ``harm`` is unknown, by its narrative's ``harmful`` flag."""
-    harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
-    harm = p.contents["harm"]
-    by_narr = p.contents["content_id"].map(
-        lambda c: harmful_n.get(det.of_content.get(c), False)).astype(bool)
-    known = harm.notna()
-    return pd.Series(np.where(known, harm.fillna(0.0) >= harm_threshold, by_narr),
-                     index=p.contents.index, dtype=bool)
+    where that is unknown, by the detectors' estimate or its narrative's harm."""
+    h = node_harm(p, det)
+    v = p.contents["content_id"].map(h)
+    return pd.Series((v.fillna(0.0) >= harm_threshold).to_numpy(), index=p.contents.index,
+                     dtype=bool)
 
 
 def valid_affiliations(p: Projection, at: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -227,17 +246,9 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
 
     # --- spread through the repost forest (detectors.cascades.reach), harm filled from narratives
     harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
-    narr_harm = {n.narrative_id: (n.harm if n.harm is not None else (1.0 if n.harmful else None))
-                 for n in det.narratives}
     of = det.of_content
-    node_harm = pd.concat([
-        pd.Series(p.contents["harm"].to_numpy(), index=p.contents["content_id"].to_numpy()),
-        pd.Series(np.nan, index=p.reposts["repost_id"].to_numpy(), dtype=float)])
-    node_harm = node_harm[~node_harm.index.duplicated()]
-    fill = pd.Series([narr_harm.get(of.get(i)) for i in node_harm.index], index=node_harm.index,
-                     dtype=float)
-    node_harm = node_harm.fillna(fill)
-    forest = reach(p, harm=node_harm, harm_threshold=harm_threshold).set_index("node_id")
+    harms = node_harm(p, det)
+    forest = reach(p, harm=harms, harm_threshold=harm_threshold).set_index("node_id")
     rep_spread = reposts["repost_id"].map(forest["spread_harm"])
     by_narr = reposts["repost_id"].map(lambda r: harmful_n.get(of.get(r)))
     reposts["harmful"] = np.where(rep_spread.notna(), rep_spread.fillna(0) >= harm_threshold,

@@ -1,0 +1,53 @@
+"""``pileon analyze --event ID``: run every detector, store the findings, write the report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from api.cli import store_option
+from graph.errors import InputError
+from graph.store import open_store
+
+
+@click.command("analyze")
+@click.option("--event", "event_id", required=True, metavar="ID", help="The event to analyze.")
+@click.option("--out", "out", default=None, metavar="FILE",
+              help="Write the report JSON here (default: stdout).")
+@click.option("--top", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Keep only the first N accounts in the written report (the store keeps all).")
+@click.option("--model", "model", default="auto", metavar="PATH|auto|rules", show_default=True,
+              help="Risk model: the trained one when present (auto), a model file, or the "
+                   "transparent rules.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the randomised steps.")
+@store_option
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar (default: when stderr is a terminal).")
+def command(event_id: str, out: str | None, top: int | None, model: str, seed: int,
+            store_uri: str | None, progress: bool | None) -> None:
+    """Analyze one event and write its ranked report (SPEC §4) as JSON.
+
+    Example: pileon analyze --event evt:2026-03-nancheng-teacher --out report.json --top 100
+    """
+    from detectors.pipeline import analyze
+
+    show = sys.stderr.isatty() if progress is None else progress
+    chosen = None if model == "rules" else model
+    with open_store(store_uri) as store:
+        report = analyze(store, event_id, seed=seed, model=chosen, top=top, show_progress=show)
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    if out:
+        try:
+            Path(out).write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
+        n = len(report["accounts"])
+        click.echo(f"report of {event_id}: {n} accounts, {len(report['mcns'])} MCNs, "
+                   f"{len(report['clusters'])} clusters, {len(report['narratives'])} narratives "
+                   f"-> {out}", err=True)
+    else:
+        click.echo(text)
