@@ -107,7 +107,7 @@ def hourly_counts(times: pd.Series, *, start: pd.Timestamp | None = None,
 
 
 def seasonal_baseline(counts: pd.Series, *, period: int = 24, days: int = 14,
-                      smoothing: float = 2.0) -> pd.DataFrame:
+                      smoothing: float = 2.0, floor: float = 0.25) -> pd.DataFrame:
     """Expected count, scale and standardised residual of every hour of a series.
 
     Parameters
@@ -120,6 +120,9 @@ def seasonal_baseline(counts: pd.Series, *, period: int = 24, days: int = 14,
         Seasons of history the baseline looks back over.
     smoothing : float
         Pseudo-counts that pull the hour-of-day profile towards flat.
+    floor : float
+        Added to the expected count in the variance: with nothing expected, one count
+        is ``1 / sqrt(floor)`` standard units (2 by default).
 
     Returns
     -------
@@ -176,14 +179,14 @@ def seasonal_baseline(counts: pd.Series, *, period: int = 24, days: int = 14,
         dmad = np.nanmedian(np.abs(daily - dmed[:, None]), axis=1)
         cv2 = np.where(dmed > 0, ((1.4826 * dmad) ** 2 - dmed) / dmed ** 2, 0.0)
     cv2 = np.where(np.isnan(cv2), 0.0, np.maximum(cv2, 0.0))
-    scale = np.sqrt(phi * (expected + 1.0) + cv2 * expected ** 2)
+    scale = np.sqrt(phi * (expected + floor) + cv2 * expected ** 2)
     z = (x - expected) / scale
     return pd.DataFrame({"count": x, "expected": expected, "scale": scale, "z": z},
                         index=counts.index)
 
 
 def detect_surges(counts: pd.Series, *, period: int = 24, days: int = 14,
-                  k: float = 1.0, h: float = 6.0, smoothing: float = 2.0,
+                  k: float = 1.0, h: float = 6.0, smoothing: float = 2.0, floor: float = 0.25,
                   min_excess: float = 3.0, min_ratio: float = 2.0,
                   gap: int = 6) -> list[Surge]:
     """Surge episodes of an hourly count series against its own seasonal baseline.
@@ -192,7 +195,7 @@ def detect_surges(counts: pd.Series, *, period: int = 24, days: int = 14,
     ----------
     counts : Series
         Counts on a regular hourly index (see :func:`hourly_counts`); may be empty.
-    period, days, smoothing : see :func:`seasonal_baseline`.
+    period, days, smoothing, floor : see :func:`seasonal_baseline`.
     k : float
         CUSUM allowance in standard units: excesses below ``k`` do not accumulate.
     h : float
@@ -230,7 +233,7 @@ def detect_surges(counts: pd.Series, *, period: int = 24, days: int = 14,
         return []
     if h <= 0 or k < 0:
         raise ValueError("h must be positive and k non-negative")
-    b = seasonal_baseline(counts, period=period, days=days, smoothing=smoothing)
+    b = seasonal_baseline(counts, period=period, days=days, smoothing=smoothing, floor=floor)
     z = b["z"].to_numpy()
     x = b["count"].to_numpy()
     e = b["expected"].to_numpy()
