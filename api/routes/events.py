@@ -117,9 +117,10 @@ def get_event(event_id: EventId, store: StoreDep, _: ViewerRole) -> dict[str, An
     return event_out(store, event_row(store, event_id))
 
 
-@router.get("/{event_id}/report", response_model=ReportOut, summary="The latest report")
+@router.get("/{event_id}/report", response_model=ReportOut, response_model_exclude_unset=True,
+            summary="The latest report")
 def get_report(event_id: EventId, store: StoreDep, _: ViewerRole) -> dict[str, Any]:
-    """The whole report (SPEC §4) of the event's latest analysis, with its run_id."""
+    """The whole report (SPEC §4) of the event's latest analysis, as saved, with its run_id."""
     run = latest_run(store, event_id)
     return {**store.report(run), "run_id": run}
 
