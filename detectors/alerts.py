@@ -4,9 +4,11 @@ Who is watched: every account that contents aim at (:func:`aimed_items`):
 
 * ``target``: the content names it in ``target_ids`` (posts, comments and direct
   messages, ``kind=dm``, alike);
-* ``reply``: the content replies to one of its contents or reposts (and names no
-  target of its own: an abusive comment under an accuser's post that names the
-  victim aims at the victim, not at the accuser);
+* ``reply``: the content replies to one of its contents or reposts, names no target
+  of its own (an abusive comment under an accuser's post that names the victim aims
+  at the victim, not at the accuser), and the content it answers is not itself a
+  harmful content aimed at others (replies under an attack join the attack; they are
+  no attention at the attacker);
 * ``mention``: the text (of a content, or of a repost's comment) ``@``-mentions its
   name, on the same platform.
 
@@ -227,6 +229,12 @@ def aimed_items(frames: AlertFrames, *, harm_threshold: float = 0.5) -> pd.DataF
     rep = base[no_target & c["reply_to"].notna().to_numpy()]
     rep = rep.assign(target_id=c.loc[no_target & c["reply_to"].notna().to_numpy(), "reply_to"]
                      .map(author).to_numpy())
+    # ... but a reply under a harmful content aimed at others joins that attack: it is no
+    # attention at the content's author (an accuser is not a target of her own mob)
+    attacking = set(c.loc[(c["target_ids"].map(len) > 0).to_numpy()
+                          & (c["harm"] >= harm_threshold).to_numpy(), "content_id"])
+    parent = c.loc[no_target & c["reply_to"].notna().to_numpy(), "reply_to"].to_numpy()
+    rep = rep[~pd.Series(parent).isin(attacking).to_numpy()]
     parts.append(rep[rep["target_id"].notna()].assign(how="reply"))
     # 3. @mentions, in contents and in repost comments
     rbase = pd.DataFrame({"content_id": r["repost_id"].to_numpy(),
