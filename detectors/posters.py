@@ -1,0 +1,472 @@
+"""First posters (首发), repeat posters (多发) and inciters (煽动) of an event.
+
+Each detector takes the event's :class:`graph.projection.Projection` and its
+:class:`detectors.narratives.NarrativeResult`, and returns
+:class:`detectors.findings.RoleFinding` records sorted by ``account_id``, each
+with :class:`detectors.findings.Evidence` naming the contents, their times and
+the numbers behind the decision, and ``numbers`` (features for scoring).
+
+Every threshold that depends on the event is judged against the event's own
+distribution (robust z-scores: median and MAD of log counts, with a floor on
+the scale so a flat distribution does not make everything an outlier); the
+fixed parameters are minimums, documented with their defaults.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from detectors.cascades import own_comments, reach
+from detectors.findings import Evidence, RoleFinding
+from detectors.narratives import REACTION_KINDS, NarrativeResult
+from graph.projection import Projection
+from graph.textsim import normalize
+
+__all__ = ["detect_first_posters", "detect_multi_posters", "detect_inciters", "call_to_action",
+           "robust_z", "CTA_PATTERNS"]
+
+# --------------------------------------------------------------------------- shared helpers
+
+#: calls to action aimed at a person (Chinese and English); each alone is a call to act
+CTA_PATTERNS: tuple[str, ...] = (
+    r"人肉", r"开盒", r"扒(一扒|出|光)?(她|他|其)", r"挂(出来|她|他|了她|了他)",
+    r"曝光(她|他|其|这个)", r"(一起|给我|都去|快去)冲", r"冲(她|他|了她|了他)",
+    r"去(她|他|你|它|其)的?(微博|评论区|主页|账号|家|单位|学校|直播间|超话|店|私信)",
+    r"去.{0,12}(评论区|微博|主页|官微|私信|店铺|留言板|直播间)(下面|里)?.{0,4}(骂|刷|留言|评论|问|喷|冲|讨说法)",
+    r"大家(一起|都|快|赶紧)?(去|来|冲|骂|举报|刷|扒|人肉|挂|打|曝光|私信|轰炸)",
+    r"举报(她|他|它|这个|这人)", r"刷屏", r"刷差评", r"轰炸", r"网暴(她|他)",
+    r"(电话|住址|地址|身份证|照片|家庭住址).{0,6}(挂|发|曝|公开)", r"(打|挂).{0,3}(她|他)的?电话",
+    r"别放过(她|他)", r"不给(个)?说法就?别停", r"让(她|他)(社死|滚|付出代价|混不下去)",
+    r"\bdox(x)?(ing)?\b", r"\bgo (after|get|find) (her|him|them)\b",
+    r"\bflood (her|his|their)\b", r"\breport (her|him|this account|them)\b",
+    r"\bmake (her|him|them) pay\b", r"\beveryone (go|report|tag|call|flood)\b",
+    r"\blet'?s (go after|get|report|expose|find)\b", r"\bexpose (her|him|them)\b",
+    r"\bwhere (she|he) lives\b", r"\bspam (her|his|their)\b",
+)
+_CTA = re.compile("|".join(f"(?:{p})" for p in CTA_PATTERNS), re.IGNORECASE)
+
+
+_CLAUSE = re.compile(r"[。！？!?；;，,、\n]+")
+#: words that point at a person inside a call to action (the target, by pronoun)
+_PRONOUN = re.compile(r"她|他|\b(her|him|them)\b", re.IGNORECASE)
+
+
+def call_to_action(texts: pd.Series, target_names: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """Calls to action in texts, and whether they are aimed at a target.
+
+    Parameters
+    ----------
+    texts : Series of str
+        Texts (raw: mentions are part of what is looked for).
+    target_names : list of str
+        Names of the event's targets and entities (``@name`` or the bare name).
+
+    Returns
+    -------
+    DataFrame
+        Same index: ``cta`` (bool: a pattern of :data:`CTA_PATTERNS` matches),
+        ``match`` (the first matched words), ``aimed`` (a clause that calls to action
+        also names a target or entity, or points at a person with a pronoun).
+
+    Examples
+    --------
+    >>> call_to_action(pd.Series(["大家去她微博下面骂，人肉她！@林晓雯", "医院领导是她亲戚，大家去医院官网留言",
+    ...                           "等官方通报"]), ["林晓雯"])[["cta", "aimed"]].values.tolist()
+    [[True, True], [True, False], [False, False]]
+    """
+    t = texts.astype(object).where(texts.notna(), "").astype(str)
+    found = t.str.extract(f"({_CTA.pattern})", flags=re.IGNORECASE, expand=True)[0]
+    cta = found.notna()
+    names = sorted({n.strip() for n in target_names if n and len(n.strip()) >= 2},
+                   key=lambda s: (-len(s), s))
+    name_re = re.compile("|".join(re.escape(n) for n in names)) if names else None
+    aimed = pd.Series(False, index=t.index)
+    for i in np.flatnonzero(cta.to_numpy()):
+        for clause in _CLAUSE.split(t.iat[i]):
+            if _CTA.search(clause) and (_PRONOUN.search(clause)
+                                        or (name_re is not None and name_re.search(clause))):
+                aimed.iat[i] = True
+                break
+    return pd.DataFrame({"cta": cta, "match": found.fillna(""), "aimed": aimed}, index=texts.index)
+
+
+def robust_z(values: np.ndarray, ref: np.ndarray, *, floor: float) -> np.ndarray:
+    """``(values - median(ref)) / max(1.4826 · MAD(ref), floor)`` (0 when ``ref`` is empty)."""
+    ref = np.asarray(ref, dtype=float)
+    if ref.size == 0:
+        return np.zeros(len(values))
+    med = float(np.median(ref))
+    mad = float(np.median(np.abs(ref - med))) * 1.4826
+    return (np.asarray(values, dtype=float) - med) / max(mad, floor)
+
+
+def _targets(p: Projection) -> tuple[set[str], list[str]]:
+    """Target account IDs of the event and the names that point at them (plus entities)."""
+    ids = set(p.event.target_ids)
+    for t in p.contents["target_ids"]:
+        ids |= set(t)
+    names = list(p.event.entities)
+    if len(p.accounts) and "name" in p.accounts:
+        acc = p.accounts[p.accounts["account_id"].isin(ids)]
+        names += [n for n in acc["name"].dropna().astype(str)]
+    return ids, names
+
+
+def _fmt_time(t) -> str:
+    return "unknown time" if t is None or pd.isna(t) else pd.Timestamp(t).isoformat()
+
+
+def _sorted(findings: list[RoleFinding]) -> list[RoleFinding]:
+    return sorted(findings, key=lambda f: f.account_id)
+
+
+# --------------------------------------------------------------------------- first posters
+
+def _derivative_share(p: Projection, narratives: NarrativeResult, cand: pd.DataFrame, *,
+                      k: int = 5) -> pd.Series:
+    """Share of each candidate first content's k-grams already used earlier by OTHER accounts
+    in OTHER narratives (a splice or a re-telling is not a first publication)."""
+    c = p.contents.drop_duplicates(subset=["content_id"])
+    c = c[~c["placeholder"]] if "placeholder" in c else c
+    c = c[c["posted_at"].notna()].sort_values(["posted_at", "content_id"], kind="mergesort")
+    norm_of = dict(zip(c["content_id"], c["text"].map(normalize)))
+    grams_of: dict[str, set[str]] = {}
+    wanted: set[str] = set()
+    for cid in cand["first_content_id"]:
+        t = norm_of.get(cid, "")
+        g = {t[i:i + k] for i in range(len(t) - k + 1)}
+        grams_of[cid] = g
+        wanted |= g
+    if not wanted:
+        return pd.Series(0.0, index=cand.index)
+    # earliest few (time, account, narrative) users of each wanted k-gram, one pass in time order
+    users: dict[str, list[tuple[int, str, str]]] = {}
+    seen_text: set[tuple[str, str]] = set()
+    nid = narratives.of_content
+    times = c["posted_at"].astype("int64").to_numpy()
+    for cid, acc, t, tm in zip(c["content_id"], c["account_id"], c["content_id"].map(norm_of), times):
+        key = (t, acc)
+        if not t or key in seen_text:
+            continue
+        seen_text.add(key)
+        n = nid.get(cid)
+        for i in range(len(t) - k + 1):
+            g = t[i:i + k]
+            if g in wanted:
+                lst = users.setdefault(g, [])
+                if len(lst) < 4:
+                    lst.append((int(tm), acc, n))
+    out = []
+    first_time = c.set_index("content_id")["posted_at"].astype("int64")
+    for row in cand.itertuples():
+        g = grams_of.get(row.first_content_id, set())
+        if not g:
+            out.append(0.0)
+            continue
+        t0 = int(first_time.get(row.first_content_id, np.iinfo(np.int64).max))
+        hit = sum(1 for x in g if any(tm < t0 and a != row.first_poster and n != row.narrative_id
+                                      for tm, a, n in users.get(x, ())))
+        out.append(hit / len(g))
+    return pd.Series(out, index=cand.index)
+
+
+def detect_first_posters(p: Projection, narratives: NarrativeResult, *, spread_scale: float = 10.0,
+                         min_strength: float = 0.5, derivative_max: float = 0.5,
+                         seed: int | None = None) -> list[RoleFinding]:
+    """First posters (首发) of the event's harmful narratives.
+
+    Parameters
+    ----------
+    p : Projection
+        The event's projection.
+    narratives : NarrativeResult
+        From :func:`detectors.narratives.detect_narratives`.
+    spread_scale : float
+        How the strength grows with the narrative's spread (its reposts plus its other
+        published copies): ``(1 - exp(-spread / spread_scale)) · (0.5 + 0.5 · harm)``; a
+        lone uncopied post has strength 0.
+    min_strength : float
+        Findings weaker than this are not returned (with the defaults: a spread of at
+        least 7 for a narrative of harm 1, 10 for harm 0.6).
+    derivative_max : float
+        A first content whose 5-gram shingles were used earlier by other accounts in other
+        narratives for more than this share is a splice or re-telling, not a first
+        publication (the splicer detector handles it).
+    seed : int, optional
+        Unused; accepted for a uniform detector signature.
+
+    Returns
+    -------
+    list of RoleFinding
+        Role ``first_poster``, sorted by account; an account that first-posted several
+        harmful narratives gets one finding with the strongest strength and one
+        evidence item per narrative.
+
+    Notes
+    -----
+    Candidates are harmful narratives whose first content is a publication (a post,
+    video or live, not a comment, message or reply) by a known account; comments
+    copied from a common template are not stories that someone first published.
+    The derivative check is one pass over the event's texts in time order, keeping
+    the earliest users of the candidates' shingles: O(total characters).
+    """
+    del seed
+    tab = narratives.table
+    c = p.contents.drop_duplicates(subset=["content_id"]).set_index("content_id")
+    if tab.empty:
+        return []
+    first = c.reindex(tab["first_content_id"])
+    publication = (first["kind"].fillna("post").isin(REACTION_KINDS).to_numpy() == False)  # noqa: E712
+    publication &= first["reply_to"].isna().to_numpy()
+    cand = tab[tab["harmful"].to_numpy() & publication & tab["first_poster"].notna().to_numpy()].copy()
+    if cand.empty:
+        return []
+    # published copies (not comments/messages) other than the first, and the reposts drawn
+    cdf = pd.DataFrame({"nid": pd.Series(narratives.of_content).reindex(c.index).to_numpy(),
+                        "pub": (~c["kind"].fillna("post").isin(REACTION_KINDS) & c["reply_to"].isna()).to_numpy(),
+                        "acc": c["account_id"].to_numpy()})
+    pubs = cdf[cdf["pub"]].groupby("nid")["acc"].agg(["size", "nunique"])
+    cand["copies"] = pubs["size"].reindex(cand["narrative_id"]).fillna(1).to_numpy() - 1
+    cand["copy_accounts"] = pubs["nunique"].reindex(cand["narrative_id"]).fillna(1).to_numpy() - 1
+    cand["spread"] = cand["copies"] + cand["n_reposts"]
+    cand["strength"] = ((1.0 - np.exp(-cand["spread"] / spread_scale))
+                        * (0.5 + 0.5 * cand["harm"].clip(0.0, 1.0)))
+    cand = cand[cand["strength"] >= min_strength]
+    if cand.empty:
+        return []
+    cand["derivative"] = _derivative_share(p, narratives, cand)
+    cand = cand[cand["derivative"] <= derivative_max]
+
+    out: dict[str, list] = {}
+    for row in cand.itertuples():
+        ev = Evidence(
+            kind="first_post",
+            content_ids=(row.first_content_id,),
+            detail=(f"first of narrative {row.narrative_id} at {_fmt_time(row.first_time)}: "
+                    f"{int(row.n_contents)} contents ({int(row.copies)} published copies by "
+                    f"{int(row.copy_accounts)} other accounts), {int(row.n_reposts)} reposts, "
+                    f"{int(row.n_platforms)} platforms, harm {row.harm:.2f} ({row.harm_source}), "
+                    f"{int(row.n_reports)} reports; derivative share {row.derivative:.2f}"))
+        out.setdefault(row.first_poster, []).append((float(row.strength), ev, row))
+    findings = []
+    for acc, items in out.items():
+        items.sort(key=lambda x: (-x[0], x[2].narrative_id))
+        best = items[0][2]
+        findings.append(RoleFinding(
+            account_id=acc, role="first_poster", strength=round(items[0][0], 6),
+            evidence=tuple(e for _, e, _ in items),
+            numbers={"narratives": float(len(items)), "spread": float(best.spread),
+                     "copies": float(best.copies), "reposts": float(best.n_reposts),
+                     "platforms": float(best.n_platforms), "harm": float(best.harm),
+                     "total_spread": float(sum(x[2].spread for x in items))}))
+    return _sorted(findings)
+
+
+# --------------------------------------------------------------------------- repeat posters
+
+def _harmful_items(p: Projection, narratives: NarrativeResult, harm_threshold: float) -> pd.DataFrame:
+    """Every content and commented repost of the event with its author, time and estimated harm."""
+    c = p.contents.drop_duplicates(subset=["content_id"])
+    if "placeholder" in c:
+        c = c[~c["placeholder"]]
+    r = p.reposts.drop_duplicates(subset=["repost_id"])
+    h = narratives.harm
+    items = pd.concat([
+        pd.DataFrame({"item": c["content_id"].astype(str).to_numpy(), "account_id": c["account_id"].to_numpy(),
+                      "time": pd.to_datetime(c["posted_at"], utc=True).to_numpy(),
+                      "kind": c["kind"].fillna("post").to_numpy()}),
+        pd.DataFrame({"item": r["repost_id"].astype(str).to_numpy(), "account_id": r["account_id"].to_numpy(),
+                      "time": pd.to_datetime(r["reposted_at"], utc=True).to_numpy(), "kind": "repost"}),
+    ], ignore_index=True)
+    items["harm"] = h.reindex(items["item"]).to_numpy()
+    items["source"] = narratives.harm_source.reindex(items["item"]).to_numpy()
+    items["harmful"] = items["harm"].fillna(0.0) >= harm_threshold
+    return items.dropna(subset=["account_id"])
+
+
+def detect_multi_posters(p: Projection, narratives: NarrativeResult, *, harm_threshold: float = 0.5,
+                         min_count: int = 5, z_min: float = 3.5, scale_floor: float = 0.45,
+                         max_evidence: int = 12, seed: int | None = None) -> list[RoleFinding]:
+    """Repeat posters (多发): accounts that publish unusually many harmful contents in the event.
+
+    Parameters
+    ----------
+    p : Projection
+        The event's projection.
+    narratives : NarrativeResult
+        From :func:`detectors.narratives.detect_narratives` (its harm estimates are used:
+        known scores, scores of other copies, the event's text model).
+    harm_threshold : float
+        An item whose estimated harm reaches this is harmful; unknown harm is not.
+    min_count : int
+        Fewest harmful items for the role, whatever the distribution.
+    z_min : float
+        Robust z-score of ``log1p(count)`` against the event's accounts that published at
+        least one harmful item, from which a count is unusual.
+    scale_floor : float
+        Floor of the robust scale (log units), so a flat distribution does not make a
+        count of two an outlier.  With the defaults and the usual event where most
+        accounts publish one harmful item, the bar is ``2·e^(3.5·0.45) - 1``, about 9 items;
+        it rises with the event's median.
+    max_evidence : int
+        At most this many content IDs are named in the evidence (the count names all).
+    seed : int, optional
+        Unused; accepted for a uniform detector signature.
+
+    Returns
+    -------
+    list of RoleFinding
+        Role ``multi_poster``, sorted by account; ``strength`` grows with the z-score.
+
+    Notes
+    -----
+    Items are posts, videos, comments, messages and copies, plus reposts whose own
+    comment is harmful (plain reposts are counted by the inciter and coordination
+    detectors, not here).  O(n) pandas work over the event's items.
+    """
+    del seed
+    items = _harmful_items(p, narratives, harm_threshold)
+    bad = items[items["harmful"]]
+    if bad.empty:
+        return []
+    counts = bad.groupby("account_id").size()
+    total = items.groupby("account_id").size()
+    x = np.log1p(counts.to_numpy(dtype=float))
+    z = pd.Series(robust_z(x, x, floor=scale_floor), index=counts.index)
+    threshold_z = z_min
+    chosen = counts[(counts >= min_count) & (z >= threshold_z)]
+    med = float(np.median(counts.to_numpy()))
+    findings = []
+    for acc, n in chosen.items():
+        mine = bad[bad["account_id"] == acc].sort_values(["time", "item"], kind="mergesort")
+        kinds = mine["kind"].value_counts().sort_index()
+        kinds_txt = ", ".join(f"{k} {v}" for k, v in kinds.items())
+        strength = float(1.0 - np.exp(-(z[acc] - threshold_z + 1.0) / 2.0))
+        ids = tuple(mine["item"].head(max_evidence))
+        detail = (f"{int(n)} harmful items ({kinds_txt}) of {int(total[acc])} in the event, "
+                  f"{_fmt_time(mine['time'].iloc[0])} to {_fmt_time(mine['time'].iloc[-1])}; "
+                  f"event median {med:g} among {len(counts)} accounts with harmful items, "
+                  f"robust z {z[acc]:.1f} (threshold {threshold_z:g}, minimum {min_count})")
+        findings.append(RoleFinding(
+            account_id=str(acc), role="multi_poster", strength=round(min(max(strength, 0.0), 1.0), 6),
+            evidence=(Evidence(kind="repeat_posting", content_ids=ids, detail=detail),),
+            numbers={"harmful_items": float(n), "items": float(total[acc]), "z": float(z[acc]),
+                     "event_median": med,
+                     "mean_harm": float(mine["harm"].mean())}))
+    return _sorted(findings)
+
+
+# --------------------------------------------------------------------------- inciters
+
+def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshold: float = 0.5,
+                    min_reach: int = 10, min_event_share: float = 0.02,
+                    min_event_share_without_cta: float = 0.1, min_harmful_share: float = 0.5,
+                    seed: int | None = None) -> list[RoleFinding]:
+    """Inciters (煽动): accounts whose content drives the event's harmful spread.
+
+    Parameters
+    ----------
+    p : Projection
+        The event's projection.
+    narratives : NarrativeResult
+        From :func:`detectors.narratives.detect_narratives` (harm estimates).
+    harm_threshold : float
+        Spread harm from which a repost counts as harmful activity.
+    min_reach : int
+        Fewest harmful reposts credited to an inciting content for the role.
+    min_event_share : float
+        Share of ALL the event's harmful reposts that must be credited to a content that
+        calls to action aimed at a target (the event's own scale: what counts as driving
+        the spread grows with the event).
+    min_event_share_without_cta : float
+        The share needed without such a call to action; only a content that is not the first
+        of its narrative (a commented repost, or a copy that took off on its own) may
+        qualify this way -- a story's first post makes its author a first poster, not an
+        inciter.
+    min_harmful_share : float
+        Share of the reposts credited to the content (those whose harm can be told) that
+        must spread harm; an authoritative post with a huge benign cascade falls here.
+    seed : int, optional
+        Unused; accepted for a uniform detector signature.
+
+    Returns
+    -------
+    list of RoleFinding
+        Role ``inciter``, sorted by account, one evidence item per inciting content.
+
+    Notes
+    -----
+    Reach is attributed through the repost forest (:func:`detectors.cascades.reach`):
+    every repost is credited to its nearest inciting ancestor, so a repost with a
+    comment that is itself reposted takes its subtree away from its root.  Calls to
+    action are :data:`CTA_PATTERNS` in the content's text or the repost's own comment
+    (``//@`` chains of earlier reposters removed); naming a target is reported.  The
+    event's targets are never inciters against themselves.  O(n log d) for the forest
+    plus O(n) pandas work.
+    """
+    del seed
+    r = reach(p, harm=narratives.harm, harm_threshold=harm_threshold)
+    if r.empty:
+        return []
+    target_ids, target_names = _targets(p)
+    is_repost = (r["kind"] == "repost").to_numpy()
+    event_harmful = int(((r["spread_harm"].fillna(0.0) >= harm_threshold).to_numpy() & is_repost).sum())
+    nodes = r[r["inciting"] & (r["attributed"] > 0) & r["account_id"].notna()].copy()
+    if nodes.empty or event_harmful == 0:
+        return []
+    # texts: contents' text, reposts' own comment
+    c = p.contents.drop_duplicates(subset=["content_id"]).set_index("content_id")
+    rp = p.reposts.drop_duplicates(subset=["repost_id"]).set_index("repost_id")
+    text = pd.Series(c["text"].reindex(nodes["node_id"]).to_numpy(), index=nodes.index, dtype=object)
+    is_rep = (nodes["kind"] == "repost").to_numpy()
+    if is_rep.any():
+        text[is_rep] = own_comments(rp["text"].reindex(nodes.loc[is_rep, "node_id"])).to_numpy()
+    cta = call_to_action(text, target_names)
+    nodes["cta"] = cta["cta"].to_numpy()
+    nodes["cta_words"] = cta["match"].to_numpy()
+    nodes["aimed"] = cta["aimed"].to_numpy()
+    nodes["credited_share"] = nodes["attributed_harmful"] / nodes["attributed"].clip(lower=1)
+    nodes["event_share"] = nodes["attributed_harmful"] / event_harmful
+    first_ids = set(narratives.table["first_content_id"])
+    nodes["first_of_narrative"] = nodes["node_id"].isin(first_ids).to_numpy()
+    own_bad = nodes["spread_harm"].fillna(0.0) >= harm_threshold
+    base = ((nodes["attributed_harmful"] >= min_reach)
+            & (nodes["credited_share"] >= min_harmful_share) & own_bad
+            & ~nodes["account_id"].isin(target_ids))
+    with_cta = base & nodes["aimed"] & (nodes["event_share"] >= min_event_share)
+    without = (base & ~nodes["aimed"] & ~nodes["first_of_narrative"]
+               & (nodes["event_share"] >= min_event_share_without_cta))
+    chosen = nodes[with_cta | without].sort_values(["account_id", "node_id"], kind="mergesort")
+    findings = []
+    for acc, grp in chosen.groupby("account_id", sort=True):
+        evs, strengths = [], []
+        for row in grp.itertuples():
+            bar = min_event_share if row.aimed else min_event_share_without_cta
+            s = (1.0 - np.exp(-2.0 * row.event_share / bar)) * (0.6 + 0.4 * row.credited_share)
+            s = s * (1.0 if row.aimed else 0.8)
+            strengths.append(float(np.clip(s, 0.0, 1.0)))
+            what = "repost with comment" if row.kind == "repost" else "content"
+            cta_txt = (f"call to action '{row.cta_words}'" + (" aimed at a target" if row.aimed
+                                                              else " not aimed at a target")
+                       if row.cta else "no call to action")
+            evs.append(Evidence(
+                kind="incitement", content_ids=(row.node_id,),
+                detail=(f"{what} at {_fmt_time(row.time)} drew {int(row.downstream)} reposts downstream, "
+                        f"{int(row.attributed)} credited to it ({int(row.attributed_harmful)} spreading harm, "
+                        f"share {row.credited_share:.2f}; {row.event_share:.1%} of the event's "
+                        f"{event_harmful} harmful reposts); harm {row.spread_harm:.2f}; {cta_txt}")))
+        best = int(np.argmax(strengths))
+        brow = grp.iloc[best]
+        findings.append(RoleFinding(
+            account_id=str(acc), role="inciter", strength=round(max(strengths), 6), evidence=tuple(evs),
+            numbers={"credited_reach": float(grp["attributed"].sum()),
+                     "credited_harmful": float(grp["attributed_harmful"].sum()),
+                     "event_share": float(grp["event_share"].sum()),
+                     "downstream": float(grp["downstream"].max()),
+                     "harmful_share": float(brow["credited_share"]),
+                     "cta": float(grp["cta"].any()), "aimed": float(grp["aimed"].any()),
+                     "via_repost_comment": float((grp["kind"] == "repost").any())}))
+    return _sorted(findings)
