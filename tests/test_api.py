@@ -367,16 +367,16 @@ def test_neighborhood_of_an_account(client):
 
 
 def test_neighborhood_is_bounded_deterministic_and_closed(client):
-    for node in (EV, INCIDENT["first_content"], "weibo:r001", "mcn:alpha", "weibo:030"):
-        for hops, limit in ((1, 5), (2, 30), (3, 1000)):
-            params = {"node": node, "hops": hops, "limit": limit}
-            a = client.get("/v1/graph/neighborhood", params=params, headers=auth("viewer"))
-            b = client.get("/v1/graph/neighborhood", params=params, headers=auth("viewer"))
-            assert a.status_code == 200 and a.json() == b.json()
-            body = a.json()
-            ids = [n["id"] for n in body["nodes"]]
-            assert len(ids) <= limit and len(set(ids)) == len(ids) and ids[0] == node
-            assert all(e["source"] in ids and e["target"] in ids for e in body["edges"])
+    for node, hops, limit in ((EV, 1, 5), (INCIDENT["first_content"], 2, 30),
+                              ("weibo:r001", 3, 1000), ("mcn:alpha", 2, 12)):
+        params = {"node": node, "hops": hops, "limit": limit}
+        a = client.get("/v1/graph/neighborhood", params=params, headers=auth("viewer"))
+        b = client.get("/v1/graph/neighborhood", params=params, headers=auth("viewer"))
+        assert a.status_code == 200 and a.json() == b.json()
+        body = a.json()
+        ids = [n["id"] for n in body["nodes"]]
+        assert len(ids) <= limit and len(set(ids)) == len(ids) and ids[0] == node
+        assert all(e["source"] in ids and e["target"] in ids for e in body["edges"])
     # the first content: reposted by 20 accounts, replied to once, in the event
     body = client.get("/v1/graph/neighborhood", params={"node": INCIDENT["first_content"]},
                       headers=auth("viewer")).json()
