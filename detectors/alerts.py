@@ -50,6 +50,8 @@ from detectors.surge import HOUR, Surge, detect_surges, hourly_counts
 ATTENTION = ("strangers", "messages", "comments", "mentions", "harmful", "harm_unknown",
              "reports")
 SIGNALS = ATTENTION + ("heat",)
+#: signals whose surge dates the start of a pile-on
+HOSTILE = ("strangers", "harmful", "harm_unknown", "reports")
 
 #: protections an alert may recommend, in the order they are listed
 RECOMMENDATIONS: dict[str, str] = {
@@ -503,6 +505,10 @@ def _episode_alert(t: str, group: list[tuple[str, Surge]], it: pd.DataFrame,
     began = min(s.began_at for _, s in group)
     ended = max(s.ended_at for _, s in group)
     lo, hi = began, ended + HOUR
+    # the start of the pile-on: the earliest surge of a hostile signal (a CUSUM on plain
+    # comment counts may have left zero with the target's usual traffic just before)
+    hostile_starts = [s.began_at for sig, s in group if sig in HOSTILE]
+    began = min(hostile_starts) if hostile_starts else began
     in_ep = ((it["at"] >= lo) & (it["at"] < hi)).to_numpy()
     before = (it["at"] < lo).to_numpy()
     known = in_ep & it["harm"].notna().to_numpy()
