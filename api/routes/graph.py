@@ -280,12 +280,18 @@ def neighborhood(store: Store, *, node: str, hops: int = 1, limit: int = 100) ->
                 if end not in held:
                     rank = (_TYPE_ORDER[e.type], e.order, end)
                     candidates[end] = min(candidates.get(end, rank), rank)
-        walk.resolve(set(candidates))
-        new = sorted((c for c in candidates if c in walk.kind), key=lambda c: candidates[c])
-        room = limit - len(held)
-        if len(new) > room:
+        ranked = sorted(candidates, key=lambda c: candidates[c])
+        room = max(limit - len(held), 0)
+        new = []
+        start = 0
+        while start < len(ranked) and len(new) < room:  # resolve only what may be kept
+            chunk = ranked[start:start + max(2 * (room - len(new)), 16)]
+            walk.resolve(set(chunk))
+            new += [c for c in chunk if c in walk.kind]
+            start += len(chunk)
+        if len(new) > room or (len(new) == room and start < len(ranked)):
             truncated = True
-            new = new[:max(room, 0)]
+        new = new[:room]
         held.update(new)
         order.extend(new)
         frontier = new
