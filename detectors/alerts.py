@@ -143,6 +143,12 @@ def iso(t: pd.Timestamp | None) -> str | None:
 
 # ------------------------------------------------------------------ aimed items
 
+def _concat(parts: list, **kw: Any):
+    """``pd.concat`` of the non-empty parts (the first part when all are empty)."""
+    keep = [x for x in parts if len(x)]
+    return pd.concat(keep or parts[:1], **kw)
+
+
 def _repost_harm(reposts: pd.DataFrame) -> pd.Series:
     """The ``harm`` a repost's comment got upstream, when the file carried one (extra column)."""
     import json
@@ -297,7 +303,8 @@ def _stranger_flags(items: pd.DataFrame, frames: AlertFrames,
     author = author[~author.index.duplicated()]
     rp = pd.DataFrame({"a": r["account_id"].to_numpy(), "b": r["source_id"].map(author).to_numpy(),
                        "at": r["reposted_at"].to_numpy()}).dropna()
-    inter = pd.concat([fwd, back, rp], ignore_index=True)
+    inter = _concat([fwd, back, rp], ignore_index=True)
+    inter["at"] = pd.to_datetime(inter["at"], utc=True)
     first = inter.groupby(["a", "b"], sort=False)["at"].min()
     key = pd.MultiIndex.from_arrays([items["sender_id"], items["target_id"]])
     firsts = pd.to_datetime(pd.Series(first.reindex(key).to_numpy()), utc=True)
@@ -400,7 +407,7 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
     # about the target itself or its contents (mass reporting), except reports about its
     # own harmful contents (those report the target as an offender)
     rep = frames.reports
-    own_c = pd.concat([
+    own_c = _concat([
         pd.DataFrame({"content_id": frames.contents["content_id"].to_numpy(),
                       "target_id": frames.contents["account_id"].to_numpy(),
                       "harmful": (frames.contents["harm"] >= harm_threshold).to_numpy()}),
@@ -412,7 +419,7 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
     own = with_c.merge(own_c[~own_c["harmful"]], on="content_id")
     about = rep[rep["content_id"].isna() & rep["account_id"].notna()] \
         .rename(columns={"account_id": "target_id"})
-    rlinks = pd.concat([aimed[["report_id", "target_id"]].assign(aimed=True),
+    rlinks = _concat([aimed[["report_id", "target_id"]].assign(aimed=True),
                         own[["report_id", "target_id"]].assign(aimed=False),
                         about[["report_id", "target_id"]].assign(aimed=False)],
                        ignore_index=True)
@@ -437,13 +444,13 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
     if not watch:
         return []
 
-    times = pd.concat([frames.contents["posted_at"], frames.reposts["reposted_at"],
+    times = _concat([frames.contents["posted_at"], frames.reposts["reposted_at"],
                        frames.reports["reported_at"]]).dropna()
     start, end = times.min(), times.max()
     minors = set(frames.accounts.loc[frames.accounts["is_minor"].fillna(False).astype(bool),
                                      "account_id"])
     mem_all = frames.memberships
-    mtimes = pd.concat([
+    mtimes = _concat([
         mem_all.merge(frames.contents[["content_id", "posted_at"]], on="content_id")
         .rename(columns={"posted_at": "at"})[["event_id", "at"]],
         mem_all.merge(frames.reposts[["repost_id", "reposted_at"]], left_on="content_id",

@@ -1,0 +1,219 @@
+"""The one-click evidence pack (detectors.evidence): hash rules, names, times, HTML, CLI, API."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from api.cli import cli
+from detectors.evidence import evidence_pack
+from graph.embedded import EmbeddedStore
+from graph.errors import NotFound
+from ingest.load import load_folder
+from tests.test_alerts import ATTACK, KEYS, W, client_for, make_world
+
+FIELDS = {"content_id", "account_id", "account_name", "platform", "kind", "posted_at", "text",
+          "url", "media_hash", "event_id", "sha256"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    base = tmp_path_factory.mktemp("evworld")
+    info = make_world(base / "tables")
+    store = EmbeddedStore(str(base / "w.db"))
+    load_folder(store, base / "tables", reject_path=base / "rejects.csv")
+    info["store"], info["db"] = store, str(base / "w.db")
+    yield info
+    store.close()
+
+
+def unpack(data: bytes) -> tuple[dict, str, zipfile.ZipFile]:
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    return (json.loads(zf.read("manifest.json").decode("utf-8")),
+            zf.read("evidence.html").decode("utf-8"), zf)
+
+
+def verify(manifest: dict) -> None:
+    """Recompute every hash from the SPEC §6 rules, independently of the library."""
+    for item in manifest["items"]:
+        body = {k: v for k, v in item.items() if k != "sha256"}
+        raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert hashlib.sha256(raw.encode("utf-8")).hexdigest() == item["sha256"]
+    joined = "".join(i["sha256"] for i in manifest["items"])
+    assert hashlib.sha256(joined.encode()).hexdigest() == manifest["sha256"]
+
+
+@pytest.fixture(scope="module")
+def victim_pack(world):
+    return evidence_pack(world["store"], W["victim"])
+
+
+def test_manifest_shape_and_hashes(victim_pack):
+    manifest, _, zf = unpack(victim_pack)
+    assert sorted(zf.namelist()) == ["evidence.html", "manifest.json"]
+    assert set(manifest) == {"target_id", "generated_at", "items", "sha256"}
+    assert manifest["target_id"] == W["victim"]
+    assert all(set(i) == FIELDS for i in manifest["items"])
+    verify(manifest)
+
+
+def test_a_changed_item_breaks_its_hash(victim_pack):
+    manifest, _, _ = unpack(victim_pack)
+    manifest["items"][0]["text"] += "!"
+    with pytest.raises(AssertionError):
+        verify(manifest)
+
+
+def test_pack_holds_every_harmful_content_aimed_at_the_target_and_nothing_else(world,
+                                                                            victim_pack):
+    manifest, _, _ = unpack(victim_pack)
+    ids = [i["content_id"] for i in manifest["items"]]
+    assert set(ids) == set(world["harmful"]["victim"])
+    assert not set(ids) & set(world["benign"]["victim"])
+    assert world["unknown"] not in ids  # unknown harm is not harmful
+    # ordered by time, then content_id
+    keys = [(i["posted_at"], i["content_id"]) for i in manifest["items"]]
+    assert keys == sorted(keys)
+    # generated_at: the latest item, not the wall clock
+    assert manifest["generated_at"] == max(i["posted_at"] for i in manifest["items"])
+
+
+def test_item_values(world, victim_pack):
+    manifest, _, _ = unpack(victim_pack)
+    first = manifest["items"][0]
+    assert first["account_id"] == W["accuser"] and first["account_name"] == "爆料君"
+    assert first["posted_at"] == ATTACK.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert first["kind"] == "post" and first["platform"] == "weibo"
+    assert first["event_id"] == W["event"]
+    assert first["url"] == f"https://example.org/{first['content_id']}"
+    assert "<script>" in first["text"]  # kept as is in the manifest
+    dms = [i for i in manifest["items"] if i["kind"] == "dm"]
+    assert dms and all(i["url"] is None for i in dms)
+
+
+def test_names_at_the_time_of_posting(world, victim_pack):
+    manifest, page, _ = unpack(victim_pack)
+    by = {i["account_id"]: i["account_name"] for i in manifest["items"]}
+    # renamed two days after the attack: the pack shows the name it posted under
+    assert by[world["renamed_after"]] == "用户101"
+    # renamed three hours before: the new name
+    assert by[world["renamed_before"]] == "王小雨本人"
+    assert "用户101" in page and "改名后的人" not in page
+
+
+def test_html_is_readable_escaped_and_in_both_time_zones(victim_pack):
+    manifest, page, _ = unpack(victim_pack)
+    assert '<meta charset="utf-8">' in page
+    assert "王老师滚出学校！" in page  # Chinese as is, not as entities
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    local = ATTACK.strftime("%Y-%m-%d %H:%M:%S") + " +08:00"
+    utc = ATTACK.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert local in page and utc in page
+    assert manifest["sha256"] in page
+
+
+def test_reproducible_bytes(world, victim_pack):
+    assert evidence_pack(world["store"], W["victim"]) == victim_pack
+    _, _, zf = unpack(victim_pack)
+    assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    fixed = evidence_pack(world["store"], W["victim"], generated_at="2026-04-01T00:00:00Z")
+    m, _, _ = unpack(fixed)
+    assert m["generated_at"] == "2026-04-01T00:00:00Z"
+    assert m["sha256"] == unpack(victim_pack)[0]["sha256"]  # items do not depend on it
+
+
+def test_event_restriction(world):
+    m, _, _ = unpack(evidence_pack(world["store"], W["victim"], event_id=W["event"]))
+    ids = {i["content_id"] for i in m["items"]}
+    assert ids and ids <= set(world["harmful"]["victim"])
+    assert all(i["event_id"] == W["event"] for i in m["items"])
+    verify(m)
+
+
+def test_minor_pack(world):
+    m, page, _ = unpack(evidence_pack(world["store"], W["minor"]))
+    assert {i["content_id"] for i in m["items"]} == set(world["harmful"]["minor"])
+    verify(m)
+
+
+def test_empty_pack_and_unknown_account(world):
+    m, page, _ = unpack(evidence_pack(world["store"], W["quiet"]))
+    assert m == {"target_id": W["quiet"], "generated_at": "1970-01-01T00:00:00Z", "items": [],
+                 "sha256": hashlib.sha256(b"").hexdigest()}
+    assert "No harmful content" in page
+    with pytest.raises(NotFound):
+        evidence_pack(world["store"], "weibo:nobody")
+    with pytest.raises(NotFound):
+        evidence_pack(world["store"], W["victim"], event_id="ev:nothing")
+
+
+def test_time_zone_falls_back_to_the_platform(world):
+    # the quiet account posted nothing: its platform's usual offset (+08:00 for weibo)
+    from detectors.alerts import AlertFrames
+    from detectors.evidence import target_offset
+
+    frames = AlertFrames.from_store(world["store"])
+    assert target_offset(W["quiet"], frames) == 480
+    assert target_offset(W["victim"], frames) == 480
+    frames.accounts.loc[frames.accounts["account_id"] == W["quiet"], "platform"] = "mastodon"
+    assert target_offset(W["quiet"], frames) == 0
+
+
+def test_cli_evidence(world, victim_pack, tmp_path):
+    out = tmp_path / "pack.zip"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["evidence", "--store", world["db"], "--target", W["victim"],
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes() == victim_pack
+    assert unpack(victim_pack)[0]["sha256"] in res.output
+    res = runner.invoke(cli, ["evidence", "--store", world["db"], "--target", "weibo:nobody",
+                              "--out", str(out)])
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines()[-1] == "error: unknown account 'weibo:nobody'"
+
+
+def test_api_evidence(world, victim_pack):
+    with client_for(world["store"]) as c:
+        enforcer = {"Authorization": f"Bearer {KEYS['enforcer']}"}
+        viewer = {"Authorization": f"Bearer {KEYS['viewer']}"}
+        r = c.get(f"/v1/targets/{W['victim']}/evidence", headers=enforcer)
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "application/zip"
+        assert r.content == victim_pack
+        assert c.get(f"/v1/targets/{W['victim']}/evidence", headers=viewer).status_code == 403
+        assert c.get(f"/v1/targets/{W['victim']}/evidence").status_code == 401
+        assert c.get("/v1/targets/weibo:nobody/evidence", headers=enforcer).status_code == 404
+        r = c.get(f"/v1/targets/{W['quiet']}/evidence", headers=enforcer)
+        assert r.status_code == 200 and unpack(r.content)[0]["items"] == []
+
+
+# ---------------------------------------------------------------- sample incident
+def test_sample_victim_pack(tmp_path):
+    from ingest.sample import generate_incident
+
+    truth = generate_incident(tmp_path / "incident", seed=5, scale=0.1)
+    store = EmbeddedStore(str(tmp_path / "s.db"))
+    load_folder(store, tmp_path / "incident", reject_path=tmp_path / "rejects.csv")
+    victim = truth["alerts"]["victim"]
+    m, _, _ = unpack(evidence_pack(store, victim))
+    verify(m)
+    contents = pd.read_csv(tmp_path / "incident" / "contents.csv", dtype=str)
+    contents["harm"] = pd.to_numeric(contents["harm"])
+    aimed = contents["target_ids"].fillna("").str.split("|").map(lambda t: victim in t)
+    ids = {i["content_id"] for i in m["items"]}
+    # every harmful content aimed at the victim is in, none of the benign ones
+    assert set(contents.loc[aimed & (contents["harm"] >= 0.5), "content_id"]) <= ids
+    assert not ids & set(contents.loc[aimed & (contents["harm"] < 0.5), "content_id"])
+    harm = dict(zip(contents["content_id"], contents["harm"]))
+    reposts = pd.read_csv(tmp_path / "incident" / "reposts.csv", dtype=str)
+    harm.update(zip(reposts["repost_id"], pd.to_numeric(reposts["harm"])))
+    assert all(harm[i] >= 0.5 for i in ids)
+    store.close()
