@@ -416,6 +416,7 @@ def test_analyze_runs_as_a_job(client, analyzed_store, monkeypatch):
     assert r.status_code == 202
     job = r.json()
     assert job["status"] in ("queued", "running", "done") and job["kind"] == "analyze"
+    assert r.headers["Location"] == f"/v1/jobs/{job['job_id']}"
     done = wait_job(client, job["job_id"])
     assert done["status"] == "done" and done["progress"] == 1.0, done
     assert calls == [(EV, 3, False)]

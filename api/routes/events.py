@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import AdminRole, CursorsDep, JobsDep, StoreDep, ViewerRole
 from api.jobs import Job
@@ -156,9 +156,11 @@ def list_clusters(event_id: EventId, store: StoreDep, cursors: CursorsDep, _: Vi
 @router.post("/{event_id}/analyze", response_model=JobOut, status_code=202,
              summary="Start an analysis (a job)")
 def start_analyze(event_id: EventId, store: StoreDep, jobs: JobsDep, _: AdminRole,
+                  response: Response,
                   seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0) -> dict[str, Any]:
     """Run every detector on the event in the background; follow it at `/v1/jobs/{job_id}`."""
     event_row(store, event_id)
     job = jobs.submit("analyze", lambda j: run_analyze(j, store, event_id, seed),
                       params={"event_id": event_id, "seed": seed})
+    response.headers["Location"] = f"/v1/jobs/{job.job_id}"
     return job.snapshot()

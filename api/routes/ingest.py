@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from api.deps import AdminRole, JobsDep, SettingsDep, StoreDep
@@ -71,7 +71,8 @@ def run_ingest(job: Job, store: Store, folder: Path, rejects: Path) -> dict[str,
              responses=error_responses(413))
 def ingest(files: Annotated[list[UploadFile], File(description="Table files named "
                                                                 "<table>.csv|jsonl|parquet.")],
-           store: StoreDep, jobs: JobsDep, settings: SettingsDep, _: AdminRole) -> dict[str, Any]:
+           store: StoreDep, jobs: JobsDep, settings: SettingsDep, _: AdminRole,
+           response: Response) -> dict[str, Any]:
     """Load the uploaded tables (SPEC §2) in the background; the job's result is the
     ingest summary, its reject file is at `/v1/jobs/{job_id}/rejects`."""
     if not files:
@@ -88,6 +89,7 @@ def ingest(files: Annotated[list[UploadFile], File(description="Table files name
     job = jobs.submit("ingest", lambda j: run_ingest(j, store, upload, rejects),
                       params={"files": names},
                       cleanup=lambda: shutil.rmtree(upload, ignore_errors=True), workdir=work)
+    response.headers["Location"] = f"/v1/jobs/{job.job_id}"
     return job.snapshot()
 
 
