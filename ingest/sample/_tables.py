@@ -7,12 +7,12 @@ whose names start with ``_`` are ground truth kept for the generator and never w
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 NO_TIME = np.iinfo(np.int64).min
@@ -70,8 +70,11 @@ class Table:
                 arr = value
             elif isinstance(value, list):
                 arr = np.empty(n, dtype=object)
-                for i, v in enumerate(value):
-                    arr[i] = v
+                if any(isinstance(v, (list, tuple)) for v in value):
+                    for i, v in enumerate(value):  # lists as cells: no broadcasting
+                        arr[i] = v
+                else:
+                    arr[:] = value
             else:
                 arr = np.empty(n, dtype=object)
                 arr[:] = [value] * n
@@ -132,74 +135,48 @@ def _frame(table: Table, index: np.ndarray, columns: dict[str, np.ndarray]) -> p
     return pd.DataFrame(data)
 
 
-def _csv_cell_lists(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Lists joined with ``|``, booleans as ``true``/``false``, harm with 3 decimals."""
-    for key, kind in SCHEMAS[table].items():
-        if kind == "list":
-            df[key] = [None if v is None else "|".join(v) for v in df[key]]
-        elif kind == "bool":
-            df[key] = [None if v is None else ("true" if v else "false") for v in df[key]]
-        elif kind == "float":
-            df[key] = [None if v != v else f"{v:.3f}" for v in df[key]]
-    return df
-
-
-def _json_lines(df: pd.DataFrame, table: str) -> str:
-    """JSON Lines: arrays for lists, absent values left out (as many exports do)."""
-    kinds = SCHEMAS[table]
-    cols = list(df.columns)
-    lines = []
-    for row in zip(*(df[c].to_numpy() for c in cols)):
-        rec = {}
-        for key, v in zip(cols, row):
-            if v is None or (isinstance(v, float) and v != v):
-                continue
-            kind = kinds[key]
-            if kind == "list":
-                v = list(v)
-            elif kind == "bool":
-                v = bool(v)
-            elif kind == "int":
-                v = int(v)
-            elif kind == "float":
-                v = round(float(v), 3)
-            rec[key] = v
-        lines.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
-    return "\n".join(lines) + "\n" if lines else ""
-
-
-def _arrow(df: pd.DataFrame, table: str) -> pa.Table:
-    kinds = SCHEMAS[table]
+def _arrow(df: pd.DataFrame, table: str, *, for_csv: bool = False) -> pa.Table:
+    """The batch as an Arrow table with the schema's types (lists joined with ``|`` for CSV)."""
     arrays, fields = [], []
-    for key, kind in kinds.items():
-        values = df[key].tolist()
-        if kind == "float":
-            values = [None if v != v else float(v) for v in values]
-        elif kind == "list":
-            values = [None if v is None else list(v) for v in values]
-        arrays.append(pa.array(values, type=_ARROW[kind]))
-        fields.append(pa.field(key, _ARROW[kind]))
+    for key, kind in SCHEMAS[table].items():
+        values = df[key].to_numpy()
+        typ = _ARROW[kind]
+        if kind == "list":
+            if for_csv:
+                values, typ = np.array([None if v is None else "|".join(v) for v in values], dtype=object), pa.string()
+            else:
+                values = [None if v is None else list(v) for v in values]
+        elif kind == "bool":
+            values = [None if v is None else bool(v) for v in values]
+        arrays.append(pa.array(values, type=typ, from_pandas=True))
+        fields.append(pa.field(key, typ))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _json_lines(df: pd.DataFrame) -> bytes:
+    """JSON Lines: arrays for lists, ``null`` for absent values, non-ASCII kept as is."""
+    text = df.to_json(orient="records", lines=True, force_ascii=False, double_precision=6)
+    text = text.replace("\\/", "/")  # pandas escapes every slash; JSON does not need it
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
 
 
 def write_table(table: Table, out_dir: Path, fmt: str, *, progress=None) -> int:
     """Write ``table`` as ``out_dir/<name>.<fmt>`` in batches, rows sorted by time; returns rows."""
     columns = {key: table.column(key) for key in SCHEMAS[table.name]}
-    n = len(next(iter(columns.values()))) if columns else 0
+    n = len(next(iter(columns.values())))
     sort_key = SORT_BY.get(table.name)
     order = np.argsort(columns[sort_key], kind="stable") if sort_key else np.arange(n)
     path = out_dir / f"{table.name}.{fmt}"
     writer = None
     with open(path, "wb") as fh:
-        if n == 0 and fmt == "csv":
-            fh.write((",".join(SCHEMAS[table.name]) + "\n").encode("utf-8"))
-        for start in range(0, max(n, 1) if fmt == "parquet" else n, BATCH_ROWS):
+        for start in range(0, max(n, 1), BATCH_ROWS):
             df = _frame(table, order[start:start + BATCH_ROWS], columns)
             if fmt == "csv":
-                fh.write(_csv_cell_lists(df, table.name).to_csv(index=False, header=start == 0,
-                                                                 lineterminator="\n").encode("utf-8"))
+                pacsv.write_csv(_arrow(df, table.name, for_csv=True), fh,
+                                pacsv.WriteOptions(include_header=start == 0, quoting_style="needed"))
             elif fmt == "jsonl":
-                fh.write(_json_lines(df, table.name).encode("utf-8"))
+                if len(df):
+                    fh.write(_json_lines(df))
             else:
                 batch = _arrow(df, table.name)
                 if writer is None:

@@ -52,6 +52,7 @@ class World:
         self.name_of: dict[str, str] = {}
         #: content or repost id -> (account_id, platform, epoch seconds) for contents others react to
         self.known: dict[str, tuple[str, str, int]] = {}
+        self._cdfs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     # --- ids ---------------------------------------------------------------------------------
 
@@ -192,15 +193,35 @@ class World:
         return rids
 
     def sample_accounts(self, ids: np.ndarray, weights: np.ndarray, n: int, *, exclude=()) -> np.ndarray:
-        """Up to ``n`` distinct accounts, drawn with probability proportional to ``weights``
-        (Gumbel top-k: vectorised sampling without replacement)."""
-        keys = np.log(weights) + self.rng.gumbel(size=len(ids))
+        """Up to ``n`` distinct accounts, drawn with probability proportional to ``weights``.
+
+        Small samples draw with replacement from the cumulative weights and drop repeats
+        (O(n log N)); large ones use the Gumbel top-k trick (O(N)), both vectorised."""
+        rng = self.rng
+        if 4 * n < len(ids):
+            cdf = self._cdf(weights)
+            draws = np.searchsorted(cdf, rng.random(2 * n + 8) * cdf[-1], side="right")
+            _, first = np.unique(draws, return_index=True)
+            picked = ids[draws[np.sort(first)]]
+            if exclude:
+                picked = picked[[a not in exclude for a in picked]]
+            if len(picked) >= n:
+                return picked[:n]
+        keys = np.log(weights) + rng.gumbel(size=len(ids))
         if exclude:
             keys[np.isin(ids, np.array(list(exclude), dtype=object))] = -np.inf
         n = min(n, int(np.isfinite(keys).sum()))
         top = np.argpartition(-keys, n - 1)[:n] if n < len(ids) else np.arange(len(ids))
         top = top[np.isfinite(keys[top])]
         return ids[top[np.argsort(-keys[top], kind="stable")]]
+
+    def _cdf(self, weights: np.ndarray) -> np.ndarray:
+        """Cumulative weights, cached per weights array (pools are sampled many times)."""
+        hit = self._cdfs.get(id(weights))
+        if hit is None or hit[0] is not weights:
+            hit = (weights, np.cumsum(weights))
+            self._cdfs[id(weights)] = hit
+        return hit[1]
 
     def delays(self, t0: int, n: int, median: float, sigma: float) -> np.ndarray:
         """``n`` sorted delays (seconds, >= 5): log-normal, thinned by the local hour rhythm."""
