@@ -226,7 +226,7 @@ def plant_army(w: World, c: Cast) -> None:
     """The water army: repost waves within seconds to minutes, near-duplicate co-posting, comments."""
     rng, victim = w.rng, c.acc["victim"]
     army = np.array(c.group["coordinated"], dtype=object)
-    targets = [(c.post["A"], 25), (c.post["incite1"], 15), (c.post["incite2"], 20), (c.post["A"], 24 * 60 + 30)]
+    targets = [(c.post["A"], 25), (c.post["incite1"], 15), (c.post["incite2"], 20), (c.post["splice2"], 30)]
     seen = set()
     for source, lag in targets:
         start = w.known[source][2] + lag * MINUTE
