@@ -510,3 +510,31 @@ def test_static_ui_is_served_when_present(tmp_path, monkeypatch, tmp_store):
     with TestClient(app) as c:
         r = c.get("/ui/")
     assert r.status_code == 200 and "pileon" in r.text
+
+
+def test_end_to_end_on_the_analyzed_sample_incident(sample_store):
+    """The real pipeline's report, pulled page by page while a re-ranked run lands."""
+    with make_client(sample_store) as c:
+        events = pull_all(c, "/v1/events", limit=1)
+        assert [e["event_id"] for e in events] == sample_store.event_ids()
+        for event_id in sample_store.event_ids():
+            run = sample_store.latest_run(event_id)
+            report = sample_store.report(run)
+            assert len(report["accounts"]) > 50
+            flipped = {**report, "accounts": [{**a, "rank": i} for i, a in enumerate(
+                reversed(report["accounts"]), start=1)]}
+
+            def land(page_no):
+                if page_no == 1:
+                    sample_store.save_report(flipped)
+
+            got = pull_all(c, f"/v1/events/{event_id}/accounts", limit=25, between=land)
+            assert got == report["accounts"]
+            assert sample_store.latest_run(event_id) != run
+            assert pull_all(c, f"/v1/events/{event_id}/mcns", limit=3) == report["mcns"]
+            top = got[0]["account_id"]
+            view = c.get(f"/v1/accounts/{top}", headers=auth("viewer")).json()
+            assert event_id in [f["event_id"] for f in view["findings"]]
+            nb = c.get("/v1/graph/neighborhood", params={"node": top, "hops": 2, "limit": 200},
+                       headers=auth("viewer"))
+            assert nb.status_code == 200 and nb.json()["nodes"][0]["findings"]
