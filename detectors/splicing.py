@@ -33,6 +33,7 @@ Sources on another platform than the splice, and harmful sources or splices
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,9 @@ from graph.textsim import normalize
 
 __all__ = ["detect_splicers", "Splice", "find_splices"]
 
+#: kinds of content that publish information (candidates and sources by default): not
+#: comments, whose stock phrases recombine freely, nor private messages
+PUBLISHED_KINDS = ("post", "video", "live")
 #: how many distinct accounts the index keeps per k-gram (the earliest ones)
 _POSTING_ACCOUNTS = 3
 #: at most this many sources (by shared k-grams) are measured exactly per candidate
@@ -62,6 +66,8 @@ class Fragment:
     source_platform: str | None
     source_posted_at: pd.Timestamp
     source_harm: float
+    #: share of the other contents carrying the fragment that are copies of its source
+    dominance: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,57 @@ def _runs(mask: np.ndarray, max_gap: int, min_len: int) -> list[tuple[int, int]]
     return out
 
 
+def _hosts(pool: list[str], frag_grams: dict, k: int) -> dict:
+    """For each fragment, the texts of ``pool`` (indices) holding most (60%) of its k-grams."""
+    wanted: dict[str, list] = {}
+    for key, gs in frag_grams.items():
+        for x in gs:
+            wanted.setdefault(x, []).append(key)
+    counts: dict = {key: {} for key in frag_grams}
+    for h, t in enumerate(pool):
+        seen = set()
+        for q in range(len(t) - k + 1):
+            x = t[q:q + k]
+            if x in wanted and x not in seen:
+                seen.add(x)
+                for key in wanted[x]:
+                    d = counts[key]
+                    d[h] = d.get(h, 0) + 1
+    return {key: [h for h, n in counts[key].items() if n >= 0.6 * len(frag_grams[key])]
+            for key in frag_grams}
+
+
+def _containment(inner: set[str], outer: str, k: int) -> float:
+    """Share of the shingles ``inner`` found in the text ``outer``."""
+    if not inner:
+        return 0.0
+    return sum(1 for x in inner if x in outer) / len(inner)
+
+
+def _dominance(hosts: list[int], pool: list[str], splice: str, source: str,
+               k: int) -> tuple[float, int]:
+    """Share of the texts carrying a fragment that are copies of its source.
+
+    A host is a copy of the source when it holds 70% of the source's k-grams; hosts
+    holding 80% of the splice's k-grams (the splice and its own copies) are left out.
+    A sentence cut out of a story lives mostly in that story and its copies (share
+    near 1, or 1/2 when two splices reuse an uncopied story); a stock phrase (an insult,
+    a slogan) lives in many unrelated texts, of which the source is one (share near 0).
+    Returns the share and the number of other (unrelated) hosts.
+    """
+    g_splice = {splice[q:q + k] for q in range(len(splice) - k + 1)}
+    g_source = {source[q:q + k] for q in range(len(source) - k + 1)}
+    n_all = n_src = 0
+    for h in hosts:
+        t = pool[h]
+        if _containment(g_splice, t, k) >= 0.8:
+            continue
+        n_all += 1
+        if _containment(g_source, t, k) >= 0.7:
+            n_src += 1
+    return (n_src / n_all if n_all else 0.0), n_all - n_src
+
+
 def _check_options(min_fragment_chars: int, min_sources: int, k: int, min_coverage: float,
                    copy_coverage: float, max_gap: int) -> None:
     if k < 2:
@@ -114,9 +171,11 @@ def _check_options(min_fragment_chars: int, min_sources: int, k: int, min_covera
         raise ValueError("max_gap must be non-negative")
 
 
-def find_splices(p: Projection, *, min_fragment_chars: int = 12, min_sources: int = 2,
+def find_splices(p: Projection, *, min_fragment_chars: int = 10, min_sources: int = 2,
                  min_coverage: float = 0.5, copy_coverage: float = 0.9, k: int = 5,
-                 max_gap: int = 3, show_progress: bool = False) -> list[Splice]:
+                 max_gap: int = 3, kinds: Iterable[str] | None = PUBLISHED_KINDS,
+                 min_dominance: float = 0.5, stock_hosts: int = 5,
+                 show_progress: bool = False) -> list[Splice]:
     """Every splice among the event's contents, in (posted_at, content_id) order.
 
     Parameters are those of :func:`detect_splicers` (without the strength options).
@@ -133,12 +192,20 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 12, min_sources: in
     promising sources.  Exact repeats of an earlier text are skipped at once.
     """
     _check_options(min_fragment_chars, min_sources, k, min_coverage, copy_coverage, max_gap)
+    if not 0.0 <= min_dominance <= 1.0:
+        raise ValueError("min_dominance must be in [0, 1]")
+    if stock_hosts < 0:
+        raise ValueError("stock_hosts must be non-negative")
     c = p.contents
     if c.empty:
         return []
     if "placeholder" in c:
         c = c[~c["placeholder"].astype(bool)]
     c = c[c["text"].notna() & c["posted_at"].notna() & c["account_id"].notna()]
+    pool = [normalize(x) for x in c["text"]]
+    if kinds is not None:
+        kind = c["kind"].where(c["kind"].notna(), "post") if "kind" in c else "post"
+        c = c[pd.Series(kind, index=c.index).isin(set(kinds))]
     if c.empty:
         return []
     c = c.sort_values(["posted_at", "content_id"], kind="mergesort")
@@ -173,7 +240,7 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 12, min_sources: in
             elif len(post) < _POSTING_ACCOUNTS and all(b != a for _, b in post):
                 post.append((i, a))
 
-    out: list[Splice] = []
+    prelim: list[tuple[int, list, dict]] = []
     n = len(ids)
     order = range(n)
     if show_progress:
@@ -236,15 +303,45 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 12, min_sources: in
                 covered[s:e] |= masks[best][s:e]
         if len(chosen) < min_sources:
             continue
+        if float(covered.sum()) / L < min_coverage:
+            continue
+        prelim.append((i, chosen, masks))
+
+    if not prelim:
+        return []
+    # Which fragments were lifted out of a source, rather than being stock phrases that
+    # many unrelated contents share: see _dominance.
+    frag_grams = {}
+    for i, chosen, _ in prelim:
+        for j, runs in chosen:
+            for s_, e in runs:
+                frag_grams[(i, j, s_, e)] = {norms[i][q:q + k] for q in range(s_, e - k + 1)}
+    hosts = _hosts(pool, frag_grams, k)
+    out: list[Splice] = []
+    for i, chosen, masks in prelim:
+        t, a, L = norms[i], accounts[i], len(norms[i])
+        kept = []
+        for j, runs in chosen:
+            doms = [_dominance(hosts[(i, j, s_, e)], pool, t, norms[j], k) for s_, e in runs]
+            dom, n_other = max(doms)
+            if dom >= min_dominance or n_other < stock_hosts:
+                kept.append((j, runs, dom))
+        if len(kept) < min_sources:
+            continue
+        covered = np.zeros(L, dtype=bool)
+        for j, runs, _ in kept:
+            for s_, e in runs:
+                covered[s_:e] |= masks[j][s_:e]
         coverage = float(covered.sum()) / L
         if coverage < min_coverage:
             continue
         frags = []
-        for j, runs in chosen:
-            for s, e in runs:
-                frags.append(Fragment(text=t[s:e], start=s, end=e, source_id=ids[j],
+        for j, runs, dom in kept:
+            for s_, e in runs:
+                frags.append(Fragment(text=t[s_:e], start=s_, end=e, source_id=ids[j],
                                       source_account=accounts[j], source_platform=platforms[j],
-                                      source_posted_at=times[j], source_harm=float(harm[j])))
+                                      source_posted_at=times[j], source_harm=float(harm[j]),
+                                      dominance=round(dom, 6)))
         frags.sort(key=lambda f: (f.start, f.source_id))
         out.append(Splice(content_id=ids[i], account_id=a, platform=platforms[i],
                           posted_at=times[i], harm=float(harm[i]), length=L,
@@ -263,9 +360,11 @@ def _strength(s: Splice, harm_threshold: float) -> tuple[float, bool, bool]:
     return min(1.0, v), cross, harmful
 
 
-def detect_splicers(p: Projection, *, min_fragment_chars: int = 12, min_sources: int = 2,
+def detect_splicers(p: Projection, *, min_fragment_chars: int = 10, min_sources: int = 2,
                     min_coverage: float = 0.5, copy_coverage: float = 0.9, k: int = 5,
-                    max_gap: int = 3, harm_threshold: float = 0.5,
+                    max_gap: int = 3, kinds: Iterable[str] | None = PUBLISHED_KINDS,
+                    min_dominance: float = 0.5, stock_hosts: int = 5,
+                    harm_threshold: float = 0.5,
                     show_progress: bool = False) -> list[RoleFinding]:
     """Accounts that posted contents spliced from fragments of others' earlier contents.
 
@@ -275,7 +374,7 @@ def detect_splicers(p: Projection, *, min_fragment_chars: int = 12, min_sources:
         The event's projection; its ``contents`` (text, author, platform, time,
         harm) are both the candidates and the possible sources.  Placeholders and
         contents without text or time are ignored; reposts are not examined.
-    min_fragment_chars : int, default 12
+    min_fragment_chars : int, default 10
         Shortest fragment (in normalised characters: no punctuation or spaces)
         that counts as lifted from a source; shorter shared phrases (slogans,
         names, stock insults) do not make a splice.
@@ -289,6 +388,19 @@ def detect_splicers(p: Projection, *, min_fragment_chars: int = 12, min_sources:
         Length of the character shingles used to find shared text.
     max_gap : int, default 3
         Covered stretches this close are merged (tolerates small edits).
+    kinds : iterable of str or None, default ``("post", "video", "live")``
+        Kinds of content examined, both as splices and as sources (a missing
+        ``kind`` is ``post``); ``None`` examines every kind.  Comments and private
+        messages are left out by default: short stock phrases (openers, insults,
+        calls to action) recombine in them freely without anyone splicing news.
+    min_dominance, stock_hosts : float, default 0.5; int, default 5
+        A source does not count when its fragment is a *stock phrase* rather than
+        a piece cut out of it: when at least ``stock_hosts`` other contents (of
+        any kind; the splice's own copies left out) carry the fragment without
+        being copies of the source, and copies of the source make less than
+        ``min_dominance`` of the contents carrying it.  Stock phrases (openers,
+        insults, slogans recombined in countless posts and comments) fail this
+        however long they are; a story sentence reused by a few splicers passes.
     harm_threshold : float, default 0.5
         ``harm`` from which a splice or source counts as harmful (raises strength;
         missing ``harm`` is unknown and raises nothing).
@@ -329,7 +441,9 @@ def detect_splicers(p: Projection, *, min_fragment_chars: int = 12, min_sources:
     """
     splices = find_splices(p, min_fragment_chars=min_fragment_chars, min_sources=min_sources,
                            min_coverage=min_coverage, copy_coverage=copy_coverage, k=k,
-                           max_gap=max_gap, show_progress=show_progress)
+                           max_gap=max_gap, kinds=kinds, min_dominance=min_dominance,
+                           stock_hosts=stock_hosts,
+                           show_progress=show_progress)
     by_account: dict[str, list[Splice]] = {}
     for s in splices:
         by_account.setdefault(s.account_id, []).append(s)

@@ -129,3 +129,44 @@ def test_sorted_and_deterministic():
 def test_bad_options(kw):
     with pytest.raises(ValueError):
         detect_splicers(proj(*base()), **kw)
+
+
+OPENERS = ["这种人根本就不配当老师吧", "学校到底什么时候给个说法", "我们家长绝对不会善罢甘休",
+           "教育系统里怎么会有这种人", "看完气得我晚饭都吃不下了", "真不知道她是怎么当上老师"]
+CLOSERS = ["建议有关部门立刻严肃处理", "大家一定要帮忙扩散出去啊", "这件事情必须一查到底才行",
+           "希望记者朋友们跟进报道下", "不给个说法我们绝不罢休", "请教育局尽快出来回应一下"]
+
+
+def test_long_stock_phrases_recombined_are_not_splices():
+    # many posts and comments recombine the same long stock phrases: no one spliced a story
+    rows, n = [], 0
+    for i, o in enumerate(OPENERS):
+        for j, cl in enumerate(CLOSERS):
+            for kind in ("post", "comment"):
+                n += 1
+                rows.append(c(f"weibo:{n}", f"weibo:u{n}", "weibo", 8 + (n % 14), o + "，" + cl,
+                              kind=kind))
+    assert detect_splicers(proj(*rows)) == []
+    # the stock-phrase test is what keeps them out: without it they would all be splices
+    assert len(detect_splicers(proj(*rows), stock_hosts=10_000)) > 5
+
+
+def test_story_sentences_reused_by_a_few_splicers_still_count():
+    rows = base()
+    rows += [c("weibo:3", "weibo:s1", "weibo", 12, A1 + "。" + B1),
+             c("weibo:4", "weibo:s2", "weibo", 13, A1 + "。" + B2),
+             c("xhs:5", "xhs:s3", "xiaohongshu", 14, A2 + "。" + B1)]
+    assert [x.account_id for x in detect_splicers(proj(*rows))] == ["weibo:s1", "weibo:s2", "xhs:s3"]
+
+
+def test_edited_fragments_from_cross_platform_copies():
+    # the splicer lifts from edited copies (搬运) rather than from the originals
+    rows = base() + [
+        c("weibo:3", "weibo:x", "weibo", 10, "转：" + (A1 + A2).replace("长期", "一直")),
+        c("weibo:4", "weibo:y", "weibo", 11, "扩散！" + B1 + B2 + "😡"),
+        c("weibo:5", "weibo:s", "weibo", 12,
+          "整理一下：" + A1.replace("长期", "一直").replace("学生", "学生们") + "。更离谱的是，" + B1 + "！"),
+    ]
+    f = detect_splicers(proj(*rows))
+    assert [x.account_id for x in f] == ["weibo:s"]
+    assert f[0].numbers["sources"] == 2
