@@ -274,13 +274,14 @@ def _harmful_items(p: Projection, narratives: NarrativeResult, harm_threshold: f
         c = c[~c["placeholder"]]
     r = p.reposts.drop_duplicates(subset=["repost_id"])
     h = narratives.harm
-    items = pd.concat([
+    parts = [
         pd.DataFrame({"item": c["content_id"].astype(str).to_numpy(), "account_id": c["account_id"].to_numpy(),
-                      "time": pd.to_datetime(c["posted_at"], utc=True).to_numpy(),
+                      "time": pd.to_datetime(c["posted_at"], utc=True),
                       "kind": c["kind"].fillna("post").to_numpy()}),
         pd.DataFrame({"item": r["repost_id"].astype(str).to_numpy(), "account_id": r["account_id"].to_numpy(),
-                      "time": pd.to_datetime(r["reposted_at"], utc=True).to_numpy(), "kind": "repost"}),
-    ], ignore_index=True)
+                      "time": pd.to_datetime(r["reposted_at"], utc=True), "kind": "repost"}),
+    ]
+    items = pd.concat([x for x in parts if len(x)] or parts[:1], ignore_index=True)
     items["harm"] = h.reindex(items["item"]).to_numpy()
     items["source"] = narratives.harm_source.reindex(items["item"]).to_numpy()
     items["harmful"] = items["harm"].fillna(0.0) >= harm_threshold
@@ -364,7 +365,7 @@ def detect_multi_posters(p: Projection, narratives: NarrativeResult, *, harm_thr
 def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshold: float = 0.5,
                     min_reach: int = 10, min_event_share: float = 0.02,
                     min_event_share_without_cta: float = 0.1, min_harmful_share: float = 0.5,
-                    seed: int | None = None) -> list[RoleFinding]:
+                    cta_harm: float = 0.8, seed: int | None = None) -> list[RoleFinding]:
     """Inciters (煽动): accounts whose content drives the event's harmful spread.
 
     Parameters
@@ -389,6 +390,9 @@ def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshol
     min_harmful_share : float
         Share of the reposts credited to the content (those whose harm can be told) that
         must spread harm; an authoritative post with a huge benign cascade falls here.
+    cta_harm : float
+        Harm given to an inciting content whose harm is unknown but that calls to action
+        aimed at a target (the plain reposts under it spread that call).
     seed : int, optional
         Unused; accepted for a uniform detector signature.
 
@@ -412,19 +416,27 @@ def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshol
     if r.empty:
         return []
     target_ids, target_names = _targets(p)
-    is_repost = (r["kind"] == "repost").to_numpy()
-    event_harmful = int(((r["spread_harm"].fillna(0.0) >= harm_threshold).to_numpy() & is_repost).sum())
-    nodes = r[r["inciting"] & (r["attributed"] > 0) & r["account_id"].notna()].copy()
-    if nodes.empty or event_harmful == 0:
-        return []
+    cand = r[r["inciting"] & (r["attributed"] > 0) & r["account_id"].notna()]
     # texts: contents' text, reposts' own comment
     c = p.contents.drop_duplicates(subset=["content_id"]).set_index("content_id")
     rp = p.reposts.drop_duplicates(subset=["repost_id"]).set_index("repost_id")
-    text = pd.Series(c["text"].reindex(nodes["node_id"]).to_numpy(), index=nodes.index, dtype=object)
-    is_rep = (nodes["kind"] == "repost").to_numpy()
+    text = pd.Series(c["text"].reindex(cand["node_id"]).to_numpy(), index=cand.index, dtype=object)
+    is_rep = (cand["kind"] == "repost").to_numpy()
     if is_rep.any():
-        text[is_rep] = own_comments(rp["text"].reindex(nodes.loc[is_rep, "node_id"])).to_numpy()
+        text[is_rep] = own_comments(rp["text"].reindex(cand.loc[is_rep, "node_id"])).to_numpy()
     cta = call_to_action(text, target_names)
+    # a call to harass a target is abusive whatever the moderation model missed
+    unknown = cand["harm"].isna().to_numpy() & cta["aimed"].to_numpy()
+    if unknown.any():
+        harm = narratives.harm.copy()
+        ids = cand["node_id"].to_numpy()[unknown]
+        harm = pd.concat([harm.drop(ids, errors="ignore"), pd.Series(cta_harm, index=ids)])
+        r = reach(p, harm=harm, harm_threshold=harm_threshold)
+    is_repost = (r["kind"] == "repost").to_numpy()
+    event_harmful = int(((r["spread_harm"].fillna(0.0) >= harm_threshold).to_numpy() & is_repost).sum())
+    nodes = r.set_index("node_id").loc[cand["node_id"]].reset_index()
+    if nodes.empty or event_harmful == 0:
+        return []
     nodes["cta"] = cta["cta"].to_numpy()
     nodes["cta_words"] = cta["match"].to_numpy()
     nodes["aimed"] = cta["aimed"].to_numpy()
