@@ -1,0 +1,712 @@
+"""Coordinated clusters ("water army", 水军): accounts that act in concert beyond chance.
+
+A viral post makes thousands of organic pairs of accounts that repost it within
+a minute of each other, so co-reposting alone proves nothing.  This detector
+asks, for every pair of accounts, how often they acted in sync and how often
+they would have by chance, and keeps only what chance does not explain.
+
+How it works
+------------
+1. **Acts and items.**  Every repost is an act on the item ``r:<source_id>``;
+   every content is an act on its narrative ``n:<narrative_id>`` (near-duplicate
+   copies, :func:`detectors.narratives.detect_narratives`), and every comment
+   also on ``p:<reply_to>`` (co-commenting under the same parent).  Two acts on
+   the same item by distinct accounts are *in sync* when at most
+   ``repost_window`` (reposts) or ``post_window`` (contents) seconds apart.
+2. **Co-activity.**  ``O(a, b)`` is the number of items on which ``a`` and
+   ``b`` acted in sync (:func:`detectors.coactivity.coactivity`, vectorised).
+3. **Chance baseline.**  Under the null model the times of an item's acts are
+   shuffled among its acts (who acts is kept, when is random).  For an item
+   with ``n`` acts of which ``W`` pairs are in sync, a given pair of its acts is
+   in sync with probability ``q = W / C(n, 2)`` — exactly, for the shuffle — so
+   the expected co-activity of ``a`` and ``b`` is ``E(a, b) = sum q`` over the
+   items both touched.  An edge is kept when ``O >= min_shared`` and the
+   Poisson tail ``P(X >= O | E)`` is at most ``edge_alpha``.
+4. **Supporting signals** (each optional, from ``accounts``): a shared
+   ``identity_key``; both accounts created in the same *creation burst*
+   (accounts created within ``burst_window`` of each other, far above the
+   event's background rate of account creation); both with *low followers*
+   (at most ``low_followers``, default the event's 20th percentile).  They
+   multiply an edge's weight (``1 + 0.5 + 0.5 + 0.25`` at most) but never make
+   an edge on their own.
+5. **Communities.**  Louvain (``community.best_partition``, ``random_state``
+   from ``seed``) on the kept edges, weighted by ``-log10 p`` times the
+   support factor.  Members whose sync with the rest of their community is
+   thin (fewer items than ``max(min_shared, member_share * median)``) are
+   trimmed: a lucky organic account that landed in two bursts is not one of
+   the army.
+6. **Cluster tests.**  For each community: ``density`` (kept edges over member
+   pairs), ``synchrony`` (share of its members' acts on shared items that are
+   in sync with another member), observed in-sync member pairs ``O_C`` against
+   their exact expectation under the shuffle ``E_C`` (``lift = O_C / E_C``),
+   and a seeded permutation test: ``n_shuffles`` time shuffles within items
+   give the p-value ``(1 + #{O_shuffled >= O_C}) / (1 + n_shuffles)``.  A
+   cluster is *significant* with at least ``min_size`` members, ``density >=
+   min_density``, ``lift >= min_lift`` and p-value ``<= cluster_alpha``.
+   Its score is ``(density + synchrony + (1 - 1/lift)) / 3`` times
+   ``0.8 + 0.2 * support`` (support: mean share of members in a creation
+   burst, with low followers, or sharing an identity).
+
+Members of significant clusters get the role ``coordinated``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from community import best_partition
+from scipy.special import gammainc
+from tqdm.auto import tqdm
+
+from detectors.coactivity import coactivity
+from detectors.findings import Cluster, Evidence, RoleFinding
+from graph.errors import InputError
+from graph.projection import Projection
+
+__all__ = ["ClusterResult", "detect_coordinated", "activity_items", "pair_baseline",
+           "creation_bursts"]
+
+_NS = 1_000_000_000
+#: at most this many content IDs in one evidence item
+_MAX_IDS = 10
+
+
+@dataclass(frozen=True, eq=False)
+class ClusterResult:
+    """What :func:`detect_coordinated` returns.
+
+    Attributes
+    ----------
+    clusters : list of Cluster
+        Every candidate community with at least two members after trimming,
+        significant ones first (by score, then ID); ``significant`` tells which.
+    findings : list of RoleFinding
+        Role ``coordinated`` for the members of significant clusters, sorted by
+        account ID.
+    edges : pandas.DataFrame
+        The kept account graph: ``account_a, account_b, observed, expected,
+        p_value, support, weight``.
+    """
+
+    clusters: list[Cluster] = field(default_factory=list)
+    findings: list[RoleFinding] = field(default_factory=list)
+    edges: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def significant(self) -> list[Cluster]:
+        return [c for c in self.clusters if c.significant]
+
+
+# ----------------------------------------------------------------------------- acts
+
+
+def activity_items(p: Projection, *, narratives: Any = None, repost_window: float = 60.0,
+                   post_window: float = 600.0) -> pd.DataFrame:
+    """Every act of the event as ``account_id, item, t, act_id, kind``.
+
+    ``t`` is float seconds divided by the window of the act's kind, so that "in
+    sync" is ``|t_a - t_b| <= 1`` for every item.  Items: ``r:<source_id>``
+    for reposts, ``n:<narrative_id>`` for contents (narratives with at least
+    two accounts), ``p:<reply_to>`` for comments.  Placeholder contents, rows
+    without an account or a time, and targets' own contents are left out.
+    """
+    parts = []
+    rp = p.reposts
+    rp = rp[rp["account_id"].notna() & rp["reposted_at"].notna() & rp["source_id"].notna()]
+    if len(rp):
+        parts.append(pd.DataFrame({
+            "account_id": rp["account_id"].astype(str).to_numpy(),
+            "item": ("r:" + rp["source_id"].astype(str)).to_numpy(),
+            "t": _seconds(rp["reposted_at"]) / float(repost_window),
+            "act_id": rp["repost_id"].astype(str).to_numpy(),
+            "kind": "repost"}))
+    c = p.contents
+    c = c[~c["placeholder"].astype(bool) & c["account_id"].notna() & c["posted_at"].notna()]
+    if len(c):
+        of = _of_content(p, narratives)
+        nid = c["content_id"].map(lambda x: of.get(x)).astype(object)
+        posts = pd.DataFrame({
+            "account_id": c["account_id"].astype(str).to_numpy(),
+            "item": ("n:" + nid.astype(str)).to_numpy(),
+            "t": _seconds(c["posted_at"]) / float(post_window),
+            "act_id": c["content_id"].astype(str).to_numpy(),
+            "kind": "post"})
+        posts = posts[nid.notna().to_numpy()]
+        # a narrative is an item only when at least two accounts carry it
+        multi = posts.groupby("item")["account_id"].transform("nunique") >= 2
+        parts.append(posts[multi.to_numpy()])
+        com = c[c["reply_to"].notna()]
+        if len(com):
+            parts.append(pd.DataFrame({
+                "account_id": com["account_id"].astype(str).to_numpy(),
+                "item": ("p:" + com["reply_to"].astype(str)).to_numpy(),
+                "t": _seconds(com["posted_at"]) / float(post_window),
+                "act_id": com["content_id"].astype(str).to_numpy(),
+                "kind": "comment"}))
+    if not parts:
+        return pd.DataFrame({"account_id": pd.Series(dtype=object), "item": pd.Series(dtype=object),
+                             "t": pd.Series(dtype=float), "act_id": pd.Series(dtype=object),
+                             "kind": pd.Series(dtype=object)})
+    acts = pd.concat(parts, ignore_index=True)
+    targets = set(p.event.target_ids)
+    for tg in p.contents["target_ids"]:
+        if isinstance(tg, (list, tuple)):
+            targets.update(str(x) for x in tg)
+    if "role_hint" in p.accounts:
+        targets |= set(p.accounts.loc[p.accounts["role_hint"] == "target", "account_id"])
+    if targets:
+        acts = acts[~acts["account_id"].isin(targets)]
+    return acts.sort_values(["item", "t", "account_id", "act_id"], kind="mergesort") \
+        .reset_index(drop=True)
+
+
+def _seconds(s: pd.Series) -> np.ndarray:
+    when = pd.to_datetime(s, utc=True).dt.tz_localize(None)
+    return when.to_numpy(dtype="datetime64[ns]").view(np.int64).astype(np.float64) / _NS
+
+
+def _of_content(p: Projection, narratives: Any) -> Mapping[str, str]:
+    if narratives is None:
+        from detectors.narratives import detect_narratives
+
+        narratives = detect_narratives(p)
+    if hasattr(narratives, "of_content"):
+        return narratives.of_content
+    if isinstance(narratives, Mapping):
+        return narratives
+    raise InputError("narratives must be a NarrativeResult or a mapping content_id -> narrative_id")
+
+
+def _item_sync_rate(acts: pd.DataFrame) -> pd.Series:
+    """Per item: ``q = in-sync pairs of acts / all pairs of acts`` (acts sorted by item, t)."""
+    item = acts["item"].to_numpy()
+    t = acts["t"].to_numpy()
+    codes, uniq = pd.factorize(item, sort=False)
+    n = len(t)
+    if n == 0:
+        return pd.Series(dtype=float)
+    # rows are sorted by (item, t): searchsorted on a (code, t) composite via ranks
+    scale, ranks = np.unique(np.concatenate([t, t + 1.0]), return_inverse=True)
+    base = codes.astype(np.int64) * np.int64(len(scale))
+    end = np.searchsorted(base + ranks[:n], base + ranks[n:], side="right")
+    within = end - np.arange(n) - 1
+    w = np.bincount(codes, weights=within, minlength=len(uniq))
+    k = np.bincount(codes, minlength=len(uniq)).astype(float)
+    total = k * (k - 1) / 2
+    q = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+    return pd.Series(q, index=pd.Index(uniq, name="item"))
+
+
+def pair_baseline(acts: pd.DataFrame, pairs: pd.DataFrame, q: pd.Series) -> np.ndarray:
+    """Expected co-activity ``E(a, b) = sum of q`` over items both accounts touched.
+
+    ``pairs`` has ``account_a, account_b``; returns one float per row.
+    """
+    if pairs.empty:
+        return np.zeros(0)
+    touched = acts[["account_id", "item"]].drop_duplicates()
+    touched = touched.assign(q=touched["item"].map(q).to_numpy())
+    ia = pairs[["account_a", "account_b"]].reset_index(drop=True).rename_axis("pair").reset_index()
+    left = ia.merge(touched.rename(columns={"account_id": "account_a"}), on="account_a")
+    both = left.merge(touched[["account_id", "item"]].rename(columns={"account_id": "account_b"}),
+                      on=["account_b", "item"])
+    e = both.groupby("pair")["q"].sum()
+    return e.reindex(range(len(pairs))).fillna(0.0).to_numpy()
+
+
+def _poisson_sf(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """P(X >= observed) for X ~ Poisson(expected)."""
+    o = np.asarray(observed, dtype=float)
+    e = np.maximum(np.asarray(expected, dtype=float), 1e-12)
+    return np.where(o <= 0, 1.0, gammainc(np.maximum(o, 1e-9), e))
+
+
+# -------------------------------------------------------------------------- accounts
+
+
+def creation_bursts(accounts: pd.DataFrame, *, burst_window: float = 3600.0, min_burst: int = 5,
+                    min_ratio: float = 20.0, background_days: float = 180.0) -> pd.Series:
+    """Burst label per account (``None`` outside any burst), indexed by account_id.
+
+    An account is *bursty* when at least ``min_burst`` accounts (itself
+    included) were created within ``burst_window`` seconds of it, and that
+    count is at least ``min_ratio`` times what the background rate of the
+    surrounding ``background_days`` predicts.  Bursty accounts created within
+    ``burst_window`` of each other, in a chain, share one label (the earliest
+    member's ID).  ``O(A log A)``.
+    """
+    acc = accounts[accounts["created_at"].notna()][["account_id", "created_at"]]
+    acc = acc.drop_duplicates("account_id")
+    out = pd.Series(None, index=pd.Index(accounts["account_id"].drop_duplicates(), name="account_id"),
+                    dtype=object)
+    if len(acc) < min_burst:
+        return out
+    t = _seconds(acc["created_at"])
+    order = np.argsort(t, kind="stable")
+    t, ids = t[order], acc["account_id"].to_numpy()[order]
+    near = np.searchsorted(t, t + burst_window, "right") - np.searchsorted(t, t - burst_window, "left")
+    bg_span = background_days * 86_400.0
+    bg = np.searchsorted(t, t + bg_span, "right") - np.searchsorted(t, t - bg_span, "left")
+    expected = bg * (2 * burst_window) / (2 * bg_span)
+    bursty = (near >= min_burst) & (near >= min_ratio * np.maximum(expected, 0.05))
+    if not bursty.any():
+        return out
+    bt, bid = t[bursty], ids[bursty]
+    new = np.concatenate([[True], np.diff(bt) > burst_window])
+    label = bid[np.flatnonzero(new)][np.cumsum(new) - 1]
+    sizes = pd.Series(label).value_counts()
+    keep = pd.Series(label).map(sizes).to_numpy() >= min_burst
+    out.loc[bid[keep]] = label[keep]
+    return out
+
+
+def _support(accounts: pd.DataFrame, ids: list[str], *, low_followers: float | None,
+             burst_kw: Mapping[str, Any]) -> pd.DataFrame:
+    """Per account: ``identity`` (key or None), ``burst`` (label or None), ``low`` (bool)."""
+    acc = accounts.drop_duplicates("account_id").set_index("account_id")
+    acc = acc.reindex(ids)
+    ident = acc["identity_key"] if "identity_key" in acc else pd.Series(None, index=acc.index)
+    ident = ident.astype(object).where(ident.notna(), None)
+    ident = ident.where(ident.astype(str).str.len() > 0, None)
+    burst = creation_bursts(accounts, **burst_kw).reindex(ids)
+    fol = pd.to_numeric(acc["followers"], errors="coerce") if "followers" in acc \
+        else pd.Series(np.nan, index=acc.index)
+    fol = fol.astype(float)
+    if low_followers is None:
+        allf = pd.to_numeric(accounts.get("followers", pd.Series(dtype=float)),
+                             errors="coerce").dropna().astype(float)
+        low_followers = float(allf.quantile(0.2)) if len(allf) >= 10 else -1.0
+    low = (fol <= low_followers).fillna(False).astype(bool)
+    return pd.DataFrame({"identity": ident.to_numpy(), "burst": burst.to_numpy(),
+                         "low": low.to_numpy()}, index=pd.Index(ids, name="account_id"))
+
+
+# ---------------------------------------------------------------------------- sync
+
+
+def _sync_pairs(acts: pd.DataFrame, t: np.ndarray) -> pd.DataFrame:
+    """In-sync act pairs by distinct accounts: ``item, a, b, i, j`` (account codes a < b; i, j
+    the positions in ``acts`` of a's and b's act).
+
+    ``acts`` has ``item_code, acc_code``; ``t`` its times in window units.  Small
+    inputs only (one community's acts): all in-sync pairs are materialised.
+    """
+    order = np.lexsort((t, acts["item_code"].to_numpy()))
+    item = acts["item_code"].to_numpy()[order]
+    tt = t[order]
+    acc = acts["acc_code"].to_numpy()[order]
+    n = len(tt)
+    if n < 2:
+        return pd.DataFrame({"item": [], "a": [], "b": [], "i": [], "j": []})
+    scale, ranks = np.unique(np.concatenate([tt, tt + 1.0]), return_inverse=True)
+    base = item.astype(np.int64) * np.int64(len(scale))
+    end = np.searchsorted(base + ranks[:n], base + ranks[n:], side="right")
+    c = end - np.arange(n) - 1
+    first = np.repeat(np.arange(n), c)
+    second = first + 1 + (np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c))
+    a, b = acc[first], acc[second]
+    ok = a != b
+    first, second, a, b = first[ok], second[ok], a[ok], b[ok]
+    swap = a > b
+    return pd.DataFrame({"item": item[first], "a": np.where(swap, b, a), "b": np.where(swap, a, b),
+                         "i": order[np.where(swap, second, first)],
+                         "j": order[np.where(swap, first, second)]})
+
+
+def _distinct_sync(pairs: pd.DataFrame) -> pd.DataFrame:
+    return pairs.drop_duplicates(["item", "a", "b"])
+
+
+# ------------------------------------------------------------------------- detector
+
+
+def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | None = 0,
+                       repost_window: float = 60.0, post_window: float = 600.0,
+                       min_shared: int = 2, edge_alpha: float = 1e-3, min_size: int = 3,
+                       min_density: float = 0.3, min_lift: float = 5.0, n_null: int = 3,
+                       member_share: float = 0.5, core_share: float = 0.2,
+                       low_followers: float | None = None, burst_window: float = 3600.0,
+                       resolution: float = 1.0, show_progress: bool = False) -> ClusterResult:
+    """Find coordinated clusters of accounts in one event (module docstring for the method).
+
+    Parameters
+    ----------
+    p : Projection
+        The event's projection.
+    narratives : NarrativeResult or mapping, optional
+        Narrative of every content (``of_content``); computed with
+        :func:`detectors.narratives.detect_narratives` when omitted.
+    seed : int or None, default 0
+        Seeds Louvain and the time shuffles (None: 0, for reproducibility).
+    repost_window, post_window : float
+        Seconds within which two reposts, resp. two contents, of the same item
+        are in sync.
+    min_shared : int, default 2
+        Items in sync an account pair needs before it can be an edge.
+    edge_alpha : float, default 1e-3
+        Largest Poisson tail probability of a kept edge.
+    min_size : int, default 3
+        Smallest significant cluster.
+    min_density : float, default 0.3
+        Smallest share of member pairs joined by a kept edge.
+    min_lift : float, default 5
+        Smallest ratio of in-sync member pairs to their expectation under chance.
+    n_null : int, default 3
+        Time-shuffled replicates of the whole detection; a significant cluster
+        must be more surprising than every cluster found in them.
+    member_share : float, default 0.5
+        A member must be in sync with the others on at least this share of the
+        community's median number of core items (and ``min_shared``).
+    core_share : float, default 0.2
+        A *core item* of a community is one on which at least this share of
+        its members (and at least 3) are in sync with another member: where it
+        acted as a group, not as a lucky pair.
+    low_followers : float, optional
+        Follower count at or below which an account counts as low-follower;
+        default the 20th percentile of the event's accounts.
+    burst_window : float, default 3600
+        Seconds of the account-creation burst window.
+    resolution : float, default 1
+        Louvain resolution.
+    show_progress : bool, default False
+        Show a progress bar over the real run and the shuffled replicates.
+
+    Returns
+    -------
+    ClusterResult
+
+    Notes
+    -----
+    *Significance.*  A community's *surprise* is ``-log10 P(X >= O_C)`` for
+    ``X ~ Poisson(E_C)``, with ``O_C`` its in-sync member pairs and ``E_C``
+    their exact expectation when times are shuffled within items.  Because the
+    communities are selected from the same data, that number is not a p-value;
+    it is calibrated instead: the whole detection (edges, Louvain, trimming) is
+    rerun ``n_null`` times on acts whose times are shuffled within each item
+    (seeded), and a cluster is significant only when its surprise beats the
+    largest surprise of any candidate cluster in those replicates, besides
+    ``min_size``, ``min_density`` and ``min_lift``.
+
+    *Complexity.*  Per run ``O(n log n + P + K log K + sum_C m_C log m_C)``
+    for ``n`` acts, ``P`` in-sync act pairs
+    (:func:`detectors.coactivity.coactivity`, chunked), ``K`` candidate edges
+    and ``m_C`` acts of the members of each community; ``1 + n_null`` runs.
+    Louvain is near-linear in the kept edges.  Memory ``O(n + K)`` plus the
+    co-activity chunks.
+
+    Examples
+    --------
+    >>> from graph.projection import Projection
+    >>> rows = []
+    >>> for k in range(4):          # five accounts repost four posts within seconds
+    ...     for i, a in enumerate("abcde"):
+    ...         rows.append({"repost_id": f"r{k}{a}", "account_id": a, "source_id": f"s{k}",
+    ...                      "reposted_at": f"2026-03-01T{10 + k}:00:{i:02d}Z"})
+    ...     for i in range(30):     # and thirty others repost them over the day
+    ...         rows.append({"repost_id": f"o{k}-{i}", "account_id": f"x{(i + k) % 30}",
+    ...                      "source_id": f"s{k}",
+    ...                      "reposted_at": f"2026-03-01T{(i % 12) + 8:02d}:{(7 * i) % 60:02d}:30Z"})
+    >>> p = Projection.from_tables({"event_id": "e"}, reposts=rows)
+    >>> res = detect_coordinated(p, narratives={}, seed=1)
+    >>> [c.accounts for c in res.significant]
+    [('a', 'b', 'c', 'd', 'e')]
+    """
+    for name, v in (("repost_window", repost_window), ("post_window", post_window)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise InputError(f"{name} must be a positive number of seconds, got {v!r}")
+    if min_shared < 1 or min_size < 2 or n_null < 0:
+        raise InputError("min_shared must be >= 1, min_size >= 2 and n_null >= 0")
+    rng = np.random.default_rng(0 if seed is None else seed)
+
+    acts = activity_items(p, narratives=narratives, repost_window=repost_window,
+                          post_window=post_window)
+    if acts["account_id"].nunique() < 2:
+        return ClusterResult(edges=_empty_edges())
+    q = _item_sync_rate(acts)
+    codes = _Codes(acts)
+    accounts = p.accounts
+    opts = dict(min_shared=min_shared, edge_alpha=edge_alpha, min_size=min_size,
+                member_share=member_share, core_share=core_share, low_followers=low_followers,
+                burst_window=burst_window, resolution=resolution)
+    t_real = acts["t"].to_numpy()
+    with tqdm(total=1 + n_null, disable=not show_progress, desc="coordination",
+              unit="run") as bar:
+        edges, raw = _run(acts, t_real, q, codes, accounts, rng, **opts)
+        bar.update(1)
+        null_max = 0.0
+        for _ in range(n_null):
+            t_null = _shuffle_within_items(codes.item_code, t_real, rng)
+            _, null_raw = _run(acts, t_null, q, codes, accounts, rng, **opts)
+            for s in null_raw:
+                if s["size"] >= min_size:
+                    null_max = max(null_max, s["surprise"])
+            bar.update(1)
+
+    for s in raw:
+        s["null_max"] = null_max
+        s["significant"] = bool(s["size"] >= min_size and s["density"] >= min_density
+                                and s["lift"] >= min_lift and s["surprise"] > null_max)
+    raw.sort(key=lambda s: (not s["significant"], -round(s["score"], 9), s["members"][0]))
+    clusters, findings = [], []
+    for k, s in enumerate(raw, start=1):
+        cid = f"c{k}"
+        ev = _cluster_evidence(s, repost_window, post_window, n_null)
+        clusters.append(Cluster(cluster_id=cid, accounts=tuple(s["members"]), score=s["score"],
+                                significant=s["significant"], evidence=tuple(ev),
+                                numbers={key: float(s[key]) for key in
+                                         ("size", "density", "synchrony", "observed", "expected",
+                                          "lift", "surprise", "null_max", "support",
+                                          "burst_share", "low_share", "identity_share", "items")}))
+        if s["significant"]:
+            findings += _member_findings(cid, s, repost_window, post_window)
+    findings.sort(key=lambda f: f.account_id)
+    return ClusterResult(clusters=clusters, findings=findings, edges=edges)
+
+
+def _shuffle_within_items(item_code: np.ndarray, t: np.ndarray,
+                          rng: np.random.Generator) -> np.ndarray:
+    """Times reassigned at random among the acts of each item (acts sorted by item, t)."""
+    perm = np.lexsort((rng.random(len(t)), item_code))  # random order within each item
+    out = np.empty(len(t))
+    out[perm] = t  # the k-th time of an item goes to its k-th act in random order
+    return out
+
+
+def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
+         accounts: pd.DataFrame, rng: np.random.Generator, *, min_shared: int,
+         edge_alpha: float, min_size: int, member_share: float, core_share: float,
+         low_followers: float | None,
+         burst_window: float, resolution: float) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Edges, Louvain and per-community statistics for one assignment of times."""
+    frame = pd.DataFrame({"account_id": acts["account_id"], "source_id": acts["item"],
+                          "reposted_at": pd.to_datetime(np.round(t * _NS).astype(np.int64),
+                                                        utc=True)})
+    # times are in window units: a 1 s window on this clock is each kind's own window
+    co = coactivity(frame, window=1.0, min_weight=min_shared)
+    if co.empty:
+        return _empty_edges(), []
+    co["expected"] = pair_baseline(acts, co, q)
+    co["p_value"] = _poisson_sf(co["weight"].to_numpy(), co["expected"].to_numpy())
+    edges = co[co["p_value"] <= edge_alpha].rename(columns={"weight": "observed"})
+    if edges.empty:
+        return _empty_edges(), []
+    nodes = sorted(set(edges["account_a"]) | set(edges["account_b"]))
+    sup = _support(accounts, nodes, low_followers=low_followers,
+                   burst_kw={"burst_window": burst_window})
+    edges = edges.reset_index(drop=True)
+    edges["support"] = _pair_support(sup, edges)
+    strength = np.minimum(-np.log10(np.maximum(edges["p_value"].to_numpy(), 1e-300)), 50.0)
+    edges["weight"] = strength * edges["support"].to_numpy()
+    edges = edges[["account_a", "account_b", "observed", "expected", "p_value", "support",
+                   "weight"]]
+
+    g = nx.Graph()
+    g.add_nodes_from(nodes)
+    g.add_weighted_edges_from(edges[["account_a", "account_b", "weight"]].itertuples(index=False))
+    part = best_partition(g, weight="weight", random_state=int(rng.integers(2**31 - 1)),
+                          resolution=resolution)
+    groups: dict[int, list[str]] = {}
+    for a in nodes:
+        groups.setdefault(part[a], []).append(a)
+    candidates = sorted((sorted(m) for m in groups.values() if len(m) >= min(min_size, 3)),
+                        key=lambda m: (-len(m), m[0]))
+    raw = []
+    for members in candidates:
+        stats = _measure(members, acts, t, codes, q, sup, min_shared=min_shared,
+                         member_share=member_share, core_share=core_share)
+        if stats is not None:
+            raw.append(stats)
+    return edges, raw
+
+
+def _empty_edges() -> pd.DataFrame:
+    return pd.DataFrame({"account_a": pd.Series(dtype=object), "account_b": pd.Series(dtype=object),
+                         "observed": pd.Series(dtype=np.int64), "expected": pd.Series(dtype=float),
+                         "p_value": pd.Series(dtype=float), "support": pd.Series(dtype=float),
+                         "weight": pd.Series(dtype=float)})
+
+
+def _pair_support(sup: pd.DataFrame, edges: pd.DataFrame) -> np.ndarray:
+    a = sup.loc[edges["account_a"]]
+    b = sup.loc[edges["account_b"]]
+    same_id = (a["identity"].notna().to_numpy() & (a["identity"].to_numpy() == b["identity"].to_numpy()))
+    same_burst = (a["burst"].notna().to_numpy() & (a["burst"].to_numpy() == b["burst"].to_numpy()))
+    both_low = a["low"].to_numpy() & b["low"].to_numpy()
+    return 1.0 + 0.5 * same_id + 0.5 * same_burst + 0.25 * both_low
+
+
+class _Codes:
+    """Integer codes of the acts' accounts and items, and each account's act rows."""
+
+    def __init__(self, acts: pd.DataFrame) -> None:
+        acc_code, self.accounts = pd.factorize(acts["account_id"], sort=True)
+        item_code, self.items = pd.factorize(acts["item"], sort=False)
+        self.acc_code = acc_code.astype(np.int64)
+        self.item_code = item_code.astype(np.int64)
+        self.acc_index = {a: i for i, a in enumerate(self.accounts)}
+        self._order = np.argsort(self.acc_code, kind="stable")
+        self._starts = np.searchsorted(self.acc_code[self._order],
+                                       np.arange(len(self.accounts) + 1))
+
+    def rows_of(self, member_codes: np.ndarray) -> np.ndarray:
+        """Act rows of these accounts, in act order (sorted by item, then time)."""
+        parts = [self._order[self._starts[m]:self._starts[m + 1]] for m in member_codes]
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+
+
+def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Codes,
+             q: pd.Series, sup: pd.DataFrame, *, min_shared: int, member_share: float,
+             core_share: float) -> dict[str, Any] | None:
+    """Trim a community to its well-synced members and measure it against chance."""
+    member_codes = np.array(sorted(codes.acc_index[a] for a in members), dtype=np.int64)
+    for _ in range(len(members)):
+        rows = codes.rows_of(member_codes)
+        sub = pd.DataFrame({"item_code": codes.item_code[rows], "acc_code": codes.acc_code[rows],
+                            "row": rows})
+        raw_pairs = _sync_pairs(sub, t[rows])
+        pairs = _distinct_sync(raw_pairs)
+        per = pd.concat([pairs[["item", "a"]].rename(columns={"a": "m"}),
+                         pairs[["item", "b"]].rename(columns={"b": "m"})]).drop_duplicates()
+        # core items: where the community acted as a group, not a lucky pair
+        core_min = max(3, math.ceil(core_share * len(member_codes))) if len(member_codes) > 3 \
+            else 2
+        group = per.groupby("item").size()
+        per = per[per["item"].isin(group.index[group >= core_min])]
+        n_items = per.groupby("m").size().reindex(member_codes).fillna(0).to_numpy()
+        need = max(min_shared, member_share * float(np.median(n_items)), 1)
+        keep = n_items >= need
+        if keep.all():
+            break
+        member_codes = member_codes[keep]
+        if len(member_codes) < 2:
+            return None
+    if len(member_codes) < 2:
+        return None
+    names = [codes.accounts[i] for i in member_codes]
+    size = len(names)
+    # density: share of member pairs in sync on at least one item
+    density = len(pairs[["a", "b"]].drop_duplicates()) / (size * (size - 1) / 2)
+
+    observed = len(pairs)
+    touched = sub.drop_duplicates(["acc_code", "item_code"]).groupby("item_code").size()
+    shared = touched[touched >= 2]
+    qi = q.reindex(codes.items[shared.index.to_numpy()]).fillna(0.0).to_numpy()
+    m = shared.to_numpy().astype(float)
+    expected = float(np.sum(m * (m - 1) / 2 * qi))
+    lift = observed / expected if expected > 0 else (1e9 if observed else 0.0)
+    surprise = float(-np.log10(max(float(_poisson_sf(np.array([observed]),
+                                                      np.array([expected]))[0]), 1e-300)))
+    on_shared = np.isin(sub["item_code"].to_numpy(), shared.index.to_numpy())
+    synced = np.zeros(len(sub), dtype=bool)
+    synced[raw_pairs["i"].to_numpy()] = True
+    synced[raw_pairs["j"].to_numpy()] = True
+    synchrony = float((synced & on_shared).sum() / max(on_shared.sum(), 1))
+
+    s = sup.reindex(names)
+    burst_share = float(s["burst"].notna().mean())
+    low_share = float(s["low"].fillna(False).astype(bool).mean())
+    ident = s["identity"].dropna()
+    shared_ids = ident[ident.duplicated(keep=False)]
+    identity_share = len(shared_ids) / size
+    support = (burst_share + low_share + identity_share) / 3
+    lift_term = 1.0 - 1.0 / lift if lift > 1 else 0.0
+    score = (density + synchrony + lift_term) / 3 * (0.8 + 0.2 * support)
+    return {"members": names, "size": size, "density": density, "synchrony": synchrony,
+            "observed": observed, "expected": expected, "lift": min(lift, 1e9),
+            "surprise": surprise, "support": support, "burst_share": burst_share,
+            "low_share": low_share, "identity_share": identity_share,
+            "identity_groups": int(shared_ids.nunique()), "items": int(len(shared)),
+            "score": float(min(max(score, 0.0), 1.0)),
+            "pairs": pairs.assign(i=rows[pairs["i"].to_numpy()], j=rows[pairs["j"].to_numpy()]),
+            "acts": acts, "item_names": codes.items, "bursts": sorted(set(s["burst"].dropna()))}
+
+
+# -------------------------------------------------------------------------- evidence
+
+
+def _cluster_evidence(s: Mapping[str, Any], repost_window: float, post_window: float,
+                      n_null: int) -> list[Evidence]:
+    pairs, acts, names = s["pairs"], s["acts"], s["item_names"]
+    ev = []
+    by_kind: dict[str, list[tuple[str, int]]] = {"r": [], "n": [], "p": []}
+    counts = pairs.groupby("item").size()
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], str(names[kv[0]])))
+    for code, k in order:
+        name = str(names[code])
+        by_kind[name[0]].append((name[2:], int(k)))
+    if by_kind["r"]:
+        ev.append(Evidence("co_repost", tuple(x for x, _ in by_kind["r"][:_MAX_IDS]),
+                           f"members reposted {len(by_kind['r'])} content(s) within "
+                           f"{repost_window:g} s of each other "
+                           f"({sum(k for _, k in by_kind['r'])} in-sync member pairs)"))
+    if by_kind["n"]:
+        items = {"n:" + x for x, _ in by_kind["n"]}
+        rows = np.union1d(pairs["i"].to_numpy(), pairs["j"].to_numpy())
+        ids = [a for a, it in zip(acts["act_id"].to_numpy()[rows], acts["item"].to_numpy()[rows])
+               if it in items]
+        ev.append(Evidence("co_post", tuple(sorted(set(ids))[:_MAX_IDS]),
+                           f"members posted near-duplicates of {len(by_kind['n'])} narrative(s) "
+                           f"within {post_window:g} s of each other "
+                           f"({sum(k for _, k in by_kind['n'])} in-sync member pairs)"))
+    if by_kind["p"]:
+        ev.append(Evidence("co_comment", tuple(x for x, _ in by_kind["p"][:_MAX_IDS]),
+                           f"members commented under {len(by_kind['p'])} content(s) within "
+                           f"{post_window:g} s of each other "
+                           f"({sum(k for _, k in by_kind['p'])} in-sync member pairs)"))
+    ev.append(Evidence("chance_baseline", (),
+                       f"{s['observed']} in-sync member pairs vs {s['expected']:.2f} expected "
+                       f"when times are shuffled within each item (lift {s['lift']:.1f}x, "
+                       f"surprise {s['surprise']:.1f} vs at most {s['null_max']:.1f} in "
+                       f"{n_null} shuffled replicate(s)); density {s['density']:.2f}, "
+                       f"synchrony {s['synchrony']:.2f}"))
+    if s["burst_share"] > 0:
+        ev.append(Evidence("creation_burst", (),
+                           f"{s['burst_share']:.0%} of members were created in "
+                           f"{len(s['bursts'])} account-creation burst(s)"))
+    if s["low_share"] > 0:
+        ev.append(Evidence("low_followers", (), f"{s['low_share']:.0%} of members have few "
+                                                "followers"))
+    if s["identity_groups"] > 0:
+        ev.append(Evidence("shared_identity", (),
+                           f"{s['identity_groups']} identity key(s) shared by several members "
+                           f"({s['identity_share']:.0%} of members)"))
+    return ev
+
+
+def _member_findings(cid: str, s: Mapping[str, Any], repost_window: float,
+                     post_window: float) -> list[RoleFinding]:
+    pairs, acts = s["pairs"], s["acts"]
+    size = s["size"]
+    acc = acts["account_id"].to_numpy()
+    act_ids = acts["act_id"].to_numpy()
+    partners: dict[str, set] = {}
+    acts_of: dict[str, set] = {}
+    items_of: dict[str, set] = {}
+    for i, j, it in zip(pairs["i"].to_numpy(), pairs["j"].to_numpy(), pairs["item"].to_numpy()):
+        a, b = acc[i], acc[j]
+        partners.setdefault(a, set()).add(b)
+        partners.setdefault(b, set()).add(a)
+        acts_of.setdefault(a, set()).add(act_ids[i])
+        acts_of.setdefault(b, set()).add(act_ids[j])
+        items_of.setdefault(a, set()).add(it)
+        items_of.setdefault(b, set()).add(it)
+    out = []
+    for a in s["members"]:
+        share = len(partners.get(a, ())) / max(size - 1, 1)
+        strength = float(min(1.0, s["score"] * (0.5 + 0.5 * share)))
+        ids = tuple(sorted(acts_of.get(a, ()))[:_MAX_IDS])
+        detail = (f"in cluster {cid} ({size} accounts, score {s['score']:.2f}): in sync with "
+                  f"{len(partners.get(a, ()))} other member(s) on {len(items_of.get(a, ()))} "
+                  f"item(s) (reposts within {repost_window:g} s, contents within "
+                  f"{post_window:g} s)")
+        out.append(RoleFinding(account_id=a, role="coordinated", strength=strength,
+                               evidence=(Evidence("coordinated", ids, detail),),
+                               numbers={"cluster_size": float(size), "cluster_score": s["score"],
+                                        "partner_share": share,
+                                        "sync_items": float(len(items_of.get(a, ())))}))
+    return out
