@@ -483,7 +483,11 @@ def test_upload_size_is_bounded(tmp_store):
         big = b"account_id,platform\n" + b"weibo:1,weibo\n" * 80_000
         r = c.post("/v1/ingest", files={"files": ("accounts.csv", big, "text/csv")},
                    headers={"Authorization": "Bearer a"})
-    assert r.status_code == 413 and "PILEON_MAX_UPLOAD_MB" in r.json()["detail"]
+        assert r.status_code == 413 and "the upload exceeds 1 MB" in r.json()["detail"]
+        huge = b"account_id,platform\n" + b"weibo:1,weibo\n" * 200_000  # refused unread
+        r = c.post("/v1/ingest", files={"files": ("accounts.csv", huge, "text/csv")},
+                   headers={"Authorization": "Bearer a"})
+        assert r.status_code == 413 and "the request exceeds 1 MB" in r.json()["detail"]
 
 
 def test_openapi_describes_every_field(client):
