@@ -32,8 +32,9 @@ The incident
 * Real-data mess: ``harm`` missing on ~12% of contents that have it elsewhere, ``event_id``
   missing on most contents (they join by keyword, reply, repost or copy), reposts of deleted
   contents (``weibo:m4899001``, ``weibo:m4899002``), repost chains, report times in UTC (``Z``)
-  while the platforms export +08:00. Reposts carry an extra ``harm`` column (the moderation
-  model's score of the repost comment, when there is one).
+  while the platforms export +08:00, comments that answer a repost (not a content), and a
+  generic keyword (林老师) that the victim's colleagues also write before the event. Reposts carry
+  an extra ``harm`` column (the moderation model's score of the repost comment, if any).
 
 Scale 1 gives about 20,000 reposts; reposts, crowds and comments grow linearly with ``scale``.
 

@@ -245,7 +245,7 @@ def plant_army(w: World, c: Cast) -> None:
             copy_post(w, c, a, when + int(off), "A" if rnd == 0 else "B", harm=h,
                       event_id=E1 if rng.random() < 0.4 else None)
     parents = c.post["victim_recent"]
-    k = len(army) * 2
+    k = len(army)
     who = army[rng.integers(0, len(army), k)]
     base = T0 + 5 * HOUR + rng.integers(0, 30 * HOUR, k)
     for i, a in enumerate(who):
@@ -254,11 +254,11 @@ def plant_army(w: World, c: Cast) -> None:
 
 
 def plant_multi_posters(w: World, c: Cast) -> None:
-    """Repeat posters: each publishes 16-31 harmful items (copies, comments, mentions, messages)."""
+    """Repeat posters: each publishes 22-35 harmful items (copies, comments, mentions, messages)."""
     rng, victim, minor = w.rng, c.acc["victim"], c.acc["minor"]
     for a in c.group["multi_poster"]:
         platform = w.platform_of[a]
-        n = int(rng.integers(16, 32))
+        n = int(rng.integers(22, 36))
         times = np.sort(T0 + HOUR + rng.integers(0, 4 * DAY, n))
         for t in times.tolist():
             r = rng.random()
@@ -420,7 +420,7 @@ def plant_minor_attack(w: World, c: Cast) -> None:
     w.contents(mates, start + rng.integers(0, 6 * HOUR, len(mates)), ["支持你小雨，林老师是好老师"] * len(mates),
                kind="comment", reply_to=c.post["minor_video"], event=E1, harm=harms(rng, len(mates), 0.0, 0.05))
     for a in c.group["minor_attacker"]:
-        k = int(rng.integers(4, 9))
+        k = int(rng.integers(3, 6))
         times = np.sort(start + rng.integers(0, 40 * HOUR, k))
         kinds = np.where(rng.random(k) < 0.75, "comment", "dm")
         for t, kd in zip(times.tolist(), kinds):
