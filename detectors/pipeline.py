@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from detectors import risk_model as rm
 from detectors.report import build_report, data_time, account_mcns, rank_accounts
 from detectors.scoring import (CULPABLE_ROLES, HARM_THRESHOLD, Detections, Scored,
-                               account_features, grade, rule_scores)
+                               account_features, banded, grade, rule_scores)
 from graph.errors import InputError, NotFound
 from graph.projection import Projection, project
 from graph.store import Store
@@ -112,13 +112,14 @@ def _load_model(store: Store, model: Any) -> rm.RiskModel | None:
 def score(features: pd.DataFrame, model: rm.RiskModel | None = None) -> Scored:
     """Score accounts with the risk model when given, else with the transparent rules.
 
-    With the model, targets of the event are not scored (0) and each account's
-    evidence is the model's top per-feature contributions.
+    With the model, the score is its probability placed in the rules' bands
+    (:func:`detectors.scoring.banded`: accounts with culpable roles above the
+    others, targets 0) and each account's evidence is the model's top
+    per-feature contributions.
     """
     if model is None:
         return rule_scores(features)
-    s = model.predict(features)
-    s = s.where(features["is_target"] <= 0, 0.0)
+    s = banded(features, model.predict(features))
     return Scored(score=s, explain=model.explain(features), method=f"model:{model.version}")
 
 
@@ -399,15 +400,18 @@ def train(store: Store, labels: pd.DataFrame, *, seed: int = 0, k: int = 50,
             t = t.dropna()
         else:
             t = t.fillna(unlabelled_tier)
-        Xs.append(f.loc[t.index])
+        x = f.loc[t.index]
+        x.index = [f"{e}/{a}" for a in t.index]
+        Xs.append(x)
         tiers += [int(v) for v in t]
         evs += [e] * len(t)
-        ids += [f"{e}/{a}" for a in t.index]
+        ids += list(x.index)
     X = pd.concat(Xs) if Xs else pd.DataFrame()
     if len(X) == 0:
         raise InputError("none of the labelled accounts took part in their events")
     evaluation = rm.evaluate_by_event(X, tiers, evs, ids, k=k, seed=seed)
     model = rm.fit(X, tiers, events=evs, seed=seed,
-                   metrics={key: evaluation[key] for key in ("split", "k", "auc", "precision_at_k")})
+                   metrics={key: evaluation[key] for key in ("split", "k", "auc", "precision_at_k",
+                                                             "r_precision")})
     path = model.save(out or rm.default_model_path(store))
     return TrainResult(model=model, path=path, evaluation=evaluation, rows=len(X), events=events)

@@ -8,6 +8,17 @@ probability is the account's score; :meth:`RiskModel.explain` gives each
 account's per-feature contributions (LightGBM ``pred_contrib``, in log-odds),
 which the report shows as an evidence item of kind ``model``.
 
+Boosting starts from the transparent rules (``prior="rules"``): every row's
+initial log-odds is the logit of its :func:`detectors.scoring.rule_scores`
+score (``init_score``), and the trees learn corrections to it from the
+decisions.  Past decisions are few and every incident differs (a feature that
+separates culprits perfectly in one small event, such as aiming content at
+the target, may be common among the crowd of the next); learning corrections
+to a sound prior, rather than a model from scratch, keeps a model trained on
+one small labelled event from overturning what the detectors established,
+while more labelled events let it move further.  The explanation names the
+prior and the features whose corrections weigh most.
+
 Persistence: :meth:`RiskModel.save` writes the LightGBM model text to
 ``PATH`` and a JSON metadata file beside it (``PATH`` with suffix
 ``.json``: format version, feature list, parameters, training events and
@@ -120,19 +131,32 @@ class RiskModel:
                              "retrain it with `pileon train`")
         return features[self.features].to_numpy(dtype=float)
 
+    @property
+    def prior(self) -> str | None:
+        """``rules`` when boosting starts from the transparent rules' log-odds, else None."""
+        return self.meta.get("prior")
+
+    def prior_logit(self, features: pd.DataFrame) -> np.ndarray:
+        """The initial log-odds of each account (zeros without a prior)."""
+        return prior_logit(features, self.prior)
+
     def predict(self, features: pd.DataFrame) -> pd.Series:
         """Probability of culpability per account (index of ``features``)."""
         if features.empty:
             return pd.Series(dtype=float, index=features.index)
-        p = self.booster.predict(self._matrix(features), num_threads=1)
+        raw = self.booster.predict(self._matrix(features), raw_score=True, num_threads=1)
+        p = _sigmoid(raw + self.prior_logit(features))
         return pd.Series(np.round(p, 6), index=features.index, dtype=float)
 
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
-        """Per-feature contributions (log-odds) per account, plus a ``bias`` column."""
+        """Per-feature contributions (log-odds) per account, plus ``bias`` (the trees' base)
+        and ``prior`` (the rules' log-odds); a row sums to the account's log-odds."""
+        cols = self.features + ["bias", "prior"]
         if features.empty:
-            return pd.DataFrame(columns=self.features + ["bias"], index=features.index)
+            return pd.DataFrame(columns=cols, index=features.index)
         c = self.booster.predict(self._matrix(features), pred_contrib=True, num_threads=1)
-        return pd.DataFrame(c, index=features.index, columns=self.features + ["bias"])
+        c = np.column_stack([c, self.prior_logit(features)])
+        return pd.DataFrame(c, index=features.index, columns=cols)
 
     def explain(self, features: pd.DataFrame, *, top: int = 5) -> dict[str, Evidence]:
         """Per account, an evidence item of kind ``model`` naming the features that moved its
@@ -145,9 +169,11 @@ class RiskModel:
                                 features[self.features].to_numpy(dtype=float)):
             order = sorted(range(len(names)), key=lambda i: (-abs(round(row[i], 9)), names[i]))[:top]
             bits = [f"{names[i]}={_fmt(vals[i])} ({row[i]:+.2f})" for i in order]
+            base = (f"rules prior {contrib.at[a, 'prior']:+.2f}, " if self.prior else "") + \
+                f"base {contrib.at[a, 'bias']:+.2f}"
             out[a] = Evidence("model", (), f"risk model {self.version}: p={prob[a]:.3f}; "
-                                           f"log-odds {contrib.at[a, 'bias']:+.2f} (base) "
-                                           "+ top contributions: " + ", ".join(bits))
+                                           f"log-odds = {base}, then top contributions: "
+                                           + ", ".join(bits))
         return out
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -159,6 +185,26 @@ class RiskModel:
         _meta_path(path).write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True),
                                     encoding="utf-8")
         return path
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+
+
+#: rule scores are clipped to this range before their logit is taken
+PRIOR_CLIP = (0.005, 0.995)
+
+
+def prior_logit(features: pd.DataFrame, prior: str | None) -> np.ndarray:
+    """Initial log-odds per row: the logit of the rules' score (``prior="rules"``), else 0."""
+    if not prior or features.empty:
+        return np.zeros(len(features))
+    if prior != "rules":
+        raise InputError(f"unknown risk-model prior {prior!r}; retrain with `pileon train`")
+    from detectors.scoring import rule_scores
+
+    p = np.clip(rule_scores(features).score.to_numpy(dtype=float), *PRIOR_CLIP)
+    return np.log(p / (1.0 - p))
 
 
 def _fmt(v: float) -> str:
@@ -197,18 +243,25 @@ def _check_training(X: pd.DataFrame, y: np.ndarray) -> None:
                          f"{CULPABLE_TIER} and lower tiers)")
 
 
-def _booster(X: pd.DataFrame, y: np.ndarray, *, seed: int, num_rounds: int):
+def _booster(X: pd.DataFrame, y: np.ndarray, *, seed: int, num_rounds: int,
+             prior: str | None = None):
     import lightgbm as lgb
 
     params = dict(PARAMS, seed=seed, bagging_seed=seed, feature_fraction_seed=seed,
                   data_random_seed=seed)
+    init = prior_logit(X, prior) if prior else None
     data = lgb.Dataset(X.to_numpy(dtype=float), label=y, feature_name=list(X.columns),
-                       free_raw_data=False)
+                       init_score=init, free_raw_data=False)
     return lgb.train(params, data, num_boost_round=num_rounds), params
 
 
+def _predict(booster, X: pd.DataFrame, prior: str | None) -> np.ndarray:
+    raw = booster.predict(X.to_numpy(dtype=float), raw_score=True, num_threads=1)
+    return _sigmoid(raw + prior_logit(X, prior))
+
+
 def fit(X: pd.DataFrame, tiers: Sequence[int], *, events: Sequence[str] | None = None,
-        seed: int = 0, num_rounds: int = NUM_ROUNDS,
+        seed: int = 0, num_rounds: int = NUM_ROUNDS, prior: str | None = "rules",
         metrics: dict[str, Any] | None = None) -> RiskModel:
     """Fit the risk model.
 
@@ -224,6 +277,9 @@ def fit(X: pd.DataFrame, tiers: Sequence[int], *, events: Sequence[str] | None =
         Seed of every random step of LightGBM.
     num_rounds : int, default 200
         Boosting rounds.
+    prior : {"rules", None}, default "rules"
+        Start boosting from the transparent rules' log-odds (module docstring), or
+        from a constant.
     metrics : dict, optional
         Held-out evaluation to keep in the metadata.
 
@@ -242,12 +298,12 @@ def fit(X: pd.DataFrame, tiers: Sequence[int], *, events: Sequence[str] | None =
 
     y = (np.asarray(tiers, dtype=int) >= CULPABLE_TIER).astype(int)
     _check_training(X, y)
-    booster, params = _booster(X, y, seed=seed, num_rounds=num_rounds)
+    booster, params = _booster(X, y, seed=seed, num_rounds=num_rounds, prior=prior)
     text = booster.model_to_string()
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     meta = {"format_version": FORMAT_VERSION, "version": f"v{FORMAT_VERSION}-{digest}",
             "lightgbm": lgb.__version__, "params": params, "num_rounds": num_rounds,
-            "culpable_tier": CULPABLE_TIER, "rows": int(len(X)), "positives": int(y.sum()),
+            "culpable_tier": CULPABLE_TIER, "prior": prior, "rows": int(len(X)), "positives": int(y.sum()),
             "events": sorted(set(events)) if events is not None else [],
             "metrics": metrics or {}}
     return RiskModel(booster=booster, features=list(X.columns), meta=meta)
@@ -255,7 +311,7 @@ def fit(X: pd.DataFrame, tiers: Sequence[int], *, events: Sequence[str] | None =
 
 def evaluate_by_event(X: pd.DataFrame, tiers: Sequence[int], events: Sequence[str],
                       ids: Sequence[str], *, k: int = 50, seed: int = 0,
-                      num_rounds: int = NUM_ROUNDS) -> dict[str, Any]:
+                      num_rounds: int = NUM_ROUNDS, prior: str | None = "rules") -> dict[str, Any]:
     """Held-out evaluation: leave one event out in turn (a group split by event).
 
     With a single labelled event there is no event to hold out; the accounts are
@@ -266,8 +322,9 @@ def evaluate_by_event(X: pd.DataFrame, tiers: Sequence[int], events: Sequence[st
     -------
     dict
         ``split`` (``events`` or ``accounts``), ``folds`` (per held-out group:
-        ``held_out``, ``n``, ``positives``, ``auc``, ``precision_at_k``), the
-        means ``auc`` and ``precision_at_k``, and ``k``.
+        ``held_out``, ``n``, ``positives``, ``auc``, ``precision_at_k``,
+        ``r_precision``: the precision at k = its number of positives), the means
+        ``auc``, ``precision_at_k`` and ``r_precision``, and ``k``.
     """
     y = (np.asarray(tiers, dtype=int) >= CULPABLE_TIER).astype(int)
     events = np.asarray(events, dtype=object)
@@ -290,15 +347,19 @@ def evaluate_by_event(X: pd.DataFrame, tiers: Sequence[int], events: Sequence[st
         if y[train].min(initial=1) == y[train].max(initial=0) or not test.any():
             folds.append({"held_out": name, "n": int(test.sum()), "positives": int(y[test].sum()),
                           "auc": float("nan"), "precision_at_k": float("nan"),
-                          "note": "skipped: one class only in training"})
+                          "r_precision": float("nan"), "note": "skipped: one class only in training"})
             continue
-        booster, _ = _booster(X[train], y[train], seed=seed, num_rounds=num_rounds)
-        s = booster.predict(X[test].to_numpy(dtype=float), num_threads=1)
-        folds.append({"held_out": name, "n": int(test.sum()), "positives": int(y[test].sum()),
+        booster, _ = _booster(X[train], y[train], seed=seed, num_rounds=num_rounds, prior=prior)
+        s = _predict(booster, X[test], prior)
+        n_pos = int(y[test].sum())
+        folds.append({"held_out": name, "n": int(test.sum()), "positives": n_pos,
                       "auc": auc(y[test], s),
-                      "precision_at_k": precision_at_k(y[test], s, k, ids[test])})
+                      "precision_at_k": precision_at_k(y[test], s, k, ids[test]),
+                      "r_precision": precision_at_k(y[test], s, n_pos, ids[test]) if n_pos
+                      else float("nan")})
     vals = [f for f in folds if not math.isnan(f["auc"])]
-    return {"split": split, "k": k, "folds": folds,
-            "auc": float(np.mean([f["auc"] for f in vals])) if vals else float("nan"),
-            "precision_at_k": float(np.mean([f["precision_at_k"] for f in vals])) if vals
-            else float("nan")}
+    def mean(key: str) -> float:
+        return float(np.mean([f[key] for f in vals])) if vals else float("nan")
+
+    return {"split": split, "k": k, "folds": folds, "auc": mean("auc"),
+            "precision_at_k": mean("precision_at_k"), "r_precision": mean("r_precision")}

@@ -56,7 +56,7 @@ import pandas as pd
 from detectors.findings import Cluster, Evidence, Narrative, RoleFinding
 from graph.projection import Projection
 
-__all__ = ["Detections", "FEATURES", "ROLE_FEATURES", "CULPABLE_ROLES", "TIER3_ROLES",
+__all__ = ["Detections", "Scored", "Grade", "banded", "FEATURES", "ROLE_FEATURES", "CULPABLE_ROLES", "TIER3_ROLES",
            "HARM_THRESHOLD", "REFER_REPOSTS", "account_features", "rule_scores", "grade",
            "valid_affiliations", "harmful_contents"]
 
@@ -276,6 +276,7 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     f["n_narratives"] = touched.groupby("account_id").size()
     touched = touched[touched["narrative"].map(lambda n: harmful_n.get(n, False)).astype(bool)]
     f["n_harmful_narratives"] = touched.groupby("account_id").size()
+    f[["n_narratives", "n_harmful_narratives"]] = f[["n_narratives", "n_harmful_narratives"]].fillna(0)
 
     own = forest[forest["account_id"].notna() & forest["kind"].isin(["content", "repost"])]
     go = own.groupby("account_id")[["downstream", "activity", "harmful_activity", "replies",
@@ -436,13 +437,13 @@ def rule_scores(features: pd.DataFrame) -> Scored:
     -----
     ``O(A)`` for ``A`` accounts.
     """
-    scores: dict[str, float] = {}
+    scores: list[float] = []
     explain: dict[str, Evidence] = {}
     cols = list(FEATURES)
     for a, vals in zip(features.index, features[cols].to_numpy()):
         row = dict(zip(cols, vals))
         if row["is_target"] > 0:
-            scores[a] = 0.0
+            scores.append(0.0)
             explain[a] = Evidence("rules", (), "target of the event: not scored")
             continue
         roles = [(r, ROLE_WEIGHTS[r], max(MIN_STRENGTH, row[f"role_{r}"]))
@@ -457,10 +458,25 @@ def rule_scores(features: pd.DataFrame) -> Scored:
         bits = [f"{r} (weight {w:g} x strength {s:.2f})" for r, w, s in roles]
         bits += [f"{name} ({detail}, weight {w:.2f})" for name, w, detail in part]
         detail = ("rules fired: " + "; ".join(bits)) if bits else "no rule fired"
-        scores[a] = round(float(score), 6)
+        scores.append(round(float(score), 6))
         explain[a] = Evidence("rules", (), f"score {score:.3f}; {detail}")
-    return Scored(score=pd.Series(scores, dtype=float).reindex(features.index).fillna(0.0),
+    return Scored(score=pd.Series(scores, index=features.index, dtype=float),
                   explain=explain, method="rules")
+
+
+def banded(features: pd.DataFrame, p: pd.Series) -> pd.Series:
+    """Model probabilities placed in the rules' bands: ``0.5 + 0.5 p`` for accounts with a
+    culpable role, ``0.49 p`` for the others, 0 for targets.
+
+    The detectors' findings decide who is culpable (and the tiers follow them);
+    the risk model orders accounts within each band, so a model trained on few
+    past decisions can refine the ranking but never lift a bystander above a
+    detected culprit.
+    """
+    culpable = (features[list(ROLE_FEATURES)] > 0).any(axis=1)
+    out = np.where(culpable, 0.5 + 0.5 * p, 0.49 * p)
+    out = np.where(features["is_target"] > 0, 0.0, out)
+    return pd.Series(np.round(out, 6), index=features.index, dtype=float)
 
 
 # ------------------------------------------------------------------------------- tiers

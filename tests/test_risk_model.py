@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from detectors import risk_model as rm
-from detectors.scoring import FEATURES
+from detectors.scoring import FEATURES, banded
 from graph.errors import InputError
 
 
@@ -73,9 +73,10 @@ def test_contributions_explain_the_score():
     X, tiers, events, _ = synthetic()
     m = rm.fit(X, tiers, events=events)
     c = m.contributions(X.iloc[:50])
+    assert list(c.columns) == list(FEATURES) + ["bias", "prior"]
     logit = c.sum(axis=1)
     p = 1 / (1 + np.exp(-logit))
-    np.testing.assert_allclose(p.to_numpy(), m.booster.predict(X.iloc[:50].to_numpy()), atol=1e-9)
+    np.testing.assert_allclose(p.to_numpy(), m.predict(X.iloc[:50]).to_numpy(), atol=1e-6)
     ex = m.explain(X.iloc[:5], top=3)
     e = ex[X.index[0]]
     assert e.kind == "model" and m.version in e.detail
@@ -116,3 +117,37 @@ def test_default_model_path(monkeypatch, tmp_path):
     assert str(rm.default_model_path(object())) == "pileon-model.txt"
     monkeypatch.setenv("PILEON_MODEL", str(tmp_path / "m.txt"))
     assert rm.default_model_path(S()) == tmp_path / "m.txt"
+
+
+def test_rules_prior_keeps_a_small_event_from_overturning_the_detectors():
+    """Regression: trained on one small event where only culprits aimed content at the
+    target (and the detectors found only some of them), a model from scratch ranked the next
+    event's crowd (who aim at the target there) above its detected army (who do not);
+    boosting from the rules' prior does not."""
+    rng = np.random.default_rng(1)
+
+    def event(n, n_culprits, crowd_targets, found, culprits_target=True):
+        X = pd.DataFrame(0.0, index=[f"a{i:04d}" for i in range(n)], columns=list(FEATURES))
+        X["n_harmful_reposts"] = rng.integers(0, 3, n)
+        X["harm_max"] = rng.uniform(0, 0.6, n)
+        X.iloc[:found, X.columns.get_loc("role_coordinated")] = rng.uniform(0.6, 0.9, found)
+        X.iloc[:n_culprits, X.columns.get_loc("harm_max")] = rng.uniform(0.6, 1.0, n_culprits)
+        if culprits_target:
+            X.iloc[:n_culprits, X.columns.get_loc("n_targeted")] = rng.integers(1, 4, n_culprits)
+        if crowd_targets:
+            X.iloc[n_culprits:, X.columns.get_loc("n_targeted")] = rng.integers(1, 6, n - n_culprits)
+        tiers = [2] * n_culprits + [0] * (n - n_culprits)
+        return X, tiers
+
+    X0, t0 = event(400, 12, crowd_targets=False, found=4)
+    # the next event's army reposts without aiming at anyone; its crowd aims at the target
+    X1, _ = event(3000, 40, crowd_targets=True, found=40, culprits_target=False)
+    culprits = set(X1.index[:40])
+    for prior, ok in (("rules", True), (None, False)):
+        m = rm.fit(X0, t0, prior=prior)
+        s = m.predict(X1)
+        if prior:
+            s = banded(X1, s)
+        top = s.sort_values(ascending=False, kind="mergesort").index[:40]
+        share = len(culprits & set(top)) / 40
+        assert (share >= 0.9) == ok, (prior, share)

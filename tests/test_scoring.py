@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from detectors.findings import Cluster, Evidence, Narrative, RoleFinding
-from detectors.scoring import (FEATURES, Detections, account_features, grade, rule_scores,
+from detectors.scoring import (FEATURES, Detections, account_features, banded, grade, rule_scores,
                                valid_affiliations)
 from graph.projection import Projection
 
@@ -191,3 +191,13 @@ def test_reach_through_a_repost_comment_is_credited_to_the_commenter():
     # the news drew r1 only (itself harmful); the three reposts of r1 go to the commenter
     assert f.loc["news", "credited_harmful_log"] == pytest.approx(math.log1p(1))
     assert f.loc["x2", "n_harmful_reposts"] == 1
+
+
+def test_banded_keeps_culprits_above_others_and_targets_at_zero():
+    p, det = tiny()
+    f = account_features(p, det)
+    prob = pd.Series(0.0, index=f.index)
+    prob["p2"] = 1.0  # a model sure of a bystander cannot lift it over a detected culprit
+    s = banded(f, prob)
+    assert s["army1"] == 0.5 > s["p2"] and s["t"] == 0
+    assert banded(f, pd.Series(1.0, index=f.index))["t"] == 0
