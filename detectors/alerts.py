@@ -512,10 +512,15 @@ def _episode_alert(t: str, group: list[tuple[str, Surge]], it: pd.DataFrame,
     began = min(s.began_at for _, s in group)
     ended = max(s.ended_at for _, s in group)
     lo, hi = began, ended + HOUR
-    # the start of the pile-on: the earliest surge of a hostile signal (a CUSUM on plain
-    # comment counts may have left zero with the target's usual traffic just before)
-    hostile_starts = [s.began_at for sig, s in group if sig in HOSTILE]
-    began = min(hostile_starts) if hostile_starts else began
+    # the start of the pile-on: the earliest surge of a hostile signal, not of plain
+    # comment counts (a CUSUM may have left zero with the target's usual traffic just
+    # before), and when harm itself surged, not of the strangers' surge (which may begin
+    # with benign newcomers)
+    for kinds in (HOSTILE[1:], HOSTILE):
+        starts = [s.began_at for sig, s in group if sig in kinds]
+        if starts:
+            began = min(starts)
+            break
     in_ep = ((it["at"] >= lo) & (it["at"] < hi)).to_numpy()
     before = (it["at"] < lo).to_numpy()
     known = in_ep & it["harm"].notna().to_numpy()
