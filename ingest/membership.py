@@ -19,7 +19,7 @@ import re
 
 import pandas as pd
 
-from graph.textsim import near_duplicate_pairs
+from graph.textsim import near_duplicate_pairs, normalize
 
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
 
@@ -54,6 +54,18 @@ def _propagate(child: pd.Series, parent: pd.Series, seed: pd.DataFrame, via: str
     out = pd.concat(new_all, ignore_index=True)
     out["via"] = via
     return out
+
+
+def _follow(found: pd.DataFrame, real: pd.DataFrame, reposts: pd.DataFrame,
+            has_event: set[str]) -> pd.DataFrame:
+    """Add reposts and replies of members, alternately, until nothing new joins."""
+    while True:
+        rep = _propagate(reposts["repost_id"], reposts["source_id"], found, "repost", set())
+        found = pd.concat([found, rep], ignore_index=True)
+        rpl = _propagate(real["content_id"], real["reply_to"], found, "reply", has_event)
+        found = pd.concat([found, rpl], ignore_index=True)
+        if rep.empty and rpl.empty:
+            return found
 
 
 def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: pd.DataFrame, *,
@@ -105,17 +117,27 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     cand = free[~free["content_id"].isin(member_ids)]
     if len(cand) and len(found):
         members = real[real["content_id"].isin(member_ids)]
-        texts = members["text"].tolist() + cand["text"].tolist()
-        n_members = len(members)
-        pairs = [(i, j) for i, j, _ in near_duplicate_pairs(texts, threshold=copy_threshold)
-                 if i < n_members <= j]
         ev_of = found.groupby("content_id")["event_id"].apply(list).to_dict()
+        # one entry per distinct normalised text on each side, so that every exact copy
+        # gets the pairs of its text (near_duplicate_pairs pairs an exact repeat with its
+        # first occurrence only)
+        ev_of_text: dict[str, set[str]] = {}
+        for cid, t in zip(members["content_id"], members["text"]):
+            ev_of_text.setdefault(normalize(t), set()).update(ev_of.get(cid, []))
+        ids_of_text: dict[str, list[str]] = {}
+        for cid, t in zip(cand["content_id"], cand["text"]):
+            ids_of_text.setdefault(normalize(t), []).append(cid)
+        m_texts, c_texts = sorted(ev_of_text), sorted(ids_of_text)
+        n_members = len(m_texts)
+        pairs = [(i, j) for i, j, _ in near_duplicate_pairs(m_texts + c_texts,
+                                                            threshold=copy_threshold,
+                                                            normalized=True)
+                 if i < n_members <= j]
         copies = []
-        mids = members["content_id"].tolist()
-        cids = cand["content_id"].tolist()
         for i, j in pairs:
-            for e in ev_of.get(mids[i], []):
-                copies.append((cids[j - n_members], e))
+            for cid in ids_of_text[c_texts[j - n_members]]:
+                for e in sorted(ev_of_text[m_texts[i]]):
+                    copies.append((cid, e))
         media = members.dropna(subset=["media_hash"])[["content_id", "media_hash"]]
         same = cand.dropna(subset=["media_hash"])[["content_id", "media_hash"]].merge(
             media.rename(columns={"content_id": "source"}), on="media_hash")
@@ -126,9 +148,9 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
             found = pd.concat([found, pd.DataFrame(copies, columns=["content_id", "event_id"])
                                .assign(via="copy")], ignore_index=True)
 
-    # reposts follow their parent (content or repost), down the whole chain
-    rep = _propagate(reposts["repost_id"], reposts["source_id"], found, "repost", set())
-    found = pd.concat([found, rep], ignore_index=True)
+    # reposts follow their parent (content or repost), down the whole chain; replies to
+    # copies and to reposts follow in turn
+    found = _follow(found, real, reposts, has_event)
     # reposts of unknown (deleted) sources: by their own comment text
     known_parents = set(real["content_id"]) | set(reposts["repost_id"])
     orphan = reposts[~reposts["source_id"].isin(known_parents)
@@ -144,10 +166,8 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
             extra.append(pd.DataFrame({"content_id": orphan.loc[hit, "repost_id"].to_numpy(),
                                        "event_id": ev.event_id, "via": "text"}))
         if extra:
-            seeds = pd.concat(extra, ignore_index=True)
-            found = pd.concat([found, seeds, _propagate(reposts["repost_id"], reposts["source_id"],
-                                                        seeds, "repost", set())],
-                              ignore_index=True)
+            found = _follow(pd.concat([found] + extra, ignore_index=True), real, reposts,
+                            has_event)
 
     found = found.drop_duplicates(subset=["content_id", "event_id"], keep="first")
     return (found.sort_values(["event_id", "content_id"], kind="mergesort")
