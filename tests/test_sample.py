@@ -68,7 +68,8 @@ def test_truth_is_written_beside_the_folder_not_inside(incident):
     d, truth, _ = incident
     assert not any(p.suffix == ".json" for p in d.iterdir())
     on_disk = json.loads((d.parent / "incident-truth.json").read_text(encoding="utf-8"))
-    assert on_disk == json.loads(json.dumps(truth))
+    assert truth["truth_path"] == str(d.parent / "incident-truth.json")
+    assert on_disk == json.loads(json.dumps({k: v for k, v in truth.items() if k != "truth_path"}))
 
 
 def test_every_table_holds_the_spec_columns_and_counts(incident):
@@ -290,3 +291,19 @@ def test_bad_arguments_are_refused(tmp_path):
         generate_incident(tmp_path / "x", scale=0)
     with pytest.raises(InputError):
         generate_incident(tmp_path / "x", seed=-1)
+
+
+def test_files_do_not_depend_on_the_python_hash_seed(tmp_path):
+    """Byte-identical across processes too (no iteration over Python sets or dicts of strings
+    leaks into the output)."""
+    import os
+    import subprocess
+    import sys
+    code = "import sys; from ingest.sample import generate_incident; generate_incident(sys.argv[1], seed=2, scale=0.05)"
+    for k in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=k)
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / k)], check=True, env=env)
+    names = sorted(p.name for p in (tmp_path / "1").iterdir())
+    _, mismatch, errors = filecmp.cmpfiles(tmp_path / "1", tmp_path / "2", names, shallow=False)
+    assert mismatch == [] and errors == []
+    assert (tmp_path / "1-truth.json").read_bytes() == (tmp_path / "2-truth.json").read_bytes()

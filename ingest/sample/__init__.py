@@ -126,7 +126,8 @@ def generate_incident(out_dir, *, seed: int = 0, scale: float = 1.0, fmt: str = 
     Returns
     -------
     dict
-        The ground truth (see the module docstring), also written to ``truth_path``.
+        The ground truth (see the module docstring), also written to ``truth_path``; the
+        returned dict also holds ``truth_path`` itself.
 
     Raises
     ------
@@ -152,6 +153,7 @@ def generate_incident(out_dir, *, seed: int = 0, scale: float = 1.0, fmt: str = 
     truth["counts"] = _write(world, out_dir, fmt, show_progress)
     truth_path = Path(truth_path) if truth_path is not None else out_dir.parent / (out_dir.name + "-truth.json")
     truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    truth["truth_path"] = str(truth_path)  # returned only, so the file does not depend on where it lies
     return truth
 
 
