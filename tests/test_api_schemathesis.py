@@ -8,6 +8,8 @@ Examples are few and derandomized so the run is short and repeatable.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
 import tempfile
 import types
@@ -31,6 +33,7 @@ ADMIN = "schemathesis-admin-key"
 
 def _app():
     folder = Path(tempfile.mkdtemp(prefix="pileon-schemathesis-"))
+    atexit.register(shutil.rmtree, folder, True)
     store = EmbeddedStore(str(folder / "pileon.db"))
     build_incident(store)
     store.save_report(incident_report())
