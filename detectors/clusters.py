@@ -330,6 +330,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
                        min_shared: int = 2, edge_alpha: float = 1e-3, min_size: int = 3,
                        min_density: float = 0.3, min_lift: float = 5.0, n_null: int = 3,
                        member_share: float = 0.5, core_share: float = 0.2,
+                       member_alpha: float = 0.05,
                        low_followers: float | None = None, burst_window: float = 3600.0,
                        resolution: float = 1.0, show_progress: bool = False) -> ClusterResult:
     """Find coordinated clusters of accounts in one event (module docstring for the method).
@@ -366,6 +367,12 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         A *core item* of a community is one on which at least this share of
         its members (and at least 3) are in sync with another member: where it
         acted as a group, not as a lucky pair.
+    member_alpha : float, default 0.05
+        A member stays when the chance that an outsider would be in sync with
+        the community on as many of its core items (exact Poisson-binomial over
+        the items, each at the rate outsiders' acts on it fall in sync with a
+        member), times the number of accounts ever in sync with the community
+        on a core item (Bonferroni), is at most this.
     low_followers : float, optional
         Follower count at or below which an account counts as low-follower;
         default the 20th percentile of the event's accounts.
@@ -429,9 +436,12 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         return ClusterResult(edges=_empty_edges())
     q = _item_sync_rate(acts)
     codes = _Codes(acts)
+    codes.support = _support(p.accounts, list(codes.accounts), low_followers=low_followers,
+                             burst_kw={"burst_window": burst_window})
     accounts = p.accounts
     opts = dict(min_shared=min_shared, edge_alpha=edge_alpha, min_size=min_size,
-                member_share=member_share, core_share=core_share, low_followers=low_followers,
+                member_share=member_share, core_share=core_share, member_alpha=member_alpha,
+                low_followers=low_followers,
                 burst_window=burst_window, resolution=resolution)
     t_real = acts["t"].to_numpy()
     with tqdm(total=1 + n_null, disable=not show_progress, desc="coordination",
@@ -480,7 +490,7 @@ def _shuffle_within_items(item_code: np.ndarray, t: np.ndarray,
 def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
          accounts: pd.DataFrame, rng: np.random.Generator, *, min_shared: int,
          edge_alpha: float, min_size: int, member_share: float, core_share: float,
-         low_followers: float | None,
+         member_alpha: float, low_followers: float | None,
          burst_window: float, resolution: float) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Edges, Louvain and per-community statistics for one assignment of times."""
     frame = pd.DataFrame({"account_id": acts["account_id"], "source_id": acts["item"],
@@ -496,8 +506,7 @@ def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
     if edges.empty:
         return _empty_edges(), []
     nodes = sorted(set(edges["account_a"]) | set(edges["account_b"]))
-    sup = _support(accounts, nodes, low_followers=low_followers,
-                   burst_kw={"burst_window": burst_window})
+    sup = codes.support
     edges = edges.reset_index(drop=True)
     edges["support"] = _pair_support(sup, edges)
     strength = np.minimum(-np.log10(np.maximum(edges["p_value"].to_numpy(), 1e-300)), 50.0)
@@ -518,7 +527,8 @@ def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
     raw = []
     for members in candidates:
         stats = _measure(members, acts, t, codes, q, sup, min_shared=min_shared,
-                         member_share=member_share, core_share=core_share)
+                         member_share=member_share, core_share=core_share,
+                         member_alpha=member_alpha)
         if stats is not None:
             raw.append(stats)
     return edges, raw
@@ -561,7 +571,7 @@ class _Codes:
 
 def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Codes,
              q: pd.Series, sup: pd.DataFrame, *, min_shared: int, member_share: float,
-             core_share: float) -> dict[str, Any] | None:
+             core_share: float, member_alpha: float) -> dict[str, Any] | None:
     """Trim a community to its well-synced members and measure it against chance."""
     member_codes = np.array(sorted(codes.acc_index[a] for a in members), dtype=np.int64)
     for _ in range(len(members)):
@@ -587,6 +597,26 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
             return None
     if len(member_codes) < 2:
         return None
+    # members must beat an outsider's luck on the core items (Bonferroni over the accounts
+    # that were in sync with the community at least once)
+    for _ in range(len(member_codes)):
+        keep = _member_test(member_codes, per, acts, t, codes, member_alpha)
+        if keep.all():
+            break
+        member_codes = member_codes[keep]
+        if len(member_codes) < 2:
+            return None
+        rows = codes.rows_of(member_codes)
+        sub = pd.DataFrame({"item_code": codes.item_code[rows], "acc_code": codes.acc_code[rows],
+                            "row": rows})
+        raw_pairs = _sync_pairs(sub, t[rows])
+        pairs = _distinct_sync(raw_pairs)
+        per = pd.concat([pairs[["item", "a"]].rename(columns={"a": "m"}),
+                         pairs[["item", "b"]].rename(columns={"b": "m"})]).drop_duplicates()
+        group = per.groupby("item").size()
+        core_min = max(3, math.ceil(core_share * len(member_codes))) if len(member_codes) > 3 \
+            else 2
+        per = per[per["item"].isin(group.index[group >= core_min])]
     names = [codes.accounts[i] for i in member_codes]
     size = len(names)
     # density: share of member pairs in sync on at least one item
@@ -624,6 +654,82 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
             "score": float(min(max(score, 0.0), 1.0)),
             "pairs": pairs.assign(i=rows[pairs["i"].to_numpy()], j=rows[pairs["j"].to_numpy()]),
             "acts": acts, "item_names": codes.items, "bursts": sorted(set(s["burst"].dropna()))}
+
+
+def _member_test(member_codes: np.ndarray, per: pd.DataFrame, acts: pd.DataFrame,
+                 t: np.ndarray, codes: _Codes, member_alpha: float) -> np.ndarray:
+    """Which members beat an outsider's luck on the community's core items (see
+    ``member_alpha`` in :func:`detect_coordinated`)."""
+    core = np.unique(per["item"].to_numpy())
+    keep = np.ones(len(member_codes), dtype=bool)
+    if len(core) == 0:
+        return keep
+    on = np.flatnonzero(np.isin(codes.item_code, core))
+    item, acc, tt = codes.item_code[on], codes.acc_code[on], t[on]
+    is_m = np.isin(acc, member_codes)
+    # near: an act within one window of some member's act on the same item (another account)
+    near = np.zeros(len(on), dtype=bool)
+    order = np.lexsort((tt, item))
+    item_s, tt_s, acc_s, ism_s = item[order], tt[order], acc[order], is_m[order]
+    m_item, m_t = item_s[ism_s], tt_s[ism_s]
+    scale, ranks = np.unique(np.concatenate([m_t, tt_s - 1.0, tt_s + 1.0]), return_inverse=True)
+    k = len(m_t)
+    base_m = m_item * np.int64(len(scale)) + ranks[:k]
+    lo = np.searchsorted(base_m, item_s * np.int64(len(scale)) + ranks[k:k + len(tt_s)], "left")
+    hi = np.searchsorted(base_m, item_s * np.int64(len(scale)) + ranks[k + len(tt_s):], "right")
+    cnt = hi - lo - ism_s.astype(int)  # a member's own act is not a partner
+    near[order] = cnt > 0
+    out = ~is_m
+    frame = pd.DataFrame({"item": item[out], "near": near[out], "acc": acc[out]})
+    rate = frame.groupby("item")["near"].mean().reindex(core).fillna(1.0)
+    outsiders = np.unique(frame.loc[frame["near"], "acc"].to_numpy())
+    at_risk = len(outsiders) + len(member_codes)
+    touched = pd.DataFrame({"m": acc[is_m], "item": item[is_m]}).drop_duplicates()
+    hits = per.groupby("m").size()
+    lr = _trait_ratios(member_codes, outsiders, codes)
+    for idx, m in enumerate(member_codes):
+        probs = rate.reindex(touched.loc[touched["m"] == m, "item"]).to_numpy()
+        p_m = _binomial_tail(probs, int(hits.get(m, 0))) * lr[idx]
+        keep[idx] = p_m * at_risk <= member_alpha
+    return keep
+
+
+def _trait_ratios(member_codes: np.ndarray, outsiders: np.ndarray, codes: _Codes) -> np.ndarray:
+    """Per member, the product over account traits of P(trait value | outsider) /
+    P(trait value | member): Laplace-smoothed rates of being in a creation burst, having
+    low followers and sharing an identity key with another member.  Near 1 when the
+    data has no such traits; small for a member that looks like the others."""
+    sup = codes.support
+    acc = codes.accounts
+    mem = sup.reindex(acc[member_codes])
+    out = sup.reindex(acc[outsiders]) if len(outsiders) else sup.iloc[0:0]
+    ident_m = mem["identity"]
+    shared = ident_m.notna() & ident_m.duplicated(keep=False)
+    member_ids = set(ident_m.dropna())
+    traits_m = {"burst": mem["burst"].notna().to_numpy(), "low": mem["low"].to_numpy(bool),
+                "identity": shared.to_numpy()}
+    traits_o = {"burst": out["burst"].notna().to_numpy(), "low": out["low"].to_numpy(bool),
+                "identity": out["identity"].isin(member_ids).to_numpy()}
+    ratio = np.ones(len(member_codes))
+    for k, has in traits_m.items():
+        r_m = (has.sum() + 1) / (len(has) + 2)
+        r_o = (traits_o[k].sum() + 1) / (len(traits_o[k]) + 2)
+        ratio *= np.where(has, r_o / r_m, (1 - r_o) / (1 - r_m))
+    return ratio
+
+
+def _binomial_tail(probs: np.ndarray, k: int) -> float:
+    """P(at least k successes) for independent Bernoulli trials (exact Poisson-binomial)."""
+    if k <= 0:
+        return 1.0
+    if k > len(probs):
+        return 0.0
+    dist = np.zeros(len(probs) + 1)
+    dist[0] = 1.0
+    for pr in np.clip(probs, 0.0, 1.0):
+        dist[1:] = dist[1:] * (1 - pr) + dist[:-1] * pr
+        dist[0] *= 1 - pr
+    return float(dist[k:].sum())
 
 
 # -------------------------------------------------------------------------- evidence
