@@ -65,7 +65,8 @@ when the event has no such account), except the ``*_mcn`` keys:
 ``expired_affiliation``
     an army account whose affiliation with the operating MCN ended before the event;
 ``operating_mcn`` (str or null), ``news_mcn`` (str or null), ``bystander_mcns``, ``uninvolved_mcns``
-    MCN IDs.
+    MCN IDs; ``bystander_mcns`` are the MCNs whose accounts took part without culpability (the
+    news MCN included), ``uninvolved_mcns`` those with no account in the event.
 
 ``alerts``: ``victim``, ``attack_start`` (ISO time of the first harmful content aimed at her),
 ``minor``, ``minor_attack_start``, ``busy_benign``, ``fan_event_day`` (local date). ``extras``:
@@ -197,11 +198,13 @@ def _build(w: World) -> dict:
 
     out = {"events": {e: _as_lists(r) for e, r in events.items()}}
     out["events"][_e1.E1].update(operating_mcn=_e1.MCN_OPERATING, news_mcn=_e1.MCN_NEWS,
-                                 bystander_mcns=[_e1.MCN_BYSTANDER], uninvolved_mcns=sorted(_e1.MCN_UNINVOLVED))
+                                 bystander_mcns=sorted([_e1.MCN_BYSTANDER, _e1.MCN_NEWS]),
+                                 uninvolved_mcns=sorted(_e1.MCN_UNINVOLVED))
     out["events"][_others.E2].update(operating_mcn=None, news_mcn=None, bystander_mcns=[],
                                      uninvolved_mcns=sorted([_e1.MCN_OPERATING, _e1.MCN_NEWS, _e1.MCN_BYSTANDER]
                                                             + _e1.MCN_UNINVOLVED))
-    out["events"][_others.E0].update(operating_mcn=_e1.MCN_OPERATING, news_mcn=_e1.MCN_NEWS, bystander_mcns=[],
+    out["events"][_others.E0].update(operating_mcn=_e1.MCN_OPERATING, news_mcn=_e1.MCN_NEWS,
+                                     bystander_mcns=[_e1.MCN_NEWS],
                                      uninvolved_mcns=sorted([_e1.MCN_BYSTANDER] + _e1.MCN_UNINVOLVED))
     out["alerts"] = _alert_truth(w, c, frame, star)
     out["extras"] = {"splices": {k: sorted(v) for k, v in sorted(c.sources.items())},

@@ -363,8 +363,10 @@ def plant_crowd_comments(w: World, c: Cast) -> None:
     """Ordinary participants comment on the event's contents: abusive, mild and benign, with
     the harm score missing on some; abuse on the victim's own posts and in her messages."""
     rng, s, victim = w.rng, w.scale, c.acc["victim"]
-    harmful_roots = [c.post[k] for k in ("A", "B", "C", "incite1", "incite2")]
-    _mixed_comments(w, c, harmful_roots, round(1400 * s), (0.35, 0.35), [5, 3, 1, 5, 3])
+    stories = [c.post[k] for k in ("A", "B", "C")]
+    _mixed_comments(w, c, stories, round(800 * s), (0.35, 0.35), [5, 3, 1])
+    incitements = [c.post[k] for k in ("incite1", "incite2")]  # what they stir up is mostly abuse
+    _mixed_comments(w, c, incitements, round(700 * s), (0.6, 0.25), [5, 3])
     benign_roots = [c.post[k] for k in ("clarify", "school", "police", "news0", "news1")]
     _mixed_comments(w, c, benign_roots, round(1100 * s), (0.08, 0.2), [3, 1, 3, 4, 3])
     # the surge at the victim: stranger comments on her own posts, direct messages, mentions

@@ -168,6 +168,12 @@ def plant_e0(w: World, c: Cast) -> dict:
     n = round(200 * s)
     w.comments_on([root, call], n, crowd, tx.pick(rng, tx.E0_COMMENTS, n), harms(rng, n, 0.0, 0.7, 0.1), event=E0,
                   event_ids=np.where(rng.random(n) < 0.5, E0, None))
+    imp = w.accounts("weibo", ["东岭小护士ww"], [ts("2020-04-01T10:00")], [640])[0]
+    w.tables["renames"].add(account_id=[imp, imp], old_name=["东岭小护士ww", "东岭市中心医院官方"],
+                            new_name=["东岭市中心医院官方", "东岭小护士ww"],
+                            renamed_at=np.array([t + 4 * HOUR, t + 3 * DAY], np.int64))
+    w.contents([imp], [t + 5 * HOUR], ["【东岭市中心医院官方】经核实，" + story], event=E0, harm=[0.85],
+               target_ids=[[nurse]], bad=True)
     news = c.group["news"][0]
     report = w.post(news, t + 3 * DAY, "【东岭市卫健委通报】网传东岭市中心医院护士周敏收红包一事经查不实。", event=E0, event_id=E0,
                     harm=[0.0])
@@ -178,6 +184,7 @@ def plant_e0(w: World, c: Cast) -> dict:
     roles["inciter"].add(inc)
     roles["multi_poster"].update(multi)
     roles["coordinated"].update(army)
+    roles["impersonator"].add(imp)
     roles["targets"].add(nurse)
     roles["news"].add(news)
     roles["operating_mcn_members"].update(army[:6])
@@ -185,8 +192,9 @@ def plant_e0(w: World, c: Cast) -> dict:
 
 
 def write_labels(w: World, event: str, roles: dict, participants: list[str]) -> None:
-    """Past decisions: tier 3 for first/repeat posters and inciters, 2 for the army, 1 for
-    participants who posted harmful content, 0 for the rest, targets and news."""
+    """Past decisions: tier 3 for first/repeat posters and inciters, 2 for the army and
+    impersonators, 1 for participants who posted harmful content, 0 for the rest, targets
+    and news."""
     tiers: dict[str, int] = {}
     for a in participants:
         tiers[a] = 0
@@ -194,7 +202,7 @@ def write_labels(w: World, event: str, roles: dict, participants: list[str]) -> 
     for a in participants:
         if a in frame:
             tiers[a] = 1
-    for a in roles["coordinated"]:
+    for a in list(roles["coordinated"]) + list(roles["impersonator"]):
         tiers[a] = 2
     for role in ("first_poster", "multi_poster", "inciter"):
         for a in roles[role]:
