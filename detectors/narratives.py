@@ -6,7 +6,9 @@ across accounts and platforms: near-duplicate text (MinHash LSH over character
 shingles, :mod:`graph.textsim`, so Chinese without spaces works and no pair of
 texts is compared unless LSH proposes it) or equal / near ``media_hash``
 (perceptual hashes within a small Hamming distance, found through pigeonhole
-buckets, again without all pairs).  A content with neither text nor media is a
+buckets, again without all pairs).  Only the text before a ``//@name:`` repost
+chain is compared (the chain quotes other people), so comments that share a chain
+do not collapse into one narrative.  A content with neither text nor media is a
 narrative of its own.
 
 Sizes.  A narrative's ``size`` is its contents plus every repost whose chain
@@ -52,7 +54,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from detectors.cascades import extra_float, own_comments, repost_forest
+from detectors.cascades import _CHAIN, extra_float, own_comments, repost_forest
 from detectors.findings import Narrative
 from graph.projection import Projection
 from graph.textsim import near_duplicate_pairs, normalize
@@ -298,7 +300,10 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
     cid = c["content_id"].astype(str).to_numpy()
     placeholder = (c["placeholder"].to_numpy(dtype=bool) if "placeholder" in c
                    else np.zeros(n, dtype=bool))
-    norm = c["text"].map(normalize).where(~placeholder, "")
+    # the text before any ``//@name:`` chain: the rest is other people's words
+    own = c["text"].astype(object).where(c["text"].notna(), "").astype(str).str.replace(
+        _CHAIN, "", regex=True)
+    norm = own.map(normalize).where(~placeholder, "")
     norm = norm.where(norm.str.len() >= min_chars, "")
 
     # --- near-duplicate text over distinct texts, then media
