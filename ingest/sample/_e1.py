@@ -327,9 +327,9 @@ def plant_renames(w: World, c: Cast) -> None:
                             new_name=[r[2] for r in rows], renamed_at=np.array([r[3] for r in rows], np.int64))
     rid = w.repost(imp1, c.post["A"], T0 + 6 * HOUR, tx.IMPERSONATOR_REPOST, event=E1, harm=0.8)
     w.cascade(rid, round(30 * w.scale), c.crowd, event=E1)
-    for k in range(3):
-        w.contents([imp1], [T0 + 7 * HOUR + k * 3 * HOUR], ["@林晓雯 " + tx.harmful_comment(rng)], event=E1,
-                   harm=harms(rng, 1, 0.7, 0.9), target_ids=[[victim]], bad=True)
+    for k, parent in enumerate((c.post["A"], c.post["incite1"], c.post["A"])):  # posing as the victim
+        w.contents([imp1], [T0 + 7 * HOUR + k * 3 * HOUR], [tx.IMPERSONATOR_TAUNTS[k]], kind="comment",
+                   reply_to=parent, event=E1, harm=harms(rng, 1, 0.7, 0.9), target_ids=[[victim]], bad=True)
     c.post["imp2"] = copy_post(w, c, imp2, T0 + 15 * HOUR + 30 * MINUTE, "C", harm=0.85, event_id=E1,
                                prefix=tx.IMPERSONATOR_PREFIX, reposts=round(60 * w.scale))
     # the traps take part like ordinary users

@@ -40,6 +40,10 @@ CALL_TO_ACTION = "大家去她微博下面骂，人肉她！@林晓雯"
 REPOST_INCITEMENT = "这种老师就该开除！大家都去@南城七中 官微和@林晓雯 的评论区刷屏，不给说法就别停！"
 IMPERSONATOR_REPOST = "我承认，是我做的，对不起大家。"
 IMPERSONATOR_PREFIX = "【南城七中官方】内部消息："
+#: comments of the account renamed after the victim, posing as her
+IMPERSONATOR_TAUNTS = ["我就是林晓雯，学生不听话就该打，有本事来南城七中找我。",
+                       "我林晓雯收红包怎么了？你们能拿我怎么样。",
+                       "骂吧，反正我老公在派出所，林晓雯照样当老师。"]
 
 VICTIM_CLARIFICATION = ("我是林晓雯。网上关于我体罚学生、收红包的说法都不是事实，"
                         "学校和警方正在调查，请大家不要再转发不实信息，也请不要打扰我的家人和学生。")
