@@ -18,7 +18,7 @@ import api.deps
 from api.app import create_app
 from api.deps import get_store
 from api.settings import Role, Settings, SettingsError, load_settings
-from tests.conftest import INCIDENT, incident_report
+from tests.conftest import INCIDENT, build_incident, incident_report
 
 KEYS = {"viewer": "view-key-1", "enforcer": "enforce-key-2", "admin": "admin-key-3"}
 EV = INCIDENT["event_id"]
@@ -542,3 +542,49 @@ def test_end_to_end_on_the_analyzed_sample_incident(sample_store):
             nb = c.get("/v1/graph/neighborhood", params={"node": top, "hops": 2, "limit": 200},
                        headers=auth("viewer"))
             assert nb.status_code == 200 and nb.json()["nodes"][0]["findings"]
+
+
+def _without_runs(value):
+    """An answer without what differs between two stores holding the same data."""
+    if isinstance(value, dict):
+        return {k: _without_runs(v) for k, v in value.items()
+                if k not in ("run_id", "next_cursor")}
+    if isinstance(value, list):
+        return [_without_runs(v) for v in value]
+    return value
+
+
+@pytest.mark.neo4j
+@pytest.mark.xdist_group("neo4j")
+def test_same_answers_on_the_neo4j_store(analyzed_store):
+    """Every read answers the same on Neo4j as on the embedded store (THE TEST WIPES THE
+    NEO4J TEST DATABASE; it needs PILEON_TEST_NEO4J_URI like tests/test_neo4j_store.py)."""
+    from graph.neo4j_store import Neo4jStore
+    from tests.test_neo4j_store import neo4j_settings, wipe
+
+    uri, user, password = neo4j_settings()
+    neo = Neo4jStore(uri, user=user, password=password)
+    wipe(neo)
+    try:
+        build_incident(neo)
+        neo.save_report(incident_report())
+        urls = READS[:-1] + [
+            f"/v1/events/{EV}/accounts?role=coordinated&limit=3",
+            f"/v1/events/{EV}/accounts?min_tier=2&limit=1000",
+            "/v1/accounts/weibo:005", "/v1/accounts/weibo:040",
+            "/v1/graph/neighborhood?node=weibo:005&hops=2&limit=40",
+            f"/v1/graph/neighborhood?node={INCIDENT['first_content']}&hops=2&limit=1000",
+            f"/v1/graph/neighborhood?node={EV}&limit=10", "/v1/events/ev:nope"]
+        with make_client(analyzed_store) as emb_client, make_client(neo) as neo_client:
+            for url in urls:
+                a = emb_client.get(url, headers=auth("viewer"))
+                b = neo_client.get(url, headers=auth("viewer"))
+                assert a.status_code == b.status_code, url
+                assert _without_runs(a.json()) == _without_runs(b.json()), url
+            second = incident_report(reverse=True)
+            got = pull_all(neo_client, f"/v1/events/{EV}/accounts", limit=9,
+                           between=lambda n: n == 1 and neo.save_report(second))
+            assert got == incident_report()["accounts"]
+    finally:
+        wipe(neo)
+        neo.close()
