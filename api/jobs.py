@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -146,8 +147,6 @@ class JobManager:
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         """Block until the job has finished (tests, the CLI); returns it."""
-        import time
-
         deadline = None if timeout is None else time.monotonic() + timeout
         job = self.get(job_id)
         while job.status in (QUEUED, RUNNING):

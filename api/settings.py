@@ -138,7 +138,6 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors(include_input=False, include_url=False):
             loc = ".".join(str(x) for x in err.get("loc", ()))
             msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            name = f"PILEON_{loc.upper()}" if loc else ""
-            parts.append(msg if not name or msg.startswith("PILEON_") or not loc
-                         else f"{name}: {msg}")
+            # field errors name the variable; the key parser's messages already do
+            parts.append(f"PILEON_{loc.upper()}: {msg}" if loc else msg)
         raise SettingsError("; ".join(parts) or "invalid settings") from None
