@@ -462,6 +462,7 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
     empty_items = items.iloc[0:0]
     bar = _progress(watch, show_progress)
     alerts: list[Alert] = []
+    heat: dict[str | None, tuple[pd.Series, list[Surge]]] = {}
     for t in bar:
         it = by_target.get(t, empty_items)
         rl = rep_by_target.get(t, rlinks.iloc[0:0])
@@ -478,10 +479,14 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
         for sig, m in sel.items():
             series[sig] = hourly_counts(it.loc[m, "at"], start=start, end=end)
         series["reports"] = hourly_counts(rl["reported_at"], start=start, end=end)
-        heat_t = mtimes.loc[mtimes["event_id"] == heat_event, "at"] if heat_event else \
-            pd.Series([], dtype="datetime64[ns, UTC]")
-        series["heat"] = hourly_counts(heat_t, start=start, end=end)
-        surges = {sig: detect_surges(series[sig], days=days, k=k, h=h) for sig in SIGNALS}
+        if heat_event not in heat:
+            heat_t = mtimes.loc[mtimes["event_id"] == heat_event, "at"] if heat_event else \
+                pd.Series([], dtype="datetime64[ns, UTC]")
+            hs = hourly_counts(heat_t, start=start, end=end)
+            heat[heat_event] = (hs, detect_surges(hs, days=days, k=k, h=h))
+        series["heat"] = heat[heat_event][0]
+        surges = {sig: detect_surges(series[sig], days=days, k=k, h=h) for sig in ATTENTION}
+        surges["heat"] = heat[heat_event][1]
         flat = [(sig, s) for sig in ATTENTION for s in surges[sig]]
         for group in _merge_episodes(flat, merge_gap):
             alert = _episode_alert(

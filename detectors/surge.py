@@ -93,7 +93,9 @@ def hourly_counts(times: pd.Series, *, start: pd.Timestamp | None = None,
     >>> hourly_counts(t).tolist()
     [2.0, 0.0, 1.0]
     """
-    t = pd.to_datetime(times, utc=True).dropna()
+    t = times if isinstance(getattr(times, "dtype", None), pd.DatetimeTZDtype) \
+        else pd.to_datetime(times, utc=True)
+    t = t.dropna()
     if start is None and len(t):
         start = t.min()
     if end is None and len(t):
@@ -229,10 +231,10 @@ def detect_surges(counts: pd.Series, *, period: int = 24, days: int = 14,
     >>> [(s.began_at.isoformat(), s.ended_at.isoformat()) for s in detect_surges(x)]
     [('2026-03-09T08:00:00+00:00', '2026-03-09T13:00:00+00:00')]
     """
-    if len(counts) == 0:
-        return []
     if h <= 0 or k < 0:
         raise ValueError("h must be positive and k non-negative")
+    if len(counts) == 0 or not counts.to_numpy().any():
+        return []
     b = seasonal_baseline(counts, period=period, days=days, smoothing=smoothing, floor=floor)
     z = b["z"].to_numpy()
     x = b["count"].to_numpy()
