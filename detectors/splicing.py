@@ -288,16 +288,21 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 10, min_sources: in
         covered = np.zeros(L, dtype=bool)
         chosen: list[tuple[int, list[tuple[int, int]]]] = []
         while True:
-            best, best_gain, best_runs = None, 0, []
+            options = []
             for j in cands:
                 if any(j == cj for cj, _ in chosen):
                     continue
                 runs = _runs(masks[j] & ~covered, max_gap, min_fragment_chars)
                 gain = sum(int((masks[j] & ~covered)[s:e].sum()) for s, e in runs)
-                if gain > best_gain:  # candidates are in (hits, time, id) order: stable ties
-                    best, best_gain, best_runs = j, gain, runs
-            if best is None:
+                if gain:
+                    options.append((gain, j, runs))
+            if not options:
                 break
+            # the earliest of the sources that add (nearly) the most: the original rather
+            # than a later copy that happens to share a word more
+            top = max(g for g, _, _ in options)
+            _, best, best_runs = min((o for o in options if o[0] >= 0.9 * top),
+                                     key=lambda o: (time_ns[o[1]], ids[o[1]]))
             chosen.append((best, best_runs))
             for s, e in best_runs:
                 covered[s:e] |= masks[best][s:e]

@@ -158,3 +158,15 @@ def test_no_renames_no_times():
 def test_sorted_by_account():
     r = [rn(f"weibo:{x}", "林晓雯", "2026-03-02T09:00:00+08:00", "咸鱼") for x in "zmb"]
     assert ids(detect_impersonators(proj(r))) == ["weibo:b", "weibo:m", "weibo:z"]
+
+
+def test_sample_incident_impersonators_exact(tmp_path):
+    from ingest.sample import generate_incident
+    from test_membership import sample_projections
+
+    truth = generate_incident(tmp_path / "incident", seed=4, scale=0.2)
+    for eid, p in sample_projections(tmp_path / "incident").items():
+        roles = truth["events"][eid]
+        found = ids(detect_impersonators(p))
+        assert found == sorted(roles["impersonator"]), eid
+        assert not set(found) & set(roles.get("not_impersonator", []))

@@ -6,6 +6,7 @@ import pytest
 
 from detectors.splicing import detect_splicers, find_splices
 from graph.projection import Projection
+from graph.textsim import jaccard, normalize
 
 A1 = "南城七中初二班主任长期体罚学生，昨天把一个男生打到耳膜穿孔住院了"
 A2 = "家长去学校讨说法被保安赶了出来，学校还想把事情压下去"
@@ -170,3 +171,36 @@ def test_edited_fragments_from_cross_platform_copies():
     f = detect_splicers(proj(*rows))
     assert [x.account_id for x in f] == ["weibo:s"]
     assert f[0].numbers["sources"] == 2
+
+
+# --- the sample incident ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    from ingest.sample import generate_incident
+    from test_membership import sample_projections
+
+    folder = tmp_path_factory.mktemp("splice-sample") / "incident"
+    truth = generate_incident(folder, seed=3, scale=0.3)
+    return truth, sample_projections(folder)
+
+
+def test_sample_incident_splicers(sample):
+    truth, projections = sample
+    for eid, p in projections.items():
+        planted = set(truth["events"][eid]["splicer"])
+        found = {f.account_id for f in detect_splicers(p)}
+        assert planted <= found, (eid, planted - found)
+        if found:
+            assert len(found & planted) / len(found) >= 0.6, (eid, found - planted)
+    # the evidence names the planted sources
+    e1 = next(e for e, r in truth["events"].items() if r["splicer"])
+    spliced = {s.content_id: set(s.source_ids) for s in find_splices(projections[e1])}
+    text = {cid: normalize(t) for cid, t in zip(projections[e1].contents["content_id"],
+                                                 projections[e1].contents["text"])}
+    for content_id, sources in truth["extras"]["splices"].items():
+        named = spliced[content_id]
+        assert len(named) == len(sources)
+        # each planted source is named, or a copy of it that the data shows was posted earlier
+        for src in sources:
+            assert src in named or any(jaccard(text[n], text[src]) >= 0.7 for n in named), src
