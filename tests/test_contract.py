@@ -1,0 +1,250 @@
+"""One behaviour on both stores: the sample incident through the embedded and the Neo4j store.
+
+Each store ingests the same generated incident (``ingest.sample``), through the
+library and through the ``pileon`` command line; then the stored tables, every
+event's projection, the co-activity edges, the ``analyze`` reports and the
+findings read back must be identical.  Tests parametrised with ``store`` check
+each store on its own; the ``*_identical`` tests compare Neo4j to embedded.
+
+The Neo4j side needs ``PILEON_TEST_NEO4J_URI`` (``scripts/neo4j-local start``;
+THE TESTS WIPE THAT DATABASE); without it the Neo4j side skips, except in CI
+(``CI=true``) where it fails.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from graph.embedded import EmbeddedStore
+from graph.model import TABLES
+from graph.neo4j_store import Neo4jStore
+from graph.projection import FRAMES, project
+from ingest.load import load_folder
+from ingest.sample import generate_incident
+from test_neo4j_store import neo4j_settings, wipe
+
+STORES = ("embedded", "neo4j")
+# with pytest-xdist, run every test that wipes the Neo4j test database on one worker
+# (``--dist loadgroup``)
+pytestmark = pytest.mark.xdist_group("neo4j")
+SEED, SCALE = 7, 0.05
+
+
+@pytest.fixture(scope="module")
+def incident(tmp_path_factory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("contract") / "incident"
+    truth = generate_incident(folder, seed=SEED, scale=SCALE)
+    return folder, truth
+
+
+def _open(kind: str, tmp: Path):
+    if kind == "embedded":
+        return EmbeddedStore(str(tmp / "pileon.db"))
+    uri, user, password = neo4j_settings()
+    store = Neo4jStore(uri, user=user, password=password)
+    wipe(store)
+    return store
+
+
+@pytest.fixture(scope="module")
+def state():
+    """Per store kind: ``(store, summary)`` after ingest and ``{event: report}`` after analyze."""
+    cache: dict[tuple[str, str], object] = {}
+    yield cache
+    for (what, _), value in cache.items():
+        if what == "loaded":
+            value[0].close()
+
+
+def forget(state: dict, kind: str) -> None:
+    """Drop what is cached for a store kind (its database was changed behind its back)."""
+    for key in [k for k in state if k[1] == kind]:
+        value = state.pop(key)
+        if key[0] == "loaded":
+            value[0].close()
+
+
+@pytest.fixture(scope="module")
+def loaded(incident, state, tmp_path_factory):
+    """``loaded(kind) -> (store, summary)``: the store after ingesting the incident."""
+    folder, _ = incident
+
+    def get(kind: str):
+        if ("loaded", kind) not in state:
+            tmp = tmp_path_factory.mktemp(kind)
+            store = _open(kind, tmp)
+            summary = load_folder(store, folder, reject_path=tmp / "rejects.csv")
+            state[("loaded", kind)] = (store, summary)
+        return state[("loaded", kind)]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def analyzed(loaded, incident, state):
+    """``analyzed(kind) -> {event_id: report without generated_at}`` after analyze."""
+    _, truth = incident
+
+    def get(kind: str):
+        if ("analyzed", kind) not in state:
+            from detectors.pipeline import analyze
+
+            store, _ = loaded(kind)
+            reports = {}
+            for event_id in sorted(truth["events"]):
+                report = analyze(store, event_id, seed=0)
+                reports[event_id] = {k: v for k, v in report.items() if k != "generated_at"}
+            state[("analyzed", kind)] = reports
+        return state[("analyzed", kind)]
+
+    return get
+
+
+# -------------------------------------------------------------- each store
+@pytest.mark.parametrize("store", STORES)
+def test_ingest_summary_adds_up(store, loaded, incident):
+    _, truth = incident
+    s, summary = loaded(store)
+    made = sum(c.placeholders for c in summary.tables.values())
+    for name, count in summary.tables.items():
+        assert count.read == count.stored + count.rejected, name
+        # upserts by key: never more rows than stored (+ placeholders for node tables)
+        assert 0 < s.count(name) <= count.stored + (made if TABLES[name].node else 0), name
+    assert summary.tables["reposts"].read == truth["counts"]["reposts"]
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_every_event_has_members(store, loaded, incident):
+    _, truth = incident
+    s, summary = loaded(store)
+    assert sorted(summary.memberships) == sorted(truth["events"])
+    for event_id, n in summary.memberships.items():
+        assert len(s.memberships(event_id)) == n > 0
+
+
+# ------------------------------------------------------- neo4j vs embedded
+def test_ingest_summary_identical(loaded):
+    (_, neo), (_, emb) = loaded("neo4j"), loaded("embedded")
+    assert {**neo.to_dict(), "rejects": None} == {**emb.to_dict(), "rejects": None}
+    assert neo.memberships == emb.memberships
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_tables_identical(table, loaded):
+    (neo, _), (emb, _) = loaded("neo4j"), loaded("embedded")
+    pd.testing.assert_frame_equal(neo.frame(table), emb.frame(table), obj=table)
+    assert neo.count(table) == emb.count(table)
+
+
+def test_memberships_identical(loaded):
+    (neo, _), (emb, _) = loaded("neo4j"), loaded("embedded")
+    pd.testing.assert_frame_equal(neo.memberships(), emb.memberships())
+
+
+def test_projections_identical(loaded, incident):
+    _, truth = incident
+    (neo, _), (emb, _) = loaded("neo4j"), loaded("embedded")
+    for event_id in sorted(truth["events"]):
+        a, b = project(neo, event_id), project(emb, event_id)
+        assert a.event == b.event
+        for name in FRAMES:
+            pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name),
+                                          obj=f"{event_id}/{name}")
+
+
+def test_coactivity_identical(loaded):
+    from detectors.coactivity import coactivity
+
+    (neo, _), (emb, _) = loaded("neo4j"), loaded("embedded")
+    a = coactivity(neo.frame("reposts"), window=600)
+    b = coactivity(emb.frame("reposts"), window=600)
+    assert len(b) > 0
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_reports_identical(analyzed, incident):
+    _, truth = incident
+    neo, emb = analyzed("neo4j"), analyzed("embedded")
+    for event_id in sorted(truth["events"]):
+        assert emb[event_id]["accounts"], event_id
+        assert json.dumps(neo[event_id], sort_keys=True) == json.dumps(emb[event_id],
+                                                                      sort_keys=True), event_id
+
+
+def test_stored_findings_identical(analyzed, loaded, incident):
+    _, truth = incident
+    analyzed("neo4j"), analyzed("embedded")
+    (neo, _), (emb, _) = loaded("neo4j"), loaded("embedded")
+    for event_id in sorted(truth["events"]):
+        rn, re_ = neo.latest_run(event_id), emb.latest_run(event_id)
+        assert rn and re_
+        strip = {"generated_at"}
+        assert ({k: v for k, v in neo.report(rn).items() if k not in strip}
+                == {k: v for k, v in emb.report(re_).items() if k not in strip})
+        for kind in ("accounts", "mcns", "clusters"):
+            assert neo.ranked(rn, kind, limit=10_000) == emb.ranked(re_, kind, limit=10_000)
+        assert (neo.ranked(rn, "accounts", min_tier=3, after=2, limit=5)
+                == emb.ranked(re_, "accounts", min_tier=3, after=2, limit=5))
+        top = emb.ranked(re_, "accounts", limit=1)[0]["account_id"]
+        drop_run = lambda rows: [{k: v for k, v in r.items() if k != "run_id"}  # noqa: E731
+                                 for r in rows]
+        assert drop_run(neo.account_findings(top)) == drop_run(emb.account_findings(top))
+
+
+def test_findings_visible_in_the_graph(analyzed, loaded, incident):
+    """What an investigator sees in Neo4j Browser matches the latest report."""
+    _, truth = incident
+    analyzed("neo4j")
+    neo, _ = loaded("neo4j")
+    for event_id in sorted(truth["events"]):
+        report = neo.report(neo.latest_run(event_id))
+        rows = neo._run.read(
+            "MATCH (a:Account)-[f:FINDING]->(:Event {event_id: $e}) "
+            "RETURN a.account_id AS a, f.rank AS rank, f.tier AS tier ORDER BY f.rank",
+            {"e": event_id})
+        assert [(r["a"], r["rank"], r["tier"]) for r in rows] == [
+            (a["account_id"], a["rank"], a["tier"]) for a in report["accounts"]]
+        clusters = neo._run.read(
+            "MATCH (c:Cluster)-[:CLUSTER_OF]->(:Event {event_id: $e}) "
+            "RETURN c.cluster_id AS c, COUNT { (c)<-[:MEMBER_OF]-() } AS n ORDER BY c",
+            {"e": event_id})
+        assert {r["c"]: r["n"] for r in clusters} == {
+            c["cluster_id"]: len(c["accounts"]) for c in report["clusters"]}
+
+
+# ---------------------------------------------------------- command line
+def test_cli_ingest_identical(incident, state, tmp_path):
+    from api.cli import cli
+
+    folder, _ = incident
+    uri, user, password = neo4j_settings()
+    forget(state, "neo4j")  # the database is wiped and loaded again below
+    wipe_store = Neo4jStore(uri, user=user, password=password)
+    wipe(wipe_store)
+    wipe_store.close()
+    runner = CliRunner()
+    env = {"NEO4J_USER": user, "NEO4J_PASSWORD": password, "PILEON_STORE": None}
+    outs = []
+    for store_uri in (uri, str(tmp_path / "cli.db")):
+        res = runner.invoke(cli, ["ingest", str(folder), "--store", store_uri, "--json",
+                                  "--rejects", str(tmp_path / "rej.csv")], env=env)
+        assert res.exit_code == 0, res.output
+        outs.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    assert outs[0] == outs[1]
+
+
+def test_cli_wrong_password_is_one_line(incident):
+    from api.cli import cli
+
+    folder, _ = incident
+    uri, user, password = neo4j_settings()
+    res = CliRunner().invoke(cli, ["ingest", str(folder), "--store", uri, "--json"],
+                             env={"NEO4J_USER": user, "NEO4J_PASSWORD": password + "-x"})
+    assert res.exit_code == 3
+    assert res.stderr.strip().count("\n") == 0
+    assert res.stderr.startswith("error: Neo4j at ") and "refused the credentials" in res.stderr
