@@ -214,6 +214,23 @@ def aimed_items(frames: AlertFrames, *, harm_threshold: float = 0.5) -> pd.DataF
     Notes
     -----
     O(n) over contents and reposts, plus a regular expression over texts with ``@``.
+
+    Examples
+    --------
+    >>> from graph.projection import Projection
+    >>> p = Projection.from_tables({"event_id": "e1"},
+    ...     accounts=[{"account_id": "weibo:1", "platform": "weibo", "name": "小王"},
+    ...               {"account_id": "weibo:2", "platform": "weibo", "name": "路人"}],
+    ...     contents=[{"content_id": "weibo:m1", "account_id": "weibo:1", "platform": "weibo",
+    ...                "posted_at": "2026-03-01T20:00:00+08:00", "text": "今天上课"},
+    ...               {"content_id": "weibo:c1", "account_id": "weibo:2", "platform": "weibo",
+    ...                "posted_at": "2026-03-01T20:05:00+08:00", "text": "滚", "kind": "comment",
+    ...                "reply_to": "weibo:m1", "harm": 0.9},
+    ...               {"content_id": "weibo:m2", "account_id": "weibo:2", "platform": "weibo",
+    ...                "posted_at": "2026-03-01T20:06:00+08:00", "text": "@小王 你好", "harm": 0.1}])
+    >>> items = aimed_items(AlertFrames.from_projection(p))
+    >>> items[["content_id", "target_id", "how", "harmful"]].values.tolist()
+    [['weibo:c1', 'weibo:1', 'reply', True], ['weibo:m2', 'weibo:1', 'mention', False]]
     """
     c = frames.contents
     c = c[~c["placeholder"]] if "placeholder" in c.columns else c

@@ -388,3 +388,13 @@ def test_neo4j_store_gives_the_same_alerts_and_pack(world, world_alerts, tmp_pat
             assert evidence_pack(store, target) == evidence_pack(world["store"], target)
     finally:
         store.close()
+
+
+def test_projection_input(world):
+    """A projection (one event's slice) works too: the event's own contents only."""
+    from graph.projection import project
+
+    p = project(world["store"], W["event"])
+    alerts = detect_alerts(p)
+    assert [a.target_id for a in alerts] == [W["minor"], W["victim"]]
+    assert alerts[0].priority == "minor"
