@@ -328,7 +328,8 @@ def _distinct_sync(pairs: pd.DataFrame) -> pd.DataFrame:
 def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | None = 0,
                        repost_window: float = 60.0, post_window: float = 600.0,
                        min_shared: int = 2, edge_alpha: float = 1e-3, min_size: int = 3,
-                       min_density: float = 0.3, min_lift: float = 5.0, n_null: int = 3,
+                       min_density: float = 0.3, min_lift: float = 5.0, n_null: int = 5,
+                       null_factor: float = 1.5,
                        member_share: float = 0.5, core_share: float = 0.2,
                        member_alpha: float = 0.05,
                        low_followers: float | None = None, burst_window: float = 3600.0,
@@ -357,9 +358,11 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         Smallest share of member pairs joined by a kept edge.
     min_lift : float, default 5
         Smallest ratio of in-sync member pairs to their expectation under chance.
-    n_null : int, default 3
-        Time-shuffled replicates of the whole detection; a significant cluster
-        must be more surprising than every cluster found in them.
+    n_null : int, default 5
+        Time-shuffled replicates of the whole detection.
+    null_factor : float, default 1.5
+        A significant cluster's surprise must exceed this times the largest
+        surprise of any candidate cluster found in the replicates.
     member_share : float, default 0.5
         A member must be in sync with the others on at least this share of the
         community's median number of core items (and ``min_shared``).
@@ -396,7 +399,8 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     it is calibrated instead: the whole detection (edges, Louvain, trimming) is
     rerun ``n_null`` times on acts whose times are shuffled within each item
     (seeded), and a cluster is significant only when its surprise beats the
-    largest surprise of any candidate cluster in those replicates, besides
+    largest surprise of any candidate cluster in those replicates (times
+    ``null_factor``), besides
     ``min_size``, ``min_density`` and ``min_lift``.
 
     *Complexity.*  Per run ``O(n log n + P + K log K + sum_C m_C log m_C)``
@@ -460,7 +464,8 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     for s in raw:
         s["null_max"] = null_max
         s["significant"] = bool(s["size"] >= min_size and s["density"] >= min_density
-                                and s["lift"] >= min_lift and s["surprise"] > null_max)
+                                and s["lift"] >= min_lift
+                                and s["surprise"] > null_factor * null_max)
     raw.sort(key=lambda s: (not s["significant"], -round(s["score"], 9), s["members"][0]))
     clusters, findings = [], []
     for k, s in enumerate(raw, start=1):
@@ -617,6 +622,14 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
         core_min = max(3, math.ceil(core_share * len(member_codes))) if len(member_codes) > 3 \
             else 2
         per = per[per["item"].isin(group.index[group >= core_min])]
+    added = _readmit(member_codes, per, t, codes, member_alpha, min_shared)
+    if len(added):
+        member_codes = np.union1d(member_codes, added)
+        rows = codes.rows_of(member_codes)
+        sub = pd.DataFrame({"item_code": codes.item_code[rows], "acc_code": codes.acc_code[rows],
+                            "row": rows})
+        raw_pairs = _sync_pairs(sub, t[rows])
+        pairs = _distinct_sync(raw_pairs)
     names = [codes.accounts[i] for i in member_codes]
     size = len(names)
     # density: share of member pairs in sync on at least one item
@@ -656,64 +669,102 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
             "acts": acts, "item_names": codes.items, "bursts": sorted(set(s["burst"].dropna()))}
 
 
-def _member_test(member_codes: np.ndarray, per: pd.DataFrame, acts: pd.DataFrame,
-                 t: np.ndarray, codes: _Codes, member_alpha: float) -> np.ndarray:
-    """Which members beat an outsider's luck on the community's core items (see
-    ``member_alpha`` in :func:`detect_coordinated`)."""
-    core = np.unique(per["item"].to_numpy())
-    keep = np.ones(len(member_codes), dtype=bool)
-    if len(core) == 0:
-        return keep
+def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: _Codes,
+                t: np.ndarray) -> pd.DataFrame:
+    """Every act on the core items: ``item, acc, member, near`` (near: within one window of
+    an act of another member on the same item)."""
     on = np.flatnonzero(np.isin(codes.item_code, core))
     item, acc, tt = codes.item_code[on], codes.acc_code[on], t[on]
     is_m = np.isin(acc, member_codes)
-    # near: an act within one window of some member's act on the same item (another account)
     near = np.zeros(len(on), dtype=bool)
     order = np.lexsort((tt, item))
-    item_s, tt_s, acc_s, ism_s = item[order], tt[order], acc[order], is_m[order]
+    item_s, tt_s, ism_s = item[order], tt[order], is_m[order]
     m_item, m_t = item_s[ism_s], tt_s[ism_s]
     scale, ranks = np.unique(np.concatenate([m_t, tt_s - 1.0, tt_s + 1.0]), return_inverse=True)
-    k = len(m_t)
-    base_m = m_item * np.int64(len(scale)) + ranks[:k]
-    lo = np.searchsorted(base_m, item_s * np.int64(len(scale)) + ranks[k:k + len(tt_s)], "left")
-    hi = np.searchsorted(base_m, item_s * np.int64(len(scale)) + ranks[k + len(tt_s):], "right")
-    cnt = hi - lo - ism_s.astype(int)  # a member's own act is not a partner
-    near[order] = cnt > 0
-    out = ~is_m
-    frame = pd.DataFrame({"item": item[out], "near": near[out], "acc": acc[out]})
-    rate = frame.groupby("item")["near"].mean().reindex(core).fillna(1.0)
-    outsiders = np.unique(frame.loc[frame["near"], "acc"].to_numpy())
-    at_risk = len(outsiders) + len(member_codes)
-    touched = pd.DataFrame({"m": acc[is_m], "item": item[is_m]}).drop_duplicates()
-    hits = per.groupby("m").size()
-    lr = _trait_ratios(member_codes, outsiders, codes)
-    for idx, m in enumerate(member_codes):
-        probs = rate.reindex(touched.loc[touched["m"] == m, "item"]).to_numpy()
+    k, n = len(m_t), len(tt_s)
+    width = np.int64(len(scale))
+    base_m = m_item * width + ranks[:k]
+    lo = np.searchsorted(base_m, item_s * width + ranks[k:k + n], "left")
+    hi = np.searchsorted(base_m, item_s * width + ranks[k + n:], "right")
+    near[order] = (hi - lo - ism_s.astype(int)) > 0  # a member's own act is not a partner
+    return pd.DataFrame({"item": item, "acc": acc, "member": is_m, "near": near})
+
+
+def _chance_test(test_codes: np.ndarray, hits: pd.Series, member_codes: np.ndarray,
+                 flags: pd.DataFrame, core: np.ndarray, codes: _Codes,
+                 member_alpha: float) -> np.ndarray:
+    """Which of ``test_codes`` are in sync with the community on more core items than an
+    outsider's luck explains (see ``member_alpha`` in :func:`detect_coordinated`)."""
+    out = flags[~flags["member"]]
+    rate = out.groupby("item")["near"].mean().reindex(core).fillna(1.0)
+    outsiders = np.unique(out.loc[out["near"], "acc"].to_numpy())
+    at_risk = len(np.setdiff1d(outsiders, test_codes)) + len(member_codes) + len(test_codes)
+    touched = flags[["acc", "item"]].drop_duplicates()
+    touched = touched[touched["acc"].isin(test_codes)]
+    items_of = touched.groupby("acc")["item"].apply(np.asarray)
+    lr = _trait_ratios(test_codes, member_codes, np.setdiff1d(outsiders, test_codes), codes)
+    keep = np.zeros(len(test_codes), dtype=bool)
+    for idx, m in enumerate(test_codes):
+        its = items_of.get(m, np.empty(0, np.int64))
+        probs = rate.reindex(its).to_numpy()
         p_m = _binomial_tail(probs, int(hits.get(m, 0))) * lr[idx]
         keep[idx] = p_m * at_risk <= member_alpha
     return keep
 
 
-def _trait_ratios(member_codes: np.ndarray, outsiders: np.ndarray, codes: _Codes) -> np.ndarray:
-    """Per member, the product over account traits of P(trait value | outsider) /
+def _member_test(member_codes: np.ndarray, per: pd.DataFrame, acts: pd.DataFrame,
+                 t: np.ndarray, codes: _Codes, member_alpha: float) -> np.ndarray:
+    """Which members beat an outsider's luck on the community's core items."""
+    core = np.unique(per["item"].to_numpy())
+    if len(core) == 0:
+        return np.ones(len(member_codes), dtype=bool)
+    flags = _near_flags(member_codes, core, codes, t)
+    hits = per.groupby("m").size()
+    return _chance_test(member_codes, hits, member_codes, flags, core, codes, member_alpha)
+
+
+def _readmit(member_codes: np.ndarray, per: pd.DataFrame, t: np.ndarray, codes: _Codes,
+             member_alpha: float, min_shared: int) -> np.ndarray:
+    """Outsiders in sync with the community on at least ``min_shared`` core items that pass
+    the same chance test as members (accounts Louvain put elsewhere or left out)."""
+    core = np.unique(per["item"].to_numpy())
+    if len(core) == 0:
+        return np.empty(0, np.int64)
+    flags = _near_flags(member_codes, core, codes, t)
+    out = flags[~flags["member"] & flags["near"]].drop_duplicates(["acc", "item"])
+    hits = out.groupby("acc").size()
+    cand = hits.index[hits >= min_shared].to_numpy()
+    if len(cand) == 0:
+        return np.empty(0, np.int64)
+    keep = _chance_test(cand, hits, member_codes, flags, core, codes, member_alpha)
+    return cand[keep]
+
+
+def _trait_ratios(test_codes: np.ndarray, member_codes: np.ndarray, outsiders: np.ndarray,
+                  codes: _Codes) -> np.ndarray:
+    """Per tested account, the product over account traits of P(trait value | outsider) /
     P(trait value | member): Laplace-smoothed rates of being in a creation burst, having
-    low followers and sharing an identity key with another member.  Near 1 when the
-    data has no such traits; small for a member that looks like the others."""
+    low followers and sharing an identity key with members.  Near 1 when the data has no
+    such traits; small for an account that looks like the members."""
     sup = codes.support
     acc = codes.accounts
-    mem = sup.reindex(acc[member_codes])
-    out = sup.reindex(acc[outsiders]) if len(outsiders) else sup.iloc[0:0]
-    ident_m = mem["identity"]
-    shared = ident_m.notna() & ident_m.duplicated(keep=False)
-    member_ids = set(ident_m.dropna())
-    traits_m = {"burst": mem["burst"].notna().to_numpy(), "low": mem["low"].to_numpy(bool),
-                "identity": shared.to_numpy()}
-    traits_o = {"burst": out["burst"].notna().to_numpy(), "low": out["low"].to_numpy(bool),
-                "identity": out["identity"].isin(member_ids).to_numpy()}
-    ratio = np.ones(len(member_codes))
-    for k, has in traits_m.items():
-        r_m = (has.sum() + 1) / (len(has) + 2)
-        r_o = (traits_o[k].sum() + 1) / (len(traits_o[k]) + 2)
+
+    def traits(codes_: np.ndarray, ref_ids: set) -> dict[str, np.ndarray]:
+        f = sup.reindex(acc[codes_]) if len(codes_) else sup.iloc[0:0]
+        ident = f["identity"]
+        same = ident.notna() & ident.isin(ref_ids)
+        return {"burst": f["burst"].notna().to_numpy(), "low": f["low"].to_numpy(bool),
+                "identity": same.to_numpy()}
+
+    mem_ident = sup.reindex(acc[member_codes])["identity"]
+    shared_ids = set(mem_ident[mem_ident.notna() & mem_ident.duplicated(keep=False)])
+    t_m = traits(member_codes, shared_ids)
+    t_o = traits(outsiders, shared_ids)
+    t_x = traits(test_codes, shared_ids)
+    ratio = np.ones(len(test_codes))
+    for k, has in t_x.items():
+        r_m = (t_m[k].sum() + 1) / (len(t_m[k]) + 2)
+        r_o = (t_o[k].sum() + 1) / (len(t_o[k]) + 2)
         ratio *= np.where(has, r_o / r_m, (1 - r_o) / (1 - r_m))
     return ratio
 
