@@ -97,7 +97,7 @@ def analyzed(loaded, incident, state):
             store, _ = loaded(kind)
             reports = {}
             for event_id in sorted(truth["events"]):
-                report = analyze(store, event_id, seed=0)
+                report = analyze(store, event_id, seed=0, model=None)
                 reports[event_id] = {k: v for k, v in report.items() if k != "generated_at"}
             state[("analyzed", kind)] = reports
         return state[("analyzed", kind)]
