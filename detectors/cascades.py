@@ -71,10 +71,15 @@ def own_comment(text: object) -> str:
 
 def own_comments(texts: pd.Series) -> pd.Series:
     """:func:`own_comment` over a series (vectorised with pandas string methods)."""
-    s = texts.astype(object).where(texts.notna(), "").astype(str)
+    out = pd.Series("", index=texts.index, dtype=object)
+    has = texts.notna().to_numpy() & (texts.astype(object) != "").to_numpy()
+    if not has.any():
+        return out
+    s = texts[has].astype(str)
     s = s.str.replace(_CHAIN, "", regex=True).str.strip()
     bare = s.str.replace(_TRIM, "", regex=True)
-    return s.where((bare != "") & ~bare.str.lower().isin(DEFAULT_REPOST_TEXTS), "")
+    out[has] = s.where((bare != "") & ~bare.str.lower().isin(DEFAULT_REPOST_TEXTS), "").to_numpy()
+    return out
 
 
 def extra_float(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -204,12 +209,11 @@ def repost_forest(p: Projection) -> pd.DataFrame:
         "source_id": src["source_id"].to_numpy(),
         "root_id": ids[root[at]],
         "depth": depth[at].astype(np.int64),
-        "reposted_at": src["reposted_at"].to_numpy(),
+        "reposted_at": pd.to_datetime(src["reposted_at"], utc=True).reset_index(drop=True),
         "text": src["text"].to_numpy(),
         "root_kind": root_kind[at],
         "comment": own_comments(src["text"]).to_numpy(),
     })
-    out["reposted_at"] = pd.to_datetime(out["reposted_at"], utc=True)
     return out.sort_values("repost_id", kind="mergesort").reset_index(drop=True)[FOREST_COLUMNS]
 
 
@@ -268,13 +272,14 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
 
     c = p.contents.drop_duplicates(subset=["content_id"])
     account = np.full(n, None, dtype=object)
-    time = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")
+    nat = np.iinfo(np.int64).min
+    time = np.full(n, nat, dtype=np.int64)
     at_c = pos.reindex(c["content_id"].astype(str)).to_numpy().astype(np.int64)
     at_r = pos.reindex(src["repost_id"].astype(str)).to_numpy().astype(np.int64)
     account[at_c] = c["account_id"].to_numpy()
     account[at_r] = src["account_id"].to_numpy()
-    time.iloc[at_c] = pd.to_datetime(c["posted_at"], utc=True).to_numpy()
-    time.iloc[at_r] = pd.to_datetime(src["reposted_at"], utc=True).to_numpy()
+    time[at_c] = pd.to_datetime(c["posted_at"], utc=True).dt.as_unit("ns").array.asi8
+    time[at_r] = pd.to_datetime(src["reposted_at"], utc=True).dt.as_unit("ns").array.asi8
 
     has_text = np.zeros(n, dtype=bool)
     placeholder = c["placeholder"].to_numpy(dtype=bool) if "placeholder" in c else np.zeros(len(c), bool)
@@ -352,14 +357,14 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
     par_id = np.where(parent >= 0, ids[np.maximum(parent, 0)], None)
     out = pd.DataFrame({
         "node_id": ids, "kind": kinds, "account_id": account, "parent_id": par_id,
-        "root_id": ids[root], "depth": depth.astype(np.int64), "time": time.to_numpy(),
+        "root_id": ids[root], "depth": depth.astype(np.int64),
+        "time": pd.to_datetime(time, utc=True).as_unit("ns"),
         "has_comment": has_comment, "harm": own_harm, "spread_harm": spread,
         "downstream": down, "replies": replies, "activity": act, "harmful_activity": bad,
         "harmful_share": share, "inciting": inciting,
         "credited_to": np.where(credited >= 0, ids[np.maximum(credited, 0)], None),
         "attributed": attributed.astype(np.int64), "attributed_harmful": attributed_harmful,
     })
-    out["time"] = pd.to_datetime(out["time"], utc=True)
     return out.sort_values("node_id", kind="mergesort").reset_index(drop=True)[REACH_COLUMNS]
 
 

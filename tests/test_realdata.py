@@ -172,3 +172,46 @@ def test_ced_messy_dates_users_and_deleted_parents(tmp_path):
     assert r.loc["weibo:m3", "source_id"] == "weibo:gone"  # a deleted parent stays (placeholder on ingest)
     assert "weibo:m4" not in r.index and int(t["events"]["dropped"].sum()) == 1
     assert len(r) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not __import__("os").environ.get("PILEON_FULL_REALDATA"),
+                    reason="full datasets: set PILEON_FULL_REALDATA=1 (about a minute)")
+@pytest.mark.parametrize("dataset", ["twitter16", "ced"])
+def test_full_datasets(dataset, capsys):
+    """Every cascade of the full dataset: root author first, size 1 + its reposts; times printed."""
+    import time
+
+    from detectors.cascades import reach
+    t0 = time.perf_counter()
+    if dataset == "twitter16":
+        tables = twitter16_tables(T16, events="all")
+    else:
+        tables = ced_tables(CED, events="all")
+    t1 = time.perf_counter()
+    p = _projection(tables, dataset)
+    t2 = time.perf_counter()
+    forest = repost_forest(p)
+    t3 = time.perf_counter()
+    r = reach(p)
+    t4 = time.perf_counter()
+    res = detect_narratives(p)
+    t5 = time.perf_counter()
+    found = [fn(p, res) for fn in (detect_first_posters, detect_multi_posters, detect_inciters)]
+    t6 = time.perf_counter()
+    per_root = forest.groupby("root_id").size()
+    c = tables["contents"]
+    by = res.by_id()
+    for cid, author in zip(c["content_id"], c["account_id"]):
+        n = by[res.of_content[cid]]
+        if n.content_ids == (cid,):
+            assert n.first_poster == author and n.size == 1 + int(per_root.get(cid, 0))
+    assert sum(n.size for n in res.narratives) == len(p.contents) + len(res.missing_sources) + len(p.reposts)
+    with capsys.disabled():
+        print(f"\n{dataset}: {len(c)} cascades, {len(p.reposts)} reposts, {len(tables['accounts'])} accounts, "
+              f"max depth {forest['depth'].max()}, {len(res.narratives)} narratives "
+              f"({sum(len(n.content_ids) > 1 for n in res.narratives)} with copies), "
+              f"missing sources {len(res.missing_sources)}, findings {[len(f) for f in found]}; "
+              f"convert {t1 - t0:.1f}s, projection {t2 - t1:.1f}s, forest {t3 - t2:.2f}s, "
+              f"reach {t4 - t3:.2f}s, narratives {t5 - t4:.2f}s, posters {t6 - t5:.2f}s; "
+              f"largest downstream {int(r['downstream'].max())}")
