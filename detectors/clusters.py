@@ -461,11 +461,28 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
                     null_max = max(null_max, s["surprise"])
             bar.update(1)
 
-    for s in raw:
+    def judge(s: dict[str, Any]) -> dict[str, Any]:
         s["null_max"] = null_max
         s["significant"] = bool(s["size"] >= min_size and s["density"] >= min_density
                                 and s["lift"] >= min_lift
                                 and s["surprise"] > null_factor * null_max)
+        return s
+
+    raw = [judge(s) for s in raw]
+    # significant clusters that came to share members (re-admission) are one group: merge
+    for _ in range(len(raw)):
+        sig = [s for s in raw if s["significant"]]
+        pair = next(((a, b) for i, a in enumerate(sig) for b in sig[i + 1:]
+                     if set(a["members"]) & set(b["members"])), None)
+        if pair is None:
+            break
+        merged = _measure(sorted(set(pair[0]["members"]) | set(pair[1]["members"])), acts,
+                          t_real, codes, q, codes.support, min_shared=min_shared,
+                          member_share=member_share, core_share=core_share,
+                          member_alpha=member_alpha)
+        raw = [s for s in raw if s is not pair[0] and s is not pair[1]]
+        if merged is not None:
+            raw.append(judge(merged))
     raw.sort(key=lambda s: (not s["significant"], -round(s["score"], 9), s["members"][0]))
     clusters, findings = [], []
     for k, s in enumerate(raw, start=1):
