@@ -100,25 +100,27 @@ def evidence_items(frames: AlertFrames, target_id: str, *, event_id: str | None 
         items = items[items["content_id"].isin(set(mem.loc[mem["event_id"] == event_id,
                                                          "content_id"]))]
     items = items.sort_values(["at", "content_id"], kind="mergesort")
-    c = frames.contents.set_index("content_id")
-    r = frames.reposts.set_index("repost_id")
+    cols = ["text", "url", "media_hash", "event_id"]
+    own = pd.concat([
+        frames.contents.set_index("content_id")[cols],
+        frames.reposts.set_index("repost_id")[["text"]].assign(url=None, media_hash=None,
+                                                               event_id=None)])
+    own = own[~own.index.duplicated()].reindex(items["content_id"])
     names = dict(zip(frames.accounts["account_id"], frames.accounts["name"]))
     first_event = mem.sort_values(["content_id", "event_id"]).drop_duplicates("content_id") \
         .set_index("content_id")["event_id"]
+    ren = frames.renames[frames.renames["account_id"].isin(set(items["sender_id"]))]
+    by_account = {a: g for a, g in ren.groupby("account_id", sort=False)}
     out = []
-    for row in items.itertuples(index=False):
+    for row, text, url, media, own_event in zip(
+            items.itertuples(index=False), own["text"], own["url"], own["media_hash"],
+            own["event_id"]):
         cid = row.content_id
-        if row.repost:
-            src = r.loc[cid]
-            text, url, media, own_event = src["text"], None, None, None
-        else:
-            src = c.loc[cid]
-            text, url, media, own_event = src["text"], src["url"], src["media_hash"], \
-                src["event_id"]
         ev = own_event or (event_id if event_id is not None else first_event.get(cid))
-        item = {"content_id": cid, "account_id": row.sender_id,
-                "account_name": name_at(row.sender_id, row.at, frames.renames,
-                                        names.get(row.sender_id)),
+        g = by_account.get(row.sender_id)
+        name = names.get(row.sender_id) if g is None else \
+            name_at(row.sender_id, row.at, g, names.get(row.sender_id))
+        item = {"content_id": cid, "account_id": row.sender_id, "account_name": name,
                 "platform": row.platform, "kind": row.kind, "posted_at": iso(row.at),
                 "text": text, "url": url, "media_hash": media, "event_id": ev}
         item = {k: (None if v is None or (isinstance(v, float) and pd.isna(v)) else v)
