@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.sample import _text as tx
-from ingest.sample._world import DAY, HOUR, Pool, World, ts
+from ingest.sample._tables import NO_TIME
+from ingest.sample._world import DAY, HOUR, Pool, World, _hidden_contents, ts
 
 E1 = "evt:2026-03-nancheng-teacher"
 T0 = ts("2026-03-01T20:00")  # the event starts
@@ -473,7 +474,6 @@ def plant_mcns(w: World, c: Cast) -> None:
 
 
 def _affiliate(w: World, rows: list[tuple]) -> None:
-    from ingest.sample._tables import NO_TIME
     w.tables["affiliations"].add(account_id=[r[0] for r in rows], mcn_id=[r[1] for r in rows],
                                  since=np.array([r[2] for r in rows], np.int64),
                                  until=np.array([NO_TIME if r[3] is None else r[3] for r in rows], np.int64),
@@ -486,7 +486,6 @@ REASONS = ["造谣传谣", "人身攻击", "侵犯隐私", "煽动网暴"]
 def plant_reports(w: World, c: Cast) -> None:
     """Reports on the harmful contents aimed at the victim and the minor, piling up during the
     attack; a few account reports against the army."""
-    from ingest.sample._world import _hidden_contents
     rng = w.rng
     frame = _hidden_contents(w)
     victim, minor = c.acc["victim"], c.acc["minor"]

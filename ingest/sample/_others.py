@@ -9,7 +9,7 @@ import numpy as np
 
 from ingest.sample import _text as tx
 from ingest.sample._e1 import (E1, MCN_OPERATING, MCN_UNINVOLVED, T0, Cast, _affiliate, _years_ago,
-                               harms, near_hash, new_hash)
+                               harms, new_hash)
 from ingest.sample._world import DAY, HOUR, HOUR_WEIGHTS, World, ts
 
 E2 = "evt:2026-03-beichuan-milktea"

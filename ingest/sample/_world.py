@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.sample._tables import NO_TIME, SCHEMAS, Table
+from ingest.sample._text import nicknames
 
 HOUR = 3600
 DAY = 86_400
@@ -105,7 +106,7 @@ class World:
         lo, hi = ts(created[0] + "T00:00"), ts(created[1] + "T00:00")
         created_at = rng.integers(lo, hi, n)
         followers = np.round(rng.lognormal(np.log(median_followers), 1.3, n)).astype(np.int64)
-        ids = self.accounts(np.array(plats, dtype=object)[which], _nick(self, n), created_at, followers)
+        ids = self.accounts(np.array(plats, dtype=object)[which], nicknames(rng, n), created_at, followers)
         weights = np.minimum(rng.pareto(alpha, n) + 1.0, cap)
         return Pool({k: ids[which == j] for j, k in enumerate(plats)},
                     {k: weights[which == j] for j, k in enumerate(plats)})
@@ -276,11 +277,6 @@ class World:
                                    reporter_id=list(reporters), content_id=list(content_ids),
                                    account_id=list(accounts), reason=list(reasons),
                                    involves_minor=involves_minor)
-
-
-def _nick(world: World, n: int) -> list[str]:
-    from ingest.sample._text import nicknames
-    return nicknames(world.rng, n)
 
 
 __all__ = ["World", "Pool", "ts", "HOUR", "DAY", "NO_TIME"]
