@@ -33,7 +33,7 @@ __all__ = ["detect_first_posters", "detect_multi_posters", "detect_inciters", "c
 #: calls to action aimed at a person (Chinese and English); each alone is a call to act
 CTA_PATTERNS: tuple[str, ...] = (
     r"人肉", r"开盒", r"扒(一扒|出|光)?(她|他|其)", r"挂(出来|她|他|了她|了他)",
-    r"曝光(她|他|其|这个)", r"(一起|给我|都去|快去)冲", r"冲(她|他|了她|了他)",
+    r"曝光", r"(一起|给我|都去|快去)冲", r"冲(她|他|了她|了他|啊|呀|鸭|[!！])",
     r"去(她|他|你|它|其)的?(微博|评论区|主页|账号|家|单位|学校|直播间|超话|店|私信)",
     r"去.{0,12}(评论区|微博|主页|官微|私信|店铺|留言板|直播间)(下面|里)?.{0,4}(骂|刷|留言|评论|问|喷|冲|讨说法)",
     r"大家(一起|都|快|赶紧)?(去|来|冲|骂|举报|刷|扒|人肉|挂|打|曝光|私信|轰炸)",
@@ -68,14 +68,15 @@ def call_to_action(texts: pd.Series, target_names: list[str] | tuple[str, ...] =
     -------
     DataFrame
         Same index: ``cta`` (bool: a pattern of :data:`CTA_PATTERNS` matches),
-        ``match`` (the first matched words), ``aimed`` (a clause that calls to action
-        also names a target or entity, or points at a person with a pronoun).
+        ``match`` (the first matched words; ``@`` for a bare mention of a target), ``aimed``
+        (a clause that calls to action also names a target or entity, or points at a person
+        with a pronoun; an ``@target`` mention is aimed by itself).
 
     Examples
     --------
     >>> call_to_action(pd.Series(["大家去她微博下面骂，人肉她！@林晓雯", "医院领导是她亲戚，大家去医院官网留言",
-    ...                           "等官方通报"]), ["林晓雯"])[["cta", "aimed"]].values.tolist()
-    [[True, True], [True, False], [False, False]]
+    ...                           "等官方通报", "@林晓雯 出来道歉"]), ["林晓雯"])[["cta", "aimed"]].values.tolist()
+    [[True, True], [True, False], [False, False], [True, True]]
     """
     t = texts.astype(object).where(texts.notna(), "").astype(str)
     found = t.str.extract(f"({_CTA.pattern})", flags=re.IGNORECASE, expand=True)[0]
@@ -83,8 +84,16 @@ def call_to_action(texts: pd.Series, target_names: list[str] | tuple[str, ...] =
     names = sorted({n.strip() for n in target_names if n and len(n.strip()) >= 2},
                    key=lambda s: (-len(s), s))
     name_re = re.compile("|".join(re.escape(n) for n in names)) if names else None
+    # "@target" is itself a call on the crowd to turn on the target
+    if names:
+        mention = t.str.contains("|".join("@" + re.escape(n) for n in names), regex=True)
+        found = found.where(found.notna() | ~mention, "@")
+        cta = found.notna()
     aimed = pd.Series(False, index=t.index)
     for i in np.flatnonzero(cta.to_numpy()):
+        if found.iat[i] == "@":
+            aimed.iat[i] = True
+            continue
         for clause in _CLAUSE.split(t.iat[i]):
             if _CTA.search(clause) and (_PRONOUN.search(clause)
                                         or (name_re is not None and name_re.search(clause))):
