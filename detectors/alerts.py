@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.findings import Evidence
-from detectors.surge import HOUR, Surge, detect_surges, hourly_counts
+from detectors.surge import HOUR, Surge, detect_surges, hourly_counts, seasonal_baseline
 
 #: signals of a target's own attention (these make episodes), then context
 ATTENTION = ("strangers", "messages", "comments", "mentions", "harmful", "harm_unknown",
@@ -510,7 +510,7 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
                 t, group, it, sel, rl, series, surges, heat_event,
                 minor=t in minors, harm_threshold=harm_threshold, min_harmful=min_harmful,
                 min_share=min_share, share_lift=share_lift, min_known=min_known,
-                max_evidence=max_evidence, event_id=event_id)
+                max_evidence=max_evidence, event_id=event_id, days=days)
             if alert is not None:
                 alerts.append(alert)
     alerts.sort(key=lambda a: (a.priority != "minor", -a.score, a.began_at, a.target_id))
@@ -530,7 +530,7 @@ def _episode_alert(t: str, group: list[tuple[str, Surge]], it: pd.DataFrame,
                    series: Mapping[str, pd.Series], surges: Mapping[str, list[Surge]],
                    heat_event: str | None, *, minor: bool, harm_threshold: float,
                    min_harmful: int, min_share: float, share_lift: float, min_known: int,
-                   max_evidence: int, event_id: str | None) -> Alert | None:
+                   max_evidence: int, event_id: str | None, days: int) -> Alert | None:
     began = min(s.began_at for _, s in group)
     ended = max(s.ended_at for _, s in group)
     lo, hi = began, ended + HOUR
@@ -580,15 +580,17 @@ def _episode_alert(t: str, group: list[tuple[str, Surge]], it: pd.DataFrame,
         own = [x for x in surges[sig] if x.began_at < hi and x.ended_at >= lo]
         if observed == 0 and not own:
             continue
-        expected = sum(x.expected for x in own) if own else None
+        # expected over the same window, from the signal's own seasonal baseline
+        base = seasonal_baseline(s, days=days)["expected"]
+        expected = float(base[(base.index >= lo) & (base.index < hi)].sum())
         entry: dict[str, Any] = {"signal": sig, "observed": int(observed),
+                                 "expected": round(expected, 3),
+                                 "ratio": round(observed / max(expected, 1.0), 3),
                                  "surge": bool(own and sig in surged or (sig == "heat" and own)),
                                  "peak": int(w.max()) if len(w) else 0,
                                  "peak_at": iso(w.idxmax()) if len(w) and w.max() > 0 else None}
         if own:
             entry.update(began_at=iso(min(x.began_at for x in own)),
-                         expected=round(float(expected), 3),
-                         ratio=round(float(sum(x.observed for x in own)) / max(expected, 1.0), 3),
                          peak_z=round(max(x.peak_z for x in own), 3))
         if sig == "heat":
             entry["event_id"] = heat_event
@@ -606,8 +608,8 @@ def _episode_alert(t: str, group: list[tuple[str, Surge]], it: pd.DataFrame,
             else:
                 m = in_ep & sel[sig]
                 ids = tuple(it.loc[m, "content_id"].head(max_evidence))
-            detail = (f"{sig}: {int(observed)} from {iso(lo)} to {iso(hi)}"
-                      + (f", {expected:.1f} expected from the usual level" if own else ""))
+            detail = (f"{sig}: {int(observed)} from {iso(lo)} to {iso(hi)}, "
+                      f"{expected:.1f} expected from the target's usual level and rhythm")
             evidence.append(Evidence(kind=f"surge:{sig}", content_ids=ids, detail=detail))
     if excess == 0.0:
         excess = float(n_harm)
