@@ -307,3 +307,11 @@ def test_files_do_not_depend_on_the_python_hash_seed(tmp_path):
     _, mismatch, errors = filecmp.cmpfiles(tmp_path / "1", tmp_path / "2", names, shallow=False)
     assert mismatch == [] and errors == []
     assert (tmp_path / "1-truth.json").read_bytes() == (tmp_path / "2-truth.json").read_bytes()
+
+
+def test_a_new_sample_replaces_tables_of_another_format(tmp_path):
+    d = tmp_path / "x"
+    generate_incident(d, seed=1, scale=0.02)
+    (d / "notes.txt").write_text("mine", encoding="utf-8")
+    generate_incident(d, seed=1, scale=0.02, fmt="jsonl")
+    assert sorted(p.name for p in d.iterdir()) == sorted([f"{t}.jsonl" for t in SPEC_COLUMNS] + ["notes.txt"])

@@ -111,7 +111,8 @@ def generate_incident(out_dir, *, seed: int = 0, scale: float = 1.0, fmt: str = 
     Parameters
     ----------
     out_dir : str or Path
-        Folder for the tables (created if needed; existing table files are overwritten).
+        Folder for the tables (created if needed). Table files already there, in any of the
+        three formats, are replaced; other files are left alone.
     seed : int
         Seed of the only random generator used; the same seed, scale and format give
         byte-identical files.
@@ -148,6 +149,9 @@ def generate_incident(out_dir, *, seed: int = 0, scale: float = 1.0, fmt: str = 
         raise InputError(f"seed must be a non-negative integer, not {seed!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for table in SCHEMAS:  # a previous sample in another format would be loaded too
+        for ext in FORMATS:
+            (out_dir / f"{table}.{ext}").unlink(missing_ok=True)
     world = World(int(seed), float(scale))
     truth = _build(world)
     truth.update({"seed": int(seed), "scale": float(scale), "format": fmt})
