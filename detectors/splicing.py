@@ -26,8 +26,21 @@ candidate is a splice when
 * at least ``min_sources`` sources each add a fragment, and
 * together they cover at least ``min_coverage`` of it.
 
-Sources on another platform than the splice, and harmful sources or splices
-(``harm`` at least ``harm_threshold``), raise the finding's strength.
+Two kinds of text look like splices without being any:
+
+* recombined *stock phrases* -- the openers, insults and slogans that crowds (and
+  generators) combine freely in posts and comments.  A fragment is a stock phrase
+  when many other contents of different wording carry it and copies of its source
+  are a minority of them; such a source does not count (see ``min_dominance``).
+  This runs in rounds: copies of splices already found are left out, so that a
+  viral splice copied many times does not make its sentences look like stock.
+* a rebuttal that quotes two rumours to refute them: contents whose ``harm`` is
+  known and low (``benign_harm``) are not examined.
+
+By default only published kinds (posts, videos, lives) are examined, as splices
+and as sources; comments and private messages still count as hosts of stock
+phrases.  Sources on another platform than the splice, and harmful sources or
+splices (``harm`` at least ``harm_threshold``), raise the finding's strength.
 """
 
 from __future__ import annotations
@@ -131,28 +144,37 @@ def _containment(inner: set[str], outer: str, k: int) -> float:
     return sum(1 for x in inner if x in outer) / len(inner)
 
 
-def _dominance(hosts: list[int], pool: list[str], splice: str, source: str,
-               k: int) -> tuple[float, int]:
-    """Share of the texts carrying a fragment that are copies of its source.
+def _dominance(hosts: list[int], pool: list[str], splice: str, source: str, k: int,
+               splices: list[set[str]] = ()) -> tuple[float, int, int]:
+    """How much a fragment belongs to its source: ``(share, others, contexts)``.
 
-    A host is a copy of the source when it holds 70% of the source's k-grams; hosts
-    holding 80% of the splice's k-grams (the splice and its own copies) are left out.
-    A sentence cut out of a story lives mostly in that story and its copies (share
-    near 1, or 1/2 when two splices reuse an uncopied story); a stock phrase (an insult,
-    a slogan) lives in many unrelated texts, of which the source is one (share near 0).
-    Returns the share and the number of other (unrelated) hosts.
+    The *hosts* are the texts carrying the fragment.  A host is a copy of the source
+    when it holds 70% of the source's k-grams; hosts holding 80% of the splice's
+    k-grams (the splice and its own copies) are left out.  ``share`` is the part of
+    the remaining hosts that are copies of the source, ``others`` the number of the
+    other hosts, and ``contexts`` counts them as groups of near-copies of one another
+    (a viral text and its copies are one context).  Copies of known ``splices``
+    (k-gram sets) are left out too.  A sentence cut out of a story lives mostly in that story and its copies,
+    and in a few splices (few contexts); a stock phrase (an insult, a slogan) lives in
+    many unrelated texts of which the source is one (many contexts, a small share).
     """
     g_splice = {splice[q:q + k] for q in range(len(splice) - k + 1)}
     g_source = {source[q:q + k] for q in range(len(source) - k + 1)}
     n_all = n_src = 0
-    for h in hosts:
+    groups: list[set[str]] = []
+    for h in sorted(hosts, key=lambda h: (len(pool[h]), pool[h])):
         t = pool[h]
-        if _containment(g_splice, t, k) >= 0.8:
+        if _containment(g_splice, t, k) >= 0.8 or any(_containment(g, t, k) >= 0.8
+                                                       for g in splices):
             continue
         n_all += 1
         if _containment(g_source, t, k) >= 0.7:
             n_src += 1
-    return (n_src / n_all if n_all else 0.0), n_all - n_src
+            continue
+        g = {t[q:q + k] for q in range(len(t) - k + 1)}
+        if not any(len(g & rep) >= 0.7 * min(len(g), len(rep)) for rep in groups):
+            groups.append(g)
+    return (n_src / n_all if n_all else 0.0), n_all - n_src, len(groups)
 
 
 def _check_options(min_fragment_chars: int, min_sources: int, k: int, min_coverage: float,
@@ -175,6 +197,7 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 10, min_sources: in
                  min_coverage: float = 0.5, copy_coverage: float = 0.9, k: int = 5,
                  max_gap: int = 3, kinds: Iterable[str] | None = PUBLISHED_KINDS,
                  min_dominance: float = 0.5, stock_hosts: int = 5,
+                 benign_harm: float | None = 0.2,
                  show_progress: bool = False) -> list[Splice]:
     """Every splice among the event's contents, in (posted_at, content_id) order.
 
@@ -255,6 +278,8 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 10, min_sources: in
         t, a = norms[i], accounts[i]
         if len(t) < min_sources * min_fragment_chars:
             continue
+        if benign_harm is not None and harm[i] < benign_harm:  # NaN (unknown) compares False
+            continue
         authors = seen_text.setdefault(t, set())
         repeat = bool(authors - {a})  # an exact copy of an earlier text by someone else
         authors.add(a)
@@ -322,36 +347,54 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 10, min_sources: in
             for s_, e in runs:
                 frag_grams[(i, j, s_, e)] = {norms[i][q:q + k] for q in range(s_, e - k + 1)}
     hosts = _hosts(pool, frag_grams, k)
-    out: list[Splice] = []
-    for i, chosen, masks in prelim:
-        t, a, L = norms[i], accounts[i], len(norms[i])
-        kept = []
-        for j, runs in chosen:
-            doms = [_dominance(hosts[(i, j, s_, e)], pool, t, norms[j], k) for s_, e in runs]
-            dom, n_other = max(doms)
-            if dom >= min_dominance or n_other < stock_hosts:
-                kept.append((j, runs, dom))
-        if len(kept) < min_sources:
-            continue
-        covered = np.zeros(L, dtype=bool)
-        for j, runs, _ in kept:
-            for s_, e in runs:
-                covered[s_:e] |= masks[j][s_:e]
-        coverage = float(covered.sum()) / L
-        if coverage < min_coverage:
-            continue
-        frags = []
-        for j, runs, dom in kept:
-            for s_, e in runs:
-                frags.append(Fragment(text=t[s_:e], start=s_, end=e, source_id=ids[j],
-                                      source_account=accounts[j], source_platform=platforms[j],
-                                      source_posted_at=times[j], source_harm=float(harm[j]),
-                                      dominance=round(dom, 6)))
-        frags.sort(key=lambda f: (f.start, f.source_id))
-        out.append(Splice(content_id=ids[i], account_id=a, platform=platforms[i],
-                          posted_at=times[i], harm=float(harm[i]), length=L,
-                          coverage=coverage, fragments=tuple(frags)))
+    # Rounds: the copies of splices found so far do not count against other splices'
+    # sources (a viral splice copied many times does not make its sentences stock phrases).
+    found: dict[int, Splice] = {}
+    for _ in range(len(prelim) + 1):
+        known = [{norms[i][q:q + k] for q in range(len(norms[i]) - k + 1)} for i in sorted(found)]
+        new_found: dict[int, Splice] = {}
+        for i, chosen, masks in prelim:
+            sp = _judge(i, chosen, masks, hosts, pool, known, norms, ids, accounts, platforms,
+                        times, harm, k, min_sources, min_coverage, min_dominance, stock_hosts)
+            if sp is not None:
+                new_found[i] = sp
+        if set(new_found) == set(found):
+            found = new_found
+            break
+        found = new_found
+    out = [found[i] for i in sorted(found)]
     return out
+
+
+def _judge(i, chosen, masks, hosts, pool, known, norms, ids, accounts, platforms, times, harm,
+           k, min_sources, min_coverage, min_dominance, stock_hosts) -> "Splice | None":
+    """Keep the sources whose fragments were cut out of them; a Splice if enough remain."""
+    t, a, L = norms[i], accounts[i], len(norms[i])
+    kept = []
+    for j, runs in chosen:
+        doms = [_dominance(hosts[(i, j, s_, e)], pool, t, norms[j], k, known) for s_, e in runs]
+        dom, others, contexts = max(doms)
+        if dom >= min_dominance or others < stock_hosts or contexts < 2:
+            kept.append((j, runs, dom))
+    if len(kept) < min_sources:
+        return None
+    covered = np.zeros(L, dtype=bool)
+    for j, runs, _ in kept:
+        for s_, e in runs:
+            covered[s_:e] |= masks[j][s_:e]
+    coverage = float(covered.sum()) / L
+    if coverage < min_coverage:
+        return None
+    frags = []
+    for j, runs, dom in kept:
+        for s_, e in runs:
+            frags.append(Fragment(text=t[s_:e], start=s_, end=e, source_id=ids[j],
+                                  source_account=accounts[j], source_platform=platforms[j],
+                                  source_posted_at=times[j], source_harm=float(harm[j]),
+                                  dominance=round(dom, 6)))
+    frags.sort(key=lambda f: (f.start, f.source_id))
+    return Splice(content_id=ids[i], account_id=a, platform=platforms[i], posted_at=times[i],
+                  harm=float(harm[i]), length=L, coverage=coverage, fragments=tuple(frags))
 
 
 def _strength(s: Splice, harm_threshold: float) -> tuple[float, bool, bool]:
@@ -369,7 +412,7 @@ def detect_splicers(p: Projection, *, min_fragment_chars: int = 10, min_sources:
                     min_coverage: float = 0.5, copy_coverage: float = 0.9, k: int = 5,
                     max_gap: int = 3, kinds: Iterable[str] | None = PUBLISHED_KINDS,
                     min_dominance: float = 0.5, stock_hosts: int = 5,
-                    harm_threshold: float = 0.5,
+                    benign_harm: float | None = 0.2, harm_threshold: float = 0.5,
                     show_progress: bool = False) -> list[RoleFinding]:
     """Accounts that posted contents spliced from fragments of others' earlier contents.
 
@@ -400,12 +443,18 @@ def detect_splicers(p: Projection, *, min_fragment_chars: int = 10, min_sources:
         calls to action) recombine in them freely without anyone splicing news.
     min_dominance, stock_hosts : float, default 0.5; int, default 5
         A source does not count when its fragment is a *stock phrase* rather than
-        a piece cut out of it: when at least ``stock_hosts`` other contents (of
-        any kind; the splice's own copies left out) carry the fragment without
-        being copies of the source, and copies of the source make less than
+        a piece cut out of it: when at least ``stock_hosts`` other contents (of any
+        kind; the splice's own copies left out) carry the fragment without being
+        copies of the source, in at least two different texts (a viral splice and
+        its copies are one text), and copies of the source make less than
         ``min_dominance`` of the contents carrying it.  Stock phrases (openers,
         insults, slogans recombined in countless posts and comments) fail this
         however long they are; a story sentence reused by a few splicers passes.
+    benign_harm : float or None, default 0.2
+        A content whose ``harm`` is known and below this is not examined as a
+        splice: an authority's rebuttal that quotes two rumours to refute them
+        assembles fragments too.  Missing ``harm`` is unknown, and examined;
+        ``None`` examines every content.
     harm_threshold : float, default 0.5
         ``harm`` from which a splice or source counts as harmful (raises strength;
         missing ``harm`` is unknown and raises nothing).
@@ -447,7 +496,7 @@ def detect_splicers(p: Projection, *, min_fragment_chars: int = 10, min_sources:
     splices = find_splices(p, min_fragment_chars=min_fragment_chars, min_sources=min_sources,
                            min_coverage=min_coverage, copy_coverage=copy_coverage, k=k,
                            max_gap=max_gap, kinds=kinds, min_dominance=min_dominance,
-                           stock_hosts=stock_hosts,
+                           stock_hosts=stock_hosts, benign_harm=benign_harm,
                            show_progress=show_progress)
     by_account: dict[str, list[Splice]] = {}
     for s in splices:

@@ -204,3 +204,22 @@ def test_sample_incident_splicers(sample):
         # each planted source is named, or a copy of it that the data shows was posted earlier
         for src in sources:
             assert src in named or any(jaccard(text[n], text[src]) >= 0.7 for n in named), src
+
+
+def test_rebuttal_quoting_two_rumours_is_not_a_splice():
+    rebuttal = "【辟谣】网传“" + A1 + "”“" + B1 + "”，经核实均系谣言。"
+    p = proj(*base(), c("weibo:9", "weibo:police", "weibo", 15, rebuttal, harm=0.03))
+    assert detect_splicers(p) == []
+    # it is the known low harm that clears it: unknown harm is examined
+    q = proj(*base(), c("weibo:9", "weibo:police", "weibo", 15, rebuttal))
+    assert [x.account_id for x in detect_splicers(q)] == ["weibo:police"]
+    assert [x.account_id for x in detect_splicers(p, benign_harm=None)] == ["weibo:police"]
+
+
+def test_copies_of_a_viral_splice_do_not_hide_another_splice():
+    first = A1 + "。" + B1 + "！"
+    rows = base() + [c("weibo:3", "weibo:s1", "weibo", 12, first)]
+    rows += [c(f"weibo:{10 + k}", f"weibo:cp{k}", "weibo", 13, "转发：" + first) for k in range(8)]
+    rows += [c("xhs:4", "xhs:q", "xiaohongshu", 14, B1 + "。我觉得还是要等官方的调查结果，不能只听一面之词，大家理性讨论。"),
+             c("douyin:5", "douyin:s2", "douyin", 15, B1.replace("就在", "正在") + "，而且" + A2 + "。")]
+    assert [x.account_id for x in detect_splicers(proj(*rows))] == ["douyin:s2", "weibo:s1"]
