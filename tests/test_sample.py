@@ -315,3 +315,22 @@ def test_a_new_sample_replaces_tables_of_another_format(tmp_path):
     (d / "notes.txt").write_text("mine", encoding="utf-8")
     generate_incident(d, seed=1, scale=0.02, fmt="jsonl")
     assert sorted(p.name for p in d.iterdir()) == sorted([f"{t}.jsonl" for t in SPEC_COLUMNS] + ["notes.txt"])
+
+
+def test_platforms_are_consistent(incident):
+    """A repost or reply lives on its parent's platform, a message on its recipient's, and an
+    ID carries its platform."""
+    _, _, f = incident
+    acc = f["accounts"].set_index("account_id").platform
+    c, r = f["contents"], f["reposts"]
+    for df, key in ((f["accounts"], "account_id"), (c, "content_id"), (r, "repost_id")):
+        assert (df[key].str.split(":").str[0] == df.platform).all()
+    assert (c.platform.to_numpy() == acc.loc[c.account_id].to_numpy()).all()
+    assert (r.platform.to_numpy() == acc.loc[r.account_id].to_numpy()).all()
+    plat = pd.concat([c.set_index("content_id").platform, r.set_index("repost_id").platform])
+    known = r[r.source_id.isin(plat.index)]
+    assert (known.platform.to_numpy() == plat.loc[known.source_id].to_numpy()).all()
+    replies = c[c.reply_to.notna()]
+    assert (replies.platform.to_numpy() == plat.loc[replies.reply_to].to_numpy()).all()
+    dms = c[c.kind == "dm"]
+    assert len(dms) and (dms.platform.to_numpy() == acc.loc[dms.target_ids].to_numpy()).all()

@@ -273,13 +273,12 @@ def plant_multi_posters(w: World, c: Cast) -> None:
                 text = tx.MINOR_HARMFUL[rng.integers(len(tx.MINOR_HARMFUL))] if target == minor else tx.harmful_comment(rng)
                 w.contents([a], [t], [text], kind="comment", reply_to=parent, event=E1,
                            event_id=None if _linkable(text) else E1, harm=h, target_ids=[[target]], bad=True)
-            elif r < 0.88 and platform == "weibo":
+            elif r < 0.88 or platform != "weibo":  # messages only reach the victim on Weibo
                 w.contents([a], [t], ["@林晓雯 " + tx.harmful_comment(rng)], event=E1, harm=h,
                            target_ids=[[victim]], bad=True)
             else:
                 text = "林晓雯，" + tx.harmful_comment(rng)
-                w.contents([a], [t], [text], kind="dm", event=E1, harm=h, target_ids=[[victim]], bad=True,
-                           platforms=[platform])
+                w.contents([a], [t], [text], kind="dm", event=E1, harm=h, target_ids=[[victim]], bad=True)
 
 
 def _latest_on(w: World, c: Cast, platform: str, t: int) -> str:
