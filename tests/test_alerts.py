@@ -330,6 +330,10 @@ def test_api_alerts(world, world_alerts):
         assert c.get(f"/v1/targets/{W['victim']}/alerts").status_code == 401
         r = c.get(f"/v1/targets/{W['victim']}/alerts", headers=h, params={"event": W["event"]})
         assert r.status_code == 200 and len(r.json()["items"]) == 1
+        r = c.get(f"/v1/targets/{W['victim']}/alerts", headers=h, params={"cursor": "forged"})
+        assert r.status_code == 400
+        r = c.get(f"/v1/targets/{W['victim']}/alerts", headers=h, params={"limit": 0})
+        assert r.status_code == 422
 
 
 # ---------------------------------------------------------------- sample incident
