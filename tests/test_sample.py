@@ -334,3 +334,12 @@ def test_platforms_are_consistent(incident):
     assert (replies.platform.to_numpy() == plat.loc[replies.reply_to].to_numpy()).all()
     dms = c[c.kind == "dm"]
     assert len(dms) and (dms.platform.to_numpy() == acc.loc[dms.target_ids].to_numpy()).all()
+
+
+def test_nobody_acts_before_their_account_exists(incident):
+    _, _, f = incident
+    created = _time(f["accounts"].set_index("account_id").created_at)
+    for table, col in (("contents", "posted_at"), ("reposts", "reposted_at"), ("renames", "renamed_at"),
+                       ("affiliations", "since")):
+        df = f[table]
+        assert (_time(df[col]).to_numpy() >= created.loc[df.account_id].to_numpy()).all(), table

@@ -88,8 +88,12 @@ def plant_random_renames(w: World, c: Cast) -> None:
     rng = w.rng
     n = max(3, round(20 * w.scale))
     ids = c.crowd.ids["weibo"][rng.choice(len(c.crowd.ids["weibo"]), size=n, replace=False)]
+    acc = w.tables["accounts"]
+    created = dict(zip(acc.column("account_id"), acc.column("created_at")))
+    since = np.array([created[a] for a in ids], np.int64)
+    end = ts("2026-03-20T00:00")
     w.tables["renames"].add(account_id=ids, old_name=[w.name_of[a] for a in ids], new_name=tx.nicknames(rng, n),
-                            renamed_at=ts("2025-01-01T00:00") + rng.integers(0, 430 * DAY, n))
+                            renamed_at=since + (rng.random(n) * (end - since)).astype(np.int64))
 
 
 def plant_e2(w: World, c: Cast, crossover: str) -> dict:
@@ -139,7 +143,7 @@ def plant_e0(w: World, c: Cast) -> dict:
     rng, s = w.rng, w.scale
     roles: dict = defaultdict(set)
     t = ts("2025-10-12T19:00")
-    crowd = w.crowd(round(900 * s), {"weibo": 1.0})
+    crowd = w.crowd(round(900 * s), {"weibo": 1.0}, created=("2013-01-01", "2025-09-01"))
     nurse = w.accounts("weibo", ["护士周敏"], [ts("2018-03-01T10:00")], [300])[0]
     fp = w.accounts("weibo", ["东岭爆料君"], [ts("2018-05-01T10:00")], [41_000])[0]
     inc = w.accounts("weibo", ["东岭大嘴"], [ts("2017-05-01T10:00")], [390_000])[0]
