@@ -402,3 +402,55 @@ def test_projection_input(world):
     alerts = detect_alerts(p)
     assert [a.target_id for a in alerts] == [W["minor"], W["victim"]]
     assert alerts[0].priority == "minor"
+
+
+def test_two_surges_two_alerts_and_pages(tmp_path):
+    """One alert per target and surge; the API pages through them without gaps or repeats."""
+    rows, t0 = [], pd.Timestamp("2026-05-01T00:00:00+08:00")
+    friends = [f"weibo:f{i}" for i in range(3)]
+
+    def add(i, account, when, text, harm, **kw):
+        rows.append({"content_id": f"weibo:x{i}", "account_id": account, "platform": "weibo",
+                     "posted_at": when.isoformat(), "text": text, "harm": harm, **kw})
+
+    n = 0
+    for d in range(24):
+        n += 1
+        add(n, "weibo:t", t0 + pd.Timedelta(days=d, hours=12), "日常", 0.0)
+        post = f"weibo:x{n}"
+        for j, f in enumerate(friends[:2]):
+            n += 1
+            add(n, f, t0 + pd.Timedelta(days=d, hours=13 + j), "赞", 0.01, kind="comment",
+                reply_to=post)
+        if d in (8, 17):
+            size = 20 if d == 8 else 45
+            for j in range(size):
+                n += 1
+                add(n, f"weibo:s{d}_{j}", t0 + pd.Timedelta(days=d, hours=14, minutes=4 * j),
+                    "滚", 0.9, kind="comment", reply_to=post)
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    pd.DataFrame(rows).to_csv(folder / "contents.csv", index=False)
+    store = EmbeddedStore(str(tmp_path / "two.db"))
+    load_folder(store, folder, reject_path=tmp_path / "rejects.csv")
+    alerts = alerts_from_store(store)
+    assert [a.target_id for a in alerts] == ["weibo:t", "weibo:t"]
+    starts = sorted(a.began_at for a in alerts)
+    assert [s.day for s in starts] == [9, 18]  # 9 and 18 May, 14:00 +08:00
+    assert starts[0] == t0 + pd.Timedelta(days=8, hours=14)
+    # the bigger surge scores higher and comes first
+    assert alerts[0].began_at == starts[1] and alerts[0].score > alerts[1].score
+    with client_for(store) as c:
+        h = {"Authorization": f"Bearer {KEYS['viewer']}"}
+        url = "/v1/targets/weibo:t/alerts"
+        first = c.get(url, headers=h, params={"limit": 1}).json()
+        assert len(first["items"]) == 1 and first["next_cursor"]
+        second = c.get(url, headers=h, params={"limit": 1, "cursor": first["next_cursor"]}).json()
+        assert second["next_cursor"] is None
+        got = [i["began_at"] for i in first["items"] + second["items"]]
+        assert got == [a.to_dict()["began_at"] for a in alerts]
+        # a cursor of another list is refused
+        r = c.get("/v1/targets/weibo:f0/alerts", headers=h,
+                  params={"limit": 1, "cursor": first["next_cursor"]})
+        assert r.status_code == 400
+    store.close()
