@@ -31,21 +31,30 @@ How it works
    an edge on their own.
 5. **Communities.**  Louvain (``community.best_partition``, ``random_state``
    from ``seed``) on the kept edges, weighted by ``-log10 p`` times the
-   support factor.  Members whose sync with the rest of their community is
-   thin (fewer items than ``max(min_shared, member_share * median)``) are
-   trimmed: a lucky organic account that landed in two bursts is not one of
-   the army.
-6. **Cluster tests.**  For each community: ``density`` (kept edges over member
-   pairs), ``synchrony`` (share of its members' acts on shared items that are
-   in sync with another member), observed in-sync member pairs ``O_C`` against
-   their exact expectation under the shuffle ``E_C`` (``lift = O_C / E_C``),
-   and a seeded permutation test: ``n_shuffles`` time shuffles within items
-   give the p-value ``(1 + #{O_shuffled >= O_C}) / (1 + n_shuffles)``.  A
-   cluster is *significant* with at least ``min_size`` members, ``density >=
-   min_density``, ``lift >= min_lift`` and p-value ``<= cluster_alpha``.
-   Its score is ``(density + synchrony + (1 - 1/lift)) / 3`` times
-   ``0.8 + 0.2 * support`` (support: mean share of members in a creation
-   burst, with low followers, or sharing an identity).
+   support factor.  Each community is trimmed to the members that act with it
+   on its *core items* (items where at least ``core_share`` of it is in sync)
+   and that beat an outsider's luck there (exact Poisson-binomial over the
+   core items at the rate outsiders' acts fall in sync with the community,
+   times a likelihood ratio of the account traits, Bonferroni over the
+   accounts ever in sync with it); outsiders that pass the same test are
+   re-admitted (Louvain may have put them elsewhere), and significant
+   clusters that come to share members are merged.
+6. **Cluster tests.**  ``density`` (share of member pairs in sync at least
+   once), ``synchrony`` (share of members' acts on shared items that are in
+   sync with another member), in-sync member pairs ``O_C`` against their exact
+   expectation under the shuffle ``E_C`` (``lift``), and the *surprise*
+   ``-log10 P(Poisson(E_C) >= O_C)``, calibrated on ``n_null`` replicates of
+   the whole detection on time-shuffled acts (seeded): a cluster is
+   *significant* with at least ``min_size`` members, ``density >=
+   min_density``, ``lift >= min_lift`` and a surprise above ``null_factor``
+   times the largest surprise found in the replicates.  Its score is
+   ``(density + synchrony + (1 - 1/lift)) / 3`` times ``0.8 + 0.2 * support``
+   (support: mean share of members in a creation burst, with low followers,
+   or sharing an identity).
+
+Limitation: an item that only the cluster acts on (a story nobody else
+copies) carries no evidence against the shuffle null — every ordering of the
+cluster's own times is equally synchronous.
 
 Members of significant clusters get the role ``coordinated``.
 """
@@ -328,7 +337,7 @@ def _distinct_sync(pairs: pd.DataFrame) -> pd.DataFrame:
 def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | None = 0,
                        repost_window: float = 60.0, post_window: float = 600.0,
                        min_shared: int = 2, edge_alpha: float = 1e-3, min_size: int = 3,
-                       min_density: float = 0.3, min_lift: float = 5.0, n_null: int = 5,
+                       min_density: float = 0.3, min_lift: float = 2.0, n_null: int = 5,
                        null_factor: float = 1.5,
                        member_share: float = 0.5, core_share: float = 0.2,
                        member_alpha: float = 0.05,
@@ -356,7 +365,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         Smallest significant cluster.
     min_density : float, default 0.3
         Smallest share of member pairs joined by a kept edge.
-    min_lift : float, default 5
+    min_lift : float, default 2
         Smallest ratio of in-sync member pairs to their expectation under chance.
     n_null : int, default 5
         Time-shuffled replicates of the whole detection.

@@ -1,0 +1,162 @@
+"""Tests of detectors.clusters: tiny hand-made graphs and the sample incident."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detectors.clusters import ClusterResult, creation_bursts, detect_coordinated
+from graph.errors import InputError
+from graph.projection import Projection
+
+T0 = pd.Timestamp("2026-03-01T08:00:00Z")
+
+
+def organic_and_army(*, seed=0, army=("a1", "a2", "a3", "a4", "a5"), waves=4, crowd=60,
+                     per_source=40, span_h=12):
+    """Reposts of ``waves`` sources: the army reposts each within seconds at a random
+    moment; a crowd reposts them at random times over ``span_h`` hours."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(waves):
+        src = f"s{k}"
+        burst = T0 + pd.Timedelta(seconds=int(rng.integers(0, span_h * 3600)))
+        for i, a in enumerate(army):
+            rows.append({"repost_id": f"r{k}-{a}", "account_id": a, "source_id": src,
+                         "reposted_at": burst + pd.Timedelta(seconds=int(rng.integers(0, 30)))})
+        who = rng.choice(crowd, size=per_source, replace=False)
+        when = rng.integers(0, span_h * 3600, per_source)
+        for w, t in zip(who, when):
+            rows.append({"repost_id": f"o{k}-{w}", "account_id": f"x{w:03d}", "source_id": src,
+                         "reposted_at": T0 + pd.Timedelta(seconds=int(t))})
+    return rows
+
+
+def test_planted_army_is_the_only_significant_cluster():
+    p = Projection.from_tables({"event_id": "e"}, reposts=organic_and_army())
+    res = detect_coordinated(p, narratives={}, seed=3)
+    assert isinstance(res, ClusterResult)
+    assert [c.accounts for c in res.significant] == [("a1", "a2", "a3", "a4", "a5")]
+    c = res.significant[0]
+    assert c.cluster_id == "c1" and 0 < c.score <= 1
+    assert c.numbers["lift"] > 5 and c.numbers["surprise"] > c.numbers["null_max"]
+    assert {e.kind for e in c.evidence} >= {"co_repost", "chance_baseline"}
+    assert [f.account_id for f in res.findings] == ["a1", "a2", "a3", "a4", "a5"]
+    assert all(f.role == "coordinated" and 0 < f.strength <= 1 for f in res.findings)
+    assert all(f.evidence[0].content_ids for f in res.findings)
+
+
+def test_same_seed_same_result_and_seed_only_changes_ties():
+    p = Projection.from_tables({"event_id": "e"}, reposts=organic_and_army(seed=5))
+    a = detect_coordinated(p, narratives={}, seed=11)
+    b = detect_coordinated(p, narratives={}, seed=11)
+    assert [(c.cluster_id, c.accounts, c.score) for c in a.clusters] == \
+        [(c.cluster_id, c.accounts, c.score) for c in b.clusters]
+    c = detect_coordinated(p, narratives={}, seed=12)
+    assert [x.accounts for x in c.significant] == [x.accounts for x in a.significant]
+
+
+def test_crowd_alone_gives_no_significant_cluster():
+    p = Projection.from_tables({"event_id": "e"}, reposts=organic_and_army(army=(), seed=2,
+                                                                           per_source=50))
+    assert detect_coordinated(p, narratives={}, seed=0).significant == []
+
+
+def test_one_lucky_wave_is_not_coordination():
+    # five accounts in sync on ONE source only: chance explains one burst
+    p = Projection.from_tables({"event_id": "e"}, reposts=organic_and_army(waves=1, seed=4))
+    assert detect_coordinated(p, narratives={}, seed=0).significant == []
+
+
+def test_viral_burst_of_organic_pairs_is_not_a_cluster():
+    # a viral source: 200 accounts repost within ten minutes, a second one the same way;
+    # many organic pairs land within 60 s on both by chance
+    rng = np.random.default_rng(9)
+    rows = []
+    for k in range(2):
+        who = rng.choice(400, size=200, replace=False)
+        for w, t in zip(who, rng.integers(0, 600, 200)):
+            rows.append({"repost_id": f"v{k}-{w}", "account_id": f"u{w:03d}", "source_id": f"v{k}",
+                         "reposted_at": T0 + pd.Timedelta(hours=k, seconds=int(t))})
+    p = Projection.from_tables({"event_id": "e"}, reposts=rows)
+    assert detect_coordinated(p, narratives={}, seed=0).significant == []
+
+
+def test_co_posting_counts_and_targets_are_never_members():
+    rows = organic_and_army(waves=2, seed=6)
+    contents = []
+    for k in range(2):  # the army also posts copies of a story within minutes...
+        for i, a in enumerate(("a1", "a2", "a3", "a4", "a5", "victim")):
+            contents.append({"content_id": f"c{k}{a}", "account_id": a, "platform": "weibo",
+                             "posted_at": T0 + pd.Timedelta(hours=20 + k, seconds=40 * i),
+                             "text": f"story {k}", "target_ids": ["victim"]})
+        for i in range(20):  # ...that the crowd copies over a day
+            contents.append({"content_id": f"c{k}x{i}", "account_id": f"x{i:03d}",
+                             "platform": "weibo", "posted_at": T0 + pd.Timedelta(hours=i + k),
+                             "text": f"story {k}", "target_ids": ["victim"]})
+    p = Projection.from_tables({"event_id": "e", "target_ids": ["victim"]}, reposts=rows,
+                               contents=contents)
+    narratives = {c["content_id"]: f"n{c['content_id'][1]}" for c in contents}
+    res = detect_coordinated(p, narratives=narratives, seed=0)
+    assert [c.accounts for c in res.significant] == [("a1", "a2", "a3", "a4", "a5")]
+    assert "co_post" in {e.kind for e in res.significant[0].evidence}
+    assert "victim" not in {f.account_id for f in res.findings}
+
+
+def test_creation_burst_labels():
+    created = [T0 - pd.Timedelta(days=400 * i) for i in range(1, 21)]  # background, years apart
+    created += [T0 + pd.Timedelta(minutes=3 * i) for i in range(8)]  # eight in 21 minutes
+    acc = pd.DataFrame({"account_id": [f"a{i:02d}" for i in range(len(created))],
+                        "created_at": pd.to_datetime(created, utc=True)})
+    lab = creation_bursts(acc)
+    burst = lab.dropna()
+    assert sorted(burst.index) == [f"a{i:02d}" for i in range(20, 28)]
+    assert burst.nunique() == 1
+
+
+@pytest.mark.parametrize("bad", [{"repost_window": 0}, {"post_window": -5},
+                                 {"min_size": 1}, {"n_null": -1}])
+def test_bad_options_raise(bad):
+    p = Projection.from_tables({"event_id": "e"}, reposts=organic_and_army(waves=1))
+    with pytest.raises(InputError):
+        detect_coordinated(p, narratives={}, **bad)
+
+
+def test_empty_projection():
+    res = detect_coordinated(Projection.from_tables({"event_id": "e"}), narratives={})
+    assert res.clusters == [] and res.findings == [] and res.edges.empty
+
+
+# ----------------------------------------------------------------- the sample incident
+
+E1 = "evt:2026-03-nancheng-teacher"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    from graph.embedded import EmbeddedStore
+    from graph.projection import project
+    from ingest.load import load_folder
+    from ingest.sample import generate_incident
+
+    d = tmp_path_factory.mktemp("incident")
+    truth = generate_incident(d / "inc", seed=7, scale=0.4)
+    store = EmbeddedStore(str(d / "store.db"))
+    load_folder(store, d / "inc")
+    return project(store, E1), truth["events"][E1]
+
+
+def test_sample_coordinated_precision_and_recall(sample):
+    p, truth = sample
+    res = detect_coordinated(p, seed=0)
+    found = {f.account_id for f in res.findings}
+    army = set(truth["coordinated"])
+    tp = len(found & army)
+    precision = tp / max(len(found), 1)
+    recall = tp / len(army)
+    assert precision >= 0.9 and recall >= 0.9, (precision, recall, len(found), len(army))
+    # no account from outside the event
+    event_accounts = set(p.reposts["account_id"]) | set(p.contents["account_id"].dropna())
+    assert found <= event_accounts
+    assert not found & (set(truth["news"]) | set(truth["targets"]))
