@@ -25,6 +25,11 @@ def _col_type(table: str, col: str) -> ColType | str:
     return TABLES[table].column(col).type
 
 
+def _isna(v: Any) -> bool:
+    """True for the missing-value markers a cell can hold (None, NaN, NA, NaT)."""
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
+
+
 def as_list(v: Any) -> list[str]:
     """A list cell from whatever a store or a reader holds (list, JSON text, None)."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
@@ -49,13 +54,13 @@ def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
     if kind == ColType.INT:
         return pd.to_numeric(s, errors="coerce").astype("Int64")
     if kind == ColType.BOOL:
-        return s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                     else bool(v)).astype("boolean")
+        if isinstance(s.dtype, pd.BooleanDtype):
+            return s
+        return s.map(lambda v: None if _isna(v) else bool(v)).astype("boolean")
     if kind == ColType.LIST:
         return s.map(as_list).astype(object)
     if kind == "placeholder":
-        return s.map(lambda v: False if v is None or v is pd.NA
-                     or (isinstance(v, float) and np.isnan(v)) else bool(v)).astype(bool)
+        return s.map(lambda v: False if _isna(v) else bool(v)).astype(bool)
     if kind == "extra":
         return s.map(lambda v: "{}" if v is None or (isinstance(v, float) and np.isnan(v))
                      else (v if isinstance(v, str) else json.dumps(v, sort_keys=True,
