@@ -36,8 +36,8 @@ commented repost (:attr:`NarrativeResult.harm`, with
 2. ``narrative``: the mean known score of the other copies of its narrative;
 3. ``text``: a naive Bayes model over character n-grams trained on the event's
    own scored texts (only when the event has enough scored texts of both kinds);
-4. ``narrative``: the harm inferred for its narrative (below), when none of the above;
-5. ``reports``: reports on the content itself (not for the targets' own contents);
+4. ``narrative``: else the harm inferred for its narrative (below: its text model
+   estimate, the harm of the reactions it drew, its reports);
 
 and a narrative's harm is the mean known score of its copies, else (nothing of
 it scored) the mean of what can be told: the text model on its copies, the known
@@ -86,7 +86,7 @@ class NarrativeResult:
         Estimated probability of abuse per content and repost ID (NaN: nothing
         to tell; plain reposts carry none of their own).
     harm_source : Series
-        ``known``, ``narrative``, ``text``, ``reports`` or ``none`` per ID of ``harm``.
+        ``known``, ``narrative``, ``text`` or ``none`` per ID of ``harm``.
     missing_sources : tuple of str
         Sources of repost chains absent from the projection (virtual contents).
     """
@@ -246,7 +246,7 @@ def _order_key(times: pd.Series) -> np.ndarray:
 
 def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distance: int = 4,
                       harm_threshold: float = 0.5, min_chars: int = 6,
-                      reaction_min: int = 3, text_model: bool = True, report_base: float = 0.6,
+                      reaction_min: int = 3, text_model: bool = True,
                       seed: int | None = None) -> NarrativeResult:
     """Group the event's original contents into narratives of near-duplicates.
 
@@ -269,9 +269,6 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
         harm speaks for it, when none of its copies is scored.
     text_model : bool
         Fit the event's character n-gram model to estimate unknown harm from text.
-    report_base : float
-        Last resort for a content whose harm nothing else tells: ``n`` reports on it
-        (not authored by a target) give ``1 - report_base ** n`` (two reports: 0.64).
     seed : int, optional
         Unused (the grouping is deterministic); accepted for a uniform detector signature.
 
@@ -371,8 +368,7 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
                         "platform": _repost_platforms(p, forest)})
     narr = _narrative_table(p, c, cdf, rdf, forest, harm, source, missing,
                             harm_threshold=harm_threshold, reaction_min=reaction_min)
-    harm, source = _fill_from_narratives_and_reports(p, cdf, narr, harm, source,
-                                                     report_base=report_base)
+    harm, source = _fill_from_narratives(cdf, narr, harm, source)
 
     narratives = []
     members = cdf.sort_values(["tkey", "content_id"], kind="mergesort").groupby("narrative_id")["content_id"]
@@ -447,10 +443,9 @@ def _estimate_harm(p: Projection, c: pd.DataFrame, norm: pd.Series, content_nid:
     return harm, src
 
 
-def _fill_from_narratives_and_reports(p: Projection, cdf: pd.DataFrame, narr: pd.DataFrame,
-                                      harm: pd.Series, source: pd.Series, *,
-                                      report_base: float) -> tuple[pd.Series, pd.Series]:
-    """Steps 4 and 5 of the harm estimate (module docstring) for contents still unknown."""
+def _fill_from_narratives(cdf: pd.DataFrame, narr: pd.DataFrame, harm: pd.Series,
+                          source: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Step 4 of the harm estimate (module docstring) for contents still unknown."""
     harm, source = harm.copy(), source.copy()
     ids = cdf["content_id"].to_numpy()
     todo = harm.reindex(ids).isna().to_numpy() & ~cdf["placeholder"].to_numpy()
@@ -462,17 +457,6 @@ def _fill_from_narratives_and_reports(p: Projection, cdf: pd.DataFrame, narr: pd
     fill = todo & ~np.isnan(nh)
     harm.loc[ids[fill]] = nh[fill]
     source.loc[ids[fill]] = "narrative"
-    todo &= ~fill
-    if todo.any() and len(p.reports) and "content_id" in p.reports:
-        targets = set(p.event.target_ids)
-        for t in p.contents["target_ids"]:
-            targets |= set(t)
-        n_rep = p.reports.dropna(subset=["content_id"]).drop_duplicates(subset=["report_id"])
-        n_rep = n_rep["content_id"].astype(str).value_counts()
-        cnt = n_rep.reindex(ids).fillna(0).to_numpy()
-        ok = todo & (cnt > 0) & ~cdf["account_id"].isin(targets).to_numpy()
-        harm.loc[ids[ok]] = 1.0 - report_base ** cnt[ok]
-        source.loc[ids[ok]] = "reports"
     return harm, source
 
 

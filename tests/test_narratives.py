@@ -168,3 +168,20 @@ def test_many_near_copies_scale_without_all_pairs():
     res = detect_narratives(p)
     assert len(res.narratives) == len(texts)
     assert all(n.size == 3 for n in res.narratives)
+
+
+def test_last_resort_is_the_narratives_inferred_harm_never_for_targets():
+    contents = [_c("s1", "liar", 0, harm=np.nan), _c("s2", "copier", 9, EDIT, harm=np.nan),
+                _c("lone", "troll", 3, OTHER, harm=np.nan),
+                _c("v1", "victim", 4, "我是被造谣的老师，请大家不要再转发不实信息了", harm=np.nan)]
+    contents += [_c(f"k{i}", f"x{i}", 10 + i, f"abusive reply number {i} to the story", kind="comment",
+                    reply_to="s1", harm=0.9) for i in range(3)]
+    reports = [{"report_id": f"rep{i}", "reported_at": T0.isoformat(), "content_id": cid}
+               for i, cid in enumerate(["lone", "lone", "v1", "v1", "v1"])]
+    p = Projection.from_tables({"event_id": "e", "target_ids": ["victim"]}, contents=contents,
+                               reports=reports)
+    res = detect_narratives(p, text_model=False)
+    assert res.harm_source["s2"] == "narrative" and res.harm["s2"] == pytest.approx(0.9)
+    # two reports on a lone content: its narrative's report signal 1 - 0.5 ** (2 reports / 1 content)
+    assert res.harm_source["lone"] == "narrative" and res.harm["lone"] == pytest.approx(0.75)
+    assert np.isnan(res.harm["v1"]) and res.harm_source["v1"] == "none"
