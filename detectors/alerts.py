@@ -35,6 +35,7 @@ first, then by score.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.findings import Evidence
+from graph.frames import coerce
 from detectors.surge import HOUR, Surge, detect_surges, hourly_counts, seasonal_baseline
 
 #: signals of a target's own attention (these make episodes), then context
@@ -91,8 +93,6 @@ class AlertFrames:
     @classmethod
     def from_projection(cls, p: Any) -> "AlertFrames":
         """The frames of one event's :class:`graph.projection.Projection`."""
-        from graph.frames import empty
-
         ids = list(p.contents["content_id"]) + list(p.reposts["repost_id"])
         mem = pd.DataFrame({"content_id": ids, "event_id": p.event_id, "via": "event_id"})
         ev = pd.DataFrame([{"event_id": p.event.event_id, "name": p.event.name,
@@ -100,11 +100,9 @@ class AlertFrames:
                             "keywords": list(p.event.keywords),
                             "entities": list(p.event.entities),
                             "target_ids": list(p.event.target_ids)}])
-        from graph.frames import coerce
-
         return cls(accounts=p.accounts, contents=p.contents, reposts=p.reposts,
-                   reports=p.reports, renames=getattr(p, "renames", empty("renames")),
-                   events=coerce("events", ev), memberships=mem)
+                   reports=p.reports, renames=p.renames, events=coerce("events", ev),
+                   memberships=mem)
 
 
 @dataclass(frozen=True)
@@ -151,8 +149,6 @@ def _concat(parts: list, **kw: Any):
 
 def _repost_harm(reposts: pd.DataFrame) -> pd.Series:
     """The ``harm`` a repost's comment got upstream, when the file carried one (extra column)."""
-    import json
-
     def one(extra: str) -> float:
         try:
             v = json.loads(extra or "{}").get("harm")
