@@ -162,14 +162,17 @@ def _dominance(hosts: list[int], pool: list[str], splice: str, source: str, k: i
     g_source = {source[q:q + k] for q in range(len(source) - k + 1)}
     n_all = n_src = 0
     groups: list[set[str]] = []
-    for h in sorted(hosts, key=lambda h: (len(pool[h]), pool[h])):
-        t = pool[h]
+    texts: dict[str, int] = {}
+    for h in hosts:  # repeated texts are judged once
+        texts[pool[h]] = texts.get(pool[h], 0) + 1
+    for t in sorted(texts, key=lambda t: (len(t), t)):
+        m = texts[t]
         if _containment(g_splice, t, k) >= 0.8 or any(_containment(g, t, k) >= 0.8
                                                        for g in splices):
             continue
-        n_all += 1
+        n_all += m
         if _containment(g_source, t, k) >= 0.7:
-            n_src += 1
+            n_src += m
             continue
         g = {t[q:q + k] for q in range(len(t) - k + 1)}
         if not any(len(g & rep) >= 0.7 * min(len(g), len(rep)) for rep in groups):
@@ -352,8 +355,10 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 10, min_sources: in
     found: dict[int, Splice] = {}
     for _ in range(len(prelim) + 1):
         known = [{norms[i][q:q + k] for q in range(len(norms[i]) - k + 1)} for i in sorted(found)]
-        new_found: dict[int, Splice] = {}
+        new_found: dict[int, Splice] = dict(found)  # more exclusions only keep more sources
         for i, chosen, masks in prelim:
+            if i in found:
+                continue
             sp = _judge(i, chosen, masks, hosts, pool, known, norms, ids, accounts, platforms,
                         times, harm, k, min_sources, min_coverage, min_dominance, stock_hosts)
             if sp is not None:
