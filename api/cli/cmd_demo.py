@@ -70,17 +70,15 @@ def command(workdir: Path, seed: int, scale: float, top: int) -> None:
     narratives = [n for n in report["narratives"] if n["harmful"]][:10]
     click.echo(render(narratives, ["narrative_id", "first_poster", "size", "platforms"],
                       title="Harmful narratives (largest first poster chains)"))
-    try:
-        from detectors.alerts import detect_alerts_in_store
-    except ImportError:  # alerts land with their own issue
-        detect_alerts_in_store = None
-    if detect_alerts_in_store is not None:
-        alerts = detect_alerts_in_store(store)
-        click.echo("")
-        click.echo(render([dict(a, signals=[s.get("signal", s) if isinstance(s, dict) else s
-                                            for s in a["signals"]]) for a in alerts],
-                          ["target_id", "priority", "began_at", "peak_at", "score", "signals"],
-                          title="Early-warning alerts (targets under attack)", limit=50))
+    from detectors.alerts import alerts_from_store
+
+    alerts = [a.to_dict() for a in alerts_from_store(store)]
+    click.echo("")
+    click.echo(render([dict(a, signals=[s.get("signal", s.get("name", "")) if isinstance(s, dict)
+                                        else s for s in a["signals"]]) for a in alerts],
+                      ["target_id", "priority", "began_at", "peak_at", "score", "signals"],
+                      title="Early-warning alerts (targets under attack; minors first)",
+                      limit=50))
     click.echo("")
     click.echo(f"report: {path}")
     click.echo(f"ground truth of the sample: {truth.get('truth_path', incident.parent / (incident.name + '-truth.json'))}")
