@@ -125,7 +125,7 @@ def _cast_army(w: World, c: Cast) -> None:
 
 def plant_victim_baseline(w: World, c: Cast) -> None:
     """Two weeks of ordinary activity around the victim: her posts, her contacts' comments,
-    mentions and messages."""
+    mentions and messages, and the odd comment from a stranger."""
     rng, victim, contacts = w.rng, c.acc["victim"], np.array(c.group["contacts"], dtype=object)
     posts = []
     for d in range(15):
@@ -142,6 +142,11 @@ def plant_victim_baseline(w: World, c: Cast) -> None:
         if rng.random() < 0.5:
             w.contents(contacts[rng.integers(0, len(contacts), 1)], [t - int(rng.integers(0, 10 * HOUR))],
                        ["和@林晓雯 一起备课的一天"], harm=[0.02])
+        j = int(rng.poisson(0.6))  # now and then a stranger passes by
+        strangers = c.crowd.ids["weibo"]
+        w.contents(strangers[rng.integers(0, len(strangers), j)], t + rng.integers(HOUR, 30 * HOUR, j),
+                   tx.pick(rng, ["好温馨", "老师辛苦了", "路过点赞", "这是哪个学校呀"], j), kind="comment",
+                   reply_to=posts[-1], harm=harms(rng, j, 0.0, 0.1))
     c.post["victim_recent"] = posts[-3:]
 
 
@@ -458,7 +463,7 @@ def plant_mcns(w: World, c: Cast) -> None:
     rows.append((c.group["first_poster"][1], MCN_OPERATING, ts("2025-09-01T10:00"), None, "签约达人"))
     rows.append((c.acc["army_expired"], MCN_OPERATING, ts("2025-06-01T10:00"), ts("2026-01-31T23:59"), "签约账号"))
     rows += [(a, MCN_NEWS, ts("2018-01-01T00:00"), None, "机构媒体") for a in c.group["news"]]
-    bystanders = w.accounts("weibo", ["北辰" + x for x in tx.nicknames(rng, 6)], _years_ago(w, 6),
+    bystanders = w.accounts("weibo", ["北辰" + x for x in tx.nicknames(rng, 6)], _years_ago(w, 6, hi="2023-12-01"),
                             rng.integers(5_000, 90_000, 6))
     rows += [(a, MCN_BYSTANDER, ts("2024-03-01T00:00"), None, "签约达人") for a in bystanders]
     _affiliate(w, rows)

@@ -26,7 +26,8 @@ def _day_times(w: World, day_start: int, n: int) -> np.ndarray:
 
 def plant_celebrity(w: World) -> str:
     """A busy benign account: a singer whose fans comment every day with a day rhythm, rising
-    sharply around an album release; harm stays low. Returns the singer's account."""
+    sharply around an album release; harm stays low but for the odd hater (0.5%). Returns the
+    singer's account."""
     rng, s = w.rng, w.scale
     star = w.accounts("weibo", [tx.CELEBRITY], [ts("2014-06-01T10:00")], [8_200_000], verified=True)[0]
     fans = w.crowd(round(2500 * s), {"weibo": 1.0}, median_followers=60)
@@ -52,8 +53,12 @@ def plant_celebrity(w: World) -> str:
         ok = k >= 0
         texts = tx.ALBUM_TEXTS if boost > 1 else tx.FAN_TEXTS
         body = [x.replace("{n}", str(d + 1)) for x in tx.pick(rng, texts, int(ok.sum()))]
+        harm = harms(rng, len(body), 0.0, 0.12, 0.05)
+        anti = rng.random(len(body)) < 0.005  # the odd hater
+        body = [tx.ANTI_FAN[i % len(tx.ANTI_FAN)] if a else b for i, (a, b) in enumerate(zip(anti, body))]
+        harm[anti] = np.round(rng.uniform(0.55, 0.8, int(anti.sum())), 3)
         w.contents(fan_ids[rng.choice(len(fan_ids), size=int(ok.sum()), p=fw)], times[ok], body, kind="comment",
-                   reply_to=np.array(posts, dtype=object)[k[ok]], harm=harms(rng, int(ok.sum()), 0.0, 0.12, 0.05))
+                   reply_to=np.array(posts, dtype=object)[k[ok]], harm=harm)
         m = int(rng.poisson(5 * s * boost))
         w.contents(fan_ids[rng.choice(len(fan_ids), size=m, p=fw)], np.sort(_day_times(w, day, m)),
                    tx.pick(rng, ["哥哥我好喜欢你", "新专辑加油！", "生日快乐哥哥", "我从南城来看你的演唱会"], m),
@@ -72,7 +77,7 @@ def plant_background(w: World) -> dict:
     w.tables["mcns"].add(mcn_id=MCN_UNINVOLVED, name=["青柚文化传播有限公司", "星光娱乐经纪有限公司"],
                          registered_in=["四川省成都市", "北京市"])
     bloggers = w.accounts(["weibo", "douyin", "xiaohongshu", "douyin", "bilibili"],
-                          ["青柚美食" + x for x in tx.nicknames(rng, 5)], _years_ago(w, 5), rng.integers(20_000, 400_000, 5))
+                          ["青柚美食" + x for x in tx.nicknames(rng, 5)], _years_ago(w, 5, hi="2022-06-01"), rng.integers(20_000, 400_000, 5))
     for a in bloggers:
         for d in range(0, 30, 3):
             t = T0 - 20 * DAY + d * DAY + int(rng.integers(11 * HOUR, 20 * HOUR))
