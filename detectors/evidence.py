@@ -164,9 +164,10 @@ def render_html(manifest: dict[str, Any], *, target_name: str | None, offset: in
             f"<td>{e(i['account_name'] or '')}<br><code>{e(i['account_id'] or '')}</code></td>"
             f"<td>{e(i['platform'] or '')} / {e(i['kind'] or '')}</td>"
             f"<td class=\"text\">{e(i['text'] or '')}</td>"
-            f"<td>{link}<br><code>{e(i['content_id'])}</code>"
-            + (f"<br>media {e(i['media_hash'])}" if i.get("media_hash") else "")
-            + (f"<br>event {e(i['event_id'])}" if i.get("event_id") else "")
+            "<td>" + "<br>".join(x for x in (
+                link, f"<code>{e(i['content_id'])}</code>",
+                f"media {e(i['media_hash'])}" if i.get("media_hash") else "",
+                f"event {e(i['event_id'])}" if i.get("event_id") else "") if x)
             + f"</td><td><code class=\"hash\">{e(i['sha256'])}</code></td></tr>")
     who = e(target_name or manifest["target_id"])
     body = "\n".join(rows) if rows else \
