@@ -41,6 +41,11 @@ __all__ = ["detect_impersonators", "name_similarity", "Impersonation"]
 #: decorations that do not change whom a name designates (stripped at either end)
 AFFIXES = ("官方账号", "官方微博", "官方号", "官方", "官微", "本人", "真人", "老师", "认证", "账号",
            "本尊", "工作室", "小号", "大号", "唯一", "频道", "微博", "的")
+#: words that make a name *about* someone rather than *as* someone (a fan club, a
+#: supporter, a pupil, an insult): containing the entity then is not impersonation
+RELATIONS = ("支持", "加油", "心疼", "粉丝", "后援", "应援", "个站", "学生", "朋友", "家长", "同学", "同事",
+             "反黑", "黑粉", "吐槽", "真相", "事件", "爆料", "吃瓜", "辟谣", "声援", "守护", "喜欢", "讨厌",
+             "骂", "滚", "去死", "不配", "避雷", "揭露", "举报", "受害", "观察", "追踪", "关注")
 _AFFIX_RE = re.compile("^(?:" + "|".join(AFFIXES) + ")+|(?:" + "|".join(AFFIXES) + ")+$")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -65,6 +70,11 @@ def _core(name: str) -> str:
 @lru_cache(maxsize=65536)
 def _pinyin(s: str) -> tuple[str, ...]:
     return tuple(lazy_pinyin(s, errors=lambda x: list(x)))
+
+
+def _about(rest: str) -> bool:
+    """Whether the rest of a name (beyond the entity) relates to it rather than claims it."""
+    return any(w in rest for w in RELATIONS)
 
 
 def _is_sub(short: tuple, long: tuple) -> bool:
@@ -92,8 +102,10 @@ def name_similarity(name: str, entity: str) -> tuple[float, str]:
         The similarity and the rule that gave it: ``exact``, ``decorated``
         (equal once decorations like 官方 or 老师 are removed), ``homophone``
         (same pinyin), ``contains``, ``contains_homophone``, ``abbreviation``,
-        ``fuzzy`` or ``fuzzy_pinyin``; ``(0.0, "none")`` for an empty name or an
-        entity shorter than two characters.
+        ``fuzzy`` or ``fuzzy_pinyin``; ``mentions`` (0.6) when the name contains
+        the entity together with a word of relation (支持, 后援, 粉丝, 学生, 滚…: a
+        name *about* the entity, not *as* it); ``(0.0, "none")`` for an empty name
+        or an entity shorter than two characters.
 
     Examples
     --------
@@ -105,6 +117,8 @@ def name_similarity(name: str, entity: str) -> tuple[float, str]:
     'decorated'
     >>> name_similarity("小猫爱吃鱼", "林晓雯")[0] < 0.5
     True
+    >>> name_similarity("林晓雯粉丝后援会", "林晓雯")
+    (0.6, 'mentions')
     """
     raw_n, raw_e = _clean(name), _clean(entity)
     n, e = _core(name), _core(entity)
@@ -117,12 +131,17 @@ def name_similarity(name: str, entity: str) -> tuple[float, str]:
     pn, pe = _pinyin(n), _pinyin(e)
     if pn == pe:
         return 0.95, "homophone"
+    # containing the entity decides alone: a fuzzy ratio must not undo "about, not as"
+    if e in n:
+        if _about(n.replace(e, "", 1)):
+            return 0.6, "mentions"
+        return round(0.8 + 0.2 * len(e) / len(n), 6), "contains"
+    if _is_sub(pe, pn):
+        if _about(n):
+            return 0.6, "mentions"
+        return round(0.95 * (0.8 + 0.2 * len(pe) / len(pn)), 6), "contains_homophone"
     best = (fuzz.ratio(n, e) / 100.0, "fuzzy")
     cands = [(0.95 * fuzz.ratio(pn, pe) / 100.0, "fuzzy_pinyin")]
-    if e in n:
-        cands.append((0.8 + 0.2 * len(e) / len(n), "contains"))
-    elif _is_sub(pe, pn):
-        cands.append((0.95 * (0.8 + 0.2 * len(pe) / len(pn)), "contains_homophone"))
     if (len(n) >= 4 and len(n) * 2 >= len(e) and n[0] == e[0] and len(n) < len(e)
             and _is_subsequence(n, e)):
         cands.append((0.85, "abbreviation"))

@@ -45,7 +45,10 @@ def ids(findings):
     ("林晓雯老师", "林晓雯", "decorated"),
     ("【南城七中官方】", "南城七中", "decorated"),
     ("林小雯", "林晓雯", "homophone"),
-    ("林晓雯的粉丝后援会", "林晓雯", "contains"),
+    ("林晓雯2008", "林晓雯", "contains"),
+    ("南城七中教务处", "南城七中", "contains"),
+    ("真林晓雯", "林晓雯", "contains"),
+    ("林小雯官方客服", "林晓雯", "contains_homophone"),
     ("南城七中", "南城市第七中学", "abbreviation"),
 ])
 def test_name_similarity_matches(name, entity, rule):
@@ -54,6 +57,9 @@ def test_name_similarity_matches(name, entity, rule):
 
 
 @pytest.mark.parametrize("name,entity", [("小猫爱吃鱼", "林晓雯"), ("南城吃瓜群众", "南城七中"),
+                                         ("林晓雯的粉丝后援会", "林晓雯"), ("支持林晓雯", "林晓雯"),
+                                         ("林晓雯滚出教师队伍", "林晓雯"), ("南城七中学生", "南城七中"),
+                                         ("心疼林小雯", "林晓雯"),
                                          ("林晓峰", "林晓雯"), ("用户58231", "东湖派出所"),
                                          ("老师", "林晓雯"), ("x", "林晓雯")])
 def test_name_similarity_rejects(name, entity):
