@@ -253,7 +253,8 @@ class JobOut(BaseModel):
     kind: Literal["ingest", "analyze"]
     params: dict[str, Any] = {}
     status: Literal["queued", "running", "done", "failed"]
-    progress: float = Field(ge=0, le=1)
+    progress: float = Field(ge=0, le=1, description="0..1; 1 when done. Ingest and analyze "
+                                                   "report only start (0.05) and end today.")
     created_at: str
     started_at: str | None = None
     finished_at: str | None = None
