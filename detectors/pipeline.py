@@ -119,8 +119,9 @@ def score(features: pd.DataFrame, model: rm.RiskModel | None = None) -> Scored:
     """
     if model is None:
         return rule_scores(features)
-    s = banded(features, model.predict(features))
-    return Scored(score=s, explain=model.explain(features), method=f"model:{model.version}")
+    prob = model.predict(features)
+    return Scored(score=banded(features, prob), explain=model.explain(features),
+                  method=f"model:{model.version}", probability=prob)
 
 
 # ------------------------------------------------------------------------------ history
@@ -256,12 +257,11 @@ def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
             roles = {a: set(r) for a, r in det.roles_of().items()}
             for a in det.cluster_of():
                 roles.setdefault(a, set()).add("coordinated")
-            first = grade(f, roles, scores=scored.score, model_scored=risk is not None)
+            first = grade(f, roles)
             shared = _shared_identity(f, p, {a: g.tier for a, g in first.items()})
             candidates = [a for a, g in first.items() if g.tier >= 2]
             repeated, identity_repeat = _history(store, p, candidates)
-            grades = grade(f, roles, scores=scored.score, model_scored=risk is not None,
-                           repeated=repeated, shared_identity=shared | identity_repeat)
+            grades = grade(f, roles, repeated=repeated, shared_identity=shared | identity_repeat)
         with st.stage("mcns"):
             mcns = _rollup(p, det, scored, grades)
         with st.stage("report"):

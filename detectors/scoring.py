@@ -19,7 +19,7 @@ Grading (the notice's graded handling, SPEC §4)
 * tier 0 — targets of the event, and participants without harmful conduct
   (authoritative news, bystanders): listed for context only;
 * tier 1 — ordinary participants whose own contents or reposts are harmful,
-  who drew reports, or whom the risk model scores as likely culpable;
+  or who drew reports;
 * tier 2 — members of coordinated clusters (``coordinated``);
 * tier 3 — first posters, repeat posters, inciters (close the account), and
   splicers and impersonators (fabricating false information, or posing as a
@@ -28,6 +28,9 @@ Grading (the notice's graded handling, SPEC §4)
   culpable accounts, or a tier-3 account whose conduct repeats across events
   (culpable, tier ≥ 2, in another event's findings, labels or decisions); a
   tier-2 account whose conduct repeats goes to tier 3.
+
+Tiers depend on what the account did, never on its score: the risk model
+ranks, the grading stays the notice's.
 
 ``refer`` (conduct for law enforcement) is set for
 
@@ -390,6 +393,8 @@ class Scored:
     explain: dict[str, Evidence]
     #: ``rules`` or ``model:<version>``
     method: str = "rules"
+    #: the risk model's probability per account (before banding), when a model scored
+    probability: pd.Series | None = None
 
 
 def _participation_rules(row: Mapping[str, float]) -> list[tuple[str, float, str]]:
@@ -492,7 +497,6 @@ class Grade:
 
 
 def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
-          scores: pd.Series | None = None, model_scored: bool = False,
           repeated: Mapping[str, Iterable[str]] | None = None,
           shared_identity: Iterable[str] = (),
           refer_reposts: int = REFER_REPOSTS) -> dict[str, Grade]:
@@ -504,11 +508,6 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
         From :func:`account_features`.
     roles : mapping
         account_id -> its culpable roles (:data:`CULPABLE_ROLES`).
-    scores : pandas.Series, optional
-        The accounts' scores; with ``model_scored``, a participant the model
-        scores at 0.5 or more gets tier 1.
-    model_scored : bool, default False
-        Whether ``scores`` come from the risk model.
     repeated : mapping, optional
         account_id -> other events where it (or an account of its identity) was
         found or labelled culpable.
@@ -546,10 +545,8 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
         else:
             harmful = (row["n_harmful"] + row["n_harmful_reposts"] + row["reports_against"]
                        + row["minor_attacks"]) > 0
-            by_model = bool(model_scored and scores is not None and scores.get(a, 0.0) >= 0.5)
-            tier = 1 if harmful or by_model else 0
+            tier = 1 if harmful else 0
             reasons.append("tier 1: harmful participation" if harmful else
-                           "tier 1: risk model score >= 0.5" if by_model else
                            "tier 0: no harmful conduct")
         if tier >= 2 and a in shared:
             tier = 4

@@ -157,15 +157,6 @@ def test_grading():
     assert any("e0" in r for r in g["fp"].reasons)
 
 
-def test_model_scores_lift_participants_to_tier_one_only():
-    p, det = tiny()
-    f = account_features(p, det)
-    scores = pd.Series(0.9, index=f.index)
-    g = grade(f, {}, scores=scores, model_scored=True)
-    assert g["p2"].tier == 1 and g["t"].tier == 0
-    assert max(x.tier for x in g.values()) == 1
-
-
 def test_empty_event():
     p = Projection.from_tables({"event_id": "e0"})
     f = account_features(p, Detections())
