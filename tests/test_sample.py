@@ -176,8 +176,14 @@ def test_army_is_created_in_a_burst_with_few_followers_and_half_signed(incident)
     assert burst.followers.astype(int).max() < 100
     assert burst.identity_key.notna().sum() >= 6
     aff = f["affiliations"]
-    signed = set(aff[(aff.mcn_id == e1["operating_mcn"]) & aff.until.isna()].account_id) & set(e1["coordinated"])
+    start = _time(f["events"].set_index("event_id").loc[[E1], "started_at"]).iloc[0]
+    op = aff[aff.mcn_id == e1["operating_mcn"]]
+    during = (_time(op.since) <= start) & (op.until.isna() | (_time(op.until) >= start))
+    signed = set(op[during].account_id) & set(e1["coordinated"])
     assert 0.3 * len(burst) <= len(signed) <= 0.7 * len(burst)
+    assert signed | set(e1["first_poster"]) >= set(e1["operating_mcn_members"]) >= signed
+    assert op.until.notna().sum() >= 3
+    assert not set(e1["late_affiliation"]) & signed and set(e1["late_affiliation"]) <= set(op.account_id)
     ended = aff[aff.account_id == e1["expired_affiliation"][0]]
     assert (_time(ended.until) < _time(f["events"].set_index("event_id").loc[[E1], "started_at"]).iloc[0]).all()
 

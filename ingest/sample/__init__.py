@@ -64,6 +64,8 @@ when the event has no such account), except the ``*_mcn`` keys:
     accounts affiliated with the operating MCN during the event;
 ``expired_affiliation``
     an army account whose affiliation with the operating MCN ended before the event;
+``late_affiliation``
+    an army account whose affiliation with the operating MCN began only after the event;
 ``operating_mcn`` (str or null), ``news_mcn`` (str or null), ``bystander_mcns``, ``uninvolved_mcns``
     MCN IDs; ``bystander_mcns`` are the MCNs whose accounts took part without culpability (the
     news MCN included), ``uninvolved_mcns`` those with no account in the event.
@@ -100,7 +102,7 @@ FORMATS = ("csv", "jsonl", "parquet")
 ROLE_KEYS = ("first_poster", "multi_poster", "inciter", "inciter_via_repost_comment", "splicer",
              "impersonator", "not_impersonator", "coordinated", "participant", "news", "targets",
              "minor_targets", "minor_attackers", "repeat_across_events", "shared_identity_culprits",
-             "operating_mcn_members", "expired_affiliation")
+             "operating_mcn_members", "expired_affiliation", "late_affiliation")
 CULPRIT_ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonator", "coordinated")
 
 
@@ -193,6 +195,7 @@ def _build(w: World) -> dict:
     e1_roles = dict(c.roles)
     e1_roles["operating_mcn_members"] = set(c.group["operating_mcn_members"])
     e1_roles["expired_affiliation"] = {c.acc["army_expired"]}
+    e1_roles["late_affiliation"] = {c.acc["army_late"]}
     events = {_e1.E1: e1_roles, _others.E2: e2_roles, _others.E0: e0_roles}
     frame = _hidden_contents(w)
     takers = _participants(w)

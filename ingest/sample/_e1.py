@@ -459,7 +459,11 @@ def plant_mcns(w: World, c: Cast) -> None:
                          registered_in=["浙江省杭州市", "南城市", "江苏省南京市"])
     army = c.group["coordinated"][:-1]
     signed = [a for a, keep in zip(army, rng.random(len(army)) < 0.5) if keep]
-    rows = [(a, MCN_OPERATING, ts("2026-02-19T10:00"), None, "签约账号") for a in signed]
+    ends = [None, ts("2026-12-31T23:59")]  # open-ended or fixed-term contracts, both covering the event
+    rows = [(a, MCN_OPERATING, ts("2026-02-19T10:00"), ends[i % 2], "签约账号") for i, a in enumerate(signed)]
+    late = next(a for a in army if a not in signed)  # signed only after the event: must not count
+    rows.append((late, MCN_OPERATING, T0 + 20 * DAY, None, "签约账号"))
+    c.acc["army_late"] = late
     rows.append((c.group["first_poster"][1], MCN_OPERATING, ts("2025-09-01T10:00"), None, "签约达人"))
     rows.append((c.acc["army_expired"], MCN_OPERATING, ts("2025-06-01T10:00"), ts("2026-01-31T23:59"), "签约账号"))
     rows += [(a, MCN_NEWS, ts("2018-01-01T00:00"), None, "机构媒体") for a in c.group["news"]]
