@@ -40,6 +40,7 @@ CTA_PATTERNS: tuple[str, ...] = (
     r"举报(她|他|它|这个|这人)", r"刷屏", r"刷差评", r"轰炸", r"网暴(她|他)",
     r"(电话|住址|地址|身份证|照片|家庭住址).{0,6}(挂|发|曝|公开)", r"(打|挂).{0,3}(她|他)的?电话",
     r"别放过(她|他)", r"不给(个)?说法就?别停", r"让(她|他)(社死|滚|付出代价|混不下去)",
+    r"(兄弟|姐妹|家人|朋友)们.{0,6}(冲|上|去|骂|举报|刷|扒|挂)", r"都(去|来)(骂|刷|举报|冲|问|评论|私信)",
     r"\bdox(x)?(ing)?\b", r"\bgo (after|get|find) (her|him|them)\b",
     r"\bflood (her|his|their)\b", r"\breport (her|him|this account|them)\b",
     r"\bmake (her|him|them) pay\b", r"\beveryone (go|report|tag|call|flood)\b",
@@ -315,7 +316,11 @@ def detect_multi_posters(p: Projection, narratives: NarrativeResult, *, harm_thr
         Fewest harmful items for the role, whatever the distribution.
     z_min : float
         Robust z-score of ``log1p(count)`` against the event's accounts that published at
-        least one harmful item, from which a count is unusual.
+        least one harmful item, from which a count is unusual; it fixes the event's *bar*
+        in items.  An account qualifies when its harmful count weighted by its harmful
+        share (count × share) reaches the bar, or its bare count reaches twice the bar:
+        a heavy participant whose harmful items are a minority of what it published needs
+        twice as many.
     scale_floor : float
         Floor of the robust scale (log units), so a flat distribution does not make a
         count of two an outlier.  With the defaults and the usual event where most
@@ -343,29 +348,37 @@ def detect_multi_posters(p: Projection, narratives: NarrativeResult, *, harm_thr
     if bad.empty:
         return []
     counts = bad.groupby("account_id").size()
-    total = items.groupby("account_id").size()
+    total = items.groupby("account_id").size().reindex(counts.index)
+    # share among the items whose harm can be told (unknown is not benign)
+    judged = items[items["harm"].notna()].groupby("account_id").size().reindex(counts.index)
+    share = counts / judged.clip(lower=1)
     x = np.log1p(counts.to_numpy(dtype=float))
-    z = pd.Series(robust_z(x, x, floor=scale_floor), index=counts.index)
-    threshold_z = z_min
-    chosen = counts[(counts >= min_count) & (z >= threshold_z)]
+    med_log = float(np.median(x))
+    scale = max(float(np.median(np.abs(x - med_log))) * 1.4826, scale_floor)
+    # the bar in items: log1p(bar) = median + z_min * scale
+    bar = float(np.expm1(med_log + z_min * scale))
+    weighted = counts * share
+    chosen = counts[(counts >= min_count) & ((weighted >= bar) | (counts >= 2 * bar))]
     med = float(np.median(counts.to_numpy()))
     findings = []
     for acc, n in chosen.items():
         mine = bad[bad["account_id"] == acc].sort_values(["time", "item"], kind="mergesort")
         kinds = mine["kind"].value_counts().sort_index()
         kinds_txt = ", ".join(f"{k} {v}" for k, v in kinds.items())
-        strength = float(1.0 - np.exp(-(z[acc] - threshold_z + 1.0) / 2.0))
+        z = (np.log1p(max(weighted[acc], counts[acc] / 2.0)) - med_log) / scale
+        strength = float(1.0 - np.exp(-(z - z_min + 1.0) / 2.0))
         ids = tuple(mine["item"].head(max_evidence))
-        detail = (f"{int(n)} harmful items ({kinds_txt}) of {int(total[acc])} in the event, "
-                  f"{_fmt_time(mine['time'].iloc[0])} to {_fmt_time(mine['time'].iloc[-1])}; "
-                  f"event median {med:g} among {len(counts)} accounts with harmful items, "
-                  f"robust z {z[acc]:.1f} (threshold {threshold_z:g}, minimum {min_count})")
+        detail = (f"{int(n)} harmful items ({kinds_txt}) of {int(total[acc])} in the event "
+                  f"(share {share[acc]:.2f} of the {int(judged[acc])} whose harm is known), {_fmt_time(mine['time'].iloc[0])} to "
+                  f"{_fmt_time(mine['time'].iloc[-1])}; event median {med:g} among {len(counts)} "
+                  f"accounts with harmful items, bar {bar:.1f} items (robust z {z_min:g}), "
+                  f"minimum {min_count}")
         findings.append(RoleFinding(
             account_id=str(acc), role="multi_poster", strength=round(min(max(strength, 0.0), 1.0), 6),
             evidence=(Evidence(kind="repeat_posting", content_ids=ids, detail=detail),),
-            numbers={"harmful_items": float(n), "items": float(total[acc]), "z": float(z[acc]),
-                     "event_median": med,
-                     "mean_harm": float(mine["harm"].mean())}))
+            numbers={"harmful_items": float(n), "items": float(total[acc]),
+                     "harmful_share": float(share[acc]), "z": float(z), "bar": bar,
+                     "event_median": med, "mean_harm": float(mine["harm"].mean())}))
     return _sorted(findings)
 
 
