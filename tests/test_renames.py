@@ -170,9 +170,19 @@ def test_sample_incident_impersonators_exact(tmp_path):
     from ingest.sample import generate_incident
     from test_membership import sample_projections
 
-    truth = generate_incident(tmp_path / "incident", seed=4, scale=0.2)
+    truth = generate_incident(tmp_path / "incident", seed=4, scale=0.1)
     for eid, p in sample_projections(tmp_path / "incident").items():
         roles = truth["events"][eid]
         found = ids(detect_impersonators(p))
         assert found == sorted(roles["impersonator"]), eid
         assert not set(found) & set(roles.get("not_impersonator", []))
+
+
+@pytest.mark.parametrize("seed,old_names", [(0, True), (1, False)])
+def test_other_incident_impersonators_exact(seed, old_names):
+    from test_splicing import other_incident
+
+    p, _, impersonators, not_impersonators = other_incident(seed, with_old_name=old_names)
+    found = ids(detect_impersonators(p))
+    assert found == sorted(impersonators)
+    assert not set(found) & not_impersonators
