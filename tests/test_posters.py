@@ -283,3 +283,16 @@ def test_sample_incident_end_to_end(sample):
             inc = {f.account_id: f for f in detect_inciters(p, res)}
             for a in via:
                 assert inc[a].numbers["via_repost_comment"] == 1.0
+
+
+def test_heavy_participant_with_mostly_benign_posts_needs_twice_the_bar():
+    contents = _crowd(1, 60)
+    for acc, bad_n, good_n in (("chatty", 10, 20), ("prolific", 20, 20), ("hater", 10, 0)):
+        contents += [_c(f"{acc}b{j}", acc, 100 + j, f"{acc}骂人第{j}条，林晓雯滚出去", kind="comment",
+                        reply_to="root", harm=0.9) for j in range(bad_n)]
+        contents += [_c(f"{acc}g{j}", acc, 200 + j, f"{acc}今天天气不错第{j}条", harm=0.05) for j in range(good_n)]
+    p = _proj(EVENT, contents=contents)
+    found = {f.account_id: f for f in detect_multi_posters(p, detect_narratives(p))}
+    assert sorted(found) == ["hater", "prolific"]
+    assert found["prolific"].numbers["harmful_share"] == pytest.approx(0.5)
+    assert found["hater"].numbers["bar"] < 10 <= found["hater"].numbers["harmful_items"]
