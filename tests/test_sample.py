@@ -119,6 +119,8 @@ def test_a_repost_never_precedes_its_parent(incident):
         pd.Series(_time(f["reposts"].reposted_at).to_numpy(), index=f["reposts"].repost_id)])
     r = f["reposts"][f["reposts"].source_id.isin(times.index)]
     assert (times.loc[r.repost_id].to_numpy() >= times.loc[r.source_id].to_numpy()).all()
+    # each account reposts a given content at most once (as the co-repost peer tool assumes)
+    assert not f["reposts"].duplicated(["account_id", "source_id"]).any()
     # chains exist: some reposts repost a repost
     assert r.source_id.isin(f["reposts"].repost_id).sum() > 100
 

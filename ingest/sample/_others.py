@@ -236,12 +236,14 @@ def plant_messy_rows(w: World, c: Cast) -> dict:
     weibo = c.crowd.ids["weibo"]
     missing = ["weibo:m4899001", "weibo:m4899002"]
     rows = []
+    who = weibo[rng.choice(len(weibo), size=6, replace=False)]
     for k, src in enumerate(missing + [missing[0]]):
-        a = weibo[int(rng.integers(len(weibo)))]
-        rows.append(w.repost(a, src, T0 + 3 * HOUR + k * 977, "林晓雯体罚学生的原帖怎么删了？", event=E1))
+        rows.append(w.repost(who[k], src, T0 + 3 * HOUR + k * 977, "林晓雯体罚学生的原帖怎么删了？", event=E1))
+    r = w.tables["reposts"]
+    already = set(r.column("account_id")[r.column("source_id") == c.post["A"]])  # one repost per account and source
+    first = next(a for a in weibo[rng.permutation(len(weibo))] if a not in already and a not in who)
     chain, parent = [], c.post["A"]
-    for k in range(3):
-        a = weibo[int(rng.integers(len(weibo)))]
+    for k, a in enumerate([first, who[3], who[4]]):
         parent = w.repost(a, parent, w.known[parent][2] + 600 * (k + 1), "//@" + w.name_of[w.known[parent][0]] + ":",
                           event=E1)
         chain.append(parent)
