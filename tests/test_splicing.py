@@ -179,12 +179,20 @@ def test_edited_fragments_from_cross_platform_copies():
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
+    """The sample incident through the real path: files -> ingest -> store -> projection."""
+    from graph.embedded import EmbeddedStore
+    from graph.projection import project
+    from ingest.load import load_folder
     from ingest.sample import generate_incident
-    from test_membership import sample_projections
 
-    folder = tmp_path_factory.mktemp("splice-sample") / "incident"
-    truth = generate_incident(folder, seed=3, scale=0.3)
-    return truth, sample_projections(folder)
+    root = tmp_path_factory.mktemp("splice-sample")
+    truth = generate_incident(root / "incident", seed=3, scale=0.3)
+    store = EmbeddedStore(str(root / "pileon.db"))
+    try:
+        load_folder(store, root / "incident", reject_path=root / "rejects.csv")
+        return truth, {eid: project(store, eid) for eid in truth["events"]}
+    finally:
+        store.close()
 
 
 def test_sample_incident_splicers(sample):
