@@ -56,7 +56,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from detectors.cascades import _CHAIN, extra_float, own_comments, repost_forest
+from detectors.cascades import _CHAIN, extra_float, repost_forest
 from detectors.findings import Narrative
 from graph.projection import Projection
 from graph.textsim import near_duplicate_pairs, normalize

@@ -10,6 +10,23 @@ Every threshold that depends on the event is judged against the event's own
 distribution (robust z-scores: median and MAD of log counts, with a floor on
 the scale so a flat distribution does not make everything an outlier); the
 fixed parameters are minimums, documented with their defaults.
+
+Examples
+--------
+>>> from graph.projection import Projection
+>>> from detectors.narratives import detect_narratives
+>>> t = lambda m: f"2026-03-01T08:{m:02d}:00Z"
+>>> story = "网传某中学林老师体罚学生致其住院，学校还想把事情压下去"
+>>> p = Projection.from_tables({"event_id": "e", "target_ids": ["v"], "entities": ["林老师"]},
+...     contents=[{"content_id": "c1", "account_id": "fp", "platform": "weibo", "posted_at": t(0),
+...                "text": story, "harm": 0.9}],
+...     reposts=[{"repost_id": "r00", "account_id": "kai", "source_id": "c1", "reposted_at": t(1),
+...               "text": "大家都去林老师评论区刷屏！"}]
+...           + [{"repost_id": f"r{i:02d}", "account_id": f"u{i}", "source_id": "r00" if i % 2 else "c1",
+...               "reposted_at": t(2 + i)} for i in range(1, 41)])
+>>> res = detect_narratives(p)
+>>> [f.account_id for f in detect_first_posters(p, res)], [f.account_id for f in detect_inciters(p, res)]
+(['fp'], ['kai'])
 """
 
 from __future__ import annotations
