@@ -29,7 +29,11 @@ MAX_IDS = 10
 
 
 def iso(t: pd.Timestamp) -> str:
-    """A UTC timestamp as ISO-8601 with ``Z`` (seconds, or microseconds when present)."""
+    """A UTC timestamp as ISO-8601 with ``Z`` (seconds, or microseconds when present).
+
+    >>> iso(pd.Timestamp("2026-03-01T08:15:30+08:00"))
+    '2026-03-01T00:15:30Z'
+    """
     t = pd.Timestamp(t).tz_convert("UTC")
     spec = "seconds" if t.microsecond == 0 else "microseconds"
     return t.isoformat(timespec=spec).replace("+00:00", "Z")

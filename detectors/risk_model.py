@@ -88,7 +88,11 @@ def _meta_path(path: Path) -> Path:
 
 
 def auc(y: Sequence[int], score: Sequence[float]) -> float:
-    """Area under the ROC curve (Mann–Whitney, ties counted half); NaN with one class only."""
+    """Area under the ROC curve (Mann–Whitney, ties counted half); NaN with one class only.
+
+    >>> auc([0, 1, 0, 1], [0.1, 0.9, 0.4, 0.4])
+    0.875
+    """
     y = np.asarray(y, dtype=int)
     s = pd.Series(np.asarray(score, dtype=float))
     pos, neg = int(y.sum()), int(len(y) - y.sum())
@@ -100,7 +104,11 @@ def auc(y: Sequence[int], score: Sequence[float]) -> float:
 
 def precision_at_k(y: Sequence[int], score: Sequence[float], k: int,
                    ids: Sequence[str] | None = None) -> float:
-    """Share of positives among the ``k`` highest scores (ties broken by ``ids``, then position)."""
+    """Share of positives among the ``k`` highest scores (ties broken by ``ids``, then position).
+
+    >>> precision_at_k([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], 2)
+    0.5
+    """
     y = np.asarray(y, dtype=int)
     s = np.asarray(score, dtype=float)
     if len(y) == 0 or k <= 0:

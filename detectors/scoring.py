@@ -559,8 +559,8 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
         refer = False
         if rs & {"first_poster", "inciter"} and harmful_reach >= refer_reposts:
             refer = True
-            reasons.append(f"refer: harmful content reposted {int(round(harmful_reach))} times "
-                           f"(>= {refer_reposts})")
+            reasons.append(f"refer: its contents drew {int(round(harmful_reach))} harmful reposts "
+                           f"and replies (>= {refer_reposts})")
         if "splicer" in rs:
             refer = True
             reasons.append("refer: spliced false information")

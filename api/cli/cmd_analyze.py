@@ -46,7 +46,7 @@ def command(event_id: str, out: str | None, top: int | None, model: str, seed: i
         except OSError as exc:
             raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
         n = len(report["accounts"])
-        click.echo(f"report of {event_id}: {n} accounts, {len(report['mcns'])} MCNs, "
+        click.echo(f"report of {event_id}: {n} accounts written, {len(report['mcns'])} MCNs, "
                    f"{len(report['clusters'])} clusters, {len(report['narratives'])} narratives "
                    f"-> {out}", err=True)
     else:

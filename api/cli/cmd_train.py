@@ -60,6 +60,8 @@ def command(labels_path: str | None, from_decisions: bool, from_store: bool, out
                f"{', '.join(res.events)}")
     for f in ev["folds"]:
         click.echo(f"  held out {f['held_out']}: n={f['n']} positives={f['positives']} "
-                   f"AUC={_num(f['auc'])} precision@{k}={_num(f['precision_at_k'])}")
-    click.echo(f"{split}: AUC {_num(ev['auc'])}, precision@{k} {_num(ev['precision_at_k'])}")
+                   f"AUC={_num(f['auc'])} precision@{k}={_num(f['precision_at_k'])} "
+                   f"R-precision={_num(f.get('r_precision'))}")
+    click.echo(f"{split}: AUC {_num(ev['auc'])}, precision@{k} {_num(ev['precision_at_k'])}, "
+               f"R-precision {_num(ev['r_precision'])}")
     click.echo(f"model {res.model.version} saved to {res.path} (metadata {res.path.with_suffix('.json')})")
