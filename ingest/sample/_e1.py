@@ -62,7 +62,10 @@ def cast_e1(w: World) -> Cast:
     rng, s = w.rng, w.scale
     crowd = w.crowd(round(7000 * s), {"weibo": 0.62, "douyin": 0.25, "xiaohongshu": 0.08, "bilibili": 0.05})
     c = Cast(crowd=crowd)
-    one = lambda plat, name, created, followers, **kw: w.accounts(plat, [name], [ts(created)], [followers], **kw)[0]
+
+    def one(platform: str, name: str, created: str, followers: int, **kw) -> str:
+        return w.accounts(platform, [name], [ts(created)], [followers], **kw)[0]
+
     c.acc["victim"] = one("weibo", tx.VICTIM, "2016-09-01T10:00", 860)
     c.acc["minor"] = one("douyin", "雨桐不吃香菜", "2024-09-01T17:00", 320, is_minor=True)
     c.acc["school"] = one("weibo", tx.SCHOOL_SHORT, "2015-03-01T09:00", 52_000, verified=True)

@@ -249,10 +249,8 @@ class World:
             return np.empty(0, dtype=object)
         pw = np.ones(len(parents)) if parent_weights is None else np.asarray(parent_weights, float)
         which = rng.choice(len(parents), size=n, p=pw / pw.sum())
-        per_row = lambda v: (lambda sel: [v[i] for i in sel]) if isinstance(v, (list, np.ndarray)) else (lambda sel: v)
-        eids, bads = per_row(event_ids), per_row(bad)
-        targets = per_row(target) if isinstance(target, list) else (
-            lambda sel: None if target is None else [[target]] * len(sel))
+        if isinstance(target, str):
+            target = [[target]] * n
         out = []
         for k in np.unique(which):
             sel = np.flatnonzero(which == k)
@@ -263,10 +261,10 @@ class World:
                 continue
             accounts = ids[rng.choice(len(ids), size=len(sel), p=w / w.sum())]
             times = t0 + self.delays(t0, len(sel), median_delay, sigma)
-            b = bads(sel)
+            b = _rows(bad, sel)
             out.append(self.contents(accounts, times, [texts[i] for i in sel], kind="comment",
-                                     reply_to=parents[k], event=event, event_id=eids(sel),
-                                     harm=np.asarray(harm)[sel], target_ids=targets(sel),
+                                     reply_to=parents[k], event=event, event_id=_rows(event_ids, sel),
+                                     harm=np.asarray(harm)[sel], target_ids=_rows(target, sel),
                                      bad=np.asarray(b, dtype=bool) if isinstance(b, list) else b))
         return np.concatenate(out) if out else np.empty(0, dtype=object)
 
@@ -280,6 +278,13 @@ class World:
 
 
 __all__ = ["World", "Pool", "ts", "HOUR", "DAY", "NO_TIME"]
+
+
+def _rows(value, sel: np.ndarray):
+    """The rows ``sel`` of a per-row list or array; a scalar (or None) as is."""
+    if isinstance(value, (list, np.ndarray)):
+        return [value[i] for i in sel]
+    return value
 
 
 def _hidden_contents(world: World) -> dict[str, np.ndarray]:
