@@ -175,6 +175,14 @@ def test_edited_fragments_from_cross_platform_copies():
     assert f[0].numbers["sources"] == 2
 
 
+def test_kinds_option():
+    splice = c("weibo:3", "weibo:s", "weibo", 12, A1 + "。" + B1, kind="comment")
+    assert detect_splicers(proj(*base(), splice)) == []  # comments are not examined by default
+    assert [x.account_id for x in detect_splicers(proj(*base(), splice), kinds=None)] == ["weibo:s"]
+    missing = dict(splice, kind=None)  # a missing kind is a post
+    assert [x.account_id for x in detect_splicers(proj(*base(), missing))] == ["weibo:s"]
+
+
 # --- the sample incident ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
