@@ -82,7 +82,7 @@ ROLE_FEATURES = tuple(f"role_{r}" for r in CULPABLE_ROLES)
 #: per-account features, in the order the risk model sees them
 FEATURES: tuple[str, ...] = (
     # target and scene
-    "is_target", "n_targeted", "minor_attacks",
+    "is_target", "attacked_by_log", "n_targeted", "minor_attacks",
     # content
     "n_posts", "n_comments", "n_dms", "n_reposts", "n_harmful", "n_harmful_reposts",
     "harmful_share", "harm_mean", "harm_max", "n_narratives", "n_harmful_narratives",
@@ -195,7 +195,7 @@ def _log1p(s: pd.Series) -> pd.Series:
 
 def account_features(p: Projection, det: Detections, *, harm_threshold: float = HARM_THRESHOLD,
                      coact_window: float = 60.0, coact_min_weight: int = 2,
-                     rename_days: float = 7.0) -> pd.DataFrame:
+                     rename_days: float = 7.0, min_attackers: int = 3) -> pd.DataFrame:
     """Per-account features of one event, one row per account of ``p.accounts``.
 
     Parameters
@@ -213,6 +213,10 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
         Partners must have co-reposted at least this many sources.
     rename_days : float, default 7
         Renames within this many days of the event's start count in ``renames_near``.
+    min_attackers : int, default 3
+        An account named in the ``target_ids`` of harmful contents by at least this
+        many other accounts, with nothing harmful of its own, is a target
+        (``is_target``) even when the event does not list it.
 
     Returns
     -------
@@ -356,6 +360,15 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     f["n_targeted"] = g["targeted"].sum()
     f["minor_attacks"] = g["minor_attack"].sum()
     f[["n_targeted", "minor_attacks"]] = f[["n_targeted", "minor_attacks"]].fillna(0)
+    # accounts under attack: named in target_ids of harmful contents by several others; one
+    # who posted nothing harmful is a target of the event even when the event does not list it
+    pairs = [(t, a) for ts, a, h in zip(contents["target_ids"], contents["account_id"],
+                                        contents["harmful"]) if h for t in ts if t != a]
+    attackers = pd.DataFrame(pairs, columns=["target", "author"]).drop_duplicates() \
+        .groupby("target").size().reindex(ids).fillna(0)
+    f["attacked_by_log"] = _log1p(attackers)
+    victim = (attackers >= min_attackers) & (f["n_harmful"] == 0) & (f["n_harmful_reposts"] == 0)
+    f.loc[victim, "is_target"] = 1.0
 
     # --- reports against the account or its contents
     rep = p.reports

@@ -192,3 +192,20 @@ def test_banded_keeps_culprits_above_others_and_targets_at_zero():
     s = banded(f, prob)
     assert s["army1"] == 0.5 > s["p2"] and s["t"] == 0
     assert banded(f, pd.Series(1.0, index=f.index))["t"] == 0
+
+
+def test_an_account_under_attack_by_several_is_a_target():
+    contents = [{"content_id": f"x{i}", "account_id": f"h{i}", "platform": "weibo",
+                 "posted_at": at(i), "harm": 0.9, "target_ids": ["victim"]} for i in range(3)]
+    contents.append({"content_id": "v1", "account_id": "victim", "platform": "weibo",
+                     "posted_at": at(10), "harm": 0.1, "text": "this is not true"})
+    contents.append({"content_id": "y1", "account_id": "h0", "platform": "weibo",
+                     "posted_at": at(11), "harm": 0.9, "target_ids": ["h1"]})
+    p = Projection.from_tables({"event_id": "e"}, contents=contents)
+    f = account_features(p, Detections())
+    assert f.loc["victim", "is_target"] == 1 and f.loc["victim", "attacked_by_log"] > 0
+    assert f.loc["h1", "is_target"] == 0  # one attacker only, and it attacks too
+    assert f.loc["h0", "is_target"] == 0
+    assert grade(f, {})["victim"].tier == 0
+    f2 = account_features(p, Detections(), min_attackers=4)
+    assert f2.loc["victim", "is_target"] == 0
