@@ -7,7 +7,11 @@ they would have by chance, and keeps only what chance does not explain.
 
 How it works
 ------------
-1. **Acts and items.**  Every repost is an act on the item ``r:<source_id>``;
+1. **Acts and items.**  Every repost is an act on the item ``r:<id>`` of what
+   it amplifies: its nearest inciting ancestor (the original post, or a repost
+   with a comment of its own that drew reposts: ``credited_to`` of
+   :func:`detectors.cascades.reach`), so reposts of different plain reposts of
+   one post are acts on that post;
    every content is an act on its narrative ``n:<narrative_id>`` (near-duplicate
    copies, :func:`detectors.narratives.detect_narratives`), and every comment
    also on ``p:<reply_to>`` (co-commenting under the same parent).  Two acts on
@@ -119,8 +123,8 @@ def activity_items(p: Projection, *, narratives: Any = None, repost_window: floa
     """Every act of the event as ``account_id, item, t, act_id, kind``.
 
     ``t`` is float seconds divided by the window of the act's kind, so that "in
-    sync" is ``|t_a - t_b| <= 1`` for every item.  Items: ``r:<source_id>``
-    for reposts, ``n:<narrative_id>`` for contents (narratives with at least
+    sync" is ``|t_a - t_b| <= 1`` for every item.  Items: ``r:<id>`` for
+    reposts (what they amplify: the nearest inciting ancestor), ``n:<narrative_id>`` for contents (narratives with at least
     two accounts), ``p:<reply_to>`` for comments.  Placeholder contents, rows
     without an account or a time, and targets' own contents are left out.
     """
@@ -128,9 +132,10 @@ def activity_items(p: Projection, *, narratives: Any = None, repost_window: floa
     rp = p.reposts
     rp = rp[rp["account_id"].notna() & rp["reposted_at"].notna() & rp["source_id"].notna()]
     if len(rp):
+        root = _roots(p, rp)
         parts.append(pd.DataFrame({
             "account_id": rp["account_id"].astype(str).to_numpy(),
-            "item": ("r:" + rp["source_id"].astype(str)).to_numpy(),
+            "item": ("r:" + root.astype(str)).to_numpy(),
             "t": _seconds(rp["reposted_at"]) / float(repost_window),
             "act_id": rp["repost_id"].astype(str).to_numpy(),
             "kind": "repost"}))
@@ -172,6 +177,20 @@ def activity_items(p: Projection, *, narratives: Any = None, repost_window: floa
         acts = acts[~acts["account_id"].isin(targets)]
     return acts.sort_values(["item", "t", "account_id", "act_id"], kind="mergesort") \
         .reset_index(drop=True)
+
+
+def _roots(p: Projection, rp: pd.DataFrame) -> pd.Series:
+    """What each repost amplifies: its nearest *inciting* ancestor (the original post, or a
+    repost with a comment of its own that drew reposts), ``credited_to`` of
+    :func:`detectors.cascades.reach`.  A plain repost of a plain repost of a post amplifies
+    the post; a repost of an inciting repost amplifies that repost."""
+    from detectors.cascades import reach
+
+    r = reach(p)
+    r = r[r["kind"] == "repost"]
+    credited = dict(zip(r["node_id"], r["credited_to"]))
+    out = rp["repost_id"].map(credited)
+    return out.where(out.notna(), rp["source_id"])
 
 
 def _seconds(s: pd.Series) -> np.ndarray:
