@@ -10,7 +10,8 @@ all leave through one mapping and have the shape ``{"detail": "..."}``:
 * unknown paths and methods → 404 / 405;
 * anything else → 500 ``internal error`` (a bug; the traceback goes to the log).
 
-If ``api/static/`` exists it is served at ``/ui`` (the investigator UI).
+If ``api/static/`` exists it is served at ``/ui`` (the investigator UI) and ``/``
+redirects there.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import AsyncIterator
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -142,4 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     if STATIC_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
+
+        @app.get("/", include_in_schema=False)
+        def home() -> RedirectResponse:
+            """The investigator page."""
+            return RedirectResponse("/ui/")
     return app

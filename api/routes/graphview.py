@@ -6,7 +6,7 @@ in this order from the event's latest analysis:
 
 1. MCNs of the report (ranked), those with measures or with a shown member,
    at most ``limit // 15``;
-2. narratives, harmful first, then by size, at most ``limit // 10``;
+2. narratives, harmful first, then by size, at most ``limit // 25``;
 3. coordinated clusters with at least one shown member (compound nodes that
    hold their shown members), at most ``limit // 15``;
 4. accounts: the first posters of the shown narratives, then the top of the
@@ -175,7 +175,7 @@ def incident_graph(store: Store, event_id: str, *, limit: int = DEFAULT_NODES) -
     run = latest_run(store, event_id)
     dig = _digest(store, event_id, run)
 
-    narratives = dig.narratives[:max(1, limit // 10)]
+    narratives = dig.narratives[:max(1, limit // 25)]
     first_posters = sorted({n["first_poster"] for n in narratives if n.get("first_poster")})
     # accounts: room left after the capped MCNs, narratives and clusters
     cap_mcn, cap_cluster = max(1, limit // 15), max(1, limit // 15)
