@@ -245,10 +245,12 @@ def find_impersonations(p: Projection, *, window_before: pd.Timedelta | float = 
         return []
 
     # activity of each account, for the contents posted under the borrowed name
+    renamed = set(r["account_id"])
+    cs, rs = p.contents, p.reposts
     acts = pd.concat([
-        p.contents.loc[p.contents["account_id"].notna(), ["content_id", "account_id", "posted_at"]]
+        cs.loc[cs["account_id"].isin(renamed), ["content_id", "account_id", "posted_at"]]
         .rename(columns={"posted_at": "t"}),
-        p.reposts[["repost_id", "account_id", "reposted_at"]]
+        rs.loc[rs["account_id"].isin(renamed), ["repost_id", "account_id", "reposted_at"]]
         .rename(columns={"repost_id": "content_id", "reposted_at": "t"}),
     ], ignore_index=True).dropna(subset=["t"]).sort_values(["t", "content_id"], kind="mergesort")
 
