@@ -544,6 +544,23 @@ def test_end_to_end_on_the_analyzed_sample_incident(sample_store):
             assert nb.status_code == 200 and nb.json()["nodes"][0]["findings"]
 
 
+def test_real_analyze_job_on_the_sample_incident(sample_store):
+    """POST analyze runs the real pipeline as a job; its run becomes the one served."""
+    event_id = sample_store.event_ids()[0]
+    before = sample_store.latest_run(event_id)
+    with make_client(sample_store) as c:
+        r = c.post(f"/v1/events/{event_id}/analyze", headers=auth("admin"))
+        assert r.status_code == 202
+        done = wait_job(c, r.json()["job_id"], timeout=300)
+        assert done["status"] == "done", done
+        run = sample_store.latest_run(event_id)
+        assert done["result"]["run_id"] == run != before
+        report = c.get(f"/v1/events/{event_id}/report", headers=auth("viewer")).json()
+        assert report["run_id"] == run
+        assert done["result"]["accounts"] == len(report["accounts"])
+        assert done["result"]["narratives"] == len(report["narratives"])
+
+
 def _without_runs(value):
     """An answer without what differs between two stores holding the same data."""
     if isinstance(value, dict):
