@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -42,11 +44,26 @@ def latest_run(store: Store, event_id: str) -> str:
     return run
 
 
+_SUMMARIES: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+_SUMMARIES_KEPT = 1024
+_summaries_lock = threading.Lock()
+
+
 def run_summary(store: Store, run_id: str) -> dict[str, Any]:
+    """Counts of a run's report (runs never change, so summaries are kept in memory)."""
+    key = (store.uri, run_id)
+    with _summaries_lock:
+        if key in _SUMMARIES:
+            return dict(_SUMMARIES[key])
     report = store.report(run_id)
-    return {"run_id": run_id, "generated_at": report.get("generated_at"),
-            **{k: len(report.get(k) or []) for k in ("accounts", "mcns", "clusters",
-                                                      "narratives")}}
+    summary = {"run_id": run_id, "generated_at": report.get("generated_at"),
+               **{k: len(report.get(k) or []) for k in ("accounts", "mcns", "clusters",
+                                                         "narratives")}}
+    with _summaries_lock:
+        _SUMMARIES[key] = summary
+        while len(_SUMMARIES) > _SUMMARIES_KEPT:
+            _SUMMARIES.popitem(last=False)
+    return dict(summary)
 
 
 def event_out(store: Store, row: dict[str, Any]) -> dict[str, Any]:
