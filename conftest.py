@@ -9,6 +9,7 @@ mentions neo4j or the store contract joins the ``neo4j`` group.
 import pytest
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         name = item.path.name if hasattr(item, "path") else ""

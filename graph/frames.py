@@ -70,13 +70,19 @@ def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
     return out.where(out.notna(), None)
 
 
-def coerce(table: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Return ``df`` with exactly the stored columns of ``table``, coerced and sorted by key."""
+def coerce(table: str, df: pd.DataFrame, *, keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """Return ``df`` with exactly the stored columns of ``table``, coerced and sorted by key.
+
+    ``keep`` names further columns of ``df`` to carry along unchanged (after the
+    stored ones), sorted with their rows.
+    """
     cols = stored_columns(table)
     out = pd.DataFrame(index=df.index)
     for c in cols:
         s = df[c] if c in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
         out[c] = coerce_column(s, _col_type(table, c))
+    for c in keep:
+        out[c] = df[c]
     key = list(TABLES[table].key)
     out = out.sort_values(key, kind="mergesort", na_position="first").reset_index(drop=True)
     return out

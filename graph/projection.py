@@ -96,8 +96,9 @@ class Projection:
                 continue
             df = raw if isinstance(raw, pd.DataFrame) else pd.DataFrame(raw)
             extra_cols = [c for c in df.columns if c not in empty(name).columns]
-            base = coerce(name, df)
-            frames[name] = base.join(df[extra_cols].reset_index(drop=True)) if extra_cols else base
+            # coerce sorts by key: carry the extra columns along on the same index
+            base = coerce(name, df.reset_index(drop=True), keep=extra_cols)
+            frames[name] = base
         ev = make_event(event)
         if "accounts" not in frames:
             ids = set()

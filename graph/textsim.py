@@ -92,6 +92,8 @@ def near_duplicate_pairs(texts: Sequence[str | None], *, threshold: float = 0.6,
                          normalized: bool = False) -> list[tuple[int, int, float]]:
     """Pairs ``(i, j, jaccard)`` (i < j) of near-duplicate texts, verified exactly.
 
+    Exact repeats of a text are paired with its first occurrence only, so that
+    k identical copies cost k pairs, not k²/2.
     Candidates come from MinHash LSH at ``threshold``; each candidate is then
     checked with the exact shingle Jaccard, so the answer does not depend on
     hash collisions beyond recall.  Texts shorter than ``min_chars`` after
@@ -118,7 +120,9 @@ def near_duplicate_pairs(texts: Sequence[str | None], *, threshold: float = 0.6,
         for j in lsh.query(m):
             pairs.add((j, i))
         lsh.insert(i, m)
-    # expand exact duplicates to the candidates of their first copy
+    # an exact repeat is paired with its first occurrence only (not with that
+    # occurrence's candidates): callers that need whole groups use
+    # near_duplicate_groups, which closes the pairs transitively
     out = []
     for i, j in sorted(pairs):
         s = 1.0 if norms[i] == norms[j] else jaccard(norms[i], norms[j])
