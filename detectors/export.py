@@ -26,6 +26,11 @@ def _valid_affiliations(p: Projection) -> pd.DataFrame:
     return a[ok]
 
 
+def _numbers(finding: Mapping[str, Any], **kinds: Any) -> dict[str, Any]:
+    """The finding's numeric fields that are known (GraphML and GEXF cannot hold nulls)."""
+    return {k: cast(finding[k]) for k, cast in kinds.items() if finding.get(k) is not None}
+
+
 def account_graph(p: Projection, report: Mapping[str, Any] | None = None, *,
                   window: float = 60.0) -> nx.MultiDiGraph:
     """The event's account graph with findings on the nodes.
@@ -44,7 +49,9 @@ def account_graph(p: Projection, report: Mapping[str, Any] | None = None, *,
     -------
     networkx.MultiDiGraph
         Node attributes are scalars (lists joined with ``,``) so GraphML and
-        GEXF writers take them; every edge has ``kind`` and ``weight``.
+        GEXF writers take them; ``rank``, ``score`` and ``tier`` are left out
+        where unknown (no finding, or a null in the report), never written as
+        a made-up 0. Every edge has ``kind`` and ``weight``.
 
     Notes
     -----
@@ -57,9 +64,9 @@ def account_graph(p: Projection, report: Mapping[str, Any] | None = None, *,
         g.add_node(acc.account_id, kind="account", label=acc.name or acc.account_id,
                    platform=acc.platform or "", placeholder=bool(acc.placeholder),
                    followers=int(acc.followers) if pd.notna(acc.followers) else -1,
-                   rank=int(f.get("rank", 0)), score=float(f.get("score", 0.0)),
-                   tier=int(f.get("tier", 0)), roles=",".join(f.get("roles", [])),
-                   cluster_id=f.get("cluster_id") or "", mcn_ids=",".join(f.get("mcn_ids", [])),
+                   **_numbers(f, rank=int, score=float, tier=int),
+                   roles=",".join(f.get("roles") or []),
+                   cluster_id=f.get("cluster_id") or "", mcn_ids=",".join(f.get("mcn_ids") or []),
                    priority=f.get("priority") or "", refer=bool(f.get("refer", False)))
     # who reposted whom: repost author -> author of the immediate parent
     author = dict(zip(p.contents["content_id"], p.contents["account_id"]))
@@ -78,8 +85,8 @@ def account_graph(p: Projection, report: Mapping[str, Any] | None = None, *,
         m = mcn_found.get(aff.mcn_id, {})
         if aff.mcn_id not in g:
             g.add_node(aff.mcn_id, kind="mcn", label=mcn_names.get(aff.mcn_id) or aff.mcn_id,
-                       rank=int(m.get("rank", 0)), score=float(m.get("score", 0.0)),
-                       measures=",".join(m.get("measures", [])))
+                       **_numbers(m, rank=int, score=float),
+                       measures=",".join(m.get("measures") or []))
         g.add_edge(aff.account_id, aff.mcn_id, kind="mcn", weight=1)
     return g
 

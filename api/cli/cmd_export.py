@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from api.cli import store_option
+from graph.errors import InputError
 from graph.store import open_store
 
 
@@ -28,6 +29,9 @@ def command(event_id: str, fmt: str, out: str, window: float, store_uri: str | N
         run = store.latest_run(event_id)
         report = store.report(run) if run else None
     g = account_graph(p, report, window=window)
-    write_graph(g, out, fmt)
+    try:
+        write_graph(g, out, fmt)
+    except OSError as exc:
+        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
     note = "" if report else " (not analyzed yet: no findings on the nodes)"
     click.echo(f"wrote {out}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges{note}")
