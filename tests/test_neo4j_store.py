@@ -27,6 +27,9 @@ from graph.projection import project
 from graph.queries import tables as q_tables
 
 REPO = Path(__file__).resolve().parents[1]
+# with pytest-xdist, run every test that wipes the Neo4j test database on one worker
+# (``--dist loadgroup``)
+pytestmark = pytest.mark.xdist_group("neo4j")
 
 
 # ---------------------------------------------------------------- fixtures
@@ -418,6 +421,8 @@ def _query_texts() -> list[tuple[str, str]]:
                 out += [(f"{mod.__name__}.{name}[{k}]", v) for k, v in value.items()
                         if isinstance(v, str)]
     for table in TABLES:
+        out.append((f"upsert({table})", q_tables.upsert_query(table,
+                                                              q_tables.time_columns(table))))
         out.append((f"frame({table})", q_tables.frame_query(table)))
         out.append((f"frame({table}, key)", q_tables.frame_query(table, TABLES[table].key[0])))
         out.append((f"count({table})", q_tables.count_query(table)))
@@ -462,12 +467,14 @@ def test_upsert_sends_unwind_batches_without_a_server():
     rows = ROWS["contents"]
     assert store.upsert("contents", rows) == 3
     queries = [q for q, _ in store._run.calls]
-    assert queries == [q_tables.UPSERT["contents"]] * 2
+    assert queries == [q_tables.upsert_query("contents", ["posted_at"])] * 2
+    assert "n.posted_at = datetime(row.times.posted_at)" in queries[0]
     sent = [r for _, p in store._run.calls for r in p["rows"]]
     assert [r["key"] for r in sent] == ["c1", "c2", "c3"]
-    first = sent[0]["props"]
-    assert first["placeholder"] is False and first["target_ids"] == ["w:2"]
-    assert first["posted_at"].iso_format().startswith("2026-03-01T00:00:00")
+    first = sent[0]
+    assert first["props"]["target_ids"] == ["w:2"]
+    assert first["props"]["placeholder"] is False and "posted_at" not in first["props"]
+    assert sent[0]["times"] == {"posted_at": "2026-03-01T00:00:00+00:00"}
     assert sent[1]["props"]["harm"] is None and sent[1]["props"]["target_ids"] is None
 
 
@@ -480,3 +487,15 @@ def test_duplicate_keys_in_one_upsert_keep_the_last_row():
     (_, params), = store._run.calls
     assert [(r["key"], r["props"]["platform"]) for r in params["rows"]] == [("b", "y"),
                                                                              ("a", "z")]
+
+
+def test_upsert_without_a_column_keeps_its_values(neo, emb):
+    for store in (neo, emb):
+        load_rows(store)
+        store.upsert("accounts", pd.DataFrame({"account_id": ["w:1"], "platform": ["qq"]}))
+        store.upsert("contents", pd.DataFrame({"content_id": ["c1"], "account_id": ["w:1"],
+                                               "platform": ["weibo"], "text": ["edited"]}))
+    pd.testing.assert_frame_equal(neo.frame("accounts"), emb.frame("accounts"))
+    pd.testing.assert_frame_equal(neo.frame("contents"), emb.frame("contents"))
+    row = neo.frame("accounts", ids=["w:1"]).iloc[0]
+    assert row["platform"] == "qq" and row["created_at"] == pd.Timestamp("2020-01-01T00:00:00Z")

@@ -37,7 +37,9 @@ from graph.model import TABLES, ColType, stored_columns
 
 # --------------------------------------------------------------------- upserts
 # ``row.key`` is the merge key (a composite key is pre-joined by the store),
-# ``row.props`` the stored columns present in the upserted frame.
+# ``row.props`` the stored columns present in the upserted frame but its times,
+# ``row.times`` those times as ISO-8601 text, which ``datetime()`` turns into
+# DATETIME values on the server ({times} in a template; see :func:`upsert_query`).
 
 _POSTED = """
 CALL (n) {
@@ -65,27 +67,27 @@ CALL (n) {
 }
 """
 
-UPSERT = {
+_UPSERT = {
     "accounts": """
 UNWIND $rows AS row
 MERGE (n:Account {account_id: row.key})
-SET n += row.props
+SET n += row.props{times}
 """,
     "mcns": """
 UNWIND $rows AS row
 MERGE (n:MCN {mcn_id: row.key})
-SET n += row.props
+SET n += row.props{times}
 """,
     "events": """
 UNWIND $rows AS row
 MERGE (n:Event {event_id: row.key})
-SET n += row.props, n.placeholder = false
+SET n += row.props{times}, n.placeholder = false
 WITH n
 """ + _TARGETS,
     "contents": """
 UNWIND $rows AS row
 MERGE (n:Content {content_id: row.key})
-SET n += row.props
+SET n += row.props{times}
 WITH n
 """ + _POSTED + """
 CALL (n) {
@@ -102,7 +104,7 @@ CALL (n) {
     "reposts": """
 UNWIND $rows AS row
 MERGE (n:Content {content_id: row.key})
-SET n:Repost, n += row.props, n.repost_id = row.key, n.placeholder = false
+SET n:Repost, n += row.props{times}, n.repost_id = row.key, n.placeholder = false
 WITH n
 """ + _POSTED + """
 CALL (n) {
@@ -118,7 +120,7 @@ CALL (n) {
     "renames": """
 UNWIND $rows AS row
 MERGE (n:Rename {rename_key: row.key})
-SET n += row.props
+SET n += row.props{times}
 WITH n
 MERGE (a:Account {account_id: n.account_id})
 MERGE (a)-[:RENAMED]->(n)
@@ -128,12 +130,12 @@ UNWIND $rows AS row
 MERGE (a:Account {account_id: row.account_id})
 MERGE (m:MCN {mcn_id: row.mcn_id})
 MERGE (a)-[n:AFFILIATED_WITH {since_key: row.key}]->(m)
-SET n += row.props
+SET n += row.props{times}
 """,
     "reports": """
 UNWIND $rows AS row
 MERGE (n:Report {report_id: row.key})
-SET n += row.props
+SET n += row.props{times}
 WITH n
 CALL (n) {
   OPTIONAL MATCH (n)<-[old:FILED]-(:Account)
@@ -164,9 +166,32 @@ UNWIND $rows AS row
 MERGE (a:Account {account_id: row.account_id})
 MERGE (e:Event {event_id: row.event_id})
 MERGE (a)-[n:LABELLED]->(e)
-SET n += row.props
+SET n += row.props{times}
 """,
 }
+
+
+
+def time_columns(table: str) -> list[str]:
+    """The table's time columns (sent as ISO text, stored as DATETIME)."""
+    t = TABLES[table]
+    return [c.name for c in t.columns if c.type == ColType.TIME]
+
+
+def upsert_query(table: str, times: list[str] | tuple[str, ...] = ()) -> str:
+    """The UNWIND/MERGE query of ``table`` setting the time columns ``times``.
+
+    Only the time columns present in the upserted frame are set, so that an
+    upsert without a column keeps the stored values, as for the other columns.
+    Built from the model's fixed column names only.
+    """
+    allowed = time_columns(table)
+    unknown = [c for c in times if c not in allowed]
+    if unknown:
+        raise KeyError(unknown[0])
+    sets = "".join(f", n.{c} = datetime(row.times.{c})" for c in times)
+    return _UPSERT[table].replace("{times}", sets)
+
 
 #: tables stored as relationships: the key columns that are the two endpoints
 ENDPOINTS = {"affiliations": ("account_id", "mcn_id"), "labels": ("account_id", "event_id")}
