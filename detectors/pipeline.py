@@ -131,9 +131,13 @@ def _history(store: Store, p: Projection, candidates: Sequence[str], *,
     """Culpable conduct of ``candidates`` in OTHER events, and identities with several culprits.
 
     Returns ``(repeated, identity_repeat)``: account_id -> other events where it
-    was culpable (tier >= 2 in a stored finding, a label or a recorded decision)
-    or posted harmful content of its own; and the candidates whose identity_key
-    is held by an account culpable in another event.
+    was judged culpable (tier >= 2 in a label or a recorded decision) or posted
+    harmful content of its own; and the candidates whose identity_key is held by
+    an account judged culpable in another event.
+
+    Repetition is read from the data (contents, labels, decisions), not from
+    earlier analysis runs, so that a report does not depend on the order in
+    which events are analyzed.
     """
     event_id = p.event_id
     cand = sorted(set(candidates))
@@ -143,10 +147,6 @@ def _history(store: Store, p: Projection, candidates: Sequence[str], *,
 
     def culpable_elsewhere(ids: Sequence[str]) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
-        for a in ids:
-            for f in store.account_findings(a):
-                if f.get("event_id") != event_id and (f.get("tier") or 0) >= 2:
-                    out.setdefault(a, set()).add(f["event_id"])
         lab = store.frame("labels", ids=ids, column="account_id")
         lab = lab[(lab["event_id"] != event_id) & (lab["tier"].fillna(0) >= 2)]
         for a, e in zip(lab["account_id"], lab["event_id"]):

@@ -172,6 +172,28 @@ def test_cli_analyze_and_train(small, tmp_path):
     assert res.exit_code == 2 and "exactly one of" in res.output
 
 
+def test_report_does_not_depend_on_the_order_of_analyses(small):
+    store, _, _ = small
+    before = analyze(store, E1, model=None, save=False)
+    analyze(store, E2, model=None)
+    analyze(store, E0, model=None)
+    after = analyze(store, E1, model=None, save=False)
+    assert json.dumps(before, sort_keys=True) == json.dumps(after, sort_keys=True)
+
+
+def test_a_decision_in_another_event_raises_the_tier(small):
+    store, _, _ = small
+    r = analyze(store, E1, model=None, save=False)
+    army = next(a for a in r["accounts"] if a["tier"] == 2)
+    store.add_decision({"event_id": E2, "account_id": army["account_id"], "tier": 2,
+                        "measure": "mute", "decided_at": "2026-03-05T00:00:00Z"})
+    again = {a["account_id"]: a for a in analyze(store, E1, model=None, save=False)["accounts"]}
+    a = again[army["account_id"]]
+    assert a["tier"] == 3
+    assert E2 in next(e["detail"] for e in a["evidence"] if e["kind"] == "grading")
+    assert labels_from_decisions(store)["account_id"].tolist() == [army["account_id"]]
+
+
 # ---------------------------------------------------------------------------- full size
 
 def check_acceptance(r: dict, truth: dict) -> None:
