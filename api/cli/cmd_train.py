@@ -25,6 +25,10 @@ def _num(v: float) -> str:
               help="Learn from the labels table ingested into the store.")
 @click.option("--out", default=None, metavar="FILE",
               help="Where to save the model (default: PILEON_MODEL, else beside the store).")
+@click.option("--unlabelled", type=click.Choice(["zero", "skip"]), default="zero",
+              show_default=True,
+              help="Accounts of a labelled event without a label: tier 0 (no measure was "
+                   "taken), or left out of training (decisions not yet taken).")
 @click.option("-k", "k", type=click.IntRange(min=1), default=50, show_default=True,
               help="k of the precision at k printed.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -32,7 +36,8 @@ def _num(v: float) -> str:
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar (default: when stderr is a terminal).")
 def command(labels_path: str | None, from_decisions: bool, from_store: bool, out: str | None,
-            k: int, seed: int, store_uri: str | None, progress: bool | None) -> None:
+            unlabelled: str, k: int, seed: int, store_uri: str | None,
+            progress: bool | None) -> None:
     """Fit the LightGBM risk model on labelled past events and save it.
 
     Prints the held-out evaluation (leave one event out; with a single labelled
@@ -52,7 +57,8 @@ def command(labels_path: str | None, from_decisions: bool, from_store: bool, out
             labels = labels_from_decisions(store)
         else:
             labels = store.frame("labels")[["event_id", "account_id", "tier"]]
-        res = train(store, labels, seed=seed, k=k, out=out, show_progress=show)
+        res = train(store, labels, seed=seed, k=k, out=out, show_progress=show,
+                    unlabelled_tier=0 if unlabelled == "zero" else None)
     ev = res.evaluation
     split = "held-out events" if ev["split"] == "events" else \
         "held-out accounts (one labelled event: no event to hold out)"
