@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Annotated, Any
 
+import pandas as pd
 from fastapi import APIRouter, Query
 
 from api.deps import StoreDep, ViewerRole
@@ -66,7 +67,7 @@ class _Walk:
         self.rows: dict[str, dict[str, Any]] = {}
         self.kind: dict[str, str] = {}
         self._events: list[dict[str, Any]] | None = None
-        self._members: dict[str, list[tuple[str, str]]] | None = None
+        self._members: pd.DataFrame | None = None
         self._latest: dict[str, str | None] = {}
         self._account_findings: dict[str, list[dict[str, Any]]] = {}
         self._mcn_findings: dict[str, list[dict[str, Any]]] | None = None
@@ -94,14 +95,13 @@ class _Walk:
             self.remember("event", self._events)
         return self._events
 
-    def events_of(self, content_id: str) -> list[tuple[str, str]]:
+    def memberships_of(self, ids: list[str]) -> list[tuple[str, str, str]]:
+        """(content_id, event_id, via) of the given contents and reposts, sorted."""
         if self._members is None:
-            self._members = defaultdict(list)
-            m = self.store.memberships()
-            for c, e, via in m[["content_id", "event_id", "via"]].itertuples(index=False,
-                                                                            name=None):
-                self._members[c].append((e, via))
-        return self._members.get(content_id, [])
+            self._members = self.store.memberships()
+        m = self._members
+        m = m[m["content_id"].isin(ids)]
+        return sorted(m[["content_id", "event_id", "via"]].itertuples(index=False, name=None))
 
     def latest(self, event_id: str) -> str | None:
         if event_id not in self._latest:
@@ -126,8 +126,11 @@ class _Walk:
         return self._mcn_findings.get(mcn_id, [])
 
     # ------------------------------------------------------------ expansion
-    def expand(self, ids: list[str], *, limit: int) -> list[_Edge]:
-        """Every edge at the nodes ``ids`` (whose kinds are known)."""
+    def expand(self, ids: list[str], *, limit: int, held: set[str],
+               final: bool) -> list[_Edge]:
+        """The edges at the nodes ``ids`` (whose kinds are known) that may matter: all of
+        them, except that an event's members are cut to those ``held`` plus (unless
+        ``final``, when no node is added any more) the first ``limit`` by ID."""
         by_kind: dict[str, list[str]] = defaultdict(list)
         for i in ids:
             by_kind[self.kind[i]].append(i)
@@ -140,7 +143,8 @@ class _Walk:
         if by_kind["mcn"]:
             edges += self._expand_mcns(sorted(by_kind["mcn"]))
         if by_kind["event"]:
-            edges += self._expand_events(sorted(by_kind["event"]), limit=limit)
+            edges += self._expand_events(sorted(by_kind["event"]), limit=limit, held=held,
+                                         final=final)
         return edges
 
     def _expand_accounts(self, accounts: list[str]) -> list[_Edge]:
@@ -187,8 +191,7 @@ class _Walk:
         shares = frame_records(s.frame("reposts", ids=both, column="source_id"))
         self.remember("repost", shares)
         edges += [_Edge(r["repost_id"], r["source_id"], "REPOST_OF") for r in shares]
-        for c in both:
-            edges += [_Edge(c, e, "IN_EVENT", {"via": via}) for e, via in self.events_of(c)]
+        edges += [_Edge(c, e, "IN_EVENT", {"via": via}) for c, e, via in self.memberships_of(both)]
         return edges
 
     def _expand_mcns(self, mcns: list[str]) -> list[_Edge]:
@@ -202,7 +205,8 @@ class _Walk:
                                    order=f.get("rank") or 0))
         return edges
 
-    def _expand_events(self, events: list[str], *, limit: int) -> list[_Edge]:
+    def _expand_events(self, events: list[str], *, limit: int, held: set[str],
+                       final: bool) -> list[_Edge]:
         s, edges = self.store, []
         rows = {e["event_id"]: e for e in self.events()}
         for e in events:
@@ -214,7 +218,11 @@ class _Walk:
                         f = {"event_id": e, "run_id": run, **item}
                         edges.append(_Edge(item[key], e, "FINDING", _finding_props(f),
                                            order=item.get("rank") or 0))
-            m = s.memberships(e)
+            m = s.memberships(e)  # sorted by content_id: IN_EVENT candidates come by ID
+            keep = m["content_id"].isin(held)
+            if not final:
+                keep |= pd.Series(range(len(m)), index=m.index) < limit + len(held)
+            m = m[keep]
             edges += [_Edge(c, e, "IN_EVENT", {"via": via})
                       for c, via in m[["content_id", "via"]].itertuples(index=False, name=None)]
         return edges
@@ -269,7 +277,7 @@ def neighborhood(store: Store, *, node: str, hops: int = 1, limit: int = 100) ->
     for level in range(hops + 1):
         if not frontier:
             break
-        found = walk.expand(frontier, limit=limit)
+        found = walk.expand(frontier, limit=limit, held=held, final=level == hops)
         for e in found:
             edges.setdefault(e.key, e)
         if level == hops:
