@@ -124,6 +124,22 @@ def test_train_from_store_labels_then_analyze_uses_and_explains_the_model(small)
     assert rm.load(res.path).version == res.model.version
 
 
+def test_train_on_two_labelled_events_holds_out_events(small, tmp_path):
+    store, truth, _ = small
+    e0 = store.frame("labels")[["event_id", "account_id", "tier"]]
+    guilty = culprits(truth, E1)
+    ev = truth["events"][E1]
+    e1 = pd.DataFrame({"account_id": sorted(guilty | set(ev["participant"]))})
+    e1["event_id"] = E1
+    e1["tier"] = [3 if a in guilty else 0 for a in e1["account_id"]]
+    res = train(store, pd.concat([e0, e1], ignore_index=True), out=tmp_path / "m.txt", k=10)
+    assert res.events == [E0, E1]
+    ev = res.evaluation
+    assert ev["split"] == "events" and [f["held_out"] for f in ev["folds"]] == [E0, E1]
+    assert all(f["auc"] > 0.8 for f in ev["folds"])
+    assert res.model.meta["events"] == [E0, E1] and res.model.meta["metrics"]["split"] == "events"
+
+
 def test_labels_files_and_decisions(small, tmp_path):
     store, _, _ = small
     csv = tmp_path / "l.csv"
