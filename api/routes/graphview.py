@@ -6,7 +6,7 @@ in this order from the event's latest analysis:
 
 1. MCNs of the report (ranked), those with measures or with a shown member,
    at most ``limit // 15``;
-2. narratives, harmful first, then by size, at most ``limit // 25``;
+2. narratives, harmful first, then by size (then ID), at most ``limit // 25``;
 3. coordinated clusters with at least one shown member (compound nodes that
    hold their shown members), at most ``limit // 15``;
 4. accounts: the first posters of the shown narratives, then the top of the
