@@ -482,17 +482,27 @@ def rule_scores(features: pd.DataFrame) -> Scored:
                   explain=explain, method="rules")
 
 
-def banded(features: pd.DataFrame, p: pd.Series) -> pd.Series:
-    """Model probabilities placed in the rules' bands: ``0.5 + 0.5 p`` for accounts with a
-    culpable role, ``0.49 p`` for the others, 0 for targets.
+def harmful_participation(features: pd.DataFrame) -> pd.Series:
+    """Whether each account did something harmful of its own: harmful contents or reposts,
+    reports against it, a minor attacked (the tier-1 condition)."""
+    return (features["n_harmful"] + features["n_harmful_reposts"] + features["reports_against"]
+            + features["minor_attacks"]) > 0
 
-    The detectors' findings decide who is culpable (and the tiers follow them);
-    the risk model orders accounts within each band, so a model trained on few
-    past decisions can refine the ranking but never lift a bystander above a
-    detected culprit.
+
+def banded(features: pd.DataFrame, p: pd.Series) -> pd.Series:
+    """Model probabilities placed in the rules' bands.
+
+    ``0.5 + 0.5 p`` for accounts with a culpable role, ``0.2 + 0.29 p`` for the
+    other accounts with harmful conduct of their own, ``0.19 p`` for the rest
+    (bystanders, news), 0 for targets.  The detectors' findings decide who is
+    culpable (and the tiers follow them); the risk model orders accounts within
+    each band, so a model trained on few past decisions can refine the ranking
+    but never lift a bystander above a detected culprit, or a news account above
+    an abusive participant.
     """
     culpable = (features[list(ROLE_FEATURES)] > 0).any(axis=1)
-    out = np.where(culpable, 0.5 + 0.5 * p, 0.49 * p)
+    harmful = harmful_participation(features)
+    out = np.where(culpable, 0.5 + 0.5 * p, np.where(harmful, 0.2 + 0.29 * p, 0.19 * p))
     out = np.where(features["is_target"] > 0, 0.0, out)
     return pd.Series(np.round(out, 6), index=features.index, dtype=float)
 
@@ -541,6 +551,7 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
     """
     repeated = repeated or {}
     shared = set(shared_identity)
+    harmful_now = harmful_participation(features)
     out: dict[str, Grade] = {}
     for a, row in zip(features.index, features.to_dict("records")):
         rs = set(roles.get(a, ()))
@@ -556,8 +567,7 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
             tier = 2
             reasons.append("tier 2: member of a coordinated cluster")
         else:
-            harmful = (row["n_harmful"] + row["n_harmful_reposts"] + row["reports_against"]
-                       + row["minor_attacks"]) > 0
+            harmful = bool(harmful_now[a])
             tier = 1 if harmful else 0
             reasons.append("tier 1: harmful participation" if harmful else
                            "tier 0: no harmful conduct")

@@ -191,6 +191,9 @@ def test_banded_keeps_culprits_above_others_and_targets_at_zero():
     prob["p2"] = 1.0  # a model sure of a bystander cannot lift it over a detected culprit
     s = banded(f, prob)
     assert s["army1"] == 0.5 > s["p2"] and s["t"] == 0
+    # p1 reposted the rumour: above the news and the benign p2 whatever the model says
+    assert banded(f, pd.Series(0.0, index=f.index))["p1"] == 0.2
+    assert s["p2"] == pytest.approx(0.19) and s["p2"] < 0.2
     assert banded(f, pd.Series(1.0, index=f.index))["t"] == 0
 
 
