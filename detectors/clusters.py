@@ -42,7 +42,8 @@ How it works
    times a likelihood ratio of the account traits, Bonferroni over the
    accounts ever in sync with it); outsiders that pass the same test are
    re-admitted (Louvain may have put them elsewhere), and significant
-   clusters that come to share members are merged.
+   clusters that share members or act together on ``min_member_items`` items
+   are merged when the merged group keeps most of both.
 6. **Cluster tests.**  ``density`` (share of member pairs in sync at least
    once), ``synchrony`` (share of members' acts on shared items that are in
    sync with another member), in-sync member pairs ``O_C`` against their exact
@@ -358,7 +359,8 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
                        min_shared: int = 2, edge_alpha: float = 1e-3, min_size: int = 3,
                        min_density: float = 0.3, min_lift: float = 2.0, n_null: int = 5,
                        null_factor: float = 1.5,
-                       member_share: float = 0.5, core_share: float = 0.2,
+                       min_member_items: int = 3, member_share: float = 0.5,
+                       core_share: float = 0.2,
                        member_alpha: float = 0.05,
                        low_followers: float | None = None, burst_window: float = 3600.0,
                        resolution: float = 1.0, show_progress: bool = False) -> ClusterResult:
@@ -391,9 +393,12 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     null_factor : float, default 1.5
         A significant cluster's surprise must exceed this times the largest
         surprise of any candidate cluster found in the replicates.
+    min_member_items : int, default 3
+        Core items a member must be in sync with the others on, at least: two
+        lucky landings in a busy burst are not membership.
     member_share : float, default 0.5
         A member must be in sync with the others on at least this share of the
-        community's median number of core items (and ``min_shared``).
+        community's median number of core items (and ``min_member_items``).
     core_share : float, default 0.2
         A *core item* of a community is one on which at least this share of
         its members (and at least 3) are in sync with another member: where it
@@ -458,8 +463,9 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     for name, v in (("repost_window", repost_window), ("post_window", post_window)):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise InputError(f"{name} must be a positive number of seconds, got {v!r}")
-    if min_shared < 1 or min_size < 2 or n_null < 0:
-        raise InputError("min_shared must be >= 1, min_size >= 2 and n_null >= 0")
+    if min_shared < 1 or min_size < 2 or n_null < 0 or min_member_items < 1:
+        raise InputError("min_shared and min_member_items must be >= 1, min_size >= 2 and "
+                         "n_null >= 0")
     rng = np.random.default_rng(0 if seed is None else seed)
 
     acts = activity_items(p, narratives=narratives, repost_window=repost_window,
@@ -468,10 +474,11 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         return ClusterResult(edges=_empty_edges())
     q = _item_sync_rate(acts)
     codes = _Codes(acts)
-    codes.support = _support(p.accounts, list(codes.accounts), low_followers=low_followers,
-                             burst_kw={"burst_window": burst_window})
+    codes.set_support(_support(p.accounts, list(codes.accounts), low_followers=low_followers,
+                               burst_kw={"burst_window": burst_window}))
     accounts = p.accounts
     opts = dict(min_shared=min_shared, edge_alpha=edge_alpha, min_size=min_size,
+                min_member_items=min_member_items,
                 member_share=member_share, core_share=core_share, member_alpha=member_alpha,
                 low_followers=low_followers,
                 burst_window=burst_window, resolution=resolution)
@@ -497,20 +504,32 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         return s
 
     raw = [judge(s) for s in raw]
-    # significant clusters that came to share members (re-admission) are one group: merge
-    for _ in range(len(raw)):
+    # significant clusters that share members (after re-admission), or whose members act
+    # together on several items (Louvain split one group), are one group: merge them
+    tried: set[tuple[str, ...]] = set()
+    for _ in range(len(raw) ** 2 + 1):
         sig = [s for s in raw if s["significant"]]
         pair = next(((a, b) for i, a in enumerate(sig) for b in sig[i + 1:]
-                     if set(a["members"]) & set(b["members"])), None)
+                     if tuple(sorted(set(a["members"]) | set(b["members"]))) not in tried
+                     and (set(a["members"]) & set(b["members"])
+                          or _cross_sync_items(a["members"], b["members"], t_real, codes)
+                          >= min_member_items)), None)
         if pair is None:
             break
-        merged = _measure(sorted(set(pair[0]["members"]) | set(pair[1]["members"])), acts,
-                          t_real, codes, q, codes.support, min_shared=min_shared,
-                          member_share=member_share, core_share=core_share,
-                          member_alpha=member_alpha)
-        raw = [s for s in raw if s is not pair[0] and s is not pair[1]]
-        if merged is not None:
-            raw.append(judge(merged))
+        union = sorted(set(pair[0]["members"]) | set(pair[1]["members"]))
+        tried.add(tuple(union))
+        merged = _measure(union, acts, t_real, codes, q, codes.support,
+                          min_member_items=min_member_items, member_share=member_share,
+                          core_share=core_share, member_alpha=member_alpha)
+        if merged is None:
+            continue
+        merged = judge(merged)
+        kept = set(merged["members"])
+        overlapping = set(pair[0]["members"]) & set(pair[1]["members"])
+        # a merge must keep most of both groups (or they overlapped and must be one)
+        if merged["significant"] and (overlapping or all(
+                len(kept & set(x["members"])) >= 0.5 * len(x["members"]) for x in pair)):
+            raw = [s for s in raw if s is not pair[0] and s is not pair[1]] + [merged]
     raw.sort(key=lambda s: (not s["significant"], -round(s["score"], 9), s["members"][0]))
     clusters, findings = [], []
     for k, s in enumerate(raw, start=1):
@@ -528,6 +547,19 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     return ClusterResult(clusters=clusters, findings=findings, edges=edges)
 
 
+def _cross_sync_items(a: list[str], b: list[str], t: np.ndarray, codes: "_Codes") -> int:
+    """Distinct items on which an account of ``a`` and one of ``b`` are in sync."""
+    ca = np.array([codes.acc_index[x] for x in a])
+    cb = np.array([codes.acc_index[x] for x in b])
+    both = np.union1d(ca, cb)
+    rows = codes.rows_of(both)
+    sub = pd.DataFrame({"item_code": codes.item_code[rows], "acc_code": codes.acc_code[rows]})
+    pairs = _sync_pairs(sub, t[rows])
+    a_, b_ = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    cross = (np.isin(a_, ca) & np.isin(b_, cb)) | (np.isin(b_, ca) & np.isin(a_, cb))
+    return int(len(np.unique(pairs["item"].to_numpy()[cross])))
+
+
 def _shuffle_within_items(item_code: np.ndarray, t: np.ndarray,
                           rng: np.random.Generator) -> np.ndarray:
     """Times reassigned at random among the acts of each item (acts sorted by item, t)."""
@@ -539,7 +571,8 @@ def _shuffle_within_items(item_code: np.ndarray, t: np.ndarray,
 
 def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
          accounts: pd.DataFrame, rng: np.random.Generator, *, min_shared: int,
-         edge_alpha: float, min_size: int, member_share: float, core_share: float,
+         edge_alpha: float, min_size: int, min_member_items: int, member_share: float,
+         core_share: float,
          member_alpha: float, low_followers: float | None,
          burst_window: float, resolution: float) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Edges, Louvain and per-community statistics for one assignment of times."""
@@ -576,7 +609,7 @@ def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
                         key=lambda m: (-len(m), m[0]))
     raw = []
     for members in candidates:
-        stats = _measure(members, acts, t, codes, q, sup, min_shared=min_shared,
+        stats = _measure(members, acts, t, codes, q, sup, min_member_items=min_member_items,
                          member_share=member_share, core_share=core_share,
                          member_alpha=member_alpha)
         if stats is not None:
@@ -613,6 +646,23 @@ class _Codes:
         self._starts = np.searchsorted(self.acc_code[self._order],
                                        np.arange(len(self.accounts) + 1))
 
+    def set_support(self, support: pd.DataFrame) -> None:
+        """Account traits as arrays by account code (see :func:`_support`)."""
+        self.support = support
+        sup = support.reindex(self.accounts)
+        self.burst = sup["burst"].notna().to_numpy()
+        self.low = sup["low"].fillna(False).to_numpy(dtype=bool)
+        ident = sup["identity"]
+        self.identity_code = pd.factorize(ident)[0]  # -1 where missing
+        self._item_order = np.argsort(self.item_code, kind="stable")
+        self._item_starts = np.searchsorted(self.item_code[self._item_order],
+                                            np.arange(len(self.items) + 1))
+
+    def rows_on(self, items: np.ndarray) -> np.ndarray:
+        """Act rows on these items, in act order."""
+        parts = [self._item_order[self._item_starts[i]:self._item_starts[i + 1]] for i in items]
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+
     def rows_of(self, member_codes: np.ndarray) -> np.ndarray:
         """Act rows of these accounts, in act order (sorted by item, then time)."""
         parts = [self._order[self._starts[m]:self._starts[m + 1]] for m in member_codes]
@@ -620,7 +670,7 @@ class _Codes:
 
 
 def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Codes,
-             q: pd.Series, sup: pd.DataFrame, *, min_shared: int, member_share: float,
+             q: pd.Series, sup: pd.DataFrame, *, min_member_items: int, member_share: float,
              core_share: float, member_alpha: float) -> dict[str, Any] | None:
     """Trim a community to its well-synced members and measure it against chance."""
     member_codes = np.array(sorted(codes.acc_index[a] for a in members), dtype=np.int64)
@@ -638,7 +688,7 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
         group = per.groupby("item").size()
         per = per[per["item"].isin(group.index[group >= core_min])]
         n_items = per.groupby("m").size().reindex(member_codes).fillna(0).to_numpy()
-        need = max(min_shared, member_share * float(np.median(n_items)), 1)
+        need = max(min_member_items, member_share * float(np.median(n_items)), 1)
         keep = n_items >= need
         if keep.all():
             break
@@ -667,7 +717,7 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
         core_min = max(3, math.ceil(core_share * len(member_codes))) if len(member_codes) > 3 \
             else 2
         per = per[per["item"].isin(group.index[group >= core_min])]
-    added = _readmit(member_codes, per, t, codes, member_alpha, min_shared)
+    added = _readmit(member_codes, per, t, codes, member_alpha, min_member_items)
     if len(added):
         member_codes = np.union1d(member_codes, added)
         rows = codes.rows_of(member_codes)
@@ -718,7 +768,7 @@ def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: _Codes,
                 t: np.ndarray) -> pd.DataFrame:
     """Every act on the core items: ``item, acc, member, near`` (near: within one window of
     an act of another member on the same item)."""
-    on = np.flatnonzero(np.isin(codes.item_code, core))
+    on = codes.rows_on(core)
     item, acc, tt = codes.item_code[on], codes.acc_code[on], t[on]
     is_m = np.isin(acc, member_codes)
     near = np.zeros(len(on), dtype=bool)
@@ -740,21 +790,26 @@ def _chance_test(test_codes: np.ndarray, hits: pd.Series, member_codes: np.ndarr
                  member_alpha: float) -> np.ndarray:
     """Which of ``test_codes`` are in sync with the community on more core items than an
     outsider's luck explains (see ``member_alpha`` in :func:`detect_coordinated`)."""
-    out = flags[~flags["member"]]
+    out = flags[~flags["member"].to_numpy()]
     rate = out.groupby("item")["near"].mean().reindex(core).fillna(1.0)
-    outsiders = np.unique(out.loc[out["near"], "acc"].to_numpy())
-    at_risk = len(np.setdiff1d(outsiders, test_codes)) + len(member_codes) + len(test_codes)
+    outsiders = np.unique(out.loc[out["near"].to_numpy(), "acc"].to_numpy())
+    others = np.setdiff1d(outsiders, test_codes)
+    at_risk = len(others) + len(member_codes) + len(test_codes)
     touched = flags[["acc", "item"]].drop_duplicates()
-    touched = touched[touched["acc"].isin(test_codes)]
-    items_of = touched.groupby("acc")["item"].apply(np.asarray)
-    lr = _trait_ratios(test_codes, member_codes, np.setdiff1d(outsiders, test_codes), codes)
-    keep = np.zeros(len(test_codes), dtype=bool)
-    for idx, m in enumerate(test_codes):
-        its = items_of.get(m, np.empty(0, np.int64))
-        probs = rate.reindex(its).to_numpy()
-        p_m = _binomial_tail(probs, int(hits.get(m, 0))) * lr[idx]
-        keep[idx] = p_m * at_risk <= member_alpha
-    return keep
+    touched = touched[np.isin(touched["acc"].to_numpy(), test_codes)]
+    # one row per tested account, its core items' rates padded with zeros
+    pos = np.searchsorted(test_codes, touched["acc"].to_numpy())
+    order = np.argsort(pos, kind="stable")
+    pos = pos[order]
+    probs = rate.to_numpy()[np.searchsorted(core, touched["item"].to_numpy()[order])]
+    col = np.arange(len(pos)) - np.searchsorted(pos, pos, "left")
+    width = int(col.max()) + 1 if len(col) else 1
+    grid = np.zeros((len(test_codes), width))
+    grid[pos, col] = probs
+    k = hits.reindex(test_codes).fillna(0).to_numpy().astype(int)
+    tail = _binomial_tails(grid, k)
+    lr = _trait_ratios(test_codes, member_codes, others, codes)
+    return tail * lr * at_risk <= member_alpha
 
 
 def _member_test(member_codes: np.ndarray, per: pd.DataFrame, acts: pd.DataFrame,
@@ -791,21 +846,15 @@ def _trait_ratios(test_codes: np.ndarray, member_codes: np.ndarray, outsiders: n
     P(trait value | member): Laplace-smoothed rates of being in a creation burst, having
     low followers and sharing an identity key with members.  Near 1 when the data has no
     such traits; small for an account that looks like the members."""
-    sup = codes.support
-    acc = codes.accounts
+    ident_m = codes.identity_code[member_codes]
+    ids, counts = np.unique(ident_m[ident_m >= 0], return_counts=True)
+    shared = ids[counts >= 2]
 
-    def traits(codes_: np.ndarray, ref_ids: set) -> dict[str, np.ndarray]:
-        f = sup.reindex(acc[codes_]) if len(codes_) else sup.iloc[0:0]
-        ident = f["identity"]
-        same = ident.notna() & ident.isin(ref_ids)
-        return {"burst": f["burst"].notna().to_numpy(), "low": f["low"].to_numpy(bool),
-                "identity": same.to_numpy()}
+    def traits(c: np.ndarray) -> dict[str, np.ndarray]:
+        return {"burst": codes.burst[c], "low": codes.low[c],
+                "identity": np.isin(codes.identity_code[c], shared)}
 
-    mem_ident = sup.reindex(acc[member_codes])["identity"]
-    shared_ids = set(mem_ident[mem_ident.notna() & mem_ident.duplicated(keep=False)])
-    t_m = traits(member_codes, shared_ids)
-    t_o = traits(outsiders, shared_ids)
-    t_x = traits(test_codes, shared_ids)
+    t_m, t_o, t_x = traits(member_codes), traits(outsiders), traits(test_codes)
     ratio = np.ones(len(test_codes))
     for k, has in t_x.items():
         r_m = (t_m[k].sum() + 1) / (len(t_m[k]) + 2)
@@ -814,18 +863,21 @@ def _trait_ratios(test_codes: np.ndarray, member_codes: np.ndarray, outsiders: n
     return ratio
 
 
-def _binomial_tail(probs: np.ndarray, k: int) -> float:
-    """P(at least k successes) for independent Bernoulli trials (exact Poisson-binomial)."""
-    if k <= 0:
-        return 1.0
-    if k > len(probs):
-        return 0.0
-    dist = np.zeros(len(probs) + 1)
-    dist[0] = 1.0
-    for pr in np.clip(probs, 0.0, 1.0):
-        dist[1:] = dist[1:] * (1 - pr) + dist[:-1] * pr
-        dist[0] *= 1 - pr
-    return float(dist[k:].sum())
+def _binomial_tails(probs: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Per row of ``probs`` (independent Bernoulli trials, zero-padded), P(at least k
+    successes): the exact Poisson-binomial tail, by dynamic programming over columns."""
+    rows, cols = probs.shape
+    dist = np.zeros((rows, cols + 1))
+    dist[:, 0] = 1.0
+    for j in range(cols):
+        pr = np.clip(probs[:, j], 0.0, 1.0)[:, None]
+        shifted = np.zeros_like(dist)
+        shifted[:, 1:] = dist[:, :-1]
+        dist = dist * (1 - pr) + shifted * pr
+    cum = np.cumsum(dist[:, ::-1], axis=1)[:, ::-1]  # cum[:, k] = P(X >= k)
+    kk = np.clip(k, 0, cols + 1)
+    out = np.where(kk > cols, 0.0, cum[np.arange(rows), np.minimum(kk, cols)])
+    return np.where(k <= 0, 1.0, out)
 
 
 # -------------------------------------------------------------------------- evidence

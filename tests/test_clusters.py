@@ -128,6 +128,97 @@ def test_empty_projection():
     assert res.clusters == [] and res.findings == [] and res.edges.empty
 
 
+# ------------------------------------------- an incident built unlike the sample generator
+
+
+def chained_incident(seed, *, n_crowd=1500, n_roots=30, n_reposts=6000, army_n=10, waves=6,
+                     part=0.7, chain=0.4, wave_span=240, comments=True):
+    """Another way to build a pile-on: Pareto popularity, log-normal delays, 40% of reposts
+    chained to an earlier repost of the same post (the army's too), an army (no creation
+    burst, ordinary followers) joining ``waves`` posts within ``wave_span`` seconds with
+    partial participation, and near-identical army comments under three posts."""
+    rng = np.random.default_rng(seed)
+    t0 = int(T0.timestamp())
+    crowd = [f"u{i}" for i in range(n_crowd)]
+    army = [f"z{i}" for i in range(army_n)]
+    n_acc = n_crowd + army_n
+    accounts = pd.DataFrame({
+        "account_id": crowd + army, "platform": "weibo",
+        "created_at": pd.to_datetime(rng.integers(1_260_000_000, 1_750_000_000, n_acc),
+                                     unit="s", utc=True),
+        "followers": np.round(rng.lognormal(5, 1.5, n_acc)).astype(int)})
+    roots = [f"m{i}" for i in range(n_roots)]
+    root_t = t0 + rng.integers(0, 2 * 86400, n_roots)
+    contents = pd.DataFrame({"content_id": roots, "account_id": rng.choice(crowd, n_roots),
+                             "platform": "weibo", "posted_at": pd.to_datetime(root_t, unit="s",
+                                                                              utc=True),
+                             "text": [f"story number {i} about the school" for i in range(n_roots)]})
+    pop = rng.pareto(1.2, n_roots) + 0.05
+    pop /= pop.sum()
+    act = rng.pareto(1.5, n_crowd) + 0.1
+    act /= act.sum()
+    r_root = rng.choice(n_roots, n_reposts, p=pop)
+    df = pd.DataFrame({"root": r_root, "acc": np.array(crowd, dtype=object)[
+        rng.choice(n_crowd, n_reposts, p=act)],
+        "t": root_t[r_root] + np.round(rng.lognormal(np.log(3600), 1.2, n_reposts)).astype(int)})
+    df = df.drop_duplicates(["root", "acc"])
+    targets = np.argsort(-pop)[:waves]
+    rows = [(r, a, start + int(rng.integers(0, wave_span)))
+            for r in targets for start in [root_t[r] + int(rng.integers(600, 6 * 3600))]
+            for a in army if rng.random() < part]
+    df = pd.concat([df, pd.DataFrame(rows, columns=["root", "acc", "t"])])
+    df = df.sort_values("t", kind="stable").reset_index(drop=True)
+    df["repost_id"] = [f"r{i}" for i in range(len(df))]
+    src = np.array([roots[r] for r in df["root"]], dtype=object)
+    earlier: dict[int, list[int]] = {}
+    for i, r in enumerate(df["root"].to_numpy()):
+        seen = earlier.setdefault(r, [])
+        if seen and rng.random() < chain:
+            src[i] = df["repost_id"].iat[seen[int(rng.integers(len(seen)))]]
+        seen.append(i)
+    reposts = pd.DataFrame({"repost_id": df["repost_id"], "account_id": df["acc"],
+                            "source_id": src,
+                            "reposted_at": pd.to_datetime(df["t"], unit="s", utc=True)})
+    if comments:
+        rows = []
+        for r in targets[:3]:
+            for _ in range(2):
+                start = root_t[r] + int(rng.integers(3600, 20 * 3600))
+                rows += [(a, start + int(rng.integers(0, 600)), r, "这个老师太过分了必须道歉")
+                         for a in army if rng.random() < part]
+            rows += [(crowd[int(rng.integers(n_crowd))],
+                      root_t[r] + int(rng.lognormal(np.log(7200), 1.0)), r, f"my view {j} here")
+                     for j in range(60)]
+        extra = pd.DataFrame({"content_id": [f"k{i}" for i in range(len(rows))],
+                              "account_id": [x[0] for x in rows], "platform": "weibo",
+                              "posted_at": pd.to_datetime([x[1] for x in rows], unit="s", utc=True),
+                              "text": [x[3] for x in rows], "kind": "comment",
+                              "reply_to": [roots[x[2]] for x in rows]})
+        contents = pd.concat([contents, extra], ignore_index=True)
+    p = Projection.from_tables({"event_id": "other"}, accounts=accounts, contents=contents,
+                               reposts=reposts)
+    active = set(reposts["account_id"]) | set(contents["account_id"])
+    return p, set(army) & active
+
+
+@pytest.mark.parametrize("seed,kw", [
+    (10, {"comments": False}),
+    (11, {"army_n": 12, "part": 0.6}),
+    (13, {"army_n": 6, "waves": 5, "part": 0.8, "wave_span": 600}),
+])
+def test_other_generator_precision_and_recall(seed, kw):
+    p, army = chained_incident(seed, **kw)
+    found = {f.account_id for f in detect_coordinated(p, seed=0).findings}
+    tp = len(found & army)
+    assert tp / max(len(found), 1) >= 0.9 and tp / len(army) >= 0.9, (sorted(found), sorted(army))
+
+
+def test_other_generator_without_army_finds_nothing():
+    p, army = chained_incident(12, army_n=0, waves=0)
+    assert army == set()
+    assert detect_coordinated(p, seed=0).findings == []
+
+
 # ----------------------------------------------------------------- the sample incident
 
 E1 = "evt:2026-03-nancheng-teacher"
