@@ -210,6 +210,100 @@ def test_a_decision_in_another_event_raises_the_tier(small):
     assert labels_from_decisions(store)["account_id"].tolist() == [army["account_id"]]
 
 
+# ----------------------------------------------------- an incident not from ingest.sample
+
+def foreign_incident(path: Path, seed: int = 0) -> tuple[EmbeddedStore, dict]:
+    """A small pile-on written independently of ``ingest.sample``: an originator posts a
+    rumour and eight follow-ups, 25 fresh low-follower bots repost each follow-up within 40
+    seconds and comment abusively, 600 ordinary users repost the rumour or the verified news
+    account's rebuttal over a day, some asking questions."""
+    import numpy as np
+
+    from graph.frames import coerce
+    from ingest.membership import compute_memberships
+
+    rng = np.random.default_rng(seed)
+    t0 = pd.Timestamp("2025-06-01T10:00:00Z")
+    kw = "Dr Wang clinic"
+    acc = [dict(account_id="x:victim", platform="x", followers=900),
+           dict(account_id="x:origin", platform="x", followers=300,
+                created_at="2020-01-01T00:00:00Z"),
+           dict(account_id="x:news", platform="x", followers=3_000_000, verified=True)]
+    army = [f"x:bot{i:02d}" for i in range(25)]
+    crowd = [f"x:u{i:04d}" for i in range(600)]
+    acc += [dict(account_id=a, platform="x", followers=int(rng.integers(0, 20)),
+                 created_at=str(t0 - pd.Timedelta(days=3, minutes=int(rng.integers(0, 60)))))
+            for a in army]
+    acc += [dict(account_id=a, platform="x", followers=int(rng.lognormal(5, 1.5)),
+                 created_at=str(t0 - pd.Timedelta(days=int(rng.integers(100, 3000)))))
+            for a in crowd]
+    con = [dict(content_id="x:c1", account_id="x:origin", posted_at=t0, harm=0.92,
+                text=f"{kw}: the doctor took bribes, everyone report her", target_ids=["x:victim"]),
+           dict(content_id="x:c2", account_id="x:news", posted_at=t0 + pd.Timedelta(hours=5),
+                text=f"{kw}: health bureau says the bribe story is false", harm=0.03)]
+    rep = []
+    for b in range(8):
+        base = t0 + pd.Timedelta(minutes=10 + 40 * b)
+        con.append(dict(content_id=f"x:o{b}", account_id="x:origin", harm=0.85,
+                        posted_at=base - pd.Timedelta(seconds=30), target_ids=["x:victim"],
+                        text=f"{kw}: more proof of the bribes, part {b}"))
+        rep += [dict(repost_id=f"x:r{b}-{a}", account_id=a, source_id=f"x:o{b}",
+                     reposted_at=base + pd.Timedelta(seconds=int(rng.integers(0, 40))))
+                for a in army]
+        con += [dict(content_id=f"x:k{b}-{a}", account_id=a, reply_to="x:c1",
+                     posted_at=base + pd.Timedelta(seconds=int(rng.integers(0, 90))),
+                     text=f"{kw} bribe doctor shame on her #{b}", target_ids=["x:victim"],
+                     harm=float(rng.uniform(0.6, 0.9)))
+                for a in rng.choice(army, 10, replace=False)]
+    for i, a in enumerate(crowd):
+        for j in range(int(rng.integers(1, 3))):
+            rep.append(dict(repost_id=f"x:r-{a}-{j}", account_id=a,
+                            source_id="x:c1" if rng.random() < 0.5 else "x:c2",
+                            reposted_at=t0 + pd.Timedelta(minutes=int(rng.exponential(400)))))
+        if rng.random() < 0.15:
+            con.append(dict(content_id=f"x:q{i}", account_id=a, reply_to="x:c1",
+                            posted_at=t0 + pd.Timedelta(minutes=int(rng.exponential(400))),
+                            text=f"{kw} is this true?", harm=float(rng.uniform(0, 0.45))))
+    events = [dict(event_id="e:wang", name="Dr Wang", started_at=t0, keywords=["Dr Wang"],
+                   entities=["Dr Wang"], target_ids=["x:victim"])]
+    store = EmbeddedStore(str(path))
+    for name, rows in (("accounts", acc), ("events", events), ("contents", con),
+                       ("reposts", rep)):
+        df = pd.DataFrame(rows)
+        if name in ("contents", "reposts"):
+            df["platform"] = "x"
+        store.upsert(name, coerce(name, df))
+    store.set_memberships(compute_memberships(store.frame("events"), store.frame("contents"),
+                                              store.frame("reposts")))
+    return store, {"culprits": {"x:origin", *army}, "army": army, "crowd": crowd}
+
+
+@pytest.fixture(scope="module")
+def foreign(tmp_path_factory):
+    store, truth = foreign_incident(tmp_path_factory.mktemp("foreign") / "f.db")
+    yield analyze(store, "e:wang", model=None), truth
+    store.close()
+
+
+def test_foreign_incident_ranking_and_grades(foreign):
+    r, truth = foreign
+    ranked = [a["account_id"] for a in r["accounts"]]
+    by = {a["account_id"]: a for a in r["accounts"]}
+    assert set(ranked[:26]) == truth["culprits"]
+    assert ranked[0] == "x:origin" and by["x:origin"]["tier"] >= 3
+    assert by["x:news"]["tier"] == 0 and by["x:news"]["rank"] > 100
+    assert by["x:victim"]["tier"] == 0 and by["x:victim"]["score"] == 0
+    assert all(by[a]["tier"] <= 1 for a in truth["crowd"])
+
+
+@pytest.mark.xfail(reason="detectors.clusters keeps no edge for this army (25 bots co-reposting "
+                          "8 sources within 40 s each): issue 5", strict=False)
+def test_foreign_incident_army_is_coordinated(foreign):
+    r, truth = foreign
+    by = {a["account_id"]: a for a in r["accounts"]}
+    assert sum(by[a]["tier"] >= 2 for a in truth["army"]) / len(truth["army"]) >= 0.9
+
+
 # ---------------------------------------------------------------------------- full size
 
 def check_acceptance(r: dict, truth: dict) -> None:
