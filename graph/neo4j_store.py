@@ -219,10 +219,13 @@ def _upsert_rows(table: str, rows: pd.DataFrame) -> tuple[list[str], list[dict[s
         keys = [json.dumps([a, b, t_], ensure_ascii=False)
                 for a, b, t_ in zip(values["account_id"], values["new_name"], ns)]
     elif table == "affiliations":
-        keys = [-1 if v is None else v for v in time_to_ns(
-            rows["since"] if "since" in rows.columns else pd.Series([None] * n))]
+        since = time_to_ns(rows["since"] if "since" in rows.columns
+                           else pd.Series([None] * n, index=rows.index))
+        keys = [json.dumps([a, m, -1 if t_ is None else t_], ensure_ascii=False)
+                for a, m, t_ in zip(values["account_id"], values["mcn_id"], since)]
     elif table == "labels":
-        keys = list(zip(values["event_id"], values["account_id"]))
+        keys = [json.dumps([e, a], ensure_ascii=False)
+                for e, a in zip(values["event_id"], values["account_id"])]
     else:
         keys = values[t.key[0]]
     out: dict[Any, dict[str, Any]] = {}
@@ -231,12 +234,9 @@ def _upsert_rows(table: str, rows: pd.DataFrame) -> tuple[list[str], list[dict[s
                                "times": {c: values[c][i] for c in times}}
         for c in endpoints:
             row[c] = values[c][i]
-        dedupe = keys[i] if table != "affiliations" else (values["account_id"][i],
-                                                           values["mcn_id"][i], keys[i])
-        if table != "labels":
-            row["key"] = keys[i]
-        out.pop(dedupe, None)
-        out[dedupe] = row
+        row["key"] = keys[i]
+        out.pop(keys[i], None)
+        out[keys[i]] = row
     return times, list(out.values())
 
 

@@ -10,17 +10,18 @@ MATCH (c:Content)-[r:IN_EVENT]->(e:Event {event_id: $event_id})
 RETURN c.content_id AS content_id, e.event_id AS event_id, r.via AS via
 """
 
-#: first row wins for a (content, event) pair, as the embedded store's INSERT OR IGNORE
+#: rows known to be absent (the store diffs old and new memberships first), so
+#: CREATE: a MERGE would walk the event's relationships for every row
 ADD = """
 UNWIND $rows AS row
 MERGE (c:Content {content_id: row.content_id})
 MERGE (e:Event {event_id: row.event_id})
-MERGE (c)-[r:IN_EVENT]->(e)
-ON CREATE SET r.via = row.via
+CREATE (c)-[:IN_EVENT {via: row.via}]->(e)
 """
 
 REMOVE = """
 UNWIND $rows AS row
-MATCH (c:Content {content_id: row.content_id})-[r:IN_EVENT]->(e:Event {event_id: row.event_id})
+MATCH (c:Content {content_id: row.content_id})-[r:IN_EVENT]->(e:Event)
+WHERE e.event_id = row.event_id
 DELETE r
 """

@@ -44,6 +44,10 @@ INDEXES = (
     "FOR (n:RankedItem) ON (n.run_id, n.kind, n.rank)",
     "CREATE INDEX pileon_ranked_item IF NOT EXISTS FOR (n:RankedItem) ON (n.item_id)",
     "CREATE INDEX pileon_decision_seq IF NOT EXISTS FOR (n:Decision) ON (n.seq)",
+    # the rows of the relationship tables, found by key
+    "CREATE INDEX pileon_affiliation_key IF NOT EXISTS "
+    "FOR ()-[r:AFFILIATED_WITH]-() ON (r.affiliation_key)",
+    "CREATE INDEX pileon_label_key IF NOT EXISTS FOR ()-[r:LABELLED]-() ON (r.label_key)",
 )
 
 #: names of the indexes (a uniqueness constraint's index has the constraint's name),

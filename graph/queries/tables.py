@@ -40,30 +40,37 @@ from graph.model import TABLES, ColType, stored_columns
 # ``row.props`` the stored columns present in the upserted frame but its times,
 # ``row.times`` those times as ISO-8601 text, which ``datetime()`` turns into
 # DATETIME values on the server ({times} in a template; see :func:`upsert_query`).
+#
+# Relationships that follow a column are deleted from the upserted node's side
+# and CREATEd again, never MERGEd: a MERGE between two nodes checks for an
+# existing relationship by expanding one of them, and when that node gained
+# thousands of relationships in the same transaction (the source of a viral
+# cascade, the person under attack) each check walks them all, which made one
+# batch take minutes.  The store sends each key once per batch, so CREATE
+# makes no duplicates.
 
 _POSTED = """
 CALL (n) {
-  OPTIONAL MATCH (n)<-[old:POSTED]-(a:Account)
-  WHERE n.account_id IS NULL OR a.account_id <> n.account_id
+  OPTIONAL MATCH (n)<-[old:POSTED]-()
   DELETE old
 }
 CALL (n) {
   WITH n WHERE n.account_id IS NOT NULL
   MERGE (a:Account {account_id: n.account_id})
-  MERGE (a)-[:POSTED]->(n)
+  CREATE (a)-[:POSTED]->(n)
 }
 """
 
 _TARGETS = """
 CALL (n) {
-  OPTIONAL MATCH (n)-[old:TARGETS]->(t:Account)
-  WHERE NOT t.account_id IN coalesce(n.target_ids, [])
+  OPTIONAL MATCH (n)-[old:TARGETS]->()
   DELETE old
 }
 CALL (n) {
   UNWIND coalesce(n.target_ids, []) AS tid
+  WITH DISTINCT n, tid
   MERGE (t:Account {account_id: tid})
-  MERGE (n)-[:TARGETS]->(t)
+  CREATE (n)-[:TARGETS]->(t)
 }
 """
 
@@ -91,14 +98,13 @@ SET n += row.props{times}
 WITH n
 """ + _POSTED + """
 CALL (n) {
-  OPTIONAL MATCH (n)-[old:REPLY_TO]->(p:Content)
-  WHERE n.reply_to IS NULL OR p.content_id <> n.reply_to
+  OPTIONAL MATCH (n)-[old:REPLY_TO]->()
   DELETE old
 }
 CALL (n) {
   WITH n WHERE n.reply_to IS NOT NULL
   MERGE (p:Content {content_id: n.reply_to})
-  MERGE (n)-[:REPLY_TO]->(p)
+  CREATE (n)-[:REPLY_TO]->(p)
 }
 """ + _TARGETS,
     "reposts": """
@@ -108,13 +114,12 @@ SET n:Repost, n += row.props{times}, n.repost_id = row.key, n.placeholder = fals
 WITH n
 """ + _POSTED + """
 CALL (n) {
-  OPTIONAL MATCH (n)-[old:REPOST_OF]->(p:Content)
-  WHERE p.content_id <> n.source_id
+  OPTIONAL MATCH (n)-[old:REPOST_OF]->()
   DELETE old
 }
 CALL (n) {
   MERGE (p:Content {content_id: n.source_id})
-  MERGE (n)-[:REPOST_OF]->(p)
+  CREATE (n)-[:REPOST_OF]->(p)
 }
 """,
     "renames": """
@@ -122,14 +127,27 @@ UNWIND $rows AS row
 MERGE (n:Rename {rename_key: row.key})
 SET n += row.props{times}
 WITH n
-MERGE (a:Account {account_id: n.account_id})
-MERGE (a)-[:RENAMED]->(n)
+CALL (n) {
+  OPTIONAL MATCH (n)<-[old:RENAMED]-()
+  DELETE old
+}
+CALL (n) {
+  MERGE (a:Account {account_id: n.account_id})
+  CREATE (a)-[:RENAMED]->(n)
+}
 """,
+    # relationship tables: the row's relationship is found by its key (a
+    # relationship index), created when missing, then updated in place
     "affiliations": """
 UNWIND $rows AS row
 MERGE (a:Account {account_id: row.account_id})
 MERGE (m:MCN {mcn_id: row.mcn_id})
-MERGE (a)-[n:AFFILIATED_WITH {since_key: row.key}]->(m)
+WITH a, m, row
+OPTIONAL MATCH ()-[old:AFFILIATED_WITH {affiliation_key: row.key}]->()
+FOREACH (_ IN CASE WHEN old IS NULL THEN [1] ELSE [] END |
+  CREATE (a)-[:AFFILIATED_WITH {affiliation_key: row.key}]->(m))
+WITH row
+MATCH ()-[n:AFFILIATED_WITH {affiliation_key: row.key}]->()
 SET n += row.props{times}
 """,
     "reports": """
@@ -138,7 +156,7 @@ MERGE (n:Report {report_id: row.key})
 SET n += row.props{times}
 WITH n
 CALL (n) {
-  OPTIONAL MATCH (n)<-[old:FILED]-(:Account)
+  OPTIONAL MATCH (n)<-[old:FILED]-()
   DELETE old
 }
 CALL (n) {
@@ -148,29 +166,32 @@ CALL (n) {
 CALL (n) {
   WITH n WHERE n.reporter_id IS NOT NULL
   MERGE (a:Account {account_id: n.reporter_id})
-  MERGE (a)-[:FILED]->(n)
+  CREATE (a)-[:FILED]->(n)
 }
 CALL (n) {
   WITH n WHERE n.content_id IS NOT NULL
   MERGE (c:Content {content_id: n.content_id})
-  MERGE (n)-[:ABOUT]->(c)
+  CREATE (n)-[:ABOUT]->(c)
 }
 CALL (n) {
   WITH n WHERE n.account_id IS NOT NULL
   MERGE (a:Account {account_id: n.account_id})
-  MERGE (n)-[:ABOUT]->(a)
+  CREATE (n)-[:ABOUT]->(a)
 }
 """,
     "labels": """
 UNWIND $rows AS row
 MERGE (a:Account {account_id: row.account_id})
 MERGE (e:Event {event_id: row.event_id})
-MERGE (a)-[n:LABELLED]->(e)
+WITH a, e, row
+OPTIONAL MATCH ()-[old:LABELLED {label_key: row.key}]->()
+FOREACH (_ IN CASE WHEN old IS NULL THEN [1] ELSE [] END |
+  CREATE (a)-[:LABELLED {label_key: row.key}]->(e))
+WITH row
+MATCH ()-[n:LABELLED {label_key: row.key}]->()
 SET n += row.props{times}
 """,
 }
-
-
 
 def time_columns(table: str) -> list[str]:
     """The table's time columns (sent as ISO text, stored as DATETIME)."""
