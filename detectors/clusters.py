@@ -52,7 +52,7 @@ How it works
    the whole detection on time-shuffled acts (seeded): a cluster is
    *significant* with at least ``min_size`` members, ``density >=
    min_density``, ``lift >= min_lift`` and a surprise above ``null_factor``
-   times the largest surprise found in the replicates.  Its score is
+   times the largest surprise found in the replicates (and ``min_surprise``).  Its score is
    ``(density + synchrony + (1 - 1/lift)) / 3`` times ``0.8 + 0.2 * support``
    (support: mean share of members in a creation burst, with low followers,
    or sharing an identity).
@@ -358,7 +358,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
                        repost_window: float = 60.0, post_window: float = 600.0,
                        min_shared: int = 2, edge_alpha: float = 1e-3, min_size: int = 3,
                        min_density: float = 0.3, min_lift: float = 2.0, n_null: int = 5,
-                       null_factor: float = 1.5,
+                       null_factor: float = 1.5, min_surprise: float = 10.0,
                        min_member_items: int = 3, member_share: float = 0.5,
                        core_share: float = 0.2,
                        member_alpha: float = 0.05,
@@ -393,6 +393,9 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     null_factor : float, default 1.5
         A significant cluster's surprise must exceed this times the largest
         surprise of any candidate cluster found in the replicates.
+    min_surprise : float, default 10
+        ... and at least this (``-log10`` of the Poisson tail): the floor when
+        the replicates produce no candidate cluster at all.
     min_member_items : int, default 3
         Core items a member must be in sync with the others on, at least: two
         lucky landings in a busy burst are not membership.
@@ -433,7 +436,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     rerun ``n_null`` times on acts whose times are shuffled within each item
     (seeded), and a cluster is significant only when its surprise beats the
     largest surprise of any candidate cluster in those replicates (times
-    ``null_factor``), besides
+    ``null_factor``, and at least ``min_surprise``), besides
     ``min_size``, ``min_density`` and ``min_lift``.
 
     *Complexity.*  Per run ``O(n log n + P + K log K + sum_C m_C log m_C)``
@@ -500,7 +503,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         s["null_max"] = null_max
         s["significant"] = bool(s["size"] >= min_size and s["density"] >= min_density
                                 and s["lift"] >= min_lift
-                                and s["surprise"] > null_factor * null_max)
+                                and s["surprise"] > max(null_factor * null_max, min_surprise))
         return s
 
     raw = [judge(s) for s in raw]
@@ -509,6 +512,11 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     tried: set[tuple[str, ...]] = set()
     for _ in range(len(raw) ** 2 + 1):
         sig = [s for s in raw if s["significant"]]
+        nested = next((a for a in sig for b in sig if a is not b
+                       and set(a["members"]) <= set(b["members"])), None)
+        if nested is not None:  # one holds the other: keep the larger
+            raw = [s for s in raw if s is not nested]
+            continue
         pair = next(((a, b) for i, a in enumerate(sig) for b in sig[i + 1:]
                      if tuple(sorted(set(a["members"]) | set(b["members"]))) not in tried
                      and (set(a["members"]) & set(b["members"])
