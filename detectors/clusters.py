@@ -52,8 +52,9 @@ How it works
    the whole detection on time-shuffled acts (seeded): a cluster is
    *significant* with at least ``min_size`` members, ``density >=
    min_density``, ``lift >= min_lift`` and a surprise above ``null_factor``
-   times the largest surprise found in the replicates (and ``min_surprise``).  Its score is
-   ``(density + synchrony + (1 - 1/lift)) / 3`` times ``0.8 + 0.2 * support``
+   times the largest surprise found in the replicates (and ``min_surprise``).
+   Its score is ``(density + synchrony + (1 - 1/lift)) / 3`` times
+   ``0.8 + 0.2 * support``
    (support: mean share of members in a creation burst, with low followers,
    or sharing an identity).
 
@@ -385,7 +386,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     min_size : int, default 3
         Smallest significant cluster.
     min_density : float, default 0.3
-        Smallest share of member pairs joined by a kept edge.
+        Smallest share of member pairs in sync on at least one item.
     min_lift : float, default 2
         Smallest ratio of in-sync member pairs to their expectation under chance.
     n_null : int, default 5
@@ -442,7 +443,8 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     *Complexity.*  Per run ``O(n log n + P + K log K + sum_C m_C log m_C)``
     for ``n`` acts, ``P`` in-sync act pairs
     (:func:`detectors.coactivity.coactivity`, chunked), ``K`` candidate edges
-    and ``m_C`` acts of the members of each community; ``1 + n_null`` runs.
+    and ``m_C`` acts of the members of each community (and on its core
+    items, for the member tests); ``1 + n_null`` runs.
     Louvain is near-linear in the kept edges.  Memory ``O(n + K)`` plus the
     co-activity chunks.
 
