@@ -126,8 +126,9 @@ def activity_items(p: Projection, *, narratives: Any = None, repost_window: floa
 
     ``t`` is float seconds divided by the window of the act's kind, so that "in
     sync" is ``|t_a - t_b| <= 1`` for every item.  Items: ``r:<id>`` for
-    reposts (what they amplify: the nearest inciting ancestor), ``n:<narrative_id>`` for contents (narratives with at least
-    two accounts), ``p:<reply_to>`` for comments.  Placeholder contents, rows
+    reposts (what they amplify: the nearest inciting ancestor),
+    ``n:<narrative_id>`` for contents (narratives with at least two accounts),
+    ``p:<reply_to>`` for comments.  Placeholder contents, rows
     without an account or a time, and targets' own contents are left out.
     """
     parts = []
