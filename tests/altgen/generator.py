@@ -674,7 +674,7 @@ def generate(seed: int = 0, size: str = "small") -> Incident:
 
     # --- splicers ------------------------------------------------------------------------
     sources = [(FP1_TEXT, p1), (FP2_TEXT, p2), (INC_A_TEXT, pa), (NEWS_TEXTS[0], news_posts[0])]
-    splice_posts = []
+    splice_posts, splice_sources = [], {}
     for i, a in enumerate(splicers):
         (ta, ca), (tb, cb) = (sources[0], sources[1]) if i == 0 else (sources[2], sources[1])
         ia, ib = int(r.integers(5, 20)), int(r.integers(0, 12))
@@ -684,7 +684,8 @@ def generate(seed: int = 0, size: str = "small") -> Incident:
         ts = max(b.when(ca), b.when(cb)) + float(r.uniform(2, 12)) * HOUR
         splice_posts.append(b.post(a, ts, text, event=ev1, harmful=True,
                                    targets=(victim,) if r.random() < 0.5 else ()))
-    truth["splice_sources"] = {s: [ca, cb] for s in splice_posts}
+        splice_sources[splice_posts[-1]] = [ca, cb]
+    truth["splice_sources"] = splice_sources
 
     # --- impersonators and rename traps --------------------------------------------------
     imp_posts = []
