@@ -6,7 +6,8 @@ culprits, clicks the first poster's node and reads its evidence, expands its nei
 saves a screenshot to ``tests/artifacts/ui.png``.  Requests to any other host are refused and
 reported: the page must work with no internet access.
 
-Without Chromium the test is skipped, except under ``CI=true`` where it fails.
+Without Chromium (``PILEON_CHROMIUM`` names another binary) the test is skipped, except under
+``CI=true`` where it fails.
 ``playwright install`` is never needed: Playwright drives the system Chromium.
 """
 
@@ -35,8 +36,12 @@ MAIN = "evt:2026-03-nancheng-teacher"
 ARTIFACTS = Path(__file__).with_name("artifacts")
 
 
-def _need_browser():
-    """Playwright's sync API, or skip (fail under CI=true) when it or Chromium is missing."""
+@pytest.fixture
+def sync_playwright():
+    """Playwright's sync API, or skip (fail under CI=true) when it or Chromium is missing.
+
+    Asked for first, so that a machine without a browser skips before building the incident.
+    """
     reason = None
     try:
         from playwright.sync_api import sync_playwright
@@ -77,8 +82,8 @@ def server(sample_store):
     thread.join(timeout=10)
 
 
-def test_from_the_page_to_the_first_posters_evidence(server, sample_store, _sample_incident_db):
-    sync_playwright = _need_browser()
+def test_from_the_page_to_the_first_posters_evidence(sync_playwright, server, sample_store,
+                                                     _sample_incident_db):
     truth = _sample_incident_db[1]["events"][MAIN]
     report = sample_store.report(sample_store.latest_run(MAIN))
     ranked = {a["account_id"]: a for a in report["accounts"]}
