@@ -246,3 +246,25 @@ def test_cli_wrong_password_is_one_line(incident):
     assert res.exit_code == 3
     assert res.stderr.strip().count("\n") == 0
     assert res.stderr.startswith("error: Neo4j at ") and "refused the credentials" in res.stderr
+
+
+# ------------------------------------------- protection of the person under attack
+def test_alerts_identical(loaded):
+    from detectors.alerts import alerts_from_store
+
+    neo, emb = loaded("neo4j")[0], loaded("embedded")[0]
+    a, b = alerts_from_store(neo), alerts_from_store(emb)
+    assert b, "the sample incident has surges"
+    assert a == b
+
+
+def test_evidence_pack_identical(loaded, incident):
+    from detectors.evidence import evidence_pack
+
+    _, truth = incident
+    neo, emb = loaded("neo4j")[0], loaded("embedded")[0]
+    victim = truth["alerts"]["victim"]
+    a = evidence_pack(neo, victim, event_id=MAIN_EVENT)
+    b = evidence_pack(emb, victim, event_id=MAIN_EVENT)
+    assert len(b) > 1000
+    assert a == b  # byte for byte: same items, hashes and HTML
