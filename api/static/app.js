@@ -30,6 +30,8 @@ const ROLE_LABELS = {
   coordinated: "coordinated",
   participant: "participant",
 };
+/* Roles whose accounts get a label in the graph (not the crowd, not every cluster member). */
+const LEAD_ROLES = ["first_poster", "inciter", "multi_poster", "splicer", "impersonator"];
 const TIER_TEXT = ["none (context)", "warning", "mute", "close account", "close + ban identity"];
 
 const state = {
@@ -407,7 +409,7 @@ function nodeElement(n) {
   if (n.kind === "account") {
     data.color = ROLE_COLORS[primaryRole(n.roles)];
     data.size = 10 + 26 * Math.max(0, Math.min(1, n.score || 0));
-    data.key = (n.tier || 0) >= 3 || (n.roles || []).some((r) => r !== "participant" && r !== "coordinated") ? 1 : 0;
+    data.key = (n.roles || []).some((r) => LEAD_ROLES.includes(r)) ? 1 : 0;
   } else if (n.kind === "narrative") {
     data.color = n.harmful ? "#7f1d1d" : "#b8c0c8";
     data.size = 12 + 6 * Math.log10(1 + (n.size || 0));
@@ -494,7 +496,7 @@ function layoutOptions() {
   if (window.cytoscapeFcose) {
     return {...common, name: "fcose", quality: "default", randomize: true,
             nodeRepulsion: () => 4500, idealEdgeLength: () => 40, nestingFactor: 0.3,
-            gravity: 0.6, gravityRange: 2.5, gravityRangeCompound: 1.2, tile: true,
+            gravity: 1.2, gravityRange: 1.5, gravityRangeCompound: 1.2, tile: true,
             tilingPaddingVertical: 6, tilingPaddingHorizontal: 6, numIter: 2500};
   }
   return {...common, name: "cose", randomize: false, nodeRepulsion: () => 9000,
