@@ -120,7 +120,7 @@ class ClusterResult:
 # ----------------------------------------------------------------------------- acts
 
 
-def activity_items(p: Projection, *, narratives: Any = None, repost_window: float = 60.0,
+def activity_items(p: Projection, *, narratives: Any = None, repost_window: float = 300.0,
                    post_window: float = 600.0) -> pd.DataFrame:
     """Every act of the event as ``account_id, item, t, act_id, kind``.
 
@@ -357,7 +357,7 @@ def _distinct_sync(pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | None = 0,
-                       repost_window: float = 60.0, post_window: float = 600.0,
+                       repost_window: float = 300.0, post_window: float = 600.0,
                        min_shared: int = 2, edge_alpha: float = 1e-3, min_size: int = 3,
                        min_density: float = 0.3, min_lift: float = 2.0, n_null: int = 5,
                        null_factor: float = 1.5, min_surprise: float = 10.0,
@@ -377,9 +377,11 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         :func:`detectors.narratives.detect_narratives` when omitted.
     seed : int or None, default 0
         Seeds Louvain and the time shuffles (None: 0, for reproducibility).
-    repost_window, post_window : float
+    repost_window, post_window : float, default 300 and 600
         Seconds within which two reposts, resp. two contents, of the same item
-        are in sync.
+        are in sync.  Five minutes catches armies that trickle in over a
+        quarter of an hour as well as those within seconds (the shuffle
+        baseline absorbs what a wider window adds by chance).
     min_shared : int, default 2
         Items in sync an account pair needs before it can be an edge.
     edge_alpha : float, default 1e-3

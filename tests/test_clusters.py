@@ -205,6 +205,7 @@ def chained_incident(seed, *, n_crowd=1500, n_roots=30, n_reposts=6000, army_n=1
     (10, {"comments": False}),
     (11, {"army_n": 12, "part": 0.6}),
     (13, {"army_n": 6, "waves": 5, "part": 0.8, "wave_span": 600}),
+    (20, {"army_n": 15, "wave_span": 1800}),  # an army trickling in over half an hour
 ])
 def test_other_generator_precision_and_recall(seed, kw):
     p, army = chained_incident(seed, **kw)
