@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from detectors import risk_model as rm
 from detectors.report import build_report, data_time, account_mcns, rank_accounts
 from detectors.scoring import (CULPABLE_ROLES, HARM_THRESHOLD, Detections, Scored,
-                               account_features, banded, grade, rule_scores)
+                               account_features, banded, corroborate, grade, rule_scores)
 from graph.errors import InputError, NotFound
 from graph.projection import Projection, project
 from graph.store import Store
@@ -93,9 +93,10 @@ def detect(p: Projection, *, seed: int = 0, stages: _Stages | None = None) -> De
         cres = detect_coordinated(p, narratives=nres, seed=seed)
         roles += list(cres.findings)
     roles.sort(key=lambda f: (f.account_id, f.role))
-    return Detections(narratives=tuple(nres.narratives), of_content=dict(nres.of_content),
-                      roles=tuple(roles), clusters=tuple(cres.clusters),
-                      harm=getattr(nres, "harm", None))
+    det = Detections(narratives=tuple(nres.narratives), of_content=dict(nres.of_content),
+                     roles=tuple(roles), clusters=tuple(cres.clusters),
+                     harm=getattr(nres, "harm", None))
+    return corroborate(p, det)
 
 
 def _load_model(store: Store, model: Any) -> rm.RiskModel | None:

@@ -145,6 +145,7 @@ def build_report(p: Projection, det: Detections, scored: Scored, grades: Mapping
                                      f"({len(c.accounts)} accounts, score {c.score:.3f})").to_dict())
         if a in part:
             evidence.append(part[a].to_dict())
+        evidence += [e.to_dict() for e in det.notes.get(a, ())]
         if a in scored.explain:
             evidence.append(scored.explain[a].to_dict())
         evidence.append(Evidence("grading", (), "; ".join(g.reasons)).to_dict())

@@ -59,7 +59,7 @@ import pandas as pd
 from detectors.findings import Cluster, Evidence, Narrative, RoleFinding
 from graph.projection import Projection
 
-__all__ = ["Detections", "Scored", "Grade", "banded", "FEATURES", "ROLE_FEATURES", "CULPABLE_ROLES", "TIER3_ROLES",
+__all__ = ["Detections", "Scored", "Grade", "banded", "corroborate", "FEATURES", "ROLE_FEATURES", "CULPABLE_ROLES", "TIER3_ROLES",
            "HARM_THRESHOLD", "REFER_REPOSTS", "account_features", "rule_scores", "grade",
            "valid_affiliations", "harmful_contents"]
 
@@ -117,6 +117,8 @@ class Detections:
     #: estimated probability of abuse per content and repost ID where known or inferred
     #: (``NarrativeResult.harm``); NaN or absent: nothing to tell
     harm: pd.Series | None = None
+    #: account_id -> evidence of findings set aside (see :func:`corroborate`)
+    notes: Mapping[str, tuple[Evidence, ...]] = field(default_factory=dict)
 
     def roles_of(self) -> dict[str, dict[str, RoleFinding]]:
         """account_id -> role -> its strongest finding."""
@@ -165,6 +167,43 @@ def node_harm(p: Projection, det: Detections) -> pd.Series:
             for n in det.narratives}
     fill = pd.Series([narr.get(det.of_content.get(i)) for i in h.index], index=h.index, dtype=float)
     return h.fillna(fill).astype(float)
+
+
+def corroborate(p: Projection, det: Detections, *,
+                harm_threshold: float = HARM_THRESHOLD) -> Detections:
+    """Set aside ``splicer`` findings that nothing harmful corroborates.
+
+    Splicing is the notice's concern when it fabricates false, damaging stories;
+    a collage of others' harmless posts (a rebuttal quoting two reports, say)
+    is not.  A splicer finding stands when the detector marked the splice
+    harmful (``numbers["harmful"]``), when one of its spliced contents is
+    harmful (own ``harm``, else the detectors' estimate or its narrative's), or
+    when the account posted harmful content of its own in the event; otherwise
+    the finding is dropped from the roles and kept as an evidence note
+    (kind ``splice_not_harmful``).
+
+    Notes
+    -----
+    ``O(C + F)`` for ``C`` contents and ``F`` findings.
+    """
+    harm = node_harm(p, det)
+    own = harmful_contents(p, det, harm_threshold=harm_threshold)
+    authors = set(p.contents.loc[own, "account_id"].dropna())
+    keep, notes = [], {a: tuple(n) for a, n in det.notes.items()}
+    for f in det.roles:
+        if f.role != "splicer" or f.numbers.get("harmful", 1.0) > 0 or f.account_id in authors:
+            keep.append(f)
+            continue
+        spliced = [e.content_ids[0] for e in f.evidence if e.kind == "splice" and e.content_ids]
+        if any(harm.get(c, 0.0) >= harm_threshold for c in spliced):
+            keep.append(f)
+            continue
+        notes[f.account_id] = notes.get(f.account_id, ()) + (Evidence(
+            "splice_not_harmful", tuple(spliced),
+            "spliced earlier contents of others, but neither the splice, its sources nor "
+            "anything else it posted in the event is harmful: not graded as a splicer"),)
+    return Detections(narratives=det.narratives, of_content=det.of_content, roles=tuple(keep),
+                      clusters=det.clusters, harm=det.harm, notes=notes)
 
 
 def harmful_contents(p: Projection, det: Detections, *,

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from detectors.findings import Cluster, Evidence, Narrative, RoleFinding
-from detectors.scoring import (FEATURES, Detections, account_features, banded, grade, rule_scores,
-                               valid_affiliations)
+from detectors.scoring import (FEATURES, Detections, account_features, banded, corroborate, grade,
+                               rule_scores, valid_affiliations)
 from graph.projection import Projection
 
 T0 = pd.Timestamp("2026-03-01T00:00:00Z")
@@ -212,3 +212,18 @@ def test_an_account_under_attack_by_several_is_a_target():
     assert grade(f, {})["victim"].tier == 0
     f2 = account_features(p, Detections(), min_attackers=4)
     assert f2.loc["victim", "is_target"] == 0
+
+
+def test_corroborate_sets_aside_harmless_splices():
+    p, det = tiny()
+    splice = Evidence("splice", ("c4", "c2", "c1"), "kid's post splices news and rumour")
+    roles = det.roles + (RoleFinding("kid", "splicer", 0.8, (splice,), {"harmful": 0.0}),
+                         RoleFinding("fp", "splicer", 0.8, (), {"harmful": 0.0}),
+                         RoleFinding("p2", "splicer", 0.8, (), {"harmful": 1.0}))
+    out = corroborate(p, Detections(det.narratives, det.of_content, roles, det.clusters))
+    kept = {(f.account_id, f.role) for f in out.roles}
+    assert ("kid", "splicer") not in kept  # c4 is harmless, and so is everything kid posted
+    assert ("fp", "splicer") in kept  # fp posted a harmful rumour
+    assert ("p2", "splicer") in kept  # the detector saw harm in the splice
+    assert out.notes["kid"][0].kind == "splice_not_harmful"
+    assert out.notes["kid"][0].content_ids == ("c4",)
