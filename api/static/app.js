@@ -467,6 +467,8 @@ const GRAPH_STYLE = [
   }},
   {selector: "edge.first_post", style: {"line-color": "#d62728", "target-arrow-color": "#d62728",
                                         width: 3, opacity: 0.9}},
+  {selector: "edge.first_content", style: {"line-color": "#d62728", "line-style": "dashed",
+                                           "target-arrow-color": "#d62728", width: 2}},
   {selector: "edge.affiliation", style: {"line-color": "#0f766e", "line-style": "dotted",
                                          "target-arrow-shape": "none", opacity: 0.8}},
   {selector: "edge.POSTED, edge.REPOST_OF, edge.REPLY_TO, edge.TARGETS, edge.AFFILIATED_WITH",
@@ -770,7 +772,7 @@ async function expandNeighbourhood(id) {
       (data.truncated ? ` (first ${NEIGHBOURS})` : "");
     button.disabled = true;
   }
-  cy.animate({fit: {eles: cy.getElementById(id).closedNeighborhood(), padding: 60}, duration: 300});
+  cy.animate({center: {eles: cy.getElementById(id)}, zoom: Math.max(cy.zoom(), 1.2), duration: 300});
 }
 
 /* Add the neighbourhood's nodes (events left out: they link everything) on a ring around origin. */
@@ -782,6 +784,7 @@ function addNeighbours(cy, data, origin) {
     cy.add({group: "nodes", classes: n.kind, data: neighbourData(n),
             position: {x: origin.x + radius * Math.cos(angle), y: origin.y + radius * Math.sin(angle)}});
   });
+  for (const n of fresh) linkToNarrative(cy, n.id);
   for (const e of data.edges) {
     const id = `${e.type}:${e.source}->${e.target}`;
     if (cy.getElementById(e.source).empty() || cy.getElementById(e.target).empty()) continue;
@@ -790,6 +793,16 @@ function addNeighbours(cy, data, origin) {
             data: {id, source: e.source, target: e.target, type: e.type, weight: 1, width: 1.2}});
   }
   return fresh.length;
+}
+
+/* A narrative's first content, once in the graph, is tied to its narrative node. */
+function linkToNarrative(cy, contentId) {
+  const narrative = cy.nodes("node.narrative").filter((n) => n.data("first_content_id") === contentId);
+  if (narrative.nonempty()) {
+    cy.add({group: "edges", classes: "first_content",
+            data: {id: `first_content:${contentId}->${narrative.id()}`, source: contentId,
+                   target: narrative.id(), type: "first_content", weight: 1, width: 2}});
+  }
 }
 
 function neighbourData(n) {
