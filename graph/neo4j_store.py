@@ -38,7 +38,7 @@ from neo4j import exceptions as neo4j_errors
 
 from graph.errors import NotFound, StoreAuthError, StoreUnavailable
 from graph.frames import coerce, time_to_ns
-from graph.model import PLACEHOLDER, TABLES, ColType, stored_columns
+from graph.model import PLACEHOLDER, ROLES, TABLES, ColType, stored_columns
 from graph.queries import counters as q_counters
 from graph.queries import decisions as q_decisions
 from graph.queries import findings as q_findings
@@ -444,6 +444,9 @@ class Neo4jStore(Store):
             (q_findings.VIEW_CLUSTERS, {**params, "rows": _cluster_view(plain)}),
             (q_findings.VIEW_MCNS, {**params, "rows": _mcn_view(plain)}),
             (q_findings.VIEW_NARRATIVES, {**params, "rows": _narrative_view(plain)}),
+            (q_findings.ACCOUNT_SUMMARY, {
+                **params, "role_order": list(ROLES),
+                "account_ids": [str(a["account_id"]) for a in plain.get("accounts", [])]}),
             (q_findings.COMPLETE_RUN, params),
         ])
         return run_id

@@ -268,3 +268,25 @@ def test_evidence_pack_identical(loaded, incident):
     b = evidence_pack(emb, victim, event_id=MAIN_EVENT)
     assert len(b) > 1000
     assert a == b  # byte for byte: same items, hashes and HTML
+
+
+def test_docs_queries_run(analyzed, loaded, incident):
+    """The ready queries of docs/neo4j.md run on the analyzed incident and find something."""
+    import re
+
+    _, truth = incident
+    analyzed("neo4j")
+    neo = loaded("neo4j")[0]
+    report = neo.report(neo.latest_run(MAIN_EVENT))
+    coordinated = next(a["account_id"] for a in report["accounts"]
+                       if "coordinated" in a["roles"])
+    params = {"event": MAIN_EVENT, "account": coordinated, "target": truth["alerts"]["victim"]}
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "neo4j.md").read_text(encoding="utf-8")
+    queries = re.findall(r"```cypher\n(.*?)```", doc, re.S)
+    assert len(queries) >= 10
+    empty = []
+    for number, query in enumerate(queries, start=1):
+        if not neo._run.read(query, params):
+            empty.append(number)
+    # 12 (accounts flagged in several events) may find none in a small incident
+    assert set(empty) <= {12}, f"queries that found nothing: {empty}"

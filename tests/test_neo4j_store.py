@@ -345,6 +345,22 @@ def test_findings_are_written_into_the_graph(neo):
     evidence = read("MATCH (:Account {account_id: 'weibo:001'})-[f:FINDING]->() "
                     "RETURN f.evidence AS e")[0]["e"]
     assert json.loads(evidence)[0]["kind"] == "posted"
+    # a per-account summary on the node, for styling and filtering in Browser
+    top = read("MATCH (a:Account {account_id: 'weibo:040'}) "
+               "RETURN a.max_tier AS t, a.roles AS r, a.finding_events AS e")[0]
+    assert (top["t"], top["e"]) == (4, ["ev:campus"])
+    assert top["r"] == [r for r in ("first_poster", "multi_poster", "inciter", "splicer",
+                                    "impersonator", "coordinated", "participant")
+                        if r in incident_report()["accounts"][39]["roles"]]
+    # an account no longer in the latest report loses its summary
+    smaller = incident_report()
+    smaller["accounts"] = smaller["accounts"][:10]
+    neo.save_report(smaller)
+    gone = read("MATCH (a:Account {account_id: 'weibo:040'}) "
+                "RETURN a.max_tier AS t, a.roles AS r, a.finding_events AS e")[0]
+    assert gone.values() == [None, None, None]
+    assert read("MATCH (a:Account) WHERE a.max_tier IS NOT NULL "
+                "RETURN count(a) AS n")[0]["n"] == 10
 
 
 def test_decisions_as_on_the_embedded_store(neo, emb):

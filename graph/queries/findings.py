@@ -16,6 +16,10 @@ Two layers:
     (:Narrative {narrative_id, event_id, size, harmful, platforms, first_poster})
         -[:NARRATIVE_OF]->(:Event), (:Narrative)-[:STARTED_WITH]->(:Content)
 
+and on each ``(:Account)`` with a finding in the latest run of some event, a summary
+over those events for styling and filtering in Browser: ``max_tier``, ``max_score``,
+``roles`` (in the order of :data:`graph.model.ROLES`) and ``finding_events``.
+
 A run is written first with ``complete = false`` and becomes visible when
 it is complete, so an interrupted save leaves no half run behind in reads.
 """
@@ -101,6 +105,19 @@ CREATE (x:Narrative {narrative_key: row.narrative_key, narrative_id: row.narrati
 WITH x, row
 MATCH (c:Content {content_id: row.first_content_id})
 CREATE (x)-[:STARTED_WITH]->(c)
+"""
+
+#: recompute the account summaries touched by a new view of one event
+ACCOUNT_SUMMARY = """
+MATCH (a:Account)
+WHERE a.account_id IN $account_ids OR $event_id IN coalesce(a.finding_events, [])
+OPTIONAL MATCH (a)-[f:FINDING]->(e:Event)
+WITH a, max(f.tier) AS tier, max(f.score) AS score, collect(e.event_id) AS events,
+     reduce(all = [], l IN collect(f.roles) | all + l) AS all_roles
+WITH a, tier, score, events, [r IN $role_order WHERE r IN all_roles] AS roles
+SET a.max_tier = tier, a.max_score = score,
+    a.finding_events = CASE WHEN size(events) = 0 THEN null ELSE events END,
+    a.roles = CASE WHEN size(roles) = 0 THEN null ELSE roles END
 """
 
 COMPLETE_RUN = """
