@@ -145,18 +145,19 @@ class _Digest:
         self.members = frozenset(members["content_id"].tolist())
 
 
-_CACHE: OrderedDict[str, _Digest] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, str], _Digest] = OrderedDict()
 _CACHE_RUNS = 2
 _cache_lock = threading.Lock()
 
 
 def _digest(store: Store, event_id: str, run_id: str) -> _Digest:
+    key = (str(getattr(store, "uri", id(store))), run_id)
     with _cache_lock:
-        if run_id in _CACHE:
-            _CACHE.move_to_end(run_id)
-            return _CACHE[run_id]
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
         d = _Digest(store, event_id, run_id)
-        _CACHE[run_id] = d
+        _CACHE[key] = d
         while len(_CACHE) > _CACHE_RUNS:
             _CACHE.popitem(last=False)
         return d
