@@ -156,7 +156,8 @@ def _digest(store: Store, event_id: str, run_id: str) -> _Digest:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-        d = _Digest(store, event_id, run_id)
+    d = _Digest(store, event_id, run_id)  # outside the lock: other runs need not wait
+    with _cache_lock:
         _CACHE[key] = d
         while len(_CACHE) > _CACHE_RUNS:
             _CACHE.popitem(last=False)
