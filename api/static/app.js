@@ -334,7 +334,8 @@ function mcnRow(m) {
     : el("span", {className: "meta"}, "none");
   return el("tr", {},
     el("td", {className: "num"}, m.rank),
-    el("td", {}, el("button", {type: "button", className: "link", onclick: () => selectNode(m.mcn_id)}, m.mcn_id)),
+    el("td", {}, el("button", {type: "button", className: "link",
+                               onclick: () => selectNode(m.mcn_id, {kind: "mcn", item: m})}, m.mcn_id)),
     el("td", {className: "num"}, fmtScore(m.score)),
     el("td", {className: "num"}, (m.accounts || []).length),
     el("td", {}, measures));
@@ -363,7 +364,8 @@ function clusterRow(c) {
   const shown = members.slice(0, 6).join(", ") + (members.length > 6 ? ` … (+${members.length - 6})` : "");
   return el("tr", {},
     el("td", {}, el("button", {type: "button", className: "link",
-                               onclick: () => selectNode(`cluster:${c.cluster_id}`)}, c.cluster_id)),
+                               onclick: () => selectNode(`cluster:${c.cluster_id}`,
+                                                         {kind: "cluster", item: c})}, c.cluster_id)),
     el("td", {className: "num"}, fmtScore(c.score)),
     el("td", {className: "num"}, members.length),
     el("td", {className: "members"}, shown));
@@ -404,19 +406,19 @@ function renderGraphNote(data) {
 function nodeElement(n) {
   const data = {};
   for (const [name, value] of Object.entries(n)) {
-    if (value !== null) data[name] = value;  // so that "[size]" selectors match only real values
+    if (value !== null) data[name] = value;  // so that "[dim]" selectors match only real values
   }
   if (n.kind === "account") {
     data.color = ROLE_COLORS[primaryRole(n.roles)];
-    data.size = 10 + 26 * Math.max(0, Math.min(1, n.score || 0));
+    data.dim = 10 + 26 * Math.max(0, Math.min(1, n.score || 0));
     data.key = (n.roles || []).some((r) => LEAD_ROLES.includes(r)) ? 1 : 0;
   } else if (n.kind === "narrative") {
     data.color = n.harmful ? "#7f1d1d" : "#b8c0c8";
-    data.size = 12 + 6 * Math.log10(1 + (n.size || 0));
+    data.dim = 12 + 6 * Math.log10(1 + (n.size || 0));
     data.key = n.harmful && n.size >= 100 ? 1 : 0;
   } else if (n.kind === "mcn") {
     data.color = (n.measures || []).length ? "#0f766e" : "#7fb3ad";
-    data.size = 26;
+    data.dim = 26;
     data.key = 1;
   } else if (n.kind === "cluster") {
     data.label = `${n.label} · ${n.members_shown} of ${n.members_total} accounts shown`;
@@ -439,7 +441,7 @@ const GRAPH_STYLE = [
     "text-background-color": "#ffffff", "text-background-opacity": 0.75, "text-background-padding": 1,
   }},
   {selector: "node[color]", style: {"background-color": "data(color)"}},
-  {selector: "node[size]", style: {width: "data(size)", height: "data(size)"}},
+  {selector: "node[dim]", style: {width: "data(dim)", height: "data(dim)"}},
   {selector: "node[?key], node.labelled", style: {label: "data(label)"}},
   {selector: "node[?key]", style: {"font-size": 15, "min-zoomed-font-size": 4, "font-weight": 500}},
   {selector: "node.account[tier >= 3]", style: {"border-width": 3, "border-color": "#111827"}},
@@ -569,18 +571,26 @@ function selectNode(id, opts) {
     if (!(opts && opts.fromGraph)) state.cy.animate({center: {eles: node}, duration: 250});
   }
   const data = node && node.nonempty() ? node.data() : null;
-  const kind = data ? data.kind : guessKind(id);
+  const kind = data ? data.kind : (opts && opts.kind) || "account";
+  const item = opts && opts.item;
   if (kind === "narrative") showNarrative(data);
-  else if (kind === "cluster") showCluster(data, id);
-  else if (kind === "mcn") showMcn(data, id);
+  else if (kind === "cluster") showCluster(data || clusterFromItem(item, id));
+  else if (kind === "mcn") showMcn(data || mcnFromItem(item, id));
   else if (kind === "content" || kind === "repost") showContent(data);
   else showAccount(id);
 }
 
-function guessKind(id) {
-  if (id.startsWith("cluster:")) return "cluster";
-  if (id.startsWith("mcn:")) return "mcn";
-  return "account";
+/* A table row's MCN or cluster as a node's data, when the graph does not hold it. */
+function mcnFromItem(m, id) {
+  m = m || {};
+  return {id, ref: id, label: id, rank: m.rank, score: m.score, measures: m.measures || [],
+          members_total: (m.accounts || []).length, members_shown: 0, evidence: m.evidence || []};
+}
+
+function clusterFromItem(c, id) {
+  c = c || {};
+  return {id, ref: id.replace(/^cluster:/, ""), rank: c.rank, score: c.score,
+          members_total: (c.accounts || []).length, members_shown: 0, evidence: c.evidence || []};
 }
 
 function showDetailHint() {
@@ -701,17 +711,13 @@ function showNarrative(n) {
   ]));
   if (n.first_poster) {
     panel.appendChild(el("h4", {}, "First poster"));
-    panel.appendChild(el("button", {type: "button", className: "link",
-                                    onclick: () => selectNode(n.first_poster)}, n.first_poster));
+    panel.appendChild(el("p", {}, el("button", {type: "button", className: "link",
+                                             onclick: () => selectNode(n.first_poster)}, n.first_poster)));
   }
   if (n.first_content_id) panel.appendChild(expandButton(n.first_content_id));
 }
 
-function showCluster(n, id) {
-  if (!n) {
-    detailHeader("cluster", id.replace(/^cluster:/, ""), "not in the graph (no member is shown)");
-    return;
-  }
+function showCluster(n) {
   const panel = detailHeader("coordinated cluster", n.ref,
     `${n.members_total} accounts, ${n.members_shown} shown in the graph`);
   panel.appendChild(factList([["rank", n.rank], ["score", fmtScore(n.score)]]));
@@ -719,19 +725,14 @@ function showCluster(n, id) {
   panel.appendChild(evidenceList(n.evidence));
 }
 
-function showMcn(n, id) {
-  if (!n) {
-    const panel = detailHeader("MCN", id, "not in the graph");
-    panel.appendChild(expandButton(id));
-    return;
-  }
+function showMcn(n) {
   const panel = detailHeader("MCN", n.label, n.ref);
   panel.appendChild(factList([
     ["rank", n.rank], ["score", fmtScore(n.score)],
     ["accounts", `${n.members_total} in the event, ${n.members_shown} shown`],
     ["measures", n.measures && n.measures.length ? n.measures.join(", ").replace(/_/g, " ") : "none"],
   ]));
-  panel.appendChild(expandButton(id));
+  panel.appendChild(expandButton(n.id));
   panel.appendChild(el("h4", {}, "Evidence"));
   panel.appendChild(evidenceList(n.evidence));
 }
@@ -812,14 +813,14 @@ function neighbourData(n) {
                 rank: finding.rank, measures: finding.measures || [], key: 0};
   if (n.kind === "account") {
     data.color = ROLE_COLORS[primaryRole(data.roles)];
-    data.size = 10 + 26 * Math.max(0, Math.min(1, data.score || 0));
+    data.dim = 10 + 26 * Math.max(0, Math.min(1, data.score || 0));
   } else if (n.kind === "mcn") {
     data.color = "#7fb3ad";
-    data.size = 28;
+    data.dim = 28;
     data.key = 1;
   } else {
     data.color = n.kind === "content" ? "#cbd5e1" : "#e2e8f0";
-    data.size = n.kind === "content" ? 14 : 9;
+    data.dim = n.kind === "content" ? 14 : 9;
   }
   return data;
 }
