@@ -181,9 +181,15 @@ def test_from_the_page_to_the_first_posters_evidence(sync_playwright, server, sa
             page.evaluate("() => { window.pileon.cy().fit(undefined, 24); }")  # returns nothing
             page.click(f".event-item[data-event='{MAIN}']")  # reopen: back to the whole view
             page.wait_for_function("() => window.pileon.cy().nodes().length > 0")
+            # the other way in: the biggest harmful narrative, then its first poster
             page.evaluate("(id) => { window.pileon.cy().getElementById(id).emit('tap'); }",
-                          first_poster)
+                          f"narrative:{biggest['narrative_id']}")
+            page.wait_for_selector("#detail >> text=harmful narrative")
+            detail = page.inner_text("#detail")
+            assert f"{biggest['size']:,} contents and reposts" in detail
+            page.click(f"#detail button:has-text('{first_poster}')")
             page.wait_for_selector("#detail .evidence")
+            assert "first of narrative" in page.inner_text("#detail .evidence")
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "ui.png"), full_page=True)
             assert not errors, errors
