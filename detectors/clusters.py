@@ -19,13 +19,18 @@ How it works
    ``repost_window`` (reposts) or ``post_window`` (contents) seconds apart.
 2. **Co-activity.**  ``O(a, b)`` is the number of items on which ``a`` and
    ``b`` acted in sync (:func:`detectors.coactivity.coactivity`, vectorised).
-3. **Chance baseline.**  Under the null model the times of an item's acts are
-   shuffled among its acts (who acts is kept, when is random).  For an item
-   with ``n`` acts of which ``W`` pairs are in sync, a given pair of its acts is
-   in sync with probability ``q = W / C(n, 2)`` — exactly, for the shuffle — so
-   the expected co-activity of ``a`` and ``b`` is ``E(a, b) = sum q`` over the
-   items both touched.  An edge is kept when ``O >= min_shared`` and the
-   Poisson tail ``P(X >= O | E)`` is at most ``edge_alpha``.
+3. **Chance baseline.**  Under the null model every act's time is jittered
+   uniformly within ``+-jitter_windows`` windows (an hour for reposts): the
+   coarse shape of an item's timeline (the viral hour after a post, the
+   evening peak) is kept, the fine structure (a burst of seconds) is not.
+   For an item, ``q`` is the chance that two of its acts are in sync after
+   the jitter (its expectation from the acts' pairwise distances, prefix
+   sums), so the expected co-activity of ``a`` and ``b`` is ``E(a, b) = sum
+   q`` over the items both touched.  A shuffle of times within items would
+   be fooled where an army makes up much of an item (its own burst would
+   inflate ``q``); the jitter smears the burst over two hours instead.  An
+   edge is kept when ``O >= min_shared`` and the Poisson tail
+   ``P(X >= O | E)`` is at most ``edge_alpha``.
 4. **Supporting signals** (each optional, from ``accounts``): a shared
    ``identity_key``; both accounts created in the same *creation burst*
    (accounts created within ``burst_window`` of each other, far above the
@@ -47,9 +52,9 @@ How it works
 6. **Cluster tests.**  ``density`` (share of member pairs in sync at least
    once), ``synchrony`` (share of members' acts on shared items that are in
    sync with another member), in-sync member pairs ``O_C`` against their exact
-   expectation under the shuffle ``E_C`` (``lift``), and the *surprise*
+   expectation under the jitter ``E_C`` (``lift``), and the *surprise*
    ``-log10 P(Poisson(E_C) >= O_C)``, calibrated on ``n_null`` replicates of
-   the whole detection on time-shuffled acts (seeded): a cluster is
+   the whole detection on time-jittered acts (seeded): a cluster is
    *significant* with at least ``min_size`` members, ``density >=
    min_density``, ``lift >= min_lift`` and a surprise above ``null_factor``
    times the largest surprise found in the replicates (and ``min_surprise``).
@@ -58,9 +63,8 @@ How it works
    (support: mean share of members in a creation burst, with low followers,
    or sharing an identity).
 
-Limitation: an item that only the cluster acts on (a story nobody else
-copies) carries no evidence against the shuffle null — every ordering of the
-cluster's own times is equally synchronous.
+Limitation: synchrony finer than the jitter is all the evidence there is; an
+army that spreads its acts over hours, like a crowd, is not told apart.
 
 Members of significant clusters get the role ``coordinated``.
 """
@@ -213,23 +217,36 @@ def _of_content(p: Projection, narratives: Any) -> Mapping[str, str]:
     raise InputError("narratives must be a NarrativeResult or a mapping content_id -> narrative_id")
 
 
-def _item_sync_rate(acts: pd.DataFrame) -> pd.Series:
-    """Per item: ``q = in-sync pairs of acts / all pairs of acts`` (acts sorted by item, t)."""
+def _item_sync_rate(acts: pd.DataFrame, jitter: float) -> pd.Series:
+    """Per item: the chance ``q`` that two of its acts are in sync once every act's time is
+    jittered uniformly within ``+-jitter`` windows (acts sorted by item, then t).
+
+    Two acts ``d`` apart (``d <= 2 * jitter``) then fall within one window of each other
+    with probability about ``2 * (2 * jitter - d) / (2 * jitter) ** 2``, so ``q`` is that
+    sum over the item's pairs of acts divided by their number.  The coarse shape of the
+    item's timeline (a viral hour) is kept; its fine structure (a burst of seconds) is
+    what the jitter destroys.  ``O(n log n)`` with prefix sums.
+    """
     item = acts["item"].to_numpy()
     t = acts["t"].to_numpy()
     codes, uniq = pd.factorize(item, sort=False)
     n = len(t)
     if n == 0:
         return pd.Series(dtype=float)
-    # rows are sorted by (item, t): searchsorted on a (code, t) composite via ranks
-    scale, ranks = np.unique(np.concatenate([t, t + 1.0]), return_inverse=True)
+    span = 2.0 * jitter
+    starts = np.searchsorted(codes, np.arange(len(uniq)))  # codes are non-decreasing
+    rel = t - t[starts][codes]  # time since the item's first act (small numbers)
+    scale, ranks = np.unique(np.concatenate([rel, rel + span]), return_inverse=True)
     base = codes.astype(np.int64) * np.int64(len(scale))
-    end = np.searchsorted(base + ranks[:n], base + ranks[n:], side="right")
-    within = end - np.arange(n) - 1
-    w = np.bincount(codes, weights=within, minlength=len(uniq))
+    end = np.searchsorted(base + ranks[:n], base + ranks[n:], side="right")  # exclusive
+    prefix = np.concatenate([[0.0], np.cumsum(rel)])
+    cnt = end - np.arange(n) - 1
+    later = prefix[end] - prefix[np.arange(n) + 1]
+    contrib = cnt * (span + rel) - later  # sum over later acts j of (2H - (t_j - t_i))
+    w = np.bincount(codes, weights=contrib, minlength=len(uniq)) * 2.0 / span ** 2
     k = np.bincount(codes, minlength=len(uniq)).astype(float)
     total = k * (k - 1) / 2
-    q = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+    q = np.minimum(np.divide(w, total, out=np.zeros_like(w), where=total > 0), 1.0)
     return pd.Series(q, index=pd.Index(uniq, name="item"))
 
 
@@ -364,8 +381,9 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
                        min_member_items: int = 3, member_share: float = 0.5,
                        core_share: float = 0.2,
                        member_alpha: float = 0.05,
-                       low_followers: float | None = None, burst_window: float = 3600.0,
-                       resolution: float = 1.0, show_progress: bool = False) -> ClusterResult:
+                       low_followers: float | None = None, burst_window: float = 86400.0,
+                       jitter_windows: float = 12.0, resolution: float = 1.0,
+                       show_progress: bool = False) -> ClusterResult:
     """Find coordinated clusters of accounts in one event (module docstring for the method).
 
     Parameters
@@ -376,11 +394,11 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         Narrative of every content (``of_content``); computed with
         :func:`detectors.narratives.detect_narratives` when omitted.
     seed : int or None, default 0
-        Seeds Louvain and the time shuffles (None: 0, for reproducibility).
+        Seeds Louvain and the time jitter of the replicates (None: 0).
     repost_window, post_window : float, default 300 and 600
         Seconds within which two reposts, resp. two contents, of the same item
         are in sync.  Five minutes catches armies that trickle in over a
-        quarter of an hour as well as those within seconds (the shuffle
+        quarter of an hour as well as those within seconds (the jitter
         baseline absorbs what a wider window adds by chance).
     min_shared : int, default 2
         Items in sync an account pair needs before it can be an edge.
@@ -393,7 +411,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     min_lift : float, default 2
         Smallest ratio of in-sync member pairs to their expectation under chance.
     n_null : int, default 5
-        Time-shuffled replicates of the whole detection.
+        Time-jittered replicates of the whole detection.
     null_factor : float, default 1.5
         A significant cluster's surprise must exceed this times the largest
         surprise of any candidate cluster found in the replicates.
@@ -419,12 +437,16 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     low_followers : float, optional
         Follower count at or below which an account counts as low-follower;
         default the 20th percentile of the event's accounts.
-    burst_window : float, default 3600
-        Seconds of the account-creation burst window.
+    burst_window : float, default 86400
+        Seconds of the account-creation burst window (a day: armies are
+        registered over hours to days, ordinary accounts over years).
+    jitter_windows : float, default 12
+        Half-width, in windows (one hour for reposts), of the uniform time
+        jitter of the chance baseline.
     resolution : float, default 1
         Louvain resolution.
     show_progress : bool, default False
-        Show a progress bar over the real run and the shuffled replicates.
+        Show a progress bar over the real run and the jittered replicates.
 
     Returns
     -------
@@ -434,11 +456,10 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     -----
     *Significance.*  A community's *surprise* is ``-log10 P(X >= O_C)`` for
     ``X ~ Poisson(E_C)``, with ``O_C`` its in-sync member pairs and ``E_C``
-    their exact expectation when times are shuffled within items.  Because the
-    communities are selected from the same data, that number is not a p-value;
-    it is calibrated instead: the whole detection (edges, Louvain, trimming) is
-    rerun ``n_null`` times on acts whose times are shuffled within each item
-    (seeded), and a cluster is significant only when its surprise beats the
+    their expectation when times are jittered.  Because the communities are
+    selected from the same data, that number is not a p-value; it is
+    calibrated instead: the whole detection (edges, Louvain, trimming) is
+    rerun ``n_null`` times on acts whose times are jittered (seeded), and a cluster is significant only when its surprise beats the
     largest surprise of any candidate cluster in those replicates (times
     ``null_factor``, and at least ``min_surprise``), besides
     ``min_size``, ``min_density`` and ``min_lift``.
@@ -480,7 +501,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
                           post_window=post_window)
     if acts["account_id"].nunique() < 2:
         return ClusterResult(edges=_empty_edges())
-    q = _item_sync_rate(acts)
+    q = _item_sync_rate(acts, jitter_windows)
     codes = _Codes(acts)
     codes.set_support(_support(p.accounts, list(codes.accounts), low_followers=low_followers,
                                burst_kw={"burst_window": burst_window}))
@@ -497,7 +518,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         bar.update(1)
         null_max = 0.0
         for _ in range(n_null):
-            t_null = _shuffle_within_items(codes.item_code, t_real, rng)
+            t_null = t_real + rng.uniform(-jitter_windows, jitter_windows, len(t_real))
             _, null_raw = _run(acts, t_null, q, codes, accounts, rng, **opts)
             for s in null_raw:
                 if s["size"] >= min_size:
@@ -547,7 +568,8 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     clusters, findings = [], []
     for k, s in enumerate(raw, start=1):
         cid = f"c{k}"
-        ev = _cluster_evidence(s, repost_window, post_window, n_null)
+        ev = _cluster_evidence(s, repost_window, post_window, n_null,
+                               jitter_windows * repost_window)
         clusters.append(Cluster(cluster_id=cid, accounts=tuple(s["members"]), score=s["score"],
                                 significant=s["significant"], evidence=tuple(ev),
                                 numbers={key: float(s[key]) for key in
@@ -571,15 +593,6 @@ def _cross_sync_items(a: list[str], b: list[str], t: np.ndarray, codes: "_Codes"
     a_, b_ = pairs["a"].to_numpy(), pairs["b"].to_numpy()
     cross = (np.isin(a_, ca) & np.isin(b_, cb)) | (np.isin(b_, ca) & np.isin(a_, cb))
     return int(len(np.unique(pairs["item"].to_numpy()[cross])))
-
-
-def _shuffle_within_items(item_code: np.ndarray, t: np.ndarray,
-                          rng: np.random.Generator) -> np.ndarray:
-    """Times reassigned at random among the acts of each item (acts sorted by item, t)."""
-    perm = np.lexsort((rng.random(len(t)), item_code))  # random order within each item
-    out = np.empty(len(t))
-    out[perm] = t  # the k-th time of an item goes to its k-th act in random order
-    return out
 
 
 def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
@@ -897,7 +910,7 @@ def _binomial_tails(probs: np.ndarray, k: np.ndarray) -> np.ndarray:
 
 
 def _cluster_evidence(s: Mapping[str, Any], repost_window: float, post_window: float,
-                      n_null: int) -> list[Evidence]:
+                      n_null: int, jitter: float) -> list[Evidence]:
     pairs, acts, names = s["pairs"], s["acts"], s["item_names"]
     ev = []
     by_kind: dict[str, list[tuple[str, int]]] = {"r": [], "n": [], "p": []}
@@ -927,9 +940,9 @@ def _cluster_evidence(s: Mapping[str, Any], repost_window: float, post_window: f
                            f"({sum(k for _, k in by_kind['p'])} in-sync member pairs)"))
     ev.append(Evidence("chance_baseline", (),
                        f"{s['observed']} in-sync member pairs vs {s['expected']:.2f} expected "
-                       f"when times are shuffled within each item (lift {s['lift']:.1f}x, "
+                       f"when times are jittered within +-{jitter:g} s (lift {s['lift']:.1f}x, "
                        f"surprise {s['surprise']:.1f} vs at most {s['null_max']:.1f} in "
-                       f"{n_null} shuffled replicate(s)); density {s['density']:.2f}, "
+                       f"{n_null} jittered replicate(s)); density {s['density']:.2f}, "
                        f"synchrony {s['synchrony']:.2f}"))
     if s["burst_share"] > 0:
         ev.append(Evidence("creation_burst", (),
