@@ -3,7 +3,8 @@
 :func:`evidence_pack` returns a ZIP holding
 
 * ``manifest.json``: ``{"target_id", "generated_at", "items": [...], "sha256"}``.  Each
-  item is one harmful content aimed at the target (``harm >= harm_threshold``; aimed
+  item is one harmful content aimed at the target (``harm >= harm_threshold``, or, where
+  ``harm`` is unknown, an estimate at least that high: :func:`infer_unknown_harm`; aimed
   as in :func:`detectors.alerts.aimed_items`: named in ``target_ids``, a reply to the
   target's contents, or an ``@``-mention), with ``content_id, account_id,
   account_name, platform, kind, posted_at, text, url, media_hash, event_id`` and
@@ -85,6 +86,39 @@ def target_offset(target_id: str, frames: AlertFrames) -> int:
     return PLATFORM_OFFSET.get(str(platform).lower(), 0) if platform else 0
 
 
+def infer_unknown_harm(frames: AlertFrames, content_ids: pd.Series) -> dict[str, float]:
+    """Estimated harm of contents whose ``harm`` is unknown (SPEC: unknown, not harmless).
+
+    A text equal (once normalised) to scored texts takes their mean score; otherwise the
+    character n-gram naive Bayes model of :func:`detectors.narratives.text_harm_model`,
+    fitted on every scored text of the store, estimates it.  Contents with no text, or a
+    store with too few scored texts to fit the model, stay unknown (left out).
+
+    Notes
+    -----
+    O(total characters of the store's texts).
+    """
+    from detectors.alerts import _repost_harm
+    from detectors.narratives import text_harm_model
+    from graph.textsim import normalize
+
+    texts = pd.concat([frames.contents[["content_id", "text", "harm"]],
+                       frames.reposts[["repost_id", "text"]].rename(columns={"repost_id": "content_id"})
+                       .assign(harm=_repost_harm(frames.reposts).to_numpy())], ignore_index=True)
+    texts = texts.drop_duplicates("content_id")
+    texts["norm"] = texts["text"].map(normalize)
+    scored = texts[texts["harm"].notna() & (texts["norm"].str.len() > 0)]
+    wanted = texts[texts["content_id"].isin(set(content_ids)) & texts["harm"].isna()]
+    exact = scored.groupby("norm")["harm"].mean()
+    out = dict(zip(wanted["content_id"], wanted["norm"].map(exact)))
+    rest = wanted[wanted["norm"].map(exact).isna()]
+    if len(rest):
+        model = text_harm_model(scored["norm"], scored["harm"])
+        if model is not None:
+            out.update(zip(rest["content_id"], model(rest["norm"])))
+    return {k: float(v) for k, v in out.items() if v is not None and not pd.isna(v)}
+
+
 def evidence_items(frames: AlertFrames, target_id: str, *, event_id: str | None = None,
                    harm_threshold: float = 0.5) -> list[dict[str, Any]]:
     """The manifest items of ``target_id`` (hashed), ordered by time then content_id.
@@ -94,7 +128,13 @@ def evidence_items(frames: AlertFrames, target_id: str, *, event_id: str | None 
     O(n) over contents and reposts (see :func:`detectors.alerts.aimed_items`).
     """
     items = aimed_items(frames, harm_threshold=harm_threshold)
-    items = items[(items["target_id"] == target_id) & items["harmful"]]
+    items = items[items["target_id"] == target_id]
+    unknown = items["harm"].isna()
+    if unknown.any():
+        inferred = infer_unknown_harm(frames, items.loc[unknown, "content_id"])
+        items = items.assign(harmful=items["harmful"] | (unknown & (
+            items["content_id"].map(inferred).fillna(0.0) >= harm_threshold)))
+    items = items[items["harmful"]]
     mem = frames.memberships
     if event_id is not None:
         items = items[items["content_id"].isin(set(mem.loc[mem["event_id"] == event_id,

@@ -215,5 +215,48 @@ def test_sample_victim_pack(tmp_path):
     harm = dict(zip(contents["content_id"], contents["harm"]))
     reposts = pd.read_csv(tmp_path / "incident" / "reposts.csv", dtype=str)
     harm.update(zip(reposts["repost_id"], pd.to_numeric(reposts["harm"])))
-    assert all(harm[i] >= 0.5 for i in ids)
+    # items of known harm are harmful; items of unknown harm were estimated harmful
+    assert all(harm[i] >= 0.5 for i in ids if not pd.isna(harm[i]))
+    unknown = {i for i in ids if pd.isna(harm[i])}
+    assert unknown == set(contents.loc[aimed & contents["harm"].isna(), "content_id"]) & ids
+    assert unknown, "the sample leaves harm unknown on some attacks: they belong in the pack"
     store.close()
+
+
+def test_unknown_harm_is_estimated_not_taken_as_harmless():
+    """SPEC §2: absent harm means unknown. An unscored copy of an abusive text, and an
+    unscored text the event's scored texts mark abusive, go into the pack; an unscored
+    benign text stays out."""
+    from detectors.alerts import AlertFrames
+    from detectors.evidence import evidence_items
+    from graph.frames import coerce
+    from graph.model import stored_columns
+
+    rows = []
+    t0 = pd.Timestamp("2026-03-01T00:00:00Z")
+    abusive = ["垃圾老师滚出学校", "这种老师去死吧恶心", "人肉她让她社死滚", "恶心的垃圾滚出教师队伍"]
+    benign = ["老师辛苦了谢谢您", "今天的课很有意思", "祝老师节日快乐", "谢谢老师的耐心讲解"]
+    k = 0
+    for rep in range(12):
+        for text, harm in [(t, 0.9) for t in abusive] + [(t, 0.1) for t in benign]:
+            k += 1
+            rows.append({"content_id": f"c{k}", "account_id": f"a{k}", "platform": "weibo",
+                         "posted_at": t0 + pd.Timedelta(minutes=k), "text": f"{text}{rep}",
+                         "kind": "comment", "harm": harm, "target_ids": ["v"]})
+    unscored = {"u1": "垃圾老师滚出学校3", "u2": "恶心的垃圾老师去死", "u3": "谢谢老师今天的课"}
+    for cid, text in unscored.items():
+        k += 1
+        rows.append({"content_id": cid, "account_id": f"a{k}", "platform": "weibo",
+                     "posted_at": t0 + pd.Timedelta(minutes=k), "text": text, "kind": "comment",
+                     "harm": None, "target_ids": ["v"]})
+    contents = coerce("contents", pd.DataFrame(rows))
+    accounts = coerce("accounts", pd.DataFrame(
+        {"account_id": ["v"] + [f"a{i}" for i in range(1, k + 1)], "platform": "weibo"}))
+    empty = {t: coerce(t, pd.DataFrame({c: [] for c in stored_columns(t)}))
+             for t in ("reposts", "reports", "renames", "events")}
+    frames = AlertFrames(accounts=accounts, contents=contents, **empty,
+                         memberships=pd.DataFrame(columns=["content_id", "event_id", "via"]))
+    ids = {i["content_id"] for i in evidence_items(frames, "v")}
+    assert {"u1", "u2"} <= ids
+    assert "u3" not in ids
+    assert not ids & {r["content_id"] for r in rows if r["harm"] == 0.1}
