@@ -233,9 +233,8 @@ def test_issue4_inciters_incl_repost_comment(outcome):
     assert outcome["i4.inciter"]["repost_comment_inciter_found"]
 
 
-@pytest.mark.xfail(strict=True, reason="seed 1: splicing.find_splices min_coverage=0.5 misses a zhihu answer "
-                   "whose own framing is half its text; a benign crowd post of unknown harm recombining two "
-                   "benign posts is flagged (no harm gate on splices)")
+@pytest.mark.xfail(strict=True, reason="seed 1: splicing.find_splices min_coverage=0.5 misses a zhihu "
+                   "answer whose own framing is half its text (found at 0.4)")
 def test_issue4_splicers(outcome):
     _check(outcome, "i4.splicer")
 
@@ -252,9 +251,6 @@ def test_issue4_no_other_event(outcome):
     _check(outcome, "i4.no_other_event")
 
 
-@pytest.mark.xfail(strict=True, reason="clusters._run keeps an edge only at Poisson p <= edge_alpha=1e-3 "
-                   "against the time-shuffle q, which the army itself inflates on the items it dominates: "
-                   "army pairs reach p~0.002-0.01, so no edge and no cluster")
 def test_issue5_coordinated(outcome):
     _check(outcome, "i5.coordinated")
 
@@ -267,7 +263,6 @@ def test_issue5_news_and_bystander_mcns(outcome):
     _check(outcome, "i5.news_bystander_mcns")
 
 
-@pytest.mark.xfail(strict=True, reason="the false splicer of test_issue4_splicers gets tier 3 and rank 10")
 def test_issue6_top10(outcome):
     _check(outcome, "i6.top10_culprits")
 
@@ -280,7 +275,6 @@ def test_issue6_no_news_in_top100(outcome):
     _check(outcome, "i6.no_news_top100")
 
 
-@pytest.mark.xfail(strict=True, reason="army tier >= 2 needs the coordinated role (see test_issue5_coordinated)")
 def test_issue6_tiers(outcome):
     _check(outcome, "i6.tiers")
 
@@ -305,7 +299,8 @@ def test_issue9_celebrity_quiet(outcome):
     _check(outcome, "i9.celebrity_quiet")
 
 
-@pytest.mark.xfail(strict=True, reason="evidence.evidence_items keeps only harm >= 0.5: harmful contents "
-                   "whose harm is missing (SPEC: unknown, not harmless) are left out of the pack")
+@pytest.mark.xfail(strict=True, reason="seed 1: one benign comment of unknown harm ('先让子弹飞一会儿', never "
+                   "scored elsewhere) is put in the pack: narratives.text_harm_model scores it 0.95 from "
+                   "unigrams and a prior fitted on near-duplicate harmful variants")
 def test_issue9_evidence_pack(outcome):
     _check(outcome, "i9.evidence")
