@@ -31,8 +31,9 @@ from tqdm.auto import tqdm
 
 from detectors import risk_model as rm
 from detectors.report import build_report, data_time, account_mcns, rank_accounts
-from detectors.scoring import (CULPABLE_ROLES, HARM_THRESHOLD, Detections, Scored,
-                               account_features, banded, corroborate, grade, rule_scores)
+from detectors.scoring import (CULPABLE_ROLES, HARM_THRESHOLD, Detections, HarmfulItems, Scored,
+                               account_features, banded, corroborate, grade, harmful_items,
+                               rule_scores)
 from graph.errors import InputError, NotFound
 from graph.projection import Projection, project
 from graph.store import Store
@@ -199,16 +200,20 @@ def _shared_identity(features: pd.DataFrame, p: Projection, tiers: dict[str, int
 
 # ----------------------------------------------------------------------------- analyze
 
-def event_features(store: Store, event_id: str, *, seed: int = 0,
-                   stages: _Stages | None = None) -> tuple[Projection, Detections, pd.DataFrame]:
-    """Project an event, run the detectors and compute its account features."""
+def event_features(store: Store, event_id: str, *, seed: int = 0, stages: _Stages | None = None
+                   ) -> tuple[Projection, Detections, pd.DataFrame, HarmfulItems]:
+    """Project an event, run the detectors and compute its account features.
+
+    Returns the projection, the detections, the features and the harm of the
+    event's items (:func:`detectors.scoring.harmful_items`)."""
     st = stages or _Stages(False, "")
     with st.stage("project"):
         p = project(store, event_id)
     det = detect(p, seed=seed, stages=st)
     with st.stage("features"):
-        f = account_features(p, det)
-    return p, det, f
+        items = harmful_items(p, det)
+        f = account_features(p, det, items=items)
+    return p, det, f, items
 
 
 def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
@@ -251,7 +256,7 @@ def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
     st = _Stages(show_progress, f"analyze {event_id}")
     try:
         risk = _load_model(store, model)
-        p, det, f = event_features(store, event_id, seed=seed, stages=st)
+        p, det, f, items = event_features(store, event_id, seed=seed, stages=st)
         with st.stage("score"):
             scored = score(f, risk)
         with st.stage("tiers"):
@@ -266,7 +271,7 @@ def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
         with st.stage("mcns"):
             mcns = _rollup(p, det, scored, grades)
         with st.stage("report"):
-            report = build_report(p, det, scored, grades, mcns=mcns,
+            report = build_report(p, det, scored, grades, mcns=mcns, items=items,
                                   generated_at=generated_at or data_time(p))
         with st.stage("save"):
             if save:
@@ -394,7 +399,7 @@ def train(store: Store, labels: pd.DataFrame, *, seed: int = 0, k: int = 50,
                        "(ingest them first)")
     Xs, tiers, evs, ids = [], [], [], []
     for e in tqdm(events, desc="features", unit="event", disable=not show_progress):
-        _, _, f = event_features(store, e, seed=seed)
+        f = event_features(store, e, seed=seed)[2]
         lab = labels[labels["event_id"] == e].set_index("account_id")["tier"]
         t = lab.reindex(f.index)
         if unlabelled_tier is None:

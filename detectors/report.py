@@ -14,8 +14,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from detectors.findings import Evidence, MCNFinding
-from detectors.scoring import CULPABLE_ROLES, Detections, Grade, Scored, harmful_contents, \
-    valid_affiliations
+from detectors.scoring import CULPABLE_ROLES, Detections, Grade, HarmfulItems, Scored, \
+    harmful_items, valid_affiliations
 from graph.projection import Projection
 
 __all__ = ["build_report", "data_time", "iso", "account_mcns", "rank_accounts", "REPORT_KEYS",
@@ -64,18 +64,17 @@ def rank_accounts(scores: Mapping[str, float]) -> list[str]:
     return sorted(scores, key=lambda a: (-round(float(scores[a]), 6), a))
 
 
-def _participation(p: Projection, det: Detections) -> dict[str, Evidence]:
+def _participation(p: Projection, items: HarmfulItems) -> dict[str, Evidence]:
     """Per account, an evidence item listing its harmful contents and reposts."""
     contents = p.contents
-    harm = harmful_contents(p, det)
-    own = contents[harm & ~contents["placeholder"].astype(bool) & contents["account_id"].notna()]
-    harmful_n = {n.narrative_id for n in det.narratives if n.harmful}
-    rp = p.reposts
-    rp_h = rp[[det.of_content.get(r) in harmful_n for r in rp["repost_id"]]] if len(rp) else rp
+    own = contents[items.contents & ~contents["placeholder"].astype(bool)
+                   & contents["account_id"].notna()]
+    rp_h = p.reposts[items.reposts & p.reposts["account_id"].notna()]
     out: dict[str, Evidence] = {}
-    ids_c = own.groupby("account_id")["content_id"].apply(lambda s: sorted(s))
-    ids_r = rp_h.groupby("account_id")["repost_id"].apply(lambda s: sorted(s)) if len(rp_h) \
-        else pd.Series(dtype=object)
+    ids_c = own.sort_values("content_id", kind="mergesort").groupby("account_id")["content_id"] \
+        .agg(list)
+    ids_r = rp_h.sort_values("repost_id", kind="mergesort").groupby("account_id")["repost_id"] \
+        .agg(list) if len(rp_h) else pd.Series(dtype=object)
     for a in sorted(set(ids_c.index) | set(ids_r.index)):
         c = ids_c.get(a, [])
         r = ids_r.get(a, [])
@@ -93,7 +92,7 @@ def _participation(p: Projection, det: Detections) -> dict[str, Evidence]:
 
 def build_report(p: Projection, det: Detections, scored: Scored, grades: Mapping[str, Grade],
                  *, mcns: Sequence[MCNFinding] = (), generated_at: str | None = None,
-                 top: int | None = None) -> dict[str, Any]:
+                 top: int | None = None, items: HarmfulItems | None = None) -> dict[str, Any]:
     """Assemble the SPEC §4 report.
 
     Parameters
@@ -113,6 +112,8 @@ def build_report(p: Projection, det: Detections, scored: Scored, grades: Mapping
         ISO time of the report; default :func:`data_time` (deterministic).
     top : int, optional
         Keep only the first ``top`` accounts (ranks stay those of the whole list).
+    items : HarmfulItems, optional
+        :func:`detectors.scoring.harmful_items` of the event, when already computed.
 
     Returns
     -------
@@ -126,7 +127,7 @@ def build_report(p: Projection, det: Detections, scored: Scored, grades: Mapping
     roles_of = det.roles_of()
     cluster_of = det.cluster_of()
     mcn_of = account_mcns(p)
-    part = _participation(p, det)
+    part = _participation(p, items if items is not None else harmful_items(p, det))
     order = rank_accounts(scored.score.to_dict())
     accounts = []
     for rank, a in enumerate(order, start=1):

@@ -61,7 +61,7 @@ from graph.projection import Projection
 
 __all__ = ["Detections", "Scored", "Grade", "banded", "corroborate", "FEATURES", "ROLE_FEATURES", "CULPABLE_ROLES", "TIER3_ROLES",
            "HARM_THRESHOLD", "REFER_REPOSTS", "account_features", "rule_scores", "grade",
-           "valid_affiliations", "harmful_contents"]
+           "valid_affiliations", "harmful_contents", "harmful_items", "HarmfulItems"]
 
 #: a known ``harm`` at or above this is harmful
 HARM_THRESHOLD = 0.5
@@ -206,6 +206,50 @@ def corroborate(p: Projection, det: Detections, *,
                       clusters=det.clusters, harm=det.harm, notes=notes)
 
 
+@dataclass(frozen=True)
+class HarmfulItems:
+    """Which of the event's contents and reposts are harmful, computed once per analysis.
+
+    ``harm``: probability per content and repost ID (:func:`node_harm`);
+    ``contents`` / ``reposts``: booleans aligned with ``p.contents`` / ``p.reposts``;
+    ``forest``: :func:`detectors.cascades.reach` indexed by node ID.
+    """
+
+    harm: pd.Series
+    contents: pd.Series
+    reposts: pd.Series
+    forest: pd.DataFrame
+
+
+def harmful_items(p: Projection, det: Detections, *,
+                  harm_threshold: float = HARM_THRESHOLD) -> HarmfulItems:
+    """Harm of every content and repost of the event.
+
+    A content is harmful when its harm (own, else estimated, else its
+    narrative's: :func:`node_harm`) reaches ``harm_threshold``; a repost when
+    what it spreads is (its own comment's harm, else its nearest ancestor's
+    with text: ``spread_harm`` of :func:`detectors.cascades.reach`), or, where
+    that is unknown, when its narrative is harmful.
+
+    Notes
+    -----
+    ``O(C + R log d)`` for ``C`` contents and ``R`` reposts in chains ``d`` deep.
+    """
+    from detectors.cascades import reach
+
+    harms = node_harm(p, det)
+    contents = pd.Series((p.contents["content_id"].map(harms).fillna(0.0)
+                          >= harm_threshold).to_numpy(), index=p.contents.index, dtype=bool)
+    forest = reach(p, harm=harms, harm_threshold=harm_threshold).set_index("node_id")
+    harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
+    spread = p.reposts["repost_id"].map(forest["spread_harm"])
+    by_narr = p.reposts["repost_id"].map(lambda r: harmful_n.get(det.of_content.get(r)))
+    reposts = pd.Series(np.where(spread.notna(), spread.fillna(0.0) >= harm_threshold,
+                                 by_narr.fillna(False).astype(bool)).astype(bool),
+                        index=p.reposts.index, dtype=bool)
+    return HarmfulItems(harm=harms, contents=contents, reposts=reposts, forest=forest)
+
+
 def harmful_contents(p: Projection, det: Detections, *,
                      harm_threshold: float = HARM_THRESHOLD) -> pd.Series:
     """Boolean per content of ``p.contents`` (same index): harmful by its own ``harm``, or,
@@ -234,7 +278,8 @@ def _log1p(s: pd.Series) -> pd.Series:
 
 def account_features(p: Projection, det: Detections, *, harm_threshold: float = HARM_THRESHOLD,
                      coact_window: float = 60.0, coact_min_weight: int = 2,
-                     rename_days: float = 7.0, min_attackers: int = 3) -> pd.DataFrame:
+                     rename_days: float = 7.0, min_attackers: int = 3,
+                     items: HarmfulItems | None = None) -> pd.DataFrame:
     """Per-account features of one event, one row per account of ``p.accounts``.
 
     Parameters
@@ -256,6 +301,8 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
         An account named in the ``target_ids`` of harmful contents by at least this
         many other accounts, with nothing harmful of its own, is a target
         (``is_target``) even when the event does not list it.
+    items : HarmfulItems, optional
+        :func:`harmful_items` of the event, when already computed.
 
     Returns
     -------
@@ -269,7 +316,6 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     Time ``O(C + R d + P)`` for ``C`` contents, ``R`` reposts in chains ``d``
     deep and ``P`` within-window co-repost pairs; memory ``O(C + R + A)``.
     """
-    from detectors.cascades import reach
     from detectors.coactivity import coactivity
 
     acc = p.accounts[["account_id"]].drop_duplicates().sort_values("account_id", kind="mergesort")
@@ -283,8 +329,8 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     contents = p.contents[~p.contents["placeholder"].astype(bool)].copy()
     contents = contents[contents["account_id"].notna()]
     reposts = p.reposts[p.reposts["account_id"].notna()].copy()
-    all_harm = harmful_contents(p, det, harm_threshold=harm_threshold)
-    contents["harmful"] = all_harm.loc[contents.index].to_numpy()
+    items = items if items is not None else harmful_items(p, det, harm_threshold=harm_threshold)
+    contents["harmful"] = items.contents.loc[contents.index].to_numpy()
     kind = _kinds(contents)
     contents["is_dm"] = kind == "dm"
     contents["is_comment"] = ((kind == "comment") | contents["reply_to"].notna()) & ~contents["is_dm"]
@@ -293,12 +339,8 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     # --- spread through the repost forest (detectors.cascades.reach), harm filled from narratives
     harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
     of = det.of_content
-    harms = node_harm(p, det)
-    forest = reach(p, harm=harms, harm_threshold=harm_threshold).set_index("node_id")
-    rep_spread = reposts["repost_id"].map(forest["spread_harm"])
-    by_narr = reposts["repost_id"].map(lambda r: harmful_n.get(of.get(r)))
-    reposts["harmful"] = np.where(rep_spread.notna(), rep_spread.fillna(0) >= harm_threshold,
-                                  by_narr.fillna(False).astype(bool)).astype(bool)
+    forest = items.forest
+    reposts["harmful"] = items.reposts.loc[reposts.index].to_numpy()
     reposts["narrative"] = reposts["repost_id"].map(lambda r: of.get(r))
     contents["narrative"] = contents["content_id"].map(lambda c: of.get(c))
 
@@ -378,7 +420,8 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
         f["renames_near"] = p.renames[near].groupby("account_id").size()
     f["renames_near"] = f["renames_near"].fillna(0)
     aff = valid_affiliations(p)
-    f["mcn_affiliated"] = [1.0 if a in set(aff["account_id"]) else 0.0 for a in ids]
+    signed = set(aff["account_id"])
+    f["mcn_affiliated"] = [1.0 if a in signed else 0.0 for a in ids]
 
     # --- targets and minors
     targets = set(p.event.target_ids)
