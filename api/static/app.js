@@ -385,8 +385,11 @@ async function loadGraph() {
     return;
   }
   state.graph = data;
-  renderGraphNote(data);
+  clear($("graph-note")).appendChild(el("span", {className: "meta"},
+    `laying out ${data.nodes.length} nodes…`));
+  await new Promise((resolve) => setTimeout(resolve, 20));  // let the note paint first
   drawGraph(data);
+  renderGraphNote(data);
 }
 
 function renderGraphNote(data) {
@@ -498,10 +501,10 @@ function drawGraph(data) {
 function layoutOptions() {
   const common = {animate: false, fit: true, padding: 24, nodeDimensionsIncludeLabels: false};
   if (window.cytoscapeFcose) {
-    return {...common, name: "fcose", quality: "default", randomize: true,
+    return {...common, name: "fcose", quality: "default", randomize: true, numIter: 2500,
             nodeRepulsion: () => 4500, idealEdgeLength: () => 40, nestingFactor: 0.3,
             gravity: 1.2, gravityRange: 1.5, gravityRangeCompound: 1.2, tile: true,
-            tilingPaddingVertical: 6, tilingPaddingHorizontal: 6, numIter: 2500};
+            tilingPaddingVertical: 6, tilingPaddingHorizontal: 6};
   }
   return {...common, name: "cose", randomize: false, nodeRepulsion: () => 9000,
           idealEdgeLength: () => 60, gravity: 0.6, numIter: 1200};
