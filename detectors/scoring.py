@@ -539,7 +539,8 @@ def rule_scores(features: pd.DataFrame) -> Scored:
     """
     scores: list[float] = []
     explain: dict[str, Evidence] = {}
-    cols = list(FEATURES)
+    cols = ["is_target", "n_harmful", "n_harmful_reposts", "reports_against", "minor_attacks",
+            "reports_minor", *ROLE_FEATURES]
     for a, vals in zip(features.index, features[cols].to_numpy()):
         row = dict(zip(cols, vals))
         if row["is_target"] > 0:
@@ -633,13 +634,15 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
     """
     repeated = repeated or {}
     shared = set(shared_identity)
-    harmful_now = harmful_participation(features)
     out: dict[str, Grade] = {}
-    for a, row in zip(features.index, features.to_dict("records")):
+    minors = ((features["minor_attacks"] > 0) | (features["reports_minor"] > 0)).to_numpy()
+    for a, target, minor, harmful, reach_log in zip(
+            features.index, (features["is_target"] > 0).to_numpy(), minors,
+            harmful_participation(features).to_numpy(), features["harmful_reach_log"].to_numpy()):
         rs = set(roles.get(a, ()))
         reasons: list[str] = []
-        minor = row["minor_attacks"] > 0 or row["reports_minor"] > 0
-        if row["is_target"] > 0:
+        minor = bool(minor)
+        if target:
             out[a] = Grade(0, False, None, ("target of the event",))
             continue
         if rs & set(TIER3_ROLES):
@@ -649,7 +652,6 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
             tier = 2
             reasons.append("tier 2: member of a coordinated cluster")
         else:
-            harmful = bool(harmful_now[a])
             tier = 1 if harmful else 0
             reasons.append("tier 1: harmful participation" if harmful else
                            "tier 0: no harmful conduct")
@@ -660,7 +662,7 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
             events = sorted(set(repeated[a]))
             tier = min(4, tier + 1)
             reasons.append(f"tier {tier}: culpable conduct repeated in " + ", ".join(events))
-        harmful_reach = math.expm1(row["harmful_reach_log"])
+        harmful_reach = math.expm1(reach_log)
         refer = False
         if rs & {"first_poster", "inciter"} and harmful_reach >= refer_reposts:
             refer = True
