@@ -11,13 +11,16 @@ that into the numbers an enforcement system acts on (SPEC §4):
 * :func:`rule_scores` scores accounts without a model: culpable roles put an
   account in the upper band ``[0.5, 1]``, ordinary participation in the lower
   band ``[0, 0.5)``, so the ranking reads as the grading does.  Every rule that
-  fires is named in the account's evidence.
+  fires is named in the account's evidence.  With a trained model,
+  :func:`banded` keeps its probabilities within the same bands.
+* :func:`corroborate` sets aside splicer findings that nothing harmful backs.
 * :func:`grade` assigns tiers 0–4, the ``refer`` flag and the minor priority.
 
 Grading (the notice's graded handling, SPEC §4)
 -----------------------------------------------
-* tier 0 — targets of the event, and participants without harmful conduct
-  (authoritative news, bystanders): listed for context only;
+* tier 0 — targets of the event (listed by the event, or attacked by several
+  accounts while posting nothing harmful), and participants without harmful
+  conduct (authoritative news, bystanders): listed for context only;
 * tier 1 — ordinary participants whose own contents or reposts are harmful,
   or who drew reports;
 * tier 2 — members of coordinated clusters (``coordinated``);
@@ -25,9 +28,12 @@ Grading (the notice's graded handling, SPEC §4)
   splicers and impersonators (fabricating false information, or posing as a
   person or institution of the event);
 * tier 4 — a culpable account (tier ≥ 2) whose ``identity_key`` holds several
-  culpable accounts, or a tier-3 account whose conduct repeats across events
-  (culpable, tier ≥ 2, in another event's findings, labels or decisions); a
-  tier-2 account whose conduct repeats goes to tier 3.
+  culpable accounts (in the event, or another account of the identity judged
+  culpable elsewhere), or a tier-3 account whose conduct repeats across events
+  (harmful contents of its own in another event, or a label or recorded
+  decision of tier ≥ 2 there); a tier-2 account whose conduct repeats goes to
+  tier 3.  Repetition is read from the data, never from earlier analysis runs,
+  so that a report does not depend on the order events are analyzed in.
 
 Tiers depend on what the account did, never on its score: the risk model
 ranks, the grading stays the notice's.
