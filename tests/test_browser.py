@@ -95,6 +95,10 @@ def test_from_the_page_to_the_first_posters_evidence(sync_playwright, server, sa
                   key=lambda n: (-n["size"], n["narrative_id"]))
     first_poster = biggest["first_poster"]
     assert first_poster in truth["first_poster"]
+    # data is text, never markup: give the first poster a name that would run as HTML
+    row = sample_store.frame("accounts", ids=[first_poster])
+    hostile = '<img src=x onerror="window.__xss=1">' + str(row.loc[0, "name"])
+    sample_store.upsert("accounts", row.assign(name=hostile).drop(columns=["extra"]))
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -162,6 +166,8 @@ def test_from_the_page_to_the_first_posters_evidence(sync_playwright, server, sa
             assert page.text_content("#detail .ev-ids") is not None
             detail = page.inner_text("#detail")
             assert first_poster in detail
+            assert page.text_content("#detail .detail-title") == hostile
+            assert page.evaluate("() => document.querySelectorAll('#detail img').length") == 0
             assert "first post" in detail.lower() and "first of narrative" in detail
             assert page.evaluate("() => window.pileon.cy().$(':selected').map(n => n.id())") == [
                 first_poster]
@@ -192,6 +198,7 @@ def test_from_the_page_to_the_first_posters_evidence(sync_playwright, server, sa
             assert "first of narrative" in page.inner_text("#detail .evidence")
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "ui.png"), full_page=True)
+            assert page.evaluate("() => window.__xss") is None
             assert not errors, errors
             assert not foreign, f"the page tried to reach other hosts: {foreign}"
         finally:
