@@ -28,7 +28,9 @@ Cost: a few ranked reads, one read of the reposts *by* the shown accounts and
 their sources (never the reposts *of* them, which may be a million), and, once
 per analysis run, a digest of the report (narratives, clusters, MCNs, the
 number of accounts) and of the event's membership, kept in a small cache
-because runs never change once saved.
+because runs never change once saved (a later ingest that changes the event's
+membership shows here after the next analysis).  The first request for a run
+pays for reading its report whole: about 1.7 s for a 200,000-repost incident.
 """
 
 from __future__ import annotations
