@@ -283,7 +283,8 @@ async function loadAccounts() {
 function accountRow(a) {
   const nameCell = el("td", {},
     el("button", {type: "button", className: "link", onclick: () => selectNode(a.account_id)},
-      a.account_id));
+      a.account_id),
+    el("span", {className: "name"}, nodeLabel(a.account_id)));
   if (a.refer) nameCell.appendChild(el("span", {className: "flag", title: "refer to law enforcement"}, "refer"));
   return el("tr", {dataset: {account: a.account_id},
                    className: state.selected === a.account_id ? "selected" : ""},
@@ -295,6 +296,19 @@ function accountRow(a) {
     el("td", {}, a.cluster_id || ""),
     el("td", {}, (a.mcn_ids || []).join(", ")),
     el("td", {}, a.priority ? el("span", {className: "flag minor"}, a.priority) : ""));
+}
+
+/* The account's name when the graph holds it (the ranked list carries IDs only). */
+function nodeLabel(id) {
+  const node = state.cy ? state.cy.getElementById(id) : null;
+  return node && node.nonempty() && node.data("label") !== id ? node.data("label") : "";
+}
+
+function fillAccountNames() {
+  for (const row of document.querySelectorAll("#accounts tbody tr[data-account]")) {
+    const span = row.querySelector(".name");
+    if (span && !span.textContent) span.textContent = nodeLabel(row.dataset.account);
+  }
 }
 
 function pageAccounts(step) {
@@ -390,6 +404,7 @@ async function loadGraph() {
   await new Promise((resolve) => setTimeout(resolve, 20));  // let the note paint first
   drawGraph(data);
   renderGraphNote(data);
+  fillAccountNames();
 }
 
 function renderGraphNote(data) {
