@@ -87,13 +87,14 @@ def detect(p: Projection, *, seed: int = 0, stages: _Stages | None = None) -> De
     with st.stage("narratives"):
         nres = detect_narratives(p, seed=seed)
     with st.stage("roles"):
-        roles = (list(detect_first_posters(p, nres)) + list(detect_multi_posters(p, nres))
-                 + list(detect_inciters(p, nres)) + list(detect_splicers(p))
+        roles = (list(detect_first_posters(p, nres, seed=seed))
+                 + list(detect_multi_posters(p, nres, seed=seed))
+                 + list(detect_inciters(p, nres, seed=seed)) + list(detect_splicers(p))
                  + list(detect_impersonators(p)))
     with st.stage("clusters"):
         cres = detect_coordinated(p, narratives=nres, seed=seed)
         roles += list(cres.findings)
-    roles.sort(key=lambda f: (f.account_id, f.role))
+    roles.sort(key=lambda f: (f.account_id, f.role, -f.strength))
     det = Detections(narratives=tuple(nres.narratives), of_content=dict(nres.of_content),
                      roles=tuple(roles), clusters=tuple(cres.clusters),
                      harm=getattr(nres, "harm", None))
