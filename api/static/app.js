@@ -586,7 +586,9 @@ function selectNode(id, opts) {
     state.cy.edges().removeClass("near");
     node.select();
     node.connectedEdges().addClass("near");
-    if (!(opts && opts.fromGraph)) state.cy.animate({center: {eles: node}, duration: 250});
+    if (!(opts && opts.fromGraph) && !inView(node)) {
+      state.cy.animate({center: {eles: node}, duration: 250});
+    }
   }
   const data = node && node.nonempty() ? node.data() : null;
   const kind = data ? data.kind : (opts && opts.kind) || "account";
@@ -609,6 +611,11 @@ function clusterFromItem(c, id) {
   c = c || {};
   return {id, ref: id.replace(/^cluster:/, ""), rank: c.rank, score: c.score,
           members_total: (c.accounts || []).length, members_shown: 0, evidence: c.evidence || []};
+}
+
+function inView(node) {
+  const box = state.cy.extent(), p = node.position();
+  return p.x >= box.x1 && p.x <= box.x2 && p.y >= box.y1 && p.y <= box.y2;
 }
 
 function showDetailHint() {
