@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 
 import networkx as nx
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
