@@ -485,7 +485,8 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
             "comments": (it["how"] == "reply").to_numpy() | (it["kind"] == "comment").to_numpy(),
             "mentions": (it["how"] == "mention").to_numpy(),
             "harmful": it["harmful"].to_numpy(dtype=bool),
-            "harm_unknown": it["harm"].isna().to_numpy(),
+            # unscored traffic from strangers only: a target's regulars are its baseline
+            "harm_unknown": (it["harm"].isna() & it["stranger"].astype(bool)).to_numpy(),
         }
         heat_event = _heat_event(t, it, frames, event_id)
         series: dict[str, pd.Series] = {}

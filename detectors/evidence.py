@@ -113,15 +113,22 @@ def infer_unknown_harm(frames: AlertFrames, content_ids: pd.Series) -> dict[str,
     out = dict(zip(wanted["content_id"], wanted["norm"].map(exact)))
     rest = wanted[wanted["norm"].map(exact).isna()]
     if len(rest):
-        model = text_harm_model(scored["norm"], scored["harm"])
+        # bigrams and trigrams: single characters of the many near-duplicate attacks
+        # would make any unseen text look abusive
+        model = text_harm_model(scored["norm"], scored["harm"], orders=(2, 3))
         if model is not None:
             out.update(zip(rest["content_id"], model(rest["norm"])))
     return {k: float(v) for k, v in out.items() if v is not None and not pd.isna(v)}
 
 
 def evidence_items(frames: AlertFrames, target_id: str, *, event_id: str | None = None,
-                   harm_threshold: float = 0.5) -> list[dict[str, Any]]:
+                   harm_threshold: float = 0.5,
+                   estimate_threshold: float = 0.7) -> list[dict[str, Any]]:
     """The manifest items of ``target_id`` (hashed), ordered by time then content_id.
+
+    A content of unknown harm goes in when its estimate (:func:`infer_unknown_harm`)
+    reaches ``estimate_threshold`` (and ``harm_threshold``): an estimate needs a
+    clearer margin than a score.
 
     Notes
     -----
@@ -133,7 +140,8 @@ def evidence_items(frames: AlertFrames, target_id: str, *, event_id: str | None 
     if unknown.any():
         inferred = infer_unknown_harm(frames, items.loc[unknown, "content_id"])
         items = items.assign(harmful=items["harmful"] | (unknown & (
-            items["content_id"].map(inferred).fillna(0.0) >= harm_threshold)))
+            items["content_id"].map(inferred).fillna(0.0) >= max(harm_threshold,
+                                                                 estimate_threshold))))
     items = items[items["harmful"]]
     mem = frames.memberships
     if event_id is not None:

@@ -173,7 +173,8 @@ def _ngrams(text: str, orders: tuple[int, ...] = (1, 2)) -> list[str]:
 
 
 def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float = 0.5,
-                    min_per_class: int = 20, alpha: float = 1.0):
+                    min_per_class: int = 20, alpha: float = 1.0,
+                    orders: tuple[int, ...] = (1, 2)):
     """Fit a character n-gram naive Bayes model on the event's scored texts.
 
     Parameters
@@ -188,6 +189,8 @@ def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float 
         Fewer distinct scored texts than this on either side: no model (returns None).
     alpha : float
         Laplace smoothing.
+    orders : tuple of int
+        Character n-gram lengths used as features.
 
     Returns
     -------
@@ -209,7 +212,7 @@ def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float 
     vocab: dict[str, int] = {}
     rows, cols = [], []
     for r, t in enumerate(df["t"]):
-        for g in _ngrams(t):
+        for g in _ngrams(t, orders):
             rows.append(r)
             cols.append(vocab.setdefault(g, len(vocab)))
     m = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(df), len(vocab))).tocsr()
@@ -223,7 +226,7 @@ def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float 
         uniq = pd.unique(new[new.str.len() > 0])
         score = {}
         for t in uniq:
-            ids = [vocab[g] for g in _ngrams(t) if g in vocab]
+            ids = [vocab[g] for g in _ngrams(t, orders) if g in vocab]
             if not ids:
                 continue
             # average evidence per n-gram, so long texts are not overconfident

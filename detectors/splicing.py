@@ -196,8 +196,8 @@ def _check_options(min_fragment_chars: int, min_sources: int, k: int, min_covera
         raise ValueError("max_gap must be non-negative")
 
 
-def find_splices(p: Projection, *, min_fragment_chars: int = 10, min_sources: int = 2,
-                 min_coverage: float = 0.5, copy_coverage: float = 0.9, k: int = 5,
+def find_splices(p: Projection, *, min_fragment_chars: int = 14, min_sources: int = 2,
+                 min_coverage: float = 0.4, copy_coverage: float = 0.9, k: int = 5,
                  max_gap: int = 3, kinds: Iterable[str] | None = PUBLISHED_KINDS,
                  min_dominance: float = 0.5, stock_hosts: int = 5,
                  benign_harm: float | None = 0.2,
@@ -413,8 +413,8 @@ def _strength(s: Splice, harm_threshold: float) -> tuple[float, bool, bool]:
     return min(1.0, v), cross, harmful
 
 
-def detect_splicers(p: Projection, *, min_fragment_chars: int = 10, min_sources: int = 2,
-                    min_coverage: float = 0.5, copy_coverage: float = 0.9, k: int = 5,
+def detect_splicers(p: Projection, *, min_fragment_chars: int = 14, min_sources: int = 2,
+                    min_coverage: float = 0.4, copy_coverage: float = 0.9, k: int = 5,
                     max_gap: int = 3, kinds: Iterable[str] | None = PUBLISHED_KINDS,
                     min_dominance: float = 0.5, stock_hosts: int = 5,
                     benign_harm: float | None = 0.2, harm_threshold: float = 0.5,
@@ -427,13 +427,13 @@ def detect_splicers(p: Projection, *, min_fragment_chars: int = 10, min_sources:
         The event's projection; its ``contents`` (text, author, platform, time,
         harm) are both the candidates and the possible sources.  Placeholders and
         contents without text or time are ignored; reposts are not examined.
-    min_fragment_chars : int, default 10
+    min_fragment_chars : int, default 14
         Shortest fragment (in normalised characters: no punctuation or spaces)
         that counts as lifted from a source; shorter shared phrases (slogans,
         names, stock insults) do not make a splice.
     min_sources : int, default 2
         How many distinct earlier contents must each add a fragment.
-    min_coverage : float, default 0.5
+    min_coverage : float, default 0.4
         Share of the splice's characters the fragments must cover together.
     copy_coverage : float, default 0.9
         A content of which one source alone covers this share is a copy of it.

@@ -149,9 +149,11 @@ def test_long_stock_phrases_recombined_are_not_splices():
                 n += 1
                 rows.append(c(f"weibo:{n}", f"weibo:u{n}", "weibo", 8 + (n % 14), o + "，" + cl,
                               kind=kind))
+    # fragments as short as the phrases (the default minimum, 14, is longer than they are)
     assert detect_splicers(proj(*rows)) == []
+    assert detect_splicers(proj(*rows), min_fragment_chars=10) == []
     # the stock-phrase test is what keeps them out: without it they would all be splices
-    assert len(detect_splicers(proj(*rows), stock_hosts=10_000)) > 5
+    assert len(detect_splicers(proj(*rows), min_fragment_chars=10, stock_hosts=10_000)) > 5
 
 
 def test_story_sentences_reused_by_a_few_splicers_still_count():
