@@ -8,7 +8,13 @@ Usage::
 Each scale runs in a fresh child process (so its peak RSS is its own):
 generate the sample incident (seeded) -> ``load_folder`` into a new embedded
 store (rows/second) -> ``analyze`` of the main event with the wall time of
-every pipeline stage -> peak resident memory (``ru_maxrss``).  With ``--api``
+every pipeline stage -> peak resident memory (``ru_maxrss``).  Every timing is
+given as wall seconds and CPU seconds of the process (``time.process_time``):
+on a shared machine the wall time grows with the load average, the CPU time
+much less (the load average before and after each scale is recorded).  Besides
+the pipeline's stages, the main detector calls (``DETECTOR_CALLS``) and the
+parts of the ingest (read, validate, upsert, placeholders, membership) are
+timed by wrapping them.  With ``--api``
 the child also serves the analyzed store with uvicorn on 127.0.0.1 and
 measures p50/p99 latency of ``GET /v1/events/{id}/accounts?limit=100`` under a
 bounded concurrent load (``--api-requests`` requests, ``--api-concurrency``
@@ -97,25 +103,100 @@ def _api_latency(db: str, event_id: str, requests: int, concurrency: int) -> dic
         proc.wait(timeout=30)
 
 
+_END = object()
+
+
+class _Clock:
+    """Wall and CPU seconds (this process) spent inside named, possibly nested, calls."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str):
+        w, c = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - w
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - c
+
+    def wrap(self, owner, attr: str, name: str) -> None:
+        """Time every call of ``owner.attr`` under ``name`` (patches the attribute)."""
+        fn = getattr(owner, attr)
+
+        def timed(*a, **k):
+            with self(name):
+                return fn(*a, **k)
+
+        setattr(owner, attr, timed)
+
+    def wrap_iter(self, owner, attr: str, name: str) -> None:
+        """Time the iteration of the generator ``owner.attr`` returns."""
+        fn = getattr(owner, attr)
+
+        def timed(*a, **k):
+            it = iter(fn(*a, **k))
+            while True:
+                with self(name):
+                    item = next(it, _END)
+                if item is _END:
+                    return
+                yield item
+
+        setattr(owner, attr, timed)
+
+    def figures(self, keys) -> dict[str, dict[str, float]]:
+        return {k: {"wall": round(self.wall[k], 2), "cpu": round(self.cpu[k], 2)}
+                for k in keys if k in self.wall}
+
+
+#: detector calls timed inside the pipeline's stages (module, attribute, label);
+#: ``clusters.coactivity`` and ``clusters.reach`` run inside ``clusters``.
+DETECTOR_CALLS = (
+    ("detectors.narratives", "detect_narratives", "narratives"),
+    ("detectors.narratives", "repost_forest", "narratives.repost_forest"),
+    ("detectors.posters", "detect_first_posters", "roles.first_posters"),
+    ("detectors.posters", "detect_multi_posters", "roles.multi_posters"),
+    ("detectors.posters", "detect_inciters", "roles.inciters"),
+    ("detectors.splicing", "detect_splicers", "roles.splicers"),
+    ("detectors.renames", "detect_impersonators", "roles.impersonators"),
+    ("detectors.clusters", "detect_coordinated", "clusters"),
+    ("detectors.clusters", "activity_items", "clusters.activity_items"),
+    ("detectors.clusters", "coactivity", "clusters.coactivity"),
+    ("detectors.clusters", "pair_baseline", "clusters.pair_baseline"),
+    ("detectors.clusters", "best_partition", "clusters.louvain"),
+    ("detectors.clusters", "_measure", "clusters.measure"),
+    ("detectors.cascades", "reach", "clusters.reach"),  # posters hold their own reference
+)
+
+
 def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurrency: int) -> dict:
     """One scale, in this process: returns the measured figures."""
+    import importlib
+
     import detectors.pipeline as pipeline
+    import ingest.load as load
     from graph.embedded import EmbeddedStore
-    from ingest.load import load_folder
     from ingest.sample import generate_incident
 
-    timings: dict[str, float] = {}
+    clock = _Clock()
     original = pipeline._Stages.stage
 
     @contextmanager
     def timed(self, name):
-        t0 = time.perf_counter()
-        with original(self, name):
+        with clock("stage." + name), original(self, name):
             yield
-        timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
 
     pipeline._Stages.stage = timed
-    out: dict = {"scale": scale, "seed": seed}
+    for mod, attr, label in DETECTOR_CALLS:
+        clock.wrap(importlib.import_module(mod), attr, "detector." + label)
+    for attr in ("validate", "compute_memberships"):
+        clock.wrap(load, attr, "ingest." + attr)
+    clock.wrap_iter(load, "read_chunks", "ingest.read_chunks")
+    out: dict = {"scale": scale, "seed": seed, "cpus": os.cpu_count(),
+                 "load_before": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "incident"
         t0 = time.perf_counter()
@@ -123,24 +204,38 @@ def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurren
         out["generate_s"] = round(time.perf_counter() - t0, 2)
         db = str(Path(tmp) / "bench.db")
         store = EmbeddedStore(db)
-        t0 = time.perf_counter()
-        summary = load_folder(store, folder, reject_path=Path(tmp) / "rejects.csv")
-        ingest_s = time.perf_counter() - t0
+        for attr in ("upsert", "create_placeholders", "set_memberships", "frame"):
+            clock.wrap(store, attr, "ingest." + attr)
+        with clock("ingest"):
+            summary = load.load_folder(store, folder, reject_path=Path(tmp) / "rejects.csv")
+        for attr in ("upsert", "create_placeholders", "set_memberships", "frame"):
+            delattr(store, attr)  # back to the class's methods
+        ingest_s = clock.wall["ingest"]
         rows = sum(c.read for c in summary.tables.values())
         out.update(rows=rows, reposts=summary.tables["reposts"].read,
-                   ingest_s=round(ingest_s, 2), ingest_rows_per_s=round(rows / ingest_s))
+                   ingest_s=round(ingest_s, 2), ingest_cpu_s=round(clock.cpu["ingest"], 2),
+                   ingest_rows_per_s=round(rows / ingest_s),
+                   ingest_rows_per_cpu_s=round(rows / clock.cpu["ingest"]))
+        out["ingest_parts"] = clock.figures(sorted(k for k in clock.wall
+                                                   if k.startswith("ingest.")))
         main_event = max(summary.memberships, key=lambda e: (summary.memberships[e], e))
         out["event"] = main_event
         out["event_items"] = summary.memberships[main_event]
-        t0 = time.perf_counter()
-        report = pipeline.analyze(store, main_event, model=None)
-        out["analyze_s"] = round(time.perf_counter() - t0, 2)
-        out["stages_s"] = {k: round(v, 2) for k, v in timings.items()}
+        with clock("analyze"):
+            report = pipeline.analyze(store, main_event, model=None)
+        out["analyze_s"] = round(clock.wall["analyze"], 2)
+        out["analyze_cpu_s"] = round(clock.cpu["analyze"], 2)
+        out["stages"] = {k[len("stage."):]: v for k, v in
+                         clock.figures([k for k in clock.wall if k.startswith("stage.")]).items()}
+        out["detectors"] = {k[len("detector."):]: v for k, v in
+                            clock.figures([k for k in clock.wall
+                                           if k.startswith("detector.")]).items()}
         out["accounts_ranked"] = len(report["accounts"])
         store.close()
         out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if api:
             out["api"] = _api_latency(db, main_event, api_requests, api_concurrency)
+        out["load_after"] = [round(x, 2) for x in os.getloadavg()]
         _ = truth
     return out
 
@@ -152,6 +247,7 @@ def main() -> None:
     ap.add_argument("--api", action="store_true", help="also measure API latency")
     ap.add_argument("--api-requests", type=int, default=400)
     ap.add_argument("--api-concurrency", type=int, default=8)
+    ap.add_argument("--out", help="also write the figures here (JSON lines)")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one is not None:
@@ -170,21 +266,51 @@ def main() -> None:
         r = json.loads(res.stdout.strip().splitlines()[-1])
         print(json.dumps(r), flush=True)
         results.append(r)
-    stages = sorted({k for r in results for k in r["stages_s"]},
-                    key=lambda k: list(results[0]["stages_s"]).index(k)
-                    if k in results[0]["stages_s"] else 99)
     print()
-    print("| scale | reposts | rows | ingest s | rows/s | analyze s | "
-          + " | ".join(stages) + " | peak RSS MiB |" + (" API p50 ms | p99 ms |" if args.api else ""))
-    print("|" + "---|" * (7 + len(stages) + (2 if args.api else 0)))
+    print(table(results, api=args.api))
+    print()
+    print(parts_table(results))
+    if args.out:
+        Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in results))
+
+
+def table(results: list[dict], *, api: bool = False) -> str:
+    """A Markdown table of the figures: wall seconds, CPU seconds in brackets."""
+    stages = list(dict.fromkeys(k for r in results for k in r["stages"]))
+    head = ("| scale | reposts | rows | load (1 min) | ingest s | rows/s | analyze s | "
+            + " | ".join(stages) + " | peak RSS MiB |"
+            + (" API p50 ms | p99 ms | req/s |" if api else ""))
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
-        line = (f"| {r['scale']:g} | {r['reposts']} | {r['rows']} | {r['ingest_s']} | "
-                f"{r['ingest_rows_per_s']} | {r['analyze_s']} | "
-                + " | ".join(str(r['stages_s'].get(k, '')) for k in stages)
+        st = r["stages"]
+        line = (f"| {r['scale']:g} | {r['reposts']} | {r['rows']} | "
+                f"{r['load_before'][0]:.1f}–{r['load_after'][0]:.1f} | "
+                f"{r['ingest_s']} ({r['ingest_cpu_s']}) | {r['ingest_rows_per_s']} | "
+                f"{r['analyze_s']} ({r['analyze_cpu_s']}) | "
+                + " | ".join(f"{st[k]['wall']} ({st[k]['cpu']})" if k in st else ""
+                             for k in stages)
                 + f" | {r['peak_rss_mib']} |")
-        if args.api:
-            line += f" {r['api']['p50_ms']} | {r['api']['p99_ms']} |"
-        print(line)
+        if api:
+            line += f" {r['api']['p50_ms']} | {r['api']['p99_ms']} | {r['api']['rps']} |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def parts_table(results: list[dict]) -> str:
+    """Wall (CPU) seconds of the ingest's parts and of the detector calls, one column a scale."""
+    keys = list(dict.fromkeys([f"ingest.{k[len('ingest.'):]}" for r in results
+                               for k in r["ingest_parts"]]
+                              + [f"detector.{k}" for r in results for k in r["detectors"]]))
+    lines = ["| part | " + " | ".join(f"scale {r['scale']:g}" for r in results) + " |",
+             "|---|" + "---|" * len(results)]
+    for k in keys:
+        cells = []
+        for r in results:
+            v = (r["ingest_parts"].get(k) if k.startswith("ingest.")
+                 else r["detectors"].get(k[len("detector."):]))
+            cells.append(f"{v['wall']} ({v['cpu']})" if v else "")
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
