@@ -67,7 +67,7 @@ class Store(ABC):
         """Replace the event membership of contents and reposts.
 
         ``memberships`` has columns ``content_id, event_id, via`` (``via``: how the
-        content joined: ``event_id``, ``text``, ``repost``, ``reply`` or ``copy``).
+        content joined: ``event_id``, ``text``, ``target``, ``repost``, ``reply`` or ``copy``).
         """
 
     # ------------------------------------------------------------------- reads

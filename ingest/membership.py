@@ -4,6 +4,9 @@ A content belongs to an event when its ``event_id`` says so.  A content
 without ``event_id`` joins an event when
 
 * its text mentions one of the event's keywords or entities (``via="text"``),
+* it is aimed (``target_ids``) at one of the event's targets and posted from the
+  event's start on (``via="target"``): the attack on a person is part of the event
+  even where the abuse names nothing else of it,
 * it replies to a content of the event (``via="reply"``),
 * it copies a content of the event: near-duplicate text or the same media
   hash (``via="copy"``);
@@ -84,7 +87,7 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     DataFrame
         ``content_id, event_id, via`` sorted by (event_id, content_id); a content
         joins each event at most once, by the first rule that applies in the order
-        ``event_id``, ``text``, ``reply``, ``copy``, ``repost``.
+        ``event_id``, ``text``, ``target``, ``reply``, ``copy``, ``repost``.
 
     Notes
     -----
@@ -106,6 +109,17 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
         hit = free_text.str.contains(pat, regex=True)
         parts.append(pd.DataFrame({"content_id": free.loc[hit, "content_id"].to_numpy(),
                                    "event_id": ev.event_id, "via": "text"}))
+    # contents aimed at the event's targets (target_ids) from the event's start on
+    free_targets = free["target_ids"].map(lambda t: set(t) if isinstance(t, (list, tuple)) else set())
+    for ev in events.itertuples(index=False):
+        targets = set(ev.target_ids or ())
+        if not targets:
+            continue
+        hit = free_targets.map(lambda t: bool(t & targets))
+        if ev.started_at is not None and not pd.isna(ev.started_at):
+            hit &= free["posted_at"] >= ev.started_at
+        parts.append(pd.DataFrame({"content_id": free.loc[hit, "content_id"].to_numpy(),
+                                   "event_id": ev.event_id, "via": "target"}))
     found = pd.concat(parts, ignore_index=True)
 
     # replies follow the content they answer (when they carry no event_id of their own)
