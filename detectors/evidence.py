@@ -123,7 +123,7 @@ def infer_unknown_harm(frames: AlertFrames, content_ids: pd.Series) -> dict[str,
 
 def evidence_items(frames: AlertFrames, target_id: str, *, event_id: str | None = None,
                    harm_threshold: float = 0.5,
-                   estimate_threshold: float = 0.7) -> list[dict[str, Any]]:
+                   estimate_threshold: float = 0.6) -> list[dict[str, Any]]:
     """The manifest items of ``target_id`` (hashed), ordered by time then content_id.
 
     A content of unknown harm goes in when its estimate (:func:`infer_unknown_harm`)

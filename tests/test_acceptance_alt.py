@@ -233,8 +233,6 @@ def test_issue4_inciters_incl_repost_comment(outcome):
     assert outcome["i4.inciter"]["repost_comment_inciter_found"]
 
 
-@pytest.mark.xfail(strict=True, reason="seed 1: splicing.find_splices min_coverage=0.5 misses a zhihu "
-                   "answer whose own framing is half its text (found at 0.4)")
 def test_issue4_splicers(outcome):
     _check(outcome, "i4.splicer")
 
@@ -299,8 +297,5 @@ def test_issue9_celebrity_quiet(outcome):
     _check(outcome, "i9.celebrity_quiet")
 
 
-@pytest.mark.xfail(strict=True, reason="seed 1: one benign comment of unknown harm ('先让子弹飞一会儿', never "
-                   "scored elsewhere) is put in the pack: narratives.text_harm_model scores it 0.95 from "
-                   "unigrams and a prior fitted on near-duplicate harmful variants")
 def test_issue9_evidence_pack(outcome):
     _check(outcome, "i9.evidence")
