@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from graph.textsim import near_duplicate_pairs, normalize
@@ -34,38 +35,105 @@ def _terms_pattern(terms: list[str]) -> re.Pattern | None:
     return re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
 
 
-def _propagate(child: pd.Series, parent: pd.Series, seed: pd.DataFrame, via: str,
-               blocked: set[str]) -> pd.DataFrame:
-    """Follow child -> parent links: each child joins its parent's events, to a fixpoint."""
-    links = pd.DataFrame({"child": child.to_numpy(), "parent": parent.to_numpy()}).dropna()
-    links = links[~links["child"].isin(blocked)]
-    found = seed[["content_id", "event_id"]]
-    new_all = []
-    frontier = found
-    for _ in range(10_000):  # depth of the longest chain; bounded for safety
-        step = links.merge(frontier, left_on="parent", right_on="content_id")[["child", "event_id"]]
-        step = step.rename(columns={"child": "content_id"}).drop_duplicates()
-        known = pd.concat([found] + new_all, ignore_index=True)
-        step = step.merge(known, how="left", indicator=True)
-        step = step[step["_merge"] == "left_only"].drop(columns="_merge")
-        if step.empty:
-            break
-        new_all.append(step)
-        frontier = step
-    if not new_all:
+class _Nodes:
+    """Integer codes of every content and repost ID, for walking parent links with numpy."""
+
+    def __init__(self, *id_columns: pd.Series) -> None:
+        ids = pd.concat([c.dropna() for c in id_columns], ignore_index=True)
+        self.ids = pd.Index(pd.unique(ids.to_numpy(dtype=object)))
+
+    def codes(self, values: pd.Series) -> np.ndarray:
+        """Codes of ``values`` (-1 for missing values)."""
+        v = values.to_numpy(dtype=object)
+        out = self.ids.get_indexer(v)
+        out[pd.isna(v)] = -1
+        return out
+
+
+class _Links:
+    """Child -> parent links (each child has at most one parent), children found by parent."""
+
+    def __init__(self, nodes: _Nodes, child: pd.Series, parent: pd.Series,
+                 blocked: set[str]) -> None:
+        c, p = nodes.codes(child), nodes.codes(parent)
+        keep = (c >= 0) & (p >= 0)
+        if blocked:
+            keep &= ~child.isin(blocked).to_numpy()
+        c, p = c[keep], p[keep]
+        order = np.argsort(p, kind="stable")
+        self.child, parent_sorted = c[order], p[order]
+        self.start = np.searchsorted(parent_sorted, np.arange(len(nodes.ids) + 1))
+
+    def children(self, parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, child)``: every child of ``parents[i]``."""
+        lo, hi = self.start[parents], self.start[parents + 1]
+        n = hi - lo
+        i = np.repeat(np.arange(len(parents)), n)
+        pos = lo[i] + np.arange(len(i)) - np.repeat(np.cumsum(n) - n, n)
+        return i, self.child[pos]
+
+
+class _Visited:
+    """A set of integer keys below ``size``: a flag array when that is small enough, else a
+    sorted array."""
+
+    DENSE = 1 << 27
+
+    def __init__(self, size: int, keys: np.ndarray) -> None:
+        self.dense = size <= self.DENSE
+        if self.dense:
+            self.flags = np.zeros(size, dtype=bool)
+            self.flags[keys] = True
+        else:
+            self.keys = np.unique(keys)
+
+    def add_new(self, keys: np.ndarray) -> np.ndarray:
+        """Add ``keys`` (unique); return those that were not in the set."""
+        if self.dense:
+            keys = keys[~self.flags[keys]]
+            self.flags[keys] = True
+        else:
+            keys = keys[~np.isin(keys, self.keys, assume_unique=True)]
+            self.keys = np.union1d(self.keys, keys)
+        return keys
+
+
+def _propagate(nodes: _Nodes, links: _Links, seed: pd.DataFrame, via: str) -> pd.DataFrame:
+    """Follow child -> parent links: each child joins its parent's events, to a fixpoint.
+
+    Returns the (content, event) pairs reached from ``seed`` down the links that
+    are not in ``seed`` (a breadth-first walk over (node, event) pairs).
+    """
+    if seed.empty or len(links.child) == 0:
         return pd.DataFrame(columns=MEMBERSHIP_COLUMNS)
-    out = pd.concat(new_all, ignore_index=True)
-    out["via"] = via
-    return out
+    ev_code, events = pd.factorize(seed["event_id"].to_numpy(dtype=object))
+    n_ev = np.int64(len(events))
+    node = nodes.codes(seed["content_id"]).astype(np.int64)
+    ok = node >= 0
+    node, ev = node[ok], ev_code[ok].astype(np.int64)
+    visited = _Visited(len(nodes.ids) * int(n_ev), node * n_ev + ev)
+    new = []
+    while len(node):
+        i, child = links.children(node)
+        key = visited.add_new(np.unique(child.astype(np.int64) * n_ev + ev[i]))
+        if len(key) == 0:
+            break
+        new.append(key)
+        node, ev = key // n_ev, key % n_ev
+    if not new:
+        return pd.DataFrame(columns=MEMBERSHIP_COLUMNS)
+    key = np.concatenate(new)
+    return pd.DataFrame({"content_id": nodes.ids.to_numpy()[key // n_ev],
+                         "event_id": events[key % n_ev], "via": via})
 
 
-def _follow(found: pd.DataFrame, real: pd.DataFrame, reposts: pd.DataFrame,
-            has_event: set[str]) -> pd.DataFrame:
+def _follow(found: pd.DataFrame, nodes: _Nodes, repost_links: _Links,
+            reply_links: _Links) -> pd.DataFrame:
     """Add reposts and replies of members, alternately, until nothing new joins."""
     while True:
-        rep = _propagate(reposts["repost_id"], reposts["source_id"], found, "repost", set())
+        rep = _propagate(nodes, repost_links, found, "repost")
         found = pd.concat([found, rep], ignore_index=True)
-        rpl = _propagate(real["content_id"], real["reply_to"], found, "reply", has_event)
+        rpl = _propagate(nodes, reply_links, found, "reply")
         found = pd.concat([found, rpl], ignore_index=True)
         if rep.empty and rpl.empty:
             return found
@@ -91,8 +159,10 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
 
     Notes
     -----
-    O(n) pandas operations per chain level for replies and reposts, plus
-    MinHash LSH over the texts of contents without ``event_id`` (no all-pairs).
+    Replies and reposts are followed as a breadth-first walk over (content,
+    event) pairs with integer codes: O(n + pairs) plus a few numpy operations per
+    chain level; plus MinHash LSH over the texts of contents without
+    ``event_id`` (no all-pairs).
     """
     parts = []
     real = contents[~contents["placeholder"]] if "placeholder" in contents else contents
@@ -122,8 +192,13 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
                                    "event_id": ev.event_id, "via": "target"}))
     found = pd.concat(parts, ignore_index=True)
 
+    nodes = _Nodes(real["content_id"], real["reply_to"], reposts["repost_id"],
+                   reposts["source_id"])
+    reply_links = _Links(nodes, real["content_id"], real["reply_to"], has_event)
+    repost_links = _Links(nodes, reposts["repost_id"], reposts["source_id"], set())
+
     # replies follow the content they answer (when they carry no event_id of their own)
-    replies = _propagate(real["content_id"], real["reply_to"], found, "reply", has_event)
+    replies = _propagate(nodes, reply_links, found, "reply")
     found = pd.concat([found, replies], ignore_index=True)
 
     # copies: near-duplicate text or equal media of an event content
@@ -131,7 +206,9 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     cand = free[~free["content_id"].isin(member_ids)]
     if len(cand) and len(found):
         members = real[real["content_id"].isin(member_ids)]
-        ev_of = found.groupby("content_id")["event_id"].apply(list).to_dict()
+        ev_of: dict[str, list[str]] = {}
+        for cid, e in zip(found["content_id"], found["event_id"]):
+            ev_of.setdefault(cid, []).append(e)
         # one entry per distinct normalised text on each side, so that every exact copy
         # gets the pairs of its text (near_duplicate_pairs pairs an exact repeat with its
         # first occurrence only)
@@ -164,7 +241,7 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
 
     # reposts follow their parent (content or repost), down the whole chain; replies to
     # copies and to reposts follow in turn
-    found = _follow(found, real, reposts, has_event)
+    found = _follow(found, nodes, repost_links, reply_links)
     # reposts of unknown (deleted) sources: by their own comment text
     known_parents = set(real["content_id"]) | set(reposts["repost_id"])
     orphan = reposts[~reposts["source_id"].isin(known_parents)
@@ -180,12 +257,15 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
             extra.append(pd.DataFrame({"content_id": orphan.loc[hit, "repost_id"].to_numpy(),
                                        "event_id": ev.event_id, "via": "text"}))
         if extra:
-            found = _follow(pd.concat([found] + extra, ignore_index=True), real, reposts,
-                            has_event)
+            found = _follow(pd.concat([found] + extra, ignore_index=True), nodes, repost_links,
+                            reply_links)
 
     found = found.drop_duplicates(subset=["content_id", "event_id"], keep="first")
-    return (found.sort_values(["event_id", "content_id"], kind="mergesort")
-            .reset_index(drop=True)[MEMBERSHIP_COLUMNS].astype(object))
+    # sort by (event_id, content_id) through sorted integer codes (pairs are unique)
+    e_code = pd.factorize(found["event_id"].to_numpy(dtype=object), sort=True)[0]
+    c_code = pd.factorize(found["content_id"].to_numpy(dtype=object), sort=True)[0]
+    found = found.iloc[np.lexsort((c_code, e_code))]
+    return found.reset_index(drop=True)[MEMBERSHIP_COLUMNS].astype(object)
 
 
 __all__ = ["compute_memberships", "MEMBERSHIP_COLUMNS"]
