@@ -69,6 +69,23 @@ _INDEXES = (
 )
 
 
+def _with_none(values: np.ndarray, missing: np.ndarray) -> list:
+    """``values`` as Python numbers, None where ``missing``."""
+    out = values.astype(object)
+    out[missing] = None
+    return out.tolist()
+
+
+def _text_values(s: pd.Series) -> list:
+    """Cells as text, None for missing ones (None, NA, NaN); a column of text and None as is."""
+    arr = s.to_numpy(dtype=object)
+    none = np.fromiter((v is None for v in arr), dtype=bool, count=len(arr))
+    if pd.api.types.infer_dtype(arr[~none], skipna=False) in ("string", "empty"):
+        return arr.tolist()
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+            else str(v) for v in arr]
+
+
 class EmbeddedStore(Store):
     """The default store: a SQLite file (created on first use)."""
 
@@ -119,16 +136,22 @@ class EmbeddedStore(Store):
                 vals = [json.dumps(list(v), ensure_ascii=False) if v is not None and len(v) else None
                         for v in s]
             elif kind in (ColType.BOOL,) or c == PLACEHOLDER:
-                vals = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                        else int(bool(v)) for v in s]
+                if s.dtype == bool:
+                    vals = s.to_numpy().astype(np.int64).astype(object).tolist()
+                else:
+                    vals = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                            else int(bool(v)) for v in s]
             elif kind in (ColType.INT,) or c == "tz":
-                vals = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                        else int(v) for v in s]
+                if isinstance(s.dtype, pd.Int64Dtype):
+                    vals = _with_none(s.to_numpy(dtype=np.int64, na_value=0), s.isna().to_numpy())
+                else:
+                    vals = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                            else int(v) for v in s]
             elif kind == ColType.FLOAT:
-                vals = [None if v is None or np.isnan(v) else float(v) for v in s.astype(float)]
+                f = s.astype(float).to_numpy()
+                vals = _with_none(f, np.isnan(f))
             else:
-                vals = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                        else str(v) for v in s]
+                vals = _text_values(s)
             if c in t.key and kind != ColType.TIME:
                 vals = ["" if v is None else v for v in vals]
             elif c in t.key:

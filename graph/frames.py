@@ -97,5 +97,6 @@ def empty(table: str) -> pd.DataFrame:
 def time_to_ns(s: pd.Series) -> list[int | None]:
     """Times as integer nanoseconds since the epoch (None for NaT), for storage."""
     s = pd.to_datetime(s, utc=True)
-    ns = s.astype("int64")
-    return [None if m else int(v) for v, m in zip(ns.to_numpy(), s.isna().to_numpy())]
+    out = s.astype("int64").to_numpy().astype(object)  # Python ints
+    out[s.isna().to_numpy()] = None
+    return out.tolist()
