@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from graph.errors import InputError
 from graph.model import LOAD_ORDER, TABLES
 from graph.store import Store
@@ -82,6 +84,18 @@ def _row_estimate(path: Path) -> int | None:
         for block in iter(lambda: f.read(1 << 20), b""):
             n += block.count(b"\n")
     return max(n - (1 if path.suffix == ".csv" else 0), 0)
+
+
+def _collect(ids: set, values: pd.Series) -> None:
+    """Add the IDs of a reference column (cells: an ID or None, or lists of IDs) to ``ids``."""
+    arr = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        ids.update(pd.unique(arr[~pd.isna(arr)]).tolist())
+    elif any(isinstance(v, list) for v in arr):
+        for v in arr:
+            ids.update(v or ())
+    else:
+        ids.update(values.dropna().tolist())
 
 
 def load_folder(store: Store, folder: str | Path, *, reject_path: str | Path | None = None,
@@ -165,13 +179,8 @@ def load_folder(store: Store, folder: str | Path, *, reject_path: str | Path | N
                         count.stored += store.upsert(name, good)
                         for r in TABLES[name].references:
                             if r.column in good.columns:
-                                vals = good[r.column]
-                                ids = refs.setdefault((name, r.kind), set())
-                                if vals.map(lambda v: isinstance(v, list)).any():
-                                    for v in vals:
-                                        ids.update(v or ())
-                                else:
-                                    ids.update(vals.dropna().tolist())
+                                _collect(refs.setdefault((name, r.kind), set()),
+                                         good[r.column])
                     bar.update(len(raw) + len(bad_lines))
 
     # placeholders for dangling references, counted on the first table that made them
