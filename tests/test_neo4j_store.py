@@ -28,7 +28,8 @@ from graph.queries import tables as q_tables
 
 REPO = Path(__file__).resolve().parents[1]
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker
-# (``--dist loadgroup``)
+# (``--dist loadgroup``; pytest-xdist 3.8 ignores the groups under pytest 9.2,
+# pytest-dev/pytest-xdist#1386, hence ``pytest<9.2`` in the test extras)
 pytestmark = pytest.mark.xdist_group("neo4j")
 
 
