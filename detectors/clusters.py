@@ -337,39 +337,6 @@ def _support(accounts: pd.DataFrame, ids: list[str], *, low_followers: float | N
 # ---------------------------------------------------------------------------- sync
 
 
-def _sync_pairs(acts: pd.DataFrame, t: np.ndarray) -> pd.DataFrame:
-    """In-sync act pairs by distinct accounts: ``item, a, b, i, j`` (account codes a < b; i, j
-    the positions in ``acts`` of a's and b's act).
-
-    ``acts`` has ``item_code, acc_code``; ``t`` its times in window units.  Small
-    inputs only (one community's acts): all in-sync pairs are materialised.
-    """
-    order = np.lexsort((t, acts["item_code"].to_numpy()))
-    item = acts["item_code"].to_numpy()[order]
-    tt = t[order]
-    acc = acts["acc_code"].to_numpy()[order]
-    n = len(tt)
-    if n < 2:
-        return pd.DataFrame({"item": [], "a": [], "b": [], "i": [], "j": []})
-    scale, ranks = np.unique(np.concatenate([tt, tt + 1.0]), return_inverse=True)
-    base = item.astype(np.int64) * np.int64(len(scale))
-    end = np.searchsorted(base + ranks[:n], base + ranks[n:], side="right")
-    c = end - np.arange(n) - 1
-    first = np.repeat(np.arange(n), c)
-    second = first + 1 + (np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c))
-    a, b = acc[first], acc[second]
-    ok = a != b
-    first, second, a, b = first[ok], second[ok], a[ok], b[ok]
-    swap = a > b
-    return pd.DataFrame({"item": item[first], "a": np.where(swap, b, a), "b": np.where(swap, a, b),
-                         "i": order[np.where(swap, second, first)],
-                         "j": order[np.where(swap, first, second)]})
-
-
-def _distinct_sync(pairs: pd.DataFrame) -> pd.DataFrame:
-    return pairs.drop_duplicates(["item", "a", "b"])
-
-
 # ------------------------------------------------------------------------- detector
 
 
@@ -503,6 +470,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         return ClusterResult(edges=_empty_edges())
     q = _item_sync_rate(acts, jitter_windows)
     codes = _Codes(acts)
+    codes.set_q(q)
     codes.set_support(_support(p.accounts, list(codes.accounts), low_followers=low_followers,
                                burst_kw={"burst_window": burst_window}))
     accounts = p.accounts
@@ -588,11 +556,9 @@ def _cross_sync_items(a: list[str], b: list[str], t: np.ndarray, codes: "_Codes"
     cb = np.array([codes.acc_index[x] for x in b])
     both = np.union1d(ca, cb)
     rows = codes.rows_of(both)
-    sub = pd.DataFrame({"item_code": codes.item_code[rows], "acc_code": codes.acc_code[rows]})
-    pairs = _sync_pairs(sub, t[rows])
-    a_, b_ = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    item, a_, b_, _, _ = _sync_arrays(codes.item_code[rows], codes.acc_code[rows], t[rows])
     cross = (np.isin(a_, ca) & np.isin(b_, cb)) | (np.isin(b_, ca) & np.isin(a_, cb))
-    return int(len(np.unique(pairs["item"].to_numpy()[cross])))
+    return int(len(np.unique(item[cross])))
 
 
 def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
@@ -680,120 +646,113 @@ class _Codes:
         self.low = sup["low"].fillna(False).to_numpy(dtype=bool)
         ident = sup["identity"]
         self.identity_code = pd.factorize(ident)[0]  # -1 where missing
+        self.burst_label = sup["burst"].to_numpy(dtype=object)
         self._item_order = np.argsort(self.item_code, kind="stable")
         self._item_starts = np.searchsorted(self.item_code[self._item_order],
                                             np.arange(len(self.items) + 1))
 
+    def set_q(self, q: pd.Series) -> None:
+        """Per item code, its chance of two acts in sync under the jitter (``q``)."""
+        self.q = q.reindex(self.items).fillna(0.0).to_numpy(dtype=float)
+
     def rows_on(self, items: np.ndarray) -> np.ndarray:
         """Act rows on these items, in act order."""
-        parts = [self._item_order[self._item_starts[i]:self._item_starts[i + 1]] for i in items]
-        return np.sort(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+        return _gather(self._item_order, self._item_starts, items)
 
     def rows_of(self, member_codes: np.ndarray) -> np.ndarray:
         """Act rows of these accounts, in act order (sorted by item, then time)."""
-        parts = [self._order[self._starts[m]:self._starts[m + 1]] for m in member_codes]
-        return np.sort(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+        return _gather(self._order, self._starts, member_codes)
 
 
-def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Codes,
-             q: pd.Series, sup: pd.DataFrame, *, min_member_items: int, member_share: float,
-             core_share: float, member_alpha: float) -> dict[str, Any] | None:
-    """Trim a community to its well-synced members and measure it against chance."""
-    member_codes = np.array(sorted(codes.acc_index[a] for a in members), dtype=np.int64)
-    for _ in range(len(members)):
-        rows = codes.rows_of(member_codes)
-        sub = pd.DataFrame({"item_code": codes.item_code[rows], "acc_code": codes.acc_code[rows],
-                            "row": rows})
-        raw_pairs = _sync_pairs(sub, t[rows])
-        pairs = _distinct_sync(raw_pairs)
-        per = pd.concat([pairs[["item", "a"]].rename(columns={"a": "m"}),
-                         pairs[["item", "b"]].rename(columns={"b": "m"})]).drop_duplicates()
+def _gather(order: np.ndarray, starts: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The sorted union of ``order[starts[k]:starts[k + 1]]`` over ``keys`` (no Python loop)."""
+    keys = np.asarray(keys, dtype=np.int64)
+    lo, ln = starts[keys], starts[keys + 1] - starts[keys]
+    total = int(ln.sum())
+    if total == 0:
+        return np.empty(0, np.int64)
+    idx = np.repeat(lo - (np.cumsum(ln) - ln), ln) + np.arange(total)
+    return np.sort(order[idx])
+
+
+def _sync_arrays(item: np.ndarray, acc: np.ndarray,
+                 t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                         np.ndarray]:
+    """In-sync act pairs by distinct accounts as arrays ``item, a, b, i, j`` (account codes
+    a < b; i, j the positions in the input of a's and b's act).
+
+    ``item, acc`` are the acts' item and account codes, ``t`` their times in window units.
+    Small inputs only (one community's acts): all in-sync pairs are materialised, ordered by
+    the first act's position in (item, time) order, then the second's.
+    """
+    n = len(t)
+    if n < 2:
+        e = np.empty(0, np.int64)
+        return e, e, e, e, e
+    order = np.lexsort((t, item))
+    item_s = item[order]
+    tt = t[order]
+    acc_s = acc[order]
+    scale, ranks = np.unique(np.concatenate([tt, tt + 1.0]), return_inverse=True)
+    base = item_s.astype(np.int64) * np.int64(len(scale))
+    end = np.searchsorted(base + ranks[:n], base + ranks[n:], side="right")
+    c = end - np.arange(n) - 1
+    first = np.repeat(np.arange(n), c)
+    second = first + 1 + (np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c))
+    a, b = acc_s[first], acc_s[second]
+    ok = a != b
+    first, second, a, b = first[ok], second[ok], a[ok], b[ok]
+    swap = a > b
+    return (item_s[first], np.where(swap, b, a), np.where(swap, a, b),
+            order[np.where(swap, second, first)], order[np.where(swap, first, second)])
+
+
+def _first_distinct(item: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Positions of the first occurrence of every distinct ``(item, a, b)``, in input order
+    (what ``drop_duplicates(["item", "a", "b"])`` keeps)."""
+    if len(item) == 0:
+        return np.empty(0, np.int64)
+    order = np.lexsort((b, a, item))  # stable: the first of a run is the earliest
+    i_s, a_s, b_s = item[order], a[order], b[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (i_s[1:] != i_s[:-1]) | (a_s[1:] != a_s[:-1]) | (b_s[1:] != b_s[:-1])
+    return np.sort(order[new])
+
+
+class _Sync:
+    """The in-sync pairs of one set of members: every act pair (``raw``), the distinct
+    ``(item, a, b)`` ones (``pairs``, positions into ``raw``) and the distinct
+    ``(item, member)`` incidences on core items (``per_item``, ``per_m``)."""
+
+    def __init__(self, member_codes: np.ndarray, codes: "_Codes", t: np.ndarray,
+                 core_share: float) -> None:
+        self.rows = rows = codes.rows_of(member_codes)
+        self.item = codes.item_code[rows]
+        self.acc = codes.acc_code[rows]
+        self.raw = _sync_arrays(self.item, self.acc, t[rows])
+        it, a, b = self.raw[0], self.raw[1], self.raw[2]
+        self.first = _first_distinct(it, a, b)
+        it, a, b = it[self.first], a[self.first], b[self.first]
+        n_acc = np.int64(len(codes.accounts))
+        key = np.unique(np.concatenate([it * n_acc + a, it * n_acc + b]))
+        per_item, per_m = key // n_acc, key % n_acc
         # core items: where the community acted as a group, not a lucky pair
         core_min = max(3, math.ceil(core_share * len(member_codes))) if len(member_codes) > 3 \
             else 2
-        group = per.groupby("item").size()
-        per = per[per["item"].isin(group.index[group >= core_min])]
-        n_items = per.groupby("m").size().reindex(member_codes).fillna(0).to_numpy()
-        need = max(min_member_items, member_share * float(np.median(n_items)), 1)
-        keep = n_items >= need
-        if keep.all():
-            break
-        member_codes = member_codes[keep]
-        if len(member_codes) < 2:
-            return None
-    if len(member_codes) < 2:
-        return None
-    # members must beat an outsider's luck on the core items (Bonferroni over the accounts
-    # that were in sync with the community at least once)
-    for _ in range(len(member_codes)):
-        keep = _member_test(member_codes, per, acts, t, codes, member_alpha)
-        if keep.all():
-            break
-        member_codes = member_codes[keep]
-        if len(member_codes) < 2:
-            return None
-        rows = codes.rows_of(member_codes)
-        sub = pd.DataFrame({"item_code": codes.item_code[rows], "acc_code": codes.acc_code[rows],
-                            "row": rows})
-        raw_pairs = _sync_pairs(sub, t[rows])
-        pairs = _distinct_sync(raw_pairs)
-        per = pd.concat([pairs[["item", "a"]].rename(columns={"a": "m"}),
-                         pairs[["item", "b"]].rename(columns={"b": "m"})]).drop_duplicates()
-        group = per.groupby("item").size()
-        core_min = max(3, math.ceil(core_share * len(member_codes))) if len(member_codes) > 3 \
-            else 2
-        per = per[per["item"].isin(group.index[group >= core_min])]
-    added = _readmit(member_codes, per, t, codes, member_alpha, min_member_items)
-    if len(added):
-        member_codes = np.union1d(member_codes, added)
-        rows = codes.rows_of(member_codes)
-        sub = pd.DataFrame({"item_code": codes.item_code[rows], "acc_code": codes.acc_code[rows],
-                            "row": rows})
-        raw_pairs = _sync_pairs(sub, t[rows])
-        pairs = _distinct_sync(raw_pairs)
-    names = [codes.accounts[i] for i in member_codes]
-    size = len(names)
-    # density: share of member pairs in sync on at least one item
-    density = len(pairs[["a", "b"]].drop_duplicates()) / (size * (size - 1) / 2)
+        items, counts = np.unique(per_item, return_counts=True)
+        on_core = np.isin(per_item, items[counts >= core_min])
+        self.per_item, self.per_m = per_item[on_core], per_m[on_core]
 
-    observed = len(pairs)
-    touched = sub.drop_duplicates(["acc_code", "item_code"]).groupby("item_code").size()
-    shared = touched[touched >= 2]
-    qi = q.reindex(codes.items[shared.index.to_numpy()]).fillna(0.0).to_numpy()
-    m = shared.to_numpy().astype(float)
-    expected = float(np.sum(m * (m - 1) / 2 * qi))
-    lift = observed / expected if expected > 0 else (1e9 if observed else 0.0)
-    surprise = float(-np.log10(max(float(_poisson_sf(np.array([observed]),
-                                                      np.array([expected]))[0]), 1e-300)))
-    on_shared = np.isin(sub["item_code"].to_numpy(), shared.index.to_numpy())
-    synced = np.zeros(len(sub), dtype=bool)
-    synced[raw_pairs["i"].to_numpy()] = True
-    synced[raw_pairs["j"].to_numpy()] = True
-    synchrony = float((synced & on_shared).sum() / max(on_shared.sum(), 1))
-
-    s = sup.reindex(names)
-    burst_share = float(s["burst"].notna().mean())
-    low_share = float(s["low"].fillna(False).astype(bool).mean())
-    ident = s["identity"].dropna()
-    shared_ids = ident[ident.duplicated(keep=False)]
-    identity_share = len(shared_ids) / size
-    support = (burst_share + low_share + identity_share) / 3
-    lift_term = 1.0 - 1.0 / lift if lift > 1 else 0.0
-    score = (density + synchrony + lift_term) / 3 * (0.8 + 0.2 * support)
-    return {"members": names, "size": size, "density": density, "synchrony": synchrony,
-            "observed": observed, "expected": expected, "lift": min(lift, 1e9),
-            "surprise": surprise, "support": support, "burst_share": burst_share,
-            "low_share": low_share, "identity_share": identity_share,
-            "identity_groups": int(shared_ids.nunique()), "items": int(len(shared)),
-            "score": float(min(max(score, 0.0), 1.0)),
-            "pairs": pairs.assign(i=rows[pairs["i"].to_numpy()], j=rows[pairs["j"].to_numpy()]),
-            "acts": acts, "item_names": codes.items, "bursts": sorted(set(s["burst"].dropna()))}
+    def hits(self, member_codes: np.ndarray) -> np.ndarray:
+        """Core items per member (aligned with ``member_codes``)."""
+        pos = np.searchsorted(member_codes, self.per_m)
+        return np.bincount(pos, minlength=len(member_codes))
 
 
-def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: _Codes,
-                t: np.ndarray) -> pd.DataFrame:
-    """Every act on the core items: ``item, acc, member, near`` (near: within one window of
-    an act of another member on the same item)."""
+def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: "_Codes",
+                t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every act on the core items, in act order: ``item, acc, member, near`` (near: within
+    one window of an act of another member on the same item)."""
     on = codes.rows_on(core)
     item, acc, tt = codes.item_code[on], codes.acc_code[on], t[on]
     is_m = np.isin(acc, member_codes)
@@ -808,62 +767,155 @@ def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: _Codes,
     lo = np.searchsorted(base_m, item_s * width + ranks[k:k + n], "left")
     hi = np.searchsorted(base_m, item_s * width + ranks[k + n:], "right")
     near[order] = (hi - lo - ism_s.astype(int)) > 0  # a member's own act is not a partner
-    return pd.DataFrame({"item": item, "acc": acc, "member": is_m, "near": near})
+    return item, acc, is_m, near
 
 
-def _chance_test(test_codes: np.ndarray, hits: pd.Series, member_codes: np.ndarray,
-                 flags: pd.DataFrame, core: np.ndarray, codes: _Codes,
-                 member_alpha: float) -> np.ndarray:
-    """Which of ``test_codes`` are in sync with the community on more core items than an
-    outsider's luck explains (see ``member_alpha`` in :func:`detect_coordinated`)."""
-    out = flags[~flags["member"].to_numpy()]
-    rate = out.groupby("item")["near"].mean().reindex(core).fillna(1.0)
-    outsiders = np.unique(out.loc[out["near"].to_numpy(), "acc"].to_numpy())
+def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndarray,
+                 flags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                 core: np.ndarray, codes: "_Codes", member_alpha: float) -> np.ndarray:
+    """Which of ``test_codes`` (sorted; ``hits`` their core items in sync) are in sync with
+    the community on more core items than an outsider's luck explains (see
+    ``member_alpha`` in :func:`detect_coordinated`)."""
+    item, acc, is_m, near = flags
+    out = ~is_m
+    # per core item, the share of outsiders' acts that fall in sync with a member (1 if none)
+    pos_o = np.searchsorted(core, item[out])
+    n_o = np.bincount(pos_o, minlength=len(core))
+    s_o = np.bincount(pos_o, weights=near[out].astype(float), minlength=len(core))
+    rate = np.divide(s_o, n_o, out=np.ones(len(core)), where=n_o > 0)
+    outsiders = np.unique(acc[out & near])
     others = np.setdiff1d(outsiders, test_codes)
     at_risk = len(others) + len(member_codes) + len(test_codes)
-    touched = flags[["acc", "item"]].drop_duplicates()
-    touched = touched[np.isin(touched["acc"].to_numpy(), test_codes)]
-    # one row per tested account, its core items' rates padded with zeros
-    pos = np.searchsorted(test_codes, touched["acc"].to_numpy())
-    order = np.argsort(pos, kind="stable")
-    pos = pos[order]
-    probs = rate.to_numpy()[np.searchsorted(core, touched["item"].to_numpy()[order])]
+    # one row per tested account, its distinct core items' rates (by item) padded with zeros
+    tested = np.isin(acc, test_codes)
+    width_c = np.int64(len(core))
+    key = np.unique(np.searchsorted(test_codes, acc[tested]) * width_c
+                    + np.searchsorted(core, item[tested]))
+    pos, col_item = key // width_c, key % width_c
+    probs = rate[col_item]
     col = np.arange(len(pos)) - np.searchsorted(pos, pos, "left")
     width = int(col.max()) + 1 if len(col) else 1
     grid = np.zeros((len(test_codes), width))
     grid[pos, col] = probs
-    k = hits.reindex(test_codes).fillna(0).to_numpy().astype(int)
-    tail = _binomial_tails(grid, k)
+    tail = _binomial_tails(grid, np.asarray(hits).astype(int))
     lr = _trait_ratios(test_codes, member_codes, others, codes)
     return tail * lr * at_risk <= member_alpha
 
 
-def _member_test(member_codes: np.ndarray, per: pd.DataFrame, acts: pd.DataFrame,
-                 t: np.ndarray, codes: _Codes, member_alpha: float) -> np.ndarray:
+def _member_test(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Codes",
+                 member_alpha: float) -> np.ndarray:
     """Which members beat an outsider's luck on the community's core items."""
-    core = np.unique(per["item"].to_numpy())
+    core = np.unique(sync.per_item)
     if len(core) == 0:
         return np.ones(len(member_codes), dtype=bool)
     flags = _near_flags(member_codes, core, codes, t)
-    hits = per.groupby("m").size()
-    return _chance_test(member_codes, hits, member_codes, flags, core, codes, member_alpha)
+    return _chance_test(member_codes, sync.hits(member_codes), member_codes, flags, core, codes,
+                        member_alpha)
 
 
-def _readmit(member_codes: np.ndarray, per: pd.DataFrame, t: np.ndarray, codes: _Codes,
+def _readmit(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Codes",
              member_alpha: float, min_shared: int) -> np.ndarray:
     """Outsiders in sync with the community on at least ``min_shared`` core items that pass
     the same chance test as members (accounts Louvain put elsewhere or left out)."""
-    core = np.unique(per["item"].to_numpy())
+    core = np.unique(sync.per_item)
     if len(core) == 0:
         return np.empty(0, np.int64)
     flags = _near_flags(member_codes, core, codes, t)
-    out = flags[~flags["member"] & flags["near"]].drop_duplicates(["acc", "item"])
-    hits = out.groupby("acc").size()
-    cand = hits.index[hits >= min_shared].to_numpy()
+    item, acc, is_m, near = flags
+    sel = ~is_m & near
+    n_items = np.int64(len(codes.items))
+    key = np.unique(acc[sel] * n_items + item[sel])  # distinct (account, item)
+    cand, hits = np.unique(key // n_items, return_counts=True)
+    keep_c = hits >= min_shared
+    cand, hits = cand[keep_c], hits[keep_c]
     if len(cand) == 0:
         return np.empty(0, np.int64)
     keep = _chance_test(cand, hits, member_codes, flags, core, codes, member_alpha)
     return cand[keep]
+
+
+def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Codes,
+             q: pd.Series, sup: pd.DataFrame, *, min_member_items: int, member_share: float,
+             core_share: float, member_alpha: float) -> dict[str, Any] | None:
+    """Trim a community to its well-synced members and measure it against chance.
+
+    Integer codes and numpy only (no per-community frames): ``O(m log m)`` for the ``m``
+    acts of the members plus the acts on their core items, per trimming round."""
+    member_codes = np.array(sorted(codes.acc_index[a] for a in members), dtype=np.int64)
+    sync = None
+    for _ in range(len(members)):
+        sync = _Sync(member_codes, codes, t, core_share)
+        n_items = sync.hits(member_codes)
+        need = max(min_member_items, member_share * float(np.median(n_items)), 1)
+        keep = n_items >= need
+        if keep.all():
+            break
+        member_codes = member_codes[keep]
+        if len(member_codes) < 2:
+            return None
+    if len(member_codes) < 2 or sync is None:
+        return None
+    # members must beat an outsider's luck on the core items (Bonferroni over the accounts
+    # that were in sync with the community at least once)
+    for _ in range(len(member_codes)):
+        keep = _member_test(member_codes, sync, t, codes, member_alpha)
+        if keep.all():
+            break
+        member_codes = member_codes[keep]
+        if len(member_codes) < 2:
+            return None
+        sync = _Sync(member_codes, codes, t, core_share)
+    added = _readmit(member_codes, sync, t, codes, member_alpha, min_member_items)
+    if len(added):
+        member_codes = np.union1d(member_codes, added)
+        sync = _Sync(member_codes, codes, t, core_share)
+    names = [codes.accounts[i] for i in member_codes]
+    size = len(names)
+    r_item, r_a, r_b, r_i, r_j = sync.raw
+    first = sync.first
+    p_item, p_a, p_b = r_item[first], r_a[first], r_b[first]
+    # density: share of member pairs in sync on at least one item
+    n_acc = np.int64(len(codes.accounts))
+    density = len(np.unique(p_a * n_acc + p_b)) / (size * (size - 1) / 2)
+
+    observed = len(first)
+    n_items_all = np.int64(len(codes.items))
+    touched = np.unique(sync.acc * n_items_all + sync.item) % n_items_all
+    shared_items, shared_m = np.unique(touched, return_counts=True)
+    on2 = shared_m >= 2
+    shared_items, shared_m = shared_items[on2], shared_m[on2]
+    qi = codes.q[shared_items]
+    m = shared_m.astype(float)
+    expected = float(np.sum(m * (m - 1) / 2 * qi))
+    lift = observed / expected if expected > 0 else (1e9 if observed else 0.0)
+    surprise = float(-np.log10(max(float(_poisson_sf(np.array([observed]),
+                                                      np.array([expected]))[0]), 1e-300)))
+    on_shared = np.isin(sync.item, shared_items)
+    synced = np.zeros(len(sync.item), dtype=bool)
+    synced[r_i] = True
+    synced[r_j] = True
+    synchrony = float((synced & on_shared).sum() / max(on_shared.sum(), 1))
+
+    burst_share = float(codes.burst[member_codes].mean())
+    low_share = float(codes.low[member_codes].mean())
+    ident = codes.identity_code[member_codes]
+    ids, counts = np.unique(ident[ident >= 0], return_counts=True)
+    dup = ids[counts >= 2]
+    identity_share = int(counts[counts >= 2].sum()) / size
+    support = (burst_share + low_share + identity_share) / 3
+    lift_term = 1.0 - 1.0 / lift if lift > 1 else 0.0
+    score = (density + synchrony + lift_term) / 3 * (0.8 + 0.2 * support)
+    labels = codes.burst_label[member_codes]
+    pairs = pd.DataFrame({"item": p_item, "a": p_a, "b": p_b,
+                          "i": sync.rows[r_i[first]], "j": sync.rows[r_j[first]]})
+    return {"members": names, "size": size, "density": density, "synchrony": synchrony,
+            "observed": observed, "expected": expected, "lift": min(lift, 1e9),
+            "surprise": surprise, "support": support, "burst_share": burst_share,
+            "low_share": low_share, "identity_share": identity_share,
+            "identity_groups": int(len(dup)), "items": int(len(shared_items)),
+            "score": float(min(max(score, 0.0), 1.0)),
+            "pairs": pairs, "acts": acts, "item_names": codes.items,
+            "bursts": sorted(set(x for x in labels if x is not None and x == x))}
 
 
 def _trait_ratios(test_codes: np.ndarray, member_codes: np.ndarray, outsiders: np.ndarray,
