@@ -23,7 +23,9 @@ graph.errors.StoreUnavailable: cannot reach Neo4j at bolt://127.0.0.1:1 ...
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import threading
 import uuid
 from contextlib import contextmanager
@@ -54,6 +56,10 @@ DECISION_COLUMNS = ["decision_id", "event_id", "account_id", "mcn_id", "tier", "
                     "note", "decided_at"]
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
 
+# the driver logs connection failures as warnings; with no handler configured
+# Python would print them to stderr beside pileon's one-line error
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
+
 # databases whose schema this process has already set up: (uri, database)
 _SCHEMA_READY: set[tuple[str, str | None]] = set()
 _SCHEMA_LOCK = threading.Lock()
@@ -77,6 +83,21 @@ def _split_uri(uri: str) -> tuple[str, str | None, str | None]:
 def _first_line(exc: BaseException, limit: int = 200) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a connection failed, short: the OS reason when the driver names one.
+
+    >>> _reason(OSError("Couldn't connect to h:1 (reason [Errno 111] Connection refused)"))
+    'connection refused'
+    """
+    text = " ".join(str(exc).split())
+    m = re.search(r"\[Errno -?\d+\] ([^)]+)", text)
+    if m:
+        return m.group(1).strip().lower()
+    if "timed out" in text.lower():
+        return "timed out"
+    return _first_line(exc, 120)
 
 
 class CypherRunner:
@@ -105,7 +126,7 @@ class CypherRunner:
                 f"check NEO4J_USER and NEO4J_PASSWORD") from None
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
             raise StoreUnavailable(
-                f"cannot reach Neo4j at {self.uri} ({_first_line(exc)}); is the server running? "
+                f"cannot reach Neo4j at {self.uri} ({_reason(exc)}); is the server running? "
                 f"(scripts/neo4j-local start)") from None
         except neo4j_errors.ClientError as exc:
             if exc.code and exc.code.endswith("DatabaseNotFound"):
