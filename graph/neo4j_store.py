@@ -12,8 +12,10 @@ bulk rows as ``UNWIND $rows`` batches of :data:`DEFAULT_BATCH_SIZE` rows.
 
 Writes are ``MERGE`` by key, batch by batch, each batch its own transaction:
 an ingest interrupted half-way leaves whole batches behind, and running it
-again completes it without duplicates.  Uniqueness constraints and indexes
-are created the first time a process opens a database.
+again completes it without duplicates (relationships that follow a column are
+deleted and created again with their node, see :mod:`graph.queries.tables`).
+Uniqueness constraints and indexes are created the first time a process opens
+a database.  One ingest at a time per database.
 
 >>> Neo4jStore("bolt://127.0.0.1:1", password="x", connection_timeout=1)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
