@@ -42,10 +42,13 @@ class _Nodes:
         ids = pd.concat([c.dropna() for c in id_columns], ignore_index=True)
         self.ids = pd.Index(pd.unique(ids.to_numpy(dtype=object)))
 
+    def __len__(self) -> int:
+        return len(self.ids)
+
     def codes(self, values: pd.Series) -> np.ndarray:
         """Codes of ``values`` (-1 for missing values)."""
         v = values.to_numpy(dtype=object)
-        out = self.ids.get_indexer(v)
+        out = self.ids.get_indexer(v).astype(np.int64)
         out[pd.isna(v)] = -1
         return out
 
@@ -53,16 +56,15 @@ class _Nodes:
 class _Links:
     """Child -> parent links (each child has at most one parent), children found by parent."""
 
-    def __init__(self, nodes: _Nodes, child: pd.Series, parent: pd.Series,
-                 blocked: set[str]) -> None:
-        c, p = nodes.codes(child), nodes.codes(parent)
-        keep = (c >= 0) & (p >= 0)
-        if blocked:
-            keep &= ~child.isin(blocked).to_numpy()
-        c, p = c[keep], p[keep]
+    def __init__(self, n_nodes: int, child: np.ndarray, parent: np.ndarray,
+                 blocked: np.ndarray | None = None) -> None:
+        keep = (child >= 0) & (parent >= 0)
+        if blocked is not None:
+            keep &= ~blocked
+        c, p = child[keep], parent[keep]
         order = np.argsort(p, kind="stable")
         self.child, parent_sorted = c[order], p[order]
-        self.start = np.searchsorted(parent_sorted, np.arange(len(nodes.ids) + 1))
+        self.start = np.searchsorted(parent_sorted, np.arange(n_nodes + 1))
 
     def children(self, parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(i, child)``: every child of ``parents[i]``."""
@@ -98,45 +100,77 @@ class _Visited:
         return keys
 
 
-def _propagate(nodes: _Nodes, links: _Links, seed: pd.DataFrame, via: str) -> pd.DataFrame:
-    """Follow child -> parent links: each child joins its parent's events, to a fixpoint.
+class _Found:
+    """(content, event) pairs found so far, in the order found, with how each joined."""
 
-    Returns the (content, event) pairs reached from ``seed`` down the links that
-    are not in ``seed`` (a breadth-first walk over (node, event) pairs).
-    """
-    if seed.empty or len(links.child) == 0:
-        return pd.DataFrame(columns=MEMBERSHIP_COLUMNS)
-    ev_code, events = pd.factorize(seed["event_id"].to_numpy(dtype=object))
-    n_ev = np.int64(len(events))
-    node = nodes.codes(seed["content_id"]).astype(np.int64)
-    ok = node >= 0
-    node, ev = node[ok], ev_code[ok].astype(np.int64)
-    visited = _Visited(len(nodes.ids) * int(n_ev), node * n_ev + ev)
-    new = []
-    while len(node):
-        i, child = links.children(node)
-        key = visited.add_new(np.unique(child.astype(np.int64) * n_ev + ev[i]))
-        if len(key) == 0:
-            break
-        new.append(key)
-        node, ev = key // n_ev, key % n_ev
-    if not new:
-        return pd.DataFrame(columns=MEMBERSHIP_COLUMNS)
-    key = np.concatenate(new)
-    return pd.DataFrame({"content_id": nodes.ids.to_numpy()[key // n_ev],
-                         "event_id": events[key % n_ev], "via": via})
+    def __init__(self, n_nodes: int, n_events: int) -> None:
+        self.n_nodes, self.n_events = n_nodes, max(n_events, 1)
+        self.node: list[np.ndarray] = []
+        self.event: list[np.ndarray] = []
+        self.via: list[str] = []
+
+    def add(self, node: np.ndarray, event: np.ndarray, via: str) -> None:
+        node = np.asarray(node, dtype=np.int64)
+        event = np.broadcast_to(np.asarray(event, dtype=np.int64), node.shape)
+        ok = node >= 0
+        self.node.append(node[ok])
+        self.event.append(np.array(event[ok]))
+        self.via.append(via)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.node:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.concatenate(self.node), np.concatenate(self.event)
+
+    def has_node(self) -> np.ndarray:
+        """Flags by node code: in some event."""
+        flags = np.zeros(self.n_nodes, dtype=bool)
+        flags[self.arrays()[0]] = True
+        return flags
+
+    def propagate(self, links: _Links, via: str) -> bool:
+        """Follow child -> parent links: each child joins its parent's events, to a fixpoint.
+
+        Adds the (content, event) pairs reached from those found down the links
+        (a breadth-first walk over pairs); returns whether any was new.
+        """
+        node, ev = self.arrays()
+        if len(node) == 0 or len(links.child) == 0:
+            return False
+        n_ev = np.int64(self.n_events)
+        visited = _Visited(self.n_nodes * int(n_ev), node * n_ev + ev)
+        new = []
+        while len(node):
+            i, child = links.children(node)
+            key = visited.add_new(np.unique(child * n_ev + ev[i]))
+            if len(key) == 0:
+                break
+            new.append(key)
+            node, ev = key // n_ev, key % n_ev
+        if not new:
+            return False
+        key = np.concatenate(new)
+        self.add(key // n_ev, key % n_ev, via)
+        return True
+
+    def follow(self, repost_links: _Links, reply_links: _Links) -> None:
+        """Add reposts and replies of members, alternately, until nothing new joins."""
+        while True:
+            rep = self.propagate(repost_links, "repost")
+            rpl = self.propagate(reply_links, "reply")
+            if not (rep or rpl):
+                return
 
 
-def _follow(found: pd.DataFrame, nodes: _Nodes, repost_links: _Links,
-            reply_links: _Links) -> pd.DataFrame:
-    """Add reposts and replies of members, alternately, until nothing new joins."""
-    while True:
-        rep = _propagate(nodes, repost_links, found, "repost")
-        found = pd.concat([found, rep], ignore_index=True)
-        rpl = _propagate(nodes, reply_links, found, "reply")
-        found = pd.concat([found, rpl], ignore_index=True)
-        if rep.empty and rpl.empty:
-            return found
+def _by_event(events: pd.DataFrame, texts: pd.Series) -> list[tuple[str, np.ndarray]]:
+    """Per event with terms: ``(event_id, rows of texts that mention its terms)``."""
+    out = []
+    for ev in events.itertuples(index=False):
+        pat = _terms_pattern(list(ev.keywords) + list(ev.entities) + [ev.name])
+        if pat is None:
+            continue
+        out.append((ev.event_id, texts.str.contains(pat, regex=True).to_numpy(dtype=bool)))
+    return out
 
 
 def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: pd.DataFrame, *,
@@ -159,28 +193,32 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
 
     Notes
     -----
-    Replies and reposts are followed as a breadth-first walk over (content,
-    event) pairs with integer codes: O(n + pairs) plus a few numpy operations per
-    chain level; plus MinHash LSH over the texts of contents without
-    ``event_id`` (no all-pairs).
+    Contents, reposts and events are handled as integer codes.  Replies and
+    reposts are followed as a breadth-first walk over (content, event) pairs:
+    O(n + pairs) plus a few numpy operations per chain level; plus MinHash LSH
+    over the texts of contents without ``event_id`` (no all-pairs).
     """
-    parts = []
     real = contents[~contents["placeholder"]] if "placeholder" in contents else contents
-    direct = real[real["event_id"].notna()][["content_id", "event_id"]].assign(via="event_id")
-    parts.append(direct)
-    has_event = set(direct["content_id"])
+    nodes = _Nodes(real["content_id"], real["reply_to"], reposts["repost_id"],
+                   reposts["source_id"])
+    n = len(nodes)
+    c_node = nodes.codes(real["content_id"])
+    r_node, r_src = nodes.codes(reposts["repost_id"]), nodes.codes(reposts["source_id"])
+    has_ev = real["event_id"].notna().to_numpy(dtype=bool)
+    direct_ev = real["event_id"].to_numpy(dtype=object)[has_ev]
+    ev_ids = pd.Index(pd.unique(np.concatenate([events["event_id"].to_numpy(dtype=object),
+                                                direct_ev])))
+    ev_code = {e: i for i, e in enumerate(ev_ids)}
+    found = _Found(n, len(ev_ids))
+    found.add(c_node[has_ev], ev_ids.get_indexer(direct_ev), "event_id")
 
-    free = real[real["event_id"].isna()]
-    free_text = free["text"].fillna("")
-    for ev in events.itertuples(index=False):
-        pat = _terms_pattern(list(ev.keywords) + list(ev.entities) + [ev.name])
-        if pat is None:
-            continue
-        hit = free_text.str.contains(pat, regex=True)
-        parts.append(pd.DataFrame({"content_id": free.loc[hit, "content_id"].to_numpy(),
-                                   "event_id": ev.event_id, "via": "text"}))
+    free = real[~has_ev]
+    free_node = c_node[~has_ev]
+    for e, hit in _by_event(events, free["text"].fillna("")):
+        found.add(free_node[hit], ev_code[e], "text")
     # contents aimed at the event's targets (target_ids) from the event's start on
-    free_targets = free["target_ids"].map(lambda t: set(t) if isinstance(t, (list, tuple)) else set())
+    free_targets = free["target_ids"].map(lambda t: set(t) if isinstance(t, (list, tuple))
+                                          else set())
     for ev in events.itertuples(index=False):
         targets = set(ev.target_ids or ())
         if not targets:
@@ -188,37 +226,37 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
         hit = free_targets.map(lambda t: bool(t & targets))
         if ev.started_at is not None and not pd.isna(ev.started_at):
             hit &= free["posted_at"] >= ev.started_at
-        parts.append(pd.DataFrame({"content_id": free.loc[hit, "content_id"].to_numpy(),
-                                   "event_id": ev.event_id, "via": "target"}))
-    found = pd.concat(parts, ignore_index=True)
+        found.add(free_node[hit.to_numpy(dtype=bool)], ev_code[ev.event_id], "target")
 
-    nodes = _Nodes(real["content_id"], real["reply_to"], reposts["repost_id"],
-                   reposts["source_id"])
-    reply_links = _Links(nodes, real["content_id"], real["reply_to"], has_event)
-    repost_links = _Links(nodes, reposts["repost_id"], reposts["source_id"], set())
+    reply_links = _Links(n, c_node, nodes.codes(real["reply_to"]), has_ev)
+    repost_links = _Links(n, r_node, r_src)
 
     # replies follow the content they answer (when they carry no event_id of their own)
-    replies = _propagate(nodes, reply_links, found, "reply")
-    found = pd.concat([found, replies], ignore_index=True)
+    found.propagate(reply_links, "reply")
 
     # copies: near-duplicate text or equal media of an event content
-    member_ids = set(found["content_id"])
-    cand = free[~free["content_id"].isin(member_ids)]
-    if len(cand) and len(found):
-        members = real[real["content_id"].isin(member_ids)]
-        ev_of: dict[str, list[str]] = {}
-        for cid, e in zip(found["content_id"], found["event_id"]):
-            ev_of.setdefault(cid, []).append(e)
+    in_found = found.has_node()
+    is_cand = ~in_found[free_node]
+    if is_cand.any() and in_found.any():
+        cand = free[is_cand]
+        cand_node = free_node[is_cand]
+        is_member = in_found[c_node]
+        members = real[is_member]
+        member_node = c_node[is_member]
+        ev_of: dict[int, list[int]] = {}
+        for c, e in zip(*(a.tolist() for a in found.arrays())):
+            ev_of.setdefault(c, []).append(e)
         # one entry per distinct normalised text on each side, so that every exact copy
         # gets the pairs of its text (near_duplicate_pairs pairs an exact repeat with its
         # first occurrence only)
         ev_of_text: dict[str, set[str]] = {}
-        for cid, t in zip(members["content_id"], members["text"]):
-            ev_of_text.setdefault(normalize(t), set()).update(ev_of.get(cid, []))
-        ids_of_text: dict[str, list[str]] = {}
-        for cid, t in zip(cand["content_id"], cand["text"]):
-            ids_of_text.setdefault(normalize(t), []).append(cid)
-        m_texts, c_texts = sorted(ev_of_text), sorted(ids_of_text)
+        for c, t in zip(member_node.tolist(), members["text"]):
+            ev_of_text.setdefault(normalize(t), set()).update(ev_ids[e]
+                                                              for e in ev_of.get(c, []))
+        nodes_of_text: dict[str, list[int]] = {}
+        for c, t in zip(cand_node.tolist(), cand["text"]):
+            nodes_of_text.setdefault(normalize(t), []).append(c)
+        m_texts, c_texts = sorted(ev_of_text), sorted(nodes_of_text)
         n_members = len(m_texts)
         pairs = [(i, j) for i, j, _ in near_duplicate_pairs(m_texts + c_texts,
                                                             threshold=copy_threshold,
@@ -226,46 +264,57 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
                  if i < n_members <= j]
         copies = []
         for i, j in pairs:
-            for cid in ids_of_text[c_texts[j - n_members]]:
+            for c in nodes_of_text[c_texts[j - n_members]]:
                 for e in sorted(ev_of_text[m_texts[i]]):
-                    copies.append((cid, e))
-        media = members.dropna(subset=["media_hash"])[["content_id", "media_hash"]]
-        same = cand.dropna(subset=["media_hash"])[["content_id", "media_hash"]].merge(
-            media.rename(columns={"content_id": "source"}), on="media_hash")
-        for cid, src in zip(same["content_id"], same["source"]):
-            for e in ev_of.get(src, []):
-                copies.append((cid, e))
+                    copies.append((c, ev_code[e]))
+        m_media = members["media_hash"].to_numpy(dtype=object)
+        c_media = cand["media_hash"].to_numpy(dtype=object)
+        m_ok, c_ok = ~pd.isna(m_media), ~pd.isna(c_media)
+        if m_ok.any() and c_ok.any():
+            media = pd.DataFrame({"media_hash": m_media[m_ok], "source": member_node[m_ok]})
+            same = pd.DataFrame({"node": cand_node[c_ok], "media_hash": c_media[c_ok]}).merge(
+                media, on="media_hash")
+            for c, src in zip(same["node"].tolist(), same["source"].tolist()):
+                for e in ev_of.get(src, []):
+                    copies.append((c, e))
         if copies:
-            found = pd.concat([found, pd.DataFrame(copies, columns=["content_id", "event_id"])
-                               .assign(via="copy")], ignore_index=True)
+            cp = np.array(copies, dtype=np.int64)
+            found.add(cp[:, 0], cp[:, 1], "copy")
 
     # reposts follow their parent (content or repost), down the whole chain; replies to
     # copies and to reposts follow in turn
-    found = _follow(found, nodes, repost_links, reply_links)
+    found.follow(repost_links, reply_links)
     # reposts of unknown (deleted) sources: by their own comment text
-    known_parents = set(real["content_id"]) | set(reposts["repost_id"])
-    orphan = reposts[~reposts["source_id"].isin(known_parents)
-                     & ~reposts["repost_id"].isin(set(found["content_id"]))]
-    if len(orphan):
-        extra = []
-        otext = orphan["text"].fillna("")
-        for ev in events.itertuples(index=False):
-            pat = _terms_pattern(list(ev.keywords) + list(ev.entities) + [ev.name])
-            if pat is None:
-                continue
-            hit = otext.str.contains(pat, regex=True)
-            extra.append(pd.DataFrame({"content_id": orphan.loc[hit, "repost_id"].to_numpy(),
-                                       "event_id": ev.event_id, "via": "text"}))
-        if extra:
-            found = _follow(pd.concat([found] + extra, ignore_index=True), nodes, repost_links,
-                            reply_links)
+    known_parent = np.zeros(n, dtype=bool)
+    known_parent[c_node[c_node >= 0]] = True
+    known_parent[r_node[r_node >= 0]] = True
+    in_found = found.has_node()
+    orphan = (~np.where(r_src >= 0, known_parent[np.maximum(r_src, 0)], False)
+              & ~np.where(r_node >= 0, in_found[np.maximum(r_node, 0)], False))
+    if orphan.any():
+        added = False
+        for e, hit in _by_event(events, reposts.loc[orphan, "text"].fillna("")):
+            found.add(r_node[orphan][hit], ev_code[e], "text")
+            added = True
+        if added:
+            found.follow(repost_links, reply_links)
 
-    found = found.drop_duplicates(subset=["content_id", "event_id"], keep="first")
-    # sort by (event_id, content_id) through sorted integer codes (pairs are unique)
-    e_code = pd.factorize(found["event_id"].to_numpy(dtype=object), sort=True)[0]
-    c_code = pd.factorize(found["content_id"].to_numpy(dtype=object), sort=True)[0]
-    found = found.iloc[np.lexsort((c_code, e_code))]
-    return found.reset_index(drop=True)[MEMBERSHIP_COLUMNS].astype(object)
+    node, ev = found.arrays()
+    via = np.repeat(np.array(found.via, dtype=object), [len(x) for x in found.node])
+    # a content joins each event once, by the first rule that found it
+    _, first = np.unique(node * np.int64(found.n_events) + ev, return_index=True)
+    node, ev, via = node[first], ev[first], via[first]
+    # sorted by (event_id, content_id)
+    ids = nodes.ids.to_numpy()
+    uniq = np.unique(node)
+    rank = np.empty(n, dtype=np.int64)
+    rank[uniq[sorted(range(len(uniq)), key=ids[uniq].__getitem__)]] = np.arange(len(uniq))
+    ev_rank = np.empty(len(ev_ids), dtype=np.int64)
+    ev_rank[sorted(range(len(ev_ids)), key=ev_ids.__getitem__)] = np.arange(len(ev_ids))
+    order = np.lexsort((rank[node], ev_rank[ev]))
+    return pd.DataFrame({"content_id": ids[node[order]],
+                         "event_id": ev_ids.to_numpy()[ev[order]], "via": via[order]},
+                        columns=MEMBERSHIP_COLUMNS).astype(object)
 
 
 __all__ = ["compute_memberships", "MEMBERSHIP_COLUMNS"]
