@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS decisions (decision_id TEXT PRIMARY KEY, seq INTEGER 
     decided_at TEXT NOT NULL);
 """
 
+#: how a missing time is read (the smallest int64; never a real nanosecond time)
+_NO_TIME = -(2 ** 63)
+
 DECISION_COLUMNS = ["decision_id", "event_id", "account_id", "mcn_id", "tier", "measure",
                     "note", "decided_at"]
 
@@ -222,7 +225,11 @@ class EmbeddedStore(Store):
             raise KeyError(table)
         t = TABLES[table]
         cols = stored_columns(table)
-        sql = f"SELECT {', '.join(cols)} FROM {table}"
+        # a missing time reads as a sentinel, so the column stays int64 (never float64,
+        # which would round nanoseconds: 08:15:30.123 would come back as ...123000064)
+        times = [c for c in cols if c in t.column_names and t.column(c).type == ColType.TIME]
+        select = [f"COALESCE({c}, {_NO_TIME}) AS {c}" if c in times else c for c in cols]
+        sql = f"SELECT {', '.join(select)} FROM {table}"
         con = self._con()
         if ids is not None:
             column = column or t.key[0]
@@ -233,6 +240,8 @@ class EmbeddedStore(Store):
             con.executemany("INSERT OR IGNORE INTO _sel VALUES (?)", [(i,) for i in ids])
             sql += f" WHERE {column} IN (SELECT id FROM _sel)"
         df = pd.read_sql_query(sql, con)
+        for c in times:
+            df[c] = df[c].astype("int64").astype("Int64").mask(df[c] == _NO_TIME)
         if ids is not None:
             con.execute("DELETE FROM _sel")
             con.commit()

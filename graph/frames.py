@@ -47,6 +47,7 @@ def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
     """Coerce one column to the dtype the frame conventions fix."""
     if kind == ColType.TIME:
         if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
+            # nullable Int64 stays exact; float64 would round nanoseconds
             return pd.to_datetime(s, unit="ns", utc=True).dt.as_unit("ns")
         return pd.to_datetime(s, utc=True, format="ISO8601").dt.as_unit("ns")
     if kind == ColType.FLOAT:

@@ -518,9 +518,6 @@ def test_upsert_without_a_column_keeps_its_values(neo, emb):
     assert row["platform"] == "qq" and row["created_at"] == pd.Timestamp("2020-01-01T00:00:00Z")
 
 
-@pytest.mark.xfail(strict=True, reason="embedded store: a time column with a missing value is "
-                   "read through float64, so 08:15:30.123 comes back as 08:15:30.123000064 "
-                   "(graph/embedded.py frame, pd.read_sql_query)")
 def test_millisecond_times_identical_with_missing_values(neo, emb):
     rows = pd.DataFrame({"account_id": ["a", "b"], "platform": ["x", "x"],
                          "created_at": pd.to_datetime(["2026-03-01T08:15:30.123Z", None],
