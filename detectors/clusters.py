@@ -712,11 +712,23 @@ def _first_distinct(item: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarra
     (what ``drop_duplicates(["item", "a", "b"])`` keeps)."""
     if len(item) == 0:
         return np.empty(0, np.int64)
-    order = np.lexsort((b, a, item))  # stable: the first of a run is the earliest
-    i_s, a_s, b_s = item[order], a[order], b[order]
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = (i_s[1:] != i_s[:-1]) | (a_s[1:] != a_s[:-1]) | (b_s[1:] != b_s[:-1])
-    return np.sort(order[new])
+    # one int64 key per row from dense ranks of the three columns (lexsort when it could
+    # overflow)
+    ri = np.unique(item, return_inverse=True)[1].astype(np.int64)
+    acc_vals, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ra, rb = inv[:len(a)].astype(np.int64), inv[len(a):].astype(np.int64)
+    m = np.int64(len(acc_vals))
+    new = np.ones(len(item), dtype=bool)
+    if (int(ri.max()) + 1) * int(m) * int(m) < 2 ** 62:
+        key = (ri * m + ra) * m + rb
+        order = np.argsort(key, kind="stable")
+        key_s = key[order]
+        new[1:] = key_s[1:] != key_s[:-1]
+    else:
+        order = np.lexsort((rb, ra, ri))
+        i_s, a_s, b_s = ri[order], ra[order], rb[order]
+        new[1:] = (i_s[1:] != i_s[:-1]) | (a_s[1:] != a_s[:-1]) | (b_s[1:] != b_s[:-1])
+    return np.sort(order[new])  # stable sort: the first of a run is the earliest
 
 
 class _Sync:
@@ -803,24 +815,27 @@ def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndar
 
 
 def _member_test(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Codes",
-                 member_alpha: float) -> np.ndarray:
-    """Which members beat an outsider's luck on the community's core items."""
+                 member_alpha: float) -> tuple[np.ndarray, Any]:
+    """Which members beat an outsider's luck on the community's core items (and the
+    :func:`_near_flags` computed for that, None without core items)."""
     core = np.unique(sync.per_item)
     if len(core) == 0:
-        return np.ones(len(member_codes), dtype=bool)
+        return np.ones(len(member_codes), dtype=bool), None
     flags = _near_flags(member_codes, core, codes, t)
     return _chance_test(member_codes, sync.hits(member_codes), member_codes, flags, core, codes,
-                        member_alpha)
+                        member_alpha), flags
 
 
 def _readmit(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Codes",
-             member_alpha: float, min_shared: int) -> np.ndarray:
+             member_alpha: float, min_shared: int, flags: Any = None) -> np.ndarray:
     """Outsiders in sync with the community on at least ``min_shared`` core items that pass
-    the same chance test as members (accounts Louvain put elsewhere or left out)."""
+    the same chance test as members (accounts Louvain put elsewhere or left out).  ``flags``:
+    :func:`_near_flags` of these members on these core items, when already computed."""
     core = np.unique(sync.per_item)
     if len(core) == 0:
         return np.empty(0, np.int64)
-    flags = _near_flags(member_codes, core, codes, t)
+    if flags is None:
+        flags = _near_flags(member_codes, core, codes, t)
     item, acc, is_m, near = flags
     sel = ~is_m & near
     n_items = np.int64(len(codes.items))
@@ -857,15 +872,17 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
         return None
     # members must beat an outsider's luck on the core items (Bonferroni over the accounts
     # that were in sync with the community at least once)
+    flags = None
     for _ in range(len(member_codes)):
-        keep = _member_test(member_codes, sync, t, codes, member_alpha)
+        keep, flags = _member_test(member_codes, sync, t, codes, member_alpha)
         if keep.all():
             break
+        flags = None
         member_codes = member_codes[keep]
         if len(member_codes) < 2:
             return None
         sync = _Sync(member_codes, codes, t, core_share)
-    added = _readmit(member_codes, sync, t, codes, member_alpha, min_member_items)
+    added = _readmit(member_codes, sync, t, codes, member_alpha, min_member_items, flags)
     if len(added):
         member_codes = np.union1d(member_codes, added)
         sync = _Sync(member_codes, codes, t, core_share)
