@@ -173,6 +173,16 @@ def _by_event(events: pd.DataFrame, texts: pd.Series) -> list[tuple[str, np.ndar
     return out
 
 
+def _normalized(texts: pd.Series) -> list[str]:
+    """``normalize`` of every text, computed once per distinct text."""
+    arr = texts.to_numpy(dtype=object)
+    codes, uniq = pd.factorize(arr)
+    out = np.array([normalize(t) for t in uniq] + [""], dtype=object)[codes]
+    for i in np.flatnonzero(codes < 0):  # missing texts (None, NaN) as they are
+        out[i] = normalize(arr[i])
+    return out.tolist()
+
+
 def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: pd.DataFrame, *,
                         copy_threshold: float = 0.7) -> pd.DataFrame:
     """Event membership of every content and repost.
@@ -217,16 +227,17 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     for e, hit in _by_event(events, free["text"].fillna("")):
         found.add(free_node[hit], ev_code[e], "text")
     # contents aimed at the event's targets (target_ids) from the event's start on
-    free_targets = free["target_ids"].map(lambda t: set(t) if isinstance(t, (list, tuple))
-                                          else set())
+    aimed = [(i, set(t)) for i, t in enumerate(free["target_ids"].to_numpy(dtype=object))
+             if isinstance(t, (list, tuple)) and len(t)]
     for ev in events.itertuples(index=False):
         targets = set(ev.target_ids or ())
         if not targets:
             continue
-        hit = free_targets.map(lambda t: bool(t & targets))
+        hit = np.zeros(len(free), dtype=bool)
+        hit[[i for i, t in aimed if t & targets]] = True
         if ev.started_at is not None and not pd.isna(ev.started_at):
-            hit &= free["posted_at"] >= ev.started_at
-        found.add(free_node[hit.to_numpy(dtype=bool)], ev_code[ev.event_id], "target")
+            hit &= (free["posted_at"] >= ev.started_at).to_numpy(dtype=bool)
+        found.add(free_node[hit], ev_code[ev.event_id], "target")
 
     reply_links = _Links(n, c_node, nodes.codes(real["reply_to"]), has_ev)
     repost_links = _Links(n, r_node, r_src)
@@ -250,12 +261,11 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
         # gets the pairs of its text (near_duplicate_pairs pairs an exact repeat with its
         # first occurrence only)
         ev_of_text: dict[str, set[str]] = {}
-        for c, t in zip(member_node.tolist(), members["text"]):
-            ev_of_text.setdefault(normalize(t), set()).update(ev_ids[e]
-                                                              for e in ev_of.get(c, []))
+        for c, t in zip(member_node.tolist(), _normalized(members["text"])):
+            ev_of_text.setdefault(t, set()).update(ev_ids[e] for e in ev_of.get(c, []))
         nodes_of_text: dict[str, list[int]] = {}
-        for c, t in zip(cand_node.tolist(), cand["text"]):
-            nodes_of_text.setdefault(normalize(t), []).append(c)
+        for c, t in zip(cand_node.tolist(), _normalized(cand["text"])):
+            nodes_of_text.setdefault(t, []).append(c)
         m_texts, c_texts = sorted(ev_of_text), sorted(nodes_of_text)
         n_members = len(m_texts)
         pairs = [(i, j) for i, j, _ in near_duplicate_pairs(m_texts + c_texts,
