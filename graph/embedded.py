@@ -11,8 +11,9 @@ import json
 import sqlite3
 import threading
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,11 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS reposts_source ON reposts (source_id)",
     "CREATE INDEX IF NOT EXISTS reposts_account ON reposts (account_id)",
 )
+#: (index, table) of the secondary indexes above
+_INDEX_TABLES = (("contents_account", "contents"), ("reposts_source", "reposts"),
+                 ("reposts_account", "reposts"))
+#: page cache of a bulk load (KiB; SQLite's default is 2 MiB)
+_BULK_CACHE_KIB = 256 * 1024
 
 
 def _with_none(values: np.ndarray, missing: np.ndarray) -> list:
@@ -118,6 +124,35 @@ class EmbeddedStore(Store):
             con.execute("PRAGMA foreign_keys=OFF")
             self._local.con = con
         return con
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Faster loading of many rows in this thread: a large page cache and temporary
+        tables in memory, and the secondary indexes of tables that are empty at the
+        start built once at the end instead of row by row.  The store is the same
+        afterwards (readers meanwhile see the same rows, found more slowly)."""
+        con = self._con()
+        cache = con.execute("PRAGMA cache_size").fetchone()[0]
+        temp = con.execute("PRAGMA temp_store").fetchone()[0]
+        con.execute(f"PRAGMA cache_size=-{_BULK_CACHE_KIB}")
+        con.execute("PRAGMA temp_store=MEMORY")
+        dropped = []
+        with self._write_lock:
+            with con:
+                for index, table in _INDEX_TABLES:
+                    if con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None:
+                        con.execute(f"DROP INDEX IF EXISTS {index}")
+                        dropped.append(index)
+        try:
+            yield
+        finally:
+            if dropped:
+                with self._write_lock:
+                    with con:
+                        for stmt in _INDEXES:
+                            con.execute(stmt)
+            con.execute(f"PRAGMA cache_size={int(cache)}")
+            con.execute(f"PRAGMA temp_store={int(temp)}")
 
     def close(self) -> None:
         con = getattr(self._local, "con", None)
