@@ -274,6 +274,8 @@ class EmbeddedStore(Store):
             con.execute("DELETE FROM _sel")
             con.executemany("INSERT OR IGNORE INTO _sel VALUES (?)", [(i,) for i in ids])
             sql += f" WHERE {column} IN (SELECT id FROM _sel)"
+        if len(t.key) == 1:  # in key order, so that coerce need not sort (same order: UTF-8
+            sql += f" ORDER BY {t.key[0]}"  # bytes sort as code points, "" first as None)
         df = pd.read_sql_query(sql, con)
         for c in times:
             df[c] = df[c].astype("int64").astype("Int64").mask(df[c] == _NO_TIME)

@@ -61,14 +61,18 @@ def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
     if kind == ColType.LIST:
         return s.map(as_list).astype(object)
     if kind == "placeholder":
+        if isinstance(s.dtype, np.dtype) and s.dtype.kind in "biu":  # numpy bools, 0/1 ints
+            return s.astype(bool)
         return s.map(lambda v: False if _isna(v) else bool(v)).astype(bool)
     if kind == "extra":
+        if s.dtype == object and pd.api.types.infer_dtype(s, skipna=False) == "string":
+            return s  # JSON texts as stored
         return s.map(lambda v: "{}" if v is None or (isinstance(v, float) and np.isnan(v))
                      else (v if isinstance(v, str) else json.dumps(v, sort_keys=True,
                                                                    ensure_ascii=False))).astype(object)
     # strings
     out = s.astype(object)
-    return out.where(out.notna(), None)
+    return out.where(out.notna(), None) if out.hasnans else out
 
 
 def coerce(table: str, df: pd.DataFrame, *, keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
@@ -85,8 +89,10 @@ def coerce(table: str, df: pd.DataFrame, *, keep: list[str] | tuple[str, ...] = 
     for c in keep:
         out[c] = df[c]
     key = list(TABLES[table].key)
-    out = out.sort_values(key, kind="mergesort", na_position="first").reset_index(drop=True)
-    return out
+    k = out[key[0]]
+    if len(key) == 1 and not k.hasnans and k.is_monotonic_increasing:
+        return out.reset_index(drop=True)  # already in key order (a store can read it so)
+    return out.sort_values(key, kind="mergesort", na_position="first").reset_index(drop=True)
 
 
 def empty(table: str) -> pd.DataFrame:
