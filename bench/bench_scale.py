@@ -123,8 +123,11 @@ class _Clock:
             self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - c
 
     def wrap(self, owner, attr: str, name: str) -> None:
-        """Time every call of ``owner.attr`` under ``name`` (patches the attribute)."""
-        fn = getattr(owner, attr)
+        """Time every call of ``owner.attr`` under ``name`` (patches the attribute; an
+        attribute the code no longer has is skipped)."""
+        fn = getattr(owner, attr, None)
+        if fn is None:
+            return
 
         def timed(*a, **k):
             with self(name):
@@ -153,7 +156,7 @@ class _Clock:
 
 
 #: detector calls timed inside the pipeline's stages (module, attribute, label);
-#: ``clusters.coactivity`` and ``clusters.reach`` run inside ``clusters``.
+#: ``clusters.*`` run inside ``clusters``; names the code lacks are skipped.
 DETECTOR_CALLS = (
     ("detectors.narratives", "detect_narratives", "narratives"),
     ("detectors.narratives", "repost_forest", "narratives.repost_forest"),
@@ -165,6 +168,7 @@ DETECTOR_CALLS = (
     ("detectors.clusters", "detect_coordinated", "clusters"),
     ("detectors.clusters", "activity_items", "clusters.activity_items"),
     ("detectors.clusters", "coactivity", "clusters.coactivity"),
+    ("detectors.clusters", "_co_activity", "clusters.coactivity"),
     ("detectors.clusters", "pair_baseline", "clusters.pair_baseline"),
     ("detectors.clusters", "best_partition", "clusters.louvain"),
     ("detectors.clusters", "_measure", "clusters.measure"),
