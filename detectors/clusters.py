@@ -82,7 +82,6 @@ from community import best_partition
 from scipy.special import gammainc
 from tqdm.auto import tqdm
 
-from detectors.coactivity import coactivity
 from detectors.findings import Cluster, Evidence, RoleFinding
 from graph.errors import InputError
 from graph.projection import Projection
@@ -568,11 +567,9 @@ def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
          member_alpha: float, low_followers: float | None,
          burst_window: float, resolution: float) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Edges, Louvain and per-community statistics for one assignment of times."""
-    frame = pd.DataFrame({"account_id": acts["account_id"], "source_id": acts["item"],
-                          "reposted_at": pd.to_datetime(np.round(t * _NS).astype(np.int64),
-                                                        utc=True)})
-    # times are in window units: a 1 s window on this clock is each kind's own window
-    co = coactivity(frame, window=1.0, min_weight=min_shared)
+    # times are in window units: a 1 s window on this clock is each kind's own window (the
+    # same pairs and weights as coactivity(acts as reposts, window=1.0), on integer codes)
+    co = _co_activity(codes, np.round(t * _NS).astype(np.int64), _NS, min_shared)
     if co.empty:
         return _empty_edges(), []
     co["expected"] = pair_baseline(acts, co, q)
@@ -607,6 +604,110 @@ def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
         if stats is not None:
             raw.append(stats)
     return edges, raw
+
+
+def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: int,
+                 chunk_pairs: int = 1 << 22) -> pd.DataFrame:
+    """:func:`detectors.coactivity.coactivity` of the acts on their integer codes:
+    ``account_a, account_b, weight`` (distinct items on which the two accounts acted at most
+    ``window_ns`` apart; ``weight >= min_weight``), sorted by account.
+
+    Every in-window pair of acts is generated (``O(P)``, in chunks of about ``chunk_pairs``),
+    encoded as ``lo * n_accounts + hi`` and counted by in-place integer sorts; pairs that
+    involve an account acting more than once on the item are first made distinct per item.
+    """
+    n_acc = np.int64(len(codes.accounts))
+    src_all, acc_all = codes.item_code, codes.acc_code
+    if len(t_ns) < 2:
+        return _empty_co()
+    order = np.lexsort((acc_all, t_ns, src_all))
+    src, acc, t = src_all[order], acc_all[order], t_ns[order]
+    n = len(t)
+    t_rel = t - t.min()
+    w = min(window_ns, int(t_rel.max()))
+    scale, ranks = np.unique(np.concatenate([t_rel, t_rel + w]), return_inverse=True)
+    base = src * np.int64(len(scale))
+    end = np.searchsorted(base + ranks[:n], base + ranks[n:], side="right")
+    counts = end - np.arange(n, dtype=np.int64) - 1
+    key = src * n_acc + acc
+    key_s = np.sort(key)
+    dup = key_s[1:] == key_s[:-1]
+    multi_keys = np.union1d(key_s[1:][dup], key_s[:-1][dup]) if dup.any() else key_s[:0]
+    multi = np.isin(key, multi_keys)
+    ids_parts: list[np.ndarray] = []
+    w_parts: list[np.ndarray] = []
+    held = 0
+    multi_src: list[np.ndarray] = []
+    multi_pid: list[np.ndarray] = []
+    cum = np.cumsum(counts)
+    start = 0
+
+    def count(pid: np.ndarray) -> None:
+        nonlocal held, ids_parts, w_parts
+        if len(pid) == 0:
+            return
+        pid.sort()
+        starts = np.flatnonzero(np.concatenate([[True], pid[1:] != pid[:-1]]))
+        ids_parts.append(pid[starts])
+        w_parts.append(np.diff(np.append(starts, len(pid))))
+        held += len(starts)
+        if len(ids_parts) > 1 and held >= 4 * chunk_pairs:
+            ids_parts, w_parts = list(_fold_counts(ids_parts, w_parts))
+            ids_parts, w_parts = [ids_parts], [w_parts]
+            held = len(ids_parts[0])
+
+    while start < n:
+        done = int(cum[start - 1]) if start else 0
+        stop = max(int(np.searchsorted(cum, done + chunk_pairs, side="right")), start + 1)
+        c = counts[start:stop]
+        n_pairs = int(c.sum())
+        if n_pairs:
+            first = np.repeat(np.arange(start, stop, dtype=np.int64), c)
+            second = first + 1 + (np.arange(n_pairs, dtype=np.int64)
+                                  - np.repeat(np.cumsum(c) - c, c))
+            a, b = acc[first], acc[second]
+            distinct = a != b
+            pid = (np.minimum(a, b) * n_acc + np.maximum(a, b))[distinct]
+            needs = (multi[first] | multi[second])[distinct]
+            count(pid[~needs])
+            if needs.any():
+                multi_src.append(src[first][distinct][needs])
+                multi_pid.append(pid[needs])
+        start = stop
+    if multi_pid:
+        ms, mp = np.concatenate(multi_src), np.concatenate(multi_pid)
+        o = np.lexsort((mp, ms))
+        ms, mp = ms[o], mp[o]
+        first_of = np.concatenate([[True], (ms[1:] != ms[:-1]) | (mp[1:] != mp[:-1])])
+        count(mp[first_of].copy())
+    if not ids_parts:
+        return _empty_co()
+    ids, weights = _fold_counts(ids_parts, w_parts)
+    keep = weights >= min_weight
+    ids, weights = ids[keep], weights[keep]
+    lo = ids // n_acc
+    return pd.DataFrame({"account_a": codes.accounts.take(lo),
+                         "account_b": codes.accounts.take(ids - lo * n_acc),
+                         "weight": weights.astype(np.int64)})
+
+
+def _fold_counts(ids_parts: list[np.ndarray],
+                 w_parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Sum the counts of equal keys over sorted (key, count) parts: sorted distinct keys."""
+    if len(ids_parts) == 1:
+        return ids_parts[0], w_parts[0]
+    ids = np.concatenate(ids_parts)
+    weights = np.concatenate(w_parts)
+    order = np.argsort(ids, kind="stable")
+    ids, weights = ids[order], weights[order]
+    starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+    return ids[starts], np.add.reduceat(weights, starts)
+
+
+def _empty_co() -> pd.DataFrame:
+    return pd.DataFrame({"account_a": pd.Series([], dtype=object),
+                         "account_b": pd.Series([], dtype=object),
+                         "weight": pd.Series([], dtype=np.int64)})
 
 
 def _empty_edges() -> pd.DataFrame:
