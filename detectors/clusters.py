@@ -18,7 +18,8 @@ How it works
    the same item by distinct accounts are *in sync* when at most
    ``repost_window`` (reposts) or ``post_window`` (contents) seconds apart.
 2. **Co-activity.**  ``O(a, b)`` is the number of items on which ``a`` and
-   ``b`` acted in sync (:func:`detectors.coactivity.coactivity`, vectorised).
+   ``b`` acted in sync (the edge list of :func:`detectors.coactivity.coactivity`,
+   counted on integer codes).
 3. **Chance baseline.**  Under the null model every act's time is jittered
    uniformly within ``+-jitter_windows`` windows (an hour for reposts): the
    coarse shape of an item's timeline (the viral hour after a post, the

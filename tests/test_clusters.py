@@ -128,6 +128,29 @@ def test_empty_projection():
     assert res.clusters == [] and res.findings == [] and res.edges.empty
 
 
+@pytest.mark.parametrize("chunk", [7, 1 << 22])
+def test_co_activity_on_codes_matches_coactivity(chunk):
+    """The detector's own pair counter gives the edge list of detectors.coactivity (accounts
+    acting several times on one item, ties in time, pairs straddling chunks)."""
+    from detectors.clusters import _NS, _co_activity, _Codes
+    from detectors.coactivity import coactivity
+
+    rng = np.random.default_rng(5)
+    n = 600
+    acts = pd.DataFrame({"account_id": [f"a{i:02d}" for i in rng.integers(0, 40, n)],
+                         "item": [f"r:s{i}" for i in rng.integers(0, 12, n)],
+                         "t": rng.integers(0, 400, n) / 10.0})  # many ties and exact 1.0 gaps
+    acts = acts.sort_values(["item", "t", "account_id"], kind="mergesort").reset_index(drop=True)
+    t_ns = np.round(acts["t"].to_numpy() * _NS).astype(np.int64)
+    frame = pd.DataFrame({"account_id": acts["account_id"], "source_id": acts["item"],
+                          "reposted_at": pd.to_datetime(t_ns, utc=True)})
+    for min_weight in (1, 2, 4):
+        want = coactivity(frame, window=1.0, min_weight=min_weight)
+        got = _co_activity(_Codes(acts), t_ns, _NS, min_weight, chunk_pairs=chunk)
+        assert len(want) > 0
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_index_type=False)
+
+
 # ------------------------------------------- an incident built unlike the sample generator
 
 
