@@ -652,10 +652,13 @@ def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: 
         ids_parts.append(pid[starts])
         w_parts.append(np.diff(np.append(starts, len(pid))))
         held += len(starts)
-        if len(ids_parts) > 1 and held >= 4 * chunk_pairs:
-            ids_parts, w_parts = list(_fold_counts(ids_parts, w_parts))
-            ids_parts, w_parts = [ids_parts], [w_parts]
-            held = len(ids_parts[0])
+        # fold when the parts since the last fold outgrow both the chunk and the folded
+        # result (each key is re-sorted O(log) times in all)
+        if len(ids_parts) > 1 and held - len(ids_parts[0]) >= max(4 * chunk_pairs,
+                                                                   len(ids_parts[0])):
+            ids, weights = _fold_counts(ids_parts, w_parts)
+            ids_parts, w_parts = [ids], [weights]
+            held = len(ids)
 
     while start < n:
         done = int(cum[start - 1]) if start else 0
