@@ -4,6 +4,8 @@ Usage::
 
     .venv/bin/python bench/bench_scale.py --scales 1,10,50          # ~20k, 200k, 1M reposts
     .venv/bin/python bench/bench_scale.py --scales 1 --api           # plus API latency
+    .venv/bin/python bench/bench_scale.py --scales 47 --without-clusters   # all but clusters
+    .venv/bin/python bench/bench_scale.py --scales 47 --ingest-only
 
 Each scale runs in a fresh child process (so its peak RSS is its own):
 generate the sample incident (seeded) -> ``load_folder`` into a new embedded
@@ -176,7 +178,8 @@ DETECTOR_CALLS = (
 )
 
 
-def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurrency: int) -> dict:
+def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurrency: int,
+            ingest_only: bool = False, without_clusters: bool = False) -> dict:
     """One scale, in this process: returns the measured figures."""
     import importlib
 
@@ -186,6 +189,11 @@ def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurren
     from ingest.sample import generate_incident
 
     clock = _Clock()
+    if without_clusters:  # every stage but the coordinated clusters (none found)
+        import detectors.clusters as clusters
+
+        clusters.detect_coordinated = lambda p, **kw: clusters.ClusterResult(
+            edges=clusters._empty_edges())
     original = pipeline._Stages.stage
 
     @contextmanager
@@ -225,6 +233,12 @@ def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurren
         main_event = max(summary.memberships, key=lambda e: (summary.memberships[e], e))
         out["event"] = main_event
         out["event_items"] = summary.memberships[main_event]
+        if ingest_only:
+            store.close()
+            out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            out["load_after"] = [round(x, 2) for x in os.getloadavg()]
+            return out
+        out["without_clusters"] = without_clusters
         with clock("analyze"):
             report = pipeline.analyze(store, main_event, model=None)
         out["analyze_s"] = round(clock.wall["analyze"], 2)
@@ -252,17 +266,22 @@ def main() -> None:
     ap.add_argument("--api-requests", type=int, default=400)
     ap.add_argument("--api-concurrency", type=int, default=8)
     ap.add_argument("--out", help="also write the figures here (JSON lines)")
+    ap.add_argument("--ingest-only", action="store_true", help="generate and ingest only")
+    ap.add_argument("--without-clusters", action="store_true",
+                    help="analyze without the coordinated-clusters detector (it finds none)")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one is not None:
         print(json.dumps(run_one(args.one, args.seed, args.api, args.api_requests,
-                                 args.api_concurrency)))
+                                 args.api_concurrency, args.ingest_only, args.without_clusters)))
         return
     results = []
     for s in [float(x) for x in args.scales.split(",") if x]:
         cmd = [sys.executable, __file__, "--one", str(s), "--seed", str(args.seed),
                "--api-requests", str(args.api_requests),
-               "--api-concurrency", str(args.api_concurrency)] + (["--api"] if args.api else [])
+               "--api-concurrency", str(args.api_concurrency)] + (["--api"] if args.api else []) \
+            + (["--ingest-only"] if args.ingest_only else []) \
+            + (["--without-clusters"] if args.without_clusters else [])
         res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         if res.returncode != 0:
             print(res.stderr[-3000:], file=sys.stderr)
@@ -280,6 +299,8 @@ def main() -> None:
 
 def table(results: list[dict], *, api: bool = False) -> str:
     """A Markdown table of the figures: wall seconds, CPU seconds in brackets."""
+    results = [dict({"stages": {}, "detectors": {}, "analyze_s": "", "analyze_cpu_s": ""}, **r)
+               for r in results]
     stages = list(dict.fromkeys(k for r in results for k in r["stages"]))
     head = ("| scale | reposts | rows | load (1 min) | ingest s | rows/s | analyze s | "
             + " | ".join(stages) + " | peak RSS MiB |"
@@ -302,6 +323,7 @@ def table(results: list[dict], *, api: bool = False) -> str:
 
 def parts_table(results: list[dict]) -> str:
     """Wall (CPU) seconds of the ingest's parts and of the detector calls, one column a scale."""
+    results = [dict({"detectors": {}}, **r) for r in results]
     keys = list(dict.fromkeys([f"ingest.{k[len('ingest.'):]}" for r in results
                                for k in r["ingest_parts"]]
                               + [f"detector.{k}" for r in results for k in r["detectors"]]))
