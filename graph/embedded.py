@@ -122,6 +122,7 @@ class EmbeddedStore(Store):
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA foreign_keys=OFF")
+            con.execute("PRAGMA temp_store=MEMORY")  # the ID lists of frame(ids=...)
             self._local.con = con
         return con
 
