@@ -1,6 +1,7 @@
 """Repost forests and reach attribution on tiny hand-made projections."""
 
 import time
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -8,18 +9,10 @@ import pytest
 
 from detectors.cascades import own_comment, reach, repost_forest
 from graph.projection import Projection
+from tests.rows import T0, content_row
+from tests.rows import repost_row as _r
 
-T0 = pd.Timestamp("2026-03-01T00:00:00Z")
-
-
-def _c(cid, acc, minutes=0, text="some story text here", **kw):
-    return {"content_id": cid, "account_id": acc, "platform": "weibo",
-            "posted_at": (T0 + pd.Timedelta(minutes=minutes)).isoformat(), "text": text, **kw}
-
-
-def _r(rid, acc, src, minutes=1, text=None, **kw):
-    return {"repost_id": rid, "account_id": acc, "source_id": src,
-            "reposted_at": (T0 + pd.Timedelta(minutes=minutes)).isoformat(), "text": text, **kw}
+_c = partial(content_row, text="some story text here")
 
 
 def test_chains_resolve_to_root_with_depth():

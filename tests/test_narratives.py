@@ -7,21 +7,11 @@ import pytest
 from detectors.narratives import detect_narratives, near_media_pairs, text_harm_model
 from graph.projection import Projection
 from graph.textsim import normalize
+from tests.rows import EDIT, STORY, T0
+from tests.rows import content_row as _c
+from tests.rows import repost_row as _r
 
-T0 = pd.Timestamp("2026-03-01T00:00:00Z")
-STORY = "南城七中初二班主任林晓雯长期体罚学生，昨天把一个男生打到耳膜穿孔住院了，学校还想把事情压下去"
-EDIT = "转：南城七中初二班主任林晓雯一直体罚学生们，昨天把一个男生打到耳膜穿孔住院了，学校还想把事情压下去😡"
 OTHER = "今天带初二三班去植物园写生，孩子们画得真好，春天来了校园里的玉兰开了"
-
-
-def _c(cid, acc, minutes=0, text=STORY, platform="weibo", **kw):
-    return {"content_id": cid, "account_id": acc, "platform": platform,
-            "posted_at": (T0 + pd.Timedelta(minutes=minutes)).isoformat(), "text": text, **kw}
-
-
-def _r(rid, acc, src, minutes=1, text=None, **kw):
-    return {"repost_id": rid, "account_id": acc, "source_id": src,
-            "reposted_at": (T0 + pd.Timedelta(minutes=minutes)).isoformat(), "text": text, **kw}
 
 
 def _sizes_add_up(p, res):

@@ -13,42 +13,21 @@ from graph.frames import coerce
 from graph.model import TABLES, ColType
 from graph.projection import Projection
 from ingest.membership import compute_memberships
+from tests.rows import EDIT, STORY
+from tests.rows import content_row as _c
+from tests.rows import repost_row as _r
 
-T0 = pd.Timestamp("2026-03-01T00:00:00Z")
-STORY = "南城七中初二班主任林晓雯长期体罚学生，昨天把一个男生打到耳膜穿孔住院了，学校还想把事情压下去"
-EDIT = "转：南城七中初二班主任林晓雯一直体罚学生们，昨天把一个男生打到耳膜穿孔住院了，学校还想把事情压下去😡"
 STORY2 = "听说林晓雯的老公就在东湖派出所上班，所以家长报警根本没人管，这里面水太深了，细思极恐"
 NEWS = "【警情通报】网传南城七中教师体罚学生致其住院等信息经查均系编造，请广大网民不信谣不传谣"
 EVENT = {"event_id": "e", "target_ids": ["victim"], "entities": ["林晓雯", "南城七中"]}
-
-
-def _c(cid, acc, minutes=0, text=STORY, platform="weibo", **kw):
-    return {"content_id": cid, "account_id": acc, "platform": platform,
-            "posted_at": (T0 + pd.Timedelta(minutes=minutes)).isoformat(), "text": text, **kw}
-
-
-def _r(rid, acc, src, minutes=1, text=None, **kw):
-    return {"repost_id": rid, "account_id": acc, "source_id": src,
-            "reposted_at": (T0 + pd.Timedelta(minutes=minutes)).isoformat(), "text": text, **kw}
 
 
 def _cascade(src, n, prefix, start=2, text=None, harm=np.nan):
     return [_r(f"{prefix}{i}", f"{prefix}u{i}", src, start + i, text=text, harm=harm) for i in range(n)]
 
 
-def _by_key(**tables):
-    """Tables sorted by their key: ``Projection.from_tables`` sorts rows by key but joins extra
-    columns (a repost ``harm``) by position, so unsorted input would misalign them."""
-    out = {}
-    for name, rows in tables.items():
-        df = pd.DataFrame(rows)
-        key = list(TABLES[name].key)
-        out[name] = df.sort_values(key, kind="mergesort", na_position="first").reset_index(drop=True)
-    return out
-
-
 def _proj(event, **tables):
-    return Projection.from_tables(event, **_by_key(**tables))
+    return Projection.from_tables(event, **tables)
 
 
 def _ids(findings):
@@ -221,8 +200,8 @@ def sample_projections(folder: Path) -> dict[str, Projection]:
         authors = set(c["account_id"].dropna()) | set(r["account_id"])
         acc = raw["accounts"][raw["accounts"]["account_id"].isin(authors | set(ev["target_ids"]))]
         rep = raw["reports"][raw["reports"]["content_id"].isin(set(c["content_id"]) | set(r["repost_id"]))]
-        out[ev["event_id"]] = Projection.from_tables(ev, **_by_key(contents=c, reposts=r, accounts=acc,
-                                                                   reports=rep))
+        out[ev["event_id"]] = Projection.from_tables(ev, contents=c, reposts=r, accounts=acc,
+                                                     reports=rep)
     return out
 
 
