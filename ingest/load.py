@@ -24,7 +24,7 @@ from graph.model import LOAD_ORDER, TABLES
 from graph.store import Store
 from ingest.membership import compute_memberships
 from ingest.readers import CHUNK_ROWS, find_tables, read_chunks, read_header
-from ingest.tables import validate
+from ingest.tables import Rejected, validate
 
 DEFAULT_REJECTS = "pileon-rejects.csv"
 
@@ -179,10 +179,8 @@ def _load_tables(store: Store, files: dict[str, Path], rej_file, summary: LoadSu
                         writer.writerow([name, line, reason, text])
                     count.read += len(raw) + len(bad_lines)
                     count.rejected += len(bad_lines)
-                    good, rej = validate(name, raw, lines, seen) if len(raw) else (raw, [])
-                    for line, reason, text in zip(getattr(rej, "lines", []),
-                                                  getattr(rej, "reasons", []),
-                                                  getattr(rej, "raws", [])):
+                    good, rej = validate(name, raw, lines, seen) if len(raw) else (raw, Rejected())
+                    for line, reason, text in zip(rej.lines, rej.reasons, rej.raws):
                         writer.writerow([name, line, reason, text])
                     count.rejected += len(rej)
                     if len(good):
