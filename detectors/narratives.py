@@ -222,7 +222,6 @@ def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float 
     prior = float(np.log(y.sum() / (~y).sum()))
 
     def predict(new: pd.Series) -> np.ndarray:
-        out = np.full(len(new), np.nan)
         uniq = pd.unique(new[new.str.len() > 0])
         score = {}
         for t in uniq:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from graph.model import CONTENT_KINDS, TABLES, TZ_SOURCE, ColType, Table
+from graph.model import TABLES, TZ_SOURCE, ColType, Table
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
