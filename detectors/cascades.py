@@ -35,9 +35,11 @@ from __future__ import annotations
 
 import json
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from graph.projection import Projection
 
@@ -70,15 +72,23 @@ def own_comment(text: object) -> str:
 
 
 def own_comments(texts: pd.Series) -> pd.Series:
-    """:func:`own_comment` over a series (vectorised with pandas string methods)."""
+    """:func:`own_comment` over a series (pandas string methods over its distinct texts).
+
+    Notes
+    -----
+    O(n) to factorize the texts plus the string work on the distinct ones (reposts
+    repeat a few texts: platform defaults, copied slogans).
+    """
     out = pd.Series("", index=texts.index, dtype=object)
     has = texts.notna().to_numpy() & (texts.astype(object) != "").to_numpy()
     if not has.any():
         return out
-    s = texts[has].astype(str)
+    codes, uniq = pd.factorize(texts[has].astype(str).to_numpy(dtype=object))
+    s = pd.Series(uniq, dtype=object)
     s = s.str.replace(_CHAIN, "", regex=True).str.strip()
     bare = s.str.replace(_TRIM, "", regex=True)
-    out[has] = s.where((bare != "") & ~bare.str.lower().isin(DEFAULT_REPOST_TEXTS), "").to_numpy()
+    own = s.where((bare != "") & ~bare.str.lower().isin(DEFAULT_REPOST_TEXTS), "").to_numpy()
+    out[has] = own[codes]
     return out
 
 
@@ -87,20 +97,32 @@ def extra_float(frame: pd.DataFrame, column: str) -> pd.Series:
 
     Reposts have no ``harm`` in SPEC §2, but an input file may carry one as an extra
     column; a hand-made projection keeps it as a column, a store inside ``extra``.
+
+    Notes
+    -----
+    O(n) to factorize ``extra`` when it holds strings; each distinct JSON text that
+    names the key is parsed once.
     """
     if column in frame.columns:
         return pd.to_numeric(frame[column], errors="coerce").astype("float64")
     out = np.full(len(frame), np.nan)
     if "extra" in frame.columns and len(frame):
-        ex = frame["extra"].astype(object)
+        ex = frame["extra"].to_numpy(dtype=object)
+        if infer_dtype(ex, skipna=True) == "string":  # hashable: parse each distinct text once
+            codes, uniq = pd.factorize(ex)
+        else:
+            codes, uniq = np.arange(len(ex)), ex
         key = f'"{column}"'
-        has = ex.map(lambda v: isinstance(v, str) and key in v).to_numpy(dtype=bool)
-        for i in np.flatnonzero(has):
+        parsed = np.full(len(uniq) + 1, np.nan)  # the last slot answers code -1 (missing)
+        for i, v in enumerate(uniq):
+            if not (isinstance(v, str) and key in v):
+                continue
             try:
-                v = json.loads(ex.iat[i]).get(column)
-                out[i] = float(v) if v is not None and v != "" else np.nan
+                x = json.loads(v).get(column)
+                parsed[i] = float(x) if x is not None and x != "" else np.nan
             except (ValueError, TypeError, AttributeError):
-                out[i] = np.nan
+                parsed[i] = np.nan
+        out = parsed[codes]
     return pd.Series(out, index=frame.index, dtype="float64")
 
 
@@ -146,28 +168,92 @@ def _resolve(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     raise RuntimeError("repost cycles could not be resolved")  # pragma: no cover
 
 
-def _nodes(p: Projection) -> tuple[pd.DataFrame, pd.DataFrame]:
+class _Nodes(NamedTuple):
+    """The nodes of an event's repost forest (:func:`_nodes`)."""
+
+    #: node IDs: the distinct contents, then the reposts used, then the missing sources (sorted)
+    ids: np.ndarray
+    #: ``content``, ``repost`` or ``missing`` per node
+    kind: np.ndarray
+    #: position of each node's parent (its repost's source), -1 for none
+    parent: np.ndarray
+    #: the reposts used, in order (node positions ``n_contents`` onwards)
+    src: pd.DataFrame
+    #: the first row of every content ID of ``p.contents``
+    contents: pd.DataFrame
+    #: their positions in ``p.contents``
+    content_rows: np.ndarray
+    #: node position of each row of ``contents``
+    content_at: np.ndarray
+    #: how many content nodes (positions ``0 .. n_contents - 1``)
+    n_contents: int
+    #: node position of each ID of the ``lookup`` argument, -1 for none
+    found: np.ndarray
+
+
+def _nodes(p: Projection, *, lookup: np.ndarray | None = None) -> _Nodes:
     """All nodes (contents, reposts, missing sources) with integer parent pointers.
 
-    Returns the node frame (``node_id, kind, parent``; contents first, then reposts,
-    then missing sources) and the reposts used (first row per ID; a repost whose ID
-    is also a content's is dropped).
+    The reposts used are the first row per ID, less those whose ID is also a content's.
+    Every ID (contents, reposts, sources and ``lookup``, compared as strings) is hashed
+    once, by one factorization: contents take codes in order of first appearance, then
+    the reposts used, so codes are node positions.
+
+    Notes
+    -----
+    O(C + R) hashing for C contents and R reposts, and a sort of the missing sources.
     """
-    cids = p.contents["content_id"].astype(str).drop_duplicates()
-    src = p.reposts.drop_duplicates(subset=["repost_id"])
-    src = src[~src["repost_id"].astype(str).isin(set(cids))]
-    rids = src["repost_id"].astype(str)
-    missing = sorted(set(src["source_id"].dropna().astype(str)) - set(cids) - set(rids))
-    ids = np.array(cids.tolist() + rids.tolist() + missing, dtype=object)
-    kind = np.array(["content"] * len(cids) + ["repost"] * len(rids) + ["missing"] * len(missing),
-                    dtype=object)
-    pos = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
-    parent = np.full(len(ids), -1, dtype=np.int64)
-    srcpos = pos.reindex(src["source_id"].astype(str)).to_numpy()
-    ok = ~np.isnan(srcpos)
-    rows = np.arange(len(cids), len(cids) + len(rids))
-    parent[rows[ok]] = srcpos[ok].astype(np.int64)
-    return pd.DataFrame({"node_id": ids, "kind": kind, "parent": parent}), src
+    c_raw = p.contents["content_id"]
+    reps = p.reposts
+    cstr = c_raw.astype(str).to_numpy(dtype=object)
+    rstr = reps["repost_id"].astype(str).to_numpy(dtype=object)
+    sstr = reps["source_id"].astype(str).to_numpy(dtype=object)
+    extra = np.zeros(0, dtype=object) if lookup is None else np.asarray(lookup, dtype=object)
+    codes, uniq = pd.factorize(np.concatenate([cstr, rstr, sstr, extra]))
+    nc, nr = len(cstr), len(rstr)
+    cc, rc, sc = codes[:nc], codes[nc:nc + nr], codes[nc + nr:nc + 2 * nr]
+    n_c = int(cc.max()) + 1 if nc else 0
+    # a repost is used at the first occurrence of its ID, unless the ID is a content's: its
+    # code is then above every code seen before (codes are given in order of appearance)
+    used = rc > np.maximum.accumulate(np.concatenate([[n_c - 1], rc]))[:-1]
+    keep = np.flatnonzero(used)
+    n_k = n_c + len(keep)
+    s_used = sc[keep]
+    absent = (s_used >= n_k) & reps["source_id"].notna().to_numpy()[keep]
+    miss = np.unique(s_used[absent])
+    miss = miss[np.argsort(uniq[miss], kind="stable")]  # the missing sources, by ID
+    at = np.full(len(uniq), -1, dtype=np.int64)
+    at[:n_k] = np.arange(n_k)
+    at[miss] = n_k + np.arange(len(miss))
+    parent = np.full(n_k + len(miss), -1, dtype=np.int64)
+    parent[n_c:n_k] = at[s_used]
+    if n_c == nc:  # every content ID is distinct
+        rows = np.arange(nc)
+        contents = p.contents
+    else:
+        rows = np.flatnonzero(~c_raw.duplicated().to_numpy())
+        contents = p.contents.iloc[rows]
+    kind = np.repeat(np.array(["content", "repost", "missing"], dtype=object),
+                     [n_c, len(keep), len(miss)])
+    return _Nodes(ids=np.concatenate([uniq[:n_k], uniq[miss]]).astype(object), kind=kind,
+                  parent=parent, src=reps if len(keep) == nr else reps.iloc[keep],
+                  contents=contents, content_rows=rows, content_at=cc[rows].astype(np.int64),
+                  n_contents=n_c,
+                  found=at[codes[nc + 2 * nr:]])
+
+
+def _by_ids(values: pd.Series, ids: np.ndarray) -> np.ndarray:
+    """``pd.to_numeric(values.reindex(ids), errors="coerce")`` as floats.
+
+    Without hashing when ``values`` is indexed by the first IDs of ``ids`` in order (the
+    usual case: a series built over the same contents and reposts).
+    """
+    m = len(values)
+    if m <= len(ids) and np.array_equal(values.index.to_numpy(dtype=object), ids[:m]):
+        out = np.full(len(ids), np.nan)
+        out[:m] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        return out
+    return pd.to_numeric(values.reindex(ids), errors="coerce").to_numpy(dtype=float)
 
 
 def repost_forest(p: Projection) -> pd.DataFrame:
@@ -191,18 +277,17 @@ def repost_forest(p: Projection) -> pd.DataFrame:
 
     Notes
     -----
-    Pointer jumping over integer parent arrays: O(n log d) numpy work for n reposts
-    and the longest chain d, no per-repost Python recursion; cycles are cut, so the
-    call always terminates.
+    Every ID is hashed once (:func:`_nodes`), then pointer jumping over integer parent
+    arrays: O(n log d) numpy work for n reposts and the longest chain d, no per-repost
+    Python recursion; cycles are cut, so the call always terminates.
     """
-    nodes, src = _nodes(p)
-    root, depth, cut = _resolve(nodes["parent"].to_numpy())
-    ids = nodes["node_id"].to_numpy()
-    kinds = nodes["kind"].to_numpy()
+    nd = _nodes(p)
+    src = nd.src
+    root, depth, _ = _resolve(nd.parent)
+    ids, kinds = nd.ids, nd.kind
     root_kind = kinds[root].copy()
     root_kind[(kinds[root] == "repost")] = "cycle"
-    pos = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
-    at = pos.reindex(src["repost_id"].astype(str)).to_numpy().astype(np.int64)
+    at = nd.n_contents + np.arange(len(src))
     out = pd.DataFrame({
         "repost_id": src["repost_id"].astype(str).to_numpy(),
         "account_id": src["account_id"].to_numpy(),
@@ -259,23 +344,23 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
 
     Notes
     -----
-    Pointer jumping for roots and nearest inciting ancestors, then one ``np.add.at``
-    per tree level for subtree sums: O(n log d + n·d_levels) numpy work with no
-    per-repost Python loop.
+    Every ID is hashed once (:func:`_nodes`); pointer jumping for roots and nearest
+    inciting ancestors, then the reposts sorted by depth once and one ``np.add.at`` per
+    tree level for subtree sums: O(n log n) numpy work with no per-repost Python loop.
     """
-    nodes, src = _nodes(p)
-    n = len(nodes)
-    ids = nodes["node_id"].to_numpy()
-    root, depth, parent = _resolve(nodes["parent"].to_numpy())
-    kinds = nodes["kind"].to_numpy()
-    pos = pd.Series(np.arange(n), index=pd.Index(ids))
+    answers = "reply_to" in p.contents
+    nd = _nodes(p, lookup=p.contents["reply_to"].astype(str).to_numpy(dtype=object)
+                if answers else None)
+    src, c = nd.src, nd.contents
+    ids, kinds = nd.ids, nd.kind
+    n = len(ids)
+    root, depth, parent = _resolve(nd.parent)
 
-    c = p.contents.drop_duplicates(subset=["content_id"])
     account = np.full(n, None, dtype=object)
     nat = np.iinfo(np.int64).min
     time = np.full(n, nat, dtype=np.int64)
-    at_c = pos.reindex(c["content_id"].astype(str)).to_numpy().astype(np.int64)
-    at_r = pos.reindex(src["repost_id"].astype(str)).to_numpy().astype(np.int64)
+    at_c = nd.content_at
+    at_r = nd.n_contents + np.arange(len(src))
     account[at_c] = c["account_id"].to_numpy()
     account[at_r] = src["account_id"].to_numpy()
     time[at_c] = pd.to_datetime(c["posted_at"], utc=True).dt.as_unit("ns").array.asi8
@@ -295,7 +380,8 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
         own_harm[at_c] = pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float)
         own_harm[at_r] = extra_float(src, "harm").to_numpy()
     else:
-        own_harm = pd.to_numeric(harm.reindex(ids), errors="coerce").to_numpy(dtype=float)
+        own_harm = _by_ids(harm, ids)
+    given_harm = own_harm.copy()
     own_harm[~has_text & (kinds == "repost")] = np.nan
 
     # nearest ancestor-or-self that carries text: a plain repost spreads its source
@@ -324,15 +410,15 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
     replies = np.zeros(n, dtype=np.int64)
     reply_bad = np.zeros(n, dtype=np.int64)
     reply_known = np.zeros(n, dtype=np.int64)
-    if "reply_to" in c and c["reply_to"].notna().any():
-        rc = c[c["reply_to"].notna()]
-        tgt = pos.reindex(rc["reply_to"].astype(str)).to_numpy()
-        ok = ~np.isnan(tgt)
-        tgt = tgt[ok].astype(np.int64)
-        rh = pd.to_numeric(rc["harm"], errors="coerce").to_numpy(dtype=float)[ok]
-        if harm is not None:
-            rh = pd.to_numeric(harm.reindex(rc["content_id"].astype(str)),
-                               errors="coerce").to_numpy(dtype=float)[ok]
+    if answers and c["reply_to"].notna().any():
+        replying = c["reply_to"].notna().to_numpy()
+        tgt = nd.found[nd.content_rows][replying]
+        ok = tgt >= 0
+        tgt = tgt[ok]
+        if harm is None:
+            rh = pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float)[replying][ok]
+        else:
+            rh = given_harm[at_c[replying]][ok]
         replies = np.bincount(tgt, minlength=n).astype(np.int64)
         reply_bad = np.bincount(tgt, weights=(np.nan_to_num(rh, nan=0.0) >= harm_threshold)
                                 .astype(float), minlength=n).astype(np.int64)
@@ -344,9 +430,9 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
     bad = reply_bad.copy()
     known = reply_known.copy()
     if n:
-        order_levels = np.unique(depth[is_rep])[::-1]
-        for d in order_levels:
-            sel = np.flatnonzero(is_rep & (depth == d))
+        reps = np.flatnonzero(is_rep)
+        reps = reps[np.argsort(-depth[reps], kind="stable")]
+        for sel in np.split(reps, np.flatnonzero(np.diff(depth[reps])) + 1):
             par = parent[sel]
             np.add.at(down, par, down[sel] + 1)
             np.add.at(act, par, act[sel] + 1)
@@ -358,7 +444,7 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
     out = pd.DataFrame({
         "node_id": ids, "kind": kinds, "account_id": account, "parent_id": par_id,
         "root_id": ids[root], "depth": depth.astype(np.int64),
-        "time": pd.to_datetime(time, utc=True).as_unit("ns"),
+        "time": pd.to_datetime(time.view("M8[ns]"), utc=True),
         "has_comment": has_comment, "harm": own_harm, "spread_harm": spread,
         "downstream": down, "replies": replies, "activity": act, "harmful_activity": bad,
         "harmful_share": share, "inciting": inciting,
