@@ -91,6 +91,8 @@ __all__ = ["ClusterResult", "detect_coordinated", "activity_items", "pair_baseli
            "creation_bursts"]
 
 _NS = 1_000_000_000
+#: at most this many rounds of re-admission per community
+_READMIT_ROUNDS = 5
 #: at most this many content IDs in one evidence item
 _MAX_IDS = 10
 
@@ -250,21 +252,69 @@ def _item_sync_rate(acts: pd.DataFrame, jitter: float) -> pd.Series:
     return pd.Series(q, index=pd.Index(uniq, name="item"))
 
 
+def _crowded_items(item_code: np.ndarray, t: np.ndarray, max_crowd: int) -> np.ndarray:
+    """Per item code, whether some act on it has more than ``max_crowd`` other acts on the
+    item within one window (``t`` in window units).  ``O(n log n)``."""
+    n_items = int(item_code.max()) + 1 if len(item_code) else 0
+    if len(t) == 0:
+        return np.zeros(n_items, dtype=bool)
+    order = np.lexsort((t, item_code))
+    it, tt = item_code[order], t[order]
+    rel = tt - tt.min()
+    width = float(rel.max()) + 4.0  # items laid end to end, more than two windows apart
+    key = it * width + rel
+    near = (np.searchsorted(key, key + 1.0, side="right")
+            - np.searchsorted(key, key - 1.0, side="left") - 1)
+    busiest = np.zeros(n_items, dtype=np.int64)
+    np.maximum.at(busiest, it, near)
+    return busiest > max_crowd
+
+
 def pair_baseline(acts: pd.DataFrame, pairs: pd.DataFrame, q: pd.Series) -> np.ndarray:
     """Expected co-activity ``E(a, b) = sum of q`` over items both accounts touched.
 
-    ``pairs`` has ``account_a, account_b``; returns one float per row.
+    ``pairs`` has ``account_a, account_b``; returns one float per row.  ``O(n log n + K d)``
+    for ``n`` acts, ``K`` pairs and ``d`` the items of the less active account of a pair.
     """
     if pairs.empty:
         return np.zeros(0)
-    touched = acts[["account_id", "item"]].drop_duplicates()
-    touched = touched.assign(q=touched["item"].map(q).to_numpy())
-    ia = pairs[["account_a", "account_b"]].reset_index(drop=True).rename_axis("pair").reset_index()
-    left = ia.merge(touched.rename(columns={"account_id": "account_a"}), on="account_a")
-    both = left.merge(touched[["account_id", "item"]].rename(columns={"account_id": "account_b"}),
-                      on=["account_b", "item"])
-    e = both.groupby("pair")["q"].sum()
-    return e.reindex(range(len(pairs))).fillna(0.0).to_numpy()
+    codes = _Codes(acts)
+    codes.set_q(q)
+    idx = pd.Index(codes.accounts)
+    a = idx.get_indexer(pairs["account_a"])
+    b = idx.get_indexer(pairs["account_b"])
+    out = np.zeros(len(pairs))
+    ok = (a >= 0) & (b >= 0)
+    out[ok] = _expected(codes, a[ok].astype(np.int64), b[ok].astype(np.int64), codes.q)
+    return out
+
+
+def _expected(codes: "_Codes", a: np.ndarray, b: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``E`` of the account-code pairs ``a, b``: the sum of ``q`` (per item code) over the
+    items both touched.  Each pair walks the items of its less active account and looks the
+    other up among the sorted ``(account, item)`` keys."""
+    keys, starts = codes.touched
+    n_items = np.int64(len(codes.items))
+    deg_a, deg_b = starts[a + 1] - starts[a], starts[b + 1] - starts[b]
+    small = np.where(deg_a <= deg_b, a, b)
+    other = np.where(deg_a <= deg_b, b, a)
+    out = np.zeros(len(a))
+    step = 1 << 22  # pairs' item walks, in chunks of about this many rows
+    ln = starts[small + 1] - starts[small]
+    cum = np.cumsum(ln)
+    lo = 0
+    while lo < len(a):
+        hi = max(int(np.searchsorted(cum, (cum[lo - 1] if lo else 0) + step, "right")), lo + 1)
+        n = ln[lo:hi]
+        pair = np.repeat(np.arange(lo, hi), n)
+        first = np.repeat(starts[small[lo:hi]] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        item = keys[first] % n_items
+        want = other[pair] * n_items + item
+        at = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+        hit = keys[at] == want
+        out += np.bincount(pair[hit], weights=q[item[hit]], minlength=len(a))
+        lo = hi
+    return out
 
 
 def _poisson_sf(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -350,7 +400,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
                        member_alpha: float = 0.05,
                        low_followers: float | None = None, burst_window: float = 86400.0,
                        jitter_windows: float = 12.0, resolution: float = 1.0,
-                       show_progress: bool = False) -> ClusterResult:
+                       max_crowd: int = 500, show_progress: bool = False) -> ClusterResult:
     """Find coordinated clusters of accounts in one event (module docstring for the method).
 
     Parameters
@@ -412,6 +462,16 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         jitter of the chance baseline.
     resolution : float, default 1
         Louvain resolution.
+    max_crowd : int, default 500
+        An item is *crowded* when some act on it has more than this many other
+        acts within one window of it (a viral post's peak: hundreds of
+        reposts a minute).  There every account is in sync with hundreds of
+        strangers, so a pair's sync carries next to no evidence, while the
+        pairs to enumerate grow with the square of the crowd.  Crowded items
+        are left out of the account graph (both the observed co-activity and
+        its expectation ``E``), decided once on the real times and kept for the
+        replicates; they still count in trimming and in the cluster tests.
+        This bounds the enumerated pairs by ``n * max_crowd``.
     show_progress : bool, default False
         Show a progress bar over the real run and the jittered replicates.
 
@@ -462,6 +522,8 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     if min_shared < 1 or min_size < 2 or n_null < 0 or min_member_items < 1:
         raise InputError("min_shared and min_member_items must be >= 1, min_size >= 2 and "
                          "n_null >= 0")
+    if not (isinstance(max_crowd, (int, np.integer)) and max_crowd >= 1):
+        raise InputError(f"max_crowd must be a whole number >= 1, got {max_crowd!r}")
     rng = np.random.default_rng(0 if seed is None else seed)
 
     acts = activity_items(p, narratives=narratives, repost_window=repost_window,
@@ -471,6 +533,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     q = _item_sync_rate(acts, jitter_windows)
     codes = _Codes(acts)
     codes.set_q(q)
+    codes.set_crowded(_crowded_items(codes.item_code, acts["t"].to_numpy(), max_crowd))
     codes.set_support(_support(p.accounts, list(codes.accounts), low_followers=low_followers,
                                burst_kw={"burst_window": burst_window}))
     accounts = p.accounts
@@ -554,11 +617,11 @@ def _cross_sync_items(a: list[str], b: list[str], t: np.ndarray, codes: "_Codes"
     """Distinct items on which an account of ``a`` and one of ``b`` are in sync."""
     ca = np.array([codes.acc_index[x] for x in a])
     cb = np.array([codes.acc_index[x] for x in b])
-    both = np.union1d(ca, cb)
+    both = _distinct(np.concatenate([ca, cb]))
     rows = codes.rows_of(both)
     item, a_, b_, _, _ = _sync_arrays(codes.item_code[rows], codes.acc_code[rows], t[rows])
     cross = (np.isin(a_, ca) & np.isin(b_, cb)) | (np.isin(b_, ca) & np.isin(a_, cb))
-    return int(len(np.unique(item[cross])))
+    return int(len(_distinct(item[cross])))
 
 
 def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
@@ -570,10 +633,12 @@ def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
     """Edges, Louvain and per-community statistics for one assignment of times."""
     # times are in window units: a 1 s window on this clock is each kind's own window (the
     # same pairs and weights as coactivity(acts as reposts, window=1.0), on integer codes)
-    co = _co_activity(codes, np.round(t * _NS).astype(np.int64), _NS, min_shared)
+    co = _co_activity(codes, np.round(t * _NS).astype(np.int64), _NS, min_shared,
+                      keep=~codes.crowded[codes.item_code])
     if co.empty:
         return _empty_edges(), []
-    co["expected"] = pair_baseline(acts, co, q)
+    co["expected"] = _expected(codes, co.pop("a").to_numpy(), co.pop("b").to_numpy(),
+                               np.where(codes.crowded, 0.0, codes.q))
     co["p_value"] = _poisson_sf(co["weight"].to_numpy(), co["expected"].to_numpy())
     edges = co[co["p_value"] <= edge_alpha].rename(columns={"weight": "observed"})
     if edges.empty:
@@ -608,7 +673,7 @@ def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
 
 
 def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: int,
-                 chunk_pairs: int = 1 << 22) -> pd.DataFrame:
+                 chunk_pairs: int = 1 << 22, keep: np.ndarray | None = None) -> pd.DataFrame:
     """:func:`detectors.coactivity.coactivity` of the acts on their integer codes:
     ``account_a, account_b, weight`` (distinct items on which the two accounts acted at most
     ``window_ns`` apart; ``weight >= min_weight``), sorted by account.
@@ -616,9 +681,12 @@ def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: 
     Every in-window pair of acts is generated (``O(P)``, in chunks of about ``chunk_pairs``),
     encoded as ``lo * n_accounts + hi`` and counted by in-place integer sorts; pairs that
     involve an account acting more than once on the item are first made distinct per item.
+    ``keep``: a mask of the acts to count (default all).
     """
     n_acc = np.int64(len(codes.accounts))
     src_all, acc_all = codes.item_code, codes.acc_code
+    if keep is not None:
+        src_all, acc_all, t_ns = src_all[keep], acc_all[keep], t_ns[keep]
     if len(t_ns) < 2:
         return _empty_co()
     order = np.lexsort((acc_all, t_ns, src_all))
@@ -633,7 +701,7 @@ def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: 
     key = src * n_acc + acc
     key_s = np.sort(key)
     dup = key_s[1:] == key_s[:-1]
-    multi_keys = np.union1d(key_s[1:][dup], key_s[:-1][dup]) if dup.any() else key_s[:0]
+    multi_keys = _distinct(np.concatenate([key_s[1:][dup], key_s[:-1][dup]]))
     multi = np.isin(key, multi_keys)
     ids_parts: list[np.ndarray] = []
     w_parts: list[np.ndarray] = []
@@ -692,7 +760,7 @@ def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: 
     lo = ids // n_acc
     return pd.DataFrame({"account_a": codes.accounts.take(lo),
                          "account_b": codes.accounts.take(ids - lo * n_acc),
-                         "weight": weights.astype(np.int64)})
+                         "weight": weights.astype(np.int64), "a": lo, "b": ids - lo * n_acc})
 
 
 def _fold_counts(ids_parts: list[np.ndarray],
@@ -711,7 +779,8 @@ def _fold_counts(ids_parts: list[np.ndarray],
 def _empty_co() -> pd.DataFrame:
     return pd.DataFrame({"account_a": pd.Series([], dtype=object),
                          "account_b": pd.Series([], dtype=object),
-                         "weight": pd.Series([], dtype=np.int64)})
+                         "weight": pd.Series([], dtype=np.int64),
+                         "a": pd.Series([], dtype=np.int64), "b": pd.Series([], dtype=np.int64)})
 
 
 def _empty_edges() -> pd.DataFrame:
@@ -739,6 +808,9 @@ class _Codes:
         self.acc_code = acc_code.astype(np.int64)
         self.item_code = item_code.astype(np.int64)
         self.acc_index = {a: i for i, a in enumerate(self.accounts)}
+        n_items = np.int64(len(self.items))
+        keys = _distinct(self.acc_code * n_items + self.item_code)  # (account, item) touched
+        self.touched = (keys, np.searchsorted(keys // n_items, np.arange(len(self.accounts) + 1)))
         self._order = np.argsort(self.acc_code, kind="stable")
         self._starts = np.searchsorted(self.acc_code[self._order],
                                        np.arange(len(self.accounts) + 1))
@@ -756,6 +828,19 @@ class _Codes:
         self._item_starts = np.searchsorted(self.item_code[self._item_order],
                                             np.arange(len(self.items) + 1))
 
+    def timeline(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Act rows sorted by item, then ``t``, and each item code's start in that order
+        (cached for the last ``t`` given: one sort per assignment of times)."""
+        if getattr(self, "_tl_t", None) is not t:
+            order = np.lexsort((t, self.item_code))
+            starts = np.searchsorted(self.item_code[order], np.arange(len(self.items) + 1))
+            self._tl_t, self._tl = t, (order, starts)
+        return self._tl
+
+    def set_crowded(self, crowded: np.ndarray) -> None:
+        """Per item code, whether it is crowded (see ``max_crowd``)."""
+        self.crowded = np.asarray(crowded, dtype=bool)
+
     def set_q(self, q: pd.Series) -> None:
         """Per item code, its chance of two acts in sync under the jitter (``q``)."""
         self.q = q.reindex(self.items).fillna(0.0).to_numpy(dtype=float)
@@ -767,6 +852,18 @@ class _Codes:
     def rows_of(self, member_codes: np.ndarray) -> np.ndarray:
         """Act rows of these accounts, in act order (sorted by item, then time)."""
         return _gather(self._order, self._starts, member_codes)
+
+
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of ``a``: ``np.unique(a)`` by sorting (numpy's hash-based
+    unique of integers is many times slower on large arrays).  ``O(n log n)``."""
+    s = np.sort(np.asarray(a).ravel())
+    if len(s) < 2:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
 
 
 def _gather(order: np.ndarray, starts: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -851,7 +948,7 @@ class _Sync:
         self.first = _first_distinct(it, a, b)
         it, a, b = it[self.first], a[self.first], b[self.first]
         n_acc = np.int64(len(codes.accounts))
-        key = np.unique(np.concatenate([it * n_acc + a, it * n_acc + b]))
+        key = _distinct(np.concatenate([it * n_acc + a, it * n_acc + b]))
         per_item, per_m = key // n_acc, key % n_acc
         # core items: where the community acted as a group, not a lucky pair
         core_min = max(3, math.ceil(core_share * len(member_codes))) if len(member_codes) > 3 \
@@ -868,23 +965,29 @@ class _Sync:
 
 def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: "_Codes",
                 t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every act on the core items, in act order: ``item, acc, member, near`` (near: within
-    one window of an act of another member on the same item)."""
-    on = codes.rows_on(core)
-    item, acc, tt = codes.item_code[on], codes.acc_code[on], t[on]
+    """Every act on the core items, by item then time: ``item, acc, member, near`` (near:
+    within one window of an act of another member on the same item).
+
+    ``O(m log m)`` for the ``m`` acts on the core items, given the timeline of ``t``
+    (:meth:`_Codes.timeline`, sorted once per assignment of times)."""
+    order, starts = codes.timeline(t)
+    parts = [order[starts[i]:starts[i + 1]] for i in core]
+    on = np.concatenate(parts) if parts else np.empty(0, np.int64)
+    acc, tt = codes.acc_code[on], t[on]
     is_m = np.isin(acc, member_codes)
     near = np.zeros(len(on), dtype=bool)
-    order = np.lexsort((tt, item))
-    item_s, tt_s, ism_s = item[order], tt[order], is_m[order]
-    m_item, m_t = item_s[ism_s], tt_s[ism_s]
-    scale, ranks = np.unique(np.concatenate([m_t, tt_s - 1.0, tt_s + 1.0]), return_inverse=True)
-    k, n = len(m_t), len(tt_s)
-    width = np.int64(len(scale))
-    base_m = m_item * width + ranks[:k]
-    lo = np.searchsorted(base_m, item_s * width + ranks[k:k + n], "left")
-    hi = np.searchsorted(base_m, item_s * width + ranks[k + n:], "right")
-    near[order] = (hi - lo - ism_s.astype(int)) > 0  # a member's own act is not a partner
-    return item, acc, is_m, near
+    pos = 0
+    for part in parts:  # one core item at a time: exact float comparisons, no global ranks
+        seg = slice(pos, pos + len(part))
+        pos += len(part)
+        ts, ms = tt[seg], is_m[seg]
+        m_t = ts[ms]
+        if len(m_t) == 0:
+            continue
+        lo = np.searchsorted(m_t, ts - 1.0, "left")
+        hi = np.searchsorted(m_t, ts + 1.0, "right")
+        near[seg] = (hi - lo - ms) > 0  # a member's own act is not a partner
+    return codes.item_code[on], acc, is_m, near
 
 
 def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndarray,
@@ -900,13 +1003,13 @@ def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndar
     n_o = np.bincount(pos_o, minlength=len(core))
     s_o = np.bincount(pos_o, weights=near[out].astype(float), minlength=len(core))
     rate = np.divide(s_o, n_o, out=np.ones(len(core)), where=n_o > 0)
-    outsiders = np.unique(acc[out & near])
-    others = np.setdiff1d(outsiders, test_codes)
+    outsiders = _distinct(acc[out & near])
+    others = np.setdiff1d(outsiders, test_codes, assume_unique=True)
     at_risk = len(others) + len(member_codes) + len(test_codes)
     # one row per tested account, its distinct core items' rates (by item) padded with zeros
     tested = np.isin(acc, test_codes)
     width_c = np.int64(len(core))
-    key = np.unique(np.searchsorted(test_codes, acc[tested]) * width_c
+    key = _distinct(np.searchsorted(test_codes, acc[tested]) * width_c
                     + np.searchsorted(core, item[tested]))
     pos, col_item = key // width_c, key % width_c
     probs = rate[col_item]
@@ -923,7 +1026,7 @@ def _member_test(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_
                  member_alpha: float) -> tuple[np.ndarray, Any]:
     """Which members beat an outsider's luck on the community's core items (and the
     :func:`_near_flags` computed for that, None without core items)."""
-    core = np.unique(sync.per_item)
+    core = _distinct(sync.per_item)
     if len(core) == 0:
         return np.ones(len(member_codes), dtype=bool), None
     flags = _near_flags(member_codes, core, codes, t)
@@ -936,7 +1039,7 @@ def _readmit(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Code
     """Outsiders in sync with the community on at least ``min_shared`` core items that pass
     the same chance test as members (accounts Louvain put elsewhere or left out).  ``flags``:
     :func:`_near_flags` of these members on these core items, when already computed."""
-    core = np.unique(sync.per_item)
+    core = _distinct(sync.per_item)
     if len(core) == 0:
         return np.empty(0, np.int64)
     if flags is None:
@@ -944,7 +1047,7 @@ def _readmit(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Code
     item, acc, is_m, near = flags
     sel = ~is_m & near
     n_items = np.int64(len(codes.items))
-    key = np.unique(acc[sel] * n_items + item[sel])  # distinct (account, item)
+    key = _distinct(acc[sel] * n_items + item[sel])  # distinct (account, item)
     cand, hits = np.unique(key // n_items, return_counts=True)
     keep_c = hits >= min_shared
     cand, hits = cand[keep_c], hits[keep_c]
@@ -987,10 +1090,16 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
         if len(member_codes) < 2:
             return None
         sync = _Sync(member_codes, codes, t, core_share)
-    added = _readmit(member_codes, sync, t, codes, member_alpha, min_member_items, flags)
-    if len(added):
-        member_codes = np.union1d(member_codes, added)
+    # re-admit outsiders that pass the members' test; a grown community has more core items
+    # and partners, so repeat until nobody new passes (each round only adds)
+    for _ in range(_READMIT_ROUNDS):
+        added = _readmit(member_codes, sync, t, codes, member_alpha, min_member_items, flags)
+        added = np.setdiff1d(added, member_codes, assume_unique=True)
+        if len(added) == 0:
+            break
+        member_codes = _distinct(np.concatenate([member_codes, added]))
         sync = _Sync(member_codes, codes, t, core_share)
+        flags = None
     names = [codes.accounts[i] for i in member_codes]
     size = len(names)
     r_item, r_a, r_b, r_i, r_j = sync.raw
@@ -998,11 +1107,11 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
     p_item, p_a, p_b = r_item[first], r_a[first], r_b[first]
     # density: share of member pairs in sync on at least one item
     n_acc = np.int64(len(codes.accounts))
-    density = len(np.unique(p_a * n_acc + p_b)) / (size * (size - 1) / 2)
+    density = len(_distinct(p_a * n_acc + p_b)) / (size * (size - 1) / 2)
 
     observed = len(first)
     n_items_all = np.int64(len(codes.items))
-    touched = np.unique(sync.acc * n_items_all + sync.item) % n_items_all
+    touched = _distinct(sync.acc * n_items_all + sync.item) % n_items_all
     shared_items, shared_m = np.unique(touched, return_counts=True)
     on2 = shared_m >= 2
     shared_items, shared_m = shared_items[on2], shared_m[on2]
@@ -1100,7 +1209,7 @@ def _cluster_evidence(s: Mapping[str, Any], repost_window: float, post_window: f
                            f"({sum(k for _, k in by_kind['r'])} in-sync member pairs)"))
     if by_kind["n"]:
         items = {"n:" + x for x, _ in by_kind["n"]}
-        rows = np.union1d(pairs["i"].to_numpy(), pairs["j"].to_numpy())
+        rows = _distinct(np.concatenate([pairs["i"].to_numpy(), pairs["j"].to_numpy()]))
         ids = [a for a, it in zip(acts["act_id"].to_numpy()[rows], acts["item"].to_numpy()[rows])
                if it in items]
         ev.append(Evidence("co_post", tuple(sorted(set(ids))[:_MAX_IDS]),

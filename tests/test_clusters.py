@@ -116,7 +116,8 @@ def test_creation_burst_labels():
 
 
 @pytest.mark.parametrize("bad", [{"repost_window": 0}, {"post_window": -5},
-                                 {"min_size": 1}, {"n_null": -1}])
+                                 {"min_size": 1}, {"n_null": -1}, {"max_crowd": 0},
+                                 {"max_crowd": 2.5}])
 def test_bad_options_raise(bad):
     p = Projection.from_tables({"event_id": "e"}, reposts=organic_and_army(waves=1))
     with pytest.raises(InputError):
@@ -126,6 +127,60 @@ def test_bad_options_raise(bad):
 def test_empty_projection():
     res = detect_coordinated(Projection.from_tables({"event_id": "e"}), narratives={})
     assert res.clusters == [] and res.findings == [] and res.edges.empty
+
+
+def test_pair_baseline_is_the_sum_of_q_over_shared_items():
+    from detectors.clusters import pair_baseline
+
+    rng = np.random.default_rng(3)
+    n = 600
+    acts = pd.DataFrame({"account_id": [f"a{i:02d}" for i in rng.integers(0, 30, n)],
+                         "item": [f"r:s{i}" for i in rng.integers(0, 15, n)],
+                         "t": rng.random(n) * 50})
+    q = pd.Series(rng.random(15), index=[f"r:s{i}" for i in range(15)])
+    touched = acts.groupby("account_id")["item"].agg(set)
+    pairs = pd.DataFrame({"account_a": [f"a{i:02d}" for i in rng.integers(0, 30, 200)],
+                          "account_b": [f"a{i:02d}" for i in rng.integers(0, 30, 200)]})
+    pairs.loc[0] = ["a00", "nobody"]  # an account without acts: nothing shared
+    want = [sum(q[i] for i in touched.get(a, set()) & touched.get(b, set()))
+            for a, b in zip(pairs["account_a"], pairs["account_b"])]
+    np.testing.assert_allclose(pair_baseline(acts, pairs, q), want, rtol=1e-12)
+    assert pair_baseline(acts, pairs, q)[0] == 0.0
+
+
+def test_crowded_items_are_those_with_a_busy_window():
+    from detectors.clusters import _crowded_items
+
+    # item 0: 6 acts within one window; item 1: 6 acts two windows apart; item 2: empty
+    item = np.array([0] * 6 + [1] * 6 + [3])
+    t = np.array([0, .1, .2, .3, .4, .5] + [0, 2.5, 5, 7.5, 10, 12.5] + [0.0])
+    assert _crowded_items(item, t, 4).tolist() == [True, False, False, False]
+    assert _crowded_items(item, t, 5).tolist() == [False] * 4
+
+
+def test_crowded_items_leave_the_account_graph_but_not_the_tests():
+    """A viral source where every act has hundreds of others within a window adds no edge
+    (its pairs are not enumerated), yet the army is still found on the quieter sources."""
+    rows = organic_and_army(seed=5)
+    rng = np.random.default_rng(5)
+    for i in range(400):  # a viral post: 400 reposts in four minutes, the army among them
+        rows.append({"repost_id": f"viral{i}", "account_id": f"v{i:03d}", "source_id": "viral",
+                     "reposted_at": T0 + pd.Timedelta(seconds=int(rng.integers(0, 240)))})
+    for a in ("a1", "a2", "a3", "a4", "a5"):
+        rows.append({"repost_id": f"viral-{a}", "account_id": a, "source_id": "viral",
+                     "reposted_at": T0 + pd.Timedelta(seconds=100)})
+    p = Projection.from_tables({"event_id": "e"}, reposts=rows)
+    wide = detect_coordinated(p, narratives={}, seed=0, max_crowd=10**6)
+    capped = detect_coordinated(p, narratives={}, seed=0, max_crowd=100)
+    viral = {f"v{i:03d}" for i in range(400)}
+    assert not viral & (set(capped.edges["account_a"]) | set(capped.edges["account_b"]))
+    # the army's sync on the viral source is left out of its edges...
+    assert (capped.edges["observed"] == wide.edges["observed"] - 1).all()
+    assert [c.accounts for c in capped.significant] == [("a1", "a2", "a3", "a4", "a5")]
+    # ...but still counts in the cluster's own measure
+    co_repost = next(e for e in capped.significant[0].evidence if e.kind == "co_repost")
+    assert "viral" in co_repost.content_ids
+    assert capped.significant[0].numbers["items"] == wide.significant[0].numbers["items"]
 
 
 @pytest.mark.parametrize("chunk", [7, 1 << 22])
@@ -148,7 +203,8 @@ def test_co_activity_on_codes_matches_coactivity(chunk):
         want = coactivity(frame, window=1.0, min_weight=min_weight)
         got = _co_activity(_Codes(acts), t_ns, _NS, min_weight, chunk_pairs=chunk)
         assert len(want) > 0
-        pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_index_type=False)
+        got = got[["account_a", "account_b", "weight"]].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want, check_index_type=False)
 
 
 # ------------------------------------------- an incident built unlike the sample generator
