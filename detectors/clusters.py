@@ -19,7 +19,11 @@ How it works
    ``repost_window`` (reposts) or ``post_window`` (contents) seconds apart.
 2. **Co-activity.**  ``O(a, b)`` is the number of items on which ``a`` and
    ``b`` acted in sync (the edge list of :func:`detectors.coactivity.coactivity`,
-   counted on integer codes).
+   counted on integer codes).  *Crowded* items, where some act has more than
+   ``max_crowd`` others within a window (a viral post's peak), are left out of
+   the account graph: there every account is in sync with hundreds of
+   strangers, and their pairs would grow with the square of the crowd.  They
+   still count in steps 5 and 6.
 3. **Chance baseline.**  Under the null model every act's time is jittered
    uniformly within ``+-jitter_windows`` windows (an hour for reposts): the
    coarse shape of an item's timeline (the viral hour after a post, the
@@ -492,7 +496,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     ``min_size``, ``min_density`` and ``min_lift``.
 
     *Complexity.*  Per run ``O(n log n + P + K log K + sum_C m_C log m_C)``
-    for ``n`` acts, ``P`` in-sync act pairs
+    for ``n`` acts, ``P <= n * max_crowd`` in-sync act pairs on uncrowded items
     (:func:`detectors.coactivity.coactivity`, chunked), ``K`` candidate edges
     and ``m_C`` acts of the members of each community (and on its core
     items, for the member tests); ``1 + n_null`` runs.
