@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from detectors.findings import Cluster, Evidence, Narrative, RoleFinding
-from detectors.scoring import (FEATURES, Detections, account_features, banded, corroborate, grade,
-                               rule_scores, valid_affiliations)
+from detectors.coactivity import coactivity
+from detectors.scoring import (FEATURES, Detections, account_features, banded, coactive_degree,
+                               corroborate, grade, rule_scores, valid_affiliations)
 from graph.projection import Projection
 
 T0 = pd.Timestamp("2026-03-01T00:00:00Z")
@@ -227,3 +229,23 @@ def test_corroborate_sets_aside_harmless_splices():
     assert ("p2", "splicer") in kept  # the detector saw harm in the splice
     assert out.notes["kid"][0].kind == "splice_not_harmful"
     assert out.notes["kid"][0].content_ids == ("c4",)
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("min_weight", [1, 2, 3])
+def test_coactive_degree_is_the_degree_in_the_coactivity_network(seed, min_weight):
+    """Random reposts with repeated reposts, ties and zero windows; small inputs take the
+    grid of source pairs, accounts reposting many sources the network itself."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 1500))
+    reposts = pd.DataFrame({
+        "account_id": [f"u{a}" for a in rng.integers(0, int(rng.integers(2, 120)), n)],
+        "source_id": [f"s{s}" for s in rng.integers(0, int(rng.integers(1, 40)), n)],
+        "reposted_at": T0 + pd.to_timedelta(rng.integers(0, int(rng.integers(1, 2_000_000)), n),
+                                            unit="ms")})
+    window = [0, 0.001, 5, 60][seed % 4]
+    edges = coactivity(reposts, window=window, min_weight=min_weight)
+    want = pd.concat([edges["account_a"], edges["account_b"]]).value_counts()
+    got = coactive_degree(reposts, window=window, min_weight=min_weight)
+    assert got[got > 0].sort_index().to_dict() == want.sort_index().to_dict()
+    assert set(got.index) == set(reposts["account_id"])
