@@ -14,19 +14,23 @@ from __future__ import annotations
 import csv
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from graph.errors import InputError
+from graph.frames import empty
 from graph.model import LOAD_ORDER, TABLES
 from graph.store import Store
-from ingest.membership import compute_memberships
+from ingest.membership import INPUT_COLUMNS, compute_memberships
 from ingest.readers import CHUNK_ROWS, find_tables, read_chunks, read_header
 from ingest.tables import Rejected, validate
 
 DEFAULT_REJECTS = "pileon-rejects.csv"
+#: the tables whose keys hold the nodes of each reference kind (see ``Store.missing_ids``)
+_HELD_IN = {"account": ("accounts",), "content": ("contents", "reposts"), "mcn": ("mcns",)}
 
 
 @dataclass
@@ -92,10 +96,20 @@ def _collect(ids: set, values: pd.Series) -> None:
     if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
         ids.update(pd.unique(arr[~pd.isna(arr)]).tolist())
     elif any(isinstance(v, list) for v in arr):
-        for v in arr:
-            ids.update(v or ())
+        ids.update(chain.from_iterable(v or () for v in arr))
     else:
         ids.update(values.dropna().tolist())
+
+
+def _kept_frame(table: str, chunks: list[pd.DataFrame]) -> pd.DataFrame:
+    """The columns that membership reads (:data:`ingest.membership.INPUT_COLUMNS`) of the
+    validated rows of ``table``, missing columns as None."""
+    cols = list(INPUT_COLUMNS[table])
+    if not chunks:
+        return empty(table)[cols]
+    # JSONL chunks lack the keys that none of their rows has
+    return pd.concat([g.assign(**{c: None for c in cols if c not in g.columns})[cols]
+                      for g in chunks], ignore_index=True)
 
 
 def load_folder(store: Store, folder: str | Path, *, reject_path: str | Path | None = None,
@@ -161,8 +175,21 @@ def load_folder(store: Store, folder: str | Path, *, reject_path: str | Path | N
 
 def _load_tables(store: Store, files: dict[str, Path], rej_file, summary: LoadSummary,
                  show_progress: bool, chunk_rows: int) -> None:
-    """The body of :func:`load_folder`: tables, placeholders, event membership."""
+    """The body of :func:`load_folder`: tables, placeholders, event membership.
+
+    Notes
+    -----
+    Into a store that holds no contents and no reposts yet, membership runs on the
+    columns it needs of the rows just validated (they are then exactly what the store
+    holds, placeholders aside, which membership skips) instead of reading both tables
+    back.  References to keys loaded here are known to exist and are not looked up again
+    for placeholders.  O(rows) plus membership.
+    """
     refs: dict[tuple[str, str], set[str]] = {}
+    loaded: dict[str, set] = {}  # the keys stored from each table's file
+    kept: dict[str, list[pd.DataFrame]] | None = None
+    if all(store.count(t) == 0 for t in INPUT_COLUMNS):
+        kept = {t: [] for t in INPUT_COLUMNS}
     with rej_file:
         writer = csv.writer(rej_file)
         writer.writerow(["table", "line", "reason", "raw"])
@@ -171,7 +198,7 @@ def _load_tables(store: Store, files: dict[str, Path], rej_file, summary: LoadSu
                 continue
             path = files[name]
             count = summary.tables.setdefault(name, TableCount())
-            seen: set = set()
+            seen = loaded.setdefault(name, set())
             with _bar(show_progress, f"{path.name}", _row_estimate(path) if show_progress
                       else None) as bar:
                 for raw, lines, bad_lines in read_chunks(path, chunk_rows=chunk_rows):
@@ -189,6 +216,9 @@ def _load_tables(store: Store, files: dict[str, Path], rej_file, summary: LoadSu
                             if r.column in good.columns:
                                 _collect(refs.setdefault((name, r.kind), set()),
                                          good[r.column])
+                        if kept is not None and name in kept:
+                            kept[name].append(good[[c for c in INPUT_COLUMNS[name]
+                                                    if c in good.columns]])
                     bar.update(len(raw) + len(bad_lines))
 
     # placeholders for dangling references, counted on the first table that made them
@@ -196,11 +226,16 @@ def _load_tables(store: Store, files: dict[str, Path], rej_file, summary: LoadSu
         for r in TABLES[name].references:
             ids = refs.get((name, r.kind))
             if ids:
+                ids = ids.difference(*(loaded.get(t, ()) for t in _HELD_IN[r.kind]))
                 made = store.create_placeholders(r.kind, ids)
                 summary.tables[name].placeholders += made
 
     with _bar(show_progress, "event membership", None):
-        members = compute_memberships(store.frame("events"), store.frame("contents"),
-                                      store.frame("reposts"))
+        if kept is not None:
+            contents, reposts = (_kept_frame(t, kept.pop(t)) for t in ("contents", "reposts"))
+        else:
+            contents, reposts = store.frame("contents"), store.frame("reposts")
+        members = compute_memberships(store.frame("events"), contents, reposts)
+        del contents, reposts
         store.set_memberships(members)
     summary.memberships = members.groupby("event_id").size().astype(int).to_dict()

@@ -26,6 +26,10 @@ import pandas as pd
 from graph.textsim import near_duplicate_pairs, normalize
 
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
+#: the columns of contents and reposts that membership reads (and contents' ``placeholder``)
+INPUT_COLUMNS = {"contents": ("content_id", "reply_to", "event_id", "text", "target_ids",
+                              "posted_at", "media_hash"),
+                 "reposts": ("repost_id", "source_id", "text")}
 
 
 def _terms_pattern(terms: list[str]) -> re.Pattern | None:
@@ -35,22 +39,29 @@ def _terms_pattern(terms: list[str]) -> re.Pattern | None:
     return re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
 
 
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer array (as ``np.unique``, whose hashing is many
+    times slower than a sort for the sizes here)."""
+    keys = np.sort(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+
+
 class _Nodes:
-    """Integer codes of every content and repost ID, for walking parent links with numpy."""
+    """Integer codes of every content and repost ID, for walking parent links with numpy.
+
+    ``ids`` holds the distinct IDs of the given columns in the order they first appear;
+    ``columns`` the codes of each column's cells (-1 for missing values).
+    """
 
     def __init__(self, *id_columns: pd.Series) -> None:
-        ids = pd.concat([c.dropna() for c in id_columns], ignore_index=True)
-        self.ids = pd.Index(pd.unique(ids.to_numpy(dtype=object)))
+        arrays = [c.to_numpy(dtype=object) for c in id_columns]
+        codes, uniques = pd.factorize(np.concatenate(arrays))
+        self.ids = pd.Index(uniques, dtype=object)
+        ends = np.cumsum([len(a) for a in arrays])
+        self.columns = [c.astype(np.int64) for c in np.split(codes, ends[:-1])]
 
     def __len__(self) -> int:
         return len(self.ids)
-
-    def codes(self, values: pd.Series) -> np.ndarray:
-        """Codes of ``values`` (-1 for missing values)."""
-        v = values.to_numpy(dtype=object)
-        out = self.ids.get_indexer(v).astype(np.int64)
-        out[pd.isna(v)] = -1
-        return out
 
 
 class _Links:
@@ -87,7 +98,7 @@ class _Visited:
             self.flags = np.zeros(size, dtype=bool)
             self.flags[keys] = True
         else:
-            self.keys = np.unique(keys)
+            self.keys = _unique(keys)
 
     def add_new(self, keys: np.ndarray) -> np.ndarray:
         """Add ``keys`` (unique); return those that were not in the set."""
@@ -96,7 +107,7 @@ class _Visited:
             self.flags[keys] = True
         else:
             keys = keys[~np.isin(keys, self.keys, assume_unique=True)]
-            self.keys = np.union1d(self.keys, keys)
+            self.keys = _unique(np.concatenate((self.keys, keys)))
         return keys
 
 
@@ -138,11 +149,14 @@ class _Found:
         if len(node) == 0 or len(links.child) == 0:
             return False
         n_ev = np.int64(self.n_events)
-        visited = _Visited(self.n_nodes * int(n_ev), node * n_ev + ev)
+        key = _unique(node * n_ev + ev)
+        visited = _Visited(self.n_nodes * int(n_ev), key)
+        node, ev = key // n_ev, key % n_ev
         new = []
         while len(node):
+            # a child has one parent, so the children of distinct pairs are distinct pairs
             i, child = links.children(node)
-            key = visited.add_new(np.unique(child * n_ev + ev[i]))
+            key = visited.add_new(child * n_ev + ev[i])
             if len(key) == 0:
                 break
             new.append(key)
@@ -190,7 +204,9 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     Parameters
     ----------
     events, contents, reposts : DataFrame
-        Frames as :meth:`graph.store.Store.frame` returns them.
+        Frames as :meth:`graph.store.Store.frame` returns them, in any row order;
+        contents and reposts need only the columns of :data:`INPUT_COLUMNS` (and
+        contents' ``placeholder``, when placeholders are among them).
     copy_threshold : float
         Character-shingle Jaccard similarity from which a content counts as a copy.
 
@@ -203,17 +219,17 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
 
     Notes
     -----
-    Contents, reposts and events are handled as integer codes.  Replies and
-    reposts are followed as a breadth-first walk over (content, event) pairs:
-    O(n + pairs) plus a few numpy operations per chain level; plus MinHash LSH
-    over the texts of contents without ``event_id`` (no all-pairs).
+    Contents, reposts and events are handled as integer codes (one hash pass over
+    the ID columns).  Replies and reposts are followed as a breadth-first walk over
+    (content, event) pairs: O(n + pairs) plus a few numpy operations per chain level
+    (deduplicated by sorting, as a child has one parent); plus MinHash LSH over the
+    texts of contents without ``event_id`` (no all-pairs).
     """
     real = contents[~contents["placeholder"]] if "placeholder" in contents else contents
     nodes = _Nodes(real["content_id"], real["reply_to"], reposts["repost_id"],
                    reposts["source_id"])
     n = len(nodes)
-    c_node = nodes.codes(real["content_id"])
-    r_node, r_src = nodes.codes(reposts["repost_id"]), nodes.codes(reposts["source_id"])
+    c_node, c_reply, r_node, r_src = nodes.columns
     has_ev = real["event_id"].notna().to_numpy(dtype=bool)
     direct_ev = real["event_id"].to_numpy(dtype=object)[has_ev]
     ev_ids = pd.Index(pd.unique(np.concatenate([events["event_id"].to_numpy(dtype=object),
@@ -239,7 +255,7 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
             hit &= (free["posted_at"] >= ev.started_at).to_numpy(dtype=bool)
         found.add(free_node[hit], ev_code[ev.event_id], "target")
 
-    reply_links = _Links(n, c_node, nodes.codes(real["reply_to"]), has_ev)
+    reply_links = _Links(n, c_node, c_reply, has_ev)
     repost_links = _Links(n, r_node, r_src)
 
     # replies follow the content they answer (when they carry no event_id of their own)
@@ -260,9 +276,10 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
         # one entry per distinct normalised text on each side, so that every exact copy
         # gets the pairs of its text (near_duplicate_pairs pairs an exact repeat with its
         # first occurrence only)
+        ev_names = ev_ids.tolist()
         ev_of_text: dict[str, set[str]] = {}
         for c, t in zip(member_node.tolist(), _normalized(members["text"])):
-            ev_of_text.setdefault(t, set()).update(ev_ids[e] for e in ev_of.get(c, []))
+            ev_of_text.setdefault(t, set()).update(ev_names[e] for e in ev_of.get(c, []))
         nodes_of_text: dict[str, list[int]] = {}
         for c, t in zip(cand_node.tolist(), _normalized(cand["text"])):
             nodes_of_text.setdefault(t, []).append(c)
@@ -316,7 +333,7 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     node, ev, via = node[first], ev[first], via[first]
     # sorted by (event_id, content_id)
     ids = nodes.ids.to_numpy()
-    uniq = np.unique(node)
+    uniq = _unique(node)
     rank = np.empty(n, dtype=np.int64)
     rank[uniq[sorted(range(len(uniq)), key=ids[uniq].__getitem__)]] = np.arange(len(uniq))
     ev_rank = np.empty(len(ev_ids), dtype=np.int64)
