@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import socket
@@ -293,6 +294,9 @@ def main() -> None:
     print(table(results, api=args.api))
     print()
     print(parts_table(results))
+    if len(results) > 1:
+        print()
+        print(growth_table(results))
     if args.out:
         Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in results))
 
@@ -336,6 +340,39 @@ def parts_table(results: list[dict]) -> str:
                  else r["detectors"].get(k[len("detector."):]))
             cells.append(f"{v['wall']} ({v['cpu']})" if v else "")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def growth_table(results: list[dict]) -> str:
+    """How each stage's CPU time grows with the reposts between consecutive scales: the
+    exponent ``k`` of ``cpu ~ reposts ** k`` (1 linear; ``n log n`` shows as slightly
+    above 1; 2 quadratic).  CPU seconds, since wall time moves with the load."""
+    results = sorted(results, key=lambda r: r["reposts"])
+    rows: dict[str, list[str]] = {}
+
+    def cpu_of(r: dict) -> dict[str, float]:
+        out = {"ingest": r.get("ingest_cpu_s"), "analyze": r.get("analyze_cpu_s")}
+        out.update({k: v["cpu"] for k, v in r.get("stages", {}).items()})
+        out.update({k: v["cpu"] for k, v in r.get("ingest_parts", {}).items()})
+        return {k: v for k, v in out.items() if isinstance(v, (int, float)) and v > 0}
+
+    pairs = list(zip(results, results[1:]))
+    for a, b in pairs:
+        ca, cb = cpu_of(a), cpu_of(b)
+        ratio = b["reposts"] / a["reposts"]
+        for k in ca.keys() & cb.keys():
+            rows.setdefault(k, [""] * len(pairs))
+    for j, (a, b) in enumerate(pairs):
+        ca, cb = cpu_of(a), cpu_of(b)
+        ratio = b["reposts"] / a["reposts"]
+        for k in rows:
+            if k in ca and k in cb and ca[k] >= 0.05:
+                rows[k][j] = f"{math.log(cb[k] / ca[k]) / math.log(ratio):.2f}"
+    head = "| stage (CPU) | " + " | ".join(
+        f"scale {a['scale']:g} -> {b['scale']:g}" for a, b in pairs) + " |"
+    lines = [head, "|---|" + "---|" * len(pairs)]
+    order = ["ingest", "analyze"] + sorted(k for k in rows if k not in ("ingest", "analyze"))
+    lines += [f"| {k} | " + " | ".join(rows[k]) + " |" for k in order if k in rows]
     return "\n".join(lines)
 
 
