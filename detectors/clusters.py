@@ -188,8 +188,32 @@ def activity_items(p: Projection, *, narratives: Any = None, repost_window: floa
         targets |= set(p.accounts.loc[p.accounts["role_hint"] == "target", "account_id"])
     if targets:
         acts = acts[~acts["account_id"].isin(targets)]
-    return acts.sort_values(["item", "t", "account_id", "act_id"], kind="mergesort") \
-        .reset_index(drop=True)
+    return acts.take(_act_order(acts)).reset_index(drop=True)
+
+
+def _act_order(acts: pd.DataFrame) -> np.ndarray:
+    """Positions that sort the acts by item, time, account and act ID (stable): what
+    ``sort_values([...], kind="mergesort")`` gives, on integer codes; the act IDs, the
+    only column unique per row, are compared only among rows equal on the other three."""
+    ki = pd.factorize(acts["item"], sort=True)[0]
+    ka = pd.factorize(acts["account_id"], sort=True)[0]
+    t = acts["t"].to_numpy()
+    order = np.lexsort((ka, t, ki))
+    if len(order) < 2:
+        return order
+    same = (ki[order][1:] == ki[order][:-1]) & (t[order][1:] == t[order][:-1]) \
+        & (ka[order][1:] == ka[order][:-1])
+    if same.any():  # runs of ties: order each by act ID (stable)
+        tied = np.zeros(len(order), dtype=bool)
+        tied[1:] |= same
+        tied[:-1] |= same
+        run = np.cumsum(np.concatenate([[True], ~same]))  # run label per sorted position
+        pos = np.flatnonzero(tied)
+        ids = acts["act_id"].to_numpy()[order[pos]]
+        kx = pd.factorize(ids, sort=True)[0]
+        sub = np.lexsort((np.arange(len(pos)), kx, run[pos]))
+        order[pos] = order[pos][sub]
+    return order
 
 
 def _roots(p: Projection, rp: pd.DataFrame) -> pd.Series:

@@ -331,3 +331,17 @@ def test_sample_coordinated_precision_and_recall(sample):
     event_accounts = set(p.reposts["account_id"]) | set(p.contents["account_id"].dropna())
     assert found <= event_accounts
     assert not found & (set(truth["news"]) | set(truth["targets"]))
+
+
+def test_act_order_is_the_sort_by_item_time_account_and_act_id():
+    from detectors.clusters import _act_order
+
+    rng = np.random.default_rng(1)
+    n = 3000  # few distinct values: many rows tie on item, time and account
+    acts = pd.DataFrame({"item": rng.choice(["r:a", "r:b", "n:c"], n),
+                         "t": rng.integers(0, 5, n) / 2,
+                         "account_id": rng.choice(["x", "y", "z", "w"], n),
+                         "act_id": [f"id{i}" for i in rng.permutation(n)]})
+    acts.loc[5, "act_id"] = acts.loc[6, "act_id"]  # even a repeated act ID keeps its place
+    want = acts.sort_values(["item", "t", "account_id", "act_id"], kind="mergesort").index
+    np.testing.assert_array_equal(_act_order(acts), want.to_numpy())
