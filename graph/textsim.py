@@ -18,7 +18,9 @@ import unicodedata
 from typing import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 from datasketch import MinHash, MinHashLSH
+from pandas.api.types import infer_dtype
 
 #: ``//@name:`` chains that Weibo appends to a repost comment, URLs, @mentions
 _NOISE = re.compile(r"//@[^:：\s]*[:：]?|https?://\S+|@[\w\-\u4e00-\u9fff]+")
@@ -38,6 +40,27 @@ def normalize(text: str | None) -> str:
     return _PUNCT.sub("", t)
 
 
+def normalize_all(texts: Sequence[object] | pd.Series) -> np.ndarray:
+    """:func:`normalize` of every text, as an object array; each distinct text once.
+
+    >>> normalize_all(["网传！老师", None, "网传！老师"]).tolist()
+    ['网传老师', '', '网传老师']
+
+    Notes
+    -----
+    O(n) hashing plus one :func:`normalize` per distinct text (events repeat texts:
+    copies, templates, platform defaults).
+    """
+    values = np.asarray(texts, dtype=object)
+    if infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return np.array([normalize(t) for t in values], dtype=object)
+    codes, uniq = pd.factorize(values)
+    out = np.array([normalize(t) for t in uniq] + [""], dtype=object)[codes]
+    lost = np.flatnonzero(codes < 0)  # None, NaN: normalised one by one, as normalize does
+    out[lost] = [normalize(t) for t in values[lost]]
+    return out
+
+
 def shingles(norm: str, k: int = SHINGLE) -> set[str]:
     """Character k-shingles of a normalised text (the text itself when shorter than k)."""
     if len(norm) <= k:
@@ -48,21 +71,25 @@ def shingles(norm: str, k: int = SHINGLE) -> set[str]:
 def minhashes(texts: Sequence[str], *, num_perm: int = NUM_PERM, k: int = SHINGLE,
               seed: int = 1) -> list[MinHash | None]:
     """MinHash signatures of already-normalised texts (None for an empty text)."""
-    out: list[MinHash | None] = []
-    for t in texts:
-        sh = shingles(t, k)
-        if not sh:
-            out.append(None)
-            continue
-        m = MinHash(num_perm=num_perm, seed=seed)
-        m.update_batch([s.encode("utf-8") for s in sorted(sh)])
-        out.append(m)
+    return _minhashes([shingles(t, k) for t in texts], num_perm=num_perm, seed=seed)
+
+
+def _minhashes(sets: Sequence[set[str]], *, num_perm: int, seed: int) -> list[MinHash | None]:
+    """MinHash signatures of shingle sets (None for an empty set), permutations drawn once."""
+    full = [i for i, sh in enumerate(sets) if sh]
+    out: list[MinHash | None] = [None] * len(sets)
+    batches = ([s.encode("utf-8") for s in sorted(sets[i])] for i in full)
+    for i, m in zip(full, MinHash.generator(batches, num_perm=num_perm, seed=seed)):
+        out[i] = m
     return out
 
 
 def jaccard(a: str, b: str, k: int = SHINGLE) -> float:
     """Exact Jaccard similarity of the shingle sets of two normalised texts."""
-    sa, sb = shingles(a, k), shingles(b, k)
+    return _set_jaccard(shingles(a, k), shingles(b, k))
+
+
+def _set_jaccard(sa: set[str], sb: set[str]) -> float:
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / len(sa | sb)
@@ -102,11 +129,17 @@ def near_duplicate_pairs(texts: Sequence[str | None], *, threshold: float = 0.6,
     Notes
     -----
     O(n · (L + b)) for n texts of L shingles and b LSH bands, plus the verified
-    candidates; never all pairs.
+    candidates; never all pairs.  Each distinct text is cut into shingles once, for
+    its signature and for every check it takes part in.
     """
     norms = [t if normalized else normalize(t) for t in texts]
     norms = [t if t and len(t) >= min_chars else "" for t in norms]
-    mhs = minhashes(norms, num_perm=num_perm)
+    cut: dict[str, set[str]] = {}
+    for t in norms:
+        if t not in cut:
+            cut[t] = shingles(t)
+    sets = [cut[t] for t in norms]
+    mhs = _minhashes(sets, num_perm=num_perm, seed=1)
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     pairs: set[tuple[int, int]] = set()
     first_of: dict[str, int] = {}
@@ -125,7 +158,7 @@ def near_duplicate_pairs(texts: Sequence[str | None], *, threshold: float = 0.6,
     # near_duplicate_groups, which closes the pairs transitively
     out = []
     for i, j in sorted(pairs):
-        s = 1.0 if norms[i] == norms[j] else jaccard(norms[i], norms[j])
+        s = 1.0 if norms[i] == norms[j] else _set_jaccard(sets[i], sets[j])
         if s >= threshold:
             out.append((i, j, s))
     return out
