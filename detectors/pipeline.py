@@ -30,7 +30,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from detectors import risk_model as rm
-from detectors.report import build_report, data_time, account_mcns, rank_accounts
+from detectors.report import build_report, data_time
 from detectors.scoring import (CULPABLE_ROLES, HARM_THRESHOLD, Detections, HarmfulItems, Scored,
                                account_features, banded, corroborate, grade, harmful_items,
                                rule_scores)
@@ -270,7 +270,7 @@ def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
             repeated, identity_repeat = _history(store, p, candidates)
             grades = grade(f, roles, repeated=repeated, shared_identity=shared | identity_repeat)
         with st.stage("mcns"):
-            mcns = _rollup(p, det, scored, grades)
+            mcns = _rollup(p, det, grades)
         with st.stage("report"):
             report = build_report(p, det, scored, grades, mcns=mcns, items=items,
                                   generated_at=generated_at or data_time(p))
@@ -284,21 +284,19 @@ def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
     return report
 
 
-def _rollup(p: Projection, det: Detections, scored: Scored, grades: dict) -> list:
-    """MCN roll-up over the ranked accounts (``detectors.mcn.rollup_mcns``)."""
+def _rollup(p: Projection, det: Detections, grades: dict) -> list:
+    """MCN roll-up (``detectors.mcn.rollup_mcns``) over the graded accounts that hold an
+    affiliation, the only ones it reads."""
     from detectors.mcn import rollup_mcns
 
     roles_of = det.roles_of()
     cluster_of = det.cluster_of()
-    mcn_of = account_mcns(p)
     accounts = []
-    for rank, a in enumerate(rank_accounts(scored.score.to_dict()), start=1):
+    for a in sorted(set(p.affiliations["account_id"].dropna()) & grades.keys()):
         roles = [r for r in CULPABLE_ROLES if r in roles_of.get(a, {})
                  or (r == "coordinated" and a in cluster_of)]
-        accounts.append({"account_id": a, "rank": rank, "score": float(scored.score[a]),
-                         "tier": int(grades[a].tier), "roles": roles or ["participant"],
-                         "cluster_id": cluster_of[a].cluster_id if a in cluster_of else None,
-                         "mcn_ids": mcn_of.get(a, [])})
+        accounts.append({"account_id": a, "tier": int(grades[a].tier),
+                         "roles": roles or ["participant"]})
     return list(rollup_mcns(p, accounts, list(det.clusters)))
 
 

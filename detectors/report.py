@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from detectors.findings import Evidence, MCNFinding
@@ -60,33 +61,52 @@ def account_mcns(p: Projection) -> dict[str, list[str]]:
 
 
 def rank_accounts(scores: Mapping[str, float]) -> list[str]:
-    """Account IDs, highest score first; ties by account_id."""
-    return sorted(scores, key=lambda a: (-round(float(scores[a]), 6), a))
+    """Account IDs, highest score (rounded to 6 decimals) first; ties by account_id.
+
+    ``O(A log A)``: the IDs sorted, then a stable sort of their scores.
+    """
+    ids = sorted(scores)
+    keys = np.array([-round(float(scores[a]), 6) for a in ids], dtype=float)
+    return [ids[i] for i in np.argsort(keys, kind="stable").tolist()]
 
 
 def _participation(p: Projection, items: HarmfulItems) -> dict[str, Evidence]:
-    """Per account, an evidence item listing its harmful contents and reposts."""
+    """Per account, an evidence item listing its harmful contents and reposts.
+
+    The contents come first, then the reposts, each by ID; at most
+    :data:`MAX_IDS` are listed.  ``O(N log N)`` for ``N`` harmful items (one
+    sort, then one step per account).
+    """
     contents = p.contents
     own = contents[items.contents & ~contents["placeholder"].astype(bool)
                    & contents["account_id"].notna()]
     rp_h = p.reposts[items.reposts & p.reposts["account_id"].notna()]
+    rows = pd.DataFrame({
+        "account_id": np.concatenate([own["account_id"].to_numpy(dtype=object),
+                                      rp_h["account_id"].to_numpy(dtype=object)]),
+        "repost": np.repeat([False, True], [len(own), len(rp_h)]),
+        "id": np.concatenate([own["content_id"].to_numpy(dtype=object),
+                              rp_h["repost_id"].to_numpy(dtype=object)])})
+    rows = rows.sort_values(["account_id", "repost", "id"], kind="mergesort")
+    acc = rows["account_id"].to_numpy()
+    ids = rows["id"].to_numpy()
+    n_reposts = np.concatenate([[0], np.cumsum(rows["repost"].to_numpy())])
+    starts = np.flatnonzero(np.concatenate([[True], acc[1:] != acc[:-1]])) if len(acc) \
+        else np.empty(0, dtype=np.int64)
+    ends = np.append(starts[1:], len(acc))
     out: dict[str, Evidence] = {}
-    ids_c = own.sort_values("content_id", kind="mergesort").groupby("account_id")["content_id"] \
-        .agg(list)
-    ids_r = rp_h.sort_values("repost_id", kind="mergesort").groupby("account_id")["repost_id"] \
-        .agg(list) if len(rp_h) else pd.Series(dtype=object)
-    for a in sorted(set(ids_c.index) | set(ids_r.index)):
-        c = ids_c.get(a, [])
-        r = ids_r.get(a, [])
+    for a, start, end, r in zip(acc[starts].tolist(), starts.tolist(), ends.tolist(),
+                                (n_reposts[ends] - n_reposts[starts]).tolist()):
+        c = end - start - r
         parts = []
         if c:
-            parts.append(f"{len(c)} harmful content(s)")
+            parts.append(f"{c} harmful content(s)")
         if r:
-            parts.append(f"{len(r)} repost(s) of harmful narratives")
-        shown = (list(c) + list(r))[:MAX_IDS]
-        more = len(c) + len(r) - len(shown)
+            parts.append(f"{r} repost(s) of harmful narratives")
+        shown = tuple(ids[start:min(end, start + MAX_IDS)].tolist())
+        more = c + r - len(shown)
         detail = ", ".join(parts) + (f" (first {len(shown)} listed, {more} more)" if more else "")
-        out[a] = Evidence("participation", tuple(shown), detail)
+        out[a] = Evidence("participation", shown, detail)
     return out
 
 
@@ -128,30 +148,35 @@ def build_report(p: Projection, det: Detections, scored: Scored, grades: Mapping
     cluster_of = det.cluster_of()
     mcn_of = account_mcns(p)
     part = _participation(p, items if items is not None else harmful_items(p, det))
-    order = rank_accounts(scored.score.to_dict())
+    score_of = dict(zip(scored.score.index, scored.score.tolist()))
+    order = rank_accounts(score_of)
+    grading: dict[tuple[str, ...], str] = {}  # reasons -> detail (many accounts share them)
     accounts = []
     for rank, a in enumerate(order, start=1):
         if top is not None and rank > top:
             break
         found = roles_of.get(a, {})
-        roles = [r for r in CULPABLE_ROLES if r in found or (r == "coordinated" and a in cluster_of)]
+        c = cluster_of.get(a)
+        roles = [r for r in CULPABLE_ROLES if r in found or (r == "coordinated" and c is not None)]
         g = grades[a]
         evidence: list[dict[str, Any]] = []
         for r in CULPABLE_ROLES:
             if r in found:
                 evidence += [e.to_dict() for e in found[r].evidence]
-        c = cluster_of.get(a)
         if c is not None:
             evidence.append(Evidence("cluster", (), f"member of cluster {c.cluster_id} "
                                      f"({len(c.accounts)} accounts, score {c.score:.3f})").to_dict())
         if a in part:
             evidence.append(part[a].to_dict())
-        evidence += [e.to_dict() for e in det.notes.get(a, ())]
+        if a in det.notes:
+            evidence += [e.to_dict() for e in det.notes[a]]
         if a in scored.explain:
             evidence.append(scored.explain[a].to_dict())
-        evidence.append(Evidence("grading", (), "; ".join(g.reasons)).to_dict())
+        if g.reasons not in grading:
+            grading[g.reasons] = "; ".join(g.reasons)
+        evidence.append({"kind": "grading", "content_ids": [], "detail": grading[g.reasons]})
         accounts.append({
-            "account_id": a, "rank": rank, "score": round(float(scored.score[a]), 6),
+            "account_id": a, "rank": rank, "score": round(float(score_of[a]), 6),
             "tier": int(g.tier), "roles": roles or ["participant"],
             "cluster_id": c.cluster_id if c is not None else None,
             "mcn_ids": list(mcn_of.get(a, [])), "priority": g.priority, "refer": bool(g.refer),

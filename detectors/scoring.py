@@ -710,34 +710,37 @@ def rule_scores(features: pd.DataFrame) -> Scored:
 
     Notes
     -----
-    ``O(A)`` for ``A`` accounts.
+    ``O(A log A)`` for ``A`` accounts; the rules run once per distinct row of
+    the columns they read (most accounts share one of a few rows).
     """
-    scores: list[float] = []
-    explain: dict[str, Evidence] = {}
     cols = ["is_target", "n_harmful", "n_harmful_reposts", "reports_against", "minor_attacks",
             "reports_minor", *ROLE_FEATURES]
-    for a, vals in zip(features.index, features[cols].to_numpy()):
-        row = dict(zip(cols, vals))
-        if row["is_target"] > 0:
-            scores.append(0.0)
-            explain[a] = Evidence("rules", (), "target of the event: not scored")
-            continue
-        roles = [(r, ROLE_WEIGHTS[r], max(MIN_STRENGTH, row[f"role_{r}"]))
-                 for r in CULPABLE_ROLES if row[f"role_{r}"] > 0]
-        part = _participation_rules(row)
-        q = 1.0 - math.prod(1.0 - w for _, w, _ in part)
-        if roles:
-            r_ = 1.0 - math.prod(1.0 - w * s for _, w, s in roles)
-            score = 0.5 + 0.45 * r_ + 0.05 * q
-        else:
-            score = 0.45 * q
-        bits = [f"{r} (weight {w:g} x strength {s:.2f})" for r, w, s in roles]
-        bits += [f"{name} ({detail}, weight {w:.2f})" for name, w, detail in part]
-        detail = ("rules fired: " + "; ".join(bits)) if bits else "no rule fired"
-        scores.append(round(float(score), 6))
-        explain[a] = Evidence("rules", (), f"score {score:.3f}; {detail}")
-    return Scored(score=pd.Series(scores, index=features.index, dtype=float),
-                  explain=explain, method="rules")
+    rows, inverse = np.unique(features[cols].to_numpy(dtype=float), axis=0, return_inverse=True)
+    fired = [_rules(dict(zip(cols, vals))) for vals in rows]
+    inverse = inverse.ravel()
+    return Scored(score=pd.Series([fired[i][0] for i in inverse], index=features.index,
+                                  dtype=float),
+                  explain=dict(zip(features.index, [fired[i][1] for i in inverse])),
+                  method="rules")
+
+
+def _rules(row: Mapping[str, float]) -> tuple[float, Evidence]:
+    """The score of one account and the rules behind it (:func:`rule_scores`)."""
+    if row["is_target"] > 0:
+        return 0.0, Evidence("rules", (), "target of the event: not scored")
+    roles = [(r, ROLE_WEIGHTS[r], max(MIN_STRENGTH, row[f"role_{r}"]))
+             for r in CULPABLE_ROLES if row[f"role_{r}"] > 0]
+    part = _participation_rules(row)
+    q = 1.0 - math.prod(1.0 - w for _, w, _ in part)
+    if roles:
+        r_ = 1.0 - math.prod(1.0 - w * s for _, w, s in roles)
+        score = 0.5 + 0.45 * r_ + 0.05 * q
+    else:
+        score = 0.45 * q
+    bits = [f"{r} (weight {w:g} x strength {s:.2f})" for r, w, s in roles]
+    bits += [f"{name} ({detail}, weight {w:.2f})" for name, w, detail in part]
+    detail = ("rules fired: " + "; ".join(bits)) if bits else "no rule fired"
+    return round(float(score), 6), Evidence("rules", (), f"score {score:.3f}; {detail}")
 
 
 def harmful_participation(features: pd.DataFrame) -> pd.Series:
@@ -805,21 +808,34 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
 
     Notes
     -----
-    ``O(A)`` for ``A`` accounts.
+    ``O(A)`` for ``A`` accounts; accounts without a culpable role share one
+    :class:`Grade` per (harmful, minor).
     """
     repeated = repeated or {}
     shared = set(shared_identity)
+    culpable = set(CULPABLE_ROLES)
     out: dict[str, Grade] = {}
+    target_grade = Grade(0, False, None, ("target of the event",))
+    plain: dict[tuple[bool, bool], Grade] = {}  # (harmful, minor) -> grade, no culpable role
     minors = ((features["minor_attacks"] > 0) | (features["reports_minor"] > 0)).to_numpy()
     for a, target, minor, harmful, reach_log in zip(
             features.index, (features["is_target"] > 0).to_numpy(), minors,
             harmful_participation(features).to_numpy(), features["harmful_reach_log"].to_numpy()):
-        rs = set(roles.get(a, ()))
-        reasons: list[str] = []
-        minor = bool(minor)
         if target:
-            out[a] = Grade(0, False, None, ("target of the event",))
+            out[a] = target_grade
             continue
+        rs = roles.get(a, ())
+        minor = bool(minor)
+        if not culpable.intersection(rs):  # tier 0 or 1: nothing more can apply
+            key = (bool(harmful), minor)
+            if key not in plain:
+                plain[key] = Grade(1 if harmful else 0, False, "minor" if minor else None,
+                                   ("tier 1: harmful participation" if harmful else
+                                    "tier 0: no harmful conduct",))
+            out[a] = plain[key]
+            continue
+        rs = set(rs)
+        reasons: list[str] = []
         if rs & set(TIER3_ROLES):
             tier = 3
             reasons.append("tier 3: " + ", ".join(r for r in TIER3_ROLES if r in rs))
