@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ from scipy.sparse.csgraph import connected_components
 from detectors.cascades import _CHAIN, extra_float, repost_forest
 from detectors.findings import Narrative
 from graph.projection import Projection
-from graph.textsim import near_duplicate_pairs, normalize
+from graph.textsim import near_duplicate_pairs, normalize_all
 
 #: kinds that are reactions to something rather than publications of a story
 REACTION_KINDS = ("comment", "dm")
@@ -119,51 +120,70 @@ def near_media_pairs(hashes: pd.Series, *, max_distance: int = 4) -> list[tuple[
 
     Notes
     -----
-    O(n·b) for n hashes and b bands plus the comparisons inside buckets; with
-    random hashes a bucket holds few distinct hashes.
+    O(n·b) for n hashes and b bands plus the comparisons inside buckets, done as
+    numpy operations on 64-bit words; with random hashes a bucket holds few
+    distinct hashes.
     """
+    first, second = _media_links(hashes, max_distance=max_distance)
+    return list(zip(first.tolist(), second.tolist()))
+
+
+def _media_links(hashes: pd.Series, *, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`near_media_pairs` as two integer arrays (the pairs' first and second rows)."""
+    none = np.zeros(0, dtype=np.int64)
     s = hashes.reset_index(drop=True)
     s = s[s.notna() & (s.astype(str).str.strip() != "")].astype(str).str.strip()
-    pairs: list[tuple[int, int]] = []
     if s.empty:
-        return pairs
+        return none, none
     # equal hashes
     pos = pd.Series(s.index.to_numpy(), index=s.index)
     first = pos.groupby(s.to_numpy(), sort=False).transform("min")
     eq = first.index.to_numpy() != first.to_numpy()
-    pairs += list(zip(first.to_numpy()[eq].tolist(), first.index.to_numpy()[eq].tolist()))
-    if max_distance <= 0:
-        return pairs
-    uniq = s.drop_duplicates()
-    hexes = uniq[uniq.str.match(_HEX)].str.lower().str.replace("0x", "", regex=False)
-    for length, grp in hexes.groupby(hexes.str.len()):
-        bits = 4 * int(length)
-        if len(grp) < 2 or bits < 8 * (max_distance + 1):
-            continue
-        vals = [int(h, 16) for h in grp]
-        idx = grp.index.to_numpy()
-        bands = max_distance + 1
-        width = bits // bands
-        seen: set[tuple[int, int]] = set()
-        for b in range(bands):
-            lo = b * width
-            w = width if b < bands - 1 else bits - lo
-            mask = (1 << w) - 1
-            buckets: dict[int, list[int]] = {}
-            for k, v in enumerate(vals):
-                buckets.setdefault((v >> lo) & mask, []).append(k)
-            for members in buckets.values():
-                if len(members) < 2:
-                    continue
-                for x in range(len(members)):
-                    for y in range(x + 1, len(members)):
-                        a, c = members[x], members[y]
-                        if (a, c) in seen:
-                            continue
-                        seen.add((a, c))
-                        if bin(vals[a] ^ vals[c]).count("1") <= max_distance:
-                            pairs.append((int(idx[a]), int(idx[c])))
-    return pairs
+    firsts, seconds = [first.to_numpy()[eq]], [first.index.to_numpy()[eq]]
+    if max_distance > 0:
+        uniq = s.drop_duplicates()
+        hexes = uniq[uniq.str.match(_HEX)].str.lower().str.replace("0x", "", regex=False)
+        for length, grp in hexes.groupby(hexes.str.len()):
+            bits = 4 * int(length)
+            if len(grp) < 2 or bits < 8 * (max_distance + 1):
+                continue
+            a, b = _near_hex([int(h, 16) for h in grp], bits, max_distance)
+            idx = grp.index.to_numpy()
+            firsts.append(idx[a])
+            seconds.append(idx[b])
+    return (np.concatenate(firsts).astype(np.int64, copy=False),
+            np.concatenate(seconds).astype(np.int64, copy=False))
+
+
+def _near_hex(vals: list[int], bits: int, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(a, c)`` (a < c) of ``vals`` (``bits``-bit integers) at most ``max_distance``
+    bits apart, found in the buckets of ``max_distance + 1`` bands.
+
+    A pair comes once, in the order of the band that first holds it in one bucket, then
+    of its bucket (by first member), then of its members.
+    """
+    n = len(vals)
+    bands = max_distance + 1
+    width = bits // bands
+    words = np.array([[(v >> (64 * w)) & 0xFFFFFFFFFFFFFFFF for w in range(-(-bits // 64))]
+                      for v in vals], dtype=np.uint64)
+    found = []
+    for b in range(bands):
+        lo = b * width
+        mask = (1 << (width if b < bands - 1 else bits - lo)) - 1
+        bucket_of: dict[int, int] = {}
+        bucket = np.array([bucket_of.setdefault((v >> lo) & mask, len(bucket_of)) for v in vals])
+        order = np.argsort(bucket, kind="stable")  # members by bucket (first seen first), then index
+        end = np.cumsum(np.bincount(bucket))[bucket[order]]
+        later = end - np.arange(n) - 1  # members after each one in its bucket
+        at = np.repeat(np.arange(n), later)
+        step = np.arange(len(at)) - np.repeat(np.cumsum(later) - later, later)
+        a, c = order[at], order[at + 1 + step]
+        near = np.bitwise_count(words[a] ^ words[c]).sum(axis=1) <= max_distance
+        found.append(a[near] * n + c[near])
+    key = np.concatenate(found)
+    key = key[np.sort(np.unique(key, return_index=True)[1])]  # first band that holds the pair
+    return key // n, key % n
 
 
 # --------------------------------------------------------------------------- text harm model
@@ -284,7 +304,9 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
     candidate pair verified by exact Jaccard: about O(n·L) for n contents of L
     characters, never all pairs; media hashes by pigeonhole buckets; groups by
     sparse connected components; repost attribution by the pointer-jumping forest
-    of :func:`detectors.cascades.repost_forest` (O(r log d)).
+    of :func:`detectors.cascades.repost_forest` (O(r log d)).  Texts are normalised
+    once per distinct text, and the per-narrative figures are counted over integer
+    narrative codes (bincounts, groupbys on integers), not grouped by ID strings.
 
     Examples
     --------
@@ -306,41 +328,38 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
     placeholder = (c["placeholder"].to_numpy(dtype=bool) if "placeholder" in c
                    else np.zeros(n, dtype=bool))
     # the text before any ``//@name:`` chain: the rest is other people's words
-    own = c["text"].astype(object).where(c["text"].notna(), "").astype(str).str.replace(
-        _CHAIN, "", regex=True)
-    norm = own.map(normalize).where(~placeholder, "")
+    text = c["text"].astype(object).where(c["text"].notna(), "").astype(str)
+    text_at, texts = pd.factorize(text.to_numpy(dtype=object))  # each distinct text once
+    own = pd.Series(texts, dtype=object).str.replace(_CHAIN, "", regex=True)
+    norm = pd.Series(normalize_all(own)[text_at], dtype=object).where(~placeholder, "")
     norm = norm.where(norm.str.len() >= min_chars, "")
 
     # --- near-duplicate text over distinct texts, then media
-    uniq = pd.Series(pd.unique(norm[norm != ""]))
-    rows_i: list[int] = []
-    rows_j: list[int] = []
-    if len(uniq):
-        first_row = pd.Series(np.arange(n))[norm != ""].groupby(norm[norm != ""]).first()
+    links_i: list[np.ndarray] = []
+    links_j: list[np.ndarray] = []
+    txt_rows = np.flatnonzero((norm != "").to_numpy())
+    if len(txt_rows):
+        norm_at, uniq = pd.factorize(norm.to_numpy(dtype=object)[txt_rows])
+        first_row = txt_rows[np.unique(norm_at, return_index=True)[1]]  # first row of each text
         # rows with the same text join the first row with it
-        txt_rows = np.flatnonzero((norm != "").to_numpy())
-        firsts = first_row.reindex(norm.iloc[txt_rows]).to_numpy()
-        rows_i += firsts.tolist()
-        rows_j += txt_rows.tolist()
+        links_i.append(first_row[norm_at])
+        links_j.append(txt_rows)
         pairs = near_duplicate_pairs(uniq.tolist(), threshold=threshold, min_chars=min_chars,
                                      normalized=True)
-        fr = first_row.reindex(uniq).to_numpy()
-        for a, b, _ in pairs:
-            rows_i.append(int(fr[a]))
-            rows_j.append(int(fr[b]))
-    media = c["media_hash"].where(~placeholder, None)
-    for a, b in near_media_pairs(media, max_distance=media_max_distance):
-        rows_i.append(a)
-        rows_j.append(b)
+        ab = np.array([(a, b) for a, b, _ in pairs], dtype=np.int64).reshape(-1, 2)
+        links_i.append(first_row[ab[:, 0]])
+        links_j.append(first_row[ab[:, 1]])
+    mi, mj = _media_links(c["media_hash"].where(~placeholder, None), max_distance=media_max_distance)
+    rows_i, rows_j = np.concatenate(links_i + [mi]), np.concatenate(links_j + [mj])
     graph = coo_matrix((np.ones(len(rows_i)), (rows_i, rows_j)), shape=(n, n))
     _, comp = connected_components(graph, directed=False) if n else (0, np.zeros(0, dtype=int))
 
     # --- first content of each group: earliest time, then content ID
     tkey = _order_key(c["posted_at"])
-    order = np.lexsort((cid, tkey))
-    first_pos = pd.Series(order).groupby(comp[order]).first()
-    nid_of_comp = {k: f"n-{cid[v]}" for k, v in first_pos.items()}
-    content_nid = np.array([nid_of_comp[k] for k in comp], dtype=object)
+    order = _time_order(tkey, cid)
+    first_pos = order[np.unique(comp[order], return_index=True)[1]]
+    comp_nid = np.array([f"n-{x}" for x in cid[first_pos]], dtype=object)
+    content_nid = comp_nid[comp]
 
     # --- reposts follow their root
     forest = repost_forest(p)
@@ -348,64 +367,115 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
     missing = sorted(set(forest.loc[forest["root_kind"] == "missing", "root_id"]))
     for m in missing:
         root_nid[m] = f"n-{m}"
-    rep_nid = forest["root_id"].map(root_nid)
-    cyc = rep_nid.isna()
-    rep_nid[cyc] = "n-" + forest.loc[cyc, "root_id"].astype(str)
+    # a root in neither (a repost cut out of a cycle) is the root of its own narrative
+    root_at, roots = pd.factorize(forest["root_id"].to_numpy(dtype=object))
+    nid_of_root = np.array([root_nid.get(r, f"n-{r}") for r in roots], dtype=object)
+    rep_nid = nid_of_root[root_at]
     of_content = dict(zip(cid, content_nid))
     of_content.update(zip(forest["repost_id"], rep_nid))
     of_content.update({m: f"n-{m}" for m in missing})
+    # narratives as integer codes: the components first (their IDs are distinct), then the
+    # narratives of missing sources and cycles
+    ncode, names = pd.factorize(np.concatenate([comp_nid, nid_of_root]))
+    kc, kr = comp.astype(np.int64), ncode[len(comp_nid):][root_at]
 
     # --- harm per content and commented repost
-    harm, source = _estimate_harm(p, c, norm, content_nid, forest,
-                                  harm_threshold=harm_threshold, text_model=text_model)
+    reps = _forest_reposts(p, forest)
+    harm, source = _estimate_harm(c, norm, kc, forest, reps, harm_threshold=harm_threshold,
+                                  text_model=text_model)
 
     # --- per-narrative table
-    cdf = pd.DataFrame({"narrative_id": content_nid, "content_id": cid,
+    cdf = pd.DataFrame({"code": kc, "content_id": cid,
                         "account_id": c["account_id"].to_numpy(), "platform": c["platform"].to_numpy(),
                         "tkey": tkey, "placeholder": placeholder,
                         "story": (~placeholder & ~c["kind"].isin(REACTION_KINDS).to_numpy()
                                   & c["reply_to"].isna().to_numpy()),
                         "known": pd.to_numeric(c["harm"], errors="coerce").to_numpy()})
-    rdf = pd.DataFrame({"narrative_id": rep_nid.to_numpy(), "account_id": forest["account_id"].to_numpy(),
-                        "platform": _repost_platforms(p, forest)})
-    narr = _narrative_table(p, c, cdf, rdf, forest, harm, source, missing,
-                            harm_threshold=harm_threshold, reaction_min=reaction_min)
-    harm, source = _fill_from_narratives(cdf, narr, harm, source)
+    rdf = pd.DataFrame({"code": kr, "account_id": forest["account_id"].to_numpy(),
+                        "platform": (reps["platform"].to_numpy(dtype=object) if "platform" in reps
+                                     else np.full(len(forest), None, dtype=object))})
+    platforms = _platforms(cdf, rdf, len(names))
+    narr = _narrative_table(p, c, cdf, rdf, order, names, platforms, forest, harm, source,
+                            missing, of_content, harm_threshold=harm_threshold,
+                            reaction_min=reaction_min)
+    harm, source = _fill_from_narratives(cdf, narr, names, harm, source)
 
     narratives = []
-    members = cdf.sort_values(["tkey", "content_id"], kind="mergesort").groupby("narrative_id")["content_id"]
-    members = members.apply(tuple).to_dict()
-    plats_c = cdf.dropna(subset=["platform"]).groupby("narrative_id")["platform"].apply(set).to_dict()
-    plats_r = rdf.dropna(subset=["platform"]).groupby("narrative_id")["platform"].apply(set).to_dict()
-    for row in narr.itertuples(index=False):
-        plats = sorted(plats_c.get(row.narrative_id, set()) | plats_r.get(row.narrative_id, set()))
-        content_ids = members.get(row.narrative_id, ())
-        if row.narrative_id[2:] in missing:
-            content_ids = (row.narrative_id[2:],)
+    members = _members(cid, kc, order, len(names))
+    code_of = dict(zip(names, range(len(names))))
+    missing_set = set(missing)
+    for nid, first_poster, first_content_id, size, harmful, h in zip(
+            narr["narrative_id"], narr["first_poster"], narr["first_content_id"], narr["size"],
+            narr["harmful"], narr["harm"]):
+        content_ids = (nid[2:],) if nid[2:] in missing_set else members[code_of[nid]]
         narratives.append(Narrative(
-            narrative_id=row.narrative_id, first_poster=row.first_poster,
-            first_content_id=row.first_content_id, platforms=tuple(plats), size=int(row.size),
-            harmful=bool(row.harmful), content_ids=tuple(content_ids),
-            harm=None if pd.isna(row.harm) else float(row.harm)))
+            narrative_id=nid, first_poster=first_poster, first_content_id=first_content_id,
+            platforms=platforms[code_of[nid]], size=int(size), harmful=bool(harmful),
+            content_ids=content_ids, harm=None if pd.isna(h) else float(h)))
     return NarrativeResult(narratives=narratives, of_content=of_content, table=narr,
                            harm=harm, harm_source=source, missing_sources=tuple(missing))
 
 
-def _repost_platforms(p: Projection, forest: pd.DataFrame) -> np.ndarray:
-    if "platform" in p.reposts:
-        plat = p.reposts.drop_duplicates(subset=["repost_id"]).set_index("repost_id")["platform"]
-        return plat.reindex(forest["repost_id"]).to_numpy(dtype=object)
-    return np.full(len(forest), None, dtype=object)
+def _time_order(tkey: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions sorted by ``tkey``, then ID (a stable sort on the time alone when the IDs
+    already increase, as the stores give them)."""
+    if len(ids) < 2 or (ids[1:] > ids[:-1]).all():
+        return np.argsort(tkey, kind="stable")
+    return np.lexsort((ids, tkey))
 
 
-def _estimate_harm(p: Projection, c: pd.DataFrame, norm: pd.Series, content_nid: np.ndarray,
-                   forest: pd.DataFrame, *, harm_threshold: float,
-                   text_model: bool) -> tuple[pd.Series, pd.Series]:
-    """Harm per content and repost ID, and where it came from (see the module docstring)."""
-    known_c = pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float)
+def _members(cid: np.ndarray, kc: np.ndarray, order: np.ndarray, k: int) -> list[tuple[str, ...]]:
+    """Content IDs of each narrative code (``()`` for none), in ``order``."""
+    by = order[np.argsort(kc[order], kind="stable")]
+    ends = np.cumsum(np.bincount(kc, minlength=k))
+    groups = np.split(cid[by], ends[:-1]) if k else []
+    return [tuple(g.tolist()) for g in groups]
+
+
+def _platforms(cdf: pd.DataFrame, rdf: pd.DataFrame, k: int) -> list[tuple[str, ...]]:
+    """Sorted distinct platforms of each of the ``k`` narrative codes, over its contents and
+    reposts."""
+    code = np.concatenate([cdf["code"].to_numpy(), rdf["code"].to_numpy()])
+    pcode, plats = pd.factorize(np.concatenate([cdf["platform"].to_numpy(dtype=object),
+                                                rdf["platform"].to_numpy(dtype=object)]))
+    out: list[tuple[str, ...]] = [()] * k
+    if not len(plats):
+        return out
+    by_name = np.argsort(plats, kind="stable")
+    rank = np.empty(len(plats), dtype=np.int64)
+    rank[by_name] = np.arange(len(plats))
+    known = pcode >= 0
+    key = np.unique(code[known] * len(plats) + rank[pcode[known]])
+    held, names = key // len(plats), plats[by_name][key % len(plats)]
+    starts = np.flatnonzero(np.r_[True, held[1:] != held[:-1]])
+    for a, b in zip(starts.tolist(), np.r_[starts[1:], len(key)].tolist()):
+        out[int(held[a])] = tuple(names[a:b].tolist())
+    return out
+
+
+def _forest_reposts(p: Projection, forest: pd.DataFrame) -> pd.DataFrame:
+    """The row of ``p.reposts`` of every repost of ``forest`` (the first per ID), in its order.
+
+    ``p.reposts`` itself when it already holds them in that order (the stores give
+    reposts sorted by ID), else found by ID.
+    """
+    ids = forest["repost_id"].to_numpy(dtype=object)
+    if len(p.reposts) == len(ids) and np.array_equal(p.reposts["repost_id"].to_numpy(dtype=object), ids):
+        return p.reposts
     reps = p.reposts.drop_duplicates(subset=["repost_id"]).set_index("repost_id")
-    reps = reps.reindex(forest["repost_id"])
-    known_r = extra_float(reps.reset_index(), "harm").to_numpy()
+    return reps.reindex(forest["repost_id"]).reset_index()
+
+
+def _estimate_harm(c: pd.DataFrame, norm: pd.Series, kc: np.ndarray, forest: pd.DataFrame,
+                   reps: pd.DataFrame, *, harm_threshold: float,
+                   text_model: bool) -> tuple[pd.Series, pd.Series]:
+    """Harm per content and repost ID, and where it came from (see the module docstring).
+
+    ``kc`` is the narrative code of each content, ``reps`` the reposts of ``forest``
+    row by row.
+    """
+    known_c = pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float)
+    known_r = extra_float(reps, "harm").to_numpy()
     comment = forest["comment"].to_numpy(dtype=object)
     has_comment = comment != ""
     known_r = np.where(has_comment, known_r, np.nan)
@@ -413,11 +483,9 @@ def _estimate_harm(p: Projection, c: pd.DataFrame, norm: pd.Series, content_nid:
     harm_c = known_c.copy()
     src_c = np.where(np.isnan(known_c), "none", "known").astype(object)
     # 2. the other copies of its narrative
-    df = pd.DataFrame({"nid": content_nid, "h": known_c})
-    s = df.groupby("nid")["h"].agg(["sum", "count"])
-    tot = s.reindex(content_nid)
-    others_n = tot["count"].to_numpy() - (~np.isnan(known_c)).astype(int)
-    others_sum = tot["sum"].to_numpy() - np.nan_to_num(known_c)
+    s = pd.Series(known_c).groupby(kc).agg(["sum", "count"])
+    others_n = s["count"].to_numpy()[kc] - (~np.isnan(known_c)).astype(int)
+    others_sum = s["sum"].to_numpy()[kc] - np.nan_to_num(known_c)
     fill = np.isnan(harm_c) & (others_n > 0)
     harm_c[fill] = others_sum[fill] / others_n[fill]
     src_c[fill] = "narrative"
@@ -426,7 +494,7 @@ def _estimate_harm(p: Projection, c: pd.DataFrame, norm: pd.Series, content_nid:
     src_r = np.where(np.isnan(known_r), "none", "known").astype(object)
     # 3. the event's own text model
     if text_model:
-        rnorm = pd.Series(comment).map(normalize)
+        rnorm = pd.Series(normalize_all(comment), dtype=object)
         texts = pd.concat([norm, rnorm], ignore_index=True)
         scores = np.concatenate([known_c, known_r])
         model = text_harm_model(texts, pd.Series(scores), harm_threshold=harm_threshold)
@@ -445,31 +513,39 @@ def _estimate_harm(p: Projection, c: pd.DataFrame, norm: pd.Series, content_nid:
     return harm, src
 
 
-def _fill_from_narratives(cdf: pd.DataFrame, narr: pd.DataFrame, harm: pd.Series,
-                          source: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Step 4 of the harm estimate (module docstring) for contents still unknown."""
+def _fill_from_narratives(cdf: pd.DataFrame, narr: pd.DataFrame, names: np.ndarray,
+                          harm: pd.Series, source: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Step 4 of the harm estimate (module docstring) for contents still unknown.
+
+    The contents are the first ``len(cdf)`` entries of ``harm`` and ``source``.
+    """
     harm, source = harm.copy(), source.copy()
-    ids = cdf["content_id"].to_numpy()
-    todo = harm.reindex(ids).isna().to_numpy() & ~cdf["placeholder"].to_numpy()
+    todo = np.isnan(harm.to_numpy()[:len(cdf)]) & ~cdf["placeholder"].to_numpy()
     if not todo.any():
         return harm, source
     inferred = narr.set_index("narrative_id")["harm"].where(
         narr.set_index("narrative_id")["harm_source"] == "inferred")
-    nh = inferred.reindex(cdf["narrative_id"]).to_numpy(dtype=float)
-    fill = todo & ~np.isnan(nh)
-    harm.loc[ids[fill]] = nh[fill]
-    source.loc[ids[fill]] = "narrative"
+    nh = inferred.reindex(names).to_numpy(dtype=float)[cdf["code"].to_numpy()]
+    fill = np.flatnonzero(todo & ~np.isnan(nh))
+    harm.iloc[fill] = nh[fill]
+    source.iloc[fill] = "narrative"
     return harm, source
 
 
 def _narrative_table(p: Projection, c: pd.DataFrame, cdf: pd.DataFrame, rdf: pd.DataFrame,
+                     order: np.ndarray, names: np.ndarray, platforms: list[tuple[str, ...]],
                      forest: pd.DataFrame, harm: pd.Series, source: pd.Series,
-                     missing: list[str], *, harm_threshold: float,
+                     missing: list[str], of_content: dict[str, str], *, harm_threshold: float,
                      reaction_min: int) -> pd.DataFrame:
-    """One row per narrative with sizes, first poster and harm."""
-    real = cdf.sort_values(["tkey", "content_id"], kind="mergesort")
-    first = real.groupby("narrative_id", sort=False).first()
-    g = cdf.groupby("narrative_id")
+    """One row per narrative with sizes, first poster and harm.
+
+    Narratives are integer codes (``cdf["code"]``, ``rdf["code"]``) into ``names``; the
+    contents come first in ``harm`` and ``source``, then the reposts of ``forest``.
+    """
+    n, k = len(cdf), len(names)
+    real = cdf.take(order)
+    first = real.groupby("code", sort=False).first()
+    g = cdf.groupby("code")
     tab = pd.DataFrame({
         "first_content_id": first["content_id"],
         "first_poster": first["account_id"].where(~first["placeholder"], None),
@@ -479,54 +555,57 @@ def _narrative_table(p: Projection, c: pd.DataFrame, cdf: pd.DataFrame, rdf: pd.
         "known_harm": g["known"].mean(),
     })
     # missing sources and cycle roots
-    extra_ids = sorted(set(rdf["narrative_id"]) - set(tab.index))
-    if extra_ids:
-        add = pd.DataFrame(index=pd.Index(extra_ids, name="narrative_id"))
-        add["first_content_id"] = [i[2:] for i in extra_ids]
+    extra = np.setdiff1d(np.unique(rdf["code"].to_numpy()), tab.index.to_numpy())
+    if len(extra):
+        ids = [names[x][2:] for x in extra]
+        add = pd.DataFrame(index=pd.Index(extra))
+        add["first_content_id"] = ids
         add["first_poster"] = None
         add["first_tkey"] = np.iinfo(np.int64).max
-        add["n_contents"] = [1 if i[2:] in missing else 0 for i in extra_ids]
+        missing_set = set(missing)
+        add["n_contents"] = [1 if i in missing_set else 0 for i in ids]
         add["story"] = False
         add["known_harm"] = np.nan
         tab = pd.concat([tab, add])
-    tab.index.name = "narrative_id"
-    tab["n_reposts"] = rdf.groupby("narrative_id").size().reindex(tab.index).fillna(0).astype(int)
+    at = tab.index.to_numpy()
+    tab["n_reposts"] = np.bincount(rdf["code"].to_numpy(), minlength=k)[at]
     tab["size"] = tab["n_contents"].astype(int) + tab["n_reposts"]
-    acc = pd.concat([cdf[["narrative_id", "account_id"]], rdf[["narrative_id", "account_id"]]])
-    tab["n_accounts"] = acc.dropna().groupby("narrative_id")["account_id"].nunique().reindex(tab.index).fillna(0).astype(int)
-    pl = pd.concat([cdf[["narrative_id", "platform"]], rdf[["narrative_id", "platform"]]])
-    tab["n_platforms"] = pl.dropna().groupby("narrative_id")["platform"].nunique().reindex(tab.index).fillna(0).astype(int)
+    tab["n_accounts"] = _distinct_per_code(
+        np.concatenate([cdf["code"].to_numpy(), rdf["code"].to_numpy()]),
+        np.concatenate([cdf["account_id"].to_numpy(dtype=object),
+                        rdf["account_id"].to_numpy(dtype=object)]), k)[at]
+    tab["n_platforms"] = np.array([len(x) for x in platforms], dtype=np.int64)[at]
 
     # reactions: comments replying to its contents, commented reposts in its forest
-    nid_of = dict(zip(cdf["content_id"], cdf["narrative_id"]))
+    code_of = dict(zip(cdf["content_id"], cdf["code"]))
     replies = c[c["reply_to"].notna()]
-    r_nid = replies["reply_to"].astype(str).map(nid_of)
-    r_h = pd.to_numeric(replies["harm"], errors="coerce")
-    rep_h = harm.reindex(forest["repost_id"]).where(forest["comment"].to_numpy() != "")
-    rep_known = source.reindex(forest["repost_id"]).to_numpy() == "known"
-    react = pd.concat([pd.DataFrame({"nid": r_nid.to_numpy(), "h": r_h.to_numpy()}),
-                       pd.DataFrame({"nid": rdf["narrative_id"].to_numpy(),
-                                     "h": np.where(rep_known, rep_h.to_numpy(), np.nan)})]).dropna()
-    rg = react.groupby("nid")["h"].agg(["mean", "count"]).reindex(tab.index)
-    # reports on its contents and reposts
-    rep_counts = pd.Series(0, index=tab.index, dtype=float)
+    r_code = np.array([code_of.get(x, -1) for x in replies["reply_to"].astype(str)], dtype=np.int64)
+    r_h = pd.to_numeric(replies["harm"], errors="coerce").to_numpy(dtype=float)
+    rep_h = np.where(forest["comment"].to_numpy() != "", harm.to_numpy()[n:], np.nan)
+    rep_known = source.to_numpy()[n:] == "known"
+    react = pd.DataFrame({"code": np.concatenate([r_code, rdf["code"].to_numpy()]),
+                          "h": np.concatenate([r_h, np.where(rep_known, rep_h, np.nan)])})
+    react = react[(react["code"] >= 0).to_numpy() & react["h"].notna().to_numpy()]
+    rg = react.groupby("code")["h"].agg(["mean", "count"]).reindex(tab.index)
+    # reports on its contents and reposts (not on missing sources)
+    rep_counts = np.zeros(len(tab))
     if len(p.reports) and "content_id" in p.reports:
         rc = p.reports.dropna(subset=["content_id"])
-        nid_all = pd.Series({**nid_of, **dict(zip(forest["repost_id"], rdf["narrative_id"]))})
-        rn = rc["content_id"].astype(str).map(nid_all).dropna()
-        rep_counts = rn.value_counts().reindex(tab.index).fillna(0).astype(float)
+        skip = set(missing)
+        code_of_name = dict(zip(names, range(k)))
+        rn = [code_of_name[of_content[x]] for x in rc["content_id"].astype(str)
+              if x in of_content and x not in skip]
+        rep_counts = np.bincount(np.array(rn, dtype=np.int64), minlength=k)[at].astype(float)
     tab["n_reports"] = rep_counts.astype(int)
-    text_h = pd.DataFrame({"nid": cdf["narrative_id"], "h": harm.reindex(cdf["content_id"]).to_numpy(),
-                           "s": source.reindex(cdf["content_id"]).to_numpy()})
-    text_h = text_h[text_h["s"] == "text"].groupby("nid")["h"].mean().reindex(tab.index)
+    text_h = pd.DataFrame({"code": cdf["code"], "h": harm.to_numpy()[:n],
+                           "s": source.to_numpy()[:n]})
+    text_h = text_h[text_h["s"] == "text"].groupby("code")["h"].mean().reindex(tab.index)
 
     targets = set(p.event.target_ids)
-    for t in c["target_ids"]:
-        targets |= set(t)
+    targets.update(chain.from_iterable(c["target_ids"]))
     by_target = tab["first_poster"].isin(targets).to_numpy()
     n_story = np.maximum(tab["n_contents"].to_numpy(), 1)
-    report_signal = np.where(rep_counts.to_numpy() > 0,
-                             1.0 - 0.5 ** (rep_counts.to_numpy() / n_story), np.nan)
+    report_signal = np.where(rep_counts > 0, 1.0 - 0.5 ** (rep_counts / n_story), np.nan)
     react_signal = np.where(rg["count"].fillna(0).to_numpy() >= reaction_min,
                             rg["mean"].to_numpy(), np.nan)
     react_signal[by_target] = np.nan
@@ -539,6 +618,7 @@ def _narrative_table(p: Projection, c: pd.DataFrame, cdf: pd.DataFrame, rdf: pd.
     tab["harm_source"] = np.where(~np.isnan(known), "known",
                                   np.where(np.isnan(inferred), "none", "inferred"))
     tab["harmful"] = tab["harm"].fillna(0.0) >= harm_threshold
+    tab.index = pd.Index(names[at], name="narrative_id")
     tab = tab.reset_index()
     unknown = tab["first_tkey"].to_numpy() == np.iinfo(np.int64).max
     times = pd.to_datetime(np.where(unknown, 0, tab["first_tkey"].to_numpy()).astype(np.int64), utc=True)
@@ -547,6 +627,14 @@ def _narrative_table(p: Projection, c: pd.DataFrame, cdf: pd.DataFrame, rdf: pd.
     return tab[["narrative_id", "first_content_id", "first_poster", "first_time", "n_contents",
                 "n_reposts", "size", "n_accounts", "n_platforms", "story", "harm", "harm_source",
                 "harmful", "n_reports"]]
+
+
+def _distinct_per_code(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """How many distinct non-missing ``values`` each of the ``k`` codes holds."""
+    vcode, uniq = pd.factorize(values)
+    known = vcode >= 0
+    pairs = np.unique(code[known] * max(len(uniq), 1) + vcode[known])
+    return np.bincount(pairs // max(len(uniq), 1), minlength=k)
 
 
 __all__ = ["detect_narratives", "NarrativeResult", "near_media_pairs", "text_harm_model",
