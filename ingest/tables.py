@@ -40,6 +40,12 @@ class Rejected:
         return len(self.lines)
 
 
+def _objects(values: list) -> np.ndarray:
+    """A list as a 1-d object array, lists and tuples kept as cells (many times faster
+    than building a Series from the list)."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
 def _all_str(s: pd.Series) -> bool:
     """True when every cell is a ``str`` (CSV chunks always; JSONL and Parquet mostly)."""
     return (s.dtype == object and len(s) > 0
@@ -57,7 +63,7 @@ def _missing(s: pd.Series, text: pd.Series | None = None) -> pd.Series:
 
 def _as_text(s: pd.Series) -> pd.Series:
     if _all_str(s):  # the common case, without the per-cell type tests
-        return pd.Series([v.strip() for v in s.to_numpy()], index=s.index, dtype=object)
+        return pd.Series(_objects([v.strip() for v in s.to_numpy()]), index=s.index)
     return s.map(lambda v: v.strip() if isinstance(v, str) else
                  ("" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
                   else str(v)))
@@ -82,7 +88,7 @@ def _parse_time(s: pd.Series, text: pd.Series | None = None
     arr = text.to_numpy()
     n = len(arr)
     empty = (text == "").to_numpy(dtype=bool)
-    tail_code, tails = pd.factorize(pd.Series([v[-6:] for v in arr], dtype=object))
+    tail_code, tails = pd.factorize(_objects([v[-6:] for v in arr]))
     tails = pd.Series(tails, dtype=object)
     m = tails.str.extract(_OFFSET)
     has_t = tails.str.contains(_HAS_OFFSET).to_numpy(dtype=bool)
@@ -105,13 +111,12 @@ def _parse_time(s: pd.Series, text: pd.Series | None = None
 
     ns = np.full(n, _NAT, dtype=np.int64)
     cut = cut_t[tail_code]
-    local = [v[:len(v) - c] for v, c in zip(arr, cut)]
+    local = _objects([v[:len(v) - c] for v, c in zip(arr, cut.tolist())])
     fast = ascii_t[tail_code] & ~empty & np.fromiter(
-        (_LOCAL.fullmatch(v) is not None for v in local), dtype=bool, count=n)
+        map(bool, map(_LOCAL.fullmatch, local)), dtype=bool, count=n)
     if fast.any():
-        lt = pd.to_datetime(pd.Series([v for v, f in zip(local, fast) if f], dtype=object),
-                            format="ISO8601", errors="coerce")
-        lt = lt.dt.as_unit("ns").to_numpy().view(np.int64)
+        lt = pd.to_datetime(local[fast], format="ISO8601", errors="coerce")
+        lt = lt.as_unit("ns").to_numpy().view(np.int64)
         ok = lt != _NAT
         ns[np.flatnonzero(fast)[ok]] = lt[ok] - (off[fast][ok] * 60e9).astype(np.int64)
     slow = ~fast & ~empty
@@ -156,6 +161,51 @@ def _raw_json(df: pd.DataFrame) -> list[str]:
             for row in df.to_dict("records")]
 
 
+def _lists(s: pd.Series) -> pd.Series:
+    """:func:`_parse_list` of every cell; a text column is parsed once per distinct text
+    (each row still gets its own list)."""
+    if not _all_str(s):
+        return s.map(_parse_list)
+    codes, uniq = pd.factorize(s.to_numpy())
+    parsed = [_parse_list(u) for u in uniq]
+    return pd.Series(_objects([list(parsed[c]) for c in codes.tolist()]), index=s.index)
+
+
+def _by_distinct(text: pd.Series, f) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, values)``: ``f`` of each distinct cell of a text column, and which one
+    each cell is (``values[codes]`` is ``f`` of every cell)."""
+    codes, uniq = pd.factorize(text.to_numpy())
+    return codes, _objects([f(u) for u in uniq])
+
+
+def _extra_json(ex: pd.DataFrame, blank: list[np.ndarray]) -> list[str]:
+    """The JSON object of each row's filled extra cells (keys sorted; every row has one).
+
+    Cells that are all text are encoded once per distinct value and joined with numpy's
+    elementwise string sums, giving exactly what ``json.dumps(..., sort_keys=True)`` of
+    the row gives; any other cell (lists from JSONL or Parquet) goes through it row by row.
+    """
+    cols = list(ex.columns)
+    filled = [~b for b in blank]
+    texts = all(isinstance(c, str) for c in cols) and all(
+        pd.api.types.infer_dtype(ex[c].to_numpy()[f], skipna=False) in ("string", "empty")
+        for c, f in zip(cols, filled))
+    if not texts:
+        return [json.dumps({k: v for k, v in r.items()
+                            if not (v is None or (isinstance(v, str) and v == "")
+                                    or (isinstance(v, float) and np.isnan(v)))},
+                           sort_keys=True, ensure_ascii=False, default=str)
+                for r in ex.to_dict("records")]
+    body = np.full(len(ex), "", dtype=object)
+    for c, f in sorted(zip(cols, filled), key=lambda cf: cf[0]):
+        codes, uniq = pd.factorize(ex[c].to_numpy()[f])
+        key = json.dumps(c, ensure_ascii=False) + ": "
+        item = np.full(len(ex), "", dtype=object)
+        item[f] = _objects([key + json.dumps(u, ensure_ascii=False) for u in uniq])[codes]
+        body = np.where(f & (body != ""), body + ", ", body) + item
+    return ("{" + body + "}").tolist()
+
+
 def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
              seen: set | None = None) -> tuple[pd.DataFrame, Rejected]:
     """Validate and normalise one chunk of ``table``.
@@ -179,31 +229,42 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
 
     Notes
     -----
-    Vectorised over the chunk: O(rows x columns).
+    Vectorised over the chunk: O(rows x columns).  Each column's text and empty
+    cells are computed once; booleans, kinds, lists and extra cells are parsed once
+    per distinct value; keys are checked with set operations, row by row only in a
+    chunk that repeats one.
     """
     t: Table = TABLES[table]
     raw = raw.reset_index(drop=True)
     n = len(raw)
-    reason = pd.Series([None] * n, dtype=object)
+    reason = np.full(n, None, dtype=object)
+    flagged = np.zeros(n, dtype=bool)
 
-    def flag(mask: pd.Series, why) -> None:
-        mask = mask & reason.isna()
+    def flag(mask, why) -> None:
+        mask = np.asarray(mask, dtype=bool) & ~flagged
         if mask.any():
             reason[mask] = why(mask) if callable(why) else why
+            flagged[mask] = True
 
     texts: dict[str, pd.Series] = {}
+    blanks: dict[str, np.ndarray] = {}
 
     def text_of(col: str) -> pd.Series:  # each column's text, computed once
         if col not in texts:
             texts[col] = _as_text(raw[col])
         return texts[col]
 
+    def blank_of(col: str) -> np.ndarray:  # each column's empty cells, computed once
+        if col not in blanks:
+            blanks[col] = (text_of(col) == "").to_numpy(dtype=bool)
+        return blanks[col]
+
     out = pd.DataFrame(index=raw.index)
     for col in t.required:
         if col not in raw.columns:
-            flag(pd.Series(True, index=raw.index), f"missing required field {col}")
+            flag(np.ones(n, dtype=bool), f"missing required field {col}")
         else:
-            flag(_missing(raw[col], text_of(col) if _all_str(raw[col]) else None),
+            flag(blank_of(col) if _all_str(raw[col]) else _missing(raw[col]),
                  f"missing required field {col}")
 
     for c in t.columns:
@@ -219,9 +280,9 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
             if TZ_SOURCE.get(table) == c.name:
                 out["tz"] = off
         elif c.type in (ColType.FLOAT, ColType.INT):
-            text = text_of(c.name)
-            num = pd.to_numeric(text.where(text != "", None), errors="coerce")
-            bad = num.isna() & (text != "")
+            text, blank = text_of(c.name), blank_of(c.name)
+            num = pd.to_numeric(text.where(~blank, None), errors="coerce")
+            bad = num.isna() & ~blank
             flag(bad, lambda m, text=text, name=c.name:
                  [f"not a number in {name}: {v!r}" for v in text[m]])
             if c.type == ColType.INT:
@@ -239,22 +300,29 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
                          [f"negative {name}: {v}" for v in text[m]])
             out[c.name] = num.astype("float64") if c.type == ColType.FLOAT else num
         elif c.type == ColType.BOOL:
-            text = text_of(c.name).str.lower()
-            bad = ~text.isin(_TRUE | _FALSE | {""})
-            flag(bad, lambda m, text=text, name=c.name:
+            codes, low = _by_distinct(text_of(c.name), str.lower)
+            text = pd.Series(low[codes], index=raw.index)
+            known = np.array([v in _TRUE or v in _FALSE or v == "" for v in low], dtype=bool)
+            flag(~known[codes], lambda m, text=text, name=c.name:
                  [f"not a boolean in {name}: {v!r}" for v in text[m]])
-            out[c.name] = text.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None))
+            value = _objects([True if v in _TRUE else (False if v in _FALSE else None)
+                              for v in low])
+            # as Series.map gives it: bool when some cells and none empty
+            out[c.name] = (value[codes].astype(bool) if n and all(v is not None for v in value)
+                           else value[codes])
         elif c.type == ColType.LIST:
-            out[c.name] = s.map(_parse_list)
+            out[c.name] = _lists(s)
         else:
-            text = text_of(c.name)
+            text, blank = text_of(c.name), blank_of(c.name)
             if c.choices:
-                low = text.str.lower()
-                bad = ~low.isin(set(c.choices) | {""})
-                flag(bad, lambda m, text=text, c=c:
-                     [f"unknown {c.name} {v!r} (expected {', '.join(c.choices)})" for v in text[m]])
-                text = low
-            out[c.name] = text.where(text != "", None)
+                codes, low = _by_distinct(text, str.lower)
+                text = pd.Series(low[codes], index=raw.index)
+                allowed = set(c.choices) | {""}
+                known = np.array([v in allowed for v in low], dtype=bool)
+                flag(~known[codes], lambda m, text=text, c=c:
+                     [f"unknown {c.name} {v!r} (expected {', '.join(c.choices)})"
+                      for v in text[m]])
+            out[c.name] = pd.Series(np.where(blank, None, text.to_numpy()), index=raw.index)
 
     if table == "contents":
         out["kind"] = out["kind"].fillna("post") if "kind" in out else "post"
@@ -264,19 +332,23 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
     # a key seen twice in one file: the later row is rejected
     key = list(t.key)
     if all(k in out.columns for k in key):
-        ok = reason.isna().to_numpy()
+        ok = ~flagged
         seen = set() if seen is None else seen
         if len(key) == 1:  # keys are held as strings, or tuples of strings for several columns
             ok_keys = out[key[0]][ok].astype(str).tolist()
         else:
             ok_keys = list(zip(*[out[k][ok].astype(str).tolist() for k in key]))
-        # a row is a duplicate when its key was stored from an earlier chunk or earlier here
-        dup_ok = np.fromiter((k in seen for k in ok_keys), dtype=bool, count=len(ok_keys))
-        dup_ok |= pd.Series(ok_keys, dtype=object).duplicated(keep="first").to_numpy(dtype=bool)
-        seen.update(k for k, d in zip(ok_keys, dup_ok) if not d)
-        dup = np.zeros(n, dtype=bool)
-        dup[ok] = dup_ok
-        flag(pd.Series(dup, index=raw.index), "duplicate key in the same file")
+        new = set(ok_keys)
+        if len(new) == len(ok_keys) and seen.isdisjoint(new):
+            seen |= new  # the common case: no key repeats
+        else:
+            # a row is a duplicate when its key was stored from an earlier chunk or earlier here
+            dup_ok = np.fromiter((k in seen for k in ok_keys), dtype=bool, count=len(ok_keys))
+            dup_ok |= pd.Series(_objects(ok_keys)).duplicated(keep="first").to_numpy(dtype=bool)
+            seen.update(k for k, d in zip(ok_keys, dup_ok) if not d)
+            dup = np.zeros(n, dtype=bool)
+            dup[ok] = dup_ok
+            flag(dup, "duplicate key in the same file")
 
     extra_cols = [c for c in raw.columns if c not in t.column_names]
     if extra_cols:
@@ -289,18 +361,15 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
                                 or (isinstance(v, float) and np.isnan(v)) for v in col),
                                dtype=bool, count=len(col))
 
-        filled = ~np.column_stack([blank(ex[c]) for c in extra_cols]).all(axis=1)
+        empty = [blank(ex[c]) for c in extra_cols]
+        filled = ~np.column_stack(empty).all(axis=1)
         extra = np.full(n, "{}", dtype=object)  # rows whose extra cells are all empty
-        extra[filled] = [json.dumps({k: v for k, v in r.items()
-                                     if not (v is None or (isinstance(v, str) and v == "")
-                                             or (isinstance(v, float) and np.isnan(v)))},
-                                    sort_keys=True, ensure_ascii=False, default=str)
-                         for r in ex[filled].to_dict("records")]
+        extra[filled] = _extra_json(ex[filled], [b[filled] for b in empty])
         out["extra"] = extra
     else:
         out["extra"] = "{}"
 
-    bad = reason.notna().to_numpy()
+    bad = flagged
     rej = Rejected()
     if bad.any():
         rej.lines = [int(x) for x in np.asarray(lines)[bad]]
