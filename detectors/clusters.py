@@ -48,7 +48,9 @@ How it works
    support factor.  Each community is trimmed to the members that act with it
    on its *core items* (items where at least ``core_share`` of it is in sync)
    and that beat an outsider's luck there (exact Poisson-binomial over the
-   core items at the rate outsiders' acts fall in sync with the community,
+   core items at the rate outsiders' acts fall in sync with the community;
+   on a core item no outsider acts on, a hit is being in sync with at least
+   half of the members' other acts there, at the item's jitter rate ``q``;
    times a likelihood ratio of the account traits, Bonferroni over the
    accounts ever in sync with it); outsiders that pass the same test are
    re-admitted (Louvain may have put them elsewhere), and significant
@@ -993,8 +995,8 @@ class _Sync:
 
 def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: "_Codes",
                 t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every act on the core items, by item then time: ``item, acc, member, near`` (near:
-    within one window of an act of another member on the same item).
+    """Every act on the core items, by item then time: ``item, acc, member, partners``
+    (partners: the members' other acts on the item within one window of it).
 
     ``O(m log m)`` for the ``m`` acts on the core items, given the timeline of ``t``
     (:meth:`_Codes.timeline`, sorted once per assignment of times)."""
@@ -1003,7 +1005,7 @@ def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: "_Codes",
     on = np.concatenate(parts) if parts else np.empty(0, np.int64)
     acc, tt = codes.acc_code[on], t[on]
     is_m = np.isin(acc, member_codes)
-    near = np.zeros(len(on), dtype=bool)
+    near = np.zeros(len(on), dtype=np.int64)
     pos = 0
     for part in parts:  # one core item at a time: exact float comparisons, no global ranks
         seg = slice(pos, pos + len(part))
@@ -1014,7 +1016,7 @@ def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: "_Codes",
             continue
         lo = np.searchsorted(m_t, ts - 1.0, "left")
         hi = np.searchsorted(m_t, ts + 1.0, "right")
-        near[seg] = (hi - lo - ms) > 0  # a member's own act is not a partner
+        near[seg] = hi - lo - ms  # a member's own act is not a partner
     return codes.item_code[on], acc, is_m, near
 
 
@@ -1024,13 +1026,22 @@ def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndar
     """Which of ``test_codes`` (sorted; ``hits`` their core items in sync) are in sync with
     the community on more core items than an outsider's luck explains (see
     ``member_alpha`` in :func:`detect_coordinated`)."""
-    item, acc, is_m, near = flags
+    item, acc, is_m, partners = flags
+    near = partners > 0
     out = ~is_m
-    # per core item, the share of outsiders' acts that fall in sync with a member (1 if none)
+    # per core item, the share of outsiders' acts that fall in sync with a member
     pos_o = np.searchsorted(core, item[out])
     n_o = np.bincount(pos_o, minlength=len(core))
     s_o = np.bincount(pos_o, weights=near[out].astype(float), minlength=len(core))
     rate = np.divide(s_o, n_o, out=np.ones(len(core)), where=n_o > 0)
+    hits = np.asarray(hits).astype(int)
+    alone = n_o == 0
+    if alone.any():
+        # items the community fills alone: no outsider shows what luck gives, so there a hit
+        # is being in sync with at least half of the members' other acts, at the chance that
+        # two acts on the item are in sync once times are jittered (q)
+        rate[alone] = codes.q[core[alone]]
+        hits = hits + _alone_hit_change(test_codes, flags, core, alone)
     outsiders = _distinct(acc[out & near])
     others = np.setdiff1d(outsiders, test_codes, assume_unique=True)
     at_risk = len(others) + len(member_codes) + len(test_codes)
@@ -1045,9 +1056,34 @@ def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndar
     width = int(col.max()) + 1 if len(col) else 1
     grid = np.zeros((len(test_codes), width))
     grid[pos, col] = probs
-    tail = _binomial_tails(grid, np.asarray(hits).astype(int))
+    tail = _binomial_tails(grid, hits)
     lr = _trait_ratios(test_codes, member_codes, others, codes)
     return tail * lr * at_risk <= member_alpha
+
+
+def _alone_hit_change(test_codes: np.ndarray, flags: tuple[np.ndarray, ...], core: np.ndarray,
+                      alone: np.ndarray) -> np.ndarray:
+    """Per tested account, its hits on the ``alone`` core items (no outsider acts) counted as
+    "in sync with at least half of the members' other acts there" minus as "in sync with
+    one": what to add to hits counted the second way."""
+    item, acc, is_m, partners = flags
+    pos = np.searchsorted(core, item)
+    on = alone[np.minimum(pos, len(core) - 1)] & (core[np.minimum(pos, len(core) - 1)] == item)
+    on &= np.isin(acc, test_codes)
+    if not on.any():
+        return np.zeros(len(test_codes), dtype=int)
+    m_acts = np.bincount(pos[is_m], minlength=len(core))  # members' acts per core item
+    others = m_acts[pos[on]] - is_m[on]
+    need = np.maximum(1, np.ceil(0.5 * others)).astype(int)
+    width = np.int64(len(core))
+    row = np.searchsorted(test_codes, acc[on])
+
+    def count(ok: np.ndarray) -> np.ndarray:
+        key = _distinct(row[ok] * width + pos[on][ok])  # distinct (account, item)
+        return np.bincount(key // width, minlength=len(test_codes))
+
+    p = partners[on]
+    return count(p >= need) - count(p > 0)
 
 
 def _member_test(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Codes",
@@ -1072,8 +1108,8 @@ def _readmit(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Code
         return np.empty(0, np.int64)
     if flags is None:
         flags = _near_flags(member_codes, core, codes, t)
-    item, acc, is_m, near = flags
-    sel = ~is_m & near
+    item, acc, is_m, partners = flags
+    sel = ~is_m & (partners > 0)
     n_items = np.int64(len(codes.items))
     key = _distinct(acc[sel] * n_items + item[sel])  # distinct (account, item)
     cand, hits = np.unique(key // n_items, return_counts=True)

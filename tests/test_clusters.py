@@ -345,3 +345,18 @@ def test_act_order_is_the_sort_by_item_time_account_and_act_id():
     acts.loc[5, "act_id"] = acts.loc[6, "act_id"]  # even a repeated act ID keeps its place
     want = acts.sort_values(["item", "t", "account_id", "act_id"], kind="mergesort").index
     np.testing.assert_array_equal(_act_order(acts), want.to_numpy())
+
+
+def test_an_army_alone_on_its_items_is_a_cluster():
+    """Sources only the army reposts (no outsider to show what luck gives): members are
+    tested on being in sync with most of the others, at the jitter's chance rate."""
+    rows = organic_and_army(seed=8, per_source=0, waves=6)  # the crowd reposts other sources
+    rng = np.random.default_rng(8)
+    for k in range(6):
+        for i in range(40):
+            rows.append({"repost_id": f"c{k}-{i}", "account_id": f"x{int(rng.integers(60)):03d}",
+                         "source_id": f"crowd{k}",
+                         "reposted_at": T0 + pd.Timedelta(seconds=int(rng.integers(0, 43200)))})
+    p = Projection.from_tables({"event_id": "e"}, reposts=rows)
+    res = detect_coordinated(p, narratives={}, seed=0)
+    assert [c.accounts for c in res.significant] == [("a1", "a2", "a3", "a4", "a5")]
