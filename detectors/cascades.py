@@ -126,6 +126,20 @@ def extra_float(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(out, index=frame.index, dtype="float64")
 
 
+def _increasing(values: np.ndarray) -> bool:
+    """Whether ``values`` are strings in strictly increasing order (hence distinct): O(n)."""
+    return (infer_dtype(values, skipna=False) == "string"
+            and bool((values[1:] > values[:-1]).all()))
+
+
+def _first_rows(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """``frame.drop_duplicates(subset=[key])``; ``frame`` itself (not a copy) when its keys
+    already increase, as the stores give them."""
+    if _increasing(frame[key].to_numpy(dtype=object)):
+        return frame
+    return frame.drop_duplicates(subset=[key])
+
+
 def _jump(parent: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pointer jumping over a parent array (-1: root).
 
@@ -279,7 +293,8 @@ def repost_forest(p: Projection) -> pd.DataFrame:
     -----
     Every ID is hashed once (:func:`_nodes`), then pointer jumping over integer parent
     arrays: O(n log d) numpy work for n reposts and the longest chain d, no per-repost
-    Python recursion; cycles are cut, so the call always terminates.
+    Python recursion; cycles are cut, so the call always terminates.  The frame is built
+    once, in ``repost_id`` order.
     """
     nd = _nodes(p)
     src = nd.src
@@ -288,18 +303,19 @@ def repost_forest(p: Projection) -> pd.DataFrame:
     root_kind = kinds[root].copy()
     root_kind[(kinds[root] == "repost")] = "cycle"
     at = nd.n_contents + np.arange(len(src))
-    out = pd.DataFrame({
-        "repost_id": src["repost_id"].astype(str).to_numpy(),
+    columns = {
+        "repost_id": ids[at],
         "account_id": src["account_id"].to_numpy(),
         "source_id": src["source_id"].to_numpy(),
         "root_id": ids[root[at]],
         "depth": depth[at].astype(np.int64),
-        "reposted_at": pd.to_datetime(src["reposted_at"], utc=True).reset_index(drop=True),
+        "reposted_at": pd.to_datetime(src["reposted_at"], utc=True).array,
         "text": src["text"].to_numpy(),
         "root_kind": root_kind[at],
         "comment": own_comments(src["text"]).to_numpy(),
-    })
-    return out.sort_values("repost_id", kind="mergesort").reset_index(drop=True)[FOREST_COLUMNS]
+    }
+    by_id = np.argsort(ids[at], kind="stable")
+    return pd.DataFrame({k: columns[k][by_id] for k in FOREST_COLUMNS}, copy=False)
 
 
 REACH_COLUMNS = ["node_id", "kind", "account_id", "parent_id", "root_id", "depth", "time",
@@ -441,7 +457,7 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
     share = np.where(known > 0, bad / np.maximum(known, 1), np.nan)
 
     par_id = np.where(parent >= 0, ids[np.maximum(parent, 0)], None)
-    out = pd.DataFrame({
+    columns = {
         "node_id": ids, "kind": kinds, "account_id": account, "parent_id": par_id,
         "root_id": ids[root], "depth": depth.astype(np.int64),
         "time": pd.to_datetime(time.view("M8[ns]"), utc=True),
@@ -450,8 +466,10 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
         "harmful_share": share, "inciting": inciting,
         "credited_to": np.where(credited >= 0, ids[np.maximum(credited, 0)], None),
         "attributed": attributed.astype(np.int64), "attributed_harmful": attributed_harmful,
-    })
-    return out.sort_values("node_id", kind="mergesort").reset_index(drop=True)[REACH_COLUMNS]
+    }
+    by_id = np.argsort(ids, kind="stable")  # timsort: the three parts are each sorted already
+    # fresh arrays: no copy into consolidated blocks
+    return pd.DataFrame({k: columns[k][by_id] for k in REACH_COLUMNS}, copy=False)
 
 
 __all__ = ["repost_forest", "reach", "own_comment", "own_comments", "extra_float",
