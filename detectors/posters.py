@@ -36,11 +36,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from detectors.cascades import own_comments, reach
+from detectors.cascades import _first_rows, own_comments, reach
 from detectors.findings import Evidence, RoleFinding
-from detectors.narratives import REACTION_KINDS, NarrativeResult
+from detectors.narratives import REACTION_KINDS, NarrativeResult, _time_order
 from graph.projection import Projection
-from graph.textsim import normalize
+from graph.textsim import normalize_all
 
 __all__ = ["detect_first_posters", "detect_multi_posters", "detect_inciters", "call_to_action",
            "robust_z", "CTA_PATTERNS"]
@@ -155,11 +155,22 @@ def _sorted(findings: list[RoleFinding]) -> list[RoleFinding]:
 def _derivative_share(p: Projection, narratives: NarrativeResult, cand: pd.DataFrame, *,
                       k: int = 5) -> pd.Series:
     """Share of each candidate first content's k-grams already used earlier by OTHER accounts
-    in OTHER narratives (a splice or a re-telling is not a first publication)."""
-    c = p.contents.drop_duplicates(subset=["content_id"])
+    in OTHER narratives (a splice or a re-telling is not a first publication).
+
+    Notes
+    -----
+    One pass over the event's contents in time order; each distinct text is normalised
+    and searched for the candidates' k-grams once, and the pass stops once every such
+    k-gram has its earliest users.
+    """
+    c = _first_rows(p.contents, "content_id")
     c = c[~c["placeholder"]] if "placeholder" in c else c
-    c = c[c["posted_at"].notna()].sort_values(["posted_at", "content_id"], kind="mergesort")
-    norm_of = dict(zip(c["content_id"], c["text"].map(normalize)))
+    c = c[c["posted_at"].notna()]
+    times = c["posted_at"].astype("int64").to_numpy()
+    order = _time_order(times, c["content_id"].to_numpy(dtype=object))
+    c, times = c.iloc[order], times[order]
+    norms = normalize_all(c["text"])
+    norm_of = dict(zip(c["content_id"], norms))
     grams_of: dict[str, set[str]] = {}
     wanted: set[str] = set()
     for cid in cand["first_content_id"]:
@@ -171,23 +182,29 @@ def _derivative_share(p: Projection, narratives: NarrativeResult, cand: pd.DataF
         return pd.Series(0.0, index=cand.index)
     # earliest few (time, account, narrative) users of each wanted k-gram, one pass in time order
     users: dict[str, list[tuple[int, str, str]]] = {}
+    full = 0  # wanted k-grams that have all their users
+    hits_of: dict[str, list[str]] = {}  # the wanted k-grams of each distinct text, in order
     seen_text: set[tuple[str, str]] = set()
     nid = narratives.of_content
-    times = c["posted_at"].astype("int64").to_numpy()
-    for cid, acc, t, tm in zip(c["content_id"], c["account_id"], c["content_id"].map(norm_of), times):
+    for cid, acc, t, tm in zip(c["content_id"], c["account_id"], norms, times):
+        hits = hits_of.get(t)
+        if hits is None:
+            hits = hits_of[t] = [g for g in (t[i:i + k] for i in range(len(t) - k + 1))
+                                 if g in wanted]
         key = (t, acc)
-        if not t or key in seen_text:
+        if not hits or key in seen_text:
             continue
         seen_text.add(key)
         n = nid.get(cid)
-        for i in range(len(t) - k + 1):
-            g = t[i:i + k]
-            if g in wanted:
-                lst = users.setdefault(g, [])
-                if len(lst) < 4:
-                    lst.append((int(tm), acc, n))
+        for g in hits:
+            lst = users.setdefault(g, [])
+            if len(lst) < 4:
+                lst.append((int(tm), acc, n))
+                full += len(lst) == 4
+        if full == len(wanted):
+            break
     out = []
-    first_time = c.set_index("content_id")["posted_at"].astype("int64")
+    first_time = dict(zip(c["content_id"], times.tolist()))
     for row in cand.itertuples():
         g = grams_of.get(row.first_content_id, set())
         if not g:
@@ -242,7 +259,7 @@ def detect_first_posters(p: Projection, narratives: NarrativeResult, *, spread_s
     """
     del seed
     tab = narratives.table
-    c = p.contents.drop_duplicates(subset=["content_id"]).set_index("content_id")
+    c = _first_rows(p.contents, "content_id").set_index("content_id")
     if tab.empty:
         return []
     first = c.reindex(tab["first_content_id"])
@@ -252,7 +269,8 @@ def detect_first_posters(p: Projection, narratives: NarrativeResult, *, spread_s
     if cand.empty:
         return []
     # published copies (not comments/messages) other than the first, and the reposts drawn
-    cdf = pd.DataFrame({"nid": pd.Series(narratives.of_content).reindex(c.index).to_numpy(),
+    of = narratives.of_content
+    cdf = pd.DataFrame({"nid": np.array([of.get(x, np.nan) for x in c.index], dtype=object),
                         "pub": (~c["kind"].fillna("post").isin(REACTION_KINDS) & c["reply_to"].isna()).to_numpy(),
                         "acc": c["account_id"].to_numpy()})
     pubs = cdf[cdf["pub"]].groupby("nid")["acc"].agg(["size", "nunique"])
@@ -294,25 +312,44 @@ def detect_first_posters(p: Projection, narratives: NarrativeResult, *, spread_s
 
 # --------------------------------------------------------------------------- repeat posters
 
+def _of_ids(values: pd.Series, ids: np.ndarray) -> np.ndarray:
+    """``values.reindex(ids).to_numpy()``, without hashing when ``values`` is indexed by ``ids``."""
+    if len(values) == len(ids) and np.array_equal(values.index.to_numpy(dtype=object), ids):
+        return values.to_numpy()
+    return values.reindex(ids).to_numpy()
+
+
 def _harmful_items(p: Projection, narratives: NarrativeResult, harm_threshold: float) -> pd.DataFrame:
-    """Every content and commented repost of the event with its author, time and estimated harm."""
-    c = p.contents.drop_duplicates(subset=["content_id"])
+    """Every content and commented repost of the event with its author, time and estimated harm.
+
+    Notes
+    -----
+    O(n): the estimates are taken by position when the narratives' series hold the
+    contents and reposts in the projection's order (as :func:`detect_narratives` builds
+    them), else looked up by ID.
+    """
+    c = _first_rows(p.contents, "content_id")
+    r = _first_rows(p.reposts, "repost_id")
+    cids = c["content_id"].astype(str).to_numpy(dtype=object)
+    rids = r["repost_id"].astype(str).to_numpy(dtype=object)
+    ids = np.concatenate([cids, rids])
+    harm, source = _of_ids(narratives.harm, ids), _of_ids(narratives.harm_source, ids)
+    keep = np.ones(len(ids), dtype=bool)
     if "placeholder" in c:
-        c = c[~c["placeholder"]]
-    r = p.reposts.drop_duplicates(subset=["repost_id"])
-    h = narratives.harm
+        keep[:len(c)] = ~c["placeholder"].to_numpy(dtype=bool)
+        c = c[keep[:len(c)]]
     parts = [
-        pd.DataFrame({"item": c["content_id"].astype(str).to_numpy(), "account_id": c["account_id"].to_numpy(),
+        pd.DataFrame({"item": cids[keep[:len(cids)]], "account_id": c["account_id"].to_numpy(),
                       "time": pd.to_datetime(c["posted_at"], utc=True),
                       "kind": c["kind"].fillna("post").to_numpy()}),
-        pd.DataFrame({"item": r["repost_id"].astype(str).to_numpy(), "account_id": r["account_id"].to_numpy(),
+        pd.DataFrame({"item": rids, "account_id": r["account_id"].to_numpy(),
                       "time": pd.to_datetime(r["reposted_at"], utc=True), "kind": "repost"}),
     ]
     items = pd.concat([x for x in parts if len(x)] or parts[:1], ignore_index=True)
-    items["harm"] = h.reindex(items["item"]).to_numpy()
-    items["source"] = narratives.harm_source.reindex(items["item"]).to_numpy()
+    items["harm"] = harm[keep]
+    items["source"] = source[keep]
     items["harmful"] = items["harm"].fillna(0.0) >= harm_threshold
-    return items.dropna(subset=["account_id"])
+    return items.dropna(subset=["account_id"]) if items["account_id"].isna().any() else items
 
 
 def detect_multi_posters(p: Projection, narratives: NarrativeResult, *, harm_threshold: float = 0.5,
@@ -357,17 +394,24 @@ def detect_multi_posters(p: Projection, narratives: NarrativeResult, *, harm_thr
     -----
     Items are posts, videos, comments, messages and copies, plus reposts whose own
     comment is harmful (plain reposts are counted by the inciter and coordination
-    detectors, not here).  O(n) pandas work over the event's items.
+    detectors, not here).  O(n): accounts are factorized once and counted with
+    bincounts.
     """
     del seed
     items = _harmful_items(p, narratives, harm_threshold)
     bad = items[items["harmful"]]
     if bad.empty:
         return []
-    counts = bad.groupby("account_id").size()
-    total = items.groupby("account_id").size().reindex(counts.index)
+    # per account, over integer codes: harmful items, all items, items whose harm is known
+    code, accounts = pd.factorize(items["account_id"].to_numpy(dtype=object))
+    n_bad = np.bincount(code[items["harmful"].to_numpy()], minlength=len(accounts))
+    some = np.flatnonzero(n_bad)
+    index = pd.Index(accounts[some], name="account_id")
+    counts = pd.Series(n_bad[some], index=index)
+    total = pd.Series(np.bincount(code, minlength=len(accounts))[some], index=index)
     # share among the items whose harm can be told (unknown is not benign)
-    judged = items[items["harm"].notna()].groupby("account_id").size().reindex(counts.index)
+    judged = pd.Series(np.bincount(code[items["harm"].notna().to_numpy()],
+                                   minlength=len(accounts))[some], index=index)
     share = counts / judged.clip(lower=1)
     x = np.log1p(counts.to_numpy(dtype=float))
     med_log = float(np.median(x))
@@ -455,14 +499,18 @@ def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshol
     if r.empty:
         return []
     target_ids, target_names = _targets(p)
-    cand = r[r["inciting"] & (r["attributed"] > 0) & r["account_id"].notna()]
+    chosen_rows = np.flatnonzero((r["inciting"] & (r["attributed"] > 0)
+                                  & r["account_id"].notna()).to_numpy())
+    cand = r.iloc[chosen_rows]
     # texts: contents' text, reposts' own comment
-    c = p.contents.drop_duplicates(subset=["content_id"]).set_index("content_id")
-    rp = p.reposts.drop_duplicates(subset=["repost_id"]).set_index("repost_id")
-    text = pd.Series(c["text"].reindex(cand["node_id"]).to_numpy(), index=cand.index, dtype=object)
+    c = _first_rows(p.contents, "content_id")
+    rp = _first_rows(p.reposts, "repost_id")
+    c_text = pd.Series(c["text"].to_numpy(), index=c["content_id"].to_numpy())
+    text = pd.Series(c_text.reindex(cand["node_id"]).to_numpy(), index=cand.index, dtype=object)
     is_rep = (cand["kind"] == "repost").to_numpy()
     if is_rep.any():
-        text[is_rep] = own_comments(rp["text"].reindex(cand.loc[is_rep, "node_id"])).to_numpy()
+        rp_text = pd.Series(rp["text"].to_numpy(), index=rp["repost_id"].to_numpy())
+        text[is_rep] = own_comments(rp_text.reindex(cand.loc[is_rep, "node_id"])).to_numpy()
     cta = call_to_action(text, target_names)
     # a call to harass a target is abusive whatever the moderation model missed
     unknown = cand["harm"].isna().to_numpy() & cta["aimed"].to_numpy()
@@ -473,7 +521,7 @@ def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshol
         r = reach(p, harm=harm, harm_threshold=harm_threshold)
     is_repost = (r["kind"] == "repost").to_numpy()
     event_harmful = int(((r["spread_harm"].fillna(0.0) >= harm_threshold).to_numpy() & is_repost).sum())
-    nodes = r.set_index("node_id").loc[cand["node_id"]].reset_index()
+    nodes = r.iloc[chosen_rows].reset_index(drop=True)  # the same nodes, in the same order
     if nodes.empty or event_harmful == 0:
         return []
     nodes["cta"] = cta["cta"].to_numpy()
