@@ -54,7 +54,7 @@ from tqdm.auto import tqdm
 
 from detectors.findings import Evidence, RoleFinding
 from graph.projection import Projection
-from graph.textsim import normalize
+from graph.textsim import normalize_all
 
 __all__ = ["detect_splicers", "Splice", "find_splices"]
 
@@ -118,23 +118,36 @@ def _runs(mask: np.ndarray, max_gap: int, min_len: int) -> list[tuple[int, int]]
 
 
 def _hosts(pool: list[str], frag_grams: dict, k: int) -> dict:
-    """For each fragment, the texts of ``pool`` (indices) holding most (60%) of its k-grams."""
+    """For each fragment, the texts of ``pool`` (indices, increasing) holding most (60%) of its
+    k-grams.
+
+    Notes
+    -----
+    O(total characters of the distinct texts of ``pool``): each distinct text is searched
+    once and stands for all its copies.
+    """
     wanted: dict[str, list] = {}
     for key, gs in frag_grams.items():
         for x in gs:
             wanted.setdefault(x, []).append(key)
-    counts: dict = {key: {} for key in frag_grams}
-    for h, t in enumerate(pool):
+    codes, texts = pd.factorize(np.asarray(pool, dtype=object))
+    by_text = np.argsort(codes, kind="stable")
+    rows = np.split(by_text, np.cumsum(np.bincount(codes, minlength=len(texts)))[:-1])
+    found: dict = {key: [] for key in frag_grams}
+    for t, at in zip(texts, rows):
+        counts: dict = {}
         seen = set()
         for q in range(len(t) - k + 1):
             x = t[q:q + k]
             if x in wanted and x not in seen:
                 seen.add(x)
                 for key in wanted[x]:
-                    d = counts[key]
-                    d[h] = d.get(h, 0) + 1
-    return {key: [h for h, n in counts[key].items() if n >= 0.6 * len(frag_grams[key])]
-            for key in frag_grams}
+                    counts[key] = counts.get(key, 0) + 1
+        for key, n in counts.items():
+            if n >= 0.6 * len(frag_grams[key]):
+                found[key].append(at)
+    return {key: sorted(np.concatenate(parts).tolist()) if parts else []
+            for key, parts in found.items()}
 
 
 def _containment(inner: set[str], outer: str, k: int) -> float:
@@ -228,7 +241,7 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 14, min_sources: in
     if "placeholder" in c:
         c = c[~c["placeholder"].astype(bool)]
     c = c[c["text"].notna() & c["posted_at"].notna() & c["account_id"].notna()]
-    pool = [normalize(x) for x in c["text"]]
+    pool = normalize_all(c["text"]).tolist()
     if kinds is not None:
         kind = c["kind"].where(c["kind"].notna(), "post") if "kind" in c else "post"
         c = c[pd.Series(kind, index=c.index).isin(set(kinds))]
@@ -240,7 +253,7 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 14, min_sources: in
     platforms = [None if pd.isna(x) else str(x) for x in c["platform"]]
     times = c["posted_at"].tolist()
     harm = pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float)
-    norms = [normalize(t) for t in c["text"]]
+    norms = normalize_all(c["text"]).tolist()
     time_ns = c["posted_at"].astype("int64").to_numpy()
 
     # k-gram -> list of (content index, account), earliest content of each of the first accounts
@@ -249,17 +262,24 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 14, min_sources: in
     seen_text: dict[str, set[str]] = {}
     min_grams = min_fragment_chars - k + 1
 
+    cut: dict[str, tuple[list[str], set[str]]] = {}  # k-grams of each distinct text
+
     def grams(i: int) -> list[str]:
-        t = norms[i]
-        return [t[j:j + k] for j in range(len(t) - k + 1)]
+        return cut_text(norms[i])[0]
+
+    def cut_text(t: str) -> tuple[list[str], set[str]]:
+        if t not in cut:
+            g = [t[j:j + k] for j in range(len(t) - k + 1)]
+            cut[t] = (g, set(g))
+        return cut[t]
 
     def insert(i: int) -> None:
-        g = grams(i)
+        g, distinct = cut_text(norms[i])
         if not g:
             return
-        grams_of[i] = set(g)
+        grams_of[i] = distinct
         a = accounts[i]
-        for x in set(g):
+        for x in distinct:
             post = index.get(x)
             if post is None:
                 index[x] = [(i, a)]
