@@ -27,6 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -180,9 +181,8 @@ def _best_entity(name: str, entities: list[str]) -> tuple[float, str, str]:
 def _targets(p: Projection) -> set[str]:
     t = set(p.event.target_ids)
     if "target_ids" in p.contents:
-        for v in p.contents["target_ids"]:
-            if isinstance(v, (list, tuple, np.ndarray)):
-                t |= {str(x) for x in v}
+        t |= {str(x) for x in chain.from_iterable(
+            v for v in p.contents["target_ids"] if isinstance(v, (list, tuple, np.ndarray)))}
     if "role_hint" in p.accounts:
         t |= set(p.accounts.loc[p.accounts["role_hint"] == "target", "account_id"].astype(str))
     return t
@@ -204,7 +204,8 @@ def find_impersonations(p: Projection, *, window_before: pd.Timedelta | float = 
 
     Notes
     -----
-    O(R · E) name comparisons for R renames and E entity names (each cached).
+    O(R · E) name comparisons for R renames and E entity names (each cached); only the
+    renamed accounts and the targets are read from ``accounts``.
     """
     if not 0.0 < min_similarity <= 1.0:
         raise ValueError("min_similarity must be in (0, 1]")
@@ -223,7 +224,11 @@ def find_impersonations(p: Projection, *, window_before: pd.Timedelta | float = 
     lo, hi = start - wb, end + wa
 
     targets = _targets(p)
-    acc = p.accounts.drop_duplicates("account_id").set_index("account_id")
+    r = r[r["renamed_at"].notna() & r["new_name"].notna()]
+    # only the accounts renamed and the targets are looked up
+    acc = p.accounts[p.accounts["account_id"].astype(str).isin(
+        targets | set(r["account_id"].astype(str)))]
+    acc = acc.drop_duplicates("account_id").set_index("account_id")
     name_of = {str(k): _str(v) for k, v in acc["name"].items()} if "name" in acc else {}
     verified = ({str(k): bool(v) for k, v in acc["verified"].items() if not pd.isna(v)}
                 if "verified" in acc else {})
@@ -232,8 +237,8 @@ def find_impersonations(p: Projection, *, window_before: pd.Timedelta | float = 
     target_keys = {ikey.get(t) for t in targets} - {None}
 
     entities = {e.strip() for e in p.event.entities if e and len(_core(e)) >= 2}
-    r = r[r["renamed_at"].notna() & r["new_name"].notna()]
     r = r.sort_values(["account_id", "renamed_at", "new_name"], kind="mergesort")
+    r = r.reset_index(drop=True)
     for t in sorted(targets):
         for nm in [name_of.get(t)] + r.loc[r["account_id"] == t, "old_name"].tolist() \
                 + r.loc[r["account_id"] == t, "new_name"].tolist():
@@ -255,11 +260,12 @@ def find_impersonations(p: Projection, *, window_before: pd.Timedelta | float = 
     ], ignore_index=True).dropna(subset=["t"]).sort_values(["t", "content_id"], kind="mergesort")
 
     out: list[Impersonation] = []
+    records = list(r.itertuples(index=False))
     for account, g in r.groupby("account_id", sort=True):
         account = str(account)
         if account in targets or (ikey.get(account) and ikey.get(account) in target_keys):
             continue
-        rows = list(g.itertuples(index=False))
+        rows = [records[i] for i in g.index]
         new_names = {str(x.new_name) for x in rows}
         for k, row in enumerate(rows):
             t = row.renamed_at
