@@ -278,8 +278,19 @@ def valid_affiliations(p: Projection, at: pd.Timestamp | None = None) -> pd.Data
     return aff[ok]
 
 
-def _log1p(s: pd.Series) -> pd.Series:
-    return np.log1p(s.astype(float).clip(lower=0))
+def _log1p(x: pd.Series | np.ndarray) -> np.ndarray:
+    return np.log1p(np.clip(np.asarray(x, dtype=float), 0.0, None))
+
+
+#: the int64 that stands for a missing time (NaT)
+_NAT = np.iinfo(np.int64).min
+
+
+def _ns(times: pd.Series) -> np.ndarray:
+    """Times as int64 UTC nanoseconds, :data:`_NAT` where missing."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
 def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2) -> pd.Series:
@@ -497,112 +508,136 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     """
     acc = p.accounts[["account_id"]].drop_duplicates().sort_values("account_id", kind="mergesort")
     ids = acc["account_id"].tolist()
-    f = pd.DataFrame(index=pd.Index(ids, name="account_id"))
-    f[list(FEATURES)] = 0.0
+    index = pd.Index(ids, name="account_id")
     if not ids:
+        f = pd.DataFrame(index=index)
+        f[list(FEATURES)] = 0.0
         return f.astype(float)
+    n = len(ids)
+    col: dict[str, np.ndarray] = {}
+
+    def per_account(codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Count (or sum of ``weights``) per account of rows coded by position in ``ids``
+        (-1: not an account of the event)."""
+        ok = codes >= 0
+        w = None if weights is None else np.asarray(weights, dtype=float)[ok]
+        return np.bincount(codes[ok], weights=w, minlength=n).astype(float)
+
+    def aligned(s: pd.Series, fill: float = 0.0) -> np.ndarray:
+        """A series indexed by account_id, as an array over ``ids``."""
+        return s.reindex(index).fillna(fill).to_numpy(dtype=float)
 
     start = p.start
-    contents = p.contents[~p.contents["placeholder"].astype(bool)].copy()
-    contents = contents[contents["account_id"].notna()]
-    reposts = p.reposts[p.reposts["account_id"].notna()].copy()
+    keep_c = (~p.contents["placeholder"].astype(bool) & p.contents["account_id"].notna()).to_numpy()
+    keep_r = p.reposts["account_id"].notna().to_numpy()
+    contents, reposts = p.contents[keep_c], p.reposts[keep_r]
     items = items if items is not None else harmful_items(p, det, harm_threshold=harm_threshold)
-    contents["harmful"] = items.contents.loc[contents.index].to_numpy()
+    harmful = items.contents.to_numpy()[keep_c]
+    r_harmful = items.reposts.to_numpy()[keep_r]
+    c_code = index.get_indexer(contents["account_id"])
+    r_code = index.get_indexer(reposts["account_id"])
     kind = _kinds(contents)
-    contents["is_dm"] = kind == "dm"
-    contents["is_comment"] = ((kind == "comment") | contents["reply_to"].notna()) & ~contents["is_dm"]
-    contents["is_post"] = ~contents["is_dm"] & ~contents["is_comment"]
+    is_dm = (kind == "dm").to_numpy()
+    is_comment = ((kind == "comment") | contents["reply_to"].notna()).to_numpy() & ~is_dm
+    col["n_posts"] = per_account(c_code, ~is_dm & ~is_comment)
+    col["n_comments"] = per_account(c_code, is_comment)
+    col["n_dms"] = per_account(c_code, is_dm)
+    col["n_harmful"] = per_account(c_code, harmful)
+    scored = contents["harm"][c_code >= 0].groupby(c_code[c_code >= 0])
+    col["harm_mean"] = scored.mean().reindex(range(n)).to_numpy(dtype=float)
+    col["harm_max"] = scored.max().reindex(range(n)).to_numpy(dtype=float)
+    col["n_reposts"] = per_account(r_code)
+    col["n_harmful_reposts"] = per_account(r_code, r_harmful)
+    n_act = col["n_posts"] + col["n_comments"] + col["n_dms"] + col["n_reposts"]
+    with np.errstate(invalid="ignore"):
+        share = (col["n_harmful"] + col["n_harmful_reposts"]) / np.where(n_act > 0, n_act, np.nan)
+    col["harmful_share"] = np.where(np.isnan(share), 0.0, share)
 
-    # --- spread through the repost forest (detectors.cascades.reach), harm filled from narratives
-    harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
+    # --- narratives touched (own contents and reposts), harmful ones
     of = det.of_content
+    narrative = pd.Series([of.get(c) for c in contents["content_id"].tolist()]
+                          + [of.get(r) for r in reposts["repost_id"].tolist()], dtype=object)
+    codes = np.concatenate([c_code, r_code])
+    touched = (codes >= 0) & narrative.notna().to_numpy()
+    n_code, narratives = pd.factorize(narrative[touched])
+    pair = np.unique(codes[touched] * np.int64(max(len(narratives), 1)) + n_code)
+    who, what = pair // max(len(narratives), 1), pair % max(len(narratives), 1)
+    harmful_n = {nr.narrative_id: bool(nr.harmful) for nr in det.narratives}
+    bad = np.array([harmful_n.get(x, False) for x in narratives], dtype=bool)
+    col["n_narratives"] = per_account(who)
+    col["n_harmful_narratives"] = per_account(who[bad[what]])
+
+    # --- spread through the repost forest (detectors.cascades.reach)
     forest = items.forest
-    reposts["harmful"] = items.reposts.loc[reposts.index].to_numpy()
-    reposts["narrative"] = reposts["repost_id"].map(lambda r: of.get(r))
-    contents["narrative"] = contents["content_id"].map(lambda c: of.get(c))
-
-    g = contents.groupby("account_id")
-    f["n_posts"] = g["is_post"].sum()
-    f["n_comments"] = g["is_comment"].sum()
-    f["n_dms"] = g["is_dm"].sum()
-    f["n_harmful"] = g["harmful"].sum()
-    f["harm_mean"] = g["harm"].mean()
-    f["harm_max"] = g["harm"].max()
-    gr = reposts.groupby("account_id")
-    f["n_reposts"] = gr.size()
-    f["n_harmful_reposts"] = gr["harmful"].sum()
-    f[["n_posts", "n_comments", "n_dms", "n_harmful", "n_reposts", "n_harmful_reposts"]] = \
-        f[["n_posts", "n_comments", "n_dms", "n_harmful", "n_reposts", "n_harmful_reposts"]].fillna(0)
-    n_act = f["n_posts"] + f["n_comments"] + f["n_dms"] + f["n_reposts"]
-    f["harmful_share"] = ((f["n_harmful"] + f["n_harmful_reposts"]) / n_act.where(n_act > 0)).fillna(0)
-
-    touched = pd.concat([contents[["account_id", "narrative"]], reposts[["account_id", "narrative"]]])
-    touched = touched.dropna().drop_duplicates()
-    f["n_narratives"] = touched.groupby("account_id").size()
-    touched = touched[touched["narrative"].map(lambda n: harmful_n.get(n, False)).astype(bool)]
-    f["n_harmful_narratives"] = touched.groupby("account_id").size()
-    f[["n_narratives", "n_harmful_narratives"]] = f[["n_narratives", "n_harmful_narratives"]].fillna(0)
-
-    own = forest[forest["account_id"].notna() & forest["kind"].isin(["content", "repost"])]
-    go = own.groupby("account_id")[["downstream", "activity", "harmful_activity", "replies",
-                                    "attributed", "attributed_harmful"]].sum()
-    go = go.reindex(ids).fillna(0)
-    f["reach_log"] = _log1p(go["downstream"])
-    f["harmful_reach_log"] = _log1p(go["harmful_activity"])
-    f["credited_log"] = _log1p(go["attributed"])
-    f["credited_harmful_log"] = _log1p(go["attributed_harmful"])
-    f["downstream_harm_share"] = go["harmful_activity"] / go["activity"].where(go["activity"] > 0)
-    f["replies_drawn_log"] = _log1p(go["replies"])
+    own = (forest["account_id"].notna() & forest["kind"].isin(["content", "repost"])).to_numpy()
+    f_code = np.where(own, index.get_indexer(forest["account_id"]), -1)
+    go = {c: per_account(f_code, forest[c].to_numpy()) for c in
+          ("downstream", "activity", "harmful_activity", "replies", "attributed",
+           "attributed_harmful")}
+    col["reach_log"] = _log1p(go["downstream"])
+    col["harmful_reach_log"] = _log1p(go["harmful_activity"])
+    col["credited_log"] = _log1p(go["attributed"])
+    col["credited_harmful_log"] = _log1p(go["attributed_harmful"])
+    with np.errstate(invalid="ignore"):
+        col["downstream_harm_share"] = go["harmful_activity"] / np.where(go["activity"] > 0,
+                                                                         go["activity"], np.nan)
+    col["replies_drawn_log"] = _log1p(go["replies"])
 
     # --- timing
-    acts = pd.concat([contents[["account_id", "posted_at"]].rename(columns={"posted_at": "t"}),
-                      reposts[["account_id", "reposted_at"]].rename(columns={"reposted_at": "t"})])
-    acts = acts.dropna()
-    if len(acts):
-        median_t = acts["t"].sort_values(kind="mergesort").iloc[len(acts) // 2]
-        ga = acts.groupby("account_id")["t"]
-        first, last, n = ga.min(), ga.max(), ga.size()
-        f["lead_hours"] = (median_t - first).dt.total_seconds() / 3600.0
-        span = (last - first).dt.total_seconds() / 3600.0
-        f["span_hours"] = span
-        f["rate_per_hour"] = n / span.clip(lower=1.0)
-    f[["lead_hours", "span_hours", "rate_per_hour"]] = f[["lead_hours", "span_hours",
-                                                          "rate_per_hour"]].fillna(0)
+    t = np.concatenate([_ns(contents["posted_at"]), _ns(reposts["reposted_at"])])
+    known = t != _NAT
+    for name in ("lead_hours", "span_hours", "rate_per_hour"):
+        col[name] = np.zeros(n)
+    if known.any():
+        median_t = np.sort(t[known], kind="stable")[int(known.sum()) // 2]
+        ok = known & (codes >= 0)
+        order = np.lexsort((t[ok], codes[ok]))
+        who, when = codes[ok][order], t[ok][order]
+        head = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
+        first, last = when[head], when[np.r_[head[1:], len(who)] - 1]
+        acts = np.diff(np.r_[head, len(who)])
+        lead = pd.to_timedelta(median_t - first, unit="ns").total_seconds().to_numpy() / 3600.0
+        span = pd.to_timedelta(last - first, unit="ns").total_seconds().to_numpy() / 3600.0
+        col["lead_hours"][who[head]] = lead
+        col["span_hours"][who[head]] = span
+        col["rate_per_hour"][who[head]] = acts / np.clip(span, 1.0, None)
 
     # --- coordination
+    col["coact_degree_log"] = np.zeros(n)
     if len(reposts) >= 2:
         deg = coactive_degree(reposts, window=coact_window, min_weight=coact_min_weight)
-        f["coact_degree_log"] = _log1p(deg.reindex(ids, fill_value=0))
+        col["coact_degree_log"] = _log1p(deg.reindex(index, fill_value=0).to_numpy())
     cluster_of = det.cluster_of()
-    f["in_cluster"] = [1.0 if a in cluster_of else 0.0 for a in ids]
-    f["cluster_score"] = [float(cluster_of[a].score) if a in cluster_of else 0.0 for a in ids]
-    f["cluster_size_log"] = [math.log1p(len(cluster_of[a].accounts)) if a in cluster_of else 0.0
-                             for a in ids]
+    members = [a for a in cluster_of if a in index]
+    at = index.get_indexer(members)
+    col["in_cluster"], col["cluster_score"], col["cluster_size_log"] = np.zeros((3, n))
+    col["in_cluster"][at] = 1.0
+    col["cluster_score"][at] = [float(cluster_of[a].score) for a in members]
+    col["cluster_size_log"][at] = [math.log1p(len(cluster_of[a].accounts)) for a in members]
     accounts = p.accounts.drop_duplicates("account_id").set_index("account_id").reindex(ids)
     keys = accounts["identity_key"]
     key_n = keys.dropna().value_counts()
-    f["identity_peers"] = keys.map(key_n).fillna(1).to_numpy() - 1
+    col["identity_peers"] = keys.map(key_n).fillna(1).to_numpy() - 1
 
     # --- the account
     if start is not None:
-        f["account_age_days"] = (start - accounts["created_at"]).dt.total_seconds() / 86400.0
+        col["account_age_days"] = ((start - accounts["created_at"]).dt.total_seconds()
+                                   / 86400.0).to_numpy()
     else:
-        f["account_age_days"] = np.nan
-    f["followers_log"] = _log1p(accounts["followers"].astype("Float64").astype(float))
-    f["verified"] = accounts["verified"].astype("boolean").fillna(False).astype(float)
+        col["account_age_days"] = np.full(n, np.nan)
+    col["followers_log"] = _log1p(accounts["followers"].astype("Float64").astype(float).to_numpy())
+    col["verified"] = accounts["verified"].astype("boolean").fillna(False).astype(float).to_numpy()
+    col["renames_near"] = np.zeros(n)
     if len(p.renames) and start is not None:
         near = (p.renames["renamed_at"] - start).abs() <= pd.Timedelta(days=rename_days)
-        f["renames_near"] = p.renames[near].groupby("account_id").size()
-    f["renames_near"] = f["renames_near"].fillna(0)
-    aff = valid_affiliations(p)
-    signed = set(aff["account_id"])
-    f["mcn_affiliated"] = [1.0 if a in signed else 0.0 for a in ids]
+        col["renames_near"] = aligned(p.renames[near].groupby("account_id").size())
+    col["mcn_affiliated"] = index.isin(set(valid_affiliations(p)["account_id"])).astype(float)
 
     # --- targets and minors
     targets = set(p.event.target_ids)
     if "role_hint" in p.accounts:
         targets |= set(p.accounts.loc[p.accounts["role_hint"] == "target", "account_id"])
-    f["is_target"] = [1.0 if a in targets else 0.0 for a in ids]
+    col["is_target"] = index.isin(targets).astype(float)
     minors = set(p.accounts.loc[p.accounts["is_minor"].astype("boolean").fillna(False).astype(bool),
                                 "account_id"])
     all_targets = set(p.event.target_ids).union(*p.contents["target_ids"]) if len(p.contents) \
@@ -610,47 +645,45 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     author_of = dict(zip(p.contents["content_id"], p.contents["account_id"]))
     aimed = [(set(t) | ({author_of.get(r)} if isinstance(r, str) else set())) - {a}
              for t, r, a in zip(contents["target_ids"], contents["reply_to"], contents["account_id"])]
-    hostile = contents["harmful"] | contents["harm"].isna()
-    contents["targeted"] = [bool(s & all_targets) for s in aimed]
-    contents["minor_attack"] = [bool(s & minors) and bool(h) for s, h in zip(aimed, hostile)]
-    g = contents.groupby("account_id")
-    f["n_targeted"] = g["targeted"].sum()
-    f["minor_attacks"] = g["minor_attack"].sum()
-    f[["n_targeted", "minor_attacks"]] = f[["n_targeted", "minor_attacks"]].fillna(0)
+    hostile = harmful | contents["harm"].isna().to_numpy()
+    col["n_targeted"] = per_account(c_code, [bool(s & all_targets) for s in aimed])
+    col["minor_attacks"] = per_account(c_code, [bool(s & minors) and bool(h)
+                                                for s, h in zip(aimed, hostile)])
     # accounts under attack: named in target_ids of harmful contents by several others; one
     # who posted nothing harmful is a target of the event even when the event does not list it
-    pairs = [(t, a) for ts, a, h in zip(contents["target_ids"], contents["account_id"],
-                                        contents["harmful"]) if h for t in ts if t != a]
-    attackers = pd.DataFrame(pairs, columns=["target", "author"]).drop_duplicates() \
-        .groupby("target").size().reindex(ids).fillna(0)
-    f["attacked_by_log"] = _log1p(attackers)
-    victim = (attackers >= min_attackers) & (f["n_harmful"] == 0) & (f["n_harmful_reposts"] == 0)
-    f.loc[victim, "is_target"] = 1.0
+    pairs = [(t, a) for ts, a, h in zip(contents["target_ids"], contents["account_id"], harmful)
+             if h for t in ts if t != a]
+    attackers = aligned(pd.DataFrame(pairs, columns=["target", "author"]).drop_duplicates()
+                        .groupby("target").size())
+    col["attacked_by_log"] = _log1p(attackers)
+    victim = (attackers >= min_attackers) & (col["n_harmful"] == 0) \
+        & (col["n_harmful_reposts"] == 0)
+    col["is_target"][victim] = 1.0
 
     # --- reports against the account or its contents
+    col["reports_against"], col["reports_minor"] = np.zeros((2, n))
     rep = p.reports
     if len(rep):
-        owner = dict(zip(own.index, own["account_id"]))
-        about = rep["content_id"].map(owner)
+        node = forest.index.get_indexer(rep["content_id"])
+        owner = np.where(node >= 0, forest["account_id"].to_numpy(dtype=object)[node], None)
+        owner = np.where((node >= 0) & own[node], owner, None)
+        about = pd.Series(owner, index=rep.index, dtype=object)
         about = about.where(about.notna(), rep["account_id"])
-        r = pd.DataFrame({"account_id": about,
-                          "minor": rep["involves_minor"].astype("boolean").fillna(False).astype(bool)})
-        r = r.dropna(subset=["account_id"])
-        gr = r.groupby("account_id")
-        f["reports_against"] = gr.size()
-        f["reports_minor"] = gr["minor"].sum()
-    f[["reports_against", "reports_minor"]] = f[["reports_against", "reports_minor"]].fillna(0)
+        r_code = index.get_indexer(about)
+        col["reports_against"] = per_account(r_code)
+        col["reports_minor"] = per_account(
+            r_code, rep["involves_minor"].astype("boolean").fillna(False).astype(bool).to_numpy())
 
     # --- what the detectors found
     roles_of = det.roles_of()
-    for role, col in zip(CULPABLE_ROLES, ROLE_FEATURES):
-        f[col] = [float(roles_of.get(a, {}).get(role).strength) if role in roles_of.get(a, {})
-                  else 0.0 for a in ids]
+    for role, name in zip(CULPABLE_ROLES, ROLE_FEATURES):
+        found = {a: float(r[role].strength) for a, r in roles_of.items() if role in r}
+        col[name] = aligned(pd.Series(found, dtype=float))
     for a, c in cluster_of.items():  # members of significant clusters are coordinated
-        if a in f.index and f.at[a, "role_coordinated"] == 0.0:
-            f.at[a, "role_coordinated"] = max(MIN_STRENGTH, float(c.score))
-    return f[list(FEATURES)].astype(float)
-
+        i = index.get_indexer([a])[0]
+        if i >= 0 and col["role_coordinated"][i] == 0.0:
+            col["role_coordinated"][i] = max(MIN_STRENGTH, float(c.score))
+    return pd.DataFrame({name: col[name] for name in FEATURES}, index=index).astype(float)
 
 # ------------------------------------------------------------------------------- rules
 
