@@ -91,8 +91,12 @@ def infer_unknown_harm(frames: AlertFrames, content_ids: pd.Series) -> dict[str,
 
     A text equal (once normalised) to scored texts takes their mean score; otherwise the
     character n-gram naive Bayes model of :func:`detectors.narratives.text_harm_model`,
-    fitted on every scored text of the store, estimates it.  Contents with no text, or a
-    store with too few scored texts to fit the model, stay unknown (left out).
+    fitted on every scored text of the store with balanced classes, estimates it.
+    Balanced because the classes differ in size (harmful texts are usually the fewer):
+    with plain smoothing every n-gram would lean toward the smaller class, and a kind
+    word known only by a few rare n-grams (支持你，我们都相信你) would pass for an attack.
+    Contents with no text, or a store with too few scored texts to fit the model, stay
+    unknown (left out).
 
     Notes
     -----
@@ -115,7 +119,7 @@ def infer_unknown_harm(frames: AlertFrames, content_ids: pd.Series) -> dict[str,
     if len(rest):
         # bigrams and trigrams: single characters of the many near-duplicate attacks
         # would make any unseen text look abusive
-        model = text_harm_model(scored["norm"], scored["harm"], orders=(2, 3))
+        model = text_harm_model(scored["norm"], scored["harm"], orders=(2, 3), balanced=True)
         if model is not None:
             out.update(zip(rest["content_id"], model(rest["norm"])))
     return {k: float(v) for k, v in out.items() if v is not None and not pd.isna(v)}

@@ -194,7 +194,7 @@ def _ngrams(text: str, orders: tuple[int, ...] = (1, 2)) -> list[str]:
 
 def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float = 0.5,
                     min_per_class: int = 20, alpha: float = 1.0,
-                    orders: tuple[int, ...] = (1, 2)):
+                    orders: tuple[int, ...] = (1, 2), balanced: bool = False):
     """Fit a character n-gram naive Bayes model on the event's scored texts.
 
     Parameters
@@ -211,6 +211,15 @@ def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float 
         Laplace smoothing.
     orders : tuple of int
         Character n-gram lengths used as features.
+    balanced : bool
+        Scale each class's n-gram counts to the same total (the mean of the two) before
+        smoothing (Frank & Bouckaert 2006), i.e. pseudo-counts in proportion to each
+        class's size: a prior of no association.  Plain Laplace smoothing with classes of
+        unequal size gives every n-gram the same pull toward the class with fewer
+        n-grams (the log ratio of the smoothed class totals), whatever its counts: it
+        decides texts known only by a few rare n-grams.  Balanced, an n-gram seen in
+        neither class, or equally often relative to its class's size in both, weighs
+        nothing.
 
     Returns
     -------
@@ -220,6 +229,11 @@ def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float 
     Notes
     -----
     O(total characters) to fit and to predict, over distinct texts only.
+
+    References
+    ----------
+    E. Frank and R. R. Bouckaert, "Naive Bayes for text classification with unbalanced
+    classes", PKDD 2006, LNCS 4213, pp. 503-510.
     """
     df = pd.DataFrame({"t": texts.to_numpy(), "h": harm.to_numpy()}).dropna()
     df = df[df["t"].str.len() > 0]
@@ -236,8 +250,12 @@ def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float 
             rows.append(r)
             cols.append(vocab.setdefault(g, len(vocab)))
     m = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(df), len(vocab))).tocsr()
-    pos = np.asarray(m[y].sum(axis=0)).ravel() + alpha
-    neg = np.asarray(m[~y].sum(axis=0)).ravel() + alpha
+    pos = np.asarray(m[y].sum(axis=0)).ravel()
+    neg = np.asarray(m[~y].sum(axis=0)).ravel()
+    if balanced:
+        total = (pos.sum() + neg.sum()) / 2
+        pos, neg = pos * (total / pos.sum()), neg * (total / neg.sum())
+    pos, neg = pos + alpha, neg + alpha
     llr = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
     prior = float(np.log(y.sum() / (~y).sum()))
 

@@ -223,40 +223,73 @@ def test_sample_victim_pack(tmp_path):
     store.close()
 
 
+def _frames(texts: list[tuple[str, str, float | None]]):
+    """Alert frames of comments ``(content_id, text, harm)`` aimed at account ``v``, one
+    author each, a minute apart."""
+    from detectors.alerts import AlertFrames
+    from graph.frames import coerce
+    from graph.model import stored_columns
+
+    t0 = pd.Timestamp("2026-03-01T00:00:00Z")
+    rows = [{"content_id": cid, "account_id": f"a{k}", "platform": "weibo",
+             "posted_at": t0 + pd.Timedelta(minutes=k), "text": text, "kind": "comment",
+             "harm": harm, "target_ids": ["v"]} for k, (cid, text, harm) in enumerate(texts)]
+    contents = coerce("contents", pd.DataFrame(rows))
+    accounts = coerce("accounts", pd.DataFrame(
+        {"account_id": ["v"] + [r["account_id"] for r in rows], "platform": "weibo"}))
+    empty = {t: coerce(t, pd.DataFrame({c: [] for c in stored_columns(t)}))
+             for t in ("reposts", "reports", "renames", "events")}
+    return AlertFrames(accounts=accounts, contents=contents, **empty,
+                       memberships=pd.DataFrame(columns=["content_id", "event_id", "via"]))
+
+
 def test_unknown_harm_is_estimated_not_taken_as_harmless():
     """SPEC §2: absent harm means unknown. An unscored copy of an abusive text, and an
     unscored text the event's scored texts mark abusive, go into the pack; an unscored
     benign text stays out."""
-    from detectors.alerts import AlertFrames
     from detectors.evidence import evidence_items
-    from graph.frames import coerce
-    from graph.model import stored_columns
 
-    rows = []
-    t0 = pd.Timestamp("2026-03-01T00:00:00Z")
     abusive = ["垃圾老师滚出学校", "这种老师去死吧恶心", "人肉她让她社死滚", "恶心的垃圾滚出教师队伍"]
     benign = ["老师辛苦了谢谢您", "今天的课很有意思", "祝老师节日快乐", "谢谢老师的耐心讲解"]
-    k = 0
-    for rep in range(12):
-        for text, harm in [(t, 0.9) for t in abusive] + [(t, 0.1) for t in benign]:
-            k += 1
-            rows.append({"content_id": f"c{k}", "account_id": f"a{k}", "platform": "weibo",
-                         "posted_at": t0 + pd.Timedelta(minutes=k), "text": f"{text}{rep}",
-                         "kind": "comment", "harm": harm, "target_ids": ["v"]})
+    scored = [(f"{text}{rep}", harm) for rep in range(12)
+              for text, harm in [(t, 0.9) for t in abusive] + [(t, 0.1) for t in benign]]
+    rows = [(f"c{k}", text, harm) for k, (text, harm) in enumerate(scored, 1)]
     unscored = {"u1": "垃圾老师滚出学校3", "u2": "恶心的垃圾老师去死", "u3": "谢谢老师今天的课"}
-    for cid, text in unscored.items():
-        k += 1
-        rows.append({"content_id": cid, "account_id": f"a{k}", "platform": "weibo",
-                     "posted_at": t0 + pd.Timedelta(minutes=k), "text": text, "kind": "comment",
-                     "harm": None, "target_ids": ["v"]})
-    contents = coerce("contents", pd.DataFrame(rows))
-    accounts = coerce("accounts", pd.DataFrame(
-        {"account_id": ["v"] + [f"a{i}" for i in range(1, k + 1)], "platform": "weibo"}))
-    empty = {t: coerce(t, pd.DataFrame({c: [] for c in stored_columns(t)}))
-             for t in ("reposts", "reports", "renames", "events")}
-    frames = AlertFrames(accounts=accounts, contents=contents, **empty,
-                         memberships=pd.DataFrame(columns=["content_id", "event_id", "via"]))
-    ids = {i["content_id"] for i in evidence_items(frames, "v")}
+    rows += [(cid, text, None) for cid, text in unscored.items()]
+    ids = {i["content_id"] for i in evidence_items(_frames(rows), "v")}
     assert {"u1", "u2"} <= ids
     assert "u3" not in ids
-    assert not ids & {r["content_id"] for r in rows if r["harm"] == 0.1}
+    assert not ids & {cid for cid, _, harm in rows if harm == 0.1}
+
+
+def test_unequal_classes_do_not_make_rare_words_abusive():
+    """Regression (independent generator, medium seed 0): "支持你，我们都相信你" under the
+    victim's posts, harm unknown, went into her pack.  Its only known n-grams were rare:
+    two seen once in abusive texts, three once in benign ones.  With plain Laplace
+    smoothing every n-gram leans toward the class with fewer n-grams (the abusive one),
+    so five rare n-grams added up to an estimate over the bar; with balanced classes
+    they cancel and the prior keeps the kind word out."""
+    from detectors.evidence import evidence_items, infer_unknown_harm
+    from detectors.narratives import text_harm_model
+    from graph.textsim import normalize
+
+    abusive = ["垃圾老师赶紧滚出学校别再害人", "这种老师去死吧真恶心", "人肉她让她社死活该",
+               "恶心的垃圾滚出教师队伍"]
+    benign = ["等官方通报再说吧别被带节奏", "希望早日查清真相理性吃瓜", "不信谣不传谣别急着下结论",
+              "老师辛苦了谢谢您的付出", "今天的课很有意思学到很多", "孩子说老师讲题特别清楚",
+              "网上的视频不一定是真的", "家长群里都说老师很负责"]
+    scored = [(f"{t}{rep}", 0.9) for rep in range(6) for t in abusive] \
+        + [(f"{t}{rep}", 0.1) for rep in range(6) for t in benign] \
+        + [("我们骂她他们都对", 0.9), ("支持你的家长请转发", 0.1)]
+    rows = [(f"c{k}", text, harm) for k, (text, harm) in enumerate(scored, 1)]
+    rows += [("kind", "支持你，我们都相信你", None), ("abuse", "恶心的垃圾老师去死", None)]
+    frames = _frames(rows)
+
+    plain = text_harm_model(pd.Series([normalize(t) for t, _ in scored]),
+                            pd.Series([h for _, h in scored]), orders=(2, 3))
+    assert plain(pd.Series([normalize("支持你，我们都相信你")]))[0] >= 0.6  # the bug
+    est = infer_unknown_harm(frames, pd.Series(["kind", "abuse"]))
+    assert est["kind"] < 0.5 and est["abuse"] > 0.99
+    ids = {i["content_id"] for i in evidence_items(frames, "v")}
+    assert "abuse" in ids and "kind" not in ids
+    assert ids == {cid for cid, _, harm in rows if harm == 0.9} | {"abuse"}
