@@ -456,20 +456,26 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
             np.add.at(known, par, known[sel] + spread_known[sel].astype(np.int64))
     share = np.where(known > 0, bad / np.maximum(known, 1), np.nan)
 
-    par_id = np.where(parent >= 0, ids[np.maximum(parent, 0)], None)
+    # rows in ID order (timsort: the three parts are each sorted already); each column is
+    # gathered once, object columns straight from node positions
+    by_id = np.argsort(ids, kind="stable")
+
+    def id_at(at: np.ndarray) -> np.ndarray:
+        return np.where(at >= 0, ids[np.maximum(at, 0)], None)
+
     columns = {
-        "node_id": ids, "kind": kinds, "account_id": account, "parent_id": par_id,
-        "root_id": ids[root], "depth": depth.astype(np.int64),
-        "time": pd.to_datetime(time.view("M8[ns]"), utc=True),
-        "has_comment": has_comment, "harm": own_harm, "spread_harm": spread,
-        "downstream": down, "replies": replies, "activity": act, "harmful_activity": bad,
-        "harmful_share": share, "inciting": inciting,
-        "credited_to": np.where(credited >= 0, ids[np.maximum(credited, 0)], None),
-        "attributed": attributed.astype(np.int64), "attributed_harmful": attributed_harmful,
+        "node_id": ids[by_id], "kind": kinds[by_id], "account_id": account[by_id],
+        "parent_id": id_at(parent[by_id]), "root_id": ids[root[by_id]],
+        "depth": depth[by_id].astype(np.int64),
+        "time": pd.to_datetime(time[by_id].view("M8[ns]"), utc=True),
+        "has_comment": has_comment[by_id], "harm": own_harm[by_id], "spread_harm": spread[by_id],
+        "downstream": down[by_id], "replies": replies[by_id], "activity": act[by_id],
+        "harmful_activity": bad[by_id], "harmful_share": share[by_id], "inciting": inciting[by_id],
+        "credited_to": id_at(credited[by_id]), "attributed": attributed[by_id].astype(np.int64),
+        "attributed_harmful": attributed_harmful[by_id],
     }
-    by_id = np.argsort(ids, kind="stable")  # timsort: the three parts are each sorted already
     # fresh arrays: no copy into consolidated blocks
-    return pd.DataFrame({k: columns[k][by_id] for k in REACH_COLUMNS}, copy=False)
+    return pd.DataFrame(columns, columns=REACH_COLUMNS, copy=False)
 
 
 __all__ = ["repost_forest", "reach", "own_comment", "own_comments", "extra_float",
