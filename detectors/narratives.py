@@ -463,7 +463,7 @@ def _platforms(cdf: pd.DataFrame, rdf: pd.DataFrame, k: int) -> list[tuple[str, 
     rank = np.empty(len(plats), dtype=np.int64)
     rank[by_name] = np.arange(len(plats))
     known = pcode >= 0
-    key = np.unique(code[known] * len(plats) + rank[pcode[known]])
+    key = np.sort(pd.unique(code[known] * len(plats) + rank[pcode[known]]))
     held, names = key // len(plats), plats[by_name][key % len(plats)]
     starts = np.flatnonzero(np.r_[True, held[1:] != held[:-1]])
     for a, b in zip(starts.tolist(), np.r_[starts[1:], len(key)].tolist()):
@@ -651,7 +651,7 @@ def _distinct_per_code(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarr
     """How many distinct non-missing ``values`` each of the ``k`` codes holds."""
     vcode, uniq = pd.factorize(values)
     known = vcode >= 0
-    pairs = np.unique(code[known] * max(len(uniq), 1) + vcode[known])
+    pairs = pd.unique(code[known] * max(len(uniq), 1) + vcode[known])
     return np.bincount(pairs // max(len(uniq), 1), minlength=k)
 
 
