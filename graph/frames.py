@@ -43,9 +43,33 @@ def as_list(v: Any) -> list[str]:
     return [str(v)]
 
 
+def _utc_ns(s: pd.Series) -> bool:
+    """True when ``s`` already holds times as the frames do (``datetime64[ns, UTC]``)."""
+    return (isinstance(s.dtype, pd.DatetimeTZDtype) and s.dtype.unit == "ns"
+            and str(s.dtype.tz) == "UTC")
+
+
+def _lists(s: pd.Series) -> pd.Series:
+    """:func:`as_list` of every cell, as its own list; cells of text (the JSON texts
+    a store holds) are parsed once per distinct text."""
+    arr = s.to_numpy(dtype=object)
+    if not len(arr) or pd.api.types.infer_dtype(arr, skipna=True) not in ("string", "empty"):
+        return s.map(as_list).astype(object)
+    codes, uniq = pd.factorize(arr)
+    parsed = [as_list(u) for u in uniq] + [[]]  # code -1: a missing cell
+    out = np.fromiter([list(parsed[c]) for c in codes.tolist()], dtype=object, count=len(arr))
+    missing = np.flatnonzero(codes < 0)
+    if len(missing) and not np.equal(arr[missing], None).all():
+        for i in missing:  # NaN, NA and the like: as as_list reads them
+            out[i] = as_list(arr[i])
+    return pd.Series(out, index=s.index)
+
+
 def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
     """Coerce one column to the dtype the frame conventions fix."""
     if kind == ColType.TIME:
+        if _utc_ns(s):
+            return s
         if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
             # nullable Int64 stays exact; float64 would round nanoseconds
             return pd.to_datetime(s, unit="ns", utc=True).dt.as_unit("ns")
@@ -59,7 +83,7 @@ def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
             return s
         return s.map(lambda v: None if _isna(v) else bool(v)).astype("boolean")
     if kind == ColType.LIST:
-        return s.map(as_list).astype(object)
+        return _lists(s)
     if kind == "placeholder":
         if isinstance(s.dtype, np.dtype) and s.dtype.kind in "biu":  # numpy bools, 0/1 ints
             return s.astype(bool)
@@ -70,9 +94,13 @@ def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
         return s.map(lambda v: "{}" if v is None or (isinstance(v, float) and np.isnan(v))
                      else (v if isinstance(v, str) else json.dumps(v, sort_keys=True,
                                                                    ensure_ascii=False))).astype(object)
-    # strings
+    # strings: missing values as None
     out = s.astype(object)
-    return out.where(out.notna(), None) if out.hasnans else out
+    arr = out.to_numpy()
+    missing = pd.isna(arr)
+    if missing.any() and not np.equal(arr[missing], None).all():
+        return out.where(~missing, None)
+    return out
 
 
 def coerce(table: str, df: pd.DataFrame, *, keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
@@ -82,12 +110,13 @@ def coerce(table: str, df: pd.DataFrame, *, keep: list[str] | tuple[str, ...] = 
     stored ones), sorted with their rows.
     """
     cols = stored_columns(table)
-    out = pd.DataFrame(index=df.index)
+    data = {}  # the columns' values, put together once (no per-column inserts)
     for c in cols:
         s = df[c] if c in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
-        out[c] = coerce_column(s, _col_type(table, c))
+        data[c] = coerce_column(s, _col_type(table, c)).array
     for c in keep:
-        out[c] = df[c]
+        data[c] = df[c].array
+    out = pd.DataFrame(data, index=df.index)
     key = list(TABLES[table].key)
     k = out[key[0]]
     if len(key) == 1 and not k.hasnans and k.is_monotonic_increasing:
@@ -103,7 +132,8 @@ def empty(table: str) -> pd.DataFrame:
 
 def time_to_ns(s: pd.Series) -> list[int | None]:
     """Times as integer nanoseconds since the epoch (None for NaT), for storage."""
-    s = pd.to_datetime(s, utc=True)
+    if not _utc_ns(s):
+        s = pd.to_datetime(s, utc=True)
     out = s.astype("int64").to_numpy().astype(object)  # Python ints
     out[s.isna().to_numpy()] = None
     return out.tolist()

@@ -23,10 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from graph.errors import NotFound
 from graph.frames import as_list, coerce, empty
+from graph.model import TABLES
 from graph.store import Store
 
 FRAMES = ("accounts", "contents", "reposts", "renames", "affiliations", "mcns", "reports",
@@ -131,8 +133,25 @@ def make_event(row: dict[str, Any]) -> Event:
                  target_ids=tuple(as_list(row.get("target_ids"))))
 
 
+def _with_rows(table: str, frame: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` and ``more`` (frames of ``table`` with the same dtypes) in one, in key order:
+    what :func:`coerce` of their concatenation gives, without coercing again."""
+    if more.empty:
+        return frame
+    key = list(TABLES[table].key)
+    return (pd.concat([frame, more], ignore_index=True)
+            .sort_values(key, kind="mergesort", na_position="first").reset_index(drop=True))
+
+
 def project(store: Store, event_id: str) -> Projection:
-    """Read one event's projection from a store (raises ``NotFound`` for an unknown event)."""
+    """Read one event's projection from a store (raises ``NotFound`` for an unknown event).
+
+    Notes
+    -----
+    A few reads by ID lists (see :meth:`graph.store.Store.frame`); the joins between
+    them go through hashed indexes (``pandas.Index``), not Python sets and dicts.
+    O(rows of the event).
+    """
     events = store.frame("events", ids=[event_id])
     if events.empty:
         raise NotFound(f"unknown event {event_id!r}")
@@ -141,23 +160,28 @@ def project(store: Store, event_id: str) -> Projection:
     ids = members["content_id"].tolist()
     contents = store.frame("contents", ids=ids)
     reposts = store.frame("reposts", ids=ids)
-    via = dict(zip(members["content_id"], members["via"]))
+    member = pd.Index(members["content_id"])
     # placeholders (deleted sources, unknown reply parents) that event items point at
-    pointed = (set(reposts["source_id"].dropna()) | set(contents["reply_to"].dropna())) - set(via)
-    if pointed:
-        ph = store.frame("contents", ids=sorted(pointed))
-        ph = ph[ph["placeholder"]]
-        contents = coerce("contents", pd.concat([contents, ph], ignore_index=True))
-    contents["via"] = contents["content_id"].map(via).astype(object)
-    contents["via"] = contents["via"].where(contents["via"].notna(), None)
+    pointed = pd.unique(np.concatenate([reposts["source_id"].dropna().to_numpy(dtype=object),
+                                        contents["reply_to"].dropna().to_numpy(dtype=object)]))
+    pointed = pointed[member.get_indexer(pointed) < 0]
+    if len(pointed):
+        ph = store.frame("contents", ids=pointed.tolist())
+        contents = _with_rows("contents", contents, ph[ph["placeholder"].to_numpy()])
+    at = member.get_indexer(contents["content_id"])
+    via = members["via"].to_numpy(dtype=object)[at]
+    via[at < 0] = None
+    contents["via"] = via
 
-    authors = set(contents["account_id"].dropna()) | set(reposts["account_id"].dropna())
-    targets = set(ev.target_ids)
+    author = np.concatenate([contents["account_id"].dropna().to_numpy(dtype=object),
+                             reposts["account_id"].dropna().to_numpy(dtype=object)])
+    targets = list(ev.target_ids)
     for t in contents["target_ids"]:
-        targets |= set(t)
-    accounts = store.frame("accounts", ids=sorted(authors | targets))
-    accounts["role_hint"] = ["author" if a in authors else "target"
-                             for a in accounts["account_id"]]
+        targets.extend(t)
+    accounts = store.frame("accounts", ids=pd.unique(
+        np.concatenate([author, np.array(targets, dtype=object)])).tolist())
+    accounts["role_hint"] = np.where(accounts["account_id"].isin(author), "author",
+                                     "target").astype(object)
     acc_ids = accounts["account_id"].tolist()
     renames = store.frame("renames", ids=acc_ids, column="account_id")
     affiliations = store.frame("affiliations", ids=acc_ids, column="account_id")
