@@ -109,3 +109,24 @@ def test_repost_harm_from_extra_json():
     p.reposts["extra"] = ['{"harm": 0.8}', "{}"]
     r = reach(p).set_index("node_id")
     assert r.loc["r1", "harm"] == pytest.approx(0.8) and r.loc["r2", "spread_harm"] == pytest.approx(0.8)
+
+
+def test_duplicate_and_clashing_repost_ids_unsorted_rows_and_replies_to_reposts():
+    contents = [_c("c1", "a"), _c("k1", "x", 5, text="reply", kind="comment", reply_to="r1"),
+                _c("k2", "y", 6, text="reply", kind="comment", reply_to="gone")]
+    p = Projection.from_tables({"event_id": "e"}, contents=contents,
+                               reposts=[_r("r1", "b", "c1", 1), _r("r2", "c", "gone", 4)])
+    dup = p.reposts.iloc[[0, 0]].assign(repost_id=["r1", "c1"], account_id=["dup", "clash"])
+    p.reposts = pd.concat([p.reposts.iloc[::-1], dup], ignore_index=True)  # unsorted, then repeats
+    f = repost_forest(p)
+    # the first row of a repeated ID is used; a repost carrying a content's ID is not a repost
+    assert f["repost_id"].tolist() == ["r1", "r2"] and f["account_id"].tolist() == ["b", "c"]
+    assert f["root_kind"].tolist() == ["content", "missing"]
+    r = reach(p).set_index("node_id")
+    assert r.index.tolist() == ["c1", "gone", "k1", "k2", "r1", "r2"]
+    assert r.loc["r1", "replies"] == 1 and r.loc["gone", "replies"] == 1
+    assert r.loc["c1", "activity"] == 2 and r.loc["gone", "activity"] == 2
+    # the same answers as from the rows in order without the repeats
+    p.reposts = p.reposts.iloc[[1, 0]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(reach(p), r.reset_index())
+    pd.testing.assert_frame_equal(repost_forest(p), f)

@@ -175,3 +175,29 @@ def test_last_resort_is_the_narratives_inferred_harm_never_for_targets():
     # two reports on a lone content: its narrative's report signal 1 - 0.5 ** (2 reports / 1 content)
     assert res.harm_source["lone"] == "narrative" and res.harm["lone"] == pytest.approx(0.75)
     assert np.isnan(res.harm["v1"]) and res.harm_source["v1"] == "none"
+
+
+@pytest.mark.parametrize("hex_len", [16, 32])
+def test_near_media_pairs_are_exactly_the_near_hashes_once_each(hex_len):
+    """Every pair within the distance, whatever the hash length (several 64-bit words), once."""
+    rng = np.random.default_rng(hex_len)
+    bits = 4 * hex_len
+    base = [int(rng.integers(0, 2**62)) << (bits - 62) for _ in range(4)]
+    vals = []
+    for i in range(120):
+        v = base[i % 4]
+        for _ in range(int(rng.integers(0, 6))):
+            v ^= 1 << int(rng.integers(0, bits))
+        vals.append(v)
+    hashes = [f"{v:0{hex_len}x}" for v in vals] + [f"0x{vals[0]:0{hex_len}X}", None, " "]
+    pairs = near_media_pairs(pd.Series(hashes), max_distance=3)
+    assert len(pairs) == len(set(pairs)) and all(i < j for i, j in pairs)
+    first = {}
+    for i, h in enumerate(hashes[:-2]):
+        first.setdefault(h, i)
+    equal = {(first[h], i) for i, h in enumerate(hashes[:-2]) if first[h] != i}
+    distinct = sorted(set(first.values()))
+    value = [int(hashes[i].lower().replace("0x", ""), 16) for i in range(len(hashes) - 2)]
+    near = {(a, b) for x, a in enumerate(distinct) for b in distinct[x + 1:]
+            if bin(value[a] ^ value[b]).count("1") <= 3}
+    assert set(pairs) == equal | near

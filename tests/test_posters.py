@@ -275,3 +275,27 @@ def test_heavy_participant_with_mostly_benign_posts_needs_twice_the_bar():
     assert sorted(found) == ["hater", "prolific"]
     assert found["prolific"].numbers["harmful_share"] == pytest.approx(0.5)
     assert found["hater"].numbers["bar"] < 10 <= found["hater"].numbers["harmful_items"]
+
+
+def test_row_order_of_the_projection_changes_no_finding(sample):
+    """Shuffled rows (keys no longer increasing) take the general paths: same answers."""
+    from dataclasses import replace
+
+    from detectors.renames import detect_impersonators
+    from detectors.splicing import detect_splicers
+
+    _, projections = sample
+    p = max(projections.values(), key=lambda q: len(q.reposts))
+    q = replace(p, contents=p.contents.sample(frac=1, random_state=1).reset_index(drop=True),
+                reposts=p.reposts.sample(frac=1, random_state=2).reset_index(drop=True),
+                accounts=p.accounts.sample(frac=1, random_state=3).reset_index(drop=True))
+    a, b = detect_narratives(p), detect_narratives(q)
+    assert a.narratives == b.narratives and a.of_content == b.of_content
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_series_equal(a.harm.sort_index(), b.harm.sort_index())
+    pd.testing.assert_series_equal(a.harm_source.sort_index(), b.harm_source.sort_index())
+    for fn in (detect_first_posters, detect_multi_posters, detect_inciters):
+        assert fn(p, a) == fn(q, b), fn.__name__
+    assert detect_splicers(p) == detect_splicers(q)
+    assert detect_impersonators(p) == detect_impersonators(q)
+    assert sum(len(f.evidence) for f in detect_multi_posters(p, a) + detect_inciters(p, a)) > 0
