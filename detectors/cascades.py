@@ -140,6 +140,14 @@ def _first_rows(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     return frame.drop_duplicates(subset=[key])
 
 
+def _time_order(tkey: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions sorted by ``tkey``, then ID: a stable sort on the time alone when the IDs
+    already increase (as the stores give them), else ``np.lexsort``."""
+    if _increasing(ids):
+        return np.argsort(tkey, kind="stable")
+    return np.lexsort((ids, tkey))
+
+
 def _jump(parent: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pointer jumping over a parent array (-1: root).
 

@@ -57,7 +57,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from detectors.cascades import _CHAIN, extra_float, repost_forest
+from detectors.cascades import _CHAIN, _time_order, extra_float, repost_forest
 from detectors.findings import Narrative
 from graph.projection import Projection
 from graph.textsim import near_duplicate_pairs, normalize_all
@@ -432,14 +432,6 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
             content_ids=content_ids, harm=None if pd.isna(h) else float(h)))
     return NarrativeResult(narratives=narratives, of_content=of_content, table=narr,
                            harm=harm, harm_source=source, missing_sources=tuple(missing))
-
-
-def _time_order(tkey: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Positions sorted by ``tkey``, then ID (a stable sort on the time alone when the IDs
-    already increase, as the stores give them)."""
-    if len(ids) < 2 or (ids[1:] > ids[:-1]).all():
-        return np.argsort(tkey, kind="stable")
-    return np.lexsort((ids, tkey))
 
 
 def _members(cid: np.ndarray, kc: np.ndarray, order: np.ndarray, k: int) -> list[tuple[str, ...]]:

@@ -36,9 +36,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from detectors.cascades import _first_rows, own_comments, reach
+from detectors.cascades import _first_rows, _time_order, own_comments, reach
 from detectors.findings import Evidence, RoleFinding
-from detectors.narratives import REACTION_KINDS, NarrativeResult, _time_order
+from detectors.narratives import REACTION_KINDS, NarrativeResult
 from graph.projection import Projection
 from graph.textsim import normalize_all
 
@@ -334,12 +334,12 @@ def _harmful_items(p: Projection, narratives: NarrativeResult, harm_threshold: f
     rids = r["repost_id"].astype(str).to_numpy(dtype=object)
     ids = np.concatenate([cids, rids])
     harm, source = _of_ids(narratives.harm, ids), _of_ids(narratives.harm_source, ids)
-    keep = np.ones(len(ids), dtype=bool)
-    if "placeholder" in c:
-        keep[:len(c)] = ~c["placeholder"].to_numpy(dtype=bool)
-        c = c[keep[:len(c)]]
+    real = (~c["placeholder"].to_numpy(dtype=bool) if "placeholder" in c
+            else np.ones(len(c), dtype=bool))
+    keep = np.concatenate([real, np.ones(len(rids), dtype=bool)])
+    c = c[real]
     parts = [
-        pd.DataFrame({"item": cids[keep[:len(cids)]], "account_id": c["account_id"].to_numpy(),
+        pd.DataFrame({"item": cids[real], "account_id": c["account_id"].to_numpy(),
                       "time": pd.to_datetime(c["posted_at"], utc=True),
                       "kind": c["kind"].fillna("post").to_numpy()}),
         pd.DataFrame({"item": rids, "account_id": r["account_id"].to_numpy(),
