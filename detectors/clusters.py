@@ -858,13 +858,14 @@ class _Codes:
         self._item_starts = np.searchsorted(self.item_code[self._item_order],
                                             np.arange(len(self.items) + 1))
 
-    def timeline(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Act rows sorted by item, then ``t``, and each item code's start in that order
-        (cached for the last ``t`` given: one sort per assignment of times)."""
+    def timeline(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Act rows sorted by item, then ``t``, each item code's start in that order, and
+        the times in that order (cached for the last ``t`` given: one sort per assignment
+        of times)."""
         if getattr(self, "_tl_t", None) is not t:
             order = np.lexsort((t, self.item_code))
             starts = np.searchsorted(self.item_code[order], np.arange(len(self.items) + 1))
-            self._tl_t, self._tl = t, (order, starts)
+            self._tl_t, self._tl = t, (order, starts, t[order])
         return self._tl
 
     def set_crowded(self, crowded: np.ndarray) -> None:
@@ -994,44 +995,70 @@ class _Sync:
 
 
 def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: "_Codes",
-                t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every act on the core items, by item then time: ``item, acc, member, partners``
-    (partners: the members' other acts on the item within one window of it).
+                t: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The acts on the core items within one window of a member's act, by item then time:
+    ``item, acc, member, partners, n_out``: partners, the members' other acts on the item
+    within one window of the act; ``n_out`` per core item, the outsiders' acts on it (all,
+    near or not).  Every member act on a core item is among the acts.
 
-    ``O(m log m)`` for the ``m`` acts on the core items, given the timeline of ``t``
-    (:meth:`_Codes.timeline`, sorted once per assignment of times)."""
-    order, starts = codes.timeline(t)
-    parts = [order[starts[i]:starts[i + 1]] for i in core]
-    on = np.concatenate(parts) if parts else np.empty(0, np.int64)
-    acc, tt = codes.acc_code[on], t[on]
-    is_m = np.isin(acc, member_codes)
-    near = np.zeros(len(on), dtype=np.int64)
-    pos = 0
-    for part in parts:  # one core item at a time: exact float comparisons, no global ranks
-        seg = slice(pos, pos + len(part))
-        pos += len(part)
-        ts, ms = tt[seg], is_m[seg]
-        m_t = ts[ms]
+    ``O(k log n + w)`` for the ``k`` member acts on the core items and the ``w`` acts in
+    their windows, given the timeline of ``t`` (:meth:`_Codes.timeline`, sorted once per
+    assignment of times): the rest of a viral item is never touched."""
+    order, starts, t_sorted = codes.timeline(t)
+    rows = codes.rows_of(member_codes)
+    m_item, m_time = codes.item_code[rows], t[rows]
+    keep = np.isin(m_item, core)
+    m_item, m_time = m_item[keep], m_time[keep]
+    o = np.lexsort((m_time, m_item))
+    m_item, m_time = m_item[o], m_time[o]
+    m_lo = np.searchsorted(m_item, core, "left")
+    m_hi = np.searchsorted(m_item, core, "right")
+    n_out = (starts[core + 1] - starts[core]) - (m_hi - m_lo)
+    pieces, segs = [], []
+    for k, i in enumerate(core):  # one core item at a time: its slice of the timeline
+        m_t = m_time[m_lo[k]:m_hi[k]]
         if len(m_t) == 0:
             continue
+        base = starts[i]
+        ts = t_sorted[base:starts[i + 1]]
+        # a little wider than a window, so that float rounding cannot drop a partner; the
+        # partners are counted exactly below
+        lo = np.searchsorted(ts, m_t - (1.0 + 1e-9), "left")
+        hi = np.maximum.accumulate(np.searchsorted(ts, m_t + (1.0 + 1e-9), "right"))
+        new = np.concatenate([[True], lo[1:] > hi[:-1]])  # the union of the windows
+        last = np.append(np.flatnonzero(new)[1:] - 1, len(lo) - 1)
+        u_lo, u_hi = lo[new], hi[last]
+        ln = u_hi - u_lo
+        idx = np.repeat(u_lo - (np.cumsum(ln) - ln), ln) + np.arange(int(ln.sum()))
+        pieces.append(base + idx)
+        segs.append((len(idx), m_t))
+    pos = np.concatenate(pieces) if pieces else np.empty(0, np.int64)
+    on = order[pos]
+    acc, tt = codes.acc_code[on], t_sorted[pos]
+    is_m = np.isin(acc, member_codes)
+    partners = np.zeros(len(on), dtype=np.int64)
+    at = 0
+    for n, m_t in segs:
+        seg = slice(at, at + n)
+        at += n
+        ts = tt[seg]
         lo = np.searchsorted(m_t, ts - 1.0, "left")
         hi = np.searchsorted(m_t, ts + 1.0, "right")
-        near[seg] = hi - lo - ms  # a member's own act is not a partner
-    return codes.item_code[on], acc, is_m, near
+        partners[seg] = hi - lo - is_m[seg]  # a member's own act is not a partner
+    return codes.item_code[on], acc, is_m, partners, n_out
 
 
 def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndarray,
-                 flags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                 flags: tuple[np.ndarray, ...],
                  core: np.ndarray, codes: "_Codes", member_alpha: float) -> np.ndarray:
     """Which of ``test_codes`` (sorted; ``hits`` their core items in sync) are in sync with
     the community on more core items than an outsider's luck explains (see
     ``member_alpha`` in :func:`detect_coordinated`)."""
-    item, acc, is_m, partners = flags
+    item, acc, is_m, partners, n_o = flags
     near = partners > 0
     out = ~is_m
     # per core item, the share of outsiders' acts that fall in sync with a member
     pos_o = np.searchsorted(core, item[out])
-    n_o = np.bincount(pos_o, minlength=len(core))
     s_o = np.bincount(pos_o, weights=near[out].astype(float), minlength=len(core))
     rate = np.divide(s_o, n_o, out=np.ones(len(core)), where=n_o > 0)
     hits = np.asarray(hits).astype(int)
@@ -1046,10 +1073,12 @@ def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndar
     others = np.setdiff1d(outsiders, test_codes, assume_unique=True)
     at_risk = len(others) + len(member_codes) + len(test_codes)
     # one row per tested account, its distinct core items' rates (by item) padded with zeros
-    tested = np.isin(acc, test_codes)
+    rows = codes.rows_of(test_codes)
+    t_item = codes.item_code[rows]
+    on_core = np.isin(t_item, core)
     width_c = np.int64(len(core))
-    key = _distinct(np.searchsorted(test_codes, acc[tested]) * width_c
-                    + np.searchsorted(core, item[tested]))
+    key = _distinct(np.searchsorted(test_codes, codes.acc_code[rows][on_core]) * width_c
+                    + np.searchsorted(core, t_item[on_core]))
     pos, col_item = key // width_c, key % width_c
     probs = rate[col_item]
     col = np.arange(len(pos)) - np.searchsorted(pos, pos, "left")
@@ -1066,7 +1095,7 @@ def _alone_hit_change(test_codes: np.ndarray, flags: tuple[np.ndarray, ...], cor
     """Per tested account, its hits on the ``alone`` core items (no outsider acts) counted as
     "in sync with at least half of the members' other acts there" minus as "in sync with
     one": what to add to hits counted the second way."""
-    item, acc, is_m, partners = flags
+    item, acc, is_m, partners, _ = flags
     pos = np.searchsorted(core, item)
     on = alone[np.minimum(pos, len(core) - 1)] & (core[np.minimum(pos, len(core) - 1)] == item)
     on &= np.isin(acc, test_codes)
@@ -1108,7 +1137,7 @@ def _readmit(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Code
         return np.empty(0, np.int64)
     if flags is None:
         flags = _near_flags(member_codes, core, codes, t)
-    item, acc, is_m, partners = flags
+    item, acc, is_m, partners, _ = flags
     sel = ~is_m & (partners > 0)
     n_items = np.int64(len(codes.items))
     key = _distinct(acc[sel] * n_items + item[sel])  # distinct (account, item)
