@@ -7,7 +7,7 @@ Both stores build what :meth:`graph.store.Store.frame` returns through
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -103,24 +103,46 @@ def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
     return out
 
 
-def coerce(table: str, df: pd.DataFrame, *, keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+def _values(s: pd.Series) -> Any:
+    """The values of a column, for building a frame from (numpy arrays as they are)."""
+    return s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array
+
+
+def coerce(table: str, df: pd.DataFrame | Mapping[str, Any], *,
+           keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
     """Return ``df`` with exactly the stored columns of ``table``, coerced and sorted by key.
 
+    ``df`` is a frame, or a mapping of column names to equally long arrays that no one
+    else holds (a store's fresh read: its arrays become the frame's without copies).
     ``keep`` names further columns of ``df`` to carry along unchanged (after the
     stored ones), sorted with their rows.
+
+    Notes
+    -----
+    One pass per column, plus a sort by key unless the rows already come in key order.
     """
-    cols = stored_columns(table)
-    data = {}  # the columns' values, put together once (no per-column inserts)
-    for c in cols:
-        s = df[c] if c in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
-        data[c] = coerce_column(s, _col_type(table, c)).array
+    fresh = not isinstance(df, pd.DataFrame)
+    if fresh:
+        n = len(next(iter(df.values()))) if len(df) else 0
+        index = pd.RangeIndex(n)
+    else:
+        n, index = len(df), df.index
+
+    def column(c: str) -> pd.Series:
+        if c not in df:
+            return pd.Series([None] * n, index=index, dtype=object)
+        return pd.Series(df[c], index=index, copy=False) if fresh else df[c]
+
+    data = {c: _values(coerce_column(column(c), _col_type(table, c)))
+            for c in stored_columns(table)}
     for c in keep:
-        data[c] = df[c].array
-    out = pd.DataFrame(data, index=df.index)
+        data[c] = _values(column(c))
+    out = pd.DataFrame(data, index=index, copy=False)  # columns put together once
     key = list(TABLES[table].key)
     k = out[key[0]]
     if len(key) == 1 and not k.hasnans and k.is_monotonic_increasing:
-        return out.reset_index(drop=True)  # already in key order (a store can read it so)
+        # already in key order (a store can read it so); a frame's own values are copied
+        return out if fresh else out.reset_index(drop=True)
     return out.sort_values(key, kind="mergesort", na_position="first").reset_index(drop=True)
 
 

@@ -148,39 +148,33 @@ def project(store: Store, event_id: str) -> Projection:
 
     Notes
     -----
-    A few reads by ID lists (see :meth:`graph.store.Store.frame`); the joins between
-    them go through hashed indexes (``pandas.Index``), not Python sets and dicts.
-    O(rows of the event).
+    The event's items in one read (:meth:`graph.store.Store.event_items`), the rest by
+    ID lists (:meth:`graph.store.Store.frame`); the joins between them go through
+    hashed indexes (pandas), not Python sets and dicts.  O(rows of the event).
     """
     events = store.frame("events", ids=[event_id])
     if events.empty:
         raise NotFound(f"unknown event {event_id!r}")
     ev = make_event(events.iloc[0].to_dict())
-    members = store.memberships(event_id)
-    ids = members["content_id"].tolist()
-    contents = store.frame("contents", ids=ids)
-    reposts = store.frame("reposts", ids=ids)
-    member = pd.Index(members["content_id"])
+    contents, reposts = store.event_items(event_id)
     # placeholders (deleted sources, unknown reply parents) that event items point at
     pointed = pd.unique(np.concatenate([reposts["source_id"].dropna().to_numpy(dtype=object),
                                         contents["reply_to"].dropna().to_numpy(dtype=object)]))
-    pointed = pointed[member.get_indexer(pointed) < 0]
+    pointed = pointed[~pd.Index(pointed).isin(np.concatenate(
+        [contents["content_id"].to_numpy(dtype=object), reposts["repost_id"].to_numpy(dtype=object)]))]
     if len(pointed):
         ph = store.frame("contents", ids=pointed.tolist())
-        contents = _with_rows("contents", contents, ph[ph["placeholder"].to_numpy()])
-    at = member.get_indexer(contents["content_id"])
-    via = members["via"].to_numpy(dtype=object)[at]
-    via[at < 0] = None
-    contents["via"] = via
+        ph = ph[ph["placeholder"].to_numpy()].assign(via=None)
+        contents = _with_rows("contents", contents, ph)
 
-    author = np.concatenate([contents["account_id"].dropna().to_numpy(dtype=object),
-                             reposts["account_id"].dropna().to_numpy(dtype=object)])
+    authors = pd.unique(np.concatenate([contents["account_id"].dropna().to_numpy(dtype=object),
+                                        reposts["account_id"].dropna().to_numpy(dtype=object)]))
     targets = list(ev.target_ids)
     for t in contents["target_ids"]:
         targets.extend(t)
     accounts = store.frame("accounts", ids=pd.unique(
-        np.concatenate([author, np.array(targets, dtype=object)])).tolist())
-    accounts["role_hint"] = np.where(accounts["account_id"].isin(author), "author",
+        np.concatenate([authors, np.array(targets, dtype=object)])).tolist())
+    accounts["role_hint"] = np.where(accounts["account_id"].isin(authors), "author",
                                      "target").astype(object)
     acc_ids = accounts["account_id"].tolist()
     renames = store.frame("renames", ids=acc_ids, column="account_id")

@@ -80,6 +80,21 @@ class Store(ABC):
     def memberships(self, event_id: str | None = None) -> pd.DataFrame:
         """Event membership rows ``content_id, event_id, via`` sorted by (event_id, content_id)."""
 
+    def event_items(self, event_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The event's member contents and reposts, ``(contents, reposts)``, as :meth:`frame`
+        gives them; contents with one more column ``via`` (how each joined, as in
+        :meth:`memberships`).
+
+        This default selects both tables by the IDs of :meth:`memberships`; a store may
+        join them with its memberships in one query each.
+        """
+        members = self.memberships(event_id)
+        ids = members["content_id"].tolist()
+        contents = self.frame("contents", ids=ids)
+        at = pd.Index(members["content_id"]).get_indexer(contents["content_id"])
+        contents["via"] = members["via"].to_numpy(dtype=object)[at]
+        return contents, self.frame("reposts", ids=ids)
+
     @abstractmethod
     def count(self, table: str) -> int:
         """Number of stored rows of a table (placeholders included)."""
