@@ -252,29 +252,15 @@ def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
     Notes
     -----
     Dominated by the detectors: roughly linear in the event's contents and
-    reposts, plus the within-window co-repost pairs.
+    reposts, plus the within-window co-repost pairs.  The projection, the
+    detections and the features are released before the report is saved, so
+    that the save's own memory does not add to theirs.
     """
     st = _Stages(show_progress, f"analyze {event_id}")
     try:
-        risk = _load_model(store, model)
-        p, det, f, items = event_features(store, event_id, seed=seed, stages=st)
-        with st.stage("score"):
-            scored = score(f, risk)
-        with st.stage("tiers"):
-            roles = {a: set(r) for a, r in det.roles_of().items()}
-            for a in det.cluster_of():
-                roles.setdefault(a, set()).add("coordinated")
-            first = grade(f, roles)
-            shared = _shared_identity(f, p, {a: g.tier for a, g in first.items()})
-            candidates = [a for a, g in first.items() if g.tier >= 2]
-            repeated, identity_repeat = _history(store, p, candidates)
-            grades = grade(f, roles, repeated=repeated, shared_identity=shared | identity_repeat)
-        with st.stage("mcns"):
-            mcns = _rollup(p, det, grades)
-        with st.stage("report"):
-            report = build_report(p, det, scored, grades, mcns=mcns, items=items,
-                                  generated_at=generated_at or data_time(p))
-        with st.stage("save"):
+        report = _report(store, event_id, seed=seed, risk=_load_model(store, model),
+                         generated_at=generated_at, stages=st)
+        with st.stage("save"):  # the projection and detections are freed by now
             if save:
                 store.save_report(report)
     finally:
@@ -282,6 +268,29 @@ def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
     if top is not None:
         report = dict(report, accounts=report["accounts"][:top])
     return report
+
+
+def _report(store: Store, event_id: str, *, seed: int, risk: rm.RiskModel | None,
+            generated_at: str | None, stages: _Stages) -> dict[str, Any]:
+    """Every stage of :func:`analyze` but the save: the report alone outlives this call."""
+    st = stages
+    p, det, f, items = event_features(store, event_id, seed=seed, stages=st)
+    with st.stage("score"):
+        scored = score(f, risk)
+    with st.stage("tiers"):
+        roles = {a: set(r) for a, r in det.roles_of().items()}
+        for a in det.cluster_of():
+            roles.setdefault(a, set()).add("coordinated")
+        first = grade(f, roles)
+        shared = _shared_identity(f, p, {a: g.tier for a, g in first.items()})
+        candidates = [a for a, g in first.items() if g.tier >= 2]
+        repeated, identity_repeat = _history(store, p, candidates)
+        grades = grade(f, roles, repeated=repeated, shared_identity=shared | identity_repeat)
+    with st.stage("mcns"):
+        mcns = _rollup(p, det, grades)
+    with st.stage("report"):
+        return build_report(p, det, scored, grades, mcns=mcns, items=items,
+                            generated_at=generated_at or data_time(p))
 
 
 def _rollup(p: Projection, det: Detections, grades: dict) -> list:
