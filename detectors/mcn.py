@@ -68,15 +68,17 @@ def valid_affiliations_in_event(p: Projection) -> tuple[pd.DataFrame, pd.DataFra
 
     Valid: ``[since, until]`` overlaps the span of the account's own contents and
     reposts in the event, or contains the event's start when the account has
-    none.  ``O(C + R + F)`` for contents, reposts and affiliations.
+    none.  ``O(C + R + F)`` for contents, reposts and affiliations (only the affiliated
+    accounts' activity is grouped).
     """
     aff = p.affiliations
     if aff.empty:
         return aff, aff
+    signed = aff["account_id"].dropna().unique()
     times = pd.concat([
-        p.contents.loc[p.contents["account_id"].notna() & p.contents["posted_at"].notna(),
+        p.contents.loc[p.contents["account_id"].isin(signed) & p.contents["posted_at"].notna(),
                        ["account_id", "posted_at"]].rename(columns={"posted_at": "t"}),
-        p.reposts.loc[p.reposts["account_id"].notna() & p.reposts["reposted_at"].notna(),
+        p.reposts.loc[p.reposts["account_id"].isin(signed) & p.reposts["reposted_at"].notna(),
                       ["account_id", "reposted_at"]].rename(columns={"reposted_at": "t"}),
     ])
     span = times.groupby("account_id")["t"].agg(["min", "max"])
