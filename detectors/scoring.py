@@ -183,9 +183,12 @@ def _node_harm(p: Projection, det: Detections) -> tuple[pd.Series, np.ndarray]:
         h = h[np.unique(at, return_index=True)[1]]
     index = pd.Index(uniq, dtype=object)
     if det.harm is not None and len(det.harm):
-        est = det.harm if det.harm.index.is_unique else det.harm[~det.harm.index.duplicated()]
         miss = np.flatnonzero(np.isnan(h))
-        h[miss] = est.reindex(index[miss]).to_numpy(dtype=float)
+        if det.harm.index.equals(index):  # the estimates of the same nodes, in the same order
+            h[miss] = det.harm.to_numpy(dtype=float)[miss]
+        else:
+            est = det.harm if det.harm.index.is_unique else det.harm[~det.harm.index.duplicated()]
+            h[miss] = est.reindex(index[miss]).to_numpy(dtype=float)
     narr = {n.narrative_id: (n.harm if n.harm is not None else (1.0 if n.harmful else None))
             for n in det.narratives}
     of = det.of_content
@@ -359,9 +362,9 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     points over the remaining accounts' ``k_a`` reposts and ``K`` candidate
     point pairs in neighbouring cells (at scale 47: 0.6 M reposts, 0.4 M
     points, 0.5 M candidates, against 71 M within-window repost pairs).  Where
-    the points would outnumber the within-window repost pairs ``P`` (a few
-    accounts reposting thousands of sources), the network itself is built
-    (``O(P log P)``) instead.  ``min_weight=1`` also builds it.
+    the points would outnumber both the reposts and the within-window repost
+    pairs ``P`` (a few accounts reposting thousands of sources), the network
+    itself is built (``O(P log P)``) instead.  ``min_weight=1`` also builds it.
 
     Examples
     --------
@@ -374,8 +377,6 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     >>> coactive_degree(reposts, window=60).sort_index().to_dict()
     {'a': 1, 'b': 1, 'c': 0}
     """
-    from detectors.coactivity import coactivity
-
     w = float(window)
     if not math.isfinite(w) or w < 0:
         raise InputError(f"window must be a finite number of seconds >= 0, got {window!r}")
@@ -389,6 +390,8 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     index = pd.Index(accounts, name="account_id")
 
     def network_degree() -> pd.Series:
+        from detectors.coactivity import coactivity
+
         edges = coactivity(r[["account_id", "source_id", "reposted_at"]], window=w,
                            min_weight=int(min_weight))
         deg = pd.concat([edges["account_a"], edges["account_b"]]).value_counts()
@@ -404,21 +407,15 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     acc = acc.astype(np.int64)
     n_acc = len(accounts)
 
-    # reposts with another repost of their source within the window; the within-window pairs
-    o = np.lexsort((t, src))
-    s_o, t_o = src[o], t[o]
+    # reposts with another repost of their source within the window
+    by_source = np.lexsort((t, src))
+    s_o, t_o = src[by_source], t[by_source]
     near = (s_o[1:] == s_o[:-1]) & (t_o[1:] - t_o[:-1] <= window_ns)
-    live = np.zeros(len(o), dtype=bool)
+    live = np.zeros(len(by_source), dtype=bool)
     live[1:] = near
     live[:-1] |= near
-    t_rel = t_o - t_o.min()
-    scale, ranks = np.unique(np.concatenate([t_rel, t_rel + window_ns]), return_inverse=True)
-    key = s_o * np.int64(len(scale)) + ranks[:len(o)]
-    n_pairs = int((np.searchsorted(key, key - ranks[:len(o)] + ranks[len(o):], side="right")
-                   - np.arange(len(o)) - 1).sum())
-    del t_rel, scale, ranks, key
     # by account, then source and time; accounts with at least min_weight live sources
-    o = o[live]
+    o = by_source[live]
     o = o[np.lexsort((t[o], src[o], acc[o]))]
     a, s, t = acc[o], src[o], t[o]
     new_source = np.ones(len(a), dtype=bool)
@@ -429,7 +426,7 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]]) if n else np.empty(0, np.int64)
     sizes = np.diff(np.r_[starts, n])
     later = np.repeat(starts + sizes, sizes) - np.arange(n) - 1  # later reposts of the account
-    if int(later.sum()) > n_pairs:
+    if int(later.sum()) > len(r) and int(later.sum()) > _window_pairs(s_o, t_o, window_ns):
         return network_degree()
     deg = np.zeros(n_acc, dtype=np.int64)
     # points: two reposts of one account, of sources s < s' (sorted), in group (s, s')
@@ -481,6 +478,16 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     pid = pid[n_groups >= min_weight * (min_weight - 1) // 2]  # C(w, 2) groups for weight w
     deg += np.bincount(pid // n_acc, minlength=n_acc) + np.bincount(pid % n_acc, minlength=n_acc)
     return pd.Series(deg, index=index)
+
+
+def _window_pairs(src: np.ndarray, t: np.ndarray, window_ns: int) -> int:
+    """The number of pairs of rows (sorted by source, then time) of one source at most
+    ``window_ns`` apart."""
+    t_rel = t - t.min()
+    scale, ranks = np.unique(np.concatenate([t_rel, t_rel + window_ns]), return_inverse=True)
+    key = src * np.int64(len(scale)) + ranks[:len(t)]
+    end = np.searchsorted(key, src * np.int64(len(scale)) + ranks[len(t):], side="right")
+    return int((end - np.arange(len(t)) - 1).sum())
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:

@@ -249,3 +249,24 @@ def test_coactive_degree_is_the_degree_in_the_coactivity_network(seed, min_weigh
     got = coactive_degree(reposts, window=window, min_weight=min_weight)
     assert got[got > 0].sort_index().to_dict() == want.sort_index().to_dict()
     assert set(got.index) == set(reposts["account_id"])
+
+
+def test_node_harm_takes_estimates_by_id_in_any_order():
+    """The detectors' estimates fill unknown harm by ID, whether they come in the nodes' own
+    order or not (and with an ID given twice, its first estimate counts)."""
+    from detectors.scoring import node_harm
+
+    p, det = tiny()
+    ids = list(p.contents["content_id"]) + list(p.reposts["repost_id"])
+    est = pd.Series([0.1 * (i % 7) for i in range(len(ids))], index=ids, dtype=float)
+    aligned = node_harm(p, Detections(det.narratives, det.of_content, det.roles, det.clusters,
+                                      harm=est))
+    shuffled = est.iloc[::-1]
+    shuffled = pd.concat([shuffled, pd.Series([0.99], index=[ids[-1]])])
+    other = node_harm(p, Detections(det.narratives, det.of_content, det.roles, det.clusters,
+                                    harm=shuffled))
+    assert aligned.index.tolist() == ids
+    assert other.equals(aligned)
+    known = p.contents.set_index("content_id")["harm"]
+    assert aligned[known.index].tolist() == known.tolist()  # the data's own harm first
+    assert aligned["r1"] == pytest.approx(est["r1"])
