@@ -128,6 +128,10 @@ def _kind(table: str, col: str) -> ColType | str:
     return t.column(col).type if col in t.column_names else col
 
 
+#: the kinds of columns stored as TEXT
+_TEXT_KINDS = (ColType.STR, ColType.LIST, "extra")
+
+
 def _json_ids(ids: Iterable[str]) -> str:
     """IDs as one JSON array for ``json_each``, read back ``CAST(value AS TEXT)``: what a
     TEXT column would hold of each (missing values, which match nothing, left out)."""
@@ -342,8 +346,10 @@ class EmbeddedStore(Store):
         Notes
         -----
         One query: the wanted IDs travel as one JSON array parameter (``json_each``),
-        single-key tables come in key order; the rows become columns with vectorised
-        conversions.  O(rows read x columns).
+        or, when there are more of them than rows in the table and all they and the
+        column are text, the whole table is read and its rows kept by a set of them (the
+        same rows: text equals text).  Single-key tables come in key order; the rows become columns
+        with vectorised conversions.  O(rows read x columns).
         """
         if table not in TABLES:
             raise KeyError(table)
@@ -351,16 +357,30 @@ class EmbeddedStore(Store):
         cols = stored_columns(table)
         sql = f"SELECT {', '.join(self._select(table))} FROM {table}"
         params: tuple = ()
+        wanted: set | None = None
         if ids is not None:
             column = column or t.key[0]
             if column not in cols:
                 raise KeyError(column)
-            sql += f" WHERE {column} IN (SELECT CAST(value AS TEXT) FROM json_each(?))"
-            params = (_json_ids(ids),)
+            ids = list(ids)
+            if (_kind(table, column) in _TEXT_KINDS and len(ids) > self._rows(table)
+                    and all(type(i) is str for i in ids)):
+                wanted = set(ids)
+            else:
+                sql += f" WHERE {column} IN (SELECT CAST(value AS TEXT) FROM json_each(?))"
+                params = (_json_ids(ids),)
         if len(t.key) == 1:  # in key order, so that coerce need not sort (same order: UTF-8
             sql += f" ORDER BY {t.key[0]}"  # bytes sort as code points, "" first as None)
         rows = self._con().execute(sql, params).fetchall()
+        if wanted is not None:
+            j = cols.index(column)
+            rows = [r for r in rows if r[j] in wanted]
         return coerce(table, _columns_of_rows(table, cols, rows))
+
+    def _rows(self, table: str) -> int:
+        """About how many rows ``table`` has (its largest rowid: one index step)."""
+        return int(self._con().execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}")
+                   .fetchone()[0])
 
     def event_items(self, event_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """See :meth:`graph.store.Store.event_items`.
