@@ -165,35 +165,68 @@ def node_harm(p: Projection, det: Detections) -> pd.Series:
     return _node_harm(p, det)[0]
 
 
+def _node_ids(p: Projection) -> np.ndarray:
+    """The IDs of ``p.contents`` then ``p.reposts``, row by row."""
+    return np.concatenate([p.contents["content_id"].to_numpy(dtype=object),
+                           p.reposts["repost_id"].to_numpy(dtype=object)])
+
+
+def _row_narratives(p: Projection, det: Detections) -> np.ndarray:
+    """The narrative ID (None: none) of each row of ``p.contents`` then ``p.reposts``.
+
+    ``O(N)``; without a dict lookup per row when ``det.of_content`` lists the
+    rows' IDs in their order (as the narratives detector builds it).
+    """
+    ids, of = _node_ids(p), det.of_content
+    if len(of) == len(ids) and isinstance(of, dict):
+        if (np.fromiter(of.keys(), dtype=object, count=len(ids)) == ids).all():
+            return np.fromiter(of.values(), dtype=object, count=len(ids))
+    return np.array([of.get(i) for i in ids.tolist()], dtype=object)
+
+
+def _lookup(values: np.ndarray, table: Mapping, default: float = np.nan) -> np.ndarray:
+    """``table.get(v, default)`` for each of ``values`` (hashable, few distinct) as floats."""
+    codes, uniq = pd.factorize(values)
+    return np.append(np.array([table.get(v, default) for v in uniq], dtype=float),
+                     default)[codes]
+
+
 def _node_harm(p: Projection, det: Detections) -> tuple[pd.Series, np.ndarray]:
     """:func:`node_harm`, and the position in it of each row of ``p.contents`` then
     ``p.reposts`` (an ID given twice counts with its first row).
 
-    ``O(N)`` for ``N`` contents and reposts: their IDs hashed once; the
+    ``O(N)`` for ``N`` contents and reposts: their IDs hashed once (not at all
+    when the detectors' estimates come for the same IDs in the same order); the
     estimates and narratives are looked up only where the harm is still unknown.
     """
     from detectors.cascades import extra_float
 
-    ids = np.concatenate([p.contents["content_id"].to_numpy(dtype=object),
-                          p.reposts["repost_id"].to_numpy(dtype=object)])
+    ids = _node_ids(p)
     h = np.concatenate([p.contents["harm"].to_numpy(dtype=float),
                         extra_float(p.reposts, "harm").to_numpy(dtype=float)])
-    at, uniq = pd.factorize(ids, use_na_sentinel=False)
-    if len(uniq) < len(ids):
-        h = h[np.unique(at, return_index=True)[1]]
-    index = pd.Index(uniq, dtype=object)
-    if det.harm is not None and len(det.harm):
+    est = det.harm if det.harm is not None and len(det.harm) else None
+    if est is not None and est.index.equals(pd.Index(ids, dtype=object)) \
+            and est.index.is_unique:  # the estimates of the same nodes, in the same order
+        at, index = np.arange(len(ids)), est.index
         miss = np.flatnonzero(np.isnan(h))
-        if det.harm.index.equals(index):  # the estimates of the same nodes, in the same order
-            h[miss] = det.harm.to_numpy(dtype=float)[miss]
-        else:
-            est = det.harm if det.harm.index.is_unique else det.harm[~det.harm.index.duplicated()]
+        h[miss] = est.to_numpy(dtype=float)[miss]
+    else:
+        at, uniq = pd.factorize(ids, use_na_sentinel=False)
+        if len(uniq) < len(ids):
+            h = h[np.unique(at, return_index=True)[1]]
+        index = pd.Index(uniq, dtype=object)
+        if est is not None:
+            est = est if est.index.is_unique else est[~est.index.duplicated()]
+            miss = np.flatnonzero(np.isnan(h))
             h[miss] = est.reindex(index[miss]).to_numpy(dtype=float)
     narr = {n.narrative_id: (n.harm if n.harm is not None else (1.0 if n.harmful else None))
             for n in det.narratives}
-    of = det.of_content
     miss = np.flatnonzero(np.isnan(h))
-    h[miss] = np.array([narr.get(of.get(i)) for i in index[miss].tolist()], dtype=float)
+    if len(index) == len(ids):  # rows are the index
+        h[miss] = _lookup(_row_narratives(p, det)[miss], narr)
+    else:
+        of = det.of_content
+        h[miss] = np.array([narr.get(of.get(i)) for i in index[miss].tolist()], dtype=float)
     return pd.Series(h, index=index, dtype=float), at
 
 
@@ -280,9 +313,8 @@ def harmful_items(p: Projection, det: Detections, *,
     spread = p.reposts["repost_id"].map(forest["spread_harm"]).to_numpy(dtype=float)
     reposts = np.where(np.isnan(spread), 0.0, spread) >= harm_threshold
     unknown = np.flatnonzero(np.isnan(spread))
-    of = det.of_content
-    reposts[unknown] = [bool(harmful_n.get(of.get(r)))
-                        for r in p.reposts["repost_id"].to_numpy(dtype=object)[unknown]]
+    narrative = _row_narratives(p, det)[len(p.contents) + unknown]
+    reposts[unknown] = _lookup(narrative, harmful_n, 0.0) > 0
     return HarmfulItems(harm=harms, contents=contents,
                         reposts=pd.Series(reposts, index=p.reposts.index, dtype=bool),
                         forest=forest)
@@ -384,9 +416,10 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
             or min_weight < 1:
         raise InputError(f"min_weight must be an integer >= 1, got {min_weight!r}")
     window_ns = int(round(w * 1_000_000_000))
-    r = reposts[reposts["account_id"].notna() & reposts["source_id"].notna()
-                & reposts["reposted_at"].notna()]
-    acc, accounts = pd.factorize(r["account_id"].astype(str))
+    known = (reposts["account_id"].notna() & reposts["source_id"].notna()
+             & reposts["reposted_at"].notna()).to_numpy()
+    r = reposts if known.all() else reposts[known]
+    acc, accounts = pd.factorize(_as_str(r["account_id"]))
     index = pd.Index(accounts, name="account_id")
 
     def network_degree() -> pd.Series:
@@ -399,7 +432,7 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
 
     if min_weight == 1 or len(r) < 2:
         return network_degree() if len(r) >= 2 else pd.Series(0, index=index, dtype=np.int64)
-    src = pd.factorize(r["source_id"].astype(str))[0].astype(np.int64)
+    src = pd.factorize(_as_str(r["source_id"]))[0].astype(np.int64)
     when = r["reposted_at"]
     if isinstance(when.dtype, pd.DatetimeTZDtype):
         when = when.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -478,6 +511,13 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     pid = pid[n_groups >= min_weight * (min_weight - 1) // 2]  # C(w, 2) groups for weight w
     deg += np.bincount(pid // n_acc, minlength=n_acc) + np.bincount(pid % n_acc, minlength=n_acc)
     return pd.Series(deg, index=index)
+
+
+def _as_str(values: pd.Series) -> np.ndarray:
+    """The values as strings (as ``astype(str)``; no copy when they are strings already)."""
+    arr = values.to_numpy(dtype=object)
+    return arr if pd.api.types.infer_dtype(arr, skipna=False) == "string" \
+        else values.astype(str).to_numpy(dtype=object)
 
 
 def _window_pairs(src: np.ndarray, t: np.ndarray, window_ns: int) -> int:
@@ -597,9 +637,9 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     col["harmful_share"] = np.where(np.isnan(share), 0.0, share)
 
     # --- narratives touched (own contents and reposts), harmful ones
-    of = det.of_content
-    narrative = pd.Series([of.get(c) for c in contents["content_id"].tolist()]
-                          + [of.get(r) for r in reposts["repost_id"].tolist()], dtype=object)
+    rows = _row_narratives(p, det)
+    narrative = pd.Series(np.concatenate([rows[:len(p.contents)][keep_c],
+                                          rows[len(p.contents):][keep_r]]), dtype=object)
     codes = np.concatenate([c_code, r_code])
     touched = (codes >= 0) & narrative.notna().to_numpy()
     n_code, narratives = pd.factorize(narrative[touched])
@@ -657,7 +697,11 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     col["in_cluster"][at] = 1.0
     col["cluster_score"][at] = [float(cluster_of[a].score) for a in members]
     col["cluster_size_log"][at] = [math.log1p(len(cluster_of[a].accounts)) for a in members]
-    accounts = p.accounts.drop_duplicates("account_id").set_index("account_id").reindex(ids)
+    accounts = p.accounts
+    if accounts["account_id"].is_monotonic_increasing and accounts["account_id"].is_unique:
+        accounts = accounts.set_index("account_id")  # already one row per ID, in ID order
+    else:
+        accounts = accounts.drop_duplicates("account_id").set_index("account_id").reindex(ids)
     keys = accounts["identity_key"]
     key_n = keys.dropna().value_counts()
     col["identity_peers"] = keys.map(key_n).fillna(1).to_numpy() - 1
