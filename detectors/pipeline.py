@@ -123,7 +123,8 @@ def score(features: pd.DataFrame, model: rm.RiskModel | None = None) -> Scored:
     if model is None:
         return rule_scores(features)
     prob = model.predict(features)
-    return Scored(score=banded(features, prob), explain=model.explain(features),
+    return Scored(score=banded(features, prob),
+                  explain=model.explain(features, probability=prob),
                   method=f"model:{model.version}", probability=prob)
 
 

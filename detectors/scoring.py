@@ -836,13 +836,25 @@ def rule_scores(features: pd.DataFrame) -> Scored:
     """
     cols = ["is_target", "n_harmful", "n_harmful_reposts", "reports_against", "minor_attacks",
             "reports_minor", *ROLE_FEATURES]
-    rows, inverse = np.unique(features[cols].to_numpy(dtype=float), axis=0, return_inverse=True)
+    rows, inverse = _distinct_rows(features[cols].to_numpy(dtype=float))
     fired = [_rules(dict(zip(cols, vals))) for vals in rows]
-    inverse = inverse.ravel()
     return Scored(score=pd.Series([fired[i][0] for i in inverse], index=features.index,
                                   dtype=float),
                   explain=dict(zip(features.index, [fired[i][1] for i in inverse])),
                   method="rules")
+
+
+def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a 2-D array and, per row, the position of its own among them
+    (one lexsort of the columns: ``np.unique(axis=0)`` sorts rows as opaque bytes, 15 times
+    slower; rows holding NaN stay apart)."""
+    o = np.lexsort(x.T[::-1])
+    xs = x[o]
+    new = np.ones(len(xs), dtype=bool)
+    new[1:] = (xs[1:] != xs[:-1]).any(axis=1)
+    inverse = np.empty(len(xs), dtype=np.int64)
+    inverse[o] = np.cumsum(new) - 1
+    return xs[new], inverse
 
 
 def _rules(row: Mapping[str, float]) -> tuple[float, Evidence]:
