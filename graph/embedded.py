@@ -425,21 +425,41 @@ class EmbeddedStore(Store):
     def save_report(self, report: dict[str, Any]) -> str:
         run_id = uuid.uuid4().hex
         event_id = report["event_id"]
-        rows = []
-        for kind, key in (("accounts", "account_id"), ("mcns", "mcn_id"),
-                          ("clusters", "cluster_id")):
-            for pos, item in enumerate(report.get(kind, []), start=1):
-                rows.append((run_id, kind, int(item.get("rank", pos)), item[key],
-                             item.get("tier"), json.dumps(item.get("roles", [])),
-                             json.dumps(item, ensure_ascii=False, sort_keys=True)))
+        encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+        roles_json: dict[tuple, str] = {}
+        ranked = {"accounts": "account_id", "mcns": "mcn_id", "clusters": "cluster_id"}
+        rows: dict[str, list[tuple]] = {kind: [] for kind in ranked}
+        # the report's JSON, its ranked lists made of the items' own JSON (the same text as
+        # json.dumps(report, ensure_ascii=False, sort_keys=True), each item encoded once)
+        pieces = ["{"]
+        for i, (k, v) in enumerate(sorted(report.items())):
+            pieces += [", " if i else "", encode(k), ": "]
+            key = ranked.get(k)
+            if key is None:
+                pieces.append(encode(v))
+                continue
+            pieces.append("[")
+            for pos, item in enumerate(v, start=1):
+                text = encode(item)
+                pieces += [", " if pos > 1 else "", text]
+                roles = tuple(item.get("roles", []))
+                if roles not in roles_json:
+                    roles_json[roles] = json.dumps(list(roles))
+                rows[k].append((run_id, k, int(item.get("rank", pos)), item[key],
+                                item.get("tier"), roles_json[roles], text))
+            pieces.append("]")
+        pieces.append("}")
+        whole = "".join(pieces)
+        del pieces
         with self._write_lock:
             con = self._con()
             with con:
                 seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0]
                 con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
-                            (run_id, event_id, report.get("generated_at", ""), seq,
-                             json.dumps(report, ensure_ascii=False, sort_keys=True)))
-                con.executemany("INSERT INTO ranked VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                            (run_id, event_id, report.get("generated_at", ""), seq, whole))
+                del whole
+                for kind in ranked:
+                    con.executemany("INSERT INTO ranked VALUES (?, ?, ?, ?, ?, ?, ?)", rows[kind])
         return run_id
 
     def latest_run(self, event_id: str) -> str | None:
