@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 from typing import Iterator
 
@@ -106,6 +107,13 @@ def _cell(v):
     return str(v)
 
 
+def _json_float(text: str) -> float | str:
+    """A JSON number with a fraction or exponent: a float, or its text when no float holds
+    it (``1e400``), so that the validator names the value as the file wrote it."""
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
 def _jsonl_chunks(path: Path, chunk_rows: int
                   ) -> Iterator[tuple[pd.DataFrame, np.ndarray, list[tuple[int, str, str]]]]:
     rows, lines, bad = [], [], []
@@ -114,7 +122,8 @@ def _jsonl_chunks(path: Path, chunk_rows: int
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                # NaN, Infinity and -Infinity (no JSON, but Python writes them) kept as text
+                obj = json.loads(line, parse_float=_json_float, parse_constant=str)
                 if not isinstance(obj, dict):
                     raise ValueError("not a JSON object")
             except ValueError as exc:
@@ -134,7 +143,7 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame,
 
     start = 1
     for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
-        df = batch.to_pandas()
+        df = batch.to_pandas(integer_object_nulls=True)  # whole numbers stay whole beside nulls
         for c in df.columns:
             if pd.api.types.is_datetime64_any_dtype(df[c]):
                 s = df[c]

@@ -4,8 +4,9 @@
 columns, as :mod:`ingest.readers` yields them) and splits it into normalised
 rows ready for :meth:`graph.store.Store.upsert` and rejected rows, each with
 its line number and the reason.  Rules (SPEC §2): required fields present;
-timestamps ISO-8601 (an offset or ``Z``; none means UTC); numbers numeric and
-within bounds (``harm`` in 0..1, counts not negative, ``tier`` 0..4); booleans
+timestamps ISO-8601 (an offset or ``Z``; none means UTC); numbers numeric, finite
+and within bounds (``harm`` in 0..1, counts not negative, ``tier`` 0..4), whole
+numbers within 64 bits (what the stores keep) and read exactly; booleans
 ``true/false/1/0/yes/no``; ``kind`` one of the known kinds; a key seen twice in
 one file is rejected the second time; a repost cannot repost itself.  Columns
 beyond the model are kept as ``extra``.
@@ -14,8 +15,10 @@ beyond the model are kept as ``extra``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
@@ -67,6 +70,28 @@ def _as_text(s: pd.Series) -> pd.Series:
     return s.map(lambda v: v.strip() if isinstance(v, str) else
                  ("" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
                   else str(v)))
+
+
+#: a number written in decimal (ASCII); pandas leaves one too large for a float unread
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+#: the whole numbers the stores keep (SQLite's INTEGER, Neo4j's integers: 64 bits)
+_INT_MIN, _INT_MAX = -(2 ** 63), 2 ** 63 - 1
+#: from this size on a float does not hold every whole number: such cells are read exactly
+_FLOAT_EXACT = 2.0 ** 53
+
+
+def _too_large(v: str) -> bool:
+    """True when ``v`` is a decimal number beyond a float's range (``1e400``)."""
+    return _DECIMAL.fullmatch(v) is not None and math.isinf(float(v))
+
+
+def _decimal(v: str, read: float) -> Decimal:
+    """The exact value of a number's text; ``read``, the float pandas read, when the text
+    is no decimal number for :class:`~decimal.Decimal`."""
+    try:
+        return Decimal(v)
+    except InvalidOperation:
+        return Decimal(read)
 
 
 #: a local time in plain ISO form (years 1900-2199: far from the nanosecond limits)
@@ -232,7 +257,10 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
     Vectorised over the chunk: O(rows x columns).  Each column's text and empty
     cells are computed once; booleans, kinds, lists and extra cells are parsed once
     per distinct value; keys are checked with set operations, row by row only in a
-    chunk that repeats one.
+    chunk that repeats one.  Numbers are parsed by pandas; only the cells it cannot
+    read are looked at again (is it a decimal too large for a float?), and only whole
+    numbers past 2**53, where a float rounds, are read exactly (:class:`decimal.Decimal`)
+    to be checked against the 64 bits the stores keep and stored as written.
     """
     t: Table = TABLES[table]
     raw = raw.reset_index(drop=True)
@@ -282,11 +310,21 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
         elif c.type in (ColType.FLOAT, ColType.INT):
             text, blank = text_of(c.name), blank_of(c.name)
             num = pd.to_numeric(text.where(~blank, None), errors="coerce")
-            bad = num.isna() & ~blank
-            flag(bad, lambda m, text=text, name=c.name:
+            unread = (num.isna() & ~blank).to_numpy(dtype=bool)
+            huge = np.zeros(n, dtype=bool)  # beyond a float's range: infinite as a float
+            if unread.any():
+                huge[unread] = [_too_large(v) for v in text[unread]]
+            flag(unread & ~huge, lambda m, text=text, name=c.name:
                  [f"not a number in {name}: {v!r}" for v in text[m]])
+            value = num.to_numpy(dtype=np.float64)
+            flag(np.isinf(value) | huge, lambda m, text=text, name=c.name:
+                 [f"not a finite number in {name}: {v!r}" for v in text[m]])
             if c.type == ColType.INT:
-                frac = num.notna() & (num != np.floor(num.fillna(0)))
+                frac = (num.notna() & (num != np.floor(num.fillna(0)))).to_numpy(dtype=bool)
+                # past 2**53 a float rounds: such cells are read exactly, from their text
+                big = np.flatnonzero(~flagged & (np.abs(value) >= _FLOAT_EXACT))
+                exact = [_decimal(v, f) for v, f in zip(text.to_numpy()[big], value[big])]
+                frac[big] = [d != d.to_integral_value() for d in exact]
                 flag(frac, lambda m, text=text, name=c.name:
                      [f"not a whole number in {name}: {v!r}" for v in text[m]])
             if c.min is not None:
@@ -298,6 +336,13 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
                 else:
                     flag(low, lambda m, text=text, name=c.name:
                          [f"negative {name}: {v}" for v in text[m]])
+            if c.type == ColType.INT and len(big):
+                wide = np.zeros(n, dtype=bool)
+                wide[big] = [not _INT_MIN <= d <= _INT_MAX for d in exact]
+                flag(wide, lambda m, text=text, name=c.name:
+                     [f"{name} outside the 64-bit integer range: {v}" for v in text[m]])
+                num = num.astype(object)  # the exact whole numbers, not their floats
+                num.iloc[big] = [int(d) for d in exact]
             out[c.name] = num.astype("float64") if c.type == ColType.FLOAT else num
         elif c.type == ColType.BOOL:
             codes, low = _by_distinct(text_of(c.name), str.lower)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import random
+import shutil
 
 import pandas as pd
 import pytest
@@ -11,6 +13,8 @@ import pytest
 from graph.embedded import EmbeddedStore
 from graph.errors import InputError
 from ingest.load import load_folder
+from ingest.readers import CHUNK_ROWS
+from ingest.sample import generate_incident
 
 ACCOUNTS = """account_id,platform,name,created_at,followers,verified,is_minor,nickname_color
 weibo:1,weibo,张三,2025-01-01T00:00:00+08:00,10,true,false,red
@@ -200,3 +204,172 @@ def test_unreadable_files_fail_with_one_line(tmp_path, store):
     (d / "accounts.csv").unlink()
     with pytest.raises(InputError, match="no table files"):
         load_folder(store, d, reject_path=tmp_path / "r.csv")
+
+
+# ---------------------------------------------------------------- numbers no store can hold
+# Regression: inf, 1e400 or 99999999999999999999 in an integer column passed validation and
+# the SQLite upsert then failed with OverflowError; now each is a rejected row with a reason.
+
+BIG_ACCOUNTS = """account_id,platform,followers
+weibo:1,weibo,inf
+weibo:2,weibo,-inf
+weibo:3,weibo,Infinity
+weibo:4,weibo,1e400
+weibo:5,weibo,99999999999999999999
+weibo:6,weibo,9223372036854775808
+weibo:7,weibo,1e19
+weibo:8,weibo,12345678901234567890.5
+weibo:9,weibo,nan
+weibo:10,weibo,-99999999999999999999
+weibo:11,weibo,9223372036854775807
+weibo:12,weibo,9007199254740993
+weibo:13,weibo,
+weibo:14,weibo,1e3
+"""
+
+BIG_CONTENTS = """content_id,account_id,platform,posted_at,harm
+weibo:c1,weibo:11,weibo,2026-03-01T08:00:00Z,inf
+weibo:c2,weibo:11,weibo,2026-03-01T08:00:00Z,-Infinity
+weibo:c3,weibo:11,weibo,2026-03-01T08:00:00Z,1e400
+weibo:c4,weibo:11,weibo,2026-03-01T08:00:00Z,nan
+weibo:c5,weibo:11,weibo,2026-03-01T08:00:00Z,1e-400
+weibo:c6,weibo:11,weibo,2026-03-01T08:00:00Z,0.5
+"""
+
+BIG_LABELS = """event_id,account_id,tier
+e1,weibo:1,inf
+e1,weibo:2,99999999999999999999
+e1,weibo:3,1e400
+e1,weibo:4,2
+"""
+
+
+def test_numbers_beyond_what_the_store_holds_are_rejected_rows(tmp_path, store):
+    d = tmp_path / "big"
+    d.mkdir()
+    write(d, accounts=BIG_ACCOUNTS, contents=BIG_CONTENTS, labels=BIG_LABELS)
+    s = load_folder(store, d, reject_path=tmp_path / "rej.csv")  # no OverflowError
+    assert rejects(tmp_path / "rej.csv") == [
+        ("accounts", 2, "not a finite number in followers: 'inf'"),
+        ("accounts", 3, "not a finite number in followers: '-inf'"),
+        ("accounts", 4, "not a finite number in followers: 'Infinity'"),
+        ("accounts", 5, "not a finite number in followers: '1e400'"),
+        ("accounts", 6, "followers outside the 64-bit integer range: 99999999999999999999"),
+        ("accounts", 7, "followers outside the 64-bit integer range: 9223372036854775808"),
+        ("accounts", 8, "followers outside the 64-bit integer range: 1e19"),
+        ("accounts", 9, "not a whole number in followers: '12345678901234567890.5'"),
+        ("accounts", 10, "not a number in followers: 'nan'"),
+        ("accounts", 11, "negative followers: -99999999999999999999"),
+        ("contents", 2, "not a finite number in harm: 'inf'"),
+        ("contents", 3, "not a finite number in harm: '-Infinity'"),
+        ("contents", 4, "not a finite number in harm: '1e400'"),
+        ("contents", 5, "not a number in harm: 'nan'"),
+        ("labels", 2, "not a finite number in tier: 'inf'"),
+        ("labels", 3, "tier outside 0..4: 99999999999999999999"),
+        ("labels", 4, "not a finite number in tier: '1e400'"),
+    ]
+    for c in s.tables.values():
+        assert c.read == c.stored + c.rejected
+    # whole numbers past 2**53 are stored exactly, though the blank cell makes the column float
+    acc = store.frame("accounts").set_index("account_id")["followers"]
+    assert acc["weibo:11"] == 2 ** 63 - 1 and acc["weibo:12"] == 2 ** 53 + 1
+    assert acc["weibo:14"] == 1000 and pd.isna(acc["weibo:13"])
+    harm = store.frame("contents").set_index("content_id")["harm"]
+    assert harm.to_dict() == {"weibo:c5": 0.0, "weibo:c6": 0.5}  # no infinite harm to score
+
+
+def test_numbers_beyond_what_the_store_holds_in_jsonl(tmp_path, store):
+    # JSON numbers: 1e400 is inf to Python's float, Infinity and NaN are Python's extensions;
+    # the reasons name them as the file wrote them
+    d = tmp_path / "big"
+    d.mkdir()
+    follower_cells = ["1e400", "Infinity", "-Infinity", "NaN", "99999999999999999999",
+                      "9007199254740993", "null", "1.5e3", "2.5"]
+    (d / "accounts.jsonl").write_text("".join(
+        f'{{"account_id": "j{i}", "platform": "weibo", "followers": {v}}}\n'
+        for i, v in enumerate(follower_cells)), encoding="utf-8")
+    (d / "contents.jsonl").write_text("".join(
+        f'{{"content_id": "c{i}", "account_id": "j5", "platform": "weibo", '
+        f'"posted_at": "2026-03-01T08:00:00Z", "harm": {v}, "score": {v}}}\n'
+        for i, v in enumerate(["1e400", "-Infinity", "NaN", "0.25"])), encoding="utf-8")
+    load_folder(store, d, reject_path=tmp_path / "rej.csv")
+    assert rejects(tmp_path / "rej.csv") == [
+        ("accounts", 1, "not a finite number in followers: '1e400'"),
+        ("accounts", 2, "not a finite number in followers: 'Infinity'"),
+        ("accounts", 3, "not a finite number in followers: '-Infinity'"),
+        ("accounts", 4, "not a number in followers: 'NaN'"),
+        ("accounts", 5, "followers outside the 64-bit integer range: 99999999999999999999"),
+        ("accounts", 9, "not a whole number in followers: '2.5'"),
+        ("contents", 1, "not a finite number in harm: '1e400'"),
+        ("contents", 2, "not a finite number in harm: '-Infinity'"),
+        ("contents", 3, "not a number in harm: 'NaN'"),
+    ]
+    with open(tmp_path / "rej.csv", encoding="utf-8") as f:
+        assert json.loads(next(csv.DictReader(f))["raw"])["followers"] == "1e400"
+    acc = store.frame("accounts").set_index("account_id")["followers"]
+    assert acc[acc.index.str.startswith("j")].dropna().to_dict() == {
+        "j5": 2 ** 53 + 1, "j7": 1500}
+    con = store.frame("contents").set_index("content_id")
+    assert con["harm"].to_dict() == {"c3": 0.25}
+
+
+@pytest.mark.parametrize("kind, followers, reasons, stored", [
+    # a float column may hold infinities and floats past 64 bits
+    ("float64", [float("inf"), float("-inf"), 1e20, 5.0, None],
+     {1: "not a finite number in followers: 'inf'",
+      2: "not a finite number in followers: '-inf'",
+      3: "followers outside the 64-bit integer range: 1e+20"}, {"p3": 5, "p4": None}),
+    # unsigned 64-bit integers past the signed range
+    ("uint64", [2 ** 64 - 1, 2 ** 63, 7],
+     {1: "followers outside the 64-bit integer range: 18446744073709551615",
+      2: "followers outside the 64-bit integer range: 9223372036854775808"}, {"p2": 7}),
+    # 64-bit integers beside a null: whole and exact (pandas alone would make them floats)
+    ("int64", [2 ** 53 + 1, None, 2 ** 63 - 1], {},
+     {"p0": 2 ** 53 + 1, "p1": None, "p2": 2 ** 63 - 1}),
+], ids=["float64", "uint64", "int64-with-null"])
+def test_numbers_beyond_what_the_store_holds_in_parquet(tmp_path, store, kind, followers,
+                                                       reasons, stored):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    d = tmp_path / "pq"
+    d.mkdir()
+    n = len(followers)
+    pq.write_table(pa.table({"account_id": [f"p{i}" for i in range(n)], "platform": ["w"] * n,
+                             "followers": pa.array(followers, getattr(pa, kind)())}),
+                   d / "accounts.parquet")
+    pq.write_table(pa.table({"content_id": ["c0", "c1", "c2"], "account_id": ["x"] * 3,
+                             "platform": ["w"] * 3, "posted_at": ["2026-03-01T08:00:00Z"] * 3,
+                             "harm": [float("inf"), float("-inf"), 0.25]}),
+                   d / "contents.parquet")
+    load_folder(store, d, reject_path=tmp_path / "rej.csv")
+    got = rejects(tmp_path / "rej.csv")
+    assert {line: why for t, line, why in got if t == "accounts"} == reasons
+    assert [(line, why) for t, line, why in got if t == "contents"] == [
+        (1, "not a finite number in harm: 'inf'"), (2, "not a finite number in harm: '-inf'")]
+    acc = store.frame("accounts").set_index("account_id")["followers"]
+    assert {k: (None if pd.isna(v) else v) for k, v in acc.items() if k.startswith("p")} == stored
+
+
+@pytest.mark.parametrize("chunk_rows", [CHUNK_ROWS, 700])
+def test_event_membership_does_not_depend_on_row_order(tmp_path, chunk_rows):
+    # a load into an empty store computes membership on the rows as validated, in file order
+    src = tmp_path / "sample"
+    generate_incident(src, seed=7, scale=0.3)
+    ref = EmbeddedStore(str(tmp_path / "ref.db"))
+    load_folder(ref, src, reject_path=tmp_path / "r0.csv")
+    expected = ref.memberships()
+    # every way into an event is taken, chains of reposts included
+    assert set(expected["via"]) == {"event_id", "text", "reply", "target", "copy", "repost"}
+    for seed in (1, 2):
+        d = tmp_path / f"shuffled{seed}"
+        shutil.copytree(src, d)
+        for table in ("contents", "reposts"):
+            with open(d / f"{table}.csv", encoding="utf-8", newline="") as f:
+                header, *rows = list(csv.reader(f))
+            random.Random(seed).shuffle(rows)
+            with open(d / f"{table}.csv", "w", encoding="utf-8", newline="") as f:
+                csv.writer(f).writerows([header, *rows])
+        st = EmbeddedStore(str(tmp_path / f"shuffled{seed}.db"))
+        load_folder(st, d, reject_path=tmp_path / f"r{seed}.csv", chunk_rows=chunk_rows)
+        pd.testing.assert_frame_equal(st.memberships(), expected)
