@@ -1,0 +1,77 @@
+"""The embedded store's fast reads give what the plain ones give.
+
+``frame(table, ids=...)``: the set path (more text IDs than the table has rows: the whole
+table is read and its rows kept by a set of the IDs) gives exactly the rows of the index
+path (the IDs as one JSON array joined in SQLite).  ``event_items``: the join with the
+memberships gives what the interface's default (memberships, then frames by ID) gives.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from graph.embedded import EmbeddedStore
+from graph.model import TABLES
+from graph.store import Store
+from ingest.load import load_folder
+from ingest.sample import generate_incident
+
+#: (table, column) pairs selected by: every table's first key, and text columns that repeat
+CASES = [(t, TABLES[t].key[0]) for t in TABLES] + [
+    ("contents", "account_id"), ("contents", "reply_to"), ("reposts", "source_id"),
+    ("reposts", "account_id"), ("reports", "content_id"), ("labels", "account_id"),
+    ("affiliations", "mcn_id"), ("renames", "new_name")]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("frame_ids")
+    generate_incident(root / "in", seed=7, scale=0.3)
+    st = EmbeddedStore(str(root / "s.db"))
+    load_folder(st, root / "in", reject_path=root / "rej.csv")
+    return st
+
+
+def _index_path(store: EmbeddedStore, monkeypatch, table: str, ids: list, column: str):
+    """``frame`` as the index path reads it (the table counted as larger than any ID list)."""
+    with monkeypatch.context() as m:
+        m.setattr(store, "_rows", lambda _table: 10 ** 12)
+        return store.frame(table, ids=ids, column=column)
+
+
+@pytest.mark.parametrize("table, column", CASES, ids=[f"{t}.{c}" for t, c in CASES])
+def test_more_ids_than_rows_give_the_rows_of_the_index_path(store, monkeypatch, table, column):
+    whole = store.frame(table)
+    values = whole[column].dropna().astype(str).drop_duplicates().tolist()
+    # present values (every other one), each twice, then absent ones and an empty string,
+    # until the list is longer than the table
+    ids = values[::2] * 2 + ["", "absent:0", "absent:1"]
+    ids += [f"absent:{i}" for i in range(2, len(whole) - len(ids) + 3)]
+    assert len(ids) > store._rows(table) and all(type(i) is str for i in ids)  # the set path
+    got = store.frame(table, ids=ids, column=column)
+    pd.testing.assert_frame_equal(got, _index_path(store, monkeypatch, table, ids, column))
+    # which is the table's rows whose column is one of the IDs, in the table's order
+    pd.testing.assert_frame_equal(
+        got, whole[whole[column].isin(set(ids))].reset_index(drop=True))
+    assert len(got) > 0 or not values
+    # None among them (the index path: not all text) matches nothing and changes nothing
+    pd.testing.assert_frame_equal(store.frame(table, ids=ids + [None], column=column), got)
+
+
+def test_only_absent_ids_give_an_empty_frame_of_the_table(store, monkeypatch):
+    ids = [f"absent:{i}" for i in range(store._rows("contents") + 1)]
+    got = store.frame("contents", ids=ids)
+    assert got.empty
+    pd.testing.assert_frame_equal(got, _index_path(store, monkeypatch, "contents", ids, None))
+    assert list(got.columns) == list(store.frame("contents").columns)
+
+
+def test_event_items_join_gives_what_the_default_gives(store):
+    events = store.event_ids()
+    assert len(events) == 3
+    for event in events + ["evt:unknown"]:
+        got, want = store.event_items(event), Store.event_items(store, event)
+        for table, g, w in zip(("contents", "reposts"), got, want):
+            pd.testing.assert_frame_equal(g, w, obj=f"{event} {table}")
+        assert len(got[0]) + len(got[1]) == len(store.memberships(event))
