@@ -84,7 +84,8 @@ def run_once(store: Neo4jStore, frames, placeholders, members, batch_size: int) 
 
 
 def _wipe(store: Neo4jStore) -> None:
-    while store._run.write("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n "
+    # small transactions: a node with thousands of relationships makes a big one
+    while store._run.write("MATCH (n) WITH n LIMIT 2000 DETACH DELETE n "
                            "RETURN count(*) AS n")[0]["n"]:
         pass
 
