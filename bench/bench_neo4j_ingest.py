@@ -84,10 +84,12 @@ def run_once(store: Neo4jStore, frames, placeholders, members, batch_size: int) 
 
 
 def _wipe(store: Neo4jStore) -> None:
-    # small transactions: a node with thousands of relationships makes a big one
-    while store._run.write("MATCH (n) WITH n LIMIT 2000 DETACH DELETE n "
-                           "RETURN count(*) AS n")[0]["n"]:
-        pass
+    # small transactions, relationships first: DETACH DELETE of one node with a hundred
+    # thousand memberships exceeds Neo4j's default transaction memory
+    for query in ("MATCH ()-[r]->() WITH r LIMIT 20000 DELETE r RETURN count(*) AS n",
+                  "MATCH (n) WITH n LIMIT 20000 DELETE n RETURN count(*) AS n"):
+        while store._run.write(query)[0]["n"]:
+            pass
 
 
 def main(argv=None) -> int:
