@@ -358,15 +358,18 @@ def _poisson_sf(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
 
 
 def creation_bursts(accounts: pd.DataFrame, *, burst_window: float = 3600.0, min_burst: int = 5,
-                    min_ratio: float = 20.0, background_days: float = 180.0) -> pd.Series:
+                    min_ratio: float = 20.0, background_days: float = 180.0,
+                    finer: tuple[float, ...] = (1 / 6, 1 / 24)) -> pd.Series:
     """Burst label per account (``None`` outside any burst), indexed by account_id.
 
     An account is *bursty* when at least ``min_burst`` accounts (itself
-    included) were created within ``burst_window`` seconds of it, and that
-    count is at least ``min_ratio`` times what the background rate of the
-    surrounding ``background_days`` predicts.  Bursty accounts created within
-    ``burst_window`` of each other, in a chain, share one label (the earliest
-    member's ID).  ``O(A log A)``.
+    included) were created within ``w`` seconds of it, and that count is at
+    least ``min_ratio`` times what the background rate of the surrounding
+    ``background_days`` predicts, for ``w = burst_window`` or one of the
+    ``finer`` fractions of it (a batch registered in an hour stands out of a
+    large platform's background over an hour, not over a day).  Bursty
+    accounts created within ``burst_window`` of each other, in a chain, share
+    one label (the earliest member's ID).  ``O(A log A)`` per window.
     """
     acc = accounts[accounts["created_at"].notna()][["account_id", "created_at"]]
     acc = acc.drop_duplicates("account_id")
@@ -377,11 +380,13 @@ def creation_bursts(accounts: pd.DataFrame, *, burst_window: float = 3600.0, min
     t = _seconds(acc["created_at"])
     order = np.argsort(t, kind="stable")
     t, ids = t[order], acc["account_id"].to_numpy()[order]
-    near = np.searchsorted(t, t + burst_window, "right") - np.searchsorted(t, t - burst_window, "left")
     bg_span = background_days * 86_400.0
     bg = np.searchsorted(t, t + bg_span, "right") - np.searchsorted(t, t - bg_span, "left")
-    expected = bg * (2 * burst_window) / (2 * bg_span)
-    bursty = (near >= min_burst) & (near >= min_ratio * np.maximum(expected, 0.05))
+    bursty = np.zeros(len(t), dtype=bool)
+    for w in (burst_window, *(burst_window * f for f in finer)):
+        near = np.searchsorted(t, t + w, "right") - np.searchsorted(t, t - w, "left")
+        expected = bg * (2 * w) / (2 * bg_span)
+        bursty |= (near >= min_burst) & (near >= min_ratio * np.maximum(expected, 0.05))
     if not bursty.any():
         return out
     bt, bid = t[bursty], ids[bursty]
@@ -485,8 +490,11 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         Follower count at or below which an account counts as low-follower;
         default the 20th percentile of the event's accounts.
     burst_window : float, default 86400
-        Seconds of the account-creation burst window (a day: armies are
-        registered over hours to days, ordinary accounts over years).
+        Seconds of the widest account-creation burst window (a day: armies are
+        registered over hours to days, ordinary accounts over years); a sixth
+        and a twenty-fourth of it are tried too (:func:`creation_bursts`), so
+        that a batch registered in an hour stands out of a large platform's
+        background.
     jitter_windows : float, default 12
         Half-width, in windows (one hour for reposts), of the uniform time
         jitter of the chance baseline.

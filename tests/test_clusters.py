@@ -360,3 +360,18 @@ def test_an_army_alone_on_its_items_is_a_cluster():
     p = Projection.from_tables({"event_id": "e"}, reposts=rows)
     res = detect_coordinated(p, narratives={}, seed=0)
     assert [c.accounts for c in res.significant] == [("a1", "a2", "a3", "a4", "a5")]
+
+
+def test_a_batch_registered_in_an_hour_is_a_burst_on_a_busy_platform():
+    """30 accounts created within an hour among 1,000 created over a year: not 20 times the
+    background over a day, but far above it over an hour."""
+    rng = np.random.default_rng(2)
+    created = [T0 + pd.Timedelta(seconds=int(s)) for s in rng.integers(-180 * 86400, 180 * 86400,
+                                                                       1000)]
+    created += [T0 + pd.Timedelta(seconds=int(s)) for s in rng.integers(0, 3600, 30)]
+    acc = pd.DataFrame({"account_id": [f"a{i:04d}" for i in range(len(created))],
+                        "created_at": pd.to_datetime(created, utc=True)})
+    batch = {f"a{i:04d}" for i in range(1000, 1030)}
+    lab = creation_bursts(acc, burst_window=86400.0)
+    assert set(lab.dropna().index) == batch and lab.dropna().nunique() == 1
+    assert creation_bursts(acc, burst_window=86400.0, finer=()).dropna().empty
