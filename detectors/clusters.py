@@ -90,6 +90,7 @@ from scipy.special import gammainc
 from tqdm.auto import tqdm
 
 from detectors.findings import Cluster, Evidence, RoleFinding
+from graph.arrays import distinct
 from graph.errors import InputError
 from graph.projection import Projection
 
@@ -655,11 +656,11 @@ def _cross_sync_items(a: list[str], b: list[str], t: np.ndarray, codes: "_Codes"
     """Distinct items on which an account of ``a`` and one of ``b`` are in sync."""
     ca = np.array([codes.acc_index[x] for x in a])
     cb = np.array([codes.acc_index[x] for x in b])
-    both = _distinct(np.concatenate([ca, cb]))
+    both = distinct(np.concatenate([ca, cb]))
     rows = codes.rows_of(both)
     item, a_, b_, _, _ = _sync_arrays(codes.item_code[rows], codes.acc_code[rows], t[rows])
     cross = (np.isin(a_, ca) & np.isin(b_, cb)) | (np.isin(b_, ca) & np.isin(a_, cb))
-    return int(len(_distinct(item[cross])))
+    return int(len(distinct(item[cross])))
 
 
 def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
@@ -739,7 +740,7 @@ def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: 
     key = src * n_acc + acc
     key_s = np.sort(key)
     dup = key_s[1:] == key_s[:-1]
-    multi_keys = _distinct(np.concatenate([key_s[1:][dup], key_s[:-1][dup]]))
+    multi_keys = distinct(np.concatenate([key_s[1:][dup], key_s[:-1][dup]]))
     multi = np.isin(key, multi_keys)
     ids_parts: list[np.ndarray] = []
     w_parts: list[np.ndarray] = []
@@ -776,12 +777,12 @@ def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: 
             second = first + 1 + (np.arange(n_pairs, dtype=np.int64)
                                   - np.repeat(np.cumsum(c) - c, c))
             a, b = acc[first], acc[second]
-            distinct = a != b
-            pid = (np.minimum(a, b) * n_acc + np.maximum(a, b))[distinct]
-            needs = (multi[first] | multi[second])[distinct]
+            two_accounts = a != b
+            pid = (np.minimum(a, b) * n_acc + np.maximum(a, b))[two_accounts]
+            needs = (multi[first] | multi[second])[two_accounts]
             count(pid[~needs])
             if needs.any():
-                multi_src.append(src[first][distinct][needs])
+                multi_src.append(src[first][two_accounts][needs])
                 multi_pid.append(pid[needs])
         start = stop
     if multi_pid:
@@ -847,7 +848,7 @@ class _Codes:
         self.item_code = item_code.astype(np.int64)
         self.acc_index = {a: i for i, a in enumerate(self.accounts)}
         n_items = np.int64(len(self.items))
-        keys = _distinct(self.acc_code * n_items + self.item_code)  # (account, item) touched
+        keys = distinct(self.acc_code * n_items + self.item_code)  # (account, item) touched
         self.touched = (keys, np.searchsorted(keys // n_items, np.arange(len(self.accounts) + 1)))
         self._order = np.argsort(self.acc_code, kind="stable")
         self._starts = np.searchsorted(self.acc_code[self._order],
@@ -891,18 +892,6 @@ class _Codes:
     def rows_of(self, member_codes: np.ndarray) -> np.ndarray:
         """Act rows of these accounts, in act order (sorted by item, then time)."""
         return _gather(self._order, self._starts, member_codes)
-
-
-def _distinct(a: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of ``a``: ``np.unique(a)`` by sorting (numpy's hash-based
-    unique of integers is many times slower on large arrays).  ``O(n log n)``."""
-    s = np.sort(np.asarray(a).ravel())
-    if len(s) < 2:
-        return s
-    keep = np.empty(len(s), dtype=bool)
-    keep[0] = True
-    np.not_equal(s[1:], s[:-1], out=keep[1:])
-    return s[keep]
 
 
 def _gather(order: np.ndarray, starts: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -987,7 +976,7 @@ class _Sync:
         self.first = _first_distinct(it, a, b)
         it, a, b = it[self.first], a[self.first], b[self.first]
         n_acc = np.int64(len(codes.accounts))
-        key = _distinct(np.concatenate([it * n_acc + a, it * n_acc + b]))
+        key = distinct(np.concatenate([it * n_acc + a, it * n_acc + b]))
         per_item, per_m = key // n_acc, key % n_acc
         # core items: where the community acted as a group, not a lucky pair
         core_min = max(3, math.ceil(core_share * len(member_codes))) if len(member_codes) > 3 \
@@ -1077,7 +1066,7 @@ def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndar
         # two acts on the item are in sync once times are jittered (q)
         rate[alone] = codes.q[core[alone]]
         hits = hits + _alone_hit_change(test_codes, flags, core, alone)
-    outsiders = _distinct(acc[out & near])
+    outsiders = distinct(acc[out & near])
     others = np.setdiff1d(outsiders, test_codes, assume_unique=True)
     at_risk = len(others) + len(member_codes) + len(test_codes)
     # one row per tested account, its distinct core items' rates (by item) padded with zeros
@@ -1085,7 +1074,7 @@ def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndar
     t_item = codes.item_code[rows]
     on_core = np.isin(t_item, core)
     width_c = np.int64(len(core))
-    key = _distinct(np.searchsorted(test_codes, codes.acc_code[rows][on_core]) * width_c
+    key = distinct(np.searchsorted(test_codes, codes.acc_code[rows][on_core]) * width_c
                     + np.searchsorted(core, t_item[on_core]))
     pos, col_item = key // width_c, key % width_c
     probs = rate[col_item]
@@ -1116,7 +1105,7 @@ def _alone_hit_change(test_codes: np.ndarray, flags: tuple[np.ndarray, ...], cor
     row = np.searchsorted(test_codes, acc[on])
 
     def count(ok: np.ndarray) -> np.ndarray:
-        key = _distinct(row[ok] * width + pos[on][ok])  # distinct (account, item)
+        key = distinct(row[ok] * width + pos[on][ok])  # distinct (account, item)
         return np.bincount(key // width, minlength=len(test_codes))
 
     p = partners[on]
@@ -1127,7 +1116,7 @@ def _member_test(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_
                  member_alpha: float) -> tuple[np.ndarray, Any]:
     """Which members beat an outsider's luck on the community's core items (and the
     :func:`_near_flags` computed for that, None without core items)."""
-    core = _distinct(sync.per_item)
+    core = distinct(sync.per_item)
     if len(core) == 0:
         return np.ones(len(member_codes), dtype=bool), None
     flags = _near_flags(member_codes, core, codes, t)
@@ -1140,7 +1129,7 @@ def _readmit(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Code
     """Outsiders in sync with the community on at least ``min_shared`` core items that pass
     the same chance test as members (accounts Louvain put elsewhere or left out).  ``flags``:
     :func:`_near_flags` of these members on these core items, when already computed."""
-    core = _distinct(sync.per_item)
+    core = distinct(sync.per_item)
     if len(core) == 0:
         return np.empty(0, np.int64)
     if flags is None:
@@ -1148,7 +1137,7 @@ def _readmit(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Code
     item, acc, is_m, partners, _ = flags
     sel = ~is_m & (partners > 0)
     n_items = np.int64(len(codes.items))
-    key = _distinct(acc[sel] * n_items + item[sel])  # distinct (account, item)
+    key = distinct(acc[sel] * n_items + item[sel])  # distinct (account, item)
     cand, hits = np.unique(key // n_items, return_counts=True)
     keep_c = hits >= min_shared
     cand, hits = cand[keep_c], hits[keep_c]
@@ -1198,7 +1187,7 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
         added = np.setdiff1d(added, member_codes, assume_unique=True)
         if len(added) == 0:
             break
-        member_codes = _distinct(np.concatenate([member_codes, added]))
+        member_codes = distinct(np.concatenate([member_codes, added]))
         sync = _Sync(member_codes, codes, t, core_share)
         flags = None
     names = [codes.accounts[i] for i in member_codes]
@@ -1208,11 +1197,11 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
     p_item, p_a, p_b = r_item[first], r_a[first], r_b[first]
     # density: share of member pairs in sync on at least one item
     n_acc = np.int64(len(codes.accounts))
-    density = len(_distinct(p_a * n_acc + p_b)) / (size * (size - 1) / 2)
+    density = len(distinct(p_a * n_acc + p_b)) / (size * (size - 1) / 2)
 
     observed = len(first)
     n_items_all = np.int64(len(codes.items))
-    touched = _distinct(sync.acc * n_items_all + sync.item) % n_items_all
+    touched = distinct(sync.acc * n_items_all + sync.item) % n_items_all
     shared_items, shared_m = np.unique(touched, return_counts=True)
     on2 = shared_m >= 2
     shared_items, shared_m = shared_items[on2], shared_m[on2]
@@ -1310,7 +1299,7 @@ def _cluster_evidence(s: Mapping[str, Any], repost_window: float, post_window: f
                            f"({sum(k for _, k in by_kind['r'])} in-sync member pairs)"))
     if by_kind["n"]:
         items = {"n:" + x for x, _ in by_kind["n"]}
-        rows = _distinct(np.concatenate([pairs["i"].to_numpy(), pairs["j"].to_numpy()]))
+        rows = distinct(np.concatenate([pairs["i"].to_numpy(), pairs["j"].to_numpy()]))
         ids = [a for a, it in zip(acts["act_id"].to_numpy()[rows], acts["item"].to_numpy()[rows])
                if it in items]
         ev.append(Evidence("co_post", tuple(sorted(set(ids))[:_MAX_IDS]),

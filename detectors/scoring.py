@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.findings import Cluster, Evidence, Narrative, RoleFinding
+from graph.arrays import distinct
 from graph.errors import InputError
 from graph.projection import Projection
 
@@ -481,7 +482,7 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     new_col[1:] = (group[1:] != group[:-1]) | (cx[1:] != cx[:-1])
     col = np.cumsum(new_col) - 1
     col_start = np.flatnonzero(new_col)
-    uy = _distinct(cy)
+    uy = distinct(cy)
     span = np.int64(len(uy) + 2)
     key = col * span + np.searchsorted(uy, cy) + 1
     lo_y = np.searchsorted(uy, cy - 1, side="left") + 1
@@ -528,13 +529,6 @@ def _window_pairs(src: np.ndarray, t: np.ndarray, window_ns: int) -> int:
     key = src * np.int64(len(scale)) + ranks[:len(t)]
     end = np.searchsorted(key, src * np.int64(len(scale)) + ranks[len(t):], side="right")
     return int((end - np.arange(len(t)) - 1).sum())
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values of an integer array, sorted (``np.unique`` by one sort: numpy 2's
-    hashing ``unique`` takes 100 times longer on a million int64)."""
-    v = np.sort(values)
-    return v[np.concatenate([[True], v[1:] != v[:-1]])] if len(v) else v
 
 
 def _spans(rows: np.ndarray, starts: np.ndarray, counts: np.ndarray
@@ -643,7 +637,7 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     codes = np.concatenate([c_code, r_code])
     touched = (codes >= 0) & narrative.notna().to_numpy()
     n_code, narratives = pd.factorize(narrative[touched])
-    pair = _distinct(codes[touched] * np.int64(max(len(narratives), 1)) + n_code)
+    pair = distinct(codes[touched] * np.int64(max(len(narratives), 1)) + n_code)
     who, what = pair // max(len(narratives), 1), pair % max(len(narratives), 1)
     harmful_n = {nr.narrative_id: bool(nr.harmful) for nr in det.narratives}
     bad = np.array([harmful_n.get(x, False) for x in narratives], dtype=bool)

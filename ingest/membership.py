@@ -23,6 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from graph.arrays import distinct
 from graph.textsim import near_duplicate_pairs, normalize
 
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
@@ -37,13 +38,6 @@ def _terms_pattern(terms: list[str]) -> re.Pattern | None:
     if not terms:
         return None
     return re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
-
-
-def _unique(keys: np.ndarray) -> np.ndarray:
-    """The sorted distinct values of an integer array (as ``np.unique``, whose hashing is many
-    times slower than a sort for the sizes here)."""
-    keys = np.sort(keys)
-    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
 
 
 class _Nodes:
@@ -98,7 +92,7 @@ class _Visited:
             self.flags = np.zeros(size, dtype=bool)
             self.flags[keys] = True
         else:
-            self.keys = _unique(keys)
+            self.keys = distinct(keys)
 
     def add_new(self, keys: np.ndarray) -> np.ndarray:
         """Add ``keys`` (unique); return those that were not in the set."""
@@ -107,7 +101,7 @@ class _Visited:
             self.flags[keys] = True
         else:
             keys = keys[~np.isin(keys, self.keys, assume_unique=True)]
-            self.keys = _unique(np.concatenate((self.keys, keys)))
+            self.keys = distinct(np.concatenate((self.keys, keys)))
         return keys
 
 
@@ -149,7 +143,7 @@ class _Found:
         if len(node) == 0 or len(links.child) == 0:
             return False
         n_ev = np.int64(self.n_events)
-        key = _unique(node * n_ev + ev)
+        key = distinct(node * n_ev + ev)
         visited = _Visited(self.n_nodes * int(n_ev), key)
         node, ev = key // n_ev, key % n_ev
         new = []
@@ -333,7 +327,7 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     node, ev, via = node[first], ev[first], via[first]
     # sorted by (event_id, content_id)
     ids = nodes.ids.to_numpy()
-    uniq = _unique(node)
+    uniq = distinct(node)
     rank = np.empty(n, dtype=np.int64)
     rank[uniq[sorted(range(len(uniq)), key=ids[uniq].__getitem__)]] = np.arange(len(uniq))
     ev_rank = np.empty(len(ev_ids), dtype=np.int64)
