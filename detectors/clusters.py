@@ -90,7 +90,7 @@ from scipy.special import gammainc
 from tqdm.auto import tqdm
 
 from detectors.findings import Cluster, Evidence, RoleFinding
-from graph.arrays import distinct
+from graph.arrays import distinct, spans
 from graph.errors import InputError
 from graph.projection import Projection
 
@@ -338,7 +338,7 @@ def _expected(codes: "_Codes", a: np.ndarray, b: np.ndarray, q: np.ndarray) -> n
         hi = max(int(np.searchsorted(cum, (cum[lo - 1] if lo else 0) + step, "right")), lo + 1)
         n = ln[lo:hi]
         pair = np.repeat(np.arange(lo, hi), n)
-        first = np.repeat(starts[small[lo:hi]] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        first = spans(starts[small[lo:hi]], n)
         item = keys[first] % n_items
         want = other[pair] * n_items + item
         at = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
@@ -774,8 +774,7 @@ def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: 
         n_pairs = int(c.sum())
         if n_pairs:
             first = np.repeat(np.arange(start, stop, dtype=np.int64), c)
-            second = first + 1 + (np.arange(n_pairs, dtype=np.int64)
-                                  - np.repeat(np.cumsum(c) - c, c))
+            second = spans(np.arange(start + 1, stop + 1), c)
             a, b = acc[first], acc[second]
             two_accounts = a != b
             pid = (np.minimum(a, b) * n_acc + np.maximum(a, b))[two_accounts]
@@ -863,9 +862,6 @@ class _Codes:
         ident = sup["identity"]
         self.identity_code = pd.factorize(ident)[0]  # -1 where missing
         self.burst_label = sup["burst"].to_numpy(dtype=object)
-        self._item_order = np.argsort(self.item_code, kind="stable")
-        self._item_starts = np.searchsorted(self.item_code[self._item_order],
-                                            np.arange(len(self.items) + 1))
 
     def timeline(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Act rows sorted by item, then ``t``, each item code's start in that order, and
@@ -885,10 +881,6 @@ class _Codes:
         """Per item code, its chance of two acts in sync under the jitter (``q``)."""
         self.q = q.reindex(self.items).fillna(0.0).to_numpy(dtype=float)
 
-    def rows_on(self, items: np.ndarray) -> np.ndarray:
-        """Act rows on these items, in act order."""
-        return _gather(self._item_order, self._item_starts, items)
-
     def rows_of(self, member_codes: np.ndarray) -> np.ndarray:
         """Act rows of these accounts, in act order (sorted by item, then time)."""
         return _gather(self._order, self._starts, member_codes)
@@ -897,12 +889,7 @@ class _Codes:
 def _gather(order: np.ndarray, starts: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """The sorted union of ``order[starts[k]:starts[k + 1]]`` over ``keys`` (no Python loop)."""
     keys = np.asarray(keys, dtype=np.int64)
-    lo, ln = starts[keys], starts[keys + 1] - starts[keys]
-    total = int(ln.sum())
-    if total == 0:
-        return np.empty(0, np.int64)
-    idx = np.repeat(lo - (np.cumsum(ln) - ln), ln) + np.arange(total)
-    return np.sort(order[idx])
+    return np.sort(order[spans(starts[keys], starts[keys + 1] - starts[keys])])
 
 
 def _sync_arrays(item: np.ndarray, acc: np.ndarray,
@@ -928,7 +915,7 @@ def _sync_arrays(item: np.ndarray, acc: np.ndarray,
     end = np.searchsorted(base + ranks[:n], base + ranks[n:], side="right")
     c = end - np.arange(n) - 1
     first = np.repeat(np.arange(n), c)
-    second = first + 1 + (np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c))
+    second = spans(np.arange(1, n + 1), c)
     a, b = acc_s[first], acc_s[second]
     ok = a != b
     first, second, a, b = first[ok], second[ok], a[ok], b[ok]
@@ -1025,8 +1012,7 @@ def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: "_Codes",
         new = np.concatenate([[True], lo[1:] > hi[:-1]])  # the union of the windows
         last = np.append(np.flatnonzero(new)[1:] - 1, len(lo) - 1)
         u_lo, u_hi = lo[new], hi[last]
-        ln = u_hi - u_lo
-        idx = np.repeat(u_lo - (np.cumsum(ln) - ln), ln) + np.arange(int(ln.sum()))
+        idx = spans(u_lo, u_hi - u_lo)
         pieces.append(base + idx)
         segs.append((len(idx), m_t))
     pos = np.concatenate(pieces) if pieces else np.empty(0, np.int64)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from graph.arrays import spans
 from graph.errors import InputError
 
 __all__ = ["coactivity", "write_coactivity_csv", "COLUMNS"]
@@ -154,9 +155,7 @@ def coactivity(
                 continue
             rows = np.arange(start, stop, dtype=np.int64)
             first = np.repeat(rows, c)
-            offsets = np.arange(n_pairs, dtype=np.int64) - np.repeat(np.cumsum(c) - c, c)
-            second = first + 1 + offsets
-            del offsets
+            second = spans(rows + 1, c)
             a = acc[first]
             b = acc[second]
             distinct = a != b

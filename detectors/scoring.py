@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.findings import Cluster, Evidence, Narrative, RoleFinding
-from graph.arrays import distinct
+from graph.arrays import distinct, spans
 from graph.errors import InputError
 from graph.projection import Projection
 
@@ -534,9 +534,7 @@ def _window_pairs(src: np.ndarray, t: np.ndarray, window_ns: int) -> int:
 def _spans(rows: np.ndarray, starts: np.ndarray, counts: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray]:
     """``(row, j)`` for every row and ``j`` in ``starts[k] .. starts[k] + counts[k] - 1``."""
-    total = int(counts.sum())
-    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(rows, counts), np.repeat(starts, counts) + offsets
+    return np.repeat(rows, counts), spans(starts, counts)
 
 
 # ---------------------------------------------------------------------------- features

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["distinct"]
+__all__ = ["distinct", "spans"]
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -21,3 +21,13 @@ def distinct(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(v[1:], v[:-1], out=keep[1:])
     return v[keep]
+
+
+def spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions ``starts[k] + j`` for every ``k`` and ``0 <= j < lengths[k]``, in that
+    order: the concatenated ``arange(starts[k], starts[k] + lengths[k])`` without a Python
+    loop.  ``O(sum(lengths))``."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    return (np.repeat(np.asarray(starts, dtype=np.int64) - (np.cumsum(lengths) - lengths),
+                      lengths) + np.arange(total, dtype=np.int64))

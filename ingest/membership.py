@@ -23,7 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from graph.arrays import distinct
+from graph.arrays import distinct, spans
 from graph.textsim import near_duplicate_pairs, normalize
 
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
@@ -75,9 +75,7 @@ class _Links:
         """``(i, child)``: every child of ``parents[i]``."""
         lo, hi = self.start[parents], self.start[parents + 1]
         n = hi - lo
-        i = np.repeat(np.arange(len(parents)), n)
-        pos = lo[i] + np.arange(len(i)) - np.repeat(np.cumsum(n) - n, n)
-        return i, self.child[pos]
+        return np.repeat(np.arange(len(parents)), n), self.child[spans(lo, n)]
 
 
 class _Visited:
