@@ -74,6 +74,26 @@ CALL (n) {
 }
 """
 
+def _relationship_upsert(rel: str, key: str, start: tuple[str, str],
+                         end: tuple[str, str]) -> str:
+    """The upsert of a table stored as a relationship ``(start)-[rel]->(end)``: the row's
+    relationship is found by its ``key`` property (a relationship index), created when
+    missing, then updated in place.  Built from the model's fixed names only."""
+    (s_label, s_key), (e_label, e_key) = start, end
+    return f"""
+UNWIND $rows AS row
+MERGE (a:{s_label} {{{s_key}: row.{s_key}}})
+MERGE (b:{e_label} {{{e_key}: row.{e_key}}})
+WITH a, b, row
+OPTIONAL MATCH ()-[old:{rel} {{{key}: row.key}}]->()
+FOREACH (_ IN CASE WHEN old IS NULL THEN [1] ELSE [] END |
+  CREATE (a)-[:{rel} {{{key}: row.key}}]->(b))
+WITH row
+MATCH ()-[n:{rel} {{{key}: row.key}}]->()
+SET n += row.props{{times}}
+"""
+
+
 _UPSERT = {
     "accounts": """
 UNWIND $rows AS row
@@ -136,20 +156,7 @@ CALL (n) {
   CREATE (a)-[:RENAMED]->(n)
 }
 """,
-    # relationship tables: the row's relationship is found by its key (a
-    # relationship index), created when missing, then updated in place
-    "affiliations": """
-UNWIND $rows AS row
-MERGE (a:Account {account_id: row.account_id})
-MERGE (m:MCN {mcn_id: row.mcn_id})
-WITH a, m, row
-OPTIONAL MATCH ()-[old:AFFILIATED_WITH {affiliation_key: row.key}]->()
-FOREACH (_ IN CASE WHEN old IS NULL THEN [1] ELSE [] END |
-  CREATE (a)-[:AFFILIATED_WITH {affiliation_key: row.key}]->(m))
-WITH row
-MATCH ()-[n:AFFILIATED_WITH {affiliation_key: row.key}]->()
-SET n += row.props{times}
-""",
+    # relationship tables (affiliations, labels) come from _relationship_upsert below
     "reports": """
 UNWIND $rows AS row
 MERGE (n:Report {report_id: row.key})
@@ -179,19 +186,12 @@ CALL (n) {
   CREATE (n)-[:ABOUT]->(a)
 }
 """,
-    "labels": """
-UNWIND $rows AS row
-MERGE (a:Account {account_id: row.account_id})
-MERGE (e:Event {event_id: row.event_id})
-WITH a, e, row
-OPTIONAL MATCH ()-[old:LABELLED {label_key: row.key}]->()
-FOREACH (_ IN CASE WHEN old IS NULL THEN [1] ELSE [] END |
-  CREATE (a)-[:LABELLED {label_key: row.key}]->(e))
-WITH row
-MATCH ()-[n:LABELLED {label_key: row.key}]->()
-SET n += row.props{times}
-""",
 }
+_UPSERT["affiliations"] = _relationship_upsert("AFFILIATED_WITH", "affiliation_key",
+                                               ("Account", "account_id"), ("MCN", "mcn_id"))
+_UPSERT["labels"] = _relationship_upsert("LABELLED", "label_key", ("Account", "account_id"),
+                                         ("Event", "event_id"))
+
 
 def time_columns(table: str) -> list[str]:
     """The table's time columns (sent as ISO text, stored as DATETIME)."""
