@@ -1,6 +1,9 @@
-"""Row builders shared by the detector tests' hand-made projections."""
+"""Row builders shared by the detector tests' hand-made projections, and the sample
+incident loaded into a store the way ``pileon ingest`` does."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 
@@ -19,3 +22,16 @@ def repost_row(rid, acc, src, minutes=1, text=None, **kw):
     """A ``reposts`` row of ``src`` made ``minutes`` after :data:`T0`."""
     return {"repost_id": rid, "account_id": acc, "source_id": src,
             "reposted_at": (T0 + pd.Timedelta(minutes=minutes)).isoformat(), "text": text, **kw}
+
+
+def load_sample(folder: Path, *, seed: int, scale: float):
+    """The sample incident generated in ``folder/incident`` and ingested into a new embedded
+    store ``folder/pileon.db`` (rejects in ``folder/rejects.csv``): ``(store, truth)``."""
+    from graph.embedded import EmbeddedStore
+    from ingest.load import load_folder
+    from ingest.sample import generate_incident
+
+    truth = generate_incident(folder / "incident", seed=seed, scale=scale)
+    store = EmbeddedStore(str(folder / "pileon.db"))
+    load_folder(store, folder / "incident", reject_path=folder / "rejects.csv")
+    return store, truth

@@ -339,12 +339,10 @@ def test_api_alerts(world, world_alerts):
 # ---------------------------------------------------------------- sample incident
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    from ingest.sample import generate_incident
+    from tests.rows import load_sample
 
     base = tmp_path_factory.mktemp("sample")
-    truth = generate_incident(base / "incident", seed=3, scale=0.2)
-    store = EmbeddedStore(str(base / "s.db"))
-    load_folder(store, base / "incident", reject_path=base / "rejects.csv")
+    store, truth = load_sample(base, seed=3, scale=0.2)
     yield {"truth": truth, "store": store, "folder": base / "incident"}
     store.close()
 

@@ -306,15 +306,10 @@ E1 = "evt:2026-03-nancheng-teacher"
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    from graph.embedded import EmbeddedStore
     from graph.projection import project
-    from ingest.load import load_folder
-    from ingest.sample import generate_incident
+    from tests.rows import load_sample
 
-    d = tmp_path_factory.mktemp("incident")
-    truth = generate_incident(d / "inc", seed=7, scale=0.4)
-    store = EmbeddedStore(str(d / "store.db"))
-    load_folder(store, d / "inc")
+    store, truth = load_sample(tmp_path_factory.mktemp("incident"), seed=7, scale=0.4)
     return project(store, E1), truth["events"][E1]
 
 

@@ -197,11 +197,9 @@ def test_api_evidence(world, victim_pack):
 
 # ---------------------------------------------------------------- sample incident
 def test_sample_victim_pack(tmp_path):
-    from ingest.sample import generate_incident
+    from tests.rows import load_sample
 
-    truth = generate_incident(tmp_path / "incident", seed=5, scale=0.1)
-    store = EmbeddedStore(str(tmp_path / "s.db"))
-    load_folder(store, tmp_path / "incident", reject_path=tmp_path / "rejects.csv")
+    store, truth = load_sample(tmp_path, seed=5, scale=0.1)
     victim = truth["alerts"]["victim"]
     m, _, _ = unpack(evidence_pack(store, victim))
     verify(m)

@@ -109,14 +109,9 @@ E1 = "evt:2026-03-nancheng-teacher"
 @pytest.fixture(scope="module")
 def analyzed(tmp_path_factory):
     from detectors.pipeline import analyze
-    from graph.embedded import EmbeddedStore
-    from ingest.load import load_folder
-    from ingest.sample import generate_incident
+    from tests.rows import load_sample
 
-    d = tmp_path_factory.mktemp("incident")
-    truth = generate_incident(d / "inc", seed=5, scale=0.4)
-    store = EmbeddedStore(str(d / "store.db"))
-    load_folder(store, d / "inc")
+    store, truth = load_sample(tmp_path_factory.mktemp("incident"), seed=5, scale=0.4)
     return analyze(store, E1, seed=0), truth["events"][E1]
 
 

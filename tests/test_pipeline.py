@@ -21,8 +21,7 @@ from detectors.report import ACCOUNT_KEYS, REPORT_KEYS
 from detectors.scoring import TIER3_ROLES
 from graph.embedded import EmbeddedStore
 from graph.errors import InputError, NotFound
-from ingest.load import load_folder
-from ingest.sample import generate_incident
+from tests.rows import load_sample
 
 # the module's tests share one small store (with pytest-xdist: on one worker)
 pytestmark = pytest.mark.xdist_group("pipeline")
@@ -35,10 +34,7 @@ CULPRIT_ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "imperson
 
 
 def _incident(tmp: Path, scale: float) -> tuple[EmbeddedStore, dict]:
-    truth = generate_incident(tmp / "incident", seed=0, scale=scale)
-    store = EmbeddedStore(str(tmp / "pileon.db"))
-    load_folder(store, tmp / "incident", reject_path=tmp / "rejects.csv")
-    return store, truth
+    return load_sample(tmp, seed=0, scale=scale)
 
 
 @pytest.fixture(scope="module")

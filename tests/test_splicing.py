@@ -190,16 +190,11 @@ def test_kinds_option():
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     """The sample incident through the real path: files -> ingest -> store -> projection."""
-    from graph.embedded import EmbeddedStore
     from graph.projection import project
-    from ingest.load import load_folder
-    from ingest.sample import generate_incident
+    from tests.rows import load_sample
 
-    root = tmp_path_factory.mktemp("splice-sample")
-    truth = generate_incident(root / "incident", seed=3, scale=0.3)
-    store = EmbeddedStore(str(root / "pileon.db"))
+    store, truth = load_sample(tmp_path_factory.mktemp("splice-sample"), seed=3, scale=0.3)
     try:
-        load_folder(store, root / "incident", reject_path=root / "rejects.csv")
         return truth, {eid: project(store, eid) for eid in truth["events"]}
     finally:
         store.close()
