@@ -168,16 +168,21 @@ def make_world(folder: Path, seed: int = 0) -> dict:
             "contents": pd.DataFrame(rows)}
 
 
+def load_world(base: Path) -> dict:
+    """:func:`make_world` written to ``base/tables`` and ingested into ``base/w.db``: its
+    information plus ``store`` (open) and ``db`` (the path)."""
+    info = make_world(base / "tables")
+    info["store"] = EmbeddedStore(str(base / "w.db"))
+    load_folder(info["store"], base / "tables", reject_path=base / "rejects.csv")
+    info["db"] = str(base / "w.db")
+    return info
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    base = tmp_path_factory.mktemp("world")
-    info = make_world(base / "tables")
-    store = EmbeddedStore(str(base / "w.db"))
-    load_folder(store, base / "tables", reject_path=base / "rejects.csv")
-    info["store"] = store
-    info["db"] = str(base / "w.db")
+    info = load_world(tmp_path_factory.mktemp("world"))
     yield info
-    store.close()
+    info["store"].close()
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,8 @@ from click.testing import CliRunner
 
 from api.cli import cli
 from detectors.evidence import evidence_pack
-from graph.embedded import EmbeddedStore
 from graph.errors import NotFound
-from ingest.load import load_folder
-from tests.test_alerts import ATTACK, KEYS, W, client_for, make_world
+from tests.test_alerts import ATTACK, KEYS, W, client_for, load_world
 
 FIELDS = {"content_id", "account_id", "account_name", "platform", "kind", "posted_at", "text",
           "url", "media_hash", "event_id", "sha256"}
@@ -24,13 +22,9 @@ FIELDS = {"content_id", "account_id", "account_name", "platform", "kind", "poste
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    base = tmp_path_factory.mktemp("evworld")
-    info = make_world(base / "tables")
-    store = EmbeddedStore(str(base / "w.db"))
-    load_folder(store, base / "tables", reject_path=base / "rejects.csv")
-    info["store"], info["db"] = store, str(base / "w.db")
+    info = load_world(tmp_path_factory.mktemp("evworld"))
     yield info
-    store.close()
+    info["store"].close()
 
 
 def unpack(data: bytes) -> tuple[dict, str, zipfile.ZipFile]:
