@@ -1,10 +1,10 @@
-"""The FastAPI application: :func:`create_app` builds it from :class:`api.settings.Settings`.
+"""The FastAPI application: :func:`create_app` builds it from :class:`pileon.api.settings.Settings`.
 
-Every module of :mod:`api.routes` that defines ``router`` (an ``APIRouter``) is
+Every module of :mod:`pileon.api.routes` that defines ``router`` (an ``APIRouter``) is
 included, in module-name order, so a new resource is one new module.  Errors
 all leave through one mapping and have the shape ``{"detail": "..."}``:
 
-* :class:`graph.errors.PileonError` → its ``http_status`` (``NotFound`` 404,
+* :class:`pileon.graph.errors.PileonError` → its ``http_status`` (``NotFound`` 404,
   bad input 400, store down 503, no or unknown key 401, role too low 403);
 * a request that fails validation → 422 (the message names the field);
 * unknown paths and methods → 404 / 405;
@@ -31,11 +31,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import api.routes
-from api.jobs import JobManager
-from api.pagination import CursorCodec
-from api.settings import Settings, load_settings
-from graph.errors import PileonError
+import pileon.api.routes
+from pileon.api.jobs import JobManager
+from pileon.api.pagination import CursorCodec
+from pileon.api.settings import Settings, load_settings
+from pileon.graph.errors import PileonError
 
 log = logging.getLogger("pileon.api")
 
@@ -103,8 +103,8 @@ class _BodyLimit:
 
 def _routers() -> list[APIRouter]:
     out = []
-    for mod in sorted(m.name for m in pkgutil.iter_modules(api.routes.__path__)):
-        module = importlib.import_module(f"{api.routes.__name__}.{mod}")
+    for mod in sorted(m.name for m in pkgutil.iter_modules(pileon.api.routes.__path__)):
+        module = importlib.import_module(f"{pileon.api.routes.__name__}.{mod}")
         router = getattr(module, "router", None)
         if isinstance(router, APIRouter):
             out.append(router)
@@ -112,7 +112,7 @@ def _routers() -> list[APIRouter]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the API. Without ``settings``, read them from ``PILEON_*`` (see :mod:`api.settings`)."""
+    """Build the API. Without ``settings``, read them from ``PILEON_*`` (see :mod:`pileon.api.settings`)."""
     settings = settings if settings is not None else load_settings()
 
     @asynccontextmanager

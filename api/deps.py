@@ -19,11 +19,11 @@ from typing import Annotated, Callable
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.jobs import JobManager
-from api.pagination import CursorCodec
-from api.settings import Role, Settings, key_digest
-from graph.errors import PileonError
-from graph.store import Store, open_store
+from pileon.api.jobs import JobManager
+from pileon.api.pagination import CursorCodec
+from pileon.api.settings import Role, Settings, key_digest
+from pileon.graph.errors import PileonError
+from pileon.graph.store import Store, open_store
 
 
 class Unauthorized(PileonError):

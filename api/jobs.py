@@ -4,7 +4,7 @@ Jobs that write the store run in submission order on a single worker, so two
 writes never interleave; readers keep being served meanwhile (the embedded
 store is in WAL mode).  A job function receives a :class:`Job` and may call
 :meth:`Job.report_progress`; it returns a JSON-able summary.  A
-:class:`graph.errors.PileonError` marks the job ``failed`` with its message;
+:class:`pileon.graph.errors.PileonError` marks the job ``failed`` with its message;
 any other exception marks it failed with a generic message (the traceback goes
 to the server log, never to the client).
 """
@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from graph.errors import NotFound, PileonError
+from pileon.graph.errors import NotFound, PileonError
 
 log = logging.getLogger("pileon.api.jobs")
 

@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
-from graph.errors import InputError
+from pileon.graph.errors import InputError
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100

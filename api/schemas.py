@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from graph.model import MCN_MEASURES
+from pileon.graph.model import MCN_MEASURES
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """The API's settings: one typed object read from ``PILEON_*`` environment variables.
 
-* ``PILEON_STORE``: the store URI (see :func:`graph.store.open_store`);
+* ``PILEON_STORE``: the store URI (see :func:`pileon.graph.store.open_store`);
 * ``PILEON_API_KEYS``: ``KEY:ROLE,KEY:ROLE`` or the path of a file holding such
   entries (one or more a line, ``#`` starts a comment); roles are ``viewer``,
   ``enforcer`` and ``admin``;
@@ -23,8 +23,8 @@ from typing import Any
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from graph.errors import PileonError
-from graph.store import DEFAULT_STORE
+from pileon.graph.errors import PileonError
+from pileon.graph.store import DEFAULT_STORE
 
 
 class SettingsError(PileonError):

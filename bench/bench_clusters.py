@@ -1,4 +1,4 @@
-"""Timing harness for :func:`detectors.clusters.detect_coordinated`.
+"""Timing harness for :func:`pileon.detectors.clusters.detect_coordinated`.
 
 Usage::
 
@@ -34,11 +34,11 @@ def load(scale: float, cache: Path):
             return pickle.load(f)
     import tempfile
 
-    from detectors.narratives import detect_narratives
-    from graph.embedded import EmbeddedStore
-    from graph.projection import project
-    from ingest.load import load_folder
-    from ingest.sample import generate_incident
+    from pileon.detectors.narratives import detect_narratives
+    from pileon.graph.embedded import EmbeddedStore
+    from pileon.graph.projection import project
+    from pileon.ingest.load import load_folder
+    from pileon.ingest.sample import generate_incident
 
     d = tempfile.mkdtemp(dir=cache)
     generate_incident(d, seed=7, scale=scale)
@@ -76,7 +76,7 @@ def main() -> None:
     a = ap.parse_args()
     cache = Path(a.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    from detectors.clusters import detect_coordinated
+    from pileon.detectors.clusters import detect_coordinated
 
     for scale in [float(x) for x in a.scales.split(",")]:
         p, nres = load(scale, cache)

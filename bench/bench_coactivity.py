@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.peer import run_peer  # noqa: E402
-from detectors.coactivity import coactivity  # noqa: E402
+from pileon.detectors.coactivity import coactivity  # noqa: E402
 
 EPOCH = np.datetime64("2026-03-01T00:00:00", "ns")
 
@@ -109,7 +109,7 @@ def make_reposts(n: int, *, seed: int = 0) -> pd.DataFrame:
 
 def candidate_pairs(reposts: pd.DataFrame, window: float) -> int:
     """Within-window repost pairs P (before dropping self-pairs and aggregating)."""
-    from detectors.coactivity import _encode, _window_counts
+    from pileon.detectors.coactivity import _encode, _window_counts
 
     acc, _, src, t = _encode(reposts)
     order = np.lexsort((acc, t, src))

@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graph.embedded import EmbeddedStore  # noqa: E402
-from graph.model import LOAD_ORDER, TABLES  # noqa: E402
-from graph.neo4j_store import Neo4jStore  # noqa: E402
-from ingest.load import load_folder  # noqa: E402
-from ingest.sample import generate_incident  # noqa: E402
+from pileon.graph.embedded import EmbeddedStore  # noqa: E402
+from pileon.graph.model import LOAD_ORDER, TABLES  # noqa: E402
+from pileon.graph.neo4j_store import Neo4jStore  # noqa: E402
+from pileon.ingest.load import load_folder  # noqa: E402
+from pileon.ingest.sample import generate_incident  # noqa: E402
 
 
 def reference_frames(scale: float, seed: int, work: Path):

@@ -57,7 +57,7 @@ def _api_latency(db: str, event_id: str, requests: int, concurrency: int) -> dic
 
     port = _free_port()
     env = dict(os.environ, PILEON_STORE=db, PILEON_API_KEYS="bench-key:viewer")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "pileon.api.app:create_app", "--factory",
                              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                             cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}/v1/events/{event_id}/accounts?limit=100"
@@ -161,21 +161,21 @@ class _Clock:
 #: detector calls timed inside the pipeline's stages (module, attribute, label);
 #: ``clusters.*`` run inside ``clusters``; names the code lacks are skipped.
 DETECTOR_CALLS = (
-    ("detectors.narratives", "detect_narratives", "narratives"),
-    ("detectors.narratives", "repost_forest", "narratives.repost_forest"),
-    ("detectors.posters", "detect_first_posters", "roles.first_posters"),
-    ("detectors.posters", "detect_multi_posters", "roles.multi_posters"),
-    ("detectors.posters", "detect_inciters", "roles.inciters"),
-    ("detectors.splicing", "detect_splicers", "roles.splicers"),
-    ("detectors.renames", "detect_impersonators", "roles.impersonators"),
-    ("detectors.clusters", "detect_coordinated", "clusters"),
-    ("detectors.clusters", "activity_items", "clusters.activity_items"),
-    ("detectors.clusters", "coactivity", "clusters.coactivity"),
-    ("detectors.clusters", "_co_activity", "clusters.coactivity"),
-    ("detectors.clusters", "pair_baseline", "clusters.pair_baseline"),
-    ("detectors.clusters", "best_partition", "clusters.louvain"),
-    ("detectors.clusters", "_measure", "clusters.measure"),
-    ("detectors.cascades", "reach", "clusters.reach"),  # posters hold their own reference
+    ("pileon.detectors.narratives", "detect_narratives", "narratives"),
+    ("pileon.detectors.narratives", "repost_forest", "narratives.repost_forest"),
+    ("pileon.detectors.posters", "detect_first_posters", "roles.first_posters"),
+    ("pileon.detectors.posters", "detect_multi_posters", "roles.multi_posters"),
+    ("pileon.detectors.posters", "detect_inciters", "roles.inciters"),
+    ("pileon.detectors.splicing", "detect_splicers", "roles.splicers"),
+    ("pileon.detectors.renames", "detect_impersonators", "roles.impersonators"),
+    ("pileon.detectors.clusters", "detect_coordinated", "clusters"),
+    ("pileon.detectors.clusters", "activity_items", "clusters.activity_items"),
+    ("pileon.detectors.clusters", "coactivity", "clusters.coactivity"),
+    ("pileon.detectors.clusters", "_co_activity", "clusters.coactivity"),
+    ("pileon.detectors.clusters", "pair_baseline", "clusters.pair_baseline"),
+    ("pileon.detectors.clusters", "best_partition", "clusters.louvain"),
+    ("pileon.detectors.clusters", "_measure", "clusters.measure"),
+    ("pileon.detectors.cascades", "reach", "clusters.reach"),  # posters hold their own reference
 )
 
 
@@ -184,14 +184,14 @@ def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurren
     """One scale, in this process: returns the measured figures."""
     import importlib
 
-    import detectors.pipeline as pipeline
-    import ingest.load as load
-    from graph.embedded import EmbeddedStore
-    from ingest.sample import generate_incident
+    import pileon.detectors.pipeline as pipeline
+    import pileon.ingest.load as load
+    from pileon.graph.embedded import EmbeddedStore
+    from pileon.ingest.sample import generate_incident
 
     clock = _Clock()
     if without_clusters:  # every stage but the coordinated clusters (none found)
-        import detectors.clusters as clusters
+        import pileon.detectors.clusters as clusters
 
         clusters.detect_coordinated = lambda p, **kw: clusters.ClusterResult(
             edges=clusters._empty_edges())

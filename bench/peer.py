@@ -1,6 +1,6 @@
 """Run the peer tool ``coordination-network-toolkit`` (1.5.2) on a reposts frame.
 
-The peer computes the same co-repost network as :func:`detectors.coactivity.coactivity`
+The peer computes the same co-repost network as :func:`pileon.detectors.coactivity.coactivity`
 (its ``co_retweet`` network).  This module converts a pileon reposts frame into
 the peer's input, runs ``compute co_retweet`` and reads back the edges as
 unordered pairs of distinct accounts, so the two can be compared and timed.

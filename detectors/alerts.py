@@ -20,7 +20,7 @@ its contents, or the contents aimed at it) and the topic heat of the target's ev
 (the event's contents and reposts).
 
 Surges: each signal against the target's own seasonal baseline with
-:func:`detectors.surge.detect_surges` (CUSUM on a robust level x hour-of-day
+:func:`pileon.detectors.surge.detect_surges` (CUSUM on a robust level x hour-of-day
 baseline: see that module for the method and why).  Overlapping surges of a
 target's attention signals form one episode.  An episode becomes an alert only if
 it is hostile, because a surge of benign attention (fans on an album day) is not a
@@ -44,9 +44,9 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from detectors.findings import Evidence
-from graph.frames import coerce
-from detectors.surge import HOUR, Surge, detect_surges, hourly_counts, seasonal_baseline
+from pileon.detectors.findings import Evidence
+from pileon.graph.frames import coerce
+from pileon.detectors.surge import HOUR, Surge, detect_surges, hourly_counts, seasonal_baseline
 
 #: signals of a target's own attention (these make episodes), then context
 ATTENTION = ("strangers", "messages", "comments", "mentions", "harmful", "harm_unknown",
@@ -73,7 +73,7 @@ ALERT_FRAMES = ("accounts", "contents", "reposts", "reports", "renames", "events
 
 @dataclass
 class AlertFrames:
-    """The store frames alerts and evidence read (as :meth:`graph.store.Store.frame` gives)."""
+    """The store frames alerts and evidence read (as :meth:`pileon.graph.store.Store.frame` gives)."""
 
     accounts: pd.DataFrame
     contents: pd.DataFrame
@@ -81,7 +81,7 @@ class AlertFrames:
     reports: pd.DataFrame
     renames: pd.DataFrame
     events: pd.DataFrame
-    #: ``content_id, event_id, via`` (:meth:`graph.store.Store.memberships`)
+    #: ``content_id, event_id, via`` (:meth:`pileon.graph.store.Store.memberships`)
     memberships: pd.DataFrame
 
     @classmethod
@@ -92,7 +92,7 @@ class AlertFrames:
 
     @classmethod
     def from_projection(cls, p: Any) -> "AlertFrames":
-        """The frames of one event's :class:`graph.projection.Projection`."""
+        """The frames of one event's :class:`pileon.graph.projection.Projection`."""
         ids = list(p.contents["content_id"]) + list(p.reposts["repost_id"])
         mem = pd.DataFrame({"content_id": ids, "event_id": p.event_id, "via": "event_id"})
         ev = pd.DataFrame([{"event_id": p.event.event_id, "name": p.event.name,
@@ -213,7 +213,7 @@ def aimed_items(frames: AlertFrames, *, harm_threshold: float = 0.5) -> pd.DataF
 
     Examples
     --------
-    >>> from graph.projection import Projection
+    >>> from pileon.graph.projection import Projection
     >>> p = Projection.from_tables({"event_id": "e1"},
     ...     accounts=[{"account_id": "weibo:1", "platform": "weibo", "name": "小王"},
     ...               {"account_id": "weibo:2", "platform": "weibo", "name": "路人"}],
@@ -387,7 +387,7 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
         Surges of different signals this close in time form one episode.
     days, k, h : number
         Baseline window (days) and CUSUM allowance and threshold
-        (:func:`detectors.surge.detect_surges`).
+        (:func:`pileon.detectors.surge.detect_surges`).
     max_evidence : int
         Content IDs listed per signal in the evidence.
     show_progress : bool
@@ -641,10 +641,10 @@ def alerts_from_store(store: Any, *, event_id: str | None = None, target_id: str
 
     Raises
     ------
-    graph.errors.NotFound
+    pileon.graph.errors.NotFound
         For an unknown event or account.
     """
-    from graph.errors import NotFound
+    from pileon.graph.errors import NotFound
 
     if event_id is not None and store.frame("events", ids=[event_id]).empty:
         raise NotFound(f"unknown event {event_id!r}")

@@ -19,7 +19,7 @@ Real data is messy, so chains are resolved defensively:
   resolution: one repost of each cycle is made a root (``root_kind``
   ``cycle``) and the rest of the cycle chains up to it.
 
->>> from graph.projection import Projection
+>>> from pileon.graph.projection import Projection
 >>> p = Projection.from_tables({"event_id": "e"},
 ...     contents=[{"content_id": "c1", "account_id": "a", "platform": "weibo",
 ...                "posted_at": "2026-03-01T08:00:00Z", "text": "story"}],
@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from graph.projection import Projection
+from pileon.graph.projection import Projection
 
 FOREST_COLUMNS = ["repost_id", "account_id", "source_id", "root_id", "depth", "reposted_at",
                   "text", "root_kind", "comment"]

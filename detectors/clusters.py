@@ -10,15 +10,15 @@ How it works
 1. **Acts and items.**  Every repost is an act on the item ``r:<id>`` of what
    it amplifies: its nearest inciting ancestor (the original post, or a repost
    with a comment of its own that drew reposts: ``credited_to`` of
-   :func:`detectors.cascades.reach`), so reposts of different plain reposts of
+   :func:`pileon.detectors.cascades.reach`), so reposts of different plain reposts of
    one post are acts on that post;
    every content is an act on its narrative ``n:<narrative_id>`` (near-duplicate
-   copies, :func:`detectors.narratives.detect_narratives`), and every comment
+   copies, :func:`pileon.detectors.narratives.detect_narratives`), and every comment
    also on ``p:<reply_to>`` (co-commenting under the same parent).  Two acts on
    the same item by distinct accounts are *in sync* when at most
    ``repost_window`` (reposts) or ``post_window`` (contents) seconds apart.
 2. **Co-activity.**  ``O(a, b)`` is the number of items on which ``a`` and
-   ``b`` acted in sync (the edge list of :func:`detectors.coactivity.coactivity`,
+   ``b`` acted in sync (the edge list of :func:`pileon.detectors.coactivity.coactivity`,
    counted on integer codes).  *Crowded* items, where some act has more than
    ``max_crowd`` others within a window (a viral post's peak), are left out of
    the account graph: there every account is in sync with hundreds of
@@ -89,10 +89,10 @@ from community import best_partition
 from scipy.special import gammainc
 from tqdm.auto import tqdm
 
-from detectors.findings import Cluster, Evidence, RoleFinding
-from graph.arrays import distinct, spans
-from graph.errors import InputError
-from graph.projection import Projection
+from pileon.detectors.findings import Cluster, Evidence, RoleFinding
+from pileon.graph.arrays import distinct, spans
+from pileon.graph.errors import InputError
+from pileon.graph.projection import Projection
 
 __all__ = ["ClusterResult", "detect_coordinated", "activity_items", "pair_baseline",
            "creation_bursts"]
@@ -222,9 +222,9 @@ def _act_order(acts: pd.DataFrame) -> np.ndarray:
 def _roots(p: Projection, rp: pd.DataFrame) -> pd.Series:
     """What each repost amplifies: its nearest *inciting* ancestor (the original post, or a
     repost with a comment of its own that drew reposts), ``credited_to`` of
-    :func:`detectors.cascades.reach`.  A plain repost of a plain repost of a post amplifies
+    :func:`pileon.detectors.cascades.reach`.  A plain repost of a plain repost of a post amplifies
     the post; a repost of an inciting repost amplifies that repost."""
-    from detectors.cascades import reach
+    from pileon.detectors.cascades import reach
 
     r = reach(p)
     r = r[r["kind"] == "repost"]
@@ -240,7 +240,7 @@ def _seconds(s: pd.Series) -> np.ndarray:
 
 def _of_content(p: Projection, narratives: Any) -> Mapping[str, str]:
     if narratives is None:
-        from detectors.narratives import detect_narratives
+        from pileon.detectors.narratives import detect_narratives
 
         narratives = detect_narratives(p)
     if hasattr(narratives, "of_content"):
@@ -445,7 +445,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         The event's projection.
     narratives : NarrativeResult or mapping, optional
         Narrative of every content (``of_content``); computed with
-        :func:`detectors.narratives.detect_narratives` when omitted.
+        :func:`pileon.detectors.narratives.detect_narratives` when omitted.
     seed : int or None, default 0
         Seeds Louvain and the time jitter of the replicates (None: 0).
     repost_window, post_window : float, default 300 and 600
@@ -532,7 +532,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
 
     *Complexity.*  Per run ``O(n log n + P + K log K + sum_C m_C log m_C)``
     for ``n`` acts, ``P <= n * max_crowd`` in-sync act pairs on uncrowded items
-    (:func:`detectors.coactivity.coactivity`, chunked), ``K`` candidate edges
+    (:func:`pileon.detectors.coactivity.coactivity`, chunked), ``K`` candidate edges
     and ``m_C`` acts of the members of each community (and on its core
     items, for the member tests); ``1 + n_null`` runs.
     Louvain is near-linear in the kept edges.  Memory ``O(n + K)`` plus the
@@ -540,7 +540,7 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
 
     Examples
     --------
-    >>> from graph.projection import Projection
+    >>> from pileon.graph.projection import Projection
     >>> rows = []
     >>> for k in range(4):          # five accounts repost four posts within seconds
     ...     for i, a in enumerate("abcde"):
@@ -713,7 +713,7 @@ def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
 
 def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: int,
                  chunk_pairs: int = 1 << 22, keep: np.ndarray | None = None) -> pd.DataFrame:
-    """:func:`detectors.coactivity.coactivity` of the acts on their integer codes:
+    """:func:`pileon.detectors.coactivity.coactivity` of the acts on their integer codes:
     ``account_a, account_b, weight`` (distinct items on which the two accounts acted at most
     ``window_ns`` apart; ``weight >= min_weight``), sorted by account.
 

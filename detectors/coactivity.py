@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from graph.arrays import spans
-from graph.errors import InputError
+from pileon.graph.arrays import spans
+from pileon.graph.errors import InputError
 
 __all__ = ["coactivity", "write_coactivity_csv", "COLUMNS"]
 
@@ -78,7 +78,7 @@ def coactivity(
 
     Raises
     ------
-    graph.errors.InputError
+    pileon.graph.errors.InputError
         If a required column is missing, holds nulls or unparseable times, or
         if `window` is negative / not finite or `min_weight` < 1.
 

@@ -5,7 +5,7 @@
 * ``manifest.json``: ``{"target_id", "generated_at", "items": [...], "sha256"}``.  Each
   item is one harmful content aimed at the target (``harm >= harm_threshold``, or, where
   ``harm`` is unknown, an estimate at least that high: :func:`infer_unknown_harm`; aimed
-  as in :func:`detectors.alerts.aimed_items`: named in ``target_ids``, a reply to the
+  as in :func:`pileon.detectors.alerts.aimed_items`: named in ``target_ids``, a reply to the
   target's contents, or an ``@``-mention), with ``content_id, account_id,
   account_name, platform, kind, posted_at, text, url, media_hash, event_id`` and
   ``sha256``: the hex SHA-256 of the item's JSON without that field
@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from detectors.alerts import AlertFrames, aimed_items, iso
+from pileon.detectors.alerts import AlertFrames, aimed_items, iso
 
 EMPTY_GENERATED_AT = "1970-01-01T00:00:00Z"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -90,7 +90,7 @@ def infer_unknown_harm(frames: AlertFrames, content_ids: pd.Series) -> dict[str,
     """Estimated harm of contents whose ``harm`` is unknown (SPEC: unknown, not harmless).
 
     A text equal (once normalised) to scored texts takes their mean score; otherwise the
-    character n-gram naive Bayes model of :func:`detectors.narratives.text_harm_model`,
+    character n-gram naive Bayes model of :func:`pileon.detectors.narratives.text_harm_model`,
     fitted on every scored text of the store with balanced classes, estimates it.
     Balanced because the classes differ in size (harmful texts are usually the fewer):
     with plain smoothing every n-gram would lean toward the smaller class, and a kind
@@ -102,9 +102,9 @@ def infer_unknown_harm(frames: AlertFrames, content_ids: pd.Series) -> dict[str,
     -----
     O(total characters of the store's texts).
     """
-    from detectors.alerts import _repost_harm
-    from detectors.narratives import text_harm_model
-    from graph.textsim import normalize
+    from pileon.detectors.alerts import _repost_harm
+    from pileon.detectors.narratives import text_harm_model
+    from pileon.graph.textsim import normalize
 
     texts = pd.concat([frames.contents[["content_id", "text", "harm"]],
                        frames.reposts[["repost_id", "text"]].rename(columns={"repost_id": "content_id"})
@@ -136,7 +136,7 @@ def evidence_items(frames: AlertFrames, target_id: str, *, event_id: str | None 
 
     Notes
     -----
-    O(n) over contents and reposts (see :func:`detectors.alerts.aimed_items`).
+    O(n) over contents and reposts (see :func:`pileon.detectors.alerts.aimed_items`).
     """
     items = aimed_items(frames, harm_threshold=harm_threshold)
     items = items[items["target_id"] == target_id]
@@ -292,7 +292,7 @@ def evidence_pack(store: Any, target_id: str, *, event_id: str | None = None,
 
     Parameters
     ----------
-    store : graph.store.Store
+    store : pileon.graph.store.Store
     target_id : str
         The account under attack.
     event_id : str, optional
@@ -311,14 +311,14 @@ def evidence_pack(store: Any, target_id: str, *, event_id: str | None = None,
 
     Raises
     ------
-    graph.errors.NotFound
+    pileon.graph.errors.NotFound
         For an unknown account or event.
 
     Notes
     -----
     O(n) over the store's contents and reposts, plus O(m log m) for m items.
     """
-    from graph.errors import NotFound
+    from pileon.graph.errors import NotFound
 
     if store.frame("accounts", ids=[target_id]).empty:
         raise NotFound(f"unknown account {target_id!r}")

@@ -2,7 +2,7 @@
 
 Nodes are the event's accounts (with their findings as attributes) and its
 MCNs; edges are who reposted whom (``repost``), co-activity (``coactivity``,
-the exact co-repost network of :mod:`detectors.coactivity`) and MCN
+the exact co-repost network of :mod:`pileon.detectors.coactivity`) and MCN
 affiliations valid at the event's time (``mcn``).
 """
 
@@ -13,8 +13,8 @@ from typing import Any, Mapping
 import networkx as nx
 import pandas as pd
 
-from detectors.coactivity import coactivity
-from graph.projection import Projection
+from pileon.detectors.coactivity import coactivity
+from pileon.graph.projection import Projection
 
 
 def _valid_affiliations(p: Projection) -> pd.DataFrame:

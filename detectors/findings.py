@@ -1,6 +1,6 @@
 """Typed findings that detectors return and the report is built from.
 
-Detectors are pure functions over a :class:`graph.projection.Projection`; each
+Detectors are pure functions over a :class:`pileon.graph.projection.Projection`; each
 returns these immutable records, sorted in a stable order, never dicts built
 ad hoc.  ``to_dict`` gives the SPEC §4 shapes.
 """

@@ -50,10 +50,10 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from detectors.findings import Cluster, Evidence, MCNFinding
-from graph.errors import InputError
-from graph.model import MCN_MEASURES
-from graph.projection import Projection
+from pileon.detectors.findings import Cluster, Evidence, MCNFinding
+from pileon.graph.errors import InputError
+from pileon.graph.model import MCN_MEASURES
+from pileon.graph.projection import Projection
 
 __all__ = ["rollup_mcns", "valid_affiliations_in_event", "LEAD_ROLES", "CULPRIT_ROLES"]
 
@@ -126,8 +126,8 @@ def rollup_mcns(p: Projection, accounts: Sequence[Mapping[str, Any]],
 
     Examples
     --------
-    >>> from graph.projection import Projection
-    >>> from detectors.findings import Cluster
+    >>> from pileon.graph.projection import Projection
+    >>> from pileon.detectors.findings import Cluster
     >>> p = Projection.from_tables({"event_id": "e", "started_at": "2026-03-01T00:00:00Z"},
     ...     affiliations=[{"account_id": a, "mcn_id": "m1"} for a in ("a", "b", "c")]
     ...                  + [{"account_id": "z", "mcn_id": "m2"}])

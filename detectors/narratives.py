@@ -3,7 +3,7 @@
 A narrative is a group of the event's ORIGINAL contents (the ``contents``
 frame: posts, videos, comments, messages; not reposts) that copy one another
 across accounts and platforms: near-duplicate text (MinHash LSH over character
-shingles, :mod:`graph.textsim`, so Chinese without spaces works and no pair of
+shingles, :mod:`pileon.graph.textsim`, so Chinese without spaces works and no pair of
 texts is compared unless LSH proposes it) or equal / near ``media_hash``
 (perceptual hashes within a small Hamming distance, found through pigeonhole
 buckets, again without all pairs).  Only the text before a ``//@name:`` repost
@@ -57,10 +57,10 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from detectors.cascades import _CHAIN, _time_order, extra_float, repost_forest
-from detectors.findings import Narrative
-from graph.projection import Projection
-from graph.textsim import near_duplicate_pairs, normalize_all
+from pileon.detectors.cascades import _CHAIN, _time_order, extra_float, repost_forest
+from pileon.detectors.findings import Narrative
+from pileon.graph.projection import Projection
+from pileon.graph.textsim import near_duplicate_pairs, normalize_all
 
 #: kinds that are reactions to something rather than publications of a story
 REACTION_KINDS = ("comment", "dm")
@@ -200,7 +200,7 @@ def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float 
     Parameters
     ----------
     texts : Series of str
-        Texts (already normalised with :func:`graph.textsim.normalize`).
+        Texts (already normalised with :func:`pileon.graph.textsim.normalize`).
     harm : Series of float
         Their known harm scores (NaN rows are ignored).
     harm_threshold : float
@@ -322,13 +322,13 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
     candidate pair verified by exact Jaccard: about O(n·L) for n contents of L
     characters, never all pairs; media hashes by pigeonhole buckets; groups by
     sparse connected components; repost attribution by the pointer-jumping forest
-    of :func:`detectors.cascades.repost_forest` (O(r log d)).  Texts are normalised
+    of :func:`pileon.detectors.cascades.repost_forest` (O(r log d)).  Texts are normalised
     once per distinct text, and the per-narrative figures are counted over integer
     narrative codes (bincounts, groupbys on integers), not grouped by ID strings.
 
     Examples
     --------
-    >>> from graph.projection import Projection
+    >>> from pileon.graph.projection import Projection
     >>> c = lambda cid, a, m, t: {"content_id": cid, "account_id": a, "platform": "weibo",
     ...     "posted_at": f"2026-03-01T08:{m:02d}:00Z", "text": t}
     >>> p = Projection.from_tables({"event_id": "e"}, contents=[

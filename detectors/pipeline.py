@@ -12,7 +12,7 @@
 event is run through the same detection and feature steps, so the model sees
 exactly the features ``analyze`` will give it.
 
-Where the model lives: :func:`detectors.risk_model.default_model_path`
+Where the model lives: :func:`pileon.detectors.risk_model.default_model_path`
 (``PILEON_MODEL``, else ``<store file>.model.txt`` beside the embedded store,
 else ``./pileon-model.txt``).
 """
@@ -29,14 +29,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from detectors import risk_model as rm
-from detectors.report import build_report, data_time
-from detectors.scoring import (CULPABLE_ROLES, HARM_THRESHOLD, Detections, HarmfulItems, Scored,
+from pileon.detectors import risk_model as rm
+from pileon.detectors.report import build_report, data_time
+from pileon.detectors.scoring import (CULPABLE_ROLES, HARM_THRESHOLD, Detections, HarmfulItems, Scored,
                                account_features, banded, corroborate, grade, harmful_items,
                                rule_scores)
-from graph.errors import InputError, NotFound
-from graph.projection import Projection, project
-from graph.store import Store
+from pileon.graph.errors import InputError, NotFound
+from pileon.graph.projection import Projection, project
+from pileon.graph.store import Store
 
 __all__ = ["analyze", "detect", "score", "train", "read_labels", "labels_from_decisions",
            "event_features", "TrainResult", "STAGES"]
@@ -77,11 +77,11 @@ def detect(p: Projection, *, seed: int = 0, stages: _Stages | None = None) -> De
     -------
     Detections
     """
-    from detectors.clusters import detect_coordinated
-    from detectors.narratives import detect_narratives
-    from detectors.posters import detect_first_posters, detect_inciters, detect_multi_posters
-    from detectors.renames import detect_impersonators
-    from detectors.splicing import detect_splicers
+    from pileon.detectors.clusters import detect_coordinated
+    from pileon.detectors.narratives import detect_narratives
+    from pileon.detectors.posters import detect_first_posters, detect_inciters, detect_multi_posters
+    from pileon.detectors.renames import detect_impersonators
+    from pileon.detectors.splicing import detect_splicers
 
     st = stages or _Stages(False, "")
     with st.stage("narratives"):
@@ -116,7 +116,7 @@ def score(features: pd.DataFrame, model: rm.RiskModel | None = None) -> Scored:
     """Score accounts with the risk model when given, else with the transparent rules.
 
     With the model, the score is its probability placed in the rules' bands
-    (:func:`detectors.scoring.banded`: accounts with culpable roles above the
+    (:func:`pileon.detectors.scoring.banded`: accounts with culpable roles above the
     others, targets 0) and each account's evidence is the model's top
     per-feature contributions.
     """
@@ -207,7 +207,7 @@ def event_features(store: Store, event_id: str, *, seed: int = 0, stages: _Stage
     """Project an event, run the detectors and compute its account features.
 
     Returns the projection, the detections, the features and the harm of the
-    event's items (:func:`detectors.scoring.harmful_items`)."""
+    event's items (:func:`pileon.detectors.scoring.harmful_items`)."""
     st = stages or _Stages(False, "")
     with st.stage("project"):
         p = project(store, event_id)
@@ -233,7 +233,7 @@ def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
         Seed of every randomised step; the same store and seed give the same report.
     model : {"auto", None} or path or RiskModel, default "auto"
         ``"auto"``: the trained risk model at
-        :func:`detectors.risk_model.default_model_path` when present, else the
+        :func:`pileon.detectors.risk_model.default_model_path` when present, else the
         transparent rules; ``None``: the rules; a path or a model: that model.
     top : int, optional
         Cut the returned report's account list to the first ``top`` (the stored
@@ -295,9 +295,9 @@ def _report(store: Store, event_id: str, *, seed: int, risk: rm.RiskModel | None
 
 
 def _rollup(p: Projection, det: Detections, grades: dict) -> list:
-    """MCN roll-up (``detectors.mcn.rollup_mcns``) over the graded accounts that hold an
+    """MCN roll-up (``pileon.detectors.mcn.rollup_mcns``) over the graded accounts that hold an
     affiliation, the only ones it reads."""
-    from detectors.mcn import rollup_mcns
+    from pileon.detectors.mcn import rollup_mcns
 
     roles_of = det.roles_of()
     cluster_of = det.cluster_of()
@@ -383,7 +383,7 @@ def train(store: Store, labels: pd.DataFrame, *, seed: int = 0, k: int = 50,
     k : int, default 50
         The ``k`` of precision at k in the evaluation.
     out : path, optional
-        Where to save; default :func:`detectors.risk_model.default_model_path`.
+        Where to save; default :func:`pileon.detectors.risk_model.default_model_path`.
     unlabelled_tier : int or None, default 0
         Tier given to accounts of a labelled event that have no label (a past
         decision names the accounts that were sanctioned; the rest got none);
@@ -395,7 +395,7 @@ def train(store: Store, labels: pd.DataFrame, *, seed: int = 0, k: int = 50,
     -------
     TrainResult
         The model (also saved), its path and the held-out evaluation
-        (:func:`detectors.risk_model.evaluate_by_event`).
+        (:func:`pileon.detectors.risk_model.evaluate_by_event`).
     """
     labels = _check_labels(labels, "labels")
     if labels.empty:

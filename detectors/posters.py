@@ -1,9 +1,9 @@
 """First posters (首发), repeat posters (多发) and inciters (煽动) of an event.
 
-Each detector takes the event's :class:`graph.projection.Projection` and its
-:class:`detectors.narratives.NarrativeResult`, and returns
-:class:`detectors.findings.RoleFinding` records sorted by ``account_id``, each
-with :class:`detectors.findings.Evidence` naming the contents, their times and
+Each detector takes the event's :class:`pileon.graph.projection.Projection` and its
+:class:`pileon.detectors.narratives.NarrativeResult`, and returns
+:class:`pileon.detectors.findings.RoleFinding` records sorted by ``account_id``, each
+with :class:`pileon.detectors.findings.Evidence` naming the contents, their times and
 the numbers behind the decision, and ``numbers`` (features for scoring).
 
 Every threshold that depends on the event is judged against the event's own
@@ -13,8 +13,8 @@ fixed parameters are minimums, documented with their defaults.
 
 Examples
 --------
->>> from graph.projection import Projection
->>> from detectors.narratives import detect_narratives
+>>> from pileon.graph.projection import Projection
+>>> from pileon.detectors.narratives import detect_narratives
 >>> t = lambda m: f"2026-03-01T08:{m:02d}:00Z"
 >>> story = "网传某中学林老师体罚学生致其住院，学校还想把事情压下去"
 >>> p = Projection.from_tables({"event_id": "e", "target_ids": ["v"], "entities": ["林老师"]},
@@ -36,11 +36,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from detectors.cascades import _first_rows, _time_order, own_comments, reach
-from detectors.findings import Evidence, RoleFinding
-from detectors.narratives import REACTION_KINDS, NarrativeResult
-from graph.projection import Projection
-from graph.textsim import normalize_all
+from pileon.detectors.cascades import _first_rows, _time_order, own_comments, reach
+from pileon.detectors.findings import Evidence, RoleFinding
+from pileon.detectors.narratives import REACTION_KINDS, NarrativeResult
+from pileon.graph.projection import Projection
+from pileon.graph.textsim import normalize_all
 
 __all__ = ["detect_first_posters", "detect_multi_posters", "detect_inciters", "call_to_action",
            "robust_z", "CTA_PATTERNS"]
@@ -227,7 +227,7 @@ def detect_first_posters(p: Projection, narratives: NarrativeResult, *, spread_s
     p : Projection
         The event's projection.
     narratives : NarrativeResult
-        From :func:`detectors.narratives.detect_narratives`.
+        From :func:`pileon.detectors.narratives.detect_narratives`.
     spread_scale : float
         How the strength grows with the narrative's spread (its reposts plus its other
         published copies): ``(1 - exp(-spread / spread_scale)) · (0.5 + 0.5 · harm)``; a
@@ -362,7 +362,7 @@ def detect_multi_posters(p: Projection, narratives: NarrativeResult, *, harm_thr
     p : Projection
         The event's projection.
     narratives : NarrativeResult
-        From :func:`detectors.narratives.detect_narratives` (its harm estimates are used:
+        From :func:`pileon.detectors.narratives.detect_narratives` (its harm estimates are used:
         known scores, scores of other copies, the event's text model).
     harm_threshold : float
         An item whose estimated harm reaches this is harmful; unknown harm is not.
@@ -456,7 +456,7 @@ def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshol
     p : Projection
         The event's projection.
     narratives : NarrativeResult
-        From :func:`detectors.narratives.detect_narratives` (harm estimates).
+        From :func:`pileon.detectors.narratives.detect_narratives` (harm estimates).
     harm_threshold : float
         Spread harm from which a repost counts as harmful activity.
     min_reach : int
@@ -486,7 +486,7 @@ def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshol
 
     Notes
     -----
-    Reach is attributed through the repost forest (:func:`detectors.cascades.reach`):
+    Reach is attributed through the repost forest (:func:`pileon.detectors.cascades.reach`):
     every repost is credited to its nearest inciting ancestor, so a repost with a
     comment that is itself reposted takes its subtree away from its root.  Calls to
     action are :data:`CTA_PATTERNS` in the content's text or the repost's own comment

@@ -34,8 +34,8 @@ import pandas as pd
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
-from detectors.findings import Evidence, RoleFinding
-from graph.projection import Projection
+from pileon.detectors.findings import Evidence, RoleFinding
+from pileon.graph.projection import Projection
 
 __all__ = ["detect_impersonators", "name_similarity", "Impersonation"]
 

@@ -16,10 +16,10 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from detectors.findings import Evidence, MCNFinding
-from detectors.scoring import CULPABLE_ROLES, Detections, Grade, HarmfulItems, Scored, \
+from pileon.detectors.findings import Evidence, MCNFinding
+from pileon.detectors.scoring import CULPABLE_ROLES, Detections, Grade, HarmfulItems, Scored, \
     harmful_items, valid_affiliations
-from graph.projection import Projection
+from pileon.graph.projection import Projection
 
 __all__ = ["build_report", "data_time", "iso", "account_mcns", "rank_accounts", "REPORT_KEYS",
            "ACCOUNT_KEYS"]
@@ -148,16 +148,16 @@ def build_report(p: Projection, det: Detections, scored: Scored, grades: Mapping
     scored : Scored
         Scores of every account and what explains them.
     grades : mapping
-        account_id -> :class:`detectors.scoring.Grade`.
+        account_id -> :class:`pileon.detectors.scoring.Grade`.
     mcns : sequence of MCNFinding
-        From :func:`detectors.mcn.rollup_mcns`, ranked (they are re-sorted by
+        From :func:`pileon.detectors.mcn.rollup_mcns`, ranked (they are re-sorted by
         score, ties by mcn_id, and numbered).
     generated_at : str, optional
         ISO time of the report; default :func:`data_time` (deterministic).
     top : int, optional
         Keep only the first ``top`` accounts (ranks stay those of the whole list).
     items : HarmfulItems, optional
-        :func:`detectors.scoring.harmful_items` of the event, when already computed.
+        :func:`pileon.detectors.scoring.harmful_items` of the event, when already computed.
 
     Returns
     -------

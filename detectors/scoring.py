@@ -7,7 +7,7 @@ that into the numbers an enforcement system acts on (SPEC §4):
   notice names (event, target, participants, content, frequency, scene,
   reports) — one row per account, the columns of :data:`FEATURES`.  The same
   frame feeds the transparent rules and the LightGBM risk model
-  (:mod:`detectors.risk_model`).
+  (:mod:`pileon.detectors.risk_model`).
 * :func:`rule_scores` scores accounts without a model: culpable roles put an
   account in the upper band ``[0.5, 1]``, ordinary participation in the lower
   band ``[0, 0.5)``, so the ranking reads as the grading does.  Every rule that
@@ -62,10 +62,10 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from detectors.findings import Cluster, Evidence, Narrative, RoleFinding
-from graph.arrays import distinct, spans
-from graph.errors import InputError
-from graph.projection import Projection
+from pileon.detectors.findings import Cluster, Evidence, Narrative, RoleFinding
+from pileon.graph.arrays import distinct, spans
+from pileon.graph.errors import InputError
+from pileon.graph.projection import Projection
 
 __all__ = ["Detections", "Scored", "Grade", "banded", "corroborate", "FEATURES", "ROLE_FEATURES", "CULPABLE_ROLES", "TIER3_ROLES",
            "HARM_THRESHOLD", "REFER_REPOSTS", "account_features", "rule_scores", "grade",
@@ -200,7 +200,7 @@ def _node_harm(p: Projection, det: Detections) -> tuple[pd.Series, np.ndarray]:
     when the detectors' estimates come for the same IDs in the same order); the
     estimates and narratives are looked up only where the harm is still unknown.
     """
-    from detectors.cascades import extra_float
+    from pileon.detectors.cascades import extra_float
 
     ids = _node_ids(p)
     h = np.concatenate([p.contents["harm"].to_numpy(dtype=float),
@@ -281,7 +281,7 @@ class HarmfulItems:
 
     ``harm``: probability per content and repost ID (:func:`node_harm`);
     ``contents`` / ``reposts``: booleans aligned with ``p.contents`` / ``p.reposts``;
-    ``forest``: :func:`detectors.cascades.reach` indexed by node ID.
+    ``forest``: :func:`pileon.detectors.cascades.reach` indexed by node ID.
     """
 
     harm: pd.Series
@@ -297,14 +297,14 @@ def harmful_items(p: Projection, det: Detections, *,
     A content is harmful when its harm (own, else estimated, else its
     narrative's: :func:`node_harm`) reaches ``harm_threshold``; a repost when
     what it spreads is (its own comment's harm, else its nearest ancestor's
-    with text: ``spread_harm`` of :func:`detectors.cascades.reach`), or, where
+    with text: ``spread_harm`` of :func:`pileon.detectors.cascades.reach`), or, where
     that is unknown, when its narrative is harmful.
 
     Notes
     -----
     ``O(C + R log d)`` for ``C`` contents and ``R`` reposts in chains ``d`` deep.
     """
-    from detectors.cascades import reach
+    from pileon.detectors.cascades import reach
 
     harms, at = _node_harm(p, det)
     contents = pd.Series(_harmful_contents(p, harms, at, harm_threshold), index=p.contents.index,
@@ -357,7 +357,7 @@ def _ns(times: pd.Series) -> np.ndarray:
 def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2) -> pd.Series:
     """Per account, the number of partners in the co-repost network of ``reposts``.
 
-    The degree of every account in :func:`detectors.coactivity.coactivity`
+    The degree of every account in :func:`pileon.detectors.coactivity.coactivity`
     ``(reposts, window=window, min_weight=min_weight)``, without building that
     network's weight-1 pairs, which dominate it (a viral source reposted every
     second pairs each of its reposters with a hundred others).
@@ -424,7 +424,7 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     index = pd.Index(accounts, name="account_id")
 
     def network_degree() -> pd.Series:
-        from detectors.coactivity import coactivity
+        from pileon.detectors.coactivity import coactivity
 
         edges = coactivity(r[["account_id", "source_id", "reposted_at"]], window=w,
                            min_weight=int(min_weight))
@@ -642,7 +642,7 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     col["n_narratives"] = per_account(who)
     col["n_harmful_narratives"] = per_account(who[bad[what]])
 
-    # --- spread through the repost forest (detectors.cascades.reach)
+    # --- spread through the repost forest (pileon.detectors.cascades.reach)
     forest = items.forest
     own = (forest["account_id"].notna() & forest["kind"].isin(["content", "repost"])).to_numpy()
     f_code = np.where(own, index.get_indexer(forest["account_id"]), -1)

@@ -8,7 +8,7 @@ not a splice either.
 
 How it works
 ------------
-Texts are normalised with :func:`graph.textsim.normalize` (no punctuation,
+Texts are normalised with :func:`pileon.graph.textsim.normalize` (no punctuation,
 spaces, URLs, mentions or ``//@`` repost chains; works without word breaks, so
 for Chinese) and cut into character ``k``-grams.  Contents are visited in time
 order; an inverted index maps every ``k``-gram to the first few accounts (and
@@ -52,9 +52,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from detectors.findings import Evidence, RoleFinding
-from graph.projection import Projection
-from graph.textsim import normalize_all
+from pileon.detectors.findings import Evidence, RoleFinding
+from pileon.graph.projection import Projection
+from pileon.graph.textsim import normalize_all
 
 __all__ = ["detect_splicers", "Splice", "find_splices"]
 

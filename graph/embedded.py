@@ -19,10 +19,10 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from graph.errors import NotFound, StoreUnavailable
-from graph.frames import coerce, time_to_ns
-from graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, TZ, ColType, stored_columns
-from graph.store import Store
+from pileon.graph.errors import NotFound, StoreUnavailable
+from pileon.graph.frames import coerce, time_to_ns
+from pileon.graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, TZ, ColType, stored_columns
+from pileon.graph.store import Store
 
 _SQL_TYPE = {ColType.STR: "TEXT", ColType.TIME: "INTEGER", ColType.FLOAT: "REAL",
              ColType.INT: "INTEGER", ColType.BOOL: "INTEGER", ColType.LIST: "TEXT"}
@@ -146,7 +146,7 @@ def _json_ids(ids: Iterable[str]) -> str:
 
 def _columns_of_rows(table: str, cols: list[str], rows: list[tuple]) -> dict[str, Any]:
     """Rows read by :meth:`EmbeddedStore.frame` as arrays of the frame dtypes (what
-    :func:`graph.frames.coerce` keeps as they are): key sentinels back to missing."""
+    :func:`pileon.graph.frames.coerce` keeps as they are): key sentinels back to missing."""
     t = TABLES[table]
     n = len(rows)
     cells = np.array(rows, dtype=object) if n else np.empty((0, len(cols)), dtype=object)
@@ -341,7 +341,7 @@ class EmbeddedStore(Store):
 
     def frame(self, table: str, *, ids: Iterable[str] | None = None,
               column: str | None = None) -> pd.DataFrame:
-        """See :meth:`graph.store.Store.frame`.
+        """See :meth:`pileon.graph.store.Store.frame`.
 
         Notes
         -----
@@ -383,7 +383,7 @@ class EmbeddedStore(Store):
                    .fetchone()[0])
 
     def event_items(self, event_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """See :meth:`graph.store.Store.event_items`.
+        """See :meth:`pileon.graph.store.Store.event_items`.
 
         Notes
         -----

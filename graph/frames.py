@@ -1,6 +1,6 @@
 """Frame conventions shared by both stores: empty frames, dtype coercion, list and JSON cells.
 
-Both stores build what :meth:`graph.store.Store.frame` returns through
+Both stores build what :meth:`pileon.graph.store.Store.frame` returns through
 :func:`coerce`, so the two give identical frames for identical content.
 """
 
@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from graph.model import PLACEHOLDER, TABLES, TZ, ColType, stored_columns
+from pileon.graph.model import PLACEHOLDER, TABLES, TZ, ColType, stored_columns
 
 
 def _col_type(table: str, col: str) -> ColType | str:

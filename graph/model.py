@@ -9,7 +9,7 @@ Input tables (SPEC §2) map onto nodes and relationships as follows::
     (:Account)-[:POSTED]->(:Content)             author of a content or repost
     (:Content)-[:REPLY_TO]->(:Content)           comments and replies
     (:Content)-[:TARGETS]->(:Account)            contents.target_ids
-    (:Content)-[:IN_EVENT {via}]->(:Event)       event membership (SPEC §2, see ingest.membership)
+    (:Content)-[:IN_EVENT {via}]->(:Event)       event membership (SPEC §2, see pileon.ingest.membership)
     (:Account)-[:RENAMED]->(:Rename {new_name, old_name, renamed_at})
     (:MCN {mcn_id})
     (:Account)-[:AFFILIATED_WITH {since, until, role}]->(:MCN)

@@ -1,4 +1,4 @@
-"""The Neo4j store: the same :class:`graph.store.Store` on Neo4j 5, through the official driver.
+"""The Neo4j store: the same :class:`pileon.graph.store.Store` on Neo4j 5, through the official driver.
 
 Open it with ``--store neo4j://HOST:PORT`` (or ``bolt://``); the credentials
 come from ``NEO4J_USER`` (default ``neo4j``) and ``NEO4J_PASSWORD``, or from the
@@ -6,20 +6,20 @@ URI itself (``neo4j://user:password@host:7687``); ``NEO4J_DATABASE`` picks the
 database (default: the server's default database).
 
 How tables map onto nodes and relationships is written down in
-:mod:`graph.queries.tables`; findings in :mod:`graph.queries.findings`.  All
-Cypher lives in :mod:`graph.queries`; values always travel as parameters and
+:mod:`pileon.graph.queries.tables`; findings in :mod:`pileon.graph.queries.findings`.  All
+Cypher lives in :mod:`pileon.graph.queries`; values always travel as parameters and
 bulk rows as ``UNWIND $rows`` batches of :data:`DEFAULT_BATCH_SIZE` rows.
 
 Writes are ``MERGE`` by key, batch by batch, each batch its own transaction:
 an ingest interrupted half-way leaves whole batches behind, and running it
 again completes it without duplicates (relationships that follow a column are
-deleted and created again with their node, see :mod:`graph.queries.tables`).
+deleted and created again with their node, see :mod:`pileon.graph.queries.tables`).
 Uniqueness constraints and indexes are created the first time a process opens
 a database.  One ingest at a time per database.
 
 >>> Neo4jStore("bolt://127.0.0.1:1", password="x", connection_timeout=1)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
-graph.errors.StoreUnavailable: cannot reach Neo4j at bolt://127.0.0.1:1 ...
+pileon.graph.errors.StoreUnavailable: cannot reach Neo4j at bolt://127.0.0.1:1 ...
 """
 
 from __future__ import annotations
@@ -40,16 +40,16 @@ import pandas as pd
 from neo4j import GraphDatabase, NotificationMinimumSeverity, Result, RoutingControl
 from neo4j import exceptions as neo4j_errors
 
-from graph.errors import NotFound, StoreAuthError, StoreUnavailable
-from graph.frames import coerce, time_to_ns
-from graph.model import PLACEHOLDER, ROLES, TABLES, ColType, stored_columns
-from graph.queries import counters as q_counters
-from graph.queries import decisions as q_decisions
-from graph.queries import findings as q_findings
-from graph.queries import membership as q_membership
-from graph.queries import schema as q_schema
-from graph.queries import tables as q_tables
-from graph.store import Store
+from pileon.graph.errors import NotFound, StoreAuthError, StoreUnavailable
+from pileon.graph.frames import coerce, time_to_ns
+from pileon.graph.model import PLACEHOLDER, ROLES, TABLES, ColType, stored_columns
+from pileon.graph.queries import counters as q_counters
+from pileon.graph.queries import decisions as q_decisions
+from pileon.graph.queries import findings as q_findings
+from pileon.graph.queries import membership as q_membership
+from pileon.graph.queries import schema as q_schema
+from pileon.graph.queries import tables as q_tables
+from pileon.graph.store import Store
 
 #: rows per ``UNWIND`` batch, from ``bench/bench_neo4j_ingest.py`` (see docs/neo4j.md)
 DEFAULT_BATCH_SIZE = 1000
@@ -107,7 +107,7 @@ class CypherRunner:
 
     Read queries go with ``RoutingControl.READ``, writes with ``WRITE``; the
     driver retries transient failures (leader switch, deadlock) on its own
-    for managed transactions.  Driver errors become :mod:`graph.errors` types.
+    for managed transactions.  Driver errors become :mod:`pileon.graph.errors` types.
     """
 
     def __init__(self, driver: Any, *, uri: str, user: str | None,

@@ -2,11 +2,11 @@
 
 :func:`project` reads it from any store; :meth:`Projection.from_tables` builds
 one by hand (tests, notebooks).  Frames follow the conventions of
-:mod:`graph.store` (columns of :func:`graph.model.stored_columns`).
+:mod:`pileon.graph.store` (columns of :func:`pileon.graph.model.stored_columns`).
 
 What belongs to the event:
 
-* ``contents``: the event's contents (see :mod:`ingest.membership`), with a
+* ``contents``: the event's contents (see :mod:`pileon.ingest.membership`), with a
   ``via`` column saying how each joined, plus placeholder contents (deleted
   sources) that the event's reposts or replies point at (``via`` = None);
 * ``reposts``: the event's reposts;
@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graph.errors import NotFound
-from graph.frames import as_list, coerce, empty
-from graph.model import TABLES
-from graph.store import Store
+from pileon.graph.errors import NotFound
+from pileon.graph.frames import as_list, coerce, empty
+from pileon.graph.model import TABLES
+from pileon.graph.store import Store
 
 FRAMES = ("accounts", "contents", "reposts", "renames", "affiliations", "mcns", "reports",
           "labels")
@@ -148,8 +148,8 @@ def project(store: Store, event_id: str) -> Projection:
 
     Notes
     -----
-    The event's items in one read (:meth:`graph.store.Store.event_items`), the rest by
-    ID lists (:meth:`graph.store.Store.frame`); the joins between them go through
+    The event's items in one read (:meth:`pileon.graph.store.Store.event_items`), the rest by
+    ID lists (:meth:`pileon.graph.store.Store.frame`); the joins between them go through
     hashed indexes (pandas), not Python sets and dicts.  O(rows of the event).
     """
     events = store.frame("events", ids=[event_id])

@@ -2,8 +2,8 @@
 
 Two implementations behave the same (the contract tests prove it):
 
-* :class:`graph.embedded.EmbeddedStore`: one local SQLite file, WAL mode, no server;
-* :class:`graph.neo4j_store.Neo4jStore`: Neo4j 5 through the official driver.
+* :class:`pileon.graph.embedded.EmbeddedStore`: one local SQLite file, WAL mode, no server;
+* :class:`pileon.graph.neo4j_store.Neo4jStore`: Neo4j 5 through the official driver.
 
 Open one with :func:`open_store`, which reads a store URI
 (``--store`` or ``PILEON_STORE``): a file path or ``sqlite:///path`` for the
@@ -12,7 +12,7 @@ embedded store (default ``./pileon.db``), ``neo4j://`` / ``bolt://`` URIs for Ne
 Frames
 ------
 :meth:`Store.frame` returns a table as a pandas DataFrame with exactly the
-columns of :func:`graph.model.stored_columns`, sorted by the table's key, with
+columns of :func:`pileon.graph.model.stored_columns`, sorted by the table's key, with
 these dtypes on both stores: strings ``object`` (``None`` when missing), times
 ``datetime64[ns, UTC]`` (``NaT``), floats ``float64`` (``NaN``), ints
 ``Int64``, bools ``boolean``, lists python ``list`` of ``str`` (``[]`` when
@@ -160,10 +160,10 @@ def open_store(uri: str | None = None) -> Store:
     uri = store_uri(uri)
     if uri.startswith(("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://",
                        "bolt+ssc://")):
-        from graph.neo4j_store import Neo4jStore
+        from pileon.graph.neo4j_store import Neo4jStore
 
         return Neo4jStore(uri)
-    from graph.embedded import EmbeddedStore
+    from pileon.graph.embedded import EmbeddedStore
 
     path = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else uri
     return EmbeddedStore(path)

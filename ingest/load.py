@@ -1,7 +1,7 @@
 """The load job: files -> validate -> normalise -> store; the reject file; the summary.
 
 >>> import tempfile, pathlib
->>> from graph.embedded import EmbeddedStore
+>>> from pileon.graph.embedded import EmbeddedStore
 >>> d = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (d / "accounts.csv").write_text("account_id,platform,followers\\nweibo:1,weibo,10\\nweibo:2,weibo,-3\\n")
 >>> s = load_folder(EmbeddedStore(str(d / "t.db")), d, reject_path=d / "rejects.csv")
@@ -20,13 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from graph.errors import InputError
-from graph.frames import empty
-from graph.model import LOAD_ORDER, TABLES
-from graph.store import Store
-from ingest.membership import INPUT_COLUMNS, compute_memberships
-from ingest.readers import CHUNK_ROWS, find_tables, read_chunks, read_header
-from ingest.tables import Rejected, validate
+from pileon.graph.errors import InputError
+from pileon.graph.frames import empty
+from pileon.graph.model import LOAD_ORDER, TABLES
+from pileon.graph.store import Store
+from pileon.ingest.membership import INPUT_COLUMNS, compute_memberships
+from pileon.ingest.readers import CHUNK_ROWS, find_tables, read_chunks, read_header
+from pileon.ingest.tables import Rejected, validate
 
 DEFAULT_REJECTS = "pileon-rejects.csv"
 #: the tables whose keys hold the nodes of each reference kind (see ``Store.missing_ids``)
@@ -102,7 +102,7 @@ def _collect(ids: set, values: pd.Series) -> None:
 
 
 def _kept_frame(table: str, chunks: list[pd.DataFrame]) -> pd.DataFrame:
-    """The columns that membership reads (:data:`ingest.membership.INPUT_COLUMNS`) of the
+    """The columns that membership reads (:data:`pileon.ingest.membership.INPUT_COLUMNS`) of the
     validated rows of ``table``, missing columns as None."""
     cols = list(INPUT_COLUMNS[table])
     if not chunks:

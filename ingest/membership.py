@@ -23,8 +23,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from graph.arrays import distinct, spans
-from graph.textsim import near_duplicate_pairs, normalize
+from pileon.graph.arrays import distinct, spans
+from pileon.graph.textsim import near_duplicate_pairs, normalize
 
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
 #: the columns of contents and reposts that membership reads (and contents' ``placeholder``)
@@ -196,7 +196,7 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     Parameters
     ----------
     events, contents, reposts : DataFrame
-        Frames as :meth:`graph.store.Store.frame` returns them, in any row order;
+        Frames as :meth:`pileon.graph.store.Store.frame` returns them, in any row order;
         contents and reposts need only the columns of :data:`INPUT_COLUMNS` (and
         contents' ``placeholder``, when placeholders are among them).
     copy_threshold : float

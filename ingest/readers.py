@@ -4,7 +4,7 @@ Each reader yields ``(raw, lines)``: a DataFrame of raw cells (text, or lists
 where the format has arrays) and the line number of each row in its file
 (CSV: the header is line 1; JSONL: one object a line; Parquet: the row number).
 Chunks keep memory bounded, so a file larger than memory loads.
-A file that cannot be read raises :class:`graph.errors.InputError` naming it.
+A file that cannot be read raises :class:`pileon.graph.errors.InputError` naming it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from graph.errors import InputError
-from graph.model import TABLES
+from pileon.graph.errors import InputError
+from pileon.graph.model import TABLES
 
 FORMATS = ("csv", "jsonl", "parquet")
 CHUNK_ROWS = 50_000

@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from graph.errors import InputError
+from pileon.graph.errors import InputError
 
 __all__ = ["twitter16_tables", "ced_tables", "snowflake_time", "write_tables"]
 

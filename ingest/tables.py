@@ -1,8 +1,8 @@
 """The rules a row of each input table must keep, and its normalisation.
 
 :func:`validate` takes one chunk of raw rows (strings, or lists for list
-columns, as :mod:`ingest.readers` yields them) and splits it into normalised
-rows ready for :meth:`graph.store.Store.upsert` and rejected rows, each with
+columns, as :mod:`pileon.ingest.readers` yields them) and splits it into normalised
+rows ready for :meth:`pileon.graph.store.Store.upsert` and rejected rows, each with
 its line number and the reason.  Rules (SPEC §2): required fields present;
 timestamps ISO-8601 (an offset or ``Z``; none means UTC); numbers numeric, finite
 and within bounds (``harm`` in 0..1, counts not negative, ``tier`` 0..4), whole
@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
-from graph.model import TABLES, TZ_SOURCE, ColType, Table
+from pileon.graph.model import TABLES, TZ_SOURCE, ColType, Table
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
@@ -238,7 +238,7 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
     Parameters
     ----------
     table : str
-        Name of an input table of :data:`graph.model.TABLES`.
+        Name of an input table of :data:`pileon.graph.model.TABLES`.
     raw : DataFrame
         The chunk as read: text cells (``""`` or None when empty), or lists.
     lines : array of int

@@ -4,7 +4,7 @@
 accounts, 2 MCNs, contents, reposts, renames, affiliations) and one analysis
 run: a SPEC §4 report saved with ``store.save_report``.  ``INCIDENT`` names
 the IDs tests may rely on.  ``sample_store`` holds the generated sample incident
-(``ingest.sample``, small scale) analyzed by the real ``detectors.pipeline.analyze``.
+(``pileon.ingest.sample``, small scale) analyzed by the real ``pileon.detectors.pipeline.analyze``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graph.embedded import EmbeddedStore
+from pileon.graph.embedded import EmbeddedStore
 
 INCIDENT = {
     "event_id": "ev:campus",
@@ -122,8 +122,8 @@ def analyzed_store(tmp_store):
 @pytest.fixture(scope="session")
 def _sample_incident_db(tmp_path_factory):
     """The sample incident (small scale), ingested and analyzed by the real pipeline, once."""
-    from ingest.load import load_folder
-    from ingest.sample import generate_incident
+    from pileon.ingest.load import load_folder
+    from pileon.ingest.sample import generate_incident
 
     root = tmp_path_factory.mktemp("sample-incident")
     truth = generate_incident(root / "tables", seed=0, scale=0.05)
@@ -131,7 +131,7 @@ def _sample_incident_db(tmp_path_factory):
     store = EmbeddedStore(str(path))
     load_folder(store, root / "tables", reject_path=root / "rejects.csv")
     try:
-        from detectors.pipeline import analyze
+        from pileon.detectors.pipeline import analyze
 
         for event_id in store.event_ids():
             analyze(store, event_id, seed=0, model=None)

@@ -27,9 +27,9 @@ def repost_row(rid, acc, src, minutes=1, text=None, **kw):
 def load_sample(folder: Path, *, seed: int, scale: float):
     """The sample incident generated in ``folder/incident`` and ingested into a new embedded
     store ``folder/pileon.db`` (rejects in ``folder/rejects.csv``): ``(store, truth)``."""
-    from graph.embedded import EmbeddedStore
-    from ingest.load import load_folder
-    from ingest.sample import generate_incident
+    from pileon.graph.embedded import EmbeddedStore
+    from pileon.ingest.load import load_folder
+    from pileon.ingest.sample import generate_incident
 
     truth = generate_incident(folder / "incident", seed=seed, scale=scale)
     store = EmbeddedStore(str(folder / "pileon.db"))

@@ -1,7 +1,7 @@
 """Acceptance of issues 4, 5, 6 and 9 on incidents from an independent generator.
 
 The incident comes from :mod:`tests.altgen` (written without reading
-``ingest.sample``).  Everything goes through the real command line (click's
+``pileon.ingest.sample``).  Everything goes through the real command line (click's
 ``CliRunner``) on a temporary embedded store: ``ingest``, ``analyze`` (rules),
 ``alerts --json``, ``evidence``, ``train --labels`` on the labelled past event and
 ``analyze`` again with the model.  :func:`evaluate` computes every criterion with
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from api.cli import cli
+from pileon.cli import cli
 from tests.altgen import generate, write_incident
 
 MEASURES = ["warning", "suspend_revenue", "restrict_service", "evict"]

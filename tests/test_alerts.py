@@ -1,4 +1,4 @@
-"""Early-warning alerts (detectors.alerts): a hand-made world, the sample incident, CLI, API."""
+"""Early-warning alerts (pileon.detectors.alerts): a hand-made world, the sample incident, CLI, API."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from api.cli import cli
-from detectors.alerts import AlertFrames, aimed_items, alerts_from_store, detect_alerts
-from graph.embedded import EmbeddedStore
-from graph.errors import NotFound
-from ingest.load import load_folder
+from pileon.cli import cli
+from pileon.detectors.alerts import AlertFrames, aimed_items, alerts_from_store, detect_alerts
+from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.errors import NotFound
+from pileon.ingest.load import load_folder
 
 T0 = pd.Timestamp("2026-03-01T00:00:00+08:00")
 DAYS = 21
@@ -250,7 +250,7 @@ def test_busy_benign_account_raises_no_alert(world, world_alerts):
     targets = {a.target_id for a in world_alerts}
     assert W["star"] not in targets
     # ... although its traffic did surge: the harm gate keeps it out, not the surge test
-    from detectors.surge import detect_surges, hourly_counts
+    from pileon.detectors.surge import detect_surges, hourly_counts
 
     items = aimed_items(AlertFrames.from_store(world["store"]))
     star = items[items["target_id"] == W["star"]]
@@ -308,9 +308,9 @@ KEYS = {"viewer": "view-key-1", "enforcer": "enforce-key-2"}
 def client_for(store):
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
-    from api.deps import get_store
-    from api.settings import Settings
+    from pileon.api.app import create_app
+    from pileon.api.deps import get_store
+    from pileon.api.settings import Settings
 
     settings = Settings(api_keys=",".join(f"{k}:{r}" for r, k in KEYS.items()),
                         store="/nonexistent/never-opened.db")
@@ -375,14 +375,14 @@ def test_neo4j_store_gives_the_same_alerts_and_pack(world, world_alerts, tmp_pat
     Needs ``PILEON_TEST_NEO4J_URI`` (``scripts/neo4j-local start``); WIPES that database."""
     import os
 
-    from detectors.evidence import evidence_pack
+    from pileon.detectors.evidence import evidence_pack
 
     uri = os.environ.get("PILEON_TEST_NEO4J_URI", "").strip()
     if not uri:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true but PILEON_TEST_NEO4J_URI is not set: the Neo4j side must run")
         pytest.skip("PILEON_TEST_NEO4J_URI is not set: run `scripts/neo4j-local start`")
-    from graph.neo4j_store import Neo4jStore
+    from pileon.graph.neo4j_store import Neo4jStore
 
     store = Neo4jStore(uri, user=os.environ.get("NEO4J_USER", "neo4j"),
                        password=os.environ.get("NEO4J_PASSWORD", "pileon-test-pw"))
@@ -401,7 +401,7 @@ def test_neo4j_store_gives_the_same_alerts_and_pack(world, world_alerts, tmp_pat
 
 def test_projection_input(world):
     """A projection (one event's slice) works too: the event's own contents only."""
-    from graph.projection import project
+    from pileon.graph.projection import project
 
     p = project(world["store"], W["event"])
     alerts = detect_alerts(p)

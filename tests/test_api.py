@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-import api.app
-import api.deps
-from api.app import create_app
-from api.deps import get_store
-from api.settings import Role, Settings, SettingsError, load_settings
+import pileon.api.app
+import pileon.api.deps
+from pileon.api.app import create_app
+from pileon.api.deps import get_store
+from pileon.api.settings import Role, Settings, SettingsError, load_settings
 from tests.conftest import INCIDENT, build_incident, incident_report
 
 KEYS = {"viewer": "view-key-1", "enforcer": "enforce-key-2", "admin": "admin-key-3"}
@@ -109,7 +109,7 @@ def test_settings_read_a_key_file(tmp_path, monkeypatch):
 
 
 def test_serve_refuses_to_start_without_keys(monkeypatch):
-    from api.cli import cli
+    from pileon.cli import cli
 
     monkeypatch.delenv("PILEON_API_KEYS", raising=False)
     result = CliRunner().invoke(cli, ["serve", "--port", "8765"])
@@ -164,13 +164,13 @@ def test_roles_for_writes(client, monkeypatch):
 
 def test_keys_compared_against_every_key(client, monkeypatch):
     calls = []
-    real = api.deps.hmac.compare_digest
+    real = pileon.api.deps.hmac.compare_digest
 
     def counting(a, b):
         calls.append(1)
         return real(a, b)
 
-    monkeypatch.setattr(api.deps.hmac, "compare_digest", counting)
+    monkeypatch.setattr(pileon.api.deps.hmac, "compare_digest", counting)
     assert client.get("/v1/events", headers=auth("viewer")).status_code == 200  # first key
     assert len(calls) == len(KEYS)
 
@@ -391,8 +391,8 @@ def test_neighborhood_is_bounded_deterministic_and_closed(client):
 
 
 def _fake_pipeline(monkeypatch, *, fail: bool = False):
-    """Stand in for detectors.pipeline: saves the incident report reversed."""
-    from graph.errors import NotFound
+    """Stand in for pileon.detectors.pipeline: saves the incident report reversed."""
+    from pileon.graph.errors import NotFound
 
     calls = []
 
@@ -404,9 +404,9 @@ def _fake_pipeline(monkeypatch, *, fail: bool = False):
         store.save_report(report)
         return report
 
-    mod = types.ModuleType("detectors.pipeline")
+    mod = types.ModuleType("pileon.detectors.pipeline")
     mod.analyze = analyze
-    monkeypatch.setitem(sys.modules, "detectors.pipeline", mod)
+    monkeypatch.setitem(sys.modules, "pileon.detectors.pipeline", mod)
     return calls
 
 
@@ -509,7 +509,7 @@ def test_openapi_describes_every_field(client):
 
 def test_static_ui_is_served_when_present(tmp_path, monkeypatch, tmp_store):
     (tmp_path / "index.html").write_text("<h1>pileon</h1>")
-    monkeypatch.setattr(api.app, "STATIC_DIR", tmp_path)
+    monkeypatch.setattr(pileon.api.app, "STATIC_DIR", tmp_path)
     app = create_app(Settings(api_keys="a:admin"))
     with TestClient(app) as c:
         r = c.get("/ui/")
@@ -576,7 +576,7 @@ def _without_runs(value):
 def test_same_answers_on_the_neo4j_store(analyzed_store):
     """Every read answers the same on Neo4j as on the embedded store (THE TEST WIPES THE
     NEO4J TEST DATABASE; it needs PILEON_TEST_NEO4J_URI like tests/test_neo4j_store.py)."""
-    from graph.neo4j_store import Neo4jStore
+    from pileon.graph.neo4j_store import Neo4jStore
     from tests.test_neo4j_store import neo4j_settings, wipe
 
     uri, user, password = neo4j_settings()

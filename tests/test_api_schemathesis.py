@@ -23,9 +23,9 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                response_schema_conformance,
                                                status_code_conformance)
 
-from api.app import create_app
-from api.settings import Settings
-from graph.embedded import EmbeddedStore
+from pileon.api.app import create_app
+from pileon.api.settings import Settings
+from pileon.graph.embedded import EmbeddedStore
 from tests.conftest import build_incident, incident_report
 
 ADMIN = "schemathesis-admin-key"
@@ -48,8 +48,8 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 @pytest.fixture(autouse=True)
 def quick_pipeline(monkeypatch):
     """Analyze jobs run a stand-in pipeline that saves the hand-made report (fast, no
-    dependency on detectors.pipeline); the route, job and store paths are the real ones."""
-    mod = types.ModuleType("detectors.pipeline")
+    dependency on pileon.detectors.pipeline); the route, job and store paths are the real ones."""
+    mod = types.ModuleType("pileon.detectors.pipeline")
 
     def analyze(store, event_id, *, seed=0, model=None, show_progress=False):
         report = incident_report(event_id)
@@ -57,7 +57,7 @@ def quick_pipeline(monkeypatch):
         return report
 
     mod.analyze = analyze
-    monkeypatch.setitem(sys.modules, "detectors.pipeline", mod)
+    monkeypatch.setitem(sys.modules, "pileon.detectors.pipeline", mod)
 
 
 @schema.parametrize()

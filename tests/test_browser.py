@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
-from api.deps import get_store
-from api.settings import Settings
+from pileon.api.app import create_app
+from pileon.api.deps import get_store
+from pileon.api.settings import Settings
 
 pytestmark = pytest.mark.browser
 

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detectors.cascades import own_comment, reach, repost_forest
-from graph.projection import Projection
+from pileon.detectors.cascades import own_comment, reach, repost_forest
+from pileon.graph.projection import Projection
 from tests.rows import T0, content_row
 from tests.rows import repost_row as _r
 

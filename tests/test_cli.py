@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from api.cli import cli
-from detectors.coactivity import coactivity
-from graph.embedded import EmbeddedStore
+from pileon.cli import cli
+from pileon.detectors.coactivity import coactivity
+from pileon.graph.embedded import EmbeddedStore
 
 
 @pytest.fixture(scope="module")
 def incident(tmp_path_factory):
-    from ingest.sample import generate_incident
+    from pileon.ingest.sample import generate_incident
 
     d = tmp_path_factory.mktemp("cli")
     truth = generate_incident(d / "incident", seed=3, scale=0.2)
@@ -86,7 +86,7 @@ def test_coactivity_command_writes_the_exact_edge_list(incident, tmp_path):
 
 
 def _event_accounts(db, event):
-    from graph.projection import project
+    from pileon.graph.projection import project
 
     p = project(EmbeddedStore(str(db)), event)
     return set(p.contents["account_id"].dropna()) | set(p.reposts["account_id"])

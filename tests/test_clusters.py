@@ -1,4 +1,4 @@
-"""Tests of detectors.clusters: tiny hand-made graphs and the sample incident."""
+"""Tests of pileon.detectors.clusters: tiny hand-made graphs and the sample incident."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detectors.clusters import ClusterResult, creation_bursts, detect_coordinated
-from graph.errors import InputError
-from graph.projection import Projection
+from pileon.detectors.clusters import ClusterResult, creation_bursts, detect_coordinated
+from pileon.graph.errors import InputError
+from pileon.graph.projection import Projection
 
 T0 = pd.Timestamp("2026-03-01T08:00:00Z")
 
@@ -130,7 +130,7 @@ def test_empty_projection():
 
 
 def test_pair_baseline_is_the_sum_of_q_over_shared_items():
-    from detectors.clusters import pair_baseline
+    from pileon.detectors.clusters import pair_baseline
 
     rng = np.random.default_rng(3)
     n = 600
@@ -149,7 +149,7 @@ def test_pair_baseline_is_the_sum_of_q_over_shared_items():
 
 
 def test_crowded_items_are_those_with_a_busy_window():
-    from detectors.clusters import _crowded_items
+    from pileon.detectors.clusters import _crowded_items
 
     # item 0: 6 acts within one window; item 1: 6 acts two windows apart; item 2: empty
     item = np.array([0] * 6 + [1] * 6 + [3])
@@ -185,10 +185,10 @@ def test_crowded_items_leave_the_account_graph_but_not_the_tests():
 
 @pytest.mark.parametrize("chunk", [7, 1 << 22])
 def test_co_activity_on_codes_matches_coactivity(chunk):
-    """The detector's own pair counter gives the edge list of detectors.coactivity (accounts
+    """The detector's own pair counter gives the edge list of pileon.detectors.coactivity (accounts
     acting several times on one item, ties in time, pairs straddling chunks)."""
-    from detectors.clusters import _NS, _co_activity, _Codes
-    from detectors.coactivity import coactivity
+    from pileon.detectors.clusters import _NS, _co_activity, _Codes
+    from pileon.detectors.coactivity import coactivity
 
     rng = np.random.default_rng(5)
     n = 600
@@ -306,7 +306,7 @@ E1 = "evt:2026-03-nancheng-teacher"
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    from graph.projection import project
+    from pileon.graph.projection import project
     from tests.rows import load_sample
 
     store, truth = load_sample(tmp_path_factory.mktemp("incident"), seed=7, scale=0.4)
@@ -329,7 +329,7 @@ def test_sample_coordinated_precision_and_recall(sample):
 
 
 def test_act_order_is_the_sort_by_item_time_account_and_act_id():
-    from detectors.clusters import _act_order
+    from pileon.detectors.clusters import _act_order
 
     rng = np.random.default_rng(1)
     n = 3000  # few distinct values: many rows tie on item, time and account

@@ -1,4 +1,4 @@
-"""Tests of detectors.coactivity: SPEC §3 semantics, the peer tool, speed."""
+"""Tests of pileon.detectors.coactivity: SPEC §3 semantics, the peer tool, speed."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from detectors.coactivity import COLUMNS, coactivity, write_coactivity_csv  # noqa: E402
-from graph.errors import InputError  # noqa: E402
+from pileon.detectors.coactivity import COLUMNS, coactivity, write_coactivity_csv  # noqa: E402
+from pileon.graph.errors import InputError  # noqa: E402
 
 T0 = pd.Timestamp("2026-03-01T08:00:00Z")
 

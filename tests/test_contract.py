@@ -1,6 +1,6 @@
 """One behaviour on both stores: the sample incident through the embedded and the Neo4j store.
 
-Each store ingests the same generated incident (``ingest.sample``), through the
+Each store ingests the same generated incident (``pileon.ingest.sample``), through the
 library and through the ``pileon`` command line; then the stored tables, every
 event's projection, the co-activity edges, the ``analyze`` reports and the
 findings read back must be identical.  Tests parametrised with ``store`` check
@@ -20,12 +20,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from graph.embedded import EmbeddedStore
-from graph.model import TABLES
-from graph.neo4j_store import Neo4jStore
-from graph.projection import FRAMES, project
-from ingest.load import load_folder
-from ingest.sample import generate_incident
+from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.model import TABLES
+from pileon.graph.neo4j_store import Neo4jStore
+from pileon.graph.projection import FRAMES, project
+from pileon.ingest.load import load_folder
+from pileon.ingest.sample import generate_incident
 from test_neo4j_store import neo4j_settings, wipe
 
 STORES = ("embedded", "neo4j")
@@ -85,7 +85,7 @@ def loaded(incident, state, tmp_path_factory):
 
 
 def _cli_ingest(folder: Path, rejects: Path) -> dict:
-    from api.cli import cli
+    from pileon.cli import cli
 
     uri, user, password = neo4j_settings()
     res = CliRunner().invoke(
@@ -103,7 +103,7 @@ def analyzed(loaded, incident, state):
 
     def get(kind: str):
         if ("analyzed", kind) not in state:
-            from detectors.pipeline import analyze
+            from pileon.detectors.pipeline import analyze
 
             store = loaded(kind)[0]
             reports = {}
@@ -173,7 +173,7 @@ def test_projections_identical(loaded, incident):
 
 
 def test_coactivity_identical(loaded):
-    from detectors.coactivity import coactivity
+    from pileon.detectors.coactivity import coactivity
 
     neo, emb = loaded("neo4j")[0], loaded("embedded")[0]
     a = coactivity(neo.frame("reposts"), window=600)
@@ -237,7 +237,7 @@ def test_findings_visible_in_the_graph(analyzed, loaded, incident):
 
 # ---------------------------------------------------------- command line
 def test_cli_wrong_password_is_one_line(incident):
-    from api.cli import cli
+    from pileon.cli import cli
 
     folder, _ = incident
     uri, user, password = neo4j_settings()
@@ -250,7 +250,7 @@ def test_cli_wrong_password_is_one_line(incident):
 
 # ------------------------------------------- protection of the person under attack
 def test_alerts_identical(loaded):
-    from detectors.alerts import alerts_from_store
+    from pileon.detectors.alerts import alerts_from_store
 
     neo, emb = loaded("neo4j")[0], loaded("embedded")[0]
     a, b = alerts_from_store(neo), alerts_from_store(emb)
@@ -259,7 +259,7 @@ def test_alerts_identical(loaded):
 
 
 def test_evidence_pack_identical(loaded, incident):
-    from detectors.evidence import evidence_pack
+    from pileon.detectors.evidence import evidence_pack
 
     _, truth = incident
     neo, emb = loaded("neo4j")[0], loaded("embedded")[0]

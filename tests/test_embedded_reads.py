@@ -11,11 +11,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from graph.embedded import EmbeddedStore
-from graph.model import TABLES
-from graph.store import Store
-from ingest.load import load_folder
-from ingest.sample import generate_incident
+from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.model import TABLES
+from pileon.graph.store import Store
+from pileon.ingest.load import load_folder
+from pileon.ingest.sample import generate_incident
 
 #: (table, column) pairs selected by: every table's first key, and text columns that repeat
 CASES = [(t, TABLES[t].key[0]) for t in TABLES] + [

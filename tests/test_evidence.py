@@ -1,4 +1,4 @@
-"""The one-click evidence pack (detectors.evidence): hash rules, names, times, HTML, CLI, API."""
+"""The one-click evidence pack (pileon.detectors.evidence): hash rules, names, times, HTML, CLI, API."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from api.cli import cli
-from detectors.evidence import evidence_pack
-from graph.errors import NotFound
+from pileon.cli import cli
+from pileon.detectors.evidence import evidence_pack
+from pileon.graph.errors import NotFound
 from tests.test_alerts import ATTACK, KEYS, W, client_for, load_world
 
 FIELDS = {"content_id", "account_id", "account_name", "platform", "kind", "posted_at", "text",
@@ -150,8 +150,8 @@ def test_empty_pack_and_unknown_account(world):
 
 def test_time_zone_falls_back_to_the_platform(world):
     # the quiet account posted nothing: its platform's usual offset (+08:00 for weibo)
-    from detectors.alerts import AlertFrames
-    from detectors.evidence import target_offset
+    from pileon.detectors.alerts import AlertFrames
+    from pileon.detectors.evidence import target_offset
 
     frames = AlertFrames.from_store(world["store"])
     assert target_offset(W["quiet"], frames) == 480
@@ -218,9 +218,9 @@ def test_sample_victim_pack(tmp_path):
 def _frames(texts: list[tuple[str, str, float | None]]):
     """Alert frames of comments ``(content_id, text, harm)`` aimed at account ``v``, one
     author each, a minute apart."""
-    from detectors.alerts import AlertFrames
-    from graph.frames import coerce
-    from graph.model import stored_columns
+    from pileon.detectors.alerts import AlertFrames
+    from pileon.graph.frames import coerce
+    from pileon.graph.model import stored_columns
 
     t0 = pd.Timestamp("2026-03-01T00:00:00Z")
     rows = [{"content_id": cid, "account_id": f"a{k}", "platform": "weibo",
@@ -239,7 +239,7 @@ def test_unknown_harm_is_estimated_not_taken_as_harmless():
     """SPEC §2: absent harm means unknown. An unscored copy of an abusive text, and an
     unscored text the event's scored texts mark abusive, go into the pack; an unscored
     benign text stays out."""
-    from detectors.evidence import evidence_items
+    from pileon.detectors.evidence import evidence_items
 
     abusive = ["垃圾老师滚出学校", "这种老师去死吧恶心", "人肉她让她社死滚", "恶心的垃圾滚出教师队伍"]
     benign = ["老师辛苦了谢谢您", "今天的课很有意思", "祝老师节日快乐", "谢谢老师的耐心讲解"]
@@ -261,9 +261,9 @@ def test_unequal_classes_do_not_make_rare_words_abusive():
     smoothing every n-gram leans toward the class with fewer n-grams (the abusive one),
     so five rare n-grams added up to an estimate over the bar; with balanced classes
     they cancel and the prior keeps the kind word out."""
-    from detectors.evidence import evidence_items, infer_unknown_harm
-    from detectors.narratives import text_harm_model
-    from graph.textsim import normalize
+    from pileon.detectors.evidence import evidence_items, infer_unknown_harm
+    from pileon.detectors.narratives import text_harm_model
+    from pileon.graph.textsim import normalize
 
     abusive = ["垃圾老师赶紧滚出学校别再害人", "这种老师去死吧真恶心", "人肉她让她社死活该",
                "恶心的垃圾滚出教师队伍"]

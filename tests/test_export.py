@@ -1,6 +1,6 @@
 """``pileon export``: the event's account graph as GraphML and GEXF, read back with networkx.
 
-The sample incident (``ingest.sample``, scale 0.3) is loaded and its main event analyzed once
+The sample incident (``pileon.ingest.sample``, scale 0.3) is loaded and its main event analyzed once
 per module; the export goes through the CLI (click's ``CliRunner``) and is read back with
 networkx's readers, then checked against the report and the event's own tables.
 """
@@ -13,11 +13,11 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from api.cli import cli
-from detectors.coactivity import coactivity
-from detectors.export import account_graph
-from graph.embedded import EmbeddedStore
-from graph.projection import Projection, project
+from pileon.cli import cli
+from pileon.detectors.coactivity import coactivity
+from pileon.detectors.export import account_graph
+from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.projection import Projection, project
 
 MAIN = "evt:2026-03-nancheng-teacher"
 READERS = {"graphml": nx.read_graphml, "gexf": nx.read_gexf}
@@ -26,9 +26,9 @@ READERS = {"graphml": nx.read_graphml, "gexf": nx.read_gexf}
 @pytest.fixture(scope="module")
 def incident(tmp_path_factory):
     """(store path, ground truth, report, projection) of the analyzed sample's main event."""
-    from detectors.pipeline import analyze
-    from ingest.load import load_folder
-    from ingest.sample import generate_incident
+    from pileon.detectors.pipeline import analyze
+    from pileon.ingest.load import load_folder
+    from pileon.ingest.sample import generate_incident
 
     root = tmp_path_factory.mktemp("export-incident")
     truth = generate_incident(root / "tables", seed=3, scale=0.3)

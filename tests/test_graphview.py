@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.deps import get_store
-from api.settings import Settings
-from graph.projection import project
+from pileon.api.app import create_app
+from pileon.api.deps import get_store
+from pileon.api.settings import Settings
+from pileon.graph.projection import project
 from tests.conftest import INCIDENT, build_incident, incident_report
 
 KEY = "graph-view-key"

@@ -10,11 +10,11 @@ import shutil
 import pandas as pd
 import pytest
 
-from graph.embedded import EmbeddedStore
-from graph.errors import InputError
-from ingest.load import load_folder
-from ingest.readers import CHUNK_ROWS
-from ingest.sample import generate_incident
+from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.errors import InputError
+from pileon.ingest.load import load_folder
+from pileon.ingest.readers import CHUNK_ROWS
+from pileon.ingest.sample import generate_incident
 
 ACCOUNTS = """account_id,platform,name,created_at,followers,verified,is_minor,nickname_color
 weibo:1,weibo,张三,2025-01-01T00:00:00+08:00,10,true,false,red

@@ -1,14 +1,14 @@
-"""Tests of detectors.mcn: affiliation windows, the measures ladder, the sample incident."""
+"""Tests of pileon.detectors.mcn: affiliation windows, the measures ladder, the sample incident."""
 
 from __future__ import annotations
 
 import pytest
 
-from detectors.findings import Cluster
-from detectors.mcn import rollup_mcns, valid_affiliations_in_event
-from graph.errors import InputError
-from graph.model import MCN_MEASURES
-from graph.projection import Projection
+from pileon.detectors.findings import Cluster
+from pileon.detectors.mcn import rollup_mcns, valid_affiliations_in_event
+from pileon.graph.errors import InputError
+from pileon.graph.model import MCN_MEASURES
+from pileon.graph.projection import Projection
 
 LADDER = {m: i for i, m in enumerate(MCN_MEASURES, start=1)}
 
@@ -108,7 +108,7 @@ E1 = "evt:2026-03-nancheng-teacher"
 
 @pytest.fixture(scope="module")
 def analyzed(tmp_path_factory):
-    from detectors.pipeline import analyze
+    from pileon.detectors.pipeline import analyze
     from tests.rows import load_sample
 
     store, truth = load_sample(tmp_path_factory.mktemp("incident"), seed=5, scale=0.4)

@@ -1,11 +1,11 @@
-"""Event scoping (SPEC §2) on hand-made frames: ``ingest.membership.compute_memberships``."""
+"""Event scoping (SPEC §2) on hand-made frames: ``pileon.ingest.membership.compute_memberships``."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from graph.frames import coerce
-from ingest.membership import MEMBERSHIP_COLUMNS, compute_memberships
+from pileon.graph.frames import coerce
+from pileon.ingest.membership import MEMBERSHIP_COLUMNS, compute_memberships
 
 E1 = {"event_id": "e1", "name": "南城七中教师遭网暴事件", "keywords": ["南城七中", "体罚学生"],
       "entities": ["林晓雯", "东湖派出所"]}
@@ -157,7 +157,7 @@ def test_no_events_no_contents():
 # --- the sample incident, scoped from its CSV files --------------------------------------------
 
 def _read_csv(folder, table: str) -> pd.DataFrame:
-    from graph.model import TABLES, ColType
+    from pileon.graph.model import TABLES, ColType
 
     path = folder / f"{table}.csv"
     if not path.exists():
@@ -171,8 +171,8 @@ def _read_csv(folder, table: str) -> pd.DataFrame:
 
 def sample_projections(folder) -> dict:
     """Every event's projection of a generated incident, built from its CSV files with
-    :func:`compute_memberships` the way ``graph.projection.project`` builds it from a store."""
-    from graph.projection import Projection
+    :func:`compute_memberships` the way ``pileon.graph.projection.project`` builds it from a store."""
+    from pileon.graph.projection import Projection
 
     raw = {t: _read_csv(folder, t) for t in ("events", "contents", "reposts", "accounts", "renames")}
     events = coerce("events", raw["events"])
@@ -197,7 +197,7 @@ def sample_projections(folder) -> dict:
 
 
 def test_sample_incident_scoping(tmp_path):
-    from ingest.sample import generate_incident
+    from pileon.ingest.sample import generate_incident
 
     truth = generate_incident(tmp_path / "incident", seed=11, scale=0.1)
     projections = sample_projections(tmp_path / "incident")

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detectors.narratives import detect_narratives, near_media_pairs, text_harm_model
-from graph.projection import Projection
-from graph.textsim import normalize
+from pileon.detectors.narratives import detect_narratives, near_media_pairs, text_harm_model
+from pileon.graph.projection import Projection
+from pileon.graph.textsim import normalize
 from tests.rows import EDIT, STORY, T0
 from tests.rows import content_row as _c
 from tests.rows import repost_row as _r

@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 
 from conftest import build_incident, incident_report
-from graph import neo4j_store as ns
-from graph.embedded import EmbeddedStore
-from graph.errors import StoreAuthError, StoreUnavailable
-from graph.model import TABLES
-from graph.neo4j_store import CypherRunner, Neo4jStore, _split_uri
-from graph.projection import project
-from graph.queries import tables as q_tables
+from pileon.graph import neo4j_store as ns
+from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.errors import StoreAuthError, StoreUnavailable
+from pileon.graph.model import TABLES
+from pileon.graph.neo4j_store import CypherRunner, Neo4jStore, _split_uri
+from pileon.graph.projection import project
+from pileon.graph.queries import tables as q_tables
 
 REPO = Path(__file__).resolve().parents[1]
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker
@@ -319,7 +319,7 @@ def test_findings_read_back_as_on_the_embedded_store(neo, emb):
     assert strip(neo.account_findings("weibo:001")) == strip(emb.account_findings("weibo:001"))
     assert neo.account_findings("weibo:001")[0]["run_id"] == n2
     assert neo.account_findings("nobody") == []
-    from graph.errors import NotFound
+    from pileon.graph.errors import NotFound
     with pytest.raises(NotFound):
         neo.report("no-such-run")
 
@@ -408,7 +408,7 @@ def test_unreachable_server_is_one_clear_error(uri):
 
 def test_open_store_reads_the_environment(monkeypatch):
     uri, user, password = neo4j_settings()
-    from graph.store import open_store
+    from pileon.graph.store import open_store
     monkeypatch.setenv("PILEON_STORE", uri)
     monkeypatch.setenv("NEO4J_USER", user)
     monkeypatch.setenv("NEO4J_PASSWORD", password)
@@ -428,7 +428,7 @@ def test_uri_credentials_are_split_off():
 
 
 def _query_texts() -> list[tuple[str, str]]:
-    from graph.queries import counters, decisions, findings, membership, schema
+    from pileon.graph.queries import counters, decisions, findings, membership, schema
     out = []
     for mod in (counters, decisions, findings, membership, schema, q_tables):
         for name, value in vars(mod).items():

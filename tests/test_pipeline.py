@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from api.cli import cli
-from detectors import risk_model as rm
-from detectors.pipeline import analyze, labels_from_decisions, read_labels, train
-from detectors.report import ACCOUNT_KEYS, REPORT_KEYS
-from detectors.scoring import TIER3_ROLES
-from graph.embedded import EmbeddedStore
-from graph.errors import InputError, NotFound
+from pileon.cli import cli
+from pileon.detectors import risk_model as rm
+from pileon.detectors.pipeline import analyze, labels_from_decisions, read_labels, train
+from pileon.detectors.report import ACCOUNT_KEYS, REPORT_KEYS
+from pileon.detectors.scoring import TIER3_ROLES
+from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.errors import InputError, NotFound
 from tests.rows import load_sample
 
 # the module's tests share one small store (with pytest-xdist: on one worker)
@@ -209,17 +209,17 @@ def test_a_decision_in_another_event_raises_the_tier(small):
     assert labels_from_decisions(store)["account_id"].tolist() == [army["account_id"]]
 
 
-# ----------------------------------------------------- an incident not from ingest.sample
+# ----------------------------------------------------- an incident not from pileon.ingest.sample
 
 def foreign_incident(path: Path, seed: int = 0) -> tuple[EmbeddedStore, dict]:
-    """A small pile-on written independently of ``ingest.sample``: an originator posts a
+    """A small pile-on written independently of ``pileon.ingest.sample``: an originator posts a
     rumour and eight follow-ups, 25 fresh low-follower bots repost each follow-up within 40
     seconds and comment abusively, 600 ordinary users repost the rumour or the verified news
     account's rebuttal over a day, some asking questions."""
     import numpy as np
 
-    from graph.frames import coerce
-    from ingest.membership import compute_memberships
+    from pileon.graph.frames import coerce
+    from pileon.ingest.membership import compute_memberships
 
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp("2025-06-01T10:00:00Z")

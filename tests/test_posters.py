@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detectors.narratives import detect_narratives
-from detectors.posters import (call_to_action, detect_first_posters, detect_inciters,
+from pileon.detectors.narratives import detect_narratives
+from pileon.detectors.posters import (call_to_action, detect_first_posters, detect_inciters,
                                detect_multi_posters)
-from graph.frames import coerce
-from graph.model import TABLES, ColType
-from graph.projection import Projection
-from ingest.membership import compute_memberships
+from pileon.graph.frames import coerce
+from pileon.graph.model import TABLES, ColType
+from pileon.graph.projection import Projection
+from pileon.ingest.membership import compute_memberships
 from tests.rows import EDIT, STORY
 from tests.rows import content_row as _c
 from tests.rows import repost_row as _r
@@ -184,7 +184,7 @@ def _read_csv_tables(folder: Path) -> dict[str, pd.DataFrame]:
 
 def sample_projections(folder: Path) -> dict[str, Projection]:
     """Event projections of a sample incident, read straight from its CSV tables (membership
-    by :func:`ingest.membership.compute_memberships`; deleted sources as placeholders)."""
+    by :func:`pileon.ingest.membership.compute_memberships`; deleted sources as placeholders)."""
     raw = _read_csv_tables(folder)
     contents, reposts = coerce("contents", raw["contents"]), coerce("reposts", raw["reposts"])
     events = coerce("events", raw["events"])
@@ -207,7 +207,7 @@ def sample_projections(folder: Path) -> dict[str, Projection]:
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    from ingest.sample import generate_incident
+    from pileon.ingest.sample import generate_incident
     folder = tmp_path_factory.mktemp("sample") / "incident"
     truth = generate_incident(folder, seed=7, scale=0.4)
     return truth, sample_projections(folder)
@@ -281,8 +281,8 @@ def test_row_order_of_the_projection_changes_no_finding(sample):
     """Shuffled rows (keys no longer increasing) take the general paths: same answers."""
     from dataclasses import replace
 
-    from detectors.renames import detect_impersonators
-    from detectors.splicing import detect_splicers
+    from pileon.detectors.renames import detect_impersonators
+    from pileon.detectors.splicing import detect_splicers
 
     _, projections = sample
     p = max(projections.values(), key=lambda q: len(q.reposts))

@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from detectors.cascades import repost_forest
-from detectors.narratives import detect_narratives
-from detectors.posters import detect_first_posters, detect_inciters, detect_multi_posters
-from graph.model import TABLES
-from graph.projection import Projection
-from ingest.realdata import ced_tables, twitter16_tables
+from pileon.detectors.cascades import repost_forest
+from pileon.detectors.narratives import detect_narratives
+from pileon.detectors.posters import detect_first_posters, detect_inciters, detect_multi_posters
+from pileon.graph.model import TABLES
+from pileon.graph.projection import Projection
+from pileon.ingest.realdata import ced_tables, twitter16_tables
 
 DATA = Path("/work/shared/data")
 T16 = DATA / "twitter16"
@@ -182,7 +182,7 @@ def test_full_datasets(dataset, capsys):
     """Every cascade of the full dataset: root author first, size 1 + its reposts; times printed."""
     import time
 
-    from detectors.cascades import reach
+    from pileon.detectors.cascades import reach
     t0 = time.perf_counter()
     if dataset == "twitter16":
         tables = twitter16_tables(T16, events="all")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from detectors.renames import detect_impersonators, find_impersonations, name_similarity
-from graph.projection import Projection
+from pileon.detectors.renames import detect_impersonators, find_impersonations, name_similarity
+from pileon.graph.projection import Projection
 
 EVENT = {"event_id": "e1", "started_at": "2026-03-01T08:00:00+08:00",
          "entities": ["林晓雯", "南城市第七中学", "南城七中", "东湖派出所"], "target_ids": ["weibo:victim"]}
@@ -167,7 +167,7 @@ def test_sorted_by_account():
 
 
 def test_sample_incident_impersonators_exact(tmp_path):
-    from ingest.sample import generate_incident
+    from pileon.ingest.sample import generate_incident
     from test_membership import sample_projections
 
     truth = generate_incident(tmp_path / "incident", seed=4, scale=0.1)

@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 
-from detectors.findings import Evidence, MCNFinding
-from detectors.report import ACCOUNT_KEYS, REPORT_KEYS, build_report, data_time, iso
-from detectors.scoring import account_features, grade, rule_scores
+from pileon.detectors.findings import Evidence, MCNFinding
+from pileon.detectors.report import ACCOUNT_KEYS, REPORT_KEYS, build_report, data_time, iso
+from pileon.detectors.scoring import account_features, grade, rule_scores
 from test_scoring import tiny
 
 

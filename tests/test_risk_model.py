@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detectors import risk_model as rm
-from detectors.scoring import FEATURES, banded
-from graph.errors import InputError
+from pileon.detectors import risk_model as rm
+from pileon.detectors.scoring import FEATURES, banded
+from pileon.graph.errors import InputError
 
 
 def synthetic(n_events: int = 3, per_event: int = 300, seed: int = 0):

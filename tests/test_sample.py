@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graph.errors import InputError
-from ingest.sample import ROLE_KEYS, generate_incident
-from ingest.sample import _text as tx
+from pileon.graph.errors import InputError
+from pileon.ingest.sample import ROLE_KEYS, generate_incident
+from pileon.ingest.sample import _text as tx
 
 E1 = "evt:2026-03-nancheng-teacher"
 E2 = "evt:2026-03-beichuan-milktea"
@@ -250,8 +250,8 @@ def test_alert_plantings(incident):
 def test_every_e1_content_can_be_tied_to_its_event():
     """Ground-truth membership: a content of E1 without event_id names a keyword or entity,
     replies to an E1 content, or is a copy; reposts follow their source."""
-    from ingest.sample import _build
-    from ingest.sample._world import World
+    from pileon.ingest.sample import _build
+    from pileon.ingest.sample._world import World
     w = World(5, 0.1)
     _build(w)
     t = w.tables["contents"]
@@ -307,7 +307,7 @@ def test_files_do_not_depend_on_the_python_hash_seed(tmp_path):
     import os
     import subprocess
     import sys
-    code = "import sys; from ingest.sample import generate_incident; generate_incident(sys.argv[1], seed=2, scale=0.05)"
+    code = "import sys; from pileon.ingest.sample import generate_incident; generate_incident(sys.argv[1], seed=2, scale=0.05)"
     env = dict(os.environ, PYTHONHASHSEED="12345" if os.environ.get("PYTHONHASHSEED") != "12345" else "54321")
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "child")], check=True, env=env)
     generate_incident(tmp_path / "here", seed=2, scale=0.05)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from graph.embedded import EmbeddedStore
+from pileon.graph.embedded import EmbeddedStore
 from tests.conftest import incident_report
 
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detectors.findings import Cluster, Evidence, Narrative, RoleFinding
-from detectors.coactivity import coactivity
-from detectors.scoring import (FEATURES, Detections, account_features, banded, coactive_degree,
+from pileon.detectors.findings import Cluster, Evidence, Narrative, RoleFinding
+from pileon.detectors.coactivity import coactivity
+from pileon.detectors.scoring import (FEATURES, Detections, account_features, banded, coactive_degree,
                                corroborate, grade, rule_scores, valid_affiliations)
-from graph.projection import Projection
+from pileon.graph.projection import Projection
 
 T0 = pd.Timestamp("2026-03-01T00:00:00Z")
 
@@ -254,7 +254,7 @@ def test_coactive_degree_is_the_degree_in_the_coactivity_network(seed, min_weigh
 def test_node_harm_takes_estimates_by_id_in_any_order():
     """The detectors' estimates fill unknown harm by ID, whether they come in the nodes' own
     order or not (and with an ID given twice, its first estimate counts)."""
-    from detectors.scoring import node_harm
+    from pileon.detectors.scoring import node_harm
 
     p, det = tiny()
     ids = list(p.contents["content_id"]) + list(p.reposts["repost_id"])

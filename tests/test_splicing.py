@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detectors.splicing import detect_splicers, find_splices
-from graph.projection import Projection
-from graph.textsim import jaccard, normalize
+from pileon.detectors.splicing import detect_splicers, find_splices
+from pileon.graph.projection import Projection
+from pileon.graph.textsim import jaccard, normalize
 
 A1 = "南城七中初二班主任长期体罚学生，昨天把一个男生打到耳膜穿孔住院了"
 A2 = "家长去学校讨说法被保安赶了出来，学校还想把事情压下去"
@@ -190,7 +190,7 @@ def test_kinds_option():
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     """The sample incident through the real path: files -> ingest -> store -> projection."""
-    from graph.projection import project
+    from pileon.graph.projection import project
     from tests.rows import load_sample
 
     store, truth = load_sample(tmp_path_factory.mktemp("splice-sample"), seed=3, scale=0.3)
@@ -243,7 +243,7 @@ def test_copies_of_a_viral_splice_do_not_hide_another_splice():
 # --- an incident in another style (not our generator): other names, conventions and traps --------
 
 def other_incident(seed=0, n_crowd=400, with_old_name=True, n_templates=160):
-    """A small incident written independently of ``ingest.sample``: three stories copied only a
+    """A small incident written independently of ``pileon.ingest.sample``: three stories copied only a
     few times, posts and comments recombined from long stock phrases, three splicers (one
     a video with an edit, one copied virally), a self-splice, a rebuttal quoting two
     rumours, three impersonators (a decorated name renamed back, an institution's

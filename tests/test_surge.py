@@ -1,10 +1,10 @@
-"""Surge detection on hand-made hourly series (detectors.surge)."""
+"""Surge detection on hand-made hourly series (pileon.detectors.surge)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from detectors.surge import detect_surges, hourly_counts, seasonal_baseline
+from pileon.detectors.surge import detect_surges, hourly_counts, seasonal_baseline
 
 DAYS = 21
 IDX = pd.date_range("2026-03-01", periods=24 * DAYS, freq="h", tz="UTC")

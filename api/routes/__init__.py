@@ -1,1 +1,1 @@
-"""API resources: every module here that defines ``router`` is included by :mod:`api.app`."""
+"""API resources: every module here that defines ``router`` is included by :mod:`pileon.api.app`."""

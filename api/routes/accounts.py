@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.deps import StoreDep, ViewerRole
-from api.schemas import AUTH_ERRORS, AccountOut, frame_records
-from graph.errors import NotFound
-from graph.model import stored_columns
-from graph.store import Store
+from pileon.api.deps import StoreDep, ViewerRole
+from pileon.api.schemas import AUTH_ERRORS, AccountOut, frame_records
+from pileon.graph.errors import NotFound
+from pileon.graph.model import stored_columns
+from pileon.graph.store import Store
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=AUTH_ERRORS)
 

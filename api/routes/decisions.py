@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import CursorsDep, EnforcerRole, StoreDep, ViewerRole
-from api.pagination import Cursor, CursorParam, InvalidCursor, LimitParam
-from api.routes.events import event_row
-from api.schemas import AUTH_ERRORS, DecisionIn, DecisionOut, Page, frame_records
-from graph.errors import NotFound
-from graph.store import Store
+from pileon.api.deps import CursorsDep, EnforcerRole, StoreDep, ViewerRole
+from pileon.api.pagination import Cursor, CursorParam, InvalidCursor, LimitParam
+from pileon.api.routes.events import event_row
+from pileon.api.schemas import AUTH_ERRORS, DecisionIn, DecisionOut, Page, frame_records
+from pileon.graph.errors import NotFound
+from pileon.graph.store import Store
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"], responses=AUTH_ERRORS)
 

@@ -9,14 +9,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import AdminRole, CursorsDep, JobsDep, StoreDep, ViewerRole
-from api.jobs import Job
-from api.pagination import Cursor, CursorCodec, CursorParam, InvalidCursor, LimitParam
-from api.schemas import (AUTH_ERRORS, AccountFinding, ClusterFinding, EventOut, JobOut,
+from pileon.api.deps import AdminRole, CursorsDep, JobsDep, StoreDep, ViewerRole
+from pileon.api.jobs import Job
+from pileon.api.pagination import Cursor, CursorCodec, CursorParam, InvalidCursor, LimitParam
+from pileon.api.schemas import (AUTH_ERRORS, AccountFinding, ClusterFinding, EventOut, JobOut,
                          MCNFinding, Page, RankedPage, ReportOut, RunSummary, frame_records)
-from graph.errors import NotFound, PileonError
-from graph.model import ROLES
-from graph.store import Store
+from pileon.graph.errors import NotFound, PileonError
+from pileon.graph.model import ROLES
+from pileon.graph.store import Store
 
 router = APIRouter(prefix="/v1/events", tags=["events"], responses=AUTH_ERRORS)
 
@@ -99,7 +99,7 @@ def ranked_page(store: Store, cursors: CursorCodec, *, event_id: str, kind: str,
 def run_analyze(job: Job, store: Store, event_id: str, seed: int) -> dict[str, Any]:
     """The analyze job: run the pipeline, return a summary of the new run."""
     try:
-        from detectors.pipeline import analyze
+        from pileon.detectors.pipeline import analyze
     except ImportError as exc:
         raise PileonError(f"the analysis pipeline is not available: {exc}") from None
     job.report_progress(0.05)

@@ -8,7 +8,7 @@ membership), then by the finding's rank, then by ID, so the same store gives
 the same answer.  Edges between held nodes are all returned, including those
 between nodes of the outermost level.
 
-Edges (as in :mod:`graph.model`): ``POSTED`` account→content/repost,
+Edges (as in :mod:`pileon.graph.model`): ``POSTED`` account→content/repost,
 ``REPOST_OF`` repost→its immediate source, ``REPLY_TO`` content→parent,
 ``TARGETS`` content/event→account, ``IN_EVENT`` content/repost→event,
 ``AFFILIATED_WITH`` account→MCN, ``FINDING`` account/MCN→event (the latest
@@ -26,10 +26,10 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import APIRouter, Query
 
-from api.deps import StoreDep, ViewerRole
-from api.schemas import AUTH_ERRORS, Neighborhood, frame_records
-from graph.errors import NotFound
-from graph.store import Store
+from pileon.api.deps import StoreDep, ViewerRole
+from pileon.api.schemas import AUTH_ERRORS, Neighborhood, frame_records
+from pileon.graph.errors import NotFound
+from pileon.graph.store import Store
 
 router = APIRouter(prefix="/v1/graph", tags=["graph"], responses=AUTH_ERRORS)
 

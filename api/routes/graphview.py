@@ -42,10 +42,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from api.deps import StoreDep, ViewerRole
-from api.routes.events import latest_run
-from api.schemas import AUTH_ERRORS, Evidence, frame_records
-from graph.store import Store
+from pileon.api.deps import StoreDep, ViewerRole
+from pileon.api.routes.events import latest_run
+from pileon.api.schemas import AUTH_ERRORS, Evidence, frame_records
+from pileon.graph.store import Store
 
 router = APIRouter(prefix="/v1/events", tags=["graph"], responses=AUTH_ERRORS)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.app import pileon_version
-from api.deps import StoreDep
-from api.schemas import Health, error_responses
+from pileon.api.app import pileon_version
+from pileon.api.deps import StoreDep
+from pileon.api.schemas import Health, error_responses
 
 router = APIRouter(tags=["health"])
 

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from api.deps import AdminRole, JobsDep, SettingsDep, StoreDep
-from api.jobs import Job
-from api.schemas import AUTH_ERRORS, JobOut, error_responses
-from graph.errors import InputError, NotFound, PileonError
-from graph.model import TABLES
-from graph.store import Store
+from pileon.api.deps import AdminRole, JobsDep, SettingsDep, StoreDep
+from pileon.api.jobs import Job
+from pileon.api.schemas import AUTH_ERRORS, JobOut, error_responses
+from pileon.graph.errors import InputError, NotFound, PileonError
+from pileon.graph.model import TABLES
+from pileon.graph.store import Store
 
 router = APIRouter(tags=["ingest"], responses=AUTH_ERRORS)
 
@@ -58,8 +58,8 @@ def save_uploads(files: list[UploadFile], folder: Path, *, max_bytes: int) -> li
 
 
 def run_ingest(job: Job, store: Store, folder: Path, rejects: Path) -> dict[str, Any]:
-    """The ingest job: ``ingest.load.load_folder`` on the uploaded folder."""
-    from ingest.load import load_folder
+    """The ingest job: ``pileon.ingest.load.load_folder`` on the uploaded folder."""
+    from pileon.ingest.load import load_folder
 
     job.report_progress(0.05)
     summary = load_folder(store, folder, reject_path=rejects, show_progress=False).to_dict()

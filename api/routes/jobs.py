@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.deps import JobsDep, ViewerRole
-from api.schemas import AUTH_ERRORS, JobOut
+from pileon.api.deps import JobsDep, ViewerRole
+from pileon.api.schemas import AUTH_ERRORS, JobOut
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=AUTH_ERRORS)
 

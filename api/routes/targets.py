@@ -16,9 +16,9 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CursorsDep, EnforcerRole, StoreDep, ViewerRole
-from api.pagination import Cursor, CursorParam, InvalidCursor, LimitParam
-from api.schemas import AUTH_ERRORS, Page
+from pileon.api.deps import CursorsDep, EnforcerRole, StoreDep, ViewerRole
+from pileon.api.pagination import Cursor, CursorParam, InvalidCursor, LimitParam
+from pileon.api.schemas import AUTH_ERRORS, Page
 
 router = APIRouter(prefix="/v1/targets", tags=["targets"], responses=AUTH_ERRORS)
 
@@ -45,7 +45,7 @@ class AlertOut(BaseModel):
     score: float
     priority: Literal["minor"] | None
     recommend: list[str] = Field(description="Protections to offer (codes of "
-                                             "detectors.alerts.RECOMMENDATIONS).")
+                                             "pileon.detectors.alerts.RECOMMENDATIONS).")
     evidence: list[AlertEvidence]
 
 
@@ -55,7 +55,7 @@ def get_alerts(account_id: AccountId, store: StoreDep, cursors: CursorsDep, _: V
                cursor: CursorParam = None) -> dict[str, Any]:
     """Surges of hostile attention at the account (strangers, messages, comments, mentions,
     harmful content, reports), each against its own baseline; minors' alerts first."""
-    from detectors.alerts import alerts_from_store
+    from pileon.detectors.alerts import alerts_from_store
 
     scope = json.dumps(["alerts", account_id, event])
     after = 0
@@ -79,7 +79,7 @@ def get_evidence(account_id: AccountId, store: StoreDep, _: EnforcerRole,
                  event: EventFilter = None) -> Response:
     """The one-click evidence pack: every harmful content aimed at the account, hashed
     (SPEC §6), with a readable page; the same store gives the same bytes."""
-    from detectors.evidence import evidence_pack
+    from pileon.detectors.evidence import evidence_pack
 
     data = evidence_pack(store, account_id, event_id=event)
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in account_id)

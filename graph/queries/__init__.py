@@ -3,13 +3,13 @@
 Query text holds labels, relationship types, property names and ``$parameter``
 placeholders only; every value travels as a parameter, and bulk rows as a
 list parameter consumed by ``UNWIND $rows AS row``.  Labels, types and
-property names come from :mod:`graph.model` (fixed names), never from input.
+property names come from :mod:`pileon.graph.model` (fixed names), never from input.
 
-* :mod:`graph.queries.schema` — uniqueness constraints and indexes (created on first use);
-* :mod:`graph.queries.tables` — upserts, placeholders and reads of the input tables;
-* :mod:`graph.queries.membership` — event membership (``IN_EVENT``);
-* :mod:`graph.queries.findings` — analysis runs, ranked lists, findings written back
+* :mod:`pileon.graph.queries.schema` — uniqueness constraints and indexes (created on first use);
+* :mod:`pileon.graph.queries.tables` — upserts, placeholders and reads of the input tables;
+* :mod:`pileon.graph.queries.membership` — event membership (``IN_EVENT``);
+* :mod:`pileon.graph.queries.findings` — analysis runs, ranked lists, findings written back
   into the graph for investigators;
-* :mod:`graph.queries.decisions` — measures actually taken;
-* :mod:`graph.queries.counters` — monotone sequence numbers.
+* :mod:`pileon.graph.queries.decisions` — measures actually taken;
+* :mod:`pileon.graph.queries.counters` — monotone sequence numbers.
 """

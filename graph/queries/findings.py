@@ -18,7 +18,7 @@ Two layers:
 
 and on each ``(:Account)`` with a finding in the latest run of some event, a summary
 over those events for styling and filtering in Browser: ``max_tier``, ``max_score``,
-``roles`` (in the order of :data:`graph.model.ROLES`) and ``finding_events``.
+``roles`` (in the order of :data:`pileon.graph.model.ROLES`) and ``finding_events``.
 
 A run is written first with ``complete = false`` and becomes visible when
 it is complete, so an interrupted save leaves no half run behind in reads.

@@ -1,6 +1,6 @@
 """The input tables of SPEC §2 as a property graph: upserts, placeholders, reads.
 
-How each table is stored (see :mod:`graph.model` for the picture)::
+How each table is stored (see :mod:`pileon.graph.model` for the picture)::
 
     accounts      (:Account {account_id, …})
     mcns          (:MCN {mcn_id, …})
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from graph.model import TABLES, ColType, stored_columns
+from pileon.graph.model import TABLES, ColType, stored_columns
 
 # --------------------------------------------------------------------- upserts
 # ``row.key`` is the merge key (a composite key is pre-joined by the store),

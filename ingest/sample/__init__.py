@@ -92,11 +92,11 @@ from pathlib import Path
 
 import numpy as np
 
-from graph.errors import InputError
-from ingest.sample import _e1, _others
-from ingest.sample import _text as tx
-from ingest.sample._tables import SCHEMAS, format_times, write_table
-from ingest.sample._world import World, _hidden_contents
+from pileon.graph.errors import InputError
+from pileon.ingest.sample import _e1, _others
+from pileon.ingest.sample import _text as tx
+from pileon.ingest.sample._tables import SCHEMAS, format_times, write_table
+from pileon.ingest.sample._world import World, _hidden_contents
 
 FORMATS = ("csv", "jsonl", "parquet")
 ROLE_KEYS = ("first_poster", "multi_poster", "inciter", "inciter_via_repost_comment", "splicer",

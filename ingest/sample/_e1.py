@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.sample import _text as tx
-from ingest.sample._tables import NO_TIME
-from ingest.sample._world import DAY, HOUR, Pool, World, _hidden_contents, ts
+from pileon.ingest.sample import _text as tx
+from pileon.ingest.sample._tables import NO_TIME
+from pileon.ingest.sample._world import DAY, HOUR, Pool, World, _hidden_contents, ts
 
 E1 = "evt:2026-03-nancheng-teacher"
 T0 = ts("2026-03-01T20:00")  # the event starts

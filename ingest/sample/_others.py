@@ -7,10 +7,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from ingest.sample import _text as tx
-from ingest.sample._e1 import (E1, MCN_OPERATING, MCN_UNINVOLVED, T0, Cast, _affiliate, _years_ago,
+from pileon.ingest.sample import _text as tx
+from pileon.ingest.sample._e1 import (E1, MCN_OPERATING, MCN_UNINVOLVED, T0, Cast, _affiliate, _years_ago,
                                harms, new_hash)
-from ingest.sample._world import DAY, HOUR, HOUR_WEIGHTS, World, ts
+from pileon.ingest.sample._world import DAY, HOUR, HOUR_WEIGHTS, World, ts
 
 E2 = "evt:2026-03-beichuan-milktea"
 E0 = "evt:2025-10-dongling-nurse"

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.sample._tables import NO_TIME, SCHEMAS, Table
-from ingest.sample._text import nicknames
+from pileon.ingest.sample._tables import NO_TIME, SCHEMAS, Table
+from pileon.ingest.sample._text import nicknames
 
 HOUR = 3600
 DAY = 86_400

@@ -1,4 +1,4 @@
-"""A seeded incident generator written independently of ``ingest.sample``.
+"""A seeded incident generator written independently of ``pileon.ingest.sample``.
 
 It writes the SPEC §2 tables for three events and a few bystanders, in its own style:
 

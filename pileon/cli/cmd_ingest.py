@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from api.cli import store_option
-from graph.store import open_store
-from ingest.load import DEFAULT_REJECTS, load_folder
+from pileon.cli import store_option
+from pileon.graph.store import open_store
+from pileon.ingest.load import DEFAULT_REJECTS, load_folder
 
 
 def format_summary(summary) -> str:

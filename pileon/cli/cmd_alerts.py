@@ -6,8 +6,8 @@ import json
 
 import click
 
-from api.cli import store_option
-from graph.store import open_store
+from pileon.cli import store_option
+from pileon.graph.store import open_store
 
 
 @click.command("alerts")
@@ -23,7 +23,7 @@ def command(event_id: str | None, target_id: str | None, as_json: bool, progress
 
     Example: pileon alerts --event evt:2026-03-nancheng-teacher --json
     """
-    from detectors.alerts import RECOMMENDATIONS, alerts_from_store
+    from pileon.detectors.alerts import RECOMMENDATIONS, alerts_from_store
 
     with open_store(store_uri) as store:
         alerts = alerts_from_store(store, event_id=event_id, target_id=target_id,

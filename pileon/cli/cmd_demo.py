@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from api.cli.cmd_ingest import format_summary
-from api.cli.textable import render
-from graph.embedded import EmbeddedStore
+from pileon.cli.cmd_ingest import format_summary
+from pileon.cli.textable import render
+from pileon.graph.embedded import EmbeddedStore
 
 
 @click.command("demo")
@@ -26,9 +26,9 @@ def command(workdir: Path, seed: int, scale: float, top: int) -> None:
 
     Example: pileon demo --dir ./pileon-demo
     """
-    from detectors.pipeline import analyze
-    from ingest.load import load_folder
-    from ingest.sample import generate_incident
+    from pileon.detectors.pipeline import analyze
+    from pileon.ingest.load import load_folder
+    from pileon.ingest.sample import generate_incident
 
     show = sys.stderr.isatty()
     if workdir.exists():
@@ -70,7 +70,7 @@ def command(workdir: Path, seed: int, scale: float, top: int) -> None:
     narratives = [n for n in report["narratives"] if n["harmful"]][:10]
     click.echo(render(narratives, ["narrative_id", "first_poster", "size", "platforms"],
                       title="Harmful narratives (largest first poster chains)"))
-    from detectors.alerts import alerts_from_store
+    from pileon.detectors.alerts import alerts_from_store
 
     alerts = [a.to_dict() for a in alerts_from_store(store)]
     click.echo("")

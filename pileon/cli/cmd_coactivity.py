@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from api.cli import store_option
-from graph.errors import InputError
-from graph.store import open_store
+from pileon.cli import store_option
+from pileon.graph.errors import InputError
+from pileon.graph.store import open_store
 
 
 @click.command("coactivity")
@@ -28,8 +28,8 @@ def command(event_id: str | None, window: float, min_weight: int, out: str,
 
     Example: pileon coactivity --event e1 --window 60 --min-weight 2 --out pairs.csv
     """
-    from detectors.coactivity import coactivity, write_coactivity_csv
-    from graph.projection import project
+    from pileon.detectors.coactivity import coactivity, write_coactivity_csv
+    from pileon.graph.projection import project
 
     if window < 0:
         raise InputError("--window must be at least 0 seconds")

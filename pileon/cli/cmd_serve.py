@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from api.cli import store_option
+from pileon.cli import store_option
 
 
 @click.command("serve")
@@ -25,9 +25,9 @@ def command(host: str | None, port: int | None, store_uri: str | None, log_level
     """
     import uvicorn
 
-    from api.app import create_app
-    from api.settings import load_settings
-    from graph.store import open_store
+    from pileon.api.app import create_app
+    from pileon.api.settings import load_settings
+    from pileon.graph.store import open_store
 
     settings = load_settings(store=store_uri, host=host, port=port)
     open_store(settings.store).close()  # refuse to start on a store that cannot be opened

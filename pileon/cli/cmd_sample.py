@@ -17,7 +17,7 @@ def command(folder: str, seed: int, scale: float, fmt: str) -> None:
 
     Example: pileon sample ./incident --seed 7 --scale 1
     """
-    from ingest.sample import generate_incident
+    from pileon.ingest.sample import generate_incident
 
     truth = generate_incident(folder, seed=seed, scale=scale, fmt=fmt, show_progress=True)
     counts = truth.get("counts", {})

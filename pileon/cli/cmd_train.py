@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from api.cli import store_option
-from graph.errors import InputError
-from graph.store import open_store
+from pileon.cli import store_option
+from pileon.graph.errors import InputError
+from pileon.graph.store import open_store
 
 
 def _num(v: float) -> str:
@@ -45,7 +45,7 @@ def command(labels_path: str | None, from_decisions: bool, from_store: bool, out
 
     Example: pileon train --labels labels.csv
     """
-    from detectors.pipeline import labels_from_decisions, read_labels, train
+    from pileon.detectors.pipeline import labels_from_decisions, read_labels, train
 
     if sum(bool(x) for x in (labels_path, from_decisions, from_store)) != 1:
         raise InputError("give exactly one of --labels FILE, --from-decisions, --from-store")

@@ -2,7 +2,7 @@
 
 Each ``cmd_*.py`` module beside this one defines ``command`` (a click command)
 and is registered automatically.  Commands open the store, call one library
-function and print; a :class:`graph.errors.PileonError` becomes one line on
+function and print; a :class:`pileon.graph.errors.PileonError` becomes one line on
 stderr and a non-zero exit, never a traceback.
 """
 
@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from graph.errors import PileonError
+from pileon.graph.errors import PileonError
 
 store_option = click.option(
     "--store", "store_uri", envvar="PILEON_STORE", default=None, metavar="URI",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from api.cli import store_option
-from graph.errors import InputError
-from graph.store import open_store
+from pileon.cli import store_option
+from pileon.graph.errors import InputError
+from pileon.graph.store import open_store
 
 
 @click.command("analyze")
@@ -33,7 +33,7 @@ def command(event_id: str, out: str | None, top: int | None, model: str, seed: i
 
     Example: pileon analyze --event evt:2026-03-nancheng-teacher --out report.json --top 100
     """
-    from detectors.pipeline import analyze
+    from pileon.detectors.pipeline import analyze
 
     show = sys.stderr.isatty() if progress is None else progress
     chosen = None if model == "rules" else model

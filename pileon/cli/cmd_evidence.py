@@ -8,9 +8,9 @@ from io import BytesIO
 
 import click
 
-from api.cli import store_option
-from graph.errors import InputError
-from graph.store import open_store
+from pileon.cli import store_option
+from pileon.graph.errors import InputError
+from pileon.graph.store import open_store
 
 
 @click.command("evidence")
@@ -25,7 +25,7 @@ def command(target_id: str, event_id: str | None, out: str, store_uri: str | Non
 
     Example: pileon evidence --target weibo:1001 --out evidence.zip
     """
-    from detectors.evidence import evidence_pack
+    from pileon.detectors.evidence import evidence_pack
 
     with open_store(store_uri) as store:
         data = evidence_pack(store, target_id, event_id=event_id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from api.cli import store_option
-from graph.errors import InputError
-from graph.store import open_store
+from pileon.cli import store_option
+from pileon.graph.errors import InputError
+from pileon.graph.store import open_store
 
 
 @click.command("export")
@@ -21,8 +21,8 @@ def command(event_id: str, fmt: str, out: str, window: float, store_uri: str | N
 
     Example: pileon export --event e1 --format gexf --out e1.gexf
     """
-    from detectors.export import account_graph, write_graph
-    from graph.projection import project
+    from pileon.detectors.export import account_graph, write_graph
+    from pileon.graph.projection import project
 
     with open_store(store_uri) as store:
         p = project(store, event_id)

@@ -1,0 +1,1 @@
+"""pileon: find who is behind a pile-on, ranked and with evidence."""
