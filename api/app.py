@@ -20,10 +20,10 @@ import hashlib
 import importlib
 import logging
 import pkgutil
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import AsyncIterator
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -94,8 +94,9 @@ class _BodyLimit:
         if scope["type"] == "http":
             for name, value in scope.get("headers", ()):
                 if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                    response = _error(413, f"the request exceeds {self.max_mb} MB "
-                                           "(PILEON_MAX_UPLOAD_MB)")
+                    response = _error(
+                        413, f"the request exceeds {self.max_mb} MB (PILEON_MAX_UPLOAD_MB)"
+                    )
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
@@ -128,8 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=pileon_version(),
         summary="Who is behind a pile-on: ranked findings, evidence, decisions.",
         description="Every call but `/healthz` needs `Authorization: Bearer KEY`; keys carry "
-                    "a role (`viewer` < `enforcer` < `admin`). Lists take `limit` and an opaque "
-                    "`cursor` and answer `{items, next_cursor}`. Errors are `{detail}`.",
+        "a role (`viewer` < `enforcer` < `admin`). Lists take `limit` and an opaque "
+        "`cursor` and answer `{items, next_cursor}`. Errors are `{detail}`.",
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -148,4 +149,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         def home() -> RedirectResponse:
             """The investigator page."""
             return RedirectResponse("/ui/")
+
     return app

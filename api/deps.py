@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hmac
 import threading
-from typing import Annotated, Callable
+from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -74,8 +75,10 @@ CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer KEY`.")
 
 
-def get_role(settings: SettingsDep,
-             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Role:
+def get_role(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Role:
     """The role of the caller's API key (401 when missing or unknown)."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("missing API key: send 'Authorization: Bearer KEY'")
@@ -97,8 +100,9 @@ def require(needed: Role) -> Callable[[Role], Role]:
 
     def check(role: CallerRole) -> Role:
         if not role.allows(needed):
-            raise Forbidden(f"this call needs the {needed.value} role; "
-                            f"your key has the {role.value} role")
+            raise Forbidden(
+                f"this call needs the {needed.value} role; your key has the {role.value} role"
+            )
         return role
 
     check.__name__ = f"require_{needed.value}"

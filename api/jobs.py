@@ -17,11 +17,12 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pileon.graph.errors import NotFound, PileonError
 
@@ -31,7 +32,7 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -59,11 +60,18 @@ class Job:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"job_id": self.job_id, "kind": self.kind, "params": dict(self.params),
-                    "status": self.status, "progress": round(self.progress, 4),
-                    "created_at": self.created_at, "started_at": self.started_at,
-                    "finished_at": self.finished_at, "result": self.result,
-                    "error": self.error}
+            return {
+                "job_id": self.job_id,
+                "kind": self.kind,
+                "params": dict(self.params),
+                "status": self.status,
+                "progress": round(self.progress, 4),
+                "created_at": self.created_at,
+                "started_at": self.started_at,
+                "finished_at": self.finished_at,
+                "result": self.result,
+                "error": self.error,
+            }
 
 
 class JobManager:
@@ -81,14 +89,18 @@ class JobManager:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pileon-job")
             return self._pool
 
-    def submit(self, kind: str, fn: Callable[[Job], dict[str, Any]], *,
-               params: dict[str, Any] | None = None,
-               cleanup: Callable[[], None] | None = None,
-               workdir: Path | None = None) -> Job:
+    def submit(
+        self,
+        kind: str,
+        fn: Callable[[Job], dict[str, Any]],
+        *,
+        params: dict[str, Any] | None = None,
+        cleanup: Callable[[], None] | None = None,
+        workdir: Path | None = None,
+    ) -> Job:
         """Queue ``fn(job)``; ``cleanup`` runs after it whatever happens; ``workdir`` is
         removed when the job is forgotten (evicted, or the server stops)."""
-        job = Job(job_id=uuid.uuid4().hex, kind=kind, params=dict(params or {}),
-                  workdir=workdir)
+        job = Job(job_id=uuid.uuid4().hex, kind=kind, params=dict(params or {}), workdir=workdir)
         with self._lock:
             self._jobs[job.job_id] = job
             self._evict()
@@ -106,8 +118,9 @@ class JobManager:
             else:
                 return
 
-    def _run(self, job: Job, fn: Callable[[Job], dict[str, Any]],
-             cleanup: Callable[[], None] | None) -> None:
+    def _run(
+        self, job: Job, fn: Callable[[Job], dict[str, Any]], cleanup: Callable[[], None] | None
+    ) -> None:
         with job._lock:
             job.status, job.started_at = RUNNING, _now()
         try:
@@ -116,8 +129,9 @@ class JobManager:
             self._finish(job, error=str(exc) or exc.__class__.__name__)
         except Exception as exc:  # a bug: keep the server up, tell the client, log the trace
             log.exception("job %s (%s) failed", job.job_id, job.kind)
-            self._finish(job, error=f"internal error ({exc.__class__.__name__}); "
-                                    "see the server log")
+            self._finish(
+                job, error=f"internal error ({exc.__class__.__name__}); see the server log"
+            )
         else:
             self._finish(job, result=result)
         finally:
@@ -128,8 +142,9 @@ class JobManager:
                     log.exception("cleanup of job %s failed", job.job_id)
 
     @staticmethod
-    def _finish(job: Job, *, result: dict[str, Any] | None = None,
-                error: str | None = None) -> None:
+    def _finish(
+        job: Job, *, result: dict[str, Any] | None = None, error: str | None = None
+    ) -> None:
         with job._lock:
             job.finished_at = _now()
             if error is None:

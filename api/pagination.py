@@ -34,11 +34,15 @@ DEFAULT_LIMIT = 100
 _MAC_BYTES = 12
 _MAX_CURSOR_CHARS = 2048
 
-LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT,
-                                  description="Items per page (1..1000).")]
-CursorParam = Annotated[str | None, Query(max_length=_MAX_CURSOR_CHARS,
-                                          description="Opaque cursor from the previous page's "
-                                                      "`next_cursor`; omit for the first page.")]
+LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1..1000).")]
+CursorParam = Annotated[
+    str | None,
+    Query(
+        max_length=_MAX_CURSOR_CHARS,
+        description="Opaque cursor from the previous page's "
+        "`next_cursor`; omit for the first page.",
+    ),
+]
 
 
 class InvalidCursor(InputError):
@@ -64,9 +68,12 @@ class CursorCodec:
         return hashlib.blake2b(payload, key=self._secret, digest_size=_MAC_BYTES).digest()
 
     def encode(self, cursor: Cursor) -> str:
-        payload = json.dumps({"s": cursor.scope, "r": cursor.run, "a": cursor.after},
-                             separators=(",", ":"), sort_keys=True,
-                             ensure_ascii=False).encode("utf-8")
+        payload = json.dumps(
+            {"s": cursor.scope, "r": cursor.run, "a": cursor.after},
+            separators=(",", ":"),
+            sort_keys=True,
+            ensure_ascii=False,
+        ).encode("utf-8")
         return base64.urlsafe_b64encode(self._mac(payload) + payload).decode("ascii").rstrip("=")
 
     def decode(self, text: str, *, scope: str) -> Cursor:
@@ -80,6 +87,8 @@ class CursorCodec:
             raise InvalidCursor("invalid cursor: not one this server issued")
         data = json.loads(payload.decode("utf-8"))
         if data.get("s") != scope:
-            raise InvalidCursor("invalid cursor: it belongs to another list or other filters; "
-                                "start again without a cursor")
+            raise InvalidCursor(
+                "invalid cursor: it belongs to another list or other filters; "
+                "start again without a cursor"
+            )
         return Cursor(scope=scope, after=data.get("a"), run=data.get("r"))

@@ -17,8 +17,9 @@ T = TypeVar("T")
 
 Tier = int
 NodeKind = Literal["account", "content", "repost", "mcn", "event"]
-EdgeType = Literal["POSTED", "REPOST_OF", "REPLY_TO", "TARGETS", "IN_EVENT", "AFFILIATED_WITH",
-                   "FINDING"]
+EdgeType = Literal[
+    "POSTED", "REPOST_OF", "REPLY_TO", "TARGETS", "IN_EVENT", "AFFILIATED_WITH", "FINDING"
+]
 
 
 class _Open(BaseModel):
@@ -33,12 +34,15 @@ class ErrorOut(BaseModel):
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(
-        default=None, description="Pass as `cursor` for the next page; null on the last page.")
+        default=None, description="Pass as `cursor` for the next page; null on the last page."
+    )
 
 
 class RankedPage(Page[T], Generic[T]):
-    run_id: str = Field(description="The analysis run this list is read from (the cursor "
-                                    "keeps reading it while newer runs land).")
+    run_id: str = Field(
+        description="The analysis run this list is read from (the cursor "
+        "keeps reading it while newer runs land)."
+    )
 
 
 class Health(BaseModel):
@@ -128,7 +132,8 @@ class EventOut(BaseModel):
     entities: list[str] = []
     target_ids: list[str] = []
     latest_run: RunSummary | None = Field(
-        default=None, description="The latest analysis, or null when never analyzed.")
+        default=None, description="The latest analysis, or null when never analyzed."
+    )
 
 
 # -------------------------------------------------------------------- accounts
@@ -175,7 +180,8 @@ class AccountOut(BaseModel):
     renames: list[RenameOut]
     affiliations: list[AffiliationOut]
     findings: list[AccountEventFinding] = Field(
-        description="The account's entries in the latest analysis of every event.")
+        description="The account's entries in the latest analysis of every event."
+    )
     decisions: list[DecisionOut] = Field(description="Measures recorded on the account.")
 
 
@@ -198,8 +204,9 @@ class GraphNode(BaseModel):
     placeholder: bool = False
     properties: dict[str, Any] = {}
     findings: list[NodeFinding] = Field(
-        default=[], description="Findings on the node in the latest run of each event "
-                                "(accounts and MCNs).")
+        default=[],
+        description="Findings on the node in the latest run of each event (accounts and MCNs).",
+    )
 
 
 class GraphEdge(BaseModel):
@@ -226,15 +233,19 @@ class DecisionIn(BaseModel):
     event_id: str = Field(min_length=1, max_length=512)
     account_id: str | None = Field(default=None, min_length=1, max_length=512)
     mcn_id: str | None = Field(default=None, min_length=1, max_length=512)
-    tier: int | None = Field(default=None, ge=0, le=4,
-                             description="The tier applied to an account (SPEC §4).")
-    measure: str | None = Field(default=None, min_length=1, max_length=200,
-                                description="The measure taken; for an MCN one of "
-                                            f"{', '.join(MCN_MEASURES)}.")
+    tier: int | None = Field(
+        default=None, ge=0, le=4, description="The tier applied to an account (SPEC §4)."
+    )
+    measure: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description=f"The measure taken; for an MCN one of {', '.join(MCN_MEASURES)}.",
+    )
     note: str | None = Field(default=None, max_length=10_000)
 
     @model_validator(mode="after")
-    def _check(self) -> "DecisionIn":
+    def _check(self) -> DecisionIn:
         if (self.account_id is None) == (self.mcn_id is None):
             raise ValueError("give exactly one of account_id and mcn_id")
         if self.tier is None and self.measure is None:
@@ -253,8 +264,11 @@ class JobOut(BaseModel):
     kind: Literal["ingest", "analyze"]
     params: dict[str, Any] = {}
     status: Literal["queued", "running", "done", "failed"]
-    progress: float = Field(ge=0, le=1, description="0..1; 1 when done. Ingest and analyze "
-                                                   "report only start (0.05) and end today.")
+    progress: float = Field(
+        ge=0,
+        le=1,
+        description="0..1; 1 when done. Ingest and analyze report only start (0.05) and end today.",
+    )
     created_at: str
     started_at: str | None = None
     finished_at: str | None = None
@@ -264,9 +278,15 @@ class JobOut(BaseModel):
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the error statuses a route may answer (all ``ErrorOut``)."""
-    text = {400: "Bad input (e.g. an invalid cursor)", 401: "No API key or an unknown one",
-            403: "The key's role is too low", 404: "Unknown ID", 413: "Upload too large",
-            422: "Invalid request", 503: "The store cannot be reached"}
+    text = {
+        400: "Bad input (e.g. an invalid cursor)",
+        401: "No API key or an unknown one",
+        403: "The key's role is too low",
+        404: "Unknown ID",
+        413: "Upload too large",
+        422: "Invalid request",
+        503: "The store cannot be reached",
+    }
     return {s: {"model": ErrorOut, "description": text.get(s, "Error")} for s in statuses}
 
 

@@ -42,7 +42,7 @@ class Role(str, Enum):
     def level(self) -> int:
         return _LEVELS[self]
 
-    def allows(self, needed: "Role") -> bool:
+    def allows(self, needed: Role) -> bool:
         """Whether a caller holding this role may do what ``needed`` may."""
         return self.level >= needed.level
 
@@ -71,7 +71,9 @@ def parse_api_keys(value: str) -> list[tuple[bytes, Role]]:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read the API key file {path}: {exc.__class__.__name__}") from None
+            raise ValueError(
+                f"cannot read the API key file {path}: {exc.__class__.__name__}"
+            ) from None
         source = str(path)
     entries: list[tuple[int, str]] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -92,7 +94,9 @@ def parse_api_keys(value: str) -> list[tuple[bytes, Role]]:
         try:
             r = Role(role)
         except ValueError:
-            raise ValueError(f"{where}: unknown role {role!r} (viewer, enforcer or admin)") from None
+            raise ValueError(
+                f"{where}: unknown role {role!r} (viewer, enforcer or admin)"
+            ) from None
         d = key_digest(key)
         if d in seen:
             raise ValueError(f"{where}: the same key is given twice")
@@ -115,7 +119,7 @@ class Settings(BaseSettings):
     _keys: list[tuple[bytes, Role]] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
-    def _parse_keys(self) -> "Settings":
+    def _parse_keys(self) -> Settings:
         self._keys = parse_api_keys(self.api_keys.get_secret_value())
         return self
 

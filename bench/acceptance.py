@@ -21,35 +21,44 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.test_acceptance_alt import evaluate, run_incident  # noqa: E402
+from tests.test_acceptance_alt import evaluate, run_incident
 
 #: the number shown beside ok/FAIL for each criterion
 HEADLINE = {
     "i4.first_poster": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
-    "i4.inciter": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}"
-                            + ("" if r["repost_comment_inciter_found"] else " noRC"),
+    "i4.inciter": lambda r: (
+        f"p{r['precision']:.2f} r{r['recall']:.2f}"
+        + ("" if r["repost_comment_inciter_found"] else " noRC")
+    ),
     "i4.splicer": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
     "i4.impersonator": lambda r: f"{r['found']}/{r['planted']} x{len(r['extra'])}",
     "i4.multi_poster": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
     "i4.no_other_event": lambda r: f"{r['n']} leaked",
     "i5.coordinated": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
-    "i5.operating_mcn_first": lambda r: f"{(r['first'] or '-').split(':')[-1][:10]} "
-                                        f"{(r['measures'] or ['-'])[-1][:8]}",
-    "i5.news_bystander_mcns": lambda r: ",".join((v or ["-"])[-1][:4] for v in r["listed"].values()),
+    "i5.operating_mcn_first": lambda r: (
+        f"{(r['first'] or '-').split(':')[-1][:10]} {(r['measures'] or ['-'])[-1][:8]}"
+    ),
+    "i5.news_bystander_mcns": lambda r: ",".join(
+        (v or ["-"])[-1][:4] for v in r["listed"].values()
+    ),
     "i6.top10_culprits": lambda r: f"{10 - len(r['not_culprits'])}/10",
     "i6.precision_at_50": lambda r: f"{r['p50']:.2f}",
     "i6.no_news_top100": lambda r: f"{len(r['news'])} in",
-    "i6.tiers": lambda r: f"a{r['army_tier2']:.2f} o{r['ordinary_tier1']:.2f}"
-                          + (f" h{len(r['heavy_below3'])}" if r["heavy_below3"] else "")
-                          + (f" z{len(r['targets_news_nonzero'])}" if r["targets_news_nonzero"] else ""),
+    "i6.tiers": lambda r: (
+        f"a{r['army_tier2']:.2f} o{r['ordinary_tier1']:.2f}"
+        + (f" h{len(r['heavy_below3'])}" if r["heavy_below3"] else "")
+        + (f" z{len(r['targets_news_nonzero'])}" if r["targets_news_nonzero"] else "")
+    ),
     "i6.minor_attacker": lambda r: r["marked"],
     "i6.model_used": lambda r: r["accounts_with_model_evidence"],
     "i6.model_ranking": lambda r: f"{r['top10_culprits']}/10 p{r['p50']:.2f}",
     "i9.victim_alert": lambda r: f"lag {r['lags_h'][0] if r['lags_h'] else '-'}h",
     "i9.minor_first": lambda r: "first" if r["ok"] else f"{r['minor_alerts']}",
     "i9.celebrity_quiet": lambda r: f"{len(r['alerts'])} alerts",
-    "i9.evidence": lambda r: f"{r['in_pack']}/{r['harmful']} b{len(r['benign_in_pack'])}"
-                             + ("" if r["hashes_ok"] else " HASH"),
+    "i9.evidence": lambda r: (
+        f"{r['in_pack']}/{r['harmful']} b{len(r['benign_in_pack'])}"
+        + ("" if r["hashes_ok"] else " HASH")
+    ),
 }
 
 
@@ -74,13 +83,16 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for k in runs:
             r = runs[k][n]
-            cells.append((("ok " if r["ok"] else "FAIL ") + HEADLINE[n](r))[:width - 1].ljust(width))
+            cells.append(
+                (("ok " if r["ok"] else "FAIL ") + HEADLINE[n](r))[: width - 1].ljust(width)
+            )
         print(n.ljust(24) + "".join(cells))
     passed = {k: sum(v["ok"] for v in r.values()) for k, r in runs.items()}
     print("passed".ljust(24) + "".join(f"{v}/{len(names)}".ljust(width) for v in passed.values()))
     if args.json:
-        Path(args.json).write_text(json.dumps(runs, ensure_ascii=False, indent=1, default=str),
-                                   encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(runs, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        )
     return 0
 
 

@@ -54,16 +54,29 @@ def load(scale: float, cache: Path):
 
 
 def dump(res) -> dict:
-    return {"clusters": [{"id": c.cluster_id, "accounts": list(c.accounts), "score": round(c.score, 9),
-                          "significant": c.significant,
-                          "numbers": {k: round(v, 6) for k, v in sorted(c.numbers.items())},
-                          "evidence": [[e.kind, list(e.content_ids), e.detail] for e in c.evidence]}
-                         for c in res.clusters],
-            "findings": [{"account": f.account_id, "strength": round(f.strength, 9),
-                          "numbers": {k: round(v, 6) for k, v in sorted(f.numbers.items())},
-                          "evidence": [[e.kind, list(e.content_ids), e.detail] for e in f.evidence]}
-                         for f in res.findings],
-            "n_edges": int(len(res.edges))}
+    return {
+        "clusters": [
+            {
+                "id": c.cluster_id,
+                "accounts": list(c.accounts),
+                "score": round(c.score, 9),
+                "significant": c.significant,
+                "numbers": {k: round(v, 6) for k, v in sorted(c.numbers.items())},
+                "evidence": [[e.kind, list(e.content_ids), e.detail] for e in c.evidence],
+            }
+            for c in res.clusters
+        ],
+        "findings": [
+            {
+                "account": f.account_id,
+                "strength": round(f.strength, 9),
+                "numbers": {k: round(v, 6) for k, v in sorted(f.numbers.items())},
+                "evidence": [[e.kind, list(e.content_ids), e.detail] for e in f.evidence],
+            }
+            for f in res.findings
+        ],
+        "n_edges": int(len(res.edges)),
+    }
 
 
 def main() -> None:
@@ -93,10 +106,22 @@ def main() -> None:
             else:
                 res = detect_coordinated(p, narratives=nres, seed=seed)
             w, c = time.perf_counter() - w0, time.process_time() - c0
-            print(json.dumps({"scale": scale, "seed": seed, "reposts": int(len(p.reposts)),
-                              "wall_s": round(w, 2), "cpu_s": round(c, 2), "load": round(load_avg, 2),
-                              "clusters": len(res.clusters), "significant": len(res.significant),
-                              "findings": len(res.findings)}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "scale": scale,
+                        "seed": seed,
+                        "reposts": int(len(p.reposts)),
+                        "wall_s": round(w, 2),
+                        "cpu_s": round(c, 2),
+                        "load": round(load_avg, 2),
+                        "clusters": len(res.clusters),
+                        "significant": len(res.significant),
+                        "findings": len(res.findings),
+                    }
+                ),
+                flush=True,
+            )
             if a.save:
                 Path(a.save).mkdir(parents=True, exist_ok=True)
                 with open(Path(a.save) / f"s{scale:g}_seed{seed}.json", "w") as f:

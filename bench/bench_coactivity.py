@@ -80,31 +80,40 @@ def make_reposts(n: int, *, seed: int = 0) -> pd.DataFrame:
     # Coordinated groups: 25 accounts each, reposting a run of sources within ~20 s.
     group_size, sources_per_group = 25, 8
     n_groups = max(n_coord // (group_size * sources_per_group), 1)
-    members = rng.choice(n_accounts, size=(n_groups, group_size), replace=False if
-                         n_groups * group_size <= n_accounts else True)
+    members = rng.choice(
+        n_accounts,
+        size=(n_groups, group_size),
+        replace=False if n_groups * group_size <= n_accounts else True,
+    )
     targets = rng.choice(n_sources, size=(n_groups, sources_per_group))
     g_acc = np.repeat(members[:, None, :], sources_per_group, axis=1).ravel()
     g_src = np.repeat(targets[:, :, None], group_size, axis=2).ravel()
     # One burst moment per (group, source) within an hour of the source's start.
-    g_t = (np.repeat((start[targets] + rng.integers(0, 3600, targets.shape))[:, :, None],
-                     group_size, axis=2).ravel() + rng.integers(0, 20, g_src.shape))
+    g_t = np.repeat(
+        (start[targets] + rng.integers(0, 3600, targets.shape))[:, :, None], group_size, axis=2
+    ).ravel() + rng.integers(0, 20, g_src.shape)
 
-    frame = pd.DataFrame({
-        "account_id": np.concatenate([acc, g_acc]),
-        "source_id": np.concatenate([src, g_src]),
-        "t": np.concatenate([t, g_t]),
-    })
+    frame = pd.DataFrame(
+        {
+            "account_id": np.concatenate([acc, g_acc]),
+            "source_id": np.concatenate([src, g_src]),
+            "t": np.concatenate([t, g_t]),
+        }
+    )
     frame = frame.drop_duplicates(["account_id", "source_id"])
     if len(frame) > target:
         frame = frame.iloc[np.sort(rng.choice(len(frame), size=target, replace=False))]
     frame = frame.sort_values("t", kind="stable").reset_index(drop=True)
-    return pd.DataFrame({
-        "repost_id": [f"bench:r{i}" for i in range(len(frame))],
-        "account_id": [f"bench:u{a}" for a in frame["account_id"].to_numpy()],
-        "source_id": [f"bench:s{s}" for s in frame["source_id"].to_numpy()],
-        "reposted_at": pd.to_datetime(EPOCH + frame["t"].to_numpy() * np.int64(1_000_000_000),
-                                      utc=True),
-    })
+    return pd.DataFrame(
+        {
+            "repost_id": [f"bench:r{i}" for i in range(len(frame))],
+            "account_id": [f"bench:u{a}" for a in frame["account_id"].to_numpy()],
+            "source_id": [f"bench:s{s}" for s in frame["source_id"].to_numpy()],
+            "reposted_at": pd.to_datetime(
+                EPOCH + frame["t"].to_numpy() * np.int64(1_000_000_000), utc=True
+            ),
+        }
+    )
 
 
 def candidate_pairs(reposts: pd.DataFrame, window: float) -> int:
@@ -118,25 +127,44 @@ def candidate_pairs(reposts: pd.DataFrame, window: float) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="20000,200000,1000000",
-                        help="comma-separated repost counts (default %(default)s)")
+    parser.add_argument(
+        "--sizes",
+        default="20000,200000,1000000",
+        help="comma-separated repost counts (default %(default)s)",
+    )
     parser.add_argument("--window", type=float, default=60, help="seconds (default 60)")
     parser.add_argument("--min-weight", type=int, default=1)
-    parser.add_argument("--peer-max", type=int, default=200_000,
-                        help="run the peer only up to this many reposts (default %(default)s)")
-    parser.add_argument("--peer-threads", type=int, default=os.cpu_count() or 1,
-                        help="worker processes for the peer (default: all CPUs)")
+    parser.add_argument(
+        "--peer-max",
+        type=int,
+        default=200_000,
+        help="run the peer only up to this many reposts (default %(default)s)",
+    )
+    parser.add_argument(
+        "--peer-threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes for the peer (default: all CPUs)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of ours per size; the median is reported (default 3)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of ours per size; the median is reported (default 3)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
-    header = (f"{'reposts':>9} {'sources':>8} {'accounts':>8} {'cand.P':>11} {'pairs':>10} "
-              f"{'ours s':>8} {'peer s':>8} {'ratio':>7} {'peer load s':>11} "
-              f"{'peak MiB':>8} {'equal':>5}")
-    print(f"window={args.window:g}s min_weight={args.min_weight} seed={args.seed} "
-          f"cpus={os.cpu_count()} peer_threads={args.peer_threads}")
+    header = (
+        f"{'reposts':>9} {'sources':>8} {'accounts':>8} {'cand.P':>11} {'pairs':>10} "
+        f"{'ours s':>8} {'peer s':>8} {'ratio':>7} {'peer load s':>11} "
+        f"{'peak MiB':>8} {'equal':>5}"
+    )
+    print(
+        f"window={args.window:g}s min_weight={args.min_weight} seed={args.seed} "
+        f"cpus={os.cpu_count()} peer_threads={args.peer_threads}"
+    )
     print(header)
     print("-" * len(header))
     coactivity(make_reposts(200, seed=args.seed), window=args.window)  # warm-up (imports)
@@ -157,17 +185,21 @@ def main(argv: list[str] | None = None) -> int:
         peer_s = load_s = None
         equal = "-"
         if len(reposts) <= args.peer_max:
-            run = run_peer(reposts, window=args.window, min_weight=args.min_weight,
-                           n_threads=args.peer_threads)
+            run = run_peer(
+                reposts, window=args.window, min_weight=args.min_weight, n_threads=args.peer_threads
+            )
             peer_s, load_s = run.compute_seconds, run.load_seconds
             equal = "yes" if run.edges.equals(ours) else "NO"
         ratio = f"{peer_s / ours_s:7.1f}" if peer_s is not None else f"{'-':>7}"
-        print(f"{len(reposts):>9} {reposts['source_id'].nunique():>8} "
-              f"{reposts['account_id'].nunique():>8} "
-              f"{candidate_pairs(reposts, args.window):>11} {len(ours):>10} "
-              f"{ours_s:>8.2f} {(f'{peer_s:.2f}' if peer_s is not None else '-'):>8} {ratio} "
-              f"{(f'{load_s:.2f}' if load_s is not None else '-'):>11} "
-              f"{peak / 2**20:>8.0f} {equal:>5}", flush=True)
+        print(
+            f"{len(reposts):>9} {reposts['source_id'].nunique():>8} "
+            f"{reposts['account_id'].nunique():>8} "
+            f"{candidate_pairs(reposts, args.window):>11} {len(ours):>10} "
+            f"{ours_s:>8.2f} {(f'{peer_s:.2f}' if peer_s is not None else '-'):>8} {ratio} "
+            f"{(f'{load_s:.2f}' if load_s is not None else '-'):>11} "
+            f"{peak / 2**20:>8.0f} {equal:>5}",
+            flush=True,
+        )
     return 0
 
 

@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pileon.graph.embedded import EmbeddedStore  # noqa: E402
-from pileon.graph.model import LOAD_ORDER, TABLES  # noqa: E402
-from pileon.graph.neo4j_store import Neo4jStore  # noqa: E402
-from pileon.ingest.load import load_folder  # noqa: E402
-from pileon.ingest.sample import generate_incident  # noqa: E402
+from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.model import LOAD_ORDER, TABLES
+from pileon.graph.neo4j_store import Neo4jStore
+from pileon.ingest.load import load_folder
+from pileon.ingest.sample import generate_incident
 
 
 def reference_frames(scale: float, seed: int, work: Path):
@@ -44,10 +44,14 @@ def reference_frames(scale: float, seed: int, work: Path):
         if TABLES[name].node:  # load real rows only; placeholders are made after
             df = df[~df["placeholder"]].drop(columns="placeholder")
         frames[name] = df
-    placeholders = {kind: emb.frame(table)[lambda d: d["placeholder"]][key].tolist()
-                    for kind, (table, key) in (("account", ("accounts", "account_id")),
-                                               ("content", ("contents", "content_id")),
-                                               ("mcn", ("mcns", "mcn_id")))}
+    placeholders = {
+        kind: emb.frame(table)[lambda d: d["placeholder"]][key].tolist()
+        for kind, (table, key) in (
+            ("account", ("accounts", "account_id")),
+            ("content", ("contents", "content_id")),
+            ("mcn", ("mcns", "mcn_id")),
+        )
+    }
     members = emb.memberships()
     emb.close()
     return frames, placeholders, members
@@ -63,8 +67,11 @@ def run_once(store: Neo4jStore, frames, placeholders, members, batch_size: int) 
         t = time.perf_counter()
         store.upsert(name, df)
         dt = time.perf_counter() - t
-        per_table[name] = {"rows": len(df), "seconds": round(dt, 3),
-                           "rows_per_s": round(len(df) / dt) if dt else None}
+        per_table[name] = {
+            "rows": len(df),
+            "seconds": round(dt, 3),
+            "rows_per_s": round(len(df) / dt) if dt else None,
+        }
         total_rows += len(df)
     t_tables = time.perf_counter() - t_all
     t = time.perf_counter()
@@ -74,20 +81,26 @@ def run_once(store: Neo4jStore, frames, placeholders, members, batch_size: int) 
     t = time.perf_counter()
     store.set_memberships(members)
     t_mem = time.perf_counter() - t
-    return {"batch_size": batch_size, "rows": total_rows,
-            "table_seconds": round(t_tables, 3),
-            "rows_per_s": round(total_rows / t_tables),
-            "placeholder_seconds": round(t_ph, 3),
-            "membership_rows": len(members), "membership_seconds": round(t_mem, 3),
-            "membership_rows_per_s": round(len(members) / t_mem) if t_mem else None,
-            "tables": per_table}
+    return {
+        "batch_size": batch_size,
+        "rows": total_rows,
+        "table_seconds": round(t_tables, 3),
+        "rows_per_s": round(total_rows / t_tables),
+        "placeholder_seconds": round(t_ph, 3),
+        "membership_rows": len(members),
+        "membership_seconds": round(t_mem, 3),
+        "membership_rows_per_s": round(len(members) / t_mem) if t_mem else None,
+        "tables": per_table,
+    }
 
 
 def _wipe(store: Neo4jStore) -> None:
     # small transactions, relationships first: DETACH DELETE of one node with a hundred
     # thousand memberships exceeds Neo4j's default transaction memory
-    for query in ("MATCH ()-[r]->() WITH r LIMIT 20000 DELETE r RETURN count(*) AS n",
-                  "MATCH (n) WITH n LIMIT 20000 DELETE n RETURN count(*) AS n"):
+    for query in (
+        "MATCH ()-[r]->() WITH r LIMIT 20000 DELETE r RETURN count(*) AS n",
+        "MATCH (n) WITH n LIMIT 20000 DELETE n RETURN count(*) AS n",
+    ):
         while store._run.write(query)[0]["n"]:
             pass
 
@@ -101,8 +114,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     uri = os.environ.get("PILEON_TEST_NEO4J_URI") or os.environ.get("NEO4J_URI")
     if not uri:
-        print("set PILEON_TEST_NEO4J_URI or NEO4J_URI (scripts/neo4j-local start)",
-              file=sys.stderr)
+        print("set PILEON_TEST_NEO4J_URI or NEO4J_URI (scripts/neo4j-local start)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         frames, placeholders, members = reference_frames(args.scale, args.seed, Path(tmp))
@@ -122,8 +134,10 @@ def main(argv=None) -> int:
         store.close()
     print(f"\n{'batch':>7} {'rows':>7} {'tables s':>9} {'rows/s':>8} {'membership rows/s':>18}")
     for r in results:
-        print(f"{r['batch_size']:>7} {r['rows']:>7} {r['table_seconds']:>9} {r['rows_per_s']:>8} "
-              f"{r['membership_rows_per_s']:>18}")
+        print(
+            f"{r['batch_size']:>7} {r['rows']:>7} {r['table_seconds']:>9} {r['rows_per_s']:>8} "
+            f"{r['membership_rows_per_s']:>18}"
+        )
     return 0
 
 

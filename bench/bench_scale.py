@@ -57,9 +57,23 @@ def _api_latency(db: str, event_id: str, requests: int, concurrency: int) -> dic
 
     port = _free_port()
     env = dict(os.environ, PILEON_STORE=db, PILEON_API_KEYS="bench-key:viewer")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "pileon.api.app:create_app", "--factory",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "pileon.api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}/v1/events/{event_id}/accounts?limit=100"
     headers = {"Authorization": "Bearer bench-key"}
     try:
@@ -97,10 +111,14 @@ def _api_latency(db: str, event_id: str, requests: int, concurrency: int) -> dic
             t.join()
         wall = time.perf_counter() - t0
         lat.sort()
-        return {"requests": len(lat), "errors": errors, "concurrency": concurrency,
-                "p50_ms": round(1000 * lat[len(lat) // 2], 1),
-                "p99_ms": round(1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))], 1),
-                "rps": round(len(lat) / wall, 1)}
+        return {
+            "requests": len(lat),
+            "errors": errors,
+            "concurrency": concurrency,
+            "p50_ms": round(1000 * lat[len(lat) // 2], 1),
+            "p99_ms": round(1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))], 1),
+            "rps": round(len(lat) / wall, 1),
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -154,8 +172,11 @@ class _Clock:
         setattr(owner, attr, timed)
 
     def figures(self, keys) -> dict[str, dict[str, float]]:
-        return {k: {"wall": round(self.wall[k], 2), "cpu": round(self.cpu[k], 2)}
-                for k in keys if k in self.wall}
+        return {
+            k: {"wall": round(self.wall[k], 2), "cpu": round(self.cpu[k], 2)}
+            for k in keys
+            if k in self.wall
+        }
 
 
 #: detector calls timed inside the pipeline's stages (module, attribute, label);
@@ -179,8 +200,15 @@ DETECTOR_CALLS = (
 )
 
 
-def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurrency: int,
-            ingest_only: bool = False, without_clusters: bool = False) -> dict:
+def run_one(
+    scale: float,
+    seed: int,
+    api: bool,
+    api_requests: int,
+    api_concurrency: int,
+    ingest_only: bool = False,
+    without_clusters: bool = False,
+) -> dict:
     """One scale, in this process: returns the measured figures."""
     import importlib
 
@@ -194,7 +222,8 @@ def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurren
         import pileon.detectors.clusters as clusters
 
         clusters.detect_coordinated = lambda p, **kw: clusters.ClusterResult(
-            edges=clusters._empty_edges())
+            edges=clusters._empty_edges()
+        )
     original = pipeline._Stages.stage
 
     @contextmanager
@@ -208,8 +237,12 @@ def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurren
     for attr in ("validate", "compute_memberships"):
         clock.wrap(load, attr, "ingest." + attr)
     clock.wrap_iter(load, "read_chunks", "ingest.read_chunks")
-    out: dict = {"scale": scale, "seed": seed, "cpus": os.cpu_count(),
-                 "load_before": [round(x, 2) for x in os.getloadavg()]}
+    out: dict = {
+        "scale": scale,
+        "seed": seed,
+        "cpus": os.cpu_count(),
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "incident"
         t0 = time.perf_counter()
@@ -225,12 +258,17 @@ def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurren
             delattr(store, attr)  # back to the class's methods
         ingest_s = clock.wall["ingest"]
         rows = sum(c.read for c in summary.tables.values())
-        out.update(rows=rows, reposts=summary.tables["reposts"].read,
-                   ingest_s=round(ingest_s, 2), ingest_cpu_s=round(clock.cpu["ingest"], 2),
-                   ingest_rows_per_s=round(rows / ingest_s),
-                   ingest_rows_per_cpu_s=round(rows / clock.cpu["ingest"]))
-        out["ingest_parts"] = clock.figures(sorted(k for k in clock.wall
-                                                   if k.startswith("ingest.")))
+        out.update(
+            rows=rows,
+            reposts=summary.tables["reposts"].read,
+            ingest_s=round(ingest_s, 2),
+            ingest_cpu_s=round(clock.cpu["ingest"], 2),
+            ingest_rows_per_s=round(rows / ingest_s),
+            ingest_rows_per_cpu_s=round(rows / clock.cpu["ingest"]),
+        )
+        out["ingest_parts"] = clock.figures(
+            sorted(k for k in clock.wall if k.startswith("ingest."))
+        )
         main_event = max(summary.memberships, key=lambda e: (summary.memberships[e], e))
         out["event"] = main_event
         out["event_items"] = summary.memberships[main_event]
@@ -244,11 +282,14 @@ def run_one(scale: float, seed: int, api: bool, api_requests: int, api_concurren
             report = pipeline.analyze(store, main_event, model=None)
         out["analyze_s"] = round(clock.wall["analyze"], 2)
         out["analyze_cpu_s"] = round(clock.cpu["analyze"], 2)
-        out["stages"] = {k[len("stage."):]: v for k, v in
-                         clock.figures([k for k in clock.wall if k.startswith("stage.")]).items()}
-        out["detectors"] = {k[len("detector."):]: v for k, v in
-                            clock.figures([k for k in clock.wall
-                                           if k.startswith("detector.")]).items()}
+        out["stages"] = {
+            k[len("stage.") :]: v
+            for k, v in clock.figures([k for k in clock.wall if k.startswith("stage.")]).items()
+        }
+        out["detectors"] = {
+            k[len("detector.") :]: v
+            for k, v in clock.figures([k for k in clock.wall if k.startswith("detector.")]).items()
+        }
         out["accounts_ranked"] = len(report["accounts"])
         store.close()
         out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
@@ -268,21 +309,47 @@ def main() -> None:
     ap.add_argument("--api-concurrency", type=int, default=8)
     ap.add_argument("--out", help="also write the figures here (JSON lines)")
     ap.add_argument("--ingest-only", action="store_true", help="generate and ingest only")
-    ap.add_argument("--without-clusters", action="store_true",
-                    help="analyze without the coordinated-clusters detector (it finds none)")
+    ap.add_argument(
+        "--without-clusters",
+        action="store_true",
+        help="analyze without the coordinated-clusters detector (it finds none)",
+    )
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.seed, args.api, args.api_requests,
-                                 args.api_concurrency, args.ingest_only, args.without_clusters)))
+        print(
+            json.dumps(
+                run_one(
+                    args.one,
+                    args.seed,
+                    args.api,
+                    args.api_requests,
+                    args.api_concurrency,
+                    args.ingest_only,
+                    args.without_clusters,
+                )
+            )
+        )
         return
     results = []
     for s in [float(x) for x in args.scales.split(",") if x]:
-        cmd = [sys.executable, __file__, "--one", str(s), "--seed", str(args.seed),
-               "--api-requests", str(args.api_requests),
-               "--api-concurrency", str(args.api_concurrency)] + (["--api"] if args.api else []) \
-            + (["--ingest-only"] if args.ingest_only else []) \
+        cmd = (
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                str(s),
+                "--seed",
+                str(args.seed),
+                "--api-requests",
+                str(args.api_requests),
+                "--api-concurrency",
+                str(args.api_concurrency),
+            ]
+            + (["--api"] if args.api else [])
+            + (["--ingest-only"] if args.ingest_only else [])
             + (["--without-clusters"] if args.without_clusters else [])
+        )
         res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         if res.returncode != 0:
             print(res.stderr[-3000:], file=sys.stderr)
@@ -303,22 +370,28 @@ def main() -> None:
 
 def table(results: list[dict], *, api: bool = False) -> str:
     """A Markdown table of the figures: wall seconds, CPU seconds in brackets."""
-    results = [dict({"stages": {}, "detectors": {}, "analyze_s": "", "analyze_cpu_s": ""}, **r)
-               for r in results]
+    results = [
+        dict({"stages": {}, "detectors": {}, "analyze_s": "", "analyze_cpu_s": ""}, **r)
+        for r in results
+    ]
     stages = list(dict.fromkeys(k for r in results for k in r["stages"]))
-    head = ("| scale | reposts | rows | load (1 min) | ingest s | rows/s | analyze s | "
-            + " | ".join(stages) + " | peak RSS MiB |"
-            + (" API p50 ms | p99 ms | req/s |" if api else ""))
+    head = (
+        "| scale | reposts | rows | load (1 min) | ingest s | rows/s | analyze s | "
+        + " | ".join(stages)
+        + " | peak RSS MiB |"
+        + (" API p50 ms | p99 ms | req/s |" if api else "")
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
         st = r["stages"]
-        line = (f"| {r['scale']:g} | {r['reposts']} | {r['rows']} | "
-                f"{r['load_before'][0]:.1f}–{r['load_after'][0]:.1f} | "
-                f"{r['ingest_s']} ({r['ingest_cpu_s']}) | {r['ingest_rows_per_s']} | "
-                f"{r['analyze_s']} ({r['analyze_cpu_s']}) | "
-                + " | ".join(f"{st[k]['wall']} ({st[k]['cpu']})" if k in st else ""
-                             for k in stages)
-                + f" | {r['peak_rss_mib']} |")
+        line = (
+            f"| {r['scale']:g} | {r['reposts']} | {r['rows']} | "
+            f"{r['load_before'][0]:.1f}–{r['load_after'][0]:.1f} | "
+            f"{r['ingest_s']} ({r['ingest_cpu_s']}) | {r['ingest_rows_per_s']} | "
+            f"{r['analyze_s']} ({r['analyze_cpu_s']}) | "
+            + " | ".join(f"{st[k]['wall']} ({st[k]['cpu']})" if k in st else "" for k in stages)
+            + f" | {r['peak_rss_mib']} |"
+        )
         if api:
             line += f" {r['api']['p50_ms']} | {r['api']['p99_ms']} | {r['api']['rps']} |"
         lines.append(line)
@@ -328,16 +401,24 @@ def table(results: list[dict], *, api: bool = False) -> str:
 def parts_table(results: list[dict]) -> str:
     """Wall (CPU) seconds of the ingest's parts and of the detector calls, one column a scale."""
     results = [dict({"detectors": {}}, **r) for r in results]
-    keys = list(dict.fromkeys([f"ingest.{k[len('ingest.'):]}" for r in results
-                               for k in r["ingest_parts"]]
-                              + [f"detector.{k}" for r in results for k in r["detectors"]]))
-    lines = ["| part | " + " | ".join(f"scale {r['scale']:g}" for r in results) + " |",
-             "|---|" + "---|" * len(results)]
+    keys = list(
+        dict.fromkeys(
+            [f"ingest.{k[len('ingest.') :]}" for r in results for k in r["ingest_parts"]]
+            + [f"detector.{k}" for r in results for k in r["detectors"]]
+        )
+    )
+    lines = [
+        "| part | " + " | ".join(f"scale {r['scale']:g}" for r in results) + " |",
+        "|---|" + "---|" * len(results),
+    ]
     for k in keys:
         cells = []
         for r in results:
-            v = (r["ingest_parts"].get(k) if k.startswith("ingest.")
-                 else r["detectors"].get(k[len("detector."):]))
+            v = (
+                r["ingest_parts"].get(k)
+                if k.startswith("ingest.")
+                else r["detectors"].get(k[len("detector.") :])
+            )
             cells.append(f"{v['wall']} ({v['cpu']})" if v else "")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -368,8 +449,11 @@ def growth_table(results: list[dict]) -> str:
         for k in rows:
             if k in ca and k in cb and ca[k] >= 0.05:
                 rows[k][j] = f"{math.log(cb[k] / ca[k]) / math.log(ratio):.2f}"
-    head = "| stage (CPU) | " + " | ".join(
-        f"scale {a['scale']:g} -> {b['scale']:g}" for a, b in pairs) + " |"
+    head = (
+        "| stage (CPU) | "
+        + " | ".join(f"scale {a['scale']:g} -> {b['scale']:g}" for a, b in pairs)
+        + " |"
+    )
     lines = [head, "|---|" + "---|" * len(pairs)]
     order = ["ingest", "analyze"] + sorted(k for k in rows if k not in ("ingest", "analyze"))
     lines += [f"| {k} | " + " | ".join(rows[k]) + " |" for k in order if k in rows]

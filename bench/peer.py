@@ -76,8 +76,16 @@ def write_peer_csv(reposts: pd.DataFrame, path: str | os.PathLike) -> None:
     rows = peer_rows(reposts)
     frame = pd.DataFrame(
         [(m, u, n, r, "", msg, repr(ts), "") for m, u, n, r, _, msg, ts, _ in rows],
-        columns=["message_id", "user_id", "username", "repost_id", "reply_id", "message",
-                 "timestamp", "urls"],
+        columns=[
+            "message_id",
+            "user_id",
+            "username",
+            "repost_id",
+            "reply_id",
+            "message",
+            "timestamp",
+            "urls",
+        ],
     )
     frame.to_csv(path, index=False)
 
@@ -163,8 +171,9 @@ def run_peer(
                 preprocess_data(str(db_path), rows)
             t1 = time.perf_counter()
             with contextlib.redirect_stdout(log):
-                compute_co_retweet_parallel(str(db_path), window, n_threads=threads,
-                                            min_edge_weight=min_weight)
+                compute_co_retweet_parallel(
+                    str(db_path), window, n_threads=threads, min_edge_weight=min_weight
+                )
             t2 = time.perf_counter()
         else:
             if float(window) != int(window):
@@ -173,15 +182,33 @@ def run_peer(
             write_peer_csv(reposts, csv_path)
             base = [sys.executable, "-m", "coordination_network_toolkit", str(db_path)]
             t0 = time.perf_counter()
-            p1 = subprocess.run([*base, "preprocess", str(csv_path)], capture_output=True,
-                                text=True, check=True)
+            p1 = subprocess.run(
+                [*base, "preprocess", str(csv_path)], capture_output=True, text=True, check=True
+            )
             t1 = time.perf_counter()
             p2 = subprocess.run(
-                [*base, "compute", "co_retweet", "--time_window", str(int(window)),
-                 "--min_edge_weight", str(min_weight), "--n_cpus", str(threads)],
-                capture_output=True, text=True, check=True)
+                [
+                    *base,
+                    "compute",
+                    "co_retweet",
+                    "--time_window",
+                    str(int(window)),
+                    "--min_edge_weight",
+                    str(min_weight),
+                    "--n_cpus",
+                    str(threads),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             t2 = time.perf_counter()
             log.write(p1.stdout + p2.stdout)
         edges = read_peer_network(db_path)
-        return PeerRun(edges=edges, load_seconds=t1 - t0, compute_seconds=t2 - t1,
-                       db_path=db_path if workdir is not None else None, log=log.getvalue())
+        return PeerRun(
+            edges=edges,
+            load_seconds=t1 - t0,
+            compute_seconds=t2 - t1,
+            db_path=db_path if workdir is not None else None,
+            log=log.getvalue(),
+        )

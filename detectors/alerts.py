@@ -38,19 +38,19 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pileon.detectors.findings import Evidence
-from pileon.graph.frames import coerce
 from pileon.detectors.surge import HOUR, Surge, detect_surges, hourly_counts, seasonal_baseline
+from pileon.graph.frames import coerce
 
 #: signals of a target's own attention (these make episodes), then context
-ATTENTION = ("strangers", "messages", "comments", "mentions", "harmful", "harm_unknown",
-             "reports")
+ATTENTION = ("strangers", "messages", "comments", "mentions", "harmful", "harm_unknown", "reports")
 SIGNALS = ATTENTION + ("heat",)
 #: signals whose surge dates the start of a pile-on
 HOSTILE = ("strangers", "harmful", "harm_unknown", "reports")
@@ -85,24 +85,38 @@ class AlertFrames:
     memberships: pd.DataFrame
 
     @classmethod
-    def from_store(cls, store: Any) -> "AlertFrames":
+    def from_store(cls, store: Any) -> AlertFrames:
         """Read every frame from a store (both stores give the same frames)."""
-        return cls(**{name: store.frame(name) for name in ALERT_FRAMES},
-                   memberships=store.memberships())
+        return cls(
+            **{name: store.frame(name) for name in ALERT_FRAMES}, memberships=store.memberships()
+        )
 
     @classmethod
-    def from_projection(cls, p: Any) -> "AlertFrames":
+    def from_projection(cls, p: Any) -> AlertFrames:
         """The frames of one event's :class:`pileon.graph.projection.Projection`."""
         ids = list(p.contents["content_id"]) + list(p.reposts["repost_id"])
         mem = pd.DataFrame({"content_id": ids, "event_id": p.event_id, "via": "event_id"})
-        ev = pd.DataFrame([{"event_id": p.event.event_id, "name": p.event.name,
-                            "started_at": p.event.started_at,
-                            "keywords": list(p.event.keywords),
-                            "entities": list(p.event.entities),
-                            "target_ids": list(p.event.target_ids)}])
-        return cls(accounts=p.accounts, contents=p.contents, reposts=p.reposts,
-                   reports=p.reports, renames=p.renames, events=coerce("events", ev),
-                   memberships=mem)
+        ev = pd.DataFrame(
+            [
+                {
+                    "event_id": p.event.event_id,
+                    "name": p.event.name,
+                    "started_at": p.event.started_at,
+                    "keywords": list(p.event.keywords),
+                    "entities": list(p.event.entities),
+                    "target_ids": list(p.event.target_ids),
+                }
+            ]
+        )
+        return cls(
+            accounts=p.accounts,
+            contents=p.contents,
+            reposts=p.reposts,
+            reports=p.reports,
+            renames=p.renames,
+            events=coerce("events", ev),
+            memberships=mem,
+        )
 
 
 @dataclass(frozen=True)
@@ -122,12 +136,18 @@ class Alert:
     numbers: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target_id": self.target_id, "began_at": iso(self.began_at),
-                "peak_at": iso(self.peak_at), "ended_at": iso(self.ended_at),
-                "event_id": self.event_id, "signals": [dict(s) for s in self.signals],
-                "score": self.score, "priority": self.priority,
-                "recommend": list(self.recommend),
-                "evidence": [e.to_dict() for e in self.evidence]}
+        return {
+            "target_id": self.target_id,
+            "began_at": iso(self.began_at),
+            "peak_at": iso(self.peak_at),
+            "ended_at": iso(self.ended_at),
+            "event_id": self.event_id,
+            "signals": [dict(s) for s in self.signals],
+            "score": self.score,
+            "priority": self.priority,
+            "recommend": list(self.recommend),
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
 
 
 def iso(t: pd.Timestamp | None) -> str | None:
@@ -141,6 +161,7 @@ def iso(t: pd.Timestamp | None) -> str | None:
 
 # ------------------------------------------------------------------ aimed items
 
+
 def _concat(parts: list, **kw: Any):
     """``pd.concat`` of the non-empty parts (the first part when all are empty)."""
     keep = [x for x in parts if len(x)]
@@ -149,6 +170,7 @@ def _concat(parts: list, **kw: Any):
 
 def _repost_harm(reposts: pd.DataFrame) -> pd.Series:
     """The ``harm`` a repost's comment got upstream, when the file carried one (extra column)."""
+
     def one(extra: str) -> float:
         try:
             v = json.loads(extra or "{}").get("harm")
@@ -158,8 +180,11 @@ def _repost_harm(reposts: pd.DataFrame) -> pd.Series:
 
     if "harm" in reposts.columns:
         return pd.to_numeric(reposts["harm"], errors="coerce")
-    return reposts["extra"].map(one).astype("float64") if len(reposts) else \
-        pd.Series([], dtype="float64")
+    return (
+        reposts["extra"].map(one).astype("float64")
+        if len(reposts)
+        else pd.Series([], dtype="float64")
+    )
 
 
 def _name_index(accounts: pd.DataFrame, renames: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
@@ -180,8 +205,9 @@ def _name_index(accounts: pd.DataFrame, renames: pd.DataFrame) -> dict[tuple[str
     return out
 
 
-def _resolve_mention(token: str, platform: str,
-                     names: dict[tuple[str, str], list[str]]) -> str | None:
+def _resolve_mention(
+    token: str, platform: str, names: dict[tuple[str, str], list[str]]
+) -> str | None:
     """The account a ``@token`` names: the longest known name the token starts with."""
     for n in range(len(token), 1, -1):
         cands = names.get((platform, token[:n]))
@@ -231,11 +257,17 @@ def aimed_items(frames: AlertFrames, *, harm_threshold: float = 0.5) -> pd.DataF
     c = frames.contents
     c = c[~c["placeholder"]] if "placeholder" in c.columns else c
     kind = c["kind"].fillna("post")
-    base = pd.DataFrame({"content_id": c["content_id"].to_numpy(),
-                         "sender_id": c["account_id"].to_numpy(),
-                         "at": c["posted_at"].to_numpy(), "platform": c["platform"].to_numpy(),
-                         "kind": kind.to_numpy(), "harm": c["harm"].to_numpy(dtype="float64"),
-                         "repost": False})
+    base = pd.DataFrame(
+        {
+            "content_id": c["content_id"].to_numpy(),
+            "sender_id": c["account_id"].to_numpy(),
+            "at": c["posted_at"].to_numpy(),
+            "platform": c["platform"].to_numpy(),
+            "kind": kind.to_numpy(),
+            "harm": c["harm"].to_numpy(dtype="float64"),
+            "repost": False,
+        }
+    )
     parts = []
     # 1. explicit targets
     tg = base.assign(target_id=c["target_ids"].to_numpy()).explode("target_id")
@@ -243,26 +275,43 @@ def aimed_items(frames: AlertFrames, *, harm_threshold: float = 0.5) -> pd.DataF
     parts.append(tg.assign(how="target"))
     # 2. replies to a content or repost of the target (when the reply names no target)
     r = frames.reposts
-    author = pd.concat([pd.Series(c["account_id"].to_numpy(), index=c["content_id"].to_numpy()),
-                        pd.Series(r["account_id"].to_numpy(), index=r["repost_id"].to_numpy())])
+    author = pd.concat(
+        [
+            pd.Series(c["account_id"].to_numpy(), index=c["content_id"].to_numpy()),
+            pd.Series(r["account_id"].to_numpy(), index=r["repost_id"].to_numpy()),
+        ]
+    )
     author = author[~author.index.duplicated()]
     no_target = c["target_ids"].map(len).to_numpy() == 0
     rep = base[no_target & c["reply_to"].notna().to_numpy()]
-    rep = rep.assign(target_id=c.loc[no_target & c["reply_to"].notna().to_numpy(), "reply_to"]
-                     .map(author).to_numpy())
+    rep = rep.assign(
+        target_id=c.loc[no_target & c["reply_to"].notna().to_numpy(), "reply_to"]
+        .map(author)
+        .to_numpy()
+    )
     # ... but a reply under a harmful content aimed at others joins that attack: it is no
     # attention at the content's author (an accuser is not a target of her own mob)
-    attacking = set(c.loc[(c["target_ids"].map(len) > 0).to_numpy()
-                          & (c["harm"] >= harm_threshold).to_numpy(), "content_id"])
+    attacking = set(
+        c.loc[
+            (c["target_ids"].map(len) > 0).to_numpy() & (c["harm"] >= harm_threshold).to_numpy(),
+            "content_id",
+        ]
+    )
     parent = c.loc[no_target & c["reply_to"].notna().to_numpy(), "reply_to"].to_numpy()
     rep = rep[~pd.Series(parent).isin(attacking).to_numpy()]
     parts.append(rep[rep["target_id"].notna()].assign(how="reply"))
     # 3. @mentions, in contents and in repost comments
-    rbase = pd.DataFrame({"content_id": r["repost_id"].to_numpy(),
-                          "sender_id": r["account_id"].to_numpy(),
-                          "at": r["reposted_at"].to_numpy(),
-                          "platform": r["platform"].to_numpy(), "kind": "repost",
-                          "harm": _repost_harm(r).to_numpy(dtype="float64"), "repost": True})
+    rbase = pd.DataFrame(
+        {
+            "content_id": r["repost_id"].to_numpy(),
+            "sender_id": r["account_id"].to_numpy(),
+            "at": r["reposted_at"].to_numpy(),
+            "platform": r["platform"].to_numpy(),
+            "kind": "repost",
+            "harm": _repost_harm(r).to_numpy(dtype="float64"),
+            "repost": True,
+        }
+    )
     names = _name_index(frames.accounts, frames.renames)
     for frame, text in ((base, c["text"]), (rbase, r["text"])):
         has = text.fillna("").str.contains("@", regex=False).to_numpy()
@@ -283,39 +332,62 @@ def aimed_items(frames: AlertFrames, *, harm_threshold: float = 0.5) -> pd.DataF
             targets.append(found)
         men = sub.assign(target_id=targets).explode("target_id")
         parts.append(men[men["target_id"].notna()].assign(how="mention"))
-    cols = ["content_id", "target_id", "sender_id", "at", "platform", "kind", "how", "harm",
-            "repost"]
+    cols = [
+        "content_id",
+        "target_id",
+        "sender_id",
+        "at",
+        "platform",
+        "kind",
+        "how",
+        "harm",
+        "repost",
+    ]
     if not parts:
         out = pd.DataFrame({k: pd.Series([], dtype=object) for k in cols})
     else:
-        out = pd.concat([p[cols] for p in parts if len(p)], ignore_index=True) \
-            if any(len(p) for p in parts) else parts[0][cols].iloc[0:0]
+        out = (
+            pd.concat([p[cols] for p in parts if len(p)], ignore_index=True)
+            if any(len(p) for p in parts)
+            else parts[0][cols].iloc[0:0]
+        )
     out = out[out["target_id"].astype(object) != out["sender_id"].astype(object)]
     out = out.drop_duplicates(subset=["content_id", "target_id"], keep="first")
     out["at"] = pd.to_datetime(out["at"], utc=True)
     out["harm"] = out["harm"].astype("float64")
     out["harmful"] = out["harm"] >= harm_threshold
     out["repost"] = out["repost"].astype(bool)
-    return out.sort_values(["target_id", "at", "content_id"], kind="mergesort") \
-        .reset_index(drop=True)
+    return out.sort_values(["target_id", "at", "content_id"], kind="mergesort").reset_index(
+        drop=True
+    )
 
 
-def _stranger_flags(items: pd.DataFrame, frames: AlertFrames,
-                    window: pd.Timedelta) -> np.ndarray:
+def _stranger_flags(items: pd.DataFrame, frames: AlertFrames, window: pd.Timedelta) -> np.ndarray:
     """True where the sender had no interaction with the target before ``at - window``."""
     if items.empty:
         return np.zeros(0, dtype=bool)
-    fwd = items[["sender_id", "target_id", "at"]].rename(columns={"sender_id": "a",
-                                                                  "target_id": "b"})
-    back = items[["target_id", "sender_id", "at"]].rename(columns={"target_id": "a",
-                                                                   "sender_id": "b"})
+    fwd = items[["sender_id", "target_id", "at"]].rename(
+        columns={"sender_id": "a", "target_id": "b"}
+    )
+    back = items[["target_id", "sender_id", "at"]].rename(
+        columns={"target_id": "a", "sender_id": "b"}
+    )
     r = frames.reposts
     c = frames.contents
-    author = pd.concat([pd.Series(c["account_id"].to_numpy(), index=c["content_id"].to_numpy()),
-                        pd.Series(r["account_id"].to_numpy(), index=r["repost_id"].to_numpy())])
+    author = pd.concat(
+        [
+            pd.Series(c["account_id"].to_numpy(), index=c["content_id"].to_numpy()),
+            pd.Series(r["account_id"].to_numpy(), index=r["repost_id"].to_numpy()),
+        ]
+    )
     author = author[~author.index.duplicated()]
-    rp = pd.DataFrame({"a": r["account_id"].to_numpy(), "b": r["source_id"].map(author).to_numpy(),
-                       "at": r["reposted_at"].to_numpy()}).dropna()
+    rp = pd.DataFrame(
+        {
+            "a": r["account_id"].to_numpy(),
+            "b": r["source_id"].map(author).to_numpy(),
+            "at": r["reposted_at"].to_numpy(),
+        }
+    ).dropna()
     inter = _concat([fwd, back, rp], ignore_index=True)
     inter["at"] = pd.to_datetime(inter["at"], utc=True)
     first = inter.groupby(["a", "b"], sort=False)["at"].min()
@@ -326,7 +398,10 @@ def _stranger_flags(items: pd.DataFrame, frames: AlertFrames,
 
 # ------------------------------------------------------------------------- alerts
 
-def _merge_episodes(surges: list[tuple[str, Surge]], gap: pd.Timedelta) -> list[list[tuple[str, Surge]]]:
+
+def _merge_episodes(
+    surges: list[tuple[str, Surge]], gap: pd.Timedelta
+) -> list[list[tuple[str, Surge]]]:
     surges = sorted(surges, key=lambda x: (x[1].began_at, x[0]))
     groups: list[list[tuple[str, Surge]]] = []
     end = None
@@ -340,8 +415,9 @@ def _merge_episodes(surges: list[tuple[str, Surge]], gap: pd.Timedelta) -> list[
     return groups
 
 
-def _heat_event(target: str, items: pd.DataFrame, frames: AlertFrames,
-                event_id: str | None) -> str | None:
+def _heat_event(
+    target: str, items: pd.DataFrame, frames: AlertFrames, event_id: str | None
+) -> str | None:
     if event_id is not None:
         return event_id
     ev = frames.events
@@ -357,13 +433,25 @@ def _heat_event(target: str, items: pd.DataFrame, frames: AlertFrames,
     return sorted(best)[0]
 
 
-def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
-                  target_id: str | None = None, harm_threshold: float = 0.5,
-                  min_harmful: int = 3, min_share: float = 0.25, share_lift: float = 2.0,
-                  min_known: int = 3, stranger_window: pd.Timedelta = pd.Timedelta("24h"),
-                  merge_gap: pd.Timedelta = pd.Timedelta("6h"), days: int = 14,
-                  k: float = 1.0, h: float = 6.0, max_evidence: int = 50,
-                  show_progress: bool = False, seed: int | None = None) -> list[Alert]:
+def detect_alerts(
+    frames: AlertFrames | Any,
+    *,
+    event_id: str | None = None,
+    target_id: str | None = None,
+    harm_threshold: float = 0.5,
+    min_harmful: int = 3,
+    min_share: float = 0.25,
+    share_lift: float = 2.0,
+    min_known: int = 3,
+    stranger_window: pd.Timedelta = pd.Timedelta("24h"),
+    merge_gap: pd.Timedelta = pd.Timedelta("6h"),
+    days: int = 14,
+    k: float = 1.0,
+    h: float = 6.0,
+    max_evidence: int = 50,
+    show_progress: bool = False,
+    seed: int | None = None,
+) -> list[Alert]:
     """Surges of hostile attention at the accounts contents aim at.
 
     Parameters
@@ -420,26 +508,45 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
     # about the target itself or its contents (mass reporting), except reports about its
     # own harmful contents (those report the target as an offender)
     rep = frames.reports
-    own_c = _concat([
-        pd.DataFrame({"content_id": frames.contents["content_id"].to_numpy(),
-                      "target_id": frames.contents["account_id"].to_numpy(),
-                      "harmful": (frames.contents["harm"] >= harm_threshold).to_numpy()}),
-        pd.DataFrame({"content_id": frames.reposts["repost_id"].to_numpy(),
-                      "target_id": frames.reposts["account_id"].to_numpy(), "harmful": False}),
-    ], ignore_index=True)
+    own_c = _concat(
+        [
+            pd.DataFrame(
+                {
+                    "content_id": frames.contents["content_id"].to_numpy(),
+                    "target_id": frames.contents["account_id"].to_numpy(),
+                    "harmful": (frames.contents["harm"] >= harm_threshold).to_numpy(),
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "content_id": frames.reposts["repost_id"].to_numpy(),
+                    "target_id": frames.reposts["account_id"].to_numpy(),
+                    "harmful": False,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     with_c = rep[rep["content_id"].notna()][["report_id", "content_id"]]
     aimed = with_c.merge(items[["content_id", "target_id"]], on="content_id")
     own = with_c.merge(own_c[~own_c["harmful"]], on="content_id")
-    about = rep[rep["content_id"].isna() & rep["account_id"].notna()] \
-        .rename(columns={"account_id": "target_id"})
-    rlinks = _concat([aimed[["report_id", "target_id"]].assign(aimed=True),
-                        own[["report_id", "target_id"]].assign(aimed=False),
-                        about[["report_id", "target_id"]].assign(aimed=False)],
-                       ignore_index=True)
-    rlinks = rlinks.dropna(subset=["target_id"]) \
-        .drop_duplicates(subset=["report_id", "target_id"], keep="first")
-    rlinks = rlinks.merge(rep[["report_id", "reported_at", "content_id", "involves_minor"]],
-                          on="report_id")
+    about = rep[rep["content_id"].isna() & rep["account_id"].notna()].rename(
+        columns={"account_id": "target_id"}
+    )
+    rlinks = _concat(
+        [
+            aimed[["report_id", "target_id"]].assign(aimed=True),
+            own[["report_id", "target_id"]].assign(aimed=False),
+            about[["report_id", "target_id"]].assign(aimed=False),
+        ],
+        ignore_index=True,
+    )
+    rlinks = rlinks.dropna(subset=["target_id"]).drop_duplicates(
+        subset=["report_id", "target_id"], keep="first"
+    )
+    rlinks = rlinks.merge(
+        rep[["report_id", "reported_at", "content_id", "involves_minor"]], on="report_id"
+    )
     if members is not None:
         ids = set(members["content_id"])
         rlinks = rlinks[rlinks["content_id"].isna() | rlinks["content_id"].isin(ids)]
@@ -452,23 +559,33 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
     if target_id is not None:
         watch = [target_id]
     else:
-        watch = sorted(set(hcount[hcount >= min_harmful].index) |
-                       set(rcount[rcount >= min_harmful].index))
+        watch = sorted(
+            set(hcount[hcount >= min_harmful].index) | set(rcount[rcount >= min_harmful].index)
+        )
     if not watch:
         return []
 
-    times = _concat([frames.contents["posted_at"], frames.reposts["reposted_at"],
-                       frames.reports["reported_at"]]).dropna()
+    times = _concat(
+        [frames.contents["posted_at"], frames.reposts["reposted_at"], frames.reports["reported_at"]]
+    ).dropna()
     start, end = times.min(), times.max()
-    minors = set(frames.accounts.loc[frames.accounts["is_minor"].fillna(False).astype(bool),
-                                     "account_id"])
+    minors = set(
+        frames.accounts.loc[frames.accounts["is_minor"].fillna(False).astype(bool), "account_id"]
+    )
     mem_all = frames.memberships
-    mtimes = _concat([
-        mem_all.merge(frames.contents[["content_id", "posted_at"]], on="content_id")
-        .rename(columns={"posted_at": "at"})[["event_id", "at"]],
-        mem_all.merge(frames.reposts[["repost_id", "reposted_at"]], left_on="content_id",
-                      right_on="repost_id").rename(columns={"reposted_at": "at"})[["event_id", "at"]],
-    ], ignore_index=True)
+    mtimes = _concat(
+        [
+            mem_all.merge(frames.contents[["content_id", "posted_at"]], on="content_id").rename(
+                columns={"posted_at": "at"}
+            )[["event_id", "at"]],
+            mem_all.merge(
+                frames.reposts[["repost_id", "reposted_at"]],
+                left_on="content_id",
+                right_on="repost_id",
+            ).rename(columns={"reposted_at": "at"})[["event_id", "at"]],
+        ],
+        ignore_index=True,
+    )
 
     by_target = dict(tuple(items.groupby("target_id", sort=True)))
     rep_by_target = dict(tuple(rlinks.groupby("target_id", sort=True)))
@@ -494,8 +611,11 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
             series[sig] = hourly_counts(it.loc[m, "at"], start=start, end=end)
         series["reports"] = hourly_counts(rl["reported_at"], start=start, end=end)
         if heat_event not in heat:
-            heat_t = mtimes.loc[mtimes["event_id"] == heat_event, "at"] if heat_event else \
-                pd.Series([], dtype="datetime64[ns, UTC]")
+            heat_t = (
+                mtimes.loc[mtimes["event_id"] == heat_event, "at"]
+                if heat_event
+                else pd.Series([], dtype="datetime64[ns, UTC]")
+            )
             hs = hourly_counts(heat_t, start=start, end=end)
             heat[heat_event] = (hs, detect_surges(hs, days=days, k=k, h=h))
         series["heat"] = heat[heat_event][0]
@@ -504,10 +624,24 @@ def detect_alerts(frames: AlertFrames | Any, *, event_id: str | None = None,
         flat = [(sig, s) for sig in ATTENTION for s in surges[sig]]
         for group in _merge_episodes(flat, merge_gap):
             alert = _episode_alert(
-                t, group, it, sel, rl, series, surges, heat_event,
-                minor=t in minors, harm_threshold=harm_threshold, min_harmful=min_harmful,
-                min_share=min_share, share_lift=share_lift, min_known=min_known,
-                max_evidence=max_evidence, event_id=event_id, days=days)
+                t,
+                group,
+                it,
+                sel,
+                rl,
+                series,
+                surges,
+                heat_event,
+                minor=t in minors,
+                harm_threshold=harm_threshold,
+                min_harmful=min_harmful,
+                min_share=min_share,
+                share_lift=share_lift,
+                min_known=min_known,
+                max_evidence=max_evidence,
+                event_id=event_id,
+                days=days,
+            )
             if alert is not None:
                 alerts.append(alert)
     alerts.sort(key=lambda a: (a.priority != "minor", -a.score, a.began_at, a.target_id))
@@ -522,12 +656,26 @@ def _progress(items: list[str], show: bool) -> Iterable[str]:
     return tqdm(items, desc="alerts", unit="target")
 
 
-def _episode_alert(t: str, group: list[tuple[str, Surge]], it: pd.DataFrame,
-                   sel: Mapping[str, np.ndarray], rl: pd.DataFrame,
-                   series: Mapping[str, pd.Series], surges: Mapping[str, list[Surge]],
-                   heat_event: str | None, *, minor: bool, harm_threshold: float,
-                   min_harmful: int, min_share: float, share_lift: float, min_known: int,
-                   max_evidence: int, event_id: str | None, days: int) -> Alert | None:
+def _episode_alert(
+    t: str,
+    group: list[tuple[str, Surge]],
+    it: pd.DataFrame,
+    sel: Mapping[str, np.ndarray],
+    rl: pd.DataFrame,
+    series: Mapping[str, pd.Series],
+    surges: Mapping[str, list[Surge]],
+    heat_event: str | None,
+    *,
+    minor: bool,
+    harm_threshold: float,
+    min_harmful: int,
+    min_share: float,
+    share_lift: float,
+    min_known: int,
+    max_evidence: int,
+    event_id: str | None,
+    days: int,
+) -> Alert | None:
     began = min(s.began_at for _, s in group)
     ended = max(s.ended_at for _, s in group)
     lo, hi = began, ended + HOUR
@@ -549,20 +697,26 @@ def _episode_alert(t: str, group: list[tuple[str, Surge]], it: pd.DataFrame,
     b_known = int((before & it["harm"].notna().to_numpy()).sum())
     b_share = int((before & sel["harmful"]).sum()) / b_known if b_known else 0.0
     surged = {sig for sig, _ in group}
-    hostile = (n_harm >= min_harmful and share >= max(min_share, share_lift * b_share))
+    hostile = n_harm >= min_harmful and share >= max(min_share, share_lift * b_share)
     rl_ep = rl[(rl["reported_at"] >= lo) & (rl["reported_at"] < hi)]
-    if (not hostile and n_known < min_known and "reports" in surged
-            and int(rl_ep["aimed"].sum()) >= min_harmful):
+    if (
+        not hostile
+        and n_known < min_known
+        and "reports" in surged
+        and int(rl_ep["aimed"].sum()) >= min_harmful
+    ):
         hostile = True
         share = 0.5  # hostility shown by reports of what it receives: harm unknown
     if not hostile:
         return None
     is_minor = minor or bool(rl[rl["reported_at"] < hi]["involves_minor"].fillna(False).any())
     # the start, finer than the hour: the first not-known-benign item in the first hour
-    first_hour = in_ep & (it["at"] < began + HOUR).to_numpy() & \
-        (sel["harmful"] | sel["harm_unknown"])
-    cand = list(it.loc[first_hour, "at"]) + list(rl_ep.loc[rl_ep["reported_at"] < began + HOUR,
-                                                           "reported_at"])
+    first_hour = (
+        in_ep & (it["at"] < began + HOUR).to_numpy() & (sel["harmful"] | sel["harm_unknown"])
+    )
+    cand = list(it.loc[first_hour, "at"]) + list(
+        rl_ep.loc[rl_ep["reported_at"] < began + HOUR, "reported_at"]
+    )
     began_at = min(cand) if cand else began
     peak_src = series["harmful"] if n_harm else series["strangers"]
     window = peak_src[(peak_src.index >= lo) & (peak_src.index < hi)]
@@ -580,20 +734,24 @@ def _episode_alert(t: str, group: list[tuple[str, Surge]], it: pd.DataFrame,
         # expected over the same window, from the signal's own seasonal baseline
         base = seasonal_baseline(s, days=days)["expected"]
         expected = float(base[(base.index >= lo) & (base.index < hi)].sum())
-        entry: dict[str, Any] = {"signal": sig, "observed": int(observed),
-                                 "expected": round(expected, 3),
-                                 "ratio": round(observed / max(expected, 1.0), 3),
-                                 "surge": bool(own and sig in surged or (sig == "heat" and own)),
-                                 "peak": int(w.max()) if len(w) else 0,
-                                 "peak_at": iso(w.idxmax()) if len(w) and w.max() > 0 else None}
+        entry: dict[str, Any] = {
+            "signal": sig,
+            "observed": int(observed),
+            "expected": round(expected, 3),
+            "ratio": round(observed / max(expected, 1.0), 3),
+            "surge": bool(own and sig in surged or (sig == "heat" and own)),
+            "peak": int(w.max()) if len(w) else 0,
+            "peak_at": iso(w.idxmax()) if len(w) and w.max() > 0 else None,
+        }
         if own:
-            entry.update(began_at=iso(min(x.began_at for x in own)),
-                         peak_z=round(max(x.peak_z for x in own), 3))
+            entry.update(
+                began_at=iso(min(x.began_at for x in own)),
+                peak_z=round(max(x.peak_z for x in own), 3),
+            )
         if sig == "heat":
             entry["event_id"] = heat_event
         if sig == "harmful":
-            entry.update(share=round(share, 4), usual_share=round(b_share, 4),
-                         known_harm=n_known)
+            entry.update(share=round(share, 4), usual_share=round(b_share, 4), known_harm=n_known)
         signals.append(entry)
         if sig in ("harmful", "reports") and own:
             excess += sum(x.excess for x in own)
@@ -605,8 +763,10 @@ def _episode_alert(t: str, group: list[tuple[str, Surge]], it: pd.DataFrame,
             else:
                 m = in_ep & sel[sig]
                 ids = tuple(it.loc[m, "content_id"].head(max_evidence))
-            detail = (f"{sig}: {int(observed)} from {iso(lo)} to {iso(hi)}, "
-                      f"{expected:.1f} expected from the target's usual level and rhythm")
+            detail = (
+                f"{sig}: {int(observed)} from {iso(lo)} to {iso(hi)}, "
+                f"{expected:.1f} expected from the target's usual level and rhythm"
+            )
             evidence.append(Evidence(kind=f"surge:{sig}", content_ids=ids, detail=detail))
     if excess == 0.0:
         excess = float(n_harm)
@@ -627,16 +787,30 @@ def _episode_alert(t: str, group: list[tuple[str, Surge]], it: pd.DataFrame,
         rec.append("expedite_reports")
     if n_harm:
         rec.append("evidence_pack")
-    return Alert(target_id=t, began_at=began_at, peak_at=peak_at, ended_at=ended + HOUR,
-                 score=score, priority="minor" if is_minor else None, signals=tuple(signals),
-                 recommend=tuple(rec), evidence=tuple(evidence),
-                 event_id=event_id if event_id is not None else heat_event,
-                 numbers={"harmful": n_harm, "known_harm": n_known, "share": share,
-                          "usual_share": b_share, "excess": excess})
+    return Alert(
+        target_id=t,
+        began_at=began_at,
+        peak_at=peak_at,
+        ended_at=ended + HOUR,
+        score=score,
+        priority="minor" if is_minor else None,
+        signals=tuple(signals),
+        recommend=tuple(rec),
+        evidence=tuple(evidence),
+        event_id=event_id if event_id is not None else heat_event,
+        numbers={
+            "harmful": n_harm,
+            "known_harm": n_known,
+            "share": share,
+            "usual_share": b_share,
+            "excess": excess,
+        },
+    )
 
 
-def alerts_from_store(store: Any, *, event_id: str | None = None, target_id: str | None = None,
-                      **options: Any) -> list[Alert]:
+def alerts_from_store(
+    store: Any, *, event_id: str | None = None, target_id: str | None = None, **options: Any
+) -> list[Alert]:
     """Read the store's frames and run :func:`detect_alerts`.
 
     Raises
@@ -650,5 +824,6 @@ def alerts_from_store(store: Any, *, event_id: str | None = None, target_id: str
         raise NotFound(f"unknown event {event_id!r}")
     if target_id is not None and store.frame("accounts", ids=[target_id]).empty:
         raise NotFound(f"unknown account {target_id!r}")
-    return detect_alerts(AlertFrames.from_store(store), event_id=event_id, target_id=target_id,
-                         **options)
+    return detect_alerts(
+        AlertFrames.from_store(store), event_id=event_id, target_id=target_id, **options
+    )

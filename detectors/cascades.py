@@ -43,15 +43,36 @@ from pandas.api.types import infer_dtype
 
 from pileon.graph.projection import Projection
 
-FOREST_COLUMNS = ["repost_id", "account_id", "source_id", "root_id", "depth", "reposted_at",
-                  "text", "root_kind", "comment"]
+FOREST_COLUMNS = [
+    "repost_id",
+    "account_id",
+    "source_id",
+    "root_id",
+    "depth",
+    "reposted_at",
+    "text",
+    "root_kind",
+    "comment",
+]
 
 #: ``//@name: …`` chains that Weibo appends to a repost comment: everything from the first
 #: ``//@`` on is the earlier reposters' text, not this repost's own comment
 _CHAIN = re.compile(r"\s*//\s*@.*$", re.DOTALL)
 #: default texts platforms put on a plain repost (no comment of the reposter's own)
-DEFAULT_REPOST_TEXTS = frozenset({"转发微博", "轉發微博", "转发", "轉發", "repost", "retweet", "rt",
-                                  "forward", "分享", "分享微博"})
+DEFAULT_REPOST_TEXTS = frozenset(
+    {
+        "转发微博",
+        "轉發微博",
+        "转发",
+        "轉發",
+        "repost",
+        "retweet",
+        "rt",
+        "forward",
+        "分享",
+        "分享微博",
+    }
+)
 _TRIM = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
 
 
@@ -128,8 +149,7 @@ def extra_float(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def _increasing(values: np.ndarray) -> bool:
     """Whether ``values`` are strings in strictly increasing order (hence distinct): O(n)."""
-    return (infer_dtype(values, skipna=False) == "string"
-            and bool((values[1:] > values[:-1]).all()))
+    return infer_dtype(values, skipna=False) == "string" and bool((values[1:] > values[:-1]).all())
 
 
 def _first_rows(frame: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -148,7 +168,9 @@ def _time_order(tkey: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.lexsort((ids, tkey))
 
 
-def _jump(parent: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _jump(
+    parent: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pointer jumping over a parent array (-1: root).
 
     Returns ``(anc, dist, stuck)``: the root each node reaches, the summed ``weight``
@@ -160,7 +182,7 @@ def _jump(parent: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndar
     idx = np.arange(n)
     has = parent >= 0
     anc = np.where(has, parent, idx)
-    dist = (has.astype(np.int64) if weight is None else np.where(has, weight, 0).astype(np.int64))
+    dist = has.astype(np.int64) if weight is None else np.where(has, weight, 0).astype(np.int64)
     for _ in range(int(np.ceil(np.log2(max(n, 2)))) + 2):
         nxt = anc[anc]
         if np.array_equal(nxt, anc):
@@ -233,7 +255,7 @@ def _nodes(p: Projection, *, lookup: np.ndarray | None = None) -> _Nodes:
     extra = np.zeros(0, dtype=object) if lookup is None else np.asarray(lookup, dtype=object)
     codes, uniq = pd.factorize(np.concatenate([cstr, rstr, sstr, extra]))
     nc, nr = len(cstr), len(rstr)
-    cc, rc, sc = codes[:nc], codes[nc:nc + nr], codes[nc + nr:nc + 2 * nr]
+    cc, rc, sc = codes[:nc], codes[nc : nc + nr], codes[nc + nr : nc + 2 * nr]
     n_c = int(cc.max()) + 1 if nc else 0
     # a repost is used at the first occurrence of its ID, unless the ID is a content's: its
     # code is then above every code seen before (codes are given in order of appearance)
@@ -255,13 +277,20 @@ def _nodes(p: Projection, *, lookup: np.ndarray | None = None) -> _Nodes:
     else:
         rows = np.flatnonzero(~c_raw.duplicated().to_numpy())
         contents = p.contents.iloc[rows]
-    kind = np.repeat(np.array(["content", "repost", "missing"], dtype=object),
-                     [n_c, len(keep), len(miss)])
-    return _Nodes(ids=np.concatenate([uniq[:n_k], uniq[miss]]).astype(object), kind=kind,
-                  parent=parent, src=reps if len(keep) == nr else reps.iloc[keep],
-                  contents=contents, content_rows=rows, content_at=cc[rows].astype(np.int64),
-                  n_contents=n_c,
-                  found=at[codes[nc + 2 * nr:]])
+    kind = np.repeat(
+        np.array(["content", "repost", "missing"], dtype=object), [n_c, len(keep), len(miss)]
+    )
+    return _Nodes(
+        ids=np.concatenate([uniq[:n_k], uniq[miss]]).astype(object),
+        kind=kind,
+        parent=parent,
+        src=reps if len(keep) == nr else reps.iloc[keep],
+        contents=contents,
+        content_rows=rows,
+        content_at=cc[rows].astype(np.int64),
+        n_contents=n_c,
+        found=at[codes[nc + 2 * nr :]],
+    )
 
 
 def _by_ids(values: pd.Series, ids: np.ndarray) -> np.ndarray:
@@ -326,13 +355,32 @@ def repost_forest(p: Projection) -> pd.DataFrame:
     return pd.DataFrame({k: columns[k][by_id] for k in FOREST_COLUMNS}, copy=False)
 
 
-REACH_COLUMNS = ["node_id", "kind", "account_id", "parent_id", "root_id", "depth", "time",
-                 "has_comment", "harm", "spread_harm", "downstream", "replies", "activity",
-                 "harmful_activity", "harmful_share", "inciting", "credited_to", "attributed",
-                 "attributed_harmful"]
+REACH_COLUMNS = [
+    "node_id",
+    "kind",
+    "account_id",
+    "parent_id",
+    "root_id",
+    "depth",
+    "time",
+    "has_comment",
+    "harm",
+    "spread_harm",
+    "downstream",
+    "replies",
+    "activity",
+    "harmful_activity",
+    "harmful_share",
+    "inciting",
+    "credited_to",
+    "attributed",
+    "attributed_harmful",
+]
 
 
-def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float = 0.5) -> pd.DataFrame:
+def reach(
+    p: Projection, *, harm: pd.Series | None = None, harm_threshold: float = 0.5
+) -> pd.DataFrame:
     """Downstream reach of every content and repost, and its attribution to inciting nodes.
 
     Parameters
@@ -373,8 +421,9 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
     tree level for subtree sums: O(n log n) numpy work with no per-repost Python loop.
     """
     answers = "reply_to" in p.contents
-    nd = _nodes(p, lookup=p.contents["reply_to"].astype(str).to_numpy(dtype=object)
-                if answers else None)
+    nd = _nodes(
+        p, lookup=p.contents["reply_to"].astype(str).to_numpy(dtype=object) if answers else None
+    )
     src, c = nd.src, nd.contents
     ids, kinds = nd.ids, nd.kind
     n = len(ids)
@@ -391,7 +440,9 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
     time[at_r] = pd.to_datetime(src["reposted_at"], utc=True).dt.as_unit("ns").array.asi8
 
     has_text = np.zeros(n, dtype=bool)
-    placeholder = c["placeholder"].to_numpy(dtype=bool) if "placeholder" in c else np.zeros(len(c), bool)
+    placeholder = (
+        c["placeholder"].to_numpy(dtype=bool) if "placeholder" in c else np.zeros(len(c), bool)
+    )
     has_text[at_c] = ~placeholder
     comment = own_comments(src["text"]).to_numpy()
     has_comment = np.zeros(n, dtype=bool)
@@ -415,8 +466,9 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
 
     # children counts, to know which commented reposts were reposted in turn
     child_count = np.bincount(parent[parent >= 0], minlength=n)
-    inciting = ((kinds == "content") & has_text) | ((kinds == "repost") & has_comment
-                                                   & (child_count > 0))
+    inciting = ((kinds == "content") & has_text) | (
+        (kinds == "repost") & has_comment & (child_count > 0)
+    )
     # nearest inciting ancestor-or-self; a repost is credited to that of its parent
     inc_parent = np.where(inciting | (parent < 0), -1, parent)
     inc_anc, _, _ = _jump(inc_parent)
@@ -427,8 +479,9 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
     spread_bad = np.nan_to_num(spread, nan=0.0) >= harm_threshold
     spread_known = ~np.isnan(spread)
     attributed = np.bincount(credited[is_rep], minlength=n)
-    attributed_harmful = np.bincount(credited[is_rep], weights=(spread_bad[is_rep]).astype(float),
-                                     minlength=n).astype(np.int64)
+    attributed_harmful = np.bincount(
+        credited[is_rep], weights=(spread_bad[is_rep]).astype(float), minlength=n
+    ).astype(np.int64)
 
     # replies (comments answering a node) count as activity of that node and its ancestors
     replies = np.zeros(n, dtype=np.int64)
@@ -444,9 +497,12 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
         else:
             rh = given_harm[at_c[replying]][ok]
         replies = np.bincount(tgt, minlength=n).astype(np.int64)
-        reply_bad = np.bincount(tgt, weights=(np.nan_to_num(rh, nan=0.0) >= harm_threshold)
-                                .astype(float), minlength=n).astype(np.int64)
-        reply_known = np.bincount(tgt, weights=(~np.isnan(rh)).astype(float), minlength=n).astype(np.int64)
+        reply_bad = np.bincount(
+            tgt, weights=(np.nan_to_num(rh, nan=0.0) >= harm_threshold).astype(float), minlength=n
+        ).astype(np.int64)
+        reply_known = np.bincount(tgt, weights=(~np.isnan(rh)).astype(float), minlength=n).astype(
+            np.int64
+        )
 
     # subtree sums, level by level from the deepest
     down = np.zeros(n, dtype=np.int64)
@@ -472,19 +528,37 @@ def reach(p: Projection, *, harm: pd.Series | None = None, harm_threshold: float
         return np.where(at >= 0, ids[np.maximum(at, 0)], None)
 
     columns = {
-        "node_id": ids[by_id], "kind": kinds[by_id], "account_id": account[by_id],
-        "parent_id": id_at(parent[by_id]), "root_id": ids[root[by_id]],
+        "node_id": ids[by_id],
+        "kind": kinds[by_id],
+        "account_id": account[by_id],
+        "parent_id": id_at(parent[by_id]),
+        "root_id": ids[root[by_id]],
         "depth": depth[by_id].astype(np.int64),
         "time": pd.to_datetime(time[by_id].view("M8[ns]"), utc=True),
-        "has_comment": has_comment[by_id], "harm": own_harm[by_id], "spread_harm": spread[by_id],
-        "downstream": down[by_id], "replies": replies[by_id], "activity": act[by_id],
-        "harmful_activity": bad[by_id], "harmful_share": share[by_id], "inciting": inciting[by_id],
-        "credited_to": id_at(credited[by_id]), "attributed": attributed[by_id].astype(np.int64),
+        "has_comment": has_comment[by_id],
+        "harm": own_harm[by_id],
+        "spread_harm": spread[by_id],
+        "downstream": down[by_id],
+        "replies": replies[by_id],
+        "activity": act[by_id],
+        "harmful_activity": bad[by_id],
+        "harmful_share": share[by_id],
+        "inciting": inciting[by_id],
+        "credited_to": id_at(credited[by_id]),
+        "attributed": attributed[by_id].astype(np.int64),
         "attributed_harmful": attributed_harmful[by_id],
     }
     # fresh arrays: no copy into consolidated blocks
     return pd.DataFrame(columns, columns=REACH_COLUMNS, copy=False)
 
 
-__all__ = ["repost_forest", "reach", "own_comment", "own_comments", "extra_float",
-           "FOREST_COLUMNS", "REACH_COLUMNS", "DEFAULT_REPOST_TEXTS"]
+__all__ = [
+    "repost_forest",
+    "reach",
+    "own_comment",
+    "own_comments",
+    "extra_float",
+    "FOREST_COLUMNS",
+    "REACH_COLUMNS",
+    "DEFAULT_REPOST_TEXTS",
+]

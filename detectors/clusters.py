@@ -79,8 +79,9 @@ Members of significant clusters get the role ``coordinated``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -94,8 +95,13 @@ from pileon.graph.arrays import distinct, spans
 from pileon.graph.errors import InputError
 from pileon.graph.projection import Projection
 
-__all__ = ["ClusterResult", "detect_coordinated", "activity_items", "pair_baseline",
-           "creation_bursts"]
+__all__ = [
+    "ClusterResult",
+    "detect_coordinated",
+    "activity_items",
+    "pair_baseline",
+    "creation_bursts",
+]
 
 _NS = 1_000_000_000
 #: at most this many rounds of re-admission per community
@@ -133,8 +139,13 @@ class ClusterResult:
 # ----------------------------------------------------------------------------- acts
 
 
-def activity_items(p: Projection, *, narratives: Any = None, repost_window: float = 300.0,
-                   post_window: float = 600.0) -> pd.DataFrame:
+def activity_items(
+    p: Projection,
+    *,
+    narratives: Any = None,
+    repost_window: float = 300.0,
+    post_window: float = 600.0,
+) -> pd.DataFrame:
     """Every act of the event as ``account_id, item, t, act_id, kind``.
 
     ``t`` is float seconds divided by the window of the act's kind, so that "in
@@ -149,39 +160,58 @@ def activity_items(p: Projection, *, narratives: Any = None, repost_window: floa
     rp = rp[rp["account_id"].notna() & rp["reposted_at"].notna() & rp["source_id"].notna()]
     if len(rp):
         root = _roots(p, rp)
-        parts.append(pd.DataFrame({
-            "account_id": rp["account_id"].astype(str).to_numpy(),
-            "item": ("r:" + root.astype(str)).to_numpy(),
-            "t": _seconds(rp["reposted_at"]) / float(repost_window),
-            "act_id": rp["repost_id"].astype(str).to_numpy(),
-            "kind": "repost"}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "account_id": rp["account_id"].astype(str).to_numpy(),
+                    "item": ("r:" + root.astype(str)).to_numpy(),
+                    "t": _seconds(rp["reposted_at"]) / float(repost_window),
+                    "act_id": rp["repost_id"].astype(str).to_numpy(),
+                    "kind": "repost",
+                }
+            )
+        )
     c = p.contents
     c = c[~c["placeholder"].astype(bool) & c["account_id"].notna() & c["posted_at"].notna()]
     if len(c):
         of = _of_content(p, narratives)
         nid = c["content_id"].map(lambda x: of.get(x)).astype(object)
-        posts = pd.DataFrame({
-            "account_id": c["account_id"].astype(str).to_numpy(),
-            "item": ("n:" + nid.astype(str)).to_numpy(),
-            "t": _seconds(c["posted_at"]) / float(post_window),
-            "act_id": c["content_id"].astype(str).to_numpy(),
-            "kind": "post"})
+        posts = pd.DataFrame(
+            {
+                "account_id": c["account_id"].astype(str).to_numpy(),
+                "item": ("n:" + nid.astype(str)).to_numpy(),
+                "t": _seconds(c["posted_at"]) / float(post_window),
+                "act_id": c["content_id"].astype(str).to_numpy(),
+                "kind": "post",
+            }
+        )
         posts = posts[nid.notna().to_numpy()]
         # a narrative is an item only when at least two accounts carry it
         multi = posts.groupby("item")["account_id"].transform("nunique") >= 2
         parts.append(posts[multi.to_numpy()])
         com = c[c["reply_to"].notna()]
         if len(com):
-            parts.append(pd.DataFrame({
-                "account_id": com["account_id"].astype(str).to_numpy(),
-                "item": ("p:" + com["reply_to"].astype(str)).to_numpy(),
-                "t": _seconds(com["posted_at"]) / float(post_window),
-                "act_id": com["content_id"].astype(str).to_numpy(),
-                "kind": "comment"}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "account_id": com["account_id"].astype(str).to_numpy(),
+                        "item": ("p:" + com["reply_to"].astype(str)).to_numpy(),
+                        "t": _seconds(com["posted_at"]) / float(post_window),
+                        "act_id": com["content_id"].astype(str).to_numpy(),
+                        "kind": "comment",
+                    }
+                )
+            )
     if not parts:
-        return pd.DataFrame({"account_id": pd.Series(dtype=object), "item": pd.Series(dtype=object),
-                             "t": pd.Series(dtype=float), "act_id": pd.Series(dtype=object),
-                             "kind": pd.Series(dtype=object)})
+        return pd.DataFrame(
+            {
+                "account_id": pd.Series(dtype=object),
+                "item": pd.Series(dtype=object),
+                "t": pd.Series(dtype=float),
+                "act_id": pd.Series(dtype=object),
+                "kind": pd.Series(dtype=object),
+            }
+        )
     acts = pd.concat(parts, ignore_index=True)
     targets = set(p.event.target_ids)
     for tg in p.contents["target_ids"]:
@@ -204,8 +234,11 @@ def _act_order(acts: pd.DataFrame) -> np.ndarray:
     order = np.lexsort((ka, t, ki))
     if len(order) < 2:
         return order
-    same = (ki[order][1:] == ki[order][:-1]) & (t[order][1:] == t[order][:-1]) \
+    same = (
+        (ki[order][1:] == ki[order][:-1])
+        & (t[order][1:] == t[order][:-1])
         & (ka[order][1:] == ka[order][:-1])
+    )
     if same.any():  # runs of ties: order each by act ID (stable)
         tied = np.zeros(len(order), dtype=bool)
         tied[1:] |= same
@@ -276,7 +309,7 @@ def _item_sync_rate(acts: pd.DataFrame, jitter: float) -> pd.Series:
     cnt = end - np.arange(n) - 1
     later = prefix[end] - prefix[np.arange(n) + 1]
     contrib = cnt * (span + rel) - later  # sum over later acts j of (2H - (t_j - t_i))
-    w = np.bincount(codes, weights=contrib, minlength=len(uniq)) * 2.0 / span ** 2
+    w = np.bincount(codes, weights=contrib, minlength=len(uniq)) * 2.0 / span**2
     k = np.bincount(codes, minlength=len(uniq)).astype(float)
     total = k * (k - 1) / 2
     q = np.minimum(np.divide(w, total, out=np.zeros_like(w), where=total > 0), 1.0)
@@ -294,8 +327,11 @@ def _crowded_items(item_code: np.ndarray, t: np.ndarray, max_crowd: int) -> np.n
     rel = tt - tt.min()
     width = float(rel.max()) + 4.0  # items laid end to end, more than two windows apart
     key = it * width + rel
-    near = (np.searchsorted(key, key + 1.0, side="right")
-            - np.searchsorted(key, key - 1.0, side="left") - 1)
+    near = (
+        np.searchsorted(key, key + 1.0, side="right")
+        - np.searchsorted(key, key - 1.0, side="left")
+        - 1
+    )
     busiest = np.zeros(n_items, dtype=np.int64)
     np.maximum.at(busiest, it, near)
     return busiest > max_crowd
@@ -320,7 +356,7 @@ def pair_baseline(acts: pd.DataFrame, pairs: pd.DataFrame, q: pd.Series) -> np.n
     return out
 
 
-def _expected(codes: "_Codes", a: np.ndarray, b: np.ndarray, q: np.ndarray) -> np.ndarray:
+def _expected(codes: _Codes, a: np.ndarray, b: np.ndarray, q: np.ndarray) -> np.ndarray:
     """``E`` of the account-code pairs ``a, b``: the sum of ``q`` (per item code) over the
     items both touched.  Each pair walks the items of its less active account and looks the
     other up among the sorted ``(account, item)`` keys."""
@@ -358,9 +394,15 @@ def _poisson_sf(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
 # -------------------------------------------------------------------------- accounts
 
 
-def creation_bursts(accounts: pd.DataFrame, *, burst_window: float = 3600.0, min_burst: int = 5,
-                    min_ratio: float = 20.0, background_days: float = 180.0,
-                    finer: tuple[float, ...] = (1 / 6, 1 / 24)) -> pd.Series:
+def creation_bursts(
+    accounts: pd.DataFrame,
+    *,
+    burst_window: float = 3600.0,
+    min_burst: int = 5,
+    min_ratio: float = 20.0,
+    background_days: float = 180.0,
+    finer: tuple[float, ...] = (1 / 6, 1 / 24),
+) -> pd.Series:
     """Burst label per account (``None`` outside any burst), indexed by account_id.
 
     An account is *bursty* when at least ``min_burst`` accounts (itself
@@ -374,8 +416,11 @@ def creation_bursts(accounts: pd.DataFrame, *, burst_window: float = 3600.0, min
     """
     acc = accounts[accounts["created_at"].notna()][["account_id", "created_at"]]
     acc = acc.drop_duplicates("account_id")
-    out = pd.Series(None, index=pd.Index(accounts["account_id"].drop_duplicates(), name="account_id"),
-                    dtype=object)
+    out = pd.Series(
+        None,
+        index=pd.Index(accounts["account_id"].drop_duplicates(), name="account_id"),
+        dtype=object,
+    )
     if len(acc) < min_burst:
         return out
     t = _seconds(acc["created_at"])
@@ -399,8 +444,13 @@ def creation_bursts(accounts: pd.DataFrame, *, burst_window: float = 3600.0, min
     return out
 
 
-def _support(accounts: pd.DataFrame, ids: list[str], *, low_followers: float | None,
-             burst_kw: Mapping[str, Any]) -> pd.DataFrame:
+def _support(
+    accounts: pd.DataFrame,
+    ids: list[str],
+    *,
+    low_followers: float | None,
+    burst_kw: Mapping[str, Any],
+) -> pd.DataFrame:
     """Per account: ``identity`` (key or None), ``burst`` (label or None), ``low`` (bool)."""
     acc = accounts.drop_duplicates("account_id").set_index("account_id")
     acc = acc.reindex(ids)
@@ -408,16 +458,24 @@ def _support(accounts: pd.DataFrame, ids: list[str], *, low_followers: float | N
     ident = ident.astype(object).where(ident.notna(), None)
     ident = ident.where(ident.astype(str).str.len() > 0, None)
     burst = creation_bursts(accounts, **burst_kw).reindex(ids)
-    fol = pd.to_numeric(acc["followers"], errors="coerce") if "followers" in acc \
+    fol = (
+        pd.to_numeric(acc["followers"], errors="coerce")
+        if "followers" in acc
         else pd.Series(np.nan, index=acc.index)
+    )
     fol = fol.astype(float)
     if low_followers is None:
-        allf = pd.to_numeric(accounts.get("followers", pd.Series(dtype=float)),
-                             errors="coerce").dropna().astype(float)
+        allf = (
+            pd.to_numeric(accounts.get("followers", pd.Series(dtype=float)), errors="coerce")
+            .dropna()
+            .astype(float)
+        )
         low_followers = float(allf.quantile(0.2)) if len(allf) >= 10 else -1.0
     low = (fol <= low_followers).fillna(False).astype(bool)
-    return pd.DataFrame({"identity": ident.to_numpy(), "burst": burst.to_numpy(),
-                         "low": low.to_numpy()}, index=pd.Index(ids, name="account_id"))
+    return pd.DataFrame(
+        {"identity": ident.to_numpy(), "burst": burst.to_numpy(), "low": low.to_numpy()},
+        index=pd.Index(ids, name="account_id"),
+    )
 
 
 # ---------------------------------------------------------------------------- sync
@@ -426,17 +484,32 @@ def _support(accounts: pd.DataFrame, ids: list[str], *, low_followers: float | N
 # ------------------------------------------------------------------------- detector
 
 
-def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | None = 0,
-                       repost_window: float = 300.0, post_window: float = 600.0,
-                       min_shared: int = 2, edge_alpha: float = 1e-3, min_size: int = 3,
-                       min_density: float = 0.3, min_lift: float = 2.0, n_null: int = 5,
-                       null_factor: float = 1.5, min_surprise: float = 10.0,
-                       min_member_items: int = 3, member_share: float = 0.5,
-                       core_share: float = 0.2,
-                       member_alpha: float = 0.05,
-                       low_followers: float | None = None, burst_window: float = 86400.0,
-                       jitter_windows: float = 12.0, resolution: float = 1.0,
-                       max_crowd: int = 500, show_progress: bool = False) -> ClusterResult:
+def detect_coordinated(
+    p: Projection,
+    *,
+    narratives: Any = None,
+    seed: int | None = 0,
+    repost_window: float = 300.0,
+    post_window: float = 600.0,
+    min_shared: int = 2,
+    edge_alpha: float = 1e-3,
+    min_size: int = 3,
+    min_density: float = 0.3,
+    min_lift: float = 2.0,
+    n_null: int = 5,
+    null_factor: float = 1.5,
+    min_surprise: float = 10.0,
+    min_member_items: int = 3,
+    member_share: float = 0.5,
+    core_share: float = 0.2,
+    member_alpha: float = 0.05,
+    low_followers: float | None = None,
+    burst_window: float = 86400.0,
+    jitter_windows: float = 12.0,
+    resolution: float = 1.0,
+    max_crowd: int = 500,
+    show_progress: bool = False,
+) -> ClusterResult:
     """Find coordinated clusters of accounts in one event (module docstring for the method).
 
     Parameters
@@ -559,31 +632,45 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise InputError(f"{name} must be a positive number of seconds, got {v!r}")
     if min_shared < 1 or min_size < 2 or n_null < 0 or min_member_items < 1:
-        raise InputError("min_shared and min_member_items must be >= 1, min_size >= 2 and "
-                         "n_null >= 0")
+        raise InputError(
+            "min_shared and min_member_items must be >= 1, min_size >= 2 and n_null >= 0"
+        )
     if not (isinstance(max_crowd, (int, np.integer)) and max_crowd >= 1):
         raise InputError(f"max_crowd must be a whole number >= 1, got {max_crowd!r}")
     rng = np.random.default_rng(0 if seed is None else seed)
 
-    acts = activity_items(p, narratives=narratives, repost_window=repost_window,
-                          post_window=post_window)
+    acts = activity_items(
+        p, narratives=narratives, repost_window=repost_window, post_window=post_window
+    )
     if acts["account_id"].nunique() < 2:
         return ClusterResult(edges=_empty_edges())
     q = _item_sync_rate(acts, jitter_windows)
     codes = _Codes(acts)
     codes.set_q(q)
     codes.set_crowded(_crowded_items(codes.item_code, acts["t"].to_numpy(), max_crowd))
-    codes.set_support(_support(p.accounts, list(codes.accounts), low_followers=low_followers,
-                               burst_kw={"burst_window": burst_window}))
+    codes.set_support(
+        _support(
+            p.accounts,
+            list(codes.accounts),
+            low_followers=low_followers,
+            burst_kw={"burst_window": burst_window},
+        )
+    )
     accounts = p.accounts
-    opts = dict(min_shared=min_shared, edge_alpha=edge_alpha, min_size=min_size,
-                min_member_items=min_member_items,
-                member_share=member_share, core_share=core_share, member_alpha=member_alpha,
-                low_followers=low_followers,
-                burst_window=burst_window, resolution=resolution)
+    opts = dict(
+        min_shared=min_shared,
+        edge_alpha=edge_alpha,
+        min_size=min_size,
+        min_member_items=min_member_items,
+        member_share=member_share,
+        core_share=core_share,
+        member_alpha=member_alpha,
+        low_followers=low_followers,
+        burst_window=burst_window,
+        resolution=resolution,
+    )
     t_real = acts["t"].to_numpy()
-    with tqdm(total=1 + n_null, disable=not show_progress, desc="coordination",
-              unit="run") as bar:
+    with tqdm(total=1 + n_null, disable=not show_progress, desc="coordination", unit="run") as bar:
         edges, raw = _run(acts, t_real, q, codes, accounts, rng, **opts)
         bar.update(1)
         null_max = 0.0
@@ -597,9 +684,12 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
 
     def judge(s: dict[str, Any]) -> dict[str, Any]:
         s["null_max"] = null_max
-        s["significant"] = bool(s["size"] >= min_size and s["density"] >= min_density
-                                and s["lift"] >= min_lift
-                                and s["surprise"] > max(null_factor * null_max, min_surprise))
+        s["significant"] = bool(
+            s["size"] >= min_size
+            and s["density"] >= min_density
+            and s["lift"] >= min_lift
+            and s["surprise"] > max(null_factor * null_max, min_surprise)
+        )
         return s
 
     raw = [judge(s) for s in raw]
@@ -608,51 +698,95 @@ def detect_coordinated(p: Projection, *, narratives: Any = None, seed: int | Non
     tried: set[tuple[str, ...]] = set()
     for _ in range(len(raw) ** 2 + 1):
         sig = [s for s in raw if s["significant"]]
-        nested = next((a for a in sig for b in sig if a is not b
-                       and set(a["members"]) <= set(b["members"])), None)
+        nested = next(
+            (a for a in sig for b in sig if a is not b and set(a["members"]) <= set(b["members"])),
+            None,
+        )
         if nested is not None:  # one holds the other: keep the larger
             raw = [s for s in raw if s is not nested]
             continue
-        pair = next(((a, b) for i, a in enumerate(sig) for b in sig[i + 1:]
-                     if tuple(sorted(set(a["members"]) | set(b["members"]))) not in tried
-                     and (set(a["members"]) & set(b["members"])
-                          or _cross_sync_items(a["members"], b["members"], t_real, codes)
-                          >= min_member_items)), None)
+        pair = next(
+            (
+                (a, b)
+                for i, a in enumerate(sig)
+                for b in sig[i + 1 :]
+                if tuple(sorted(set(a["members"]) | set(b["members"]))) not in tried
+                and (
+                    set(a["members"]) & set(b["members"])
+                    or _cross_sync_items(a["members"], b["members"], t_real, codes)
+                    >= min_member_items
+                )
+            ),
+            None,
+        )
         if pair is None:
             break
         union = sorted(set(pair[0]["members"]) | set(pair[1]["members"]))
         tried.add(tuple(union))
-        merged = _measure(union, acts, t_real, codes, q, codes.support,
-                          min_member_items=min_member_items, member_share=member_share,
-                          core_share=core_share, member_alpha=member_alpha)
+        merged = _measure(
+            union,
+            acts,
+            t_real,
+            codes,
+            q,
+            codes.support,
+            min_member_items=min_member_items,
+            member_share=member_share,
+            core_share=core_share,
+            member_alpha=member_alpha,
+        )
         if merged is None:
             continue
         merged = judge(merged)
         kept = set(merged["members"])
         overlapping = set(pair[0]["members"]) & set(pair[1]["members"])
         # a merge must keep most of both groups (or they overlapped and must be one)
-        if merged["significant"] and (overlapping or all(
-                len(kept & set(x["members"])) >= 0.5 * len(x["members"]) for x in pair)):
+        if merged["significant"] and (
+            overlapping
+            or all(len(kept & set(x["members"])) >= 0.5 * len(x["members"]) for x in pair)
+        ):
             raw = [s for s in raw if s is not pair[0] and s is not pair[1]] + [merged]
     raw.sort(key=lambda s: (not s["significant"], -round(s["score"], 9), s["members"][0]))
     clusters, findings = [], []
     for k, s in enumerate(raw, start=1):
         cid = f"c{k}"
-        ev = _cluster_evidence(s, repost_window, post_window, n_null,
-                               jitter_windows * repost_window)
-        clusters.append(Cluster(cluster_id=cid, accounts=tuple(s["members"]), score=s["score"],
-                                significant=s["significant"], evidence=tuple(ev),
-                                numbers={key: float(s[key]) for key in
-                                         ("size", "density", "synchrony", "observed", "expected",
-                                          "lift", "surprise", "null_max", "support",
-                                          "burst_share", "low_share", "identity_share", "items")}))
+        ev = _cluster_evidence(
+            s, repost_window, post_window, n_null, jitter_windows * repost_window
+        )
+        clusters.append(
+            Cluster(
+                cluster_id=cid,
+                accounts=tuple(s["members"]),
+                score=s["score"],
+                significant=s["significant"],
+                evidence=tuple(ev),
+                numbers={
+                    key: float(s[key])
+                    for key in (
+                        "size",
+                        "density",
+                        "synchrony",
+                        "observed",
+                        "expected",
+                        "lift",
+                        "surprise",
+                        "null_max",
+                        "support",
+                        "burst_share",
+                        "low_share",
+                        "identity_share",
+                        "items",
+                    )
+                },
+            )
+        )
         if s["significant"]:
             findings += _member_findings(cid, s, repost_window, post_window)
     findings.sort(key=lambda f: f.account_id)
     return ClusterResult(clusters=clusters, findings=findings, edges=edges)
 
 
-def _cross_sync_items(a: list[str], b: list[str], t: np.ndarray, codes: "_Codes") -> int:
+def _cross_sync_items(a: list[str], b: list[str], t: np.ndarray, codes: _Codes) -> int:
     """Distinct items on which an account of ``a`` and one of ``b`` are in sync."""
     ca = np.array([codes.acc_index[x] for x in a])
     cb = np.array([codes.acc_index[x] for x in b])
@@ -663,21 +797,40 @@ def _cross_sync_items(a: list[str], b: list[str], t: np.ndarray, codes: "_Codes"
     return int(len(distinct(item[cross])))
 
 
-def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
-         accounts: pd.DataFrame, rng: np.random.Generator, *, min_shared: int,
-         edge_alpha: float, min_size: int, min_member_items: int, member_share: float,
-         core_share: float,
-         member_alpha: float, low_followers: float | None,
-         burst_window: float, resolution: float) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+def _run(
+    acts: pd.DataFrame,
+    t: np.ndarray,
+    q: pd.Series,
+    codes: _Codes,
+    accounts: pd.DataFrame,
+    rng: np.random.Generator,
+    *,
+    min_shared: int,
+    edge_alpha: float,
+    min_size: int,
+    min_member_items: int,
+    member_share: float,
+    core_share: float,
+    member_alpha: float,
+    low_followers: float | None,
+    burst_window: float,
+    resolution: float,
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Edges, Louvain and per-community statistics for one assignment of times."""
     # times are in window units: a 1 s window on this clock is each kind's own window (the
     # same pairs and weights as coactivity(acts as reposts, window=1.0), on integer codes)
-    co = _co_activity(codes, np.round(t * _NS).astype(np.int64), _NS, min_shared,
-                      keep=~codes.crowded[codes.item_code])
+    co = _co_activity(
+        codes,
+        np.round(t * _NS).astype(np.int64),
+        _NS,
+        min_shared,
+        keep=~codes.crowded[codes.item_code],
+    )
     if co.empty:
         return _empty_edges(), []
-    co["expected"] = _expected(codes, co.pop("a").to_numpy(), co.pop("b").to_numpy(),
-                               np.where(codes.crowded, 0.0, codes.q))
+    co["expected"] = _expected(
+        codes, co.pop("a").to_numpy(), co.pop("b").to_numpy(), np.where(codes.crowded, 0.0, codes.q)
+    )
     co["p_value"] = _poisson_sf(co["weight"].to_numpy(), co["expected"].to_numpy())
     edges = co[co["p_value"] <= edge_alpha].rename(columns={"weight": "observed"})
     if edges.empty:
@@ -688,31 +841,50 @@ def _run(acts: pd.DataFrame, t: np.ndarray, q: pd.Series, codes: "_Codes",
     edges["support"] = _pair_support(sup, edges)
     strength = np.minimum(-np.log10(np.maximum(edges["p_value"].to_numpy(), 1e-300)), 50.0)
     edges["weight"] = strength * edges["support"].to_numpy()
-    edges = edges[["account_a", "account_b", "observed", "expected", "p_value", "support",
-                   "weight"]]
+    edges = edges[
+        ["account_a", "account_b", "observed", "expected", "p_value", "support", "weight"]
+    ]
 
     g = nx.Graph()
     g.add_nodes_from(nodes)
     g.add_weighted_edges_from(edges[["account_a", "account_b", "weight"]].itertuples(index=False))
-    part = best_partition(g, weight="weight", random_state=int(rng.integers(2**31 - 1)),
-                          resolution=resolution)
+    part = best_partition(
+        g, weight="weight", random_state=int(rng.integers(2**31 - 1)), resolution=resolution
+    )
     groups: dict[int, list[str]] = {}
     for a in nodes:
         groups.setdefault(part[a], []).append(a)
-    candidates = sorted((sorted(m) for m in groups.values() if len(m) >= min(min_size, 3)),
-                        key=lambda m: (-len(m), m[0]))
+    candidates = sorted(
+        (sorted(m) for m in groups.values() if len(m) >= min(min_size, 3)),
+        key=lambda m: (-len(m), m[0]),
+    )
     raw = []
     for members in candidates:
-        stats = _measure(members, acts, t, codes, q, sup, min_member_items=min_member_items,
-                         member_share=member_share, core_share=core_share,
-                         member_alpha=member_alpha)
+        stats = _measure(
+            members,
+            acts,
+            t,
+            codes,
+            q,
+            sup,
+            min_member_items=min_member_items,
+            member_share=member_share,
+            core_share=core_share,
+            member_alpha=member_alpha,
+        )
         if stats is not None:
             raw.append(stats)
     return edges, raw
 
 
-def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: int,
-                 chunk_pairs: int = 1 << 22, keep: np.ndarray | None = None) -> pd.DataFrame:
+def _co_activity(
+    codes: _Codes,
+    t_ns: np.ndarray,
+    window_ns: int,
+    min_weight: int,
+    chunk_pairs: int = 1 << 22,
+    keep: np.ndarray | None = None,
+) -> pd.DataFrame:
     """:func:`pileon.detectors.coactivity.coactivity` of the acts on their integer codes:
     ``account_a, account_b, weight`` (distinct items on which the two accounts acted at most
     ``window_ns`` apart; ``weight >= min_weight``), sorted by account.
@@ -761,8 +933,9 @@ def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: 
         held += len(starts)
         # fold when the parts since the last fold outgrow both the chunk and the folded
         # result (each key is re-sorted O(log) times in all)
-        if len(ids_parts) > 1 and held - len(ids_parts[0]) >= max(4 * chunk_pairs,
-                                                                   len(ids_parts[0])):
+        if len(ids_parts) > 1 and held - len(ids_parts[0]) >= max(
+            4 * chunk_pairs, len(ids_parts[0])
+        ):
             ids, weights = _fold_counts(ids_parts, w_parts)
             ids_parts, w_parts = [ids], [weights]
             held = len(ids)
@@ -796,13 +969,20 @@ def _co_activity(codes: "_Codes", t_ns: np.ndarray, window_ns: int, min_weight: 
     keep = weights >= min_weight
     ids, weights = ids[keep], weights[keep]
     lo = ids // n_acc
-    return pd.DataFrame({"account_a": codes.accounts.take(lo),
-                         "account_b": codes.accounts.take(ids - lo * n_acc),
-                         "weight": weights.astype(np.int64), "a": lo, "b": ids - lo * n_acc})
+    return pd.DataFrame(
+        {
+            "account_a": codes.accounts.take(lo),
+            "account_b": codes.accounts.take(ids - lo * n_acc),
+            "weight": weights.astype(np.int64),
+            "a": lo,
+            "b": ids - lo * n_acc,
+        }
+    )
 
 
-def _fold_counts(ids_parts: list[np.ndarray],
-                 w_parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _fold_counts(
+    ids_parts: list[np.ndarray], w_parts: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     """Sum the counts of equal keys over sorted (key, count) parts: sorted distinct keys."""
     if len(ids_parts) == 1:
         return ids_parts[0], w_parts[0]
@@ -815,24 +995,38 @@ def _fold_counts(ids_parts: list[np.ndarray],
 
 
 def _empty_co() -> pd.DataFrame:
-    return pd.DataFrame({"account_a": pd.Series([], dtype=object),
-                         "account_b": pd.Series([], dtype=object),
-                         "weight": pd.Series([], dtype=np.int64),
-                         "a": pd.Series([], dtype=np.int64), "b": pd.Series([], dtype=np.int64)})
+    return pd.DataFrame(
+        {
+            "account_a": pd.Series([], dtype=object),
+            "account_b": pd.Series([], dtype=object),
+            "weight": pd.Series([], dtype=np.int64),
+            "a": pd.Series([], dtype=np.int64),
+            "b": pd.Series([], dtype=np.int64),
+        }
+    )
 
 
 def _empty_edges() -> pd.DataFrame:
-    return pd.DataFrame({"account_a": pd.Series(dtype=object), "account_b": pd.Series(dtype=object),
-                         "observed": pd.Series(dtype=np.int64), "expected": pd.Series(dtype=float),
-                         "p_value": pd.Series(dtype=float), "support": pd.Series(dtype=float),
-                         "weight": pd.Series(dtype=float)})
+    return pd.DataFrame(
+        {
+            "account_a": pd.Series(dtype=object),
+            "account_b": pd.Series(dtype=object),
+            "observed": pd.Series(dtype=np.int64),
+            "expected": pd.Series(dtype=float),
+            "p_value": pd.Series(dtype=float),
+            "support": pd.Series(dtype=float),
+            "weight": pd.Series(dtype=float),
+        }
+    )
 
 
 def _pair_support(sup: pd.DataFrame, edges: pd.DataFrame) -> np.ndarray:
     a = sup.loc[edges["account_a"]]
     b = sup.loc[edges["account_b"]]
-    same_id = (a["identity"].notna().to_numpy() & (a["identity"].to_numpy() == b["identity"].to_numpy()))
-    same_burst = (a["burst"].notna().to_numpy() & (a["burst"].to_numpy() == b["burst"].to_numpy()))
+    same_id = a["identity"].notna().to_numpy() & (
+        a["identity"].to_numpy() == b["identity"].to_numpy()
+    )
+    same_burst = a["burst"].notna().to_numpy() & (a["burst"].to_numpy() == b["burst"].to_numpy())
     both_low = a["low"].to_numpy() & b["low"].to_numpy()
     return 1.0 + 0.5 * same_id + 0.5 * same_burst + 0.25 * both_low
 
@@ -850,8 +1044,9 @@ class _Codes:
         keys = distinct(self.acc_code * n_items + self.item_code)  # (account, item) touched
         self.touched = (keys, np.searchsorted(keys // n_items, np.arange(len(self.accounts) + 1)))
         self._order = np.argsort(self.acc_code, kind="stable")
-        self._starts = np.searchsorted(self.acc_code[self._order],
-                                       np.arange(len(self.accounts) + 1))
+        self._starts = np.searchsorted(
+            self.acc_code[self._order], np.arange(len(self.accounts) + 1)
+        )
 
     def set_support(self, support: pd.DataFrame) -> None:
         """Account traits as arrays by account code (see :func:`_support`)."""
@@ -892,9 +1087,9 @@ def _gather(order: np.ndarray, starts: np.ndarray, keys: np.ndarray) -> np.ndarr
     return np.sort(order[spans(starts[keys], starts[keys + 1] - starts[keys])])
 
 
-def _sync_arrays(item: np.ndarray, acc: np.ndarray,
-                 t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                         np.ndarray]:
+def _sync_arrays(
+    item: np.ndarray, acc: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """In-sync act pairs by distinct accounts as arrays ``item, a, b, i, j`` (account codes
     a < b; i, j the positions in the input of a's and b's act).
 
@@ -920,8 +1115,13 @@ def _sync_arrays(item: np.ndarray, acc: np.ndarray,
     ok = a != b
     first, second, a, b = first[ok], second[ok], a[ok], b[ok]
     swap = a > b
-    return (item_s[first], np.where(swap, b, a), np.where(swap, a, b),
-            order[np.where(swap, second, first)], order[np.where(swap, first, second)])
+    return (
+        item_s[first],
+        np.where(swap, b, a),
+        np.where(swap, a, b),
+        order[np.where(swap, second, first)],
+        order[np.where(swap, first, second)],
+    )
 
 
 def _first_distinct(item: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -933,10 +1133,10 @@ def _first_distinct(item: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarra
     # overflow)
     ri = np.unique(item, return_inverse=True)[1].astype(np.int64)
     acc_vals, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
-    ra, rb = inv[:len(a)].astype(np.int64), inv[len(a):].astype(np.int64)
+    ra, rb = inv[: len(a)].astype(np.int64), inv[len(a) :].astype(np.int64)
     m = np.int64(len(acc_vals))
     new = np.ones(len(item), dtype=bool)
-    if (int(ri.max()) + 1) * int(m) * int(m) < 2 ** 62:
+    if (int(ri.max()) + 1) * int(m) * int(m) < 2**62:
         key = (ri * m + ra) * m + rb
         order = np.argsort(key, kind="stable")
         key_s = key[order]
@@ -953,8 +1153,9 @@ class _Sync:
     ``(item, a, b)`` ones (``pairs``, positions into ``raw``) and the distinct
     ``(item, member)`` incidences on core items (``per_item``, ``per_m``)."""
 
-    def __init__(self, member_codes: np.ndarray, codes: "_Codes", t: np.ndarray,
-                 core_share: float) -> None:
+    def __init__(
+        self, member_codes: np.ndarray, codes: _Codes, t: np.ndarray, core_share: float
+    ) -> None:
         self.rows = rows = codes.rows_of(member_codes)
         self.item = codes.item_code[rows]
         self.acc = codes.acc_code[rows]
@@ -966,8 +1167,7 @@ class _Sync:
         key = distinct(np.concatenate([it * n_acc + a, it * n_acc + b]))
         per_item, per_m = key // n_acc, key % n_acc
         # core items: where the community acted as a group, not a lucky pair
-        core_min = max(3, math.ceil(core_share * len(member_codes))) if len(member_codes) > 3 \
-            else 2
+        core_min = max(3, math.ceil(core_share * len(member_codes))) if len(member_codes) > 3 else 2
         items, counts = np.unique(per_item, return_counts=True)
         on_core = np.isin(per_item, items[counts >= core_min])
         self.per_item, self.per_m = per_item[on_core], per_m[on_core]
@@ -978,8 +1178,9 @@ class _Sync:
         return np.bincount(pos, minlength=len(member_codes))
 
 
-def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: "_Codes",
-                t: np.ndarray) -> tuple[np.ndarray, ...]:
+def _near_flags(
+    member_codes: np.ndarray, core: np.ndarray, codes: _Codes, t: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """The acts on the core items within one window of a member's act, by item then time:
     ``item, acc, member, partners, n_out``: partners, the members' other acts on the item
     within one window of the act; ``n_out`` per core item, the outsiders' acts on it (all,
@@ -1000,11 +1201,11 @@ def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: "_Codes",
     n_out = (starts[core + 1] - starts[core]) - (m_hi - m_lo)
     pieces, segs = [], []
     for k, i in enumerate(core):  # one core item at a time: its slice of the timeline
-        m_t = m_time[m_lo[k]:m_hi[k]]
+        m_t = m_time[m_lo[k] : m_hi[k]]
         if len(m_t) == 0:
             continue
         base = starts[i]
-        ts = t_sorted[base:starts[i + 1]]
+        ts = t_sorted[base : starts[i + 1]]
         # a little wider than a window, so that float rounding cannot drop a partner; the
         # partners are counted exactly below
         lo = np.searchsorted(ts, m_t - (1.0 + 1e-9), "left")
@@ -1031,9 +1232,15 @@ def _near_flags(member_codes: np.ndarray, core: np.ndarray, codes: "_Codes",
     return codes.item_code[on], acc, is_m, partners, n_out
 
 
-def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndarray,
-                 flags: tuple[np.ndarray, ...],
-                 core: np.ndarray, codes: "_Codes", member_alpha: float) -> np.ndarray:
+def _chance_test(
+    test_codes: np.ndarray,
+    hits: np.ndarray,
+    member_codes: np.ndarray,
+    flags: tuple[np.ndarray, ...],
+    core: np.ndarray,
+    codes: _Codes,
+    member_alpha: float,
+) -> np.ndarray:
     """Which of ``test_codes`` (sorted; ``hits`` their core items in sync) are in sync with
     the community on more core items than an outsider's luck explains (see
     ``member_alpha`` in :func:`detect_coordinated`)."""
@@ -1060,8 +1267,10 @@ def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndar
     t_item = codes.item_code[rows]
     on_core = np.isin(t_item, core)
     width_c = np.int64(len(core))
-    key = distinct(np.searchsorted(test_codes, codes.acc_code[rows][on_core]) * width_c
-                    + np.searchsorted(core, t_item[on_core]))
+    key = distinct(
+        np.searchsorted(test_codes, codes.acc_code[rows][on_core]) * width_c
+        + np.searchsorted(core, t_item[on_core])
+    )
     pos, col_item = key // width_c, key % width_c
     probs = rate[col_item]
     col = np.arange(len(pos)) - np.searchsorted(pos, pos, "left")
@@ -1073,8 +1282,9 @@ def _chance_test(test_codes: np.ndarray, hits: np.ndarray, member_codes: np.ndar
     return tail * lr * at_risk <= member_alpha
 
 
-def _alone_hit_change(test_codes: np.ndarray, flags: tuple[np.ndarray, ...], core: np.ndarray,
-                      alone: np.ndarray) -> np.ndarray:
+def _alone_hit_change(
+    test_codes: np.ndarray, flags: tuple[np.ndarray, ...], core: np.ndarray, alone: np.ndarray
+) -> np.ndarray:
     """Per tested account, its hits on the ``alone`` core items (no outsider acts) counted as
     "in sync with at least half of the members' other acts there" minus as "in sync with
     one": what to add to hits counted the second way."""
@@ -1098,20 +1308,29 @@ def _alone_hit_change(test_codes: np.ndarray, flags: tuple[np.ndarray, ...], cor
     return count(p >= need) - count(p > 0)
 
 
-def _member_test(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Codes",
-                 member_alpha: float) -> tuple[np.ndarray, Any]:
+def _member_test(
+    member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: _Codes, member_alpha: float
+) -> tuple[np.ndarray, Any]:
     """Which members beat an outsider's luck on the community's core items (and the
     :func:`_near_flags` computed for that, None without core items)."""
     core = distinct(sync.per_item)
     if len(core) == 0:
         return np.ones(len(member_codes), dtype=bool), None
     flags = _near_flags(member_codes, core, codes, t)
-    return _chance_test(member_codes, sync.hits(member_codes), member_codes, flags, core, codes,
-                        member_alpha), flags
+    return _chance_test(
+        member_codes, sync.hits(member_codes), member_codes, flags, core, codes, member_alpha
+    ), flags
 
 
-def _readmit(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Codes",
-             member_alpha: float, min_shared: int, flags: Any = None) -> np.ndarray:
+def _readmit(
+    member_codes: np.ndarray,
+    sync: _Sync,
+    t: np.ndarray,
+    codes: _Codes,
+    member_alpha: float,
+    min_shared: int,
+    flags: Any = None,
+) -> np.ndarray:
     """Outsiders in sync with the community on at least ``min_shared`` core items that pass
     the same chance test as members (accounts Louvain put elsewhere or left out).  ``flags``:
     :func:`_near_flags` of these members on these core items, when already computed."""
@@ -1133,9 +1352,19 @@ def _readmit(member_codes: np.ndarray, sync: _Sync, t: np.ndarray, codes: "_Code
     return cand[keep]
 
 
-def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Codes,
-             q: pd.Series, sup: pd.DataFrame, *, min_member_items: int, member_share: float,
-             core_share: float, member_alpha: float) -> dict[str, Any] | None:
+def _measure(
+    members: list[str],
+    acts: pd.DataFrame,
+    t: np.ndarray,
+    codes: _Codes,
+    q: pd.Series,
+    sup: pd.DataFrame,
+    *,
+    min_member_items: int,
+    member_share: float,
+    core_share: float,
+    member_alpha: float,
+) -> dict[str, Any] | None:
     """Trim a community to its well-synced members and measure it against chance.
 
     Integer codes and numpy only (no per-community frames): ``O(m log m)`` for the ``m``
@@ -1195,8 +1424,9 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
     m = shared_m.astype(float)
     expected = float(np.sum(m * (m - 1) / 2 * qi))
     lift = observed / expected if expected > 0 else (1e9 if observed else 0.0)
-    surprise = float(-np.log10(max(float(_poisson_sf(np.array([observed]),
-                                                      np.array([expected]))[0]), 1e-300)))
+    surprise = float(
+        -np.log10(max(float(_poisson_sf(np.array([observed]), np.array([expected]))[0]), 1e-300))
+    )
     on_shared = np.isin(sync.item, shared_items)
     synced = np.zeros(len(sync.item), dtype=bool)
     synced[r_i] = True
@@ -1213,20 +1443,35 @@ def _measure(members: list[str], acts: pd.DataFrame, t: np.ndarray, codes: _Code
     lift_term = 1.0 - 1.0 / lift if lift > 1 else 0.0
     score = (density + synchrony + lift_term) / 3 * (0.8 + 0.2 * support)
     labels = codes.burst_label[member_codes]
-    pairs = pd.DataFrame({"item": p_item, "a": p_a, "b": p_b,
-                          "i": sync.rows[r_i[first]], "j": sync.rows[r_j[first]]})
-    return {"members": names, "size": size, "density": density, "synchrony": synchrony,
-            "observed": observed, "expected": expected, "lift": min(lift, 1e9),
-            "surprise": surprise, "support": support, "burst_share": burst_share,
-            "low_share": low_share, "identity_share": identity_share,
-            "identity_groups": int(len(dup)), "items": int(len(shared_items)),
-            "score": float(min(max(score, 0.0), 1.0)),
-            "pairs": pairs, "acts": acts, "item_names": codes.items,
-            "bursts": sorted(set(x for x in labels if x is not None and x == x))}
+    pairs = pd.DataFrame(
+        {"item": p_item, "a": p_a, "b": p_b, "i": sync.rows[r_i[first]], "j": sync.rows[r_j[first]]}
+    )
+    return {
+        "members": names,
+        "size": size,
+        "density": density,
+        "synchrony": synchrony,
+        "observed": observed,
+        "expected": expected,
+        "lift": min(lift, 1e9),
+        "surprise": surprise,
+        "support": support,
+        "burst_share": burst_share,
+        "low_share": low_share,
+        "identity_share": identity_share,
+        "identity_groups": int(len(dup)),
+        "items": int(len(shared_items)),
+        "score": float(min(max(score, 0.0), 1.0)),
+        "pairs": pairs,
+        "acts": acts,
+        "item_names": codes.items,
+        "bursts": sorted(set(x for x in labels if x is not None and x == x)),
+    }
 
 
-def _trait_ratios(test_codes: np.ndarray, member_codes: np.ndarray, outsiders: np.ndarray,
-                  codes: _Codes) -> np.ndarray:
+def _trait_ratios(
+    test_codes: np.ndarray, member_codes: np.ndarray, outsiders: np.ndarray, codes: _Codes
+) -> np.ndarray:
     """Per tested account, the product over account traits of P(trait value | outsider) /
     P(trait value | member): Laplace-smoothed rates of being in a creation burst, having
     low followers and sharing an identity key with members.  Near 1 when the data has no
@@ -1236,8 +1481,11 @@ def _trait_ratios(test_codes: np.ndarray, member_codes: np.ndarray, outsiders: n
     shared = ids[counts >= 2]
 
     def traits(c: np.ndarray) -> dict[str, np.ndarray]:
-        return {"burst": codes.burst[c], "low": codes.low[c],
-                "identity": np.isin(codes.identity_code[c], shared)}
+        return {
+            "burst": codes.burst[c],
+            "low": codes.low[c],
+            "identity": np.isin(codes.identity_code[c], shared),
+        }
 
     t_m, t_o, t_x = traits(member_codes), traits(outsiders), traits(test_codes)
     ratio = np.ones(len(test_codes))
@@ -1268,8 +1516,9 @@ def _binomial_tails(probs: np.ndarray, k: np.ndarray) -> np.ndarray:
 # -------------------------------------------------------------------------- evidence
 
 
-def _cluster_evidence(s: Mapping[str, Any], repost_window: float, post_window: float,
-                      n_null: int, jitter: float) -> list[Evidence]:
+def _cluster_evidence(
+    s: Mapping[str, Any], repost_window: float, post_window: float, n_null: int, jitter: float
+) -> list[Evidence]:
     pairs, acts, names = s["pairs"], s["acts"], s["item_names"]
     ev = []
     by_kind: dict[str, list[tuple[str, int]]] = {"r": [], "n": [], "p": []}
@@ -1279,46 +1528,81 @@ def _cluster_evidence(s: Mapping[str, Any], repost_window: float, post_window: f
         name = str(names[code])
         by_kind[name[0]].append((name[2:], int(k)))
     if by_kind["r"]:
-        ev.append(Evidence("co_repost", tuple(x for x, _ in by_kind["r"][:_MAX_IDS]),
-                           f"members reposted {len(by_kind['r'])} content(s) within "
-                           f"{repost_window:g} s of each other "
-                           f"({sum(k for _, k in by_kind['r'])} in-sync member pairs)"))
+        ev.append(
+            Evidence(
+                "co_repost",
+                tuple(x for x, _ in by_kind["r"][:_MAX_IDS]),
+                f"members reposted {len(by_kind['r'])} content(s) within "
+                f"{repost_window:g} s of each other "
+                f"({sum(k for _, k in by_kind['r'])} in-sync member pairs)",
+            )
+        )
     if by_kind["n"]:
         items = {"n:" + x for x, _ in by_kind["n"]}
         rows = distinct(np.concatenate([pairs["i"].to_numpy(), pairs["j"].to_numpy()]))
-        ids = [a for a, it in zip(acts["act_id"].to_numpy()[rows], acts["item"].to_numpy()[rows])
-               if it in items]
-        ev.append(Evidence("co_post", tuple(sorted(set(ids))[:_MAX_IDS]),
-                           f"members posted near-duplicates of {len(by_kind['n'])} narrative(s) "
-                           f"within {post_window:g} s of each other "
-                           f"({sum(k for _, k in by_kind['n'])} in-sync member pairs)"))
+        ids = [
+            a
+            for a, it in zip(acts["act_id"].to_numpy()[rows], acts["item"].to_numpy()[rows])
+            if it in items
+        ]
+        ev.append(
+            Evidence(
+                "co_post",
+                tuple(sorted(set(ids))[:_MAX_IDS]),
+                f"members posted near-duplicates of {len(by_kind['n'])} narrative(s) "
+                f"within {post_window:g} s of each other "
+                f"({sum(k for _, k in by_kind['n'])} in-sync member pairs)",
+            )
+        )
     if by_kind["p"]:
-        ev.append(Evidence("co_comment", tuple(x for x, _ in by_kind["p"][:_MAX_IDS]),
-                           f"members commented under {len(by_kind['p'])} content(s) within "
-                           f"{post_window:g} s of each other "
-                           f"({sum(k for _, k in by_kind['p'])} in-sync member pairs)"))
-    ev.append(Evidence("chance_baseline", (),
-                       f"{s['observed']} in-sync member pairs vs {s['expected']:.2f} expected "
-                       f"when times are jittered within +-{jitter:g} s (lift {s['lift']:.1f}x, "
-                       f"surprise {s['surprise']:.1f} vs at most {s['null_max']:.1f} in "
-                       f"{n_null} jittered replicate(s)); density {s['density']:.2f}, "
-                       f"synchrony {s['synchrony']:.2f}"))
+        ev.append(
+            Evidence(
+                "co_comment",
+                tuple(x for x, _ in by_kind["p"][:_MAX_IDS]),
+                f"members commented under {len(by_kind['p'])} content(s) within "
+                f"{post_window:g} s of each other "
+                f"({sum(k for _, k in by_kind['p'])} in-sync member pairs)",
+            )
+        )
+    ev.append(
+        Evidence(
+            "chance_baseline",
+            (),
+            f"{s['observed']} in-sync member pairs vs {s['expected']:.2f} expected "
+            f"when times are jittered within +-{jitter:g} s (lift {s['lift']:.1f}x, "
+            f"surprise {s['surprise']:.1f} vs at most {s['null_max']:.1f} in "
+            f"{n_null} jittered replicate(s)); density {s['density']:.2f}, "
+            f"synchrony {s['synchrony']:.2f}",
+        )
+    )
     if s["burst_share"] > 0:
-        ev.append(Evidence("creation_burst", (),
-                           f"{s['burst_share']:.0%} of members were created in "
-                           f"{len(s['bursts'])} account-creation burst(s)"))
+        ev.append(
+            Evidence(
+                "creation_burst",
+                (),
+                f"{s['burst_share']:.0%} of members were created in "
+                f"{len(s['bursts'])} account-creation burst(s)",
+            )
+        )
     if s["low_share"] > 0:
-        ev.append(Evidence("low_followers", (), f"{s['low_share']:.0%} of members have few "
-                                                "followers"))
+        ev.append(
+            Evidence("low_followers", (), f"{s['low_share']:.0%} of members have few followers")
+        )
     if s["identity_groups"] > 0:
-        ev.append(Evidence("shared_identity", (),
-                           f"{s['identity_groups']} identity key(s) shared by several members "
-                           f"({s['identity_share']:.0%} of members)"))
+        ev.append(
+            Evidence(
+                "shared_identity",
+                (),
+                f"{s['identity_groups']} identity key(s) shared by several members "
+                f"({s['identity_share']:.0%} of members)",
+            )
+        )
     return ev
 
 
-def _member_findings(cid: str, s: Mapping[str, Any], repost_window: float,
-                     post_window: float) -> list[RoleFinding]:
+def _member_findings(
+    cid: str, s: Mapping[str, Any], repost_window: float, post_window: float
+) -> list[RoleFinding]:
     pairs, acts = s["pairs"], s["acts"]
     size = s["size"]
     acc = acts["account_id"].to_numpy()
@@ -1339,13 +1623,24 @@ def _member_findings(cid: str, s: Mapping[str, Any], repost_window: float,
         share = len(partners.get(a, ())) / max(size - 1, 1)
         strength = float(min(1.0, s["score"] * (0.5 + 0.5 * share)))
         ids = tuple(sorted(acts_of.get(a, ()))[:_MAX_IDS])
-        detail = (f"in cluster {cid} ({size} accounts, score {s['score']:.2f}): in sync with "
-                  f"{len(partners.get(a, ()))} other member(s) on {len(items_of.get(a, ()))} "
-                  f"item(s) (reposts within {repost_window:g} s, contents within "
-                  f"{post_window:g} s)")
-        out.append(RoleFinding(account_id=a, role="coordinated", strength=strength,
-                               evidence=(Evidence("coordinated", ids, detail),),
-                               numbers={"cluster_size": float(size), "cluster_score": s["score"],
-                                        "partner_share": share,
-                                        "sync_items": float(len(items_of.get(a, ())))}))
+        detail = (
+            f"in cluster {cid} ({size} accounts, score {s['score']:.2f}): in sync with "
+            f"{len(partners.get(a, ()))} other member(s) on {len(items_of.get(a, ()))} "
+            f"item(s) (reposts within {repost_window:g} s, contents within "
+            f"{post_window:g} s)"
+        )
+        out.append(
+            RoleFinding(
+                account_id=a,
+                role="coordinated",
+                strength=strength,
+                evidence=(Evidence("coordinated", ids, detail),),
+                numbers={
+                    "cluster_size": float(size),
+                    "cluster_score": s["score"],
+                    "partner_share": share,
+                    "sync_items": float(len(items_of.get(a, ()))),
+                },
+            )
+        )
     return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -124,7 +124,11 @@ def coactivity(
     0         a         b       2
     """
     window_ns = _window_ns(window)
-    if isinstance(min_weight, bool) or not isinstance(min_weight, (int, np.integer)) or min_weight < 1:
+    if (
+        isinstance(min_weight, bool)
+        or not isinstance(min_weight, (int, np.integer))
+        or min_weight < 1
+    ):
         raise InputError(f"min_weight must be an integer >= 1, got {min_weight!r}")
     if chunk_pairs < 1:
         raise InputError(f"chunk_pairs must be >= 1, got {chunk_pairs!r}")
@@ -166,7 +170,9 @@ def coactivity(
             needs_dedupe = (multi[first] | multi[second])[distinct]
             acc_pairs.add(pid[~needs_dedupe])
             if needs_dedupe.any() or len(pending):
-                fresh = pd.DataFrame({"src": src[first][distinct][needs_dedupe], "pid": pid[needs_dedupe]})
+                fresh = pd.DataFrame(
+                    {"src": src[first][distinct][needs_dedupe], "pid": pid[needs_dedupe]}
+                )
                 pending = pd.concat([pending, fresh], ignore_index=True).drop_duplicates()
                 # Only the last source of this chunk may continue into the next.
                 open_src = src[stop - 1] if stop < n and src[stop] == src[stop - 1] else -1
@@ -189,8 +195,11 @@ def coactivity(
     account_b = accounts.take(pids)
     del pids
     return pd.DataFrame(
-        {"account_a": account_a, "account_b": account_b,
-         "weight": weights.astype(np.int64, copy=False)},
+        {
+            "account_a": account_a,
+            "account_b": account_b,
+            "weight": weights.astype(np.int64, copy=False),
+        },
         columns=list(COLUMNS),
         copy=False,
     )
@@ -228,8 +237,11 @@ def write_coactivity_csv(df: pd.DataFrame, path: str | os.PathLike) -> int:
 
 def _empty() -> pd.DataFrame:
     return pd.DataFrame(
-        {"account_a": pd.Series([], dtype=object), "account_b": pd.Series([], dtype=object),
-         "weight": pd.Series([], dtype=np.int64)}
+        {
+            "account_a": pd.Series([], dtype=object),
+            "account_b": pd.Series([], dtype=object),
+            "weight": pd.Series([], dtype=np.int64),
+        }
     )
 
 

@@ -40,11 +40,30 @@ from pileon.detectors.alerts import AlertFrames, aimed_items, iso
 EMPTY_GENERATED_AT = "1970-01-01T00:00:00Z"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 #: usual UTC offset (minutes) of platforms, when the target's own contents tell nothing
-PLATFORM_OFFSET = {"weibo": 480, "douyin": 480, "kuaishou": 480, "bilibili": 480,
-                   "xiaohongshu": 480, "wechat": 480, "zhihu": 480, "toutiao": 480,
-                   "tieba": 480, "qq": 480}
-ITEM_FIELDS = ("content_id", "account_id", "account_name", "platform", "kind", "posted_at",
-               "text", "url", "media_hash", "event_id")
+PLATFORM_OFFSET = {
+    "weibo": 480,
+    "douyin": 480,
+    "kuaishou": 480,
+    "bilibili": 480,
+    "xiaohongshu": 480,
+    "wechat": 480,
+    "zhihu": 480,
+    "toutiao": 480,
+    "tieba": 480,
+    "qq": 480,
+}
+ITEM_FIELDS = (
+    "content_id",
+    "account_id",
+    "account_name",
+    "platform",
+    "kind",
+    "posted_at",
+    "text",
+    "url",
+    "media_hash",
+    "event_id",
+)
 
 
 def item_hash(item: dict[str, Any]) -> str:
@@ -59,11 +78,13 @@ def manifest_hash(items: list[dict[str, Any]]) -> str:
     return hashlib.sha256("".join(i["sha256"] for i in items).encode("ascii")).hexdigest()
 
 
-def name_at(account_id: str, when: pd.Timestamp, renames: pd.DataFrame,
-            current: str | None) -> str | None:
+def name_at(
+    account_id: str, when: pd.Timestamp, renames: pd.DataFrame, current: str | None
+) -> str | None:
     """The name ``account_id`` carried at ``when`` (see the module docstring)."""
     r = renames[renames["account_id"] == account_id].sort_values(
-        ["renamed_at", "new_name"], kind="mergesort")
+        ["renamed_at", "new_name"], kind="mergesort"
+    )
     if r.empty or when is None or pd.isna(when):
         return current
     done = r[r["renamed_at"] <= when]
@@ -106,9 +127,15 @@ def infer_unknown_harm(frames: AlertFrames, content_ids: pd.Series) -> dict[str,
     from pileon.detectors.narratives import text_harm_model
     from pileon.graph.textsim import normalize
 
-    texts = pd.concat([frames.contents[["content_id", "text", "harm"]],
-                       frames.reposts[["repost_id", "text"]].rename(columns={"repost_id": "content_id"})
-                       .assign(harm=_repost_harm(frames.reposts).to_numpy())], ignore_index=True)
+    texts = pd.concat(
+        [
+            frames.contents[["content_id", "text", "harm"]],
+            frames.reposts[["repost_id", "text"]]
+            .rename(columns={"repost_id": "content_id"})
+            .assign(harm=_repost_harm(frames.reposts).to_numpy()),
+        ],
+        ignore_index=True,
+    )
     texts = texts.drop_duplicates("content_id")
     texts["norm"] = texts["text"].map(normalize)
     scored = texts[texts["harm"].notna() & (texts["norm"].str.len() > 0)]
@@ -125,9 +152,14 @@ def infer_unknown_harm(frames: AlertFrames, content_ids: pd.Series) -> dict[str,
     return {k: float(v) for k, v in out.items() if v is not None and not pd.isna(v)}
 
 
-def evidence_items(frames: AlertFrames, target_id: str, *, event_id: str | None = None,
-                   harm_threshold: float = 0.5,
-                   estimate_threshold: float = 0.6) -> list[dict[str, Any]]:
+def evidence_items(
+    frames: AlertFrames,
+    target_id: str,
+    *,
+    event_id: str | None = None,
+    harm_threshold: float = 0.5,
+    estimate_threshold: float = 0.6,
+) -> list[dict[str, Any]]:
     """The manifest items of ``target_id`` (hashed), ordered by time then content_id.
 
     A content of unknown harm goes in when its estimate (:func:`infer_unknown_harm`)
@@ -143,53 +175,88 @@ def evidence_items(frames: AlertFrames, target_id: str, *, event_id: str | None 
     unknown = items["harm"].isna()
     if unknown.any():
         inferred = infer_unknown_harm(frames, items.loc[unknown, "content_id"])
-        items = items.assign(harmful=items["harmful"] | (unknown & (
-            items["content_id"].map(inferred).fillna(0.0) >= max(harm_threshold,
-                                                                 estimate_threshold))))
+        items = items.assign(
+            harmful=items["harmful"]
+            | (
+                unknown
+                & (
+                    items["content_id"].map(inferred).fillna(0.0)
+                    >= max(harm_threshold, estimate_threshold)
+                )
+            )
+        )
     items = items[items["harmful"]]
     mem = frames.memberships
     if event_id is not None:
-        items = items[items["content_id"].isin(set(mem.loc[mem["event_id"] == event_id,
-                                                         "content_id"]))]
+        items = items[
+            items["content_id"].isin(set(mem.loc[mem["event_id"] == event_id, "content_id"]))
+        ]
     items = items.sort_values(["at", "content_id"], kind="mergesort")
     cols = ["text", "url", "media_hash", "event_id"]
-    own = pd.concat([
-        frames.contents.set_index("content_id")[cols],
-        frames.reposts.set_index("repost_id")[["text"]].assign(url=None, media_hash=None,
-                                                               event_id=None)])
+    own = pd.concat(
+        [
+            frames.contents.set_index("content_id")[cols],
+            frames.reposts.set_index("repost_id")[["text"]].assign(
+                url=None, media_hash=None, event_id=None
+            ),
+        ]
+    )
     own = own[~own.index.duplicated()].reindex(items["content_id"])
     names = dict(zip(frames.accounts["account_id"], frames.accounts["name"]))
-    first_event = mem.sort_values(["content_id", "event_id"]).drop_duplicates("content_id") \
+    first_event = (
+        mem.sort_values(["content_id", "event_id"])
+        .drop_duplicates("content_id")
         .set_index("content_id")["event_id"]
+    )
     ren = frames.renames[frames.renames["account_id"].isin(set(items["sender_id"]))]
     by_account = {a: g for a, g in ren.groupby("account_id", sort=False)}
     out = []
     for row, text, url, media, own_event in zip(
-            items.itertuples(index=False), own["text"], own["url"], own["media_hash"],
-            own["event_id"]):
+        items.itertuples(index=False), own["text"], own["url"], own["media_hash"], own["event_id"]
+    ):
         cid = row.content_id
         ev = own_event or (event_id if event_id is not None else first_event.get(cid))
         g = by_account.get(row.sender_id)
-        name = names.get(row.sender_id) if g is None else \
-            name_at(row.sender_id, row.at, g, names.get(row.sender_id))
-        item = {"content_id": cid, "account_id": row.sender_id, "account_name": name,
-                "platform": row.platform, "kind": row.kind, "posted_at": iso(row.at),
-                "text": text, "url": url, "media_hash": media, "event_id": ev}
-        item = {k: (None if v is None or (isinstance(v, float) and pd.isna(v)) else v)
-                for k, v in item.items()}
+        name = (
+            names.get(row.sender_id)
+            if g is None
+            else name_at(row.sender_id, row.at, g, names.get(row.sender_id))
+        )
+        item = {
+            "content_id": cid,
+            "account_id": row.sender_id,
+            "account_name": name,
+            "platform": row.platform,
+            "kind": row.kind,
+            "posted_at": iso(row.at),
+            "text": text,
+            "url": url,
+            "media_hash": media,
+            "event_id": ev,
+        }
+        item = {
+            k: (None if v is None or (isinstance(v, float) and pd.isna(v)) else v)
+            for k, v in item.items()
+        }
         item["sha256"] = item_hash(item)
         out.append(item)
     return out
 
 
-def build_manifest(target_id: str, items: list[dict[str, Any]],
-                   generated_at: str | None = None) -> dict[str, Any]:
+def build_manifest(
+    target_id: str, items: list[dict[str, Any]], generated_at: str | None = None
+) -> dict[str, Any]:
     """The manifest of SPEC §6 over already hashed items."""
     if generated_at is None:
-        generated_at = max((i["posted_at"] for i in items if i["posted_at"]),
-                           default=EMPTY_GENERATED_AT)
-    return {"target_id": target_id, "generated_at": generated_at, "items": items,
-            "sha256": manifest_hash(items)}
+        generated_at = max(
+            (i["posted_at"] for i in items if i["posted_at"]), default=EMPTY_GENERATED_AT
+        )
+    return {
+        "target_id": target_id,
+        "generated_at": generated_at,
+        "items": items,
+        "sha256": manifest_hash(items),
+    }
 
 
 def _local(ts: str | None, offset: int) -> str:
@@ -197,7 +264,9 @@ def _local(ts: str | None, offset: int) -> str:
         return ""
     t = pd.Timestamp(ts) + pd.Timedelta(minutes=offset)
     sign = "+" if offset >= 0 else "-"
-    return t.strftime("%Y-%m-%d %H:%M:%S") + f" {sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+    return (
+        t.strftime("%Y-%m-%d %H:%M:%S") + f" {sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+    )
 
 
 def render_html(manifest: dict[str, Any], *, target_name: str | None, offset: int) -> str:
@@ -207,23 +276,33 @@ def render_html(manifest: dict[str, Any], *, target_name: str | None, offset: in
     zone = f"UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
     rows = []
     for n, i in enumerate(manifest["items"], 1):
-        link = (f'<a href="{e(i["url"])}" rel="noreferrer">{e(i["url"])}</a>'
-                if i.get("url") else "")
+        link = f'<a href="{e(i["url"])}" rel="noreferrer">{e(i["url"])}</a>' if i.get("url") else ""
         rows.append(
             "<tr>"
             f"<td>{n}</td><td>{e(_local(i['posted_at'], offset))}</td>"
             f"<td>{e(i['posted_at'] or '')}</td>"
             f"<td>{e(i['account_name'] or '')}<br><code>{e(i['account_id'] or '')}</code></td>"
             f"<td>{e(i['platform'] or '')} / {e(i['kind'] or '')}</td>"
-            f"<td class=\"text\">{e(i['text'] or '')}</td>"
-            "<td>" + "<br>".join(x for x in (
-                link, f"<code>{e(i['content_id'])}</code>",
-                f"media {e(i['media_hash'])}" if i.get("media_hash") else "",
-                f"event {e(i['event_id'])}" if i.get("event_id") else "") if x)
-            + f"</td><td><code class=\"hash\">{e(i['sha256'])}</code></td></tr>")
+            f'<td class="text">{e(i["text"] or "")}</td>'
+            "<td>"
+            + "<br>".join(
+                x
+                for x in (
+                    link,
+                    f"<code>{e(i['content_id'])}</code>",
+                    f"media {e(i['media_hash'])}" if i.get("media_hash") else "",
+                    f"event {e(i['event_id'])}" if i.get("event_id") else "",
+                )
+                if x
+            )
+            + f'</td><td><code class="hash">{e(i["sha256"])}</code></td></tr>'
+        )
     who = e(target_name or manifest["target_id"])
-    body = "\n".join(rows) if rows else \
-        '<tr><td colspan="8">No harmful content aimed at this account was found.</td></tr>'
+    body = (
+        "\n".join(rows)
+        if rows
+        else '<tr><td colspan="8">No harmful content aimed at this account was found.</td></tr>'
+    )
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -241,10 +320,10 @@ code.hash {{ font-size: .75em; word-break: break-all; }}
 </head>
 <body>
 <h1>证据包 Evidence pack</h1>
-<p>对象 Target: <strong>{who}</strong> (<code>{e(manifest['target_id'])}</code>)<br>
-生成时间 Generated at: {e(manifest['generated_at'])}<br>
-条目 Items: {len(manifest['items'])}<br>
-清单哈希 Manifest SHA-256: <code>{e(manifest['sha256'])}</code></p>
+<p>对象 Target: <strong>{who}</strong> (<code>{e(manifest["target_id"])}</code>)<br>
+生成时间 Generated at: {e(manifest["generated_at"])}<br>
+条目 Items: {len(manifest["items"])}<br>
+清单哈希 Manifest SHA-256: <code>{e(manifest["sha256"])}</code></p>
 <p>Times are shown in the target's time zone ({zone}) and in UTC. Each item's SHA-256 is
 computed over its JSON in <code>manifest.json</code> without the <code>sha256</code> field
 (keys sorted, separators "," and ":", UTF-8); the manifest's SHA-256 over the items' hashes
@@ -273,21 +352,38 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def pack_from_frames(frames: AlertFrames, target_id: str, *, event_id: str | None = None,
-                     generated_at: str | None = None, harm_threshold: float = 0.5) -> bytes:
+def pack_from_frames(
+    frames: AlertFrames,
+    target_id: str,
+    *,
+    event_id: str | None = None,
+    generated_at: str | None = None,
+    harm_threshold: float = 0.5,
+) -> bytes:
     """The evidence pack (ZIP bytes) of ``target_id`` from already read frames."""
     items = evidence_items(frames, target_id, event_id=event_id, harm_threshold=harm_threshold)
     manifest = build_manifest(target_id, items, generated_at)
     acc = frames.accounts[frames.accounts["account_id"] == target_id]
     name = acc["name"].iloc[0] if len(acc) else None
     page = render_html(manifest, target_name=name, offset=target_offset(target_id, frames))
-    return _zip({"manifest.json": (json.dumps(manifest, ensure_ascii=False, indent=2)
-                                   + "\n").encode("utf-8"),
-                 "evidence.html": page.encode("utf-8")})
+    return _zip(
+        {
+            "manifest.json": (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode(
+                "utf-8"
+            ),
+            "evidence.html": page.encode("utf-8"),
+        }
+    )
 
 
-def evidence_pack(store: Any, target_id: str, *, event_id: str | None = None,
-                  generated_at: str | None = None, harm_threshold: float = 0.5) -> bytes:
+def evidence_pack(
+    store: Any,
+    target_id: str,
+    *,
+    event_id: str | None = None,
+    generated_at: str | None = None,
+    harm_threshold: float = 0.5,
+) -> bytes:
     """The evidence pack of SPEC §6 for ``target_id``, as ZIP bytes.
 
     Parameters
@@ -324,5 +420,10 @@ def evidence_pack(store: Any, target_id: str, *, event_id: str | None = None,
         raise NotFound(f"unknown account {target_id!r}")
     if event_id is not None and store.frame("events", ids=[event_id]).empty:
         raise NotFound(f"unknown event {event_id!r}")
-    return pack_from_frames(AlertFrames.from_store(store), target_id, event_id=event_id,
-                            generated_at=generated_at, harm_threshold=harm_threshold)
+    return pack_from_frames(
+        AlertFrames.from_store(store),
+        target_id,
+        event_id=event_id,
+        generated_at=generated_at,
+        harm_threshold=harm_threshold,
+    )

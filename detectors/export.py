@@ -8,7 +8,8 @@ affiliations valid at the event's time (``mcn``).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import networkx as nx
 import pandas as pd
@@ -31,8 +32,9 @@ def _numbers(finding: Mapping[str, Any], **kinds: Any) -> dict[str, Any]:
     return {k: cast(finding[k]) for k, cast in kinds.items() if finding.get(k) is not None}
 
 
-def account_graph(p: Projection, report: Mapping[str, Any] | None = None, *,
-                  window: float = 60.0) -> nx.MultiDiGraph:
+def account_graph(
+    p: Projection, report: Mapping[str, Any] | None = None, *, window: float = 60.0
+) -> nx.MultiDiGraph:
     """The event's account graph with findings on the nodes.
 
     Parameters
@@ -61,18 +63,26 @@ def account_graph(p: Projection, report: Mapping[str, Any] | None = None, *,
     found = {a["account_id"]: a for a in (report or {}).get("accounts", [])}
     for acc in p.accounts.itertuples(index=False):
         f = found.get(acc.account_id, {})
-        g.add_node(acc.account_id, kind="account", label=acc.name or acc.account_id,
-                   platform=acc.platform or "", placeholder=bool(acc.placeholder),
-                   followers=int(acc.followers) if pd.notna(acc.followers) else -1,
-                   **_numbers(f, rank=int, score=float, tier=int),
-                   roles=",".join(f.get("roles") or []),
-                   cluster_id=f.get("cluster_id") or "", mcn_ids=",".join(f.get("mcn_ids") or []),
-                   priority=f.get("priority") or "", refer=bool(f.get("refer", False)))
+        g.add_node(
+            acc.account_id,
+            kind="account",
+            label=acc.name or acc.account_id,
+            platform=acc.platform or "",
+            placeholder=bool(acc.placeholder),
+            followers=int(acc.followers) if pd.notna(acc.followers) else -1,
+            **_numbers(f, rank=int, score=float, tier=int),
+            roles=",".join(f.get("roles") or []),
+            cluster_id=f.get("cluster_id") or "",
+            mcn_ids=",".join(f.get("mcn_ids") or []),
+            priority=f.get("priority") or "",
+            refer=bool(f.get("refer", False)),
+        )
     # who reposted whom: repost author -> author of the immediate parent
     author = dict(zip(p.contents["content_id"], p.contents["account_id"]))
     author.update(zip(p.reposts["repost_id"], p.reposts["account_id"]))
     r = p.reposts.assign(parent_author=p.reposts["source_id"].map(author)).dropna(
-        subset=["parent_author", "account_id"])
+        subset=["parent_author", "account_id"]
+    )
     r = r[r["account_id"] != r["parent_author"]]
     for (a, b), n in r.groupby(["account_id", "parent_author"]).size().items():
         g.add_edge(a, b, kind="repost", weight=int(n))
@@ -84,9 +94,13 @@ def account_graph(p: Projection, report: Mapping[str, Any] | None = None, *,
     for aff in _valid_affiliations(p).itertuples(index=False):
         m = mcn_found.get(aff.mcn_id, {})
         if aff.mcn_id not in g:
-            g.add_node(aff.mcn_id, kind="mcn", label=mcn_names.get(aff.mcn_id) or aff.mcn_id,
-                       **_numbers(m, rank=int, score=float),
-                       measures=",".join(m.get("measures") or []))
+            g.add_node(
+                aff.mcn_id,
+                kind="mcn",
+                label=mcn_names.get(aff.mcn_id) or aff.mcn_id,
+                **_numbers(m, rank=int, score=float),
+                measures=",".join(m.get("measures") or []),
+            )
         g.add_edge(aff.account_id, aff.mcn_id, kind="mcn", weight=1)
     return g
 

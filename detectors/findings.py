@@ -53,9 +53,14 @@ class Narrative:
     harm: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"narrative_id": self.narrative_id, "first_poster": self.first_poster,
-                "first_content_id": self.first_content_id, "platforms": list(self.platforms),
-                "size": int(self.size), "harmful": bool(self.harmful)}
+        return {
+            "narrative_id": self.narrative_id,
+            "first_poster": self.first_poster,
+            "first_content_id": self.first_content_id,
+            "platforms": list(self.platforms),
+            "size": int(self.size),
+            "harmful": bool(self.harmful),
+        }
 
 
 @dataclass(frozen=True)
@@ -70,9 +75,12 @@ class Cluster:
     numbers: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"cluster_id": self.cluster_id, "accounts": list(self.accounts),
-                "score": round(float(self.score), 6),
-                "evidence": [e.to_dict() for e in self.evidence]}
+        return {
+            "cluster_id": self.cluster_id,
+            "accounts": list(self.accounts),
+            "score": round(float(self.score), 6),
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,10 @@ class MCNFinding:
     evidence: tuple[Evidence, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mcn_id": self.mcn_id, "score": round(float(self.score), 6),
-                "accounts": list(self.accounts), "measures": list(self.measures),
-                "evidence": [e.to_dict() for e in self.evidence]}
+        return {
+            "mcn_id": self.mcn_id,
+            "score": round(float(self.score), 6),
+            "accounts": list(self.accounts),
+            "measures": list(self.measures),
+            "evidence": [e.to_dict() for e in self.evidence],
+        }

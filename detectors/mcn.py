@@ -45,7 +45,8 @@ operates, the share of its members that are culpable and their mean tier.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,12 +76,18 @@ def valid_affiliations_in_event(p: Projection) -> tuple[pd.DataFrame, pd.DataFra
     if aff.empty:
         return aff, aff
     signed = aff["account_id"].dropna().unique()
-    times = pd.concat([
-        p.contents.loc[p.contents["account_id"].isin(signed) & p.contents["posted_at"].notna(),
-                       ["account_id", "posted_at"]].rename(columns={"posted_at": "t"}),
-        p.reposts.loc[p.reposts["account_id"].isin(signed) & p.reposts["reposted_at"].notna(),
-                      ["account_id", "reposted_at"]].rename(columns={"reposted_at": "t"}),
-    ])
+    times = pd.concat(
+        [
+            p.contents.loc[
+                p.contents["account_id"].isin(signed) & p.contents["posted_at"].notna(),
+                ["account_id", "posted_at"],
+            ].rename(columns={"posted_at": "t"}),
+            p.reposts.loc[
+                p.reposts["account_id"].isin(signed) & p.reposts["reposted_at"].notna(),
+                ["account_id", "reposted_at"],
+            ].rename(columns={"reposted_at": "t"}),
+        ]
+    )
     span = times.groupby("account_id")["t"].agg(["min", "max"])
     start = p.start
     first = aff["account_id"].map(span["min"])
@@ -95,9 +102,14 @@ def valid_affiliations_in_event(p: Projection) -> tuple[pd.DataFrame, pd.DataFra
     return aff[ok.to_numpy()], aff[~ok.to_numpy()]
 
 
-def rollup_mcns(p: Projection, accounts: Sequence[Mapping[str, Any]],
-                clusters: Iterable[Cluster] = (), *, operate_share: float = 0.2,
-                operate_min: int = 2) -> list[MCNFinding]:
+def rollup_mcns(
+    p: Projection,
+    accounts: Sequence[Mapping[str, Any]],
+    clusters: Iterable[Cluster] = (),
+    *,
+    operate_share: float = 0.2,
+    operate_min: int = 2,
+) -> list[MCNFinding]:
     """Roll the event's findings up to the MCNs behind its accounts.
 
     Parameters
@@ -188,37 +200,83 @@ def rollup_mcns(p: Projection, accounts: Sequence[Mapping[str, Any]],
             level = 0
         op_share = max((len(h) / len(c.accounts) for c, h in operated), default=0.0)
         culpable = set(culprits) | set(coordinated)
-        intensity = (0.5 * op_share + 0.3 * len(culpable) / len(accs)
-                     + 0.2 * float(np.mean([tiers[a] for a in accs])) / 4)
+        intensity = (
+            0.5 * op_share
+            + 0.3 * len(culpable) / len(accs)
+            + 0.2 * float(np.mean([tiers[a] for a in accs])) / 4
+        )
         score = (level + min(intensity, 0.999)) / 5
         measures = tuple(MCN_MEASURES[:level])
 
-        ev = [Evidence("mcn_accounts", (),
-                       f"{len(accs)} account(s) of {names.get(mcn_id, mcn_id)} took part while "
-                       f"signed; {len(culpable)} culpable, {len(harmful)} tier 1 or more")]
+        ev = [
+            Evidence(
+                "mcn_accounts",
+                (),
+                f"{len(accs)} account(s) of {names.get(mcn_id, mcn_id)} took part while "
+                f"signed; {len(culpable)} culpable, {len(harmful)} tier 1 or more",
+            )
+        ]
         for c, held in operated:
-            ev.append(Evidence("operates_cluster", (),
-                               f"holds {len(held)} of the {len(c.accounts)} accounts of "
-                               f"coordinated cluster {c.cluster_id} (score {c.score:.2f}): "
-                               + ", ".join(held[:10]) + (" …" if len(held) > 10 else "")))
+            ev.append(
+                Evidence(
+                    "operates_cluster",
+                    (),
+                    f"holds {len(held)} of the {len(c.accounts)} accounts of "
+                    f"coordinated cluster {c.cluster_id} (score {c.score:.2f}): "
+                    + ", ".join(held[:10])
+                    + (" …" if len(held) > 10 else ""),
+                )
+            )
         if leads:
-            ev.append(Evidence("lead_accounts", (), "first posters / inciters: " + ", ".join(
-                f"{a} ({'/'.join(sorted(roles[a] & set(LEAD_ROLES)))})" for a in leads)))
+            ev.append(
+                Evidence(
+                    "lead_accounts",
+                    (),
+                    "first posters / inciters: "
+                    + ", ".join(
+                        f"{a} ({'/'.join(sorted(roles[a] & set(LEAD_ROLES)))})" for a in leads
+                    ),
+                )
+            )
         other = sorted(set(culprits) - set(leads))
         if other:
-            ev.append(Evidence("culprit_accounts", (), "other tier-3 accounts: " + ", ".join(
-                f"{a} ({'/'.join(sorted(roles[a] & set(CULPRIT_ROLES)))})" for a in other)))
+            ev.append(
+                Evidence(
+                    "culprit_accounts",
+                    (),
+                    "other tier-3 accounts: "
+                    + ", ".join(
+                        f"{a} ({'/'.join(sorted(roles[a] & set(CULPRIT_ROLES)))})" for a in other
+                    ),
+                )
+            )
         if coordinated and not operates:
-            ev.append(Evidence("coordinated_accounts", (),
-                               f"{len(coordinated)} member(s) in coordinated clusters it does "
-                               "not operate: " + ", ".join(coordinated[:10])))
+            ev.append(
+                Evidence(
+                    "coordinated_accounts",
+                    (),
+                    f"{len(coordinated)} member(s) in coordinated clusters it does "
+                    "not operate: " + ", ".join(coordinated[:10]),
+                )
+            )
         if mcn_id in aside:
-            ev.append(Evidence("affiliation_window", (),
-                               f"{aside[mcn_id]} affiliation(s) not valid during the event were "
-                               "left out"))
+            ev.append(
+                Evidence(
+                    "affiliation_window",
+                    (),
+                    f"{aside[mcn_id]} affiliation(s) not valid during the event were left out",
+                )
+            )
         ev.append(Evidence("measures", (), _why(level)))
-        out.append(MCNFinding(mcn_id=mcn_id, score=round(float(score), 6), accounts=tuple(accs),
-                              measures=measures, evidence=tuple(ev)))
+        out.append(
+            MCNFinding(
+                mcn_id=mcn_id,
+                score=round(float(score), 6),
+                accounts=tuple(accs),
+                measures=measures,
+                evidence=tuple(ev),
+            )
+        )
     out.sort(key=lambda m: (-m.score, m.mcn_id))
     return out
 
@@ -227,9 +285,9 @@ def _why(level: int) -> str:
     return {
         4: "evict: operates a coordinated cluster and its accounts first-posted or incited",
         3: "restrict_service: operates a coordinated cluster with other culprits, or several "
-           "of its accounts first-posted or incited",
+        "of its accounts first-posted or incited",
         2: "suspend_revenue: operates a coordinated cluster, or its accounts first-posted, "
-           "incited or repeatedly offended",
+        "incited or repeatedly offended",
         1: "warning: some of its accounts took part harmfully or were culpable on their own",
         0: "no measure: its accounts took part like anyone else, without harm",
     }[level]

@@ -106,6 +106,7 @@ class NarrativeResult:
 
 # --------------------------------------------------------------------------- media hashes
 
+
 def near_media_pairs(hashes: pd.Series, *, max_distance: int = 4) -> list[tuple[int, int]]:
     """Index pairs of rows whose media hashes are equal or near.
 
@@ -151,8 +152,10 @@ def _media_links(hashes: pd.Series, *, max_distance: int) -> tuple[np.ndarray, n
             idx = grp.index.to_numpy()
             firsts.append(idx[a])
             seconds.append(idx[b])
-    return (np.concatenate(firsts).astype(np.int64, copy=False),
-            np.concatenate(seconds).astype(np.int64, copy=False))
+    return (
+        np.concatenate(firsts).astype(np.int64, copy=False),
+        np.concatenate(seconds).astype(np.int64, copy=False),
+    )
 
 
 def _near_hex(vals: list[int], bits: int, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
@@ -165,15 +168,19 @@ def _near_hex(vals: list[int], bits: int, max_distance: int) -> tuple[np.ndarray
     n = len(vals)
     bands = max_distance + 1
     width = bits // bands
-    words = np.array([[(v >> (64 * w)) & 0xFFFFFFFFFFFFFFFF for w in range(-(-bits // 64))]
-                      for v in vals], dtype=np.uint64)
+    words = np.array(
+        [[(v >> (64 * w)) & 0xFFFFFFFFFFFFFFFF for w in range(-(-bits // 64))] for v in vals],
+        dtype=np.uint64,
+    )
     found = []
     for b in range(bands):
         lo = b * width
         mask = (1 << (width if b < bands - 1 else bits - lo)) - 1
         bucket_of: dict[int, int] = {}
         bucket = np.array([bucket_of.setdefault((v >> lo) & mask, len(bucket_of)) for v in vals])
-        order = np.argsort(bucket, kind="stable")  # members by bucket (first seen first), then index
+        order = np.argsort(
+            bucket, kind="stable"
+        )  # members by bucket (first seen first), then index
         end = np.cumsum(np.bincount(bucket))[bucket[order]]
         later = end - np.arange(n) - 1  # members after each one in its bucket
         at = np.repeat(np.arange(n), later)
@@ -188,13 +195,21 @@ def _near_hex(vals: list[int], bits: int, max_distance: int) -> tuple[np.ndarray
 
 # --------------------------------------------------------------------------- text harm model
 
+
 def _ngrams(text: str, orders: tuple[int, ...] = (1, 2)) -> list[str]:
-    return [text[i:i + k] for k in orders for i in range(len(text) - k + 1)]
+    return [text[i : i + k] for k in orders for i in range(len(text) - k + 1)]
 
 
-def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float = 0.5,
-                    min_per_class: int = 20, alpha: float = 1.0,
-                    orders: tuple[int, ...] = (1, 2), balanced: bool = False):
+def text_harm_model(
+    texts: pd.Series,
+    harm: pd.Series,
+    *,
+    harm_threshold: float = 0.5,
+    min_per_class: int = 20,
+    alpha: float = 1.0,
+    orders: tuple[int, ...] = (1, 2),
+    balanced: bool = False,
+):
     """Fit a character n-gram naive Bayes model on the event's scored texts.
 
     Parameters
@@ -277,6 +292,7 @@ def text_harm_model(texts: pd.Series, harm: pd.Series, *, harm_threshold: float 
 
 # --------------------------------------------------------------------------- narratives
 
+
 def _order_key(times: pd.Series) -> np.ndarray:
     ns = pd.to_datetime(times, utc=True)
     v = ns.astype("int64").to_numpy()
@@ -284,10 +300,17 @@ def _order_key(times: pd.Series) -> np.ndarray:
     return v
 
 
-def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distance: int = 4,
-                      harm_threshold: float = 0.5, min_chars: int = 6,
-                      reaction_min: int = 3, text_model: bool = True,
-                      seed: int | None = None) -> NarrativeResult:
+def detect_narratives(
+    p: Projection,
+    *,
+    threshold: float = 0.6,
+    media_max_distance: int = 4,
+    harm_threshold: float = 0.5,
+    min_chars: int = 6,
+    reaction_min: int = 3,
+    text_model: bool = True,
+    seed: int | None = None,
+) -> NarrativeResult:
     """Group the event's original contents into narratives of near-duplicates.
 
     Parameters
@@ -343,8 +366,9 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
     c = p.contents.drop_duplicates(subset=["content_id"]).reset_index(drop=True)
     n = len(c)
     cid = c["content_id"].astype(str).to_numpy()
-    placeholder = (c["placeholder"].to_numpy(dtype=bool) if "placeholder" in c
-                   else np.zeros(n, dtype=bool))
+    placeholder = (
+        c["placeholder"].to_numpy(dtype=bool) if "placeholder" in c else np.zeros(n, dtype=bool)
+    )
     # the text before any ``//@name:`` chain: the rest is other people's words
     text = c["text"].astype(object).where(c["text"].notna(), "").astype(str)
     text_at, texts = pd.factorize(text.to_numpy(dtype=object))  # each distinct text once
@@ -362,12 +386,15 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
         # rows with the same text join the first row with it
         links_i.append(first_row[norm_at])
         links_j.append(txt_rows)
-        pairs = near_duplicate_pairs(uniq.tolist(), threshold=threshold, min_chars=min_chars,
-                                     normalized=True)
+        pairs = near_duplicate_pairs(
+            uniq.tolist(), threshold=threshold, min_chars=min_chars, normalized=True
+        )
         ab = np.array([(a, b) for a, b, _ in pairs], dtype=np.int64).reshape(-1, 2)
         links_i.append(first_row[ab[:, 0]])
         links_j.append(first_row[ab[:, 1]])
-    mi, mj = _media_links(c["media_hash"].where(~placeholder, None), max_distance=media_max_distance)
+    mi, mj = _media_links(
+        c["media_hash"].where(~placeholder, None), max_distance=media_max_distance
+    )
     rows_i, rows_j = np.concatenate(links_i + [mi]), np.concatenate(links_j + [mj])
     graph = coo_matrix((np.ones(len(rows_i)), (rows_i, rows_j)), shape=(n, n))
     _, comp = connected_components(graph, directed=False) if n else (0, np.zeros(0, dtype=int))
@@ -395,27 +422,59 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
     # narratives as integer codes: the components first (their IDs are distinct), then the
     # narratives of missing sources and cycles
     ncode, names = pd.factorize(np.concatenate([comp_nid, nid_of_root]))
-    kc, kr = comp.astype(np.int64), ncode[len(comp_nid):][root_at]
+    kc, kr = comp.astype(np.int64), ncode[len(comp_nid) :][root_at]
 
     # --- harm per content and commented repost
     reps = _forest_reposts(p, forest)
-    harm, source = _estimate_harm(c, norm, kc, forest, reps, harm_threshold=harm_threshold,
-                                  text_model=text_model)
+    harm, source = _estimate_harm(
+        c, norm, kc, forest, reps, harm_threshold=harm_threshold, text_model=text_model
+    )
 
     # --- per-narrative table
-    cdf = pd.DataFrame({"code": kc, "content_id": cid,
-                        "account_id": c["account_id"].to_numpy(), "platform": c["platform"].to_numpy(),
-                        "tkey": tkey, "placeholder": placeholder,
-                        "story": (~placeholder & ~c["kind"].isin(REACTION_KINDS).to_numpy()
-                                  & c["reply_to"].isna().to_numpy()),
-                        "known": pd.to_numeric(c["harm"], errors="coerce").to_numpy()})
-    rdf = pd.DataFrame({"code": kr, "account_id": forest["account_id"].to_numpy(),
-                        "platform": (reps["platform"].to_numpy(dtype=object) if "platform" in reps
-                                     else np.full(len(forest), None, dtype=object))})
+    cdf = pd.DataFrame(
+        {
+            "code": kc,
+            "content_id": cid,
+            "account_id": c["account_id"].to_numpy(),
+            "platform": c["platform"].to_numpy(),
+            "tkey": tkey,
+            "placeholder": placeholder,
+            "story": (
+                ~placeholder
+                & ~c["kind"].isin(REACTION_KINDS).to_numpy()
+                & c["reply_to"].isna().to_numpy()
+            ),
+            "known": pd.to_numeric(c["harm"], errors="coerce").to_numpy(),
+        }
+    )
+    rdf = pd.DataFrame(
+        {
+            "code": kr,
+            "account_id": forest["account_id"].to_numpy(),
+            "platform": (
+                reps["platform"].to_numpy(dtype=object)
+                if "platform" in reps
+                else np.full(len(forest), None, dtype=object)
+            ),
+        }
+    )
     platforms = _platforms(cdf, rdf, len(names))
-    narr = _narrative_table(p, c, cdf, rdf, order, names, platforms, forest, harm, source,
-                            missing, of_content, harm_threshold=harm_threshold,
-                            reaction_min=reaction_min)
+    narr = _narrative_table(
+        p,
+        c,
+        cdf,
+        rdf,
+        order,
+        names,
+        platforms,
+        forest,
+        harm,
+        source,
+        missing,
+        of_content,
+        harm_threshold=harm_threshold,
+        reaction_min=reaction_min,
+    )
     harm, source = _fill_from_narratives(cdf, narr, names, harm, source)
 
     narratives = []
@@ -423,15 +482,34 @@ def detect_narratives(p: Projection, *, threshold: float = 0.6, media_max_distan
     code_of = dict(zip(names, range(len(names))))
     missing_set = set(missing)
     for nid, first_poster, first_content_id, size, harmful, h in zip(
-            narr["narrative_id"], narr["first_poster"], narr["first_content_id"], narr["size"],
-            narr["harmful"], narr["harm"]):
+        narr["narrative_id"],
+        narr["first_poster"],
+        narr["first_content_id"],
+        narr["size"],
+        narr["harmful"],
+        narr["harm"],
+    ):
         content_ids = (nid[2:],) if nid[2:] in missing_set else members[code_of[nid]]
-        narratives.append(Narrative(
-            narrative_id=nid, first_poster=first_poster, first_content_id=first_content_id,
-            platforms=platforms[code_of[nid]], size=int(size), harmful=bool(harmful),
-            content_ids=content_ids, harm=None if pd.isna(h) else float(h)))
-    return NarrativeResult(narratives=narratives, of_content=of_content, table=narr,
-                           harm=harm, harm_source=source, missing_sources=tuple(missing))
+        narratives.append(
+            Narrative(
+                narrative_id=nid,
+                first_poster=first_poster,
+                first_content_id=first_content_id,
+                platforms=platforms[code_of[nid]],
+                size=int(size),
+                harmful=bool(harmful),
+                content_ids=content_ids,
+                harm=None if pd.isna(h) else float(h),
+            )
+        )
+    return NarrativeResult(
+        narratives=narratives,
+        of_content=of_content,
+        table=narr,
+        harm=harm,
+        harm_source=source,
+        missing_sources=tuple(missing),
+    )
 
 
 def _members(cid: np.ndarray, kc: np.ndarray, order: np.ndarray, k: int) -> list[tuple[str, ...]]:
@@ -446,8 +524,11 @@ def _platforms(cdf: pd.DataFrame, rdf: pd.DataFrame, k: int) -> list[tuple[str, 
     """Sorted distinct platforms of each of the ``k`` narrative codes, over its contents and
     reposts."""
     code = np.concatenate([cdf["code"].to_numpy(), rdf["code"].to_numpy()])
-    pcode, plats = pd.factorize(np.concatenate([cdf["platform"].to_numpy(dtype=object),
-                                                rdf["platform"].to_numpy(dtype=object)]))
+    pcode, plats = pd.factorize(
+        np.concatenate(
+            [cdf["platform"].to_numpy(dtype=object), rdf["platform"].to_numpy(dtype=object)]
+        )
+    )
     out: list[tuple[str, ...]] = [()] * k
     if not len(plats):
         return out
@@ -470,15 +551,24 @@ def _forest_reposts(p: Projection, forest: pd.DataFrame) -> pd.DataFrame:
     reposts sorted by ID), else found by ID.
     """
     ids = forest["repost_id"].to_numpy(dtype=object)
-    if len(p.reposts) == len(ids) and np.array_equal(p.reposts["repost_id"].to_numpy(dtype=object), ids):
+    if len(p.reposts) == len(ids) and np.array_equal(
+        p.reposts["repost_id"].to_numpy(dtype=object), ids
+    ):
         return p.reposts
     reps = p.reposts.drop_duplicates(subset=["repost_id"]).set_index("repost_id")
     return reps.reindex(forest["repost_id"]).reset_index()
 
 
-def _estimate_harm(c: pd.DataFrame, norm: pd.Series, kc: np.ndarray, forest: pd.DataFrame,
-                   reps: pd.DataFrame, *, harm_threshold: float,
-                   text_model: bool) -> tuple[pd.Series, pd.Series]:
+def _estimate_harm(
+    c: pd.DataFrame,
+    norm: pd.Series,
+    kc: np.ndarray,
+    forest: pd.DataFrame,
+    reps: pd.DataFrame,
+    *,
+    harm_threshold: float,
+    text_model: bool,
+) -> tuple[pd.Series, pd.Series]:
     """Harm per content and repost ID, and where it came from (see the module docstring).
 
     ``kc`` is the narrative code of each content, ``reps`` the reposts of ``forest``
@@ -523,18 +613,20 @@ def _estimate_harm(c: pd.DataFrame, norm: pd.Series, kc: np.ndarray, forest: pd.
     return harm, src
 
 
-def _fill_from_narratives(cdf: pd.DataFrame, narr: pd.DataFrame, names: np.ndarray,
-                          harm: pd.Series, source: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _fill_from_narratives(
+    cdf: pd.DataFrame, narr: pd.DataFrame, names: np.ndarray, harm: pd.Series, source: pd.Series
+) -> tuple[pd.Series, pd.Series]:
     """Step 4 of the harm estimate (module docstring) for contents still unknown.
 
     The contents are the first ``len(cdf)`` entries of ``harm`` and ``source``.
     """
     harm, source = harm.copy(), source.copy()
-    todo = np.isnan(harm.to_numpy()[:len(cdf)]) & ~cdf["placeholder"].to_numpy()
+    todo = np.isnan(harm.to_numpy()[: len(cdf)]) & ~cdf["placeholder"].to_numpy()
     if not todo.any():
         return harm, source
     inferred = narr.set_index("narrative_id")["harm"].where(
-        narr.set_index("narrative_id")["harm_source"] == "inferred")
+        narr.set_index("narrative_id")["harm_source"] == "inferred"
+    )
     nh = inferred.reindex(names).to_numpy(dtype=float)[cdf["code"].to_numpy()]
     fill = np.flatnonzero(todo & ~np.isnan(nh))
     harm.iloc[fill] = nh[fill]
@@ -542,11 +634,23 @@ def _fill_from_narratives(cdf: pd.DataFrame, narr: pd.DataFrame, names: np.ndarr
     return harm, source
 
 
-def _narrative_table(p: Projection, c: pd.DataFrame, cdf: pd.DataFrame, rdf: pd.DataFrame,
-                     order: np.ndarray, names: np.ndarray, platforms: list[tuple[str, ...]],
-                     forest: pd.DataFrame, harm: pd.Series, source: pd.Series,
-                     missing: list[str], of_content: dict[str, str], *, harm_threshold: float,
-                     reaction_min: int) -> pd.DataFrame:
+def _narrative_table(
+    p: Projection,
+    c: pd.DataFrame,
+    cdf: pd.DataFrame,
+    rdf: pd.DataFrame,
+    order: np.ndarray,
+    names: np.ndarray,
+    platforms: list[tuple[str, ...]],
+    forest: pd.DataFrame,
+    harm: pd.Series,
+    source: pd.Series,
+    missing: list[str],
+    of_content: dict[str, str],
+    *,
+    harm_threshold: float,
+    reaction_min: int,
+) -> pd.DataFrame:
     """One row per narrative with sizes, first poster and harm.
 
     Narratives are integer codes (``cdf["code"]``, ``rdf["code"]``) into ``names``; the
@@ -556,14 +660,16 @@ def _narrative_table(p: Projection, c: pd.DataFrame, cdf: pd.DataFrame, rdf: pd.
     real = cdf.take(order)
     first = real.groupby("code", sort=False).first()
     g = cdf.groupby("code")
-    tab = pd.DataFrame({
-        "first_content_id": first["content_id"],
-        "first_poster": first["account_id"].where(~first["placeholder"], None),
-        "first_tkey": first["tkey"],
-        "n_contents": g.size(),
-        "story": g["story"].any(),
-        "known_harm": g["known"].mean(),
-    })
+    tab = pd.DataFrame(
+        {
+            "first_content_id": first["content_id"],
+            "first_poster": first["account_id"].where(~first["placeholder"], None),
+            "first_tkey": first["tkey"],
+            "n_contents": g.size(),
+            "story": g["story"].any(),
+            "known_harm": g["known"].mean(),
+        }
+    )
     # missing sources and cycle roots
     extra = np.setdiff1d(np.unique(rdf["code"].to_numpy()), tab.index.to_numpy())
     if len(extra):
@@ -582,8 +688,11 @@ def _narrative_table(p: Projection, c: pd.DataFrame, cdf: pd.DataFrame, rdf: pd.
     tab["size"] = tab["n_contents"].astype(int) + tab["n_reposts"]
     tab["n_accounts"] = _distinct_per_code(
         np.concatenate([cdf["code"].to_numpy(), rdf["code"].to_numpy()]),
-        np.concatenate([cdf["account_id"].to_numpy(dtype=object),
-                        rdf["account_id"].to_numpy(dtype=object)]), k)[at]
+        np.concatenate(
+            [cdf["account_id"].to_numpy(dtype=object), rdf["account_id"].to_numpy(dtype=object)]
+        ),
+        k,
+    )[at]
     tab["n_platforms"] = np.array([len(x) for x in platforms], dtype=np.int64)[at]
 
     # reactions: comments replying to its contents, commented reposts in its forest
@@ -593,8 +702,12 @@ def _narrative_table(p: Projection, c: pd.DataFrame, cdf: pd.DataFrame, rdf: pd.
     r_h = pd.to_numeric(replies["harm"], errors="coerce").to_numpy(dtype=float)
     rep_h = np.where(forest["comment"].to_numpy() != "", harm.to_numpy()[n:], np.nan)
     rep_known = source.to_numpy()[n:] == "known"
-    react = pd.DataFrame({"code": np.concatenate([r_code, rdf["code"].to_numpy()]),
-                          "h": np.concatenate([r_h, np.where(rep_known, rep_h, np.nan)])})
+    react = pd.DataFrame(
+        {
+            "code": np.concatenate([r_code, rdf["code"].to_numpy()]),
+            "h": np.concatenate([r_h, np.where(rep_known, rep_h, np.nan)]),
+        }
+    )
     react = react[(react["code"] >= 0).to_numpy() & react["h"].notna().to_numpy()]
     rg = react.groupby("code")["h"].agg(["mean", "count"]).reindex(tab.index)
     # reports on its contents and reposts (not on missing sources)
@@ -603,12 +716,16 @@ def _narrative_table(p: Projection, c: pd.DataFrame, cdf: pd.DataFrame, rdf: pd.
         rc = p.reports.dropna(subset=["content_id"])
         skip = set(missing)
         code_of_name = dict(zip(names, range(k)))
-        rn = [code_of_name[of_content[x]] for x in rc["content_id"].astype(str)
-              if x in of_content and x not in skip]
+        rn = [
+            code_of_name[of_content[x]]
+            for x in rc["content_id"].astype(str)
+            if x in of_content and x not in skip
+        ]
         rep_counts = np.bincount(np.array(rn, dtype=np.int64), minlength=k)[at].astype(float)
     tab["n_reports"] = rep_counts.astype(int)
-    text_h = pd.DataFrame({"code": cdf["code"], "h": harm.to_numpy()[:n],
-                           "s": source.to_numpy()[:n]})
+    text_h = pd.DataFrame(
+        {"code": cdf["code"], "h": harm.to_numpy()[:n], "s": source.to_numpy()[:n]}
+    )
     text_h = text_h[text_h["s"] == "text"].groupby("code")["h"].mean().reindex(tab.index)
 
     targets = set(p.event.target_ids)
@@ -616,8 +733,9 @@ def _narrative_table(p: Projection, c: pd.DataFrame, cdf: pd.DataFrame, rdf: pd.
     by_target = tab["first_poster"].isin(targets).to_numpy()
     n_story = np.maximum(tab["n_contents"].to_numpy(), 1)
     report_signal = np.where(rep_counts > 0, 1.0 - 0.5 ** (rep_counts / n_story), np.nan)
-    react_signal = np.where(rg["count"].fillna(0).to_numpy() >= reaction_min,
-                            rg["mean"].to_numpy(), np.nan)
+    react_signal = np.where(
+        rg["count"].fillna(0).to_numpy() >= reaction_min, rg["mean"].to_numpy(), np.nan
+    )
     react_signal[by_target] = np.nan
     report_signal[by_target] = np.nan
     signals = np.vstack([text_h.to_numpy(dtype=float), react_signal, report_signal])
@@ -625,18 +743,36 @@ def _narrative_table(p: Projection, c: pd.DataFrame, cdf: pd.DataFrame, rdf: pd.
     inferred = np.where(have > 0, np.nansum(signals, axis=0) / np.maximum(have, 1), np.nan)
     known = tab["known_harm"].to_numpy(dtype=float)
     tab["harm"] = np.where(~np.isnan(known), known, inferred)
-    tab["harm_source"] = np.where(~np.isnan(known), "known",
-                                  np.where(np.isnan(inferred), "none", "inferred"))
+    tab["harm_source"] = np.where(
+        ~np.isnan(known), "known", np.where(np.isnan(inferred), "none", "inferred")
+    )
     tab["harmful"] = tab["harm"].fillna(0.0) >= harm_threshold
     tab.index = pd.Index(names[at], name="narrative_id")
     tab = tab.reset_index()
     unknown = tab["first_tkey"].to_numpy() == np.iinfo(np.int64).max
-    times = pd.to_datetime(np.where(unknown, 0, tab["first_tkey"].to_numpy()).astype(np.int64), utc=True)
+    times = pd.to_datetime(
+        np.where(unknown, 0, tab["first_tkey"].to_numpy()).astype(np.int64), utc=True
+    )
     tab["first_time"] = pd.Series(times).where(~unknown, pd.NaT)
     tab = tab.sort_values(["first_tkey", "narrative_id"], kind="mergesort").reset_index(drop=True)
-    return tab[["narrative_id", "first_content_id", "first_poster", "first_time", "n_contents",
-                "n_reposts", "size", "n_accounts", "n_platforms", "story", "harm", "harm_source",
-                "harmful", "n_reports"]]
+    return tab[
+        [
+            "narrative_id",
+            "first_content_id",
+            "first_poster",
+            "first_time",
+            "n_contents",
+            "n_reposts",
+            "size",
+            "n_accounts",
+            "n_platforms",
+            "story",
+            "harm",
+            "harm_source",
+            "harmful",
+            "n_reports",
+        ]
+    ]
 
 
 def _distinct_per_code(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
@@ -647,5 +783,10 @@ def _distinct_per_code(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarr
     return np.bincount(pairs // max(len(uniq), 1), minlength=k)
 
 
-__all__ = ["detect_narratives", "NarrativeResult", "near_media_pairs", "text_harm_model",
-           "REACTION_KINDS"]
+__all__ = [
+    "detect_narratives",
+    "NarrativeResult",
+    "near_media_pairs",
+    "text_harm_model",
+    "REACTION_KINDS",
+]

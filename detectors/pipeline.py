@@ -20,10 +20,11 @@ else ``./pileon-model.txt``).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,18 +32,47 @@ from tqdm.auto import tqdm
 
 from pileon.detectors import risk_model as rm
 from pileon.detectors.report import build_report, data_time
-from pileon.detectors.scoring import (CULPABLE_ROLES, HARM_THRESHOLD, Detections, HarmfulItems, Scored,
-                               account_features, banded, corroborate, grade, harmful_items,
-                               rule_scores)
+from pileon.detectors.scoring import (
+    CULPABLE_ROLES,
+    HARM_THRESHOLD,
+    Detections,
+    HarmfulItems,
+    Scored,
+    account_features,
+    banded,
+    corroborate,
+    grade,
+    harmful_items,
+    rule_scores,
+)
 from pileon.graph.errors import InputError, NotFound
 from pileon.graph.projection import Projection, project
 from pileon.graph.store import Store
 
-__all__ = ["analyze", "detect", "score", "train", "read_labels", "labels_from_decisions",
-           "event_features", "TrainResult", "STAGES"]
+__all__ = [
+    "analyze",
+    "detect",
+    "score",
+    "train",
+    "read_labels",
+    "labels_from_decisions",
+    "event_features",
+    "TrainResult",
+    "STAGES",
+]
 
-STAGES = ("project", "narratives", "roles", "clusters", "features", "score", "tiers", "mcns",
-          "report", "save")
+STAGES = (
+    "project",
+    "narratives",
+    "roles",
+    "clusters",
+    "features",
+    "score",
+    "tiers",
+    "mcns",
+    "report",
+    "save",
+)
 
 
 class _Stages:
@@ -62,6 +92,7 @@ class _Stages:
 
 
 # ------------------------------------------------------------------------------ detect
+
 
 def detect(p: Projection, *, seed: int = 0, stages: _Stages | None = None) -> Detections:
     """Run every detector on one event's projection and gather the findings.
@@ -87,17 +118,24 @@ def detect(p: Projection, *, seed: int = 0, stages: _Stages | None = None) -> De
     with st.stage("narratives"):
         nres = detect_narratives(p, seed=seed)
     with st.stage("roles"):
-        roles = (list(detect_first_posters(p, nres, seed=seed))
-                 + list(detect_multi_posters(p, nres, seed=seed))
-                 + list(detect_inciters(p, nres, seed=seed)) + list(detect_splicers(p))
-                 + list(detect_impersonators(p)))
+        roles = (
+            list(detect_first_posters(p, nres, seed=seed))
+            + list(detect_multi_posters(p, nres, seed=seed))
+            + list(detect_inciters(p, nres, seed=seed))
+            + list(detect_splicers(p))
+            + list(detect_impersonators(p))
+        )
     with st.stage("clusters"):
         cres = detect_coordinated(p, narratives=nres, seed=seed)
         roles += list(cres.findings)
     roles.sort(key=lambda f: (f.account_id, f.role, -f.strength))
-    det = Detections(narratives=tuple(nres.narratives), of_content=dict(nres.of_content),
-                     roles=tuple(roles), clusters=tuple(cres.clusters),
-                     harm=getattr(nres, "harm", None))
+    det = Detections(
+        narratives=tuple(nres.narratives),
+        of_content=dict(nres.of_content),
+        roles=tuple(roles),
+        clusters=tuple(cres.clusters),
+        harm=getattr(nres, "harm", None),
+    )
     return corroborate(p, det)
 
 
@@ -123,15 +161,24 @@ def score(features: pd.DataFrame, model: rm.RiskModel | None = None) -> Scored:
     if model is None:
         return rule_scores(features)
     prob = model.predict(features)
-    return Scored(score=banded(features, prob),
-                  explain=model.explain(features, probability=prob),
-                  method=f"model:{model.version}", probability=prob)
+    return Scored(
+        score=banded(features, prob),
+        explain=model.explain(features, probability=prob),
+        method=f"model:{model.version}",
+        probability=prob,
+    )
 
 
 # ------------------------------------------------------------------------------ history
 
-def _history(store: Store, p: Projection, candidates: Sequence[str], *,
-             harm_threshold: float = HARM_THRESHOLD) -> tuple[dict[str, list[str]], set[str]]:
+
+def _history(
+    store: Store,
+    p: Projection,
+    candidates: Sequence[str],
+    *,
+    harm_threshold: float = HARM_THRESHOLD,
+) -> tuple[dict[str, list[str]], set[str]]:
     """Culpable conduct of ``candidates`` in OTHER events, and identities with several culprits.
 
     Returns ``(repeated, identity_repeat)``: account_id -> other events where it
@@ -157,8 +204,12 @@ def _history(store: Store, p: Projection, candidates: Sequence[str], *,
             out.setdefault(a, set()).add(e)
         dec = store.decisions()
         if len(dec):
-            dec = dec[dec["account_id"].isin(ids) & dec["event_id"].notna()
-                      & (dec["event_id"] != event_id) & (dec["tier"].fillna(0) >= 2)]
+            dec = dec[
+                dec["account_id"].isin(ids)
+                & dec["event_id"].notna()
+                & (dec["event_id"] != event_id)
+                & (dec["tier"].fillna(0) >= 2)
+            ]
             for a, e in zip(dec["account_id"], dec["event_id"]):
                 out.setdefault(a, set()).add(e)
         return out
@@ -179,8 +230,11 @@ def _history(store: Store, p: Projection, candidates: Sequence[str], *,
                 repeated[author[c]].add(e)
     # identities: another account of the same identity culpable elsewhere
     acc = p.accounts.drop_duplicates("account_id").set_index("account_id")
-    keys = {a: acc.at[a, "identity_key"] for a in cand
-            if a in acc.index and isinstance(acc.at[a, "identity_key"], str)}
+    keys = {
+        a: acc.at[a, "identity_key"]
+        for a in cand
+        if a in acc.index and isinstance(acc.at[a, "identity_key"], str)
+    }
     identity_repeat: set[str] = set()
     if keys:
         peers = store.frame("accounts", ids=sorted(set(keys.values())), column="identity_key")
@@ -202,8 +256,10 @@ def _shared_identity(features: pd.DataFrame, p: Projection, tiers: dict[str, int
 
 # ----------------------------------------------------------------------------- analyze
 
-def event_features(store: Store, event_id: str, *, seed: int = 0, stages: _Stages | None = None
-                   ) -> tuple[Projection, Detections, pd.DataFrame, HarmfulItems]:
+
+def event_features(
+    store: Store, event_id: str, *, seed: int = 0, stages: _Stages | None = None
+) -> tuple[Projection, Detections, pd.DataFrame, HarmfulItems]:
     """Project an event, run the detectors and compute its account features.
 
     Returns the projection, the detections, the features and the harm of the
@@ -218,9 +274,17 @@ def event_features(store: Store, event_id: str, *, seed: int = 0, stages: _Stage
     return p, det, f, items
 
 
-def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
-            top: int | None = None, show_progress: bool = False,
-            generated_at: str | None = None, save: bool = True) -> dict[str, Any]:
+def analyze(
+    store: Store,
+    event_id: str,
+    *,
+    seed: int = 0,
+    model: Any = "auto",
+    top: int | None = None,
+    show_progress: bool = False,
+    generated_at: str | None = None,
+    save: bool = True,
+) -> dict[str, Any]:
     """Analyze one event: run every detector, score, grade, roll up MCNs, save and return the report.
 
     Parameters
@@ -259,8 +323,14 @@ def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
     """
     st = _Stages(show_progress, f"analyze {event_id}")
     try:
-        report = _report(store, event_id, seed=seed, risk=_load_model(store, model),
-                         generated_at=generated_at, stages=st)
+        report = _report(
+            store,
+            event_id,
+            seed=seed,
+            risk=_load_model(store, model),
+            generated_at=generated_at,
+            stages=st,
+        )
         with st.stage("save"):  # the projection and detections are freed by now
             if save:
                 store.save_report(report)
@@ -271,8 +341,15 @@ def analyze(store: Store, event_id: str, *, seed: int = 0, model: Any = "auto",
     return report
 
 
-def _report(store: Store, event_id: str, *, seed: int, risk: rm.RiskModel | None,
-            generated_at: str | None, stages: _Stages) -> dict[str, Any]:
+def _report(
+    store: Store,
+    event_id: str,
+    *,
+    seed: int,
+    risk: rm.RiskModel | None,
+    generated_at: str | None,
+    stages: _Stages,
+) -> dict[str, Any]:
     """Every stage of :func:`analyze` but the save: the report alone outlives this call."""
     st = stages
     p, det, f, items = event_features(store, event_id, seed=seed, stages=st)
@@ -290,8 +367,15 @@ def _report(store: Store, event_id: str, *, seed: int, risk: rm.RiskModel | None
     with st.stage("mcns"):
         mcns = _rollup(p, det, grades)
     with st.stage("report"):
-        return build_report(p, det, scored, grades, mcns=mcns, items=items,
-                            generated_at=generated_at or data_time(p))
+        return build_report(
+            p,
+            det,
+            scored,
+            grades,
+            mcns=mcns,
+            items=items,
+            generated_at=generated_at or data_time(p),
+        )
 
 
 def _rollup(p: Projection, det: Detections, grades: dict) -> list:
@@ -303,14 +387,19 @@ def _rollup(p: Projection, det: Detections, grades: dict) -> list:
     cluster_of = det.cluster_of()
     accounts = []
     for a in sorted(set(p.affiliations["account_id"].dropna()) & grades.keys()):
-        roles = [r for r in CULPABLE_ROLES if r in roles_of.get(a, {})
-                 or (r == "coordinated" and a in cluster_of)]
-        accounts.append({"account_id": a, "tier": int(grades[a].tier),
-                         "roles": roles or ["participant"]})
+        roles = [
+            r
+            for r in CULPABLE_ROLES
+            if r in roles_of.get(a, {}) or (r == "coordinated" and a in cluster_of)
+        ]
+        accounts.append(
+            {"account_id": a, "tier": int(grades[a].tier), "roles": roles or ["participant"]}
+        )
     return list(rollup_mcns(p, accounts, list(det.clusters)))
 
 
 # ------------------------------------------------------------------------------- train
+
 
 def read_labels(path: str | os.PathLike) -> pd.DataFrame:
     """Read a labels file (CSV or JSONL with ``event_id, account_id, tier``)."""
@@ -330,22 +419,35 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
 def _check_labels(df: pd.DataFrame, where: str) -> pd.DataFrame:
     missing = [c for c in ("event_id", "account_id", "tier") if c not in df.columns]
     if missing:
-        raise InputError(f"{where}: labels need columns event_id, account_id, tier "
-                         f"(missing {', '.join(missing)})")
+        raise InputError(
+            f"{where}: labels need columns event_id, account_id, tier "
+            f"(missing {', '.join(missing)})"
+        )
     df = df[["event_id", "account_id", "tier"]].copy()
     tier = pd.to_numeric(df["tier"], errors="coerce")
-    bad = tier.isna() | (tier < 0) | (tier > 4) | (tier != tier.round()) \
-        | df["event_id"].isna() | df["account_id"].isna()
+    bad = (
+        tier.isna()
+        | (tier < 0)
+        | (tier > 4)
+        | (tier != tier.round())
+        | df["event_id"].isna()
+        | df["account_id"].isna()
+    )
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{where}: row {i + 1} is not a label (event_id, account_id, tier 0-4): "
-                         f"{df.iloc[i].to_dict()}")
+        raise InputError(
+            f"{where}: row {i + 1} is not a label (event_id, account_id, tier 0-4): "
+            f"{df.iloc[i].to_dict()}"
+        )
     df["tier"] = tier.astype(int)
     df["event_id"] = df["event_id"].astype(str)
     df["account_id"] = df["account_id"].astype(str)
     # the last decision on an (event, account) wins
-    return df.drop_duplicates(["event_id", "account_id"], keep="last") \
-        .sort_values(["event_id", "account_id"], kind="mergesort").reset_index(drop=True)
+    return (
+        df.drop_duplicates(["event_id", "account_id"], keep="last")
+        .sort_values(["event_id", "account_id"], kind="mergesort")
+        .reset_index(drop=True)
+    )
 
 
 def labels_from_decisions(store: Store) -> pd.DataFrame:
@@ -366,9 +468,16 @@ class TrainResult:
     events: list[str] = field(default_factory=list)
 
 
-def train(store: Store, labels: pd.DataFrame, *, seed: int = 0, k: int = 50,
-          out: str | os.PathLike | None = None, unlabelled_tier: int | None = 0,
-          show_progress: bool = False) -> TrainResult:
+def train(
+    store: Store,
+    labels: pd.DataFrame,
+    *,
+    seed: int = 0,
+    k: int = 50,
+    out: str | os.PathLike | None = None,
+    unlabelled_tier: int | None = 0,
+    show_progress: bool = False,
+) -> TrainResult:
     """Fit the risk model on labelled events and save it where ``analyze`` finds it.
 
     Parameters
@@ -404,8 +513,9 @@ def train(store: Store, labels: pd.DataFrame, *, seed: int = 0, k: int = 50,
     known = set(store.event_ids())
     unknown = [e for e in events if e not in known]
     if unknown:
-        raise NotFound(f"labelled events not in the store: {', '.join(unknown)} "
-                       "(ingest them first)")
+        raise NotFound(
+            f"labelled events not in the store: {', '.join(unknown)} (ingest them first)"
+        )
     Xs, tiers, evs, ids = [], [], [], []
     for e in tqdm(events, desc="features", unit="event", disable=not show_progress):
         f = event_features(store, e, seed=seed)[2]
@@ -425,8 +535,14 @@ def train(store: Store, labels: pd.DataFrame, *, seed: int = 0, k: int = 50,
     if len(X) == 0:
         raise InputError("none of the labelled accounts took part in their events")
     evaluation = rm.evaluate_by_event(X, tiers, evs, ids, k=k, seed=seed)
-    model = rm.fit(X, tiers, events=evs, seed=seed,
-                   metrics={key: evaluation[key] for key in ("split", "k", "auc", "precision_at_k",
-                                                             "r_precision")})
+    model = rm.fit(
+        X,
+        tiers,
+        events=evs,
+        seed=seed,
+        metrics={
+            key: evaluation[key] for key in ("split", "k", "auc", "precision_at_k", "r_precision")
+        },
+    )
     path = model.save(out or rm.default_model_path(store))
     return TrainResult(model=model, path=path, evaluation=evaluation, rows=len(X), events=events)

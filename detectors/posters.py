@@ -42,27 +42,51 @@ from pileon.detectors.narratives import REACTION_KINDS, NarrativeResult
 from pileon.graph.projection import Projection
 from pileon.graph.textsim import normalize_all
 
-__all__ = ["detect_first_posters", "detect_multi_posters", "detect_inciters", "call_to_action",
-           "robust_z", "CTA_PATTERNS"]
+__all__ = [
+    "detect_first_posters",
+    "detect_multi_posters",
+    "detect_inciters",
+    "call_to_action",
+    "robust_z",
+    "CTA_PATTERNS",
+]
 
 # --------------------------------------------------------------------------- shared helpers
 
 #: calls to action aimed at a person (Chinese and English); each alone is a call to act
 CTA_PATTERNS: tuple[str, ...] = (
-    r"人肉", r"开盒", r"扒(一扒|出|光)?(她|他|其)", r"挂(出来|她|他|了她|了他)",
-    r"曝光", r"(一起|给我|都去|快去)冲", r"冲(她|他|了她|了他|啊|呀|鸭|[!！])",
+    r"人肉",
+    r"开盒",
+    r"扒(一扒|出|光)?(她|他|其)",
+    r"挂(出来|她|他|了她|了他)",
+    r"曝光",
+    r"(一起|给我|都去|快去)冲",
+    r"冲(她|他|了她|了他|啊|呀|鸭|[!！])",
     r"去(她|他|你|它|其)的?(微博|评论区|主页|账号|家|单位|学校|直播间|超话|店|私信)",
     r"去.{0,12}(评论区|微博|主页|官微|私信|店铺|留言板|直播间)(下面|里)?.{0,4}(骂|刷|留言|评论|问|喷|冲|讨说法)",
     r"大家(一起|都|快|赶紧)?(去|来|冲|骂|举报|刷|扒|人肉|挂|打|曝光|私信|轰炸)",
-    r"举报(她|他|它|这个|这人)", r"刷屏", r"刷差评", r"轰炸", r"网暴(她|他)",
-    r"(电话|住址|地址|身份证|照片|家庭住址).{0,6}(挂|发|曝|公开)", r"(打|挂).{0,3}(她|他)的?电话",
-    r"别放过(她|他)", r"不给(个)?说法就?别停", r"让(她|他)(社死|滚|付出代价|混不下去)",
-    r"(兄弟|姐妹|家人|朋友)们.{0,6}(冲|上|去|骂|举报|刷|扒|挂)", r"都(去|来)(骂|刷|举报|冲|问|评论|私信)",
-    r"\bdox(x)?(ing)?\b", r"\bgo (after|get|find) (her|him|them)\b",
-    r"\bflood (her|his|their)\b", r"\breport (her|him|this account|them)\b",
-    r"\bmake (her|him|them) pay\b", r"\beveryone (go|report|tag|call|flood)\b",
-    r"\blet'?s (go after|get|report|expose|find)\b", r"\bexpose (her|him|them)\b",
-    r"\bwhere (she|he) lives\b", r"\bspam (her|his|their)\b",
+    r"举报(她|他|它|这个|这人)",
+    r"刷屏",
+    r"刷差评",
+    r"轰炸",
+    r"网暴(她|他)",
+    r"(电话|住址|地址|身份证|照片|家庭住址).{0,6}(挂|发|曝|公开)",
+    r"(打|挂).{0,3}(她|他)的?电话",
+    r"别放过(她|他)",
+    r"不给(个)?说法就?别停",
+    r"让(她|他)(社死|滚|付出代价|混不下去)",
+    r"(兄弟|姐妹|家人|朋友)们.{0,6}(冲|上|去|骂|举报|刷|扒|挂)",
+    r"都(去|来)(骂|刷|举报|冲|问|评论|私信)",
+    r"\bdox(x)?(ing)?\b",
+    r"\bgo (after|get|find) (her|him|them)\b",
+    r"\bflood (her|his|their)\b",
+    r"\breport (her|him|this account|them)\b",
+    r"\bmake (her|him|them) pay\b",
+    r"\beveryone (go|report|tag|call|flood)\b",
+    r"\blet'?s (go after|get|report|expose|find)\b",
+    r"\bexpose (her|him|them)\b",
+    r"\bwhere (she|he) lives\b",
+    r"\bspam (her|his|their)\b",
 )
 _CTA = re.compile("|".join(f"(?:{p})" for p in CTA_PATTERNS), re.IGNORECASE)
 
@@ -72,7 +96,9 @@ _CLAUSE = re.compile(r"[。！？!?；;，,、\n]+")
 _PRONOUN = re.compile(r"她|他|\b(her|him|them)\b", re.IGNORECASE)
 
 
-def call_to_action(texts: pd.Series, target_names: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+def call_to_action(
+    texts: pd.Series, target_names: list[str] | tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Calls to action in texts, and whether they are aimed at a target.
 
     Parameters
@@ -99,8 +125,9 @@ def call_to_action(texts: pd.Series, target_names: list[str] | tuple[str, ...] =
     t = texts.astype(object).where(texts.notna(), "").astype(str)
     found = t.str.extract(f"({_CTA.pattern})", flags=re.IGNORECASE, expand=True)[0]
     cta = found.notna()
-    names = sorted({n.strip() for n in target_names if n and len(n.strip()) >= 2},
-                   key=lambda s: (-len(s), s))
+    names = sorted(
+        {n.strip() for n in target_names if n and len(n.strip()) >= 2}, key=lambda s: (-len(s), s)
+    )
     name_re = re.compile("|".join(re.escape(n) for n in names)) if names else None
     # "@target" is itself a call on the crowd to turn on the target
     if names:
@@ -113,8 +140,9 @@ def call_to_action(texts: pd.Series, target_names: list[str] | tuple[str, ...] =
             aimed.iat[i] = True
             continue
         for clause in _CLAUSE.split(t.iat[i]):
-            if _CTA.search(clause) and (_PRONOUN.search(clause)
-                                        or (name_re is not None and name_re.search(clause))):
+            if _CTA.search(clause) and (
+                _PRONOUN.search(clause) or (name_re is not None and name_re.search(clause))
+            ):
                 aimed.iat[i] = True
                 break
     return pd.DataFrame({"cta": cta, "match": found.fillna(""), "aimed": aimed}, index=texts.index)
@@ -152,8 +180,10 @@ def _sorted(findings: list[RoleFinding]) -> list[RoleFinding]:
 
 # --------------------------------------------------------------------------- first posters
 
-def _derivative_share(p: Projection, narratives: NarrativeResult, cand: pd.DataFrame, *,
-                      k: int = 5) -> pd.Series:
+
+def _derivative_share(
+    p: Projection, narratives: NarrativeResult, cand: pd.DataFrame, *, k: int = 5
+) -> pd.Series:
     """Share of each candidate first content's k-grams already used earlier by OTHER accounts
     in OTHER narratives (a splice or a re-telling is not a first publication).
 
@@ -175,7 +205,7 @@ def _derivative_share(p: Projection, narratives: NarrativeResult, cand: pd.DataF
     wanted: set[str] = set()
     for cid in cand["first_content_id"]:
         t = norm_of.get(cid, "")
-        g = {t[i:i + k] for i in range(len(t) - k + 1)}
+        g = {t[i : i + k] for i in range(len(t) - k + 1)}
         grams_of[cid] = g
         wanted |= g
     if not wanted:
@@ -189,8 +219,9 @@ def _derivative_share(p: Projection, narratives: NarrativeResult, cand: pd.DataF
     for cid, acc, t, tm in zip(c["content_id"], c["account_id"], norms, times):
         hits = hits_of.get(t)
         if hits is None:
-            hits = hits_of[t] = [g for g in (t[i:i + k] for i in range(len(t) - k + 1))
-                                 if g in wanted]
+            hits = hits_of[t] = [
+                g for g in (t[i : i + k] for i in range(len(t) - k + 1)) if g in wanted
+            ]
         key = (t, acc)
         if not hits or key in seen_text:
             continue
@@ -211,15 +242,27 @@ def _derivative_share(p: Projection, narratives: NarrativeResult, cand: pd.DataF
             out.append(0.0)
             continue
         t0 = int(first_time.get(row.first_content_id, np.iinfo(np.int64).max))
-        hit = sum(1 for x in g if any(tm < t0 and a != row.first_poster and n != row.narrative_id
-                                      for tm, a, n in users.get(x, ())))
+        hit = sum(
+            1
+            for x in g
+            if any(
+                tm < t0 and a != row.first_poster and n != row.narrative_id
+                for tm, a, n in users.get(x, ())
+            )
+        )
         out.append(hit / len(g))
     return pd.Series(out, index=cand.index)
 
 
-def detect_first_posters(p: Projection, narratives: NarrativeResult, *, spread_scale: float = 10.0,
-                         min_strength: float = 0.5, derivative_max: float = 0.5,
-                         seed: int | None = None) -> list[RoleFinding]:
+def detect_first_posters(
+    p: Projection,
+    narratives: NarrativeResult,
+    *,
+    spread_scale: float = 10.0,
+    min_strength: float = 0.5,
+    derivative_max: float = 0.5,
+    seed: int | None = None,
+) -> list[RoleFinding]:
     """First posters (首发) of the event's harmful narratives.
 
     Parameters
@@ -263,22 +306,31 @@ def detect_first_posters(p: Projection, narratives: NarrativeResult, *, spread_s
     if tab.empty:
         return []
     first = c.reindex(tab["first_content_id"])
-    publication = (first["kind"].fillna("post").isin(REACTION_KINDS).to_numpy() == False)  # noqa: E712
+    publication = first["kind"].fillna("post").isin(REACTION_KINDS).to_numpy() == False  # noqa: E712
     publication &= first["reply_to"].isna().to_numpy()
-    cand = tab[tab["harmful"].to_numpy() & publication & tab["first_poster"].notna().to_numpy()].copy()
+    cand = tab[
+        tab["harmful"].to_numpy() & publication & tab["first_poster"].notna().to_numpy()
+    ].copy()
     if cand.empty:
         return []
     # published copies (not comments/messages) other than the first, and the reposts drawn
     of = narratives.of_content
-    cdf = pd.DataFrame({"nid": np.array([of.get(x, np.nan) for x in c.index], dtype=object),
-                        "pub": (~c["kind"].fillna("post").isin(REACTION_KINDS) & c["reply_to"].isna()).to_numpy(),
-                        "acc": c["account_id"].to_numpy()})
+    cdf = pd.DataFrame(
+        {
+            "nid": np.array([of.get(x, np.nan) for x in c.index], dtype=object),
+            "pub": (
+                ~c["kind"].fillna("post").isin(REACTION_KINDS) & c["reply_to"].isna()
+            ).to_numpy(),
+            "acc": c["account_id"].to_numpy(),
+        }
+    )
     pubs = cdf[cdf["pub"]].groupby("nid")["acc"].agg(["size", "nunique"])
     cand["copies"] = pubs["size"].reindex(cand["narrative_id"]).fillna(1).to_numpy() - 1
     cand["copy_accounts"] = pubs["nunique"].reindex(cand["narrative_id"]).fillna(1).to_numpy() - 1
     cand["spread"] = cand["copies"] + cand["n_reposts"]
-    cand["strength"] = ((1.0 - np.exp(-cand["spread"] / spread_scale))
-                        * (0.5 + 0.5 * cand["harm"].clip(0.0, 1.0)))
+    cand["strength"] = (1.0 - np.exp(-cand["spread"] / spread_scale)) * (
+        0.5 + 0.5 * cand["harm"].clip(0.0, 1.0)
+    )
     cand = cand[cand["strength"] >= min_strength]
     if cand.empty:
         return []
@@ -290,27 +342,41 @@ def detect_first_posters(p: Projection, narratives: NarrativeResult, *, spread_s
         ev = Evidence(
             kind="first_post",
             content_ids=(row.first_content_id,),
-            detail=(f"first of narrative {row.narrative_id} at {_fmt_time(row.first_time)}: "
-                    f"{int(row.n_contents)} contents ({int(row.copies)} published copies by "
-                    f"{int(row.copy_accounts)} other accounts), {int(row.n_reposts)} reposts, "
-                    f"{int(row.n_platforms)} platforms, harm {row.harm:.2f} ({row.harm_source}), "
-                    f"{int(row.n_reports)} reports; derivative share {row.derivative:.2f}"))
+            detail=(
+                f"first of narrative {row.narrative_id} at {_fmt_time(row.first_time)}: "
+                f"{int(row.n_contents)} contents ({int(row.copies)} published copies by "
+                f"{int(row.copy_accounts)} other accounts), {int(row.n_reposts)} reposts, "
+                f"{int(row.n_platforms)} platforms, harm {row.harm:.2f} ({row.harm_source}), "
+                f"{int(row.n_reports)} reports; derivative share {row.derivative:.2f}"
+            ),
+        )
         out.setdefault(row.first_poster, []).append((float(row.strength), ev, row))
     findings = []
     for acc, items in out.items():
         items.sort(key=lambda x: (-x[0], x[2].narrative_id))
         best = items[0][2]
-        findings.append(RoleFinding(
-            account_id=acc, role="first_poster", strength=round(items[0][0], 6),
-            evidence=tuple(e for _, e, _ in items),
-            numbers={"narratives": float(len(items)), "spread": float(best.spread),
-                     "copies": float(best.copies), "reposts": float(best.n_reposts),
-                     "platforms": float(best.n_platforms), "harm": float(best.harm),
-                     "total_spread": float(sum(x[2].spread for x in items))}))
+        findings.append(
+            RoleFinding(
+                account_id=acc,
+                role="first_poster",
+                strength=round(items[0][0], 6),
+                evidence=tuple(e for _, e, _ in items),
+                numbers={
+                    "narratives": float(len(items)),
+                    "spread": float(best.spread),
+                    "copies": float(best.copies),
+                    "reposts": float(best.n_reposts),
+                    "platforms": float(best.n_platforms),
+                    "harm": float(best.harm),
+                    "total_spread": float(sum(x[2].spread for x in items)),
+                },
+            )
+        )
     return _sorted(findings)
 
 
 # --------------------------------------------------------------------------- repeat posters
+
 
 def _of_ids(values: pd.Series, ids: np.ndarray) -> np.ndarray:
     """``values.reindex(ids).to_numpy()``, without hashing when ``values`` is indexed by ``ids``."""
@@ -319,7 +385,9 @@ def _of_ids(values: pd.Series, ids: np.ndarray) -> np.ndarray:
     return values.reindex(ids).to_numpy()
 
 
-def _harmful_items(p: Projection, narratives: NarrativeResult, harm_threshold: float) -> pd.DataFrame:
+def _harmful_items(
+    p: Projection, narratives: NarrativeResult, harm_threshold: float
+) -> pd.DataFrame:
     """Every content and commented repost of the event with its author, time and estimated harm.
 
     Notes
@@ -334,16 +402,30 @@ def _harmful_items(p: Projection, narratives: NarrativeResult, harm_threshold: f
     rids = r["repost_id"].astype(str).to_numpy(dtype=object)
     ids = np.concatenate([cids, rids])
     harm, source = _of_ids(narratives.harm, ids), _of_ids(narratives.harm_source, ids)
-    real = (~c["placeholder"].to_numpy(dtype=bool) if "placeholder" in c
-            else np.ones(len(c), dtype=bool))
+    real = (
+        ~c["placeholder"].to_numpy(dtype=bool)
+        if "placeholder" in c
+        else np.ones(len(c), dtype=bool)
+    )
     keep = np.concatenate([real, np.ones(len(rids), dtype=bool)])
     c = c[real]
     parts = [
-        pd.DataFrame({"item": cids[real], "account_id": c["account_id"].to_numpy(),
-                      "time": pd.to_datetime(c["posted_at"], utc=True),
-                      "kind": c["kind"].fillna("post").to_numpy()}),
-        pd.DataFrame({"item": rids, "account_id": r["account_id"].to_numpy(),
-                      "time": pd.to_datetime(r["reposted_at"], utc=True), "kind": "repost"}),
+        pd.DataFrame(
+            {
+                "item": cids[real],
+                "account_id": c["account_id"].to_numpy(),
+                "time": pd.to_datetime(c["posted_at"], utc=True),
+                "kind": c["kind"].fillna("post").to_numpy(),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "item": rids,
+                "account_id": r["account_id"].to_numpy(),
+                "time": pd.to_datetime(r["reposted_at"], utc=True),
+                "kind": "repost",
+            }
+        ),
     ]
     items = pd.concat([x for x in parts if len(x)] or parts[:1], ignore_index=True)
     items["harm"] = harm[keep]
@@ -352,9 +434,17 @@ def _harmful_items(p: Projection, narratives: NarrativeResult, harm_threshold: f
     return items.dropna(subset=["account_id"]) if items["account_id"].isna().any() else items
 
 
-def detect_multi_posters(p: Projection, narratives: NarrativeResult, *, harm_threshold: float = 0.5,
-                         min_count: int = 5, z_min: float = 3.5, scale_floor: float = 0.45,
-                         max_evidence: int = 12, seed: int | None = None) -> list[RoleFinding]:
+def detect_multi_posters(
+    p: Projection,
+    narratives: NarrativeResult,
+    *,
+    harm_threshold: float = 0.5,
+    min_count: int = 5,
+    z_min: float = 3.5,
+    scale_floor: float = 0.45,
+    max_evidence: int = 12,
+    seed: int | None = None,
+) -> list[RoleFinding]:
     """Repeat posters (多发): accounts that publish unusually many harmful contents in the event.
 
     Parameters
@@ -410,8 +500,10 @@ def detect_multi_posters(p: Projection, narratives: NarrativeResult, *, harm_thr
     counts = pd.Series(n_bad[some], index=index)
     total = pd.Series(np.bincount(code, minlength=len(accounts))[some], index=index)
     # share among the items whose harm can be told (unknown is not benign)
-    judged = pd.Series(np.bincount(code[items["harm"].notna().to_numpy()],
-                                   minlength=len(accounts))[some], index=index)
+    judged = pd.Series(
+        np.bincount(code[items["harm"].notna().to_numpy()], minlength=len(accounts))[some],
+        index=index,
+    )
     share = counts / judged.clip(lower=1)
     x = np.log1p(counts.to_numpy(dtype=float))
     med_log = float(np.median(x))
@@ -429,26 +521,48 @@ def detect_multi_posters(p: Projection, narratives: NarrativeResult, *, harm_thr
         z = (np.log1p(max(weighted[acc], counts[acc] / 2.0)) - med_log) / scale
         strength = float(1.0 - np.exp(-(z - z_min + 1.0) / 2.0))
         ids = tuple(mine["item"].head(max_evidence))
-        detail = (f"{int(n)} harmful items ({kinds_txt}) of {int(total[acc])} in the event "
-                  f"(share {share[acc]:.2f} of the {int(judged[acc])} whose harm is known), {_fmt_time(mine['time'].iloc[0])} to "
-                  f"{_fmt_time(mine['time'].iloc[-1])}; event median {med:g} among {len(counts)} "
-                  f"accounts with harmful items, bar {bar:.1f} items (robust z {z_min:g}), "
-                  f"minimum {min_count}")
-        findings.append(RoleFinding(
-            account_id=str(acc), role="multi_poster", strength=round(min(max(strength, 0.0), 1.0), 6),
-            evidence=(Evidence(kind="repeat_posting", content_ids=ids, detail=detail),),
-            numbers={"harmful_items": float(n), "items": float(total[acc]),
-                     "harmful_share": float(share[acc]), "z": float(z), "bar": bar,
-                     "event_median": med, "mean_harm": float(mine["harm"].mean())}))
+        detail = (
+            f"{int(n)} harmful items ({kinds_txt}) of {int(total[acc])} in the event "
+            f"(share {share[acc]:.2f} of the {int(judged[acc])} whose harm is known), {_fmt_time(mine['time'].iloc[0])} to "
+            f"{_fmt_time(mine['time'].iloc[-1])}; event median {med:g} among {len(counts)} "
+            f"accounts with harmful items, bar {bar:.1f} items (robust z {z_min:g}), "
+            f"minimum {min_count}"
+        )
+        findings.append(
+            RoleFinding(
+                account_id=str(acc),
+                role="multi_poster",
+                strength=round(min(max(strength, 0.0), 1.0), 6),
+                evidence=(Evidence(kind="repeat_posting", content_ids=ids, detail=detail),),
+                numbers={
+                    "harmful_items": float(n),
+                    "items": float(total[acc]),
+                    "harmful_share": float(share[acc]),
+                    "z": float(z),
+                    "bar": bar,
+                    "event_median": med,
+                    "mean_harm": float(mine["harm"].mean()),
+                },
+            )
+        )
     return _sorted(findings)
 
 
 # --------------------------------------------------------------------------- inciters
 
-def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshold: float = 0.5,
-                    min_reach: int = 10, min_event_share: float = 0.02,
-                    min_event_share_without_cta: float = 0.1, min_harmful_share: float = 0.5,
-                    cta_harm: float = 0.8, seed: int | None = None) -> list[RoleFinding]:
+
+def detect_inciters(
+    p: Projection,
+    narratives: NarrativeResult,
+    *,
+    harm_threshold: float = 0.5,
+    min_reach: int = 10,
+    min_event_share: float = 0.02,
+    min_event_share_without_cta: float = 0.1,
+    min_harmful_share: float = 0.5,
+    cta_harm: float = 0.8,
+    seed: int | None = None,
+) -> list[RoleFinding]:
     """Inciters (煽动): accounts whose content drives the event's harmful spread.
 
     Parameters
@@ -499,8 +613,9 @@ def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshol
     if r.empty:
         return []
     target_ids, target_names = _targets(p)
-    chosen_rows = np.flatnonzero((r["inciting"] & (r["attributed"] > 0)
-                                  & r["account_id"].notna()).to_numpy())
+    chosen_rows = np.flatnonzero(
+        (r["inciting"] & (r["attributed"] > 0) & r["account_id"].notna()).to_numpy()
+    )
     cand = r.iloc[chosen_rows]
     # texts: contents' text, reposts' own comment
     c = _first_rows(p.contents, "content_id")
@@ -520,7 +635,9 @@ def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshol
         harm = pd.concat([harm.drop(ids, errors="ignore"), pd.Series(cta_harm, index=ids)])
         r = reach(p, harm=harm, harm_threshold=harm_threshold)
     is_repost = (r["kind"] == "repost").to_numpy()
-    event_harmful = int(((r["spread_harm"].fillna(0.0) >= harm_threshold).to_numpy() & is_repost).sum())
+    event_harmful = int(
+        ((r["spread_harm"].fillna(0.0) >= harm_threshold).to_numpy() & is_repost).sum()
+    )
     nodes = r.iloc[chosen_rows].reset_index(drop=True)  # the same nodes, in the same order
     if nodes.empty or event_harmful == 0:
         return []
@@ -532,12 +649,19 @@ def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshol
     first_ids = set(narratives.table["first_content_id"])
     nodes["first_of_narrative"] = nodes["node_id"].isin(first_ids).to_numpy()
     own_bad = nodes["spread_harm"].fillna(0.0) >= harm_threshold
-    base = ((nodes["attributed_harmful"] >= min_reach)
-            & (nodes["credited_share"] >= min_harmful_share) & own_bad
-            & ~nodes["account_id"].isin(target_ids))
+    base = (
+        (nodes["attributed_harmful"] >= min_reach)
+        & (nodes["credited_share"] >= min_harmful_share)
+        & own_bad
+        & ~nodes["account_id"].isin(target_ids)
+    )
     with_cta = base & nodes["aimed"] & (nodes["event_share"] >= min_event_share)
-    without = (base & ~nodes["aimed"] & ~nodes["first_of_narrative"]
-               & (nodes["event_share"] >= min_event_share_without_cta))
+    without = (
+        base
+        & ~nodes["aimed"]
+        & ~nodes["first_of_narrative"]
+        & (nodes["event_share"] >= min_event_share_without_cta)
+    )
     chosen = nodes[with_cta | without].sort_values(["account_id", "node_id"], kind="mergesort")
     findings = []
     for acc, grp in chosen.groupby("account_id", sort=True):
@@ -548,24 +672,42 @@ def detect_inciters(p: Projection, narratives: NarrativeResult, *, harm_threshol
             s = s * (1.0 if row.aimed else 0.8)
             strengths.append(float(np.clip(s, 0.0, 1.0)))
             what = "repost with comment" if row.kind == "repost" else "content"
-            cta_txt = (f"call to action '{row.cta_words}'" + (" aimed at a target" if row.aimed
-                                                              else " not aimed at a target")
-                       if row.cta else "no call to action")
-            evs.append(Evidence(
-                kind="incitement", content_ids=(row.node_id,),
-                detail=(f"{what} at {_fmt_time(row.time)} drew {int(row.downstream)} reposts downstream, "
+            cta_txt = (
+                f"call to action '{row.cta_words}'"
+                + (" aimed at a target" if row.aimed else " not aimed at a target")
+                if row.cta
+                else "no call to action"
+            )
+            evs.append(
+                Evidence(
+                    kind="incitement",
+                    content_ids=(row.node_id,),
+                    detail=(
+                        f"{what} at {_fmt_time(row.time)} drew {int(row.downstream)} reposts downstream, "
                         f"{int(row.attributed)} credited to it ({int(row.attributed_harmful)} spreading harm, "
                         f"share {row.credited_share:.2f}; {row.event_share:.1%} of the event's "
-                        f"{event_harmful} harmful reposts); harm {row.spread_harm:.2f}; {cta_txt}")))
+                        f"{event_harmful} harmful reposts); harm {row.spread_harm:.2f}; {cta_txt}"
+                    ),
+                )
+            )
         best = int(np.argmax(strengths))
         brow = grp.iloc[best]
-        findings.append(RoleFinding(
-            account_id=str(acc), role="inciter", strength=round(max(strengths), 6), evidence=tuple(evs),
-            numbers={"credited_reach": float(grp["attributed"].sum()),
-                     "credited_harmful": float(grp["attributed_harmful"].sum()),
-                     "event_share": float(grp["event_share"].sum()),
-                     "downstream": float(grp["downstream"].max()),
-                     "harmful_share": float(brow["credited_share"]),
-                     "cta": float(grp["cta"].any()), "aimed": float(grp["aimed"].any()),
-                     "via_repost_comment": float((grp["kind"] == "repost").any())}))
+        findings.append(
+            RoleFinding(
+                account_id=str(acc),
+                role="inciter",
+                strength=round(max(strengths), 6),
+                evidence=tuple(evs),
+                numbers={
+                    "credited_reach": float(grp["attributed"].sum()),
+                    "credited_harmful": float(grp["attributed_harmful"].sum()),
+                    "event_share": float(grp["event_share"].sum()),
+                    "downstream": float(grp["downstream"].max()),
+                    "harmful_share": float(brow["credited_share"]),
+                    "cta": float(grp["cta"].any()),
+                    "aimed": float(grp["aimed"].any()),
+                    "via_repost_comment": float((grp["kind"] == "repost").any()),
+                },
+            )
+        )
     return _sorted(findings)

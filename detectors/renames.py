@@ -40,13 +40,65 @@ from pileon.graph.projection import Projection
 __all__ = ["detect_impersonators", "name_similarity", "Impersonation"]
 
 #: decorations that do not change whom a name designates (stripped at either end)
-AFFIXES = ("官方账号", "官方微博", "官方号", "官方", "官微", "本人", "真人", "老师", "认证", "账号",
-           "本尊", "工作室", "小号", "大号", "唯一", "频道", "微博", "的")
+AFFIXES = (
+    "官方账号",
+    "官方微博",
+    "官方号",
+    "官方",
+    "官微",
+    "本人",
+    "真人",
+    "老师",
+    "认证",
+    "账号",
+    "本尊",
+    "工作室",
+    "小号",
+    "大号",
+    "唯一",
+    "频道",
+    "微博",
+    "的",
+)
 #: words that make a name *about* someone rather than *as* someone (a fan club, a
 #: supporter, a pupil, an insult): containing the entity then is not impersonation
-RELATIONS = ("支持", "加油", "心疼", "粉丝", "后援", "应援", "个站", "学生", "朋友", "家长", "同学", "同事",
-             "反黑", "黑粉", "吐槽", "真相", "事件", "爆料", "吃瓜", "辟谣", "声援", "守护", "喜欢", "讨厌",
-             "骂", "滚", "去死", "不配", "避雷", "揭露", "举报", "受害", "观察", "追踪", "关注")
+RELATIONS = (
+    "支持",
+    "加油",
+    "心疼",
+    "粉丝",
+    "后援",
+    "应援",
+    "个站",
+    "学生",
+    "朋友",
+    "家长",
+    "同学",
+    "同事",
+    "反黑",
+    "黑粉",
+    "吐槽",
+    "真相",
+    "事件",
+    "爆料",
+    "吃瓜",
+    "辟谣",
+    "声援",
+    "守护",
+    "喜欢",
+    "讨厌",
+    "骂",
+    "滚",
+    "去死",
+    "不配",
+    "避雷",
+    "揭露",
+    "举报",
+    "受害",
+    "观察",
+    "追踪",
+    "关注",
+)
 _AFFIX_RE = re.compile("^(?:" + "|".join(AFFIXES) + ")+|(?:" + "|".join(AFFIXES) + ")+$")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -80,7 +132,7 @@ def _about(rest: str) -> bool:
 
 def _is_sub(short: tuple, long: tuple) -> bool:
     n = len(short)
-    return any(long[i:i + n] == short for i in range(len(long) - n + 1))
+    return any(long[i : i + n] == short for i in range(len(long) - n + 1))
 
 
 def _is_subsequence(short: str, long: str) -> bool:
@@ -143,8 +195,13 @@ def name_similarity(name: str, entity: str) -> tuple[float, str]:
         return round(0.95 * (0.8 + 0.2 * len(pe) / len(pn)), 6), "contains_homophone"
     best = (fuzz.ratio(n, e) / 100.0, "fuzzy")
     cands = [(0.95 * fuzz.ratio(pn, pe) / 100.0, "fuzzy_pinyin")]
-    if (len(n) >= 4 and len(n) * 2 >= len(e) and n[0] == e[0] and len(n) < len(e)
-            and _is_subsequence(n, e)):
+    if (
+        len(n) >= 4
+        and len(n) * 2 >= len(e)
+        and n[0] == e[0]
+        and len(n) < len(e)
+        and _is_subsequence(n, e)
+    ):
         cands.append((0.85, "abbreviation"))
     for c in cands:
         if c[0] > best[0]:
@@ -181,8 +238,12 @@ def _best_entity(name: str, entities: list[str]) -> tuple[float, str, str]:
 def _targets(p: Projection) -> set[str]:
     t = set(p.event.target_ids)
     if "target_ids" in p.contents:
-        t |= {str(x) for x in chain.from_iterable(
-            v for v in p.contents["target_ids"] if isinstance(v, (list, tuple, np.ndarray)))}
+        t |= {
+            str(x)
+            for x in chain.from_iterable(
+                v for v in p.contents["target_ids"] if isinstance(v, (list, tuple, np.ndarray))
+            )
+        }
     if "role_hint" in p.accounts:
         t |= set(p.accounts.loc[p.accounts["role_hint"] == "target", "account_id"].astype(str))
     return t
@@ -195,9 +256,13 @@ def _str(v) -> str | None:
     return s if s.strip() else None
 
 
-def find_impersonations(p: Projection, *, window_before: pd.Timedelta | float = 7 * 86400,
-                        window_after: pd.Timedelta | float = 86400,
-                        min_similarity: float = 0.8) -> list[Impersonation]:
+def find_impersonations(
+    p: Projection,
+    *,
+    window_before: pd.Timedelta | float = 7 * 86400,
+    window_after: pd.Timedelta | float = 86400,
+    min_similarity: float = 0.8,
+) -> list[Impersonation]:
     """Every impersonating rename of the event, in (account_id, renamed_at) order.
 
     Parameters are those of :func:`detect_impersonators`.
@@ -209,8 +274,16 @@ def find_impersonations(p: Projection, *, window_before: pd.Timedelta | float = 
     """
     if not 0.0 < min_similarity <= 1.0:
         raise ValueError("min_similarity must be in (0, 1]")
-    wb = window_before if isinstance(window_before, pd.Timedelta) else pd.Timedelta(seconds=window_before)
-    wa = window_after if isinstance(window_after, pd.Timedelta) else pd.Timedelta(seconds=window_after)
+    wb = (
+        window_before
+        if isinstance(window_before, pd.Timedelta)
+        else pd.Timedelta(seconds=window_before)
+    )
+    wa = (
+        window_after
+        if isinstance(window_after, pd.Timedelta)
+        else pd.Timedelta(seconds=window_after)
+    )
     if wb < pd.Timedelta(0) or wa < pd.Timedelta(0):
         raise ValueError("windows must be non-negative")
     r = p.renames
@@ -226,22 +299,30 @@ def find_impersonations(p: Projection, *, window_before: pd.Timedelta | float = 
     targets = _targets(p)
     r = r[r["renamed_at"].notna() & r["new_name"].notna()]
     # only the accounts renamed and the targets are looked up
-    acc = p.accounts[p.accounts["account_id"].astype(str).isin(
-        targets | set(r["account_id"].astype(str)))]
+    acc = p.accounts[
+        p.accounts["account_id"].astype(str).isin(targets | set(r["account_id"].astype(str)))
+    ]
     acc = acc.drop_duplicates("account_id").set_index("account_id")
     name_of = {str(k): _str(v) for k, v in acc["name"].items()} if "name" in acc else {}
-    verified = ({str(k): bool(v) for k, v in acc["verified"].items() if not pd.isna(v)}
-                if "verified" in acc else {})
-    ikey = ({str(k): _str(v) for k, v in acc["identity_key"].items()}
-            if "identity_key" in acc else {})
+    verified = (
+        {str(k): bool(v) for k, v in acc["verified"].items() if not pd.isna(v)}
+        if "verified" in acc
+        else {}
+    )
+    ikey = (
+        {str(k): _str(v) for k, v in acc["identity_key"].items()} if "identity_key" in acc else {}
+    )
     target_keys = {ikey.get(t) for t in targets} - {None}
 
     entities = {e.strip() for e in p.event.entities if e and len(_core(e)) >= 2}
     r = r.sort_values(["account_id", "renamed_at", "new_name"], kind="mergesort")
     r = r.reset_index(drop=True)
     for t in sorted(targets):
-        for nm in [name_of.get(t)] + r.loc[r["account_id"] == t, "old_name"].tolist() \
-                + r.loc[r["account_id"] == t, "new_name"].tolist():
+        for nm in (
+            [name_of.get(t)]
+            + r.loc[r["account_id"] == t, "old_name"].tolist()
+            + r.loc[r["account_id"] == t, "new_name"].tolist()
+        ):
             nm = _str(nm)
             if nm and len(_core(nm)) >= 2:
                 entities.add(nm.strip())
@@ -252,12 +333,21 @@ def find_impersonations(p: Projection, *, window_before: pd.Timedelta | float = 
     # activity of each account, for the contents posted under the borrowed name
     renamed = set(r["account_id"])
     cs, rs = p.contents, p.reposts
-    acts = pd.concat([
-        cs.loc[cs["account_id"].isin(renamed), ["content_id", "account_id", "posted_at"]]
-        .rename(columns={"posted_at": "t"}),
-        rs.loc[rs["account_id"].isin(renamed), ["repost_id", "account_id", "reposted_at"]]
-        .rename(columns={"repost_id": "content_id", "reposted_at": "t"}),
-    ], ignore_index=True).dropna(subset=["t"]).sort_values(["t", "content_id"], kind="mergesort")
+    acts = (
+        pd.concat(
+            [
+                cs.loc[
+                    cs["account_id"].isin(renamed), ["content_id", "account_id", "posted_at"]
+                ].rename(columns={"posted_at": "t"}),
+                rs.loc[
+                    rs["account_id"].isin(renamed), ["repost_id", "account_id", "reposted_at"]
+                ].rename(columns={"repost_id": "content_id", "reposted_at": "t"}),
+            ],
+            ignore_index=True,
+        )
+        .dropna(subset=["t"])
+        .sort_values(["t", "content_id"], kind="mergesort")
+    )
 
     out: list[Impersonation] = []
     records = list(r.itertuples(index=False))
@@ -286,27 +376,42 @@ def find_impersonations(p: Projection, *, window_before: pd.Timedelta | float = 
                 continue  # it already bore that name: the real entity (or an old fan account)
             back_at = back_name = None
             back_to_former = False
-            for later in rows[k + 1:]:
+            for later in rows[k + 1 :]:
                 if name_similarity(str(later.new_name), ent)[0] < min_similarity:
                     back_at, back_name = later.renamed_at, str(later.new_name)
                     back_to_former = former is not None and (
                         _clean(back_name) == _clean(former)
-                        or fuzz.ratio(_clean(back_name), _clean(former)) >= 80)
+                        or fuzz.ratio(_clean(back_name), _clean(former)) >= 80
+                    )
                     break
             until = back_at if back_at is not None else hi
             mine = acts[(acts["account_id"] == account) & (acts["t"] >= t) & (acts["t"] <= until)]
-            out.append(Impersonation(
-                account_id=account, renamed_at=t, old_name=former, new_name=new, entity=ent,
-                similarity=sim, rule=rule, renamed_back_at=back_at, back_name=back_name,
-                back_to_former=back_to_former,
-                content_ids=tuple(mine["content_id"].astype(str).tolist())))
+            out.append(
+                Impersonation(
+                    account_id=account,
+                    renamed_at=t,
+                    old_name=former,
+                    new_name=new,
+                    entity=ent,
+                    similarity=sim,
+                    rule=rule,
+                    renamed_back_at=back_at,
+                    back_name=back_name,
+                    back_to_former=back_to_former,
+                    content_ids=tuple(mine["content_id"].astype(str).tolist()),
+                )
+            )
     return out
 
 
-def detect_impersonators(p: Projection, *, window_before: pd.Timedelta | float = 7 * 86400,
-                         window_after: pd.Timedelta | float = 86400,
-                         min_similarity: float = 0.8,
-                         max_contents: int = 50) -> list[RoleFinding]:
+def detect_impersonators(
+    p: Projection,
+    *,
+    window_before: pd.Timedelta | float = 7 * 86400,
+    window_after: pd.Timedelta | float = 86400,
+    min_similarity: float = 0.8,
+    max_contents: int = 50,
+) -> list[RoleFinding]:
     """Accounts renamed around the event to a name resembling one of its persons or institutions.
 
     Parameters
@@ -359,8 +464,9 @@ def detect_impersonators(p: Projection, *, window_before: pd.Timedelta | float =
     """
     if max_contents < 0:
         raise ValueError("max_contents must be non-negative")
-    found = find_impersonations(p, window_before=window_before, window_after=window_after,
-                                min_similarity=min_similarity)
+    found = find_impersonations(
+        p, window_before=window_before, window_after=window_after, min_similarity=min_similarity
+    )
     by_account: dict[str, list[Impersonation]] = {}
     for im in found:
         by_account.setdefault(im.account_id, []).append(im)
@@ -376,21 +482,34 @@ def detect_impersonators(p: Projection, *, window_before: pd.Timedelta | float =
             if im.content_ids:
                 s += 0.1
             strengths.append(min(1.0, s))
-            detail = (f"renamed {im.old_name or '?'!s} → {im.new_name} at "
-                      f"{im.renamed_at.isoformat()}, resembling {im.entity} "
-                      f"(similarity {im.similarity:.2f}, {im.rule})")
+            detail = (
+                f"renamed {im.old_name or '?'!s} → {im.new_name} at "
+                f"{im.renamed_at.isoformat()}, resembling {im.entity} "
+                f"(similarity {im.similarity:.2f}, {im.rule})"
+            )
             if im.renamed_back_at is not None:
-                detail += (f"; renamed {'back ' if im.back_to_former else ''}to {im.back_name} at "
-                           f"{im.renamed_back_at.isoformat()}")
+                detail += (
+                    f"; renamed {'back ' if im.back_to_former else ''}to {im.back_name} at "
+                    f"{im.renamed_back_at.isoformat()}"
+                )
             if im.content_ids:
                 detail += f"; posted {len(im.content_ids)} contents under that name"
-            evidence.append(Evidence(kind="rename", content_ids=im.content_ids[:max_contents],
-                                     detail=detail))
+            evidence.append(
+                Evidence(kind="rename", content_ids=im.content_ids[:max_contents], detail=detail)
+            )
         best = max(ims, key=lambda im: im.similarity)
-        out.append(RoleFinding(
-            account_id=acc, role="impersonator", strength=round(max(strengths), 6),
-            evidence=tuple(evidence),
-            numbers={"renames": float(len(ims)), "similarity": float(best.similarity),
-                     "renamed_back": float(any(im.renamed_back_at is not None for im in ims)),
-                     "contents_while_renamed": float(sum(len(im.content_ids) for im in ims))}))
+        out.append(
+            RoleFinding(
+                account_id=acc,
+                role="impersonator",
+                strength=round(max(strengths), 6),
+                evidence=tuple(evidence),
+                numbers={
+                    "renames": float(len(ims)),
+                    "similarity": float(best.similarity),
+                    "renamed_back": float(any(im.renamed_back_at is not None for im in ims)),
+                    "contents_while_renamed": float(sum(len(im.content_ids) for im in ims)),
+                },
+            )
+        )
     return out

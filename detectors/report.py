@@ -10,23 +10,48 @@ clock but derived from the data (:func:`data_time`) unless given.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pileon.detectors.findings import Evidence, MCNFinding
-from pileon.detectors.scoring import CULPABLE_ROLES, Detections, Grade, HarmfulItems, Scored, \
-    harmful_items, valid_affiliations
+from pileon.detectors.scoring import (
+    CULPABLE_ROLES,
+    Detections,
+    Grade,
+    HarmfulItems,
+    Scored,
+    harmful_items,
+    valid_affiliations,
+)
 from pileon.graph.projection import Projection
 
-__all__ = ["build_report", "data_time", "iso", "account_mcns", "rank_accounts", "REPORT_KEYS",
-           "ACCOUNT_KEYS"]
+__all__ = [
+    "build_report",
+    "data_time",
+    "iso",
+    "account_mcns",
+    "rank_accounts",
+    "REPORT_KEYS",
+    "ACCOUNT_KEYS",
+]
 
 REPORT_KEYS = ("event_id", "generated_at", "accounts", "mcns", "clusters", "narratives")
-ACCOUNT_KEYS = ("account_id", "rank", "score", "tier", "roles", "cluster_id", "mcn_ids",
-                "priority", "refer", "evidence")
+ACCOUNT_KEYS = (
+    "account_id",
+    "rank",
+    "score",
+    "tier",
+    "roles",
+    "cluster_id",
+    "mcn_ids",
+    "priority",
+    "refer",
+    "evidence",
+)
 #: at most this many content IDs in a participation evidence item
 MAX_IDS = 10
 
@@ -81,26 +106,42 @@ def _participation(p: Projection, items: HarmfulItems) -> dict[str, dict[str, An
     sort, then one step per account).
     """
     contents = p.contents
-    own = contents[items.contents & ~contents["placeholder"].astype(bool)
-                   & contents["account_id"].notna()]
+    own = contents[
+        items.contents & ~contents["placeholder"].astype(bool) & contents["account_id"].notna()
+    ]
     rp_h = p.reposts[items.reposts & p.reposts["account_id"].notna()]
-    rows = pd.DataFrame({
-        "account_id": np.concatenate([own["account_id"].to_numpy(dtype=object),
-                                      rp_h["account_id"].to_numpy(dtype=object)]),
-        "repost": np.repeat([False, True], [len(own), len(rp_h)]),
-        "id": np.concatenate([own["content_id"].to_numpy(dtype=object),
-                              rp_h["repost_id"].to_numpy(dtype=object)])})
+    rows = pd.DataFrame(
+        {
+            "account_id": np.concatenate(
+                [
+                    own["account_id"].to_numpy(dtype=object),
+                    rp_h["account_id"].to_numpy(dtype=object),
+                ]
+            ),
+            "repost": np.repeat([False, True], [len(own), len(rp_h)]),
+            "id": np.concatenate(
+                [own["content_id"].to_numpy(dtype=object), rp_h["repost_id"].to_numpy(dtype=object)]
+            ),
+        }
+    )
     rows = rows.sort_values(["account_id", "repost", "id"], kind="mergesort")
     acc = rows["account_id"].to_numpy()
     ids = rows["id"].to_numpy()
     n_reposts = np.concatenate([[0], np.cumsum(rows["repost"].to_numpy())])
-    starts = np.flatnonzero(np.concatenate([[True], acc[1:] != acc[:-1]])) if len(acc) \
+    starts = (
+        np.flatnonzero(np.concatenate([[True], acc[1:] != acc[:-1]]))
+        if len(acc)
         else np.empty(0, dtype=np.int64)
+    )
     ends = np.append(starts[1:], len(acc))
     details: dict[tuple[int, int], str] = {}  # (contents, reposts) -> detail
     out: dict[str, dict[str, Any]] = {}
-    for a, start, end, r in zip(acc[starts].tolist(), starts.tolist(), ends.tolist(),
-                                (n_reposts[ends] - n_reposts[starts]).tolist()):
+    for a, start, end, r in zip(
+        acc[starts].tolist(),
+        starts.tolist(),
+        ends.tolist(),
+        (n_reposts[ends] - n_reposts[starts]).tolist(),
+    ):
         c = end - start - r
         if (c, r) not in details:
             parts = []
@@ -109,10 +150,14 @@ def _participation(p: Projection, items: HarmfulItems) -> dict[str, dict[str, An
             if r:
                 parts.append(f"{r} repost(s) of harmful narratives")
             shown, more = min(c + r, MAX_IDS), max(c + r - MAX_IDS, 0)
-            details[c, r] = ", ".join(parts) + (f" (first {shown} listed, {more} more)"
-                                                if more else "")
-        out[a] = {"kind": "participation", "content_ids": ids[start:min(end, start + MAX_IDS)]
-                  .tolist(), "detail": details[c, r]}
+            details[c, r] = ", ".join(parts) + (
+                f" (first {shown} listed, {more} more)" if more else ""
+            )
+        out[a] = {
+            "kind": "participation",
+            "content_ids": ids[start : min(end, start + MAX_IDS)].tolist(),
+            "detail": details[c, r],
+        }
     return out
 
 
@@ -134,9 +179,17 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def build_report(p: Projection, det: Detections, scored: Scored, grades: Mapping[str, Grade],
-                 *, mcns: Sequence[MCNFinding] = (), generated_at: str | None = None,
-                 top: int | None = None, items: HarmfulItems | None = None) -> dict[str, Any]:
+def build_report(
+    p: Projection,
+    det: Detections,
+    scored: Scored,
+    grades: Mapping[str, Grade],
+    *,
+    mcns: Sequence[MCNFinding] = (),
+    generated_at: str | None = None,
+    top: int | None = None,
+    items: HarmfulItems | None = None,
+) -> dict[str, Any]:
     """Assemble the SPEC §4 report.
 
     Parameters
@@ -186,14 +239,23 @@ def build_report(p: Projection, det: Detections, scored: Scored, grades: Mapping
             c = cluster_of.get(a)
             if found or c is not None:
                 found = found or {}
-                roles = [r for r in CULPABLE_ROLES
-                         if r in found or (r == "coordinated" and c is not None)] or ["participant"]
-                evidence = [e.to_dict() for r in CULPABLE_ROLES if r in found
-                            for e in found[r].evidence]
+                roles = [
+                    r
+                    for r in CULPABLE_ROLES
+                    if r in found or (r == "coordinated" and c is not None)
+                ] or ["participant"]
+                evidence = [
+                    e.to_dict() for r in CULPABLE_ROLES if r in found for e in found[r].evidence
+                ]
                 if c is not None:
-                    evidence.append(Evidence("cluster", (), f"member of cluster {c.cluster_id} "
-                                             f"({len(c.accounts)} accounts, score {c.score:.3f})"
-                                             ).to_dict())
+                    evidence.append(
+                        Evidence(
+                            "cluster",
+                            (),
+                            f"member of cluster {c.cluster_id} "
+                            f"({len(c.accounts)} accounts, score {c.score:.3f})",
+                        ).to_dict()
+                    )
             else:
                 roles, evidence = ["participant"], []
             if a in part:
@@ -202,31 +264,51 @@ def build_report(p: Projection, det: Detections, scored: Scored, grades: Mapping
                 evidence += [e.to_dict() for e in notes[a]]
             if a in explain:
                 e = explain[a]
-                evidence.append({"kind": e.kind, "content_ids": list(e.content_ids),
-                                 "detail": e.detail})
+                evidence.append(
+                    {"kind": e.kind, "content_ids": list(e.content_ids), "detail": e.detail}
+                )
             g = grades[a]
             if g.reasons not in grading:
                 grading[g.reasons] = "; ".join(g.reasons)
             evidence.append({"kind": "grading", "content_ids": [], "detail": grading[g.reasons]})
-            accounts.append({
-                "account_id": a, "rank": rank, "score": round(score_of[a], 6),
-                "tier": int(g.tier), "roles": roles,
-                "cluster_id": c.cluster_id if c is not None else None,
-                "mcn_ids": list(mcn_of.get(a, ())), "priority": g.priority, "refer": bool(g.refer),
-                "evidence": evidence})
+            accounts.append(
+                {
+                    "account_id": a,
+                    "rank": rank,
+                    "score": round(score_of[a], 6),
+                    "tier": int(g.tier),
+                    "roles": roles,
+                    "cluster_id": c.cluster_id if c is not None else None,
+                    "mcn_ids": list(mcn_of.get(a, ())),
+                    "priority": g.priority,
+                    "refer": bool(g.refer),
+                    "evidence": evidence,
+                }
+            )
         mcn_rows = sorted(mcns, key=lambda m: (-round(float(m.score), 6), m.mcn_id))
         mcn_out = []
         for rank, m in enumerate(mcn_rows, start=1):
             d = m.to_dict()
-            mcn_out.append({"mcn_id": d["mcn_id"], "rank": rank, "score": d["score"],
-                            "accounts": d["accounts"], "measures": d["measures"],
-                            "evidence": d["evidence"]})
+            mcn_out.append(
+                {
+                    "mcn_id": d["mcn_id"],
+                    "rank": rank,
+                    "score": d["score"],
+                    "accounts": d["accounts"],
+                    "measures": d["measures"],
+                    "evidence": d["evidence"],
+                }
+            )
         clusters = [c.to_dict() for c in det.significant_clusters()]
         narratives = [n.to_dict() for n in det.narratives]
-        return {"event_id": p.event_id,
-                "generated_at": generated_at or data_time(p),
-                "accounts": accounts, "mcns": mcn_out, "clusters": clusters,
-                "narratives": narratives}
+        return {
+            "event_id": p.event_id,
+            "generated_at": generated_at or data_time(p),
+            "accounts": accounts,
+            "mcns": mcn_out,
+            "clusters": clusters,
+            "narratives": narratives,
+        }
 
 
 def cut(report: Mapping[str, Any], top: int | None) -> dict[str, Any]:

@@ -36,9 +36,10 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,8 +47,17 @@ import pandas as pd
 from pileon.detectors.findings import Evidence
 from pileon.graph.errors import InputError
 
-__all__ = ["RiskModel", "fit", "load", "default_model_path", "auc", "precision_at_k",
-           "evaluate_by_event", "FORMAT_VERSION", "CULPABLE_TIER"]
+__all__ = [
+    "RiskModel",
+    "fit",
+    "load",
+    "default_model_path",
+    "auc",
+    "precision_at_k",
+    "evaluate_by_event",
+    "FORMAT_VERSION",
+    "CULPABLE_TIER",
+]
 
 #: version of the saved model format (text + metadata); bumped when either changes
 FORMAT_VERSION = 1
@@ -102,8 +112,9 @@ def auc(y: Sequence[int], score: Sequence[float]) -> float:
     return float((ranks[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
 
-def precision_at_k(y: Sequence[int], score: Sequence[float], k: int,
-                   ids: Sequence[str] | None = None) -> float:
+def precision_at_k(
+    y: Sequence[int], score: Sequence[float], k: int, ids: Sequence[str] | None = None
+) -> float:
     """Share of positives among the ``k`` highest scores (ties broken by ``ids``, then position).
 
     >>> precision_at_k([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], 2)
@@ -135,8 +146,10 @@ class RiskModel:
     def _matrix(self, features: pd.DataFrame) -> np.ndarray:
         missing = [c for c in self.features if c not in features.columns]
         if missing:
-            raise InputError(f"risk model {self.version} needs features {missing}; "
-                             "retrain it with `pileon train`")
+            raise InputError(
+                f"risk model {self.version} needs features {missing}; "
+                "retrain it with `pileon train`"
+            )
         return features[self.features].to_numpy(dtype=float)
 
     @property
@@ -166,8 +179,9 @@ class RiskModel:
         c = np.column_stack([c, self.prior_logit(features)])
         return pd.DataFrame(c, index=features.index, columns=cols)
 
-    def explain(self, features: pd.DataFrame, *, top: int = 5,
-                probability: pd.Series | None = None) -> dict[str, Evidence]:
+    def explain(
+        self, features: pd.DataFrame, *, top: int = 5, probability: pd.Series | None = None
+    ) -> dict[str, Evidence]:
         """Per account, an evidence item of kind ``model`` naming the features that moved its
         score most (largest absolute contributions, ties by feature name).
 
@@ -181,17 +195,20 @@ class RiskModel:
         c = contrib[names].to_numpy(dtype=float)
         x = features[names].to_numpy(dtype=float)
         by_name = np.argsort(np.argsort(np.array(names, dtype=object), kind="stable"))
-        order = np.lexsort((np.broadcast_to(by_name, c.shape), -np.abs(np.round(c, 9))),
-                           axis=-1)[:, :top]
+        order = np.lexsort((np.broadcast_to(by_name, c.shape), -np.abs(np.round(c, 9))), axis=-1)[
+            :, :top
+        ]
         prior, bias = contrib["prior"].to_numpy(dtype=float), contrib["bias"].to_numpy(dtype=float)
         out: dict[str, Evidence] = {}
         for k, a in enumerate(features.index):
             bits = [f"{names[i]}={_fmt(x[k, i])} ({c[k, i]:+.2f})" for i in order[k].tolist()]
-            base = (f"rules prior {prior[k]:+.2f}, " if self.prior else "") + \
-                f"base {bias[k]:+.2f}"
-            out[a] = Evidence("model", (), f"risk model {self.version}: p={prob[k]:.3f}; "
-                                           f"log-odds = {base}, then top contributions: "
-                                           + ", ".join(bits))
+            base = (f"rules prior {prior[k]:+.2f}, " if self.prior else "") + f"base {bias[k]:+.2f}"
+            out[a] = Evidence(
+                "model",
+                (),
+                f"risk model {self.version}: p={prob[k]:.3f}; "
+                f"log-odds = {base}, then top contributions: " + ", ".join(bits),
+            )
         return out
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -200,8 +217,9 @@ class RiskModel:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.booster.model_to_string(), encoding="utf-8")
         meta = dict(self.meta, features=self.features)
-        _meta_path(path).write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True),
-                                    encoding="utf-8")
+        _meta_path(path).write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8"
+        )
         return path
 
 
@@ -245,8 +263,10 @@ def load(path: str | os.PathLike) -> RiskModel:
     except (ValueError, OSError, lgb.basic.LightGBMError) as exc:
         raise InputError(f"cannot read the risk model at {path}: {exc}") from None
     if meta.get("format_version") != FORMAT_VERSION:
-        raise InputError(f"risk model at {path} has format {meta.get('format_version')}, "
-                         f"this pileon reads {FORMAT_VERSION}; retrain it with `pileon train`")
+        raise InputError(
+            f"risk model at {path} has format {meta.get('format_version')}, "
+            f"this pileon reads {FORMAT_VERSION}; retrain it with `pileon train`"
+        )
     features = list(meta["features"])
     if booster.feature_name() != features:
         raise InputError(f"risk model at {path}: model and metadata disagree on features")
@@ -257,19 +277,28 @@ def _check_training(X: pd.DataFrame, y: np.ndarray) -> None:
     if len(X) == 0:
         raise InputError("no labelled accounts to train on (do the labels name analyzed accounts?)")
     if y.min() == y.max():
-        raise InputError("the labels hold one class only (need both culpable tiers >= "
-                         f"{CULPABLE_TIER} and lower tiers)")
+        raise InputError(
+            "the labels hold one class only (need both culpable tiers >= "
+            f"{CULPABLE_TIER} and lower tiers)"
+        )
 
 
-def _booster(X: pd.DataFrame, y: np.ndarray, *, seed: int, num_rounds: int,
-             prior: str | None = None):
+def _booster(
+    X: pd.DataFrame, y: np.ndarray, *, seed: int, num_rounds: int, prior: str | None = None
+):
     import lightgbm as lgb
 
-    params = dict(PARAMS, seed=seed, bagging_seed=seed, feature_fraction_seed=seed,
-                  data_random_seed=seed)
+    params = dict(
+        PARAMS, seed=seed, bagging_seed=seed, feature_fraction_seed=seed, data_random_seed=seed
+    )
     init = prior_logit(X, prior) if prior else None
-    data = lgb.Dataset(X.to_numpy(dtype=float), label=y, feature_name=list(X.columns),
-                       init_score=init, free_raw_data=False)
+    data = lgb.Dataset(
+        X.to_numpy(dtype=float),
+        label=y,
+        feature_name=list(X.columns),
+        init_score=init,
+        free_raw_data=False,
+    )
     return lgb.train(params, data, num_boost_round=num_rounds), params
 
 
@@ -278,9 +307,16 @@ def _predict(booster, X: pd.DataFrame, prior: str | None) -> np.ndarray:
     return _sigmoid(raw + prior_logit(X, prior))
 
 
-def fit(X: pd.DataFrame, tiers: Sequence[int], *, events: Sequence[str] | None = None,
-        seed: int = 0, num_rounds: int = NUM_ROUNDS, prior: str | None = "rules",
-        metrics: dict[str, Any] | None = None) -> RiskModel:
+def fit(
+    X: pd.DataFrame,
+    tiers: Sequence[int],
+    *,
+    events: Sequence[str] | None = None,
+    seed: int = 0,
+    num_rounds: int = NUM_ROUNDS,
+    prior: str | None = "rules",
+    metrics: dict[str, Any] | None = None,
+) -> RiskModel:
     """Fit the risk model.
 
     Parameters
@@ -319,17 +355,33 @@ def fit(X: pd.DataFrame, tiers: Sequence[int], *, events: Sequence[str] | None =
     booster, params = _booster(X, y, seed=seed, num_rounds=num_rounds, prior=prior)
     text = booster.model_to_string()
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    meta = {"format_version": FORMAT_VERSION, "version": f"v{FORMAT_VERSION}-{digest}",
-            "lightgbm": lgb.__version__, "params": params, "num_rounds": num_rounds,
-            "culpable_tier": CULPABLE_TIER, "prior": prior, "rows": int(len(X)), "positives": int(y.sum()),
-            "events": sorted(set(events)) if events is not None else [],
-            "metrics": metrics or {}}
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "version": f"v{FORMAT_VERSION}-{digest}",
+        "lightgbm": lgb.__version__,
+        "params": params,
+        "num_rounds": num_rounds,
+        "culpable_tier": CULPABLE_TIER,
+        "prior": prior,
+        "rows": int(len(X)),
+        "positives": int(y.sum()),
+        "events": sorted(set(events)) if events is not None else [],
+        "metrics": metrics or {},
+    }
     return RiskModel(booster=booster, features=list(X.columns), meta=meta)
 
 
-def evaluate_by_event(X: pd.DataFrame, tiers: Sequence[int], events: Sequence[str],
-                      ids: Sequence[str], *, k: int = 50, seed: int = 0,
-                      num_rounds: int = NUM_ROUNDS, prior: str | None = "rules") -> dict[str, Any]:
+def evaluate_by_event(
+    X: pd.DataFrame,
+    tiers: Sequence[int],
+    events: Sequence[str],
+    ids: Sequence[str],
+    *,
+    k: int = 50,
+    seed: int = 0,
+    num_rounds: int = NUM_ROUNDS,
+    prior: str | None = "rules",
+) -> dict[str, Any]:
     """Held-out evaluation: leave one event out in turn (a group split by event).
 
     With a single labelled event there is no event to hold out; the accounts are
@@ -363,21 +415,43 @@ def evaluate_by_event(X: pd.DataFrame, tiers: Sequence[int], events: Sequence[st
         plan = [(f"{groups[0] if groups else ''} (half of the accounts)", ~test, test)]
     for name, train, test in plan:
         if y[train].min(initial=1) == y[train].max(initial=0) or not test.any():
-            folds.append({"held_out": name, "n": int(test.sum()), "positives": int(y[test].sum()),
-                          "auc": float("nan"), "precision_at_k": float("nan"),
-                          "r_precision": float("nan"), "note": "skipped: one class only in training"})
+            folds.append(
+                {
+                    "held_out": name,
+                    "n": int(test.sum()),
+                    "positives": int(y[test].sum()),
+                    "auc": float("nan"),
+                    "precision_at_k": float("nan"),
+                    "r_precision": float("nan"),
+                    "note": "skipped: one class only in training",
+                }
+            )
             continue
         booster, _ = _booster(X[train], y[train], seed=seed, num_rounds=num_rounds, prior=prior)
         s = _predict(booster, X[test], prior)
         n_pos = int(y[test].sum())
-        folds.append({"held_out": name, "n": int(test.sum()), "positives": n_pos,
-                      "auc": auc(y[test], s),
-                      "precision_at_k": precision_at_k(y[test], s, k, ids[test]),
-                      "r_precision": precision_at_k(y[test], s, n_pos, ids[test]) if n_pos
-                      else float("nan")})
+        folds.append(
+            {
+                "held_out": name,
+                "n": int(test.sum()),
+                "positives": n_pos,
+                "auc": auc(y[test], s),
+                "precision_at_k": precision_at_k(y[test], s, k, ids[test]),
+                "r_precision": precision_at_k(y[test], s, n_pos, ids[test])
+                if n_pos
+                else float("nan"),
+            }
+        )
     vals = [f for f in folds if not math.isnan(f["auc"])]
+
     def mean(key: str) -> float:
         return float(np.mean([f[key] for f in vals])) if vals else float("nan")
 
-    return {"split": split, "k": k, "folds": folds, "auc": mean("auc"),
-            "precision_at_k": mean("precision_at_k"), "r_precision": mean("r_precision")}
+    return {
+        "split": split,
+        "k": k,
+        "folds": folds,
+        "auc": mean("auc"),
+        "precision_at_k": mean("precision_at_k"),
+        "r_precision": mean("r_precision"),
+    }

@@ -56,8 +56,8 @@ unscored) content of theirs aims at an account with ``is_minor`` (its
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -67,10 +67,27 @@ from pileon.graph.arrays import distinct, spans
 from pileon.graph.errors import InputError
 from pileon.graph.projection import Projection
 
-__all__ = ["Detections", "Scored", "Grade", "banded", "corroborate", "FEATURES", "ROLE_FEATURES", "CULPABLE_ROLES", "TIER3_ROLES",
-           "HARM_THRESHOLD", "REFER_REPOSTS", "account_features", "rule_scores", "grade",
-           "valid_affiliations", "harmful_contents", "harmful_items", "HarmfulItems",
-           "coactive_degree"]
+__all__ = [
+    "Detections",
+    "Scored",
+    "Grade",
+    "banded",
+    "corroborate",
+    "FEATURES",
+    "ROLE_FEATURES",
+    "CULPABLE_ROLES",
+    "TIER3_ROLES",
+    "HARM_THRESHOLD",
+    "REFER_REPOSTS",
+    "account_features",
+    "rule_scores",
+    "grade",
+    "valid_affiliations",
+    "harmful_contents",
+    "harmful_items",
+    "HarmfulItems",
+    "coactive_degree",
+]
 
 #: a known ``harm`` at or above this is harmful
 HARM_THRESHOLD = 0.5
@@ -81,8 +98,14 @@ TIER3_ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonat
 #: roles that make an account culpable (tier >= 2)
 CULPABLE_ROLES = TIER3_ROLES + ("coordinated",)
 #: weight of each role in the transparent rules (times the finding's strength)
-ROLE_WEIGHTS = {"first_poster": 0.9, "inciter": 0.9, "multi_poster": 0.85, "splicer": 0.85,
-                "impersonator": 0.8, "coordinated": 0.75}
+ROLE_WEIGHTS = {
+    "first_poster": 0.9,
+    "inciter": 0.9,
+    "multi_poster": 0.85,
+    "splicer": 0.85,
+    "impersonator": 0.8,
+    "coordinated": 0.75,
+}
 #: the strength a fired role counts with at least (a weak finding is still a finding)
 MIN_STRENGTH = 0.2
 
@@ -91,21 +114,48 @@ ROLE_FEATURES = tuple(f"role_{r}" for r in CULPABLE_ROLES)
 #: per-account features, in the order the risk model sees them
 FEATURES: tuple[str, ...] = (
     # target and scene
-    "is_target", "attacked_by_log", "n_targeted", "minor_attacks",
+    "is_target",
+    "attacked_by_log",
+    "n_targeted",
+    "minor_attacks",
     # content
-    "n_posts", "n_comments", "n_dms", "n_reposts", "n_harmful", "n_harmful_reposts",
-    "harmful_share", "harm_mean", "harm_max", "n_narratives", "n_harmful_narratives",
+    "n_posts",
+    "n_comments",
+    "n_dms",
+    "n_reposts",
+    "n_harmful",
+    "n_harmful_reposts",
+    "harmful_share",
+    "harm_mean",
+    "harm_max",
+    "n_narratives",
+    "n_harmful_narratives",
     # spread
-    "reach_log", "harmful_reach_log", "credited_log", "credited_harmful_log",
-    "downstream_harm_share", "replies_drawn_log",
+    "reach_log",
+    "harmful_reach_log",
+    "credited_log",
+    "credited_harmful_log",
+    "downstream_harm_share",
+    "replies_drawn_log",
     # frequency and timing
-    "lead_hours", "span_hours", "rate_per_hour",
+    "lead_hours",
+    "span_hours",
+    "rate_per_hour",
     # participants: coordination
-    "coact_degree_log", "in_cluster", "cluster_score", "cluster_size_log", "identity_peers",
+    "coact_degree_log",
+    "in_cluster",
+    "cluster_score",
+    "cluster_size_log",
+    "identity_peers",
     # the account
-    "account_age_days", "followers_log", "verified", "renames_near", "mcn_affiliated",
+    "account_age_days",
+    "followers_log",
+    "verified",
+    "renames_near",
+    "mcn_affiliated",
     # reports
-    "reports_against", "reports_minor",
+    "reports_against",
+    "reports_minor",
     # what the detectors found (strengths, 0 when the role did not fire)
 ) + ROLE_FEATURES
 
@@ -154,6 +204,7 @@ class Detections:
 
 # ----------------------------------------------------------------------------- helpers
 
+
 def _kinds(contents: pd.DataFrame) -> pd.Series:
     kind = contents["kind"].where(contents["kind"].notna(), "post").astype(object)
     return kind
@@ -168,8 +219,12 @@ def node_harm(p: Projection, det: Detections) -> pd.Series:
 
 def _node_ids(p: Projection) -> np.ndarray:
     """The IDs of ``p.contents`` then ``p.reposts``, row by row."""
-    return np.concatenate([p.contents["content_id"].to_numpy(dtype=object),
-                           p.reposts["repost_id"].to_numpy(dtype=object)])
+    return np.concatenate(
+        [
+            p.contents["content_id"].to_numpy(dtype=object),
+            p.reposts["repost_id"].to_numpy(dtype=object),
+        ]
+    )
 
 
 def _row_narratives(p: Projection, det: Detections) -> np.ndarray:
@@ -188,8 +243,7 @@ def _row_narratives(p: Projection, det: Detections) -> np.ndarray:
 def _lookup(values: np.ndarray, table: Mapping, default: float = np.nan) -> np.ndarray:
     """``table.get(v, default)`` for each of ``values`` (hashable, few distinct) as floats."""
     codes, uniq = pd.factorize(values)
-    return np.append(np.array([table.get(v, default) for v in uniq], dtype=float),
-                     default)[codes]
+    return np.append(np.array([table.get(v, default) for v in uniq], dtype=float), default)[codes]
 
 
 def _node_harm(p: Projection, det: Detections) -> tuple[pd.Series, np.ndarray]:
@@ -203,11 +257,16 @@ def _node_harm(p: Projection, det: Detections) -> tuple[pd.Series, np.ndarray]:
     from pileon.detectors.cascades import extra_float
 
     ids = _node_ids(p)
-    h = np.concatenate([p.contents["harm"].to_numpy(dtype=float),
-                        extra_float(p.reposts, "harm").to_numpy(dtype=float)])
+    h = np.concatenate(
+        [
+            p.contents["harm"].to_numpy(dtype=float),
+            extra_float(p.reposts, "harm").to_numpy(dtype=float),
+        ]
+    )
     est = det.harm if det.harm is not None and len(det.harm) else None
-    if est is not None and est.index.equals(pd.Index(ids, dtype=object)) \
-            and est.index.is_unique:  # the estimates of the same nodes, in the same order
+    if (
+        est is not None and est.index.equals(pd.Index(ids, dtype=object)) and est.index.is_unique
+    ):  # the estimates of the same nodes, in the same order
         at, index = np.arange(len(ids)), est.index
         miss = np.flatnonzero(np.isnan(h))
         h[miss] = est.to_numpy(dtype=float)[miss]
@@ -220,8 +279,10 @@ def _node_harm(p: Projection, det: Detections) -> tuple[pd.Series, np.ndarray]:
             est = est if est.index.is_unique else est[~est.index.duplicated()]
             miss = np.flatnonzero(np.isnan(h))
             h[miss] = est.reindex(index[miss]).to_numpy(dtype=float)
-    narr = {n.narrative_id: (n.harm if n.harm is not None else (1.0 if n.harmful else None))
-            for n in det.narratives}
+    narr = {
+        n.narrative_id: (n.harm if n.harm is not None else (1.0 if n.harmful else None))
+        for n in det.narratives
+    }
     miss = np.flatnonzero(np.isnan(h))
     if len(index) == len(ids):  # rows are the index
         h[miss] = _lookup(_row_narratives(p, det)[miss], narr)
@@ -231,15 +292,17 @@ def _node_harm(p: Projection, det: Detections) -> tuple[pd.Series, np.ndarray]:
     return pd.Series(h, index=index, dtype=float), at
 
 
-def _harmful_contents(p: Projection, harm: pd.Series, at: np.ndarray,
-                      harm_threshold: float) -> np.ndarray:
+def _harmful_contents(
+    p: Projection, harm: pd.Series, at: np.ndarray, harm_threshold: float
+) -> np.ndarray:
     """Per row of ``p.contents``, whether its harm (:func:`_node_harm`) reaches the threshold."""
-    v = harm.to_numpy()[at[:len(p.contents)]]
+    v = harm.to_numpy()[at[: len(p.contents)]]
     return np.where(np.isnan(v), 0.0, v) >= harm_threshold
 
 
-def corroborate(p: Projection, det: Detections, *,
-                harm_threshold: float = HARM_THRESHOLD) -> Detections:
+def corroborate(
+    p: Projection, det: Detections, *, harm_threshold: float = HARM_THRESHOLD
+) -> Detections:
     """Set aside ``splicer`` findings that nothing harmful corroborates.
 
     Splicing is the notice's concern when it fabricates false, damaging stories;
@@ -267,12 +330,22 @@ def corroborate(p: Projection, det: Detections, *,
         if any(harm.get(c, 0.0) >= harm_threshold for c in spliced):
             keep.append(f)
             continue
-        notes[f.account_id] = notes.get(f.account_id, ()) + (Evidence(
-            "splice_not_harmful", tuple(spliced),
-            "spliced earlier contents of others, but neither the splice, its sources nor "
-            "anything else it posted in the event is harmful: not graded as a splicer"),)
-    return Detections(narratives=det.narratives, of_content=det.of_content, roles=tuple(keep),
-                      clusters=det.clusters, harm=det.harm, notes=notes)
+        notes[f.account_id] = notes.get(f.account_id, ()) + (
+            Evidence(
+                "splice_not_harmful",
+                tuple(spliced),
+                "spliced earlier contents of others, but neither the splice, its sources nor "
+                "anything else it posted in the event is harmful: not graded as a splicer",
+            ),
+        )
+    return Detections(
+        narratives=det.narratives,
+        of_content=det.of_content,
+        roles=tuple(keep),
+        clusters=det.clusters,
+        harm=det.harm,
+        notes=notes,
+    )
 
 
 @dataclass(frozen=True)
@@ -290,8 +363,9 @@ class HarmfulItems:
     forest: pd.DataFrame
 
 
-def harmful_items(p: Projection, det: Detections, *,
-                  harm_threshold: float = HARM_THRESHOLD) -> HarmfulItems:
+def harmful_items(
+    p: Projection, det: Detections, *, harm_threshold: float = HARM_THRESHOLD
+) -> HarmfulItems:
     """Harm of every content and repost of the event.
 
     A content is harmful when its harm (own, else estimated, else its
@@ -307,8 +381,9 @@ def harmful_items(p: Projection, det: Detections, *,
     from pileon.detectors.cascades import reach
 
     harms, at = _node_harm(p, det)
-    contents = pd.Series(_harmful_contents(p, harms, at, harm_threshold), index=p.contents.index,
-                         dtype=bool)
+    contents = pd.Series(
+        _harmful_contents(p, harms, at, harm_threshold), index=p.contents.index, dtype=bool
+    )
     forest = reach(p, harm=harms, harm_threshold=harm_threshold).set_index("node_id")
     harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
     spread = p.reposts["repost_id"].map(forest["spread_harm"]).to_numpy(dtype=float)
@@ -316,17 +391,24 @@ def harmful_items(p: Projection, det: Detections, *,
     unknown = np.flatnonzero(np.isnan(spread))
     narrative = _row_narratives(p, det)[len(p.contents) + unknown]
     reposts[unknown] = _lookup(narrative, harmful_n, 0.0) > 0
-    return HarmfulItems(harm=harms, contents=contents,
-                        reposts=pd.Series(reposts, index=p.reposts.index, dtype=bool),
-                        forest=forest)
+    return HarmfulItems(
+        harm=harms,
+        contents=contents,
+        reposts=pd.Series(reposts, index=p.reposts.index, dtype=bool),
+        forest=forest,
+    )
 
 
-def harmful_contents(p: Projection, det: Detections, *,
-                     harm_threshold: float = HARM_THRESHOLD) -> pd.Series:
+def harmful_contents(
+    p: Projection, det: Detections, *, harm_threshold: float = HARM_THRESHOLD
+) -> pd.Series:
     """Boolean per content of ``p.contents`` (same index): harmful by its own ``harm``, or,
     where that is unknown, by the detectors' estimate or its narrative's harm."""
-    return pd.Series(_harmful_contents(p, *_node_harm(p, det), harm_threshold),
-                     index=p.contents.index, dtype=bool)
+    return pd.Series(
+        _harmful_contents(p, *_node_harm(p, det), harm_threshold),
+        index=p.contents.index,
+        dtype=bool,
+    )
 
 
 def valid_affiliations(p: Projection, at: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -413,12 +495,18 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     w = float(window)
     if not math.isfinite(w) or w < 0:
         raise InputError(f"window must be a finite number of seconds >= 0, got {window!r}")
-    if isinstance(min_weight, bool) or not isinstance(min_weight, (int, np.integer)) \
-            or min_weight < 1:
+    if (
+        isinstance(min_weight, bool)
+        or not isinstance(min_weight, (int, np.integer))
+        or min_weight < 1
+    ):
         raise InputError(f"min_weight must be an integer >= 1, got {min_weight!r}")
     window_ns = int(round(w * 1_000_000_000))
-    known = (reposts["account_id"].notna() & reposts["source_id"].notna()
-             & reposts["reposted_at"].notna()).to_numpy()
+    known = (
+        reposts["account_id"].notna()
+        & reposts["source_id"].notna()
+        & reposts["reposted_at"].notna()
+    ).to_numpy()
     r = reposts if known.all() else reposts[known]
     acc, accounts = pd.factorize(_as_str(r["account_id"]))
     index = pd.Index(accounts, name="account_id")
@@ -426,8 +514,9 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     def network_degree() -> pd.Series:
         from pileon.detectors.coactivity import coactivity
 
-        edges = coactivity(r[["account_id", "source_id", "reposted_at"]], window=w,
-                           min_weight=int(min_weight))
+        edges = coactivity(
+            r[["account_id", "source_id", "reposted_at"]], window=w, min_weight=int(min_weight)
+        )
         deg = pd.concat([edges["account_a"], edges["account_b"]]).value_counts()
         return deg.reindex(index, fill_value=0).astype(np.int64)
 
@@ -469,8 +558,7 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
     first, second = first[other], second[other]
     if len(first) == 0:
         return pd.Series(deg, index=index)
-    group = np.unique(s[first] * np.int64(s.max() + 1) + s[second], return_inverse=True)[1] \
-        .ravel()
+    group = np.unique(s[first] * np.int64(s.max() + 1) + s[second], return_inverse=True)[1].ravel()
     pa, x, y = a[first], t[first], t[second]
     del first, second
     cell = max(window_ns, 1)
@@ -498,8 +586,11 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
         if not step:
             lo = np.maximum(lo, i + 1)
         ii, jj = _spans(i, lo, np.maximum(hi - lo, 0))
-        hit = ((np.abs(x[ii] - x[jj]) <= window_ns) & (np.abs(y[ii] - y[jj]) <= window_ns)
-               & (pa[ii] != pa[jj]))
+        hit = (
+            (np.abs(x[ii] - x[jj]) <= window_ns)
+            & (np.abs(y[ii] - y[jj]) <= window_ns)
+            & (pa[ii] != pa[jj])
+        )
         ii, jj = ii[hit], jj[hit]
         found.append((group[ii], np.minimum(pa[ii], pa[jj]) * n_acc + np.maximum(pa[ii], pa[jj])))
     g = np.concatenate([g for g, _ in found])
@@ -517,8 +608,11 @@ def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2
 def _as_str(values: pd.Series) -> np.ndarray:
     """The values as strings (as ``astype(str)``; no copy when they are strings already)."""
     arr = values.to_numpy(dtype=object)
-    return arr if pd.api.types.infer_dtype(arr, skipna=False) == "string" \
+    return (
+        arr
+        if pd.api.types.infer_dtype(arr, skipna=False) == "string"
         else values.astype(str).to_numpy(dtype=object)
+    )
 
 
 def _window_pairs(src: np.ndarray, t: np.ndarray, window_ns: int) -> int:
@@ -526,23 +620,32 @@ def _window_pairs(src: np.ndarray, t: np.ndarray, window_ns: int) -> int:
     ``window_ns`` apart."""
     t_rel = t - t.min()
     scale, ranks = np.unique(np.concatenate([t_rel, t_rel + window_ns]), return_inverse=True)
-    key = src * np.int64(len(scale)) + ranks[:len(t)]
-    end = np.searchsorted(key, src * np.int64(len(scale)) + ranks[len(t):], side="right")
+    key = src * np.int64(len(scale)) + ranks[: len(t)]
+    end = np.searchsorted(key, src * np.int64(len(scale)) + ranks[len(t) :], side="right")
     return int((end - np.arange(len(t)) - 1).sum())
 
 
-def _spans(rows: np.ndarray, starts: np.ndarray, counts: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray]:
+def _spans(
+    rows: np.ndarray, starts: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``(row, j)`` for every row and ``j`` in ``starts[k] .. starts[k] + counts[k] - 1``."""
     return np.repeat(rows, counts), spans(starts, counts)
 
 
 # ---------------------------------------------------------------------------- features
 
-def account_features(p: Projection, det: Detections, *, harm_threshold: float = HARM_THRESHOLD,
-                     coact_window: float = 60.0, coact_min_weight: int = 2,
-                     rename_days: float = 7.0, min_attackers: int = 3,
-                     items: HarmfulItems | None = None) -> pd.DataFrame:
+
+def account_features(
+    p: Projection,
+    det: Detections,
+    *,
+    harm_threshold: float = HARM_THRESHOLD,
+    coact_window: float = 60.0,
+    coact_min_weight: int = 2,
+    rename_days: float = 7.0,
+    min_attackers: int = 3,
+    items: HarmfulItems | None = None,
+) -> pd.DataFrame:
     """Per-account features of one event, one row per account of ``p.accounts``.
 
     Parameters
@@ -630,8 +733,10 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
 
     # --- narratives touched (own contents and reposts), harmful ones
     rows = _row_narratives(p, det)
-    narrative = pd.Series(np.concatenate([rows[:len(p.contents)][keep_c],
-                                          rows[len(p.contents):][keep_r]]), dtype=object)
+    narrative = pd.Series(
+        np.concatenate([rows[: len(p.contents)][keep_c], rows[len(p.contents) :][keep_r]]),
+        dtype=object,
+    )
     codes = np.concatenate([c_code, r_code])
     touched = (codes >= 0) & narrative.notna().to_numpy()
     n_code, narratives = pd.factorize(narrative[touched])
@@ -646,16 +751,25 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     forest = items.forest
     own = (forest["account_id"].notna() & forest["kind"].isin(["content", "repost"])).to_numpy()
     f_code = np.where(own, index.get_indexer(forest["account_id"]), -1)
-    go = {c: per_account(f_code, forest[c].to_numpy()) for c in
-          ("downstream", "activity", "harmful_activity", "replies", "attributed",
-           "attributed_harmful")}
+    go = {
+        c: per_account(f_code, forest[c].to_numpy())
+        for c in (
+            "downstream",
+            "activity",
+            "harmful_activity",
+            "replies",
+            "attributed",
+            "attributed_harmful",
+        )
+    }
     col["reach_log"] = _log1p(go["downstream"])
     col["harmful_reach_log"] = _log1p(go["harmful_activity"])
     col["credited_log"] = _log1p(go["attributed"])
     col["credited_harmful_log"] = _log1p(go["attributed_harmful"])
     with np.errstate(invalid="ignore"):
-        col["downstream_harm_share"] = go["harmful_activity"] / np.where(go["activity"] > 0,
-                                                                         go["activity"], np.nan)
+        col["downstream_harm_share"] = go["harmful_activity"] / np.where(
+            go["activity"] > 0, go["activity"], np.nan
+        )
     col["replies_drawn_log"] = _log1p(go["replies"])
 
     # --- timing
@@ -700,8 +814,9 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
 
     # --- the account
     if start is not None:
-        col["account_age_days"] = ((start - accounts["created_at"]).dt.total_seconds()
-                                   / 86400.0).to_numpy()
+        col["account_age_days"] = (
+            (start - accounts["created_at"]).dt.total_seconds() / 86400.0
+        ).to_numpy()
     else:
         col["account_age_days"] = np.full(n, np.nan)
     col["followers_log"] = _log1p(accounts["followers"].astype("Float64").astype(float).to_numpy())
@@ -717,26 +832,42 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
     if "role_hint" in p.accounts:
         targets |= set(p.accounts.loc[p.accounts["role_hint"] == "target", "account_id"])
     col["is_target"] = index.isin(targets).astype(float)
-    minors = set(p.accounts.loc[p.accounts["is_minor"].astype("boolean").fillna(False).astype(bool),
-                                "account_id"])
-    all_targets = set(p.event.target_ids).union(*p.contents["target_ids"]) if len(p.contents) \
+    minors = set(
+        p.accounts.loc[
+            p.accounts["is_minor"].astype("boolean").fillna(False).astype(bool), "account_id"
+        ]
+    )
+    all_targets = (
+        set(p.event.target_ids).union(*p.contents["target_ids"])
+        if len(p.contents)
         else set(p.event.target_ids)
+    )
     author_of = dict(zip(p.contents["content_id"], p.contents["account_id"]))
-    aimed = [(set(t) | ({author_of.get(r)} if isinstance(r, str) else set())) - {a}
-             for t, r, a in zip(contents["target_ids"], contents["reply_to"], contents["account_id"])]
+    aimed = [
+        (set(t) | ({author_of.get(r)} if isinstance(r, str) else set())) - {a}
+        for t, r, a in zip(contents["target_ids"], contents["reply_to"], contents["account_id"])
+    ]
     hostile = harmful | contents["harm"].isna().to_numpy()
     col["n_targeted"] = per_account(c_code, [bool(s & all_targets) for s in aimed])
-    col["minor_attacks"] = per_account(c_code, [bool(s & minors) and bool(h)
-                                                for s, h in zip(aimed, hostile)])
+    col["minor_attacks"] = per_account(
+        c_code, [bool(s & minors) and bool(h) for s, h in zip(aimed, hostile)]
+    )
     # accounts under attack: named in target_ids of harmful contents by several others; one
     # who posted nothing harmful is a target of the event even when the event does not list it
-    pairs = [(t, a) for ts, a, h in zip(contents["target_ids"], contents["account_id"], harmful)
-             if h for t in ts if t != a]
-    attackers = aligned(pd.DataFrame(pairs, columns=["target", "author"]).drop_duplicates()
-                        .groupby("target").size())
+    pairs = [
+        (t, a)
+        for ts, a, h in zip(contents["target_ids"], contents["account_id"], harmful)
+        if h
+        for t in ts
+        if t != a
+    ]
+    attackers = aligned(
+        pd.DataFrame(pairs, columns=["target", "author"]).drop_duplicates().groupby("target").size()
+    )
     col["attacked_by_log"] = _log1p(attackers)
-    victim = (attackers >= min_attackers) & (col["n_harmful"] == 0) \
-        & (col["n_harmful_reposts"] == 0)
+    victim = (
+        (attackers >= min_attackers) & (col["n_harmful"] == 0) & (col["n_harmful_reposts"] == 0)
+    )
     col["is_target"][victim] = 1.0
 
     # --- reports against the account or its contents
@@ -751,7 +882,8 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
         r_code = index.get_indexer(about)
         col["reports_against"] = per_account(r_code)
         col["reports_minor"] = per_account(
-            r_code, rep["involves_minor"].astype("boolean").fillna(False).astype(bool).to_numpy())
+            r_code, rep["involves_minor"].astype("boolean").fillna(False).astype(bool).to_numpy()
+        )
 
     # --- what the detectors found
     roles_of = det.roles_of()
@@ -762,10 +894,15 @@ def account_features(p: Projection, det: Detections, *, harm_threshold: float = 
         i = index.get_indexer([a])[0]
         if i >= 0 and col["role_coordinated"][i] == 0.0:
             col["role_coordinated"][i] = max(MIN_STRENGTH, float(c.score))
-    return pd.DataFrame(np.column_stack([np.asarray(col[name], dtype=float) for name in FEATURES]),
-                        index=index, columns=list(FEATURES))
+    return pd.DataFrame(
+        np.column_stack([np.asarray(col[name], dtype=float) for name in FEATURES]),
+        index=index,
+        columns=list(FEATURES),
+    )
+
 
 # ------------------------------------------------------------------------------- rules
+
 
 @dataclass(frozen=True)
 class Scored:
@@ -785,12 +922,22 @@ def _participation_rules(row: Mapping[str, float]) -> list[tuple[str, float, str
     fired = []
     nh = row["n_harmful"]
     if nh > 0:
-        fired.append(("harmful_contents", 0.5 * min(1.0, nh / 3.0),
-                      f"{int(nh)} harmful content(s) of its own"))
+        fired.append(
+            (
+                "harmful_contents",
+                0.5 * min(1.0, nh / 3.0),
+                f"{int(nh)} harmful content(s) of its own",
+            )
+        )
     nr = row["n_harmful_reposts"]
     if nr > 0:
-        fired.append(("harmful_reposts", 0.3 * min(1.0, nr / 5.0),
-                      f"{int(nr)} repost(s) of harmful narratives"))
+        fired.append(
+            (
+                "harmful_reposts",
+                0.3 * min(1.0, nr / 5.0),
+                f"{int(nr)} repost(s) of harmful narratives",
+            )
+        )
     rp = row["reports_against"]
     if rp > 0:
         fired.append(("reported", 0.2 * min(1.0, rp / 3.0), f"{int(rp)} report(s) against it"))
@@ -826,14 +973,22 @@ def rule_scores(features: pd.DataFrame) -> Scored:
     ``O(A log A)`` for ``A`` accounts; the rules run once per distinct row of
     the columns they read (most accounts share one of a few rows).
     """
-    cols = ["is_target", "n_harmful", "n_harmful_reposts", "reports_against", "minor_attacks",
-            "reports_minor", *ROLE_FEATURES]
+    cols = [
+        "is_target",
+        "n_harmful",
+        "n_harmful_reposts",
+        "reports_against",
+        "minor_attacks",
+        "reports_minor",
+        *ROLE_FEATURES,
+    ]
     rows, inverse = _distinct_rows(features[cols].to_numpy(dtype=float))
     fired = [_rules(dict(zip(cols, vals))) for vals in rows]
-    return Scored(score=pd.Series([fired[i][0] for i in inverse], index=features.index,
-                                  dtype=float),
-                  explain=dict(zip(features.index, [fired[i][1] for i in inverse])),
-                  method="rules")
+    return Scored(
+        score=pd.Series([fired[i][0] for i in inverse], index=features.index, dtype=float),
+        explain=dict(zip(features.index, [fired[i][1] for i in inverse])),
+        method="rules",
+    )
 
 
 def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -853,8 +1008,11 @@ def _rules(row: Mapping[str, float]) -> tuple[float, Evidence]:
     """The score of one account and the rules behind it (:func:`rule_scores`)."""
     if row["is_target"] > 0:
         return 0.0, Evidence("rules", (), "target of the event: not scored")
-    roles = [(r, ROLE_WEIGHTS[r], max(MIN_STRENGTH, row[f"role_{r}"]))
-             for r in CULPABLE_ROLES if row[f"role_{r}"] > 0]
+    roles = [
+        (r, ROLE_WEIGHTS[r], max(MIN_STRENGTH, row[f"role_{r}"]))
+        for r in CULPABLE_ROLES
+        if row[f"role_{r}"] > 0
+    ]
     part = _participation_rules(row)
     q = 1.0 - math.prod(1.0 - w for _, w, _ in part)
     if roles:
@@ -871,8 +1029,12 @@ def _rules(row: Mapping[str, float]) -> tuple[float, Evidence]:
 def harmful_participation(features: pd.DataFrame) -> pd.Series:
     """Whether each account did something harmful of its own: harmful contents or reposts,
     reports against it, a minor attacked (the tier-1 condition)."""
-    return (features["n_harmful"] + features["n_harmful_reposts"] + features["reports_against"]
-            + features["minor_attacks"]) > 0
+    return (
+        features["n_harmful"]
+        + features["n_harmful_reposts"]
+        + features["reports_against"]
+        + features["minor_attacks"]
+    ) > 0
 
 
 def banded(features: pd.DataFrame, p: pd.Series) -> pd.Series:
@@ -895,6 +1057,7 @@ def banded(features: pd.DataFrame, p: pd.Series) -> pd.Series:
 
 # ------------------------------------------------------------------------------- tiers
 
+
 @dataclass(frozen=True)
 class Grade:
     """Tier, referral and priority of one account, with the reasons."""
@@ -905,10 +1068,14 @@ class Grade:
     reasons: tuple[str, ...] = ()
 
 
-def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
-          repeated: Mapping[str, Iterable[str]] | None = None,
-          shared_identity: Iterable[str] = (),
-          refer_reposts: int = REFER_REPOSTS) -> dict[str, Grade]:
+def grade(
+    features: pd.DataFrame,
+    roles: Mapping[str, Iterable[str]],
+    *,
+    repeated: Mapping[str, Iterable[str]] | None = None,
+    shared_identity: Iterable[str] = (),
+    refer_reposts: int = REFER_REPOSTS,
+) -> dict[str, Grade]:
     """Tiers 0–4, ``refer`` and ``priority`` for every account (module docstring for the rules).
 
     Parameters
@@ -944,8 +1111,12 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
     plain: dict[tuple[bool, bool], Grade] = {}  # (harmful, minor) -> grade, no culpable role
     minors = ((features["minor_attacks"] > 0) | (features["reports_minor"] > 0)).to_numpy()
     for a, target, minor, harmful, reach_log in zip(
-            features.index, (features["is_target"] > 0).to_numpy(), minors,
-            harmful_participation(features).to_numpy(), features["harmful_reach_log"].to_numpy()):
+        features.index,
+        (features["is_target"] > 0).to_numpy(),
+        minors,
+        harmful_participation(features).to_numpy(),
+        features["harmful_reach_log"].to_numpy(),
+    ):
         if target:
             out[a] = target_grade
             continue
@@ -954,9 +1125,12 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
         if not culpable.intersection(rs):  # tier 0 or 1: nothing more can apply
             key = (bool(harmful), minor)
             if key not in plain:
-                plain[key] = Grade(1 if harmful else 0, False, "minor" if minor else None,
-                                   ("tier 1: harmful participation" if harmful else
-                                    "tier 0: no harmful conduct",))
+                plain[key] = Grade(
+                    1 if harmful else 0,
+                    False,
+                    "minor" if minor else None,
+                    ("tier 1: harmful participation" if harmful else "tier 0: no harmful conduct",),
+                )
             out[a] = plain[key]
             continue
         rs = set(rs)
@@ -969,8 +1143,9 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
             reasons.append("tier 2: member of a coordinated cluster")
         else:
             tier = 1 if harmful else 0
-            reasons.append("tier 1: harmful participation" if harmful else
-                           "tier 0: no harmful conduct")
+            reasons.append(
+                "tier 1: harmful participation" if harmful else "tier 0: no harmful conduct"
+            )
         if tier >= 2 and a in shared:
             tier = 4
             reasons.append("tier 4: its identity holds several culpable accounts")
@@ -982,8 +1157,10 @@ def grade(features: pd.DataFrame, roles: Mapping[str, Iterable[str]], *,
         refer = False
         if rs & {"first_poster", "inciter"} and harmful_reach >= refer_reposts:
             refer = True
-            reasons.append(f"refer: its contents drew {int(round(harmful_reach))} harmful reposts "
-                           f"and replies (>= {refer_reposts})")
+            reasons.append(
+                f"refer: its contents drew {int(round(harmful_reach))} harmful reposts "
+                f"and replies (>= {refer_reposts})"
+            )
         if "splicer" in rs:
             refer = True
             reasons.append("refer: spliced false information")

@@ -45,8 +45,8 @@ splices (``harm`` at least ``harm_threshold``), raise the finding's strength.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -138,7 +138,7 @@ def _hosts(pool: list[str], frag_grams: dict, k: int) -> dict:
         counts: dict = {}
         seen = set()
         for q in range(len(t) - k + 1):
-            x = t[q:q + k]
+            x = t[q : q + k]
             if x in wanted and x not in seen:
                 seen.add(x)
                 for key in wanted[x]:
@@ -146,8 +146,9 @@ def _hosts(pool: list[str], frag_grams: dict, k: int) -> dict:
         for key, n in counts.items():
             if n >= 0.6 * len(frag_grams[key]):
                 found[key].append(at)
-    return {key: sorted(np.concatenate(parts).tolist()) if parts else []
-            for key, parts in found.items()}
+    return {
+        key: sorted(np.concatenate(parts).tolist()) if parts else [] for key, parts in found.items()
+    }
 
 
 def _containment(inner: set[str], outer: str, k: int) -> float:
@@ -157,8 +158,14 @@ def _containment(inner: set[str], outer: str, k: int) -> float:
     return sum(1 for x in inner if x in outer) / len(inner)
 
 
-def _dominance(hosts: list[int], pool: list[str], splice: str, source: str, k: int,
-               splices: list[set[str]] = ()) -> tuple[float, int, int]:
+def _dominance(
+    hosts: list[int],
+    pool: list[str],
+    splice: str,
+    source: str,
+    k: int,
+    splices: list[set[str]] = (),
+) -> tuple[float, int, int]:
     """How much a fragment belongs to its source: ``(share, others, contexts)``.
 
     The *hosts* are the texts carrying the fragment.  A host is a copy of the source
@@ -171,8 +178,8 @@ def _dominance(hosts: list[int], pool: list[str], splice: str, source: str, k: i
     and in a few splices (few contexts); a stock phrase (an insult, a slogan) lives in
     many unrelated texts of which the source is one (many contexts, a small share).
     """
-    g_splice = {splice[q:q + k] for q in range(len(splice) - k + 1)}
-    g_source = {source[q:q + k] for q in range(len(source) - k + 1)}
+    g_splice = {splice[q : q + k] for q in range(len(splice) - k + 1)}
+    g_source = {source[q : q + k] for q in range(len(source) - k + 1)}
     n_all = n_src = 0
     groups: list[set[str]] = []
     texts: dict[str, int] = {}
@@ -180,21 +187,28 @@ def _dominance(hosts: list[int], pool: list[str], splice: str, source: str, k: i
         texts[pool[h]] = texts.get(pool[h], 0) + 1
     for t in sorted(texts, key=lambda t: (len(t), t)):
         m = texts[t]
-        if _containment(g_splice, t, k) >= 0.8 or any(_containment(g, t, k) >= 0.8
-                                                       for g in splices):
+        if _containment(g_splice, t, k) >= 0.8 or any(
+            _containment(g, t, k) >= 0.8 for g in splices
+        ):
             continue
         n_all += m
         if _containment(g_source, t, k) >= 0.7:
             n_src += m
             continue
-        g = {t[q:q + k] for q in range(len(t) - k + 1)}
+        g = {t[q : q + k] for q in range(len(t) - k + 1)}
         if not any(len(g & rep) >= 0.7 * min(len(g), len(rep)) for rep in groups):
             groups.append(g)
     return (n_src / n_all if n_all else 0.0), n_all - n_src, len(groups)
 
 
-def _check_options(min_fragment_chars: int, min_sources: int, k: int, min_coverage: float,
-                   copy_coverage: float, max_gap: int) -> None:
+def _check_options(
+    min_fragment_chars: int,
+    min_sources: int,
+    k: int,
+    min_coverage: float,
+    copy_coverage: float,
+    max_gap: int,
+) -> None:
     if k < 2:
         raise ValueError("k must be at least 2")
     if min_fragment_chars < k:
@@ -209,12 +223,21 @@ def _check_options(min_fragment_chars: int, min_sources: int, k: int, min_covera
         raise ValueError("max_gap must be non-negative")
 
 
-def find_splices(p: Projection, *, min_fragment_chars: int = 14, min_sources: int = 2,
-                 min_coverage: float = 0.4, copy_coverage: float = 0.9, k: int = 5,
-                 max_gap: int = 3, kinds: Iterable[str] | None = PUBLISHED_KINDS,
-                 min_dominance: float = 0.5, stock_hosts: int = 5,
-                 benign_harm: float | None = 0.2,
-                 show_progress: bool = False) -> list[Splice]:
+def find_splices(
+    p: Projection,
+    *,
+    min_fragment_chars: int = 14,
+    min_sources: int = 2,
+    min_coverage: float = 0.4,
+    copy_coverage: float = 0.9,
+    k: int = 5,
+    max_gap: int = 3,
+    kinds: Iterable[str] | None = PUBLISHED_KINDS,
+    min_dominance: float = 0.5,
+    stock_hosts: int = 5,
+    benign_harm: float | None = 0.2,
+    show_progress: bool = False,
+) -> list[Splice]:
     """Every splice among the event's contents, in (posted_at, content_id) order.
 
     Parameters are those of :func:`detect_splicers` (without the strength options).
@@ -269,7 +292,7 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 14, min_sources: in
 
     def cut_text(t: str) -> tuple[list[str], set[str]]:
         if t not in cut:
-            g = [t[j:j + k] for j in range(len(t) - k + 1)]
+            g = [t[j : j + k] for j in range(len(t) - k + 1)]
             cut[t] = (g, set(g))
         return cut[t]
 
@@ -329,7 +352,7 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 14, min_sources: in
             m = np.zeros(L, dtype=bool)
             for q, x in enumerate(g):
                 if x in src:
-                    m[q:q + k] = True
+                    m[q : q + k] = True
             masks[j] = m
         if max(int(m.sum()) for m in masks.values()) >= copy_coverage * L:
             continue  # a copy of one source (perhaps with a few words added)
@@ -349,8 +372,9 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 14, min_sources: in
             # the earliest of the sources that add (nearly) the most: the original rather
             # than a later copy that happens to share a word more
             top = max(g for g, _, _ in options)
-            _, best, best_runs = min((o for o in options if o[0] >= 0.9 * top),
-                                     key=lambda o: (time_ns[o[1]], ids[o[1]]))
+            _, best, best_runs = min(
+                (o for o in options if o[0] >= 0.9 * top), key=lambda o: (time_ns[o[1]], ids[o[1]])
+            )
             chosen.append((best, best_runs))
             for s, e in best_runs:
                 covered[s:e] |= masks[best][s:e]
@@ -368,19 +392,36 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 14, min_sources: in
     for i, chosen, _ in prelim:
         for j, runs in chosen:
             for s_, e in runs:
-                frag_grams[(i, j, s_, e)] = {norms[i][q:q + k] for q in range(s_, e - k + 1)}
+                frag_grams[(i, j, s_, e)] = {norms[i][q : q + k] for q in range(s_, e - k + 1)}
     hosts = _hosts(pool, frag_grams, k)
     # Rounds: the copies of splices found so far do not count against other splices'
     # sources (a viral splice copied many times does not make its sentences stock phrases).
     found: dict[int, Splice] = {}
     for _ in range(len(prelim) + 1):
-        known = [{norms[i][q:q + k] for q in range(len(norms[i]) - k + 1)} for i in sorted(found)]
+        known = [{norms[i][q : q + k] for q in range(len(norms[i]) - k + 1)} for i in sorted(found)]
         new_found: dict[int, Splice] = dict(found)  # more exclusions only keep more sources
         for i, chosen, masks in prelim:
             if i in found:
                 continue
-            sp = _judge(i, chosen, masks, hosts, pool, known, norms, ids, accounts, platforms,
-                        times, harm, k, min_sources, min_coverage, min_dominance, stock_hosts)
+            sp = _judge(
+                i,
+                chosen,
+                masks,
+                hosts,
+                pool,
+                known,
+                norms,
+                ids,
+                accounts,
+                platforms,
+                times,
+                harm,
+                k,
+                min_sources,
+                min_coverage,
+                min_dominance,
+                stock_hosts,
+            )
             if sp is not None:
                 new_found[i] = sp
         if set(new_found) == set(found):
@@ -391,8 +432,25 @@ def find_splices(p: Projection, *, min_fragment_chars: int = 14, min_sources: in
     return out
 
 
-def _judge(i, chosen, masks, hosts, pool, known, norms, ids, accounts, platforms, times, harm,
-           k, min_sources, min_coverage, min_dominance, stock_hosts) -> "Splice | None":
+def _judge(
+    i,
+    chosen,
+    masks,
+    hosts,
+    pool,
+    known,
+    norms,
+    ids,
+    accounts,
+    platforms,
+    times,
+    harm,
+    k,
+    min_sources,
+    min_coverage,
+    min_dominance,
+    stock_hosts,
+) -> Splice | None:
     """Keep the sources whose fragments were cut out of them; a Splice if enough remain."""
     t, a, L = norms[i], accounts[i], len(norms[i])
     kept = []
@@ -413,32 +471,65 @@ def _judge(i, chosen, masks, hosts, pool, known, norms, ids, accounts, platforms
     frags = []
     for j, runs, dom in kept:
         for s_, e in runs:
-            frags.append(Fragment(text=t[s_:e], start=s_, end=e, source_id=ids[j],
-                                  source_account=accounts[j], source_platform=platforms[j],
-                                  source_posted_at=times[j], source_harm=float(harm[j]),
-                                  dominance=round(dom, 6)))
+            frags.append(
+                Fragment(
+                    text=t[s_:e],
+                    start=s_,
+                    end=e,
+                    source_id=ids[j],
+                    source_account=accounts[j],
+                    source_platform=platforms[j],
+                    source_posted_at=times[j],
+                    source_harm=float(harm[j]),
+                    dominance=round(dom, 6),
+                )
+            )
     frags.sort(key=lambda f: (f.start, f.source_id))
-    return Splice(content_id=ids[i], account_id=a, platform=platforms[i], posted_at=times[i],
-                  harm=float(harm[i]), length=L, coverage=coverage, fragments=tuple(frags))
+    return Splice(
+        content_id=ids[i],
+        account_id=a,
+        platform=platforms[i],
+        posted_at=times[i],
+        harm=float(harm[i]),
+        length=L,
+        coverage=coverage,
+        fragments=tuple(frags),
+    )
 
 
 def _strength(s: Splice, harm_threshold: float) -> tuple[float, bool, bool]:
-    cross = any(f.source_platform is not None and f.source_platform != s.platform
-                for f in s.fragments)
+    cross = any(
+        f.source_platform is not None and f.source_platform != s.platform for f in s.fragments
+    )
     harms = [f.source_harm for f in s.fragments] + [s.harm]
     harmful = any(h >= harm_threshold for h in harms if not np.isnan(h))
     n_src = len(s.source_ids)
-    v = 0.35 + 0.25 * s.coverage + 0.05 * min(n_src - 2, 2) + (0.2 if cross else 0.0) \
+    v = (
+        0.35
+        + 0.25 * s.coverage
+        + 0.05 * min(n_src - 2, 2)
+        + (0.2 if cross else 0.0)
         + (0.15 if harmful else 0.0)
+    )
     return min(1.0, v), cross, harmful
 
 
-def detect_splicers(p: Projection, *, min_fragment_chars: int = 14, min_sources: int = 2,
-                    min_coverage: float = 0.4, copy_coverage: float = 0.9, k: int = 5,
-                    max_gap: int = 3, kinds: Iterable[str] | None = PUBLISHED_KINDS,
-                    min_dominance: float = 0.5, stock_hosts: int = 5,
-                    benign_harm: float | None = 0.2, harm_threshold: float = 0.5,
-                    show_progress: bool = False) -> list[RoleFinding]:
+def detect_splicers(
+    p: Projection,
+    *,
+    min_fragment_chars: int = 14,
+    min_sources: int = 2,
+    min_coverage: float = 0.4,
+    copy_coverage: float = 0.9,
+    k: int = 5,
+    max_gap: int = 3,
+    kinds: Iterable[str] | None = PUBLISHED_KINDS,
+    min_dominance: float = 0.5,
+    stock_hosts: int = 5,
+    benign_harm: float | None = 0.2,
+    harm_threshold: float = 0.5,
+    show_progress: bool = False,
+) -> list[RoleFinding]:
     """Accounts that posted contents spliced from fragments of others' earlier contents.
 
     Parameters
@@ -518,11 +609,20 @@ def detect_splicers(p: Projection, *, min_fragment_chars: int = 14, min_sources:
     >>> [(f.account_id, f.role) for f in detect_splicers(p)]
     [('d:c', 'splicer')]
     """
-    splices = find_splices(p, min_fragment_chars=min_fragment_chars, min_sources=min_sources,
-                           min_coverage=min_coverage, copy_coverage=copy_coverage, k=k,
-                           max_gap=max_gap, kinds=kinds, min_dominance=min_dominance,
-                           stock_hosts=stock_hosts, benign_harm=benign_harm,
-                           show_progress=show_progress)
+    splices = find_splices(
+        p,
+        min_fragment_chars=min_fragment_chars,
+        min_sources=min_sources,
+        min_coverage=min_coverage,
+        copy_coverage=copy_coverage,
+        k=k,
+        max_gap=max_gap,
+        kinds=kinds,
+        min_dominance=min_dominance,
+        stock_hosts=stock_hosts,
+        benign_harm=benign_harm,
+        show_progress=show_progress,
+    )
     by_account: dict[str, list[Splice]] = {}
     for s in splices:
         by_account.setdefault(s.account_id, []).append(s)
@@ -540,18 +640,34 @@ def detect_splicers(p: Projection, *, min_fragment_chars: int = 14, min_sources:
             parts = "; ".join(
                 f"「{f.text}」 from {f.source_id} by {f.source_account}"
                 f" ({f.source_platform or '?'}, {f.source_posted_at.isoformat()})"
-                for f in s.fragments)
-            evidence.append(Evidence(
-                kind="splice", content_ids=(s.content_id, *s.source_ids),
-                detail=(f"{s.content_id} ({s.platform or '?'}, {s.posted_at.isoformat()}) splices "
+                for f in s.fragments
+            )
+            evidence.append(
+                Evidence(
+                    kind="splice",
+                    content_ids=(s.content_id, *s.source_ids),
+                    detail=(
+                        f"{s.content_id} ({s.platform or '?'}, {s.posted_at.isoformat()}) splices "
                         f"{len(s.source_ids)} earlier contents of other accounts, covering "
-                        f"{s.coverage:.0%} of its text: {parts}")))
+                        f"{s.coverage:.0%} of its text: {parts}"
+                    ),
+                )
+            )
         strength = min(1.0, max(strengths) + 0.05 * (len(ss) - 1))
         n_sources = len({sid for s in ss for sid in s.source_ids})
-        findings.append(RoleFinding(
-            account_id=acc, role="splicer", strength=round(strength, 6),
-            evidence=tuple(evidence),
-            numbers={"splices": float(len(ss)), "sources": float(n_sources),
-                     "coverage": round(max(s.coverage for s in ss), 6),
-                     "cross_platform": float(any_cross), "harmful": float(any_harm)}))
+        findings.append(
+            RoleFinding(
+                account_id=acc,
+                role="splicer",
+                strength=round(strength, 6),
+                evidence=tuple(evidence),
+                numbers={
+                    "splices": float(len(ss)),
+                    "sources": float(n_sources),
+                    "coverage": round(max(s.coverage for s in ss), 6),
+                    "cross_platform": float(any_cross),
+                    "harmful": float(any_harm),
+                },
+            )
+        )
     return findings

@@ -70,8 +70,9 @@ class Surge:
         return max(0.0, self.observed - self.expected)
 
 
-def hourly_counts(times: pd.Series, *, start: pd.Timestamp | None = None,
-                  end: pd.Timestamp | None = None) -> pd.Series:
+def hourly_counts(
+    times: pd.Series, *, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+) -> pd.Series:
     """Counts per UTC hour of ``times`` over every hour from ``start`` to ``end``.
 
     Parameters
@@ -93,8 +94,11 @@ def hourly_counts(times: pd.Series, *, start: pd.Timestamp | None = None,
     >>> hourly_counts(t).tolist()
     [2.0, 0.0, 1.0]
     """
-    t = times if isinstance(getattr(times, "dtype", None), pd.DatetimeTZDtype) \
+    t = (
+        times
+        if isinstance(getattr(times, "dtype", None), pd.DatetimeTZDtype)
         else pd.to_datetime(times, utc=True)
+    )
     t = t.dropna()
     if start is None and len(t):
         start = t.min()
@@ -102,14 +106,19 @@ def hourly_counts(times: pd.Series, *, start: pd.Timestamp | None = None,
         end = t.max()
     if start is None or end is None:
         return pd.Series([], dtype="float64", index=pd.DatetimeIndex([], tz="UTC"))
-    idx = pd.date_range(pd.Timestamp(start).floor("h"), pd.Timestamp(end).floor("h"),
-                        freq="h")
+    idx = pd.date_range(pd.Timestamp(start).floor("h"), pd.Timestamp(end).floor("h"), freq="h")
     counts = t.dt.floor("h").value_counts()
     return counts.reindex(idx, fill_value=0).astype("float64")
 
 
-def seasonal_baseline(counts: pd.Series, *, period: int = 24, days: int = 14,
-                      smoothing: float = 2.0, floor: float = 0.25) -> pd.DataFrame:
+def seasonal_baseline(
+    counts: pd.Series,
+    *,
+    period: int = 24,
+    days: int = 14,
+    smoothing: float = 2.0,
+    floor: float = 0.25,
+) -> pd.DataFrame:
     """Expected count, scale and standardised residual of every hour of a series.
 
     Parameters
@@ -170,8 +179,7 @@ def seasonal_baseline(counts: pd.Series, *, period: int = 24, days: int = 14,
     expected[early] = np.where(t[early] > 0, cs[t[early]] / np.maximum(t[early], 1), 0.0)
     # dispersion: robust scale of the Pearson residuals over the window before t
     resid = (x - expected) / np.sqrt(expected + 1.0)
-    med = (pd.Series(np.abs(resid)).rolling(P * D, min_periods=P).median().shift(1)
-           .to_numpy())
+    med = pd.Series(np.abs(resid)).rolling(P * D, min_periods=P).median().shift(1).to_numpy()
     phi = np.where(np.isnan(med) | ~have, 1.0, np.maximum(1.0, (1.4826 * med) ** 2))
     # day-to-day variation of the level (busy accounts have busier and quieter days):
     # squared coefficient of variation of the daily totals beyond their Poisson part
@@ -179,18 +187,28 @@ def seasonal_baseline(counts: pd.Series, *, period: int = 24, days: int = 14,
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no history yet
         dmed = np.nanmedian(np.where(nd[:, None] >= 3, daily, np.nan), axis=1)
         dmad = np.nanmedian(np.abs(daily - dmed[:, None]), axis=1)
-        cv2 = np.where(dmed > 0, ((1.4826 * dmad) ** 2 - dmed) / dmed ** 2, 0.0)
+        cv2 = np.where(dmed > 0, ((1.4826 * dmad) ** 2 - dmed) / dmed**2, 0.0)
     cv2 = np.where(np.isnan(cv2), 0.0, np.maximum(cv2, 0.0))
-    scale = np.sqrt(phi * (expected + floor) + cv2 * expected ** 2)
+    scale = np.sqrt(phi * (expected + floor) + cv2 * expected**2)
     z = (x - expected) / scale
-    return pd.DataFrame({"count": x, "expected": expected, "scale": scale, "z": z},
-                        index=counts.index)
+    return pd.DataFrame(
+        {"count": x, "expected": expected, "scale": scale, "z": z}, index=counts.index
+    )
 
 
-def detect_surges(counts: pd.Series, *, period: int = 24, days: int = 14,
-                  k: float = 1.0, h: float = 6.0, smoothing: float = 2.0, floor: float = 0.25,
-                  min_excess: float = 3.0, min_ratio: float = 2.0,
-                  gap: int = 6) -> list[Surge]:
+def detect_surges(
+    counts: pd.Series,
+    *,
+    period: int = 24,
+    days: int = 14,
+    k: float = 1.0,
+    h: float = 6.0,
+    smoothing: float = 2.0,
+    floor: float = 0.25,
+    min_excess: float = 3.0,
+    min_ratio: float = 2.0,
+    gap: int = 6,
+) -> list[Surge]:
     """Surge episodes of an hourly count series against its own seasonal baseline.
 
     Parameters
@@ -252,10 +270,20 @@ def detect_surges(counts: pd.Series, *, period: int = 24, days: int = 14,
         if obs - exp < min_excess or obs < min_ratio * exp:
             return
         rel = start + int(np.argmax(x[sl] - e[sl]))
-        out.append(Surge(began_at=idx[start], detected_at=idx[alarm], peak_at=idx[rel],
-                         ended_at=idx[end], observed=obs, expected=round(exp, 6),
-                         peak_count=float(x[rel]), peak_expected=round(float(e[rel]), 6),
-                         peak_z=round(float(z[rel]), 6), cusum=round(peak_s, 6)))
+        out.append(
+            Surge(
+                began_at=idx[start],
+                detected_at=idx[alarm],
+                peak_at=idx[rel],
+                ended_at=idx[end],
+                observed=obs,
+                expected=round(exp, 6),
+                peak_count=float(x[rel]),
+                peak_expected=round(float(e[rel]), 6),
+                peak_z=round(float(z[rel]), 6),
+                cusum=round(peak_s, 6),
+            )
+        )
 
     last_hot = -1
     for i in range(len(z)):

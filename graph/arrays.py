@@ -29,5 +29,6 @@ def spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     loop.  ``O(sum(lengths))``."""
     lengths = np.asarray(lengths, dtype=np.int64)
     total = int(lengths.sum())
-    return (np.repeat(np.asarray(starts, dtype=np.int64) - (np.cumsum(lengths) - lengths),
-                      lengths) + np.arange(total, dtype=np.int64))
+    return np.repeat(
+        np.asarray(starts, dtype=np.int64) - (np.cumsum(lengths) - lengths), lengths
+    ) + np.arange(total, dtype=np.int64)

@@ -11,10 +11,11 @@ import json
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import chain
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,8 +25,14 @@ from pileon.graph.frames import coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, TZ, ColType, stored_columns
 from pileon.graph.store import Store
 
-_SQL_TYPE = {ColType.STR: "TEXT", ColType.TIME: "INTEGER", ColType.FLOAT: "REAL",
-             ColType.INT: "INTEGER", ColType.BOOL: "INTEGER", ColType.LIST: "TEXT"}
+_SQL_TYPE = {
+    ColType.STR: "TEXT",
+    ColType.TIME: "INTEGER",
+    ColType.FLOAT: "REAL",
+    ColType.INT: "INTEGER",
+    ColType.BOOL: "INTEGER",
+    ColType.LIST: "TEXT",
+}
 
 _FINDINGS_DDL = """
 CREATE TABLE IF NOT EXISTS memberships (content_id TEXT NOT NULL, event_id TEXT NOT NULL,
@@ -44,11 +51,19 @@ CREATE TABLE IF NOT EXISTS decisions (decision_id TEXT PRIMARY KEY, seq INTEGER 
 """
 
 #: how a missing time is read (the smallest int64; never a real nanosecond time)
-_NO_TIME = -(2 ** 63)
+_NO_TIME = -(2**63)
 
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
-DECISION_COLUMNS = ["decision_id", "event_id", "account_id", "mcn_id", "tier", "measure",
-                    "note", "decided_at"]
+DECISION_COLUMNS = [
+    "decision_id",
+    "event_id",
+    "account_id",
+    "mcn_id",
+    "tier",
+    "measure",
+    "note",
+    "decided_at",
+]
 
 
 def _table_ddl(name: str) -> str:
@@ -64,8 +79,9 @@ def _table_ddl(name: str) -> str:
         else:
             cols.append(f"{c} TEXT")
     # keys with a missing part (affiliations.since) must still be unique: store '' in the key
-    return (f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(cols)}, "
-            f"PRIMARY KEY ({', '.join(t.key)}))")
+    return (
+        f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(cols)}, PRIMARY KEY ({', '.join(t.key)}))"
+    )
 
 
 _INDEXES = (
@@ -74,8 +90,11 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS reposts_account ON reposts (account_id)",
 )
 #: (index, table) of the secondary indexes above
-_INDEX_TABLES = (("contents_account", "contents"), ("reposts_source", "reposts"),
-                 ("reposts_account", "reposts"))
+_INDEX_TABLES = (
+    ("contents_account", "contents"),
+    ("reposts_source", "reposts"),
+    ("reposts_account", "reposts"),
+)
 #: rows per INSERT statement of the bulk writes (at most 15 columns: far below the
 #: 32766 parameters SQLite takes)
 _ROWS_PER_INSERT = 100
@@ -83,8 +102,9 @@ _ROWS_PER_INSERT = 100
 _BULK_CACHE_KIB = 256 * 1024
 
 
-def _insert_rows(con: sqlite3.Connection, head: str, tail: str, width: int,
-                 rows: list[tuple]) -> None:
+def _insert_rows(
+    con: sqlite3.Connection, head: str, tail: str, width: int, rows: list[tuple]
+) -> None:
     """``{head} VALUES (?, ...) {tail}`` for each row, many rows per statement.
 
     Notes
@@ -99,8 +119,10 @@ def _insert_rows(con: sqlite3.Connection, head: str, tail: str, width: int,
     if whole:
         flat = list(chain.from_iterable(rows[:whole]))
         step = k * width
-        con.executemany(f"{head} VALUES {', '.join([one] * k)} {tail}",
-                        [flat[i:i + step] for i in range(0, len(flat), step)])
+        con.executemany(
+            f"{head} VALUES {', '.join([one] * k)} {tail}",
+            [flat[i : i + step] for i in range(0, len(flat), step)],
+        )
     if whole < len(rows):
         con.executemany(f"{head} VALUES {one} {tail}", rows[whole:])
 
@@ -118,8 +140,10 @@ def _text_values(s: pd.Series) -> list:
     none = np.fromiter((v is None for v in arr), dtype=bool, count=len(arr))
     if pd.api.types.infer_dtype(arr[~none], skipna=False) in ("string", "empty"):
         return arr.tolist()
-    return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-            else str(v) for v in arr]
+    return [
+        None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+        for v in arr
+    ]
 
 
 def _kind(table: str, col: str) -> ColType | str:
@@ -139,9 +163,14 @@ def _json_ids(ids: Iterable[str]) -> str:
     try:
         return json.dumps(ids, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):  # NaN, or values that are no JSON: as text
-        return json.dumps([i if isinstance(i, (str, int, float)) else str(i) for i in ids
-                           if i is not None and not (isinstance(i, float) and np.isnan(i))],
-                          ensure_ascii=False)
+        return json.dumps(
+            [
+                i if isinstance(i, (str, int, float)) else str(i)
+                for i in ids
+                if i is not None and not (isinstance(i, float) and np.isnan(i))
+            ],
+            ensure_ascii=False,
+        )
 
 
 def _columns_of_rows(table: str, cols: list[str], rows: list[tuple]) -> dict[str, Any]:
@@ -255,20 +284,30 @@ class EmbeddedStore(Store):
             if kind == ColType.TIME:
                 vals = time_to_ns(s)
             elif kind == ColType.LIST:
-                vals = [json.dumps(list(v), ensure_ascii=False) if v is not None and len(v) else None
-                        for v in s]
+                vals = [
+                    json.dumps(list(v), ensure_ascii=False) if v is not None and len(v) else None
+                    for v in s
+                ]
             elif kind in (ColType.BOOL,) or c == PLACEHOLDER:
                 if s.dtype == bool:
                     vals = s.to_numpy().astype(np.int64).astype(object).tolist()
                 else:
-                    vals = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                            else int(bool(v)) for v in s]
+                    vals = [
+                        None
+                        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                        else int(bool(v))
+                        for v in s
+                    ]
             elif kind in (ColType.INT,) or c == "tz":
                 if isinstance(s.dtype, pd.Int64Dtype):
                     vals = _with_none(s.to_numpy(dtype=np.int64, na_value=0), s.isna().to_numpy())
                 else:
-                    vals = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                            else int(v) for v in s]
+                    vals = [
+                        None
+                        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                        else int(v)
+                        for v in s
+                    ]
             elif kind == ColType.FLOAT:
                 f = s.astype(float).to_numpy()
                 vals = _with_none(f, np.isnan(f))
@@ -289,13 +328,15 @@ class EmbeddedStore(Store):
             rows = rows.assign(**{PLACEHOLDER: False})
         cols, values = self._to_rows(table, rows)
         updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c not in t.key)
-        conflict = (f"ON CONFLICT ({', '.join(t.key)}) DO "
-                    + (f"UPDATE SET {updates}" if updates else "NOTHING"))
+        conflict = f"ON CONFLICT ({', '.join(t.key)}) DO " + (
+            f"UPDATE SET {updates}" if updates else "NOTHING"
+        )
         with self._write_lock:
             con = self._con()
             with con:
-                _insert_rows(con, f"INSERT INTO {table} ({', '.join(cols)})", conflict,
-                             len(cols), values)
+                _insert_rows(
+                    con, f"INSERT INTO {table} ({', '.join(cols)})", conflict, len(cols), values
+                )
         return len(values)
 
     def missing_ids(self, kind: str, ids: Iterable[str]) -> set[str]:
@@ -303,8 +344,10 @@ class EmbeddedStore(Store):
         if not ids:
             return set()
         table, key = PLACEHOLDER_TABLE[kind]
-        sql = (f"SELECT id FROM (SELECT CAST(value AS TEXT) AS id FROM json_each(?)) "
-               f"WHERE id NOT IN (SELECT {key} FROM {table})")
+        sql = (
+            f"SELECT id FROM (SELECT CAST(value AS TEXT) AS id FROM json_each(?)) "
+            f"WHERE id NOT IN (SELECT {key} FROM {table})"
+        )
         if kind == "content":
             sql += " AND id NOT IN (SELECT repost_id FROM reposts)"
         return {r[0] for r in self._con().execute(sql, (_json_ids(ids),))}
@@ -319,12 +362,14 @@ class EmbeddedStore(Store):
             with con:
                 con.executemany(
                     f"INSERT OR IGNORE INTO {table} ({key}, {PLACEHOLDER}) VALUES (?, 1)",
-                    [(i,) for i in missing])
+                    [(i,) for i in missing],
+                )
         return len(missing)
 
     def set_memberships(self, memberships: pd.DataFrame) -> None:
-        rows = list(memberships[["content_id", "event_id", "via"]].itertuples(index=False,
-                                                                            name=None))
+        rows = list(
+            memberships[["content_id", "event_id", "via"]].itertuples(index=False, name=None)
+        )
         with self._write_lock:
             con = self._con()
             with con:
@@ -336,11 +381,16 @@ class EmbeddedStore(Store):
         """The stored columns of ``table`` for a SELECT (times never NULL: see ``frame``)."""
         # a missing time reads as a sentinel, so the column stays int64 (never float64,
         # which would round nanoseconds: 08:15:30.123 would come back as ...123000064)
-        return [f"COALESCE({prefix}{c}, {_NO_TIME}) AS {c}" if _kind(table, c) == ColType.TIME
-                else f"{prefix}{c}" for c in stored_columns(table)]
+        return [
+            f"COALESCE({prefix}{c}, {_NO_TIME}) AS {c}"
+            if _kind(table, c) == ColType.TIME
+            else f"{prefix}{c}"
+            for c in stored_columns(table)
+        ]
 
-    def frame(self, table: str, *, ids: Iterable[str] | None = None,
-              column: str | None = None) -> pd.DataFrame:
+    def frame(
+        self, table: str, *, ids: Iterable[str] | None = None, column: str | None = None
+    ) -> pd.DataFrame:
         """See :meth:`pileon.graph.store.Store.frame`.
 
         Notes
@@ -363,8 +413,11 @@ class EmbeddedStore(Store):
             if column not in cols:
                 raise KeyError(column)
             ids = list(ids)
-            if (_kind(table, column) in _TEXT_KINDS and len(ids) > self._rows(table)
-                    and all(type(i) is str for i in ids)):
+            if (
+                _kind(table, column) in _TEXT_KINDS
+                and len(ids) > self._rows(table)
+                and all(type(i) is str for i in ids)
+            ):
                 wanted = set(ids)
             else:
                 sql += f" WHERE {column} IN (SELECT CAST(value AS TEXT) FROM json_each(?))"
@@ -379,8 +432,9 @@ class EmbeddedStore(Store):
 
     def _rows(self, table: str) -> int:
         """About how many rows ``table`` has (its largest rowid: one index step)."""
-        return int(self._con().execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}")
-                   .fetchone()[0])
+        return int(
+            self._con().execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0]
+        )
 
     def event_items(self, event_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """See :meth:`pileon.graph.store.Store.event_items`.
@@ -393,9 +447,11 @@ class EmbeddedStore(Store):
         out = []
         for table, extra in (("contents", ", m.via"), ("reposts", "")):
             key = TABLES[table].key[0]
-            sql = (f"SELECT {', '.join(self._select(table, 't.'))}{extra} FROM memberships m "
-                   f"JOIN {table} t ON t.{key} = m.content_id WHERE m.event_id = ? "
-                   f"ORDER BY m.content_id")
+            sql = (
+                f"SELECT {', '.join(self._select(table, 't.'))}{extra} FROM memberships m "
+                f"JOIN {table} t ON t.{key} = m.content_id WHERE m.event_id = ? "
+                f"ORDER BY m.content_id"
+            )
             rows = self._con().execute(sql, (event_id,)).fetchall()
             cols = stored_columns(table) + (["via"] if extra else [])
             data = _columns_of_rows(table, cols, rows)
@@ -404,17 +460,33 @@ class EmbeddedStore(Store):
 
     def memberships(self, event_id: str | None = None) -> pd.DataFrame:
         if event_id is None:
-            rows = self._con().execute("SELECT content_id, event_id, via FROM memberships "
-                                       "ORDER BY event_id, content_id").fetchall()
+            rows = (
+                self._con()
+                .execute(
+                    "SELECT content_id, event_id, via FROM memberships "
+                    "ORDER BY event_id, content_id"
+                )
+                .fetchall()
+            )
             cells = np.array(rows, dtype=object) if rows else np.empty((0, 3), dtype=object)
         else:  # one event: its column is that ID
-            rows = self._con().execute("SELECT content_id, via FROM memberships WHERE event_id = ? "
-                                       "ORDER BY content_id", (event_id,)).fetchall()
+            rows = (
+                self._con()
+                .execute(
+                    "SELECT content_id, via FROM memberships WHERE event_id = ? "
+                    "ORDER BY content_id",
+                    (event_id,),
+                )
+                .fetchall()
+            )
             cells = np.array(rows, dtype=object) if rows else np.empty((0, 2), dtype=object)
-            cells = np.column_stack([cells[:, 0], np.full(len(rows), event_id, dtype=object),
-                                     cells[:, 1]])
-        return pd.DataFrame({c: cells[:, j].copy() for j, c in enumerate(MEMBERSHIP_COLUMNS)},
-                            columns=MEMBERSHIP_COLUMNS)
+            cells = np.column_stack(
+                [cells[:, 0], np.full(len(rows), event_id, dtype=object), cells[:, 1]]
+            )
+        return pd.DataFrame(
+            {c: cells[:, j].copy() for j, c in enumerate(MEMBERSHIP_COLUMNS)},
+            columns=MEMBERSHIP_COLUMNS,
+        )
 
     def count(self, table: str) -> int:
         if table not in TABLES:
@@ -445,8 +517,17 @@ class EmbeddedStore(Store):
                 roles = tuple(item.get("roles", []))
                 if roles not in roles_json:
                     roles_json[roles] = json.dumps(list(roles))
-                rows[k].append((run_id, k, int(item.get("rank", pos)), item[key],
-                                item.get("tier"), roles_json[roles], text))
+                rows[k].append(
+                    (
+                        run_id,
+                        k,
+                        int(item.get("rank", pos)),
+                        item[key],
+                        item.get("tier"),
+                        roles_json[roles],
+                        text,
+                    )
+                )
             pieces.append("]")
         pieces.append("}")
         whole = "".join(pieces)
@@ -455,28 +536,41 @@ class EmbeddedStore(Store):
             con = self._con()
             with con:
                 seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0]
-                con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
-                            (run_id, event_id, report.get("generated_at", ""), seq, whole))
+                con.execute(
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
+                    (run_id, event_id, report.get("generated_at", ""), seq, whole),
+                )
                 del whole
                 for kind in ranked:
                     con.executemany("INSERT INTO ranked VALUES (?, ?, ?, ?, ?, ?, ?)", rows[kind])
         return run_id
 
     def latest_run(self, event_id: str) -> str | None:
-        row = self._con().execute(
-            "SELECT run_id FROM runs WHERE event_id = ? ORDER BY seq DESC LIMIT 1",
-            (event_id,)).fetchone()
+        row = (
+            self._con()
+            .execute(
+                "SELECT run_id FROM runs WHERE event_id = ? ORDER BY seq DESC LIMIT 1", (event_id,)
+            )
+            .fetchone()
+        )
         return row[0] if row else None
 
     def report(self, run_id: str) -> dict[str, Any]:
-        row = self._con().execute("SELECT report FROM runs WHERE run_id = ?",
-                                  (run_id,)).fetchone()
+        row = self._con().execute("SELECT report FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             raise NotFound(f"no analysis run {run_id}")
         return json.loads(row[0])
 
-    def ranked(self, run_id: str, kind: str, *, after: int = 0, limit: int = 100,
-               role: str | None = None, min_tier: int | None = None) -> list[dict[str, Any]]:
+    def ranked(
+        self,
+        run_id: str,
+        kind: str,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        role: str | None = None,
+        min_tier: int | None = None,
+    ) -> list[dict[str, Any]]:
         sql = "SELECT item, roles FROM ranked WHERE run_id = ? AND kind = ? AND rank > ?"
         params: list[Any] = [run_id, kind, after]
         if min_tier is not None:
@@ -493,29 +587,43 @@ class EmbeddedStore(Store):
         return out
 
     def account_findings(self, account_id: str) -> list[dict[str, Any]]:
-        sql = ("SELECT r.event_id, r.run_id, k.item FROM ranked k JOIN runs r ON r.run_id = k.run_id "
-               "WHERE k.kind = 'accounts' AND k.item_id = ? AND r.seq = "
-               "(SELECT MAX(seq) FROM runs r2 WHERE r2.event_id = r.event_id) ORDER BY r.event_id")
-        return [{"event_id": e, "run_id": run, **json.loads(item)}
-                for e, run, item in self._con().execute(sql, (account_id,))]
+        sql = (
+            "SELECT r.event_id, r.run_id, k.item FROM ranked k JOIN runs r ON r.run_id = k.run_id "
+            "WHERE k.kind = 'accounts' AND k.item_id = ? AND r.seq = "
+            "(SELECT MAX(seq) FROM runs r2 WHERE r2.event_id = r.event_id) ORDER BY r.event_id"
+        )
+        return [
+            {"event_id": e, "run_id": run, **json.loads(item)}
+            for e, run, item in self._con().execute(sql, (account_id,))
+        ]
 
     # -------------------------------------------------------------- decisions
     def add_decision(self, decision: dict[str, Any]) -> str:
         decision_id = decision.get("decision_id") or uuid.uuid4().hex
-        decided_at = decision.get("decided_at") or datetime.now(timezone.utc).isoformat()
+        decided_at = decision.get("decided_at") or datetime.now(UTC).isoformat()
         with self._write_lock:
             con = self._con()
             with con:
                 seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM decisions").fetchone()[0]
-                con.execute("INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (decision_id, seq, decision.get("event_id"),
-                             decision.get("account_id"), decision.get("mcn_id"),
-                             decision.get("tier"), decision.get("measure"),
-                             decision.get("note"), str(decided_at)))
+                con.execute(
+                    "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        decision_id,
+                        seq,
+                        decision.get("event_id"),
+                        decision.get("account_id"),
+                        decision.get("mcn_id"),
+                        decision.get("tier"),
+                        decision.get("measure"),
+                        decision.get("note"),
+                        str(decided_at),
+                    ),
+                )
         return decision_id
 
     def decisions(self) -> pd.DataFrame:
-        df = pd.read_sql_query(f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions ORDER BY seq",
-                               self._con())
+        df = pd.read_sql_query(
+            f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions ORDER BY seq", self._con()
+        )
         df["tier"] = df["tier"].astype("Int64")
         return df

@@ -7,7 +7,8 @@ Both stores build what :meth:`pileon.graph.store.Store.frame` returns through
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,8 +46,11 @@ def as_list(v: Any) -> list[str]:
 
 def _utc_ns(s: pd.Series) -> bool:
     """True when ``s`` already holds times as the frames do (``datetime64[ns, UTC]``)."""
-    return (isinstance(s.dtype, pd.DatetimeTZDtype) and s.dtype.unit == "ns"
-            and str(s.dtype.tz) == "UTC")
+    return (
+        isinstance(s.dtype, pd.DatetimeTZDtype)
+        and s.dtype.unit == "ns"
+        and str(s.dtype.tz) == "UTC"
+    )
 
 
 def _lists(s: pd.Series) -> pd.Series:
@@ -91,9 +95,15 @@ def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
     if kind == "extra":
         if s.dtype == object and pd.api.types.infer_dtype(s, skipna=False) == "string":
             return s  # JSON texts as stored
-        return s.map(lambda v: "{}" if v is None or (isinstance(v, float) and np.isnan(v))
-                     else (v if isinstance(v, str) else json.dumps(v, sort_keys=True,
-                                                                   ensure_ascii=False))).astype(object)
+        return s.map(
+            lambda v: (
+                "{}"
+                if v is None or (isinstance(v, float) and np.isnan(v))
+                else (
+                    v if isinstance(v, str) else json.dumps(v, sort_keys=True, ensure_ascii=False)
+                )
+            )
+        ).astype(object)
     # strings: missing values as None
     out = s.astype(object)
     arr = out.to_numpy()
@@ -108,8 +118,9 @@ def _values(s: pd.Series) -> Any:
     return s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array
 
 
-def coerce(table: str, df: pd.DataFrame | Mapping[str, Any], *,
-           keep: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+def coerce(
+    table: str, df: pd.DataFrame | Mapping[str, Any], *, keep: list[str] | tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Return ``df`` with exactly the stored columns of ``table``, coerced and sorted by key.
 
     ``df`` is a frame, or a mapping of column names to equally long arrays that no one
@@ -133,8 +144,9 @@ def coerce(table: str, df: pd.DataFrame | Mapping[str, Any], *,
             return pd.Series([None] * n, index=index, dtype=object)
         return pd.Series(df[c], index=index, copy=False) if fresh else df[c]
 
-    data = {c: _values(coerce_column(column(c), _col_type(table, c)))
-            for c in stored_columns(table)}
+    data = {
+        c: _values(coerce_column(column(c), _col_type(table, c))) for c in stored_columns(table)
+    }
     for c in keep:
         data[c] = _values(column(c))
     out = pd.DataFrame(data, index=index, copy=False)  # columns put together once
@@ -148,8 +160,9 @@ def coerce(table: str, df: pd.DataFrame | Mapping[str, Any], *,
 
 def empty(table: str) -> pd.DataFrame:
     """An empty frame of ``table`` with the right columns and dtypes."""
-    return coerce(table, pd.DataFrame({c: pd.Series([], dtype=object)
-                                       for c in stored_columns(table)}))
+    return coerce(
+        table, pd.DataFrame({c: pd.Series([], dtype=object) for c in stored_columns(table)})
+    )
 
 
 def time_to_ns(s: pd.Series) -> list[int | None]:

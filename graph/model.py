@@ -94,7 +94,7 @@ class Table:
         raise KeyError(name)
 
 
-S, T, F, I, B, L = ColType.STR, ColType.TIME, ColType.FLOAT, ColType.INT, ColType.BOOL, ColType.LIST
+S, T, F, I, B, L = ColType.STR, ColType.TIME, ColType.FLOAT, ColType.INT, ColType.BOOL, ColType.LIST  # noqa: E741
 
 CONTENT_KINDS = ("post", "comment", "video", "live", "dm")
 
@@ -227,8 +227,17 @@ TABLES: dict[str, Table] = {
 }
 
 #: the order in which ``ingest`` loads tables (nodes before what points at them)
-LOAD_ORDER = ("accounts", "mcns", "events", "contents", "reposts", "renames",
-              "affiliations", "reports", "labels")
+LOAD_ORDER = (
+    "accounts",
+    "mcns",
+    "events",
+    "contents",
+    "reposts",
+    "renames",
+    "affiliations",
+    "reports",
+    "labels",
+)
 
 #: columns every stored table has beyond its model columns
 META_COLUMNS = ("extra",)
@@ -237,15 +246,24 @@ PLACEHOLDER = "placeholder"
 TZ = "tz"
 
 #: which node table a reference kind creates placeholders in, and its key
-PLACEHOLDER_TABLE = {"account": ("accounts", "account_id"),
-                     "content": ("contents", "content_id"),
-                     "mcn": ("mcns", "mcn_id")}
+PLACEHOLDER_TABLE = {
+    "account": ("accounts", "account_id"),
+    "content": ("contents", "content_id"),
+    "mcn": ("mcns", "mcn_id"),
+}
 
 #: the time column of tables whose rows keep the original UTC offset
 TZ_SOURCE = {"contents": "posted_at", "reposts": "reposted_at"}
 
-ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonator",
-         "coordinated", "participant")
+ROLES = (
+    "first_poster",
+    "multi_poster",
+    "inciter",
+    "splicer",
+    "impersonator",
+    "coordinated",
+    "participant",
+)
 MCN_MEASURES = ("warning", "suspend_revenue", "restrict_service", "evict")
 
 

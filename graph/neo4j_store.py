@@ -30,9 +30,10 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import numpy as np
@@ -54,8 +55,16 @@ from pileon.graph.store import Store
 #: rows per ``UNWIND`` batch, from ``bench/bench_neo4j_ingest.py`` (see docs/neo4j.md)
 DEFAULT_BATCH_SIZE = 1000
 
-DECISION_COLUMNS = ["decision_id", "event_id", "account_id", "mcn_id", "tier", "measure",
-                    "note", "decided_at"]
+DECISION_COLUMNS = [
+    "decision_id",
+    "event_id",
+    "account_id",
+    "mcn_id",
+    "tier",
+    "measure",
+    "note",
+    "decided_at",
+]
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
 
 # the driver logs connection failures as warnings; with no handler configured
@@ -78,8 +87,11 @@ def _split_uri(uri: str) -> tuple[str, str | None, str | None]:
         host = f"[{host}]"
     netloc = host + (f":{parts.port}" if parts.port else "")
     clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return (clean, unquote(parts.username) if parts.username else None,
-            unquote(parts.password) if parts.password is not None else None)
+    return (
+        clean,
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password is not None else None,
+    )
 
 
 def _first_line(exc: BaseException, limit: int = 200) -> str:
@@ -110,8 +122,7 @@ class CypherRunner:
     for managed transactions.  Driver errors become :mod:`pileon.graph.errors` types.
     """
 
-    def __init__(self, driver: Any, *, uri: str, user: str | None,
-                 database: str | None) -> None:
+    def __init__(self, driver: Any, *, uri: str, user: str | None, database: str | None) -> None:
         self.driver = driver
         self.uri = uri
         self.user = user
@@ -125,49 +136,69 @@ class CypherRunner:
         except neo4j_errors.AuthError:
             raise StoreAuthError(
                 f"Neo4j at {self.uri} refused the credentials of user {self.user or 'neo4j'!r}: "
-                f"check NEO4J_USER and NEO4J_PASSWORD") from None
+                f"check NEO4J_USER and NEO4J_PASSWORD"
+            ) from None
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired) as exc:
             raise StoreUnavailable(
                 f"cannot reach Neo4j at {self.uri} ({_reason(exc)}); is the server running? "
-                f"(scripts/neo4j-local start)") from None
+                f"(scripts/neo4j-local start)"
+            ) from None
         except neo4j_errors.ClientError as exc:
             if exc.code and exc.code.endswith("DatabaseNotFound"):
                 raise StoreUnavailable(
-                    f"Neo4j at {self.uri} has no database {self.database!r}: "
-                    f"check NEO4J_DATABASE") from None
+                    f"Neo4j at {self.uri} has no database {self.database!r}: check NEO4J_DATABASE"
+                ) from None
             if exc.code and ".Security." in exc.code:
-                raise StoreAuthError(f"Neo4j at {self.uri} refused the request: "
-                                     f"{_first_line(exc)}") from None
+                raise StoreAuthError(
+                    f"Neo4j at {self.uri} refused the request: {_first_line(exc)}"
+                ) from None
             raise
 
     def read(self, query: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Records of a read query."""
         with self.translated():
             records, _, _ = self.driver.execute_query(
-                query, parameters_=params or {}, routing_=RoutingControl.READ,
-                database_=self.database)
+                query,
+                parameters_=params or {},
+                routing_=RoutingControl.READ,
+                database_=self.database,
+            )
         return records
 
     def read_df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """A read query's result straight into a DataFrame (one column per returned key)."""
         with self.translated():
             return self.driver.execute_query(
-                query, parameters_=params or {}, routing_=RoutingControl.READ,
-                database_=self.database, result_transformer_=Result.to_df)
+                query,
+                parameters_=params or {},
+                routing_=RoutingControl.READ,
+                database_=self.database,
+                result_transformer_=Result.to_df,
+            )
 
     def write(self, query: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Run one write query in its own transaction; return its records."""
         with self.translated():
             records, _, _ = self.driver.execute_query(
-                query, parameters_=params or {}, routing_=RoutingControl.WRITE,
-                database_=self.database)
+                query,
+                parameters_=params or {},
+                routing_=RoutingControl.WRITE,
+                database_=self.database,
+            )
         return records
 
-    def write_batches(self, query: str, rows: Sequence[Any], *, batch_size: int,
-                      key: str = "rows", params: dict[str, Any] | None = None) -> int:
+    def write_batches(
+        self,
+        query: str,
+        rows: Sequence[Any],
+        *,
+        batch_size: int,
+        key: str = "rows",
+        params: dict[str, Any] | None = None,
+    ) -> int:
         """Send ``rows`` as ``$rows`` (or ``$key``) in batches, one transaction each."""
         for start in range(0, len(rows), batch_size):
-            self.write(query, {**(params or {}), key: list(rows[start:start + batch_size])})
+            self.write(query, {**(params or {}), key: list(rows[start : start + batch_size])})
         return len(rows)
 
     def write_tx(self, steps: Sequence[tuple[str, dict[str, Any]]]) -> None:
@@ -202,8 +233,10 @@ def _values(kind: ColType | str, s: pd.Series) -> list[Any]:
     if kind == ColType.TIME:
         return _iso(s)
     if kind == ColType.LIST:
-        return [[str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) and len(v)
-                else None for v in s]
+        return [
+            [str(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) and len(v) else None
+            for v in s
+        ]
     if kind in (ColType.BOOL, "placeholder"):
         return [None if _missing(v) else bool(v) for v in s]
     if kind == ColType.INT:
@@ -239,22 +272,31 @@ def _upsert_rows(table: str, rows: pd.DataFrame) -> tuple[list[str], list[dict[s
     prop_cols = [c for c in cols if c not in endpoints and c not in times]
     if table == "renames":
         ns = time_to_ns(rows["renamed_at"])
-        keys = [json.dumps([a, b, t_], ensure_ascii=False)
-                for a, b, t_ in zip(values["account_id"], values["new_name"], ns)]
+        keys = [
+            json.dumps([a, b, t_], ensure_ascii=False)
+            for a, b, t_ in zip(values["account_id"], values["new_name"], ns)
+        ]
     elif table == "affiliations":
-        since = time_to_ns(rows["since"] if "since" in rows.columns
-                           else pd.Series([None] * n, index=rows.index))
-        keys = [json.dumps([a, m, -1 if t_ is None else t_], ensure_ascii=False)
-                for a, m, t_ in zip(values["account_id"], values["mcn_id"], since)]
+        since = time_to_ns(
+            rows["since"] if "since" in rows.columns else pd.Series([None] * n, index=rows.index)
+        )
+        keys = [
+            json.dumps([a, m, -1 if t_ is None else t_], ensure_ascii=False)
+            for a, m, t_ in zip(values["account_id"], values["mcn_id"], since)
+        ]
     elif table == "labels":
-        keys = [json.dumps([e, a], ensure_ascii=False)
-                for e, a in zip(values["event_id"], values["account_id"])]
+        keys = [
+            json.dumps([e, a], ensure_ascii=False)
+            for e, a in zip(values["event_id"], values["account_id"])
+        ]
     else:
         keys = values[t.key[0]]
     out: dict[Any, dict[str, Any]] = {}
     for i in range(n):
-        row: dict[str, Any] = {"props": {c: values[c][i] for c in prop_cols},
-                               "times": {c: values[c][i] for c in times}}
+        row: dict[str, Any] = {
+            "props": {c: values[c][i] for c in prop_cols},
+            "times": {c: values[c][i] for c in times},
+        }
         for c in endpoints:
             row[c] = values[c][i]
         row["key"] = keys[i]
@@ -308,25 +350,38 @@ class Neo4jStore(Store):
         The server refused the credentials.
     """
 
-    def __init__(self, uri: str, *, user: str | None = None, password: str | None = None,
-                 database: str | None = None, batch_size: int | None = None,
-                 connection_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        uri: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+        batch_size: int | None = None,
+        connection_timeout: float = 10.0,
+    ) -> None:
         clean, uri_user, uri_password = _split_uri(uri)
         self.uri = clean
         user = user or uri_user or os.environ.get("NEO4J_USER") or "neo4j"
         if password is None:
-            password = uri_password if uri_password is not None else os.environ.get("NEO4J_PASSWORD")
+            password = (
+                uri_password if uri_password is not None else os.environ.get("NEO4J_PASSWORD")
+            )
         database = database or os.environ.get("NEO4J_DATABASE") or None
-        self.batch_size = int(batch_size or os.environ.get("PILEON_NEO4J_BATCH")
-                              or DEFAULT_BATCH_SIZE)
+        self.batch_size = int(
+            batch_size or os.environ.get("PILEON_NEO4J_BATCH") or DEFAULT_BATCH_SIZE
+        )
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         auth = (user, password) if password is not None else None
         try:
             driver = GraphDatabase.driver(
-                clean, auth=auth, connection_timeout=connection_timeout,
+                clean,
+                auth=auth,
+                connection_timeout=connection_timeout,
                 max_transaction_retry_time=max(connection_timeout, 5.0),
-                notifications_min_severity=NotificationMinimumSeverity.OFF)
+                notifications_min_severity=NotificationMinimumSeverity.OFF,
+            )
         except (ValueError, neo4j_errors.ConfigurationError) as exc:
             raise StoreUnavailable(f"bad Neo4j URI {clean!r}: {_first_line(exc)}") from None
         self._run = CypherRunner(driver, uri=clean, user=user, database=database)
@@ -368,8 +423,9 @@ class Neo4jStore(Store):
         if t.node and PLACEHOLDER not in rows.columns:
             rows = rows.assign(**{PLACEHOLDER: False})
         times, payload = _upsert_rows(table, rows)
-        self._run.write_batches(q_tables.upsert_query(table, times), payload,
-                                batch_size=self.batch_size)
+        self._run.write_batches(
+            q_tables.upsert_query(table, times), payload, batch_size=self.batch_size
+        )
         return len(rows)
 
     def missing_ids(self, kind: str, ids: Iterable[str]) -> set[str]:
@@ -379,39 +435,56 @@ class Neo4jStore(Store):
         query = q_tables.MISSING[kind]
         missing: set[str] = set()
         for start in range(0, len(wanted), self.batch_size * 10):
-            records = self._run.read(query, {"ids": wanted[start:start + self.batch_size * 10]})
+            records = self._run.read(query, {"ids": wanted[start : start + self.batch_size * 10]})
             missing.update(r["id"] for r in records)
         return missing
 
     def create_placeholders(self, kind: str, ids: Iterable[str]) -> int:
         missing = sorted(self.missing_ids(kind, ids))
         if missing:
-            self._run.write_batches(q_tables.CREATE_PLACEHOLDERS[kind], missing,
-                                    batch_size=self.batch_size, key="ids")
+            self._run.write_batches(
+                q_tables.CREATE_PLACEHOLDERS[kind], missing, batch_size=self.batch_size, key="ids"
+            )
         return len(missing)
 
     def set_memberships(self, memberships: pd.DataFrame) -> None:
-        new = (memberships[MEMBERSHIP_COLUMNS].astype(object)
-               .drop_duplicates(subset=["content_id", "event_id"], keep="first"))
+        new = (
+            memberships[MEMBERSHIP_COLUMNS]
+            .astype(object)
+            .drop_duplicates(subset=["content_id", "event_id"], keep="first")
+        )
         old = self.memberships()
-        both = old.merge(new, on=["content_id", "event_id"], how="outer",
-                         suffixes=("_old", "_new"), indicator=True)
+        both = old.merge(
+            new,
+            on=["content_id", "event_id"],
+            how="outer",
+            suffixes=("_old", "_new"),
+            indicator=True,
+        )
         changed = (both["_merge"] == "both") & (both["via_old"] != both["via_new"])
         gone = both[(both["_merge"] == "left_only") | changed]
         came = both[(both["_merge"] == "right_only") | changed]
         self._run.write_batches(
             q_membership.REMOVE,
-            [{"content_id": c, "event_id": e} for c, e in zip(gone["content_id"], gone["event_id"])],
-            batch_size=self.batch_size)
+            [
+                {"content_id": c, "event_id": e}
+                for c, e in zip(gone["content_id"], gone["event_id"])
+            ],
+            batch_size=self.batch_size,
+        )
         self._run.write_batches(
             q_membership.ADD,
-            [{"content_id": c, "event_id": e, "via": v}
-             for c, e, v in zip(came["content_id"], came["event_id"], came["via_new"])],
-            batch_size=self.batch_size)
+            [
+                {"content_id": c, "event_id": e, "via": v}
+                for c, e, v in zip(came["content_id"], came["event_id"], came["via_new"])
+            ],
+            batch_size=self.batch_size,
+        )
 
     # ------------------------------------------------------------------- reads
-    def frame(self, table: str, *, ids: Iterable[str] | None = None,
-              column: str | None = None) -> pd.DataFrame:
+    def frame(
+        self, table: str, *, ids: Iterable[str] | None = None, column: str | None = None
+    ) -> pd.DataFrame:
         if table not in TABLES:
             raise KeyError(table)
         if ids is None:
@@ -444,34 +517,57 @@ class Neo4jStore(Store):
         text = _dumps(report)
         plain = json.loads(text)
         items = []
-        for kind, key in (("accounts", "account_id"), ("mcns", "mcn_id"),
-                          ("clusters", "cluster_id")):
+        for kind, key in (
+            ("accounts", "account_id"),
+            ("mcns", "mcn_id"),
+            ("clusters", "cluster_id"),
+        ):
             for pos, item in enumerate(plain.get(kind, []), start=1):
                 tier = item.get("tier")
-                items.append({"kind": kind, "rank": int(item.get("rank", pos)),
-                              "item_id": str(item[key]),
-                              "tier": None if tier is None else int(tier),
-                              "roles": [str(r) for r in item.get("roles", [])],
-                              "item": _dumps(item)})
+                items.append(
+                    {
+                        "kind": kind,
+                        "rank": int(item.get("rank", pos)),
+                        "item_id": str(item[key]),
+                        "tier": None if tier is None else int(tier),
+                        "roles": [str(r) for r in item.get("roles", [])],
+                        "item": _dumps(item),
+                    }
+                )
         self._run.write(q_findings.DROP_INCOMPLETE, {"event_id": event_id})
         seq = self._next("run")
-        self._run.write(q_findings.CREATE_RUN, {
-            "run_id": run_id, "event_id": event_id, "seq": seq, "report": text,
-            "generated_at": str(plain.get("generated_at", ""))})
-        self._run.write_batches(q_findings.ADD_ITEMS, items, batch_size=self.batch_size,
-                                params={"run_id": run_id})
+        self._run.write(
+            q_findings.CREATE_RUN,
+            {
+                "run_id": run_id,
+                "event_id": event_id,
+                "seq": seq,
+                "report": text,
+                "generated_at": str(plain.get("generated_at", "")),
+            },
+        )
+        self._run.write_batches(
+            q_findings.ADD_ITEMS, items, batch_size=self.batch_size, params={"run_id": run_id}
+        )
         params = {"event_id": event_id, "run_id": run_id}
-        self._run.write_tx([
-            (q_findings.CLEAR_VIEW, params),
-            (q_findings.VIEW_ACCOUNTS, {**params, "rows": _account_view(plain)}),
-            (q_findings.VIEW_CLUSTERS, {**params, "rows": _cluster_view(plain)}),
-            (q_findings.VIEW_MCNS, {**params, "rows": _mcn_view(plain)}),
-            (q_findings.VIEW_NARRATIVES, {**params, "rows": _narrative_view(plain)}),
-            (q_findings.ACCOUNT_SUMMARY, {
-                **params, "role_order": list(ROLES),
-                "account_ids": [str(a["account_id"]) for a in plain.get("accounts", [])]}),
-            (q_findings.COMPLETE_RUN, params),
-        ])
+        self._run.write_tx(
+            [
+                (q_findings.CLEAR_VIEW, params),
+                (q_findings.VIEW_ACCOUNTS, {**params, "rows": _account_view(plain)}),
+                (q_findings.VIEW_CLUSTERS, {**params, "rows": _cluster_view(plain)}),
+                (q_findings.VIEW_MCNS, {**params, "rows": _mcn_view(plain)}),
+                (q_findings.VIEW_NARRATIVES, {**params, "rows": _narrative_view(plain)}),
+                (
+                    q_findings.ACCOUNT_SUMMARY,
+                    {
+                        **params,
+                        "role_order": list(ROLES),
+                        "account_ids": [str(a["account_id"]) for a in plain.get("accounts", [])],
+                    },
+                ),
+                (q_findings.COMPLETE_RUN, params),
+            ]
+        )
         return run_id
 
     def latest_run(self, event_id: str) -> str | None:
@@ -484,40 +580,61 @@ class Neo4jStore(Store):
             raise NotFound(f"no analysis run {run_id}")
         return json.loads(records[0]["report"])
 
-    def ranked(self, run_id: str, kind: str, *, after: int = 0, limit: int = 100,
-               role: str | None = None, min_tier: int | None = None) -> list[dict[str, Any]]:
-        records = self._run.read(q_findings.RANKED, {
-            "run_id": run_id, "kind": kind, "after": int(after), "limit": int(limit),
-            "role": role, "min_tier": None if min_tier is None else int(min_tier)})
+    def ranked(
+        self,
+        run_id: str,
+        kind: str,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        role: str | None = None,
+        min_tier: int | None = None,
+    ) -> list[dict[str, Any]]:
+        records = self._run.read(
+            q_findings.RANKED,
+            {
+                "run_id": run_id,
+                "kind": kind,
+                "after": int(after),
+                "limit": int(limit),
+                "role": role,
+                "min_tier": None if min_tier is None else int(min_tier),
+            },
+        )
         return [json.loads(r["item"]) for r in records]
 
     def account_findings(self, account_id: str) -> list[dict[str, Any]]:
-        records = self._run.read(q_findings.ACCOUNT_FINDINGS,
-                                 {"account_id": account_id, "kind": "accounts"})
-        rows = sorted(((r["event_id"], r["run_id"], r["item"]) for r in records),
-                      key=lambda r: r[0])
+        records = self._run.read(
+            q_findings.ACCOUNT_FINDINGS, {"account_id": account_id, "kind": "accounts"}
+        )
+        rows = sorted(
+            ((r["event_id"], r["run_id"], r["item"]) for r in records), key=lambda r: r[0]
+        )
         return [{"event_id": e, "run_id": run, **json.loads(item)} for e, run, item in rows]
 
     # -------------------------------------------------------------- decisions
     def add_decision(self, decision: dict[str, Any]) -> str:
         decision_id = str(decision.get("decision_id") or uuid.uuid4().hex)
-        decided_at = decision.get("decided_at") or datetime.now(timezone.utc).isoformat()
+        decided_at = decision.get("decided_at") or datetime.now(UTC).isoformat()
         tier = decision.get("tier")
-        props = {"seq": self._next("decision"),
-                 "event_id": _opt_str(decision.get("event_id")),
-                 "account_id": _opt_str(decision.get("account_id")),
-                 "mcn_id": _opt_str(decision.get("mcn_id")),
-                 "tier": None if _missing(tier) else int(tier),
-                 "measure": _opt_str(decision.get("measure")),
-                 "note": _opt_str(decision.get("note")),
-                 "decided_at": str(decided_at)}
+        props = {
+            "seq": self._next("decision"),
+            "event_id": _opt_str(decision.get("event_id")),
+            "account_id": _opt_str(decision.get("account_id")),
+            "mcn_id": _opt_str(decision.get("mcn_id")),
+            "tier": None if _missing(tier) else int(tier),
+            "measure": _opt_str(decision.get("measure")),
+            "note": _opt_str(decision.get("note")),
+            "decided_at": str(decided_at),
+        }
         self._run.write(q_decisions.UPSERT, {"decision_id": decision_id, "props": props})
         return decision_id
 
     def decisions(self) -> pd.DataFrame:
         records = self._run.read(q_decisions.ALL)
-        df = pd.DataFrame([tuple(r.values()) for r in records], columns=DECISION_COLUMNS,
-                          dtype=object)
+        df = pd.DataFrame(
+            [tuple(r.values()) for r in records], columns=DECISION_COLUMNS, dtype=object
+        )
         df["tier"] = df["tier"].astype("Int64")
         return df
 
@@ -536,38 +653,62 @@ def _opt_str(v: Any) -> str | None:
 
 
 def _account_view(report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"account_id": str(a["account_id"]), "rank": a.get("rank"),
-             "score": a.get("score"), "tier": a.get("tier"),
-             "roles": [str(r) for r in a.get("roles", [])], "refer": a.get("refer"),
-             "priority": a.get("priority"), "cluster_id": a.get("cluster_id"),
-             "mcn_ids": [str(m) for m in a.get("mcn_ids", [])],
-             "evidence": _dumps(a.get("evidence", []))}
-            for a in report.get("accounts", [])]
+    return [
+        {
+            "account_id": str(a["account_id"]),
+            "rank": a.get("rank"),
+            "score": a.get("score"),
+            "tier": a.get("tier"),
+            "roles": [str(r) for r in a.get("roles", [])],
+            "refer": a.get("refer"),
+            "priority": a.get("priority"),
+            "cluster_id": a.get("cluster_id"),
+            "mcn_ids": [str(m) for m in a.get("mcn_ids", [])],
+            "evidence": _dumps(a.get("evidence", [])),
+        }
+        for a in report.get("accounts", [])
+    ]
 
 
 def _cluster_view(report: dict[str, Any]) -> list[dict[str, Any]]:
     event_id = str(report["event_id"])
-    return [{"cluster_key": json.dumps([event_id, str(c["cluster_id"])], ensure_ascii=False),
-             "cluster_id": str(c["cluster_id"]), "score": c.get("score"),
-             "accounts": [str(a) for a in c.get("accounts", [])],
-             "evidence": _dumps(c.get("evidence", []))}
-            for c in report.get("clusters", [])]
+    return [
+        {
+            "cluster_key": json.dumps([event_id, str(c["cluster_id"])], ensure_ascii=False),
+            "cluster_id": str(c["cluster_id"]),
+            "score": c.get("score"),
+            "accounts": [str(a) for a in c.get("accounts", [])],
+            "evidence": _dumps(c.get("evidence", [])),
+        }
+        for c in report.get("clusters", [])
+    ]
 
 
 def _mcn_view(report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"mcn_id": str(m["mcn_id"]), "rank": m.get("rank"), "score": m.get("score"),
-             "measures": [str(x) for x in m.get("measures", [])],
-             "accounts": [str(a) for a in m.get("accounts", [])],
-             "evidence": _dumps(m.get("evidence", []))}
-            for m in report.get("mcns", [])]
+    return [
+        {
+            "mcn_id": str(m["mcn_id"]),
+            "rank": m.get("rank"),
+            "score": m.get("score"),
+            "measures": [str(x) for x in m.get("measures", [])],
+            "accounts": [str(a) for a in m.get("accounts", [])],
+            "evidence": _dumps(m.get("evidence", [])),
+        }
+        for m in report.get("mcns", [])
+    ]
 
 
 def _narrative_view(report: dict[str, Any]) -> list[dict[str, Any]]:
     event_id = str(report["event_id"])
-    return [{"narrative_key": json.dumps([event_id, str(n["narrative_id"])], ensure_ascii=False),
-             "narrative_id": str(n["narrative_id"]),
-             "first_poster": _opt_str(n.get("first_poster")),
-             "first_content_id": _opt_str(n.get("first_content_id")),
-             "platforms": [str(p) for p in n.get("platforms", [])],
-             "size": n.get("size"), "harmful": n.get("harmful")}
-            for n in report.get("narratives", [])]
+    return [
+        {
+            "narrative_key": json.dumps([event_id, str(n["narrative_id"])], ensure_ascii=False),
+            "narrative_id": str(n["narrative_id"]),
+            "first_poster": _opt_str(n.get("first_poster")),
+            "first_content_id": _opt_str(n.get("first_content_id")),
+            "platforms": [str(p) for p in n.get("platforms", [])],
+            "size": n.get("size"),
+            "harmful": n.get("harmful"),
+        }
+        for n in report.get("narratives", [])
+    ]

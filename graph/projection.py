@@ -31,8 +31,7 @@ from pileon.graph.frames import as_list, coerce, empty
 from pileon.graph.model import TABLES
 from pileon.graph.store import Store
 
-FRAMES = ("accounts", "contents", "reposts", "renames", "affiliations", "mcns", "reports",
-          "labels")
+FRAMES = ("accounts", "contents", "reposts", "renames", "affiliations", "mcns", "reports", "labels")
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class Projection:
         return times.min() if len(times) else None
 
     @classmethod
-    def from_tables(cls, event: dict[str, Any], **tables: Any) -> "Projection":
+    def from_tables(cls, event: dict[str, Any], **tables: Any) -> Projection:
         """Build a projection from plain tables (dicts of lists, lists of dicts or frames).
 
         Missing columns are filled as missing values; ``accounts`` defaults to the
@@ -111,8 +110,9 @@ class Projection:
                 for t in frames["contents"]["target_ids"]:
                     ids |= set(t)
             ids |= set(ev.target_ids)
-            frames["accounts"] = coerce("accounts", pd.DataFrame(
-                {"account_id": sorted(ids), "placeholder": True}))
+            frames["accounts"] = coerce(
+                "accounts", pd.DataFrame({"account_id": sorted(ids), "placeholder": True})
+            )
         if "contents" in frames and "via" not in frames["contents"]:
             frames["contents"]["via"] = "event_id"
         return cls(event=ev, **frames)
@@ -123,14 +123,19 @@ def make_event(row: dict[str, Any]) -> Event:
     started = row.get("started_at")
     if started is not None and not pd.isna(started):
         started = pd.Timestamp(started)
-        started = started.tz_localize("UTC") if started.tzinfo is None else started.tz_convert("UTC")
+        started = (
+            started.tz_localize("UTC") if started.tzinfo is None else started.tz_convert("UTC")
+        )
     else:
         started = None
-    return Event(event_id=str(row["event_id"]), name=str(row.get("name") or ""),
-                 started_at=started,
-                 keywords=tuple(as_list(row.get("keywords"))),
-                 entities=tuple(as_list(row.get("entities"))),
-                 target_ids=tuple(as_list(row.get("target_ids"))))
+    return Event(
+        event_id=str(row["event_id"]),
+        name=str(row.get("name") or ""),
+        started_at=started,
+        keywords=tuple(as_list(row.get("keywords"))),
+        entities=tuple(as_list(row.get("entities"))),
+        target_ids=tuple(as_list(row.get("target_ids"))),
+    )
 
 
 def _with_rows(table: str, frame: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
@@ -139,8 +144,11 @@ def _with_rows(table: str, frame: pd.DataFrame, more: pd.DataFrame) -> pd.DataFr
     if more.empty:
         return frame
     key = list(TABLES[table].key)
-    return (pd.concat([frame, more], ignore_index=True)
-            .sort_values(key, kind="mergesort", na_position="first").reset_index(drop=True))
+    return (
+        pd.concat([frame, more], ignore_index=True)
+        .sort_values(key, kind="mergesort", na_position="first")
+        .reset_index(drop=True)
+    )
 
 
 def project(store: Store, event_id: str) -> Projection:
@@ -158,35 +166,71 @@ def project(store: Store, event_id: str) -> Projection:
     ev = make_event(events.iloc[0].to_dict())
     contents, reposts = store.event_items(event_id)
     # placeholders (deleted sources, unknown reply parents) that event items point at
-    pointed = pd.unique(np.concatenate([reposts["source_id"].dropna().to_numpy(dtype=object),
-                                        contents["reply_to"].dropna().to_numpy(dtype=object)]))
-    pointed = pointed[~pd.Index(pointed).isin(np.concatenate(
-        [contents["content_id"].to_numpy(dtype=object), reposts["repost_id"].to_numpy(dtype=object)]))]
+    pointed = pd.unique(
+        np.concatenate(
+            [
+                reposts["source_id"].dropna().to_numpy(dtype=object),
+                contents["reply_to"].dropna().to_numpy(dtype=object),
+            ]
+        )
+    )
+    pointed = pointed[
+        ~pd.Index(pointed).isin(
+            np.concatenate(
+                [
+                    contents["content_id"].to_numpy(dtype=object),
+                    reposts["repost_id"].to_numpy(dtype=object),
+                ]
+            )
+        )
+    ]
     if len(pointed):
         ph = store.frame("contents", ids=pointed.tolist())
         ph = ph[ph["placeholder"].to_numpy()].assign(via=None)
         contents = _with_rows("contents", contents, ph)
 
-    authors = pd.unique(np.concatenate([contents["account_id"].dropna().to_numpy(dtype=object),
-                                        reposts["account_id"].dropna().to_numpy(dtype=object)]))
+    authors = pd.unique(
+        np.concatenate(
+            [
+                contents["account_id"].dropna().to_numpy(dtype=object),
+                reposts["account_id"].dropna().to_numpy(dtype=object),
+            ]
+        )
+    )
     targets = list(ev.target_ids)
     for t in contents["target_ids"]:
         targets.extend(t)
-    accounts = store.frame("accounts", ids=pd.unique(
-        np.concatenate([authors, np.array(targets, dtype=object)])).tolist())
-    accounts["role_hint"] = np.where(accounts["account_id"].isin(authors), "author",
-                                     "target").astype(object)
+    accounts = store.frame(
+        "accounts",
+        ids=pd.unique(np.concatenate([authors, np.array(targets, dtype=object)])).tolist(),
+    )
+    accounts["role_hint"] = np.where(
+        accounts["account_id"].isin(authors), "author", "target"
+    ).astype(object)
     acc_ids = accounts["account_id"].tolist()
     renames = store.frame("renames", ids=acc_ids, column="account_id")
     affiliations = store.frame("affiliations", ids=acc_ids, column="account_id")
     mcns = store.frame("mcns", ids=sorted(set(affiliations["mcn_id"].dropna())))
-    rep_c = store.frame("reports", ids=contents["content_id"].tolist() + reposts["repost_id"].tolist(),
-                        column="content_id")
+    rep_c = store.frame(
+        "reports",
+        ids=contents["content_id"].tolist() + reposts["repost_id"].tolist(),
+        column="content_id",
+    )
     rep_a = store.frame("reports", ids=acc_ids, column="account_id")
     rep_a = rep_a[rep_a["content_id"].isna()]
-    reports = coerce("reports", pd.concat([rep_c, rep_a], ignore_index=True)
-                     .drop_duplicates(subset=["report_id"]))
+    reports = coerce(
+        "reports",
+        pd.concat([rep_c, rep_a], ignore_index=True).drop_duplicates(subset=["report_id"]),
+    )
     labels = store.frame("labels", ids=[event_id], column="event_id")
-    return Projection(event=ev, accounts=accounts, contents=contents, reposts=reposts,
-                      renames=renames, affiliations=affiliations, mcns=mcns, reports=reports,
-                      labels=labels)
+    return Projection(
+        event=ev,
+        accounts=accounts,
+        contents=contents,
+        reposts=reposts,
+        renames=renames,
+        affiliations=affiliations,
+        mcns=mcns,
+        reports=reports,
+        labels=labels,
+    )

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -72,8 +73,9 @@ class Store(ABC):
 
     # ------------------------------------------------------------------- reads
     @abstractmethod
-    def frame(self, table: str, *, ids: Iterable[str] | None = None,
-              column: str | None = None) -> pd.DataFrame:
+    def frame(
+        self, table: str, *, ids: Iterable[str] | None = None, column: str | None = None
+    ) -> pd.DataFrame:
         """A whole table, or its rows whose ``column`` (default: the first key) is in ``ids``."""
 
     @abstractmethod
@@ -117,8 +119,16 @@ class Store(ABC):
         """The whole report of a run (raises ``NotFound``)."""
 
     @abstractmethod
-    def ranked(self, run_id: str, kind: str, *, after: int = 0, limit: int = 100,
-               role: str | None = None, min_tier: int | None = None) -> list[dict[str, Any]]:
+    def ranked(
+        self,
+        run_id: str,
+        kind: str,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        role: str | None = None,
+        min_tier: int | None = None,
+    ) -> list[dict[str, Any]]:
         """Items of a run's ranked list in rank order, starting after rank ``after``.
 
         ``kind`` is ``accounts``, ``mcns`` or ``clusters`` (clusters are ranked by
@@ -140,10 +150,10 @@ class Store(ABC):
         tier, measure, note, decided_at."""
 
     # --------------------------------------------------------------- lifecycle
-    def close(self) -> None:  # pragma: no cover - trivial
+    def close(self) -> None:  # noqa: B027 - optional: stores without connections keep it
         """Release connections."""
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -158,12 +168,13 @@ def store_uri(uri: str | None = None) -> str:
 def open_store(uri: str | None = None) -> Store:
     """Open the store named by ``uri`` (see the module docstring)."""
     uri = store_uri(uri)
-    if uri.startswith(("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://",
-                       "bolt+ssc://")):
+    if uri.startswith(
+        ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
+    ):
         from pileon.graph.neo4j_store import Neo4jStore
 
         return Neo4jStore(uri)
     from pileon.graph.embedded import EmbeddedStore
 
-    path = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else uri
+    path = uri[len("sqlite:///") :] if uri.startswith("sqlite:///") else uri
     return EmbeddedStore(path)

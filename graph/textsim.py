@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -65,11 +65,12 @@ def shingles(norm: str, k: int = SHINGLE) -> set[str]:
     """Character k-shingles of a normalised text (the text itself when shorter than k)."""
     if len(norm) <= k:
         return {norm} if norm else set()
-    return {norm[i:i + k] for i in range(len(norm) - k + 1)}
+    return {norm[i : i + k] for i in range(len(norm) - k + 1)}
 
 
-def minhashes(texts: Sequence[str], *, num_perm: int = NUM_PERM, k: int = SHINGLE,
-              seed: int = 1) -> list[MinHash | None]:
+def minhashes(
+    texts: Sequence[str], *, num_perm: int = NUM_PERM, k: int = SHINGLE, seed: int = 1
+) -> list[MinHash | None]:
     """MinHash signatures of already-normalised texts (None for an empty text)."""
     return _minhashes([shingles(t, k) for t in texts], num_perm=num_perm, seed=seed)
 
@@ -114,9 +115,14 @@ class _UnionFind:
             self.parent[hi] = lo
 
 
-def near_duplicate_pairs(texts: Sequence[str | None], *, threshold: float = 0.6,
-                         num_perm: int = NUM_PERM, min_chars: int = 6,
-                         normalized: bool = False) -> list[tuple[int, int, float]]:
+def near_duplicate_pairs(
+    texts: Sequence[str | None],
+    *,
+    threshold: float = 0.6,
+    num_perm: int = NUM_PERM,
+    min_chars: int = 6,
+    normalized: bool = False,
+) -> list[tuple[int, int, float]]:
     """Pairs ``(i, j, jaccard)`` (i < j) of near-duplicate texts, verified exactly.
 
     Exact repeats of a text are paired with its first occurrence only, so that
@@ -164,8 +170,12 @@ def near_duplicate_pairs(texts: Sequence[str | None], *, threshold: float = 0.6,
     return out
 
 
-def near_duplicate_groups(texts: Sequence[str | None], *, threshold: float = 0.6,
-                          extra_pairs: Iterable[tuple[int, int]] = ()) -> list[int]:
+def near_duplicate_groups(
+    texts: Sequence[str | None],
+    *,
+    threshold: float = 0.6,
+    extra_pairs: Iterable[tuple[int, int]] = (),
+) -> list[int]:
     """Group near-duplicate texts; return for each text the index of its group's first member.
 
     ``extra_pairs`` adds links found by other means (equal media hashes, say).

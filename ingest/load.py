@@ -43,8 +43,12 @@ class TableCount:
     placeholders: int = 0
 
     def to_dict(self) -> dict[str, int]:
-        return {"read": self.read, "stored": self.stored, "rejected": self.rejected,
-                "placeholders": self.placeholders}
+        return {
+            "read": self.read,
+            "stored": self.stored,
+            "rejected": self.rejected,
+            "placeholders": self.placeholders,
+        }
 
 
 @dataclass
@@ -56,8 +60,7 @@ class LoadSummary:
     memberships: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tables": {k: v.to_dict() for k, v in self.tables.items()},
-                "rejects": self.rejects}
+        return {"tables": {k: v.to_dict() for k, v in self.tables.items()}, "rejects": self.rejects}
 
 
 class _NullBar:
@@ -73,8 +76,9 @@ def _bar(show: bool, desc: str, total: int | None):
         return nullcontext(_NullBar())
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=" rows", unit_scale=True, leave=False,
-                dynamic_ncols=True)
+    return tqdm(
+        total=total, desc=desc, unit=" rows", unit_scale=True, leave=False, dynamic_ncols=True
+    )
 
 
 def _row_estimate(path: Path) -> int | None:
@@ -108,12 +112,20 @@ def _kept_frame(table: str, chunks: list[pd.DataFrame]) -> pd.DataFrame:
     if not chunks:
         return empty(table)[cols]
     # JSONL chunks lack the keys that none of their rows has
-    return pd.concat([g.assign(**{c: None for c in cols if c not in g.columns})[cols]
-                      for g in chunks], ignore_index=True)
+    return pd.concat(
+        [g.assign(**{c: None for c in cols if c not in g.columns})[cols] for g in chunks],
+        ignore_index=True,
+    )
 
 
-def load_folder(store: Store, folder: str | Path, *, reject_path: str | Path | None = None,
-                show_progress: bool = False, chunk_rows: int = CHUNK_ROWS) -> LoadSummary:
+def load_folder(
+    store: Store,
+    folder: str | Path,
+    *,
+    reject_path: str | Path | None = None,
+    show_progress: bool = False,
+    chunk_rows: int = CHUNK_ROWS,
+) -> LoadSummary:
     """Load every table file of ``folder`` into ``store``.
 
     Parameters
@@ -150,15 +162,19 @@ def load_folder(store: Store, folder: str | Path, *, reject_path: str | Path | N
     folder = Path(folder)
     files = find_tables(folder)
     if not files:
-        raise InputError(f"{folder}: no table files (expected e.g. accounts.csv, contents.jsonl, "
-                         f"reposts.parquet)")
+        raise InputError(
+            f"{folder}: no table files (expected e.g. accounts.csv, contents.jsonl, "
+            f"reposts.parquet)"
+        )
     # check every file before loading any: a broken file fails the whole load early
     for name, path in files.items():
         header = read_header(path)
         missing = [c for c in TABLES[name].required if c not in header]
         if missing and path.suffix != ".jsonl":
-            raise InputError(f"{path}: missing required column{'s' if len(missing) > 1 else ''} "
-                             f"{', '.join(missing)}")
+            raise InputError(
+                f"{path}: missing required column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)}"
+            )
 
     reject_path = Path(reject_path or DEFAULT_REJECTS)
     summary = LoadSummary(rejects=str(reject_path))
@@ -168,13 +184,19 @@ def load_folder(store: Store, folder: str | Path, *, reject_path: str | Path | N
         raise InputError(f"{reject_path}: cannot write the reject file ({exc.strerror})") from None
     # the embedded store loads faster inside its bulk_load (same result)
     bulk = getattr(store, "bulk_load", None)
-    with (bulk() if bulk is not None else nullcontext()):
+    with bulk() if bulk is not None else nullcontext():
         _load_tables(store, files, rej_file, summary, show_progress, chunk_rows)
     return summary
 
 
-def _load_tables(store: Store, files: dict[str, Path], rej_file, summary: LoadSummary,
-                 show_progress: bool, chunk_rows: int) -> None:
+def _load_tables(
+    store: Store,
+    files: dict[str, Path],
+    rej_file,
+    summary: LoadSummary,
+    show_progress: bool,
+    chunk_rows: int,
+) -> None:
     """The body of :func:`load_folder`: tables, placeholders, event membership.
 
     Notes
@@ -199,8 +221,9 @@ def _load_tables(store: Store, files: dict[str, Path], rej_file, summary: LoadSu
             path = files[name]
             count = summary.tables.setdefault(name, TableCount())
             seen = loaded.setdefault(name, set())
-            with _bar(show_progress, f"{path.name}", _row_estimate(path) if show_progress
-                      else None) as bar:
+            with _bar(
+                show_progress, f"{path.name}", _row_estimate(path) if show_progress else None
+            ) as bar:
                 for raw, lines, bad_lines in read_chunks(path, chunk_rows=chunk_rows):
                     for line, reason, text in bad_lines:
                         writer.writerow([name, line, reason, text])
@@ -214,11 +237,11 @@ def _load_tables(store: Store, files: dict[str, Path], rej_file, summary: LoadSu
                         count.stored += store.upsert(name, good)
                         for r in TABLES[name].references:
                             if r.column in good.columns:
-                                _collect(refs.setdefault((name, r.kind), set()),
-                                         good[r.column])
+                                _collect(refs.setdefault((name, r.kind), set()), good[r.column])
                         if kept is not None and name in kept:
-                            kept[name].append(good[[c for c in INPUT_COLUMNS[name]
-                                                    if c in good.columns]])
+                            kept[name].append(
+                                good[[c for c in INPUT_COLUMNS[name] if c in good.columns]]
+                            )
                     bar.update(len(raw) + len(bad_lines))
 
     # placeholders for dangling references, counted on the first table that made them

@@ -28,13 +28,24 @@ from pileon.graph.textsim import near_duplicate_pairs, normalize
 
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
 #: the columns of contents and reposts that membership reads (and contents' ``placeholder``)
-INPUT_COLUMNS = {"contents": ("content_id", "reply_to", "event_id", "text", "target_ids",
-                              "posted_at", "media_hash"),
-                 "reposts": ("repost_id", "source_id", "text")}
+INPUT_COLUMNS = {
+    "contents": (
+        "content_id",
+        "reply_to",
+        "event_id",
+        "text",
+        "target_ids",
+        "posted_at",
+        "media_hash",
+    ),
+    "reposts": ("repost_id", "source_id", "text"),
+}
 
 
 def _terms_pattern(terms: list[str]) -> re.Pattern | None:
-    terms = sorted({t.strip() for t in terms if t and len(t.strip()) >= 2}, key=lambda t: (-len(t), t))
+    terms = sorted(
+        {t.strip() for t in terms if t and len(t.strip()) >= 2}, key=lambda t: (-len(t), t)
+    )
     if not terms:
         return None
     return re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
@@ -61,8 +72,9 @@ class _Nodes:
 class _Links:
     """Child -> parent links (each child has at most one parent), children found by parent."""
 
-    def __init__(self, n_nodes: int, child: np.ndarray, parent: np.ndarray,
-                 blocked: np.ndarray | None = None) -> None:
+    def __init__(
+        self, n_nodes: int, child: np.ndarray, parent: np.ndarray, blocked: np.ndarray | None = None
+    ) -> None:
         keep = (child >= 0) & (parent >= 0)
         if blocked is not None:
             keep &= ~blocked
@@ -189,8 +201,13 @@ def _normalized(texts: pd.Series) -> list[str]:
     return out.tolist()
 
 
-def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: pd.DataFrame, *,
-                        copy_threshold: float = 0.7) -> pd.DataFrame:
+def compute_memberships(
+    events: pd.DataFrame,
+    contents: pd.DataFrame,
+    reposts: pd.DataFrame,
+    *,
+    copy_threshold: float = 0.7,
+) -> pd.DataFrame:
     """Event membership of every content and repost.
 
     Parameters
@@ -218,14 +235,14 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     texts of contents without ``event_id`` (no all-pairs).
     """
     real = contents[~contents["placeholder"]] if "placeholder" in contents else contents
-    nodes = _Nodes(real["content_id"], real["reply_to"], reposts["repost_id"],
-                   reposts["source_id"])
+    nodes = _Nodes(real["content_id"], real["reply_to"], reposts["repost_id"], reposts["source_id"])
     n = len(nodes)
     c_node, c_reply, r_node, r_src = nodes.columns
     has_ev = real["event_id"].notna().to_numpy(dtype=bool)
     direct_ev = real["event_id"].to_numpy(dtype=object)[has_ev]
-    ev_ids = pd.Index(pd.unique(np.concatenate([events["event_id"].to_numpy(dtype=object),
-                                                direct_ev])))
+    ev_ids = pd.Index(
+        pd.unique(np.concatenate([events["event_id"].to_numpy(dtype=object), direct_ev]))
+    )
     ev_code = {e: i for i, e in enumerate(ev_ids)}
     found = _Found(n, len(ev_ids))
     found.add(c_node[has_ev], ev_ids.get_indexer(direct_ev), "event_id")
@@ -235,8 +252,11 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     for e, hit in _by_event(events, free["text"].fillna("")):
         found.add(free_node[hit], ev_code[e], "text")
     # contents aimed at the event's targets (target_ids) from the event's start on
-    aimed = [(i, set(t)) for i, t in enumerate(free["target_ids"].to_numpy(dtype=object))
-             if isinstance(t, (list, tuple)) and len(t)]
+    aimed = [
+        (i, set(t))
+        for i, t in enumerate(free["target_ids"].to_numpy(dtype=object))
+        if isinstance(t, (list, tuple)) and len(t)
+    ]
     for ev in events.itertuples(index=False):
         targets = set(ev.target_ids or ())
         if not targets:
@@ -277,10 +297,13 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
             nodes_of_text.setdefault(t, []).append(c)
         m_texts, c_texts = sorted(ev_of_text), sorted(nodes_of_text)
         n_members = len(m_texts)
-        pairs = [(i, j) for i, j, _ in near_duplicate_pairs(m_texts + c_texts,
-                                                            threshold=copy_threshold,
-                                                            normalized=True)
-                 if i < n_members <= j]
+        pairs = [
+            (i, j)
+            for i, j, _ in near_duplicate_pairs(
+                m_texts + c_texts, threshold=copy_threshold, normalized=True
+            )
+            if i < n_members <= j
+        ]
         copies = []
         for i, j in pairs:
             for c in nodes_of_text[c_texts[j - n_members]]:
@@ -292,7 +315,8 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
         if m_ok.any() and c_ok.any():
             media = pd.DataFrame({"media_hash": m_media[m_ok], "source": member_node[m_ok]})
             same = pd.DataFrame({"node": cand_node[c_ok], "media_hash": c_media[c_ok]}).merge(
-                media, on="media_hash")
+                media, on="media_hash"
+            )
             for c, src in zip(same["node"].tolist(), same["source"].tolist()):
                 for e in ev_of.get(src, []):
                     copies.append((c, e))
@@ -308,8 +332,9 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     known_parent[c_node[c_node >= 0]] = True
     known_parent[r_node[r_node >= 0]] = True
     in_found = found.has_node()
-    orphan = (~np.where(r_src >= 0, known_parent[np.maximum(r_src, 0)], False)
-              & ~np.where(r_node >= 0, in_found[np.maximum(r_node, 0)], False))
+    orphan = ~np.where(r_src >= 0, known_parent[np.maximum(r_src, 0)], False) & ~np.where(
+        r_node >= 0, in_found[np.maximum(r_node, 0)], False
+    )
     if orphan.any():
         added = False
         for e, hit in _by_event(events, reposts.loc[orphan, "text"].fillna("")):
@@ -331,9 +356,14 @@ def compute_memberships(events: pd.DataFrame, contents: pd.DataFrame, reposts: p
     ev_rank = np.empty(len(ev_ids), dtype=np.int64)
     ev_rank[sorted(range(len(ev_ids)), key=ev_ids.__getitem__)] = np.arange(len(ev_ids))
     order = np.lexsort((rank[node], ev_rank[ev]))
-    return pd.DataFrame({"content_id": ids[node[order]],
-                         "event_id": ev_ids.to_numpy()[ev[order]], "via": via[order]},
-                        columns=MEMBERSHIP_COLUMNS).astype(object)
+    return pd.DataFrame(
+        {
+            "content_id": ids[node[order]],
+            "event_id": ev_ids.to_numpy()[ev[order]],
+            "via": via[order],
+        },
+        columns=MEMBERSHIP_COLUMNS,
+    ).astype(object)
 
 
 __all__ = ["compute_memberships", "MEMBERSHIP_COLUMNS"]

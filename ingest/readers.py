@@ -12,8 +12,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -37,8 +37,10 @@ def find_tables(folder: str | Path) -> dict[str, Path]:
             found.setdefault(stem, []).append(p)
     for name, paths in found.items():
         if len(paths) > 1:
-            raise InputError(f"{folder}: table {name} is given twice "
-                             f"({', '.join(p.name for p in paths)}); keep one file per table")
+            raise InputError(
+                f"{folder}: table {name} is given twice "
+                f"({', '.join(p.name for p in paths)}); keep one file per table"
+            )
     return {name: paths[0] for name, paths in found.items()}
 
 
@@ -69,8 +71,9 @@ def read_header(path: Path) -> list[str]:
                     if i >= 1000:
                         break
             if nonblank and not parsed:
-                raise InputError(f"{path}: not JSON lines (no line of the first {nonblank} "
-                                 f"is a JSON object)")
+                raise InputError(
+                    f"{path}: not JSON lines (no line of the first {nonblank} is a JSON object)"
+                )
             return cols
         import pyarrow.parquet as pq
 
@@ -84,14 +87,24 @@ def read_header(path: Path) -> list[str]:
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except Exception as exc:  # pyarrow raises its own types for a broken file
-        raise InputError(f"{path}: cannot read as {fmt} ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+        raise InputError(
+            f"{path}: cannot read as {fmt} ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from None
 
 
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                         chunksize=chunk_rows, encoding="utf-8-sig", skipinitialspace=False,
-                         on_bad_lines="error", engine="c")
+    reader = pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        chunksize=chunk_rows,
+        encoding="utf-8-sig",
+        skipinitialspace=False,
+        on_bad_lines="error",
+        engine="c",
+    )
     start = 2
     for chunk in reader:
         chunk.columns = [c.strip() for c in chunk.columns]
@@ -114,8 +127,9 @@ def _json_float(text: str) -> float | str:
     return value if math.isfinite(value) else text
 
 
-def _jsonl_chunks(path: Path, chunk_rows: int
-                  ) -> Iterator[tuple[pd.DataFrame, np.ndarray, list[tuple[int, str, str]]]]:
+def _jsonl_chunks(
+    path: Path, chunk_rows: int
+) -> Iterator[tuple[pd.DataFrame, np.ndarray, list[tuple[int, str, str]]]]:
     rows, lines, bad = [], [], []
     with open(path, encoding="utf-8") as f:
         for i, line in enumerate(f, start=1):
@@ -151,15 +165,24 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame,
                     s = s.dt.tz_localize("UTC")
                 df[c] = s.map(lambda v: None if pd.isna(v) else v.isoformat())
             else:
-                df[c] = df[c].map(lambda v: v.tolist() if isinstance(v, np.ndarray)
-                                  else (None if v is None or (isinstance(v, float) and np.isnan(v))
-                                        else _cell(v)))
+                df[c] = df[c].map(
+                    lambda v: (
+                        v.tolist()
+                        if isinstance(v, np.ndarray)
+                        else (
+                            None
+                            if v is None or (isinstance(v, float) and np.isnan(v))
+                            else _cell(v)
+                        )
+                    )
+                )
         yield df, np.arange(start, start + len(df))
         start += len(df)
 
 
-def read_chunks(path: Path, *, chunk_rows: int = CHUNK_ROWS
-                ) -> Iterator[tuple[pd.DataFrame, np.ndarray, list[tuple[int, str, str]]]]:
+def read_chunks(
+    path: Path, *, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[tuple[pd.DataFrame, np.ndarray, list[tuple[int, str, str]]]]:
     """Yield ``(raw, lines, bad_lines)`` chunks of a table file.
 
     ``bad_lines`` lists lines that could not be parsed as a row at all
@@ -185,4 +208,3 @@ def read_chunks(path: Path, *, chunk_rows: int = CHUNK_ROWS
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except Exception as exc:
         raise InputError(f"{path}: cannot read as {fmt} ({type(exc).__name__})") from None
-

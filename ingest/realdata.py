@@ -56,8 +56,10 @@ __all__ = ["twitter16_tables", "ced_tables", "snowflake_time", "write_tables"]
 
 TWITTER_EPOCH_MS = 1288834974657
 CHINA = "+08:00"
-_EDGE = re.compile(r"\[\s*'([^']*)'\s*,\s*'([^']*)'\s*,\s*'([^']*)'\s*\]\s*->\s*"
-                   r"\[\s*'([^']*)'\s*,\s*'([^']*)'\s*,\s*'([^']*)'\s*\]")
+_EDGE = re.compile(
+    r"\[\s*'([^']*)'\s*,\s*'([^']*)'\s*,\s*'([^']*)'\s*\]\s*->\s*"
+    r"\[\s*'([^']*)'\s*,\s*'([^']*)'\s*,\s*'([^']*)'\s*\]"
+)
 
 
 def snowflake_time(tweet_id: int | str) -> pd.Timestamp:
@@ -86,8 +88,9 @@ def _check(folder: Path, *names: str) -> None:
             raise InputError(f"{folder}: no {n} here (is this the right dataset folder?)")
 
 
-def twitter16_tables(folder: str | Path, limit: int | None = None, *,
-                     events: str = "cascade") -> dict[str, pd.DataFrame]:
+def twitter16_tables(
+    folder: str | Path, limit: int | None = None, *, events: str = "cascade"
+) -> dict[str, pd.DataFrame]:
     """Twitter16 cascades as SPEC §2 tables (see the module docstring).
 
     Parameters
@@ -143,7 +146,7 @@ def twitter16_tables(folder: str | Path, limit: int | None = None, *,
     e = e[e["pu"] != "ROOT"]
     # drop edges into the root node; keep the first parent of every node
     rt = root_of.reindex(e["root"]).to_numpy()
-    is_root_child = ((e[["cu", "ct", "cm"]].to_numpy() == rt).all(axis=1))
+    is_root_child = (e[["cu", "ct", "cm"]].to_numpy() == rt).all(axis=1)
     e = e[~is_root_child].drop_duplicates(subset=["root", "cu", "ct", "cm"], keep="first")
     rt = root_of.reindex(e["root"]).to_numpy()
     parent_is_root = (e[["pu", "pt", "pm"]].to_numpy() == rt).all(axis=1)
@@ -152,31 +155,61 @@ def twitter16_tables(folder: str | Path, limit: int | None = None, *,
     posted = pd.Series([snowflake_time(r) for r in root_ids], index=root_ids)
     node_id = lambda r, u, t, m: "twitter:" + r + "/" + u + "/" + t + "/" + m  # noqa: E731
     rep_id = node_id(e["root"], e["cu"], e["ct"], e["cm"])
-    src = np.where(parent_is_root, "twitter:" + e["root"], node_id(e["root"], e["pu"], e["pt"], e["pm"]))
+    src = np.where(
+        parent_is_root, "twitter:" + e["root"], node_id(e["root"], e["pu"], e["pt"], e["pm"])
+    )
     minutes = pd.to_numeric(e["cm"], errors="coerce").fillna(0.0)
-    reposted = (posted.reindex(e["root"]).reset_index(drop=True)
-                + pd.Series(pd.to_timedelta(minutes.to_numpy(), unit="m")))
-    ev_of = (("twitter16:" + pd.Series(root_ids, index=root_ids)) if events == "cascade"
-             else pd.Series("twitter16", index=root_ids))
-    reposts = pd.DataFrame({"repost_id": rep_id.to_numpy(), "account_id": ("twitter:" + e["cu"]).to_numpy(),
-                            "source_id": src, "reposted_at": _iso(reposted).to_numpy(),
-                            "platform": "twitter"})
-    contents = pd.DataFrame({
-        "content_id": ["twitter:" + r for r in root_ids],
-        "account_id": ["twitter:" + root_of.loc[r, "cu"] for r in root_ids],
-        "platform": "twitter", "posted_at": _iso(posted).to_numpy(), "kind": "post",
-        "event_id": ev_of.to_numpy(),
-        "url": [f"https://twitter.com/i/web/status/{r}" for r in root_ids],
-        "label": [labels.get(r) for r in root_ids]})
-    accounts = pd.DataFrame({"account_id": sorted(set(contents["account_id"]) | set(reposts["account_id"]))})
+    reposted = posted.reindex(e["root"]).reset_index(drop=True) + pd.Series(
+        pd.to_timedelta(minutes.to_numpy(), unit="m")
+    )
+    ev_of = (
+        ("twitter16:" + pd.Series(root_ids, index=root_ids))
+        if events == "cascade"
+        else pd.Series("twitter16", index=root_ids)
+    )
+    reposts = pd.DataFrame(
+        {
+            "repost_id": rep_id.to_numpy(),
+            "account_id": ("twitter:" + e["cu"]).to_numpy(),
+            "source_id": src,
+            "reposted_at": _iso(reposted).to_numpy(),
+            "platform": "twitter",
+        }
+    )
+    contents = pd.DataFrame(
+        {
+            "content_id": ["twitter:" + r for r in root_ids],
+            "account_id": ["twitter:" + root_of.loc[r, "cu"] for r in root_ids],
+            "platform": "twitter",
+            "posted_at": _iso(posted).to_numpy(),
+            "kind": "post",
+            "event_id": ev_of.to_numpy(),
+            "url": [f"https://twitter.com/i/web/status/{r}" for r in root_ids],
+            "label": [labels.get(r) for r in root_ids],
+        }
+    )
+    accounts = pd.DataFrame(
+        {"account_id": sorted(set(contents["account_id"]) | set(reposts["account_id"]))}
+    )
     accounts["platform"] = "twitter"
     if events == "cascade":
-        ev = pd.DataFrame({"event_id": ev_of.to_numpy(),
-                           "name": [f"Twitter16 cascade {r} ({labels.get(r, 'unlabelled')})" for r in root_ids],
-                           "started_at": _iso(posted).to_numpy()})
+        ev = pd.DataFrame(
+            {
+                "event_id": ev_of.to_numpy(),
+                "name": [
+                    f"Twitter16 cascade {r} ({labels.get(r, 'unlabelled')})" for r in root_ids
+                ],
+                "started_at": _iso(posted).to_numpy(),
+            }
+        )
     else:
-        ev = pd.DataFrame({"event_id": ["twitter16"], "name": [f"Twitter16 ({len(root_ids)} cascades)"],
-                           "started_at": [_iso(posted).min() if len(posted) else None]})
+        ev = pd.DataFrame(
+            {
+                "event_id": ["twitter16"],
+                "name": [f"Twitter16 ({len(root_ids)} cascades)"],
+                "started_at": [_iso(posted).min() if len(posted) else None],
+            }
+        )
     return {"accounts": accounts, "contents": contents, "reposts": reposts, "events": ev}
 
 
@@ -208,13 +241,23 @@ def _ced_dates(dates: pd.Series, original: pd.Timestamp | None) -> pd.Series:
     cn = s.str.extract(_CN_DATE)
     todo = full.isna() & cn[0].notna()
     if todo.any():
-        year = (original.tz_convert("Asia/Shanghai").year if original is not None else 2000)
+        year = original.tz_convert("Asia/Shanghai").year if original is not None else 2000
         parts = cn[todo].astype(int)
 
         def build(y: int) -> pd.Series:
-            return pd.to_datetime(pd.DataFrame({"year": y, "month": parts[0], "day": parts[1],
-                                                "hour": parts[2], "minute": parts[3]}),
-                                  errors="coerce").dt.tz_localize("Asia/Shanghai")
+            return pd.to_datetime(
+                pd.DataFrame(
+                    {
+                        "year": y,
+                        "month": parts[0],
+                        "day": parts[1],
+                        "hour": parts[2],
+                        "minute": parts[3],
+                    }
+                ),
+                errors="coerce",
+            ).dt.tz_localize("Asia/Shanghai")
+
         guess = build(year)
         if original is not None:
             guess = guess.where(~(guess < original - pd.Timedelta(days=1)), build(year + 1))
@@ -222,8 +265,9 @@ def _ced_dates(dates: pd.Series, original: pd.Timestamp | None) -> pd.Series:
     return out.dt.tz_convert("UTC")
 
 
-def ced_tables(folder: str | Path, limit: int | None = None, *,
-               events: str = "cascade") -> dict[str, pd.DataFrame]:
+def ced_tables(
+    folder: str | Path, limit: int | None = None, *, events: str = "cascade"
+) -> dict[str, pd.DataFrame]:
     """CED Weibo cascades as SPEC §2 tables (see the module docstring).
 
     Parameters
@@ -265,7 +309,7 @@ def ced_tables(folder: str | Path, limit: int | None = None, *,
     if limit is not None:
         files = files[:limit]
     contents, reposts, accounts, evs = [], [], {}, []
-    for num, mid, uid, f in files:
+    for _num, mid, uid, f in files:
         try:
             o = json.loads(f.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
@@ -283,9 +327,18 @@ def ced_tables(folder: str | Path, limit: int | None = None, *,
         accounts[acc["account_id"]] = {**accounts.get(acc["account_id"], {}), **acc}
         cid = f"weibo:{mid}"
         event_id = f"ced:{mid}" if events == "cascade" else "ced"
-        contents.append({"content_id": cid, "account_id": acc["account_id"], "platform": "weibo",
-                         "posted_at": t0, "text": o.get("text"), "kind": "post", "event_id": event_id,
-                         "url": f"https://weibo.com/{uid}/{mid}"})
+        contents.append(
+            {
+                "content_id": cid,
+                "account_id": acc["account_id"],
+                "platform": "weibo",
+                "posted_at": t0,
+                "text": o.get("text"),
+                "kind": "post",
+                "event_id": event_id,
+                "url": f"https://weibo.com/{uid}/{mid}",
+            }
+        )
         entries = []
         for d in rep_dirs:
             p = d / f.name
@@ -306,22 +359,54 @@ def ced_tables(folder: str | Path, limit: int | None = None, *,
             when = _ced_dates(r["date"], t0)
             dropped = int(when.isna().sum())
             r, when = r[when.notna()], when[when.notna()]
-            parent = r["parent"].astype(object).where(r["parent"].notna(), "").astype(str).str.strip()
+            parent = (
+                r["parent"].astype(object).where(r["parent"].notna(), "").astype(str).str.strip()
+            )
             src = np.where((parent == "") | (parent == mid), cid, "weibo:" + parent)
-            reposts.append(pd.DataFrame({"repost_id": "weibo:" + r["mid"].astype(str),
-                                         "account_id": "weibo:" + r["uid"].astype(str),
-                                         "source_id": src, "reposted_at": when, "platform": "weibo",
-                                         "text": r["text"].astype(object).where(r["text"].notna(), None)}))
+            reposts.append(
+                pd.DataFrame(
+                    {
+                        "repost_id": "weibo:" + r["mid"].astype(str),
+                        "account_id": "weibo:" + r["uid"].astype(str),
+                        "source_id": src,
+                        "reposted_at": when,
+                        "platform": "weibo",
+                        "text": r["text"].astype(object).where(r["text"].notna(), None),
+                    }
+                )
+            )
         if events == "cascade":
-            evs.append({"event_id": event_id, "name": f"CED cascade {mid}", "started_at": t0,
-                        "dropped": dropped})
+            evs.append(
+                {
+                    "event_id": event_id,
+                    "name": f"CED cascade {mid}",
+                    "started_at": t0,
+                    "dropped": dropped,
+                }
+            )
         else:
             evs.append({"dropped": dropped, "started_at": t0})
-    c = pd.DataFrame(contents, columns=["content_id", "account_id", "platform", "posted_at", "text",
-                                        "kind", "event_id", "url"])
+    c = pd.DataFrame(
+        contents,
+        columns=[
+            "content_id",
+            "account_id",
+            "platform",
+            "posted_at",
+            "text",
+            "kind",
+            "event_id",
+            "url",
+        ],
+    )
     c["posted_at"] = _iso(c["posted_at"], CHINA)
-    r = (pd.concat(reposts, ignore_index=True) if reposts else
-         pd.DataFrame(columns=["repost_id", "account_id", "source_id", "reposted_at", "platform", "text"]))
+    r = (
+        pd.concat(reposts, ignore_index=True)
+        if reposts
+        else pd.DataFrame(
+            columns=["repost_id", "account_id", "source_id", "reposted_at", "platform", "text"]
+        )
+    )
     r = r.drop_duplicates(subset=["repost_id"], keep="first")
     r = r[~r["repost_id"].isin(set(c["content_id"]))].reset_index(drop=True)
     r["reposted_at"] = _iso(r["reposted_at"], CHINA)
@@ -335,9 +420,14 @@ def ced_tables(folder: str | Path, limit: int | None = None, *,
         ev["started_at"] = _iso(ev["started_at"], CHINA) if len(ev) else ev["started_at"]
     else:
         starts = pd.Series([e["started_at"] for e in evs], dtype=object).dropna()
-        ev = pd.DataFrame({"event_id": ["ced"], "name": [f"CED ({len(files)} cascades)"],
-                           "started_at": [_iso(pd.Series([min(starts)]), CHINA)[0] if len(starts) else None],
-                           "dropped": [sum(e["dropped"] for e in evs)]})
+        ev = pd.DataFrame(
+            {
+                "event_id": ["ced"],
+                "name": [f"CED ({len(files)} cascades)"],
+                "started_at": [_iso(pd.Series([min(starts)]), CHINA)[0] if len(starts) else None],
+                "dropped": [sum(e["dropped"] for e in evs)],
+            }
+        )
     return {"accounts": acc, "contents": c, "reposts": r, "events": ev}
 
 

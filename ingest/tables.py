@@ -51,33 +51,45 @@ def _objects(values: list) -> np.ndarray:
 
 def _all_str(s: pd.Series) -> bool:
     """True when every cell is a ``str`` (CSV chunks always; JSONL and Parquet mostly)."""
-    return (s.dtype == object and len(s) > 0
-            and pd.api.types.infer_dtype(s, skipna=False) == "string")
+    return (
+        s.dtype == object and len(s) > 0 and pd.api.types.infer_dtype(s, skipna=False) == "string"
+    )
 
 
 def _missing(s: pd.Series, text: pd.Series | None = None) -> pd.Series:
     """Empty cells; ``text`` is ``_as_text(s)`` when already known (used for all-text columns)."""
     if _all_str(s):
         return (_as_text(s) if text is None else text) == ""
-    return s.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
-                 or (isinstance(v, str) and v.strip() == "")
-                 or (isinstance(v, (list, tuple)) and len(v) == 0)).astype(bool)
+    return s.map(
+        lambda v: (
+            v is None
+            or (isinstance(v, float) and np.isnan(v))
+            or (isinstance(v, str) and v.strip() == "")
+            or (isinstance(v, (list, tuple)) and len(v) == 0)
+        )
+    ).astype(bool)
 
 
 def _as_text(s: pd.Series) -> pd.Series:
     if _all_str(s):  # the common case, without the per-cell type tests
         return pd.Series(_objects([v.strip() for v in s.to_numpy()]), index=s.index)
-    return s.map(lambda v: v.strip() if isinstance(v, str) else
-                 ("" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                  else str(v)))
+    return s.map(
+        lambda v: (
+            v.strip()
+            if isinstance(v, str)
+            else (
+                "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+            )
+        )
+    )
 
 
 #: a number written in decimal (ASCII); pandas leaves one too large for a float unread
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 #: the whole numbers the stores keep (SQLite's INTEGER, Neo4j's integers: 64 bits)
-_INT_MIN, _INT_MAX = -(2 ** 63), 2 ** 63 - 1
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 #: from this size on a float does not hold every whole number: such cells are read exactly
-_FLOAT_EXACT = 2.0 ** 53
+_FLOAT_EXACT = 2.0**53
 
 
 def _too_large(v: str) -> bool:
@@ -99,8 +111,9 @@ _LOCAL = re.compile(r"(?:19|20|21)\d{2}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9
 _NAT = np.iinfo(np.int64).min
 
 
-def _parse_time(s: pd.Series, text: pd.Series | None = None
-                ) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _parse_time(
+    s: pd.Series, text: pd.Series | None = None
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(UTC times, offset minutes, bad mask) of a text column; empty cells are not bad.
 
     ``text`` is ``_as_text(s)`` when already known.  The offset is read from the
@@ -118,27 +131,42 @@ def _parse_time(s: pd.Series, text: pd.Series | None = None
     m = tails.str.extract(_OFFSET)
     has_t = tails.str.contains(_HAS_OFFSET).to_numpy(dtype=bool)
     sign = m[0].map({"+": 1, "-": -1})
-    off_t = (sign * (pd.to_numeric(m[1], errors="coerce") * 60
-                     + pd.to_numeric(m[2], errors="coerce")))
+    off_t = sign * (
+        pd.to_numeric(m[1], errors="coerce") * 60 + pd.to_numeric(m[2], errors="coerce")
+    )
     off_t = off_t.where(m[0].notna(), 0).to_numpy(dtype=float)
     # per tail: length of the offset text, and whether the fast path may take it
-    cut_t = np.array([len(mt.group(0)) if (mt := _OFFSET.search(tl)) else 0 for tl in tails],
-                     dtype=np.int64)
+    cut_t = np.array(
+        [len(mt.group(0)) if (mt := _OFFSET.search(tl)) else 0 for tl in tails], dtype=np.int64
+    )
     # an offset goes the fast way only where pandas itself reads it as that many minutes
-    probe = pd.to_datetime(pd.Series(["2000-01-01T00:00:00" + (tl[len(tl) - c:] if c else "")
-                                      for tl, c in zip(tails, cut_t)], dtype=object),
-                           utc=True, format="ISO8601", errors="coerce")
+    probe = pd.to_datetime(
+        pd.Series(
+            [
+                "2000-01-01T00:00:00" + (tl[len(tl) - c :] if c else "")
+                for tl, c in zip(tails, cut_t)
+            ],
+            dtype=object,
+        ),
+        utc=True,
+        format="ISO8601",
+        errors="coerce",
+    )
     expect = pd.Timestamp("2000-01-01", tz="UTC") - pd.to_timedelta(np.nan_to_num(off_t), unit="m")
-    ascii_t = (np.array([tl.isascii() for tl in tails], dtype=bool)
-               & (probe.to_numpy() == expect.to_numpy()))
+    ascii_t = np.array([tl.isascii() for tl in tails], dtype=bool) & (
+        probe.to_numpy() == expect.to_numpy()
+    )
     has, off = has_t[tail_code], off_t[tail_code]
     offset = pd.Series(off, index=text.index).where(~empty, np.nan).astype("Int64")
 
     ns = np.full(n, _NAT, dtype=np.int64)
     cut = cut_t[tail_code]
-    local = _objects([v[:len(v) - c] for v, c in zip(arr, cut.tolist())])
-    fast = ascii_t[tail_code] & ~empty & np.fromiter(
-        map(bool, map(_LOCAL.fullmatch, local)), dtype=bool, count=n)
+    local = _objects([v[: len(v) - c] for v, c in zip(arr, cut.tolist())])
+    fast = (
+        ascii_t[tail_code]
+        & ~empty
+        & np.fromiter(map(bool, map(_LOCAL.fullmatch, local)), dtype=bool, count=n)
+    )
     if fast.any():
         lt = pd.to_datetime(local[fast], format="ISO8601", errors="coerce")
         lt = lt.as_unit("ns").to_numpy().view(np.int64)
@@ -155,8 +183,9 @@ def _parse_time(s: pd.Series, text: pd.Series | None = None
             st[naive] = nt + np.where(nt.str.len() == 10, "T00:00:00", "") + "+00:00"
         tt = pd.to_datetime(st, utc=True, format="ISO8601", errors="coerce")
         ns[slow] = tt.dt.as_unit("ns").dt.tz_localize(None).to_numpy().view(np.int64)
-    times = pd.Series(pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC"),
-                      index=text.index)
+    times = pd.Series(
+        pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC"), index=text.index
+    )
     bad = pd.Series((ns == _NAT) & ~empty, index=text.index)
     return times, offset, bad
 
@@ -182,8 +211,11 @@ def _raw_json(df: pd.DataFrame) -> list[str]:
         if isinstance(v, float) and np.isnan(v):
             return None
         return v
-    return [json.dumps({k: conv(v) for k, v in row.items()}, ensure_ascii=False, default=str)
-            for row in df.to_dict("records")]
+
+    return [
+        json.dumps({k: conv(v) for k, v in row.items()}, ensure_ascii=False, default=str)
+        for row in df.to_dict("records")
+    ]
 
 
 def _lists(s: pd.Series) -> pd.Series:
@@ -214,13 +246,26 @@ def _extra_json(ex: pd.DataFrame, blank: list[np.ndarray]) -> list[str]:
     filled = [~b for b in blank]
     texts = all(isinstance(c, str) for c in cols) and all(
         pd.api.types.infer_dtype(ex[c].to_numpy()[f], skipna=False) in ("string", "empty")
-        for c, f in zip(cols, filled))
+        for c, f in zip(cols, filled)
+    )
     if not texts:
-        return [json.dumps({k: v for k, v in r.items()
-                            if not (v is None or (isinstance(v, str) and v == "")
-                                    or (isinstance(v, float) and np.isnan(v)))},
-                           sort_keys=True, ensure_ascii=False, default=str)
-                for r in ex.to_dict("records")]
+        return [
+            json.dumps(
+                {
+                    k: v
+                    for k, v in r.items()
+                    if not (
+                        v is None
+                        or (isinstance(v, str) and v == "")
+                        or (isinstance(v, float) and np.isnan(v))
+                    )
+                },
+                sort_keys=True,
+                ensure_ascii=False,
+                default=str,
+            )
+            for r in ex.to_dict("records")
+        ]
     body = np.full(len(ex), "", dtype=object)
     for c, f in sorted(zip(cols, filled), key=lambda cf: cf[0]):
         codes, uniq = pd.factorize(ex[c].to_numpy()[f])
@@ -231,8 +276,9 @@ def _extra_json(ex: pd.DataFrame, blank: list[np.ndarray]) -> list[str]:
     return ("{" + body + "}").tolist()
 
 
-def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
-             seen: set | None = None) -> tuple[pd.DataFrame, Rejected]:
+def validate(
+    table: str, raw: pd.DataFrame, lines: np.ndarray, seen: set | None = None
+) -> tuple[pd.DataFrame, Rejected]:
     """Validate and normalise one chunk of ``table``.
 
     Parameters
@@ -292,8 +338,10 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
         if col not in raw.columns:
             flag(np.ones(n, dtype=bool), f"missing required field {col}")
         else:
-            flag(blank_of(col) if _all_str(raw[col]) else _missing(raw[col]),
-                 f"missing required field {col}")
+            flag(
+                blank_of(col) if _all_str(raw[col]) else _missing(raw[col]),
+                f"missing required field {col}",
+            )
 
     for c in t.columns:
         if c.name not in raw.columns:
@@ -302,8 +350,12 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
         if c.type == ColType.TIME:
             vals = text_of(c.name)
             times, off, bad = _parse_time(s, vals)
-            flag(bad, lambda m, vals=vals, name=c.name:
-                 [f"bad timestamp in {name}: {v!r}" for v in vals[m]])
+            flag(
+                bad,
+                lambda m, vals=vals, name=c.name: [
+                    f"bad timestamp in {name}: {v!r}" for v in vals[m]
+                ],
+            )
             out[c.name] = times
             if TZ_SOURCE.get(table) == c.name:
                 out["tz"] = off
@@ -314,33 +366,57 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
             huge = np.zeros(n, dtype=bool)  # beyond a float's range: infinite as a float
             if unread.any():
                 huge[unread] = [_too_large(v) for v in text[unread]]
-            flag(unread & ~huge, lambda m, text=text, name=c.name:
-                 [f"not a number in {name}: {v!r}" for v in text[m]])
+            flag(
+                unread & ~huge,
+                lambda m, text=text, name=c.name: [
+                    f"not a number in {name}: {v!r}" for v in text[m]
+                ],
+            )
             value = num.to_numpy(dtype=np.float64)
-            flag(np.isinf(value) | huge, lambda m, text=text, name=c.name:
-                 [f"not a finite number in {name}: {v!r}" for v in text[m]])
+            flag(
+                np.isinf(value) | huge,
+                lambda m, text=text, name=c.name: [
+                    f"not a finite number in {name}: {v!r}" for v in text[m]
+                ],
+            )
             if c.type == ColType.INT:
                 frac = (num.notna() & (num != np.floor(num.fillna(0)))).to_numpy(dtype=bool)
                 # past 2**53 a float rounds: such cells are read exactly, from their text
                 big = np.flatnonzero(~flagged & (np.abs(value) >= _FLOAT_EXACT))
                 exact = [_decimal(v, f) for v, f in zip(text.to_numpy()[big], value[big])]
                 frac[big] = [d != d.to_integral_value() for d in exact]
-                flag(frac, lambda m, text=text, name=c.name:
-                     [f"not a whole number in {name}: {v!r}" for v in text[m]])
+                flag(
+                    frac,
+                    lambda m, text=text, name=c.name: [
+                        f"not a whole number in {name}: {v!r}" for v in text[m]
+                    ],
+                )
             if c.min is not None:
                 low = num < c.min
                 if c.max is not None:
                     low = low | (num > c.max)
-                    flag(low, lambda m, text=text, c=c:
-                         [f"{c.name} outside {c.min:g}..{c.max:g}: {v}" for v in text[m]])
+                    flag(
+                        low,
+                        lambda m, text=text, c=c: [
+                            f"{c.name} outside {c.min:g}..{c.max:g}: {v}" for v in text[m]
+                        ],
+                    )
                 else:
-                    flag(low, lambda m, text=text, name=c.name:
-                         [f"negative {name}: {v}" for v in text[m]])
+                    flag(
+                        low,
+                        lambda m, text=text, name=c.name: [
+                            f"negative {name}: {v}" for v in text[m]
+                        ],
+                    )
             if c.type == ColType.INT and len(big):
                 wide = np.zeros(n, dtype=bool)
                 wide[big] = [not _INT_MIN <= d <= _INT_MAX for d in exact]
-                flag(wide, lambda m, text=text, name=c.name:
-                     [f"{name} outside the 64-bit integer range: {v}" for v in text[m]])
+                flag(
+                    wide,
+                    lambda m, text=text, name=c.name: [
+                        f"{name} outside the 64-bit integer range: {v}" for v in text[m]
+                    ],
+                )
                 num = num.astype(object)  # the exact whole numbers, not their floats
                 num.iloc[big] = [int(d) for d in exact]
             out[c.name] = num.astype("float64") if c.type == ColType.FLOAT else num
@@ -348,13 +424,21 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
             codes, low = _by_distinct(text_of(c.name), str.lower)
             text = pd.Series(low[codes], index=raw.index)
             known = np.array([v in _TRUE or v in _FALSE or v == "" for v in low], dtype=bool)
-            flag(~known[codes], lambda m, text=text, name=c.name:
-                 [f"not a boolean in {name}: {v!r}" for v in text[m]])
-            value = _objects([True if v in _TRUE else (False if v in _FALSE else None)
-                              for v in low])
+            flag(
+                ~known[codes],
+                lambda m, text=text, name=c.name: [
+                    f"not a boolean in {name}: {v!r}" for v in text[m]
+                ],
+            )
+            value = _objects(
+                [True if v in _TRUE else (False if v in _FALSE else None) for v in low]
+            )
             # as Series.map gives it: bool when some cells and none empty
-            out[c.name] = (value[codes].astype(bool) if n and all(v is not None for v in value)
-                           else value[codes])
+            out[c.name] = (
+                value[codes].astype(bool)
+                if n and all(v is not None for v in value)
+                else value[codes]
+            )
         elif c.type == ColType.LIST:
             out[c.name] = _lists(s)
         else:
@@ -364,9 +448,12 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
                 text = pd.Series(low[codes], index=raw.index)
                 allowed = set(c.choices) | {""}
                 known = np.array([v in allowed for v in low], dtype=bool)
-                flag(~known[codes], lambda m, text=text, c=c:
-                     [f"unknown {c.name} {v!r} (expected {', '.join(c.choices)})"
-                      for v in text[m]])
+                flag(
+                    ~known[codes],
+                    lambda m, text=text, c=c: [
+                        f"unknown {c.name} {v!r} (expected {', '.join(c.choices)})" for v in text[m]
+                    ],
+                )
             out[c.name] = pd.Series(np.where(blank, None, text.to_numpy()), index=raw.index)
 
     if table == "contents":
@@ -402,9 +489,16 @@ def validate(table: str, raw: pd.DataFrame, lines: np.ndarray,
         def blank(col: pd.Series) -> np.ndarray:
             if _all_str(col):
                 return (col == "").to_numpy(dtype=bool)
-            return np.fromiter((v is None or (isinstance(v, str) and v == "")
-                                or (isinstance(v, float) and np.isnan(v)) for v in col),
-                               dtype=bool, count=len(col))
+            return np.fromiter(
+                (
+                    v is None
+                    or (isinstance(v, str) and v == "")
+                    or (isinstance(v, float) and np.isnan(v))
+                    for v in col
+                ),
+                dtype=bool,
+                count=len(col),
+            )
 
         empty = [blank(ex[c]) for c in extra_cols]
         filled = ~np.column_stack(empty).all(axis=1)

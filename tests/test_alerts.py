@@ -22,10 +22,42 @@ DAYS = 21
 ATTACK = T0 + pd.Timedelta(days=15, hours=20, minutes=30)
 MINOR_ATTACK = T0 + pd.Timedelta(days=16, hours=9, minutes=15)
 FAN_DAY = T0 + pd.Timedelta(days=17)
-RHYTHM = np.array([0.55, 0.35, 0.2, 0.12, 0.08, 0.08, 0.15, 0.35, 0.6, 0.7, 0.75, 0.8, 0.9,
-                   0.85, 0.75, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0, 0.95, 0.8])
-W = {"victim": "weibo:1", "star": "weibo:2", "minor": "douyin:3", "accuser": "weibo:4",
-     "quiet": "weibo:5", "event": "ev:rumour"}
+RHYTHM = np.array(
+    [
+        0.55,
+        0.35,
+        0.2,
+        0.12,
+        0.08,
+        0.08,
+        0.15,
+        0.35,
+        0.6,
+        0.7,
+        0.75,
+        0.8,
+        0.9,
+        0.85,
+        0.75,
+        0.75,
+        0.8,
+        0.85,
+        0.9,
+        0.95,
+        1.0,
+        1.0,
+        0.95,
+        0.8,
+    ]
+)
+W = {
+    "victim": "weibo:1",
+    "star": "weibo:2",
+    "minor": "douyin:3",
+    "accuser": "weibo:4",
+    "quiet": "weibo:5",
+    "event": "ev:rumour",
+}
 
 
 def _t(ts: pd.Timestamp) -> str:
@@ -45,29 +77,57 @@ def make_world(folder: Path, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     accounts = [
-        (W["victim"], "weibo", "王小雨", False), (W["star"], "weibo", "星河", False),
-        (W["minor"], "douyin", "小鹿", True), (W["accuser"], "weibo", "爆料君", False),
-        (W["quiet"], "weibo", "安静的人", False)]
+        (W["victim"], "weibo", "王小雨", False),
+        (W["star"], "weibo", "星河", False),
+        (W["minor"], "douyin", "小鹿", True),
+        (W["accuser"], "weibo", "爆料君", False),
+        (W["quiet"], "weibo", "安静的人", False),
+    ]
     contacts = [f"weibo:{i}" for i in range(10, 16)]
     strangers = [f"weibo:{i}" for i in range(100, 160)]
     fans = [f"weibo:{i}" for i in range(200, 600)]
     mates = [f"douyin:{i}" for i in range(700, 706)]
     attackers = [f"douyin:{i}" for i in range(800, 812)]
-    for group, plat in ((contacts, "weibo"), (strangers, "weibo"), (fans, "weibo"),
-                        (mates, "douyin"), (attackers, "douyin")):
+    for group, plat in (
+        (contacts, "weibo"),
+        (strangers, "weibo"),
+        (fans, "weibo"),
+        (mates, "douyin"),
+        (attackers, "douyin"),
+    ):
         accounts += [(a, plat, f"用户{a.split(':')[1]}", False) for a in group]
     rows: list[dict] = []
     n = [0]
 
-    def content(account, when, text, *, kind="post", reply_to=None, harm=None, targets=(),
-                event_id=None, platform=None):
+    def content(
+        account,
+        when,
+        text,
+        *,
+        kind="post",
+        reply_to=None,
+        harm=None,
+        targets=(),
+        event_id=None,
+        platform=None,
+    ):
         n[0] += 1
         cid = f"{platform or account.split(':')[0]}:c{n[0]}"
-        rows.append({"content_id": cid, "account_id": account,
-                     "platform": platform or account.split(":")[0], "posted_at": _t(when),
-                     "text": text, "kind": kind, "reply_to": reply_to, "harm": harm,
-                     "target_ids": "|".join(targets) or None, "event_id": event_id,
-                     "url": f"https://example.org/{cid}" if kind == "post" else None})
+        rows.append(
+            {
+                "content_id": cid,
+                "account_id": account,
+                "platform": platform or account.split(":")[0],
+                "posted_at": _t(when),
+                "text": text,
+                "kind": kind,
+                "reply_to": reply_to,
+                "harm": harm,
+                "target_ids": "|".join(targets) or None,
+                "event_id": event_id,
+                "url": f"https://example.org/{cid}" if kind == "post" else None,
+            }
+        )
         return cid
 
     harmful: dict[str, list[str]] = {"victim": [], "minor": []}
@@ -76,41 +136,89 @@ def make_world(folder: Path, seed: int = 0) -> dict:
     for d in range(DAYS):
         p = content(W["victim"], T0 + pd.Timedelta(days=d, hours=19), f"第{d + 1}天的备课笔记")
         for k in range(int(rng.integers(2, 5))):
-            c = content(contacts[int(rng.integers(len(contacts)))],
-                        T0 + pd.Timedelta(days=d, hours=19, minutes=20 + 30 * k), "加油王老师",
-                        kind="comment", reply_to=p, harm=0.02)
+            c = content(
+                contacts[int(rng.integers(len(contacts)))],
+                T0 + pd.Timedelta(days=d, hours=19, minutes=20 + 30 * k),
+                "加油王老师",
+                kind="comment",
+                reply_to=p,
+                harm=0.02,
+            )
             benign_aimed["victim"].append(c)
-        c = content(contacts[int(rng.integers(len(contacts)))],
-                    T0 + pd.Timedelta(days=d, hours=12), "明天一起吃饭？", kind="dm",
-                    harm=0.01, targets=[W["victim"]])
+        c = content(
+            contacts[int(rng.integers(len(contacts)))],
+            T0 + pd.Timedelta(days=d, hours=12),
+            "明天一起吃饭？",
+            kind="dm",
+            harm=0.01,
+            targets=[W["victim"]],
+        )
         benign_aimed["victim"].append(c)
         if d == 15:
             victim_post = p
     # the pile-on: 6 hours of strangers' abuse, with <script> and Chinese text
-    accuse = content(W["accuser"], ATTACK, "爆料！王小雨体罚学生 <script>alert(1)</script>",
-                     harm=0.9, targets=[W["victim"]], event_id=W["event"])
+    accuse = content(
+        W["accuser"],
+        ATTACK,
+        "爆料！王小雨体罚学生 <script>alert(1)</script>",
+        harm=0.9,
+        targets=[W["victim"]],
+        event_id=W["event"],
+    )
     harmful["victim"].append(accuse)
     for i, a in enumerate(strangers):
         when = ATTACK + pd.Timedelta(minutes=5 + 6 * i)
-        harmful["victim"].append(content(a, when, "王老师滚出学校！", kind="comment",
-                                         reply_to=victim_post, harm=0.85, event_id=W["event"]))
+        harmful["victim"].append(
+            content(
+                a,
+                when,
+                "王老师滚出学校！",
+                kind="comment",
+                reply_to=victim_post,
+                harm=0.85,
+                event_id=W["event"],
+            )
+        )
         if i % 3 == 0:
-            harmful["victim"].append(content(a, when + pd.Timedelta(minutes=2),
-                                             "@王小雨 你还有脸发微博？", harm=0.8,
-                                             event_id=W["event"]))
+            harmful["victim"].append(
+                content(
+                    a,
+                    when + pd.Timedelta(minutes=2),
+                    "@王小雨 你还有脸发微博？",
+                    harm=0.8,
+                    event_id=W["event"],
+                )
+            )
         if i % 4 == 0:
-            harmful["victim"].append(content(a, when + pd.Timedelta(minutes=3), "王小雨，等着",
-                                             kind="dm", harm=0.75, targets=[W["victim"]],
-                                             event_id=W["event"]))
+            harmful["victim"].append(
+                content(
+                    a,
+                    when + pd.Timedelta(minutes=3),
+                    "王小雨，等着",
+                    kind="dm",
+                    harm=0.75,
+                    targets=[W["victim"]],
+                    event_id=W["event"],
+                )
+            )
         # replies under the accusation: they join the attack, they are not aimed at the accuser
-        content(a, when + pd.Timedelta(minutes=1), "支持爆料，这种老师必须开除", kind="comment",
-                reply_to=accuse, harm=0.7, event_id=W["event"])
+        content(
+            a,
+            when + pd.Timedelta(minutes=1),
+            "支持爆料，这种老师必须开除",
+            kind="comment",
+            reply_to=accuse,
+            harm=0.7,
+            event_id=W["event"],
+        )
     # a supporter, benign, during the attack
-    benign_aimed["victim"].append(content(
-        contacts[0], ATTACK + pd.Timedelta(hours=1), "@王小雨 我们相信你", harm=0.01))
+    benign_aimed["victim"].append(
+        content(contacts[0], ATTACK + pd.Timedelta(hours=1), "@王小雨 我们相信你", harm=0.01)
+    )
     # a harmful comment with unknown harm: neither harmful nor benign
-    unknown = content(strangers[0], ATTACK + pd.Timedelta(hours=2), "呵呵", kind="comment",
-                      reply_to=victim_post)
+    unknown = content(
+        strangers[0], ATTACK + pd.Timedelta(hours=2), "呵呵", kind="comment", reply_to=victim_post
+    )
     # the singer: a post a day, fans' comments with a day rhythm, six-fold on the fan day
     for d in range(DAYS):
         day = T0 + pd.Timedelta(days=d)
@@ -119,53 +227,129 @@ def make_world(folder: Path, seed: int = 0) -> dict:
         for h in range(9, 24):
             for _ in range(int(rng.poisson(6 * RHYTHM[h] * boost))):
                 harm = 0.6 if rng.random() < 0.03 else 0.05
-                content(fans[int(rng.integers(len(fans)))],
-                        day + pd.Timedelta(hours=h, minutes=int(rng.integers(60))),
-                        "新歌太好听了" if boost > 1 else "哥哥早安", kind="comment",
-                        reply_to=p, harm=harm)
+                content(
+                    fans[int(rng.integers(len(fans)))],
+                    day + pd.Timedelta(hours=h, minutes=int(rng.integers(60))),
+                    "新歌太好听了" if boost > 1 else "哥哥早安",
+                    kind="comment",
+                    reply_to=p,
+                    harm=harm,
+                )
     # the minor: classmates' comments every few days, then an attack on her video
     for d in range(0, 15, 3):
-        p = content(W["minor"], T0 + pd.Timedelta(days=d, hours=17), "今天的舞蹈练习", kind="video",
-                    harm=0.0)
+        p = content(
+            W["minor"],
+            T0 + pd.Timedelta(days=d, hours=17),
+            "今天的舞蹈练习",
+            kind="video",
+            harm=0.0,
+        )
         for m in mates[:3]:
-            benign_aimed["minor"].append(content(m, T0 + pd.Timedelta(days=d, hours=18),
-                                                 "好看！", kind="comment", reply_to=p, harm=0.0))
-    video = content(W["minor"], MINOR_ATTACK - pd.Timedelta(minutes=30), "林老师是好老师",
-                    kind="video", harm=0.0, event_id=W["event"])
+            benign_aimed["minor"].append(
+                content(
+                    m,
+                    T0 + pd.Timedelta(days=d, hours=18),
+                    "好看！",
+                    kind="comment",
+                    reply_to=p,
+                    harm=0.0,
+                )
+            )
+    video = content(
+        W["minor"],
+        MINOR_ATTACK - pd.Timedelta(minutes=30),
+        "林老师是好老师",
+        kind="video",
+        harm=0.0,
+        event_id=W["event"],
+    )
     for i, a in enumerate(attackers):
         when = MINOR_ATTACK + pd.Timedelta(minutes=10 * i)
-        harmful["minor"].append(content(a, when, "小学生闭嘴", kind="comment", reply_to=video,
-                                        harm=0.8, event_id=W["event"]))
+        harmful["minor"].append(
+            content(
+                a, when, "小学生闭嘴", kind="comment", reply_to=video, harm=0.8, event_id=W["event"]
+            )
+        )
         if i % 2:
-            harmful["minor"].append(content(a, when + pd.Timedelta(minutes=3), "再说话试试",
-                                            kind="dm", harm=0.9, targets=[W["minor"]],
-                                            event_id=W["event"]))
+            harmful["minor"].append(
+                content(
+                    a,
+                    when + pd.Timedelta(minutes=3),
+                    "再说话试试",
+                    kind="dm",
+                    harm=0.9,
+                    targets=[W["minor"]],
+                    event_id=W["event"],
+                )
+            )
 
     pd.DataFrame(rows).to_csv(folder / "contents.csv", index=False)
-    pd.DataFrame([{"account_id": a, "platform": p, "name": nm,
-                   "is_minor": "true" if m else "false"} for a, p, nm, m in accounts]) \
-        .to_csv(folder / "accounts.csv", index=False)
-    pd.DataFrame([{"event_id": W["event"], "name": "王小雨被造谣", "started_at": _t(ATTACK),
-                   "keywords": "王小雨", "target_ids": W["victim"]}]) \
-        .to_csv(folder / "events.csv", index=False)
+    pd.DataFrame(
+        [
+            {"account_id": a, "platform": p, "name": nm, "is_minor": "true" if m else "false"}
+            for a, p, nm, m in accounts
+        ]
+    ).to_csv(folder / "accounts.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "event_id": W["event"],
+                "name": "王小雨被造谣",
+                "started_at": _t(ATTACK),
+                "keywords": "王小雨",
+                "target_ids": W["victim"],
+            }
+        ]
+    ).to_csv(folder / "events.csv", index=False)
     # renames: one attacker renamed after the attack, one renamed before it
-    pd.DataFrame([
-        {"account_id": strangers[1], "old_name": "用户101", "new_name": "改名后的人",
-         "renamed_at": _t(ATTACK + pd.Timedelta(days=2))},
-        {"account_id": strangers[2], "old_name": "用户102", "new_name": "王小雨本人",
-         "renamed_at": _t(ATTACK - pd.Timedelta(hours=3))},
-    ]).to_csv(folder / "renames.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "account_id": strangers[1],
+                "old_name": "用户101",
+                "new_name": "改名后的人",
+                "renamed_at": _t(ATTACK + pd.Timedelta(days=2)),
+            },
+            {
+                "account_id": strangers[2],
+                "old_name": "用户102",
+                "new_name": "王小雨本人",
+                "renamed_at": _t(ATTACK - pd.Timedelta(hours=3)),
+            },
+        ]
+    ).to_csv(folder / "renames.csv", index=False)
     # reports: the victim reports the abuse; the minor's classmates report with involves_minor
-    rep = [{"report_id": f"r{i}", "reported_at": _t(ATTACK + pd.Timedelta(minutes=30 + 5 * i)),
-            "reporter_id": W["victim"], "content_id": c, "reason": "辱骂",
-            "involves_minor": "false"} for i, c in enumerate(harmful["victim"][:20])]
-    rep += [{"report_id": f"m{i}", "reported_at": _t(MINOR_ATTACK + pd.Timedelta(hours=1)),
-             "reporter_id": mates[0], "content_id": c, "reason": "涉及未成年人",
-             "involves_minor": "true"} for i, c in enumerate(harmful["minor"][:3])]
+    rep = [
+        {
+            "report_id": f"r{i}",
+            "reported_at": _t(ATTACK + pd.Timedelta(minutes=30 + 5 * i)),
+            "reporter_id": W["victim"],
+            "content_id": c,
+            "reason": "辱骂",
+            "involves_minor": "false",
+        }
+        for i, c in enumerate(harmful["victim"][:20])
+    ]
+    rep += [
+        {
+            "report_id": f"m{i}",
+            "reported_at": _t(MINOR_ATTACK + pd.Timedelta(hours=1)),
+            "reporter_id": mates[0],
+            "content_id": c,
+            "reason": "涉及未成年人",
+            "involves_minor": "true",
+        }
+        for i, c in enumerate(harmful["minor"][:3])
+    ]
     pd.DataFrame(rep).to_csv(folder / "reports.csv", index=False)
-    return {"harmful": harmful, "benign": benign_aimed, "unknown": unknown,
-            "renamed_after": strangers[1], "renamed_before": strangers[2],
-            "contents": pd.DataFrame(rows)}
+    return {
+        "harmful": harmful,
+        "benign": benign_aimed,
+        "unknown": unknown,
+        "renamed_after": strangers[1],
+        "renamed_before": strangers[2],
+        "contents": pd.DataFrame(rows),
+    }
 
 
 def load_world(base: Path) -> dict:
@@ -231,15 +415,28 @@ def test_victim_alert_begins_when_the_attack_begins(world, world_alerts):
     assert ATTACK.tz_convert("UTC") <= a.began_at <= ATTACK + pd.Timedelta(hours=1)
     assert a.began_at <= a.peak_at
     d = a.to_dict()
-    assert set(d) >= {"target_id", "began_at", "peak_at", "signals", "score", "priority",
-                      "recommend", "evidence"}
+    assert set(d) >= {
+        "target_id",
+        "began_at",
+        "peak_at",
+        "signals",
+        "score",
+        "priority",
+        "recommend",
+        "evidence",
+    }
     assert d["began_at"].endswith("Z")
     surged = {s["signal"] for s in d["signals"] if s["surge"]}
     assert {"strangers", "harmful", "comments"} <= surged
     harmful = next(s for s in d["signals"] if s["signal"] == "harmful")
     assert harmful["observed"] >= 60 and harmful["share"] > 0.8
-    assert {"limit_strangers", "hide_harmful_comments", "filter_harmful_messages",
-            "filter_harmful_mentions", "evidence_pack"} <= set(a.recommend)
+    assert {
+        "limit_strangers",
+        "hide_harmful_comments",
+        "filter_harmful_messages",
+        "filter_harmful_mentions",
+        "evidence_pack",
+    } <= set(a.recommend)
     ev = {e["kind"]: e for e in d["evidence"]}
     assert ev["surge:harmful"]["content_ids"]
     assert set(ev["surge:harmful"]["content_ids"]) <= set(world["harmful"]["victim"])
@@ -312,8 +509,9 @@ def client_for(store):
     from pileon.api.deps import get_store
     from pileon.api.settings import Settings
 
-    settings = Settings(api_keys=",".join(f"{k}:{r}" for r, k in KEYS.items()),
-                        store="/nonexistent/never-opened.db")
+    settings = Settings(
+        api_keys=",".join(f"{k}:{r}" for r, k in KEYS.items()), store="/nonexistent/never-opened.db"
+    )
     app = create_app(settings)
     app.dependency_overrides[get_store] = lambda: store
     return TestClient(app)
@@ -362,8 +560,9 @@ def test_sample_incident_alerts(sample):
     assert len(victim) == 1
     assert start - pd.Timedelta(hours=1) <= victim[0].began_at <= start + pd.Timedelta(hours=3)
     minor_start = pd.Timestamp(truth["minor_attack_start"])
-    assert minor_start - pd.Timedelta(hours=1) <= first.began_at \
-        <= minor_start + pd.Timedelta(hours=6)
+    assert (
+        minor_start - pd.Timedelta(hours=1) <= first.began_at <= minor_start + pd.Timedelta(hours=6)
+    )
     assert truth["busy_benign"] not in {a.target_id for a in alerts}
 
 
@@ -384,8 +583,11 @@ def test_neo4j_store_gives_the_same_alerts_and_pack(world, world_alerts, tmp_pat
         pytest.skip("PILEON_TEST_NEO4J_URI is not set: run `scripts/neo4j-local start`")
     from pileon.graph.neo4j_store import Neo4jStore
 
-    store = Neo4jStore(uri, user=os.environ.get("NEO4J_USER", "neo4j"),
-                       password=os.environ.get("NEO4J_PASSWORD", "pileon-test-pw"))
+    store = Neo4jStore(
+        uri,
+        user=os.environ.get("NEO4J_USER", "neo4j"),
+        password=os.environ.get("NEO4J_PASSWORD", "pileon-test-pw"),
+    )
     try:
         store._run.write("MATCH (n) DETACH DELETE n")
         tables = tmp_path / "tables"
@@ -415,8 +617,17 @@ def test_two_surges_two_alerts_and_pages(tmp_path):
     friends = [f"weibo:f{i}" for i in range(3)]
 
     def add(i, account, when, text, harm, **kw):
-        rows.append({"content_id": f"weibo:x{i}", "account_id": account, "platform": "weibo",
-                     "posted_at": when.isoformat(), "text": text, "harm": harm, **kw})
+        rows.append(
+            {
+                "content_id": f"weibo:x{i}",
+                "account_id": account,
+                "platform": "weibo",
+                "posted_at": when.isoformat(),
+                "text": text,
+                "harm": harm,
+                **kw,
+            }
+        )
 
     n = 0
     for d in range(24):
@@ -425,14 +636,28 @@ def test_two_surges_two_alerts_and_pages(tmp_path):
         post = f"weibo:x{n}"
         for j, f in enumerate(friends[:2]):
             n += 1
-            add(n, f, t0 + pd.Timedelta(days=d, hours=13 + j), "赞", 0.01, kind="comment",
-                reply_to=post)
+            add(
+                n,
+                f,
+                t0 + pd.Timedelta(days=d, hours=13 + j),
+                "赞",
+                0.01,
+                kind="comment",
+                reply_to=post,
+            )
         if d in (8, 17):
             size = 20 if d == 8 else 45
             for j in range(size):
                 n += 1
-                add(n, f"weibo:s{d}_{j}", t0 + pd.Timedelta(days=d, hours=14, minutes=4 * j),
-                    "滚", 0.9, kind="comment", reply_to=post)
+                add(
+                    n,
+                    f"weibo:s{d}_{j}",
+                    t0 + pd.Timedelta(days=d, hours=14, minutes=4 * j),
+                    "滚",
+                    0.9,
+                    kind="comment",
+                    reply_to=post,
+                )
     folder = tmp_path / "tables"
     folder.mkdir()
     pd.DataFrame(rows).to_csv(folder / "contents.csv", index=False)
@@ -455,7 +680,10 @@ def test_two_surges_two_alerts_and_pages(tmp_path):
         got = [i["began_at"] for i in first["items"] + second["items"]]
         assert got == [a.to_dict()["began_at"] for a in alerts]
         # a cursor of another list is refused
-        r = c.get("/v1/targets/weibo:f0/alerts", headers=h,
-                  params={"limit": 1, "cursor": first["next_cursor"]})
+        r = c.get(
+            "/v1/targets/weibo:f0/alerts",
+            headers=h,
+            params={"limit": 1, "cursor": first["next_cursor"]},
+        )
         assert r.status_code == 400
     store.close()

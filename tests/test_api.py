@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import logging
 import sys
 import time
@@ -29,8 +28,9 @@ def auth(role: str) -> dict[str, str]:
 
 
 def make_client(store) -> TestClient:
-    settings = Settings(api_keys=",".join(f"{k}:{r}" for r, k in KEYS.items()),
-                        store="/nonexistent/never-opened.db")
+    settings = Settings(
+        api_keys=",".join(f"{k}:{r}" for r, k in KEYS.items()), store="/nonexistent/never-opened.db"
+    )
     app = create_app(settings)
     app.dependency_overrides[get_store] = lambda: store
     return TestClient(app)
@@ -115,7 +115,8 @@ def test_serve_refuses_to_start_without_keys(monkeypatch):
     result = CliRunner().invoke(cli, ["serve", "--port", "8765"])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "error: PILEON_API_KEYS is empty: give KEY:ROLE,KEY:ROLE or a file of such lines"]
+        "error: PILEON_API_KEYS is empty: give KEY:ROLE,KEY:ROLE or a file of such lines"
+    ]
 
 
 # ------------------------------------------------------------------ keys, roles
@@ -124,16 +125,27 @@ def test_healthz_needs_no_key(client):
     assert r.status_code == 200 and r.json()["status"] == "ok"
 
 
-READS = [f"/v1/events", f"/v1/events/{EV}", f"/v1/events/{EV}/accounts",
-         f"/v1/events/{EV}/mcns", f"/v1/events/{EV}/clusters", f"/v1/events/{EV}/report",
-         f"/v1/accounts/{INCIDENT['victim']}", f"/v1/graph/neighborhood?node={EV}",
-         "/v1/decisions"]
+READS = [
+    "/v1/events",
+    f"/v1/events/{EV}",
+    f"/v1/events/{EV}/accounts",
+    f"/v1/events/{EV}/mcns",
+    f"/v1/events/{EV}/clusters",
+    f"/v1/events/{EV}/report",
+    f"/v1/accounts/{INCIDENT['victim']}",
+    f"/v1/graph/neighborhood?node={EV}",
+    "/v1/decisions",
+]
 
 
 @pytest.mark.parametrize("url", READS)
 def test_reads_need_a_known_key(client, url):
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": KEYS["admin"]},
-                    {"Authorization": f"Basic {KEYS['admin']}"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": KEYS["admin"]},
+        {"Authorization": f"Basic {KEYS['admin']}"},
+    ):
         r = client.get(url, headers=headers)
         assert r.status_code == 401, (url, headers)
         assert r.headers["WWW-Authenticate"] == "Bearer"
@@ -145,11 +157,17 @@ def test_reads_need_a_known_key(client, url):
 def test_roles_for_writes(client, monkeypatch):
     _fake_pipeline(monkeypatch)
     body = {"event_id": EV, "account_id": "weibo:001", "tier": 3, "note": "closed"}
-    writes = [("post", "/v1/decisions", {"json": body}, "enforcer", 201),
-              ("post", f"/v1/events/{EV}/analyze", {}, "admin", 202),
-              ("post", "/v1/ingest",
-               {"files": {"files": ("mcns.csv", b"mcn_id,name\nmcn:x,X\n", "text/csv")}},
-               "admin", 202)]
+    writes = [
+        ("post", "/v1/decisions", {"json": body}, "enforcer", 201),
+        ("post", f"/v1/events/{EV}/analyze", {}, "admin", 202),
+        (
+            "post",
+            "/v1/ingest",
+            {"files": {"files": ("mcns.csv", b"mcn_id,name\nmcn:x,X\n", "text/csv")}},
+            "admin",
+            202,
+        ),
+    ]
     order = ["viewer", "enforcer", "admin"]
     for method, url, kw, needed, ok in writes:
         assert getattr(client, method)(url, **kw).status_code == 401
@@ -184,11 +202,21 @@ def test_keys_are_never_logged(client, caplog):
 
 
 # ------------------------------------------------------------------ errors, 404
-@pytest.mark.parametrize("url", [
-    "/v1/events/ev:nope", "/v1/events/ev:nope/accounts", "/v1/events/ev:nope/mcns",
-    "/v1/events/ev:nope/clusters", "/v1/events/ev:nope/report", "/v1/accounts/weibo:nope",
-    "/v1/jobs/0123456789abcdef", "/v1/graph/neighborhood?node=nope", "/v1/no/such/path",
-    f"/v1/events/{INCIDENT['other_event_id']}/accounts"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/events/ev:nope",
+        "/v1/events/ev:nope/accounts",
+        "/v1/events/ev:nope/mcns",
+        "/v1/events/ev:nope/clusters",
+        "/v1/events/ev:nope/report",
+        "/v1/accounts/weibo:nope",
+        "/v1/jobs/0123456789abcdef",
+        "/v1/graph/neighborhood?node=nope",
+        "/v1/no/such/path",
+        f"/v1/events/{INCIDENT['other_event_id']}/accounts",
+    ],
+)
 def test_unknown_ids_give_404(client, url):
     r = client.get(url, headers=auth("viewer"))
     assert r.status_code == 404, r.text
@@ -196,16 +224,19 @@ def test_unknown_ids_give_404(client, url):
 
 
 def test_unknown_ids_in_writes_give_404(client):
-    for body in ({"event_id": "ev:nope", "account_id": "weibo:001", "tier": 1},
-                 {"event_id": EV, "account_id": "weibo:nope", "tier": 1},
-                 {"event_id": EV, "mcn_id": "mcn:nope", "measure": "warning"}):
+    for body in (
+        {"event_id": "ev:nope", "account_id": "weibo:001", "tier": 1},
+        {"event_id": EV, "account_id": "weibo:nope", "tier": 1},
+        {"event_id": EV, "mcn_id": "mcn:nope", "measure": "warning"},
+    ):
         r = client.post("/v1/decisions", json=body, headers=auth("enforcer"))
         assert r.status_code == 404, (body, r.text)
     assert client.post("/v1/events/ev:nope/analyze", headers=auth("admin")).status_code == 404
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"limit": "x"},
-                                    {"min_tier": 5}, {"role": "boss"}])
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 1001}, {"limit": "x"}, {"min_tier": 5}, {"role": "boss"}]
+)
 def test_bad_query_gives_422_with_a_message(client, params):
     r = client.get(f"/v1/events/{EV}/accounts", params=params, headers=auth("viewer"))
     assert r.status_code == 422
@@ -213,14 +244,19 @@ def test_bad_query_gives_422_with_a_message(client, params):
     assert isinstance(detail, str) and next(iter(params)) in detail
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"event_id": EV, "account_id": "weibo:001", "mcn_id": "mcn:alpha", "tier": 1},
-     "exactly one of account_id and mcn_id"),
-    ({"event_id": EV, "account_id": "weibo:001"}, "a tier, a measure or both"),
-    ({"event_id": EV, "mcn_id": "mcn:alpha", "measure": "close"}, "an MCN measure is one of"),
-    ({"event_id": EV, "account_id": "weibo:001", "tier": 9}, "tier"),
-    ({"event_id": EV, "account_id": "weibo:001", "tier": 1, "bogus": 1}, "bogus"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            {"event_id": EV, "account_id": "weibo:001", "mcn_id": "mcn:alpha", "tier": 1},
+            "exactly one of account_id and mcn_id",
+        ),
+        ({"event_id": EV, "account_id": "weibo:001"}, "a tier, a measure or both"),
+        ({"event_id": EV, "mcn_id": "mcn:alpha", "measure": "close"}, "an MCN measure is one of"),
+        ({"event_id": EV, "account_id": "weibo:001", "tier": 9}, "tier"),
+        ({"event_id": EV, "account_id": "weibo:001", "tier": 1, "bogus": 1}, "bogus"),
+    ],
+)
 def test_bad_decisions_give_422(client, body, message):
     r = client.post("/v1/decisions", json=body, headers=auth("enforcer"))
     assert r.status_code == 422 and message in r.json()["detail"], r.text
@@ -259,12 +295,16 @@ def test_a_new_analysis_between_pages_does_not_disturb_the_pull(client, analyzed
     assert r["run_id"] == saved[0] and r["generated_at"] == second["generated_at"]
 
 
-@pytest.mark.parametrize("filters", [{"role": "coordinated"}, {"min_tier": 2},
-                                     {"role": "participant", "min_tier": 1}])
+@pytest.mark.parametrize(
+    "filters", [{"role": "coordinated"}, {"min_tier": 2}, {"role": "participant", "min_tier": 1}]
+)
 def test_filtered_pages(client, filters):
-    want = [a["account_id"] for a in incident_report()["accounts"]
-            if ("role" not in filters or filters["role"] in a["roles"])
-            and a["tier"] >= filters.get("min_tier", 0)]
+    want = [
+        a["account_id"]
+        for a in incident_report()["accounts"]
+        if ("role" not in filters or filters["role"] in a["roles"])
+        and a["tier"] >= filters.get("min_tier", 0)
+    ]
     assert want
     got = pull_all(client, f"/v1/events/{EV}/accounts", limit=3, **filters)
     assert [a["account_id"] for a in got] == want
@@ -281,8 +321,10 @@ def test_tampered_or_foreign_cursors_give_400(client):
         r = client.get(f"/v1/events/{EV}/accounts", params={"cursor": c}, headers=auth("viewer"))
         assert r.status_code == 400, (c, r.text)
         assert "invalid cursor" in r.json()["detail"]
-    for url, params in ((f"/v1/events/{EV}/mcns", {}), (f"/v1/events/{EV}/accounts",
-                                                         {"min_tier": 1})):
+    for url, params in (
+        (f"/v1/events/{EV}/mcns", {}),
+        (f"/v1/events/{EV}/accounts", {"min_tier": 1}),
+    ):
         r = client.get(url, params={"cursor": cursor, **params}, headers=auth("viewer"))
         assert r.status_code == 400 and "another list" in r.json()["detail"]
 
@@ -294,8 +336,11 @@ def test_events_and_decisions_paginate(client):
     assert events[1]["latest_run"] is None
     ids = []
     for i in range(5):
-        r = client.post("/v1/decisions", headers=auth("enforcer"),
-                        json={"event_id": EV, "account_id": f"weibo:00{i + 1}", "tier": i % 5})
+        r = client.post(
+            "/v1/decisions",
+            headers=auth("enforcer"),
+            json={"event_id": EV, "account_id": f"weibo:00{i + 1}", "tier": i % 5},
+        )
         ids.append(r.json()["decision_id"])
     got = pull_all(client, "/v1/decisions", limit=2)
     assert [d["decision_id"] for d in got] == ids
@@ -316,28 +361,48 @@ def test_event_view(client):
 
 
 def test_account_view_and_decisions(client):
-    r = client.post("/v1/decisions", headers=auth("enforcer"),
-                    json={"event_id": EV, "account_id": "weibo:005", "tier": 3,
-                          "measure": "close", "note": "impersonation"})
+    r = client.post(
+        "/v1/decisions",
+        headers=auth("enforcer"),
+        json={
+            "event_id": EV,
+            "account_id": "weibo:005",
+            "tier": 3,
+            "measure": "close",
+            "note": "impersonation",
+        },
+    )
     assert r.status_code == 201
     d = r.json()
     assert d["tier"] == 3 and d["measure"] == "close" and d["decided_at"]
     v = client.get("/v1/accounts/weibo:005", headers=auth("viewer")).json()
     assert v["profile"]["name"] == "user weibo:005" and v["profile"]["followers"] == 50
     assert [x["new_name"] for x in v["renames"]] == ["Ms Victim official"]
-    assert v["affiliations"] == [{"mcn_id": "mcn:alpha", "mcn_name": "Alpha Media",
-                                  "since": None, "until": None, "role": "creator"}]
-    assert [(f["event_id"], f["rank"], f["cluster_id"]) for f in v["findings"]] == \
-        [(EV, 5, "c1")]
+    assert v["affiliations"] == [
+        {
+            "mcn_id": "mcn:alpha",
+            "mcn_name": "Alpha Media",
+            "since": None,
+            "until": None,
+            "role": "creator",
+        }
+    ]
+    assert [(f["event_id"], f["rank"], f["cluster_id"]) for f in v["findings"]] == [(EV, 5, "c1")]
     assert [x["decision_id"] for x in v["decisions"]] == [d["decision_id"]]
-    m = client.post("/v1/decisions", headers=auth("admin"),
-                    json={"event_id": EV, "mcn_id": "mcn:alpha", "measure": "suspend_revenue"})
+    m = client.post(
+        "/v1/decisions",
+        headers=auth("admin"),
+        json={"event_id": EV, "mcn_id": "mcn:alpha", "measure": "suspend_revenue"},
+    )
     assert m.status_code == 201 and m.json()["mcn_id"] == "mcn:alpha"
 
 
 def test_decisions_become_stored_labels(client, analyzed_store):
-    client.post("/v1/decisions", headers=auth("enforcer"),
-                json={"event_id": EV, "account_id": "weibo:002", "tier": 4})
+    client.post(
+        "/v1/decisions",
+        headers=auth("enforcer"),
+        json={"event_id": EV, "account_id": "weibo:002", "tier": 4},
+    )
     df = analyzed_store.decisions()
     assert df[["event_id", "account_id", "tier"]].values.tolist() == [[EV, "weibo:002", 4]]
 
@@ -347,28 +412,40 @@ def _edges(body):
 
 
 def test_neighborhood_of_an_account(client):
-    r = client.get("/v1/graph/neighborhood", params={"node": "weibo:005"},
-                   headers=auth("viewer"))
+    r = client.get("/v1/graph/neighborhood", params={"node": "weibo:005"}, headers=auth("viewer"))
     body = r.json()
     kinds = {n["id"]: n["kind"] for n in body["nodes"]}
-    assert kinds == {"weibo:005": "account", "weibo:c005": "content", "mcn:alpha": "mcn",
-                     EV: "event"}
-    assert _edges(body) == {("weibo:005", "weibo:c005", "POSTED"),
-                            ("weibo:005", "mcn:alpha", "AFFILIATED_WITH"),
-                            ("weibo:005", EV, "FINDING"), ("weibo:c005", EV, "IN_EVENT"),
-                            ("mcn:alpha", EV, "FINDING")}  # outer nodes are linked too
+    assert kinds == {
+        "weibo:005": "account",
+        "weibo:c005": "content",
+        "mcn:alpha": "mcn",
+        EV: "event",
+    }
+    assert _edges(body) == {
+        ("weibo:005", "weibo:c005", "POSTED"),
+        ("weibo:005", "mcn:alpha", "AFFILIATED_WITH"),
+        ("weibo:005", EV, "FINDING"),
+        ("weibo:c005", EV, "IN_EVENT"),
+        ("mcn:alpha", EV, "FINDING"),
+    }  # outer nodes are linked too
     center = body["nodes"][0]
     assert center["id"] == "weibo:005" and center["findings"][0]["roles"] == ["coordinated"]
     assert center["findings"][0]["tier"] == 3
     mcn = next(n for n in body["nodes"] if n["id"] == "mcn:alpha")
     assert mcn["label"] == "Alpha Media" and mcn["findings"][0]["measures"] == [
-        "warning", "suspend_revenue"]
+        "warning",
+        "suspend_revenue",
+    ]
     assert not body["truncated"]
 
 
 def test_neighborhood_is_bounded_deterministic_and_closed(client):
-    for node, hops, limit in ((EV, 1, 5), (INCIDENT["first_content"], 2, 30),
-                              ("weibo:r001", 3, 1000), ("mcn:alpha", 2, 12)):
+    for node, hops, limit in (
+        (EV, 1, 5),
+        (INCIDENT["first_content"], 2, 30),
+        ("weibo:r001", 3, 1000),
+        ("mcn:alpha", 2, 12),
+    ):
         params = {"node": node, "hops": hops, "limit": limit}
         a = client.get("/v1/graph/neighborhood", params=params, headers=auth("viewer"))
         b = client.get("/v1/graph/neighborhood", params=params, headers=auth("viewer"))
@@ -378,14 +455,16 @@ def test_neighborhood_is_bounded_deterministic_and_closed(client):
         assert len(ids) <= limit and len(set(ids)) == len(ids) and ids[0] == node
         assert all(e["source"] in ids and e["target"] in ids for e in body["edges"])
     # the first content: reposted by 20 accounts, replied to once, in the event
-    body = client.get("/v1/graph/neighborhood", params={"node": INCIDENT["first_content"]},
-                      headers=auth("viewer")).json()
+    body = client.get(
+        "/v1/graph/neighborhood", params={"node": INCIDENT["first_content"]}, headers=auth("viewer")
+    ).json()
     edges = _edges(body)
     assert sum(t == "REPOST_OF" for _, _, t in edges) == 20
     assert ("weibo:c002", INCIDENT["first_content"], "REPLY_TO") in edges
     assert (INCIDENT["first_content"], INCIDENT["victim"], "TARGETS") in edges
-    small = client.get("/v1/graph/neighborhood", params={"node": EV, "limit": 5},
-                       headers=auth("viewer")).json()
+    small = client.get(
+        "/v1/graph/neighborhood", params={"node": EV, "limit": 5}, headers=auth("viewer")
+    ).json()
     assert small["truncated"] and len(small["nodes"]) == 5
     assert small["nodes"][1]["id"] == INCIDENT["victim"]  # targets come first
 
@@ -422,8 +501,9 @@ def test_analyze_runs_as_a_job(client, analyzed_store, monkeypatch):
     assert calls == [(EV, 3, False)]
     assert done["result"]["run_id"] == analyzed_store.latest_run(EV)
     assert done["result"]["accounts"] == 40
-    top = client.get(f"/v1/events/{EV}/accounts", params={"limit": 1},
-                     headers=auth("viewer")).json()["items"][0]
+    top = client.get(
+        f"/v1/events/{EV}/accounts", params={"limit": 1}, headers=auth("viewer")
+    ).json()["items"][0]
     assert top["account_id"] == INCIDENT["accounts"][-1]
 
 
@@ -436,12 +516,26 @@ def test_a_failing_job_reports_its_error(client, monkeypatch):
 
 
 def test_ingest_uploads_and_loads(empty_client, tmp_store):
-    files = [("files", ("accounts.csv", b"account_id,platform,followers\n"
-                                        b"weibo:1,weibo,10\nweibo:2,weibo,-3\n", "text/csv")),
-             ("files", ("contents.jsonl", b'{"content_id": "weibo:c1", "account_id": "weibo:9",'
-                                          b' "platform": "weibo", '
-                                          b'"posted_at": "2026-03-01T08:00:00+08:00"}\n',
-                        "application/json"))]
+    files = [
+        (
+            "files",
+            (
+                "accounts.csv",
+                b"account_id,platform,followers\nweibo:1,weibo,10\nweibo:2,weibo,-3\n",
+                "text/csv",
+            ),
+        ),
+        (
+            "files",
+            (
+                "contents.jsonl",
+                b'{"content_id": "weibo:c1", "account_id": "weibo:9",'
+                b' "platform": "weibo", '
+                b'"posted_at": "2026-03-01T08:00:00+08:00"}\n',
+                "application/json",
+            ),
+        ),
+    ]
     r = empty_client.post("/v1/ingest", files=files, headers=auth("admin"))
     assert r.status_code == 202, r.text
     assert r.json()["params"] == {"files": ["accounts.csv", "contents.jsonl"]}
@@ -453,15 +547,17 @@ def test_ingest_uploads_and_loads(empty_client, tmp_store):
     assert tmp_store.count("accounts") == 2  # weibo:1 and the placeholder weibo:9
     rej = empty_client.get(done["result"]["rejects"], headers=auth("admin"))
     assert rej.status_code == 200 and rej.text.count("\n") == 2 and "accounts" in rej.text
-    assert empty_client.get(done["result"]["rejects"],
-                            headers=auth("viewer")).status_code == 403
+    assert empty_client.get(done["result"]["rejects"], headers=auth("viewer")).status_code == 403
 
 
-@pytest.mark.parametrize("names, message", [
-    (["notes.txt"], "cannot ingest a file named 'notes.txt'"),
-    (["../../etc/accounts.csv.exe"], "cannot ingest a file named 'accounts.csv.exe'"),
-    (["accounts.csv", "accounts.jsonl"], "table accounts is uploaded twice"),
-])
+@pytest.mark.parametrize(
+    "names, message",
+    [
+        (["notes.txt"], "cannot ingest a file named 'notes.txt'"),
+        (["../../etc/accounts.csv.exe"], "cannot ingest a file named 'accounts.csv.exe'"),
+        (["accounts.csv", "accounts.jsonl"], "table accounts is uploaded twice"),
+    ],
+)
 def test_ingest_refuses_bad_file_names(empty_client, names, message):
     files = [("files", (n, b"account_id,platform\nweibo:1,weibo\n", "text/csv")) for n in names]
     r = empty_client.post("/v1/ingest", files=files, headers=auth("admin"))
@@ -481,26 +577,49 @@ def test_upload_size_is_bounded(tmp_store):
     app.dependency_overrides[get_store] = lambda: tmp_store
     with TestClient(app) as c:
         big = b"account_id,platform\n" + b"weibo:1,weibo\n" * 80_000
-        r = c.post("/v1/ingest", files={"files": ("accounts.csv", big, "text/csv")},
-                   headers={"Authorization": "Bearer a"})
+        r = c.post(
+            "/v1/ingest",
+            files={"files": ("accounts.csv", big, "text/csv")},
+            headers={"Authorization": "Bearer a"},
+        )
         assert r.status_code == 413 and "the upload exceeds 1 MB" in r.json()["detail"]
         huge = b"account_id,platform\n" + b"weibo:1,weibo\n" * 200_000  # refused unread
-        r = c.post("/v1/ingest", files={"files": ("accounts.csv", huge, "text/csv")},
-                   headers={"Authorization": "Bearer a"})
+        r = c.post(
+            "/v1/ingest",
+            files={"files": ("accounts.csv", huge, "text/csv")},
+            headers={"Authorization": "Bearer a"},
+        )
         assert r.status_code == 413 and "the request exceeds 1 MB" in r.json()["detail"]
 
 
 def test_openapi_describes_every_field(client):
     spec = client.get("/openapi.json").json()
     paths = spec["paths"]
-    for p in ("/v1/events/{event_id}/accounts", "/v1/events/{event_id}/mcns",
-              "/v1/events/{event_id}/clusters", "/v1/accounts/{account_id}",
-              "/v1/graph/neighborhood", "/v1/decisions", "/v1/ingest",
-              "/v1/events/{event_id}/analyze", "/v1/jobs/{job_id}", "/healthz"):
+    for p in (
+        "/v1/events/{event_id}/accounts",
+        "/v1/events/{event_id}/mcns",
+        "/v1/events/{event_id}/clusters",
+        "/v1/accounts/{account_id}",
+        "/v1/graph/neighborhood",
+        "/v1/decisions",
+        "/v1/ingest",
+        "/v1/events/{event_id}/analyze",
+        "/v1/jobs/{job_id}",
+        "/healthz",
+    ):
         assert p in paths
     schemas = spec["components"]["schemas"]
-    assert {"account_id", "rank", "score", "tier", "roles", "cluster_id", "mcn_ids", "priority",
-            "evidence"} <= set(schemas["AccountFinding"]["properties"])
+    assert {
+        "account_id",
+        "rank",
+        "score",
+        "tier",
+        "roles",
+        "cluster_id",
+        "mcn_ids",
+        "priority",
+        "evidence",
+    } <= set(schemas["AccountFinding"]["properties"])
     assert {"nodes", "edges", "truncated"} <= set(schemas["Neighborhood"]["properties"])
     page = paths["/v1/events/{event_id}/accounts"]["get"]["responses"]
     assert set(page) >= {"200", "401", "403", "404", "422"}
@@ -525,10 +644,14 @@ def test_end_to_end_on_the_analyzed_sample_incident(sample_store):
             run = sample_store.latest_run(event_id)
             report = sample_store.report(run)
             assert len(report["accounts"]) > 50
-            flipped = {**report, "accounts": [{**a, "rank": i} for i, a in enumerate(
-                reversed(report["accounts"]), start=1)]}
+            flipped = {
+                **report,
+                "accounts": [
+                    {**a, "rank": i} for i, a in enumerate(reversed(report["accounts"]), start=1)
+                ],
+            }
 
-            def land(page_no):
+            def land(page_no, flipped=flipped):
                 if page_no == 1:
                     sample_store.save_report(flipped)
 
@@ -539,8 +662,11 @@ def test_end_to_end_on_the_analyzed_sample_incident(sample_store):
             top = got[0]["account_id"]
             view = c.get(f"/v1/accounts/{top}", headers=auth("viewer")).json()
             assert event_id in [f["event_id"] for f in view["findings"]]
-            nb = c.get("/v1/graph/neighborhood", params={"node": top, "hops": 2, "limit": 200},
-                       headers=auth("viewer"))
+            nb = c.get(
+                "/v1/graph/neighborhood",
+                params={"node": top, "hops": 2, "limit": 200},
+                headers=auth("viewer"),
+            )
             assert nb.status_code == 200 and nb.json()["nodes"][0]["findings"]
 
 
@@ -564,8 +690,7 @@ def test_real_analyze_job_on_the_sample_incident(sample_store):
 def _without_runs(value):
     """An answer without what differs between two stores holding the same data."""
     if isinstance(value, dict):
-        return {k: _without_runs(v) for k, v in value.items()
-                if k not in ("run_id", "next_cursor")}
+        return {k: _without_runs(v) for k, v in value.items() if k not in ("run_id", "next_cursor")}
     if isinstance(value, list):
         return [_without_runs(v) for v in value]
     return value
@@ -588,10 +713,13 @@ def test_same_answers_on_the_neo4j_store(analyzed_store):
         urls = READS[:-1] + [
             f"/v1/events/{EV}/accounts?role=coordinated&limit=3",
             f"/v1/events/{EV}/accounts?min_tier=2&limit=1000",
-            "/v1/accounts/weibo:005", "/v1/accounts/weibo:040",
+            "/v1/accounts/weibo:005",
+            "/v1/accounts/weibo:040",
             "/v1/graph/neighborhood?node=weibo:005&hops=2&limit=40",
             f"/v1/graph/neighborhood?node={INCIDENT['first_content']}&hops=2&limit=1000",
-            f"/v1/graph/neighborhood?node={EV}&limit=10", "/v1/events/ev:nope"]
+            f"/v1/graph/neighborhood?node={EV}&limit=10",
+            "/v1/events/ev:nope",
+        ]
         with make_client(analyzed_store) as emb_client, make_client(neo) as neo_client:
             for url in urls:
                 a = emb_client.get(url, headers=auth("viewer"))
@@ -599,8 +727,12 @@ def test_same_answers_on_the_neo4j_store(analyzed_store):
                 assert a.status_code == b.status_code, url
                 assert _without_runs(a.json()) == _without_runs(b.json()), url
             second = incident_report(reverse=True)
-            got = pull_all(neo_client, f"/v1/events/{EV}/accounts", limit=9,
-                           between=lambda n: n == 1 and neo.save_report(second))
+            got = pull_all(
+                neo_client,
+                f"/v1/events/{EV}/accounts",
+                limit=9,
+                between=lambda n: n == 1 and neo.save_report(second),
+            )
             assert got == incident_report()["accounts"]
     finally:
         wipe(neo)

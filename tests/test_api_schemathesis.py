@@ -19,9 +19,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance,
-                                               response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from pileon.api.app import create_app
 from pileon.api.settings import Settings
@@ -61,10 +63,20 @@ def quick_pipeline(monkeypatch):
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_no_input_makes_a_server_error(case):
     case.call_and_validate(
         headers={"Authorization": f"Bearer {ADMIN}"},
-        checks=[not_a_server_error, status_code_conformance, content_type_conformance,
-                response_schema_conformance])
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
+    )

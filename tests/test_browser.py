@@ -29,8 +29,16 @@ from pileon.api.settings import Settings
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("PILEON_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 KEY = "browser-test-key"
 MAIN = "evt:2026-03-nancheng-teacher"
 ARTIFACTS = Path(__file__).with_name("artifacts")
@@ -82,17 +90,27 @@ def server(sample_store):
     thread.join(timeout=10)
 
 
-def test_from_the_page_to_the_first_posters_evidence(sync_playwright, server, sample_store,
-                                                     _sample_incident_db):
+def test_from_the_page_to_the_first_posters_evidence(
+    sync_playwright, server, sample_store, _sample_incident_db
+):
     truth = _sample_incident_db[1]["events"][MAIN]
     report = sample_store.report(sample_store.latest_run(MAIN))
     ranked = {a["account_id"]: a for a in report["accounts"]}
     # the culprits planted in the sample that the analysis found, by rank
-    planted = sorted((a for role in ("first_poster", "inciter") for a in truth[role]
-                      if role in ranked[a]["roles"]), key=lambda a: ranked[a]["rank"])
+    planted = sorted(
+        (
+            a
+            for role in ("first_poster", "inciter")
+            for a in truth[role]
+            if role in ranked[a]["roles"]
+        ),
+        key=lambda a: ranked[a]["rank"],
+    )
     assert len(planted) >= 4
-    biggest = min((n for n in report["narratives"] if n["harmful"]),
-                  key=lambda n: (-n["size"], n["narrative_id"]))
+    biggest = min(
+        (n for n in report["narratives"] if n["harmful"]),
+        key=lambda n: (-n["size"], n["narrative_id"]),
+    )
     first_poster = biggest["first_poster"]
     assert first_poster in truth["first_poster"]
     # data is text, never markup: give the first poster a name that would run as HTML
@@ -135,7 +153,8 @@ def test_from_the_page_to_the_first_posters_evidence(sync_playwright, server, sa
             page.wait_for_selector("#accounts tbody tr[data-account]")
             rows = page.eval_on_selector_all(
                 "#accounts tbody tr[data-account]",
-                "rows => rows.map(r => [r.dataset.account, r.cells[4].innerText])")
+                "rows => rows.map(r => [r.dataset.account, r.cells[4].innerText])",
+            )
             table = dict(rows)
             on_first_page = [a for a in planted if ranked[a]["rank"] <= len(rows)]
             assert len(on_first_page) >= 4
@@ -160,7 +179,9 @@ def test_from_the_page_to_the_first_posters_evidence(sync_playwright, server, sa
                     const p = node.renderedPosition();
                     const b = document.getElementById('cy').getBoundingClientRect();
                     return {x: b.left + p.x, y: b.top + p.y};
-                }""", first_poster)
+                }""",
+                first_poster,
+            )
             page.mouse.click(box["x"], box["y"])
             page.wait_for_selector("#detail .evidence")
             assert page.text_content("#detail .ev-ids") is not None
@@ -170,9 +191,12 @@ def test_from_the_page_to_the_first_posters_evidence(sync_playwright, server, sa
             assert page.evaluate("() => document.querySelectorAll('#detail img').length") == 0
             assert "first post" in detail.lower() and "first of narrative" in detail
             assert page.evaluate("() => window.pileon.cy().$(':selected').map(n => n.id())") == [
-                first_poster]
-            assert page.get_attribute(f"#accounts tr[data-account='{first_poster}']",
-                                      "class") == "selected"
+                first_poster
+            ]
+            assert (
+                page.get_attribute(f"#accounts tr[data-account='{first_poster}']", "class")
+                == "selected"
+            )
 
             # expand its neighbourhood: its contents join the graph
             before = len(ids)
@@ -180,16 +204,22 @@ def test_from_the_page_to_the_first_posters_evidence(sync_playwright, server, sa
             page.wait_for_function("() => document.getElementById('expand').disabled")
             after = page.evaluate("() => window.pileon.cy().nodes().length")
             assert after > before
-            assert page.evaluate(
-                "(id) => window.pileon.cy().getElementById(id).neighborhood('node.content').length",
-                first_poster) >= 1
+            assert (
+                page.evaluate(
+                    "(id) => window.pileon.cy().getElementById(id).neighborhood('node.content').length",
+                    first_poster,
+                )
+                >= 1
+            )
 
             page.evaluate("() => { window.pileon.cy().fit(undefined, 24); }")  # returns nothing
             page.click(f".event-item[data-event='{MAIN}']")  # reopen: back to the whole view
             page.wait_for_function("() => window.pileon.cy().nodes().length > 0")
             # the other way in: the biggest harmful narrative, then its first poster
-            page.evaluate("(id) => { window.pileon.cy().getElementById(id).emit('tap'); }",
-                          f"narrative:{biggest['narrative_id']}")
+            page.evaluate(
+                "(id) => { window.pileon.cy().getElementById(id).emit('tap'); }",
+                f"narrative:{biggest['narrative_id']}",
+            )
             page.wait_for_selector("#detail >> text=harmful narrative")
             detail = page.inner_text("#detail")
             assert f"{biggest['size']:,} contents and reposts" in detail

@@ -16,9 +16,11 @@ _c = partial(content_row, text="some story text here")
 
 
 def test_chains_resolve_to_root_with_depth():
-    p = Projection.from_tables({"event_id": "e"}, contents=[_c("c1", "a")],
-                               reposts=[_r("r3", "d", "r2", 3), _r("r1", "b", "c1", 1),
-                                        _r("r2", "c", "r1", 2)])
+    p = Projection.from_tables(
+        {"event_id": "e"},
+        contents=[_c("c1", "a")],
+        reposts=[_r("r3", "d", "r2", 3), _r("r1", "b", "c1", 1), _r("r2", "c", "r1", 2)],
+    )
     f = repost_forest(p).set_index("repost_id")
     assert f["root_id"].to_dict() == {"r1": "c1", "r2": "c1", "r3": "c1"}
     assert f["depth"].to_dict() == {"r1": 1, "r2": 2, "r3": 3}
@@ -27,9 +29,15 @@ def test_chains_resolve_to_root_with_depth():
 
 def test_placeholder_missing_source_and_cycle_do_not_hang():
     contents = [_c("c1", "a"), {"content_id": "gone", "placeholder": True}]
-    reposts = [_r("r1", "b", "gone"), _r("r2", "c", "r1"),          # deleted source (placeholder)
-               _r("r3", "d", "nowhere"), _r("r4", "e", "r3"),       # source outside the projection
-               _r("x1", "f", "x2"), _r("x2", "g", "x1"), _r("x3", "h", "x2")]  # a cycle
+    reposts = [
+        _r("r1", "b", "gone"),
+        _r("r2", "c", "r1"),  # deleted source (placeholder)
+        _r("r3", "d", "nowhere"),
+        _r("r4", "e", "r3"),  # source outside the projection
+        _r("x1", "f", "x2"),
+        _r("x2", "g", "x1"),
+        _r("x3", "h", "x2"),
+    ]  # a cycle
     p = Projection.from_tables({"event_id": "e"}, contents=contents, reposts=reposts)
     f = repost_forest(p).set_index("repost_id")
     assert f.loc["r2", "root_id"] == "gone" and f.loc["r2", "root_kind"] == "content"
@@ -42,10 +50,14 @@ def test_placeholder_missing_source_and_cycle_do_not_hang():
 
 def test_long_chain_is_fast():
     n = 20_000
-    reposts = pd.DataFrame({"repost_id": [f"r{i}" for i in range(n)],
-                            "account_id": [f"a{i % 50}" for i in range(n)],
-                            "source_id": ["c1"] + [f"r{i - 1}" for i in range(1, n)],
-                            "reposted_at": (T0 + pd.to_timedelta(np.arange(n), unit="s"))})
+    reposts = pd.DataFrame(
+        {
+            "repost_id": [f"r{i}" for i in range(n)],
+            "account_id": [f"a{i % 50}" for i in range(n)],
+            "source_id": ["c1"] + [f"r{i - 1}" for i in range(1, n)],
+            "reposted_at": (T0 + pd.to_timedelta(np.arange(n), unit="s")),
+        }
+    )
     p = Projection.from_tables({"event_id": "e"}, contents=[_c("c1", "a")], reposts=reposts)
     t = time.perf_counter()
     f = repost_forest(p).set_index("repost_id")
@@ -83,16 +95,29 @@ def test_subtree_sizes_and_inciting_repost_comment_takes_its_subtree():
 
 
 def test_commented_repost_without_reposts_is_not_inciting():
-    p = Projection.from_tables({"event_id": "e"}, contents=[_c("c1", "a", harm=0.1)],
-                               reposts=[_r("r1", "b", "c1", text="awful, go get her", harm=0.95)])
+    p = Projection.from_tables(
+        {"event_id": "e"},
+        contents=[_c("c1", "a", harm=0.1)],
+        reposts=[_r("r1", "b", "c1", text="awful, go get her", harm=0.95)],
+    )
     r = reach(p).set_index("node_id")
     assert not bool(r.loc["r1", "inciting"]) and r.loc["c1", "attributed"] == 1
 
 
 def test_benign_news_cascade_has_low_harmful_share_and_replies_count():
     contents = [_c("news", "paper", text="police statement: the rumour is false", harm=0.02)]
-    contents += [_c(f"k{i}", f"x{i}", 10 + i, text="harsh reply", kind="comment", reply_to="news",
-                    harm=0.9 if i == 0 else np.nan) for i in range(3)]
+    contents += [
+        _c(
+            f"k{i}",
+            f"x{i}",
+            10 + i,
+            text="harsh reply",
+            kind="comment",
+            reply_to="news",
+            harm=0.9 if i == 0 else np.nan,
+        )
+        for i in range(3)
+    ]
     reposts = [_r(f"r{i}", f"u{i}", "news", 2 + i) for i in range(50)]
     p = Projection.from_tables({"event_id": "e"}, contents=contents, reposts=reposts)
     r = reach(p).set_index("node_id")
@@ -102,20 +127,30 @@ def test_benign_news_cascade_has_low_harmful_share_and_replies_count():
 
 
 def test_repost_harm_from_extra_json():
-    reposts = pd.DataFrame([_r("r1", "b", "c1", text="bad words", extra='{"harm": 0.8}'),
-                            _r("r2", "c", "r1")])
-    p = Projection.from_tables({"event_id": "e"}, contents=[_c("c1", "a")],
-                               reposts=reposts.drop(columns=["extra"]))
+    reposts = pd.DataFrame(
+        [_r("r1", "b", "c1", text="bad words", extra='{"harm": 0.8}'), _r("r2", "c", "r1")]
+    )
+    p = Projection.from_tables(
+        {"event_id": "e"}, contents=[_c("c1", "a")], reposts=reposts.drop(columns=["extra"])
+    )
     p.reposts["extra"] = ['{"harm": 0.8}', "{}"]
     r = reach(p).set_index("node_id")
-    assert r.loc["r1", "harm"] == pytest.approx(0.8) and r.loc["r2", "spread_harm"] == pytest.approx(0.8)
+    assert r.loc["r1", "harm"] == pytest.approx(0.8) and r.loc[
+        "r2", "spread_harm"
+    ] == pytest.approx(0.8)
 
 
 def test_duplicate_and_clashing_repost_ids_unsorted_rows_and_replies_to_reposts():
-    contents = [_c("c1", "a"), _c("k1", "x", 5, text="reply", kind="comment", reply_to="r1"),
-                _c("k2", "y", 6, text="reply", kind="comment", reply_to="gone")]
-    p = Projection.from_tables({"event_id": "e"}, contents=contents,
-                               reposts=[_r("r1", "b", "c1", 1), _r("r2", "c", "gone", 4)])
+    contents = [
+        _c("c1", "a"),
+        _c("k1", "x", 5, text="reply", kind="comment", reply_to="r1"),
+        _c("k2", "y", 6, text="reply", kind="comment", reply_to="gone"),
+    ]
+    p = Projection.from_tables(
+        {"event_id": "e"},
+        contents=contents,
+        reposts=[_r("r1", "b", "c1", 1), _r("r2", "c", "gone", 4)],
+    )
     dup = p.reposts.iloc[[0, 0]].assign(repost_id=["r1", "c1"], account_id=["dup", "clash"])
     p.reposts = pd.concat([p.reposts.iloc[::-1], dup], ignore_index=True)  # unsorted, then repeats
     f = repost_forest(p)

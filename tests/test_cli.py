@@ -43,11 +43,17 @@ def test_ingest_json_summary_reconciles_and_twice_changes_nothing(incident, tmp_
     pd.testing.assert_frame_equal(EmbeddedStore(str(db)).frame("reposts"), before)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["ingest", "/no/such/folder"], "error: /no/such/folder: not a folder\n"),
-    (["analyze", "--event", "nope"], "error: unknown event 'nope'\n"),
-    (["coactivity", "--window", "-1", "--out", "x.csv"], "error: --window must be at least 0 seconds\n"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ingest", "/no/such/folder"], "error: /no/such/folder: not a folder\n"),
+        (["analyze", "--event", "nope"], "error: unknown event 'nope'\n"),
+        (
+            ["coactivity", "--window", "-1", "--out", "x.csv"],
+            "error: --window must be at least 0 seconds\n",
+        ),
+    ],
+)
 def test_bad_input_gives_one_line_and_exit_2(tmp_path, args, message):
     db = tmp_path / "empty.db"
     r = CliRunner().invoke(cli, args + ["--store", str(db)])
@@ -78,8 +84,10 @@ def test_coactivity_command_writes_the_exact_edge_list(incident, tmp_path):
     # --event keeps the event's reposts only: every paired account took part in the event
     event = next(iter(truth["events"]))
     out_e = tmp_path / "pairs-e.csv"
-    assert run("coactivity", "--event", event, "--window", 60, "--out", out_e,
-               "--store", db).exit_code == 0
+    assert (
+        run("coactivity", "--event", event, "--window", 60, "--out", out_e, "--store", db).exit_code
+        == 0
+    )
     ev = pd.read_csv(out_e, dtype=str)
     assert len(ev) > 0
     assert set(ev["account_a"]) | set(ev["account_b"]) <= _event_accounts(db, event)
@@ -96,8 +104,13 @@ def test_demo_shows_ranked_accounts_mcns_clusters_and_alerts(tmp_path):
     r = run("demo", "--dir", tmp_path / "demo", "--scale", 0.3, "--seed", 5)
     assert r.exit_code == 0, r.output
     out = r.output
-    for heading in ("Ranked accounts of", "MCN agencies and joint measures",
-                    "Coordinated clusters", "Early-warning alerts", "report: "):
+    for heading in (
+        "Ranked accounts of",
+        "MCN agencies and joint measures",
+        "Coordinated clusters",
+        "Early-warning alerts",
+        "report: ",
+    ):
         assert heading in out
     report_path = out.rsplit("report: ", 1)[1].splitlines()[0].strip()
     report = json.loads(open(report_path, encoding="utf-8").read())

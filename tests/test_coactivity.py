@@ -26,11 +26,13 @@ T0 = pd.Timestamp("2026-03-01T08:00:00Z")
 def frame(rows):
     """Reposts from (account, source, seconds after T0) triples."""
     accounts, sources, seconds = zip(*rows) if rows else ((), (), ())
-    return pd.DataFrame({
-        "account_id": pd.Series(accounts, dtype=object),
-        "source_id": pd.Series(sources, dtype=object),
-        "reposted_at": T0 + pd.to_timedelta(np.asarray(seconds, dtype=float), unit="s"),
-    })
+    return pd.DataFrame(
+        {
+            "account_id": pd.Series(accounts, dtype=object),
+            "source_id": pd.Series(sources, dtype=object),
+            "reposted_at": T0 + pd.to_timedelta(np.asarray(seconds, dtype=float), unit="s"),
+        }
+    )
 
 
 def edges(df):
@@ -54,11 +56,15 @@ def brute_force(reposts, window, min_weight=1):
 
 def random_reposts(seed, n, *, n_accounts, n_sources, span, once=True):
     rng = np.random.default_rng(seed)
-    df = frame(list(zip(
-        [f"u{a:03d}" for a in rng.integers(0, n_accounts, n)],
-        [f"s{s:03d}" for s in rng.integers(0, n_sources, n)],
-        rng.integers(0, span, n).tolist(),
-    )))
+    df = frame(
+        list(
+            zip(
+                [f"u{a:03d}" for a in rng.integers(0, n_accounts, n)],
+                [f"s{s:03d}" for s in rng.integers(0, n_sources, n)],
+                rng.integers(0, span, n).tolist(),
+            )
+        )
+    )
     if once:
         df = df.drop_duplicates(["account_id", "source_id"]).reset_index(drop=True)
     return df
@@ -76,11 +82,15 @@ def test_window_bound_is_inclusive():
 
 
 def test_two_sources_give_weight_two_and_other_source_does_not_pair():
-    df = frame([
-        ("b", "s1", 0), ("a", "s1", 10),
-        ("a", "s2", 500), ("b", "s2", 505),
-        ("c", "s3", 10),  # same time as a, but another source
-    ])
+    df = frame(
+        [
+            ("b", "s1", 0),
+            ("a", "s1", 10),
+            ("a", "s2", 500),
+            ("b", "s2", 505),
+            ("c", "s3", 10),  # same time as a, but another source
+        ]
+    )
     out = coactivity(df, window=30)
     assert list(out.columns) == list(COLUMNS)
     assert edges(out) == {("a", "b"): 2}
@@ -99,19 +109,33 @@ def test_self_repost_is_not_a_pair():
 
 
 def test_multi_reposts_count_once_per_source_if_any_within_window():
-    df = frame([
-        ("a", "s", 0), ("a", "s", 1000), ("b", "s", 1030),  # only a's second repost is near b
-        ("a", "t", 0), ("a", "t", 1), ("a", "t", 2), ("b", "t", 3), ("b", "t", 4),
-        ("a", "u", 0), ("b", "u", 1000),  # never within window
-    ])
+    df = frame(
+        [
+            ("a", "s", 0),
+            ("a", "s", 1000),
+            ("b", "s", 1030),  # only a's second repost is near b
+            ("a", "t", 0),
+            ("a", "t", 1),
+            ("a", "t", 2),
+            ("b", "t", 3),
+            ("b", "t", 4),
+            ("a", "u", 0),
+            ("b", "u", 1000),  # never within window
+        ]
+    )
     assert edges(coactivity(df, window=60)) == {("a", "b"): 2}
 
 
 def test_min_weight_filters_pairs():
-    df = frame([
-        ("a", "s1", 0), ("b", "s1", 1), ("c", "s1", 2),
-        ("a", "s2", 0), ("b", "s2", 1),
-    ])
+    df = frame(
+        [
+            ("a", "s1", 0),
+            ("b", "s1", 1),
+            ("c", "s1", 2),
+            ("a", "s2", 0),
+            ("b", "s2", 1),
+        ]
+    )
     assert edges(coactivity(df, window=10)) == {("a", "b"): 2, ("a", "c"): 1, ("b", "c"): 1}
     assert edges(coactivity(df, window=10, min_weight=2)) == {("a", "b"): 2}
     assert coactivity(df, window=10, min_weight=3).empty
@@ -165,13 +189,20 @@ def test_matches_brute_force_with_repeat_reposts(seed):
     df = random_reposts(seed, 250, n_accounts=25, n_sources=8, span=900, once=False)
     for window, min_weight in [(0, 1), (20, 1), (120, 2)]:
         assert edges(coactivity(df, window=window, min_weight=min_weight)) == brute_force(
-            df, window, min_weight)
+            df, window, min_weight
+        )
 
 
-@pytest.mark.parametrize("bad", [
-    {"window": -1}, {"window": float("nan")}, {"window": "soon"},
-    {"window": 10, "min_weight": 0}, {"window": 10, "min_weight": 1.5},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"window": -1},
+        {"window": float("nan")},
+        {"window": "soon"},
+        {"window": 10, "min_weight": 0},
+        {"window": 10, "min_weight": 1.5},
+    ],
+)
 def test_bad_arguments_raise_input_error(bad):
     with pytest.raises(InputError):
         coactivity(frame([("a", "s", 0), ("b", "s", 1)]), **bad)
@@ -206,13 +237,19 @@ peer = pytest.importorskip("bench.peer")
 def test_boundary_agrees_with_peer():
     df = frame([("a", "s", 0), ("b", "s", 60), ("c", "s", 121), ("d", "s", 181)])
     run = peer.run_peer(df, window=60, n_threads=1)
-    assert edges(run.edges) == edges(coactivity(df, window=60)) == {
-        ("a", "b"): 1, ("c", "d"): 1}
+    assert edges(run.edges) == edges(coactivity(df, window=60)) == {("a", "b"): 1, ("c", "d"): 1}
 
 
-@pytest.mark.parametrize("seed,window,min_weight", [
-    (0, 0, 1), (1, 10, 1), (2, 60, 1), (3, 60, 2), (4, 300, 3),
-])
+@pytest.mark.parametrize(
+    "seed,window,min_weight",
+    [
+        (0, 0, 1),
+        (1, 10, 1),
+        (2, 60, 1),
+        (3, 60, 2),
+        (4, 300, 3),
+    ],
+)
 def test_matches_peer_pair_for_pair(seed, window, min_weight):
     df = random_reposts(seed, 700, n_accounts=60, n_sources=25, span=3600)
     assert df.duplicated(["account_id", "source_id"]).sum() == 0

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from test_neo4j_store import neo4j_settings, wipe
 
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.model import TABLES
@@ -26,7 +27,6 @@ from pileon.graph.neo4j_store import Neo4jStore
 from pileon.graph.projection import FRAMES, project
 from pileon.ingest.load import load_folder
 from pileon.ingest.sample import generate_incident
-from test_neo4j_store import neo4j_settings, wipe
 
 STORES = ("embedded", "neo4j")
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker
@@ -89,9 +89,19 @@ def _cli_ingest(folder: Path, rejects: Path) -> dict:
 
     uri, user, password = neo4j_settings()
     res = CliRunner().invoke(
-        cli, ["ingest", str(folder), "--store", uri, "--json", "--rejects", str(rejects),
-              "--no-progress"],
-        env={"NEO4J_USER": user, "NEO4J_PASSWORD": password, "PILEON_STORE": None})
+        cli,
+        [
+            "ingest",
+            str(folder),
+            "--store",
+            uri,
+            "--json",
+            "--rejects",
+            str(rejects),
+            "--no-progress",
+        ],
+        env={"NEO4J_USER": user, "NEO4J_PASSWORD": password, "PILEON_STORE": None},
+    )
     assert res.exit_code == 0, res.output
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -168,8 +178,9 @@ def test_projections_identical(loaded, incident):
         a, b = project(neo, event_id), project(emb, event_id)
         assert a.event == b.event
         for name in FRAMES:
-            pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name),
-                                          obj=f"{event_id}/{name}")
+            pd.testing.assert_frame_equal(
+                getattr(a, name), getattr(b, name), obj=f"{event_id}/{name}"
+            )
 
 
 def test_coactivity_identical(loaded):
@@ -190,8 +201,9 @@ def test_reports_identical(analyzed, incident):
     assert emb[MAIN_EVENT]["narratives"]
     for event_id in sorted(truth["events"]):
         assert emb[event_id]["accounts"], event_id
-        assert json.dumps(neo[event_id], sort_keys=True) == json.dumps(emb[event_id],
-                                                                      sort_keys=True), event_id
+        assert json.dumps(neo[event_id], sort_keys=True) == json.dumps(
+            emb[event_id], sort_keys=True
+        ), event_id
 
 
 def test_stored_findings_identical(analyzed, loaded, incident):
@@ -202,15 +214,19 @@ def test_stored_findings_identical(analyzed, loaded, incident):
         rn, re_ = neo.latest_run(event_id), emb.latest_run(event_id)
         assert rn and re_
         strip = {"generated_at"}
-        assert ({k: v for k, v in neo.report(rn).items() if k not in strip}
-                == {k: v for k, v in emb.report(re_).items() if k not in strip})
+        assert {k: v for k, v in neo.report(rn).items() if k not in strip} == {
+            k: v for k, v in emb.report(re_).items() if k not in strip
+        }
         for kind in ("accounts", "mcns", "clusters"):
             assert neo.ranked(rn, kind, limit=10_000) == emb.ranked(re_, kind, limit=10_000)
-        assert (neo.ranked(rn, "accounts", min_tier=3, after=2, limit=5)
-                == emb.ranked(re_, "accounts", min_tier=3, after=2, limit=5))
+        assert neo.ranked(rn, "accounts", min_tier=3, after=2, limit=5) == emb.ranked(
+            re_, "accounts", min_tier=3, after=2, limit=5
+        )
         top = emb.ranked(re_, "accounts", limit=1)[0]["account_id"]
-        drop_run = lambda rows: [{k: v for k, v in r.items() if k != "run_id"}  # noqa: E731
-                                 for r in rows]
+
+        def drop_run(rows):
+            return [{k: v for k, v in r.items() if k != "run_id"} for r in rows]
+
         assert drop_run(neo.account_findings(top)) == drop_run(emb.account_findings(top))
 
 
@@ -224,15 +240,19 @@ def test_findings_visible_in_the_graph(analyzed, loaded, incident):
         rows = neo._run.read(
             "MATCH (a:Account)-[f:FINDING]->(:Event {event_id: $e}) "
             "RETURN a.account_id AS a, f.rank AS rank, f.tier AS tier ORDER BY f.rank",
-            {"e": event_id})
+            {"e": event_id},
+        )
         assert [(r["a"], r["rank"], r["tier"]) for r in rows] == [
-            (a["account_id"], a["rank"], a["tier"]) for a in report["accounts"]]
+            (a["account_id"], a["rank"], a["tier"]) for a in report["accounts"]
+        ]
         clusters = neo._run.read(
             "MATCH (c:Cluster)-[:CLUSTER_OF]->(:Event {event_id: $e}) "
             "RETURN c.cluster_id AS c, COUNT { (c)<-[:MEMBER_OF]-() } AS n ORDER BY c",
-            {"e": event_id})
+            {"e": event_id},
+        )
         assert {r["c"]: r["n"] for r in clusters} == {
-            c["cluster_id"]: len(c["accounts"]) for c in report["clusters"]}
+            c["cluster_id"]: len(c["accounts"]) for c in report["clusters"]
+        }
 
 
 # ---------------------------------------------------------- command line
@@ -241,8 +261,11 @@ def test_cli_wrong_password_is_one_line(incident):
 
     folder, _ = incident
     uri, user, password = neo4j_settings()
-    res = CliRunner().invoke(cli, ["ingest", str(folder), "--store", uri, "--json"],
-                             env={"NEO4J_USER": user, "NEO4J_PASSWORD": password + "-x"})
+    res = CliRunner().invoke(
+        cli,
+        ["ingest", str(folder), "--store", uri, "--json"],
+        env={"NEO4J_USER": user, "NEO4J_PASSWORD": password + "-x"},
+    )
     assert res.exit_code == 3
     assert res.stderr.strip().count("\n") == 0
     assert res.stderr.startswith("error: Neo4j at ") and "refused the credentials" in res.stderr
@@ -278,8 +301,7 @@ def test_docs_queries_run(analyzed, loaded, incident):
     analyzed("neo4j")
     neo = loaded("neo4j")[0]
     report = neo.report(neo.latest_run(MAIN_EVENT))
-    coordinated = next(a["account_id"] for a in report["accounts"]
-                       if "coordinated" in a["roles"])
+    coordinated = next(a["account_id"] for a in report["accounts"] if "coordinated" in a["roles"])
     params = {"event": MAIN_EVENT, "account": coordinated, "target": truth["alerts"]["victim"]}
     doc = (Path(__file__).resolve().parents[1] / "docs" / "neo4j.md").read_text(encoding="utf-8")
     queries = re.findall(r"```cypher\n(.*?)```", doc, re.S)

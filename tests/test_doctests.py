@@ -12,8 +12,17 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ("pileon", "pileon.cli", "pileon.graph", "pileon.graph.queries", "pileon.ingest",
-            "pileon.ingest.sample", "pileon.detectors", "pileon.api", "pileon.api.routes")
+PACKAGES = (
+    "pileon",
+    "pileon.cli",
+    "pileon.graph",
+    "pileon.graph.queries",
+    "pileon.ingest",
+    "pileon.ingest.sample",
+    "pileon.detectors",
+    "pileon.api",
+    "pileon.api.routes",
+)
 
 
 def _modules() -> list[str]:

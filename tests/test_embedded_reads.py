@@ -19,9 +19,15 @@ from pileon.ingest.sample import generate_incident
 
 #: (table, column) pairs selected by: every table's first key, and text columns that repeat
 CASES = [(t, TABLES[t].key[0]) for t in TABLES] + [
-    ("contents", "account_id"), ("contents", "reply_to"), ("reposts", "source_id"),
-    ("reposts", "account_id"), ("reports", "content_id"), ("labels", "account_id"),
-    ("affiliations", "mcn_id"), ("renames", "new_name")]
+    ("contents", "account_id"),
+    ("contents", "reply_to"),
+    ("reposts", "source_id"),
+    ("reposts", "account_id"),
+    ("reports", "content_id"),
+    ("labels", "account_id"),
+    ("affiliations", "mcn_id"),
+    ("renames", "new_name"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +42,7 @@ def store(tmp_path_factory):
 def _index_path(store: EmbeddedStore, monkeypatch, table: str, ids: list, column: str):
     """``frame`` as the index path reads it (the table counted as larger than any ID list)."""
     with monkeypatch.context() as m:
-        m.setattr(store, "_rows", lambda _table: 10 ** 12)
+        m.setattr(store, "_rows", lambda _table: 10**12)
         return store.frame(table, ids=ids, column=column)
 
 
@@ -52,8 +58,7 @@ def test_more_ids_than_rows_give_the_rows_of_the_index_path(store, monkeypatch, 
     got = store.frame(table, ids=ids, column=column)
     pd.testing.assert_frame_equal(got, _index_path(store, monkeypatch, table, ids, column))
     # which is the table's rows whose column is one of the IDs, in the table's order
-    pd.testing.assert_frame_equal(
-        got, whole[whole[column].isin(set(ids))].reset_index(drop=True))
+    pd.testing.assert_frame_equal(got, whole[whole[column].isin(set(ids))].reset_index(drop=True))
     assert len(got) > 0 or not values
     # None among them (the index path: not all text) matches nothing and changes nothing
     pd.testing.assert_frame_equal(store.frame(table, ids=ids + [None], column=column), got)

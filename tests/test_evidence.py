@@ -16,8 +16,19 @@ from pileon.detectors.evidence import evidence_pack
 from pileon.graph.errors import NotFound
 from tests.test_alerts import ATTACK, KEYS, W, client_for, load_world
 
-FIELDS = {"content_id", "account_id", "account_name", "platform", "kind", "posted_at", "text",
-          "url", "media_hash", "event_id", "sha256"}
+FIELDS = {
+    "content_id",
+    "account_id",
+    "account_name",
+    "platform",
+    "kind",
+    "posted_at",
+    "text",
+    "url",
+    "media_hash",
+    "event_id",
+    "sha256",
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +40,11 @@ def world(tmp_path_factory):
 
 def unpack(data: bytes) -> tuple[dict, str, zipfile.ZipFile]:
     zf = zipfile.ZipFile(io.BytesIO(data))
-    return (json.loads(zf.read("manifest.json").decode("utf-8")),
-            zf.read("evidence.html").decode("utf-8"), zf)
+    return (
+        json.loads(zf.read("manifest.json").decode("utf-8")),
+        zf.read("evidence.html").decode("utf-8"),
+        zf,
+    )
 
 
 def verify(manifest: dict) -> None:
@@ -64,8 +78,7 @@ def test_a_changed_item_breaks_its_hash(victim_pack):
         verify(manifest)
 
 
-def test_pack_holds_every_harmful_content_aimed_at_the_target_and_nothing_else(world,
-                                                                            victim_pack):
+def test_pack_holds_every_harmful_content_aimed_at_the_target_and_nothing_else(world, victim_pack):
     manifest, _, _ = unpack(victim_pack)
     ids = [i["content_id"] for i in manifest["items"]]
     assert set(ids) == set(world["harmful"]["victim"])
@@ -139,8 +152,12 @@ def test_minor_pack(world):
 
 def test_empty_pack_and_unknown_account(world):
     m, page, _ = unpack(evidence_pack(world["store"], W["quiet"]))
-    assert m == {"target_id": W["quiet"], "generated_at": "1970-01-01T00:00:00Z", "items": [],
-                 "sha256": hashlib.sha256(b"").hexdigest()}
+    assert m == {
+        "target_id": W["quiet"],
+        "generated_at": "1970-01-01T00:00:00Z",
+        "items": [],
+        "sha256": hashlib.sha256(b"").hexdigest(),
+    }
     assert "No harmful content" in page
     with pytest.raises(NotFound):
         evidence_pack(world["store"], "weibo:nobody")
@@ -163,13 +180,15 @@ def test_time_zone_falls_back_to_the_platform(world):
 def test_cli_evidence(world, victim_pack, tmp_path):
     out = tmp_path / "pack.zip"
     runner = CliRunner()
-    res = runner.invoke(cli, ["evidence", "--store", world["db"], "--target", W["victim"],
-                              "--out", str(out)])
+    res = runner.invoke(
+        cli, ["evidence", "--store", world["db"], "--target", W["victim"], "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     assert out.read_bytes() == victim_pack
     assert unpack(victim_pack)[0]["sha256"] in res.output
-    res = runner.invoke(cli, ["evidence", "--store", world["db"], "--target", "weibo:nobody",
-                              "--out", str(out)])
+    res = runner.invoke(
+        cli, ["evidence", "--store", world["db"], "--target", "weibo:nobody", "--out", str(out)]
+    )
     assert res.exit_code == 2
     assert res.output.strip().splitlines()[-1] == "error: unknown account 'weibo:nobody'"
 
@@ -223,16 +242,34 @@ def _frames(texts: list[tuple[str, str, float | None]]):
     from pileon.graph.model import stored_columns
 
     t0 = pd.Timestamp("2026-03-01T00:00:00Z")
-    rows = [{"content_id": cid, "account_id": f"a{k}", "platform": "weibo",
-             "posted_at": t0 + pd.Timedelta(minutes=k), "text": text, "kind": "comment",
-             "harm": harm, "target_ids": ["v"]} for k, (cid, text, harm) in enumerate(texts)]
+    rows = [
+        {
+            "content_id": cid,
+            "account_id": f"a{k}",
+            "platform": "weibo",
+            "posted_at": t0 + pd.Timedelta(minutes=k),
+            "text": text,
+            "kind": "comment",
+            "harm": harm,
+            "target_ids": ["v"],
+        }
+        for k, (cid, text, harm) in enumerate(texts)
+    ]
     contents = coerce("contents", pd.DataFrame(rows))
-    accounts = coerce("accounts", pd.DataFrame(
-        {"account_id": ["v"] + [r["account_id"] for r in rows], "platform": "weibo"}))
-    empty = {t: coerce(t, pd.DataFrame({c: [] for c in stored_columns(t)}))
-             for t in ("reposts", "reports", "renames", "events")}
-    return AlertFrames(accounts=accounts, contents=contents, **empty,
-                       memberships=pd.DataFrame(columns=["content_id", "event_id", "via"]))
+    accounts = coerce(
+        "accounts",
+        pd.DataFrame({"account_id": ["v"] + [r["account_id"] for r in rows], "platform": "weibo"}),
+    )
+    empty = {
+        t: coerce(t, pd.DataFrame({c: [] for c in stored_columns(t)}))
+        for t in ("reposts", "reports", "renames", "events")
+    }
+    return AlertFrames(
+        accounts=accounts,
+        contents=contents,
+        **empty,
+        memberships=pd.DataFrame(columns=["content_id", "event_id", "via"]),
+    )
 
 
 def test_unknown_harm_is_estimated_not_taken_as_harmless():
@@ -241,10 +278,18 @@ def test_unknown_harm_is_estimated_not_taken_as_harmless():
     benign text stays out."""
     from pileon.detectors.evidence import evidence_items
 
-    abusive = ["垃圾老师滚出学校", "这种老师去死吧恶心", "人肉她让她社死滚", "恶心的垃圾滚出教师队伍"]
+    abusive = [
+        "垃圾老师滚出学校",
+        "这种老师去死吧恶心",
+        "人肉她让她社死滚",
+        "恶心的垃圾滚出教师队伍",
+    ]
     benign = ["老师辛苦了谢谢您", "今天的课很有意思", "祝老师节日快乐", "谢谢老师的耐心讲解"]
-    scored = [(f"{text}{rep}", harm) for rep in range(12)
-              for text, harm in [(t, 0.9) for t in abusive] + [(t, 0.1) for t in benign]]
+    scored = [
+        (f"{text}{rep}", harm)
+        for rep in range(12)
+        for text, harm in [(t, 0.9) for t in abusive] + [(t, 0.1) for t in benign]
+    ]
     rows = [(f"c{k}", text, harm) for k, (text, harm) in enumerate(scored, 1)]
     unscored = {"u1": "垃圾老师滚出学校3", "u2": "恶心的垃圾老师去死", "u3": "谢谢老师今天的课"}
     rows += [(cid, text, None) for cid, text in unscored.items()]
@@ -265,20 +310,36 @@ def test_unequal_classes_do_not_make_rare_words_abusive():
     from pileon.detectors.narratives import text_harm_model
     from pileon.graph.textsim import normalize
 
-    abusive = ["垃圾老师赶紧滚出学校别再害人", "这种老师去死吧真恶心", "人肉她让她社死活该",
-               "恶心的垃圾滚出教师队伍"]
-    benign = ["等官方通报再说吧别被带节奏", "希望早日查清真相理性吃瓜", "不信谣不传谣别急着下结论",
-              "老师辛苦了谢谢您的付出", "今天的课很有意思学到很多", "孩子说老师讲题特别清楚",
-              "网上的视频不一定是真的", "家长群里都说老师很负责"]
-    scored = [(f"{t}{rep}", 0.9) for rep in range(6) for t in abusive] \
-        + [(f"{t}{rep}", 0.1) for rep in range(6) for t in benign] \
+    abusive = [
+        "垃圾老师赶紧滚出学校别再害人",
+        "这种老师去死吧真恶心",
+        "人肉她让她社死活该",
+        "恶心的垃圾滚出教师队伍",
+    ]
+    benign = [
+        "等官方通报再说吧别被带节奏",
+        "希望早日查清真相理性吃瓜",
+        "不信谣不传谣别急着下结论",
+        "老师辛苦了谢谢您的付出",
+        "今天的课很有意思学到很多",
+        "孩子说老师讲题特别清楚",
+        "网上的视频不一定是真的",
+        "家长群里都说老师很负责",
+    ]
+    scored = (
+        [(f"{t}{rep}", 0.9) for rep in range(6) for t in abusive]
+        + [(f"{t}{rep}", 0.1) for rep in range(6) for t in benign]
         + [("我们骂她他们都对", 0.9), ("支持你的家长请转发", 0.1)]
+    )
     rows = [(f"c{k}", text, harm) for k, (text, harm) in enumerate(scored, 1)]
     rows += [("kind", "支持你，我们都相信你", None), ("abuse", "恶心的垃圾老师去死", None)]
     frames = _frames(rows)
 
-    plain = text_harm_model(pd.Series([normalize(t) for t, _ in scored]),
-                            pd.Series([h for _, h in scored]), orders=(2, 3))
+    plain = text_harm_model(
+        pd.Series([normalize(t) for t, _ in scored]),
+        pd.Series([h for _, h in scored]),
+        orders=(2, 3),
+    )
     assert plain(pd.Series([normalize("支持你，我们都相信你")]))[0] >= 0.6  # the bug
     est = infer_unknown_harm(frames, pd.Series(["kind", "abuse"]))
     assert est["kind"] < 0.5 and est["abuse"] > 0.99

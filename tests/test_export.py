@@ -42,8 +42,10 @@ def incident(tmp_path_factory):
 
 
 def export(path: str, fmt: str, out, *extra: str):
-    result = CliRunner().invoke(cli, ["export", "--event", MAIN, "--format", fmt, "--out", str(out),
-                                      "--store", path, *extra])
+    result = CliRunner().invoke(
+        cli,
+        ["export", "--event", MAIN, "--format", fmt, "--out", str(out), "--store", path, *extra],
+    )
     return result
 
 
@@ -55,8 +57,9 @@ def exported(request, incident, tmp_path_factory):
     result = export(path, request.param, out)
     assert result.exit_code == 0, result.output
     g = READERS[request.param](str(out))
-    assert result.output.strip() == (f"wrote {out}: {g.number_of_nodes()} nodes, "
-                                     f"{g.number_of_edges()} edges")
+    assert result.output.strip() == (
+        f"wrote {out}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges"
+    )
     return request.param, g
 
 
@@ -158,8 +161,20 @@ def test_window_option_changes_the_coactivity_edges(incident, tmp_path):
 
 def test_unknown_event_is_one_line(incident, tmp_path):
     path = incident[0]
-    result = CliRunner().invoke(cli, ["export", "--event", "evt:nope", "--format", "gexf",
-                                      "--out", str(tmp_path / "x.gexf"), "--store", path])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "export",
+            "--event",
+            "evt:nope",
+            "--format",
+            "gexf",
+            "--out",
+            str(tmp_path / "x.gexf"),
+            "--store",
+            path,
+        ],
+    )
     assert result.exit_code != 0
     assert result.output.strip().splitlines() == [result.output.strip()]
     assert result.output.startswith("error: ") and "evt:nope" in result.output
@@ -182,8 +197,20 @@ def test_unanalyzed_event_exports_without_findings(tmp_path):
     with EmbeddedStore(path) as store:
         build_incident(store)
     out = tmp_path / "campus.gexf"
-    result = CliRunner().invoke(cli, ["export", "--event", INCIDENT["event_id"], "--format", "gexf",
-                                      "--out", str(out), "--store", path])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "export",
+            "--event",
+            INCIDENT["event_id"],
+            "--format",
+            "gexf",
+            "--out",
+            str(out),
+            "--store",
+            path,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "not analyzed yet" in result.output
     g = nx.read_gexf(out)
@@ -199,12 +226,38 @@ def test_findings_with_missing_values_are_written():
     """Regression: a report entry whose score, tier or rank is null must not crash the export."""
     p = Projection.from_tables(
         {"event_id": "e1", "started_at": "2026-03-01T00:00:00Z"},
-        contents=[{"content_id": "c1", "account_id": "a1", "platform": "weibo",
-                   "posted_at": "2026-03-01T08:00:00+08:00", "text": "hi"}],
-        reposts=[{"repost_id": "r1", "account_id": "a2", "source_id": "c1", "platform": "weibo",
-                  "reposted_at": "2026-03-01T08:01:00+08:00"}])
-    report = {"accounts": [{"account_id": "a1", "rank": 1, "score": None, "tier": None,
-                            "roles": ["first_poster"], "cluster_id": None, "mcn_ids": []}]}
+        contents=[
+            {
+                "content_id": "c1",
+                "account_id": "a1",
+                "platform": "weibo",
+                "posted_at": "2026-03-01T08:00:00+08:00",
+                "text": "hi",
+            }
+        ],
+        reposts=[
+            {
+                "repost_id": "r1",
+                "account_id": "a2",
+                "source_id": "c1",
+                "platform": "weibo",
+                "reposted_at": "2026-03-01T08:01:00+08:00",
+            }
+        ],
+    )
+    report = {
+        "accounts": [
+            {
+                "account_id": "a1",
+                "rank": 1,
+                "score": None,
+                "tier": None,
+                "roles": ["first_poster"],
+                "cluster_id": None,
+                "mcn_ids": [],
+            }
+        ]
+    }
     g = account_graph(p, report)
     assert g.nodes["a1"]["roles"] == "first_poster" and g.nodes["a1"]["rank"] == 1
     assert "score" not in g.nodes["a1"] and "tier" not in g.nodes["a1"]

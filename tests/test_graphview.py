@@ -20,15 +20,17 @@ MAIN = "evt:2026-03-nancheng-teacher"
 
 
 def client_for(store) -> TestClient:
-    app = create_app(Settings(api_keys=f"{KEY}:viewer,other-key:viewer",
-                              store="/nonexistent/never-opened.db"))
+    app = create_app(
+        Settings(api_keys=f"{KEY}:viewer,other-key:viewer", store="/nonexistent/never-opened.db")
+    )
     app.dependency_overrides[get_store] = lambda: store
     return TestClient(app)
 
 
 def get_graph(client: TestClient, event_id: str = EV, **params):
-    return client.get(f"/v1/events/{event_id}/graph", params=params,
-                      headers={"Authorization": f"Bearer {KEY}"})
+    return client.get(
+        f"/v1/events/{event_id}/graph", params=params, headers={"Authorization": f"Bearer {KEY}"}
+    )
 
 
 def check_shape(body: dict) -> None:
@@ -61,7 +63,11 @@ def test_small_incident_is_shown_whole(analyzed_store):
     assert body["run_id"] == analyzed_store.latest_run(EV)
     s = body["summary"]
     assert (s["accounts_total"], s["accounts_shown"]) == (40, 40)
-    assert (s["narratives_total"], s["narratives_shown"], s["harmful_narratives_total"]) == (1, 1, 1)
+    assert (s["narratives_total"], s["narratives_shown"], s["harmful_narratives_total"]) == (
+        1,
+        1,
+        1,
+    )
     assert (s["clusters_total"], s["clusters_shown"]) == (3, 3)
     assert (s["mcns_total"], s["mcns_shown"]) == (2, 2)
     assert body["truncated"] is False
@@ -105,29 +111,40 @@ def test_limit_bounds_the_graph_and_says_what_was_left_out(analyzed_store):
 def test_reposts_between_shown_accounts_are_aggregated_within_the_event(tmp_store):
     build_incident(tmp_store)
     t0 = pd.Timestamp("2026-03-01T03:00:00Z")
-    tmp_store.upsert("reposts", pd.DataFrame(
-        {"repost_id": ["weibo:r101", "weibo:r102", "weibo:r103", "weibo:r104"],
-         "account_id": ["weibo:002", "weibo:002", "weibo:002", "weibo:003"],
-         "source_id": ["weibo:c003", "weibo:c003", "weibo:c004", "weibo:c002"],
-         "reposted_at": [t0 + pd.Timedelta(minutes=i) for i in range(4)]}))
+    tmp_store.upsert(
+        "reposts",
+        pd.DataFrame(
+            {
+                "repost_id": ["weibo:r101", "weibo:r102", "weibo:r103", "weibo:r104"],
+                "account_id": ["weibo:002", "weibo:002", "weibo:002", "weibo:003"],
+                "source_id": ["weibo:c003", "weibo:c003", "weibo:c004", "weibo:c002"],
+                "reposted_at": [t0 + pd.Timedelta(minutes=i) for i in range(4)],
+            }
+        ),
+    )
     m = tmp_store.memberships()
     # r104 belongs to another event only: it must not be drawn
-    extra = pd.DataFrame({"content_id": ["weibo:r101", "weibo:r102", "weibo:r103", "weibo:r104"],
-                          "event_id": [EV, EV, EV, INCIDENT["other_event_id"]],
-                          "via": "repost"})
+    extra = pd.DataFrame(
+        {
+            "content_id": ["weibo:r101", "weibo:r102", "weibo:r103", "weibo:r104"],
+            "event_id": [EV, EV, EV, INCIDENT["other_event_id"]],
+            "via": "repost",
+        }
+    )
     tmp_store.set_memberships(pd.concat([m, extra], ignore_index=True))
     tmp_store.save_report(incident_report())
     with client_for(tmp_store) as c:
         body = get_graph(c).json()
-    edges = {(e["source"], e["target"]): e["weight"] for e in body["edges"] if e["type"] == "repost"}
+    edges = {
+        (e["source"], e["target"]): e["weight"] for e in body["edges"] if e["type"] == "repost"
+    }
     assert edges[("weibo:002", "weibo:003")] == 2
     assert edges[("weibo:002", "weibo:004")] == 1
     assert ("weibo:003", "weibo:002") not in edges
     assert body["summary"]["reposts_shown"] == 23
 
 
-@pytest.mark.parametrize("headers, status", [({}, 401),
-                                             ({"Authorization": "Bearer nope"}, 401)])
+@pytest.mark.parametrize("headers, status", [({}, 401), ({"Authorization": "Bearer nope"}, 401)])
 def test_needs_a_key(analyzed_store, headers, status):
     with client_for(analyzed_store) as c:
         r = c.get(f"/v1/events/{EV}/graph", headers=headers)
@@ -173,8 +190,10 @@ def test_sample_incident_shows_the_planted_culprits(sample_store, _sample_incide
     check_shape(body)
     assert len(body["nodes"]) <= 300
     nodes = {n["id"]: n for n in body["nodes"]}
-    found = {a["account_id"]: a for a in
-             sample_store.ranked(sample_store.latest_run(MAIN), "accounts", limit=10**6)}
+    found = {
+        a["account_id"]: a
+        for a in sample_store.ranked(sample_store.latest_run(MAIN), "accounts", limit=10**6)
+    }
     for role in ("first_poster", "inciter"):
         for a in truth[role]:  # every planted one is shown, with the analysis' findings
             assert nodes[a]["roles"] == found[a]["roles"]
@@ -182,10 +201,11 @@ def test_sample_incident_shows_the_planted_culprits(sample_store, _sample_incide
         assert sum(role in nodes[a]["roles"] for a in truth[role]) >= len(truth[role]) - 1
     edges = {(e["source"], e["target"], e["type"]) for e in body["edges"]}
     report = sample_store.report(sample_store.latest_run(MAIN))
-    biggest = sorted(report["narratives"],
-                     key=lambda n: (not n["harmful"], -n["size"], n["narrative_id"]))
+    biggest = sorted(
+        report["narratives"], key=lambda n: (not n["harmful"], -n["size"], n["narrative_id"])
+    )
     shown = [n for n in body["nodes"] if n["kind"] == "narrative"]
-    assert [n["ref"] for n in shown] == [n["narrative_id"] for n in biggest[:len(shown)]]
+    assert [n["ref"] for n in shown] == [n["narrative_id"] for n in biggest[: len(shown)]]
     for n in shown:
         assert (n["first_poster"], n["id"], "first_post") in edges
     assert shown[0]["harmful"] and shown[0]["first_poster"] in truth["first_poster"]
@@ -204,8 +224,9 @@ def test_sample_repost_weights_match_the_projection(sample_store):
     with client_for(sample_store) as c:
         body = get_graph(c, MAIN, limit=200).json()
     shown = {n["id"] for n in body["nodes"] if n["kind"] == "account"}
-    to_narrative = {n["first_content_id"]: n["id"] for n in body["nodes"]
-                    if n["kind"] == "narrative"}
+    to_narrative = {
+        n["first_content_id"]: n["id"] for n in body["nodes"] if n["kind"] == "narrative"
+    }
     p = project(sample_store, MAIN)
     author = dict(zip(p.contents["content_id"], p.contents["account_id"]))
     author.update(zip(p.reposts["repost_id"], p.reposts["account_id"]))

@@ -91,8 +91,12 @@ def test_every_rejection_reason_with_its_line(folder, store, tmp_path):
     assert ("labels", 3, "tier outside 0..4: 7") in got
     for name, c in s.tables.items():
         assert c.read == c.stored + c.rejected, name
-    assert s.tables["accounts"].to_dict() == {"read": 9, "stored": 2, "rejected": 7,
-                                              "placeholders": 0}
+    assert s.tables["accounts"].to_dict() == {
+        "read": 9,
+        "stored": 2,
+        "rejected": 7,
+        "placeholders": 0,
+    }
 
 
 def test_placeholders_for_dangling_references(folder, store, tmp_path):
@@ -101,8 +105,8 @@ def test_placeholders_for_dangling_references(folder, store, tmp_path):
     # weibo:77 (author), weibo:9 and weibo:10 (targets) were never loaded
     assert acc.loc["weibo:77", "placeholder"] and acc.loc["weibo:9", "placeholder"]
     assert not acc.loc["weibo:1", "placeholder"]
-    assert s.tables["events"].placeholders == 1      # weibo:9, first named by the event
-    assert s.tables["contents"].placeholders == 2    # weibo:77 and weibo:10
+    assert s.tables["events"].placeholders == 1  # weibo:9, first named by the event
+    assert s.tables["contents"].placeholders == 2  # weibo:77 and weibo:10
     con = store.frame("contents").set_index("content_id")
     assert con.loc["weibo:gone", "placeholder"]
     assert s.tables["reposts"].placeholders == 1
@@ -126,9 +130,9 @@ def test_event_membership(folder, store, tmp_path):
     load_folder(store, folder, reject_path=tmp_path / "rej.csv")
     m = store.memberships("e1").set_index("content_id")["via"].to_dict()
     assert m["weibo:c1"] == "event_id"
-    assert m["weibo:c4"] == "text"          # no event_id, keyword 老师
-    assert m["weibo:r1"] == "repost" and m["weibo:r2"] == "repost"   # a chain follows its root
-    assert "weibo:r3" not in m               # deleted source, no keyword in its text
+    assert m["weibo:c4"] == "text"  # no event_id, keyword 老师
+    assert m["weibo:r1"] == "repost" and m["weibo:r2"] == "repost"  # a chain follows its root
+    assert "weibo:r3" not in m  # deleted source, no keyword in its text
 
 
 def test_loading_twice_changes_nothing(folder, store, tmp_path):
@@ -144,8 +148,10 @@ def test_loading_twice_changes_nothing(folder, store, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_each_format_gives_the_same_store(folder, tmp_path, fmt):
-    frames = {name: pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
-              for name in ("accounts", "contents", "reposts", "events")}
+    frames = {
+        name: pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        for name in ("accounts", "contents", "reposts", "events")
+    }
     d = tmp_path / fmt
     d.mkdir()
     for name, df in frames.items():
@@ -272,7 +278,7 @@ def test_numbers_beyond_what_the_store_holds_are_rejected_rows(tmp_path, store):
         assert c.read == c.stored + c.rejected
     # whole numbers past 2**53 are stored exactly, though the blank cell makes the column float
     acc = store.frame("accounts").set_index("account_id")["followers"]
-    assert acc["weibo:11"] == 2 ** 63 - 1 and acc["weibo:12"] == 2 ** 53 + 1
+    assert acc["weibo:11"] == 2**63 - 1 and acc["weibo:12"] == 2**53 + 1
     assert acc["weibo:14"] == 1000 and pd.isna(acc["weibo:13"])
     harm = store.frame("contents").set_index("content_id")["harm"]
     assert harm.to_dict() == {"weibo:c5": 0.0, "weibo:c6": 0.5}  # no infinite harm to score
@@ -283,15 +289,32 @@ def test_numbers_beyond_what_the_store_holds_in_jsonl(tmp_path, store):
     # the reasons name them as the file wrote them
     d = tmp_path / "big"
     d.mkdir()
-    follower_cells = ["1e400", "Infinity", "-Infinity", "NaN", "99999999999999999999",
-                      "9007199254740993", "null", "1.5e3", "2.5"]
-    (d / "accounts.jsonl").write_text("".join(
-        f'{{"account_id": "j{i}", "platform": "weibo", "followers": {v}}}\n'
-        for i, v in enumerate(follower_cells)), encoding="utf-8")
-    (d / "contents.jsonl").write_text("".join(
-        f'{{"content_id": "c{i}", "account_id": "j5", "platform": "weibo", '
-        f'"posted_at": "2026-03-01T08:00:00Z", "harm": {v}, "score": {v}}}\n'
-        for i, v in enumerate(["1e400", "-Infinity", "NaN", "0.25"])), encoding="utf-8")
+    follower_cells = [
+        "1e400",
+        "Infinity",
+        "-Infinity",
+        "NaN",
+        "99999999999999999999",
+        "9007199254740993",
+        "null",
+        "1.5e3",
+        "2.5",
+    ]
+    (d / "accounts.jsonl").write_text(
+        "".join(
+            f'{{"account_id": "j{i}", "platform": "weibo", "followers": {v}}}\n'
+            for i, v in enumerate(follower_cells)
+        ),
+        encoding="utf-8",
+    )
+    (d / "contents.jsonl").write_text(
+        "".join(
+            f'{{"content_id": "c{i}", "account_id": "j5", "platform": "weibo", '
+            f'"posted_at": "2026-03-01T08:00:00Z", "harm": {v}, "score": {v}}}\n'
+            for i, v in enumerate(["1e400", "-Infinity", "NaN", "0.25"])
+        ),
+        encoding="utf-8",
+    )
     load_folder(store, d, reject_path=tmp_path / "rej.csv")
     assert rejects(tmp_path / "rej.csv") == [
         ("accounts", 1, "not a finite number in followers: '1e400'"),
@@ -307,46 +330,78 @@ def test_numbers_beyond_what_the_store_holds_in_jsonl(tmp_path, store):
     with open(tmp_path / "rej.csv", encoding="utf-8") as f:
         assert json.loads(next(csv.DictReader(f))["raw"])["followers"] == "1e400"
     acc = store.frame("accounts").set_index("account_id")["followers"]
-    assert acc[acc.index.str.startswith("j")].dropna().to_dict() == {
-        "j5": 2 ** 53 + 1, "j7": 1500}
+    assert acc[acc.index.str.startswith("j")].dropna().to_dict() == {"j5": 2**53 + 1, "j7": 1500}
     con = store.frame("contents").set_index("content_id")
     assert con["harm"].to_dict() == {"c3": 0.25}
 
 
-@pytest.mark.parametrize("kind, followers, reasons, stored", [
-    # a float column may hold infinities and floats past 64 bits
-    ("float64", [float("inf"), float("-inf"), 1e20, 5.0, None],
-     {1: "not a finite number in followers: 'inf'",
-      2: "not a finite number in followers: '-inf'",
-      3: "followers outside the 64-bit integer range: 1e+20"}, {"p3": 5, "p4": None}),
-    # unsigned 64-bit integers past the signed range
-    ("uint64", [2 ** 64 - 1, 2 ** 63, 7],
-     {1: "followers outside the 64-bit integer range: 18446744073709551615",
-      2: "followers outside the 64-bit integer range: 9223372036854775808"}, {"p2": 7}),
-    # 64-bit integers beside a null: whole and exact (pandas alone would make them floats)
-    ("int64", [2 ** 53 + 1, None, 2 ** 63 - 1], {},
-     {"p0": 2 ** 53 + 1, "p1": None, "p2": 2 ** 63 - 1}),
-], ids=["float64", "uint64", "int64-with-null"])
-def test_numbers_beyond_what_the_store_holds_in_parquet(tmp_path, store, kind, followers,
-                                                       reasons, stored):
+@pytest.mark.parametrize(
+    "kind, followers, reasons, stored",
+    [
+        # a float column may hold infinities and floats past 64 bits
+        (
+            "float64",
+            [float("inf"), float("-inf"), 1e20, 5.0, None],
+            {
+                1: "not a finite number in followers: 'inf'",
+                2: "not a finite number in followers: '-inf'",
+                3: "followers outside the 64-bit integer range: 1e+20",
+            },
+            {"p3": 5, "p4": None},
+        ),
+        # unsigned 64-bit integers past the signed range
+        (
+            "uint64",
+            [2**64 - 1, 2**63, 7],
+            {
+                1: "followers outside the 64-bit integer range: 18446744073709551615",
+                2: "followers outside the 64-bit integer range: 9223372036854775808",
+            },
+            {"p2": 7},
+        ),
+        # 64-bit integers beside a null: whole and exact (pandas alone would make them floats)
+        ("int64", [2**53 + 1, None, 2**63 - 1], {}, {"p0": 2**53 + 1, "p1": None, "p2": 2**63 - 1}),
+    ],
+    ids=["float64", "uint64", "int64-with-null"],
+)
+def test_numbers_beyond_what_the_store_holds_in_parquet(
+    tmp_path, store, kind, followers, reasons, stored
+):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     d = tmp_path / "pq"
     d.mkdir()
     n = len(followers)
-    pq.write_table(pa.table({"account_id": [f"p{i}" for i in range(n)], "platform": ["w"] * n,
-                             "followers": pa.array(followers, getattr(pa, kind)())}),
-                   d / "accounts.parquet")
-    pq.write_table(pa.table({"content_id": ["c0", "c1", "c2"], "account_id": ["x"] * 3,
-                             "platform": ["w"] * 3, "posted_at": ["2026-03-01T08:00:00Z"] * 3,
-                             "harm": [float("inf"), float("-inf"), 0.25]}),
-                   d / "contents.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "account_id": [f"p{i}" for i in range(n)],
+                "platform": ["w"] * n,
+                "followers": pa.array(followers, getattr(pa, kind)()),
+            }
+        ),
+        d / "accounts.parquet",
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "content_id": ["c0", "c1", "c2"],
+                "account_id": ["x"] * 3,
+                "platform": ["w"] * 3,
+                "posted_at": ["2026-03-01T08:00:00Z"] * 3,
+                "harm": [float("inf"), float("-inf"), 0.25],
+            }
+        ),
+        d / "contents.parquet",
+    )
     load_folder(store, d, reject_path=tmp_path / "rej.csv")
     got = rejects(tmp_path / "rej.csv")
     assert {line: why for t, line, why in got if t == "accounts"} == reasons
     assert [(line, why) for t, line, why in got if t == "contents"] == [
-        (1, "not a finite number in harm: 'inf'"), (2, "not a finite number in harm: '-inf'")]
+        (1, "not a finite number in harm: 'inf'"),
+        (2, "not a finite number in harm: '-inf'"),
+    ]
     acc = store.frame("accounts").set_index("account_id")["followers"]
     assert {k: (None if pd.isna(v) else v) for k, v in acc.items() if k.startswith("p")} == stored
 

@@ -18,8 +18,11 @@ def level(m):
 
 
 def proj(affiliations, reposts=()):
-    return Projection.from_tables({"event_id": "e", "started_at": "2026-03-01T00:00:00Z"},
-                                  affiliations=list(affiliations), reposts=list(reposts))
+    return Projection.from_tables(
+        {"event_id": "e", "started_at": "2026-03-01T00:00:00Z"},
+        affiliations=list(affiliations),
+        reposts=list(reposts),
+    )
 
 
 def acc(a, roles, tier):
@@ -30,16 +33,24 @@ ARMY = Cluster("c1", ("b1", "b2", "b3", "b4", "b5"), 0.9, True)
 
 
 def test_ladder_levels_and_ranking():
-    aff = ([{"account_id": a, "mcn_id": "op"} for a in ("lead", "b1", "b2", "b3")]
-           + [{"account_id": "b4", "mcn_id": "half"}, {"account_id": "b5", "mcn_id": "half"}]
-           + [{"account_id": "fp", "mcn_id": "leadonly"}]
-           + [{"account_id": "h", "mcn_id": "harm"}]
-           + [{"account_id": "n1", "mcn_id": "news"}, {"account_id": "n2", "mcn_id": "news"}]
-           + [{"account_id": "nobody", "mcn_id": "uninvolved"}])
-    accounts = [acc("lead", ["first_poster"], 3)] + \
-        [acc(b, ["coordinated"], 2) for b in ("b1", "b2", "b3", "b4", "b5")] + \
-        [acc("fp", ["inciter"], 3), acc("h", ["participant"], 1),
-         acc("n1", ["participant"], 0), acc("n2", ["participant"], 0)]
+    aff = (
+        [{"account_id": a, "mcn_id": "op"} for a in ("lead", "b1", "b2", "b3")]
+        + [{"account_id": "b4", "mcn_id": "half"}, {"account_id": "b5", "mcn_id": "half"}]
+        + [{"account_id": "fp", "mcn_id": "leadonly"}]
+        + [{"account_id": "h", "mcn_id": "harm"}]
+        + [{"account_id": "n1", "mcn_id": "news"}, {"account_id": "n2", "mcn_id": "news"}]
+        + [{"account_id": "nobody", "mcn_id": "uninvolved"}]
+    )
+    accounts = (
+        [acc("lead", ["first_poster"], 3)]
+        + [acc(b, ["coordinated"], 2) for b in ("b1", "b2", "b3", "b4", "b5")]
+        + [
+            acc("fp", ["inciter"], 3),
+            acc("h", ["participant"], 1),
+            acc("n1", ["participant"], 0),
+            acc("n2", ["participant"], 0),
+        ]
+    )
     out = rollup_mcns(proj(aff), accounts, [ARMY])
     got = {m.mcn_id: level(m) for m in out}
     assert got == {"op": 4, "half": 2, "leadonly": 2, "harm": 1, "news": 0}
@@ -63,8 +74,11 @@ def test_only_participants_get_at_most_a_warning():
 
 def test_one_coordinated_member_is_not_operating():
     aff = [{"account_id": "b1", "mcn_id": "m"}]
-    (m,) = rollup_mcns(proj(aff), [acc("b1", ["coordinated"], 2)],
-                       [Cluster("c1", tuple(f"b{i}" for i in range(1, 11)), 0.9, True)])
+    (m,) = rollup_mcns(
+        proj(aff),
+        [acc("b1", ["coordinated"], 2)],
+        [Cluster("c1", tuple(f"b{i}" for i in range(1, 11)), 0.9, True)],
+    )
     assert m.measures == ("warning",)
 
 
@@ -76,16 +90,36 @@ def test_insignificant_clusters_do_not_count():
 
 
 def test_affiliation_must_be_valid_while_the_account_acted():
-    reposts = [{"repost_id": "r1", "account_id": "x", "source_id": "s",
-                "reposted_at": "2026-03-02T10:00:00Z"},
-               {"repost_id": "r2", "account_id": "y", "source_id": "s",
-                "reposted_at": "2026-03-02T10:00:00Z"}]
-    aff = [{"account_id": "x", "mcn_id": "ended", "since": "2025-01-01T00:00:00Z",
-            "until": "2026-01-31T23:59:00Z"},
-           {"account_id": "x", "mcn_id": "later", "since": "2026-04-01T00:00:00Z"},
-           {"account_id": "x", "mcn_id": "open"},
-           {"account_id": "y", "mcn_id": "during", "since": "2026-03-02T09:00:00Z",
-            "until": "2026-03-03T00:00:00Z"}]
+    reposts = [
+        {
+            "repost_id": "r1",
+            "account_id": "x",
+            "source_id": "s",
+            "reposted_at": "2026-03-02T10:00:00Z",
+        },
+        {
+            "repost_id": "r2",
+            "account_id": "y",
+            "source_id": "s",
+            "reposted_at": "2026-03-02T10:00:00Z",
+        },
+    ]
+    aff = [
+        {
+            "account_id": "x",
+            "mcn_id": "ended",
+            "since": "2025-01-01T00:00:00Z",
+            "until": "2026-01-31T23:59:00Z",
+        },
+        {"account_id": "x", "mcn_id": "later", "since": "2026-04-01T00:00:00Z"},
+        {"account_id": "x", "mcn_id": "open"},
+        {
+            "account_id": "y",
+            "mcn_id": "during",
+            "since": "2026-03-02T09:00:00Z",
+            "until": "2026-03-03T00:00:00Z",
+        },
+    ]
     p = proj(aff, reposts)
     valid, aside = valid_affiliations_in_event(p)
     assert sorted(valid["mcn_id"]) == ["during", "open"]

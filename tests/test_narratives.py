@@ -21,8 +21,11 @@ def _sizes_add_up(p, res):
 
 
 def test_copies_across_platforms_group_and_first_poster_is_earliest():
-    contents = [_c("d1", "dy", 30, EDIT, platform="douyin"), _c("w1", "wb", 10),
-                _c("x1", "xhs", 50, OTHER, platform="xiaohongshu")]
+    contents = [
+        _c("d1", "dy", 30, EDIT, platform="douyin"),
+        _c("w1", "wb", 10),
+        _c("x1", "xhs", 50, OTHER, platform="xiaohongshu"),
+    ]
     p = Projection.from_tables({"event_id": "e"}, contents=contents)
     res = detect_narratives(p)
     by = res.by_id()
@@ -41,12 +44,22 @@ def test_ties_break_by_content_id():
 
 
 def test_sizes_count_reposts_through_chains_placeholders_and_missing_sources():
-    contents = [_c("c1", "a", 0), _c("c2", "b", 5, EDIT), _c("z", "q", 7, OTHER),
-                {"content_id": "gone", "placeholder": True}]
-    reposts = [_r("r1", "u1", "c1"), _r("r2", "u2", "r1"), _r("r3", "u3", "c2"),  # chain to c1, c2
-               _r("r4", "u4", "gone"), _r("r5", "u5", "r4"),                      # deleted source
-               _r("r6", "u6", "elsewhere"),                                       # outside the projection
-               _r("y1", "u7", "y2"), _r("y2", "u8", "y1")]                         # a cycle
+    contents = [
+        _c("c1", "a", 0),
+        _c("c2", "b", 5, EDIT),
+        _c("z", "q", 7, OTHER),
+        {"content_id": "gone", "placeholder": True},
+    ]
+    reposts = [
+        _r("r1", "u1", "c1"),
+        _r("r2", "u2", "r1"),
+        _r("r3", "u3", "c2"),  # chain to c1, c2
+        _r("r4", "u4", "gone"),
+        _r("r5", "u5", "r4"),  # deleted source
+        _r("r6", "u6", "elsewhere"),  # outside the projection
+        _r("y1", "u7", "y2"),
+        _r("y2", "u8", "y1"),
+    ]  # a cycle
     p = Projection.from_tables({"event_id": "e"}, contents=contents, reposts=reposts)
     res = detect_narratives(p)
     by = res.by_id()
@@ -63,9 +76,13 @@ def test_no_text_is_own_narrative_unless_media_matches():
     h = "a3f09c1d77e2b450"
     near = f"{int(h, 16) ^ 0b101:016x}"  # two bits flipped
     far = f"{int(h, 16) ^ 0xFFFF:016x}"
-    contents = [_c("v1", "a", 0, None, media_hash=h), _c("v2", "b", 3, None, media_hash=near),
-                _c("v3", "c", 4, None, media_hash=far), _c("v4", "d", 5, None),
-                _c("v5", "e", 6, None)]
+    contents = [
+        _c("v1", "a", 0, None, media_hash=h),
+        _c("v2", "b", 3, None, media_hash=near),
+        _c("v3", "c", 4, None, media_hash=far),
+        _c("v4", "d", 5, None),
+        _c("v5", "e", 6, None),
+    ]
     p = Projection.from_tables({"event_id": "e"}, contents=contents)
     res = detect_narratives(p, media_max_distance=4)
     assert res.of_content["v2"] == "n-v1"
@@ -88,8 +105,12 @@ def test_near_media_pairs_buckets_find_near_hashes_only():
 
 
 def test_harm_known_mean_and_copy_with_unknown_harm_gets_narrative_harm():
-    contents = [_c("c1", "a", 0, harm=np.nan), _c("c2", "b", 5, EDIT, harm=0.9),
-                _c("c3", "c", 6, EDIT + "！", harm=0.7), _c("n1", "news", 1, OTHER, harm=0.05)]
+    contents = [
+        _c("c1", "a", 0, harm=np.nan),
+        _c("c2", "b", 5, EDIT, harm=0.9),
+        _c("c3", "c", 6, EDIT + "！", harm=0.7),
+        _c("n1", "news", 1, OTHER, harm=0.05),
+    ]
     p = Projection.from_tables({"event_id": "e"}, contents=contents)
     res = detect_narratives(p)
     n = res.by_id()["n-c1"]
@@ -99,16 +120,41 @@ def test_harm_known_mean_and_copy_with_unknown_harm_gets_narrative_harm():
 
 
 def test_harm_absent_everywhere_decided_from_reactions_and_reports_but_not_for_targets():
-    contents = [_c("s1", "liar", 0, harm=np.nan, target_ids="victim"),
-                _c("v1", "victim", 1, OTHER, harm=np.nan)]
-    contents += [_c(f"k{i}", f"x{i}", 10 + i, f"abusive reply number {i} to the story", kind="comment",
-                    reply_to="s1", harm=0.85) for i in range(4)]
-    contents += [_c(f"m{i}", f"y{i}", 20 + i, f"abusive reply number {i} to the victim", kind="comment",
-                    reply_to="v1", harm=0.9) for i in range(4)]
-    reports = [{"report_id": f"rep{i}", "reported_at": T0.isoformat(), "content_id": cid}
-               for i, cid in enumerate(["s1", "s1", "v1", "v1", "v1"])]
-    p = Projection.from_tables({"event_id": "e", "target_ids": ["victim"]}, contents=contents,
-                               reports=reports)
+    contents = [
+        _c("s1", "liar", 0, harm=np.nan, target_ids="victim"),
+        _c("v1", "victim", 1, OTHER, harm=np.nan),
+    ]
+    contents += [
+        _c(
+            f"k{i}",
+            f"x{i}",
+            10 + i,
+            f"abusive reply number {i} to the story",
+            kind="comment",
+            reply_to="s1",
+            harm=0.85,
+        )
+        for i in range(4)
+    ]
+    contents += [
+        _c(
+            f"m{i}",
+            f"y{i}",
+            20 + i,
+            f"abusive reply number {i} to the victim",
+            kind="comment",
+            reply_to="v1",
+            harm=0.9,
+        )
+        for i in range(4)
+    ]
+    reports = [
+        {"report_id": f"rep{i}", "reported_at": T0.isoformat(), "content_id": cid}
+        for i, cid in enumerate(["s1", "s1", "v1", "v1", "v1"])
+    ]
+    p = Projection.from_tables(
+        {"event_id": "e", "target_ids": ["victim"]}, contents=contents, reports=reports
+    )
     res = detect_narratives(p, text_model=False)
     by = res.by_id()
     assert by["n-s1"].harmful and by["n-s1"].harm is not None
@@ -118,8 +164,20 @@ def test_harm_absent_everywhere_decided_from_reactions_and_reports_but_not_for_t
 
 
 def test_text_model_learns_the_events_own_scored_texts():
-    bad = ["林晓雯滚出教师队伍", "垃圾老师必须开除", "林晓雯你配当老师吗", "这种人赶紧滚", "恶心的老师滚出去"]
-    good = ["等官方通报再说", "希望早日查清真相", "不信谣不传谣", "理性吃瓜等反转", "支持依法处理造谣者"]
+    bad = [
+        "林晓雯滚出教师队伍",
+        "垃圾老师必须开除",
+        "林晓雯你配当老师吗",
+        "这种人赶紧滚",
+        "恶心的老师滚出去",
+    ]
+    good = [
+        "等官方通报再说",
+        "希望早日查清真相",
+        "不信谣不传谣",
+        "理性吃瓜等反转",
+        "支持依法处理造谣者",
+    ]
     texts = pd.Series([normalize(t) for t in bad * 5 + good * 5])
     harm = pd.Series([0.9] * 25 + [0.05] * 25)
     model = text_harm_model(texts, harm, min_per_class=3)
@@ -129,8 +187,11 @@ def test_text_model_learns_the_events_own_scored_texts():
 
 
 def test_short_texts_do_not_match_and_comments_are_contents():
-    contents = [_c("a", "u1", 0, "滚"), _c("b", "u2", 1, "滚"),
-                _c("c", "u3", 2, STORY, kind="comment", reply_to="a")]
+    contents = [
+        _c("a", "u1", 0, "滚"),
+        _c("b", "u2", 1, "滚"),
+        _c("c", "u3", 2, STORY, kind="comment", reply_to="a"),
+    ]
     p = Projection.from_tables({"event_id": "e"}, contents=contents)
     res = detect_narratives(p)
     assert res.of_content["a"] != res.of_content["b"]
@@ -146,7 +207,9 @@ def test_empty_projection():
 def test_many_near_copies_scale_without_all_pairs():
     rng = np.random.default_rng(1)
     n = 3000
-    words = list("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处府")
+    words = list(
+        "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处府"
+    )
     texts = ["".join(rng.choice(words, 40)) for _ in range(n // 3)]
     contents = []
     for i in range(n):
@@ -161,15 +224,31 @@ def test_many_near_copies_scale_without_all_pairs():
 
 
 def test_last_resort_is_the_narratives_inferred_harm_never_for_targets():
-    contents = [_c("s1", "liar", 0, harm=np.nan), _c("s2", "copier", 9, EDIT, harm=np.nan),
-                _c("lone", "troll", 3, OTHER, harm=np.nan),
-                _c("v1", "victim", 4, "我是被造谣的老师，请大家不要再转发不实信息了", harm=np.nan)]
-    contents += [_c(f"k{i}", f"x{i}", 10 + i, f"abusive reply number {i} to the story", kind="comment",
-                    reply_to="s1", harm=0.9) for i in range(3)]
-    reports = [{"report_id": f"rep{i}", "reported_at": T0.isoformat(), "content_id": cid}
-               for i, cid in enumerate(["lone", "lone", "v1", "v1", "v1"])]
-    p = Projection.from_tables({"event_id": "e", "target_ids": ["victim"]}, contents=contents,
-                               reports=reports)
+    contents = [
+        _c("s1", "liar", 0, harm=np.nan),
+        _c("s2", "copier", 9, EDIT, harm=np.nan),
+        _c("lone", "troll", 3, OTHER, harm=np.nan),
+        _c("v1", "victim", 4, "我是被造谣的老师，请大家不要再转发不实信息了", harm=np.nan),
+    ]
+    contents += [
+        _c(
+            f"k{i}",
+            f"x{i}",
+            10 + i,
+            f"abusive reply number {i} to the story",
+            kind="comment",
+            reply_to="s1",
+            harm=0.9,
+        )
+        for i in range(3)
+    ]
+    reports = [
+        {"report_id": f"rep{i}", "reported_at": T0.isoformat(), "content_id": cid}
+        for i, cid in enumerate(["lone", "lone", "v1", "v1", "v1"])
+    ]
+    p = Projection.from_tables(
+        {"event_id": "e", "target_ids": ["victim"]}, contents=contents, reports=reports
+    )
     res = detect_narratives(p, text_model=False)
     assert res.harm_source["s2"] == "narrative" and res.harm["s2"] == pytest.approx(0.9)
     # two reports on a lone content: its narrative's report signal 1 - 0.5 ** (2 reports / 1 content)
@@ -198,6 +277,10 @@ def test_near_media_pairs_are_exactly_the_near_hashes_once_each(hex_len):
     equal = {(first[h], i) for i, h in enumerate(hashes[:-2]) if first[h] != i}
     distinct = sorted(set(first.values()))
     value = [int(hashes[i].lower().replace("0x", ""), 16) for i in range(len(hashes) - 2)]
-    near = {(a, b) for x, a in enumerate(distinct) for b in distinct[x + 1:]
-            if bin(value[a] ^ value[b]).count("1") <= 3}
+    near = {
+        (a, b)
+        for x, a in enumerate(distinct)
+        for b in distinct[x + 1 :]
+        if bin(value[a] ^ value[b]).count("1") <= 3
+    }
     assert set(pairs) == equal | near

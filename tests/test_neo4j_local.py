@@ -58,23 +58,29 @@ def test_create_read_delete_roundtrip(driver):
     db = os.environ.get("NEO4J_DATABASE") or None
     driver.execute_query(
         "CREATE (n:PileonLocalCheck {token: $token, n: $n, tags: $tags})",
-        token=token, n=42, tags=["a", "b"], database_=db,
+        token=token,
+        n=42,
+        tags=["a", "b"],
+        database_=db,
     )
     try:
         records, _, _ = driver.execute_query(
             "MATCH (n:PileonLocalCheck {token: $token}) RETURN n.n AS n, n.tags AS tags",
-            token=token, database_=db,
+            token=token,
+            database_=db,
         )
         assert [(r["n"], r["tags"]) for r in records] == [(42, ["a", "b"])]
     finally:
         _, summary, _ = driver.execute_query(
             "MATCH (n:PileonLocalCheck {token: $token}) DELETE n",
-            token=token, database_=db,
+            token=token,
+            database_=db,
         )
     assert summary.counters.nodes_deleted == 1
     records, _, _ = driver.execute_query(
         "MATCH (n:PileonLocalCheck {token: $token}) RETURN count(n) AS c",
-        token=token, database_=db,
+        token=token,
+        database_=db,
     )
     assert records[0]["c"] == 0
 
@@ -99,8 +105,10 @@ def test_wrong_password_is_refused(server):
 def test_script_rejects_unknown_command():
     proc = subprocess.run(
         ["bash", str(REPO / "scripts" / "neo4j-local"), "frobnicate"],
-        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 2
     assert "usage:" in proc.stderr
-

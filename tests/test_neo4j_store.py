@@ -38,13 +38,18 @@ def neo4j_settings() -> tuple[str, str, str]:
     """URI, user, password of the test server (skips, or fails in CI, without one)."""
     uri = os.environ.get("PILEON_TEST_NEO4J_URI", "").strip()
     if not uri:
-        reason = ("PILEON_TEST_NEO4J_URI is not set: run `scripts/neo4j-local start` and "
-                  "source the env file it names")
+        reason = (
+            "PILEON_TEST_NEO4J_URI is not set: run `scripts/neo4j-local start` and "
+            "source the env file it names"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true but " + reason, pytrace=False)
         pytest.skip(reason)
-    return (uri, os.environ.get("NEO4J_USER", "neo4j"),
-            os.environ.get("NEO4J_PASSWORD", "pileon-test-pw"))
+    return (
+        uri,
+        os.environ.get("NEO4J_USER", "neo4j"),
+        os.environ.get("NEO4J_PASSWORD", "pileon-test-pw"),
+    )
 
 
 def wipe(store: Neo4jStore) -> None:
@@ -93,76 +98,143 @@ def graph_counts(store: Neo4jStore) -> dict[str, int]:
 
 # ------------------------------------------------------- tables round trip
 ROWS = {
-    "accounts": pd.DataFrame({
-        "account_id": ["w:1", "w:2", "w:3"], "platform": ["weibo", "weibo", "douyin"],
-        "name": ["甲", None, "C"],
-        "created_at": pd.to_datetime(["2020-01-01T00:00:00Z", None,
-                                      "1969-12-31T23:59:59.5Z"], utc=True, format="ISO8601"),
-        "followers": pd.array([10, None, 0], dtype="Int64"),
-        "verified": pd.array([True, None, False], dtype="boolean"),
-        "identity_key": ["id1", "id1", None], "is_minor": pd.array([None, True, False],
-                                                                   dtype="boolean"),
-        "extra": ['{"bio": "x"}', "{}", None]}),
+    "accounts": pd.DataFrame(
+        {
+            "account_id": ["w:1", "w:2", "w:3"],
+            "platform": ["weibo", "weibo", "douyin"],
+            "name": ["甲", None, "C"],
+            "created_at": pd.to_datetime(
+                ["2020-01-01T00:00:00Z", None, "1969-12-31T23:59:59.5Z"], utc=True, format="ISO8601"
+            ),
+            "followers": pd.array([10, None, 0], dtype="Int64"),
+            "verified": pd.array([True, None, False], dtype="boolean"),
+            "identity_key": ["id1", "id1", None],
+            "is_minor": pd.array([None, True, False], dtype="boolean"),
+            "extra": ['{"bio": "x"}', "{}", None],
+        }
+    ),
     "mcns": pd.DataFrame({"mcn_id": ["m1"], "name": ["Alpha"], "registered_in": ["BJ"]}),
-    "events": pd.DataFrame({"event_id": ["e1"], "name": ["E"],
-                            "started_at": pd.to_datetime(["2026-03-01T12:00:00Z"], utc=True),
-                            "keywords": [["rumour", "谣言"]], "entities": [[]],
-                            "target_ids": [["w:2", "w:9"]]}),
-    "contents": pd.DataFrame({
-        "content_id": ["c1", "c2", "c3"], "account_id": ["w:1", "w:3", "w:8"],
-        "platform": ["weibo"] * 3,
-        "posted_at": pd.to_datetime(["2026-03-01T00:00:00Z", "2026-03-01T01:00:00Z",
-                                     "2026-03-01T02:00:00Z"], utc=True, format="ISO8601"),
-        "text": ["hello", None, "x"], "kind": ["post", "comment", None],
-        "reply_to": [None, "c1", "c7"], "event_id": ["e1", None, None],
-        "harm": [0.5, float("nan"), 1.0], "target_ids": [["w:2"], [], ["w:2", "w:3"]],
-        "media_hash": [None, "abc", None], "url": ["http://x/1", None, None],
-        "tz": pd.array([480, 0, None], dtype="Int64")}),
-    "reposts": pd.DataFrame({
-        "repost_id": ["r1", "r2"], "account_id": ["w:2", "w:1"], "source_id": ["c1", "r1"],
-        "reposted_at": pd.to_datetime(["2026-03-01T03:00:00Z", "2026-03-01T04:00:00Z"],
-                                      utc=True),
-        "platform": ["weibo", None], "text": [None, "转发"], "tz": pd.array([480, 480],
-                                                                          dtype="Int64")}),
-    "renames": pd.DataFrame({
-        "account_id": ["w:1", "w:1"], "new_name": ["Victim", "Victim"],
-        "renamed_at": pd.to_datetime(["2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z"],
-                                     utc=True), "old_name": ["甲", None]}),
-    "affiliations": pd.DataFrame({
-        "account_id": ["w:1", "w:1", "w:2"], "mcn_id": ["m1", "m1", "m2"],
-        "since": pd.to_datetime([None, "2025-01-01T00:00:00Z", None], utc=True),
-        "until": pd.to_datetime(["2025-06-01T00:00:00Z", None, None], utc=True),
-        "role": ["creator", "creator", None]}),
-    "reports": pd.DataFrame({
-        "report_id": ["p1", "p2"], "reported_at": pd.to_datetime(
-            ["2026-03-01T05:00:00Z", "2026-03-01T06:00:00Z"], utc=True),
-        "reporter_id": ["w:2", None], "content_id": ["c1", None], "account_id": [None, "w:3"],
-        "reason": ["abuse", "spam"], "involves_minor": pd.array([True, None],
-                                                                dtype="boolean")}),
-    "labels": pd.DataFrame({"event_id": ["e0", "e0"], "account_id": ["w:1", "w:2"],
-                            "tier": pd.array([3, 0], dtype="Int64")}),
+    "events": pd.DataFrame(
+        {
+            "event_id": ["e1"],
+            "name": ["E"],
+            "started_at": pd.to_datetime(["2026-03-01T12:00:00Z"], utc=True),
+            "keywords": [["rumour", "谣言"]],
+            "entities": [[]],
+            "target_ids": [["w:2", "w:9"]],
+        }
+    ),
+    "contents": pd.DataFrame(
+        {
+            "content_id": ["c1", "c2", "c3"],
+            "account_id": ["w:1", "w:3", "w:8"],
+            "platform": ["weibo"] * 3,
+            "posted_at": pd.to_datetime(
+                ["2026-03-01T00:00:00Z", "2026-03-01T01:00:00Z", "2026-03-01T02:00:00Z"],
+                utc=True,
+                format="ISO8601",
+            ),
+            "text": ["hello", None, "x"],
+            "kind": ["post", "comment", None],
+            "reply_to": [None, "c1", "c7"],
+            "event_id": ["e1", None, None],
+            "harm": [0.5, float("nan"), 1.0],
+            "target_ids": [["w:2"], [], ["w:2", "w:3"]],
+            "media_hash": [None, "abc", None],
+            "url": ["http://x/1", None, None],
+            "tz": pd.array([480, 0, None], dtype="Int64"),
+        }
+    ),
+    "reposts": pd.DataFrame(
+        {
+            "repost_id": ["r1", "r2"],
+            "account_id": ["w:2", "w:1"],
+            "source_id": ["c1", "r1"],
+            "reposted_at": pd.to_datetime(
+                ["2026-03-01T03:00:00Z", "2026-03-01T04:00:00Z"], utc=True
+            ),
+            "platform": ["weibo", None],
+            "text": [None, "转发"],
+            "tz": pd.array([480, 480], dtype="Int64"),
+        }
+    ),
+    "renames": pd.DataFrame(
+        {
+            "account_id": ["w:1", "w:1"],
+            "new_name": ["Victim", "Victim"],
+            "renamed_at": pd.to_datetime(
+                ["2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z"], utc=True
+            ),
+            "old_name": ["甲", None],
+        }
+    ),
+    "affiliations": pd.DataFrame(
+        {
+            "account_id": ["w:1", "w:1", "w:2"],
+            "mcn_id": ["m1", "m1", "m2"],
+            "since": pd.to_datetime([None, "2025-01-01T00:00:00Z", None], utc=True),
+            "until": pd.to_datetime(["2025-06-01T00:00:00Z", None, None], utc=True),
+            "role": ["creator", "creator", None],
+        }
+    ),
+    "reports": pd.DataFrame(
+        {
+            "report_id": ["p1", "p2"],
+            "reported_at": pd.to_datetime(
+                ["2026-03-01T05:00:00Z", "2026-03-01T06:00:00Z"], utc=True
+            ),
+            "reporter_id": ["w:2", None],
+            "content_id": ["c1", None],
+            "account_id": [None, "w:3"],
+            "reason": ["abuse", "spam"],
+            "involves_minor": pd.array([True, None], dtype="boolean"),
+        }
+    ),
+    "labels": pd.DataFrame(
+        {
+            "event_id": ["e0", "e0"],
+            "account_id": ["w:1", "w:2"],
+            "tier": pd.array([3, 0], dtype="Int64"),
+        }
+    ),
 }
 
 
 def load_rows(store, rows=ROWS) -> None:
-    for table in ("accounts", "mcns", "events", "contents", "reposts", "renames",
-                  "affiliations", "reports", "labels"):
+    for table in (
+        "accounts",
+        "mcns",
+        "events",
+        "contents",
+        "reposts",
+        "renames",
+        "affiliations",
+        "reports",
+        "labels",
+    ):
         assert store.upsert(table, rows[table]) == len(rows[table])
 
 
 def test_every_table_reads_back_as_on_the_embedded_store(neo, emb):
     for store in (neo, emb):
         load_rows(store)
-        for kind, ids in (("account", ["w:8", "w:9", "w:1"]), ("content", ["c7", "r1"]),
-                          ("mcn", ["m2"])):
-            assert store.create_placeholders(kind, ids) == len(ids) - (kind == "account"
-                                                                      or kind == "content")
+        for kind, ids in (
+            ("account", ["w:8", "w:9", "w:1"]),
+            ("content", ["c7", "r1"]),
+            ("mcn", ["m2"]),
+        ):
+            assert store.create_placeholders(kind, ids) == len(ids) - (
+                kind == "account" or kind == "content"
+            )
     assert_same_tables(neo, emb)
 
 
 def test_times_keep_nanoseconds_and_sign(neo):
-    times = pd.to_datetime(["2020-01-01T00:00:00.123456789Z", None, "1969-12-31T23:59:59.5Z"],
-                           utc=True, format="ISO8601")
+    times = pd.to_datetime(
+        ["2020-01-01T00:00:00.123456789Z", None, "1969-12-31T23:59:59.5Z"],
+        utc=True,
+        format="ISO8601",
+    )
     neo.upsert("accounts", ROWS["accounts"].assign(created_at=times))
     acc = neo.frame("accounts").set_index("account_id")
     assert acc.loc["w:1", "created_at"].value == 1577836800123456789
@@ -173,17 +245,21 @@ def test_times_keep_nanoseconds_and_sign(neo):
 def test_frame_by_ids_and_column(neo, emb):
     for store in (neo, emb):
         load_rows(store)
-    for table, ids, column in (("contents", ["c2", "c1", "nope"], None),
-                               ("reposts", ["r2"], None),
-                               ("renames", ["w:1"], "account_id"),
-                               ("affiliations", ["w:2"], "account_id"),
-                               ("reports", ["c1"], "content_id"),
-                               ("reports", ["w:3"], "account_id"),
-                               ("labels", ["e0"], "event_id"),
-                               ("accounts", [], None)):
-        pd.testing.assert_frame_equal(neo.frame(table, ids=ids, column=column),
-                                      emb.frame(table, ids=ids, column=column),
-                                      obj=f"{table}/{column}")
+    for table, ids, column in (
+        ("contents", ["c2", "c1", "nope"], None),
+        ("reposts", ["r2"], None),
+        ("renames", ["w:1"], "account_id"),
+        ("affiliations", ["w:2"], "account_id"),
+        ("reports", ["c1"], "content_id"),
+        ("reports", ["w:3"], "account_id"),
+        ("labels", ["e0"], "event_id"),
+        ("accounts", [], None),
+    ):
+        pd.testing.assert_frame_equal(
+            neo.frame(table, ids=ids, column=column),
+            emb.frame(table, ids=ids, column=column),
+            obj=f"{table}/{column}",
+        )
     with pytest.raises(KeyError):
         neo.frame("contents", ids=["c1"], column="nope")
     with pytest.raises(KeyError):
@@ -203,29 +279,54 @@ def test_loading_twice_changes_nothing(neo):
 def test_relationships_follow_the_columns(neo):
     load_rows(neo)
     read = neo._run.read
-    assert read("MATCH (a:Account)-[:POSTED]->(c:Content {content_id: 'c2'}) "
-                "RETURN a.account_id AS a")[0]["a"] == "w:3"
-    assert read("MATCH (:Content {content_id: 'r2'})-[:REPOST_OF]->(p) "
-                "RETURN p.content_id AS p, p:Repost AS chain")[0].values() == ["r1", True]
+    assert (
+        read(
+            "MATCH (a:Account)-[:POSTED]->(c:Content {content_id: 'c2'}) RETURN a.account_id AS a"
+        )[0]["a"]
+        == "w:3"
+    )
+    assert read(
+        "MATCH (:Content {content_id: 'r2'})-[:REPOST_OF]->(p) "
+        "RETURN p.content_id AS p, p:Repost AS chain"
+    )[0].values() == ["r1", True]
     # an upsert that changes the author, the targets and the reply moves the edges
-    changed = ROWS["contents"].iloc[[1]].assign(account_id="w:1", reply_to=None,
-                                                target_ids=[["w:1"]])
+    changed = (
+        ROWS["contents"].iloc[[1]].assign(account_id="w:1", reply_to=None, target_ids=[["w:1"]])
+    )
     neo.upsert("contents", changed)
-    rows = read("MATCH (c:Content {content_id: 'c2'}) "
-                "RETURN [(a)-[:POSTED]->(c) | a.account_id] AS authors, "
-                "[(c)-[:TARGETS]->(t) | t.account_id] AS targets, "
-                "[(c)-[:REPLY_TO]->(p) | p.content_id] AS parents")
+    rows = read(
+        "MATCH (c:Content {content_id: 'c2'}) "
+        "RETURN [(a)-[:POSTED]->(c) | a.account_id] AS authors, "
+        "[(c)-[:TARGETS]->(t) | t.account_id] AS targets, "
+        "[(c)-[:REPLY_TO]->(p) | p.content_id] AS parents"
+    )
     assert rows[0].values() == [["w:1"], ["w:1"], []]
     # the other tables' edges
-    assert read("MATCH (:Account {account_id: 'w:1'})-[r:AFFILIATED_WITH]->(:MCN {mcn_id: 'm1'}) "
-                "RETURN count(r) AS n")[0]["n"] == 2
-    assert sorted(read("MATCH (:Event {event_id: 'e1'})-[:TARGETS]->(a) "
-                       "RETURN collect(a.account_id) AS t")[0]["t"]) == ["w:2", "w:9"]
-    assert read("MATCH (:Account)-[:FILED]->(p:Report)-[:ABOUT]->(c:Content) "
-                "RETURN p.report_id AS p")[0]["p"] == "p1"
+    assert (
+        read(
+            "MATCH (:Account {account_id: 'w:1'})-[r:AFFILIATED_WITH]->(:MCN {mcn_id: 'm1'}) "
+            "RETURN count(r) AS n"
+        )[0]["n"]
+        == 2
+    )
+    assert sorted(
+        read("MATCH (:Event {event_id: 'e1'})-[:TARGETS]->(a) RETURN collect(a.account_id) AS t")[
+            0
+        ]["t"]
+    ) == ["w:2", "w:9"]
+    assert (
+        read("MATCH (:Account)-[:FILED]->(p:Report)-[:ABOUT]->(c:Content) RETURN p.report_id AS p")[
+            0
+        ]["p"]
+        == "p1"
+    )
     assert read("MATCH (:Account)-[:RENAMED]->(r:Rename) RETURN count(r) AS n")[0]["n"] == 2
-    assert read("MATCH (:Account)-[l:LABELLED]->(:Event {event_id: 'e0'}) "
-                "RETURN count(l) AS n")[0]["n"] == 2
+    assert (
+        read("MATCH (:Account)-[l:LABELLED]->(:Event {event_id: 'e0'}) RETURN count(l) AS n")[0][
+            "n"
+        ]
+        == 2
+    )
 
 
 def test_dangling_references_are_not_rows_until_placeholders(neo):
@@ -273,14 +374,26 @@ def test_interrupted_ingest_completes_on_rerun(neo, emb, monkeypatch):
 def test_memberships_are_replaced(neo, emb):
     for store in (neo, emb):
         load_rows(store)
-        store.set_memberships(pd.DataFrame({"content_id": ["c1", "c2", "c1", "r1"],
-                                            "event_id": ["e1", "e1", "e1", "e1"],
-                                            "via": ["event_id", "text", "copy", "repost"]}))
+        store.set_memberships(
+            pd.DataFrame(
+                {
+                    "content_id": ["c1", "c2", "c1", "r1"],
+                    "event_id": ["e1", "e1", "e1", "e1"],
+                    "via": ["event_id", "text", "copy", "repost"],
+                }
+            )
+        )
     pd.testing.assert_frame_equal(neo.memberships(), emb.memberships())
     for store in (neo, emb):
-        store.set_memberships(pd.DataFrame({"content_id": ["c2", "c3", "r2"],
-                                            "event_id": ["e1", "e1", "e2"],
-                                            "via": ["reply", "text", "repost"]}))
+        store.set_memberships(
+            pd.DataFrame(
+                {
+                    "content_id": ["c2", "c3", "r2"],
+                    "event_id": ["e1", "e1", "e2"],
+                    "via": ["reply", "text", "repost"],
+                }
+            )
+        )
     pd.testing.assert_frame_equal(neo.memberships(), emb.memberships())
     pd.testing.assert_frame_equal(neo.memberships("e1"), emb.memberships("e1"))
     pd.testing.assert_frame_equal(neo.memberships("none"), emb.memberships("none"))
@@ -292,8 +405,16 @@ def test_projection_is_the_same(neo, emb):
         build_incident(store)
     a, b = project(neo, "ev:campus"), project(emb, "ev:campus")
     assert a.event == b.event
-    for name in ("accounts", "contents", "reposts", "renames", "affiliations", "mcns",
-                 "reports", "labels"):
+    for name in (
+        "accounts",
+        "contents",
+        "reposts",
+        "renames",
+        "affiliations",
+        "mcns",
+        "reports",
+        "labels",
+    ):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
 
 
@@ -303,15 +424,21 @@ def test_findings_read_back_as_on_the_embedded_store(neo, emb):
     for store in (neo, emb):
         build_incident(store)
         first = store.save_report(incident_report())
-        second = store.save_report(incident_report(generated_at="2026-03-03T00:00:00+00:00",
-                                                   reverse=True))
+        second = store.save_report(
+            incident_report(generated_at="2026-03-03T00:00:00+00:00", reverse=True)
+        )
         runs[id(store)] = (first, second)
         assert store.latest_run("ev:campus") == second
         assert store.latest_run("ev:quiet") is None
         assert store.report(first) == incident_report()
     (n1, n2), (e1, e2) = runs[id(neo)], runs[id(emb)]
-    for kw in ({}, {"after": 5, "limit": 7}, {"role": "inciter"}, {"min_tier": 3},
-               {"role": "coordinated", "min_tier": 1, "limit": 3}):
+    for kw in (
+        {},
+        {"after": 5, "limit": 7},
+        {"role": "inciter"},
+        {"min_tier": 3},
+        {"role": "coordinated", "min_tier": 1, "limit": 3},
+    ):
         for kind in ("accounts", "mcns", "clusters"):
             assert neo.ranked(n1, kind, **kw) == emb.ranked(e1, kind, **kw), (kind, kw)
             assert neo.ranked(n2, kind, **kw) == emb.ranked(e2, kind, **kw), (kind, kw)
@@ -320,6 +447,7 @@ def test_findings_read_back_as_on_the_embedded_store(neo, emb):
     assert neo.account_findings("weibo:001")[0]["run_id"] == n2
     assert neo.account_findings("nobody") == []
     from pileon.graph.errors import NotFound
+
     with pytest.raises(NotFound):
         neo.report("no-such-run")
 
@@ -329,57 +457,110 @@ def test_findings_are_written_into_the_graph(neo):
     neo.save_report(incident_report())
     neo.save_report(incident_report(reverse=True))  # the view shows the latest run only
     read = neo._run.read
-    top = read("MATCH (a:Account)-[f:FINDING]->(:Event {event_id: 'ev:campus'}) "
-               "WHERE f.rank = 1 RETURN a.account_id AS a, f.tier AS tier, f.roles AS roles")
+    top = read(
+        "MATCH (a:Account)-[f:FINDING]->(:Event {event_id: 'ev:campus'}) "
+        "WHERE f.rank = 1 RETURN a.account_id AS a, f.tier AS tier, f.roles AS roles"
+    )
     assert [r["a"] for r in top] == ["weibo:040"]
     assert read("MATCH ()-[f:FINDING]->() RETURN count(f) AS n")[0]["n"] == 40
-    members = read("MATCH (a:Account)-[:MEMBER_OF]->(c:Cluster {cluster_id: 'c1'})"
-                   "-[:CLUSTER_OF]->(:Event {event_id: 'ev:campus'}) "
-                   "RETURN count(a) AS n")[0]["n"]
+    members = read(
+        "MATCH (a:Account)-[:MEMBER_OF]->(c:Cluster {cluster_id: 'c1'})"
+        "-[:CLUSTER_OF]->(:Event {event_id: 'ev:campus'}) "
+        "RETURN count(a) AS n"
+    )[0]["n"]
     assert members == 8
-    mcn = read("MATCH (m:MCN)-[f:MCN_FINDING]->(:Event) RETURN m.mcn_id AS m, f.measures AS "
-               "measures ORDER BY f.rank")
+    mcn = read(
+        "MATCH (m:MCN)-[f:MCN_FINDING]->(:Event) RETURN m.mcn_id AS m, f.measures AS "
+        "measures ORDER BY f.rank"
+    )
     assert [(r["m"], r["measures"]) for r in mcn] == [
-        ("mcn:alpha", ["warning", "suspend_revenue"]), ("mcn:beta", ["warning"])]
-    assert read("MATCH (:Narrative {narrative_id: 'n1'})-[:STARTED_WITH]->(c:Content) "
-                "RETURN c.content_id AS c")[0]["c"] == "weibo:c001"
-    evidence = read("MATCH (:Account {account_id: 'weibo:001'})-[f:FINDING]->() "
-                    "RETURN f.evidence AS e")[0]["e"]
+        ("mcn:alpha", ["warning", "suspend_revenue"]),
+        ("mcn:beta", ["warning"]),
+    ]
+    assert (
+        read(
+            "MATCH (:Narrative {narrative_id: 'n1'})-[:STARTED_WITH]->(c:Content) "
+            "RETURN c.content_id AS c"
+        )[0]["c"]
+        == "weibo:c001"
+    )
+    evidence = read(
+        "MATCH (:Account {account_id: 'weibo:001'})-[f:FINDING]->() RETURN f.evidence AS e"
+    )[0]["e"]
     assert json.loads(evidence)[0]["kind"] == "posted"
     # a per-account summary on the node, for styling and filtering in Browser
-    top = read("MATCH (a:Account {account_id: 'weibo:040'}) "
-               "RETURN a.max_tier AS t, a.roles AS r, a.finding_events AS e")[0]
+    top = read(
+        "MATCH (a:Account {account_id: 'weibo:040'}) "
+        "RETURN a.max_tier AS t, a.roles AS r, a.finding_events AS e"
+    )[0]
     assert (top["t"], top["e"]) == (4, ["ev:campus"])
-    assert top["r"] == [r for r in ("first_poster", "multi_poster", "inciter", "splicer",
-                                    "impersonator", "coordinated", "participant")
-                        if r in incident_report()["accounts"][39]["roles"]]
+    assert top["r"] == [
+        r
+        for r in (
+            "first_poster",
+            "multi_poster",
+            "inciter",
+            "splicer",
+            "impersonator",
+            "coordinated",
+            "participant",
+        )
+        if r in incident_report()["accounts"][39]["roles"]
+    ]
     # an account no longer in the latest report loses its summary
     smaller = incident_report()
     smaller["accounts"] = smaller["accounts"][:10]
     neo.save_report(smaller)
-    gone = read("MATCH (a:Account {account_id: 'weibo:040'}) "
-                "RETURN a.max_tier AS t, a.roles AS r, a.finding_events AS e")[0]
+    gone = read(
+        "MATCH (a:Account {account_id: 'weibo:040'}) "
+        "RETURN a.max_tier AS t, a.roles AS r, a.finding_events AS e"
+    )[0]
     assert gone.values() == [None, None, None]
-    assert read("MATCH (a:Account) WHERE a.max_tier IS NOT NULL "
-                "RETURN count(a) AS n")[0]["n"] == 10
+    assert read("MATCH (a:Account) WHERE a.max_tier IS NOT NULL RETURN count(a) AS n")[0]["n"] == 10
 
 
 def test_decisions_as_on_the_embedded_store(neo, emb):
     for store in (neo, emb):
         build_incident(store)
         pd.testing.assert_frame_equal(store.decisions(), emb.decisions())
-        store.add_decision({"decision_id": "d1", "event_id": "ev:campus",
-                            "account_id": "weibo:001", "tier": 3, "measure": "close",
-                            "decided_at": "2026-03-04T00:00:00+00:00"})
-        store.add_decision({"decision_id": "d2", "mcn_id": "mcn:alpha", "measure": "warning",
-                            "note": "first", "decided_at": "2026-03-05T00:00:00+00:00"})
-        store.add_decision({"decision_id": "d1", "event_id": "ev:campus",
-                            "account_id": "weibo:001", "tier": 4, "measure": "ban",
-                            "decided_at": "2026-03-06T00:00:00+00:00"})
+        store.add_decision(
+            {
+                "decision_id": "d1",
+                "event_id": "ev:campus",
+                "account_id": "weibo:001",
+                "tier": 3,
+                "measure": "close",
+                "decided_at": "2026-03-04T00:00:00+00:00",
+            }
+        )
+        store.add_decision(
+            {
+                "decision_id": "d2",
+                "mcn_id": "mcn:alpha",
+                "measure": "warning",
+                "note": "first",
+                "decided_at": "2026-03-05T00:00:00+00:00",
+            }
+        )
+        store.add_decision(
+            {
+                "decision_id": "d1",
+                "event_id": "ev:campus",
+                "account_id": "weibo:001",
+                "tier": 4,
+                "measure": "ban",
+                "decided_at": "2026-03-06T00:00:00+00:00",
+            }
+        )
     pd.testing.assert_frame_equal(neo.decisions(), emb.decisions())
     assert neo.decisions()["decision_id"].tolist() == ["d2", "d1"]
-    assert neo._run.read("MATCH (:Decision {decision_id: 'd1'})-[:CONCERNS]->"
-                         "(a:Account) RETURN a.account_id AS a")[0]["a"] == "weibo:001"
+    assert (
+        neo._run.read(
+            "MATCH (:Decision {decision_id: 'd1'})-[:CONCERNS]->"
+            "(a:Account) RETURN a.account_id AS a"
+        )[0]["a"]
+        == "weibo:001"
+    )
 
 
 # ------------------------------------------------------------------ errors
@@ -409,6 +590,7 @@ def test_unreachable_server_is_one_clear_error(uri):
 def test_open_store_reads_the_environment(monkeypatch):
     uri, user, password = neo4j_settings()
     from pileon.graph.store import open_store
+
     monkeypatch.setenv("PILEON_STORE", uri)
     monkeypatch.setenv("NEO4J_USER", user)
     monkeypatch.setenv("NEO4J_PASSWORD", password)
@@ -422,24 +604,30 @@ def test_open_store_reads_the_environment(monkeypatch):
 
 # ------------------------------------------------ offline: no server needed
 def test_uri_credentials_are_split_off():
-    assert _split_uri("neo4j://u:p%40ss@db.example:7687") == ("neo4j://db.example:7687", "u",
-                                                               "p@ss")
+    assert _split_uri("neo4j://u:p%40ss@db.example:7687") == (
+        "neo4j://db.example:7687",
+        "u",
+        "p@ss",
+    )
     assert _split_uri("bolt://127.0.0.1:7687") == ("bolt://127.0.0.1:7687", None, None)
 
 
 def _query_texts() -> list[tuple[str, str]]:
     from pileon.graph.queries import counters, decisions, findings, membership, schema
+
     out = []
     for mod in (counters, decisions, findings, membership, schema, q_tables):
         for name, value in vars(mod).items():
             if isinstance(value, str) and not name.startswith("_") and name.isupper():
                 out.append((f"{mod.__name__}.{name}", value))
             elif isinstance(value, dict) and name.isupper():
-                out += [(f"{mod.__name__}.{name}[{k}]", v) for k, v in value.items()
-                        if isinstance(v, str)]
+                out += [
+                    (f"{mod.__name__}.{name}[{k}]", v)
+                    for k, v in value.items()
+                    if isinstance(v, str)
+                ]
     for table in TABLES:
-        out.append((f"upsert({table})", q_tables.upsert_query(table,
-                                                              q_tables.time_columns(table))))
+        out.append((f"upsert({table})", q_tables.upsert_query(table, q_tables.time_columns(table))))
         out.append((f"frame({table})", q_tables.frame_query(table)))
         out.append((f"frame({table}, key)", q_tables.frame_query(table, TABLES[table].key[0])))
         out.append((f"count({table})", q_tables.count_query(table)))
@@ -501,17 +689,25 @@ def test_duplicate_keys_in_one_upsert_keep_the_last_row():
     store.batch_size = 100
     rows = pd.DataFrame({"account_id": ["a", "b", "a"], "platform": ["x", "y", "z"]})
     assert store.upsert("accounts", rows) == 3
-    (_, params), = store._run.calls
-    assert [(r["key"], r["props"]["platform"]) for r in params["rows"]] == [("b", "y"),
-                                                                             ("a", "z")]
+    ((_, params),) = store._run.calls
+    assert [(r["key"], r["props"]["platform"]) for r in params["rows"]] == [("b", "y"), ("a", "z")]
 
 
 def test_upsert_without_a_column_keeps_its_values(neo, emb):
     for store in (neo, emb):
         load_rows(store)
         store.upsert("accounts", pd.DataFrame({"account_id": ["w:1"], "platform": ["qq"]}))
-        store.upsert("contents", pd.DataFrame({"content_id": ["c1"], "account_id": ["w:1"],
-                                               "platform": ["weibo"], "text": ["edited"]}))
+        store.upsert(
+            "contents",
+            pd.DataFrame(
+                {
+                    "content_id": ["c1"],
+                    "account_id": ["w:1"],
+                    "platform": ["weibo"],
+                    "text": ["edited"],
+                }
+            ),
+        )
     pd.testing.assert_frame_equal(neo.frame("accounts"), emb.frame("accounts"))
     pd.testing.assert_frame_equal(neo.frame("contents"), emb.frame("contents"))
     row = neo.frame("accounts", ids=["w:1"]).iloc[0]
@@ -519,9 +715,15 @@ def test_upsert_without_a_column_keeps_its_values(neo, emb):
 
 
 def test_millisecond_times_identical_with_missing_values(neo, emb):
-    rows = pd.DataFrame({"account_id": ["a", "b"], "platform": ["x", "x"],
-                         "created_at": pd.to_datetime(["2026-03-01T08:15:30.123Z", None],
-                                                      utc=True, format="ISO8601")})
+    rows = pd.DataFrame(
+        {
+            "account_id": ["a", "b"],
+            "platform": ["x", "x"],
+            "created_at": pd.to_datetime(
+                ["2026-03-01T08:15:30.123Z", None], utc=True, format="ISO8601"
+            ),
+        }
+    )
     for store in (neo, emb):
         store.upsert("accounts", rows)
     assert neo.frame("accounts").loc[0, "created_at"] == pd.Timestamp("2026-03-01T08:15:30.123Z")

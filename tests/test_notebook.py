@@ -16,8 +16,9 @@ NOTEBOOK = ROOT / "notebooks" / "investigate.ipynb"
 
 def test_notebook_executes_with_plots_and_frames():
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(ROOT)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+    )
     started = time.monotonic()
     client.execute()
     elapsed = time.monotonic() - started

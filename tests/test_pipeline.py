@@ -29,8 +29,14 @@ pytestmark = pytest.mark.xdist_group("pipeline")
 E0 = "evt:2025-10-dongling-nurse"
 E1 = "evt:2026-03-nancheng-teacher"
 E2 = "evt:2026-03-beichuan-milktea"
-CULPRIT_ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonator",
-                 "coordinated")
+CULPRIT_ROLES = (
+    "first_poster",
+    "multi_poster",
+    "inciter",
+    "splicer",
+    "impersonator",
+    "coordinated",
+)
 
 
 def _incident(tmp: Path, scale: float) -> tuple[EmbeddedStore, dict]:
@@ -60,6 +66,7 @@ def culprits(truth: dict, event: str) -> set[str]:
 
 # --------------------------------------------------------------------------- small, fast
 
+
 def test_analyze_report_is_spec_and_saved(small):
     store, truth, _ = small
     r = analyze(store, E1, model=None)
@@ -73,8 +80,13 @@ def test_analyze_report_is_spec_and_saved(small):
     ev = truth["events"][E1]
     assert set(ev["targets"]) <= ids
     assert all(a["tier"] == 0 for a in r["accounts"] if a["account_id"] in ev["targets"])
-    only_e2 = set(truth["events"][E2]["participant"]) - set(ev["participant"]) \
-        - culprits(truth, E1) - set(ev["news"]) - set(ev["targets"])
+    only_e2 = (
+        set(truth["events"][E2]["participant"])
+        - set(ev["participant"])
+        - culprits(truth, E1)
+        - set(ev["news"])
+        - set(ev["targets"])
+    )
     assert not ids & only_e2
     # narratives add up to the event's contents and reposts
     n_items = sum(n["size"] for n in r["narratives"])
@@ -144,8 +156,10 @@ def test_labels_files_and_decisions(small, tmp_path):
     csv = tmp_path / "l.csv"
     csv.write_text("event_id,account_id,tier\ne,a,3\ne,b,0\ne,a,2\n", encoding="utf-8")
     df = read_labels(csv)
-    assert df.to_dict("records") == [{"event_id": "e", "account_id": "a", "tier": 2},
-                                     {"event_id": "e", "account_id": "b", "tier": 0}]
+    assert df.to_dict("records") == [
+        {"event_id": "e", "account_id": "a", "tier": 2},
+        {"event_id": "e", "account_id": "b", "tier": 0},
+    ]
     js = tmp_path / "l.jsonl"
     js.write_text('{"event_id": "e", "account_id": "a", "tier": 1}\n', encoding="utf-8")
     assert read_labels(js)["tier"].tolist() == [1]
@@ -165,8 +179,23 @@ def test_cli_analyze_and_train(small, tmp_path):
     store, truth, tmp = small
     runner = CliRunner()
     out = tmp_path / "r.json"
-    res = runner.invoke(cli, ["analyze", "--store", store.path, "--event", E1, "--out", str(out),
-                              "--top", "7", "--model", "rules", "--no-progress"])
+    res = runner.invoke(
+        cli,
+        [
+            "analyze",
+            "--store",
+            store.path,
+            "--event",
+            E1,
+            "--out",
+            str(out),
+            "--top",
+            "7",
+            "--model",
+            "rules",
+            "--no-progress",
+        ],
+    )
     assert res.exit_code == 0, res.output
     r = json.loads(out.read_text(encoding="utf-8"))
     assert len(r["accounts"]) == 7 and r["accounts"][0]["rank"] == 1
@@ -175,12 +204,27 @@ def test_cli_analyze_and_train(small, tmp_path):
     labels = tmp_path / "labels.csv"
     store.frame("labels")[["event_id", "account_id", "tier"]].to_csv(labels, index=False)
     model = tmp_path / "m" / "model.txt"
-    res = runner.invoke(cli, ["train", "--store", store.path, "--labels", str(labels),
-                              "--out", str(model), "-k", "20", "--no-progress"])
+    res = runner.invoke(
+        cli,
+        [
+            "train",
+            "--store",
+            store.path,
+            "--labels",
+            str(labels),
+            "--out",
+            str(model),
+            "-k",
+            "20",
+            "--no-progress",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "AUC" in res.output and "precision@20" in res.output and model.is_file()
-    res = runner.invoke(cli, ["analyze", "--store", store.path, "--event", E1, "--model",
-                              str(model), "--no-progress"])
+    res = runner.invoke(
+        cli,
+        ["analyze", "--store", store.path, "--event", E1, "--model", str(model), "--no-progress"],
+    )
     assert res.exit_code == 0
     assert '"kind": "model"' in res.output
     res = runner.invoke(cli, ["train", "--store", store.path])
@@ -200,8 +244,15 @@ def test_a_decision_in_another_event_raises_the_tier(small):
     store, _, _ = small
     r = analyze(store, E1, model=None, save=False)
     army = next(a for a in r["accounts"] if a["tier"] == 2)
-    store.add_decision({"event_id": E2, "account_id": army["account_id"], "tier": 2,
-                        "measure": "mute", "decided_at": "2026-03-05T00:00:00Z"})
+    store.add_decision(
+        {
+            "event_id": E2,
+            "account_id": army["account_id"],
+            "tier": 2,
+            "measure": "mute",
+            "decided_at": "2026-03-05T00:00:00Z",
+        }
+    )
     again = {a["account_id"]: a for a in analyze(store, E1, model=None, save=False)["accounts"]}
     a = again[army["account_id"]]
     assert a["tier"] == 3
@@ -210,6 +261,7 @@ def test_a_decision_in_another_event_raises_the_tier(small):
 
 
 # ----------------------------------------------------- an incident not from pileon.ingest.sample
+
 
 def foreign_incident(path: Path, seed: int = 0) -> tuple[EmbeddedStore, dict]:
     """A small pile-on written independently of ``pileon.ingest.sample``: an originator posts a
@@ -224,56 +276,122 @@ def foreign_incident(path: Path, seed: int = 0) -> tuple[EmbeddedStore, dict]:
     rng = np.random.default_rng(seed)
     t0 = pd.Timestamp("2025-06-01T10:00:00Z")
     kw = "Dr Wang clinic"
-    acc = [dict(account_id="x:victim", platform="x", followers=900),
-           dict(account_id="x:origin", platform="x", followers=300,
-                created_at="2020-01-01T00:00:00Z"),
-           dict(account_id="x:news", platform="x", followers=3_000_000, verified=True)]
+    acc = [
+        dict(account_id="x:victim", platform="x", followers=900),
+        dict(account_id="x:origin", platform="x", followers=300, created_at="2020-01-01T00:00:00Z"),
+        dict(account_id="x:news", platform="x", followers=3_000_000, verified=True),
+    ]
     army = [f"x:bot{i:02d}" for i in range(25)]
     crowd = [f"x:u{i:04d}" for i in range(600)]
-    acc += [dict(account_id=a, platform="x", followers=int(rng.integers(0, 20)),
-                 created_at=str(t0 - pd.Timedelta(days=3, minutes=int(rng.integers(0, 60)))))
-            for a in army]
-    acc += [dict(account_id=a, platform="x", followers=int(rng.lognormal(5, 1.5)),
-                 created_at=str(t0 - pd.Timedelta(days=int(rng.integers(100, 3000)))))
-            for a in crowd]
-    con = [dict(content_id="x:c1", account_id="x:origin", posted_at=t0, harm=0.92,
-                text=f"{kw}: the doctor took bribes, everyone report her", target_ids=["x:victim"]),
-           dict(content_id="x:c2", account_id="x:news", posted_at=t0 + pd.Timedelta(hours=5),
-                text=f"{kw}: health bureau says the bribe story is false", harm=0.03)]
+    acc += [
+        dict(
+            account_id=a,
+            platform="x",
+            followers=int(rng.integers(0, 20)),
+            created_at=str(t0 - pd.Timedelta(days=3, minutes=int(rng.integers(0, 60)))),
+        )
+        for a in army
+    ]
+    acc += [
+        dict(
+            account_id=a,
+            platform="x",
+            followers=int(rng.lognormal(5, 1.5)),
+            created_at=str(t0 - pd.Timedelta(days=int(rng.integers(100, 3000)))),
+        )
+        for a in crowd
+    ]
+    con = [
+        dict(
+            content_id="x:c1",
+            account_id="x:origin",
+            posted_at=t0,
+            harm=0.92,
+            text=f"{kw}: the doctor took bribes, everyone report her",
+            target_ids=["x:victim"],
+        ),
+        dict(
+            content_id="x:c2",
+            account_id="x:news",
+            posted_at=t0 + pd.Timedelta(hours=5),
+            text=f"{kw}: health bureau says the bribe story is false",
+            harm=0.03,
+        ),
+    ]
     rep = []
     for b in range(8):
         base = t0 + pd.Timedelta(minutes=10 + 40 * b)
-        con.append(dict(content_id=f"x:o{b}", account_id="x:origin", harm=0.85,
-                        posted_at=base - pd.Timedelta(seconds=30), target_ids=["x:victim"],
-                        text=f"{kw}: more proof of the bribes, part {b}"))
-        rep += [dict(repost_id=f"x:r{b}-{a}", account_id=a, source_id=f"x:o{b}",
-                     reposted_at=base + pd.Timedelta(seconds=int(rng.integers(0, 40))))
-                for a in army]
-        con += [dict(content_id=f"x:k{b}-{a}", account_id=a, reply_to="x:c1",
-                     posted_at=base + pd.Timedelta(seconds=int(rng.integers(0, 90))),
-                     text=f"{kw} bribe doctor shame on her #{b}", target_ids=["x:victim"],
-                     harm=float(rng.uniform(0.6, 0.9)))
-                for a in rng.choice(army, 10, replace=False)]
+        con.append(
+            dict(
+                content_id=f"x:o{b}",
+                account_id="x:origin",
+                harm=0.85,
+                posted_at=base - pd.Timedelta(seconds=30),
+                target_ids=["x:victim"],
+                text=f"{kw}: more proof of the bribes, part {b}",
+            )
+        )
+        rep += [
+            dict(
+                repost_id=f"x:r{b}-{a}",
+                account_id=a,
+                source_id=f"x:o{b}",
+                reposted_at=base + pd.Timedelta(seconds=int(rng.integers(0, 40))),
+            )
+            for a in army
+        ]
+        con += [
+            dict(
+                content_id=f"x:k{b}-{a}",
+                account_id=a,
+                reply_to="x:c1",
+                posted_at=base + pd.Timedelta(seconds=int(rng.integers(0, 90))),
+                text=f"{kw} bribe doctor shame on her #{b}",
+                target_ids=["x:victim"],
+                harm=float(rng.uniform(0.6, 0.9)),
+            )
+            for a in rng.choice(army, 10, replace=False)
+        ]
     for i, a in enumerate(crowd):
         for j in range(int(rng.integers(1, 3))):
-            rep.append(dict(repost_id=f"x:r-{a}-{j}", account_id=a,
-                            source_id="x:c1" if rng.random() < 0.5 else "x:c2",
-                            reposted_at=t0 + pd.Timedelta(minutes=int(rng.exponential(400)))))
+            rep.append(
+                dict(
+                    repost_id=f"x:r-{a}-{j}",
+                    account_id=a,
+                    source_id="x:c1" if rng.random() < 0.5 else "x:c2",
+                    reposted_at=t0 + pd.Timedelta(minutes=int(rng.exponential(400))),
+                )
+            )
         if rng.random() < 0.15:
-            con.append(dict(content_id=f"x:q{i}", account_id=a, reply_to="x:c1",
-                            posted_at=t0 + pd.Timedelta(minutes=int(rng.exponential(400))),
-                            text=f"{kw} is this true?", harm=float(rng.uniform(0, 0.45))))
-    events = [dict(event_id="e:wang", name="Dr Wang", started_at=t0, keywords=["Dr Wang"],
-                   entities=["Dr Wang"], target_ids=["x:victim"])]
+            con.append(
+                dict(
+                    content_id=f"x:q{i}",
+                    account_id=a,
+                    reply_to="x:c1",
+                    posted_at=t0 + pd.Timedelta(minutes=int(rng.exponential(400))),
+                    text=f"{kw} is this true?",
+                    harm=float(rng.uniform(0, 0.45)),
+                )
+            )
+    events = [
+        dict(
+            event_id="e:wang",
+            name="Dr Wang",
+            started_at=t0,
+            keywords=["Dr Wang"],
+            entities=["Dr Wang"],
+            target_ids=["x:victim"],
+        )
+    ]
     store = EmbeddedStore(str(path))
-    for name, rows in (("accounts", acc), ("events", events), ("contents", con),
-                       ("reposts", rep)):
+    for name, rows in (("accounts", acc), ("events", events), ("contents", con), ("reposts", rep)):
         df = pd.DataFrame(rows)
         if name in ("contents", "reposts"):
             df["platform"] = "x"
         store.upsert(name, coerce(name, df))
-    store.set_memberships(compute_memberships(store.frame("events"), store.frame("contents"),
-                                              store.frame("reposts")))
+    store.set_memberships(
+        compute_memberships(store.frame("events"), store.frame("contents"), store.frame("reposts"))
+    )
     return store, {"culprits": {"x:origin", *army}, "army": army, "crowd": crowd}
 
 
@@ -304,6 +422,7 @@ def test_foreign_incident_army_is_coordinated(foreign):
 
 # ---------------------------------------------------------------------------- full size
 
+
 def check_acceptance(r: dict, truth: dict) -> None:
     """Issue 6's done criteria on one report of E1."""
     ev = truth["events"][E1]
@@ -332,6 +451,8 @@ def test_acceptance_on_the_full_sample(tmp_path, monkeypatch):
     check_acceptance(analyze(store, E1, model=None), truth)
     res = train(store, store.frame("labels")[["event_id", "account_id", "tier"]])
     r = analyze(store, E1)
-    assert all(any(e["kind"] == "model" and res.model.version in e["detail"]
-                   for e in a["evidence"]) for a in r["accounts"])
+    assert all(
+        any(e["kind"] == "model" and res.model.version in e["detail"] for e in a["evidence"])
+        for a in r["accounts"]
+    )
     check_acceptance(r, truth)

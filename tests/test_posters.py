@@ -7,8 +7,12 @@ import pandas as pd
 import pytest
 
 from pileon.detectors.narratives import detect_narratives
-from pileon.detectors.posters import (call_to_action, detect_first_posters, detect_inciters,
-                               detect_multi_posters)
+from pileon.detectors.posters import (
+    call_to_action,
+    detect_first_posters,
+    detect_inciters,
+    detect_multi_posters,
+)
 from pileon.graph.frames import coerce
 from pileon.graph.model import TABLES, ColType
 from pileon.graph.projection import Projection
@@ -23,7 +27,9 @@ EVENT = {"event_id": "e", "target_ids": ["victim"], "entities": ["林晓雯", "�
 
 
 def _cascade(src, n, prefix, start=2, text=None, harm=np.nan):
-    return [_r(f"{prefix}{i}", f"{prefix}u{i}", src, start + i, text=text, harm=harm) for i in range(n)]
+    return [
+        _r(f"{prefix}{i}", f"{prefix}u{i}", src, start + i, text=text, harm=harm) for i in range(n)
+    ]
 
 
 def _proj(event, **tables):
@@ -36,11 +42,15 @@ def _ids(findings):
 
 # --------------------------------------------------------------------------- first posters
 
+
 def test_first_poster_of_spread_harmful_story_with_unknown_harm_on_the_first_post():
-    contents = [_c("s1", "fp", 0, harm=np.nan), _c("s2", "cp1", 30, EDIT, harm=0.9),
-                _c("s3", "cp2", 40, EDIT + "！", harm=0.8),
-                _c("lone", "loner", 5, STORY2, harm=0.95),                 # harmful but no spread
-                _c("n1", "paper", 50, NEWS, harm=0.01)]                    # spread but benign
+    contents = [
+        _c("s1", "fp", 0, harm=np.nan),
+        _c("s2", "cp1", 30, EDIT, harm=0.9),
+        _c("s3", "cp2", 40, EDIT + "！", harm=0.8),
+        _c("lone", "loner", 5, STORY2, harm=0.95),  # harmful but no spread
+        _c("n1", "paper", 50, NEWS, harm=0.01),
+    ]  # spread but benign
     reposts = _cascade("s1", 20, "a") + _cascade("n1", 40, "b")
     p = _proj(EVENT, contents=contents, reposts=reposts)
     res = detect_narratives(p)
@@ -59,8 +69,10 @@ def test_first_poster_of_spread_harmful_story_with_unknown_harm_on_the_first_pos
 def test_template_comments_and_splices_have_no_first_poster():
     insult = "林晓雯你配当老师吗必须开除滚出教师队伍"
     contents = [_c("s1", "fp", 0, harm=0.9), _c("s2", "fp2", 5, STORY2, harm=0.9)]
-    contents += [_c(f"k{i}", f"x{i}", 10 + i, insult, kind="comment", reply_to="s1", harm=0.9)
-                 for i in range(15)]
+    contents += [
+        _c(f"k{i}", f"x{i}", 10 + i, insult, kind="comment", reply_to="s1", harm=0.9)
+        for i in range(15)
+    ]
     splice = "整理一下目前的消息：" + STORY[:30] + "。" + STORY2[:28] + "。必须严惩"
     contents += [_c("sp", "splicer", 60, splice, harm=0.9)]
     reposts = _cascade("s1", 15, "a") + _cascade("s2", 15, "b") + _cascade("sp", 15, "c", start=61)
@@ -73,18 +85,37 @@ def test_template_comments_and_splices_have_no_first_poster():
 
 # --------------------------------------------------------------------------- repeat posters
 
+
 def _crowd(n_each, n_accounts, heavy=None, heavy_n=12):
     contents = []
     k = 0
     for a in range(n_accounts):
-        for j in range(n_each):
-            contents.append(_c(f"c{k}", f"u{a:03d}", k % 500, f"垃圾老师第{k}号评论滚出去吧", kind="comment",
-                               reply_to="root", harm=0.8))
+        for _j in range(n_each):
+            contents.append(
+                _c(
+                    f"c{k}",
+                    f"u{a:03d}",
+                    k % 500,
+                    f"垃圾老师第{k}号评论滚出去吧",
+                    kind="comment",
+                    reply_to="root",
+                    harm=0.8,
+                )
+            )
             k += 1
     if heavy:
         for j in range(heavy_n):
-            contents.append(_c(f"h{j}", heavy, j, f"林晓雯道歉第{j}次，必须开除", kind="comment",
-                               reply_to="root", harm=np.nan if j % 3 == 0 else 0.9))
+            contents.append(
+                _c(
+                    f"h{j}",
+                    heavy,
+                    j,
+                    f"林晓雯道歉第{j}次，必须开除",
+                    kind="comment",
+                    reply_to="root",
+                    harm=np.nan if j % 3 == 0 else 0.9,
+                )
+            )
     contents.append(_c("root", "fp", 0, harm=0.9))
     return contents
 
@@ -104,7 +135,10 @@ def test_repeat_poster_against_the_events_own_distribution():
 
 def test_repeat_poster_counts_harmful_repost_comments_not_plain_reposts():
     contents = _crowd(1, 40)
-    reposts = [_r(f"r{i}", "amp", "root", 5 + i, text=f"太恶心了，第{i}次转发，开除她", harm=0.85) for i in range(10)]
+    reposts = [
+        _r(f"r{i}", "amp", "root", 5 + i, text=f"太恶心了，第{i}次转发，开除她", harm=0.85)
+        for i in range(10)
+    ]
     reposts += [_r(f"q{i}", "plain", "root", 5 + i) for i in range(3)]
     reposts += [_r(f"q{i}x", "plain", f"r{i}", 50 + i) for i in range(10)]
     p = _proj(EVENT, contents=contents, reposts=reposts)
@@ -113,14 +147,26 @@ def test_repeat_poster_counts_harmful_repost_comments_not_plain_reposts():
 
 # --------------------------------------------------------------------------- inciters
 
+
 def _incitement_world():
-    contents = [_c("s1", "fp", 0, harm=0.9),                                       # the story
-                _c("inc", "caller", 20, STORY2 + "，大家去她微博下面骂，人肉她！@林晓雯", harm=0.95),
-                _c("n1", "paper", 30, NEWS, harm=0.0),                              # benign, huge
-                _c("inst", "org", 35, "医院领导是她亲戚，大家去医院官网留言。" + STORY2[:20], harm=0.8)]
+    contents = [
+        _c("s1", "fp", 0, harm=0.9),  # the story
+        _c("inc", "caller", 20, STORY2 + "，大家去她微博下面骂，人肉她！@林晓雯", harm=0.95),
+        _c("n1", "paper", 30, NEWS, harm=0.0),  # benign, huge
+        _c("inst", "org", 35, "医院领导是她亲戚，大家去医院官网留言。" + STORY2[:20], harm=0.8),
+    ]
     reposts = _cascade("s1", 30, "a")
     # a repost WITH an inciting comment, itself reposted a lot (chains included)
-    reposts.append(_r("rc", "kai", "s1", 40, text="大家都去@林晓雯 的评论区刷屏，不给说法就别停！//@fp:转发", harm=np.nan))
+    reposts.append(
+        _r(
+            "rc",
+            "kai",
+            "s1",
+            40,
+            text="大家都去@林晓雯 的评论区刷屏，不给说法就别停！//@fp:转发",
+            harm=np.nan,
+        )
+    )
     reposts += _cascade("rc", 60, "b", start=41)
     reposts += [_r(f"bb{i}", f"bbu{i}", f"b{i}", 120 + i) for i in range(20)]
     reposts += _cascade("inc", 50, "c", start=21)
@@ -128,9 +174,14 @@ def _incitement_world():
     reposts += _cascade("inst", 40, "e", start=36)
     # a harmful repost comment nobody reposted, and one by the victim
     reposts.append(_r("lonely", "angry", "s1", 50, text="人肉她！", harm=0.9))
-    return _proj(EVENT, contents=contents, reposts=reposts,
-                                  accounts=[{"account_id": "paper", "platform": "weibo",
-                                             "verified": True, "followers": 12_000_000}])
+    return _proj(
+        EVENT,
+        contents=contents,
+        reposts=reposts,
+        accounts=[
+            {"account_id": "paper", "platform": "weibo", "verified": True, "followers": 12_000_000}
+        ],
+    )
 
 
 def test_inciters_content_call_and_repost_comment_but_not_root_news_or_institution_call():
@@ -147,9 +198,17 @@ def test_inciters_content_call_and_repost_comment_but_not_root_news_or_instituti
 
 
 def test_call_to_action_patterns():
-    got = call_to_action(pd.Series(["把周敏的电话挂出来，大家一起打！", "冲冲冲，新专辑太好听了",
-                                    "Everyone go report her account, let's get her", "转发让更多人看到！"]),
-                         ["周敏"])
+    got = call_to_action(
+        pd.Series(
+            [
+                "把周敏的电话挂出来，大家一起打！",
+                "冲冲冲，新专辑太好听了",
+                "Everyone go report her account, let's get her",
+                "转发让更多人看到！",
+            ]
+        ),
+        ["周敏"],
+    )
     assert got["cta"].tolist() == [True, False, True, False]
     assert got["aimed"].tolist() == [True, False, True, False]
 
@@ -166,6 +225,7 @@ def test_target_is_never_an_inciter_and_empty_inputs():
 
 
 # --------------------------------------------------------------------------- the sample incident
+
 
 def _read_csv_tables(folder: Path) -> dict[str, pd.DataFrame]:
     out = {}
@@ -196,18 +256,24 @@ def sample_projections(folder: Path) -> dict[str, Projection]:
         c = raw["contents"][raw["contents"]["content_id"].isin(ids)]
         r = raw["reposts"][raw["reposts"]["repost_id"].isin(ids)]
         gone = sorted((set(r["source_id"]) | set(c["reply_to"].dropna())) - known)
-        c = pd.concat([c, pd.DataFrame({"content_id": gone, "placeholder": True})], ignore_index=True)
+        c = pd.concat(
+            [c, pd.DataFrame({"content_id": gone, "placeholder": True})], ignore_index=True
+        )
         authors = set(c["account_id"].dropna()) | set(r["account_id"])
         acc = raw["accounts"][raw["accounts"]["account_id"].isin(authors | set(ev["target_ids"]))]
-        rep = raw["reports"][raw["reports"]["content_id"].isin(set(c["content_id"]) | set(r["repost_id"]))]
-        out[ev["event_id"]] = Projection.from_tables(ev, contents=c, reposts=r, accounts=acc,
-                                                     reports=rep)
+        rep = raw["reports"][
+            raw["reports"]["content_id"].isin(set(c["content_id"]) | set(r["repost_id"]))
+        ]
+        out[ev["event_id"]] = Projection.from_tables(
+            ev, contents=c, reposts=r, accounts=acc, reports=rep
+        )
     return out
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     from pileon.ingest.sample import generate_incident
+
     folder = tmp_path_factory.mktemp("sample") / "incident"
     truth = generate_incident(folder, seed=7, scale=0.4)
     return truth, sample_projections(folder)
@@ -236,10 +302,14 @@ def test_sample_incident_end_to_end(sample):
         mine_all = {a for k, v in roles.items() if isinstance(v, list) for a in v}
         foreign = others - mine_all
         res = detect_narratives(p)
-        assert sum(n.size for n in res.narratives) == (len(p.contents) + len(res.missing_sources)
-                                                      + len(p.reposts))
-        for role, fn in (("first_poster", detect_first_posters), ("multi_poster", detect_multi_posters),
-                         ("inciter", detect_inciters)):
+        assert sum(n.size for n in res.narratives) == (
+            len(p.contents) + len(res.missing_sources) + len(p.reposts)
+        )
+        for role, fn in (
+            ("first_poster", detect_first_posters),
+            ("multi_poster", detect_multi_posters),
+            ("inciter", detect_inciters),
+        ):
             found = {f.account_id for f in fn(p, res)}
             planted = set(roles[role])
             assert not (found & foreign), (event_id, role, found & foreign)
@@ -267,9 +337,22 @@ def test_sample_incident_end_to_end(sample):
 def test_heavy_participant_with_mostly_benign_posts_needs_twice_the_bar():
     contents = _crowd(1, 60)
     for acc, bad_n, good_n in (("chatty", 10, 20), ("prolific", 20, 20), ("hater", 10, 0)):
-        contents += [_c(f"{acc}b{j}", acc, 100 + j, f"{acc}骂人第{j}条，林晓雯滚出去", kind="comment",
-                        reply_to="root", harm=0.9) for j in range(bad_n)]
-        contents += [_c(f"{acc}g{j}", acc, 200 + j, f"{acc}今天天气不错第{j}条", harm=0.05) for j in range(good_n)]
+        contents += [
+            _c(
+                f"{acc}b{j}",
+                acc,
+                100 + j,
+                f"{acc}骂人第{j}条，林晓雯滚出去",
+                kind="comment",
+                reply_to="root",
+                harm=0.9,
+            )
+            for j in range(bad_n)
+        ]
+        contents += [
+            _c(f"{acc}g{j}", acc, 200 + j, f"{acc}今天天气不错第{j}条", harm=0.05)
+            for j in range(good_n)
+        ]
     p = _proj(EVENT, contents=contents)
     found = {f.account_id: f for f in detect_multi_posters(p, detect_narratives(p))}
     assert sorted(found) == ["hater", "prolific"]
@@ -286,9 +369,12 @@ def test_row_order_of_the_projection_changes_no_finding(sample):
 
     _, projections = sample
     p = max(projections.values(), key=lambda q: len(q.reposts))
-    q = replace(p, contents=p.contents.sample(frac=1, random_state=1).reset_index(drop=True),
-                reposts=p.reposts.sample(frac=1, random_state=2).reset_index(drop=True),
-                accounts=p.accounts.sample(frac=1, random_state=3).reset_index(drop=True))
+    q = replace(
+        p,
+        contents=p.contents.sample(frac=1, random_state=1).reset_index(drop=True),
+        reposts=p.reposts.sample(frac=1, random_state=2).reset_index(drop=True),
+        accounts=p.accounts.sample(frac=1, random_state=3).reset_index(drop=True),
+    )
     a, b = detect_narratives(p), detect_narratives(q)
     assert a.narratives == b.narratives and a.of_content == b.of_content
     pd.testing.assert_frame_equal(a.table, b.table)

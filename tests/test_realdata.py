@@ -20,16 +20,24 @@ CED = DATA / "ced-sample"
 N = 40
 
 needs_t16 = pytest.mark.skipif(not (T16 / "tree").exists(), reason="Twitter16 not present")
-needs_ced = pytest.mark.skipif(not (CED / "original-microblog").exists(), reason="CED sample not present")
+needs_ced = pytest.mark.skipif(
+    not (CED / "original-microblog").exists(), reason="CED sample not present"
+)
 
 
 def _projection(tables, event_id):
     """A projection of converted tables (rows sorted by key, as the store would give them)."""
+
     def by_key(name):
         df = tables[name]
         return df.sort_values(list(TABLES[name].key), kind="mergesort").reset_index(drop=True)
-    return Projection.from_tables({"event_id": event_id}, contents=by_key("contents"),
-                                  reposts=by_key("reposts"), accounts=by_key("accounts"))
+
+    return Projection.from_tables(
+        {"event_id": event_id},
+        contents=by_key("contents"),
+        reposts=by_key("reposts"),
+        accounts=by_key("accounts"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +56,9 @@ def test_twitter16_tables_follow_spec(t16):
     assert tables["reposts"]["account_id"].str.startswith("twitter:").all()
     per_cascade = twitter16_tables(T16, limit=3)
     assert len(per_cascade["events"]) == 3
-    assert per_cascade["events"]["event_id"].tolist() == per_cascade["contents"]["event_id"].tolist()
+    assert (
+        per_cascade["events"]["event_id"].tolist() == per_cascade["contents"]["event_id"].tolist()
+    )
 
 
 @needs_t16
@@ -68,7 +78,9 @@ def test_twitter16_first_poster_is_root_author_and_size_is_one_plus_retweets(t16
     assert sum(n.size for n in res.narratives) == len(p.contents) + len(p.reposts)
     forest = repost_forest(p)
     assert (forest["root_kind"] == "content").all()
-    assert (forest["root_id"] == "twitter:" + forest["repost_id"].str.extract(r"^twitter:(\d+)/")[0]).all()
+    assert (
+        forest["root_id"] == "twitter:" + forest["repost_id"].str.extract(r"^twitter:(\d+)/")[0]
+    ).all()
     assert forest["depth"].max() >= 2  # real retweet chains
 
 
@@ -88,7 +100,9 @@ def ced():
 
 
 def _ced_files():
-    return sorted((CED / "original-microblog").glob("*.json"), key=lambda f: int(f.name.split("_")[0]))[:N]
+    return sorted(
+        (CED / "original-microblog").glob("*.json"), key=lambda f: int(f.name.split("_")[0])
+    )[:N]
 
 
 @needs_ced
@@ -103,7 +117,9 @@ def test_ced_first_poster_and_sizes(ced):
         assert n.first_poster == f"weibo:{uid}" and n.first_content_id == f"weibo:{mid}"
         n_reposts = len({e["mid"] for e in entries} - {mid})
         assert n.content_ids == (f"weibo:{mid}",) and n.size == 1 + n_reposts
-    assert sum(n.size for n in res.narratives) == len(p.contents) + len(res.missing_sources) + len(p.reposts)
+    assert sum(n.size for n in res.narratives) == len(p.contents) + len(res.missing_sources) + len(
+        p.reposts
+    )
 
 
 @needs_ced
@@ -116,8 +132,17 @@ def test_ced_near_duplicates_on_real_chinese_text(ced):
     orig = tables["contents"].iloc[7]
     text = orig["text"]
     copy = "转：" + text.replace("，", "。", 1).replace("的", "得", 1)[:-1] + "！！"
-    extra = pd.DataFrame([{"content_id": "douyin:copy1", "account_id": "douyin:copier", "platform": "douyin",
-                           "posted_at": "2030-01-01T00:00:00+08:00", "text": copy}])
+    extra = pd.DataFrame(
+        [
+            {
+                "content_id": "douyin:copy1",
+                "account_id": "douyin:copier",
+                "platform": "douyin",
+                "posted_at": "2030-01-01T00:00:00+08:00",
+                "text": copy,
+            }
+        ]
+    )
     contents = pd.concat([tables["contents"], extra], ignore_index=True)
     p2 = _projection({**tables, "contents": contents}, "ced")
     res = detect_narratives(p2)
@@ -137,12 +162,30 @@ def test_ced_comments_with_repost_chains_do_not_explode_narratives(ced):
     top = tables["contents"].set_index("content_id")["text"]
     # the chain each comment would carry: the original's text, quoted by its author
     chained = r["text"] + "//@原博主:" + r["source_id"].map(top).fillna("转发微博")
+
     def as_comments(texts):
-        return pd.DataFrame({"content_id": r["repost_id"], "account_id": r["account_id"], "platform": "weibo",
-                             "posted_at": r["reposted_at"], "text": texts, "kind": "comment",
-                             "reply_to": r["source_id"]}).sort_values("content_id").reset_index(drop=True)
-    plain = detect_narratives(Projection.from_tables({"event_id": "c"}, contents=as_comments(r["text"])))
-    chain = detect_narratives(Projection.from_tables({"event_id": "c"}, contents=as_comments(chained)))
+        return (
+            pd.DataFrame(
+                {
+                    "content_id": r["repost_id"],
+                    "account_id": r["account_id"],
+                    "platform": "weibo",
+                    "posted_at": r["reposted_at"],
+                    "text": texts,
+                    "kind": "comment",
+                    "reply_to": r["source_id"],
+                }
+            )
+            .sort_values("content_id")
+            .reset_index(drop=True)
+        )
+
+    plain = detect_narratives(
+        Projection.from_tables({"event_id": "c"}, contents=as_comments(r["text"]))
+    )
+    chain = detect_narratives(
+        Projection.from_tables({"event_id": "c"}, contents=as_comments(chained))
+    )
     assert chain.of_content == plain.of_content
     largest = max(n.size for n in chain.narratives)
     assert len(chain.narratives) > 0.5 * len(r) and largest < 0.05 * len(r)
@@ -152,37 +195,67 @@ def test_ced_messy_dates_users_and_deleted_parents(tmp_path):
     (tmp_path / "original-microblog").mkdir()
     (tmp_path / "non-rumor-repost").mkdir()
     name = "7_AbCdEf_12345.json"
-    (tmp_path / "original-microblog" / name).write_text(json.dumps(
-        {"text": "原博", "time": "Mon Dec 30 12:07:05 +0800 2013", "user": "某某用户"}), encoding="utf-8")
-    (tmp_path / "non-rumor-repost" / name).write_text(json.dumps([
-        {"uid": "u1", "mid": "m1", "parent": "", "text": "", "date": "2013-12-30 13:00:00"},
-        {"uid": "u2", "mid": "m2", "parent": "m1", "text": "好//@u1:", "date": "01月02日 08:30"},
-        {"uid": "u3", "mid": "m3", "parent": "gone", "text": "x", "date": "12月31日 09:00"},
-        {"uid": "u4", "mid": "m4", "parent": "", "text": "x", "date": "not a date"},
-        {"uid": "u1", "mid": "m1", "parent": "", "text": "dup", "date": "2013-12-30 13:00:00"}],
-        ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "original-microblog" / name).write_text(
+        json.dumps({"text": "原博", "time": "Mon Dec 30 12:07:05 +0800 2013", "user": "某某用户"}),
+        encoding="utf-8",
+    )
+    (tmp_path / "non-rumor-repost" / name).write_text(
+        json.dumps(
+            [
+                {"uid": "u1", "mid": "m1", "parent": "", "text": "", "date": "2013-12-30 13:00:00"},
+                {
+                    "uid": "u2",
+                    "mid": "m2",
+                    "parent": "m1",
+                    "text": "好//@u1:",
+                    "date": "01月02日 08:30",
+                },
+                {"uid": "u3", "mid": "m3", "parent": "gone", "text": "x", "date": "12月31日 09:00"},
+                {"uid": "u4", "mid": "m4", "parent": "", "text": "x", "date": "not a date"},
+                {
+                    "uid": "u1",
+                    "mid": "m1",
+                    "parent": "",
+                    "text": "dup",
+                    "date": "2013-12-30 13:00:00",
+                },
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     t = ced_tables(tmp_path)
     c, r = t["contents"], t["reposts"].set_index("repost_id")
-    assert c.loc[0, "posted_at"] == "2013-12-30T12:07:05+08:00" and c.loc[0, "account_id"] == "weibo:12345"
+    assert (
+        c.loc[0, "posted_at"] == "2013-12-30T12:07:05+08:00"
+        and c.loc[0, "account_id"] == "weibo:12345"
+    )
     assert t["accounts"].set_index("account_id").loc["weibo:12345", "name"] == "某某用户"
     assert r.loc["weibo:m1", "source_id"] == "weibo:AbCdEf"
     assert r.loc["weibo:m2", "source_id"] == "weibo:m1"
-    assert r.loc["weibo:m2", "reposted_at"] == "2014-01-02T08:30:00+08:00"  # next year: after the original
+    assert (
+        r.loc["weibo:m2", "reposted_at"] == "2014-01-02T08:30:00+08:00"
+    )  # next year: after the original
     assert r.loc["weibo:m3", "reposted_at"] == "2013-12-31T09:00:00+08:00"
-    assert r.loc["weibo:m3", "source_id"] == "weibo:gone"  # a deleted parent stays (placeholder on ingest)
+    assert (
+        r.loc["weibo:m3", "source_id"] == "weibo:gone"
+    )  # a deleted parent stays (placeholder on ingest)
     assert "weibo:m4" not in r.index and int(t["events"]["dropped"].sum()) == 1
     assert len(r) == 3
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not __import__("os").environ.get("PILEON_FULL_REALDATA"),
-                    reason="full datasets: set PILEON_FULL_REALDATA=1 (about a minute)")
+@pytest.mark.skipif(
+    not __import__("os").environ.get("PILEON_FULL_REALDATA"),
+    reason="full datasets: set PILEON_FULL_REALDATA=1 (about a minute)",
+)
 @pytest.mark.parametrize("dataset", ["twitter16", "ced"])
 def test_full_datasets(dataset, capsys):
     """Every cascade of the full dataset: root author first, size 1 + its reposts; times printed."""
     import time
 
     from pileon.detectors.cascades import reach
+
     t0 = time.perf_counter()
     if dataset == "twitter16":
         tables = twitter16_tables(T16, events="all")
@@ -206,12 +279,16 @@ def test_full_datasets(dataset, capsys):
         n = by[res.of_content[cid]]
         if n.content_ids == (cid,):
             assert n.first_poster == author and n.size == 1 + int(per_root.get(cid, 0))
-    assert sum(n.size for n in res.narratives) == len(p.contents) + len(res.missing_sources) + len(p.reposts)
+    assert sum(n.size for n in res.narratives) == len(p.contents) + len(res.missing_sources) + len(
+        p.reposts
+    )
     with capsys.disabled():
-        print(f"\n{dataset}: {len(c)} cascades, {len(p.reposts)} reposts, {len(tables['accounts'])} accounts, "
-              f"max depth {forest['depth'].max()}, {len(res.narratives)} narratives "
-              f"({sum(len(n.content_ids) > 1 for n in res.narratives)} with copies), "
-              f"missing sources {len(res.missing_sources)}, findings {[len(f) for f in found]}; "
-              f"convert {t1 - t0:.1f}s, projection {t2 - t1:.1f}s, forest {t3 - t2:.2f}s, "
-              f"reach {t4 - t3:.2f}s, narratives {t5 - t4:.2f}s, posters {t6 - t5:.2f}s; "
-              f"largest downstream {int(r['downstream'].max())}")
+        print(
+            f"\n{dataset}: {len(c)} cascades, {len(p.reposts)} reposts, {len(tables['accounts'])} accounts, "
+            f"max depth {forest['depth'].max()}, {len(res.narratives)} narratives "
+            f"({sum(len(n.content_ids) > 1 for n in res.narratives)} with copies), "
+            f"missing sources {len(res.missing_sources)}, findings {[len(f) for f in found]}; "
+            f"convert {t1 - t0:.1f}s, projection {t2 - t1:.1f}s, forest {t3 - t2:.2f}s, "
+            f"reach {t4 - t3:.2f}s, narratives {t5 - t4:.2f}s, posters {t6 - t5:.2f}s; "
+            f"largest downstream {int(r['downstream'].max())}"
+        )

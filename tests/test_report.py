@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from test_scoring import tiny
 
 from pileon.detectors.findings import Evidence, MCNFinding
 from pileon.detectors.report import ACCOUNT_KEYS, REPORT_KEYS, build_report, data_time, iso
 from pileon.detectors.scoring import account_features, grade, rule_scores
-from test_scoring import tiny
 
 
 def make(top=None, generated_at=None):
@@ -18,9 +18,16 @@ def make(top=None, generated_at=None):
     scored = rule_scores(f)
     roles = {r.account_id: [r.role] for r in det.roles}
     grades = grade(f, roles)
-    mcns = [MCNFinding("m2", 0.2, ("p1",), ("warning",)),
-            MCNFinding("m1", 0.9, ("army1",), ("warning", "suspend_revenue"),
-                       (Evidence("operates", ("c1",), "runs cluster c1"),))]
+    mcns = [
+        MCNFinding("m2", 0.2, ("p1",), ("warning",)),
+        MCNFinding(
+            "m1",
+            0.9,
+            ("army1",),
+            ("warning", "suspend_revenue"),
+            (Evidence("operates", ("c1",), "runs cluster c1"),),
+        ),
+    ]
     return p, build_report(p, det, scored, grades, mcns=mcns, top=top, generated_at=generated_at)
 
 
@@ -41,8 +48,14 @@ def test_shape_is_spec_4():
     assert [c["cluster_id"] for c in r["clusters"]] == ["c1"]
     assert set(r["clusters"][0]) == {"cluster_id", "accounts", "score", "evidence"}
     assert [n["narrative_id"] for n in r["narratives"]] == ["n1", "n2", "n3", "n4"]
-    assert set(r["narratives"][0]) == {"narrative_id", "first_poster", "first_content_id",
-                                       "platforms", "size", "harmful"}
+    assert set(r["narratives"][0]) == {
+        "narrative_id",
+        "first_poster",
+        "first_content_id",
+        "platforms",
+        "size",
+        "harmful",
+    }
 
 
 def test_every_account_ranked_once_most_culpable_first():

@@ -135,7 +135,9 @@ def test_rules_prior_keeps_a_small_event_from_overturning_the_detectors():
         if culprits_target:
             X.iloc[:n_culprits, X.columns.get_loc("n_targeted")] = rng.integers(1, 4, n_culprits)
         if crowd_targets:
-            X.iloc[n_culprits:, X.columns.get_loc("n_targeted")] = rng.integers(1, 6, n - n_culprits)
+            X.iloc[n_culprits:, X.columns.get_loc("n_targeted")] = rng.integers(
+                1, 6, n - n_culprits
+            )
         tiers = [2] * n_culprits + [0] * (n - n_culprits)
         return X, tiers
 

@@ -19,20 +19,55 @@ E0 = "evt:2025-10-dongling-nurse"
 
 #: SPEC §2: required and optional columns of every table
 SPEC_COLUMNS = {
-    "accounts": ["account_id", "platform", "name", "created_at", "followers", "verified", "identity_key", "is_minor"],
-    "contents": ["content_id", "account_id", "platform", "posted_at", "text", "kind", "reply_to", "event_id",
-                 "harm", "target_ids", "media_hash", "url"],
+    "accounts": [
+        "account_id",
+        "platform",
+        "name",
+        "created_at",
+        "followers",
+        "verified",
+        "identity_key",
+        "is_minor",
+    ],
+    "contents": [
+        "content_id",
+        "account_id",
+        "platform",
+        "posted_at",
+        "text",
+        "kind",
+        "reply_to",
+        "event_id",
+        "harm",
+        "target_ids",
+        "media_hash",
+        "url",
+    ],
     "reposts": ["repost_id", "account_id", "source_id", "reposted_at", "platform", "text"],
     "renames": ["account_id", "new_name", "renamed_at", "old_name"],
     "mcns": ["mcn_id", "name", "registered_in"],
     "affiliations": ["account_id", "mcn_id", "since", "until", "role"],
     "events": ["event_id", "name", "started_at", "keywords", "entities", "target_ids"],
-    "reports": ["report_id", "reported_at", "reporter_id", "content_id", "account_id", "reason", "involves_minor"],
+    "reports": [
+        "report_id",
+        "reported_at",
+        "reporter_id",
+        "content_id",
+        "account_id",
+        "reason",
+        "involves_minor",
+    ],
     "labels": ["event_id", "account_id", "tier"],
 }
-TIME_COLUMNS = {"accounts": ["created_at"], "contents": ["posted_at"], "reposts": ["reposted_at"],
-                "renames": ["renamed_at"], "affiliations": ["since", "until"], "events": ["started_at"],
-                "reports": ["reported_at"]}
+TIME_COLUMNS = {
+    "accounts": ["created_at"],
+    "contents": ["posted_at"],
+    "reposts": ["reposted_at"],
+    "renames": ["renamed_at"],
+    "affiliations": ["since", "until"],
+    "events": ["started_at"],
+    "reports": ["reported_at"],
+}
 SCALE = 0.25
 
 
@@ -41,7 +76,10 @@ def incident(tmp_path_factory):
     """One CSV incident at small scale: (folder, truth, frames)."""
     d = tmp_path_factory.mktemp("sample") / "incident"
     truth = generate_incident(d, seed=7, scale=SCALE)
-    frames = {t: pd.read_csv(d / f"{t}.csv", dtype=str, keep_default_na=False, na_values=[""]) for t in SPEC_COLUMNS}
+    frames = {
+        t: pd.read_csv(d / f"{t}.csv", dtype=str, keep_default_na=False, na_values=[""])
+        for t in SPEC_COLUMNS
+    }
     return d, truth, frames
 
 
@@ -59,9 +97,14 @@ def test_same_seed_gives_identical_files_and_another_seed_differs(tmp_path):
     assert mismatch == [] and errors == []
     assert a["counts"] == b["counts"]
     assert (tmp_path / "a-truth.json").read_bytes() != (tmp_path / "c-truth.json").read_bytes()
-    _, mismatch, _ = filecmp.cmpfiles(tmp_path / "a", tmp_path / "c", ["contents.csv", "reposts.csv"], shallow=False)
+    _, mismatch, _ = filecmp.cmpfiles(
+        tmp_path / "a", tmp_path / "c", ["contents.csv", "reposts.csv"], shallow=False
+    )
     assert mismatch == ["contents.csv", "reposts.csv"]
-    assert a["events"][E1]["coordinated"] != c["events"][E1]["coordinated"] or a["counts"] != c["counts"]
+    assert (
+        a["events"][E1]["coordinated"] != c["events"][E1]["coordinated"]
+        or a["counts"] != c["counts"]
+    )
 
 
 def test_truth_is_written_beside_the_folder_not_inside(incident):
@@ -85,14 +128,26 @@ def test_timestamps_carry_offsets_and_parse(incident):
     for table, cols in TIME_COLUMNS.items():
         for col in cols:
             values = frames[table][col].dropna()
-            assert values.str.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\+08:00|Z)$").all(), (table, col)
+            assert values.str.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\+08:00|Z)$").all(), (
+                table,
+                col,
+            )
             assert _time(values).notna().all()
 
 
 def test_ids_are_unique_across_the_store(incident):
     _, _, f = incident
-    accounts, contents, reposts = f["accounts"].account_id, f["contents"].content_id, f["reposts"].repost_id
-    assert accounts.is_unique and contents.is_unique and reposts.is_unique and f["reports"].report_id.is_unique
+    accounts, contents, reposts = (
+        f["accounts"].account_id,
+        f["contents"].content_id,
+        f["reposts"].repost_id,
+    )
+    assert (
+        accounts.is_unique
+        and contents.is_unique
+        and reposts.is_unique
+        and f["reports"].report_id.is_unique
+    )
     every = pd.concat([accounts, contents, reposts, f["mcns"].mcn_id, f["events"].event_id])
     assert every.is_unique
     assert every.str.contains(":").all()
@@ -114,9 +169,12 @@ def test_references_resolve_except_the_planted_deleted_sources(incident):
 
 def test_a_repost_never_precedes_its_parent(incident):
     _, _, f = incident
-    times = pd.concat([
-        pd.Series(_time(f["contents"].posted_at).to_numpy(), index=f["contents"].content_id),
-        pd.Series(_time(f["reposts"].reposted_at).to_numpy(), index=f["reposts"].repost_id)])
+    times = pd.concat(
+        [
+            pd.Series(_time(f["contents"].posted_at).to_numpy(), index=f["contents"].content_id),
+            pd.Series(_time(f["reposts"].reposted_at).to_numpy(), index=f["reposts"].repost_id),
+        ]
+    )
     r = f["reposts"][f["reposts"].source_id.isin(times.index)]
     assert (times.loc[r.repost_id].to_numpy() >= times.loc[r.source_id].to_numpy()).all()
     # each account reposts a given content at most once (as the co-repost peer tool assumes)
@@ -143,8 +201,10 @@ def test_every_planted_role_is_present(incident):
 
 def test_e2_accounts_stay_out_of_e1_except_the_repeat_culprit(incident):
     _, truth, _ = incident
+
     def everyone(roles):
         return set().union(*(set(roles[k]) for k in ROLE_KEYS))
+
     e1, e2 = truth["events"][E1], truth["events"][E2]
     shared = everyone(e1) & everyone(e2)
     assert shared == set(e1["repeat_across_events"]) == set(e2["repeat_across_events"])
@@ -185,9 +245,14 @@ def test_army_is_created_in_a_burst_with_few_followers_and_half_signed(incident)
     assert 0.3 * len(burst) <= len(signed) <= 0.7 * len(burst)
     assert signed | set(e1["first_poster"]) >= set(e1["operating_mcn_members"]) >= signed
     assert op.until.notna().sum() >= 3
-    assert not set(e1["late_affiliation"]) & signed and set(e1["late_affiliation"]) <= set(op.account_id)
+    assert not set(e1["late_affiliation"]) & signed and set(e1["late_affiliation"]) <= set(
+        op.account_id
+    )
     ended = aff[aff.account_id == e1["expired_affiliation"][0]]
-    assert (_time(ended.until) < _time(f["events"].set_index("event_id").loc[[E1], "started_at"]).iloc[0]).all()
+    assert (
+        _time(ended.until)
+        < _time(f["events"].set_index("event_id").loc[[E1], "started_at"]).iloc[0]
+    ).all()
 
 
 def test_army_reposts_land_within_minutes_of_each_other(incident):
@@ -207,8 +272,9 @@ def test_copies_are_near_duplicates_and_splices_are_not(incident):
     for splice, sources in truth["extras"]["splices"].items():
         text = c.loc[splice, "text"]
         assert all(tx.jaccard(text, originals[k]) < 0.5 for k in originals)
-        assert len({c.loc[s, "platform"] for s in sources}) == 2 and c.loc[splice, "platform"] not in {
-            c.loc[s, "platform"] for s in sources}
+        assert len({c.loc[s, "platform"] for s in sources}) == 2 and c.loc[
+            splice, "platform"
+        ] not in {c.loc[s, "platform"] for s in sources}
         for s in sources:  # a whole sentence of each source appears in the splice
             assert any(part and part in text for part in c.loc[s, "text"].split("，"))
     copies = c[c.text.fillna("").str.contains("耳膜穿孔") & (c.kind != "comment")]
@@ -230,8 +296,10 @@ def test_alert_plantings(incident):
     al = truth["alerts"]
     c = f["contents"].assign(t=_time(f["contents"].posted_at))
     start = pd.Timestamp(al["attack_start"]).tz_convert("UTC")
-    aimed = c[c.target_ids.fillna("").str.contains(al["victim"], regex=False) |
-              c.reply_to.isin(c[c.account_id == al["victim"]].content_id)]
+    aimed = c[
+        c.target_ids.fillna("").str.contains(al["victim"], regex=False)
+        | c.reply_to.isin(c[c.account_id == al["victim"]].content_id)
+    ]
     before = aimed[(aimed.t < start) & (aimed.t >= start - pd.Timedelta(days=14))]
     after = aimed[(aimed.t >= start) & (aimed.t < start + pd.Timedelta(days=1))]
     assert len(before) >= 30 and before.harm.astype(float).max() < 0.2
@@ -252,10 +320,13 @@ def test_every_e1_content_can_be_tied_to_its_event():
     replies to an E1 content, or is a copy; reposts follow their source."""
     from pileon.ingest.sample import _build
     from pileon.ingest.sample._world import World
+
     w = World(5, 0.1)
     _build(w)
     t = w.tables["contents"]
-    ids, ev, eid, text, reply = (t.column(k) for k in ("content_id", "_event", "event_id", "text", "reply_to"))
+    ids, ev, eid, text, reply = (
+        t.column(k) for k in ("content_id", "_event", "event_id", "text", "reply_to")
+    )
     r = w.tables["reposts"]
     e1 = set(ids[ev == E1]) | set(r.column("repost_id")[r.column("_event") == E1])
     terms = tx.E1_KEYWORDS + tx.E1_ENTITIES
@@ -280,15 +351,37 @@ def test_other_formats_hold_the_same_rows(incident, tmp_path, fmt):
     assert other["counts"] == truth["counts"]
     for table in SPEC_COLUMNS:
         path = d / f"{table}.{fmt}"
-        df = pd.read_json(path, lines=True, dtype=False) if fmt == "jsonl" else pd.read_parquet(path)
+        df = (
+            pd.read_json(path, lines=True, dtype=False) if fmt == "jsonl" else pd.read_parquet(path)
+        )
         assert len(df) == truth["counts"][table]
-        assert set(SPEC_COLUMNS[table]) - {"text", "identity_key", "is_minor", "until", "reply_to", "event_id",
-                                           "media_hash", "url", "harm", "target_ids", "content_id",
-                                           "account_id", "reporter_id", "involves_minor"} <= set(df.columns)
-    ev = (pd.read_json(d / "events.jsonl", lines=True) if fmt == "jsonl" else pd.read_parquet(d / "events.parquet"))
+        assert set(SPEC_COLUMNS[table]) - {
+            "text",
+            "identity_key",
+            "is_minor",
+            "until",
+            "reply_to",
+            "event_id",
+            "media_hash",
+            "url",
+            "harm",
+            "target_ids",
+            "content_id",
+            "account_id",
+            "reporter_id",
+            "involves_minor",
+        } <= set(df.columns)
+    ev = (
+        pd.read_json(d / "events.jsonl", lines=True)
+        if fmt == "jsonl"
+        else pd.read_parquet(d / "events.parquet")
+    )
     assert list(ev.set_index("event_id").loc[E1, "keywords"]) == tx.E1_KEYWORDS
-    c = pd.read_json(d / "contents.jsonl", lines=True, dtype=False) if fmt == "jsonl" else pd.read_parquet(
-        d / "contents.parquet")
+    c = (
+        pd.read_json(d / "contents.jsonl", lines=True, dtype=False)
+        if fmt == "jsonl"
+        else pd.read_parquet(d / "contents.parquet")
+    )
     assert c.content_id.tolist() == frames["contents"].content_id.tolist()
 
 
@@ -307,14 +400,22 @@ def test_files_do_not_depend_on_the_python_hash_seed(tmp_path):
     import os
     import subprocess
     import sys
+
     code = "import sys; from pileon.ingest.sample import generate_incident; generate_incident(sys.argv[1], seed=2, scale=0.05)"
-    env = dict(os.environ, PYTHONHASHSEED="12345" if os.environ.get("PYTHONHASHSEED") != "12345" else "54321")
+    env = dict(
+        os.environ,
+        PYTHONHASHSEED="12345" if os.environ.get("PYTHONHASHSEED") != "12345" else "54321",
+    )
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "child")], check=True, env=env)
     generate_incident(tmp_path / "here", seed=2, scale=0.05)
     names = sorted(p.name for p in (tmp_path / "here").iterdir())
-    _, mismatch, errors = filecmp.cmpfiles(tmp_path / "child", tmp_path / "here", names, shallow=False)
+    _, mismatch, errors = filecmp.cmpfiles(
+        tmp_path / "child", tmp_path / "here", names, shallow=False
+    )
     assert mismatch == [] and errors == []
-    assert (tmp_path / "child-truth.json").read_bytes() == (tmp_path / "here-truth.json").read_bytes()
+    assert (tmp_path / "child-truth.json").read_bytes() == (
+        tmp_path / "here-truth.json"
+    ).read_bytes()
 
 
 def test_a_new_sample_replaces_tables_of_another_format(tmp_path):
@@ -322,7 +423,9 @@ def test_a_new_sample_replaces_tables_of_another_format(tmp_path):
     generate_incident(d, seed=1, scale=0.02)
     (d / "notes.txt").write_text("mine", encoding="utf-8")
     generate_incident(d, seed=1, scale=0.02, fmt="jsonl")
-    assert sorted(p.name for p in d.iterdir()) == sorted([f"{t}.jsonl" for t in SPEC_COLUMNS] + ["notes.txt"])
+    assert sorted(p.name for p in d.iterdir()) == sorted(
+        [f"{t}.jsonl" for t in SPEC_COLUMNS] + ["notes.txt"]
+    )
 
 
 def test_platforms_are_consistent(incident):
@@ -347,7 +450,11 @@ def test_platforms_are_consistent(incident):
 def test_nobody_acts_before_their_account_exists(incident):
     _, _, f = incident
     created = _time(f["accounts"].set_index("account_id").created_at)
-    for table, col in (("contents", "posted_at"), ("reposts", "reposted_at"), ("renames", "renamed_at"),
-                       ("affiliations", "since")):
+    for table, col in (
+        ("contents", "posted_at"),
+        ("reposts", "reposted_at"),
+        ("renames", "renamed_at"),
+        ("affiliations", "since"),
+    ):
         df = f[table]
         assert (_time(df[col]).to_numpy() >= created.loc[df.account_id].to_numpy()).all(), table

@@ -8,10 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pileon.detectors.findings import Cluster, Evidence, Narrative, RoleFinding
 from pileon.detectors.coactivity import coactivity
-from pileon.detectors.scoring import (FEATURES, Detections, account_features, banded, coactive_degree,
-                               corroborate, grade, rule_scores, valid_affiliations)
+from pileon.detectors.findings import Cluster, Evidence, Narrative, RoleFinding
+from pileon.detectors.scoring import (
+    FEATURES,
+    Detections,
+    account_features,
+    banded,
+    coactive_degree,
+    corroborate,
+    grade,
+    rule_scores,
+    valid_affiliations,
+)
 from pileon.graph.projection import Projection
 
 T0 = pd.Timestamp("2026-03-01T00:00:00Z")
@@ -31,8 +40,13 @@ def tiny() -> tuple[Projection, Detections]:
     accounts = [
         {"account_id": "t", "platform": "weibo", "name": "Teacher"},
         {"account_id": "kid", "platform": "weibo", "is_minor": True},
-        {"account_id": "fp", "platform": "weibo", "followers": 120, "created_at": at(-60 * 24 * 30),
-         "identity_key": "id-x"},
+        {
+            "account_id": "fp",
+            "platform": "weibo",
+            "followers": 120,
+            "created_at": at(-60 * 24 * 30),
+            "identity_key": "id-x",
+        },
         {"account_id": "army1", "platform": "weibo", "followers": 3, "identity_key": "id-x"},
         {"account_id": "army2", "platform": "weibo", "followers": 2},
         {"account_id": "army3", "platform": "weibo", "followers": 1},
@@ -42,14 +56,41 @@ def tiny() -> tuple[Projection, Detections]:
         {"account_id": "bully", "platform": "weibo"},
     ] + [{"account_id": f"o{i}", "platform": "weibo"} for i in range(3)]
     contents = [
-        {"content_id": "c1", "account_id": "fp", "platform": "weibo", "posted_at": at(0),
-         "text": "rumour", "harm": 0.9, "target_ids": ["t"]},
-        {"content_id": "c2", "account_id": "news", "platform": "weibo", "posted_at": at(30),
-         "text": "police statement", "harm": 0.02},
-        {"content_id": "c3", "account_id": "bully", "platform": "weibo", "posted_at": at(40),
-         "text": "you deserve it", "kind": "comment", "harm": 0.8, "target_ids": ["kid"]},
-        {"content_id": "c4", "account_id": "kid", "platform": "weibo", "posted_at": at(35),
-         "text": "it is not true", "harm": 0.0},
+        {
+            "content_id": "c1",
+            "account_id": "fp",
+            "platform": "weibo",
+            "posted_at": at(0),
+            "text": "rumour",
+            "harm": 0.9,
+            "target_ids": ["t"],
+        },
+        {
+            "content_id": "c2",
+            "account_id": "news",
+            "platform": "weibo",
+            "posted_at": at(30),
+            "text": "police statement",
+            "harm": 0.02,
+        },
+        {
+            "content_id": "c3",
+            "account_id": "bully",
+            "platform": "weibo",
+            "posted_at": at(40),
+            "text": "you deserve it",
+            "kind": "comment",
+            "harm": 0.8,
+            "target_ids": ["kid"],
+        },
+        {
+            "content_id": "c4",
+            "account_id": "kid",
+            "platform": "weibo",
+            "posted_at": at(35),
+            "text": "it is not true",
+            "harm": 0.0,
+        },
     ]
     reposts = [
         {"repost_id": "r1", "account_id": "army1", "source_id": "c1", "reposted_at": at(1)},
@@ -57,18 +98,30 @@ def tiny() -> tuple[Projection, Detections]:
         {"repost_id": "r3", "account_id": "army3", "source_id": "c1", "reposted_at": at(1.3)},
         {"repost_id": "r4", "account_id": "p1", "source_id": "r1", "reposted_at": at(90)},
         {"repost_id": "r5", "account_id": "p2", "source_id": "c2", "reposted_at": at(31)},
-    ] + [{"repost_id": f"ro{i}", "account_id": f"o{i}", "source_id": "c2",
-          "reposted_at": at(32 + 20 * i)} for i in range(3)]
+    ] + [
+        {
+            "repost_id": f"ro{i}",
+            "account_id": f"o{i}",
+            "source_id": "c2",
+            "reposted_at": at(32 + 20 * i),
+        }
+        for i in range(3)
+    ]
     affiliations = [
         {"account_id": "army1", "mcn_id": "m1", "since": at(-1000)},
         {"account_id": "army2", "mcn_id": "m1", "since": at(-1000), "until": at(-10)},
     ]
-    reports = [{"report_id": "rep1", "reported_at": at(50), "content_id": "c3",
-                "involves_minor": True}]
+    reports = [
+        {"report_id": "rep1", "reported_at": at(50), "content_id": "c3", "involves_minor": True}
+    ]
     p = Projection.from_tables(
         {"event_id": "e1", "name": "E", "started_at": at(0), "target_ids": ["t"]},
-        accounts=accounts, contents=contents, reposts=reposts, affiliations=affiliations,
-        reports=reports)
+        accounts=accounts,
+        contents=contents,
+        reposts=reposts,
+        affiliations=affiliations,
+        reports=reports,
+    )
     p.accounts["role_hint"] = ["target" if a == "t" else "author" for a in p.accounts["account_id"]]
     narratives = (
         Narrative("n1", "fp", "c1", ("weibo",), 5, True, ("c1",), 0.9),
@@ -76,16 +129,30 @@ def tiny() -> tuple[Projection, Detections]:
         Narrative("n3", "bully", "c3", ("weibo",), 1, True, ("c3",), 0.8),
         Narrative("n4", "kid", "c4", ("weibo",), 1, False, ("c4",), 0.0),
     )
-    of = {"c1": "n1", "r1": "n1", "r2": "n1", "r3": "n1", "r4": "n1",
-          "c2": "n2", "r5": "n2", "ro0": "n2", "ro1": "n2", "ro2": "n2", "c3": "n3", "c4": "n4"}
+    of = {
+        "c1": "n1",
+        "r1": "n1",
+        "r2": "n1",
+        "r3": "n1",
+        "r4": "n1",
+        "c2": "n2",
+        "r5": "n2",
+        "ro0": "n2",
+        "ro1": "n2",
+        "ro2": "n2",
+        "c3": "n3",
+        "c4": "n4",
+    }
     roles = (
         RoleFinding("fp", "first_poster", 0.95, (Evidence("first_post", ("c1",), "first"),)),
         RoleFinding("army1", "coordinated", 0.8),
         RoleFinding("army2", "coordinated", 0.8),
         RoleFinding("army3", "coordinated", 0.8),
     )
-    clusters = (Cluster("c1", ("army1", "army2", "army3"), 0.8, True),
-                Cluster("c2", ("o0", "o1"), 0.1, False))
+    clusters = (
+        Cluster("c1", ("army1", "army2", "army3"), 0.8, True),
+        Cluster("c2", ("o0", "o1"), 0.1, False),
+    )
     return p, Detections(narratives, of, roles, clusters)
 
 
@@ -152,8 +219,9 @@ def test_grading():
     assert not g["bully"].refer and not g["fp"].refer
     g = grade(f, roles, refer_reposts=3)
     assert g["fp"].refer
-    g = grade(f, roles, repeated={"fp": ["e0"], "army2": ["e0"], "p1": ["e0"]},
-              shared_identity={"army1"})
+    g = grade(
+        f, roles, repeated={"fp": ["e0"], "army2": ["e0"], "p1": ["e0"]}, shared_identity={"army1"}
+    )
     assert g["fp"].tier == 4 and g["army2"].tier == 3 and g["army1"].tier == 4
     assert g["p1"].tier == 1  # an ordinary participant is never raised above 1
     assert any("e0" in r for r in g["fp"].reasons)
@@ -167,17 +235,36 @@ def test_empty_event():
 
 
 def test_reach_through_a_repost_comment_is_credited_to_the_commenter():
-    contents = [{"content_id": "c1", "account_id": "news", "platform": "weibo",
-                 "posted_at": at(0), "text": "statement", "harm": 0.05}]
-    reposts = [{"repost_id": "r1", "account_id": "inc", "source_id": "c1", "reposted_at": at(5),
-                "text": "everyone go and curse her"}] + [
+    contents = [
+        {
+            "content_id": "c1",
+            "account_id": "news",
+            "platform": "weibo",
+            "posted_at": at(0),
+            "text": "statement",
+            "harm": 0.05,
+        }
+    ]
+    reposts = [
+        {
+            "repost_id": "r1",
+            "account_id": "inc",
+            "source_id": "c1",
+            "reposted_at": at(5),
+            "text": "everyone go and curse her",
+        }
+    ] + [
         {"repost_id": f"r{i}", "account_id": f"x{i}", "source_id": "r1", "reposted_at": at(5 + i)}
-        for i in range(2, 5)]
+        for i in range(2, 5)
+    ]
     p = Projection.from_tables({"event_id": "e"}, contents=contents, reposts=reposts)
     det = Detections(
-        narratives=(Narrative("n1", "news", "c1", ("weibo",), 1, False, ("c1",), 0.05),
-                    Narrative("n2", "inc", "r1", ("weibo",), 4, True, ("r1",), 0.9)),
-        of_content={"c1": "n1", "r1": "n2", "r2": "n2", "r3": "n2", "r4": "n2"})
+        narratives=(
+            Narrative("n1", "news", "c1", ("weibo",), 1, False, ("c1",), 0.05),
+            Narrative("n2", "inc", "r1", ("weibo",), 4, True, ("r1",), 0.9),
+        ),
+        of_content={"c1": "n1", "r1": "n2", "r2": "n2", "r3": "n2", "r4": "n2"},
+    )
     f = account_features(p, det)
     assert f.loc["inc", "credited_harmful_log"] == pytest.approx(math.log1p(3))
     assert f.loc["news", "credited_log"] == pytest.approx(math.log1p(1))
@@ -200,12 +287,37 @@ def test_banded_keeps_culprits_above_others_and_targets_at_zero():
 
 
 def test_an_account_under_attack_by_several_is_a_target():
-    contents = [{"content_id": f"x{i}", "account_id": f"h{i}", "platform": "weibo",
-                 "posted_at": at(i), "harm": 0.9, "target_ids": ["victim"]} for i in range(3)]
-    contents.append({"content_id": "v1", "account_id": "victim", "platform": "weibo",
-                     "posted_at": at(10), "harm": 0.1, "text": "this is not true"})
-    contents.append({"content_id": "y1", "account_id": "h0", "platform": "weibo",
-                     "posted_at": at(11), "harm": 0.9, "target_ids": ["h1"]})
+    contents = [
+        {
+            "content_id": f"x{i}",
+            "account_id": f"h{i}",
+            "platform": "weibo",
+            "posted_at": at(i),
+            "harm": 0.9,
+            "target_ids": ["victim"],
+        }
+        for i in range(3)
+    ]
+    contents.append(
+        {
+            "content_id": "v1",
+            "account_id": "victim",
+            "platform": "weibo",
+            "posted_at": at(10),
+            "harm": 0.1,
+            "text": "this is not true",
+        }
+    )
+    contents.append(
+        {
+            "content_id": "y1",
+            "account_id": "h0",
+            "platform": "weibo",
+            "posted_at": at(11),
+            "harm": 0.9,
+            "target_ids": ["h1"],
+        }
+    )
     p = Projection.from_tables({"event_id": "e"}, contents=contents)
     f = account_features(p, Detections())
     assert f.loc["victim", "is_target"] == 1 and f.loc["victim", "attacked_by_log"] > 0
@@ -219,9 +331,11 @@ def test_an_account_under_attack_by_several_is_a_target():
 def test_corroborate_sets_aside_harmless_splices():
     p, det = tiny()
     splice = Evidence("splice", ("c4", "c2", "c1"), "kid's post splices news and rumour")
-    roles = det.roles + (RoleFinding("kid", "splicer", 0.8, (splice,), {"harmful": 0.0}),
-                         RoleFinding("fp", "splicer", 0.8, (), {"harmful": 0.0}),
-                         RoleFinding("p2", "splicer", 0.8, (), {"harmful": 1.0}))
+    roles = det.roles + (
+        RoleFinding("kid", "splicer", 0.8, (splice,), {"harmful": 0.0}),
+        RoleFinding("fp", "splicer", 0.8, (), {"harmful": 0.0}),
+        RoleFinding("p2", "splicer", 0.8, (), {"harmful": 1.0}),
+    )
     out = corroborate(p, Detections(det.narratives, det.of_content, roles, det.clusters))
     kept = {(f.account_id, f.role) for f in out.roles}
     assert ("kid", "splicer") not in kept  # c4 is harmless, and so is everything kid posted
@@ -238,11 +352,14 @@ def test_coactive_degree_is_the_degree_in_the_coactivity_network(seed, min_weigh
     grid of source pairs, accounts reposting many sources the network itself."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 1500))
-    reposts = pd.DataFrame({
-        "account_id": [f"u{a}" for a in rng.integers(0, int(rng.integers(2, 120)), n)],
-        "source_id": [f"s{s}" for s in rng.integers(0, int(rng.integers(1, 40)), n)],
-        "reposted_at": T0 + pd.to_timedelta(rng.integers(0, int(rng.integers(1, 2_000_000)), n),
-                                            unit="ms")})
+    reposts = pd.DataFrame(
+        {
+            "account_id": [f"u{a}" for a in rng.integers(0, int(rng.integers(2, 120)), n)],
+            "source_id": [f"s{s}" for s in rng.integers(0, int(rng.integers(1, 40)), n)],
+            "reposted_at": T0
+            + pd.to_timedelta(rng.integers(0, int(rng.integers(1, 2_000_000)), n), unit="ms"),
+        }
+    )
     window = [0, 0.001, 5, 60][seed % 4]
     edges = coactivity(reposts, window=window, min_weight=min_weight)
     want = pd.concat([edges["account_a"], edges["account_b"]]).value_counts()
@@ -259,12 +376,14 @@ def test_node_harm_takes_estimates_by_id_in_any_order():
     p, det = tiny()
     ids = list(p.contents["content_id"]) + list(p.reposts["repost_id"])
     est = pd.Series([0.1 * (i % 7) for i in range(len(ids))], index=ids, dtype=float)
-    aligned = node_harm(p, Detections(det.narratives, det.of_content, det.roles, det.clusters,
-                                      harm=est))
+    aligned = node_harm(
+        p, Detections(det.narratives, det.of_content, det.roles, det.clusters, harm=est)
+    )
     shuffled = est.iloc[::-1]
     shuffled = pd.concat([shuffled, pd.Series([0.99], index=[ids[-1]])])
-    other = node_harm(p, Detections(det.narratives, det.of_content, det.roles, det.clusters,
-                                    harm=shuffled))
+    other = node_harm(
+        p, Detections(det.narratives, det.of_content, det.roles, det.clusters, harm=shuffled)
+    )
     assert aligned.index.tolist() == ids
     assert other.equals(aligned)
     known = p.contents.set_index("content_id")["harm"]

@@ -9,12 +9,38 @@ from pileon.detectors.surge import detect_surges, hourly_counts, seasonal_baseli
 DAYS = 21
 IDX = pd.date_range("2026-03-01", periods=24 * DAYS, freq="h", tz="UTC")
 #: relative activity per hour of the day: quiet at night, busy in the evening
-RHYTHM = np.array([0.55, 0.35, 0.2, 0.12, 0.08, 0.08, 0.15, 0.35, 0.6, 0.7, 0.75, 0.8, 0.9,
-                   0.85, 0.75, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0, 0.95, 0.8])
+RHYTHM = np.array(
+    [
+        0.55,
+        0.35,
+        0.2,
+        0.12,
+        0.08,
+        0.08,
+        0.15,
+        0.35,
+        0.6,
+        0.7,
+        0.75,
+        0.8,
+        0.9,
+        0.85,
+        0.75,
+        0.75,
+        0.8,
+        0.85,
+        0.9,
+        0.95,
+        1.0,
+        1.0,
+        0.95,
+        0.8,
+    ]
+)
 
 
 def series(values) -> pd.Series:
-    return pd.Series(np.asarray(values, dtype=float), index=IDX[:len(values)])
+    return pd.Series(np.asarray(values, dtype=float), index=IDX[: len(values)])
 
 
 def after_warmup(surges):
@@ -72,7 +98,7 @@ def test_seasonal_busy_account_raises_nothing(seed):
 def test_busy_account_still_surges_when_it_really_triples():
     rng = np.random.default_rng(7)
     lam = 80 * np.tile(RHYTHM, DAYS)
-    lam[18 * 24:19 * 24] *= 3
+    lam[18 * 24 : 19 * 24] *= 3
     found = after_warmup(detect_surges(series(rng.poisson(lam))))
     assert len(found) == 1 and found[0].began_at.day == 19
 
@@ -83,8 +109,7 @@ def test_quiet_account_without_surge():
 
 
 def test_empty_and_short_history():
-    assert detect_surges(pd.Series([], dtype=float,
-                                   index=pd.DatetimeIndex([], tz="UTC"))) == []
+    assert detect_surges(pd.Series([], dtype=float, index=pd.DatetimeIndex([], tz="UTC"))) == []
     assert hourly_counts(pd.Series([], dtype="datetime64[ns, UTC]")).empty
     # a few hours of nothing, then a burst: no baseline but zero, still a surge
     x = [0, 0, 0, 0, 0, 12, 15, 9]

@@ -23,9 +23,11 @@ def account_view(store: Store, account_id: str) -> dict[str, Any]:
     if df.empty:
         raise NotFound(f"unknown account {account_id!r}")
     profile = frame_records(df, stored_columns("accounts"))[0]
-    renames = frame_records(store.frame("renames", ids=[account_id], column="account_id")
-                            .sort_values(["renamed_at", "new_name"], kind="stable",
-                                         na_position="last"))
+    renames = frame_records(
+        store.frame("renames", ids=[account_id], column="account_id").sort_values(
+            ["renamed_at", "new_name"], kind="stable", na_position="last"
+        )
+    )
     aff = store.frame("affiliations", ids=[account_id], column="account_id")
     names = {}
     if not aff.empty:
@@ -34,8 +36,13 @@ def account_view(store: Store, account_id: str) -> dict[str, Any]:
     affiliations = [{**r, "mcn_name": names.get(r["mcn_id"])} for r in frame_records(aff)]
     decisions = store.decisions()
     decisions = frame_records(decisions[decisions["account_id"] == account_id])
-    return {"profile": profile, "renames": renames, "affiliations": affiliations,
-            "findings": store.account_findings(account_id), "decisions": decisions}
+    return {
+        "profile": profile,
+        "renames": renames,
+        "affiliations": affiliations,
+        "findings": store.account_findings(account_id),
+        "decisions": decisions,
+    }
 
 
 @router.get("/{account_id}", response_model=AccountOut, summary="One account")

@@ -36,15 +36,23 @@ def post_decision(decision: DecisionIn, store: StoreDep, _: EnforcerRole) -> dic
 
 
 @router.get("", response_model=Page[DecisionOut], summary="List decisions")
-def list_decisions(store: StoreDep, cursors: CursorsDep, _: ViewerRole, limit: LimitParam = 100,
-                   cursor: CursorParam = None) -> dict[str, Any]:
+def list_decisions(
+    store: StoreDep,
+    cursors: CursorsDep,
+    _: ViewerRole,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> dict[str, Any]:
     """Recorded decisions, oldest first (the list only grows, so paging is stable)."""
     after = 0
     if cursor:
         after = cursors.decode(cursor, scope="decisions").after
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise InvalidCursor("invalid cursor: start again without a cursor")
-    rows = frame_records(store.decisions().iloc[after:after + limit + 1])
-    next_cursor = (cursors.encode(Cursor(scope="decisions", after=after + limit))
-                   if len(rows) > limit else None)
+    rows = frame_records(store.decisions().iloc[after : after + limit + 1])
+    next_cursor = (
+        cursors.encode(Cursor(scope="decisions", after=after + limit))
+        if len(rows) > limit
+        else None
+    )
     return {"items": rows[:limit], "next_cursor": next_cursor}

@@ -12,8 +12,18 @@ from fastapi import APIRouter, Path, Query, Response
 from pileon.api.deps import AdminRole, CursorsDep, JobsDep, StoreDep, ViewerRole
 from pileon.api.jobs import Job
 from pileon.api.pagination import Cursor, CursorCodec, CursorParam, InvalidCursor, LimitParam
-from pileon.api.schemas import (AUTH_ERRORS, AccountFinding, ClusterFinding, EventOut, JobOut,
-                         MCNFinding, Page, RankedPage, ReportOut, RunSummary, frame_records)
+from pileon.api.schemas import (
+    AUTH_ERRORS,
+    AccountFinding,
+    ClusterFinding,
+    EventOut,
+    JobOut,
+    MCNFinding,
+    Page,
+    RankedPage,
+    ReportOut,
+    frame_records,
+)
 from pileon.graph.errors import NotFound, PileonError
 from pileon.graph.model import ROLES
 from pileon.graph.store import Store
@@ -22,7 +32,9 @@ router = APIRouter(prefix="/v1/events", tags=["events"], responses=AUTH_ERRORS)
 
 EventId = Annotated[str, Path(min_length=1, max_length=512, description="An event ID.")]
 RoleFilter = Annotated[Literal[ROLES] | None, Query(description="Only accounts with this role.")]  # type: ignore[valid-type]
-MinTier = Annotated[int | None, Query(ge=0, le=4, description="Only accounts of this tier or higher.")]
+MinTier = Annotated[
+    int | None, Query(ge=0, le=4, description="Only accounts of this tier or higher.")
+]
 
 
 # ------------------------------------------------------------------ data access
@@ -39,8 +51,9 @@ def latest_run(store: Store, event_id: str) -> str:
     run = store.latest_run(event_id)
     if run is None:
         event_row(store, event_id)
-        raise NotFound(f"event {event_id!r} has not been analyzed yet "
-                       f"(POST /v1/events/{event_id}/analyze)")
+        raise NotFound(
+            f"event {event_id!r} has not been analyzed yet (POST /v1/events/{event_id}/analyze)"
+        )
     return run
 
 
@@ -56,9 +69,11 @@ def run_summary(store: Store, run_id: str) -> dict[str, Any]:
         if key in _SUMMARIES:
             return dict(_SUMMARIES[key])
     report = store.report(run_id)
-    summary = {"run_id": run_id, "generated_at": report.get("generated_at"),
-               **{k: len(report.get(k) or []) for k in ("accounts", "mcns", "clusters",
-                                                         "narratives")}}
+    summary = {
+        "run_id": run_id,
+        "generated_at": report.get("generated_at"),
+        **{k: len(report.get(k) or []) for k in ("accounts", "mcns", "clusters", "narratives")},
+    }
     with _summaries_lock:
         _SUMMARIES[key] = summary
         while len(_SUMMARIES) > _SUMMARIES_KEPT:
@@ -68,21 +83,35 @@ def run_summary(store: Store, run_id: str) -> dict[str, Any]:
 
 def event_out(store: Store, row: dict[str, Any]) -> dict[str, Any]:
     run = store.latest_run(row["event_id"])
-    return {**{k: row.get(k) for k in ("event_id", "name", "started_at")},
-            **{k: row.get(k) or [] for k in ("keywords", "entities", "target_ids")},
-            "latest_run": run_summary(store, run) if run else None}
+    return {
+        **{k: row.get(k) for k in ("event_id", "name", "started_at")},
+        **{k: row.get(k) or [] for k in ("keywords", "entities", "target_ids")},
+        "latest_run": run_summary(store, run) if run else None,
+    }
 
 
-def ranked_page(store: Store, cursors: CursorCodec, *, event_id: str, kind: str, limit: int,
-                cursor: str | None, role: str | None = None,
-                min_tier: int | None = None) -> dict[str, Any]:
+def ranked_page(
+    store: Store,
+    cursors: CursorCodec,
+    *,
+    event_id: str,
+    kind: str,
+    limit: int,
+    cursor: str | None,
+    role: str | None = None,
+    min_tier: int | None = None,
+) -> dict[str, Any]:
     """One page of a run's ranked list; the cursor pins the run and the last rank read."""
     scope = json.dumps([kind, event_id, role, min_tier])
     if cursor:
         c = cursors.decode(cursor, scope=scope)
         run, after = c.run, c.after
-        if not isinstance(run, str) or not isinstance(after, int) or isinstance(after, bool) \
-                or after < 0:
+        if (
+            not isinstance(run, str)
+            or not isinstance(after, int)
+            or isinstance(after, bool)
+            or after < 0
+        ):
             raise InvalidCursor("invalid cursor: start again without a cursor")
     else:
         run, after = latest_run(store, event_id), 0
@@ -105,16 +134,26 @@ def run_analyze(job: Job, store: Store, event_id: str, seed: int) -> dict[str, A
     job.report_progress(0.05)
     report = analyze(store, event_id, seed=seed, show_progress=False)
     run = store.latest_run(event_id)
-    return {"event_id": event_id, "run_id": run,
-            "generated_at": (report or {}).get("generated_at"),
-            **{k: len((report or {}).get(k) or []) for k in ("accounts", "mcns", "clusters",
-                                                              "narratives")}}
+    return {
+        "event_id": event_id,
+        "run_id": run,
+        "generated_at": (report or {}).get("generated_at"),
+        **{
+            k: len((report or {}).get(k) or [])
+            for k in ("accounts", "mcns", "clusters", "narratives")
+        },
+    }
 
 
 # ---------------------------------------------------------------------- routes
 @router.get("", response_model=Page[EventOut], summary="List events")
-def list_events(store: StoreDep, cursors: CursorsDep, _: ViewerRole, limit: LimitParam = 100,
-                cursor: CursorParam = None) -> dict[str, Any]:
+def list_events(
+    store: StoreDep,
+    cursors: CursorsDep,
+    _: ViewerRole,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> dict[str, Any]:
     """Every stored event, by event_id, with a summary of its latest analysis."""
     after = ""
     if cursor:
@@ -124,8 +163,11 @@ def list_events(store: StoreDep, cursors: CursorsDep, _: ViewerRole, limit: Limi
     rows = [r for r in frame_records(store.frame("events")) if r["event_id"] > after]
     rows.sort(key=lambda r: r["event_id"])
     page = rows[:limit]
-    next_cursor = (cursors.encode(Cursor(scope="events", after=page[-1]["event_id"]))
-                   if len(rows) > limit else None)
+    next_cursor = (
+        cursors.encode(Cursor(scope="events", after=page[-1]["event_id"]))
+        if len(rows) > limit
+        else None
+    )
     return {"items": [event_out(store, r) for r in page], "next_cursor": next_cursor}
 
 
@@ -134,50 +176,100 @@ def get_event(event_id: EventId, store: StoreDep, _: ViewerRole) -> dict[str, An
     return event_out(store, event_row(store, event_id))
 
 
-@router.get("/{event_id}/report", response_model=ReportOut, response_model_exclude_unset=True,
-            summary="The latest report")
+@router.get(
+    "/{event_id}/report",
+    response_model=ReportOut,
+    response_model_exclude_unset=True,
+    summary="The latest report",
+)
 def get_report(event_id: EventId, store: StoreDep, _: ViewerRole) -> dict[str, Any]:
     """The whole report (SPEC §4) of the event's latest analysis, as saved, with its run_id."""
     run = latest_run(store, event_id)
     return {**store.report(run), "run_id": run}
 
 
-@router.get("/{event_id}/accounts", response_model=RankedPage[AccountFinding],
-            summary="Ranked account findings")
-def list_accounts(event_id: EventId, store: StoreDep, cursors: CursorsDep, _: ViewerRole,
-                  role: RoleFilter = None, min_tier: MinTier = None, limit: LimitParam = 100,
-                  cursor: CursorParam = None) -> dict[str, Any]:
+@router.get(
+    "/{event_id}/accounts",
+    response_model=RankedPage[AccountFinding],
+    summary="Ranked account findings",
+)
+def list_accounts(
+    event_id: EventId,
+    store: StoreDep,
+    cursors: CursorsDep,
+    _: ViewerRole,
+    role: RoleFilter = None,
+    min_tier: MinTier = None,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> dict[str, Any]:
     """Accounts of the latest analysis, most culpable first."""
-    return ranked_page(store, cursors, event_id=event_id, kind="accounts", limit=limit,
-                       cursor=cursor, role=role, min_tier=min_tier)
+    return ranked_page(
+        store,
+        cursors,
+        event_id=event_id,
+        kind="accounts",
+        limit=limit,
+        cursor=cursor,
+        role=role,
+        min_tier=min_tier,
+    )
 
 
-@router.get("/{event_id}/mcns", response_model=RankedPage[MCNFinding],
-            summary="Ranked MCN findings")
-def list_mcns(event_id: EventId, store: StoreDep, cursors: CursorsDep, _: ViewerRole,
-              limit: LimitParam = 100, cursor: CursorParam = None) -> dict[str, Any]:
+@router.get(
+    "/{event_id}/mcns", response_model=RankedPage[MCNFinding], summary="Ranked MCN findings"
+)
+def list_mcns(
+    event_id: EventId,
+    store: StoreDep,
+    cursors: CursorsDep,
+    _: ViewerRole,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> dict[str, Any]:
     """MCN agencies of the latest analysis, with the joint measures proposed."""
-    return ranked_page(store, cursors, event_id=event_id, kind="mcns", limit=limit,
-                       cursor=cursor)
+    return ranked_page(store, cursors, event_id=event_id, kind="mcns", limit=limit, cursor=cursor)
 
 
-@router.get("/{event_id}/clusters", response_model=RankedPage[ClusterFinding],
-            summary="Coordinated clusters")
-def list_clusters(event_id: EventId, store: StoreDep, cursors: CursorsDep, _: ViewerRole,
-                  limit: LimitParam = 100, cursor: CursorParam = None) -> dict[str, Any]:
+@router.get(
+    "/{event_id}/clusters",
+    response_model=RankedPage[ClusterFinding],
+    summary="Coordinated clusters",
+)
+def list_clusters(
+    event_id: EventId,
+    store: StoreDep,
+    cursors: CursorsDep,
+    _: ViewerRole,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> dict[str, Any]:
     """Clusters of the latest analysis, in the report's order."""
-    return ranked_page(store, cursors, event_id=event_id, kind="clusters", limit=limit,
-                       cursor=cursor)
+    return ranked_page(
+        store, cursors, event_id=event_id, kind="clusters", limit=limit, cursor=cursor
+    )
 
 
-@router.post("/{event_id}/analyze", response_model=JobOut, status_code=202,
-             summary="Start an analysis (a job)")
-def start_analyze(event_id: EventId, store: StoreDep, jobs: JobsDep, _: AdminRole,
-                  response: Response,
-                  seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0) -> dict[str, Any]:
+@router.post(
+    "/{event_id}/analyze",
+    response_model=JobOut,
+    status_code=202,
+    summary="Start an analysis (a job)",
+)
+def start_analyze(
+    event_id: EventId,
+    store: StoreDep,
+    jobs: JobsDep,
+    _: AdminRole,
+    response: Response,
+    seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
+) -> dict[str, Any]:
     """Run every detector on the event in the background; follow it at `/v1/jobs/{job_id}`."""
     event_row(store, event_id)
-    job = jobs.submit("analyze", lambda j: run_analyze(j, store, event_id, seed),
-                      params={"event_id": event_id, "seed": seed})
+    job = jobs.submit(
+        "analyze",
+        lambda j: run_analyze(j, store, event_id, seed),
+        params={"event_id": event_id, "seed": seed},
+    )
     response.headers["Location"] = f"/v1/jobs/{job.job_id}"
     return job.snapshot()

@@ -37,19 +37,36 @@ MAX_HOPS = 3
 MAX_NODES = 1000
 
 #: node kind -> (table, key column)
-_TABLES = {"event": ("events", "event_id"), "account": ("accounts", "account_id"),
-           "mcn": ("mcns", "mcn_id"), "content": ("contents", "content_id"),
-           "repost": ("reposts", "repost_id")}
-_TYPE_ORDER = {"TARGETS": 0, "FINDING": 1, "AFFILIATED_WITH": 2, "POSTED": 3, "REPOST_OF": 4,
-               "REPLY_TO": 5, "IN_EVENT": 6}
+_TABLES = {
+    "event": ("events", "event_id"),
+    "account": ("accounts", "account_id"),
+    "mcn": ("mcns", "mcn_id"),
+    "content": ("contents", "content_id"),
+    "repost": ("reposts", "repost_id"),
+}
+_TYPE_ORDER = {
+    "TARGETS": 0,
+    "FINDING": 1,
+    "AFFILIATED_WITH": 2,
+    "POSTED": 3,
+    "REPOST_OF": 4,
+    "REPLY_TO": 5,
+    "IN_EVENT": 6,
+}
 _FINDING_KEYS = ("rank", "score", "tier", "roles", "cluster_id", "measures")
 
 
 class _Edge:
     __slots__ = ("source", "target", "type", "properties", "order")
 
-    def __init__(self, source: str, target: str, type_: str,
-                 properties: dict[str, Any] | None = None, order: float = 0) -> None:
+    def __init__(
+        self,
+        source: str,
+        target: str,
+        type_: str,
+        properties: dict[str, Any] | None = None,
+        order: float = 0,
+    ) -> None:
         self.source, self.target, self.type = source, target, type_
         self.properties = properties or {}
         self.order = order
@@ -122,12 +139,12 @@ class _Walk:
                     continue
                 for item in self.store.ranked(run, "mcns", limit=10**9):
                     self._mcn_findings[item["mcn_id"]].append(
-                        {"event_id": ev["event_id"], "run_id": run, **item})
+                        {"event_id": ev["event_id"], "run_id": run, **item}
+                    )
         return self._mcn_findings.get(mcn_id, [])
 
     # ------------------------------------------------------------ expansion
-    def expand(self, ids: list[str], *, limit: int, held: set[str],
-               final: bool) -> list[_Edge]:
+    def expand(self, ids: list[str], *, limit: int, held: set[str], final: bool) -> list[_Edge]:
         """The edges at the nodes ``ids`` (whose kinds are known) that may matter: all of
         them, except that an event's members are cut to those ``held`` plus (unless
         ``final``, when no node is added any more) the first ``limit`` by ID."""
@@ -138,13 +155,13 @@ class _Walk:
         if by_kind["account"]:
             edges += self._expand_accounts(sorted(by_kind["account"]))
         if by_kind["content"] or by_kind["repost"]:
-            edges += self._expand_contents(sorted(by_kind["content"]),
-                                           sorted(by_kind["repost"]))
+            edges += self._expand_contents(sorted(by_kind["content"]), sorted(by_kind["repost"]))
         if by_kind["mcn"]:
             edges += self._expand_mcns(sorted(by_kind["mcn"]))
         if by_kind["event"]:
-            edges += self._expand_events(sorted(by_kind["event"]), limit=limit, held=held,
-                                         final=final)
+            edges += self._expand_events(
+                sorted(by_kind["event"]), limit=limit, held=held, final=final
+            )
         return edges
 
     def _expand_accounts(self, accounts: list[str]) -> list[_Edge]:
@@ -156,16 +173,26 @@ class _Walk:
         edges += [_Edge(r["account_id"], r["content_id"], "POSTED") for r in contents]
         edges += [_Edge(r["account_id"], r["repost_id"], "POSTED") for r in reposts]
         for r in frame_records(s.frame("affiliations", ids=accounts, column="account_id")):
-            edges.append(_Edge(r["account_id"], r["mcn_id"], "AFFILIATED_WITH",
-                               {k: r.get(k) for k in ("since", "until", "role")}))
+            edges.append(
+                _Edge(
+                    r["account_id"],
+                    r["mcn_id"],
+                    "AFFILIATED_WITH",
+                    {k: r.get(k) for k in ("since", "until", "role")},
+                )
+            )
         wanted = set(accounts)
         for ev in self.events():
-            edges += [_Edge(ev["event_id"], a, "TARGETS") for a in ev.get("target_ids") or []
-                      if a in wanted]
+            edges += [
+                _Edge(ev["event_id"], a, "TARGETS")
+                for a in ev.get("target_ids") or []
+                if a in wanted
+            ]
         for a in accounts:
             for f in self.account_findings(a):
-                edges.append(_Edge(a, f["event_id"], "FINDING", _finding_props(f),
-                                   order=f.get("rank") or 0))
+                edges.append(
+                    _Edge(a, f["event_id"], "FINDING", _finding_props(f), order=f.get("rank") or 0)
+                )
         return edges
 
     def _expand_contents(self, contents: list[str], reposts: list[str]) -> list[_Edge]:
@@ -184,8 +211,9 @@ class _Walk:
                 edges.append(_Edge(row["account_id"], r, "POSTED"))
             if row.get("source_id"):
                 edges.append(_Edge(r, row["source_id"], "REPOST_OF"))
-        replies = frame_records(s.frame("contents", ids=contents, column="reply_to")) \
-            if contents else []
+        replies = (
+            frame_records(s.frame("contents", ids=contents, column="reply_to")) if contents else []
+        )
         self.remember("content", replies)
         edges += [_Edge(r["content_id"], r["reply_to"], "REPLY_TO") for r in replies]
         shares = frame_records(s.frame("reposts", ids=both, column="source_id"))
@@ -197,16 +225,24 @@ class _Walk:
     def _expand_mcns(self, mcns: list[str]) -> list[_Edge]:
         edges = []
         for r in frame_records(self.store.frame("affiliations", ids=mcns, column="mcn_id")):
-            edges.append(_Edge(r["account_id"], r["mcn_id"], "AFFILIATED_WITH",
-                               {k: r.get(k) for k in ("since", "until", "role")}))
+            edges.append(
+                _Edge(
+                    r["account_id"],
+                    r["mcn_id"],
+                    "AFFILIATED_WITH",
+                    {k: r.get(k) for k in ("since", "until", "role")},
+                )
+            )
         for m in mcns:
             for f in self.mcn_findings(m):
-                edges.append(_Edge(m, f["event_id"], "FINDING", _finding_props(f),
-                                   order=f.get("rank") or 0))
+                edges.append(
+                    _Edge(m, f["event_id"], "FINDING", _finding_props(f), order=f.get("rank") or 0)
+                )
         return edges
 
-    def _expand_events(self, events: list[str], *, limit: int, held: set[str],
-                       final: bool) -> list[_Edge]:
+    def _expand_events(
+        self, events: list[str], *, limit: int, held: set[str], final: bool
+    ) -> list[_Edge]:
         s, edges = self.store, []
         rows = {e["event_id"]: e for e in self.events()}
         for e in events:
@@ -216,15 +252,24 @@ class _Walk:
                 for kind, key in (("accounts", "account_id"), ("mcns", "mcn_id")):
                     for item in s.ranked(run, kind, limit=limit + 1):
                         f = {"event_id": e, "run_id": run, **item}
-                        edges.append(_Edge(item[key], e, "FINDING", _finding_props(f),
-                                           order=item.get("rank") or 0))
+                        edges.append(
+                            _Edge(
+                                item[key],
+                                e,
+                                "FINDING",
+                                _finding_props(f),
+                                order=item.get("rank") or 0,
+                            )
+                        )
             m = s.memberships(e)  # sorted by content_id: IN_EVENT candidates come by ID
             keep = m["content_id"].isin(held)
             if not final:
                 keep |= pd.Series(range(len(m)), index=m.index) < limit + len(held)
             m = m[keep]
-            edges += [_Edge(c, e, "IN_EVENT", {"via": via})
-                      for c, via in m[["content_id", "via"]].itertuples(index=False, name=None)]
+            edges += [
+                _Edge(c, e, "IN_EVENT", {"via": via})
+                for c, via in m[["content_id", "via"]].itertuples(index=False, name=None)
+            ]
         return edges
 
 
@@ -246,18 +291,33 @@ def _node(walk: _Walk, node_id: str) -> dict[str, Any]:
     key = _TABLES[kind][1]
     props = {k: v for k, v in row.items() if k not in (key, "placeholder", "extra")}
     if kind == "account":
-        findings = [{"event_id": f["event_id"], "run_id": f["run_id"],
-                     **{k: f[k] for k in _FINDING_KEYS if k in f}}
-                    for f in walk.account_findings(node_id)]
+        findings = [
+            {
+                "event_id": f["event_id"],
+                "run_id": f["run_id"],
+                **{k: f[k] for k in _FINDING_KEYS if k in f},
+            }
+            for f in walk.account_findings(node_id)
+        ]
     elif kind == "mcn":
-        findings = [{"event_id": f["event_id"], "run_id": f["run_id"],
-                     **{k: f[k] for k in _FINDING_KEYS if k in f}}
-                    for f in walk.mcn_findings(node_id)]
+        findings = [
+            {
+                "event_id": f["event_id"],
+                "run_id": f["run_id"],
+                **{k: f[k] for k in _FINDING_KEYS if k in f},
+            }
+            for f in walk.mcn_findings(node_id)
+        ]
     else:
         findings = []
-    return {"id": node_id, "kind": kind, "label": _label(kind, node_id, row),
-            "placeholder": bool(row.get("placeholder", False)), "properties": props,
-            "findings": findings}
+    return {
+        "id": node_id,
+        "kind": kind,
+        "label": _label(kind, node_id, row),
+        "placeholder": bool(row.get("placeholder", False)),
+        "properties": props,
+        "findings": findings,
+    }
 
 
 def neighborhood(store: Store, *, node: str, hops: int = 1, limit: int = 100) -> dict[str, Any]:
@@ -293,7 +353,7 @@ def neighborhood(store: Store, *, node: str, hops: int = 1, limit: int = 100) ->
         new = []
         start = 0
         while start < len(ranked) and len(new) < room:  # resolve only what may be kept
-            chunk = ranked[start:start + max(2 * (room - len(new)), 16)]
+            chunk = ranked[start : start + max(2 * (room - len(new)), 16)]
             walk.resolve(set(chunk))
             new += [c for c in chunk if c in walk.kind]
             start += len(chunk)
@@ -303,22 +363,37 @@ def neighborhood(store: Store, *, node: str, hops: int = 1, limit: int = 100) ->
         held.update(new)
         order.extend(new)
         frontier = new
-    kept = sorted((e for e in edges.values() if e.source in held and e.target in held),
-                  key=lambda e: (_TYPE_ORDER[e.type], e.source, e.target))
-    return {"center": node, "hops": hops, "nodes": [_node(walk, n) for n in order],
-            "edges": [{"source": e.source, "target": e.target, "type": e.type,
-                       "properties": e.properties} for e in kept],
-            "truncated": truncated}
+    kept = sorted(
+        (e for e in edges.values() if e.source in held and e.target in held),
+        key=lambda e: (_TYPE_ORDER[e.type], e.source, e.target),
+    )
+    return {
+        "center": node,
+        "hops": hops,
+        "nodes": [_node(walk, n) for n in order],
+        "edges": [
+            {"source": e.source, "target": e.target, "type": e.type, "properties": e.properties}
+            for e in kept
+        ],
+        "truncated": truncated,
+    }
 
 
 @router.get("/neighborhood", response_model=Neighborhood, summary="A node's neighbourhood")
 def get_neighborhood(
-        store: StoreDep, _: ViewerRole,
-        node: Annotated[str, Query(min_length=1, max_length=512,
-                                   description="An account, content, repost, MCN or event ID.")],
-        hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="How far to walk.")] = 1,
-        limit: Annotated[int, Query(ge=1, le=MAX_NODES, description="At most this many nodes.")]
-        = 100) -> dict[str, Any]:
+    store: StoreDep,
+    _: ViewerRole,
+    node: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=512,
+            description="An account, content, repost, MCN or event ID.",
+        ),
+    ],
+    hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="How far to walk.")] = 1,
+    limit: Annotated[int, Query(ge=1, le=MAX_NODES, description="At most this many nodes.")] = 100,
+) -> dict[str, Any]:
     """Nodes (with labels and the findings on them) and edges around `node`, ready for a
     graph view."""
     return neighborhood(store, node=node, hops=hops, limit=limit)

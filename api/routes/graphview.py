@@ -59,13 +59,16 @@ _LABEL_CHARS = 60
 class ViewNode(BaseModel):
     """One node of the incident view; fields that do not apply to its kind are null."""
 
-    id: str = Field(description="Node ID: an account or MCN ID as stored; "
-                                "`narrative:ID` and `cluster:ID` for narratives and clusters.")
+    id: str = Field(
+        description="Node ID: an account or MCN ID as stored; "
+        "`narrative:ID` and `cluster:ID` for narratives and clusters."
+    )
     kind: Literal["account", "narrative", "mcn", "cluster"]
     ref: str = Field(description="The account, narrative, MCN or cluster ID.")
     label: str
-    parent: str | None = Field(default=None,
-                               description="The cluster node holding this account, if shown.")
+    parent: str | None = Field(
+        default=None, description="The cluster node holding this account, if shown."
+    )
     rank: int | None = None
     score: float | None = None
     tier: int | None = None
@@ -83,12 +86,16 @@ class ViewNode(BaseModel):
     first_poster: str | None = None
     first_content_id: str | None = None
     measures: list[str] = Field(default=[], description="MCNs: the joint measures proposed.")
-    members_total: int | None = Field(default=None,
-                                      description="MCNs and clusters: accounts in the report.")
-    members_shown: int | None = Field(default=None,
-                                      description="MCNs and clusters: of them, shown here.")
-    evidence: list[Evidence] = Field(default=[], description="MCNs and clusters: their "
-                                     "evidence (accounts: read `GET /v1/accounts/{id}`).")
+    members_total: int | None = Field(
+        default=None, description="MCNs and clusters: accounts in the report."
+    )
+    members_shown: int | None = Field(
+        default=None, description="MCNs and clusters: of them, shown here."
+    )
+    evidence: list[Evidence] = Field(
+        default=[],
+        description="MCNs and clusters: their evidence (accounts: read `GET /v1/accounts/{id}`).",
+    )
 
 
 class ViewEdge(BaseModel):
@@ -109,8 +116,9 @@ class ViewSummary(BaseModel):
     mcns_total: int
     mcns_shown: int
     reposts_shown: int = Field(description="The event's reposts by shown accounts drawn as edges.")
-    reposts_to_hidden: int = Field(description="The event's reposts by shown accounts of "
-                                               "contents by accounts not shown.")
+    reposts_to_hidden: int = Field(
+        description="The event's reposts by shown accounts of contents by accounts not shown."
+    )
 
 
 class IncidentGraph(BaseModel):
@@ -120,8 +128,10 @@ class IncidentGraph(BaseModel):
     nodes: list[ViewNode]
     edges: list[ViewEdge]
     summary: ViewSummary
-    truncated: bool = Field(description="True when some accounts, narratives, clusters or "
-                                        "MCNs of the report are not shown.")
+    truncated: bool = Field(
+        description="True when some accounts, narratives, clusters or "
+        "MCNs of the report are not shown."
+    )
 
 
 # ---------------------------------------------------------------- run digests
@@ -132,16 +142,31 @@ class _Digest:
         report = store.report(run_id)
         self.accounts_total = len(report.get("accounts") or [])
         self.narratives = sorted(
-            (_pick(n, "narrative_id", "first_poster", "first_content_id", "platforms", "size",
-                   "harmful") for n in report.get("narratives") or []),
-            key=lambda n: (not n.get("harmful"), -int(n.get("size") or 0), n["narrative_id"]))
+            (
+                _pick(
+                    n,
+                    "narrative_id",
+                    "first_poster",
+                    "first_content_id",
+                    "platforms",
+                    "size",
+                    "harmful",
+                )
+                for n in report.get("narratives") or []
+            ),
+            key=lambda n: (not n.get("harmful"), -int(n.get("size") or 0), n["narrative_id"]),
+        )
         self.clusters = [
             {**_pick(c, "cluster_id", "score", "accounts", "evidence"), "rank": pos}
-            for pos, c in enumerate(report.get("clusters") or [], start=1)]
+            for pos, c in enumerate(report.get("clusters") or [], start=1)
+        ]
         self.mcns = sorted(
-            (_pick(m, "mcn_id", "rank", "score", "accounts", "measures", "evidence")
-             for m in report.get("mcns") or []),
-            key=lambda m: (m.get("rank") or 0, m["mcn_id"]))
+            (
+                _pick(m, "mcn_id", "rank", "score", "accounts", "measures", "evidence")
+                for m in report.get("mcns") or []
+            ),
+            key=lambda m: (m.get("rank") or 0, m["mcn_id"]),
+        )
         del report
         members = store.memberships(event_id)
         self.members = frozenset(members["content_id"].tolist())
@@ -179,19 +204,22 @@ def incident_graph(store: Store, event_id: str, *, limit: int = DEFAULT_NODES) -
     run = latest_run(store, event_id)
     dig = _digest(store, event_id, run)
 
-    narratives = dig.narratives[:max(1, limit // 25)]
+    narratives = dig.narratives[: max(1, limit // 25)]
     first_posters = sorted({n["first_poster"] for n in narratives if n.get("first_poster")})
     # accounts: room left after the capped MCNs, narratives and clusters
     cap_mcn, cap_cluster = max(1, limit // 15), max(1, limit // 15)
-    room = max(limit - len(narratives) - min(cap_mcn, len(dig.mcns))
-               - min(cap_cluster, len(dig.clusters)), len(first_posters))
+    room = max(
+        limit - len(narratives) - min(cap_mcn, len(dig.mcns)) - min(cap_cluster, len(dig.clusters)),
+        len(first_posters),
+    )
     top = store.ranked(run, "accounts", limit=room)
     found = {a["account_id"]: a for a in top}
     for a in first_posters:
         if a not in found:
             found[a] = _event_entry(store, a, event_id) or {"account_id": a}
-    chosen = first_posters + [a["account_id"] for a in top if a["account_id"] not in
-                              set(first_posters)]
+    chosen = first_posters + [
+        a["account_id"] for a in top if a["account_id"] not in set(first_posters)
+    ]
     chosen = sorted(chosen[:room], key=lambda a: (found[a].get("rank") or float("inf"), a))
     shown = set(chosen)
 
@@ -200,34 +228,65 @@ def incident_graph(store: Store, event_id: str, *, limit: int = DEFAULT_NODES) -
     clusters = [c for c in dig.clusters if shown & set(c.get("accounts") or [])][:cap_cluster]
     cluster_ids = {c["cluster_id"] for c in clusters}
 
-    names = dict(zip(*(store.frame("mcns", ids=sorted(m["mcn_id"] for m in mcns))[c]
-                       for c in ("mcn_id", "name"))))
+    names = dict(
+        zip(
+            *(
+                store.frame("mcns", ids=sorted(m["mcn_id"] for m in mcns))[c]
+                for c in ("mcn_id", "name")
+            )
+        )
+    )
     nodes = [_mcn_node(m, shown, names.get(m["mcn_id"])) for m in mcns]
     nodes += [_cluster_node(c, shown) for c in clusters]
     nodes += _narrative_nodes(store, narratives)
     nodes += _account_nodes(store, chosen, found, cluster_ids)
     mcn_ids = {m["mcn_id"] for m in mcns}
-    edges = [{"source": n["first_poster"], "target": f"narrative:{n['narrative_id']}",
-              "type": "first_post", "weight": 1} for n in narratives
-             if n.get("first_poster") in shown]
-    edges += [{"source": a, "target": m, "type": "affiliation", "weight": 1}
-              for a in chosen for m in sorted(set(found[a].get("mcn_ids") or []) & mcn_ids)]
+    edges = [
+        {
+            "source": n["first_poster"],
+            "target": f"narrative:{n['narrative_id']}",
+            "type": "first_post",
+            "weight": 1,
+        }
+        for n in narratives
+        if n.get("first_poster") in shown
+    ]
+    edges += [
+        {"source": a, "target": m, "type": "affiliation", "weight": 1}
+        for a in chosen
+        for m in sorted(set(found[a].get("mcn_ids") or []) & mcn_ids)
+    ]
     repost_edges, reposts_shown, reposts_hidden = _repost_edges(store, dig, chosen, narratives)
     edges += repost_edges
 
     summary = {
-        "accounts_total": max(dig.accounts_total, len(chosen)), "accounts_shown": len(chosen),
+        "accounts_total": max(dig.accounts_total, len(chosen)),
+        "accounts_shown": len(chosen),
         "narratives_total": len(dig.narratives),
         "harmful_narratives_total": sum(bool(n.get("harmful")) for n in dig.narratives),
         "narratives_shown": len(narratives),
-        "clusters_total": len(dig.clusters), "clusters_shown": len(clusters),
-        "mcns_total": len(dig.mcns), "mcns_shown": len(mcns),
-        "reposts_shown": reposts_shown, "reposts_to_hidden": reposts_hidden}
-    truncated = (summary["accounts_shown"] < summary["accounts_total"]
-                 or len(narratives) < len(dig.narratives) or len(clusters) < len(dig.clusters)
-                 or len(mcns) < len(dig.mcns))
-    return {"event_id": event_id, "run_id": run, "limit": limit, "nodes": nodes,
-            "edges": edges, "summary": summary, "truncated": truncated}
+        "clusters_total": len(dig.clusters),
+        "clusters_shown": len(clusters),
+        "mcns_total": len(dig.mcns),
+        "mcns_shown": len(mcns),
+        "reposts_shown": reposts_shown,
+        "reposts_to_hidden": reposts_hidden,
+    }
+    truncated = (
+        summary["accounts_shown"] < summary["accounts_total"]
+        or len(narratives) < len(dig.narratives)
+        or len(clusters) < len(dig.clusters)
+        or len(mcns) < len(dig.mcns)
+    )
+    return {
+        "event_id": event_id,
+        "run_id": run,
+        "limit": limit,
+        "nodes": nodes,
+        "edges": edges,
+        "summary": summary,
+        "truncated": truncated,
+    }
 
 
 def _event_entry(store: Store, account_id: str, event_id: str) -> dict[str, Any] | None:
@@ -239,58 +298,97 @@ def _event_entry(store: Store, account_id: str, event_id: str) -> dict[str, Any]
 
 def _mcn_node(m: dict[str, Any], shown: set[str], name: str | None) -> dict[str, Any]:
     members = m.get("accounts") or []
-    return {"id": m["mcn_id"], "kind": "mcn", "ref": m["mcn_id"], "label": name or m["mcn_id"],
-            "rank": m.get("rank"), "score": m.get("score"), "measures": m.get("measures") or [],
-            "members_total": len(members), "members_shown": len(shown & set(members)),
-            "evidence": m.get("evidence") or []}
+    return {
+        "id": m["mcn_id"],
+        "kind": "mcn",
+        "ref": m["mcn_id"],
+        "label": name or m["mcn_id"],
+        "rank": m.get("rank"),
+        "score": m.get("score"),
+        "measures": m.get("measures") or [],
+        "members_total": len(members),
+        "members_shown": len(shown & set(members)),
+        "evidence": m.get("evidence") or [],
+    }
 
 
 def _cluster_node(c: dict[str, Any], shown: set[str]) -> dict[str, Any]:
     members = c.get("accounts") or []
-    return {"id": f"cluster:{c['cluster_id']}", "kind": "cluster", "ref": c["cluster_id"],
-            "label": f"cluster {c['cluster_id']}", "rank": c.get("rank"),
-            "score": c.get("score"), "members_total": len(members),
-            "members_shown": len(shown & set(members)), "evidence": c.get("evidence") or []}
+    return {
+        "id": f"cluster:{c['cluster_id']}",
+        "kind": "cluster",
+        "ref": c["cluster_id"],
+        "label": f"cluster {c['cluster_id']}",
+        "rank": c.get("rank"),
+        "score": c.get("score"),
+        "members_total": len(members),
+        "members_shown": len(shown & set(members)),
+        "evidence": c.get("evidence") or [],
+    }
 
 
 def _narrative_nodes(store: Store, narratives: list[dict[str, Any]]) -> list[dict[str, Any]]:
     firsts = sorted({n["first_content_id"] for n in narratives if n.get("first_content_id")})
-    texts = {r["content_id"]: r.get("text") for r in
-             frame_records(store.frame("contents", ids=firsts), ["content_id", "text"])}
+    texts = {
+        r["content_id"]: r.get("text")
+        for r in frame_records(store.frame("contents", ids=firsts), ["content_id", "text"])
+    }
     out = []
     for n in narratives:
         text = " ".join(str(texts.get(n.get("first_content_id")) or "").split())
-        label = text if len(text) <= _LABEL_CHARS else text[:_LABEL_CHARS - 1] + "…"
-        out.append({"id": f"narrative:{n['narrative_id']}", "kind": "narrative",
-                    "ref": n["narrative_id"], "label": label or n["narrative_id"],
-                    "size": int(n.get("size") or 0), "harmful": bool(n.get("harmful")),
-                    "platforms": n.get("platforms") or [],
-                    "first_poster": n.get("first_poster"),
-                    "first_content_id": n.get("first_content_id")})
+        label = text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 1] + "…"
+        out.append(
+            {
+                "id": f"narrative:{n['narrative_id']}",
+                "kind": "narrative",
+                "ref": n["narrative_id"],
+                "label": label or n["narrative_id"],
+                "size": int(n.get("size") or 0),
+                "harmful": bool(n.get("harmful")),
+                "platforms": n.get("platforms") or [],
+                "first_poster": n.get("first_poster"),
+                "first_content_id": n.get("first_content_id"),
+            }
+        )
     return out
 
 
-def _account_nodes(store: Store, chosen: list[str], found: dict[str, dict[str, Any]],
-                   cluster_ids: set[str]) -> list[dict[str, Any]]:
-    rows = {r["account_id"]: r for r in frame_records(
-        store.frame("accounts", ids=chosen),
-        ["account_id", "platform", "name", "followers", "placeholder"])}
+def _account_nodes(
+    store: Store, chosen: list[str], found: dict[str, dict[str, Any]], cluster_ids: set[str]
+) -> list[dict[str, Any]]:
+    rows = {
+        r["account_id"]: r
+        for r in frame_records(
+            store.frame("accounts", ids=chosen),
+            ["account_id", "platform", "name", "followers", "placeholder"],
+        )
+    }
     out = []
     for a in chosen:
         f, row = found.get(a, {}), rows.get(a, {})
         cluster = f.get("cluster_id")
-        out.append({"id": a, "kind": "account", "ref": a, "label": row.get("name") or a,
-                    "parent": f"cluster:{cluster}" if cluster in cluster_ids else None,
-                    **_pick(f, "rank", "score", "tier", "priority", "refer"),
-                    "roles": f.get("roles") or [], "cluster_id": cluster,
-                    "mcn_ids": f.get("mcn_ids") or [], "platform": row.get("platform"),
-                    "followers": row.get("followers"),
-                    "placeholder": bool(row.get("placeholder", False))})
+        out.append(
+            {
+                "id": a,
+                "kind": "account",
+                "ref": a,
+                "label": row.get("name") or a,
+                "parent": f"cluster:{cluster}" if cluster in cluster_ids else None,
+                **_pick(f, "rank", "score", "tier", "priority", "refer"),
+                "roles": f.get("roles") or [],
+                "cluster_id": cluster,
+                "mcn_ids": f.get("mcn_ids") or [],
+                "platform": row.get("platform"),
+                "followers": row.get("followers"),
+                "placeholder": bool(row.get("placeholder", False)),
+            }
+        )
     return out
 
 
-def _repost_edges(store: Store, dig: _Digest, chosen: list[str],
-                  narratives: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int, int]:
+def _repost_edges(
+    store: Store, dig: _Digest, chosen: list[str], narratives: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], int, int]:
     """Aggregated repost edges from shown accounts; (edges, reposts drawn, reposts to hidden)."""
     shown = set(chosen)
     reposts = store.frame("reposts", ids=chosen, column="account_id")
@@ -302,8 +400,11 @@ def _repost_edges(store: Store, dig: _Digest, chosen: list[str],
     for table, key in (("contents", "content_id"), ("reposts", "repost_id")):
         df = store.frame(table, ids=sources)
         author.update(zip(df[key], df["account_id"]))
-    to_narrative = {n["first_content_id"]: f"narrative:{n['narrative_id']}" for n in narratives
-                    if n.get("first_content_id")}
+    to_narrative = {
+        n["first_content_id"]: f"narrative:{n['narrative_id']}"
+        for n in narratives
+        if n.get("first_content_id")
+    }
     weights: Counter[tuple[str, str]] = Counter()
     hidden = 0
     for a, src in reposts[["account_id", "source_id"]].itertuples(index=False, name=None):
@@ -317,8 +418,10 @@ def _repost_edges(store: Store, dig: _Digest, chosen: list[str],
                 continue
             target = b
         weights[(a, target)] += 1
-    edges = [{"source": a, "target": b, "type": "repost", "weight": w}
-             for (a, b), w in sorted(weights.items())]
+    edges = [
+        {"source": a, "target": b, "type": "repost", "weight": w}
+        for (a, b), w in sorted(weights.items())
+    ]
     return edges, sum(weights.values()), hidden
 
 
@@ -328,9 +431,12 @@ EventId = Annotated[str, Path(min_length=1, max_length=512, description="An even
 
 @router.get("/{event_id}/graph", response_model=IncidentGraph, summary="The incident graph")
 def get_incident_graph(
-        event_id: EventId, store: StoreDep, _: ViewerRole,
-        limit: Annotated[int, Query(ge=MIN_NODES, le=MAX_NODES,
-                                    description="At most this many nodes.")] = DEFAULT_NODES,
+    event_id: EventId,
+    store: StoreDep,
+    _: ViewerRole,
+    limit: Annotated[
+        int, Query(ge=MIN_NODES, le=MAX_NODES, description="At most this many nodes.")
+    ] = DEFAULT_NODES,
 ) -> dict[str, Any]:
     """A bounded, summarised graph of the event's latest analysis for the investigator page:
     the top accounts by rank with their clusters and MCNs, the narratives with their first

@@ -32,9 +32,11 @@ def table_file_name(filename: str | None) -> str:
     name = Path((filename or "").replace("\\", "/")).name
     stem, _, ext = name.partition(".")
     if stem not in TABLES or ext not in FORMATS:
-        raise InputError(f"cannot ingest a file named {name or '(no name)'!r}: name each file "
-                         f"<table>.csv, .jsonl or .parquet with <table> one of "
-                         f"{', '.join(TABLES)}")
+        raise InputError(
+            f"cannot ingest a file named {name or '(no name)'!r}: name each file "
+            f"<table>.csv, .jsonl or .parquet with <table> one of "
+            f"{', '.join(TABLES)}"
+        )
     return name
 
 
@@ -51,8 +53,9 @@ def save_uploads(files: list[UploadFile], folder: Path, *, max_bytes: int) -> li
             while chunk := f.file.read(_COPY_CHUNK):
                 total += len(chunk)
                 if total > max_bytes:
-                    raise UploadTooLarge(f"the upload exceeds {max_bytes // (1 << 20)} MB "
-                                         "(PILEON_MAX_UPLOAD_MB)")
+                    raise UploadTooLarge(
+                        f"the upload exceeds {max_bytes // (1 << 20)} MB (PILEON_MAX_UPLOAD_MB)"
+                    )
                 out.write(chunk)
     return names
 
@@ -67,12 +70,23 @@ def run_ingest(job: Job, store: Store, folder: Path, rejects: Path) -> dict[str,
     return summary
 
 
-@router.post("/v1/ingest", response_model=JobOut, status_code=202, summary="Ingest table files",
-             responses=error_responses(413))
-def ingest(files: Annotated[list[UploadFile], File(description="Table files named "
-                                                                "<table>.csv|jsonl|parquet.")],
-           store: StoreDep, jobs: JobsDep, settings: SettingsDep, _: AdminRole,
-           response: Response) -> dict[str, Any]:
+@router.post(
+    "/v1/ingest",
+    response_model=JobOut,
+    status_code=202,
+    summary="Ingest table files",
+    responses=error_responses(413),
+)
+def ingest(
+    files: Annotated[
+        list[UploadFile], File(description="Table files named <table>.csv|jsonl|parquet.")
+    ],
+    store: StoreDep,
+    jobs: JobsDep,
+    settings: SettingsDep,
+    _: AdminRole,
+    response: Response,
+) -> dict[str, Any]:
     """Load the uploaded tables (SPEC §2) in the background; the job's result is the
     ingest summary, its reject file is at `/v1/jobs/{job_id}/rejects`."""
     if not files:
@@ -86,16 +100,28 @@ def ingest(files: Annotated[list[UploadFile], File(description="Table files name
         shutil.rmtree(work, ignore_errors=True)
         raise
     rejects = work / "rejects.csv"
-    job = jobs.submit("ingest", lambda j: run_ingest(j, store, upload, rejects),
-                      params={"files": names},
-                      cleanup=lambda: shutil.rmtree(upload, ignore_errors=True), workdir=work)
+    job = jobs.submit(
+        "ingest",
+        lambda j: run_ingest(j, store, upload, rejects),
+        params={"files": names},
+        cleanup=lambda: shutil.rmtree(upload, ignore_errors=True),
+        workdir=work,
+    )
     response.headers["Location"] = f"/v1/jobs/{job.job_id}"
     return job.snapshot()
 
 
-@router.get("/v1/jobs/{job_id}/rejects", response_class=FileResponse, summary="Ingest rejects",
-            responses={200: {"content": {"text/csv": {}},
-                             "description": "The reject file (CSV: table, line, reason, raw)."}})
+@router.get(
+    "/v1/jobs/{job_id}/rejects",
+    response_class=FileResponse,
+    summary="Ingest rejects",
+    responses={
+        200: {
+            "content": {"text/csv": {}},
+            "description": "The reject file (CSV: table, line, reason, raw).",
+        }
+    },
+)
 def get_rejects(job_id: str, jobs: JobsDep, _: AdminRole) -> FileResponse:
     """The reject file of an ingest job (rows refused, with line and reason)."""
     job = jobs.get(job_id)

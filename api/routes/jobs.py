@@ -13,8 +13,9 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=AUTH_ERRORS)
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="One job")
-def get_job(job_id: Annotated[str, Path(min_length=1, max_length=64)], jobs: JobsDep,
-            _: ViewerRole) -> dict[str, Any]:
+def get_job(
+    job_id: Annotated[str, Path(min_length=1, max_length=64)], jobs: JobsDep, _: ViewerRole
+) -> dict[str, Any]:
     """Status (`queued`, `running`, `done`, `failed`), progress 0..1, and the result
     summary or the error message."""
     return jobs.get(job_id).snapshot()

@@ -23,8 +23,9 @@ from pileon.api.schemas import AUTH_ERRORS, Page
 router = APIRouter(prefix="/v1/targets", tags=["targets"], responses=AUTH_ERRORS)
 
 AccountId = Annotated[str, Path(min_length=1, max_length=512, description="An account ID.")]
-EventFilter = Annotated[str | None, Query(max_length=512,
-                                          description="Count only this event's contents.")]
+EventFilter = Annotated[
+    str | None, Query(max_length=512, description="Count only this event's contents.")
+]
 
 
 class AlertEvidence(BaseModel):
@@ -40,19 +41,27 @@ class AlertOut(BaseModel):
     target_id: str
     began_at: str = Field(description="When the surge started (UTC, ISO-8601).")
     peak_at: str
-    signals: list[dict[str, Any]] = Field(description="Each signal with its numbers: observed, "
-                                                      "expected, peak, whether it surged.")
+    signals: list[dict[str, Any]] = Field(
+        description="Each signal with its numbers: observed, expected, peak, whether it surged."
+    )
     score: float
     priority: Literal["minor"] | None
-    recommend: list[str] = Field(description="Protections to offer (codes of "
-                                             "pileon.detectors.alerts.RECOMMENDATIONS).")
+    recommend: list[str] = Field(
+        description="Protections to offer (codes of pileon.detectors.alerts.RECOMMENDATIONS)."
+    )
     evidence: list[AlertEvidence]
 
 
 @router.get("/{account_id}/alerts", response_model=Page[AlertOut], summary="Surge alerts")
-def get_alerts(account_id: AccountId, store: StoreDep, cursors: CursorsDep, _: ViewerRole,
-               event: EventFilter = None, limit: LimitParam = 100,
-               cursor: CursorParam = None) -> dict[str, Any]:
+def get_alerts(
+    account_id: AccountId,
+    store: StoreDep,
+    cursors: CursorsDep,
+    _: ViewerRole,
+    event: EventFilter = None,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> dict[str, Any]:
     """Surges of hostile attention at the account (strangers, messages, comments, mentions,
     harmful content, reports), each against its own baseline; minors' alerts first."""
     from pileon.detectors.alerts import alerts_from_store
@@ -64,24 +73,32 @@ def get_alerts(account_id: AccountId, store: StoreDep, cursors: CursorsDep, _: V
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise InvalidCursor("invalid cursor: start again without a cursor")
     alerts = [a.to_dict() for a in alerts_from_store(store, event_id=event, target_id=account_id)]
-    page = alerts[after:after + limit]
+    page = alerts[after : after + limit]
     nxt = None
     if after + limit < len(alerts):
         nxt = cursors.encode(Cursor(scope=scope, after=after + limit))
     return {"items": page, "next_cursor": nxt}
 
 
-@router.get("/{account_id}/evidence", summary="Evidence pack (ZIP)",
-            response_class=Response,
-            responses={200: {"content": {"application/zip": {}},
-                             "description": "manifest.json and evidence.html"}})
-def get_evidence(account_id: AccountId, store: StoreDep, _: EnforcerRole,
-                 event: EventFilter = None) -> Response:
+@router.get(
+    "/{account_id}/evidence",
+    summary="Evidence pack (ZIP)",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "manifest.json and evidence.html"}
+    },
+)
+def get_evidence(
+    account_id: AccountId, store: StoreDep, _: EnforcerRole, event: EventFilter = None
+) -> Response:
     """The one-click evidence pack: every harmful content aimed at the account, hashed
     (SPEC §6), with a readable page; the same store gives the same bytes."""
     from pileon.detectors.evidence import evidence_pack
 
     data = evidence_pack(store, account_id, event_id=event)
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in account_id)
-    return Response(content=data, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="evidence-{safe}.zip"'})
+    return Response(
+        content=data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="evidence-{safe}.zip"'},
+    )

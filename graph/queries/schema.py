@@ -8,17 +8,13 @@ by ``MERGE`` and by ``WHERE … IN $ids`` reads.
 """
 
 CONSTRAINTS = (
-    "CREATE CONSTRAINT pileon_account IF NOT EXISTS "
-    "FOR (n:Account) REQUIRE n.account_id IS UNIQUE",
+    "CREATE CONSTRAINT pileon_account IF NOT EXISTS FOR (n:Account) REQUIRE n.account_id IS UNIQUE",
     "CREATE CONSTRAINT pileon_mcn IF NOT EXISTS FOR (n:MCN) REQUIRE n.mcn_id IS UNIQUE",
     "CREATE CONSTRAINT pileon_event IF NOT EXISTS FOR (n:Event) REQUIRE n.event_id IS UNIQUE",
     # contents and reposts share one ID space (reposts are contents too)
-    "CREATE CONSTRAINT pileon_content IF NOT EXISTS "
-    "FOR (n:Content) REQUIRE n.content_id IS UNIQUE",
-    "CREATE CONSTRAINT pileon_report IF NOT EXISTS "
-    "FOR (n:Report) REQUIRE n.report_id IS UNIQUE",
-    "CREATE CONSTRAINT pileon_rename IF NOT EXISTS "
-    "FOR (n:Rename) REQUIRE n.rename_key IS UNIQUE",
+    "CREATE CONSTRAINT pileon_content IF NOT EXISTS FOR (n:Content) REQUIRE n.content_id IS UNIQUE",
+    "CREATE CONSTRAINT pileon_report IF NOT EXISTS FOR (n:Report) REQUIRE n.report_id IS UNIQUE",
+    "CREATE CONSTRAINT pileon_rename IF NOT EXISTS FOR (n:Rename) REQUIRE n.rename_key IS UNIQUE",
     "CREATE CONSTRAINT pileon_run IF NOT EXISTS FOR (n:Run) REQUIRE n.run_id IS UNIQUE",
     "CREATE CONSTRAINT pileon_decision IF NOT EXISTS "
     "FOR (n:Decision) REQUIRE n.decision_id IS UNIQUE",
@@ -26,8 +22,7 @@ CONSTRAINTS = (
     "FOR (n:Cluster) REQUIRE n.cluster_key IS UNIQUE",
     "CREATE CONSTRAINT pileon_narrative IF NOT EXISTS "
     "FOR (n:Narrative) REQUIRE n.narrative_key IS UNIQUE",
-    "CREATE CONSTRAINT pileon_counter IF NOT EXISTS "
-    "FOR (n:PileonCounter) REQUIRE n.name IS UNIQUE",
+    "CREATE CONSTRAINT pileon_counter IF NOT EXISTS FOR (n:PileonCounter) REQUIRE n.name IS UNIQUE",
 )
 
 INDEXES = (

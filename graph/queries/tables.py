@@ -74,8 +74,8 @@ CALL (n) {
 }
 """
 
-def _relationship_upsert(rel: str, key: str, start: tuple[str, str],
-                         end: tuple[str, str]) -> str:
+
+def _relationship_upsert(rel: str, key: str, start: tuple[str, str], end: tuple[str, str]) -> str:
     """The upsert of a table stored as a relationship ``(start)-[rel]->(end)``: the row's
     relationship is found by its ``key`` property (a relationship index), created when
     missing, then updated in place.  Built from the model's fixed names only."""
@@ -110,13 +110,16 @@ UNWIND $rows AS row
 MERGE (n:Event {event_id: row.key})
 SET n += row.props{times}, n.placeholder = false
 WITH n
-""" + _TARGETS,
+"""
+    + _TARGETS,
     "contents": """
 UNWIND $rows AS row
 MERGE (n:Content {content_id: row.key})
 SET n += row.props{times}
 WITH n
-""" + _POSTED + """
+"""
+    + _POSTED
+    + """
 CALL (n) {
   OPTIONAL MATCH (n)-[old:REPLY_TO]->()
   DELETE old
@@ -126,13 +129,16 @@ CALL (n) {
   MERGE (p:Content {content_id: n.reply_to})
   CREATE (n)-[:REPLY_TO]->(p)
 }
-""" + _TARGETS,
+"""
+    + _TARGETS,
     "reposts": """
 UNWIND $rows AS row
 MERGE (n:Content {content_id: row.key})
 SET n:Repost, n += row.props{times}, n.repost_id = row.key, n.placeholder = false
 WITH n
-""" + _POSTED + """
+"""
+    + _POSTED
+    + """
 CALL (n) {
   OPTIONAL MATCH (n)-[old:REPOST_OF]->()
   DELETE old
@@ -187,10 +193,12 @@ CALL (n) {
 }
 """,
 }
-_UPSERT["affiliations"] = _relationship_upsert("AFFILIATED_WITH", "affiliation_key",
-                                               ("Account", "account_id"), ("MCN", "mcn_id"))
-_UPSERT["labels"] = _relationship_upsert("LABELLED", "label_key", ("Account", "account_id"),
-                                         ("Event", "event_id"))
+_UPSERT["affiliations"] = _relationship_upsert(
+    "AFFILIATED_WITH", "affiliation_key", ("Account", "account_id"), ("MCN", "mcn_id")
+)
+_UPSERT["labels"] = _relationship_upsert(
+    "LABELLED", "label_key", ("Account", "account_id"), ("Event", "event_id")
+)
 
 
 def time_columns(table: str) -> list[str]:
@@ -219,8 +227,11 @@ ENDPOINTS = {"affiliations": ("account_id", "mcn_id"), "labels": ("account_id", 
 
 # ---------------------------------------------------------------- placeholders
 #: node label and key property of each placeholder kind
-KIND = {"account": ("Account", "account_id"), "content": ("Content", "content_id"),
-        "mcn": ("MCN", "mcn_id")}
+KIND = {
+    "account": ("Account", "account_id"),
+    "content": ("Content", "content_id"),
+    "mcn": ("MCN", "mcn_id"),
+}
 
 MISSING = {
     kind: f"""
@@ -262,11 +273,15 @@ SHAPES = {
     "contents": Shape("(n:Content)", "n.placeholder IS NOT NULL AND NOT n:Repost"),
     "reposts": Shape("(n:Repost)", "n.placeholder IS NOT NULL"),
     "renames": Shape("(n:Rename)"),
-    "affiliations": Shape("(a:Account)-[n:AFFILIATED_WITH]->(m:MCN)",
-                          columns={"account_id": "a.account_id", "mcn_id": "m.mcn_id"}),
+    "affiliations": Shape(
+        "(a:Account)-[n:AFFILIATED_WITH]->(m:MCN)",
+        columns={"account_id": "a.account_id", "mcn_id": "m.mcn_id"},
+    ),
     "reports": Shape("(n:Report)"),
-    "labels": Shape("(a:Account)-[n:LABELLED]->(e:Event)",
-                    columns={"account_id": "a.account_id", "event_id": "e.event_id"}),
+    "labels": Shape(
+        "(a:Account)-[n:LABELLED]->(e:Event)",
+        columns={"account_id": "a.account_id", "event_id": "e.event_id"},
+    ),
 }
 
 

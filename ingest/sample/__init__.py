@@ -99,15 +99,45 @@ from pileon.ingest.sample._tables import SCHEMAS, format_times, write_table
 from pileon.ingest.sample._world import World, _hidden_contents
 
 FORMATS = ("csv", "jsonl", "parquet")
-ROLE_KEYS = ("first_poster", "multi_poster", "inciter", "inciter_via_repost_comment", "splicer",
-             "impersonator", "not_impersonator", "coordinated", "participant", "news", "targets",
-             "minor_targets", "minor_attackers", "repeat_across_events", "shared_identity_culprits",
-             "operating_mcn_members", "expired_affiliation", "late_affiliation")
-CULPRIT_ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonator", "coordinated")
+ROLE_KEYS = (
+    "first_poster",
+    "multi_poster",
+    "inciter",
+    "inciter_via_repost_comment",
+    "splicer",
+    "impersonator",
+    "not_impersonator",
+    "coordinated",
+    "participant",
+    "news",
+    "targets",
+    "minor_targets",
+    "minor_attackers",
+    "repeat_across_events",
+    "shared_identity_culprits",
+    "operating_mcn_members",
+    "expired_affiliation",
+    "late_affiliation",
+)
+CULPRIT_ROLES = (
+    "first_poster",
+    "multi_poster",
+    "inciter",
+    "splicer",
+    "impersonator",
+    "coordinated",
+)
 
 
-def generate_incident(out_dir, *, seed: int = 0, scale: float = 1.0, fmt: str = "csv",
-                      show_progress: bool = False, truth_path=None) -> dict:
+def generate_incident(
+    out_dir,
+    *,
+    seed: int = 0,
+    scale: float = 1.0,
+    fmt: str = "csv",
+    show_progress: bool = False,
+    truth_path=None,
+) -> dict:
     """Write a sample incident into ``out_dir`` and return its ground truth.
 
     Parameters
@@ -158,9 +188,17 @@ def generate_incident(out_dir, *, seed: int = 0, scale: float = 1.0, fmt: str = 
     truth = _build(world)
     truth.update({"seed": int(seed), "scale": float(scale), "format": fmt})
     truth["counts"] = _write(world, out_dir, fmt, show_progress)
-    truth_path = Path(truth_path) if truth_path is not None else out_dir.parent / (out_dir.name + "-truth.json")
-    truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    truth["truth_path"] = str(truth_path)  # returned only, so the file does not depend on where it lies
+    truth_path = (
+        Path(truth_path)
+        if truth_path is not None
+        else out_dir.parent / (out_dir.name + "-truth.json")
+    )
+    truth_path.write_text(
+        json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    truth["truth_path"] = str(
+        truth_path
+    )  # returned only, so the file does not depend on where it lies
     return truth
 
 
@@ -189,8 +227,14 @@ def _build(w: World) -> dict:
     c.roles["repeat_across_events"].add(c.group["multi_poster"][1])
     e0_roles = _others.plant_e0(w, c)
     _e1.plant_reports(w, c)
-    w.tables["events"].add(event_id=[_e1.E1], name=[tx.E1_NAME], started_at=np.array([_e1.T0], np.int64),
-                           keywords=[tx.E1_KEYWORDS], entities=[tx.E1_ENTITIES], target_ids=[[c.acc["victim"]]])
+    w.tables["events"].add(
+        event_id=[_e1.E1],
+        name=[tx.E1_NAME],
+        started_at=np.array([_e1.T0], np.int64),
+        keywords=[tx.E1_KEYWORDS],
+        entities=[tx.E1_ENTITIES],
+        target_ids=[[c.acc["victim"]]],
+    )
 
     e1_roles = dict(c.roles)
     e1_roles["operating_mcn_members"] = set(c.group["operating_mcn_members"])
@@ -204,21 +248,42 @@ def _build(w: World) -> dict:
     _others.write_labels(w, _others.E0, events[_others.E0], sorted(takers[_others.E0]))
 
     out = {"events": {e: _as_lists(r) for e, r in events.items()}}
-    out["events"][_e1.E1].update(operating_mcn=_e1.MCN_OPERATING, news_mcn=_e1.MCN_NEWS,
-                                 bystander_mcns=sorted([_e1.MCN_BYSTANDER, _e1.MCN_NEWS]),
-                                 uninvolved_mcns=sorted(_e1.MCN_UNINVOLVED))
-    out["events"][_others.E2].update(operating_mcn=None, news_mcn=None, bystander_mcns=[],
-                                     uninvolved_mcns=sorted([_e1.MCN_OPERATING, _e1.MCN_NEWS, _e1.MCN_BYSTANDER]
-                                                            + _e1.MCN_UNINVOLVED))
-    out["events"][_others.E0].update(operating_mcn=_e1.MCN_OPERATING, news_mcn=_e1.MCN_NEWS,
-                                     bystander_mcns=[_e1.MCN_NEWS],
-                                     uninvolved_mcns=sorted([_e1.MCN_BYSTANDER] + _e1.MCN_UNINVOLVED))
+    out["events"][_e1.E1].update(
+        operating_mcn=_e1.MCN_OPERATING,
+        news_mcn=_e1.MCN_NEWS,
+        bystander_mcns=sorted([_e1.MCN_BYSTANDER, _e1.MCN_NEWS]),
+        uninvolved_mcns=sorted(_e1.MCN_UNINVOLVED),
+    )
+    out["events"][_others.E2].update(
+        operating_mcn=None,
+        news_mcn=None,
+        bystander_mcns=[],
+        uninvolved_mcns=sorted(
+            [_e1.MCN_OPERATING, _e1.MCN_NEWS, _e1.MCN_BYSTANDER] + _e1.MCN_UNINVOLVED
+        ),
+    )
+    out["events"][_others.E0].update(
+        operating_mcn=_e1.MCN_OPERATING,
+        news_mcn=_e1.MCN_NEWS,
+        bystander_mcns=[_e1.MCN_NEWS],
+        uninvolved_mcns=sorted([_e1.MCN_BYSTANDER] + _e1.MCN_UNINVOLVED),
+    )
     out["alerts"] = _alert_truth(w, c, frame, star)
-    out["extras"] = {"splices": {k: sorted(v) for k, v in sorted(c.sources.items())},
-                     "inciting_contents": {"original_post": c.post["incite1"], "repost_comment": c.post["incite2"]},
-                     **{k: sorted(v) if isinstance(v, list) else v for k, v in messy.items()},
-                     "harmful_to_victim": int(sum(1 for i in range(len(frame["id"])) if frame["bad"][i]
-                                                  and c.acc["victim"] in (frame["targets"][i] or ())))}
+    out["extras"] = {
+        "splices": {k: sorted(v) for k, v in sorted(c.sources.items())},
+        "inciting_contents": {
+            "original_post": c.post["incite1"],
+            "repost_comment": c.post["incite2"],
+        },
+        **{k: sorted(v) if isinstance(v, list) else v for k, v in messy.items()},
+        "harmful_to_victim": int(
+            sum(
+                1
+                for i in range(len(frame["id"]))
+                if frame["bad"][i] and c.acc["victim"] in (frame["targets"][i] or ())
+            )
+        ),
+    }
     return out
 
 
@@ -241,9 +306,13 @@ def _finish_roles(w: World, event: str, roles: dict, takers: set, frame: dict) -
     special = culprits | roles["news"] | roles["targets"]
     roles["participant"] = takers - special
     minors = roles["minor_targets"]
-    roles["minor_attackers"] = {frame["account"][i] for i in range(len(frame["id"]))
-                                if frame["bad"][i] and frame["event"][i] == event
-                                and minors.intersection(frame["targets"][i] or ())}
+    roles["minor_attackers"] = {
+        frame["account"][i]
+        for i in range(len(frame["id"]))
+        if frame["bad"][i]
+        and frame["event"][i] == event
+        and minors.intersection(frame["targets"][i] or ())
+    }
     keys: dict[str, set] = {}
     acc = w.tables["accounts"]
     for a, k in zip(acc.column("account_id"), acc.column("identity_key")):
@@ -258,11 +327,21 @@ def _as_lists(roles: dict) -> dict:
 
 def _alert_truth(w: World, c, frame: dict, star: str) -> dict:
     def first_bad(target: str) -> str:
-        times = [frame["time"][i] for i in range(len(frame["id"]))
-                 if frame["bad"][i] and target in (frame["targets"][i] or ())]
+        times = [
+            frame["time"][i]
+            for i in range(len(frame["id"]))
+            if frame["bad"][i] and target in (frame["targets"][i] or ())
+        ]
         return str(format_times(np.array([min(times)]), 8)[0])
-    return {"victim": c.acc["victim"], "attack_start": first_bad(c.acc["victim"]), "minor": c.acc["minor"],
-            "minor_attack_start": first_bad(c.acc["minor"]), "busy_benign": star, "fan_event_day": "2026-03-06"}
+
+    return {
+        "victim": c.acc["victim"],
+        "attack_start": first_bad(c.acc["victim"]),
+        "minor": c.acc["minor"],
+        "minor_attack_start": first_bad(c.acc["minor"]),
+        "busy_benign": star,
+        "fan_event_day": "2026-03-06",
+    }
 
 
 def _write(w: World, out_dir: Path, fmt: str, show_progress: bool) -> dict:
@@ -270,6 +349,7 @@ def _write(w: World, out_dir: Path, fmt: str, show_progress: bool) -> dict:
     bar = None
     if show_progress:
         from tqdm import tqdm
+
         bar = tqdm(total=total, unit="rows", desc="writing sample")
     try:
         counts = {name: write_table(w.tables[name], out_dir, fmt, progress=bar) for name in SCHEMAS}

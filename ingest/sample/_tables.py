@@ -19,27 +19,76 @@ NO_TIME = np.iinfo(np.int64).min
 
 #: written columns per table and their kind: str, time, int, float, bool, list
 SCHEMAS: dict[str, dict[str, str]] = {
-    "accounts": {"account_id": "str", "platform": "str", "name": "str", "created_at": "time",
-                 "followers": "int", "verified": "bool", "identity_key": "str", "is_minor": "bool"},
-    "contents": {"content_id": "str", "account_id": "str", "platform": "str", "posted_at": "time",
-                 "text": "str", "kind": "str", "reply_to": "str", "event_id": "str", "harm": "float",
-                 "target_ids": "list", "media_hash": "str", "url": "str"},
-    "reposts": {"repost_id": "str", "account_id": "str", "source_id": "str", "reposted_at": "time",
-                "platform": "str", "text": "str", "harm": "float"},
+    "accounts": {
+        "account_id": "str",
+        "platform": "str",
+        "name": "str",
+        "created_at": "time",
+        "followers": "int",
+        "verified": "bool",
+        "identity_key": "str",
+        "is_minor": "bool",
+    },
+    "contents": {
+        "content_id": "str",
+        "account_id": "str",
+        "platform": "str",
+        "posted_at": "time",
+        "text": "str",
+        "kind": "str",
+        "reply_to": "str",
+        "event_id": "str",
+        "harm": "float",
+        "target_ids": "list",
+        "media_hash": "str",
+        "url": "str",
+    },
+    "reposts": {
+        "repost_id": "str",
+        "account_id": "str",
+        "source_id": "str",
+        "reposted_at": "time",
+        "platform": "str",
+        "text": "str",
+        "harm": "float",
+    },
     "renames": {"account_id": "str", "old_name": "str", "new_name": "str", "renamed_at": "time"},
     "mcns": {"mcn_id": "str", "name": "str", "registered_in": "str"},
-    "affiliations": {"account_id": "str", "mcn_id": "str", "since": "time", "until": "time",
-                     "role": "str"},
-    "events": {"event_id": "str", "name": "str", "started_at": "time", "keywords": "list",
-               "entities": "list", "target_ids": "list"},
-    "reports": {"report_id": "str", "reported_at": "time", "reporter_id": "str", "content_id": "str",
-                "account_id": "str", "reason": "str", "involves_minor": "bool"},
+    "affiliations": {
+        "account_id": "str",
+        "mcn_id": "str",
+        "since": "time",
+        "until": "time",
+        "role": "str",
+    },
+    "events": {
+        "event_id": "str",
+        "name": "str",
+        "started_at": "time",
+        "keywords": "list",
+        "entities": "list",
+        "target_ids": "list",
+    },
+    "reports": {
+        "report_id": "str",
+        "reported_at": "time",
+        "reporter_id": "str",
+        "content_id": "str",
+        "account_id": "str",
+        "reason": "str",
+        "involves_minor": "bool",
+    },
     "labels": {"event_id": "str", "account_id": "str", "tier": "int"},
 }
 
 #: the column rows are sorted by before writing (stable), like a platform export
-SORT_BY = {"accounts": "created_at", "contents": "posted_at", "reposts": "reposted_at",
-           "renames": "renamed_at", "reports": "reported_at"}
+SORT_BY = {
+    "accounts": "created_at",
+    "contents": "posted_at",
+    "reposts": "reposted_at",
+    "renames": "renamed_at",
+    "reports": "reported_at",
+}
 
 #: UTC offset (hours) of each table's timestamps; ``None`` writes UTC with ``Z``
 OFFSETS: dict[str, int | None] = {name: 8 for name in SCHEMAS}
@@ -47,8 +96,14 @@ OFFSETS["reports"] = None  # the reporting system exports UTC
 
 BATCH_ROWS = 200_000
 
-_ARROW = {"str": pa.string(), "time": pa.string(), "int": pa.int64(), "float": pa.float64(),
-          "bool": pa.bool_(), "list": pa.list_(pa.string())}
+_ARROW = {
+    "str": pa.string(),
+    "time": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "list": pa.list_(pa.string()),
+}
 
 
 class Table:
@@ -116,7 +171,11 @@ def format_times(seconds: np.ndarray, offset_hours: int | None) -> np.ndarray:
     shift = 0 if offset_hours is None else offset_hours * 3600
     local = np.where(missing, 0, seconds + shift).astype("datetime64[s]")
     text = np.datetime_as_string(local, unit="s").astype(object)
-    suffix = "Z" if offset_hours is None else f"{'+' if offset_hours >= 0 else '-'}{abs(offset_hours):02d}:00"
+    suffix = (
+        "Z"
+        if offset_hours is None
+        else f"{'+' if offset_hours >= 0 else '-'}{abs(offset_hours):02d}:00"
+    )
     out = text + suffix
     out[missing] = None
     return out
@@ -143,7 +202,10 @@ def _arrow(df: pd.DataFrame, table: str, *, for_csv: bool = False) -> pa.Table:
         typ = _ARROW[kind]
         if kind == "list":
             if for_csv:
-                values, typ = np.array([None if v is None else "|".join(v) for v in values], dtype=object), pa.string()
+                values, typ = (
+                    np.array([None if v is None else "|".join(v) for v in values], dtype=object),
+                    pa.string(),
+                )
             else:
                 values = [None if v is None else list(v) for v in values]
         elif kind == "bool":
@@ -170,10 +232,13 @@ def write_table(table: Table, out_dir: Path, fmt: str, *, progress=None) -> int:
     writer = None
     with open(path, "wb") as fh:
         for start in range(0, max(n, 1), BATCH_ROWS):
-            df = _frame(table, order[start:start + BATCH_ROWS], columns)
+            df = _frame(table, order[start : start + BATCH_ROWS], columns)
             if fmt == "csv":
-                pacsv.write_csv(_arrow(df, table.name, for_csv=True), fh,
-                                pacsv.WriteOptions(include_header=start == 0, quoting_style="needed"))
+                pacsv.write_csv(
+                    _arrow(df, table.name, for_csv=True),
+                    fh,
+                    pacsv.WriteOptions(include_header=start == 0, quoting_style="needed"),
+                )
             elif fmt == "jsonl":
                 if len(df):
                     fh.write(_json_lines(df))

@@ -17,9 +17,14 @@ import click
 from pileon.graph.errors import PileonError
 
 store_option = click.option(
-    "--store", "store_uri", envvar="PILEON_STORE", default=None, metavar="URI",
+    "--store",
+    "store_uri",
+    envvar="PILEON_STORE",
+    default=None,
+    metavar="URI",
     help="Store: a file path for the embedded store (default ./pileon.db) or "
-         "neo4j://HOST:PORT (with NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE).")
+    "neo4j://HOST:PORT (with NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE).",
+)
 
 
 class _Group(click.Group):

@@ -16,8 +16,13 @@ from pileon.graph.store import open_store
 @click.option("--json", "as_json", is_flag=True, help="Print the alerts as a JSON list.")
 @click.option("--progress/--no-progress", default=False, help="Show progress over targets.")
 @store_option
-def command(event_id: str | None, target_id: str | None, as_json: bool, progress: bool,
-            store_uri: str | None) -> None:
+def command(
+    event_id: str | None,
+    target_id: str | None,
+    as_json: bool,
+    progress: bool,
+    store_uri: str | None,
+) -> None:
     """Surges of messages, comments and mentions from strangers, harmful content and reports
     at every account that contents aim at, each against its own baseline; minors first.
 
@@ -26,8 +31,9 @@ def command(event_id: str | None, target_id: str | None, as_json: bool, progress
     from pileon.detectors.alerts import RECOMMENDATIONS, alerts_from_store
 
     with open_store(store_uri) as store:
-        alerts = alerts_from_store(store, event_id=event_id, target_id=target_id,
-                                   show_progress=progress)
+        alerts = alerts_from_store(
+            store, event_id=event_id, target_id=target_id, show_progress=progress
+        )
     if as_json:
         click.echo(json.dumps([a.to_dict() for a in alerts], ensure_ascii=False, indent=2))
         return
@@ -37,12 +43,15 @@ def command(event_id: str | None, target_id: str | None, as_json: bool, progress
     for a in alerts:
         d = a.to_dict()
         mark = "[MINOR] " if a.priority == "minor" else ""
-        click.echo(f"{mark}{a.target_id}  began {d['began_at']}  peak {d['peak_at']}  "
-                   f"score {a.score:.2f}")
+        click.echo(
+            f"{mark}{a.target_id}  began {d['began_at']}  peak {d['peak_at']}  score {a.score:.2f}"
+        )
         for s in d["signals"]:
             if s["surge"]:
                 exp = s.get("expected")
-                click.echo(f"    {s['signal']:<12} {s['observed']:>6}"
-                           + (f"  (expected {exp:.1f})" if exp is not None else ""))
+                click.echo(
+                    f"    {s['signal']:<12} {s['observed']:>6}"
+                    + (f"  (expected {exp:.1f})" if exp is not None else "")
+                )
         for r in a.recommend:
             click.echo(f"    -> {RECOMMENDATIONS.get(r, r)}")

@@ -15,20 +15,46 @@ from pileon.graph.store import open_store
 
 @click.command("analyze")
 @click.option("--event", "event_id", required=True, metavar="ID", help="The event to analyze.")
-@click.option("--out", "out", default=None, metavar="FILE",
-              help="Write the report JSON here (default: stdout).")
-@click.option("--top", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Keep only the first N accounts in the written report (the store keeps all).")
-@click.option("--model", "model", default="auto", metavar="PATH|auto|rules", show_default=True,
-              help="Risk model: the trained one when present (auto), a model file, or the "
-                   "transparent rules.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the randomised steps.")
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    metavar="FILE",
+    help="Write the report JSON here (default: stdout).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Keep only the first N accounts in the written report (the store keeps all).",
+)
+@click.option(
+    "--model",
+    "model",
+    default="auto",
+    metavar="PATH|auto|rules",
+    show_default=True,
+    help="Risk model: the trained one when present (auto), a model file, or the transparent rules.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the randomised steps."
+)
 @store_option
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar (default: when stderr is a terminal).")
-def command(event_id: str, out: str | None, top: int | None, model: str, seed: int,
-            store_uri: str | None, progress: bool | None) -> None:
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar (default: when stderr is a terminal).",
+)
+def command(
+    event_id: str,
+    out: str | None,
+    top: int | None,
+    model: str,
+    seed: int,
+    store_uri: str | None,
+    progress: bool | None,
+) -> None:
     """Analyze one event and write its ranked report (SPEC §4) as JSON.
 
     Example: pileon analyze --event evt:2026-03-nancheng-teacher --out report.json --top 100
@@ -46,8 +72,11 @@ def command(event_id: str, out: str | None, top: int | None, model: str, seed: i
         except OSError as exc:
             raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None
         n = len(report["accounts"])
-        click.echo(f"report of {event_id}: {n} accounts written, {len(report['mcns'])} MCNs, "
-                   f"{len(report['clusters'])} clusters, {len(report['narratives'])} narratives "
-                   f"-> {out}", err=True)
+        click.echo(
+            f"report of {event_id}: {n} accounts written, {len(report['mcns'])} MCNs, "
+            f"{len(report['clusters'])} clusters, {len(report['narratives'])} narratives "
+            f"-> {out}",
+            err=True,
+        )
     else:
         click.echo(text)

@@ -12,17 +12,36 @@ from pileon.graph.store import open_store
 
 
 @click.command("coactivity")
-@click.option("--event", "event_id", default=None,
-              help="Only this event's reposts (default: every repost in the store).")
-@click.option("--window", type=float, required=True,
-              help="Seconds: two reposts of the same content at most this far apart co-occur.")
-@click.option("--min-weight", default=1, show_default=True, type=int,
-              help="Keep pairs that co-reposted at least this many contents.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="CSV file: account_a,account_b,weight.")
+@click.option(
+    "--event",
+    "event_id",
+    default=None,
+    help="Only this event's reposts (default: every repost in the store).",
+)
+@click.option(
+    "--window",
+    type=float,
+    required=True,
+    help="Seconds: two reposts of the same content at most this far apart co-occur.",
+)
+@click.option(
+    "--min-weight",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Keep pairs that co-reposted at least this many contents.",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="CSV file: account_a,account_b,weight.",
+)
 @store_option
-def command(event_id: str | None, window: float, min_weight: int, out: str,
-            store_uri: str | None) -> None:
+def command(
+    event_id: str | None, window: float, min_weight: int, out: str, store_uri: str | None
+) -> None:
     """Write the co-repost network: pairs of distinct accounts that reposted the same content
     within WINDOW seconds, weighted by the number of such contents.
 
@@ -37,8 +56,9 @@ def command(event_id: str | None, window: float, min_weight: int, out: str,
         raise InputError("--min-weight must be at least 1")
     with open_store(store_uri) as store:
         reposts = project(store, event_id).reposts if event_id else store.frame("reposts")
-    edges = coactivity(reposts, window=window, min_weight=min_weight,
-                       show_progress=sys.stderr.isatty())
+    edges = coactivity(
+        reposts, window=window, min_weight=min_weight, show_progress=sys.stderr.isatty()
+    )
     try:
         n = write_coactivity_csv(edges, out)
     except OSError as exc:

@@ -15,9 +15,14 @@ from pileon.graph.embedded import EmbeddedStore
 
 
 @click.command("demo")
-@click.option("--dir", "workdir", default="pileon-demo", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write the incident, the store and the reports (replaced).")
+@click.option(
+    "--dir",
+    "workdir",
+    default="pileon-demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the incident, the store and the reports (replaced).",
+)
 @click.option("--seed", default=7, show_default=True)
 @click.option("--scale", default=1.0, show_default=True)
 @click.option("--top", default=15, show_default=True, help="Accounts to show.")
@@ -55,30 +60,65 @@ def command(workdir: Path, seed: int, scale: float, top: int) -> None:
     report, path = reports[main_event]
     accounts = report["accounts"][:top]
     click.echo("")
-    click.echo(render(accounts, ["rank", "account_id", "score", "tier", "roles", "cluster_id",
-                                 "mcn_ids", "priority"],
-                      title=f"Ranked accounts of {main_event} (top {len(accounts)} of "
-                            f"{len(report['accounts'])})"))
+    click.echo(
+        render(
+            accounts,
+            ["rank", "account_id", "score", "tier", "roles", "cluster_id", "mcn_ids", "priority"],
+            title=f"Ranked accounts of {main_event} (top {len(accounts)} of "
+            f"{len(report['accounts'])})",
+        )
+    )
     click.echo("")
-    click.echo(render(report["mcns"], ["rank", "mcn_id", "score", "measures", "accounts"],
-                      title="MCN agencies and joint measures", limit=60))
+    click.echo(
+        render(
+            report["mcns"],
+            ["rank", "mcn_id", "score", "measures", "accounts"],
+            title="MCN agencies and joint measures",
+            limit=60,
+        )
+    )
     click.echo("")
     clusters = [dict(c, size=len(c["accounts"])) for c in report["clusters"]]
-    click.echo(render(clusters, ["cluster_id", "size", "score", "accounts"],
-                      title="Coordinated clusters", limit=70))
+    click.echo(
+        render(
+            clusters,
+            ["cluster_id", "size", "score", "accounts"],
+            title="Coordinated clusters",
+            limit=70,
+        )
+    )
     click.echo("")
     narratives = [n for n in report["narratives"] if n["harmful"]][:10]
-    click.echo(render(narratives, ["narrative_id", "first_poster", "size", "platforms"],
-                      title="Harmful narratives (largest first poster chains)"))
+    click.echo(
+        render(
+            narratives,
+            ["narrative_id", "first_poster", "size", "platforms"],
+            title="Harmful narratives (largest first poster chains)",
+        )
+    )
     from pileon.detectors.alerts import alerts_from_store
 
     alerts = [a.to_dict() for a in alerts_from_store(store)]
     click.echo("")
-    click.echo(render([dict(a, signals=[s.get("signal", s.get("name", "")) if isinstance(s, dict)
-                                        else s for s in a["signals"]]) for a in alerts],
-                      ["target_id", "priority", "began_at", "peak_at", "score", "signals"],
-                      title="Early-warning alerts (targets under attack; minors first)",
-                      limit=50))
+    click.echo(
+        render(
+            [
+                dict(
+                    a,
+                    signals=[
+                        s.get("signal", s.get("name", "")) if isinstance(s, dict) else s
+                        for s in a["signals"]
+                    ],
+                )
+                for a in alerts
+            ],
+            ["target_id", "priority", "began_at", "peak_at", "score", "signals"],
+            title="Early-warning alerts (targets under attack; minors first)",
+            limit=50,
+        )
+    )
     click.echo("")
     click.echo(f"report: {path}")
-    click.echo(f"ground truth of the sample: {truth.get('truth_path', incident.parent / (incident.name + '-truth.json'))}")
+    click.echo(
+        f"ground truth of the sample: {truth.get('truth_path', incident.parent / (incident.name + '-truth.json'))}"
+    )

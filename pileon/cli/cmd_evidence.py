@@ -16,8 +16,13 @@ from pileon.graph.store import open_store
 @click.command("evidence")
 @click.option("--target", "target_id", required=True, help="The account under attack.")
 @click.option("--event", "event_id", default=None, help="Keep only this event's contents.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="The ZIP to write (manifest.json and evidence.html).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The ZIP to write (manifest.json and evidence.html).",
+)
 @store_option
 def command(target_id: str, event_id: str | None, out: str, store_uri: str | None) -> None:
     """Write the evidence pack: every harmful content aimed at the target, hashed, with a

@@ -13,8 +13,12 @@ from pileon.graph.store import open_store
 @click.option("--event", "event_id", required=True, help="Event ID.")
 @click.option("--format", "fmt", type=click.Choice(["graphml", "gexf"]), required=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
-@click.option("--window", default=60.0, show_default=True,
-              help="Seconds within which two reposts of the same content count as co-activity.")
+@click.option(
+    "--window",
+    default=60.0,
+    show_default=True,
+    help="Seconds within which two reposts of the same content count as co-activity.",
+)
 @store_option
 def command(event_id: str, fmt: str, out: str, window: float, store_uri: str | None) -> None:
     """Write the event's account graph (repost, co-activity and MCN edges; findings on nodes).

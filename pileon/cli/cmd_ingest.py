@@ -18,13 +18,19 @@ def format_summary(summary) -> str:
     for name, c in summary.tables.items():
         rows.append((name, str(c.read), str(c.stored), str(c.rejected), str(c.placeholders)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = ["  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in
-                       enumerate(zip(r, widths))) for r in rows]
+    lines = [
+        "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths)))
+        for r in rows
+    ]
     rejected = sum(c.rejected for c in summary.tables.values())
     lines.append(f"rejected rows: {rejected} (see {summary.rejects})")
     if summary.memberships:
-        lines.append("events: " + ", ".join(f"{e} ({n} contents and reposts)"
-                                             for e, n in sorted(summary.memberships.items())))
+        lines.append(
+            "events: "
+            + ", ".join(
+                f"{e} ({n} contents and reposts)" for e, n in sorted(summary.memberships.items())
+            )
+        )
     return "\n".join(lines)
 
 
@@ -32,12 +38,21 @@ def format_summary(summary) -> str:
 @click.argument("folder", type=click.Path(file_okay=False, path_type=str))
 @store_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-@click.option("--rejects", "reject_path", default=DEFAULT_REJECTS, show_default=True,
-              help="Where to write rejected rows (CSV: table, line, reason, raw).")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bars (default: when stderr is a terminal).")
-def command(folder: str, store_uri: str | None, as_json: bool, reject_path: str,
-            progress: bool | None) -> None:
+@click.option(
+    "--rejects",
+    "reject_path",
+    default=DEFAULT_REJECTS,
+    show_default=True,
+    help="Where to write rejected rows (CSV: table, line, reason, raw).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bars (default: when stderr is a terminal).",
+)
+def command(
+    folder: str, store_uri: str | None, as_json: bool, reject_path: str, progress: bool | None
+) -> None:
     """Load the tables of FOLDER (accounts.csv, contents.jsonl, reposts.parquet, ...).
 
     Example: pileon ingest ./incident --json

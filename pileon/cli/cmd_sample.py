@@ -8,10 +8,19 @@ import click
 @click.command("sample")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=str))
 @click.option("--seed", default=7, show_default=True, help="Random seed: same seed, same files.")
-@click.option("--scale", default=1.0, show_default=True,
-              help="Size: 1 gives about 20 thousand reposts, 50 about a million.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv",
-              show_default=True)
+@click.option(
+    "--scale",
+    default=1.0,
+    show_default=True,
+    help="Size: 1 gives about 20 thousand reposts, 50 about a million.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "parquet"]),
+    default="csv",
+    show_default=True,
+)
 def command(folder: str, seed: int, scale: float, fmt: str) -> None:
     """Write a sample incident with planted culprits into FOLDER; the ground truth goes beside it.
 

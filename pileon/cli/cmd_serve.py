@@ -8,13 +8,26 @@ from pileon.cli import store_option
 
 
 @click.command("serve")
-@click.option("--host", default=None, metavar="HOST",
-              help="Interface to listen on (PILEON_HOST, default 127.0.0.1).")
-@click.option("--port", default=None, type=int, metavar="PORT",
-              help="Port to listen on (PILEON_PORT, default 8000).")
+@click.option(
+    "--host",
+    default=None,
+    metavar="HOST",
+    help="Interface to listen on (PILEON_HOST, default 127.0.0.1).",
+)
+@click.option(
+    "--port",
+    default=None,
+    type=int,
+    metavar="PORT",
+    help="Port to listen on (PILEON_PORT, default 8000).",
+)
 @store_option
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
 def command(host: str | None, port: int | None, store_uri: str | None, log_level: str) -> None:
     """Serve the HTTP API: JSON under /v1, OpenAPI at /openapi.json.
 
@@ -32,7 +45,11 @@ def command(host: str | None, port: int | None, store_uri: str | None, log_level
     settings = load_settings(store=store_uri, host=host, port=port)
     open_store(settings.store).close()  # refuse to start on a store that cannot be opened
     app = create_app(settings)
-    click.echo(f"pileon API on http://{settings.host}:{settings.port} "
-               f"(docs at /docs, {len(settings.keys)} API key(s))", err=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level,
-                server_header=False)
+    click.echo(
+        f"pileon API on http://{settings.host}:{settings.port} "
+        f"(docs at /docs, {len(settings.keys)} API key(s))",
+        err=True,
+    )
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level=log_level, server_header=False
+    )

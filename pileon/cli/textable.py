@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def width(text: str) -> int:
@@ -31,8 +32,9 @@ def cell(value: Any, limit: int = 40) -> str:
     return text
 
 
-def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, title: str = "",
-           limit: int = 40) -> str:
+def render(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], *, title: str = "", limit: int = 40
+) -> str:
     """Render dict rows as an aligned text table with a header line.
 
     >>> print(render([{"a": "张三", "b": 1.0}], ["a", "b"]))
