@@ -1,4 +1,4 @@
-"""The FastAPI application: :func:`create_app` builds it from :class:`pileon.api.settings.Settings`.
+"""The FastAPI application: :func:`create_app` builds it from :class:`pileon.settings.Settings`.
 
 Every module of :mod:`pileon.api.routes` that defines ``router`` (an ``APIRouter``) is
 included, in module-name order, so a new resource is one new module.  Errors
@@ -34,8 +34,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import pileon.api.routes
 from pileon.api.jobs import JobManager
 from pileon.api.pagination import CursorCodec
-from pileon.api.settings import Settings, load_settings
 from pileon.graph.errors import PileonError
+from pileon.settings import Settings, load_settings
 
 log = logging.getLogger("pileon.api")
 
@@ -113,8 +113,9 @@ def _routers() -> list[APIRouter]:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the API. Without ``settings``, read them from ``PILEON_*`` (see :mod:`pileon.api.settings`)."""
-    settings = settings if settings is not None else load_settings()
+    """Build the API. Without ``settings``, read them from the environment (see
+    :mod:`pileon.settings`); refuse (``SettingsError``) settings without API keys."""
+    settings = (settings if settings is not None else load_settings()).require_keys()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -22,9 +22,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pileon.api.jobs import JobManager
 from pileon.api.pagination import CursorCodec
-from pileon.api.settings import Role, Settings, key_digest
 from pileon.graph.errors import PileonError
-from pileon.graph.store import Store, open_store
+from pileon.graph.store import Store
+from pileon.settings import Role, Settings, key_digest
 
 
 class Unauthorized(PileonError):
@@ -54,7 +54,7 @@ def get_store(request: Request) -> Store:
         with _store_lock:
             store = getattr(state, "store", None)
             if store is None:
-                store = open_store(state.settings.store)
+                store = state.settings.open_store()
                 state.store = store
     return store
 

@@ -11,6 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pileon.graph.frames import frame_records, jsonable  # noqa: F401 - the API's JSON values
 from pileon.graph.model import MCN_MEASURES
 
 T = TypeVar("T")
@@ -292,53 +293,3 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 #: what every authenticated route may answer besides success
 AUTH_ERRORS = error_responses(400, 401, 403, 404, 422, 503)
-
-
-# ------------------------------------------------------ frames → JSON values
-def jsonable(value: Any) -> Any:
-    """A JSON value for one frame cell: NaN/NaT/NA → None, times → ISO-8601, numpy → python."""
-    import math
-
-    import numpy as np
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def frame_records(df: Any, columns: list[str] | None = None) -> list[dict[str, Any]]:
-    """The rows of a frame as JSON-able dicts (``extra`` parsed into an object)."""
-    cols = [c for c in (columns or list(df.columns)) if c in df.columns]
-    out = []
-    for row in df[cols].itertuples(index=False, name=None):
-        rec = {}
-        for c, v in zip(cols, row):
-            if c == "extra":
-                rec[c] = _extra(v)
-            else:
-                rec[c] = jsonable(v)
-        out.append(rec)
-    return out
-
-
-def _extra(v: Any) -> dict[str, Any]:
-    import json as _json
-
-    if isinstance(v, dict):
-        return v
-    if isinstance(v, str) and v:
-        try:
-            obj = _json.loads(v)
-        except ValueError:
-            return {}
-        return obj if isinstance(obj, dict) else {}
-    return {}

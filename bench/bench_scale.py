@@ -212,8 +212,9 @@ def run_one(
     """One scale, in this process: returns the measured figures."""
     import importlib
 
-    import pileon.detectors.pipeline as pipeline
     import pileon.ingest.load as load
+    import pileon.service.analysis as analysis
+    import pileon.service.stages as stages
     from pileon.graph.embedded import EmbeddedStore
     from pileon.ingest.sample import generate_incident
 
@@ -224,14 +225,14 @@ def run_one(
         clusters.detect_coordinated = lambda p, **kw: clusters.ClusterResult(
             edges=clusters._empty_edges()
         )
-    original = pipeline._Stages.stage
+    original = stages.Stages.stage
 
     @contextmanager
     def timed(self, name):
         with clock("stage." + name), original(self, name):
             yield
 
-    pipeline._Stages.stage = timed
+    stages.Stages.stage = timed  # type: ignore[method-assign]
     for mod, attr, label in DETECTOR_CALLS:
         clock.wrap(importlib.import_module(mod), attr, "detector." + label)
     for attr in ("validate", "compute_memberships"):
@@ -279,7 +280,7 @@ def run_one(
             return out
         out["without_clusters"] = without_clusters
         with clock("analyze"):
-            report = pipeline.analyze(store, main_event, model=None)
+            report = analysis.analyze(store, main_event, model=None)
         out["analyze_s"] = round(clock.wall["analyze"], 2)
         out["analyze_cpu_s"] = round(clock.cpu["analyze"], 2)
         out["stages"] = {

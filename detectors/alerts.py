@@ -85,13 +85,6 @@ class AlertFrames:
     memberships: pd.DataFrame
 
     @classmethod
-    def from_store(cls, store: Any) -> AlertFrames:
-        """Read every frame from a store (both stores give the same frames)."""
-        return cls(
-            **{name: store.frame(name) for name in ALERT_FRAMES}, memberships=store.memberships()
-        )
-
-    @classmethod
     def from_projection(cls, p: Any) -> AlertFrames:
         """The frames of one event's :class:`pileon.graph.projection.Projection`."""
         ids = list(p.contents["content_id"]) + list(p.reposts["repost_id"])
@@ -457,7 +450,7 @@ def detect_alerts(
     Parameters
     ----------
     frames : AlertFrames or Projection
-        The store's frames (:meth:`AlertFrames.from_store`), or one event's projection.
+        The store's frames (:func:`pileon.service.alerts.alert_frames`), or one event's projection.
     event_id : str, optional
         Count only the event's contents (its memberships); the event's heat is the
         context signal.  Series still span the whole store's time range, so the quiet
@@ -805,25 +798,4 @@ def _episode_alert(
             "usual_share": b_share,
             "excess": excess,
         },
-    )
-
-
-def alerts_from_store(
-    store: Any, *, event_id: str | None = None, target_id: str | None = None, **options: Any
-) -> list[Alert]:
-    """Read the store's frames and run :func:`detect_alerts`.
-
-    Raises
-    ------
-    pileon.graph.errors.NotFound
-        For an unknown event or account.
-    """
-    from pileon.graph.errors import NotFound
-
-    if event_id is not None and store.frame("events", ids=[event_id]).empty:
-        raise NotFound(f"unknown event {event_id!r}")
-    if target_id is not None and store.frame("accounts", ids=[target_id]).empty:
-        raise NotFound(f"unknown account {target_id!r}")
-    return detect_alerts(
-        AlertFrames.from_store(store), event_id=event_id, target_id=target_id, **options
     )

@@ -22,9 +22,8 @@ prior and the features whose corrections weigh most.
 Persistence: :meth:`RiskModel.save` writes the LightGBM model text to
 ``PATH`` and a JSON metadata file beside it (``PATH`` with suffix
 ``.json``: format version, feature list, parameters, training events and
-metrics).  :func:`default_model_path` says where ``train`` saves and
-``analyze`` looks: ``PILEON_MODEL`` when set, else beside an embedded store's
-file (``<store file>.model.txt``), else ``./pileon-model.txt``.
+metrics).  Where ``train`` saves and ``analyze`` looks is the service's
+choice (:func:`pileon.service.training.default_model_path`).
 
 Everything is deterministic: fixed seeds, ``deterministic=True``,
 ``num_threads=1``, ``force_col_wise=True``; training rows sorted by
@@ -51,7 +50,6 @@ __all__ = [
     "RiskModel",
     "fit",
     "load",
-    "default_model_path",
     "auc",
     "precision_at_k",
     "evaluate_by_event",
@@ -79,18 +77,6 @@ PARAMS: dict[str, Any] = {
     "verbosity": -1,
 }
 NUM_ROUNDS = 200
-
-
-def default_model_path(store: Any = None) -> Path:
-    """Where the trained model lives: ``PILEON_MODEL``, else beside the embedded store's file,
-    else ``./pileon-model.txt``."""
-    env = os.environ.get("PILEON_MODEL")
-    if env:
-        return Path(env)
-    path = getattr(store, "path", None)
-    if path:
-        return Path(f"{path}.model.txt")
-    return Path("pileon-model.txt")
 
 
 def _meta_path(path: Path) -> Path:

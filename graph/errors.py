@@ -32,3 +32,19 @@ class StoreUnavailable(PileonError):
 
 class StoreAuthError(StoreUnavailable):
     """The store refused the credentials."""
+
+
+class StageFailed(PileonError):
+    """A step of a long job (analyze, train) failed: the message names the step and what to try.
+
+    Raised in place of an unexpected exception or of running out of memory, so
+    that the CLI prints one line; the original exception is kept as ``__cause__``
+    for those who call the library and want its traceback.
+    """
+
+    exit_code = 4
+    http_status = 500
+
+    def __init__(self, message: str, *, stage: str) -> None:
+        super().__init__(message)
+        self.stage = stage

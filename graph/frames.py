@@ -7,6 +7,7 @@ Both stores build what :meth:`pileon.graph.store.Store.frame` returns through
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -172,3 +173,46 @@ def time_to_ns(s: pd.Series) -> list[int | None]:
     out = s.astype("int64").to_numpy().astype(object)  # Python ints
     out[s.isna().to_numpy()] = None
     return out.tolist()
+
+
+# ------------------------------------------------------ frames → JSON values
+def jsonable(value: Any) -> Any:
+    """A JSON value for one frame cell: NaN/NaT/NA → None, times → ISO-8601, numpy → python."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def frame_records(df: Any, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    """The rows of a frame as JSON-able dicts (``extra`` parsed into an object)."""
+    cols = [c for c in (columns or list(df.columns)) if c in df.columns]
+    out = []
+    for row in df[cols].itertuples(index=False, name=None):
+        rec = {}
+        for c, v in zip(cols, row):
+            if c == "extra":
+                rec[c] = _extra(v)
+            else:
+                rec[c] = jsonable(v)
+        out.append(rec)
+    return out
+
+
+def _extra(v: Any) -> dict[str, Any]:
+    if isinstance(v, dict):
+        return v
+    if isinstance(v, str) and v:
+        try:
+            obj = json.loads(v)
+        except ValueError:
+            return {}
+        return obj if isinstance(obj, dict) else {}
+    return {}

@@ -1,8 +1,9 @@
 """The Neo4j store: the same :class:`pileon.graph.store.Store` on Neo4j 5, through the official driver.
 
-Open it with ``--store neo4j://HOST:PORT`` (or ``bolt://``); the credentials
-come from ``NEO4J_USER`` (default ``neo4j``) and ``NEO4J_PASSWORD``, or from the
-URI itself (``neo4j://user:password@host:7687``); ``NEO4J_DATABASE`` picks the
+Open it with ``--store neo4j://HOST:PORT`` (or ``bolt://``); the credentials are
+arguments (the CLI and the API read them from ``NEO4J_USER``, default ``neo4j``, and
+``NEO4J_PASSWORD`` through :class:`pileon.settings.Settings`) or part of the URI
+(``neo4j://user:password@host:7687``); ``database`` (``NEO4J_DATABASE``) picks the
 database (default: the server's default database).
 
 How tables map onto nodes and relationships is written down in
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
 import uuid
@@ -336,9 +336,12 @@ class Neo4jStore(Store):
         ``neo4j://``, ``bolt://`` (or their ``+s`` / ``+ssc`` forms), optionally
         with ``user:password@``.
     user, password, database : str, optional
-        Override ``NEO4J_USER``, ``NEO4J_PASSWORD``, ``NEO4J_DATABASE``.
+        Credentials and database (``NEO4J_USER``, ``NEO4J_PASSWORD``,
+        ``NEO4J_DATABASE`` for the CLI and the API); the URI's own user and password
+        are used when these are not given; user default ``neo4j``.
     batch_size : int, optional
-        Rows per write batch (default ``PILEON_NEO4J_BATCH`` or :data:`DEFAULT_BATCH_SIZE`).
+        Rows per write batch (default :data:`DEFAULT_BATCH_SIZE`; ``PILEON_NEO4J_BATCH``
+        for the CLI and the API).
     connection_timeout : float
         Seconds to wait for a connection before reporting the server unreachable.
 
@@ -362,15 +365,11 @@ class Neo4jStore(Store):
     ) -> None:
         clean, uri_user, uri_password = _split_uri(uri)
         self.uri = clean
-        user = user or uri_user or os.environ.get("NEO4J_USER") or "neo4j"
+        user = user or uri_user or "neo4j"
         if password is None:
-            password = (
-                uri_password if uri_password is not None else os.environ.get("NEO4J_PASSWORD")
-            )
-        database = database or os.environ.get("NEO4J_DATABASE") or None
-        self.batch_size = int(
-            batch_size or os.environ.get("PILEON_NEO4J_BATCH") or DEFAULT_BATCH_SIZE
-        )
+            password = uri_password
+        database = database or None
+        self.batch_size = int(batch_size or DEFAULT_BATCH_SIZE)
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         auth = (user, password) if password is not None else None

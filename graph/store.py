@@ -5,9 +5,11 @@ Two implementations behave the same (the contract tests prove it):
 * :class:`pileon.graph.embedded.EmbeddedStore`: one local SQLite file, WAL mode, no server;
 * :class:`pileon.graph.neo4j_store.Neo4jStore`: Neo4j 5 through the official driver.
 
-Open one with :func:`open_store`, which reads a store URI
-(``--store`` or ``PILEON_STORE``): a file path or ``sqlite:///path`` for the
-embedded store (default ``./pileon.db``), ``neo4j://`` / ``bolt://`` URIs for Neo4j.
+Open one with :func:`open_store`, which reads a store URI: a file path or
+``sqlite:///path`` for the embedded store (default ``./pileon.db``), ``neo4j://`` /
+``bolt://`` URIs for Neo4j.  Nothing here reads the environment: the CLI, the API
+and :func:`pileon.open_store` take the URI and the Neo4j credentials from
+:class:`pileon.settings.Settings` (``--store``, ``PILEON_STORE``, ``NEO4J_*``).
 
 Frames
 ------
@@ -28,7 +30,6 @@ cursor keeps reading the run it started with while a new analysis lands.
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
@@ -160,20 +161,30 @@ class Store(ABC):
         self.close()
 
 
-def store_uri(uri: str | None = None) -> str:
-    """The store URI to use: the argument, else ``PILEON_STORE``, else ``pileon.db``."""
-    return uri or os.environ.get("PILEON_STORE") or DEFAULT_STORE
+NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 
 
-def open_store(uri: str | None = None) -> Store:
-    """Open the store named by ``uri`` (see the module docstring)."""
-    uri = store_uri(uri)
-    if uri.startswith(
-        ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
-    ):
+def open_store(
+    uri: str | None = None,
+    *,
+    user: str | None = None,
+    password: str | None = None,
+    database: str | None = None,
+    batch_size: int | None = None,
+) -> Store:
+    """Open the store named by ``uri`` (default :data:`DEFAULT_STORE`).
+
+    ``user``, ``password``, ``database`` and ``batch_size`` go to the Neo4j store
+    (credentials in the URI, ``neo4j://user:password@host``, work as well); the
+    embedded store needs none of them.
+    """
+    uri = uri or DEFAULT_STORE
+    if uri.startswith(NEO4J_SCHEMES):
         from pileon.graph.neo4j_store import Neo4jStore
 
-        return Neo4jStore(uri)
+        return Neo4jStore(
+            uri, user=user, password=password, database=database, batch_size=batch_size
+        )
     from pileon.graph.embedded import EmbeddedStore
 
     path = uri[len("sqlite:///") :] if uri.startswith("sqlite:///") else uri

@@ -225,7 +225,7 @@ def _sample_incident_db(tmp_path_factory):
     store = EmbeddedStore(str(path))
     load_folder(store, root / "tables", reject_path=root / "rejects.csv")
     try:
-        from pileon.detectors.pipeline import analyze
+        from pileon.service.analysis import analyze
 
         for event_id in store.event_ids():
             analyze(store, event_id, seed=0, model=None)

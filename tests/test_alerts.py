@@ -11,10 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from pileon.cli import cli
-from pileon.detectors.alerts import AlertFrames, aimed_items, alerts_from_store, detect_alerts
+from pileon.detectors.alerts import aimed_items, detect_alerts
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.errors import NotFound
 from pileon.ingest.load import load_folder
+from pileon.service.alerts import alert_frames, alerts_from_store
 
 T0 = pd.Timestamp("2026-03-01T00:00:00+08:00")
 DAYS = 21
@@ -376,7 +377,7 @@ def world_alerts(world):
 
 # ------------------------------------------------------------------ aimed items
 def test_aimed_items_follow_targets_replies_and_mentions(world):
-    items = aimed_items(AlertFrames.from_store(world["store"]))
+    items = aimed_items(alert_frames(world["store"]))
     victim = items[items["target_id"] == W["victim"]]
     assert set(world["harmful"]["victim"]) <= set(victim["content_id"])
     assert victim["how"].isin(["target", "reply", "mention"]).all()
@@ -392,7 +393,7 @@ def test_aimed_items_follow_targets_replies_and_mentions(world):
 
 
 def test_strangers_are_the_senders_without_earlier_contact(world):
-    frames = AlertFrames.from_store(world["store"])
+    frames = alert_frames(world["store"])
     alerts = detect_alerts(frames, target_id=W["victim"])
     strangers = next(s for s in alerts[0].signals if s["signal"] == "strangers")
     # 60 strangers comment, 20 mention, 15 message; the contacts are no strangers
@@ -449,7 +450,7 @@ def test_busy_benign_account_raises_no_alert(world, world_alerts):
     # ... although its traffic did surge: the harm gate keeps it out, not the surge test
     from pileon.detectors.surge import detect_surges, hourly_counts
 
-    items = aimed_items(AlertFrames.from_store(world["store"]))
+    items = aimed_items(alert_frames(world["store"]))
     star = items[items["target_id"] == W["star"]]
     assert detect_surges(hourly_counts(star["at"]))
     assert targets == {W["minor"], W["victim"]}
@@ -507,7 +508,7 @@ def client_for(store):
 
     from pileon.api.app import create_app
     from pileon.api.deps import get_store
-    from pileon.api.settings import Settings
+    from pileon.settings import Settings
 
     settings = Settings(
         api_keys=",".join(f"{k}:{r}" for r, k in KEYS.items()), store="/nonexistent/never-opened.db"
@@ -574,7 +575,7 @@ def test_neo4j_store_gives_the_same_alerts_and_pack(world, world_alerts, tmp_pat
     Needs ``PILEON_TEST_NEO4J_URI`` (``scripts/neo4j-local start``); WIPES that database."""
     import os
 
-    from pileon.detectors.evidence import evidence_pack
+    from pileon.service.evidence import evidence_pack
 
     uri = os.environ.get("PILEON_TEST_NEO4J_URI", "").strip()
     if not uri:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
-import sys
 import time
-import types
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +14,7 @@ import pileon.api.app
 import pileon.api.deps
 from pileon.api.app import create_app
 from pileon.api.deps import get_store
-from pileon.api.settings import Role, Settings, SettingsError, load_settings
+from pileon.settings import Role, Settings, SettingsError, load_settings
 from tests.conftest import INCIDENT, build_incident, incident_report
 
 KEYS = {"viewer": "view-key-1", "enforcer": "enforce-key-2", "admin": "admin-key-3"}
@@ -84,7 +82,9 @@ def pull_all(client: TestClient, url: str, *, limit: int, between=None, **params
 def test_settings_refuse_to_start_without_keys(monkeypatch):
     monkeypatch.delenv("PILEON_API_KEYS", raising=False)
     with pytest.raises(SettingsError, match="PILEON_API_KEYS is empty"):
-        load_settings()
+        load_settings().require_keys()
+    with pytest.raises(SettingsError, match="PILEON_API_KEYS is empty"):
+        create_app(load_settings())
     with pytest.raises(SettingsError, match="unknown role 'root'"):
         load_settings(api_keys="k:root")
     with pytest.raises(SettingsError, match="PILEON_PORT"):
@@ -470,12 +470,12 @@ def test_neighborhood_is_bounded_deterministic_and_closed(client):
 
 
 def _fake_pipeline(monkeypatch, *, fail: bool = False):
-    """Stand in for pileon.detectors.pipeline: saves the incident report reversed."""
+    """Stand in for pileon.service.analysis.analyze: saves the incident report reversed."""
     from pileon.graph.errors import NotFound
 
     calls = []
 
-    def analyze(store, event_id, *, seed=0, model=None, show_progress=False):
+    def analyze(store, event_id, *, seed=0, show_progress=False, **options):
         calls.append((event_id, seed, show_progress))
         if fail:
             raise NotFound(f"unknown event {event_id!r}")
@@ -483,9 +483,7 @@ def _fake_pipeline(monkeypatch, *, fail: bool = False):
         store.save_report(report)
         return report
 
-    mod = types.ModuleType("pileon.detectors.pipeline")
-    mod.analyze = analyze
-    monkeypatch.setitem(sys.modules, "pileon.detectors.pipeline", mod)
+    monkeypatch.setattr("pileon.service.analysis.analyze", analyze)
     return calls
 
 

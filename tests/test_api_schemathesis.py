@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import atexit
 import shutil
-import sys
 import tempfile
-import types
 from pathlib import Path
 
 import pytest
@@ -26,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from pileon.api.app import create_app
-from pileon.api.settings import Settings
 from pileon.graph.embedded import EmbeddedStore
+from pileon.settings import Settings
 from tests.conftest import build_incident, incident_report
 
 ADMIN = "schemathesis-admin-key"
@@ -50,16 +48,14 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 @pytest.fixture(autouse=True)
 def quick_pipeline(monkeypatch):
     """Analyze jobs run a stand-in pipeline that saves the hand-made report (fast, no
-    dependency on pileon.detectors.pipeline); the route, job and store paths are the real ones."""
-    mod = types.ModuleType("pileon.detectors.pipeline")
+    dependency on the detectors); the route, job and store paths are the real ones."""
 
-    def analyze(store, event_id, *, seed=0, model=None, show_progress=False):
+    def analyze(store, event_id, **options):
         report = incident_report(event_id)
         store.save_report(report)
         return report
 
-    mod.analyze = analyze
-    monkeypatch.setitem(sys.modules, "pileon.detectors.pipeline", mod)
+    monkeypatch.setattr("pileon.service.analysis.analyze", analyze)
 
 
 @schema.parametrize()

@@ -24,7 +24,7 @@ import pytest
 
 from pileon.api.app import create_app
 from pileon.api.deps import get_store
-from pileon.api.settings import Settings
+from pileon.settings import Settings
 
 pytestmark = pytest.mark.browser
 

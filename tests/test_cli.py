@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pileon.cli import cli
+from pileon.cli import COMMANDS, cli
 from pileon.detectors.coactivity import coactivity
 from pileon.graph.embedded import EmbeddedStore
 
@@ -116,3 +116,110 @@ def test_demo_shows_ranked_accounts_mcns_clusters_and_alerts(tmp_path):
     report = json.loads(open(report_path, encoding="utf-8").read())
     assert report["accounts"][0]["rank"] == 1
     assert [a["rank"] for a in report["accounts"]] == list(range(1, len(report["accounts"]) + 1))
+
+
+# ------------------------------------------------------------- the command registry
+def test_registry_names_every_command_module_and_its_help():
+    import importlib
+    import pkgutil
+
+    import pileon.cli as cli_pkg
+    from pileon.cli import COMMANDS
+
+    modules = {m.name for m in pkgutil.iter_modules(cli_pkg.__path__) if m.name.startswith("cmd_")}
+    assert {mod.rsplit(".", 1)[1] for mod, _ in COMMANDS.values()} == modules
+    for name, (mod, short) in COMMANDS.items():
+        command = importlib.import_module(mod).command
+        assert command.name == name
+        assert command.get_short_help_str(limit=200) == short
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]] + [[c, "--help"] for c in COMMANDS])
+def test_help_imports_no_data_library(args):
+    """``pileon --help`` and ``pileon COMMAND --help`` stay quick: they import neither pandas
+    nor numpy (bench/bench_cli.py times them)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom pileon.cli import main\nsys.argv = ['pileon'] + sys.argv[1:]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('pandas', 'numpy', 'pydantic', 'fastapi') if m in sys.modules)\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "HEAVY=", out
+
+
+def test_store_is_accepted_before_or_after_the_command(incident, tmp_path):
+    folder = incident[0] / "incident"
+    before, after = tmp_path / "before.db", tmp_path / "after.db"
+    invoke = CliRunner().invoke
+    r1 = invoke(
+        cli,
+        [
+            "--store",
+            str(before),
+            "ingest",
+            str(folder),
+            "--json",
+            "--no-progress",
+            "--rejects",
+            str(tmp_path / "r1.csv"),
+        ],
+    )
+    r2 = invoke(
+        cli,
+        [
+            "ingest",
+            str(folder),
+            "--store",
+            str(after),
+            "--json",
+            "--no-progress",
+            "--rejects",
+            str(tmp_path / "r2.csv"),
+        ],
+    )
+    assert r1.exit_code == 0 and r2.exit_code == 0, (r1.output, r2.output)
+    assert json.loads(r1.output)["tables"] == json.loads(r2.output)["tables"]
+    assert (
+        EmbeddedStore(str(before)).count("accounts")
+        == EmbeddedStore(str(after)).count("accounts")
+        > 0
+    )
+    # the one after the command wins over the one before it
+    wins = tmp_path / "wins.db"
+    r3 = invoke(
+        cli,
+        [
+            "--store",
+            str(tmp_path / "loses.db"),
+            "ingest",
+            str(folder),
+            "--store",
+            str(wins),
+            "--no-progress",
+            "--rejects",
+            str(tmp_path / "r3.csv"),
+        ],
+    )
+    assert r3.exit_code == 0 and wins.exists() and not (tmp_path / "loses.db").exists()
+
+
+def test_store_falls_back_to_the_environment(incident, tmp_path, monkeypatch):
+    monkeypatch.setenv("PILEON_STORE", str(tmp_path / "env.db"))
+    r = CliRunner().invoke(
+        cli,
+        [
+            "ingest",
+            str(incident[0] / "incident"),
+            "--no-progress",
+            "--rejects",
+            str(tmp_path / "r.csv"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert EmbeddedStore(str(tmp_path / "env.db")).count("accounts") > 0

@@ -113,7 +113,7 @@ def analyzed(loaded, incident, state):
 
     def get(kind: str):
         if ("analyzed", kind) not in state:
-            from pileon.detectors.pipeline import analyze
+            from pileon.service.analysis import analyze
 
             store = loaded(kind)[0]
             reports = {}
@@ -273,7 +273,7 @@ def test_cli_wrong_password_is_one_line(incident):
 
 # ------------------------------------------- protection of the person under attack
 def test_alerts_identical(loaded):
-    from pileon.detectors.alerts import alerts_from_store
+    from pileon.service.alerts import alerts_from_store
 
     neo, emb = loaded("neo4j")[0], loaded("embedded")[0]
     a, b = alerts_from_store(neo), alerts_from_store(emb)
@@ -282,7 +282,7 @@ def test_alerts_identical(loaded):
 
 
 def test_evidence_pack_identical(loaded, incident):
-    from pileon.detectors.evidence import evidence_pack
+    from pileon.service.evidence import evidence_pack
 
     _, truth = incident
     neo, emb = loaded("neo4j")[0], loaded("embedded")[0]

@@ -15,6 +15,7 @@ import pytest
 PACKAGES = (
     "pileon",
     "pileon.cli",
+    "pileon.service",
     "pileon.graph",
     "pileon.graph.queries",
     "pileon.ingest",

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from pileon.cli import cli
-from pileon.detectors.evidence import evidence_pack
 from pileon.graph.errors import NotFound
+from pileon.service.evidence import evidence_pack
 from tests.test_alerts import ATTACK, KEYS, W, client_for, load_world
 
 FIELDS = {
@@ -167,10 +167,10 @@ def test_empty_pack_and_unknown_account(world):
 
 def test_time_zone_falls_back_to_the_platform(world):
     # the quiet account posted nothing: its platform's usual offset (+08:00 for weibo)
-    from pileon.detectors.alerts import AlertFrames
     from pileon.detectors.evidence import target_offset
+    from pileon.service.alerts import alert_frames
 
-    frames = AlertFrames.from_store(world["store"])
+    frames = alert_frames(world["store"])
     assert target_offset(W["quiet"], frames) == 480
     assert target_offset(W["victim"], frames) == 480
     frames.accounts.loc[frames.accounts["account_id"] == W["quiet"], "platform"] = "mastodon"

@@ -26,9 +26,9 @@ READERS = {"graphml": nx.read_graphml, "gexf": nx.read_gexf}
 @pytest.fixture(scope="module")
 def incident(tmp_path_factory):
     """(store path, ground truth, report, projection) of the analyzed sample's main event."""
-    from pileon.detectors.pipeline import analyze
     from pileon.ingest.load import load_folder
     from pileon.ingest.sample import generate_incident
+    from pileon.service.analysis import analyze
 
     root = tmp_path_factory.mktemp("export-incident")
     truth = generate_incident(root / "tables", seed=3, scale=0.3)

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from pileon.api.app import create_app
 from pileon.api.deps import get_store
-from pileon.api.settings import Settings
 from pileon.graph.projection import project
+from pileon.settings import Settings
 from tests.conftest import INCIDENT, build_incident, incident_report
 
 KEY = "graph-view-key"

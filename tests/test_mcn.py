@@ -142,7 +142,7 @@ E1 = "evt:2026-03-nancheng-teacher"
 
 @pytest.fixture(scope="module")
 def analyzed(tmp_path_factory):
-    from pileon.detectors.pipeline import analyze
+    from pileon.service.analysis import analyze
     from tests.rows import load_sample
 
     store, truth = load_sample(tmp_path_factory.mktemp("incident"), seed=5, scale=0.4)

@@ -108,15 +108,15 @@ def test_bad_training_input_and_bad_files(tmp_path):
         m.predict(X.drop(columns=["harm_max"]))
 
 
-def test_default_model_path(monkeypatch, tmp_path):
+def test_model_lives_beside_the_embedded_store_unless_a_setting_names_it(tmp_path):
+    from pileon.service.training import default_model_path
+
     class S:
         path = str(tmp_path / "x.db")
 
-    monkeypatch.delenv("PILEON_MODEL", raising=False)
-    assert rm.default_model_path(S()) == tmp_path / "x.db.model.txt"
-    assert str(rm.default_model_path(object())) == "pileon-model.txt"
-    monkeypatch.setenv("PILEON_MODEL", str(tmp_path / "m.txt"))
-    assert rm.default_model_path(S()) == tmp_path / "m.txt"
+    assert default_model_path(S()) == tmp_path / "x.db.model.txt"
+    assert str(default_model_path(object())) == "pileon-model.txt"
+    assert default_model_path(S(), setting=tmp_path / "m.txt") == tmp_path / "m.txt"
 
 
 def test_rules_prior_keeps_a_small_event_from_overturning_the_detectors():

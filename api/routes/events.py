@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import threading
 from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from pileon.api.deps import AdminRole, CursorsDep, JobsDep, StoreDep, ViewerRole
+from pileon.api.deps import AdminRole, CursorsDep, JobsDep, SettingsDep, StoreDep, ViewerRole
 from pileon.api.jobs import Job
 from pileon.api.pagination import Cursor, CursorCodec, CursorParam, InvalidCursor, LimitParam
 from pileon.api.schemas import (
@@ -24,7 +25,7 @@ from pileon.api.schemas import (
     ReportOut,
     frame_records,
 )
-from pileon.graph.errors import NotFound, PileonError
+from pileon.graph.errors import NotFound
 from pileon.graph.model import ROLES
 from pileon.graph.store import Store
 
@@ -125,14 +126,14 @@ def ranked_page(
     return {"items": page, "next_cursor": next_cursor, "run_id": run}
 
 
-def run_analyze(job: Job, store: Store, event_id: str, seed: int) -> dict[str, Any]:
+def run_analyze(
+    job: Job, store: Store, event_id: str, seed: int, *, model_path: pathlib.Path | None = None
+) -> dict[str, Any]:
     """The analyze job: run the pipeline, return a summary of the new run."""
-    try:
-        from pileon.detectors.pipeline import analyze
-    except ImportError as exc:
-        raise PileonError(f"the analysis pipeline is not available: {exc}") from None
+    from pileon.service.analysis import analyze
+
     job.report_progress(0.05)
-    report = analyze(store, event_id, seed=seed, show_progress=False)
+    report = analyze(store, event_id, seed=seed, model_path=model_path, show_progress=False)
     run = store.latest_run(event_id)
     return {
         "event_id": event_id,
@@ -260,6 +261,7 @@ def start_analyze(
     event_id: EventId,
     store: StoreDep,
     jobs: JobsDep,
+    settings: SettingsDep,
     _: AdminRole,
     response: Response,
     seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
@@ -268,7 +270,7 @@ def start_analyze(
     event_row(store, event_id)
     job = jobs.submit(
         "analyze",
-        lambda j: run_analyze(j, store, event_id, seed),
+        lambda j: run_analyze(j, store, event_id, seed, model_path=settings.model),
         params={"event_id": event_id, "seed": seed},
     )
     response.headers["Location"] = f"/v1/jobs/{job.job_id}"

@@ -64,7 +64,7 @@ def get_alerts(
 ) -> dict[str, Any]:
     """Surges of hostile attention at the account (strangers, messages, comments, mentions,
     harmful content, reports), each against its own baseline; minors' alerts first."""
-    from pileon.detectors.alerts import alerts_from_store
+    from pileon.service.alerts import alerts_from_store
 
     scope = json.dumps(["alerts", account_id, event])
     after = 0
@@ -93,7 +93,7 @@ def get_evidence(
 ) -> Response:
     """The one-click evidence pack: every harmful content aimed at the account, hashed
     (SPEC §6), with a readable page; the same store gives the same bytes."""
-    from pileon.detectors.evidence import evidence_pack
+    from pileon.service.evidence import evidence_pack
 
     data = evidence_pack(store, account_id, event_id=event)
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in account_id)

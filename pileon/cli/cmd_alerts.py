@@ -6,11 +6,10 @@ import json
 
 import click
 
-from pileon.cli import store_option
-from pileon.graph.store import open_store
+from pileon.cli import COMMANDS, open_cli_store, store_option
 
 
-@click.command("alerts")
+@click.command("alerts", short_help=COMMANDS["alerts"][1])
 @click.option("--event", "event_id", default=None, help="Count only this event's contents.")
 @click.option("--target", "target_id", default=None, help="Watch only this account.")
 @click.option("--json", "as_json", is_flag=True, help="Print the alerts as a JSON list.")
@@ -28,9 +27,10 @@ def command(
 
     Example: pileon alerts --event evt:2026-03-nancheng-teacher --json
     """
-    from pileon.detectors.alerts import RECOMMENDATIONS, alerts_from_store
+    from pileon.detectors.alerts import RECOMMENDATIONS
+    from pileon.service.alerts import alerts_from_store
 
-    with open_store(store_uri) as store:
+    with open_cli_store(store_uri) as store:
         alerts = alerts_from_store(
             store, event_id=event_id, target_id=target_id, show_progress=progress
         )

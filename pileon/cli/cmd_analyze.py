@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-from pileon.cli import store_option
-from pileon.graph.errors import InputError
-from pileon.graph.store import open_store
+from pileon.cli import COMMANDS, settings_for, store_option
 
 
-@click.command("analyze")
+@click.command("analyze", short_help=COMMANDS["analyze"][1])
 @click.option("--event", "event_id", required=True, metavar="ID", help="The event to analyze.")
 @click.option(
     "--out",
@@ -43,8 +40,9 @@ from pileon.graph.store import open_store
 @store_option
 @click.option(
     "--progress/--no-progress",
-    default=None,
-    help="Progress bar (default: when stderr is a terminal).",
+    default=True,
+    show_default=True,
+    help="A line per stage with its time on stderr (also when stderr is not a terminal).",
 )
 def command(
     event_id: str,
@@ -53,18 +51,27 @@ def command(
     model: str,
     seed: int,
     store_uri: str | None,
-    progress: bool | None,
+    progress: bool,
 ) -> None:
     """Analyze one event and write its ranked report (SPEC §4) as JSON.
 
     Example: pileon analyze --event evt:2026-03-nancheng-teacher --out report.json --top 100
     """
-    from pileon.detectors.pipeline import analyze
+    from pileon.graph.errors import InputError
+    from pileon.service.analysis import analyze
 
-    show = sys.stderr.isatty() if progress is None else progress
+    settings = settings_for(store_uri)
     chosen = None if model == "rules" else model
-    with open_store(store_uri) as store:
-        report = analyze(store, event_id, seed=seed, model=chosen, top=top, show_progress=show)
+    with settings.open_store() as store:
+        report = analyze(
+            store,
+            event_id,
+            seed=seed,
+            model=chosen,
+            model_path=settings.model,
+            top=top,
+            show_progress=progress,
+        )
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if out:
         try:

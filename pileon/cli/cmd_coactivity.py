@@ -6,12 +6,10 @@ import sys
 
 import click
 
-from pileon.cli import store_option
-from pileon.graph.errors import InputError
-from pileon.graph.store import open_store
+from pileon.cli import COMMANDS, open_cli_store, store_option
 
 
-@click.command("coactivity")
+@click.command("coactivity", short_help=COMMANDS["coactivity"][1])
 @click.option(
     "--event",
     "event_id",
@@ -47,20 +45,24 @@ def command(
 
     Example: pileon coactivity --event e1 --window 60 --min-weight 2 --out pairs.csv
     """
-    from pileon.detectors.coactivity import coactivity, write_coactivity_csv
-    from pileon.graph.projection import project
+    from pileon.detectors.coactivity import write_coactivity_csv
+    from pileon.graph.errors import InputError
+    from pileon.service.coactivity import coactivity_edges
 
     if window < 0:
         raise InputError("--window must be at least 0 seconds")
     if min_weight < 1:
         raise InputError("--min-weight must be at least 1")
-    with open_store(store_uri) as store:
-        reposts = project(store, event_id).reposts if event_id else store.frame("reposts")
-    edges = coactivity(
-        reposts, window=window, min_weight=min_weight, show_progress=sys.stderr.isatty()
-    )
+    with open_cli_store(store_uri) as store:
+        edges, n_reposts = coactivity_edges(
+            store,
+            window=window,
+            min_weight=min_weight,
+            event_id=event_id,
+            show_progress=sys.stderr.isatty(),
+        )
     try:
         n = write_coactivity_csv(edges, out)
     except OSError as exc:
         raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from None
-    click.echo(f"wrote {out}: {n} pairs from {len(reposts)} reposts")
+    click.echo(f"wrote {out}: {n} pairs from {n_reposts} reposts")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
+from pileon.cli import COMMANDS
 from pileon.cli.cmd_ingest import format_summary
 from pileon.cli.textable import render
-from pileon.graph.embedded import EmbeddedStore
 
 
-@click.command("demo")
+@click.command("demo", short_help=COMMANDS["demo"][1])
 @click.option(
     "--dir",
     "workdir",
@@ -31,9 +31,10 @@ def command(workdir: Path, seed: int, scale: float, top: int) -> None:
 
     Example: pileon demo --dir ./pileon-demo
     """
-    from pileon.detectors.pipeline import analyze
+    from pileon.graph.embedded import EmbeddedStore
     from pileon.ingest.load import load_folder
     from pileon.ingest.sample import generate_incident
+    from pileon.service.analysis import analyze
 
     show = sys.stderr.isatty()
     if workdir.exists():
@@ -96,7 +97,7 @@ def command(workdir: Path, seed: int, scale: float, top: int) -> None:
             title="Harmful narratives (largest first poster chains)",
         )
     )
-    from pileon.detectors.alerts import alerts_from_store
+    from pileon.service.alerts import alerts_from_store
 
     alerts = [a.to_dict() for a in alerts_from_store(store)]
     click.echo("")

@@ -8,12 +8,10 @@ from io import BytesIO
 
 import click
 
-from pileon.cli import store_option
-from pileon.graph.errors import InputError
-from pileon.graph.store import open_store
+from pileon.cli import COMMANDS, open_cli_store, store_option
 
 
-@click.command("evidence")
+@click.command("evidence", short_help=COMMANDS["evidence"][1])
 @click.option("--target", "target_id", required=True, help="The account under attack.")
 @click.option("--event", "event_id", default=None, help="Keep only this event's contents.")
 @click.option(
@@ -30,9 +28,10 @@ def command(target_id: str, event_id: str | None, out: str, store_uri: str | Non
 
     Example: pileon evidence --target weibo:1001 --out evidence.zip
     """
-    from pileon.detectors.evidence import evidence_pack
+    from pileon.graph.errors import InputError
+    from pileon.service.evidence import evidence_pack
 
-    with open_store(store_uri) as store:
+    with open_cli_store(store_uri) as store:
         data = evidence_pack(store, target_id, event_id=event_id)
     try:
         with open(out, "wb") as fh:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import click
 
-from pileon.cli import store_option
-from pileon.graph.errors import InputError
-from pileon.graph.store import open_store
+from pileon.cli import COMMANDS, open_cli_store, store_option
 
 
-@click.command("export")
+@click.command("export", short_help=COMMANDS["export"][1])
 @click.option("--event", "event_id", required=True, help="Event ID.")
 @click.option("--format", "fmt", type=click.Choice(["graphml", "gexf"]), required=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
@@ -25,14 +23,12 @@ def command(event_id: str, fmt: str, out: str, window: float, store_uri: str | N
 
     Example: pileon export --event e1 --format gexf --out e1.gexf
     """
-    from pileon.detectors.export import account_graph, write_graph
-    from pileon.graph.projection import project
+    from pileon.detectors.export import write_graph
+    from pileon.graph.errors import InputError
+    from pileon.service.exports import event_graph
 
-    with open_store(store_uri) as store:
-        p = project(store, event_id)
-        run = store.latest_run(event_id)
-        report = store.report(run) if run else None
-    g = account_graph(p, report, window=window)
+    with open_cli_store(store_uri) as store:
+        g, report = event_graph(store, event_id, window=window)
     try:
         write_graph(g, out, fmt)
     except OSError as exc:

@@ -7,9 +7,7 @@ import sys
 
 import click
 
-from pileon.cli import store_option
-from pileon.graph.store import open_store
-from pileon.ingest.load import DEFAULT_REJECTS, load_folder
+from pileon.cli import COMMANDS, open_cli_store, store_option
 
 
 def format_summary(summary) -> str:
@@ -34,16 +32,17 @@ def format_summary(summary) -> str:
     return "\n".join(lines)
 
 
-@click.command("ingest")
+@click.command("ingest", short_help=COMMANDS["ingest"][1])
 @click.argument("folder", type=click.Path(file_okay=False, path_type=str))
 @store_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option(
     "--rejects",
     "reject_path",
-    default=DEFAULT_REJECTS,
-    show_default=True,
-    help="Where to write rejected rows (CSV: table, line, reason, raw).",
+    default=None,
+    metavar="FILE",
+    help="Where to write rejected rows (CSV: table, line, reason, raw); "
+    "default pileon-rejects.csv.",
 )
 @click.option(
     "--progress/--no-progress",
@@ -51,15 +50,23 @@ def format_summary(summary) -> str:
     help="Progress bars (default: when stderr is a terminal).",
 )
 def command(
-    folder: str, store_uri: str | None, as_json: bool, reject_path: str, progress: bool | None
+    folder: str,
+    store_uri: str | None,
+    as_json: bool,
+    reject_path: str | None,
+    progress: bool | None,
 ) -> None:
     """Load the tables of FOLDER (accounts.csv, contents.jsonl, reposts.parquet, ...).
 
     Example: pileon ingest ./incident --json
     """
+    from pileon.ingest.load import DEFAULT_REJECTS, load_folder
+
     show = sys.stderr.isatty() if progress is None else progress
-    with open_store(store_uri) as store:
-        summary = load_folder(store, folder, reject_path=reject_path, show_progress=show)
+    with open_cli_store(store_uri) as store:
+        summary = load_folder(
+            store, folder, reject_path=reject_path or DEFAULT_REJECTS, show_progress=show
+        )
     if as_json:
         click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
     else:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from pileon.cli import COMMANDS
 
-@click.command("sample")
+
+@click.command("sample", short_help=COMMANDS["sample"][1])
 @click.argument("folder", type=click.Path(file_okay=False, path_type=str))
 @click.option("--seed", default=7, show_default=True, help="Random seed: same seed, same files.")
 @click.option(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from pileon.cli import store_option
+from pileon.cli import COMMANDS, settings_for, store_option
 
 
-@click.command("serve")
+@click.command("serve", short_help=COMMANDS["serve"][1])
 @click.option(
     "--host",
     default=None,
@@ -39,11 +39,9 @@ def command(host: str | None, port: int | None, store_uri: str | None, log_level
     import uvicorn
 
     from pileon.api.app import create_app
-    from pileon.api.settings import load_settings
-    from pileon.graph.store import open_store
 
-    settings = load_settings(store=store_uri, host=host, port=port)
-    open_store(settings.store).close()  # refuse to start on a store that cannot be opened
+    settings = settings_for(store_uri, host=host, port=port).require_keys()
+    settings.open_store().close()  # refuse to start on a store that cannot be opened
     app = create_app(settings)
     click.echo(
         f"pileon API on http://{settings.host}:{settings.port} "

@@ -7,16 +7,14 @@ import sys
 
 import click
 
-from pileon.cli import store_option
-from pileon.graph.errors import InputError
-from pileon.graph.store import open_store
+from pileon.cli import COMMANDS, settings_for, store_option
 
 
 def _num(v: float) -> str:
     return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
 
 
-@click.command("train")
+@click.command("train", short_help=COMMANDS["train"][1])
 @click.option(
     "--labels",
     "labels_path",
@@ -79,12 +77,14 @@ def command(
 
     Example: pileon train --labels labels.csv
     """
-    from pileon.detectors.pipeline import labels_from_decisions, read_labels, train
+    from pileon.graph.errors import InputError
+    from pileon.service.training import labels_from_decisions, read_labels, train
 
     if sum(bool(x) for x in (labels_path, from_decisions, from_store)) != 1:
         raise InputError("give exactly one of --labels FILE, --from-decisions, --from-store")
     show = sys.stderr.isatty() if progress is None else progress
-    with open_store(store_uri) as store:
+    settings = settings_for(store_uri)
+    with settings.open_store() as store:
         if labels_path:
             labels = read_labels(labels_path)
         elif from_decisions:
@@ -97,6 +97,7 @@ def command(
             seed=seed,
             k=k,
             out=out,
+            model_path=settings.model,
             show_progress=show,
             unlabelled_tier=0 if unlabelled == "zero" else None,
         )

@@ -1,15 +1,32 @@
-"""The API's settings: one typed object read from ``PILEON_*`` environment variables.
+"""pileon's settings: one typed object, the only place that reads the environment.
 
-* ``PILEON_STORE``: the store URI (see :func:`pileon.graph.store.open_store`);
-* ``PILEON_API_KEYS``: ``KEY:ROLE,KEY:ROLE`` or the path of a file holding such
-  entries (one or more a line, ``#`` starts a comment); roles are ``viewer``,
-  ``enforcer`` and ``admin``;
-* ``PILEON_HOST``, ``PILEON_PORT``: where ``pileon serve`` listens;
-* ``PILEON_MAX_UPLOAD_MB``: the largest upload ``POST /v1/ingest`` accepts.
+Every layer below takes explicit arguments; the CLI, the API and the public
+Python API (:mod:`pileon`) build one :class:`Settings` and pass its values on.
 
-:func:`load_settings` refuses a configuration that cannot work (no keys, a bad
-role, a missing key file) with a :class:`SettingsError` whose one-line message
-never contains a key.  Keys are kept only as SHA-256 digests once parsed.
+========================  ===================================================
+variable                  meaning
+========================  ===================================================
+``PILEON_STORE``          the store URI (see :func:`pileon.graph.store.open_store`):
+                          a file path (default ``pileon.db``) or ``neo4j://``/``bolt://``
+``NEO4J_USER``            Neo4j user (default ``neo4j``)
+``NEO4J_PASSWORD``        Neo4j password
+``NEO4J_DATABASE``        Neo4j database (default: the server's default)
+``PILEON_NEO4J_BATCH``    rows per Neo4j write batch (default: the store's)
+``PILEON_MODEL``          the trained risk model's file (default: beside the
+                          embedded store's file, else ``./pileon-model.txt``)
+``PILEON_API_KEYS``       ``KEY:ROLE,KEY:ROLE`` or the path of a file holding such
+                          entries (one or more a line, ``#`` starts a comment);
+                          roles are ``viewer``, ``enforcer`` and ``admin``
+``PILEON_HOST``,          where ``pileon serve`` listens
+``PILEON_PORT``
+``PILEON_MAX_UPLOAD_MB``  the largest upload ``POST /v1/ingest`` accepts
+========================  ===================================================
+
+:func:`load_settings` refuses a configuration that cannot work (a bad role, a
+missing key file, a port out of range) with a :class:`SettingsError` whose
+one-line message never contains a key or a password; the API also refuses to
+start without keys (:meth:`Settings.require_keys`).  Keys are kept only as
+SHA-256 digests once parsed.
 """
 
 from __future__ import annotations
@@ -20,15 +37,15 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pileon.graph.errors import PileonError
-from pileon.graph.store import DEFAULT_STORE
+from pileon.graph.store import DEFAULT_STORE, Store
 
 
 class SettingsError(PileonError):
-    """The API is misconfigured and refuses to start."""
+    """pileon is misconfigured and refuses to start."""
 
 
 class Role(str, Enum):
@@ -106,11 +123,22 @@ def parse_api_keys(value: str) -> list[tuple[bytes, Role]]:
 
 
 class Settings(BaseSettings):
-    """Everything the API needs to start; see the module docstring."""
+    """Everything pileon reads from its environment; see the module docstring."""
 
     model_config = SettingsConfigDict(env_prefix="PILEON_", extra="ignore")
 
     store: str = Field(default=DEFAULT_STORE, min_length=1, description="store URI")
+    neo4j_user: str | None = Field(
+        default=None, validation_alias=AliasChoices("neo4j_user", "NEO4J_USER")
+    )
+    neo4j_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("neo4j_password", "NEO4J_PASSWORD")
+    )
+    neo4j_database: str | None = Field(
+        default=None, validation_alias=AliasChoices("neo4j_database", "NEO4J_DATABASE")
+    )
+    neo4j_batch: int | None = Field(default=None, ge=1, description="rows per Neo4j batch")
+    model: Path | None = Field(default=None, description="the trained risk model's file")
     api_keys: SecretStr = Field(default=SecretStr(""), description="KEY:ROLE,... or a key file")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -120,13 +148,35 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _parse_keys(self) -> Settings:
-        self._keys = parse_api_keys(self.api_keys.get_secret_value())
+        given = self.api_keys.get_secret_value()
+        self._keys = parse_api_keys(given) if given.strip() else []
         return self
 
     @property
     def keys(self) -> list[tuple[bytes, Role]]:
         """The configured keys as (SHA-256 digest, role) pairs, in the order given."""
         return list(self._keys)
+
+    def require_keys(self) -> Settings:
+        """Refuse (``SettingsError``) a configuration without API keys: the API needs one."""
+        if not self._keys:
+            raise SettingsError(
+                "PILEON_API_KEYS is empty: give KEY:ROLE,KEY:ROLE or a file of such lines"
+            )
+        return self
+
+    def open_store(self, uri: str | None = None) -> Store:
+        """Open ``uri`` (default :attr:`store`) with these settings' Neo4j credentials."""
+        from pileon.graph.store import open_store
+
+        password = self.neo4j_password.get_secret_value() if self.neo4j_password else None
+        return open_store(
+            uri or self.store,
+            user=self.neo4j_user,
+            password=password,
+            database=self.neo4j_database,
+            batch_size=self.neo4j_batch,
+        )
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -143,5 +193,14 @@ def load_settings(**overrides: Any) -> Settings:
             loc = ".".join(str(x) for x in err.get("loc", ()))
             msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
             # field errors name the variable; the key parser's messages already do
-            parts.append(f"PILEON_{loc.upper()}: {msg}" if loc else msg)
+            parts.append(f"{_variable(loc)}: {msg}" if loc else msg)
         raise SettingsError("; ".join(parts) or "invalid settings") from None
+
+
+def _variable(field: str) -> str:
+    """The environment variable a field is read from."""
+    return (
+        field.upper()
+        if field.startswith("neo4j_") and field != "neo4j_batch"
+        else (f"PILEON_{field.upper()}")
+    )

@@ -1,0 +1,248 @@
+"""``analyze``: one event from the store to its saved report.
+
+::
+
+    project -> detect -> features -> score -> tiers (with the accounts' history
+    in other events, read here) -> MCN roll-up -> report -> store.save_report
+
+The steps between the reads and the save are the pure functions of
+:mod:`pileon.detectors.pipeline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from pileon.detectors import risk_model as rm
+from pileon.detectors.pipeline import (
+    History,
+    account_roles,
+    detect,
+    event_features,
+    final_grades,
+    rollup,
+    score,
+)
+from pileon.detectors.report import build_report, data_time
+from pileon.detectors.scoring import HARM_THRESHOLD, Detections, HarmfulItems, grade
+from pileon.graph.projection import Projection, project
+from pileon.graph.store import Store
+from pileon.service.stages import Stages
+from pileon.service.training import resolve_model
+
+__all__ = ["analyze", "project_and_detect", "read_history"]
+
+
+def project_and_detect(
+    store: Store, event_id: str, *, seed: int = 0, stages: Stages | None = None
+) -> tuple[Projection, Detections, pd.DataFrame, HarmfulItems]:
+    """Project an event, run the detectors and compute its account features.
+
+    Returns the projection, the detections, the features and the harm of the
+    event's items (:func:`pileon.detectors.pipeline.event_features`)."""
+    st = stages or Stages(f"analyze {event_id}")
+    with st.stage("project"):
+        p = project(store, event_id)
+    det = detect(p, seed=seed, stages=st)
+    with st.stage("features"):
+        f, items = event_features(p, det)
+    return p, det, f, items
+
+
+def analyze(
+    store: Store,
+    event_id: str,
+    *,
+    seed: int = 0,
+    model: str | Path | rm.RiskModel | None = "auto",
+    model_path: str | Path | None = None,
+    top: int | None = None,
+    show_progress: bool | TextIO = False,
+    generated_at: str | None = None,
+    save: bool = True,
+) -> dict[str, Any]:
+    """Analyze one event: run every detector, score, grade, roll up MCNs, save and return the report.
+
+    Parameters
+    ----------
+    store : Store
+        Where the event lives; the report is saved there (``save_report``).
+    event_id : str
+        The event (``NotFound`` when unknown).
+    seed : int, default 0
+        Seed of every randomised step; the same store and seed give the same report.
+    model : {"auto", None} or path or RiskModel, default "auto"
+        ``"auto"``: the trained risk model at ``model_path`` when present, else the
+        transparent rules; ``None``: the rules; a path or a model: that model.
+    model_path : path, optional
+        Where ``"auto"`` looks (default :func:`pileon.service.training.default_model_path`).
+    top : int, optional
+        Cut the returned report's account list to the first ``top`` (the stored
+        report stays whole).
+    show_progress : bool or text stream, default False
+        One line per stage with its time (:class:`pileon.service.stages.Stages`).
+    generated_at : str, optional
+        The report's time; default the event's latest activity (deterministic).
+    save : bool, default True
+        Save the report in the store.
+
+    Returns
+    -------
+    dict
+        The SPEC §4 report.
+
+    Raises
+    ------
+    pileon.graph.errors.NotFound
+        The event is not in the store.
+    pileon.graph.errors.StageFailed
+        A stage ran out of memory or failed unexpectedly (the message names it).
+
+    Notes
+    -----
+    Dominated by the detectors: roughly linear in the event's contents and
+    reposts, plus the within-window co-repost pairs.  The projection, the
+    detections and the features are released before the report is saved, so
+    that the save's own memory does not add to theirs.
+    """
+    st = Stages(f"analyze {event_id}", show=show_progress)
+    risk = resolve_model(model, store=store, path=model_path)
+    report = _report(store, event_id, seed=seed, risk=risk, generated_at=generated_at, stages=st)
+    with st.stage("save"):  # the projection and detections are freed by now
+        if save:
+            store.save_report(report)
+    if top is not None:
+        report = dict(report, accounts=report["accounts"][:top])
+    return report
+
+
+def _report(
+    store: Store,
+    event_id: str,
+    *,
+    seed: int,
+    risk: rm.RiskModel | None,
+    generated_at: str | None,
+    stages: Stages,
+) -> dict[str, Any]:
+    """Every stage of :func:`analyze` but the save: the report alone outlives this call."""
+    st = stages
+    p, det, f, items = project_and_detect(store, event_id, seed=seed, stages=st)
+    with st.stage("score"):
+        scored = score(f, risk)
+    with st.stage("tiers"):
+        roles = account_roles(det)
+        first = grade(f, roles)
+        candidates = [a for a, g in first.items() if g.tier >= 2]
+        grades = final_grades(p, f, roles, first, read_history(store, p, candidates))
+    with st.stage("mcns"):
+        mcns = rollup(p, det, grades)
+    with st.stage("report"):
+        return build_report(
+            p,
+            det,
+            scored,
+            grades,
+            mcns=mcns,
+            items=items,
+            generated_at=generated_at or data_time(p),
+        )
+
+
+# ------------------------------------------------------------------------------ history
+
+
+def _culpable_elsewhere(store: Store, ids: Sequence[str], event_id: str) -> dict[str, set[str]]:
+    """account_id -> other events where a label or a recorded decision gave it tier >= 2."""
+    out: dict[str, set[str]] = {}
+    lab = store.frame("labels", ids=ids, column="account_id")
+    lab = lab[(lab["event_id"] != event_id) & (lab["tier"].fillna(0) >= 2)]
+    for a, e in zip(lab["account_id"], lab["event_id"]):
+        out.setdefault(a, set()).add(e)
+    dec = store.decisions()
+    if len(dec):
+        dec = dec[
+            dec["account_id"].isin(ids)
+            & dec["event_id"].notna()
+            & (dec["event_id"] != event_id)
+            & (dec["tier"].fillna(0) >= 2)
+        ]
+        for a, e in zip(dec["account_id"], dec["event_id"]):
+            out.setdefault(a, set()).add(e)
+    return out
+
+
+def _harmful_elsewhere(
+    store: Store, ids: Sequence[str], event_id: str, *, harm_threshold: float
+) -> dict[str, set[str]]:
+    """account_id -> other events holding harmful content of its own."""
+    out: dict[str, set[str]] = {}
+    own = store.frame("contents", ids=ids, column="account_id")
+    own = own[own["harm"].fillna(0) >= harm_threshold]
+    if not len(own):
+        return out
+    author = dict(zip(own["content_id"], own["account_id"]))
+    for e in store.event_ids():
+        if e == event_id:
+            continue
+        m = store.memberships(e)
+        for c in m.loc[m["content_id"].isin(set(author)), "content_id"]:
+            out.setdefault(author[c], set()).add(e)
+    return out
+
+
+def _identity_repeat(
+    store: Store, p: Projection, candidates: Sequence[str], event_id: str
+) -> set[str]:
+    """Candidates whose identity_key is held by another account culpable in another event."""
+    acc = p.accounts.drop_duplicates("account_id").set_index("account_id")
+    keys = {
+        a: acc.at[a, "identity_key"]
+        for a in candidates
+        if a in acc.index and isinstance(acc.at[a, "identity_key"], str)
+    }
+    if not keys:
+        return set()
+    peers = store.frame("accounts", ids=sorted(set(keys.values())), column="identity_key")
+    peers = peers[~peers["account_id"].isin(candidates)]
+    if not len(peers):
+        return set()
+    bad = _culpable_elsewhere(store, sorted(peers["account_id"]), event_id)
+    bad_keys = set(peers.loc[peers["account_id"].isin(bad), "identity_key"])
+    return {a for a, k in keys.items() if k in bad_keys}
+
+
+def read_history(
+    store: Store,
+    p: Projection,
+    candidates: Sequence[str],
+    *,
+    harm_threshold: float = HARM_THRESHOLD,
+) -> History:
+    """Culpable conduct of ``candidates`` in OTHER events, and identities with several culprits.
+
+    An account repeats when it was judged culpable in another event (tier >= 2 in
+    a label or a recorded decision) or posted harmful content of its own there.
+    Repetition is read from the data (contents, labels, decisions), not from
+    earlier analysis runs, so that a report does not depend on the order in
+    which events are analyzed.
+    """
+    event_id = p.event_id
+    cand = sorted(set(candidates))
+    if not cand:
+        return History()
+    repeated: dict[str, set[str]] = {a: set() for a in cand}
+    for found in (
+        _culpable_elsewhere(store, cand, event_id),
+        _harmful_elsewhere(store, cand, event_id, harm_threshold=harm_threshold),
+    ):
+        for a, evs in found.items():
+            repeated[a] |= evs
+    return History(
+        repeated={a: sorted(e) for a, e in repeated.items() if e},
+        identity_repeat=frozenset(_identity_repeat(store, p, cand, event_id)),
+    )

@@ -1,0 +1,88 @@
+"""Progress lines and error context for the long jobs (analyze, train).
+
+A job runs as named stages (:data:`pileon.detectors.pipeline.STAGES`).  With
+progress on, each finished stage prints one line with its time, whether or not
+the output is a terminal, so that a log shows where a long run is::
+
+    analyze evt:1: project 1.2 s
+    analyze evt:1: narratives 3.4 s
+
+A stage that fails in a way no input check foresaw (out of memory, a bug) is
+reported as one :class:`pileon.graph.errors.StageFailed` naming the stage and
+what to try; errors pileon already explains (:class:`PileonError`) pass as
+they are.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from pileon.graph.errors import PileonError, StageFailed
+
+__all__ = ["Stages"]
+
+#: what to try when a stage runs out of memory
+MEMORY_ADVICE = (
+    "free memory or run on a machine with more, or analyze a narrower event "
+    "(fewer contents and reposts)"
+)
+
+
+class Stages:
+    """Runs a job's named stages: one progress line each, one-line errors.
+
+    Parameters
+    ----------
+    job : str
+        What the lines and errors call the job (``"analyze evt:1"``).
+    show : bool or text stream, default False
+        ``True`` writes the lines to stderr, a stream writes them there.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> st = Stages("analyze e1", show=out)
+    >>> with st.stage("project"):
+    ...     pass
+    >>> out.getvalue().startswith("analyze e1: project ")
+    True
+    >>> with st.stage("features"):
+    ...     raise KeyError("account_id")
+    Traceback (most recent call last):
+    ...
+    pileon.graph.errors.StageFailed: analyze e1 failed in stage features: KeyError: 'account_id' (a bug: please report it with the command that gave it)
+    """
+
+    def __init__(self, job: str, *, show: bool | TextIO = False) -> None:
+        self.job = job
+        self._out: TextIO | None = (sys.stderr if show is True else show) or None
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        except PileonError:
+            raise
+        except MemoryError as exc:
+            raise StageFailed(
+                f"{self.job} ran out of memory in stage {name}: {MEMORY_ADVICE}", stage=name
+            ) from exc
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+            raise StageFailed(
+                f"{self.job} failed in stage {name}: {what} "
+                "(a bug: please report it with the command that gave it)",
+                stage=name,
+            ) from exc
+        dt = time.perf_counter() - t0
+        self.seconds[name] = dt
+        if self._out is not None:
+            print(f"{self.job}: {name} {dt:.1f} s", file=self._out, flush=True)
