@@ -587,19 +587,21 @@ def test_unreachable_server_is_one_clear_error(uri):
     assert msg.startswith(f"cannot reach Neo4j at {uri}") and "\n" not in msg
 
 
-def test_open_store_reads_the_environment(monkeypatch):
+def test_public_open_store_reads_the_settings_from_the_environment(monkeypatch, tmp_path):
     uri, user, password = neo4j_settings()
-    from pileon.graph.store import open_store
+    import pileon
 
+    monkeypatch.chdir(tmp_path)  # a wrong fall-back would create ./pileon.db here
     monkeypatch.setenv("PILEON_STORE", uri)
     monkeypatch.setenv("NEO4J_USER", user)
     monkeypatch.setenv("NEO4J_PASSWORD", password)
-    with open_store() as store:
-        assert isinstance(store, Neo4jStore) and store.uri == uri
-        assert store.count("accounts") >= 0
+    monkeypatch.setenv("NEO4J_DATABASE", "neo4j")
+    with pileon.open_store() as store:
+        assert isinstance(store, Neo4jStore) and store.uri == uri and store.database == "neo4j"
     monkeypatch.setenv("NEO4J_PASSWORD", password + "-wrong")
     with pytest.raises(StoreAuthError):
-        open_store(uri)
+        pileon.open_store(uri)
+    assert not (tmp_path / "pileon.db").exists()
 
 
 # ------------------------------------------------ offline: no server needed

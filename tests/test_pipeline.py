@@ -14,13 +14,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import pileon
 from pileon.cli import cli
 from pileon.detectors import risk_model as rm
-from pileon.detectors.pipeline import analyze, labels_from_decisions, read_labels, train
 from pileon.detectors.report import ACCOUNT_KEYS, REPORT_KEYS
 from pileon.detectors.scoring import TIER3_ROLES
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.errors import InputError, NotFound
+from pileon.service.analysis import analyze
+from pileon.service.training import labels_from_decisions, read_labels, train
 from tests.rows import load_sample
 
 # the module's tests share one small store (with pytest-xdist: on one worker)
@@ -121,11 +123,11 @@ def test_train_from_store_labels_then_analyze_uses_and_explains_the_model(small)
     store, truth, tmp = small
     labels = store.frame("labels")[["event_id", "account_id", "tier"]]
     assert set(labels["event_id"]) == {E0}
-    res = train(store, labels)
+    res = pileon.train(store, labels)  # the public API: PILEON_MODEL (the fixture's) says where
     assert res.path == tmp / "model.txt" and res.path.with_suffix(".json").is_file()
     assert res.evaluation["split"] == "accounts"  # one labelled event: no event to hold out
     assert res.evaluation["auc"] > 0.8
-    r = analyze(store, E1)  # model="auto": the trained model
+    r = pileon.analyze(store, E1)  # model="auto": the trained model at PILEON_MODEL
     ev = [e for e in r["accounts"][0]["evidence"] if e["kind"] == "model"]
     assert ev and res.model.version in ev[0]["detail"]
     assert not any(e["kind"] == "rules" for a in r["accounts"] for e in a["evidence"])
@@ -449,8 +451,8 @@ def test_acceptance_on_the_full_sample(tmp_path, monkeypatch):
     monkeypatch.setenv("PILEON_MODEL", str(tmp_path / "model.txt"))
     store, truth = _incident(tmp_path, 1.0)
     check_acceptance(analyze(store, E1, model=None), truth)
-    res = train(store, store.frame("labels")[["event_id", "account_id", "tier"]])
-    r = analyze(store, E1)
+    res = pileon.train(store, store.frame("labels")[["event_id", "account_id", "tier"]])
+    r = pileon.analyze(store, E1)
     assert all(
         any(e["kind"] == "model" and res.model.version in e["detail"] for e in a["evidence"])
         for a in r["accounts"]
