@@ -277,3 +277,88 @@ def stored_columns(table: str) -> list[str]:
         cols.append(TZ)
     cols.append("extra")
     return cols
+
+
+# ------------------------------------------------------------ the contract's tables
+
+#: how docs/SPEC.md writes each value type after a column's name (text needs no note)
+_TYPE_NOTES = {
+    ColType.STR: "",
+    ColType.TIME: "time",
+    ColType.FLOAT: "number",
+    ColType.INT: "integer",
+    ColType.BOOL: "boolean",
+    ColType.LIST: "list",
+}
+
+
+def _column_note(c: Column) -> str:
+    """A column as docs/SPEC.md lists it: its name in backticks, then its type and bounds.
+
+    >>> _column_note(TABLES["contents"].column("harm"))
+    '`harm` (number 0..1)'
+    >>> _column_note(TABLES["accounts"].column("followers"))
+    '`followers` (integer >= 0)'
+    >>> _column_note(TABLES["contents"].column("kind"))
+    '`kind` (post/comment/video/live/dm)'
+    """
+    parts = [_TYPE_NOTES[c.type]] if _TYPE_NOTES[c.type] else []
+    if c.min is not None and c.max is not None:
+        parts.append(f"{c.min:g}..{c.max:g}")
+    elif c.min is not None:
+        parts.append(f">= {c.min:g}")
+    elif c.max is not None:
+        parts.append(f"<= {c.max:g}")
+    if c.choices:
+        parts.append("/".join(c.choices))
+    return f"`{c.name}`" + (f" ({' '.join(parts)})" if parts else "")
+
+
+def spec_tables() -> str:
+    """The input tables of docs/SPEC.md §2 as a markdown table, written from :data:`TABLES`.
+
+    One row per table in :data:`LOAD_ORDER`: its key, its required and optional
+    columns (each with its type and bounds) and the columns that reference other
+    nodes (an unknown ID there becomes a placeholder).  ``scripts/dev spec`` writes
+    it into docs/SPEC.md, and ``tests/test_spec_doc.py`` checks that the document
+    holds exactly this text, so the contract cannot drift from the model.
+    """
+    lines = [
+        "| table | key | required columns | optional columns | references (placeholders) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name in LOAD_ORDER:
+        t = TABLES[name]
+        refs = ", ".join(f"`{r.column}` → {r.kind}" for r in t.references)
+        cells = [
+            f"`{name}`",
+            ", ".join(f"`{k}`" for k in t.key),
+            ", ".join(_column_note(c) for c in t.columns if c.required),
+            ", ".join(_column_note(c) for c in t.columns if not c.required) or "—",
+            refs or "—",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pileon.graph.model", description="Print parts of the model."
+    )
+    parser.add_argument(
+        "--spec-tables",
+        action="store_true",
+        help="the input tables of docs/SPEC.md section 2, as markdown",
+    )
+    args = parser.parse_args(argv)
+    if not args.spec_tables:
+        parser.print_help()
+        return 2
+    print(spec_tables(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
