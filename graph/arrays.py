@@ -1,10 +1,24 @@
-"""Small numpy helpers shared by the ingest and the detectors."""
+"""Small numpy helpers shared by the stores, the ingest and the detectors."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["distinct", "spans"]
+__all__ = ["distinct", "is_none", "spans"]
+
+#: ``None`` as numpy takes a ``None`` operand: a 0-d object array (numpy's type stubs do
+#: not accept ``None`` itself where an array is expected)
+_NONE = np.array(None, dtype=object)
+
+
+def is_none(values: np.ndarray) -> np.ndarray:
+    """``np.equal(values, None)``: which cells are ``None`` (``==`` cell by cell).
+
+    >>> is_none(np.array([None, 1.0, "a"], dtype=object)).tolist()
+    [True, False, False]
+    """
+    out: np.ndarray = np.equal(values, _NONE)
+    return out
 
 
 def distinct(values: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import chain
@@ -20,10 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pileon.graph.arrays import is_none
 from pileon.graph.errors import NotFound, StoreUnavailable
 from pileon.graph.frames import coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, TZ, ColType, stored_columns
 from pileon.graph.store import Store
+
+#: a value of a stored cell, as SQLite takes it
+_Cell = int | float | str | None
 
 _SQL_TYPE = {
     ColType.STR: "TEXT",
@@ -103,7 +107,7 @@ _BULK_CACHE_KIB = 256 * 1024
 
 
 def _insert_rows(
-    con: sqlite3.Connection, head: str, tail: str, width: int, rows: list[tuple]
+    con: sqlite3.Connection, head: str, tail: str, width: int, rows: Sequence[tuple[Any, ...]]
 ) -> None:
     """``{head} VALUES (?, ...) {tail}`` for each row, many rows per statement.
 
@@ -127,19 +131,21 @@ def _insert_rows(
         con.executemany(f"{head} VALUES {one} {tail}", rows[whole:])
 
 
-def _with_none(values: np.ndarray, missing: np.ndarray) -> list:
+def _with_none(values: np.ndarray, missing: np.ndarray) -> list[_Cell]:
     """``values`` as Python numbers, None where ``missing``."""
     out = values.astype(object)
     out[missing] = None
-    return out.tolist()
+    cells: list[_Cell] = out.tolist()
+    return cells
 
 
-def _text_values(s: pd.Series) -> list:
+def _text_values(s: pd.Series) -> list[str | None]:
     """Cells as text, None for missing ones (None, NA, NaN); a column of text and None as is."""
     arr = s.to_numpy(dtype=object)
     none = np.fromiter((v is None for v in arr), dtype=bool, count=len(arr))
     if pd.api.types.infer_dtype(arr[~none], skipna=False) in ("string", "empty"):
-        return arr.tolist()
+        texts: list[str | None] = arr.tolist()
+        return texts
     return [
         None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
         for v in arr
@@ -156,7 +162,7 @@ def _kind(table: str, col: str) -> ColType | str:
 _TEXT_KINDS = (ColType.STR, ColType.LIST, "extra")
 
 
-def _json_ids(ids: Iterable[str]) -> str:
+def _json_ids(ids: Iterable[object]) -> str:
     """IDs as one JSON array for ``json_each``, read back ``CAST(value AS TEXT)``: what a
     TEXT column would hold of each (missing values, which match nothing, left out)."""
     ids = list(ids)
@@ -173,7 +179,7 @@ def _json_ids(ids: Iterable[str]) -> str:
         )
 
 
-def _columns_of_rows(table: str, cols: list[str], rows: list[tuple]) -> dict[str, Any]:
+def _columns_of_rows(table: str, cols: list[str], rows: list[tuple[Any, ...]]) -> dict[str, Any]:
     """Rows read by :meth:`EmbeddedStore.frame` as arrays of the frame dtypes (what
     :func:`pileon.graph.frames.coerce` keeps as they are): key sentinels back to missing."""
     t = TABLES[table]
@@ -190,7 +196,7 @@ def _columns_of_rows(table: str, cols: list[str], rows: list[tuple]) -> dict[str
         elif kind == PLACEHOLDER:
             data[c] = v.astype(np.int64) != 0
         elif kind in (ColType.FLOAT, ColType.INT, ColType.BOOL, TZ):
-            missing = np.equal(v, None)
+            missing = is_none(v)
             if kind in (ColType.INT, TZ):
                 data[c] = pd.array(v, dtype="Int64")
                 continue
@@ -274,13 +280,14 @@ class EmbeddedStore(Store):
             self._local.con = None
 
     # ------------------------------------------------------------------ writes
-    def _to_rows(self, table: str, rows: pd.DataFrame) -> tuple[list[str], list[tuple]]:
+    def _to_rows(self, table: str, rows: pd.DataFrame) -> tuple[list[str], list[tuple[_Cell, ...]]]:
         t = TABLES[table]
         cols = [c for c in stored_columns(table) if c in rows.columns or c in t.key]
-        data = []
+        data: list[Sequence[_Cell]] = []
         for c in cols:
             s = rows[c] if c in rows.columns else pd.Series([None] * len(rows), index=rows.index)
             kind = t.column(c).type if c in t.column_names else None
+            vals: Sequence[_Cell]
             if kind == ColType.TIME:
                 vals = time_to_ns(s)
             elif kind == ColType.LIST:
@@ -406,8 +413,8 @@ class EmbeddedStore(Store):
         t = TABLES[table]
         cols = stored_columns(table)
         sql = f"SELECT {', '.join(self._select(table))} FROM {table}"
-        params: tuple = ()
-        wanted: set | None = None
+        params: tuple[str, ...] = ()
+        keep: tuple[int, set[str]] | None = None  # (column position, IDs) to keep rows by
         if ids is not None:
             column = column or t.key[0]
             if column not in cols:
@@ -418,15 +425,15 @@ class EmbeddedStore(Store):
                 and len(ids) > self._rows(table)
                 and all(type(i) is str for i in ids)
             ):
-                wanted = set(ids)
+                keep = (cols.index(column), set(ids))
             else:
                 sql += f" WHERE {column} IN (SELECT CAST(value AS TEXT) FROM json_each(?))"
                 params = (_json_ids(ids),)
         if len(t.key) == 1:  # in key order, so that coerce need not sort (same order: UTF-8
             sql += f" ORDER BY {t.key[0]}"  # bytes sort as code points, "" first as None)
         rows = self._con().execute(sql, params).fetchall()
-        if wanted is not None:
-            j = cols.index(column)
+        if keep is not None:
+            j, wanted = keep
             rows = [r for r in rows if r[j] in wanted]
         return coerce(table, _columns_of_rows(table, cols, rows))
 
@@ -498,9 +505,12 @@ class EmbeddedStore(Store):
         run_id = uuid.uuid4().hex
         event_id = report["event_id"]
         encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
-        roles_json: dict[tuple, str] = {}
+        roles_json: dict[tuple[str, ...], str] = {}
         ranked = {"accounts": "account_id", "mcns": "mcn_id", "clusters": "cluster_id"}
-        rows: dict[str, list[tuple]] = {kind: [] for kind in ranked}
+        # run_id, kind, rank, item ID, tier, roles JSON, item JSON
+        rows: dict[str, list[tuple[str, str, int, str, int | None, str, str]]] = {
+            kind: [] for kind in ranked
+        }
         # the report's JSON, its ranked lists made of the items' own JSON (the same text as
         # json.dumps(report, ensure_ascii=False, sort_keys=True), each item encoded once)
         pieces = ["{"]
@@ -559,7 +569,8 @@ class EmbeddedStore(Store):
         row = self._con().execute("SELECT report FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             raise NotFound(f"no analysis run {run_id}")
-        return json.loads(row[0])
+        report: dict[str, Any] = json.loads(row[0])
+        return report
 
     def ranked(
         self,

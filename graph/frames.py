@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pileon.graph.arrays import is_none
 from pileon.graph.model import PLACEHOLDER, TABLES, TZ, ColType, stored_columns
 
 
@@ -64,7 +65,7 @@ def _lists(s: pd.Series) -> pd.Series:
     parsed = [as_list(u) for u in uniq] + [[]]  # code -1: a missing cell
     out = np.fromiter([list(parsed[c]) for c in codes.tolist()], dtype=object, count=len(arr))
     missing = np.flatnonzero(codes < 0)
-    if len(missing) and not np.equal(arr[missing], None).all():
+    if len(missing) and not is_none(arr[missing]).all():
         for i in missing:  # NaN, NA and the like: as as_list reads them
             out[i] = as_list(arr[i])
     return pd.Series(out, index=s.index)
@@ -109,8 +110,10 @@ def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
     out = s.astype(object)
     arr = out.to_numpy()
     missing = pd.isna(arr)
-    if missing.any() and not np.equal(arr[missing], None).all():
-        return out.where(~missing, None)
+    if missing.any() and not is_none(arr[missing]).all():
+        # pandas-stubs refuse None as the replacement, which an object column takes as is
+        kept: pd.Series = out.where(~missing, None)  # type: ignore[call-overload]
+        return kept
     return out
 
 
@@ -133,12 +136,14 @@ def coerce(
     -----
     One pass per column, plus a sort by key unless the rows already come in key order.
     """
-    fresh = not isinstance(df, pd.DataFrame)
-    if fresh:
+    index: pd.Index
+    if isinstance(df, pd.DataFrame):
+        fresh = False
+        n, index = len(df), df.index
+    else:
+        fresh = True
         n = len(next(iter(df.values()))) if len(df) else 0
         index = pd.RangeIndex(n)
-    else:
-        n, index = len(df), df.index
 
     def column(c: str) -> pd.Series:
         if c not in df:

@@ -38,7 +38,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
-from neo4j import GraphDatabase, NotificationMinimumSeverity, Result, RoutingControl
+from neo4j import Driver, GraphDatabase, NotificationMinimumSeverity, Result, RoutingControl
 from neo4j import exceptions as neo4j_errors
 
 from pileon.graph.errors import NotFound, StoreAuthError, StoreUnavailable
@@ -122,7 +122,7 @@ class CypherRunner:
     for managed transactions.  Driver errors become :mod:`pileon.graph.errors` types.
     """
 
-    def __init__(self, driver: Any, *, uri: str, user: str | None, database: str | None) -> None:
+    def __init__(self, driver: Driver, *, uri: str, user: str | None, database: str | None) -> None:
         self.driver = driver
         self.uri = uri
         self.user = user
@@ -577,7 +577,8 @@ class Neo4jStore(Store):
         records = self._run.read(q_findings.REPORT, {"run_id": run_id})
         if not records:
             raise NotFound(f"no analysis run {run_id}")
-        return json.loads(records[0]["report"])
+        report: dict[str, Any] = json.loads(records[0]["report"])
+        return report
 
     def ranked(
         self,
@@ -615,7 +616,7 @@ class Neo4jStore(Store):
     def add_decision(self, decision: dict[str, Any]) -> str:
         decision_id = str(decision.get("decision_id") or uuid.uuid4().hex)
         decided_at = decision.get("decided_at") or datetime.now(UTC).isoformat()
-        tier = decision.get("tier")
+        tier: Any = decision.get("tier")
         props = {
             "seq": self._next("decision"),
             "event_id": _opt_str(decision.get("event_id")),

@@ -21,7 +21,7 @@ What belongs to the event:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -163,7 +163,8 @@ def project(store: Store, event_id: str) -> Projection:
     events = store.frame("events", ids=[event_id])
     if events.empty:
         raise NotFound(f"unknown event {event_id!r}")
-    ev = make_event(events.iloc[0].to_dict())
+    # a frame's column labels are Hashable to pandas; a store's are the model's names
+    ev = make_event(cast(dict[str, Any], events.iloc[0].to_dict()))
     contents, reposts = store.event_items(event_id)
     # placeholders (deleted sources, unknown reply parents) that event items point at
     pointed = pd.unique(

@@ -138,8 +138,8 @@ def near_duplicate_pairs(
     candidates; never all pairs.  Each distinct text is cut into shingles once, for
     its signature and for every check it takes part in.
     """
-    norms = [t if normalized else normalize(t) for t in texts]
-    norms = [t if t and len(t) >= min_chars else "" for t in norms]
+    normed = [t if normalized else normalize(t) for t in texts]
+    norms = [t if t and len(t) >= min_chars else "" for t in normed]
     cut: dict[str, set[str]] = {}
     for t in norms:
         if t not in cut:

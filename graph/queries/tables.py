@@ -294,9 +294,10 @@ def _expr(table: str, column: str) -> str:
 
 
 def _where(table: str, filter_column: str | None) -> str:
-    conds = []
-    if SHAPES[table].held:
-        conds.append(SHAPES[table].held)
+    conds: list[str] = []
+    held = SHAPES[table].held
+    if held:
+        conds.append(held)
     if filter_column is not None:
         conds.append(f"{SHAPES[table].columns.get(filter_column, f'n.{filter_column}')} IN $ids")
     return f"WHERE {' AND '.join(conds)}\n" if conds else ""
