@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from pileon.detectors.alerts import Alert
     from pileon.graph.projection import Projection
     from pileon.graph.store import Store
-    from pileon.ingest.load import IngestSummary
+    from pileon.ingest.load import LoadSummary
     from pileon.service.training import TrainResult
 
 __all__ = [
@@ -95,7 +95,7 @@ def ingest_folder(
     *,
     rejects: str | os.PathLike[str] = "pileon-rejects.csv",
     show_progress: bool = False,
-) -> IngestSummary:
+) -> LoadSummary:
     """Load every input table of ``folder`` into ``store`` (``pileon ingest``).
 
     Bad rows go to the ``rejects`` CSV with their line and reason; the summary

@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pileon.api.app import create_app
-from pileon.api.settings import Settings
 from pileon.detectors.alerts import RECOMMENDATIONS, SIGNALS
 from pileon.detectors.report import ACCOUNT_KEYS, REPORT_KEYS
 from pileon.graph.model import LOAD_ORDER, MCN_MEASURES, ROLES, TABLES, _main, spec_tables
+from pileon.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "docs" / "SPEC.md"

@@ -201,9 +201,9 @@ def _identity_repeat(
     """Candidates whose identity_key is held by another account culpable in another event."""
     acc = p.accounts.drop_duplicates("account_id").set_index("account_id")
     keys = {
-        a: acc.at[a, "identity_key"]
+        a: key
         for a in candidates
-        if a in acc.index and isinstance(acc.at[a, "identity_key"], str)
+        if a in acc.index and isinstance(key := acc.at[a, "identity_key"], str)
     }
     if not keys:
         return set()

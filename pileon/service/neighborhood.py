@@ -338,7 +338,7 @@ def neighborhood(store: Store, *, node: str, hops: int = 1, limit: int = 100) ->
             edges.setdefault(e.key, e)
         if level == hops:
             break  # the outermost level only links nodes already held
-        candidates: dict[str, tuple] = {}
+        candidates: dict[str, tuple[int, float, str]] = {}  # node -> (type, order, node)
         for e in found:
             for end in (e.source, e.target):
                 if end not in held:
@@ -346,7 +346,7 @@ def neighborhood(store: Store, *, node: str, hops: int = 1, limit: int = 100) ->
                     candidates[end] = min(candidates.get(end, rank), rank)
         ranked = sorted(candidates, key=lambda c: candidates[c])
         room = max(limit - len(held), 0)
-        new = []
+        new: list[str] = []
         start = 0
         while start < len(ranked) and len(new) < room:  # resolve only what may be kept
             chunk = ranked[start : start + max(2 * (room - len(new)), 16)]
