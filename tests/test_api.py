@@ -15,7 +15,7 @@ import pileon.api.deps
 from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.settings import Role, Settings, SettingsError, load_settings
-from tests.conftest import INCIDENT, build_incident, incident_report
+from tests.helpers import INCIDENT, build_incident, incident_report
 
 KEYS = {"viewer": "view-key-1", "enforcer": "enforce-key-2", "admin": "admin-key-3"}
 EV = INCIDENT["event_id"]
@@ -700,7 +700,7 @@ def test_same_answers_on_the_neo4j_store(analyzed_store):
     """Every read answers the same on Neo4j as on the embedded store (THE TEST WIPES THE
     NEO4J TEST DATABASE; it needs PILEON_TEST_NEO4J_URI like tests/test_neo4j_store.py)."""
     from pileon.graph.neo4j_store import Neo4jStore
-    from tests.test_neo4j_store import neo4j_settings, wipe
+    from tests.helpers import neo4j_settings, wipe
 
     uri, user, password = neo4j_settings()
     neo = Neo4jStore(uri, user=user, password=password)

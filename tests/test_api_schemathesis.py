@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 from pileon.api.app import create_app
 from pileon.graph.embedded import EmbeddedStore
 from pileon.settings import Settings
-from tests.conftest import build_incident, incident_report
+from tests.helpers import build_incident, incident_report
 
 ADMIN = "schemathesis-admin-key"
 

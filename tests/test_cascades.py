@@ -9,8 +9,8 @@ import pytest
 
 from pileon.detectors.cascades import own_comment, reach, repost_forest
 from pileon.graph.projection import Projection
-from tests.rows import T0, content_row
-from tests.rows import repost_row as _r
+from tests.helpers import T0, content_row
+from tests.helpers import repost_row as _r
 
 _c = partial(content_row, text="some story text here")
 

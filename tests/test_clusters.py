@@ -439,7 +439,7 @@ E1 = "evt:2026-03-nancheng-teacher"
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     from pileon.graph.projection import project
-    from tests.rows import load_sample
+    from tests.helpers import load_sample
 
     store, truth = load_sample(tmp_path_factory.mktemp("incident"), seed=7, scale=0.4)
     return project(store, E1), truth["events"][E1]

@@ -19,7 +19,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from test_neo4j_store import neo4j_settings, wipe
 
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.model import TABLES
@@ -27,6 +26,7 @@ from pileon.graph.neo4j_store import Neo4jStore
 from pileon.graph.projection import FRAMES, project
 from pileon.ingest.load import load_folder
 from pileon.ingest.sample import generate_incident
+from tests.helpers import neo4j_settings, wipe
 
 STORES = ("embedded", "neo4j")
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from pileon.cli import cli
 from pileon.graph.errors import NotFound
 from pileon.service.evidence import evidence_pack
-from tests.test_alerts import ATTACK, KEYS, W, client_for, load_world
+from tests.helpers import ATTACK, KEYS, W, client_for, load_world
 
 FIELDS = {
     "content_id",
@@ -210,7 +210,7 @@ def test_api_evidence(world, victim_pack):
 
 # ---------------------------------------------------------------- sample incident
 def test_sample_victim_pack(tmp_path):
-    from tests.rows import load_sample
+    from tests.helpers import load_sample
 
     store, truth = load_sample(tmp_path, seed=5, scale=0.1)
     victim = truth["alerts"]["victim"]

@@ -191,7 +191,7 @@ def test_unwritable_output_is_one_line(incident, tmp_path):
 
 
 def test_unanalyzed_event_exports_without_findings(tmp_path):
-    from tests.conftest import INCIDENT, build_incident
+    from tests.helpers import INCIDENT, build_incident
 
     path = str(tmp_path / "pileon.db")
     with EmbeddedStore(path) as store:

@@ -12,7 +12,7 @@ from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.graph.projection import project
 from pileon.settings import Settings
-from tests.conftest import INCIDENT, build_incident, incident_report
+from tests.helpers import INCIDENT, build_incident, incident_report
 
 KEY = "graph-view-key"
 EV = INCIDENT["event_id"]

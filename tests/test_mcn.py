@@ -143,7 +143,7 @@ E1 = "evt:2026-03-nancheng-teacher"
 @pytest.fixture(scope="module")
 def analyzed(tmp_path_factory):
     from pileon.service.analysis import analyze
-    from tests.rows import load_sample
+    from tests.helpers import load_sample
 
     store, truth = load_sample(tmp_path_factory.mktemp("incident"), seed=5, scale=0.4)
     return analyze(store, E1, seed=0), truth["events"][E1]

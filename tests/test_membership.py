@@ -6,6 +6,7 @@ import pandas as pd
 
 from pileon.graph.frames import coerce
 from pileon.ingest.membership import MEMBERSHIP_COLUMNS, compute_memberships
+from tests.helpers import sample_projections
 
 E1 = {
     "event_id": "e1",
@@ -274,50 +275,6 @@ def test_no_events_no_contents():
 
 
 # --- the sample incident, scoped from its CSV files --------------------------------------------
-
-
-def _read_csv(folder, table: str) -> pd.DataFrame:
-    from pileon.graph.model import TABLES, ColType
-
-    path = folder / f"{table}.csv"
-    if not path.exists():
-        return coerce(table, pd.DataFrame())
-    df = pd.read_csv(path, dtype=str, keep_default_na=False).replace("", None)
-    for col in TABLES[table].columns:
-        if col.type == ColType.LIST and col.name in df:
-            df[col.name] = df[col.name].map(lambda v: v.split("|") if v else [])
-    return df
-
-
-def sample_projections(folder) -> dict:
-    """Every event's projection of a generated incident, built from its CSV files with
-    :func:`compute_memberships` the way ``pileon.graph.projection.project`` builds it from a store."""
-    from pileon.graph.projection import Projection
-
-    raw = {
-        t: _read_csv(folder, t) for t in ("events", "contents", "reposts", "accounts", "renames")
-    }
-    events = coerce("events", raw["events"])
-    contents, reposts = coerce("contents", raw["contents"]), coerce("reposts", raw["reposts"])
-    members = compute_memberships(events, contents, reposts)
-    out = {}
-    for ev in raw["events"].to_dict("records"):
-        eid = ev["event_id"]
-        ids = set(members.loc[members["event_id"] == eid, "content_id"])
-        c = raw["contents"][raw["contents"]["content_id"].isin(ids)]
-        r = raw["reposts"][raw["reposts"]["repost_id"].isin(ids)]
-        known = set(raw["contents"]["content_id"]) | set(raw["reposts"]["repost_id"])
-        gone = sorted((set(r["source_id"]) | set(c["reply_to"].dropna())) - known)
-        c = pd.concat(
-            [c, pd.DataFrame({"content_id": gone, "placeholder": True})], ignore_index=True
-        )
-        authors = set(c["account_id"].dropna()) | set(r["account_id"])
-        targets = set(ev["target_ids"]) | {t for ts in c["target_ids"].dropna() for t in ts}
-        acc = raw["accounts"][raw["accounts"]["account_id"].isin(authors | targets)].copy()
-        acc["role_hint"] = ["author" if a in authors else "target" for a in acc["account_id"]]
-        ren = raw["renames"][raw["renames"]["account_id"].isin(set(acc["account_id"]))]
-        out[eid] = Projection.from_tables(ev, contents=c, reposts=r, accounts=acc, renames=ren)
-    return out
 
 
 def test_sample_incident_scoping(tmp_path):

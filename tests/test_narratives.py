@@ -7,9 +7,9 @@ import pytest
 from pileon.detectors.narratives import detect_narratives, near_media_pairs, text_harm_model
 from pileon.graph.projection import Projection
 from pileon.graph.textsim import normalize
-from tests.rows import EDIT, STORY, T0
-from tests.rows import content_row as _c
-from tests.rows import repost_row as _r
+from tests.helpers import EDIT, STORY, T0
+from tests.helpers import content_row as _c
+from tests.helpers import repost_row as _r
 
 OTHER = "今天带初二三班去植物园写生，孩子们画得真好，春天来了校园里的玉兰开了"
 

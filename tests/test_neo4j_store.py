@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import build_incident, incident_report
 from pileon.graph import neo4j_store as ns
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.errors import StoreAuthError, StoreUnavailable
@@ -25,6 +23,7 @@ from pileon.graph.model import TABLES
 from pileon.graph.neo4j_store import CypherRunner, Neo4jStore, _split_uri
 from pileon.graph.projection import project
 from pileon.graph.queries import tables as q_tables
+from tests.helpers import build_incident, incident_report, neo4j_settings, wipe
 
 REPO = Path(__file__).resolve().parents[1]
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker
@@ -34,29 +33,6 @@ pytestmark = pytest.mark.xdist_group("neo4j")
 
 
 # ---------------------------------------------------------------- fixtures
-def neo4j_settings() -> tuple[str, str, str]:
-    """URI, user, password of the test server (skips, or fails in CI, without one)."""
-    uri = os.environ.get("PILEON_TEST_NEO4J_URI", "").strip()
-    if not uri:
-        reason = (
-            "PILEON_TEST_NEO4J_URI is not set: run `scripts/neo4j-local start` and "
-            "source the env file it names"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but " + reason, pytrace=False)
-        pytest.skip(reason)
-    return (
-        uri,
-        os.environ.get("NEO4J_USER", "neo4j"),
-        os.environ.get("NEO4J_PASSWORD", "pileon-test-pw"),
-    )
-
-
-def wipe(store: Neo4jStore) -> None:
-    """Empty the test database (schema stays)."""
-    store._run.write("MATCH (n) DETACH DELETE n")
-
-
 @pytest.fixture(scope="module")
 def server_store():
     uri, user, password = neo4j_settings()

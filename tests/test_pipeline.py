@@ -23,7 +23,7 @@ from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.errors import InputError, NotFound
 from pileon.service.analysis import analyze
 from pileon.service.training import labels_from_decisions, read_labels, train
-from tests.rows import load_sample
+from tests.helpers import load_sample
 
 # the module's tests share one small store (with pytest-xdist: on one worker)
 pytestmark = pytest.mark.xdist_group("pipeline")

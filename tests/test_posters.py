@@ -17,9 +17,9 @@ from pileon.graph.frames import coerce
 from pileon.graph.model import TABLES, ColType
 from pileon.graph.projection import Projection
 from pileon.ingest.membership import compute_memberships
-from tests.rows import EDIT, STORY
-from tests.rows import content_row as _c
-from tests.rows import repost_row as _r
+from tests.helpers import EDIT, STORY
+from tests.helpers import content_row as _c
+from tests.helpers import repost_row as _r
 
 STORY2 = "听说林晓雯的老公就在东湖派出所上班，所以家长报警根本没人管，这里面水太深了，细思极恐"
 NEWS = "【警情通报】网传南城七中教师体罚学生致其住院等信息经查均系编造，请广大网民不信谣不传谣"

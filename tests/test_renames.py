@@ -6,6 +6,7 @@ import pytest
 
 from pileon.detectors.renames import detect_impersonators, find_impersonations, name_similarity
 from pileon.graph.projection import Projection
+from tests.helpers import other_incident, sample_projections
 
 EVENT = {
     "event_id": "e1",
@@ -215,8 +216,6 @@ def test_sorted_by_account():
 
 
 def test_sample_incident_impersonators_exact(tmp_path):
-    from test_membership import sample_projections
-
     from pileon.ingest.sample import generate_incident
 
     truth = generate_incident(tmp_path / "incident", seed=4, scale=0.1)
@@ -229,8 +228,6 @@ def test_sample_incident_impersonators_exact(tmp_path):
 
 @pytest.mark.parametrize("seed,old_names", [(0, True), (1, False)])
 def test_other_incident_impersonators_exact(seed, old_names):
-    from test_splicing import other_incident
-
     p, _, impersonators, not_impersonators = other_incident(seed, with_old_name=old_names)
     found = ids(detect_impersonators(p))
     assert found == sorted(impersonators)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from test_scoring import tiny
 
 from pileon.detectors.findings import Evidence, MCNFinding
 from pileon.detectors.report import ACCOUNT_KEYS, REPORT_KEYS, build_report, data_time, iso
 from pileon.detectors.scoring import account_features, grade, rule_scores
+from tests.helpers import tiny_event
 
 
 def make(top=None, generated_at=None):
-    p, det = tiny()
+    p, det = tiny_event()
     f = account_features(p, det)
     scored = rule_scores(f)
     roles = {r.account_id: [r.role] for r in det.roles}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from pileon.graph.embedded import EmbeddedStore
-from tests.conftest import incident_report
+from tests.helpers import incident_report
 
 
 def test_saved_text_is_the_reports_own_json(tmp_path):

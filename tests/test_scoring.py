@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pileon.detectors.coactivity import coactivity
-from pileon.detectors.findings import Cluster, Evidence, Narrative, RoleFinding
+from pileon.detectors.findings import Evidence, Narrative, RoleFinding
 from pileon.detectors.scoring import (
     FEATURES,
     Detections,
@@ -22,142 +22,11 @@ from pileon.detectors.scoring import (
     valid_affiliations,
 )
 from pileon.graph.projection import Projection
-
-T0 = pd.Timestamp("2026-03-01T00:00:00Z")
-
-
-def at(minutes: float) -> str:
-    return (T0 + pd.Timedelta(minutes=minutes)).isoformat()
-
-
-def tiny() -> tuple[Projection, Detections]:
-    """An event against teacher ``t`` and pupil ``kid`` (a minor).
-
-    ``fp`` first-posts a harmful rumour, ``army1..3`` repost it within seconds
-    (a cluster), ``p1`` reposts it once, ``news`` posts a benign report that
-    ``p2`` and 3 others repost, ``bully`` sends the minor a harmful comment.
-    """
-    accounts = [
-        {"account_id": "t", "platform": "weibo", "name": "Teacher"},
-        {"account_id": "kid", "platform": "weibo", "is_minor": True},
-        {
-            "account_id": "fp",
-            "platform": "weibo",
-            "followers": 120,
-            "created_at": at(-60 * 24 * 30),
-            "identity_key": "id-x",
-        },
-        {"account_id": "army1", "platform": "weibo", "followers": 3, "identity_key": "id-x"},
-        {"account_id": "army2", "platform": "weibo", "followers": 2},
-        {"account_id": "army3", "platform": "weibo", "followers": 1},
-        {"account_id": "p1", "platform": "weibo", "followers": 50},
-        {"account_id": "p2", "platform": "weibo", "followers": 80},
-        {"account_id": "news", "platform": "weibo", "followers": 5_000_000, "verified": True},
-        {"account_id": "bully", "platform": "weibo"},
-    ] + [{"account_id": f"o{i}", "platform": "weibo"} for i in range(3)]
-    contents = [
-        {
-            "content_id": "c1",
-            "account_id": "fp",
-            "platform": "weibo",
-            "posted_at": at(0),
-            "text": "rumour",
-            "harm": 0.9,
-            "target_ids": ["t"],
-        },
-        {
-            "content_id": "c2",
-            "account_id": "news",
-            "platform": "weibo",
-            "posted_at": at(30),
-            "text": "police statement",
-            "harm": 0.02,
-        },
-        {
-            "content_id": "c3",
-            "account_id": "bully",
-            "platform": "weibo",
-            "posted_at": at(40),
-            "text": "you deserve it",
-            "kind": "comment",
-            "harm": 0.8,
-            "target_ids": ["kid"],
-        },
-        {
-            "content_id": "c4",
-            "account_id": "kid",
-            "platform": "weibo",
-            "posted_at": at(35),
-            "text": "it is not true",
-            "harm": 0.0,
-        },
-    ]
-    reposts = [
-        {"repost_id": "r1", "account_id": "army1", "source_id": "c1", "reposted_at": at(1)},
-        {"repost_id": "r2", "account_id": "army2", "source_id": "c1", "reposted_at": at(1.2)},
-        {"repost_id": "r3", "account_id": "army3", "source_id": "c1", "reposted_at": at(1.3)},
-        {"repost_id": "r4", "account_id": "p1", "source_id": "r1", "reposted_at": at(90)},
-        {"repost_id": "r5", "account_id": "p2", "source_id": "c2", "reposted_at": at(31)},
-    ] + [
-        {
-            "repost_id": f"ro{i}",
-            "account_id": f"o{i}",
-            "source_id": "c2",
-            "reposted_at": at(32 + 20 * i),
-        }
-        for i in range(3)
-    ]
-    affiliations = [
-        {"account_id": "army1", "mcn_id": "m1", "since": at(-1000)},
-        {"account_id": "army2", "mcn_id": "m1", "since": at(-1000), "until": at(-10)},
-    ]
-    reports = [
-        {"report_id": "rep1", "reported_at": at(50), "content_id": "c3", "involves_minor": True}
-    ]
-    p = Projection.from_tables(
-        {"event_id": "e1", "name": "E", "started_at": at(0), "target_ids": ["t"]},
-        accounts=accounts,
-        contents=contents,
-        reposts=reposts,
-        affiliations=affiliations,
-        reports=reports,
-    )
-    p.accounts["role_hint"] = ["target" if a == "t" else "author" for a in p.accounts["account_id"]]
-    narratives = (
-        Narrative("n1", "fp", "c1", ("weibo",), 5, True, ("c1",), 0.9),
-        Narrative("n2", "news", "c2", ("weibo",), 5, False, ("c2",), 0.02),
-        Narrative("n3", "bully", "c3", ("weibo",), 1, True, ("c3",), 0.8),
-        Narrative("n4", "kid", "c4", ("weibo",), 1, False, ("c4",), 0.0),
-    )
-    of = {
-        "c1": "n1",
-        "r1": "n1",
-        "r2": "n1",
-        "r3": "n1",
-        "r4": "n1",
-        "c2": "n2",
-        "r5": "n2",
-        "ro0": "n2",
-        "ro1": "n2",
-        "ro2": "n2",
-        "c3": "n3",
-        "c4": "n4",
-    }
-    roles = (
-        RoleFinding("fp", "first_poster", 0.95, (Evidence("first_post", ("c1",), "first"),)),
-        RoleFinding("army1", "coordinated", 0.8),
-        RoleFinding("army2", "coordinated", 0.8),
-        RoleFinding("army3", "coordinated", 0.8),
-    )
-    clusters = (
-        Cluster("c1", ("army1", "army2", "army3"), 0.8, True),
-        Cluster("c2", ("o0", "o1"), 0.1, False),
-    )
-    return p, Detections(narratives, of, roles, clusters)
+from tests.helpers import T0, at, tiny_event
 
 
 def test_features_measure_what_they_say():
-    p, det = tiny()
+    p, det = tiny_event()
     f = account_features(p, det)
     assert list(f.columns) == list(FEATURES)
     assert f.index.tolist() == sorted(f.index)
@@ -188,12 +57,12 @@ def test_features_measure_what_they_say():
 
 
 def test_valid_affiliations_respect_since_until():
-    p, _ = tiny()
+    p, _ = tiny_event()
     assert valid_affiliations(p)["account_id"].tolist() == ["army1"]
 
 
 def test_rules_rank_culprits_above_participants_and_targets_last():
-    p, det = tiny()
+    p, det = tiny_event()
     f = account_features(p, det)
     s = rule_scores(f)
     assert s.score["fp"] > s.score["army1"] > s.score["bully"] > s.score["p1"]
@@ -207,7 +76,7 @@ def test_rules_rank_culprits_above_participants_and_targets_last():
 
 
 def test_grading():
-    p, det = tiny()
+    p, det = tiny_event()
     f = account_features(p, det)
     roles = {r.account_id: [r.role] for r in det.roles}
     g = grade(f, roles)
@@ -274,7 +143,7 @@ def test_reach_through_a_repost_comment_is_credited_to_the_commenter():
 
 
 def test_banded_keeps_culprits_above_others_and_targets_at_zero():
-    p, det = tiny()
+    p, det = tiny_event()
     f = account_features(p, det)
     prob = pd.Series(0.0, index=f.index)
     prob["p2"] = 1.0  # a model sure of a bystander cannot lift it over a detected culprit
@@ -329,7 +198,7 @@ def test_an_account_under_attack_by_several_is_a_target():
 
 
 def test_corroborate_sets_aside_harmless_splices():
-    p, det = tiny()
+    p, det = tiny_event()
     splice = Evidence("splice", ("c4", "c2", "c1"), "kid's post splices news and rumour")
     roles = det.roles + (
         RoleFinding("kid", "splicer", 0.8, (splice,), {"harmful": 0.0}),
@@ -373,7 +242,7 @@ def test_node_harm_takes_estimates_by_id_in_any_order():
     order or not (and with an ID given twice, its first estimate counts)."""
     from pileon.detectors.scoring import node_harm
 
-    p, det = tiny()
+    p, det = tiny_event()
     ids = list(p.contents["content_id"]) + list(p.reposts["repost_id"])
     est = pd.Series([0.1 * (i % 7) for i in range(len(ids))], index=ids, dtype=float)
     aligned = node_harm(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from pileon.detectors.splicing import detect_splicers, find_splices
 from pileon.graph.projection import Projection
 from pileon.graph.textsim import jaccard, normalize
+from tests.helpers import other_incident
 
 A1 = "南城七中初二班主任长期体罚学生，昨天把一个男生打到耳膜穿孔住院了"
 A2 = "家长去学校讨说法被保安赶了出来，学校还想把事情压下去"
@@ -261,7 +260,7 @@ def test_kinds_option():
 def sample(tmp_path_factory):
     """The sample incident through the real path: files -> ingest -> store -> projection."""
     from pileon.graph.projection import project
-    from tests.rows import load_sample
+    from tests.helpers import load_sample
 
     store, truth = load_sample(tmp_path_factory.mktemp("splice-sample"), seed=3, scale=0.3)
     try:
@@ -318,229 +317,6 @@ def test_copies_of_a_viral_splice_do_not_hide_another_splice():
         c("douyin:5", "douyin:s2", "douyin", 15, B1.replace("就在", "正在") + "，而且" + A2 + "。"),
     ]
     assert [x.account_id for x in detect_splicers(proj(*rows))] == ["douyin:s2", "weibo:s1"]
-
-
-# --- an incident in another style (not our generator): other names, conventions and traps --------
-
-
-def other_incident(seed=0, n_crowd=400, with_old_name=True, n_templates=160):
-    """A small incident written independently of ``pileon.ingest.sample``: three stories copied only a
-    few times, posts and comments recombined from long stock phrases, three splicers (one
-    a video with an edit, one copied virally), a self-splice, a rebuttal quoting two
-    rumours, three impersonators (a decorated name renamed back, an institution's
-    department before the start, a homophone) and five traps (a similar name taken long
-    before, an unrelated rename, the verified company tidying its name, a different
-    person's similar name, the victim herself).  Returns ``(projection, splicers,
-    impersonators, not_impersonators)``."""
-    rng = np.random.default_rng(seed)
-    T0 = pd.Timestamp("2026-05-10T09:00:00+08:00")
-    ev = {
-        "event_id": "evt:hy",
-        "name": "恒远科技员工赵雅琴被网暴",
-        "started_at": T0.isoformat(),
-        "keywords": ["恒远科技", "赵雅琴", "HR霸凌"],
-        "entities": ["赵雅琴", "恒远科技有限公司", "恒远科技", "滨江区人社局"],
-        "target_ids": ["douyin:victim"],
-    }
-    C, RN, A = [], [], []
-
-    def acc(aid, name, **kw):
-        A.append({"account_id": aid, "platform": aid.split(":")[0], "name": name, **kw})
-
-    n = [0]
-
-    def post(aid, t, text, harm=None, kind="post", reply_to=None):
-        n[0] += 1
-        cid = f"{aid.split(':')[0]}:p{n[0]}"
-        C.append(
-            {
-                "content_id": cid,
-                "account_id": aid,
-                "platform": aid.split(":")[0],
-                "posted_at": t.isoformat(),
-                "text": text,
-                "harm": harm,
-                "kind": kind,
-                "reply_to": reply_to,
-            }
-        )
-        return cid
-
-    acc("douyin:victim", "赵雅琴Zoe")
-    acc("weibo:company", "恒远科技", verified=True)
-    S1 = [
-        "恒远科技的HR赵雅琴私下克扣实习生工资，还威胁不签字就不给开实习证明",
-        "有同事实名举报她，结果被公司约谈劝退",
-        "这种人凭什么还能留在公司",
-    ]
-    S2 = [
-        "赵雅琴在面试时当众嘲讽求职者的学历和长相，录音已经流出来了",
-        "恒远科技一直在包庇她，人社局也不管",
-        "建议大家都去看看录音",
-    ]
-    S3 = [
-        "知情人爆料：赵雅琴的舅舅是滨江区人社局的领导，所以投诉全都石沉大海",
-        "难怪公司对她这么客气",
-    ]
-    fp = {}
-    fp[1] = post("douyin:f1", T0, "，".join(S1), harm=0.85)
-    acc("douyin:f1", "真相挖掘机")
-    fp[2] = post("xiaohongshu:f2", T0 + pd.Timedelta(hours=3), "。".join(S2), harm=0.8)
-    acc("xiaohongshu:f2", "职场吐槽君")
-    fp[3] = post("bilibili:f3", T0 + pd.Timedelta(hours=5), "，".join(S3), harm=None)
-    acc("bilibili:f3", "打工人日报")
-    crowd = [
-        f"{p}:u{i}"
-        for i, p in enumerate(rng.choice(["weibo", "douyin", "xiaohongshu", "bilibili"], n_crowd))
-    ]
-    for a in crowd:
-        acc(a, f"网友{rng.integers(10**5, 10**6)}")
-    stories = [S1, S2, S3]
-    # copies with edits, a few per story only
-    for k in range(12):
-        s = stories[k % 3]
-        a = crowd[k]
-        txt = "，".join(s).replace("赵雅琴", "赵某琴" if k % 4 == 0 else "赵雅琴")
-        post(
-            a,
-            T0 + pd.Timedelta(hours=6 + k),
-            "搬运：" + txt + rng.choice(["", "！！", "…"]),
-            harm=0.7,
-        )
-    # template posts and comments from long stock phrases
-    OPEN = [
-        "这种职场霸凌必须严肃处理才行",
-        "恒远科技这家公司我记住你了",
-        "打工人太难了真的受够这种人",
-        "人事部门不作为简直令人心寒",
-        "看完真的气得我一晚上没睡着",
-    ]
-    Z = [
-        "希望相关部门尽快介入调查吧",
-        "大家一起帮忙扩散让更多人看到",
-        "不给个说法这事就没完",
-        "以后再也不会投这家公司的简历",
-    ]
-    for k in range(n_templates):
-        a = crowd[12 + k % 300]
-        post(
-            a,
-            T0 + pd.Timedelta(hours=8, minutes=7 * k),
-            rng.choice(OPEN) + "，" + rng.choice(Z),
-            harm=float(rng.uniform(0.3, 0.7)),
-            kind="post" if k % 3 else "comment",
-            reply_to=None,
-        )
-    # splicers
-    sp = {}
-    acc("weibo:sp1", "热点搬运站")
-    acc("bilibili:sp2", "吃瓜前线")
-    acc("weibo:sp3", "一线爆料")
-    sp["weibo:sp1"] = post(
-        "weibo:sp1",
-        T0 + pd.Timedelta(hours=20),
-        "汇总：" + S1[0] + "。" + S2[0] + "。" + S3[0] + "！",
-        harm=0.9,
-    )
-    sp["bilibili:sp2"] = post(
-        "bilibili:sp2",
-        T0 + pd.Timedelta(hours=26),
-        S2[0].replace("当众", "公开") + "，而且" + S1[1] + "。",
-        harm=None,
-        kind="video",
-    )
-    sp["weibo:sp3"] = post(
-        "weibo:sp3", T0 + pd.Timedelta(hours=30), S3[0] + "，" + S1[0] + "，太黑了", harm=0.75
-    )
-    # copies of a splice (copies, not splices)
-    for k in range(5):
-        post(
-            crowd[320 + k],
-            T0 + pd.Timedelta(hours=31 + k),
-            "转发：汇总：" + S1[0] + "。" + S2[0] + "。" + S3[0],
-            harm=0.8,
-        )
-    # self-splice (own earlier posts) -> not
-    acc("weibo:self", "自说自话")
-    post(
-        "weibo:self",
-        T0 + pd.Timedelta(hours=1),
-        "恒远科技今天又开了一次全员大会，说是要整顿工作作风",
-    )
-    post("weibo:self", T0 + pd.Timedelta(hours=2), "听说赵雅琴下周要调去别的部门了，消息来源可靠")
-    post(
-        "weibo:self",
-        T0 + pd.Timedelta(hours=40),
-        "恒远科技今天又开了一次全员大会，说是要整顿工作作风。听说赵雅琴下周要调去别的部门了",
-    )
-    # debunk quoting two rumors
-    acc("weibo:news", "滨江日报", verified=True)
-    post(
-        "weibo:news",
-        T0 + pd.Timedelta(hours=50),
-        "【辟谣】网传“" + S1[0] + "”“" + S3[0] + "”，经核实均系谣言。",
-        harm=0.05,
-    )
-    # a single-source quote with long own commentary
-    post(
-        crowd[330],
-        T0 + pd.Timedelta(hours=44),
-        S2[0]
-        + "。我觉得这件事还需要等待官方调查结果，不能只听一面之词，网络不是法外之地，大家理性讨论，不要人身攻击。",
-        harm=0.2,
-    )
-    # comments replying to the victim
-    vpost = post("douyin:victim", T0 - pd.Timedelta(days=3), "周末去爬山，风景很好")
-    for k in range(60):
-        post(
-            crowd[k],
-            T0 + pd.Timedelta(hours=10, minutes=13 * k),
-            rng.choice(OPEN) + "，" + rng.choice(Z),
-            harm=0.6,
-            kind="comment",
-            reply_to=vpost,
-        )
-    # impersonators
-    imp = ["weibo:imp1", "douyin:imp2", "xiaohongshu:imp3"]
-    acc("weibo:imp1", "快乐小狗")
-    acc("douyin:imp2", "路人甲乙丙")
-    acc("xiaohongshu:imp3", "momo")
-
-    def rn(a, old, new, t):
-        row = {"account_id": a, "new_name": new, "renamed_at": t.isoformat()}
-        if with_old_name:
-            row["old_name"] = old
-        RN.append(row)
-
-    rn("weibo:imp1", "快乐小狗", "赵雅琴本人", T0 + pd.Timedelta(hours=12))
-    rn("weibo:imp1", "赵雅琴本人", "快乐小狗", T0 + pd.Timedelta(days=4))
-    rn("douyin:imp2", "路人甲乙丙", "恒远科技HR部", T0 - pd.Timedelta(hours=10))
-    rn("xiaohongshu:imp3", "momo", "赵亚琴", T0 + pd.Timedelta(days=1))
-    for a in imp:
-        post(a, T0 + pd.Timedelta(days=1, hours=3), "我是赵雅琴，我承认这些都是真的，对不起大家")
-    # traps
-    nots = ["weibo:old", "weibo:unrel", "weibo:company", "weibo:othername", "douyin:victim"]
-    acc("weibo:old", "雅琴的小屋")
-    acc("weibo:unrel", "小雨点")
-    acc("weibo:othername", "阿婷")
-    rn("weibo:old", "琴琴", "雅琴的小屋", T0 - pd.Timedelta(days=60))
-    rn("weibo:unrel", "小雨点", "今天也要加油鸭", T0 + pd.Timedelta(days=1))
-    rn("weibo:company", "恒远科技", "恒远科技有限公司", T0 + pd.Timedelta(days=2))
-    rn("weibo:othername", "阿婷", "赵雅婷", T0 + pd.Timedelta(days=1))
-    rn("douyin:victim", "赵雅琴Zoe", "用户已注销", T0 + pd.Timedelta(days=2))
-    for a in ["weibo:old", "weibo:unrel", "weibo:company", "weibo:othername"]:
-        post(a, T0 + pd.Timedelta(days=1, hours=5), "关于恒远科技的事情，大家等官方消息吧")
-    # random crowd renames at random times
-    for a in crowd[:40]:
-        rn(
-            a,
-            "x",
-            f"网友{rng.integers(10**5, 10**6)}",
-            T0 + pd.Timedelta(days=int(rng.integers(-200, 5))),
-        )
-    accounts = pd.DataFrame(A).drop_duplicates("account_id")
-    p = Projection.from_tables(ev, contents=C, renames=RN, accounts=accounts)
-    return p, set(sp), set(imp), set(nots)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
