@@ -8,20 +8,18 @@ No test module imports another test module: what two of them share lives here.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from pileon.detectors.findings import Cluster, Evidence, Narrative, RoleFinding
 from pileon.detectors.scoring import Detections
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.frames import coerce
 from pileon.graph.model import TABLES, ColType
-from pileon.graph.neo4j_store import Neo4jStore
+from pileon.graph.neo4j_store import DEFAULT_BATCH_SIZE, Neo4jStore
 from pileon.graph.projection import Projection
 from pileon.ingest.load import load_folder
 from pileon.ingest.membership import compute_memberships
@@ -1018,24 +1016,17 @@ def client_for(store) -> TestClient:
 
 
 # ------------------------------------------------------------------ the Neo4j test server
-def neo4j_settings() -> tuple[str, str, str]:
-    """URI, user, password of the test server (skips, or fails in CI, without one)."""
-    uri = os.environ.get("PILEON_TEST_NEO4J_URI", "").strip()
-    if not uri:
-        reason = (
-            "PILEON_TEST_NEO4J_URI is not set: run `scripts/neo4j-local start` and "
-            "source the env file it names"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but " + reason, pytrace=False)
-        pytest.skip(reason)
-    return (
-        uri,
-        os.environ.get("NEO4J_USER", "neo4j"),
-        os.environ.get("NEO4J_PASSWORD", "pileon-test-pw"),
-    )
+class Neo4jServer(NamedTuple):
+    """Where the Neo4j test server listens and how to log in (the ``neo4j_server`` fixture
+    of ``tests/conftest.py`` reads it from the environment)."""
+
+    uri: str
+    user: str
+    password: str
 
 
-def wipe(store: Neo4jStore) -> None:
-    """Empty the test database (schema stays)."""
+def wipe_neo4j(store: Neo4jStore) -> None:
+    """Empty the Neo4j test database (the schema stays) and give ``store`` back the default
+    batch size (a test may have changed it on the session's connection)."""
     store._run.write("MATCH (n) DETACH DELETE n")
+    store.batch_size = DEFAULT_BATCH_SIZE

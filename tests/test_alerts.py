@@ -206,36 +206,18 @@ def test_sample_incident_alerts(sample):
 # ------------------------------------------------------------------ both stores
 @pytest.mark.neo4j
 @pytest.mark.xdist_group("neo4j")
-def test_neo4j_store_gives_the_same_alerts_and_pack(world, world_alerts, tmp_path):
-    """The same tables in Neo4j give the same alerts and a byte-identical evidence pack.
-    Needs ``PILEON_TEST_NEO4J_URI`` (``scripts/neo4j-local start``); WIPES that database."""
-    import os
-
+def test_neo4j_store_gives_the_same_alerts_and_pack(world, world_alerts, tmp_path, neo4j_store):
+    """The same tables in Neo4j give the same alerts and a byte-identical evidence pack
+    (WIPES the Neo4j test database: the ``neo4j_store`` fixture)."""
     from pileon.service.evidence import evidence_pack
 
-    uri = os.environ.get("PILEON_TEST_NEO4J_URI", "").strip()
-    if not uri:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but PILEON_TEST_NEO4J_URI is not set: the Neo4j side must run")
-        pytest.skip("PILEON_TEST_NEO4J_URI is not set: run `scripts/neo4j-local start`")
-    from pileon.graph.neo4j_store import Neo4jStore
-
-    store = Neo4jStore(
-        uri,
-        user=os.environ.get("NEO4J_USER", "neo4j"),
-        password=os.environ.get("NEO4J_PASSWORD", "pileon-test-pw"),
-    )
-    try:
-        store._run.write("MATCH (n) DETACH DELETE n")
-        tables = tmp_path / "tables"
-        make_world(tables)
-        load_folder(store, tables, reject_path=tmp_path / "rejects.csv")
-        got = alerts_from_store(store)
-        assert [a.to_dict() for a in got] == [a.to_dict() for a in world_alerts]
-        for target in (W["victim"], W["minor"], W["quiet"]):
-            assert evidence_pack(store, target) == evidence_pack(world["store"], target)
-    finally:
-        store.close()
+    tables = tmp_path / "tables"
+    make_world(tables)
+    load_folder(neo4j_store, tables, reject_path=tmp_path / "rejects.csv")
+    got = alerts_from_store(neo4j_store)
+    assert [a.to_dict() for a in got] == [a.to_dict() for a in world_alerts]
+    for target in (W["victim"], W["minor"], W["quiet"]):
+        assert evidence_pack(neo4j_store, target) == evidence_pack(world["store"], target)
 
 
 def test_projection_input(world):

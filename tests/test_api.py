@@ -696,42 +696,33 @@ def _without_runs(value):
 
 @pytest.mark.neo4j
 @pytest.mark.xdist_group("neo4j")
-def test_same_answers_on_the_neo4j_store(analyzed_store):
+def test_same_answers_on_the_neo4j_store(analyzed_store, neo4j_store):
     """Every read answers the same on Neo4j as on the embedded store (THE TEST WIPES THE
-    NEO4J TEST DATABASE; it needs PILEON_TEST_NEO4J_URI like tests/test_neo4j_store.py)."""
-    from pileon.graph.neo4j_store import Neo4jStore
-    from tests.helpers import neo4j_settings, wipe
-
-    uri, user, password = neo4j_settings()
-    neo = Neo4jStore(uri, user=user, password=password)
-    wipe(neo)
-    try:
-        build_incident(neo)
-        neo.save_report(incident_report())
-        urls = READS[:-1] + [
-            f"/v1/events/{EV}/accounts?role=coordinated&limit=3",
-            f"/v1/events/{EV}/accounts?min_tier=2&limit=1000",
-            "/v1/accounts/weibo:005",
-            "/v1/accounts/weibo:040",
-            "/v1/graph/neighborhood?node=weibo:005&hops=2&limit=40",
-            f"/v1/graph/neighborhood?node={INCIDENT['first_content']}&hops=2&limit=1000",
-            f"/v1/graph/neighborhood?node={EV}&limit=10",
-            "/v1/events/ev:nope",
-        ]
-        with make_client(analyzed_store) as emb_client, make_client(neo) as neo_client:
-            for url in urls:
-                a = emb_client.get(url, headers=auth("viewer"))
-                b = neo_client.get(url, headers=auth("viewer"))
-                assert a.status_code == b.status_code, url
-                assert _without_runs(a.json()) == _without_runs(b.json()), url
-            second = incident_report(reverse=True)
-            got = pull_all(
-                neo_client,
-                f"/v1/events/{EV}/accounts",
-                limit=9,
-                between=lambda n: n == 1 and neo.save_report(second),
-            )
-            assert got == incident_report()["accounts"]
-    finally:
-        wipe(neo)
-        neo.close()
+    NEO4J TEST DATABASE: the ``neo4j_store`` fixture)."""
+    neo = neo4j_store
+    build_incident(neo)
+    neo.save_report(incident_report())
+    urls = READS[:-1] + [
+        f"/v1/events/{EV}/accounts?role=coordinated&limit=3",
+        f"/v1/events/{EV}/accounts?min_tier=2&limit=1000",
+        "/v1/accounts/weibo:005",
+        "/v1/accounts/weibo:040",
+        "/v1/graph/neighborhood?node=weibo:005&hops=2&limit=40",
+        f"/v1/graph/neighborhood?node={INCIDENT['first_content']}&hops=2&limit=1000",
+        f"/v1/graph/neighborhood?node={EV}&limit=10",
+        "/v1/events/ev:nope",
+    ]
+    with make_client(analyzed_store) as emb_client, make_client(neo) as neo_client:
+        for url in urls:
+            a = emb_client.get(url, headers=auth("viewer"))
+            b = neo_client.get(url, headers=auth("viewer"))
+            assert a.status_code == b.status_code, url
+            assert _without_runs(a.json()) == _without_runs(b.json()), url
+        second = incident_report(reverse=True)
+        got = pull_all(
+            neo_client,
+            f"/v1/events/{EV}/accounts",
+            limit=9,
+            between=lambda n: n == 1 and neo.save_report(second),
+        )
+        assert got == incident_report()["accounts"]

@@ -6,9 +6,9 @@ event's projection, the co-activity edges, the ``analyze`` reports and the
 findings read back must be identical.  Tests parametrised with ``store`` check
 each store on its own; the ``*_identical`` tests compare Neo4j to embedded.
 
-The Neo4j side needs ``PILEON_TEST_NEO4J_URI`` (``scripts/neo4j-local start``;
-THE TESTS WIPE THAT DATABASE); without it the Neo4j side skips, except in CI
-(``CI=true``) where it fails.
+The Neo4j side needs the ``neo4j_server`` fixture of ``tests/conftest.py``
+(``PILEON_TEST_NEO4J_URI``, ``scripts/neo4j-local start``; THE TESTS WIPE THAT
+DATABASE); without it the Neo4j side skips, except in CI (``CI=true``) where it fails.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from click.testing import CliRunner
 
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.model import TABLES
-from pileon.graph.neo4j_store import Neo4jStore
 from pileon.graph.projection import FRAMES, project
 from pileon.ingest.load import load_folder
 from pileon.ingest.sample import generate_incident
-from tests.helpers import neo4j_settings, wipe
+from tests.helpers import Neo4jServer, wipe_neo4j
 
 STORES = ("embedded", "neo4j")
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker
@@ -44,50 +43,44 @@ def incident(tmp_path_factory) -> tuple[Path, dict]:
     return folder, truth
 
 
-def _open(kind: str, tmp: Path):
-    if kind == "embedded":
-        return EmbeddedStore(str(tmp / "pileon.db"))
-    uri, user, password = neo4j_settings()
-    store = Neo4jStore(uri, user=user, password=password)
-    wipe(store)
-    return store
-
-
 @pytest.fixture(scope="module")
 def state():
     """Per store kind: ``(store, summary)`` after ingest and ``{event: report}`` after analyze."""
     cache: dict[tuple[str, str], object] = {}
     yield cache
-    for (what, _), value in cache.items():
-        if what == "loaded":
+    for (what, kind), value in cache.items():
+        if what == "loaded" and kind == "embedded":  # the Neo4j store is the session's
             value[0].close()
 
 
 @pytest.fixture(scope="module")
-def loaded(incident, state, tmp_path_factory):
+def loaded(incident, state, tmp_path_factory, request):
     """``loaded(kind) -> (store, summary, rejects)`` after ingesting the incident: the
-    embedded store through the library, Neo4j through ``pileon ingest --store URI --json``."""
+    embedded store through the library, Neo4j (the session's connection, wiped first)
+    through ``pileon ingest --store URI --json``."""
     folder, _ = incident
 
     def get(kind: str):
         if ("loaded", kind) not in state:
             tmp = tmp_path_factory.mktemp(kind)
-            store = _open(kind, tmp)
             rejects = tmp / "rejects.csv"
             if kind == "embedded":
+                store = EmbeddedStore(str(tmp / "pileon.db"))
                 summary = load_folder(store, folder, reject_path=rejects).to_dict()
             else:
-                summary = _cli_ingest(folder, rejects)
+                store = request.getfixturevalue("neo4j_connection")
+                wipe_neo4j(store)
+                summary = _cli_ingest(request.getfixturevalue("neo4j_server"), folder, rejects)
             state[("loaded", kind)] = (store, summary, rejects.read_text(encoding="utf-8"))
         return state[("loaded", kind)]
 
     return get
 
 
-def _cli_ingest(folder: Path, rejects: Path) -> dict:
+def _cli_ingest(server: Neo4jServer, folder: Path, rejects: Path) -> dict:
     from pileon.cli import cli
 
-    uri, user, password = neo4j_settings()
+    uri, user, password = server
     res = CliRunner().invoke(
         cli,
         [
@@ -256,11 +249,11 @@ def test_findings_visible_in_the_graph(analyzed, loaded, incident):
 
 
 # ---------------------------------------------------------- command line
-def test_cli_wrong_password_is_one_line(incident):
+def test_cli_wrong_password_is_one_line(incident, neo4j_server):
     from pileon.cli import cli
 
     folder, _ = incident
-    uri, user, password = neo4j_settings()
+    uri, user, password = neo4j_server
     res = CliRunner().invoke(
         cli,
         ["ingest", str(folder), "--store", uri, "--json"],

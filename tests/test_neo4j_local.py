@@ -6,8 +6,9 @@ into ``$PILEON_NEO4J_RUN/env``::
     eval "$(scripts/neo4j-local start >/dev/null && cat "$(scripts/neo4j-local env)")"
     .venv/bin/python -m pytest tests/test_neo4j_local.py -q
 
-Without ``PILEON_TEST_NEO4J_URI`` these tests skip, except in CI (``CI=true``)
-where they fail: the Neo4j side must run there.
+The server comes from the ``neo4j_server`` fixture of ``tests/conftest.py``: without
+``PILEON_TEST_NEO4J_URI`` these tests skip, except in CI (``CI=true``) where they
+fail: the Neo4j side must run there.
 """
 
 from __future__ import annotations
@@ -26,29 +27,9 @@ pytestmark = pytest.mark.neo4j
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _settings() -> tuple[str, str, str]:
-    uri = os.environ.get("PILEON_TEST_NEO4J_URI", "").strip()
-    if not uri:
-        reason = (
-            "PILEON_TEST_NEO4J_URI is not set: start a server with "
-            "`scripts/neo4j-local start` and source the env file it names"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but " + reason, pytrace=False)
-        pytest.skip(reason)
-    user = os.environ.get("NEO4J_USER", "neo4j")
-    password = os.environ.get("NEO4J_PASSWORD", "pileon-test-pw")
-    return uri, user, password
-
-
 @pytest.fixture(scope="module")
-def server():
-    return _settings()
-
-
-@pytest.fixture(scope="module")
-def driver(server):
-    uri, user, password = server
+def driver(neo4j_server):
+    uri, user, password = neo4j_server
     with GraphDatabase.driver(uri, auth=(user, password)) as drv:
         yield drv
 
@@ -95,8 +76,8 @@ def test_server_is_neo4j_5(driver):
     assert row["version"].startswith("5.")
 
 
-def test_wrong_password_is_refused(server):
-    uri, user, password = server
+def test_wrong_password_is_refused(neo4j_server):
+    uri, user, password = neo4j_server
     with GraphDatabase.driver(uri, auth=(user, password + "-wrong")) as bad:
         with pytest.raises(AuthError):
             bad.verify_connectivity()

@@ -1,10 +1,9 @@
 """The Neo4j store against a real server, and its query plumbing without one.
 
-The server comes from ``PILEON_TEST_NEO4J_URI`` (with ``NEO4J_USER``,
-``NEO4J_PASSWORD``, ``NEO4J_DATABASE``); ``scripts/neo4j-local start`` starts
-one and writes those variables to the env file it names.  THE TESTS WIPE THAT
-DATABASE.  Without the variable these tests skip, except in CI (``CI=true``)
-where they fail.  The tests marked ``offline`` need no server.
+The server comes from the ``neo4j_server`` fixture of ``tests/conftest.py``
+(``PILEON_TEST_NEO4J_URI``; ``scripts/neo4j-local start`` starts one and writes the
+variables to the env file it names).  THE TESTS WIPE THAT DATABASE.  Without the
+variable these tests skip, except in CI (``CI=true``) where they fail.  The tests marked ``offline`` need no server.
 """
 
 from __future__ import annotations
@@ -16,14 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pileon.graph import neo4j_store as ns
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.errors import StoreAuthError, StoreUnavailable
 from pileon.graph.model import TABLES
 from pileon.graph.neo4j_store import CypherRunner, Neo4jStore, _split_uri
 from pileon.graph.projection import project
 from pileon.graph.queries import tables as q_tables
-from tests.helpers import build_incident, incident_report, neo4j_settings, wipe
+from tests.helpers import build_incident, incident_report
 
 REPO = Path(__file__).resolve().parents[1]
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker
@@ -33,20 +31,10 @@ pytestmark = pytest.mark.xdist_group("neo4j")
 
 
 # ---------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def server_store():
-    uri, user, password = neo4j_settings()
-    store = Neo4jStore(uri, user=user, password=password)
-    yield store
-    store.close()
-
-
 @pytest.fixture
-def neo(server_store):
-    """The Neo4j test store, emptied."""
-    wipe(server_store)
-    server_store.batch_size = ns.DEFAULT_BATCH_SIZE
-    return server_store
+def neo(neo4j_store):
+    """The emptied Neo4j test store of ``tests/conftest.py`` under this module's short name."""
+    return neo4j_store
 
 
 @pytest.fixture
@@ -540,16 +528,16 @@ def test_decisions_as_on_the_embedded_store(neo, emb):
 
 
 # ------------------------------------------------------------------ errors
-def test_wrong_password_is_one_clear_error():
-    uri, user, password = neo4j_settings()
+def test_wrong_password_is_one_clear_error(neo4j_server):
+    uri, user, password = neo4j_server
     with pytest.raises(StoreAuthError) as err:
         Neo4jStore(uri, user=user, password=password + "-wrong")
     assert "refused the credentials" in str(err.value)
     assert "\n" not in str(err.value)
 
 
-def test_unknown_database_is_one_clear_error():
-    uri, user, password = neo4j_settings()
+def test_unknown_database_is_one_clear_error(neo4j_server):
+    uri, user, password = neo4j_server
     with pytest.raises(StoreUnavailable) as err:
         Neo4jStore(uri, user=user, password=password, database="nosuchdb")
     assert "NEO4J_DATABASE" in str(err.value)
@@ -563,8 +551,10 @@ def test_unreachable_server_is_one_clear_error(uri):
     assert msg.startswith(f"cannot reach Neo4j at {uri}") and "\n" not in msg
 
 
-def test_public_open_store_reads_the_settings_from_the_environment(monkeypatch, tmp_path):
-    uri, user, password = neo4j_settings()
+def test_public_open_store_reads_the_settings_from_the_environment(
+    monkeypatch, tmp_path, neo4j_server
+):
+    uri, user, password = neo4j_server
     import pileon
 
     monkeypatch.chdir(tmp_path)  # a wrong fall-back would create ./pileon.db here
