@@ -1,8 +1,8 @@
 """Acceptance of issues 4, 5, 6 and 9 over many seeds and sizes of the independent generator.
 
 Runs, for every seed and size, the same CLI round as ``tests/test_acceptance_alt.py``
-(ingest, analyze, alerts, evidence, train, analyze with the model) on a fresh
-temporary store, and prints one table: a row per criterion, a column per run,
+(``tests/altgen/acceptance.py``: ingest, analyze, alerts, evidence, train, analyze with
+the model) on a fresh temporary store, and prints one table: a row per criterion, a column per run,
 each cell ``ok``/``FAIL`` with the criterion's main number.
 
 Usage::
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.test_acceptance_alt import evaluate, run_incident
+from tests.altgen.acceptance import evaluate, run_incident
 
 #: the number shown beside ok/FAIL for each criterion
 HEADLINE = {
