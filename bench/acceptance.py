@@ -1,4 +1,7 @@
-"""Acceptance of issues 4, 5, 6 and 9 over many seeds and sizes of the independent generator.
+"""Acceptance criteria over many seeds and sizes of the independent generator.
+
+The criteria: roles, coordination and MCNs, ranking and tiers, protection of the person
+under attack (alerts and evidence).
 
 Runs, for every seed and size, the same CLI round as ``tests/test_acceptance_alt.py``
 (``tests/altgen/acceptance.py``: ingest, analyze, alerts, evidence, train, analyze with
@@ -25,37 +28,37 @@ from tests.altgen.acceptance import evaluate, run_incident
 
 #: the number shown beside ok/FAIL for each criterion
 HEADLINE = {
-    "i4.first_poster": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
-    "i4.inciter": lambda r: (
+    "roles.first_poster": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
+    "roles.inciter": lambda r: (
         f"p{r['precision']:.2f} r{r['recall']:.2f}"
         + ("" if r["repost_comment_inciter_found"] else " noRC")
     ),
-    "i4.splicer": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
-    "i4.impersonator": lambda r: f"{r['found']}/{r['planted']} x{len(r['extra'])}",
-    "i4.multi_poster": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
-    "i4.no_other_event": lambda r: f"{r['n']} leaked",
-    "i5.coordinated": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
-    "i5.operating_mcn_first": lambda r: (
+    "roles.splicer": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
+    "roles.impersonator": lambda r: f"{r['found']}/{r['planted']} x{len(r['extra'])}",
+    "roles.multi_poster": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
+    "roles.no_other_event": lambda r: f"{r['n']} leaked",
+    "coordination.coordinated": lambda r: f"p{r['precision']:.2f} r{r['recall']:.2f}",
+    "coordination.operating_mcn_first": lambda r: (
         f"{(r['first'] or '-').split(':')[-1][:10]} {(r['measures'] or ['-'])[-1][:8]}"
     ),
-    "i5.news_bystander_mcns": lambda r: ",".join(
+    "coordination.news_bystander_mcns": lambda r: ",".join(
         (v or ["-"])[-1][:4] for v in r["listed"].values()
     ),
-    "i6.top10_culprits": lambda r: f"{10 - len(r['not_culprits'])}/10",
-    "i6.precision_at_50": lambda r: f"{r['p50']:.2f}",
-    "i6.no_news_top100": lambda r: f"{len(r['news'])} in",
-    "i6.tiers": lambda r: (
+    "ranking.top10_culprits": lambda r: f"{10 - len(r['not_culprits'])}/10",
+    "ranking.precision_at_50": lambda r: f"{r['p50']:.2f}",
+    "ranking.no_news_top100": lambda r: f"{len(r['news'])} in",
+    "ranking.tiers": lambda r: (
         f"a{r['army_tier2']:.2f} o{r['ordinary_tier1']:.2f}"
         + (f" h{len(r['heavy_below3'])}" if r["heavy_below3"] else "")
         + (f" z{len(r['targets_news_nonzero'])}" if r["targets_news_nonzero"] else "")
     ),
-    "i6.minor_attacker": lambda r: r["marked"],
-    "i6.model_used": lambda r: r["accounts_with_model_evidence"],
-    "i6.model_ranking": lambda r: f"{r['top10_culprits']}/10 p{r['p50']:.2f}",
-    "i9.victim_alert": lambda r: f"lag {r['lags_h'][0] if r['lags_h'] else '-'}h",
-    "i9.minor_first": lambda r: "first" if r["ok"] else f"{r['minor_alerts']}",
-    "i9.celebrity_quiet": lambda r: f"{len(r['alerts'])} alerts",
-    "i9.evidence": lambda r: (
+    "ranking.minor_attacker": lambda r: r["marked"],
+    "ranking.model_used": lambda r: r["accounts_with_model_evidence"],
+    "ranking.model_ranking": lambda r: f"{r['top10_culprits']}/10 p{r['p50']:.2f}",
+    "protection.victim_alert": lambda r: f"lag {r['lags_h'][0] if r['lags_h'] else '-'}h",
+    "protection.minor_first": lambda r: "first" if r["ok"] else f"{r['minor_alerts']}",
+    "protection.celebrity_quiet": lambda r: f"{len(r['alerts'])} alerts",
+    "protection.evidence": lambda r: (
         f"{r['in_pack']}/{r['harmful']} b{len(r['benign_in_pack'])}"
         + ("" if r["hashes_ok"] else " HASH")
     ),
@@ -78,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{key}: {time.perf_counter() - t:.1f}s", file=sys.stderr)
     names = list(next(iter(runs.values())))
     width = 22
-    print("criterion".ljust(24) + "".join(k.ljust(width) for k in runs))
+    label = max(len(n) for n in names) + 2
+    print("criterion".ljust(label) + "".join(k.ljust(width) for k in runs))
     for n in names:
         cells = []
         for k in runs:
@@ -86,9 +90,11 @@ def main(argv: list[str] | None = None) -> int:
             cells.append(
                 (("ok " if r["ok"] else "FAIL ") + HEADLINE[n](r))[: width - 1].ljust(width)
             )
-        print(n.ljust(24) + "".join(cells))
+        print(n.ljust(label) + "".join(cells))
     passed = {k: sum(v["ok"] for v in r.values()) for k, r in runs.items()}
-    print("passed".ljust(24) + "".join(f"{v}/{len(names)}".ljust(width) for v in passed.values()))
+    print(
+        "passed".ljust(label) + "".join(f"{v}/{len(names)}".ljust(width) for v in passed.values())
+    )
     if args.json:
         Path(args.json).write_text(
             json.dumps(runs, ensure_ascii=False, indent=1, default=str), encoding="utf-8"

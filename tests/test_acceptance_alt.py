@@ -1,4 +1,7 @@
-"""Acceptance of issues 4, 5, 6 and 9 on incidents from an independent generator.
+"""Acceptance criteria on an incident from an independent generator.
+
+The criteria: roles, coordination and MCNs, ranking and tiers, and the protection of the
+person under attack (alerts and evidence).
 
 The incident comes from :mod:`tests.altgen` (written without reading
 ``pileon.ingest.sample``) and goes through the real command line on a temporary
@@ -30,78 +33,78 @@ def _check(outcome: dict, *names: str) -> None:
     assert not bad, json.dumps(bad, ensure_ascii=False, indent=1, default=str)
 
 
-def test_issue4_first_posters(outcome):
-    _check(outcome, "i4.first_poster")
+def test_planted_first_posters_are_found(outcome):
+    _check(outcome, "roles.first_poster")
 
 
-def test_issue4_inciters_incl_repost_comment(outcome):
-    _check(outcome, "i4.inciter")
-    assert outcome["i4.inciter"]["repost_comment_inciter_found"]
+def test_planted_inciters_are_found_with_the_repost_commenter(outcome):
+    _check(outcome, "roles.inciter")
+    assert outcome["roles.inciter"]["repost_comment_inciter_found"]
 
 
-def test_issue4_splicers(outcome):
-    _check(outcome, "i4.splicer")
+def test_planted_splicers_are_found(outcome):
+    _check(outcome, "roles.splicer")
 
 
-def test_issue4_impersonators_exact(outcome):
-    _check(outcome, "i4.impersonator")
+def test_exactly_the_planted_impersonators_are_found(outcome):
+    _check(outcome, "roles.impersonator")
 
 
-def test_issue4_repeat_posters(outcome):
-    _check(outcome, "i4.multi_poster")
+def test_repeat_posters_are_found(outcome):
+    _check(outcome, "roles.multi_poster")
 
 
-def test_issue4_no_other_event(outcome):
-    _check(outcome, "i4.no_other_event")
+def test_no_account_of_another_event_is_listed(outcome):
+    _check(outcome, "roles.no_other_event")
 
 
-def test_issue5_coordinated(outcome):
-    _check(outcome, "i5.coordinated")
+def test_the_army_is_coordinated_and_no_other_events_account(outcome):
+    _check(outcome, "coordination.coordinated")
 
 
-def test_issue5_operating_mcn_first(outcome):
-    _check(outcome, "i5.operating_mcn_first")
+def test_the_operating_mcn_ranks_first_with_a_sanction(outcome):
+    _check(outcome, "coordination.operating_mcn_first")
 
 
-def test_issue5_news_and_bystander_mcns(outcome):
-    _check(outcome, "i5.news_bystander_mcns")
+def test_news_and_bystander_mcns_get_at_most_a_warning(outcome):
+    _check(outcome, "coordination.news_bystander_mcns")
 
 
-def test_issue6_top10(outcome):
-    _check(outcome, "i6.top10_culprits")
+def test_the_top_10_are_all_culprits(outcome):
+    _check(outcome, "ranking.top10_culprits")
 
 
-def test_issue6_precision_at_50(outcome):
-    _check(outcome, "i6.precision_at_50")
+def test_precision_at_50_is_at_least_0_9(outcome):
+    _check(outcome, "ranking.precision_at_50")
 
 
-def test_issue6_no_news_in_top100(outcome):
-    _check(outcome, "i6.no_news_top100")
+def test_no_news_account_in_the_top_100(outcome):
+    _check(outcome, "ranking.no_news_top100")
 
 
-def test_issue6_tiers(outcome):
-    _check(outcome, "i6.tiers")
+def test_tiers_of_army_ordinary_heavy_culprits_and_targets(outcome):
+    _check(outcome, "ranking.tiers")
 
 
-def test_issue6_minor_attacker_marked(outcome):
-    _check(outcome, "i6.minor_attacker")
+def test_the_minors_main_attacker_is_marked_minor(outcome):
+    _check(outcome, "ranking.minor_attacker")
 
 
-def test_issue6_trained_model_used(outcome):
-    _check(outcome, "i6.model_used")
+def test_the_trained_model_scores_every_account(outcome):
+    _check(outcome, "ranking.model_used")
 
 
-def test_issue9_victim_alert_early(outcome):
-    _check(outcome, "i9.victim_alert")
+def test_the_victims_alert_begins_with_the_attack(outcome):
+    _check(outcome, "protection.victim_alert")
 
 
-def test_issue9_minor_alert_first(outcome):
-    _check(outcome, "i9.minor_first")
+def test_the_minors_alert_comes_first(outcome):
+    _check(outcome, "protection.minor_first")
 
 
-def test_issue9_celebrity_quiet(outcome):
-    _check(outcome, "i9.celebrity_quiet")
+def test_a_celebritys_busy_day_raises_no_alert(outcome):
+    _check(outcome, "protection.celebrity_quiet")
 
 
-def test_issue9_evidence_pack(outcome):
-    _check(outcome, "i9.evidence")
+def test_the_evidence_pack_holds_the_harmful_items_only_with_valid_hashes(outcome):
+    _check(outcome, "protection.evidence")

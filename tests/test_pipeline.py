@@ -1,8 +1,8 @@
 """``analyze`` and ``train`` end to end on the sample incident, through the library and the CLI.
 
-Fast tests run a small incident (scale 0.2); the acceptance test of issue 6 (top 10 all
-culprits, precision at 50, news, tiers, the minor's attackers) runs the full-size sample
-(scale 1, marked ``slow``).
+Fast tests run a small incident (scale 0.2); the acceptance test of the ranking (top 10
+all culprits, precision at 50, news, tiers, the minor's attackers) runs the full-size
+sample (scale 1, marked ``slow``).
 """
 
 from __future__ import annotations
@@ -426,7 +426,10 @@ def test_foreign_incident_army_is_coordinated(foreign):
 
 
 def check_acceptance(r: dict, truth: dict) -> None:
-    """Issue 6's done criteria on one report of E1."""
+    """The ranking's acceptance criteria on one report of E1: the top 10 are culprits,
+    precision at 50 at least 0.9, no news account in the top 100, the tiers of the army,
+    the crowd, news and targets, the minor's attackers marked, shared-identity and
+    repeat culprits at tier 4."""
     ev = truth["events"][E1]
     guilty = culprits(truth, E1)
     ranked = [a["account_id"] for a in r["accounts"]]
@@ -446,7 +449,7 @@ def check_acceptance(r: dict, truth: dict) -> None:
 
 @pytest.mark.slow
 def test_acceptance_on_the_full_sample(tmp_path, monkeypatch):
-    """Issue 6's done criteria on the full-size sample: with the transparent rules, then with
+    """The ranking's acceptance criteria on the full-size sample: with the transparent rules, then with
     the risk model trained on the labelled past event E0 (which analyze then uses and explains)."""
     monkeypatch.setenv("PILEON_MODEL", str(tmp_path / "model.txt"))
     store, truth = _incident(tmp_path, 1.0)

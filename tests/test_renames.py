@@ -1,4 +1,6 @@
-"""Impersonators (临时改名) on tiny hand-made projections, with the traps of the issue."""
+"""Impersonators (临时改名) on tiny hand-made projections, and the renames that are not
+impersonation: a similar name taken long before, an unrelated rename, the real entity
+and the targets themselves."""
 
 from __future__ import annotations
 

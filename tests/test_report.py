@@ -31,7 +31,7 @@ def make(top=None, generated_at=None):
     return p, build_report(p, det, scored, grades, mcns=mcns, top=top, generated_at=generated_at)
 
 
-def test_shape_is_spec_4():
+def test_report_keys_and_value_types_follow_the_contract():
     _, r = make()
     assert tuple(r) == REPORT_KEYS
     for a in r["accounts"]:

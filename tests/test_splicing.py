@@ -1,4 +1,6 @@
-"""Splicers (跨平台搬运拼接) on tiny hand-made projections, with the traps of the issue."""
+"""Splicers (跨平台搬运拼接) on tiny hand-made projections, and what is not a splice: a
+copy of one source, a self-splice, later or simultaneous sources, short shared phrases,
+recombined stock phrases, a rebuttal quoting two rumours."""
 
 from __future__ import annotations
 

@@ -143,7 +143,7 @@ def evaluate(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
             extra=sorted(found - truth)[:12],
         )
 
-    # ---- issue 4
+    # ---- roles
     # a first poster is the first author of a harmful narrative: the planted first posters
     # must all be found; inciters with an original post of their own, splicers and
     # impersonators also start harmful narratives, so flagging them is no false positive
@@ -153,33 +153,35 @@ def evaluate(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
         | set(T["splicers"])
         | set(T["impersonators"])
     )
-    role("i4.first_poster", "first_poster", set(T["first_posters"]))
+    role("roles.first_poster", "first_poster", set(T["first_posters"]))
     fp_found = has("first_poster")
-    res["i4.first_poster"]["precision"] = round(
+    res["roles.first_poster"]["precision"] = round(
         len(fp_found & originators) / max(1, len(fp_found)), 3
     )
-    res["i4.first_poster"]["extra"] = sorted(fp_found - originators)[:12]
-    res["i4.first_poster"]["ok"] = (
-        res["i4.first_poster"]["recall"] == 1.0 and res["i4.first_poster"]["precision"] >= 0.6
+    res["roles.first_poster"]["extra"] = sorted(fp_found - originators)[:12]
+    res["roles.first_poster"]["ok"] = (
+        res["roles.first_poster"]["recall"] == 1.0 and res["roles.first_poster"]["precision"] >= 0.6
     )
-    role("i4.inciter", "inciter", set(T["inciters"]))
-    res["i4.inciter"]["repost_comment_inciter_found"] = T["repost_comment_inciter"] in has(
+    role("roles.inciter", "inciter", set(T["inciters"]))
+    res["roles.inciter"]["repost_comment_inciter_found"] = T["repost_comment_inciter"] in has(
         "inciter"
     )
-    role("i4.splicer", "splicer", set(T["splicers"]))
-    role("i4.impersonator", "impersonator", set(T["impersonators"]), exact=True)
-    role("i4.multi_poster", "multi_poster", set(T["repeat_posters"]), min_recall=0.8)
+    role("roles.splicer", "splicer", set(T["splicers"]))
+    role("roles.impersonator", "impersonator", set(T["impersonators"]), exact=True)
+    role("roles.multi_poster", "multi_poster", set(T["repeat_posters"]), min_recall=0.8)
     other = set(T["other_event_accounts"]) & set(by_id)
-    res["i4.no_other_event"] = dict(ok=not other, leaked=sorted(other)[:12], n=len(other))
+    res["roles.no_other_event"] = dict(ok=not other, leaked=sorted(other)[:12], n=len(other))
 
-    # ---- issue 5
-    role("i5.coordinated", "coordinated", set(T["army"]), min_recall=0.9, min_precision=0.9)
+    # ---- coordination and MCNs
+    role(
+        "coordination.coordinated", "coordinated", set(T["army"]), min_recall=0.9, min_precision=0.9
+    )
     coord_other = has("coordinated") & set(T["other_event_accounts"])
-    res["i5.coordinated"]["ok"] &= not coord_other
-    res["i5.coordinated"]["other_event"] = len(coord_other)
+    res["coordination.coordinated"]["ok"] &= not coord_other
+    res["coordination.coordinated"]["other_event"] = len(coord_other)
     mcns = rep["mcns"]
     first = mcns[0] if mcns else {}
-    res["i5.operating_mcn_first"] = dict(
+    res["coordination.operating_mcn_first"] = dict(
         ok=first.get("mcn_id") == T["operating_mcn"] and _level(first.get("measures", [])) >= 2,
         first=first.get("mcn_id"),
         measures=first.get("measures"),
@@ -190,25 +192,27 @@ def evaluate(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for m in mcns
         if m["mcn_id"] in set(T["news_mcns"]) | set(T["bystander_mcns"])
     }
-    res["i5.news_bystander_mcns"] = dict(ok=all(_level(v) <= 1 for v in mild.values()), listed=mild)
+    res["coordination.news_bystander_mcns"] = dict(
+        ok=all(_level(v) <= 1 for v in mild.values()), listed=mild
+    )
 
-    # ---- issue 6
+    # ---- ranking and tiers
     culprits = set(T["culprits"])
     ranked = [a["account_id"] for a in sorted(accs, key=lambda a: a["rank"])]
     top10 = ranked[:10]
-    res["i6.top10_culprits"] = dict(
+    res["ranking.top10_culprits"] = dict(
         ok=all(a in culprits for a in top10), not_culprits=[a for a in top10 if a not in culprits]
     )
     k = 50
     p50 = sum(a in culprits for a in ranked[:k]) / k
-    res["i6.precision_at_50"] = dict(
+    res["ranking.precision_at_50"] = dict(
         ok=p50 >= 0.9,
         p50=round(p50, 3),
         culprits=len(culprits),
         intruders=[(i + 1, a) for i, a in enumerate(ranked[:k]) if a not in culprits][:10],
     )
     news_in = [(ranked.index(a) + 1, a) for a in T["news"] if a in ranked[:100]]
-    res["i6.no_news_top100"] = dict(ok=not news_in, news=news_in)
+    res["ranking.no_news_top100"] = dict(ok=not news_in, news=news_in)
     tier = {
         a: by_id[a]["tier"] if a in by_id else None
         for a in set(T["army"])
@@ -224,7 +228,7 @@ def evaluate(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
     heavy_bad = {a: tier[a] for a in heavy if (tier[a] or 0) < 3}
     zero = set(T["news"]) | {T["victim"], T["minor"]}
     zero_bad = {a: tier[a] for a in zero if tier[a] not in (0, None)}
-    res["i6.tiers"] = dict(
+    res["ranking.tiers"] = dict(
         ok=army_ok >= 0.9 and ord_ok >= 0.95 and not heavy_bad and not zero_bad,
         army_tier2=round(army_ok, 3),
         ordinary_tier1=round(ord_ok, 3),
@@ -235,7 +239,7 @@ def evaluate(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
     )
     att = T["minor_main_attacker"]
     marked = {a for a in T["minor_attackers"] if by_id.get(a, {}).get("priority") == "minor"}
-    res["i6.minor_attacker"] = dict(
+    res["ranking.minor_attacker"] = dict(
         ok=att in marked,
         main=att,
         marked=f"{len(marked)}/{len([a for a in T['minor_attackers'] if a in by_id])}",
@@ -247,20 +251,20 @@ def evaluate(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
     )
     rm_ = out["report_model"]["accounts"]
     with_model = sum(any(e.get("kind") == "model" for e in a.get("evidence", [])) for a in rm_)
-    res["i6.model_used"] = dict(
+    res["ranking.model_used"] = dict(
         ok=with_model == len(rm_) and len(rm_) > 0,
         accounts_with_model_evidence=f"{with_model}/{len(rm_)}",
     )
     # the model-based ranking (reported, same bars)
     mranked = [a["account_id"] for a in sorted(rm_, key=lambda a: a["rank"])]
-    res["i6.model_ranking"] = dict(
+    res["ranking.model_ranking"] = dict(
         ok=all(a in culprits for a in mranked[:10])
         and sum(a in culprits for a in mranked[:50]) / 50 >= 0.9,
         top10_culprits=sum(a in culprits for a in mranked[:10]),
         p50=round(sum(a in culprits for a in mranked[:50]) / 50, 3),
     )
 
-    # ---- issue 9
+    # ---- protection of the person under attack: alerts and evidence
     alerts = out["alerts"]
     v = [a for a in alerts if a["target_id"] == T["victim"]]
     import datetime as dt
@@ -271,8 +275,8 @@ def evaluate(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
         return dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 
     lags = [round((ts(a["began_at"]) - start) / 3600, 2) for a in v]
-    res["i9.victim_alert"] = dict(ok=any(-1 <= g <= ALERT_LAG_H for g in lags), lags_h=lags)
-    res["i9.minor_first"] = dict(
+    res["protection.victim_alert"] = dict(ok=any(-1 <= g <= ALERT_LAG_H for g in lags), lags_h=lags)
+    res["protection.minor_first"] = dict(
         ok=bool(alerts)
         and alerts[0]["target_id"] == T["minor"]
         and alerts[0].get("priority") == "minor",
@@ -282,7 +286,9 @@ def evaluate(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
         ],
     )
     celeb = [a["began_at"] for a in alerts if a["target_id"] == T["celebrity"]]
-    res["i9.celebrity_quiet"] = dict(ok=not celeb, alerts=celeb, album_at=round(T["album_at"]))
+    res["protection.celebrity_quiet"] = dict(
+        ok=not celeb, alerts=celeb, album_at=round(T["album_at"])
+    )
     man = out["manifest"]
     items = man["items"]
     ids = {i["content_id"] for i in items}
@@ -294,7 +300,7 @@ def evaluate(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
         and man["sha256"]
         == hashlib.sha256("".join(i["sha256"] for i in items).encode()).hexdigest()
     )
-    res["i9.evidence"] = dict(
+    res["protection.evidence"] = dict(
         ok=not missing and not (ids & benign) and hashes_ok,
         harmful=len(harmful),
         in_pack=len(harmful & ids),
