@@ -8,11 +8,13 @@ No test module imports another test module: what two of them share lives here.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pileon.detectors.findings import Cluster, Evidence, Narrative, RoleFinding
 from pileon.detectors.scoring import Detections
@@ -1030,3 +1032,52 @@ def wipe_neo4j(store: Neo4jStore) -> None:
     batch size (a test may have changed it on the session's connection)."""
     store._run.write("MATCH (n) DETACH DELETE n")
     store.batch_size = DEFAULT_BATCH_SIZE
+
+
+# ------------------------------------------------------------------ real data
+#: the real-data subset vendored with the repository (``tests/data/README.md``)
+VENDORED_DATA = Path(__file__).resolve().parent / "data"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def full_data_dir() -> Path:
+    """The folder of the full real datasets: ``PILEON_DATA_DIR``, or ``../shared/data``
+    from the repository root.  The one place that reads the setting; a relative value is
+    taken from the repository root too."""
+    value = os.environ.get("PILEON_DATA_DIR", "").strip() or "../shared/data"
+    path = Path(value).expanduser()
+    return (path if path.is_absolute() else REPO / path).resolve()
+
+
+def real_data(dataset: str, source: str) -> Path:
+    """The folder of one real dataset (``twitter16``, ``ced-sample``, ``ira-dev``), from the
+    vendored subset (``source="vendored"``) or the full data (``source="full"``).
+
+    The rule for every real-data test:
+
+    * The vendored subset under ``tests/data/`` is part of the repository: its tests always
+      run, and a missing folder is an error.
+    * The full datasets are found through :func:`full_data_dir` (``PILEON_DATA_DIR``,
+      default ``../shared/data`` from the repository root).  When the dataset is not there,
+      a full-data test FAILS in CI (``CI=true``), with a message naming the folder and the
+      setting; elsewhere, and only when CI is not set, it skips with the same message.
+      ``scripts/dev test`` and ``.ci/run`` run them; ``-m "not slow"`` leaves out the
+      longest (the whole datasets).
+    """
+    if source == "vendored":
+        folder = VENDORED_DATA / dataset
+        if not folder.is_dir():
+            raise FileNotFoundError(f"the vendored real data {folder} is missing")
+        return folder
+    if source != "full":
+        raise ValueError(f"source must be 'vendored' or 'full', not {source!r}")
+    folder = full_data_dir() / dataset
+    if not folder.is_dir():
+        reason = (
+            f"the full {dataset} dataset is not at {folder}: set PILEON_DATA_DIR to the "
+            "folder of the real datasets (default ../shared/data from the repository root)"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but " + reason, pytrace=False)
+        pytest.skip(reason)
+    return folder

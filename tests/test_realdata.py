@@ -1,28 +1,39 @@
-"""Real data (Twitter16, CED Weibo): converters, and every narrative/cascade layer on messy real cascades."""
+"""Real data (Twitter16, CED Weibo, IRA retweets): converters, every narrative/cascade layer
+on messy real cascades, and co-activity and clusters on real coordinated accounts.
+
+Each test runs on the real subset vendored under ``tests/data/`` (``source`` ``vendored``,
+always) and on the full datasets (``full``), found by :func:`tests.helpers.real_data`:
+``PILEON_DATA_DIR``, default ``../shared/data`` from the repository root; without them
+the ``full`` tests fail in CI and skip elsewhere.  On the full datasets the per-cascade
+tests read the first :data:`FULL_LIMIT` cascades by ID; ``test_full_datasets`` reads
+every cascade (marked ``slow``).
+"""
 
 import ast
 import json
 from pathlib import Path
+from typing import NamedTuple
 
+import networkx as nx
 import pandas as pd
 import pytest
 
 from pileon.detectors.cascades import repost_forest
+from pileon.detectors.clusters import detect_coordinated
+from pileon.detectors.coactivity import coactivity
 from pileon.detectors.narratives import detect_narratives
 from pileon.detectors.posters import detect_first_posters, detect_inciters, detect_multi_posters
+from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.frames import coerce
 from pileon.graph.model import TABLES
-from pileon.graph.projection import Projection
+from pileon.graph.projection import Projection, project
+from pileon.ingest.load import load_folder
 from pileon.ingest.realdata import ced_tables, twitter16_tables
+from tests.helpers import real_data
 
-DATA = Path("/work/shared/data")
-T16 = DATA / "twitter16"
-CED = DATA / "ced-sample"
-N = 40
-
-needs_t16 = pytest.mark.skipif(not (T16 / "tree").exists(), reason="Twitter16 not present")
-needs_ced = pytest.mark.skipif(
-    not (CED / "original-microblog").exists(), reason="CED sample not present"
-)
+SOURCES = ("vendored", "full")
+#: cascades of a full dataset the per-cascade tests read (the first by ID)
+FULL_LIMIT = 40
 
 
 def _projection(tables, event_id):
@@ -40,35 +51,47 @@ def _projection(tables, event_id):
     )
 
 
-@pytest.fixture(scope="module")
-def t16():
-    tables = twitter16_tables(T16, limit=N, events="all")
-    return tables, _projection(tables, "twitter16")
+class Cascades(NamedTuple):
+    """Converted cascades: the dataset folder, the files read (in the converter's order),
+    the tables and their projection."""
+
+    folder: Path
+    files: list[Path]
+    tables: dict[str, pd.DataFrame]
+    projection: Projection
 
 
-@needs_t16
+@pytest.fixture(scope="module", params=SOURCES)
+def t16(request):
+    folder = real_data("twitter16", request.param)
+    limit = FULL_LIMIT if request.param == "full" else None
+    files = sorted((folder / "tree").glob("*.txt"), key=lambda f: (len(f.stem), f.stem))
+    tables = twitter16_tables(folder, limit=limit, events="all")
+    return Cascades(folder, files[:limit], tables, _projection(tables, "twitter16"))
+
+
 def test_twitter16_tables_follow_spec(t16):
-    tables, _ = t16
+    tables = t16.tables
     for name in ("accounts", "contents", "reposts", "events"):
         assert set(TABLES[name].required) <= set(tables[name].columns)
-    assert len(tables["contents"]) == N and tables["contents"]["content_id"].is_unique
+    assert len(tables["contents"]) == len(t16.files) and tables["contents"]["content_id"].is_unique
     assert tables["reposts"]["repost_id"].is_unique
     assert tables["reposts"]["account_id"].str.startswith("twitter:").all()
-    per_cascade = twitter16_tables(T16, limit=3)
+    per_cascade = twitter16_tables(t16.folder, limit=3)
     assert len(per_cascade["events"]) == 3
     assert (
         per_cascade["events"]["event_id"].tolist() == per_cascade["contents"]["event_id"].tolist()
     )
 
 
-@needs_t16
 def test_twitter16_first_poster_is_root_author_and_size_is_one_plus_retweets(t16):
-    tables, p = t16
+    tables, p = t16.tables, t16.projection
     res = detect_narratives(p)
     by = res.by_id()
-    assert len(res.narratives) == N  # no text, no media: every root is a narrative of its own
+    # no text, no media: every root is a narrative of its own
+    assert len(res.narratives) == len(t16.files)
     reposts_of = tables["reposts"]["repost_id"].str.extract(r"^twitter:(\d+)/")[0].value_counts()
-    for f in sorted((T16 / "tree").glob("*.txt"), key=lambda f: (len(f.stem), f.stem))[:N]:
+    for f in t16.files:
         first = f.read_text(encoding="utf-8").splitlines()[0]
         parent, child = (ast.literal_eval(x) for x in first.split("->"))
         assert parent[0] == "ROOT"
@@ -84,35 +107,32 @@ def test_twitter16_first_poster_is_root_author_and_size_is_one_plus_retweets(t16
     assert forest["depth"].max() >= 2  # real retweet chains
 
 
-@needs_t16
 def test_twitter16_detectors_cope_without_text_or_harm(t16):
-    _, p = t16
+    p = t16.projection
     res = detect_narratives(p)
     assert not any(n.harmful for n in res.narratives)  # nothing tells harm: not harmful
     assert detect_first_posters(p, res) == [] and detect_multi_posters(p, res) == []
     assert detect_inciters(p, res) == []
 
 
-@pytest.fixture(scope="module")
-def ced():
-    tables = ced_tables(CED, limit=N, events="all")
-    return tables, _projection(tables, "ced")
+@pytest.fixture(scope="module", params=SOURCES)
+def ced(request):
+    folder = real_data("ced-sample", request.param)
+    limit = FULL_LIMIT if request.param == "full" else None
+    files = sorted(
+        (folder / "original-microblog").glob("*.json"), key=lambda f: int(f.name.split("_")[0])
+    )
+    tables = ced_tables(folder, limit=limit, events="all")
+    return Cascades(folder, files[:limit], tables, _projection(tables, "ced"))
 
 
-def _ced_files():
-    return sorted(
-        (CED / "original-microblog").glob("*.json"), key=lambda f: int(f.name.split("_")[0])
-    )[:N]
-
-
-@needs_ced
 def test_ced_first_poster_and_sizes(ced):
-    tables, p = ced
+    tables, p = ced.tables, ced.projection
     res = detect_narratives(p)
     by_content = {cid: res.by_id()[res.of_content[cid]] for cid in tables["contents"]["content_id"]}
-    for f in _ced_files():
+    for f in ced.files:
         _, mid, uid = f.stem.split("_", 2)
-        entries = json.loads((CED / "non-rumor-repost" / f.name).read_text(encoding="utf-8"))
+        entries = json.loads((ced.folder / "non-rumor-repost" / f.name).read_text(encoding="utf-8"))
         n = by_content[f"weibo:{mid}"]
         assert n.first_poster == f"weibo:{uid}" and n.first_content_id == f"weibo:{mid}"
         n_reposts = len({e["mid"] for e in entries} - {mid})
@@ -122,12 +142,11 @@ def test_ced_first_poster_and_sizes(ced):
     )
 
 
-@needs_ced
 def test_ced_near_duplicates_on_real_chinese_text(ced):
-    tables, p = ced
+    tables, p = ced.tables, ced.projection
     base = detect_narratives(p)
     # real originals about different things stay apart
-    assert len(base.narratives) == N
+    assert len(base.narratives) == len(ced.files)
     # a copy with small edits by another account, on another platform, joins its original
     orig = tables["contents"].iloc[7]
     text = orig["text"]
@@ -151,12 +170,11 @@ def test_ced_near_duplicates_on_real_chinese_text(ced):
     assert n.first_content_id == orig["content_id"] and n.platforms == ("douyin", "weibo")
 
 
-@needs_ced
 def test_ced_comments_with_repost_chains_do_not_explode_narratives(ced):
     """Weibo appends the chain ``//@name:earlier text`` to every repost comment; treat the
     real CED repost comments as comments WITH such chains: the grouping must be the one of
     the comments' own words (chains quote others and would glue everything together)."""
-    tables, _ = ced
+    tables = ced.tables
     r = tables["reposts"]
     r = r[r["text"].fillna("").str.strip().str.len() > 0].head(3000).reset_index(drop=True)
     top = tables["contents"].set_index("content_id")["text"]
@@ -245,22 +263,19 @@ def test_ced_messy_dates_users_and_deleted_parents(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not __import__("os").environ.get("PILEON_FULL_REALDATA"),
-    reason="full datasets: set PILEON_FULL_REALDATA=1 (about a minute)",
-)
 @pytest.mark.parametrize("dataset", ["twitter16", "ced"])
 def test_full_datasets(dataset, capsys):
-    """Every cascade of the full dataset: root author first, size 1 + its reposts; times printed."""
+    """Every cascade of the full dataset: root author first, size 1 + its reposts; times
+    printed (about a minute; fails in CI and skips elsewhere without the full data)."""
     import time
 
     from pileon.detectors.cascades import reach
 
     t0 = time.perf_counter()
     if dataset == "twitter16":
-        tables = twitter16_tables(T16, events="all")
+        tables = twitter16_tables(real_data("twitter16", "full"), events="all")
     else:
-        tables = ced_tables(CED, events="all")
+        tables = ced_tables(real_data("ced-sample", "full"), events="all")
     t1 = time.perf_counter()
     p = _projection(tables, dataset)
     t2 = time.perf_counter()
@@ -292,3 +307,77 @@ def test_full_datasets(dataset, capsys):
             f"reach {t4 - t3:.2f}s, narratives {t5 - t4:.2f}s, posters {t6 - t5:.2f}s; "
             f"largest downstream {int(r['downstream'].max())}"
         )
+
+
+# ------------------------------------------------------------ IRA: real coordinated accounts
+#: the co-activity rule of the naive baseline in the dataset's README
+IRA_WINDOW_S, IRA_MIN_WEIGHT = 60, 2
+
+
+def _ira_categories(folder: Path) -> pd.Series:
+    return pd.read_csv(folder / "categories.csv", dtype=str).set_index("account_id")["label"]
+
+
+def _groups(edges: pd.DataFrame) -> list[set[str]]:
+    """Connected components of 3 or more accounts of a co-activity edge list."""
+    graph = nx.from_pandas_edgelist(edges, "account_a", "account_b")
+    return [set(c) for c in nx.connected_components(graph) if len(c) >= 3]
+
+
+@pytest.fixture(scope="module")
+def ira_store(tmp_path_factory):
+    """The vendored IRA tables ingested into an embedded store: ``(store, summary)``."""
+    folder = real_data("ira-dev", "vendored")
+    tmp = tmp_path_factory.mktemp("ira")
+    store = EmbeddedStore(str(tmp / "pileon.db"))
+    summary = load_folder(store, folder / "tables", reject_path=tmp / "rejects.csv").to_dict()
+    yield store, summary
+    store.close()
+
+
+def test_ira_tables_ingest_without_rejects(ira_store):
+    """The real tables (IRA accounts, synthetic external sources, minute times without a
+    time zone) are ingested whole: every row read is stored, none rejected."""
+    store, summary = ira_store
+    folder = real_data("ira-dev", "vendored") / "tables"
+    for table in ("accounts", "events", "contents", "reposts"):
+        rows = len(pd.read_csv(folder / f"{table}.csv", dtype=str))
+        counts = summary["tables"][table]
+        assert counts["read"] == counts["stored"] == rows == store.count(table), table
+        assert counts["rejected"] == 0 and counts["placeholders"] == 0, table
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_ira_coactivity_groups_follow_the_categories(source):
+    """Accounts that reposted the same source within 60 s at least twice, grouped by
+    connected components: every group holds one troll category and no synthetic account.
+    The vendored cut kept each of its three categories' largest such group of the full
+    data (``tests/data/README.md``): exactly those come back."""
+    folder = real_data("ira-dev", source)
+    category = _ira_categories(folder)
+    reposts = coerce(
+        "reposts", pd.read_csv(folder / "tables" / "reposts.csv", dtype=str, keep_default_na=False)
+    )
+    groups = _groups(coactivity(reposts, window=IRA_WINDOW_S, min_weight=IRA_MIN_WEIGHT))
+    for group in groups:
+        assert group <= set(category.index), sorted(group - set(category.index))[:5]
+        assert category[sorted(group)].nunique() == 1, category[sorted(group)].value_counts()
+    sizes = sorted((category[min(g)], len(g)) for g in groups)
+    if source == "vendored":
+        assert sizes == [("HashtagGamer", 4), ("LeftTroll", 13), ("RightTroll", 17)]
+    else:  # the README's baseline groups 179 trolls in components of 3 or more
+        assert sum(n for _, n in sizes) >= 150, sizes
+
+
+def test_ira_coordinated_clusters_hold_one_category_and_no_synthetic_account(ira_store):
+    """``detect_coordinated`` on the real IRA retweets: clusters of one troll category each,
+    never a synthetic source author (they post once each), in at least two categories."""
+    store, _ = ira_store
+    category = _ira_categories(real_data("ira-dev", "vendored"))
+    res = detect_coordinated(project(store, "IRA17"))
+    assert res.clusters
+    for cluster in res.clusters:
+        members = set(cluster.accounts)
+        assert members <= set(category.index), sorted(members - set(category.index))[:5]
+        assert category[sorted(members)].nunique() == 1, cluster
+    assert len({category[cluster.accounts[0]] for cluster in res.clusters}) >= 2
