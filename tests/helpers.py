@@ -4,6 +4,20 @@ Fixtures live in ``tests/conftest.py``; everything here is a plain function or c
 imported as ``from tests.helpers import ...`` (``tests`` is a package, so each module has
 one name, whether pytest runs from the repository root or ``scripts/dev test`` runs it).
 No test module imports another test module: what two of them share lives here.
+
+Sections, in order:
+
+* rows of hand-made projections: :func:`content_row`, :func:`repost_row`, :data:`T0`,
+  :data:`STORY`, :data:`EDIT`;
+* a tiny scored event: :func:`tiny_event` (a projection and its detections), :func:`at`;
+* the hand-made incident: :data:`INCIDENT`, :func:`build_incident`, :func:`incident_report`;
+* the generated sample incident: :func:`load_sample`, :func:`sample_projections`;
+* an incident in another style: :func:`other_incident`;
+* the alerts world: :func:`make_world`, :func:`load_world`, :data:`W`, :data:`ATTACK`,
+  :func:`client_for` with :data:`KEYS`;
+* the Neo4j test server: :class:`Neo4jServer`, :func:`wipe_neo4j` (the fixtures are in
+  ``tests/conftest.py``);
+* real data: :func:`real_data`, :func:`full_data_dir`, :data:`VENDORED_DATA`.
 """
 
 from __future__ import annotations
