@@ -53,15 +53,10 @@ import pandas as pd
 
 from pileon.detectors.findings import Cluster, Evidence, MCNFinding
 from pileon.graph.errors import InputError
-from pileon.graph.model import MCN_MEASURES
+from pileon.graph.model import LEAD_ROLES, MCN_MEASURES, TIER3_ROLES
 from pileon.graph.projection import Projection
 
-__all__ = ["rollup_mcns", "valid_affiliations_in_event", "LEAD_ROLES", "CULPRIT_ROLES"]
-
-#: roles that make an account a lead of the pile-on
-LEAD_ROLES = ("first_poster", "inciter")
-#: roles graded tier 3 (close the account)
-CULPRIT_ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonator")
+__all__ = ["rollup_mcns", "valid_affiliations_in_event"]
 
 
 def valid_affiliations_in_event(p: Projection) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -179,7 +174,7 @@ def rollup_mcns(
         roles = {a: set(by_id[a].get("roles") or ()) for a in accs}
         tiers = {a: int(by_id[a].get("tier") or 0) for a in accs}
         leads = sorted(a for a in accs if roles[a] & set(LEAD_ROLES))
-        culprits = sorted(a for a in accs if roles[a] & set(CULPRIT_ROLES))
+        culprits = sorted(a for a in accs if roles[a] & set(TIER3_ROLES))
         coordinated = sorted(a for a in accs if "coordinated" in roles[a])
         harmful = sorted(a for a in accs if tiers[a] >= 1)
         operated = []
@@ -246,7 +241,7 @@ def rollup_mcns(
                     (),
                     "other tier-3 accounts: "
                     + ", ".join(
-                        f"{a} ({'/'.join(sorted(roles[a] & set(CULPRIT_ROLES)))})" for a in other
+                        f"{a} ({'/'.join(sorted(roles[a] & set(TIER3_ROLES)))})" for a in other
                     ),
                 )
             )

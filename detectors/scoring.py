@@ -65,6 +65,7 @@ import pandas as pd
 from pileon.detectors.findings import Cluster, Evidence, Narrative, RoleFinding
 from pileon.graph.arrays import distinct, spans
 from pileon.graph.errors import InputError
+from pileon.graph.model import CULPABLE_ROLES, LEAD_ROLES, TIER3_ROLES
 from pileon.graph.projection import Projection
 
 __all__ = [
@@ -75,8 +76,6 @@ __all__ = [
     "corroborate",
     "FEATURES",
     "ROLE_FEATURES",
-    "CULPABLE_ROLES",
-    "TIER3_ROLES",
     "HARM_THRESHOLD",
     "REFER_REPOSTS",
     "account_features",
@@ -93,10 +92,6 @@ __all__ = [
 HARM_THRESHOLD = 0.5
 #: harmful reach (downstream reposts) from which first posters and inciters are referred
 REFER_REPOSTS = 500
-#: roles that grade an account tier 3 (close the account)
-TIER3_ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonator")
-#: roles that make an account culpable (tier >= 2)
-CULPABLE_ROLES = TIER3_ROLES + ("coordinated",)
 #: weight of each role in the transparent rules (times the finding's strength)
 ROLE_WEIGHTS = {
     "first_poster": 0.9,
@@ -1155,7 +1150,7 @@ def grade(
             reasons.append(f"tier {tier}: culpable conduct repeated in " + ", ".join(events))
         harmful_reach = math.expm1(reach_log)
         refer = False
-        if rs & {"first_poster", "inciter"} and harmful_reach >= refer_reposts:
+        if rs & set(LEAD_ROLES) and harmful_reach >= refer_reposts:
             refer = True
             reasons.append(
                 f"refer: its contents drew {int(round(harmful_reach))} harmful reposts "

@@ -255,15 +255,15 @@ PLACEHOLDER_TABLE = {
 #: the time column of tables whose rows keep the original UTC offset
 TZ_SOURCE = {"contents": "posted_at", "reposts": "reposted_at"}
 
-ROLES = (
-    "first_poster",
-    "multi_poster",
-    "inciter",
-    "splicer",
-    "impersonator",
-    "coordinated",
-    "participant",
-)
+#: roles that grade an account tier 3 (close the account): publishing or fabricating the attack
+TIER3_ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonator")
+#: roles that make an account culpable (tier >= 2): the tier-3 roles and coordinated clusters
+CULPABLE_ROLES = TIER3_ROLES + ("coordinated",)
+#: roles that lead a pile-on (first posters and inciters: referral, MCN measures)
+LEAD_ROLES = ("first_poster", "inciter")
+#: every role a report names, in the report's order (an account without a culpable role is a
+#: ``participant``)
+ROLES = CULPABLE_ROLES + ("participant",)
 MCN_MEASURES = ("warning", "suspend_revenue", "restrict_service", "evict")
 
 

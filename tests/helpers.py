@@ -34,7 +34,7 @@ from pileon.detectors.findings import Cluster, Evidence, Narrative, RoleFinding
 from pileon.detectors.scoring import Detections
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.frames import coerce
-from pileon.graph.model import TABLES, ColType
+from pileon.graph.model import CULPABLE_ROLES, TABLES, ColType
 from pileon.graph.neo4j_store import DEFAULT_BATCH_SIZE, Neo4jStore
 from pileon.graph.projection import Projection
 from pileon.ingest.load import load_folder
@@ -217,8 +217,6 @@ INCIDENT = {
     "first_content": "weibo:c001",
 }
 
-_ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonator", "coordinated")
-
 
 def incident_report(
     event_id: str = INCIDENT["event_id"],
@@ -233,7 +231,7 @@ def incident_report(
     accounts = []
     for rank, a in enumerate(ids, start=1):
         n = int(a.split(":")[1])
-        roles = [_ROLES[n % len(_ROLES)]] if n % 4 else ["participant"]
+        roles = [CULPABLE_ROLES[n % len(CULPABLE_ROLES)]] if n % 4 else ["participant"]
         if n % 5 == 0:
             roles.append("coordinated")
         tier = 4 if rank <= 2 else 3 if rank <= 8 else 2 if rank <= 16 else 1 if rank <= 30 else 0

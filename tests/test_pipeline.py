@@ -18,9 +18,9 @@ import pileon
 from pileon.cli import cli
 from pileon.detectors import risk_model as rm
 from pileon.detectors.report import ACCOUNT_KEYS, REPORT_KEYS
-from pileon.detectors.scoring import TIER3_ROLES
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.errors import InputError, NotFound
+from pileon.graph.model import CULPABLE_ROLES, TIER3_ROLES
 from pileon.service.analysis import analyze
 from pileon.service.training import labels_from_decisions, read_labels, train
 from tests.helpers import load_sample
@@ -31,14 +31,6 @@ pytestmark = pytest.mark.xdist_group("pipeline")
 E0 = "evt:2025-10-dongling-nurse"
 E1 = "evt:2026-03-nancheng-teacher"
 E2 = "evt:2026-03-beichuan-milktea"
-CULPRIT_ROLES = (
-    "first_poster",
-    "multi_poster",
-    "inciter",
-    "splicer",
-    "impersonator",
-    "coordinated",
-)
 
 
 def _incident(tmp: Path, scale: float) -> tuple[EmbeddedStore, dict]:
@@ -63,7 +55,7 @@ def monkeypatch_module():
 
 def culprits(truth: dict, event: str) -> set[str]:
     ev = truth["events"][event]
-    return set().union(*(set(ev[r]) for r in CULPRIT_ROLES))
+    return set().union(*(set(ev[r]) for r in CULPABLE_ROLES))
 
 
 # --------------------------------------------------------------------------- small, fast

@@ -93,6 +93,7 @@ from pathlib import Path
 import numpy as np
 
 from pileon.graph.errors import InputError
+from pileon.graph.model import CULPABLE_ROLES
 from pileon.ingest.sample import _e1, _others
 from pileon.ingest.sample import _text as tx
 from pileon.ingest.sample._tables import SCHEMAS, format_times, write_table
@@ -118,14 +119,6 @@ ROLE_KEYS = (
     "operating_mcn_members",
     "expired_affiliation",
     "late_affiliation",
-)
-CULPRIT_ROLES = (
-    "first_poster",
-    "multi_poster",
-    "inciter",
-    "splicer",
-    "impersonator",
-    "coordinated",
 )
 
 
@@ -302,7 +295,7 @@ def _finish_roles(w: World, event: str, roles: dict, takers: set, frame: dict) -
     """Derived role lists: participants, minor attackers, identities shared by culprits."""
     for key in ROLE_KEYS:
         roles.setdefault(key, set())
-    culprits = set().union(*(roles[r] for r in CULPRIT_ROLES))
+    culprits = set().union(*(roles[r] for r in CULPABLE_ROLES))
     special = culprits | roles["news"] | roles["targets"]
     roles["participant"] = takers - special
     minors = roles["minor_targets"]
