@@ -2,13 +2,18 @@
 
 Detectors are pure functions over a :class:`pileon.graph.projection.Projection`; each
 returns these immutable records, sorted in a stable order, never dicts built
-ad hoc.  ``to_dict`` gives the SPEC §4 shapes.
+ad hoc.  ``to_dict`` gives the SPEC §4 shapes.  :class:`Detections` gathers what all
+the detectors found in one event for harm, features, scoring and the report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -101,3 +106,45 @@ class MCNFinding:
             "measures": list(self.measures),
             "evidence": [e.to_dict() for e in self.evidence],
         }
+
+
+@dataclass(frozen=True)
+class Detections:
+    """What the detectors found in one event, gathered for scoring and the report.
+
+    ``of_content`` maps content and repost IDs to narrative IDs; ``clusters``
+    holds every cluster the coordination detector returned (only the
+    ``significant`` ones make the role ``coordinated`` and enter the report).
+    """
+
+    narratives: tuple[Narrative, ...] = ()
+    of_content: Mapping[str, str] = field(default_factory=dict)
+    roles: tuple[RoleFinding, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
+    #: estimated probability of abuse per content and repost ID where known or inferred
+    #: (``NarrativeResult.harm``); NaN or absent: nothing to tell
+    harm: pd.Series | None = None
+    #: account_id -> evidence of findings set aside (see :func:`pileon.detectors.harm.corroborate`)
+    notes: Mapping[str, tuple[Evidence, ...]] = field(default_factory=dict)
+
+    def roles_of(self) -> dict[str, dict[str, RoleFinding]]:
+        """account_id -> role -> its strongest finding."""
+        out: dict[str, dict[str, RoleFinding]] = {}
+        for f in self.roles:
+            cur = out.setdefault(f.account_id, {})
+            if f.role not in cur or f.strength > cur[f.role].strength:
+                cur[f.role] = f
+        return out
+
+    def significant_clusters(self) -> list[Cluster]:
+        """The significant clusters, strongest first (ties by cluster_id)."""
+        sig = [c for c in self.clusters if c.significant]
+        return sorted(sig, key=lambda c: (-round(float(c.score), 9), c.cluster_id))
+
+    def cluster_of(self) -> dict[str, Cluster]:
+        """account_id -> the strongest significant cluster holding it."""
+        out: dict[str, Cluster] = {}
+        for c in self.significant_clusters():
+            for a in c.accounts:
+                out.setdefault(a, c)
+        return out

@@ -23,20 +23,12 @@ from typing import Protocol
 import pandas as pd
 
 from pileon.detectors import risk_model as rm
-from pileon.detectors.findings import MCNFinding
-from pileon.detectors.scoring import (
-    CULPABLE_ROLES,
-    Detections,
-    Grade,
-    HarmfulItems,
-    Scored,
-    account_features,
-    banded,
-    corroborate,
-    grade,
-    harmful_items,
-    rule_scores,
-)
+from pileon.detectors.features import account_features
+from pileon.detectors.findings import Detections, MCNFinding
+from pileon.detectors.grading import Grade, grade
+from pileon.detectors.harm import HarmfulItems, corroborate, harmful_items
+from pileon.detectors.rules import Scored, banded, rule_scores
+from pileon.graph.model import CULPABLE_ROLES
 from pileon.graph.projection import Projection
 
 __all__ = [
@@ -131,8 +123,8 @@ def detect(p: Projection, *, seed: int = 0, stages: StageRunner | None = None) -
 def event_features(p: Projection, det: Detections) -> tuple[pd.DataFrame, HarmfulItems]:
     """The accounts' features and the harm of the event's items.
 
-    Returns ``(features, items)``: :func:`pileon.detectors.scoring.account_features`
-    and :func:`pileon.detectors.scoring.harmful_items`.
+    Returns ``(features, items)``: :func:`pileon.detectors.features.account_features`
+    and :func:`pileon.detectors.harm.harmful_items`.
     """
     items = harmful_items(p, det)
     return account_features(p, det, items=items), items
@@ -142,7 +134,7 @@ def score(features: pd.DataFrame, model: rm.RiskModel | None = None) -> Scored:
     """Score accounts with the risk model when given, else with the transparent rules.
 
     With the model, the score is its probability placed in the rules' bands
-    (:func:`pileon.detectors.scoring.banded`: accounts with culpable roles above the
+    (:func:`pileon.detectors.rules.banded`: accounts with culpable roles above the
     others, targets 0) and each account's evidence is the model's top
     per-feature contributions.
     """

@@ -1,6 +1,6 @@
 """The ``analyze`` report (SPEC §4): one JSON object per event, deterministic.
 
-:func:`build_report` assembles what scoring decided into the exact SPEC §4
+:func:`build_report` assembles what the scores and tiers decided into the exact SPEC §4
 shape.  The same inputs give the same report, byte for byte once dumped with
 sorted keys: lists are sorted with explicit tie-breaks (score, then ID),
 scores are rounded to six decimals, and ``generated_at`` is not the wall
@@ -17,16 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pileon.detectors.findings import Evidence, MCNFinding
-from pileon.detectors.scoring import (
-    CULPABLE_ROLES,
-    Detections,
-    Grade,
-    HarmfulItems,
-    Scored,
-    harmful_items,
-    valid_affiliations,
-)
+from pileon.detectors.affiliations import valid_affiliations
+from pileon.detectors.findings import Detections, Evidence, MCNFinding
+from pileon.detectors.grading import Grade
+from pileon.detectors.harm import HarmfulItems, harmful_items
+from pileon.detectors.rules import Scored
+from pileon.graph.model import CULPABLE_ROLES
 from pileon.graph.projection import Projection
 
 __all__ = [
@@ -201,7 +197,7 @@ def build_report(
     scored : Scored
         Scores of every account and what explains them.
     grades : mapping
-        account_id -> :class:`pileon.detectors.scoring.Grade`.
+        account_id -> :class:`pileon.detectors.grading.Grade`.
     mcns : sequence of MCNFinding
         From :func:`pileon.detectors.mcn.rollup_mcns`, ranked (they are re-sorted by
         score, ties by mcn_id, and numbered).
@@ -210,7 +206,7 @@ def build_report(
     top : int, optional
         Keep only the first ``top`` accounts (ranks stay those of the whole list).
     items : HarmfulItems, optional
-        :func:`pileon.detectors.scoring.harmful_items` of the event, when already computed.
+        :func:`pileon.detectors.harm.harmful_items` of the event, when already computed.
 
     Returns
     -------

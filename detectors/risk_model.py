@@ -2,14 +2,14 @@
 
 A binary LightGBM classifier learns, from past decisions, whether an account
 of an event was culpable (tier >= :data:`CULPABLE_TIER`) from the features of
-:func:`pileon.detectors.scoring.account_features` (event, target, participants,
+:func:`pileon.detectors.features.account_features` (event, target, participants,
 content, frequency, scene, reports and what the detectors found).  Its
 probability is the account's score; :meth:`RiskModel.explain` gives each
 account's per-feature contributions (LightGBM ``pred_contrib``, in log-odds),
 which the report shows as an evidence item of kind ``model``.
 
 Boosting starts from the transparent rules (``prior="rules"``): every row's
-initial log-odds is the logit of its :func:`pileon.detectors.scoring.rule_scores`
+initial log-odds is the logit of its :func:`pileon.detectors.rules.rule_scores`
 score (``init_score``), and the trees learn corrections to it from the
 decisions.  Past decisions are few and every incident differs (a feature that
 separates culprits perfectly in one small event, such as aiming content at
@@ -223,7 +223,7 @@ def prior_logit(features: pd.DataFrame, prior: str | None) -> np.ndarray:
         return np.zeros(len(features))
     if prior != "rules":
         raise InputError(f"unknown risk-model prior {prior!r}; retrain with `pileon train`")
-    from pileon.detectors.scoring import rule_scores
+    from pileon.detectors.rules import rule_scores
 
     p = np.clip(rule_scores(features).score.to_numpy(dtype=float), *PRIOR_CLIP)
     return np.log(p / (1.0 - p))

@@ -30,8 +30,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pileon.detectors.findings import Cluster, Evidence, Narrative, RoleFinding
-from pileon.detectors.scoring import Detections
+from pileon.detectors.findings import Cluster, Detections, Evidence, Narrative, RoleFinding
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.frames import coerce
 from pileon.graph.model import CULPABLE_ROLES, TABLES, ColType

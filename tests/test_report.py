@@ -6,9 +6,11 @@ import json
 
 import pandas as pd
 
+from pileon.detectors.features import account_features
 from pileon.detectors.findings import Evidence, MCNFinding
+from pileon.detectors.grading import grade
 from pileon.detectors.report import ACCOUNT_KEYS, REPORT_KEYS, build_report, data_time, iso
-from pileon.detectors.scoring import account_features, grade, rule_scores
+from pileon.detectors.rules import rule_scores
 from tests.helpers import tiny_event
 
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from pileon.detectors import risk_model as rm
-from pileon.detectors.scoring import FEATURES, banded
+from pileon.detectors.features import FEATURES
+from pileon.detectors.rules import banded
 from pileon.graph.errors import InputError
 
 

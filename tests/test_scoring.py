@@ -8,19 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pileon.detectors.coactivity import coactivity
-from pileon.detectors.findings import Evidence, Narrative, RoleFinding
-from pileon.detectors.scoring import (
-    FEATURES,
-    Detections,
-    account_features,
-    banded,
-    coactive_degree,
-    corroborate,
-    grade,
-    rule_scores,
-    valid_affiliations,
-)
+from pileon.detectors.affiliations import valid_affiliations
+from pileon.detectors.coactivity import coactive_degree, coactivity
+from pileon.detectors.features import FEATURES, account_features
+from pileon.detectors.findings import Detections, Evidence, Narrative, RoleFinding
+from pileon.detectors.grading import grade
+from pileon.detectors.harm import corroborate
+from pileon.detectors.rules import banded, rule_scores
 from pileon.graph.projection import Projection
 from tests.helpers import T0, at, tiny_event
 
@@ -240,7 +234,7 @@ def test_coactive_degree_is_the_degree_in_the_coactivity_network(seed, min_weigh
 def test_node_harm_takes_estimates_by_id_in_any_order():
     """The detectors' estimates fill unknown harm by ID, whether they come in the nodes' own
     order or not (and with an ID given twice, its first estimate counts)."""
-    from pileon.detectors.scoring import node_harm
+    from pileon.detectors.harm import node_harm
 
     p, det = tiny_event()
     ids = list(p.contents["content_id"]) + list(p.reposts["repost_id"])

@@ -18,6 +18,9 @@ from typing import Any, TextIO
 import pandas as pd
 
 from pileon.detectors import risk_model as rm
+from pileon.detectors.findings import Detections
+from pileon.detectors.grading import grade
+from pileon.detectors.harm import HARM_THRESHOLD, HarmfulItems
 from pileon.detectors.pipeline import (
     History,
     account_roles,
@@ -28,7 +31,6 @@ from pileon.detectors.pipeline import (
     score,
 )
 from pileon.detectors.report import build_report, data_time
-from pileon.detectors.scoring import HARM_THRESHOLD, Detections, HarmfulItems, grade
 from pileon.graph.projection import Projection, project
 from pileon.graph.store import Store
 from pileon.service.stages import Stages

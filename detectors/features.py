@@ -1,0 +1,386 @@
+"""Per-account features of one event: what every account did, measured for the decisions.
+
+:func:`account_features` measures every account of the event on the axes the
+notice names (event, target, participants, content, frequency, scene, reports) —
+one row per account, the columns of :data:`FEATURES`.  The same frame feeds the
+transparent rules (:mod:`pileon.detectors.rules`), the LightGBM risk model
+(:mod:`pileon.detectors.risk_model`) and the tiers (:mod:`pileon.detectors.grading`).
+
+``minor_attacks`` and ``reports_minor`` mark accounts that attacked a minor: a
+harmful (or unscored) content of theirs aims at an account with ``is_minor`` (its
+``target_ids``, or a reply to the minor's content), or a report with
+``involves_minor`` concerns their contents or the account itself.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from pileon.detectors.affiliations import valid_affiliations
+from pileon.detectors.coactivity import coactive_degree
+from pileon.detectors.findings import Detections
+from pileon.detectors.harm import HARM_THRESHOLD, HarmfulItems, harmful_items, row_narratives
+from pileon.graph.arrays import distinct
+from pileon.graph.model import CULPABLE_ROLES
+from pileon.graph.projection import Projection
+
+__all__ = [
+    "FEATURES",
+    "ROLE_FEATURES",
+    "MIN_STRENGTH",
+    "account_features",
+    "harmful_participation",
+]
+
+#: the strength a fired role counts with at least (a weak finding is still a finding)
+MIN_STRENGTH = 0.2
+
+ROLE_FEATURES = tuple(f"role_{r}" for r in CULPABLE_ROLES)
+
+#: per-account features, in the order the risk model sees them
+FEATURES: tuple[str, ...] = (
+    # target and scene
+    "is_target",
+    "attacked_by_log",
+    "n_targeted",
+    "minor_attacks",
+    # content
+    "n_posts",
+    "n_comments",
+    "n_dms",
+    "n_reposts",
+    "n_harmful",
+    "n_harmful_reposts",
+    "harmful_share",
+    "harm_mean",
+    "harm_max",
+    "n_narratives",
+    "n_harmful_narratives",
+    # spread
+    "reach_log",
+    "harmful_reach_log",
+    "credited_log",
+    "credited_harmful_log",
+    "downstream_harm_share",
+    "replies_drawn_log",
+    # frequency and timing
+    "lead_hours",
+    "span_hours",
+    "rate_per_hour",
+    # participants: coordination
+    "coact_degree_log",
+    "in_cluster",
+    "cluster_score",
+    "cluster_size_log",
+    "identity_peers",
+    # the account
+    "account_age_days",
+    "followers_log",
+    "verified",
+    "renames_near",
+    "mcn_affiliated",
+    # reports
+    "reports_against",
+    "reports_minor",
+    # what the detectors found (strengths, 0 when the role did not fire)
+) + ROLE_FEATURES
+
+
+def _kinds(contents: pd.DataFrame) -> pd.Series:
+    kind = contents["kind"].where(contents["kind"].notna(), "post").astype(object)
+    return kind
+
+
+def _log1p(x: pd.Series | np.ndarray) -> np.ndarray:
+    return np.log1p(np.clip(np.asarray(x, dtype=float), 0.0, None))
+
+
+#: the int64 that stands for a missing time (NaT)
+_NAT = np.iinfo(np.int64).min
+
+
+def _ns(times: pd.Series) -> np.ndarray:
+    """Times as int64 UTC nanoseconds, :data:`_NAT` where missing."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def account_features(
+    p: Projection,
+    det: Detections,
+    *,
+    harm_threshold: float = HARM_THRESHOLD,
+    coact_window: float = 60.0,
+    coact_min_weight: int = 2,
+    rename_days: float = 7.0,
+    min_attackers: int = 3,
+    items: HarmfulItems | None = None,
+) -> pd.DataFrame:
+    """Per-account features of one event, one row per account of ``p.accounts``.
+
+    Parameters
+    ----------
+    p : Projection
+        The event's projection.
+    det : Detections
+        Narratives, role findings and clusters of the event.
+    harm_threshold : float, default 0.5
+        A known ``harm`` at or above this is harmful; unknown ``harm`` falls back
+        on the content's narrative.
+    coact_window : float, default 60
+        Window (seconds) of the co-repost network behind ``coact_degree_log``.
+    coact_min_weight : int, default 2
+        Partners must have co-reposted at least this many sources.
+    rename_days : float, default 7
+        Renames within this many days of the event's start count in ``renames_near``.
+    min_attackers : int, default 3
+        An account named in the ``target_ids`` of harmful contents by at least this
+        many other accounts, with nothing harmful of its own, is a target
+        (``is_target``) even when the event does not list it.
+    items : HarmfulItems, optional
+        :func:`pileon.detectors.harm.harmful_items` of the event, when already computed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``account_id`` (sorted), columns :data:`FEATURES` (floats;
+        NaN where a value is unknown: ``harm_mean`` without scored contents,
+        ``account_age_days`` without ``created_at``, …).
+
+    Notes
+    -----
+    Time ``O(C + R d + Q)`` for ``C`` contents, ``R`` reposts in chains ``d``
+    deep and ``Q`` pairs of reposts by one account of different sources
+    (:func:`pileon.detectors.coactivity.coactive_degree`; not the within-window co-repost pairs, which grow
+    with the square of a viral source's repost rate); memory ``O(C + R + A + Q)``.
+    """
+    acc = p.accounts[["account_id"]].drop_duplicates().sort_values("account_id", kind="mergesort")
+    ids = acc["account_id"].tolist()
+    index = pd.Index(ids, name="account_id")
+    if not ids:
+        f = pd.DataFrame(index=index)
+        f[list(FEATURES)] = 0.0
+        return f.astype(float)
+    n = len(ids)
+    col: dict[str, np.ndarray] = {}
+
+    def per_account(codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Count (or sum of ``weights``) per account of rows coded by position in ``ids``
+        (-1: not an account of the event)."""
+        ok = codes >= 0
+        w = None if weights is None else np.asarray(weights, dtype=float)[ok]
+        return np.bincount(codes[ok], weights=w, minlength=n).astype(float)
+
+    def aligned(s: pd.Series, fill: float = 0.0) -> np.ndarray:
+        """A series indexed by account_id, as an array over ``ids``."""
+        return s.reindex(index).fillna(fill).to_numpy(dtype=float)
+
+    start = p.start
+    keep_c = (~p.contents["placeholder"].astype(bool) & p.contents["account_id"].notna()).to_numpy()
+    keep_r = p.reposts["account_id"].notna().to_numpy()
+    contents, reposts = p.contents[keep_c], p.reposts[keep_r]
+    items = items if items is not None else harmful_items(p, det, harm_threshold=harm_threshold)
+    harmful = items.contents.to_numpy()[keep_c]
+    r_harmful = items.reposts.to_numpy()[keep_r]
+    c_code = index.get_indexer(contents["account_id"])
+    r_code = index.get_indexer(reposts["account_id"])
+    kind = _kinds(contents)
+    is_dm = (kind == "dm").to_numpy()
+    is_comment = ((kind == "comment") | contents["reply_to"].notna()).to_numpy() & ~is_dm
+    col["n_posts"] = per_account(c_code, ~is_dm & ~is_comment)
+    col["n_comments"] = per_account(c_code, is_comment)
+    col["n_dms"] = per_account(c_code, is_dm)
+    col["n_harmful"] = per_account(c_code, harmful)
+    scored = contents["harm"][c_code >= 0].groupby(c_code[c_code >= 0])
+    col["harm_mean"] = scored.mean().reindex(range(n)).to_numpy(dtype=float)
+    col["harm_max"] = scored.max().reindex(range(n)).to_numpy(dtype=float)
+    col["n_reposts"] = per_account(r_code)
+    col["n_harmful_reposts"] = per_account(r_code, r_harmful)
+    n_act = col["n_posts"] + col["n_comments"] + col["n_dms"] + col["n_reposts"]
+    with np.errstate(invalid="ignore"):
+        share = (col["n_harmful"] + col["n_harmful_reposts"]) / np.where(n_act > 0, n_act, np.nan)
+    col["harmful_share"] = np.where(np.isnan(share), 0.0, share)
+
+    # --- narratives touched (own contents and reposts), harmful ones
+    rows = row_narratives(p, det)
+    narrative = pd.Series(
+        np.concatenate([rows[: len(p.contents)][keep_c], rows[len(p.contents) :][keep_r]]),
+        dtype=object,
+    )
+    codes = np.concatenate([c_code, r_code])
+    touched = (codes >= 0) & narrative.notna().to_numpy()
+    n_code, narratives = pd.factorize(narrative[touched])
+    pair = distinct(codes[touched] * np.int64(max(len(narratives), 1)) + n_code)
+    who, what = pair // max(len(narratives), 1), pair % max(len(narratives), 1)
+    harmful_n = {nr.narrative_id: bool(nr.harmful) for nr in det.narratives}
+    bad = np.array([harmful_n.get(x, False) for x in narratives], dtype=bool)
+    col["n_narratives"] = per_account(who)
+    col["n_harmful_narratives"] = per_account(who[bad[what]])
+
+    # --- spread through the repost forest (pileon.detectors.cascades.reach)
+    forest = items.forest
+    own = (forest["account_id"].notna() & forest["kind"].isin(["content", "repost"])).to_numpy()
+    f_code = np.where(own, index.get_indexer(forest["account_id"]), -1)
+    go = {
+        c: per_account(f_code, forest[c].to_numpy())
+        for c in (
+            "downstream",
+            "activity",
+            "harmful_activity",
+            "replies",
+            "attributed",
+            "attributed_harmful",
+        )
+    }
+    col["reach_log"] = _log1p(go["downstream"])
+    col["harmful_reach_log"] = _log1p(go["harmful_activity"])
+    col["credited_log"] = _log1p(go["attributed"])
+    col["credited_harmful_log"] = _log1p(go["attributed_harmful"])
+    with np.errstate(invalid="ignore"):
+        col["downstream_harm_share"] = go["harmful_activity"] / np.where(
+            go["activity"] > 0, go["activity"], np.nan
+        )
+    col["replies_drawn_log"] = _log1p(go["replies"])
+
+    # --- timing
+    t = np.concatenate([_ns(contents["posted_at"]), _ns(reposts["reposted_at"])])
+    known = t != _NAT
+    for name in ("lead_hours", "span_hours", "rate_per_hour"):
+        col[name] = np.zeros(n)
+    if known.any():
+        median_t = np.sort(t[known], kind="stable")[int(known.sum()) // 2]
+        ok = known & (codes >= 0)
+        order = np.lexsort((t[ok], codes[ok]))
+        who, when = codes[ok][order], t[ok][order]
+        head = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
+        first, last = when[head], when[np.r_[head[1:], len(who)] - 1]
+        acts = np.diff(np.r_[head, len(who)])
+        lead = pd.to_timedelta(median_t - first, unit="ns").total_seconds().to_numpy() / 3600.0
+        span = pd.to_timedelta(last - first, unit="ns").total_seconds().to_numpy() / 3600.0
+        col["lead_hours"][who[head]] = lead
+        col["span_hours"][who[head]] = span
+        col["rate_per_hour"][who[head]] = acts / np.clip(span, 1.0, None)
+
+    # --- coordination
+    col["coact_degree_log"] = np.zeros(n)
+    if len(reposts) >= 2:
+        deg = coactive_degree(reposts, window=coact_window, min_weight=coact_min_weight)
+        col["coact_degree_log"] = _log1p(deg.reindex(index, fill_value=0).to_numpy())
+    cluster_of = det.cluster_of()
+    members = [a for a in cluster_of if a in index]
+    at = index.get_indexer(members)
+    col["in_cluster"], col["cluster_score"], col["cluster_size_log"] = np.zeros((3, n))
+    col["in_cluster"][at] = 1.0
+    col["cluster_score"][at] = [float(cluster_of[a].score) for a in members]
+    col["cluster_size_log"][at] = [math.log1p(len(cluster_of[a].accounts)) for a in members]
+    accounts = p.accounts
+    if accounts["account_id"].is_monotonic_increasing and accounts["account_id"].is_unique:
+        accounts = accounts.set_index("account_id")  # already one row per ID, in ID order
+    else:
+        accounts = accounts.drop_duplicates("account_id").set_index("account_id").reindex(ids)
+    keys = accounts["identity_key"]
+    key_n = keys.dropna().value_counts()
+    col["identity_peers"] = keys.map(key_n).fillna(1).to_numpy() - 1
+
+    # --- the account
+    if start is not None:
+        col["account_age_days"] = (
+            (start - accounts["created_at"]).dt.total_seconds() / 86400.0
+        ).to_numpy()
+    else:
+        col["account_age_days"] = np.full(n, np.nan)
+    col["followers_log"] = _log1p(accounts["followers"].astype("Float64").astype(float).to_numpy())
+    col["verified"] = accounts["verified"].astype("boolean").fillna(False).astype(float).to_numpy()
+    col["renames_near"] = np.zeros(n)
+    if len(p.renames) and start is not None:
+        near = (p.renames["renamed_at"] - start).abs() <= pd.Timedelta(days=rename_days)
+        col["renames_near"] = aligned(p.renames[near].groupby("account_id").size())
+    col["mcn_affiliated"] = index.isin(set(valid_affiliations(p)["account_id"])).astype(float)
+
+    # --- targets and minors
+    targets = set(p.event.target_ids)
+    if "role_hint" in p.accounts:
+        targets |= set(p.accounts.loc[p.accounts["role_hint"] == "target", "account_id"])
+    col["is_target"] = index.isin(targets).astype(float)
+    minors = set(
+        p.accounts.loc[
+            p.accounts["is_minor"].astype("boolean").fillna(False).astype(bool), "account_id"
+        ]
+    )
+    all_targets = (
+        set(p.event.target_ids).union(*p.contents["target_ids"])
+        if len(p.contents)
+        else set(p.event.target_ids)
+    )
+    author_of = dict(zip(p.contents["content_id"], p.contents["account_id"]))
+    aimed = [
+        (set(t) | ({author_of.get(r)} if isinstance(r, str) else set())) - {a}
+        for t, r, a in zip(contents["target_ids"], contents["reply_to"], contents["account_id"])
+    ]
+    hostile = harmful | contents["harm"].isna().to_numpy()
+    col["n_targeted"] = per_account(c_code, [bool(s & all_targets) for s in aimed])
+    col["minor_attacks"] = per_account(
+        c_code, [bool(s & minors) and bool(h) for s, h in zip(aimed, hostile)]
+    )
+    # accounts under attack: named in target_ids of harmful contents by several others; one
+    # who posted nothing harmful is a target of the event even when the event does not list it
+    pairs = [
+        (t, a)
+        for ts, a, h in zip(contents["target_ids"], contents["account_id"], harmful)
+        if h
+        for t in ts
+        if t != a
+    ]
+    attackers = aligned(
+        pd.DataFrame(pairs, columns=["target", "author"]).drop_duplicates().groupby("target").size()
+    )
+    col["attacked_by_log"] = _log1p(attackers)
+    victim = (
+        (attackers >= min_attackers) & (col["n_harmful"] == 0) & (col["n_harmful_reposts"] == 0)
+    )
+    col["is_target"][victim] = 1.0
+
+    # --- reports against the account or its contents
+    col["reports_against"], col["reports_minor"] = np.zeros((2, n))
+    rep = p.reports
+    if len(rep):
+        node = forest.index.get_indexer(rep["content_id"])
+        owner = np.where(node >= 0, forest["account_id"].to_numpy(dtype=object)[node], None)
+        owner = np.where((node >= 0) & own[node], owner, None)
+        about = pd.Series(owner, index=rep.index, dtype=object)
+        about = about.where(about.notna(), rep["account_id"])
+        r_code = index.get_indexer(about)
+        col["reports_against"] = per_account(r_code)
+        col["reports_minor"] = per_account(
+            r_code, rep["involves_minor"].astype("boolean").fillna(False).astype(bool).to_numpy()
+        )
+
+    # --- what the detectors found
+    roles_of = det.roles_of()
+    for role, name in zip(CULPABLE_ROLES, ROLE_FEATURES):
+        found = {a: float(r[role].strength) for a, r in roles_of.items() if role in r}
+        col[name] = aligned(pd.Series(found, dtype=float))
+    for a, c in cluster_of.items():  # members of significant clusters are coordinated
+        i = index.get_indexer([a])[0]
+        if i >= 0 and col["role_coordinated"][i] == 0.0:
+            col["role_coordinated"][i] = max(MIN_STRENGTH, float(c.score))
+    return pd.DataFrame(
+        np.column_stack([np.asarray(col[name], dtype=float) for name in FEATURES]),
+        index=index,
+        columns=list(FEATURES),
+    )
+
+
+def harmful_participation(features: pd.DataFrame) -> pd.Series:
+    """Whether each account did something harmful of its own: harmful contents or reposts,
+    reports against it, a minor attacked (the tier-1 condition)."""
+    return (
+        features["n_harmful"]
+        + features["n_harmful_reposts"]
+        + features["reports_against"]
+        + features["minor_attacks"]
+    ) > 0
