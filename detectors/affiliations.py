@@ -1,19 +1,114 @@
-"""MCN affiliations: which of an account's contracts count for an event."""
+"""MCN affiliations: which of an account's contracts count for an event.
+
+An affiliation (``affiliations``: ``account_id, mcn_id, since, until``) counts
+for an event when its contract ``[since, until]`` (a missing bound is open)
+overlaps the account's time in the event.  That time is, by ``during``:
+
+* ``"start"``: the event's start (:attr:`pileon.graph.projection.Projection.start`),
+  the same instant for every account.  The report's ``mcn_ids``, the feature
+  ``mcn_affiliated`` and the exported graph's ``mcn`` edges read affiliations so;
+* ``"activity"``: the span of the account's own contents and reposts in the event
+  (the event's start when it has none).  The MCN roll-up reads them so: an MCN
+  answers for what its accounts did while signed, so a contract that began
+  after the event's start but before the account's part in it counts.
+
+An affiliation whose time is unknown (no start, and in ``"activity"`` no
+activity of its account) does not count, unless ``keep_undated`` (the export
+draws every affiliation of an event without any time).
+"""
 
 from __future__ import annotations
 
+from typing import Literal
+
+import numpy as np
 import pandas as pd
 
 from pileon.graph.projection import Projection
 
-__all__ = ["valid_affiliations"]
+__all__ = ["valid_affiliations", "affiliation_valid"]
+
+During = Literal["start", "activity"]
 
 
-def valid_affiliations(p: Projection, at: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Affiliations valid at the event's time (``since <= at <= until``; a missing bound is open)."""
+def affiliation_valid(
+    p: Projection, *, during: During = "start", keep_undated: bool = False
+) -> np.ndarray:
+    """Whether each row of ``p.affiliations`` counts for the event (module docstring).
+
+    Parameters
+    ----------
+    p : Projection
+        The event's projection.
+    during : {"start", "activity"}, default "start"
+        The account's time in the event: the event's start, or the span of its
+        own contents and reposts (the start when it has none).
+    keep_undated : bool, default False
+        Count the affiliations whose time is unknown (else they do not count).
+
+    Returns
+    -------
+    numpy.ndarray
+        One boolean per row of ``p.affiliations``.
+
+    Notes
+    -----
+    ``O(F)`` for ``F`` affiliations with ``during="start"``; ``O(C + R + F)`` with
+    ``"activity"`` (only the affiliated accounts' contents and reposts are grouped).
+
+    Examples
+    --------
+    >>> p = Projection.from_tables({"event_id": "e", "started_at": "2026-03-01T00:00:00Z"},
+    ...     affiliations=[{"account_id": "a", "mcn_id": "m", "until": "2026-02-01T00:00:00Z"},
+    ...                   {"account_id": "b", "mcn_id": "m", "since": "2026-03-01T06:00:00Z"}],
+    ...     contents=[{"content_id": "c1", "account_id": "b", "platform": "weibo",
+    ...                "posted_at": "2026-03-01T08:00:00Z"}])
+    >>> affiliation_valid(p).tolist(), affiliation_valid(p, during="activity").tolist()
+    ([False, False], [False, True])
+    """
     aff = p.affiliations
-    at = p.start if at is None else at
-    if aff.empty or at is None:
-        return aff.iloc[0:0] if at is None else aff
-    ok = (aff["since"].isna() | (aff["since"] <= at)) & (aff["until"].isna() | (aff["until"] >= at))
-    return aff[ok]
+    if aff.empty:
+        return np.zeros(0, dtype=bool)
+    start = p.start
+    if during == "start":
+        first = last = pd.Series(start, index=aff.index, dtype="datetime64[ns, UTC]")
+    elif during == "activity":
+        first, last = _activity_span(p, aff)
+        if start is not None:
+            first, last = first.fillna(start), last.fillna(start)
+    else:
+        raise ValueError(f"during must be 'start' or 'activity', got {during!r}")
+    since = pd.to_datetime(aff["since"], utc=True)
+    until = pd.to_datetime(aff["until"], utc=True)
+    known = first.notna()
+    ok = known & (since.isna() | (since <= last)) & (until.isna() | (until >= first))
+    if keep_undated:
+        ok = ok | ~known
+    return ok.to_numpy(dtype=bool)
+
+
+def valid_affiliations(
+    p: Projection, *, during: During = "start", keep_undated: bool = False
+) -> pd.DataFrame:
+    """The rows of ``p.affiliations`` that count for the event (:func:`affiliation_valid`)."""
+    return p.affiliations[affiliation_valid(p, during=during, keep_undated=keep_undated)]
+
+
+def _activity_span(p: Projection, aff: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per row of ``aff``, the first and last time its account posted or reposted in the event
+    (NaT: never)."""
+    signed = aff["account_id"].dropna().unique()
+    times = pd.concat(
+        [
+            p.contents.loc[
+                p.contents["account_id"].isin(signed) & p.contents["posted_at"].notna(),
+                ["account_id", "posted_at"],
+            ].rename(columns={"posted_at": "t"}),
+            p.reposts.loc[
+                p.reposts["account_id"].isin(signed) & p.reposts["reposted_at"].notna(),
+                ["account_id", "reposted_at"],
+            ].rename(columns={"reposted_at": "t"}),
+        ]
+    )
+    span = times.groupby("account_id")["t"].agg(["min", "max"])
+    return aff["account_id"].map(span["min"]), aff["account_id"].map(span["max"])

@@ -3,7 +3,8 @@
 Nodes are the event's accounts (with their findings as attributes) and its
 MCNs; edges are who reposted whom (``repost``), co-activity (``coactivity``,
 the exact co-repost network of :mod:`pileon.detectors.coactivity`) and MCN
-affiliations valid at the event's time (``mcn``).
+affiliations valid at the event's start (``mcn``, as the report's ``mcn_ids``; every
+affiliation when the event has no time: :mod:`pileon.detectors.affiliations`).
 """
 
 from __future__ import annotations
@@ -14,17 +15,9 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from pileon.detectors.affiliations import valid_affiliations
 from pileon.detectors.coactivity import coactivity
 from pileon.graph.projection import Projection
-
-
-def _valid_affiliations(p: Projection) -> pd.DataFrame:
-    a = p.affiliations
-    at = p.start
-    if at is None or a.empty:
-        return a
-    ok = (a["since"].isna() | (a["since"] <= at)) & (a["until"].isna() | (a["until"] >= at))
-    return a[ok]
 
 
 def _numbers(finding: Mapping[str, Any], **kinds: Any) -> dict[str, Any]:
@@ -91,7 +84,7 @@ def account_graph(
         g.add_edge(a, b, kind="coactivity", weight=int(w))
     mcn_names = dict(zip(p.mcns["mcn_id"], p.mcns["name"]))
     mcn_found = {m["mcn_id"]: m for m in (report or {}).get("mcns", [])}
-    for aff in _valid_affiliations(p).itertuples(index=False):
+    for aff in valid_affiliations(p, keep_undated=True).itertuples(index=False):
         m = mcn_found.get(aff.mcn_id, {})
         if aff.mcn_id not in g:
             g.add_node(

@@ -10,8 +10,9 @@ Which affiliations count
 ------------------------
 An affiliation counts when it was valid while its account acted in the event:
 ``[since, until]`` (a missing bound is open) overlaps the span of the account's
-own contents and reposts in the event (the event's start when it has none).  A
-contract that ended before the event, or began after the account's part in it,
+own contents and reposts in the event (the event's start when it has none;
+:func:`pileon.detectors.affiliations.affiliation_valid` with ``during="activity"``).
+A contract that ended before the event, or began after the account's part in it,
 does not count; the evidence says how many were set aside.
 
 Levels
@@ -49,52 +50,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from pileon.detectors.affiliations import affiliation_valid
 from pileon.detectors.findings import Cluster, Evidence, MCNFinding
 from pileon.graph.errors import InputError
 from pileon.graph.model import LEAD_ROLES, MCN_MEASURES, TIER3_ROLES
 from pileon.graph.projection import Projection
 
-__all__ = ["rollup_mcns", "valid_affiliations_in_event"]
-
-
-def valid_affiliations_in_event(p: Projection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split the projection's affiliations into (valid, set aside) for this event.
-
-    Valid: ``[since, until]`` overlaps the span of the account's own contents and
-    reposts in the event, or contains the event's start when the account has
-    none.  ``O(C + R + F)`` for contents, reposts and affiliations (only the affiliated
-    accounts' activity is grouped).
-    """
-    aff = p.affiliations
-    if aff.empty:
-        return aff, aff
-    signed = aff["account_id"].dropna().unique()
-    times = pd.concat(
-        [
-            p.contents.loc[
-                p.contents["account_id"].isin(signed) & p.contents["posted_at"].notna(),
-                ["account_id", "posted_at"],
-            ].rename(columns={"posted_at": "t"}),
-            p.reposts.loc[
-                p.reposts["account_id"].isin(signed) & p.reposts["reposted_at"].notna(),
-                ["account_id", "reposted_at"],
-            ].rename(columns={"reposted_at": "t"}),
-        ]
-    )
-    span = times.groupby("account_id")["t"].agg(["min", "max"])
-    start = p.start
-    first = aff["account_id"].map(span["min"])
-    last = aff["account_id"].map(span["max"])
-    if start is not None:
-        first = first.fillna(start)
-        last = last.fillna(start)
-    since = pd.to_datetime(aff["since"], utc=True)
-    until = pd.to_datetime(aff["until"], utc=True)
-    known = first.notna()
-    ok = known & (since.isna() | (since <= last)) & (until.isna() | (until >= first))
-    return aff[ok.to_numpy()], aff[~ok.to_numpy()]
+__all__ = ["rollup_mcns"]
 
 
 def rollup_mcns(
@@ -154,7 +117,8 @@ def rollup_mcns(
         if "account_id" not in a:
             raise InputError("every account needs an account_id")
         by_id[str(a["account_id"])] = a
-    valid, set_aside = valid_affiliations_in_event(p)
+    ok = affiliation_valid(p, during="activity")
+    valid, set_aside = p.affiliations[ok], p.affiliations[~ok]
     members: dict[str, list[str]] = {}
     for a, m in sorted(set(zip(valid["account_id"].astype(str), valid["mcn_id"].astype(str)))):
         if a in by_id:

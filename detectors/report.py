@@ -75,7 +75,8 @@ def data_time(p: Projection) -> str:
 
 
 def account_mcns(p: Projection) -> dict[str, list[str]]:
-    """account_id -> MCNs it was affiliated with at the event's time (sorted)."""
+    """account_id -> MCNs it was affiliated with at the event's start (sorted;
+    :func:`pileon.detectors.affiliations.valid_affiliations`)."""
     aff = valid_affiliations(p)
     out: dict[str, list[str]] = {}
     for a, m in sorted(set(zip(aff["account_id"], aff["mcn_id"]))):

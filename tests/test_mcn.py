@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pileon.detectors.affiliations import affiliation_valid
 from pileon.detectors.findings import Cluster
-from pileon.detectors.mcn import rollup_mcns, valid_affiliations_in_event
+from pileon.detectors.mcn import rollup_mcns
 from pileon.graph.errors import InputError
 from pileon.graph.model import MCN_MEASURES
 from pileon.graph.projection import Projection
@@ -121,9 +122,9 @@ def test_affiliation_must_be_valid_while_the_account_acted():
         },
     ]
     p = proj(aff, reposts)
-    valid, aside = valid_affiliations_in_event(p)
-    assert sorted(valid["mcn_id"]) == ["during", "open"]
-    assert sorted(aside["mcn_id"]) == ["ended", "later"]
+    ok = affiliation_valid(p, during="activity")
+    assert sorted(p.affiliations["mcn_id"][ok]) == ["during", "open"]
+    assert sorted(p.affiliations["mcn_id"][~ok]) == ["ended", "later"]
     out = rollup_mcns(p, [acc("x", ["first_poster"], 3), acc("y", ["participant"], 1)])
     assert sorted(m.mcn_id for m in out) == ["during", "open"]
 
