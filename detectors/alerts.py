@@ -35,7 +35,6 @@ first, then by score.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -46,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from pileon.detectors.findings import Evidence
+from pileon.detectors.harm import repost_harm
 from pileon.detectors.surge import HOUR, Surge, detect_surges, hourly_counts, seasonal_baseline
 from pileon.graph.frames import coerce
 
@@ -159,25 +159,6 @@ def _concat(parts: list, **kw: Any):
     """``pd.concat`` of the non-empty parts (the first part when all are empty)."""
     keep = [x for x in parts if len(x)]
     return pd.concat(keep or parts[:1], **kw)
-
-
-def _repost_harm(reposts: pd.DataFrame) -> pd.Series:
-    """The ``harm`` a repost's comment got upstream, when the file carried one (extra column)."""
-
-    def one(extra: str) -> float:
-        try:
-            v = json.loads(extra or "{}").get("harm")
-            return float(v) if v is not None else math.nan
-        except (ValueError, TypeError, AttributeError):
-            return math.nan
-
-    if "harm" in reposts.columns:
-        return pd.to_numeric(reposts["harm"], errors="coerce")
-    return (
-        reposts["extra"].map(one).astype("float64")
-        if len(reposts)
-        else pd.Series([], dtype="float64")
-    )
 
 
 def _name_index(accounts: pd.DataFrame, renames: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
@@ -301,7 +282,7 @@ def aimed_items(frames: AlertFrames, *, harm_threshold: float = 0.5) -> pd.DataF
             "at": r["reposted_at"].to_numpy(),
             "platform": r["platform"].to_numpy(),
             "kind": "repost",
-            "harm": _repost_harm(r).to_numpy(dtype="float64"),
+            "harm": repost_harm(r).to_numpy(dtype="float64"),
             "repost": True,
         }
     )

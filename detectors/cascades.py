@@ -33,7 +33,6 @@ Real data is messy, so chains are resolved defensively:
 
 from __future__ import annotations
 
-import json
 import re
 from typing import NamedTuple
 
@@ -41,6 +40,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
+from pileon.detectors.harm import repost_harm
 from pileon.graph.projection import Projection
 
 FOREST_COLUMNS = [
@@ -111,40 +111,6 @@ def own_comments(texts: pd.Series) -> pd.Series:
     own = s.where((bare != "") & ~bare.str.lower().isin(DEFAULT_REPOST_TEXTS), "").to_numpy()
     out[has] = own[codes]
     return out
-
-
-def extra_float(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A numeric column of ``frame``: the column itself, else the key of its ``extra`` JSON.
-
-    Reposts have no ``harm`` in SPEC §2, but an input file may carry one as an extra
-    column; a hand-made projection keeps it as a column, a store inside ``extra``.
-
-    Notes
-    -----
-    O(n) to factorize ``extra`` when it holds strings; each distinct JSON text that
-    names the key is parsed once.
-    """
-    if column in frame.columns:
-        return pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    out = np.full(len(frame), np.nan)
-    if "extra" in frame.columns and len(frame):
-        ex = frame["extra"].to_numpy(dtype=object)
-        if infer_dtype(ex, skipna=True) == "string":  # hashable: parse each distinct text once
-            codes, uniq = pd.factorize(ex)
-        else:
-            codes, uniq = np.arange(len(ex)), ex
-        key = f'"{column}"'
-        parsed = np.full(len(uniq) + 1, np.nan)  # the last slot answers code -1 (missing)
-        for i, v in enumerate(uniq):
-            if not (isinstance(v, str) and key in v):
-                continue
-            try:
-                x = json.loads(v).get(column)
-                parsed[i] = float(x) if x is not None and x != "" else np.nan
-            except (ValueError, TypeError, AttributeError):
-                parsed[i] = np.nan
-        out = parsed[codes]
-    return pd.Series(out, index=frame.index, dtype="float64")
 
 
 def _increasing(values: np.ndarray) -> bool:
@@ -453,7 +419,7 @@ def reach(
     own_harm = np.full(n, np.nan)
     if harm is None:
         own_harm[at_c] = pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float)
-        own_harm[at_r] = extra_float(src, "harm").to_numpy()
+        own_harm[at_r] = repost_harm(src).to_numpy()
     else:
         own_harm = _by_ids(harm, ids)
     given_harm = own_harm.copy()
@@ -557,7 +523,6 @@ __all__ = [
     "reach",
     "own_comment",
     "own_comments",
-    "extra_float",
     "FOREST_COLUMNS",
     "REACH_COLUMNS",
     "DEFAULT_REPOST_TEXTS",

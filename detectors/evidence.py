@@ -5,7 +5,8 @@ reads the frames from a store)
 
 * ``manifest.json``: ``{"target_id", "generated_at", "items": [...], "sha256"}``.  Each
   item is one harmful content aimed at the target (``harm >= harm_threshold``, or, where
-  ``harm`` is unknown, an estimate at least that high: :func:`infer_unknown_harm`; aimed
+  ``harm`` is unknown, an estimate at least that high:
+  :func:`pileon.detectors.harm.infer_unknown_harm`; aimed
   as in :func:`pileon.detectors.alerts.aimed_items`: named in ``target_ids``, a reply to the
   target's contents, or an ``@``-mention), with ``content_id, account_id,
   account_name, platform, kind, posted_at, text, url, media_hash, event_id`` and
@@ -37,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from pileon.detectors.alerts import AlertFrames, aimed_items, iso
+from pileon.detectors.harm import infer_unknown_harm
 
 EMPTY_GENERATED_AT = "1970-01-01T00:00:00Z"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -108,51 +110,6 @@ def target_offset(target_id: str, frames: AlertFrames) -> int:
     return PLATFORM_OFFSET.get(str(platform).lower(), 0) if platform else 0
 
 
-def infer_unknown_harm(frames: AlertFrames, content_ids: pd.Series) -> dict[str, float]:
-    """Estimated harm of contents whose ``harm`` is unknown (SPEC: unknown, not harmless).
-
-    A text equal (once normalised) to scored texts takes their mean score; otherwise the
-    character n-gram naive Bayes model of :func:`pileon.detectors.narratives.text_harm_model`,
-    fitted on every scored text of the store with balanced classes, estimates it.
-    Balanced because the classes differ in size (harmful texts are usually the fewer):
-    with plain smoothing every n-gram would lean toward the smaller class, and a kind
-    word known only by a few rare n-grams (支持你，我们都相信你) would pass for an attack.
-    Contents with no text, or a store with too few scored texts to fit the model, stay
-    unknown (left out).
-
-    Notes
-    -----
-    O(total characters of the store's texts).
-    """
-    from pileon.detectors.alerts import _repost_harm
-    from pileon.detectors.narratives import text_harm_model
-    from pileon.graph.textsim import normalize
-
-    texts = pd.concat(
-        [
-            frames.contents[["content_id", "text", "harm"]],
-            frames.reposts[["repost_id", "text"]]
-            .rename(columns={"repost_id": "content_id"})
-            .assign(harm=_repost_harm(frames.reposts).to_numpy()),
-        ],
-        ignore_index=True,
-    )
-    texts = texts.drop_duplicates("content_id")
-    texts["norm"] = texts["text"].map(normalize)
-    scored = texts[texts["harm"].notna() & (texts["norm"].str.len() > 0)]
-    wanted = texts[texts["content_id"].isin(set(content_ids)) & texts["harm"].isna()]
-    exact = scored.groupby("norm")["harm"].mean()
-    out = dict(zip(wanted["content_id"], wanted["norm"].map(exact)))
-    rest = wanted[wanted["norm"].map(exact).isna()]
-    if len(rest):
-        # bigrams and trigrams: single characters of the many near-duplicate attacks
-        # would make any unseen text look abusive
-        model = text_harm_model(scored["norm"], scored["harm"], orders=(2, 3), balanced=True)
-        if model is not None:
-            out.update(zip(rest["content_id"], model(rest["norm"])))
-    return {k: float(v) for k, v in out.items() if v is not None and not pd.isna(v)}
-
-
 def evidence_items(
     frames: AlertFrames,
     target_id: str,
@@ -163,7 +120,8 @@ def evidence_items(
 ) -> list[dict[str, Any]]:
     """The manifest items of ``target_id`` (hashed), ordered by time then content_id.
 
-    A content of unknown harm goes in when its estimate (:func:`infer_unknown_harm`)
+    A content of unknown harm goes in when its estimate
+    (:func:`pileon.detectors.harm.infer_unknown_harm`)
     reaches ``estimate_threshold`` (and ``harm_threshold``): an estimate needs a
     clearer margin than a score.
 
@@ -175,7 +133,9 @@ def evidence_items(
     items = items[items["target_id"] == target_id]
     unknown = items["harm"].isna()
     if unknown.any():
-        inferred = infer_unknown_harm(frames, items.loc[unknown, "content_id"])
+        inferred = infer_unknown_harm(
+            frames.contents, frames.reposts, items.loc[unknown, "content_id"]
+        )
         items = items.assign(
             harmful=items["harmful"]
             | (

@@ -12,22 +12,35 @@ them in that order:
   reposts are harmful at a threshold (:data:`HARM_THRESHOLD`), a repost by what it
   spreads;
 * :func:`corroborate` sets aside splicer findings that nothing harmful backs.
+
+What those readings rest on lives here too:
+
+* :func:`repost_harm` reads the ``harm`` a repost's comment carried (an extra
+  column of the reposts file);
+* :func:`text_harm_model` fits a character n-gram naive Bayes model on scored
+  texts (the narratives detector fits it on the event to fill ``Detections.harm``);
+* :func:`infer_unknown_harm` estimates contents of unknown harm from the scored texts
+  of the whole store (the evidence pack).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
-from pileon.detectors.cascades import extra_float, reach
 from pileon.detectors.findings import Detections, Evidence
 from pileon.graph.projection import Projection
 
 __all__ = [
     "HARM_THRESHOLD",
+    "repost_harm",
+    "text_harm_model",
+    "infer_unknown_harm",
     "node_harm",
     "row_narratives",
     "corroborate",
@@ -38,6 +51,197 @@ __all__ = [
 
 #: a known ``harm`` at or above this is harmful
 HARM_THRESHOLD = 0.5
+
+
+# ------------------------------------------------------------------- known and estimated harm
+
+
+def repost_harm(reposts: pd.DataFrame) -> pd.Series:
+    """The ``harm`` a repost's comment got upstream, when the file carried one: float64 on
+    the index of ``reposts``, NaN where unknown.
+
+    Reposts have no ``harm`` in SPEC §2, but an input file may carry one as an extra
+    column; a hand-made projection keeps it as a column, a store inside ``extra``.
+    """
+    return _extra_float(reposts, "harm")
+
+
+def _extra_float(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A numeric column of ``frame``: the column itself, else the key of its ``extra`` JSON.
+
+    Reposts have no ``harm`` in SPEC §2, but an input file may carry one as an extra
+    column; a hand-made projection keeps it as a column, a store inside ``extra``.
+
+    Notes
+    -----
+    O(n) to factorize ``extra`` when it holds strings; each distinct JSON text that
+    names the key is parsed once.
+    """
+    if column in frame.columns:
+        return pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    out = np.full(len(frame), np.nan)
+    if "extra" in frame.columns and len(frame):
+        ex = frame["extra"].to_numpy(dtype=object)
+        if infer_dtype(ex, skipna=True) == "string":  # hashable: parse each distinct text once
+            codes, uniq = pd.factorize(ex)
+        else:
+            codes, uniq = np.arange(len(ex)), ex
+        key = f'"{column}"'
+        parsed = np.full(len(uniq) + 1, np.nan)  # the last slot answers code -1 (missing)
+        for i, v in enumerate(uniq):
+            if not (isinstance(v, str) and key in v):
+                continue
+            try:
+                x = json.loads(v).get(column)
+                parsed[i] = float(x) if x is not None and x != "" else np.nan
+            except (ValueError, TypeError, AttributeError):
+                parsed[i] = np.nan
+        out = parsed[codes]
+    return pd.Series(out, index=frame.index, dtype="float64")
+
+
+def _ngrams(text: str, orders: tuple[int, ...] = (1, 2)) -> list[str]:
+    return [text[i : i + k] for k in orders for i in range(len(text) - k + 1)]
+
+
+def text_harm_model(
+    texts: pd.Series,
+    harm: pd.Series,
+    *,
+    harm_threshold: float = HARM_THRESHOLD,
+    min_per_class: int = 20,
+    alpha: float = 1.0,
+    orders: tuple[int, ...] = (1, 2),
+    balanced: bool = False,
+):
+    """Fit a character n-gram naive Bayes model on the event's scored texts.
+
+    Parameters
+    ----------
+    texts : Series of str
+        Texts (already normalised with :func:`pileon.graph.textsim.normalize`).
+    harm : Series of float
+        Their known harm scores (NaN rows are ignored).
+    harm_threshold : float
+        A text scored at least this is abusive.
+    min_per_class : int
+        Fewer distinct scored texts than this on either side: no model (returns None).
+    alpha : float
+        Laplace smoothing.
+    orders : tuple of int
+        Character n-gram lengths used as features.
+    balanced : bool
+        Scale each class's n-gram counts to the same total (the mean of the two) before
+        smoothing (Frank & Bouckaert 2006), i.e. pseudo-counts in proportion to each
+        class's size: a prior of no association.  Plain Laplace smoothing with classes of
+        unequal size gives every n-gram the same pull toward the class with fewer
+        n-grams (the log ratio of the smoothed class totals), whatever its counts: it
+        decides texts known only by a few rare n-grams.  Balanced, an n-gram seen in
+        neither class, or equally often relative to its class's size in both, weighs
+        nothing.
+
+    Returns
+    -------
+    callable or None
+        ``predict(texts) -> ndarray`` of probabilities (NaN for empty texts).
+
+    Notes
+    -----
+    O(total characters) to fit and to predict, over distinct texts only.
+
+    References
+    ----------
+    E. Frank and R. R. Bouckaert, "Naive Bayes for text classification with unbalanced
+    classes", PKDD 2006, LNCS 4213, pp. 503-510.
+    """
+    from scipy.sparse import coo_matrix  # here: slow to import, and only some callers fit
+
+    df = pd.DataFrame({"t": texts.to_numpy(), "h": harm.to_numpy()}).dropna()
+    df = df[df["t"].str.len() > 0]
+    if df.empty:
+        return None
+    df = df.groupby("t", sort=True)["h"].mean().reset_index()
+    y = (df["h"] >= harm_threshold).to_numpy()
+    if y.sum() < min_per_class or (~y).sum() < min_per_class:
+        return None
+    vocab: dict[str, int] = {}
+    rows, cols = [], []
+    for r, t in enumerate(df["t"]):
+        for g in _ngrams(t, orders):
+            rows.append(r)
+            cols.append(vocab.setdefault(g, len(vocab)))
+    m = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(df), len(vocab))).tocsr()
+    pos = np.asarray(m[y].sum(axis=0)).ravel()
+    neg = np.asarray(m[~y].sum(axis=0)).ravel()
+    if balanced:
+        total = (pos.sum() + neg.sum()) / 2
+        pos, neg = pos * (total / pos.sum()), neg * (total / neg.sum())
+    pos, neg = pos + alpha, neg + alpha
+    llr = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+    prior = float(np.log(y.sum() / (~y).sum()))
+
+    def predict(new: pd.Series) -> np.ndarray:
+        uniq = pd.unique(new[new.str.len() > 0])
+        score = {}
+        for t in uniq:
+            ids = [vocab[g] for g in _ngrams(t, orders) if g in vocab]
+            if not ids:
+                continue
+            # average evidence per n-gram, so long texts are not overconfident
+            z = prior + llr[ids].mean() * min(len(ids), 8)
+            score[t] = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        vals = new.map(score)
+        return vals.to_numpy(dtype=float, na_value=np.nan)
+
+    return predict
+
+
+def infer_unknown_harm(
+    contents: pd.DataFrame, reposts: pd.DataFrame, content_ids: pd.Series
+) -> dict[str, float]:
+    """Estimated harm of contents whose ``harm`` is unknown (SPEC: unknown, not harmless).
+
+    A text equal (once normalised) to scored texts takes their mean score; otherwise the
+    character n-gram naive Bayes model of :func:`text_harm_model`, fitted on every scored
+    text of ``contents`` and ``reposts`` (the whole store, for the evidence pack) with balanced classes, estimates it.
+    Balanced because the classes differ in size (harmful texts are usually the fewer):
+    with plain smoothing every n-gram would lean toward the smaller class, and a kind
+    word known only by a few rare n-grams (支持你，我们都相信你) would pass for an attack.
+    Contents with no text, or a store with too few scored texts to fit the model, stay
+    unknown (left out).
+
+    Notes
+    -----
+    O(total characters of the store's texts).
+    """
+    from pileon.graph.textsim import normalize
+
+    texts = pd.concat(
+        [
+            contents[["content_id", "text", "harm"]],
+            reposts[["repost_id", "text"]]
+            .rename(columns={"repost_id": "content_id"})
+            .assign(harm=repost_harm(reposts).to_numpy()),
+        ],
+        ignore_index=True,
+    )
+    texts = texts.drop_duplicates("content_id")
+    texts["norm"] = texts["text"].map(normalize)
+    scored = texts[texts["harm"].notna() & (texts["norm"].str.len() > 0)]
+    wanted = texts[texts["content_id"].isin(set(content_ids)) & texts["harm"].isna()]
+    exact = scored.groupby("norm")["harm"].mean()
+    out = dict(zip(wanted["content_id"], wanted["norm"].map(exact)))
+    rest = wanted[wanted["norm"].map(exact).isna()]
+    if len(rest):
+        # bigrams and trigrams: single characters of the many near-duplicate attacks
+        # would make any unseen text look abusive
+        model = text_harm_model(scored["norm"], scored["harm"], orders=(2, 3), balanced=True)
+        if model is not None:
+            out.update(zip(rest["content_id"], model(rest["norm"])))
+    return {k: float(v) for k, v in out.items() if v is not None and not pd.isna(v)}
+
+
+# ------------------------------------------------------------------------------ node harm
 
 
 def node_harm(p: Projection, det: Detections) -> pd.Series:
@@ -88,7 +292,7 @@ def _node_harm(p: Projection, det: Detections) -> tuple[pd.Series, np.ndarray]:
     h = np.concatenate(
         [
             p.contents["harm"].to_numpy(dtype=float),
-            extra_float(p.reposts, "harm").to_numpy(dtype=float),
+            repost_harm(p.reposts).to_numpy(dtype=float),
         ]
     )
     est = det.harm if det.harm is not None and len(det.harm) else None
@@ -206,6 +410,8 @@ def harmful_items(
     -----
     ``O(C + R log d)`` for ``C`` contents and ``R`` reposts in chains ``d`` deep.
     """
+    from pileon.detectors.cascades import reach  # here: cascades reads repost_harm from here
+
     harms, at = _node_harm(p, det)
     contents = pd.Series(
         _harmful_contents(p, harms, at, harm_threshold), index=p.contents.index, dtype=bool

@@ -57,8 +57,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from pileon.detectors.cascades import _CHAIN, _time_order, extra_float, repost_forest
+from pileon.detectors.cascades import _CHAIN, _time_order, repost_forest
 from pileon.detectors.findings import Narrative
+from pileon.detectors.harm import repost_harm, text_harm_model
 from pileon.graph.projection import Projection
 from pileon.graph.textsim import near_duplicate_pairs, normalize_all
 
@@ -191,103 +192,6 @@ def _near_hex(vals: list[int], bits: int, max_distance: int) -> tuple[np.ndarray
     key = np.concatenate(found)
     key = key[np.sort(np.unique(key, return_index=True)[1])]  # first band that holds the pair
     return key // n, key % n
-
-
-# --------------------------------------------------------------------------- text harm model
-
-
-def _ngrams(text: str, orders: tuple[int, ...] = (1, 2)) -> list[str]:
-    return [text[i : i + k] for k in orders for i in range(len(text) - k + 1)]
-
-
-def text_harm_model(
-    texts: pd.Series,
-    harm: pd.Series,
-    *,
-    harm_threshold: float = 0.5,
-    min_per_class: int = 20,
-    alpha: float = 1.0,
-    orders: tuple[int, ...] = (1, 2),
-    balanced: bool = False,
-):
-    """Fit a character n-gram naive Bayes model on the event's scored texts.
-
-    Parameters
-    ----------
-    texts : Series of str
-        Texts (already normalised with :func:`pileon.graph.textsim.normalize`).
-    harm : Series of float
-        Their known harm scores (NaN rows are ignored).
-    harm_threshold : float
-        A text scored at least this is abusive.
-    min_per_class : int
-        Fewer distinct scored texts than this on either side: no model (returns None).
-    alpha : float
-        Laplace smoothing.
-    orders : tuple of int
-        Character n-gram lengths used as features.
-    balanced : bool
-        Scale each class's n-gram counts to the same total (the mean of the two) before
-        smoothing (Frank & Bouckaert 2006), i.e. pseudo-counts in proportion to each
-        class's size: a prior of no association.  Plain Laplace smoothing with classes of
-        unequal size gives every n-gram the same pull toward the class with fewer
-        n-grams (the log ratio of the smoothed class totals), whatever its counts: it
-        decides texts known only by a few rare n-grams.  Balanced, an n-gram seen in
-        neither class, or equally often relative to its class's size in both, weighs
-        nothing.
-
-    Returns
-    -------
-    callable or None
-        ``predict(texts) -> ndarray`` of probabilities (NaN for empty texts).
-
-    Notes
-    -----
-    O(total characters) to fit and to predict, over distinct texts only.
-
-    References
-    ----------
-    E. Frank and R. R. Bouckaert, "Naive Bayes for text classification with unbalanced
-    classes", PKDD 2006, LNCS 4213, pp. 503-510.
-    """
-    df = pd.DataFrame({"t": texts.to_numpy(), "h": harm.to_numpy()}).dropna()
-    df = df[df["t"].str.len() > 0]
-    if df.empty:
-        return None
-    df = df.groupby("t", sort=True)["h"].mean().reset_index()
-    y = (df["h"] >= harm_threshold).to_numpy()
-    if y.sum() < min_per_class or (~y).sum() < min_per_class:
-        return None
-    vocab: dict[str, int] = {}
-    rows, cols = [], []
-    for r, t in enumerate(df["t"]):
-        for g in _ngrams(t, orders):
-            rows.append(r)
-            cols.append(vocab.setdefault(g, len(vocab)))
-    m = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(df), len(vocab))).tocsr()
-    pos = np.asarray(m[y].sum(axis=0)).ravel()
-    neg = np.asarray(m[~y].sum(axis=0)).ravel()
-    if balanced:
-        total = (pos.sum() + neg.sum()) / 2
-        pos, neg = pos * (total / pos.sum()), neg * (total / neg.sum())
-    pos, neg = pos + alpha, neg + alpha
-    llr = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
-    prior = float(np.log(y.sum() / (~y).sum()))
-
-    def predict(new: pd.Series) -> np.ndarray:
-        uniq = pd.unique(new[new.str.len() > 0])
-        score = {}
-        for t in uniq:
-            ids = [vocab[g] for g in _ngrams(t, orders) if g in vocab]
-            if not ids:
-                continue
-            # average evidence per n-gram, so long texts are not overconfident
-            z = prior + llr[ids].mean() * min(len(ids), 8)
-            score[t] = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
-        vals = new.map(score)
-        return vals.to_numpy(dtype=float, na_value=np.nan)
-
-    return predict
 
 
 # --------------------------------------------------------------------------- narratives
@@ -575,7 +479,7 @@ def _estimate_harm(
     row by row.
     """
     known_c = pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float)
-    known_r = extra_float(reps, "harm").to_numpy()
+    known_r = repost_harm(reps).to_numpy()
     comment = forest["comment"].to_numpy(dtype=object)
     has_comment = comment != ""
     known_r = np.where(has_comment, known_r, np.nan)
@@ -787,6 +691,5 @@ __all__ = [
     "detect_narratives",
     "NarrativeResult",
     "near_media_pairs",
-    "text_harm_model",
     "REACTION_KINDS",
 ]

@@ -306,8 +306,8 @@ def test_unequal_classes_do_not_make_rare_words_abusive():
     smoothing every n-gram leans toward the class with fewer n-grams (the abusive one),
     so five rare n-grams added up to an estimate over the bar; with balanced classes
     they cancel and the prior keeps the kind word out."""
-    from pileon.detectors.evidence import evidence_items, infer_unknown_harm
-    from pileon.detectors.narratives import text_harm_model
+    from pileon.detectors.evidence import evidence_items
+    from pileon.detectors.harm import infer_unknown_harm, text_harm_model
     from pileon.graph.textsim import normalize
 
     abusive = [
@@ -341,7 +341,7 @@ def test_unequal_classes_do_not_make_rare_words_abusive():
         orders=(2, 3),
     )
     assert plain(pd.Series([normalize("支持你，我们都相信你")]))[0] >= 0.6  # the bug
-    est = infer_unknown_harm(frames, pd.Series(["kind", "abuse"]))
+    est = infer_unknown_harm(frames.contents, frames.reposts, pd.Series(["kind", "abuse"]))
     assert est["kind"] < 0.5 and est["abuse"] > 0.99
     ids = {i["content_id"] for i in evidence_items(frames, "v")}
     assert "abuse" in ids and "kind" not in ids

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pileon.detectors.narratives import detect_narratives, near_media_pairs, text_harm_model
+from pileon.detectors.harm import text_harm_model
+from pileon.detectors.narratives import detect_narratives, near_media_pairs
 from pileon.graph.projection import Projection
 from pileon.graph.textsim import normalize
 from tests.helpers import EDIT, STORY, T0
