@@ -15,13 +15,16 @@ harmful (or unscored) content of theirs aims at an account with ``is_minor`` (it
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from pileon.detectors.affiliations import valid_affiliations
 from pileon.detectors.coactivity import coactive_degree
-from pileon.detectors.findings import Detections
+from pileon.detectors.findings import Cluster, Detections
 from pileon.detectors.harm import HARM_THRESHOLD, HarmfulItems, harmful_items, row_narratives
 from pileon.graph.arrays import distinct
 from pileon.graph.model import CULPABLE_ROLES
@@ -155,8 +158,10 @@ def account_features(
     -----
     Time ``O(C + R d + Q)`` for ``C`` contents, ``R`` reposts in chains ``d``
     deep and ``Q`` pairs of reposts by one account of different sources
-    (:func:`pileon.detectors.coactivity.coactive_degree`; not the within-window co-repost pairs, which grow
-    with the square of a viral source's repost rate); memory ``O(C + R + A + Q)``.
+    (:func:`pileon.detectors.coactivity.coactive_degree`; not the within-window co-repost
+    pairs, which grow with the square of a viral source's repost rate); memory
+    ``O(C + R + A + Q)``.  Each group of columns is one step below (contents, narratives,
+    spread, timing, coordination, the account, targets, reports, roles).
     """
     acc = p.accounts[["account_id"]].drop_duplicates().sort_values("account_id", kind="mergesort")
     ids = acc["account_id"].tolist()
@@ -165,68 +170,163 @@ def account_features(
         f = pd.DataFrame(index=index)
         f[list(FEATURES)] = 0.0
         return f.astype(float)
-    n = len(ids)
+    accounts = _Accounts(index)
+    items = items if items is not None else harmful_items(p, det, harm_threshold=harm_threshold)
+    acts = _Acts.of(p, items, accounts)
+    forest = items.forest
+    own = (forest["account_id"].notna() & forest["kind"].isin(["content", "repost"])).to_numpy()
+    cluster_of = det.cluster_of()
     col: dict[str, np.ndarray] = {}
+    col.update(_content_columns(acts, accounts))
+    col.update(_narrative_columns(p, det, acts, accounts))
+    col.update(_spread_columns(forest, own, accounts))
+    col.update(_timing_columns(acts, accounts))
+    col.update(
+        _coordination_columns(
+            acts, cluster_of, accounts, window=coact_window, min_weight=coact_min_weight
+        )
+    )
+    col.update(_account_columns(p, accounts, rename_days=rename_days))
+    col.update(
+        _target_columns(
+            p,
+            acts,
+            accounts,
+            harmless=(col["n_harmful"] == 0) & (col["n_harmful_reposts"] == 0),
+            min_attackers=min_attackers,
+        )
+    )
+    col.update(_report_columns(p, forest, own, accounts))
+    col.update(_role_columns(det, cluster_of, accounts))
+    return pd.DataFrame(
+        np.column_stack([np.asarray(col[name], dtype=float) for name in FEATURES]),
+        index=index,
+        columns=list(FEATURES),
+    )
 
-    def per_account(codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """Count (or sum of ``weights``) per account of rows coded by position in ``ids``
+
+# ----------------------------------------------------------------- steps of account_features
+
+
+@dataclass(frozen=True)
+class _Accounts:
+    """The event's accounts, sorted by ``account_id``: the rows of the features."""
+
+    index: pd.Index
+
+    @property
+    def n(self) -> int:
+        return len(self.index)
+
+    def count(self, codes: np.ndarray, weights: ArrayLike | None = None) -> np.ndarray:
+        """Count (or sum of ``weights``) per account of rows coded by position in the index
         (-1: not an account of the event)."""
         ok = codes >= 0
         w = None if weights is None else np.asarray(weights, dtype=float)[ok]
-        return np.bincount(codes[ok], weights=w, minlength=n).astype(float)
+        return np.bincount(codes[ok], weights=w, minlength=self.n).astype(float)
 
-    def aligned(s: pd.Series, fill: float = 0.0) -> np.ndarray:
-        """A series indexed by account_id, as an array over ``ids``."""
-        return s.reindex(index).fillna(fill).to_numpy(dtype=float)
+    def aligned(self, s: pd.Series, fill: float = 0.0) -> np.ndarray:
+        """A series indexed by account_id, as an array over the accounts."""
+        return s.reindex(self.index).fillna(fill).to_numpy(dtype=float)
 
-    start = p.start
-    keep_c = (~p.contents["placeholder"].astype(bool) & p.contents["account_id"].notna()).to_numpy()
-    keep_r = p.reposts["account_id"].notna().to_numpy()
-    contents, reposts = p.contents[keep_c], p.reposts[keep_r]
-    items = items if items is not None else harmful_items(p, det, harm_threshold=harm_threshold)
-    harmful = items.contents.to_numpy()[keep_c]
-    r_harmful = items.reposts.to_numpy()[keep_r]
-    c_code = index.get_indexer(contents["account_id"])
-    r_code = index.get_indexer(reposts["account_id"])
+
+@dataclass(frozen=True)
+class _Acts:
+    """The event's contents and reposts that have an author (placeholders left out), whether
+    each is harmful, and the position of its author among the accounts."""
+
+    contents: pd.DataFrame
+    reposts: pd.DataFrame
+    #: which rows of ``p.contents`` / ``p.reposts`` they are
+    keep_c: np.ndarray
+    keep_r: np.ndarray
+    harmful: np.ndarray
+    r_harmful: np.ndarray
+    c_code: np.ndarray
+    r_code: np.ndarray
+
+    @classmethod
+    def of(cls, p: Projection, items: HarmfulItems, accounts: _Accounts) -> _Acts:
+        keep_c = (
+            ~p.contents["placeholder"].astype(bool) & p.contents["account_id"].notna()
+        ).to_numpy()
+        keep_r = p.reposts["account_id"].notna().to_numpy()
+        contents, reposts = p.contents[keep_c], p.reposts[keep_r]
+        return cls(
+            contents=contents,
+            reposts=reposts,
+            keep_c=keep_c,
+            keep_r=keep_r,
+            harmful=items.contents.to_numpy()[keep_c],
+            r_harmful=items.reposts.to_numpy()[keep_r],
+            c_code=accounts.index.get_indexer(contents["account_id"]),
+            r_code=accounts.index.get_indexer(reposts["account_id"]),
+        )
+
+    @property
+    def codes(self) -> np.ndarray:
+        """The author's position of every content, then every repost."""
+        return np.concatenate([self.c_code, self.r_code])
+
+
+def _content_columns(acts: _Acts, accounts: _Accounts) -> dict[str, np.ndarray]:
+    """What each account published: posts, comments, messages and reposts, how many of them
+    harmful, and the harm of its scored contents."""
+    col: dict[str, np.ndarray] = {}
+    contents, c_code, r_code = acts.contents, acts.c_code, acts.r_code
     kind = _kinds(contents)
     is_dm = (kind == "dm").to_numpy()
     is_comment = ((kind == "comment") | contents["reply_to"].notna()).to_numpy() & ~is_dm
-    col["n_posts"] = per_account(c_code, ~is_dm & ~is_comment)
-    col["n_comments"] = per_account(c_code, is_comment)
-    col["n_dms"] = per_account(c_code, is_dm)
-    col["n_harmful"] = per_account(c_code, harmful)
+    col["n_posts"] = accounts.count(c_code, ~is_dm & ~is_comment)
+    col["n_comments"] = accounts.count(c_code, is_comment)
+    col["n_dms"] = accounts.count(c_code, is_dm)
+    col["n_harmful"] = accounts.count(c_code, acts.harmful)
     scored = contents["harm"][c_code >= 0].groupby(c_code[c_code >= 0])
-    col["harm_mean"] = scored.mean().reindex(range(n)).to_numpy(dtype=float)
-    col["harm_max"] = scored.max().reindex(range(n)).to_numpy(dtype=float)
-    col["n_reposts"] = per_account(r_code)
-    col["n_harmful_reposts"] = per_account(r_code, r_harmful)
+    col["harm_mean"] = scored.mean().reindex(range(accounts.n)).to_numpy(dtype=float)
+    col["harm_max"] = scored.max().reindex(range(accounts.n)).to_numpy(dtype=float)
+    col["n_reposts"] = accounts.count(r_code)
+    col["n_harmful_reposts"] = accounts.count(r_code, acts.r_harmful)
     n_act = col["n_posts"] + col["n_comments"] + col["n_dms"] + col["n_reposts"]
     with np.errstate(invalid="ignore"):
         share = (col["n_harmful"] + col["n_harmful_reposts"]) / np.where(n_act > 0, n_act, np.nan)
     col["harmful_share"] = np.where(np.isnan(share), 0.0, share)
+    return col
 
-    # --- narratives touched (own contents and reposts), harmful ones
+
+def _narrative_columns(
+    p: Projection, det: Detections, acts: _Acts, accounts: _Accounts
+) -> dict[str, np.ndarray]:
+    """How many narratives each account touched with its own contents and reposts, and how
+    many of them are harmful."""
     rows = row_narratives(p, det)
     narrative = pd.Series(
-        np.concatenate([rows[: len(p.contents)][keep_c], rows[len(p.contents) :][keep_r]]),
+        np.concatenate(
+            [rows[: len(p.contents)][acts.keep_c], rows[len(p.contents) :][acts.keep_r]]
+        ),
         dtype=object,
     )
-    codes = np.concatenate([c_code, r_code])
+    codes = acts.codes
     touched = (codes >= 0) & narrative.notna().to_numpy()
     n_code, narratives = pd.factorize(narrative[touched])
     pair = distinct(codes[touched] * np.int64(max(len(narratives), 1)) + n_code)
     who, what = pair // max(len(narratives), 1), pair % max(len(narratives), 1)
     harmful_n = {nr.narrative_id: bool(nr.harmful) for nr in det.narratives}
     bad = np.array([harmful_n.get(x, False) for x in narratives], dtype=bool)
-    col["n_narratives"] = per_account(who)
-    col["n_harmful_narratives"] = per_account(who[bad[what]])
+    return {
+        "n_narratives": accounts.count(who),
+        "n_harmful_narratives": accounts.count(who[bad[what]]),
+    }
 
-    # --- spread through the repost forest (pileon.detectors.cascades.reach)
-    forest = items.forest
-    own = (forest["account_id"].notna() & forest["kind"].isin(["content", "repost"])).to_numpy()
-    f_code = np.where(own, index.get_indexer(forest["account_id"]), -1)
+
+def _spread_columns(
+    forest: pd.DataFrame, own: np.ndarray, accounts: _Accounts
+) -> dict[str, np.ndarray]:
+    """How far each account's contents and reposts spread, from the repost forest
+    (:func:`pileon.detectors.cascades.reach`; ``own``: its nodes that have an author)."""
+    col: dict[str, np.ndarray] = {}
+    f_code = np.where(own, accounts.index.get_indexer(forest["account_id"]), -1)
     go = {
-        c: per_account(f_code, forest[c].to_numpy())
+        c: accounts.count(f_code, forest[c].to_numpy())
         for c in (
             "downstream",
             "activity",
@@ -245,12 +345,16 @@ def account_features(
             go["activity"] > 0, go["activity"], np.nan
         )
     col["replies_drawn_log"] = _log1p(go["replies"])
+    return col
 
-    # --- timing
-    t = np.concatenate([_ns(contents["posted_at"]), _ns(reposts["reposted_at"])])
+
+def _timing_columns(acts: _Acts, accounts: _Accounts) -> dict[str, np.ndarray]:
+    """When each account acted: hours ahead of the event's median act, the span of its acts
+    and their rate (0 for accounts without a dated act)."""
+    col = {name: np.zeros(accounts.n) for name in ("lead_hours", "span_hours", "rate_per_hour")}
+    codes = acts.codes
+    t = np.concatenate([_ns(acts.contents["posted_at"]), _ns(acts.reposts["reposted_at"])])
     known = t != _NAT
-    for name in ("lead_hours", "span_hours", "rate_per_hour"):
-        col[name] = np.zeros(n)
     if known.any():
         median_t = np.sort(t[known], kind="stable")[int(known.sum()) // 2]
         ok = known & (codes >= 0)
@@ -258,50 +362,85 @@ def account_features(
         who, when = codes[ok][order], t[ok][order]
         head = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
         first, last = when[head], when[np.r_[head[1:], len(who)] - 1]
-        acts = np.diff(np.r_[head, len(who)])
+        acts_n = np.diff(np.r_[head, len(who)])
         lead = pd.to_timedelta(median_t - first, unit="ns").total_seconds().to_numpy() / 3600.0
         span = pd.to_timedelta(last - first, unit="ns").total_seconds().to_numpy() / 3600.0
         col["lead_hours"][who[head]] = lead
         col["span_hours"][who[head]] = span
-        col["rate_per_hour"][who[head]] = acts / np.clip(span, 1.0, None)
+        col["rate_per_hour"][who[head]] = acts_n / np.clip(span, 1.0, None)
+    return col
 
-    # --- coordination
-    col["coact_degree_log"] = np.zeros(n)
-    if len(reposts) >= 2:
-        deg = coactive_degree(reposts, window=coact_window, min_weight=coact_min_weight)
+
+def _coordination_columns(
+    acts: _Acts,
+    cluster_of: Mapping[str, Cluster],
+    accounts: _Accounts,
+    *,
+    window: float,
+    min_weight: int,
+) -> dict[str, np.ndarray]:
+    """Each account's partners in the co-repost network, and its significant cluster."""
+    n, index = accounts.n, accounts.index
+    col: dict[str, np.ndarray] = {"coact_degree_log": np.zeros(n)}
+    if len(acts.reposts) >= 2:
+        deg = coactive_degree(acts.reposts, window=window, min_weight=min_weight)
         col["coact_degree_log"] = _log1p(deg.reindex(index, fill_value=0).to_numpy())
-    cluster_of = det.cluster_of()
     members = [a for a in cluster_of if a in index]
     at = index.get_indexer(members)
     col["in_cluster"], col["cluster_score"], col["cluster_size_log"] = np.zeros((3, n))
     col["in_cluster"][at] = 1.0
     col["cluster_score"][at] = [float(cluster_of[a].score) for a in members]
     col["cluster_size_log"][at] = [math.log1p(len(cluster_of[a].accounts)) for a in members]
-    accounts = p.accounts
-    if accounts["account_id"].is_monotonic_increasing and accounts["account_id"].is_unique:
-        accounts = accounts.set_index("account_id")  # already one row per ID, in ID order
+    return col
+
+
+def _account_columns(
+    p: Projection, accounts: _Accounts, *, rename_days: float
+) -> dict[str, np.ndarray]:
+    """The account itself: other accounts of its identity, age, followers, verification,
+    renames near the event's start, a valid MCN affiliation."""
+    col: dict[str, np.ndarray] = {}
+    n, index, start = accounts.n, accounts.index, p.start
+    profile = p.accounts
+    if profile["account_id"].is_monotonic_increasing and profile["account_id"].is_unique:
+        profile = profile.set_index("account_id")  # already one row per ID, in ID order
     else:
-        accounts = accounts.drop_duplicates("account_id").set_index("account_id").reindex(ids)
-    keys = accounts["identity_key"]
+        profile = profile.drop_duplicates("account_id").set_index("account_id").reindex(index)
+    keys = profile["identity_key"]
     key_n = keys.dropna().value_counts()
     col["identity_peers"] = keys.map(key_n).fillna(1).to_numpy() - 1
-
-    # --- the account
     if start is not None:
         col["account_age_days"] = (
-            (start - accounts["created_at"]).dt.total_seconds() / 86400.0
+            (start - profile["created_at"]).dt.total_seconds() / 86400.0
         ).to_numpy()
     else:
         col["account_age_days"] = np.full(n, np.nan)
-    col["followers_log"] = _log1p(accounts["followers"].astype("Float64").astype(float).to_numpy())
-    col["verified"] = accounts["verified"].astype("boolean").fillna(False).astype(float).to_numpy()
+    col["followers_log"] = _log1p(profile["followers"].astype("Float64").astype(float).to_numpy())
+    col["verified"] = profile["verified"].astype("boolean").fillna(False).astype(float).to_numpy()
     col["renames_near"] = np.zeros(n)
     if len(p.renames) and start is not None:
         near = (p.renames["renamed_at"] - start).abs() <= pd.Timedelta(days=rename_days)
-        col["renames_near"] = aligned(p.renames[near].groupby("account_id").size())
+        col["renames_near"] = accounts.aligned(p.renames[near].groupby("account_id").size())
     col["mcn_affiliated"] = index.isin(set(valid_affiliations(p)["account_id"])).astype(float)
+    return col
 
-    # --- targets and minors
+
+def _target_columns(
+    p: Projection,
+    acts: _Acts,
+    accounts: _Accounts,
+    *,
+    harmless: np.ndarray,
+    min_attackers: int,
+) -> dict[str, np.ndarray]:
+    """Targets of the event, and attacks on targets and minors.
+
+    An account named in the ``target_ids`` of harmful contents by at least
+    ``min_attackers`` others, with no harmful content or repost of its own
+    (``harmless``), is a target even when the event does not list it.
+    """
+    col: dict[str, np.ndarray] = {}
+    index, contents, harmful, c_code = accounts.index, acts.contents, acts.harmful, acts.c_code
     targets = set(p.event.target_ids)
     if "role_hint" in p.accounts:
         targets |= set(p.accounts.loc[p.accounts["role_hint"] == "target", "account_id"])
@@ -322,8 +461,8 @@ def account_features(
         for t, r, a in zip(contents["target_ids"], contents["reply_to"], contents["account_id"])
     ]
     hostile = harmful | contents["harm"].isna().to_numpy()
-    col["n_targeted"] = per_account(c_code, [bool(s & all_targets) for s in aimed])
-    col["minor_attacks"] = per_account(
+    col["n_targeted"] = accounts.count(c_code, [bool(s & all_targets) for s in aimed])
+    col["minor_attacks"] = accounts.count(
         c_code, [bool(s & minors) and bool(h) for s, h in zip(aimed, hostile)]
     )
     # accounts under attack: named in target_ids of harmful contents by several others; one
@@ -335,17 +474,21 @@ def account_features(
         for t in ts
         if t != a
     ]
-    attackers = aligned(
+    attackers = accounts.aligned(
         pd.DataFrame(pairs, columns=["target", "author"]).drop_duplicates().groupby("target").size()
     )
     col["attacked_by_log"] = _log1p(attackers)
-    victim = (
-        (attackers >= min_attackers) & (col["n_harmful"] == 0) & (col["n_harmful_reposts"] == 0)
-    )
+    victim = (attackers >= min_attackers) & harmless
     col["is_target"][victim] = 1.0
+    return col
 
-    # --- reports against the account or its contents
-    col["reports_against"], col["reports_minor"] = np.zeros((2, n))
+
+def _report_columns(
+    p: Projection, forest: pd.DataFrame, own: np.ndarray, accounts: _Accounts
+) -> dict[str, np.ndarray]:
+    """Reports against each account or its own contents and reposts, and those that say a
+    minor is involved."""
+    col = {"reports_against": np.zeros(accounts.n), "reports_minor": np.zeros(accounts.n)}
     rep = p.reports
     if len(rep):
         node = forest.index.get_indexer(rep["content_id"])
@@ -353,26 +496,29 @@ def account_features(
         owner = np.where((node >= 0) & own[node], owner, None)
         about = pd.Series(owner, index=rep.index, dtype=object)
         about = about.where(about.notna(), rep["account_id"])
-        r_code = index.get_indexer(about)
-        col["reports_against"] = per_account(r_code)
-        col["reports_minor"] = per_account(
+        r_code = accounts.index.get_indexer(about)
+        col["reports_against"] = accounts.count(r_code)
+        col["reports_minor"] = accounts.count(
             r_code, rep["involves_minor"].astype("boolean").fillna(False).astype(bool).to_numpy()
         )
+    return col
 
-    # --- what the detectors found
+
+def _role_columns(
+    det: Detections, cluster_of: Mapping[str, Cluster], accounts: _Accounts
+) -> dict[str, np.ndarray]:
+    """The strength of each culpable role the detectors found (0: not found); members of
+    significant clusters are coordinated, at least with :data:`MIN_STRENGTH`."""
+    col: dict[str, np.ndarray] = {}
     roles_of = det.roles_of()
     for role, name in zip(CULPABLE_ROLES, ROLE_FEATURES):
         found = {a: float(r[role].strength) for a, r in roles_of.items() if role in r}
-        col[name] = aligned(pd.Series(found, dtype=float))
+        col[name] = accounts.aligned(pd.Series(found, dtype=float))
     for a, c in cluster_of.items():  # members of significant clusters are coordinated
-        i = index.get_indexer([a])[0]
+        i = accounts.index.get_indexer([a])[0]
         if i >= 0 and col["role_coordinated"][i] == 0.0:
             col["role_coordinated"][i] = max(MIN_STRENGTH, float(c.score))
-    return pd.DataFrame(
-        np.column_stack([np.asarray(col[name], dtype=float) for name in FEATURES]),
-        index=index,
-        columns=list(FEATURES),
-    )
+    return col
 
 
 def harmful_participation(features: pd.DataFrame) -> pd.Series:
