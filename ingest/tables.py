@@ -17,13 +17,15 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
-from pileon.graph.model import TABLES, TZ_SOURCE, ColType, Table
+from pileon.graph.model import TABLES, TZ_SOURCE, ColType, Column, Table
 
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
@@ -307,211 +309,224 @@ def validate(
     read are looked at again (is it a decimal too large for a float?), and only whole
     numbers past 2**53, where a float rounds, are read exactly (:class:`decimal.Decimal`)
     to be checked against the 64 bits the stores keep and stored as written.
+
+    A row is rejected for the first rule it breaks, in this order: required fields,
+    then each column of the model in its order (:func:`_time_column`,
+    :func:`_number_column`, :func:`_bool_column`, :func:`_text_column`), a repost of
+    itself, a key repeated in the file (:func:`_flag_repeated_keys`).
     """
     t: Table = TABLES[table]
-    raw = raw.reset_index(drop=True)
-    n = len(raw)
-    reason = np.full(n, None, dtype=object)
-    flagged = np.zeros(n, dtype=bool)
-
-    def flag(mask, why) -> None:
-        mask = np.asarray(mask, dtype=bool) & ~flagged
-        if mask.any():
-            reason[mask] = why(mask) if callable(why) else why
-            flagged[mask] = True
-
-    texts: dict[str, pd.Series] = {}
-    blanks: dict[str, np.ndarray] = {}
-
-    def text_of(col: str) -> pd.Series:  # each column's text, computed once
-        if col not in texts:
-            texts[col] = _as_text(raw[col])
-        return texts[col]
-
-    def blank_of(col: str) -> np.ndarray:  # each column's empty cells, computed once
-        if col not in blanks:
-            blanks[col] = (text_of(col) == "").to_numpy(dtype=bool)
-        return blanks[col]
-
-    out = pd.DataFrame(index=raw.index)
+    chunk = _Chunk(raw.reset_index(drop=True))
+    raw = chunk.raw
     for col in t.required:
         if col not in raw.columns:
-            flag(np.ones(n, dtype=bool), f"missing required field {col}")
+            chunk.flag(np.ones(chunk.n, dtype=bool), f"missing required field {col}")
         else:
-            flag(
-                blank_of(col) if _all_str(raw[col]) else _missing(raw[col]),
+            chunk.flag(
+                chunk.blank(col) if _all_str(raw[col]) else _missing(raw[col]),
                 f"missing required field {col}",
             )
 
+    out = pd.DataFrame(index=raw.index)
     for c in t.columns:
         if c.name not in raw.columns:
             continue
-        s = raw[c.name]
         if c.type == ColType.TIME:
-            vals = text_of(c.name)
-            times, off, bad = _parse_time(s, vals)
-            flag(
-                bad,
-                lambda m, vals=vals, name=c.name: [
-                    f"bad timestamp in {name}: {v!r}" for v in vals[m]
-                ],
-            )
-            out[c.name] = times
+            out[c.name], offset = _time_column(chunk, c)
             if TZ_SOURCE.get(table) == c.name:
-                out["tz"] = off
+                out["tz"] = offset
         elif c.type in (ColType.FLOAT, ColType.INT):
-            text, blank = text_of(c.name), blank_of(c.name)
-            num = pd.to_numeric(text.where(~blank, None), errors="coerce")
-            unread = (num.isna() & ~blank).to_numpy(dtype=bool)
-            huge = np.zeros(n, dtype=bool)  # beyond a float's range: infinite as a float
-            if unread.any():
-                huge[unread] = [_too_large(v) for v in text[unread]]
-            flag(
-                unread & ~huge,
-                lambda m, text=text, name=c.name: [
-                    f"not a number in {name}: {v!r}" for v in text[m]
-                ],
-            )
-            value = num.to_numpy(dtype=np.float64)
-            flag(
-                np.isinf(value) | huge,
-                lambda m, text=text, name=c.name: [
-                    f"not a finite number in {name}: {v!r}" for v in text[m]
-                ],
-            )
-            if c.type == ColType.INT:
-                frac = (num.notna() & (num != np.floor(num.fillna(0)))).to_numpy(dtype=bool)
-                # past 2**53 a float rounds: such cells are read exactly, from their text
-                big = np.flatnonzero(~flagged & (np.abs(value) >= _FLOAT_EXACT))
-                exact = [_decimal(v, f) for v, f in zip(text.to_numpy()[big], value[big])]
-                frac[big] = [d != d.to_integral_value() for d in exact]
-                flag(
-                    frac,
-                    lambda m, text=text, name=c.name: [
-                        f"not a whole number in {name}: {v!r}" for v in text[m]
-                    ],
-                )
-            if c.min is not None:
-                low = num < c.min
-                if c.max is not None:
-                    low = low | (num > c.max)
-                    flag(
-                        low,
-                        lambda m, text=text, c=c: [
-                            f"{c.name} outside {c.min:g}..{c.max:g}: {v}" for v in text[m]
-                        ],
-                    )
-                else:
-                    flag(
-                        low,
-                        lambda m, text=text, name=c.name: [
-                            f"negative {name}: {v}" for v in text[m]
-                        ],
-                    )
-            if c.type == ColType.INT and len(big):
-                wide = np.zeros(n, dtype=bool)
-                wide[big] = [not _INT_MIN <= d <= _INT_MAX for d in exact]
-                flag(
-                    wide,
-                    lambda m, text=text, name=c.name: [
-                        f"{name} outside the 64-bit integer range: {v}" for v in text[m]
-                    ],
-                )
-                num = num.astype(object)  # the exact whole numbers, not their floats
-                num.iloc[big] = [int(d) for d in exact]
-            out[c.name] = num.astype("float64") if c.type == ColType.FLOAT else num
+            out[c.name] = _number_column(chunk, c)
         elif c.type == ColType.BOOL:
-            codes, low = _by_distinct(text_of(c.name), str.lower)
-            text = pd.Series(low[codes], index=raw.index)
-            known = np.array([v in _TRUE or v in _FALSE or v == "" for v in low], dtype=bool)
-            flag(
-                ~known[codes],
-                lambda m, text=text, name=c.name: [
-                    f"not a boolean in {name}: {v!r}" for v in text[m]
-                ],
-            )
-            value = _objects(
-                [True if v in _TRUE else (False if v in _FALSE else None) for v in low]
-            )
-            # as Series.map gives it: bool when some cells and none empty
-            out[c.name] = (
-                value[codes].astype(bool)
-                if n and all(v is not None for v in value)
-                else value[codes]
-            )
+            out[c.name] = _bool_column(chunk, c)
         elif c.type == ColType.LIST:
-            out[c.name] = _lists(s)
+            out[c.name] = _lists(raw[c.name])
         else:
-            text, blank = text_of(c.name), blank_of(c.name)
-            if c.choices:
-                codes, low = _by_distinct(text, str.lower)
-                text = pd.Series(low[codes], index=raw.index)
-                allowed = set(c.choices) | {""}
-                known = np.array([v in allowed for v in low], dtype=bool)
-                flag(
-                    ~known[codes],
-                    lambda m, text=text, c=c: [
-                        f"unknown {c.name} {v!r} (expected {', '.join(c.choices)})" for v in text[m]
-                    ],
-                )
-            out[c.name] = pd.Series(np.where(blank, None, text.to_numpy()), index=raw.index)
+            out[c.name] = _text_column(chunk, c)
 
     if table == "contents":
         out["kind"] = out["kind"].fillna("post") if "kind" in out else "post"
     if table == "reposts":
-        flag(out["repost_id"].notna() & (out["repost_id"] == out["source_id"]), "repost of itself")
+        chunk.flag(
+            out["repost_id"].notna() & (out["repost_id"] == out["source_id"]), "repost of itself"
+        )
+    _flag_repeated_keys(chunk, out, list(t.key), seen)
+    out["extra"] = _extra_column(raw, t)
 
-    # a key seen twice in one file: the later row is rejected
-    key = list(t.key)
-    if all(k in out.columns for k in key):
-        ok = ~flagged
-        seen = set() if seen is None else seen
-        if len(key) == 1:  # keys are held as strings, or tuples of strings for several columns
-            ok_keys = out[key[0]][ok].astype(str).tolist()
-        else:
-            ok_keys = list(zip(*[out[k][ok].astype(str).tolist() for k in key]))
-        new = set(ok_keys)
-        if len(new) == len(ok_keys) and seen.isdisjoint(new):
-            seen |= new  # the common case: no key repeats
-        else:
-            # a row is a duplicate when its key was stored from an earlier chunk or earlier here
-            dup_ok = np.fromiter((k in seen for k in ok_keys), dtype=bool, count=len(ok_keys))
-            dup_ok |= pd.Series(_objects(ok_keys)).duplicated(keep="first").to_numpy(dtype=bool)
-            seen.update(k for k, d in zip(ok_keys, dup_ok) if not d)
-            dup = np.zeros(n, dtype=bool)
-            dup[ok] = dup_ok
-            flag(dup, "duplicate key in the same file")
-
-    extra_cols = [c for c in raw.columns if c not in t.column_names]
-    if extra_cols:
-        ex = raw[extra_cols]
-
-        def blank(col: pd.Series) -> np.ndarray:
-            if _all_str(col):
-                return (col == "").to_numpy(dtype=bool)
-            return np.fromiter(
-                (
-                    v is None
-                    or (isinstance(v, str) and v == "")
-                    or (isinstance(v, float) and np.isnan(v))
-                    for v in col
-                ),
-                dtype=bool,
-                count=len(col),
-            )
-
-        empty = [blank(ex[c]) for c in extra_cols]
-        filled = ~np.column_stack(empty).all(axis=1)
-        extra = np.full(n, "{}", dtype=object)  # rows whose extra cells are all empty
-        extra[filled] = _extra_json(ex[filled], [b[filled] for b in empty])
-        out["extra"] = extra
-    else:
-        out["extra"] = "{}"
-
-    bad = flagged
+    bad = chunk.flagged
     rej = Rejected()
     if bad.any():
         rej.lines = [int(x) for x in np.asarray(lines)[bad]]
-        rej.reasons = reason[bad].tolist()
+        rej.reasons = chunk.reason[bad].tolist()
         rej.raws = _raw_json(raw[bad])
     return out[~bad].reset_index(drop=True), rej
+
+
+class _Chunk:
+    """One chunk under validation: its rows, each column's text and empty cells (computed
+    once, on first use), and the first rule each row broke."""
+
+    def __init__(self, raw: pd.DataFrame) -> None:
+        self.raw = raw
+        self.n = len(raw)
+        #: the reason of the first rule each row broke (None: none yet)
+        self.reason = np.full(self.n, None, dtype=object)
+        self.flagged = np.zeros(self.n, dtype=bool)
+        self._texts: dict[str, pd.Series] = {}
+        self._blanks: dict[str, np.ndarray] = {}
+
+    def flag(self, mask: ArrayLike, why: str | Callable[[np.ndarray], list[str]]) -> None:
+        """Reject the rows of ``mask`` not rejected yet, for ``why`` (a text, or a function
+        of the mask giving one text per row)."""
+        mask = np.asarray(mask, dtype=bool) & ~self.flagged
+        if mask.any():
+            self.reason[mask] = why(mask) if callable(why) else why
+            self.flagged[mask] = True
+
+    def text(self, col: str) -> pd.Series:
+        """The column's cells as stripped text (``""`` when empty)."""
+        if col not in self._texts:
+            self._texts[col] = _as_text(self.raw[col])
+        return self._texts[col]
+
+    def blank(self, col: str) -> np.ndarray:
+        """The column's empty cells."""
+        if col not in self._blanks:
+            self._blanks[col] = (self.text(col) == "").to_numpy(dtype=bool)
+        return self._blanks[col]
+
+
+def _time_column(chunk: _Chunk, c: Column) -> tuple[pd.Series, pd.Series]:
+    """A timestamp column as UTC times and the offsets they were written with (minutes);
+    rejects the cells that are no timestamp."""
+    vals = chunk.text(c.name)
+    times, off, bad = _parse_time(chunk.raw[c.name], vals)
+    chunk.flag(bad, lambda m: [f"bad timestamp in {c.name}: {v!r}" for v in vals[m]])
+    return times, off
+
+
+def _number_column(chunk: _Chunk, c: Column) -> pd.Series:
+    """A float or integer column, parsed; rejects cells that are no number, not finite, not
+    whole (integers), out of the column's bounds or, for integers, beyond 64 bits.  Whole
+    numbers past 2**53 are read exactly from their text and kept as Python ints."""
+    n, name = chunk.n, c.name
+    text, blank = chunk.text(name), chunk.blank(name)
+    num = pd.to_numeric(text.where(~blank, None), errors="coerce")
+    unread = (num.isna() & ~blank).to_numpy(dtype=bool)
+    huge = np.zeros(n, dtype=bool)  # beyond a float's range: infinite as a float
+    if unread.any():
+        huge[unread] = [_too_large(v) for v in text[unread]]
+    chunk.flag(unread & ~huge, lambda m: [f"not a number in {name}: {v!r}" for v in text[m]])
+    value = num.to_numpy(dtype=np.float64)
+    chunk.flag(
+        np.isinf(value) | huge,
+        lambda m: [f"not a finite number in {name}: {v!r}" for v in text[m]],
+    )
+    if c.type == ColType.INT:
+        frac = (num.notna() & (num != np.floor(num.fillna(0)))).to_numpy(dtype=bool)
+        # past 2**53 a float rounds: such cells are read exactly, from their text
+        big = np.flatnonzero(~chunk.flagged & (np.abs(value) >= _FLOAT_EXACT))
+        exact = [_decimal(v, f) for v, f in zip(text.to_numpy()[big], value[big])]
+        frac[big] = [d != d.to_integral_value() for d in exact]
+        chunk.flag(frac, lambda m: [f"not a whole number in {name}: {v!r}" for v in text[m]])
+    if c.min is not None:
+        low = num < c.min
+        if c.max is not None:
+            low = low | (num > c.max)
+            chunk.flag(
+                low, lambda m: [f"{name} outside {c.min:g}..{c.max:g}: {v}" for v in text[m]]
+            )
+        else:
+            chunk.flag(low, lambda m: [f"negative {name}: {v}" for v in text[m]])
+    if c.type == ColType.INT and len(big):
+        wide = np.zeros(n, dtype=bool)
+        wide[big] = [not _INT_MIN <= d <= _INT_MAX for d in exact]
+        chunk.flag(
+            wide,
+            lambda m: [f"{name} outside the 64-bit integer range: {v}" for v in text[m]],
+        )
+        num = num.astype(object)  # the exact whole numbers, not their floats
+        num.iloc[big] = [int(d) for d in exact]
+    return num.astype("float64") if c.type == ColType.FLOAT else num
+
+
+def _bool_column(chunk: _Chunk, c: Column) -> np.ndarray:
+    """A boolean column (``true/false/1/0/yes/no/t/f/y/n``, any case; empty: None); rejects
+    other values."""
+    codes, low = _by_distinct(chunk.text(c.name), str.lower)
+    text = pd.Series(low[codes], index=chunk.raw.index)
+    known = np.array([v in _TRUE or v in _FALSE or v == "" for v in low], dtype=bool)
+    chunk.flag(~known[codes], lambda m: [f"not a boolean in {c.name}: {v!r}" for v in text[m]])
+    value = _objects([True if v in _TRUE else (False if v in _FALSE else None) for v in low])
+    # as Series.map gives it: bool when some cells and none empty
+    return (
+        value[codes].astype(bool) if chunk.n and all(v is not None for v in value) else value[codes]
+    )
+
+
+def _text_column(chunk: _Chunk, c: Column) -> pd.Series:
+    """A text column (None when empty); a column with ``choices`` is lowered and rejects
+    values outside them."""
+    text, blank = chunk.text(c.name), chunk.blank(c.name)
+    if c.choices:
+        choices = c.choices
+        codes, low = _by_distinct(text, str.lower)
+        text = pd.Series(low[codes], index=chunk.raw.index)
+        allowed = set(choices) | {""}
+        known = np.array([v in allowed for v in low], dtype=bool)
+        chunk.flag(
+            ~known[codes],
+            lambda m: [f"unknown {c.name} {v!r} (expected {', '.join(choices)})" for v in text[m]],
+        )
+    return pd.Series(np.where(blank, None, text.to_numpy()), index=chunk.raw.index)
+
+
+def _flag_repeated_keys(chunk: _Chunk, out: pd.DataFrame, key: list[str], seen: set | None) -> None:
+    """Reject a row whose key was stored from an earlier chunk (``seen``, updated) or from
+    an earlier row of this one; keys are held as strings, tuples of strings for several
+    columns."""
+    if not all(k in out.columns for k in key):
+        return
+    ok = ~chunk.flagged
+    seen = set() if seen is None else seen
+    if len(key) == 1:
+        ok_keys = out[key[0]][ok].astype(str).tolist()
+    else:
+        ok_keys = list(zip(*[out[k][ok].astype(str).tolist() for k in key]))
+    new = set(ok_keys)
+    if len(new) == len(ok_keys) and seen.isdisjoint(new):
+        seen |= new  # the common case: no key repeats
+        return
+    dup_ok = np.fromiter((k in seen for k in ok_keys), dtype=bool, count=len(ok_keys))
+    dup_ok |= pd.Series(_objects(ok_keys)).duplicated(keep="first").to_numpy(dtype=bool)
+    seen.update(k for k, d in zip(ok_keys, dup_ok) if not d)
+    dup = np.zeros(chunk.n, dtype=bool)
+    dup[ok] = dup_ok
+    chunk.flag(dup, "duplicate key in the same file")
+
+
+def _blank_cells(col: pd.Series) -> np.ndarray:
+    """The empty cells of a column beyond the model (None, ``""`` or NaN)."""
+    if _all_str(col):
+        return (col == "").to_numpy(dtype=bool)
+    return np.fromiter(
+        (
+            v is None or (isinstance(v, str) and v == "") or (isinstance(v, float) and np.isnan(v))
+            for v in col
+        ),
+        dtype=bool,
+        count=len(col),
+    )
+
+
+def _extra_column(raw: pd.DataFrame, t: Table) -> np.ndarray | str:
+    """The columns beyond the model as one JSON object per row (``{}`` when all empty)."""
+    extra_cols = [c for c in raw.columns if c not in t.column_names]
+    if not extra_cols:
+        return "{}"
+    ex = raw[extra_cols]
+    empty = [_blank_cells(ex[c]) for c in extra_cols]
+    filled = ~np.column_stack(empty).all(axis=1)
+    extra = np.full(len(raw), "{}", dtype=object)  # rows whose extra cells are all empty
+    extra[filled] = _extra_json(ex[filled], [b[filled] for b in empty])
+    return extra
