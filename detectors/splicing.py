@@ -252,140 +252,259 @@ def find_splices(
     O(N · k · P) to index and query N characters of text with at most P accounts
     per ``k``-gram, plus O(S · L) per candidate of L characters for its S most
     promising sources.  Exact repeats of an earlier text are skipped at once.
+
+    Two passes: :func:`_candidate_splices` finds, in time order, the contents that
+    earlier contents of others cover in fragments (:func:`_source_masks`,
+    :func:`_choose_sources`); :func:`_lifted_splices` then keeps those whose
+    fragments were cut out of their sources rather than being stock phrases.
     """
     _check_options(min_fragment_chars, min_sources, k, min_coverage, copy_coverage, max_gap)
     if not 0.0 <= min_dominance <= 1.0:
         raise ValueError("min_dominance must be in [0, 1]")
     if stock_hosts < 0:
         raise ValueError("stock_hosts must be non-negative")
-    c = p.contents
-    if c.empty:
+    opts = _Options(
+        min_fragment_chars=min_fragment_chars,
+        min_sources=min_sources,
+        min_coverage=min_coverage,
+        copy_coverage=copy_coverage,
+        k=k,
+        max_gap=max_gap,
+        min_dominance=min_dominance,
+        stock_hosts=stock_hosts,
+        benign_harm=benign_harm,
+    )
+    texts = _Texts.of(p, kinds)
+    if texts is None:
         return []
-    if "placeholder" in c:
-        c = c[~c["placeholder"].astype(bool)]
-    c = c[c["text"].notna() & c["posted_at"].notna() & c["account_id"].notna()]
-    pool = normalize_all(c["text"]).tolist()
-    if kinds is not None:
-        kind = c["kind"].where(c["kind"].notna(), "post") if "kind" in c else "post"
-        c = c[pd.Series(kind, index=c.index).isin(set(kinds))]
-    if c.empty:
+    prelim = _candidate_splices(texts, opts, show_progress=show_progress)
+    if not prelim:
         return []
-    c = c.sort_values(["posted_at", "content_id"], kind="mergesort")
-    ids = c["content_id"].astype(str).tolist()
-    accounts = c["account_id"].astype(str).tolist()
-    platforms = [None if pd.isna(x) else str(x) for x in c["platform"]]
-    times = c["posted_at"].tolist()
-    harm = pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float)
-    norms = normalize_all(c["text"]).tolist()
-    time_ns = c["posted_at"].astype("int64").to_numpy()
+    return _lifted_splices(prelim, texts, opts)
 
-    # k-gram -> list of (content index, account), earliest content of each of the first accounts
-    index: dict[str, list[tuple[int, str]]] = {}
-    grams_of: dict[int, set[str]] = {}
-    seen_text: dict[str, set[str]] = {}
-    min_grams = min_fragment_chars - k + 1
 
-    cut: dict[str, tuple[list[str], set[str]]] = {}  # k-grams of each distinct text
+@dataclass(frozen=True)
+class _Options:
+    """The options of :func:`find_splices` (see :func:`detect_splicers`)."""
 
-    def grams(i: int) -> list[str]:
-        return cut_text(norms[i])[0]
+    min_fragment_chars: int
+    min_sources: int
+    min_coverage: float
+    copy_coverage: float
+    k: int
+    max_gap: int
+    min_dominance: float
+    stock_hosts: int
+    benign_harm: float | None
 
-    def cut_text(t: str) -> tuple[list[str], set[str]]:
-        if t not in cut:
-            g = [t[j : j + k] for j in range(len(t) - k + 1)]
-            cut[t] = (g, set(g))
-        return cut[t]
 
-    def insert(i: int) -> None:
-        g, distinct = cut_text(norms[i])
+@dataclass(frozen=True)
+class _Texts:
+    """The contents examined, sorted by (posted_at, content_id), column by column, and the
+    pool of every content's text that may host a fragment."""
+
+    #: normalised texts of every content with text, time and author, of any kind
+    pool: list[str]
+    ids: list[str]
+    accounts: list[str]
+    platforms: list[str | None]
+    times: list[pd.Timestamp]
+    harm: np.ndarray
+    #: normalised texts
+    norms: list[str]
+    time_ns: np.ndarray
+
+    @classmethod
+    def of(cls, p: Projection, kinds: Iterable[str] | None) -> _Texts | None:
+        """The contents of ``kinds`` (None: all) with text, time and author; None if none."""
+        c = p.contents
+        if c.empty:
+            return None
+        if "placeholder" in c:
+            c = c[~c["placeholder"].astype(bool)]
+        c = c[c["text"].notna() & c["posted_at"].notna() & c["account_id"].notna()]
+        pool = normalize_all(c["text"]).tolist()
+        if kinds is not None:
+            kind = c["kind"].where(c["kind"].notna(), "post") if "kind" in c else "post"
+            c = c[pd.Series(kind, index=c.index).isin(set(kinds))]
+        if c.empty:
+            return None
+        c = c.sort_values(["posted_at", "content_id"], kind="mergesort")
+        return cls(
+            pool=pool,
+            ids=c["content_id"].astype(str).tolist(),
+            accounts=c["account_id"].astype(str).tolist(),
+            platforms=[None if pd.isna(x) else str(x) for x in c["platform"]],
+            times=c["posted_at"].tolist(),
+            harm=pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float),
+            norms=normalize_all(c["text"]).tolist(),
+            time_ns=c["posted_at"].astype("int64").to_numpy(),
+        )
+
+
+class _GramIndex:
+    """``k``-gram -> (content, account) of the earliest content of each of the first
+    :data:`_POSTING_ACCOUNTS` accounts that used it, over the contents inserted so far."""
+
+    def __init__(self, texts: _Texts, k: int) -> None:
+        self.texts, self.k = texts, k
+        self.postings: dict[str, list[tuple[int, str]]] = {}
+        #: the distinct k-grams of every inserted content
+        self.grams_of: dict[int, set[str]] = {}
+        self._cut: dict[str, tuple[list[str], set[str]]] = {}  # k-grams of each distinct text
+
+    def cut(self, t: str) -> tuple[list[str], set[str]]:
+        """The k-grams of a text, in order, and as a set (computed once per text)."""
+        if t not in self._cut:
+            g = [t[j : j + self.k] for j in range(len(t) - self.k + 1)]
+            self._cut[t] = (g, set(g))
+        return self._cut[t]
+
+    def grams(self, i: int) -> list[str]:
+        """The k-grams of content ``i``, in order."""
+        return self.cut(self.texts.norms[i])[0]
+
+    def insert(self, i: int) -> None:
+        """Index content ``i`` (a source for later contents)."""
+        g, distinct = self.cut(self.texts.norms[i])
         if not g:
             return
-        grams_of[i] = distinct
-        a = accounts[i]
+        self.grams_of[i] = distinct
+        a = self.texts.accounts[i]
         for x in distinct:
-            post = index.get(x)
+            post = self.postings.get(x)
             if post is None:
-                index[x] = [(i, a)]
+                self.postings[x] = [(i, a)]
             elif len(post) < _POSTING_ACCOUNTS and all(b != a for _, b in post):
                 post.append((i, a))
 
-    prelim: list[tuple[int, list, dict]] = []
-    n = len(ids)
-    order = range(n)
+
+#: a content that earlier contents of others cover: its index, the sources chosen (index and
+#: fragments ``[start, end)``) and the mask of what each measured source covers
+_Candidate = tuple[int, list[tuple[int, list[tuple[int, int]]]], dict[int, np.ndarray]]
+
+
+def _candidate_splices(
+    texts: _Texts, opts: _Options, *, show_progress: bool = False
+) -> list[_Candidate]:
+    """The contents, in time order, that fragments of at least ``min_sources`` earlier
+    contents by other accounts cover to ``min_coverage`` without one covering it alone.
+
+    Contents are indexed once their timestamp has passed (a content is no source for
+    another of the same instant); a text shorter than ``min_sources`` fragments, of known
+    benign harm, or an exact repeat of another account's earlier text is not examined.
+    """
+    index = _GramIndex(texts, opts.k)
+    seen_text: dict[str, set[str]] = {}
+    prelim: list[_Candidate] = []
+    order: Iterable[int] = range(len(texts.ids))
     if show_progress:
         order = tqdm(order, desc="splices", unit="content")
     pending: list[int] = []  # contents of the current timestamp, indexed after it
     for i in order:
-        if pending and time_ns[pending[0]] != time_ns[i]:
+        if pending and texts.time_ns[pending[0]] != texts.time_ns[i]:
             for j in pending:
-                insert(j)
+                index.insert(j)
             pending = []
         pending.append(i)
-        t, a = norms[i], accounts[i]
-        if len(t) < min_sources * min_fragment_chars:
+        t, a = texts.norms[i], texts.accounts[i]
+        if len(t) < opts.min_sources * opts.min_fragment_chars:
             continue
-        if benign_harm is not None and harm[i] < benign_harm:  # NaN (unknown) compares False
-            continue
+        if opts.benign_harm is not None and texts.harm[i] < opts.benign_harm:
+            continue  # NaN (unknown) compares False
         authors = seen_text.setdefault(t, set())
         repeat = bool(authors - {a})  # an exact copy of an earlier text by someone else
         authors.add(a)
         if repeat:
             continue
-        g = grams(i)
-        hits: dict[int, int] = {}
-        for x in g:
-            for j, b in index.get(x, ()):
-                if b != a:
-                    hits[j] = hits.get(j, 0) + 1
-        cands = [j for j, h in hits.items() if h >= min_grams]
-        if len(cands) < 1:
+        masks = _source_masks(i, texts, index, opts)
+        if masks is None:
             continue
-        # cheap copy test: one source already shares nearly every k-gram
-        if max(hits[j] for j in cands) >= copy_coverage * len(g):
+        chosen, covered = _choose_sources(masks, texts, opts)
+        if len(chosen) < opts.min_sources:
             continue
-        cands.sort(key=lambda j: (-hits[j], time_ns[j], ids[j]))
-        cands = cands[:_MAX_SOURCES]
-        L = len(t)
-        masks = {}
-        for j in cands:
-            src = grams_of[j]
-            m = np.zeros(L, dtype=bool)
-            for q, x in enumerate(g):
-                if x in src:
-                    m[q : q + k] = True
-            masks[j] = m
-        if max(int(m.sum()) for m in masks.values()) >= copy_coverage * L:
-            continue  # a copy of one source (perhaps with a few words added)
-        covered = np.zeros(L, dtype=bool)
-        chosen: list[tuple[int, list[tuple[int, int]]]] = []
-        while True:
-            options = []
-            for j in cands:
-                if any(j == cj for cj, _ in chosen):
-                    continue
-                runs = _runs(masks[j] & ~covered, max_gap, min_fragment_chars)
-                gain = sum(int((masks[j] & ~covered)[s:e].sum()) for s, e in runs)
-                if gain:
-                    options.append((gain, j, runs))
-            if not options:
-                break
-            # the earliest of the sources that add (nearly) the most: the original rather
-            # than a later copy that happens to share a word more
-            top = max(g for g, _, _ in options)
-            _, best, best_runs = min(
-                (o for o in options if o[0] >= 0.9 * top), key=lambda o: (time_ns[o[1]], ids[o[1]])
-            )
-            chosen.append((best, best_runs))
-            for s, e in best_runs:
-                covered[s:e] |= masks[best][s:e]
-        if len(chosen) < min_sources:
-            continue
-        if float(covered.sum()) / L < min_coverage:
+        if float(covered.sum()) / len(t) < opts.min_coverage:
             continue
         prelim.append((i, chosen, masks))
+    return prelim
 
-    if not prelim:
-        return []
+
+def _source_masks(
+    i: int, texts: _Texts, index: _GramIndex, opts: _Options
+) -> dict[int, np.ndarray] | None:
+    """The characters of content ``i`` that each of its most promising sources covers (the
+    earlier contents of other accounts sharing the most k-grams with it, at most
+    :data:`_MAX_SOURCES`); None when it has none, or when one source covers nearly all of it
+    (a copy, perhaps with a few words added)."""
+    g = index.grams(i)
+    a, k = texts.accounts[i], opts.k
+    hits: dict[int, int] = {}
+    for x in g:
+        for j, b in index.postings.get(x, ()):
+            if b != a:
+                hits[j] = hits.get(j, 0) + 1
+    min_grams = opts.min_fragment_chars - k + 1
+    cands = [j for j, h in hits.items() if h >= min_grams]
+    if len(cands) < 1:
+        return None
+    # cheap copy test: one source already shares nearly every k-gram
+    if max(hits[j] for j in cands) >= opts.copy_coverage * len(g):
+        return None
+    cands.sort(key=lambda j: (-hits[j], texts.time_ns[j], texts.ids[j]))
+    cands = cands[:_MAX_SOURCES]
+    L = len(texts.norms[i])
+    masks = {}
+    for j in cands:
+        src = index.grams_of[j]
+        m = np.zeros(L, dtype=bool)
+        for q, x in enumerate(g):
+            if x in src:
+                m[q : q + k] = True
+        masks[j] = m
+    if max(int(m.sum()) for m in masks.values()) >= opts.copy_coverage * L:
+        return None  # a copy of one source (perhaps with a few words added)
+    return masks
+
+
+def _choose_sources(
+    masks: dict[int, np.ndarray], texts: _Texts, opts: _Options
+) -> tuple[list[tuple[int, list[tuple[int, int]]]], np.ndarray]:
+    """Sources chosen greedily by the characters their fragments add to what is covered
+    (among those adding nearly the most, the earliest), and the characters covered."""
+    covered = np.zeros(len(next(iter(masks.values()))), dtype=bool)
+    chosen: list[tuple[int, list[tuple[int, int]]]] = []
+    while True:
+        options = []
+        for j in masks:
+            if any(j == cj for cj, _ in chosen):
+                continue
+            runs = _runs(masks[j] & ~covered, opts.max_gap, opts.min_fragment_chars)
+            gain = sum(int((masks[j] & ~covered)[s:e].sum()) for s, e in runs)
+            if gain:
+                options.append((gain, j, runs))
+        if not options:
+            break
+        # the earliest of the sources that add (nearly) the most: the original rather
+        # than a later copy that happens to share a word more
+        top = max(g for g, _, _ in options)
+        _, best, best_runs = min(
+            (o for o in options if o[0] >= 0.9 * top),
+            key=lambda o: (texts.time_ns[o[1]], texts.ids[o[1]]),
+        )
+        chosen.append((best, best_runs))
+        for s, e in best_runs:
+            covered[s:e] |= masks[best][s:e]
+    return chosen, covered
+
+
+def _lifted_splices(prelim: list[_Candidate], texts: _Texts, opts: _Options) -> list[Splice]:
+    """The candidates that stay splices once the sources whose fragments are stock phrases
+    are left out (:func:`_judge`), in the order of ``prelim``.
+
+    Rounds: the copies of splices found so far do not count against other splices'
+    sources (a viral splice copied many times does not make its sentences stock phrases).
+    """
+    k, norms = opts.k, texts.norms
     # Which fragments were lifted out of a source, rather than being stock phrases that
     # many unrelated contents share: see _dominance.
     frag_grams = {}
@@ -393,9 +512,7 @@ def find_splices(
         for j, runs in chosen:
             for s_, e in runs:
                 frag_grams[(i, j, s_, e)] = {norms[i][q : q + k] for q in range(s_, e - k + 1)}
-    hosts = _hosts(pool, frag_grams, k)
-    # Rounds: the copies of splices found so far do not count against other splices'
-    # sources (a viral splice copied many times does not make its sentences stock phrases).
+    hosts = _hosts(texts.pool, frag_grams, k)
     found: dict[int, Splice] = {}
     for _ in range(len(prelim) + 1):
         known = [{norms[i][q : q + k] for q in range(len(norms[i]) - k + 1)} for i in sorted(found)]
@@ -403,70 +520,49 @@ def find_splices(
         for i, chosen, masks in prelim:
             if i in found:
                 continue
-            sp = _judge(
-                i,
-                chosen,
-                masks,
-                hosts,
-                pool,
-                known,
-                norms,
-                ids,
-                accounts,
-                platforms,
-                times,
-                harm,
-                k,
-                min_sources,
-                min_coverage,
-                min_dominance,
-                stock_hosts,
-            )
+            sp = _judge(i, chosen, masks, hosts=hosts, known=known, texts=texts, opts=opts)
             if sp is not None:
                 new_found[i] = sp
         if set(new_found) == set(found):
             found = new_found
             break
         found = new_found
-    out = [found[i] for i in sorted(found)]
-    return out
+    return [found[i] for i in sorted(found)]
 
 
 def _judge(
-    i,
-    chosen,
-    masks,
-    hosts,
-    pool,
-    known,
-    norms,
-    ids,
-    accounts,
-    platforms,
-    times,
-    harm,
-    k,
-    min_sources,
-    min_coverage,
-    min_dominance,
-    stock_hosts,
+    i: int,
+    chosen: list[tuple[int, list[tuple[int, int]]]],
+    masks: dict[int, np.ndarray],
+    *,
+    hosts: dict,
+    known: list[set[str]],
+    texts: _Texts,
+    opts: _Options,
 ) -> Splice | None:
-    """Keep the sources whose fragments were cut out of them; a Splice if enough remain."""
-    t, a, L = norms[i], accounts[i], len(norms[i])
+    """Keep the sources whose fragments were cut out of them; a Splice if enough remain.
+
+    ``hosts``: the pool's texts carrying each fragment (:func:`_hosts`); ``known``: k-gram
+    sets of the splices found so far, whose copies are no evidence of a stock phrase.
+    """
+    k, norms = opts.k, texts.norms
+    t, a, L = norms[i], texts.accounts[i], len(norms[i])
     kept = []
     for j, runs in chosen:
-        doms = [_dominance(hosts[(i, j, s_, e)], pool, t, norms[j], k, known) for s_, e in runs]
+        doms = [
+            _dominance(hosts[(i, j, s_, e)], texts.pool, t, norms[j], k, known) for s_, e in runs
+        ]
         dom, others, contexts = max(doms)
-        if dom >= min_dominance or others < stock_hosts or contexts < 2:
+        if dom >= opts.min_dominance or others < opts.stock_hosts or contexts < 2:
             kept.append((j, runs, dom))
-    if len(kept) < min_sources:
+    if len(kept) < opts.min_sources:
         return None
     covered = np.zeros(L, dtype=bool)
     for j, runs, _ in kept:
         for s_, e in runs:
             covered[s_:e] |= masks[j][s_:e]
     coverage = float(covered.sum()) / L
-    if coverage < min_coverage:
+    if coverage < opts.min_coverage:
         return None
     frags = []
     for j, runs, dom in kept:
@@ -476,21 +572,21 @@ def _judge(
                     text=t[s_:e],
                     start=s_,
                     end=e,
-                    source_id=ids[j],
-                    source_account=accounts[j],
-                    source_platform=platforms[j],
-                    source_posted_at=times[j],
-                    source_harm=float(harm[j]),
+                    source_id=texts.ids[j],
+                    source_account=texts.accounts[j],
+                    source_platform=texts.platforms[j],
+                    source_posted_at=texts.times[j],
+                    source_harm=float(texts.harm[j]),
                     dominance=round(dom, 6),
                 )
             )
     frags.sort(key=lambda f: (f.start, f.source_id))
     return Splice(
-        content_id=ids[i],
+        content_id=texts.ids[i],
         account_id=a,
-        platform=platforms[i],
-        posted_at=times[i],
-        harm=float(harm[i]),
+        platform=texts.platforms[i],
+        posted_at=texts.times[i],
+        harm=float(texts.harm[i]),
         length=L,
         coverage=coverage,
         fragments=tuple(frags),
