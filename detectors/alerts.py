@@ -598,16 +598,15 @@ def detect_alerts(
         flat = [(sig, s) for sig in ATTENTION for s in surges[sig]]
         for group in _merge_episodes(flat, merge_gap):
             alert = _episode_alert(
-                t,
-                group,
-                it,
-                sel,
-                rl,
-                series,
-                surges,
-                heat_event,
+                target_id=t,
+                group=group,
+                items=it,
+                selected=sel,
+                reports=rl,
+                series=series,
+                surges=surges,
+                heat_event=heat_event,
                 minor=t in minors,
-                harm_threshold=harm_threshold,
                 min_harmful=min_harmful,
                 min_share=min_share,
                 share_lift=share_lift,
@@ -631,17 +630,16 @@ def _progress(items: list[str], show: bool) -> Iterable[str]:
 
 
 def _episode_alert(
-    t: str,
+    *,
+    target_id: str,
     group: list[tuple[str, Surge]],
-    it: pd.DataFrame,
-    sel: Mapping[str, np.ndarray],
-    rl: pd.DataFrame,
+    items: pd.DataFrame,
+    selected: Mapping[str, np.ndarray],
+    reports: pd.DataFrame,
     series: Mapping[str, pd.Series],
     surges: Mapping[str, list[Surge]],
     heat_event: str | None,
-    *,
     minor: bool,
-    harm_threshold: float,
     min_harmful: int,
     min_share: float,
     share_lift: float,
@@ -650,6 +648,49 @@ def _episode_alert(
     event_id: str | None,
     days: int,
 ) -> Alert | None:
+    """The alert for one episode of attention at ``target_id``; None when it is not hostile.
+
+    Parameters
+    ----------
+    target_id : str
+        The account the items aim at.
+    group : list of (signal, Surge)
+        The surges of the episode (:func:`_merge_episodes`): its span is theirs.
+    items : pandas.DataFrame
+        The items aimed at the target (:func:`aimed_items`, with ``stranger``).
+    selected : mapping
+        Signal -> boolean mask over ``items`` (strangers, messages, comments, mentions,
+        harmful, harm_unknown).
+    reports : pandas.DataFrame
+        The reports linked to the target: ``report_id, reported_at, content_id,
+        involves_minor`` and ``aimed`` (about an item aimed at it).
+    series, surges : mapping
+        Signal -> its hourly counts, and the surges found in them (also ``reports`` and
+        ``heat``).
+    heat_event : str or None
+        The event whose activity is the ``heat`` signal.
+    minor : bool
+        The target is a minor.
+    min_harmful, min_share, share_lift, min_known : number
+        The hostility test (module docstring).
+    max_evidence : int
+        Content IDs listed per signal in the evidence.
+    event_id : str or None
+        The event analysed (None: the alert names ``heat_event``).
+    days : int
+        Baseline window (days) of the expected counts.
+
+    Returns
+    -------
+    Alert or None
+        With its start (the first hostile item of the first hour), peak, the signals
+        observed against their seasonal expectation, a score, the recommended measures and
+        the evidence.
+
+    Notes
+    -----
+    O(S * H + n) for S signals of H hourly counts and ``n`` items.
+    """
     began = min(s.began_at for _, s in group)
     ended = max(s.ended_at for _, s in group)
     lo, hi = began, ended + HOUR
@@ -662,17 +703,17 @@ def _episode_alert(
         if starts:
             began = min(starts)
             break
-    in_ep = ((it["at"] >= lo) & (it["at"] < hi)).to_numpy()
-    before = (it["at"] < lo).to_numpy()
-    known = in_ep & it["harm"].notna().to_numpy()
-    n_harm = int((in_ep & sel["harmful"]).sum())
+    in_ep = ((items["at"] >= lo) & (items["at"] < hi)).to_numpy()
+    before = (items["at"] < lo).to_numpy()
+    known = in_ep & items["harm"].notna().to_numpy()
+    n_harm = int((in_ep & selected["harmful"]).sum())
     n_known = int(known.sum())
     share = n_harm / n_known if n_known else 0.0
-    b_known = int((before & it["harm"].notna().to_numpy()).sum())
-    b_share = int((before & sel["harmful"]).sum()) / b_known if b_known else 0.0
+    b_known = int((before & items["harm"].notna().to_numpy()).sum())
+    b_share = int((before & selected["harmful"]).sum()) / b_known if b_known else 0.0
     surged = {sig for sig, _ in group}
     hostile = n_harm >= min_harmful and share >= max(min_share, share_lift * b_share)
-    rl_ep = rl[(rl["reported_at"] >= lo) & (rl["reported_at"] < hi)]
+    rl_ep = reports[(reports["reported_at"] >= lo) & (reports["reported_at"] < hi)]
     if (
         not hostile
         and n_known < min_known
@@ -683,12 +724,16 @@ def _episode_alert(
         share = 0.5  # hostility shown by reports of what it receives: harm unknown
     if not hostile:
         return None
-    is_minor = minor or bool(rl[rl["reported_at"] < hi]["involves_minor"].fillna(False).any())
+    is_minor = minor or bool(
+        reports[reports["reported_at"] < hi]["involves_minor"].fillna(False).any()
+    )
     # the start, finer than the hour: the first not-known-benign item in the first hour
     first_hour = (
-        in_ep & (it["at"] < began + HOUR).to_numpy() & (sel["harmful"] | sel["harm_unknown"])
+        in_ep
+        & (items["at"] < began + HOUR).to_numpy()
+        & (selected["harmful"] | selected["harm_unknown"])
     )
-    cand = list(it.loc[first_hour, "at"]) + list(
+    cand = list(items.loc[first_hour, "at"]) + list(
         rl_ep.loc[rl_ep["reported_at"] < began + HOUR, "reported_at"]
     )
     began_at = min(cand) if cand else began
@@ -735,8 +780,8 @@ def _episode_alert(
             elif sig == "heat":
                 ids = ()
             else:
-                m = in_ep & sel[sig]
-                ids = tuple(it.loc[m, "content_id"].head(max_evidence))
+                m = in_ep & selected[sig]
+                ids = tuple(items.loc[m, "content_id"].head(max_evidence))
             detail = (
                 f"{sig}: {int(observed)} from {iso(lo)} to {iso(hi)}, "
                 f"{expected:.1f} expected from the target's usual level and rhythm"
@@ -747,7 +792,7 @@ def _episode_alert(
     score = round(share * (1.0 - math.exp(-excess / 10.0)), 4)
 
     rec = []
-    kinds = it.loc[in_ep & sel["harmful"]]
+    kinds = items.loc[in_ep & selected["harmful"]]
     if is_minor:
         rec.append("priority_human_review")
     rec.append("limit_strangers")
@@ -762,7 +807,7 @@ def _episode_alert(
     if n_harm:
         rec.append("evidence_pack")
     return Alert(
-        target_id=t,
+        target_id=target_id,
         began_at=began_at,
         peak_at=peak_at,
         ended_at=ended + HOUR,
