@@ -39,7 +39,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,9 @@ from pileon.detectors.findings import Evidence
 from pileon.detectors.harm import repost_harm
 from pileon.detectors.surge import HOUR, Surge, detect_surges, hourly_counts, seasonal_baseline
 from pileon.graph.frames import coerce
+
+if TYPE_CHECKING:
+    from pileon.graph.projection import Projection
 
 #: signals of a target's own attention (these make episodes), then context
 ATTENTION = ("strangers", "messages", "comments", "mentions", "harmful", "harm_unknown", "reports")
@@ -85,7 +88,7 @@ class AlertFrames:
     memberships: pd.DataFrame
 
     @classmethod
-    def from_projection(cls, p: Any) -> AlertFrames:
+    def from_projection(cls, p: Projection) -> AlertFrames:
         """The frames of one event's :class:`pileon.graph.projection.Projection`."""
         ids = list(p.contents["content_id"]) + list(p.reposts["repost_id"])
         mem = pd.DataFrame({"content_id": ids, "event_id": p.event_id, "via": "event_id"})
@@ -408,7 +411,7 @@ def _heat_event(
 
 
 def detect_alerts(
-    frames: AlertFrames | Any,
+    frames: AlertFrames | Projection,
     *,
     event_id: str | None = None,
     target_id: str | None = None,

@@ -9,7 +9,7 @@ affiliation when the event has no time: :mod:`pileon.detectors.affiliations`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import networkx as nx
@@ -20,7 +20,7 @@ from pileon.detectors.coactivity import coactivity
 from pileon.graph.projection import Projection
 
 
-def _numbers(finding: Mapping[str, Any], **kinds: Any) -> dict[str, Any]:
+def _numbers(finding: Mapping[str, Any], **kinds: Callable[[Any], float]) -> dict[str, float]:
     """The finding's numeric fields that are known (GraphML and GEXF cannot hold nulls)."""
     return {k: cast(finding[k]) for k, cast in kinds.items() if finding.get(k) is not None}
 

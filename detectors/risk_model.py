@@ -38,13 +38,16 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from pileon.detectors.findings import Evidence
 from pileon.graph.errors import InputError
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 __all__ = [
     "RiskModel",
@@ -120,7 +123,7 @@ def precision_at_k(
 class RiskModel:
     """A trained LightGBM risk model with its feature list and metadata."""
 
-    booster: Any
+    booster: lgb.Booster
     features: list[str]
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -271,7 +274,7 @@ def _check_training(X: pd.DataFrame, y: np.ndarray) -> None:
 
 def _booster(
     X: pd.DataFrame, y: np.ndarray, *, seed: int, num_rounds: int, prior: str | None = None
-):
+) -> tuple[lgb.Booster, dict[str, Any]]:
     import lightgbm as lgb
 
     params = dict(
@@ -288,7 +291,7 @@ def _booster(
     return lgb.train(params, data, num_boost_round=num_rounds), params
 
 
-def _predict(booster, X: pd.DataFrame, prior: str | None) -> np.ndarray:
+def _predict(booster: lgb.Booster, X: pd.DataFrame, prior: str | None) -> np.ndarray:
     raw = booster.predict(X.to_numpy(dtype=float), raw_score=True, num_threads=1)
     return _sigmoid(raw + prior_logit(X, prior))
 

@@ -45,7 +45,7 @@ splices (``harm`` at least ``harm_threshold``), raise the finding's strength.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -164,7 +164,7 @@ def _dominance(
     splice: str,
     source: str,
     k: int,
-    splices: list[set[str]] = (),
+    splices: Sequence[set[str]] = (),
 ) -> tuple[float, int, int]:
     """How much a fragment belongs to its source: ``(share, others, contexts)``.
 

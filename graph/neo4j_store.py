@@ -38,7 +38,14 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
-from neo4j import Driver, GraphDatabase, NotificationMinimumSeverity, Result, RoutingControl
+from neo4j import (
+    Driver,
+    GraphDatabase,
+    ManagedTransaction,
+    NotificationMinimumSeverity,
+    Result,
+    RoutingControl,
+)
 from neo4j import exceptions as neo4j_errors
 
 from pileon.graph.errors import NotFound, StoreAuthError, StoreUnavailable
@@ -204,7 +211,7 @@ class CypherRunner:
     def write_tx(self, steps: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Run several write queries in one transaction (all or nothing)."""
 
-        def work(tx: Any) -> None:
+        def work(tx: ManagedTransaction) -> None:
             for query, params in steps:
                 tx.run(query, params).consume()
 
