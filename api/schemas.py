@@ -16,7 +16,6 @@ from pileon.graph.model import MCN_MEASURES
 
 T = TypeVar("T")
 
-Tier = int
 NodeKind = Literal["account", "content", "repost", "mcn", "event"]
 EdgeType = Literal[
     "POSTED", "REPOST_OF", "REPLY_TO", "TARGETS", "IN_EVENT", "AFFILIATED_WITH", "FINDING"

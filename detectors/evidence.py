@@ -55,18 +55,6 @@ PLATFORM_OFFSET = {
     "tieba": 480,
     "qq": 480,
 }
-ITEM_FIELDS = (
-    "content_id",
-    "account_id",
-    "account_name",
-    "platform",
-    "kind",
-    "posted_at",
-    "text",
-    "url",
-    "media_hash",
-    "event_id",
-)
 
 
 def item_hash(item: dict[str, Any]) -> str:

@@ -47,7 +47,6 @@ __all__ = [
     "detect_multi_posters",
     "detect_inciters",
     "call_to_action",
-    "robust_z",
     "CTA_PATTERNS",
 ]
 
@@ -146,16 +145,6 @@ def call_to_action(
                 aimed.iat[i] = True
                 break
     return pd.DataFrame({"cta": cta, "match": found.fillna(""), "aimed": aimed}, index=texts.index)
-
-
-def robust_z(values: np.ndarray, ref: np.ndarray, *, floor: float) -> np.ndarray:
-    """``(values - median(ref)) / max(1.4826 · MAD(ref), floor)`` (0 when ``ref`` is empty)."""
-    ref = np.asarray(ref, dtype=float)
-    if ref.size == 0:
-        return np.zeros(len(values))
-    med = float(np.median(ref))
-    mad = float(np.median(np.abs(ref - med))) * 1.4826
-    return (np.asarray(values, dtype=float) - med) / max(mad, floor)
 
 
 def _targets(p: Projection) -> tuple[set[str], list[str]]:

@@ -10,7 +10,7 @@ clock but derived from the data (:func:`data_time`) unless given.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -314,8 +314,3 @@ def cut(report: Mapping[str, Any], top: int | None) -> dict[str, Any]:
     if top is not None:
         out["accounts"] = list(report["accounts"])[:top]
     return out
-
-
-def roles_in(report: Mapping[str, Any]) -> dict[str, Iterable[str]]:
-    """account_id -> roles, from a report (for tests and notebooks)."""
-    return {a["account_id"]: a["roles"] for a in report["accounts"]}

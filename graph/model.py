@@ -275,7 +275,7 @@ def stored_columns(table: str) -> list[str]:
         cols.append(PLACEHOLDER)
     if table in TZ_SOURCE:
         cols.append(TZ)
-    cols.append("extra")
+    cols.extend(META_COLUMNS)
     return cols
 
 

@@ -312,11 +312,6 @@ def _upsert_rows(table: str, rows: pd.DataFrame) -> tuple[list[str], list[dict[s
     return times, list(out.values())
 
 
-def _plain(obj: Any) -> Any:
-    """JSON-shaped data with numpy scalars and tuples made plain (for the driver)."""
-    return json.loads(json.dumps(obj, ensure_ascii=False, default=_json_default))
-
-
 def _json_default(o: Any) -> Any:
     if isinstance(o, np.integer):
         return int(o)

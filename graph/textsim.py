@@ -68,13 +68,6 @@ def shingles(norm: str, k: int = SHINGLE) -> set[str]:
     return {norm[i : i + k] for i in range(len(norm) - k + 1)}
 
 
-def minhashes(
-    texts: Sequence[str], *, num_perm: int = NUM_PERM, k: int = SHINGLE, seed: int = 1
-) -> list[MinHash | None]:
-    """MinHash signatures of already-normalised texts (None for an empty text)."""
-    return _minhashes([shingles(t, k) for t in texts], num_perm=num_perm, seed=seed)
-
-
 def _minhashes(sets: Sequence[set[str]], *, num_perm: int, seed: int) -> list[MinHash | None]:
     """MinHash signatures of shingle sets (None for an empty set), permutations drawn once."""
     full = [i for i, sh in enumerate(sets) if sh]

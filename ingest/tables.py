@@ -58,10 +58,9 @@ def _all_str(s: pd.Series) -> bool:
     )
 
 
-def _missing(s: pd.Series, text: pd.Series | None = None) -> pd.Series:
-    """Empty cells; ``text`` is ``_as_text(s)`` when already known (used for all-text columns)."""
-    if _all_str(s):
-        return (_as_text(s) if text is None else text) == ""
+def _missing(s: pd.Series) -> pd.Series:
+    """Empty cells of a column that is not all text (None, NaN, blank text, an empty list);
+    an all-text column's empty cells are ``_Chunk.blank``."""
     return s.map(
         lambda v: (
             v is None
