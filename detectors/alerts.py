@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from pileon.detectors.findings import Evidence
-from pileon.detectors.harm import repost_harm
+from pileon.detectors.harm import HARM_THRESHOLD, repost_harm
 from pileon.detectors.surge import HOUR, Surge, detect_surges, hourly_counts, seasonal_baseline
 from pileon.graph.frames import coerce
 
@@ -193,7 +193,7 @@ def _resolve_mention(
     return None
 
 
-def aimed_items(frames: AlertFrames, *, harm_threshold: float = 0.5) -> pd.DataFrame:
+def aimed_items(frames: AlertFrames, *, harm_threshold: float = HARM_THRESHOLD) -> pd.DataFrame:
     """Every (content, target) pair where a content aims at an account.
 
     Parameters
@@ -415,7 +415,7 @@ def detect_alerts(
     *,
     event_id: str | None = None,
     target_id: str | None = None,
-    harm_threshold: float = 0.5,
+    harm_threshold: float = HARM_THRESHOLD,
     min_harmful: int = 3,
     min_share: float = 0.25,
     share_lift: float = 2.0,

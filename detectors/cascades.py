@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from pileon.detectors.harm import repost_harm
+from pileon.detectors.harm import HARM_THRESHOLD, repost_harm
 from pileon.graph.projection import Projection
 
 FOREST_COLUMNS = [
@@ -345,7 +345,7 @@ REACH_COLUMNS = [
 
 
 def reach(
-    p: Projection, *, harm: pd.Series | None = None, harm_threshold: float = 0.5
+    p: Projection, *, harm: pd.Series | None = None, harm_threshold: float = HARM_THRESHOLD
 ) -> pd.DataFrame:
     """Downstream reach of every content and repost, and its attribution to inciting nodes.
 

@@ -38,7 +38,7 @@ from typing import Any
 import pandas as pd
 
 from pileon.detectors.alerts import AlertFrames, aimed_items, iso
-from pileon.detectors.harm import infer_unknown_harm
+from pileon.detectors.harm import HARM_THRESHOLD, infer_unknown_harm
 
 EMPTY_GENERATED_AT = "1970-01-01T00:00:00Z"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -103,7 +103,7 @@ def evidence_items(
     target_id: str,
     *,
     event_id: str | None = None,
-    harm_threshold: float = 0.5,
+    harm_threshold: float = HARM_THRESHOLD,
     estimate_threshold: float = 0.6,
 ) -> list[dict[str, Any]]:
     """The manifest items of ``target_id`` (hashed), ordered by time then content_id.
@@ -307,7 +307,7 @@ def pack_from_frames(
     *,
     event_id: str | None = None,
     generated_at: str | None = None,
-    harm_threshold: float = 0.5,
+    harm_threshold: float = HARM_THRESHOLD,
 ) -> bytes:
     """The evidence pack (ZIP bytes) of ``target_id`` from already read frames."""
     items = evidence_items(frames, target_id, event_id=event_id, harm_threshold=harm_threshold)

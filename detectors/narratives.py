@@ -59,7 +59,7 @@ from scipy.sparse.csgraph import connected_components
 
 from pileon.detectors.cascades import _CHAIN, _time_order, repost_forest
 from pileon.detectors.findings import Narrative
-from pileon.detectors.harm import repost_harm, text_harm_model
+from pileon.detectors.harm import HARM_THRESHOLD, repost_harm, text_harm_model
 from pileon.graph.projection import Projection
 from pileon.graph.textsim import near_duplicate_pairs, normalize_all
 
@@ -209,7 +209,7 @@ def detect_narratives(
     *,
     threshold: float = 0.6,
     media_max_distance: int = 4,
-    harm_threshold: float = 0.5,
+    harm_threshold: float = HARM_THRESHOLD,
     min_chars: int = 6,
     reaction_min: int = 3,
     text_model: bool = True,

@@ -38,6 +38,7 @@ import pandas as pd
 
 from pileon.detectors.cascades import _first_rows, _time_order, own_comments, reach
 from pileon.detectors.findings import Evidence, RoleFinding
+from pileon.detectors.harm import HARM_THRESHOLD
 from pileon.detectors.narratives import REACTION_KINDS, NarrativeResult
 from pileon.graph.projection import Projection
 from pileon.graph.textsim import normalize_all
@@ -427,7 +428,7 @@ def detect_multi_posters(
     p: Projection,
     narratives: NarrativeResult,
     *,
-    harm_threshold: float = 0.5,
+    harm_threshold: float = HARM_THRESHOLD,
     min_count: int = 5,
     z_min: float = 3.5,
     scale_floor: float = 0.45,
@@ -544,7 +545,7 @@ def detect_inciters(
     p: Projection,
     narratives: NarrativeResult,
     *,
-    harm_threshold: float = 0.5,
+    harm_threshold: float = HARM_THRESHOLD,
     min_reach: int = 10,
     min_event_share: float = 0.02,
     min_event_share_without_cta: float = 0.1,

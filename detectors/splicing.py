@@ -53,6 +53,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from pileon.detectors.findings import Evidence, RoleFinding
+from pileon.detectors.harm import HARM_THRESHOLD
 from pileon.graph.projection import Projection
 from pileon.graph.textsim import normalize_all
 
@@ -623,7 +624,7 @@ def detect_splicers(
     min_dominance: float = 0.5,
     stock_hosts: int = 5,
     benign_harm: float | None = 0.2,
-    harm_threshold: float = 0.5,
+    harm_threshold: float = HARM_THRESHOLD,
     show_progress: bool = False,
 ) -> list[RoleFinding]:
     """Accounts that posted contents spliced from fragments of others' earlier contents.
