@@ -35,7 +35,8 @@ commented repost (:attr:`NarrativeResult.harm`, with
 1. ``known``: its own score;
 2. ``narrative``: the mean known score of the other copies of its narrative;
 3. ``text``: a naive Bayes model over character n-grams trained on the event's
-   own scored texts (only when the event has enough scored texts of both kinds);
+   own scored texts (:func:`pileon.detectors.harm.text_harm_model`; only when the event
+   has enough scored texts of both kinds);
 4. ``narrative``: else the harm inferred for its narrative (below: its text model
    estimate, the harm of the reactions it drew, its reports);
 
