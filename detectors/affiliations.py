@@ -2,24 +2,21 @@
 
 An affiliation (``affiliations``: ``account_id, mcn_id, since, until``) counts
 for an event when its contract ``[since, until]`` (a missing bound is open)
-overlaps the account's time in the event.  That time is, by ``during``:
+overlaps the account's time in the event: the span of its own contents and
+reposts in the event (the event's start when it has none).  An MCN answers for
+what its accounts did while signed to it, so a contract that began after the
+event's start but before the account's part in it counts, and one that ended
+before the account acted does not.  The report's ``mcn_ids``, the feature
+``mcn_affiliated``, the exported graph's ``mcn`` edges and the MCN roll-up all
+read affiliations so (SPEC §4: "the MCNs the account was signed to while it
+acted in the event").
 
-* ``"start"``: the event's start (:attr:`pileon.graph.projection.Projection.start`),
-  the same instant for every account.  The report's ``mcn_ids``, the feature
-  ``mcn_affiliated`` and the exported graph's ``mcn`` edges read affiliations so;
-* ``"activity"``: the span of the account's own contents and reposts in the event
-  (the event's start when it has none).  The MCN roll-up reads them so: an MCN
-  answers for what its accounts did while signed, so a contract that began
-  after the event's start but before the account's part in it counts.
-
-An affiliation whose time is unknown (no start, and in ``"activity"`` no
-activity of its account) does not count, unless ``keep_undated`` (the export
-draws every affiliation of an event without any time).
+An affiliation whose time is unknown (no start and no activity of its account)
+does not count, unless ``keep_undated`` (the export draws every affiliation of
+an event without any time).
 """
 
 from __future__ import annotations
-
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -28,21 +25,14 @@ from pileon.graph.projection import Projection
 
 __all__ = ["valid_affiliations", "affiliation_valid"]
 
-During = Literal["start", "activity"]
 
-
-def affiliation_valid(
-    p: Projection, *, during: During = "start", keep_undated: bool = False
-) -> np.ndarray:
+def affiliation_valid(p: Projection, *, keep_undated: bool = False) -> np.ndarray:
     """Whether each row of ``p.affiliations`` counts for the event (module docstring).
 
     Parameters
     ----------
     p : Projection
         The event's projection.
-    during : {"start", "activity"}, default "start"
-        The account's time in the event: the event's start, or the span of its
-        own contents and reposts (the start when it has none).
     keep_undated : bool, default False
         Count the affiliations whose time is unknown (else they do not count).
 
@@ -53,8 +43,8 @@ def affiliation_valid(
 
     Notes
     -----
-    ``O(F)`` for ``F`` affiliations with ``during="start"``; ``O(C + R + F)`` with
-    ``"activity"`` (only the affiliated accounts' contents and reposts are grouped).
+    ``O(C + R + F)`` for ``F`` affiliations (only the affiliated accounts' contents and
+    reposts are grouped).
 
     Examples
     --------
@@ -63,21 +53,16 @@ def affiliation_valid(
     ...                   {"account_id": "b", "mcn_id": "m", "since": "2026-03-01T06:00:00Z"}],
     ...     contents=[{"content_id": "c1", "account_id": "b", "platform": "weibo",
     ...                "posted_at": "2026-03-01T08:00:00Z"}])
-    >>> affiliation_valid(p).tolist(), affiliation_valid(p, during="activity").tolist()
-    ([False, False], [False, True])
+    >>> affiliation_valid(p).tolist()
+    [False, True]
     """
     aff = p.affiliations
     if aff.empty:
         return np.zeros(0, dtype=bool)
     start = p.start
-    if during == "start":
-        first = last = pd.Series(start, index=aff.index, dtype="datetime64[ns, UTC]")
-    elif during == "activity":
-        first, last = _activity_span(p, aff)
-        if start is not None:
-            first, last = first.fillna(start), last.fillna(start)
-    else:
-        raise ValueError(f"during must be 'start' or 'activity', got {during!r}")
+    first, last = _activity_span(p, aff)
+    if start is not None:
+        first, last = first.fillna(start), last.fillna(start)
     since = pd.to_datetime(aff["since"], utc=True)
     until = pd.to_datetime(aff["until"], utc=True)
     known = first.notna()
@@ -87,11 +72,9 @@ def affiliation_valid(
     return ok.to_numpy(dtype=bool)
 
 
-def valid_affiliations(
-    p: Projection, *, during: During = "start", keep_undated: bool = False
-) -> pd.DataFrame:
+def valid_affiliations(p: Projection, *, keep_undated: bool = False) -> pd.DataFrame:
     """The rows of ``p.affiliations`` that count for the event (:func:`affiliation_valid`)."""
-    return p.affiliations[affiliation_valid(p, during=during, keep_undated=keep_undated)]
+    return p.affiliations[affiliation_valid(p, keep_undated=keep_undated)]
 
 
 def _activity_span(p: Projection, aff: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

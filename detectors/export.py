@@ -3,7 +3,7 @@
 Nodes are the event's accounts (with their findings as attributes) and its
 MCNs; edges are who reposted whom (``repost``), co-activity (``coactivity``,
 the exact co-repost network of :mod:`pileon.detectors.coactivity`) and MCN
-affiliations valid at the event's start (``mcn``, as the report's ``mcn_ids``; every
+affiliations valid while the account acted in the event (``mcn``, as the report's ``mcn_ids``; every
 affiliation when the event has no time: :mod:`pileon.detectors.affiliations`).
 """
 

@@ -11,7 +11,7 @@ Which affiliations count
 An affiliation counts when it was valid while its account acted in the event:
 ``[since, until]`` (a missing bound is open) overlaps the span of the account's
 own contents and reposts in the event (the event's start when it has none;
-:func:`pileon.detectors.affiliations.affiliation_valid` with ``during="activity"``).
+:func:`pileon.detectors.affiliations.affiliation_valid`).
 A contract that ended before the event, or began after the account's part in it,
 does not count; the evidence says how many were set aside.
 
@@ -117,7 +117,7 @@ def rollup_mcns(
         if "account_id" not in a:
             raise InputError("every account needs an account_id")
         by_id[str(a["account_id"])] = a
-    ok = affiliation_valid(p, during="activity")
+    ok = affiliation_valid(p)
     valid, set_aside = p.affiliations[ok], p.affiliations[~ok]
     members: dict[str, list[str]] = {}
     for a, m in sorted(set(zip(valid["account_id"].astype(str), valid["mcn_id"].astype(str)))):

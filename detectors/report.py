@@ -75,7 +75,7 @@ def data_time(p: Projection) -> str:
 
 
 def account_mcns(p: Projection) -> dict[str, list[str]]:
-    """account_id -> MCNs it was affiliated with at the event's start (sorted;
+    """account_id -> MCNs it was signed to while it acted in the event (sorted;
     :func:`pileon.detectors.affiliations.valid_affiliations`)."""
     aff = valid_affiliations(p)
     out: dict[str, list[str]] = {}

@@ -1,9 +1,8 @@
-"""Which MCN affiliations count for an event: one rule, read at the event's start or over the
-account's activity (pileon.detectors.affiliations)."""
+"""Which MCN affiliations count for an event: one rule, the contract overlaps the account's
+activity in the event (pileon.detectors.affiliations), read the same by the report, the
+features, the export and the MCN roll-up."""
 
 from __future__ import annotations
-
-import pytest
 
 from pileon.detectors.affiliations import affiliation_valid, valid_affiliations
 from pileon.detectors.export import account_graph
@@ -45,20 +44,19 @@ def signed(frame):
     return sorted(frame["account_id"])
 
 
-def test_at_the_start_only_contracts_held_when_the_event_began_count():
+def test_a_contract_counts_when_it_overlaps_the_accounts_activity():
+    """``a`` ended before it acted, ``c`` began after it acted: neither counts; ``b`` signed
+    after the start but before it posted, ``d`` is open and counts at the start."""
     p = projection()
-    assert signed(valid_affiliations(p)) == ["d"]
-    assert account_mcns(p) == {"d": ["m2"]}
-
-
-def test_over_the_activity_a_contract_signed_before_the_account_acted_counts():
-    p = projection()
-    assert signed(valid_affiliations(p, during="activity")) == ["b", "d"]
+    assert signed(valid_affiliations(p)) == ["b", "d"]
+    assert account_mcns(p) == {"b": ["m1"], "d": ["m2"]}
     accounts = [{"account_id": x, "roles": ["participant"], "tier": 1} for x in "abcd"]
     assert {m.mcn_id: m.accounts for m in rollup_mcns(p, accounts)} == {
         "m1": ("b",),
         "m2": ("d",),
     }
+    g = account_graph(p)
+    assert {(a, b) for a, b, k in g.edges(data="kind") if k == "mcn"} == {("b", "m1"), ("d", "m2")}
 
 
 def test_an_event_without_any_time_counts_no_affiliation_unless_asked():
@@ -66,16 +64,13 @@ def test_an_event_without_any_time_counts_no_affiliation_unless_asked():
         {"event_id": "e"}, affiliations=[aff("a", "m1"), aff("b", "m2", until=START)]
     )
     assert p.start is None
-    for during in ("start", "activity"):
-        assert not affiliation_valid(p, during=during).any()
-        assert affiliation_valid(p, during=during, keep_undated=True).all()
+    assert not affiliation_valid(p).any()
+    assert affiliation_valid(p, keep_undated=True).all()
     # the export draws every affiliation of such an event
     g = account_graph(p)
     assert {(a, b) for a, b, k in g.edges(data="kind") if k == "mcn"} == {("a", "m1"), ("b", "m2")}
 
 
-def test_no_affiliations_and_a_bad_mode():
+def test_no_affiliations():
     p = Projection.from_tables({"event_id": "e", "started_at": START})
     assert affiliation_valid(p).shape == (0,) and valid_affiliations(p).empty
-    with pytest.raises(ValueError, match="during"):
-        affiliation_valid(projection(), during="end")

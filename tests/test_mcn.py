@@ -122,7 +122,7 @@ def test_affiliation_must_be_valid_while_the_account_acted():
         },
     ]
     p = proj(aff, reposts)
-    ok = affiliation_valid(p, during="activity")
+    ok = affiliation_valid(p)
     assert sorted(p.affiliations["mcn_id"][ok]) == ["during", "open"]
     assert sorted(p.affiliations["mcn_id"][~ok]) == ["ended", "later"]
     out = rollup_mcns(p, [acc("x", ["first_poster"], 3), acc("y", ["participant"], 1)])
