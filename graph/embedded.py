@@ -88,6 +88,16 @@ def _table_ddl(name: str) -> str:
     )
 
 
+def _add_new_columns(con: sqlite3.Connection, name: str) -> None:
+    """Add the model's optional columns that a store made by an older pileon lacks
+    (``events.ended_at``, say): they read as missing in the rows it holds."""
+    have = {row[1] for row in con.execute(f"PRAGMA table_info({name})")}
+    t = TABLES[name]
+    for c in stored_columns(name):
+        if c not in have and c in t.column_names and not t.column(c).required:
+            con.execute(f"ALTER TABLE {name} ADD COLUMN {c} {_SQL_TYPE[t.column(c).type]}")
+
+
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS contents_account ON contents (account_id)",
     "CREATE INDEX IF NOT EXISTS reposts_source ON reposts (source_id)",
@@ -226,6 +236,7 @@ class EmbeddedStore(Store):
             with con:
                 for name in TABLES:
                     con.execute(_table_ddl(name))
+                    _add_new_columns(con, name)
                 for stmt in _INDEXES:
                     con.execute(stmt)
                 con.executescript(_FINDINGS_DDL)
