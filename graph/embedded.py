@@ -463,17 +463,16 @@ class EmbeddedStore(Store):
         no ID list travels; O(items of the event).
         """
         out = []
-        for table, extra in (("contents", ", m.via"), ("reposts", "")):
+        for table in ("contents", "reposts"):
             key = TABLES[table].key[0]
             sql = (
-                f"SELECT {', '.join(self._select(table, 't.'))}{extra} FROM memberships m "
+                f"SELECT {', '.join(self._select(table, 't.'))}, m.via FROM memberships m "
                 f"JOIN {table} t ON t.{key} = m.content_id WHERE m.event_id = ? "
                 f"ORDER BY m.content_id"
             )
             rows = self._con().execute(sql, (event_id,)).fetchall()
-            cols = stored_columns(table) + (["via"] if extra else [])
-            data = _columns_of_rows(table, cols, rows)
-            out.append(coerce(table, data, keep=["via"] if extra else []))
+            data = _columns_of_rows(table, stored_columns(table) + ["via"], rows)
+            out.append(coerce(table, data, keep=["via"]))
         return out[0], out[1]
 
     def memberships(self, event_id: str | None = None) -> pd.DataFrame:

@@ -36,6 +36,8 @@ from typing import Any
 
 import pandas as pd
 
+from pileon.graph.model import TABLES
+
 DEFAULT_STORE = "pileon.db"
 
 
@@ -85,18 +87,22 @@ class Store(ABC):
 
     def event_items(self, event_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The event's member contents and reposts, ``(contents, reposts)``, as :meth:`frame`
-        gives them; contents with one more column ``via`` (how each joined, as in
-        :meth:`memberships`).
+        gives them, each with one more column ``via`` (how each joined, as in
+        :meth:`memberships`; ``source`` for source material).
 
         This default selects both tables by the IDs of :meth:`memberships`; a store may
         join them with its memberships in one query each.
         """
         members = self.memberships(event_id)
         ids = members["content_id"].tolist()
-        contents = self.frame("contents", ids=ids)
-        at = pd.Index(members["content_id"]).get_indexer(contents["content_id"])
-        contents["via"] = members["via"].to_numpy(dtype=object)[at]
-        return contents, self.frame("reposts", ids=ids)
+        via = pd.Index(members["content_id"])
+        out = []
+        for table in ("contents", "reposts"):
+            df = self.frame(table, ids=ids)
+            at = via.get_indexer(df[TABLES[table].key[0]])
+            df["via"] = members["via"].to_numpy(dtype=object)[at]
+            out.append(df)
+        return out[0], out[1]
 
     @abstractmethod
     def count(self, table: str) -> int:

@@ -296,6 +296,70 @@ def test_ingest_takes_the_margin_and_refuses_a_negative_one(tmp_path):
     assert set(EmbeddedStore(db).memberships()["content_id"]) == {"w:now", "w:-30"}
 
 
+# ------------------------------------------------- source material in the analysis
+
+
+def _store_of(tmp_path, contents, reposts, events=(NEW,), accounts=()):
+    """An embedded store holding the rows, with membership computed as ingest does."""
+    from pileon.graph.embedded import EmbeddedStore
+
+    ev, cf, rf = frames(contents, reposts, events)
+    store = EmbeddedStore(str(tmp_path / "s.db"))
+    ids = sorted(set(cf["account_id"]) | set(rf["account_id"]) | {"weibo:victim"})
+    acc = pd.DataFrame(list(accounts) or [{"account_id": a, "platform": "weibo"} for a in ids])
+    store.upsert("accounts", coerce("accounts", acc))
+    for table, df in (("events", ev), ("contents", cf), ("reposts", rf)):
+        store.upsert(table, df)
+    store.set_memberships(compute_memberships(ev, store.frame("contents"), rf))
+    return store
+
+
+CALL = "大家去她微博下面骂，人肉她！林晓雯滚出南城七中"
+BRIBE = "南城七中林晓雯收家长红包，不给钱就给孩子穿小鞋，有录音为证"
+
+
+def _resurfacing_rows():
+    """Last year's post of the rumour and a call to action on it; this year a crowd reposts
+    both, and one of last year's posters (weibo:back) acts again."""
+    old = [
+        {**c("w:old", -YEAR, acc="weibo:old-author"), "harm": 0.9},
+        {**c("w:back-old", -YEAR + 3, BRIBE, acc="weibo:back"), "harm": 0.9},
+        {**c("w:back-now", 5, "南城七中的事又来了，快转", acc="weibo:back"), "harm": 0.8},
+    ]
+    reposts = [r("r:call", "w:old", -YEAR + 1, acc="weibo:old-caller", text=CALL)]
+    reposts += [r(f"r:{i}", "w:old", 1 + i / 10, acc=f"weibo:crowd{i}") for i in range(12)]
+    reposts += [r(f"r:c{i}", "r:call", 2 + i / 10, acc=f"weibo:crowd{i}") for i in range(12)]
+    reposts += [r(f"r:b{i}", "w:back-old", 3 + i / 10, acc=f"weibo:crowd{i}") for i in range(12)]
+    return old, reposts
+
+
+def test_source_material_is_shown_not_judged(tmp_path):
+    from pileon.graph.projection import project
+    from pileon.service.analysis import analyze
+
+    store = _store_of(tmp_path, *_resurfacing_rows())
+    p = project(store, "e-new")
+    via = dict(zip(p.contents["content_id"], p.contents["via"]))
+    via.update(zip(p.reposts["repost_id"], p.reposts["via"]))
+    assert via["w:old"] == via["r:call"] == via["w:back-old"] == "source"
+    assert (via["r:0"], via["r:c0"], via["w:back-now"]) == ("repost", "repost", "text")
+    assert p.source_only == {"weibo:old-author", "weibo:old-caller"}
+    hint = dict(zip(p.accounts["account_id"], p.accounts["role_hint"]))
+    assert hint["weibo:old-author"] == hint["weibo:old-caller"] == "source"
+    assert hint["weibo:back"] == "author"
+
+    report = analyze(store, "e-new", model=None, save=False)
+    listed = {a["account_id"]: a for a in report["accounts"]}
+    # last year's author and caller are not this event's culprits, nor listed at all
+    assert not {"weibo:old-author", "weibo:old-caller"} & set(listed)
+    # their post is shown: the narrative counts this year's reposts of it, without a first
+    # poster; the poster who acts again is the first poster of the post it brought back
+    narr = {n["first_content_id"]: n for n in report["narratives"]}
+    assert narr["w:old"]["first_poster"] is None and narr["w:old"]["size"] >= 25
+    assert narr["w:back-old"]["first_poster"] == "weibo:back"
+    assert "first_poster" in listed["weibo:back"]["roles"]
+
+
 def test_a_store_made_before_ended_at_gains_the_column(tmp_path):
     import sqlite3
 
