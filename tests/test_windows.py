@@ -373,3 +373,17 @@ def test_a_store_made_before_ended_at_gains_the_column(tmp_path):
     con.close()
     events = EmbeddedStore(path).frame("events")
     assert events["event_id"].tolist() == ["e-new"] and events["ended_at"].isna().all()
+
+
+def write_folder(folder, contents, reposts=(), events=(NEW,), accounts=()) -> None:
+    """The rows as an ingest folder (JSON Lines), so that both stores load them alike."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ev, cf, rf = frames(contents, reposts, events)
+    ids = sorted(set(cf["account_id"]) | set(rf["account_id"]))
+    acc = pd.DataFrame(list(accounts) or [{"account_id": a, "platform": "weibo"} for a in ids])
+    for name, df in (("events", ev), ("contents", cf), ("reposts", rf), ("accounts", acc)):
+        df = df.drop(columns=[x for x in ("extra", "placeholder", "tz") if x in df])
+        (folder / f"{name}.jsonl").write_text(
+            df.to_json(orient="records", lines=True, date_format="iso", force_ascii=False),
+            encoding="utf-8",
+        )

@@ -3,7 +3,8 @@
 ::
 
     project -> detect -> features -> score -> tiers (with the accounts' history
-    in other events, read here) -> MCN roll-up -> report -> store.save_report
+    in other events, read here) -> MCN roll-up -> report (with the earlier tellings of
+    its narratives, read here) -> store.save_report
 
 The steps between the reads and the save are the pure functions of
 :mod:`pileon.detectors.pipeline`.
@@ -12,6 +13,7 @@ The steps between the reads and the save are the pure functions of
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,7 +36,7 @@ from pileon.graph.store import Store
 from pileon.service.stages import Stages
 from pileon.service.training import resolve_model
 
-__all__ = ["analyze", "project_and_detect", "read_history"]
+__all__ = ["analyze", "project_and_detect", "read_history", "read_resurfacing"]
 
 
 def project_and_detect(
@@ -142,6 +144,7 @@ def _report(
     with st.stage("mcns"):
         mcns = rollup(p, det, grades)
     with st.stage("report"):
+        det = read_resurfacing(store, p, det)
         return build_report(
             p,
             det,
@@ -151,6 +154,34 @@ def _report(
             items=items,
             generated_at=generated_at or data_time(p),
         )
+
+
+# -------------------------------------------------------------------------- resurfacing
+
+
+def read_resurfacing(store: Store, p: Projection, det: Detections) -> Detections:
+    """The detections with each harmful narrative's earlier tellings as its evidence.
+
+    Reads the store's older contents (:meth:`pileon.graph.store.Store.older_contents`:
+    posted before the event's first own item, naming its keywords, entities or name, or
+    in another event) and links them with
+    :func:`pileon.detectors.resurfacing.detect_resurfacing`.
+    """
+    from pileon.detectors.resurfacing import (
+        detect_resurfacing,
+        event_terms,
+        older_bound,
+        with_evidence,
+    )
+
+    bound = older_bound(p)
+    if bound is None or not any(n.harmful for n in det.narratives):
+        return det
+    older = store.older_contents(p.event_id, bound, event_terms(p))
+    found = detect_resurfacing(p, det.narratives, older)
+    if not found:
+        return det
+    return replace(det, narratives=with_evidence(det.narratives, found))
 
 
 # ------------------------------------------------------------------------------ history

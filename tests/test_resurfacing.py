@@ -1,0 +1,95 @@
+"""Resurfaced rumours (issue 21): a narrative told before is linked to its earlier telling,
+and the store's older contents are the same whichever way they are read."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from test_windows import NEW, OLD, STORY, YEAR, _store_of, c, r
+
+from pileon.graph.store import Store
+from pileon.service.analysis import analyze
+
+BENIGN = "南城七中今天开运动会，孩子们跑得很开心，林晓雯老师也来加油了"
+
+
+def _two_years():
+    """Last year's event: the rumour and its copies (event e-old); this year's: the same
+    rumour by other accounts, reposted by a crowd, and a benign post told both years."""
+    rows = [
+        {**c("w:o1", -YEAR, acc="weibo:old-fp", event_id="e-old"), "harm": 0.9},
+        {**c("w:o2", -YEAR + 1, "转：" + STORY, acc="weibo:old-2"), "harm": 0.9},
+        {**c("w:ob", -YEAR + 2, BENIGN, acc="weibo:old-3"), "harm": 0.0},
+        {**c("w:n1", 0, acc="weibo:new-fp", event_id="e-new"), "harm": 0.9},
+        {**c("w:n2", 1, "转：" + STORY + "！", acc="weibo:new-2"), "harm": 0.9},
+        {**c("w:nb", 2, BENIGN, acc="weibo:new-3"), "harm": 0.0},
+    ]
+    reposts = [r(f"r:o{i}", "w:o1", -YEAR + 2 + i / 10, acc=f"weibo:oc{i}") for i in range(15)]
+    reposts += [r(f"r:n{i}", "w:n1", 2 + i / 10, acc=f"weibo:nc{i}") for i in range(15)]
+    return rows, reposts, [OLD, NEW]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return _store_of(tmp_path, *_two_years())
+
+
+def test_a_rumour_told_in_an_earlier_event_names_it_and_its_first_poster(store):
+    report = analyze(store, "e-new", model=None, save=False)
+    accounts = {a["account_id"] for a in report["accounts"]}
+    assert not any(a.startswith(("weibo:old", "weibo:oc")) for a in accounts)
+    narr = {n["first_content_id"]: n for n in report["narratives"]}
+    rumour = narr["w:n1"]
+    assert rumour["first_poster"] == "weibo:new-fp" and rumour["harmful"]
+    assert rumour["evidence"] == [
+        {
+            "kind": "resurfaced",
+            "content_ids": ["w:o1", "w:o2"],
+            "detail": "told before in event e-old: first posted 2025-03-01T12:00:00Z by "
+            "weibo:old-fp (w:o1), 2 older copies",
+        }
+    ]
+    # a harmless story told again is no rumour: no evidence, and the report keeps its shape
+    assert "evidence" not in narr["w:nb"]
+    assert "first_poster" in {r for a in report["accounts"] for r in a["roles"]}
+
+
+def test_older_content_outside_any_event_is_named_as_such(tmp_path):
+    rows, reposts, _ = _two_years()
+    rows[0] = {**rows[0], "event_id": None}  # last year's story was never made an event
+    store = _store_of(tmp_path, rows, reposts, [NEW])
+    report = analyze(store, "e-new", model=None, save=False)
+    rumour = next(n for n in report["narratives"] if n["first_content_id"] == "w:n1")
+    assert [e["detail"] for e in rumour["evidence"]] == [
+        "told before outside any event: first posted 2025-03-01T12:00:00Z by weibo:old-fp "
+        "(w:o1), 2 older copies"
+    ]
+
+
+@pytest.mark.parametrize(
+    "before, terms",
+    [
+        ("2026-03-01T11:00:00Z", ["南城七中", "林晓雯"]),
+        ("2026-03-01T11:00:00Z", []),  # only the contents of other events
+        ("2025-03-01T12:30:00Z", ["运动会"]),
+        ("2026-03-02T00:00:00Z", ["nothing", "南城七中"]),
+    ],
+)
+def test_the_embedded_older_contents_are_the_interfaces(store, before, terms):
+    before = pd.Timestamp(before)
+    got = store.older_contents("e-new", before, terms)
+    pd.testing.assert_frame_equal(got, Store.older_contents(store, "e-new", before, terms))
+    assert (got["posted_at"] < before).all()
+    if not terms:  # the contents of e-old (its own and those joined by text)
+        assert got["content_id"].tolist() == ["w:o1", "w:o2", "w:ob"]
+        assert got["events"].tolist() == [["e-old"]] * 3
+
+
+def test_older_contents_match_terms_whatever_their_case(tmp_path):
+    rows = [{**c("w:en", -YEAR, "The NANCHENG school story", acc="weibo:en"), "harm": 0.1}]
+    st = _store_of(tmp_path, rows, [], [{**NEW, "keywords": ["nancheng"]}])
+    got = st.older_contents("e-new", pd.Timestamp("2026-01-01", tz="UTC"), ["Nancheng"])
+    assert got["content_id"].tolist() == ["w:en"] and got["events"].tolist() == [[]]
+    pd.testing.assert_frame_equal(
+        got, Store.older_contents(st, "e-new", pd.Timestamp("2026-01-01", tz="UTC"), ["Nancheng"])
+    )
