@@ -93,3 +93,55 @@ def test_older_contents_match_terms_whatever_their_case(tmp_path):
     pd.testing.assert_frame_equal(
         got, Store.older_contents(st, "e-new", pd.Timestamp("2026-01-01", tz="UTC"), ["Nancheng"])
     )
+
+
+LATER = {**NEW, "event_id": "e-later", "started_at": NEW["started_at"] + pd.Timedelta(days=365)}
+TEA = {
+    "event_id": "e-tea",
+    "name": "奶茶店谣言",
+    "started_at": NEW["started_at"],
+    "keywords": ["茶语时光"],
+    "entities": [],
+    "target_ids": [],
+}
+
+
+def _elsewhere(case: str):
+    """This year's first poster (weibo:fp, the rumour reposted 15 times) and, elsewhere:
+    ``shown``: its post of two years ago, reposted in a later event (source material
+    there); ``same``: its rumour names another event too (one post, in both);
+    ``again``: it posts the rumour again in the later event."""
+    text = STORY + "，茶语时光也不干净" if case == "same" else STORY
+    rows = [{**c("w:n1", 0, text, acc="weibo:fp", event_id="e-new"), "harm": 0.9}]
+    reposts = [r(f"r:n{i}", "w:n1", 1 + i / 10, acc=f"weibo:nc{i}") for i in range(15)]
+    if case == "shown":
+        rows.append({**c("w:o1", -YEAR, "转：" + STORY, acc="weibo:fp"), "harm": 0.9})
+        reposts += [r(f"r:l{i}", "w:o1", YEAR + 2 + i / 10, acc=f"weibo:lc{i}") for i in range(5)]
+    if case == "same":
+        rows[0]["event_id"] = None  # joins both events by its words
+        rows.append({**c("w:tea", 0, "茶语时光喝出虫子", acc="weibo:t", event_id="e-tea")})
+    if case == "again":
+        rows.append({**c("w:l1", YEAR + 1, "转：" + STORY, acc="weibo:fp"), "harm": 0.9})
+    return rows, reposts, [NEW, LATER, TEA]
+
+
+@pytest.mark.parametrize("case", ["shown", "same", "again"])
+def test_a_repeat_offender_acts_again_not_merely_shown_again(tmp_path, case):
+    store = _store_of(tmp_path, *_elsewhere(case))
+    elsewhere = store.memberships()
+    elsewhere = elsewhere[elsewhere["event_id"] != "e-new"].set_index("content_id")["via"]
+    if case == "shown":
+        assert elsewhere["w:o1"] == "source"
+    if case == "same":
+        assert elsewhere["w:n1"] == "text"
+    fp = next(
+        a
+        for a in analyze(store, "e-new", model=None, save=False)["accounts"]
+        if a["account_id"] == "weibo:fp"
+    )
+    grading = next(e["detail"] for e in fp["evidence"] if e["kind"] == "grading")
+    assert "first_poster" in fp["roles"]
+    if case == "again":  # its own harmful post in the later event: a repeat offender
+        assert fp["tier"] == 4 and "repeated in e-later" in grading
+    else:  # shown there as source material, or the same post: no repeated act
+        assert fp["tier"] == 3 and "repeated" not in grading, grading

@@ -208,20 +208,27 @@ def _culpable_elsewhere(store: Store, ids: Sequence[str], event_id: str) -> dict
 
 
 def _harmful_elsewhere(
-    store: Store, ids: Sequence[str], event_id: str, *, harm_threshold: float
+    store: Store, ids: Sequence[str], p: Projection, *, harm_threshold: float
 ) -> dict[str, set[str]]:
-    """account_id -> other events holding harmful content of its own."""
+    """account_id -> other events holding harmful content of its own: content that is not
+    this event's too (the same act is not a repeated one), and that the other event holds
+    as more than source material (older content it reposted or answered, whose author
+    took no part in it)."""
     out: dict[str, set[str]] = {}
     own = store.frame("contents", ids=ids, column="account_id")
     own = own[own["harm"].fillna(0) >= harm_threshold]
+    c = p.contents
+    here = c["content_id"][c["via"] != "source"] if "via" in c else c["content_id"]
+    own = own[~own["content_id"].isin(set(here))]
     if not len(own):
         return out
     author = dict(zip(own["content_id"], own["account_id"]))
     for e in store.event_ids():
-        if e == event_id:
+        if e == p.event_id:
             continue
         m = store.memberships(e)
-        for c in m.loc[m["content_id"].isin(set(author)), "content_id"]:
+        m = m[(m["via"] != "source") & m["content_id"].isin(set(author))]
+        for c in m["content_id"]:
             out.setdefault(author[c], set()).add(e)
     return out
 
@@ -257,7 +264,11 @@ def read_history(
     """Culpable conduct of ``candidates`` in OTHER events, and identities with several culprits.
 
     An account repeats when it was judged culpable in another event (tier >= 2 in
-    a label or a recorded decision) or posted harmful content of its own there.
+    a label or a recorded decision) or posted harmful content of its own there (not
+    content of this event too, nor content the other event only shows as source
+    material: older content it reposted or answered).  Accounts of an earlier incident
+    that do not act in this event are not its candidates: the event's window keeps them
+    out (:mod:`pileon.ingest.membership`).
     Repetition is read from the data (contents, labels, decisions), not from
     earlier analysis runs, so that a report does not depend on the order in
     which events are analyzed.
@@ -269,7 +280,7 @@ def read_history(
     repeated: dict[str, set[str]] = {a: set() for a in cand}
     for found in (
         _culpable_elsewhere(store, cand, event_id),
-        _harmful_elsewhere(store, cand, event_id, harm_threshold=harm_threshold),
+        _harmful_elsewhere(store, cand, p, harm_threshold=harm_threshold),
     ):
         for a, evs in found.items():
             repeated[a] |= evs
