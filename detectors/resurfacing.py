@@ -137,54 +137,61 @@ def detect_resurfacing(
     if mine.empty:
         return {}
     k = len(mine)
-    # text: distinct normalised texts of both sides, their near-duplicate pairs
+    nid = np.array([nid_of[x] for x in mine["content_id"]], dtype=object)
+    # text: distinct normalised texts of both sides, their near-duplicate pairs (both ways,
+    # and each text with itself), then (narrative, older row) through the texts
     norm = np.concatenate([_texts(mine["text"], min_chars), _texts(old["text"], min_chars)])
     code, uniq = pd.factorize(norm)
     found = near_duplicate_pairs(
         list(uniq), threshold=threshold, min_chars=min_chars, normalized=True
     )
-    nbrs: dict[int, set[int]] = {a: {a} for a in range(len(uniq)) if uniq[a]}
-    for a, b, _ in found:
-        nbrs[a].add(b)
-        nbrs[b].add(a)
-    by_code: dict[int, list[int]] = {}
-    for row, cd in enumerate(code[k:].tolist()):
-        by_code.setdefault(cd, []).append(row)
-    hits: set[tuple[int, int]] = set()  # (row of mine, row of old)
-    for i, cd in enumerate(code[:k].tolist()):
-        for b in nbrs.get(cd, ()):
-            hits.update((i, j) for j in by_code.get(b, ()))
+    full = np.flatnonzero(np.array([bool(t) for t in uniq], dtype=bool))
+    pa = np.array([x for x, _, _ in found], dtype=np.int64)
+    pb = np.array([y for _, y, _ in found], dtype=np.int64)
+    links = pd.DataFrame({"m": np.concatenate([pa, pb, full]), "o": np.concatenate([pb, pa, full])})
+    by_text = (
+        pd.DataFrame({"nid": nid, "m": code[:k]})
+        .drop_duplicates()
+        .merge(links, on="m")[["nid", "o"]]
+        .drop_duplicates()
+        .merge(pd.DataFrame({"o": code[k:], "j": np.arange(len(old))}), on="o")[["nid", "j"]]
+    )
     # media: equal or near hashes across the two sides
     media = pd.concat([mine["media_hash"], old["media_hash"]], ignore_index=True)
     mi, mj = _media_links(media, max_distance=media_max_distance)
-    for a, b in zip(mi.tolist(), mj.tolist()):
-        if a < k <= b:
-            hits.add((a, b - k))
-        elif b < k <= a:
-            hits.add((b, a - k))
-    # per narrative and earlier event: the older copies, first one first
-    per: dict[tuple[str, str | None], set[int]] = {}
-    for i, j in hits:
-        nid = nid_of[mine.at[i, "content_id"]]
-        for e in list(old.at[j, "events"]) or [None]:
-            per.setdefault((nid, e), set()).add(j)
-    times = old["posted_at"]
+    lo, hi = np.minimum(mi, mj), np.maximum(mi, mj)
+    across = (lo < k) & (hi >= k)
+    by_media = pd.DataFrame({"nid": nid[lo[across]], "j": hi[across] - k})
+    hits = pd.concat([by_text, by_media], ignore_index=True).drop_duplicates()
+    if hits.empty:
+        return {}
+    # per narrative and earlier event (None: outside any), the older copies, first one first
+    events = [list(e) or [None] for e in old["events"]]
+    j = hits["j"].to_numpy(dtype=np.int64)
+    n_ev = np.array([len(events[x]) for x in j], dtype=np.int64)
+    per = pd.DataFrame(
+        {
+            "nid": np.repeat(hits["nid"].to_numpy(dtype=object), n_ev),
+            "event": [e for x in j for e in events[x]],
+            "j": np.repeat(j, n_ev),
+        }
+    )
+    per["t"] = old["posted_at"].to_numpy()[per["j"].to_numpy()]
+    per["id"] = old["content_id"].astype(str).to_numpy()[per["j"].to_numpy()]
+    per["e"] = per["event"].fillna("")
+    per = per.sort_values(["nid", "e", "t", "id"], kind="mergesort")
     out: dict[str, list[tuple[tuple, Evidence]]] = {}
-    for (nid, e), rows in per.items():
-        ordered = sorted(rows, key=lambda j: (times.iat[j], str(old.at[j, "content_id"])))
-        first = ordered[0]
-        ids = tuple(str(old.at[j, "content_id"]) for j in ordered[:MAX_IDS])
-        where = f"in event {e}" if e is not None else "outside any event"
-        n = len(ordered)
+    for (n, e), g in per.groupby(["nid", "e"], sort=False):
+        ids = tuple(g["id"].iloc[:MAX_IDS])
+        first, count = g.iloc[0], len(g)
+        where = f"in event {e}" if e else "outside any event"
         detail = (
-            f"told before {where}: first posted {iso(times.iat[first])} by "
-            f"{old.at[first, 'account_id']} ({ids[0]}), {n} older cop{'y' if n == 1 else 'ies'}"
+            f"told before {where}: first posted {iso(first['t'])} by "
+            f"{old['account_id'].iat[int(first['j'])]} ({ids[0]}), "
+            f"{count} older cop{'y' if count == 1 else 'ies'}"
         )
-        key = (times.iat[first], e or "")
-        out.setdefault(nid, []).append((key, Evidence("resurfaced", ids, detail)))
-    return {
-        nid: tuple(ev for _, ev in sorted(items, key=lambda x: x[0])) for nid, items in out.items()
-    }
+        out.setdefault(n, []).append(((first["t"], e), Evidence("resurfaced", ids, detail)))
+    return {n: tuple(ev for _, ev in sorted(items, key=lambda x: x[0])) for n, items in out.items()}
 
 
 def with_evidence(
