@@ -57,3 +57,18 @@ def test_the_command_writes_the_history(tmp_path):
     assert res.exit_code == 0, res.output
     ev = _rows(tmp_path / "s", "events")
     assert "evt:2025-03-nancheng-teacher" in set(ev["event_id"])
+
+
+def test_the_public_api_passes_the_history_and_the_margin_on(tmp_path):
+    import pileon
+    from pileon.graph.embedded import EmbeddedStore
+
+    truth = pileon.sample(tmp_path / "in", seed=2, scale=0.05, history=True)
+    assert truth["history"]["event_id"] == "evt:2025-03-nancheng-teacher"
+    sizes = {}
+    for hours in (0.0, 48.0):
+        db = str(tmp_path / f"m{hours}.db")
+        pileon.ingest_folder(db, tmp_path / "in", rejects=tmp_path / "r.csv", margin_hours=hours)
+        sizes[hours] = len(EmbeddedStore(db).memberships(E1))
+    # what names the event in the two days before its start joins with the margin only
+    assert sizes[0.0] < sizes[48.0]
