@@ -73,7 +73,7 @@ DECISION_COLUMNS = [
 
 
 @functools.lru_cache(maxsize=64)
-def _pattern(pattern: str) -> re.Pattern:
+def _pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 

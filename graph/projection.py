@@ -146,14 +146,17 @@ def _utc(value: Any) -> pd.Timestamp | None:
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
-def _source_only(contents: pd.DataFrame, reposts: pd.DataFrame, targets: set[str]) -> frozenset:
+def _source_only(
+    contents: pd.DataFrame, reposts: pd.DataFrame, targets: set[str]
+) -> frozenset[str]:
     """Authors of source material (``via == "source"``) with no other item among
     ``contents`` and ``reposts``, and not among ``targets``."""
     frames = [df for df in (contents, reposts) if "via" in df and len(df)]
     flags = [(df["via"] == "source").to_numpy(dtype=bool) for df in frames]
     if not any(f.any() for f in flags):
         return frozenset()
-    src, active = set(), set()
+    src: set[str] = set()
+    active: set[str] = set()
     for df, is_src in zip(frames, flags):
         acc = df["account_id"]
         src.update(acc[is_src].dropna())

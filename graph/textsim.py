@@ -61,7 +61,7 @@ def normalize_all(texts: Sequence[object] | pd.Series) -> np.ndarray:
     return out
 
 
-def terms_pattern(terms: Iterable[str]) -> re.Pattern | None:
+def terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     """One case-insensitive pattern that finds any of ``terms`` (an event's keywords, entities
     and name) in a raw text; terms shorter than two characters are left out (None: no term).
 
