@@ -25,8 +25,13 @@ from pileon.graph.model import TABLES
 from pileon.graph.projection import FRAMES, project
 from pileon.ingest.load import load_folder
 from pileon.ingest.sample import generate_incident
-from tests.helpers import Neo4jServer, load_sample, wipe_neo4j
-from tests.history import assert_same_findings, holders
+from tests.helpers import (
+    Neo4jServer,
+    assert_same_findings,
+    holders,
+    load_sample,
+    wipe_neo4j,
+)
 
 STORES = ("embedded", "neo4j")
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker

@@ -1,5 +1,4 @@
-"""A store with history on the independent generator (issue 21), so as not to tune to our
-own sample: the main event of a :mod:`tests.altgen` incident is copied a year earlier
+"""A store with history on the independent generator, so as not to tune to our own sample: the main event of a :mod:`tests.altgen` incident is copied a year earlier
 with other account and content IDs into an event of its own, two of its culprits acting
 in both; this year's report must stay the same but for the resurfacing evidence and those
 two repeat offenders.
@@ -16,7 +15,7 @@ from pileon.graph.embedded import EmbeddedStore
 from pileon.ingest.load import load_folder
 from pileon.service.analysis import analyze
 from tests.altgen import generate, write_incident
-from tests.history import assert_same_findings
+from tests.helpers import assert_same_findings
 
 SHIFT = 365 * 86400.0  # seconds
 

@@ -1,37 +1,38 @@
-"""Resurfaced rumours (issue 21): a narrative told before is linked to its earlier telling,
-and the store's older contents are the same whichever way they are read."""
+"""Resurfaced rumours: a narrative told before is linked to its earlier telling, the store's
+older contents are the same whichever way they are read, and a repeat offender is one that
+acts again, not one whose old content is shown again."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_windows import NEW, OLD, STORY, YEAR, _store_of, c, r
 
 from pileon.graph.store import Store
 from pileon.service.analysis import analyze
-
-BENIGN = "南城七中今天开运动会，孩子们跑得很开心，林晓雯老师也来加油了"
-
-
-def _two_years():
-    """Last year's event: the rumour and its copies (event e-old); this year's: the same
-    rumour by other accounts, reposted by a crowd, and a benign post told both years."""
-    rows = [
-        {**c("w:o1", -YEAR, acc="weibo:old-fp", event_id="e-old"), "harm": 0.9},
-        {**c("w:o2", -YEAR + 1, "转：" + STORY, acc="weibo:old-2"), "harm": 0.9},
-        {**c("w:ob", -YEAR + 2, BENIGN, acc="weibo:old-3"), "harm": 0.0},
-        {**c("w:n1", 0, acc="weibo:new-fp", event_id="e-new"), "harm": 0.9},
-        {**c("w:n2", 1, "转：" + STORY + "！", acc="weibo:new-2"), "harm": 0.9},
-        {**c("w:nb", 2, BENIGN, acc="weibo:new-3"), "harm": 0.0},
-    ]
-    reposts = [r(f"r:o{i}", "w:o1", -YEAR + 2 + i / 10, acc=f"weibo:oc{i}") for i in range(15)]
-    reposts += [r(f"r:n{i}", "w:n1", 2 + i / 10, acc=f"weibo:nc{i}") for i in range(15)]
-    return rows, reposts, [OLD, NEW]
+from tests.helpers import (
+    NEW_EVENT as NEW,
+)
+from tests.helpers import (
+    RUMOUR as STORY,
+)
+from tests.helpers import (
+    YEAR_HOURS as YEAR,
+)
+from tests.helpers import (
+    hour_content as c,
+)
+from tests.helpers import (
+    hour_repost as r,
+)
+from tests.helpers import (
+    store_of_rows,
+    two_years_rows,
+)
 
 
 @pytest.fixture
 def store(tmp_path):
-    return _store_of(tmp_path, *_two_years())
+    return store_of_rows(tmp_path, *two_years_rows())
 
 
 def test_a_rumour_told_in_an_earlier_event_names_it_and_its_first_poster(store):
@@ -55,9 +56,9 @@ def test_a_rumour_told_in_an_earlier_event_names_it_and_its_first_poster(store):
 
 
 def test_older_content_outside_any_event_is_named_as_such(tmp_path):
-    rows, reposts, _ = _two_years()
+    rows, reposts, _ = two_years_rows()
     rows[0] = {**rows[0], "event_id": None}  # last year's story was never made an event
-    store = _store_of(tmp_path, rows, reposts, [NEW])
+    store = store_of_rows(tmp_path, rows, reposts, [NEW])
     report = analyze(store, "e-new", model=None, save=False)
     rumour = next(n for n in report["narratives"] if n["first_content_id"] == "w:n1")
     assert [e["detail"] for e in rumour["evidence"]] == [
@@ -87,7 +88,7 @@ def test_the_embedded_older_contents_are_the_interfaces(store, before, terms):
 
 def test_older_contents_match_terms_whatever_their_case(tmp_path):
     rows = [{**c("w:en", -YEAR, "The NANCHENG school story", acc="weibo:en"), "harm": 0.1}]
-    st = _store_of(tmp_path, rows, [], [{**NEW, "keywords": ["nancheng"]}])
+    st = store_of_rows(tmp_path, rows, [], [{**NEW, "keywords": ["nancheng"]}])
     got = st.older_contents("e-new", pd.Timestamp("2026-01-01", tz="UTC"), ["Nancheng"])
     assert got["content_id"].tolist() == ["w:en"] and got["events"].tolist() == [[]]
     pd.testing.assert_frame_equal(
@@ -127,7 +128,7 @@ def _elsewhere(case: str):
 
 @pytest.mark.parametrize("case", ["shown", "same", "again"])
 def test_a_repeat_offender_acts_again_not_merely_shown_again(tmp_path, case):
-    store = _store_of(tmp_path, *_elsewhere(case))
+    store = store_of_rows(tmp_path, *_elsewhere(case))
     elsewhere = store.memberships()
     elsewhere = elsewhere[elsewhere["event_id"] != "e-new"].set_index("content_id")["via"]
     if case == "shown":

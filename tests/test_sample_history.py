@@ -1,4 +1,4 @@
-"""``pileon sample --history`` (issue 21): the incident told once before, a year earlier."""
+"""``pileon sample --history``: the incident told once before, a year earlier."""
 
 from __future__ import annotations
 

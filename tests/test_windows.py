@@ -1,4 +1,4 @@
-"""Events bounded in time (issue 21): the window of ``pileon.ingest.membership``.
+"""Events bounded in time: the window of ``pileon.ingest.membership``.
 
 A store that holds history must not rewrite today's incident: content joins an event by
 text, copy or media only inside the event's window; content from before it joins only as
@@ -20,56 +20,34 @@ from pileon.ingest.membership import (
     window_margin,
 )
 from pileon.ingest.tables import validate
-
-T0 = pd.Timestamp("2026-03-01T12:00:00Z")
-YEAR = 365 * 24  # hours
-STORY = "南城七中初二班主任林晓雯长期体罚学生，昨天把一个男生打到耳膜穿孔住院了，学校还想压下去"
-QUIET = "家长们都说这个班主任平时对孩子很好，这次的事情还要等调查结果"
-NEW = {
-    "event_id": "e-new",
-    "name": "南城七中教师遭网暴事件",
-    "started_at": T0,
-    "keywords": ["南城七中", "体罚学生"],
-    "entities": ["林晓雯"],
-    "target_ids": ["weibo:victim"],
-}
-OLD = {**NEW, "event_id": "e-old", "started_at": T0 - pd.Timedelta(hours=YEAR)}
-
-
-def at(hours: float) -> str:
-    return (T0 + pd.Timedelta(hours=hours)).isoformat()
-
-
-def c(cid, hours, text=STORY, *, acc="weibo:u", event_id=None, reply_to=None, media=None, to=()):
-    return {
-        "content_id": cid,
-        "account_id": acc,
-        "platform": "weibo",
-        "posted_at": at(hours),
-        "text": text,
-        "event_id": event_id,
-        "reply_to": reply_to,
-        "media_hash": media,
-        "target_ids": list(to),
-    }
-
-
-def r(rid, source, hours, acc="weibo:r", text=None):
-    return {
-        "repost_id": rid,
-        "account_id": acc,
-        "source_id": source,
-        "reposted_at": at(hours),
-        "text": text,
-    }
-
-
-def frames(contents, reposts=(), events=(NEW,)):
-    ev = coerce("events", pd.DataFrame(list(events)))
-    cf = coerce("contents", pd.DataFrame(list(contents)))
-    cols = ["repost_id", "account_id", "source_id", "reposted_at", "text"]
-    rf = coerce("reposts", pd.DataFrame(list(reposts), columns=cols))
-    return ev, cf, rf
+from tests.helpers import (
+    EVENT_START as T0,
+)
+from tests.helpers import (
+    NEW_EVENT as NEW,
+)
+from tests.helpers import (
+    OLD_EVENT as OLD,
+)
+from tests.helpers import (
+    RUMOUR as STORY,
+)
+from tests.helpers import (
+    YEAR_HOURS as YEAR,
+)
+from tests.helpers import (
+    event_frames as frames,
+)
+from tests.helpers import (
+    hour_content as c,
+)
+from tests.helpers import (
+    hour_repost as r,
+)
+from tests.helpers import (
+    resurfacing_rows,
+    store_of_rows,
+)
 
 
 def members(contents, reposts=(), events=(NEW,), **kw) -> dict[str, dict[str, str]]:
@@ -299,45 +277,11 @@ def test_ingest_takes_the_margin_and_refuses_a_negative_one(tmp_path):
 # ------------------------------------------------- source material in the analysis
 
 
-def _store_of(tmp_path, contents, reposts, events=(NEW,), accounts=()):
-    """An embedded store holding the rows, with membership computed as ingest does."""
-    from pileon.graph.embedded import EmbeddedStore
-
-    ev, cf, rf = frames(contents, reposts, events)
-    store = EmbeddedStore(str(tmp_path / "s.db"))
-    ids = sorted(set(cf["account_id"]) | set(rf["account_id"]) | {"weibo:victim"})
-    acc = pd.DataFrame(list(accounts) or [{"account_id": a, "platform": "weibo"} for a in ids])
-    store.upsert("accounts", coerce("accounts", acc))
-    for table, df in (("events", ev), ("contents", cf), ("reposts", rf)):
-        store.upsert(table, df)
-    store.set_memberships(compute_memberships(ev, store.frame("contents"), rf))
-    return store
-
-
-CALL = "大家去她微博下面骂，人肉她！林晓雯滚出南城七中"
-BRIBE = "南城七中林晓雯收家长红包，不给钱就给孩子穿小鞋，有录音为证"
-
-
-def _resurfacing_rows():
-    """Last year's post of the rumour and a call to action on it; this year a crowd reposts
-    both, and one of last year's posters (weibo:back) acts again."""
-    old = [
-        {**c("w:old", -YEAR, acc="weibo:old-author"), "harm": 0.9},
-        {**c("w:back-old", -YEAR + 3, BRIBE, acc="weibo:back"), "harm": 0.9},
-        {**c("w:back-now", 5, "南城七中的事又来了，快转", acc="weibo:back"), "harm": 0.8},
-    ]
-    reposts = [r("r:call", "w:old", -YEAR + 1, acc="weibo:old-caller", text=CALL)]
-    reposts += [r(f"r:{i}", "w:old", 1 + i / 10, acc=f"weibo:crowd{i}") for i in range(12)]
-    reposts += [r(f"r:c{i}", "r:call", 2 + i / 10, acc=f"weibo:crowd{i}") for i in range(12)]
-    reposts += [r(f"r:b{i}", "w:back-old", 3 + i / 10, acc=f"weibo:crowd{i}") for i in range(12)]
-    return old, reposts
-
-
 def test_source_material_is_shown_not_judged(tmp_path):
     from pileon.graph.projection import project
     from pileon.service.analysis import analyze
 
-    store = _store_of(tmp_path, *_resurfacing_rows())
+    store = store_of_rows(tmp_path, *resurfacing_rows())
     p = project(store, "e-new")
     via = dict(zip(p.contents["content_id"], p.contents["via"]))
     via.update(zip(p.reposts["repost_id"], p.reposts["via"]))
@@ -373,17 +317,3 @@ def test_a_store_made_before_ended_at_gains_the_column(tmp_path):
     con.close()
     events = EmbeddedStore(path).frame("events")
     assert events["event_id"].tolist() == ["e-new"] and events["ended_at"].isna().all()
-
-
-def write_folder(folder, contents, reposts=(), events=(NEW,), accounts=()) -> None:
-    """The rows as an ingest folder (JSON Lines), so that both stores load them alike."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ev, cf, rf = frames(contents, reposts, events)
-    ids = sorted(set(cf["account_id"]) | set(rf["account_id"]))
-    acc = pd.DataFrame(list(accounts) or [{"account_id": a, "platform": "weibo"} for a in ids])
-    for name, df in (("events", ev), ("contents", cf), ("reposts", rf), ("accounts", acc)):
-        df = df.drop(columns=[x for x in ("extra", "placeholder", "tz") if x in df])
-        (folder / f"{name}.jsonl").write_text(
-            df.to_json(orient="records", lines=True, date_format="iso", force_ascii=False),
-            encoding="utf-8",
-        )
