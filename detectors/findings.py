@@ -56,9 +56,12 @@ class Narrative:
     content_ids: tuple[str, ...] = ()
     #: estimated probability that the narrative is abusive (None: nothing to tell)
     harm: float | None = None
+    #: where it was told before (kind ``resurfaced``: an earlier event, older content);
+    #: in the report only when there is some
+    evidence: tuple[Evidence, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "narrative_id": self.narrative_id,
             "first_poster": self.first_poster,
             "first_content_id": self.first_content_id,
@@ -66,6 +69,9 @@ class Narrative:
             "size": int(self.size),
             "harmful": bool(self.harmful),
         }
+        if self.evidence:
+            out["evidence"] = [e.to_dict() for e in self.evidence]
+        return out
 
 
 @dataclass(frozen=True)

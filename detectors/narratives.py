@@ -22,7 +22,12 @@ event's contents plus its reposts.  Decisions for messy data:
   content of a narrative ``n-<source_id>`` (listed in
   :attr:`NarrativeResult.missing_sources`);
 * a repost cut out of a cycle is the root of a narrative ``n-<repost_id>`` with
-  no contents.
+  no contents;
+* source material (older content that the event reposted or answered, ``via ==
+  "source"``, see :mod:`pileon.ingest.membership`) belongs to its narrative and counts
+  in its size, but an author who takes no part in the event is never its first poster:
+  such content is the narrative's first content only when the narrative has no other,
+  and the narrative then has no first poster.
 
 Hence ``sum(size) == len(p.contents) + len(missing_sources) + len(p.reposts)``
 (reposts counted once per ID).
@@ -304,9 +309,13 @@ def detect_narratives(
     graph = coo_matrix((np.ones(len(rows_i)), (rows_i, rows_j)), shape=(n, n))
     _, comp = connected_components(graph, directed=False) if n else (0, np.zeros(0, dtype=int))
 
-    # --- first content of each group: earliest time, then content ID
+    # --- first content of each group: earliest time, then content ID; source material of
+    # authors who take no part in the event comes after every other content
     tkey = _order_key(c["posted_at"])
     order = _time_order(tkey, cid)
+    passive = _passive_sources(p, c)
+    if passive.any():
+        order = order[np.argsort(passive[order], kind="stable")]
     first_pos = order[np.unique(comp[order], return_index=True)[1]]
     comp_nid = np.array([f"n-{x}" for x in cid[first_pos]], dtype=object)
     content_nid = comp_nid[comp]
@@ -344,6 +353,7 @@ def detect_narratives(
             "platform": c["platform"].to_numpy(),
             "tkey": tkey,
             "placeholder": placeholder,
+            "passive": passive,
             "story": (
                 ~placeholder
                 & ~c["kind"].isin(REACTION_KINDS).to_numpy()
@@ -415,6 +425,17 @@ def detect_narratives(
         harm_source=source,
         missing_sources=tuple(missing),
     )
+
+
+def _passive_sources(p: Projection, c: pd.DataFrame) -> np.ndarray:
+    """Per row of ``c``: source material (``via == "source"``) whose author takes no part in
+    the event (:attr:`pileon.graph.projection.Projection.source_only`)."""
+    if "via" not in c:
+        return np.zeros(len(c), dtype=bool)
+    src = (c["via"] == "source").to_numpy(dtype=bool)
+    if not src.any():
+        return src
+    return src & c["account_id"].isin(p.source_only).to_numpy(dtype=bool)
 
 
 def _members(cid: np.ndarray, kc: np.ndarray, order: np.ndarray, k: int) -> list[tuple[str, ...]]:
@@ -568,7 +589,9 @@ def _narrative_table(
     tab = pd.DataFrame(
         {
             "first_content_id": first["content_id"],
-            "first_poster": first["account_id"].where(~first["placeholder"], None),
+            "first_poster": first["account_id"].where(
+                ~(first["placeholder"] | first["passive"]), None
+            ),
             "first_tkey": first["tkey"],
             "n_contents": g.size(),
             "story": g["story"].any(),

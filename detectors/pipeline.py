@@ -109,6 +109,10 @@ def detect(p: Projection, *, seed: int = 0, stages: StageRunner | None = None) -
     with st.stage("clusters"):
         cres = detect_coordinated(p, narratives=nres, seed=seed)
         roles += list(cres.findings)
+    # the authors of source material alone (older content the event acted on) are shown,
+    # not judged: no role in this event
+    passive = p.source_only
+    roles = [f for f in roles if f.account_id not in passive]
     roles.sort(key=lambda f: (f.account_id, f.role, -f.strength))
     det = Detections(
         narratives=tuple(nres.narratives),
@@ -124,10 +128,16 @@ def event_features(p: Projection, det: Detections) -> tuple[pd.DataFrame, Harmfu
     """The accounts' features and the harm of the event's items.
 
     Returns ``(features, items)``: :func:`pileon.detectors.features.account_features`
-    and :func:`pileon.detectors.harm.harmful_items`.
+    and :func:`pileon.detectors.harm.harmful_items`.  The accounts that take part only
+    through source material (:attr:`pileon.graph.projection.Projection.source_only`) have
+    no row: they are not scored and not listed.
     """
     items = harmful_items(p, det)
-    return account_features(p, det, items=items), items
+    f = account_features(p, det, items=items)
+    passive = p.source_only
+    if passive:
+        f = f[~f.index.isin(passive)]
+    return f, items
 
 
 def score(features: pd.DataFrame, model: rm.RiskModel | None = None) -> Scored:

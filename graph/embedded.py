@@ -7,7 +7,9 @@ and column names only; values always travel as ``?`` parameters.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import sqlite3
 import threading
 import uuid
@@ -24,7 +26,7 @@ from pileon.graph.arrays import is_none
 from pileon.graph.errors import NotFound, StoreUnavailable
 from pileon.graph.frames import coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, TZ, ColType, stored_columns
-from pileon.graph.store import Store
+from pileon.graph.store import Store, older_rows
 
 #: a value of a stored cell, as SQLite takes it
 _Cell = int | float | str | None
@@ -70,6 +72,19 @@ DECISION_COLUMNS = [
 ]
 
 
+@functools.lru_cache(maxsize=64)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def _named(text: str | None, pattern: str | None) -> int:
+    """SQL ``pileon_named(text, pattern)``: 1 when the text holds a match of the pattern (as
+    :func:`pileon.graph.textsim.terms_pattern` builds it, matched case-insensitively)."""
+    if not text or not pattern:
+        return 0
+    return 1 if _pattern(pattern).search(text) else 0
+
+
 def _table_ddl(name: str) -> str:
     t = TABLES[name]
     cols = []
@@ -86,6 +101,16 @@ def _table_ddl(name: str) -> str:
     return (
         f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(cols)}, PRIMARY KEY ({', '.join(t.key)}))"
     )
+
+
+def _add_new_columns(con: sqlite3.Connection, name: str) -> None:
+    """Add the model's optional columns that a store made by an older pileon lacks
+    (``events.ended_at``, say): they read as missing in the rows it holds."""
+    have = {row[1] for row in con.execute(f"PRAGMA table_info({name})")}
+    t = TABLES[name]
+    for c in stored_columns(name):
+        if c not in have and c in t.column_names and not t.column(c).required:
+            con.execute(f"ALTER TABLE {name} ADD COLUMN {c} {_SQL_TYPE[t.column(c).type]}")
 
 
 _INDEXES = (
@@ -226,6 +251,7 @@ class EmbeddedStore(Store):
             with con:
                 for name in TABLES:
                     con.execute(_table_ddl(name))
+                    _add_new_columns(con, name)
                 for stmt in _INDEXES:
                     con.execute(stmt)
                 con.executescript(_FINDINGS_DDL)
@@ -241,6 +267,7 @@ class EmbeddedStore(Store):
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA foreign_keys=OFF")
             con.execute("PRAGMA temp_store=MEMORY")  # the ID sets of frame(ids=...)
+            con.create_function("pileon_named", 2, _named, deterministic=True)
             self._local.con = con
         return con
 
@@ -452,18 +479,57 @@ class EmbeddedStore(Store):
         no ID list travels; O(items of the event).
         """
         out = []
-        for table, extra in (("contents", ", m.via"), ("reposts", "")):
+        for table in ("contents", "reposts"):
             key = TABLES[table].key[0]
             sql = (
-                f"SELECT {', '.join(self._select(table, 't.'))}{extra} FROM memberships m "
+                f"SELECT {', '.join(self._select(table, 't.'))}, m.via FROM memberships m "
                 f"JOIN {table} t ON t.{key} = m.content_id WHERE m.event_id = ? "
                 f"ORDER BY m.content_id"
             )
             rows = self._con().execute(sql, (event_id,)).fetchall()
-            cols = stored_columns(table) + (["via"] if extra else [])
-            data = _columns_of_rows(table, cols, rows)
-            out.append(coerce(table, data, keep=["via"] if extra else []))
+            data = _columns_of_rows(table, stored_columns(table) + ["via"], rows)
+            out.append(coerce(table, data, keep=["via"]))
         return out[0], out[1]
+
+    def older_contents(
+        self, event_id: str, before: pd.Timestamp, terms: Sequence[str]
+    ) -> pd.DataFrame:
+        """See :meth:`pileon.graph.store.Store.older_contents`.
+
+        Notes
+        -----
+        One pass over the contents table in SQLite (the terms matched by a Python function
+        of the connection, the other events by the memberships' content index), then the
+        events of the rows kept; O(contents) without reading them into Python.
+        """
+        from pileon.graph.textsim import terms_pattern
+
+        pat = terms_pattern(terms)
+        ns = int(pd.Timestamp(before).value)
+        other = (
+            "SELECT 1 FROM memberships m WHERE m.content_id = c.content_id "
+            "AND m.event_id <> ? AND m.via <> 'source'"
+        )
+        sql = (
+            f"SELECT {', '.join(self._select('contents', 'c.'))} FROM contents c "
+            f"WHERE c.placeholder = 0 AND c.posted_at < ? "
+            f"AND ((? IS NOT NULL AND pileon_named(c.text, ?)) OR EXISTS ({other})) "
+            f"ORDER BY c.content_id"
+        )
+        pattern = pat.pattern if pat is not None else None
+        con = self._con()
+        rows = con.execute(sql, (ns, pattern, pattern, event_id)).fetchall()
+        cols = stored_columns("contents")
+        c = coerce("contents", _columns_of_rows("contents", cols, rows))
+        events: dict[str, list[str]] = {}
+        for cid, e in con.execute(
+            "SELECT m.content_id, m.event_id FROM memberships m JOIN contents c "
+            "ON c.content_id = m.content_id WHERE c.placeholder = 0 AND c.posted_at < ? "
+            "AND m.event_id <> ? AND m.via <> 'source'",
+            (ns, event_id),
+        ):
+            events.setdefault(cid, []).append(e)
+        return older_rows(c, events, terms)
 
     def memberships(self, event_id: str | None = None) -> pd.DataFrame:
         if event_id is None:

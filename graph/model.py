@@ -132,6 +132,9 @@ TABLES: dict[str, Table] = {
                 Column("keywords", L),
                 Column("entities", L),
                 Column("target_ids", L),
+                # optional end of the event's window (pileon.ingest.membership): without
+                # it, the event ends at its last linked activity
+                Column("ended_at", T),
             ),
             references=(Reference("target_ids", "account"),),
         ),

@@ -57,7 +57,7 @@ from pileon.graph.queries import findings as q_findings
 from pileon.graph.queries import membership as q_membership
 from pileon.graph.queries import schema as q_schema
 from pileon.graph.queries import tables as q_tables
-from pileon.graph.store import Store
+from pileon.graph.store import Store, older_rows
 
 #: rows per ``UNWIND`` batch, from ``bench/bench_neo4j_ingest.py`` (see docs/neo4j.md)
 DEFAULT_BATCH_SIZE = 1000
@@ -505,6 +505,31 @@ class Neo4jStore(Store):
         df = pd.DataFrame([tuple(r.values()) for r in records], columns=MEMBERSHIP_COLUMNS)
         df = df.sort_values(["event_id", "content_id"], kind="mergesort").reset_index(drop=True)
         return df.astype(object)
+
+    def older_contents(
+        self, event_id: str, before: pd.Timestamp, terms: Sequence[str]
+    ) -> pd.DataFrame:
+        """See :meth:`pileon.graph.store.Store.older_contents`: one Cypher query
+        (:data:`pileon.graph.queries.membership.OLDER_CONTENTS`) selects a superset, the
+        exact term match is applied to what comes back."""
+        lowered = sorted({t.strip().lower() for t in terms if t and len(t.strip()) >= 2})
+        df = self._run.read_df(
+            q_membership.OLDER_CONTENTS,
+            {
+                "before": pd.Timestamp(before).tz_convert("UTC").isoformat(),
+                "event_id": event_id,
+                "source": "source",
+                "terms": lowered,
+            },
+        )
+        events = {}
+        if len(df):
+            events = {
+                cid: list(evs) for cid, evs in zip(df["content_id"], df["events"]) if len(evs)
+            }
+        cols = stored_columns("contents")
+        c = coerce("contents", df[cols] if len(df) else pd.DataFrame(columns=cols))
+        return older_rows(c, events, terms)
 
     def count(self, table: str) -> int:
         if table not in TABLES:

@@ -9,10 +9,13 @@ What belongs to the event:
 * ``contents``: the event's contents (see :mod:`pileon.ingest.membership`), with a
   ``via`` column saying how each joined, plus placeholder contents (deleted
   sources) that the event's reposts or replies point at (``via`` = None);
-* ``reposts``: the event's reposts;
+* ``reposts``: the event's reposts, with the same ``via`` column;
 * ``accounts``: authors of those contents and reposts, and the event's targets
   (``events.target_ids`` and ``contents.target_ids``); column ``role_hint`` is
-  ``target`` for targets that posted nothing, else ``author``;
+  ``author`` for accounts that took part, ``target`` for targets that did not,
+  ``source`` for the authors of source material (``via == "source"``: older content
+  that the event reposted or answered) that took no part in the event themselves
+  (:attr:`Projection.source_only`);
 * ``renames``, ``affiliations``: of those accounts; ``mcns``: those affiliated;
 * ``reports``: about the event's contents, or about its accounts without a content;
 * ``labels``: the event's past decisions.
@@ -41,6 +44,7 @@ class Event:
     event_id: str
     name: str = ""
     started_at: pd.Timestamp | None = None
+    ended_at: pd.Timestamp | None = None
     keywords: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
     target_ids: tuple[str, ...] = ()
@@ -71,6 +75,20 @@ class Projection:
             return self.event.started_at
         times = pd.concat([self.contents["posted_at"], self.reposts["reposted_at"]]).dropna()
         return times.min() if len(times) else None
+
+    @property
+    def source_only(self) -> frozenset[str]:
+        """Accounts whose only items in the event are source material (``via == "source"``:
+        older content that the event reposted or answered, see
+        :mod:`pileon.ingest.membership`), targets aside: they are shown, not judged; their
+        content is no first post of this event."""
+        return _source_only(self.contents, self.reposts, self._target_ids())
+
+    def _target_ids(self) -> set[str]:
+        targets = set(self.event.target_ids)
+        for t in self.contents["target_ids"]:
+            targets.update(t)
+        return targets
 
     @classmethod
     def from_tables(cls, event: dict[str, Any], **tables: Any) -> Projection:
@@ -115,23 +133,47 @@ class Projection:
             )
         if "contents" in frames and "via" not in frames["contents"]:
             frames["contents"]["via"] = "event_id"
+        if "reposts" in frames and "via" not in frames["reposts"]:
+            frames["reposts"]["via"] = "repost"
         return cls(event=ev, **frames)
+
+
+def _utc(value: Any) -> pd.Timestamp | None:
+    """A time cell as a UTC timestamp (None when missing; a time without zone is UTC)."""
+    if value is None or pd.isna(value):
+        return None
+    t = pd.Timestamp(value)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def _source_only(
+    contents: pd.DataFrame, reposts: pd.DataFrame, targets: set[str]
+) -> frozenset[str]:
+    """Authors of source material (``via == "source"``) with no other item among
+    ``contents`` and ``reposts``, and not among ``targets``."""
+    frames = [df for df in (contents, reposts) if "via" in df and len(df)]
+    flags = [(df["via"] == "source").to_numpy(dtype=bool) for df in frames]
+    if not any(f.any() for f in flags):
+        return frozenset()
+    src: set[str] = set()
+    active: set[str] = set()
+    for df, is_src in zip(frames, flags):
+        acc = df["account_id"]
+        src.update(acc[is_src].dropna())
+        active.update(pd.unique(acc[~is_src].dropna()))
+    for df in (contents, reposts):  # frames without ``via``: every item takes part
+        if "via" not in df:
+            active.update(df["account_id"].dropna())
+    return frozenset(src - active - targets)
 
 
 def make_event(row: dict[str, Any]) -> Event:
     """An :class:`Event` from a row of the ``events`` frame (or a plain dict)."""
-    started = row.get("started_at")
-    if started is not None and not pd.isna(started):
-        started = pd.Timestamp(started)
-        started = (
-            started.tz_localize("UTC") if started.tzinfo is None else started.tz_convert("UTC")
-        )
-    else:
-        started = None
     return Event(
         event_id=str(row["event_id"]),
         name=str(row.get("name") or ""),
-        started_at=started,
+        started_at=_utc(row.get("started_at")),
+        ended_at=_utc(row.get("ended_at")),
         keywords=tuple(as_list(row.get("keywords"))),
         entities=tuple(as_list(row.get("entities"))),
         target_ids=tuple(as_list(row.get("target_ids"))),
@@ -205,8 +247,11 @@ def project(store: Store, event_id: str) -> Projection:
         "accounts",
         ids=pd.unique(np.concatenate([authors, np.array(targets, dtype=object)])).tolist(),
     )
+    passive = _source_only(contents, reposts, set(targets))
     accounts["role_hint"] = np.where(
-        accounts["account_id"].isin(authors), "author", "target"
+        accounts["account_id"].isin(passive),
+        "source",
+        np.where(accounts["account_id"].isin(authors), "author", "target"),
     ).astype(object)
     acc_ids = accounts["account_id"].tolist()
     renames = store.frame("renames", ids=acc_ids, column="account_id")

@@ -31,10 +31,12 @@ cursor keeps reading the run it started with while a new analysis lands.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
+
+from pileon.graph.model import TABLES
 
 DEFAULT_STORE = "pileon.db"
 
@@ -69,7 +71,8 @@ class Store(ABC):
         """Replace the event membership of contents and reposts.
 
         ``memberships`` has columns ``content_id, event_id, via`` (``via``: how the
-        content joined: ``event_id``, ``text``, ``target``, ``repost``, ``reply`` or ``copy``).
+        content joined: ``event_id``, ``text``, ``target``, ``repost``, ``reply``, ``copy``, or
+        ``source`` for source material, see :mod:`pileon.ingest.membership`).
         """
 
     # ------------------------------------------------------------------- reads
@@ -85,18 +88,47 @@ class Store(ABC):
 
     def event_items(self, event_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The event's member contents and reposts, ``(contents, reposts)``, as :meth:`frame`
-        gives them; contents with one more column ``via`` (how each joined, as in
-        :meth:`memberships`).
+        gives them, each with one more column ``via`` (how each joined, as in
+        :meth:`memberships`; ``source`` for source material).
 
         This default selects both tables by the IDs of :meth:`memberships`; a store may
         join them with its memberships in one query each.
         """
         members = self.memberships(event_id)
         ids = members["content_id"].tolist()
-        contents = self.frame("contents", ids=ids)
-        at = pd.Index(members["content_id"]).get_indexer(contents["content_id"])
-        contents["via"] = members["via"].to_numpy(dtype=object)[at]
-        return contents, self.frame("reposts", ids=ids)
+        via = pd.Index(members["content_id"])
+        out = []
+        for table in ("contents", "reposts"):
+            df = self.frame(table, ids=ids)
+            at = via.get_indexer(df[TABLES[table].key[0]])
+            df["via"] = members["via"].to_numpy(dtype=object)[at]
+            out.append(df)
+        return out[0], out[1]
+
+    def older_contents(
+        self, event_id: str, before: pd.Timestamp, terms: Sequence[str]
+    ) -> pd.DataFrame:
+        """Contents posted before ``before`` where a story of the event may have been told
+        earlier: those whose text names one of ``terms`` (as
+        :func:`pileon.graph.textsim.terms_pattern` finds them) and those that belong to another
+        event than ``event_id`` (as more than source material); placeholders aside.
+
+        As :meth:`frame` gives them, with one more column ``events``: the events other than
+        ``event_id`` that each belongs to, as more than source material (sorted list).
+
+        This default reads the whole ``contents`` table and every membership; a store may
+        select them in its own query language.
+        """
+        c = self.frame("contents")
+        c = c[
+            ~c["placeholder"].to_numpy(dtype=bool) & (c["posted_at"] < before).to_numpy(dtype=bool)
+        ]
+        m = self.memberships()
+        m = m[(m["event_id"] != event_id) & (m["via"] != "source")]
+        events: dict[str, list[str]] = {}
+        for cid, e in zip(m["content_id"], m["event_id"]):
+            events.setdefault(cid, []).append(e)
+        return older_rows(c, events, terms)
 
     @abstractmethod
     def count(self, table: str) -> int:
@@ -159,6 +191,23 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def older_rows(
+    contents: pd.DataFrame, events: dict[str, list[str]], terms: Sequence[str]
+) -> pd.DataFrame:
+    """The rows of ``contents`` that name one of ``terms`` or have ``events`` (content_id ->
+    other events), with the column ``events`` (sorted lists), in key order: the end of
+    :meth:`Store.older_contents`, shared by the stores."""
+    from pileon.graph.textsim import terms_pattern  # datasketch: only when needed
+
+    pat = terms_pattern(terms)
+    has = contents["content_id"].isin(events.keys()).to_numpy(dtype=bool)
+    if pat is not None:
+        has |= contents["text"].fillna("").str.contains(pat, regex=True).to_numpy(dtype=bool)
+    out = contents[has].reset_index(drop=True)
+    out["events"] = [sorted(set(events.get(x, ()))) for x in out["content_id"]]
+    return out
 
 
 NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")

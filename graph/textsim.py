@@ -61,6 +61,23 @@ def normalize_all(texts: Sequence[object] | pd.Series) -> np.ndarray:
     return out
 
 
+def terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+    """One case-insensitive pattern that finds any of ``terms`` (an event's keywords, entities
+    and name) in a raw text; terms shorter than two characters are left out (None: no term).
+
+    Longer terms are tried first, so the match is the longest term at each place.
+
+    >>> terms_pattern(["南城七中", "林老师", "x"]).findall("南城七中的林老师")
+    ['南城七中', '林老师']
+    """
+    kept = sorted(
+        {t.strip() for t in terms if t and len(t.strip()) >= 2}, key=lambda t: (-len(t), t)
+    )
+    if not kept:
+        return None
+    return re.compile("|".join(re.escape(t) for t in kept), re.IGNORECASE)
+
+
 def shingles(norm: str, k: int = SHINGLE) -> set[str]:
     """Character k-shingles of a normalised text (the text itself when shorter than k)."""
     if len(norm) <= k:

@@ -24,7 +24,12 @@ from pileon.graph.errors import InputError
 from pileon.graph.frames import empty
 from pileon.graph.model import LOAD_ORDER, TABLES
 from pileon.graph.store import Store
-from pileon.ingest.membership import INPUT_COLUMNS, compute_memberships
+from pileon.ingest.membership import (
+    DEFAULT_MARGIN,
+    INPUT_COLUMNS,
+    compute_memberships,
+    window_margin,
+)
 from pileon.ingest.readers import CHUNK_ROWS, find_tables, read_chunks, read_header
 from pileon.ingest.tables import Rejected, validate
 
@@ -125,6 +130,7 @@ def load_folder(
     reject_path: str | Path | None = None,
     show_progress: bool = False,
     chunk_rows: int = CHUNK_ROWS,
+    margin: pd.Timedelta | str | float = DEFAULT_MARGIN,
 ) -> LoadSummary:
     """Load every table file of ``folder`` into ``store``.
 
@@ -141,6 +147,9 @@ def load_folder(
         Show a progress bar per table (tqdm, on stderr).
     chunk_rows : int
         Rows per chunk: memory stays bounded whatever the file size.
+    margin : Timedelta, str or float, default 48 hours
+        How long before its start an event's window opens, for the contents that join it
+        by text, copy or media (a number: hours); see :mod:`pileon.ingest.membership`.
 
     Returns
     -------
@@ -160,6 +169,7 @@ def load_folder(
     membership is recomputed over the whole store.  O(rows) plus membership.
     """
     folder = Path(folder)
+    margin = window_margin(margin)
     files = find_tables(folder)
     if not files:
         raise InputError(
@@ -185,7 +195,7 @@ def load_folder(
     # the embedded store loads faster inside its bulk_load (same result)
     bulk = getattr(store, "bulk_load", None)
     with bulk() if bulk is not None else nullcontext():
-        _load_tables(store, files, rej_file, summary, show_progress, chunk_rows)
+        _load_tables(store, files, rej_file, summary, show_progress, chunk_rows, margin)
     return summary
 
 
@@ -196,6 +206,7 @@ def _load_tables(
     summary: LoadSummary,
     show_progress: bool,
     chunk_rows: int,
+    margin: pd.Timedelta | str | float = DEFAULT_MARGIN,
 ) -> None:
     """The body of :func:`load_folder`: tables, placeholders, event membership.
 
@@ -258,7 +269,7 @@ def _load_tables(
             contents, reposts = (_kept_frame(t, kept.pop(t)) for t in ("contents", "reposts"))
         else:
             contents, reposts = store.frame("contents"), store.frame("reposts")
-        members = compute_memberships(store.frame("events"), contents, reposts)
+        members = compute_memberships(store.frame("events"), contents, reposts, margin=margin)
         del contents, reposts
         store.set_memberships(members)
     summary.memberships = members.groupby("event_id").size().astype(int).to_dict()

@@ -8,7 +8,8 @@ timestamps ISO-8601 (an offset or ``Z``; none means UTC); numbers numeric, finit
 and within bounds (``harm`` in 0..1, counts not negative, ``tier`` 0..4), whole
 numbers within 64 bits (what the stores keep) and read exactly; booleans
 ``true/false/1/0/yes/no``; ``kind`` one of the known kinds; a key seen twice in
-one file is rejected the second time; a repost cannot repost itself.  Columns
+one file is rejected the second time; a repost cannot repost itself; an event cannot
+end before it starts.  Columns
 beyond the model are kept as ``extra``.
 """
 
@@ -348,6 +349,10 @@ def validate(
     if table == "reposts":
         chunk.flag(
             out["repost_id"].notna() & (out["repost_id"] == out["source_id"]), "repost of itself"
+        )
+    if table == "events" and "started_at" in out and "ended_at" in out:
+        chunk.flag(
+            (out["ended_at"] < out["started_at"]).to_numpy(dtype=bool), "ended_at before started_at"
         )
     _flag_repeated_keys(chunk, out, list(t.key), seen)
     out["extra"] = _extra_column(raw, t)

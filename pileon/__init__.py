@@ -95,17 +95,26 @@ def ingest_folder(
     *,
     rejects: str | os.PathLike[str] = "pileon-rejects.csv",
     show_progress: bool = False,
+    margin_hours: float = 48.0,
 ) -> LoadSummary:
     """Load every input table of ``folder`` into ``store`` (``pileon ingest``).
 
     Bad rows go to the ``rejects`` CSV with their line and reason; the summary
     counts, per table, rows read = stored + rejected, and placeholders.
+    ``margin_hours``: how far before its start (and after its last activity) an event's
+    window reaches (:mod:`pileon.ingest.membership`).
     See :func:`pileon.ingest.load.load_folder`.
     """
     from pileon.ingest.load import load_folder
 
     with _store(store) as s:
-        return load_folder(s, Path(folder), reject_path=Path(rejects), show_progress=show_progress)
+        return load_folder(
+            s,
+            Path(folder),
+            reject_path=Path(rejects),
+            show_progress=show_progress,
+            margin=margin_hours,
+        )
 
 
 def analyze(store: Store | str | os.PathLike[str], event_id: str, **options: Any) -> dict[str, Any]:
@@ -202,9 +211,13 @@ def sample(
     scale: float = 1.0,
     fmt: str = "csv",
     show_progress: bool = False,
+    history: bool = False,
 ) -> dict[str, Any]:
     """Write a generated sample incident (the input tables) into ``folder`` and return its
-    ground truth (:func:`pileon.ingest.sample.generate_incident`)."""
+    ground truth (:func:`pileon.ingest.sample.generate_incident`); ``history``: also the
+    incident told once before, a year earlier (``pileon sample --history``)."""
     from pileon.ingest.sample import generate_incident
 
-    return generate_incident(folder, seed=seed, scale=scale, fmt=fmt, show_progress=show_progress)
+    return generate_incident(
+        folder, seed=seed, scale=scale, fmt=fmt, show_progress=show_progress, history=history
+    )

@@ -17,14 +17,19 @@ Sections, in order:
   :func:`client_for` with :data:`KEYS`;
 * the Neo4j test server: :class:`Neo4jServer`, :func:`wipe_neo4j` (the fixtures are in
   ``tests/conftest.py``);
-* real data: :func:`real_data`, :func:`full_data_dir`, :data:`VENDORED_DATA`.
+* real data: :func:`real_data`, :func:`full_data_dir`, :data:`VENDORED_DATA`;
+* events in time, a store with history: rows in hours from :data:`EVENT_START`
+  (:func:`hour_content`, :func:`hour_repost`, :data:`NEW_EVENT`, :data:`OLD_EVENT`),
+  :func:`event_frames`, :func:`store_of_rows`, :func:`write_rows_folder`,
+  :func:`resurfacing_rows`, :func:`two_years_rows`, and :func:`assert_same_findings` (a
+  report with and without a year-old copy of its incident), :func:`holders`.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -1092,3 +1097,177 @@ def real_data(dataset: str, source: str) -> Path:
             pytest.fail("CI=true but " + reason, pytrace=False)
         pytest.skip(reason)
     return folder
+
+
+# ---------------------------------------------------- events in time: a store with history
+# Hand-made rows counted in hours from :data:`EVENT_START` (an event "e-new" and the same
+# rumour's event a year before, "e-old"), a store built from them as ingest builds it, and
+# the comparison of a report with and without a year-old copy of its incident.
+EVENT_START = pd.Timestamp("2026-03-01T12:00:00Z")
+YEAR_HOURS = 365 * 24
+RUMOUR = "南城七中初二班主任林晓雯长期体罚学生，昨天把一个男生打到耳膜穿孔住院了，学校还想压下去"
+NEW_EVENT = {
+    "event_id": "e-new",
+    "name": "南城七中教师遭网暴事件",
+    "started_at": EVENT_START,
+    "keywords": ["南城七中", "体罚学生"],
+    "entities": ["林晓雯"],
+    "target_ids": ["weibo:victim"],
+}
+OLD_EVENT = {
+    **NEW_EVENT,
+    "event_id": "e-old",
+    "started_at": EVENT_START - pd.Timedelta(hours=YEAR_HOURS),
+}
+CALL = "大家去她微博下面骂，人肉她！林晓雯滚出南城七中"
+BRIBE = "南城七中林晓雯收家长红包，不给钱就给孩子穿小鞋，有录音为证"
+BENIGN = "南城七中今天开运动会，孩子们跑得很开心，林晓雯老师也来加油了"
+
+
+def in_hours(hours: float) -> str:
+    """:data:`EVENT_START` plus ``hours``, as ISO text."""
+    return (EVENT_START + pd.Timedelta(hours=hours)).isoformat()
+
+
+def hour_content(
+    cid, hours, text=RUMOUR, *, acc="weibo:u", event_id=None, reply_to=None, media=None, to=()
+):
+    """A ``contents`` row posted ``hours`` after :data:`EVENT_START`."""
+    return {
+        "content_id": cid,
+        "account_id": acc,
+        "platform": "weibo",
+        "posted_at": in_hours(hours),
+        "text": text,
+        "event_id": event_id,
+        "reply_to": reply_to,
+        "media_hash": media,
+        "target_ids": list(to),
+    }
+
+
+def hour_repost(rid, source, hours, acc="weibo:r", text=None):
+    """A ``reposts`` row made ``hours`` after :data:`EVENT_START`."""
+    return {
+        "repost_id": rid,
+        "account_id": acc,
+        "source_id": source,
+        "reposted_at": in_hours(hours),
+        "text": text,
+    }
+
+
+def event_frames(contents, reposts=(), events=(NEW_EVENT,)):
+    """``(events, contents, reposts)`` frames of the rows, as a store gives them."""
+    ev = coerce("events", pd.DataFrame(list(events)))
+    cf = coerce("contents", pd.DataFrame(list(contents)))
+    cols = ["repost_id", "account_id", "source_id", "reposted_at", "text"]
+    rf = coerce("reposts", pd.DataFrame(list(reposts), columns=cols))
+    return ev, cf, rf
+
+
+def store_of_rows(tmp_path, contents, reposts, events=(NEW_EVENT,), accounts=()):
+    """An embedded store holding the rows, with membership computed as ingest does."""
+    ev, cf, rf = event_frames(contents, reposts, events)
+    store = EmbeddedStore(str(tmp_path / "s.db"))
+    ids = sorted(set(cf["account_id"]) | set(rf["account_id"]) | {"weibo:victim"})
+    acc = pd.DataFrame(list(accounts) or [{"account_id": a, "platform": "weibo"} for a in ids])
+    store.upsert("accounts", coerce("accounts", acc))
+    for table, df in (("events", ev), ("contents", cf), ("reposts", rf)):
+        store.upsert(table, df)
+    store.set_memberships(compute_memberships(ev, store.frame("contents"), rf))
+    return store
+
+
+def write_rows_folder(folder, contents, reposts=(), events=(NEW_EVENT,), accounts=()) -> None:
+    """The rows as an ingest folder (JSON Lines), so that both stores load them alike."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ev, cf, rf = event_frames(contents, reposts, events)
+    ids = sorted(set(cf["account_id"]) | set(rf["account_id"]))
+    acc = pd.DataFrame(list(accounts) or [{"account_id": a, "platform": "weibo"} for a in ids])
+    for name, df in (("events", ev), ("contents", cf), ("reposts", rf), ("accounts", acc)):
+        df = df.drop(columns=[x for x in ("extra", "placeholder", "tz") if x in df])
+        (folder / f"{name}.jsonl").write_text(
+            df.to_json(orient="records", lines=True, date_format="iso", force_ascii=False),
+            encoding="utf-8",
+        )
+
+
+def resurfacing_rows():
+    """Last year's post of the rumour and a call to action on it, outside any event; this
+    year a crowd reposts both, and one of last year's posters (weibo:back) acts again."""
+    c, r, year = hour_content, hour_repost, YEAR_HOURS
+    old = [
+        {**c("w:old", -year, acc="weibo:old-author"), "harm": 0.9},
+        {**c("w:back-old", -year + 3, BRIBE, acc="weibo:back"), "harm": 0.9},
+        {**c("w:back-now", 5, "南城七中的事又来了，快转", acc="weibo:back"), "harm": 0.8},
+    ]
+    reposts = [r("r:call", "w:old", -year + 1, acc="weibo:old-caller", text=CALL)]
+    reposts += [r(f"r:{i}", "w:old", 1 + i / 10, acc=f"weibo:crowd{i}") for i in range(12)]
+    reposts += [r(f"r:c{i}", "r:call", 2 + i / 10, acc=f"weibo:crowd{i}") for i in range(12)]
+    reposts += [r(f"r:b{i}", "w:back-old", 3 + i / 10, acc=f"weibo:crowd{i}") for i in range(12)]
+    return old, reposts
+
+
+def two_years_rows():
+    """Last year's event (e-old): the rumour and its copies; this year's (e-new): the same
+    rumour by other accounts, reposted by a crowd, and a benign post told both years."""
+    c, r, year = hour_content, hour_repost, YEAR_HOURS
+    rows = [
+        {**c("w:o1", -year, acc="weibo:old-fp", event_id="e-old"), "harm": 0.9},
+        {**c("w:o2", -year + 1, "转：" + RUMOUR, acc="weibo:old-2"), "harm": 0.9},
+        {**c("w:ob", -year + 2, BENIGN, acc="weibo:old-3"), "harm": 0.0},
+        {**c("w:n1", 0, acc="weibo:new-fp", event_id="e-new"), "harm": 0.9},
+        {**c("w:n2", 1, "转：" + RUMOUR + "！", acc="weibo:new-2"), "harm": 0.9},
+        {**c("w:nb", 2, BENIGN, acc="weibo:new-3"), "harm": 0.0},
+    ]
+    reposts = [r(f"r:o{i}", "w:o1", -year + 2 + i / 10, acc=f"weibo:oc{i}") for i in range(15)]
+    reposts += [r(f"r:n{i}", "w:n1", 2 + i / 10, acc=f"weibo:nc{i}") for i in range(15)]
+    return rows, reposts, [OLD_EVENT, NEW_EVENT]
+
+
+HISTORY_ROLES = (
+    "first_poster",
+    "multi_poster",
+    "inciter",
+    "splicer",
+    "impersonator",
+    "coordinated",
+)
+
+
+def holders(report: dict[str, Any], role: str) -> list[str]:
+    """The accounts of a report that hold ``role``, sorted."""
+    return sorted(a["account_id"] for a in report["accounts"] if role in a["roles"])
+
+
+def assert_same_findings(
+    plain: dict[str, Any], hist: dict[str, Any], *, past: str, repeat: set[str]
+) -> None:
+    """``hist`` (with the copy of the incident in ``past``) is ``plain`` but for the
+    narratives' resurfacing evidence (which must name ``past``) and the accounts of
+    ``repeat`` (one tier up, to 4, with grading evidence naming ``past``)."""
+    for role in HISTORY_ROLES:
+        assert holders(hist, role) == holders(plain, role), role
+    top = [a["account_id"] for a in plain["accounts"][:10]]
+    assert [a["account_id"] for a in hist["accounts"][:10]] == top
+    assert [m["mcn_id"] for m in hist["mcns"]] == [m["mcn_id"] for m in plain["mcns"]]
+    assert hist["mcns"] == plain["mcns"] and hist["clusters"] == plain["clusters"]
+    # everything else, account by account
+    assert len(hist["accounts"]) == len(plain["accounts"])
+    for h, p in zip(hist["accounts"], plain["accounts"]):
+        if h["account_id"] in repeat:
+            assert p["tier"] == 3 and h["tier"] == 4, (h["account_id"], p["tier"], h["tier"])
+            grading = [e["detail"] for e in h["evidence"] if e["kind"] == "grading"]
+            assert f"tier 4: culpable conduct repeated in {past}" in grading[0], grading
+            h = {**h, "tier": p["tier"], "evidence": p["evidence"]}
+        assert h == p, h["account_id"]
+    # the narratives, but for where a rumour was told before
+    without = [{k: v for k, v in n.items() if k != "evidence"} for n in hist["narratives"]]
+    assert without == plain["narratives"]
+    assert not any("evidence" in n for n in plain["narratives"])
+    told: dict[str | None, list[dict]] = {}
+    for n in hist["narratives"]:
+        told.setdefault(n["first_poster"], []).extend(n.get("evidence", []))
+    for fp in holders(plain, "first_poster"):
+        assert any(e["kind"] == "resurfaced" and past in e["detail"] for e in told[fp]), fp

@@ -534,9 +534,14 @@ def test_ingest_uploads_and_loads(empty_client, tmp_store):
             ),
         ),
     ]
+    r = empty_client.post(
+        "/v1/ingest", files=files, params={"margin_hours": -1}, headers=auth("admin")
+    )
+    assert r.status_code == 422 and "margin_hours" in r.json()["detail"]
     r = empty_client.post("/v1/ingest", files=files, headers=auth("admin"))
     assert r.status_code == 202, r.text
-    assert r.json()["params"] == {"files": ["accounts.csv", "contents.jsonl"]}
+    # the event windows' margin (issue 21), 48 hours unless given
+    assert r.json()["params"] == {"files": ["accounts.csv", "contents.jsonl"], "margin_hours": 48.0}
     done = wait_job(empty_client, r.json()["job_id"])
     assert done["status"] == "done", done
     tables = done["result"]["tables"]

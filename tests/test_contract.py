@@ -25,7 +25,13 @@ from pileon.graph.model import TABLES
 from pileon.graph.projection import FRAMES, project
 from pileon.ingest.load import load_folder
 from pileon.ingest.sample import generate_incident
-from tests.helpers import Neo4jServer, wipe_neo4j
+from tests.helpers import (
+    Neo4jServer,
+    assert_same_findings,
+    holders,
+    load_sample,
+    wipe_neo4j,
+)
 
 STORES = ("embedded", "neo4j")
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker
@@ -38,9 +44,23 @@ MAIN_EVENT = "evt:2026-03-nancheng-teacher"
 
 @pytest.fixture(scope="module")
 def incident(tmp_path_factory) -> tuple[Path, dict]:
+    """The sample incident in a store that holds history: E1 told once before, a year
+    earlier."""
     folder = tmp_path_factory.mktemp("contract") / "incident"
-    truth = generate_incident(folder, seed=SEED, scale=SCALE)
+    truth = generate_incident(folder, seed=SEED, scale=SCALE, history=True)
     return folder, truth
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory) -> dict:
+    """The main event's report from the same incident without the history (embedded)."""
+    from pileon.service.analysis import analyze
+
+    folder = tmp_path_factory.mktemp("plain")
+    store, _ = load_sample(folder, seed=SEED, scale=SCALE)
+    report = analyze(store, MAIN_EVENT, seed=0, model=None, save=False)
+    store.close()
+    return {k: v for k, v in report.items() if k != "generated_at"}
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +158,8 @@ def test_every_event_has_members(store, loaded, incident):
     _, truth = incident
     s = loaded(store)[0]
     members = s.memberships()
-    assert sorted(set(members["event_id"])) == sorted(truth["events"])
+    events = [*truth["events"], truth["history"]["event_id"]]
+    assert sorted(set(members["event_id"])) == sorted(events)
     for event_id, group in members.groupby("event_id"):
         pd.testing.assert_frame_equal(s.memberships(event_id), group.reset_index(drop=True))
 
@@ -246,6 +267,30 @@ def test_findings_visible_in_the_graph(analyzed, loaded, incident):
         assert {r["c"]: r["n"] for r in clusters} == {
             c["cluster_id"]: len(c["accounts"]) for c in report["clusters"]
         }
+
+
+def test_older_contents_identical(loaded):
+    neo, emb = loaded("neo4j")[0], loaded("embedded")[0]
+    terms = ["南城七中", "林晓雯", "Nancheng"]
+    for before in ("2026-02-27T12:00:00Z", "2025-03-02T00:00:00Z"):
+        t = pd.Timestamp(before)
+        a, b = neo.older_contents(MAIN_EVENT, t, terms), emb.older_contents(MAIN_EVENT, t, terms)
+        assert len(b) > 0
+        pd.testing.assert_frame_equal(a, b, obj=before)
+
+
+# ------------------------------------------------------ a store with history
+@pytest.mark.parametrize("store", STORES)
+def test_history_leaves_this_years_findings(store, analyzed, plain, incident):
+    """With a year-old copy of the incident in the store, this event's report is the one
+    without it, but for the resurfacing evidence and the planted repeat offenders."""
+    _, truth = incident
+    history = truth["history"]
+    hist = analyzed(store)[MAIN_EVENT]
+    assert holders(plain, "first_poster") and holders(plain, "splicer") and plain["mcns"]
+    repeat = set(history["repeat_offenders"])
+    assert repeat <= set(truth["events"][MAIN_EVENT]["repeat_across_events"])
+    assert_same_findings(plain, hist, past=history["event_id"], repeat=repeat)
 
 
 # ---------------------------------------------------------- command line

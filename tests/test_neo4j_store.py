@@ -21,7 +21,15 @@ from pileon.graph.model import TABLES
 from pileon.graph.neo4j_store import CypherRunner, Neo4jStore, _split_uri
 from pileon.graph.projection import project
 from pileon.graph.queries import tables as q_tables
-from tests.helpers import build_incident, incident_report
+from tests.helpers import (
+    OLD_EVENT,
+    YEAR_HOURS,
+    build_incident,
+    incident_report,
+    resurfacing_rows,
+    two_years_rows,
+    write_rows_folder,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker
@@ -696,3 +704,33 @@ def test_millisecond_times_identical_with_missing_values(neo, emb):
         store.upsert("accounts", rows)
     assert neo.frame("accounts").loc[0, "created_at"] == pd.Timestamp("2026-03-01T08:15:30.123Z")
     pd.testing.assert_frame_equal(neo.frame("accounts"), emb.frame("accounts"))
+
+
+# ----------------------------------------------------------------- event windows
+def test_windows_and_source_material_as_on_the_embedded_store(neo, emb, tmp_path):
+    """Membership bounded in time, source material and older contents: the same on both."""
+    from pileon.graph.store import Store
+    from pileon.ingest.load import load_folder
+
+    rows, reposts, events = two_years_rows()
+    more_rows, more_reposts = resurfacing_rows()
+    ended = {**OLD_EVENT, "ended_at": OLD_EVENT["started_at"] + pd.Timedelta(days=30)}
+    write_rows_folder(tmp_path / "in", rows + more_rows, reposts + more_reposts, [ended, events[1]])
+    for store in (neo, emb):
+        load_folder(store, tmp_path / "in", reject_path=tmp_path / "rej.csv")
+    assert_same_tables(neo, emb)
+    assert emb.frame("events")["ended_at"].notna().sum() == 1
+    via = emb.memberships("e-new").set_index("content_id")["via"]
+    assert via["w:old"] == "source" and via["r:0"] == "repost" and "w:o1" not in via
+    a, b = project(neo, "e-new"), project(emb, "e-new")
+    assert a.event == b.event and a.event.ended_at is None
+    for name in ("accounts", "contents", "reposts"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
+    for before, terms in (
+        (pd.Timestamp("2026-03-01T11:00:00Z"), ["南城七中", "林晓雯"]),
+        (pd.Timestamp("2026-03-01T11:00:00Z"), []),
+        (pd.Timestamp("2026-03-01T11:00:00Z") - pd.Timedelta(hours=YEAR_HOURS - 2), ["南城七中"]),
+    ):
+        got = neo.older_contents("e-new", before, terms)
+        pd.testing.assert_frame_equal(got, emb.older_contents("e-new", before, terms))
+        pd.testing.assert_frame_equal(got, Store.older_contents(neo, "e-new", before, terms))

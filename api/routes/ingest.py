@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from pileon.api.deps import AdminRole, JobsDep, SettingsDep, StoreDep
@@ -60,12 +60,16 @@ def save_uploads(files: list[UploadFile], folder: Path, *, max_bytes: int) -> li
     return names
 
 
-def run_ingest(job: Job, store: Store, folder: Path, rejects: Path) -> dict[str, Any]:
+def run_ingest(
+    job: Job, store: Store, folder: Path, rejects: Path, margin_hours: float = 48.0
+) -> dict[str, Any]:
     """The ingest job: ``pileon.ingest.load.load_folder`` on the uploaded folder."""
     from pileon.ingest.load import load_folder
 
     job.report_progress(0.05)
-    summary = load_folder(store, folder, reject_path=rejects, show_progress=False).to_dict()
+    summary = load_folder(
+        store, folder, reject_path=rejects, show_progress=False, margin=margin_hours
+    ).to_dict()
     summary["rejects"] = f"/v1/jobs/{job.job_id}/rejects"
     return summary
 
@@ -86,6 +90,15 @@ def ingest(
     settings: SettingsDep,
     _: AdminRole,
     response: Response,
+    margin_hours: Annotated[
+        float,
+        Query(
+            ge=0,
+            description="How long before its start (and after its last activity) an "
+            "event's window reaches, in hours (content joins an event by text, copy or "
+            "media only inside its window).",
+        ),
+    ] = 48.0,
 ) -> dict[str, Any]:
     """Load the uploaded tables (SPEC §2) in the background; the job's result is the
     ingest summary, its reject file is at `/v1/jobs/{job_id}/rejects`."""
@@ -102,8 +115,8 @@ def ingest(
     rejects = work / "rejects.csv"
     job = jobs.submit(
         "ingest",
-        lambda j: run_ingest(j, store, upload, rejects),
-        params={"files": names},
+        lambda j: run_ingest(j, store, upload, rejects, margin_hours),
+        params={"files": names, "margin_hours": margin_hours},
         cleanup=lambda: shutil.rmtree(upload, ignore_errors=True),
         workdir=work,
     )

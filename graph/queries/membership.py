@@ -1,5 +1,8 @@
 """Event membership: ``(:Content)-[:IN_EVENT {via}]->(:Event)`` (reposts are contents too)."""
 
+from pileon.graph.model import stored_columns
+from pileon.graph.queries import tables as _tables
+
 ALL = """
 MATCH (c:Content)-[r:IN_EVENT]->(e:Event)
 RETURN c.content_id AS content_id, e.event_id AS event_id, r.via AS via
@@ -25,3 +28,31 @@ MATCH (c:Content {content_id: row.content_id})-[r:IN_EVENT]->(e:Event)
 WHERE e.event_id = row.event_id
 DELETE r
 """
+
+
+def _older_contents() -> str:
+    """Contents (no reposts, no placeholders) posted before ``$before`` (ISO text) that
+    belong to an event other than ``$event_id`` (by a membership other than ``$source``,
+    the source-material one) or whose text holds one of ``$terms`` (lower case), with
+    ``events``: those other events.
+
+    The terms are matched on the lower-cased text, a superset of the store's exact match
+    (:func:`pileon.graph.store.older_rows`), which the store applies to what comes back.
+    Built from the model's fixed column names only.
+    """
+    returns = ", ".join(
+        f"{_tables.column_expression('contents', c)} AS {c}" for c in stored_columns("contents")
+    )
+    return f"""
+MATCH (n:Content)
+WHERE n.placeholder = false AND NOT n:Repost AND n.posted_at < datetime($before)
+OPTIONAL MATCH (n)-[r:IN_EVENT]->(e:Event)
+WHERE e.event_id <> $event_id AND r.via <> $source
+WITH n, collect(e.event_id) AS events
+WHERE size(events) > 0
+   OR (n.text IS NOT NULL AND any(t IN $terms WHERE toLower(n.text) CONTAINS t))
+RETURN {returns}, events
+"""
+
+
+OLDER_CONTENTS = _older_contents()

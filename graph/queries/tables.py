@@ -285,6 +285,12 @@ SHAPES = {
 }
 
 
+def column_expression(table: str, column: str) -> str:
+    """The Cypher expression of a stored column of ``table`` (its row bound to ``n``), as
+    :func:`frame_query` returns it (times as ISO-8601 text)."""
+    return _expr(table, column)
+
+
 def _expr(table: str, column: str) -> str:
     expr = SHAPES[table].columns.get(column, f"n.{column}")
     t = TABLES[table]

@@ -29,6 +29,10 @@ The incident
   crowd; one E1 repeat poster attacks here too.
 * **E0** (``evt:2025-10-dongling-nurse``): a past event with the same roles at small size and the
   ``labels`` table (tiers decided then) for training the risk model.
+* **History** (``history=True``): E1 told once before, 365 days earlier
+  (``evt:2025-03-nancheng-teacher``): the same texts by other accounts, and two E1 culprits
+  active in both, the planted repeat offenders (``history.repeat_offenders``, also under
+  E1's ``repeat_across_events``); see :mod:`pileon.ingest.sample._history`.
 * Real-data mess: ``harm`` missing on ~12% of contents that have it elsewhere, ``event_id``
   missing on most contents (they join by keyword, reply, repost or copy), reposts of deleted
   contents (``weibo:m4899001``, ``weibo:m4899002``), repost chains, report times in UTC (``Z``)
@@ -70,6 +74,9 @@ when the event has no such account), except the ``*_mcn`` keys:
     MCN IDs; ``bystander_mcns`` are the MCNs whose accounts took part without culpability (the
     news MCN included), ``uninvolved_mcns`` those with no account in the event.
 
+``history`` (with ``history=True`` only): ``event_id``, ``of`` (E1), ``shift_days``,
+``repeat_offenders``, ``accounts`` (each E1 account -> its account in the copy).
+
 ``alerts``: ``victim``, ``attack_start`` (ISO time of the first harmful content aimed at her),
 ``minor``, ``minor_attack_start``, ``busy_benign``, ``fan_event_day`` (local date). ``extras``:
 ``splices`` (spliced content -> source contents), ``inciting_contents`` (role content IDs),
@@ -96,6 +103,7 @@ from pileon.graph.errors import InputError
 from pileon.graph.model import CULPABLE_ROLES
 from pileon.ingest.sample import _e1, _others
 from pileon.ingest.sample import _text as tx
+from pileon.ingest.sample._history import plant_history
 from pileon.ingest.sample._tables import SCHEMAS, format_times, write_table
 from pileon.ingest.sample._world import World, _hidden_contents
 
@@ -130,6 +138,7 @@ def generate_incident(
     fmt: str = "csv",
     show_progress: bool = False,
     truth_path=None,
+    history: bool = False,
 ) -> dict:
     """Write a sample incident into ``out_dir`` and return its ground truth.
 
@@ -149,6 +158,11 @@ def generate_incident(
         Show a progress bar (tqdm) while writing.
     truth_path : str or Path, optional
         Where to write the ground truth JSON; default ``<out_dir>-truth.json`` beside the folder.
+    history : bool
+        Also write a store with history: E1 told once before, a year earlier, by other
+        accounts in an event of its own, with planted repeat offenders active in both
+        (:mod:`pileon.ingest.sample._history`; its truth under ``history``).  The other
+        rows are the same as without it.
 
     Returns
     -------
@@ -178,7 +192,7 @@ def generate_incident(
         for ext in FORMATS:
             (out_dir / f"{table}.{ext}").unlink(missing_ok=True)
     world = World(int(seed), float(scale))
-    truth = _build(world)
+    truth = _build(world, history=bool(history))
     truth.update({"seed": int(seed), "scale": float(scale), "format": fmt})
     truth["counts"] = _write(world, out_dir, fmt, show_progress)
     truth_path = (
@@ -195,8 +209,9 @@ def generate_incident(
     return truth
 
 
-def _build(w: World) -> dict:
-    """Plant everything, in a fixed order (the order of random draws defines the output)."""
+def _build(w: World, *, history: bool = False) -> dict:
+    """Plant everything, in a fixed order (the order of random draws defines the output);
+    the history last, so that the rest is the same with or without it."""
     c = _e1.cast_e1(w)
     _e1.plant_victim_baseline(w, c)
     _e1.plant_minor_baseline(w, c)
@@ -277,6 +292,12 @@ def _build(w: World) -> dict:
             )
         ),
     }
+    if history:
+        out["history"] = plant_history(w, c)
+        e1 = out["events"][_e1.E1]
+        e1["repeat_across_events"] = sorted(
+            set(e1["repeat_across_events"]) | set(out["history"]["repeat_offenders"])
+        )
     return out
 
 

@@ -9,6 +9,9 @@ import click
 
 from pileon.cli import COMMANDS, open_cli_store, store_option
 
+#: pileon.ingest.membership.DEFAULT_MARGIN in hours (a literal: --help imports no pandas)
+MARGIN_HOURS = 48.0
+
 
 def format_summary(summary) -> str:
     """The per-table summary as a small aligned table."""
@@ -49,23 +52,36 @@ def format_summary(summary) -> str:
     default=None,
     help="Progress bars (default: when stderr is a terminal).",
 )
+@click.option(
+    "--margin-hours",
+    type=float,
+    default=MARGIN_HOURS,
+    show_default=True,
+    help="How long before its start (and after its last activity) an event's window "
+    "reaches: content joins an event by text, copy or media only inside its window.",
+)
 def command(
     folder: str,
     store_uri: str | None,
     as_json: bool,
     reject_path: str | None,
     progress: bool | None,
+    margin_hours: float,
 ) -> None:
     """Load the tables of FOLDER (accounts.csv, contents.jsonl, reposts.parquet, ...).
 
-    Example: pileon ingest ./incident --json
+    Example: pileon ingest ./incident --json --margin-hours 48
     """
     from pileon.ingest.load import DEFAULT_REJECTS, load_folder
 
     show = sys.stderr.isatty() if progress is None else progress
     with open_cli_store(store_uri) as store:
         summary = load_folder(
-            store, folder, reject_path=reject_path or DEFAULT_REJECTS, show_progress=show
+            store,
+            folder,
+            reject_path=reject_path or DEFAULT_REJECTS,
+            show_progress=show,
+            margin=margin_hours,
         )
     if as_json:
         click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))

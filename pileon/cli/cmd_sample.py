@@ -23,13 +23,21 @@ from pileon.cli import COMMANDS
     default="csv",
     show_default=True,
 )
-def command(folder: str, seed: int, scale: float, fmt: str) -> None:
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Also write the incident told once before, a year earlier, by other accounts "
+    "(its own event), with repeat offenders active in both.",
+)
+def command(folder: str, seed: int, scale: float, fmt: str, history: bool) -> None:
     """Write a sample incident with planted culprits into FOLDER; the ground truth goes beside it.
 
-    Example: pileon sample ./incident --seed 7 --scale 1
+    Example: pileon sample ./incident --seed 7 --scale 1 --history
     """
     from pileon.ingest.sample import generate_incident
 
-    truth = generate_incident(folder, seed=seed, scale=scale, fmt=fmt, show_progress=True)
+    truth = generate_incident(
+        folder, seed=seed, scale=scale, fmt=fmt, show_progress=True, history=history
+    )
     counts = truth.get("counts", {})
     click.echo(f"wrote {folder}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

@@ -3,7 +3,8 @@
 ::
 
     project -> detect -> features -> score -> tiers (with the accounts' history
-    in other events, read here) -> MCN roll-up -> report -> store.save_report
+    in other events, read here) -> MCN roll-up -> report (with the earlier tellings of
+    its narratives, read here) -> store.save_report
 
 The steps between the reads and the save are the pure functions of
 :mod:`pileon.detectors.pipeline`.
@@ -12,6 +13,7 @@ The steps between the reads and the save are the pure functions of
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -36,7 +38,7 @@ from pileon.graph.store import Store
 from pileon.service.stages import Stages
 from pileon.service.training import resolve_model
 
-__all__ = ["analyze", "project_and_detect", "read_history"]
+__all__ = ["analyze", "project_and_detect", "read_history", "read_resurfacing"]
 
 
 def project_and_detect(
@@ -144,6 +146,7 @@ def _report(
     with st.stage("mcns"):
         mcns = rollup(p, det, grades)
     with st.stage("report"):
+        det = read_resurfacing(store, p, det)
         return build_report(
             p,
             det,
@@ -153,6 +156,34 @@ def _report(
             items=items,
             generated_at=generated_at or data_time(p),
         )
+
+
+# -------------------------------------------------------------------------- resurfacing
+
+
+def read_resurfacing(store: Store, p: Projection, det: Detections) -> Detections:
+    """The detections with each harmful narrative's earlier tellings as its evidence.
+
+    Reads the store's older contents (:meth:`pileon.graph.store.Store.older_contents`:
+    posted before the event's first own item, naming its keywords, entities or name, or
+    in another event) and links them with
+    :func:`pileon.detectors.resurfacing.detect_resurfacing`.
+    """
+    from pileon.detectors.resurfacing import (
+        detect_resurfacing,
+        event_terms,
+        older_bound,
+        with_evidence,
+    )
+
+    bound = older_bound(p)
+    if bound is None or not any(n.harmful for n in det.narratives):
+        return det
+    older = store.older_contents(p.event_id, bound, event_terms(p))
+    found = detect_resurfacing(p, det.narratives, older)
+    if not found:
+        return det
+    return replace(det, narratives=with_evidence(det.narratives, found))
 
 
 # ------------------------------------------------------------------------------ history
@@ -179,20 +210,27 @@ def _culpable_elsewhere(store: Store, ids: Sequence[str], event_id: str) -> dict
 
 
 def _harmful_elsewhere(
-    store: Store, ids: Sequence[str], event_id: str, *, harm_threshold: float
+    store: Store, ids: Sequence[str], p: Projection, *, harm_threshold: float
 ) -> dict[str, set[str]]:
-    """account_id -> other events holding harmful content of its own."""
+    """account_id -> other events holding harmful content of its own: content that is not
+    this event's too (the same act is not a repeated one), and that the other event holds
+    as more than source material (older content it reposted or answered, whose author
+    took no part in it)."""
     out: dict[str, set[str]] = {}
     own = store.frame("contents", ids=ids, column="account_id")
     own = own[own["harm"].fillna(0) >= harm_threshold]
+    c = p.contents
+    here = c["content_id"][c["via"] != "source"] if "via" in c else c["content_id"]
+    own = own[~own["content_id"].isin(set(here))]
     if not len(own):
         return out
     author = dict(zip(own["content_id"], own["account_id"]))
     for e in store.event_ids():
-        if e == event_id:
+        if e == p.event_id:
             continue
         m = store.memberships(e)
-        for c in m.loc[m["content_id"].isin(set(author)), "content_id"]:
+        m = m[(m["via"] != "source") & m["content_id"].isin(set(author))]
+        for c in m["content_id"]:
             out.setdefault(author[c], set()).add(e)
     return out
 
@@ -228,7 +266,11 @@ def read_history(
     """Culpable conduct of ``candidates`` in OTHER events, and identities with several culprits.
 
     An account repeats when it was judged culpable in another event (tier >= 2 in
-    a label or a recorded decision) or posted harmful content of its own there.
+    a label or a recorded decision) or posted harmful content of its own there (not
+    content of this event too, nor content the other event only shows as source
+    material: older content it reposted or answered).  Accounts of an earlier incident
+    that do not act in this event are not its candidates: the event's window keeps them
+    out (:mod:`pileon.ingest.membership`).
     Repetition is read from the data (contents, labels, decisions), not from
     earlier analysis runs, so that a report does not depend on the order in
     which events are analyzed.
@@ -240,7 +282,7 @@ def read_history(
     repeated: dict[str, set[str]] = {a: set() for a in cand}
     for found in (
         _culpable_elsewhere(store, cand, event_id),
-        _harmful_elsewhere(store, cand, event_id, harm_threshold=harm_threshold),
+        _harmful_elsewhere(store, cand, p, harm_threshold=harm_threshold),
     ):
         for a, evs in found.items():
             repeated[a] |= evs
