@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pileon.api.deps import CursorsDep, EnforcerRole, StoreDep, ViewerRole
 from pileon.api.pagination import Cursor, CursorParam, InvalidCursor, LimitParam
 from pileon.api.schemas import AUTH_ERRORS, Page
+from pileon.api.security import attachment
 
 router = APIRouter(prefix="/v1/targets", tags=["targets"], responses=AUTH_ERRORS)
 
@@ -96,9 +97,8 @@ def get_evidence(
     from pileon.service.evidence import evidence_pack
 
     data = evidence_pack(store, account_id, event_id=event)
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in account_id)
     return Response(
         content=data,
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="evidence-{safe}.zip"'},
+        headers={"Content-Disposition": attachment(f"evidence-{account_id}.zip")},
     )
