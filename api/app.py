@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import pileon.api.routes
 from pileon.api.jobs import JobManager
 from pileon.api.pagination import CursorCodec
+from pileon.api.paths import RawPathIds
 from pileon.graph.errors import PileonError
 from pileon.settings import Settings, load_settings
 
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cursors = CursorCodec(secret)
     _install_error_mapping(app)
     app.add_middleware(_BodyLimit, max_mb=settings.max_upload_mb)
+    app.add_middleware(RawPathIds)  # outermost: routing on IDs as sent
     for router in _routers():
         app.include_router(router)
     if STATIC_DIR.is_dir():

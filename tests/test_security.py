@@ -32,6 +32,7 @@ from tests.apikeys import KEYS, bearer, keys_setting
 VICTIM = "weibo:张三"
 SLASHED = "weibo:a/b"
 SLASHED_CONTENT = "weibo:x/1"
+PERCENT = "weibo:pct%2Fx"  # a literal "%2F", not a slash
 MINOR = "weibo:kid"
 TROLL = "weibo:troll"
 EVENT = "ev:campus"
@@ -51,6 +52,7 @@ def write_tables(folder: Path) -> None:
             {"account_id": VICTIM, "platform": "weibo", "name": "张三", "is_minor": "false"},
             {"account_id": SLASHED, "platform": "weibo", "name": "slash", "is_minor": "false"},
             {"account_id": MINOR, "platform": "weibo", "name": "kid", "is_minor": "true"},
+            {"account_id": PERCENT, "platform": "weibo", "name": "percent", "is_minor": "false"},
             {
                 "account_id": TROLL,
                 "platform": "weibo",
@@ -224,3 +226,39 @@ def test_evidence_download_of_a_target_with_chinese_characters(base):
     assert "filename*=UTF-8''evidence-weibo%3A%E5%BC%A0%E4%B8%89.zip" in disposition
     manifest = json.loads(zipfile.ZipFile(io.BytesIO(r.content)).read("manifest.json"))
     assert manifest["target_id"] == VICTIM and len(manifest["items"]) == 3
+
+
+# ------------------------------------------------------------- IDs with "/" (item 9)
+def test_ids_holding_a_slash_or_a_percent_sign_are_reachable(base):
+    viewer = bearer(KEYS["viewer"])
+    for account in (SLASHED, PERCENT, VICTIM):
+        r = httpx.get(f"{base}/v1/accounts/{path_id(account)}", headers=viewer)
+        assert r.status_code == 200, (account, r.text)
+        assert r.json()["profile"]["account_id"] == account
+    r = httpx.get(f"{base}/v1/targets/{path_id(SLASHED)}/alerts", headers=viewer)
+    assert r.status_code == 200, r.text
+    r = httpx.get(
+        f"{base}/v1/targets/{path_id(SLASHED)}/evidence", headers=bearer(KEYS["enforcer"])
+    )
+    assert r.status_code == 200, r.text
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(r.content)).read("manifest.json"))
+    assert manifest["target_id"] == SLASHED
+    # an unencoded slash separates path segments: that path names nothing
+    assert httpx.get(f"{base}/v1/accounts/{SLASHED}", headers=viewer).status_code == 404
+    # the neighbourhood takes IDs as a query parameter: a content ID with a slash
+    r = httpx.get(f"{base}/v1/graph/neighborhood", params={"node": SLASHED_CONTENT}, headers=viewer)
+    assert r.status_code == 200 and r.json()["center"] == SLASHED_CONTENT
+
+
+def test_the_page_encodes_every_id_it_puts_in_a_path():
+    """Every path the page builds from a value passes it through encodeURIComponent."""
+    import re
+
+    import pileon.api.app
+
+    js = (pileon.api.app.STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    paths = re.findall(r"`(/v1/[^`]*)`", js)
+    assert paths, "the page builds no API paths?"
+    for p in paths:
+        for expr in re.findall(r"\$\{([^}]*)\}", p):
+            assert expr.startswith("enc("), (p, expr)

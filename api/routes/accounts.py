@@ -45,7 +45,7 @@ def account_view(store: Store, account_id: str) -> dict[str, Any]:
     }
 
 
-@router.get("/{account_id}", response_model=AccountOut, summary="One account")
+@router.get("/{account_id:id}", response_model=AccountOut, summary="One account")
 def get_account(account_id: AccountId, store: StoreDep, _: ViewerRole) -> dict[str, Any]:
     """The account's profile, renames and MCN affiliations, its findings in the latest
     analysis of every event, and the decisions recorded on it."""

@@ -172,13 +172,13 @@ def list_events(
     return {"items": [event_out(store, r) for r in page], "next_cursor": next_cursor}
 
 
-@router.get("/{event_id}", response_model=EventOut, summary="One event")
+@router.get("/{event_id:id}", response_model=EventOut, summary="One event")
 def get_event(event_id: EventId, store: StoreDep, _: ViewerRole) -> dict[str, Any]:
     return event_out(store, event_row(store, event_id))
 
 
 @router.get(
-    "/{event_id}/report",
+    "/{event_id:id}/report",
     response_model=ReportOut,
     response_model_exclude_unset=True,
     summary="The latest report",
@@ -190,7 +190,7 @@ def get_report(event_id: EventId, store: StoreDep, _: ViewerRole) -> dict[str, A
 
 
 @router.get(
-    "/{event_id}/accounts",
+    "/{event_id:id}/accounts",
     response_model=RankedPage[AccountFinding],
     summary="Ranked account findings",
 )
@@ -218,7 +218,7 @@ def list_accounts(
 
 
 @router.get(
-    "/{event_id}/mcns", response_model=RankedPage[MCNFinding], summary="Ranked MCN findings"
+    "/{event_id:id}/mcns", response_model=RankedPage[MCNFinding], summary="Ranked MCN findings"
 )
 def list_mcns(
     event_id: EventId,
@@ -233,7 +233,7 @@ def list_mcns(
 
 
 @router.get(
-    "/{event_id}/clusters",
+    "/{event_id:id}/clusters",
     response_model=RankedPage[ClusterFinding],
     summary="Coordinated clusters",
 )
@@ -252,7 +252,7 @@ def list_clusters(
 
 
 @router.post(
-    "/{event_id}/analyze",
+    "/{event_id:id}/analyze",
     response_model=JobOut,
     status_code=202,
     summary="Start an analysis (a job)",

@@ -101,7 +101,7 @@ class IncidentGraph(BaseModel):
 EventId = Annotated[str, Path(min_length=1, max_length=512, description="An event ID.")]
 
 
-@router.get("/{event_id}/graph", response_model=IncidentGraph, summary="The incident graph")
+@router.get("/{event_id:id}/graph", response_model=IncidentGraph, summary="The incident graph")
 def get_incident_graph(
     event_id: EventId,
     store: StoreDep,

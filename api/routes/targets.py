@@ -53,7 +53,7 @@ class AlertOut(BaseModel):
     evidence: list[AlertEvidence]
 
 
-@router.get("/{account_id}/alerts", response_model=Page[AlertOut], summary="Surge alerts")
+@router.get("/{account_id:id}/alerts", response_model=Page[AlertOut], summary="Surge alerts")
 def get_alerts(
     account_id: AccountId,
     store: StoreDep,
@@ -82,7 +82,7 @@ def get_alerts(
 
 
 @router.get(
-    "/{account_id}/evidence",
+    "/{account_id:id}/evidence",
     summary="Evidence pack (ZIP)",
     response_class=Response,
     responses={
