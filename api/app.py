@@ -35,6 +35,7 @@ import pileon.api.routes
 from pileon.api.jobs import JobManager
 from pileon.api.pagination import CursorCodec
 from pileon.api.paths import RawPathIds
+from pileon.api.security import Guard
 from pileon.graph.errors import PileonError
 from pileon.settings import Settings, load_settings
 
@@ -84,25 +85,6 @@ def _install_error_mapping(app: FastAPI) -> None:
         return _error(500, "internal error; see the server log")
 
 
-class _BodyLimit:
-    """Refuse (413) a request whose declared body exceeds the upload limit, before reading it."""
-
-    def __init__(self, app, *, max_mb: int) -> None:
-        # allow 1 MB of multipart overhead on top of the files themselves
-        self.app, self.max_mb, self.max_bytes = app, max_mb, (max_mb + 1) << 20
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope.get("headers", ()):
-                if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                    response = _error(
-                        413, f"the request exceeds {self.max_mb} MB (PILEON_MAX_UPLOAD_MB)"
-                    )
-                    await response(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
-
-
 def _routers() -> list[APIRouter]:
     out = []
     for mod in sorted(m.name for m in pkgutil.iter_modules(pileon.api.routes.__path__)):
@@ -141,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     secret = hashlib.sha256(b"".join(d for d, _ in settings.keys)).digest()
     app.state.cursors = CursorCodec(secret)
     _install_error_mapping(app)
-    app.add_middleware(_BodyLimit, max_mb=settings.max_upload_mb)
+    app.add_middleware(Guard, settings=settings)
     app.add_middleware(RawPathIds)  # outermost: routing on IDs as sent
     for router in _routers():
         app.include_router(router)

@@ -4,15 +4,15 @@ Each is a named ``Annotated`` alias (``StoreDep``, ``ViewerRole``...) so that
 routes stay thin and tests swap any of them with ``app.dependency_overrides``
 (e.g. ``app.dependency_overrides[get_store] = lambda: tmp_store``).
 
-Authentication: ``Authorization: Bearer KEY``.  The key's SHA-256 digest is
-compared in constant time with every configured key (no early exit), so the
-time taken says nothing about which key or how much of it matched.  Keys are
-never logged nor echoed.
+Authentication: ``Authorization: Bearer KEY``, checked by
+:class:`pileon.api.security.Guard` before the request's body is read
+(:func:`pileon.api.security.authenticate`: constant-time comparison with every
+configured key); :func:`get_role` reads the role it found.  Keys are never logged
+nor echoed.
 """
 
 from __future__ import annotations
 
-import hmac
 import threading
 from collections.abc import Callable
 from typing import Annotated
@@ -22,15 +22,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pileon.api.jobs import JobManager
 from pileon.api.pagination import CursorCodec
+from pileon.api.security import Unauthorized, authenticate, request_role
 from pileon.graph.errors import PileonError
 from pileon.graph.store import Store
-from pileon.settings import Role, Settings, key_digest
+from pileon.settings import Role, Settings
 
-
-class Unauthorized(PileonError):
-    """No API key, or one the server does not know."""
-
-    http_status = 401
+__all__ = ["Unauthorized", "Forbidden"]  # and the dependencies below
 
 
 class Forbidden(PileonError):
@@ -76,20 +73,17 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 
 
 def get_role(
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Role:
-    """The role of the caller's API key (401 when missing or unknown)."""
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("missing API key: send 'Authorization: Bearer KEY'")
-    given = key_digest(credentials.credentials)
-    found: Role | None = None
-    for digest, role in settings.keys:  # look at every key: no early exit
-        if hmac.compare_digest(digest, given) and found is None:
-            found = role
-    if found is None:
-        raise Unauthorized("unknown API key")
-    return found
+    """The role of the caller's API key (401 when missing or unknown): the one the
+    guard found before reading the body, else (a route outside ``/v1``) checked here."""
+    role = request_role(request.scope)
+    if role is not None:
+        return role
+    given = f"Bearer {credentials.credentials}" if credentials is not None else None
+    return authenticate(settings, given)
 
 
 CallerRole = Annotated[Role, Depends(get_role)]

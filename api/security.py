@@ -1,12 +1,147 @@
 """What the served API does to defend itself and its data (the README's "Security" section).
 
+* :class:`Guard` (ASGI middleware, in front of every route):
+
+  - every ``/v1`` request is authenticated from its headers alone, before a byte of
+    its body is read (401 otherwise), and the caller's role is kept in the request's
+    state for the routes (:func:`request_role`);
+  - bodies are counted as they arrive, chunked or not, and refused (413) past the limit:
+    ``PILEON_MAX_BODY_MB`` (1 MB) for every route, the upload limit
+    (``PILEON_MAX_UPLOAD_MB``, plus 1 MB of multipart framing) only for an admin's
+    ``POST /v1/ingest``; a declared ``Content-Length`` past it is refused unread.
 * :func:`attachment`: a ``Content-Disposition`` that any ID survives (ASCII ``filename=``
   plus RFC 5987 ``filename*=UTF-8''...``).
 """
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import quote
+
+from fastapi import HTTPException
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pileon.api.paths import API_PREFIX
+from pileon.graph.errors import PileonError
+from pileon.settings import Role, Settings, key_digest
+
+#: where the caller's role is kept in the request's ``scope["state"]``
+ROLE_STATE = "pileon_role"
+#: the route whose admin callers may send large bodies (table uploads)
+UPLOAD_PATH = "/v1/ingest"
+#: multipart framing allowed on top of the uploaded files themselves
+MULTIPART_OVERHEAD = 1 << 20
+
+
+class Unauthorized(PileonError):
+    """No API key, or one the server does not know."""
+
+    http_status = 401
+
+
+class BodyTooLarge(HTTPException):
+    """The request body passed its limit while it was being read (413)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=413, detail=detail)
+
+
+def authenticate(settings: Settings, authorization: str | None) -> Role:
+    """The role of the key in an ``Authorization: Bearer KEY`` header (``Unauthorized``).
+
+    The key's SHA-256 digest is compared in constant time with every configured key (no
+    early exit), so the time taken says nothing about which key or how much of it matched.
+    """
+    scheme, _, key = (authorization or "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise Unauthorized("missing API key: send 'Authorization: Bearer KEY'")
+    given = key_digest(key)
+    found: Role | None = None
+    for digest, role in settings.keys:  # look at every key: no early exit
+        if hmac.compare_digest(digest, given) and found is None:
+            found = role
+    if found is None:
+        raise Unauthorized("unknown API key")
+    return found
+
+
+def request_role(scope: Scope) -> Role | None:
+    """The role :class:`Guard` found for this request (None outside ``/v1``)."""
+    return scope.get("state", {}).get(ROLE_STATE)
+
+
+def _json_error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+class Guard:
+    """ASGI middleware: the key before the body, and bodies counted as they arrive."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.body_limit = settings.max_body_mb << 20
+        self.upload_limit = (settings.max_upload_mb << 20) + MULTIPART_OVERHEAD
+
+    def limit_for(self, path: str, role: Role | None) -> tuple[int, str]:
+        """The body limit of a request and how to name it in a 413."""
+        if path == UPLOAD_PATH and role is not None and role.allows(Role.admin):
+            return self.upload_limit, f"{self.settings.max_upload_mb} MB (PILEON_MAX_UPLOAD_MB)"
+        return self.body_limit, f"{self.settings.max_body_mb} MB (PILEON_MAX_BODY_MB)"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        path = scope["path"]
+        role = None
+        if path.startswith(API_PREFIX):
+            try:
+                role = authenticate(self.settings, headers.get("authorization"))
+            except Unauthorized as exc:
+                response = _json_error(401, str(exc), {"WWW-Authenticate": "Bearer"})
+                await response(scope, receive, send)
+                return
+            scope.setdefault("state", {})[ROLE_STATE] = role
+        limit, name = self.limit_for(path, role)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _json_error(413, f"the request exceeds {name}")(scope, receive, send)
+            return
+        await self._counted(scope, receive, send, limit=limit, name=name)
+
+    async def _counted(
+        self, scope: Scope, receive: Receive, send: Send, *, limit: int, name: str
+    ) -> None:
+        """Run the app with a ``receive`` that raises :class:`BodyTooLarge` past ``limit``."""
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(f"the request exceeds {name}")
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except BodyTooLarge as exc:  # raised where no handler turned it into a response
+            if started:
+                raise
+            await _json_error(413, str(exc.detail))(scope, receive, send)
 
 
 def attachment(filename: str) -> str:
@@ -23,3 +158,13 @@ def attachment(filename: str) -> str:
         ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename
     )
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+__all__ = [
+    "Guard",
+    "Unauthorized",
+    "BodyTooLarge",
+    "authenticate",
+    "request_role",
+    "attachment",
+]

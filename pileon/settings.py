@@ -19,7 +19,8 @@ variable                  meaning
                           roles are ``viewer``, ``enforcer`` and ``admin``
 ``PILEON_HOST``,          where ``pileon serve`` listens
 ``PILEON_PORT``
-``PILEON_MAX_UPLOAD_MB``  the largest upload ``POST /v1/ingest`` accepts
+``PILEON_MAX_UPLOAD_MB``  the largest upload ``POST /v1/ingest`` accepts (default 1024)
+``PILEON_MAX_BODY_MB``    the largest body any other request may send (default 1)
 ========================  ===================================================
 
 :func:`load_settings` refuses a configuration that cannot work (a bad role, a
@@ -143,6 +144,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_upload_mb: int = Field(default=1024, ge=1)
+    max_body_mb: int = Field(default=1, ge=1)
 
     _keys: list[tuple[bytes, Role]] = PrivateAttr(default_factory=list)
 

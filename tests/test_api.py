@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 import pileon.api.app
 import pileon.api.deps
+import pileon.api.security
 from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.settings import Role, Settings, SettingsError, load_settings
@@ -182,13 +183,13 @@ def test_roles_for_writes(client, monkeypatch):
 
 def test_keys_compared_against_every_key(client, monkeypatch):
     calls = []
-    real = pileon.api.deps.hmac.compare_digest
+    real = pileon.api.security.hmac.compare_digest
 
     def counting(a, b):
         calls.append(1)
         return real(a, b)
 
-    monkeypatch.setattr(pileon.api.deps.hmac, "compare_digest", counting)
+    monkeypatch.setattr(pileon.api.security.hmac, "compare_digest", counting)
     assert client.get("/v1/events", headers=auth("viewer")).status_code == 200  # first key
     assert len(calls) == len(KEYS)
 

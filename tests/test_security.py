@@ -262,3 +262,136 @@ def test_the_page_encodes_every_id_it_puts_in_a_path():
     for p in paths:
         for expr in re.findall(r"\$\{([^}]*)\}", p):
             assert expr.startswith("enc("), (p, expr)
+
+
+# ------------------------------------------------- bodies before the key (item 1)
+class RawRequest:
+    """A request written by hand on a socket, so that its body can be left unfinished."""
+
+    def __init__(self, base: str, method: str, path: str, headers: dict[str, str]) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=10)
+        head = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}"]
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        self.sent = 0
+
+    def answered(self, wait: float = 0.0) -> bool:
+        import select
+
+        return bool(select.select([self.sock], [], [], wait)[0])
+
+    def send(self, data: bytes, *, chunked: bool = True) -> bool:
+        """Send ``data`` (as one chunk); False once the server has answered or hung up."""
+        if self.answered():
+            return False
+        try:
+            self.sock.sendall(b"%x\r\n%b\r\n" % (len(data), data) if chunked else data)
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+        self.sent += len(data)
+        return True
+
+    def response(self, wait: float = 10.0) -> tuple[int, dict[str, str], bytes]:
+        """The server's answer, read while the request body is still unfinished."""
+        import http.client
+
+        assert self.answered(wait), f"no answer within {wait} s after {self.sent} body bytes"
+        r = http.client.HTTPResponse(self.sock)
+        r.begin()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_body_without_a_key_is_refused_before_it_is_read(base):
+    """No key: 401 as soon as the headers are in, while the body is still coming."""
+    for headers in (
+        {"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        {"Content-Length": str(50 << 20), "Content-Type": "application/json"},
+        {"Transfer-Encoding": "chunked", "Authorization": "Bearer wrong-key"},
+    ):
+        req = RawRequest(base, "POST", "/v1/decisions", headers)
+        try:
+            chunked = "Transfer-Encoding" in headers
+            req.send(b"{" + b" " * (64 << 10), chunked=chunked)
+            status, head, body = req.response(wait=5)
+            assert status == 401, (headers, status, body)
+            assert head["www-authenticate"] == "Bearer"
+            assert req.sent <= (64 << 10) + 1
+        finally:
+            req.close()
+
+
+def test_json_bodies_are_counted_as_they_arrive(base, world_store):
+    """A key, but a chunked body past 1 MB: 413 while the body is still coming."""
+    req = RawRequest(
+        base,
+        "POST",
+        "/v1/decisions",
+        {
+            "Transfer-Encoding": "chunked",
+            "Content-Type": "application/json",
+            **bearer(KEYS["enforcer"]),
+        },
+    )
+    try:
+        req.send(b'{"note": "')
+        # a little past the limit, then nothing more: the body never ends
+        while req.sent < (1 << 20) + (256 << 10) and req.send(b"x" * (32 << 10)):
+            pass
+        status, _, body = req.response(wait=10)
+        assert status == 413, (status, body)
+        assert "exceeds 1 MB" in json.loads(body)["detail"]
+    finally:
+        req.close()
+    # a declared length past the limit is refused before any byte of the body
+    req = RawRequest(
+        base,
+        "POST",
+        "/v1/decisions",
+        {
+            "Content-Length": str(2 << 20),
+            "Content-Type": "application/json",
+            **bearer(KEYS["admin"]),
+        },
+    )
+    try:
+        status, _, body = req.response(wait=5)
+        assert status == 413 and req.sent == 0, (status, body)
+    finally:
+        req.close()
+    # bodies under the limit are served as before
+    r = httpx.post(
+        f"{base}/v1/decisions",
+        json={"event_id": EVENT, "account_id": TROLL, "tier": 3, "note": "n" * 5000},
+        headers=bearer(KEYS["enforcer"]),
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_uploads_are_counted_as_they_arrive_and_only_admins_get_the_upload_limit(world_store):
+    boundary = "pileonboundary"
+    prelude = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+        f'filename="accounts.csv"\r\nContent-Type: text/csv\r\n\r\n'
+        "account_id,platform\n"
+    ).encode()
+    headers = {
+        "Transfer-Encoding": "chunked",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+    }
+    with serving(world_store, max_upload_mb=2) as url:
+        for role, limit in (("admin", 3 << 20), ("viewer", 1 << 20)):
+            req = RawRequest(url, "POST", "/v1/ingest", {**headers, **bearer(KEYS[role])})
+            try:
+                req.send(prelude)
+                # a little past the limit, then nothing more: the body never ends
+                while req.sent < limit + (256 << 10) and req.send(b"weibo:1,weibo\n" * 2048):
+                    pass
+                status, _, body = req.response(wait=10)
+                assert status == 413, (role, status, body)
+                assert req.sent > limit - (256 << 10), (role, req.sent)  # not refused early
+            finally:
+                req.close()
