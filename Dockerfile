@@ -1,7 +1,8 @@
 # The pileon HTTP API (and CLI) as an image; docker-compose.yml runs it beside Neo4j.
 #   docker build -t pileon .
+#   KEY=$(python3 -c "import secrets; print(secrets.token_urlsafe(32))")
 #   docker run --rm -e PILEON_STORE=bolt://HOST:7687 -e NEO4J_PASSWORD=... \
-#              -e PILEON_API_KEYS=s3cret:admin -p 127.0.0.1:8000:8000 pileon
+#              -e PILEON_API_KEYS="$KEY:admin" -p 127.0.0.1:8000:8000 pileon
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./

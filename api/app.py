@@ -35,7 +35,7 @@ import pileon.api.routes
 from pileon.api.jobs import JobManager
 from pileon.api.pagination import CursorCodec
 from pileon.api.paths import RawPathIds
-from pileon.api.security import Guard
+from pileon.api.security import FailedAuthThrottle, Guard
 from pileon.graph.errors import PileonError
 from pileon.settings import Settings, load_settings
 
@@ -120,10 +120,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = None
     app.state.jobs = JobManager()
-    secret = hashlib.sha256(b"".join(d for d, _ in settings.keys)).digest()
+    secret = hashlib.sha256(b"".join(k.digest for k in settings.keys)).digest()
     app.state.cursors = CursorCodec(secret)
     _install_error_mapping(app)
-    app.add_middleware(Guard, settings=settings)
+    app.state.auth_throttle = FailedAuthThrottle(settings.max_auth_failures)
+    app.add_middleware(Guard, settings=settings, throttle=app.state.auth_throttle)
     app.add_middleware(RawPathIds)  # outermost: routing on IDs as sent
     for router in _routers():
         app.include_router(router)

@@ -283,12 +283,14 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "No API key or an unknown one",
         403: "The key's role is too low",
         404: "Unknown ID",
-        413: "Upload too large",
+        409: "Conflicts with an earlier request",
+        413: "Request body too large",
         422: "Invalid request",
+        429: "Too many failed API keys from this address (see Retry-After)",
         503: "The store cannot be reached",
     }
     return {s: {"model": ErrorOut, "description": text.get(s, "Error")} for s in statuses}
 
 
 #: what every authenticated route may answer besides success
-AUTH_ERRORS = error_responses(400, 401, 403, 404, 422, 503)
+AUTH_ERRORS = error_responses(400, 401, 403, 404, 422, 429, 503)

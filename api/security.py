@@ -5,6 +5,9 @@
   - every ``/v1`` request is authenticated from its headers alone, before a byte of
     its body is read (401 otherwise), and the caller's role is kept in the request's
     state for the routes (:func:`request_role`);
+  - a client address that sent ``PILEON_MAX_AUTH_FAILURES`` unknown or missing keys
+    within a minute gets 429 (with ``Retry-After``) on ``/v1`` until that minute has
+    passed, whatever key it sends meanwhile (:class:`FailedAuthThrottle`);
   - bodies are counted as they arrive, chunked or not, and refused (413) past the limit:
     ``PILEON_MAX_BODY_MB`` (1 MB) for every route, the upload limit
     (``PILEON_MAX_UPLOAD_MB``, plus 1 MB of multipart framing) only for an admin's
@@ -16,6 +19,11 @@
 from __future__ import annotations
 
 import hmac
+import math
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import HTTPException
@@ -48,6 +56,55 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=detail)
 
 
+class FailedAuthThrottle:
+    """Failed authentications per client address over a sliding window.
+
+    ``wait(client)`` is how many seconds ``client`` must wait (0: it may try), once it has
+    ``limit`` failures within ``window`` seconds.  At most ``max_clients`` addresses are
+    remembered (those that failed longest ago are forgotten first).
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        *,
+        window: float = 60.0,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit, self.window, self.max_clients, self.clock = limit, window, max_clients, clock
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float] | None:
+        times = self._failures.get(client)
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if times is not None and not times:
+            del self._failures[client]
+            return None
+        return times
+
+    def wait(self, client: str) -> int:
+        with self._lock:
+            now = self.clock()
+            times = self._recent(client, now)
+            if times is None or len(times) < self.limit:
+                return 0
+            return max(1, math.ceil(times[-self.limit] + self.window - now))
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            now = self.clock()
+            times = self._recent(client, now)
+            if times is None:
+                times = self._failures[client] = deque()
+            times.append(now)
+            self._failures.move_to_end(client)
+            while len(self._failures) > self.max_clients:
+                self._failures.popitem(last=False)
+
+
 def authenticate(settings: Settings, authorization: str | None) -> Role:
     """The role of the key in an ``Authorization: Bearer KEY`` header (``Unauthorized``).
 
@@ -60,9 +117,9 @@ def authenticate(settings: Settings, authorization: str | None) -> Role:
         raise Unauthorized("missing API key: send 'Authorization: Bearer KEY'")
     given = key_digest(key)
     found: Role | None = None
-    for digest, role in settings.keys:  # look at every key: no early exit
-        if hmac.compare_digest(digest, given) and found is None:
-            found = role
+    for k in settings.keys:  # look at every key: no early exit
+        if hmac.compare_digest(k.digest, given) and found is None:
+            found = k.role
     if found is None:
         raise Unauthorized("unknown API key")
     return found
@@ -80,9 +137,12 @@ def _json_error(status: int, detail: str, headers: dict[str, str] | None = None)
 class Guard:
     """ASGI middleware: the key before the body, and bodies counted as they arrive."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, *, settings: Settings, throttle: FailedAuthThrottle | None = None
+    ) -> None:
         self.app = app
         self.settings = settings
+        self.throttle = throttle or FailedAuthThrottle(settings.max_auth_failures)
         self.body_limit = settings.max_body_mb << 20
         self.upload_limit = (settings.max_upload_mb << 20) + MULTIPART_OVERHEAD
 
@@ -100,9 +160,20 @@ class Guard:
         path = scope["path"]
         role = None
         if path.startswith(API_PREFIX):
+            client = (scope.get("client") or ("unknown", 0))[0]
+            wait = self.throttle.wait(client)
+            if wait:
+                response = _json_error(
+                    429,
+                    f"too many failed API keys from this address; retry in {wait} s",
+                    {"Retry-After": str(wait)},
+                )
+                await response(scope, receive, send)
+                return
             try:
                 role = authenticate(self.settings, headers.get("authorization"))
             except Unauthorized as exc:
+                self.throttle.failed(client)
                 response = _json_error(401, str(exc), {"WWW-Authenticate": "Bearer"})
                 await response(scope, receive, send)
                 return
@@ -162,6 +233,7 @@ def attachment(filename: str) -> str:
 
 __all__ = [
     "Guard",
+    "FailedAuthThrottle",
     "Unauthorized",
     "BodyTooLarge",
     "authenticate",

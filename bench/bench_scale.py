@@ -53,10 +53,13 @@ def _free_port() -> int:
 
 
 def _api_latency(db: str, event_id: str, requests: int, concurrency: int) -> dict:
+    import secrets
+
     import httpx
 
     port = _free_port()
-    env = dict(os.environ, PILEON_STORE=db, PILEON_API_KEYS="bench-key:viewer")
+    key = secrets.token_urlsafe(32)
+    env = dict(os.environ, PILEON_STORE=db, PILEON_API_KEYS=f"{key}:viewer")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -75,7 +78,7 @@ def _api_latency(db: str, event_id: str, requests: int, concurrency: int) -> dic
         env=env,
     )
     url = f"http://127.0.0.1:{port}/v1/events/{event_id}/accounts?limit=100"
-    headers = {"Authorization": "Bearer bench-key"}
+    headers = {"Authorization": f"Bearer {key}"}
     try:
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -16,7 +16,10 @@ variable                  meaning
                           embedded store's file, else ``./pileon-model.txt``)
 ``PILEON_API_KEYS``       ``KEY:ROLE,KEY:ROLE`` or the path of a file holding such
                           entries (one or more a line, ``#`` starts a comment);
-                          roles are ``viewer``, ``enforcer`` and ``admin``
+                          roles are ``viewer``, ``enforcer`` and ``admin``; the API
+                          refuses keys under :data:`MIN_KEY_BITS` bits
+``PILEON_MAX_AUTH_FAILURES``  failed API keys a client address may send in a minute
+                          before it is refused (429) until the minute has passed (10)
 ``PILEON_HOST``,          where ``pileon serve`` listens
 ``PILEON_PORT``
 ``PILEON_MAX_UPLOAD_MB``  the largest upload ``POST /v1/ingest`` accepts (default 1024)
@@ -26,17 +29,18 @@ variable                  meaning
 :func:`load_settings` refuses a configuration that cannot work (a bad role, a
 missing key file, a port out of range) with a :class:`SettingsError` whose
 one-line message never contains a key or a password; the API also refuses to
-start without keys (:meth:`Settings.require_keys`).  Keys are kept only as
-SHA-256 digests once parsed.
+start without keys, or with a key weaker than :data:`MIN_KEY_BITS` bits
+(:meth:`Settings.require_keys`).  Keys are kept only as SHA-256 digests once parsed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -73,8 +77,58 @@ def key_digest(key: str) -> bytes:
     return hashlib.sha256(key.encode("utf-8")).digest()
 
 
-def parse_api_keys(value: str) -> list[tuple[bytes, Role]]:
-    """Parse ``PILEON_API_KEYS`` (entries or a file of entries) into (digest, role) pairs.
+#: the weakest key the API accepts (bits, as :func:`key_bits` estimates them)
+MIN_KEY_BITS = 128
+#: how to make a key the API accepts (said when it refuses one)
+MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def key_bits(key: str) -> float:
+    """An estimate of a key's strength in bits: its length times log2 of the alphabet its
+    characters come from (hex digits 16; otherwise lower case 26, upper case 26, digits
+    10 and other characters 33 added up), and no more than 8 bits a character for a key
+    of fewer than 10 distinct characters counted by distinct characters only
+    (``aaaa...`` is weak however long).
+
+    An upper bound of what a random key of that form holds; ``secrets.token_urlsafe(32)``
+    gives about 250, ``secrets.token_hex(16)`` 128.
+
+    >>> round(key_bits("view-key-1")), round(key_bits("0123456789abcdef" * 2))
+    (61, 128)
+    >>> key_bits("a" * 64) < 128
+    True
+    """
+    if not key:
+        return 0.0
+    if all(c in "0123456789abcdef" for c in key) or all(c in "0123456789ABCDEF" for c in key):
+        alphabet = 16
+    else:
+        alphabet = (
+            26 * any(c.islower() for c in key)
+            + 26 * any(c.isupper() for c in key)
+            + 10 * any(c.isdigit() for c in key)
+            + 33 * any(not c.isalnum() for c in key)
+        )
+    bits = len(key) * math.log2(max(alphabet, 2))
+    distinct = len(set(key))
+    if distinct < 10:
+        bits = min(bits, distinct * 8.0)
+    return bits
+
+
+class ApiKey(NamedTuple):
+    """One configured API key, as kept once parsed (never the key itself)."""
+
+    digest: bytes
+    role: Role
+    #: where it was given (``PILEON_API_KEYS entry 2``, ``keys.txt line 3``), for messages
+    where: str
+    #: :func:`key_bits` of the key
+    bits: float
+
+
+def parse_api_keys(value: str) -> list[ApiKey]:
+    """Parse ``PILEON_API_KEYS`` (entries or a file of entries) into :class:`ApiKey` s.
 
     Raises ``ValueError`` with a message that never repeats a key.
     """
@@ -99,7 +153,7 @@ def parse_api_keys(value: str) -> list[tuple[bytes, Role]]:
         entries.extend((lineno, e.strip()) for e in line.split(",") if e.strip())
     if not entries:
         raise ValueError(f"{source} holds no API keys: give KEY:ROLE entries")
-    out: list[tuple[bytes, Role]] = []
+    out: list[ApiKey] = []
     seen: set[bytes] = set()
     for n, (lineno, entry) in enumerate(entries, start=1):
         where = f"{source} line {lineno}" if source != "PILEON_API_KEYS" else f"{source} entry {n}"
@@ -119,7 +173,7 @@ def parse_api_keys(value: str) -> list[tuple[bytes, Role]]:
         if d in seen:
             raise ValueError(f"{where}: the same key is given twice")
         seen.add(d)
-        out.append((d, r))
+        out.append(ApiKey(digest=d, role=r, where=where, bits=key_bits(key)))
     return out
 
 
@@ -145,8 +199,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_upload_mb: int = Field(default=1024, ge=1)
     max_body_mb: int = Field(default=1, ge=1)
+    max_auth_failures: int = Field(default=10, ge=1)
 
-    _keys: list[tuple[bytes, Role]] = PrivateAttr(default_factory=list)
+    _keys: list[ApiKey] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
     def _parse_keys(self) -> Settings:
@@ -155,16 +210,23 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def keys(self) -> list[tuple[bytes, Role]]:
-        """The configured keys as (SHA-256 digest, role) pairs, in the order given."""
+    def keys(self) -> list[ApiKey]:
+        """The configured keys (digest, role, where given, strength), in the order given."""
         return list(self._keys)
 
     def require_keys(self) -> Settings:
-        """Refuse (``SettingsError``) a configuration without API keys: the API needs one."""
+        """Refuse (``SettingsError``) a configuration the API cannot start with: no API
+        key, or a key weaker than :data:`MIN_KEY_BITS` bits (:func:`key_bits`)."""
         if not self._keys:
             raise SettingsError(
                 "PILEON_API_KEYS is empty: give KEY:ROLE,KEY:ROLE or a file of such lines"
             )
+        for k in self._keys:
+            if k.bits < MIN_KEY_BITS:
+                raise SettingsError(
+                    f"{k.where} ({k.role.value}) is too weak: about {k.bits:.0f} bits, at "
+                    f"least {MIN_KEY_BITS} needed; make a key with: {MAKE_A_KEY}"
+                )
         return self
 
     def open_store(self, uri: str | None = None) -> Store:

@@ -43,6 +43,7 @@ from pileon.graph.neo4j_store import DEFAULT_BATCH_SIZE, Neo4jStore
 from pileon.graph.projection import Projection
 from pileon.ingest.load import load_folder
 from pileon.ingest.membership import compute_memberships
+from tests.apikeys import api_key, keys_setting
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -1014,7 +1015,8 @@ def load_world(base: Path) -> dict:
     return info
 
 
-KEYS = {"viewer": "view-key-1", "enforcer": "enforce-key-2"}
+#: the world's API keys (strong: the API refuses keys under 128 bits; tests/apikeys.py)
+KEYS = {role: api_key(role) for role in ("viewer", "enforcer")}
 
 
 def client_for(store) -> TestClient:
@@ -1025,9 +1027,7 @@ def client_for(store) -> TestClient:
     from pileon.api.deps import get_store
     from pileon.settings import Settings
 
-    settings = Settings(
-        api_keys=",".join(f"{k}:{r}" for r, k in KEYS.items()), store="/nonexistent/never-opened.db"
-    )
+    settings = Settings(api_keys=keys_setting(KEYS), store="/nonexistent/never-opened.db")
     app = create_app(settings)
     app.dependency_overrides[get_store] = lambda: store
     return TestClient(app)

@@ -16,9 +16,9 @@ import pileon.api.security
 from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.settings import Role, Settings, SettingsError, load_settings
+from tests.apikeys import KEYS, api_key, bearer, keys_setting
 from tests.helpers import INCIDENT, build_incident, incident_report
 
-KEYS = {"viewer": "view-key-1", "enforcer": "enforce-key-2", "admin": "admin-key-3"}
 EV = INCIDENT["event_id"]
 
 
@@ -27,9 +27,7 @@ def auth(role: str) -> dict[str, str]:
 
 
 def make_client(store) -> TestClient:
-    settings = Settings(
-        api_keys=",".join(f"{k}:{r}" for r, k in KEYS.items()), store="/nonexistent/never-opened.db"
-    )
+    settings = Settings(api_keys=keys_setting(KEYS), store="/nonexistent/never-opened.db")
     app = create_app(settings)
     app.dependency_overrides[get_store] = lambda: store
     return TestClient(app)
@@ -102,9 +100,10 @@ def test_settings_errors_never_show_a_key():
 
 def test_settings_read_a_key_file(tmp_path, monkeypatch):
     f = tmp_path / "keys"
-    f.write_text("# pileon keys\nk1:viewer\nk2:admin, k3:enforcer\n\n")
+    k1, k2, k3 = (api_key(n) for n in ("k1", "k2", "k3"))
+    f.write_text(f"# pileon keys\n{k1}:viewer\n{k2}:admin, {k3}:enforcer\n\n")
     monkeypatch.setenv("PILEON_API_KEYS", str(f))
-    assert [r for _, r in load_settings().keys] == [Role.viewer, Role.admin, Role.enforcer]
+    assert [k.role for k in load_settings().keys] == [Role.viewer, Role.admin, Role.enforcer]
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(api_keys=str(tmp_path / "missing"))
 
@@ -576,7 +575,7 @@ def test_ingest_of_an_unreadable_file_fails_the_job(empty_client):
 
 
 def test_upload_size_is_bounded(tmp_store):
-    settings = Settings(api_keys="a:admin", max_upload_mb=1)
+    settings = Settings(api_keys=f"{api_key('upload')}:admin", max_upload_mb=1)
     app = create_app(settings)
     app.dependency_overrides[get_store] = lambda: tmp_store
     with TestClient(app) as c:
@@ -584,14 +583,14 @@ def test_upload_size_is_bounded(tmp_store):
         r = c.post(
             "/v1/ingest",
             files={"files": ("accounts.csv", big, "text/csv")},
-            headers={"Authorization": "Bearer a"},
+            headers=bearer(api_key("upload")),
         )
         assert r.status_code == 413 and "the upload exceeds 1 MB" in r.json()["detail"]
         huge = b"account_id,platform\n" + b"weibo:1,weibo\n" * 200_000  # refused unread
         r = c.post(
             "/v1/ingest",
             files={"files": ("accounts.csv", huge, "text/csv")},
-            headers={"Authorization": "Bearer a"},
+            headers=bearer(api_key("upload")),
         )
         assert r.status_code == 413 and "the request exceeds 1 MB" in r.json()["detail"]
 
@@ -633,7 +632,7 @@ def test_openapi_describes_every_field(client):
 def test_static_ui_is_served_when_present(tmp_path, monkeypatch, tmp_store):
     (tmp_path / "index.html").write_text("<h1>pileon</h1>")
     monkeypatch.setattr(pileon.api.app, "STATIC_DIR", tmp_path)
-    app = create_app(Settings(api_keys="a:admin"))
+    app = create_app(Settings(api_keys=keys_setting()))
     with TestClient(app) as c:
         r = c.get("/ui/")
     assert r.status_code == 200 and "pileon" in r.text

@@ -25,6 +25,7 @@ import pytest
 from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.settings import Settings
+from tests.apikeys import api_key
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +40,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-KEY = "browser-test-key"
+KEY = api_key("browser")
 MAIN = "evt:2026-03-nancheng-teacher"
 ARTIFACTS = Path(__file__).with_name("artifacts")
 

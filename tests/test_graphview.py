@@ -12,16 +12,20 @@ from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.graph.projection import project
 from pileon.settings import Settings
+from tests.apikeys import api_key
 from tests.helpers import INCIDENT, build_incident, incident_report
 
-KEY = "graph-view-key"
+KEY = api_key("graph-view")
 EV = INCIDENT["event_id"]
 MAIN = "evt:2026-03-nancheng-teacher"
 
 
 def client_for(store) -> TestClient:
     app = create_app(
-        Settings(api_keys=f"{KEY}:viewer,other-key:viewer", store="/nonexistent/never-opened.db")
+        Settings(
+            api_keys=f"{KEY}:viewer,{api_key('other')}:viewer",
+            store="/nonexistent/never-opened.db",
+        )
     )
     app.dependency_overrides[get_store] = lambda: store
     return TestClient(app)

@@ -395,3 +395,71 @@ def test_uploads_are_counted_as_they_arrive_and_only_admins_get_the_upload_limit
                 assert req.sent > limit - (256 << 10), (role, req.sent)  # not refused early
             finally:
                 req.close()
+
+
+# ------------------------------------------------- weak keys, guessing (item 10)
+WEAK = ["k1", "view-key-1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "0123456789abcde"]
+HOW = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+@pytest.mark.parametrize("weak", WEAK)
+def test_weak_keys_are_refused_at_start_up(weak, tmp_path):
+    from pileon.settings import SettingsError, load_settings
+
+    settings = load_settings(api_keys=f"{KEYS['admin']}:admin,{weak}:viewer")
+    with pytest.raises(SettingsError) as exc:
+        create_app(settings)
+    message = str(exc.value)
+    assert "\n" not in message and weak not in message
+    assert message.startswith("PILEON_API_KEYS entry 2 (viewer) is too weak")
+    assert "at least 128" in message and HOW in message
+    keyfile = tmp_path / "keys"
+    keyfile.write_text(f"{KEYS['admin']}:admin\n# comment\n{weak}:viewer\n")
+    with pytest.raises(SettingsError, match=f"^{keyfile} line 3 \\(viewer\\) is too weak"):
+        load_settings(api_keys=str(keyfile)).require_keys()
+
+
+def test_serve_refuses_a_weak_key_in_one_line(monkeypatch):
+    from click.testing import CliRunner
+
+    from pileon.cli import cli
+
+    served = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: served.append(1))  # never serve here
+    monkeypatch.setenv("PILEON_API_KEYS", "s3cret:admin")
+    result = CliRunner().invoke(cli, ["serve", "--port", "8765"])
+    assert not served
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: PILEON_API_KEYS entry 1 (admin)")
+    assert HOW in lines[0] and "s3cret" not in lines[0]
+
+
+@pytest.mark.parametrize("strong", ["secrets.token_urlsafe(32)", "secrets.token_hex(16)"])
+def test_keys_made_as_told_are_accepted(strong):
+    import secrets  # noqa: F401 - used by eval
+
+    from pileon.settings import load_settings
+
+    for _ in range(50):
+        key = eval(strong)
+        load_settings(api_keys=f"{key}:viewer").require_keys()
+
+
+def test_failed_keys_are_throttled_per_client_address(world_store):
+    """After PILEON_MAX_AUTH_FAILURES 401s in a minute an address gets 429, even with a
+    good key, until the minute has passed; another address is served meanwhile."""
+    with serving(world_store, max_auth_failures=5) as url:
+        here = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.1"))
+        there = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+        with here, there:
+            for _ in range(5):
+                assert here.get(f"{url}/v1/events", headers=bearer("guess")).status_code == 401
+            r = here.get(f"{url}/v1/events", headers=bearer(KEYS["viewer"]))
+            assert r.status_code == 429, r.text
+            assert 0 < int(r.headers["retry-after"]) <= 60
+            assert "too many failed API keys" in r.json()["detail"]
+            assert here.get(f"{url}/healthz").status_code == 200  # no key, no throttle
+            r = there.get(f"{url}/v1/events", headers=bearer(KEYS["viewer"]))
+            assert r.status_code == 200, r.text
+            assert there.get(f"{url}/v1/events", headers=bearer("guess")).status_code == 401
