@@ -11,7 +11,9 @@ all leave through one mapping and have the shape ``{"detail": "..."}``:
 * anything else → 500 ``internal error`` (a bug; the traceback goes to the log).
 
 If ``api/static/`` exists it is served at ``/ui`` (the investigator UI) and ``/``
-redirects there.
+redirects there; ``/docs`` is Swagger UI from ``api/static/vendor`` (no CDN).  Middleware
+(:mod:`pileon.api.security`, :mod:`pileon.api.paths`): security headers on every
+response, IDs routed as sent, the key checked and the body counted before any route.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -35,7 +37,7 @@ import pileon.api.routes
 from pileon.api.jobs import JobManager
 from pileon.api.pagination import CursorCodec
 from pileon.api.paths import RawPathIds
-from pileon.api.security import FailedAuthThrottle, Guard
+from pileon.api.security import FailedAuthThrottle, Guard, SecurityHeaders
 from pileon.graph.errors import PileonError
 from pileon.settings import Settings, load_settings
 
@@ -116,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "a role (`viewer` < `enforcer` < `admin`). Lists take `limit` and an opaque "
         "`cursor` and answer `{items, next_cursor}`. Errors are `{detail}`.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN: /docs is served below
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = None
@@ -125,11 +129,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_mapping(app)
     app.state.auth_throttle = FailedAuthThrottle(settings.max_auth_failures)
     app.add_middleware(Guard, settings=settings, throttle=app.state.auth_throttle)
-    app.add_middleware(RawPathIds)  # outermost: routing on IDs as sent
+    app.add_middleware(RawPathIds)  # routing on IDs as sent
+    app.add_middleware(SecurityHeaders)  # outermost: every response, the guard's too
     for router in _routers():
         app.include_router(router)
     if STATIC_DIR.is_dir():
         app.mount("/ui", StaticFiles(directory=STATIC_DIR, html=True), name="ui")
+        if (STATIC_DIR / "docs.html").is_file():
+
+            @app.get("/docs", include_in_schema=False)
+            def docs() -> FileResponse:
+                """Swagger UI over /openapi.json, from the package (no CDN)."""
+                return FileResponse(STATIC_DIR / "docs.html", media_type="text/html")
 
         @app.get("/", include_in_schema=False)
         def home() -> RedirectResponse:

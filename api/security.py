@@ -12,6 +12,13 @@
     ``PILEON_MAX_BODY_MB`` (1 MB) for every route, the upload limit
     (``PILEON_MAX_UPLOAD_MB``, plus 1 MB of multipart framing) only for an admin's
     ``POST /v1/ingest``; a declared ``Content-Length`` past it is refused unread.
+* :class:`SecurityHeaders` (ASGI middleware, outermost): every response says
+  ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
+  ``Referrer-Policy: no-referrer`` and a ``Content-Security-Policy`` with
+  ``frame-ancestors 'none'``: :data:`PAGE_CSP` for HTML pages (the investigator page,
+  ``/docs``: scripts, styles and requests from this server only, no inline script),
+  :data:`DATA_CSP` for everything else; data (``/v1``, ``/healthz``) is sent with
+  ``Cache-Control: no-store``, so no evidence pack nor minor's data stays in a cache.
 * :func:`attachment`: a ``Content-Disposition`` that any ID survives (ASCII ``filename=``
   plus RFC 5987 ``filename*=UTF-8''...``).
 """
@@ -35,6 +42,20 @@ from pileon.api.paths import API_PREFIX
 from pileon.graph.errors import PileonError
 from pileon.settings import Role, Settings, key_digest
 
+#: the Content-Security-Policy of HTML pages (served by this server, with no inline script)
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+#: the Content-Security-Policy of everything else (JSON, files): nothing may run
+DATA_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+#: headers every response carries
+COMMON_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
 #: where the caller's role is kept in the request's ``scope["state"]``
 ROLE_STATE = "pileon_role"
 #: the route whose admin callers may send large bodies (table uploads)
@@ -215,6 +236,40 @@ class Guard:
             await _json_error(413, str(exc.detail))(scope, receive, send)
 
 
+class SecurityHeaders:
+    """ASGI middleware: the security headers of every response (see the module)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        data = path.startswith(API_PREFIX) or path == "/healthz"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in _SET_HERE and not (data and k.lower() == b"cache-control")
+                ]
+                kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                csp = PAGE_CSP if kind.startswith(b"text/html") else DATA_CSP
+                headers += [*COMMON_HEADERS, (b"content-security-policy", csp.encode())]
+                if data:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+_SET_HERE = {k for k, _ in COMMON_HEADERS} | {b"content-security-policy"}
+
+
 def attachment(filename: str) -> str:
     """``Content-Disposition: attachment`` for ``filename``, whatever its characters.
 
@@ -233,6 +288,7 @@ def attachment(filename: str) -> str:
 
 __all__ = [
     "Guard",
+    "SecurityHeaders",
     "FailedAuthThrottle",
     "Unauthorized",
     "BodyTooLarge",

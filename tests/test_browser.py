@@ -4,7 +4,8 @@ The analyzed sample incident is served by uvicorn on 127.0.0.1; the test signs i
 wrong key), opens the main event, checks that the ranked table and the graph show the planted
 culprits, clicks the first poster's node and reads its evidence, expands its neighbourhood, and
 saves a screenshot to ``tests/artifacts/ui.png``.  Requests to any other host are refused and
-reported: the page must work with no internet access.
+reported: the page must work with no internet access, and so must the API docs at ``/docs``.
+Both run under the Content-Security-Policy the server sends (a violation is a console error).
 
 Without Chromium (``PILEON_CHROMIUM`` names another binary) the test is skipped, except under
 ``CI=true`` where it fails.
@@ -18,6 +19,8 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -71,13 +74,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(sample_store):
-    """Base URL of the API and page served over the analyzed sample incident."""
+@contextmanager
+def _serving(store) -> Iterator[str]:
+    """The API and page over ``store``, served by uvicorn on 127.0.0.1: its base URL."""
     import uvicorn
 
     app = create_app(Settings(api_keys=f"{KEY}:viewer", store="/nonexistent/never-opened.db"))
-    app.dependency_overrides[get_store] = lambda: sample_store
+    app.dependency_overrides[get_store] = lambda: store
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -86,9 +89,58 @@ def server(sample_store):
     while not srv.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(sample_store):
+    """Base URL of the API and page served over the analyzed sample incident."""
+    with _serving(sample_store) as url:
+        yield url
+
+
+def _offline_page(browser, server: str):
+    """A page that refuses requests to any host but ``server`` and records them, and
+    records errors: ``(page, errors, foreign)``."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    errors, foreign = [], []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def only_local(route):
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            foreign.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.set_default_timeout(15_000)
+    return page, errors, foreign
+
+
+def test_api_docs_work_offline(sync_playwright, tmp_store):
+    """/docs (Swagger UI shipped with the package) lists the operations of /openapi.json
+    with no internet access and no error, under the page's Content-Security-Policy."""
+    with _serving(tmp_store) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page, errors, foreign = _offline_page(browser, url)
+            page.goto(url + "/docs")
+            page.wait_for_selector(".opblock-summary-path")
+            paths = page.eval_on_selector_all(
+                ".opblock-summary-path", "els => els.map(e => e.innerText)"
+            )
+            assert "/v1/events/{event_id}/accounts" in [p.replace("\u200b", "") for p in paths]
+            assert page.is_visible("button.authorize")
+            assert not errors, errors
+            assert not foreign, f"the docs tried to reach other hosts: {foreign}"
+        finally:
+            browser.close()
 
 
 def test_from_the_page_to_the_first_posters_evidence(
@@ -122,20 +174,7 @@ def test_from_the_page_to_the_first_posters_evidence(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            errors, foreign = [], []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-
-            def only_local(route):
-                if route.request.url.startswith(server):
-                    route.continue_()
-                else:
-                    foreign.append(route.request.url)
-                    route.abort()
-
-            page.route("**/*", only_local)
-            page.set_default_timeout(15_000)
+            page, errors, foreign = _offline_page(browser, server)
             page.goto(server + "/")
             assert page.url == server + "/ui/"
 

@@ -463,3 +463,54 @@ def test_failed_keys_are_throttled_per_client_address(world_store):
             r = there.get(f"{url}/v1/events", headers=bearer(KEYS["viewer"]))
             assert r.status_code == 200, r.text
             assert there.get(f"{url}/v1/events", headers=bearer("guess")).status_code == 401
+
+
+# ------------------------------------------------------- headers, offline docs (item 6)
+def check_common_headers(r: httpx.Response) -> None:
+    assert r.headers["x-content-type-options"] == "nosniff", r.url
+    assert r.headers["x-frame-options"] == "DENY", r.url
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"], r.url
+    assert r.headers["referrer-policy"] == "no-referrer", r.url
+
+
+def test_security_headers_on_data_pages_and_errors(base):
+    enforcer = bearer(KEYS["enforcer"])
+    for url, headers, status in (
+        ("/v1/events", enforcer, 200),
+        (f"/v1/accounts/{path_id(MINOR)}", enforcer, 200),
+        (f"/v1/targets/{path_id(MINOR)}/evidence", enforcer, 200),
+        (f"/v1/targets/{path_id(MINOR)}/alerts", enforcer, 200),
+        (f"/v1/graph/neighborhood?node={path_id(MINOR)}", enforcer, 200),
+        ("/v1/events", {}, 401),
+        ("/v1/accounts/weibo:nobody", enforcer, 404),
+        ("/healthz", {}, 200),
+    ):
+        r = httpx.get(base + url, headers=headers)
+        assert r.status_code == status, (url, r.text)
+        check_common_headers(r)
+        assert "no-store" in r.headers["cache-control"], url
+        assert r.headers["content-security-policy"].startswith("default-src 'none'"), url
+    page = httpx.get(f"{base}/ui/")
+    assert page.status_code == 200
+    check_common_headers(page)
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "connect-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0]
+
+
+def test_docs_are_served_without_the_internet(base):
+    import re
+
+    r = httpx.get(f"{base}/docs")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    check_common_headers(r)
+    html = r.text
+    assert "swagger-ui" in html
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert refs and not [u for u in refs if "//" in u or u.startswith("http")], refs
+    assert "<script>" not in html  # no inline script: the CSP allows none
+    for ref in (r for r in refs if not r.startswith("data:")):
+        asset = httpx.get(str(httpx.URL(f"{base}/docs").join(ref)))
+        assert asset.status_code == 200, ref
+    assert httpx.get(f"{base}/openapi.json").status_code == 200
+    assert httpx.get(f"{base}/redoc").status_code == 404  # it would load from a CDN
