@@ -148,6 +148,10 @@ class AccountProfile(BaseModel):
     is_minor: bool | None = None
     placeholder: bool = False
     extra: dict[str, Any] = {}
+    withheld: list[str] = Field(
+        default=[],
+        description="Fields the caller's role may not read (viewers: identity_key, extra).",
+    )
 
 
 class RenameOut(BaseModel):
@@ -206,6 +210,11 @@ class GraphNode(BaseModel):
     findings: list[NodeFinding] = Field(
         default=[],
         description="Findings on the node in the latest run of each event (accounts and MCNs).",
+    )
+    withheld: list[str] = Field(
+        default=[],
+        description="Properties the caller's role may not read (viewers: a content's text, "
+        "url, media_hash and extra; an account's identity_key and extra).",
     )
 
 

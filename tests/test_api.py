@@ -56,14 +56,17 @@ def wait_job(client: TestClient, job_id: str, timeout: float = 30) -> dict:
         time.sleep(0.02)
 
 
-def pull_all(client: TestClient, url: str, *, limit: int, between=None, **params) -> list[dict]:
-    """Every item of a list, page by page; ``between(page_no)`` runs after each page."""
+def pull_all(
+    client: TestClient, url: str, *, limit: int, between=None, as_role="viewer", **params
+) -> list[dict]:
+    """Every item of a list, page by page, with the key of ``as_role``; ``between(page_no)``
+    runs after each page."""
     items, cursor, pages = [], None, 0
     while True:
         q = dict(params, limit=limit)
         if cursor:
             q["cursor"] = cursor
-        r = client.get(url, params=q, headers=auth("viewer"))
+        r = client.get(url, params=q, headers=auth(as_role))
         assert r.status_code == 200, r.text
         body = r.json()
         assert len(body["items"]) <= limit
@@ -658,7 +661,9 @@ def test_end_to_end_on_the_analyzed_sample_incident(sample_store):
                 if page_no == 1:
                     sample_store.save_report(flipped)
 
-            got = pull_all(c, f"/v1/events/{event_id}/accounts", limit=25, between=land)
+            got = pull_all(
+                c, f"/v1/events/{event_id}/accounts", limit=25, between=land, as_role="enforcer"
+            )
             assert got == report["accounts"]
             assert sample_store.latest_run(event_id) != run
             assert pull_all(c, f"/v1/events/{event_id}/mcns", limit=3) == report["mcns"]

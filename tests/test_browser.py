@@ -252,6 +252,18 @@ def test_from_the_page_to_the_first_posters_evidence(
                 >= 1
             )
 
+            # a viewer's key reads no content text: the page says it is withheld
+            content = page.evaluate(
+                "(id) => window.pileon.cy().getElementById(id).neighborhood('node.content')[0].id()",
+                first_poster,
+            )
+            page.evaluate("(id) => { window.pileon.cy().getElementById(id).emit('tap'); }", content)
+            page.wait_for_selector("#detail .withheld")
+            assert "withheld" in page.inner_text("#detail")
+            assert (
+                page.evaluate("() => document.querySelectorAll('#detail blockquote').length") == 0
+            )
+
             page.evaluate("() => { window.pileon.cy().fit(undefined, 24); }")  # returns nothing
             page.click(f".event-item[data-event='{MAIN}']")  # reopen: back to the whole view
             page.wait_for_function("() => window.pileon.cy().nodes().length > 0")

@@ -16,6 +16,7 @@ from tests.apikeys import api_key
 from tests.helpers import INCIDENT, build_incident, incident_report
 
 KEY = api_key("graph-view")
+ENFORCER = api_key("graph-view-enforcer")
 EV = INCIDENT["event_id"]
 MAIN = "evt:2026-03-nancheng-teacher"
 
@@ -23,7 +24,7 @@ MAIN = "evt:2026-03-nancheng-teacher"
 def client_for(store) -> TestClient:
     app = create_app(
         Settings(
-            api_keys=f"{KEY}:viewer,{api_key('other')}:viewer",
+            api_keys=f"{KEY}:viewer,{api_key('other')}:viewer,{ENFORCER}:enforcer",
             store="/nonexistent/never-opened.db",
         )
     )
@@ -81,7 +82,12 @@ def test_small_incident_is_shown_whole(analyzed_store):
     assert first["refer"] is True and first["mcn_ids"] == ["mcn:alpha"]
     narrative = nodes["narrative:n1"]
     assert narrative["first_poster"] == "weibo:001" and narrative["size"] == 80
-    assert narrative["label"] == "the rumour about her, take 1"
+    # a narrative is labelled by its first content's text for enforcers, by its ID for viewers
+    assert narrative["label"] == "narrative n1" and narrative["withheld"] == ["text"]
+    with client_for(analyzed_store) as c:
+        r = c.get(f"/v1/events/{EV}/graph", headers={"Authorization": f"Bearer {ENFORCER}"})
+    narrative = next(n for n in r.json()["nodes"] if n["id"] == "narrative:n1")
+    assert narrative["label"] == "the rumour about her, take 1" and narrative["withheld"] == []
     assert nodes["mcn:alpha"]["label"] == "Alpha Media"
     assert nodes["mcn:alpha"]["measures"] == ["warning", "suspend_revenue"]
     assert (nodes["mcn:alpha"]["members_total"], nodes["mcn:alpha"]["members_shown"]) == (6, 6)

@@ -514,3 +514,71 @@ def test_docs_are_served_without_the_internet(base):
         assert asset.status_code == 200, ref
     assert httpx.get(f"{base}/openapi.json").status_code == 200
     assert httpx.get(f"{base}/redoc").status_code == 404  # it would load from a CDN
+
+
+# ------------------------------------------------ who reads what (item 3)
+#: what only enforcers and admins may read: every content text, URL and media hash
+#: (minors' own, aimed at a minor, any other), quoted text, and the identity key
+SECRETS = ("ATTACK-", "KID-OWN-TEXT", "SLASHED-TEXT", "weibo.com", "javascript:", IDENTITY)
+
+
+def viewer_urls(world_store) -> list[str]:
+    """Every GET a viewer may make on the world (every node's neighbourhood included)."""
+    ids = [VICTIM, SLASHED, MINOR, TROLL, PERCENT]
+    contents = world_store.frame("contents")["content_id"].tolist()
+    urls = ["/v1/events", f"/v1/events/{EVENT}", "/v1/decisions"]
+    urls += [f"/v1/events/{EVENT}/{k}" for k in ("report", "accounts", "mcns", "clusters")]
+    urls += [f"/v1/events/{EVENT}/graph"]
+    urls += [f"/v1/accounts/{path_id(a)}" for a in ids]
+    urls += [f"/v1/targets/{path_id(a)}/alerts" for a in ids]
+    urls += [
+        f"/v1/graph/neighborhood?node={path_id(n)}&hops=2&limit=1000"
+        for n in [*ids, *contents, EVENT]
+    ]
+    return urls
+
+
+def test_viewers_read_no_content_text_url_or_identity_key(base, world_store):
+    # a decision whose note quotes a content: staff notes are for enforcers too
+    r = httpx.post(
+        f"{base}/v1/decisions",
+        json={"event_id": EVENT, "account_id": TROLL, "tier": 3, "note": "said ATTACK-ONE"},
+        headers=bearer(KEYS["enforcer"]),
+    )
+    assert r.status_code == 201
+    seen = {}
+    for url in viewer_urls(world_store):
+        r = httpx.get(base + url, headers=bearer(KEYS["viewer"]))
+        assert r.status_code == 200, (url, r.text)
+        text = r.text
+        seen[url] = r.json()
+        leaked = [s for s in SECRETS if s in text]
+        assert not leaked, (url, leaked)
+    # what is withheld says so, so that the page can tell the viewer
+    nb = seen[f"/v1/graph/neighborhood?node={path_id(TROLL)}&hops=2&limit=1000"]
+    contents = [n for n in nb["nodes"] if n["kind"] == "content"]
+    assert len(contents) >= 3 and all(n["label"] == n["id"] for n in contents)
+    assert all({"text", "url"} <= set(n["withheld"]) for n in contents)
+    troll = next(n for n in nb["nodes"] if n["id"] == TROLL)
+    assert "identity_key" in troll["withheld"] and "identity_key" not in troll["properties"]
+    profile = seen[f"/v1/accounts/{path_id(TROLL)}"]["profile"]
+    assert profile["identity_key"] is None and "identity_key" in profile["withheld"]
+    splice = seen[f"/v1/events/{EVENT}/report"]["accounts"][0]["evidence"][0]
+    assert splice["content_ids"] == ["weibo:c4", "weibo:c3"]  # the finding itself is kept
+    assert "withheld" in splice["detail"] and "covering 50% of its text" in splice["detail"]
+
+
+def test_enforcers_read_texts_urls_and_identity_keys(base, world_store):
+    enforcer = bearer(KEYS["enforcer"])
+    nb = httpx.get(
+        f"{base}/v1/graph/neighborhood",
+        params={"node": TROLL, "hops": 1, "limit": 100},
+        headers=enforcer,
+    ).json()
+    c1 = next(n for n in nb["nodes"] if n["id"] == "weibo:c1")
+    assert c1["properties"]["text"] == "ATTACK-ONE 滚出微博" and not c1["withheld"]
+    assert c1["properties"]["url"] == "javascript:alert(document.domain)"
+    profile = httpx.get(f"{base}/v1/accounts/{path_id(TROLL)}", headers=enforcer).json()
+    assert profile["profile"]["identity_key"] == IDENTITY and not profile["profile"]["withheld"]
+    report = httpx.get(f"{base}/v1/events/{EVENT}/report", headers=enforcer).json()
+    assert "「KID-OWN-TEXT」" in report["accounts"][0]["evidence"][0]["detail"]

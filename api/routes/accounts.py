@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from pileon.api import disclosure
 from pileon.api.deps import StoreDep, ViewerRole
 from pileon.api.schemas import AUTH_ERRORS, AccountOut, frame_records
 from pileon.graph.errors import NotFound
@@ -46,7 +47,8 @@ def account_view(store: Store, account_id: str) -> dict[str, Any]:
 
 
 @router.get("/{account_id:id}", response_model=AccountOut, summary="One account")
-def get_account(account_id: AccountId, store: StoreDep, _: ViewerRole) -> dict[str, Any]:
+def get_account(account_id: AccountId, store: StoreDep, role: ViewerRole) -> dict[str, Any]:
     """The account's profile, renames and MCN affiliations, its findings in the latest
-    analysis of every event, and the decisions recorded on it."""
-    return account_view(store, account_id)
+    analysis of every event, and the decisions recorded on it (viewers read no identity
+    key and no decision note: see `withheld`)."""
+    return disclosure.account_view(account_view(store, account_id), role)

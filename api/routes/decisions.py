@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from pileon.api import disclosure
 from pileon.api.deps import CursorsDep, EnforcerRole, StoreDep, ViewerRole
 from pileon.api.pagination import Cursor, CursorParam, InvalidCursor, LimitParam
 from pileon.api.routes.events import event_row
@@ -39,11 +40,12 @@ def post_decision(decision: DecisionIn, store: StoreDep, _: EnforcerRole) -> dic
 def list_decisions(
     store: StoreDep,
     cursors: CursorsDep,
-    _: ViewerRole,
+    role: ViewerRole,
     limit: LimitParam = 100,
     cursor: CursorParam = None,
 ) -> dict[str, Any]:
-    """Recorded decisions, oldest first (the list only grows, so paging is stable)."""
+    """Recorded decisions, oldest first (the list only grows, so paging is stable);
+    viewers read no notes."""
     after = 0
     if cursor:
         after = cursors.decode(cursor, scope="decisions").after
@@ -55,4 +57,5 @@ def list_decisions(
         if len(rows) > limit
         else None
     )
-    return {"items": rows[:limit], "next_cursor": next_cursor}
+    items = [disclosure.decision(r, role) for r in rows[:limit]]
+    return {"items": items, "next_cursor": next_cursor}

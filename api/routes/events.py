@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
+from pileon.api import disclosure
 from pileon.api.deps import AdminRole, CursorsDep, JobsDep, SettingsDep, StoreDep, ViewerRole
 from pileon.api.jobs import Job
 from pileon.api.pagination import Cursor, CursorCodec, CursorParam, InvalidCursor, LimitParam
@@ -28,6 +29,7 @@ from pileon.api.schemas import (
 from pileon.graph.errors import NotFound
 from pileon.graph.model import ROLES
 from pileon.graph.store import Store
+from pileon.settings import Role
 
 router = APIRouter(prefix="/v1/events", tags=["events"], responses=AUTH_ERRORS)
 
@@ -101,8 +103,10 @@ def ranked_page(
     cursor: str | None,
     role: str | None = None,
     min_tier: int | None = None,
+    caller: Role = Role.admin,
 ) -> dict[str, Any]:
-    """One page of a run's ranked list; the cursor pins the run and the last rank read."""
+    """One page of a run's ranked list; the cursor pins the run and the last rank read;
+    items as ``caller`` may read them (:mod:`pileon.api.disclosure`)."""
     scope = json.dumps([kind, event_id, role, min_tier])
     if cursor:
         c = cursors.decode(cursor, scope=scope)
@@ -120,6 +124,7 @@ def ranked_page(
     page = items[:limit]
     for pos, item in enumerate(page, start=after + 1):
         item.setdefault("rank", pos)  # clusters are ranked by position (no filters on them)
+    page = [disclosure.finding(item, caller) for item in page]
     next_cursor = None
     if len(items) > limit:
         next_cursor = cursors.encode(Cursor(scope=scope, run=run, after=int(page[-1]["rank"])))
@@ -183,10 +188,11 @@ def get_event(event_id: EventId, store: StoreDep, _: ViewerRole) -> dict[str, An
     response_model_exclude_unset=True,
     summary="The latest report",
 )
-def get_report(event_id: EventId, store: StoreDep, _: ViewerRole) -> dict[str, Any]:
-    """The whole report (SPEC §4) of the event's latest analysis, as saved, with its run_id."""
+def get_report(event_id: EventId, store: StoreDep, role: ViewerRole) -> dict[str, Any]:
+    """The whole report (SPEC §4) of the event's latest analysis, as saved, with its run_id
+    (for viewers, text quoted in evidence details is withheld)."""
     run = latest_run(store, event_id)
-    return {**store.report(run), "run_id": run}
+    return disclosure.report({**store.report(run), "run_id": run}, role)
 
 
 @router.get(
@@ -198,7 +204,7 @@ def list_accounts(
     event_id: EventId,
     store: StoreDep,
     cursors: CursorsDep,
-    _: ViewerRole,
+    caller: ViewerRole,
     role: RoleFilter = None,
     min_tier: MinTier = None,
     limit: LimitParam = 100,
@@ -214,6 +220,7 @@ def list_accounts(
         cursor=cursor,
         role=role,
         min_tier=min_tier,
+        caller=caller,
     )
 
 
@@ -224,12 +231,14 @@ def list_mcns(
     event_id: EventId,
     store: StoreDep,
     cursors: CursorsDep,
-    _: ViewerRole,
+    caller: ViewerRole,
     limit: LimitParam = 100,
     cursor: CursorParam = None,
 ) -> dict[str, Any]:
     """MCN agencies of the latest analysis, with the joint measures proposed."""
-    return ranked_page(store, cursors, event_id=event_id, kind="mcns", limit=limit, cursor=cursor)
+    return ranked_page(
+        store, cursors, event_id=event_id, kind="mcns", limit=limit, cursor=cursor, caller=caller
+    )
 
 
 @router.get(
@@ -241,13 +250,13 @@ def list_clusters(
     event_id: EventId,
     store: StoreDep,
     cursors: CursorsDep,
-    _: ViewerRole,
+    caller: ViewerRole,
     limit: LimitParam = 100,
     cursor: CursorParam = None,
 ) -> dict[str, Any]:
     """Clusters of the latest analysis, in the report's order."""
     return ranked_page(
-        store, cursors, event_id=event_id, kind="clusters", limit=limit, cursor=cursor
+        store, cursors, event_id=event_id, kind="clusters", limit=limit, cursor=cursor, caller=caller
     )
 
 

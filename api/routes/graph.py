@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from pileon.api import disclosure
 from pileon.api.deps import StoreDep, ViewerRole
 from pileon.api.schemas import AUTH_ERRORS, Neighborhood
 from pileon.service.neighborhood import MAX_HOPS, MAX_NODES, neighborhood
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1/graph", tags=["graph"], responses=AUTH_ERRORS)
 @router.get("/neighborhood", response_model=Neighborhood, summary="A node's neighbourhood")
 def get_neighborhood(
     store: StoreDep,
-    _: ViewerRole,
+    role: ViewerRole,
     node: Annotated[
         str,
         Query(
@@ -32,5 +33,6 @@ def get_neighborhood(
     limit: Annotated[int, Query(ge=1, le=MAX_NODES, description="At most this many nodes.")] = 100,
 ) -> dict[str, Any]:
     """Nodes (with labels and the findings on them) and edges around `node`, ready for a
-    graph view."""
-    return neighborhood(store, node=node, hops=hops, limit=limit)
+    graph view. Viewers read no content text, URL or identity key: a node's `withheld`
+    names what was left out."""
+    return disclosure.neighborhood(neighborhood(store, node=node, hops=hops, limit=limit), role)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from pileon.api import disclosure
 from pileon.api.deps import StoreDep, ViewerRole
 from pileon.api.routes.events import latest_run
 from pileon.api.schemas import AUTH_ERRORS, Evidence
@@ -59,6 +60,10 @@ class ViewNode(BaseModel):
         default=[],
         description="MCNs and clusters: their evidence (accounts: read `GET /v1/accounts/{id}`).",
     )
+    withheld: list[str] = Field(
+        default=[],
+        description="What the caller's role may not read here (viewers: a narrative's text).",
+    )
 
 
 class ViewEdge(BaseModel):
@@ -105,7 +110,7 @@ EventId = Annotated[str, Path(min_length=1, max_length=512, description="An even
 def get_incident_graph(
     event_id: EventId,
     store: StoreDep,
-    _: ViewerRole,
+    role: ViewerRole,
     limit: Annotated[
         int, Query(ge=MIN_NODES, le=MAX_NODES, description="At most this many nodes.")
     ] = DEFAULT_NODES,
@@ -114,4 +119,5 @@ def get_incident_graph(
     the top accounts by rank with their clusters and MCNs, the narratives with their first
     posters, and aggregated repost edges between what is shown. `summary` says what was left
     out."""
-    return incident_graph(store, event_id, latest_run(store, event_id), limit=limit)
+    graph = incident_graph(store, event_id, latest_run(store, event_id), limit=limit)
+    return disclosure.incident_graph(graph, role)

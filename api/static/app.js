@@ -680,7 +680,7 @@ function renderAccount(id, view) {
     ["followers", fmtNumber(p.followers)],
     ["created", p.created_at ? p.created_at.slice(0, 10) : null],
     ["verified", p.verified ? "yes" : null],
-    ["identity", p.identity_key],
+    ["identity", (p.withheld || []).includes("identity_key") ? "withheld (an enforcer key reads it)" : p.identity_key],
     ["minor", p.is_minor ? "yes" : null],
     ["placeholder", p.placeholder ? "yes (referenced, never loaded)" : null],
   ]));
@@ -765,7 +765,13 @@ function showMcn(n) {
 function showContent(n) {
   const props = n.properties || {};
   const panel = detailHeader(n.kind, n.id, props.platform || "");
-  panel.appendChild(el("blockquote", {}, props.text || n.label || ""));
+  if ((n.withheld || []).includes("text")) {
+    /* the API withholds what contents say from viewers (README, "Security") */
+    panel.appendChild(el("p", {className: "hint withheld"},
+      "Text and link withheld: your key's role does not read contents (an enforcer key does)."));
+  } else {
+    panel.appendChild(el("blockquote", {}, props.text || n.label || ""));
+  }
   panel.appendChild(factList([
     ["author", props.account_id ? el("button", {type: "button", className: "link",
                                                 onclick: () => selectNode(props.account_id)}, props.account_id) : null],
@@ -834,6 +840,7 @@ function linkToNarrative(cy, contentId) {
 function neighbourData(n) {
   const finding = (n.findings || []).find((f) => f.event_id === state.eventId) || {};
   const data = {id: n.id, kind: n.kind, ref: n.id, label: n.label, properties: n.properties,
+                withheld: n.withheld || [],
                 roles: finding.roles || [], score: finding.score, tier: finding.tier,
                 rank: finding.rank, measures: finding.measures || [], key: 0};
   if (n.kind === "account") {
