@@ -22,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pileon.api.jobs import JobManager
 from pileon.api.pagination import CursorCodec
-from pileon.api.security import Unauthorized, authenticate, request_role
+from pileon.api.security import Caller, Unauthorized, authenticate, request_caller
 from pileon.graph.errors import PileonError
 from pileon.graph.store import Store
 from pileon.settings import Role, Settings
@@ -72,18 +72,26 @@ CursorsDep = Annotated[CursorCodec, Depends(get_cursors)]
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer KEY`.")
 
 
-def get_role(
+def get_caller(
     request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Role:
-    """The role of the caller's API key (401 when missing or unknown): the one the
-    guard found before reading the body, else (a route outside ``/v1``) checked here."""
-    role = request_role(request.scope)
-    if role is not None:
-        return role
+) -> Caller:
+    """The caller: the name and role of its API key (401 when missing or unknown), as
+    the guard found them before reading the body, else (outside ``/v1``) checked here."""
+    caller = request_caller(request.scope)
+    if caller is not None:
+        return caller
     given = f"Bearer {credentials.credentials}" if credentials is not None else None
     return authenticate(settings, given)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_role(caller: CallerDep) -> Role:
+    """The role of the caller's API key."""
+    return caller.role
 
 
 CallerRole = Annotated[Role, Depends(get_role)]

@@ -177,6 +177,25 @@ class DecisionOut(BaseModel):
     measure: str | None = None
     note: str | None = None
     decided_at: str
+    decided_by: str | None = Field(
+        default=None, description="The name of the key that recorded it (NAME:KEY:ROLE)."
+    )
+
+
+class DecisionAuditOut(BaseModel):
+    """One call of `POST /v1/decisions`, as the append-only audit trail keeps it."""
+
+    seq: int
+    at: str = Field(description="When (UTC).")
+    action: Literal["recorded", "replaced", "replayed", "refused"] = Field(
+        description="replayed: a repeat with the same Idempotency-Key and body; refused: "
+        "the same key with another body (409)."
+    )
+    decision_id: str | None = None
+    decided_by: str | None = None
+    idempotency_key: str | None = None
+    request_sha256: str | None = Field(default=None, description="SHA-256 of the request body.")
+    decision: str = Field(description="The decision the call asked for, as JSON.")
 
 
 class AccountOut(BaseModel):

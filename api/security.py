@@ -3,8 +3,8 @@
 * :class:`Guard` (ASGI middleware, in front of every route):
 
   - every ``/v1`` request is authenticated from its headers alone, before a byte of
-    its body is read (401 otherwise), and the caller's role is kept in the request's
-    state for the routes (:func:`request_role`);
+    its body is read (401 otherwise), and the caller (the key's name and role) is kept in
+    the request's state for the routes (:func:`request_caller`);
   - a client address that sent ``PILEON_MAX_AUTH_FAILURES`` unknown or missing keys
     within a minute gets 429 (with ``Retry-After``) on ``/v1`` until that minute has
     passed, whatever key it sends meanwhile (:class:`FailedAuthThrottle`);
@@ -31,6 +31,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import NamedTuple
 from urllib.parse import quote
 
 from fastapi import HTTPException
@@ -56,12 +57,19 @@ COMMON_HEADERS = (
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 )
-#: where the caller's role is kept in the request's ``scope["state"]``
-ROLE_STATE = "pileon_role"
+#: where the caller is kept in the request's ``scope["state"]``
+CALLER_STATE = "pileon_caller"
 #: the route whose admin callers may send large bodies (table uploads)
 UPLOAD_PATH = "/v1/ingest"
 #: multipart framing allowed on top of the uploaded files themselves
 MULTIPART_OVERHEAD = 1 << 20
+
+
+class Caller(NamedTuple):
+    """Who sent a request: the name and role of the key (see :class:`pileon.settings.ApiKey`)."""
+
+    name: str
+    role: Role
 
 
 class Unauthorized(PileonError):
@@ -126,8 +134,8 @@ class FailedAuthThrottle:
                 self._failures.popitem(last=False)
 
 
-def authenticate(settings: Settings, authorization: str | None) -> Role:
-    """The role of the key in an ``Authorization: Bearer KEY`` header (``Unauthorized``).
+def authenticate(settings: Settings, authorization: str | None) -> Caller:
+    """The caller whose key is in an ``Authorization: Bearer KEY`` header (``Unauthorized``).
 
     The key's SHA-256 digest is compared in constant time with every configured key (no
     early exit), so the time taken says nothing about which key or how much of it matched.
@@ -137,18 +145,18 @@ def authenticate(settings: Settings, authorization: str | None) -> Role:
     if scheme.lower() != "bearer" or not key:
         raise Unauthorized("missing API key: send 'Authorization: Bearer KEY'")
     given = key_digest(key)
-    found: Role | None = None
+    found: Caller | None = None
     for k in settings.keys:  # look at every key: no early exit
         if hmac.compare_digest(k.digest, given) and found is None:
-            found = k.role
+            found = Caller(k.name, k.role)
     if found is None:
         raise Unauthorized("unknown API key")
     return found
 
 
-def request_role(scope: Scope) -> Role | None:
-    """The role :class:`Guard` found for this request (None outside ``/v1``)."""
-    return scope.get("state", {}).get(ROLE_STATE)
+def request_caller(scope: Scope) -> Caller | None:
+    """The caller :class:`Guard` found for this request (None outside ``/v1``)."""
+    return scope.get("state", {}).get(CALLER_STATE)
 
 
 def _json_error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -179,7 +187,7 @@ class Guard:
             return
         headers = Headers(scope=scope)
         path = scope["path"]
-        role = None
+        caller = None
         if path.startswith(API_PREFIX):
             client = (scope.get("client") or ("unknown", 0))[0]
             wait = self.throttle.wait(client)
@@ -192,14 +200,14 @@ class Guard:
                 await response(scope, receive, send)
                 return
             try:
-                role = authenticate(self.settings, headers.get("authorization"))
+                caller = authenticate(self.settings, headers.get("authorization"))
             except Unauthorized as exc:
                 self.throttle.failed(client)
                 response = _json_error(401, str(exc), {"WWW-Authenticate": "Bearer"})
                 await response(scope, receive, send)
                 return
-            scope.setdefault("state", {})[ROLE_STATE] = role
-        limit, name = self.limit_for(path, role)
+            scope.setdefault("state", {})[CALLER_STATE] = caller
+        limit, name = self.limit_for(path, caller.role if caller else None)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             await _json_error(413, f"the request exceeds {name}")(scope, receive, send)
@@ -293,6 +301,7 @@ __all__ = [
     "Unauthorized",
     "BodyTooLarge",
     "authenticate",
-    "request_role",
+    "Caller",
+    "request_caller",
     "attachment",
 ]

@@ -23,10 +23,17 @@ import numpy as np
 import pandas as pd
 
 from pileon.graph.arrays import is_none
-from pileon.graph.errors import NotFound, StoreUnavailable
+from pileon.graph.errors import IdempotencyConflict, NotFound, StoreUnavailable
 from pileon.graph.frames import coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, TZ, ColType, stored_columns
-from pileon.graph.store import Store, older_rows
+from pileon.graph.store import (
+    AUDIT_COLUMNS,
+    DECISION_COLUMNS,
+    Store,
+    decision_json,
+    decision_values,
+    older_rows,
+)
 
 #: a value of a stored cell, as SQLite takes it
 _Cell = int | float | str | None
@@ -53,23 +60,27 @@ CREATE TABLE IF NOT EXISTS ranked (run_id TEXT NOT NULL, kind TEXT NOT NULL,
 CREATE INDEX IF NOT EXISTS ranked_item ON ranked (kind, item_id);
 CREATE TABLE IF NOT EXISTS decisions (decision_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
     event_id TEXT, account_id TEXT, mcn_id TEXT, tier INTEGER, measure TEXT, note TEXT,
-    decided_at TEXT NOT NULL);
+    decided_at TEXT NOT NULL, decided_by TEXT, idempotency_key TEXT, request_sha256 TEXT);
+"""
+#: columns added to ``decisions`` since its first version (added to older files on open)
+_DECISION_ADDED = ("decided_by", "idempotency_key", "request_sha256")
+#: the idempotency keys and the append-only audit trail (triggers refuse changes)
+_AUDIT_DDL = """
+CREATE UNIQUE INDEX IF NOT EXISTS decisions_idempotency ON decisions (decided_by, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS decision_audit (seq INTEGER PRIMARY KEY, at TEXT NOT NULL,
+    action TEXT NOT NULL, decision_id TEXT, decided_by TEXT, idempotency_key TEXT,
+    request_sha256 TEXT, decision TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS decision_audit_no_update BEFORE UPDATE ON decision_audit
+    BEGIN SELECT RAISE(ABORT, 'the decision audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS decision_audit_no_delete BEFORE DELETE ON decision_audit
+    BEGIN SELECT RAISE(ABORT, 'the decision audit trail is append-only'); END;
 """
 
 #: how a missing time is read (the smallest int64; never a real nanosecond time)
 _NO_TIME = -(2**63)
 
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
-DECISION_COLUMNS = [
-    "decision_id",
-    "event_id",
-    "account_id",
-    "mcn_id",
-    "tier",
-    "measure",
-    "note",
-    "decided_at",
-]
 
 
 @functools.lru_cache(maxsize=64)
@@ -255,6 +266,11 @@ class EmbeddedStore(Store):
                 for stmt in _INDEXES:
                     con.execute(stmt)
                 con.executescript(_FINDINGS_DDL)
+                have = {r[1] for r in con.execute("PRAGMA table_info(decisions)")}
+                for column in _DECISION_ADDED:
+                    if column not in have:
+                        con.execute(f"ALTER TABLE decisions ADD COLUMN {column} TEXT")
+                con.executescript(_AUDIT_DDL)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open the embedded store {self.path}: {exc}") from None
 
@@ -675,27 +691,60 @@ class EmbeddedStore(Store):
         ]
 
     # -------------------------------------------------------------- decisions
-    def add_decision(self, decision: dict[str, Any]) -> str:
-        decision_id = decision.get("decision_id") or uuid.uuid4().hex
-        decided_at = decision.get("decided_at") or datetime.now(UTC).isoformat()
+    def add_decision(
+        self,
+        decision: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        request_sha256: str | None = None,
+    ) -> str:
+        values = decision_values(decision)
+        values["decided_at"] = values["decided_at"] or datetime.now(UTC).isoformat()
+        decision_id = str(decision.get("decision_id") or uuid.uuid4().hex)
+        by = values["decided_by"]
         with self._write_lock:
             con = self._con()
-            with con:
-                seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM decisions").fetchone()[0]
+            with con:  # one transaction: the decision (or none) and its audit entry
+                action = "recorded"
+                if idempotency_key is not None:
+                    found = con.execute(
+                        "SELECT decision_id, request_sha256 FROM decisions "
+                        "WHERE decided_by IS ? AND idempotency_key = ?",
+                        (by, idempotency_key),
+                    ).fetchone()
+                    if found is not None:
+                        decision_id = found[0]
+                        action = "replayed" if found[1] == request_sha256 else "refused"
+                if action == "recorded":
+                    if con.execute(
+                        "SELECT 1 FROM decisions WHERE decision_id = ?", (decision_id,)
+                    ).fetchone():
+                        action = "replaced"
+                    seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM decisions").fetchone()
+                    cols = ["decision_id", "seq", *values, "idempotency_key", "request_sha256"]
+                    con.execute(
+                        f"INSERT OR REPLACE INTO decisions ({', '.join(cols)}) "
+                        f"VALUES ({', '.join('?' * len(cols))})",
+                        (decision_id, seq[0], *values.values(), idempotency_key, request_sha256),
+                    )
                 con.execute(
-                    "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO decision_audit (at, action, decision_id, decided_by, "
+                    "idempotency_key, request_sha256, decision) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
+                        datetime.now(UTC).isoformat(),
+                        action,
                         decision_id,
-                        seq,
-                        decision.get("event_id"),
-                        decision.get("account_id"),
-                        decision.get("mcn_id"),
-                        decision.get("tier"),
-                        decision.get("measure"),
-                        decision.get("note"),
-                        str(decided_at),
+                        by,
+                        idempotency_key,
+                        request_sha256,
+                        decision_json(decision),
                     ),
                 )
+        if action == "refused":
+            raise IdempotencyConflict(
+                f"Idempotency-Key {idempotency_key!r} was used for another request "
+                f"(decision {decision_id}) with a different body: use a new key"
+            )
         return decision_id
 
     def decisions(self) -> pd.DataFrame:
@@ -703,4 +752,11 @@ class EmbeddedStore(Store):
             f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions ORDER BY seq", self._con()
         )
         df["tier"] = df["tier"].astype("Int64")
-        return df
+        return df.astype({c: object for c in DECISION_COLUMNS if c != "tier"})
+
+    def decision_audit(self) -> pd.DataFrame:
+        df = pd.read_sql_query(
+            f"SELECT {', '.join(AUDIT_COLUMNS)} FROM decision_audit ORDER BY seq", self._con()
+        )
+        df["seq"] = df["seq"].astype("int64")
+        return df.astype({c: object for c in AUDIT_COLUMNS if c != "seq"})

@@ -23,6 +23,12 @@ class NotFound(PileonError):
     http_status = 404
 
 
+class IdempotencyConflict(PileonError):
+    """An idempotency key already named another request (a different body)."""
+
+    http_status = 409
+
+
 class StoreUnavailable(PileonError):
     """The store cannot be opened or reached (file locked, server down)."""
 

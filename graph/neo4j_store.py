@@ -30,7 +30,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -48,7 +48,7 @@ from neo4j import (
 )
 from neo4j import exceptions as neo4j_errors
 
-from pileon.graph.errors import NotFound, StoreAuthError, StoreUnavailable
+from pileon.graph.errors import IdempotencyConflict, NotFound, StoreAuthError, StoreUnavailable
 from pileon.graph.frames import coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, ROLES, TABLES, ColType, stored_columns
 from pileon.graph.queries import counters as q_counters
@@ -57,21 +57,18 @@ from pileon.graph.queries import findings as q_findings
 from pileon.graph.queries import membership as q_membership
 from pileon.graph.queries import schema as q_schema
 from pileon.graph.queries import tables as q_tables
-from pileon.graph.store import Store, older_rows
+from pileon.graph.store import (
+    AUDIT_COLUMNS,
+    DECISION_COLUMNS,
+    Store,
+    decision_json,
+    decision_values,
+    older_rows,
+)
 
 #: rows per ``UNWIND`` batch, from ``bench/bench_neo4j_ingest.py`` (see docs/neo4j.md)
 DEFAULT_BATCH_SIZE = 1000
 
-DECISION_COLUMNS = [
-    "decision_id",
-    "event_id",
-    "account_id",
-    "mcn_id",
-    "tier",
-    "measure",
-    "note",
-    "decided_at",
-]
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
 
 # the driver logs connection failures as warnings; with no handler configured
@@ -207,6 +204,20 @@ class CypherRunner:
         for start in range(0, len(rows), batch_size):
             self.write(query, {**(params or {}), key: list(rows[start : start + batch_size])})
         return len(rows)
+
+    def transaction(self, work: Callable[[Callable[..., list[Any]]], Any]) -> Any:
+        """``work(run)`` in one write transaction (all or nothing), where
+        ``run(query, params)`` returns a query's records; returns what ``work`` returns.
+
+        The driver may run ``work`` again on a transient failure: it must only read and
+        write through ``run``."""
+
+        def tx_work(tx: Any) -> Any:
+            return work(lambda query, params=None: list(tx.run(query, params or {})))
+
+        with self.translated():
+            with self.driver.session(database=self.database) as session:
+                return session.execute_write(tx_work)
 
     def write_tx(self, steps: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Run several write queries in one transaction (all or nothing)."""
@@ -640,21 +651,71 @@ class Neo4jStore(Store):
         return [{"event_id": e, "run_id": run, **json.loads(item)} for e, run, item in rows]
 
     # -------------------------------------------------------------- decisions
-    def add_decision(self, decision: dict[str, Any]) -> str:
-        decision_id = str(decision.get("decision_id") or uuid.uuid4().hex)
-        decided_at = decision.get("decided_at") or datetime.now(UTC).isoformat()
-        tier: Any = decision.get("tier")
-        props = {
-            "seq": self._next("decision"),
-            "event_id": _opt_str(decision.get("event_id")),
-            "account_id": _opt_str(decision.get("account_id")),
-            "mcn_id": _opt_str(decision.get("mcn_id")),
-            "tier": None if _missing(tier) else int(tier),
-            "measure": _opt_str(decision.get("measure")),
-            "note": _opt_str(decision.get("note")),
-            "decided_at": str(decided_at),
-        }
-        self._run.write(q_decisions.UPSERT, {"decision_id": decision_id, "props": props})
+    def add_decision(
+        self,
+        decision: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        request_sha256: str | None = None,
+    ) -> str:
+        values = decision_values(decision)
+        values["decided_at"] = values["decided_at"] or datetime.now(UTC).isoformat()
+        proposed = str(decision.get("decision_id") or uuid.uuid4().hex)
+        by = values["decided_by"]
+
+        def work(run: Callable[..., list[Any]]) -> tuple[str, str]:
+            # one transaction: the counter, the decision (or none) and its audit entry
+            seq = run(q_counters.NEXT, {"name": "decision"})[0]["value"]
+            props = {
+                **values,
+                "seq": seq,
+                "idempotency_key": idempotency_key,
+                "request_sha256": request_sha256,
+            }
+            decision_id, action = proposed, "recorded"
+            if idempotency_key is not None:
+                claim = run(
+                    q_decisions.CLAIM,
+                    {
+                        "request_key": json.dumps([by, idempotency_key], ensure_ascii=False),
+                        "decision_id": proposed,
+                        "props": props,
+                    },
+                )[0]
+                if not claim["created"]:
+                    decision_id = claim["decision_id"]
+                    same = claim["request_sha256"] == request_sha256
+                    action = "replayed" if same else "refused"
+            else:
+                if run(q_decisions.EXISTS, {"decision_id": proposed})[0]["found"]:
+                    action = "replaced"
+                run(q_decisions.UPSERT, {"decision_id": proposed, "props": props})
+            if action in ("recorded", "replaced"):
+                run(q_decisions.LINK, {"decision_id": decision_id})
+            audit_seq = run(q_counters.NEXT, {"name": "decision_audit"})[0]["value"]
+            run(
+                q_decisions.AUDIT,
+                {
+                    "props": {
+                        "seq": audit_seq,
+                        "at": datetime.now(UTC).isoformat(),
+                        "action": action,
+                        "decision_id": decision_id,
+                        "decided_by": by,
+                        "idempotency_key": idempotency_key,
+                        "request_sha256": request_sha256,
+                        "decision": decision_json(decision),
+                    }
+                },
+            )
+            return decision_id, action
+
+        decision_id, action = self._run.transaction(work)
+        if action == "refused":
+            raise IdempotencyConflict(
+                f"Idempotency-Key {idempotency_key!r} was used for another request "
+                f"(decision {decision_id}) with a different body: use a new key"
+            )
         return decision_id
 
     def decisions(self) -> pd.DataFrame:
@@ -663,6 +724,12 @@ class Neo4jStore(Store):
             [tuple(r.values()) for r in records], columns=DECISION_COLUMNS, dtype=object
         )
         df["tier"] = df["tier"].astype("Int64")
+        return df
+
+    def decision_audit(self) -> pd.DataFrame:
+        records = self._run.read(q_decisions.AUDIT_ALL)
+        df = pd.DataFrame([tuple(r.values()) for r in records], columns=AUDIT_COLUMNS, dtype=object)
+        df["seq"] = df["seq"].astype("int64")
         return df
 
     # ----------------------------------------------------------------- helpers

@@ -30,6 +30,8 @@ cursor keeps reading the run it started with while a new analysis lands.
 
 from __future__ import annotations
 
+import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -39,6 +41,50 @@ import pandas as pd
 from pileon.graph.model import TABLES
 
 DEFAULT_STORE = "pileon.db"
+
+#: the columns of :meth:`Store.decisions`
+DECISION_COLUMNS = [
+    "decision_id",
+    "event_id",
+    "account_id",
+    "mcn_id",
+    "tier",
+    "measure",
+    "note",
+    "decided_at",
+    "decided_by",
+]
+#: the columns of :meth:`Store.decision_audit`
+AUDIT_COLUMNS = [
+    "seq",
+    "at",
+    "action",
+    "decision_id",
+    "decided_by",
+    "idempotency_key",
+    "request_sha256",
+    "decision",
+]
+
+
+def decision_values(decision: dict[str, Any]) -> dict[str, Any]:
+    """A decision's columns (but ``decision_id``) as stored: text or None, ``tier`` an int.
+
+    >>> decision_values({"account_id": "a", "tier": 3.0, "note": float("nan")})["tier"]
+    3
+    """
+
+    def plain(k: str, v: Any) -> Any:
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            return None
+        return int(v) if k == "tier" else str(v)
+
+    return {k: plain(k, decision.get(k)) for k in DECISION_COLUMNS if k != "decision_id"}
+
+
+def decision_json(decision: dict[str, Any]) -> str:
+    """The audit trail's ``decision``: :func:`decision_values` as JSON, keys sorted."""
+    return json.dumps(decision_values(decision), sort_keys=True, ensure_ascii=False)
 
 
 class Store(ABC):
@@ -174,13 +220,41 @@ class Store(ABC):
 
     # -------------------------------------------------------------- decisions
     @abstractmethod
-    def add_decision(self, decision: dict[str, Any]) -> str:
-        """Record a measure actually taken (on an account or an MCN); return its ID."""
+    def add_decision(
+        self,
+        decision: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        request_sha256: str | None = None,
+    ) -> str:
+        """Record a measure actually taken (on an account or an MCN); return its ID.
+
+        ``decision`` holds the columns of :meth:`decisions` (``decision_id`` and
+        ``decided_at`` are made when missing; a given ``decision_id`` that exists is
+        replaced).  With ``idempotency_key`` (unique per ``decided_by``), the first call
+        records the decision; a later call with the same ``decided_by`` and key records
+        nothing and returns the first decision's ID when its ``request_sha256`` (the hash
+        of the request's body) is the same, and raises
+        :class:`pileon.graph.errors.IdempotencyConflict` when it differs.  Atomic: two
+        concurrent calls with one key record one decision.
+
+        Every call appends one entry to the audit trail (:meth:`decision_audit`), which
+        nothing changes or deletes.
+        """
 
     @abstractmethod
     def decisions(self) -> pd.DataFrame:
         """Recorded decisions, oldest first: decision_id, event_id, account_id, mcn_id,
-        tier, measure, note, decided_at."""
+        tier, measure, note, decided_at, decided_by."""
+
+    @abstractmethod
+    def decision_audit(self) -> pd.DataFrame:
+        """The append-only audit trail of :meth:`add_decision`, oldest first: ``seq``
+        (1, 2, ...), ``at`` (when, UTC ISO), ``action`` (``recorded``, ``replaced``,
+        ``replayed``: an idempotent repeat, ``refused``: an idempotency conflict),
+        ``decision_id`` (the decision recorded or answered), ``decided_by``,
+        ``idempotency_key``, ``request_sha256``, ``decision`` (the call's decision as
+        JSON with sorted keys)."""
 
     # --------------------------------------------------------------- lifecycle
     def close(self) -> None:  # noqa: B027 - optional: stores without connections keep it

@@ -14,10 +14,11 @@ variable                  meaning
 ``PILEON_NEO4J_BATCH``    rows per Neo4j write batch (default: the store's)
 ``PILEON_MODEL``          the trained risk model's file (default: beside the
                           embedded store's file, else ``./pileon-model.txt``)
-``PILEON_API_KEYS``       ``KEY:ROLE,KEY:ROLE`` or the path of a file holding such
+``PILEON_API_KEYS``       ``NAME:KEY:ROLE,KEY:ROLE`` or the path of a file holding such
                           entries (one or more a line, ``#`` starts a comment);
-                          roles are ``viewer``, ``enforcer`` and ``admin``; the API
-                          refuses keys under :data:`MIN_KEY_BITS` bits
+                          roles are ``viewer``, ``enforcer`` and ``admin``; the name
+                          (optional) says who holds the key (decisions record it);
+                          the API refuses keys under :data:`MIN_KEY_BITS` bits
 ``PILEON_MAX_AUTH_FAILURES``  failed API keys a client address may send in a minute
                           before it is refused (429) until the minute has passed (10)
 ``PILEON_HOST``,          where ``pileon serve`` listens
@@ -116,11 +117,17 @@ def key_bits(key: str) -> float:
     return bits
 
 
+#: what a key's name may hold
+_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-")
+
+
 class ApiKey(NamedTuple):
     """One configured API key, as kept once parsed (never the key itself)."""
 
     digest: bytes
     role: Role
+    #: who holds it: the entry's NAME, else ``key-`` and the first 8 hex digits of the digest
+    name: str
     #: where it was given (``PILEON_API_KEYS entry 2``, ``keys.txt line 3``), for messages
     where: str
     #: :func:`key_bits` of the key
@@ -130,7 +137,9 @@ class ApiKey(NamedTuple):
 def parse_api_keys(value: str) -> list[ApiKey]:
     """Parse ``PILEON_API_KEYS`` (entries or a file of entries) into :class:`ApiKey` s.
 
-    Raises ``ValueError`` with a message that never repeats a key.
+    An entry is ``KEY:ROLE`` or ``NAME:KEY:ROLE`` (a key holds no ``:``; a name is up to
+    64 letters, digits and ``._@-``).  Raises ``ValueError`` with a message that never
+    repeats a key.
     """
     text = value.strip()
     if not text:
@@ -160,9 +169,14 @@ def parse_api_keys(value: str) -> list[ApiKey]:
         key, sep, role = entry.rpartition(":")
         key, role = key.strip(), role.strip()
         if not sep or not key:
-            raise ValueError(f"{where} is not KEY:ROLE")
+            raise ValueError(f"{where} is not KEY:ROLE or NAME:KEY:ROLE")
         if any(c.isspace() for c in key):
             raise ValueError(f"{where}: a key may not contain spaces")
+        name, named, key = key.rpartition(":") if ":" in key else ("", "", key)
+        if named and (not name or not key or ":" in name):
+            raise ValueError(f"{where} is not KEY:ROLE or NAME:KEY:ROLE")
+        if named and (len(name) > 64 or not set(name) <= _NAME_CHARS):
+            raise ValueError(f"{where}: a name is up to 64 letters, digits and . _ @ -")
         try:
             r = Role(role)
         except ValueError:
@@ -173,7 +187,11 @@ def parse_api_keys(value: str) -> list[ApiKey]:
         if d in seen:
             raise ValueError(f"{where}: the same key is given twice")
         seen.add(d)
-        out.append(ApiKey(digest=d, role=r, where=where, bits=key_bits(key)))
+        out.append(
+            ApiKey(
+                digest=d, role=r, name=name or f"key-{d[:4].hex()}", where=where, bits=key_bits(key)
+            )
+        )
     return out
 
 

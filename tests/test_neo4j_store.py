@@ -535,6 +535,54 @@ def test_decisions_as_on_the_embedded_store(neo, emb):
     )
 
 
+def test_idempotent_decisions_and_audit_as_on_the_embedded_store(neo, emb):
+    """Idempotency keys (per decider), conflicts, replaced decisions and the audit trail
+    behave the same on both stores; the audit trail is created, never changed."""
+    from pileon.graph.errors import IdempotencyConflict
+
+    d = {
+        "event_id": "ev:campus",
+        "account_id": "weibo:001",
+        "tier": 3,
+        "decided_by": "alice",
+        "decided_at": "2026-03-04T00:00:00+00:00",
+    }
+    ids = {}
+    for store in (neo, emb):
+        build_incident(store)
+        got = [
+            store.add_decision(d, idempotency_key="k", request_sha256="h1"),
+            store.add_decision(d, idempotency_key="k", request_sha256="h1"),
+        ]
+        with pytest.raises(IdempotencyConflict, match="Idempotency-Key 'k'"):
+            store.add_decision({**d, "tier": 4}, idempotency_key="k", request_sha256="h2")
+        got.append(store.add_decision({**d, "decided_by": "bob"}, idempotency_key="k"))
+        got.append(store.add_decision({**d, "decision_id": "d9"}))
+        got.append(store.add_decision({**d, "decision_id": "d9", "tier": 1}))
+        assert got[0] == got[1] and len({got[0], got[2], got[3]}) == 3 and got[3:] == ["d9"] * 2
+        ids[id(store)] = got
+    # decision IDs are random: compare the rest, and where each ID is used
+    same = {ids[id(neo)][i]: ids[id(emb)][i] for i in range(5)}
+    a, b = neo.decisions(), emb.decisions()
+    assert a["decision_id"].map(same).tolist() == b["decision_id"].tolist()
+    pd.testing.assert_frame_equal(a.drop(columns="decision_id"), b.drop(columns="decision_id"))
+    assert b["decided_by"].tolist() == ["alice", "bob", "alice"] and b["tier"].tolist() == [3, 3, 1]
+    a, b = neo.decision_audit(), emb.decision_audit()
+    assert a["decision_id"].map(same).tolist() == b["decision_id"].tolist()
+    pd.testing.assert_frame_equal(
+        a.drop(columns=["decision_id", "at"]), b.drop(columns=["decision_id", "at"])
+    )
+    assert b["action"].tolist() == [
+        "recorded",
+        "replayed",
+        "refused",
+        "recorded",
+        "recorded",
+        "replaced",
+    ]
+    assert a["at"].notna().all() and b["at"].notna().all()
+
+
 # ------------------------------------------------------------------ errors
 def test_wrong_password_is_one_clear_error(neo4j_server):
     uri, user, password = neo4j_server

@@ -256,7 +256,13 @@ def list_clusters(
 ) -> dict[str, Any]:
     """Clusters of the latest analysis, in the report's order."""
     return ranked_page(
-        store, cursors, event_id=event_id, kind="clusters", limit=limit, cursor=cursor, caller=caller
+        store,
+        cursors,
+        event_id=event_id,
+        kind="clusters",
+        limit=limit,
+        cursor=cursor,
+        caller=caller,
     )
 
 

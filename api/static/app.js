@@ -723,7 +723,8 @@ function renderAccountExtras(panel, view) {
   if (view.decisions.length) {
     panel.appendChild(el("h4", {}, "Decisions recorded"));
     panel.appendChild(el("ul", {className: "plain"}, view.decisions.map((d) => el("li", {},
-      `${d.decided_at.slice(0, 10)}: ${d.measure || ""}${d.tier !== null ? ` tier ${d.tier}` : ""}`))));
+      `${d.decided_at.slice(0, 10)}: ${d.measure || ""}${d.tier !== null ? ` tier ${d.tier}` : ""}` +
+      (d.decided_by ? ` (by ${d.decided_by})` : "")))));
   }
 }
 

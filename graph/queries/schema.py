@@ -18,6 +18,11 @@ CONSTRAINTS = (
     "CREATE CONSTRAINT pileon_run IF NOT EXISTS FOR (n:Run) REQUIRE n.run_id IS UNIQUE",
     "CREATE CONSTRAINT pileon_decision IF NOT EXISTS "
     "FOR (n:Decision) REQUIRE n.decision_id IS UNIQUE",
+    # one decision per (decided_by, idempotency key): MERGE on it is atomic
+    "CREATE CONSTRAINT pileon_decision_request IF NOT EXISTS "
+    "FOR (n:Decision) REQUIRE n.request_key IS UNIQUE",
+    "CREATE CONSTRAINT pileon_decision_audit IF NOT EXISTS "
+    "FOR (n:DecisionAudit) REQUIRE n.seq IS UNIQUE",
     "CREATE CONSTRAINT pileon_cluster IF NOT EXISTS "
     "FOR (n:Cluster) REQUIRE n.cluster_key IS UNIQUE",
     "CREATE CONSTRAINT pileon_narrative IF NOT EXISTS "
