@@ -16,6 +16,10 @@ reads the frames from a store)
   hashes concatenated in order.  Items are ordered by time, then content_id.
 * ``evidence.html``: the same items, readable (UTF-8, escaped), with the author's
   name at the time of each post and each time in the target's time zone and in UTC.
+  Victims and lawyers open it from their disks, so it runs nothing: only ``http(s)`` URLs
+  become links (:func:`web_url`; a ``javascript:`` URL is shown as text), and a
+  Content-Security-Policy ``<meta>`` (:data:`PAGE_CSP`) allows its own style sheet and
+  nothing else (no script, image, form or frame).
 
 ``account_name`` is the name the author carried when posting: the latest rename at
 or before ``posted_at``; before any rename, the ``old_name`` of the first rename
@@ -28,12 +32,14 @@ wall clock, and every ZIP entry carries the fixed date 1980-01-01 00:00.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import io
 import json
 import zipfile
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -208,6 +214,43 @@ def build_manifest(
     }
 
 
+def web_url(url: Any) -> bool:
+    """Whether ``url`` may be a link of the page: an absolute ``http``/``https`` URL with a
+    host, and no whitespace or control character anywhere (browsers drop those, which
+    turns `` java\tscript:`` into ``javascript:``).
+
+    >>> [web_url(u) for u in ("https://weibo.com/1", "javascript:alert(1)", "//x.org/", " http://a")]
+    [True, False, False, False]
+    """
+    if not isinstance(url, str) or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return False
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return (
+        scheme in ("http", "https")
+        and bool(parts.netloc)
+        and url[: len(scheme) + 3].lower() == f"{scheme}://"
+    )
+
+
+#: the page's one style sheet (inline, allowed by its hash in :data:`PAGE_CSP`)
+PAGE_STYLE = """
+body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif;
+       margin: 1.5em; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #bbb; padding: .35em .5em; vertical-align: top; font-size: .9em; }
+th { background: #f0f0f0; }
+td.text { max-width: 32em; white-space: pre-wrap; }
+code.hash { font-size: .75em; word-break: break-all; }
+"""
+#: the page's Content-Security-Policy: its own style sheet, nothing else
+PAGE_CSP = (
+    "default-src 'none'; style-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(PAGE_STYLE.encode("utf-8")).digest()).decode("ascii")
+    + "'; base-uri 'none'; form-action 'none'"
+)
+
+
 def _local(ts: str | None, offset: int) -> str:
     if not ts:
         return ""
@@ -225,7 +268,11 @@ def render_html(manifest: dict[str, Any], *, target_name: str | None, offset: in
     zone = f"UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
     rows = []
     for n, i in enumerate(manifest["items"], 1):
-        link = f'<a href="{e(i["url"])}" rel="noreferrer">{e(i["url"])}</a>' if i.get("url") else ""
+        url = i.get("url")
+        if url and web_url(url):
+            link = f'<a href="{e(url)}" rel="noreferrer noopener">{e(url)}</a>'
+        else:
+            link = f"<code>{e(url)}</code>" if url else ""
         rows.append(
             "<tr>"
             f"<td>{n}</td><td>{e(_local(i['posted_at'], offset))}</td>"
@@ -256,16 +303,10 @@ def render_html(manifest: dict[str, Any], *, target_name: str | None, offset: in
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">
+<meta name="referrer" content="no-referrer">
 <title>证据包 Evidence pack — {who}</title>
-<style>
-body {{ font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif;
-       margin: 1.5em; }}
-table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ border: 1px solid #bbb; padding: .35em .5em; vertical-align: top; font-size: .9em; }}
-th {{ background: #f0f0f0; }}
-td.text {{ max-width: 32em; white-space: pre-wrap; }}
-code.hash {{ font-size: .75em; word-break: break-all; }}
-</style>
+<style>{PAGE_STYLE}</style>
 </head>
 <body>
 <h1>证据包 Evidence pack</h1>

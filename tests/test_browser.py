@@ -143,6 +143,52 @@ def test_api_docs_work_offline(sync_playwright, tmp_store):
             browser.close()
 
 
+def test_evidence_page_opened_from_disk_runs_nothing(sync_playwright, tmp_path):
+    """evidence.html as a victim opens it (file://): styled under its own CSP, with no
+    error, http(s) URLs as links and a javascript: URL as text that clicking cannot run."""
+    from pileon.detectors.evidence import build_manifest, item_hash, render_html
+
+    items = []
+    for n, url in enumerate(["javascript:window.__ran=1", "https://weibo.com/1"]):
+        item = {
+            "content_id": f"c{n}",
+            "account_id": "weibo:9",
+            "account_name": "x",
+            "platform": "weibo",
+            "kind": "post",
+            "posted_at": "2026-03-01T00:00:00Z",
+            "text": "滚",
+            "url": url,
+            "media_hash": None,
+            "event_id": None,
+        }
+        item["sha256"] = item_hash(item)
+        items.append(item)
+    page_file = tmp_path / "evidence.html"
+    page_file.write_text(
+        render_html(build_manifest("weibo:1", items), target_name="x", offset=480), "utf-8"
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page, errors, foreign = _offline_page(browser, page_file.as_uri())
+            page.goto(page_file.as_uri())
+            assert (
+                page.evaluate(
+                    "() => getComputedStyle(document.querySelector('table')).borderCollapse"
+                )
+                == "collapse"
+            )
+            hrefs = page.eval_on_selector_all("a", "as => as.map(a => a.href)")
+            assert hrefs == ["https://weibo.com/1"]
+            page.click("text=javascript:window.__ran=1")
+            assert page.evaluate("() => window.__ran") is None
+            assert not errors, errors
+            assert not foreign, foreign
+        finally:
+            browser.close()
+
+
 def test_from_the_page_to_the_first_posters_evidence(
     sync_playwright, server, sample_store, _sample_incident_db
 ):

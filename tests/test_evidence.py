@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
+import re
 import zipfile
 
 import pandas as pd
@@ -124,6 +126,62 @@ def test_html_is_readable_escaped_and_in_both_time_zones(victim_pack):
     utc = ATTACK.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
     assert local in page and utc in page
     assert manifest["sha256"] in page
+
+
+def _page_of_urls(urls: list[str]) -> str:
+    from pileon.detectors.evidence import build_manifest, item_hash, render_html
+
+    items = []
+    for n, url in enumerate(urls):
+        item = dict.fromkeys(sorted(FIELDS - {"sha256"}))
+        item.update(content_id=f"c{n}", posted_at="2026-03-01T00:00:00Z", text="t", url=url)
+        item["sha256"] = item_hash(item)
+        items.append(item)
+    return render_html(build_manifest("weibo:1", items), target_name="x", offset=480)
+
+
+def test_only_http_and_https_urls_are_links():
+    """The page is opened locally by victims and lawyers: a javascript:, data: or
+    file-relative URL is shown as text, never as a link."""
+    import re
+
+    hostile = [
+        "javascript:alert(document.domain)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "\tjavascript:alert(1)",
+        "java\nscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/x",
+        "file:///etc/passwd",
+        "weibo.com/123",
+        "http:/x",
+    ]
+    fine = ["https://weibo.com/1/AbC?x=1&y=2", "http://example.org/a", "HTTPS://Example.org/"]
+    page = _page_of_urls(hostile + fine)
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert [h.replace("&amp;", "&") for h in hrefs] == fine
+    for url in hostile:
+        assert html.escape(url) in page  # still shown, as text
+    assert "javascript:" not in " ".join(hrefs).lower()
+
+
+def test_the_page_carries_a_restrictive_content_security_policy():
+    import base64
+
+    page = _page_of_urls(["https://weibo.com/1"])
+    m = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    assert m, "no CSP meta element"
+    csp = m.group(1)
+    assert csp.startswith("default-src 'none'") and "script-src" not in csp
+    assert "base-uri 'none'" in csp and "form-action 'none'" in csp
+    # the one inline style is allowed by its hash, nothing else is
+    style = re.search(r"<style>(.*?)</style>", page, re.DOTALL).group(1)
+    digest = base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode()
+    assert f"style-src 'sha256-{digest}'" in csp
+    assert page.index("Content-Security-Policy") < page.index("<style>")
+    assert '<meta name="referrer" content="no-referrer">' in page
 
 
 def test_reproducible_bytes(world, victim_pack):
