@@ -3,7 +3,7 @@
 :func:`pack_from_frames` builds a ZIP holding (:func:`pileon.service.evidence.evidence_pack`
 reads the frames from a store)
 
-* ``manifest.json``: ``{"target_id", "generated_at", "items": [...], "sha256"}``.  Each
+* ``manifest.json``: ``{"target_id", "generated_at", "items": [...], "sha256", "seal"}``.  Each
   item is one harmful content aimed at the target (``harm >= harm_threshold``, or, where
   ``harm`` is unknown, an estimate at least that high:
   :func:`pileon.detectors.harm.infer_unknown_harm`; aimed
@@ -13,7 +13,9 @@ reads the frames from a store)
   ``sha256``: the hex SHA-256 of the item's JSON without that field
   (``json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
   encoded as UTF-8).  The manifest's ``sha256`` is the hex SHA-256 of the items' hex
-  hashes concatenated in order.  Items are ordered by time, then content_id.
+  hashes concatenated in order; its ``seal`` the hex SHA-256 of the same canonical JSON of
+  ``{"target_id", "generated_at", "sha256"}`` (:func:`seal`), so that neither the target
+  nor the time can be changed unseen.  Items are ordered by time, then content_id.
 * ``evidence.html``: the same items, readable (UTF-8, escaped), with the author's
   name at the time of each post and each time in the target's time zone and in UTC.
   Victims and lawyers open it from their disks, so it runs nothing: only ``http(s)`` URLs
@@ -24,6 +26,12 @@ reads the frames from a store)
 ``account_name`` is the name the author carried when posting: the latest rename at
 or before ``posted_at``; before any rename, the ``old_name`` of the first rename
 after it, else the account's name.  ``posted_at`` is UTC (``...Z``).
+
+:func:`verify_pack` recomputes every hash of a pack and renders its page again from its
+manifest: a pack changed by hand fails.  Hashes are no signature: someone who changes an
+item and computes every hash and the page again makes a pack that verifies; what tells
+them apart is the record of issued packs (``Store.evidence_issues``, see
+:func:`pileon.service.evidence.verify_evidence`).
 
 Reproducible: the same store gives the same bytes.  ``generated_at`` defaults to
 the time of the latest item (``1970-01-01T00:00:00Z`` for an empty pack), never the
@@ -37,7 +45,9 @@ import hashlib
 import html
 import io
 import json
+import re
 import zipfile
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,11 +73,25 @@ PLATFORM_OFFSET = {
 }
 
 
+def canonical_hash(obj: dict[str, Any]) -> str:
+    """Hex SHA-256 of an object's canonical JSON (keys sorted, separators ``,`` and ``:``,
+    non-ASCII kept, UTF-8)."""
+    raw = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
 def item_hash(item: dict[str, Any]) -> str:
     """Hex SHA-256 of an item's canonical JSON, without its own ``sha256`` field."""
-    body = {k: v for k, v in item.items() if k != "sha256"}
-    raw = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    return canonical_hash({k: v for k, v in item.items() if k != "sha256"})
+
+
+def seal(target_id: Any, generated_at: Any, sha256: Any) -> str:
+    """The manifest's ``seal``: hex SHA-256 of the canonical JSON of the three fields.
+
+    >>> seal("weibo:1", "2026-03-01T00:00:00Z", hashlib.sha256(b"").hexdigest())[:12]
+    'fde701cfbc9f'
+    """
+    return canonical_hash({"target_id": target_id, "generated_at": generated_at, "sha256": sha256})
 
 
 def manifest_hash(items: list[dict[str, Any]]) -> str:
@@ -206,11 +230,13 @@ def build_manifest(
         generated_at = max(
             (i["posted_at"] for i in items if i["posted_at"]), default=EMPTY_GENERATED_AT
         )
+    sha256 = manifest_hash(items)
     return {
         "target_id": target_id,
         "generated_at": generated_at,
         "items": items,
-        "sha256": manifest_hash(items),
+        "sha256": sha256,
+        "seal": seal(target_id, generated_at, sha256),
     }
 
 
@@ -313,11 +339,13 @@ def render_html(manifest: dict[str, Any], *, target_name: str | None, offset: in
 <p>对象 Target: <strong>{who}</strong> (<code>{e(manifest["target_id"])}</code>)<br>
 生成时间 Generated at: {e(manifest["generated_at"])}<br>
 条目 Items: {len(manifest["items"])}<br>
-清单哈希 Manifest SHA-256: <code>{e(manifest["sha256"])}</code></p>
+清单哈希 Manifest SHA-256: <code>{e(manifest["sha256"])}</code><br>
+封印 Seal: <code>{e(manifest.get("seal") or "")}</code></p>
 <p>Times are shown in the target's time zone ({zone}) and in UTC. Each item's SHA-256 is
 computed over its JSON in <code>manifest.json</code> without the <code>sha256</code> field
 (keys sorted, separators "," and ":", UTF-8); the manifest's SHA-256 over the items' hashes
-concatenated in order.</p>
+concatenated in order; the seal over the JSON of the target, the time and the manifest's
+SHA-256. <code>pileon evidence verify</code> checks them all.</p>
 <table>
 <thead><tr><th>#</th><th>时间 Time ({zone})</th><th>UTC</th><th>发布者（当时名称）Author (name then)</th>
 <th>平台 Platform / kind</th><th>内容 Text</th><th>链接 Link / ID</th><th>SHA-256</th></tr></thead>
@@ -364,3 +392,128 @@ def pack_from_frames(
             "evidence.html": page.encode("utf-8"),
         }
     )
+
+
+# ------------------------------------------------------------------ verification
+@dataclass
+class PackCheck:
+    """What :func:`verify_pack` found: the manifest's fields and every failed check."""
+
+    target_id: Any = None
+    generated_at: Any = None
+    items: int = 0
+    sha256: Any = None
+    seal: Any = None
+    #: SHA-256 of ``evidence.html`` as found (to compare with the record of issued packs)
+    html_sha256: str | None = None
+    checks: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def check(self, passed: bool, failure: str) -> None:
+        """Count a check; keep ``failure`` (one line) when it did not pass."""
+        self.checks += 1
+        if not passed:
+            self.failures.append(failure)
+
+
+def _short(h: Any) -> str:
+    return f"{h[:12]}…" if isinstance(h, str) and len(h) > 12 else repr(h)
+
+
+def _page_inputs(page: str) -> tuple[str | None, int] | None:
+    """The target's name and UTC offset a page was rendered with (None: not a pack page)."""
+    who = re.search(r"<title>证据包 Evidence pack — (.*?)</title>", page)
+    zone = re.search(r"\(UTC([+-])(\d\d):(\d\d)\)", page)
+    if who is None or zone is None:
+        return None
+    sign = 1 if zone.group(1) == "+" else -1
+    return html.unescape(who.group(1)), sign * (int(zone.group(2)) * 60 + int(zone.group(3)))
+
+
+def verify_pack(data: bytes) -> PackCheck:
+    """Check an evidence pack (ZIP bytes) against itself.
+
+    Recomputes each item's hash, the manifest's ``sha256`` (from the recomputed item
+    hashes) and its ``seal`` (from the target, the time and the recomputed ``sha256``),
+    and renders ``evidence.html`` again from the manifest (with the name and time zone
+    the page shows): any difference is a failure, one line each in
+    :attr:`PackCheck.failures`.
+
+    Raises
+    ------
+    pileon.graph.errors.InputError
+        When ``data`` is not a ZIP holding a ``manifest.json`` JSON object with ``items``.
+
+    Notes
+    -----
+    O(size of the pack).
+    """
+    from pileon.graph.errors import InputError
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        names = set(zf.namelist())
+    except zipfile.BadZipFile:
+        raise InputError("not a ZIP file") from None
+    if "manifest.json" not in names:
+        raise InputError("not an evidence pack: no manifest.json")
+    try:
+        manifest = json.loads(zf.read("manifest.json").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"manifest.json is not JSON ({exc.__class__.__name__})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("items"), list):
+        raise InputError("manifest.json is not an evidence manifest (no items list)")
+    items = manifest["items"]
+    out = PackCheck(
+        target_id=manifest.get("target_id"),
+        generated_at=manifest.get("generated_at"),
+        items=len(items),
+        sha256=manifest.get("sha256"),
+        seal=manifest.get("seal"),
+    )
+    hashes = []
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            out.check(False, f"item {n}: not a JSON object")
+            hashes.append("")
+            continue
+        got = item_hash(item)
+        hashes.append(got)
+        out.check(
+            got == item.get("sha256"),
+            f"item {n} ({item.get('content_id')}): its sha256 is {_short(item.get('sha256'))}, "
+            f"its content hashes to {_short(got)}",
+        )
+    whole = hashlib.sha256("".join(hashes).encode("ascii")).hexdigest()
+    out.check(
+        whole == manifest.get("sha256"),
+        f"manifest sha256 is {_short(manifest.get('sha256'))}, the items hash to {_short(whole)}",
+    )
+    if "seal" not in manifest:
+        out.check(False, "seal: the manifest has none (target and time are not covered)")
+    else:
+        want = seal(manifest.get("target_id"), manifest.get("generated_at"), whole)
+        out.check(
+            want == manifest["seal"],
+            f"seal is {_short(manifest['seal'])}, the target, time and items seal to "
+            f"{_short(want)}",
+        )
+    if "evidence.html" not in names:
+        out.check(False, "evidence.html: missing")
+        return out
+    raw = zf.read("evidence.html")
+    out.html_sha256 = hashlib.sha256(raw).hexdigest()
+    page = raw.decode("utf-8", errors="replace")
+    inputs = _page_inputs(page)
+    same = False
+    if inputs is not None:
+        try:
+            same = render_html(manifest, target_name=inputs[0], offset=inputs[1]) == page
+        except (KeyError, TypeError, ValueError):
+            same = False
+    out.check(same, "evidence.html: not the page of this manifest (changed, or from another pack)")
+    return out

@@ -29,6 +29,7 @@ from pileon.graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, TZ, ColTy
 from pileon.graph.store import (
     AUDIT_COLUMNS,
     DECISION_COLUMNS,
+    EVIDENCE_ISSUE_COLUMNS,
     Store,
     decision_json,
     decision_values,
@@ -75,6 +76,14 @@ CREATE TRIGGER IF NOT EXISTS decision_audit_no_update BEFORE UPDATE ON decision_
     BEGIN SELECT RAISE(ABORT, 'the decision audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS decision_audit_no_delete BEFORE DELETE ON decision_audit
     BEGIN SELECT RAISE(ABORT, 'the decision audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS evidence_issued (seq INTEGER PRIMARY KEY, issued_at TEXT NOT NULL,
+    issued_by TEXT, target_id TEXT NOT NULL, event_id TEXT, generated_at TEXT NOT NULL,
+    items INTEGER NOT NULL, sha256 TEXT NOT NULL, seal TEXT NOT NULL, html_sha256 TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS evidence_issued_seal ON evidence_issued (seal);
+CREATE TRIGGER IF NOT EXISTS evidence_issued_no_update BEFORE UPDATE ON evidence_issued
+    BEGIN SELECT RAISE(ABORT, 'the record of issued evidence packs is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS evidence_issued_no_delete BEFORE DELETE ON evidence_issued
+    BEGIN SELECT RAISE(ABORT, 'the record of issued evidence packs is append-only'); END;
 """
 
 #: how a missing time is read (the smallest int64; never a real nanosecond time)
@@ -753,6 +762,27 @@ class EmbeddedStore(Store):
         )
         df["tier"] = df["tier"].astype("Int64")
         return df.astype({c: object for c in DECISION_COLUMNS if c != "tier"})
+
+    # ---------------------------------------------------------- evidence packs
+    def add_evidence_issue(self, issue: dict[str, Any]) -> None:
+        cols = EVIDENCE_ISSUE_COLUMNS[1:]
+        with self._write_lock:
+            con = self._con()
+            with con:
+                con.execute(
+                    f"INSERT INTO evidence_issued ({', '.join(cols)}) "
+                    f"VALUES ({', '.join('?' * len(cols))})",
+                    [issue.get(c) for c in cols],
+                )
+
+    def evidence_issues(self, seal: str | None = None) -> pd.DataFrame:
+        sql = f"SELECT {', '.join(EVIDENCE_ISSUE_COLUMNS)} FROM evidence_issued"
+        params: tuple[Any, ...] = ()
+        if seal is not None:
+            sql, params = sql + " WHERE seal = ?", (seal,)
+        df = pd.read_sql_query(sql + " ORDER BY seq", self._con(), params=params)
+        df = df.astype({c: object for c in EVIDENCE_ISSUE_COLUMNS if c not in ("seq", "items")})
+        return df.astype({"seq": "int64", "items": "int64"})
 
     def decision_audit(self) -> pd.DataFrame:
         df = pd.read_sql_query(

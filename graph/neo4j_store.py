@@ -53,6 +53,7 @@ from pileon.graph.frames import coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, ROLES, TABLES, ColType, stored_columns
 from pileon.graph.queries import counters as q_counters
 from pileon.graph.queries import decisions as q_decisions
+from pileon.graph.queries import evidence as q_evidence
 from pileon.graph.queries import findings as q_findings
 from pileon.graph.queries import membership as q_membership
 from pileon.graph.queries import schema as q_schema
@@ -60,6 +61,7 @@ from pileon.graph.queries import tables as q_tables
 from pileon.graph.store import (
     AUDIT_COLUMNS,
     DECISION_COLUMNS,
+    EVIDENCE_ISSUE_COLUMNS,
     Store,
     decision_json,
     decision_values,
@@ -725,6 +727,26 @@ class Neo4jStore(Store):
         )
         df["tier"] = df["tier"].astype("Int64")
         return df
+
+    # ---------------------------------------------------------- evidence packs
+    def add_evidence_issue(self, issue: dict[str, Any]) -> None:
+        def work(run: Callable[..., list[Any]]) -> None:
+            seq = run(q_counters.NEXT, {"name": "evidence_issue"})[0]["value"]
+            props = {c: issue.get(c) for c in EVIDENCE_ISSUE_COLUMNS[1:]}
+            props["items"] = int(props["items"])
+            run(q_evidence.ADD, {"props": {**props, "seq": seq}})
+
+        self._run.transaction(work)
+
+    def evidence_issues(self, seal: str | None = None) -> pd.DataFrame:
+        if seal is None:
+            records = self._run.read(q_evidence.ALL)
+        else:
+            records = self._run.read(q_evidence.OF_SEAL, {"seal": seal})
+        df = pd.DataFrame(
+            [tuple(r.values()) for r in records], columns=EVIDENCE_ISSUE_COLUMNS, dtype=object
+        )
+        return df.astype({"seq": "int64", "items": "int64"})
 
     def decision_audit(self) -> pd.DataFrame:
         records = self._run.read(q_decisions.AUDIT_ALL)

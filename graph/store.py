@@ -67,6 +67,21 @@ AUDIT_COLUMNS = [
 ]
 
 
+#: the columns of :meth:`Store.evidence_issues`
+EVIDENCE_ISSUE_COLUMNS = [
+    "seq",
+    "issued_at",
+    "issued_by",
+    "target_id",
+    "event_id",
+    "generated_at",
+    "items",
+    "sha256",
+    "seal",
+    "html_sha256",
+]
+
+
 def decision_values(decision: dict[str, Any]) -> dict[str, Any]:
     """A decision's columns (but ``decision_id``) as stored: text or None, ``tier`` an int.
 
@@ -255,6 +270,19 @@ class Store(ABC):
         ``decision_id`` (the decision recorded or answered), ``decided_by``,
         ``idempotency_key``, ``request_sha256``, ``decision`` (the call's decision as
         JSON with sorted keys)."""
+
+    # ---------------------------------------------------------- evidence packs
+    @abstractmethod
+    def add_evidence_issue(self, issue: dict[str, Any]) -> None:
+        """Record that an evidence pack was handed out: the columns of
+        :meth:`evidence_issues` but ``seq`` (appended; nothing changes or deletes it)."""
+
+    @abstractmethod
+    def evidence_issues(self, seal: str | None = None) -> pd.DataFrame:
+        """The evidence packs handed out (all, or those of one ``seal``), oldest first:
+        ``seq``, ``issued_at`` (UTC ISO), ``issued_by``, ``target_id``, ``event_id``,
+        ``generated_at``, ``items`` (how many), ``sha256`` and ``seal`` (the manifest's),
+        ``html_sha256`` (of its ``evidence.html``)."""
 
     # --------------------------------------------------------------- lifecycle
     def close(self) -> None:  # noqa: B027 - optional: stores without connections keep it

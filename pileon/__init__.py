@@ -173,14 +173,19 @@ def alerts(
 
 
 def evidence_pack(
-    store: Store | str | os.PathLike[str], target_id: str, *, event_id: str | None = None
+    store: Store | str | os.PathLike[str],
+    target_id: str,
+    *,
+    event_id: str | None = None,
+    issued_by: str | None = "python",
 ) -> bytes:
     """The one-click evidence pack of ``target_id`` as ZIP bytes (``manifest.json`` with the
-    hashes, ``evidence.html``); :func:`pileon.service.evidence.evidence_pack`."""
+    hashes and seal, ``evidence.html``), recorded in the store as issued by ``issued_by``
+    (None: not recorded); :func:`pileon.service.evidence.evidence_pack`."""
     from pileon.service.evidence import evidence_pack as _pack
 
     with _store(store) as s:
-        return _pack(s, target_id, event_id=event_id)
+        return _pack(s, target_id, event_id=event_id, issued_by=issued_by)
 
 
 def train(

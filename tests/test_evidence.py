@@ -57,6 +57,9 @@ def verify(manifest: dict) -> None:
         assert hashlib.sha256(raw.encode("utf-8")).hexdigest() == item["sha256"]
     joined = "".join(i["sha256"] for i in manifest["items"])
     assert hashlib.sha256(joined.encode()).hexdigest() == manifest["sha256"]
+    sealed = {k: manifest[k] for k in ("target_id", "generated_at", "sha256")}
+    raw = json.dumps(sealed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert hashlib.sha256(raw.encode("utf-8")).hexdigest() == manifest["seal"]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +70,7 @@ def victim_pack(world):
 def test_manifest_shape_and_hashes(victim_pack):
     manifest, _, zf = unpack(victim_pack)
     assert sorted(zf.namelist()) == ["evidence.html", "manifest.json"]
-    assert set(manifest) == {"target_id", "generated_at", "items", "sha256"}
+    assert list(manifest) == ["target_id", "generated_at", "items", "sha256", "seal"]
     assert manifest["target_id"] == W["victim"]
     assert all(set(i) == FIELDS for i in manifest["items"])
     verify(manifest)
@@ -76,6 +79,14 @@ def test_manifest_shape_and_hashes(victim_pack):
 def test_a_changed_item_breaks_its_hash(victim_pack):
     manifest, _, _ = unpack(victim_pack)
     manifest["items"][0]["text"] += "!"
+    with pytest.raises(AssertionError):
+        verify(manifest)
+
+
+@pytest.mark.parametrize("field", ["target_id", "generated_at"])
+def test_the_seal_covers_the_target_and_the_time(victim_pack, field):
+    manifest, _, _ = unpack(victim_pack)
+    manifest[field] = "weibo:someone-else" if field == "target_id" else "2030-01-01T00:00:00Z"
     with pytest.raises(AssertionError):
         verify(manifest)
 
@@ -215,7 +226,9 @@ def test_empty_pack_and_unknown_account(world):
         "generated_at": "1970-01-01T00:00:00Z",
         "items": [],
         "sha256": hashlib.sha256(b"").hexdigest(),
+        "seal": m["seal"],
     }
+    verify(m)
     assert "No harmful content" in page
     with pytest.raises(NotFound):
         evidence_pack(world["store"], "weibo:nobody")
@@ -404,3 +417,123 @@ def test_unequal_classes_do_not_make_rare_words_abusive():
     ids = {i["content_id"] for i in evidence_items(frames, "v")}
     assert "abuse" in ids and "kind" not in ids
     assert ids == {cid for cid, _, harm in rows if harm == 0.9} | {"abuse"}
+
+
+# ------------------------------------------------------------ verifying a pack
+def repack(data: bytes, *, manifest=None, page=None) -> bytes:
+    """The pack with its manifest (a dict) or page (text) replaced."""
+    m, p, _ = unpack(data)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        m = manifest if manifest is not None else m
+        zf.writestr("manifest.json", json.dumps(m, ensure_ascii=False, indent=2) + "\n")
+        zf.writestr("evidence.html", page if page is not None else p)
+    return buf.getvalue()
+
+
+def forged(data: bytes, text: str) -> bytes:
+    """The pack with its first item's text changed and every hash, the seal and the page
+    made again to match: what a forger with pileon's code can do."""
+    from pileon.detectors.evidence import build_manifest, item_hash, render_html
+
+    m, page, _ = unpack(data)
+    m["items"][0]["text"] = text
+    m["items"][0]["sha256"] = item_hash(m["items"][0])
+    m = build_manifest(m["target_id"], m["items"], m["generated_at"])
+    zone = re.search(r"\(UTC([+-])(\d\d):(\d\d)\)", page)
+    offset = (1 if zone.group(1) == "+" else -1) * (int(zone.group(2)) * 60 + int(zone.group(3)))
+    name = html.unescape(re.search(r"<title>证据包 Evidence pack — (.*)</title>", page).group(1))
+    return repack(data, manifest=m, page=render_html(m, target_name=name, offset=offset))
+
+
+def run_verify(path, *extra) -> tuple[int, list[str]]:
+    res = CliRunner().invoke(cli, ["evidence", "verify", str(path), *extra])
+    return res.exit_code, res.output.strip().splitlines()
+
+
+def test_verify_a_pack_and_find_what_was_changed(world, victim_pack, tmp_path):
+    good = tmp_path / "good.zip"
+    good.write_bytes(victim_pack)
+    code, lines = run_verify(good)
+    assert code == 0, lines
+    n = len(unpack(victim_pack)[0]["items"])
+    assert lines[-1].startswith(f"ok {good}: {n} items") and "seal" in lines[-1]
+    m, page, _ = unpack(victim_pack)
+    first = m["items"][0]["content_id"]
+    cases = {
+        "text": {**m, "items": [{**m["items"][0], "text": "changed"}, *m["items"][1:]]},
+        "target": {**m, "target_id": "weibo:someone-else"},
+        "time": {**m, "generated_at": "2030-01-01T00:00:00Z"},
+        "no seal": {k: v for k, v in m.items() if k != "seal"},
+        "dropped": {**m, "items": m["items"][1:]},
+    }
+    expect = {
+        "text": [f"FAIL item 1 ({first}): its sha256", "FAIL manifest sha256", "FAIL seal"],
+        "target": ["FAIL seal", "FAIL evidence.html"],
+        "time": ["FAIL seal", "FAIL evidence.html"],
+        "no seal": ["FAIL seal: the manifest has none"],
+        "dropped": ["FAIL manifest sha256", "FAIL seal", "FAIL evidence.html"],
+    }
+    for name, manifest in cases.items():
+        bad = tmp_path / f"{name}.zip"
+        bad.write_bytes(repack(victim_pack, manifest=manifest))
+        code, lines = run_verify(bad)
+        assert code == 1, (name, lines)
+        for want in expect[name]:
+            assert any(line.startswith(want) for line in lines), (name, want, lines)
+        assert lines[-1].startswith(f"error: {bad}: ") and "checks failed" in lines[-1]
+    # the page changed, the manifest not
+    bad = tmp_path / "page.zip"
+    bad.write_bytes(
+        repack(victim_pack, page=page.replace("</tbody>", "<tr><td>x</td></tr></tbody>"))
+    )
+    code, lines = run_verify(bad)
+    assert code == 1 and lines[0].startswith("FAIL evidence.html"), lines
+    # not a pack: one line, exit 2
+    (tmp_path / "junk.zip").write_bytes(b"not a zip")
+    code, lines = run_verify(tmp_path / "junk.zip")
+    assert code == 2 and lines == [f"error: {tmp_path / 'junk.zip'}: not a ZIP file"]
+
+
+def test_a_forged_pack_is_told_apart_by_the_store_that_issued_the_real_one(world, tmp_path):
+    out = tmp_path / "issued.zip"
+    res = CliRunner().invoke(
+        cli, ["evidence", "--store", world["db"], "--target", W["victim"], "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    real = out.read_bytes()
+    fake = tmp_path / "forged.zip"
+    fake.write_bytes(forged(real, "something else entirely"))
+    assert run_verify(fake)[0] == 0  # consistent in itself: hashes alone cannot tell
+    code, lines = run_verify(fake, "--issued", "--store", world["db"])
+    assert code == 1 and any("FAIL issued: this store issued no pack with seal" in x for x in lines)
+    code, lines = run_verify(out, "--issued", "--store", world["db"])
+    assert code == 0, lines
+    assert any(x.startswith("issued ") and " by cli" in x for x in lines), lines
+    # the page of an issued pack is checked against the record too
+    m, page, _ = unpack(real)
+    swapped = tmp_path / "swapped.zip"
+    swapped.write_bytes(repack(real, page=page + "<!-- -->"))
+    code, lines = run_verify(swapped, "--issued", "--store", world["db"])
+    assert code == 1 and any(x.startswith("FAIL issued: evidence.html") for x in lines), lines
+
+
+def test_packs_downloaded_from_the_api_are_recorded_as_issued(world):
+    before = len(world["store"].evidence_issues())
+    with client_for(world["store"]) as c:
+        r = c.get(
+            f"/v1/targets/{W['victim']}/evidence",
+            headers={"Authorization": f"Bearer {KEYS['enforcer']}"},
+        )
+    m, page, _ = unpack(r.content)
+    issues = world["store"].evidence_issues()
+    assert len(issues) == before + 1
+    last = issues.iloc[-1]
+    assert (last["seal"], last["sha256"], last["target_id"]) == (
+        m["seal"],
+        m["sha256"],
+        m["target_id"],
+    )
+    assert last["html_sha256"] == hashlib.sha256(page.encode("utf-8")).hexdigest()
+    assert last["issued_by"] == "key-" + hashlib.sha256(KEYS["enforcer"].encode()).hexdigest()[:8]
+    assert last["items"] == len(m["items"]) and last["issued_at"]

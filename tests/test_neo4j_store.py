@@ -32,6 +32,7 @@ from tests.helpers import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+INCIDENT_VICTIM = "weibo:victim"
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker
 # (``--dist loadgroup``; pytest-xdist 3.8 ignores the groups under pytest 9.2,
 # pytest-dev/pytest-xdist#1386, hence ``pytest<9.2`` in the test extras)
@@ -581,6 +582,28 @@ def test_idempotent_decisions_and_audit_as_on_the_embedded_store(neo, emb):
         "replaced",
     ]
     assert a["at"].notna().all() and b["at"].notna().all()
+
+
+def test_issued_evidence_packs_as_on_the_embedded_store(neo, emb):
+    """The record of issued evidence packs: appended and read back the same on both stores."""
+    from pileon.service.evidence import evidence_pack
+
+    for store in (neo, emb):
+        build_incident(store)
+        evidence_pack(store, INCIDENT_VICTIM, issued_by="alice")
+        evidence_pack(store, INCIDENT_VICTIM, event_id="ev:quiet", issued_by="bob")
+        evidence_pack(store, INCIDENT_VICTIM)  # not issued: no record
+    a, b = neo.evidence_issues(), emb.evidence_issues()
+    assert b["issued_by"].tolist() == ["alice", "bob"] and b["seq"].tolist() == [1, 2]
+    assert a["issued_at"].notna().all() and b["issued_at"].notna().all()
+    pd.testing.assert_frame_equal(a.drop(columns="issued_at"), b.drop(columns="issued_at"))
+    seal = b["seal"].iloc[1]
+    pd.testing.assert_frame_equal(
+        neo.evidence_issues(seal=seal).drop(columns="issued_at"),
+        emb.evidence_issues(seal=seal).drop(columns="issued_at"),
+    )
+    assert emb.evidence_issues(seal=seal)["issued_by"].tolist() == ["bob"]
+    assert neo.evidence_issues(seal="0" * 64).empty
 
 
 # ------------------------------------------------------------------ errors

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from pileon.api.deps import CursorsDep, EnforcerRole, StoreDep, ViewerRole
+from pileon.api.deps import CallerDep, CursorsDep, EnforcerRole, StoreDep, ViewerRole
 from pileon.api.pagination import Cursor, CursorParam, InvalidCursor, LimitParam
 from pileon.api.schemas import AUTH_ERRORS, Page
 from pileon.api.security import attachment
@@ -90,13 +90,18 @@ def get_alerts(
     },
 )
 def get_evidence(
-    account_id: AccountId, store: StoreDep, _: EnforcerRole, event: EventFilter = None
+    account_id: AccountId,
+    store: StoreDep,
+    caller: CallerDep,
+    _: EnforcerRole,
+    event: EventFilter = None,
 ) -> Response:
-    """The one-click evidence pack: every harmful content aimed at the account, hashed
-    (SPEC §6), with a readable page; the same store gives the same bytes."""
+    """The one-click evidence pack: every harmful content aimed at the account, hashed and
+    sealed (SPEC §6), with a readable page; the same store gives the same bytes. The store
+    records the pack as issued to the caller's key (`pileon evidence verify --issued`)."""
     from pileon.service.evidence import evidence_pack
 
-    data = evidence_pack(store, account_id, event_id=event)
+    data = evidence_pack(store, account_id, event_id=event, issued_by=caller.name)
     return Response(
         content=data,
         media_type="application/zip",

@@ -10,6 +10,7 @@ property names come from :mod:`pileon.graph.model` (fixed names), never from inp
 * :mod:`pileon.graph.queries.membership` — event membership (``IN_EVENT``);
 * :mod:`pileon.graph.queries.findings` — analysis runs, ranked lists, findings written back
   into the graph for investigators;
-* :mod:`pileon.graph.queries.decisions` — measures actually taken;
+* :mod:`pileon.graph.queries.decisions` — measures actually taken, and their audit trail;
+* :mod:`pileon.graph.queries.evidence` — the record of issued evidence packs;
 * :mod:`pileon.graph.queries.counters` — monotone sequence numbers.
 """

@@ -23,6 +23,8 @@ CONSTRAINTS = (
     "FOR (n:Decision) REQUIRE n.request_key IS UNIQUE",
     "CREATE CONSTRAINT pileon_decision_audit IF NOT EXISTS "
     "FOR (n:DecisionAudit) REQUIRE n.seq IS UNIQUE",
+    "CREATE CONSTRAINT pileon_evidence_issue IF NOT EXISTS "
+    "FOR (n:EvidenceIssue) REQUIRE n.seq IS UNIQUE",
     "CREATE CONSTRAINT pileon_cluster IF NOT EXISTS "
     "FOR (n:Cluster) REQUIRE n.cluster_key IS UNIQUE",
     "CREATE CONSTRAINT pileon_narrative IF NOT EXISTS "
@@ -44,6 +46,7 @@ INDEXES = (
     "FOR (n:RankedItem) ON (n.run_id, n.kind, n.rank)",
     "CREATE INDEX pileon_ranked_item IF NOT EXISTS FOR (n:RankedItem) ON (n.item_id)",
     "CREATE INDEX pileon_decision_seq IF NOT EXISTS FOR (n:Decision) ON (n.seq)",
+    "CREATE INDEX pileon_evidence_seal IF NOT EXISTS FOR (n:EvidenceIssue) ON (n.seal)",
     # the rows of the relationship tables, found by key
     "CREATE INDEX pileon_affiliation_key IF NOT EXISTS "
     "FOR ()-[r:AFFILIATED_WITH]-() ON (r.affiliation_key)",
