@@ -45,10 +45,19 @@ class RankedPage(Page[T], Generic[T]):
     )
 
 
+class IngestMark(BaseModel):
+    started_at: str | None = Field(default=None, description="When it started (UTC).")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
     store: Literal["embedded", "neo4j"]
+    ingest_in_progress: IngestMark | None = Field(
+        default=None,
+        description="An ingest that started and has not finished: running now, or "
+        "interrupted (then analyze refuses until the ingest is run again).",
+    )
 
 
 # -------------------------------------------------------------------- findings

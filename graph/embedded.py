@@ -76,6 +76,7 @@ CREATE TRIGGER IF NOT EXISTS decision_audit_no_update BEFORE UPDATE ON decision_
     BEGIN SELECT RAISE(ABORT, 'the decision audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS decision_audit_no_delete BEFORE DELETE ON decision_audit
     BEGIN SELECT RAISE(ABORT, 'the decision audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS pileon_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS evidence_issued (seq INTEGER PRIMARY KEY, issued_at TEXT NOT NULL,
     issued_by TEXT, target_id TEXT NOT NULL, event_id TEXT, generated_at TEXT NOT NULL,
     items INTEGER NOT NULL, sha256 TEXT NOT NULL, seal TEXT NOT NULL, html_sha256 TEXT NOT NULL);
@@ -762,6 +763,23 @@ class EmbeddedStore(Store):
         )
         df["tier"] = df["tier"].astype("Int64")
         return df.astype({c: object for c in DECISION_COLUMNS if c != "tier"})
+
+    # --------------------------------------------------------------- ingest mark
+    def set_ingest_mark(self, mark: dict[str, Any] | None) -> None:
+        with self._write_lock:
+            con = self._con()
+            with con:
+                if mark is None:
+                    con.execute("DELETE FROM pileon_state WHERE name = 'ingest'")
+                else:
+                    con.execute(
+                        "INSERT OR REPLACE INTO pileon_state VALUES ('ingest', ?)",
+                        (json.dumps(mark, sort_keys=True, ensure_ascii=False),),
+                    )
+
+    def ingest_mark(self) -> dict[str, Any] | None:
+        row = self._con().execute("SELECT value FROM pileon_state WHERE name = 'ingest'").fetchone()
+        return json.loads(row[0]) if row else None
 
     # ---------------------------------------------------------- evidence packs
     def add_evidence_issue(self, issue: dict[str, Any]) -> None:

@@ -29,6 +29,12 @@ class IdempotencyConflict(PileonError):
     http_status = 409
 
 
+class IngestIncomplete(PileonError):
+    """The store holds an ingest that started and did not finish (interrupted)."""
+
+    http_status = 409
+
+
 class StoreUnavailable(PileonError):
     """The store cannot be opened or reached (file locked, server down)."""
 

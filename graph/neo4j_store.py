@@ -57,6 +57,7 @@ from pileon.graph.queries import evidence as q_evidence
 from pileon.graph.queries import findings as q_findings
 from pileon.graph.queries import membership as q_membership
 from pileon.graph.queries import schema as q_schema
+from pileon.graph.queries import state as q_state
 from pileon.graph.queries import tables as q_tables
 from pileon.graph.store import (
     AUDIT_COLUMNS,
@@ -727,6 +728,18 @@ class Neo4jStore(Store):
         )
         df["tier"] = df["tier"].astype("Int64")
         return df
+
+    # --------------------------------------------------------------- ingest mark
+    def set_ingest_mark(self, mark: dict[str, Any] | None) -> None:
+        if mark is None:
+            self._run.write(q_state.CLEAR, {"name": "ingest"})
+        else:
+            value = json.dumps(mark, sort_keys=True, ensure_ascii=False)
+            self._run.write(q_state.SET, {"name": "ingest", "value": value})
+
+    def ingest_mark(self) -> dict[str, Any] | None:
+        value = self._run.read(q_state.GET, {"name": "ingest"})[0]["value"]
+        return json.loads(value) if value is not None else None
 
     # ---------------------------------------------------------- evidence packs
     def add_evidence_issue(self, issue: dict[str, Any]) -> None:

@@ -271,6 +271,21 @@ class Store(ABC):
         ``idempotency_key``, ``request_sha256``, ``decision`` (the call's decision as
         JSON with sorted keys)."""
 
+    # --------------------------------------------------------------- ingest mark
+    @abstractmethod
+    def set_ingest_mark(self, mark: dict[str, Any] | None) -> None:
+        """Set the mark of an ingest in progress (a JSON object: ``started_at``,
+        ``source``), or clear it (None); written at once, in its own transaction.
+
+        :func:`pileon.ingest.load.load_folder` sets it before storing anything and clears
+        it once the load is whole (tables, placeholders, membership, indexes): a load
+        that was interrupted leaves it set.
+        """
+
+    @abstractmethod
+    def ingest_mark(self) -> dict[str, Any] | None:
+        """The mark of an ingest in progress (see :meth:`set_ingest_mark`), or None."""
+
     # ---------------------------------------------------------- evidence packs
     @abstractmethod
     def add_evidence_issue(self, issue: dict[str, Any]) -> None:

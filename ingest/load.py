@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,7 @@ def load_folder(
     show_progress: bool = False,
     chunk_rows: int = CHUNK_ROWS,
     margin: pd.Timedelta | str | float = DEFAULT_MARGIN,
+    source: str | None = None,
 ) -> LoadSummary:
     """Load every table file of ``folder`` into ``store``.
 
@@ -150,6 +152,9 @@ def load_folder(
     margin : Timedelta, str or float, default 48 hours
         How long before its start an event's window opens, for the contents that join it
         by text, copy or media (a number: hours); see :mod:`pileon.ingest.membership`.
+    source : str, optional
+        What the ingest mark names as the load to run again when it is interrupted
+        (default: ``pileon ingest FOLDER``; the API names its upload).
 
     Returns
     -------
@@ -163,7 +168,10 @@ def load_folder(
 
     Notes
     -----
-    Upsert by key, so loading the same folder twice changes nothing.  After all
+    Upsert by key, so loading the same folder twice changes nothing, and loading it
+    again after an interruption completes the load.  The store is marked "ingest in
+    progress" (``Store.set_ingest_mark``) from before the first row is stored until the
+    load is whole; an interrupted load leaves the mark set.  After all
     tables, unknown referenced accounts, contents and MCNs become placeholder
     nodes (counted on the first table that referenced them), and event
     membership is recomputed over the whole store.  O(rows) plus membership.
@@ -192,11 +200,30 @@ def load_folder(
         rej_file = open(reject_path, "w", encoding="utf-8", newline="")
     except OSError as exc:
         raise InputError(f"{reject_path}: cannot write the reject file ({exc.strerror})") from None
+    # set before anything is stored, cleared once the load is whole: an interrupted load
+    # (killed, out of memory, a failure) leaves it for /healthz and analyze to report
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    store.set_ingest_mark(
+        {
+            "started_at": started,
+            "source": source or str(folder.resolve()),
+            "command": None if source else _ingest_command(folder, margin),
+        }
+    )
     # the embedded store loads faster inside its bulk_load (same result)
     bulk = getattr(store, "bulk_load", None)
     with bulk() if bulk is not None else nullcontext():
         _load_tables(store, files, rej_file, summary, show_progress, chunk_rows, margin)
+    store.set_ingest_mark(None)
     return summary
+
+
+def _ingest_command(folder: Path, margin: pd.Timedelta) -> str:
+    """The command that loads ``folder`` again with the same options."""
+    command = f"pileon ingest {folder.resolve()}"
+    if margin != window_margin(DEFAULT_MARGIN):
+        command += f" --margin-hours {margin / pd.Timedelta(hours=1):g}"
+    return command
 
 
 def _load_tables(

@@ -606,6 +606,37 @@ def test_issued_evidence_packs_as_on_the_embedded_store(neo, emb):
     assert neo.evidence_issues(seal="0" * 64).empty
 
 
+def test_ingest_mark_as_on_the_embedded_store(neo, emb, tmp_path, monkeypatch):
+    """The mark of an ingest in progress: set, read and cleared the same on both stores;
+    a load that fails half-way leaves it set, the same load run again clears it."""
+    from pileon.ingest.load import load_folder
+    from pileon.service.analysis import check_ingest
+
+    mark = {"started_at": "2026-03-01T00:00:00+00:00", "source": "/data/x", "command": None}
+    for store in (neo, emb):
+        assert store.ingest_mark() is None
+        store.set_ingest_mark(mark)
+        store.set_ingest_mark({**mark, "source": "/data/y"})
+        assert store.ingest_mark() == {**mark, "source": "/data/y"}
+        store.set_ingest_mark(None)
+        assert store.ingest_mark() is None
+    (tmp_path / "accounts.csv").write_text("account_id,platform\nweibo:1,weibo\n")
+
+    def broken(memberships):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(neo, "set_memberships", broken)
+    with pytest.raises(OSError):
+        load_folder(neo, tmp_path, reject_path=tmp_path / "rejects.csv")
+    assert neo.ingest_mark()["command"] == f"pileon ingest {tmp_path}"
+    with pytest.raises(Exception, match="did not finish: re-run `pileon ingest"):
+        check_ingest(neo)
+    monkeypatch.undo()
+    load_folder(neo, tmp_path, reject_path=tmp_path / "rejects.csv")
+    assert neo.ingest_mark() is None
+    check_ingest(neo)
+
+
 # ------------------------------------------------------------------ errors
 def test_wrong_password_is_one_clear_error(neo4j_server):
     uri, user, password = neo4j_server

@@ -68,7 +68,12 @@ def run_ingest(
 
     job.report_progress(0.05)
     summary = load_folder(
-        store, folder, reject_path=rejects, show_progress=False, margin=margin_hours
+        store,
+        folder,
+        reject_path=rejects,
+        show_progress=False,
+        margin=margin_hours,
+        source="an upload to /v1/ingest",
     ).to_dict()
     summary["rejects"] = f"/v1/jobs/{job.job_id}/rejects"
     return summary

@@ -30,6 +30,7 @@ CONSTRAINTS = (
     "CREATE CONSTRAINT pileon_narrative IF NOT EXISTS "
     "FOR (n:Narrative) REQUIRE n.narrative_key IS UNIQUE",
     "CREATE CONSTRAINT pileon_counter IF NOT EXISTS FOR (n:PileonCounter) REQUIRE n.name IS UNIQUE",
+    "CREATE CONSTRAINT pileon_state IF NOT EXISTS FOR (n:PileonState) REQUIRE n.name IS UNIQUE",
 )
 
 INDEXES = (

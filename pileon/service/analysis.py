@@ -33,6 +33,7 @@ from pileon.detectors.pipeline import (
     score,
 )
 from pileon.detectors.report import build_report, data_time
+from pileon.graph.errors import IngestIncomplete
 from pileon.graph.projection import Projection, project
 from pileon.graph.store import Store
 from pileon.service.stages import Stages
@@ -55,6 +56,23 @@ def project_and_detect(
     with st.stage("features"):
         f, items = event_features(p, det)
     return p, det, f, items
+
+
+def check_ingest(store: Store) -> None:
+    """Refuse (``IngestIncomplete``, one line) a store whose last ingest did not finish:
+    its tables, event membership or indexes may be partial."""
+    mark = store.ingest_mark()
+    if mark is None:
+        return
+    again = (
+        f"re-run `{mark['command']}`, which resumes"
+        if mark.get("command")
+        else f"re-run the ingest ({mark.get('source')}), which resumes"
+    )
+    raise IngestIncomplete(
+        f"an ingest into this store started at {mark.get('started_at')} and did not finish: "
+        f"{again}; analyze refuses until it has"
+    )
 
 
 def analyze(
@@ -103,6 +121,8 @@ def analyze(
     ------
     pileon.graph.errors.NotFound
         The event is not in the store.
+    pileon.graph.errors.IngestIncomplete
+        The store holds an ingest that started and did not finish (:func:`check_ingest`).
     pileon.graph.errors.StageFailed
         A stage ran out of memory or failed unexpectedly (the message names it).
 
@@ -113,6 +133,7 @@ def analyze(
     detections and the features are released before the report is saved, so
     that the save's own memory does not add to theirs.
     """
+    check_ingest(store)
     st = Stages(f"analyze {event_id}", show=show_progress)
     risk = resolve_model(model, store=store, path=model_path)
     report = _report(store, event_id, seed=seed, risk=risk, generated_at=generated_at, stages=st)
