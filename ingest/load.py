@@ -35,6 +35,26 @@ from pileon.ingest.readers import CHUNK_ROWS, find_tables, read_chunks, read_hea
 from pileon.ingest.tables import Rejected, validate
 
 DEFAULT_REJECTS = "pileon-rejects.csv"
+#: first characters that make a spreadsheet read a cell as a formula (OWASP's list)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A cell of a CSV meant for people (the reject file): text that a spreadsheet would
+    run as a formula gets a leading ``'``; anything else is kept as it is.
+
+    Machine-read CSVs (the co-activity edge list, converted input tables) stay exact.
+
+    >>> [spreadsheet_text(v) for v in ("=1+1", "-3", "weibo:1", 7)]
+    ["'=1+1", "'-3", 'weibo:1', 7]
+    """
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def _reject_row(table: str, line: int, reason: str, raw: str) -> list[Any]:
+    return [spreadsheet_text(v) for v in (table, line, reason, raw)]
+
+
 #: the tables whose keys hold the nodes of each reference kind (see ``Store.missing_ids``)
 _HELD_IN = {"account": ("accounts",), "content": ("contents", "reposts"), "mcn": ("mcns",)}
 
@@ -145,6 +165,8 @@ def load_folder(
     reject_path : path, optional
         The reject file (CSV: table, line, reason, raw); default ``pileon-rejects.csv``
         in the working folder.  Always written, header only when nothing was rejected.
+        Meant for people: cells that would run as spreadsheet formulas are escaped
+        (:func:`spreadsheet_text`).
     show_progress : bool
         Show a progress bar per table (tqdm, on stderr).
     chunk_rows : int
@@ -264,12 +286,12 @@ def _load_tables(
             ) as bar:
                 for raw, lines, bad_lines in read_chunks(path, chunk_rows=chunk_rows):
                     for line, reason, text in bad_lines:
-                        writer.writerow([name, line, reason, text])
+                        writer.writerow(_reject_row(name, line, reason, text))
                     count.read += len(raw) + len(bad_lines)
                     count.rejected += len(bad_lines)
                     good, rej = validate(name, raw, lines, seen) if len(raw) else (raw, Rejected())
                     for line, reason, text in zip(rej.lines, rej.reasons, rej.raws):
-                        writer.writerow([name, line, reason, text])
+                        writer.writerow(_reject_row(name, line, reason, text))
                     count.rejected += len(rej)
                     if len(good):
                         count.stored += store.upsert(name, good)

@@ -428,3 +428,41 @@ def test_event_membership_does_not_depend_on_row_order(tmp_path, chunk_rows):
         st = EmbeddedStore(str(tmp_path / f"shuffled{seed}.db"))
         load_folder(st, d, reject_path=tmp_path / f"r{seed}.csv", chunk_rows=chunk_rows)
         pd.testing.assert_frame_equal(st.memberships(), expected)
+
+
+def test_reject_file_cells_cannot_run_as_spreadsheet_formulas(tmp_path, store):
+    """The reject file is read by people in spreadsheets: a cell that starts with =, +, -
+    or @ (or a tab or carriage return) gets a leading ' so that it is text, not a formula
+    (the raw text of a line that is no JSON is written as it came)."""
+    (tmp_path / "in").mkdir()
+    lines = ['=HYPERLINK("http://evil.example","x")', "+1", "-cmd", "@SUM(A1)", "\t=1+1"]
+    good = '{"account_id": "weibo:ok", "platform": "weibo", "followers": -5}'
+    (tmp_path / "in" / "accounts.jsonl").write_text("\n".join([*lines, good]) + "\n")
+    load_folder(store, tmp_path / "in", reject_path=tmp_path / "rejects.csv")
+    with open(tmp_path / "rejects.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["table", "line", "reason", "raw"]
+    raws = [r[3] for r in rows[1:]]
+    assert raws[:-1] == ["'" + x for x in lines]
+    assert raws[-1].startswith('{"account_id": "weibo:ok"')  # the bad row, as JSON
+    for row in rows[1:]:
+        assert not row[2].startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert store.count("accounts") == 0
+
+
+def test_the_coactivity_edge_list_stays_exact(tmp_path):
+    """The co-repost CSV is read by programs (SPEC §3): IDs are written as they are."""
+    from pileon.detectors.coactivity import coactivity, write_coactivity_csv
+
+    reposts = pd.DataFrame(
+        {
+            "account_id": ["=a", "-b", "@c"],
+            "source_id": ["s", "s", "s"],
+            "reposted_at": pd.to_datetime(
+                ["2026-03-01T00:00:00Z", "2026-03-01T00:00:01Z", "2026-03-01T00:00:02Z"]
+            ),
+        }
+    )
+    path = tmp_path / "edges.csv"
+    write_coactivity_csv(coactivity(reposts, window=5), path)
+    assert path.read_text(encoding="utf-8").splitlines()[1:] == ["-b,=a,1", "-b,@c,1", "=a,@c,1"]
