@@ -713,7 +713,8 @@ class Neo4jStore(Store):
             )
             return decision_id, action
 
-        decision_id, action = self._run.transaction(work)
+        result: tuple[str, str] = self._run.transaction(work)
+        decision_id, action = result
         if action == "refused":
             raise IdempotencyConflict(
                 f"Idempotency-Key {idempotency_key!r} was used for another request "
@@ -746,7 +747,7 @@ class Neo4jStore(Store):
         def work(run: Callable[..., list[Any]]) -> None:
             seq = run(q_counters.NEXT, {"name": "evidence_issue"})[0]["value"]
             props = {c: issue.get(c) for c in EVIDENCE_ISSUE_COLUMNS[1:]}
-            props["items"] = int(props["items"])
+            props["items"] = int(issue["items"])
             run(q_evidence.ADD, {"props": {**props, "seq": seq}})
 
         self._run.transaction(work)

@@ -15,7 +15,7 @@ from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.settings import SettingsError, load_settings
 from tests.apikeys import api_key, bearer
-from tests.conftest import INCIDENT
+from tests.helpers import INCIDENT
 
 EV = INCIDENT["event_id"]
 ALICE, BOB, CAROL = api_key("alice"), api_key("bob"), api_key("carol")

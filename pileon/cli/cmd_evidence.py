@@ -23,14 +23,16 @@ from pileon.cli import COMMANDS, open_cli_store, store_option
     invoke_without_command=True,
     subcommand_metavar="[verify FILE.zip]",
 )
-@click.option("--target", "target_id", default=None, help="The account under attack.")
+@click.option(
+    "--target", "target_id", default=None, help="The account under attack (needed for a pack)."
+)
 @click.option("--event", "event_id", default=None, help="Keep only this event's contents.")
 @click.option(
     "--out",
     "out",
     default=None,
     type=click.Path(dir_okay=False),
-    help="The ZIP to write (manifest.json and evidence.html).",
+    help="The ZIP to write (manifest.json and evidence.html; needed for a pack).",
 )
 @store_option
 @click.pass_context

@@ -31,8 +31,9 @@ from pileon.cli import COMMANDS, settings_for, store_option
 def command(host: str | None, port: int | None, store_uri: str | None, log_level: str) -> None:
     """Serve the HTTP API: JSON under /v1, OpenAPI at /openapi.json.
 
-    API keys come from PILEON_API_KEYS (KEY:ROLE,KEY:ROLE or a file of such lines);
-    roles are viewer, enforcer and admin. Keys under 128 bits are refused; make one with
+    API keys come from PILEON_API_KEYS (NAME:KEY:ROLE,KEY:ROLE or a file of such lines;
+    the name, optional, is recorded on decisions); roles are viewer, enforcer and admin.
+    Keys under 128 bits are refused; make one with
     python -c "import secrets; print(secrets.token_urlsafe(32))".
 
     Example: PILEON_API_KEYS="$KEY:admin" pileon serve --port 8000

@@ -51,6 +51,15 @@ def _options_table(cmd: click.Command, ctx: click.Context) -> list[str]:
     return ["| option | meaning |", "| --- | --- |", *rows]
 
 
+def _command_markdown(cmd: click.Command, ctx: click.Context) -> list[str]:
+    """One command's heading (its usage), help and options table."""
+    usage = " ".join([ctx.command_path, *cmd.collect_usage_pieces(ctx)])
+    lines = ["", f"#### `{usage}`", ""]
+    for para in _help_paragraphs(cmd):
+        lines += [para, ""]
+    return lines + _options_table(cmd, ctx)
+
+
 def commands_markdown(group: click.Group | None = None, prog: str = "pileon") -> str:
     """Every command of ``group`` (default: the ``pileon`` group), as markdown.
 
@@ -66,7 +75,7 @@ def commands_markdown(group: click.Group | None = None, prog: str = "pileon") ->
     str
         The group's own options, then per command (by name): a heading with its usage,
         its help and a table of its options with their help, defaults and bounds as
-        ``pileon COMMAND --help`` prints them.
+        ``pileon COMMAND --help`` prints them; a command's subcommands follow it.
 
     Notes
     -----
@@ -84,11 +93,14 @@ def commands_markdown(group: click.Group | None = None, prog: str = "pileon") ->
         if cmd is None or cmd.hidden:
             continue
         ctx = click.Context(cmd, info_name=name, parent=root)
-        usage = " ".join([ctx.command_path, *cmd.collect_usage_pieces(ctx)])
-        lines += ["", f"#### `{usage}`", ""]
-        for para in _help_paragraphs(cmd):
-            lines += [para, ""]
-        lines += _options_table(cmd, ctx)
+        lines += _command_markdown(cmd, ctx)
+        if isinstance(cmd, click.Group):  # a command with subcommands (pileon evidence verify)
+            for sub_name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, sub_name)
+                if sub is not None and not sub.hidden:
+                    lines += _command_markdown(
+                        sub, click.Context(sub, info_name=sub_name, parent=ctx)
+                    )
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
