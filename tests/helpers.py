@@ -13,6 +13,7 @@ Sections, in order:
 * the hand-made incident: :data:`INCIDENT`, :func:`build_incident`, :func:`incident_report`;
 * the generated sample incident: :func:`load_sample`, :func:`sample_projections`;
 * an incident in another style: :func:`other_incident`;
+* API keys: :func:`api_key`, :data:`KEYS` (one per role), :func:`keys_setting`, :func:`bearer`;
 * the alerts world: :func:`make_world`, :func:`load_world`, :data:`W`, :data:`ATTACK`,
   :func:`client_for` with :data:`KEYS`;
 * the Neo4j test server: :class:`Neo4jServer`, :func:`wipe_neo4j` (the fixtures are in
@@ -27,6 +28,7 @@ Sections, in order:
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -43,7 +45,6 @@ from pileon.graph.neo4j_store import DEFAULT_BATCH_SIZE, Neo4jStore
 from pileon.graph.projection import Projection
 from pileon.ingest.load import load_folder
 from pileon.ingest.membership import compute_memberships
-from tests.apikeys import api_key, keys_setting
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -666,6 +667,27 @@ def other_incident(seed=0, n_crowd=400, with_old_name=True, n_templates=160):
     return p, set(sp), set(imp), set(nots)
 
 
+# ------------------------------------------------------------------ API keys
+def api_key(label: str) -> str:
+    """A strong, repeatable API key for ``label``: ``label-`` and 40 hex digits derived from
+    it (the API refuses keys under 128 bits; this one has 160 by its estimate)."""
+    return f"{label}-{hashlib.sha256(label.encode('utf-8')).hexdigest()[:40]}"
+
+
+#: one key per role
+KEYS = {role: api_key(role) for role in ("viewer", "enforcer", "admin")}
+
+
+def keys_setting(keys: dict[str, str] | None = None) -> str:
+    """``PILEON_API_KEYS`` for ``{role: key}`` (default :data:`KEYS`): ``KEY:ROLE,...``."""
+    return ",".join(f"{key}:{role}" for role, key in (keys or KEYS).items())
+
+
+def bearer(key: str) -> dict[str, str]:
+    """The ``Authorization`` header of ``key``."""
+    return {"Authorization": f"Bearer {key}"}
+
+
 # ------------------------------------------------------------------ the alerts world
 WORLD_T0 = pd.Timestamp("2026-03-01T00:00:00+08:00")
 DAYS = 21
@@ -1013,10 +1035,6 @@ def load_world(base: Path) -> dict:
     load_folder(info["store"], base / "tables", reject_path=base / "rejects.csv")
     info["db"] = str(base / "w.db")
     return info
-
-
-#: the world's API keys (strong: the API refuses keys under 128 bits; tests/apikeys.py)
-KEYS = {role: api_key(role) for role in ("viewer", "enforcer")}
 
 
 def client_for(store) -> TestClient:

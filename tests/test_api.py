@@ -16,8 +16,15 @@ import pileon.api.security
 from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.settings import Role, Settings, SettingsError, load_settings
-from tests.apikeys import KEYS, api_key, bearer, keys_setting
-from tests.helpers import INCIDENT, build_incident, incident_report
+from tests.helpers import (
+    INCIDENT,
+    KEYS,
+    api_key,
+    bearer,
+    build_incident,
+    incident_report,
+    keys_setting,
+)
 
 EV = INCIDENT["event_id"]
 

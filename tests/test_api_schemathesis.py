@@ -26,8 +26,7 @@ from schemathesis.specs.openapi.checks import (
 from pileon.api.app import create_app
 from pileon.graph.embedded import EmbeddedStore
 from pileon.settings import Settings
-from tests.apikeys import api_key
-from tests.helpers import build_incident, incident_report
+from tests.helpers import api_key, build_incident, incident_report
 
 ADMIN = api_key("schemathesis")
 

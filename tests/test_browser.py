@@ -28,7 +28,7 @@ import pytest
 from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.settings import Settings
-from tests.apikeys import api_key
+from tests.helpers import api_key
 
 pytestmark = pytest.mark.browser
 

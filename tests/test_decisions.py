@@ -14,8 +14,7 @@ from fastapi.testclient import TestClient
 from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.settings import SettingsError, load_settings
-from tests.apikeys import api_key, bearer
-from tests.helpers import INCIDENT
+from tests.helpers import INCIDENT, api_key, bearer
 
 EV = INCIDENT["event_id"]
 ALICE, BOB, CAROL = api_key("alice"), api_key("bob"), api_key("carol")

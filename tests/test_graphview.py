@@ -12,8 +12,7 @@ from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.graph.projection import project
 from pileon.settings import Settings
-from tests.apikeys import api_key
-from tests.helpers import INCIDENT, build_incident, incident_report
+from tests.helpers import INCIDENT, api_key, build_incident, incident_report
 
 KEY = api_key("graph-view")
 ENFORCER = api_key("graph-view-enforcer")

@@ -26,7 +26,7 @@ from pileon.graph.model import TABLES
 from pileon.ingest.load import load_folder
 from pileon.ingest.sample import generate_incident
 from pileon.settings import Settings
-from tests.apikeys import keys_setting
+from tests.helpers import keys_setting
 
 RUN_CLI = "import sys; from pileon.cli import main; sys.argv[0] = 'pileon'; main()"
 

@@ -27,7 +27,7 @@ from pileon.api.app import create_app
 from pileon.api.deps import get_store
 from pileon.graph.embedded import EmbeddedStore
 from pileon.settings import Settings
-from tests.apikeys import KEYS, bearer, keys_setting
+from tests.helpers import KEYS, bearer, keys_setting
 
 VICTIM = "weibo:张三"
 SLASHED = "weibo:a/b"

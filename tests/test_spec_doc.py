@@ -19,7 +19,7 @@ from pileon.detectors.alerts import RECOMMENDATIONS, SIGNALS
 from pileon.detectors.report import ACCOUNT_KEYS, REPORT_KEYS
 from pileon.graph.model import LOAD_ORDER, MCN_MEASURES, ROLES, TABLES, _main, spec_tables
 from pileon.settings import Settings
-from tests.apikeys import KEYS, keys_setting
+from tests.helpers import KEYS, keys_setting
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "docs" / "SPEC.md"
