@@ -531,10 +531,8 @@ def viewer_urls(world_store) -> list[str]:
     urls += [f"/v1/events/{EVENT}/graph"]
     urls += [f"/v1/accounts/{path_id(a)}" for a in ids]
     urls += [f"/v1/targets/{path_id(a)}/alerts" for a in ids]
-    urls += [
-        f"/v1/graph/neighborhood?node={path_id(n)}&hops=2&limit=1000"
-        for n in [*ids, *contents, EVENT]
-    ]
+    urls += [f"/v1/graph/neighborhood?node={path_id(n)}&hops=2&limit=1000" for n in [*ids, EVENT]]
+    urls += [f"/v1/graph/neighborhood?node={path_id(n)}&hops=1" for n in contents]
     return urls
 
 
