@@ -16,6 +16,7 @@ import sys
 import time
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
@@ -140,13 +141,14 @@ def test_a_load_that_fails_half_way_keeps_its_mark(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(store, "set_memberships", broken)
-    try:
+    with pytest.raises(OSError):
         load_folder(store, tables, reject_path=tmp_path / "rejects.csv")
-    except OSError:
-        pass
-    else:
-        raise AssertionError("the load did not fail")
     assert store.ingest_mark()["source"] == str(tables)
+    assert store.ingest_mark()["command"] == f"pileon ingest {tables}"
+    # a load with other options names them, so that running it again resumes the same load
+    with pytest.raises(OSError):
+        load_folder(store, tables, reject_path=tmp_path / "rejects.csv", margin=12)
+    assert store.ingest_mark()["command"] == f"pileon ingest {tables} --margin-hours 12"
     monkeypatch.undo()
     load_folder(store, tables, reject_path=tmp_path / "rejects.csv")
     assert store.ingest_mark() is None
