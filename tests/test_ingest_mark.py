@@ -24,10 +24,12 @@ from fastapi.testclient import TestClient
 from pileon.api.app import create_app
 from pileon.cli import cli
 from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.errors import IngestIncomplete
 from pileon.graph.model import TABLES
 from pileon.ingest.load import load_folder
 from pileon.ingest.sample import generate_incident
 from pileon.service.analysis import check_ingest
+from pileon.service.training import train
 from pileon.settings import Settings
 from tests.helpers import keys_setting
 
@@ -101,6 +103,11 @@ def test_a_killed_ingest_is_reported_until_it_is_run_again(tmp_path):
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: an ingest into this store started")
     assert f"re-run `pileon ingest {tables}`, which resumes" in lines[0]
+    assert lines[0].endswith("analyze refuses until it has")
+    half = EmbeddedStore(str(db))
+    with pytest.raises(IngestIncomplete, match="train refuses until it has"):
+        train(half, pd.DataFrame({"event_id": [event], "account_id": ["x"], "tier": [1]}))
+    half.close()
 
     res = CliRunner().invoke(
         cli,

@@ -58,9 +58,10 @@ def project_and_detect(
     return p, det, f, items
 
 
-def check_ingest(store: Store) -> None:
+def check_ingest(store: Store, *, action: str = "analyze") -> None:
     """Refuse (``IngestIncomplete``, one line) a store whose last ingest did not finish:
-    its tables, event membership or indexes may be partial."""
+    its tables, event membership or indexes may be partial. ``action`` names the
+    command that refuses (``analyze``, ``train``)."""
     mark = store.ingest_mark()
     if mark is None:
         return
@@ -71,7 +72,7 @@ def check_ingest(store: Store) -> None:
     )
     raise IngestIncomplete(
         f"an ingest into this store started at {mark.get('started_at')} and did not finish: "
-        f"{again}; analyze refuses until it has"
+        f"{again}; {action} refuses until it has"
     )
 
 

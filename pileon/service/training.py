@@ -181,9 +181,16 @@ def train(
     TrainResult
         The model (also saved), its path and the held-out evaluation
         (:func:`pileon.detectors.risk_model.evaluate_by_event`).
-    """
-    from pileon.service.analysis import project_and_detect
 
+    Raises
+    ------
+    IngestIncomplete
+        The store holds an ingest that started and did not finish
+        (:func:`pileon.service.analysis.check_ingest`): its features would be partial.
+    """
+    from pileon.service.analysis import check_ingest, project_and_detect
+
+    check_ingest(store, action="train")
     labels = check_labels(labels, "labels")
     if labels.empty:
         raise InputError("no labels to train on")
