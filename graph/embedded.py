@@ -13,7 +13,7 @@ import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import chain
@@ -62,6 +62,14 @@ CREATE INDEX IF NOT EXISTS ranked_item ON ranked (kind, item_id);
 CREATE TABLE IF NOT EXISTS decisions (decision_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
     event_id TEXT, account_id TEXT, mcn_id TEXT, tier INTEGER, measure TEXT, note TEXT,
     decided_at TEXT NOT NULL, decided_by TEXT, idempotency_key TEXT, request_sha256 TEXT);
+CREATE TABLE IF NOT EXISTS alerts (scope TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL,
+    target_id TEXT, event_id TEXT, grp INTEGER NOT NULL, score REAL NOT NULL,
+    began_ns INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (scope, key, seq));
+CREATE INDEX IF NOT EXISTS alerts_order ON alerts (scope, grp, score DESC, began_ns, key, seq);
+CREATE INDEX IF NOT EXISTS alerts_target
+    ON alerts (scope, target_id, grp, score DESC, began_ns, key, seq);
+CREATE TABLE IF NOT EXISTS alert_digests (scope TEXT NOT NULL, key TEXT NOT NULL,
+    digest TEXT NOT NULL, PRIMARY KEY (scope, key));
 """
 #: columns added to ``decisions`` since its first version (added to older files on open)
 _DECISION_ADDED = ("decided_by", "idempotency_key", "request_sha256")
@@ -86,6 +94,10 @@ CREATE TRIGGER IF NOT EXISTS evidence_issued_no_update BEFORE UPDATE ON evidence
 CREATE TRIGGER IF NOT EXISTS evidence_issued_no_delete BEFORE DELETE ON evidence_issued
     BEGIN SELECT RAISE(ABORT, 'the record of issued evidence packs is append-only'); END;
 """
+
+ALERT_COLUMNS = ["scope", "key", "seq", "target_id", "event_id", "grp", "score", "began_ns", "body"]
+#: the order of stored alert lists (see ``Store.stored_alerts``)
+_ALERT_ORDER = "ORDER BY grp, score DESC, began_ns, key, seq"
 
 #: how a missing time is read (the smallest int64; never a real nanosecond time)
 _NO_TIME = -(2**63)
@@ -699,6 +711,68 @@ class EmbeddedStore(Store):
             {"event_id": e, "run_id": run, **json.loads(item)}
             for e, run, item in self._con().execute(sql, (account_id,))
         ]
+
+    # ------------------------------------------------------------------ alerts
+    def alert_digests(self, scope: str) -> dict[str, str]:
+        rows = self._con().execute(
+            "SELECT key, digest FROM alert_digests WHERE scope = ?", (scope,)
+        )
+        return dict(rows.fetchall())
+
+    def write_alerts(
+        self,
+        scope: str,
+        *,
+        remove: Iterable[str] | None,
+        rows: list[dict[str, Any]],
+        digests: Mapping[str, str],
+    ) -> None:
+        values = [
+            (scope, *(r[c] for c in ALERT_COLUMNS[1:-1]), json.dumps(r["body"], ensure_ascii=False))
+            for r in rows
+        ]
+        with self._write_lock:
+            con = self._con()
+            with con:
+                if remove is None:
+                    con.execute("DELETE FROM alerts WHERE scope = ?", (scope,))
+                    con.execute("DELETE FROM alert_digests WHERE scope = ?", (scope,))
+                else:
+                    keys = chain(remove, digests, (r["key"] for r in rows))
+                    gone = [(scope, k) for k in dict.fromkeys(keys)]
+                    con.executemany("DELETE FROM alerts WHERE scope = ? AND key = ?", gone)
+                    con.executemany("DELETE FROM alert_digests WHERE scope = ? AND key = ?", gone)
+                con.executemany(
+                    f"INSERT INTO alerts ({', '.join(ALERT_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(ALERT_COLUMNS))})",
+                    values,
+                )
+                con.executemany(
+                    "INSERT INTO alert_digests (scope, key, digest) VALUES (?, ?, ?)",
+                    [(scope, k, d) for k, d in digests.items()],
+                )
+
+    def stored_alerts(
+        self,
+        scope: str,
+        *,
+        target_id: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]] | None:
+        con = self._con()
+        marker = con.execute(
+            "SELECT 1 FROM alert_digests WHERE scope = ? AND key = ''", (scope,)
+        ).fetchone()
+        if marker is None:
+            return None
+        sql, params = "SELECT body FROM alerts WHERE scope = ?", [scope]
+        if target_id is not None:
+            sql += " AND target_id = ?"
+            params.append(target_id)
+        sql += f" {_ALERT_ORDER} LIMIT ? OFFSET ?"
+        params += [-1 if limit is None else int(limit), int(offset)]
+        return [json.loads(body) for (body,) in con.execute(sql, params)]
 
     # -------------------------------------------------------------- decisions
     def add_decision(

@@ -35,6 +35,12 @@ class IngestIncomplete(PileonError):
     http_status = 409
 
 
+class NotComputed(PileonError):
+    """Findings that are computed when data lands (stored alerts) are not in the store yet."""
+
+    http_status = 409
+
+
 class StoreUnavailable(PileonError):
     """The store cannot be opened or reached (file locked, server down)."""
 

@@ -30,9 +30,10 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -51,6 +52,7 @@ from neo4j import exceptions as neo4j_errors
 from pileon.graph.errors import IdempotencyConflict, NotFound, StoreAuthError, StoreUnavailable
 from pileon.graph.frames import coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, ROLES, TABLES, ColType, stored_columns
+from pileon.graph.queries import alerts as q_alerts
 from pileon.graph.queries import counters as q_counters
 from pileon.graph.queries import decisions as q_decisions
 from pileon.graph.queries import evidence as q_evidence
@@ -71,6 +73,8 @@ from pileon.graph.store import (
 
 #: rows per ``UNWIND`` batch, from ``bench/bench_neo4j_ingest.py`` (see docs/neo4j.md)
 DEFAULT_BATCH_SIZE = 1000
+#: ``LIMIT`` of a read that wants every row
+_ALL_ROWS = 2**62
 
 MEMBERSHIP_COLUMNS = ["content_id", "event_id", "via"]
 
@@ -652,6 +656,69 @@ class Neo4jStore(Store):
             ((r["event_id"], r["run_id"], r["item"]) for r in records), key=lambda r: r[0]
         )
         return [{"event_id": e, "run_id": run, **json.loads(item)} for e, run, item in rows]
+
+    # ------------------------------------------------------------------ alerts
+    def alert_digests(self, scope: str) -> dict[str, str]:
+        records = self._run.read(q_alerts.DIGESTS, {"scope": scope})
+        return {r["key"]: r["digest"] for r in records}
+
+    def write_alerts(
+        self,
+        scope: str,
+        *,
+        remove: Iterable[str] | None,
+        rows: list[dict[str, Any]],
+        digests: Mapping[str, str],
+    ) -> None:
+        params: dict[str, Any] = {"scope": scope}
+        alerts = [
+            {
+                "key": str(r["key"]),
+                "seq": int(r["seq"]),
+                "target_id": _opt_str(r["target_id"]),
+                "event_id": _opt_str(r["event_id"]),
+                "grp": int(r["grp"]),
+                "score": float(r["score"]),
+                "began_ns": int(r["began_ns"]),
+                "body": _dumps(r["body"]),
+            }
+            for r in rows
+        ]
+        if remove is None:
+            steps = [(q_alerts.REMOVE_SCOPE, params), (q_alerts.REMOVE_SCOPE_DIGESTS, params)]
+        else:
+            keys = list(dict.fromkeys(chain(remove, digests, (a["key"] for a in alerts))))
+            steps = [
+                (q_alerts.REMOVE_KEYS, {**params, "keys": keys}),
+                (q_alerts.REMOVE_DIGEST_KEYS, {**params, "keys": keys}),
+            ]
+        digest_rows = [{"key": str(k), "digest": str(d)} for k, d in digests.items()]
+        steps += [
+            (q_alerts.ADD, {**params, "rows": alerts}),
+            (q_alerts.SET_DIGESTS, {**params, "rows": digest_rows}),
+        ]
+        self._run.write_tx(steps)
+
+    def stored_alerts(
+        self,
+        scope: str,
+        *,
+        target_id: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]] | None:
+        if not self._run.read(q_alerts.MARKER, {"scope": scope, "marker": ""})[0]["n"]:
+            return None
+        params = {
+            "scope": scope,
+            "offset": int(offset),
+            "limit": _ALL_ROWS if limit is None else int(limit),
+        }
+        if target_id is None:
+            records = self._run.read(q_alerts.READ_SCOPE, params)
+        else:
+            records = self._run.read(q_alerts.READ_TARGET, {**params, "target_id": target_id})
+        return [json.loads(r["body"]) for r in records]
 
     # -------------------------------------------------------------- decisions
     def add_decision(

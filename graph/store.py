@@ -21,6 +21,14 @@ these dtypes on both stores: strings ``object`` (``None`` when missing), times
 missing), ``extra`` a JSON object text with sorted keys (``"{}"`` when none),
 ``placeholder`` ``bool``, ``tz`` ``Int64`` (minutes).
 
+Alerts
+------
+Early-warning alerts (SPEC §6) are stored when data lands, per *scope* (``""``: the
+whole store; an event ID: counting only that event's contents) and per *key* (a target
+or an event, as :mod:`pileon.service.alerts` names them), each key with the digest of
+the inputs its alerts were computed from, so that a later pass recomputes only the keys
+whose digest changed.  The key ``""`` of a scope marks a completed pass.
+
 Findings
 --------
 ``analyze`` saves one report per run (:meth:`save_report`); every run gets a
@@ -33,7 +41,7 @@ from __future__ import annotations
 import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -298,6 +306,43 @@ class Store(ABC):
         ``seq``, ``issued_at`` (UTC ISO), ``issued_by``, ``target_id``, ``event_id``,
         ``generated_at``, ``items`` (how many), ``sha256`` and ``seal`` (the manifest's),
         ``html_sha256`` (of its ``evidence.html``)."""
+
+    # ------------------------------------------------------------------ alerts
+    @abstractmethod
+    def alert_digests(self, scope: str) -> dict[str, str]:
+        """The stored digests of ``scope``: key -> digest (key ``""``: the pass marker)."""
+
+    @abstractmethod
+    def write_alerts(
+        self,
+        scope: str,
+        *,
+        remove: Iterable[str] | None,
+        rows: list[dict[str, Any]],
+        digests: Mapping[str, str],
+    ) -> None:
+        """Replace stored alerts of ``scope`` in one transaction.
+
+        First the alerts and digests of the keys in ``remove`` go (every key of the scope
+        when ``remove`` is None), then ``rows`` and ``digests`` are stored.  A row is
+        ``key, seq, target_id, event_id, grp, score, began_ns, body``: ``body`` the alert's
+        JSON object, the other fields what lists are ordered and filtered by.
+        """
+
+    @abstractmethod
+    def stored_alerts(
+        self,
+        scope: str,
+        *,
+        target_id: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]] | None:
+        """The stored alerts of ``scope`` (those of ``target_id`` only, when given) in list
+        order: ``grp``, ``score`` highest first, ``began_ns``, ``key``, ``seq``; at most
+        ``limit`` of them after the first ``offset``.  None when no pass ever completed
+        for the scope (no marker).
+        """
 
     # --------------------------------------------------------------- lifecycle
     def close(self) -> None:  # noqa: B027 - optional: stores without connections keep it

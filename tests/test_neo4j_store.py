@@ -425,6 +425,81 @@ def test_findings_read_back_as_on_the_embedded_store(neo, emb):
         neo.report("no-such-run")
 
 
+# ------------------------------------------------------------------ alerts
+def _alert_rows() -> list[dict]:
+    """Stored-alert rows in scrambled order: ties on score broken by time, then key, then seq."""
+    spec = [
+        ("target:weibo:002", 0, "weibo:002", "ev:campus", 1, 0.5, 300),
+        ("target:weibo:002", 1, "weibo:002", "ev:campus", 1, 0.9, 900),
+        ("target:weibo:001", 0, "weibo:001", "ev:campus", 0, 0.1, 500),
+        ("event:ev:campus", 0, None, "ev:campus", 2, 1.0, 100),
+        ("target:weibo:003", 0, "weibo:003", None, 1, 0.5, 300),
+        ("target:weibo:001", 1, "weibo:001", "ev:campus", 1, 0.5, 200),
+    ]
+    return [
+        {
+            "key": k,
+            "seq": q,
+            "target_id": t,
+            "event_id": e,
+            "grp": g,
+            "score": s,
+            "began_ns": b,
+            "body": {"target_id": t, "n": i, "text": "网暴 <b>"},
+        }
+        for i, (k, q, t, e, g, s, b) in enumerate(spec)
+    ]
+
+
+def test_stored_alerts_as_on_the_embedded_store(neo, emb):
+    build_incident(neo)
+    build_incident(emb)
+    for store in (neo, emb):
+        assert store.stored_alerts("") is None and store.alert_digests("") == {}
+        store.write_alerts(
+            "", remove=None, rows=_alert_rows(), digests={"": "v1", "target:weibo:001": "d1"}
+        )
+        store.write_alerts("ev:campus", remove=None, rows=_alert_rows()[:2], digests={"": "v1"})
+    order = [r["n"] for r in neo.stored_alerts("")]
+    assert order == [2, 1, 5, 0, 4, 3]  # grp, score desc, began_ns, key, seq
+    for kw in (
+        {},
+        {"target_id": "weibo:001"},
+        {"target_id": "weibo:nobody"},
+        {"offset": 2, "limit": 3},
+        {"target_id": "weibo:002", "offset": 1},
+        {"limit": 0},
+    ):
+        for scope in ("", "ev:campus", "ev:quiet"):
+            assert neo.stored_alerts(scope, **kw) == emb.stored_alerts(scope, **kw), (scope, kw)
+    assert neo.stored_alerts("ev:quiet") is None
+    assert neo.alert_digests("") == emb.alert_digests("") == {"": "v1", "target:weibo:001": "d1"}
+    # replacing two keys leaves the others, in both stores, and drops their digests
+    for store in (neo, emb):
+        store.write_alerts(
+            "",
+            remove=["target:weibo:002", "target:weibo:003"],
+            rows=[dict(_alert_rows()[0], score=0.7)],
+            digests={"target:weibo:002": "d2"},
+        )
+    assert neo.stored_alerts("") == emb.stored_alerts("")
+    assert [r["n"] for r in neo.stored_alerts("")] == [2, 0, 5, 3]
+    assert neo.alert_digests("") == emb.alert_digests("")
+    assert set(neo.alert_digests("")) == {"", "target:weibo:001", "target:weibo:002"}
+    assert neo.stored_alerts("ev:campus") == emb.stored_alerts("ev:campus")
+    # investigators see target alerts on their accounts and event alerts on their events
+    on = neo._run.read(
+        "MATCH (al:Alert {scope: $s})-[:ALERT_ON]->(a:Account) "
+        "RETURN a.account_id AS a, count(al) AS n ORDER BY a",
+        {"s": ""},
+    )
+    assert [(r["a"], r["n"]) for r in on] == [("weibo:001", 2), ("weibo:002", 1)]
+    of = neo._run.read(
+        "MATCH (:Alert {scope: $s})-[:ALERT_OF]->(e:Event) RETURN e.event_id AS e", {"s": ""}
+    )
+    assert [r["e"] for r in of] == ["ev:campus"]
+
+
 def test_findings_are_written_into_the_graph(neo):
     build_incident(neo)
     neo.save_report(incident_report())
@@ -691,10 +766,10 @@ def test_uri_credentials_are_split_off():
 
 
 def _query_texts() -> list[tuple[str, str]]:
-    from pileon.graph.queries import counters, decisions, findings, membership, schema
+    from pileon.graph.queries import alerts, counters, decisions, findings, membership, schema
 
     out = []
-    for mod in (counters, decisions, findings, membership, schema, q_tables):
+    for mod in (alerts, counters, decisions, findings, membership, schema, q_tables):
         for name, value in vars(mod).items():
             if isinstance(value, str) and not name.startswith("_") and name.isupper():
                 out.append((f"{mod.__name__}.{name}", value))

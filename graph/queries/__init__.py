@@ -11,6 +11,7 @@ property names come from :mod:`pileon.graph.model` (fixed names), never from inp
 * :mod:`pileon.graph.queries.findings` — analysis runs, ranked lists, findings written back
   into the graph for investigators;
 * :mod:`pileon.graph.queries.decisions` — measures actually taken, and their audit trail;
+* :mod:`pileon.graph.queries.alerts` — early-warning alerts stored per scope and key;
 * :mod:`pileon.graph.queries.evidence` — the record of issued evidence packs;
 * :mod:`pileon.graph.queries.counters` — monotone sequence numbers;
 * :mod:`pileon.graph.queries.state` — facts about the store itself (an ingest in progress).

@@ -48,6 +48,9 @@ INDEXES = (
     "CREATE INDEX pileon_ranked_item IF NOT EXISTS FOR (n:RankedItem) ON (n.item_id)",
     "CREATE INDEX pileon_decision_seq IF NOT EXISTS FOR (n:Decision) ON (n.seq)",
     "CREATE INDEX pileon_evidence_seal IF NOT EXISTS FOR (n:EvidenceIssue) ON (n.seal)",
+    "CREATE INDEX pileon_alert_target IF NOT EXISTS FOR (n:Alert) ON (n.scope, n.target_id)",
+    "CREATE INDEX pileon_alert_key IF NOT EXISTS FOR (n:Alert) ON (n.scope, n.key)",
+    "CREATE INDEX pileon_alert_digest IF NOT EXISTS FOR (n:AlertDigest) ON (n.scope, n.key)",
     # the rows of the relationship tables, found by key
     "CREATE INDEX pileon_affiliation_key IF NOT EXISTS "
     "FOR ()-[r:AFFILIATED_WITH]-() ON (r.affiliation_key)",
