@@ -1,16 +1,20 @@
-"""Acceptance criteria over many seeds and sizes of the independent generator.
+"""Acceptance criteria over many seeds and sizes of both generators.
 
 The criteria: roles, coordination and MCNs, ranking and tiers, protection of the person
-under attack (alerts and evidence).
+under attack (alerts and evidence), and the early warning on the right people.
 
-Runs, for every seed and size, the same CLI round as ``tests/test_acceptance_alt.py``
-(``tests/altgen/acceptance.py``: ingest, analyze, alerts, evidence, train, analyze with
-the model) on a fresh temporary store, and prints one table: a row per criterion, a column per run,
-each cell ``ok``/``FAIL`` with the criterion's main number.
+Runs, for every seed and size of the independent generator (``tests/altgen``), the same
+CLI round as ``tests/test_acceptance_alt.py`` (``tests/altgen/acceptance.py``: ingest,
+analyze, alerts, evidence, train, analyze with the model) on a fresh temporary store; and,
+for every seed and scale of the project's own sample (``pileon sample``), ingest and
+``alerts --json`` with the early-warning criteria (``tests/alert_acceptance.py``, the same
+code as for the independent generator).  Prints one table per generator: a row per
+criterion, a column per run, each cell ``ok``/``FAIL`` with the criterion's main number.
 
 Usage::
 
-    .venv/bin/python bench/acceptance.py --seeds 0 1 2 3 4 --sizes small medium [--json out.json]
+    .venv/bin/python bench/acceptance.py --seeds 0 1 2 3 4 --sizes small medium \
+        --sample-seeds 7 1 3 --sample-scales 0.25 1 [--json out.json]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.alert_acceptance import evaluate_alerts, run_sample, truth_sample
 from tests.altgen.acceptance import evaluate, run_incident
 
 #: the number shown beside ok/FAIL for each criterion
@@ -62,6 +67,13 @@ HEADLINE = {
         f"{r['in_pack']}/{r['harmful']} b{len(r['benign_in_pack'])}"
         + ("" if r["hashes_ok"] else " HASH")
     ),
+    "warning.minors_first": lambda r: f"{r['alerted']}/{r['minors']} at {r['positions']}",
+    "warning.minor_no_baseline": lambda r: (
+        "n/a" if r["lags_h"] == "n/a" else " ".join(f"{v}h" for v in r["lags_h"].values())
+    ),
+    "warning.quiet": lambda r: f"{len(r['loud'])}/{r['checked']} loud",
+    "warning.alerted": lambda r: " ".join(f"{(v or ['-'])[0]}h" for v in r["lags_h"].values()),
+    "warning.event_heat": lambda r: f"{len(r['events'])} events",
 }
 
 
@@ -69,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--sizes", nargs="+", default=["small", "medium"])
+    ap.add_argument("--sample-seeds", type=int, nargs="*", default=[7, 1, 3])
+    ap.add_argument("--sample-scales", type=float, nargs="*", default=[0.25, 1.0])
     ap.add_argument("--json", default=None, help="Also write every criterion's numbers here.")
     args = ap.parse_args(argv)
     runs: dict[str, dict] = {}
@@ -79,6 +93,32 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="pileon-acc-") as tmp:
                 runs[key] = evaluate(run_incident(seed, size, Path(tmp)))
             print(f"{key}: {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    samples: dict[str, dict] = {}
+    for scale in args.sample_scales:
+        for seed in args.sample_seeds:
+            key = f"x{scale:g}s{seed}"
+            t = time.perf_counter()
+            with tempfile.TemporaryDirectory(prefix="pileon-acc-") as tmp:
+                out = run_sample(seed, scale, Path(tmp))
+                samples[key] = evaluate_alerts(out["alerts"], truth_sample(out["truth"]))
+            print(f"{key}: {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    if runs:
+        print("independent generator (tests/altgen)")
+        _table(runs)
+    if samples:
+        print("the project's sample (pileon sample), alerts only")
+        _table(samples)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {"altgen": runs, "sample": samples}, ensure_ascii=False, indent=1, default=str
+            ),
+            encoding="utf-8",
+        )
+    return 0
+
+
+def _table(runs: dict[str, dict]) -> None:
     names = list(next(iter(runs.values())))
     width = 22
     label = max(len(n) for n in names) + 2
@@ -95,11 +135,6 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "passed".ljust(label) + "".join(f"{v}/{len(names)}".ljust(width) for v in passed.values())
     )
-    if args.json:
-        Path(args.json).write_text(
-            json.dumps(runs, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
-        )
-    return 0
 
 
 if __name__ == "__main__":

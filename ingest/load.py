@@ -84,6 +84,8 @@ class LoadSummary:
     tables: dict[str, TableCount] = field(default_factory=dict)
     rejects: str = ""
     memberships: dict[str, int] = field(default_factory=dict)
+    #: what the alert pass after the load did (:func:`pileon.service.ingest.ingest` fills it)
+    alerts: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"tables": {k: v.to_dict() for k, v in self.tables.items()}, "rejects": self.rejects}

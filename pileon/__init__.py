@@ -102,13 +102,14 @@ def ingest_folder(
     Bad rows go to the ``rejects`` CSV with their line and reason; the summary
     counts, per table, rows read = stored + rejected, and placeholders.
     ``margin_hours``: how far before its start (and after its last activity) an event's
-    window reaches (:mod:`pileon.ingest.membership`).
-    See :func:`pileon.ingest.load.load_folder`.
+    window reaches (:mod:`pileon.ingest.membership`).  The alerts the new rows touch are
+    computed and stored (``summary.alerts`` says what that pass did).
+    See :func:`pileon.service.ingest.ingest`.
     """
-    from pileon.ingest.load import load_folder
+    from pileon.service.ingest import ingest
 
     with _store(store) as s:
-        return load_folder(
+        return ingest(
             s,
             Path(folder),
             reject_path=Path(rejects),
@@ -164,8 +165,9 @@ def alerts(
     event_id: str | None = None,
     target_id: str | None = None,
 ) -> list[Alert]:
-    """Early-warning surges of hostile attention per target, minors first
-    (:func:`pileon.service.alerts.alerts_from_store`); ``alert.to_dict()`` gives the JSON."""
+    """The stored early-warning alerts, minors first, then the other targets', then events'
+    (:func:`pileon.service.alerts.alerts_from_store`; computed first if the store holds none
+    yet); ``alert.to_dict()`` gives the JSON."""
     from pileon.service.alerts import alerts_from_store
 
     with _store(store) as s:

@@ -729,8 +729,15 @@ W = {
     "minor": "douyin:3",
     "accuser": "weibo:4",
     "quiet": "weibo:5",
+    "outlet": "weibo:7",
+    "shop": "weibo:8",
+    "pupil": "douyin:9",
     "event": "ev:rumour",
 }
+#: the shop's post draws untargeted abuse here (day 18, 14:00 local)
+SHOP_ATTACK = WORLD_T0 + pd.Timedelta(days=18, hours=14)
+#: the victim's pupil, a minor with no history, gets one harmful comment from a stranger
+PUPIL_HARM = ATTACK + pd.Timedelta(hours=16)
 
 
 def _world_iso(ts: pd.Timestamp) -> str:
@@ -745,7 +752,13 @@ def make_world(folder: Path, seed: int = 0) -> dict:
     * a busy singer whose fans comment with a day rhythm, six-fold on a fan day, harm low;
     * a minor whose video draws harmful comments and messages from strangers;
     * an accuser whose harmful post against the victim draws harmful replies (no target);
-    * an account nothing aims at.
+    * an account nothing aims at;
+    * a verified news outlet whose report on the event draws 300 comments, a third of them
+      harmful, aimed at the victim (``target_ids``) and ``@``-mentioning the outlet, the rest
+      benign and untargeted;
+    * a shop whose post draws 25 harmful replies from strangers, naming no target;
+    * the victim's pupil, a minor with no history, under one harmful comment from a
+      stranger that names her.
     """
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -755,7 +768,13 @@ def make_world(folder: Path, seed: int = 0) -> dict:
         (W["minor"], "douyin", "小鹿", True),
         (W["accuser"], "weibo", "爆料君", False),
         (W["quiet"], "weibo", "安静的人", False),
+        (W["outlet"], "weibo", "南城日报", False),
+        (W["shop"], "weibo", "老街面包房", False),
+        (W["pupil"], "douyin", "小雨同学", True),
     ]
+    readers = [f"weibo:{i}" for i in range(3000, 3300)]
+    buyers = [f"weibo:{i}" for i in range(1000, 1004)]
+    vandals = [f"weibo:{i}" for i in range(1100, 1125)]
     contacts = [f"weibo:{i}" for i in range(10, 16)]
     strangers = [f"weibo:{i}" for i in range(100, 160)]
     fans = [f"weibo:{i}" for i in range(200, 600)]
@@ -767,6 +786,10 @@ def make_world(folder: Path, seed: int = 0) -> dict:
         (fans, "weibo"),
         (mates, "douyin"),
         (attackers, "douyin"),
+        (readers, "weibo"),
+        (buyers, "weibo"),
+        (vandals, "weibo"),
+        (["douyin:950"], "douyin"),
     ):
         accounts += [(a, plat, f"用户{a.split(':')[1]}", False) for a in group]
     rows: list[dict] = []
@@ -957,6 +980,86 @@ def make_world(folder: Path, seed: int = 0) -> dict:
                     event_id=W["event"],
                 )
             )
+    # the outlet: a report a day with its readers' comments, then its report on the event draws
+    # 300 comments in ten hours: a third harmful and aimed at the victim, the rest benign
+    for d in range(DAYS):
+        p = content(
+            W["outlet"], WORLD_T0 + pd.Timedelta(days=d, hours=8), "南城早报：今日天气晴", harm=0.0
+        )
+        for k in range(2):
+            content(
+                readers[int(rng.integers(len(readers)))],
+                WORLD_T0 + pd.Timedelta(days=d, hours=9 + k),
+                "早安南城",
+                kind="comment",
+                reply_to=p,
+                harm=0.01,
+            )
+    report = content(
+        W["outlet"],
+        ATTACK + pd.Timedelta(hours=3),
+        "【关注】网传王小雨体罚学生，教育局已介入调查",
+        harm=0.02,
+        event_id=W["event"],
+    )
+    for i, a in enumerate(readers):
+        when = ATTACK + pd.Timedelta(hours=3, minutes=5 + 2 * i)
+        if i % 3 == 0:
+            harmful["victim"].append(
+                content(
+                    a,
+                    when,
+                    "@南城日报 王小雨滚出教育界",
+                    kind="comment",
+                    reply_to=report,
+                    harm=0.8,
+                    targets=[W["victim"]],
+                )
+            )
+        else:
+            content(a, when, "等待官方调查结果", kind="comment", reply_to=report, harm=0.03)
+    # the shop: a post a day with a regular's comment, then 25 strangers' untargeted abuse
+    for d in range(DAYS):
+        p = content(
+            W["shop"], WORLD_T0 + pd.Timedelta(days=d, hours=10), "今日新品：全麦面包", harm=0.0
+        )
+        content(
+            buyers[d % len(buyers)],
+            WORLD_T0 + pd.Timedelta(days=d, hours=11),
+            "明天去买",
+            kind="comment",
+            reply_to=p,
+            harm=0.01,
+        )
+        if (
+            WORLD_T0 + pd.Timedelta(days=d, hours=10)
+            < SHOP_ATTACK
+            <= WORLD_T0 + pd.Timedelta(days=d + 1)
+        ):
+            shop_post = p
+    shop_abuse = [
+        content(
+            a,
+            SHOP_ATTACK + pd.Timedelta(minutes=7 * i),
+            "黑店，骗子，大家别去",
+            kind="comment",
+            reply_to=shop_post,
+            harm=0.85,
+        )
+        for i, a in enumerate(vandals)
+    ]
+    # the pupil: one harmful comment from a stranger, naming her, under the victim's post
+    pupil_harm = content(
+        "douyin:950",
+        PUPIL_HARM,
+        "王老师的学生小雨也不是好东西，该死",
+        kind="comment",
+        reply_to=victim_post,
+        harm=0.85,
+        targets=[W["pupil"]],
+        event_id=W["event"],
+        platform="douyin",
+    )
 
     pd.DataFrame(rows).to_csv(folder / "contents.csv", index=False)
     pd.DataFrame(
@@ -1023,16 +1126,20 @@ def make_world(folder: Path, seed: int = 0) -> dict:
         "unknown": unknown,
         "renamed_after": strangers[1],
         "renamed_before": strangers[2],
+        "shop_abuse": shop_abuse,
+        "pupil_harm": pupil_harm,
         "contents": pd.DataFrame(rows),
     }
 
 
 def load_world(base: Path) -> dict:
-    """:func:`make_world` written to ``base/tables`` and ingested into ``base/w.db``: its
-    information plus ``store`` (open) and ``db`` (the path)."""
+    """:func:`make_world` written to ``base/tables`` and ingested into ``base/w.db`` (the
+    tables, then the alerts): its information plus ``store`` (open) and ``db`` (the path)."""
     info = make_world(base / "tables")
+    from pileon.service.ingest import ingest
+
     info["store"] = EmbeddedStore(str(base / "w.db"))
-    load_folder(info["store"], base / "tables", reject_path=base / "rejects.csv")
+    ingest(info["store"], base / "tables", reject_path=base / "rejects.csv")
     info["db"] = str(base / "w.db")
     return info
 

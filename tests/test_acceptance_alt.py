@@ -108,3 +108,23 @@ def test_a_celebritys_busy_day_raises_no_alert(outcome):
 
 def test_the_evidence_pack_holds_the_harmful_items_only_with_valid_hashes(outcome):
     _check(outcome, "protection.evidence")
+
+
+def test_every_minor_under_harm_is_alerted_before_anyone_else(outcome):
+    _check(outcome, "warning.minors_first")
+
+
+def test_a_minor_without_history_is_alerted_at_the_first_harm(outcome):
+    _check(outcome, "warning.minor_no_baseline")
+
+
+def test_outlets_and_the_celebrity_get_no_alert(outcome):
+    _check(outcome, "warning.quiet")
+
+
+def test_the_victim_and_an_account_under_untargeted_replies_are_alerted(outcome):
+    _check(outcome, "warning.alerted")
+
+
+def test_the_event_heat_surge_is_an_event_alert(outcome):
+    _check(outcome, "warning.event_heat")

@@ -63,11 +63,12 @@ def save_uploads(files: list[UploadFile], folder: Path, *, max_bytes: int) -> li
 def run_ingest(
     job: Job, store: Store, folder: Path, rejects: Path, margin_hours: float = 48.0
 ) -> dict[str, Any]:
-    """The ingest job: ``pileon.ingest.load.load_folder`` on the uploaded folder."""
-    from pileon.ingest.load import load_folder
+    """The ingest job: :func:`pileon.service.ingest.ingest` on the uploaded folder (the
+    tables, then the alerts the new rows touch)."""
+    from pileon.service.ingest import ingest as ingest_folder
 
     job.report_progress(0.05)
-    summary = load_folder(
+    summary = ingest_folder(
         store,
         folder,
         reject_path=rejects,

@@ -1,6 +1,7 @@
 """Protection of the person under attack (SPEC §6): ``/v1/targets/{account_id}/...``.
 
-* ``GET /v1/targets/{account_id}/alerts`` (viewer): the account's surge alerts, paginated;
+* ``GET /v1/targets/{account_id}/alerts`` (viewer): the account's alerts, paginated, read
+  from the store (computed when data lands: :mod:`pileon.service.alerts`);
 * ``GET /v1/targets/{account_id}/evidence`` (enforcer): the evidence pack, a ZIP.
 
 Unknown accounts get 404; an account that no content aims at gets an empty list or a pack
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pileon.api.deps import CallerDep, CursorsDep, EnforcerRole, StoreDep, ViewerRole
 from pileon.api.pagination import Cursor, CursorParam, InvalidCursor, LimitParam
-from pileon.api.schemas import AUTH_ERRORS, Page
+from pileon.api.schemas import AUTH_ERRORS, Page, error_responses
 from pileon.api.security import attachment
 
 router = APIRouter(prefix="/v1/targets", tags=["targets"], responses=AUTH_ERRORS)
@@ -36,10 +37,11 @@ class AlertEvidence(BaseModel):
 
 
 class AlertOut(BaseModel):
-    """One surge of hostile attention at the account (SPEC §6)."""
+    """One alert on the account (SPEC §6): a surge of hostile attention, or harm from
+    strangers reaching a minor (signal ``first_harm``)."""
 
     model_config = ConfigDict(extra="allow")
-    target_id: str
+    target_id: str | None
     began_at: str = Field(description="When the surge started (UTC, ISO-8601).")
     peak_at: str
     signals: list[dict[str, Any]] = Field(
@@ -53,7 +55,12 @@ class AlertOut(BaseModel):
     evidence: list[AlertEvidence]
 
 
-@router.get("/{account_id:id}/alerts", response_model=Page[AlertOut], summary="Surge alerts")
+@router.get(
+    "/{account_id:id}/alerts",
+    response_model=Page[AlertOut],
+    summary="Alerts",
+    responses=error_responses(409),
+)
 def get_alerts(
     account_id: AccountId,
     store: StoreDep,
@@ -64,8 +71,10 @@ def get_alerts(
     cursor: CursorParam = None,
 ) -> dict[str, Any]:
     """Surges of hostile attention at the account (strangers, messages, comments, mentions,
-    harmful content, reports), each against its own baseline; minors' alerts first."""
-    from pileon.service.alerts import alerts_from_store
+    harmful content, reports), each against its own baseline, and harm from strangers
+    reaching a minor; minors' alerts first.  Read from the store, where ingest puts them
+    (409 when this store has none yet: run `pileon alerts --recompute`)."""
+    from pileon.service.alerts import stored_alert_page
 
     scope = json.dumps(["alerts", account_id, event])
     after = 0
@@ -73,12 +82,13 @@ def get_alerts(
         after = cursors.decode(cursor, scope=scope).after
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise InvalidCursor("invalid cursor: start again without a cursor")
-    alerts = [a.to_dict() for a in alerts_from_store(store, event_id=event, target_id=account_id)]
-    page = alerts[after : after + limit]
+    rows = stored_alert_page(
+        store, event_id=event, target_id=account_id, offset=after, limit=limit + 1
+    )
     nxt = None
-    if after + limit < len(alerts):
+    if len(rows) > limit:
         nxt = cursors.encode(Cursor(scope=scope, after=after + limit))
-    return {"items": page, "next_cursor": nxt}
+    return {"items": rows[:limit], "next_cursor": nxt}
 
 
 @router.get(

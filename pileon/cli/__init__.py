@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 
 #: command name -> (module, one-line help as ``pileon --help`` lists it)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "alerts": ("pileon.cli.cmd_alerts", "Early-warning surges of hostile attention per target."),
+    "alerts": (
+        "pileon.cli.cmd_alerts",
+        "Early warnings: harm reaching minors, hostile surges per target, event heat.",
+    ),
     "analyze": ("pileon.cli.cmd_analyze", "Analyze one event and write its ranked report."),
     "coactivity": ("pileon.cli.cmd_coactivity", "Write the co-repost network as a CSV edge list."),
     "demo": ("pileon.cli.cmd_demo", "Sample incident -> ingest -> analyze -> ranked tables."),

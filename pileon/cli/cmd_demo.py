@@ -32,9 +32,9 @@ def command(workdir: Path, seed: int, scale: float, top: int) -> None:
     Example: pileon demo --dir ./pileon-demo
     """
     from pileon.graph.embedded import EmbeddedStore
-    from pileon.ingest.load import load_folder
     from pileon.ingest.sample import generate_incident
     from pileon.service.analysis import analyze
+    from pileon.service.ingest import ingest
 
     show = sys.stderr.isatty()
     if workdir.exists():
@@ -45,7 +45,7 @@ def command(workdir: Path, seed: int, scale: float, top: int) -> None:
     truth = generate_incident(incident, seed=seed, scale=scale, show_progress=show)
     store = EmbeddedStore(str(workdir / "pileon.db"))
     click.echo(f"== ingesting into the embedded store {workdir / 'pileon.db'}")
-    summary = load_folder(store, incident, reject_path=workdir / "rejects.csv", show_progress=show)
+    summary = ingest(store, incident, reject_path=workdir / "rejects.csv", show_progress=show)
     click.echo(format_summary(summary))
 
     events = store.frame("events").sort_values(["started_at", "event_id"], na_position="last")
@@ -113,8 +113,8 @@ def command(workdir: Path, seed: int, scale: float, top: int) -> None:
                 )
                 for a in alerts
             ],
-            ["target_id", "priority", "began_at", "peak_at", "score", "signals"],
-            title="Early-warning alerts (targets under attack; minors first)",
+            ["target_id", "event_id", "priority", "began_at", "peak_at", "score", "signals"],
+            title="Early-warning alerts (minors first, then targets under attack, then events)",
             limit=50,
         )
     )

@@ -32,6 +32,12 @@ def format_summary(summary) -> str:
                 f"{e} ({n} contents and reposts)" for e, n in sorted(summary.memberships.items())
             )
         )
+    if summary.alerts:
+        a = summary.alerts
+        lines.append(
+            f"alerts: {a['alerts']} stored for {a['computed']} of {a['keys']} watched targets "
+            f"and events that changed ({a['scopes']} scopes)"
+        )
     return "\n".join(lines)
 
 
@@ -68,20 +74,17 @@ def command(
     progress: bool | None,
     margin_hours: float,
 ) -> None:
-    """Load the tables of FOLDER (accounts.csv, contents.jsonl, reposts.parquet, ...).
+    """Load the tables of FOLDER (accounts.csv, contents.jsonl, reposts.parquet, ...),
+    then compute and store the early-warning alerts the new rows touch.
 
     Example: pileon ingest ./incident --json --margin-hours 48
     """
-    from pileon.ingest.load import DEFAULT_REJECTS, load_folder
+    from pileon.service.ingest import ingest
 
     show = sys.stderr.isatty() if progress is None else progress
     with open_cli_store(store_uri) as store:
-        summary = load_folder(
-            store,
-            folder,
-            reject_path=reject_path or DEFAULT_REJECTS,
-            show_progress=show,
-            margin=margin_hours,
+        summary = ingest(
+            store, folder, reject_path=reject_path, show_progress=show, margin=margin_hours
         )
     if as_json:
         click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))

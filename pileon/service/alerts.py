@@ -1,14 +1,49 @@
-"""Early-warning alerts (SPEC §6) from a store: the frames :func:`pileon.detectors.alerts.detect_alerts` reads."""
+"""Early-warning alerts (SPEC §6): computed when data lands, stored, served from the store.
+
+* :func:`refresh_alerts` runs at the end of every ingest (:func:`pileon.service.ingest.ingest`):
+  one pass of :class:`pileon.detectors.alerts.AlertPlan` over the store's frames, for the
+  whole store and for each event, recomputing only the keys (targets and events) whose
+  digest changed, i.e. those the new rows touch; ``recompute=True`` recomputes every key.
+* :func:`alerts_from_store` and :func:`stored_alert_page` read what is stored: the CLI and
+  the API never recompute per request.
+* :func:`alert_frames` gives the frames the detector (and the evidence pack) reads.
+
+Loading the same rows twice changes no digest, so nothing; the stored alerts equal a full
+recompute (:func:`pileon.detectors.alerts.detect_alerts` over the same frames).
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
-from pileon.detectors.alerts import ALERT_FRAMES, Alert, AlertFrames, detect_alerts
-from pileon.graph.errors import NotFound
+from pileon.detectors.alerts import (
+    ALERT_FRAMES,
+    Alert,
+    AlertFrames,
+    AlertKey,
+    AlertOptions,
+    AlertPlan,
+    AlertScope,
+    alert_order,
+)
+from pileon.graph.errors import NotComputed, NotFound
 from pileon.graph.store import Store
+from pileon.service.stages import Stages
 
-__all__ = ["alert_frames", "alerts_from_store"]
+__all__ = [
+    "AlertRefresh",
+    "alert_frames",
+    "alerts_from_store",
+    "refresh_alerts",
+    "stored_alert_page",
+]
+
+#: the scope of the whole store (an event's scope is its ID)
+WHOLE_STORE = ""
+#: the key whose digest marks a completed pass over a scope
+MARKER = ""
 
 
 def alert_frames(store: Store) -> AlertFrames:
@@ -18,21 +53,202 @@ def alert_frames(store: Store) -> AlertFrames:
     )
 
 
-def alerts_from_store(
-    store: Store, *, event_id: str | None = None, target_id: str | None = None, **options: Any
-) -> list[Alert]:
-    """Read the store's frames and run :func:`pileon.detectors.alerts.detect_alerts`.
+@dataclass
+class AlertRefresh:
+    """What a pass of :func:`refresh_alerts` did."""
 
-    ``options`` go to :func:`~pileon.detectors.alerts.detect_alerts` (thresholds,
-    ``show_progress``).
+    #: scopes passed over (the whole store and each event)
+    scopes: int = 0
+    #: keys (targets and events) watched over all scopes
+    keys: int = 0
+    #: keys whose alerts were computed (new or changed digest)
+    computed: int = 0
+    #: keys dropped (no longer watched)
+    removed: int = 0
+    #: alerts stored by this pass (of the computed keys)
+    alerts: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scopes": self.scopes,
+            "keys": self.keys,
+            "computed": self.computed,
+            "removed": self.removed,
+            "alerts": self.alerts,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _key(key: AlertKey) -> str:
+    """A scope key as stored: ``target:ID`` or ``event:ID``."""
+    return f"{key[0]}:{key[1]}"
+
+
+def _row(key: str, seq: int, alert: Alert) -> dict[str, Any]:
+    group, neg_score, began, _ = alert_order(alert)
+    return {
+        "key": key,
+        "seq": seq,
+        "target_id": alert.target_id,
+        "event_id": alert.event_id,
+        "grp": group,
+        "score": -neg_score,
+        "began_ns": int(began.value),
+        "body": alert.to_dict(),
+    }
+
+
+def refresh_alerts(
+    store: Store, *, recompute: bool = False, show_progress: bool = False, **options: Any
+) -> AlertRefresh:
+    """Compute and store the alerts of every key whose inputs changed since the last pass.
+
+    Parameters
+    ----------
+    store : Store
+    recompute : bool
+        Recompute and replace every key's alerts, whatever the stored digests say.
+    show_progress : bool
+        One line per stage (read, prepare, compute and store) with its time, on stderr.
+    **options
+        :class:`pileon.detectors.alerts.AlertOptions` (default: its defaults); part of
+        every digest, so a pass with other options recomputes everything.
+
+    Returns
+    -------
+    AlertRefresh
+
+    Notes
+    -----
+    One read of the frames and one O(n) pass (:class:`~pileon.detectors.alerts.AlertPlan`),
+    then, per scope, a digest per key and the alerts of the changed keys only; each scope's
+    changes are written in one transaction, its marker last.
+    """
+    t0 = time.perf_counter()
+    stages = Stages("alerts", show=show_progress)
+    out = AlertRefresh()
+    with stages.stage("read"):
+        frames = alert_frames(store)
+    with stages.stage("prepare"):
+        plan = AlertPlan(frames, AlertOptions(**options))
+        del frames
+        scopes = [plan.scope()] + [plan.scope(event_id=e) for e in plan.event_ids]
+    with stages.stage("compute and store"):
+        for scope in scopes:
+            _refresh_scope(store, plan, scope, recompute=recompute, out=out)
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _refresh_scope(
+    store: Store, plan: AlertPlan, scope: AlertScope, *, recompute: bool, out: AlertRefresh
+) -> None:
+    """One scope of :func:`refresh_alerts`: digests, the changed keys' alerts, one write."""
+    name = scope.event_id if scope.event_id is not None else WHOLE_STORE
+    old = {} if recompute else store.alert_digests(name)
+    want = {_key(k): (k, scope.digest(k)) for k in scope.keys()}
+    changed = [k for k, (_, d) in want.items() if old.get(k) != d]
+    gone = [k for k in old if k != MARKER and k not in want]
+    rows = []
+    for k in changed:
+        rows += [_row(k, seq, a) for seq, a in enumerate(scope.alerts(want[k][0]))]
+    out.scopes += 1
+    out.keys += len(want)
+    out.computed += len(changed)
+    out.removed += len(gone)
+    out.alerts += len(rows)
+    if recompute or changed or gone or old.get(MARKER) != plan.fingerprint:
+        store.write_alerts(
+            name,
+            remove=None if recompute else changed + gone,
+            rows=rows,
+            digests={**{k: want[k][1] for k in changed}, MARKER: plan.fingerprint},
+        )
+
+
+def _check(store: Store, event_id: str | None, target_id: str | None) -> str:
+    """The scope of ``event_id``; NotFound for an unknown event or account."""
+    if event_id is not None and store.frame("events", ids=[event_id]).empty:
+        raise NotFound(f"unknown event {event_id!r}")
+    if target_id is not None and store.frame("accounts", ids=[target_id]).empty:
+        raise NotFound(f"unknown account {target_id!r}")
+    return event_id if event_id is not None else WHOLE_STORE
+
+
+def stored_alert_page(
+    store: Store,
+    *,
+    event_id: str | None = None,
+    target_id: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Stored alerts as JSON objects (SPEC §6), in list order, ``limit`` after ``offset``.
+
+    Raises
+    ------
+    pileon.graph.errors.NotFound
+        For an unknown event or account.
+    pileon.graph.errors.NotComputed
+        When no pass has stored alerts in this store yet (a store loaded by an older
+        pileon): ``pileon alerts --recompute`` computes them.
+    """
+    scope = _check(store, event_id, target_id)
+    rows = store.stored_alerts(scope, target_id=target_id, offset=offset, limit=limit)
+    if rows is None:
+        raise NotComputed(
+            "alerts have not been computed for this store yet: run `pileon alerts --recompute`"
+        )
+    return rows
+
+
+def alerts_from_store(
+    store: Store,
+    *,
+    event_id: str | None = None,
+    target_id: str | None = None,
+    recompute: bool = False,
+    compute_missing: bool = True,
+    show_progress: bool = False,
+) -> list[Alert]:
+    """The stored alerts of the store, of one event's scope, or of one target.
+
+    Parameters
+    ----------
+    store : Store
+    event_id : str, optional
+        Counting only the event's contents: its targets' alerts and its own (heat).
+    target_id : str, optional
+        This account's alerts only.
+    recompute : bool
+        First recompute every alert (:func:`refresh_alerts` with ``recompute=True``).
+    compute_missing : bool
+        When the store holds no alerts yet (never refreshed), compute them first; else
+        raise :class:`~pileon.graph.errors.NotComputed`.
+    show_progress : bool
+        Progress of a computation.
+
+    Returns
+    -------
+    list of Alert
+        Minors' alerts first, then the other targets' by score, then events' (as
+        :func:`pileon.detectors.alerts.detect_alerts` orders them).
 
     Raises
     ------
     pileon.graph.errors.NotFound
         For an unknown event or account.
     """
-    if event_id is not None and store.frame("events", ids=[event_id]).empty:
-        raise NotFound(f"unknown event {event_id!r}")
-    if target_id is not None and store.frame("accounts", ids=[target_id]).empty:
-        raise NotFound(f"unknown account {target_id!r}")
-    return detect_alerts(alert_frames(store), event_id=event_id, target_id=target_id, **options)
+    scope = _check(store, event_id, target_id)
+    if recompute:
+        refresh_alerts(store, recompute=True, show_progress=show_progress)
+    rows = store.stored_alerts(scope, target_id=target_id)
+    if rows is None:
+        if not compute_missing:
+            raise NotComputed(
+                "alerts have not been computed for this store yet: run `pileon alerts --recompute`"
+            )
+        refresh_alerts(store, show_progress=show_progress)
+        rows = store.stored_alerts(scope, target_id=target_id) or []
+    return [Alert.from_dict(r) for r in rows]

@@ -20,6 +20,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from pileon.cli import cli
+from tests.alert_acceptance import evaluate_alerts, truth_altgen
 from tests.altgen.generator import generate, write_incident
 
 MEASURES = ["warning", "suspend_revenue", "restrict_service", "evict"]
@@ -278,7 +279,7 @@ def evaluate(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
     res["protection.victim_alert"] = dict(ok=any(-1 <= g <= ALERT_LAG_H for g in lags), lags_h=lags)
     res["protection.minor_first"] = dict(
         ok=bool(alerts)
-        and alerts[0]["target_id"] == T["minor"]
+        and alerts[0]["target_id"] in T["minors"]
         and alerts[0].get("priority") == "minor",
         first=alerts[0]["target_id"] if alerts else None,
         minor_alerts=[
@@ -311,4 +312,6 @@ def evaluate(out: dict[str, Any]) -> dict[str, dict[str, Any]]:
         items=len(items),
         hashes_ok=hashes_ok,
     )
+    # ---- the early warning on the right people (both generators: tests/alert_acceptance.py)
+    res.update(evaluate_alerts(alerts, truth_altgen(T)))
     return res

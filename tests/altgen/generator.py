@@ -24,6 +24,13 @@ comments and reports, and a busy benign celebrity with a daily rhythm and an
 album-day surge.  A second unrelated event runs at the same time; a labelled past
 event (``labels`` table) serves ``pileon train``.
 
+Early warning on the right people: the victim's apprentice, a minor with no history,
+gets three harmful comments from one stranger that name her (harm 0.85); three
+verified news outlets (300k-2M followers) report on the event and their posts draw
+hundreds of comments, a third of them harmful and aimed at the victim (``target_ids``),
+the rest benign and untargeted; a neighbour who defends the victim gets harmful replies
+from strangers that name nobody (they count for her, the author of the post).
+
 :func:`generate` returns an :class:`Incident` (tables as lists of rows, the
 truth as a dict); :func:`write_incident` writes the folder.
 """
@@ -434,6 +441,22 @@ def _compose(r: np.random.Generator, harmful: bool) -> str:
             core = core + "，" + core2
     return o[int(r.integers(len(o)))] + "，" + _jitter(r, core) + e[int(r.integers(len(e)))]
 
+
+OUTLET_TEXTS = [
+    "【南方晚报】青禾“过期蛋糕”事件追踪：晓雨烘焙坊原料抽检合格，警方已对造谣视频立案调查",
+    "【新青禾观察】晓雨烘焙坊事件复盘：一段外地旧视频如何引发全网围攻",
+    "【热点快讯】青禾过期蛋糕传闻最新进展，市场监管局回应网友关切",
+]
+OUTLET_NAMES = ["南方晚报", "新青禾观察", "热点快讯"]
+DEFENDER_POST = "我认识晓雨十年了，她的店干干净净，大家别再传那个视频了，求求了"
+DEFENDER_ABUSE = [
+    "你收了多少钱替她说话",
+    "一伙的吧，一起查",
+    "洗地的都不是好东西",
+    "帮黑店说话，你也别想好过",
+    "水军滚",
+]
+APPRENTICE_ABUSE = "晓雨烘焙坊那个小学徒也不是好东西，该死"
 
 _FILLERS = ["啊", "真的", "就", "也", "都", "吧", "嘛", "还", "简直", "确实", "这"]
 
@@ -1547,6 +1570,9 @@ def generate(seed: int = 0, size: str = "small") -> Incident:
         if r.random() < 0.3:
             b.post(a, T0 + float(r.uniform(-10, 5)) * DAY, _pick(r, UNRELATED))
 
+    scene = _misdirected_attention(b, ev1, victim, clar, crowd, T0)
+    news = news + scene["outlets"]
+
     # --- truth -----------------------------------------------------------------------------
     member1 = _members(b, ev1, E1)
     participants = {row["account_id"] for c, row in b.content.items() if c in member1} | {
@@ -1602,9 +1628,129 @@ def generate(seed: int = 0, size: str = "small") -> Incident:
         side_event=t2,
         past=t0,
         harm_missing={c for c, row in b.content.items() if row["harm"] is None},
+        minors=[minor, scene["apprentice"]],
+        minor_no_baseline=scene["apprentice"],
+        minor_no_baseline_first_harm=scene["apprentice_first_harm"],
+        outlets=scene["outlets"],
+        outlet_posts=scene["outlet_posts"],
+        defender=scene["defender"],
+        defender_attack_start=scene["defender_attack_start"],
     )
     truth["harm_missing"] = sorted(truth["harm_missing"] & set(truth["harmful_at_victim"]))
     return Incident(tables=b.t, truth=truth, seed=seed, size=size)
+
+
+def _misdirected_attention(
+    b: _B, ev1: str, victim: str, clar: str, crowd: list[str], T0: float
+) -> dict[str, Any]:
+    """Where attention must be counted for the right account.
+
+    * the victim's apprentice, a minor with no posts: three harmful comments from one
+      stranger under the victim's clarification, naming her (``target_ids``);
+    * three verified news outlets report on the event; each report draws 200-400 comments
+      from readers, a third harmful and naming the victim, the rest benign and untargeted;
+      most of the harmful ones and some benign ones ``@``-mention the outlet;
+    * a neighbour with a two-week baseline (a post a day or two, regulars' comments)
+      defends the victim and draws harmful replies from strangers that name nobody.
+    """
+    r = b.rng
+    apprentice = b.add_account(
+        "douyin",
+        name="晓雨家的小学徒",
+        created=T0 - 200 * DAY,
+        followers=int(r.integers(20, 300)),
+        minor=True,
+    )
+    stranger = _pick(r, [a for a in crowd if b.acc[a]["platform"] == "weibo"])
+    t = T0 + float(r.uniform(26, 34)) * HOUR
+    first_harm = t
+    for _ in range(3):
+        b.post(
+            stranger,
+            t,
+            APPRENTICE_ABUSE,
+            kind="comment",
+            reply_to=clar,
+            event=ev1,
+            harmful=True,
+            targets=(apprentice,),
+            harm=0.85,
+        )
+        t += float(r.uniform(1, 3)) * HOUR
+    outlets, posts = [], []
+    for name, text in zip(OUTLET_NAMES, OUTLET_TEXTS):
+        plat = "douyin" if name == "热点快讯" else "weibo"
+        o = b.add_account(
+            plat,
+            name=name,
+            created=T0 - float(r.uniform(1500, 3000)) * DAY,
+            followers=int(r.integers(300_000, 2_000_000)),
+            verified=True,
+        )
+        tp = T0 + float(r.uniform(20, 34)) * HOUR
+        p = b.post(o, tp, text, event=ev1, harm=round(float(r.uniform(0.0, 0.05)), 3))
+        outlets.append(o)
+        posts.append(p)
+        readers = b.crowd(int(r.integers(200, 400)), {plat: 1.0}, start=T0)
+        for j, a in enumerate(readers):
+            bad = j % 3 == 0
+            # readers often @ the outlet, most of all in abuse aimed at the victim
+            at = f"@{name} " if r.random() < (0.8 if bad else 0.3) else ""
+            b.post(
+                a,
+                tp + 60 + float(r.exponential(2 * HOUR)),
+                at + _compose(r, bad),
+                kind="comment",
+                reply_to=p,
+                event=ev1,
+                harmful=bad,
+                targets=(victim,) if bad else (),
+                harm=round(float(r.uniform(0.6, 0.95) if bad else r.uniform(0.0, 0.2)), 3),
+            )
+    defender = b.add_account(
+        "weibo", name="青禾路花店", created=T0 - 900 * DAY, followers=int(r.integers(500, 3000))
+    )
+    regulars = b.crowd(8, {"weibo": 1.0}, start=T0)
+    t = T0 - 16 * DAY
+    while t < T0:
+        p = b.post(defender, t + float(r.uniform(0, 8)) * HOUR, "今日鲜花：向日葵和小雏菊")
+        for a in regulars:
+            if r.random() < 0.3:
+                b.post(
+                    a,
+                    b.when(p) + float(r.uniform(0.5, 6)) * HOUR,
+                    "好漂亮",
+                    kind="comment",
+                    reply_to=p,
+                    harm=round(float(r.uniform(0.0, 0.1)), 3),
+                )
+        t += DAY * float(r.uniform(1, 2))
+    td = T0 + float(r.uniform(24, 36)) * HOUR
+    post = b.post(defender, td, DEFENDER_POST, harm=0.02)
+    attackers = _pick(r, [a for a in crowd if b.acc[a]["platform"] == "weibo"], 40)
+    starts = []
+    for a in attackers:
+        bad = r.random() < 0.7
+        tc = td + 120 + float(r.exponential(1.5 * HOUR))
+        if bad:
+            starts.append(tc)
+        b.post(
+            a,
+            tc,
+            _pick(r, DEFENDER_ABUSE) if bad else "支持你，理性发声",
+            kind="comment",
+            reply_to=post,
+            harmful=bad,
+            harm=round(float(r.uniform(0.6, 0.95) if bad else r.uniform(0.0, 0.2)), 3),
+        )
+    return dict(
+        apprentice=apprentice,
+        apprentice_first_harm=first_harm,
+        outlets=outlets,
+        outlet_posts=posts,
+        defender=defender,
+        defender_attack_start=min(starts),
+    )
 
 
 def _members(b: _B, eid: str, story: dict) -> set[str]:
