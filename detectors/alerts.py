@@ -53,8 +53,8 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -90,6 +90,30 @@ RECOMMENDATIONS: dict[str, str] = {
 _MENTION = re.compile(r"@([^\s@,，.。!！?？:：;；、()（）\[\]【】<>《》\"'“”‘’#/]{1,30})")
 
 ALERT_FRAMES = ("accounts", "contents", "reposts", "reports", "renames", "events")
+#: the columns of contents and reposts that :class:`AlertPlan` reads
+PLAN_COLUMNS = {
+    "contents": (
+        "content_id",
+        "account_id",
+        "platform",
+        "posted_at",
+        "text",
+        "kind",
+        "reply_to",
+        "harm",
+        "target_ids",
+        "placeholder",
+    ),
+    "reposts": (
+        "repost_id",
+        "account_id",
+        "source_id",
+        "reposted_at",
+        "platform",
+        "text",
+        "extra",
+    ),
+}
 
 
 @dataclass
@@ -102,13 +126,14 @@ class AlertFrames:
     reports: pd.DataFrame
     renames: pd.DataFrame
     events: pd.DataFrame
-    #: ``content_id, event_id, via`` (:meth:`pileon.graph.store.Store.memberships`)
+    #: ``content_id, event_id, via`` sorted by (event_id, content_id), as
+    #: :meth:`pileon.graph.store.Store.memberships` gives them
     memberships: pd.DataFrame
 
     @classmethod
     def from_projection(cls, p: Projection) -> AlertFrames:
         """The frames of one event's :class:`pileon.graph.projection.Projection`."""
-        ids = list(p.contents["content_id"]) + list(p.reposts["repost_id"])
+        ids = sorted(set(p.contents["content_id"]) | set(p.reposts["repost_id"]))
         mem = pd.DataFrame({"content_id": ids, "event_id": p.event_id, "via": "event_id"})
         ev = pd.DataFrame(
             [
@@ -215,18 +240,31 @@ def _concat(parts: list, **kw: Any):
     return pd.concat(keep or parts[:1], **kw)
 
 
-def _name_index(accounts: pd.DataFrame, renames: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
-    """(platform, name) -> accounts that carried the name (current name first)."""
-    plat = dict(zip(accounts["account_id"], accounts["platform"]))
+def _name_index(
+    accounts: pd.DataFrame, renames: pd.DataFrame, wanted: set[str] | None = None
+) -> dict[tuple[str, str], list[str]]:
+    """(platform, name) -> accounts that carried the name (current name first); only the
+    names in ``wanted`` when given (the same lists for those names)."""
+    acc, ren = accounts, renames
+    if wanted is not None:
+        acc = accounts[accounts["name"].isin(wanted).to_numpy()]
+        ren = renames[
+            (renames["new_name"].isin(wanted) | renames["old_name"].isin(wanted)).to_numpy()
+        ]
+    plat = dict(zip(acc["account_id"], acc["platform"]))
+    missing = sorted(set(ren["account_id"]) - set(plat))
+    if missing:
+        known = accounts[accounts["account_id"].isin(missing).to_numpy()]
+        plat.update(zip(known["account_id"], known["platform"]))
     out: dict[tuple[str, str], list[str]] = {}
-    for a, p, n in zip(accounts["account_id"], accounts["platform"], accounts["name"]):
+    for a, p, n in zip(acc["account_id"], acc["platform"], acc["name"]):
         if n and p:
             out.setdefault((p, n), []).append(a)
-    for a, n in zip(renames["account_id"], renames["new_name"]):
+    for a, n in zip(ren["account_id"], ren["new_name"]):
         p = plat.get(a)
         if n and p and a not in out.get((p, n), []):
             out.setdefault((p, n), []).append(a)
-    for a, n in zip(renames["account_id"], renames["old_name"]):
+    for a, n in zip(ren["account_id"], ren["old_name"]):
         p = plat.get(a)
         if n and p and a not in out.get((p, n), []):
             out.setdefault((p, n), []).append(a)
@@ -282,143 +320,336 @@ def aimed_items(frames: AlertFrames, *, harm_threshold: float = HARM_THRESHOLD) 
     >>> items[["content_id", "target_id", "how", "harmful"]].values.tolist()
     [['weibo:c1', 'weibo:1', 'reply', True], ['weibo:m2', 'weibo:1', 'mention', False]]
     """
-    c = frames.contents
-    c = c[~c["placeholder"]] if "placeholder" in c.columns else c
-    kind = c["kind"].fillna("post")
-    base = pd.DataFrame(
-        {
-            "content_id": c["content_id"].to_numpy(),
-            "sender_id": c["account_id"].to_numpy(),
-            "at": c["posted_at"].to_numpy(),
-            "platform": c["platform"].to_numpy(),
-            "kind": kind.to_numpy(),
-            "harm": c["harm"].to_numpy(dtype="float64"),
-            "repost": False,
-        }
-    )
-    parts = []
-    # 1. explicit targets
-    tg = base.assign(target_id=c["target_ids"].to_numpy()).explode("target_id")
-    tg = tg[tg["target_id"].notna()]
-    parts.append(tg.assign(how="target"))
-    # 2. replies to a content or repost of the target (when the reply names no target)
-    r = frames.reposts
-    author = pd.concat(
-        [
-            pd.Series(c["account_id"].to_numpy(), index=c["content_id"].to_numpy()),
-            pd.Series(r["account_id"].to_numpy(), index=r["repost_id"].to_numpy()),
-        ]
-    )
-    author = author[~author.index.duplicated()]
+    return _aimed_items(frames, harm_threshold, _ContentIndex(frames))[0]
+
+
+def _mention_tokens(frames: AlertFrames) -> tuple[_Mentions, _Mentions]:
+    """The ``@`` tokens of contents that name no target, and of repost comments."""
+    c, r = _live(frames.contents), frames.reposts
     no_target = c["target_ids"].map(len).to_numpy() == 0
-    rep = base[no_target & c["reply_to"].notna().to_numpy()]
-    rep = rep.assign(
-        target_id=c.loc[no_target & c["reply_to"].notna().to_numpy(), "reply_to"]
-        .map(author)
-        .to_numpy()
-    )
+    out = []
+    for pos, text in (
+        (np.flatnonzero(no_target), c["text"].to_numpy(dtype=object)[no_target]),
+        (np.arange(len(r)), r["text"].to_numpy(dtype=object)),
+    ):
+        has = np.fromiter(
+            (isinstance(t, str) and "@" in t for t in text), dtype=bool, count=len(text)
+        )
+        out.append(_Mentions(pos[has], [_MENTION.findall(t) for t in text[has]]))
+    return out[0], out[1]
+
+
+@dataclass(frozen=True)
+class _Mentions:
+    """Rows (positions in their frame) whose text has ``@`` tokens, and the tokens."""
+
+    rows: np.ndarray
+    tokens: list[list[str]]
+
+    def names(self) -> set[str]:
+        """Every name a token could mean (its prefixes of two characters or more)."""
+        return {tok[:n] for ts in self.tokens for tok in ts for n in range(2, len(tok) + 1)}
+
+
+def _live(contents: pd.DataFrame) -> pd.DataFrame:
+    """The contents that are not placeholders (deleted sources hold no author or time)."""
+    if "placeholder" not in contents.columns:
+        return contents
+    return contents[~contents["placeholder"].to_numpy(dtype=bool)]
+
+
+def _live_rows(contents: pd.DataFrame) -> np.ndarray:
+    """The positions of :func:`_live`'s rows in ``contents``."""
+    if "placeholder" not in contents.columns:
+        return np.arange(len(contents))
+    return np.flatnonzero(~contents["placeholder"].to_numpy(dtype=bool))
+
+
+def accounts_needed(frames: AlertFrames) -> tuple[list[str], list[str]]:
+    """The accounts alerts read, from every frame but ``accounts``: ``(ids, names)``.
+
+    Alerts read an account's ``is_minor`` when contents aim at it (explicit targets,
+    authors of contents replied to), its name when a text ``@``-mentions the name (or a
+    prefix of the token), its platform when a repost comment mentions and the repost has
+    no platform of its own, and the renamed accounts' platforms.  A store can give
+    :class:`AlertFrames` only the accounts with these IDs or names: the alerts are the same.
+    """
+    return _accounts_needed(frames, _ContentIndex(frames), _mention_tokens(frames))
+
+
+def _accounts_needed(
+    frames: AlertFrames, index: _ContentIndex, mentions: tuple[_Mentions, _Mentions]
+) -> tuple[list[str], list[str]]:
+    c, r = frames.contents, frames.reposts
+    ids: set[str] = set()
+    for targets in _live(c)["target_ids"]:
+        ids.update(targets)
+    live = _live_rows(c)
+    ids.update(a for a in index.authors_of(index.reply_to[live]) if a is not None)
+    in_c, in_r = mentions
+    plat = r["platform"].to_numpy(dtype=object)[in_r.rows]
+    senders = r["account_id"].to_numpy(dtype=object)[in_r.rows]
+    ids.update(a for a, p in zip(senders, plat) if a is not None and not p)
+    ids.update(frames.renames["account_id"].dropna())
+    return sorted(ids), sorted(in_c.names() | in_r.names())
+
+
+def _aimed_items(
+    frames: AlertFrames,
+    harm_threshold: float,
+    index: _ContentIndex,
+    mentions: tuple[_Mentions, _Mentions] | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`aimed_items` with the contents' index (and the mention tokens) built already;
+    also the items' content codes (:class:`_ContentIndex`).
+
+    Notes
+    -----
+    Parts (targets, replies, mentions) are positions into the contents or the reposts,
+    put together once at the end.
+    """
+    c, r = _live(frames.contents), frames.reposts
+    live = _live_rows(frames.contents)
+    parts: list[tuple[bool, np.ndarray, np.ndarray, str]] = []  # (repost, rows, targets, how)
+    # 1. explicit targets
+    lists = c["target_ids"].to_numpy(dtype=object)
+    n_targets = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    rows = np.repeat(np.arange(len(c)), n_targets)
+    targets = np.array([t for x in lists for t in x], dtype=object)
+    parts.append((False, rows, targets, "target"))
+    # 2. replies to a content or repost of the target (when the reply names no target)
+    parent = index.reply_to[live]
+    replies = np.flatnonzero((n_targets == 0) & (parent >= 0))
+    parent = parent[replies]
+    author = index.authors_of(parent)
     # ... but a reply under a harmful content joins that attack: it is no attention at the
     # content's author (an accuser is not a target of her own mob)
-    attacking = set(c.loc[(c["harm"] >= harm_threshold).to_numpy(), "content_id"])
-    parent = c.loc[no_target & c["reply_to"].notna().to_numpy(), "reply_to"].to_numpy()
-    rep = rep[~pd.Series(parent).isin(attacking).to_numpy()]
-    parts.append(rep[rep["target_id"].notna()].assign(how="reply"))
+    attacking = np.zeros(len(index.author), dtype=bool)
+    attacking[index.content[live][(c["harm"] >= harm_threshold).to_numpy()]] = True
+    keep = ~attacking[parent] & pd.notna(author)
+    parts.append((False, replies[keep], author[keep], "reply"))
     # 3. @mentions, in contents that name no target (a content that names its targets counts
     # for them alone: "@outlet" in an attack on the victim is no attack on the outlet) and in
     # repost comments
-    rbase = pd.DataFrame(
-        {
-            "content_id": r["repost_id"].to_numpy(),
-            "sender_id": r["account_id"].to_numpy(),
-            "at": r["reposted_at"].to_numpy(),
-            "platform": r["platform"].to_numpy(),
-            "kind": "repost",
+    in_c, in_r = mentions or _mention_tokens(frames)
+    if len(in_c.rows) or len(in_r.rows):
+        names = _name_index(frames.accounts, frames.renames, in_c.names() | in_r.names())
+        acc = frames.accounts
+        for repost, m, frame in ((False, in_c, c), (True, in_r, r)):
+            plat = frame["platform"].to_numpy(dtype=object)[m.rows]
+            if repost:  # a repost's platform may be missing: the sender's
+                own = _lookup(
+                    pd.Index(acc["account_id"]),
+                    acc["platform"].to_numpy(),
+                    frame["account_id"].to_numpy(dtype=object)[m.rows],
+                )
+                plat = np.where(pd.isna(plat) | (plat == ""), own, plat)
+            hit_rows, hit_targets = [], []
+            for row, ts, p in zip(m.rows, m.tokens, plat):
+                p = "" if p is None or (isinstance(p, float) and np.isnan(p)) else p
+                hit: list[str] = []
+                for tok in ts:
+                    a = _resolve_mention(tok, p, names)
+                    if a is not None and a not in hit:
+                        hit.append(a)
+                hit_rows += [row] * len(hit)
+                hit_targets += hit
+            parts.append(
+                (
+                    repost,
+                    np.array(hit_rows, dtype=np.int64),
+                    np.array(hit_targets, dtype=object),
+                    "mention",
+                )
+            )
+    # put together: contents' columns, or reposts' (kind "repost", harm of the comment)
+    src = {
+        False: {
+            "code": index.content[live],
+            "content_id": c["content_id"].to_numpy(dtype=object),
+            "sender_id": c["account_id"].to_numpy(dtype=object),
+            "at": _ns(c["posted_at"]),
+            "platform": c["platform"].to_numpy(dtype=object),
+            "kind": c["kind"].fillna("post").to_numpy(dtype=object),
+            "harm": c["harm"].to_numpy(dtype="float64"),
+        },
+        True: {
+            "code": index.repost,
+            "content_id": r["repost_id"].to_numpy(dtype=object),
+            "sender_id": r["account_id"].to_numpy(dtype=object),
+            "at": _ns(r["reposted_at"]),
+            "platform": r["platform"].to_numpy(dtype=object),
+            "kind": np.full(len(r), "repost", dtype=object),
             "harm": repost_harm(r).to_numpy(dtype="float64"),
-            "repost": True,
-        }
-    )
-    names = _name_index(frames.accounts, frames.renames)
-    for frame, text in ((base[no_target], c["text"][no_target]), (rbase, r["text"])):
-        has = text.fillna("").str.contains("@", regex=False).to_numpy()
-        if not has.any():
-            continue
-        sub = frame[has]
-        plat = sub["platform"].fillna("").to_numpy()
-        if frame is rbase:  # a repost's platform may be missing: the sender's
-            pa = dict(zip(frames.accounts["account_id"], frames.accounts["platform"]))
-            plat = [p or pa.get(s, "") for p, s in zip(plat, sub["sender_id"])]
-        targets = []
-        for t, p in zip(text[has].tolist(), plat):
-            found = []
-            for tok in _MENTION.findall(t):
-                a = _resolve_mention(tok, p, names)
-                if a is not None and a not in found:
-                    found.append(a)
-            targets.append(found)
-        men = sub.assign(target_id=targets).explode("target_id")
-        parts.append(men[men["target_id"].notna()].assign(how="mention"))
-    cols = [
-        "content_id",
-        "target_id",
-        "sender_id",
-        "at",
-        "platform",
-        "kind",
-        "how",
-        "harm",
-        "repost",
-    ]
-    if not parts:
-        out = pd.DataFrame({k: pd.Series([], dtype=object) for k in cols})
-    else:
-        out = (
-            pd.concat([p[cols] for p in parts if len(p)], ignore_index=True)
-            if any(len(p) for p in parts)
-            else parts[0][cols].iloc[0:0]
+        },
+    }
+    cols: dict[str, list[np.ndarray]] = {
+        k: []
+        for k in (
+            "code",
+            "content_id",
+            "target_id",
+            "sender_id",
+            "at",
+            "platform",
+            "kind",
+            "how",
+            "harm",
+            "repost",
         )
-    out = out[out["target_id"].astype(object) != out["sender_id"].astype(object)]
+    }
+    for repost, rows, targets, how in parts:
+        for k, v in src[repost].items():
+            cols[k].append(v[rows])
+        cols["target_id"].append(targets)
+        cols["how"].append(np.full(len(rows), how, dtype=object))
+        cols["repost"].append(np.full(len(rows), repost, dtype=bool))
+    out = pd.DataFrame({k: np.concatenate(v) for k, v in cols.items()})
+    out = out[out["target_id"].to_numpy(dtype=object) != out["sender_id"].to_numpy(dtype=object)]
     out = out.drop_duplicates(subset=["content_id", "target_id"], keep="first")
-    out["at"] = pd.to_datetime(out["at"], utc=True)
-    out["harm"] = out["harm"].astype("float64")
-    out["harmful"] = out["harm"] >= harm_threshold
-    out["repost"] = out["repost"].astype(bool)
-    return out.sort_values(["target_id", "at", "content_id"], kind="mergesort").reset_index(
-        drop=True
+    at = out["at"].to_numpy(dtype="datetime64[ns]")
+    out["at"] = pd.to_datetime(at, utc=True)
+    out["harmful"] = out["harm"].to_numpy() >= harm_threshold
+    order = _order(
+        out["target_id"].to_numpy(dtype=object), at.view("i8"), out["content_id"].to_numpy()
     )
+    out = out.iloc[order].reset_index(drop=True)
+    return out.drop(columns="code"), out["code"].to_numpy()
 
 
-def _stranger_flags(items: pd.DataFrame, frames: AlertFrames, window: pd.Timedelta) -> np.ndarray:
-    """True where the sender had no interaction with the target before ``at - window``."""
+def _order(groups: np.ndarray, at: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions that sort rows by (group, at, id), as a stable sort on those three would.
+
+    Notes
+    -----
+    Sorts the distinct groups as text, then the rows on integer codes; IDs are ranked as
+    text only among rows whose group and time tie with another row's.  O(n log n).
+    """
+    codes, _ = pd.factorize(groups, sort=True)
+    order = np.lexsort((at, codes))
+    if len(order) < 2:
+        return order
+    g, a = codes[order], at[order]
+    same = (g[1:] == g[:-1]) & (a[1:] == a[:-1])
+    tied = np.r_[same, False] | np.r_[False, same]
+    if not tied.any():
+        return order
+    rank = np.zeros(len(order), dtype=np.int64)
+    # as fixed-width text, numpy sorts by code points, as Python compares strings
+    rank[tied] = np.unique(ids[order[tied]].astype(str), return_inverse=True)[1]
+    return order[np.lexsort((rank, a, g))]
+
+
+def _ns(times: pd.Series) -> np.ndarray:
+    """UTC times as ``datetime64[ns]`` (NaT kept), without a detour through objects."""
+    return pd.to_datetime(times, utc=True).to_numpy(dtype="datetime64[ns]")
+
+
+class _ContentIndex:
+    """Integer codes of every content ID the alerts look up, with the author and time of
+    each content or repost (the first row of an ID kept).
+
+    One hash pass (``pd.factorize``) over the IDs of contents and reposts, the contents
+    they reply to, the sources of reposts, memberships and reports; every later lookup
+    is array indexing.  ``contents`` rows are those of ``frames.contents`` (placeholders
+    included: they have no author and no time).
+    """
+
+    def __init__(self, frames: AlertFrames) -> None:
+        c, r = frames.contents, frames.reposts
+        cols = [
+            c["content_id"],
+            r["repost_id"],
+            c["reply_to"],
+            r["source_id"],
+            frames.memberships["content_id"],
+            frames.reports["content_id"],
+        ]
+        sizes = np.cumsum([0] + [len(x) for x in cols])
+        codes, uniques = pd.factorize(np.concatenate([x.to_numpy(dtype=object) for x in cols]))
+        part = [codes[a:b] for a, b in zip(sizes[:-1], sizes[1:])]
+        (
+            self.content,
+            self.repost,
+            self.reply_to,
+            self.source,
+            self.membership,
+            self.report,
+        ) = part
+        own = np.concatenate([self.content, self.repost])
+        authors = np.concatenate(
+            [c["account_id"].to_numpy(dtype=object), r["account_id"].to_numpy(dtype=object)]
+        )
+        times = np.concatenate([_ns(c["posted_at"]), _ns(r["reposted_at"])])
+        self.author = np.full(len(uniques), None, dtype=object)
+        self.time = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
+        self.author[own[::-1]] = authors[::-1]  # the first row of an ID wins
+        self.time[own[::-1]] = times[::-1]
+
+    def authors_of(self, codes: np.ndarray) -> np.ndarray:
+        """The author of each coded ID (None for unknown IDs, placeholders, code -1)."""
+        out = self.author[np.maximum(codes, 0)]
+        out[codes < 0] = None
+        return out
+
+
+def _lookup(index: pd.Index, values: np.ndarray, keys: Any) -> np.ndarray:
+    """``values`` at the positions of ``keys`` in ``index``; None for unknown keys."""
+    pos = (
+        index.get_indexer(np.asarray(keys, dtype=object)) if len(index) else np.full(len(keys), -1)
+    )
+    out = np.empty(len(pos), dtype=object)
+    ok = pos >= 0
+    out[ok] = np.asarray(values, dtype=object)[pos[ok]]
+    out[~ok] = None
+    return out
+
+
+def _stranger_flags(
+    items: pd.DataFrame,
+    frames: AlertFrames,
+    window: pd.Timedelta,
+    index: _ContentIndex | None = None,
+) -> np.ndarray:
+    """True where the sender had no interaction with the target before ``at - window``.
+
+    An interaction of a sender with a target: an item either aimed at the other, or the
+    sender's repost of a content of the target.
+
+    Notes
+    -----
+    O(n log n) on integer codes of the accounts and pairs involved.
+    """
     if items.empty:
         return np.zeros(0, dtype=bool)
-    fwd = items[["sender_id", "target_id", "at"]].rename(
-        columns={"sender_id": "a", "target_id": "b"}
-    )
-    back = items[["target_id", "sender_id", "at"]].rename(
-        columns={"target_id": "a", "sender_id": "b"}
-    )
     r = frames.reposts
-    c = frames.contents
-    author = pd.concat(
-        [
-            pd.Series(c["account_id"].to_numpy(), index=c["content_id"].to_numpy()),
-            pd.Series(r["account_id"].to_numpy(), index=r["repost_id"].to_numpy()),
-        ]
+    index = index or _ContentIndex(frames)
+    n, m = len(items), len(r)
+    codes, who = pd.factorize(
+        np.concatenate(
+            [
+                items["sender_id"].to_numpy(dtype=object),
+                items["target_id"].to_numpy(dtype=object),
+                r["account_id"].to_numpy(dtype=object),
+                index.authors_of(index.source),
+            ]
+        )
     )
-    author = author[~author.index.duplicated()]
-    rp = pd.DataFrame(
-        {
-            "a": r["account_id"].to_numpy(),
-            "b": r["source_id"].map(author).to_numpy(),
-            "at": r["reposted_at"].to_numpy(),
-        }
-    ).dropna()
-    inter = _concat([fwd, back, rp], ignore_index=True)
-    inter["at"] = pd.to_datetime(inter["at"], utc=True)
-    first = inter.groupby(["a", "b"], sort=False)["at"].min()
-    key = pd.MultiIndex.from_arrays([items["sender_id"], items["target_id"]])
-    firsts = pd.to_datetime(pd.Series(first.reindex(key).to_numpy()), utc=True)
-    return (firsts >= (items["at"].reset_index(drop=True) - window)).to_numpy()
+    codes = codes.astype(np.int64)
+    k = np.int64(len(who))
+    s, t = codes[:n], codes[n : 2 * n]
+    ra, rb = codes[2 * n : 2 * n + m], codes[2 * n + m :]
+    at = _ns(items["at"]).view("i8")
+    rt = _ns(r["reposted_at"]).view("i8")
+    keep = (ra >= 0) & (rb >= 0) & (rt != np.iinfo(np.int64).min)
+    pairs = np.concatenate([s * k + t, t * k + s, ra[keep] * k + rb[keep]])
+    times = np.concatenate([at, at, rt[keep]])
+    order = np.lexsort((times, pairs))
+    pairs, times = pairs[order], times[order]
+    first = np.r_[True, pairs[1:] != pairs[:-1]]
+    upair, utime = pairs[first], times[first]
+    pos = np.searchsorted(upair, s * k + t)
+    return utime[pos] >= at - window.value
 
 
 # ------------------------------------------------------------------------- alerts
@@ -523,6 +754,10 @@ class AlertPlan:
     targets and their member contents and reposts with times.  :meth:`scope` then gives
     the alerts of the whole store or of one event, key by key.
 
+    ``frames.contents`` and ``frames.reposts`` need only the columns of
+    :data:`PLAN_COLUMNS`; with ``read_accounts(ids, names)``, ``frames.accounts`` is not
+    read: the plan asks for the accounts it reads (:func:`accounts_needed`) instead.
+
     Each target's signals are counted per hour from ``days + 1`` days before its first
     item or report (or from the store's first time, when that is later) to its last
     one, and each event's heat from ``days + 1`` days before its first member: the
@@ -534,16 +769,28 @@ class AlertPlan:
     """
 
     def __init__(
-        self, frames: AlertFrames | Projection, options: AlertOptions | None = None
+        self,
+        frames: AlertFrames | Projection,
+        options: AlertOptions | None = None,
+        *,
+        read_accounts: Callable[[list[str], list[str]], pd.DataFrame] | None = None,
     ) -> None:
         if not isinstance(frames, AlertFrames):
             frames = AlertFrames.from_projection(frames)
         o = self.options = options or AlertOptions()
         self.fingerprint = o.fingerprint()
-        items = aimed_items(frames, harm_threshold=o.harm_threshold)
-        items["stranger"] = _stranger_flags(items, frames, o.stranger_window)
+        index = _ContentIndex(frames)
+        mentions = _mention_tokens(frames)
+        if read_accounts is not None:  # the accounts alerts read, and no others
+            frames = replace(
+                frames, accounts=read_accounts(*_accounts_needed(frames, index, mentions))
+            )
+        items, item_codes = _aimed_items(frames, o.harm_threshold, index, mentions)
+        items["stranger"] = _stranger_flags(items, frames, o.stranger_window, index)
         self.items = items
-        self.reports = _report_links(frames, items, harm_threshold=o.harm_threshold)
+        report_rows, self.reports = _report_links(
+            frames, items, harm_threshold=o.harm_threshold, index=index, item_codes=item_codes
+        )
         times = _concat(
             [
                 frames.contents["posted_at"],
@@ -559,13 +806,32 @@ class AlertPlan:
         self.event_ids = sorted(ev["event_id"])
         self.event_targets = {e: list(t) for e, t in zip(ev["event_id"], ev["target_ids"])}
         self.memberships = frames.memberships
-        self._members = _member_times(frames)
+        self._members = _member_times(frames, index)
         self._heat: dict[str, _Heat] = {}
+        # which items and reports are an event's: integer codes of the content IDs
+        mem = frames.memberships
+        self._item_code, self._report_code = item_codes, index.report[report_rows]
+        member_code = index.membership
+        ev_code, ev = pd.factorize(mem["event_id"].to_numpy(dtype=object))
+        order = np.argsort(ev_code, kind="stable")
+        bounds = np.searchsorted(ev_code[order], np.arange(len(ev) + 1))
+        self._member_codes = {
+            e: member_code[order[bounds[i] : bounds[i + 1]]] for i, e in enumerate(ev)
+        }
+        self._items_in: dict[str, np.ndarray] = {}
 
-    def member_ids(self, event_id: str) -> set[str]:
-        """The IDs of the event's contents and reposts."""
-        m = self.memberships
-        return set(m.loc[m["event_id"] == event_id, "content_id"])
+    def items_in(self, event_id: str) -> np.ndarray:
+        """Which :attr:`items` are the event's contents and reposts (a mask, kept)."""
+        if event_id not in self._items_in:
+            members = self._member_codes.get(event_id, np.zeros(0, dtype=np.int64))
+            self._items_in[event_id] = np.isin(self._item_code, members)
+        return self._items_in[event_id]
+
+    def reports_in(self, event_id: str) -> np.ndarray:
+        """Which :attr:`reports` count in the event: about one of its contents, or about
+        no content (about an account)."""
+        members = self._member_codes.get(event_id, np.zeros(0, dtype=np.int64))
+        return (self._report_code < 0) | np.isin(self._report_code, members)
 
     def heat(self, event_id: str | None) -> _Heat | None:
         """The event's heat (None for None); computed once per event."""
@@ -603,23 +869,23 @@ class AlertPlan:
 _UTC = "datetime64[ns, UTC]"
 
 
-def _member_times(frames: AlertFrames) -> dict[str, pd.DataFrame]:
+def _member_times(frames: AlertFrames, content: _ContentIndex) -> dict[str, pd.DataFrame]:
     """Event -> its member contents and reposts ``content_id, at`` by (at, content_id)."""
-    mem = frames.memberships[["content_id", "event_id"]]
-    c, r = frames.contents, frames.reposts
-    at = pd.Series(
-        np.concatenate(
-            [
-                c["posted_at"].to_numpy(dtype="datetime64[ns]"),
-                r["reposted_at"].to_numpy(dtype="datetime64[ns]"),
-            ]
-        ),
-        index=np.concatenate([c["content_id"].to_numpy(), r["repost_id"].to_numpy()]),
+    mem = frames.memberships
+    at = content.time[np.maximum(content.membership, 0)]
+    at[content.membership < 0] = np.datetime64("NaT")
+    m = pd.DataFrame(
+        {
+            "event_id": mem["event_id"].to_numpy(dtype=object),
+            "content_id": mem["content_id"].to_numpy(dtype=object),
+            "at": pd.to_datetime(at, utc=True),
+        }
     )
-    at = at[~at.index.duplicated()].dropna()
-    m = mem[mem["content_id"].isin(at.index)]
-    m = m.assign(at=pd.to_datetime(at.reindex(m["content_id"]).to_numpy(), utc=True))
-    m = m.sort_values(["event_id", "at", "content_id"], kind="mergesort")
+    m = m[m["at"].notna()]
+    # memberships come by (event_id, content_id): a stable sort by (event, time) keeps
+    # equal times by content_id
+    events, _ = pd.factorize(m["event_id"].to_numpy(dtype=object), sort=True)
+    m = m.iloc[np.lexsort((_ns(m["at"]).view("i8"), events))]
     return {
         e: g[["content_id", "at"]].reset_index(drop=True)
         for e, g in m.groupby("event_id", sort=True)
@@ -635,54 +901,70 @@ def _rows_digest(df: pd.DataFrame, columns: list[str]) -> bytes:
 
 
 def _report_links(
-    frames: AlertFrames, items: pd.DataFrame, *, harm_threshold: float
-) -> pd.DataFrame:
+    frames: AlertFrames,
+    items: pd.DataFrame,
+    *,
+    harm_threshold: float,
+    index: _ContentIndex,
+    item_codes: np.ndarray,
+) -> tuple[np.ndarray, pd.DataFrame]:
     """The reports that concern each target: ``report_id, target_id, aimed, reported_at,
-    content_id, involves_minor``.
+    content_id, involves_minor`` (and each row's report position in ``frames.reports``).
 
     About the contents aimed at the target (``aimed``: the abuse being reported), and
     about the target itself or its contents (mass reporting), except reports about its
     own harmful contents (those report the target as an offender).
+
+    Notes
+    -----
+    Reports join items and contents by the content codes of ``index``; rows in report
+    order, then aimed before own before about, the first of a (report, target) kept.
     """
     rep = frames.reports
-    own_c = _concat(
-        [
-            pd.DataFrame(
-                {
-                    "content_id": frames.contents["content_id"].to_numpy(),
-                    "target_id": frames.contents["account_id"].to_numpy(),
-                    "harmful": (frames.contents["harm"] >= harm_threshold).to_numpy(),
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "content_id": frames.reposts["repost_id"].to_numpy(),
-                    "target_id": frames.reposts["account_id"].to_numpy(),
-                    "harmful": False,
-                }
-            ),
-        ],
-        ignore_index=True,
+    code = index.report
+    # aimed: every item whose content a report is about, items in their order
+    by = np.argsort(item_codes, kind="stable")
+    lo = np.searchsorted(item_codes[by], code, side="left")
+    hi = np.searchsorted(item_codes[by], code, side="right")
+    hi[code < 0] = lo[code < 0]
+    n = hi - lo
+    rows_a = np.repeat(np.arange(len(rep)), n)
+    take = by[np.repeat(lo, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))]
+    aimed_t = items["target_id"].to_numpy(dtype=object)[take]
+    # own: the author of the content (or repost) a report is about, unless it is harmful
+    c = frames.contents
+    harmful = np.zeros(len(index.author), dtype=bool)
+    harmful[index.content[(c["harm"] >= harm_threshold).to_numpy()]] = True
+    own_ok = (code >= 0) & ~harmful[np.maximum(code, 0)]
+    rows_o = np.flatnonzero(own_ok)
+    own_t = index.authors_of(code[rows_o])
+    # about: an account, no content
+    rows_b = np.flatnonzero((code < 0) & rep["account_id"].notna().to_numpy())
+    about_t = rep["account_id"].to_numpy(dtype=object)[rows_b]
+    links = pd.DataFrame(
+        {
+            "row": np.concatenate([rows_a, rows_o, rows_b]),
+            "target_id": np.concatenate([aimed_t, own_t, about_t]),
+            "aimed": np.r_[np.ones(len(rows_a), bool), np.zeros(len(rows_o) + len(rows_b), bool)],
+            "part": np.r_[
+                np.zeros(len(rows_a), int), np.ones(len(rows_o), int), np.full(len(rows_b), 2)
+            ],
+        }
     )
-    with_c = rep[rep["content_id"].notna()][["report_id", "content_id"]]
-    aimed = with_c.merge(items[["content_id", "target_id"]], on="content_id")
-    own = with_c.merge(own_c[~own_c["harmful"]], on="content_id")
-    about = rep[rep["content_id"].isna() & rep["account_id"].notna()].rename(
-        columns={"account_id": "target_id"}
-    )
-    links = _concat(
-        [
-            aimed[["report_id", "target_id"]].assign(aimed=True),
-            own[["report_id", "target_id"]].assign(aimed=False),
-            about[["report_id", "target_id"]].assign(aimed=False),
-        ],
-        ignore_index=True,
-    )
-    links = links.dropna(subset=["target_id"]).drop_duplicates(
-        subset=["report_id", "target_id"], keep="first"
-    )
-    return links.merge(
-        rep[["report_id", "reported_at", "content_id", "involves_minor"]], on="report_id"
+    links = links[links["target_id"].notna()]
+    links = links.sort_values(["row", "part"], kind="stable")
+    links["report_id"] = rep["report_id"].to_numpy(dtype=object)[links["row"].to_numpy()]
+    links = links.drop_duplicates(subset=["report_id", "target_id"], keep="first")
+    at = links["row"].to_numpy()
+    return at, pd.DataFrame(
+        {
+            "report_id": links["report_id"].to_numpy(dtype=object),
+            "target_id": links["target_id"].to_numpy(dtype=object),
+            "aimed": links["aimed"].to_numpy(dtype=bool),
+            "reported_at": rep["reported_at"].iloc[at].reset_index(drop=True),
+            "content_id": rep["content_id"].to_numpy(dtype=object)[at],
+            "involves_minor": rep["involves_minor"].iloc[at].reset_index(drop=True),
+        }
     )
 
 
@@ -702,17 +984,18 @@ class AlertScope:
         o = plan.options
         self.plan, self.event_id, self.target_id = plan, event_id, target_id
         items, reports = plan.items, plan.reports
+        keep = np.ones(len(items), dtype=bool)
         if event_id is not None:
-            ids = plan.member_ids(event_id)
-            items = items[items["content_id"].isin(ids)]
-            reports = reports[reports["content_id"].isna() | reports["content_id"].isin(ids)]
+            keep &= plan.items_in(event_id)
+            reports = reports[plan.reports_in(event_id)]
         if target_id is not None:
-            items = items[items["target_id"] == target_id]
+            keep &= (items["target_id"] == target_id).to_numpy()
             reports = reports[reports["target_id"] == target_id]
+        self._pos = np.flatnonzero(keep)
+        items = items.iloc[self._pos]
         self.items, self.reports = items, reports
-        self._by_target = dict(tuple(items.groupby("target_id", sort=True)))
-        self._rep_by_target = dict(tuple(reports.groupby("target_id", sort=True)))
-        self._no_items, self._no_reports = items.iloc[0:0], reports.iloc[0:0]
+        self._items = _Slices(items, "target_id")
+        self._reports = _Slices(reports, "target_id")
         # an event whose heat surged has its targets watched from the hour it began to
         # ``watch_for`` after it ended
         self.watched: dict[str, list[tuple[pd.Timestamp, pd.Timestamp, str]]] = {}
@@ -777,8 +1060,7 @@ class AlertScope:
         h = hashlib.sha256(plan.fingerprint.encode())
         kind, ident = key
         if kind == "target":
-            it = self._by_target.get(ident, self._no_items)
-            rl = self._rep_by_target.get(ident, self._no_reports)
+            it, rl = self._items[ident], self._reports[ident]
             heat = plan.heat(self._heat_event.get(ident))
             watched = [(iso(a), iso(b), e) for a, b, e in self.watched.get(ident, ())]
             h.update(_rows_digest(it, _ITEM_COLUMNS))
@@ -815,14 +1097,16 @@ class AlertScope:
         for e in plan.event_ids:  # sorted: the first event naming a target wins
             for t in plan.event_targets.get(e, ()):
                 out.setdefault(t, e)
-        pairs = items[["target_id", "content_id"]].merge(
-            plan.memberships[["content_id", "event_id"]], on="content_id"
-        )
-        if len(pairs):
-            n = pairs.groupby(["target_id", "event_id"]).size().rename("n").reset_index()
-            n = n.sort_values(["target_id", "n", "event_id"], ascending=[True, False, True])
-            for t, e in zip(*n.drop_duplicates("target_id")[["target_id", "event_id"]].T.values):
-                out.setdefault(t, e)
+        codes, uniques = pd.factorize(items["target_id"].to_numpy(dtype=object))
+        best = np.zeros(len(uniques), dtype=np.int64)
+        which = np.full(len(uniques), -1)
+        for i, e in enumerate(plan.event_ids):  # sorted: the first among equals wins
+            n = np.bincount(codes[plan.items_in(e)[self._pos]], minlength=len(uniques))
+            more = n > best
+            best[more], which[more] = n[more], i
+        for t, i in zip(uniques, which):
+            if i >= 0:
+                out.setdefault(t, plan.event_ids[i])
         return out
 
     def _first_harm(self, target: str, items: pd.DataFrame) -> tuple[np.ndarray, list[Any]]:
@@ -860,8 +1144,7 @@ class AlertScope:
 
     def _target_alerts(self, t: str) -> list[Alert]:
         plan, o = self.plan, self.plan.options
-        it = self._by_target.get(t, self._no_items)
-        rl = self._rep_by_target.get(t, self._no_reports)
+        it, rl = self._items[t], self._reports[t]
         start = self._series_start(it, rl)
         if start is None:
             return []
@@ -979,6 +1262,22 @@ class AlertScope:
                 )
             )
         return out
+
+
+class _Slices:
+    """The rows of a frame per value of ``column``, as slices of the frame sorted by it (a
+    stable sort: rows keep their order within a value); empty for an unknown value."""
+
+    def __init__(self, frame: pd.DataFrame, column: str) -> None:
+        codes, uniques = pd.factorize(frame[column].to_numpy(dtype=object))
+        order = np.argsort(codes, kind="stable")
+        self.frame = frame.iloc[order]
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        self._at = {u: (bounds[i], bounds[i + 1]) for i, u in enumerate(uniques)}
+
+    def __getitem__(self, value: str) -> pd.DataFrame:
+        a, b = self._at.get(value, (0, 0))
+        return self.frame.iloc[a:b]
 
 
 class _Baselines:

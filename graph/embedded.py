@@ -150,12 +150,14 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS contents_account ON contents (account_id)",
     "CREATE INDEX IF NOT EXISTS reposts_source ON reposts (source_id)",
     "CREATE INDEX IF NOT EXISTS reposts_account ON reposts (account_id)",
+    "CREATE INDEX IF NOT EXISTS accounts_name ON accounts (name)",
 )
 #: (index, table) of the secondary indexes above
 _INDEX_TABLES = (
     ("contents_account", "contents"),
     ("reposts_source", "reposts"),
     ("reposts_account", "reposts"),
+    ("accounts_name", "accounts"),
 )
 #: rows per INSERT statement of the bulk writes (at most 15 columns: far below the
 #: 32766 parameters SQLite takes)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from pileon.graph.errors import InputError
-from pileon.graph.frames import empty
+from pileon.graph.frames import coerce, empty
 from pileon.graph.model import LOAD_ORDER, TABLES
 from pileon.graph.store import Store
 from pileon.ingest.membership import (
@@ -86,6 +87,9 @@ class LoadSummary:
     memberships: dict[str, int] = field(default_factory=dict)
     #: what the alert pass after the load did (:func:`pileon.service.ingest.ingest` fills it)
     alerts: dict[str, Any] = field(default_factory=dict)
+    #: with ``keep``: the store's ``contents`` and ``reposts`` after the load (the columns
+    #: asked for; placeholders may be missing) and ``memberships``, as the load had them
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"tables": {k: v.to_dict() for k, v in self.tables.items()}, "rejects": self.rejects}
@@ -133,10 +137,9 @@ def _collect(ids: set, values: pd.Series) -> None:
         ids.update(values.dropna().tolist())
 
 
-def _kept_frame(table: str, chunks: list[pd.DataFrame]) -> pd.DataFrame:
-    """The columns that membership reads (:data:`pileon.ingest.membership.INPUT_COLUMNS`) of the
-    validated rows of ``table``, missing columns as None."""
-    cols = list(INPUT_COLUMNS[table])
+def _kept_frame(table: str, chunks: list[pd.DataFrame], cols: Sequence[str]) -> pd.DataFrame:
+    """The columns ``cols`` of the validated rows of ``table``, missing columns as None."""
+    cols = list(cols)
     if not chunks:
         return empty(table)[cols]
     # JSONL chunks lack the keys that none of their rows has
@@ -155,6 +158,7 @@ def load_folder(
     chunk_rows: int = CHUNK_ROWS,
     margin: pd.Timedelta | str | float = DEFAULT_MARGIN,
     source: str | None = None,
+    keep: Mapping[str, Sequence[str]] | None = None,
 ) -> LoadSummary:
     """Load every table file of ``folder`` into ``store``.
 
@@ -179,6 +183,12 @@ def load_folder(
     source : str, optional
         What the ingest mark names as the load to run again when it is interrupted
         (default: ``pileon ingest FOLDER``; the API names its upload).
+    keep : mapping, optional
+        ``{"contents": columns, "reposts": columns}``: give the store's contents and
+        reposts after the load back in ``summary.frames`` (with ``memberships``), as
+        :meth:`~pileon.graph.store.Store.frame` gives them but with these columns only and
+        without placeholders, for a caller that goes on with them (the alert pass), so
+        that it need not read them back.  Into an empty store they are the rows loaded.
 
     Returns
     -------
@@ -237,7 +247,7 @@ def load_folder(
     # the embedded store loads faster inside its bulk_load (same result)
     bulk = getattr(store, "bulk_load", None)
     with bulk() if bulk is not None else nullcontext():
-        _load_tables(store, files, rej_file, summary, show_progress, chunk_rows, margin)
+        _load_tables(store, files, rej_file, summary, show_progress, chunk_rows, margin, keep)
     store.set_ingest_mark(None)
     return summary
 
@@ -258,6 +268,7 @@ def _load_tables(
     show_progress: bool,
     chunk_rows: int,
     margin: pd.Timedelta | str | float = DEFAULT_MARGIN,
+    keep: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """The body of :func:`load_folder`: tables, placeholders, event membership.
 
@@ -272,6 +283,23 @@ def _load_tables(
     refs: dict[tuple[str, str], set[str]] = {}
     loaded: dict[str, set] = {}  # the keys stored from each table's file
     kept: dict[str, list[pd.DataFrame]] | None = None
+    # the columns kept of the rows loaded: membership's, and the caller's (``keep``) that
+    # rows have (not ``placeholder``: the rows loaded are no placeholders)
+    columns = {
+        t: list(
+            dict.fromkeys(
+                [
+                    *cols,
+                    *(
+                        c
+                        for c in (keep or {}).get(t, ())
+                        if c in TABLES[t].column_names or c == "extra"
+                    ),
+                ]
+            )
+        )
+        for t, cols in INPUT_COLUMNS.items()
+    }
     if all(store.count(t) == 0 for t in INPUT_COLUMNS):
         kept = {t: [] for t in INPUT_COLUMNS}
     with rej_file:
@@ -301,9 +329,7 @@ def _load_tables(
                             if r.column in good.columns:
                                 _collect(refs.setdefault((name, r.kind), set()), good[r.column])
                         if kept is not None and name in kept:
-                            kept[name].append(
-                                good[[c for c in INPUT_COLUMNS[name] if c in good.columns]]
-                            )
+                            kept[name].append(good[[c for c in columns[name] if c in good.columns]])
                     bar.update(len(raw) + len(bad_lines))
 
     # placeholders for dangling references, counted on the first table that made them
@@ -317,10 +343,18 @@ def _load_tables(
 
     with _bar(show_progress, "event membership", None):
         if kept is not None:
-            contents, reposts = (_kept_frame(t, kept.pop(t)) for t in ("contents", "reposts"))
+            contents, reposts = (
+                _kept_frame(t, kept.pop(t), columns[t]) for t in ("contents", "reposts")
+            )
         else:
             contents, reposts = store.frame("contents"), store.frame("reposts")
         members = compute_memberships(store.frame("events"), contents, reposts, margin=margin)
-        del contents, reposts
         store.set_memberships(members)
+        if keep:
+            summary.frames = {
+                t: coerce(t, df)[list(keep[t])] if kept is not None else df[list(keep[t])]
+                for t, df in (("contents", contents), ("reposts", reposts))
+            }
+            summary.frames["memberships"] = members
+        del contents, reposts
     summary.memberships = members.groupby("event_id").size().astype(int).to_dict()

@@ -42,6 +42,8 @@ INDEXES = (
     "CREATE INDEX pileon_report_content IF NOT EXISTS FOR (n:Report) ON (n.content_id)",
     "CREATE INDEX pileon_report_account IF NOT EXISTS FOR (n:Report) ON (n.account_id)",
     "CREATE INDEX pileon_account_identity IF NOT EXISTS FOR (n:Account) ON (n.identity_key)",
+    # accounts by name: the accounts a text @-mentions (alerts)
+    "CREATE INDEX pileon_account_name IF NOT EXISTS FOR (n:Account) ON (n.name)",
     "CREATE INDEX pileon_run_event IF NOT EXISTS FOR (n:Run) ON (n.event_id, n.seq)",
     "CREATE INDEX pileon_ranked_rank IF NOT EXISTS "
     "FOR (n:RankedItem) ON (n.run_id, n.kind, n.rank)",

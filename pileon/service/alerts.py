@@ -15,8 +15,11 @@ recompute (:func:`pileon.detectors.alerts.detect_alerts` over the same frames).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 from pileon.detectors.alerts import (
     ALERT_FRAMES,
@@ -29,6 +32,7 @@ from pileon.detectors.alerts import (
     alert_order,
 )
 from pileon.graph.errors import NotComputed, NotFound
+from pileon.graph.frames import coerce, empty
 from pileon.graph.store import Store
 from pileon.service.stages import Stages
 
@@ -51,6 +55,33 @@ def alert_frames(store: Store) -> AlertFrames:
     return AlertFrames(
         **{name: store.frame(name) for name in ALERT_FRAMES}, memberships=store.memberships()
     )
+
+
+def _plan_frames(store: Store, loaded: Mapping[str, pd.DataFrame] | None) -> AlertFrames:
+    """What :class:`~pileon.detectors.alerts.AlertPlan` reads, but accounts: the contents,
+    reposts and memberships a load just had (``loaded``), else the store's; the other
+    frames from the store."""
+    loaded = loaded or {}
+    frames = {
+        name: loaded[name] if name in loaded else store.frame(name)
+        for name in ALERT_FRAMES
+        if name != "accounts"
+    }
+    members = loaded["memberships"] if "memberships" in loaded else store.memberships()
+    return AlertFrames(**frames, accounts=empty("accounts"), memberships=members)
+
+
+def _account_reader(store: Store) -> Callable[[list[str], list[str]], pd.DataFrame]:
+    """``read(ids, names)``: the store's accounts with these IDs or names."""
+
+    def read(ids: list[str], names: list[str]) -> pd.DataFrame:
+        found = pd.concat(
+            [store.frame("accounts", ids=ids), store.frame("accounts", ids=names, column="name")],
+            ignore_index=True,
+        )
+        return coerce("accounts", found.drop_duplicates("account_id"))
+
+    return read
 
 
 @dataclass
@@ -100,7 +131,12 @@ def _row(key: str, seq: int, alert: Alert) -> dict[str, Any]:
 
 
 def refresh_alerts(
-    store: Store, *, recompute: bool = False, show_progress: bool = False, **options: Any
+    store: Store,
+    *,
+    recompute: bool = False,
+    show_progress: bool = False,
+    loaded: Mapping[str, pd.DataFrame] | None = None,
+    **options: Any,
 ) -> AlertRefresh:
     """Compute and store the alerts of every key whose inputs changed since the last pass.
 
@@ -111,6 +147,10 @@ def refresh_alerts(
         Recompute and replace every key's alerts, whatever the stored digests say.
     show_progress : bool
         One line per stage (read, prepare, compute and store) with its time, on stderr.
+    loaded : mapping, optional
+        The store's ``contents``, ``reposts`` (the columns of
+        :data:`~pileon.detectors.alerts.PLAN_COLUMNS` at least) and ``memberships`` as a
+        load just had them (:attr:`pileon.ingest.load.LoadSummary.frames`): not read again.
     **options
         :class:`pileon.detectors.alerts.AlertOptions` (default: its defaults); part of
         every digest, so a pass with other options recomputes everything.
@@ -129,9 +169,9 @@ def refresh_alerts(
     stages = Stages("alerts", show=show_progress)
     out = AlertRefresh()
     with stages.stage("read"):
-        frames = alert_frames(store)
+        frames = _plan_frames(store, loaded)
     with stages.stage("prepare"):
-        plan = AlertPlan(frames, AlertOptions(**options))
+        plan = AlertPlan(frames, AlertOptions(**options), read_accounts=_account_reader(store))
         del frames
         scopes = [plan.scope()] + [plan.scope(event_id=e) for e in plan.event_ids]
     with stages.stage("compute and store"):

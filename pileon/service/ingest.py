@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pileon.detectors.alerts import PLAN_COLUMNS
 from pileon.graph.store import Store
 from pileon.ingest.load import DEFAULT_REJECTS, LoadSummary, load_folder
 from pileon.ingest.membership import DEFAULT_MARGIN
@@ -38,6 +39,9 @@ def ingest(
         show_progress=show_progress,
         margin=margin,
         source=source,
+        keep=PLAN_COLUMNS,
     )
-    summary.alerts = refresh_alerts(store, show_progress=show_progress).to_dict()
+    # the alert pass goes on with the contents, reposts and memberships the load had
+    loaded, summary.frames = summary.frames, {}
+    summary.alerts = refresh_alerts(store, show_progress=show_progress, loaded=loaded).to_dict()
     return summary
