@@ -207,13 +207,27 @@ def _refresh_scope(
         )
 
 
-def _check(store: Store, event_id: str | None, target_id: str | None) -> str:
-    """The scope of ``event_id``; NotFound for an unknown event or account."""
-    if event_id is not None and store.frame("events", ids=[event_id]).empty:
-        raise NotFound(f"unknown event {event_id!r}")
-    if target_id is not None and store.frame("accounts", ids=[target_id]).empty:
+def _stored(
+    store: Store,
+    event_id: str | None,
+    target_id: str | None,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[dict[str, Any]] | None:
+    """The stored alerts of a scope (None: never computed); NotFound for an unknown event or
+    account.  Two index lookups when both are known (the API's path)."""
+    if target_id is not None and store.missing_ids("account", [target_id]):
         raise NotFound(f"unknown account {target_id!r}")
-    return event_id if event_id is not None else WHOLE_STORE
+    scope = event_id if event_id is not None else WHOLE_STORE
+    rows = store.stored_alerts(scope, target_id=target_id, offset=offset, limit=limit)
+    # every known event has its scope once a pass ran: an unknown one has none
+    if rows is None and event_id is not None and store.frame("events", ids=[event_id]).empty:
+        raise NotFound(f"unknown event {event_id!r}")
+    return rows
+
+
+_NOT_COMPUTED = "alerts have not been computed for this store yet: run `pileon alerts --recompute`"
 
 
 def stored_alert_page(
@@ -234,12 +248,9 @@ def stored_alert_page(
         When no pass has stored alerts in this store yet (a store loaded by an older
         pileon): ``pileon alerts --recompute`` computes them.
     """
-    scope = _check(store, event_id, target_id)
-    rows = store.stored_alerts(scope, target_id=target_id, offset=offset, limit=limit)
+    rows = _stored(store, event_id, target_id, offset=offset, limit=limit)
     if rows is None:
-        raise NotComputed(
-            "alerts have not been computed for this store yet: run `pileon alerts --recompute`"
-        )
+        raise NotComputed(_NOT_COMPUTED)
     return rows
 
 
@@ -280,15 +291,14 @@ def alerts_from_store(
     pileon.graph.errors.NotFound
         For an unknown event or account.
     """
-    scope = _check(store, event_id, target_id)
+    if event_id is not None and store.frame("events", ids=[event_id]).empty:
+        raise NotFound(f"unknown event {event_id!r}")  # before any computation
     if recompute:
         refresh_alerts(store, recompute=True, show_progress=show_progress)
-    rows = store.stored_alerts(scope, target_id=target_id)
+    rows = _stored(store, event_id, target_id)
     if rows is None:
         if not compute_missing:
-            raise NotComputed(
-                "alerts have not been computed for this store yet: run `pileon alerts --recompute`"
-            )
+            raise NotComputed(_NOT_COMPUTED)
         refresh_alerts(store, show_progress=show_progress)
-        rows = store.stored_alerts(scope, target_id=target_id) or []
+        rows = _stored(store, event_id, target_id) or []
     return [Alert.from_dict(r) for r in rows]
