@@ -768,7 +768,8 @@ class EmbeddedStore(Store):
         ).fetchone()
         if marker is None:
             return None
-        sql, params = "SELECT body FROM alerts WHERE scope = ?", [scope]
+        sql = "SELECT body FROM alerts WHERE scope = ?"
+        params: list[str | int] = [scope]
         if target_id is not None:
             sql += " AND target_id = ?"
             params.append(target_id)
