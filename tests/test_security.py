@@ -162,12 +162,12 @@ def world_report() -> dict:
 
 @pytest.fixture(scope="module")
 def world_store(tmp_path_factory) -> Iterator[EmbeddedStore]:
-    from pileon.ingest.load import load_folder
+    from pileon.service.ingest import ingest  # the tables, then the alerts (served from the store)
 
     root = tmp_path_factory.mktemp("secure-world")
     write_tables(root / "tables")
     store = EmbeddedStore(str(root / "pileon.db"))
-    load_folder(store, root / "tables", reject_path=root / "rejects.csv")
+    ingest(store, root / "tables", reject_path=root / "rejects.csv")
     store.save_report(world_report())
     yield store
     store.close()
