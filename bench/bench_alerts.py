@@ -10,8 +10,9 @@ timed apart; wall and CPU seconds, with the alert pass's stages) -> the same ing
 (nothing changes: no key is computed) -> ``pileon alerts --recompute``'s pass (every key
 computed) -> the API served by uvicorn on 127.0.0.1 in one worker process, measuring p50 and
 p99 of ``GET /v1/targets/{id}/alerts`` for the victim, the minor within the main event,
-and an account nothing aims at (``--api-requests`` requests, ``--api-concurrency`` at a time,
-the client in the benchmark process on the same cores).  Up to ``--before-max`` (default
+and an account nothing aims at (``--api-requests`` requests per path, by one client and
+then by ``--api-concurrency`` clients at a time (default ``1,8``), the clients in the
+benchmark process on the same cores).  Up to ``--before-max`` (default
 10), one call of the per-request computation the API made before alerts were stored
 (:func:`pileon.detectors.alerts.detect_alerts` of the store's frames for the victim) is
 timed too.
@@ -25,6 +26,7 @@ import argparse
 import json
 import os
 import resource
+import secrets
 import socket
 import subprocess
 import sys
@@ -44,15 +46,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _latency(base: str, path: str, *, requests: int, concurrency: int) -> dict:
-    """p50/p99 of ``GET path`` (viewer key), ``concurrency`` clients at a time."""
+def _latency(base: str, path: str, key: str, *, requests: int, concurrency: int) -> dict:
+    """p50/p99 of ``GET path`` with the viewer's ``key``, ``concurrency`` clients at a time."""
     import httpx
 
     lat: list[float] = []
     errors = 0
     lock = threading.Lock()
     todo = iter(range(requests))
-    headers = {"Authorization": "Bearer bench-key"}
+    headers = {"Authorization": f"Bearer {key}"}
 
     def worker() -> None:
         nonlocal errors
@@ -86,11 +88,13 @@ def _latency(base: str, path: str, *, requests: int, concurrency: int) -> dict:
     }
 
 
-def _serve(db: str, paths: dict[str, str], *, requests: int, concurrency: int) -> dict:
+def _serve(db: str, paths: dict[str, str], *, requests: int, concurrency: list[int]) -> dict:
+    """p50/p99 of each path at each concurrency: ``{concurrency: {name: figures}}``."""
     import httpx
 
     port = _free_port()
-    env = dict(os.environ, PILEON_STORE=db, PILEON_API_KEYS="bench-key:viewer")
+    key = secrets.token_urlsafe(32)  # the API refuses weak keys
+    env = dict(os.environ, PILEON_STORE=db, PILEON_API_KEYS=f"bench:{key}:viewer")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -111,17 +115,24 @@ def _serve(db: str, paths: dict[str, str], *, requests: int, concurrency: int) -
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
-        while time.time() < deadline:
+        while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.2)
-        out = {}
-        for name, path in paths.items():
-            _latency(base, path, requests=20, concurrency=2)  # warm-up
-            out[name] = _latency(base, path, requests=requests, concurrency=concurrency)
-        return out
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"the API did not start on {base}")
+            time.sleep(0.2)
+        for path in paths.values():
+            _latency(base, path, key, requests=20, concurrency=2)  # warm-up
+        return {
+            str(c): {
+                name: _latency(base, path, key, requests=requests, concurrency=c)
+                for name, path in paths.items()
+            }
+            for c in concurrency
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -137,7 +148,9 @@ def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def run_one(scale: float, seed: int, requests: int, concurrency: int, before_max: float) -> dict:
+def run_one(
+    scale: float, seed: int, requests: int, concurrency: list[int], before_max: float
+) -> dict:
     from pileon.detectors.alerts import detect_alerts
     from pileon.graph.embedded import EmbeddedStore
     from pileon.ingest.sample import generate_incident
@@ -201,20 +214,24 @@ def run_one(scale: float, seed: int, requests: int, concurrency: int, before_max
 def table(results: list[dict]) -> str:
     head = (
         "| scale | reposts | rows | load (1/5/15 min) | load s (CPU) | alert pass s (CPU) "
-        "| again: alert pass s (CPU) | recompute s (CPU) | API p50/p99 ms: victim "
-        "| minor in event | quiet | errors |"
+        "| again: alert pass s (CPU) | recompute s (CPU) | clients "
+        "| API p50/p99 ms: victim | minor in event | quiet | errors |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
-        api = r["api"]
-        lines.append(
-            f"| {r['scale']:g} | {r['reposts']:,} | {r['rows']:,} | {r['load_before']} "
-            f"| {r['load_wall']} ({r['load_cpu']}) | {r['alerts_wall']} ({r['alerts_cpu']}) "
-            f"| {r['again_alerts_wall']} ({r['again_alerts_cpu']}) "
-            f"| {r['recompute_wall']} ({r['recompute_cpu']}) "
-            + "".join(f"| {api[k]['p50_ms']}/{api[k]['p99_ms']} " for k in api)
-            + f"| {sum(v['errors'] for v in api.values())} |"
-        )
+        for i, (clients, api) in enumerate(r["api"].items()):
+            lead = (
+                f"| {r['scale']:g} | {r['reposts']:,} | {r['rows']:,} | {r['load_before']} "
+                f"| {r['load_wall']} ({r['load_cpu']}) | {r['alerts_wall']} ({r['alerts_cpu']}) "
+                f"| {r['again_alerts_wall']} ({r['again_alerts_cpu']}) "
+                f"| {r['recompute_wall']} ({r['recompute_cpu']}) "
+            )
+            lines.append(
+                (lead if i == 0 else "| " * 8)
+                + f"| {clients} "
+                + "".join(f"| {api[k]['p50_ms']}/{api[k]['p99_ms']} " for k in api)
+                + f"| {sum(v['errors'] for v in api.values())} |"
+            )
     return "\n".join(lines)
 
 
@@ -223,13 +240,14 @@ def main() -> None:
     ap.add_argument("--scales", default="1,10,47")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--api-requests", type=int, default=400)
-    ap.add_argument("--api-concurrency", type=int, default=8)
+    ap.add_argument("--api-concurrency", default="1,8", help="clients at a time, each in turn")
     ap.add_argument("--before-max", type=float, default=10.0)
     ap.add_argument("--out", help="also write the figures here (JSON lines)")
     ap.add_argument("--one", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one is not None:
-        res = run_one(args.one, args.seed, args.api_requests, args.api_concurrency, args.before_max)
+        clients = [int(c) for c in args.api_concurrency.split(",")]
+        res = run_one(args.one, args.seed, args.api_requests, clients, args.before_max)
         print(json.dumps(res))
         return
     results = []
