@@ -12,7 +12,9 @@ computed) -> the API served by uvicorn on 127.0.0.1 in one worker process, measu
 p99 of ``GET /v1/targets/{id}/alerts`` for the victim, the minor within the main event,
 and an account nothing aims at (``--api-requests`` requests per path, by one client and
 then by ``--api-concurrency`` clients at a time (default ``1,8``), the clients in the
-benchmark process on the same cores).  Up to ``--before-max`` (default
+benchmark process on the same cores), with the server process's CPU time per request
+(from ``/proc``; independent of the machine's load), and the same for ``/healthz`` (what
+the server costs per request before any route's work).  Up to ``--before-max`` (default
 10), one call of the per-request computation the API made before alerts were stored
 (:func:`pileon.detectors.alerts.detect_alerts` of the store's frames for the victim) is
 timed too.
@@ -88,8 +90,16 @@ def _latency(base: str, path: str, key: str, *, requests: int, concurrency: int)
     }
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _serve(db: str, paths: dict[str, str], *, requests: int, concurrency: list[int]) -> dict:
-    """p50/p99 of each path at each concurrency: ``{concurrency: {name: figures}}``."""
+    """p50/p99 of each path at each concurrency: ``{concurrency: {name: figures}}``, with
+    the server's CPU milliseconds per request (``server_cpu_ms``, load-independent), and
+    ``{"healthz": ...}`` for the same server's ``/healthz`` (no key, no store)."""
     import httpx
 
     port = _free_port()
@@ -126,13 +136,18 @@ def _serve(db: str, paths: dict[str, str], *, requests: int, concurrency: list[i
             time.sleep(0.2)
         for path in paths.values():
             _latency(base, path, key, requests=20, concurrency=2)  # warm-up
-        return {
-            str(c): {
-                name: _latency(base, path, key, requests=requests, concurrency=c)
-                for name, path in paths.items()
-            }
-            for c in concurrency
+
+        def measured(path: str, c: int) -> dict:
+            cpu = _cpu_seconds(proc.pid)
+            out = _latency(base, path, key, requests=requests, concurrency=c)
+            out["server_cpu_ms"] = round(1000 * (_cpu_seconds(proc.pid) - cpu) / requests, 2)
+            return out
+
+        res = {
+            str(c): {name: measured(path, c) for name, path in paths.items()} for c in concurrency
         }
+        res["healthz"] = {"healthz": measured("/healthz", 1)}
+        return res
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -215,11 +230,13 @@ def table(results: list[dict]) -> str:
     head = (
         "| scale | reposts | rows | load (1/5/15 min) | load s (CPU) | alert pass s (CPU) "
         "| again: alert pass s (CPU) | recompute s (CPU) | clients "
-        "| API p50/p99 ms: victim | minor in event | quiet | errors |"
+        "| API p50/p99 ms: victim | minor in event | quiet | errors "
+        "| server CPU ms per request |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
-        for i, (clients, api) in enumerate(r["api"].items()):
+        runs = [(c, api) for c, api in r["api"].items() if c != "healthz"]
+        for i, (clients, api) in enumerate(runs):
             lead = (
                 f"| {r['scale']:g} | {r['reposts']:,} | {r['rows']:,} | {r['load_before']} "
                 f"| {r['load_wall']} ({r['load_cpu']}) | {r['alerts_wall']} ({r['alerts_cpu']}) "
@@ -230,7 +247,15 @@ def table(results: list[dict]) -> str:
                 (lead if i == 0 else "| " * 8)
                 + f"| {clients} "
                 + "".join(f"| {api[k]['p50_ms']}/{api[k]['p99_ms']} " for k in api)
-                + f"| {sum(v['errors'] for v in api.values())} |"
+                + f"| {sum(v['errors'] for v in api.values())} "
+                + "| "
+                + "/".join(f"{api[k]['server_cpu_ms']}" for k in api)
+                + (
+                    f" (healthz {r['api']['healthz']['healthz']['server_cpu_ms']})"
+                    if i == 0
+                    else ""
+                )
+                + " |"
             )
     return "\n".join(lines)
 
