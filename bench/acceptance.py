@@ -68,7 +68,7 @@ HEADLINE = {
         + ("" if r["hashes_ok"] else " HASH")
     ),
     "warning.minors_first": lambda r: f"{r['alerted']}/{r['minors']} at {r['positions']}",
-    "warning.minor_no_baseline": lambda r: (
+    "warning.minor_at_first_harm": lambda r: (
         "n/a" if r["lags_h"] == "n/a" else " ".join(f"{v}h" for v in r["lags_h"].values())
     ),
     "warning.quiet": lambda r: f"{len(r['loud'])}/{r['checked']} loud",

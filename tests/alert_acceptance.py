@@ -6,13 +6,16 @@ sample (:func:`run_sample`: ``pileon sample``, ``pileon ingest``, ``pileon alert
 ``bench/acceptance.py`` runs both over many seeds and sizes.  Each generator's truth is
 first turned into the same few lists (:func:`truth_altgen`, :func:`truth_sample`):
 
-* ``minors``: minors under planted harm; ``no_baseline``: a minor with no history whose
-  first harm (a time) must alert at once;
+* ``minors``: minors under planted harm; ``first_harm``: minor -> the time of the first
+  planted harmful content from a stranger aimed at her, which must alert at once (no surge
+  needed): the independent generator's minor with no history, the sample's minor;
 * ``alerted``: account -> the time its planted attack starts (a victim; an account whose
   post draws untargeted abuse), each must get an alert from about then;
 * ``quiet``: accounts that must get no alert: news outlets whose posts collect abuse
   aimed at someone else, a busy benign account with a fan surge;
-* ``events``: the events whose topic heat surges (each must get an event alert).
+* ``events``: the events whose topic heat surges: each must get an event alert with its
+  heat series, whose ``watch`` holds the event's victim (``victim``), so that she is
+  watched from that hour on.
 
 A criterion a generator has no case for is reported ``ok`` with ``"n/a"``.
 """
@@ -39,12 +42,13 @@ def truth_altgen(T: dict[str, Any]) -> dict[str, Any]:
     """The alert truth of a :func:`tests.altgen.generate` incident."""
     return {
         "minors": list(T["minors"]),
-        "no_baseline": {T["minor_no_baseline"]: T["minor_no_baseline_first_harm"]},
+        "first_harm": {T["minor_no_baseline"]: T["minor_no_baseline_first_harm"]},
         "alerted": {T["victim"]: T["attack_start"], T["defender"]: T["defender_attack_start"]},
         "untargeted": [T["defender"]],
         "quiet": sorted(set(T["news"]) | {T["celebrity"]}),
         "outlets": list(T["outlets"]),
         "events": [T["event"]],
+        "victim": T["victim"],
     }
 
 
@@ -54,13 +58,15 @@ def truth_sample(truth: dict[str, Any]) -> dict[str, Any]:
     news = sorted({n for roles in truth["events"].values() for n in roles.get("news", [])})
     return {
         "minors": [a["minor"]],
-        "no_baseline": {},
+        # every planted harm aimed at the minor comes from strangers (attackers, the crowd)
+        "first_harm": {a["minor"]: a["minor_attack_start"]},
         "alerted": {a["victim"]: a["attack_start"]},
         "untargeted": [],
         "quiet": sorted(set(news) | {a["busy_benign"]}),
         "outlets": news,
         # the victim's event
         "events": sorted(e for e, r in truth["events"].items() if a["victim"] in r["targets"]),
+        "victim": a["victim"],
     }
 
 
@@ -77,12 +83,12 @@ def evaluate_alerts(alerts: list[dict[str, Any]], at: dict[str, Any]) -> dict[st
         alerted=len(got),
         positions=[i for i, m in enumerate(marks) if m],
     )
-    # a minor with no history: at once, on her first harm from a stranger
+    # a minor: at once, on her first harm from a stranger (with no history, or with one)
     lags = {}
-    for m, first in at["no_baseline"].items():
+    for m, first in at["first_harm"].items():
         mine = [a for a in alerts if a["target_id"] == m and a.get("priority") == "minor"]
         lags[m] = [round((_ts(a["began_at"]) - _ts(first)) / 3600, 2) for a in mine]
-    res["warning.minor_no_baseline"] = dict(
+    res["warning.minor_at_first_harm"] = dict(
         ok=all(any(-0.01 <= g <= 1.0 for g in v) for v in lags.values()),
         lags_h=lags or "n/a",
     )
@@ -104,16 +110,25 @@ def evaluate_alerts(alerts: list[dict[str, Any]], at: dict[str, Any]) -> dict[st
         lags_h=late,
         untargeted=at["untargeted"] or "n/a",
     )
-    # the events' heat
+    # the events' heat, and their victim watched from then on
     ev = {a["event_id"] for a in alerts if a["target_id"] is None}
+    unwatched = sorted(
+        a["event_id"]
+        for a in alerts
+        if a["target_id"] is None
+        and a["event_id"] in set(at["events"])
+        and at["victim"] not in a.get("watch", ())
+    )
     res["warning.event_heat"] = dict(
         ok=set(at["events"]) <= ev
+        and not unwatched
         and all(
             a.get("heat") and a["signals"][0]["signal"] == "heat"
             for a in alerts
             if a["target_id"] is None
         ),
         events=sorted(ev),
+        unwatched=unwatched,
     )
     return res
 

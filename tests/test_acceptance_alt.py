@@ -115,7 +115,7 @@ def test_every_minor_under_harm_is_alerted_before_anyone_else(outcome):
 
 
 def test_a_minor_without_history_is_alerted_at_the_first_harm(outcome):
-    _check(outcome, "warning.minor_no_baseline")
+    _check(outcome, "warning.minor_at_first_harm")
 
 
 def test_outlets_and_the_celebrity_get_no_alert(outcome):

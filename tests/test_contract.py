@@ -23,8 +23,8 @@ from click.testing import CliRunner
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.model import TABLES
 from pileon.graph.projection import FRAMES, project
-from pileon.ingest.load import load_folder
 from pileon.ingest.sample import generate_incident
+from pileon.service.ingest import ingest
 from tests.helpers import (
     Neo4jServer,
     assert_same_findings,
@@ -75,8 +75,9 @@ def state():
 
 @pytest.fixture(scope="module")
 def loaded(incident, state, tmp_path_factory, request):
-    """``loaded(kind) -> (store, summary, rejects)`` after ingesting the incident: the
-    embedded store through the library, Neo4j (the session's connection, wiped first)
+    """``loaded(kind) -> (store, summary, rejects)`` after ingesting the incident (the load,
+    then the alert pass): the embedded store through the library
+    (:func:`pileon.service.ingest.ingest`), Neo4j (the session's connection, wiped first)
     through ``pileon ingest --store URI --json``."""
     folder, _ = incident
 
@@ -85,8 +86,9 @@ def loaded(incident, state, tmp_path_factory, request):
             tmp = tmp_path_factory.mktemp(kind)
             rejects = tmp / "rejects.csv"
             if kind == "embedded":
+                # the ingest job the command runs: the load, then the alert pass
                 store = EmbeddedStore(str(tmp / "pileon.db"))
-                summary = load_folder(store, folder, reject_path=rejects).to_dict()
+                summary = ingest(store, folder, reject_path=rejects).to_dict()
             else:
                 store = request.getfixturevalue("neo4j_connection")
                 wipe_neo4j(store)
@@ -310,13 +312,48 @@ def test_cli_wrong_password_is_one_line(incident, neo4j_server):
 
 
 # ------------------------------------------- protection of the person under attack
-def test_alerts_identical(loaded):
-    from pileon.service.alerts import alerts_from_store
+def test_alerts_identical(loaded, incident):
+    """The alert pass of the ingest stored the same alerts and digests in both stores, read
+    back alike (every scope, a target's alerts, pages), and a full recompute on Neo4j
+    stores what the ingest did."""
+    from pileon.graph.errors import NotFound
+    from pileon.service.alerts import alerts_from_store, stored_alert_page
 
+    _, truth = incident
     neo, emb = loaded("neo4j")[0], loaded("embedded")[0]
-    a, b = alerts_from_store(neo), alerts_from_store(emb)
-    assert b, "the sample incident has surges"
-    assert a == b
+    scopes = [None, *sorted(emb.frame("events")["event_id"])]
+    stored = {}
+    for event_id in scopes:
+        # stored by the ingest: read, never computed here
+        a = alerts_from_store(neo, event_id=event_id, compute_missing=False)
+        b = alerts_from_store(emb, event_id=event_id, compute_missing=False)
+        assert a == b, event_id
+        scope = event_id or ""
+        assert neo.alert_digests(scope) == emb.alert_digests(scope), event_id
+        stored[event_id] = b
+    assert len(stored[None]) >= 3, "the sample incident has alerts"
+    # an event alert (topic heat) and the minor first, in the whole store's list
+    assert any(a.target_id is None and a.event_id == MAIN_EVENT for a in stored[None])
+    assert stored[None][0].target_id == truth["alerts"]["minor"]
+    assert stored[None][0].priority == "minor"
+    # what the API reads: a target's alerts, in pages, and 404s
+    for target in (truth["alerts"]["victim"], truth["alerts"]["minor"]):
+        for event_id in (None, MAIN_EVENT):
+            whole = stored_alert_page(emb, event_id=event_id, target_id=target)
+            assert whole, (target, event_id)
+            assert stored_alert_page(neo, event_id=event_id, target_id=target) == whole
+            for offset, limit in ((0, 1), (1, 1), (1, 5), (len(whole), 3)):
+                kw = dict(event_id=event_id, target_id=target, offset=offset, limit=limit)
+                page = stored_alert_page(neo, **kw)
+                assert page == stored_alert_page(emb, **kw) == whole[offset : offset + limit]
+    for store in (neo, emb):
+        with pytest.raises(NotFound):
+            stored_alert_page(store, target_id="weibo:nobody-at-all")
+        with pytest.raises(NotFound):
+            stored_alert_page(store, event_id="evt:no-such-event")
+    digests = neo.alert_digests("")
+    again = alerts_from_store(neo, recompute=True)
+    assert again == stored[None] and neo.alert_digests("") == digests
 
 
 def test_evidence_pack_identical(loaded, incident):
