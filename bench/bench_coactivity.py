@@ -118,11 +118,11 @@ def make_reposts(n: int, *, seed: int = 0) -> pd.DataFrame:
 
 def candidate_pairs(reposts: pd.DataFrame, window: float) -> int:
     """Within-window repost pairs P (before dropping self-pairs and aggregating)."""
-    from pileon.detectors.coactivity import _encode, _window_counts
+    from pileon.detectors.coactivity import _encode, window_counts
 
     acc, _, src, t = _encode(reposts)
     order = np.lexsort((acc, t, src))
-    return int(_window_counts(src[order], t[order], int(window * 1e9)).sum())
+    return int(window_counts(src[order], t[order], int(window * 1e9)).sum())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,13 @@
 """Co-repost (co-activity) network: who reposted the same content close in time.
 
+Every co-activity count of pileon comes from here: :func:`window_counts` (how many
+later acts on the same item fall within a window, by one sort and one binary search),
+:func:`window_pairs` (the within-window pairs themselves, in bounded chunks, each act
+paired with at most a given number of partners), :func:`coactivity` (the exact edge list
+of ``pileon coactivity``), :func:`coactivity_degree` (an account's co-reposts, counted
+without building a pair) and the coordinated-cluster detector
+(:mod:`pileon.detectors.coordination`).
+
 SPEC §3 defines the ``pileon coactivity`` edge list: one row per unordered
 pair of distinct accounts that reposted the same ``source_id`` at most
 ``window`` seconds apart, weighted by the number of such sources.  It is the
@@ -29,7 +37,16 @@ from tqdm.auto import tqdm
 from pileon.graph.arrays import distinct, spans
 from pileon.graph.errors import InputError
 
-__all__ = ["coactivity", "coactive_degree", "write_coactivity_csv", "COLUMNS"]
+__all__ = [
+    "coactivity",
+    "coactivity_degree",
+    "coactive_degree",
+    "write_coactivity_csv",
+    "window_counts",
+    "window_pairs",
+    "sampled_window_pairs",
+    "COLUMNS",
+]
 
 #: Columns of the edge list, in order (also the CSV header).
 COLUMNS = ("account_a", "account_b", "weight")
@@ -144,7 +161,7 @@ def coactivity(
     acc = account_codes[order]
     t = times[order]
 
-    counts = _window_counts(src, t, window_ns)
+    counts = window_counts(src, t, window_ns)
     multi = _multi_reposts(src, acc, n_accounts)
 
     acc_pairs = _PairCounter(flush_at=chunk_pairs)
@@ -287,17 +304,229 @@ def _encode(reposts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     )
 
 
-def _window_counts(src: np.ndarray, t: np.ndarray, window_ns: int) -> np.ndarray:
-    """For rows sorted by (src, t): how many later rows share src and lie within window."""
+def window_counts(group: np.ndarray, t: np.ndarray, window: float | int) -> np.ndarray:
+    """For rows sorted by ``(group, t)``: how many LATER rows share the group and lie within
+    ``window`` (``t_j - t_i <= window``, in the unit of ``t``).
+
+    One sort-free binary search over a composite key of group code and time rank:
+    ``O(n log n)``, no pair is built.  ``group`` holds non-negative integer codes in
+    non-decreasing order; ``t`` (int or float) is non-decreasing within a group.
+
+    >>> window_counts(np.array([0, 0, 0, 1, 1]), np.array([0, 5, 20, 0, 1]), 10)
+    array([1, 0, 0, 1, 0])
+    """
     n = len(t)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    group = np.asarray(group, dtype=np.int64)
     t_rel = t - t.min()
-    w = min(window_ns, int(t_rel.max()))  # a window wider than the span changes nothing
-    # Rank t and t + w on one scale so (source, rank) fits in an int64 key.
+    w = min(window, t_rel.max())  # a window wider than the span changes nothing
+    # Rank t and t + w on one scale so (group, rank) fits in an int64 key.
     scale, ranks = np.unique(np.concatenate([t_rel, t_rel + w]), return_inverse=True)
-    base = src * np.int64(len(scale))
+    base = group * np.int64(len(scale))
     key = base + ranks[:n]
     end = np.searchsorted(key, base + ranks[n:], side="right")
     return (end - np.arange(n, dtype=np.int64) - 1).astype(np.int64)
+
+
+def window_pairs(
+    group: np.ndarray,
+    t: np.ndarray,
+    window: float | int,
+    *,
+    max_partners: int | None = None,
+    chunk_pairs: int = 1 << 22,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The within-window pairs of rows sorted by ``(group, t)``, in chunks.
+
+    Each row ``i`` is paired with the rows that follow it in its group within
+    ``window`` (:func:`window_counts`), at most ``max_partners`` of them: the nearest in
+    time.  Yields ``(first, second)`` arrays of row positions (``first < second``), about
+    ``chunk_pairs`` pairs at a time.
+
+    Parameters
+    ----------
+    group, t : numpy.ndarray
+        Group codes (non-decreasing) and times (non-decreasing within a group).
+    window : float or int
+        Inclusive bound on ``t_second - t_first``.
+    max_partners : int, optional
+        Cap on the partners of one row (None: every partner, the exact pairs).  With a
+        cap the number of pairs is at most ``n * max_partners``, whatever the density:
+        where a row has more partners than the cap, only its ``max_partners`` nearest
+        later ones are paired, so the pairs of that window are a sample whose size
+        :func:`window_counts` tells exactly (``min(count, cap)`` per row).
+    chunk_pairs : int, default 2**22
+        About how many pairs each chunk holds (a row is never split).
+
+    Notes
+    -----
+    ``O(n log n + P)`` for ``P`` pairs yielded; memory ``O(n + chunk_pairs)``.
+
+    >>> g, t = np.array([0, 0, 0, 0]), np.array([0, 1, 2, 30])
+    >>> [(a.tolist(), b.tolist()) for a, b in window_pairs(g, t, 10)]
+    [([0, 0, 1], [1, 2, 2])]
+    >>> [(a.tolist(), b.tolist()) for a, b in window_pairs(g, t, 10, max_partners=1)]
+    [([0, 1], [1, 2])]
+    """
+    counts = window_counts(group, t, window)
+    if max_partners is not None:
+        np.minimum(counts, max_partners, out=counts)
+    for start, stop in _chunks(counts, chunk_pairs):
+        c = counts[start:stop]
+        if not c.any():
+            continue
+        rows = np.arange(start, stop, dtype=np.int64)
+        yield np.repeat(rows, c), spans(rows + 1, c)
+
+
+def sampled_window_pairs(
+    group: np.ndarray,
+    t: np.ndarray,
+    window: float | int,
+    *,
+    mean_partners: float,
+    seed: int = 0,
+    chunk_pairs: int = 1 << 22,
+) -> tuple[np.ndarray, Iterator[tuple[np.ndarray, np.ndarray]]]:
+    """A uniform sample of the within-window pairs of rows sorted by ``(group, t)``.
+
+    Every group ``g`` keeps each of its ``P_g`` within-window pairs with the same
+    probability ``rate_g = min(1, mean_partners * n_g / P_g)`` (``n_g`` rows), so a
+    group yields about ``min(P_g, mean_partners * n_g)`` pairs: at most
+    ``mean_partners`` per row on average, however crowded the group, and exactly its
+    pairs where it is not crowded.  Unlike keeping each row's nearest partners, the
+    sample does not favour the quiet stretches of a group over its peaks, so any
+    statistic of the pairs seen scales by ``rate_g`` alone.
+
+    Parameters
+    ----------
+    group, t : numpy.ndarray
+        Group codes (non-decreasing) and times (non-decreasing within a group).
+    window : float or int
+        Inclusive bound on ``t_second - t_first``.
+    mean_partners : float
+        The average number of partners kept per row in a crowded group.
+    seed : int, default 0
+        Seeds the sample (same seed, same pairs).
+    chunk_pairs : int
+        About how many pairs each chunk holds.
+
+    Returns
+    -------
+    rate : numpy.ndarray
+        ``rate_g`` per group code (``0 .. group.max()``).
+    pairs : iterator of (first, second)
+        Row positions, ``first < second``, in chunks.
+
+    Notes
+    -----
+    Row ``i`` with ``c_i`` partners keeps ``k_i = floor(rate * c_i + u_i)`` of them
+    (``u_i`` uniform), spread over its partners by systematic sampling (offsets
+    ``floor((m + v_i) c_i / k_i)``, ``v_i`` uniform): each partner is kept with
+    probability exactly ``rate``.  ``O(n log n + S)`` for ``S`` pairs kept.
+
+    >>> g, t = np.zeros(6, dtype=np.int64), np.arange(6)
+    >>> rate, it = sampled_window_pairs(g, t, 10, mean_partners=1.0)
+    >>> rate.round(2).tolist()  # 15 pairs, 6 rows: each pair kept with probability 6/15
+    [0.4]
+    >>> rate, it = sampled_window_pairs(g, t, 10, mean_partners=3.0)
+    >>> rate.tolist(), sum(len(a) for a, _ in it)  # not crowded: every pair
+    ([1.0], 15)
+    """
+    group = np.asarray(group, dtype=np.int64)
+    counts = window_counts(group, t, window)
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    pairs_g = np.bincount(group, weights=counts, minlength=n_groups)
+    rows_g = np.bincount(group, minlength=n_groups)
+    rate = np.minimum(
+        1.0, np.divide(mean_partners * rows_g, pairs_g, out=np.ones(n_groups), where=pairs_g > 0)
+    )
+    rng = np.random.default_rng(seed)
+    u, v = rng.random(len(counts)), rng.random(len(counts))
+    r = rate[group] if len(group) else np.zeros(0)
+    keep = np.where(r >= 1.0, counts, np.floor(r * counts + u).astype(np.int64))
+    keep = np.minimum(keep, counts)
+
+    def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for start, stop in _chunks(keep, chunk_pairs):
+            k = keep[start:stop]
+            if not k.any():
+                continue
+            rows = np.arange(start, stop, dtype=np.int64)
+            first = np.repeat(rows, k)
+            m = np.arange(len(first)) - np.repeat(np.cumsum(k) - k, k)
+            c = counts[first]
+            kk = keep[first]
+            off = np.floor((m + v[first]) * c / kk).astype(np.int64) + 1
+            yield first, first + np.minimum(off, c)
+
+    return rate, chunks()
+
+
+def coactivity_degree(reposts: pd.DataFrame, *, window: float) -> pd.Series:
+    """Per account, its co-reposts: reposts by OTHER accounts of the same source within
+    ``window`` seconds of one of its own, counted over its reposts.
+
+    A count, not a set of partners: for every repost, the other accounts' reposts of its
+    source in ``[t - window, t + window]`` (two binary searches in the reposts sorted by
+    source and time, minus the account's own reposts in that range, two more in the
+    reposts sorted by source, account and time).  Where every account reposts a source
+    at most once this is the account's weighted degree (the sum of its edge weights) in
+    :func:`coactivity` ``(reposts, window=window)``; no pair is built, so a source
+    reposted by fifty thousand accounts in ten minutes costs what fifty thousand reposts
+    cost.
+
+    Parameters
+    ----------
+    reposts : pandas.DataFrame
+        ``account_id``, ``source_id``, ``reposted_at``; rows missing any are ignored.
+    window : float
+        Seconds (inclusive).
+
+    Returns
+    -------
+    pandas.Series
+        int64 counts indexed by ``account_id`` (every account with a usable repost).
+
+    Notes
+    -----
+    ``O(n log n)`` time and ``O(n)`` memory for ``n`` reposts.
+
+    Examples
+    --------
+    >>> t = pd.Timestamp("2026-03-01T08:00:00Z")
+    >>> reposts = pd.DataFrame({"account_id": ["a", "b", "c", "a", "b"],
+    ...                         "source_id": ["s1", "s1", "s1", "s2", "s2"],
+    ...                         "reposted_at": [t, t + pd.Timedelta(seconds=30), t,
+    ...                                         t + pd.Timedelta(hours=1),
+    ...                                         t + pd.Timedelta(hours=1, seconds=60)]})
+    >>> coactivity_degree(reposts, window=60).sort_index().to_dict()
+    {'a': 3, 'b': 3, 'c': 2}
+    """
+    window_ns = _window_ns(window)
+    keep = reposts[list(_REQUIRED)].dropna()
+    if keep.empty:
+        return pd.Series(dtype=np.int64, index=pd.Index([], name="account_id", dtype=object))
+    acc, accounts, src, t = _encode(keep)
+    near = _near_counts(src, t, window_ns)
+    # the account's own reposts of the source within the window are not co-reposts
+    own = _near_counts(src * np.int64(len(accounts)) + acc, t, window_ns)
+    deg = np.bincount(acc, weights=near - own, minlength=len(accounts)).astype(np.int64)
+    return pd.Series(deg, index=pd.Index(accounts, name="account_id"))
+
+
+def _near_counts(group: np.ndarray, t: np.ndarray, window_ns: int) -> np.ndarray:
+    """Per row (any order): rows of the same group within ``window_ns`` of it, itself
+    included.  ``O(n log n)``."""
+    order = np.lexsort((t, group))
+    g, tt = group[order], t[order]
+    after = window_counts(g, tt, window_ns)  # later rows within the window
+    # earlier ones: the same count on the reversed order (groups and times negated)
+    before = window_counts(g[-1] - g[::-1], -tt[::-1], window_ns)[::-1]
+    out = np.empty(len(t), dtype=np.int64)
+    out[order] = after + before + 1
+    return out
 
 
 def _multi_reposts(src: np.ndarray, acc: np.ndarray, n_accounts: int) -> np.ndarray:

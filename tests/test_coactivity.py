@@ -273,3 +273,97 @@ def test_at_least_five_times_faster_than_peer():
     pd.testing.assert_frame_equal(ours, run.edges, check_dtype=False)
     ratio = run.compute_seconds / statistics.median(ours_runs)
     assert ratio >= 5, f"only {ratio:.1f}x faster than the peer's compute step"
+
+
+# ------------------------------------------------ shared counting without building pairs
+
+
+def _sorted_groups(seed, n, groups, span):
+    rng = np.random.default_rng(seed)
+    g = np.sort(rng.integers(0, groups, n))
+    t = np.zeros(n)
+    for k in range(groups):
+        on = g == k
+        t[on] = np.sort(rng.integers(0, span, on.sum()))  # ties included
+    return g, t
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_window_counts_and_pairs_are_the_brute_force_pairs(seed):
+    from pileon.detectors.coactivity import window_counts, window_pairs
+
+    g, t = _sorted_groups(seed, 400, 6, 500)
+    want = {
+        (i, j)
+        for i in range(len(t))
+        for j in range(i + 1, len(t))
+        if g[i] == g[j] and t[j] - t[i] <= 20
+    }
+    counts = window_counts(g, t, 20)
+    assert counts.tolist() == [sum(1 for a, _ in want if a == i) for i in range(len(t))]
+    got = [p for a, b in window_pairs(g, t, 20, chunk_pairs=37) for p in zip(a, b)]
+    assert len(got) == len(set(got)) and set(got) == want
+    # a cap keeps each row's nearest later partners only
+    capped = {p for a, b in window_pairs(g, t, 20, max_partners=2) for p in zip(a, b)}
+    assert capped <= want
+    assert all(sum(1 for a, _ in capped if a == i) == min(c, 2) for i, c in enumerate(counts))
+
+
+def test_sampled_window_pairs_keep_every_pair_at_the_group_rate():
+    """Crowded groups are sampled uniformly (peaks and quiet stretches alike), quiet groups
+    in full; the same seed gives the same sample."""
+    from pileon.detectors.coactivity import sampled_window_pairs, window_pairs
+
+    rng = np.random.default_rng(4)
+    g = np.repeat([0, 1], [3000, 40])
+    t = np.concatenate([np.sort(rng.exponential(120, 3000)), np.sort(rng.uniform(0, 1e4, 40))])
+    full = {p for a, b in window_pairs(g, t, 60) for p in zip(a.tolist(), b.tolist())}
+    rate, chunks = sampled_window_pairs(g, t, 60, mean_partners=4.0, seed=9)
+    got = [p for a, b in chunks for p in zip(a.tolist(), b.tolist())]
+    assert len(got) == len(set(got)) and set(got) <= full
+    assert rate[1] == 1.0 and 0 < rate[0] < 0.1
+    quiet = {p for p in full if g[p[0]] == 1}
+    assert quiet <= set(got)
+    busy = [p for p in full if g[p[0]] == 0]
+    early = [p for p in busy if t[p[0]] < 60]  # the peak of the crowd
+    late = [p for p in busy if t[p[0]] > 240]  # its tail
+    kept = set(got)
+    for part in (busy, early, late):
+        share = sum(p in kept for p in part) / len(part)
+        assert abs(share - rate[0]) < 0.25 * rate[0], (share, rate[0])
+    again = [
+        p
+        for a, b in sampled_window_pairs(g, t, 60, mean_partners=4.0, seed=9)[1]
+        for p in zip(a.tolist(), b.tolist())
+    ]
+    assert again == got
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_coactivity_degree_is_the_strength_in_the_coactivity_network(seed):
+    from pileon.detectors.coactivity import coactivity_degree
+
+    df = random_reposts(seed, 500, n_accounts=60, n_sources=15, span=900)
+    df = df.drop_duplicates(["account_id", "source_id"])
+    net = coactivity(df, window=45)
+    strength = (
+        pd.concat([net.set_index("account_a")["weight"], net.set_index("account_b")["weight"]])
+        .groupby(level=0)
+        .sum()
+    )
+    deg = coactivity_degree(df, window=45)
+    assert set(deg.index) == set(df["account_id"])
+    pd.testing.assert_series_equal(
+        deg.sort_index(),
+        strength.reindex(deg.index, fill_value=0).sort_index().astype(np.int64),
+        check_names=False,
+    )
+
+
+def test_coactivity_degree_counts_other_accounts_only():
+    from pileon.detectors.coactivity import coactivity_degree
+
+    # a reposts s twice within the window: neither counts for a; b's repost counts twice
+    df = frame([("a", "s", 0), ("a", "s", 10), ("b", "s", 20), ("c", "t", 0)])
+    assert coactivity_degree(df, window=30).to_dict() == {"a": 2, "b": 2, "c": 0}
+    assert coactivity_degree(df.iloc[:0], window=30).empty
