@@ -1,4 +1,4 @@
-"""Timing harness for :func:`pileon.detectors.clusters.detect_coordinated`.
+"""Timing harness for :func:`pileon.detectors.coordination.detect_coordinated`.
 
 Usage::
 
@@ -89,7 +89,7 @@ def main() -> None:
     a = ap.parse_args()
     cache = Path(a.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    from pileon.detectors.clusters import detect_coordinated
+    from pileon.detectors.coordination import detect_coordinated
 
     for scale in [float(x) for x in a.scales.split(",")]:
         p, nres = load(scale, cache)

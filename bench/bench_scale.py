@@ -192,13 +192,11 @@ DETECTOR_CALLS = (
     ("pileon.detectors.posters", "detect_inciters", "roles.inciters"),
     ("pileon.detectors.splicing", "detect_splicers", "roles.splicers"),
     ("pileon.detectors.renames", "detect_impersonators", "roles.impersonators"),
-    ("pileon.detectors.clusters", "detect_coordinated", "clusters"),
-    ("pileon.detectors.clusters", "activity_items", "clusters.activity_items"),
-    ("pileon.detectors.clusters", "coactivity", "clusters.coactivity"),
-    ("pileon.detectors.clusters", "_co_activity", "clusters.coactivity"),
-    ("pileon.detectors.clusters", "pair_baseline", "clusters.pair_baseline"),
-    ("pileon.detectors.clusters", "best_partition", "clusters.louvain"),
-    ("pileon.detectors.clusters", "_measure", "clusters.measure"),
+    ("pileon.detectors.coordination", "detect_coordinated", "clusters"),
+    ("pileon.detectors.coordination", "coordination_acts", "clusters.acts"),
+    ("pileon.detectors.coordination", "synced_pairs", "clusters.pairs"),
+    ("pileon.detectors.coordination", "expected_sync", "clusters.chance"),
+    ("pileon.detectors.coordination", "_clusters", "clusters.groups"),
     ("pileon.detectors.cascades", "reach", "clusters.reach"),  # posters hold their own reference
 )
 
@@ -223,11 +221,9 @@ def run_one(
 
     clock = _Clock()
     if without_clusters:  # every stage but the coordinated clusters (none found)
-        import pileon.detectors.clusters as clusters
+        import pileon.detectors.coordination as coordination
 
-        clusters.detect_coordinated = lambda p, **kw: clusters.ClusterResult(
-            edges=clusters._empty_edges()
-        )
+        coordination.detect_coordinated = lambda p, **kw: coordination.ClusterResult()
     original = stages.Stages.stage
 
     @contextmanager

@@ -26,7 +26,6 @@ a minute costs memory proportional to the chunk, not to its pair count.
 from __future__ import annotations
 
 import csv
-import math
 import os
 from collections.abc import Iterator
 
@@ -34,13 +33,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from pileon.graph.arrays import distinct, spans
+from pileon.graph.arrays import spans
 from pileon.graph.errors import InputError
 
 __all__ = [
     "coactivity",
     "coactivity_degree",
-    "coactive_degree",
     "write_coactivity_csv",
     "window_counts",
     "window_pairs",
@@ -604,200 +602,3 @@ class _PairCounter:
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         self._fold()
         return self._ids, self._weights
-
-
-# ------------------------------------------------------- degree in the co-repost network
-
-
-def coactive_degree(reposts: pd.DataFrame, *, window: float, min_weight: int = 2) -> pd.Series:
-    """Per account, the number of partners in the co-repost network of ``reposts``.
-
-    The degree of every account in :func:`pileon.detectors.coactivity.coactivity`
-    ``(reposts, window=window, min_weight=min_weight)``, without building that
-    network's weight-1 pairs, which dominate it (a viral source reposted every
-    second pairs each of its reposters with a hundred others).
-
-    Parameters
-    ----------
-    reposts : pandas.DataFrame
-        ``account_id``, ``source_id``, ``reposted_at`` (datetime64); rows with
-        a missing value pair with nothing.
-    window : float
-        Seconds (inclusive) between two reposts of a source for them to pair.
-    min_weight : int, default 2
-        Partners must have co-reposted at least this many sources.
-
-    Returns
-    -------
-    pandas.Series
-        int64 degree indexed by ``account_id`` (accounts without partners: 0
-        or absent).
-
-    Notes
-    -----
-    Two accounts co-reposted ``w >= 2`` sources exactly when, for ``C(w, 2)``
-    pairs of sources ``(s, s')``, both reposted ``s`` and ``s'`` within the
-    window of each other.  Every account contributes, for each two of its
-    reposts of different sources, a point ``(t, t')`` to the group ``(s, s')``;
-    two accounts pair in the group when two of their points lie within the
-    window on both axes (Chebyshev distance), which a grid of cells one window
-    wide finds among neighbouring cells only.  A pair's weight is then read as
-    the number of groups holding it.  Reposts with no other repost of their
-    source within the window, and accounts left with fewer than ``min_weight``
-    sources, are dropped first.
-
-    Time ``O(n log n + Q log Q + K)`` for ``n`` reposts, ``Q = sum C(k_a, 2)``
-    points over the remaining accounts' ``k_a`` reposts and ``K`` candidate
-    point pairs in neighbouring cells (at scale 47: 0.6 M reposts, 0.4 M
-    points, 0.5 M candidates, against 71 M within-window repost pairs).  Where
-    the points would outnumber both the reposts and the within-window repost
-    pairs ``P`` (a few accounts reposting thousands of sources), the network
-    itself is built (``O(P log P)``) instead.  ``min_weight=1`` also builds it.
-
-    Examples
-    --------
-    >>> t = pd.Timestamp("2026-03-01T08:00:00Z")
-    >>> reposts = pd.DataFrame({"account_id": ["a", "b", "c", "a", "b"],
-    ...                         "source_id": ["s1", "s1", "s1", "s2", "s2"],
-    ...                         "reposted_at": [t, t + pd.Timedelta(seconds=30), t,
-    ...                                         t + pd.Timedelta(hours=1),
-    ...                                         t + pd.Timedelta(hours=1, seconds=60)]})
-    >>> coactive_degree(reposts, window=60).sort_index().to_dict()
-    {'a': 1, 'b': 1, 'c': 0}
-    """
-    w = float(window)
-    if not math.isfinite(w) or w < 0:
-        raise InputError(f"window must be a finite number of seconds >= 0, got {window!r}")
-    if (
-        isinstance(min_weight, bool)
-        or not isinstance(min_weight, (int, np.integer))
-        or min_weight < 1
-    ):
-        raise InputError(f"min_weight must be an integer >= 1, got {min_weight!r}")
-    window_ns = int(round(w * 1_000_000_000))
-    known = (
-        reposts["account_id"].notna()
-        & reposts["source_id"].notna()
-        & reposts["reposted_at"].notna()
-    ).to_numpy()
-    r = reposts if known.all() else reposts[known]
-    acc, accounts = pd.factorize(_as_str(r["account_id"]))
-    index = pd.Index(accounts, name="account_id")
-
-    def network_degree() -> pd.Series:
-        edges = coactivity(
-            r[["account_id", "source_id", "reposted_at"]], window=w, min_weight=int(min_weight)
-        )
-        deg = pd.concat([edges["account_a"], edges["account_b"]]).value_counts()
-        return deg.reindex(index, fill_value=0).astype(np.int64)
-
-    if min_weight == 1 or len(r) < 2:
-        return network_degree() if len(r) >= 2 else pd.Series(0, index=index, dtype=np.int64)
-    src = pd.factorize(_as_str(r["source_id"]))[0].astype(np.int64)
-    when = r["reposted_at"]
-    if isinstance(when.dtype, pd.DatetimeTZDtype):
-        when = when.dt.tz_convert("UTC").dt.tz_localize(None)
-    t = when.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    acc = acc.astype(np.int64)
-    n_acc = len(accounts)
-
-    # reposts with another repost of their source within the window
-    by_source = np.lexsort((t, src))
-    s_o, t_o = src[by_source], t[by_source]
-    near = (s_o[1:] == s_o[:-1]) & (t_o[1:] - t_o[:-1] <= window_ns)
-    live = np.zeros(len(by_source), dtype=bool)
-    live[1:] = near
-    live[:-1] |= near
-    # by account, then source and time; accounts with at least min_weight live sources
-    o = by_source[live]
-    o = o[np.lexsort((t[o], src[o], acc[o]))]
-    a, s, t = acc[o], src[o], t[o]
-    new_source = np.ones(len(a), dtype=bool)
-    new_source[1:] = (a[1:] != a[:-1]) | (s[1:] != s[:-1])
-    keep = np.bincount(a[new_source], minlength=n_acc)[a] >= min_weight
-    a, s, t = a[keep], s[keep], t[keep]
-    n = len(a)
-    starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]]) if n else np.empty(0, np.int64)
-    sizes = np.diff(np.r_[starts, n])
-    later = np.repeat(starts + sizes, sizes) - np.arange(n) - 1  # later reposts of the account
-    if int(later.sum()) > len(r) and int(later.sum()) > _window_pairs(s_o, t_o, window_ns):
-        return network_degree()
-    deg = np.zeros(n_acc, dtype=np.int64)
-    # points: two reposts of one account, of sources s < s' (sorted), in group (s, s')
-    first, second = _spans(np.arange(n), np.arange(1, n + 1), later)
-    other = s[first] != s[second]
-    first, second = first[other], second[other]
-    if len(first) == 0:
-        return pd.Series(deg, index=index)
-    group = np.unique(s[first] * np.int64(s.max() + 1) + s[second], return_inverse=True)[1].ravel()
-    pa, x, y = a[first], t[first], t[second]
-    del first, second
-    cell = max(window_ns, 1)
-    cx, cy = (x - x.min()) // cell, (y - y.min()) // cell
-    o = np.lexsort((cy, cx, group))
-    group, pa, x, y, cx, cy = group[o], pa[o], x[o], y[o], cx[o], cy[o]
-    # columns (group, cx), each a run of points ordered by cy
-    new_col = np.ones(len(group), dtype=bool)
-    new_col[1:] = (group[1:] != group[:-1]) | (cx[1:] != cx[:-1])
-    col = np.cumsum(new_col) - 1
-    col_start = np.flatnonzero(new_col)
-    uy = distinct(cy)
-    span = np.int64(len(uy) + 2)
-    key = col * span + np.searchsorted(uy, cy) + 1
-    lo_y = np.searchsorted(uy, cy - 1, side="left") + 1
-    hi_y = np.searchsorted(uy, cy + 1, side="right") + 1
-    found = []
-    for step in (0, 1):  # the point's own column (later points), the next column (cx + 1)
-        i = np.arange(len(group))
-        if step:
-            nxt = col_start[np.minimum(col[i] + 1, len(col_start) - 1)]
-            i = i[(col[i] + 1 < len(col_start)) & (group[nxt] == group) & (cx[nxt] == cx + 1)]
-        lo = np.searchsorted(key, (col[i] + step) * span + lo_y[i], side="left")
-        hi = np.searchsorted(key, (col[i] + step) * span + hi_y[i], side="left")
-        if not step:
-            lo = np.maximum(lo, i + 1)
-        ii, jj = _spans(i, lo, np.maximum(hi - lo, 0))
-        hit = (
-            (np.abs(x[ii] - x[jj]) <= window_ns)
-            & (np.abs(y[ii] - y[jj]) <= window_ns)
-            & (pa[ii] != pa[jj])
-        )
-        ii, jj = ii[hit], jj[hit]
-        found.append((group[ii], np.minimum(pa[ii], pa[jj]) * n_acc + np.maximum(pa[ii], pa[jj])))
-    g = np.concatenate([g for g, _ in found])
-    pid = np.concatenate([p for _, p in found])
-    o = np.lexsort((g, pid))
-    g, pid = g[o], pid[o]
-    new = np.ones(len(pid), dtype=bool)
-    new[1:] = (pid[1:] != pid[:-1]) | (g[1:] != g[:-1])
-    pid, n_groups = np.unique(pid[new], return_counts=True)  # distinct groups per pair
-    pid = pid[n_groups >= min_weight * (min_weight - 1) // 2]  # C(w, 2) groups for weight w
-    deg += np.bincount(pid // n_acc, minlength=n_acc) + np.bincount(pid % n_acc, minlength=n_acc)
-    return pd.Series(deg, index=index)
-
-
-def _as_str(values: pd.Series) -> np.ndarray:
-    """The values as strings (as ``astype(str)``; no copy when they are strings already)."""
-    arr = values.to_numpy(dtype=object)
-    return (
-        arr
-        if pd.api.types.infer_dtype(arr, skipna=False) == "string"
-        else values.astype(str).to_numpy(dtype=object)
-    )
-
-
-def _window_pairs(src: np.ndarray, t: np.ndarray, window_ns: int) -> int:
-    """The number of pairs of rows (sorted by source, then time) of one source at most
-    ``window_ns`` apart."""
-    t_rel = t - t.min()
-    scale, ranks = np.unique(np.concatenate([t_rel, t_rel + window_ns]), return_inverse=True)
-    key = src * np.int64(len(scale)) + ranks[: len(t)]
-    end = np.searchsorted(key, src * np.int64(len(scale)) + ranks[len(t) :], side="right")
-    return int((end - np.arange(len(t)) - 1).sum())
-
-
-def _spans(
-    rows: np.ndarray, starts: np.ndarray, counts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(row, j)`` for every row and ``j`` in ``starts[k] .. starts[k] + counts[k] - 1``."""
-    return np.repeat(rows, counts), spans(starts, counts)

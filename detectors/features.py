@@ -23,7 +23,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from pileon.detectors.affiliations import valid_affiliations
-from pileon.detectors.coactivity import coactive_degree
+from pileon.detectors.coactivity import coactivity_degree
 from pileon.detectors.findings import Cluster, Detections
 from pileon.detectors.harm import HARM_THRESHOLD, HarmfulItems, harmful_items, row_narratives
 from pileon.graph.arrays import distinct
@@ -118,7 +118,6 @@ def account_features(
     *,
     harm_threshold: float = HARM_THRESHOLD,
     coact_window: float = 60.0,
-    coact_min_weight: int = 2,
     rename_days: float = 7.0,
     min_attackers: int = 3,
     items: HarmfulItems | None = None,
@@ -135,9 +134,8 @@ def account_features(
         A known ``harm`` at or above this is harmful; unknown ``harm`` falls back
         on the content's narrative.
     coact_window : float, default 60
-        Window (seconds) of the co-repost network behind ``coact_degree_log``.
-    coact_min_weight : int, default 2
-        Partners must have co-reposted at least this many sources.
+        Window (seconds) of the co-reposts behind ``coact_degree_log``
+        (:func:`pileon.detectors.coactivity.coactivity_degree`).
     rename_days : float, default 7
         Renames within this many days of the event's start count in ``renames_near``.
     min_attackers : int, default 3
@@ -156,11 +154,9 @@ def account_features(
 
     Notes
     -----
-    Time ``O(C + R d + Q)`` for ``C`` contents, ``R`` reposts in chains ``d``
-    deep and ``Q`` pairs of reposts by one account of different sources
-    (:func:`pileon.detectors.coactivity.coactive_degree`; not the within-window co-repost
-    pairs, which grow with the square of a viral source's repost rate); memory
-    ``O(C + R + A + Q)``.  Each group of columns is one step below (contents, narratives,
+    Time ``O(C + R d + R log R)`` for ``C`` contents and ``R`` reposts in chains ``d``
+    deep (the co-reposts are counted by binary search, no pair is built); memory
+    ``O(C + R + A)``.  Each group of columns is one step below (contents, narratives,
     spread, timing, coordination, the account, targets, reports, roles).
     """
     acc = p.accounts[["account_id"]].drop_duplicates().sort_values("account_id", kind="mergesort")
@@ -181,11 +177,7 @@ def account_features(
     col.update(_narrative_columns(p, det, acts, accounts))
     col.update(_spread_columns(forest, own, accounts))
     col.update(_timing_columns(acts, accounts))
-    col.update(
-        _coordination_columns(
-            acts, cluster_of, accounts, window=coact_window, min_weight=coact_min_weight
-        )
-    )
+    col.update(_coordination_columns(acts, cluster_of, accounts, window=coact_window))
     col.update(_account_columns(p, accounts, rename_days=rename_days))
     col.update(
         _target_columns(
@@ -377,13 +369,12 @@ def _coordination_columns(
     accounts: _Accounts,
     *,
     window: float,
-    min_weight: int,
 ) -> dict[str, np.ndarray]:
-    """Each account's partners in the co-repost network, and its significant cluster."""
+    """Each account's co-reposts within the window (a count), and its significant cluster."""
     n, index = accounts.n, accounts.index
     col: dict[str, np.ndarray] = {"coact_degree_log": np.zeros(n)}
     if len(acts.reposts) >= 2:
-        deg = coactive_degree(acts.reposts, window=window, min_weight=min_weight)
+        deg = coactivity_degree(acts.reposts, window=window)
         col["coact_degree_log"] = _log1p(deg.reindex(index, fill_value=0).to_numpy())
     members = [a for a in cluster_of if a in index]
     at = index.get_indexer(members)

@@ -89,7 +89,7 @@ def detect(p: Projection, *, seed: int = 0, stages: StageRunner | None = None) -
     -------
     Detections
     """
-    from pileon.detectors.clusters import detect_coordinated
+    from pileon.detectors.coordination import detect_coordinated
     from pileon.detectors.narratives import detect_narratives
     from pileon.detectors.posters import detect_first_posters, detect_inciters, detect_multi_posters
     from pileon.detectors.renames import detect_impersonators

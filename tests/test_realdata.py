@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from pileon.detectors.cascades import repost_forest
-from pileon.detectors.clusters import detect_coordinated
+from pileon.detectors.coordination import detect_coordinated
 from pileon.detectors.coactivity import coactivity
 from pileon.detectors.narratives import detect_narratives
 from pileon.detectors.posters import detect_first_posters, detect_inciters, detect_multi_posters

@@ -1,0 +1,421 @@
+"""Coordinated clusters ("water army", 水军): accounts in sync beyond what chance explains.
+
+A viral post puts thousands of organic pairs of accounts within a minute of each other,
+and a fan club reposts its idol within seconds, over and over; co-reposting alone proves
+nothing.  This detector keeps a pair of accounts only when it was in sync on more
+*distinct voices* than its activity and the crowding of the items explain, then reports
+the connected groups of such pairs.
+
+How it works
+------------
+1. **Acts** (:mod:`.acts`).  Reposts act on the root post they amplify, near-copies on
+   their narrative, comments on the commented content; each item has a *context* (the
+   author whose voice it amplifies; a narrative is its own) and a *stratum* (its
+   platform).  Accounts that acted on fewer than ``min_items`` items of ``min_contexts``
+   contexts are left out: they cannot make a pair.
+2. **Pairs in sync** (:mod:`.pairs`).  Two acts on one item within ``w`` seconds are in
+   sync, for each window of ``windows`` (a minute for bursts, five for armies that
+   trickle in).  For every account pair: ``O(w)``, the distinct items it was in sync on,
+   and their contexts.  Where an item is crowded, its in-sync pairs are sampled
+   uniformly (about ``max_partners`` per act, ``pair_budget`` pairs in all): the cost is
+   bounded on any input, and the sampling rate enters the expectation of step 3.
+3. **Chance** (:mod:`.chance`).  ``E(w)``, the in-sync items the pair would have if
+   accounts acted independently: a configuration model of who acts on what (busy
+   accounts meet busy items), each account's affinity to the voices it follows, and the
+   share of each item's act pairs in sync (a crowded item makes sync cheap).  The p-value
+   is the Poisson tail of ``O`` given ``E``, the best window, times the number of windows.
+4. **Clusters** (:mod:`.groups`).  A pair is *strong* when its p-value is below
+   ``strong / C(N, 2)`` for the ``N`` accounts in play (at most ``strong`` such pairs are
+   expected by chance in the whole event), *weak* when below ``alpha``.  Chance makes
+   weak pairs in a large event, but scattered: the weak pairs kept are those of the
+   ``min_degree``-core (every account tied to at least ``min_degree`` others by weak
+   pairs).  Connected components of the strong and kept weak pairs with at least
+   ``min_size`` accounts are the coordinated clusters; their members get the role
+   ``coordinated``.  Evidence: the items amplified in sync and whose voices, the time
+   between members' acts, observed against expected; account traits (:mod:`.traits`:
+   creation bursts, few followers, shared identities) are reported and lift the score a
+   little, but never make a cluster.
+
+Why voices: an army is hired to amplify several voices (first posters, inciters,
+splicers, impersonators); a fan club or a news audience follows a few, and the chance
+model expects its members to meet on them.  Limitations: a group that amplifies only
+one voice is not found (``min_contexts``); an army whose acts are spread over more than
+the widest window, like a slow drip over hours, leaves no co-timing to test; a wave
+that holds a small share of a large army gives each pair too few shared items.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from pileon.detectors.coordination.acts import Acts, coordination_acts
+from pileon.detectors.coordination.chance import expected_sync, test_pairs
+from pileon.detectors.coordination.groups import cluster_record, components, sync_events
+from pileon.detectors.coordination.pairs import synced_pairs
+from pileon.detectors.coordination.traits import account_traits, creation_bursts
+from pileon.detectors.findings import Cluster, RoleFinding
+from pileon.graph.arrays import distinct
+from pileon.graph.errors import InputError
+from pileon.graph.projection import Projection
+
+__all__ = ["ClusterResult", "detect_coordinated", "coordination_acts", "creation_bursts"]
+
+EDGE_COLUMNS = ("account_a", "account_b", "observed", "expected", "p_value", "window")
+
+
+@dataclass(frozen=True, eq=False)
+class ClusterResult:
+    """What :func:`detect_coordinated` returns.
+
+    Attributes
+    ----------
+    clusters : list of Cluster
+        Every component of two or more accounts, significant ones first (by score,
+        size, then first member); ``significant`` tells which.
+    findings : list of RoleFinding
+        Role ``coordinated`` for the members of significant clusters, by account ID.
+    edges : pandas.DataFrame
+        The kept pairs: ``account_a, account_b, observed, expected, p_value, window``
+        (observed and expected in the window, in seconds, that gave the p-value).
+    stats : dict
+        Counts of the run: acts, accounts in play, pairs enumerated and tested, the
+        partner cap used, the FDR threshold.
+    """
+
+    clusters: list[Cluster] = field(default_factory=list)
+    findings: list[RoleFinding] = field(default_factory=list)
+    edges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EDGE_COLUMNS))
+    stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def significant(self) -> list[Cluster]:
+        return [c for c in self.clusters if c.significant]
+
+
+def _check(windows: Any, **ints: Any) -> tuple[float, ...]:
+    try:
+        ws = tuple(float(w) for w in windows)
+    except (TypeError, ValueError):
+        raise InputError(f"windows must be numbers of seconds, got {windows!r}") from None
+    if not ws or any(not math.isfinite(w) or w <= 0 for w in ws) or list(ws) != sorted(set(ws)):
+        raise InputError(f"windows must be increasing positive seconds, got {windows!r}")
+    for name, (v, low) in ints.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+            raise InputError(f"{name} must be a whole number >= {low}, got {v!r}")
+    return ws
+
+
+def detect_coordinated(
+    p: Projection,
+    *,
+    narratives: Any = None,
+    seed: int | None = 0,
+    windows: tuple[float, ...] = (60.0, 300.0),
+    min_items: int = 2,
+    min_contexts: int = 2,
+    alpha: float = 1e-4,
+    strong: float = 1.0,
+    min_degree: int = 3,
+    min_size: int = 3,
+    max_partners: int = 32,
+    pair_budget: int = 16_000_000,
+    low_followers: float | None = None,
+    burst_window: float = 86_400.0,
+    show_progress: bool = False,
+) -> ClusterResult:
+    """Find coordinated clusters of accounts in one event (module docstring for the method).
+
+    Parameters
+    ----------
+    p : Projection
+        The event's projection.
+    narratives : NarrativeResult or mapping, optional
+        Narrative of every content (``of_content``); computed with
+        :func:`pileon.detectors.narratives.detect_narratives` when omitted.
+    seed : int or None, default 0
+        Seeds the sampling of crowded items' pairs (None: 0).
+    windows : tuple of float, default (60, 300)
+        Seconds within which two acts on one item are in sync, each tried (increasing).
+    min_items : int, default 2
+        Items a pair must have been in sync on.
+    min_contexts : int, default 2
+        Voices (contexts) those items must come from.
+    alpha : float, default 1e-4
+        Largest p-value of a weak pair.
+    strong : float, default 1
+        Pairs expected by chance in the whole event below the strong threshold
+        (``strong / C(N, 2)`` per pair for ``N`` accounts in play).
+    min_degree : int, default 3
+        Weak pairs are kept in the ``min_degree``-core of the weak-pair graph.
+    min_size : int, default 3
+        Smallest significant cluster.
+    max_partners : int, default 32
+        Average number of partners sampled per act on crowded items.
+    pair_budget : int, default 16,000,000
+        Act pairs enumerated at most (over all windows); ``max_partners`` is lowered to
+        fit.
+    low_followers : float, optional
+        Follower count at or below which an account has few followers (evidence only);
+        default the 20th percentile of the event's accounts.
+    burst_window : float, default 86400
+        Widest window of an account-creation burst (:func:`creation_bursts`).
+    show_progress : bool, default False
+        Progress bars over the pairs.
+
+    Returns
+    -------
+    ClusterResult
+
+    Raises
+    ------
+    pileon.graph.errors.InputError
+        On an option out of range.
+
+    Notes
+    -----
+    *Complexity.*  ``O(n log n + P log P + S K log I + K V)`` for ``n`` acts, ``P <=
+    min(n * max_partners * W, pair_budget)`` sampled pairs over ``W`` windows, ``K``
+    candidate pairs, ``S`` strata, ``I`` items and ``V`` shared voices per pair; memory
+    ``O(n + P)``.  No step enumerates the pairs of a crowded window in full.
+
+    *Error of the sampling.*  On an item whose in-sync act pairs ``P_i`` exceed
+    ``max_partners`` times its acts ``n_i``, each pair is kept with probability
+    ``r_i = max_partners * n_i / P_i`` (seeded), so a pair's in-sync count there is a
+    binomial thinning of the true one (mean ``r_i`` per item, variance ``r_i (1 - r_i)``);
+    its expectation ``E`` is thinned by the same ``r_i``, so the test stays calibrated and
+    only loses power on crowded items.  Uncrowded items are counted exactly.
+
+    Examples
+    --------
+    >>> from pileon.graph.projection import Projection
+    >>> rows = []
+    >>> for k in range(6):          # five accounts repost six authors' posts within seconds
+    ...     for i, a in enumerate("abcde"):
+    ...         rows.append({"repost_id": f"r{k}{a}", "account_id": a, "source_id": f"s{k}",
+    ...                      "reposted_at": f"2026-03-01T{10 + k}:00:{i:02d}Z"})
+    ...     for i in range(30):     # and thirty others repost them over the day
+    ...         rows.append({"repost_id": f"o{k}-{i}", "account_id": f"x{(i + k) % 30}",
+    ...                      "source_id": f"s{k}",
+    ...                      "reposted_at": f"2026-03-01T{(i % 12) + 8:02d}:{(7 * i) % 60:02d}:30Z"})
+    >>> contents = [{"content_id": f"s{k}", "account_id": f"author{k}", "platform": "weibo",
+    ...              "posted_at": "2026-03-01T07:00:00Z"} for k in range(6)]
+    >>> p = Projection.from_tables({"event_id": "e"}, reposts=rows, contents=contents)
+    >>> res = detect_coordinated(p, narratives={})
+    >>> [c.accounts for c in res.significant]
+    [('a', 'b', 'c', 'd', 'e')]
+    """
+    ws = _check(
+        windows,
+        min_items=(min_items, 1),
+        min_contexts=(min_contexts, 1),
+        min_degree=(min_degree, 1),
+        min_size=(min_size, 2),
+        max_partners=(max_partners, 1),
+        pair_budget=(pair_budget, 1),
+    )
+    for name, v, hi in (("alpha", alpha, 1.0), ("strong", strong, math.inf)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= hi:
+            raise InputError(f"{name} must be a number in (0, {hi:g}], got {v!r}")
+    seed = 0 if seed is None else int(seed)
+    every = coordination_acts(p, narratives=narratives)
+    acts = _in_play(every, min_contexts, min_items)
+    stats: dict[str, float] = {"acts": float(len(every)), "acts_in_play": float(len(acts))}
+    if len(acts) == 0:
+        return ClusterResult(stats=stats)
+    pairs = synced_pairs(
+        acts,
+        windows=ws,
+        min_items=min_items,
+        min_contexts=min_contexts,
+        max_partners=max_partners,
+        pair_budget=pair_budget,
+        seed=seed,
+        every=every,
+        show_progress=show_progress,
+    )
+    expected = expected_sync(acts, pairs, every)
+    n_play = float(len(np.unique(acts.account)))
+    strong_alpha = strong / max(n_play * (n_play - 1) / 2, 1.0)
+    tests = test_pairs(
+        pairs.observed,
+        expected,
+        pairs.contexts,
+        min_items=min_items,
+        min_contexts=min_contexts,
+        alpha=alpha,
+        strong_alpha=strong_alpha,
+    )
+    k = tests.weak | tests.strong
+    rows = np.flatnonzero(k)
+    edges = pd.DataFrame(
+        {
+            "a": pairs.a[rows],
+            "b": pairs.b[rows],
+            "observed": pairs.observed[rows, tests.window[rows]],
+            "expected": expected[rows, tests.window[rows]],
+            "p_value": tests.p_value[rows],
+            "w": tests.window[rows],
+            "strong": tests.strong[rows],
+        }
+    )
+    edges = _kept(edges, min_degree, len(every.accounts))
+    stats.update(
+        accounts=n_play,
+        enumerated=float(pairs.enumerated),
+        tested=float(pairs.tested),
+        candidates=float(len(pairs.a)),
+        weak=float(tests.weak.sum()),
+        strong=float(tests.strong.sum()),
+        kept=float(len(edges)),
+        mean_partners=float(pairs.mean_partners),
+        strong_alpha=strong_alpha,
+    )
+    clusters, findings = _clusters(
+        p,
+        acts,
+        edges,
+        ws,
+        min_size=min_size,
+        alpha=alpha,
+        strong_alpha=strong_alpha,
+        tested=pairs.tested,
+        max_partners=max(int(round(pairs.mean_partners)), 1),
+        low_followers=low_followers,
+        burst_window=burst_window,
+        show_progress=show_progress,
+    )
+    out_edges = pd.DataFrame(
+        {
+            "account_a": acts.accounts[edges["a"].to_numpy()],
+            "account_b": acts.accounts[edges["b"].to_numpy()],
+            "observed": edges["observed"].to_numpy(),
+            "expected": edges["expected"].to_numpy(),
+            "p_value": edges["p_value"].to_numpy(),
+            "window": np.asarray(ws)[edges["w"].to_numpy()] if len(edges) else np.zeros(0),
+        },
+        columns=list(EDGE_COLUMNS),
+    )
+    return ClusterResult(clusters=clusters, findings=findings, edges=out_edges, stats=stats)
+
+
+def _kept(edges: pd.DataFrame, k: int, n: int, attach: int = 2, rounds: int = 10) -> pd.DataFrame:
+    """Strong pairs, the weak pairs of the ``k``-core of the weak-pair graph (accounts with
+    fewer than ``k`` weak pairs are dropped with their pairs until none is left: a chain
+    of chance pairs falls apart, a group where everyone is tied to several others stays),
+    and the weak pairs of accounts tied by at least ``attach`` of them to one group so
+    formed (a member that took part in fewer waves joins the group it moved with; chance
+    seldom gives an outsider two such pairs into the same group).  ``O(e log e)`` per
+    round."""
+    strong = edges["strong"].to_numpy()
+    weak = edges[~strong]
+    core = weak
+    while k > 1 and len(core):
+        ends = np.concatenate([core["a"].to_numpy(), core["b"].to_numpy()])
+        ids, deg = np.unique(ends, return_counts=True)
+        thin = ids[deg < k]
+        if len(thin) == 0:
+            break
+        gone = np.isin(core["a"].to_numpy(), thin) | np.isin(core["b"].to_numpy(), thin)
+        core = core[~gone]
+    out = pd.concat([edges[strong], core])
+    rest = weak.drop(index=core.index)
+    for _ in range(rounds):
+        if out.empty or rest.empty:
+            break
+        label = components(out["a"].to_numpy(), out["b"].to_numpy(), n)
+        inside = np.zeros(n, dtype=bool)
+        inside[out["a"].to_numpy()] = True
+        inside[out["b"].to_numpy()] = True
+        a, b = rest["a"].to_numpy(), rest["b"].to_numpy()
+        one = inside[a] ^ inside[b]
+        if not one.any():
+            break
+        outer = np.where(inside[a], b, a)[one]
+        group = label[np.where(inside[a], a, b)[one]]
+        key = outer * np.int64(n) + group
+        ids, count = np.unique(key, return_counts=True)
+        join = np.isin(key, ids[count >= attach])
+        if not join.any():
+            break
+        take = rest.index[np.flatnonzero(one)[join]]
+        out = pd.concat([out, rest.loc[take]])
+        rest = rest.drop(index=take)
+    key = out["a"].to_numpy() * np.int64(n) + out["b"].to_numpy()
+    return out.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
+
+
+def _in_play(acts: Acts, min_contexts: int, min_items: int) -> Acts:
+    """The acts of accounts that acted on at least ``min_items`` items of at least
+    ``min_contexts`` contexts: the others cannot make a pair."""
+    if len(acts) == 0:
+        return acts
+    n_acc = len(acts.accounts)
+    n_ctx = np.int64(max(len(acts.contexts), 1))
+    n_it = np.int64(max(len(acts.items), 1))
+    per_c = np.bincount(distinct(acts.account * n_ctx + acts.context) // n_ctx, minlength=n_acc)
+    per_i = np.bincount(distinct(acts.account * n_it + acts.item) // n_it, minlength=n_acc)
+    ok = (per_c >= min_contexts) & (per_i >= min_items)
+    return acts.take(np.flatnonzero(ok[acts.account]))
+
+
+def _clusters(
+    p: Projection,
+    acts: Acts,
+    edges: pd.DataFrame,
+    windows: tuple[float, ...],
+    *,
+    min_size: int,
+    alpha: float,
+    strong_alpha: float,
+    tested: int,
+    max_partners: int,
+    low_followers: float | None,
+    burst_window: float,
+    show_progress: bool,
+) -> tuple[list[Cluster], list[RoleFinding]]:
+    """Components of the kept pairs, measured, ordered and named (``c1``, ``c2``, ...)."""
+    if edges.empty:
+        return [], []
+    n = len(acts.accounts)
+    label = components(edges["a"].to_numpy(), edges["b"].to_numpy(), n)
+    ends = distinct(np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()]))
+    order = np.argsort(label[ends], kind="stable")
+    ends = ends[order]
+    cut = np.flatnonzero(np.concatenate([[True], label[ends][1:] != label[ends][:-1], [True]]))
+    groups = [ends[s:e] for s, e in zip(cut[:-1], cut[1:]) if e - s >= 2]
+    key = edges["a"].to_numpy() * np.int64(n) + edges["b"].to_numpy()  # sorted by _kept
+    events = sync_events(acts, ends, key, edges["w"].to_numpy(), windows, max_partners)
+    ev_label = label[events["a"].to_numpy()] if len(events) else np.zeros(0, np.int64)
+    e_label = label[edges["a"].to_numpy()]
+    traits = account_traits(
+        p.accounts,
+        [str(acts.accounts[c]) for c in ends],
+        low_followers=low_followers,
+        burst_window=burst_window,
+    )
+    traits.index = ends
+    opts = dict(
+        windows=windows, min_size=min_size, alpha=alpha, strong_alpha=strong_alpha, tested=tested
+    )
+    built = []
+    for g in tqdm(groups, desc="clusters", disable=not show_progress):
+        lab = label[g[0]]
+        e, ev = edges[e_label == lab], events[ev_label == lab]
+        c, _ = cluster_record("", g, acts, e, ev, traits.loc[g], findings=False, **opts)
+        built.append((c, g, e, ev))
+    built.sort(
+        key=lambda x: (not x[0].significant, -x[0].score, -len(x[0].accounts), x[0].accounts[0])
+    )
+    clusters, findings = [], []
+    for pos, (_, g, e, ev) in enumerate(built, start=1):
+        c, f = cluster_record(f"c{pos}", g, acts, e, ev, traits.loc[g], **opts)
+        clusters.append(c)
+        findings += f
+    findings.sort(key=lambda f: f.account_id)
+    return clusters, findings
