@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from pileon.detectors.cascades import repost_forest
-from pileon.detectors.coordination import detect_coordinated
 from pileon.detectors.coactivity import coactivity
+from pileon.detectors.coordination import detect_coordinated
 from pileon.detectors.narratives import detect_narratives
 from pileon.detectors.posters import detect_first_posters, detect_inciters, detect_multi_posters
 from pileon.graph.embedded import EmbeddedStore
