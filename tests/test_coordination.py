@@ -552,3 +552,52 @@ def test_a_batch_registered_in_an_hour_is_a_burst_on_a_busy_platform():
     lab = creation_bursts(acc, burst_window=86400.0)
     assert set(lab.dropna().index) == batch and lab.dropna().nunique() == 1
     assert creation_bursts(acc, burst_window=86400.0, finer=()).dropna().empty
+
+
+def test_group_test_is_the_poisson_tail_of_sync_against_the_waves_crowd():
+    """group_test against a brute-force count: the group's waves (items where at least
+    three members' acts were within the window of another member's), for each tested
+    account the waves it acted on in sync with a member (O) and the sum of the outsiders'
+    in-sync share of those waves (E), tail P(X >= O | E), best window times two."""
+    from scipy.stats import poisson
+
+    from pileon.detectors.coordination import coordination_acts
+    from pileon.detectors.coordination.groups import group_test
+
+    rows = organic_and_army(seed=5, waves=5, crowd=40, per_source=30)
+    p = Projection.from_tables({"event_id": "e"}, reposts=rows)
+    acts = coordination_acts(p, narratives={})
+    code = {str(a): i for i, a in enumerate(acts.accounts)}
+    members = np.array(sorted(code[a] for a in ("a1", "a2", "a3", "a4")))
+    tested = np.array([code["a5"], code["x000"], code["x001"], code["x007"], code["a1"]])
+    windows = (60.0, 300.0)
+    got = group_test(acts, members, tested, windows)
+    want = []
+    for who in tested:
+        best = 1.0
+        for w in windows:
+            o = e = 0.0
+            for item in np.unique(acts.item[np.isin(acts.account, members)]):
+                on = np.flatnonzero(acts.item == item)
+                mem = [j for j in on if acts.account[j] in members]
+
+                def in_sync(j, mem=mem, w=w):
+                    return any(
+                        abs(acts.t[m] - acts.t[j]) <= w
+                        and m != j
+                        and acts.account[m] != acts.account[j]
+                        for m in mem
+                    )
+
+                if sum(in_sync(j) for j in mem) < 3:
+                    continue  # not a wave
+                outs = [j for j in on if acts.account[j] not in members]
+                s = np.mean([in_sync(j) for j in outs]) if outs else 0.0
+                mine = [j for j in on if acts.account[j] == who]
+                if mine:
+                    e += s
+                    o += any(in_sync(j) for j in mine)
+            best = min(best, poisson.sf(o - 1, e) if o > 0 else 1.0)
+        want.append(min(best * 2, 1.0))
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-300)
+    assert got[0] < 1e-3 and got[1:4].min() > 1e-2  # the army's fifth member, not the crowd

@@ -56,7 +56,12 @@ from tqdm.auto import tqdm
 
 from pileon.detectors.coordination.acts import Acts, coordination_acts
 from pileon.detectors.coordination.chance import expected_sync, test_pairs
-from pileon.detectors.coordination.groups import cluster_record, components, sync_events
+from pileon.detectors.coordination.groups import (
+    cluster_record,
+    components,
+    group_test,
+    sync_events,
+)
 from pileon.detectors.coordination.pairs import synced_pairs
 from pileon.detectors.coordination.traits import account_traits, creation_bursts
 from pileon.detectors.findings import Cluster, RoleFinding
@@ -125,6 +130,7 @@ def detect_coordinated(
     min_size: int = 3,
     max_partners: int = 32,
     pair_budget: int = 16_000_000,
+    member_alpha: float | None = None,
     low_followers: float | None = None,
     burst_window: float = 86_400.0,
     show_progress: bool = False,
@@ -160,6 +166,12 @@ def detect_coordinated(
     pair_budget : int, default 16,000,000
         Act pairs enumerated at most (over all windows); ``max_partners`` is lowered to
         fit.
+    member_alpha : float, optional
+        When given, a member tied to its cluster only by pairs in sync on ``min_items``
+        items (two coincidences) stays only when its sync with the whole cluster's waves
+        beats the crowd of those items (:func:`.groups.group_test`) at this level.  Off by
+        default: on the scenario grid (bench/RESULTS.md) 0.01 takes the few organic
+        accounts out of large armies' clusters but also members that joined few waves.
     low_followers : float, optional
         Follower count at or below which an account has few followers (evidence only);
         default the 20th percentile of the event's accounts.
@@ -219,7 +231,10 @@ def detect_coordinated(
         max_partners=(max_partners, 1),
         pair_budget=(pair_budget, 1),
     )
-    for name, v, hi in (("alpha", alpha, 1.0), ("strong", strong, math.inf)):
+    checks = [("alpha", alpha, 1.0), ("strong", strong, math.inf)]
+    if member_alpha is not None:
+        checks.append(("member_alpha", member_alpha, 1.0))
+    for name, v, hi in checks:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= hi:
             raise InputError(f"{name} must be a number in (0, {hi:g}], got {v!r}")
     seed = 0 if seed is None else int(seed)
@@ -265,6 +280,9 @@ def detect_coordinated(
         }
     )
     edges = _kept(edges, min_degree, len(every.accounts))
+    thin = (0, 0)
+    if member_alpha is not None:
+        edges, thin = _thin_members(every, edges, ws, min_items, min_size, member_alpha)
     stats.update(
         accounts=n_play,
         enumerated=float(pairs.enumerated),
@@ -273,6 +291,8 @@ def detect_coordinated(
         weak=float(tests.weak.sum()),
         strong=float(tests.strong.sum()),
         kept=float(len(edges)),
+        thin_tested=float(thin[0]),
+        thin_dropped=float(thin[1]),
         mean_partners=float(pairs.mean_partners),
         strong_alpha=strong_alpha,
     )
@@ -348,6 +368,51 @@ def _kept(edges: pd.DataFrame, k: int, n: int, attach: int = 2, rounds: int = 10
         rest = rest.drop(index=take)
     key = out["a"].to_numpy() * np.int64(n) + out["b"].to_numpy()
     return out.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
+
+
+def _thin_members(
+    every: Acts,
+    edges: pd.DataFrame,
+    windows: tuple[float, ...],
+    min_items: int,
+    min_size: int,
+    member_alpha: float,
+) -> tuple[pd.DataFrame, tuple[int, int]]:
+    """Drop the members of would-be clusters whose every kept pair was in sync on only
+    ``min_items`` items and not strong, unless their sync with the whole cluster beats the
+    crowd of its waves (:func:`.groups.group_test` at ``member_alpha``).  In a large army's minutes an organic account that reposted
+    two of its viral targets pairs with many members twice; it is not in sync with the
+    army beyond what the crowd of those items is.  Returns the edges left and
+    ``(tested, dropped)``.  ``O(m log m)`` per cluster for the ``m`` acts on its items."""
+    if edges.empty:
+        return edges, (0, 0)
+    n = len(every.accounts)
+    a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
+    label = components(a, b, n)
+    ends = np.concatenate([a, b])
+    obs = np.concatenate([edges["observed"].to_numpy()] * 2)
+    strong = np.concatenate([edges["strong"].to_numpy()] * 2)
+    best = np.zeros(n)
+    np.maximum.at(best, ends, obs)
+    has_strong = np.zeros(n, dtype=bool)
+    has_strong[ends[strong]] = True
+    present = np.zeros(n, dtype=bool)
+    present[ends] = True
+    size = np.bincount(label[present], minlength=int(label.max()) + 1)
+    thin = present & ~has_strong & (best <= min_items) & (size[label] >= min_size)
+    dropped: list[np.ndarray] = []
+    tested = 0
+    for lab in np.unique(label[thin]):
+        group = np.flatnonzero(present & (label == lab))
+        cand = group[thin[group]]
+        p = group_test(every, group, cand, windows)
+        tested += len(cand)
+        dropped.append(cand[p > member_alpha])
+    gone = np.concatenate(dropped) if dropped else np.zeros(0, np.int64)
+    if len(gone) == 0:
+        return edges, (tested, 0)
+    keep = ~(np.isin(a, gone) | np.isin(b, gone))
+    return edges[keep].reset_index(drop=True), (tested, len(gone))
 
 
 def _in_play(acts: Acts, min_contexts: int, min_items: int) -> Acts:
