@@ -81,7 +81,7 @@ def detect(p: Projection, *, seed: int = 0, stages: StageRunner | None = None) -
     p : Projection
         The event's projection.
     seed : int, default 0
-        Seed of the randomised steps (MinHash, Louvain, baselines).
+        Seed of the randomised steps (MinHash, the sampling of crowded items' pairs).
     stages : StageRunner, optional
         Wraps the ``narratives``, ``roles`` and ``clusters`` stages.
 
