@@ -253,12 +253,32 @@ class GraphEdge(BaseModel):
     properties: dict[str, Any] = {}
 
 
+class CappedExpansion(BaseModel):
+    node: str = Field(description="The node whose neighbours were cut.")
+    edge: EdgeType = Field(description="The kind of neighbours cut.")
+    read: int = Field(description="How many of them were read (the first by ID, or by rank).")
+
+
+class NeighborhoodSample(BaseModel):
+    """How the walk was bounded around hubs (a viral post's cascade is never walked whole)."""
+
+    fanout: int = Field(description="Neighbours of each kind read from one node, at most.")
+    rule: str = Field(description="Which neighbours are read when a node has more.")
+    capped: list[CappedExpansion] = Field(
+        description="Every expansion that had more neighbours than were read (empty: none)."
+    )
+
+
 class Neighborhood(BaseModel):
     center: str
     hops: int
     nodes: list[GraphNode]
     edges: list[GraphEdge]
-    truncated: bool = Field(description="True when `limit` cut the neighbourhood short.")
+    truncated: bool = Field(
+        description="True when `limit` cut the neighbourhood short (more nodes than room, "
+        "or the limit reached before the last hop)."
+    )
+    sample: NeighborhoodSample
 
 
 # ------------------------------------------------------------------- decisions

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import sqlite3
 import threading
@@ -24,7 +25,7 @@ import pandas as pd
 
 from pileon.graph.arrays import is_none
 from pileon.graph.errors import IdempotencyConflict, NotFound, StoreUnavailable
-from pileon.graph.frames import coerce, time_to_ns
+from pileon.graph.frames import as_list, coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, TZ, ColType, stored_columns
 from pileon.graph.store import (
     AUDIT_COLUMNS,
@@ -146,17 +147,23 @@ def _add_new_columns(con: sqlite3.Connection, name: str) -> None:
             con.execute(f"ALTER TABLE {name} ADD COLUMN {c} {_SQL_TYPE[t.column(c).type]}")
 
 
+# each foreign key is indexed with the table's key after it, so that the first rows of one
+# ID in key order are an index walk that stops early (``linked``: a hub's first neighbours)
 _INDEXES = (
-    "CREATE INDEX IF NOT EXISTS contents_account ON contents (account_id)",
-    "CREATE INDEX IF NOT EXISTS reposts_source ON reposts (source_id)",
-    "CREATE INDEX IF NOT EXISTS reposts_account ON reposts (account_id)",
+    "CREATE INDEX IF NOT EXISTS contents_account_key ON contents (account_id, content_id)",
+    "CREATE INDEX IF NOT EXISTS contents_reply_key ON contents (reply_to, content_id)",
+    "CREATE INDEX IF NOT EXISTS reposts_source_key ON reposts (source_id, repost_id)",
+    "CREATE INDEX IF NOT EXISTS reposts_account_key ON reposts (account_id, repost_id)",
     "CREATE INDEX IF NOT EXISTS accounts_name ON accounts (name)",
 )
+#: indexes of older stores that those above replace (dropped when a store is opened)
+_OLD_INDEXES = ("contents_account", "reposts_source", "reposts_account")
 #: (index, table) of the secondary indexes above
 _INDEX_TABLES = (
-    ("contents_account", "contents"),
-    ("reposts_source", "reposts"),
-    ("reposts_account", "reposts"),
+    ("contents_account_key", "contents"),
+    ("contents_reply_key", "contents"),
+    ("reposts_source_key", "reposts"),
+    ("reposts_account_key", "reposts"),
     ("accounts_name", "accounts"),
 )
 #: rows per INSERT statement of the bulk writes (at most 15 columns: far below the
@@ -273,6 +280,58 @@ def _columns_of_rows(table: str, cols: list[str], rows: list[tuple[Any, ...]]) -
     return data
 
 
+def _record_cell(kind: ColType | str, key: bool, v: Any) -> Any:
+    """One stored cell as :func:`pileon.graph.frames.frame_records` gives it from a frame
+    (what :func:`_columns_of_rows` and ``coerce`` make of it, then ``jsonable``)."""
+    if kind == ColType.TIME:  # never NULL: read as COALESCE(c, _NO_TIME)
+        if v == _NO_TIME or (key and v == -1):
+            return None
+        return pd.Timestamp(int(v), tz="UTC").isoformat()
+    if kind == PLACEHOLDER:
+        return bool(v)
+    if v is None:
+        return [] if kind == ColType.LIST else ("{}" if kind == "extra" else None)
+    if kind == ColType.FLOAT:
+        f = float(v)
+        return None if math.isnan(f) else f
+    if kind in (ColType.INT, TZ):
+        return int(v)
+    if kind == ColType.BOOL:
+        return int(v) != 0
+    if kind == ColType.LIST:
+        return as_list(v)
+    if key and v == "":
+        return None
+    return v
+
+
+def _records_of_rows(
+    table: str, cols: list[str], rows: list[tuple[Any, ...]]
+) -> list[dict[str, Any]]:
+    """Rows as :func:`pileon.graph.frames.frame_records` of the frame :meth:`EmbeddedStore.frame`
+    would make of them, in key order, without building the frame (a few rows: the
+    graph view).  ``extra`` parsed into an object, as there."""
+    t = TABLES[table]
+    kinds = [(_kind(table, c), c in t.key) for c in cols]
+    out = []
+    for row in rows:
+        rec = {c: _record_cell(k, key, v) for c, (k, key), v in zip(cols, kinds, row)}
+        if "extra" in rec:
+            rec["extra"] = _extra_object(rec["extra"])
+        out.append(rec)
+    keys = [k for k in t.key if k in cols]
+    out.sort(key=lambda r: tuple((r[k] is not None, r[k] or "") for k in keys))
+    return out
+
+
+def _extra_object(v: Any) -> dict[str, Any]:
+    try:
+        obj = json.loads(v) if isinstance(v, str) and v else {}
+    except ValueError:
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
 class EmbeddedStore(Store):
     """The default store: a SQLite file (created on first use)."""
 
@@ -289,6 +348,8 @@ class EmbeddedStore(Store):
                     _add_new_columns(con, name)
                 for stmt in _INDEXES:
                     con.execute(stmt)
+                for index in _OLD_INDEXES:
+                    con.execute(f"DROP INDEX IF EXISTS {index}")
                 con.executescript(_FINDINGS_DDL)
                 have = {r[1] for r in con.execute("PRAGMA table_info(decisions)")}
                 for column in _DECISION_ADDED:
@@ -601,6 +662,85 @@ class EmbeddedStore(Store):
             columns=MEMBERSHIP_COLUMNS,
         )
 
+    def records(
+        self, table: str, *, ids: Iterable[str] | None = None, column: str | None = None
+    ) -> list[dict[str, Any]]:
+        """See :meth:`pileon.graph.store.Store.records`: the rows of the same query as
+        :meth:`frame`, converted one by one (no frame)."""
+        if table not in TABLES:
+            raise KeyError(table)
+        cols = stored_columns(table)
+        column = column or TABLES[table].key[0]
+        if column not in cols:
+            raise KeyError(column)
+        sql = f"SELECT {', '.join(self._select(table))} FROM {table}"
+        if ids is None:
+            return _records_of_rows(table, cols, self._con().execute(sql).fetchall())
+        sql += f" WHERE {column} IN (SELECT CAST(value AS TEXT) FROM json_each(?))"
+        rows = self._con().execute(sql, (_json_ids(list(ids)),)).fetchall()
+        return _records_of_rows(table, cols, rows)
+
+    def linked(
+        self,
+        table: str,
+        column: str,
+        ids: Iterable[str],
+        *,
+        per_id: int,
+        columns: Sequence[str] | None = None,
+    ) -> tuple[list[dict[str, Any]], set[str]]:
+        """See :meth:`pileon.graph.store.Store.linked`.
+
+        Notes
+        -----
+        One query per ID, ``LIMIT per_id + 1`` in key order: on the indexes
+        ``(column, key)`` an index walk that stops there.  O(len(ids) x per_id).
+        """
+        if table not in TABLES:
+            raise KeyError(table)
+        if per_id < 0:
+            raise ValueError("per_id must be >= 0")
+        stored = stored_columns(table)
+        if column not in stored or any(c not in stored for c in columns or ()):
+            raise KeyError(column)
+        cols = list(columns) if columns else stored
+        select = [s for c, s in zip(stored, self._select(table)) if c in cols]
+        cols = [c for c in stored if c in cols]
+        order = [k for k in TABLES[table].key if k != column] or [column]
+        sql = (
+            f"SELECT {', '.join(select)} FROM {table} WHERE {column} = ? "
+            f"ORDER BY {', '.join(order)} LIMIT ?"
+        )
+        con = self._con()
+        rows: list[tuple[Any, ...]] = []
+        more: set[str] = set()
+        for i in dict.fromkeys(str(i) for i in ids):
+            got = con.execute(sql, (i, per_id + 1)).fetchall()
+            if len(got) > per_id:
+                more.add(i)
+                got = got[:per_id]
+            rows += got
+        return _records_of_rows(table, cols, rows), more
+
+    def memberships_of(self, content_ids: Iterable[str]) -> list[tuple[str, str, str]]:
+        """See :meth:`pileon.graph.store.Store.memberships_of` (the index on content_id)."""
+        rows = self._con().execute(
+            "SELECT content_id, event_id, via FROM memberships WHERE content_id IN "
+            "(SELECT CAST(value AS TEXT) FROM json_each(?)) ORDER BY content_id, event_id",
+            (_json_ids(list(dict.fromkeys(content_ids))),),
+        )
+        return [tuple(r) for r in rows.fetchall()]
+
+    def event_members(self, event_id: str, *, limit: int) -> tuple[list[tuple[str, str]], bool]:
+        """See :meth:`pileon.graph.store.Store.event_members` (the primary key's order)."""
+        rows = self._con().execute(
+            "SELECT content_id, via FROM memberships WHERE event_id = ? "
+            "ORDER BY content_id LIMIT ?",
+            (event_id, limit + 1),
+        )
+        got = [tuple(r) for r in rows.fetchall()]
+        return got[:limit], len(got) > limit
+
     def count(self, table: str) -> int:
         if table not in TABLES:
             raise KeyError(table)
@@ -713,6 +853,22 @@ class EmbeddedStore(Store):
             {"event_id": e, "run_id": run, **json.loads(item)}
             for e, run, item in self._con().execute(sql, (account_id,))
         ]
+
+    def accounts_findings(self, account_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """See :meth:`pileon.graph.store.Store.accounts_findings`: one query."""
+        wanted = list(dict.fromkeys(str(a) for a in account_ids))
+        out: dict[str, list[dict[str, Any]]] = {a: [] for a in wanted}
+        sql = (
+            "SELECT k.item_id, r.event_id, r.run_id, k.item FROM ranked k "
+            "JOIN runs r ON r.run_id = k.run_id "
+            "WHERE k.kind = 'accounts' AND k.item_id IN "
+            "(SELECT CAST(value AS TEXT) FROM json_each(?)) AND r.seq = "
+            "(SELECT MAX(seq) FROM runs r2 WHERE r2.event_id = r.event_id) "
+            "ORDER BY k.item_id, r.event_id"
+        )
+        for a, e, run, item in self._con().execute(sql, (_json_ids(wanted),)):
+            out[a].append({"event_id": e, "run_id": run, **json.loads(item)})
+        return out
 
     # ------------------------------------------------------------------ alerts
     def alert_digests(self, scope: str) -> dict[str, str]:

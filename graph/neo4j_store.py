@@ -50,7 +50,7 @@ from neo4j import (
 from neo4j import exceptions as neo4j_errors
 
 from pileon.graph.errors import IdempotencyConflict, NotFound, StoreAuthError, StoreUnavailable
-from pileon.graph.frames import coerce, time_to_ns
+from pileon.graph.frames import coerce, frame_records, time_to_ns
 from pileon.graph.model import PLACEHOLDER, ROLES, TABLES, ColType, stored_columns
 from pileon.graph.queries import alerts as q_alerts
 from pileon.graph.queries import counters as q_counters
@@ -524,6 +524,47 @@ class Neo4jStore(Store):
         df = df.sort_values(["event_id", "content_id"], kind="mergesort").reset_index(drop=True)
         return df.astype(object)
 
+    def linked(
+        self,
+        table: str,
+        column: str,
+        ids: Iterable[str],
+        *,
+        per_id: int,
+        columns: Sequence[str] | None = None,
+    ) -> tuple[list[dict[str, Any]], set[str]]:
+        """See :meth:`pileon.graph.store.Store.linked`: one query, a subquery per ID that
+        stops at ``per_id + 1`` rows (:func:`pileon.graph.queries.tables.linked_query`)."""
+        if table not in TABLES:
+            raise KeyError(table)
+        if per_id < 0:
+            raise ValueError("per_id must be >= 0")
+        wanted = list(dict.fromkeys(str(i) for i in ids if not _missing(i)))
+        query = q_tables.linked_query(table, column, list(columns) if columns else None)
+        if not wanted:
+            return [], set()
+        df = self._run.read_df(query, {"ids": wanted, "limit": int(per_id) + 1})
+        if df.empty:
+            return [], set()
+        cols = [c for c in stored_columns(table) if not columns or c in columns]
+        df = coerce(table, df, keep=["_of"])  # in key order: the order of each ID's rows too
+        rank = df.groupby("_of", sort=False).cumcount()
+        more = set(df.loc[rank >= per_id, "_of"])
+        return frame_records(df.loc[rank < per_id, cols]), more
+
+    def memberships_of(self, content_ids: Iterable[str]) -> list[tuple[str, str, str]]:
+        records = self._run.read(
+            q_membership.OF_CONTENTS, {"ids": list(dict.fromkeys(map(str, content_ids)))}
+        )
+        return sorted((r["content_id"], r["event_id"], r["via"]) for r in records)
+
+    def event_members(self, event_id: str, *, limit: int) -> tuple[list[tuple[str, str]], bool]:
+        records = self._run.read(
+            q_membership.EVENT_FIRST, {"event_id": event_id, "limit": int(limit) + 1}
+        )
+        got = sorted((r["content_id"], r["via"]) for r in records)
+        return got[:limit], len(got) > limit
+
     def older_contents(
         self, event_id: str, before: pd.Timestamp, terms: Sequence[str]
     ) -> pd.DataFrame:
@@ -656,6 +697,18 @@ class Neo4jStore(Store):
             ((r["event_id"], r["run_id"], r["item"]) for r in records), key=lambda r: r[0]
         )
         return [{"event_id": e, "run_id": run, **json.loads(item)} for e, run, item in rows]
+
+    def accounts_findings(self, account_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        wanted = list(dict.fromkeys(str(a) for a in account_ids))
+        records = self._run.read(q_findings.ACCOUNTS_FINDINGS, {"ids": wanted, "kind": "accounts"})
+        rows = sorted(
+            ((r["account_id"], r["event_id"], r["run_id"], r["item"]) for r in records),
+            key=lambda r: (r[0], r[1]),
+        )
+        out: dict[str, list[dict[str, Any]]] = {a: [] for a in wanted}
+        for a, e, run, item in rows:
+            out[a].append({"event_id": e, "run_id": run, **json.loads(item)})
+        return out
 
     # ------------------------------------------------------------------ alerts
     def alert_digests(self, scope: str) -> dict[str, str]:

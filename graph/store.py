@@ -199,6 +199,60 @@ class Store(ABC):
             events.setdefault(cid, []).append(e)
         return older_rows(c, events, terms)
 
+    def records(
+        self, table: str, *, ids: Iterable[str] | None = None, column: str | None = None
+    ) -> list[dict[str, Any]]:
+        """:meth:`frame` as JSON-able dicts, exactly :func:`pileon.graph.frames.frame_records`
+        of it, for reads of a few rows (or a small table whole) where a frame's
+        construction would cost more than the read (the graph view).  This default builds
+        the frame; a store may convert its rows directly."""
+        from pileon.graph.frames import frame_records
+
+        return frame_records(self.frame(table, ids=ids, column=column))
+
+    def linked(
+        self,
+        table: str,
+        column: str,
+        ids: Iterable[str],
+        *,
+        per_id: int,
+        columns: Sequence[str] | None = None,
+    ) -> tuple[list[dict[str, Any]], set[str]]:
+        """The rows of ``table`` whose ``column`` is one of ``ids``, at most ``per_id`` of
+        them for each ID: the first by the table's key; as :meth:`records` gives them (in
+        key order; only ``columns`` when given), and the IDs that have more rows than
+        were kept.
+
+        A graph view reads a node's neighbours through this, so that a hub (the source
+        of a viral cascade: 100k reposts) costs ``per_id`` rows, not its whole degree.
+        This default reads every row of the IDs and cuts them; both stores override it
+        with a read that stops at ``per_id + 1`` rows per ID (an index on ``column`` and
+        the key).
+        """
+        from pileon.graph.frames import frame_records
+
+        if per_id < 0:
+            raise ValueError("per_id must be >= 0")
+        df = self.frame(table, ids=ids, column=column)
+        rank = df.groupby(column, sort=False).cumcount()
+        more = set(df.loc[rank >= per_id, column])
+        return frame_records(df[rank < per_id], list(columns) if columns else None), more
+
+    def memberships_of(self, content_ids: Iterable[str]) -> list[tuple[str, str, str]]:
+        """The memberships ``(content_id, event_id, via)`` of the given contents and
+        reposts, sorted.  This default reads every membership."""
+        m = self.memberships()
+        m = m[m["content_id"].isin(set(content_ids))]
+        return sorted(m[["content_id", "event_id", "via"]].itertuples(index=False, name=None))
+
+    def event_members(self, event_id: str, *, limit: int) -> tuple[list[tuple[str, str]], bool]:
+        """The event's first ``limit`` members ``(content_id, via)`` by content_id, and
+        whether it has more.  This default reads them all."""
+        m = self.memberships(event_id)
+        rows = list(m[["content_id", "via"]].itertuples(index=False, name=None))
+        return rows[:limit], len(rows) > limit
+
     @abstractmethod
     def count(self, table: str) -> int:
         """Number of stored rows of a table (placeholders included)."""
@@ -240,6 +294,11 @@ class Store(ABC):
     @abstractmethod
     def account_findings(self, account_id: str) -> list[dict[str, Any]]:
         """The account's entries in the latest run of every event, sorted by event_id."""
+
+    def accounts_findings(self, account_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """:meth:`account_findings` of several accounts at once (every ID a key).  This
+        default asks once per account; a store may answer in one query."""
+        return {a: self.account_findings(a) for a in dict.fromkeys(account_ids)}
 
     # -------------------------------------------------------------- decisions
     @abstractmethod

@@ -12,7 +12,13 @@ from fastapi import APIRouter, Query
 from pileon.api import disclosure
 from pileon.api.deps import StoreDep, ViewerRole
 from pileon.api.schemas import AUTH_ERRORS, Neighborhood
-from pileon.service.neighborhood import MAX_HOPS, MAX_NODES, neighborhood
+from pileon.service.neighborhood import (
+    DEFAULT_FANOUT,
+    MAX_FANOUT,
+    MAX_HOPS,
+    MAX_NODES,
+    neighborhood,
+)
 
 router = APIRouter(prefix="/v1/graph", tags=["graph"], responses=AUTH_ERRORS)
 
@@ -31,8 +37,20 @@ def get_neighborhood(
     ],
     hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="How far to walk.")] = 1,
     limit: Annotated[int, Query(ge=1, le=MAX_NODES, description="At most this many nodes.")] = 100,
+    fanout: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_FANOUT,
+            description="At most this many neighbours of each kind read from one node "
+            "(the first by ID); `sample.capped` names the nodes that had more.",
+        ),
+    ] = DEFAULT_FANOUT,
 ) -> dict[str, Any]:
     """Nodes (with labels and the findings on them) and edges around `node`, ready for a
-    graph view. Viewers read no content text, URL or identity key: a node's `withheld`
-    names what was left out."""
-    return disclosure.neighborhood(neighborhood(store, node=node, hops=hops, limit=limit), role)
+    graph view. Around a hub (a viral post's reposts) each node's expansion is cut to
+    `fanout` neighbours of each kind, deterministically, and `sample` says where.
+    Viewers read no content text, URL or identity key: a node's `withheld` names what
+    was left out."""
+    body = neighborhood(store, node=node, hops=hops, limit=limit, fanout=fanout)
+    return disclosure.neighborhood(body, role)

@@ -159,3 +159,17 @@ WHERE i.run_id = r.run_id AND i.kind = $kind
 RETURN event_id, r.run_id AS run_id, i.item AS item
 ORDER BY event_id
 """
+
+#: :data:`ACCOUNT_FINDINGS` of every account of ``$ids`` at once
+ACCOUNTS_FINDINGS = """
+MATCH (r:Run)
+WHERE r.complete
+WITH r.event_id AS event_id, max(r.seq) AS seq
+MATCH (r:Run {event_id: event_id, seq: seq})
+WITH collect(r.run_id) AS runs
+UNWIND $ids AS id
+MATCH (i:RankedItem {item_id: id})
+WHERE i.run_id IN runs AND i.kind = $kind
+MATCH (r:Run {run_id: i.run_id})
+RETURN id AS account_id, r.event_id AS event_id, r.run_id AS run_id, i.item AS item
+"""

@@ -56,3 +56,17 @@ RETURN {returns}, events
 
 
 OLDER_CONTENTS = _older_contents()
+
+#: the memberships of the contents and reposts ``$ids``
+OF_CONTENTS = """
+UNWIND $ids AS id
+MATCH (c:Content {content_id: id})-[r:IN_EVENT]->(e:Event)
+RETURN c.content_id AS content_id, e.event_id AS event_id, r.via AS via
+"""
+
+#: the event's first ``$limit`` memberships by content_id
+EVENT_FIRST = """
+MATCH (c:Content)-[r:IN_EVENT]->(e:Event {event_id: $event_id})
+WITH c, r ORDER BY c.content_id LIMIT $limit
+RETURN c.content_id AS content_id, $event_id AS event_id, r.via AS via
+"""

@@ -324,3 +324,33 @@ def frame_query(table: str, filter_column: str | None = None) -> str:
 def count_query(table: str) -> str:
     """The query counting the stored rows of ``table``."""
     return f"MATCH {SHAPES[table].pattern}\n{_where(table, None)}RETURN count(*) AS n\n"
+
+
+def linked_query(table: str, column: str, columns: list[str] | None = None) -> str:
+    """The query reading, for each ID of ``$ids``, the first ``$limit`` rows of ``table``
+    whose ``column`` equals it (in the table's key order; the stored ``columns``, default
+    all), with ``_of``: that ID.
+
+    The equality column leads the ``ORDER BY``, so that an index on it and the key can
+    hand the rows over in order and the read stops at ``$limit``.  Built from the model's
+    fixed table and column names only.
+    """
+    stored = stored_columns(table)
+    if column not in stored or any(c not in stored for c in columns or ()):
+        raise KeyError(column)
+    cols = [c for c in stored if c in columns] if columns else stored
+    shape = SHAPES[table]
+    conds = [c for c in (shape.held, f"{shape.columns.get(column, f'n.{column}')} = id") if c]
+    order = [shape.columns.get(column, f"n.{column}")] + [
+        shape.columns.get(k, f"n.{k}") for k in TABLES[table].key if k != column
+    ]
+    returns = ",\n       ".join(f"{_expr(table, c)} AS {c}" for c in cols)
+    return f"""UNWIND $ids AS id
+CALL (id) {{
+  MATCH {shape.pattern}
+  WHERE {" AND ".join(conds)}
+  WITH * ORDER BY {", ".join(order)} LIMIT $limit
+  RETURN {returns}
+}}
+RETURN id AS _of, {", ".join(cols)}
+"""

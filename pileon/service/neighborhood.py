@@ -6,7 +6,18 @@ New nodes are taken in a fixed order until ``limit`` nodes are held: by edge
 type (targets, findings, affiliations, authorship, reposts, replies, event
 membership), then by the finding's rank, then by ID, so the same store gives
 the same answer.  Edges between held nodes are all returned, including those
-between nodes of the outermost level.
+between nodes of the outermost level (read from the held nodes' own rows, their
+memberships, affiliations and findings: never by expanding the outermost level).
+
+Bounded around hubs: from one node the walk reads at most ``fanout`` neighbours
+of each kind (:data:`DEFAULT_FANOUT`): the first by ID of its posts, of the
+reposts of it, of the replies to it, of its affiliations, of an event's members,
+and the first by rank of an event's ranked accounts and MCNs
+(:meth:`pileon.graph.store.Store.linked`, an index walk that stops there).  So the
+source of a viral cascade (100k reposts) costs ``fanout`` rows, and a request at
+most about ``limit x fanout`` rows per level whatever the data.  The answer says
+so: ``sample`` holds the rule, the ``fanout`` and every ``capped`` expansion
+(node, edge type, how many neighbours were read), deterministic like the rest.
 
 Edges (as in :mod:`pileon.graph.model`): ``POSTED`` account→content/repost,
 ``REPOST_OF`` repost→its immediate source, ``REPLY_TO`` content→parent,
@@ -23,14 +34,20 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import pandas as pd
-
 from pileon.graph.errors import NotFound
-from pileon.graph.frames import frame_records
 from pileon.graph.store import Store
 
 MAX_HOPS = 3
 MAX_NODES = 1000
+#: neighbours of one kind read from one node (see the module docstring)
+DEFAULT_FANOUT = 50
+MAX_FANOUT = 500
+#: what ``sample.rule`` says
+SAMPLE_RULE = (
+    "from each node at most `fanout` neighbours of each kind are read: the first by ID "
+    "(an event's ranked accounts and MCNs: the first by rank); `capped` lists the "
+    "expansions that had more"
+)
 
 #: node kind -> (table, key column)
 _TABLES = {
@@ -50,6 +67,7 @@ _TYPE_ORDER = {
     "IN_EVENT": 6,
 }
 _FINDING_KEYS = ("rank", "score", "tier", "roles", "cluster_id", "measures")
+_AFFILIATION_KEYS = ("since", "until", "role")
 
 
 class _Edge:
@@ -73,14 +91,16 @@ class _Edge:
 
 
 class _Walk:
-    """Per-request caches over the store: node rows, kinds, findings, memberships."""
+    """Per-request caches over the store: node rows, kinds, findings; the capped reads."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, fanout: int) -> None:
         self.store = store
+        self.fanout = fanout
         self.rows: dict[str, dict[str, Any]] = {}
         self.kind: dict[str, str] = {}
+        self.hint: dict[str, str] = {}  # ID -> kind, known from the read that found it
+        self.capped: dict[tuple[str, str], int] = {}  # (node, edge type) -> neighbours read
         self._events: list[dict[str, Any]] | None = None
-        self._members: pd.DataFrame | None = None
         self._latest: dict[str, str | None] = {}
         self._account_findings: dict[str, list[dict[str, Any]]] = {}
         self._mcn_findings: dict[str, list[dict[str, Any]]] | None = None
@@ -95,26 +115,52 @@ class _Walk:
     def resolve(self, ids: set[str]) -> None:
         """Find the kind and row of each ID not seen yet (IDs are unique across the store)."""
         todo = {i for i in ids if i not in self.kind}
-        for kind, (table, key) in _TABLES.items():
+        if todo:
+            self.events()  # read whole and kept: events are few, their IDs resolve here
+            todo = {i for i in todo if i not in self.kind}
+        # the kinds found with the IDs first, then every table for the rest
+        hinted = [k for k in _TABLES if any(self.hint.get(i) == k for i in todo)]
+        for kind in [*hinted, *(k for k in _TABLES if k not in hinted)]:
             if not todo:
                 return
-            found = frame_records(self.store.frame(table, ids=sorted(todo)))
+            if kind == "event":
+                continue
+            table, key = _TABLES[kind]
+            asked = sorted(i for i in todo if self.hint.get(i, kind) == kind)
+            if kind not in hinted:
+                asked = sorted(todo)
+            if not asked:
+                continue
+            found = self.store.records(table, ids=asked)
             self.remember(kind, found)
             todo -= {r[key] for r in found}
 
+    def linked(
+        self, table: str, column: str, ids: list[str], edge: str, *, kind: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The first ``fanout`` rows of ``table`` per ID of ``column``; the IDs that had
+        more are recorded as capped expansions of ``edge``.  With ``kind``: only the
+        rows' keys and ``column`` (their nodes' rows are read if they are kept)."""
+        if not ids:
+            return []
+        if kind is None:
+            rows, more = self.store.linked(table, column, ids, per_id=self.fanout)
+        else:
+            key = _TABLES[kind][1]
+            rows, more = self.store.linked(
+                table, column, ids, per_id=self.fanout, columns=(key, column)
+            )
+            for r in rows:
+                self.hint.setdefault(r[key], kind)
+        for i in more:
+            self.capped[(i, edge)] = self.capped.get((i, edge), 0) + self.fanout
+        return rows
+
     def events(self) -> list[dict[str, Any]]:
         if self._events is None:
-            self._events = frame_records(self.store.frame("events"))
+            self._events = self.store.records("events")
             self.remember("event", self._events)
         return self._events
-
-    def memberships_of(self, ids: list[str]) -> list[tuple[str, str, str]]:
-        """(content_id, event_id, via) of the given contents and reposts, sorted."""
-        if self._members is None:
-            self._members = self.store.memberships()
-        m = self._members
-        m = m[m["content_id"].isin(ids)]
-        return sorted(m[["content_id", "event_id", "via"]].itertuples(index=False, name=None))
 
     def latest(self, event_id: str) -> str | None:
         if event_id not in self._latest:
@@ -123,8 +169,13 @@ class _Walk:
 
     def account_findings(self, account_id: str) -> list[dict[str, Any]]:
         if account_id not in self._account_findings:
-            self._account_findings[account_id] = self.store.account_findings(account_id)
+            self.prefetch_findings([account_id])
         return self._account_findings[account_id]
+
+    def prefetch_findings(self, accounts: list[str]) -> None:
+        todo = [a for a in accounts if a not in self._account_findings]
+        if todo:
+            self._account_findings.update(self.store.accounts_findings(todo))
 
     def mcn_findings(self, mcn_id: str) -> list[dict[str, Any]]:
         if self._mcn_findings is None:
@@ -140,10 +191,9 @@ class _Walk:
         return self._mcn_findings.get(mcn_id, [])
 
     # ------------------------------------------------------------ expansion
-    def expand(self, ids: list[str], *, limit: int, held: set[str], final: bool) -> list[_Edge]:
-        """The edges at the nodes ``ids`` (whose kinds are known) that may matter: all of
-        them, except that an event's members are cut to those ``held`` plus (unless
-        ``final``, when no node is added any more) the first ``limit`` by ID."""
+    def expand(self, ids: list[str]) -> list[_Edge]:
+        """The edges at the nodes ``ids`` (whose kinds are known) that lead to new nodes,
+        at most ``fanout`` of each kind per node."""
         by_kind: dict[str, list[str]] = defaultdict(list)
         for i in ids:
             by_kind[self.kind[i]].append(i)
@@ -155,90 +205,46 @@ class _Walk:
         if by_kind["mcn"]:
             edges += self._expand_mcns(sorted(by_kind["mcn"]))
         if by_kind["event"]:
-            edges += self._expand_events(
-                sorted(by_kind["event"]), limit=limit, held=held, final=final
-            )
+            edges += self._expand_events(sorted(by_kind["event"]))
         return edges
 
     def _expand_accounts(self, accounts: list[str]) -> list[_Edge]:
-        s, edges = self.store, []
-        contents = frame_records(s.frame("contents", ids=accounts, column="account_id"))
-        reposts = frame_records(s.frame("reposts", ids=accounts, column="account_id"))
-        self.remember("content", contents)
-        self.remember("repost", reposts)
+        edges = []
+        contents = self.linked("contents", "account_id", accounts, "POSTED", kind="content")
+        reposts = self.linked("reposts", "account_id", accounts, "POSTED", kind="repost")
         edges += [_Edge(r["account_id"], r["content_id"], "POSTED") for r in contents]
         edges += [_Edge(r["account_id"], r["repost_id"], "POSTED") for r in reposts]
-        for r in frame_records(s.frame("affiliations", ids=accounts, column="account_id")):
-            edges.append(
-                _Edge(
-                    r["account_id"],
-                    r["mcn_id"],
-                    "AFFILIATED_WITH",
-                    {k: r.get(k) for k in ("since", "until", "role")},
-                )
-            )
-        wanted = set(accounts)
-        for ev in self.events():
-            edges += [
-                _Edge(ev["event_id"], a, "TARGETS")
-                for a in ev.get("target_ids") or []
-                if a in wanted
-            ]
+        edges += [
+            _affiliation(r)
+            for r in self.linked("affiliations", "account_id", accounts, "AFFILIATED_WITH")
+        ]
+        edges += self._event_targets(set(accounts))
+        self.prefetch_findings(accounts)
         for a in accounts:
-            for f in self.account_findings(a):
-                edges.append(
-                    _Edge(a, f["event_id"], "FINDING", _finding_props(f), order=f.get("rank") or 0)
-                )
+            edges += self._findings(a, self.account_findings(a))
         return edges
 
     def _expand_contents(self, contents: list[str], reposts: list[str]) -> list[_Edge]:
-        s, edges = self.store, []
+        edges = []
         both = contents + reposts
-        for c in contents:
-            row = self.rows[c]
-            if row.get("account_id"):
-                edges.append(_Edge(row["account_id"], c, "POSTED"))
-            if row.get("reply_to"):
-                edges.append(_Edge(c, row["reply_to"], "REPLY_TO"))
-            edges += [_Edge(c, t, "TARGETS") for t in row.get("target_ids") or []]
-        for r in reposts:
-            row = self.rows[r]
-            if row.get("account_id"):
-                edges.append(_Edge(row["account_id"], r, "POSTED"))
-            if row.get("source_id"):
-                edges.append(_Edge(r, row["source_id"], "REPOST_OF"))
-        replies = (
-            frame_records(s.frame("contents", ids=contents, column="reply_to")) if contents else []
-        )
-        self.remember("content", replies)
+        for c in both:
+            edges += self._own_edges(c)
+        replies = self.linked("contents", "reply_to", contents, "REPLY_TO", kind="content")
         edges += [_Edge(r["content_id"], r["reply_to"], "REPLY_TO") for r in replies]
-        shares = frame_records(s.frame("reposts", ids=both, column="source_id"))
-        self.remember("repost", shares)
+        shares = self.linked("reposts", "source_id", both, "REPOST_OF", kind="repost")
         edges += [_Edge(r["repost_id"], r["source_id"], "REPOST_OF") for r in shares]
-        edges += [_Edge(c, e, "IN_EVENT", {"via": via}) for c, e, via in self.memberships_of(both)]
+        edges += self._memberships(both)
         return edges
 
     def _expand_mcns(self, mcns: list[str]) -> list[_Edge]:
-        edges = []
-        for r in frame_records(self.store.frame("affiliations", ids=mcns, column="mcn_id")):
-            edges.append(
-                _Edge(
-                    r["account_id"],
-                    r["mcn_id"],
-                    "AFFILIATED_WITH",
-                    {k: r.get(k) for k in ("since", "until", "role")},
-                )
-            )
+        edges = [
+            _affiliation(r) for r in self.linked("affiliations", "mcn_id", mcns, "AFFILIATED_WITH")
+        ]
         for m in mcns:
-            for f in self.mcn_findings(m):
-                edges.append(
-                    _Edge(m, f["event_id"], "FINDING", _finding_props(f), order=f.get("rank") or 0)
-                )
+            edges += self._findings(m, self.mcn_findings(m))
         return edges
 
-    def _expand_events(
-        self, events: list[str], *, limit: int, held: set[str], final: bool
-    ) -> list[_Edge]:
+    def _expand_events(self, events: list[str]) -> list[_Edge]:
         s, edges = self.store, []
         rows = {e["event_id"]: e for e in self.events()}
         for e in events:
@@ -246,7 +252,12 @@ class _Walk:
             run = self.latest(e)
             if run is not None:
                 for kind, key in (("accounts", "account_id"), ("mcns", "mcn_id")):
-                    for item in s.ranked(run, kind, limit=limit + 1):
+                    items = s.ranked(run, kind, limit=self.fanout + 1)
+                    if len(items) > self.fanout:
+                        self.capped[(e, "FINDING")] = (
+                            self.capped.get((e, "FINDING"), 0) + self.fanout
+                        )
+                    for item in items[: self.fanout]:
                         f = {"event_id": e, "run_id": run, **item}
                         edges.append(
                             _Edge(
@@ -257,16 +268,80 @@ class _Walk:
                                 order=item.get("rank") or 0,
                             )
                         )
-            m = s.memberships(e)  # sorted by content_id: IN_EVENT candidates come by ID
-            keep = m["content_id"].isin(held)
-            if not final:
-                keep |= pd.Series(range(len(m)), index=m.index) < limit + len(held)
-            m = m[keep]
-            edges += [
-                _Edge(c, e, "IN_EVENT", {"via": via})
-                for c, via in m[["content_id", "via"]].itertuples(index=False, name=None)
-            ]
+            members, more = s.event_members(e, limit=self.fanout)
+            if more:
+                self.capped[(e, "IN_EVENT")] = self.fanout
+            edges += [_Edge(c, e, "IN_EVENT", {"via": via}) for c, via in members]
         return edges
+
+    # ------------------------------------------------------ edges of rows held
+    def _own_edges(self, node: str) -> list[_Edge]:
+        """The edges a content's or repost's own row names (author, source, parent, targets)."""
+        row, edges = self.rows[node], []
+        if row.get("account_id"):
+            edges.append(_Edge(row["account_id"], node, "POSTED"))
+        if self.kind[node] == "repost":
+            if row.get("source_id"):
+                edges.append(_Edge(node, row["source_id"], "REPOST_OF"))
+            return edges
+        if row.get("reply_to"):
+            edges.append(_Edge(node, row["reply_to"], "REPLY_TO"))
+        edges += [_Edge(node, t, "TARGETS") for t in row.get("target_ids") or []]
+        return edges
+
+    def _event_targets(self, accounts: set[str]) -> list[_Edge]:
+        return [
+            _Edge(ev["event_id"], a, "TARGETS")
+            for ev in self.events()
+            for a in ev.get("target_ids") or []
+            if a in accounts
+        ]
+
+    def _memberships(self, ids: list[str]) -> list[_Edge]:
+        if not ids:
+            return []
+        return [
+            _Edge(c, e, "IN_EVENT", {"via": via}) for c, e, via in self.store.memberships_of(ids)
+        ]
+
+    def _findings(self, node: str, findings: list[dict[str, Any]]) -> list[_Edge]:
+        return [
+            _Edge(node, f["event_id"], "FINDING", _finding_props(f), order=f.get("rank") or 0)
+            for f in findings
+        ]
+
+    def closure(self, held: set[str]) -> list[_Edge]:
+        """Every edge between two held nodes, from what the held nodes' rows name and from
+        their memberships, affiliations and findings (bounded by the held nodes)."""
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for i in held:
+            by_kind[self.kind[i]].append(i)
+        accounts, mcns, events = (sorted(by_kind[k]) for k in ("account", "mcn", "event"))
+        items = sorted(by_kind["content"]) + sorted(by_kind["repost"])
+        edges: list[_Edge] = []
+        for c in items:
+            edges += self._own_edges(c)
+        if events:
+            for e in self.events():
+                if e["event_id"] in held:
+                    edges += [_Edge(e["event_id"], a, "TARGETS") for a in e.get("target_ids") or []]
+            edges += self._memberships(items)
+        if accounts and mcns:
+            aff = self.store.records("affiliations", ids=accounts, column="account_id")
+            edges += [_affiliation(r) for r in aff]
+        self.prefetch_findings(accounts)
+        if events:
+            for a in accounts:
+                edges += self._findings(a, self.account_findings(a))
+            for m in mcns:
+                edges += self._findings(m, self.mcn_findings(m))
+        return [e for e in edges if e.source in held and e.target in held]
+
+
+def _affiliation(r: dict[str, Any]) -> _Edge:
+    return _Edge(
+        r["account_id"], r["mcn_id"], "AFFILIATED_WITH", {k: r.get(k) for k in _AFFILIATION_KEYS}
+    )
 
 
 def _finding_props(f: dict[str, Any]) -> dict[str, Any]:
@@ -287,25 +362,19 @@ def _node(walk: _Walk, node_id: str) -> dict[str, Any]:
     key = _TABLES[kind][1]
     props = {k: v for k, v in row.items() if k not in (key, "placeholder", "extra")}
     if kind == "account":
-        findings = [
-            {
-                "event_id": f["event_id"],
-                "run_id": f["run_id"],
-                **{k: f[k] for k in _FINDING_KEYS if k in f},
-            }
-            for f in walk.account_findings(node_id)
-        ]
+        found = walk.account_findings(node_id)
     elif kind == "mcn":
-        findings = [
-            {
-                "event_id": f["event_id"],
-                "run_id": f["run_id"],
-                **{k: f[k] for k in _FINDING_KEYS if k in f},
-            }
-            for f in walk.mcn_findings(node_id)
-        ]
+        found = walk.mcn_findings(node_id)
     else:
-        findings = []
+        found = []
+    findings = [
+        {
+            "event_id": f["event_id"],
+            "run_id": f["run_id"],
+            **{k: f[k] for k in _FINDING_KEYS if k in f},
+        }
+        for f in found
+    ]
     return {
         "id": node_id,
         "kind": kind,
@@ -316,28 +385,42 @@ def _node(walk: _Walk, node_id: str) -> dict[str, Any]:
     }
 
 
-def neighborhood(store: Store, *, node: str, hops: int = 1, limit: int = 100) -> dict[str, Any]:
-    """The nodes within ``hops`` of ``node`` (at most ``limit``) and the edges between them.
+def neighborhood(
+    store: Store, *, node: str, hops: int = 1, limit: int = 100, fanout: int = DEFAULT_FANOUT
+) -> dict[str, Any]:
+    """The nodes within ``hops`` of ``node`` (at most ``limit``, each node's expansion cut
+    to ``fanout`` neighbours of each kind) and the edges between them.
+
+    Returns ``center, hops, nodes, edges, truncated`` (``limit`` cut the walk short) and
+    ``sample``: ``{"fanout", "rule", "capped": [{"node", "edge", "read"}...]}``, the
+    expansions that had more neighbours than were read (sorted by node, then edge type).
 
     Raises ``NotFound`` when no account, content, repost, MCN or event has the ID.
+
+    Notes
+    -----
+    Reads at most about ``fanout`` rows per node, table and level expanded (levels
+    ``0 .. hops-1``; the outermost level is only linked), so O(limit x fanout x hops)
+    whatever the degree of the nodes met.
     """
-    walk = _Walk(store)
+    if fanout < 1:
+        raise ValueError("fanout must be >= 1")
+    walk = _Walk(store, fanout)
     walk.resolve({node})
     if node not in walk.kind:
         raise NotFound(f"no account, content, repost, MCN or event {node!r}")
     held = {node}
     order = [node]
-    edges: dict[tuple[str, str, str], _Edge] = {}
     frontier = [node]
     truncated = False
-    for level in range(hops + 1):
+    for _level in range(hops):
+        room = max(limit - len(held), 0)
         if not frontier:
             break
-        found = walk.expand(frontier, limit=limit, held=held, final=level == hops)
-        for e in found:
-            edges.setdefault(e.key, e)
-        if level == hops:
-            break  # the outermost level only links nodes already held
+        if room == 0:  # the limit is reached with levels left to walk: not expanded
+            truncated = True
+            break
+        found = walk.expand(frontier)
         candidates: dict[str, tuple[int, float, str]] = {}  # node -> (type, order, node)
         for e in found:
             for end in (e.source, e.target):
@@ -345,7 +428,6 @@ def neighborhood(store: Store, *, node: str, hops: int = 1, limit: int = 100) ->
                     rank = (_TYPE_ORDER[e.type], e.order, end)
                     candidates[end] = min(candidates.get(end, rank), rank)
         ranked = sorted(candidates, key=lambda c: candidates[c])
-        room = max(limit - len(held), 0)
         new: list[str] = []
         start = 0
         while start < len(ranked) and len(new) < room:  # resolve only what may be kept
@@ -359,10 +441,8 @@ def neighborhood(store: Store, *, node: str, hops: int = 1, limit: int = 100) ->
         held.update(new)
         order.extend(new)
         frontier = new
-    kept = sorted(
-        (e for e in edges.values() if e.source in held and e.target in held),
-        key=lambda e: (_TYPE_ORDER[e.type], e.source, e.target),
-    )
+    edges = {e.key: e for e in walk.closure(held)}
+    kept = sorted(edges.values(), key=lambda e: (_TYPE_ORDER[e.type], e.source, e.target))
     return {
         "center": node,
         "hops": hops,
@@ -372,4 +452,11 @@ def neighborhood(store: Store, *, node: str, hops: int = 1, limit: int = 100) ->
             for e in kept
         ],
         "truncated": truncated,
+        "sample": {
+            "fanout": fanout,
+            "rule": SAMPLE_RULE,
+            "capped": [
+                {"node": n, "edge": t, "read": k} for (n, t), k in sorted(walk.capped.items())
+            ],
+        },
     }

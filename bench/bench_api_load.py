@@ -1,0 +1,329 @@
+"""The API under a fixed arrival rate (open loop): p50, p99, p99.9 and errors.
+
+Usage::
+
+    .venv/bin/python bench/bench_api_load.py --store STORE --event EVENT_ID \\
+        [--rate 200] [--duration 60] [--warmup 5] [--hubs ID,ID] [--targets ID,ID] \\
+        [--workers 1] [--out result.json]
+
+``STORE`` is an embedded store's file or ``bolt://HOST:PORT`` (with ``NEO4J_USER``,
+``NEO4J_PASSWORD``, ``NEO4J_DATABASE`` in the environment), analysed for ``EVENT_ID``
+and through the alert pass (``pileon ingest`` does both loads and alerts; ``pileon
+analyze``).
+
+The server is the real one: ``uvicorn pileon.api.app:create_app`` in its own process
+on 127.0.0.1 (``--workers`` processes, default one), access log off.  This process is
+the client: asyncio and one ``httpx.AsyncClient`` (connections as many as needed).
+
+Open loop: request ``i`` is sent at ``t0 + i / rate`` whether or not earlier ones have
+been answered (never a fixed number in flight), for ``warmup`` seconds not counted and
+then ``duration`` seconds counted.  A request's latency runs from its *scheduled* time to
+the end of its response, so a client that falls behind counts against the figures
+(no coordinated omission); ``send_lag`` says how late the client sent.  An error is
+any answer but 200, a timeout (``--timeout`` seconds) or a connection failure.
+
+The mix, in the order of a repeating deck of 20 (a seeded shuffle picks the IDs):
+
+* 4 ``GET /v1/events/{event}/accounts?limit=100`` (the first page);
+* 3 the same with a deep cursor (ranks 10,000 to 50,000: pages walked once before the
+  run with ``limit=1000``);
+* 4 ``GET /v1/accounts/{id}`` (ranked accounts, first and deep pages);
+* 3 ``GET /v1/graph/neighborhood?node=..&hops=2&limit=200``: ranked accounts, and every
+  third one a hub of ``--hubs`` (a viral post: its cascade is capped, not walked);
+* 3 ``GET /v1/targets/{id}/alerts`` (the event's targets, ``--targets``, and ranked
+  accounts);
+* 3 ``GET /v1/events/{event}/mcns``.
+
+Prints one JSON object (also written to ``--out``): the figures overall and per kind,
+the server's CPU seconds, the load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "bench-viewer-" + "7f3a9c" * 8  # a strong key the server is given for the run
+DECK = (
+    ["accounts_first"] * 4
+    + ["accounts_deep"] * 3
+    + ["account"] * 4
+    + ["neighborhood"] * 3
+    + ["alerts"] * 3
+    + ["mcns"] * 3
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its reaped children (``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of the server: its process and the worker processes under it."""
+    total = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            total += _cpu_seconds(p)
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        todo += [int(c) for c in children]
+    return total
+
+
+def start_server(store: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    import httpx
+
+    port = _free_port()
+    env = dict(os.environ, PILEON_STORE=store, PILEON_API_KEYS=f"bench:{KEY}:viewer")
+    cmd = [sys.executable, "-m", "uvicorn", "pileon.api.app:create_app", "--factory"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    cmd += ["--no-access-log", "--workers", str(workers)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with {proc.returncode}")
+        time.sleep(0.3)
+    proc.terminate()
+    raise SystemExit("the server did not answer /healthz within 120 s")
+
+
+def plan(base: str, event: str, hubs: list[str], targets: list[str], seed: int) -> dict:
+    """The IDs and cursors the mix draws from, read from the server before the run."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {KEY}"}
+    ev = quote(event, safe="")
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as c:
+
+        def get(path: str, **params: object) -> dict:
+            r = c.get(path, params=params)
+            if r.status_code != 200:
+                raise SystemExit(f"GET {path} answered {r.status_code}: {r.text[:200]}")
+            return r.json()
+
+        first = get(f"/v1/events/{ev}/accounts", limit=1000)
+        accounts = [i["account_id"] for i in first["items"]]
+        deep: list[str] = []
+        cursor = first["next_cursor"]
+        for page in range(2, 51):
+            if not cursor:
+                break
+            if page > 10:
+                deep.append(cursor)  # the cursor of ranks (page-1)*1000+1 ...
+            body = get(f"/v1/events/{ev}/accounts", limit=1000, cursor=cursor)
+            if page in (11, 21, 31, 41, 50):
+                accounts += [i["account_id"] for i in body["items"][:200]]
+            cursor = body["next_cursor"]
+        event_row = get(f"/v1/events/{ev}")
+    rng = random.Random(seed)
+    return {
+        "accounts": accounts,
+        "deep": deep,
+        "hubs": hubs,
+        "targets": list(dict.fromkeys(targets + (event_row.get("target_ids") or []))),
+        "rng": rng,
+    }
+
+
+def request_path(kind: str, n: int, event: str, p: dict) -> str:
+    """The path of the ``n``-th request of ``kind`` (deterministic for a seed)."""
+    rng: random.Random = p["rng"]
+    ev = quote(event, safe="")
+    if kind == "accounts_first":
+        return f"/v1/events/{ev}/accounts?limit=100"
+    if kind == "accounts_deep":
+        return f"/v1/events/{ev}/accounts?limit=100&cursor={quote(rng.choice(p['deep']))}"
+    if kind == "account":
+        return f"/v1/accounts/{quote(rng.choice(p['accounts']), safe='')}"
+    if kind == "neighborhood":
+        node = p["hubs"][n // 3 % len(p["hubs"])] if p["hubs"] and n % 3 == 2 else None
+        node = node or rng.choice(p["accounts"])
+        return f"/v1/graph/neighborhood?node={quote(node, safe='')}&hops=2&limit=200"
+    if kind == "alerts":
+        pool = p["targets"] if n % 3 != 2 else p["accounts"]
+        return f"/v1/targets/{quote(rng.choice(pool), safe='')}/alerts"
+    if kind == "mcns":
+        return f"/v1/events/{ev}/mcns"
+    raise ValueError(kind)
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    """The ``q`` quantile by the nearest-rank method (ms, one decimal)."""
+    if not values:
+        return None
+    v = sorted(values)
+    k = max(0, min(len(v) - 1, int(-(-q * len(v) // 1)) - 1))
+    return round(1000 * v[k], 1)
+
+
+def summary(rows: list[tuple[str, float, float, float, int | str]]) -> dict:
+    """rows: (kind, scheduled, sent, done, status or error name)."""
+    lat = [d - s for _, s, _, d, st in rows if st == 200]
+    out = {
+        "requests": len(rows),
+        "ok": len(lat),
+        "errors": len(rows) - len(lat),
+        "p50_ms": _pct(lat, 0.50),
+        "p99_ms": _pct(lat, 0.99),
+        "p999_ms": _pct(lat, 0.999),
+        "max_ms": _pct(lat, 1.0),
+    }
+    bad: dict[str, int] = {}
+    for *_, st in rows:
+        if st != 200:
+            bad[str(st)] = bad.get(str(st), 0) + 1
+    if bad:
+        out["error_kinds"] = bad
+    return out
+
+
+async def run_load(
+    base: str, event: str, p: dict, *, rate: float, duration: float, warmup: float, timeout: float
+) -> tuple[list, int]:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {KEY}"}
+    total = int(round((warmup + duration) * rate))
+    counted_from = int(round(warmup * rate))
+    counts = {k: 0 for k in set(DECK)}
+    deck_rng = random.Random(p["rng"].random())
+    kinds: list[str] = []
+    while len(kinds) < total:
+        deck = list(DECK)
+        deck_rng.shuffle(deck)
+        kinds += deck
+    paths = []
+    for kind in kinds[:total]:
+        paths.append((kind, request_path(kind, counts[kind], event, p)))
+        counts[kind] += 1
+    rows: list[tuple[str, float, float, float, int | str]] = []
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=512)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, timeout=timeout, limits=limits
+    ) as client:
+
+        async def one(i: int, kind: str, path: str, scheduled: float) -> None:
+            sent = time.perf_counter()
+            try:
+                r = await client.get(path)
+                await r.aread()
+                status: int | str = r.status_code
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+            if i >= counted_from:
+                rows.append((kind, scheduled, sent, time.perf_counter(), status))
+
+        tasks = []
+        t0 = time.perf_counter() + 0.5
+        for i, (kind, path) in enumerate(paths):
+            at = t0 + i / rate
+            delay = at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i, kind, path, at)))
+        await asyncio.gather(*tasks)
+    return rows, total
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--store", required=True)
+    ap.add_argument("--event", required=True)
+    ap.add_argument("--rate", type=float, default=200.0)
+    ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--warmup", type=float, default=5.0)
+    ap.add_argument("--timeout", type=float, default=10.0)
+    ap.add_argument("--hubs", default="", help="contents with huge cascades (comma-separated)")
+    ap.add_argument("--targets", default="", help="accounts to read alerts of (comma-separated)")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args(argv)
+    split = lambda s: [x for x in s.split(",") if x]  # noqa: E731
+    res: dict = {
+        "store": args.store if "://" in args.store else Path(args.store).name,
+        "event": args.event,
+        "rate": args.rate,
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "workers": args.workers,
+        "cores": os.cpu_count(),
+        "load_before": _load(),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    proc, base = start_server(args.store, args.workers)
+    try:
+        p = plan(base, args.event, split(args.hubs), split(args.targets), args.seed)
+        res["pool"] = {k: len(p[k]) for k in ("accounts", "deep", "hubs", "targets")}
+        cpu0, client0 = _tree_cpu(proc.pid), time.process_time()
+        rows, sent = asyncio.run(
+            run_load(
+                base,
+                args.event,
+                p,
+                rate=args.rate,
+                duration=args.duration,
+                warmup=args.warmup,
+                timeout=args.timeout,
+            )
+        )
+        server_cpu = _tree_cpu(proc.pid) - cpu0
+        client_cpu = time.process_time() - client0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    counted = rows
+    first = min(r[1] for r in counted)
+    last = max(r[1] for r in counted)
+    res["sent_over_s"] = round(last - first, 2)
+    res["achieved_rate"] = round((len(counted) - 1) / (last - first), 1) if last > first else None
+    lags = [r[2] - r[1] for r in counted]
+    res["send_lag_p99_ms"] = _pct(lags, 0.99)
+    res["server_cpu_s"] = round(server_cpu, 1)
+    res["server_cpu_ms_per_request"] = round(1000 * server_cpu / max(sent, 1), 2)
+    res["client_cpu_s"] = round(client_cpu, 1)
+    res["all"] = summary(counted)
+    res["by_kind"] = {k: summary([r for r in counted if r[0] == k]) for k in sorted(set(DECK))}
+    res["load_after"] = _load()
+    text = json.dumps(res, indent=1)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return res
+
+
+if __name__ == "__main__":
+    main()
