@@ -13,7 +13,9 @@ analyze``).
 
 The server is the real one: ``uvicorn pileon.api.app:create_app`` in its own process
 on 127.0.0.1 (``--workers`` processes, default one), access log off.  This process is
-the client: asyncio and one ``httpx.AsyncClient`` (connections as many as needed).
+the client: asyncio with a minimal HTTP/1.1 client (:class:`_Connections`: keep-alive
+connections, as many as requests in flight; ``httpx`` costs several times its CPU per
+request, which on shared cores made the client the thing that fell behind).
 
 Open loop: request ``i`` is sent at ``t0 + i / rate`` whether or not earlier ones have
 been answered (never a fixed number in flight), for ``warmup`` seconds not counted and
@@ -45,6 +47,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -104,7 +107,7 @@ def start_server(store: str, workers: int) -> tuple[subprocess.Popen[bytes], str
     cmd = [sys.executable, "-m", "uvicorn", "pileon.api.app:create_app", "--factory"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     cmd += ["--no-access-log", "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -118,6 +121,16 @@ def start_server(store: str, workers: int) -> tuple[subprocess.Popen[bytes], str
         time.sleep(0.3)
     proc.terminate()
     raise SystemExit("the server did not answer /healthz within 120 s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server: SIGTERM, and SIGKILL when it is still draining a backlog 20 s on."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # its own session: the server and its workers
+        proc.wait(timeout=20)
 
 
 def plan(base: str, event: str, hubs: list[str], targets: list[str], seed: int) -> dict:
@@ -180,6 +193,34 @@ def request_path(kind: str, n: int, event: str, p: dict) -> str:
     raise ValueError(kind)
 
 
+async def calibrate(base: str, event: str, p: dict, *, per_kind: int) -> dict:
+    """One request at a time, ``per_kind`` of each kind (after 3 not counted): the median
+    wall time and the server's CPU milliseconds per request of each kind."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    conns = _Connections(host, int(port), {"Authorization": f"Bearer {KEY}"})
+    out = {}
+    for kind in sorted(set(DECK)):
+        paths = [request_path(kind, n, event, p) for n in range(per_kind + 3)]
+        for path in paths[:3]:
+            await conns.get(path)
+        cpu0 = _tree_cpu(p["server_pid"])
+        walls = []
+        for path in paths[3:]:
+            t = time.perf_counter()
+            status = await conns.get(path)
+            walls.append(time.perf_counter() - t)
+            if status != 200:
+                raise SystemExit(f"{kind}: GET {path} answered {status}")
+        cpu = _tree_cpu(p["server_pid"]) - cpu0
+        out[kind] = {
+            "median_ms": _pct(walls, 0.5),
+            "max_ms": _pct(walls, 1.0),
+            "server_cpu_ms": round(1000 * cpu / per_kind, 1),
+        }
+    conns.close()
+    return out
+
+
 def _pct(values: list[float], q: float) -> float | None:
     """The ``q`` quantile by the nearest-rank method (ms, one decimal)."""
     if not values:
@@ -210,12 +251,65 @@ def summary(rows: list[tuple[str, float, float, float, int | str]]) -> dict:
     return out
 
 
+class _Connections:
+    """A minimal HTTP/1.1 client over asyncio streams: keep-alive connections to one
+    server, as many as requests in flight (a new one when none is idle).  A fraction of
+    a general client's CPU per request, so that the client is not what falls behind
+    (it shares the cores with the server)."""
+
+    def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
+        self.host, self.port = host, port
+        lines = [f"Host: {host}:{port}", *(f"{k}: {v}" for k, v in headers.items())]
+        self.head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.opened = 0
+
+    async def open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        self.opened += 1
+        return await asyncio.open_connection(self.host, self.port)
+
+    async def get(self, path: str) -> int:
+        """GET ``path``; the status (the body is read whole and dropped)."""
+        conn = self.idle.pop() if self.idle else await self.open()
+        reader, writer = conn
+        try:
+            writer.write(b"GET " + path.encode("ascii") + b" HTTP/1.1\r\n" + self.head)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            lower = head.lower()
+            keep = b"connection: close" not in lower
+            at = lower.find(b"content-length:")
+            if at >= 0:
+                n = int(lower[at + 15 : lower.index(b"\r\n", at)])
+                await reader.readexactly(n)
+            elif b"transfer-encoding: chunked" in lower:
+                while True:
+                    size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                    await reader.readexactly(size + 2)
+                    if size == 0:
+                        break
+            else:
+                keep = False
+                await reader.read()
+        except BaseException:
+            writer.close()
+            raise
+        if keep:
+            self.idle.append(conn)
+        else:
+            writer.close()
+        return status
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
 async def run_load(
     base: str, event: str, p: dict, *, rate: float, duration: float, warmup: float, timeout: float
-) -> tuple[list, int]:
-    import httpx
-
-    headers = {"Authorization": f"Bearer {KEY}"}
+) -> tuple[list, int, int]:
+    host, port = base.removeprefix("http://").rsplit(":", 1)
     total = int(round((warmup + duration) * rate))
     counted_from = int(round(warmup * rate))
     counts = {k: 0 for k in set(DECK)}
@@ -230,32 +324,31 @@ async def run_load(
         paths.append((kind, request_path(kind, counts[kind], event, p)))
         counts[kind] += 1
     rows: list[tuple[str, float, float, float, int | str]] = []
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=512)
-    async with httpx.AsyncClient(
-        base_url=base, headers=headers, timeout=timeout, limits=limits
-    ) as client:
+    conns = _Connections(host, int(port), {"Authorization": f"Bearer {KEY}"})
+    conns.idle = [await conns.open() for _ in range(32)]  # opened before the clock starts
 
-        async def one(i: int, kind: str, path: str, scheduled: float) -> None:
-            sent = time.perf_counter()
-            try:
-                r = await client.get(path)
-                await r.aread()
-                status: int | str = r.status_code
-            except httpx.HTTPError as exc:
-                status = type(exc).__name__
-            if i >= counted_from:
-                rows.append((kind, scheduled, sent, time.perf_counter(), status))
+    async def one(i: int, kind: str, path: str, scheduled: float) -> None:
+        sent = time.perf_counter()
+        try:
+            status: int | str = await asyncio.wait_for(conns.get(path), timeout)
+        except TimeoutError:
+            status = "timeout"
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            status = type(exc).__name__
+        if i >= counted_from:
+            rows.append((kind, scheduled, sent, time.perf_counter(), status))
 
-        tasks = []
-        t0 = time.perf_counter() + 0.5
-        for i, (kind, path) in enumerate(paths):
-            at = t0 + i / rate
-            delay = at - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, kind, path, at)))
-        await asyncio.gather(*tasks)
-    return rows, total
+    tasks = []
+    t0 = time.perf_counter() + 0.2
+    for i, (kind, path) in enumerate(paths):
+        at = t0 + i / rate
+        delay = at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, kind, path, at)))
+    await asyncio.gather(*tasks)
+    conns.close()
+    return rows, total, conns.opened
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -271,6 +364,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path)
+    ap.add_argument(
+        "--calibrate",
+        type=int,
+        default=30,
+        metavar="N",
+        help="first, N requests of each kind one at a time (0: none)",
+    )
     args = ap.parse_args(argv)
     split = lambda s: [x for x in s.split(",") if x]  # noqa: E731
     res: dict = {
@@ -288,8 +388,13 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         p = plan(base, args.event, split(args.hubs), split(args.targets), args.seed)
         res["pool"] = {k: len(p[k]) for k in ("accounts", "deep", "hubs", "targets")}
+        p["server_pid"] = proc.pid
+        if args.calibrate:
+            res["one_at_a_time"] = asyncio.run(
+                calibrate(base, args.event, p, per_kind=args.calibrate)
+            )
         cpu0, client0 = _tree_cpu(proc.pid), time.process_time()
-        rows, sent = asyncio.run(
+        rows, sent, opened = asyncio.run(
             run_load(
                 base,
                 args.event,
@@ -303,8 +408,7 @@ def main(argv: list[str] | None = None) -> dict:
         server_cpu = _tree_cpu(proc.pid) - cpu0
         client_cpu = time.process_time() - client0
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop(proc)
     counted = rows
     first = min(r[1] for r in counted)
     last = max(r[1] for r in counted)
@@ -312,6 +416,7 @@ def main(argv: list[str] | None = None) -> dict:
     res["achieved_rate"] = round((len(counted) - 1) / (last - first), 1) if last > first else None
     lags = [r[2] - r[1] for r in counted]
     res["send_lag_p99_ms"] = _pct(lags, 0.99)
+    res["connections_opened"] = opened
     res["server_cpu_s"] = round(server_cpu, 1)
     res["server_cpu_ms_per_request"] = round(1000 * server_cpu / max(sent, 1), 2)
     res["client_cpu_s"] = round(client_cpu, 1)

@@ -19,22 +19,28 @@ AccountId = Annotated[str, Path(min_length=1, max_length=512, description="An ac
 
 
 def account_view(store: Store, account_id: str) -> dict[str, Any]:
-    """Everything the store knows of one account (raises ``NotFound``)."""
-    df = store.frame("accounts", ids=[account_id])
-    if df.empty:
+    """Everything the store knows of one account (raises ``NotFound``).
+
+    Rows are read as records (``Store.records``: no frame for a few rows)."""
+    found = store.records("accounts", ids=[account_id])
+    if not found:
         raise NotFound(f"unknown account {account_id!r}")
-    profile = frame_records(df, stored_columns("accounts"))[0]
-    renames = frame_records(
-        store.frame("renames", ids=[account_id], column="account_id").sort_values(
-            ["renamed_at", "new_name"], kind="stable", na_position="last"
-        )
+    profile = {c: found[0].get(c) for c in stored_columns("accounts")}
+    renames = sorted(
+        store.records("renames", ids=[account_id], column="account_id"),
+        key=lambda r: (
+            r["renamed_at"] is None,
+            r["renamed_at"] or "",
+            r["new_name"] is None,
+            r["new_name"] or "",
+        ),
     )
-    aff = store.frame("affiliations", ids=[account_id], column="account_id")
+    aff = store.records("affiliations", ids=[account_id], column="account_id")
     names = {}
-    if not aff.empty:
-        mcns = store.frame("mcns", ids=sorted(set(aff["mcn_id"].dropna())))
-        names = dict(zip(mcns["mcn_id"], mcns["name"]))
-    affiliations = [{**r, "mcn_name": names.get(r["mcn_id"])} for r in frame_records(aff)]
+    if aff:
+        mcn_ids = sorted({r["mcn_id"] for r in aff if r.get("mcn_id") is not None})
+        names = {m["mcn_id"]: m["name"] for m in store.records("mcns", ids=mcn_ids)}
+    affiliations = [{**r, "mcn_name": names.get(r["mcn_id"])} for r in aff]
     decisions = store.decisions()
     decisions = frame_records(decisions[decisions["account_id"] == account_id])
     return {
