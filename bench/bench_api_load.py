@@ -107,6 +107,8 @@ def start_server(store: str, workers: int) -> tuple[subprocess.Popen[bytes], str
     cmd = [sys.executable, "-m", "uvicorn", "pileon.api.app:create_app", "--factory"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     cmd += ["--no-access-log", "--workers", str(workers)]
+    if workers > 1:  # a worker busy on shared cores misses the 5 s ping and is killed
+        cmd += ["--timeout-worker-healthcheck", "60"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
@@ -269,8 +271,17 @@ class _Connections:
         return await asyncio.open_connection(self.host, self.port)
 
     async def get(self, path: str) -> int:
-        """GET ``path``; the status (the body is read whole and dropped)."""
-        conn = self.idle.pop() if self.idle else await self.open()
+        """GET ``path``; the status (the body is read whole and dropped).  A kept-alive
+        connection the server closed meanwhile is replaced once, as clients do."""
+        if self.idle:
+            try:
+                return await self._get(self.idle.pop(), path)
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                if isinstance(exc, asyncio.IncompleteReadError) and exc.partial:
+                    raise
+        return await self._get(await self.open(), path)
+
+    async def _get(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], path: str) -> int:
         reader, writer = conn
         try:
             writer.write(b"GET " + path.encode("ascii") + b" HTTP/1.1\r\n" + self.head)

@@ -50,7 +50,7 @@ from neo4j import (
 from neo4j import exceptions as neo4j_errors
 
 from pileon.graph.errors import IdempotencyConflict, NotFound, StoreAuthError, StoreUnavailable
-from pileon.graph.frames import coerce, frame_records, time_to_ns
+from pileon.graph.frames import as_list, coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, ROLES, TABLES, ColType, stored_columns
 from pileon.graph.queries import alerts as q_alerts
 from pileon.graph.queries import counters as q_counters
@@ -347,6 +347,62 @@ def _dumps(obj: Any) -> str:
 
 
 # ---------------------------------------------------------------------- store
+def _record_cell(kind: ColType | str, v: Any) -> Any:
+    """One returned value as :func:`pileon.graph.frames.frame_records` gives it from the
+    frame ``coerce`` makes of it (times back through ``pd.Timestamp``, lists as lists of
+    text, ``extra`` parsed)."""
+    if kind == "placeholder":
+        return bool(v) if v is not None else False
+    if kind == ColType.LIST:
+        return as_list(v)
+    if kind == "extra":
+        return _extra_object(v)
+    if _missing(v):
+        return None
+    if kind == ColType.TIME:
+        return pd.Timestamp(v).tz_convert("UTC").isoformat()
+    if kind == ColType.FLOAT:
+        return float(v)
+    if kind in (ColType.INT, "tz"):
+        return int(v)
+    if kind == ColType.BOOL:
+        return bool(v)
+    return v
+
+
+def _extra_object(v: Any) -> dict[str, Any]:
+    if isinstance(v, dict):
+        return v
+    try:
+        obj = json.loads(v) if isinstance(v, str) and v else {}
+    except ValueError:
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def _records(table: str, cols: list[str], rows: list[Any]) -> list[dict[str, Any]]:
+    """Returned rows as :func:`pileon.graph.frames.frame_records` of their frame, in key
+    order, without building the frame (a few rows: the graph view)."""
+    t = TABLES[table]
+    kinds = {c: _kind_of(table, c) for c in cols}
+    out = [{c: _record_cell(kinds[c], r[c]) for c in cols} for r in rows]
+    keys = [k for k in t.key if k in cols]
+    out.sort(key=lambda r: tuple((r[k] is not None, r[k] or "") for k in keys))
+    return out
+
+
+def _kind_of(table: str, col: str) -> ColType | str:
+    t = TABLES[table]
+    if col in t.column_names:
+        return t.column(col).type
+    return {PLACEHOLDER: "placeholder", "tz": "tz"}.get(col, col)
+
+
+#: an event with at least one content in this many is read in the contents' ID order
+#: (:meth:`Neo4jStore.event_members`)
+DENSE_EVENT = 100
+
+
 class Neo4jStore(Store):
     """The Neo4j store (see the module docstring).
 
@@ -524,6 +580,21 @@ class Neo4jStore(Store):
         df = df.sort_values(["event_id", "content_id"], kind="mergesort").reset_index(drop=True)
         return df.astype(object)
 
+    def records(
+        self, table: str, *, ids: Iterable[str] | None = None, column: str | None = None
+    ) -> list[dict[str, Any]]:
+        """See :meth:`pileon.graph.store.Store.records`: :meth:`frame`'s query, its rows
+        converted one by one (no frame)."""
+        if table not in TABLES:
+            raise KeyError(table)
+        cols = stored_columns(table)
+        if ids is None:
+            return _records(table, cols, self._run.read(q_tables.frame_query(table)))
+        column = column or TABLES[table].key[0]
+        wanted = list(dict.fromkeys(str(i) for i in ids if not _missing(i)))
+        rows = self._run.read(q_tables.frame_query(table, column), {"ids": wanted})
+        return _records(table, cols, rows)
+
     def linked(
         self,
         table: str,
@@ -543,14 +614,18 @@ class Neo4jStore(Store):
         query = q_tables.linked_query(table, column, list(columns) if columns else None)
         if not wanted:
             return [], set()
-        df = self._run.read_df(query, {"ids": wanted, "limit": int(per_id) + 1})
-        if df.empty:
-            return [], set()
+        rows = self._run.read(query, {"ids": wanted, "limit": int(per_id) + 1})
         cols = [c for c in stored_columns(table) if not columns or c in columns]
-        df = coerce(table, df, keep=["_of"])  # in key order: the order of each ID's rows too
-        rank = df.groupby("_of", sort=False).cumcount()
-        more = set(df.loc[rank >= per_id, "_of"])
-        return frame_records(df.loc[rank < per_id, cols]), more
+        kept: list[Any] = []
+        seen: dict[str, int] = {}
+        more: set[str] = set()
+        for r in rows:  # each ID's rows come in key order, per_id + 1 at most
+            n = seen[r["_of"]] = seen.get(r["_of"], 0) + 1
+            if n > per_id:
+                more.add(r["_of"])
+            else:
+                kept.append(r)
+        return _records(table, cols, kept), more
 
     def memberships_of(self, content_ids: Iterable[str]) -> list[tuple[str, str, str]]:
         records = self._run.read(
@@ -559,9 +634,21 @@ class Neo4jStore(Store):
         return sorted((r["content_id"], r["event_id"], r["via"]) for r in records)
 
     def event_members(self, event_id: str, *, limit: int) -> tuple[list[tuple[str, str]], bool]:
-        records = self._run.read(
-            q_membership.EVENT_FIRST, {"event_id": event_id, "limit": int(limit) + 1}
-        )
+        """See :meth:`pileon.graph.store.Store.event_members`.
+
+        Notes
+        -----
+        An event holding at least one content in :data:`DENSE_EVENT` is read by walking
+        the contents' ID index until ``limit + 1`` members are found (about ``limit x
+        DENSE_EVENT`` entries at worst); a smaller one from its own relationships (fewer
+        than ``contents / DENSE_EVENT``).  Either way bounded, whatever the event's size."""
+        params = {"event_id": event_id, "limit": int(limit) + 1}
+        sizes = self._run.read(q_membership.EVENT_DEGREE, {"event_id": event_id})
+        if not sizes:
+            return [], False
+        dense = sizes[0]["degree"] * DENSE_EVENT >= sizes[0]["contents"]
+        query = q_membership.EVENT_FIRST_DENSE if dense else q_membership.EVENT_FIRST_SPARSE
+        records = self._run.read(query, params)
         got = sorted((r["content_id"], r["via"]) for r in records)
         return got[:limit], len(got) > limit
 

@@ -64,9 +64,29 @@ MATCH (c:Content {content_id: id})-[r:IN_EVENT]->(e:Event)
 RETURN c.content_id AS content_id, e.event_id AS event_id, r.via AS via
 """
 
-#: the event's first ``$limit`` memberships by content_id
-EVENT_FIRST = """
+#: how many memberships the event has (the node's degree: no relationship is read), and
+#: how many contents the store has (the count store)
+EVENT_DEGREE = """
+MATCH (e:Event {event_id: $event_id})
+RETURN COUNT { (e)<-[:IN_EVENT]-() } AS degree, COUNT { MATCH (:Content) } AS contents
+"""
+
+#: the event's first ``$limit`` memberships by content_id, from the event: reads all of
+#: them (for an event with few members)
+EVENT_FIRST_SPARSE = """
 MATCH (c:Content)-[r:IN_EVENT]->(e:Event {event_id: $event_id})
 WITH c, r ORDER BY c.content_id LIMIT $limit
-RETURN c.content_id AS content_id, $event_id AS event_id, r.via AS via
+RETURN c.content_id AS content_id, r.via AS via
+"""
+
+#: the same, walking the contents' index in ID order until ``$limit`` members are found
+#: (for an event that holds a good share of the contents: about ``$limit x contents /
+#: members`` entries read, instead of every member)
+EVENT_FIRST_DENSE = """
+MATCH (e:Event {event_id: $event_id})
+MATCH (c:Content)-[r:IN_EVENT]->(e)
+USING INDEX c:Content(content_id)
+WHERE c.content_id >= ''
+RETURN c.content_id AS content_id, r.via AS via
+ORDER BY c.content_id LIMIT $limit
 """
