@@ -374,6 +374,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--targets", default="", help="accounts to read alerts of (comma-separated)")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--without",
+        default="",
+        help="kinds left out of the deck (comma-separated), e.g. alerts on a store "
+        "that has not been through the alert pass",
+    )
     ap.add_argument("--out", type=Path)
     ap.add_argument(
         "--calibrate",
@@ -395,6 +401,9 @@ def main(argv: list[str] | None = None) -> dict:
         "load_before": _load(),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    global DECK
+    DECK = [k for k in DECK if k not in split(args.without)]
+    res["deck"] = DECK
     proc, base = start_server(args.store, args.workers)
     try:
         p = plan(base, args.event, split(args.hubs), split(args.targets), args.seed)
