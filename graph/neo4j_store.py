@@ -648,7 +648,7 @@ class Neo4jStore(Store):
             return [], False
         dense = sizes[0]["degree"] * DENSE_EVENT >= sizes[0]["contents"]
         query = q_membership.EVENT_FIRST_DENSE if dense else q_membership.EVENT_FIRST_SPARSE
-        records = self._run.read(query, params)
+        records = self._run.read(query, {**params, "lowest": ""} if dense else params)
         got = sorted((r["content_id"], r["via"]) for r in records)
         return got[:limit], len(got) > limit
 

@@ -79,14 +79,15 @@ WITH c, r ORDER BY c.content_id LIMIT $limit
 RETURN c.content_id AS content_id, r.via AS via
 """
 
-#: the same, walking the contents' index in ID order until ``$limit`` members are found
+#: the same, walking the contents' index in ID order (from ``$lowest``, the empty text)
+#: until ``$limit`` members are found
 #: (for an event that holds a good share of the contents: about ``$limit x contents /
 #: members`` entries read, instead of every member)
 EVENT_FIRST_DENSE = """
 MATCH (e:Event {event_id: $event_id})
 MATCH (c:Content)-[r:IN_EVENT]->(e)
 USING INDEX c:Content(content_id)
-WHERE c.content_id >= ''
+WHERE c.content_id >= $lowest
 RETURN c.content_id AS content_id, r.via AS via
 ORDER BY c.content_id LIMIT $limit
 """
