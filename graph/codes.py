@@ -196,25 +196,27 @@ def _build(con: sqlite3.Connection) -> RepostCodes:
 
 def _encode(rows: list[tuple[str | None, str | None, int | None]], names: list[str]) -> RepostCodes:
     """Codes of ``(account_id, source_id, reposted_at)`` rows; ``names`` the sorted
-    distinct account IDs among them."""
+    distinct account IDs among them.  The per-row steps run in C (``map``, ``dict``)."""
     n = len(rows)
-    code_of = {a: i for i, a in enumerate(names)}
-    source_of: dict[str | None, int] = {}
-    if n:
-        accounts, sources, times = zip(*rows)
-    else:
-        accounts, sources, times = (), (), ()
-    if None in code_of or any(a is None for a in accounts):
+    accounts, sources, times = zip(*rows) if n else ((), (), ())
+    if None in accounts:
         raise InputError("reposts.account_id has missing values")
-    account = np.fromiter((code_of[a] for a in accounts), dtype=np.int64, count=n)
-    source = np.fromiter(
-        (source_of.setdefault(s, len(source_of)) for s in sources), dtype=np.int64, count=n
-    )
-    if None in source_of:
+    if None in sources:
         raise InputError("reposts.source_id has missing values")
-    if any(t is None for t in times):
+    if None in times:
         raise InputError("reposts.reposted_at has missing values")
-    time = np.fromiter(times, dtype=np.int64, count=n)
-    encoded = [a.encode("utf-8") for a in names]
-    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
-    return RepostCodes(account, source, time, b"".join(encoded), ends.astype(np.int64))
+    code_of = dict(zip(names, range(len(names))))
+    account = np.array(list(map(code_of.__getitem__, accounts)), dtype=np.int64)
+    distinct_sources = dict.fromkeys(sources)  # first-seen order
+    source_of = dict(zip(distinct_sources, range(len(distinct_sources))))
+    source = np.array(list(map(source_of.__getitem__, sources)), dtype=np.int64)
+    time = np.array(times, dtype=np.int64)
+    text = "".join(names)
+    blob = text.encode("utf-8")
+    if len(blob) == len(text):  # ASCII: a name's bytes are its characters
+        lengths = np.fromiter(map(len, names), dtype=np.int64, count=len(names))
+    else:
+        lengths = np.fromiter(
+            (len(a.encode("utf-8")) for a in names), dtype=np.int64, count=len(names)
+        )
+    return RepostCodes(account, source, time, blob, np.cumsum(lengths).astype(np.int64))

@@ -271,3 +271,21 @@ def test_matches_the_peer_pair_for_pair(tmp_path):
         theirs = peer.run_peer(reposts, window=60, min_weight=min_weight, n_threads=1).edges
         assert len(ours) > 0
         pd.testing.assert_frame_equal(ours, theirs, check_dtype=False)
+
+
+def test_ingest_keeps_the_codes_so_the_first_command_is_quick(tmp_path):
+    from pileon.ingest.load import load_folder
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    r = _reposts(9, 200)
+    r.assign(reposted_at=r["reposted_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(
+        folder / "reposts.csv", index=False
+    )
+    store = EmbeddedStore(str(tmp_path / "s.db"))
+    load_folder(store, folder, reject_path=tmp_path / "rej.csv")
+    con = store._con()
+    parts = {p for (p,) in con.execute("SELECT part FROM repost_codes")}
+    assert {"account", "source", "time", "names"} <= parts
+    got = coactivity_edges(store, window=60)[0]
+    pd.testing.assert_frame_equal(got, coactivity(store.frame("reposts"), window=60))
