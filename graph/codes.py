@@ -22,6 +22,7 @@ i.e. by code points, as Python does); ``source`` numbers the distinct source IDs
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from dataclasses import dataclass
 
@@ -143,7 +144,7 @@ def read_repost_codes(con: sqlite3.Connection, event_id: str | None = None) -> R
                 return kept
         con.execute("COMMIT")
     except BaseException:
-        if con.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # none may be open any more
             con.execute("ROLLBACK")
         raise
     return kept

@@ -45,6 +45,7 @@ def code_pairs(
     """The co-repost pairs of coded reposts, as account IDs (``account_a < account_b``,
     sorted by both, as :func:`pileon.detectors.coactivity.coactivity` orders them)."""
     from pileon.detectors.coactivity_codes import coactivity_codes
+    from pileon.graph.arrays import distinct
 
     progress: Callable[[int, int], None] | None = None
     bar = None
@@ -71,7 +72,7 @@ def code_pairs(
         if bar is not None:
             bar.close()
     # names once per distinct account of the output (codes follow the names' order)
-    used = np.unique(np.concatenate([a, b])) if len(a) else np.empty(0, np.int64)
+    used = distinct(np.concatenate([a, b]))  # one sort (numpy's unique of integers hashes)
     names = codes.names(used)
     return names[np.searchsorted(used, a)], names[np.searchsorted(used, b)], w
 
