@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pileon.graph.arrays import is_none
+from pileon.graph.codes import CODES_DDL, RepostCodes, read_repost_codes
 from pileon.graph.errors import IdempotencyConflict, NotFound, StoreUnavailable
 from pileon.graph.frames import as_list, coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, TZ, ColType, stored_columns
@@ -377,6 +378,7 @@ class EmbeddedStore(Store):
                     if column not in have:
                         con.execute(f"ALTER TABLE decisions ADD COLUMN {column} TEXT")
                 con.executescript(_AUDIT_DDL)
+                con.executescript(CODES_DDL)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open the embedded store {self.path}: {exc}") from None
 
@@ -585,6 +587,12 @@ class EmbeddedStore(Store):
             j, wanted = keep
             rows = [r for r in rows if r[j] in wanted]
         return coerce(table, _columns_of_rows(table, cols, rows))
+
+    def repost_codes(self, event_id: str | None = None) -> RepostCodes:
+        """The reposts (of one event, or all) as integer codes, for ``pileon coactivity``
+        (:func:`pileon.graph.codes.read_repost_codes`: the whole table's are kept)."""
+        with self._write_lock:
+            return read_repost_codes(self._con(), event_id)
 
     def _rows(self, table: str) -> int:
         """About how many rows ``table`` has (its largest rowid: one index step)."""

@@ -47,8 +47,8 @@ from typing import Any
 import pandas as pd
 
 from pileon.graph.model import TABLES
-
-DEFAULT_STORE = "pileon.db"
+from pileon.graph.uri import DEFAULT_STORE, embedded_path
+from pileon.graph.uri import NEO4J_SCHEMES as NEO4J_SCHEMES  # where it was before
 
 #: the columns of :meth:`Store.decisions`
 DECISION_COLUMNS = [
@@ -431,9 +431,6 @@ def older_rows(
     return out
 
 
-NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
-
-
 def open_store(
     uri: str | None = None,
     *,
@@ -449,7 +446,8 @@ def open_store(
     embedded store needs none of them.
     """
     uri = uri or DEFAULT_STORE
-    if uri.startswith(NEO4J_SCHEMES):
+    path = embedded_path(uri)
+    if path is None:
         from pileon.graph.neo4j_store import Neo4jStore
 
         return Neo4jStore(
@@ -457,5 +455,4 @@ def open_store(
         )
     from pileon.graph.embedded import EmbeddedStore
 
-    path = uri[len("sqlite:///") :] if uri.startswith("sqlite:///") else uri
     return EmbeddedStore(path)

@@ -248,6 +248,12 @@ def load_folder(
     bulk = getattr(store, "bulk_load", None)
     with bulk() if bulk is not None else nullcontext():
         _load_tables(store, files, rej_file, summary, show_progress, chunk_rows, margin, keep)
+    # the embedded store keeps its reposts as integer codes for `pileon coactivity`: made
+    # here, once per load that stored reposts, the command's first run is as quick as the next
+    keep_codes = getattr(store, "repost_codes", None)
+    loaded = summary.tables.get("reposts")
+    if keep_codes is not None and loaded is not None and loaded.stored:
+        keep_codes()
     store.set_ingest_mark(None)
     return summary
 

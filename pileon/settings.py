@@ -41,13 +41,16 @@ import math
 import os
 from enum import Enum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pileon.graph.errors import PileonError
-from pileon.graph.store import DEFAULT_STORE, Store
+from pileon.graph.uri import DEFAULT_STORE
+
+if TYPE_CHECKING:  # the store (and pandas) only when a store is opened
+    from pileon.graph.store import Store
 
 
 class SettingsError(PileonError):

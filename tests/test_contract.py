@@ -209,6 +209,23 @@ def test_coactivity_identical(loaded):
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_coactivity_service_identical(loaded, incident):
+    """``pileon coactivity``'s service: Neo4j through frames, the embedded store through
+    its integer codes; the same edges, whole store and per event."""
+    from pileon.service.coactivity import coactivity_edges
+
+    _, truth = incident
+    neo, emb = loaded("neo4j")[0], loaded("embedded")[0]
+    for event_id in [None, *sorted(truth["events"])]:
+        for min_weight in (1, 2):
+            a = coactivity_edges(neo, window=600, min_weight=min_weight, event_id=event_id)
+            b = coactivity_edges(emb, window=600, min_weight=min_weight, event_id=event_id)
+            assert a[1] == b[1] > 0
+            pd.testing.assert_frame_equal(a[0], b[0], obj=f"{event_id}/{min_weight}")
+            if event_id is None:
+                assert len(b[0]) > 0
+
+
 def test_reports_identical(analyzed, incident):
     _, truth = incident
     neo, emb = analyzed("neo4j"), analyzed("embedded")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from pileon.cli import COMMANDS, open_cli_store, store_option
+from pileon.cli import COMMANDS, settings_for, store_option
 
 
 @click.command("coactivity", short_help=COMMANDS["coactivity"][1])
@@ -45,24 +45,19 @@ def command(
 
     Example: pileon coactivity --event e1 --window 60 --min-weight 2 --out pairs.csv
     """
-    from pileon.detectors.coactivity import write_coactivity_csv
     from pileon.graph.errors import InputError
-    from pileon.service.coactivity import coactivity_edges
+    from pileon.service.coactivity import coactivity_csv
 
     if window < 0:
         raise InputError("--window must be at least 0 seconds")
     if min_weight < 1:
         raise InputError("--min-weight must be at least 1")
-    with open_cli_store(store_uri) as store:
-        edges, n_reposts = coactivity_edges(
-            store,
-            window=window,
-            min_weight=min_weight,
-            event_id=event_id,
-            show_progress=sys.stderr.isatty(),
-        )
-    try:
-        n = write_coactivity_csv(edges, out)
-    except OSError as exc:
-        raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    n, n_reposts = coactivity_csv(
+        settings_for(store_uri),
+        out,
+        window=window,
+        min_weight=min_weight,
+        event_id=event_id,
+        show_progress=sys.stderr.isatty(),
+    )
     click.echo(f"wrote {out}: {n} pairs from {n_reposts} reposts")
