@@ -30,6 +30,7 @@ from pileon.graph.store import (
     AUDIT_COLUMNS,
     DECISION_COLUMNS,
     EVIDENCE_ISSUE_COLUMNS,
+    RANKED_LISTS,
     Store,
     decision_json,
     decision_values,
@@ -148,6 +149,7 @@ def _add_new_columns(con: sqlite3.Connection, name: str) -> None:
 
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS contents_account ON contents (account_id)",
+    "CREATE INDEX IF NOT EXISTS contents_venue ON contents (venue_id)",
     "CREATE INDEX IF NOT EXISTS reposts_source ON reposts (source_id)",
     "CREATE INDEX IF NOT EXISTS reposts_account ON reposts (account_id)",
     "CREATE INDEX IF NOT EXISTS accounts_name ON accounts (name)",
@@ -155,6 +157,7 @@ _INDEXES = (
 #: (index, table) of the secondary indexes above
 _INDEX_TABLES = (
     ("contents_account", "contents"),
+    ("contents_venue", "contents"),
     ("reposts_source", "reposts"),
     ("reposts_account", "reposts"),
     ("accounts_name", "accounts"),
@@ -612,7 +615,7 @@ class EmbeddedStore(Store):
         event_id = report["event_id"]
         encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
         roles_json: dict[tuple[str, ...], str] = {}
-        ranked = {"accounts": "account_id", "mcns": "mcn_id", "clusters": "cluster_id"}
+        ranked = RANKED_LISTS
         # run_id, kind, rank, item ID, tier, roles JSON, item JSON
         rows: dict[str, list[tuple[str, str, int, str, int | None, str, str]]] = {
             kind: [] for kind in ranked

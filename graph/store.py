@@ -49,6 +49,15 @@ import pandas as pd
 from pileon.graph.model import TABLES
 
 DEFAULT_STORE = "pileon.db"
+#: the report's lists that :meth:`Store.ranked` pages through, and the key of their items
+#: (``venues`` and ``platforms``: SPEC §7; clusters and platforms are ranked by position)
+RANKED_LISTS = {
+    "accounts": "account_id",
+    "mcns": "mcn_id",
+    "clusters": "cluster_id",
+    "venues": "venue_id",
+    "platforms": "platform",
+}
 
 #: the columns of :meth:`Store.decisions`
 DECISION_COLUMNS = [
@@ -233,8 +242,9 @@ class Store(ABC):
     ) -> list[dict[str, Any]]:
         """Items of a run's ranked list in rank order, starting after rank ``after``.
 
-        ``kind`` is ``accounts``, ``mcns`` or ``clusters`` (clusters are ranked by
-        their position in the report).  ``role`` and ``min_tier`` filter accounts.
+        ``kind`` is a key of :data:`RANKED_LISTS`: ``accounts``, ``mcns``, ``clusters``,
+        ``venues`` or ``platforms`` (clusters and platforms are ranked by their position in
+        the report).  ``role`` and ``min_tier`` filter accounts.
         """
 
     @abstractmethod
