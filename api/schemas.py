@@ -12,7 +12,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pileon.graph.frames import frame_records, jsonable  # noqa: F401 - the API's JSON values
-from pileon.graph.model import MCN_MEASURES
+from pileon.graph.model import ACCOUNT_MEASURES, MCN_MEASURES, VENUE_KINDS, VENUE_MEASURES
 
 T = TypeVar("T")
 
@@ -77,6 +77,11 @@ class AccountFinding(_Open):
     mcn_ids: list[str] = []
     priority: str | None = Field(default=None, description='"minor" when minors are involved.')
     refer: bool | None = Field(default=None, description="Refer to law enforcement.")
+    measures: list[str] | None = Field(
+        default=None,
+        description=f"Measures beyond the tier (SPEC §7), among {', '.join(ACCOUNT_MEASURES)}: "
+        "every impersonator's identity is to be verified.",
+    )
     evidence: list[Evidence] = []
 
 
@@ -106,6 +111,49 @@ class NarrativeOut(_Open):
     harmful: bool = False
 
 
+class VenueFinding(_Open):
+    """A venue where the event's contents were posted (SPEC §7), ranked by abuse
+    concentration."""
+
+    venue_id: str
+    rank: int
+    score: float | None = None
+    platform: str | None = None
+    kind: str | None = Field(default=None, description=f"Among {', '.join(VENUE_KINDS)}.")
+    name: str | None = None
+    creator_id: str | None = None
+    host_id: str | None = None
+    items: int = 0
+    harmful: int = 0
+    harmful_share: float = 0.0
+    named_after: list[str] = Field(
+        default=[], description="Event names or persons its name is built from."
+    )
+    created_during_event: bool = False
+    anonymous_board: bool = Field(
+        default=False, description="An anonymous-submission or shout-out venue."
+    )
+    measures: list[str] = Field(default=[], description=f"Among {', '.join(VENUE_MEASURES)}.")
+    evidence: list[Evidence] = []
+
+
+class PlatformFigures(_Open):
+    """How much abuse a platform carried and how fast it acted on reports (SPEC §7)."""
+
+    platform: str
+    rank: int | None = Field(default=None, description="Position in the report (by name).")
+    harmful: int = 0
+    harmful_removed_share: float | None = None
+    reports: int = 0
+    reports_actioned_share: float | None = None
+    report_to_action_median_s: float | None = None
+    report_to_action_p90_s: float | None = None
+    actioned_within_1h_share: float | None = None
+    actioned_within_24h_share: float | None = None
+    minor_report_to_action_median_s: float | None = None
+    harmful_venues_open: int = 0
+
+
 class ReportOut(_Open):
     event_id: str
     run_id: str
@@ -114,6 +162,8 @@ class ReportOut(_Open):
     mcns: list[MCNFinding] = []
     clusters: list[ClusterFinding] = []
     narratives: list[NarrativeOut] = []
+    venues: list[VenueFinding] = []
+    platforms: list[PlatformFigures] = []
 
 
 class AccountEventFinding(AccountFinding):
