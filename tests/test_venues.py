@@ -294,3 +294,39 @@ def test_sample_venue_creators_and_impersonators(sample):
         assert acc[a]["measures"] == ["verify_identity"]
     for a, x in acc.items():
         assert ("measures" in x) == (a in imps)
+
+
+# ------------------------------------------------------------------ the other generator
+def test_other_generator_planted_venues(tmp_path):
+    """tests/altgen (written apart from the sample): the owner's topic and the submission
+    board are sanctioned, the topic's army creator graded, the celebrity's huge super-topic
+    cleaned at most, the owner's live room protected."""
+    from pileon.graph.embedded import EmbeddedStore
+    from pileon.ingest.load import load_folder
+    from pileon.service.analysis import analyze
+    from tests.altgen.generator import generate, write_incident
+
+    inc = generate(1, "small")
+    store = EmbeddedStore(str(tmp_path / "alt.db"))
+    load_folder(store, write_incident(inc, tmp_path / "alt"), reject_path=tmp_path / "rej.csv")
+    report = analyze(store, inc.truth["event"], model=None, save=False)
+    store.close()
+    planted = inc.truth["venues"]
+    by = {v["venue_id"]: v for v in report["venues"]}
+    assert set(by) == set(planted["ids"].values())
+    closed = {v for v, x in by.items() if {"dissolve", "close_room"} & set(x["measures"])}
+    assert closed == set(planted["sanction"])
+    assert {v for v, x in by.items() if x["named_after"]} == set(planted["named_after"])
+    assert {v for v, x in by.items() if x["anonymous_board"]} == set(planted["anonymous_board"])
+    for v in planted["benign"]:
+        assert by[v]["measures"] == ["clean"] and by[v]["harmful"] >= 5
+        assert by[v]["rank"] == len(by)
+    for v in planted["protect"]:
+        assert "protect" in by[v]["measures"] and "close_room" not in by[v]["measures"]
+    acc = {a["account_id"]: a for a in report["accounts"]}
+    makers = {a for a, x in acc.items() if "venue_creator" in x["roles"]}
+    assert makers == set(planted["venue_creator"])
+    assert all(acc[a]["tier"] >= 2 for a in makers)
+    weibo = next(p for p in report["platforms"] if p["platform"] == "weibo")
+    douyin = next(p for p in report["platforms"] if p["platform"] == "douyin")
+    assert weibo["report_to_action_median_s"] < douyin["report_to_action_median_s"]
