@@ -1772,6 +1772,7 @@ def _misdirected_attention(
         outlet_posts=posts,
         defender=defender,
         defender_attack_start=min(starts),
+    )
 
 
 def _plant_venues(
