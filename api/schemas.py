@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from pileon.graph.frames import frame_records, jsonable  # noqa: F401 - the API's JSON values
 from pileon.graph.model import ACCOUNT_MEASURES, MCN_MEASURES, VENUE_KINDS, VENUE_MEASURES
@@ -67,7 +72,23 @@ class Evidence(_Open):
     detail: str = ""
 
 
+def _account_measures(schema: dict[str, Any]) -> None:
+    """``measures`` of an account entry: present only when one applies (SPEC §7), so it is
+    passed through as an extra field and described here."""
+    schema.setdefault("properties", {})["measures"] = {
+        "type": "array",
+        "items": {"type": "string"},
+        "title": "Measures",
+        "description": f"Measures beyond the tier (SPEC §7), among {', '.join(ACCOUNT_MEASURES)}: "
+        "every impersonator's identity is to be verified. Absent when none applies.",
+    }
+
+
 class AccountFinding(_Open):
+    """An account's entry of the report (SPEC §4); ``measures`` only when one applies."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_account_measures)
+
     account_id: str
     rank: int
     score: float | None = None
@@ -77,11 +98,6 @@ class AccountFinding(_Open):
     mcn_ids: list[str] = []
     priority: str | None = Field(default=None, description='"minor" when minors are involved.')
     refer: bool | None = Field(default=None, description="Refer to law enforcement.")
-    measures: list[str] | None = Field(
-        default=None,
-        description=f"Measures beyond the tier (SPEC §7), among {', '.join(ACCOUNT_MEASURES)}: "
-        "every impersonator's identity is to be verified.",
-    )
     evidence: list[Evidence] = []
 
 
