@@ -327,6 +327,10 @@ def test_other_generator_planted_venues(tmp_path):
     makers = {a for a, x in acc.items() if "venue_creator" in x["roles"]}
     assert makers == set(planted["venue_creator"])
     assert all(acc[a]["tier"] >= 2 for a in makers)
+    imps = {a for a, x in acc.items() if "impersonator" in x["roles"]}
+    assert imps == set(inc.truth["impersonators"])  # by rename and by a new account
+    for a in planted["new_account_impersonators"]:
+        assert acc[a]["measures"] == ["verify_identity"] and acc[a]["tier"] == 3
     weibo = next(p for p in report["platforms"] if p["platform"] == "weibo")
     douyin = next(p for p in report["platforms"] if p["platform"] == "douyin")
     assert weibo["report_to_action_median_s"] < douyin["report_to_action_median_s"]

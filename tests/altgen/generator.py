@@ -1788,7 +1788,8 @@ def _plant_venues(
     created by an army account an hour and a half after the start and filled with the
     attack's posts; a tieba submission board (投稿) carrying the attack; the celebrity's
     huge super-topic with a few harmful posts (a negative); the owner's own live room with
-    the comments under her posts (protect, never close); and moderation at three speeds."""
+    the comments under her posts (protect, never close); moderation at three speeds; and a
+    new account named after the shop that posts abuse in its name (an impersonator)."""
     r = np.random.default_rng([20260512, b.seed, 18])
     T0 = truth["T0"]
     ids = {
@@ -1895,7 +1896,19 @@ def _plant_venues(
         )
     rows.sort(key=lambda x: (x["acted_at"], str(x["content_id"]), str(x["report_id"])))
     b.t["moderation"] = [dict(action_id=f"act-{i:05d}", **x) for i, x in enumerate(rows)]
+    # an account created after the start under the shop's name, posting abuse in its name
+    fake = b.add_account("weibo", name="晓雨烘焙坊官方", created=T0 + 5 * HOUR, followers=3)
+    b.post(
+        fake,
+        T0 + 7 * HOUR,
+        "晓雨烘焙坊官方回应：过期奶油又怎样，吃不死人，爱买不买",
+        harmful=True,
+        targets=(truth["victim"],),
+    )
+    truth["impersonators"] = sorted([*truth["impersonators"], fake])
+    truth["culprits"] = sorted([*truth["culprits"], fake])
     return dict(
+        new_account_impersonators=[fake],
         ids=ids,
         sanction=sorted([ids["topic"], ids["board"]]),
         benign=[ids["fans"]],
