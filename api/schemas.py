@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from pileon.graph.frames import frame_records, jsonable  # noqa: F401 - the API's JSON values
-from pileon.graph.model import MCN_MEASURES
+from pileon.graph.model import ACCOUNT_MEASURES, MCN_MEASURES, VENUE_KINDS, VENUE_MEASURES
 
 T = TypeVar("T")
 
@@ -67,7 +72,23 @@ class Evidence(_Open):
     detail: str = ""
 
 
+def _account_measures(schema: dict[str, Any]) -> None:
+    """``measures`` of an account entry: present only when one applies (SPEC §7), so it is
+    passed through as an extra field and described here."""
+    schema.setdefault("properties", {})["measures"] = {
+        "type": "array",
+        "items": {"type": "string"},
+        "title": "Measures",
+        "description": f"Measures beyond the tier (SPEC §7), among {', '.join(ACCOUNT_MEASURES)}: "
+        "every impersonator's identity is to be verified. Absent when none applies.",
+    }
+
+
 class AccountFinding(_Open):
+    """An account's entry of the report (SPEC §4); ``measures`` only when one applies."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_account_measures)
+
     account_id: str
     rank: int
     score: float | None = None
@@ -106,6 +127,49 @@ class NarrativeOut(_Open):
     harmful: bool = False
 
 
+class VenueFinding(_Open):
+    """A venue where the event's contents were posted (SPEC §7), ranked by abuse
+    concentration."""
+
+    venue_id: str
+    rank: int
+    score: float | None = None
+    platform: str | None = None
+    kind: str | None = Field(default=None, description=f"Among {', '.join(VENUE_KINDS)}.")
+    name: str | None = None
+    creator_id: str | None = None
+    host_id: str | None = None
+    items: int = 0
+    harmful: int = 0
+    harmful_share: float = 0.0
+    named_after: list[str] = Field(
+        default=[], description="Event names or persons its name is built from."
+    )
+    created_during_event: bool = False
+    anonymous_board: bool = Field(
+        default=False, description="An anonymous-submission or shout-out venue."
+    )
+    measures: list[str] = Field(default=[], description=f"Among {', '.join(VENUE_MEASURES)}.")
+    evidence: list[Evidence] = []
+
+
+class PlatformFigures(_Open):
+    """How much abuse a platform carried and how fast it acted on reports (SPEC §7)."""
+
+    platform: str
+    rank: int | None = Field(default=None, description="Position in the report (by name).")
+    harmful: int = 0
+    harmful_removed_share: float | None = None
+    reports: int = 0
+    reports_actioned_share: float | None = None
+    report_to_action_median_s: float | None = None
+    report_to_action_p90_s: float | None = None
+    actioned_within_1h_share: float | None = None
+    actioned_within_24h_share: float | None = None
+    minor_report_to_action_median_s: float | None = None
+    harmful_venues_open: int = 0
+
+
 class ReportOut(_Open):
     event_id: str
     run_id: str
@@ -114,6 +178,8 @@ class ReportOut(_Open):
     mcns: list[MCNFinding] = []
     clusters: list[ClusterFinding] = []
     narratives: list[NarrativeOut] = []
+    venues: list[VenueFinding] = []
+    platforms: list[PlatformFigures] = []
 
 
 class AccountEventFinding(AccountFinding):

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+    from pileon.detectors.venues import VenueFinding
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -132,6 +134,8 @@ class Detections:
     harm: pd.Series | None = None
     #: account_id -> evidence of findings set aside (see :func:`pileon.detectors.harm.corroborate`)
     notes: Mapping[str, tuple[Evidence, ...]] = field(default_factory=dict)
+    #: the event's venues, ranked (SPEC §7; :func:`pileon.detectors.venues.detect_venues`)
+    venues: tuple[VenueFinding, ...] = ()
 
     def roles_of(self) -> dict[str, dict[str, RoleFinding]]:
         """account_id -> role -> its strongest finding."""

@@ -11,10 +11,17 @@ Grading (the notice's graded handling, SPEC §4)
   conduct (authoritative news, bystanders): listed for context only;
 * tier 1 — ordinary participants whose own contents or reposts are harmful,
   or who drew reports;
-* tier 2 — members of coordinated clusters (``coordinated``);
+* tier 2 — members of coordinated clusters (``coordinated``), and creators of
+  venues named after the event's persons that filled with abuse (``venue_creator``,
+  SPEC §7);
 * tier 3 — first posters, repeat posters, inciters (close the account), and
   splicers and impersonators (fabricating false information, or posing as a
-  person or institution of the event);
+  person or institution of the event); venue creators with harmful posts of their
+  own in the venue they created;
+* a role's tier may depend on its finding (``role_tiers``): an impersonator that is
+  only a new account bearing a name of the event (no rename) is graded by its conduct,
+  tier 3 when it posted or spread harmful content, else as if it had no culpable role
+  (its ``verify_identity`` measure stays, SPEC §7);
 * tier 4 — a culpable account (tier ≥ 2) whose ``identity_key`` holds several
   culpable accounts (in the event, or another account of the identity judged
   culpable elsewhere), or a tier-3 account whose conduct repeats across events
@@ -50,7 +57,7 @@ import pandas as pd
 from pileon.detectors.features import harmful_participation
 from pileon.graph.model import CULPABLE_ROLES, LEAD_ROLES, TIER3_ROLES
 
-__all__ = ["REFER_REPOSTS", "Grade", "grade"]
+__all__ = ["REFER_REPOSTS", "Grade", "grade", "role_tier"]
 
 #: harmful reach (downstream reposts) from which first posters and inciters are referred
 REFER_REPOSTS = 500
@@ -66,6 +73,19 @@ class Grade:
     reasons: tuple[str, ...] = ()
 
 
+def role_tier(role: str, overrides: Mapping[str, int] | None = None) -> int:
+    """The tier a culpable role gives: 3 for :data:`pileon.graph.model.TIER3_ROLES`, 2 for
+    ``coordinated`` and ``venue_creator``, unless ``overrides`` (role -> tier) says
+    otherwise for this account.
+
+    >>> role_tier("inciter"), role_tier("venue_creator"), role_tier("venue_creator", {"venue_creator": 3})
+    (3, 2, 3)
+    """
+    if overrides and role in overrides:
+        return int(overrides[role])
+    return 3 if role in TIER3_ROLES else 2
+
+
 def grade(
     features: pd.DataFrame,
     roles: Mapping[str, Iterable[str]],
@@ -73,6 +93,7 @@ def grade(
     repeated: Mapping[str, Iterable[str]] | None = None,
     shared_identity: Iterable[str] = (),
     refer_reposts: int = REFER_REPOSTS,
+    role_tiers: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, Grade]:
     """Tiers 0–4, ``refer`` and ``priority`` for every account (module docstring for the rules).
 
@@ -90,6 +111,9 @@ def grade(
         this event or across the store).
     refer_reposts : int, default 500
         Harmful reach from which first posters and inciters are referred.
+    role_tiers : mapping, optional
+        account_id -> role -> the tier that role gives this account, where the finding
+        decides it (:func:`role_tier`; 0 or 1: the role alone grades nothing).
 
     Returns
     -------
@@ -132,17 +156,36 @@ def grade(
             out[a] = plain[key]
             continue
         rs = set(rs)
+        over = (role_tiers or {}).get(a)
+        by_role = {r: role_tier(r, over) for r in rs & culpable}
         reasons: list[str] = []
-        if rs & set(TIER3_ROLES):
+        tier3 = [r for r in TIER3_ROLES if by_role.get(r, 0) >= 3]
+        if tier3 or by_role.get("venue_creator", 0) >= 3:
             tier = 3
-            reasons.append("tier 3: " + ", ".join(r for r in TIER3_ROLES if r in rs))
-        elif "coordinated" in rs:
+            if tier3:
+                reasons.append("tier 3: " + ", ".join(tier3))
+            if by_role.get("venue_creator", 0) >= 3:
+                reasons.append(
+                    "tier 3: venue_creator with harmful posts of its own in the venue it created"
+                )
+        elif max(by_role.values(), default=0) >= 2:
             tier = 2
-            reasons.append("tier 2: member of a coordinated cluster")
+            if by_role.get("coordinated", 0) >= 2:
+                reasons.append("tier 2: member of a coordinated cluster")
+            if by_role.get("venue_creator", 0) >= 2:
+                reasons.append(
+                    "tier 2: venue_creator (created a venue named after the event's persons "
+                    "that filled with abuse)"
+                )
         else:
             tier = 1 if harmful else 0
             reasons.append(
                 "tier 1: harmful participation" if harmful else "tier 0: no harmful conduct"
+            )
+        lesser = sorted(r for r, t in by_role.items() if t < 2)
+        if lesser:
+            reasons.append(
+                f"{', '.join(lesser)}: by name alone, graded by its conduct (verify its identity)"
             )
         if tier >= 2 and a in shared:
             tier = 4

@@ -4,10 +4,11 @@ Nothing here reads or writes a store: :mod:`pileon.service.analysis` projects th
 event, calls these steps in order and saves the report::
 
     detect (narratives -> first posters, repeat posters, inciters, splicers,
-    impersonators -> coordinated clusters) -> features -> score (the risk model
-    when one is trained, else transparent rules) -> grade (tiers, with the
-    accounts' history in other events, read by the service) -> MCN roll-up
-    -> report
+    impersonators -> coordinated clusters) -> harm -> venues and their creators
+    (SPEC §7) -> features -> score (the risk model when one is trained, else
+    transparent rules) -> grade (tiers, with the accounts' history in other
+    events, read by the service) -> MCN roll-up -> report (with the platforms'
+    figures, SPEC §7)
 
 Each step takes what the one before it gave; :data:`STAGES` names them as the
 progress lines show them.
@@ -17,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -38,7 +39,10 @@ __all__ = [
     "account_roles",
     "detect",
     "event_features",
+    "find_venues",
     "final_grades",
+    "platforms",
+    "role_tiers",
     "rollup",
     "score",
 ]
@@ -124,20 +128,46 @@ def detect(p: Projection, *, seed: int = 0, stages: StageRunner | None = None) -
     return corroborate(p, det)
 
 
-def event_features(p: Projection, det: Detections) -> tuple[pd.DataFrame, HarmfulItems]:
-    """The accounts' features and the harm of the event's items.
+def find_venues(p: Projection, det: Detections, items: HarmfulItems) -> Detections:
+    """The detections with the event's venues (SPEC §7) and the ``venue_creator`` findings
+    (:func:`pileon.detectors.venues.detect_venues`); unchanged when no content of the event
+    was posted in a venue."""
+    if not p.contents["venue_id"].notna().any():
+        return det
+    from pileon.detectors.venues import detect_venues
 
-    Returns ``(features, items)``: :func:`pileon.detectors.features.account_features`
-    and :func:`pileon.detectors.harm.harmful_items`.  The accounts that take part only
-    through source material (:attr:`pileon.graph.projection.Projection.source_only`) have
-    no row: they are not scored and not listed.
+    found = detect_venues(p, items.contents)
+    passive = p.source_only
+    roles = list(det.roles) + [f for f in found.creators if f.account_id not in passive]
+    roles.sort(key=lambda f: (f.account_id, f.role, -f.strength))
+    return replace(det, roles=tuple(roles), venues=found.venues)
+
+
+def event_features(p: Projection, det: Detections) -> tuple[pd.DataFrame, HarmfulItems, Detections]:
+    """The accounts' features, the harm of the event's items, and the detections with the
+    event's venues.
+
+    Returns ``(features, items, det)``: :func:`pileon.detectors.features.account_features`,
+    :func:`pileon.detectors.harm.harmful_items` and :func:`find_venues`.  The accounts that
+    take part only through source material
+    (:attr:`pileon.graph.projection.Projection.source_only`) have no row: they are not
+    scored and not listed.
     """
     items = harmful_items(p, det)
+    det = find_venues(p, det, items)
     f = account_features(p, det, items=items)
     passive = p.source_only
     if passive:
         f = f[~f.index.isin(passive)]
-    return f, items
+    return f, items, det
+
+
+def platforms(p: Projection, det: Detections, items: HarmfulItems) -> list[dict[str, Any]]:
+    """The platforms' figures of the report (SPEC §7,
+    :func:`pileon.detectors.platforms.platform_figures`)."""
+    from pileon.detectors.platforms import platform_figures
+
+    return [x.to_dict() for x in platform_figures(p, items.contents, det.venues)]
 
 
 def score(features: pd.DataFrame, model: rm.RiskModel | None = None) -> Scored:
@@ -170,6 +200,26 @@ def account_roles(det: Detections) -> dict[str, set[str]]:
     return roles
 
 
+def role_tiers(det: Detections, features: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """account_id -> role -> tier, for the roles whose tier their finding decides (SPEC §7):
+
+    * ``venue_creator``: 3 with harmful posts of its own in the venue it created, else 2;
+    * ``impersonator`` found only as a new account bearing a name of the event (no
+      rename): 3 when the account posted or spread harmful content in the event, else 0
+      (its tier follows its other conduct).
+    """
+    out: dict[str, dict[str, int]] = {}
+    harmful = (features["n_harmful"] + features["n_harmful_reposts"]) > 0
+    for a, found in det.roles_of().items():
+        vc = found.get("venue_creator")
+        if vc is not None and vc.numbers.get("own_harmful", 0) > 0:
+            out.setdefault(a, {})["venue_creator"] = 3
+        im = found.get("impersonator")
+        if im is not None and im.numbers.get("renames", 0) == 0:
+            out.setdefault(a, {})["impersonator"] = 3 if bool(harmful.get(a, False)) else 0
+    return out
+
+
 @dataclass(frozen=True)
 class History:
     """The accounts' conduct in other events, as the service read it from the store.
@@ -198,6 +248,8 @@ def final_grades(
     roles: Mapping[str, set[str]],
     first: Mapping[str, Grade],
     history: History,
+    *,
+    tiers_of_roles: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, Grade]:
     """Tiers with the accounts' history: repeat offenders and shared identities.
 
@@ -213,6 +265,8 @@ def final_grades(
         >= 2 are the ones whose history the service reads.
     history : History
         Their conduct in other events.
+    tiers_of_roles : mapping, optional
+        :func:`role_tiers`.
     """
     shared = _shared_identity(p, {a: g.tier for a, g in first.items()})
     return grade(
@@ -220,6 +274,7 @@ def final_grades(
         roles,
         repeated=history.repeated,
         shared_identity=shared | set(history.identity_repeat),
+        role_tiers=tiers_of_roles,
     )
 
 

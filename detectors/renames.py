@@ -1,10 +1,12 @@
-"""Impersonation by temporary rename (临时修改账号名称).
+"""Impersonation by temporary rename (临时修改账号名称) and by new accounts (SPEC §7).
 
 An *impersonator* is an account that, around the event, renamed itself to a
 name resembling one of the event's persons or institutions
 (``events.entities``) or one of the accounts under attack (their names), so as
 to speak in their name.  Renaming back afterwards (hiding the tracks) makes it
-worse.  Not impersonation:
+worse.  An account *created* after the event began under such a name and taking
+part in the event is an impersonator too (:func:`find_new_account_impersonations`;
+evidence kind ``new_account``).  Not impersonation:
 
 * a rename long before the event (outside ``window_before`` of its start) or
   after its activity (``window_after`` past the last content or repost);
@@ -37,7 +39,14 @@ from rapidfuzz import fuzz
 from pileon.detectors.findings import Evidence, RoleFinding
 from pileon.graph.projection import Projection
 
-__all__ = ["detect_impersonators", "name_similarity", "Impersonation"]
+__all__ = [
+    "detect_impersonators",
+    "find_impersonations",
+    "find_new_account_impersonations",
+    "name_similarity",
+    "Impersonation",
+    "NewAccountImpersonation",
+]
 
 #: decorations that do not change whom a name designates (stripped at either end)
 AFFIXES = (
@@ -404,6 +413,123 @@ def find_impersonations(
     return out
 
 
+@dataclass(frozen=True)
+class NewAccountImpersonation:
+    """An account created after the event began under a name resembling an entity of it."""
+
+    account_id: str
+    created_at: pd.Timestamp
+    name: str
+    entity: str
+    similarity: float
+    rule: str
+    content_ids: tuple[str, ...]
+
+
+def find_new_account_impersonations(
+    p: Projection,
+    *,
+    window_after: pd.Timedelta | float = 86400,
+    min_similarity: float = 0.8,
+) -> list[NewAccountImpersonation]:
+    """Accounts of the event created from its start on (until ``window_after`` past its last
+    content or repost) under a name resembling one of its persons or institutions, in
+    account_id order.
+
+    The name at creation is the ``old_name`` of the account's first rename, else its name.
+    Not impersonation: the targets and the accounts sharing an ``identity_key`` with one,
+    verified accounts (the platform checked who holds them), placeholders, the authors of
+    source material alone, and names *about* an entity (``mentions``: 支持林晓雯老师).
+
+    Notes
+    -----
+    O(A · E) name comparisons for the A accounts created during the event and E entity
+    names (each cached).
+    """
+    if not 0.0 < min_similarity <= 1.0:
+        raise ValueError("min_similarity must be in (0, 1]")
+    wa = (
+        window_after
+        if isinstance(window_after, pd.Timedelta)
+        else pd.Timedelta(seconds=window_after)
+    )
+    if wa < pd.Timedelta(0):
+        raise ValueError("windows must be non-negative")
+    start = p.start
+    acc = p.accounts
+    if start is None or acc.empty or "created_at" not in acc:
+        return []
+    times = pd.concat([p.contents["posted_at"], p.reposts["reposted_at"]]).dropna()
+    end = max(times.max(), start) if len(times) else start
+    created = acc["created_at"]
+    new = acc[(created >= start).fillna(False) & (created <= end + wa).fillna(False)]
+    if "role_hint" in new:
+        new = new[~new["role_hint"].isin(["target", "source"])]
+    new = new[~new["placeholder"].to_numpy(dtype=bool)]
+    if new.empty:
+        return []
+    targets = _targets(p)
+    keys = acc.drop_duplicates("account_id").set_index("account_id")["identity_key"]
+    target_keys = {_str(keys.get(t)) for t in targets if t in keys.index} - {None}
+    r = p.renames.sort_values(["account_id", "renamed_at", "new_name"], kind="mergesort")
+    first_old = {str(a): _str(g["old_name"].iloc[0]) for a, g in r.groupby("account_id", sort=True)}
+    entities = {e.strip() for e in p.event.entities if e and len(_core(e)) >= 2}
+    name_of = dict(zip(acc["account_id"].astype(str), acc["name"]))
+    for t in sorted(targets):
+        for nm in (
+            [name_of.get(t)]
+            + r.loc[r["account_id"] == t, "old_name"].tolist()
+            + r.loc[r["account_id"] == t, "new_name"].tolist()
+        ):
+            nm = _str(nm)
+            if nm and len(_core(nm)) >= 2:
+                entities.add(nm.strip())
+    ent_list = sorted(entities)
+    if not ent_list:
+        return []
+    cs, rs = p.contents, p.reposts
+    own = pd.concat(
+        [
+            cs[["content_id", "account_id", "posted_at"]].rename(columns={"posted_at": "t"}),
+            rs[["repost_id", "account_id", "reposted_at"]].rename(
+                columns={"repost_id": "content_id", "reposted_at": "t"}
+            ),
+        ],
+        ignore_index=True,
+    )
+    if "via" in cs:  # source material is no act of the event
+        via = pd.concat([cs["via"], rs["via"]], ignore_index=True) if "via" in rs else None
+        if via is not None:
+            own = own[(via != "source").to_numpy(dtype=bool)]
+    own = own.dropna(subset=["t"]).sort_values(["t", "content_id"], kind="mergesort")
+    out = []
+    for row in new.sort_values("account_id", kind="mergesort").itertuples(index=False):
+        account = str(row.account_id)
+        if account in targets or (_str(row.identity_key) in target_keys):
+            continue
+        if bool(row.verified) if not pd.isna(row.verified) else False:
+            continue
+        name = first_old.get(account) if account in first_old else _str(row.name)
+        if name is None:
+            continue
+        sim, rule, ent = _best_entity(name, ent_list)
+        if sim < min_similarity or rule == "mentions":
+            continue
+        mine = own.loc[own["account_id"] == account, "content_id"].astype(str)
+        out.append(
+            NewAccountImpersonation(
+                account_id=account,
+                created_at=pd.Timestamp(row.created_at),
+                name=name,
+                entity=ent,
+                similarity=sim,
+                rule=rule,
+                content_ids=tuple(mine.tolist()),
+            )
+        )
+    return out
+
+
 def detect_impersonators(
     p: Projection,
     *,
@@ -437,9 +563,12 @@ def detect_impersonators(
         One finding (role ``impersonator``) per account, sorted by account_id,
         with one ``rename`` evidence per impersonating rename: the time,
         old → new name, the entity matched, the similarity and the rule, the
-        rename back if any, and the contents posted meanwhile.  ``strength``
-        grows with the similarity; renaming back adds 0.15 (0.2 back to the
-        former name), posting under the borrowed name 0.1.
+        rename back if any, and the contents posted meanwhile; and a
+        ``new_account`` evidence for an account created after the event began
+        under such a name (:func:`find_new_account_impersonations`; its
+        ``numbers["new_account"]`` is 1).  ``strength`` grows with the
+        similarity; renaming back adds 0.15 (0.2 back to the former name),
+        posting under the borrowed name 0.1.
 
     Raises
     ------
@@ -449,7 +578,8 @@ def detect_impersonators(
     Notes
     -----
     Complexity: O(R · E) name comparisons for R renames and E entity names,
-    plus O(R · A) to collect the A contents and reposts of the renamed accounts.
+    plus O(R · A) to collect the A contents and reposts of the renamed accounts, and
+    O(N · E) for the N accounts created during the event.
 
     Examples
     --------
@@ -470,10 +600,16 @@ def detect_impersonators(
     by_account: dict[str, list[Impersonation]] = {}
     for im in found:
         by_account.setdefault(im.account_id, []).append(im)
+    fresh = {
+        n.account_id: n
+        for n in find_new_account_impersonations(
+            p, window_after=window_after, min_similarity=min_similarity
+        )
+    }
     out = []
     span = max(1e-9, 1.0 - min_similarity)
-    for acc in sorted(by_account):
-        ims = by_account[acc]
+    for acc in sorted(set(by_account) | set(fresh)):
+        ims = by_account.get(acc, [])
         strengths, evidence = [], []
         for im in ims:
             s = 0.55 + 0.2 * min(1.0, (im.similarity - min_similarity) / span)
@@ -497,19 +633,36 @@ def detect_impersonators(
             evidence.append(
                 Evidence(kind="rename", content_ids=im.content_ids[:max_contents], detail=detail)
             )
-        best = max(ims, key=lambda im: im.similarity)
+        numbers = {
+            "renames": float(len(ims)),
+            "similarity": max((float(im.similarity) for im in ims), default=0.0),
+            "renamed_back": float(any(im.renamed_back_at is not None for im in ims)),
+            "contents_while_renamed": float(sum(len(im.content_ids) for im in ims)),
+        }
+        n = fresh.get(acc)
+        if n is not None:
+            s = 0.55 + 0.2 * min(1.0, (n.similarity - min_similarity) / span)
+            strengths.append(min(1.0, s + (0.1 if n.content_ids else 0.0)))
+            detail = (
+                f"account created {n.created_at.isoformat()}, after the event began, named "
+                f"{n.name}, resembling {n.entity} (similarity {n.similarity:.2f}, {n.rule})"
+            )
+            if n.content_ids:
+                detail += f"; posted {len(n.content_ids)} contents in the event"
+            evidence.append(
+                Evidence(
+                    kind="new_account", content_ids=n.content_ids[:max_contents], detail=detail
+                )
+            )
+            numbers["new_account"] = 1.0
+            numbers["similarity"] = max(numbers["similarity"], float(n.similarity))
         out.append(
             RoleFinding(
                 account_id=acc,
                 role="impersonator",
                 strength=round(max(strengths), 6),
                 evidence=tuple(evidence),
-                numbers={
-                    "renames": float(len(ims)),
-                    "similarity": float(best.similarity),
-                    "renamed_back": float(any(im.renamed_back_at is not None for im in ims)),
-                    "contents_while_renamed": float(sum(len(im.content_ids) for im in ims)),
-                },
+                numbers=numbers,
             )
         )
     return out

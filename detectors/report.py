@@ -22,6 +22,7 @@ from pileon.detectors.findings import Detections, Evidence, MCNFinding
 from pileon.detectors.grading import Grade
 from pileon.detectors.harm import HarmfulItems, harmful_items
 from pileon.detectors.rules import Scored
+from pileon.detectors.venues import VenueFinding
 from pileon.graph.model import CULPABLE_ROLES
 from pileon.graph.projection import Projection
 
@@ -32,10 +33,15 @@ __all__ = [
     "account_mcns",
     "rank_accounts",
     "REPORT_KEYS",
+    "PLACE_KEYS",
     "ACCOUNT_KEYS",
+    "ACCOUNT_OPTIONAL_KEYS",
 ]
 
 REPORT_KEYS = ("event_id", "generated_at", "accounts", "mcns", "clusters", "narratives")
+#: the report's sections of SPEC §7, after :data:`REPORT_KEYS`, when the store holds venues or
+#: moderation rows
+PLACE_KEYS = ("venues", "platforms")
 ACCOUNT_KEYS = (
     "account_id",
     "rank",
@@ -48,6 +54,10 @@ ACCOUNT_KEYS = (
     "refer",
     "evidence",
 )
+#: keys an account entry has beyond :data:`ACCOUNT_KEYS` when they apply (before
+#: ``evidence``): ``measures``, the measures beyond its tier (SPEC §7: ``verify_identity``
+#: for impersonators)
+ACCOUNT_OPTIONAL_KEYS = ("measures",)
 #: at most this many content IDs in a participation evidence item
 MAX_IDS = 10
 
@@ -186,8 +196,10 @@ def build_report(
     generated_at: str | None = None,
     top: int | None = None,
     items: HarmfulItems | None = None,
+    venues: Sequence[VenueFinding] | None = None,
+    platforms: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Assemble the SPEC §4 report.
+    """Assemble the SPEC §4 report (with the §7 sections when given).
 
     Parameters
     ----------
@@ -208,11 +220,18 @@ def build_report(
         Keep only the first ``top`` accounts (ranks stay those of the whole list).
     items : HarmfulItems, optional
         :func:`pileon.detectors.harm.harmful_items` of the event, when already computed.
+    venues : sequence of VenueFinding, optional
+        The event's venues, ranked (:func:`pileon.detectors.venues.detect_venues`); with
+        ``platforms``, the SPEC §7 sections (None: the report has neither).
+    platforms : sequence of dict, optional
+        The platforms' figures (:func:`pileon.detectors.platforms.platform_figures`).
 
     Returns
     -------
     dict
-        ``event_id, generated_at, accounts, mcns, clusters, narratives``.
+        ``event_id, generated_at, accounts, mcns, clusters, narratives`` and, when
+        ``venues`` or ``platforms`` are given, ``venues, platforms``.  An impersonator's
+        entry carries ``measures: ["verify_identity"]`` before its evidence.
 
     Notes
     -----
@@ -268,20 +287,21 @@ def build_report(
             if g.reasons not in grading:
                 grading[g.reasons] = "; ".join(g.reasons)
             evidence.append({"kind": "grading", "content_ids": [], "detail": grading[g.reasons]})
-            accounts.append(
-                {
-                    "account_id": a,
-                    "rank": rank,
-                    "score": round(score_of[a], 6),
-                    "tier": int(g.tier),
-                    "roles": roles,
-                    "cluster_id": c.cluster_id if c is not None else None,
-                    "mcn_ids": list(mcn_of.get(a, ())),
-                    "priority": g.priority,
-                    "refer": bool(g.refer),
-                    "evidence": evidence,
-                }
-            )
+            entry = {
+                "account_id": a,
+                "rank": rank,
+                "score": round(score_of[a], 6),
+                "tier": int(g.tier),
+                "roles": roles,
+                "cluster_id": c.cluster_id if c is not None else None,
+                "mcn_ids": list(mcn_of.get(a, ())),
+                "priority": g.priority,
+                "refer": bool(g.refer),
+            }
+            if "impersonator" in roles:  # SPEC §7: 真实身份核验, whatever the tier
+                entry["measures"] = ["verify_identity"]
+            entry["evidence"] = evidence
+            accounts.append(entry)
         mcn_rows = sorted(mcns, key=lambda m: (-round(float(m.score), 6), m.mcn_id))
         mcn_out = []
         for rank, m in enumerate(mcn_rows, start=1):
@@ -298,7 +318,7 @@ def build_report(
             )
         clusters = [c.to_dict() for c in det.significant_clusters()]
         narratives = [n.to_dict() for n in det.narratives]
-        return {
+        out = {
             "event_id": p.event_id,
             "generated_at": generated_at or data_time(p),
             "accounts": accounts,
@@ -306,6 +326,11 @@ def build_report(
             "clusters": clusters,
             "narratives": narratives,
         }
+        if venues is not None or platforms is not None:
+            ranked_venues = sorted(venues or (), key=lambda v: (-round(v.score, 6), v.venue_id))
+            out["venues"] = [v.to_dict(rank) for rank, v in enumerate(ranked_venues, start=1)]
+            out["platforms"] = [dict(x) for x in platforms or ()]
+        return out
 
 
 def cut(report: Mapping[str, Any], top: int | None) -> dict[str, Any]:

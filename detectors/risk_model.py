@@ -272,6 +272,19 @@ def _check_training(X: pd.DataFrame, y: np.ndarray) -> None:
         )
 
 
+#: feature columns the model does not learn from: they reach it through the rules' prior
+#: (``prior="rules"``) and the score bands (:func:`pileon.detectors.rules.banded`) only.  The
+#: venue creators of SPEC §7 came after the model's columns were fixed; leaving them out
+#: keeps what a model learns from data without venues the same as before (LightGBM samples
+#: its columns, so even a column of zeros would change the trees).
+UNLEARNED = ("role_venue_creator",)
+
+
+def learned(X: pd.DataFrame) -> list[str]:
+    """The columns of ``X`` the model learns from (all but :data:`UNLEARNED`), in order."""
+    return [c for c in X.columns if c not in UNLEARNED]
+
+
 def _booster(
     X: pd.DataFrame, y: np.ndarray, *, seed: int, num_rounds: int, prior: str | None = None
 ) -> tuple[lgb.Booster, dict[str, Any]]:
@@ -281,10 +294,11 @@ def _booster(
         PARAMS, seed=seed, bagging_seed=seed, feature_fraction_seed=seed, data_random_seed=seed
     )
     init = prior_logit(X, prior) if prior else None
+    cols = learned(X)
     data = lgb.Dataset(
-        X.to_numpy(dtype=float),
+        X[cols].to_numpy(dtype=float),
         label=y,
-        feature_name=list(X.columns),
+        feature_name=cols,
         init_score=init,
         free_raw_data=False,
     )
@@ -292,7 +306,7 @@ def _booster(
 
 
 def _predict(booster: lgb.Booster, X: pd.DataFrame, prior: str | None) -> np.ndarray:
-    raw = booster.predict(X.to_numpy(dtype=float), raw_score=True, num_threads=1)
+    raw = booster.predict(X[learned(X)].to_numpy(dtype=float), raw_score=True, num_threads=1)
     return _sigmoid(raw + prior_logit(X, prior))
 
 
@@ -357,7 +371,7 @@ def fit(
         "events": sorted(set(events)) if events is not None else [],
         "metrics": metrics or {},
     }
-    return RiskModel(booster=booster, features=list(X.columns), meta=meta)
+    return RiskModel(booster=booster, features=learned(X), meta=meta)
 
 
 def evaluate_by_event(

@@ -31,6 +31,7 @@ ROLE_WEIGHTS = {
     "splicer": 0.85,
     "impersonator": 0.8,
     "coordinated": 0.75,
+    "venue_creator": 0.75,
 }
 
 

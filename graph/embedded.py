@@ -32,6 +32,7 @@ from pileon.graph.store import (
     AUDIT_COLUMNS,
     DECISION_COLUMNS,
     EVIDENCE_ISSUE_COLUMNS,
+    RANKED_LISTS,
     Store,
     decision_json,
     decision_values,
@@ -153,6 +154,7 @@ def _add_new_columns(con: sqlite3.Connection, name: str) -> None:
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS contents_account_key ON contents (account_id, content_id)",
     "CREATE INDEX IF NOT EXISTS contents_reply_key ON contents (reply_to, content_id)",
+    "CREATE INDEX IF NOT EXISTS contents_venue ON contents (venue_id)",
     "CREATE INDEX IF NOT EXISTS reposts_source_key ON reposts (source_id, repost_id)",
     "CREATE INDEX IF NOT EXISTS reposts_account_key ON reposts (account_id, repost_id)",
     "CREATE INDEX IF NOT EXISTS accounts_name ON accounts (name)",
@@ -163,6 +165,7 @@ _OLD_INDEXES = ("contents_account", "reposts_source", "reposts_account")
 _INDEX_TABLES = (
     ("contents_account_key", "contents"),
     ("contents_reply_key", "contents"),
+    ("contents_venue", "contents"),
     ("reposts_source_key", "reposts"),
     ("reposts_account_key", "reposts"),
     ("accounts_name", "accounts"),
@@ -781,7 +784,7 @@ class EmbeddedStore(Store):
         event_id = report["event_id"]
         encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
         roles_json: dict[tuple[str, ...], str] = {}
-        ranked = {"accounts": "account_id", "mcns": "mcn_id", "clusters": "cluster_id"}
+        ranked = RANKED_LISTS
         # run_id, kind, rank, item ID, tier, roles JSON, item JSON
         rows: dict[str, list[tuple[str, str, int, str, int | None, str, str]]] = {
             kind: [] for kind in ranked

@@ -16,10 +16,15 @@ Input tables (SPEC §2) map onto nodes and relationships as follows::
     (:Event {event_id})-[:TARGETS]->(:Account)   events.target_ids
     (:Report {report_id})-[:ABOUT]->(:Content|:Account), (:Account)-[:FILED]->(:Report)
     (:Account)-[:LABELLED {tier}]->(:Event)      labels: past decisions
+    (:Venue {venue_id})                          venues (SPEC §7): topics, groups, forums, chats, live rooms
+    (:Content)-[:POSTED_IN]->(:Venue)            contents.venue_id
+    (:Account)-[:CREATED]->(:Venue), (:Account)-[:HOSTS]->(:Venue)
+    (:Moderation {action_id})-[:ACTS_ON]->(:Content|:Account|:Venue), -[:ANSWERS]->(:Report)
     findings (written by ``analyze``):
     (:Account)-[:FINDING {roles, score, rank, tier, refer, priority}]->(:Event)
     (:Account)-[:MEMBER_OF]->(:Cluster {cluster_id, event_id, score})
     (:MCN)-[:MCN_FINDING {score, rank, measures}]->(:Event)
+    (:Venue)-[:VENUE_FINDING {score, rank, measures, ...}]->(:Event)
 
 Every table also keeps the columns a file had beyond the model (``extra``,
 a JSON object) and nodes carry ``placeholder`` (true when the node was only
@@ -64,7 +69,7 @@ class Reference:
     """A column that points at a node of another table (placeholders are made for unknown IDs)."""
 
     column: str
-    #: ``account``, ``content`` (contents or reposts) or ``mcn``
+    #: ``account``, ``content`` (contents or reposts), ``mcn`` or ``venue``
     kind: str
 
 
@@ -97,6 +102,11 @@ class Table:
 S, T, F, I, B, L = ColType.STR, ColType.TIME, ColType.FLOAT, ColType.INT, ColType.BOOL, ColType.LIST  # noqa: E741
 
 CONTENT_KINDS = ("post", "comment", "video", "live", "dm")
+#: kinds of venues (SPEC §7): topics (hashtags, 超话, 词条), groups (群组), forums (贴吧,
+#: boards), chat rooms, live rooms (直播间)
+VENUE_KINDS = ("topic", "group", "forum", "chat", "live_room")
+#: what a ``moderation`` row did (``dismiss``: the report it answers was found unfounded)
+MODERATION_ACTIONS = ("remove", "hide", "warn", "mute", "suspend", "close", "dismiss")
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -139,6 +149,22 @@ TABLES: dict[str, Table] = {
             references=(Reference("target_ids", "account"),),
         ),
         Table(
+            "venues",
+            key=("venue_id",),
+            node=True,
+            columns=(
+                Column("venue_id", S, True),
+                Column("platform", S, True),
+                Column("kind", S, True, choices=VENUE_KINDS),
+                Column("name"),
+                Column("created_at", T),
+                Column("creator_id"),
+                Column("host_id"),
+                Column("closed_at", T),
+            ),
+            references=(Reference("creator_id", "account"), Reference("host_id", "account")),
+        ),
+        Table(
             "contents",
             key=("content_id",),
             node=True,
@@ -155,11 +181,15 @@ TABLES: dict[str, Table] = {
                 Column("target_ids", L),
                 Column("media_hash"),
                 Column("url"),
+                # where the content was posted (SPEC §7); a bullet comment (弹幕) is a comment
+                # with its live room's venue_id
+                Column("venue_id"),
             ),
             references=(
                 Reference("account_id", "account"),
                 Reference("reply_to", "content"),
                 Reference("target_ids", "account"),
+                Reference("venue_id", "venue"),
             ),
         ),
         Table(
@@ -217,6 +247,26 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
+            "moderation",
+            key=("action_id",),
+            columns=(
+                Column("action_id", S, True),
+                Column("platform", S, True),
+                Column("acted_at", T, True),
+                Column("action", S, True, choices=MODERATION_ACTIONS),
+                Column("content_id"),
+                Column("account_id"),
+                Column("venue_id"),
+                # the report the row answers (no placeholder: a report is no node others need)
+                Column("report_id"),
+            ),
+            references=(
+                Reference("content_id", "content"),
+                Reference("account_id", "account"),
+                Reference("venue_id", "venue"),
+            ),
+        ),
+        Table(
             "labels",
             key=("event_id", "account_id"),
             columns=(
@@ -234,11 +284,13 @@ LOAD_ORDER = (
     "accounts",
     "mcns",
     "events",
+    "venues",
     "contents",
     "reposts",
     "renames",
     "affiliations",
     "reports",
+    "moderation",
     "labels",
 )
 
@@ -253,6 +305,7 @@ PLACEHOLDER_TABLE = {
     "account": ("accounts", "account_id"),
     "content": ("contents", "content_id"),
     "mcn": ("mcns", "mcn_id"),
+    "venue": ("venues", "venue_id"),
 }
 
 #: the time column of tables whose rows keep the original UTC offset
@@ -260,14 +313,21 @@ TZ_SOURCE = {"contents": "posted_at", "reposts": "reposted_at"}
 
 #: roles that grade an account tier 3 (close the account): publishing or fabricating the attack
 TIER3_ROLES = ("first_poster", "multi_poster", "inciter", "splicer", "impersonator")
-#: roles that make an account culpable (tier >= 2): the tier-3 roles and coordinated clusters
-CULPABLE_ROLES = TIER3_ROLES + ("coordinated",)
+#: roles that make an account culpable (tier >= 2): the tier-3 roles, coordinated clusters and
+#: the creators of venues named after the event's persons that filled with abuse (SPEC §7;
+#: tier 3 with harmful posts of their own there)
+CULPABLE_ROLES = TIER3_ROLES + ("coordinated", "venue_creator")
 #: roles that lead a pile-on (first posters and inciters: referral, MCN measures)
 LEAD_ROLES = ("first_poster", "inciter")
 #: every role a report names, in the report's order (an account without a culpable role is a
 #: ``participant``)
 ROLES = CULPABLE_ROLES + ("participant",)
 MCN_MEASURES = ("warning", "suspend_revenue", "restrict_service", "evict")
+#: measures of an account entry beyond its tier (SPEC §7): identity verification for
+#: impersonators (真实身份核验)
+ACCOUNT_MEASURES = ("verify_identity",)
+#: measures of a venue (SPEC §7), in the report's order
+VENUE_MEASURES = ("dissolve", "freeze_new", "clean", "close_room", "filter_comments", "protect")
 
 
 def stored_columns(table: str) -> list[str]:

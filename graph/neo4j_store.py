@@ -65,6 +65,7 @@ from pileon.graph.store import (
     AUDIT_COLUMNS,
     DECISION_COLUMNS,
     EVIDENCE_ISSUE_COLUMNS,
+    RANKED_LISTS,
     Store,
     decision_json,
     decision_values,
@@ -689,11 +690,7 @@ class Neo4jStore(Store):
         text = _dumps(report)
         plain = json.loads(text)
         items = []
-        for kind, key in (
-            ("accounts", "account_id"),
-            ("mcns", "mcn_id"),
-            ("clusters", "cluster_id"),
-        ):
+        for kind, key in RANKED_LISTS.items():
             for pos, item in enumerate(plain.get(kind, []), start=1):
                 tier = item.get("tier")
                 items.append(
@@ -729,6 +726,7 @@ class Neo4jStore(Store):
                 (q_findings.VIEW_CLUSTERS, {**params, "rows": _cluster_view(plain)}),
                 (q_findings.VIEW_MCNS, {**params, "rows": _mcn_view(plain)}),
                 (q_findings.VIEW_NARRATIVES, {**params, "rows": _narrative_view(plain)}),
+                (q_findings.VIEW_VENUES, {**params, "rows": _venue_view(plain)}),
                 (
                     q_findings.ACCOUNT_SUMMARY,
                     {
@@ -1048,4 +1046,22 @@ def _narrative_view(report: dict[str, Any]) -> list[dict[str, Any]]:
             "harmful": n.get("harmful"),
         }
         for n in report.get("narratives", [])
+    ]
+
+
+def _venue_view(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "venue_id": str(v["venue_id"]),
+            "rank": v.get("rank"),
+            "score": v.get("score"),
+            "items": v.get("items"),
+            "harmful": v.get("harmful"),
+            "measures": [str(x) for x in v.get("measures", [])],
+            "named_after": [str(x) for x in v.get("named_after", [])],
+            "created_during_event": v.get("created_during_event"),
+            "anonymous_board": v.get("anonymous_board"),
+            "evidence": _dumps(v.get("evidence", [])),
+        }
+        for v in report.get("venues") or []
     ]

@@ -18,7 +18,14 @@ What belongs to the event:
   (:attr:`Projection.source_only`);
 * ``renames``, ``affiliations``: of those accounts; ``mcns``: those affiliated;
 * ``reports``: about the event's contents, or about its accounts without a content;
-* ``labels``: the event's past decisions.
+* ``labels``: the event's past decisions;
+* ``venues`` (SPEC §7): the venues where the event's contents were posted (their
+  ``venue_id``); the accounts that created them from the event's start on are among
+  ``accounts`` (``role_hint`` ``creator`` when they took no other part);
+* ``venue_contents``: the other contents posted in those venues during the event (from its
+  start to its end: ``ended_at``, else its latest own item), not the event's own;
+* ``moderation``: the rows acting on the event's contents, reposts, accounts or venues, or
+  answering its reports.
 """
 
 from __future__ import annotations
@@ -34,7 +41,26 @@ from pileon.graph.frames import as_list, coerce, empty
 from pileon.graph.model import TABLES
 from pileon.graph.store import Store
 
-FRAMES = ("accounts", "contents", "reposts", "renames", "affiliations", "mcns", "reports", "labels")
+FRAMES = (
+    "accounts",
+    "contents",
+    "reposts",
+    "renames",
+    "affiliations",
+    "mcns",
+    "reports",
+    "labels",
+    "venues",
+    "venue_contents",
+    "moderation",
+)
+#: the stored table of each frame (the same name but for these)
+FRAME_TABLE = {"venue_contents": "contents"}
+
+
+def frame_table(name: str) -> str:
+    """The stored table whose columns the frame ``name`` of a projection has."""
+    return FRAME_TABLE.get(name, name)
 
 
 @dataclass(frozen=True)
@@ -63,6 +89,9 @@ class Projection:
     mcns: pd.DataFrame = field(default_factory=lambda: empty("mcns"))
     reports: pd.DataFrame = field(default_factory=lambda: empty("reports"))
     labels: pd.DataFrame = field(default_factory=lambda: empty("labels"))
+    venues: pd.DataFrame = field(default_factory=lambda: empty("venues"))
+    venue_contents: pd.DataFrame = field(default_factory=lambda: empty("contents"))
+    moderation: pd.DataFrame = field(default_factory=lambda: empty("moderation"))
 
     @property
     def event_id(self) -> str:
@@ -114,9 +143,10 @@ class Projection:
             if raw is None:
                 continue
             df = raw if isinstance(raw, pd.DataFrame) else pd.DataFrame(raw)
-            extra_cols = [c for c in df.columns if c not in empty(name).columns]
+            table = frame_table(name)
+            extra_cols = [c for c in df.columns if c not in empty(table).columns]
             # coerce sorts by key: carry the extra columns along on the same index
-            base = coerce(name, df.reset_index(drop=True), keep=extra_cols)
+            base = coerce(table, df.reset_index(drop=True), keep=extra_cols)
             frames[name] = base
         ev = make_event(event)
         if "accounts" not in frames:
@@ -253,6 +283,12 @@ def project(store: Store, event_id: str) -> Projection:
         "source",
         np.where(accounts["account_id"].isin(authors), "author", "target"),
     ).astype(object)
+    venues, venue_contents = _venues(store, ev, contents, reposts)
+    held = set(accounts["account_id"])
+    creators = [a for a in _creators(ev, venues, contents, reposts) if a not in held]
+    if creators:  # venue creators that took no other part (SPEC §7)
+        more = store.frame("accounts", ids=creators).assign(role_hint="creator")
+        accounts = _with_rows("accounts", accounts, more)
     acc_ids = accounts["account_id"].tolist()
     renames = store.frame("renames", ids=acc_ids, column="account_id")
     affiliations = store.frame("affiliations", ids=acc_ids, column="account_id")
@@ -269,6 +305,9 @@ def project(store: Store, event_id: str) -> Projection:
         pd.concat([rep_c, rep_a], ignore_index=True).drop_duplicates(subset=["report_id"]),
     )
     labels = store.frame("labels", ids=[event_id], column="event_id")
+    moderation = _moderation(
+        store, contents, reposts, acc_ids, venues["venue_id"].tolist(), reports
+    )
     return Projection(
         event=ev,
         accounts=accounts,
@@ -279,4 +318,83 @@ def project(store: Store, event_id: str) -> Projection:
         mcns=mcns,
         reports=reports,
         labels=labels,
+        venues=venues,
+        venue_contents=venue_contents,
+        moderation=moderation,
+    )
+
+
+def _span(
+    ev: Event, contents: pd.DataFrame, reposts: pd.DataFrame
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The event's time span: ``started_at`` (else its earliest own item) to ``ended_at``
+    (else its latest own item); source material aside."""
+    times = []
+    for df, col in ((contents, "posted_at"), (reposts, "reposted_at")):
+        own = df[col][(df["via"] != "source").to_numpy(dtype=bool)] if "via" in df else df[col]
+        times.append(own.dropna())
+    t = pd.concat(times)
+    start = ev.started_at if ev.started_at is not None else (t.min() if len(t) else None)
+    end = ev.ended_at if ev.ended_at is not None else (t.max() if len(t) else None)
+    return start, end
+
+
+def _venues(
+    store: Store, ev: Event, contents: pd.DataFrame, reposts: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The venues of the event's contents, and the other contents posted there during it."""
+    ids = sorted(set(contents["venue_id"].dropna()))
+    if not ids:
+        return empty("venues"), empty("contents")
+    venues = store.frame("venues", ids=ids)
+    others = store.frame("contents", ids=ids, column="venue_id")
+    keep = ~others["content_id"].isin(contents["content_id"]).to_numpy(dtype=bool)
+    keep &= ~others["placeholder"].to_numpy(dtype=bool)
+    start, end = _span(ev, contents, reposts)
+    t = others["posted_at"]
+    if start is not None:
+        keep &= (t >= start).to_numpy(dtype=bool)
+    if end is not None:
+        keep &= (t <= end).to_numpy(dtype=bool)
+    return venues, others[keep].reset_index(drop=True)
+
+
+def _creators(
+    ev: Event, venues: pd.DataFrame, contents: pd.DataFrame, reposts: pd.DataFrame
+) -> list[str]:
+    """The accounts that created one of the event's venues from its start on (sorted)."""
+    if venues.empty:
+        return []
+    start, _ = _span(ev, contents, reposts)
+    made = venues["creator_id"].notna()
+    if start is not None:
+        made &= (venues["created_at"] >= start).fillna(False)
+    return sorted(set(venues.loc[made.to_numpy(dtype=bool), "creator_id"]))
+
+
+def _moderation(
+    store: Store,
+    contents: pd.DataFrame,
+    reposts: pd.DataFrame,
+    accounts: list[str],
+    venues: list[str],
+    reports: pd.DataFrame,
+) -> pd.DataFrame:
+    """The moderation rows acting on the event's contents, reposts, accounts or venues, or
+    answering its reports (none read when the store holds no moderation row)."""
+    if store.count("moderation") == 0:
+        return empty("moderation")
+    parts = [
+        store.frame(
+            "moderation",
+            ids=contents["content_id"].tolist() + reposts["repost_id"].tolist(),
+            column="content_id",
+        ),
+        store.frame("moderation", ids=accounts, column="account_id"),
+        store.frame("moderation", ids=venues, column="venue_id"),
+        store.frame("moderation", ids=reports["report_id"].tolist(), column="report_id"),
+    ]
+    return coerce(
+        "moderation",
+        pd.concat(parts, ignore_index=True).drop_duplicates(subset=["action_id"]),
     )

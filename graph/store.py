@@ -50,6 +50,16 @@ from pileon.graph.model import TABLES
 from pileon.graph.uri import DEFAULT_STORE, embedded_path
 from pileon.graph.uri import NEO4J_SCHEMES as NEO4J_SCHEMES  # where it was before
 
+#: the report's lists that :meth:`Store.ranked` pages through, and the key of their items
+#: (``venues`` and ``platforms``: SPEC §7; clusters and platforms are ranked by position)
+RANKED_LISTS = {
+    "accounts": "account_id",
+    "mcns": "mcn_id",
+    "clusters": "cluster_id",
+    "venues": "venue_id",
+    "platforms": "platform",
+}
+
 #: the columns of :meth:`Store.decisions`
 DECISION_COLUMNS = [
     "decision_id",
@@ -287,8 +297,9 @@ class Store(ABC):
     ) -> list[dict[str, Any]]:
         """Items of a run's ranked list in rank order, starting after rank ``after``.
 
-        ``kind`` is ``accounts``, ``mcns`` or ``clusters`` (clusters are ranked by
-        their position in the report).  ``role`` and ``min_tier`` filter accounts.
+        ``kind`` is a key of :data:`RANKED_LISTS`: ``accounts``, ``mcns``, ``clusters``,
+        ``venues`` or ``platforms`` (clusters and platforms are ranked by their position in
+        the report).  ``role`` and ``min_tier`` filter accounts.
         """
 
     @abstractmethod

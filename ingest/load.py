@@ -57,7 +57,12 @@ def _reject_row(table: str, line: int, reason: str, raw: str) -> list[Any]:
 
 
 #: the tables whose keys hold the nodes of each reference kind (see ``Store.missing_ids``)
-_HELD_IN = {"account": ("accounts",), "content": ("contents", "reposts"), "mcn": ("mcns",)}
+_HELD_IN = {
+    "account": ("accounts",),
+    "content": ("contents", "reposts"),
+    "mcn": ("mcns",),
+    "venue": ("venues",),
+}
 
 
 @dataclass
@@ -206,7 +211,7 @@ def load_folder(
     again after an interruption completes the load.  The store is marked "ingest in
     progress" (``Store.set_ingest_mark``) from before the first row is stored until the
     load is whole; an interrupted load leaves the mark set.  After all
-    tables, unknown referenced accounts, contents and MCNs become placeholder
+    tables, unknown referenced accounts, contents, MCNs and venues become placeholder
     nodes (counted on the first table that referenced them), and event
     membership is recomputed over the whole store.  O(rows) plus membership.
     """

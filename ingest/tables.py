@@ -9,7 +9,8 @@ and within bounds (``harm`` in 0..1, counts not negative, ``tier`` 0..4), whole
 numbers within 64 bits (what the stores keep) and read exactly; booleans
 ``true/false/1/0/yes/no``; ``kind`` one of the known kinds; a key seen twice in
 one file is rejected the second time; a repost cannot repost itself; an event cannot
-end before it starts.  Columns
+end before it starts, nor a venue close before it was created; a moderation row acts on
+something (a content, an account, a venue or a report).  Columns
 beyond the model are kept as ``extra``.
 """
 
@@ -32,6 +33,10 @@ _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 _OFFSET = re.compile(r"(?:([+-])(\d{2}):?(\d{2})|[zZ])$")
 _HAS_OFFSET = re.compile(r"(?:[+-]\d{2}:?\d{2}|[zZ])$")
+
+
+#: the columns of a moderation row that say what it acts on (one at least)
+_ACTS_ON = ("content_id", "account_id", "venue_id", "report_id")
 
 
 @dataclass
@@ -313,7 +318,8 @@ def validate(
     A row is rejected for the first rule it breaks, in this order: required fields,
     then each column of the model in its order (:func:`_time_column`,
     :func:`_number_column`, :func:`_bool_column`, :func:`_text_column`), a repost of
-    itself, a key repeated in the file (:func:`_flag_repeated_keys`).
+    itself, an event or venue that ends before it begins, a moderation row that acts on
+    nothing, a key repeated in the file (:func:`_flag_repeated_keys`).
     """
     t: Table = TABLES[table]
     chunk = _Chunk(raw.reset_index(drop=True))
@@ -353,6 +359,18 @@ def validate(
     if table == "events" and "started_at" in out and "ended_at" in out:
         chunk.flag(
             (out["ended_at"] < out["started_at"]).to_numpy(dtype=bool), "ended_at before started_at"
+        )
+    if table == "venues" and "created_at" in out and "closed_at" in out:
+        chunk.flag(
+            (out["closed_at"] < out["created_at"]).to_numpy(dtype=bool),
+            "closed_at before created_at",
+        )
+    if table == "moderation":
+        named = [out[col].notna() for col in _ACTS_ON if col in out]
+        acts = np.logical_or.reduce([n.to_numpy(dtype=bool) for n in named]) if named else None
+        chunk.flag(
+            np.ones(chunk.n, dtype=bool) if acts is None else ~acts,
+            "acts on nothing: give content_id, account_id, venue_id or report_id",
         )
     _flag_repeated_keys(chunk, out, list(t.key), seen)
     out["extra"] = _extra_column(raw, t)

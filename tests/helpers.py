@@ -414,6 +414,8 @@ def _read_csv(folder: Path, table: str) -> pd.DataFrame:
     for col in TABLES[table].columns:
         if col.type == ColType.LIST and col.name in df:
             df[col.name] = df[col.name].map(lambda v: v.split("|") if v else [])
+        elif col.type == ColType.BOOL and col.name in df:
+            df[col.name] = df[col.name].map(lambda v: None if v is None else v.lower() == "true")
     return df
 
 

@@ -250,8 +250,11 @@ def test_stored_findings_identical(analyzed, loaded, incident):
         assert {k: v for k, v in neo.report(rn).items() if k not in strip} == {
             k: v for k, v in emb.report(re_).items() if k not in strip
         }
-        for kind in ("accounts", "mcns", "clusters"):
+        for kind in ("accounts", "mcns", "clusters", "venues", "platforms"):
             assert neo.ranked(rn, kind, limit=10_000) == emb.ranked(re_, kind, limit=10_000)
+        assert neo.ranked(rn, "venues", after=1, limit=2) == emb.ranked(
+            re_, "venues", after=1, limit=2
+        )
         assert neo.ranked(rn, "accounts", min_tier=3, after=2, limit=5) == emb.ranked(
             re_, "accounts", min_tier=3, after=2, limit=5
         )
@@ -286,6 +289,82 @@ def test_findings_visible_in_the_graph(analyzed, loaded, incident):
         assert {r["c"]: r["n"] for r in clusters} == {
             c["cluster_id"]: len(c["accounts"]) for c in report["clusters"]
         }
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_planted_venues_found_on_each_store(store, analyzed, incident):
+    """SPEC §7 on both stores: the planted venues are sanctioned, the fan topic and the
+    victim's room are not, the creators are graded, and every platform has figures."""
+    _, truth = incident
+    planted = truth["events"][MAIN_EVENT]["venues"]
+    report = analyzed(store)[MAIN_EVENT]
+    by = {v["venue_id"]: v for v in report["venues"]}
+    closed = {v for v, x in by.items() if {"dissolve", "close_room"} & set(x["measures"])}
+    assert closed == set(planted["sanction"])
+    assert all(set(by[v]["measures"]) <= {"clean"} for v in planted["benign"])
+    assert all("protect" in by[v]["measures"] for v in planted["protect"])
+    tiers = {a["account_id"]: a["tier"] for a in report["accounts"]}
+    for a in truth["events"][MAIN_EVENT]["venue_creator"]:
+        assert tiers[a] >= 2
+    assert {p["platform"] for p in report["platforms"]} >= {"weibo", "douyin", "xiaohongshu"}
+
+
+def test_venues_in_the_graph(analyzed, loaded, incident):
+    """(:Venue) nodes with POSTED_IN, CREATED and HOSTS in step with the tables, and the
+    latest venue findings on the event."""
+    analyzed("neo4j")
+    neo, emb = loaded("neo4j")[0], loaded("embedded")[0]
+    contents = emb.frame("contents")
+    posted = contents[contents["venue_id"].notna()]
+    rows = neo._run.read(
+        "MATCH (c:Content)-[:POSTED_IN]->(v:Venue) RETURN c.content_id AS c, v.venue_id AS v"
+    )
+    assert sorted((r["c"], r["v"]) for r in rows) == sorted(
+        zip(posted["content_id"], posted["venue_id"])
+    )
+    venues = emb.frame("venues")
+    for rel, col in (("CREATED", "creator_id"), ("HOSTS", "host_id")):
+        rows = neo._run.read(
+            f"MATCH (a:Account)-[:{rel}]->(v:Venue) RETURN a.account_id AS a, v.venue_id AS v"
+        )
+        made = venues[venues[col].notna()]
+        assert sorted((r["a"], r["v"]) for r in rows) == sorted(zip(made[col], made["venue_id"]))
+    moderation = emb.frame("moderation")
+    n = neo._run.read("MATCH (m:Moderation)-[:ACTS_ON]->() RETURN count(*) AS n")[0]["n"]
+    assert n == sum(
+        int(moderation[c].notna().sum()) for c in ("content_id", "account_id", "venue_id")
+    )
+    report = neo.report(neo.latest_run(MAIN_EVENT))
+    rows = neo._run.read(
+        "MATCH (v:Venue)-[f:VENUE_FINDING]->(:Event {event_id: $e}) "
+        "RETURN v.venue_id AS v, f.rank AS rank, f.measures AS m ORDER BY f.rank",
+        {"e": MAIN_EVENT},
+    )
+    assert [(r["v"], r["rank"], list(r["m"])) for r in rows] == [
+        (v["venue_id"], v["rank"], v["measures"]) for v in report["venues"]
+    ]
+
+
+def test_platforms_command_identical(analyzed, loaded, neo4j_server):
+    from pileon.cli import cli
+
+    analyzed("neo4j"), analyzed("embedded")
+    emb = loaded("embedded")[0]
+    runner = CliRunner()
+    out = {}
+    for kind, uri in (("embedded", emb.uri), ("neo4j", neo4j_server.uri)):
+        r = runner.invoke(
+            cli,
+            ["platforms", "--event", MAIN_EVENT, "--json", "--store", uri],
+            env={
+                "NEO4J_USER": neo4j_server.user,
+                "NEO4J_PASSWORD": neo4j_server.password,
+                "PILEON_STORE": None,
+            },
+        )
+        assert r.exit_code == 0, r.output
+        out[kind] = json.loads(r.output)
+    assert out["neo4j"] == out["embedded"] and out["embedded"]
 
 
 def test_older_contents_identical(loaded):

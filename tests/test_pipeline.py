@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import pileon
 from pileon.cli import cli
 from pileon.detectors import risk_model as rm
-from pileon.detectors.report import ACCOUNT_KEYS, REPORT_KEYS
+from pileon.detectors.report import ACCOUNT_KEYS, PLACE_KEYS, REPORT_KEYS
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.errors import InputError, NotFound
 from pileon.graph.model import CULPABLE_ROLES, TIER3_ROLES
@@ -64,8 +64,13 @@ def culprits(truth: dict, event: str) -> set[str]:
 def test_analyze_report_is_spec_and_saved(small):
     store, truth, _ = small
     r = analyze(store, E1, model=None)
-    assert tuple(r) == REPORT_KEYS and r["event_id"] == E1
-    assert all(tuple(a) == ACCOUNT_KEYS for a in r["accounts"])
+    # the sample holds venues and moderation rows: the SPEC §7 sections follow
+    assert tuple(r) == REPORT_KEYS + PLACE_KEYS and r["event_id"] == E1
+    with_measures = ACCOUNT_KEYS[:-1] + ("measures", "evidence")
+    for a in r["accounts"]:
+        imp = "impersonator" in a["roles"]
+        assert tuple(a) == (with_measures if imp else ACCOUNT_KEYS), a["account_id"]
+        assert a.get("measures", ["verify_identity"]) == ["verify_identity"]
     assert [a["rank"] for a in r["accounts"]] == list(range(1, len(r["accounts"]) + 1))
     run = store.latest_run(E1)
     assert store.report(run) == json.loads(json.dumps(r))
@@ -86,12 +91,16 @@ def test_analyze_report_is_spec_and_saved(small):
     n_items = sum(n["size"] for n in r["narratives"])
     assert n_items >= len(ids - set(ev["targets"]))
     # tiers follow roles (detector recall is tested with the detectors and below, full size)
+    # (SPEC §7: an impersonator only by a new account's name is graded by its conduct)
     for a in r["accounts"]:
-        if set(a["roles"]) & set(TIER3_ROLES):
+        kinds = {e["kind"] for e in a["evidence"]}
+        by_name_only = "impersonator" in a["roles"] and "rename" not in kinds
+        assert not by_name_only or "new_account" in kinds
+        if set(a["roles"]) & set(TIER3_ROLES) - ({"impersonator"} if by_name_only else set()):
             assert a["tier"] >= 3, a["account_id"]
-        elif "coordinated" in a["roles"]:
+        elif {"coordinated", "venue_creator"} & set(a["roles"]):
             assert a["tier"] >= 2, a["account_id"]
-        else:
+        elif not by_name_only:
             assert a["tier"] <= 1, a["account_id"]
 
 

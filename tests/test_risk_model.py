@@ -63,7 +63,8 @@ def test_fit_is_deterministic_and_round_trips(tmp_path):
     assert m1.version == m2.version and m1.version.startswith("v1-")
     path = m1.save(tmp_path / "m" / "model.txt")
     meta = json.loads(path.with_suffix(".json").read_text())
-    assert meta["features"] == list(FEATURES) and meta["events"] == ["e0", "e1", "e2"]
+    learned = [f for f in FEATURES if f not in rm.UNLEARNED]  # role_venue_creator: rules only
+    assert meta["features"] == learned and meta["events"] == ["e0", "e1", "e2"]
     assert meta["params"]["deterministic"] is True and meta["params"]["num_threads"] == 1
     back = rm.load(path)
     assert back.version == m1.version
@@ -74,7 +75,7 @@ def test_contributions_explain_the_score():
     X, tiers, events, _ = synthetic()
     m = rm.fit(X, tiers, events=events)
     c = m.contributions(X.iloc[:50])
-    assert list(c.columns) == list(FEATURES) + ["bias", "prior"]
+    assert list(c.columns) == [f for f in FEATURES if f not in rm.UNLEARNED] + ["bias", "prior"]
     logit = c.sum(axis=1)
     p = 1 / (1 + np.exp(-logit))
     np.testing.assert_allclose(p.to_numpy(), m.predict(X.iloc[:50]).to_numpy(), atol=1e-6)

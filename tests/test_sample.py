@@ -42,6 +42,7 @@ SPEC_COLUMNS = {
         "target_ids",
         "media_hash",
         "url",
+        "venue_id",
     ],
     "reposts": ["repost_id", "account_id", "source_id", "reposted_at", "platform", "text"],
     "renames": ["account_id", "new_name", "renamed_at", "old_name"],
@@ -58,6 +59,26 @@ SPEC_COLUMNS = {
         "involves_minor",
     ],
     "labels": ["event_id", "account_id", "tier"],
+    "venues": [
+        "venue_id",
+        "platform",
+        "kind",
+        "name",
+        "created_at",
+        "creator_id",
+        "host_id",
+        "closed_at",
+    ],
+    "moderation": [
+        "action_id",
+        "platform",
+        "acted_at",
+        "action",
+        "content_id",
+        "account_id",
+        "venue_id",
+        "report_id",
+    ],
 }
 TIME_COLUMNS = {
     "accounts": ["created_at"],
@@ -67,6 +88,8 @@ TIME_COLUMNS = {
     "affiliations": ["since", "until"],
     "events": ["started_at"],
     "reports": ["reported_at"],
+    "venues": ["created_at", "closed_at"],
+    "moderation": ["acted_at"],
 }
 SCALE = 0.25
 
@@ -188,7 +211,9 @@ def test_every_planted_role_is_present(incident):
     e1 = truth["events"][E1]
     for key in ROLE_KEYS:
         assert e1[key], key
-    assert len(e1["first_poster"]) == 3 and len(e1["splicer"]) == 2 and len(e1["impersonator"]) == 2
+    renamed = set(e1["impersonator"]) - set(e1["impersonator_new_account"])
+    assert len(e1["first_poster"]) == 3 and len(e1["splicer"]) == 2 and len(renamed) == 2
+    assert len(e1["impersonator_new_account"]) == 2 and len(e1["venue_creator"]) == 2
     assert 5 <= len(e1["multi_poster"]) <= 8 and 30 <= len(e1["coordinated"]) <= 60
     assert set(e1["inciter_via_repost_comment"]) < set(e1["inciter"])
     assert e1["operating_mcn"] and e1["news_mcn"] and e1["bystander_mcns"] and e1["uninvolved_mcns"]
@@ -216,13 +241,19 @@ def test_renames_plant_impersonators_and_traps(incident):
     e1 = truth["events"][E1]
     r = f["renames"].assign(t=_time(f["renames"].renamed_at))
     start = _time(f["events"].set_index("event_id").loc[[E1], "started_at"]).iloc[0]
-    for a in e1["impersonator"]:
+    renamed = sorted(set(e1["impersonator"]) - set(e1["impersonator_new_account"]))
+    for a in renamed:
         first = r[r.account_id == a].sort_values("t").iloc[0]
         assert pd.Timedelta(0) < first.t - start < pd.Timedelta(days=1)
         assert tx.VICTIM in first.new_name or tx.SCHOOL_SHORT in first.new_name
-    assert (r.account_id.value_counts()[e1["impersonator"]] >= 1).all()
-    assert any((r.account_id == a).sum() == 2 for a in e1["impersonator"])  # renamed back
-    old, unrelated = sorted(e1["not_impersonator"], key=lambda a: r[r.account_id == a].t.min())
+    assert (r.account_id.value_counts()[renamed] >= 1).all()
+    assert any((r.account_id == a).sum() == 2 for a in renamed)  # renamed back
+    # the traps: an old rename, a rename after the event, a supporter's new account
+    never = [a for a in e1["not_impersonator"] if not (r.account_id == a).any()]
+    assert len(never) == 1
+    old, unrelated = sorted(
+        set(e1["not_impersonator"]) - set(never), key=lambda a: r[r.account_id == a].t.min()
+    )
     assert start - r[r.account_id == old].t.max() > pd.Timedelta(days=180)
     assert r[r.account_id == unrelated].t.max() > start
 

@@ -22,8 +22,10 @@ from pileon.api.schemas import (
     JobOut,
     MCNFinding,
     Page,
+    PlatformFigures,
     RankedPage,
     ReportOut,
+    VenueFinding,
     frame_records,
 )
 from pileon.graph.errors import NotFound
@@ -260,6 +262,54 @@ def list_clusters(
         cursors,
         event_id=event_id,
         kind="clusters",
+        limit=limit,
+        cursor=cursor,
+        caller=caller,
+    )
+
+
+@router.get(
+    "/{event_id:id}/venues",
+    response_model=RankedPage[VenueFinding],
+    summary="Ranked venues (SPEC §7)",
+)
+def list_venues(
+    event_id: EventId,
+    store: StoreDep,
+    cursors: CursorsDep,
+    caller: ViewerRole,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> dict[str, Any]:
+    """Topics, groups, forums, chats and live rooms where the event's contents were posted,
+    where abuse concentrates first, with the measures each calls for (empty when the store
+    holds no venue)."""
+    return ranked_page(
+        store, cursors, event_id=event_id, kind="venues", limit=limit, cursor=cursor, caller=caller
+    )
+
+
+@router.get(
+    "/{event_id:id}/platforms",
+    response_model=RankedPage[PlatformFigures],
+    summary="Platform accountability (SPEC §7)",
+)
+def list_platforms(
+    event_id: EventId,
+    store: StoreDep,
+    cursors: CursorsDep,
+    caller: ViewerRole,
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> dict[str, Any]:
+    """Per platform, by name: the event's harmful contents and the share removed, its
+    reports and how fast they were acted on, reports involving minors, and harmful venues
+    still open (empty when the store holds no venue or moderation row)."""
+    return ranked_page(
+        store,
+        cursors,
+        event_id=event_id,
+        kind="platforms",
         limit=limit,
         cursor=cursor,
         caller=caller,

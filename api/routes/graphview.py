@@ -25,10 +25,10 @@ class ViewNode(BaseModel):
 
     id: str = Field(
         description="Node ID: an account or MCN ID as stored; "
-        "`narrative:ID` and `cluster:ID` for narratives and clusters."
+        "`narrative:ID`, `cluster:ID` and `venue:ID` for narratives, clusters and venues."
     )
-    kind: Literal["account", "narrative", "mcn", "cluster"]
-    ref: str = Field(description="The account, narrative, MCN or cluster ID.")
+    kind: Literal["account", "narrative", "mcn", "cluster", "venue"]
+    ref: str = Field(description="The account, narrative, MCN, cluster or venue ID.")
     label: str
     parent: str | None = Field(
         default=None, description="The cluster node holding this account, if shown."
@@ -49,7 +49,15 @@ class ViewNode(BaseModel):
     platforms: list[str] = []
     first_poster: str | None = None
     first_content_id: str | None = None
-    measures: list[str] = Field(default=[], description="MCNs: the joint measures proposed.")
+    measures: list[str] = Field(
+        default=[], description="MCNs: the joint measures proposed; venues: their measures."
+    )
+    venue_kind: str | None = Field(default=None, description="Venues: topic, group, forum...")
+    items: int | None = Field(default=None, description="Venues: items posted there.")
+    harmful_items: int | None = Field(default=None, description="Venues: of them, harmful.")
+    named_after: list[str] = Field(default=[], description="Venues: names it is built from.")
+    created_during_event: bool | None = None
+    anonymous_board: bool | None = None
     members_total: int | None = Field(
         default=None, description="MCNs and clusters: accounts in the report."
     )
@@ -58,7 +66,8 @@ class ViewNode(BaseModel):
     )
     evidence: list[Evidence] = Field(
         default=[],
-        description="MCNs and clusters: their evidence (accounts: read `GET /v1/accounts/{id}`).",
+        description="MCNs, clusters and venues: their evidence "
+        "(accounts: read `GET /v1/accounts/{id}`).",
     )
     withheld: list[str] = Field(
         default=[],
@@ -69,7 +78,7 @@ class ViewNode(BaseModel):
 class ViewEdge(BaseModel):
     source: str
     target: str
-    type: Literal["first_post", "repost", "affiliation"]
+    type: Literal["first_post", "repost", "affiliation", "created", "hosts"]
     weight: int = Field(default=1, ge=1, description="Reposts aggregated into the edge.")
 
 
@@ -83,6 +92,8 @@ class ViewSummary(BaseModel):
     clusters_shown: int
     mcns_total: int
     mcns_shown: int
+    venues_total: int = Field(default=0, description="Venues of the report calling for a measure.")
+    venues_shown: int = 0
     reposts_shown: int = Field(description="The event's reposts by shown accounts drawn as edges.")
     reposts_to_hidden: int = Field(
         description="The event's reposts by shown accounts of contents by accounts not shown."

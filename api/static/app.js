@@ -45,6 +45,7 @@ const state = {
   accountPage: 0,
   eventAccounts: {},
   mcnCursor: null,
+  venueCursor: null,
   clusterCursor: null,
   selected: null,
 };
@@ -242,7 +243,8 @@ async function openEvent(eventId) {
   showDetailHint();
   state.accountCursors = [null];
   state.accountPage = 0;
-  await Promise.all([loadGraph(), loadAccounts(), loadMcns(true), loadClusters(true)]);
+  await Promise.all([loadGraph(), loadAccounts(), loadMcns(true), loadClusters(true),
+                     loadVenues(true), loadPlatforms()]);
 }
 
 function renderEventHead(ev) {
@@ -385,6 +387,81 @@ function clusterRow(c) {
     el("td", {className: "members"}, shown));
 }
 
+/* ------------------------------------------------------------------ venues and platforms */
+
+async function loadVenues(fresh) {
+  if (fresh) {
+    clear(document.querySelector("#venues tbody"));
+    state.venueCursor = null;
+  }
+  try {
+    const page = await api(`/v1/events/${enc(state.eventId)}/venues`,
+                           {limit: SIDE_PAGE, cursor: state.venueCursor});
+    const body = document.querySelector("#venues tbody");
+    for (const v of page.items) body.appendChild(venueRow(v));
+    state.venueCursor = page.next_cursor;
+    $("venues-more").hidden = !page.next_cursor;
+    if (!body.children.length) body.appendChild(el("tr", {}, el("td", {colspan: 6, className: "hint"}, "No venue recorded for this event.")));
+  } catch (err) {
+    reportError(err);
+  }
+}
+
+function venueRow(v) {
+  const flags = [];
+  if ((v.named_after || []).length) flags.push(`named after ${v.named_after.join(", ")}`);
+  if (v.created_during_event) flags.push("created during the event");
+  if (v.anonymous_board) flags.push("anonymous board");
+  const measures = (v.measures || []).length
+    ? v.measures.map((x) => el("span", {className: `measure m-${x}`}, x.replace(/_/g, " ")))
+    : el("span", {className: "meta"}, "none");
+  return el("tr", {},
+    el("td", {className: "num"}, v.rank),
+    el("td", {}, el("button", {type: "button", className: "link",
+                               onclick: () => selectNode(`venue:${v.venue_id}`, {kind: "venue", item: v})},
+                    v.name || v.venue_id)),
+    el("td", {}, `${v.platform || ""} ${(v.kind || "").replace(/_/g, " ")}`),
+    el("td", {className: "num"}, `${fmtNumber(v.harmful)} / ${fmtNumber(v.items)}`),
+    el("td", {className: "meta"}, flags.join(" · ")),
+    el("td", {}, measures));
+}
+
+function fmtSeconds(x) {
+  if (x === null || x === undefined) return "–";
+  if (x < 3600) return `${Math.round(x / 60)} min`;
+  if (x < 86400) return `${(x / 3600).toFixed(1)} h`;
+  return `${(x / 86400).toFixed(1)} d`;
+}
+
+function fmtShare(x) {
+  return x === null || x === undefined ? "–" : `${Math.round(100 * x)}%`;
+}
+
+async function loadPlatforms() {
+  const body = clear(document.querySelector("#platforms tbody"));
+  try {
+    const page = await api(`/v1/events/${enc(state.eventId)}/platforms`, {limit: 100});
+    for (const p of page.items) {
+      const never = p.reports_actioned_share === null ? null : 1 - p.reports_actioned_share;
+      body.appendChild(el("tr", {},
+        el("td", {}, p.platform),
+        el("td", {className: "num"}, fmtNumber(p.harmful)),
+        el("td", {className: "num"}, fmtShare(p.harmful_removed_share)),
+        el("td", {className: "num"}, fmtNumber(p.reports)),
+        el("td", {className: "num"}, fmtSeconds(p.report_to_action_median_s)),
+        el("td", {className: "num"}, fmtSeconds(p.report_to_action_p90_s)),
+        el("td", {className: "num"}, fmtShare(p.actioned_within_1h_share)),
+        el("td", {className: "num"}, fmtShare(p.actioned_within_24h_share)),
+        el("td", {className: "num"}, fmtShare(never)),
+        el("td", {className: "num"}, fmtSeconds(p.minor_report_to_action_median_s)),
+        el("td", {className: "num"}, p.harmful_venues_open)));
+    }
+    if (!body.children.length) body.appendChild(el("tr", {}, el("td", {colspan: 11, className: "hint"}, "No moderation data for this event.")));
+  } catch (err) {
+    reportError(err);
+  }
+}
+
 /* ------------------------------------------------------------------ the graph */
 
 async function loadGraph() {
@@ -414,7 +491,8 @@ function renderGraphNote(data) {
     `Showing ${fmtNumber(s.accounts_shown)} of ${fmtNumber(s.accounts_total)} accounts`));
   note.appendChild(el("span", {className: "meta"},
     ` · ${s.narratives_shown} of ${s.narratives_total} narratives (${s.harmful_narratives_total} harmful)` +
-    ` · ${s.clusters_shown} of ${s.clusters_total} clusters · ${s.mcns_shown} of ${s.mcns_total} MCNs`));
+    ` · ${s.clusters_shown} of ${s.clusters_total} clusters · ${s.mcns_shown} of ${s.mcns_total} MCNs` +
+    (s.venues_total ? ` · ${s.venues_shown} of ${s.venues_total} venues` : "")));
   note.title = "A bounded summary of the incident: the top accounts by rank with their clusters " +
     "and MCNs, and the largest narratives (harmful first) with their first posters. " +
     `${fmtNumber(s.reposts_shown)} reposts between shown nodes are drawn as weighted edges; ` +
@@ -437,6 +515,11 @@ function nodeElement(n) {
   } else if (n.kind === "mcn") {
     data.color = (n.measures || []).length ? "#0f766e" : "#7fb3ad";
     data.dim = 26;
+    data.key = 1;
+  } else if (n.kind === "venue") {
+    const protect = (n.measures || []).includes("protect");
+    data.color = protect ? "#2563eb" : ((n.measures || []).length > 1 ? "#b45309" : "#d6b98c");
+    data.dim = 14 + 6 * Math.log10(1 + (n.harmful_items || 0));
     data.key = 1;
   } else if (n.kind === "cluster") {
     data.label = `${n.label} · ${n.members_shown} of ${n.members_total} accounts shown`;
@@ -466,6 +549,7 @@ const GRAPH_STYLE = [
   {selector: "node.account[tier = 4]", style: {"border-style": "double", "border-width": 5}},
   {selector: "node.narrative", style: {shape: "diamond", "font-style": "italic", "text-max-width": 110}},
   {selector: "node.mcn", style: {shape: "hexagon", "font-weight": "bold"}},
+  {selector: "node.venue", style: {shape: "tag"}},
   {selector: "node.cluster", style: {
     shape: "round-rectangle", "background-color": "#dbeafe", "background-opacity": 0.45,
     "border-color": "#1f77b4", "border-width": 1.5, "border-style": "dashed",
@@ -550,6 +634,8 @@ function renderLegend() {
   legend.appendChild(el("span", {className: "legend-item"}, dot("#7f1d1d", "diamond"), "narrative (harmful)"));
   legend.appendChild(el("span", {className: "legend-item"}, dot("#0f766e", "hex"), "MCN"));
   legend.appendChild(el("span", {className: "legend-item"}, dot("#dbeafe", "box"), "coordinated cluster"));
+  legend.appendChild(el("span", {className: "legend-item"}, dot("#b45309", "box"), "venue (to dissolve or close)"));
+  legend.appendChild(el("span", {className: "legend-item"}, dot("#2563eb", "box"), "venue (to protect)"));
   legend.appendChild(el("span", {className: "legend-item"}, line("#d62728", "solid"), "first post"));
   legend.appendChild(el("span", {className: "legend-item"}, line("#aab3bd", "solid"), "reposts"));
   legend.appendChild(el("span", {className: "legend-item"}, line("#0f766e", "dotted"), "signed to MCN"));
@@ -596,6 +682,7 @@ function selectNode(id, opts) {
   if (kind === "narrative") showNarrative(data);
   else if (kind === "cluster") showCluster(data || clusterFromItem(item, id));
   else if (kind === "mcn") showMcn(data || mcnFromItem(item, id));
+  else if (kind === "venue") showVenue(data || venueFromItem(item, id));
   else if (kind === "content" || kind === "repost") showContent(data);
   else showAccount(id);
 }
@@ -605,6 +692,16 @@ function mcnFromItem(m, id) {
   m = m || {};
   return {id, ref: id, label: id, rank: m.rank, score: m.score, measures: m.measures || [],
           members_total: (m.accounts || []).length, members_shown: 0, evidence: m.evidence || []};
+}
+
+function venueFromItem(v, id) {
+  v = v || {};
+  return {id, ref: v.venue_id || id.replace(/^venue:/, ""), label: v.name || v.venue_id,
+          rank: v.rank, score: v.score, platform: v.platform, venue_kind: v.kind,
+          items: v.items, harmful_items: v.harmful, named_after: v.named_after || [],
+          created_during_event: v.created_during_event, anonymous_board: v.anonymous_board,
+          creator_id: v.creator_id, host_id: v.host_id,
+          measures: v.measures || [], evidence: v.evidence || []};
 }
 
 function clusterFromItem(c, id) {
@@ -763,6 +860,20 @@ function showMcn(n) {
   panel.appendChild(evidenceList(n.evidence));
 }
 
+function showVenue(n) {
+  const panel = detailHeader("venue", n.label, `${n.platform || ""} ${(n.venue_kind || "").replace(/_/g, " ")} · ${n.ref}`);
+  panel.appendChild(factList([
+    ["rank", n.rank], ["score", fmtScore(n.score)],
+    ["harmful", `${fmtNumber(n.harmful_items)} of ${fmtNumber(n.items)} items`],
+    ["named after", (n.named_after || []).join(", ") || "–"],
+    ["created during the event", n.created_during_event ? "yes" : "no"],
+    ["anonymous board", n.anonymous_board ? "yes" : "no"],
+    ["measures", n.measures && n.measures.length ? n.measures.join(", ").replace(/_/g, " ") : "none"],
+  ]));
+  panel.appendChild(el("h4", {}, "Evidence"));
+  panel.appendChild(evidenceList(n.evidence));
+}
+
 function showContent(n) {
   const props = n.properties || {};
   const panel = detailHeader(n.kind, n.id, props.platform || "");
@@ -881,6 +992,7 @@ function wire() {
   $("filter-role").addEventListener("change", refilterAccounts);
   $("filter-tier").addEventListener("change", refilterAccounts);
   $("mcns-more").addEventListener("click", () => loadMcns(false));
+  $("venues-more").addEventListener("click", () => loadVenues(false));
   $("clusters-more").addEventListener("click", () => loadClusters(false));
   $("graph-limit").addEventListener("change", loadGraph);
   $("graph-fit").addEventListener("click", () => state.cy && state.cy.fit(undefined, 24));

@@ -15,6 +15,8 @@ Two layers:
     (:MCN)-[:MCN_FINDING {run_id, rank, score, measures, accounts, evidence}]->(:Event)
     (:Narrative {narrative_id, event_id, size, harmful, platforms, first_poster})
         -[:NARRATIVE_OF]->(:Event), (:Narrative)-[:STARTED_WITH]->(:Content)
+    (:Venue)-[:VENUE_FINDING {run_id, rank, score, items, harmful, measures, named_after,
+                              created_during_event, anonymous_board, evidence}]->(:Event)
 
 and on each ``(:Account)`` with a finding in the latest run of some event, a summary
 over those events for styling and filtering in Browser: ``max_tier``, ``max_score``,
@@ -62,6 +64,10 @@ CALL (e) {
   OPTIONAL MATCH (x:Narrative)-[:NARRATIVE_OF]->(e)
   DETACH DELETE x
 }
+CALL (e) {
+  OPTIONAL MATCH (:Venue)-[f:VENUE_FINDING]->(e)
+  DELETE f
+}
 """
 
 VIEW_ACCOUNTS = """
@@ -105,6 +111,18 @@ CREATE (x:Narrative {narrative_key: row.narrative_key, narrative_id: row.narrati
 WITH x, row
 MATCH (c:Content {content_id: row.first_content_id})
 CREATE (x)-[:STARTED_WITH]->(c)
+"""
+
+VIEW_VENUES = """
+MATCH (e:Event {event_id: $event_id})
+UNWIND $rows AS row
+MATCH (v:Venue {venue_id: row.venue_id})
+CREATE (v)-[:VENUE_FINDING {run_id: $run_id, rank: row.rank, score: row.score,
+                            items: row.items, harmful: row.harmful, measures: row.measures,
+                            named_after: row.named_after,
+                            created_during_event: row.created_during_event,
+                            anonymous_board: row.anonymous_board,
+                            evidence: row.evidence}]->(e)
 """
 
 #: recompute the account summaries touched by a new view of one event

@@ -15,6 +15,9 @@ CONSTRAINTS = (
     "CREATE CONSTRAINT pileon_content IF NOT EXISTS FOR (n:Content) REQUIRE n.content_id IS UNIQUE",
     "CREATE CONSTRAINT pileon_report IF NOT EXISTS FOR (n:Report) REQUIRE n.report_id IS UNIQUE",
     "CREATE CONSTRAINT pileon_rename IF NOT EXISTS FOR (n:Rename) REQUIRE n.rename_key IS UNIQUE",
+    "CREATE CONSTRAINT pileon_venue IF NOT EXISTS FOR (n:Venue) REQUIRE n.venue_id IS UNIQUE",
+    "CREATE CONSTRAINT pileon_moderation IF NOT EXISTS "
+    "FOR (n:Moderation) REQUIRE n.action_id IS UNIQUE",
     "CREATE CONSTRAINT pileon_run IF NOT EXISTS FOR (n:Run) REQUIRE n.run_id IS UNIQUE",
     "CREATE CONSTRAINT pileon_decision IF NOT EXISTS "
     "FOR (n:Decision) REQUIRE n.decision_id IS UNIQUE",
@@ -44,6 +47,11 @@ INDEXES = (
     "CREATE INDEX pileon_account_identity IF NOT EXISTS FOR (n:Account) ON (n.identity_key)",
     # accounts by name: the accounts a text @-mentions (alerts)
     "CREATE INDEX pileon_account_name IF NOT EXISTS FOR (n:Account) ON (n.name)",
+    "CREATE INDEX pileon_content_venue IF NOT EXISTS FOR (n:Content) ON (n.venue_id)",
+    "CREATE INDEX pileon_moderation_content IF NOT EXISTS FOR (n:Moderation) ON (n.content_id)",
+    "CREATE INDEX pileon_moderation_account IF NOT EXISTS FOR (n:Moderation) ON (n.account_id)",
+    "CREATE INDEX pileon_moderation_venue IF NOT EXISTS FOR (n:Moderation) ON (n.venue_id)",
+    "CREATE INDEX pileon_moderation_report IF NOT EXISTS FOR (n:Moderation) ON (n.report_id)",
     "CREATE INDEX pileon_run_event IF NOT EXISTS FOR (n:Run) ON (n.event_id, n.seq)",
     "CREATE INDEX pileon_ranked_rank IF NOT EXISTS "
     "FOR (n:RankedItem) ON (n.run_id, n.kind, n.rank)",

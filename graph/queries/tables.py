@@ -14,6 +14,10 @@ How each table is stored (see :mod:`pileon.graph.model` for the picture)::
     reports       (:Report {report_id, …}); (:Account)-[:FILED]->(:Report),
                   (:Report)-[:ABOUT]->(:Content), (:Report)-[:ABOUT]->(:Account)
     labels        (:Account)-[:LABELLED {tier, …}]->(:Event)
+    venues        (:Venue {venue_id, …}); (:Account)-[:CREATED]->(:Venue),
+                  (:Account)-[:HOSTS]->(:Venue); contents.venue_id: (:Content)-[:POSTED_IN]->(:Venue)
+    moderation    (:Moderation {action_id, …})-[:ACTS_ON]->(:Content|:Account|:Venue),
+                  (:Moderation)-[:ANSWERS]->(:Report) (the report it names, when loaded)
 
 Every column is also a property (foreign keys included), so a table reads
 back from properties alone; relationships are kept in step with them on
@@ -129,6 +133,15 @@ CALL (n) {
   MERGE (p:Content {content_id: n.reply_to})
   CREATE (n)-[:REPLY_TO]->(p)
 }
+CALL (n) {
+  OPTIONAL MATCH (n)-[old:POSTED_IN]->()
+  DELETE old
+}
+CALL (n) {
+  WITH n WHERE n.venue_id IS NOT NULL
+  MERGE (v:Venue {venue_id: n.venue_id})
+  CREATE (n)-[:POSTED_IN]->(v)
+}
 """
     + _TARGETS,
     "reposts": """
@@ -191,6 +204,62 @@ CALL (n) {
   MERGE (a:Account {account_id: n.account_id})
   CREATE (n)-[:ABOUT]->(a)
 }
+CALL (n) {
+  OPTIONAL MATCH (m:Moderation {report_id: n.report_id})
+  WITH n, m WHERE m IS NOT NULL AND NOT (m)-[:ANSWERS]->(n)
+  CREATE (m)-[:ANSWERS]->(n)
+}
+""",
+    "venues": """
+UNWIND $rows AS row
+MERGE (n:Venue {venue_id: row.key})
+SET n += row.props{times}
+WITH n
+CALL (n) {
+  OPTIONAL MATCH (n)<-[old:CREATED|HOSTS]-()
+  DELETE old
+}
+CALL (n) {
+  WITH n WHERE n.creator_id IS NOT NULL
+  MERGE (a:Account {account_id: n.creator_id})
+  CREATE (a)-[:CREATED]->(n)
+}
+CALL (n) {
+  WITH n WHERE n.host_id IS NOT NULL
+  MERGE (a:Account {account_id: n.host_id})
+  CREATE (a)-[:HOSTS]->(n)
+}
+""",
+    "moderation": """
+UNWIND $rows AS row
+MERGE (n:Moderation {action_id: row.key})
+SET n += row.props{times}
+WITH n
+CALL (n) {
+  OPTIONAL MATCH (n)-[old:ACTS_ON|ANSWERS]->()
+  DELETE old
+}
+CALL (n) {
+  WITH n WHERE n.content_id IS NOT NULL
+  MERGE (c:Content {content_id: n.content_id})
+  CREATE (n)-[:ACTS_ON]->(c)
+}
+CALL (n) {
+  WITH n WHERE n.account_id IS NOT NULL
+  MERGE (a:Account {account_id: n.account_id})
+  CREATE (n)-[:ACTS_ON]->(a)
+}
+CALL (n) {
+  WITH n WHERE n.venue_id IS NOT NULL
+  MERGE (v:Venue {venue_id: n.venue_id})
+  CREATE (n)-[:ACTS_ON]->(v)
+}
+CALL (n) {
+  WITH n WHERE n.report_id IS NOT NULL
+  OPTIONAL MATCH (r:Report {report_id: n.report_id})
+  WITH n, r WHERE r IS NOT NULL
+  CREATE (n)-[:ANSWERS]->(r)
+}
 """,
 }
 _UPSERT["affiliations"] = _relationship_upsert(
@@ -231,6 +300,7 @@ KIND = {
     "account": ("Account", "account_id"),
     "content": ("Content", "content_id"),
     "mcn": ("MCN", "mcn_id"),
+    "venue": ("Venue", "venue_id"),
 }
 
 MISSING = {
@@ -278,6 +348,8 @@ SHAPES = {
         columns={"account_id": "a.account_id", "mcn_id": "m.mcn_id"},
     ),
     "reports": Shape("(n:Report)"),
+    "venues": Shape("(n:Venue)", "n.placeholder IS NOT NULL"),
+    "moderation": Shape("(n:Moderation)"),
     "labels": Shape(
         "(a:Account)-[n:LABELLED]->(e:Event)",
         columns={"account_id": "a.account_id", "event_id": "e.event_id"},

@@ -105,6 +105,7 @@ from pileon.ingest.sample import _e1, _others
 from pileon.ingest.sample import _text as tx
 from pileon.ingest.sample._history import plant_history
 from pileon.ingest.sample._tables import SCHEMAS, format_times, write_table
+from pileon.ingest.sample._venues import plant_venues
 from pileon.ingest.sample._world import World, _hidden_contents
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -115,8 +116,10 @@ ROLE_KEYS = (
     "inciter_via_repost_comment",
     "splicer",
     "impersonator",
+    "impersonator_new_account",
     "not_impersonator",
     "coordinated",
+    "venue_creator",
     "participant",
     "news",
     "targets",
@@ -235,6 +238,7 @@ def _build(w: World, *, history: bool = False) -> dict:
     c.roles["repeat_across_events"].add(c.group["multi_poster"][1])
     e0_roles = _others.plant_e0(w, c)
     _e1.plant_reports(w, c)
+    venues = plant_venues(w, c, star)
     w.tables["events"].add(
         event_id=[_e1.E1],
         name=[tx.E1_NAME],
@@ -262,6 +266,7 @@ def _build(w: World, *, history: bool = False) -> dict:
         bystander_mcns=sorted([_e1.MCN_BYSTANDER, _e1.MCN_NEWS]),
         uninvolved_mcns=sorted(_e1.MCN_UNINVOLVED),
     )
+    out["events"][_e1.E1]["venues"] = venues
     out["events"][_others.E2].update(
         operating_mcn=None,
         news_mcn=None,

@@ -42,6 +42,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "target_ids": "list",
         "media_hash": "str",
         "url": "str",
+        "venue_id": "str",
     },
     "reposts": {
         "repost_id": "str",
@@ -79,6 +80,26 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "involves_minor": "bool",
     },
     "labels": {"event_id": "str", "account_id": "str", "tier": "int"},
+    "venues": {
+        "venue_id": "str",
+        "platform": "str",
+        "kind": "str",
+        "name": "str",
+        "created_at": "time",
+        "creator_id": "str",
+        "host_id": "str",
+        "closed_at": "time",
+    },
+    "moderation": {
+        "action_id": "str",
+        "platform": "str",
+        "acted_at": "time",
+        "action": "str",
+        "content_id": "str",
+        "account_id": "str",
+        "venue_id": "str",
+        "report_id": "str",
+    },
 }
 
 #: the column rows are sorted by before writing (stable), like a platform export
@@ -88,6 +109,7 @@ SORT_BY = {
     "reposts": "reposted_at",
     "renames": "renamed_at",
     "reports": "reported_at",
+    "moderation": "acted_at",
 }
 
 #: UTC offset (hours) of each table's timestamps; ``None`` writes UTC with ``Z``
@@ -137,6 +159,20 @@ class Table:
                 raise ValueError(f"{self.name}.{key}: {len(arr)} values for {n} rows")
             chunk[key] = arr
         self.chunks.append(chunk)
+
+    def assign(self, key: str, by: str, values: dict) -> None:
+        """Set column ``key`` of the rows whose ``by`` is a key of ``values`` (the other rows
+        keep theirs; a chunk without the column gets it, missing)."""
+        for c in self.chunks:
+            ids = c.get(by)
+            if ids is None:
+                continue
+            col = c.get(key)
+            col = np.full(len(ids), None, dtype=object) if col is None else col.astype(object)
+            hit = [i for i, x in enumerate(ids.tolist()) if x in values]
+            for i in hit:
+                col[i] = values[ids[i]]
+            c[key] = col
 
     def __len__(self) -> int:
         return sum(len(next(iter(c.values()))) for c in self.chunks)

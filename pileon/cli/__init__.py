@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evidence": ("pileon.cli.cmd_evidence", "Write the one-click evidence pack of a target."),
     "export": ("pileon.cli.cmd_export", "Export an event's account graph for Gephi."),
     "ingest": ("pileon.cli.cmd_ingest", "Load a folder of input tables into the store."),
+    "platforms": (
+        "pileon.cli.cmd_platforms",
+        "Per platform: abuse carried, removed, and how fast reports were acted on.",
+    ),
     "sample": ("pileon.cli.cmd_sample", "Write a generated sample incident with its truth."),
     "serve": ("pileon.cli.cmd_serve", "Serve the HTTP API and the investigator page."),
     "train": ("pileon.cli.cmd_train", "Fit the risk model on past decisions."),

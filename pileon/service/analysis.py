@@ -2,9 +2,10 @@
 
 ::
 
-    project -> detect -> features -> score -> tiers (with the accounts' history
-    in other events, read here) -> MCN roll-up -> report (with the earlier tellings of
-    its narratives, read here) -> store.save_report
+    project -> detect -> harm, venues, features -> score -> tiers (with the accounts'
+    history in other events, read here) -> MCN roll-up -> report (with the earlier tellings
+    of its narratives, read here; venues and platforms when the store holds SPEC §7 data)
+    -> store.save_report
 
 The steps between the reads and the save are the pure functions of
 :mod:`pileon.detectors.pipeline`.
@@ -29,6 +30,8 @@ from pileon.detectors.pipeline import (
     detect,
     event_features,
     final_grades,
+    platforms,
+    role_tiers,
     rollup,
     score,
 )
@@ -39,7 +42,20 @@ from pileon.graph.store import Store
 from pileon.service.stages import Stages
 from pileon.service.training import resolve_model
 
-__all__ = ["analyze", "project_and_detect", "read_history", "read_resurfacing"]
+__all__ = [
+    "analyze",
+    "has_places",
+    "project_and_detect",
+    "read_history",
+    "read_resurfacing",
+]
+
+
+def has_places(store: Store) -> bool:
+    """Whether the store holds SPEC §7 data (a venue, placeholders included, or a moderation
+    row): then reports carry the ``venues`` and ``platforms`` sections; without it a report
+    is exactly the §4 one."""
+    return store.count("venues") > 0 or store.count("moderation") > 0
 
 
 def project_and_detect(
@@ -47,14 +63,14 @@ def project_and_detect(
 ) -> tuple[Projection, Detections, pd.DataFrame, HarmfulItems]:
     """Project an event, run the detectors and compute its account features.
 
-    Returns the projection, the detections, the features and the harm of the
-    event's items (:func:`pileon.detectors.pipeline.event_features`)."""
+    Returns the projection, the detections (with the event's venues), the features and
+    the harm of the event's items (:func:`pileon.detectors.pipeline.event_features`)."""
     st = stages or Stages(f"analyze {event_id}")
     with st.stage("project"):
         p = project(store, event_id)
     det = detect(p, seed=seed, stages=st)
     with st.stage("features"):
-        f, items = event_features(p, det)
+        f, items, det = event_features(p, det)
     return p, det, f, items
 
 
@@ -162,13 +178,17 @@ def _report(
         scored = score(f, risk)
     with st.stage("tiers"):
         roles = account_roles(det)
-        first = grade(f, roles)
+        by_role = role_tiers(det, f)
+        first = grade(f, roles, role_tiers=by_role)
         candidates = [a for a, g in first.items() if g.tier >= 2]
-        grades = final_grades(p, f, roles, first, read_history(store, p, candidates))
+        grades = final_grades(
+            p, f, roles, first, read_history(store, p, candidates), tiers_of_roles=by_role
+        )
     with st.stage("mcns"):
         mcns = rollup(p, det, grades)
     with st.stage("report"):
         det = read_resurfacing(store, p, det)
+        places = has_places(store)
         return build_report(
             p,
             det,
@@ -177,6 +197,8 @@ def _report(
             mcns=mcns,
             items=items,
             generated_at=generated_at or data_time(p),
+            venues=det.venues if places else None,
+            platforms=platforms(p, det, items) if places else None,
         )
 
 

@@ -9,7 +9,9 @@ in this order from the event's latest analysis:
 2. narratives, harmful first, then by size (then ID), at most ``limit // 25``;
 3. coordinated clusters with at least one shown member (compound nodes that
    hold their shown members), at most ``limit // 15``;
-4. accounts: the first posters of the shown narratives, then the top of the
+4. venues (SPEC §7) that call for a measure, in the report's rank order, at most
+   ``limit // 15``;
+5. accounts: the first posters of the shown narratives, then the top of the
    ranking, until ``limit`` nodes are held.
 
 Edges:
@@ -19,7 +21,8 @@ Edges:
   narrative's first content), the event's reposts by the shown accounts of
   contents by shown accounts, aggregated into one edge with a ``weight``;
 * ``affiliation``: account → MCN (the report's ``mcn_ids``, i.e. the
-  affiliations valid during the event).
+  affiliations valid during the event);
+* ``created``, ``hosts``: account → venue it created or hosts (both shown).
 
 ``summary`` says what was left out (totals against shown counts, reposts to
 accounts not shown) and ``truncated`` is true when anything was.
@@ -42,6 +45,24 @@ from typing import Any
 from pileon.graph.frames import frame_records
 from pileon.graph.store import Store
 
+#: what the view keeps of a venue of the report
+_VENUE_KEYS = (
+    "venue_id",
+    "rank",
+    "score",
+    "platform",
+    "kind",
+    "name",
+    "creator_id",
+    "host_id",
+    "items",
+    "harmful",
+    "named_after",
+    "created_during_event",
+    "anonymous_board",
+    "measures",
+    "evidence",
+)
 DEFAULT_NODES = 300
 MIN_NODES = 20
 MAX_NODES = 2000
@@ -81,6 +102,12 @@ class _Digest:
             ),
             key=lambda m: (m.get("rank") or 0, m["mcn_id"]),
         )
+        self.venues = [
+            _pick(v, *_VENUE_KEYS)
+            for v in sorted(
+                report.get("venues") or [], key=lambda v: (v.get("rank") or 0, v["venue_id"])
+            )
+        ]
         del report
         members = store.memberships(event_id)
         self.members = frozenset(members["content_id"].tolist())
@@ -123,8 +150,13 @@ def incident_graph(
     first_posters = sorted({n["first_poster"] for n in narratives if n.get("first_poster")})
     # accounts: room left after the capped MCNs, narratives and clusters
     cap_mcn, cap_cluster = max(1, limit // 15), max(1, limit // 15)
+    venues = [v for v in dig.venues if v.get("measures")][: max(1, limit // 15)]
     room = max(
-        limit - len(narratives) - min(cap_mcn, len(dig.mcns)) - min(cap_cluster, len(dig.clusters)),
+        limit
+        - len(narratives)
+        - len(venues)
+        - min(cap_mcn, len(dig.mcns))
+        - min(cap_cluster, len(dig.clusters)),
         len(first_posters),
     )
     top = store.ranked(run, "accounts", limit=room)
@@ -154,6 +186,7 @@ def incident_graph(
     nodes = [_mcn_node(m, shown, names.get(m["mcn_id"])) for m in mcns]
     nodes += [_cluster_node(c, shown) for c in clusters]
     nodes += _narrative_nodes(store, narratives)
+    nodes += [_venue_node(v) for v in venues]
     nodes += _account_nodes(store, chosen, found, cluster_ids)
     mcn_ids = {m["mcn_id"] for m in mcns}
     edges = [
@@ -171,6 +204,12 @@ def incident_graph(
         for a in chosen
         for m in sorted(set(found[a].get("mcn_ids") or []) & mcn_ids)
     ]
+    edges += [
+        {"source": v[key], "target": f"venue:{v['venue_id']}", "type": kind, "weight": 1}
+        for v in venues
+        for key, kind in (("creator_id", "created"), ("host_id", "hosts"))
+        if v.get(key) in shown
+    ]
     repost_edges, reposts_shown, reposts_hidden = _repost_edges(store, dig, chosen, narratives)
     edges += repost_edges
 
@@ -184,6 +223,8 @@ def incident_graph(
         "clusters_shown": len(clusters),
         "mcns_total": len(dig.mcns),
         "mcns_shown": len(mcns),
+        "venues_total": len([v for v in dig.venues if v.get("measures")]),
+        "venues_shown": len(venues),
         "reposts_shown": reposts_shown,
         "reposts_to_hidden": reposts_hidden,
     }
@@ -192,6 +233,7 @@ def incident_graph(
         or len(narratives) < len(dig.narratives)
         or len(clusters) < len(dig.clusters)
         or len(mcns) < len(dig.mcns)
+        or len(venues) < len([v for v in dig.venues if v.get("measures")])
     )
     return {
         "event_id": event_id,
@@ -224,6 +266,26 @@ def _mcn_node(m: dict[str, Any], shown: set[str], name: str | None) -> dict[str,
         "members_total": len(members),
         "members_shown": len(shown & set(members)),
         "evidence": m.get("evidence") or [],
+    }
+
+
+def _venue_node(v: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"venue:{v['venue_id']}",
+        "kind": "venue",
+        "ref": v["venue_id"],
+        "label": (v.get("name") or v["venue_id"])[:_LABEL_CHARS],
+        "rank": v.get("rank"),
+        "score": v.get("score"),
+        "platform": v.get("platform"),
+        "venue_kind": v.get("kind"),
+        "items": v.get("items"),
+        "harmful_items": v.get("harmful"),
+        "named_after": v.get("named_after") or [],
+        "created_during_event": v.get("created_during_event"),
+        "anonymous_board": v.get("anonymous_board"),
+        "measures": v.get("measures") or [],
+        "evidence": v.get("evidence") or [],
     }
 
 

@@ -84,6 +84,7 @@ TABLE_COLUMNS = {
         "target_ids",
         "media_hash",
         "url",
+        "venue_id",
         "client",
     ],
     "reposts": ["repost_id", "account_id", "source_id", "reposted_at", "platform", "text"],
@@ -101,6 +102,26 @@ TABLE_COLUMNS = {
         "involves_minor",
     ],
     "labels": ["event_id", "account_id", "tier"],
+    "venues": [
+        "venue_id",
+        "platform",
+        "kind",
+        "name",
+        "created_at",
+        "creator_id",
+        "host_id",
+        "closed_at",
+    ],
+    "moderation": [
+        "action_id",
+        "platform",
+        "acted_at",
+        "action",
+        "content_id",
+        "account_id",
+        "venue_id",
+        "report_id",
+    ],
 }
 
 # ----------------------------------------------------------------------------- vocabulary
@@ -1637,6 +1658,7 @@ def generate(seed: int = 0, size: str = "small") -> Incident:
         defender_attack_start=scene["defender_attack_start"],
     )
     truth["harm_missing"] = sorted(truth["harm_missing"] & set(truth["harmful_at_victim"]))
+    truth["venues"] = _plant_venues(b, truth, member1, cposts, victim_posts, army)
     return Incident(tables=b.t, truth=truth, seed=seed, size=size)
 
 
@@ -1753,6 +1775,151 @@ def _misdirected_attention(
     )
 
 
+def _plant_venues(
+    b: _B,
+    truth: dict,
+    members: set[str],
+    cposts: list[tuple[str, float]],
+    victim_posts: list[tuple[str, float]],
+    army: list[str],
+) -> dict[str, Any]:
+    """SPEC §7, planted last with a generator of its own (every row planted before stays as it
+    was; only ``venue_id`` is set on existing contents): a topic named after the owner,
+    created by an army account an hour and a half after the start and filled with the
+    attack's posts; a tieba submission board (投稿) carrying the attack; the celebrity's
+    huge super-topic with a few harmful posts (a negative); the owner's own live room with
+    the comments under her posts (protect, never close); moderation at three speeds; and a
+    new account named after the shop that posts abuse in its name (an impersonator)."""
+    r = np.random.default_rng([20260512, b.seed, 18])
+    T0 = truth["T0"]
+    ids = {
+        "topic": "weibo:topic/林晓雨",
+        "board": "tieba:forum/qinghe-tougao",
+        "fans": "weibo:topic/zhouyu",
+        "room": "weibo:live/xiaoyu",
+    }
+    creator = sorted(a for a in army if b.acc[a]["platform"] == "weibo")[0]
+    t_topic = T0 + 1.5 * HOUR
+    venue_of: dict[str, str] = {}
+    bad_posts = sorted(
+        c
+        for c in members
+        if c in b.content
+        and b.harmful[c]
+        and b.content[c]["reply_to"] is None
+        and b.content[c]["posted_at"] >= t_topic
+    )
+    weibo_bad = [c for c in bad_posts if b.content[c]["platform"] == "weibo"]
+    stray = set(weibo_bad[:: max(1, len(weibo_bad) // 6)][:6])  # a few land in the fan topic
+    for c in weibo_bad:
+        if c in stray:
+            venue_of[c] = ids["fans"]
+        elif r.random() < 0.6 or b.content[c]["account_id"] == creator:
+            venue_of[c] = ids["topic"]
+    others = [c for c in bad_posts if b.content[c]["platform"] not in ("weibo",)]
+    board_platform = "tieba" if any(b.content[c]["platform"] == "tieba" for c in others) else None
+    if board_platform is None:  # the attack is on weibo and douyin: the board is douyin's
+        board_platform = "douyin"
+        ids["board"] = "douyin:group/qinghe-tougao"
+    for c in others:
+        if b.content[c]["platform"] == board_platform and r.random() < 0.8:
+            venue_of[c] = ids["board"]
+    celeb_posts = {c for c, _ in cposts}
+    for c, row in b.content.items():
+        if c in celeb_posts or row["reply_to"] in celeb_posts:
+            venue_of[c] = ids["fans"]
+    own = {c for c, t in victim_posts if t >= T0}
+    t_room = min((t for c, t in victim_posts if t >= T0), default=T0 + DAY)
+    for c, row in b.content.items():
+        if c in own or (row["reply_to"] in own and row["platform"] == "weibo"):
+            venue_of[c] = ids["room"]
+    for row in b.t["contents"]:
+        row["venue_id"] = venue_of.get(row["content_id"])
+    b.t["venues"] = [
+        dict(
+            venue_id=ids["topic"],
+            platform="weibo",
+            kind="topic",
+            name="#林晓雨过期蛋糕害人#",
+            created_at=t_topic,
+            creator_id=creator,
+        ),
+        dict(
+            venue_id=ids["board"],
+            platform=board_platform,
+            kind="forum" if board_platform == "tieba" else "group",
+            name="同城投稿墙",
+            created_at=T0 - 700 * DAY,
+        ),
+        dict(
+            venue_id=ids["fans"],
+            platform="weibo",
+            kind="topic",
+            name="周屿超话",
+            created_at=T0 - 2000 * DAY,
+            creator_id=truth["celebrity"],
+            host_id=truth["celebrity"],
+        ),
+        dict(
+            venue_id=ids["room"],
+            platform="weibo",
+            kind="live_room",
+            name="晓雨烘焙直播间",
+            created_at=t_room - 600,
+            creator_id=truth["victim"],
+            host_id=truth["victim"],
+        ),
+    ]
+    # moderation: weibo within the hour, douyin within hours, the others within days
+    speed = {"weibo": (0.9, 0.5), "douyin": (0.8, 4.0)}
+    platform = {c: row["platform"] for c, row in b.content.items()}
+    rows = []
+    for rep in b.t["reports"]:
+        c, a = rep["content_id"], rep["account_id"]
+        plat = platform.get(c) if c else None
+        plat = plat or (b.acc[a]["platform"] if a in b.acc else None)
+        if plat is None:
+            continue
+        share, hours = speed.get(plat, (0.5, 40.0))
+        if r.random() >= share:
+            continue
+        delay = float(r.lognormal(np.log(hours * HOUR), 0.7)) + 60
+        rows.append(
+            dict(
+                platform=plat,
+                acted_at=rep["reported_at"] + delay,
+                action="remove" if c else "suspend",
+                content_id=c,
+                account_id=None if c else a,
+                report_id=rep["report_id"] if r.random() < 0.8 else None,
+            )
+        )
+    rows.sort(key=lambda x: (x["acted_at"], str(x["content_id"]), str(x["report_id"])))
+    b.t["moderation"] = [dict(action_id=f"act-{i:05d}", **x) for i, x in enumerate(rows)]
+    # an account created after the start under the shop's name, posting abuse in its name
+    fake = b.add_account("weibo", name="晓雨烘焙坊官方", created=T0 + 5 * HOUR, followers=3)
+    b.post(
+        fake,
+        T0 + 7 * HOUR,
+        "晓雨烘焙坊官方回应：过期奶油又怎样，吃不死人，爱买不买",
+        harmful=True,
+        targets=(truth["victim"],),
+    )
+    truth["impersonators"] = sorted([*truth["impersonators"], fake])
+    truth["culprits"] = sorted([*truth["culprits"], fake])
+    return dict(
+        new_account_impersonators=[fake],
+        ids=ids,
+        sanction=sorted([ids["topic"], ids["board"]]),
+        benign=[ids["fans"]],
+        protect=[ids["room"]],
+        named_after=[ids["topic"]],
+        created_during_event=[ids["topic"]],
+        anonymous_board=[ids["board"]],
+        venue_creator=[creator],
+    )
+
+
 def _members(b: _B, eid: str, story: dict) -> set[str]:
     """The event's contents and reposts by the SPEC §2 rule (tag, words, replies, reposts, copies)."""
     words = story["keywords"] + story["entities"]
@@ -1822,6 +1989,8 @@ _TIME_COLS = {
     "until",
     "started_at",
     "reported_at",
+    "acted_at",
+    "closed_at",
 }
 
 
@@ -1847,6 +2016,8 @@ def write_incident(inc: Incident, folder: str | Path) -> Path:
         "events": "csv" if even else "jsonl",
         "reports": "jsonl" if even else "csv",
         "labels": "csv",
+        "venues": "jsonl" if even else "csv",
+        "moderation": "csv" if even else "jsonl",
     }
     styles = ["cn", "z", "naive"]
     for name, rows in inc.tables.items():
