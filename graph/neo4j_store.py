@@ -481,6 +481,12 @@ class Neo4jStore(Store):
     def close(self) -> None:
         self._run.driver.close()
 
+    def graph_size(self) -> tuple[int, int]:
+        """``(nodes, relationships)`` of the whole database, pileon's or not."""
+        nodes = int(self._run.read(q_tables.NODE_COUNT)[0]["n"])
+        rels = int(self._run.read(q_tables.RELATIONSHIP_COUNT)[0]["n"])
+        return nodes, rels
+
     def _ensure_schema(self) -> None:
         key = (self.uri, self.database)
         with _SCHEMA_LOCK:
@@ -938,6 +944,14 @@ class Neo4jStore(Store):
     # ----------------------------------------------------------------- helpers
     def _next(self, name: str) -> int:
         return int(self._run.write(q_counters.NEXT, {"name": name})[0]["value"])
+
+
+def forget_schema(uri: str, database: str | None) -> None:
+    """Make the next store opened on the database set its schema up again (after a bulk
+    import replaced the database's files, constraints and indexes with them)."""
+    clean, _, _ = _split_uri(uri)
+    with _SCHEMA_LOCK:
+        _SCHEMA_READY.discard((clean, database or None))
 
 
 def _schema_name(statement: str) -> str:

@@ -56,7 +56,7 @@ on a relationship index (:func:`relationship_upsert`), after phase 3 for their t
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,7 +192,7 @@ def property_columns(table: str) -> list[str]:
 
 
 def row_keys(
-    table: str, values: dict[str, Sequence[Any]], times_ns: dict[str, Sequence[Any]]
+    table: str, values: Mapping[str, Sequence[Any]], times_ns: Mapping[str, Sequence[Any]]
 ) -> list[Any]:
     """The key each row is stored by: the key column's value, or for a key of several
     columns the JSON text of their values (times as integer nanoseconds, a missing
@@ -439,3 +439,8 @@ def frame_query(table: str, filter_column: str | None = None) -> str:
 def count_query(table: str) -> str:
     """The query counting the stored rows of ``table``."""
     return f"MATCH {SHAPES[table].pattern}\n{_where(table, None)}RETURN count(*) AS n\n"
+
+
+#: all nodes and all relationships of the database (from Neo4j's count store: no scan)
+NODE_COUNT = "MATCH (n) RETURN count(n) AS n"
+RELATIONSHIP_COUNT = "MATCH ()-[r]->() RETURN count(r) AS n"

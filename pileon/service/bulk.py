@@ -1,0 +1,148 @@
+"""A first load into an empty Neo4j database through Neo4j's own bulk path
+(``pileon ingest --store neo4j://… --bulk``).
+
+The load runs as any load does (read, validate, reject, placeholders, event membership:
+:func:`pileon.ingest.load.load_folder`), into an
+:class:`pileon.graph.neo4j_import.ImportWriter` instead of the store: the result is a
+folder of CSV files and the arguments of ``neo4j-admin database import full``.  Then:
+
+* with an import command (``PILEON_NEO4J_IMPORT``, which ``scripts/neo4j-local`` writes
+  into its env file), pileon runs it: the command stops the server, imports the folder over
+  the empty database, starts the server again; pileon opens the store, which sets up the
+  constraints and indexes, and checks that the database holds exactly the nodes and
+  relationships written;
+* without one (a remote server), the folder stays where it is and
+  :meth:`~pileon.graph.neo4j_import.ImportPlan.command` says what to run on the server.
+
+The import replaces the database's files, so it runs only into a database that holds
+nothing at all: :func:`bulk_ingest` refuses otherwise, before it writes anything.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pileon.graph.errors import BulkLoadError
+from pileon.graph.neo4j_import import ImportPlan, ImportWriter
+from pileon.graph.neo4j_store import Neo4jStore, forget_schema
+from pileon.ingest.load import DEFAULT_REJECTS, LoadSummary, load_folder
+from pileon.ingest.membership import DEFAULT_MARGIN
+
+__all__ = ["BulkResult", "bulk_ingest"]
+
+
+@dataclass
+class BulkResult:
+    """What a bulk load did: the load's summary, the import folder and whether it was
+    imported (then ``store`` is the store opened on the imported database)."""
+
+    summary: LoadSummary
+    plan: ImportPlan
+    imported: bool
+    store: Neo4jStore | None = None
+    #: seconds per step: ``write`` (the load into files), ``import`` (the command, server
+    #: stop and start included), ``schema`` (constraints and indexes, and the check)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def bulk_ingest(
+    store: Neo4jStore,
+    folder: str | Path,
+    *,
+    out_dir: str | Path,
+    import_command: str | None,
+    reopen: Callable[[], Neo4jStore],
+    reject_path: str | Path | None = None,
+    show_progress: bool = False,
+    margin: pd.Timedelta | str | float = DEFAULT_MARGIN,
+) -> BulkResult:
+    """Load ``folder`` into the empty database of ``store`` by a bulk import.
+
+    Parameters
+    ----------
+    store : Neo4jStore
+        The store to load; its database must hold no node.  Closed when the import runs.
+    folder : path
+        The input tables (SPEC §2), as for ``pileon ingest``.
+    out_dir : path
+        Where to write the import files (an empty or new folder).
+    import_command : str or None
+        The command that imports a folder into the store's server, run as
+        ``COMMAND OUT_DIR --uri URI`` (``scripts/neo4j-local import``); None: write the
+        folder only.
+    reopen : callable
+        Opens the store again after the import.
+    reject_path, show_progress, margin
+        As for :func:`pileon.ingest.load.load_folder`.
+
+    Raises
+    ------
+    BulkLoadError
+        The database is not empty, the import command failed, or the imported graph is
+        not the one written.
+    """
+    nodes, rels = store.graph_size()
+    if nodes or rels:
+        raise BulkLoadError(
+            f"--bulk loads only into an empty database, and {store.uri} "
+            f"(database {store.database or 'neo4j'}) holds {nodes} nodes: "
+            f"load without --bulk, or empty the database first"
+        )
+    if import_command is not None and (store.database or "neo4j") != "neo4j":
+        raise BulkLoadError(
+            f"the import command loads the database neo4j, not {store.database}: "
+            f"unset PILEON_NEO4J_IMPORT to write the folder and import it yourself"
+        )
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    writer = ImportWriter(out_dir)
+    summary = load_folder(
+        writer,  # type: ignore[arg-type]  # the calls of a load, into files
+        folder,
+        reject_path=reject_path or DEFAULT_REJECTS,
+        show_progress=show_progress,
+        margin=margin,
+    )
+    plan = writer.finish()
+    seconds["write"] = time.perf_counter() - t0
+    if import_command is None:
+        return BulkResult(summary, plan, imported=False, seconds=seconds)
+
+    uri, database = store.uri, store.database
+    store.close()
+    t0 = time.perf_counter()
+    argv = [*shlex.split(import_command), str(plan.folder), "--uri", uri]
+    if show_progress:
+        print(f"bulk import: {' '.join(shlex.quote(a) for a in argv)}", file=sys.stderr)
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    except OSError as exc:
+        raise BulkLoadError(f"cannot run the import command {argv[0]}: {exc.strerror}") from None
+    if done.returncode != 0:
+        lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+        why = lines[-1].strip() if lines else f"exit status {done.returncode}"
+        raise BulkLoadError(f"the bulk import failed: {why}")
+    if show_progress and done.stderr:
+        sys.stderr.write(done.stderr)
+    seconds["import"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    forget_schema(uri, database)
+    new = reopen()
+    got = new.graph_size()
+    if got != (plan.nodes, plan.relationships):
+        new.close()
+        raise BulkLoadError(
+            f"the import left {got[0]} nodes and {got[1]} relationships, "
+            f"{plan.nodes} and {plan.relationships} were written ({plan.folder})"
+        )
+    seconds["schema"] = time.perf_counter() - t0
+    return BulkResult(summary, plan, imported=True, store=new, seconds=seconds)
