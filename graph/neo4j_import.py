@@ -202,6 +202,11 @@ class ImportWriter:
             return empty("events")
         return coerce("events", pd.concat(self._events, ignore_index=True))
 
+    def set_ingest_mark(self, mark: dict[str, Any] | None) -> None:
+        """Nothing to mark: the import replaces the whole database in one step, and a
+        failed import leaves it empty (``scripts/neo4j-local import``), so no load is ever
+        half-stored in it."""
+
     def missing_ids(self, kind: str, ids: Iterable[str]) -> set[str]:
         label = q_tables.KIND[kind][0]
         return {str(i) for i in ids if i} - self._held[label]

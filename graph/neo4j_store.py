@@ -455,24 +455,43 @@ class Neo4jStore(Store):
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
         auth = (user, password) if password is not None else None
+        self._driver_options = {
+            "auth": auth,
+            "connection_timeout": connection_timeout,
+            "max_transaction_retry_time": max(connection_timeout, 5.0),
+            "notifications_min_severity": NotificationMinimumSeverity.OFF,
+        }
         try:
-            driver = GraphDatabase.driver(
-                clean,
-                auth=auth,
-                connection_timeout=connection_timeout,
-                max_transaction_retry_time=max(connection_timeout, 5.0),
-                notifications_min_severity=NotificationMinimumSeverity.OFF,
-            )
+            driver = GraphDatabase.driver(clean, **self._driver_options)
         except (ValueError, neo4j_errors.ConfigurationError) as exc:
             raise StoreUnavailable(f"bad Neo4j URI {clean!r}: {_first_line(exc)}") from None
         self._run = CypherRunner(driver, uri=clean, user=user, database=database)
+        self._connect()
+
+    def _connect(self) -> None:
+        """Check that the server answers, and set the schema up once per database."""
         try:
             with self._run.translated():
-                driver.verify_connectivity()
+                self._run.driver.verify_connectivity()
             self._ensure_schema()
         except BaseException:
-            driver.close()
+            self._run.driver.close()
             raise
+
+    def reconnect(self) -> None:
+        """Close the connection and open a new one, to a database that was replaced
+        meanwhile (``neo4j-admin database import``): the old connection's bookmarks name
+        transactions that the new database does not hold, and its schema is set up again.
+
+        Raises
+        ------
+        StoreUnavailable, StoreAuthError
+            As when the store is opened.
+        """
+        self._run.driver.close()
+        forget_schema(self.uri, self.database)
+        self._run.driver = GraphDatabase.driver(self.uri, **self._driver_options)
+        self._connect()
 
     @property
     def database(self) -> str | None:

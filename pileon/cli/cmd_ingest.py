@@ -72,14 +72,16 @@ def format_summary(summary) -> str:
     help="Neo4j only, into an empty database: write the files of Neo4j's bulk import "
     "(neo4j-admin database import full) and import them: with PILEON_NEO4J_IMPORT (set by "
     "scripts/neo4j-local) pileon runs the import itself (the server stops meanwhile); "
-    "without it pileon prints the command to run on the server.",
+    "for a server elsewhere, with --bulk-dir, it writes the files and prints the command "
+    "to run there.",
 )
 @click.option(
     "--bulk-dir",
     default=None,
     metavar="DIR",
     help="Where --bulk writes the import files (new or empty); default a temporary folder "
-    "removed after the import, or ./pileon-import when pileon does not import.",
+    "removed after the import.  Required when pileon cannot import itself "
+    "(PILEON_NEO4J_IMPORT unset: a server elsewhere); it then only writes the files.",
 )
 def command(
     folder: str,
@@ -128,7 +130,7 @@ def _bulk(
     from pathlib import Path
 
     from pileon.cli import settings_for
-    from pileon.graph.errors import InputError
+    from pileon.graph.errors import BulkLoadError, InputError
     from pileon.graph.neo4j_store import Neo4jStore
     from pileon.service.bulk import bulk_ingest
 
@@ -141,15 +143,15 @@ def _bulk(
             "--bulk is for a Neo4j store (--store neo4j://HOST:PORT); the embedded store "
             "loads in bulk already"
         )
-    temporary = bulk_dir is None and command is not None
-    out = Path(
-        tempfile.mkdtemp(prefix="pileon-import-") if temporary else bulk_dir or "pileon-import"
-    )
-
-    def reopen() -> Neo4jStore:
-        opened = settings.open_store()
-        assert isinstance(opened, Neo4jStore)
-        return opened
+    if command is None and bulk_dir is None:
+        store.close()
+        raise BulkLoadError(
+            f"--bulk imports into the local server of scripts/neo4j-local only "
+            f"(PILEON_NEO4J_IMPORT is not set), and {store.uri} is not known to be one: "
+            f"give --bulk-dir DIR to write the import files for that server"
+        )
+    temporary = bulk_dir is None
+    out = Path(tempfile.mkdtemp(prefix="pileon-import-") if temporary else str(bulk_dir))
 
     try:
         result = bulk_ingest(
@@ -157,16 +159,15 @@ def _bulk(
             folder,
             out_dir=out,
             import_command=command,
-            reopen=reopen,
             reject_path=reject_path,
             show_progress=show,
             margin=margin_hours,
         )
     finally:
         store.close()
+        if temporary:
+            shutil.rmtree(out, ignore_errors=True)
     plan, took = result.plan, result.seconds
-    if result.store is not None:
-        result.store.close()
     if result.imported:
         click.echo(
             f"bulk import: {plan.nodes} nodes and {plan.relationships} relationships "
@@ -174,8 +175,6 @@ def _bulk(
             f"indexes {took['schema']:.1f} s)",
             err=True,
         )
-        if temporary:
-            shutil.rmtree(out, ignore_errors=True)
     else:
         click.echo(
             f"wrote the import files of {plan.nodes} nodes and {plan.relationships} "

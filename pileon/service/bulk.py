@@ -24,7 +24,6 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import pandas as pd
 
 from pileon.graph.errors import BulkLoadError
 from pileon.graph.neo4j_import import ImportPlan, ImportWriter
-from pileon.graph.neo4j_store import Neo4jStore, forget_schema
+from pileon.graph.neo4j_store import Neo4jStore
 from pileon.ingest.load import DEFAULT_REJECTS, LoadSummary, load_folder
 from pileon.ingest.membership import DEFAULT_MARGIN
 
@@ -42,12 +41,11 @@ __all__ = ["BulkResult", "bulk_ingest"]
 @dataclass
 class BulkResult:
     """What a bulk load did: the load's summary, the import folder and whether it was
-    imported (then ``store`` is the store opened on the imported database)."""
+    imported."""
 
     summary: LoadSummary
     plan: ImportPlan
     imported: bool
-    store: Neo4jStore | None = None
     #: seconds per step: ``write`` (the load into files), ``import`` (the command, server
     #: stop and start included), ``schema`` (constraints and indexes, and the check)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -59,7 +57,6 @@ def bulk_ingest(
     *,
     out_dir: str | Path,
     import_command: str | None,
-    reopen: Callable[[], Neo4jStore],
     reject_path: str | Path | None = None,
     show_progress: bool = False,
     margin: pd.Timedelta | str | float = DEFAULT_MARGIN,
@@ -69,7 +66,8 @@ def bulk_ingest(
     Parameters
     ----------
     store : Neo4jStore
-        The store to load; its database must hold no node.  Closed when the import runs.
+        The store to load; its database must hold no node.  Its connection is closed
+        while the import runs and opened again after it (:meth:`Neo4jStore.reconnect`).
     folder : path
         The input tables (SPEC §2), as for ``pileon ingest``.
     out_dir : path
@@ -78,8 +76,6 @@ def bulk_ingest(
         The command that imports a folder into the store's server, run as
         ``COMMAND OUT_DIR --uri URI`` (``scripts/neo4j-local import``); None: write the
         folder only.
-    reopen : callable
-        Opens the store again after the import.
     reject_path, show_progress, margin
         As for :func:`pileon.ingest.load.load_folder`.
 
@@ -101,6 +97,8 @@ def bulk_ingest(
             f"the import command loads the database neo4j, not {store.database}: "
             f"unset PILEON_NEO4J_IMPORT to write the folder and import it yourself"
         )
+    if import_command is not None:  # before the load: is the store's server the local one?
+        _run_import(import_command, ["--check", "--uri", store.uri], show_progress=False)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     writer = ImportWriter(out_dir)
@@ -116,10 +114,28 @@ def bulk_ingest(
     if import_command is None:
         return BulkResult(summary, plan, imported=False, seconds=seconds)
 
-    uri, database = store.uri, store.database
     store.close()
     t0 = time.perf_counter()
-    argv = [*shlex.split(import_command), str(plan.folder), "--uri", uri]
+    out = _run_import(import_command, [str(plan.folder), "--uri", store.uri], show_progress)
+    if show_progress and out:
+        sys.stderr.write(out)
+    seconds["import"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    store.reconnect()
+    got = store.graph_size()
+    if got != (plan.nodes, plan.relationships):
+        raise BulkLoadError(
+            f"the import left {got[0]} nodes and {got[1]} relationships, "
+            f"{plan.nodes} and {plan.relationships} were written ({plan.folder})"
+        )
+    seconds["schema"] = time.perf_counter() - t0
+    return BulkResult(summary, plan, imported=True, seconds=seconds)
+
+
+def _run_import(command: str, args: list[str], show_progress: bool) -> str:
+    """Run the import command with ``args``; return its stderr, or raise its last line."""
+    argv = [*shlex.split(command), *args]
     if show_progress:
         print(f"bulk import: {' '.join(shlex.quote(a) for a in argv)}", file=sys.stderr)
     try:
@@ -129,20 +145,5 @@ def bulk_ingest(
     if done.returncode != 0:
         lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
         why = lines[-1].strip() if lines else f"exit status {done.returncode}"
-        raise BulkLoadError(f"the bulk import failed: {why}")
-    if show_progress and done.stderr:
-        sys.stderr.write(done.stderr)
-    seconds["import"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    forget_schema(uri, database)
-    new = reopen()
-    got = new.graph_size()
-    if got != (plan.nodes, plan.relationships):
-        new.close()
-        raise BulkLoadError(
-            f"the import left {got[0]} nodes and {got[1]} relationships, "
-            f"{plan.nodes} and {plan.relationships} were written ({plan.folder})"
-        )
-    seconds["schema"] = time.perf_counter() - t0
-    return BulkResult(summary, plan, imported=True, store=new, seconds=seconds)
+        raise BulkLoadError(f"the bulk import failed: {why.removeprefix('neo4j-local: ')}")
+    return done.stderr
