@@ -145,5 +145,6 @@ def _run_import(command: str, args: list[str], show_progress: bool) -> str:
     if done.returncode != 0:
         lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
         why = lines[-1].strip() if lines else f"exit status {done.returncode}"
-        raise BulkLoadError(f"the bulk import failed: {why.removeprefix('neo4j-local: ')}")
+        why = why.removeprefix("neo4j-local: ").removeprefix("error: ")
+        raise BulkLoadError(f"the bulk import failed: {why}")
     return done.stderr
