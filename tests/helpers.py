@@ -1438,7 +1438,8 @@ def assert_same_findings(
 
 
 def write_edge_folder(folder: Path) -> Path:
-    """A small ingest folder (CSV) of the cells a bulk import must carry exactly: texts with
+    """A small ingest folder (CSV; added to the tables of ``folder`` when it has some) of
+    the cells a bulk import must carry exactly: texts with
     quotes, commas, new lines and carriage returns, lists, missing values, nanosecond and
     offset times, extra columns, a repost of a repost, a dangling reply and report,
     targets and labels of unknown accounts and events, affiliations without ``since``."""
@@ -1559,6 +1560,12 @@ def write_edge_folder(folder: Path) -> Path:
         "labels": [["event_id", "account_id", "tier"], ["e0", "w:1", "3"], ["e1", "w:2", "0"]],
     }
     for name, rows in tables.items():
-        with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as f:
+        path = folder / f"{name}.csv"
+        if path.exists():  # after the rows of another folder (none of the same keys)
+            have = pd.read_csv(path, dtype=str, keep_default_na=False)
+            more = pd.DataFrame(rows[1:], columns=rows[0])
+            both = pd.concat([have, more], ignore_index=True).fillna("")
+            rows = [list(both.columns), *both.itertuples(index=False, name=None)]
+        with open(path, "w", encoding="utf-8", newline="") as f:
             csv.writer(f).writerows(rows)
     return folder
