@@ -21,6 +21,7 @@ from pileon.graph.neo4j_import import ARGS_FILE, ImportWriter
 from pileon.graph.queries import tables as q_tables
 from pileon.ingest.load import load_folder
 from pileon.ingest.sample import generate_incident
+from pileon.service.ingest import ingest
 from tests.helpers import graph_dump, wipe_neo4j, write_edge_folder
 
 pytestmark = pytest.mark.xdist_group("neo4j")
@@ -176,7 +177,7 @@ def loaded(folder, neo4j_server, neo4j_connection, neo4j_import, tmp_path_factor
     dumped) and the bulk import (which restarts the server), then the Neo4j store."""
     tmp = tmp_path_factory.mktemp("bulk-loads")
     emb = EmbeddedStore(str(tmp / "pileon.db"))
-    emb_summary = load_folder(emb, folder, reject_path=tmp / "emb-rejects.csv").to_dict()
+    emb_summary = ingest(emb, folder, reject_path=tmp / "emb-rejects.csv").to_dict()
     wipe_neo4j(neo4j_connection)
     res = _cli(neo4j_server, [str(folder), "--rejects", str(tmp / "unwind-rejects.csv")])
     assert res.exit_code == 0, res.output
@@ -226,6 +227,19 @@ def test_bulk_tables_and_memberships_identical(loaded):
         )
         assert neo.count(table) == emb.count(table), table
     pd.testing.assert_frame_equal(neo.memberships(), emb.memberships())
+
+
+def test_bulk_alerts_identical(loaded):
+    """The alert pass after the import stored the alerts the embedded ingest stored."""
+    from pileon.service.alerts import alerts_from_store
+
+    neo, emb = loaded["neo"], loaded["emb"]
+    scopes = [None, *emb.event_ids()]
+    for event_id in scopes:
+        a = alerts_from_store(neo, event_id=event_id, compute_missing=False)
+        assert a == alerts_from_store(emb, event_id=event_id, compute_missing=False), event_id
+        assert neo.alert_digests(event_id or "") == emb.alert_digests(event_id or "")
+    assert alerts_from_store(emb, event_id=None, compute_missing=False)
 
 
 def test_bulk_reports_identical(loaded):

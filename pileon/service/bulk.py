@@ -9,8 +9,9 @@ folder of CSV files and the arguments of ``neo4j-admin database import full``.  
 * with an import command (``PILEON_NEO4J_IMPORT``, which ``scripts/neo4j-local`` writes
   into its env file), pileon runs it: the command stops the server, imports the folder over
   the empty database, starts the server again; pileon opens the store, which sets up the
-  constraints and indexes, and checks that the database holds exactly the nodes and
-  relationships written;
+  constraints and indexes, checks that the database holds exactly the nodes and
+  relationships written, and computes the alerts as every ingest does
+  (:func:`pileon.service.ingest.ingest`);
 * without one (a remote server), the folder stays where it is and
   :meth:`~pileon.graph.neo4j_import.ImportPlan.command` says what to run on the server.
 
@@ -29,11 +30,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from pileon.detectors.alerts import PLAN_COLUMNS
 from pileon.graph.errors import BulkLoadError
 from pileon.graph.neo4j_import import ImportPlan, ImportWriter
 from pileon.graph.neo4j_store import Neo4jStore
 from pileon.ingest.load import DEFAULT_REJECTS, LoadSummary, load_folder
 from pileon.ingest.membership import DEFAULT_MARGIN
+from pileon.service.alerts import refresh_alerts
 
 __all__ = ["BulkResult", "bulk_ingest"]
 
@@ -108,7 +111,10 @@ def bulk_ingest(
         reject_path=reject_path or DEFAULT_REJECTS,
         show_progress=show_progress,
         margin=margin,
+        keep=PLAN_COLUMNS,
     )
+    # the alert pass goes on with the rows the load had, once they are in the database
+    loaded, summary.frames = summary.frames, {}
     plan = writer.finish()
     seconds["write"] = time.perf_counter() - t0
     if import_command is None:
@@ -130,6 +136,8 @@ def bulk_ingest(
             f"{plan.nodes} and {plan.relationships} were written ({plan.folder})"
         )
     seconds["schema"] = time.perf_counter() - t0
+    # as after any ingest (pileon.service.ingest): the alerts the new rows touch
+    summary.alerts = refresh_alerts(store, show_progress=show_progress, loaded=loaded).to_dict()
     return BulkResult(summary, plan, imported=True, seconds=seconds)
 
 
