@@ -455,7 +455,7 @@ class Neo4jStore(Store):
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
         auth = (user, password) if password is not None else None
-        self._driver_options = {
+        self._driver_options: dict[str, Any] = {
             "auth": auth,
             "connection_timeout": connection_timeout,
             "max_transaction_retry_time": max(connection_timeout, 5.0),
