@@ -17,6 +17,13 @@ class InputError(PileonError):
     """An input file or argument cannot be used (unreadable, wrong format)."""
 
 
+class BulkLoadError(PileonError):
+    """A bulk import cannot run or did not end as planned (the database is not empty, the
+    import tool failed, the imported graph is not the one written)."""
+
+    http_status = 409
+
+
 class NotFound(PileonError):
     """An event, account or job that the store does not hold."""
 

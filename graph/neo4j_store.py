@@ -31,7 +31,9 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
@@ -74,6 +76,8 @@ from pileon.graph.store import (
 
 #: rows per ``UNWIND`` batch, from ``bench/bench_neo4j_ingest.py`` (see docs/neo4j.md)
 DEFAULT_BATCH_SIZE = 1000
+#: write transactions at once (threads), from ``bench/bench_neo4j_ingest.py``
+DEFAULT_WORKERS = 2
 #: ``LIMIT`` of a read that wants every row
 _ALL_ROWS = 2**62
 
@@ -227,6 +231,34 @@ class CypherRunner:
             with self.driver.session(database=self.database) as session:
                 return session.execute_write(tx_work)
 
+    def write_parallel(
+        self,
+        query: str,
+        batches: Sequence[dict[str, Any]],
+        *,
+        workers: int,
+        read: bool = False,
+    ) -> list[Any]:
+        """Run ``query`` once per parameter set of ``batches``, each in its own transaction,
+        on up to ``workers`` threads (one driver session each); return all records.
+
+        The caller makes batches that cannot deadlock: no two of them write the same
+        key.  The first failure stops the batches not started yet and is raised.
+        """
+        run = self.read if read else self.write
+        if workers <= 1 or len(batches) <= 1:
+            return [r for params in batches for r in run(query, params)]
+        out: list[Any] = []
+        pool = ThreadPoolExecutor(max_workers=min(workers, len(batches)))
+        try:
+            for records in pool.map(lambda params: run(query, params), batches):
+                out.extend(records)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return out
+
     def write_tx(self, steps: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Run several write queries in one transaction (all or nothing)."""
 
@@ -283,42 +315,50 @@ def _kind(table: str, column: str) -> ColType | str:
     return ColType.STR  # extra
 
 
-def _upsert_rows(table: str, rows: pd.DataFrame) -> tuple[list[str], list[dict[str, Any]]]:
-    """The time columns sent, and ``[{key…, props, times}]`` rows for the table's upsert
-    query (last row wins per key)."""
+@dataclass
+class _Upsert:
+    """An upsert's rows as the queries of :mod:`pileon.graph.queries.tables` take them."""
+
+    #: the time columns sent (set as DATETIME)
+    times: list[str]
+    #: ``{key, props, times}`` (and the two ends of a relationship row), one per key
+    rows: list[dict[str, Any]]
+    #: per link of the table's layout: ``[row key, other key]`` pairs
+    links: list[list[list[Any]]]
+
+
+def _upsert_rows(table: str, rows: pd.DataFrame) -> _Upsert:
+    """The rows of an upsert of ``table`` for its queries (last row wins per key), with
+    the columns :data:`pileon.graph.queries.tables.LAYOUT` fills in when missing."""
     t = TABLES[table]
+    lay = q_tables.LAYOUT[table]
+    if isinstance(lay, q_tables.NodeRows):
+        missing = {c: v for c, v in lay.defaults if c not in rows.columns}
+        if missing:
+            rows = rows.assign(**missing)
     cols = [c for c in stored_columns(table) if c in rows.columns or c in t.key]
+    cols += [c for c in rows.columns if c not in cols and c in dict(getattr(lay, "defaults", ()))]
     values: dict[str, list[Any]] = {}
-    for c in cols:
-        s = rows[c] if c in rows.columns else pd.Series([None] * len(rows), index=rows.index)
-        values[c] = _values(_kind(table, c), s)
     n = len(rows)
-    endpoints = q_tables.ENDPOINTS.get(table, ())
+    for c in cols:
+        s = rows[c] if c in rows.columns else pd.Series([None] * n, index=rows.index)
+        values[c] = _values(_kind(table, c), s)
+    endpoints = q_tables.endpoint_columns(table)
     times = [c for c in q_tables.time_columns(table) if c in cols]
     prop_cols = [c for c in cols if c not in endpoints and c not in times]
-    if table == "renames":
-        ns = time_to_ns(rows["renamed_at"])
-        keys = [
-            json.dumps([a, b, t_], ensure_ascii=False)
-            for a, b, t_ in zip(values["account_id"], values["new_name"], ns)
-        ]
-    elif table == "affiliations":
-        since = time_to_ns(
-            rows["since"] if "since" in rows.columns else pd.Series([None] * n, index=rows.index)
-        )
-        keys = [
-            json.dumps([a, m, -1 if t_ is None else t_], ensure_ascii=False)
-            for a, m, t_ in zip(values["account_id"], values["mcn_id"], since)
-        ]
-    elif table == "labels":
-        keys = [
-            json.dumps([e, a], ensure_ascii=False)
-            for e, a in zip(values["event_id"], values["account_id"])
-        ]
-    else:
-        keys = values[t.key[0]]
-    out: dict[Any, dict[str, Any]] = {}
-    for i in range(n):
+    key_times = {
+        c: time_to_ns(rows[c] if c in rows.columns else pd.Series([None] * n, index=rows.index))
+        for c in t.key
+        if c in times or (c not in rows.columns and t.column(c).type == ColType.TIME)
+    }
+    keys = q_tables.row_keys(table, values, key_times)
+    last: dict[Any, int] = {}
+    for i, k in enumerate(keys):
+        last.pop(k, None)
+        last[k] = i
+    order = list(last.values())
+    out = []
+    for i in order:
         row: dict[str, Any] = {
             "props": {c: values[c][i] for c in prop_cols},
             "times": {c: values[c][i] for c in times},
@@ -326,9 +366,23 @@ def _upsert_rows(table: str, rows: pd.DataFrame) -> tuple[list[str], list[dict[s
         for c in endpoints:
             row[c] = values[c][i]
         row["key"] = keys[i]
-        out.pop(keys[i], None)
-        out[keys[i]] = row
-    return times, list(out.values())
+        out.append(row)
+    links: list[list[list[Any]]] = []
+    if isinstance(lay, q_tables.NodeRows):
+        for link in lay.links:
+            pairs: list[list[Any]] = []
+            if link.column in values:
+                col = values[link.column]
+                for i in order:
+                    v = col[i]
+                    if v is None:
+                        continue
+                    if isinstance(v, list):
+                        pairs.extend([keys[i], x] for x in dict.fromkeys(v))
+                    else:
+                        pairs.append([keys[i], v])
+            links.append(pairs)
+    return _Upsert(times, out, links)
 
 
 def _json_default(o: Any) -> Any:
@@ -419,6 +473,10 @@ class Neo4jStore(Store):
     batch_size : int, optional
         Rows per write batch (default :data:`DEFAULT_BATCH_SIZE`; ``PILEON_NEO4J_BATCH``
         for the CLI and the API).
+    workers : int, optional
+        Write transactions run at once, each on its own thread and driver session
+        (default :data:`DEFAULT_WORKERS`; ``PILEON_NEO4J_WORKERS`` for the CLI and the
+        API); 1 writes one batch after the other.
     connection_timeout : float
         Seconds to wait for a connection before reporting the server unreachable.
 
@@ -438,6 +496,7 @@ class Neo4jStore(Store):
         password: str | None = None,
         database: str | None = None,
         batch_size: int | None = None,
+        workers: int | None = None,
         connection_timeout: float = 10.0,
     ) -> None:
         clean, uri_user, uri_password = _split_uri(uri)
@@ -449,25 +508,47 @@ class Neo4jStore(Store):
         self.batch_size = int(batch_size or DEFAULT_BATCH_SIZE)
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        self.workers = int(workers or DEFAULT_WORKERS)
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
         auth = (user, password) if password is not None else None
+        self._driver_options: dict[str, Any] = {
+            "auth": auth,
+            "connection_timeout": connection_timeout,
+            "max_transaction_retry_time": max(connection_timeout, 5.0),
+            "notifications_min_severity": NotificationMinimumSeverity.OFF,
+        }
         try:
-            driver = GraphDatabase.driver(
-                clean,
-                auth=auth,
-                connection_timeout=connection_timeout,
-                max_transaction_retry_time=max(connection_timeout, 5.0),
-                notifications_min_severity=NotificationMinimumSeverity.OFF,
-            )
+            driver = GraphDatabase.driver(clean, **self._driver_options)
         except (ValueError, neo4j_errors.ConfigurationError) as exc:
             raise StoreUnavailable(f"bad Neo4j URI {clean!r}: {_first_line(exc)}") from None
         self._run = CypherRunner(driver, uri=clean, user=user, database=database)
+        self._connect()
+
+    def _connect(self) -> None:
+        """Check that the server answers, and set the schema up once per database."""
         try:
             with self._run.translated():
-                driver.verify_connectivity()
+                self._run.driver.verify_connectivity()
             self._ensure_schema()
         except BaseException:
-            driver.close()
+            self._run.driver.close()
             raise
+
+    def reconnect(self) -> None:
+        """Close the connection and open a new one, to a database that was replaced
+        meanwhile (``neo4j-admin database import``): the old connection's bookmarks name
+        transactions that the new database does not hold, and its schema is set up again.
+
+        Raises
+        ------
+        StoreUnavailable, StoreAuthError
+            As when the store is opened.
+        """
+        self._run.driver.close()
+        forget_schema(self.uri, self.database)
+        self._run.driver = GraphDatabase.driver(self.uri, **self._driver_options)
+        self._connect()
 
     @property
     def database(self) -> str | None:
@@ -475,6 +556,12 @@ class Neo4jStore(Store):
 
     def close(self) -> None:
         self._run.driver.close()
+
+    def graph_size(self) -> tuple[int, int]:
+        """``(nodes, relationships)`` of the whole database, pileon's or not."""
+        nodes = int(self._run.read(q_tables.NODE_COUNT)[0]["n"])
+        rels = int(self._run.read(q_tables.RELATIONSHIP_COUNT)[0]["n"])
+        return nodes, rels
 
     def _ensure_schema(self) -> None:
         key = (self.uri, self.database)
@@ -491,36 +578,75 @@ class Neo4jStore(Store):
 
     # ------------------------------------------------------------------ writes
     def upsert(self, table: str, rows: pd.DataFrame) -> int:
+        """Upsert in the phases of :mod:`pileon.graph.queries.tables`, the batches of each
+        phase on :attr:`workers` threads (no two batches of a phase write the same key)."""
         if table not in TABLES:
             raise KeyError(table)
         if rows.empty:
             return 0
-        t = TABLES[table]
-        if t.node and PLACEHOLDER not in rows.columns:
-            rows = rows.assign(**{PLACEHOLDER: False})
-        times, payload = _upsert_rows(table, rows)
-        self._run.write_batches(
-            q_tables.upsert_query(table, times), payload, batch_size=self.batch_size
-        )
+        lay = q_tables.LAYOUT[table]
+        up = _upsert_rows(table, rows)
+        if isinstance(lay, q_tables.RelationshipRows):
+            for end in (lay.start, lay.end):
+                self._ensure_nodes(end.label, (r[end.column] for r in up.rows))
+            self._write(q_tables.relationship_upsert(table, up.times), "rows", up.rows)
+            return len(rows)
+        existed = self._write(q_tables.node_upsert(table, up.times), "rows", up.rows)
+        drop = q_tables.drop_links(table)
+        if existed and drop is not None:
+            self._write(drop, "keys", [r["key"] for r in existed])
+        for link, pairs in zip(lay.links, up.links):
+            if link.create_missing:
+                self._ensure_nodes(link.label, (p[1] for p in pairs))
+        for link, pairs in zip(lay.links, up.links):
+            # batches of neighbouring other ends: a hub's relationships in few batches
+            pairs.sort(key=lambda p: p[1])
+            self._write(q_tables.create_links(table, link), "pairs", pairs)
+        for owner, link in q_tables.LINKED_LATER.get(table, ()):
+            keys = [r["key"] for r in up.rows]
+            self._write(q_tables.link_from_earlier(table, owner, link), "keys", keys)
         return len(rows)
+
+    def _write(self, query: str, name: str, items: Sequence[Any]) -> list[Any]:
+        """``query`` over ``items`` as ``$name``, in batches of :attr:`batch_size`, on
+        :attr:`workers` threads; the records of all batches."""
+        step = self.batch_size
+        batches = [{name: list(items[i : i + step])} for i in range(0, len(items), step)]
+        return self._run.write_parallel(query, batches, workers=self.workers)
+
+    def _absent(self, label: str, ids: Iterable[Any]) -> list[str]:
+        """The IDs among ``ids`` that no node of ``label`` holds (dangling ones count as
+        held), sorted."""
+        wanted = sorted({str(i) for i in ids if i is not None and i != ""})
+        step = self.batch_size * 10
+        batches = [{"ids": wanted[i : i + step]} for i in range(0, len(wanted), step)]
+        records = self._run.write_parallel(
+            q_tables.MISSING_NODES[label], batches, workers=self.workers, read=True
+        )
+        return sorted(r["id"] for r in records)
+
+    def _ensure_nodes(self, label: str, ids: Iterable[Any]) -> None:
+        """Create the nodes of ``label`` that ``ids`` name and that do not exist (dangling:
+        the key only), before relationships are created to them."""
+        absent = self._absent(label, ids)
+        if absent:
+            self._write(q_tables.CREATE_NODES[label], "ids", absent)
 
     def missing_ids(self, kind: str, ids: Iterable[str]) -> set[str]:
         wanted = sorted({str(i) for i in ids if i})
         if not wanted:
             return set()
-        query = q_tables.MISSING[kind]
-        missing: set[str] = set()
-        for start in range(0, len(wanted), self.batch_size * 10):
-            records = self._run.read(query, {"ids": wanted[start : start + self.batch_size * 10]})
-            missing.update(r["id"] for r in records)
-        return missing
+        step = self.batch_size * 10
+        batches = [{"ids": wanted[i : i + step]} for i in range(0, len(wanted), step)]
+        records = self._run.write_parallel(
+            q_tables.MISSING[kind], batches, workers=self.workers, read=True
+        )
+        return {r["id"] for r in records}
 
     def create_placeholders(self, kind: str, ids: Iterable[str]) -> int:
         missing = sorted(self.missing_ids(kind, ids))
         if missing:
-            self._run.write_batches(
-                q_tables.CREATE_PLACEHOLDERS[kind], missing, batch_size=self.batch_size, key="ids"
-            )
+            self._write(q_tables.CREATE_PLACEHOLDERS[kind], "ids", missing)
         return len(missing)
 
     def set_memberships(self, memberships: pd.DataFrame) -> None:
@@ -540,21 +666,24 @@ class Neo4jStore(Store):
         changed = (both["_merge"] == "both") & (both["via_old"] != both["via_new"])
         gone = both[(both["_merge"] == "left_only") | changed]
         came = both[(both["_merge"] == "right_only") | changed]
-        self._run.write_batches(
+        self._write(
             q_membership.REMOVE,
+            "rows",
             [
                 {"content_id": c, "event_id": e}
                 for c, e in zip(gone["content_id"], gone["event_id"])
             ],
-            batch_size=self.batch_size,
         )
-        self._run.write_batches(
+        self._ensure_nodes("Content", came["content_id"])
+        self._ensure_nodes("Event", came["event_id"])
+        came = came.sort_values(["event_id", "content_id"], kind="mergesort")
+        self._write(
             q_membership.ADD,
+            "rows",
             [
                 {"content_id": c, "event_id": e, "via": v}
                 for c, e, v in zip(came["content_id"], came["event_id"], came["via_new"])
             ],
-            batch_size=self.batch_size,
         )
 
     # ------------------------------------------------------------------- reads
@@ -976,6 +1105,14 @@ class Neo4jStore(Store):
     # ----------------------------------------------------------------- helpers
     def _next(self, name: str) -> int:
         return int(self._run.write(q_counters.NEXT, {"name": name})[0]["value"])
+
+
+def forget_schema(uri: str, database: str | None) -> None:
+    """Make the next store opened on the database set its schema up again (after a bulk
+    import replaced the database's files, constraints and indexes with them)."""
+    clean, _, _ = _split_uri(uri)
+    with _SCHEMA_LOCK:
+        _SCHEMA_READY.discard((clean, database or None))
 
 
 def _schema_name(statement: str) -> str:

@@ -449,10 +449,11 @@ def open_store(
     password: str | None = None,
     database: str | None = None,
     batch_size: int | None = None,
+    workers: int | None = None,
 ) -> Store:
     """Open the store named by ``uri`` (default :data:`DEFAULT_STORE`).
 
-    ``user``, ``password``, ``database`` and ``batch_size`` go to the Neo4j store
+    ``user``, ``password``, ``database``, ``batch_size`` and ``workers`` go to the Neo4j store
     (credentials in the URI, ``neo4j://user:password@host``, work as well); the
     embedded store needs none of them.
     """
@@ -462,7 +463,12 @@ def open_store(
         from pileon.graph.neo4j_store import Neo4jStore
 
         return Neo4jStore(
-            uri, user=user, password=password, database=database, batch_size=batch_size
+            uri,
+            user=user,
+            password=password,
+            database=database,
+            batch_size=batch_size,
+            workers=workers,
         )
     from pileon.graph.embedded import EmbeddedStore
 

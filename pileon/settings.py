@@ -12,6 +12,12 @@ variable                  meaning
 ``NEO4J_PASSWORD``        Neo4j password
 ``NEO4J_DATABASE``        Neo4j database (default: the server's default)
 ``PILEON_NEO4J_BATCH``    rows per Neo4j write batch (default: the store's)
+``PILEON_NEO4J_WORKERS``  Neo4j write transactions at once (default: the store's)
+``PILEON_NEO4J_IMPORT``   the command that bulk-imports a folder of import files into
+                          the Neo4j server (``scripts/neo4j-local`` writes it into its
+                          env file: ``.../neo4j-local import``); without it
+                          ``pileon ingest --bulk`` writes the folder and prints the
+                          ``neo4j-admin`` command to run on the server
 ``PILEON_MODEL``          the trained risk model's file (default: beside the
                           embedded store's file, else ``./pileon-model.txt``)
 ``PILEON_API_KEYS``       ``NAME:KEY:ROLE,KEY:ROLE`` or the path of a file holding such
@@ -214,6 +220,12 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("neo4j_database", "NEO4J_DATABASE")
     )
     neo4j_batch: int | None = Field(default=None, ge=1, description="rows per Neo4j batch")
+    neo4j_workers: int | None = Field(
+        default=None, ge=1, le=64, description="Neo4j write transactions at once"
+    )
+    neo4j_import: str | None = Field(
+        default=None, description="command that bulk-imports a folder into the Neo4j server"
+    )
     model: Path | None = Field(default=None, description="the trained risk model's file")
     api_keys: SecretStr = Field(default=SecretStr(""), description="KEY:ROLE,... or a key file")
     host: str = "127.0.0.1"
@@ -261,6 +273,7 @@ class Settings(BaseSettings):
             password=password,
             database=self.neo4j_database,
             batch_size=self.neo4j_batch,
+            workers=self.neo4j_workers,
         )
 
 
@@ -286,6 +299,6 @@ def _variable(field: str) -> str:
     """The environment variable a field is read from."""
     return (
         field.upper()
-        if field.startswith("neo4j_") and field != "neo4j_batch"
+        if field in ("neo4j_user", "neo4j_password", "neo4j_database")
         else (f"PILEON_{field.upper()}")
     )

@@ -116,3 +116,17 @@ def neo4j_store(neo4j_connection):
     """The Neo4j test store, emptied, with the default batch size."""
     wipe_neo4j(neo4j_connection)
     return neo4j_connection
+
+
+@pytest.fixture(scope="session")
+def neo4j_import(neo4j_server) -> str:
+    """The command that bulk-imports a folder into the Neo4j test server
+    (``PILEON_NEO4J_IMPORT``, which ``scripts/neo4j-local start`` writes into its env file);
+    skips without it, except in CI where it fails.  THE IMPORT RESTARTS THE SERVER."""
+    command = os.environ.get("PILEON_NEO4J_IMPORT", "").strip()
+    if not command:
+        reason = "PILEON_NEO4J_IMPORT is not set: source the env file of scripts/neo4j-local"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but " + reason, pytrace=False)
+        pytest.skip(reason)
+    return command

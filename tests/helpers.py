@@ -1177,6 +1177,45 @@ def wipe_neo4j(store: Neo4jStore) -> None:
     store.batch_size = DEFAULT_BATCH_SIZE
 
 
+def _dump_value(v: Any) -> Any:
+    """A property value as plain, exactly comparable Python: times as (ISO text, offset)."""
+    if isinstance(v, list):
+        return ("list", tuple(_dump_value(x) for x in v))
+    if hasattr(v, "iso_format"):  # the driver's DateTime and friends
+        offset = v.utcoffset() if hasattr(v, "utcoffset") else None
+        return (type(v).__name__, v.iso_format(), str(offset))
+    return (type(v).__name__, v)
+
+
+def graph_dump(store: Neo4jStore) -> tuple[list[Any], list[Any]]:
+    """The whole graph of a Neo4j store as two sorted lists, exactly comparable between two
+    loads: nodes ``(labels, properties)`` and relationships ``(type, start node, end node,
+    properties)`` (a node named by its labels and properties: no internal IDs)."""
+    nodes = store._run.read(
+        "MATCH (n) RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS props"
+    )
+    name = {
+        r["id"]: (
+            tuple(sorted(r["labels"])),
+            tuple(sorted((k, _dump_value(v)) for k, v in r["props"].items())),
+        )
+        for r in nodes
+    }
+    rels = store._run.read(
+        "MATCH (a)-[r]->(b) RETURN elementId(a) AS a, elementId(b) AS b, type(r) AS type, "
+        "properties(r) AS props"
+    )
+    return sorted(name.values()), sorted(
+        (
+            r["type"],
+            name[r["a"]],
+            name[r["b"]],
+            tuple(sorted((k, _dump_value(v)) for k, v in r["props"].items())),
+        )
+        for r in rels
+    )
+
+
 # ------------------------------------------------------------------ real data
 #: the real-data subset vendored with the repository (``tests/data/README.md``)
 VENDORED_DATA = Path(__file__).resolve().parent / "data"
@@ -1398,3 +1437,137 @@ def assert_same_findings(
         told.setdefault(n["first_poster"], []).extend(n.get("evidence", []))
     for fp in holders(plain, "first_poster"):
         assert any(e["kind"] == "resurfaced" and past in e["detail"] for e in told[fp]), fp
+
+
+def write_edge_folder(folder: Path) -> Path:
+    """A small ingest folder (CSV; added to the tables of ``folder`` when it has some) of
+    the cells a bulk import must carry exactly: texts with
+    quotes, commas, new lines and carriage returns, lists, missing values, nanosecond and
+    offset times, extra columns, a repost of a repost, a dangling reply and report,
+    targets and labels of unknown accounts and events, affiliations without ``since``."""
+    import csv
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "accounts": [
+            ["account_id", "platform", "name", "created_at", "followers", "verified", "bio"],
+            [
+                "w:1",
+                "weibo",
+                '甲 "the" one, first',
+                "2020-01-01T08:00:00.123456789+08:00",
+                "10",
+                "true",
+                "line one\nline two",
+            ],
+            ["w:2", "weibo", "", "", "", "", ""],
+            ["w:3", "douyin", "C\r\nD", "1969-12-31T23:59:59.5Z", "0", "false", "x"],
+        ],
+        "mcns": [["mcn_id", "name", "registered_in"], ["m1", "Alpha; Beta", ""]],
+        "events": [
+            ["event_id", "name", "started_at", "keywords", "entities", "target_ids"],
+            ["e1", "E, one", "2026-03-01T12:00:00Z", "rumour|谣言|a;b", "", "w:2|w:9|w:2"],
+        ],
+        "contents": [
+            [
+                "content_id",
+                "account_id",
+                "platform",
+                "posted_at",
+                "text",
+                "kind",
+                "reply_to",
+                "event_id",
+                "harm",
+                "target_ids",
+                "media_hash",
+                "url",
+                "lang",
+            ],
+            [
+                "c1",
+                "w:1",
+                "weibo",
+                "2026-03-01T12:30:00+08:00",
+                'say "hi",\nthen go',
+                "post",
+                "",
+                "e1",
+                "0.1",
+                "w:2",
+                "",
+                "http://x/1?a=1,b",
+                "zh",
+            ],
+            [
+                "c2",
+                "w:3",
+                "weibo",
+                "2026-03-01T13:00:00.000000001Z",
+                "",
+                "comment",
+                "c1",
+                "",
+                "",
+                "",
+                "abc",
+                "",
+                "",
+            ],
+            [
+                "c3",
+                "w:8",
+                "weibo",
+                "2026-03-01T14:00:00-05:00",
+                "reply to a ghost",
+                "",
+                "c7",
+                "",
+                "1",
+                "w:2|w:3|w:2",
+                "",
+                "",
+                "",
+            ],
+        ],
+        "reposts": [
+            ["repost_id", "account_id", "source_id", "reposted_at", "platform", "text"],
+            ["r1", "w:2", "c1", "2026-03-01T15:00:00Z", "weibo", ""],
+            ["r2", "w:1", "r1", "2026-03-01T16:00:00+08:00", "", "转发\n//@w:2"],
+        ],
+        "renames": [
+            ["account_id", "new_name", "renamed_at", "old_name"],
+            ["w:1", "Victim", "2026-03-02T00:00:00Z", "甲"],
+            ["w:1", "Victim", "2026-03-03T00:00:00Z", ""],
+        ],
+        "affiliations": [
+            ["account_id", "mcn_id", "since", "until", "role"],
+            ["w:1", "m1", "", "2025-06-01T00:00:00Z", "creator"],
+            ["w:1", "m1", "2025-01-01T00:00:00Z", "", "creator"],
+            ["w:2", "m2", "", "", ""],
+        ],
+        "reports": [
+            [
+                "report_id",
+                "reported_at",
+                "reporter_id",
+                "content_id",
+                "account_id",
+                "reason",
+                "involves_minor",
+            ],
+            ["p1", "2026-03-01T05:00:00Z", "w:2", "c1", "", "abuse", "true"],
+            ["p2", "2026-03-01T06:00:00Z", "", "c404", "w:3", "spam", ""],
+        ],
+        "labels": [["event_id", "account_id", "tier"], ["e0", "w:1", "3"], ["e1", "w:2", "0"]],
+    }
+    for name, rows in tables.items():
+        path = folder / f"{name}.csv"
+        if path.exists():  # after the rows of another folder (none of the same keys)
+            have = pd.read_csv(path, dtype=str, keep_default_na=False)
+            more = pd.DataFrame(rows[1:], columns=rows[0])
+            both = pd.concat([have, more], ignore_index=True).fillna("")
+            rows = [list(both.columns), *both.itertuples(index=False, name=None)]
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows(rows)
+    return folder

@@ -22,7 +22,9 @@ import pytest
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
 
-pytestmark = pytest.mark.neo4j
+# on the worker of every test that uses the server (``--dist loadgroup``): the bulk import
+# test restarts it
+pytestmark = [pytest.mark.neo4j, pytest.mark.xdist_group("neo4j")]
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -779,8 +779,16 @@ def _query_texts() -> list[tuple[str, str]]:
                     for k, v in value.items()
                     if isinstance(v, str)
                 ]
-    for table in TABLES:
-        out.append((f"upsert({table})", q_tables.upsert_query(table, q_tables.time_columns(table))))
+    for table, lay in q_tables.LAYOUT.items():
+        times = q_tables.time_columns(table)
+        if isinstance(lay, q_tables.RelationshipRows):
+            out.append((f"upsert({table})", q_tables.relationship_upsert(table, times)))
+        else:
+            out.append((f"upsert({table})", q_tables.node_upsert(table, times)))
+            out.append((f"drop_links({table})", q_tables.drop_links(table) or ""))
+            out += [
+                (f"link({table}, {k.type})", q_tables.create_links(table, k)) for k in lay.links
+            ]
         out.append((f"frame({table})", q_tables.frame_query(table)))
         out.append((f"frame({table}, key)", q_tables.frame_query(table, TABLES[table].key[0])))
         out.append((f"count({table})", q_tables.count_query(table)))
@@ -805,7 +813,8 @@ def test_only_the_runner_touches_the_driver():
 
 
 class RecordingRunner:
-    """Stands in for the driver: records each query and its parameters."""
+    """Stands in for the driver: records each query and its parameters; reads find every
+    node (no key is missing), upserts find no node that existed."""
 
     def __init__(self):
         self.calls = []
@@ -815,35 +824,84 @@ class RecordingRunner:
         self.calls.append((query, params))
         return []
 
-    write_batches = CypherRunner.write_batches
+    read = write
+    write_parallel = CypherRunner.write_parallel
 
 
-def test_upsert_sends_unwind_batches_without_a_server():
+def _offline_store(batch_size: int, workers: int = 1) -> Neo4jStore:
     store = object.__new__(Neo4jStore)
     store._run = RecordingRunner()
-    store.batch_size = 2
+    store.batch_size = batch_size
+    store.workers = workers
+    return store
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_upsert_sends_unwind_batches_without_a_server(workers):
+    store = _offline_store(2, workers)
     rows = ROWS["contents"]
     assert store.upsert("contents", rows) == 3
-    queries = [q for q, _ in store._run.calls]
-    assert queries == [q_tables.upsert_query("contents", ["posted_at"])] * 2
-    assert "n.posted_at = datetime(row.times.posted_at)" in queries[0]
-    sent = [r for _, p in store._run.calls for r in p["rows"]]
+    upsert = q_tables.node_upsert("contents", ["posted_at"])
+    calls = store._run.calls
+    assert [q for q, _ in calls[:2]] == [upsert] * 2
+    assert "n.posted_at = datetime(row.times.posted_at)" in upsert
+    sent = [r for _, p in calls[:2] for r in p["rows"]]
     assert [r["key"] for r in sent] == ["c1", "c2", "c3"]
     first = sent[0]
     assert first["props"]["target_ids"] == ["w:2"]
     assert first["props"]["placeholder"] is False and "posted_at" not in first["props"]
     assert sent[0]["times"] == {"posted_at": "2026-03-01T00:00:00+00:00"}
     assert sent[1]["props"]["harm"] is None and sent[1]["props"]["target_ids"] is None
+    # then the other ends are looked up, and each link created between keys
+    lay = q_tables.LAYOUT["contents"]
+    pairs = {
+        link.type: sorted(
+            tuple(x)
+            for q, p in calls
+            if q == q_tables.create_links("contents", link)
+            for x in p["pairs"]
+        )
+        for link in lay.links
+    }
+    assert pairs == {
+        "POSTED": [("c1", "w:1"), ("c2", "w:3"), ("c3", "w:8")],
+        "REPLY_TO": [("c2", "c1"), ("c3", "c7")],
+        "TARGETS": [("c1", "w:2"), ("c3", "w:2"), ("c3", "w:3")],
+    }
+    # no upsert found an existing node: no relationship is dropped
+    assert not any(q == q_tables.drop_links("contents") for q, _ in calls)
 
 
 def test_duplicate_keys_in_one_upsert_keep_the_last_row():
-    store = object.__new__(Neo4jStore)
-    store._run = RecordingRunner()
-    store.batch_size = 100
+    store = _offline_store(100)
     rows = pd.DataFrame({"account_id": ["a", "b", "a"], "platform": ["x", "y", "z"]})
     assert store.upsert("accounts", rows) == 3
     ((_, params),) = store._run.calls
     assert [(r["key"], r["props"]["platform"]) for r in params["rows"]] == [("b", "y"), ("a", "z")]
+
+
+def test_parallel_batches_stop_at_the_first_failure():
+    """A failing batch is raised; batches not started yet are not sent."""
+    import threading
+
+    runner = RecordingRunner()
+    lock = threading.Lock()
+    seen = []
+
+    def write(query, params=None):
+        with lock:
+            seen.append(params["n"])
+        if params["n"] == 0:
+            raise StoreUnavailable("simulated")
+        return [params["n"]]
+
+    runner.write = write
+    with pytest.raises(StoreUnavailable):
+        runner.write_parallel("Q", [{"n": i} for i in range(200)], workers=2)
+    assert 0 in seen and len(seen) < 200
+    assert runner.write_parallel("Q", [{"n": i} for i in range(1, 50)], workers=4) == list(
+        range(1, 50)
+    )
 
 
 def test_upsert_without_a_column_keeps_its_values(neo, emb):

@@ -14,11 +14,12 @@ RETURN c.content_id AS content_id, e.event_id AS event_id, r.via AS via
 """
 
 #: rows known to be absent (the store diffs old and new memberships first), so
-#: CREATE: a MERGE would walk the event's relationships for every row
+#: CREATE: a MERGE would walk the event's relationships for every row; both nodes exist
+#: (the store creates the missing ones first), found by their keys
 ADD = """
 UNWIND $rows AS row
-MERGE (c:Content {content_id: row.content_id})
-MERGE (e:Event {event_id: row.event_id})
+MATCH (c:Content {content_id: row.content_id})
+MATCH (e:Event {event_id: row.event_id})
 CREATE (c)-[:IN_EVENT {via: row.via}]->(e)
 """
 
