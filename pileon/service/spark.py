@@ -53,9 +53,15 @@ _META = "joins.json"
 
 @contextmanager
 def _session(master: str, work_dir: Path) -> Iterator[SparkSession]:
-    from pileon.spark import EngineFailed, session, stop
+    """A Spark session for one job: the caller's active session when there is one (left
+    running), else a new one on ``master`` (stopped at the end).  A failed Spark job
+    becomes one :class:`pileon.spark.EngineFailed` line."""
+    from pileon.spark import EngineFailed, active_session, session, stop
 
-    spark = session(master, local_dir=str(work_dir / "spark-tmp"))
+    spark = active_session()
+    own = spark is None
+    if spark is None:
+        spark = session(master, local_dir=str(work_dir / "spark-tmp"))
     try:
         yield spark
     except PileonError:
@@ -65,7 +71,8 @@ def _session(master: str, work_dir: Path) -> Iterator[SparkSession]:
         first = next((ln for ln in text.splitlines() if ln.strip()), type(exc).__name__)
         raise EngineFailed(f"the Spark job failed: {first[:300]}") from None
     finally:
-        stop(spark)
+        if own:
+            stop(spark)
 
 
 def event_members(store: Store, event_id: str) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from pileon.graph.errors import PileonError
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["EngineUnavailable", "EngineFailed", "session", "stop", "PYSPARK_HINT"]
+__all__ = ["EngineUnavailable", "EngineFailed", "session", "active_session", "stop", "PYSPARK_HINT"]
 
 PYSPARK_HINT = "install the Spark extra: pip install 'pileon[spark]' (and a Java 17 runtime)"
 
@@ -120,6 +120,14 @@ def session(
         raise EngineUnavailable(f"Spark did not start ({first}): {PYSPARK_HINT}") from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def active_session() -> SparkSession | None:
+    """The Spark session active in this process (one a caller started), or None."""
+    _pyspark()
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
 
 
 def stop(spark: SparkSession) -> None:
