@@ -102,7 +102,7 @@ def spark_joins(
     event_id: str,
     *,
     input_dir: str,
-    work_dir: str | os.PathLike | None = None,
+    work_dir: str | os.PathLike[str] | None = None,
     master: str = DEFAULT_MASTER,
     coact_window: float = 60.0,
     coact_min_weight: int = 2,
@@ -195,7 +195,7 @@ def spark_joins(
             shutil.rmtree(out, ignore_errors=True)
 
 
-def read_joins(work_dir: str | os.PathLike) -> Joins:
+def read_joins(work_dir: str | os.PathLike[str]) -> Joins:
     """The joins a Spark job wrote under ``work_dir`` (:func:`spark_joins`)."""
     d = Path(work_dir)
     try:
@@ -224,10 +224,10 @@ def spark_coactivity(
     input_dir: str,
     window: float,
     min_weight: int = 1,
-    out: str | os.PathLike,
+    out: str | os.PathLike[str],
     store: Store | None = None,
     event_id: str | None = None,
-    parquet_dir: str | os.PathLike | None = None,
+    parquet_dir: str | os.PathLike[str] | None = None,
     master: str = DEFAULT_MASTER,
     show_progress: bool | TextIO = False,
 ) -> tuple[int, int]:

@@ -51,7 +51,7 @@ def table_file(spark: SparkSession, folder: str, table: str) -> tuple[str, str] 
         return str(Path(p).resolve()), p.name.partition(".")[2]
     jvm = spark.sparkContext._jvm  # the Hadoop FileSystem of the URI's scheme
     assert jvm is not None
-    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[union-attr]
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
     hits = []
     for fmt in FORMATS:
         path = f"{folder.rstrip('/')}/{table}.{fmt}"
@@ -171,9 +171,9 @@ def read_table(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: cannot read as {fmt} ({first})") from None
     key = list(TABLES[table].key)
-    first = Window.partitionBy(*key).orderBy(_ROW)
+    by_key = Window.partitionBy(*key).orderBy(_ROW)
     return (
-        good.withColumn("_n", F.row_number().over(first)).where(F.col("_n") == 1).drop("_n", _ROW)
+        good.withColumn("_n", F.row_number().over(by_key)).where(F.col("_n") == 1).drop("_n", _ROW)
     )
 
 
