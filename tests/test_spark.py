@@ -40,7 +40,7 @@ pytestmark = [
 def spark():
     from pileon.spark import session
 
-    s = session("local[2]", shuffle_partitions=4)
+    s = session("local[2]", shuffle_partitions=2)
     yield s
     s.stop()
 
@@ -66,7 +66,9 @@ def _reposts_df(spark, rows):
 
 def test_edges_on_hand_made_cases_equal_the_in_process_ones(spark):
     """Boundaries (exactly the window apart, one more nanosecond), an account reposting a
-    source twice, a hot source spread over many window buckets, window 0, min weight."""
+    source twice, a hot source spread over many window buckets, window 0; the co-repost
+    counts against brute force.  (A minimum weight above 1 is checked through the
+    partners in the analyze test.)"""
     from pileon.spark.joins import coactivity_edges, corepost_counts
 
     s = 1_000_000_000
@@ -87,7 +89,7 @@ def test_edges_on_hand_made_cases_equal_the_in_process_ones(spark):
     frame = pd.DataFrame(rows, columns=["account_id", "source_id", "t"])
     frame["reposted_at"] = pd.to_datetime(frame["t"], unit="ns", utc=True)
     df = _reposts_df(spark, rows)
-    for window, min_weight in ((60, 1), (60, 2), (0, 1)):
+    for window, min_weight in ((60, 1), (0, 1)):
         want = coactivity(frame, window=window, min_weight=min_weight)
         got = _sorted(coactivity_edges(df, window=window, min_weight=min_weight).toPandas()).astype(
             {"weight": "int64"}
