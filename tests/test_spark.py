@@ -166,6 +166,16 @@ def test_analyze_engine_spark_gives_the_same_report(spark, sample, tmp_path):
     pd.testing.assert_series_equal(
         joins.coact_degree.sort_index(), want, check_names=False, check_dtype=False
     )
+    # the co-repost counts: against a brute force over the event's reposts
+    r = p.reposts[p.reposts["account_id"].notna()]
+    t = r["reposted_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().view("i8")
+    acc, src = r["account_id"].to_numpy(), r["source_id"].to_numpy()
+    near = (src[:, None] == src[None, :]) & (np.abs(t[:, None] - t[None, :]) <= 60 * 10**9)
+    near &= acc[:, None] != acc[None, :]
+    brute = pd.Series(near.sum(axis=1), index=acc).groupby(level=0).sum().sort_index()
+    pd.testing.assert_series_equal(
+        joins.coreposts.sort_index(), brute, check_names=False, check_dtype=False
+    )
     c = p.contents.drop_duplicates("content_id")
     norms = own_texts(c["text"]).where(~c["placeholder"].astype(bool), "")
     uniq = pd.unique(norms[norms != ""].to_numpy(dtype=object)).tolist()

@@ -122,7 +122,8 @@ def spark_joins(
         The folder (local path or Hadoop-compatible URI) of the input tables the store was
         loaded from.
     work_dir : path, optional
-        Where the Parquet outputs go (``partners/``, ``text_pairs/``, ``joins.json``);
+        Where the Parquet outputs go (``partners/``, ``coreposts/``, ``text_pairs/``,
+        ``joins.json``);
         default a temporary folder, removed after reading.
     master : str, default "local[*]"
         Spark master.
@@ -146,7 +147,7 @@ def spark_joins(
     """
     from pyspark.sql import functions as F
 
-    from pileon.spark.joins import coact_partners, own_texts, text_pairs
+    from pileon.spark.joins import coact_partners, corepost_counts, own_texts, text_pairs
     from pileon.spark.tables import read_contents, read_reposts
 
     st = Stages(f"spark {event_id}", show=show_progress)
@@ -167,6 +168,11 @@ def spark_joins(
             with st.stage("partners"):
                 partners = coact_partners(reposts, window=coact_window, min_weight=coact_min_weight)
                 _write(partners, out / "partners", ["account_id"])
+            with st.stage("coreposts"):
+                # the per-account count the coordination issue's features use
+                # (coactivity_degree: co-reposts, no pair built)
+                counts = corepost_counts(reposts, window=coact_window)
+                _write(counts, out / "coreposts", ["account_id"])
             with st.stage("text pairs"):
                 contents = read_contents(spark, input_dir)
                 if contents is None:
@@ -201,6 +207,7 @@ def read_joins(work_dir: str | os.PathLike[str]) -> Joins:
     try:
         meta: dict[str, Any] = json.loads((d / _META).read_text(encoding="utf-8"))
         partners = pd.read_parquet(d / "partners")
+        coreposts = pd.read_parquet(d / "coreposts")
         pairs = pd.read_parquet(d / "text_pairs")
     except (OSError, ValueError) as exc:
         raise InputError(f"{d}: no joins of a Spark job here ({exc})") from None
@@ -212,6 +219,10 @@ def read_joins(work_dir: str | os.PathLike[str]) -> Joins:
         text_pairs=pairs.loc[:, list(TEXT_PAIR_COLUMNS)].reset_index(drop=True),
         text_threshold=float(meta["text_threshold"]),
         coact_degree=degree,
+        coreposts=pd.Series(
+            coreposts["coreposts"].to_numpy(dtype="int64"),
+            index=pd.Index(coreposts["account_id"].astype(object), name="account_id"),
+        ),
         coact_window=float(meta["coact_window"]),
         coact_min_weight=int(meta["coact_min_weight"]),
         reposts=int(meta["reposts"]),
