@@ -16,9 +16,9 @@ byte the same.  Prints one row per data set.
 ``scale``: synthetic reposts (the generator of ``bench_coactivity.py``: Pareto source
 popularity, bursts, coordinated groups) written as ``reposts.parquet``; the in-process
 path reads them as ingest does and runs :func:`pileon.detectors.coactivity.coactivity`
-(window 60) and :func:`pileon.detectors.coactivity.coactive_degree`; the Spark path,
+(window 60) and :func:`pileon.detectors.coactivity.coactivity_degree`; the Spark path,
 ``local[N]`` for each N of ``--cores``, reads the same file, computes the edge list
-(written as Parquet) and the partners, and the edge counts are compared.  Each path runs
+(written as Parquet) and the co-repost counts, and the edge counts are compared.  Each path runs
 in its own process (``/usr/bin/time -v`` gives wall time and peak memory); the load
 (``uptime``) is printed beside.  On a shared machine quote ratios from one run.
 """
@@ -172,7 +172,7 @@ import sys, time, json
 import pandas as pd
 from pileon.ingest.tables import validate
 from pileon.ingest.readers import parquet_cells
-from pileon.detectors.coactivity import coactivity, coactive_degree
+from pileon.detectors.coactivity import coactivity, coactivity_degree
 import numpy as np
 t0 = time.perf_counter()
 raw = parquet_cells(pd.read_parquet(sys.argv[1]))
@@ -180,10 +180,10 @@ good, rej = validate("reposts", raw, np.arange(len(raw)))
 t1 = time.perf_counter()
 edges = coactivity(good, window=60)
 t2 = time.perf_counter()
-deg = coactive_degree(good, window=60, min_weight=2)
+deg = coactivity_degree(good, window=60)
 t3 = time.perf_counter()
-print(json.dumps({"read": t1 - t0, "edges": t2 - t1, "partners": t3 - t2,
-                  "pairs": len(edges), "with_partners": int((deg > 0).sum())}))
+print(json.dumps({"read": t1 - t0, "edges": t2 - t1, "counts": t3 - t2,
+                  "pairs": len(edges), "with_counts": int((deg > 0).sum())}))
 """
 
 _SPARK = """
@@ -191,7 +191,7 @@ import sys, time, json
 t0 = time.perf_counter()
 from pileon.spark import session
 from pileon.spark.tables import read_reposts
-from pileon.spark.joins import coactivity_edges, coact_partners
+from pileon.spark.joins import coactivity_edges, corepost_counts
 spark = session(sys.argv[2], driver_memory=sys.argv[4])
 t1 = time.perf_counter()
 r = read_reposts(spark, sys.argv[1]).cache()
@@ -199,11 +199,11 @@ n = r.count()
 t2 = time.perf_counter()
 coactivity_edges(r, window=60).write.mode("overwrite").parquet(sys.argv[3] + "/edges")
 t3 = time.perf_counter()
-p = coact_partners(r, window=60, min_weight=2).count()
+p = corepost_counts(r, window=60).where("coreposts > 0").count()
 t4 = time.perf_counter()
 pairs = spark.read.parquet(sys.argv[3] + "/edges").count()
-print(json.dumps({"start": t1 - t0, "read": t2 - t1, "edges": t3 - t2, "partners": t4 - t3,
-                  "pairs": pairs, "with_partners": p, "reposts": n}))
+print(json.dumps({"start": t1 - t0, "read": t2 - t1, "edges": t3 - t2, "counts": t4 - t3,
+                  "pairs": pairs, "with_counts": p, "reposts": n}))
 spark.stop()
 """
 
@@ -213,7 +213,7 @@ def scale(sizes: list[int], cores: list[int], work: Path, memory: str) -> None:
     from bench_coactivity import make_reposts  # type: ignore[import-not-found]
 
     print(
-        "| reposts | path | cores | read s | edge list s | partners s | wall s | peak MiB | "
+        "| reposts | path | cores | read s | edge list s | counts s | wall s | peak MiB | "
         "pairs | load |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -229,7 +229,7 @@ def scale(sizes: list[int], cores: list[int], work: Path, memory: str) -> None:
         r = json.loads(out)
         print(
             f"| {n} | in process | 1 | {r['read']:.1f} | {r['edges']:.1f} | "
-            f"{r['partners']:.1f} | {wall:.1f} | {peak:.0f} | {r['pairs']} | {_load()} |",
+            f"{r['counts']:.1f} | {wall:.1f} | {peak:.0f} | {r['pairs']} | {_load()} |",
             flush=True,
         )
         want = r["pairs"]
@@ -242,7 +242,7 @@ def scale(sizes: list[int], cores: list[int], work: Path, memory: str) -> None:
             ok = "" if s["pairs"] == want else " (DIFFERENT)"
             print(
                 f"| {n} | spark | {c} | {s['read']:.1f} | {s['edges']:.1f} | "
-                f"{s['partners']:.1f} | {wall:.1f} | {peak:.0f} | {s['pairs']}{ok} | {_load()} |",
+                f"{s['counts']:.1f} | {wall:.1f} | {peak:.0f} | {s['pairs']}{ok} | {_load()} |",
                 flush=True,
             )
 

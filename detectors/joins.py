@@ -40,17 +40,13 @@ class Joins:
         A superset of texts is fine: :func:`detect_narratives` keeps the pairs of its own.
     text_threshold : float
         The Jaccard threshold the pairs were verified at (the narratives' must match).
-    coact_degree : pandas.Series, optional
-        Per ``account_id`` (index), the partners in the co-repost network of the event's
-        reposts at ``coact_window`` seconds and weight at least ``coact_min_weight``
-        (:func:`pileon.detectors.coactivity.coactive_degree`); accounts absent count 0.
     coreposts : pandas.Series, optional
         Per ``account_id``, its co-reposts at ``coact_window`` seconds: reposts by other
         accounts of the same source within the window of one of its own, counted over its
-        reposts (the count without pairs of the coordination issue's
-        ``coactivity_degree``); accounts absent count 0.
-    coact_window, coact_min_weight : float, int
-        What :attr:`coact_degree` was computed with (the features use the same).
+        reposts (:func:`pileon.detectors.coactivity.coactivity_degree`, the features'
+        count); accounts absent count 0.
+    coact_window : float
+        The window :attr:`coreposts` was computed with (the features use the same).
     event_id : str, optional
         The event the joins were computed for.
     reposts : int, optional
@@ -61,10 +57,8 @@ class Joins:
 
     text_pairs: pd.DataFrame | None = None
     text_threshold: float = 0.6
-    coact_degree: pd.Series | None = None
     coreposts: pd.Series | None = None
     coact_window: float = 60.0
-    coact_min_weight: int = 2
     event_id: str | None = None
     reposts: int | None = None
 

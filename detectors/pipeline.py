@@ -148,17 +148,12 @@ def event_features(
     and :func:`pileon.detectors.harm.harmful_items`.  The accounts that take part only
     through source material (:attr:`pileon.graph.projection.Projection.source_only`) have
     no row: they are not scored and not listed.  With ``joins`` holding the co-repost
-    counts (:attr:`pileon.detectors.joins.Joins.coact_degree`), the features take them.
+    counts (:attr:`pileon.detectors.joins.Joins.coreposts`), the features take them.
     """
     items = harmful_items(p, det)
-    if joins is not None and joins.coact_degree is not None:
+    if joins is not None and joins.coreposts is not None:
         f = account_features(
-            p,
-            det,
-            items=items,
-            coact_window=joins.coact_window,
-            coact_min_weight=joins.coact_min_weight,
-            coact_degree=joins.coact_degree,
+            p, det, items=items, coact_window=joins.coact_window, coact_count=joins.coreposts
         )
     else:
         f = account_features(p, det, items=items)

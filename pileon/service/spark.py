@@ -105,7 +105,6 @@ def spark_joins(
     work_dir: str | os.PathLike[str] | None = None,
     master: str = DEFAULT_MASTER,
     coact_window: float = 60.0,
-    coact_min_weight: int = 2,
     text_threshold: float = 0.6,
     min_chars: int = 6,
     show_progress: bool | TextIO = False,
@@ -122,13 +121,12 @@ def spark_joins(
         The folder (local path or Hadoop-compatible URI) of the input tables the store was
         loaded from.
     work_dir : path, optional
-        Where the Parquet outputs go (``partners/``, ``coreposts/``, ``text_pairs/``,
-        ``joins.json``);
+        Where the Parquet outputs go (``coreposts/``, ``text_pairs/``, ``joins.json``);
         default a temporary folder, removed after reading.
     master : str, default "local[*]"
         Spark master.
-    coact_window, coact_min_weight : float, int
-        The features' co-repost network (as :func:`pileon.detectors.features.account_features`).
+    coact_window : float
+        The features' co-repost window (as :func:`pileon.detectors.features.account_features`).
     text_threshold, min_chars : float, int
         The narratives' near-duplicate threshold and shortest text.
     show_progress : bool or stream
@@ -142,12 +140,12 @@ def spark_joins(
     Notes
     -----
     The cost model is ``docs/scale.md``: one read of the reposts and contents, one shuffle
-    by source and time bucket for the co-repost pairs (only reposts that can reach the
-    minimum weight), one by band for the text candidates.
+    by source (and by source and account) for the co-repost counts, with no pair built,
+    one by band for the text candidates.
     """
     from pyspark.sql import functions as F
 
-    from pileon.spark.joins import coact_partners, corepost_counts, own_texts, text_pairs
+    from pileon.spark.joins import corepost_counts, own_texts, text_pairs
     from pileon.spark.tables import read_contents, read_reposts
 
     st = Stages(f"spark {event_id}", show=show_progress)
@@ -165,12 +163,8 @@ def spark_joins(
                 )
                 reposts = reposts.where(F.col("account_id").isNotNull()).cache()
                 n_reposts = reposts.count()
-            with st.stage("partners"):
-                partners = coact_partners(reposts, window=coact_window, min_weight=coact_min_weight)
-                _write(partners, out / "partners", ["account_id"])
             with st.stage("coreposts"):
-                # the per-account count the coordination issue's features use
-                # (coactivity_degree: co-reposts, no pair built)
+                # the features' per-account count (coactivity_degree: no pair built)
                 counts = corepost_counts(reposts, window=coact_window)
                 _write(counts, out / "coreposts", ["account_id"])
             with st.stage("text pairs"):
@@ -190,7 +184,6 @@ def spark_joins(
             "input": input_dir,
             "reposts": int(n_reposts),
             "coact_window": float(coact_window),
-            "coact_min_weight": int(coact_min_weight),
             "text_threshold": float(text_threshold),
             "min_chars": int(min_chars),
         }
@@ -206,25 +199,18 @@ def read_joins(work_dir: str | os.PathLike[str]) -> Joins:
     d = Path(work_dir)
     try:
         meta: dict[str, Any] = json.loads((d / _META).read_text(encoding="utf-8"))
-        partners = pd.read_parquet(d / "partners")
         coreposts = pd.read_parquet(d / "coreposts")
         pairs = pd.read_parquet(d / "text_pairs")
     except (OSError, ValueError) as exc:
         raise InputError(f"{d}: no joins of a Spark job here ({exc})") from None
-    degree = pd.Series(
-        partners["partners"].to_numpy(dtype="int64"),
-        index=pd.Index(partners["account_id"].astype(object), name="account_id"),
-    )
     return Joins(
         text_pairs=pairs.loc[:, list(TEXT_PAIR_COLUMNS)].reset_index(drop=True),
         text_threshold=float(meta["text_threshold"]),
-        coact_degree=degree,
         coreposts=pd.Series(
             coreposts["coreposts"].to_numpy(dtype="int64"),
             index=pd.Index(coreposts["account_id"].astype(object), name="account_id"),
         ),
         coact_window=float(meta["coact_window"]),
-        coact_min_weight=int(meta["coact_min_weight"]),
         reposts=int(meta["reposts"]),
         event_id=str(meta["event_id"]),
     )

@@ -2,10 +2,9 @@
 
 - :func:`coactivity_edges`: the exact co-repost edge list of SPEC §3, what
   :func:`pileon.detectors.coactivity.coactivity` gives;
-- :func:`coact_partners`: each account's partners in it at a minimum weight, what
-  :func:`pileon.detectors.coactivity.coactive_degree` gives (the features' count);
 - :func:`corepost_counts`: each account's co-reposts, counted without building a pair
-  (other accounts' reposts of the same source within the window of each of its reposts);
+  (other accounts' reposts of the same source within the window of each of its reposts),
+  what :func:`pileon.detectors.coactivity.coactivity_degree` gives (the features' count);
 - :func:`text_pairs`: the near-duplicate text pairs of narratives: MinHash signatures
   computed with the same library, permutations and seed as
   :func:`pileon.graph.textsim.near_duplicate_pairs`, the same LSH bands, each candidate
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 __all__ = [
     "window_ns",
     "coactivity_edges",
-    "coact_partners",
     "corepost_counts",
     "own_texts",
     "text_pairs",
@@ -112,37 +110,11 @@ def coactivity_edges(reposts: DataFrame, *, window: float, min_weight: int = 1) 
     return edges
 
 
-def coact_partners(reposts: DataFrame, *, window: float, min_weight: int = 2) -> DataFrame:
-    """``account_id, partners``: each account's partners in the co-repost network at weight
-    ``>= min_weight`` (accounts without any are absent), as
-    :func:`pileon.detectors.coactivity.coactive_degree` counts them.
-
-    Reposts with no other repost of their source within the window, and accounts left
-    with fewer than ``min_weight`` sources, cannot reach the weight and are dropped before
-    any pair is built (as in process); two range-window counts and one shuffle by account.
-    """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    w = window_ns(window)
-    r = _usable(reposts)
-    if min_weight > 1:
-        near = Window.partitionBy("source_id").orderBy("t").rangeBetween(-w, w)
-        r = r.withColumn("_near", F.count(F.lit(1)).over(near)).where(F.col("_near") >= 2)
-        per = Window.partitionBy("account_id")
-        r = r.withColumn("_sources", F.size(F.collect_set("source_id").over(per)))
-        r = r.where(F.col("_sources") >= min_weight).drop("_near", "_sources")
-    edges = coactivity_edges(r, window=window, min_weight=min_weight)
-    ends = edges.select(F.col("account_a").alias("account_id")).unionAll(
-        edges.select(F.col("account_b").alias("account_id"))
-    )
-    return ends.groupBy("account_id").agg(F.count(F.lit(1)).alias("partners"))
-
-
 def corepost_counts(reposts: DataFrame, *, window: float) -> DataFrame:
     """``account_id, coreposts``: for each account, over its reposts, the reposts by OTHER
     accounts of the same source within ``window`` seconds (either side), counted without
-    building a pair: a range window per source, minus one per (source, account).  Where
+    building a pair: a range window per source, minus the account's own reposts of the
+    source in the same range (a range window per source and account).  Where
     every account reposts a source once, the account's weighted degree in
     :func:`coactivity_edges`.  ``O(n log n)``: two sorts, one shuffle by account."""
     from pyspark.sql import Window
