@@ -87,7 +87,7 @@ def pairs_among(pairs: pd.DataFrame, texts: pd.Index) -> tuple[np.ndarray, np.nd
     >>> pairs = pd.DataFrame({"text_a": ["a", "a", "b"], "text_b": ["b", "z", "c"],
     ...                       "jaccard": [0.7, 0.8, 0.9]})
     >>> [x.tolist() for x in pairs_among(pairs, pd.Index(["c", "b", "a"]))]
-    [[1, 1], [2, 0]]
+    [[0, 1], [1, 2]]
     """
     i = texts.get_indexer(pairs["text_a"].to_numpy(dtype=object))
     j = texts.get_indexer(pairs["text_b"].to_numpy(dtype=object))
