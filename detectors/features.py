@@ -121,6 +121,7 @@ def account_features(
     rename_days: float = 7.0,
     min_attackers: int = 3,
     items: HarmfulItems | None = None,
+    coact_count: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Per-account features of one event, one row per account of ``p.accounts``.
 
@@ -144,6 +145,10 @@ def account_features(
         (``is_target``) even when the event does not list it.
     items : HarmfulItems, optional
         :func:`pileon.detectors.harm.harmful_items` of the event, when already computed.
+    coact_count : pandas.Series, optional
+        Each account's co-reposts at ``coact_window``
+        (:func:`pileon.detectors.coactivity.coactivity_degree`), computed elsewhere
+        (:attr:`pileon.detectors.joins.Joins.coreposts`); default: computed here.
 
     Returns
     -------
@@ -177,7 +182,9 @@ def account_features(
     col.update(_narrative_columns(p, det, acts, accounts))
     col.update(_spread_columns(forest, own, accounts))
     col.update(_timing_columns(acts, accounts))
-    col.update(_coordination_columns(acts, cluster_of, accounts, window=coact_window))
+    col.update(
+        _coordination_columns(acts, cluster_of, accounts, window=coact_window, count=coact_count)
+    )
     col.update(_account_columns(p, accounts, rename_days=rename_days))
     col.update(
         _target_columns(
@@ -369,11 +376,16 @@ def _coordination_columns(
     accounts: _Accounts,
     *,
     window: float,
+    count: pd.Series | None = None,
 ) -> dict[str, np.ndarray]:
-    """Each account's co-reposts within the window (a count), and its significant cluster."""
+    """Each account's co-reposts within the window (a count; ``count`` when given), and its
+    significant cluster."""
     n, index = accounts.n, accounts.index
     col: dict[str, np.ndarray] = {"coact_degree_log": np.zeros(n)}
-    if len(acts.reposts) >= 2:
+    if count is not None:
+        deg = count.reindex(index, fill_value=0).to_numpy(dtype=np.int64)
+        col["coact_degree_log"] = _log1p(deg)
+    elif len(acts.reposts) >= 2:
         deg = coactivity_degree(acts.reposts, window=window)
         col["coact_degree_log"] = _log1p(deg.reindex(index, fill_value=0).to_numpy())
     members = [a for a in cluster_of if a in index]

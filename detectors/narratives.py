@@ -66,6 +66,7 @@ from scipy.sparse.csgraph import connected_components
 from pileon.detectors.cascades import _CHAIN, _time_order, repost_forest
 from pileon.detectors.findings import Narrative
 from pileon.detectors.harm import HARM_THRESHOLD, repost_harm, text_harm_model
+from pileon.detectors.joins import pairs_among
 from pileon.graph.projection import Projection
 from pileon.graph.textsim import near_duplicate_pairs, normalize_all
 
@@ -203,6 +204,23 @@ def _near_hex(vals: list[int], bits: int, max_distance: int) -> tuple[np.ndarray
 # --------------------------------------------------------------------------- narratives
 
 
+def own_texts(text: pd.Series, *, min_chars: int = 6) -> pd.Series:
+    """The text narratives match on, per content: its own words (the part before any
+    ``//@name:`` chain, which holds other people's), normalised
+    (:func:`pileon.graph.textsim.normalize`), ``""`` when shorter than ``min_chars``.
+
+    Each distinct text is normalised once: ``O(n)`` hashing plus the distinct texts.
+
+    >>> own_texts(pd.Series(["网传某中学老师体罚学生//@b: 转发", None, "短"])).tolist()
+    ['网传某中学老师体罚学生', '', '']
+    """
+    text = text.astype(object).where(text.notna(), "").astype(str)
+    text_at, texts = pd.factorize(text.to_numpy(dtype=object))  # each distinct text once
+    own = pd.Series(texts, dtype=object).str.replace(_CHAIN, "", regex=True)
+    norm = pd.Series(normalize_all(own)[text_at], dtype=object, index=text.index)
+    return norm.where(norm.str.len() >= min_chars, "")
+
+
 def _order_key(times: pd.Series) -> np.ndarray:
     ns = pd.to_datetime(times, utc=True)
     v = ns.astype("int64").to_numpy()
@@ -220,6 +238,7 @@ def detect_narratives(
     reaction_min: int = 3,
     text_model: bool = True,
     seed: int | None = None,
+    text_pairs: pd.DataFrame | None = None,
 ) -> NarrativeResult:
     """Group the event's original contents into narratives of near-duplicates.
 
@@ -244,6 +263,10 @@ def detect_narratives(
         Fit the event's character n-gram model to estimate unknown harm from text.
     seed : int, optional
         Unused (the grouping is deterministic); accepted for a uniform detector signature.
+    text_pairs : pandas.DataFrame, optional
+        The near-duplicate pairs of the texts, computed elsewhere
+        (:attr:`pileon.detectors.joins.Joins.text_pairs`, verified at ``threshold``):
+        used instead of running MinHash LSH here.  Default: computed here.
 
     Returns
     -------
@@ -280,11 +303,7 @@ def detect_narratives(
         c["placeholder"].to_numpy(dtype=bool) if "placeholder" in c else np.zeros(n, dtype=bool)
     )
     # the text before any ``//@name:`` chain: the rest is other people's words
-    text = c["text"].astype(object).where(c["text"].notna(), "").astype(str)
-    text_at, texts = pd.factorize(text.to_numpy(dtype=object))  # each distinct text once
-    own = pd.Series(texts, dtype=object).str.replace(_CHAIN, "", regex=True)
-    norm = pd.Series(normalize_all(own)[text_at], dtype=object).where(~placeholder, "")
-    norm = norm.where(norm.str.len() >= min_chars, "")
+    norm = own_texts(c["text"], min_chars=min_chars).where(~placeholder, "")
 
     # --- near-duplicate text over distinct texts, then media
     links_i: list[np.ndarray] = []
@@ -296,12 +315,16 @@ def detect_narratives(
         # rows with the same text join the first row with it
         links_i.append(first_row[norm_at])
         links_j.append(txt_rows)
-        pairs = near_duplicate_pairs(
-            uniq.tolist(), threshold=threshold, min_chars=min_chars, normalized=True
-        )
-        ab = np.array([(a, b) for a, b, _ in pairs], dtype=np.int64).reshape(-1, 2)
-        links_i.append(first_row[ab[:, 0]])
-        links_j.append(first_row[ab[:, 1]])
+        if text_pairs is None:
+            pairs = near_duplicate_pairs(
+                uniq.tolist(), threshold=threshold, min_chars=min_chars, normalized=True
+            )
+            ab = np.array([(a, b) for a, b, _ in pairs], dtype=np.int64).reshape(-1, 2)
+            pa, pb = ab[:, 0], ab[:, 1]
+        else:  # computed elsewhere (pileon.detectors.joins): the pairs of these texts
+            pa, pb = pairs_among(text_pairs, pd.Index(uniq))
+        links_i.append(first_row[pa])
+        links_j.append(first_row[pb])
     mi, mj = _media_links(
         c["media_hash"].where(~placeholder, None), max_distance=media_max_distance
     )
@@ -713,6 +736,7 @@ def _distinct_per_code(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarr
 
 __all__ = [
     "detect_narratives",
+    "own_texts",
     "NarrativeResult",
     "near_media_pairs",
     "REACTION_KINDS",

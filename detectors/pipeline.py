@@ -28,6 +28,7 @@ from pileon.detectors.features import account_features
 from pileon.detectors.findings import Detections, MCNFinding
 from pileon.detectors.grading import Grade, grade
 from pileon.detectors.harm import HarmfulItems, corroborate, harmful_items
+from pileon.detectors.joins import Joins
 from pileon.detectors.rules import Scored, banded, rule_scores
 from pileon.graph.model import CULPABLE_ROLES
 from pileon.graph.projection import Projection
@@ -77,7 +78,13 @@ class _Silent:
 # ------------------------------------------------------------------------------ detect
 
 
-def detect(p: Projection, *, seed: int = 0, stages: StageRunner | None = None) -> Detections:
+def detect(
+    p: Projection,
+    *,
+    seed: int = 0,
+    stages: StageRunner | None = None,
+    joins: Joins | None = None,
+) -> Detections:
     """Run every detector on one event's projection and gather the findings.
 
     Parameters
@@ -88,6 +95,9 @@ def detect(p: Projection, *, seed: int = 0, stages: StageRunner | None = None) -
         Seed of the randomised steps (MinHash, the sampling of crowded items' pairs).
     stages : StageRunner, optional
         Wraps the ``narratives``, ``roles`` and ``clusters`` stages.
+    joins : Joins, optional
+        Joins computed elsewhere (:mod:`pileon.detectors.joins`): the narratives take its
+        near-duplicate text pairs instead of running MinHash LSH.
 
     Returns
     -------
@@ -101,7 +111,12 @@ def detect(p: Projection, *, seed: int = 0, stages: StageRunner | None = None) -
 
     st = stages or _Silent()
     with st.stage("narratives"):
-        nres = detect_narratives(p, seed=seed)
+        if joins is not None and joins.text_pairs is not None:
+            nres = detect_narratives(
+                p, seed=seed, threshold=joins.text_threshold, text_pairs=joins.text_pairs
+            )
+        else:
+            nres = detect_narratives(p, seed=seed)
     with st.stage("roles"):
         roles = (
             list(detect_first_posters(p, nres, seed=seed))
@@ -143,7 +158,9 @@ def find_venues(p: Projection, det: Detections, items: HarmfulItems) -> Detectio
     return replace(det, roles=tuple(roles), venues=found.venues)
 
 
-def event_features(p: Projection, det: Detections) -> tuple[pd.DataFrame, HarmfulItems, Detections]:
+def event_features(
+    p: Projection, det: Detections, *, joins: Joins | None = None
+) -> tuple[pd.DataFrame, HarmfulItems, Detections]:
     """The accounts' features, the harm of the event's items, and the detections with the
     event's venues.
 
@@ -151,11 +168,17 @@ def event_features(p: Projection, det: Detections) -> tuple[pd.DataFrame, Harmfu
     :func:`pileon.detectors.harm.harmful_items` and :func:`find_venues`.  The accounts that
     take part only through source material
     (:attr:`pileon.graph.projection.Projection.source_only`) have no row: they are not
-    scored and not listed.
+    scored and not listed.  With ``joins`` holding the co-repost counts
+    (:attr:`pileon.detectors.joins.Joins.coreposts`), the features take them.
     """
     items = harmful_items(p, det)
     det = find_venues(p, det, items)
-    f = account_features(p, det, items=items)
+    if joins is not None and joins.coreposts is not None:
+        f = account_features(
+            p, det, items=items, coact_window=joins.coact_window, coact_count=joins.coreposts
+        )
+    else:
+        f = account_features(p, det, items=items)
     passive = p.source_only
     if passive:
         f = f[~f.index.isin(passive)]

@@ -152,30 +152,50 @@ def _jsonl_chunks(
         yield pd.DataFrame(rows), np.array(lines, dtype=int), bad
 
 
+def json_row(line: str) -> dict | None:
+    """One JSONL line as the raw row :func:`pileon.ingest.tables.validate` takes (cells as
+    text, lists kept), or None when the line is blank, no JSON or no JSON object.  The same
+    reading as ``ingest`` gives a JSONL file, for engines that read lines themselves."""
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line, parse_float=_json_float, parse_constant=str)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    return {k: _cell(v) for k, v in obj.items()}
+
+
+def parquet_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """Parquet values (as pyarrow gives them to pandas) as the raw cells
+    :func:`pileon.ingest.tables.validate` takes, in place: times as ISO text (naive ones
+    read as UTC), lists as lists, the rest as text (the reading ``ingest`` gives a Parquet
+    file, for engines that read Parquet themselves)."""
+    for c in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[c]):
+            s = df[c]
+            if getattr(s.dt, "tz", None) is None:
+                s = s.dt.tz_localize("UTC")
+            df[c] = s.map(lambda v: None if pd.isna(v) else v.isoformat())
+        else:
+            df[c] = df[c].map(
+                lambda v: (
+                    v.tolist()
+                    if isinstance(v, np.ndarray)
+                    else (None if v is None or (isinstance(v, float) and np.isnan(v)) else _cell(v))
+                )
+            )
+    return df
+
+
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
     import pyarrow.parquet as pq
 
     start = 1
     for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
         df = batch.to_pandas(integer_object_nulls=True)  # whole numbers stay whole beside nulls
-        for c in df.columns:
-            if pd.api.types.is_datetime64_any_dtype(df[c]):
-                s = df[c]
-                if getattr(s.dt, "tz", None) is None:
-                    s = s.dt.tz_localize("UTC")
-                df[c] = s.map(lambda v: None if pd.isna(v) else v.isoformat())
-            else:
-                df[c] = df[c].map(
-                    lambda v: (
-                        v.tolist()
-                        if isinstance(v, np.ndarray)
-                        else (
-                            None
-                            if v is None or (isinstance(v, float) and np.isnan(v))
-                            else _cell(v)
-                        )
-                    )
-                )
+        df = parquet_cells(df)
         yield df, np.arange(start, start + len(df))
         start += len(df)
 

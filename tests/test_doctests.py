@@ -16,6 +16,7 @@ PACKAGES = (
     "pileon",
     "pileon.cli",
     "pileon.service",
+    "pileon.spark",
     "pileon.graph",
     "pileon.graph.queries",
     "pileon.ingest",

@@ -44,6 +44,32 @@ from pileon.cli import COMMANDS, settings_for, store_option
     show_default=True,
     help="A line per stage with its time on stderr (also when stderr is not a terminal).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["python", "spark"]),
+    default="python",
+    show_default=True,
+    help="Where the heavy joins run: in this process, or on Spark (pip install 'pileon[spark]').",
+)
+@click.option(
+    "--input",
+    "input_dir",
+    default=None,
+    metavar="DIR|URI",
+    help="--engine spark: the input tables the store was loaded from (folder or Hadoop URI).",
+)
+@click.option(
+    "--spark-master",
+    default="local[*]",
+    show_default=True,
+    help="--engine spark: the Spark master (local[N] or a cluster's URL).",
+)
+@click.option(
+    "--spark-dir",
+    default=None,
+    metavar="DIR",
+    help="--engine spark: keep the joins as Parquet here (default: not kept).",
+)
 def command(
     event_id: str,
     out: str | None,
@@ -52,8 +78,16 @@ def command(
     seed: int,
     store_uri: str | None,
     progress: bool,
+    engine: str,
+    input_dir: str | None,
+    spark_master: str,
+    spark_dir: str | None,
 ) -> None:
     """Analyze one event and write its ranked report (SPEC §4) as JSON.
+
+    With --engine spark the co-repost counts and the near-duplicate text pairs are
+    computed on Spark from the input tables (--input) and handed to the analysis; the
+    rest runs here, the same report.
 
     Example: pileon analyze --event evt:2026-03-nancheng-teacher --out report.json --top 100
     """
@@ -62,7 +96,25 @@ def command(
 
     settings = settings_for(store_uri)
     chosen = None if model == "rules" else model
+    if engine == "python" and input_dir:
+        raise InputError("--input is for --engine spark (the default engine reads the store)")
+    if engine == "spark" and not input_dir:
+        raise InputError("--engine spark needs --input DIR (the input tables)")
     with settings.open_store() as store:
+        joins = None
+        if engine == "spark":
+            from pileon.service.analysis import check_ingest
+            from pileon.service.spark import spark_joins
+
+            check_ingest(store)
+            joins = spark_joins(
+                store,
+                event_id,
+                input_dir=str(input_dir),
+                work_dir=spark_dir,
+                master=spark_master,
+                show_progress=progress,
+            )
         report = analyze(
             store,
             event_id,
@@ -71,6 +123,7 @@ def command(
             model_path=settings.model,
             top=top,
             show_progress=progress,
+            joins=joins,
         )
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if out:

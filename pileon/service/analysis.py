@@ -24,6 +24,7 @@ from pileon.detectors import risk_model as rm
 from pileon.detectors.findings import Detections
 from pileon.detectors.grading import grade
 from pileon.detectors.harm import HARM_THRESHOLD, HarmfulItems
+from pileon.detectors.joins import Joins, check_joins
 from pileon.detectors.pipeline import (
     History,
     account_roles,
@@ -59,18 +60,27 @@ def has_places(store: Store) -> bool:
 
 
 def project_and_detect(
-    store: Store, event_id: str, *, seed: int = 0, stages: Stages | None = None
+    store: Store,
+    event_id: str,
+    *,
+    seed: int = 0,
+    stages: Stages | None = None,
+    joins: Joins | None = None,
 ) -> tuple[Projection, Detections, pd.DataFrame, HarmfulItems]:
     """Project an event, run the detectors and compute its account features.
 
     Returns the projection, the detections (with the event's venues), the features and
-    the harm of the event's items (:func:`pileon.detectors.pipeline.event_features`)."""
+    the harm of the event's items (:func:`pileon.detectors.pipeline.event_features`).
+    ``joins``: the joins computed elsewhere (a Spark job, :mod:`pileon.detectors.joins`)
+    that the detectors take instead of computing them."""
     st = stages or Stages(f"analyze {event_id}")
     with st.stage("project"):
         p = project(store, event_id)
-    det = detect(p, seed=seed, stages=st)
+    if joins is not None:
+        check_joins(joins, event_id, p.reposts)
+    det = detect(p, seed=seed, stages=st, joins=joins)
     with st.stage("features"):
-        f, items, det = event_features(p, det)
+        f, items, det = event_features(p, det, joins=joins)
     return p, det, f, items
 
 
@@ -103,6 +113,7 @@ def analyze(
     show_progress: bool | TextIO = False,
     generated_at: str | None = None,
     save: bool = True,
+    joins: Joins | None = None,
 ) -> dict[str, Any]:
     """Analyze one event: run every detector, score, grade, roll up MCNs, save and return the report.
 
@@ -128,6 +139,10 @@ def analyze(
         The report's time; default the event's latest activity (deterministic).
     save : bool, default True
         Save the report in the store.
+    joins : Joins, optional
+        Joins computed elsewhere (``analyze --engine spark``:
+        :func:`pileon.service.spark.spark_joins`), taken instead of computing them here;
+        every other step is unchanged.
 
     Returns
     -------
@@ -153,7 +168,9 @@ def analyze(
     check_ingest(store)
     st = Stages(f"analyze {event_id}", show=show_progress)
     risk = resolve_model(model, store=store, path=model_path)
-    report = _report(store, event_id, seed=seed, risk=risk, generated_at=generated_at, stages=st)
+    report = _report(
+        store, event_id, seed=seed, risk=risk, generated_at=generated_at, stages=st, joins=joins
+    )
     with st.stage("save"):  # the projection and detections are freed by now
         if save:
             store.save_report(report)
@@ -170,10 +187,11 @@ def _report(
     risk: rm.RiskModel | None,
     generated_at: str | None,
     stages: Stages,
+    joins: Joins | None = None,
 ) -> dict[str, Any]:
     """Every stage of :func:`analyze` but the save: the report alone outlives this call."""
     st = stages
-    p, det, f, items = project_and_detect(store, event_id, seed=seed, stages=st)
+    p, det, f, items = project_and_detect(store, event_id, seed=seed, stages=st, joins=joins)
     with st.stage("score"):
         scored = score(f, risk)
     with st.stage("tiers"):

@@ -1,0 +1,228 @@
+"""The heavy joins of an analysis with Spark DataFrames, equal to the in-process ones.
+
+- :func:`coactivity_edges`: the exact co-repost edge list of SPEC §3, what
+  :func:`pileon.detectors.coactivity.coactivity` gives;
+- :func:`corepost_counts`: each account's co-reposts, counted without building a pair
+  (other accounts' reposts of the same source within the window of each of its reposts),
+  what :func:`pileon.detectors.coactivity.coactivity_degree` gives (the features' count);
+- :func:`text_pairs`: the near-duplicate text pairs of narratives: MinHash signatures
+  computed with the same library, permutations and seed as
+  :func:`pileon.graph.textsim.near_duplicate_pairs`, the same LSH bands, each candidate
+  verified by the same exact Jaccard.
+
+Skew.  A viral source is a hot key.  Pairs are built per ``(source, time bucket)`` with
+buckets one window wide (a repost meets its own bucket and the next), so a source
+reposted all day spreads over as many keys as it has windows, and Spark's adaptive skew
+join splits what is still too large; the counts use range windows over the reposts
+sorted by time (``O(n log n)`` per source, no pair).  The exact edge list has no
+sampling: its size is the number of within-window pairs, which the in-process path
+builds too (in bounded chunks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from pileon.graph.errors import InputError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+__all__ = [
+    "window_ns",
+    "coactivity_edges",
+    "corepost_counts",
+    "own_texts",
+    "text_pairs",
+    "lsh_bands",
+]
+
+_NS = 1_000_000_000
+_NO_TIME = np.iinfo(np.int64).min
+
+
+def window_ns(window: float) -> int:
+    """Seconds to whole nanoseconds, as the in-process path rounds them."""
+    try:
+        w = float(window)
+    except (TypeError, ValueError):
+        raise InputError(f"window must be a number of seconds, got {window!r}") from None
+    if not np.isfinite(w) or w < 0:
+        raise InputError(f"window must be a finite number of seconds >= 0, got {window!r}")
+    return int(round(w * _NS))
+
+
+def _usable(reposts: DataFrame) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    return reposts.where(
+        F.col("account_id").isNotNull()
+        & F.col("source_id").isNotNull()
+        & (F.col("t") != F.lit(_NO_TIME))
+    ).select("account_id", "source_id", "t")
+
+
+def _source_pairs(reposts: DataFrame, w_ns: int) -> DataFrame:
+    """Distinct ``(source_id, a, b)`` (``a < b``): two distinct accounts reposted the source
+    at most ``w_ns`` apart.  Buckets of one window: a repost meets its bucket and the next."""
+    from pyspark.sql import functions as F
+
+    width = max(w_ns, 1)
+    left = reposts.withColumn("b", F.expr(f"t div {width}"))
+    right = left.select(
+        F.col("source_id"),
+        F.col("account_id").alias("acc2"),
+        F.col("t").alias("t2"),
+        F.explode(F.array(F.col("b"), F.col("b") - 1)).alias("b"),
+    )
+    j = left.join(right, on=["source_id", "b"]).where(
+        (F.col("account_id") != F.col("acc2")) & (F.abs(F.col("t") - F.col("t2")) <= w_ns)
+    )
+    return j.select(
+        "source_id",
+        F.least("account_id", "acc2").alias("account_a"),
+        F.greatest("account_id", "acc2").alias("account_b"),
+    ).distinct()
+
+
+def coactivity_edges(reposts: DataFrame, *, window: float, min_weight: int = 1) -> DataFrame:
+    """The co-repost edge list (SPEC §3): ``account_a < account_b, weight`` (long), pairs of
+    distinct accounts that reposted the same source at most ``window`` seconds apart,
+    weighted by the number of such sources, ``weight >= min_weight``; unsorted.
+
+    ``reposts``: ``account_id, source_id, t`` (nanoseconds); rows missing one are left
+    out, as the store never holds them.  Shuffles: the reposts once (by source and
+    bucket), the pairs twice (distinct, then by pair).
+    """
+    from pyspark.sql import functions as F
+
+    w = window_ns(window)
+    if isinstance(min_weight, bool) or not isinstance(min_weight, int) or min_weight < 1:
+        raise InputError(f"min_weight must be an integer >= 1, got {min_weight!r}")
+    pairs = _source_pairs(_usable(reposts), w)
+    edges = pairs.groupBy("account_a", "account_b").agg(F.count(F.lit(1)).alias("weight"))
+    if min_weight > 1:
+        edges = edges.where(F.col("weight") >= min_weight)
+    return edges
+
+
+def corepost_counts(reposts: DataFrame, *, window: float) -> DataFrame:
+    """``account_id, coreposts``: for each account, over its reposts, the reposts by OTHER
+    accounts of the same source within ``window`` seconds (either side), counted without
+    building a pair: a range window per source, minus the account's own reposts of the
+    source in the same range (a range window per source and account).  Where
+    every account reposts a source once, the account's weighted degree in
+    :func:`coactivity_edges`.  ``O(n log n)``: two sorts, one shuffle by account."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    w = window_ns(window)
+    r = _usable(reposts)
+    near = Window.partitionBy("source_id").orderBy("t").rangeBetween(-w, w)
+    own = Window.partitionBy("source_id", "account_id").orderBy("t").rangeBetween(-w, w)
+    r = r.withColumn("_c", F.count(F.lit(1)).over(near) - F.count(F.lit(1)).over(own))
+    return r.groupBy("account_id").agg(F.sum("_c").cast("long").alias("coreposts"))
+
+
+# ------------------------------------------------------------------------ narratives' text
+
+
+def own_texts(contents: DataFrame, *, min_chars: int = 6) -> DataFrame:
+    """``norm``: the distinct texts narratives match on
+    (:func:`pileon.detectors.narratives.own_texts`, the same function per partition),
+    empty ones left out."""
+    from pyspark.sql import functions as F
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from pileon.detectors.narratives import own_texts as own
+
+        for b in batches:
+            norm = own(b["text"], min_chars=min_chars)
+            yield pd.DataFrame({"norm": norm[norm != ""].to_numpy(dtype=object)})
+
+    return (
+        contents.select("text")
+        .where(F.col("text").isNotNull())
+        .mapInPandas(run, schema="norm string")  # type: ignore[arg-type]
+        .distinct()
+    )
+
+
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(b, r)``: the bands and rows per band datasketch's ``MinHashLSH`` picks for
+    ``threshold`` and ``num_perm`` (default weights), as the in-process index uses."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(lsh.b), int(lsh.r)
+
+
+def text_pairs(
+    texts: DataFrame, *, threshold: float = 0.6, num_perm: int | None = None
+) -> DataFrame:
+    """``text_a < text_b, jaccard``: the near-duplicate pairs among ``texts`` (column
+    ``norm``, distinct normalised texts), as
+    :func:`pileon.graph.textsim.near_duplicate_pairs` finds them.
+
+    Each text's MinHash signature (datasketch, ``num_perm`` permutations, seed 1, its
+    character shingles: the in-process signature bit for bit) is cut into the ``b`` bands
+    of ``r`` values the in-process LSH index uses; two texts sharing a band are a
+    candidate (what the index's query returns), and a candidate is kept when the exact
+    shingle Jaccard reaches ``threshold``.  Shuffles: the bands once (by band and value),
+    the candidates once (distinct).  A band value shared by ``k`` texts makes ``k(k-1)/2``
+    candidates, as the in-process query does.
+    """
+    from pyspark.sql import functions as F
+
+    from pileon.graph.textsim import NUM_PERM
+
+    perms = NUM_PERM if num_perm is None else int(num_perm)
+    b, r = lsh_bands(threshold, perms)
+
+    def bands(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from pileon.graph.textsim import _minhashes, shingles
+
+        for batch in batches:
+            norms = batch["norm"].tolist()
+            mhs = _minhashes([shingles(t) for t in norms], num_perm=perms, seed=1)
+            out_t, out_b, out_k = [], [], []
+            for t, m in zip(norms, mhs):
+                if m is None:
+                    continue
+                hv = m.hashvalues
+                for i in range(b):
+                    out_t.append(t)
+                    out_b.append(i)
+                    out_k.append(bytes(hv[i * r : (i + 1) * r].byteswap().data))
+            yield pd.DataFrame({"norm": out_t, "band": out_b, "key": out_k})
+
+    keyed = texts.mapInPandas(bands, schema="norm string, band int, key binary")  # type: ignore[arg-type]
+    other = keyed.select(F.col("norm").alias("norm2"), "band", "key")
+    cand = (
+        keyed.join(other, on=["band", "key"])
+        .where(F.col("norm") < F.col("norm2"))
+        .select(F.col("norm").alias("text_a"), F.col("norm2").alias("text_b"))
+        .distinct()
+    )
+
+    def verify(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from pileon.graph.textsim import jaccard
+
+        for batch in batches:
+            s = np.array(
+                [jaccard(a, c) for a, c in zip(batch["text_a"], batch["text_b"])], dtype=float
+            )
+            keep = s >= threshold
+            yield pd.DataFrame(
+                {
+                    "text_a": batch["text_a"].to_numpy(dtype=object)[keep],
+                    "text_b": batch["text_b"].to_numpy(dtype=object)[keep],
+                    "jaccard": s[keep],
+                }
+            )
+
+    return cand.mapInPandas(verify, schema="text_a string, text_b string, jaccard double")  # type: ignore[arg-type]

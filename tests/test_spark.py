@@ -1,0 +1,285 @@
+"""``--engine spark``: the Spark joins equal the in-process ones (Spark ``local[2]``).
+
+One Spark session for the module (the JVM starts once); a small sample incident ingested
+into an embedded store, its input tables read by Spark.  Checked: the co-repost edge list
+(hand-made edge cases and the sample, CSV, JSONL and Parquet input), the features'
+co-repost counts, the narratives' text pairs, and the whole
+``analyze --engine spark`` report against the in-process one (and that the analysis
+really takes the joins handed over).  The bigger checks (sample at scales 1 and 10,
+Twitter16, CED) and the scaling figures are ``bench/bench_spark.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pyspark  # noqa: F401  (the spark extra is installed for the tests: an error if not)
+import pytest
+from click.testing import CliRunner
+
+from pileon.detectors.coactivity import coactivity, coactivity_degree
+from pileon.detectors.joins import Joins
+from pileon.detectors.narratives import own_texts
+from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.projection import project
+from pileon.graph.textsim import near_duplicate_pairs
+from tests.helpers import load_sample
+
+pytestmark = [
+    pytest.mark.xdist_group("spark"),
+    # pyspark 3.5 compares versions with distutils' LooseVersion
+    pytest.mark.filterwarnings("ignore:distutils Version classes:DeprecationWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from pileon.spark import session
+
+    s = session("local[2]", shuffle_partitions=2)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """The sample incident (scale 0.05) as input tables and in an embedded store."""
+    root = tmp_path_factory.mktemp("spark-sample")
+    store, _ = load_sample(root, seed=3, scale=0.05)
+    store.close()
+    return root / "incident", str(root / "pileon.db")
+
+
+def _sorted(edges: pd.DataFrame) -> pd.DataFrame:
+    return edges.sort_values(["account_a", "account_b"]).reset_index(drop=True)
+
+
+def _reposts_df(spark, rows):
+    return spark.createDataFrame(
+        [(a, s, int(t)) for a, s, t in rows], schema="account_id string, source_id string, t long"
+    )
+
+
+def test_edges_on_hand_made_cases_equal_the_in_process_ones(spark):
+    """Boundaries (exactly the window apart, one more nanosecond), an account reposting a
+    source twice, a hot source spread over many window buckets, window 0; the co-repost
+    a minimum weight; the co-repost counts against brute force."""
+    from pileon.spark.joins import coactivity_edges, corepost_counts
+
+    s = 1_000_000_000
+    rng = np.random.default_rng(5)
+    rows = [
+        ("a", "s1", 0),
+        ("b", "s1", 60 * s),  # exactly the window: in
+        ("c", "s1", 120 * s + 1),  # 60 s + 1 ns after b: out
+        ("a", "s2", 0),
+        ("a", "s2", 30 * s),  # twice the same source: the pair counts once
+        ("b", "s2", 31 * s),
+        ("d", "s3", 5 * s),
+        ("e", "s3", 5 * s),  # same instant (window 0 pairs them)
+    ]
+    # a hot source: 400 reposts by 120 accounts over two hours
+    for _ in range(400):
+        rows.append((f"h{int(rng.integers(120)):03d}", "hot", int(rng.integers(7200)) * s))
+    frame = pd.DataFrame(rows, columns=["account_id", "source_id", "t"])
+    frame["reposted_at"] = pd.to_datetime(frame["t"], unit="ns", utc=True)
+    df = _reposts_df(spark, rows)
+    for window, min_weight in ((60, 1), (60, 2), (0, 1)):
+        want = coactivity(frame, window=window, min_weight=min_weight)
+        got = _sorted(coactivity_edges(df, window=window, min_weight=min_weight).toPandas()).astype(
+            {"weight": "int64"}
+        )
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
+        assert len(want) > 0
+    # co-repost counts: against a brute-force count over the rows
+    got = corepost_counts(df, window=60).toPandas().set_index("account_id")["coreposts"]
+    t = frame["t"].to_numpy()
+    acc, src = frame["account_id"].to_numpy(), frame["source_id"].to_numpy()
+    near = (src[:, None] == src[None, :]) & (np.abs(t[:, None] - t[None, :]) <= 60 * s)
+    near &= acc[:, None] != acc[None, :]
+    brute = pd.Series(near.sum(axis=1), index=acc).groupby(level=0).sum()
+    pd.testing.assert_series_equal(
+        got.sort_index().astype("int64"), brute.sort_index().astype("int64"), check_names=False
+    )
+
+
+def test_analyze_engine_spark_gives_the_same_report(spark, sample, tmp_path):
+    """``pileon analyze --engine spark`` (the CLI, local[2]) against ``pileon analyze``:
+    the same report, byte for byte; and the joins are really taken (without text pairs the
+    narratives change)."""
+    import shutil
+
+    from pileon.cli import cli
+    from pileon.service.analysis import analyze
+    from pileon.service.spark import read_joins
+
+    folder, db = sample
+    for name in ("py.db", "sp.db"):
+        shutil.copy(db, tmp_path / name)
+    store = EmbeddedStore(db)
+    try:
+        event = max(store.event_ids(), key=lambda e: len(store.memberships(e)))
+    finally:
+        store.close()
+    runner = CliRunner()
+    base = ["analyze", "--event", event, "--model", "rules", "--no-progress"]
+    r1 = runner.invoke(
+        cli, ["--store", str(tmp_path / "py.db"), *base, "--out", str(tmp_path / "py.json")]
+    )
+    assert r1.exit_code == 0, r1.output
+    r2 = runner.invoke(
+        cli,
+        [
+            "--store",
+            str(tmp_path / "sp.db"),
+            *base,
+            "--out",
+            str(tmp_path / "sp.json"),
+            "--engine",
+            "spark",
+            "--input",
+            str(folder),
+            "--spark-dir",
+            str(tmp_path / "joins"),
+        ],
+    )
+    assert r2.exit_code == 0, r2.output
+    py = (tmp_path / "py.json").read_text(encoding="utf-8")
+    assert (tmp_path / "sp.json").read_text(encoding="utf-8") == py
+    report = json.loads(py)
+    # each join handed over equals the in-process function on the store's event
+    joins = read_joins(tmp_path / "joins")
+    assert joins.event_id == event
+    store = EmbeddedStore(db)
+    try:
+        p = project(store, event)
+    finally:
+        store.close()
+    want = coactivity_degree(p.reposts, window=60).sort_index()
+    assert int((want > 0).sum()) > 0
+    pd.testing.assert_series_equal(
+        joins.coreposts.sort_index(), want, check_names=False, check_dtype=False
+    )
+    # the co-repost counts: against a brute force over the event's reposts
+    r = p.reposts[p.reposts["account_id"].notna()]
+    t = r["reposted_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().view("i8")
+    acc, src = r["account_id"].to_numpy(), r["source_id"].to_numpy()
+    near = (src[:, None] == src[None, :]) & (np.abs(t[:, None] - t[None, :]) <= 60 * 10**9)
+    near &= acc[:, None] != acc[None, :]
+    brute = pd.Series(near.sum(axis=1), index=acc).groupby(level=0).sum().sort_index()
+    pd.testing.assert_series_equal(
+        joins.coreposts.sort_index(), brute, check_names=False, check_dtype=False
+    )
+    c = p.contents.drop_duplicates("content_id")
+    norms = own_texts(c["text"]).where(~c["placeholder"].astype(bool), "")
+    uniq = pd.unique(norms[norms != ""].to_numpy(dtype=object)).tolist()
+    want_pairs = {
+        tuple(sorted((uniq[i], uniq[j]))): s
+        for i, j, s in near_duplicate_pairs(uniq, threshold=0.6, normalized=True)
+    }
+    assert len(want_pairs) > 0
+    assert {(a, b): s for a, b, s in joins.text_pairs.itertuples(index=False)} == want_pairs
+    # the analysis takes what it is handed: no text pairs, fewer copies grouped
+    store = EmbeddedStore(str(tmp_path / "sp.db"))
+    try:
+        bare = Joins(
+            text_pairs=joins.text_pairs.iloc[:0],
+            coreposts=joins.coreposts,
+            event_id=event,
+            reposts=joins.reposts,
+        )
+        other = analyze(store, event, model=None, save=False, joins=bare)
+    finally:
+        store.close()
+    assert len(other["narratives"]) > len(report["narratives"])
+    # joins over other reposts than the event's are refused, in one line
+    store = EmbeddedStore(str(tmp_path / "sp.db"))
+    try:
+        from pileon.graph.errors import InputError
+
+        wrong = Joins(coreposts=joins.coreposts, event_id=event, reposts=joins.reposts - 1)
+        with pytest.raises(InputError, match="--input"):
+            analyze(store, event, model=None, save=False, joins=wrong)
+    finally:
+        store.close()
+
+
+def test_coactivity_engine_spark_cli_on_jsonl_and_parquet(spark, sample, tmp_path):
+    """``pileon coactivity --engine spark`` writes the in-process CSV byte for byte: an
+    event's pairs from the tables as JSONL, every repost's from the tables as Parquet (the
+    analyze test reads them as CSV)."""
+    from pileon.cli import cli
+
+    folder, db = sample
+    store = EmbeddedStore(db)
+    try:
+        event = max(store.event_ids(), key=lambda e: len(store.memberships(e)))
+    finally:
+        store.close()
+    for fmt in ("jsonl", "parquet"):
+        (tmp_path / fmt).mkdir()
+        for table in ("reposts", "contents"):
+            raw = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
+            raw = raw.replace("", None)
+            if fmt == "jsonl":
+                raw.to_json(
+                    tmp_path / fmt / f"{table}.jsonl",
+                    orient="records",
+                    lines=True,
+                    force_ascii=False,
+                )
+            else:
+                raw.to_parquet(tmp_path / fmt / f"{table}.parquet")
+    runner = CliRunner()
+    for scope, fmt in ((["--event", event], "jsonl"), ([], "parquet")):
+        common = ["--store", db, "coactivity", *scope, "--window", "120", "--min-weight", "1"]
+        a = runner.invoke(cli, [*common, "--out", str(tmp_path / f"py-{fmt}.csv")])
+        b = runner.invoke(
+            cli,
+            [
+                *common,
+                "--out",
+                str(tmp_path / f"sp-{fmt}.csv"),
+                "--engine",
+                "spark",
+                "--input",
+                str(tmp_path / fmt),
+            ],
+        )
+        assert a.exit_code == 0 and b.exit_code == 0, (a.output, b.output)
+        text = (tmp_path / f"py-{fmt}.csv").read_text(encoding="utf-8")
+        assert text.count("\n") > 10
+        assert (tmp_path / f"sp-{fmt}.csv").read_text(encoding="utf-8") == text
+    bad = runner.invoke(cli, [*common, "--out", str(tmp_path / "x.csv"), "--engine", "spark"])
+    assert bad.exit_code != 0 and "--input" in bad.output and "Traceback" not in bad.output
+
+
+def test_default_path_never_imports_pyspark(sample, tmp_path):
+    """analyze and coactivity without --engine spark: pyspark is never imported."""
+    import shutil
+
+    folder, db = sample
+    shutil.copy(db, tmp_path / "x.db")
+    code = f"""
+import sys
+from click.testing import CliRunner
+from pileon.cli import cli
+from pileon.graph.embedded import EmbeddedStore
+s = EmbeddedStore({str(tmp_path / "x.db")!r}); e = s.event_ids()[0]; s.close()
+r = CliRunner()
+for args in (["analyze", "--event", e, "--model", "rules", "--no-progress", "--out",
+              {str(tmp_path / "r.json")!r}],
+             ["coactivity", "--window", "60", "--out", {str(tmp_path / "c.csv")!r}]):
+    out = r.invoke(cli, ["--store", {str(tmp_path / "x.db")!r}, *args])
+    assert out.exit_code == 0, out.output
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("pyspark", "py4j")))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert out.stdout.strip() == "[]"
+    assert (tmp_path / "r.json").exists() and (tmp_path / "c.csv").exists()
