@@ -601,3 +601,56 @@ def test_group_test_is_the_poisson_tail_of_sync_against_the_waves_crowd():
         want.append(min(best * 2, 1.0))
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-300)
     assert got[0] < 1e-3 and got[1:4].min() > 1e-2  # the army's fifth member, not the crowd
+
+
+def test_an_account_in_sync_with_a_groups_waves_joins_it():
+    """_joins: an outsider in sync with the cluster's waves on five of them (the crowd
+    of those items reposts at other times) joins, with O = 5 and its p-value; one in sync
+    on a single wave, or on the same items hours away, does not; off with None."""
+    from pileon.detectors.coordination import _joins, coordination_acts
+
+    rows = organic_and_army(seed=7, waves=6, crowd=40, per_source=30)
+    bursts = {}
+    for r in rows:
+        if r["account_id"] == "a1":
+            bursts[r["source_id"]] = pd.Timestamp(r["reposted_at"])
+    for k in range(5):
+        src = f"s{k}"
+        rows.append(
+            {
+                "repost_id": f"j{k}",
+                "account_id": "j",
+                "source_id": src,
+                "reposted_at": bursts[src] + pd.Timedelta(seconds=20),
+            }
+        )
+        rows.append(
+            {
+                "repost_id": f"late{k}",
+                "account_id": "late",
+                "source_id": src,
+                "reposted_at": bursts[src] + pd.Timedelta(hours=3),
+            }
+        )
+    rows.append(
+        {
+            "repost_id": "once",
+            "account_id": "once",
+            "source_id": "s5",
+            "reposted_at": bursts["s5"] + pd.Timedelta(seconds=10),
+        }
+    )
+    p = Projection.from_tables({"event_id": "e"}, reposts=rows)
+    every = coordination_acts(p, narratives={})
+    code = {str(a): i for i, a in enumerate(every.accounts)}
+    army = [code[a] for a in ("a1", "a2", "a3", "a4", "a5")]
+    a = [x for i, x in enumerate(army) for y in army[i + 1 :]]
+    b = [y for i, x in enumerate(army) for y in army[i + 1 :]]
+    edges = pd.DataFrame({"a": a, "b": b})
+    got = _joins(every, edges, (60.0, 300.0), 2, 3, 1e-4)
+    assert [str(every.accounts[c]) for c in got["account"]] == ["j"]
+    assert got["anchor"].tolist() == [min(army)] and got["observed"].tolist() == [5.0]
+    assert 0 < got["p_value"].iloc[0] <= 1e-4
+    assert _joins(every, edges, (60.0, 300.0), 2, 3, None).empty
+    # two members only: no cluster to join
+    assert _joins(every, edges.iloc[:1], (60.0, 300.0), 2, 3, 1e-4).empty

@@ -30,8 +30,11 @@ How it works
    weak pairs in a large event, but scattered: the weak pairs kept are those of the
    ``min_degree``-core (every account tied to at least ``min_degree`` others by weak
    pairs).  Connected components of the strong and kept weak pairs with at least
-   ``min_size`` accounts are the coordinated clusters; their members get the role
-   ``coordinated``.  Evidence: the items amplified in sync and whose voices, the time
+   ``min_size`` accounts are the coordinated clusters.  An account outside them joins
+   one when its sync with the cluster's waves beats the crowd of those items
+   (:func:`.groups.group_test` at ``join_alpha``, on at least ``min_items`` waves): a
+   member whose waves drown in a viral crowd has few pairs beating chance but keeps
+   moving with the group.  Members get the role ``coordinated``.  Evidence: the items amplified in sync and whose voices, the time
    between members' acts, observed against expected; account traits (:mod:`.traits`:
    creation bursts, few followers, shared identities) are reported and lift the score a
    little, but never make a cluster.
@@ -59,6 +62,7 @@ from pileon.detectors.coordination.chance import expected_sync, test_pairs
 from pileon.detectors.coordination.groups import (
     cluster_record,
     components,
+    group_sync,
     group_test,
     sync_events,
 )
@@ -131,6 +135,7 @@ def detect_coordinated(
     max_partners: int = 32,
     pair_budget: int = 16_000_000,
     member_alpha: float | None = None,
+    join_alpha: float | None = 1e-4,
     low_followers: float | None = None,
     burst_window: float = 86_400.0,
     show_progress: bool = False,
@@ -172,6 +177,11 @@ def detect_coordinated(
         beats the crowd of those items (:func:`.groups.group_test`) at this level.  Off by
         default: on the scenario grid (bench/RESULTS.md) 0.01 takes the few organic
         accounts out of large armies' clusters but also members that joined few waves.
+    join_alpha : float or None, default 1e-4
+        An account outside every cluster joins a significant cluster when its sync with
+        the cluster's waves beats the crowd of those items (:func:`.groups.group_test`)
+        at this level, on at least ``min_items`` waves: a member of a wave drowned in a
+        viral crowd has too few strong pairs but moves with the group.  None: off.
     low_followers : float, optional
         Follower count at or below which an account has few followers (evidence only);
         default the 20th percentile of the event's accounts.
@@ -234,6 +244,8 @@ def detect_coordinated(
     checks = [("alpha", alpha, 1.0), ("strong", strong, math.inf)]
     if member_alpha is not None:
         checks.append(("member_alpha", member_alpha, 1.0))
+    if join_alpha is not None:
+        checks.append(("join_alpha", join_alpha, 1.0))
     for name, v, hi in checks:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= hi:
             raise InputError(f"{name} must be a number in (0, {hi:g}], got {v!r}")
@@ -283,6 +295,7 @@ def detect_coordinated(
     thin = (0, 0)
     if member_alpha is not None:
         edges, thin = _thin_members(every, edges, ws, min_items, min_size, member_alpha)
+    joins = _joins(every, edges, ws, min_items, min_size, join_alpha)
     stats.update(
         accounts=n_play,
         enumerated=float(pairs.enumerated),
@@ -293,6 +306,7 @@ def detect_coordinated(
         kept=float(len(edges)),
         thin_tested=float(thin[0]),
         thin_dropped=float(thin[1]),
+        joined=float(len(joins)),
         mean_partners=float(pairs.mean_partners),
         strong_alpha=strong_alpha,
     )
@@ -300,6 +314,7 @@ def detect_coordinated(
         p,
         acts,
         edges,
+        joins,
         ws,
         min_size=min_size,
         alpha=alpha,
@@ -415,6 +430,65 @@ def _thin_members(
     return edges[keep].reset_index(drop=True), (tested, len(gone))
 
 
+JOIN_COLUMNS = ("account", "anchor", "observed", "expected", "p_value")
+
+
+def _joins(
+    every: Acts,
+    edges: pd.DataFrame,
+    windows: tuple[float, ...],
+    min_items: int,
+    min_size: int,
+    join_alpha: float | None,
+) -> pd.DataFrame:
+    """Accounts outside every component of the kept pairs that join a component of at least
+    ``min_size`` accounts through their sync with its waves (:func:`.groups.group_sync`:
+    in sync on at least ``min_items`` of them, p-value at most ``join_alpha`` against the
+    crowd of those items).  One row per joiner: its code, the component's smallest member
+    code (``anchor``), ``O``, ``E`` and the p-value; an account that would join several
+    components joins the one where it is most surprising (then the smallest anchor).
+    Components are tested against the kept pairs' clusters only, so joining is one step
+    and does not feed itself.  ``O(C m log m)`` for ``C`` components and the ``m`` acts on
+    their items."""
+    out = pd.DataFrame(columns=list(JOIN_COLUMNS))
+    if join_alpha is None or edges.empty:
+        return out
+    n = len(every.accounts)
+    a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
+    label = components(a, b, n)
+    present = np.zeros(n, dtype=bool)
+    present[a] = True
+    present[b] = True
+    size = np.bincount(label[present], minlength=int(label.max()) + 1)
+    outside = np.flatnonzero(~present)
+    rows = []
+    for lab in np.flatnonzero(size >= min_size):
+        group = np.flatnonzero(present & (label == lab))
+        on_items = np.isin(every.item, np.unique(every.item[np.isin(every.account, group)]))
+        cand = np.intersect1d(outside, np.unique(every.account[on_items]))
+        if len(cand) == 0:
+            continue
+        pv, o, e = group_sync(every, group, cand, windows)
+        ok = (pv <= join_alpha) & (o >= min_items)
+        if ok.any():
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "account": cand[ok],
+                        "anchor": np.full(int(ok.sum()), group[0], dtype=np.int64),
+                        "observed": o[ok],
+                        "expected": e[ok],
+                        "p_value": pv[ok],
+                    }
+                )
+            )
+    if not rows:
+        return out
+    joins = pd.concat(rows, ignore_index=True)
+    joins = joins.sort_values(["account", "p_value", "anchor"], kind="mergesort")
+    return joins.drop_duplicates("account").reset_index(drop=True)
+
+
 def _in_play(acts: Acts, min_contexts: int, min_items: int) -> Acts:
     """The acts of accounts that acted on at least ``min_items`` items of at least
     ``min_contexts`` contexts: the others cannot make a pair."""
@@ -433,6 +507,7 @@ def _clusters(
     p: Projection,
     acts: Acts,
     edges: pd.DataFrame,
+    joins: pd.DataFrame,
     windows: tuple[float, ...],
     *,
     min_size: int,
@@ -448,16 +523,24 @@ def _clusters(
     if edges.empty:
         return [], []
     n = len(acts.accounts)
-    label = components(edges["a"].to_numpy(), edges["b"].to_numpy(), n)
-    ends = distinct(np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()]))
+    j_acc = joins["account"].to_numpy(dtype=np.int64)
+    j_anchor = joins["anchor"].to_numpy(dtype=np.int64)
+    label = components(
+        np.concatenate([edges["a"].to_numpy(), j_acc]),
+        np.concatenate([edges["b"].to_numpy(), j_anchor]),
+        n,
+    )
+    paired = distinct(np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()]))
+    ends = distinct(np.concatenate([paired, j_acc]))
     order = np.argsort(label[ends], kind="stable")
     ends = ends[order]
     cut = np.flatnonzero(np.concatenate([[True], label[ends][1:] != label[ends][:-1], [True]]))
     groups = [ends[s:e] for s, e in zip(cut[:-1], cut[1:]) if e - s >= 2]
     key = edges["a"].to_numpy() * np.int64(n) + edges["b"].to_numpy()  # sorted by _kept
-    events = sync_events(acts, ends, key, edges["w"].to_numpy(), windows, max_partners)
+    events = sync_events(acts, paired, key, edges["w"].to_numpy(), windows, max_partners)
     ev_label = label[events["a"].to_numpy()] if len(events) else np.zeros(0, np.int64)
     e_label = label[edges["a"].to_numpy()]
+    j_label = label[j_acc]
     traits = account_traits(
         p.accounts,
         [str(acts.accounts[c]) for c in ends],
@@ -471,15 +554,15 @@ def _clusters(
     built = []
     for g in tqdm(groups, desc="clusters", disable=not show_progress):
         lab = label[g[0]]
-        e, ev = edges[e_label == lab], events[ev_label == lab]
-        c, _ = cluster_record("", g, acts, e, ev, traits.loc[g], findings=False, **opts)
-        built.append((c, g, e, ev))
+        e, ev, j = edges[e_label == lab], events[ev_label == lab], joins[j_label == lab]
+        c, _ = cluster_record("", g, acts, e, ev, traits.loc[g], joins=j, findings=False, **opts)
+        built.append((c, g, e, ev, j))
     built.sort(
         key=lambda x: (not x[0].significant, -x[0].score, -len(x[0].accounts), x[0].accounts[0])
     )
     clusters, findings = [], []
-    for pos, (_, g, e, ev) in enumerate(built, start=1):
-        c, f = cluster_record(f"c{pos}", g, acts, e, ev, traits.loc[g], **opts)
+    for pos, (_, g, e, ev, j) in enumerate(built, start=1):
+        c, f = cluster_record(f"c{pos}", g, acts, e, ev, traits.loc[g], joins=j, **opts)
         clusters.append(c)
         findings += f
     findings.sort(key=lambda f: f.account_id)

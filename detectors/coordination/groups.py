@@ -22,7 +22,7 @@ from pileon.detectors.coactivity import window_pairs
 from pileon.detectors.coordination.acts import Acts
 from pileon.detectors.findings import Cluster, Evidence, RoleFinding
 
-__all__ = ["components", "sync_events", "cluster_record", "group_test"]
+__all__ = ["components", "sync_events", "cluster_record", "group_test", "group_sync"]
 
 #: at most this many content IDs in one evidence item
 MAX_IDS = 10
@@ -95,9 +95,14 @@ def cluster_record(
     alpha: float,
     strong_alpha: float,
     tested: int,
+    joins: pd.DataFrame | None = None,
     findings: bool = True,
 ) -> tuple[Cluster, list[RoleFinding]]:
-    """The :class:`Cluster` of the member codes ``codes`` and its members' findings."""
+    """The :class:`Cluster` of the member codes ``codes`` and its members' findings;
+    ``joins`` are the members that joined through their sync with the group's waves
+    (``account, observed, expected, p_value``)."""
+    if joins is None:
+        joins = pd.DataFrame(columns=["account", "observed", "expected", "p_value"])
     names = [str(acts.accounts[c]) for c in codes]
     size = len(names)
     observed = float(edges["observed"].sum())
@@ -159,6 +164,17 @@ def cluster_record(
             f"{', '.join(f'{w:g}' for w in windows)} s",
         )
     )
+    if len(joins):
+        ev.append(
+            Evidence(
+                "group_sync",
+                (),
+                f"{len(joins)} member(s) joined through their sync with the group's waves: "
+                f"in sync on {joins['observed'].sum():.0f} wave(s) in all where the crowd of "
+                f"those items gave {joins['expected'].sum():.2f} (each p <= "
+                f"{joins['p_value'].max():.2g})",
+            )
+        )
     if burst_share > 0:
         n_b = traits["burst"].dropna().nunique()
         ev.append(
@@ -205,7 +221,7 @@ def cluster_record(
     )
     found: list[RoleFinding] = []
     if cluster.significant and findings:
-        found = _member_findings(cluster, codes, acts, edges, events, windows)
+        found = _member_findings(cluster, codes, acts, edges, events, windows, joins)
     return cluster, found
 
 
@@ -216,7 +232,9 @@ def _member_findings(
     edges: pd.DataFrame,
     events: pd.DataFrame,
     windows: Sequence[float],
+    joins: pd.DataFrame,
 ) -> list[RoleFinding]:
+    joined = {int(r.account): r for r in joins.itertuples(index=False)}
     partners = pd.concat([edges["a"], edges["b"]]).value_counts()
     size = len(codes)
     ev_a = pd.concat(
@@ -240,6 +258,13 @@ def _member_findings(
             f"in sync with {k} member(s) on {int(items.get(code, 0))} item(s) (within "
             f"{', '.join(f'{w:g}' for w in windows)} s)"
         )
+        if int(code) in joined:
+            r = joined[int(code)]
+            detail += (
+                f"; joined through its sync with the cluster's waves: in sync on "
+                f"{r.observed:.0f} where the crowd of those items gave {r.expected:.2f} "
+                f"(p = {r.p_value:.2g})"
+            )
         out.append(
             RoleFinding(
                 account_id=name,
@@ -265,6 +290,18 @@ def group_test(
     *,
     min_wave: int = 3,
 ) -> np.ndarray:
+    """The p-values of :func:`group_sync` alone (its docstring)."""
+    return group_sync(every, members, tested, windows, min_wave=min_wave)[0]
+
+
+def group_sync(
+    every: Acts,
+    members: np.ndarray,
+    tested: np.ndarray,
+    windows: Sequence[float],
+    *,
+    min_wave: int = 3,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each account of ``tested``, how surprising its sync with the group ``members``
     (account codes) is, judged against the crowd of the group's own waves.
 
@@ -281,12 +318,14 @@ def group_test(
     Two coincidences on busy items are not coordination; acting in the group's minutes
     on items where the crowd seldom does is.
 
-    Returns the p-values in the order of ``tested``.  ``O(m log m)`` for the ``m`` acts on
-    the group's items.
+    Returns the p-values and, from the window that gave each, ``O`` and ``E``, in the
+    order of ``tested``.  ``O(m log m)`` for the ``m`` acts on the group's items.
     """
     out = np.ones(len(tested))
+    best_o = np.zeros(len(tested))
+    best_e = np.zeros(len(tested))
     if len(tested) == 0 or len(every) == 0:
-        return out
+        return out, best_o, best_e
     is_member = np.zeros(len(every.accounts), dtype=bool)
     is_member[members] = True
     items = np.unique(every.item[is_member[every.account]])
@@ -324,5 +363,7 @@ def group_test(
         o = np.bincount(who, weights=any_sync, minlength=len(tested))
         e = np.bincount(who, weights=s[uniq % n_items], minlength=len(tested))
         p = np.where(o > 0, gammainc(np.maximum(o, 1e-9), np.maximum(e, 1e-300)), 1.0)
+        better = p < out
+        best_o[better], best_e[better] = o[better], e[better]
         out = np.minimum(out, p)
-    return np.minimum(out * len(windows), 1.0)
+    return np.minimum(out * len(windows), 1.0), best_o, best_e
