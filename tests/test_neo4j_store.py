@@ -867,6 +867,7 @@ def test_upsert_sends_unwind_batches_without_a_server(workers):
         "POSTED": [("c1", "w:1"), ("c2", "w:3"), ("c3", "w:8")],
         "REPLY_TO": [("c2", "c1"), ("c3", "c7")],
         "TARGETS": [("c1", "w:2"), ("c3", "w:2"), ("c3", "w:3")],
+        "POSTED_IN": [],  # no venue_id in these rows
     }
     # no upsert found an existing node: no relationship is dropped
     assert not any(q == q_tables.drop_links("contents") for q, _ in calls)
