@@ -45,8 +45,10 @@ splices (``harm`` at least ``harm_threshold``), raise the finding's strength.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 import numpy as np
 import pandas as pd
@@ -381,7 +383,9 @@ class _Texts:
         if "placeholder" in c:
             c = c[~c["placeholder"].astype(bool)]
         c = c[c["text"].notna() & c["posted_at"].notna() & c["account_id"].notna()]
-        pool = normalize_all(c["text"]).tolist()
+        normed = normalize_all(c["text"])
+        pool = normed.tolist()
+        c = c.assign(_norm=normed)  # normalised once, carried through the filter and sort
         if kinds is not None:
             kind = c["kind"].where(c["kind"].notna(), "post") if "kind" in c else "post"
             c = c[pd.Series(kind, index=c.index).isin(set(kinds))]
@@ -395,7 +399,7 @@ class _Texts:
             platforms=[None if pd.isna(x) else str(x) for x in c["platform"]],
             times=c["posted_at"].tolist(),
             harm=pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float),
-            norms=normalize_all(c["text"]).tolist(),
+            norms=c["_norm"].tolist(),
             time_ns=c["posted_at"].astype("int64").to_numpy(),
         )
 
@@ -406,7 +410,8 @@ class _GramIndex:
 
     def __init__(self, texts: _Texts, k: int) -> None:
         self.texts, self.k = texts, k
-        self.postings: dict[str, list[tuple[int, str]]] = {}
+        #: k-gram -> the contents (at most one per account, the earliest)
+        self.postings: dict[str, list[int]] = {}
         #: the distinct k-grams of every inserted content
         self.grams_of: dict[int, set[str]] = {}
         self._cut: dict[str, tuple[list[str], set[str]]] = {}  # k-grams of each distinct text
@@ -428,13 +433,14 @@ class _GramIndex:
         if not g:
             return
         self.grams_of[i] = distinct
-        a = self.texts.accounts[i]
+        accounts = self.texts.accounts
+        a = accounts[i]
         for x in distinct:
             post = self.postings.get(x)
             if post is None:
-                self.postings[x] = [(i, a)]
-            elif len(post) < _POSTING_ACCOUNTS and all(b != a for _, b in post):
-                post.append((i, a))
+                self.postings[x] = [i]
+            elif len(post) < _POSTING_ACCOUNTS and all(accounts[j] != a for j in post):
+                post.append(i)
 
 
 #: a content that earlier contents of others cover: its index, the sources chosen (index and
@@ -496,13 +502,11 @@ def _source_masks(
     (a copy, perhaps with a few words added)."""
     g = index.grams(i)
     a, k = texts.accounts[i], opts.k
-    hits: dict[int, int] = {}
-    for x in g:
-        for j, b in index.postings.get(x, ()):
-            if b != a:
-                hits[j] = hits.get(j, 0) + 1
+    # shared k-grams per earlier content (counted in C), then those of other accounts
+    hits = Counter(chain.from_iterable(map(index.postings.get, g, repeat((), len(g)))))
+    accounts = texts.accounts
     min_grams = opts.min_fragment_chars - k + 1
-    cands = [j for j, h in hits.items() if h >= min_grams]
+    cands = [j for j, h in hits.items() if h >= min_grams and accounts[j] != a]
     if len(cands) < 1:
         return None
     # cheap copy test: one source already shares nearly every k-gram
