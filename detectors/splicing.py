@@ -45,8 +45,10 @@ splices (``harm`` at least ``harm_threshold``), raise the finding's strength.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 import numpy as np
 import pandas as pd
@@ -152,53 +154,108 @@ def _hosts(pool: list[str], frag_grams: dict, k: int) -> dict:
     }
 
 
-def _containment(inner: set[str], outer: str, k: int) -> float:
-    """Share of the shingles ``inner`` found in the text ``outer``."""
+def _share(inner: set[str], outer: set[str]) -> float:
+    """Share of the k-grams ``inner`` among the k-grams ``outer`` of a text (a k-gram is in
+    a text exactly when it is one of the text's k-grams)."""
     if not inner:
         return 0.0
-    return sum(1 for x in inner if x in outer) / len(inner)
+    return len(inner & outer) / len(inner)
+
+
+class _HostTexts:
+    """The k-grams of each distinct host text (cut once) and whether it is a copy of a
+    splice found so far (80% of the splice's k-grams; checked once per text and splice,
+    through an index of the splices' k-grams, never against every splice)."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self._grams: dict[str, set[str]] = {}
+        #: k-gram sets of the splices found so far, and k-gram -> their numbers
+        self.known: list[set[str]] = []
+        self._known_at: dict[str, list[int]] = {}
+        #: texts found to be a copy of a known splice
+        self.copies: set[str] = set()
+        #: the contents whose k-grams ``known`` holds
+        self.ids: set[int] = set()
+        #: work counter: k-gram set comparisons made (for tests of the bound)
+        self.comparisons = 0
+
+    def grams(self, t: str) -> set[str]:
+        g = self._grams.get(t)
+        if g is None:
+            k = self.k
+            g = self._grams[t] = {t[q : q + k] for q in range(len(t) - k + 1)}
+        return g
+
+    def add_known(self, splices: list[set[str]], texts: Iterable[str]) -> set[str]:
+        """Add the k-gram sets of newly found splices; the ``texts`` (not yet copies) that
+        are copies of one of them."""
+        first = len(self.known)
+        for g in splices:
+            n = len(self.known)
+            self.known.append(g)
+            for x in g:
+                self._known_at.setdefault(x, []).append(n)
+        newly = set()
+        for t in texts:
+            if t in self.copies:
+                continue
+            counts: dict[int, int] = {}
+            for x in self.grams(t):
+                for n in self._known_at.get(x, ()):
+                    if n >= first:
+                        counts[n] = counts.get(n, 0) + 1
+            self.comparisons += len(counts)
+            if any(c / len(self.known[n]) >= 0.8 for n, c in counts.items()):
+                newly.add(t)
+        self.copies |= newly
+        return newly
 
 
 def _dominance(
-    hosts: list[int],
-    pool: list[str],
+    texts: list[tuple[str, int]],
     splice: str,
     source: str,
-    k: int,
-    splices: Sequence[set[str]] = (),
+    ht: _HostTexts,
 ) -> tuple[float, int, int]:
     """How much a fragment belongs to its source: ``(share, others, contexts)``.
 
-    The *hosts* are the texts carrying the fragment.  A host is a copy of the source
+    The *hosts* are the texts carrying the fragment, ``texts``: each distinct one with
+    its number of copies, in order of (length, text).  A host is a copy of the source
     when it holds 70% of the source's k-grams; hosts holding 80% of the splice's
     k-grams (the splice and its own copies) are left out.  ``share`` is the part of
     the remaining hosts that are copies of the source, ``others`` the number of the
     other hosts, and ``contexts`` counts them as groups of near-copies of one another
-    (a viral text and its copies are one context).  Copies of known ``splices``
-    (k-gram sets) are left out too.  A sentence cut out of a story lives mostly in that story and its copies,
-    and in a few splices (few contexts); a stock phrase (an insult, a slogan) lives in
-    many unrelated texts of which the source is one (many contexts, a small share).
+    (a viral text and its copies are one context), **up to 2**: only ``contexts < 2``
+    is ever asked, so counting stops there.  Copies of the splices found so far
+    (``ht.copies``) are left out too.  A sentence cut out of a story lives mostly in
+    that story and its copies, and in a few splices (few contexts); a stock phrase (an
+    insult, a slogan) lives in many unrelated texts of which the source is one (many
+    contexts, a small share).
+
+    Notes
+    -----
+    O(D · G) for D distinct host texts of G k-grams: at most four k-gram set comparisons
+    per distinct text (splice, source, two contexts), whatever the number of hosts.
     """
-    g_splice = {splice[q : q + k] for q in range(len(splice) - k + 1)}
-    g_source = {source[q : q + k] for q in range(len(source) - k + 1)}
+    g_splice = ht.grams(splice)
+    g_source = ht.grams(source)
     n_all = n_src = 0
     groups: list[set[str]] = []
-    texts: dict[str, int] = {}
-    for h in hosts:  # repeated texts are judged once
-        texts[pool[h]] = texts.get(pool[h], 0) + 1
-    for t in sorted(texts, key=lambda t: (len(t), t)):
-        m = texts[t]
-        if _containment(g_splice, t, k) >= 0.8 or any(
-            _containment(g, t, k) >= 0.8 for g in splices
-        ):
+    for t, m in texts:
+        g = ht.grams(t)
+        ht.comparisons += 1
+        if t in ht.copies or _share(g_splice, g) >= 0.8:
             continue
         n_all += m
-        if _containment(g_source, t, k) >= 0.7:
+        ht.comparisons += 1
+        if _share(g_source, g) >= 0.7:
             n_src += m
             continue
-        g = {t[q : q + k] for q in range(len(t) - k + 1)}
-        if not any(len(g & rep) >= 0.7 * min(len(g), len(rep)) for rep in groups):
-            groups.append(g)
+        if len(groups) < 2:
+            ht.comparisons += len(groups)
+            if not any(len(g & rep) >= 0.7 * min(len(g), len(rep)) for rep in groups):
+                groups.append(g)
     return (n_src / n_all if n_all else 0.0), n_all - n_src, len(groups)
 
 
@@ -257,7 +314,9 @@ def find_splices(
     Two passes: :func:`_candidate_splices` finds, in time order, the contents that
     earlier contents of others cover in fragments (:func:`_source_masks`,
     :func:`_choose_sources`); :func:`_lifted_splices` then keeps those whose
-    fragments were cut out of their sources rather than being stock phrases.
+    fragments were cut out of their sources rather than being stock phrases: O(D · G)
+    per fragment carried by D distinct texts of G k-grams, each fragment measured again
+    only when one of its texts turns out a copy of a splice found in an earlier round.
     """
     _check_options(min_fragment_chars, min_sources, k, min_coverage, copy_coverage, max_gap)
     if not 0.0 <= min_dominance <= 1.0:
@@ -324,7 +383,9 @@ class _Texts:
         if "placeholder" in c:
             c = c[~c["placeholder"].astype(bool)]
         c = c[c["text"].notna() & c["posted_at"].notna() & c["account_id"].notna()]
-        pool = normalize_all(c["text"]).tolist()
+        normed = normalize_all(c["text"])
+        pool = normed.tolist()
+        c = c.assign(_norm=normed)  # normalised once, carried through the filter and sort
         if kinds is not None:
             kind = c["kind"].where(c["kind"].notna(), "post") if "kind" in c else "post"
             c = c[pd.Series(kind, index=c.index).isin(set(kinds))]
@@ -338,7 +399,7 @@ class _Texts:
             platforms=[None if pd.isna(x) else str(x) for x in c["platform"]],
             times=c["posted_at"].tolist(),
             harm=pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float),
-            norms=normalize_all(c["text"]).tolist(),
+            norms=c["_norm"].tolist(),
             time_ns=c["posted_at"].astype("int64").to_numpy(),
         )
 
@@ -349,7 +410,8 @@ class _GramIndex:
 
     def __init__(self, texts: _Texts, k: int) -> None:
         self.texts, self.k = texts, k
-        self.postings: dict[str, list[tuple[int, str]]] = {}
+        #: k-gram -> the contents (at most one per account, the earliest)
+        self.postings: dict[str, list[int]] = {}
         #: the distinct k-grams of every inserted content
         self.grams_of: dict[int, set[str]] = {}
         self._cut: dict[str, tuple[list[str], set[str]]] = {}  # k-grams of each distinct text
@@ -371,13 +433,14 @@ class _GramIndex:
         if not g:
             return
         self.grams_of[i] = distinct
-        a = self.texts.accounts[i]
+        accounts = self.texts.accounts
+        a = accounts[i]
         for x in distinct:
             post = self.postings.get(x)
             if post is None:
-                self.postings[x] = [(i, a)]
-            elif len(post) < _POSTING_ACCOUNTS and all(b != a for _, b in post):
-                post.append((i, a))
+                self.postings[x] = [i]
+            elif len(post) < _POSTING_ACCOUNTS and all(accounts[j] != a for j in post):
+                post.append(i)
 
 
 #: a content that earlier contents of others cover: its index, the sources chosen (index and
@@ -439,13 +502,11 @@ def _source_masks(
     (a copy, perhaps with a few words added)."""
     g = index.grams(i)
     a, k = texts.accounts[i], opts.k
-    hits: dict[int, int] = {}
-    for x in g:
-        for j, b in index.postings.get(x, ()):
-            if b != a:
-                hits[j] = hits.get(j, 0) + 1
+    # shared k-grams per earlier content (counted in C), then those of other accounts
+    hits = Counter(chain.from_iterable(map(index.postings.get, g, repeat((), len(g)))))
+    accounts = texts.accounts
     min_grams = opts.min_fragment_chars - k + 1
-    cands = [j for j, h in hits.items() if h >= min_grams]
+    cands = [j for j, h in hits.items() if h >= min_grams and accounts[j] != a]
     if len(cands) < 1:
         return None
     # cheap copy test: one source already shares nearly every k-gram
@@ -498,14 +559,24 @@ def _choose_sources(
     return chosen, covered
 
 
-def _lifted_splices(prelim: list[_Candidate], texts: _Texts, opts: _Options) -> list[Splice]:
+def _lifted_splices(
+    prelim: list[_Candidate], texts: _Texts, opts: _Options, *, ht: _HostTexts | None = None
+) -> list[Splice]:
     """The candidates that stay splices once the sources whose fragments are stock phrases
     are left out (:func:`_judge`), in the order of ``prelim``.
 
     Rounds: the copies of splices found so far do not count against other splices'
     sources (a viral splice copied many times does not make its sentences stock phrases).
+
+    Notes
+    -----
+    Each fragment's :func:`_dominance` is measured once, and again only in a round
+    where one of its host texts turned out a copy of a newly found splice; each
+    distinct host text is checked once against each found splice that shares a k-gram
+    with it.  ``ht`` (a fresh :class:`_HostTexts` by default) counts the work.
     """
     k, norms = opts.k, texts.norms
+    ht = ht if ht is not None else _HostTexts(k)
     # Which fragments were lifted out of a source, rather than being stock phrases that
     # many unrelated contents share: see _dominance.
     frag_grams = {}
@@ -514,14 +585,32 @@ def _lifted_splices(prelim: list[_Candidate], texts: _Texts, opts: _Options) -> 
             for s_, e in runs:
                 frag_grams[(i, j, s_, e)] = {norms[i][q : q + k] for q in range(s_, e - k + 1)}
     hosts = _hosts(texts.pool, frag_grams, k)
+    # each fragment's distinct host texts with their numbers of copies, in (length, text)
+    # order, and the fragments each text hosts
+    distinct: dict = {}
+    frags_of: dict[str, list] = {}
+    for key, hs in hosts.items():
+        counts: dict[str, int] = {}
+        for h in hs:
+            counts[texts.pool[h]] = counts.get(texts.pool[h], 0) + 1
+        distinct[key] = sorted(counts.items(), key=lambda tm: (len(tm[0]), tm[0]))
+        for t in counts:
+            frags_of.setdefault(t, []).append(key)
+    doms: dict = {}
     found: dict[int, Splice] = {}
     for _ in range(len(prelim) + 1):
-        known = [{norms[i][q : q + k] for q in range(len(norms[i]) - k + 1)} for i in sorted(found)]
+        new_known = [ht.grams(norms[i]) for i in sorted(found) if i not in ht.ids]
+        ht.ids.update(found)
+        for t in ht.add_known(new_known, frags_of):
+            for key in frags_of[t]:
+                doms.pop(key, None)
         new_found: dict[int, Splice] = dict(found)  # more exclusions only keep more sources
         for i, chosen, masks in prelim:
             if i in found:
                 continue
-            sp = _judge(i, chosen, masks, hosts=hosts, known=known, texts=texts, opts=opts)
+            sp = _judge(
+                i, chosen, masks, distinct=distinct, doms=doms, ht=ht, texts=texts, opts=opts
+            )
             if sp is not None:
                 new_found[i] = sp
         if set(new_found) == set(found):
@@ -536,24 +625,29 @@ def _judge(
     chosen: list[tuple[int, list[tuple[int, int]]]],
     masks: dict[int, np.ndarray],
     *,
-    hosts: dict,
-    known: list[set[str]],
+    distinct: dict,
+    doms: dict,
+    ht: _HostTexts,
     texts: _Texts,
     opts: _Options,
 ) -> Splice | None:
     """Keep the sources whose fragments were cut out of them; a Splice if enough remain.
 
-    ``hosts``: the pool's texts carrying each fragment (:func:`_hosts`); ``known``: k-gram
-    sets of the splices found so far, whose copies are no evidence of a stock phrase.
+    ``distinct``: the distinct host texts of each fragment (see :func:`_lifted_splices`);
+    ``doms``: the :func:`_dominance` of fragments measured since their hosts last changed
+    (filled here); ``ht``: the host texts' k-grams and which are copies of found splices.
     """
-    k, norms = opts.k, texts.norms
+    norms = texts.norms
     t, a, L = norms[i], texts.accounts[i], len(norms[i])
     kept = []
     for j, runs in chosen:
-        doms = [
-            _dominance(hosts[(i, j, s_, e)], texts.pool, t, norms[j], k, known) for s_, e in runs
-        ]
-        dom, others, contexts = max(doms)
+        ds = []
+        for s_, e in runs:
+            key = (i, j, s_, e)
+            if key not in doms:
+                doms[key] = _dominance(distinct[key], t, norms[j], ht)
+            ds.append(doms[key])
+        dom, others, contexts = max(ds)
         if dom >= opts.min_dominance or others < opts.stock_hosts or contexts < 2:
             kept.append((j, runs, dom))
     if len(kept) < opts.min_sources:

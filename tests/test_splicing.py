@@ -325,3 +325,49 @@ def test_copies_of_a_viral_splice_do_not_hide_another_splice():
 def test_other_incident_splicers(seed):
     p, splicers, _, _ = other_incident(seed)
     assert {f.account_id for f in detect_splicers(p)} == splicers
+
+
+def _stock_shape(n):
+    """A candidate splice of A1 and B1 whose B1 fragment ``n`` comments of unrelated wording
+    also carry (a stock phrase): ``n`` distinct host texts, none a near-copy of another."""
+    import random
+
+    rng = random.Random(n)
+    alphabet = [chr(0x4E00 + i) for i in range(2000)]
+    rows = base()[:1] + [
+        c("weibo:b", "weibo:b", "weibo", 9, B1 + "，" + B2, harm=0.8),
+        c("weibo:s", "weibo:s", "weibo", 12, A1 + "，" + B1, harm=0.9),
+    ]
+    for q in range(n):
+        tail = "".join(rng.choice(alphabet) for _ in range(40))
+        rows.append(c(f"weibo:h{q}", f"weibo:h{q}", "weibo", 10, B1 + tail, kind="comment"))
+    return proj(*rows)
+
+
+@pytest.mark.parametrize("n", [50, 400])
+def test_stock_phrase_hosts_are_judged_in_linear_work(n):
+    # Each distinct host text of a fragment is compared at most four times (splice, source,
+    # two contexts): counting contexts stops at 2, the only number asked.  Grouping all of
+    # them into contexts (as before) made n * (n - 1) / 2 comparisons for n hosts.
+    from pileon.detectors import splicing as S
+
+    p = _stock_shape(n)
+    opts = S._Options(
+        min_fragment_chars=14,
+        min_sources=2,
+        min_coverage=0.4,
+        copy_coverage=0.9,
+        k=5,
+        max_gap=3,
+        min_dominance=0.5,
+        stock_hosts=5,
+        benign_harm=0.2,
+    )
+    texts = S._Texts.of(p, S.PUBLISHED_KINDS)
+    prelim = S._candidate_splices(texts, opts)
+    assert [texts.ids[i] for i, _, _ in prelim] == ["weibo:s"]
+    ht = S._HostTexts(opts.k)
+    out = S._lifted_splices(prelim, texts, opts, ht=ht)
+    assert out == []  # B1 is carried by n unrelated texts: a stock phrase, so one source only
+    assert n <= ht.comparisons <= 4 * (n + 4)
+    assert find_splices(p) == []
