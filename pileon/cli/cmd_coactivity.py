@@ -95,27 +95,19 @@ def command(
 
         if not input_dir:
             raise InputError("--engine spark needs --input DIR (the input tables)")
-        if event_id:
-            from pileon.cli import open_cli_store
+        from contextlib import nullcontext
 
-            with open_cli_store(store_uri) as store:
-                n, n_reposts = spark_coactivity(
-                    input_dir=input_dir,
-                    window=window,
-                    min_weight=min_weight,
-                    out=out,
-                    store=store,
-                    event_id=event_id,
-                    parquet_dir=spark_dir,
-                    master=spark_master,
-                    show_progress=True,
-                )
-        else:
+        from pileon.cli import open_cli_store
+
+        # the store is read only for an event's membership
+        with open_cli_store(store_uri) if event_id else nullcontext() as store:
             n, n_reposts = spark_coactivity(
                 input_dir=input_dir,
                 window=window,
                 min_weight=min_weight,
                 out=out,
+                store=store,
+                event_id=event_id or None,
                 parquet_dir=spark_dir,
                 master=spark_master,
                 show_progress=True,
