@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from pileon.detectors.coactivity_codes import window_ns as _window_ns
 from pileon.graph.arrays import spans
 from pileon.graph.errors import InputError
 
@@ -50,7 +51,6 @@ __all__ = [
 COLUMNS = ("account_a", "account_b", "weight")
 
 _REQUIRED = ("account_id", "source_id", "reposted_at")
-_NS_PER_SECOND = 1_000_000_000
 
 
 def coactivity(
@@ -259,16 +259,6 @@ def _empty() -> pd.DataFrame:
             "weight": pd.Series([], dtype=np.int64),
         }
     )
-
-
-def _window_ns(window: float) -> int:
-    try:
-        w = float(window)
-    except (TypeError, ValueError):
-        raise InputError(f"window must be a number of seconds, got {window!r}") from None
-    if not np.isfinite(w) or w < 0:
-        raise InputError(f"window must be a finite number of seconds >= 0, got {window!r}")
-    return int(round(w * _NS_PER_SECOND))
 
 
 def _encode(reposts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -34,6 +34,18 @@ _NS_PER_SECOND = 1_000_000_000
 _SAFE = 1 << 62
 
 
+def window_ns(window: float) -> int:
+    """A window in seconds as whole nanoseconds (rounded), or ``InputError`` (one line)
+    when it is not a finite number >= 0; the one conversion of every co-activity path."""
+    try:
+        w = float(window)
+    except (TypeError, ValueError):
+        raise InputError(f"window must be a number of seconds, got {window!r}") from None
+    if not math.isfinite(w) or w < 0:
+        raise InputError(f"window must be a finite number of seconds >= 0, got {window!r}")
+    return int(round(w * _NS_PER_SECOND))
+
+
 def coactivity_codes(
     account: np.ndarray,
     source: np.ndarray,
@@ -99,12 +111,7 @@ def coactivity_codes(
     >>> a.tolist(), b.tolist(), w.tolist()
     ([0], [1], [2])
     """
-    try:
-        w_sec = float(window)
-    except (TypeError, ValueError):
-        raise InputError(f"window must be a number of seconds, got {window!r}") from None
-    if not math.isfinite(w_sec) or w_sec < 0:
-        raise InputError(f"window must be a finite number of seconds >= 0, got {window!r}")
+    wns = window_ns(window)
     if isinstance(min_weight, bool) or not isinstance(min_weight, (int, np.integer)):
         raise InputError(f"min_weight must be an integer >= 1, got {min_weight!r}")
     if min_weight < 1:
@@ -119,7 +126,6 @@ def coactivity_codes(
     empty = np.empty(0, np.int64)
     if len(t) < 2:
         return empty, empty.copy(), empty.copy()
-    window_ns = int(round(w_sec * _NS_PER_SECOND))
 
     if min_weight > 1:  # accounts with too few reposts have too few sources
         keep = np.bincount(acc)[acc] >= min_weight
@@ -130,7 +136,7 @@ def coactivity_codes(
     order = np.lexsort((t, src))  # the one sort
     acc, src, t = acc[order], src[order], t[order]
     del order
-    key, reach = _window_keys(src, t, window_ns)
+    key, reach = _window_keys(src, t, wns)
     del t
 
     while True:  # drop reposts that pair with nothing, then accounts left too small

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from pileon.detectors.coactivity_codes import window_ns
 from pileon.graph.errors import InputError
 
 if TYPE_CHECKING:
@@ -41,19 +42,7 @@ __all__ = [
     "lsh_bands",
 ]
 
-_NS = 1_000_000_000
 _NO_TIME = np.iinfo(np.int64).min
-
-
-def window_ns(window: float) -> int:
-    """Seconds to whole nanoseconds, as the in-process path rounds them."""
-    try:
-        w = float(window)
-    except (TypeError, ValueError):
-        raise InputError(f"window must be a number of seconds, got {window!r}") from None
-    if not np.isfinite(w) or w < 0:
-        raise InputError(f"window must be a finite number of seconds >= 0, got {window!r}")
-    return int(round(w * _NS))
 
 
 def _usable(reposts: DataFrame) -> DataFrame:
