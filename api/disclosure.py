@@ -36,6 +36,8 @@ READS_CONTENT = Role.enforcer
 _QUOTED = re.compile(r"「.*」", re.DOTALL)
 #: an inciter's call to action, quoted from its text
 _CALL = re.compile(r"call to action '.*'(?= aimed at a target| not aimed at a target)", re.DOTALL)
+#: the text every match of :data:`_CALL` starts with
+_CALL_START = "call to action '"
 WITHHELD_TEXT = "[text withheld: enforcer role]"
 
 
@@ -53,6 +55,8 @@ def evidence_detail(detail: str, role: Role) -> str:
     'harm 0.9; call to action [text withheld: enforcer role] aimed at a target'
     """
     if reads_content(role) or not isinstance(detail, str):
+        return detail
+    if "「" not in detail and _CALL_START not in detail:  # neither pattern can match
         return detail
     detail = _QUOTED.sub(f"「{WITHHELD_TEXT}」", detail)
     return _CALL.sub(f"call to action {WITHHELD_TEXT}", detail)

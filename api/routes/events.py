@@ -9,11 +9,13 @@ from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic_core import to_json
 
 from pileon.api import disclosure
 from pileon.api.deps import AdminRole, CursorsDep, JobsDep, SettingsDep, StoreDep, ViewerRole
 from pileon.api.jobs import Job
 from pileon.api.pagination import Cursor, CursorCodec, CursorParam, InvalidCursor, LimitParam
+from pileon.api.render import ByteCache, json_bytes
 from pileon.api.schemas import (
     AUTH_ERRORS,
     AccountFinding,
@@ -95,21 +97,10 @@ def event_out(store: Store, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def ranked_page(
-    store: Store,
-    cursors: CursorCodec,
-    *,
-    event_id: str,
-    kind: str,
-    limit: int,
-    cursor: str | None,
-    role: str | None = None,
-    min_tier: int | None = None,
-    caller: Role = Role.admin,
-) -> dict[str, Any]:
-    """One page of a run's ranked list; the cursor pins the run and the last rank read;
-    items as ``caller`` may read them (:mod:`pileon.api.disclosure`)."""
-    scope = json.dumps([kind, event_id, role, min_tier])
+def _page_start(
+    store: Store, cursors: CursorCodec, *, event_id: str, scope: str, cursor: str | None
+) -> tuple[str, int]:
+    """The run and the last rank already read: the cursor's, else the latest run's start."""
     if cursor:
         c = cursors.decode(cursor, scope=scope)
         run, after = c.run, c.after
@@ -120,17 +111,73 @@ def ranked_page(
             or after < 0
         ):
             raise InvalidCursor("invalid cursor: start again without a cursor")
-    else:
-        run, after = latest_run(store, event_id), 0
+        return run, after
+    return latest_run(store, event_id), 0
+
+
+def _page_items(
+    store: Store,
+    run: str,
+    kind: str,
+    *,
+    after: int,
+    limit: int,
+    role: str | None,
+    min_tier: int | None,
+    caller: Role,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page's items as ``caller`` may read them, and the rank a next page starts
+    after (None on the last page)."""
     items = store.ranked(run, kind, after=after, limit=limit + 1, role=role, min_tier=min_tier)
     page = items[:limit]
     for pos, item in enumerate(page, start=after + 1):
         item.setdefault("rank", pos)  # clusters are ranked by position (no filters on them)
     page = [disclosure.finding(item, caller) for item in page]
+    return page, (int(page[-1]["rank"]) if len(items) > limit else None)
+
+
+#: rendered items of ranked pages: a run's ranked lists never change, so a page's items
+#: are kept by (store, run, list, position, size, filters, whether the caller reads
+#: content); bounded by bytes, per server process
+_PAGES = ByteCache(64 << 20)
+
+
+def ranked_page_response(
+    store: Store,
+    cursors: CursorCodec,
+    item_model: Any,
+    *,
+    event_id: str,
+    kind: str,
+    limit: int,
+    cursor: str | None,
+    role: str | None = None,
+    min_tier: int | None = None,
+    caller: Role = Role.admin,
+) -> Response:
+    """One page of a run's ranked list, as ``RankedPage[item_model]``; the cursor pins the
+    run and the last rank read; items as ``caller`` may read them
+    (:mod:`pileon.api.disclosure`).  Rendered as FastAPI renders the dict
+    (:mod:`pileon.api.render`), the items kept in :data:`_PAGES`."""
+    scope = json.dumps([kind, event_id, role, min_tier])
+    run, after = _page_start(store, cursors, event_id=event_id, scope=scope, cursor=cursor)
+    key = (store.uri, run, kind, after, limit, role, min_tier, disclosure.reads_content(caller))
+    hit = _PAGES.get(key)
+    if hit is None:
+        page, last = _page_items(
+            store, run, kind, after=after, limit=limit, role=role, min_tier=min_tier, caller=caller
+        )
+        hit = (json_bytes(list[item_model], page), last)  # type: ignore[valid-type]
+        _PAGES.put(key, *hit)
+    items, last = hit
     next_cursor = None
-    if len(items) > limit:
-        next_cursor = cursors.encode(Cursor(scope=scope, run=run, after=int(page[-1]["rank"])))
-    return {"items": page, "next_cursor": next_cursor, "run_id": run}
+    if last is not None:
+        next_cursor = cursors.encode(Cursor(scope=scope, run=run, after=last))
+    body = b"".join(
+        (b'{"items":', items, b',"next_cursor":', to_json(next_cursor), b',"run_id":')
+        + (to_json(run), b"}")
+    )
+    return Response(content=body, media_type="application/json")
 
 
 def run_analyze(
@@ -211,11 +258,12 @@ def list_accounts(
     min_tier: MinTier = None,
     limit: LimitParam = 100,
     cursor: CursorParam = None,
-) -> dict[str, Any]:
+) -> Response:
     """Accounts of the latest analysis, most culpable first."""
-    return ranked_page(
+    return ranked_page_response(
         store,
         cursors,
+        AccountFinding,
         event_id=event_id,
         kind="accounts",
         limit=limit,
@@ -236,10 +284,17 @@ def list_mcns(
     caller: ViewerRole,
     limit: LimitParam = 100,
     cursor: CursorParam = None,
-) -> dict[str, Any]:
+) -> Response:
     """MCN agencies of the latest analysis, with the joint measures proposed."""
-    return ranked_page(
-        store, cursors, event_id=event_id, kind="mcns", limit=limit, cursor=cursor, caller=caller
+    return ranked_page_response(
+        store,
+        cursors,
+        MCNFinding,
+        event_id=event_id,
+        kind="mcns",
+        limit=limit,
+        cursor=cursor,
+        caller=caller,
     )
 
 
@@ -255,11 +310,12 @@ def list_clusters(
     caller: ViewerRole,
     limit: LimitParam = 100,
     cursor: CursorParam = None,
-) -> dict[str, Any]:
+) -> Response:
     """Clusters of the latest analysis, in the report's order."""
-    return ranked_page(
+    return ranked_page_response(
         store,
         cursors,
+        ClusterFinding,
         event_id=event_id,
         kind="clusters",
         limit=limit,
@@ -280,12 +336,19 @@ def list_venues(
     caller: ViewerRole,
     limit: LimitParam = 100,
     cursor: CursorParam = None,
-) -> dict[str, Any]:
+) -> Response:
     """Topics, groups, forums, chats and live rooms where the event's contents were posted,
     where abuse concentrates first, with the measures each calls for (empty when the store
     holds no venue)."""
-    return ranked_page(
-        store, cursors, event_id=event_id, kind="venues", limit=limit, cursor=cursor, caller=caller
+    return ranked_page_response(
+        store,
+        cursors,
+        VenueFinding,
+        event_id=event_id,
+        kind="venues",
+        limit=limit,
+        cursor=cursor,
+        caller=caller,
     )
 
 
@@ -301,13 +364,14 @@ def list_platforms(
     caller: ViewerRole,
     limit: LimitParam = 100,
     cursor: CursorParam = None,
-) -> dict[str, Any]:
+) -> Response:
     """Per platform, by name: the event's harmful contents and the share removed, its
     reports and how fast they were acted on, reports involving minors, and harmful venues
     still open (empty when the store holds no venue or moderation row)."""
-    return ranked_page(
+    return ranked_page_response(
         store,
         cursors,
+        PlatformFigures,
         event_id=event_id,
         kind="platforms",
         limit=limit,
