@@ -39,7 +39,7 @@ ROLES = ("viewer", "enforcer", "admin")
 KEYS = {r: f"bodies-{r}-" + "5c1e9a" * 8 for r in ROLES}
 
 
-def make_app(store: str):  # noqa: ANN201 - FastAPI
+def make_app(store: str):
     from pileon.api.app import create_app
     from pileon.settings import Settings
 
@@ -47,7 +47,7 @@ def make_app(store: str):  # noqa: ANN201 - FastAPI
     return create_app(Settings(api_keys=keys, store=store))
 
 
-async def call(app, url: str, role: str) -> tuple[int, str, bytes]:  # noqa: ANN001
+async def call(app, url: str, role: str) -> tuple[int, str, bytes]:
     """GET ``url`` from ``app`` as ``role``: status, content-type, body."""
     parts = urlsplit(url)
     scope = {
@@ -88,7 +88,7 @@ def _q(x: str) -> str:
     return quote(x, safe="")
 
 
-async def request_list(app, event: str, hubs: list[str], targets: list[str], deep: int):  # noqa: ANN001
+async def request_list(app, event: str, hubs: list[str], targets: list[str], deep: int):
     """The fixed list of (role, url), read from the store through the API itself."""
     ev = _q(event)
     status, _, body = await call(app, f"/v1/events/{ev}/accounts?limit=1000", "admin")
@@ -97,7 +97,7 @@ async def request_list(app, event: str, hubs: list[str], targets: list[str], dee
     page = json.loads(body)
     accounts = [i["account_id"] for i in page["items"][:5]]
     cursors = []
-    for n in range(deep):
+    for _ in range(deep):
         if not page["next_cursor"]:
             break
         cursors.append(page["next_cursor"])
@@ -169,7 +169,7 @@ def _inline_threadpool() -> None:
     import fastapi.dependencies.utils as dep_utils
     import fastapi.routing as routing
 
-    async def inline(func, *args, **kwargs):  # noqa: ANN001, ANN202
+    async def inline(func, *args, **kwargs):
         return func(*args, **kwargs)
 
     routing.run_in_threadpool = inline

@@ -322,6 +322,15 @@ def _record_cell(kind: ColType | str, key: bool, v: Any) -> Any:
     return v
 
 
+def _decision_record(row: Sequence[Any]) -> dict[str, Any]:
+    """A row of ``decisions`` (:data:`DECISION_COLUMNS`) as the JSON values ``frame_records``
+    makes of :meth:`EmbeddedStore.decisions`: ``tier`` an int or None."""
+    rec = dict(zip(DECISION_COLUMNS, row))
+    if rec["tier"] is not None:
+        rec["tier"] = int(rec["tier"])
+    return rec
+
+
 def _records_of_rows(
     table: str, cols: list[str], rows: list[tuple[Any, ...]]
 ) -> list[dict[str, Any]]:
@@ -1028,6 +1037,15 @@ class EmbeddedStore(Store):
         )
         df["tier"] = df["tier"].astype("Int64")
         return df.astype({c: object for c in DECISION_COLUMNS if c != "tier"})
+
+    def account_decisions(self, account_id: str) -> list[dict[str, Any]]:
+        """See :meth:`pileon.graph.store.Store.account_decisions`: one query, no frame."""
+        rows = self._con().execute(
+            f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions WHERE account_id = ? "
+            "ORDER BY seq",
+            (account_id,),
+        )
+        return [_decision_record(r) for r in rows.fetchall()]
 
     # --------------------------------------------------------------- ingest mark
     def set_ingest_mark(self, mark: dict[str, Any] | None) -> None:

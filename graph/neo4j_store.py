@@ -1064,6 +1064,16 @@ class Neo4jStore(Store):
         df["tier"] = df["tier"].astype("Int64")
         return df
 
+    def account_decisions(self, account_id: str) -> list[dict[str, Any]]:
+        """See :meth:`pileon.graph.store.Store.account_decisions`: one query, no frame."""
+        out = []
+        for r in self._run.read(q_decisions.OF_ACCOUNT, {"account_id": account_id}):
+            rec = {c: r[c] for c in DECISION_COLUMNS}
+            if rec["tier"] is not None:
+                rec["tier"] = int(rec["tier"])
+            out.append(rec)
+        return out
+
     # --------------------------------------------------------------- ingest mark
     def set_ingest_mark(self, mark: dict[str, Any] | None) -> None:
         if mark is None:

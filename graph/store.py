@@ -340,6 +340,15 @@ class Store(ABC):
         """Recorded decisions, oldest first: decision_id, event_id, account_id, mcn_id,
         tier, measure, note, decided_at, decided_by."""
 
+    def account_decisions(self, account_id: str) -> list[dict[str, Any]]:
+        """The rows of :meth:`decisions` about ``account_id``, oldest first, as JSON values
+        (``tier`` an int or None, the rest text or None).  This default reads every
+        decision; a store may ask for the account's alone."""
+        from pileon.graph.frames import frame_records
+
+        df = self.decisions()
+        return frame_records(df[df["account_id"] == account_id])
+
     @abstractmethod
     def decision_audit(self) -> pd.DataFrame:
         """The append-only audit trail of :meth:`add_decision`, oldest first: ``seq``

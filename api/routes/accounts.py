@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 
 from pileon.api import disclosure
 from pileon.api.deps import StoreDep, ViewerRole
-from pileon.api.schemas import AUTH_ERRORS, AccountOut, frame_records
+from pileon.api.render import json_response
+from pileon.api.schemas import AUTH_ERRORS, AccountOut
 from pileon.graph.errors import NotFound
 from pileon.graph.model import stored_columns
 from pileon.graph.store import Store
@@ -41,20 +42,18 @@ def account_view(store: Store, account_id: str) -> dict[str, Any]:
         mcn_ids = sorted({r["mcn_id"] for r in aff if r.get("mcn_id") is not None})
         names = {m["mcn_id"]: m["name"] for m in store.records("mcns", ids=mcn_ids)}
     affiliations = [{**r, "mcn_name": names.get(r["mcn_id"])} for r in aff]
-    decisions = store.decisions()
-    decisions = frame_records(decisions[decisions["account_id"] == account_id])
     return {
         "profile": profile,
         "renames": renames,
         "affiliations": affiliations,
         "findings": store.account_findings(account_id),
-        "decisions": decisions,
+        "decisions": store.account_decisions(account_id),
     }
 
 
 @router.get("/{account_id:id}", response_model=AccountOut, summary="One account")
-def get_account(account_id: AccountId, store: StoreDep, role: ViewerRole) -> dict[str, Any]:
+def get_account(account_id: AccountId, store: StoreDep, role: ViewerRole) -> Response:
     """The account's profile, renames and MCN affiliations, its findings in the latest
     analysis of every event, and the decisions recorded on it (viewers read no identity
     key and no decision note: see `withheld`)."""
-    return disclosure.account_view(account_view(store, account_id), role)
+    return json_response(AccountOut, disclosure.account_view(account_view(store, account_id), role))

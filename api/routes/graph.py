@@ -5,12 +5,13 @@ The walk and its order are :func:`pileon.service.neighborhood.neighborhood`'s.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from pileon.api import disclosure
 from pileon.api.deps import StoreDep, ViewerRole
+from pileon.api.render import json_response
 from pileon.api.schemas import AUTH_ERRORS, Neighborhood
 from pileon.service.neighborhood import (
     DEFAULT_FANOUT,
@@ -46,11 +47,11 @@ def get_neighborhood(
             "(the first by ID); `sample.capped` names the nodes that had more.",
         ),
     ] = DEFAULT_FANOUT,
-) -> dict[str, Any]:
+) -> Response:
     """Nodes (with labels and the findings on them) and edges around `node`, ready for a
     graph view. Around a hub (a viral post's reposts) each node's expansion is cut to
     `fanout` neighbours of each kind, deterministically, and `sample` says where.
     Viewers read no content text, URL or identity key: a node's `withheld` names what
     was left out."""
     body = neighborhood(store, node=node, hops=hops, limit=limit, fanout=fanout)
-    return disclosure.neighborhood(body, role)
+    return json_response(Neighborhood, disclosure.neighborhood(body, role))

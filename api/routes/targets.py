@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pileon.api.deps import CallerDep, CursorsDep, EnforcerRole, StoreDep, ViewerRole
 from pileon.api.pagination import Cursor, CursorParam, InvalidCursor, LimitParam
+from pileon.api.render import json_response
 from pileon.api.schemas import AUTH_ERRORS, Page, error_responses
 from pileon.api.security import attachment
 
@@ -69,7 +70,7 @@ def get_alerts(
     event: EventFilter = None,
     limit: LimitParam = 100,
     cursor: CursorParam = None,
-) -> dict[str, Any]:
+) -> Response:
     """Surges of hostile attention at the account (strangers, messages, comments, mentions,
     harmful content, reports), each against its own baseline, and harm from strangers
     reaching a minor; minors' alerts first.  Read from the store, where ingest puts them
@@ -88,7 +89,7 @@ def get_alerts(
     nxt = None
     if len(rows) > limit:
         nxt = cursors.encode(Cursor(scope=scope, after=after + limit))
-    return {"items": rows[:limit], "next_cursor": nxt}
+    return json_response(Page[AlertOut], {"items": rows[:limit], "next_cursor": nxt})
 
 
 @router.get(

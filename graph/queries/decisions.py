@@ -50,6 +50,16 @@ CALL (d) {
 }
 """
 
+#: the decisions about one account (:meth:`Store.account_decisions`)
+OF_ACCOUNT = """
+MATCH (d:Decision)
+WHERE d.account_id = $account_id
+RETURN d.decision_id AS decision_id, d.event_id AS event_id, d.account_id AS account_id,
+       d.mcn_id AS mcn_id, d.tier AS tier, d.measure AS measure, d.note AS note,
+       d.decided_at AS decided_at, d.decided_by AS decided_by
+ORDER BY d.seq
+"""
+
 ALL = """
 MATCH (d:Decision)
 RETURN d.decision_id AS decision_id, d.event_id AS event_id, d.account_id AS account_id,
