@@ -34,6 +34,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import pileon.api.routes
+from pileon.api import render
 from pileon.api.jobs import JobManager
 from pileon.api.pagination import CursorCodec
 from pileon.api.paths import RawPathIds
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = JobManager()
     secret = hashlib.sha256(b"".join(k.digest for k in settings.keys)).digest()
     app.state.cursors = CursorCodec(secret)
+    render.ANSWERS.resize(settings.api_cache_mb << 20)  # one server, one setting
     _install_error_mapping(app)
     app.state.auth_throttle = FailedAuthThrottle(settings.max_auth_failures)
     app.add_middleware(Guard, settings=settings, throttle=app.state.auth_throttle)

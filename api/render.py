@@ -5,8 +5,10 @@ serialise it (``TypeAdapter.validate_python`` then ``dump_json``), the validatio
 second trip through the thread pool.  :func:`json_response` does the same two steps with
 the same settings (``from_attributes=True``, ``by_alias=True``) in the route's own
 thread and returns the bytes as a ``Response``, which FastAPI sends as it is; the route
-keeps its ``response_model`` for ``/openapi.json``.  :class:`ByteCache` keeps rendered
-pieces of answers that cannot change (a run's ranked list: runs are never rewritten).
+keeps its ``response_model`` for ``/openapi.json``.  :data:`ANSWERS` keeps rendered
+answers while they cannot change: a run's ranked list (runs are never rewritten), and
+answers of an embedded store until anything is written to it (:func:`cached_json`, on
+:meth:`pileon.graph.store.Store.generation`).
 
 ``tests/test_api_render.py`` checks the bytes against FastAPI's own rendering of the same
 bodies; ``bench/api_bodies.py --compare`` checks a fixed list of answers before and after.
@@ -17,11 +19,13 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from fastapi.responses import Response
 from pydantic import TypeAdapter
+
+from pileon.graph.store import Store
 
 
 @functools.cache
@@ -39,6 +43,26 @@ def json_bytes(model: Any, body: Any) -> bytes:
 def json_response(model: Any, body: Any) -> Response:
     """A 200 ``application/json`` answer holding :func:`json_bytes` of ``body``."""
     return Response(content=json_bytes(model, body), media_type="application/json")
+
+
+def cached_json(
+    store: Store, key: tuple[Any, ...], model: Any, make: Callable[[], Any]
+) -> Response:
+    """:func:`json_response` of ``make()``, kept in :data:`ANSWERS` under ``key`` (which
+    must name everything the answer depends on but the store's data) while the store's
+    :meth:`~pileon.graph.store.Store.generation` stays the same; made afresh every time
+    on a store without generations."""
+    gen = store.generation()
+    if gen is None:
+        return json_response(model, make())
+    full = (store.uri, gen, *key)
+    hit = ANSWERS.get(full)
+    if hit is None:
+        data = json_bytes(model, make())
+        ANSWERS.put(full, data)
+    else:
+        data = hit[0]
+    return Response(content=data, media_type="application/json")
 
 
 class ByteCache:
@@ -72,7 +96,19 @@ class ByteCache:
                 _, (gone, _) = self._items.popitem(last=False)
                 self.held -= len(gone)
 
+    def resize(self, max_bytes: int) -> None:
+        """Hold at most ``max_bytes`` from now on (what was held is let go)."""
+        with self._lock:
+            self.max_bytes = max_bytes
+            self._items.clear()
+            self.held = 0
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
             self.held = 0
+
+
+#: answers kept while the store does not change (:func:`cached_json`) and ranked pages'
+#: items (their runs never change); sized by ``PILEON_API_CACHE_MB`` when the app is made
+ANSWERS = ByteCache(64 << 20)

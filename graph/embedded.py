@@ -374,6 +374,11 @@ class EmbeddedStore(Store):
         self.uri = self.path
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        # generation(): a connection that never writes, so that its data_version counts
+        # every commit made to the file (by this process's other connections too)
+        self._watch: sqlite3.Connection | None = None
+        self._watch_lock = threading.Lock()
+        self._token = uuid.uuid4().hex
         try:
             con = self._con()
             with con:
@@ -441,6 +446,20 @@ class EmbeddedStore(Store):
         if con is not None:
             con.close()
             self._local.con = None
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
+
+    def generation(self) -> tuple[str, int]:
+        """See :meth:`pileon.graph.store.Store.generation`: ``PRAGMA data_version`` of a
+        connection that only asks that (SQLite changes it whenever another connection,
+        of any process, commits), with a token of this store object (a reopened
+        store starts counting again)."""
+        with self._watch_lock:
+            if self._watch is None:
+                self._watch = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+            return (self._token, int(self._watch.execute("PRAGMA data_version").fetchone()[0]))
 
     # ------------------------------------------------------------------ writes
     def _to_rows(self, table: str, rows: pd.DataFrame) -> tuple[list[str], list[tuple[_Cell, ...]]]:

@@ -41,7 +41,7 @@ from __future__ import annotations
 import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -310,6 +310,12 @@ class Store(ABC):
         """:meth:`account_findings` of several accounts at once (every ID a key).  This
         default asks once per account; a store may answer in one query."""
         return {a: self.account_findings(a) for a in dict.fromkeys(account_ids)}
+
+    def generation(self) -> Hashable | None:
+        """A value that changes whenever anything is written to the store (by this process
+        or another), so that answers computed from it can be kept until then; None when
+        the store cannot say (nothing may then be kept).  This default: None."""
+        return None
 
     # -------------------------------------------------------------- decisions
     @abstractmethod

@@ -31,6 +31,9 @@ variable                  meaning
 ``PILEON_PORT``
 ``PILEON_MAX_UPLOAD_MB``  the largest upload ``POST /v1/ingest`` accepts (default 1024)
 ``PILEON_MAX_BODY_MB``    the largest body any other request may send (default 1)
+``PILEON_API_CACHE_MB``   memory each API server process keeps answers in while the
+                          store has not changed (ranked pages: while their run
+                          exists), default 64; 0 keeps none
 ========================  ===================================================
 
 :func:`load_settings` refuses a configuration that cannot work (a bad role, a
@@ -233,6 +236,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=1024, ge=1)
     max_body_mb: int = Field(default=1, ge=1)
     max_auth_failures: int = Field(default=10, ge=1)
+    api_cache_mb: int = Field(default=64, ge=0, description="memory for kept API answers")
 
     _keys: list[ApiKey] = PrivateAttr(default_factory=list)
 

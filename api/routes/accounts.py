@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response
 
 from pileon.api import disclosure
 from pileon.api.deps import StoreDep, ViewerRole
-from pileon.api.render import json_response
+from pileon.api.render import cached_json
 from pileon.api.schemas import AUTH_ERRORS, AccountOut
 from pileon.graph.errors import NotFound
 from pileon.graph.model import stored_columns
@@ -56,4 +56,9 @@ def get_account(account_id: AccountId, store: StoreDep, role: ViewerRole) -> Res
     """The account's profile, renames and MCN affiliations, its findings in the latest
     analysis of every event, and the decisions recorded on it (viewers read no identity
     key and no decision note: see `withheld`)."""
-    return json_response(AccountOut, disclosure.account_view(account_view(store, account_id), role))
+    return cached_json(
+        store,
+        ("account", account_id, disclosure.reads_content(role)),
+        AccountOut,
+        lambda: disclosure.account_view(account_view(store, account_id), role),
+    )

@@ -13,9 +13,10 @@ from pydantic_core import to_json
 
 from pileon.api import disclosure
 from pileon.api.deps import AdminRole, CursorsDep, JobsDep, SettingsDep, StoreDep, ViewerRole
+from pileon.api.disclosure import reads_content
 from pileon.api.jobs import Job
 from pileon.api.pagination import Cursor, CursorCodec, CursorParam, InvalidCursor, LimitParam
-from pileon.api.render import ByteCache, json_bytes
+from pileon.api.render import ANSWERS, json_bytes
 from pileon.api.schemas import (
     AUTH_ERRORS,
     AccountFinding,
@@ -136,12 +137,6 @@ def _page_items(
     return page, (int(page[-1]["rank"]) if len(items) > limit else None)
 
 
-#: rendered items of ranked pages: a run's ranked lists never change, so a page's items
-#: are kept by (store, run, list, position, size, filters, whether the caller reads
-#: content); bounded by bytes, per server process
-_PAGES = ByteCache(64 << 20)
-
-
 def ranked_page_response(
     store: Store,
     cursors: CursorCodec,
@@ -158,17 +153,17 @@ def ranked_page_response(
     """One page of a run's ranked list, as ``RankedPage[item_model]``; the cursor pins the
     run and the last rank read; items as ``caller`` may read them
     (:mod:`pileon.api.disclosure`).  Rendered as FastAPI renders the dict
-    (:mod:`pileon.api.render`), the items kept in :data:`_PAGES`."""
+    (:mod:`pileon.api.render`), the items kept in :data:`pileon.api.render.ANSWERS` (a run's ranked lists never change)."""
     scope = json.dumps([kind, event_id, role, min_tier])
     run, after = _page_start(store, cursors, event_id=event_id, scope=scope, cursor=cursor)
-    key = (store.uri, run, kind, after, limit, role, min_tier, disclosure.reads_content(caller))
-    hit = _PAGES.get(key)
+    key = ("ranked", store.uri, run, kind, after, limit, role, min_tier, reads_content(caller))
+    hit = ANSWERS.get(key)
     if hit is None:
         page, last = _page_items(
             store, run, kind, after=after, limit=limit, role=role, min_tier=min_tier, caller=caller
         )
         hit = (json_bytes(list[item_model], page), last)  # type: ignore[valid-type]
-        _PAGES.put(key, *hit)
+        ANSWERS.put(key, *hit)
     items, last = hit
     next_cursor = None
     if last is not None:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 
 from pileon.api import disclosure
 from pileon.api.deps import StoreDep, ViewerRole
-from pileon.api.render import json_response
+from pileon.api.render import cached_json
 from pileon.api.schemas import AUTH_ERRORS, Neighborhood
 from pileon.service.neighborhood import (
     DEFAULT_FANOUT,
@@ -53,5 +53,11 @@ def get_neighborhood(
     `fanout` neighbours of each kind, deterministically, and `sample` says where.
     Viewers read no content text, URL or identity key: a node's `withheld` names what
     was left out."""
-    body = neighborhood(store, node=node, hops=hops, limit=limit, fanout=fanout)
-    return json_response(Neighborhood, disclosure.neighborhood(body, role))
+    return cached_json(
+        store,
+        ("neighborhood", node, hops, limit, fanout, disclosure.reads_content(role)),
+        Neighborhood,
+        lambda: disclosure.neighborhood(
+            neighborhood(store, node=node, hops=hops, limit=limit, fanout=fanout), role
+        ),
+    )
