@@ -99,14 +99,16 @@ def _tree_cpu(pid: int) -> float:
     return total
 
 
-def start_server(store: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    store: str, workers: int, *, loop: str = "auto", http: str = "auto"
+) -> tuple[subprocess.Popen[bytes], str]:
     import httpx
 
     port = _free_port()
     env = dict(os.environ, PILEON_STORE=store, PILEON_API_KEYS=f"bench:{KEY}:viewer")
     cmd = [sys.executable, "-m", "uvicorn", "pileon.api.app:create_app", "--factory"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    cmd += ["--no-access-log", "--workers", str(workers)]
+    cmd += ["--no-access-log", "--workers", str(workers), "--loop", loop, "--http", http]
     if workers > 1:  # a worker busy on shared cores misses the 5 s ping and is killed
         cmd += ["--timeout-worker-healthcheck", "60"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
@@ -123,6 +125,13 @@ def start_server(store: str, workers: int) -> tuple[subprocess.Popen[bytes], str
         time.sleep(0.3)
     proc.terminate()
     raise SystemExit("the server did not answer /healthz within 120 s")
+
+
+def _server_packages() -> dict[str, bool]:
+    """Whether uvicorn's fast loop and parser (the ``uvicorn[standard]`` extra) are here."""
+    import importlib.util
+
+    return {m: importlib.util.find_spec(m) is not None for m in ("uvloop", "httptools")}
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -375,6 +384,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument(
+        "--loop",
+        default="auto",
+        help="uvicorn's event loop: auto (uvloop when installed), asyncio, uvloop",
+    )
+    ap.add_argument(
+        "--http", default="auto", help="uvicorn's HTTP parser: auto (httptools when installed), h11"
+    )
+    ap.add_argument(
         "--without",
         default="",
         help="kinds left out of the deck (comma-separated), e.g. alerts on a store "
@@ -404,7 +421,8 @@ def main(argv: list[str] | None = None) -> dict:
     global DECK
     DECK = [k for k in DECK if k not in split(args.without)]
     res["deck"] = DECK
-    proc, base = start_server(args.store, args.workers)
+    res["server"] = {"loop": args.loop, "http": args.http, **_server_packages()}
+    proc, base = start_server(args.store, args.workers, loop=args.loop, http=args.http)
     try:
         p = plan(base, args.event, split(args.hubs), split(args.targets), args.seed)
         res["pool"] = {k: len(p[k]) for k in ("accounts", "deep", "hubs", "targets")}
@@ -413,6 +431,9 @@ def main(argv: list[str] | None = None) -> dict:
             res["one_at_a_time"] = asyncio.run(
                 calibrate(base, args.event, p, per_kind=args.calibrate)
             )
+        if args.duration <= 0:  # --duration 0: the one-at-a-time figures only
+            res["load_after"] = _load()
+            return _emit(res, args.out)
         cpu0, client0 = _tree_cpu(proc.pid), time.process_time()
         rows, sent, opened = asyncio.run(
             run_load(
@@ -443,10 +464,14 @@ def main(argv: list[str] | None = None) -> dict:
     res["all"] = summary(counted)
     res["by_kind"] = {k: summary([r for r in counted if r[0] == k]) for k in sorted(set(DECK))}
     res["load_after"] = _load()
+    return _emit(res, args.out)
+
+
+def _emit(res: dict, out: Path | None) -> dict:
     text = json.dumps(res, indent=1)
     print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    if out:
+        out.write_text(text + "\n")
     return res
 
 
