@@ -193,9 +193,12 @@ def test_neo4j_answers_kept_or_not(analyzed_store, neo4j_store, monkeypatch):
     neo = neo4j_store
     build_incident(neo)
     neo.save_report(incident_report())
+    at = {"decided_at": "2026-03-02T10:00:00+00:00"}
     for s in (neo, analyzed_store):
-        s.add_decision({"account_id": "weibo:005", "tier": 2, "measure": "warn", "note": "n"})
-        s.add_decision({"account_id": "weibo:005", "measure": "ban"})
+        s.add_decision(
+            {"decision_id": "d1", "account_id": "weibo:005", "tier": 2, "note": "n", **at}
+        )
+        s.add_decision({"decision_id": "d2", "account_id": "weibo:005", "measure": "ban", **at})
     assert neo.generation() is None
     assert neo.account_decisions("weibo:005") == analyzed_store.account_decisions("weibo:005")
     df = neo.decisions()
