@@ -28,7 +28,7 @@ The mix, in the order of a repeating deck of 20 (a seeded shuffle picks the IDs)
 
 * 4 ``GET /v1/events/{event}/accounts?limit=100`` (the first page);
 * 3 the same with a deep cursor (ranks 10,000 to 50,000: pages walked once before the
-  run with ``limit=1000``);
+  run with ``limit=1000``; on a store with fewer ranked accounts, any page but the first);
 * 4 ``GET /v1/accounts/{id}`` (ranked accounts, first and deep pages);
 * 3 ``GET /v1/graph/neighborhood?node=..&hops=2&limit=200``: ranked accounts, and every
   third one a hub of ``--hubs`` (a viral post: its cascade is capped, not walked);
@@ -171,6 +171,11 @@ def plan(base: str, event: str, hubs: list[str], targets: list[str], seed: int) 
             if page in (11, 21, 31, 41, 50):
                 accounts += [i["account_id"] for i in body["items"][:200]]
             cursor = body["next_cursor"]
+        if not deep:  # fewer than 10,000 ranked accounts: every page of 100 but the first
+            cursor = get(f"/v1/events/{ev}/accounts", limit=100)["next_cursor"]
+            while cursor and len(deep) < 100:
+                deep.append(cursor)
+                cursor = get(f"/v1/events/{ev}/accounts", limit=100, cursor=cursor)["next_cursor"]
         event_row = get(f"/v1/events/{ev}")
     rng = random.Random(seed)
     return {
