@@ -281,11 +281,16 @@ def _iso(s: pd.Series) -> list[str | None]:
 
     Text, not driver ``DateTime`` objects: the driver packs those in Python at
     a cost that dominated ingest (about 0.15 ms each).  The whole column at once:
-    ``YYYY-MM-DDTHH:MM:SS.fffffffff+00:00``, the instant and offset that
-    ``Timestamp.isoformat()`` gives.
+    the text ``Timestamp.isoformat()`` gives (no fraction of a second when it is zero,
+    microseconds when the nanoseconds are zero, else nanoseconds).
     """
     t = pd.to_datetime(s, utc=True)
-    text = np.datetime_as_string(t.dt.tz_localize(None).to_numpy("datetime64[ns]"), unit="ns")
+    ns = t.dt.tz_localize(None).to_numpy("datetime64[ns]")
+    text = np.datetime_as_string(ns, unit="ns")  # YYYY-MM-DDTHH:MM:SS.fffffffff
+    frac = np.mod(ns.view("i8"), 1_000_000_000)
+    text = np.where(
+        frac == 0, text.astype("<U19"), np.where(frac % 1000 == 0, text.astype("<U26"), text)
+    )
     out = np.char.add(text, "+00:00").astype(object)
     out[t.isna().to_numpy()] = None
     return out.tolist()
