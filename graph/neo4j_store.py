@@ -293,7 +293,8 @@ def _iso(s: pd.Series) -> list[str | None]:
     )
     out = np.char.add(text, "+00:00").astype(object)
     out[t.isna().to_numpy()] = None
-    return out.tolist()
+    values: list[str | None] = out.tolist()
+    return values
 
 
 def _values(kind: ColType | str, s: pd.Series) -> list[Any]:
@@ -312,7 +313,10 @@ def _values(kind: ColType | str, s: pd.Series) -> list[Any]:
         return [None if _missing(v) else bool(v) for v in s]
     if kind == ColType.INT:
         if pd.api.types.is_integer_dtype(s.dtype):  # numpy ints, or Int64 with NA
-            return s.to_numpy(dtype=object, na_value=None).tolist()
+            cells = s.to_numpy(dtype=object)
+            cells[pd.isna(cells)] = None
+            ints: list[Any] = cells.tolist()
+            return ints
         return [None if _missing(v) else int(v) for v in s]
     if kind == ColType.FLOAT:
         if pd.api.types.is_float_dtype(s.dtype) and not isinstance(s.dtype, pd.Float64Dtype):
