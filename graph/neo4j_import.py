@@ -59,7 +59,7 @@ _HEADER_TYPE = {
     ColType.BOOL: "boolean",
     ColType.LIST: "string[]",
 }
-_LINE_BREAK = "[\r\n]"
+_LINE_BREAKS = ("\n", "\r")
 
 
 def _kind(table: str, column: str) -> ColType | None:
@@ -95,7 +95,8 @@ def _text_array(values: Sequence[Any] | np.ndarray) -> pa.Array:
 
 
 def _column(kind: ColType | None, s: pd.Series) -> pa.Array:
-    """One column as the import tool reads it (see the module docstring)."""
+    """One column as the import tool reads it (see the module docstring): whole arrays at
+    once where the frame's dtype allows it, value by value otherwise."""
     if kind == ColType.TIME:
         t = pd.to_datetime(s, utc=True)
         text = np.datetime_as_string(t.dt.tz_localize(None).to_numpy("datetime64[ns]"), unit="ns")
@@ -103,6 +104,8 @@ def _column(kind: ColType | None, s: pd.Series) -> pa.Array:
     if kind == ColType.FLOAT:
         return pa.array(pd.to_numeric(s, errors="coerce").astype("float64"), from_pandas=True)
     if kind == ColType.INT:
+        if pd.api.types.is_integer_dtype(s.dtype) and not isinstance(s.dtype, pd.Int64Dtype):
+            return pa.array(s.to_numpy(), type=pa.int64())
         ints = (
             s.array
             if isinstance(s.dtype, pd.Int64Dtype)
@@ -112,24 +115,60 @@ def _column(kind: ColType | None, s: pd.Series) -> pa.Array:
         )
         return pa.array(ints, type=pa.int64(), from_pandas=True)
     if kind == ColType.BOOL:
+        if s.dtype == bool:
+            return pa.array(s.to_numpy(), type=pa.bool_())
+        values = s.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(values, skipna=True) in ("boolean", "empty"):
+            return pa.array(values, type=pa.bool_(), from_pandas=True)
         return pa.array(
             [None if v is None or v is pd.NA or v != v else bool(v) for v in s], type=pa.bool_()
         )
     if kind == ColType.LIST:
+        return _list_column(s)
+    return _text_array(s.to_numpy(dtype=object))
+
+
+def _string_lists(values: np.ndarray) -> pa.ListArray | None:
+    """Cells of lists of text (or missing) as one list array; None when some cell is not
+    such a list (the caller then goes value by value)."""
+    try:
+        arr = pa.array(values, type=pa.list_(pa.string()), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+    # a text is not a list of characters: only list cells (and missing ones) qualify
+    kinds = pd.api.types.infer_dtype(values, skipna=True)
+    if kinds not in ("mixed", "empty") or pc.list_flatten(arr).null_count:
+        return None
+    return arr
+
+
+def _list_column(s: pd.Series) -> pa.Array:
+    """A list column as text with :data:`ARRAY_DELIMITER` between items; an empty list is
+    no value."""
+    lists = _string_lists(s.to_numpy(dtype=object))
+    if lists is None:
         out: list[str | None] = []
         for v in s:
             if isinstance(v, (list, tuple, np.ndarray)) and len(v):
                 items = [str(x) for x in v]
                 if any(ARRAY_DELIMITER in x for x in items):
-                    raise InputError(
-                        "a list value holds the character U+001F, which the bulk import "
-                        "puts between list items: load without --bulk"
-                    )
+                    _delimiter_error()
                 out.append(ARRAY_DELIMITER.join(items))
             else:
                 out.append(None)
         return pa.array(out, type=pa.string())
-    return _text_array(s.to_numpy(dtype=object))
+    if pc.any(pc.match_substring(pc.list_flatten(lists), ARRAY_DELIMITER)).as_py():
+        _delimiter_error()
+    joined = pc.binary_join(lists, ARRAY_DELIMITER)
+    filled = pc.fill_null(pc.list_value_length(lists), 0)
+    return pc.if_else(pc.greater(filled, 0), joined, pa.scalar(None, pa.string()))
+
+
+def _delimiter_error() -> None:
+    raise InputError(
+        "a list value holds the character U+001F, which the bulk import "
+        "puts between list items: load without --bulk"
+    )
 
 
 @dataclass
@@ -377,10 +416,25 @@ class ImportWriter:
     @staticmethod
     def _link_pairs(keys: list[Any], values: pd.Series) -> tuple[list[str], list[str]]:
         """``(row keys, other keys)`` of a link: one pair per value, per distinct item of
-        a list."""
+        a list (in the list's order)."""
+        cells = values.to_numpy(dtype=object)
+        kinds = pd.api.types.infer_dtype(cells, skipna=True)
+        if kinds == "string":  # one text per row, or none
+            held = pd.notna(cells)
+            return np.asarray(keys, dtype=object)[held].tolist(), cells[held].tolist()
+        lists = _string_lists(cells) if kinds != "empty" else None
+        if lists is not None:
+            pairs = pd.DataFrame(
+                {
+                    "row": pc.list_parent_indices(lists).to_numpy(),
+                    "item": pc.list_flatten(lists).to_numpy(zero_copy_only=False),
+                }
+            ).drop_duplicates(keep="first")
+            rows = np.asarray(keys, dtype=object)[pairs["row"].to_numpy()]
+            return rows.tolist(), pairs["item"].tolist()
         starts: list[str] = []
         others: list[str] = []
-        for k, v in zip(keys, values.to_numpy(dtype=object)):
+        for k, v in zip(keys, cells):
             if v is None or v is pd.NA or (isinstance(v, float) and v != v):
                 continue
             if isinstance(v, (list, tuple, np.ndarray)):
@@ -443,8 +497,9 @@ class ImportWriter:
         broken = None
         for col in table.columns:
             if pa.types.is_string(col.type):
-                hit = pc.fill_null(pc.match_substring_regex(col, _LINE_BREAK), False)
-                broken = hit if broken is None else pc.or_(broken, hit)
+                for brk in _LINE_BREAKS:  # plain searches: a regular expression costs more
+                    hit = pc.fill_null(pc.match_substring(col, brk), False)
+                    broken = hit if broken is None else pc.or_(broken, hit)
         name = next(k for k, g in self._groups.items() if g is group)
         parts = [(table, False)]
         if broken is not None and pc.any(broken).as_py():

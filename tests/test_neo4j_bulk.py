@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pileon.graph.embedded import EmbeddedStore
+from pileon.graph.errors import InputError
 from pileon.graph.model import TABLES
 from pileon.graph.neo4j_import import ARGS_FILE, ImportWriter
 from pileon.graph.queries import tables as q_tables
@@ -87,6 +88,36 @@ def test_every_table_has_a_layout():
             else [lay.start.label, lay.end.label]
         )
         assert all(x in q_tables.NODE_KEY for x in [*labels[:1], *ends])
+
+
+def test_whole_column_conversions_match_the_value_by_value_ones():
+    """The writer converts list, link, integer and boolean columns whole where their dtype
+    allows it; cells it cannot take whole (items that are no text, a text among lists)
+    go value by value, with the same result for the cells both can take."""
+    from pileon.graph.model import ColType
+    from pileon.graph.neo4j_import import ARRAY_DELIMITER as D
+    from pileon.graph.neo4j_import import _column
+
+    lists = pd.Series([["a", "b"], None, [], ("x", "x", "y"), float("nan")], dtype=object)
+    assert _column(ColType.LIST, lists).to_pylist() == [f"a{D}b", None, None, f"x{D}x{D}y", None]
+    mixed = pd.Series([["a", 1], "bc", None], dtype=object)  # value by value: str() of each
+    assert _column(ColType.LIST, mixed).to_pylist() == [f"a{D}1", None, None]
+    with pytest.raises(InputError, match="U\\+001F"):
+        _column(ColType.LIST, pd.Series([[f"a{D}b"]], dtype=object))
+    keys = ["k1", "k2", "k3", "k4", "k5"]
+    # a list link: one pair per distinct item, in the list's order
+    assert ImportWriter._link_pairs(keys, lists) == (
+        ["k1", "k1", "k4", "k4"],
+        ["a", "b", "x", "y"],
+    )
+    assert ImportWriter._link_pairs(keys[:3], pd.Series(["p", None, "q"])) == (
+        ["k1", "k3"],
+        ["p", "q"],
+    )
+    assert ImportWriter._link_pairs(keys[:3], mixed) == (["k1", "k1", "k2"], ["a", "1", "bc"])
+    assert _column(ColType.INT, pd.Series([3, 4])).to_pylist() == [3, 4]
+    assert _column(ColType.BOOL, pd.Series([True, None], dtype=object)).to_pylist() == [True, None]
+    assert _column(ColType.BOOL, pd.Series([False, True])).to_pylist() == [False, True]
 
 
 def test_the_folder_must_be_empty(tmp_path):
