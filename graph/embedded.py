@@ -24,9 +24,15 @@ import numpy as np
 import pandas as pd
 
 from pileon.graph.arrays import is_none
-from pileon.graph.codes import CODES_DDL, RepostCodes, read_repost_codes
+from pileon.graph.codes import (
+    CODES_DDL,
+    RepostCodes,
+    keep_repost_codes,
+    read_repost_codes,
+    repost_codes_of,
+)
 from pileon.graph.errors import IdempotencyConflict, NotFound, StoreUnavailable
-from pileon.graph.frames import as_list, coerce, time_to_ns
+from pileon.graph.frames import _utc_ns, as_list, coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, TZ, ColType, stored_columns
 from pileon.graph.store import (
     AUDIT_COLUMNS,
@@ -596,6 +602,28 @@ class EmbeddedStore(Store):
         (:func:`pileon.graph.codes.read_repost_codes`: the whole table's are kept)."""
         with self._write_lock:
             return read_repost_codes(self._con(), event_id)
+
+    def keep_repost_codes(self, reposts: pd.DataFrame) -> bool:
+        """Keep the integer codes of the whole ``reposts`` table from its rows as a load
+        has just stored them into the empty table (``account_id, source_id, reposted_at``
+        of every row, in the order stored), instead of reading the table back.
+
+        The same codes as :meth:`repost_codes` builds from the table: accounts numbered
+        in string order (pandas sorts the distinct IDs as Python does, by code points, as
+        SQLite orders UTF-8 text), sources in first-seen order, the times as stored
+        (the nanoseconds of :func:`pileon.graph.frames.time_to_ns`).  Returns False, keeping nothing, when a
+        cell is missing or the table holds another count of rows; the first read then
+        builds them.  O(n) plus the sort of the distinct accounts.
+        """
+        account, source, at = (reposts[c] for c in ("account_id", "source_id", "reposted_at"))
+        if account.isna().any() or source.isna().any() or at.isna().any():
+            return False
+        account_code, names = pd.factorize(account.to_numpy(dtype=object), sort=True)
+        source_code, _ = pd.factorize(source.to_numpy(dtype=object), sort=False)
+        times = (at if _utc_ns(at) else pd.to_datetime(at, utc=True)).astype("int64").to_numpy()
+        codes = repost_codes_of(account_code, source_code, times, list(names))
+        with self._write_lock:
+            return keep_repost_codes(self._con(), codes)
 
     def _rows(self, table: str) -> int:
         """About how many rows ``table`` has (its largest rowid: one index step)."""
