@@ -252,16 +252,20 @@ def load_folder(
     # the embedded store loads faster inside its bulk_load (same result)
     bulk = getattr(store, "bulk_load", None)
     with bulk() if bulk is not None else nullcontext():
-        codes_kept = _load_tables(
+        rows = _load_tables(
             store, files, rej_file, summary, show_progress, chunk_rows, margin, keep
         )
     # the embedded store keeps its reposts as integer codes for `pileon coactivity`: made
     # here, once per load that stored reposts, the command's first run is as quick as the next
     # (from the rows just loaded when the table was empty, else read back from the table)
-    keep_codes = getattr(store, "repost_codes", None)
     loaded = summary.tables.get("reposts")
-    if keep_codes is not None and loaded is not None and loaded.stored and not codes_kept:
-        keep_codes()
+    if loaded is not None and loaded.stored:
+        keep_rows = getattr(store, "keep_repost_codes", None)
+        if rows is None or keep_rows is None or not keep_rows(rows):
+            keep_codes = getattr(store, "repost_codes", None)
+            if keep_codes is not None:
+                keep_codes()
+    del rows
     store.set_ingest_mark(None)
     return summary
 
@@ -283,10 +287,12 @@ def _load_tables(
     chunk_rows: int,
     margin: pd.Timedelta | str | float = DEFAULT_MARGIN,
     keep: Mapping[str, Sequence[str]] | None = None,
-) -> bool:
+) -> pd.DataFrame | None:
     """The body of :func:`load_folder`: tables, placeholders, event membership.
 
-    Returns whether the reposts' integer codes were kept (``store.keep_repost_codes``).
+    Returns ``account_id, source_id, reposted_at`` of the reposts loaded into an empty
+    store (the rows the table then holds, in order), for ``store.keep_repost_codes``;
+    None otherwise.
 
     Notes
     -----
@@ -301,7 +307,7 @@ def _load_tables(
     loaded: dict[str, set] = {}  # the keys stored from each table's file
     kept: dict[str, list[pd.DataFrame]] | None = None
     keep_codes = getattr(store, "keep_repost_codes", None)
-    codes_kept = False
+    rows: pd.DataFrame | None = None
     # the columns kept of the rows loaded: membership's, the codes' (``account_id``) and the
     # caller's (``keep``) that rows have (not ``placeholder``: the rows loaded are no
     # placeholders)
@@ -373,7 +379,7 @@ def _load_tables(
         store.set_memberships(members)
         stored = summary.tables.get("reposts")
         if kept is not None and keep_codes is not None and stored is not None and stored.stored:
-            codes_kept = bool(keep_codes(reposts))
+            rows = reposts[["account_id", "source_id", "reposted_at"]]
         if keep:
             summary.frames = {
                 t: coerce(t, df)[list(keep[t])] if kept is not None else df[list(keep[t])]
@@ -382,4 +388,4 @@ def _load_tables(
             summary.frames["memberships"] = members
         del contents, reposts
     summary.memberships = members.groupby("event_id").size().astype(int).to_dict()
-    return codes_kept
+    return rows

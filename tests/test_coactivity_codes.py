@@ -328,6 +328,14 @@ def test_codes_kept_from_the_loaded_rows_equal_the_codes_built_from_the_table(
     kept = store.repost_codes()
     assert len(kept) == 499
     _codes_equal(kept, _build(con))
+    # the bulk load put back the triggers it dropped: any change empties the codes again
+    triggers = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    assert {"repost_codes_insert", "repost_codes_update", "repost_codes_delete"} <= triggers
+    with con:
+        con.execute("UPDATE reposts SET account_id = 'zz' WHERE rowid = 1")
+    assert con.execute("SELECT count(*) FROM repost_codes").fetchone()[0] == 0
+    with con:
+        con.execute("UPDATE reposts SET account_id = ? WHERE rowid = 1", (r.loc[0, "account_id"],))
 
     more = tmp_path / "more"
     more.mkdir()
