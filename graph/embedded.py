@@ -623,10 +623,10 @@ class EmbeddedStore(Store):
 
         The same codes as :meth:`repost_codes` builds from the table: accounts numbered
         in string order (pandas sorts the distinct IDs as Python does, by code points, as
-        SQLite orders UTF-8 text), sources in first-seen order, the times as stored
-        (the nanoseconds of :func:`pileon.graph.frames.time_to_ns`).  Returns False, keeping nothing, when a
-        cell is missing or the table holds another count of rows; the first read then
-        builds them.  O(n) plus the sort of the distinct accounts.
+        SQLite orders UTF-8 text), sources in first-seen order, the times as stored (the
+        nanoseconds of :func:`pileon.graph.frames.time_to_ns`).  Returns False, keeping
+        nothing, when a cell is missing or the table holds another count of rows; the first
+        read then builds them.  O(n) plus the sort of the distinct accounts.
         """
         account, source, at = (reposts[c] for c in ("account_id", "source_id", "reposted_at"))
         if account.isna().any() or source.isna().any() or at.isna().any():
@@ -643,6 +643,41 @@ class EmbeddedStore(Store):
         return int(
             self._con().execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0]
         )
+
+    def venue_contents(
+        self,
+        event_id: str,
+        venue_ids: Sequence[str],
+        start: pd.Timestamp | None,
+        end: pd.Timestamp | None,
+        own: pd.Series,
+    ) -> pd.DataFrame:
+        """See :meth:`pileon.graph.store.Store.venue_contents` (``own`` is not read: the
+        event's memberships are left out here).
+
+        Notes
+        -----
+        One query: the venue's contents by the ``venue_id`` index, the time span, the
+        placeholders and the event's own (its memberships' key) left out in SQLite, so
+        only the rows kept become Python values.  O(contents of the venues).
+        """
+        cols = stored_columns("contents")
+        sql = (
+            f"SELECT {', '.join(self._select('contents', 'c.'))} FROM contents c "
+            "WHERE c.venue_id IN (SELECT CAST(value AS TEXT) FROM json_each(?)) "
+            "AND c.placeholder = 0 AND NOT EXISTS (SELECT 1 FROM memberships m "
+            "WHERE m.event_id = ? AND m.content_id = c.content_id)"
+        )
+        params: list[Any] = [_json_ids(venue_ids), event_id]
+        # a missing time (NULL) is never inside the span, as NaT compares false
+        if start is not None:
+            sql += " AND c.posted_at >= ?"
+            params.append(int(pd.Timestamp(start).value))
+        if end is not None:
+            sql += " AND c.posted_at <= ?"
+            params.append(int(pd.Timestamp(end).value))
+        rows = self._con().execute(sql + " ORDER BY c.content_id", params).fetchall()
+        return coerce("contents", _columns_of_rows("contents", cols, rows))
 
     def event_items(self, event_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """See :meth:`pileon.graph.store.Store.event_items`.
