@@ -174,6 +174,9 @@ def handling_times(reports: pd.DataFrame, moderation: pd.DataFrame) -> pd.Series
 def _platform_of_reports(p: Projection) -> np.ndarray:
     """Each report's platform: its content's (or repost's), else its account's; None when
     neither is known."""
+    rep = p.reports
+    # only the reports' contents and accounts are looked up: the other rows are skipped
+    wanted = {v for col in ("content_id", "account_id") for v in rep[col] if isinstance(v, str)}
     plat: dict[str, Any] = {}
     for df, key in (
         (p.accounts, "account_id"),
@@ -181,10 +184,11 @@ def _platform_of_reports(p: Projection) -> np.ndarray:
         (p.contents, "content_id"),
     ):
         if "platform" in df:
-            for k, v in zip(df[key], df["platform"]):
+            ids = df[key].astype(str)
+            rows = ids.isin(wanted).to_numpy(dtype=bool)
+            for k, v in zip(ids.to_numpy(dtype=object)[rows], df["platform"].to_numpy()[rows]):
                 if isinstance(v, str) and v:
-                    plat[str(k)] = v
-    rep = p.reports
+                    plat[k] = v
     out = []
     for cid, aid in zip(rep["content_id"], rep["account_id"]):
         got = plat.get(str(cid)) if isinstance(cid, str) else None

@@ -487,6 +487,24 @@ def find_new_account_impersonations(
     ent_list = sorted(entities)
     if not ent_list:
         return []
+    found = []
+    for row in new.sort_values("account_id", kind="mergesort").itertuples(index=False):
+        account = str(row.account_id)
+        if account in targets or (_str(row.identity_key) in target_keys):
+            continue
+        if bool(row.verified) if not pd.isna(row.verified) else False:
+            continue
+        name = first_old.get(account) if account in first_old else _str(row.name)
+        if name is None:
+            continue
+        sim, rule, ent = _best_entity(name, ent_list)
+        if sim < min_similarity or rule == "mentions":
+            continue
+        found.append((account, row.created_at, name, ent, sim, rule))
+    if not found:
+        return []
+    # the acts of the accounts found, by (time, content_id): a stable sort of their rows
+    # alone keeps the order the sort of every row gives them
     cs, rs = p.contents, p.reposts
     own = pd.concat(
         [
@@ -501,25 +519,15 @@ def find_new_account_impersonations(
         via = pd.concat([cs["via"], rs["via"]], ignore_index=True) if "via" in rs else None
         if via is not None:
             own = own[(via != "source").to_numpy(dtype=bool)]
+    own = own[own["account_id"].isin({f[0] for f in found}).to_numpy(dtype=bool)]
     own = own.dropna(subset=["t"]).sort_values(["t", "content_id"], kind="mergesort")
     out = []
-    for row in new.sort_values("account_id", kind="mergesort").itertuples(index=False):
-        account = str(row.account_id)
-        if account in targets or (_str(row.identity_key) in target_keys):
-            continue
-        if bool(row.verified) if not pd.isna(row.verified) else False:
-            continue
-        name = first_old.get(account) if account in first_old else _str(row.name)
-        if name is None:
-            continue
-        sim, rule, ent = _best_entity(name, ent_list)
-        if sim < min_similarity or rule == "mentions":
-            continue
+    for account, created_at, name, ent, sim, rule in found:
         mine = own.loc[own["account_id"] == account, "content_id"].astype(str)
         out.append(
             NewAccountImpersonation(
                 account_id=account,
-                created_at=pd.Timestamp(row.created_at),
+                created_at=pd.Timestamp(created_at),
                 name=name,
                 entity=ent,
                 similarity=sim,

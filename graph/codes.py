@@ -30,7 +30,7 @@ import numpy as np
 
 from pileon.graph.errors import InputError, NotFound
 
-__all__ = ["CODES_DDL", "RepostCodes", "read_repost_codes"]
+__all__ = ["CODES_DDL", "RepostCodes", "keep_repost_codes", "read_repost_codes", "repost_codes_of"]
 
 #: the table of kept codes and the triggers that empty it when the reposts change
 CODES_DDL = """
@@ -150,6 +150,35 @@ def read_repost_codes(con: sqlite3.Connection, event_id: str | None = None) -> R
     return kept
 
 
+def keep_repost_codes(con: sqlite3.Connection, codes: RepostCodes) -> bool:
+    """Keep ``codes`` as the whole ``reposts`` table's, in one write transaction, when the
+    table holds as many rows (the caller vouches that they are its rows' codes, in its
+    order: a load that has just stored them into the empty table).  Returns whether they
+    were kept (not with another count of rows, nor in a read-only file: the first
+    :func:`read_repost_codes` then builds them).  O(n) bytes written."""
+    if con.in_transaction:
+        raise RuntimeError("keep_repost_codes needs a connection outside a transaction")
+    try:
+        con.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:  # read-only file (or locked for a minute)
+        return False
+    try:
+        if con.execute("SELECT COUNT(*) FROM reposts").fetchone()[0] != len(codes):
+            con.execute("ROLLBACK")
+            return False
+        try:
+            _keep(con, codes)
+        except sqlite3.OperationalError:  # a read-only file: not kept
+            con.execute("ROLLBACK")
+            return False
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):  # none may be open any more
+            con.execute("ROLLBACK")
+        raise
+    return True
+
+
 def _keep(con: sqlite3.Connection, codes: RepostCodes) -> None:
     con.executemany(
         "INSERT OR REPLACE INTO repost_codes (part, data) VALUES (?, ?)",
@@ -212,6 +241,16 @@ def _encode(rows: list[tuple[str | None, str | None, int | None]], names: list[s
     source_of = dict(zip(distinct_sources, range(len(distinct_sources))))
     source = np.array(list(map(source_of.__getitem__, sources)), dtype=np.int64)
     time = np.array(times, dtype=np.int64)
+    return repost_codes_of(account, source, time, names)
+
+
+def repost_codes_of(
+    account: np.ndarray, source: np.ndarray, time: np.ndarray, names: list[str]
+) -> RepostCodes:
+    """:class:`RepostCodes` of codes made elsewhere: ``account`` the positions in ``names``
+    (the sorted distinct account IDs), ``source`` the sources numbered in first-seen order,
+    ``time`` the stored nanoseconds, one entry per repost in the table's order (as the
+    module docstring says and :func:`read_repost_codes` makes them).  O(n + names)."""
     text = "".join(names)
     blob = text.encode("utf-8")
     if len(blob) == len(text):  # ASCII: a name's bytes are its characters
@@ -220,4 +259,10 @@ def _encode(rows: list[tuple[str | None, str | None, int | None]], names: list[s
         lengths = np.fromiter(
             (len(a.encode("utf-8")) for a in names), dtype=np.int64, count=len(names)
         )
-    return RepostCodes(account, source, time, blob, np.cumsum(lengths).astype(np.int64))
+    return RepostCodes(
+        np.asarray(account, dtype=np.int64),
+        np.asarray(source, dtype=np.int64),
+        np.asarray(time, dtype=np.int64),
+        blob,
+        np.cumsum(lengths).astype(np.int64),
+    )

@@ -24,9 +24,15 @@ import numpy as np
 import pandas as pd
 
 from pileon.graph.arrays import is_none
-from pileon.graph.codes import CODES_DDL, RepostCodes, read_repost_codes
+from pileon.graph.codes import (
+    CODES_DDL,
+    RepostCodes,
+    keep_repost_codes,
+    read_repost_codes,
+    repost_codes_of,
+)
 from pileon.graph.errors import IdempotencyConflict, NotFound, StoreUnavailable
-from pileon.graph.frames import as_list, coerce, time_to_ns
+from pileon.graph.frames import _utc_ns, as_list, coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, PLACEHOLDER_TABLE, TABLES, TZ, ColType, stored_columns
 from pileon.graph.store import (
     AUDIT_COLUMNS,
@@ -170,6 +176,8 @@ _INDEX_TABLES = (
     ("reposts_account_key", "reposts"),
     ("accounts_name", "accounts"),
 )
+#: the triggers of ``CODES_DDL`` (dropped by a bulk load into an empty ``reposts`` table)
+_CODES_TRIGGERS = ("repost_codes_insert", "repost_codes_update", "repost_codes_delete")
 #: rows per INSERT statement of the bulk writes (at most 15 columns: far below the
 #: 32766 parameters SQLite takes)
 _ROWS_PER_INSERT = 100
@@ -416,8 +424,11 @@ class EmbeddedStore(Store):
     def bulk_load(self) -> Iterator[None]:
         """Faster loading of many rows in this thread: a large page cache and temporary
         tables in memory, and the secondary indexes of tables that are empty at the
-        start built once at the end instead of row by row.  The store is the same
-        afterwards (readers meanwhile see the same rows, found more slowly)."""
+        start built once at the end instead of row by row.  Into an empty ``reposts``
+        table, the triggers that empty the kept integer codes (``pileon.graph.codes``)
+        are dropped too, and the codes emptied once at the start and once at the end,
+        instead of by a trigger per row.  The store is the same afterwards (readers
+        meanwhile see the same rows, found more slowly)."""
         con = self._con()
         cache = con.execute("PRAGMA cache_size").fetchone()[0]
         temp = con.execute("PRAGMA temp_store").fetchone()[0]
@@ -430,6 +441,11 @@ class EmbeddedStore(Store):
                     if con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None:
                         con.execute(f"DROP INDEX IF EXISTS {index}")
                         dropped.append(index)
+                triggers = con.execute("SELECT 1 FROM reposts LIMIT 1").fetchone() is None
+                if triggers:
+                    for trigger in _CODES_TRIGGERS:
+                        con.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+                    con.execute("DELETE FROM repost_codes")
         try:
             yield
         finally:
@@ -438,6 +454,9 @@ class EmbeddedStore(Store):
                     with con:
                         for stmt in _INDEXES:
                             con.execute(stmt)
+            if triggers:
+                with self._write_lock:
+                    con.executescript(f"BEGIN; {CODES_DDL} DELETE FROM repost_codes; COMMIT;")
             con.execute(f"PRAGMA cache_size={int(cache)}")
             con.execute(f"PRAGMA temp_store={int(temp)}")
 
@@ -625,11 +644,68 @@ class EmbeddedStore(Store):
         with self._write_lock:
             return read_repost_codes(self._con(), event_id)
 
+    def keep_repost_codes(self, reposts: pd.DataFrame) -> bool:
+        """Keep the integer codes of the whole ``reposts`` table from its rows as a load
+        has just stored them into the empty table (``account_id, source_id, reposted_at``
+        of every row, in the order stored), instead of reading the table back.
+
+        The same codes as :meth:`repost_codes` builds from the table: accounts numbered
+        in string order (pandas sorts the distinct IDs as Python does, by code points, as
+        SQLite orders UTF-8 text), sources in first-seen order, the times as stored (the
+        nanoseconds of :func:`pileon.graph.frames.time_to_ns`).  Returns False, keeping
+        nothing, when a cell is missing or the table holds another count of rows; the first
+        read then builds them.  O(n) plus the sort of the distinct accounts.
+        """
+        account, source, at = (reposts[c] for c in ("account_id", "source_id", "reposted_at"))
+        if account.isna().any() or source.isna().any() or at.isna().any():
+            return False
+        account_code, names = pd.factorize(account.to_numpy(dtype=object), sort=True)
+        source_code, _ = pd.factorize(source.to_numpy(dtype=object), sort=False)
+        times = (at if _utc_ns(at) else pd.to_datetime(at, utc=True)).astype("int64").to_numpy()
+        codes = repost_codes_of(account_code, source_code, times, list(names))
+        with self._write_lock:
+            return keep_repost_codes(self._con(), codes)
+
     def _rows(self, table: str) -> int:
         """About how many rows ``table`` has (its largest rowid: one index step)."""
         return int(
             self._con().execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0]
         )
+
+    def venue_contents(
+        self,
+        event_id: str,
+        venue_ids: Sequence[str],
+        start: pd.Timestamp | None,
+        end: pd.Timestamp | None,
+        own: pd.Series,
+    ) -> pd.DataFrame:
+        """See :meth:`pileon.graph.store.Store.venue_contents` (``own`` is not read: the
+        event's memberships are left out here).
+
+        Notes
+        -----
+        One query: the venue's contents by the ``venue_id`` index, the time span, the
+        placeholders and the event's own (its memberships' key) left out in SQLite, so
+        only the rows kept become Python values.  O(contents of the venues).
+        """
+        cols = stored_columns("contents")
+        sql = (
+            f"SELECT {', '.join(self._select('contents', 'c.'))} FROM contents c "
+            "WHERE c.venue_id IN (SELECT CAST(value AS TEXT) FROM json_each(?)) "
+            "AND c.placeholder = 0 AND NOT EXISTS (SELECT 1 FROM memberships m "
+            "WHERE m.event_id = ? AND m.content_id = c.content_id)"
+        )
+        params: list[Any] = [_json_ids(venue_ids), event_id]
+        # a missing time (NULL) is never inside the span, as NaT compares false
+        if start is not None:
+            sql += " AND c.posted_at >= ?"
+            params.append(int(pd.Timestamp(start).value))
+        if end is not None:
+            sql += " AND c.posted_at <= ?"
+            params.append(int(pd.Timestamp(end).value))
+        rows = self._con().execute(sql + " ORDER BY c.content_id", params).fetchall()
+        return coerce("contents", _columns_of_rows("contents", cols, rows))
 
     def event_items(self, event_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """See :meth:`pileon.graph.store.Store.event_items`.

@@ -347,16 +347,9 @@ def _venues(
     if not ids:
         return empty("venues"), empty("contents")
     venues = store.frame("venues", ids=ids)
-    others = store.frame("contents", ids=ids, column="venue_id")
-    keep = ~others["content_id"].isin(contents["content_id"]).to_numpy(dtype=bool)
-    keep &= ~others["placeholder"].to_numpy(dtype=bool)
+    # the event's own contents: its member contents (and placeholders, left out anyway)
     start, end = _span(ev, contents, reposts)
-    t = others["posted_at"]
-    if start is not None:
-        keep &= (t >= start).to_numpy(dtype=bool)
-    if end is not None:
-        keep &= (t <= end).to_numpy(dtype=bool)
-    return venues, others[keep].reset_index(drop=True)
+    return venues, store.venue_contents(ev.event_id, ids, start, end, contents["content_id"])
 
 
 def _creators(

@@ -184,6 +184,33 @@ class Store(ABC):
             out.append(df)
         return out[0], out[1]
 
+    def venue_contents(
+        self,
+        event_id: str,
+        venue_ids: Sequence[str],
+        start: pd.Timestamp | None,
+        end: pd.Timestamp | None,
+        own: pd.Series,
+    ) -> pd.DataFrame:
+        """The contents posted in ``venue_ids`` from ``start`` to ``end`` (both included;
+        None: unbounded) that are not the event's own and no placeholders, as :meth:`frame`
+        gives them (in key order).
+
+        ``own``: the IDs of the event's contents as the caller holds them (those of
+        :meth:`event_items`, i.e. its member contents).  This default reads every content
+        of the venues and keeps those not in ``own``; a store may select them in its own
+        query language, leaving out the event's memberships instead (the same contents).
+        """
+        others = self.frame("contents", ids=list(venue_ids), column="venue_id")
+        keep = ~others["content_id"].isin(own).to_numpy(dtype=bool)
+        keep &= ~others["placeholder"].to_numpy(dtype=bool)
+        t = others["posted_at"]
+        if start is not None:
+            keep &= (t >= start).to_numpy(dtype=bool)
+        if end is not None:
+            keep &= (t <= end).to_numpy(dtype=bool)
+        return others[keep].reset_index(drop=True)
+
     def older_contents(
         self, event_id: str, before: pd.Timestamp, terms: Sequence[str]
     ) -> pd.DataFrame:

@@ -252,13 +252,20 @@ def load_folder(
     # the embedded store loads faster inside its bulk_load (same result)
     bulk = getattr(store, "bulk_load", None)
     with bulk() if bulk is not None else nullcontext():
-        _load_tables(store, files, rej_file, summary, show_progress, chunk_rows, margin, keep)
+        rows = _load_tables(
+            store, files, rej_file, summary, show_progress, chunk_rows, margin, keep
+        )
     # the embedded store keeps its reposts as integer codes for `pileon coactivity`: made
     # here, once per load that stored reposts, the command's first run is as quick as the next
-    keep_codes = getattr(store, "repost_codes", None)
+    # (from the rows just loaded when the table was empty, else read back from the table)
     loaded = summary.tables.get("reposts")
-    if keep_codes is not None and loaded is not None and loaded.stored:
-        keep_codes()
+    if loaded is not None and loaded.stored:
+        keep_rows = getattr(store, "keep_repost_codes", None)
+        if rows is None or keep_rows is None or not keep_rows(rows):
+            keep_codes = getattr(store, "repost_codes", None)
+            if keep_codes is not None:
+                keep_codes()
+    del rows
     store.set_ingest_mark(None)
     return summary
 
@@ -280,27 +287,36 @@ def _load_tables(
     chunk_rows: int,
     margin: pd.Timedelta | str | float = DEFAULT_MARGIN,
     keep: Mapping[str, Sequence[str]] | None = None,
-) -> None:
+) -> pd.DataFrame | None:
     """The body of :func:`load_folder`: tables, placeholders, event membership.
+
+    Returns ``account_id, source_id, reposted_at`` of the reposts loaded into an empty
+    store (the rows the table then holds, in order), for ``store.keep_repost_codes``;
+    None otherwise.
 
     Notes
     -----
     Into a store that holds no contents and no reposts yet, membership runs on the
     columns it needs of the rows just validated (they are then exactly what the store
     holds, placeholders aside, which membership skips) instead of reading both tables
-    back.  References to keys loaded here are known to exist and are not looked up again
+    back, and the embedded store keeps its reposts' integer codes from them too.
+    References to keys loaded here are known to exist and are not looked up again
     for placeholders.  O(rows) plus membership.
     """
     refs: dict[tuple[str, str], set[str]] = {}
     loaded: dict[str, set] = {}  # the keys stored from each table's file
     kept: dict[str, list[pd.DataFrame]] | None = None
-    # the columns kept of the rows loaded: membership's, and the caller's (``keep``) that
-    # rows have (not ``placeholder``: the rows loaded are no placeholders)
+    keep_codes = getattr(store, "keep_repost_codes", None)
+    rows: pd.DataFrame | None = None
+    # the columns kept of the rows loaded: membership's, the codes' (``account_id``) and the
+    # caller's (``keep``) that rows have (not ``placeholder``: the rows loaded are no
+    # placeholders)
     columns = {
         t: list(
             dict.fromkeys(
                 [
                     *cols,
+                    *(("account_id",) if t == "reposts" and keep_codes is not None else ()),
                     *(
                         c
                         for c in (keep or {}).get(t, ())
@@ -361,6 +377,9 @@ def _load_tables(
             contents, reposts = store.frame("contents"), store.frame("reposts")
         members = compute_memberships(store.frame("events"), contents, reposts, margin=margin)
         store.set_memberships(members)
+        stored = summary.tables.get("reposts")
+        if kept is not None and keep_codes is not None and stored is not None and stored.stored:
+            rows = reposts[["account_id", "source_id", "reposted_at"]]
         if keep:
             summary.frames = {
                 t: coerce(t, df)[list(keep[t])] if kept is not None else df[list(keep[t])]
@@ -369,3 +388,4 @@ def _load_tables(
             summary.frames["memberships"] = members
         del contents, reposts
     summary.memberships = members.groupby("event_id").size().astype(int).to_dict()
+    return rows

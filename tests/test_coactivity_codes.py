@@ -289,3 +289,68 @@ def test_ingest_keeps_the_codes_so_the_first_command_is_quick(tmp_path):
     assert {"account", "source", "time", "names"} <= parts
     got = coactivity_edges(store, window=60)[0]
     pd.testing.assert_frame_equal(got, coactivity(store.frame("reposts"), window=60))
+
+
+def _codes_equal(a, b) -> None:
+    for part in ("account", "source", "time", "name_ends"):
+        np.testing.assert_array_equal(getattr(a, part), getattr(b, part))
+    assert a.names_utf8 == b.names_utf8
+
+
+def test_codes_kept_from_the_loaded_rows_equal_the_codes_built_from_the_table(
+    tmp_path, monkeypatch
+):
+    """A load into an empty store keeps the codes from the rows it has just validated,
+    without reading the table back: the same arrays as the build from the table, for IDs
+    in code-point order, a repeated key and a row without its time (both rejected)
+    in the middle of the file; a second load into the non-empty store builds them from
+    the table again."""
+    import pileon.graph.codes as codes
+    from pileon.ingest.load import load_folder
+
+    _build = codes._build
+
+    names = ["a,b", "Zed", "alpha", "été", "ü", "ß", "z", "Ω", "10", "9"]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    r = _reposts(11, 500, names=names)
+    text = r.assign(reposted_at=r["reposted_at"].dt.strftime("%Y-%m-%dT%H:%M:%S+08:00"))
+    text.loc[40, "reposted_at"] = ""  # rejected: no time
+    text = pd.concat([text.iloc[:100], text.iloc[[7]], text.iloc[100:]])  # repeated key
+    text.to_csv(folder / "reposts.csv", index=False)
+    store = EmbeddedStore(str(tmp_path / "s.db"))
+    with monkeypatch.context() as m:  # the first load does not read the table back
+        m.setattr(codes, "_build", lambda con: pytest.fail("codes built from the table"))
+        summary = load_folder(store, folder, reject_path=tmp_path / "rej.csv")
+    assert summary.tables["reposts"].rejected == 2
+    con = store._con()
+    assert con.execute("SELECT count(*) FROM repost_codes").fetchone()[0] > 0
+    kept = store.repost_codes()
+    assert len(kept) == 499
+    _codes_equal(kept, _build(con))
+    # the bulk load put back the triggers it dropped: any change empties the codes again
+    triggers = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    assert {"repost_codes_insert", "repost_codes_update", "repost_codes_delete"} <= triggers
+    with con:
+        con.execute("UPDATE reposts SET account_id = 'zz' WHERE rowid = 1")
+    assert con.execute("SELECT count(*) FROM repost_codes").fetchone()[0] == 0
+    with con:
+        con.execute("UPDATE reposts SET account_id = ? WHERE rowid = 1", (r.loc[0, "account_id"],))
+
+    more = tmp_path / "more"
+    more.mkdir()
+    r2 = _reposts(12, 50, names=names[::-1] + ["new"])
+    r2.assign(reposted_at=r2["reposted_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(
+        more / "reposts.csv", index=False
+    )
+    load_folder(store, more, reject_path=tmp_path / "rej2.csv")
+    _codes_equal(store.repost_codes(), _build(con))
+    assert len(store.repost_codes()) == 549
+
+
+def test_codes_are_not_kept_for_rows_that_are_not_the_table(tmp_path):
+    store = _store(tmp_path, _reposts(13, 30))
+    with store._con() as con:
+        con.execute("DELETE FROM repost_codes")
+    assert not store.keep_repost_codes(_reposts(13, 29))  # another count of rows
+    assert store._con().execute("SELECT count(*) FROM repost_codes").fetchone()[0] == 0

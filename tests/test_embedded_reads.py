@@ -80,3 +80,24 @@ def test_event_items_join_gives_what_the_default_gives(store):
         for table, g, w in zip(("contents", "reposts"), got, want):
             pd.testing.assert_frame_equal(g, w, obj=f"{event} {table}")
         assert len(got[0]) + len(got[1]) == len(store.memberships(event))
+
+
+def test_venue_contents_in_sql_give_what_the_default_gives(store):
+    """The venues' other contents during an event: the embedded query (the event's
+    memberships, placeholders and the span left out in SQLite) gives the rows and dtypes
+    of the interface's default (every content of the venues, then kept in pandas)."""
+    venues = sorted(set(store.frame("contents")["venue_id"].dropna()))
+    assert venues
+    times = store.frame("contents")["posted_at"].dropna().sort_values()
+    mid = times.iloc[len(times) // 2]
+    seen = 0
+    for event in store.event_ids():
+        own = store.event_items(event)[0]["content_id"]
+        for start, end in ((None, None), (times.iloc[0], mid), (mid, None), (None, mid)):
+            for ids in (venues, venues[:1], []):
+                got = store.venue_contents(event, ids, start, end, own)
+                want = Store.venue_contents(store, event, ids, start, end, own)
+                pd.testing.assert_frame_equal(got, want, obj=f"{event} {start} {end} {ids}")
+                assert not got["content_id"].isin(own).any()
+                seen += len(got)
+    assert seen > 0
