@@ -68,7 +68,7 @@ from pileon.detectors.findings import Narrative
 from pileon.detectors.harm import HARM_THRESHOLD, repost_harm, text_harm_model
 from pileon.detectors.joins import pairs_among
 from pileon.graph.projection import Projection
-from pileon.graph.textsim import near_duplicate_pairs, normalize_all
+from pileon.graph.textsim import near_duplicate_links, normalize_all
 
 #: kinds that are reactions to something rather than publications of a story
 REACTION_KINDS = ("comment", "dm")
@@ -274,9 +274,13 @@ def detect_narratives(
 
     Notes
     -----
-    Text matching is MinHash LSH over the distinct normalised texts, each
-    candidate pair verified by exact Jaccard: about O(n·L) for n contents of L
-    characters, never all pairs; media hashes by pigeonhole buckets; groups by
+    Text matching is MinHash LSH over the distinct normalised texts
+    (:func:`pileon.graph.textsim.near_duplicate_links`): about O(n·L) for n contents of L
+    characters, never all pairs; a candidate is verified by exact Jaccard only when its two
+    texts are not grouped yet, and a text is a candidate with at most the first
+    :data:`pileon.graph.textsim.BUCKET_CAP` texts of each LSH bucket (so many
+    near-identical texts cost about one check each; the error this bounds is stated
+    there); media hashes by pigeonhole buckets; groups by
     sparse connected components; repost attribution by the pointer-jumping forest
     of :func:`pileon.detectors.cascades.repost_forest` (O(r log d)).  Texts are normalised
     once per distinct text, and the per-narrative figures are counted over integer
@@ -315,12 +319,10 @@ def detect_narratives(
         # rows with the same text join the first row with it
         links_i.append(first_row[norm_at])
         links_j.append(txt_rows)
-        if text_pairs is None:
-            pairs = near_duplicate_pairs(
+        if text_pairs is None:  # links enough to group the texts, not every pair
+            pa, pb = near_duplicate_links(
                 uniq.tolist(), threshold=threshold, min_chars=min_chars, normalized=True
             )
-            ab = np.array([(a, b) for a, b, _ in pairs], dtype=np.int64).reshape(-1, 2)
-            pa, pb = ab[:, 0], ab[:, 1]
         else:  # computed elsewhere (pileon.detectors.joins): the pairs of these texts
             pa, pb = pairs_among(text_pairs, pd.Index(uniq))
         links_i.append(first_row[pa])

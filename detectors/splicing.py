@@ -45,10 +45,8 @@ splices (``harm`` at least ``harm_threshold``), raise the finding's strength.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain, repeat
 
 import numpy as np
 import pandas as pd
@@ -404,43 +402,98 @@ class _Texts:
         )
 
 
+def _gram_codes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every ``k``-gram occurrence of every text, in order, as an integer code (equal codes:
+    equal k-grams), and where each text's occurrences start (``n + 1`` bounds).
+
+    Notes
+    -----
+    Code points are packed and numbered by ``pd.factorize`` one step at a time (exact, no
+    hashing): O(C · k) for C characters, no Python object per k-gram.
+    """
+    n = len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    per = np.maximum(lengths - k + 1, 0)
+    bounds = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(per, out=bounds[1:])
+    if not bounds[-1]:
+        return np.zeros(0, dtype=np.int64), bounds
+    cp = np.frombuffer(
+        "".join(texts).encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32
+    ).astype(np.int64)
+    at = np.repeat(np.cumsum(lengths) - lengths - bounds[:-1], per) + np.arange(bounds[-1])
+    first = min(k, 3)  # three code points (21 bits each) fit one int64
+    key = cp[at]
+    for j in range(1, first):
+        key = (key << 21) | cp[at + j]
+    code = pd.factorize(key)[0]
+    for j in range(first, k):  # then one more code point per step
+        code = pd.factorize((code << 21) | cp[at + j])[0]
+    return code.astype(np.int64, copy=False), bounds
+
+
 class _GramIndex:
-    """``k``-gram -> (content, account) of the earliest content of each of the first
-    :data:`_POSTING_ACCOUNTS` accounts that used it, over the contents inserted so far."""
+    """The k-grams of the contents (:func:`_gram_codes`) and, per k-gram, the earliest content
+    of each of the first :data:`_POSTING_ACCOUNTS` accounts that used it, in content order.
+
+    The postings as they stood when content ``i`` was examined (the contents of earlier
+    instants inserted one by one) are these postings restricted to contents of earlier
+    instants: a list is only ever appended to, so it held exactly those of its contents.
+    """
 
     def __init__(self, texts: _Texts, k: int) -> None:
         self.texts, self.k = texts, k
-        #: k-gram -> the contents (at most one per account, the earliest)
-        self.postings: dict[str, list[int]] = {}
-        #: the distinct k-grams of every inserted content
-        self.grams_of: dict[int, set[str]] = {}
-        self._cut: dict[str, tuple[list[str], set[str]]] = {}  # k-grams of each distinct text
+        self.code, self.bounds = _gram_codes(texts.norms, k)
+        n = len(texts.norms)
+        owner = np.repeat(np.arange(n), np.diff(self.bounds))
+        acc = pd.factorize(np.asarray(texts.accounts, dtype=object))[0]
+        # distinct (k-gram, content), by k-gram then content; the first content of each
+        # (k-gram, account); the first _POSTING_ACCOUNTS accounts of each k-gram
+        g = max(int(self.code.max()) + 1, 1) if len(self.code) else 1
+        pair = np.sort(self.code * n + owner)  # (sorting: numpy's hash unique is slower)
+        pair = pair[np.r_[True, pair[1:] != pair[:-1]]] if len(pair) else pair
+        gram, who = pair // n, pair % n
+        # in (k-gram, content) order: the first of each (k-gram, account) is not a duplicate
+        again = pd.Index(gram * (int(acc.max()) + 1) + acc[who]).duplicated(keep="first")
+        gram, who = gram[~again], who[~again]
+        start = np.searchsorted(gram, np.arange(g))
+        rank = np.arange(len(gram)) - start[gram]
+        top = rank < _POSTING_ACCOUNTS
+        self.post_gram, self.post_who = gram[top], who[top]
+        self.post_start = np.searchsorted(self.post_gram, np.arange(g + 1))
 
-    def cut(self, t: str) -> tuple[list[str], set[str]]:
-        """The k-grams of a text, in order, and as a set (computed once per text)."""
-        if t not in self._cut:
-            g = [t[j : j + self.k] for j in range(len(t) - self.k + 1)]
-            self._cut[t] = (g, set(g))
-        return self._cut[t]
+    def grams(self, i: int) -> np.ndarray:
+        """The k-gram codes of content ``i``, in order."""
+        return self.code[self.bounds[i] : self.bounds[i + 1]]
 
-    def grams(self, i: int) -> list[str]:
-        """The k-grams of content ``i``, in order."""
-        return self.cut(self.texts.norms[i])[0]
-
-    def insert(self, i: int) -> None:
-        """Index content ``i`` (a source for later contents)."""
-        g, distinct = self.cut(self.texts.norms[i])
-        if not g:
-            return
-        self.grams_of[i] = distinct
-        accounts = self.texts.accounts
-        a = accounts[i]
-        for x in distinct:
-            post = self.postings.get(x)
-            if post is None:
-                self.postings[x] = [i]
-            elif len(post) < _POSTING_ACCOUNTS and all(accounts[j] != a for j in post):
-                post.append(i)
+    def hits(self, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each content of ``rows``: the earlier contents (of earlier instants, other
+        accounts) in the postings of its k-grams, and how many of its k-gram occurrences
+        list each (one occurrence per position, as the k-grams come in order)."""
+        t, acc = self.texts.time_ns, self.texts.accounts
+        n = len(t)
+        acc_code = pd.factorize(np.asarray(acc, dtype=object))[0]
+        out: list[tuple[np.ndarray, np.ndarray]] = []
+        for lo in range(0, len(rows), 4096):
+            part = rows[lo : lo + 4096]
+            per = self.bounds[part + 1] - self.bounds[part]
+            at = np.repeat(self.bounds[part] - np.cumsum(per) + per, per) + np.arange(per.sum())
+            owner = np.repeat(np.arange(len(part)), per)
+            gram = self.code[at]
+            many = self.post_start[gram + 1] - self.post_start[gram]
+            at2 = np.repeat(self.post_start[gram] - np.cumsum(many) + many, many) + np.arange(
+                many.sum()
+            )
+            who = self.post_who[at2]
+            mine = np.repeat(owner, many)
+            i = part[mine]
+            ok = (t[who] < t[i]) & (acc_code[who] != acc_code[i])
+            key, count = np.unique(mine[ok] * n + who[ok], return_counts=True)
+            cut = np.searchsorted(key // n, np.arange(len(part) + 1))
+            out.extend(
+                (key[a:b] % n, count[a:b]) for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())
+            )
+        return out
 
 
 #: a content that earlier contents of others cover: its index, the sources chosen (index and
@@ -457,21 +510,17 @@ def _candidate_splices(
     Contents are indexed once their timestamp has passed (a content is no source for
     another of the same instant); a text shorter than ``min_sources`` fragments, of known
     benign harm, or an exact repeat of another account's earlier text is not examined.
+
+    Notes
+    -----
+    The k-gram postings of all contents are built at once in numpy (:class:`_GramIndex`);
+    the shared k-grams of each examined content with its earlier contents are counted in
+    bulk (:meth:`_GramIndex.hits`), and only the contents that share a fragment's worth
+    with one are measured in Python (:func:`_source_masks`).
     """
-    index = _GramIndex(texts, opts.k)
     seen_text: dict[str, set[str]] = {}
-    prelim: list[_Candidate] = []
-    order: Iterable[int] = range(len(texts.ids))
-    if show_progress:
-        order = tqdm(order, desc="splices", unit="content")
-    pending: list[int] = []  # contents of the current timestamp, indexed after it
-    for i in order:
-        if pending and texts.time_ns[pending[0]] != texts.time_ns[i]:
-            for j in pending:
-                index.insert(j)
-            pending = []
-        pending.append(i)
-        t, a = texts.norms[i], texts.accounts[i]
+    examined = []
+    for i, (t, a) in enumerate(zip(texts.norms, texts.accounts)):
         if len(t) < opts.min_sources * opts.min_fragment_chars:
             continue
         if opts.benign_harm is not None and texts.harm[i] < opts.benign_harm:
@@ -479,50 +528,63 @@ def _candidate_splices(
         authors = seen_text.setdefault(t, set())
         repeat = bool(authors - {a})  # an exact copy of an earlier text by someone else
         authors.add(a)
-        if repeat:
+        if not repeat:
+            examined.append(i)
+    if not examined:
+        return []
+    index = _GramIndex(texts, opts.k)
+    rows = np.array(examined, dtype=np.int64)
+    hits = index.hits(rows)
+    prelim: list[_Candidate] = []
+    todo: Iterable[int] = range(len(rows))
+    if show_progress:
+        todo = tqdm(todo, desc="splices", unit="content")
+    min_grams = opts.min_fragment_chars - opts.k + 1
+    for r in todo:
+        who, count = hits[r]
+        if not len(who) or int(count.max()) < min_grams:
             continue
-        masks = _source_masks(i, texts, index, opts)
+        i = int(rows[r])
+        masks = _source_masks(
+            i, who[count >= min_grams], count[count >= min_grams], texts, index, opts
+        )
         if masks is None:
             continue
         chosen, covered = _choose_sources(masks, texts, opts)
         if len(chosen) < opts.min_sources:
             continue
-        if float(covered.sum()) / len(t) < opts.min_coverage:
+        if float(covered.sum()) / len(texts.norms[i]) < opts.min_coverage:
             continue
         prelim.append((i, chosen, masks))
     return prelim
 
 
 def _source_masks(
-    i: int, texts: _Texts, index: _GramIndex, opts: _Options
+    i: int, cands: np.ndarray, hits: np.ndarray, texts: _Texts, index: _GramIndex, opts: _Options
 ) -> dict[int, np.ndarray] | None:
     """The characters of content ``i`` that each of its most promising sources covers (the
     earlier contents of other accounts sharing the most k-grams with it, at most
-    :data:`_MAX_SOURCES`); None when it has none, or when one source covers nearly all of it
-    (a copy, perhaps with a few words added)."""
+    :data:`_MAX_SOURCES`, from ``cands`` sharing ``hits`` k-gram occurrences); None when one
+    source covers nearly all of it (a copy, perhaps with a few words added)."""
     g = index.grams(i)
-    a, k = texts.accounts[i], opts.k
-    # shared k-grams per earlier content (counted in C), then those of other accounts
-    hits = Counter(chain.from_iterable(map(index.postings.get, g, repeat((), len(g)))))
-    accounts = texts.accounts
-    min_grams = opts.min_fragment_chars - k + 1
-    cands = [j for j, h in hits.items() if h >= min_grams and accounts[j] != a]
-    if len(cands) < 1:
-        return None
+    k = opts.k
     # cheap copy test: one source already shares nearly every k-gram
-    if max(hits[j] for j in cands) >= opts.copy_coverage * len(g):
+    if int(hits.max()) >= opts.copy_coverage * len(g):
         return None
-    cands.sort(key=lambda j: (-hits[j], texts.time_ns[j], texts.ids[j]))
-    cands = cands[:_MAX_SOURCES]
+    order = sorted(
+        range(len(cands)),
+        key=lambda x: (-int(hits[x]), texts.time_ns[cands[x]], texts.ids[cands[x]]),
+    )
     L = len(texts.norms[i])
     masks = {}
-    for j in cands:
-        src = index.grams_of[j]
-        m = np.zeros(L, dtype=bool)
-        for q, x in enumerate(g):
-            if x in src:
-                m[q : q + k] = True
-        masks[j] = m
+    for x in order[:_MAX_SOURCES]:
+        j = int(cands[x])
+        covered = np.isin(g, index.grams(j))
+        edge = np.zeros(L + 1, dtype=np.int64)
+        q = np.flatnonzero(covered)
+        np.add.at(edge, q, 1)
+        np.add.at(edge, q + k, -1)
+        masks[j] = np.cumsum(edge[:L]) > 0
     if max(int(m.sum()) for m in masks.values()) >= opts.copy_coverage * L:
         return None  # a copy of one source (perhaps with a few words added)
     return masks

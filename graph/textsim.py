@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 from datasketch import MinHash, MinHashLSH
+from datasketch.hashfunc import sha1_hash32
 from pandas.api.types import infer_dtype
 
 #: ``//@name:`` chains that Weibo appends to a repost comment, URLs, @mentions
@@ -95,6 +96,74 @@ def _minhashes(sets: Sequence[set[str]], *, num_perm: int, seed: int) -> list[Mi
     return out
 
 
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (the pre-mix of datasketch's ``affine32`` scheme)."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def _signatures(texts: Sequence[str], *, k: int = SHINGLE, num_perm: int, seed: int) -> np.ndarray:
+    """MinHash signatures of the character ``k``-shingles of normalised texts, as one
+    ``(n, num_perm)`` uint32 array, bit for bit those of :func:`_minhashes` over
+    :func:`shingles` (datasketch's ``MinHash``, ``affine32`` scheme, SHA-1 32-bit hashes of
+    the shingles' UTF-8); an empty text's row is all ``2**32 - 1`` (never used).
+
+    Notes
+    -----
+    The shingles are cut in numpy (code points packed into one int64 per shingle, for
+    ``k <= 3``), hashed once per distinct shingle, permuted as one ``(V, num_perm)`` array
+    for V distinct shingles, and each text's minimum is taken by ``np.minimum.reduceat``
+    over its shingles, one permutation at a time: O(C · num_perm) numpy work and
+    O(V · num_perm + C) memory for C characters, no Python object per shingle.
+    """
+    n = len(texts)
+    out = np.full((n, num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    a, b = MinHash(num_perm=num_perm, seed=seed).permutations
+
+    def permuted(words: Iterable[str]) -> np.ndarray:
+        hv = np.fromiter((sha1_hash32(w.encode("utf-8")) for w in words), dtype=np.uint32)
+        return _fmix32(hv)[:, None] * a[None, :] + b[None, :]  # uint32: wraps mod 2**32
+
+    short = np.flatnonzero((lengths > 0) & (lengths < k))  # the text is its one shingle
+    if len(short):
+        out[short] = permuted(texts[i] for i in short)
+    if k > 3:  # code points do not fit one int64: sets of strings
+        full = np.flatnonzero(lengths >= k)
+        vocab: dict[str, int] = {}
+        ids = np.fromiter(
+            (vocab.setdefault(x, len(vocab)) for i in full for x in shingles(texts[i], k)),
+            dtype=np.int64,
+        )
+        per = np.fromiter((len(shingles(texts[i], k)) for i in full), dtype=np.int64)
+        perm = permuted(vocab) if vocab else np.zeros((0, num_perm), dtype=np.uint32)
+    else:
+        cp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        starts = np.cumsum(lengths) - lengths
+        full = np.flatnonzero(lengths >= k)
+        per = lengths[full] - k + 1  # shingle occurrences of each text, repeats included
+        at = np.repeat(starts[full] - np.cumsum(per) + per, per) + np.arange(int(per.sum()))
+        key = cp[at]
+        for j in range(1, k):
+            key = (key << 21) | cp[at + j]
+        ids, uniq = pd.factorize(key)
+        words = (
+            "".join(chr((int(x) >> (21 * (k - 1 - j))) & 0x1FFFFF) for j in range(k)) for x in uniq
+        )
+        perm = permuted(words) if len(uniq) else np.zeros((0, num_perm), dtype=np.uint32)
+    if len(full):
+        begins = np.cumsum(per) - per
+        by_perm = np.ascontiguousarray(perm.T)  # one permutation's values at a time
+        rows = np.empty((num_perm, len(full)), dtype=np.uint32)
+        for j in range(num_perm):
+            rows[j] = np.minimum.reduceat(by_perm[j][ids], begins)
+        out[full] = rows.T
+    return out
+
+
 def jaccard(a: str, b: str, k: int = SHINGLE) -> float:
     """Exact Jaccard similarity of the shingle sets of two normalised texts."""
     return _set_jaccard(shingles(a, k), shingles(b, k))
@@ -125,6 +194,78 @@ class _UnionFind:
             self.parent[hi] = lo
 
 
+#: default bound of :func:`near_duplicate_links`: a text is checked against at most this
+#: many earlier texts of each LSH bucket it falls in (the first ones)
+BUCKET_CAP = 64
+
+
+def _lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """The ``(b, r)`` bands and rows that datasketch's ``MinHashLSH`` picks for
+    ``threshold`` and ``num_perm`` (equal false positive and negative weights)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(lsh.b), int(lsh.r)
+
+
+def _bucket_pairs(
+    sig: np.ndarray, *, threshold: float, cap: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate pairs ``(i, j)`` (row ``i < j``) of signatures that share an LSH band, each
+    once, with ``rank``: the smallest place of ``i`` among its bucket's rows (0: the first).
+
+    The bands are those of datasketch's ``MinHashLSH`` (:func:`_lsh_bands`), so the pairs
+    are exactly what inserting the rows one by one and querying each before its insert
+    gives.  ``cap``: a row is paired only with the first ``cap`` rows of each bucket.
+
+    Notes
+    -----
+    O(n · b) to bucket n rows by sorting each band's values, plus the pairs: up to
+    ``s(s-1)/2`` for a bucket of s rows, ``s · cap`` with a cap.
+    """
+    n = len(sig)
+    b, r = _lsh_bands(threshold, sig.shape[1])
+    keys, ranks = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for band in range(b):
+        band_key = np.ascontiguousarray(sig[:, band * r : (band + 1) * r])
+        _, bucket = np.unique(
+            band_key.view(np.dtype((np.void, 4 * r))).ravel(), return_inverse=True
+        )
+        bucket = bucket.ravel()
+        order = np.argsort(bucket, kind="stable")  # by bucket, then row
+        sb = bucket[order]
+        start = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
+        size = np.diff(np.r_[start, n])
+        first = np.repeat(start, size)
+        earlier = np.arange(n) - first  # rows before each one in its bucket
+        if cap is not None:
+            earlier = np.minimum(earlier, cap)
+        later = np.repeat(np.arange(n), earlier)
+        rank = np.arange(len(later)) - np.repeat(np.cumsum(earlier) - earlier, earlier)
+        keys.append(order[first[later] + rank] * n + order[later])
+        ranks.append(rank)
+    key, rank = np.concatenate(keys), np.concatenate(ranks)
+    by = np.lexsort((rank, key))
+    key, rank = key[by], rank[by]
+    once = np.ones(len(key), dtype=bool)
+    once[1:] = key[1:] != key[:-1]
+    key, rank = key[once], rank[once]
+    return key // max(n, 1), key % max(n, 1), rank
+
+
+def _prepared(
+    texts: Sequence[str | None], *, min_chars: int, normalized: bool
+) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
+    """The texts normalised (``""``: shorter than ``min_chars``), the first row of each
+    distinct non-empty text, the exact repeats (row, its text's first row), and those texts."""
+    normed = [t if normalized else normalize(t) for t in texts]
+    norms = [t if t and len(t) >= min_chars else "" for t in normed]
+    codes, uniq = pd.factorize(np.asarray(norms, dtype=object))
+    first_row = np.unique(codes, return_index=True)[1]
+    full = np.array([bool(t) for t in uniq], dtype=bool)
+    repeat = np.flatnonzero(full[codes] & (first_row[codes] != np.arange(len(norms))))
+    rep = np.stack([first_row[codes[repeat]], repeat]) if len(repeat) else np.zeros((2, 0), int)
+    return norms, first_row[full], rep, list(uniq[full])
+
+
 def near_duplicate_pairs(
     texts: Sequence[str | None],
     *,
@@ -142,42 +283,111 @@ def near_duplicate_pairs(
     hash collisions beyond recall.  Texts shorter than ``min_chars`` after
     normalisation match nothing.
 
+    The signatures and bands are datasketch's (``MinHash`` with ``num_perm``
+    permutations, seed 1; ``MinHashLSH`` bands), computed in numpy
+    (:func:`_signatures`, :func:`_bucket_pairs`): the same candidates as
+    inserting every distinct text into a ``MinHashLSH`` index and querying it.
+
     Notes
     -----
-    O(n · (L + b)) for n texts of L shingles and b LSH bands, plus the verified
-    candidates; never all pairs.  Each distinct text is cut into shingles once, for
-    its signature and for every check it takes part in.
+    O(C · num_perm) numpy work for C characters, plus the verified candidates: every pair
+    of distinct texts that share an LSH bucket (quadratic in a bucket's size: many
+    near-identical distinct texts make as many pairs; :func:`near_duplicate_links` bounds
+    that when only the groups matter).
     """
-    normed = [t if normalized else normalize(t) for t in texts]
-    norms = [t if t and len(t) >= min_chars else "" for t in normed]
-    cut: dict[str, set[str]] = {}
-    for t in norms:
-        if t not in cut:
-            cut[t] = shingles(t)
-    sets = [cut[t] for t in norms]
-    mhs = _minhashes(sets, num_perm=num_perm, seed=1)
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    pairs: set[tuple[int, int]] = set()
-    first_of: dict[str, int] = {}
-    for i, (t, m) in enumerate(zip(norms, mhs)):
-        if m is None:
-            continue
-        if t in first_of:  # exact duplicates: no need to query
-            pairs.add((first_of[t], i))
-            continue
-        first_of[t] = i
-        for j in lsh.query(m):
-            pairs.add((j, i))
-        lsh.insert(i, m)
-    # an exact repeat is paired with its first occurrence only (not with that
-    # occurrence's candidates): callers that need whole groups use
-    # near_duplicate_groups, which closes the pairs transitively
-    out = []
-    for i, j in sorted(pairs):
-        s = 1.0 if norms[i] == norms[j] else _set_jaccard(sets[i], sets[j])
-        if s >= threshold:
-            out.append((i, j, s))
-    return out
+    norms, first_row, rep, uniq = _prepared(texts, min_chars=min_chars, normalized=normalized)
+    pairs = [(int(i), int(j), 1.0) for i, j in rep.T]
+    if len(uniq) > 1:
+        sig = _signatures(uniq, num_perm=num_perm, seed=1)
+        a, b, _ = _bucket_pairs(sig, threshold=threshold)
+        cut: dict[int, set[str]] = {}
+        for x, y in zip(a.tolist(), b.tolist()):
+            sx = cut.get(x) or cut.setdefault(x, shingles(uniq[x]))
+            sy = cut.get(y) or cut.setdefault(y, shingles(uniq[y]))
+            s = _set_jaccard(sx, sy)
+            if s >= threshold:
+                pairs.append((int(first_row[x]), int(first_row[y]), s))
+    return sorted(pairs)
+
+
+def near_duplicate_links(
+    texts: Sequence[str | None],
+    *,
+    threshold: float = 0.6,
+    num_perm: int = NUM_PERM,
+    min_chars: int = 6,
+    normalized: bool = False,
+    bucket_cap: int = BUCKET_CAP,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Links ``(i, j)`` between texts (two integer arrays, ``i < j``) whose connected
+    components are the groups of near-duplicates: those of :func:`near_duplicate_pairs`,
+    without the pairs that only join texts already grouped.
+
+    Candidates are taken in rounds by their rank in their LSH bucket (first every text
+    with its buckets' first text, then with the second, ...); a candidate whose two texts
+    are already in one group is not checked, the others are verified by exact Jaccard.
+    Many near-identical texts thus cost about one check each, not one per pair.
+
+    Parameters
+    ----------
+    bucket_cap : int
+        A text is a candidate with at most the first ``bucket_cap`` texts (by index) of
+        each LSH bucket it shares with earlier texts.  The error this bounds: in a bucket
+        of more than ``bucket_cap + 1`` distinct texts, a pair of two texts past the first
+        ``bucket_cap`` is not checked through that bucket, so the two stay apart unless
+        another band or a chain of checked pairs joins them.  With no bucket that large the
+        groups are exactly those of :func:`near_duplicate_pairs`.
+
+    Notes
+    -----
+    O(C · num_perm) numpy work for C characters, O(n · b · bucket_cap) candidates for n
+    distinct texts and b bands, at most ``bucket_cap`` rounds of O(n) numpy each; the exact
+    checks are the candidates whose texts are not yet grouped.
+    """
+    if bucket_cap < 1:
+        raise ValueError("bucket_cap must be at least 1")
+    _, first_row, rep, uniq = _prepared(texts, min_chars=min_chars, normalized=normalized)
+    li, lj = [rep[0].astype(np.int64)], [rep[1].astype(np.int64)]
+    if len(uniq) > 1:
+        sig = _signatures(uniq, num_perm=num_perm, seed=1)
+        a, b, rank = _bucket_pairs(sig, threshold=threshold, cap=bucket_cap)
+        parent = list(range(len(uniq)))
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        cut: dict[int, set[str]] = {}
+        by = np.argsort(rank, kind="stable")
+        a, b, rank = a[by], b[by], rank[by]
+        bounds = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1], True])
+        label = np.arange(len(uniq))
+        found_a: list[int] = []
+        found_b: list[int] = []
+        grouped = 0
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            ra, rb = a[lo:hi], b[lo:hi]
+            todo = label[ra] != label[rb]
+            for x, y in zip(ra[todo].tolist(), rb[todo].tolist()):
+                fx, fy = find(x), find(y)
+                if fx == fy:
+                    continue
+                sx = cut.get(x) or cut.setdefault(x, shingles(uniq[x]))
+                sy = cut.get(y) or cut.setdefault(y, shingles(uniq[y]))
+                if _set_jaccard(sx, sy) >= threshold:
+                    parent[max(fx, fy)] = min(fx, fy)
+                    found_a.append(x)
+                    found_b.append(y)
+            if len(found_a) > grouped:  # every text's group again, by pointer jumping
+                grouped = len(found_a)
+                label = np.array(parent)
+                while not np.array_equal(up := label[label], label):
+                    label = up
+        li.append(first_row[np.array(found_a, dtype=np.int64)])
+        lj.append(first_row[np.array(found_b, dtype=np.int64)])
+    return np.concatenate(li).astype(np.int64), np.concatenate(lj).astype(np.int64)
 
 
 def near_duplicate_groups(

@@ -1,0 +1,120 @@
+"""Near-duplicate texts: the numpy MinHash LSH against datasketch's, and the bounded groups."""
+
+import numpy as np
+import pytest
+from datasketch import MinHashLSH
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+import pileon.graph.textsim as ts
+from pileon.graph.textsim import (
+    _minhashes,
+    _signatures,
+    near_duplicate_links,
+    near_duplicate_pairs,
+    normalize,
+    shingles,
+)
+
+ODD = ["", "a", "ab", "abc", "abcd", "aaaaaaa", "网传某中学老师体罚学生", "😀😀😀😀x", "ab😀c"]
+
+
+def _texts(n: int, seed: int = 0) -> list[str]:
+    """Stories, their near-copies (a few characters changed), exact repeats and noise."""
+    rng = np.random.default_rng(seed)
+    alphabet = list("的一是不了人我在有他这中大来上个国到说们为子和你地出道也时年")
+    stories = ["".join(rng.choice(alphabet, 60)) for _ in range(n // 10)]
+    out = []
+    for _ in range(n):
+        s = list(stories[rng.integers(len(stories))])
+        for q in rng.integers(0, len(s), rng.integers(0, 4)):
+            s[q] = rng.choice(alphabet)
+        out.append("".join(s) if rng.random() > 0.1 else "".join(rng.choice(alphabet, 30)))
+    return out + out[:5]  # exact repeats
+
+
+def _reference_pairs(texts, threshold=0.6, num_perm=64, min_chars=6):
+    """near_duplicate_pairs as it was written over datasketch's MinHashLSH (insert, query)."""
+    norms = [t if t and len(t) >= min_chars else "" for t in texts]
+    sets = [shingles(t) for t in norms]
+    mhs = _minhashes(sets, num_perm=num_perm, seed=1)
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    pairs, first_of = set(), {}
+    for i, (t, m) in enumerate(zip(norms, mhs)):
+        if m is None:
+            continue
+        if t in first_of:
+            pairs.add((first_of[t], i))
+            continue
+        first_of[t] = i
+        pairs.update((j, i) for j in lsh.query(m))
+        lsh.insert(i, m)
+    out = []
+    for i, j in sorted(pairs):
+        s = 1.0 if norms[i] == norms[j] else ts._set_jaccard(sets[i], sets[j])
+        if s >= threshold:
+            out.append((i, j, s))
+    return out
+
+
+def _groups(n, i, j):
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_signatures_are_datasketch_minhashes_bit_for_bit(k):
+    texts = ODD + [normalize(t) for t in _texts(60)]
+    sig = _signatures(texts, k=k, num_perm=64, seed=1)
+    ref = _minhashes([shingles(t, k) for t in texts], num_perm=64, seed=1)
+    for row, m in zip(sig, ref):
+        if m is None:
+            assert (row == 0xFFFFFFFF).all()
+        else:
+            assert np.array_equal(row, m.hashvalues)
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.6, 0.8])
+def test_pairs_are_those_of_the_datasketch_index(threshold):
+    texts = _texts(400, seed=3) + ["", "短", None]
+    got = near_duplicate_pairs(texts, threshold=threshold, normalized=True)
+    assert got == _reference_pairs(texts, threshold=threshold)
+    assert len(got) > 100  # near-copies were found
+
+
+def test_links_group_texts_as_the_pairs_do():
+    texts = _texts(400, seed=5)
+    pairs = near_duplicate_pairs(texts, normalized=True)
+    i, j = near_duplicate_links(texts, normalized=True)
+    assert (i < j).all() and len(i) < len(pairs)
+    a = _groups(len(texts), i, j)
+    b = _groups(len(texts), [x for x, _, _ in pairs], [y for _, y, _ in pairs])
+    assert np.array_equal(a, b)  # scipy labels follow the first member: equal partitions
+
+
+def test_many_near_identical_texts_cost_about_one_check_each(monkeypatch):
+    base = "网传某中学老师体罚学生大家一起去骂她转发扩散让更多人看到这件事情的真相"
+    texts = [base[:-4] + f"{i:04d}" for i in range(500)]  # distinct, all near-copies
+    calls = {"n": 0}
+    real = ts._set_jaccard
+
+    def counted(a, b):
+        calls["n"] += 1
+        return real(a, b)
+
+    monkeypatch.setattr(ts, "_set_jaccard", counted)
+    i, j = near_duplicate_links(texts, normalized=True)
+    assert len(set(_groups(len(texts), i, j).tolist())) == 1
+    assert calls["n"] <= 2 * len(texts)
+    calls["n"] = 0
+    near_duplicate_pairs(texts, normalized=True)  # every pair that shares a bucket
+    assert calls["n"] > 20 * len(texts)
+
+
+def test_bucket_cap_bounds_the_candidates_and_is_checked():
+    base = "网传某中学老师体罚学生大家一起去骂她转发扩散让更多人看到这件事情的真相"
+    texts = [base[:-4] + f"{i:04d}" for i in range(300)]
+    i, j = near_duplicate_links(texts, normalized=True, bucket_cap=1)
+    assert len(set(_groups(len(texts), i, j).tolist())) == 1  # each joins the first
+    with pytest.raises(ValueError, match="bucket_cap"):
+        near_duplicate_links(texts, bucket_cap=0)
