@@ -13,7 +13,9 @@ Everything here is pure (frames in, frames out); nothing imports an engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,6 +55,12 @@ class Joins:
         How many of the event's reposts (with an author) they were computed over; the
         analysis refuses joins over other reposts than its projection's
         (:func:`check_joins`).
+    synced_pairs : callable, optional
+        Counts the coordination detector's pairs in sync in place of
+        :func:`pileon.detectors.coordination.pairs.synced_pairs` (same arguments, same
+        result), on an engine that runs next to the data
+        (:class:`pileon.spark.coordination.SparkPairs`); the chance expectation and the
+        test then run in process on the candidate pairs it returns.
     """
 
     text_pairs: pd.DataFrame | None = None
@@ -61,6 +69,7 @@ class Joins:
     coact_window: float = 60.0
     event_id: str | None = None
     reposts: int | None = None
+    synced_pairs: Callable[..., Any] | None = None
 
 
 def check_joins(joins: Joins, event_id: str, reposts: pd.DataFrame) -> None:

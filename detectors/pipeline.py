@@ -97,7 +97,8 @@ def detect(
         Wraps the ``narratives``, ``roles`` and ``clusters`` stages.
     joins : Joins, optional
         Joins computed elsewhere (:mod:`pileon.detectors.joins`): the narratives take its
-        near-duplicate text pairs instead of running MinHash LSH.
+        near-duplicate text pairs instead of running MinHash LSH, and the coordinated
+        clusters its engine's pairs in sync (:attr:`~pileon.detectors.joins.Joins.synced_pairs`).
 
     Returns
     -------
@@ -126,7 +127,8 @@ def detect(
             + list(detect_impersonators(p))
         )
     with st.stage("clusters"):
-        cres = detect_coordinated(p, narratives=nres, seed=seed)
+        engine = joins.synced_pairs if joins is not None else None
+        cres = detect_coordinated(p, narratives=nres, seed=seed, pair_engine=engine)
         roles += list(cres.findings)
     # the authors of source material alone (older content the event acted on) are shown,
     # not judged: no role in this event

@@ -3,7 +3,8 @@
 One Spark session for the module (the JVM starts once); a small sample incident ingested
 into an embedded store, its input tables read by Spark.  Checked: the co-repost edge list
 (hand-made edge cases and the sample, CSV, JSONL and Parquet input), the features'
-co-repost counts, the narratives' text pairs, and the whole
+co-repost counts, the narratives' text pairs, the coordination detector's pairs in sync
+(with and without the sampling of crowded items), and the whole
 ``analyze --engine spark`` report against the in-process one (and that the analysis
 really takes the joins handed over).  The bigger checks (sample at scales 1 and 10,
 Twitter16, CED) and the scaling figures are ``bench/bench_spark.py``.
@@ -151,6 +152,10 @@ def test_analyze_engine_spark_gives_the_same_report(spark, sample, tmp_path):
     py = (tmp_path / "py.json").read_text(encoding="utf-8")
     assert (tmp_path / "sp.json").read_text(encoding="utf-8") == py
     report = json.loads(py)
+    assert report["clusters"], "the sample has coordinated clusters to compare"
+    # the coordination pairs were counted on Spark: its candidate pairs are kept as Parquet
+    spark_pairs = pd.read_parquet(tmp_path / "joins" / "coordination-1" / "pairs")
+    assert len(spark_pairs) > 0 and {"a", "b", "o0", "c0"} <= set(spark_pairs.columns)
     # each join handed over equals the in-process function on the store's event
     joins = read_joins(tmp_path / "joins")
     assert joins.event_id == event
@@ -283,3 +288,61 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("pyspark", "py4j")))
     )
     assert out.stdout.strip() == "[]"
     assert (tmp_path / "r.json").exists() and (tmp_path / "c.csv").exists()
+
+
+def test_pairs_in_sync_equal_the_in_process_ones(spark, sample):
+    """The coordination detector's pairs in sync counted on Spark equal
+    :func:`pileon.detectors.coordination.pairs.synced_pairs` array for array: every pair
+    (defaults), and with crowded items sampled (few partners per act; a pair budget that
+    lowers them), so the seeded sample is the same; then the detector's edges and clusters
+    through its ``pair_engine`` seam are the in-process ones."""
+    from pileon.detectors.coordination import _in_play, coordination_acts, detect_coordinated
+    from pileon.detectors.coordination.pairs import synced_pairs
+    from pileon.detectors.narratives import detect_narratives
+    from pileon.spark.coordination import synced_pairs as spark_synced_pairs
+
+    _, db = sample
+    store = EmbeddedStore(db)
+    try:
+        event = max(store.event_ids(), key=lambda e: len(store.memberships(e)))
+        p = project(store, event)
+    finally:
+        store.close()
+    nres = detect_narratives(p, seed=0)
+    every = coordination_acts(p, narratives=nres)
+    acts = _in_play(every, 2, 2)
+    from pileon.detectors.coactivity import window_counts
+
+    # act pairs in sync within each window, all of them
+    every_pair = sum(int(window_counts(acts.item, acts.t, w).sum()) for w in (60.0, 300.0))
+    sampled = 0
+    for max_partners, budget, seed in ((32, 16_000_000, 0), (2, 16_000_000, 5), (32, 3_000, 1)):
+        opts = dict(
+            windows=(60.0, 300.0),
+            min_items=2,
+            min_contexts=2,
+            max_partners=max_partners,
+            pair_budget=budget,
+            seed=seed,
+            every=every,
+        )
+        want = synced_pairs(acts, **opts)
+        got = spark_synced_pairs(spark, acts, **opts)
+        for name in ("a", "b", "observed", "contexts", "in_sync"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+        assert (got.tested, got.enumerated, got.mean_partners) == (
+            want.tested,
+            want.enumerated,
+            want.mean_partners,
+        )
+        assert want.tested > 0
+        # crowded items sampled: fewer act pairs enumerated than are in sync
+        sampled += want.enumerated < every_pair
+    assert sampled >= 2
+    res_py = detect_coordinated(p, narratives=nres, seed=0)
+    res_sp = detect_coordinated(
+        p, narratives=nres, seed=0, pair_engine=lambda a, **o: spark_synced_pairs(spark, a, **o)
+    )
+    assert len(res_py.edges) > 0
+    pd.testing.assert_frame_equal(res_sp.edges, res_py.edges)
+    assert res_sp.clusters == res_py.clusters and res_sp.stats == res_py.stats

@@ -139,6 +139,7 @@ def detect_coordinated(
     low_followers: float | None = None,
     burst_window: float = 86_400.0,
     show_progress: bool = False,
+    pair_engine: Any = None,
 ) -> ClusterResult:
     """Find coordinated clusters of accounts in one event (module docstring for the method).
 
@@ -189,6 +190,10 @@ def detect_coordinated(
         Widest window of an account-creation burst (:func:`creation_bursts`).
     show_progress : bool, default False
         Progress bars over the pairs.
+    pair_engine : callable, optional
+        Counts the pairs in sync in place of :func:`.pairs.synced_pairs` (same arguments,
+        same result): an engine that runs next to the data (``pileon.spark``).  Default:
+        in process.
 
     Returns
     -------
@@ -255,7 +260,7 @@ def detect_coordinated(
     stats: dict[str, float] = {"acts": float(len(every)), "acts_in_play": float(len(acts))}
     if len(acts) == 0:
         return ClusterResult(stats=stats)
-    pairs = synced_pairs(
+    pairs = (pair_engine or synced_pairs)(
         acts,
         windows=ws,
         min_items=min_items,

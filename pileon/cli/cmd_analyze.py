@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -86,8 +88,9 @@ def command(
     """Analyze one event and write its ranked report (SPEC §4) as JSON.
 
     With --engine spark the co-repost counts and the near-duplicate text pairs are
-    computed on Spark from the input tables (--input) and handed to the analysis; the
-    rest runs here, the same report.
+    computed on Spark from the input tables (--input) and handed to the analysis, and the
+    coordination detector's pairs in sync are counted on Spark; the rest runs here, the
+    same report.
 
     Example: pileon analyze --event evt:2026-03-nancheng-teacher --out report.json --top 100
     """
@@ -101,13 +104,14 @@ def command(
     if engine == "spark" and not input_dir:
         raise InputError("--engine spark needs --input DIR (the input tables)")
     with settings.open_store() as store:
-        joins = None
+        engine_joins: Any = nullcontext(None)
         if engine == "spark":
             from pileon.service.analysis import check_ingest
-            from pileon.service.spark import spark_joins
+            from pileon.service.spark import spark_analysis
 
             check_ingest(store)
-            joins = spark_joins(
+            # the Spark session stays up while the analysis runs (the pairs in sync)
+            engine_joins = spark_analysis(
                 store,
                 event_id,
                 input_dir=str(input_dir),
@@ -115,16 +119,17 @@ def command(
                 master=spark_master,
                 show_progress=progress,
             )
-        report = analyze(
-            store,
-            event_id,
-            seed=seed,
-            model=chosen,
-            model_path=settings.model,
-            top=top,
-            show_progress=progress,
-            joins=joins,
-        )
+        with engine_joins as joins:
+            report = analyze(
+                store,
+                event_id,
+                seed=seed,
+                model=chosen,
+                model_path=settings.model,
+                top=top,
+                show_progress=progress,
+                joins=joins,
+            )
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if out:
         try:

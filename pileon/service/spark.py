@@ -26,6 +26,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "spark_joins",
+    "spark_analysis",
     "read_joins",
     "spark_coactivity",
     "event_members",
@@ -52,24 +54,37 @@ _META = "joins.json"
 
 
 @contextmanager
-def _session(master: str, work_dir: Path) -> Iterator[SparkSession]:
-    """A Spark session for one job: the caller's active session when there is one (left
-    running), else a new one on ``master`` (stopped at the end).  A failed Spark job
-    becomes one :class:`pileon.spark.EngineFailed` line."""
-    from pileon.spark import EngineFailed, active_session, session, stop
+def _failures() -> Iterator[None]:
+    """A failed Spark job becomes one :class:`pileon.spark.EngineFailed` line."""
+    from pileon.spark import EngineFailed
 
-    spark = active_session()
-    own = spark is None
-    if spark is None:
-        spark = session(master, local_dir=str(work_dir / "spark-tmp"))
     try:
-        yield spark
+        yield
     except PileonError:
         raise
     except Exception as exc:  # a failed Spark job: one line, the first of its message
         text = str(exc).strip()
         first = next((ln for ln in text.splitlines() if ln.strip()), type(exc).__name__)
         raise EngineFailed(f"the Spark job failed: {first[:300]}") from None
+
+
+@contextmanager
+def _session(master: str, work_dir: Path, *, wrap: bool = True) -> Iterator[SparkSession]:
+    """A Spark session for one job: the caller's active session when there is one (left
+    running), else a new one on ``master`` (stopped at the end).  With ``wrap`` a failed
+    Spark job in the body becomes one :class:`pileon.spark.EngineFailed` line."""
+    from pileon.spark import active_session, session, stop
+
+    spark = active_session()
+    own = spark is None
+    if spark is None:
+        spark = session(master, local_dir=str(work_dir / "spark-tmp"))
+    try:
+        if wrap:
+            with _failures():
+                yield spark
+        else:
+            yield spark
     finally:
         if own:
             stop(spark)
@@ -111,6 +126,9 @@ def spark_joins(
 ) -> Joins:
     """Compute an event's heavy joins on Spark from the input tables; write and return them.
 
+    The joins that are tables (co-repost counts, text pairs): the coordination detector's
+    pairs in sync need the session while the analysis runs, :func:`spark_analysis`.
+
     Parameters
     ----------
     store : Store
@@ -143,8 +161,47 @@ def spark_joins(
     by source (and by source and account) for the co-repost counts, with no pair built,
     one by band for the text candidates.
     """
+    with spark_analysis(
+        store,
+        event_id,
+        input_dir=input_dir,
+        work_dir=work_dir,
+        master=master,
+        coact_window=coact_window,
+        text_threshold=text_threshold,
+        min_chars=min_chars,
+        show_progress=show_progress,
+        coordination=False,
+    ) as joins:
+        return joins
+
+
+@contextmanager
+def spark_analysis(
+    store: Store,
+    event_id: str,
+    *,
+    input_dir: str,
+    work_dir: str | os.PathLike[str] | None = None,
+    master: str = DEFAULT_MASTER,
+    coact_window: float = 60.0,
+    text_threshold: float = 0.6,
+    min_chars: int = 6,
+    show_progress: bool | TextIO = False,
+    coordination: bool = True,
+) -> Iterator[Joins]:
+    """The joins of :func:`spark_joins`, and with ``coordination`` the coordination
+    detector's pairs in sync on the same Spark session, which stays up while the body
+    runs (``with spark_analysis(...) as joins: analyze(..., joins=joins)``).
+
+    The pairs in sync are counted on the acts the detector builds in process
+    (:class:`pileon.spark.coordination.SparkPairs`; its Parquet under
+    ``work_dir/coordination-1/``); the chance test then runs in process on the candidate
+    pairs.  The session is stopped and a temporary ``work_dir`` removed on exit.
+    """
     from pyspark.sql import functions as F
 
+    from pileon.spark.coordination import SparkPairs
     from pileon.spark.joins import corepost_counts, own_texts, text_pairs
     from pileon.spark.tables import read_contents, read_reposts
 
@@ -155,40 +212,47 @@ def spark_joins(
     try:
         with st.stage("members"):
             members = event_members(store, event_id)
-        with _session(master, out) as spark:
-            ids = _members_df(spark, members)
-            with st.stage("reposts"):
-                reposts = read_reposts(spark, input_dir).join(
-                    ids, F.col("repost_id") == F.col("id"), "left_semi"
-                )
-                reposts = reposts.where(F.col("account_id").isNotNull()).cache()
-                n_reposts = reposts.count()
-            with st.stage("coreposts"):
-                # the features' per-account count (coactivity_degree: no pair built)
-                counts = corepost_counts(reposts, window=coact_window)
-                _write(counts, out / "coreposts", ["account_id"])
-            with st.stage("text pairs"):
-                contents = read_contents(spark, input_dir)
-                if contents is None:
-                    pairs = spark.createDataFrame(
-                        [], schema="text_a string, text_b string, jaccard double"
+        with _session(master, out, wrap=False) as spark:
+            with _failures():
+                ids = _members_df(spark, members)
+                with st.stage("reposts"):
+                    reposts = read_reposts(spark, input_dir).join(
+                        ids, F.col("repost_id") == F.col("id"), "left_semi"
                     )
-                else:
-                    mine = contents.join(ids, F.col("content_id") == F.col("id"), "left_semi")
-                    pairs = text_pairs(
-                        own_texts(mine, min_chars=min_chars), threshold=text_threshold
-                    )
-                _write(pairs, out / "text_pairs", ["text_a", "text_b"])
-        meta = {
-            "event_id": event_id,
-            "input": input_dir,
-            "reposts": int(n_reposts),
-            "coact_window": float(coact_window),
-            "text_threshold": float(text_threshold),
-            "min_chars": int(min_chars),
-        }
-        (out / _META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        return read_joins(out)
+                    reposts = reposts.where(F.col("account_id").isNotNull()).cache()
+                    n_reposts = reposts.count()
+                with st.stage("coreposts"):
+                    # the features' per-account count (coactivity_degree: no pair built)
+                    counts = corepost_counts(reposts, window=coact_window)
+                    _write(counts, out / "coreposts", ["account_id"])
+                with st.stage("text pairs"):
+                    contents = read_contents(spark, input_dir)
+                    if contents is None:
+                        pairs = spark.createDataFrame(
+                            [], schema="text_a string, text_b string, jaccard double"
+                        )
+                    else:
+                        mine = contents.join(ids, F.col("content_id") == F.col("id"), "left_semi")
+                        pairs = text_pairs(
+                            own_texts(mine, min_chars=min_chars), threshold=text_threshold
+                        )
+                    _write(pairs, out / "text_pairs", ["text_a", "text_b"])
+                reposts.unpersist()
+                meta = {
+                    "event_id": event_id,
+                    "input": input_dir,
+                    "reposts": int(n_reposts),
+                    "coact_window": float(coact_window),
+                    "text_threshold": float(text_threshold),
+                    "min_chars": int(min_chars),
+                }
+                (out / _META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+                joins = read_joins(out)
+            if not coordination:
+                yield joins
+                return
+            # the analysis runs in the body, outside the error wrapping of the joins
+            yield replace(joins, synced_pairs=SparkPairs(spark, out, keep=not temp))
     finally:
         if temp:
             shutil.rmtree(out, ignore_errors=True)
