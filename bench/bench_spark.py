@@ -11,7 +11,8 @@ and CED data from ``PILEON_DATA_DIR`` or ``../shared/data``, converted by
 store, then through the CLI for the largest event: ``coactivity --window 60`` (and for
 the whole store) and ``analyze --model rules`` with the default engine and with
 ``--engine spark --spark-master local[2]``; the CSVs and the report JSON must be byte for
-byte the same.  Prints one row per data set.
+byte the same (the Spark side also counts the coordination detector's pairs in sync: the
+candidate pairs it counted are kept under ``--spark-dir`` and their number printed).  Prints one row per data set.
 
 ``scale``: synthetic reposts (the generator of ``bench_coactivity.py``: Pareto source
 popularity, bursts, coordinated groups) written as ``reposts.parquet``; the in-process
@@ -85,9 +86,9 @@ def _dataset(name: str, root: Path) -> Path:
 def identity(datasets: list[str], work: Path, master: str) -> None:
     print(
         "| data set | reposts | event items | coactivity pairs (event / store) | report | "
-        "in-process analyze s | spark analyze s | load |"
+        "coordination pairs counted on Spark | in-process analyze s | spark analyze s | load |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in datasets:
         folder = _dataset(name, work)
         db = work / f"{name}.db"
@@ -136,6 +137,7 @@ def identity(datasets: list[str], work: Path, master: str) -> None:
             copy.write_bytes(db.read_bytes())
             out = work / f"{name}-{engine}.json"
             extra = ["--engine", "spark", "--input", str(folder), "--spark-master", master]
+            extra += ["--spark-dir", str(work / f"{name}-joins")]
             wall, _, _ = _run(
                 [
                     PILEON,
@@ -155,12 +157,17 @@ def identity(datasets: list[str], work: Path, master: str) -> None:
             times.append(wall)
             reports.append(out.read_bytes())
         report = json.loads(reports[0])
+        import pyarrow.parquet as pq
+
+        cand = work / f"{name}-joins" / "coordination-1" / "pairs"
+        counted = pq.read_table(cand).num_rows if cand.exists() else "none"
         verdict = "identical" if reports[0] == reports[1] else "DIFFERENT"
         csv = "identical" if all(same) else "DIFFERENT"
         print(
             f"| {name} | {n_reposts} | {sizes[event]} | {pairs[0]} / {pairs[1]} ({csv}) | "
             f"{verdict} ({len(report['accounts'])} accounts, {len(report['narratives'])} "
-            f"narratives) | {times[0]:.1f} | {times[1]:.1f} | {_load()} |",
+            f"narratives, {len(report['clusters'])} clusters) | {counted} candidate pairs | "
+            f"{times[0]:.1f} | {times[1]:.1f} | {_load()} |",
             flush=True,
         )
 
