@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python bench/bench_spark.py identity --datasets sample1,sample10,twitter16,ced
     .venv/bin/python bench/bench_spark.py scale --sizes 1000000,5000000 --cores 1,2
+    .venv/bin/python bench/bench_spark.py coordination --sizes 1000000,5000000 --cores 1,2
 
 ``identity``: for each data set (the sample at scale 1 or 10, seed 7; the full Twitter16
 and CED data from ``PILEON_DATA_DIR`` or ``../shared/data``, converted by
@@ -22,6 +23,12 @@ path reads them as ingest does and runs :func:`pileon.detectors.coactivity.coact
 (written as Parquet) and the co-repost counts, and the edge counts are compared.  Each path runs
 in its own process (``/usr/bin/time -v`` gives wall time and peak memory); the load
 (``uptime``) is printed beside.  On a shared machine quote ratios from one run.
+
+``coordination``: the coordination detector's pairs in sync and its chance test on acts
+built from the same synthetic reposts (each source an item, about ten per voice, two
+platforms), in process and with the pairs on Spark ``local[N]``; wall time, CPU seconds
+and peak memory of the whole process tree (the JVM and its Python workers included),
+and a digest of the pairs, expectations and p-values, which must be the same.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -254,6 +262,164 @@ def scale(sizes: list[int], cores: list[int], work: Path, memory: str) -> None:
             )
 
 
+# --------------------------------------------------------------- coordination, at scale
+
+_ACTS = """
+import hashlib, json, sys, time
+import numpy as np, pandas as pd
+from pileon.detectors.coordination.acts import Acts
+from pileon.detectors.coordination import _in_play
+
+
+def bench_acts(path):
+    # reposts (bench_coactivity's generator) as the coordination detector's acts: each
+    # source an item whose voice is one of n/200 authors (about ten sources each), two
+    # platforms, the lag since the source's first repost
+    r = pd.read_parquet(path)
+    ns = pd.to_datetime(r["reposted_at"], utc=True).dt.tz_localize(None).to_numpy().view("i8")
+    account, accounts = pd.factorize(r["account_id"].to_numpy(), sort=True)
+    item, items = pd.factorize(("r:" + r["source_id"]).to_numpy(), sort=True)
+    n_auth = max(len(items) // 10, 2)
+    context = item % n_auth
+    stratum = item % 2
+    first = pd.Series(ns).groupby(item).transform("min").to_numpy()
+    lag = (ns - first) / 1e9
+    ns = ns - ns.min()
+    act = pd.factorize(r["repost_id"].to_numpy(), sort=True)[0]
+    order = np.lexsort((act, account, ns, item))
+    return Acts(account=account.astype(np.int64)[order], item=item.astype(np.int64)[order],
+                context=context.astype(np.int64)[order], stratum=stratum.astype(np.int64)[order],
+                kind=np.zeros(len(ns), np.int64), t=(ns / 1e9)[order], lag=lag[order],
+                act_id=r["repost_id"].to_numpy(dtype=object)[order],
+                accounts=np.asarray(accounts, object), items=np.asarray(items, object),
+                contexts=np.asarray([f"a:{i}" for i in range(n_auth)], object),
+                strata=np.asarray(["p0", "p1"], object))
+
+
+def digest(pairs, expected, tests):
+    h = hashlib.sha256()
+    for x in (pairs.a, pairs.b, pairs.observed, pairs.contexts, pairs.in_sync, expected,
+              tests.p_value):
+        h.update(np.ascontiguousarray(x).tobytes())
+    return h.hexdigest()[:16]
+
+
+OPTS = dict(windows=(60.0, 300.0), min_items=2, min_contexts=2, max_partners=32,
+            pair_budget=16_000_000, seed=0)
+"""
+
+_COORD = (
+    _ACTS
+    + """
+from pileon.detectors.coordination.chance import expected_sync, test_pairs
+engine = sys.argv[2]
+c0, t0 = time.process_time(), time.perf_counter()
+every = bench_acts(sys.argv[1])
+acts = _in_play(every, 2, 2)
+t1 = time.perf_counter()
+if engine == "python":
+    from pileon.detectors.coordination.pairs import synced_pairs
+    start = 0.0
+    t2 = time.perf_counter()
+    pairs = synced_pairs(acts, every=every, **OPTS)
+else:
+    from pileon.spark import session
+    from pileon.spark.coordination import synced_pairs
+    spark = session(engine, driver_memory=sys.argv[3], local_dir=sys.argv[4])
+    t2 = time.perf_counter()
+    start = t2 - t1
+    pairs = synced_pairs(spark, acts, every=every, **OPTS)
+t3 = time.perf_counter()
+e = expected_sync(acts, pairs, every)
+n = float(len(np.unique(acts.account)))
+tests = test_pairs(pairs.observed, e, pairs.contexts, min_items=2, min_contexts=2, alpha=1e-4,
+                   strong_alpha=1.0 / max(n * (n - 1) / 2, 1.0))
+t4 = time.perf_counter()
+if engine != "python":
+    spark.stop()
+print(json.dumps({"acts": len(every), "in_play": len(acts), "build": t1 - t0, "start": start,
+                  "pairs_s": t3 - t2, "chance_s": t4 - t3, "enumerated": pairs.enumerated,
+                  "tested": pairs.tested, "candidates": len(pairs.a),
+                  "kept": int((tests.weak | tests.strong).sum()),
+                  "digest": digest(pairs, e, tests)}))
+"""
+)
+
+
+def _run_tree(args: list[str], **kw) -> tuple[float, float, float, str]:
+    """Run a command, polling its process tree (the JVM and Python workers of Spark
+    included): (wall s, CPU s user+sys of the tree, peak MiB of the tree's summed RSS,
+    stdout).  A process that ends between two polls (every 0.2 s) loses up to 0.2 s."""
+    import psutil
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    root = psutil.Process(proc.pid)
+    cpu: dict[int, float] = {}
+    peak = 0.0
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            break
+        rss = 0
+        for p in tree:
+            try:
+                with p.oneshot():
+                    ct = p.cpu_times()
+                    cpu[p.pid] = ct.user + ct.system
+                    rss += p.memory_info().rss
+            except psutil.Error:
+                continue
+        peak = max(peak, rss / 2**20)
+        time.sleep(0.2)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(args[:3])}\n{err[-3000:]}")
+    return wall, sum(cpu.values()), peak, out
+
+
+def coordination(sizes: list[int], cores: list[int], work: Path, memory: str) -> None:
+    """The coordination detector's pairs in sync and chance test: in process against
+    Spark local[N], on acts built from the synthetic reposts; the same digest of the
+    pairs, expectations and p-values is required."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_coactivity import make_reposts  # type: ignore[import-not-found]
+
+    print(
+        "| reposts | path | cores | acts in play | JVM start s | pairs s | chance s | wall s | "
+        "CPU s (tree) | peak MiB (tree) | enumerated | candidates | kept | same | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for n in sizes:
+        folder = work / f"r{n}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "reposts.parquet"
+        if not path.exists():
+            df = make_reposts(n, seed=1)
+            df["reposted_at"] = df["reposted_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            df.to_parquet(path, index=False)
+        want = None
+        for engine, c in [("python", 1), *((f"local[{c}]", c) for c in cores)]:
+            tmp = tempfile.mkdtemp(dir=work)
+            load = _load()
+            wall, cpu, peak, out = _run_tree(
+                [PY, "-c", _COORD, str(path), engine, memory, tmp], cwd=str(ROOT)
+            )
+            shutil.rmtree(tmp, ignore_errors=True)
+            r = json.loads(out)
+            want = want or r["digest"]
+            path_name = "in process" if engine == "python" else "spark"
+            print(
+                f"| {n} | {path_name} | {c} | {r['in_play']} | {r['start']:.1f} | "
+                f"{r['pairs_s']:.1f} | {r['chance_s']:.1f} | {wall:.1f} | {cpu:.1f} | "
+                f"{peak:.0f} | {r['enumerated']} | {r['candidates']} | {r['kept']} | "
+                f"{'yes' if r['digest'] == want else 'NO'} | {load}-{_load()} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -266,6 +432,11 @@ def main() -> None:
     b.add_argument("--cores", default="1,2")
     b.add_argument("--memory", default="3g", help="spark.driver.memory (local mode)")
     b.add_argument("--work", default=None)
+    c = sub.add_parser("coordination")
+    c.add_argument("--sizes", default="1000000,5000000")
+    c.add_argument("--cores", default="1,2")
+    c.add_argument("--memory", default="3g", help="spark.driver.memory (local mode)")
+    c.add_argument("--work", default=None)
     args = ap.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-spark-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -273,6 +444,13 @@ def main() -> None:
     print(f"work folder {work}; load {_load()}", file=sys.stderr)
     if args.what == "identity":
         identity(args.datasets.split(","), work, args.master)
+    elif args.what == "coordination":
+        coordination(
+            [int(x) for x in args.sizes.split(",")],
+            [int(x) for x in args.cores.split(",")],
+            work,
+            args.memory,
+        )
     else:
         scale(
             [int(x) for x in args.sizes.split(",")],

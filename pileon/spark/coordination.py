@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,107 +121,93 @@ def window_plan(
     return pd.DataFrame(cols), in_sync, means, enumerated
 
 
-def _item_pairs(n_scales: int, n_acc: int, chunk_pairs: int) -> Any:
-    """The ``applyInPandas`` function: one item's acts to its rows (``_ROWS``): per window
-    and account pair, the distinct act pairs seen in sync (``x = y = -1``), and the act
-    pairs of acts on several items (``x, y``), which may repeat on another item."""
+def _partition_pairs(n_scales: int, n_acc: int, chunk_pairs: int) -> Any:
+    """The ``mapInPandas`` function over acts partitioned by item (every act of an item in
+    one partition): the partition's rows (``_ROWS``): per window, item and account pair,
+    the distinct act pairs seen in sync (``x = y = -1``), and the act pairs of acts on
+    several items (``x, y``), which may repeat on another item.  Vectorised over the
+    partition's items; the pairs built ``chunk_pairs`` at a time."""
 
-    def run(df: pd.DataFrame) -> pd.DataFrame:
-        df = df.sort_values("pos", kind="stable")
-        item = int(df["item"].iloc[0])
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        frames = [b for b in batches if len(b)]
+        if not frames:
+            return
+        # acts sorted by their position: an item's acts are contiguous, in the driver's order
+        df = pd.concat(frames, ignore_index=True).sort_values("pos", kind="stable")
+        item = df["item"].to_numpy(dtype=np.int64)
         acc = df["account"].to_numpy(dtype=np.int64)
         act = df["act"].to_numpy(dtype=np.int64)
         multi = df["multi"].to_numpy(dtype=bool)
-        unique_acts = len(np.unique(act)) == len(act)
+        # the same act twice on one item (never from coordination_acts): distinct act pairs
+        twice = pd.DataFrame({"i": item, "a": act}).duplicated().any()
         mcodes = np.unique(act[multi])  # acts on several items
-        out = []
         for w in range(n_scales):
             c = df[f"c{w}"].to_numpy(dtype=np.int64)
             k = df[f"k{w}"].to_numpy(dtype=np.int64)
             v = df[f"v{w}"].to_numpy(dtype=np.float64)
             if not k.any():
                 continue
-            keys, nums, extra = [], [], []
+            counted, extra = [], []
             cum = np.cumsum(k)
             start = 0
             while start < len(k):  # rows whose kept partners sum to about chunk_pairs
-                stop = max(
-                    int(np.searchsorted(cum, cum[start] - k[start] + chunk_pairs)), start + 1
-                )
-                stop = min(stop, len(k))
+                stop = int(np.searchsorted(cum, cum[start] - k[start] + chunk_pairs, "right"))
+                stop = min(max(stop, start + 1), len(k))
                 kk = k[start:stop]
-                rows = np.arange(start, stop, dtype=np.int64)
-                first = np.repeat(rows, kk)
+                first = np.repeat(np.arange(start, stop, dtype=np.int64), kk)
+                start = stop
+                if len(first) == 0:
+                    continue
+                # the systematic sample of sampled_window_pairs: partner m of row i
                 m = np.arange(len(first)) - np.repeat(np.cumsum(kk) - kk, kk)
                 cf, kf = c[first], k[first]
                 off = np.floor((m + v[first]) * cf / kf).astype(np.int64) + 1
                 second = first + np.minimum(off, cf)
-                start = stop
                 a, b = acc[first], acc[second]
                 other = a != b
                 key = np.minimum(a, b)[other] * np.int64(n_acc) + np.maximum(a, b)[other]
+                it = item[first][other]
                 x, y = act[first][other], act[second][other]
-                ax, ay = np.minimum(x, y), np.maximum(x, y)
-                if not unique_acts:  # the same act twice on one item: distinct act pairs
-                    d = pd.DataFrame({"k": key, "x": ax, "y": ay}).drop_duplicates()
-                    key, ax, ay = (d[c_].to_numpy(dtype=np.int64) for c_ in ("k", "x", "y"))
-                u, n = np.unique(key, return_counts=True)
-                keys.append(u)
-                nums.append(n)
-                both = np.isin(ax, mcodes) & np.isin(ay, mcodes)
-                if both.any():
-                    extra.append(pd.DataFrame({"k": key[both], "x": ax[both], "y": ay[both]}))
-            if not keys:
-                continue
-            u = np.concatenate(keys)
-            n = np.concatenate(nums)
-            s = pd.Series(n).groupby(u).sum()
-            ku = s.index.to_numpy(dtype=np.int64)
-            out.append(
-                pd.DataFrame(
-                    {
-                        "w": np.int32(w),
-                        "a": ku // n_acc,
-                        "b": ku % n_acc,
-                        "item": np.int64(item),
-                        "n": s.to_numpy(dtype=np.int64),
-                        "x": np.int64(-1),
-                        "y": np.int64(-1),
-                    }
+                rows = pd.DataFrame(
+                    {"item": it, "k": key, "x": np.minimum(x, y), "y": np.maximum(x, y)}
                 )
+                if twice:
+                    rows = rows.drop_duplicates()
+                counted.append(rows.groupby(["item", "k"], sort=False).size().rename("n"))
+                both = np.isin(rows["x"].to_numpy(), mcodes) & np.isin(rows["y"].to_numpy(), mcodes)
+                if both.any():
+                    extra.append(rows[both])
+            if not counted:
+                continue
+            n = pd.concat(counted).groupby(level=[0, 1], sort=False).sum().reset_index()
+            kk_ = n["k"].to_numpy(dtype=np.int64)
+            yield pd.DataFrame(
+                {
+                    "w": np.full(len(n), w, dtype=np.int32),
+                    "a": kk_ // n_acc,
+                    "b": kk_ % n_acc,
+                    "item": n["item"].to_numpy(dtype=np.int64),
+                    "n": n["n"].to_numpy(dtype=np.int64),
+                    "x": np.full(len(n), -1, dtype=np.int64),
+                    "y": np.full(len(n), -1, dtype=np.int64),
+                }
             )
             if extra:
                 e = pd.concat(extra, ignore_index=True).drop_duplicates()
                 ek = e["k"].to_numpy(dtype=np.int64)
-                out.append(
-                    pd.DataFrame(
-                        {
-                            "w": np.int32(w),
-                            "a": ek // n_acc,
-                            "b": ek % n_acc,
-                            "item": np.int64(item),
-                            "n": np.int64(0),
-                            "x": e["x"].to_numpy(dtype=np.int64),
-                            "y": e["y"].to_numpy(dtype=np.int64),
-                        }
-                    )
+                yield pd.DataFrame(
+                    {
+                        "w": np.full(len(e), w, dtype=np.int32),
+                        "a": ek // n_acc,
+                        "b": ek % n_acc,
+                        "item": e["item"].to_numpy(dtype=np.int64),
+                        "n": np.zeros(len(e), dtype=np.int64),
+                        "x": e["x"].to_numpy(dtype=np.int64),
+                        "y": e["y"].to_numpy(dtype=np.int64),
+                    }
                 )
-        if not out:
-            return pd.DataFrame({c_: pd.Series(dtype=t) for c_, t in _DTYPES.items()})
-        return pd.concat(out, ignore_index=True).astype(_DTYPES)
 
     return run
-
-
-_DTYPES = {
-    "w": "int32",
-    "a": "int64",
-    "b": "int64",
-    "item": "int64",
-    "n": "int64",
-    "x": "int64",
-    "y": "int64",
-}
 
 
 def _pair_table(
@@ -254,9 +241,10 @@ def _pair_table(
     acts = spark.read.parquet(str(folder / "acts.parquet"))
     items = F.broadcast(spark.read.parquet(str(folder / "items.parquet")))
     fol = spark.read.parquet(str(folder / "follows.parquet"))
+    parts = int(spark.conf.get("spark.sql.shuffle.partitions") or 8)
     rows = (
-        acts.groupBy("item")
-        .applyInPandas(_item_pairs(n_scales, n_acc, chunk_pairs), schema=_ROWS)  # type: ignore[arg-type]
+        acts.repartition(parts, "item")
+        .mapInPandas(_partition_pairs(n_scales, n_acc, chunk_pairs), schema=_ROWS)  # type: ignore[arg-type]
         .persist()
     )
     key = ["w", "a", "b"]
