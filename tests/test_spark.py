@@ -292,11 +292,12 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("pyspark", "py4j")))
 
 def test_pairs_in_sync_equal_the_in_process_ones(spark, sample):
     """The coordination detector's pairs in sync counted on Spark equal
-    :func:`pileon.detectors.coordination.pairs.synced_pairs` array for array: every pair
-    (defaults), and with crowded items sampled (few partners per act; a pair budget that
-    lowers them), so the seeded sample is the same; then the detector's edges and clusters
-    through its ``pair_engine`` seam are the in-process ones."""
-    from pileon.detectors.coordination import _in_play, coordination_acts, detect_coordinated
+    :func:`pileon.detectors.coordination.pairs.synced_pairs` array for array with crowded
+    items sampled (few partners per act; a pair budget that lowers them), so the seeded
+    sample is the same.  (With the defaults, through the detector's ``pair_engine`` seam,
+    the analyze test above compares the whole report.)"""
+    from pileon.detectors.coactivity import window_counts
+    from pileon.detectors.coordination import _in_play, coordination_acts
     from pileon.detectors.coordination.pairs import synced_pairs
     from pileon.detectors.narratives import detect_narratives
     from pileon.spark.coordination import synced_pairs as spark_synced_pairs
@@ -308,15 +309,11 @@ def test_pairs_in_sync_equal_the_in_process_ones(spark, sample):
         p = project(store, event)
     finally:
         store.close()
-    nres = detect_narratives(p, seed=0)
-    every = coordination_acts(p, narratives=nres)
+    every = coordination_acts(p, narratives=detect_narratives(p, seed=0))
     acts = _in_play(every, 2, 2)
-    from pileon.detectors.coactivity import window_counts
-
     # act pairs in sync within each window, all of them
     every_pair = sum(int(window_counts(acts.item, acts.t, w).sum()) for w in (60.0, 300.0))
-    sampled = 0
-    for max_partners, budget, seed in ((32, 16_000_000, 0), (2, 16_000_000, 5), (32, 3_000, 1)):
+    for max_partners, budget, seed in ((2, 16_000_000, 5), (32, 3_000, 1)):
         opts = dict(
             windows=(60.0, 300.0),
             min_items=2,
@@ -335,14 +332,6 @@ def test_pairs_in_sync_equal_the_in_process_ones(spark, sample):
             want.enumerated,
             want.mean_partners,
         )
-        assert want.tested > 0
+        assert len(want.a) > 0
         # crowded items sampled: fewer act pairs enumerated than are in sync
-        sampled += want.enumerated < every_pair
-    assert sampled >= 2
-    res_py = detect_coordinated(p, narratives=nres, seed=0)
-    res_sp = detect_coordinated(
-        p, narratives=nres, seed=0, pair_engine=lambda a, **o: spark_synced_pairs(spark, a, **o)
-    )
-    assert len(res_py.edges) > 0
-    pd.testing.assert_frame_equal(res_sp.edges, res_py.edges)
-    assert res_sp.clusters == res_py.clusters and res_sp.stats == res_py.stats
+        assert want.enumerated < every_pair
