@@ -9,6 +9,8 @@ own rules), computes with Spark DataFrames (:mod:`pileon.spark.joins`):
 - the exact co-repost edge list of SPEC §3 (``pileon coactivity``);
 - the per-account co-repost counts behind the features;
 - the near-duplicate text pairs of narratives (MinHash LSH candidates, verified);
+- the coordination detector's pairs in sync (:mod:`pileon.spark.coordination`: the same
+  sampled pairs, counted per account pair; the chance test stays in process);
 
 writes them as Parquet, and :mod:`pileon.service.spark` hands them to ``analyze``
 (:class:`pileon.detectors.joins.Joins`), which takes them instead of computing them.

@@ -11,19 +11,19 @@ in-process functions on the much smaller table of candidate pairs it returns.
 What runs where::
 
     driver (O(n log n), n acts; the in-process functions)      Spark (O(P), P act pairs)
-    per act and window: partners within the window   ----->   per item: the sampled pairs
-    (window_counts), the item's sampling rate, how             of acts, to account pairs;
-    many partners it keeps and its systematic-sampling         distinct items and voices per
-    offset (the seeded draws of sampled_window_pairs);         account pair and window, the
-    the null's in-sync pairs per item; who follows             voices both follow counted
-    which voice (_Follows)                                     once; distinct act pairs
+    per act and window: partners within the window   ----->   acts partitioned by item; per
+    (window_counts), the item's sampling rate, how             partition the sampled pairs of
+    many partners it keeps and its systematic-sampling         acts, to account pairs; items,
+    offset (the seeded draws of sampled_window_pairs);         voices (those both follow
+    the null's in-sync pairs per item; who follows             once) and act pairs per
+    which voice (_Follows)                                     account pair and window
 
 The pairs are the in-process sample exactly: each act keeps ``k_i`` of its ``c_i`` later
 partners within the window, at offsets ``floor((m + v_i) c_i / k_i) + 1`` (``k_i`` and
 ``v_i`` from the same seeded draws in the same order), so the pairs of one item never
-leave its task.  Skew: an item's work is bounded as in process, about ``max_partners``
-pairs per act whatever its crowd (``pair_budget`` over all), and one item's pairs are
-counted in chunks of ``chunk_pairs``.
+leave its partition.  Skew: an item's work is bounded as in process, about
+``max_partners`` pairs per act whatever its crowd (``pair_budget`` over all), and a
+partition's pairs are built ``chunk_pairs`` at a time.
 """
 
 from __future__ import annotations
@@ -329,9 +329,10 @@ def synced_pairs(
     -----
     Driver ``O(n log n)`` for ``n`` acts (no pair); Spark ``O(P)`` for the ``P <=
     min(n * max_partners * W, pair_budget)`` sampled act pairs: one shuffle of the acts by
-    item, then the per-item rows (distinct account pairs per item and window) by account
-    pair twice (the voices both follow, then the per-pair counts) and once by pair for the
-    windows.  Only the candidate pairs come back to the driver.
+    item, then the rows ``R <= P`` (distinct account pairs per item and window) twice by
+    account and voice (the voices both follow), once by account pair and window (the
+    counts) and once by pair (the windows side by side).  Only the candidate pairs come
+    back to the driver (as Parquet).
     """
     from pyspark.sql import functions as F
 
