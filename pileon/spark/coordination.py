@@ -244,7 +244,7 @@ def _pair_table(
     parts = int(spark.conf.get("spark.sql.shuffle.partitions") or 8)
     rows = (
         acts.repartition(parts, "item")
-        .mapInPandas(_partition_pairs(n_scales, n_acc, chunk_pairs), schema=_ROWS)  # type: ignore[arg-type]
+        .mapInPandas(_partition_pairs(n_scales, n_acc, chunk_pairs), schema=_ROWS)
         .persist()
     )
     key = ["w", "a", "b"]
