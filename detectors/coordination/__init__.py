@@ -59,6 +59,7 @@ from tqdm.auto import tqdm
 
 from pileon.detectors.coordination.acts import Acts, coordination_acts
 from pileon.detectors.coordination.chance import expected_sync, test_pairs
+from pileon.detectors.coordination.cohorts import COHORT_COLUMNS, cohort_members, trait_cohorts
 from pileon.detectors.coordination.groups import (
     cluster_record,
     components,
@@ -136,6 +137,8 @@ def detect_coordinated(
     pair_budget: int = 16_000_000,
     member_alpha: float | None = None,
     join_alpha: float | None = 1e-4,
+    cohort_alpha: float | None = 1e-3,
+    cohort_q: float = 0.01,
     low_followers: float | None = None,
     burst_window: float = 86_400.0,
     show_progress: bool = False,
@@ -182,6 +185,15 @@ def detect_coordinated(
         the cluster's waves beats the crowd of those items (:func:`.groups.group_test`)
         at this level, on at least ``min_items`` waves: a member of a wave drowned in a
         viral crowd has too few strong pairs but moves with the group.  None: off.
+    cohort_alpha : float or None, default 1e-3
+        Accounts of one creation burst or one MCN (a *cohort*) are tested as a group
+        (:mod:`.cohorts`): an item is a wave of the cohort when its members on it beat the
+        configuration model's expectation, or their sync beats the crowd's, at this level
+        (Bonferroni over the items it touched and the cohorts).  None: no cohort test.
+    cohort_q : float, default 0.01
+        Members of a cohort with waves join when their sync with its waves beats chance
+        (:func:`.cohorts.member_tests`), Benjamini–Hochberg at this false discovery rate
+        over the cohort's acting members.
     low_followers : float, optional
         Follower count at or below which an account has few followers (evidence only);
         default the 20th percentile of the event's accounts.
@@ -241,7 +253,9 @@ def detect_coordinated(
         max_partners=(max_partners, 1),
         pair_budget=(pair_budget, 1),
     )
-    checks = [("alpha", alpha, 1.0), ("strong", strong, math.inf)]
+    checks = [("alpha", alpha, 1.0), ("strong", strong, math.inf), ("cohort_q", cohort_q, 1.0)]
+    if cohort_alpha is not None:
+        checks.append(("cohort_alpha", cohort_alpha, 1.0))
     if member_alpha is not None:
         checks.append(("member_alpha", member_alpha, 1.0))
     if join_alpha is not None:
@@ -253,7 +267,41 @@ def detect_coordinated(
     every = coordination_acts(p, narratives=narratives)
     acts = _in_play(every, min_contexts, min_items)
     stats: dict[str, float] = {"acts": float(len(every)), "acts_in_play": float(len(acts))}
+    cohort = pd.DataFrame(columns=list(COHORT_COLUMNS))
+    n_cohorts = 0
+    if cohort_alpha is not None and len(every):
+        found = trait_cohorts(p, every, burst_window=burst_window, min_size=min_size)
+        n_cohorts = len(found)
+        cohort = cohort_members(
+            every,
+            found,
+            ws,
+            min_items=min_items,
+            min_contexts=min_contexts,
+            min_size=min_size,
+            alpha=cohort_alpha,
+            q=cohort_q,
+        )
+    stats.update(cohorts=float(n_cohorts), cohort_members=float(cohort["account"].nunique()))
     if len(acts) == 0:
+        if len(cohort):
+            clusters, findings = _clusters(
+                p,
+                every,
+                _no_edges(),
+                pd.DataFrame(columns=list(JOIN_COLUMNS)),
+                cohort,
+                ws,
+                min_size=min_size,
+                alpha=alpha,
+                strong_alpha=1.0,
+                tested=0,
+                max_partners=max_partners,
+                low_followers=low_followers,
+                burst_window=burst_window,
+                show_progress=show_progress,
+            )
+            return ClusterResult(clusters=clusters, findings=findings, stats=stats)
         return ClusterResult(stats=stats)
     pairs = synced_pairs(
         acts,
@@ -315,6 +363,7 @@ def detect_coordinated(
         acts,
         edges,
         joins,
+        cohort,
         ws,
         min_size=min_size,
         alpha=alpha,
@@ -337,6 +386,20 @@ def detect_coordinated(
         columns=list(EDGE_COLUMNS),
     )
     return ClusterResult(clusters=clusters, findings=findings, edges=out_edges, stats=stats)
+
+
+def _no_edges() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "a": np.zeros(0, np.int64),
+            "b": np.zeros(0, np.int64),
+            "observed": np.zeros(0),
+            "expected": np.zeros(0),
+            "p_value": np.zeros(0),
+            "w": np.zeros(0, np.int64),
+            "strong": np.zeros(0, bool),
+        }
+    )
 
 
 def _kept(edges: pd.DataFrame, k: int, n: int, attach: int = 2, rounds: int = 10) -> pd.DataFrame:
@@ -508,6 +571,7 @@ def _clusters(
     acts: Acts,
     edges: pd.DataFrame,
     joins: pd.DataFrame,
+    cohort: pd.DataFrame,
     windows: tuple[float, ...],
     *,
     min_size: int,
@@ -519,28 +583,36 @@ def _clusters(
     burst_window: float,
     show_progress: bool,
 ) -> tuple[list[Cluster], list[RoleFinding]]:
-    """Components of the kept pairs, measured, ordered and named (``c1``, ``c2``, ...)."""
-    if edges.empty:
+    """Components of the kept pairs, the joins and the cohorts' members (each linked to
+    its component's anchor), measured, ordered and named (``c1``, ``c2``, ...)."""
+    if edges.empty and cohort.empty:
         return [], []
     n = len(acts.accounts)
     j_acc = joins["account"].to_numpy(dtype=np.int64)
     j_anchor = joins["anchor"].to_numpy(dtype=np.int64)
+    c_acc = cohort["account"].to_numpy(dtype=np.int64)
+    c_anchor = cohort["anchor"].to_numpy(dtype=np.int64)
     label = components(
-        np.concatenate([edges["a"].to_numpy(), j_acc]),
-        np.concatenate([edges["b"].to_numpy(), j_anchor]),
+        np.concatenate([edges["a"].to_numpy(), j_acc, c_acc]),
+        np.concatenate([edges["b"].to_numpy(), j_anchor, c_anchor]),
         n,
     )
     paired = distinct(np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()]))
-    ends = distinct(np.concatenate([paired, j_acc]))
+    ends = distinct(np.concatenate([paired, j_acc, c_acc]))
+    best = cohort.drop_duplicates("account")  # sorted by account, then p-value
     order = np.argsort(label[ends], kind="stable")
     ends = ends[order]
     cut = np.flatnonzero(np.concatenate([[True], label[ends][1:] != label[ends][:-1], [True]]))
     groups = [ends[s:e] for s, e in zip(cut[:-1], cut[1:]) if e - s >= 2]
     key = edges["a"].to_numpy() * np.int64(n) + edges["b"].to_numpy()  # sorted by _kept
-    events = sync_events(acts, paired, key, edges["w"].to_numpy(), windows, max_partners)
+    if len(edges):
+        events = sync_events(acts, paired, key, edges["w"].to_numpy(), windows, max_partners)
+    else:
+        events = pd.DataFrame(columns=["a", "b", "item", "context", "kind", "dt", "i", "j"])
     ev_label = label[events["a"].to_numpy()] if len(events) else np.zeros(0, np.int64)
     e_label = label[edges["a"].to_numpy()]
     j_label = label[j_acc]
+    c_label = label[best["account"].to_numpy(dtype=np.int64)]
     traits = account_traits(
         p.accounts,
         [str(acts.accounts[c]) for c in ends],
@@ -555,14 +627,17 @@ def _clusters(
     for g in tqdm(groups, desc="clusters", disable=not show_progress):
         lab = label[g[0]]
         e, ev, j = edges[e_label == lab], events[ev_label == lab], joins[j_label == lab]
-        c, _ = cluster_record("", g, acts, e, ev, traits.loc[g], joins=j, findings=False, **opts)
-        built.append((c, g, e, ev, j))
+        ch = best[c_label == lab]
+        c, _ = cluster_record(
+            "", g, acts, e, ev, traits.loc[g], joins=j, cohort=ch, findings=False, **opts
+        )
+        built.append((c, g, e, ev, j, ch))
     built.sort(
         key=lambda x: (not x[0].significant, -x[0].score, -len(x[0].accounts), x[0].accounts[0])
     )
     clusters, findings = [], []
-    for pos, (_, g, e, ev, j) in enumerate(built, start=1):
-        c, f = cluster_record(f"c{pos}", g, acts, e, ev, traits.loc[g], joins=j, **opts)
+    for pos, (_, g, e, ev, j, ch) in enumerate(built, start=1):
+        c, f = cluster_record(f"c{pos}", g, acts, e, ev, traits.loc[g], joins=j, cohort=ch, **opts)
         clusters.append(c)
         findings += f
     findings.sort(key=lambda f: f.account_id)
