@@ -242,8 +242,11 @@ def cohort_members(
         touched = np.flatnonzero(k_i > 0)
         degs = [deg[acting, s][deg[acting, s] > 0] for s in range(n_strata)]
         strata = item_stratum[touched]
+        # popularity as the other accounts see it: the cohort is the hypothesis under test
+        pop = n_i - k_i + 1.0
+        m_out = np.maximum(m_s - np.bincount(item_stratum[inc_item[mine]], minlength=n_strata), 1.0)
         e_i, p_i = wave_tests(
-            k_i[touched], n_i[touched], np.column_stack([strata, m_s[strata]]), degs
+            k_i[touched], pop[touched], np.column_stack([strata, m_out[strata]]), degs
         )
         sync = _in_sync(every, is_m, touched, windows)
         for w in range(len(windows)):
@@ -260,9 +263,9 @@ def cohort_members(
                 acting,
                 waves,
                 sync,
-                n_i,
+                pop,
                 item_stratum,
-                m_s,
+                m_out,
                 deg,
                 ctx_of,
                 n_acc,
@@ -328,9 +331,9 @@ def _members(
     acting: np.ndarray,
     waves: np.ndarray,
     sync: _Sync,
-    n_i: np.ndarray,
+    pop: np.ndarray,
     item_stratum: np.ndarray,
-    m_s: np.ndarray,
+    m_out: np.ndarray,
     deg: np.ndarray,
     ctx_of: np.ndarray,
     n_acc: int,
@@ -344,7 +347,7 @@ def _members(
     on_wave = np.isin(sync.item, waves)
     pos = np.full(n_acc, -1, dtype=np.int64)
     pos[acting] = np.arange(len(acting))
-    n_w = np.int64(len(n_i))
+    n_w = np.int64(len(pop))
     n_win = sync.k.shape[1]
     best_p = np.ones(len(acting))
     best_o = np.zeros(len(acting))
@@ -356,7 +359,7 @@ def _members(
         e = np.zeros(len(acting))
         for st in np.unique(item_stratum[waves]):
             wv = waves[item_stratum[waves] == st]
-            e += configuration_sums(deg[acting, st], n_i[wv], sync.s[wv, w], float(m_s[st]))
+            e += configuration_sums(deg[acting, st], pop[wv], sync.s[wv, w], float(m_out[st]))
         p = poisson_tail(o, e)
         better = p < best_p
         best_p[better], best_o[better], best_e[better] = p[better], o[better], e[better]

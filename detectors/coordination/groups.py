@@ -192,9 +192,10 @@ def cluster_record(
         ev.append(
             Evidence(
                 "cohort_sync",
-                tuple(which[:MAX_IDS]),
-                f"{len(cohort)} member(s) of {len(which)} cohort(s) (accounts of one "
-                f"creation burst or one MCN) acted as one: the cohort piled onto "
+                (),
+                f"{len(cohort)} member(s) of {len(which)} cohort(s) ("
+                f"{', '.join(which[:MAX_IDS])}: accounts of one creation burst or one MCN) "
+                f"acted as one: the cohort piled onto "
                 f"{int(cohort['waves'].max())} wave item(s) beyond what its members' "
                 f"activity and the items' popularity give (configuration model), and each "
                 f"of these members acted on {cohort['observed'].sum():.0f} wave(s) in all "
@@ -284,11 +285,12 @@ def _member_findings(
         share = min(1.0, k / min(max(size - 1, 1), 5))
         strength = float(min(1.0, c.score * (0.5 + 0.5 * share)))
         ids = tuple(rows.get(code, [])[:MAX_IDS])
-        detail = (
-            f"in cluster {c.cluster_id} ({size} accounts, score {c.score:.2f}): beat chance "
-            f"in sync with {k} member(s) on {int(items.get(code, 0))} item(s) (within "
-            f"{', '.join(f'{w:g}' for w in windows)} s)"
-        )
+        detail = f"in cluster {c.cluster_id} ({size} accounts, score {c.score:.2f})"
+        if k or int(code) not in in_cohort:
+            detail += (
+                f": beat chance in sync with {k} member(s) on {int(items.get(code, 0))} "
+                f"item(s) (within {', '.join(f'{w:g}' for w in windows)} s)"
+            )
         if int(code) in joined:
             r = joined[int(code)]
             detail += (
