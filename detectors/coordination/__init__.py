@@ -34,17 +34,31 @@ How it works
    one when its sync with the cluster's waves beats the crowd of those items
    (:func:`.groups.group_test` at ``join_alpha``, on at least ``min_items`` waves): a
    member whose waves drown in a viral crowd has few pairs beating chance but keeps
-   moving with the group.  Members get the role ``coordinated``.  Evidence: the items amplified in sync and whose voices, the time
-   between members' acts, observed against expected; account traits (:mod:`.traits`:
-   creation bursts, few followers, shared identities) are reported and lift the score a
-   little, but never make a cluster.
+   moving with the group.  A member tied only by weak pairs on ``min_items`` items stays
+   when the cluster, tested as a cohort (step 5), keeps it (``vet_members``).
+5. **Cohorts** (:mod:`.cohorts`).  The accounts of one creation burst or of one MCN are
+   tested as a group: its *waves* are the items its members pile onto beyond what their
+   activity and the items' popularity among the other accounts give (configuration
+   model), or whose timing beats the crowd's; a member joins when its acts on the waves
+   in the cohort's minutes (within 1, 5 or 30 min of another member) beat what an account
+   of its activity would have by chance (the crowd's in-sync share of each wave), kept by
+   Benjamini–Hochberg at ``cohort_q``.  The trait only says whom to test together; the
+   behaviour decides.  This finds armies whose waves drip over hours or whose members
+   each join few waves, which leave too little co-timing for any pair.
+6. **Clusters and evidence.**  Components of the kept pairs, the joins and the cohorts'
+   members.  Members get the role ``coordinated``.  Evidence: the items amplified in
+   sync and whose voices, the time between members' acts, observed against expected, the
+   cohorts that acted as one; account traits (:mod:`.traits`: creation bursts, few
+   followers, shared identities) are reported and lift the score a little.
 
 Why voices: an army is hired to amplify several voices (first posters, inciters,
 splicers, impersonators); a fan club or a news audience follows a few, and the chance
 model expects its members to meet on them.  Limitations: a group that amplifies only
 one voice is not found (``min_contexts``); an army whose acts are spread over more than
-the widest window, like a slow drip over hours, leaves no co-timing to test; a wave
-that holds a small share of a large army gives each pair too few shared items.
+the widest window, like a slow drip over hours, leaves no co-timing for pairs, and a
+wave that holds a small share of a large army gives each pair too few shared items:
+such an army is found when it shares a creation burst or an MCN (step 5), otherwise
+only in part or not at all (bench/RESULTS.md, ``grid --no-traits``).
 """
 
 from __future__ import annotations

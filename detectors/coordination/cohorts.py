@@ -10,12 +10,16 @@ chance model of who acts on what:
 
 1. **Waves** (:func:`wave_tests`).  Under the configuration model of the account–item
    graph (per stratum, as in :mod:`.chance`), account ``a`` acts on item ``i`` with
-   probability ``p_ai = min(1, d_a n_i / M)``.  The cohort's members acting on ``i``,
-   ``k_i``, are compared with ``E_i = sum over members of p_ai`` (Poisson tail); an item
-   is a *wave* of the cohort when that p-value, times the items the cohort touched and
-   the number of cohorts, is at most ``alpha`` and ``k_i >= min_wave``.  Organic
-   accounts that share a trait spread over items as their activity predicts; an army
-   piles onto its targets.
+   probability ``p_ai = min(1, d_a n_i / M)``, where ``n_i`` is the item's popularity
+   among the *other* accounts (those outside the cohort that acted on it, plus one) and
+   ``M`` their acts in the stratum: the cohort is the hypothesis under test, so its own
+   acts must not make its targets look popular.  The cohort's members acting on ``i``,
+   ``k_i``, are compared with ``E_i = sum over members of p_ai`` (Poisson tail), and
+   those in sync with another member with ``E_i s_i`` (step 2's crowd share); an item
+   is a *wave* of the cohort when the best of these p-values, times the number of tests,
+   the items the cohort touched and the number of cohorts, is at most ``alpha`` and
+   ``k_i >= min_wave``.  Organic accounts that share a trait spread over items as their
+   activity predicts and act when the crowd does; an army piles onto its targets.
 2. **Members** (:func:`member_tests`).  A member's act on a wave is *in sync with the
    cohort* when another member acted on that item within the window; ``s_i``, the
    share of the other accounts' acts on ``i`` in sync with the cohort (plus one in two,
