@@ -2,12 +2,16 @@
 
 Usage::
 
-    .venv/bin/python bench/bench_coordination.py grid [--only NAME ...] [--seeds 0 1] [--json OUT]
+    .venv/bin/python bench/bench_coordination.py grid [--only NAME ...] [--seeds 0 1 2]
+        [--no-traits] [--json OUT]
     .venv/bin/python bench/bench_coordination.py ira [--data DIR]
 
 ``grid`` generates every scenario of :data:`bench.scenarios.grid.GRID` (or those named)
 and prints, per scenario and seed, pileon's recall and precision on the army and the
-negatives it clustered, beside the naive baseline's at K = 2 and 3 (window 60 s).
+negatives it clustered, beside the naive baseline's at K = 2 and 3 (window 60 s); with
+several seeds, a summary per scenario (mean and min recall and precision, max negatives).
+``--no-traits`` blanks the accounts' creation times and drops the MCN affiliations first:
+what the detector finds from behaviour alone.
 ``ira`` runs both on ``ira-dev`` (``../shared/data`` beside the repository, or
 ``PILEON_DATA_DIR``, or ``--data``): clustered trolls in clusters of three or more,
 category purity, synthetic source authors clustered.
@@ -42,6 +46,9 @@ def _grid(args) -> dict:
     for name in names:
         for seed in args.seeds:
             g = generate(GRID[name], seed=seed)
+            if args.no_traits:
+                g.tables["accounts"]["created_at"] = None
+                g.tables["affiliations"] = g.tables["affiliations"].iloc[:0]
             r = compare(g, seed=0, detector=args.detector)
             rows[f"{name}/{seed}"] = dict(r, reposts=len(g.tables["reposts"]))
             p = r["pileon"]
@@ -60,7 +67,24 @@ def _grid(args) -> dict:
                 ),
                 flush=True,
             )
+    if len(args.seeds) > 1:
+        _summary(rows, names, args.seeds)
     return rows
+
+
+def _summary(rows: dict, names: list[str], seeds: list[int]) -> None:
+    """Mean and min recall and precision per scenario over the seeds, and the most
+    negatives clustered in one run (fans + news + organic + culprits)."""
+    print(f"\n{'scenario':28s} seeds | pileon recall mean  min | precision mean  min | neg max")
+    for name in names:
+        runs = [rows[f"{name}/{s}"]["pileon"] for s in seeds]
+        rec = [r["recall"] for r in runs]
+        pre = [r["precision"] for r in runs]
+        neg = max(r["fans"] + r["news"] + r["organic"] + r["culprits"] for r in runs)
+        print(
+            f"{name:28s} {len(runs):5d} | {sum(rec) / len(rec):16.3f} {min(rec):5.3f} | "
+            f"{sum(pre) / len(pre):14.3f} {min(pre):5.3f} | {neg:7d}"
+        )
 
 
 def ira_folder(explicit: str | None = None) -> Path:
@@ -127,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--only", nargs="*")
     g.add_argument("--seeds", nargs="+", type=int, default=[0])
     g.add_argument("--json")
+    g.add_argument("--no-traits", action="store_true")
     g.add_argument(
         "--detector",
         default="coordination",

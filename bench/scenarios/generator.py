@@ -160,6 +160,8 @@ class Scenario:
     news_followers: int = 4_000
     news_rate: float = 0.03
     news_lag: float = 240.0
+    signup: int = 0
+    agency: int = 0
 
     def but(self, **kw: Any) -> Scenario:
         """A copy with some fields changed."""
@@ -286,6 +288,7 @@ class _Platform:
         rng = g.rng
         self.span = s.days * _DAY
         # --- organic accounts, heavy-tailed activity
+        self.org_row = len(g.rows.acc["account_id"])
         self.org = g.ids("u", platform, s.organic)
         g.rows.accounts(
             self.org,
@@ -355,6 +358,7 @@ class _Gen:
             "organic": set(),
             "waves_of": {},
         }
+        self.born: list[float] = []
 
     def ids(self, prefix: str, platform: str, n: int) -> list[str]:
         key = f"{platform}:{prefix}"
@@ -465,6 +469,7 @@ class _Gen:
         for pf in list(per)[: army.size % len(army.platforms)]:
             per[pf] += 1
         born = -rng.uniform(10, 40) * _DAY
+        self.born.append(born)
         mcn_ids = [f"mcn:army{k}-{j}" for j in range(len(army.mcns))]
         for pf, n in per.items():
             if n == 0:
@@ -581,6 +586,23 @@ class _Gen:
                 reply_to=[tids[j]] * len(on),
             )
 
+    def organic_cohorts(self, platforms: dict[str, _Platform]) -> None:
+        """Organic accounts that share a trait with an army or with each other (``signup``,
+        ``agency``), drawn from a random stream of their own so that the rest of the
+        scenario is the same with or without them."""
+        s = self.s
+        rng = np.random.default_rng([self.seed, 14])
+        born = self.born[0] if self.born else -rng.uniform(10, 40) * _DAY
+        for P in platforms.values():
+            pick = rng.permutation(len(P.org))
+            rush, agency = pick[: s.signup], pick[s.signup : s.signup + s.agency]
+            created = self.rows.acc["created_at"]
+            for i, when in zip(rush, _times(born + rng.uniform(0, 3 * _DAY, len(rush)))):
+                created[P.org_row + int(i)] = when
+            self.rows.affiliate(
+                [P.org[int(i)] for i in agency], f"mcn:{P.pf}-talent", "Talent agency"
+            )
+
     def _took_part(self, members: list[str], on: np.ndarray) -> None:
         waves = self.truth["waves_of"]
         for i in on:
@@ -599,6 +621,8 @@ class _Gen:
             if unknown:
                 raise ValueError(f"army {k} on platforms the scenario lacks: {sorted(unknown)}")
             self.army(k, army, platforms)
+        if s.signup or s.agency:
+            self.organic_cohorts(platforms)
         ev = f"ev:{s.name}"
         rows = self.rows
         contents = pd.DataFrame(rows.con)

@@ -76,6 +76,8 @@ GRID: dict[str, Scenario] = {
         platforms=FOUR,
         armies=_army(size=180, platforms=FOUR, copies=3, comments=3, targets="mixed"),
     ),
+    # organic accounts sharing the army's creation burst, and an agency of organic creators
+    "signup-rush": BASE.but(name="signup-rush", signup=300, agency=300),
     # no army: fan clubs and news cascades alone must give no cluster
     "no-army": BASE.but(name="no-army", armies=(), fan_clubs=3, news_outlets=6),
     "news-superfans": BASE.but(
@@ -89,6 +91,7 @@ GRID: dict[str, Scenario] = {
         idol_posts=30,
         fan_lag=45.0,
     ),
+    "no-army-signup-rush": BASE.but(name="no-army-signup-rush", armies=(), signup=300, agency=300),
 }
 
 _TINY = dict(organic=2_000, posts=500, reposts=8_000, fans=(60, 120), news_followers=250)

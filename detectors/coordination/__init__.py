@@ -34,17 +34,31 @@ How it works
    one when its sync with the cluster's waves beats the crowd of those items
    (:func:`.groups.group_test` at ``join_alpha``, on at least ``min_items`` waves): a
    member whose waves drown in a viral crowd has few pairs beating chance but keeps
-   moving with the group.  Members get the role ``coordinated``.  Evidence: the items amplified in sync and whose voices, the time
-   between members' acts, observed against expected; account traits (:mod:`.traits`:
-   creation bursts, few followers, shared identities) are reported and lift the score a
-   little, but never make a cluster.
+   moving with the group.  A member tied only by weak pairs on ``min_items`` items stays
+   when the cluster, tested as a cohort (step 5), keeps it (``vet_members``).
+5. **Cohorts** (:mod:`.cohorts`).  The accounts of one creation burst or of one MCN are
+   tested as a group: its *waves* are the items its members pile onto beyond what their
+   activity and the items' popularity among the other accounts give (configuration
+   model), or whose timing beats the crowd's; a member joins when its acts on the waves
+   in the cohort's minutes (within 1, 5 or 30 min of another member) beat what an account
+   of its activity would have by chance (the crowd's in-sync share of each wave), kept by
+   Benjamini–Hochberg at ``cohort_q``.  The trait only says whom to test together; the
+   behaviour decides.  This finds armies whose waves drip over hours or whose members
+   each join few waves, which leave too little co-timing for any pair.
+6. **Clusters and evidence.**  Components of the kept pairs, the joins and the cohorts'
+   members.  Members get the role ``coordinated``.  Evidence: the items amplified in
+   sync and whose voices, the time between members' acts, observed against expected, the
+   cohorts that acted as one; account traits (:mod:`.traits`: creation bursts, few
+   followers, shared identities) are reported and lift the score a little.
 
 Why voices: an army is hired to amplify several voices (first posters, inciters,
 splicers, impersonators); a fan club or a news audience follows a few, and the chance
 model expects its members to meet on them.  Limitations: a group that amplifies only
 one voice is not found (``min_contexts``); an army whose acts are spread over more than
-the widest window, like a slow drip over hours, leaves no co-timing to test; a wave
-that holds a small share of a large army gives each pair too few shared items.
+the widest window, like a slow drip over hours, leaves no co-timing for pairs, and a
+wave that holds a small share of a large army gives each pair too few shared items:
+such an army is found when it shares a creation burst or an MCN (step 5), otherwise
+only in part or not at all (bench/RESULTS.md, ``grid --no-traits``).
 """
 
 from __future__ import annotations
@@ -59,6 +73,12 @@ from tqdm.auto import tqdm
 
 from pileon.detectors.coordination.acts import Acts, coordination_acts
 from pileon.detectors.coordination.chance import expected_sync, test_pairs
+from pileon.detectors.coordination.cohorts import (
+    COHORT_COLUMNS,
+    Cohort,
+    cohort_members,
+    trait_cohorts,
+)
 from pileon.detectors.coordination.groups import (
     cluster_record,
     components,
@@ -136,6 +156,10 @@ def detect_coordinated(
     pair_budget: int = 16_000_000,
     member_alpha: float | None = None,
     join_alpha: float | None = 1e-4,
+    cohort_alpha: float | None = 1e-3,
+    cohort_q: float = 0.01,
+    cohort_windows: tuple[float, ...] = (60.0, 300.0, 1800.0),
+    vet_members: bool = True,
     low_followers: float | None = None,
     burst_window: float = 86_400.0,
     show_progress: bool = False,
@@ -183,6 +207,25 @@ def detect_coordinated(
         the cluster's waves beats the crowd of those items (:func:`.groups.group_test`)
         at this level, on at least ``min_items`` waves: a member of a wave drowned in a
         viral crowd has too few strong pairs but moves with the group.  None: off.
+    cohort_alpha : float or None, default 1e-3
+        Accounts of one creation burst or one MCN (a *cohort*) are tested as a group
+        (:mod:`.cohorts`): an item is a wave of the cohort when its members on it beat the
+        configuration model's expectation, or their sync beats the crowd's, at this level
+        (Bonferroni over the items it touched and the cohorts).  None: no cohort test.
+    cohort_q : float, default 0.01
+        Members of a cohort with waves join when their sync with its waves beats chance
+        (:func:`.cohorts.member_tests`), Benjamini–Hochberg at this false discovery rate
+        over the cohort's acting members.
+    cohort_windows : tuple of float, default (60, 300, 1800)
+        Seconds within which a member's act is in sync with its cohort (or its cluster,
+        ``vet_members``), each tried; the crowd's in-sync share on the same items is the
+        expectation, so a wide window costs no false members, only power.
+    vet_members : bool, default True
+        A member of a would-be cluster tied to it only by weak pairs in sync on
+        ``min_items`` items stays only when the cluster, taken as a cohort, keeps it
+        (:func:`.cohorts.cohort_members` at ``cohort_alpha`` and ``cohort_q``): in a large
+        army's minutes an organic account that reposted two of its viral targets pairs
+        with many members twice without acting with the army beyond chance.
     low_followers : float, optional
         Follower count at or below which an account has few followers (evidence only);
         default the 20th percentile of the event's accounts.
@@ -246,7 +289,9 @@ def detect_coordinated(
         max_partners=(max_partners, 1),
         pair_budget=(pair_budget, 1),
     )
-    checks = [("alpha", alpha, 1.0), ("strong", strong, math.inf)]
+    checks = [("alpha", alpha, 1.0), ("strong", strong, math.inf), ("cohort_q", cohort_q, 1.0)]
+    if cohort_alpha is not None:
+        checks.append(("cohort_alpha", cohort_alpha, 1.0))
     if member_alpha is not None:
         checks.append(("member_alpha", member_alpha, 1.0))
     if join_alpha is not None:
@@ -254,11 +299,46 @@ def detect_coordinated(
     for name, v, hi in checks:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= hi:
             raise InputError(f"{name} must be a number in (0, {hi:g}], got {v!r}")
+    cws = _check(cohort_windows)
     seed = 0 if seed is None else int(seed)
     every = coordination_acts(p, narratives=narratives)
     acts = _in_play(every, min_contexts, min_items)
     stats: dict[str, float] = {"acts": float(len(every)), "acts_in_play": float(len(acts))}
+    cohort = pd.DataFrame(columns=list(COHORT_COLUMNS))
+    n_cohorts = 0
+    if cohort_alpha is not None and len(every):
+        found = trait_cohorts(p, every, burst_window=burst_window, min_size=min_size)
+        n_cohorts = len(found)
+        cohort = cohort_members(
+            every,
+            found,
+            cws,
+            min_items=min_items,
+            min_contexts=min_contexts,
+            min_size=min_size,
+            alpha=cohort_alpha,
+            q=cohort_q,
+        )
+    stats.update(cohorts=float(n_cohorts), cohort_members=float(cohort["account"].nunique()))
     if len(acts) == 0:
+        if len(cohort):
+            clusters, findings = _clusters(
+                p,
+                every,
+                _no_edges(),
+                pd.DataFrame(columns=list(JOIN_COLUMNS)),
+                cohort,
+                ws,
+                min_size=min_size,
+                alpha=alpha,
+                strong_alpha=1.0,
+                tested=0,
+                max_partners=max_partners,
+                low_followers=low_followers,
+                burst_window=burst_window,
+                show_progress=show_progress,
+            )
+            return ClusterResult(clusters=clusters, findings=findings, stats=stats)
         return ClusterResult(stats=stats)
     pairs = (pair_engine or synced_pairs)(
         acts,
@@ -300,6 +380,11 @@ def detect_coordinated(
     thin = (0, 0)
     if member_alpha is not None:
         edges, thin = _thin_members(every, edges, ws, min_items, min_size, member_alpha)
+    vetted = (0, 0)
+    if vet_members and cohort_alpha is not None:
+        edges, vetted = _vet_members(
+            every, edges, cws, min_items, min_contexts, min_size, cohort_alpha, cohort_q
+        )
     joins = _joins(every, edges, ws, min_items, min_size, join_alpha)
     stats.update(
         accounts=n_play,
@@ -311,6 +396,8 @@ def detect_coordinated(
         kept=float(len(edges)),
         thin_tested=float(thin[0]),
         thin_dropped=float(thin[1]),
+        vet_tested=float(vetted[0]),
+        vet_dropped=float(vetted[1]),
         joined=float(len(joins)),
         mean_partners=float(pairs.mean_partners),
         strong_alpha=strong_alpha,
@@ -320,6 +407,7 @@ def detect_coordinated(
         acts,
         edges,
         joins,
+        cohort,
         ws,
         min_size=min_size,
         alpha=alpha,
@@ -342,6 +430,20 @@ def detect_coordinated(
         columns=list(EDGE_COLUMNS),
     )
     return ClusterResult(clusters=clusters, findings=findings, edges=out_edges, stats=stats)
+
+
+def _no_edges() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "a": np.zeros(0, np.int64),
+            "b": np.zeros(0, np.int64),
+            "observed": np.zeros(0),
+            "expected": np.zeros(0),
+            "p_value": np.zeros(0),
+            "w": np.zeros(0, np.int64),
+            "strong": np.zeros(0, bool),
+        }
+    )
 
 
 def _kept(edges: pd.DataFrame, k: int, n: int, attach: int = 2, rounds: int = 10) -> pd.DataFrame:
@@ -435,6 +537,60 @@ def _thin_members(
     return edges[keep].reset_index(drop=True), (tested, len(gone))
 
 
+def _vet_members(
+    every: Acts,
+    edges: pd.DataFrame,
+    windows: tuple[float, ...],
+    min_items: int,
+    min_contexts: int,
+    min_size: int,
+    alpha: float,
+    q: float,
+) -> tuple[pd.DataFrame, tuple[int, int]]:
+    """Drop the thin members of would-be clusters (no strong pair, no pair in sync on more
+    than ``min_items`` items) that the cluster, tested as a cohort
+    (:func:`.cohorts.cohort_members`), does not keep.  Returns the edges left and
+    ``(tested, dropped)``.  ``O(m log m)`` per cluster for the ``m`` acts on its items."""
+    if edges.empty:
+        return edges, (0, 0)
+    n = len(every.accounts)
+    a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
+    label = components(a, b, n)
+    ends = np.concatenate([a, b])
+    obs = np.concatenate([edges["observed"].to_numpy()] * 2)
+    strong = np.concatenate([edges["strong"].to_numpy()] * 2)
+    best = np.zeros(n)
+    np.maximum.at(best, ends, obs)
+    has_strong = np.zeros(n, dtype=bool)
+    has_strong[ends[strong]] = True
+    present = np.zeros(n, dtype=bool)
+    present[ends] = True
+    size = np.bincount(label[present], minlength=int(label.max()) + 1)
+    thin = present & ~has_strong & (best <= min_items) & (size[label] >= min_size)
+    dropped: list[np.ndarray] = []
+    tested = 0
+    for lab in np.unique(label[thin]):
+        group = np.flatnonzero(present & (label == lab))
+        cand = group[thin[group]]
+        kept = cohort_members(
+            every,
+            [Cohort(f"cluster:{lab}", group)],
+            windows,
+            min_items=min_items,
+            min_contexts=min_contexts,
+            min_size=min_size,
+            alpha=alpha,
+            q=q,
+        )
+        tested += len(cand)
+        dropped.append(cand[~np.isin(cand, kept["account"].to_numpy(dtype=np.int64))])
+    gone = np.concatenate(dropped) if dropped else np.zeros(0, np.int64)
+    if len(gone) == 0:
+        return edges, (tested, 0)
+    keep = ~(np.isin(a, gone) | np.isin(b, gone))
+    return edges[keep].reset_index(drop=True), (tested, len(gone))
+
+
 JOIN_COLUMNS = ("account", "anchor", "observed", "expected", "p_value")
 
 
@@ -513,6 +669,7 @@ def _clusters(
     acts: Acts,
     edges: pd.DataFrame,
     joins: pd.DataFrame,
+    cohort: pd.DataFrame,
     windows: tuple[float, ...],
     *,
     min_size: int,
@@ -524,28 +681,36 @@ def _clusters(
     burst_window: float,
     show_progress: bool,
 ) -> tuple[list[Cluster], list[RoleFinding]]:
-    """Components of the kept pairs, measured, ordered and named (``c1``, ``c2``, ...)."""
-    if edges.empty:
+    """Components of the kept pairs, the joins and the cohorts' members (each linked to
+    its component's anchor), measured, ordered and named (``c1``, ``c2``, ...)."""
+    if edges.empty and cohort.empty:
         return [], []
     n = len(acts.accounts)
     j_acc = joins["account"].to_numpy(dtype=np.int64)
     j_anchor = joins["anchor"].to_numpy(dtype=np.int64)
+    c_acc = cohort["account"].to_numpy(dtype=np.int64)
+    c_anchor = cohort["anchor"].to_numpy(dtype=np.int64)
     label = components(
-        np.concatenate([edges["a"].to_numpy(), j_acc]),
-        np.concatenate([edges["b"].to_numpy(), j_anchor]),
+        np.concatenate([edges["a"].to_numpy(), j_acc, c_acc]),
+        np.concatenate([edges["b"].to_numpy(), j_anchor, c_anchor]),
         n,
     )
     paired = distinct(np.concatenate([edges["a"].to_numpy(), edges["b"].to_numpy()]))
-    ends = distinct(np.concatenate([paired, j_acc]))
+    ends = distinct(np.concatenate([paired, j_acc, c_acc]))
+    best = cohort.drop_duplicates("account")  # sorted by account, then p-value
     order = np.argsort(label[ends], kind="stable")
     ends = ends[order]
     cut = np.flatnonzero(np.concatenate([[True], label[ends][1:] != label[ends][:-1], [True]]))
     groups = [ends[s:e] for s, e in zip(cut[:-1], cut[1:]) if e - s >= 2]
     key = edges["a"].to_numpy() * np.int64(n) + edges["b"].to_numpy()  # sorted by _kept
-    events = sync_events(acts, paired, key, edges["w"].to_numpy(), windows, max_partners)
+    if len(edges):
+        events = sync_events(acts, paired, key, edges["w"].to_numpy(), windows, max_partners)
+    else:
+        events = pd.DataFrame(columns=["a", "b", "item", "context", "kind", "dt", "i", "j"])
     ev_label = label[events["a"].to_numpy()] if len(events) else np.zeros(0, np.int64)
     e_label = label[edges["a"].to_numpy()]
     j_label = label[j_acc]
+    c_label = label[best["account"].to_numpy(dtype=np.int64)]
     traits = account_traits(
         p.accounts,
         [str(acts.accounts[c]) for c in ends],
@@ -560,14 +725,17 @@ def _clusters(
     for g in tqdm(groups, desc="clusters", disable=not show_progress):
         lab = label[g[0]]
         e, ev, j = edges[e_label == lab], events[ev_label == lab], joins[j_label == lab]
-        c, _ = cluster_record("", g, acts, e, ev, traits.loc[g], joins=j, findings=False, **opts)
-        built.append((c, g, e, ev, j))
+        ch = best[c_label == lab]
+        c, _ = cluster_record(
+            "", g, acts, e, ev, traits.loc[g], joins=j, cohort=ch, findings=False, **opts
+        )
+        built.append((c, g, e, ev, j, ch))
     built.sort(
         key=lambda x: (not x[0].significant, -x[0].score, -len(x[0].accounts), x[0].accounts[0])
     )
     clusters, findings = [], []
-    for pos, (_, g, e, ev, j) in enumerate(built, start=1):
-        c, f = cluster_record(f"c{pos}", g, acts, e, ev, traits.loc[g], joins=j, **opts)
+    for pos, (_, g, e, ev, j, ch) in enumerate(built, start=1):
+        c, f = cluster_record(f"c{pos}", g, acts, e, ev, traits.loc[g], joins=j, cohort=ch, **opts)
         clusters.append(c)
         findings += f
     findings.sort(key=lambda f: f.account_id)

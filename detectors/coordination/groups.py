@@ -96,17 +96,28 @@ def cluster_record(
     strong_alpha: float,
     tested: int,
     joins: pd.DataFrame | None = None,
+    cohort: pd.DataFrame | None = None,
     findings: bool = True,
 ) -> tuple[Cluster, list[RoleFinding]]:
     """The :class:`Cluster` of the member codes ``codes`` and its members' findings;
     ``joins`` are the members that joined through their sync with the group's waves
-    (``account, observed, expected, p_value``)."""
+    (``account, observed, expected, p_value``), ``cohort`` those kept by a cohort's test
+    (:mod:`.cohorts`: ``account, cohort, observed, expected, p_value, waves``, one row per
+    account)."""
     if joins is None:
         joins = pd.DataFrame(columns=["account", "observed", "expected", "p_value"])
+    if cohort is None:
+        cohort = pd.DataFrame(
+            columns=["account", "cohort", "observed", "expected", "p_value", "waves"]
+        )
     names = [str(acts.accounts[c]) for c in codes]
     size = len(names)
+    # the pairs' evidence, or the cohort's when no pair beat chance
     observed = float(edges["observed"].sum())
     expected = float(edges["expected"].sum())
+    if len(cohort) and not len(edges):
+        observed = float(cohort["observed"].sum())
+        expected = float(cohort["expected"].sum())
     lift = observed / expected if expected > 0 else float("inf")
     tail = float(gammainc(max(observed, 1e-9), max(expected, 1e-300))) if observed else 1.0
     surprise = float(-np.log10(max(tail, 1e-300)))
@@ -151,19 +162,20 @@ def cluster_record(
                 f"{float(np.median(e['dt'])):.0f} s apart)",
             )
         )
-    ev.append(
-        Evidence(
-            "chance_baseline",
-            (),
-            f"{len(edges)} member pair(s) beat chance: in sync on {observed:.0f} item(s) in "
-            f"all where {expected:.2f} were expected from their activity, the voices they "
-            f"follow and the items' crowding (lift {min(lift, 1e9):.1f}x, surprise "
-            f"{surprise:.1f}); {n_strong} pair(s) below p = {strong_alpha:.2g} (under one "
-            f"expected by chance among all pairs), the rest below p = {alpha:g} with every "
-            f"member tied to several others; {tested} pair(s) seen in sync, within "
-            f"{', '.join(f'{w:g}' for w in windows)} s",
+    if len(edges):
+        ev.append(
+            Evidence(
+                "chance_baseline",
+                (),
+                f"{len(edges)} member pair(s) beat chance: in sync on {observed:.0f} item(s) in "
+                f"all where {expected:.2f} were expected from their activity, the voices they "
+                f"follow and the items' crowding (lift {min(lift, 1e9):.1f}x, surprise "
+                f"{surprise:.1f}); {n_strong} pair(s) below p = {strong_alpha:.2g} (under one "
+                f"expected by chance among all pairs), the rest below p = {alpha:g} with every "
+                f"member tied to several others; {tested} pair(s) seen in sync, within "
+                f"{', '.join(f'{w:g}' for w in windows)} s",
+            )
         )
-    )
     if len(joins):
         ev.append(
             Evidence(
@@ -173,6 +185,23 @@ def cluster_record(
                 f"in sync on {joins['observed'].sum():.0f} wave(s) in all where the crowd of "
                 f"those items gave {joins['expected'].sum():.2f} (each p <= "
                 f"{joins['p_value'].max():.2g})",
+            )
+        )
+    if len(cohort):
+        which = sorted(set(cohort["cohort"]))
+        ev.append(
+            Evidence(
+                "cohort_sync",
+                (),
+                f"{len(cohort)} member(s) of {len(which)} cohort(s) ("
+                f"{', '.join(which[:MAX_IDS])}: accounts of one creation burst or one MCN) "
+                f"acted as one: the cohort piled onto "
+                f"{int(cohort['waves'].max())} wave item(s) beyond what its members' "
+                f"activity and the items' popularity give (configuration model), and each "
+                f"of these members acted on {cohort['observed'].sum():.0f} wave(s) in all "
+                f"in the cohort's minutes where {cohort['expected'].sum():.2f} were expected "
+                f"from its activity and the crowd's timing (each p <= "
+                f"{cohort['p_value'].max():.2g}, false discovery rate controlled)",
             )
         )
     if burst_share > 0:
@@ -221,7 +250,7 @@ def cluster_record(
     )
     found: list[RoleFinding] = []
     if cluster.significant and findings:
-        found = _member_findings(cluster, codes, acts, edges, events, windows, joins)
+        found = _member_findings(cluster, codes, acts, edges, events, windows, joins, cohort)
     return cluster, found
 
 
@@ -233,9 +262,11 @@ def _member_findings(
     events: pd.DataFrame,
     windows: Sequence[float],
     joins: pd.DataFrame,
+    cohort: pd.DataFrame,
 ) -> list[RoleFinding]:
     joined = {int(r.account): r for r in joins.itertuples(index=False)}
-    partners = pd.concat([edges["a"], edges["b"]]).value_counts()
+    in_cohort = {int(r.account): r for r in cohort.itertuples(index=False)}
+    partners = pd.concat([edges["a"], edges["b"]]).value_counts().to_dict()
     size = len(codes)
     ev_a = pd.concat(
         [
@@ -244,8 +275,9 @@ def _member_findings(
         ],
         ignore_index=True,
     )
-    items = ev_a.groupby("acc")["item"].nunique()
+    items = ev_a.groupby("acc")["item"].nunique().to_dict()
     rows = ev_a.groupby("acc")["row"].agg(lambda r: sorted(set(acts.act_id[r.to_numpy()])))
+    rows = rows.to_dict()
     out = []
     for code in codes:
         name = str(acts.accounts[code])
@@ -253,16 +285,24 @@ def _member_findings(
         share = min(1.0, k / min(max(size - 1, 1), 5))
         strength = float(min(1.0, c.score * (0.5 + 0.5 * share)))
         ids = tuple(rows.get(code, [])[:MAX_IDS])
-        detail = (
-            f"in cluster {c.cluster_id} ({size} accounts, score {c.score:.2f}): beat chance "
-            f"in sync with {k} member(s) on {int(items.get(code, 0))} item(s) (within "
-            f"{', '.join(f'{w:g}' for w in windows)} s)"
-        )
+        detail = f"in cluster {c.cluster_id} ({size} accounts, score {c.score:.2f})"
+        if k or int(code) not in in_cohort:
+            detail += (
+                f": beat chance in sync with {k} member(s) on {int(items.get(code, 0))} "
+                f"item(s) (within {', '.join(f'{w:g}' for w in windows)} s)"
+            )
         if int(code) in joined:
             r = joined[int(code)]
             detail += (
                 f"; joined through its sync with the cluster's waves: in sync on "
                 f"{r.observed:.0f} where the crowd of those items gave {r.expected:.2f} "
+                f"(p = {r.p_value:.2g})"
+            )
+        if int(code) in in_cohort:
+            r = in_cohort[int(code)]
+            detail += (
+                f"; member of cohort {r.cohort} that acted as one: in sync with it on "
+                f"{r.observed:.0f} of its {r.waves} wave(s) where chance gave {r.expected:.2f} "
                 f"(p = {r.p_value:.2g})"
             )
         out.append(

@@ -1,6 +1,8 @@
 """Account traits that support a coordinated cluster's evidence: creation bursts, few
-followers, a shared identity.  They never make a cluster; they are reported beside it
-and lift its score a little (:mod:`pileon.detectors.coordination.groups`)."""
+followers, a shared identity.  They are reported beside a cluster and lift its score a
+little (:mod:`pileon.detectors.coordination.groups`).  A trait alone never makes a
+cluster: creation bursts (and MCNs) only say which accounts to test together as a
+cohort (:mod:`pileon.detectors.coordination.cohorts`), whose behaviour decides."""
 
 from __future__ import annotations
 
