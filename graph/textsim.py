@@ -102,7 +102,8 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     h = h * np.uint32(0x85EBCA6B)
     h = h ^ (h >> np.uint32(13))
     h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
+    mixed: np.ndarray = h ^ (h >> np.uint32(16))
+    return mixed
 
 
 def _signatures(texts: Sequence[str], *, k: int = SHINGLE, num_perm: int, seed: int) -> np.ndarray:
@@ -126,19 +127,20 @@ def _signatures(texts: Sequence[str], *, k: int = SHINGLE, num_perm: int, seed: 
 
     def permuted(words: Iterable[str]) -> np.ndarray:
         hv = np.fromiter((sha1_hash32(w.encode("utf-8")) for w in words), dtype=np.uint32)
-        return _fmix32(hv)[:, None] * a[None, :] + b[None, :]  # uint32: wraps mod 2**32
+        hashed: np.ndarray = _fmix32(hv)[:, None] * a[None, :] + b[None, :]  # wraps mod 2**32
+        return hashed
 
     short = np.flatnonzero((lengths > 0) & (lengths < k))  # the text is its one shingle
     if len(short):
-        out[short] = permuted(texts[i] for i in short)
+        out[short] = permuted(texts[int(i)] for i in short)
     if k > 3:  # code points do not fit one int64: sets of strings
         full = np.flatnonzero(lengths >= k)
         vocab: dict[str, int] = {}
         ids = np.fromiter(
-            (vocab.setdefault(x, len(vocab)) for i in full for x in shingles(texts[i], k)),
+            (vocab.setdefault(x, len(vocab)) for i in full for x in shingles(texts[int(i)], k)),
             dtype=np.int64,
         )
-        per = np.fromiter((len(shingles(texts[i], k)) for i in full), dtype=np.int64)
+        per = np.fromiter((len(shingles(texts[int(i)], k)) for i in full), dtype=np.int64)
         perm = permuted(vocab) if vocab else np.zeros((0, num_perm), dtype=np.uint32)
     else:
         cp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
