@@ -64,6 +64,7 @@ only in part or not at all (bench/RESULTS.md, ``grid --no-traits``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -492,23 +493,19 @@ def _kept(edges: pd.DataFrame, k: int, n: int, attach: int = 2, rounds: int = 10
     return out.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
 
 
-def _thin_members(
-    every: Acts,
+def _drop_thin(
+    n: int,
     edges: pd.DataFrame,
-    windows: tuple[float, ...],
     min_items: int,
     min_size: int,
-    member_alpha: float,
+    judge: Callable[[int, np.ndarray, np.ndarray], np.ndarray],
 ) -> tuple[pd.DataFrame, tuple[int, int]]:
-    """Drop the members of would-be clusters whose every kept pair was in sync on only
-    ``min_items`` items and not strong, unless their sync with the whole cluster beats the
-    crowd of its waves (:func:`.groups.group_test` at ``member_alpha``).  In a large army's minutes an organic account that reposted
-    two of its viral targets pairs with many members twice; it is not in sync with the
-    army beyond what the crowd of those items is.  Returns the edges left and
-    ``(tested, dropped)``.  ``O(m log m)`` per cluster for the ``m`` acts on its items."""
+    """The thin members of would-be clusters of ``min_size`` or more (no strong pair, no
+    pair in sync on more than ``min_items`` items), each cluster's put to ``judge(label,
+    members, thin)``, which returns those to drop; the edges left and ``(tested,
+    dropped)``.  ``O(E log E)`` besides the judge's work, for ``E`` edges."""
     if edges.empty:
         return edges, (0, 0)
-    n = len(every.accounts)
     a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
     label = components(a, b, n)
     ends = np.concatenate([a, b])
@@ -527,14 +524,34 @@ def _thin_members(
     for lab in np.unique(label[thin]):
         group = np.flatnonzero(present & (label == lab))
         cand = group[thin[group]]
-        p = group_test(every, group, cand, windows)
         tested += len(cand)
-        dropped.append(cand[p > member_alpha])
+        dropped.append(judge(int(lab), group, cand))
     gone = np.concatenate(dropped) if dropped else np.zeros(0, np.int64)
     if len(gone) == 0:
         return edges, (tested, 0)
     keep = ~(np.isin(a, gone) | np.isin(b, gone))
     return edges[keep].reset_index(drop=True), (tested, len(gone))
+
+
+def _thin_members(
+    every: Acts,
+    edges: pd.DataFrame,
+    windows: tuple[float, ...],
+    min_items: int,
+    min_size: int,
+    member_alpha: float,
+) -> tuple[pd.DataFrame, tuple[int, int]]:
+    """Drop the thin members of would-be clusters (:func:`_drop_thin`) unless their sync
+    with the whole cluster beats the crowd of its waves (:func:`.groups.group_test` at
+    ``member_alpha``).  In a large army's minutes an organic account that reposted two of
+    its viral targets pairs with many members twice; it is not in sync with the army
+    beyond what the crowd of those items is.  ``O(m log m)`` per cluster for the ``m``
+    acts on its items."""
+
+    def judge(lab: int, group: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        return cand[group_test(every, group, cand, windows) > member_alpha]
+
+    return _drop_thin(len(every.accounts), edges, min_items, min_size, judge)
 
 
 def _vet_members(
@@ -547,31 +564,11 @@ def _vet_members(
     alpha: float,
     q: float,
 ) -> tuple[pd.DataFrame, tuple[int, int]]:
-    """Drop the thin members of would-be clusters (no strong pair, no pair in sync on more
-    than ``min_items`` items) that the cluster, tested as a cohort
-    (:func:`.cohorts.cohort_members`), does not keep.  Returns the edges left and
-    ``(tested, dropped)``.  ``O(m log m)`` per cluster for the ``m`` acts on its items."""
-    if edges.empty:
-        return edges, (0, 0)
-    n = len(every.accounts)
-    a, b = edges["a"].to_numpy(), edges["b"].to_numpy()
-    label = components(a, b, n)
-    ends = np.concatenate([a, b])
-    obs = np.concatenate([edges["observed"].to_numpy()] * 2)
-    strong = np.concatenate([edges["strong"].to_numpy()] * 2)
-    best = np.zeros(n)
-    np.maximum.at(best, ends, obs)
-    has_strong = np.zeros(n, dtype=bool)
-    has_strong[ends[strong]] = True
-    present = np.zeros(n, dtype=bool)
-    present[ends] = True
-    size = np.bincount(label[present], minlength=int(label.max()) + 1)
-    thin = present & ~has_strong & (best <= min_items) & (size[label] >= min_size)
-    dropped: list[np.ndarray] = []
-    tested = 0
-    for lab in np.unique(label[thin]):
-        group = np.flatnonzero(present & (label == lab))
-        cand = group[thin[group]]
+    """Drop the thin members of would-be clusters (:func:`_drop_thin`) that the cluster,
+    tested as a cohort (:func:`.cohorts.cohort_members`), does not keep.
+    ``O(m log m)`` per cluster for the ``m`` acts on its items."""
+
+    def judge(lab: int, group: np.ndarray, cand: np.ndarray) -> np.ndarray:
         kept = cohort_members(
             every,
             [Cohort(f"cluster:{lab}", group)],
@@ -582,13 +579,9 @@ def _vet_members(
             alpha=alpha,
             q=q,
         )
-        tested += len(cand)
-        dropped.append(cand[~np.isin(cand, kept["account"].to_numpy(dtype=np.int64))])
-    gone = np.concatenate(dropped) if dropped else np.zeros(0, np.int64)
-    if len(gone) == 0:
-        return edges, (tested, 0)
-    keep = ~(np.isin(a, gone) | np.isin(b, gone))
-    return edges[keep].reset_index(drop=True), (tested, len(gone))
+        return cand[~np.isin(cand, kept["account"].to_numpy(dtype=np.int64))]
+
+    return _drop_thin(len(every.accounts), edges, min_items, min_size, judge)
 
 
 JOIN_COLUMNS = ("account", "anchor", "observed", "expected", "p_value")
