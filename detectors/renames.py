@@ -244,6 +244,23 @@ def _best_entity(name: str, entities: list[str]) -> tuple[float, str, str]:
     return best
 
 
+def _event_names(p: Projection, targets: set[str], r: pd.DataFrame, name_of: dict) -> list[str]:
+    """The names an impersonator borrows, sorted: the event's entities and every name a
+    target bore (its name in ``name_of``, its old and new names in the renames ``r``),
+    each with at least two core characters.  O(T · R) for T targets and R renames."""
+    entities = {e.strip() for e in p.event.entities if e and len(_core(e)) >= 2}
+    for t in sorted(targets):
+        for nm in (
+            [name_of.get(t)]
+            + r.loc[r["account_id"] == t, "old_name"].tolist()
+            + r.loc[r["account_id"] == t, "new_name"].tolist()
+        ):
+            nm = _str(nm)
+            if nm and len(_core(nm)) >= 2:
+                entities.add(nm.strip())
+    return sorted(entities)
+
+
 def _targets(p: Projection) -> set[str]:
     t = set(p.event.target_ids)
     if "target_ids" in p.contents:
@@ -323,19 +340,9 @@ def find_impersonations(
     )
     target_keys = {ikey.get(t) for t in targets} - {None}
 
-    entities = {e.strip() for e in p.event.entities if e and len(_core(e)) >= 2}
     r = r.sort_values(["account_id", "renamed_at", "new_name"], kind="mergesort")
     r = r.reset_index(drop=True)
-    for t in sorted(targets):
-        for nm in (
-            [name_of.get(t)]
-            + r.loc[r["account_id"] == t, "old_name"].tolist()
-            + r.loc[r["account_id"] == t, "new_name"].tolist()
-        ):
-            nm = _str(nm)
-            if nm and len(_core(nm)) >= 2:
-                entities.add(nm.strip())
-    ent_list = sorted(entities)
+    ent_list = _event_names(p, targets, r, name_of)
     if not ent_list:
         return []
 
@@ -473,18 +480,8 @@ def find_new_account_impersonations(
     target_keys = {_str(keys.get(t)) for t in targets if t in keys.index} - {None}
     r = p.renames.sort_values(["account_id", "renamed_at", "new_name"], kind="mergesort")
     first_old = {str(a): _str(g["old_name"].iloc[0]) for a, g in r.groupby("account_id", sort=True)}
-    entities = {e.strip() for e in p.event.entities if e and len(_core(e)) >= 2}
     name_of = dict(zip(acc["account_id"].astype(str), acc["name"]))
-    for t in sorted(targets):
-        for nm in (
-            [name_of.get(t)]
-            + r.loc[r["account_id"] == t, "old_name"].tolist()
-            + r.loc[r["account_id"] == t, "new_name"].tolist()
-        ):
-            nm = _str(nm)
-            if nm and len(_core(nm)) >= 2:
-                entities.add(nm.strip())
-    ent_list = sorted(entities)
+    ent_list = _event_names(p, targets, r, name_of)
     if not ent_list:
         return []
     found = []
