@@ -368,6 +368,25 @@ def window_pairs(
         yield np.repeat(rows, c), spans(rows + 1, c)
 
 
+def sampling_draws(
+    group: np.ndarray, counts: np.ndarray, *, mean_partners: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The seeded draws behind :func:`sampled_window_pairs`: ``(rate per group, partners
+    kept per row, offset draw per row)`` for rows of ``group`` with ``counts`` later
+    partners each.  Every engine that must pick the same pairs draws through here.  O(n)."""
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    pairs_g = np.bincount(group, weights=counts, minlength=n_groups)
+    rows_g = np.bincount(group, minlength=n_groups)
+    rate = np.minimum(
+        1.0, np.divide(mean_partners * rows_g, pairs_g, out=np.ones(n_groups), where=pairs_g > 0)
+    )
+    rng = np.random.default_rng(seed)
+    u, v = rng.random(len(counts)), rng.random(len(counts))
+    r = rate[group] if len(group) else np.zeros(0)
+    keep = np.where(r >= 1.0, counts, np.floor(r * counts + u).astype(np.int64))
+    return rate, np.minimum(keep, counts), v
+
+
 def sampled_window_pairs(
     group: np.ndarray,
     t: np.ndarray,
@@ -424,17 +443,7 @@ def sampled_window_pairs(
     """
     group = np.asarray(group, dtype=np.int64)
     counts = window_counts(group, t, window)
-    n_groups = int(group.max()) + 1 if len(group) else 0
-    pairs_g = np.bincount(group, weights=counts, minlength=n_groups)
-    rows_g = np.bincount(group, minlength=n_groups)
-    rate = np.minimum(
-        1.0, np.divide(mean_partners * rows_g, pairs_g, out=np.ones(n_groups), where=pairs_g > 0)
-    )
-    rng = np.random.default_rng(seed)
-    u, v = rng.random(len(counts)), rng.random(len(counts))
-    r = rate[group] if len(group) else np.zeros(0)
-    keep = np.where(r >= 1.0, counts, np.floor(r * counts + u).astype(np.int64))
-    keep = np.minimum(keep, counts)
+    rate, keep, v = sampling_draws(group, counts, mean_partners=mean_partners, seed=seed)
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for start, stop in _chunks(keep, chunk_pairs):

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pileon.detectors.coactivity import window_counts
+from pileon.detectors.coactivity import sampling_draws, window_counts
 from pileon.detectors.coordination.acts import Acts
 from pileon.detectors.coordination.pairs import SyncedPairs, _Follows, _jittered_pairs
 
@@ -48,24 +48,6 @@ if TYPE_CHECKING:
 __all__ = ["synced_pairs", "window_plan", "SparkPairs"]
 
 _ROWS = "w int, a long, b long, item long, n long, x long, y long"
-
-
-def _sample(
-    group: np.ndarray, counts: np.ndarray, mean_partners: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(rate per group, partners kept per row, offset draw per row)``: the draws of
-    :func:`pileon.detectors.coactivity.sampled_window_pairs`, in the same order."""
-    n_groups = int(group.max()) + 1 if len(group) else 0
-    pairs_g = np.bincount(group, weights=counts, minlength=n_groups)
-    rows_g = np.bincount(group, minlength=n_groups)
-    rate = np.minimum(
-        1.0, np.divide(mean_partners * rows_g, pairs_g, out=np.ones(n_groups), where=pairs_g > 0)
-    )
-    rng = np.random.default_rng(seed)
-    u, v = rng.random(len(counts)), rng.random(len(counts))
-    r = rate[group] if len(group) else np.zeros(0)
-    keep = np.where(r >= 1.0, counts, np.floor(r * counts + u).astype(np.int64))
-    return rate, np.minimum(keep, counts), v
 
 
 def window_plan(
@@ -112,7 +94,9 @@ def window_plan(
         if min(float(exact.sum()), mean * n_rows) > budget:  # fewer partners per act
             mean = max(budget / n_rows, 1e-3)
         means.append(mean)
-        rate, keep, v = _sample(acts.item.astype(np.int64), counts, mean, seed + w)
+        rate, keep, v = sampling_draws(
+            acts.item.astype(np.int64), counts, mean_partners=mean, seed=seed + w
+        )
         full_rate = np.ones(n_items)
         full_rate[: len(rate)] = rate
         in_sync[:, w] = null * full_rate
