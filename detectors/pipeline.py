@@ -104,14 +104,11 @@ def detect(
     -------
     Detections
     """
-    from pileon.detectors.coordination import detect_coordinated
-    from pileon.detectors.narratives import detect_narratives
-    from pileon.detectors.posters import detect_first_posters, detect_inciters, detect_multi_posters
-    from pileon.detectors.renames import detect_impersonators
-    from pileon.detectors.splicing import detect_splicers
-
     st = stages or _Silent()
+    # each stage imports its detectors: running out of memory there names the stage
     with st.stage("narratives"):
+        from pileon.detectors.narratives import detect_narratives
+
         if joins is not None and joins.text_pairs is not None:
             nres = detect_narratives(
                 p, seed=seed, threshold=joins.text_threshold, text_pairs=joins.text_pairs
@@ -119,6 +116,14 @@ def detect(
         else:
             nres = detect_narratives(p, seed=seed)
     with st.stage("roles"):
+        from pileon.detectors.posters import (
+            detect_first_posters,
+            detect_inciters,
+            detect_multi_posters,
+        )
+        from pileon.detectors.renames import detect_impersonators
+        from pileon.detectors.splicing import detect_splicers
+
         roles = (
             list(detect_first_posters(p, nres, seed=seed))
             + list(detect_multi_posters(p, nres, seed=seed))
@@ -127,6 +132,8 @@ def detect(
             + list(detect_impersonators(p))
         )
     with st.stage("clusters"):
+        from pileon.detectors.coordination import detect_coordinated
+
         engine = joins.synced_pairs if joins is not None else None
         cres = detect_coordinated(p, narratives=nres, seed=seed, pair_engine=engine)
         roles += list(cres.findings)

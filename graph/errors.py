@@ -73,3 +73,25 @@ class StageFailed(PileonError):
     def __init__(self, message: str, *, stage: str) -> None:
         super().__init__(message)
         self.stage = stage
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says the process ran out of memory: a :class:`MemoryError`, or an
+    ``OSError`` or ``ImportError`` (a library that could not be mapped) with ``ENOMEM``
+    or the loader's "failed to map segment"/"cannot allocate memory".
+
+    >>> out_of_memory(MemoryError()), out_of_memory(KeyError("x"))
+    (True, False)
+    >>> out_of_memory(ImportError("x.so: failed to map segment from shared object"))
+    True
+    """
+    import errno
+
+    if isinstance(exc, MemoryError):
+        return True
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return True
+    if isinstance(exc, (OSError, ImportError)):
+        text = str(exc).lower()
+        return "failed to map segment" in text or "cannot allocate memory" in text
+    return False

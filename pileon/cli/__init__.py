@@ -98,7 +98,7 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from pileon.graph.errors import PileonError
+        from pileon.graph.errors import PileonError, out_of_memory
 
         try:
             return super().invoke(ctx)
@@ -108,6 +108,17 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("error: interrupted", err=True)
             sys.exit(130)
+        except (MemoryError, OSError, ImportError) as exc:
+            if not out_of_memory(exc):
+                raise
+            # outside a job's stages (which name theirs): still one line
+            click.echo(
+                f"error: {' '.join(filter(None, ['pileon', ctx.invoked_subcommand]))} ran out of "
+                "memory: free memory "
+                "or run on a machine with more, or give it less data at once",
+                err=True,
+            )
+            sys.exit(4)
 
 
 @click.group(cls=LazyGroup)

@@ -168,12 +168,13 @@ def analyze(
     check_ingest(store)
     st = Stages(f"analyze {event_id}", show=show_progress)
     risk = resolve_model(model, store=store, path=model_path)
-    report = _report(
-        store, event_id, seed=seed, risk=risk, generated_at=generated_at, stages=st, joins=joins
-    )
-    with st.stage("save"):  # the projection and detections are freed by now
-        if save:
-            store.save_report(report)
+    with st.guard():  # a failure between stages is one line too
+        report = _report(
+            store, event_id, seed=seed, risk=risk, generated_at=generated_at, stages=st, joins=joins
+        )
+        with st.stage("save"):  # the projection and detections are freed by now
+            if save:
+                store.save_report(report)
     if top is not None:
         report = dict(report, accounts=report["accounts"][:top])
     return report

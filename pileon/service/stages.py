@@ -9,7 +9,8 @@ the output is a terminal, so that a log shows where a long run is::
 
 A stage that fails in a way no input check foresaw (out of memory, a bug) is
 reported as one :class:`pileon.graph.errors.StageFailed` naming the stage and
-what to try; errors pileon already explains (:class:`PileonError`) pass as
+what to try (between stages, :meth:`Stages.guard` names the last one that
+finished); errors pileon already explains (:class:`PileonError`) pass as
 they are.
 """
 
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from pileon.graph.errors import PileonError, StageFailed
+from pileon.graph.errors import PileonError, StageFailed, out_of_memory
 
 __all__ = ["Stages"]
 
@@ -62,6 +63,8 @@ class Stages:
         self.job = job
         self._out: TextIO | None = (sys.stderr if show is True else show) or None
         self.seconds: dict[str, float] = {}
+        #: the last stage that finished ('' before the first)
+        self.done = ""
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -70,19 +73,53 @@ class Stages:
             yield
         except PileonError:
             raise
-        except MemoryError as exc:
-            raise StageFailed(
-                f"{self.job} ran out of memory in stage {name}: {MEMORY_ADVICE}", stage=name
-            ) from exc
-        except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-            raise StageFailed(
-                f"{self.job} failed in stage {name}: {what} "
-                "(a bug: please report it with the command that gave it)",
-                stage=name,
-            ) from exc
+        except BaseException as exc:
+            failed = _failure(self.job, f"in stage {name}", name, exc)
+            if failed is None:
+                raise
+            raise failed from exc
         dt = time.perf_counter() - t0
         self.seconds[name] = dt
+        self.done = name
         if self._out is not None:
             print(f"{self.job}: {name} {dt:.1f} s", file=self._out, flush=True)
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """The whole job: a failure between two stages (an import, glue code) is one
+        :class:`StageFailed` too, naming the last stage that finished.
+
+        >>> st = Stages("analyze e1")
+        >>> with st.guard():
+        ...     with st.stage("roles"):
+        ...         pass
+        ...     raise MemoryError()
+        Traceback (most recent call last):
+        ...
+        pileon.graph.errors.StageFailed: analyze e1 ran out of memory after stage roles: free memory or run on a machine with more, or analyze a narrower event (fewer contents and reposts)
+        """
+        try:
+            yield
+        except PileonError:
+            raise
+        except BaseException as exc:
+            where = f"after stage {self.done}" if self.done else "before its first stage"
+            failed = _failure(self.job, where, f"after {self.done}" if self.done else "", exc)
+            if failed is None:
+                raise
+            raise failed from exc
+
+
+def _failure(job: str, where: str, stage: str, exc: BaseException) -> StageFailed | None:
+    """The one-line error for ``exc`` raised ``where`` (None: let it pass, as an
+    interrupt or an exit)."""
+    if out_of_memory(exc):
+        return StageFailed(f"{job} ran out of memory {where}: {MEMORY_ADVICE}", stage=stage)
+    if not isinstance(exc, Exception):
+        return None
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    what = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return StageFailed(
+        f"{job} failed {where}: {what} (a bug: please report it with the command that gave it)",
+        stage=stage,
+    )
