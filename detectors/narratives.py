@@ -465,9 +465,9 @@ def _passive_sources(p: Projection, c: pd.DataFrame) -> np.ndarray:
 def _members(cid: np.ndarray, kc: np.ndarray, order: np.ndarray, k: int) -> list[tuple[str, ...]]:
     """Content IDs of each narrative code (``()`` for none), in ``order``."""
     by = order[np.argsort(kc[order], kind="stable")]
-    ends = np.cumsum(np.bincount(kc, minlength=k))
-    groups = np.split(cid[by], ends[:-1]) if k else []
-    return [tuple(g.tolist()) for g in groups]
+    ids = cid[by].tolist()  # slices of one list, not one numpy view per narrative
+    ends = np.cumsum(np.bincount(kc, minlength=k)).tolist()
+    return [tuple(ids[a:b]) for a, b in zip([0, *ends[:-1]], ends)]
 
 
 def _platforms(cdf: pd.DataFrame, rdf: pd.DataFrame, k: int) -> list[tuple[str, ...]]:
@@ -489,8 +489,11 @@ def _platforms(cdf: pd.DataFrame, rdf: pd.DataFrame, k: int) -> list[tuple[str, 
     key = np.sort(pd.unique(code[known] * len(plats) + rank[pcode[known]]))
     held, names = key // len(plats), plats[by_name][key % len(plats)]
     starts = np.flatnonzero(np.r_[True, held[1:] != held[:-1]])
-    for a, b in zip(starts.tolist(), np.r_[starts[1:], len(key)].tolist()):
-        out[int(held[a])] = tuple(names[a:b].tolist())
+    names_at = names.tolist()
+    for h, a, b in zip(
+        held[starts].tolist(), starts.tolist(), np.r_[starts[1:], len(key)].tolist()
+    ):
+        out[h] = tuple(names_at[a:b])
     return out
 
 
