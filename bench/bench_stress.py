@@ -4,14 +4,18 @@ Usage::
 
     .venv/bin/python bench/bench_stress.py [--shapes burst,viral,wide,incident] [--seed 0]
                                            [--cache /tmp/pileon-stress] [--out FILE.jsonl]
+                                           [--workers N]
+    .venv/bin/python bench/bench_stress.py --analyze STORE EVENT [--workers N]
 
 For each shape, one child process generates the tables, writes them as CSV and ingests
 them into an embedded store (cached in ``--cache`` by shape and seed); a second child
 opens that store and runs ``analyze`` of the event with the transparent rules, so that
-its peak memory is its own.  A sampling thread reads the resident memory
-(``/proc/self/statm``) every 10 ms: each stage's peak is the largest value seen while it
-ran, the whole run's is ``ru_maxrss``.  Times are wall seconds and the process's CPU
-seconds (the machine is shared: the load average is recorded before and after).
+its peak memory is its own.  Each stage's peak is the kernel's high-water mark of the
+resident memory (``VmHWM``, reset at the stage's start through ``/proc/self/clear_refs``;
+no sampling thread, which would also keep analyze from forking), the whole run's is
+``ru_maxrss``.  Times are wall seconds and the process's CPU seconds, plus its forked
+children's (``--workers``; the machine is shared: the load average is recorded before and
+after).
 
 Prints one JSON object per shape and a Markdown table.
 """
@@ -24,7 +28,6 @@ import os
 import resource
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,21 +44,22 @@ def _rss() -> int:
         return int(f.read().split()[1]) * PAGE
 
 
-class _Peak(threading.Thread):
-    """The largest resident memory seen since the last :meth:`reset`."""
+def _hwm() -> int:
+    """This process's peak resident memory (``VmHWM``, bytes) since the last :func:`_reset_hwm`."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return _rss()
 
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peak = _rss()
-        self.stop = False
 
-    def reset(self) -> None:
-        self.peak = _rss()
-
-    def run(self) -> None:
-        while not self.stop:
-            self.peak = max(self.peak, _rss())
-            time.sleep(0.01)
+def _reset_hwm() -> None:
+    """Start a new peak (Linux: ``5`` into ``/proc/self/clear_refs``; else the peak goes on)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 def prepare(shape: str, seed: int, db: Path) -> dict:
@@ -97,43 +101,56 @@ def prepare(shape: str, seed: int, db: Path) -> dict:
     return out
 
 
-def run_analyze(db: Path, event: str) -> dict:
-    """analyze of ``event`` in ``db`` (in this process): per-stage wall, CPU, peak RSS."""
+def run_analyze(db: Path, event: str, workers: int | None = None) -> dict:
+    """analyze of ``event`` in ``db`` (in this process): per-stage wall, CPU, peak RSS.
+
+    ``workers``: :func:`pileon.service.analysis.analyze`'s (default: as many as it takes,
+    2 on two cores).  A stage during which a forked child ended also gives the child's CPU
+    seconds (``child_cpu_s``); ``children_cpu_s`` and ``children_peak_rss_mib`` are the
+    children's over the whole run (the peak is the largest child's)."""
     import pileon.service.analysis as analysis
     import pileon.service.stages as stages
     from pileon.graph.embedded import EmbeddedStore
 
-    peak = _Peak()
-    peak.start()
     figures: dict[str, dict] = {}
     original = stages.Stages.stage
 
+    def children_cpu() -> float:
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
+
     @contextmanager
     def measured(self, name):
-        peak.reset()
-        w, c = time.perf_counter(), time.process_time()
+        _reset_hwm()
+        w, c, k = time.perf_counter(), time.process_time(), children_cpu()
         with original(self, name):
             yield
         figures[name] = {
             "wall_s": round(time.perf_counter() - w, 2),
             "cpu_s": round(time.process_time() - c, 2),
-            "peak_mib": round(max(peak.peak, _rss()) / 2**20),
+            "peak_mib": round(max(_hwm(), _rss()) / 2**20),
         }
+        if children_cpu() > k:  # a forked detector (pipeline.detect with workers >= 2) ended
+            figures[name]["child_cpu_s"] = round(children_cpu() - k, 2)
 
     stages.Stages.stage = measured  # type: ignore[method-assign]
     store = EmbeddedStore(str(db))
-    w, c = time.perf_counter(), time.process_time()
-    report = analysis.analyze(store, event, model=None)
+    w, c, k = time.perf_counter(), time.process_time(), children_cpu()
+    report = analysis.analyze(store, event, model=None, workers=workers)
     out = {
         "analyze_s": round(time.perf_counter() - w, 1),
         "analyze_cpu_s": round(time.process_time() - c, 1),
+        "children_cpu_s": round(children_cpu() - k, 1),
+        "workers": workers,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "children_peak_rss_mib": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        ),
         "stages": figures,
         "accounts_ranked": len(report["accounts"]),
         "clusters": [len(c["accounts"]) for c in report["clusters"]],
     }
     store.close()
-    peak.stop = True
     return out
 
 
@@ -153,13 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default="/tmp/pileon-stress")
     ap.add_argument("--out")
     ap.add_argument("--prepare", help=argparse.SUPPRESS)
-    ap.add_argument("--analyze", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--analyze", nargs=2, metavar=("STORE", "EVENT"))
+    ap.add_argument("--workers", type=int, help="analyze's workers (default: its own choice)")
     a = ap.parse_args(argv)
     if a.prepare:
         print(json.dumps(prepare(a.prepare, a.seed, Path(a.cache))))
         return 0
     if a.analyze:
-        print(json.dumps(run_analyze(Path(a.analyze[0]), a.analyze[1])))
+        print(json.dumps(run_analyze(Path(a.analyze[0]), a.analyze[1], a.workers)))
         return 0
     cache = Path(a.cache)
     cache.mkdir(parents=True, exist_ok=True)
@@ -176,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             meta_path.write_text(json.dumps(meta))
         meta = json.loads(meta_path.read_text())
         load = [round(x, 1) for x in os.getloadavg()]
-        res = _child(["--analyze", str(db), meta["event"]])
+        more = ["--workers", str(a.workers)] if a.workers is not None else []
+        res = _child(["--analyze", str(db), meta["event"], *more])
         row = {
             **meta,
             **res,

@@ -417,31 +417,30 @@ def detect_narratives(
     )
     harm, source = _fill_from_narratives(cdf, narr, names, harm, source)
 
-    narratives = []
     members = _members(cid, kc, order, len(names))
-    code_of = dict(zip(names, range(len(names))))
+    code_at = pd.Index(names).get_indexer(narr["narrative_id"])  # each row's narrative code
     missing_set = set(missing)
-    for nid, first_poster, first_content_id, size, harmful, h in zip(
-        narr["narrative_id"],
-        narr["first_poster"],
-        narr["first_content_id"],
-        narr["size"],
-        narr["harmful"],
-        narr["harm"],
-    ):
-        content_ids = (nid[2:],) if nid[2:] in missing_set else members[code_of[nid]]
-        narratives.append(
-            Narrative(
-                narrative_id=nid,
-                first_poster=first_poster,
-                first_content_id=first_content_id,
-                platforms=platforms[code_of[nid]],
-                size=int(size),
-                harmful=bool(harmful),
-                content_ids=content_ids,
-                harm=None if pd.isna(h) else float(h),
-            )
+    narratives = [
+        Narrative(
+            narrative_id=nid,
+            first_poster=first_poster,
+            first_content_id=first_content_id,
+            platforms=platforms[k],
+            size=size,
+            harmful=harmful,
+            content_ids=(nid[2:],) if nid[2:] in missing_set else members[k],
+            harm=None if h != h else h,  # NaN: nothing to tell
         )
+        for nid, k, first_poster, first_content_id, size, harmful, h in zip(
+            narr["narrative_id"].tolist(),
+            code_at.tolist(),
+            narr["first_poster"].tolist(),
+            narr["first_content_id"].tolist(),
+            narr["size"].astype(np.int64).tolist(),
+            narr["harmful"].astype(bool).tolist(),
+            narr["harm"].to_numpy(dtype=float).tolist(),
+        )
+    ]
     return NarrativeResult(
         narratives=narratives,
         of_content=of_content,
@@ -466,9 +465,9 @@ def _passive_sources(p: Projection, c: pd.DataFrame) -> np.ndarray:
 def _members(cid: np.ndarray, kc: np.ndarray, order: np.ndarray, k: int) -> list[tuple[str, ...]]:
     """Content IDs of each narrative code (``()`` for none), in ``order``."""
     by = order[np.argsort(kc[order], kind="stable")]
-    ends = np.cumsum(np.bincount(kc, minlength=k))
-    groups = np.split(cid[by], ends[:-1]) if k else []
-    return [tuple(g.tolist()) for g in groups]
+    ids = cid[by].tolist()  # slices of one list, not one numpy view per narrative
+    ends = np.cumsum(np.bincount(kc, minlength=k)).tolist()
+    return [tuple(ids[a:b]) for a, b in zip([0, *ends[:-1]], ends)]
 
 
 def _platforms(cdf: pd.DataFrame, rdf: pd.DataFrame, k: int) -> list[tuple[str, ...]]:
@@ -490,8 +489,11 @@ def _platforms(cdf: pd.DataFrame, rdf: pd.DataFrame, k: int) -> list[tuple[str, 
     key = np.sort(pd.unique(code[known] * len(plats) + rank[pcode[known]]))
     held, names = key // len(plats), plats[by_name][key % len(plats)]
     starts = np.flatnonzero(np.r_[True, held[1:] != held[:-1]])
-    for a, b in zip(starts.tolist(), np.r_[starts[1:], len(key)].tolist()):
-        out[int(held[a])] = tuple(names[a:b].tolist())
+    names_at = names.tolist()
+    for h, a, b in zip(
+        held[starts].tolist(), starts.tolist(), np.r_[starts[1:], len(key)].tolist()
+    ):
+        out[h] = tuple(names_at[a:b])
     return out
 
 

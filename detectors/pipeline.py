@@ -16,6 +16,7 @@ progress lines show them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,7 @@ import pandas as pd
 
 from pileon.detectors import risk_model as rm
 from pileon.detectors.features import account_features
-from pileon.detectors.findings import Detections, MCNFinding
+from pileon.detectors.findings import Detections, MCNFinding, RoleFinding
 from pileon.detectors.grading import Grade, grade
 from pileon.detectors.harm import HarmfulItems, corroborate, harmful_items
 from pileon.detectors.joins import Joins
@@ -38,6 +39,7 @@ __all__ = [
     "History",
     "StageRunner",
     "account_roles",
+    "can_fork",
     "detect",
     "event_features",
     "find_venues",
@@ -78,12 +80,86 @@ class _Silent:
 # ------------------------------------------------------------------------------ detect
 
 
+def _text_roles(p: Projection) -> tuple[list[RoleFinding], list[RoleFinding]]:
+    """The role detectors that read the projection alone: splicers, then impersonators."""
+    from pileon.detectors.renames import detect_impersonators
+    from pileon.detectors.splicing import detect_splicers
+
+    return list(detect_splicers(p)), list(detect_impersonators(p))
+
+
+def can_fork() -> bool:
+    """Whether :func:`detect` may run :func:`_text_roles` in a forked process beside the
+    narratives: at least two cores for this process, ``fork`` available, and no other
+    thread alive (a thread that holds a lock when the process forks would leave it held in
+    the child)."""
+    import multiprocessing
+    import threading
+
+    return (
+        len(os.sched_getaffinity(0)) >= 2
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
+
+
+def _child(conn: Any, p: Projection) -> None:  # pragma: no cover - runs in the forked child
+    try:
+        out: tuple[str, Any] = ("ok", _text_roles(p))
+    except Exception as exc:  # handed to the parent, which raises it
+        out = ("error", exc)
+    try:
+        conn.send(out)
+    except Exception as exc:  # one that does not pickle: its name and message
+        conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    conn.close()
+
+
+class _Beside:
+    """:func:`_text_roles` of a projection in a forked process, started at once and
+    collected by :meth:`result`; the child reads the parent's projection as it was at the
+    fork (copy on write) and sends back only the findings."""
+
+    def __init__(self, p: Projection) -> None:
+        import multiprocessing
+
+        self._p = p
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child_conn = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_child, args=(child_conn, p), daemon=True)
+        self._proc.start()
+        child_conn.close()
+
+    def result(self) -> tuple[list[RoleFinding], list[RoleFinding]]:
+        """The child's findings; its exception raised here; computed here if the child died
+        without an answer (killed, out of memory)."""
+        try:
+            status, value = self._conn.recv()
+        except (EOFError, OSError):
+            status, value = "lost", None
+        finally:
+            self.close()
+        if status == "ok":
+            return value  # type: ignore[no-any-return]
+        if status == "error":
+            raise value
+        return _text_roles(self._p)
+
+    def close(self) -> None:
+        """Stop the child if it still runs, and reap it."""
+        self._conn.close()
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join()
+
+
 def detect(
     p: Projection,
     *,
     seed: int = 0,
     stages: StageRunner | None = None,
     joins: Joins | None = None,
+    workers: int = 1,
 ) -> Detections:
     """Run every detector on one event's projection and gather the findings.
 
@@ -99,38 +175,54 @@ def detect(
         Joins computed elsewhere (:mod:`pileon.detectors.joins`): the narratives take its
         near-duplicate text pairs instead of running MinHash LSH, and the coordinated
         clusters its engine's pairs in sync (:attr:`~pileon.detectors.joins.Joins.synced_pairs`).
+    workers : int, default 1
+        With 2 or more (and :func:`can_fork`), the detectors that read the projection alone
+        (splicers, impersonators) run in a forked process while the narratives and the
+        detectors that need them run here; their findings are collected in the ``roles``
+        stage.  The findings are the same either way (pure functions of the projection,
+        taken in the same order).
 
     Returns
     -------
     Detections
+
+    Notes
+    -----
+    With ``workers >= 2`` the child holds the projection copy on write (it writes only
+    the pages of the objects it touches) plus the splicer's own work, while the parent
+    holds the narratives'; the child's CPU time is not this process's
+    (``time.process_time``) but its children's (``resource.RUSAGE_CHILDREN``).
     """
     st = stages or _Silent()
-    # each stage imports its detectors: running out of memory there names the stage
-    with st.stage("narratives"):
-        from pileon.detectors.narratives import detect_narratives
+    beside = _Beside(p) if workers >= 2 and can_fork() else None
+    try:
+        # each stage imports its detectors: running out of memory there names the stage
+        with st.stage("narratives"):
+            from pileon.detectors.narratives import detect_narratives
 
-        if joins is not None and joins.text_pairs is not None:
-            nres = detect_narratives(
-                p, seed=seed, threshold=joins.text_threshold, text_pairs=joins.text_pairs
+            if joins is not None and joins.text_pairs is not None:
+                nres = detect_narratives(
+                    p, seed=seed, threshold=joins.text_threshold, text_pairs=joins.text_pairs
+                )
+            else:
+                nres = detect_narratives(p, seed=seed)
+        with st.stage("roles"):
+            from pileon.detectors.posters import (
+                detect_first_posters,
+                detect_inciters,
+                detect_multi_posters,
             )
-        else:
-            nres = detect_narratives(p, seed=seed)
-    with st.stage("roles"):
-        from pileon.detectors.posters import (
-            detect_first_posters,
-            detect_inciters,
-            detect_multi_posters,
-        )
-        from pileon.detectors.renames import detect_impersonators
-        from pileon.detectors.splicing import detect_splicers
 
-        roles = (
-            list(detect_first_posters(p, nres, seed=seed))
-            + list(detect_multi_posters(p, nres, seed=seed))
-            + list(detect_inciters(p, nres, seed=seed))
-            + list(detect_splicers(p))
-            + list(detect_impersonators(p))
-        )
+            roles = (
+                list(detect_first_posters(p, nres, seed=seed))
+                + list(detect_multi_posters(p, nres, seed=seed))
+                + list(detect_inciters(p, nres, seed=seed))
+            )
+            splicers, impersonators = beside.result() if beside else _text_roles(p)
+            roles += splicers + impersonators
+    finally:
+        if beside is not None:
+            beside.close()
     with st.stage("clusters"):
         from pileon.detectors.coordination import detect_coordinated
 

@@ -462,3 +462,53 @@ def test_acceptance_on_the_full_sample(tmp_path, monkeypatch):
         for a in r["accounts"]
     )
     check_acceptance(r, truth)
+
+
+# ------------------------------------------------------------------ the forked detectors
+
+
+def test_detect_with_a_forked_child_gives_the_same_detections(small, monkeypatch):
+    """workers=2 runs the splicers and impersonators in a forked process: same findings."""
+    from pileon.detectors import pipeline
+    from pileon.graph.projection import project
+
+    store, _, _ = small
+    p = project(store, E1)
+    one = pipeline.detect(p, seed=0, workers=1)
+    splicers, impersonators = pipeline._text_roles(p)
+    assert splicers and impersonators  # the sample plants both
+    monkeypatch.setattr(pipeline, "can_fork", lambda: True)  # under xdist a thread runs
+    forked = []
+    real = pipeline._Beside
+    monkeypatch.setattr(pipeline, "_Beside", lambda q: forked.append(1) or real(q))
+    two = pipeline.detect(p, seed=0, workers=2)
+    assert forked == [1]
+    assert two.roles == one.roles and two.clusters == one.clusters
+    assert two.narratives == one.narratives and two.of_content == one.of_content
+
+
+def test_forked_child_errors_are_raised_and_a_lost_child_is_redone(small, monkeypatch):
+    import os
+
+    from pileon.detectors import pipeline
+    from pileon.graph.projection import project
+
+    store, _, _ = small
+    p = project(store, E2)
+    real = pipeline._text_roles
+    parent = os.getpid()
+
+    def fails(q):
+        raise ValueError("bad text")
+
+    monkeypatch.setattr(pipeline, "_text_roles", fails)
+    with pytest.raises(ValueError, match="bad text"):
+        pipeline._Beside(p).result()
+
+    def dies_in_child(q):
+        if os.getpid() != parent:
+            os._exit(9)  # as if killed: no answer
+        return real(q)
+
+    monkeypatch.setattr(pipeline, "_text_roles", dies_in_child)
+    assert pipeline._Beside(p).result() == real(p)

@@ -1,13 +1,19 @@
 """First posters, repeat posters and inciters: tiny hand-made traps, then the sample incident."""
 
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from pileon.detectors import posters
 from pileon.detectors.narratives import detect_narratives
 from pileon.detectors.posters import (
+    CTA_PATTERNS,
     call_to_action,
     detect_first_posters,
     detect_inciters,
@@ -211,6 +217,41 @@ def test_call_to_action_patterns():
     )
     assert got["cta"].tolist() == [True, False, True, False]
     assert got["aimed"].tolist() == [True, False, True, False]
+
+
+def test_cta_needles_follow_re_ignorecase_on_every_code_point():
+    """Every character that re.IGNORECASE matches to a needle's character folds to it."""
+    chars = sorted({ch for ns in posters._CTA_NEEDLES for n in ns for ch in n})
+    any_of = re.compile("[" + "".join(re.escape(ch) for ch in chars) + "]", re.IGNORECASE)
+    for code in range(sys.maxunicode + 1):
+        c = chr(code)
+        if 0xD800 <= code < 0xE000 or not any_of.fullmatch(c):
+            continue
+        same = {x for x in chars if re.fullmatch(re.escape(x), c, re.IGNORECASE)}
+        assert same == {posters._fold(c)}, (hex(code), same, posters._fold(c))
+    assert len(posters._CTA_NEEDLES) == len(CTA_PATTERNS)
+
+
+@pytest.mark.parametrize("i", range(len(CTA_PATTERNS)))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_cta_needles_are_in_every_match(i, data):
+    """A text that a pattern of CTA_PATTERNS matches holds one of its needles once folded,
+    so the texts without any are rightly not searched; and call_to_action finds it."""
+    pattern = re.compile(CTA_PATTERNS[i], re.IGNORECASE)
+    text = data.draw(st.from_regex(pattern))
+    assert pattern.search(text)
+    folded = posters._fold(text)
+    assert any(n in folded for n in posters._CTA_NEEDLES[i]), (text, folded)
+    assert call_to_action(pd.Series([text, "nothing to see"]))["cta"].tolist() == [True, False]
+
+
+def test_call_to_action_folds_case_like_re():
+    """Upper case, and the letters re.IGNORECASE matches to s and i (ſ, İ), still match."""
+    texts = pd.Series(["LET'S GET HER", "Let\u017f get him", "report H\u0130M now", "lets go"])
+    got = call_to_action(texts)
+    assert got["cta"].tolist() == [True, True, True, False]
+    assert got["match"].tolist() == ["LET'S GET", "Let\u017f get", "report H\u0130M", ""]
 
 
 def test_target_is_never_an_inciter_and_empty_inputs():

@@ -13,6 +13,7 @@ The steps between the reads and the save are the pure functions of
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -66,19 +67,21 @@ def project_and_detect(
     seed: int = 0,
     stages: Stages | None = None,
     joins: Joins | None = None,
+    workers: int = 1,
 ) -> tuple[Projection, Detections, pd.DataFrame, HarmfulItems]:
     """Project an event, run the detectors and compute its account features.
 
     Returns the projection, the detections (with the event's venues), the features and
     the harm of the event's items (:func:`pileon.detectors.pipeline.event_features`).
     ``joins``: the joins computed elsewhere (a Spark job, :mod:`pileon.detectors.joins`)
-    that the detectors take instead of computing them."""
+    that the detectors take instead of computing them; ``workers``: processes the
+    detectors may use (:func:`pileon.detectors.pipeline.detect`)."""
     st = stages or Stages(f"analyze {event_id}")
     with st.stage("project"):
         p = project(store, event_id)
     if joins is not None:
         check_joins(joins, event_id, p.reposts)
-    det = detect(p, seed=seed, stages=st, joins=joins)
+    det = detect(p, seed=seed, stages=st, joins=joins, workers=workers)
     with st.stage("features"):
         f, items, det = event_features(p, det, joins=joins)
     return p, det, f, items
@@ -114,6 +117,7 @@ def analyze(
     generated_at: str | None = None,
     save: bool = True,
     joins: Joins | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Analyze one event: run every detector, score, grade, roll up MCNs, save and return the report.
 
@@ -143,6 +147,11 @@ def analyze(
         Joins computed elsewhere (``analyze --engine spark``:
         :func:`pileon.service.spark.spark_joins`), taken instead of computing them here;
         every other step is unchanged.
+    workers : int, optional
+        Processes the detectors may use (:func:`pileon.detectors.pipeline.detect`: with 2,
+        the splicers and impersonators run in a forked process beside the narratives when
+        :func:`pileon.detectors.pipeline.can_fork`); default: 2 when this process may use
+        two cores or more, else 1.  The report is the same whatever the value.
 
     Returns
     -------
@@ -168,9 +177,18 @@ def analyze(
     check_ingest(store)
     st = Stages(f"analyze {event_id}", show=show_progress)
     risk = resolve_model(model, store=store, path=model_path)
+    if workers is None:
+        workers = min(2, len(os.sched_getaffinity(0)))
     with st.guard():  # a failure between stages is one line too
         report = _report(
-            store, event_id, seed=seed, risk=risk, generated_at=generated_at, stages=st, joins=joins
+            store,
+            event_id,
+            seed=seed,
+            risk=risk,
+            generated_at=generated_at,
+            stages=st,
+            joins=joins,
+            workers=workers,
         )
         with st.stage("save"):  # the projection and detections are freed by now
             if save:
@@ -189,10 +207,13 @@ def _report(
     generated_at: str | None,
     stages: Stages,
     joins: Joins | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Every stage of :func:`analyze` but the save: the report alone outlives this call."""
     st = stages
-    p, det, f, items = project_and_detect(store, event_id, seed=seed, stages=st, joins=joins)
+    p, det, f, items = project_and_detect(
+        store, event_id, seed=seed, stages=st, joins=joins, workers=workers
+    )
     with st.stage("score"):
         scored = score(f, risk)
     with st.stage("tiers"):
