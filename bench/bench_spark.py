@@ -261,36 +261,45 @@ def scale(
     sizes: list[int], cores: list[int], work: Path, memory: str, seed: int, tile: int
 ) -> None:
     print(
-        "| reposts | path | cores | read s | edge list s | counts s | wall s | peak MiB | "
-        "pairs | load |"
+        "| reposts | path | cores | read s | edge list s | counts s | wall s | CPU s (tree) | "
+        "peak MiB (tree) | pairs | load |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         folder = work / f"r{n}-s{seed}-t{tile}"
         path = _reposts_file(folder, n, seed, tile)
         want = None
         try:
-            wall, peak, out = _run([PY, "-c", _IN_PROCESS, str(path)], cwd=str(ROOT))
+            load = _load()
+            wall, cpu, peak, out = _run_tree([PY, "-c", _IN_PROCESS, str(path)], cwd=str(ROOT))
         except SystemExit as e:  # a failed run is a row of the table, not the end of it
-            print(f"| {n} | in process | 1 | {str(e).splitlines()[0]} | | | | | | {_load()} |")
+            print(f"| {n} | in process | 1 | {str(e).splitlines()[0]} | | | | | | | {load} |")
         else:
             r = json.loads(out)
             print(
                 f"| {n} | in process | 1 | {r['read']:.1f} | {r['edges']:.1f} | "
-                f"{r['counts']:.1f} | {wall:.1f} | {peak:.0f} | {r['pairs']} | {_load()} |",
+                f"{r['counts']:.1f} | {wall:.1f} | {cpu:.1f} | {peak:.0f} | {r['pairs']} | "
+                f"{load}-{_load()} |",
                 flush=True,
             )
             want = r["pairs"]
         for c in cores:
-            with tempfile.TemporaryDirectory(dir=work) as tmp:
-                wall, peak, out = _run(
-                    [PY, "-c", _SPARK, str(folder), f"local[{c}]", tmp, memory], cwd=str(ROOT)
-                )
+            load = _load()
+            try:
+                with tempfile.TemporaryDirectory(dir=work) as tmp:
+                    wall, cpu, peak, out = _run_tree(
+                        [PY, "-c", _SPARK, str(folder), f"local[{c}]", tmp, memory],
+                        cwd=str(ROOT),
+                    )
+            except SystemExit as e:
+                print(f"| {n} | spark | {c} | {str(e).splitlines()[0]} | | | | | | | {load} |")
+                continue
             s = json.loads(out)
             ok = "" if want is None or s["pairs"] == want else " (DIFFERENT)"
             print(
                 f"| {n} | spark | {c} | {s['read']:.1f} | {s['edges']:.1f} | "
-                f"{s['counts']:.1f} | {wall:.1f} | {peak:.0f} | {s['pairs']}{ok} | {_load()} |",
+                f"{s['counts']:.1f} | {wall:.1f} | {cpu:.1f} | {peak:.0f} | {s['pairs']}{ok} | "
+                f"{load}-{_load()} |",
                 flush=True,
             )
 
