@@ -182,6 +182,40 @@ def identity(datasets: list[str], work: Path, master: str) -> None:
 
 # ---------------------------------------------------------------------------------- scale
 
+
+def _reposts_file(folder: Path, n: int, seed: int, tile: int) -> Path:
+    """The synthetic reposts of ``bench_coactivity.make_reposts`` as Parquet, cached.
+
+    With ``tile`` > 0 and ``n`` > ``tile``, ``n / tile`` copies of the ``tile``-repost
+    frame of that seed, each with its own prefix on every ID (independent incidents side
+    by side), so that within-window pairs per repost stay those of the tile: the
+    generator's one Pareto tail otherwise grows a single source to 10⁹ pairs at 5 M
+    reposts (seed 0), which is the exact edge list's work on any engine.
+    """
+    import pandas as pd
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_coactivity import make_reposts  # type: ignore[import-not-found]
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "reposts.parquet"
+    if not path.exists():
+        if tile and n > tile:
+            base = make_reposts(tile, seed=seed)
+            parts = []
+            for i in range(-(-n // tile)):
+                part = base.copy()
+                for col in ("repost_id", "account_id", "source_id"):
+                    part[col] = f"t{i}:" + part[col].astype(str)
+                parts.append(part)
+            df = pd.concat(parts, ignore_index=True).iloc[:n]
+        else:
+            df = make_reposts(n, seed=seed)
+        df["reposted_at"] = df["reposted_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        df.to_parquet(path, index=False)
+    return path
+
+
 _IN_PROCESS = """
 import sys, time, json
 import pandas as pd
@@ -223,41 +257,49 @@ spark.stop()
 """
 
 
-def scale(sizes: list[int], cores: list[int], work: Path, memory: str) -> None:
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_coactivity import make_reposts  # type: ignore[import-not-found]
-
+def scale(
+    sizes: list[int], cores: list[int], work: Path, memory: str, seed: int, tile: int
+) -> None:
     print(
-        "| reposts | path | cores | read s | edge list s | counts s | wall s | peak MiB | "
-        "pairs | load |"
+        "| reposts | path | cores | read s | edge list s | counts s | wall s | CPU s (tree) | "
+        "peak MiB (tree) | pairs | load |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
-        folder = work / f"r{n}"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "reposts.parquet"
-        if not path.exists():
-            df = make_reposts(n, seed=1)
-            df["reposted_at"] = df["reposted_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-            df.to_parquet(path, index=False)
-        wall, peak, out = _run([PY, "-c", _IN_PROCESS, str(path)], cwd=str(ROOT))
-        r = json.loads(out)
-        print(
-            f"| {n} | in process | 1 | {r['read']:.1f} | {r['edges']:.1f} | "
-            f"{r['counts']:.1f} | {wall:.1f} | {peak:.0f} | {r['pairs']} | {_load()} |",
-            flush=True,
-        )
-        want = r["pairs"]
+        folder = work / f"r{n}-s{seed}-t{tile}"
+        path = _reposts_file(folder, n, seed, tile)
+        want = None
+        try:
+            load = _load()
+            wall, cpu, peak, out = _run_tree([PY, "-c", _IN_PROCESS, str(path)], cwd=str(ROOT))
+        except SystemExit as e:  # a failed run is a row of the table, not the end of it
+            print(f"| {n} | in process | 1 | {str(e).splitlines()[0]} | | | | | | | {load} |")
+        else:
+            r = json.loads(out)
+            print(
+                f"| {n} | in process | 1 | {r['read']:.1f} | {r['edges']:.1f} | "
+                f"{r['counts']:.1f} | {wall:.1f} | {cpu:.1f} | {peak:.0f} | {r['pairs']} | "
+                f"{load}-{_load()} |",
+                flush=True,
+            )
+            want = r["pairs"]
         for c in cores:
-            with tempfile.TemporaryDirectory(dir=work) as tmp:
-                wall, peak, out = _run(
-                    [PY, "-c", _SPARK, str(folder), f"local[{c}]", tmp, memory], cwd=str(ROOT)
-                )
+            load = _load()
+            try:
+                with tempfile.TemporaryDirectory(dir=work) as tmp:
+                    wall, cpu, peak, out = _run_tree(
+                        [PY, "-c", _SPARK, str(folder), f"local[{c}]", tmp, memory],
+                        cwd=str(ROOT),
+                    )
+            except SystemExit as e:
+                print(f"| {n} | spark | {c} | {str(e).splitlines()[0]} | | | | | | | {load} |")
+                continue
             s = json.loads(out)
-            ok = "" if s["pairs"] == want else " (DIFFERENT)"
+            ok = "" if want is None or s["pairs"] == want else " (DIFFERENT)"
             print(
                 f"| {n} | spark | {c} | {s['read']:.1f} | {s['edges']:.1f} | "
-                f"{s['counts']:.1f} | {wall:.1f} | {peak:.0f} | {s['pairs']}{ok} | {_load()} |",
+                f"{s['counts']:.1f} | {wall:.1f} | {cpu:.1f} | {peak:.0f} | {s['pairs']}{ok} | "
+                f"{load}-{_load()} |",
                 flush=True,
             )
 
@@ -380,12 +422,12 @@ def _run_tree(args: list[str], **kw) -> tuple[float, float, float, str]:
     return wall, sum(cpu.values()), peak, out
 
 
-def coordination(sizes: list[int], cores: list[int], work: Path, memory: str) -> None:
+def coordination(
+    sizes: list[int], cores: list[int], work: Path, memory: str, seed: int, tile: int
+) -> None:
     """The coordination detector's pairs in sync and chance test: in process against
     Spark local[N], on acts built from the synthetic reposts; the same digest of the
     pairs, expectations and p-values is required."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_coactivity import make_reposts  # type: ignore[import-not-found]
 
     print(
         "| reposts | path | cores | acts in play | JVM start s | pairs s | chance s | wall s | "
@@ -393,13 +435,8 @@ def coordination(sizes: list[int], cores: list[int], work: Path, memory: str) ->
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
-        folder = work / f"r{n}"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "reposts.parquet"
-        if not path.exists():
-            df = make_reposts(n, seed=1)
-            df["reposted_at"] = df["reposted_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-            df.to_parquet(path, index=False)
+        folder = work / f"r{n}-s{seed}-t{tile}"
+        path = _reposts_file(folder, n, seed, tile)
         want = None
         for engine, c in [("python", 1), *((f"local[{c}]", c) for c in cores)]:
             tmp = tempfile.mkdtemp(dir=work)
@@ -432,11 +469,19 @@ def main() -> None:
     b.add_argument("--cores", default="1,2")
     b.add_argument("--memory", default="3g", help="spark.driver.memory (local mode)")
     b.add_argument("--work", default=None)
+    b.add_argument("--seed", type=int, default=1, help="make_reposts seed")
+    b.add_argument(
+        "--tile", type=int, default=0, help="sizes above it: copies of a tile of this size"
+    )
     c = sub.add_parser("coordination")
     c.add_argument("--sizes", default="1000000,5000000")
     c.add_argument("--cores", default="1,2")
     c.add_argument("--memory", default="3g", help="spark.driver.memory (local mode)")
     c.add_argument("--work", default=None)
+    c.add_argument("--seed", type=int, default=1, help="make_reposts seed")
+    c.add_argument(
+        "--tile", type=int, default=0, help="sizes above it: copies of a tile of this size"
+    )
     args = ap.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-spark-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -450,6 +495,8 @@ def main() -> None:
             [int(x) for x in args.cores.split(",")],
             work,
             args.memory,
+            args.seed,
+            args.tile,
         )
     else:
         scale(
@@ -457,6 +504,8 @@ def main() -> None:
             [int(x) for x in args.cores.split(",")],
             work,
             args.memory,
+            args.seed,
+            args.tile,
         )
 
 

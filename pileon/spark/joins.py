@@ -55,27 +55,51 @@ def _usable(reposts: DataFrame) -> DataFrame:
     ).select("account_id", "source_id", "t")
 
 
-def _source_pairs(reposts: DataFrame, w_ns: int) -> DataFrame:
-    """Distinct ``(source_id, a, b)`` (``a < b``): two distinct accounts reposted the source
-    at most ``w_ns`` apart.  Buckets of one window: a repost meets its bucket and the next."""
+def _codes(reposts: DataFrame, column: str) -> DataFrame:
+    """``column, <column>_code``: a distinct long per distinct value of ``column`` (unique,
+    not dense, in no particular order: ``monotonically_increasing_id`` over the distinct
+    values), so that the pair stages compare and shuffle fixed-width longs, not strings.
+    The table is materialised once (``localCheckpoint``): the IDs depend on the partitions,
+    so coding and decoding must read the same copy, not two evaluations of the plan."""
+    from pyspark.sql import functions as F
+
+    return (
+        reposts.select(column)
+        .distinct()
+        .withColumn(f"{column}_code", F.monotonically_increasing_id())
+        .localCheckpoint(eager=True)
+    )
+
+
+def _source_pairs(reposts: DataFrame, w_ns: int) -> tuple[DataFrame, DataFrame]:
+    """Distinct ``(source, a, b)`` as long codes (``a < b`` by code): two distinct accounts
+    reposted the source at most ``w_ns`` apart.  Buckets of one window: a repost meets its
+    bucket and the next.  Returns the pairs and the account codes (to decode them)."""
     from pyspark.sql import functions as F
 
     width = max(w_ns, 1)
-    left = reposts.withColumn("b", F.expr(f"t div {width}"))
-    right = left.select(
-        F.col("source_id"),
-        F.col("account_id").alias("acc2"),
+    accounts = _codes(reposts, "account_id")
+    coded = (
+        reposts.join(accounts, on="account_id")
+        .join(_codes(reposts, "source_id"), on="source_id")
+        .select(
+            F.col("source_id_code").alias("s"),
+            F.col("account_id_code").alias("a"),
+            "t",
+            F.expr(f"t div {width}").alias("b"),
+        )
+    )
+    right = coded.select(
+        "s",
+        F.col("a").alias("a2"),
         F.col("t").alias("t2"),
         F.explode(F.array(F.col("b"), F.col("b") - 1)).alias("b"),
     )
-    j = left.join(right, on=["source_id", "b"]).where(
-        (F.col("account_id") != F.col("acc2")) & (F.abs(F.col("t") - F.col("t2")) <= w_ns)
+    j = coded.join(right, on=["s", "b"]).where(
+        (F.col("a") != F.col("a2")) & (F.abs(F.col("t") - F.col("t2")) <= w_ns)
     )
-    return j.select(
-        "source_id",
-        F.least("account_id", "acc2").alias("account_a"),
-        F.greatest("account_id", "acc2").alias("account_b"),
-    ).distinct()
+    pairs = j.select("s", F.least("a", "a2").alias("lo"), F.greatest("a", "a2").alias("hi"))
+    return pairs.distinct(), accounts
 
 
 def coactivity_edges(reposts: DataFrame, *, window: float, min_weight: int = 1) -> DataFrame:
@@ -85,18 +109,25 @@ def coactivity_edges(reposts: DataFrame, *, window: float, min_weight: int = 1) 
 
     ``reposts``: ``account_id, source_id, t`` (nanoseconds); rows missing one are left
     out, as the store never holds them.  Shuffles: the reposts once (by source and
-    bucket), the pairs twice (distinct, then by pair).
+    bucket), the pairs twice (distinct, then by pair), on long codes of the accounts and sources
+    (the strings are joined back onto the edges at the end).
     """
     from pyspark.sql import functions as F
 
     w = window_ns(window)
     if isinstance(min_weight, bool) or not isinstance(min_weight, int) or min_weight < 1:
         raise InputError(f"min_weight must be an integer >= 1, got {min_weight!r}")
-    pairs = _source_pairs(_usable(reposts), w)
-    edges = pairs.groupBy("account_a", "account_b").agg(F.count(F.lit(1)).alias("weight"))
+    pairs, accounts = _source_pairs(_usable(reposts), w)
+    coded = pairs.groupBy("lo", "hi").agg(F.count(F.lit(1)).alias("weight"))
     if min_weight > 1:
-        edges = edges.where(F.col("weight") >= min_weight)
-    return edges
+        coded = coded.where(F.col("weight") >= min_weight)
+    # decode (the code order is not the IDs' order: the pair is put in string order here)
+    lo = accounts.select(F.col("account_id_code").alias("lo"), F.col("account_id").alias("x"))
+    hi = accounts.select(F.col("account_id_code").alias("hi"), F.col("account_id").alias("y"))
+    edges = coded.join(lo, on="lo").join(hi, on="hi")
+    return edges.select(
+        F.least("x", "y").alias("account_a"), F.greatest("x", "y").alias("account_b"), "weight"
+    )
 
 
 def corepost_counts(reposts: DataFrame, *, window: float) -> DataFrame:
