@@ -137,6 +137,8 @@ class _HostSets:
 
     texts: list[list[tuple[str, int]]]
     rates: np.ndarray
+    #: (distinct text, distinct fragment) meetings on shared k-grams made (the work)
+    meetings: int
 
 
 def _sorted_unique(x: np.ndarray, *, counts: bool = False):
@@ -168,39 +170,47 @@ def _hosts(
     frags: list[tuple[int, int, int]],
     k: int,
     *,
-    budget: float = HOST_BUDGET,
+    budget: float | None = None,
     seed: int = _HOST_SEED,
 ) -> _HostSets:
     """For each fragment ``(text, start, end)`` (a stretch of the distinct text ``text`` of the
     pool ``pg``), the distinct texts of the pool holding at least 60% of its distinct
     k-grams, with their numbers of copies.
 
+    **Prefix filter (exact).** A text holding 60% of a fragment's ``n`` distinct k-grams
+    holds one of its ``n - need + 1`` rarest (``need``: the least count that makes 60%), so
+    only the postings of those are read; each text found there is then checked against all
+    ``n`` k-grams.  Common k-grams (syllables, stock words) are never read.
+
     **Bound.** A fragment's *load* is the number of contents of the pool holding each of its
-    k-grams, summed over its distinct k-grams: the meetings an exact search makes.  The
-    loads of the distinct fragments together may reach ``budget``; past it, every load is
-    capped at the level ``c`` where the capped loads sum to ``budget``, and a fragment of
-    load above ``c`` (a stock phrase that thousands of comments carry) has its hosts
-    *sampled* at rate ``r = c / load``: each content of the pool draws a number in [0, 1)
-    once (seeded), and the fragment looks only at the contents that drew less than ``r``.
-    A distinct text is looked at when one of its copies is, and counts its drawn copies;
-    whether it holds 60% of the fragment is still decided exactly.  The hosts found are
-    then a uniform sample of the contents hosting the fragment, of expected size ``r``
-    times theirs.  Error: nothing changes for a fragment of load at most ``c`` (every
-    fragment when the loads fit the budget); for a sampled one, the shares measured on
-    its hosts (:func:`_dominance`) are ratio estimates over about ``r · n`` drawn hosts out
-    of ``n`` (standard error about ``sqrt(s (1 - s) / (r n))`` for a share ``s``) and the
-    number of other hosts is scaled up by ``1 / r``.
+    rarest k-grams, summed over them: the meetings the search makes.  The loads of the
+    distinct fragments together may reach ``budget`` (default :data:`HOST_BUDGET`); past
+    it, every load is capped at the level ``c`` where the capped loads sum to ``budget``,
+    and a fragment of load above ``c`` (a stock phrase that thousands of comments carry)
+    has its hosts *sampled* at rate ``r = c / load``: each content of the pool draws a
+    number in [0, 1) once (seeded), and the fragment looks only at the contents that drew
+    less than ``r``.  A distinct text is looked at when one of its copies is, and counts
+    its drawn copies; whether it holds 60% of the fragment is still decided exactly.  The
+    hosts found are then a uniform sample of the contents hosting the fragment, of
+    expected size ``r`` times theirs.  Error: nothing changes for a fragment of load at
+    most ``c`` (every fragment when the loads fit the budget, as on ira-dev: 1.1M of
+    30M); for a sampled one, the shares measured on its hosts (:func:`_dominance`) are
+    ratio estimates over about ``r · n`` drawn hosts out of ``n`` (standard error about
+    ``sqrt(s (1 - s) / (r n))`` for a share ``s``), the number of other hosts is scaled up
+    by ``1 / r``, and fewer than two contexts may be seen among few drawn hosts.
 
     Notes
     -----
     Numpy, no Python loop per character: the k-grams of the distinct texts are coded once
     (:func:`_gram_codes`) and each k-gram's posting lists its texts by their smallest draw,
     so the texts drawn under a rate are a prefix of it.  Each distinct fragment text is
-    searched once.  O(C · k + C log C) for C characters of distinct text, plus
-    O(B log B) for B ≤ ``budget`` meetings (expected), handled :data:`_HOST_CHUNK` at a time.
+    searched once.  O(C log C) for C characters of distinct text, plus O(B · G log C) for
+    B ≤ ``budget`` meetings (expected) checked against G k-grams each, handled
+    :data:`_HOST_CHUNK` at a time.
     """
+    budget = HOST_BUDGET if budget is None else budget
     if not frags:
-        return _HostSets([], np.zeros(0))
+        return _HostSets([], np.zeros(0), 0)
     codes, uniq, gc, bounds = pg.codes, pg.uniq, pg.gc, pg.bounds
     n_text = len(uniq)
     copies = np.bincount(codes, minlength=n_text)
@@ -215,33 +225,41 @@ def _hosts(
     number[by_draw] = np.arange(n_text)
     n_gram = int(gc.max()) + 1 if len(gc) else 1
     owner = np.repeat(number, np.diff(bounds))
-    pair = _sorted_unique(gc * n_text + owner)  # by k-gram, then draw
+    pair = _sorted_unique(gc * n_text + owner)  # by k-gram, then draw: (k-gram, text) held
     pg, pt = pair // n_text, by_draw[pair % n_text]
-    del pair, owner
+    del owner
     pkey = (pg << _BITS) | first[pt]  # sorted
     gstart = np.searchsorted(pg, np.arange(n_gram + 1))
     load_of = np.bincount(pg, weights=copies[pt], minlength=n_gram)
     del pg
-    # each distinct fragment text once, by its distinct k-grams
+    # each distinct fragment text once, by its distinct k-grams; a text holding 60% of them
+    # holds one of its n - need + 1 rarest (prefix filter): only those are looked up
     f_at, f_text = pd.factorize(pd.Series([uniq[u][s:e] for u, s, e in frags], dtype=object))
     first_of = np.full(len(f_text), -1, dtype=np.int64)
     first_of[f_at[::-1]] = np.arange(len(frags))[::-1]
-    f_grams = []
+    f_grams, f_rare = [], []
     for x in first_of.tolist():
         u, s, e = frags[x]
-        f_grams.append(_sorted_unique(gc[bounds[u] + s : bounds[u] + e - k + 1]))
+        g = _sorted_unique(gc[bounds[u] + s : bounds[u] + e - k + 1])
+        need = int(np.ceil(0.6 * len(g)))  # the least count with count >= 0.6 * len(g)
+        f_grams.append(g)
+        f_rare.append(g[np.lexsort((g, load_of[g]))][: len(g) - need + 1])
     f_len = np.fromiter(map(len, f_grams), dtype=np.int64, count=len(f_grams))
-    fg = np.concatenate(f_grams)
-    ff = np.repeat(np.arange(len(f_grams), dtype=np.int64), f_len)
+    r_len = np.fromiter(map(len, f_rare), dtype=np.int64, count=len(f_rare))
+    fg_all = np.concatenate(f_grams)
+    all_cut = np.r_[0, np.cumsum(f_len)]
+    fg = np.concatenate(f_rare)
+    ff = np.repeat(np.arange(len(f_grams), dtype=np.int64), r_len)
     load = np.bincount(ff, weights=load_of[fg], minlength=len(f_grams))
     cap = _water_level(load, budget)
     rates = np.where(load <= cap, 1.0, cap / np.maximum(load, 1.0))
     limit = np.where(rates >= 1.0, _ALL, (rates * _ALL).astype(np.int64))
-    # per (fragment, k-gram): the texts of the posting drawn under the fragment's rate
+    # per (fragment, rare k-gram): the texts of the posting drawn under the fragment's rate
     many = np.searchsorted(pkey, (fg << _BITS) + limit[ff]) - gstart[fg]
     total = np.cumsum(np.bincount(ff, weights=many, minlength=len(f_grams)))
-    frag_cut = np.r_[0, np.cumsum(f_len)]
+    frag_cut = np.r_[0, np.cumsum(r_len)]
     out: list[list[tuple[str, int]]] = [[] for _ in f_grams]
+    meetings = int(many.sum())
     a = 0
     while a < len(f_grams):
         # fragments [a, b): about _HOST_CHUNK meetings, at least one fragment
@@ -249,15 +267,26 @@ def _hosts(
         lo, hi = frag_cut[a], frag_cut[b]
         m = many[lo:hi]
         at = np.repeat(gstart[fg[lo:hi]] - np.cumsum(m) + m, m) + np.arange(int(m.sum()))
-        key, count = _sorted_unique(np.repeat(ff[lo:hi], m) * n_text + pt[at], counts=True)
-        f, t = key // n_text, key % n_text
-        ok = count >= 0.6 * f_len[f]
-        f, t = f[ok], t[ok]
-        drawn = np.searchsorted(row_key, (t << _BITS) + limit[f]) - row_start[t]
-        for x, y, z in zip(f.tolist(), t.tolist(), drawn.tolist()):
-            out[x].append((uniq[y], z))
+        cand = _sorted_unique(np.repeat(ff[lo:hi], m) * n_text + pt[at])
         a = b
-    return _HostSets([out[x] for x in f_at.tolist()], rates[f_at])
+        # each candidate checked against all the fragment's k-grams, a block at a time
+        per = f_len[cand // n_text]
+        ends = np.cumsum(per)
+        c0 = 0
+        while c0 < len(cand):
+            c1 = max(c0 + 1, int(np.searchsorted(ends, (ends[c0 - 1] if c0 else 0) + _HOST_CHUNK)))
+            f, t, n = cand[c0:c1] // n_text, cand[c0:c1] % n_text, per[c0:c1]
+            c0 = c1
+            at = np.repeat(all_cut[f] - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+            want = fg_all[at] * n_text + np.repeat(number[t], n)
+            hit = pair[np.minimum(np.searchsorted(pair, want), len(pair) - 1)] == want
+            count = np.bincount(np.repeat(np.arange(len(f)), n), weights=hit, minlength=len(f))
+            ok = count >= 0.6 * f_len[f]
+            f, t = f[ok], t[ok]
+            drawn = np.searchsorted(row_key, (t << _BITS) + limit[f]) - row_start[t]
+            for x, y, z in zip(f.tolist(), t.tolist(), drawn.tolist()):
+                out[x].append((uniq[y], z))
+    return _HostSets([out[x] for x in f_at.tolist()], rates[f_at], meetings)
 
 
 def _share(inner: set[str], outer: set[str]) -> float:
