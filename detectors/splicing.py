@@ -193,7 +193,7 @@ def _hosts(
     its drawn copies; whether it holds 60% of the fragment is still decided exactly.  The
     hosts found are then a uniform sample of the contents hosting the fragment, of
     expected size ``r`` times theirs.  Error: nothing changes for a fragment of load at
-    most ``c`` (every fragment when the loads fit the budget, as on ira-dev: 1.1M of
+    most ``c`` (every fragment when the loads fit the budget, as on ira-dev: 0.42M of
     30M); for a sampled one, the shares measured on its hosts (:func:`_dominance`) are
     ratio estimates over about ``r · n`` drawn hosts out of ``n`` (standard error about
     ``sqrt(s (1 - s) / (r n))`` for a share ``s``), the number of other hosts is scaled up
