@@ -183,7 +183,8 @@ def _hosts(
     ``n`` k-grams.  Common k-grams (syllables, stock words) are never read.
 
     **Bound.** A fragment's *load* is the number of contents of the pool holding each of its
-    rarest k-grams, summed over them: the meetings the search makes.  The loads of the
+    k-grams, summed over them: the meetings a search without the prefix filter makes, and a
+    bound on the hosts :func:`_dominance` walks.  The loads of the
     distinct fragments together may reach ``budget`` (default :data:`HOST_BUDGET`); past
     it, every load is capped at the level ``c`` where the capped loads sum to ``budget``,
     and a fragment of load above ``c`` (a stock phrase that thousands of comments carry)
@@ -193,7 +194,7 @@ def _hosts(
     its drawn copies; whether it holds 60% of the fragment is still decided exactly.  The
     hosts found are then a uniform sample of the contents hosting the fragment, of
     expected size ``r`` times theirs.  Error: nothing changes for a fragment of load at
-    most ``c`` (every fragment when the loads fit the budget, as on ira-dev: 0.42M of
+    most ``c`` (every fragment when the loads fit the budget, as on ira-dev: 4.8M of
     30M); for a sampled one, the shares measured on its hosts (:func:`_dominance`) are
     ratio estimates over about ``r · n`` drawn hosts out of ``n`` (standard error about
     ``sqrt(s (1 - s) / (r n))`` for a share ``s``), the number of other hosts is scaled up
@@ -250,7 +251,11 @@ def _hosts(
     all_cut = np.r_[0, np.cumsum(f_len)]
     fg = np.concatenate(f_rare)
     ff = np.repeat(np.arange(len(f_grams), dtype=np.int64), r_len)
-    load = np.bincount(ff, weights=load_of[fg], minlength=len(f_grams))
+    # the load counts all the fragment's k-grams (what an exact search without the prefix
+    # filter meets): the prefix filter alone leaves stock phrases exact, with thousands of
+    # hosts each for _dominance to walk
+    ff_all = np.repeat(np.arange(len(f_grams), dtype=np.int64), f_len)
+    load = np.bincount(ff_all, weights=load_of[fg_all], minlength=len(f_grams))
     cap = _water_level(load, budget)
     rates = np.where(load <= cap, 1.0, cap / np.maximum(load, 1.0))
     limit = np.where(rates >= 1.0, _ALL, (rates * _ALL).astype(np.int64))
