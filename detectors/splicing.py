@@ -46,7 +46,7 @@ splices (``harm`` at least ``harm_threshold``), raise the finding's strength.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -118,38 +118,180 @@ def _runs(mask: np.ndarray, max_gap: int, min_len: int) -> list[tuple[int, int]]
     return out
 
 
-def _hosts(pool: list[str], frag_grams: dict, k: int) -> dict:
-    """For each fragment, the texts of ``pool`` (indices, increasing) holding most (60%) of its
-    k-grams.
+#: (content, k-gram) meetings the host search of all fragments may make together: past it,
+#: the fragments of the heaviest loads have their hosts sampled (see _hosts)
+HOST_BUDGET = 30_000_000
+#: (text, fragment) meetings handled at once by _hosts (bounds its memory)
+_HOST_CHUNK = 2_000_000
+#: the host sample's seed (one draw per content of the pool: the same on every run)
+_HOST_SEED = 0
+_BITS = 31
+_ALL = 1 << _BITS
+
+
+@dataclass(frozen=True)
+class _HostSets:
+    """Each fragment's host texts: the distinct texts of the pool holding 60% of its k-grams,
+    each with its number of copies (drawn copies when sampled), and the share ``rate`` of the
+    pool's contents looked at for it (1.0: all, exact)."""
+
+    texts: list[list[tuple[str, int]]]
+    rates: np.ndarray
+    #: (distinct text, distinct fragment) meetings on shared k-grams made (the work)
+    meetings: int
+
+
+def _sorted_unique(x: np.ndarray, *, counts: bool = False):
+    """``np.unique`` by sorting (numpy's hashed unique is slower on large integer arrays)."""
+    x = np.sort(x)
+    if not len(x):
+        return (x, np.zeros(0, dtype=np.int64)) if counts else x
+    first = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
+    if not counts:
+        return x[first]
+    return x[first], np.diff(np.r_[first, len(x)])
+
+
+def _water_level(load: np.ndarray, budget: float) -> float:
+    """The cap ``c`` with ``sum(min(load, c)) == budget`` (infinite when the loads fit)."""
+    if float(load.sum()) <= budget:
+        return float("inf")
+    x = np.sort(load)
+    below = np.r_[0.0, np.cumsum(x)[:-1]]  # sum of the loads under x[i]
+    # capping at x[i] makes: below[i] + x[i] * (n - i)
+    made = below + x * (len(x) - np.arange(len(x)))
+    i = int(np.searchsorted(made, budget, side="right")) - 1
+    i = max(i, 0)
+    return (budget - below[i]) / (len(x) - i) if made[i] <= budget else budget / len(x)
+
+
+def _hosts(
+    pg: _PoolGrams,
+    frags: list[tuple[int, int, int]],
+    k: int,
+    *,
+    budget: float | None = None,
+    seed: int = _HOST_SEED,
+) -> _HostSets:
+    """For each fragment ``(text, start, end)`` (a stretch of the distinct text ``text`` of the
+    pool ``pg``), the distinct texts of the pool holding at least 60% of its distinct
+    k-grams, with their numbers of copies.
+
+    **Prefix filter (exact).** A text holding 60% of a fragment's ``n`` distinct k-grams
+    holds one of its ``n - need + 1`` rarest (``need``: the least count that makes 60%), so
+    only the postings of those are read; each text found there is then checked against all
+    ``n`` k-grams.  Common k-grams (syllables, stock words) are never read.
+
+    **Bound.** A fragment's *load* is the number of contents of the pool holding each of its
+    k-grams, summed over them: the meetings a search without the prefix filter makes, and a
+    bound on the hosts :func:`_dominance` walks.  The loads of the
+    distinct fragments together may reach ``budget`` (default :data:`HOST_BUDGET`); past
+    it, every load is capped at the level ``c`` where the capped loads sum to ``budget``,
+    and a fragment of load above ``c`` (a stock phrase that thousands of comments carry)
+    has its hosts *sampled* at rate ``r = c / load``: each content of the pool draws a
+    number in [0, 1) once (seeded), and the fragment looks only at the contents that drew
+    less than ``r``.  A distinct text is looked at when one of its copies is, and counts
+    its drawn copies; whether it holds 60% of the fragment is still decided exactly.  The
+    hosts found are then a uniform sample of the contents hosting the fragment, of
+    expected size ``r`` times theirs.  Error: nothing changes for a fragment of load at
+    most ``c`` (every fragment when the loads fit the budget, as on ira-dev: 4.8M of
+    30M); for a sampled one, the shares measured on its hosts (:func:`_dominance`) are
+    ratio estimates over about ``r · n`` drawn hosts out of ``n`` (standard error about
+    ``sqrt(s (1 - s) / (r n))`` for a share ``s``), the number of other hosts is scaled up
+    by ``1 / r``, and fewer than two contexts may be seen among few drawn hosts.
 
     Notes
     -----
-    O(total characters of the distinct texts of ``pool``): each distinct text is searched
-    once and stands for all its copies.
+    Numpy, no Python loop per character: the k-grams of the distinct texts are coded once
+    (:func:`_gram_codes`) and each k-gram's posting lists its texts by their smallest draw,
+    so the texts drawn under a rate are a prefix of it.  Each distinct fragment text is
+    searched once.  O(C log C) for C characters of distinct text, plus O(B · G log C) for
+    B ≤ ``budget`` meetings (expected) checked against G k-grams each, handled
+    :data:`_HOST_CHUNK` at a time.
     """
-    wanted: dict[str, list] = {}
-    for key, gs in frag_grams.items():
-        for x in gs:
-            wanted.setdefault(x, []).append(key)
-    codes, texts = pd.factorize(np.asarray(pool, dtype=object))
-    by_text = np.argsort(codes, kind="stable")
-    rows = np.split(by_text, np.cumsum(np.bincount(codes, minlength=len(texts)))[:-1])
-    found: dict = {key: [] for key in frag_grams}
-    for t, at in zip(texts, rows):
-        counts: dict = {}
-        seen = set()
-        for q in range(len(t) - k + 1):
-            x = t[q : q + k]
-            if x in wanted and x not in seen:
-                seen.add(x)
-                for key in wanted[x]:
-                    counts[key] = counts.get(key, 0) + 1
-        for key, n in counts.items():
-            if n >= 0.6 * len(frag_grams[key]):
-                found[key].append(at)
-    return {
-        key: sorted(np.concatenate(parts).tolist()) if parts else [] for key, parts in found.items()
-    }
+    budget = HOST_BUDGET if budget is None else budget
+    if not frags:
+        return _HostSets([], np.zeros(0), 0)
+    codes, uniq, gc, bounds = pg.codes, pg.uniq, pg.gc, pg.bounds
+    n_text = len(uniq)
+    copies = np.bincount(codes, minlength=n_text)
+    draw = np.random.default_rng(seed).integers(0, _ALL, size=len(codes), dtype=np.int64)
+    # each text's draws in order: the copies drawn under a rate are a prefix of its run
+    row_key = np.sort((codes << _BITS) | draw)
+    row_start = np.r_[0, np.cumsum(copies)]
+    first = row_key[row_start[:-1]] & (_ALL - 1)  # each text's smallest draw
+    # texts numbered by their smallest draw: a k-gram's texts in number order are in draw order
+    by_draw = np.argsort(first, kind="stable")
+    number = np.empty(n_text, dtype=np.int64)
+    number[by_draw] = np.arange(n_text)
+    n_gram = int(gc.max()) + 1 if len(gc) else 1
+    owner = np.repeat(number, np.diff(bounds))
+    pair = _sorted_unique(gc * n_text + owner)  # by k-gram, then draw: (k-gram, text) held
+    pg, pt = pair // n_text, by_draw[pair % n_text]
+    del owner
+    pkey = (pg << _BITS) | first[pt]  # sorted
+    gstart = np.searchsorted(pg, np.arange(n_gram + 1))
+    load_of = np.bincount(pg, weights=copies[pt], minlength=n_gram)
+    del pg
+    # each distinct fragment text once, by its distinct k-grams; a text holding 60% of them
+    # holds one of its n - need + 1 rarest (prefix filter): only those are looked up
+    f_at, f_text = pd.factorize(pd.Series([uniq[u][s:e] for u, s, e in frags], dtype=object))
+    first_of = np.full(len(f_text), -1, dtype=np.int64)
+    first_of[f_at[::-1]] = np.arange(len(frags))[::-1]
+    f_grams, f_rare = [], []
+    for x in first_of.tolist():
+        u, s, e = frags[x]
+        g = _sorted_unique(gc[bounds[u] + s : bounds[u] + e - k + 1])
+        need = int(np.ceil(0.6 * len(g)))  # the least count with count >= 0.6 * len(g)
+        f_grams.append(g)
+        f_rare.append(g[np.lexsort((g, load_of[g]))][: len(g) - need + 1])
+    f_len = np.fromiter(map(len, f_grams), dtype=np.int64, count=len(f_grams))
+    r_len = np.fromiter(map(len, f_rare), dtype=np.int64, count=len(f_rare))
+    fg_all = np.concatenate(f_grams)
+    all_cut = np.r_[0, np.cumsum(f_len)]
+    fg = np.concatenate(f_rare)
+    ff = np.repeat(np.arange(len(f_grams), dtype=np.int64), r_len)
+    # the load counts all the fragment's k-grams (what an exact search without the prefix
+    # filter meets): the prefix filter alone leaves stock phrases exact, with thousands of
+    # hosts each for _dominance to walk
+    ff_all = np.repeat(np.arange(len(f_grams), dtype=np.int64), f_len)
+    load = np.bincount(ff_all, weights=load_of[fg_all], minlength=len(f_grams))
+    cap = _water_level(load, budget)
+    rates = np.where(load <= cap, 1.0, cap / np.maximum(load, 1.0))
+    limit = np.where(rates >= 1.0, _ALL, (rates * _ALL).astype(np.int64))
+    # per (fragment, rare k-gram): the texts of the posting drawn under the fragment's rate
+    many = np.searchsorted(pkey, (fg << _BITS) + limit[ff]) - gstart[fg]
+    total = np.cumsum(np.bincount(ff, weights=many, minlength=len(f_grams)))
+    frag_cut = np.r_[0, np.cumsum(r_len)]
+    out: list[list[tuple[str, int]]] = [[] for _ in f_grams]
+    meetings = int(many.sum())
+    a = 0
+    while a < len(f_grams):
+        # fragments [a, b): about _HOST_CHUNK meetings, at least one fragment
+        b = max(a + 1, int(np.searchsorted(total, (total[a - 1] if a else 0.0) + _HOST_CHUNK)))
+        lo, hi = frag_cut[a], frag_cut[b]
+        m = many[lo:hi]
+        at = np.repeat(gstart[fg[lo:hi]] - np.cumsum(m) + m, m) + np.arange(int(m.sum()))
+        cand = _sorted_unique(np.repeat(ff[lo:hi], m) * n_text + pt[at])
+        a = b
+        # each candidate checked against all the fragment's k-grams, a block at a time
+        per = f_len[cand // n_text]
+        ends = np.cumsum(per)
+        c0 = 0
+        while c0 < len(cand):
+            c1 = max(c0 + 1, int(np.searchsorted(ends, (ends[c0 - 1] if c0 else 0) + _HOST_CHUNK)))
+            f, t, n = cand[c0:c1] // n_text, cand[c0:c1] % n_text, per[c0:c1]
+            c0 = c1
+            at = np.repeat(all_cut[f] - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+            want = fg_all[at] * n_text + np.repeat(number[t], n)
+            hit = pair[np.minimum(np.searchsorted(pair, want), len(pair) - 1)] == want
+            count = np.bincount(np.repeat(np.arange(len(f)), n), weights=hit, minlength=len(f))
+            ok = count >= 0.6 * f_len[f]
+            f, t = f[ok], t[ok]
+            drawn = np.searchsorted(row_key, (t << _BITS) + limit[f]) - row_start[t]
+            for x, y, z in zip(f.tolist(), t.tolist(), drawn.tolist()):
+                out[x].append((uniq[y], z))
+    return _HostSets([out[x] for x in f_at.tolist()], rates[f_at], meetings)
 
 
 def _share(inner: set[str], outer: set[str]) -> float:
@@ -215,7 +357,9 @@ def _dominance(
     splice: str,
     source: str,
     ht: _HostTexts,
-) -> tuple[float, int, int]:
+    *,
+    rate: float = 1.0,
+) -> tuple[float, float, int]:
     """How much a fragment belongs to its source: ``(share, others, contexts)``.
 
     The *hosts* are the texts carrying the fragment, ``texts``: each distinct one with
@@ -230,6 +374,10 @@ def _dominance(
     that story and its copies, and in a few splices (few contexts); a stock phrase (an
     insult, a slogan) lives in many unrelated texts of which the source is one (many
     contexts, a small share).
+
+    When the hosts are a sample of the contents at ``rate`` (:func:`_hosts`), the copies
+    are the drawn ones: ``share`` is the share among the drawn contents and ``others`` is
+    scaled up by ``1 / rate`` (an estimate of the number among all contents).
 
     Notes
     -----
@@ -254,7 +402,7 @@ def _dominance(
             ht.comparisons += len(groups)
             if not any(len(g & rep) >= 0.7 * min(len(g), len(rep)) for rep in groups):
                 groups.append(g)
-    return (n_src / n_all if n_all else 0.0), n_all - n_src, len(groups)
+    return (n_src / n_all if n_all else 0.0), (n_all - n_src) / rate, len(groups)
 
 
 def _check_options(
@@ -371,6 +519,18 @@ class _Texts:
     #: normalised texts
     norms: list[str]
     time_ns: np.ndarray
+    #: the row of ``pool`` of each content examined
+    pool_rows: np.ndarray
+    #: :meth:`grams` by k
+    _grams: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def grams(self, k: int) -> _PoolGrams:
+        """The k-grams of the distinct texts of the pool, cut once for both passes."""
+        if k not in self._grams:
+            codes, uniq = pd.factorize(np.asarray(self.pool, dtype=object))
+            gc, bounds = _gram_codes(uniq.tolist(), k)
+            self._grams[k] = _PoolGrams(codes.astype(np.int64), uniq, gc, bounds)
+        return self._grams[k]
 
     @classmethod
     def of(cls, p: Projection, kinds: Iterable[str] | None) -> _Texts | None:
@@ -383,7 +543,8 @@ class _Texts:
         c = c[c["text"].notna() & c["posted_at"].notna() & c["account_id"].notna()]
         normed = normalize_all(c["text"])
         pool = normed.tolist()
-        c = c.assign(_norm=normed)  # normalised once, carried through the filter and sort
+        # normalised once, carried through the filter and sort
+        c = c.assign(_norm=normed, _row=np.arange(len(c)))
         if kinds is not None:
             kind = c["kind"].where(c["kind"].notna(), "post") if "kind" in c else "post"
             c = c[pd.Series(kind, index=c.index).isin(set(kinds))]
@@ -399,7 +560,21 @@ class _Texts:
             harm=pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float),
             norms=c["_norm"].tolist(),
             time_ns=c["posted_at"].astype("int64").to_numpy(),
+            pool_rows=c["_row"].to_numpy(dtype=np.int64),
         )
+
+
+@dataclass(frozen=True)
+class _PoolGrams:
+    """The distinct texts of a pool and their k-grams (:func:`_gram_codes`)."""
+
+    #: the distinct text of each row of the pool
+    codes: np.ndarray
+    #: the distinct texts
+    uniq: np.ndarray
+    #: the k-gram codes of the distinct texts, and where each text's start
+    gc: np.ndarray
+    bounds: np.ndarray
 
 
 def _gram_codes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -443,7 +618,13 @@ class _GramIndex:
 
     def __init__(self, texts: _Texts, k: int) -> None:
         self.texts, self.k = texts, k
-        self.code, self.bounds = _gram_codes(texts.norms, k)
+        pg = texts.grams(k)
+        u = pg.codes[texts.pool_rows]  # each content's distinct text
+        per = pg.bounds[u + 1] - pg.bounds[u]
+        self.bounds = np.zeros(len(u) + 1, dtype=np.int64)
+        np.cumsum(per, out=self.bounds[1:])
+        at = np.repeat(pg.bounds[u] - self.bounds[:-1], per) + np.arange(self.bounds[-1])
+        self.code = pg.gc[at]
         n = len(texts.norms)
         owner = np.repeat(np.arange(n), np.diff(self.bounds))
         acc = pd.factorize(np.asarray(texts.accounts, dtype=object))[0]
@@ -453,9 +634,16 @@ class _GramIndex:
         pair = np.sort(self.code * n + owner)  # (sorting: numpy's hash unique is slower)
         pair = pair[np.r_[True, pair[1:] != pair[:-1]]] if len(pair) else pair
         gram, who = pair // n, pair % n
-        # in (k-gram, content) order: the first of each (k-gram, account) is not a duplicate
-        again = pd.Index(gram * (int(acc.max()) + 1) + acc[who]).duplicated(keep="first")
-        gram, who = gram[~again], who[~again]
+        # in (k-gram, content) order: keep the first of each (k-gram, account); a stable sort
+        # by (k-gram, account) keeps content order within each (pandas' hashed duplicated
+        # is several times slower here)
+        key = gram * (int(acc.max()) + 1) + acc[who]
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        keep = np.zeros(len(key), dtype=bool)
+        keep[order[np.r_[True, ks[1:] != ks[:-1]]] if len(ks) else order] = True
+        del key, order, ks
+        gram, who = gram[keep], who[keep]
         start = np.searchsorted(gram, np.arange(g))
         rank = np.arange(len(gram)) - start[gram]
         top = rank < _POSTING_ACCOUNTS
@@ -641,22 +829,17 @@ def _lifted_splices(
     ht = ht if ht is not None else _HostTexts(k)
     # Which fragments were lifted out of a source, rather than being stock phrases that
     # many unrelated contents share: see _dominance.
-    frag_grams = {}
-    for i, chosen, _ in prelim:
-        for j, runs in chosen:
-            for s_, e in runs:
-                frag_grams[(i, j, s_, e)] = {norms[i][q : q + k] for q in range(s_, e - k + 1)}
-    hosts = _hosts(texts.pool, frag_grams, k)
-    # each fragment's distinct host texts with their numbers of copies, in (length, text)
-    # order, and the fragments each text hosts
+    keys = [(i, j, s_, e) for i, chosen, _ in prelim for j, runs in chosen for s_, e in runs]
+    pg = texts.grams(k)
+    u = pg.codes[texts.pool_rows].tolist()  # each content's distinct text
+    found_hosts = _hosts(pg, [(u[i], s_, e) for i, _, s_, e in keys], k)
+    # each fragment's distinct host texts with their numbers of copies (drawn, when its hosts
+    # are sampled), in (length, text) order, and the fragments each text hosts
     distinct: dict = {}
     frags_of: dict[str, list] = {}
-    for key, hs in hosts.items():
-        counts: dict[str, int] = {}
-        for h in hs:
-            counts[texts.pool[h]] = counts.get(texts.pool[h], 0) + 1
-        distinct[key] = sorted(counts.items(), key=lambda tm: (len(tm[0]), tm[0]))
-        for t in counts:
+    for key, hs, rate in zip(keys, found_hosts.texts, found_hosts.rates.tolist()):
+        distinct[key] = (sorted(hs, key=lambda tm: (len(tm[0]), tm[0])), rate)
+        for t, _ in hs:
             frags_of.setdefault(t, []).append(key)
     doms: dict = {}
     found: dict[int, Splice] = {}
@@ -707,7 +890,8 @@ def _judge(
         for s_, e in runs:
             key = (i, j, s_, e)
             if key not in doms:
-                doms[key] = _dominance(distinct[key], t, norms[j], ht)
+                hosts, rate = distinct[key]
+                doms[key] = _dominance(hosts, t, norms[j], ht, rate=rate)
             ds.append(doms[key])
         dom, others, contexts = max(ds)
         if dom >= opts.min_dominance or others < opts.stock_hosts or contexts < 2:

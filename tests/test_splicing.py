@@ -4,6 +4,7 @@ recombined stock phrases, a rebuttal quoting two rumours."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from pileon.detectors.splicing import detect_splicers, find_splices
@@ -371,3 +372,111 @@ def test_stock_phrase_hosts_are_judged_in_linear_work(n):
     assert out == []  # B1 is carried by n unrelated texts: a stock phrase, so one source only
     assert n <= ht.comparisons <= 4 * (n + 4)
     assert find_splices(p) == []
+
+
+# --- the bound on the host search (_hosts) ------------------------------------------------------
+
+
+def _opts():
+    from pileon.detectors import splicing as S
+
+    return S._Options(
+        min_fragment_chars=14,
+        min_sources=2,
+        min_coverage=0.4,
+        copy_coverage=0.9,
+        k=5,
+        max_gap=3,
+        min_dominance=0.5,
+        stock_hosts=5,
+        benign_harm=0.2,
+    )
+
+
+def _fragments(p):
+    """The examined texts, the candidates and every fragment as (distinct text, start, end)."""
+    from pileon.detectors import splicing as S
+
+    texts = S._Texts.of(p, S.PUBLISHED_KINDS)
+    prelim = S._candidate_splices(texts, _opts())
+    pg = texts.grams(5)
+    u = pg.codes[texts.pool_rows].tolist()
+    frags = [(u[i], s, e) for i, chosen, _ in prelim for _, runs in chosen for s, e in runs]
+    return texts, prelim, pg, frags
+
+
+def _exact_hosts(pool, frag, k=5):
+    """The hosts of a fragment by brute force: distinct texts with 60% of its k-grams."""
+    g = {frag[q : q + k] for q in range(len(frag) - k + 1)}
+    counts: dict[str, int] = {}
+    for t in pool:
+        if len(g & {t[q : q + k] for q in range(len(t) - k + 1)}) >= 0.6 * len(g):
+            counts[t] = counts.get(t, 0) + 1
+    return sorted(counts.items())
+
+
+def _copied_source_shape(n):
+    """A splice of A1 and B1 whose source of B1 was copied ``n`` times (with a short tag)
+    and whose B1 ``n`` unrelated comments also carry: B1 is heavy to search, yet belongs
+    to its source (half of its hosts are the source's copies and more)."""
+    p = _stock_shape(n)
+    rows = list(p.contents.to_dict("records"))
+    src = B1 + "，" + B2
+    for q in range(2 * n):
+        rows.append(c(f"weibo:cp{q}", f"weibo:cp{q}", "weibo", 10, f"转{q % 7}：" + src))
+    keep = ["content_id", "account_id", "platform", "kind", "posted_at", "text", "harm"]
+    return proj(*({k: r[k] for k in keep} for r in rows))
+
+
+@pytest.mark.parametrize("shape", ["stock", "copied"])
+def test_host_search_within_budget_is_exact(shape):
+    from pileon.detectors import splicing as S
+
+    p = _stock_shape(60) if shape == "stock" else _copied_source_shape(60)
+    texts, _, pg, frags = _fragments(p)
+    h = S._hosts(pg, frags, 5)
+    assert (h.rates == 1.0).all()
+    for (u, s, e), hosts in zip(frags, h.texts):
+        assert sorted(hosts) == _exact_hosts(texts.pool, pg.uniq[u][s:e])
+
+
+def test_host_search_past_budget_samples_as_documented():
+    from pileon.detectors import splicing as S
+
+    p = _stock_shape(2000)
+    texts, _, pg, frags = _fragments(p)
+    exact = S._hosts(pg, frags, 5)
+    budget = exact.meetings // 8
+    h = S._hosts(pg, frags, 5, budget=budget)
+    # the work stays within the budget (an expected bound: a little slack for the draws)
+    assert h.meetings <= 1.1 * budget < exact.meetings
+    heavy = int(np.argmin(h.rates))
+    r = float(h.rates[heavy])
+    assert 0.0 < r < 1.0
+    # the heavy fragment's hosts are a sample of its exact hosts, each decided exactly ...
+    full = dict(exact.texts[heavy])
+    assert all(t in full and 1 <= m <= full[t] for t, m in h.texts[heavy])
+    # ... of about r times their number (binomial: within 4 standard deviations)
+    n = sum(full.values())
+    drawn = sum(m for _, m in h.texts[heavy])
+    assert abs(drawn - r * n) <= 4 * (n * r * (1 - r)) ** 0.5
+    # a fragment whose load is under the cap is untouched
+    light = int(np.argmax(h.rates))
+    assert h.rates[light] == 1.0 and h.texts[light] == exact.texts[light]
+
+
+@pytest.mark.parametrize("shape", ["stock", "copied"])
+def test_stock_phrase_judged_the_same_when_sampled(shape, monkeypatch):
+    # A1 + B1 where many contents carry B1: when B1 is a stock phrase (unrelated comments),
+    # A1 + B1 is no splice; when most carriers are copies of B1's source, it is one.  The
+    # sampled host search (an eighth of the exact work) reaches the same verdicts.
+    from pileon.detectors import splicing as S
+
+    p = _stock_shape(800) if shape == "stock" else _copied_source_shape(800)
+    want = [] if shape == "stock" else ["weibo:s"]
+    assert [s.account_id for s in find_splices(p)] == want
+    _, _, pg, frags = _fragments(p)
+    exact = S._hosts(pg, frags, 5)
+    monkeypatch.setattr(S, "HOST_BUDGET", exact.meetings // 8)
+    assert S._hosts(pg, frags, 5).rates.min() < 0.5  # the bound is what acts
+    assert [s.account_id for s in find_splices(p)] == want
