@@ -185,6 +185,18 @@ class CypherRunner:
             )
         return records
 
+    def bookmark(self, query: str) -> list[str]:
+        """The bookmark of the read transaction of ``query`` (its values, sorted), run with
+        :meth:`read`'s bookmark manager so that later reads see at least what it saw."""
+        with self.translated():
+            with self.driver.session(
+                database=self.database,
+                default_access_mode=READ_ACCESS,
+                bookmark_manager=self.driver.execute_query_bookmark_manager,
+            ) as session:
+                session.run(query).consume()
+                return sorted(session.last_bookmarks().raw_values)
+
     def read_df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """A read query's result straight into a DataFrame (one column per returned key)."""
         with self.translated():
@@ -616,15 +628,7 @@ class Neo4jStore(Store):
         every commit.  The read shares the driver's bookmark manager with every other
         read of this store (``execute_query``'s), so the reads made after it see at
         least that transaction."""
-        run = self._run
-        with run.translated():
-            with run.driver.session(
-                database=run.database,
-                default_access_mode=READ_ACCESS,
-                bookmark_manager=run.driver.execute_query_bookmark_manager,
-            ) as session:
-                session.run(q_state.NOTHING).consume()
-                return (run.database or "", *sorted(session.last_bookmarks().raw_values))
+        return (self._run.database or "", *self._run.bookmark(q_state.NOTHING))
 
     def graph_size(self) -> tuple[int, int]:
         """``(nodes, relationships)`` of the whole database, pileon's or not."""
