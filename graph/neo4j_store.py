@@ -42,6 +42,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import numpy as np
 import pandas as pd
 from neo4j import (
+    READ_ACCESS,
     Driver,
     GraphDatabase,
     ManagedTransaction,
@@ -55,6 +56,7 @@ from pileon.graph.errors import IdempotencyConflict, NotFound, StoreAuthError, S
 from pileon.graph.frames import as_list, coerce, time_to_ns
 from pileon.graph.model import PLACEHOLDER, ROLES, TABLES, ColType, stored_columns
 from pileon.graph.queries import alerts as q_alerts
+from pileon.graph.queries import bundle as q_bundle
 from pileon.graph.queries import counters as q_counters
 from pileon.graph.queries import decisions as q_decisions
 from pileon.graph.queries import evidence as q_evidence
@@ -65,9 +67,11 @@ from pileon.graph.queries import state as q_state
 from pileon.graph.queries import tables as q_tables
 from pileon.graph.store import (
     AUDIT_COLUMNS,
+    BATCH_READS,
     DECISION_COLUMNS,
     EVIDENCE_ISSUE_COLUMNS,
     RANKED_LISTS,
+    Read,
     Store,
     decision_json,
     decision_values,
@@ -180,6 +184,18 @@ class CypherRunner:
                 database_=self.database,
             )
         return records
+
+    def bookmark(self, query: str) -> list[str]:
+        """The bookmark of the read transaction of ``query`` (its values, sorted), run with
+        :meth:`read`'s bookmark manager so that later reads see at least what it saw."""
+        with self.translated():
+            with self.driver.session(
+                database=self.database,
+                default_access_mode=READ_ACCESS,
+                bookmark_manager=self.driver.execute_query_bookmark_manager,
+            ) as session:
+                session.run(query).consume()
+                return sorted(session.last_bookmarks().raw_values)
 
     def read_df(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """A read query's result straight into a DataFrame (one column per returned key)."""
@@ -495,6 +511,17 @@ def _kind_of(table: str, col: str) -> ColType | str:
 DENSE_EVENT = 100
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """One read as a query and the conversion of its rows (``query`` None: no query
+    needed, the result is ``convert([])``); ``columns``: the names its ``RETURN`` gives."""
+
+    query: str | None
+    params: dict[str, Any]
+    columns: list[str]
+    convert: Callable[[list[Any]], Any]
+
+
 class Neo4jStore(Store):
     """The Neo4j store (see the module docstring).
 
@@ -594,6 +621,15 @@ class Neo4jStore(Store):
     def close(self) -> None:
         self._run.driver.close()
 
+    def generation(self) -> tuple[str, ...]:
+        """See :meth:`pileon.graph.store.Store.generation`: the bookmark of a read that
+        touches nothing (one round trip).  Neo4j names in a transaction's bookmark the
+        last transaction committed to the database, by any client, so it changes with
+        every commit.  The read shares the driver's bookmark manager with every other
+        read of this store (``execute_query``'s), so the reads made after it see at
+        least that transaction."""
+        return (self._run.database or "", *self._run.bookmark(q_state.NOTHING))
+
     def graph_size(self) -> tuple[int, int]:
         """``(nodes, relationships)`` of the whole database, pileon's or not."""
         nodes = int(self._run.read(q_tables.NODE_COUNT)[0]["n"])
@@ -673,12 +709,23 @@ class Neo4jStore(Store):
         wanted = sorted({str(i) for i in ids if i})
         if not wanted:
             return set()
+        if len(wanted) <= self.batch_size:
+            result: set[str] = self._run_plan(self._plan_missing_ids(kind, wanted))  # type: ignore[arg-type]
+            return result
         step = self.batch_size * 10
         batches = [{"ids": wanted[i : i + step]} for i in range(0, len(wanted), step)]
         records = self._run.write_parallel(
             q_tables.MISSING[kind], batches, workers=self.workers, read=True
         )
         return {r["id"] for r in records}
+
+    def _plan_missing_ids(self, kind: str, ids: Iterable[str]) -> _Plan | None:
+        """One query for up to a batch of IDs (None for more: :meth:`missing_ids` splits)."""
+        wanted = sorted({str(i) for i in ids if i})
+        if len(wanted) > self.batch_size:
+            return None
+        query = q_tables.MISSING[kind] if wanted else None
+        return _Plan(query, {"ids": wanted}, ["id"], lambda rows: {r["id"] for r in rows})
 
     def create_placeholders(self, kind: str, ids: Iterable[str]) -> int:
         missing = sorted(self.missing_ids(kind, ids))
@@ -747,20 +794,63 @@ class Neo4jStore(Store):
         df = df.sort_values(["event_id", "content_id"], kind="mergesort").reset_index(drop=True)
         return df.astype(object)
 
+    def _run_plan(self, plan: _Plan) -> Any:
+        if plan.query is None:
+            return plan.convert([])
+        return plan.convert(self._run.read(plan.query, plan.params))
+
+    def read_many(self, calls: Sequence[Read]) -> list[Any]:
+        """See :meth:`pileon.graph.store.Store.read_many`: the reads go as one query
+        (:func:`pileon.graph.queries.bundle.bundle_query`: one round trip, one
+        transaction); each result is converted as its own method converts it."""
+        plans: list[_Plan | None] = []
+        for name, args, kwargs in calls:
+            if name not in BATCH_READS:
+                raise ValueError(f"{name!r} is not a read of read_many")
+            make = getattr(self, f"_plan_{name}", None)
+            plans.append(None if make is None else make(*args, **kwargs))
+        out: list[Any] = [None] * len(calls)
+        sent = [i for i, p in enumerate(plans) if p is not None and p.query is not None]
+        if len(sent) == 1:
+            out[sent[0]] = self._run_plan(plans[sent[0]])  # type: ignore[arg-type]
+        elif sent:
+            parts = [plans[i] for i in sent]
+            query = q_bundle.bundle_query([(p.query, p.columns) for p in parts])  # type: ignore[union-attr,misc]
+            row = self._run.read(query, q_bundle.bundle_params([p.params for p in parts]))[0]  # type: ignore[union-attr]
+            for j, i in enumerate(sent):
+                out[i] = parts[j].convert(row[f"r{j}"])  # type: ignore[union-attr]
+        for i, (p, (name, args, kwargs)) in enumerate(zip(plans, calls)):
+            if p is None:
+                out[i] = getattr(self, name)(*args, **kwargs)
+            elif p.query is None:
+                out[i] = p.convert([])
+        return out
+
     def records(
         self, table: str, *, ids: Iterable[str] | None = None, column: str | None = None
     ) -> list[dict[str, Any]]:
         """See :meth:`pileon.graph.store.Store.records`: :meth:`frame`'s query, its rows
         converted one by one (no frame)."""
+        result: list[dict[str, Any]] = self._run_plan(
+            self._plan_records(table, ids=ids, column=column)
+        )
+        return result
+
+    def _plan_records(
+        self, table: str, *, ids: Iterable[str] | None = None, column: str | None = None
+    ) -> _Plan:
         if table not in TABLES:
             raise KeyError(table)
         cols = stored_columns(table)
+
+        def convert(rows: list[Any]) -> list[dict[str, Any]]:
+            return _records(table, cols, rows)
+
         if ids is None:
-            return _records(table, cols, self._run.read(q_tables.frame_query(table)))
+            return _Plan(q_tables.frame_query(table), {}, cols, convert)
         column = column or TABLES[table].key[0]
         wanted = list(dict.fromkeys(str(i) for i in ids if not _missing(i)))
-        rows = self._run.read(q_tables.frame_query(table, column), {"ids": wanted})
-        return _records(table, cols, rows)
+        return _Plan(q_tables.frame_query(table, column), {"ids": wanted}, cols, convert)
 
     def linked(
         self,
@@ -773,32 +863,55 @@ class Neo4jStore(Store):
     ) -> tuple[list[dict[str, Any]], set[str]]:
         """See :meth:`pileon.graph.store.Store.linked`: one query, a subquery per ID that
         stops at ``per_id + 1`` rows (:func:`pileon.graph.queries.tables.linked_query`)."""
+        result: tuple[list[dict[str, Any]], set[str]] = self._run_plan(
+            self._plan_linked(table, column, ids, per_id=per_id, columns=columns)
+        )
+        return result
+
+    def _plan_linked(
+        self,
+        table: str,
+        column: str,
+        ids: Iterable[str],
+        *,
+        per_id: int,
+        columns: Sequence[str] | None = None,
+    ) -> _Plan:
         if table not in TABLES:
             raise KeyError(table)
         if per_id < 0:
             raise ValueError("per_id must be >= 0")
         wanted = list(dict.fromkeys(str(i) for i in ids if not _missing(i)))
         query = q_tables.linked_query(table, column, list(columns) if columns else None)
-        if not wanted:
-            return [], set()
-        rows = self._run.read(query, {"ids": wanted, "limit": int(per_id) + 1})
         cols = [c for c in stored_columns(table) if not columns or c in columns]
-        kept: list[Any] = []
-        seen: dict[str, int] = {}
-        more: set[str] = set()
-        for r in rows:  # each ID's rows come in key order, per_id + 1 at most
-            n = seen[r["_of"]] = seen.get(r["_of"], 0) + 1
-            if n > per_id:
-                more.add(r["_of"])
-            else:
-                kept.append(r)
-        return _records(table, cols, kept), more
+
+        def convert(rows: list[Any]) -> tuple[list[dict[str, Any]], set[str]]:
+            kept: list[Any] = []
+            seen: dict[str, int] = {}
+            more: set[str] = set()
+            for r in rows:  # each ID's rows come in key order, per_id + 1 at most
+                n = seen[r["_of"]] = seen.get(r["_of"], 0) + 1
+                if n > per_id:
+                    more.add(r["_of"])
+                else:
+                    kept.append(r)
+            return _records(table, cols, kept), more
+
+        if not wanted:
+            return _Plan(None, {}, [], convert)
+        return _Plan(query, {"ids": wanted, "limit": int(per_id) + 1}, ["_of", *cols], convert)
 
     def memberships_of(self, content_ids: Iterable[str]) -> list[tuple[str, str, str]]:
-        records = self._run.read(
-            q_membership.OF_CONTENTS, {"ids": list(dict.fromkeys(map(str, content_ids)))}
+        result: list[tuple[str, str, str]] = self._run_plan(self._plan_memberships_of(content_ids))
+        return result
+
+    def _plan_memberships_of(self, content_ids: Iterable[str]) -> _Plan:
+        return _Plan(
+            q_membership.OF_CONTENTS,
+            {"ids": list(dict.fromkeys(map(str, content_ids)))},
+            MEMBERSHIP_COLUMNS,
+            lambda rows: sorted((r["content_id"], r["event_id"], r["via"]) for r in rows),
         )
-        return sorted((r["content_id"], r["event_id"], r["via"]) for r in records)
 
     def event_members(self, event_id: str, *, limit: int) -> tuple[list[tuple[str, str]], bool]:
         """See :meth:`pileon.graph.store.Store.event_members`.
@@ -807,17 +920,22 @@ class Neo4jStore(Store):
         -----
         An event holding at least one content in :data:`DENSE_EVENT` is read by walking
         the contents' ID index until ``limit + 1`` members are found (about ``limit x
-        DENSE_EVENT`` entries at worst); a smaller one from its own relationships (fewer
-        than ``contents / DENSE_EVENT``).  Either way bounded, whatever the event's size."""
-        params = {"event_id": event_id, "limit": int(limit) + 1}
-        sizes = self._run.read(q_membership.EVENT_DEGREE, {"event_id": event_id})
-        if not sizes:
-            return [], False
-        dense = sizes[0]["degree"] * DENSE_EVENT >= sizes[0]["contents"]
-        query = q_membership.EVENT_FIRST_DENSE if dense else q_membership.EVENT_FIRST_SPARSE
-        records = self._run.read(query, {**params, "lowest": ""} if dense else params)
-        got = sorted((r["content_id"], r["via"]) for r in records)
-        return got[:limit], len(got) > limit
+        DENSE_EVENT`` entries at worst when its members are spread over the IDs); a
+        smaller one from its own relationships (fewer than ``contents / DENSE_EVENT``).
+        Either way bounded, whatever the event's size; one query
+        (:data:`pileon.graph.queries.membership.EVENT_FIRST`)."""
+        result: tuple[list[tuple[str, str]], bool] = self._run_plan(
+            self._plan_event_members(event_id, limit=limit)
+        )
+        return result
+
+    def _plan_event_members(self, event_id: str, *, limit: int) -> _Plan:
+        def convert(rows: list[Any]) -> tuple[list[tuple[str, str]], bool]:
+            got = sorted((r["content_id"], r["via"]) for r in rows)
+            return got[:limit], len(got) > limit
+
+        params = {"event_id": event_id, "limit": int(limit) + 1, "lowest": "", "dense": DENSE_EVENT}
+        return _Plan(q_membership.EVENT_FIRST, params, ["content_id", "via"], convert)
 
     def older_contents(
         self, event_id: str, before: pd.Timestamp, terms: Sequence[str]
@@ -907,8 +1025,16 @@ class Neo4jStore(Store):
         return run_id
 
     def latest_run(self, event_id: str) -> str | None:
-        records = self._run.read(q_findings.LATEST_RUN, {"event_id": event_id})
-        return records[0]["run_id"] if records else None
+        result: str | None = self._run_plan(self._plan_latest_run(event_id))
+        return result
+
+    def _plan_latest_run(self, event_id: str) -> _Plan:
+        return _Plan(
+            q_findings.LATEST_RUN,
+            {"event_id": event_id},
+            ["run_id"],
+            lambda rows: rows[0]["run_id"] if rows else None,
+        )
 
     def report(self, run_id: str) -> dict[str, Any]:
         records = self._run.read(q_findings.REPORT, {"run_id": run_id})
@@ -927,7 +1053,22 @@ class Neo4jStore(Store):
         role: str | None = None,
         min_tier: int | None = None,
     ) -> list[dict[str, Any]]:
-        records = self._run.read(
+        result: list[dict[str, Any]] = self._run_plan(
+            self._plan_ranked(run_id, kind, after=after, limit=limit, role=role, min_tier=min_tier)
+        )
+        return result
+
+    def _plan_ranked(
+        self,
+        run_id: str,
+        kind: str,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        role: str | None = None,
+        min_tier: int | None = None,
+    ) -> _Plan:
+        return _Plan(
             q_findings.RANKED,
             {
                 "run_id": run_id,
@@ -937,29 +1078,53 @@ class Neo4jStore(Store):
                 "role": role,
                 "min_tier": None if min_tier is None else int(min_tier),
             },
+            ["item"],
+            lambda rows: [json.loads(r["item"]) for r in rows],
         )
-        return [json.loads(r["item"]) for r in records]
 
     def account_findings(self, account_id: str) -> list[dict[str, Any]]:
-        records = self._run.read(
-            q_findings.ACCOUNT_FINDINGS, {"account_id": account_id, "kind": "accounts"}
+        result: list[dict[str, Any]] = self._run_plan(self._plan_account_findings(account_id))
+        return result
+
+    def _plan_account_findings(self, account_id: str) -> _Plan:
+        def convert(records: list[Any]) -> list[dict[str, Any]]:
+            rows = sorted(
+                ((r["event_id"], r["run_id"], r["item"]) for r in records), key=lambda r: r[0]
+            )
+            return [{"event_id": e, "run_id": run, **json.loads(item)} for e, run, item in rows]
+
+        return _Plan(
+            q_findings.ACCOUNT_FINDINGS,
+            {"account_id": account_id, "kind": "accounts"},
+            ["event_id", "run_id", "item"],
+            convert,
         )
-        rows = sorted(
-            ((r["event_id"], r["run_id"], r["item"]) for r in records), key=lambda r: r[0]
-        )
-        return [{"event_id": e, "run_id": run, **json.loads(item)} for e, run, item in rows]
 
     def accounts_findings(self, account_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-        wanted = list(dict.fromkeys(str(a) for a in account_ids))
-        records = self._run.read(q_findings.ACCOUNTS_FINDINGS, {"ids": wanted, "kind": "accounts"})
-        rows = sorted(
-            ((r["account_id"], r["event_id"], r["run_id"], r["item"]) for r in records),
-            key=lambda r: (r[0], r[1]),
+        result: dict[str, list[dict[str, Any]]] = self._run_plan(
+            self._plan_accounts_findings(account_ids)
         )
-        out: dict[str, list[dict[str, Any]]] = {a: [] for a in wanted}
-        for a, e, run, item in rows:
-            out[a].append({"event_id": e, "run_id": run, **json.loads(item)})
-        return out
+        return result
+
+    def _plan_accounts_findings(self, account_ids: Iterable[str]) -> _Plan:
+        wanted = list(dict.fromkeys(str(a) for a in account_ids))
+
+        def convert(records: list[Any]) -> dict[str, list[dict[str, Any]]]:
+            rows = sorted(
+                ((r["account_id"], r["event_id"], r["run_id"], r["item"]) for r in records),
+                key=lambda r: (r[0], r[1]),
+            )
+            out: dict[str, list[dict[str, Any]]] = {a: [] for a in wanted}
+            for a, e, run, item in rows:
+                out[a].append({"event_id": e, "run_id": run, **json.loads(item)})
+            return out
+
+        return _Plan(
+            q_findings.ACCOUNTS_FINDINGS,
+            {"ids": wanted, "kind": "accounts"},
+            ["account_id", "event_id", "run_id", "item"],
+            convert,
+        )
 
     # ------------------------------------------------------------------ alerts
     def alert_digests(self, scope: str) -> dict[str, str]:
@@ -1011,18 +1176,39 @@ class Neo4jStore(Store):
         offset: int = 0,
         limit: int | None = None,
     ) -> list[dict[str, Any]] | None:
-        if not self._run.read(q_alerts.MARKER, {"scope": scope, "marker": ""})[0]["n"]:
-            return None
+        result: list[dict[str, Any]] | None = self._run_plan(
+            self._plan_stored_alerts(scope, target_id=target_id, offset=offset, limit=limit)
+        )
+        return result
+
+    def _plan_stored_alerts(
+        self,
+        scope: str,
+        *,
+        target_id: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> _Plan:
+        """Whether a pass stored the scope's alerts, and the alerts: one query (a bundle)."""
         params = {
             "scope": scope,
             "offset": int(offset),
             "limit": _ALL_ROWS if limit is None else int(limit),
         }
         if target_id is None:
-            records = self._run.read(q_alerts.READ_SCOPE, params)
+            read = (q_alerts.READ_SCOPE, params)
         else:
-            records = self._run.read(q_alerts.READ_TARGET, {**params, "target_id": target_id})
-        return [json.loads(r["body"]) for r in records]
+            read = (q_alerts.READ_TARGET, {**params, "target_id": target_id})
+        parts = [(q_alerts.MARKER, ["n"]), (read[0], ["body"])]
+        query = q_bundle.bundle_query(parts)
+        both = q_bundle.bundle_params([{"scope": scope, "marker": ""}, read[1]])
+
+        def convert(rows: list[Any]) -> list[dict[str, Any]] | None:
+            if not rows[0]["r0"][0]["n"]:
+                return None
+            return [json.loads(r["body"]) for r in rows[0]["r1"]]
+
+        return _Plan(query, both, ["r0", "r1"], convert)
 
     # -------------------------------------------------------------- decisions
     def add_decision(
@@ -1103,13 +1289,22 @@ class Neo4jStore(Store):
 
     def account_decisions(self, account_id: str) -> list[dict[str, Any]]:
         """See :meth:`pileon.graph.store.Store.account_decisions`: one query, no frame."""
-        out = []
-        for r in self._run.read(q_decisions.OF_ACCOUNT, {"account_id": account_id}):
-            rec = {c: r[c] for c in DECISION_COLUMNS}
-            if rec["tier"] is not None:
-                rec["tier"] = int(rec["tier"])
-            out.append(rec)
-        return out
+        result: list[dict[str, Any]] = self._run_plan(self._plan_account_decisions(account_id))
+        return result
+
+    def _plan_account_decisions(self, account_id: str) -> _Plan:
+        def convert(rows: list[Any]) -> list[dict[str, Any]]:
+            out = []
+            for r in rows:
+                rec = {c: r[c] for c in DECISION_COLUMNS}
+                if rec["tier"] is not None:
+                    rec["tier"] = int(rec["tier"])
+                out.append(rec)
+            return out
+
+        return _Plan(
+            q_decisions.OF_ACCOUNT, {"account_id": account_id}, list(DECISION_COLUMNS), convert
+        )
 
     # --------------------------------------------------------------- ingest mark
     def set_ingest_mark(self, mark: dict[str, Any] | None) -> None:

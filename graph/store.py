@@ -120,6 +120,26 @@ def decision_json(decision: dict[str, Any]) -> str:
     return json.dumps(decision_values(decision), sort_keys=True, ensure_ascii=False)
 
 
+#: one read of :meth:`Store.read_many`: ``(method, args, kwargs)``
+Read = tuple[str, tuple[Any, ...], dict[str, Any]]
+#: the methods :meth:`Store.read_many` runs (reads with no side effect)
+BATCH_READS = frozenset(
+    {
+        "records",
+        "linked",
+        "memberships_of",
+        "event_members",
+        "latest_run",
+        "ranked",
+        "account_findings",
+        "accounts_findings",
+        "account_decisions",
+        "missing_ids",
+        "stored_alerts",
+    }
+)
+
+
 class Store(ABC):
     """Where pileon's graph lives. See the module docstring for the frame conventions."""
 
@@ -275,6 +295,21 @@ class Store(ABC):
         rank = df.groupby(column, sort=False).cumcount()
         more = set(df.loc[rank >= per_id, column])
         return frame_records(df[rank < per_id], list(columns) if columns else None), more
+
+    def read_many(self, calls: Sequence[Read]) -> list[Any]:
+        """The results of several reads at once: ``calls`` are ``(method, args, kwargs)``
+        of the methods of :data:`BATCH_READS`; the results come in the same order, each
+        exactly what the method returns.
+
+        For views that need a few independent reads (a node's neighbourhood, an
+        account's page).  This default calls them one after the other; the Neo4j store
+        sends them as one query (one round trip)."""
+        out = []
+        for name, args, kwargs in calls:
+            if name not in BATCH_READS:
+                raise ValueError(f"{name!r} is not a read of read_many")
+            out.append(getattr(self, name)(*args, **kwargs))
+        return out
 
     def memberships_of(self, content_ids: Iterable[str]) -> list[tuple[str, str, str]]:
         """The memberships ``(content_id, event_id, via)`` of the given contents and

@@ -14,6 +14,7 @@ from pileon.api import render
 from pileon.api.schemas import AccountFinding, AccountOut, Neighborhood, RankedPage
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.frames import frame_records
+from pileon.graph.neo4j_store import Neo4jStore
 from tests.helpers import INCIDENT, KEYS, build_incident, incident_report
 from tests.test_api import _without_runs, auth, make_client
 
@@ -186,20 +187,23 @@ def test_account_decisions_are_the_decisions_rows(analyzed_store):
 
 @pytest.mark.neo4j
 @pytest.mark.xdist_group("neo4j")
-def test_neo4j_answers_kept_or_not(analyzed_store, neo4j_store, monkeypatch):
-    """On Neo4j (no generations: only ranked pages are kept) every answer for every role
-    is the same bytes with answers kept or not, and what the embedded store answers
-    (THE TEST WIPES THE NEO4J TEST DATABASE)."""
+def test_neo4j_answers_kept_or_not(analyzed_store, neo4j_store, neo4j_server, monkeypatch):
+    """On Neo4j (generations: the bookmark of the last transaction) every answer for
+    every role is the same bytes with answers kept or not, and what the embedded store
+    answers; a write by another connection ends the kept answers (THE TEST WIPES THE
+    NEO4J TEST DATABASE)."""
     neo = neo4j_store
     build_incident(neo)
     neo.save_report(incident_report())
     at = {"decided_at": "2026-03-02T10:00:00+00:00"}
+    g0 = neo.generation()
+    assert neo.generation() == g0  # reads change nothing
     for s in (neo, analyzed_store):
         s.add_decision(
             {"decision_id": "d1", "account_id": "weibo:005", "tier": 2, "note": "n", **at}
         )
         s.add_decision({"decision_id": "d2", "account_id": "weibo:005", "measure": "ban", **at})
-    assert neo.generation() is None
+    assert neo.generation() != g0
     assert neo.account_decisions("weibo:005") == analyzed_store.account_decisions("weibo:005")
     df = neo.decisions()
     assert neo.account_decisions("weibo:005") == frame_records(df[df["account_id"] == "weibo:005"])
@@ -216,3 +220,21 @@ def test_neo4j_answers_kept_or_not(analyzed_store, neo4j_store, monkeypatch):
         assert s1 == s2, (role, url)
         if s1 == 200:
             assert _without_runs(json.loads(b1)) == _without_runs(json.loads(b2)), (role, url)
+    # a write by another connection (another process would do the same) ends them
+    monkeypatch.delenv("PILEON_API_CACHE_MB")
+    url = "/v1/accounts/weibo:005"
+    with make_client(neo) as c:
+        before = c.get(url, headers=auth("admin")).json()
+        assert c.get(url, headers=auth("admin")).json() == before
+        other = Neo4jStore(neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password)
+        try:
+            other.add_decision(
+                {"decision_id": "d3", "account_id": "weibo:005", "measure": "ban", **at}
+            )
+        finally:
+            other.close()
+        after = c.get(url, headers=auth("admin")).json()
+    assert [d["decision_id"] for d in after["decisions"]] == [
+        *(d["decision_id"] for d in before["decisions"]),
+        "d3",
+    ]

@@ -22,13 +22,22 @@ AccountId = Annotated[str, Path(min_length=1, max_length=512, description="An ac
 def account_view(store: Store, account_id: str) -> dict[str, Any]:
     """Everything the store knows of one account (raises ``NotFound``).
 
-    Rows are read as records (``Store.records``: no frame for a few rows)."""
-    found = store.records("accounts", ids=[account_id])
+    Rows are read as records (``Store.records``: no frame for a few rows), in one batch
+    (``Store.read_many``: one query on Neo4j), then the MCNs' names if it has any."""
+    found, renamed, aff, findings, decisions = store.read_many(
+        [
+            ("records", ("accounts",), {"ids": [account_id]}),
+            ("records", ("renames",), {"ids": [account_id], "column": "account_id"}),
+            ("records", ("affiliations",), {"ids": [account_id], "column": "account_id"}),
+            ("account_findings", (account_id,), {}),
+            ("account_decisions", (account_id,), {}),
+        ]
+    )
     if not found:
         raise NotFound(f"unknown account {account_id!r}")
     profile = {c: found[0].get(c) for c in stored_columns("accounts")}
     renames = sorted(
-        store.records("renames", ids=[account_id], column="account_id"),
+        renamed,
         key=lambda r: (
             r["renamed_at"] is None,
             r["renamed_at"] or "",
@@ -36,7 +45,6 @@ def account_view(store: Store, account_id: str) -> dict[str, Any]:
             r["new_name"] or "",
         ),
     )
-    aff = store.records("affiliations", ids=[account_id], column="account_id")
     names = {}
     if aff:
         mcn_ids = sorted({r["mcn_id"] for r in aff if r.get("mcn_id") is not None})
@@ -46,8 +54,8 @@ def account_view(store: Store, account_id: str) -> dict[str, Any]:
         "profile": profile,
         "renames": renames,
         "affiliations": affiliations,
-        "findings": store.account_findings(account_id),
-        "decisions": store.account_decisions(account_id),
+        "findings": findings,
+        "decisions": decisions,
     }
 
 

@@ -17,3 +17,7 @@ GET = """
 OPTIONAL MATCH (s:PileonState {name: $name})
 RETURN s.value AS value
 """
+
+#: a read that touches nothing: its transaction's bookmark names the last transaction
+#: committed to the database (``Neo4jStore.generation``)
+NOTHING = "RETURN 0 AS n"

@@ -482,6 +482,8 @@ def _where(table: str, filter_column: str | None) -> str:
         conds.append(held)
     if filter_column is not None:
         conds.append(f"{SHAPES[table].columns.get(filter_column, f'n.{filter_column}')} IN $ids")
+        if (table, filter_column) in LINKED_INDEX:  # the (column, key) index serves it
+            conds += [f"n.{k} IS NOT NULL" for k in TABLES[table].key if k != filter_column]
     return f"WHERE {' AND '.join(conds)}\n" if conds else ""
 
 

@@ -216,11 +216,17 @@ def _stored(
     limit: int | None = None,
 ) -> list[dict[str, Any]] | None:
     """The stored alerts of a scope (None: never computed); NotFound for an unknown event or
-    account.  Two index lookups when both are known (the API's path)."""
-    if target_id is not None and store.missing_ids("account", [target_id]):
-        raise NotFound(f"unknown account {target_id!r}")
+    account.  Two index lookups when both are known (the API's path), in one batch
+    (``Store.read_many``: one query on Neo4j)."""
     scope = event_id if event_id is not None else WHOLE_STORE
-    rows = store.stored_alerts(scope, target_id=target_id, offset=offset, limit=limit)
+    read = ("stored_alerts", (scope,), {"target_id": target_id, "offset": offset, "limit": limit})
+    rows: list[dict[str, Any]] | None
+    if target_id is None:
+        rows = store.read_many([read])[0]
+    else:
+        missing, rows = store.read_many([("missing_ids", ("account", [target_id]), {}), read])
+        if missing:
+            raise NotFound(f"unknown account {target_id!r}")
     # every known event has its scope once a pass ran: an unknown one has none
     if rows is None and event_id is not None and store.frame("events", ids=[event_id]).empty:
         raise NotFound(f"unknown event {event_id!r}")

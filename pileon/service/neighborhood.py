@@ -27,16 +27,25 @@ analysis; properties rank, tier, roles or measures).
 
 Not walked: from an account to the contents that target it (``target_ids`` is
 a list column; the event node links its targets instead).
+
+Reads go in batches (:meth:`pileon.graph.store.Store.read_many`: one query, one round
+trip on Neo4j): the IDs to resolve in every table at once, and each level's
+expansion (every kind's neighbours, memberships, findings, latest runs) at once, then
+the ranked lists of those runs; the walk itself takes each result from what the batch
+read, so the answer is the one the reads one by one give.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from pileon.graph.errors import NotFound
-from pileon.graph.store import Store
+from pileon.graph.store import Read, Store
 
+#: ``limit`` of a ranked list read whole
+_ALL = 10**9
 MAX_HOPS = 3
 MAX_NODES = 1000
 #: neighbours of one kind read from one node (see the module docstring)
@@ -104,6 +113,34 @@ class _Walk:
         self._latest: dict[str, str | None] = {}
         self._account_findings: dict[str, list[dict[str, Any]]] = {}
         self._mcn_findings: dict[str, list[dict[str, Any]]] | None = None
+        self._read: dict[Hashable, Any] = {}  # results of reads, by their call
+
+    # ----------------------------------------------------------------- reads
+    def read(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """The store's ``name(*args, **kwargs)``, from a batch read before if there was one."""
+        key = _call_key(name, args, kwargs)
+        if key not in self._read:
+            self._read[key] = getattr(self.store, name)(*args, **kwargs)
+        return self._read[key]
+
+    def prefetch(self, calls: Sequence[Read]) -> None:
+        """Read ``calls`` (those not read yet) in one batch, for :meth:`read` to give."""
+        todo: dict[Hashable, Read] = {}
+        for call in calls:
+            key = _call_key(*call)
+            if key not in self._read:
+                todo.setdefault(key, call)
+        if todo:
+            for key, result in zip(todo, self.store.read_many(list(todo.values()))):
+                self._read[key] = result
+
+    def _linked_call(
+        self, table: str, column: str, ids: list[str], *, kind: str | None = None
+    ) -> Read:
+        if kind is None:
+            return ("linked", (table, column, ids), {"per_id": self.fanout})
+        key = _TABLES[kind][1]
+        return ("linked", (table, column, ids), {"per_id": self.fanout, "columns": (key, column)})
 
     # -------------------------------------------------------------- lookups
     def remember(self, kind: str, records: list[dict[str, Any]]) -> None:
@@ -115,23 +152,36 @@ class _Walk:
     def resolve(self, ids: set[str]) -> None:
         """Find the kind and row of each ID not seen yet (IDs are unique across the store)."""
         todo = {i for i in ids if i not in self.kind}
-        if todo:
-            self.events()  # read whole and kept: events are few, their IDs resolve here
-            todo = {i for i in todo if i not in self.kind}
-        # the kinds found with the IDs first, then every table for the rest
+        if not todo:
+            return
+        # the kinds found with the IDs first, then every table for the rest; one batch
+        # asks each table for every ID it may be asked for below (a superset: the
+        # events are not known yet), the loop keeps the rows of the IDs it asks
         hinted = [k for k in _TABLES if any(self.hint.get(i) == k for i in todo)]
-        for kind in [*hinted, *(k for k in _TABLES if k not in hinted)]:
+        order = [k for k in (*hinted, *(k for k in _TABLES if k not in hinted)) if k != "event"]
+        calls: list[Read] = []
+        if self._events is None:  # read whole and kept: events are few, their IDs resolve here
+            calls.append(("records", ("events",), {}))
+        for kind in order:
+            asked = sorted(
+                todo if kind not in hinted else (i for i in todo if self.hint.get(i) == kind)
+            )
+            calls.append(("records", (_TABLES[kind][0],), {"ids": asked}))
+        got = self.store.read_many(calls)
+        if self._events is None:
+            self._events = got.pop(0)
+            self.remember("event", self._events)
+        todo = {i for i in todo if i not in self.kind}
+        for kind, rows in zip(order, got):
             if not todo:
                 return
-            if kind == "event":
-                continue
-            table, key = _TABLES[kind]
-            asked = sorted(i for i in todo if self.hint.get(i, kind) == kind)
+            key = _TABLES[kind][1]
+            wanted = {i for i in todo if self.hint.get(i, kind) == kind}
             if kind not in hinted:
-                asked = sorted(todo)
-            if not asked:
+                wanted = set(todo)
+            if not wanted:
                 continue
-            found = self.store.records(table, ids=asked)
+            found = [r for r in rows if r[key] in wanted]
             self.remember(kind, found)
             todo -= {r[key] for r in found}
 
@@ -143,13 +193,11 @@ class _Walk:
         rows' keys and ``column`` (their nodes' rows are read if they are kept)."""
         if not ids:
             return []
-        if kind is None:
-            rows, more = self.store.linked(table, column, ids, per_id=self.fanout)
-        else:
+        name, args, kwargs = self._linked_call(table, column, ids, kind=kind)
+        rows: list[dict[str, Any]]
+        rows, more = self.read(name, *args, **kwargs)
+        if kind is not None:
             key = _TABLES[kind][1]
-            rows, more = self.store.linked(
-                table, column, ids, per_id=self.fanout, columns=(key, column)
-            )
             for r in rows:
                 self.hint.setdefault(r[key], kind)
         for i in more:
@@ -158,13 +206,13 @@ class _Walk:
 
     def events(self) -> list[dict[str, Any]]:
         if self._events is None:
-            self._events = self.store.records("events")
+            self._events = self.read("records", "events")
             self.remember("event", self._events)
         return self._events
 
     def latest(self, event_id: str) -> str | None:
         if event_id not in self._latest:
-            self._latest[event_id] = self.store.latest_run(event_id)
+            self._latest[event_id] = self.read("latest_run", event_id)
         return self._latest[event_id]
 
     def account_findings(self, account_id: str) -> list[dict[str, Any]]:
@@ -175,7 +223,7 @@ class _Walk:
     def prefetch_findings(self, accounts: list[str]) -> None:
         todo = [a for a in accounts if a not in self._account_findings]
         if todo:
-            self._account_findings.update(self.store.accounts_findings(todo))
+            self._account_findings.update(self.read("accounts_findings", todo))
 
     def mcn_findings(self, mcn_id: str) -> list[dict[str, Any]]:
         if self._mcn_findings is None:
@@ -184,7 +232,7 @@ class _Walk:
                 run = self.latest(ev["event_id"])
                 if run is None:
                     continue
-                for item in self.store.ranked(run, "mcns", limit=10**9):
+                for item in self.read("ranked", run, "mcns", limit=_ALL):
                     self._mcn_findings[item["mcn_id"]].append(
                         {"event_id": ev["event_id"], "run_id": run, **item}
                     )
@@ -197,6 +245,7 @@ class _Walk:
         by_kind: dict[str, list[str]] = defaultdict(list)
         for i in ids:
             by_kind[self.kind[i]].append(i)
+        self._prefetch_expand({k: sorted(v) for k, v in by_kind.items()})
         edges: list[_Edge] = []
         if by_kind["account"]:
             edges += self._expand_accounts(sorted(by_kind["account"]))
@@ -207,6 +256,54 @@ class _Walk:
         if by_kind["event"]:
             edges += self._expand_events(sorted(by_kind["event"]))
         return edges
+
+    def _prefetch_expand(self, by_kind: dict[str, list[str]]) -> None:
+        """Everything :meth:`expand` reads for these nodes, in two batches (the ranked
+        lists need the latest runs' IDs)."""
+        accounts, mcns, events = (by_kind.get(k, []) for k in ("account", "mcn", "event"))
+        contents, reposts = by_kind.get("content", []), by_kind.get("repost", [])
+        calls: list[Read] = []
+        if accounts:
+            calls += [
+                self._linked_call("contents", "account_id", accounts, kind="content"),
+                self._linked_call("reposts", "account_id", accounts, kind="repost"),
+                self._linked_call("affiliations", "account_id", accounts),
+            ]
+            calls += self._findings_calls(accounts)
+        if contents:
+            calls.append(self._linked_call("contents", "reply_to", contents, kind="content"))
+        if contents or reposts:
+            both = contents + reposts
+            calls.append(self._linked_call("reposts", "source_id", both, kind="repost"))
+            calls.append(("memberships_of", (both,), {}))
+        if mcns:
+            calls.append(self._linked_call("affiliations", "mcn_id", mcns))
+        if mcns or events:
+            calls += [("latest_run", (e["event_id"],), {}) for e in self.events()]
+        calls += [("event_members", (e,), {"limit": self.fanout}) for e in events]
+        self.prefetch(calls)
+        ranked: list[Read] = []
+        if mcns:
+            ranked += self._mcn_findings_calls()
+        for e in events:
+            run = self.latest(e)
+            if run is not None:
+                ranked += [
+                    ("ranked", (run, kind), {"limit": self.fanout + 1})
+                    for kind in ("accounts", "mcns")
+                ]
+        self.prefetch(ranked)
+
+    def _findings_calls(self, accounts: list[str]) -> list[Read]:
+        todo = [a for a in accounts if a not in self._account_findings]
+        return [("accounts_findings", (todo,), {})] if todo else []
+
+    def _mcn_findings_calls(self) -> list[Read]:
+        """The ranked MCNs of every event's latest run (whose IDs must have been read)."""
+        if self._mcn_findings is not None:
+            return []
+        runs = [self.latest(e["event_id"]) for e in self.events()]
+        return [("ranked", (run, "mcns"), {"limit": _ALL}) for run in runs if run is not None]
 
     def _expand_accounts(self, accounts: list[str]) -> list[_Edge]:
         edges = []
@@ -245,14 +342,14 @@ class _Walk:
         return edges
 
     def _expand_events(self, events: list[str]) -> list[_Edge]:
-        s, edges = self.store, []
+        edges: list[_Edge] = []
         rows = {e["event_id"]: e for e in self.events()}
         for e in events:
             edges += [_Edge(e, a, "TARGETS") for a in rows[e].get("target_ids") or []]
             run = self.latest(e)
             if run is not None:
                 for kind, key in (("accounts", "account_id"), ("mcns", "mcn_id")):
-                    items = s.ranked(run, kind, limit=self.fanout + 1)
+                    items = self.read("ranked", run, kind, limit=self.fanout + 1)
                     if len(items) > self.fanout:
                         self.capped[(e, "FINDING")] = (
                             self.capped.get((e, "FINDING"), 0) + self.fanout
@@ -268,7 +365,7 @@ class _Walk:
                                 order=item.get("rank") or 0,
                             )
                         )
-            members, more = s.event_members(e, limit=self.fanout)
+            members, more = self.read("event_members", e, limit=self.fanout)
             if more:
                 self.capped[(e, "IN_EVENT")] = self.fanout
             edges += [_Edge(c, e, "IN_EVENT", {"via": via}) for c, via in members]
@@ -301,7 +398,7 @@ class _Walk:
         if not ids:
             return []
         return [
-            _Edge(c, e, "IN_EVENT", {"via": via}) for c, e, via in self.store.memberships_of(ids)
+            _Edge(c, e, "IN_EVENT", {"via": via}) for c, e, via in self.read("memberships_of", ids)
         ]
 
     def _findings(self, node: str, findings: list[dict[str, Any]]) -> list[_Edge]:
@@ -318,6 +415,17 @@ class _Walk:
             by_kind[self.kind[i]].append(i)
         accounts, mcns, events = (sorted(by_kind[k]) for k in ("account", "mcn", "event"))
         items = sorted(by_kind["content"]) + sorted(by_kind["repost"])
+        # what this and the nodes' findings (:func:`_node`) read, in two batches
+        calls: list[Read] = self._findings_calls(accounts)
+        if events and items:
+            calls.append(("memberships_of", (items,), {}))
+        if accounts and mcns:
+            calls.append(("records", ("affiliations",), {"ids": accounts, "column": "account_id"}))
+        if mcns:
+            calls += [("latest_run", (e["event_id"],), {}) for e in self.events()]
+        self.prefetch(calls)
+        if mcns:
+            self.prefetch(self._mcn_findings_calls())
         edges: list[_Edge] = []
         for c in items:
             edges += self._own_edges(c)
@@ -327,7 +435,7 @@ class _Walk:
                     edges += [_Edge(e["event_id"], a, "TARGETS") for a in e.get("target_ids") or []]
             edges += self._memberships(items)
         if accounts and mcns:
-            aff = self.store.records("affiliations", ids=accounts, column="account_id")
+            aff = self.read("records", "affiliations", ids=accounts, column="account_id")
             edges += [_affiliation(r) for r in aff]
         self.prefetch_findings(accounts)
         if events:
@@ -336,6 +444,17 @@ class _Walk:
             for m in mcns:
                 edges += self._findings(m, self.mcn_findings(m))
         return [e for e in edges if e.source in held and e.target in held]
+
+
+def _call_key(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Hashable:
+    def plain(v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            return tuple(plain(x) for x in v)
+        if isinstance(v, (set, frozenset)):
+            return ("set", tuple(sorted(v)))
+        return v
+
+    return (name, plain(args), tuple(sorted((k, plain(v)) for k, v in kwargs.items())))
 
 
 def _affiliation(r: dict[str, Any]) -> _Edge:
