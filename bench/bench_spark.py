@@ -269,36 +269,27 @@ def scale(
         folder = work / f"r{n}-s{seed}-t{tile}"
         path = _reposts_file(folder, n, seed, tile)
         want = None
-        try:
+        for engine, c in [("python", 1), *((f"local[{c}]", c) for c in cores)]:
+            name = "in process" if engine == "python" else "spark"
             load = _load()
-            wall, cpu, peak, out = _run_tree([PY, "-c", _IN_PROCESS, str(path)], cwd=str(ROOT))
-        except SystemExit as e:  # a failed run is a row of the table, not the end of it
-            print(f"| {n} | in process | 1 | {str(e).splitlines()[0]} | | | | | | | {load} |")
-        else:
-            r = json.loads(out)
-            print(
-                f"| {n} | in process | 1 | {r['read']:.1f} | {r['edges']:.1f} | "
-                f"{r['counts']:.1f} | {wall:.1f} | {cpu:.1f} | {peak:.0f} | {r['pairs']} | "
-                f"{load}-{_load()} |",
-                flush=True,
-            )
-            want = r["pairs"]
-        for c in cores:
-            load = _load()
+            tmp = tempfile.mkdtemp(dir=work)
+            if engine == "python":
+                args = [PY, "-c", _IN_PROCESS, str(path)]
+            else:
+                args = [PY, "-c", _SPARK, str(folder), engine, tmp, memory]
             try:
-                with tempfile.TemporaryDirectory(dir=work) as tmp:
-                    wall, cpu, peak, out = _run_tree(
-                        [PY, "-c", _SPARK, str(folder), f"local[{c}]", tmp, memory],
-                        cwd=str(ROOT),
-                    )
-            except SystemExit as e:
-                print(f"| {n} | spark | {c} | {str(e).splitlines()[0]} | | | | | | | {load} |")
+                wall, cpu, peak, out = _run_tree(args, cwd=str(ROOT))
+            except SystemExit as e:  # a failed run is a row of the table, not the end of it
+                print(f"| {n} | {name} | {c} | {str(e).splitlines()[0]} | | | | | | | {load} |")
                 continue
-            s = json.loads(out)
-            ok = "" if want is None or s["pairs"] == want else " (DIFFERENT)"
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            r = json.loads(out)
+            want = want if want is not None else r["pairs"]
+            ok = "" if r["pairs"] == want else " (DIFFERENT)"
             print(
-                f"| {n} | spark | {c} | {s['read']:.1f} | {s['edges']:.1f} | "
-                f"{s['counts']:.1f} | {wall:.1f} | {cpu:.1f} | {peak:.0f} | {s['pairs']}{ok} | "
+                f"| {n} | {name} | {c} | {r['read']:.1f} | {r['edges']:.1f} | "
+                f"{r['counts']:.1f} | {wall:.1f} | {cpu:.1f} | {peak:.0f} | {r['pairs']}{ok} | "
                 f"{load}-{_load()} |",
                 flush=True,
             )
