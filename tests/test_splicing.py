@@ -353,17 +353,7 @@ def test_stock_phrase_hosts_are_judged_in_linear_work(n):
     from pileon.detectors import splicing as S
 
     p = _stock_shape(n)
-    opts = S._Options(
-        min_fragment_chars=14,
-        min_sources=2,
-        min_coverage=0.4,
-        copy_coverage=0.9,
-        k=5,
-        max_gap=3,
-        min_dominance=0.5,
-        stock_hosts=5,
-        benign_harm=0.2,
-    )
+    opts = _opts()
     texts = S._Texts.of(p, S.PUBLISHED_KINDS)
     prelim = S._candidate_splices(texts, opts)
     assert [texts.ids[i] for i, _, _ in prelim] == ["weibo:s"]
