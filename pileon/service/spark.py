@@ -325,9 +325,7 @@ def spark_coactivity(
                 n_reposts = reposts.count()
             with st.stage("edges"):
                 edges = coactivity_edges(reposts, window=window, min_weight=min_weight)
-                edges.orderBy("account_a", "account_b").write.mode("overwrite").parquet(
-                    str(pq_dir / "edges")
-                )
+                _write(edges, pq_dir / "edges", ["account_a", "account_b"])
         with st.stage("csv"):
             n = _parquet_to_csv(pq_dir / "edges", Path(out), list(COLUMNS))
         return n, int(n_reposts)
