@@ -197,7 +197,7 @@ class _UnionFind:
 
 
 #: default bound of :func:`near_duplicate_links`: a text is checked against at most this
-#: many earlier texts of each LSH bucket it falls in (the first ones)
+#: many other texts of each LSH bucket it falls in (the first ones in text order)
 BUCKET_CAP = 64
 
 
@@ -333,8 +333,8 @@ def near_duplicate_links(
     Parameters
     ----------
     bucket_cap : int
-        A text is a candidate with at most the first ``bucket_cap`` texts (by index) of
-        each LSH bucket it shares with earlier texts.  The error this bounds: in a bucket
+        A text is a candidate with at most the first ``bucket_cap`` texts (in text order:
+        by code points) of each LSH bucket it shares with texts before it.  The error this bounds: in a bucket
         of more than ``bucket_cap + 1`` distinct texts, a pair of two texts past the first
         ``bucket_cap`` is not checked through that bucket, so the two stay apart unless
         another band or a chain of checked pairs joins them.  With no bucket that large the
@@ -351,6 +351,12 @@ def near_duplicate_links(
     _, first_row, rep, uniq = _prepared(texts, min_chars=min_chars, normalized=normalized)
     li, lj = [rep[0].astype(np.int64)], [rep[1].astype(np.int64)]
     if len(uniq) > 1:
+        # a bucket's texts are taken in text order (code points, as UTF-8 bytes sort), not
+        # in order of appearance, so that the cap keeps the same texts wherever the texts
+        # come from (pileon.spark.joins.text_pairs caps its buckets the same way)
+        by_text = np.argsort(np.asarray(uniq, dtype=object), kind="stable")
+        uniq = [uniq[k] for k in by_text.tolist()]
+        first_row = first_row[by_text]
         sig = _signatures(uniq, num_perm=num_perm, seed=1)
         a, b, rank = _bucket_pairs(sig, threshold=threshold, cap=bucket_cap)
         parent = list(range(len(uniq)))
@@ -387,8 +393,10 @@ def near_duplicate_links(
                 label = np.array(parent)
                 while not np.array_equal(up := label[label], label):
                     label = up
-        li.append(first_row[np.array(found_a, dtype=np.int64)])
-        lj.append(first_row[np.array(found_b, dtype=np.int64)])
+        fa = first_row[np.array(found_a, dtype=np.int64)]
+        fb = first_row[np.array(found_b, dtype=np.int64)]
+        li.append(np.minimum(fa, fb))
+        lj.append(np.maximum(fa, fb))
     return np.concatenate(li).astype(np.int64), np.concatenate(lj).astype(np.int64)
 
 

@@ -337,6 +337,70 @@ def test_pairs_in_sync_equal_the_in_process_ones(spark, sample):
         assert want.enumerated < every_pair
 
 
+def test_text_pairs_cap_a_hot_bucket_as_in_process(spark):
+    """Skew in the narratives' text candidates: 227 near-identical texts share LSH buckets
+    (a copied post with a counter appended, and a second family).  Capped at 4 texts a
+    bucket, the Spark candidates are the in-process ones (``_bucket_pairs`` over the texts
+    in text order, the same cap), far fewer than uncapped and within ``n · b · cap``; the
+    verified pairs group the texts as :func:`near_duplicate_links` does with that cap; an
+    unusable cap is one error."""
+    from pileon.graph.errors import InputError
+    from pileon.graph.textsim import (
+        NUM_PERM,
+        _bucket_pairs,
+        _lsh_bands,
+        _signatures,
+        jaccard,
+        near_duplicate_links,
+    )
+    from pileon.spark.joins import text_pairs
+
+    rng = np.random.default_rng(11)
+    base = [
+        "网传某中学老师体罚学生，大家都去她的主页骂她",
+        "那个女老师的住址和电话已经被人发出来了",
+    ]
+    texts = {f"{base[i % 2]}{int(rng.integers(1000)):03d}" for i in range(240)}
+    texts |= {"今天天气很好适合出门散步", "这家店的咖啡很好喝推荐大家"}
+    uniq = sorted(texts)
+    cap, threshold = 4, 0.6
+    df = spark.createDataFrame([(t,) for t in uniq], schema="norm string")
+    got = {(a, b): s for a, b, s in text_pairs(df, threshold=threshold, bucket_cap=cap).collect()}
+
+    sig = _signatures(uniq, num_perm=NUM_PERM, seed=1)
+    ca, cb, _ = _bucket_pairs(sig, threshold=threshold, cap=cap)
+    want = {
+        (uniq[a], uniq[b]): s
+        for a, b in zip(ca.tolist(), cb.tolist())
+        if (s := jaccard(uniq[a], uniq[b])) >= threshold
+    }
+    assert got == want
+    every = _bucket_pairs(sig, threshold=threshold)[0]
+    bands = _lsh_bands(threshold, NUM_PERM)[0]
+    assert len(ca) <= len(uniq) * bands * cap and 3 * len(ca) < len(every)
+
+    # the groups: those of the in-process links with the same cap (and two families)
+    def groups(i, j):
+        label = list(range(len(uniq)))
+
+        def find(x):
+            while label[x] != x:
+                x = label[x]
+            return x
+
+        for x, y in zip(i, j):
+            label[max(find(x), find(y))] = min(find(x), find(y))
+        return [find(x) for x in range(len(uniq))]
+
+    at = {t: k for k, t in enumerate(uniq)}
+    li, lj = near_duplicate_links(uniq, threshold=threshold, normalized=True, bucket_cap=cap)
+    spark_groups = groups([at[a] for a, _ in got], [at[b] for _, b in got])
+    assert spark_groups == groups(li.tolist(), lj.tolist())
+    assert len(set(spark_groups)) < len(uniq)
+    with pytest.raises(InputError, match="bucket_cap"):
+        text_pairs(df, bucket_cap=0)
+
+
 @pytest.mark.parametrize("dataset", ["twitter16", "ced-sample"])
 def test_real_data_gives_the_same_edges_and_report(spark, dataset, tmp_path):
     """On the vendored cut of real data (Twitter16 retweet cascades, CED Weibo cascades

@@ -182,7 +182,11 @@ def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
 
 
 def text_pairs(
-    texts: DataFrame, *, threshold: float = 0.6, num_perm: int | None = None
+    texts: DataFrame,
+    *,
+    threshold: float = 0.6,
+    num_perm: int | None = None,
+    bucket_cap: int | None = None,
 ) -> DataFrame:
     """``text_a < text_b, jaccard``: the near-duplicate pairs among ``texts`` (column
     ``norm``, distinct normalised texts), as
@@ -193,14 +197,31 @@ def text_pairs(
     of ``r`` values the in-process LSH index uses; two texts sharing a band are a
     candidate (what the index's query returns), and a candidate is kept when the exact
     shingle Jaccard reaches ``threshold``.  Shuffles: the bands once (by band and value),
-    the candidates once (distinct).  A band value shared by ``k`` texts makes ``k(k-1)/2``
-    candidates, as the in-process query does.
+    the bucket ranks once, the candidates once (distinct).
+
+    Skew: a band value shared by ``k`` texts (many near-identical texts) would make
+    ``k(k-1)/2`` candidates.  As in process (:func:`pileon.graph.textsim.near_duplicate_links`),
+    a text is a candidate only with the first ``bucket_cap`` texts of each bucket, in text
+    order (Spark's binary string order is the code point order Python sorts by), so a
+    bucket costs at most ``k · bucket_cap`` candidates and the capped candidates are the
+    in-process ones.  The error this bounds is the one stated there: in a bucket of more
+    than ``bucket_cap + 1`` texts, two texts past the first ``bucket_cap`` are not compared
+    through that bucket, and stay apart unless another band or a chain of pairs joins them.
+
+    Parameters
+    ----------
+    bucket_cap : int, optional
+        Default :data:`pileon.graph.textsim.BUCKET_CAP`, the in-process default.
     """
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    from pileon.graph.textsim import NUM_PERM
+    from pileon.graph.textsim import BUCKET_CAP, NUM_PERM
 
     perms = NUM_PERM if num_perm is None else int(num_perm)
+    cap = BUCKET_CAP if bucket_cap is None else int(bucket_cap)
+    if cap < 1:
+        raise InputError("bucket_cap must be at least 1")
     b, r = lsh_bands(threshold, perms)
 
     def bands(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -221,11 +242,17 @@ def text_pairs(
             yield pd.DataFrame({"norm": out_t, "band": out_b, "key": out_k})
 
     keyed = texts.mapInPandas(bands, schema="norm string, band int, key binary")  # type: ignore[arg-type]
-    other = keyed.select(F.col("norm").alias("norm2"), "band", "key")
+    # each text's place in its bucket, in text order (texts are distinct: one place each)
+    ranked = keyed.withColumn(
+        "place", F.row_number().over(Window.partitionBy("band", "key").orderBy("norm")) - 1
+    )
+    first = ranked.where(F.col("place") < cap).select(
+        "band", "key", F.col("norm").alias("text_a"), F.col("place").alias("place_a")
+    )
     cand = (
-        keyed.join(other, on=["band", "key"])
-        .where(F.col("norm") < F.col("norm2"))
-        .select(F.col("norm").alias("text_a"), F.col("norm2").alias("text_b"))
+        first.join(ranked, on=["band", "key"])
+        .where(F.col("place_a") < F.col("place"))
+        .select("text_a", F.col("norm").alias("text_b"))
         .distinct()
     )
 
