@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python bench/bench_spark.py identity --datasets sample1,sample10,twitter16,ced
     .venv/bin/python bench/bench_spark.py scale --sizes 1000000,5000000 --cores 1,2
     .venv/bin/python bench/bench_spark.py coordination --sizes 1000000,5000000 --cores 1,2
+    .venv/bin/python bench/bench_spark.py hottexts --sizes 2000,20000 --cap 64
 
 ``identity``: for each data set (the sample at scale 1 or 10, seed 7; the full Twitter16
 and CED data from ``PILEON_DATA_DIR`` or ``../shared/data``, converted by
@@ -29,6 +30,13 @@ built from the same synthetic reposts (each source an item, about ten per voice,
 platforms), in process and with the pairs on Spark ``local[N]``; wall time, CPU seconds
 and peak memory of the whole process tree (the JVM and its Python workers included),
 and a digest of the pairs, expectations and p-values, which must be the same.
+
+``hottexts``: the skew of the narratives' text candidates.  ``N`` distinct near-copies of
+one post (a counter appended) fill the same LSH buckets; the Spark text pairs
+(``local[2]``, capped at ``--cap`` texts a bucket) against
+:func:`pileon.graph.textsim.near_duplicate_links` in process: wall seconds, the
+candidates the cap allows and those an uncapped bucket join would make (counted from the
+bucket sizes, not built), and whether the two group the texts alike.
 """
 
 from __future__ import annotations
@@ -448,6 +456,69 @@ def coordination(
             )
 
 
+def _near_copies(n: int, seed: int) -> list[str]:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    base = "网传某中学老师体罚学生，大家都去她的主页骂她，转发让更多人看到"
+    texts = {f"{base}{int(x):07d}" for x in rng.choice(10**7, size=n, replace=False)}
+    return sorted(texts)
+
+
+def hot_texts(sizes: list[int], cap: int, memory: str, seed: int) -> None:
+    """Spark text pairs on ``n`` near-copies against the in-process links (see the module)."""
+    import numpy as np
+    import pandas as pd
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from pileon.graph.textsim import NUM_PERM, _lsh_bands, _signatures, near_duplicate_links
+    from pileon.spark import session
+    from pileon.spark.joins import text_pairs
+
+    spark = session("local[2]", shuffle_partitions=8, driver_memory=memory)
+    print(
+        "| texts | candidates uncapped | capped (≤) | Spark s | in process s | same groups | load |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for n in sizes:
+        texts = _near_copies(n, seed)
+        sig = _signatures(texts, num_perm=NUM_PERM, seed=1)
+        b, r = _lsh_bands(0.6, NUM_PERM)
+        full = capped = 0
+        for band in range(b):
+            key = np.ascontiguousarray(sig[:, band * r : (band + 1) * r])
+            _, k = np.unique(key.view(np.dtype((np.void, 4 * r))).ravel(), return_counts=True)
+            k = k.astype(np.int64)
+            full += int((k * (k - 1) // 2).sum())
+            m = np.minimum(k, cap)  # places 0..k-1, each paired with min(place, cap) earlier
+            capped += int((m * (m - 1) // 2 + (k - m) * cap).sum())
+        df = spark.createDataFrame([(t,) for t in texts], schema="norm string")
+        t0 = time.perf_counter()
+        out = Path(tempfile.mkdtemp(prefix="bench-hottexts-"))
+        text_pairs(df, bucket_cap=cap).write.parquet(str(out / "pairs"))  # as spark_joins does
+        got = pd.read_parquet(out / "pairs", columns=["text_a", "text_b"])
+        shutil.rmtree(out, ignore_errors=True)
+        spark_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        li, lj = near_duplicate_links(texts, normalized=True, bucket_cap=cap)
+        local_s = time.perf_counter() - t0
+        at = {t: i for i, t in enumerate(texts)}
+
+        def comp(i, j, n=n):
+            g = coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
+            return connected_components(g, directed=False)[1]
+
+        a = comp([at[x] for x in got["text_a"]], [at[x] for x in got["text_b"]])
+        c = comp(li, lj)
+        same = len(set(zip(a.tolist(), c.tolist()))) == len(set(a.tolist())) == len(set(c.tolist()))
+        print(
+            f"| {n:,} | {full:,} | {capped:,} | {spark_s:.1f} | {local_s:.1f} | {same} | {_load()} |",
+            flush=True,
+        )
+    spark.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -473,7 +544,16 @@ def main() -> None:
     c.add_argument(
         "--tile", type=int, default=0, help="sizes above it: copies of a tile of this size"
     )
+    h = sub.add_parser("hottexts")
+    h.add_argument("--sizes", default="2000,20000")
+    h.add_argument("--cap", type=int, default=64)
+    h.add_argument("--memory", default="3g", help="spark.driver.memory (local mode)")
+    h.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    if args.what == "hottexts":
+        os.environ.setdefault("PYSPARK_PYTHON", PY)
+        hot_texts([int(x) for x in args.sizes.split(",")], args.cap, args.memory, args.seed)
+        return
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-spark-"))
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PYSPARK_PYTHON", PY)
