@@ -4,6 +4,7 @@ not a terminal."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -116,6 +117,42 @@ def test_a_real_address_space_limit_gives_one_line_and_exit_4(small, extra_mib):
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr[-2000:]
     assert "ran out of memory" in lines[0]
+
+
+PROBE = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    import pileon.cli, pileon.cli.cmd_analyze, pileon.service.analysis
+    def vm():
+        return next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmSize:"))
+    before = vm()
+    import scipy.sparse.csgraph
+    print((vm() - before) // 1024)
+    """
+)
+
+
+def test_openblas_loaded_near_the_limit_does_not_hang(small):
+    """scipy's OpenBLAS is loaded in the narratives stage; with two or more threads it
+    allocates their buffers at load and retries a failed allocation forever.  Under a
+    limit that leaves room for the library but not for those buffers, ``pileon analyze``
+    (one BLAS thread) still ends in one line, exit 4, instead of hanging."""
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=True
+    )
+    room = int(probe.stdout.strip().splitlines()[-1]) + 8  # the library's maps, not its buffers
+    res = subprocess.run(
+        [sys.executable, "-c", CHILD, str(room), "analyze", "--store", small]
+        + ["--event", E1, "--model", "rules", "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"},
+    )
+    assert res.returncode == 4, res.stderr[-2000:]
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ran out of memory" in lines[0], res.stderr[-2000:]
 
 
 def test_progress_is_a_line_per_stage_when_stderr_is_not_a_terminal(small, tmp_path):
