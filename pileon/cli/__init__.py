@@ -17,7 +17,6 @@ one before, then ``PILEON_STORE`` (:class:`pileon.settings.Settings`).
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -134,9 +133,4 @@ def cli(store_uri: str | None) -> None:
 
 def main() -> None:
     """Entry point of the ``pileon`` script."""
-    # OpenBLAS, loaded mid-run with scipy's graph routines, retries a failed allocation of
-    # its threads' buffers forever: under an address-space limit (``ulimit -v``) a command
-    # would hang where it should fail in one line.  pileon does no dense algebra that
-    # BLAS threads speed up, so one thread (unless the user chose otherwise).
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     cli(prog_name="pileon")

@@ -41,7 +41,7 @@ from pileon.detectors.report import build_report, data_time
 from pileon.graph.errors import IngestIncomplete
 from pileon.graph.projection import Projection, project
 from pileon.graph.store import Store
-from pileon.service.stages import Stages
+from pileon.service.stages import Stages, load_native_libraries
 from pileon.service.training import resolve_model
 
 __all__ = [
@@ -180,6 +180,7 @@ def analyze(
     if workers is None:
         workers = min(2, len(os.sched_getaffinity(0)))
     with st.guard():  # a failure between stages is one line too
+        load_native_libraries()
         report = _report(
             store,
             event_id,

@@ -16,6 +16,7 @@ they are.
 
 from __future__ import annotations
 
+import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from typing import TextIO
 
 from pileon.graph.errors import PileonError, StageFailed, out_of_memory
 
-__all__ = ["Stages"]
+__all__ = ["Stages", "load_native_libraries"]
 
 #: what to try when a stage runs out of memory
 MEMORY_ADVICE = (
@@ -123,3 +124,44 @@ def _failure(job: str, where: str, stage: str, exc: BaseException) -> StageFaile
         f"{job} failed {where}: {what} (a bug: please report it with the command that gave it)",
         stage=stage,
     )
+
+
+#: address space scipy's BLAS takes when it loads: its libraries' maps (about 90 MiB) and
+#: a 32 MiB buffer per thread, with margin
+BLAS_ROOM = 192 * 2**20
+
+
+def _address_space() -> int | None:
+    """This process's virtual size in bytes (``VmSize``; None where ``/proc`` is missing)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def load_native_libraries() -> None:
+    """Load scipy's sparse graph routines and with them its BLAS, before the stages.
+
+    OpenBLAS allocates its buffers when it is loaded and retries a failed allocation
+    forever, so loaded in the middle of a run under an address-space limit
+    (``ulimit -v``, ``RLIMIT_AS``) it hangs where the run should fail in one line.
+    Loaded first, it fits while memory is free; when the limit leaves less than
+    :data:`BLAS_ROOM` it is not loaded and :class:`MemoryError` is raised instead
+    (one line through :meth:`Stages.guard`).
+
+    Raises
+    ------
+    MemoryError
+        The address-space limit leaves no room for the library.
+    """
+    if "scipy.sparse.csgraph" in sys.modules:
+        return
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    used = _address_space()
+    if soft != resource.RLIM_INFINITY and used is not None and used + BLAS_ROOM > soft:
+        raise MemoryError("no room under the address-space limit to load scipy's BLAS")
+    import scipy.sparse.csgraph  # noqa: F401
