@@ -168,7 +168,7 @@ def cli_once(store: Neo4jStore, folder: Path, how: str, work: Path) -> dict:
     # indexes C s)"; the import tool's own seconds are in scripts/neo4j-local's log line
     m = re.search(
         r"bulk import: (\d+) nodes and (\d+) relationships \(files ([\d.]+) s, import and "
-        r"restart ([\d.]+) s, indexes ([\d.]+) s\)",
+        r"restart ([\d.]+) s, indexes ([\d.]+) s, alerts ([\d.]+) s\)",
         done.stderr,
     )
     if m:
@@ -178,10 +178,12 @@ def cli_once(store: Neo4jStore, folder: Path, how: str, work: Path) -> dict:
             files_s=float(m[3]),
             import_restart_s=float(m[4]),
             indexes_s=float(m[5]),
+            alerts_s=float(m[6]),
         )
-    m = re.search(r"imported in (\d+)s", done.stderr)
+    # scripts/neo4j-local's own line: "import steps: stop A s, import tool B s, start C s"
+    m = re.search(r"import steps: stop (\d+) s, import tool (\d+) s, start (\d+) s", done.stderr)
     if m:
-        out["import_tool_s"] = int(m[1])
+        out.update(stop_s=int(m[1]), import_tool_s=int(m[2]), start_s=int(m[3]))
     return out
 
 

@@ -172,7 +172,7 @@ def _bulk(
         click.echo(
             f"bulk import: {plan.nodes} nodes and {plan.relationships} relationships "
             f"(files {took['write']:.1f} s, import and restart {took['import']:.1f} s, "
-            f"indexes {took['schema']:.1f} s)",
+            f"indexes {took['schema']:.1f} s, alerts {took['alerts']:.1f} s)",
             err=True,
         )
     else:
