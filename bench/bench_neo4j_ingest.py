@@ -180,8 +180,10 @@ def cli_once(store: Neo4jStore, folder: Path, how: str, work: Path) -> dict:
             indexes_s=float(m[5]),
             alerts_s=float(m[6]),
         )
-    # scripts/neo4j-local's own line: "import steps: stop A s, import tool B s, start C s"
-    m = re.search(r"import steps: stop (\d+) s, import tool (\d+) s, start (\d+) s", done.stderr)
+    m = re.search(
+        r"the import command: server stop (\d+) s, import tool (\d+) s, server start (\d+) s",
+        done.stderr,
+    )
     if m:
         out.update(stop_s=int(m[1]), import_tool_s=int(m[2]), start_s=int(m[3]))
     return out
