@@ -880,7 +880,9 @@ def test_duplicate_keys_in_one_upsert_keep_the_last_row():
     store = _offline_store(100)
     rows = pd.DataFrame({"account_id": ["a", "b", "a"], "platform": ["x", "y", "z"]})
     assert store.upsert("accounts", rows) == 3
-    ((_, params),) = store._run.calls
+    # which keys exist (each asked once), then the rows created
+    (_, asked), (query, params) = store._run.calls
+    assert asked == {"ids": ["b", "a"]} and query == q_tables.node_create("accounts", [])
     assert [(r["key"], r["props"]["platform"]) for r in params["rows"]] == [("b", "y"), ("a", "z")]
 
 
