@@ -168,7 +168,7 @@ def cli_once(store: Neo4jStore, folder: Path, how: str, work: Path) -> dict:
     # indexes C s)"; the import tool's own seconds are in scripts/neo4j-local's log line
     m = re.search(
         r"bulk import: (\d+) nodes and (\d+) relationships \(files ([\d.]+) s, import and "
-        r"restart ([\d.]+) s, indexes ([\d.]+) s\)",
+        r"restart ([\d.]+) s, indexes ([\d.]+) s, alerts ([\d.]+) s\)",
         done.stderr,
     )
     if m:
@@ -178,10 +178,14 @@ def cli_once(store: Neo4jStore, folder: Path, how: str, work: Path) -> dict:
             files_s=float(m[3]),
             import_restart_s=float(m[4]),
             indexes_s=float(m[5]),
+            alerts_s=float(m[6]),
         )
-    m = re.search(r"imported in (\d+)s", done.stderr)
+    m = re.search(
+        r"the import command: server stop (\d+) s, import tool (\d+) s, server start (\d+) s",
+        done.stderr,
+    )
     if m:
-        out["import_tool_s"] = int(m[1])
+        out.update(stop_s=int(m[1]), import_tool_s=int(m[2]), start_s=int(m[3]))
     return out
 
 

@@ -11,7 +11,8 @@ How tables map onto nodes and relationships is written down in
 Cypher lives in :mod:`pileon.graph.queries`; values always travel as parameters and
 bulk rows as ``UNWIND $rows`` batches of :data:`DEFAULT_BATCH_SIZE` rows.
 
-Writes are ``MERGE`` by key, batch by batch, each batch its own transaction:
+Writes are upserts by key (``CREATE`` for the keys no node holds, else an update in
+place), batch by batch, each batch its own transaction:
 an ingest interrupted half-way leaves whole batches behind, and running it
 again completes it without duplicates (relationships that follow a column are
 deleted and created again with their node, see :mod:`pileon.graph.queries.tables`).
@@ -642,7 +643,10 @@ class Neo4jStore(Store):
             if key in _SCHEMA_READY:
                 return
             have = {r["name"] for r in self._run.read(q_schema.SHOW_NAMES)}
-            wanted = q_schema.CONSTRAINTS + q_schema.INDEXES
+            # indexes first: each populates in the background (two at a time) while the
+            # constraints, which populate their index inside their own creation one after
+            # the other, are created beside them
+            wanted = q_schema.INDEXES + q_schema.CONSTRAINTS
             if not all(_schema_name(stmt) in have for stmt in wanted):
                 for stmt in wanted:
                     self._run.write(stmt)
@@ -664,10 +668,14 @@ class Neo4jStore(Store):
                 self._ensure_nodes(end.label, (r[end.column] for r in up.rows))
             self._write(q_tables.relationship_upsert(table, up.times), "rows", up.rows)
             return len(rows)
-        existed = self._write(q_tables.node_upsert(table, up.times), "rows", up.rows)
+        held = self._held(lay.labels[0], [r["key"] for r in up.rows])
+        new = [r for r in up.rows if r["key"] not in held]
+        old = [r for r in up.rows if r["key"] in held]
+        self._write(q_tables.node_create(table, up.times), "rows", new)
+        self._write(q_tables.node_update(table, up.times), "rows", old)
         drop = q_tables.drop_links(table)
-        if existed and drop is not None:
-            self._write(drop, "keys", [r["key"] for r in existed])
+        if old and drop is not None:
+            self._write(drop, "keys", [r["key"] for r in old])
         for link, pairs in zip(lay.links, up.links):
             if link.create_missing:
                 self._ensure_nodes(link.label, (p[1] for p in pairs))
@@ -686,6 +694,16 @@ class Neo4jStore(Store):
         step = self.batch_size
         batches = [{name: list(items[i : i + step])} for i in range(0, len(items), step)]
         return self._run.write_parallel(query, batches, workers=self.workers)
+
+    def _held(self, label: str, keys: Sequence[Any]) -> set[Any]:
+        """The keys among ``keys`` that a node of ``label`` holds (dangling ones too)."""
+        wanted = list(dict.fromkeys(keys))
+        step = self.batch_size * 10
+        batches = [{"ids": wanted[i : i + step]} for i in range(0, len(wanted), step)]
+        records = self._run.write_parallel(
+            q_tables.EXISTING_NODES[label], batches, workers=self.workers, read=True
+        )
+        return {r["id"] for r in records}
 
     def _absent(self, label: str, ids: Iterable[Any]) -> list[str]:
         """The IDs among ``ids`` that no node of ``label`` holds (dangling ones count as

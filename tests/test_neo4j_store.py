@@ -784,7 +784,8 @@ def _query_texts() -> list[tuple[str, str]]:
         if isinstance(lay, q_tables.RelationshipRows):
             out.append((f"upsert({table})", q_tables.relationship_upsert(table, times)))
         else:
-            out.append((f"upsert({table})", q_tables.node_upsert(table, times)))
+            out.append((f"create({table})", q_tables.node_create(table, times)))
+            out.append((f"update({table})", q_tables.node_update(table, times)))
             out.append((f"drop_links({table})", q_tables.drop_links(table) or ""))
             out += [
                 (f"link({table}, {k.type})", q_tables.create_links(table, k)) for k in lay.links
@@ -841,11 +842,13 @@ def test_upsert_sends_unwind_batches_without_a_server(workers):
     store = _offline_store(2, workers)
     rows = ROWS["contents"]
     assert store.upsert("contents", rows) == 3
-    upsert = q_tables.node_upsert("contents", ["posted_at"])
+    create = q_tables.node_create("contents", ["posted_at"])
     calls = store._run.calls
-    assert [q for q, _ in calls[:2]] == [upsert] * 2
-    assert "n.posted_at = datetime(row.times.posted_at)" in upsert
-    sent = [r for _, p in calls[:2] for r in p["rows"]]
+    # which keys exist (a read: none here), then the new rows' nodes created
+    assert calls[0] == (q_tables.EXISTING_NODES["Content"], {"ids": ["c1", "c2", "c3"]})
+    assert [q for q, _ in calls[1:3]] == [create] * 2
+    assert "n.posted_at = datetime(row.times.posted_at)" in create
+    sent = [r for _, p in calls[1:3] for r in p["rows"]]
     assert [r["key"] for r in sent] == ["c1", "c2", "c3"]
     first = sent[0]
     assert first["props"]["target_ids"] == ["w:2"]
@@ -877,7 +880,9 @@ def test_duplicate_keys_in_one_upsert_keep_the_last_row():
     store = _offline_store(100)
     rows = pd.DataFrame({"account_id": ["a", "b", "a"], "platform": ["x", "y", "z"]})
     assert store.upsert("accounts", rows) == 3
-    ((_, params),) = store._run.calls
+    # which keys exist (each asked once), then the rows created
+    (_, asked), (query, params) = store._run.calls
+    assert asked == {"ids": ["b", "a"]} and query == q_tables.node_create("accounts", [])
     assert [(r["key"], r["props"]["platform"]) for r in params["rows"]] == [("b", "y"), ("a", "z")]
 
 

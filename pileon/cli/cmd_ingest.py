@@ -172,7 +172,13 @@ def _bulk(
         click.echo(
             f"bulk import: {plan.nodes} nodes and {plan.relationships} relationships "
             f"(files {took['write']:.1f} s, import and restart {took['import']:.1f} s, "
-            f"indexes {took['schema']:.1f} s)",
+            f"indexes {took['schema']:.1f} s, alerts {took['alerts']:.1f} s)"
+            + (
+                f"; the import command: server stop {took['stop']:.0f} s, import tool "
+                f"{took['import tool']:.0f} s, server start {took['start']:.0f} s"
+                if "import tool" in took
+                else ""
+            ),
             err=True,
         )
     else:

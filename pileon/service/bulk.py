@@ -21,6 +21,7 @@ nothing at all: :func:`bulk_ingest` refuses otherwise, before it writes anything
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 import sys
@@ -50,7 +51,9 @@ class BulkResult:
     plan: ImportPlan
     imported: bool
     #: seconds per step: ``write`` (the load into files), ``import`` (the command, server
-    #: stop and start included), ``schema`` (constraints and indexes, and the check)
+    #: stop and start included), ``schema`` (constraints and indexes, and the check),
+    #: ``alerts`` (the alert pass); and, when the import command names them, its ``stop``,
+    #: ``import tool`` and ``start`` (whole seconds)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -126,6 +129,10 @@ def bulk_ingest(
     if show_progress and out:
         sys.stderr.write(out)
     seconds["import"] = time.perf_counter() - t0
+    # the command's own steps, when it names them (scripts/neo4j-local does)
+    steps = re.search(r"import steps: stop (\d+) s, import tool (\d+) s, start (\d+) s", out)
+    if steps:
+        seconds.update(zip(("stop", "import tool", "start"), map(float, steps.groups())))
 
     t0 = time.perf_counter()
     store.reconnect()
@@ -136,8 +143,10 @@ def bulk_ingest(
             f"{plan.nodes} and {plan.relationships} were written ({plan.folder})"
         )
     seconds["schema"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     # as after any ingest (pileon.service.ingest): the alerts the new rows touch
     summary.alerts = refresh_alerts(store, show_progress=show_progress, loaded=loaded).to_dict()
+    seconds["alerts"] = time.perf_counter() - t0
     return BulkResult(summary, plan, imported=True, seconds=seconds)
 
 
