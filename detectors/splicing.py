@@ -514,7 +514,8 @@ class _Texts:
     ids: list[str]
     accounts: list[str]
     platforms: list[str | None]
-    times: list[pd.Timestamp]
+    #: posting times (a series by position: the Timestamps are made only for the findings)
+    times: pd.Series
     harm: np.ndarray
     #: normalised texts
     norms: list[str]
@@ -555,8 +556,11 @@ class _Texts:
             pool=pool,
             ids=c["content_id"].astype(str).tolist(),
             accounts=c["account_id"].astype(str).tolist(),
-            platforms=[None if pd.isna(x) else str(x) for x in c["platform"]],
-            times=c["posted_at"].tolist(),
+            platforms=[
+                None if na else str(x)
+                for x, na in zip(c["platform"].tolist(), c["platform"].isna().tolist())
+            ],
+            times=c["posted_at"].reset_index(drop=True),
             harm=pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float),
             norms=c["_norm"].tolist(),
             time_ns=c["posted_at"].astype("int64").to_numpy(),
