@@ -388,14 +388,17 @@ def _dominance(
     g_source = ht.grams(source)
     n_all = n_src = 0
     groups: list[set[str]] = []
+    # a host shorter than 80% (70%) of the splice's (source's) k-grams cannot share as much
+    # with it: the intersection is skipped (bounds a little below, so the test is exact)
+    short_splice, short_source = 0.79 * len(g_splice), 0.69 * len(g_source)
     for t, m in texts:
         g = ht.grams(t)
         ht.comparisons += 1
-        if t in ht.copies or _share(g_splice, g) >= 0.8:
+        if t in ht.copies or (len(g) >= short_splice and _share(g_splice, g) >= 0.8):
             continue
         n_all += m
         ht.comparisons += 1
-        if _share(g_source, g) >= 0.7:
+        if len(g) >= short_source and _share(g_source, g) >= 0.7:
             n_src += m
             continue
         if len(groups) < 2:
