@@ -495,9 +495,7 @@ def reach(
     if answers and c["reply_to"].notna().any():
         replying = c["reply_to"].notna().to_numpy()
         # each reply's target node (-1: none); the IDs are distinct, compared as strings
-        tgt = pd.Index(ids).get_indexer(
-            c["reply_to"].astype(str).to_numpy(dtype=object)[replying]
-        )
+        tgt = pd.Index(ids).get_indexer(c["reply_to"].astype(str).to_numpy(dtype=object)[replying])
         ok = tgt >= 0
         tgt = tgt[ok]
         if harm is None:

@@ -461,7 +461,10 @@ def _target_columns(
     # whom each content aims at: its target_ids and the author of what it answers, less
     # itself; only the contents that name someone or answer something are looked at
     named = np.fromiter(
-        (bool(t) or isinstance(r, str) for t, r in zip(contents["target_ids"], contents["reply_to"])),
+        (
+            bool(t) or isinstance(r, str)
+            for t, r in zip(contents["target_ids"], contents["reply_to"])
+        ),
         dtype=bool,
         count=len(contents),
     )
