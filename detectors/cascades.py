@@ -34,6 +34,7 @@ Real data is messy, so chains are resolved defensively:
 from __future__ import annotations
 
 import re
+import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -259,6 +260,44 @@ def _nodes(p: Projection, *, lookup: np.ndarray | None = None) -> _Nodes:
     )
 
 
+class Forest(NamedTuple):
+    """An event's repost forest on integer node positions (:func:`forest_of`)."""
+
+    #: the nodes (:func:`_nodes`, without a lookup)
+    nodes: _Nodes
+    #: root, depth and parent (cycles cut) of every node (:func:`_resolve`)
+    root: np.ndarray
+    depth: np.ndarray
+    parent: np.ndarray
+
+
+#: the forest of the last projection asked for: (projection, its contents and reposts
+#: frames, the forest); dropped when the projection is
+_LAST: list[tuple[weakref.ref, int, int, Forest]] = []
+
+
+def forest_of(p: Projection) -> Forest:
+    """The repost forest of ``p`` on integer node positions, built once per projection.
+
+    :func:`repost_forest`, :func:`reach` and the coordination's acts all start from it:
+    the IDs are hashed and the chains resolved once per analysis instead of once per
+    detector.  The forest is kept while ``p`` lives and its ``contents`` and ``reposts``
+    frames are the same objects (a projection whose frames are replaced gets a new one).
+
+    Notes
+    -----
+    O(C + R) hashing and O(n log d) pointer jumping the first time, O(1) after.
+    """
+    for ref, ic, ir, f in _LAST:
+        if ref() is p and ic == id(p.contents) and ir == id(p.reposts):
+            return f
+    nd = _nodes(p)
+    root, depth, parent = _resolve(nd.parent)
+    f = Forest(nd, root, depth, parent)
+    _LAST[:] = [(weakref.ref(p, lambda _: _LAST.clear()), id(p.contents), id(p.reposts), f)]
+    return f
+
+
 def _by_ids(values: pd.Series, ids: np.ndarray) -> np.ndarray:
     """``pd.to_numeric(values.reindex(ids), errors="coerce")`` as floats.
 
@@ -299,9 +338,10 @@ def repost_forest(p: Projection) -> pd.DataFrame:
     Python recursion; cycles are cut, so the call always terminates.  The frame is built
     once, in ``repost_id`` order.
     """
-    nd = _nodes(p)
+    fo = forest_of(p)
+    nd = fo.nodes
     src = nd.src
-    root, depth, _ = _resolve(nd.parent)
+    root, depth = fo.root, fo.depth
     ids, kinds = nd.ids, nd.kind
     root_kind = kinds[root].copy()
     root_kind[(kinds[root] == "repost")] = "cycle"
@@ -387,13 +427,12 @@ def reach(
     tree level for subtree sums: O(n log n) numpy work with no per-repost Python loop.
     """
     answers = "reply_to" in p.contents
-    nd = _nodes(
-        p, lookup=p.contents["reply_to"].astype(str).to_numpy(dtype=object) if answers else None
-    )
+    fo = forest_of(p)
+    nd = fo.nodes
     src, c = nd.src, nd.contents
     ids, kinds = nd.ids, nd.kind
     n = len(ids)
-    root, depth, parent = _resolve(nd.parent)
+    root, depth, parent = fo.root, fo.depth, fo.parent
 
     account = np.full(n, None, dtype=object)
     nat = np.iinfo(np.int64).min
@@ -455,7 +494,8 @@ def reach(
     reply_known = np.zeros(n, dtype=np.int64)
     if answers and c["reply_to"].notna().any():
         replying = c["reply_to"].notna().to_numpy()
-        tgt = nd.found[nd.content_rows][replying]
+        # each reply's target node (-1: none); the IDs are distinct, compared as strings
+        tgt = pd.Index(ids).get_indexer(c["reply_to"].astype(str).to_numpy(dtype=object)[replying])
         ok = tgt >= 0
         tgt = tgt[ok]
         if harm is None:
@@ -519,6 +559,8 @@ def reach(
 
 
 __all__ = [
+    "Forest",
+    "forest_of",
     "repost_forest",
     "reach",
     "own_comment",

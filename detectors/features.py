@@ -458,16 +458,29 @@ def _target_columns(
         if len(p.contents)
         else set(p.event.target_ids)
     )
-    author_of = dict(zip(p.contents["content_id"], p.contents["account_id"]))
-    aimed = [
-        (set(t) | ({author_of.get(r)} if isinstance(r, str) else set())) - {a}
-        for t, r, a in zip(contents["target_ids"], contents["reply_to"], contents["account_id"])
-    ]
-    hostile = harmful | contents["harm"].isna().to_numpy()
-    col["n_targeted"] = accounts.count(c_code, [bool(s & all_targets) for s in aimed])
-    col["minor_attacks"] = accounts.count(
-        c_code, [bool(s & minors) and bool(h) for s, h in zip(aimed, hostile)]
+    # whom each content aims at: its target_ids and the author of what it answers, less
+    # itself; only the contents that name someone or answer something are looked at
+    named = np.fromiter(
+        (
+            bool(t) or isinstance(r, str)
+            for t, r in zip(contents["target_ids"], contents["reply_to"])
+        ),
+        dtype=bool,
+        count=len(contents),
     )
+    rows = np.flatnonzero(named)
+    hostile = harmful | contents["harm"].isna().to_numpy()
+    targeted = np.zeros(len(contents), dtype=bool)
+    minor = np.zeros(len(contents), dtype=bool)
+    if len(rows):
+        author_of = dict(zip(p.contents["content_id"], p.contents["account_id"]))
+        sub = contents.iloc[rows]
+        for j, t, r, a in zip(rows, sub["target_ids"], sub["reply_to"], sub["account_id"]):
+            aimed = (set(t) | ({author_of.get(r)} if isinstance(r, str) else set())) - {a}
+            targeted[j] = bool(aimed & all_targets)
+            minor[j] = bool(aimed & minors) and bool(hostile[j])
+    col["n_targeted"] = accounts.count(c_code, targeted)
+    col["minor_attacks"] = accounts.count(c_code, minor)
     # accounts under attack: named in target_ids of harmful contents by several others; one
     # who posted nothing harmful is a target of the event even when the event does not list it
     pairs = [

@@ -3,8 +3,8 @@
 Nothing here reads or writes a store: :mod:`pileon.service.analysis` projects the
 event, calls these steps in order and saves the report::
 
-    detect (narratives -> first posters, repeat posters, inciters, splicers,
-    impersonators -> coordinated clusters) -> harm -> venues and their creators
+    detect (narratives -> coordinated clusters -> first posters, repeat posters,
+    inciters, splicers, impersonators) -> harm -> venues and their creators
     (SPEC §7) -> features -> score (the risk model when one is trained, else
     transparent rules) -> grade (tiers, with the accounts' history in other
     events, read by the service) -> MCN roll-up -> report (with the platforms'
@@ -50,12 +50,14 @@ __all__ = [
     "score",
 ]
 
-#: analyze's stages, in order (``narratives``, ``roles`` and ``clusters`` are :func:`detect`'s)
+#: analyze's stages, in order (``narratives``, ``clusters`` and ``roles`` are :func:`detect`'s:
+#: the clusters need only the narratives, so they run before the roles stage collects the
+#: forked detectors' findings, :func:`detect`)
 STAGES = (
     "project",
     "narratives",
-    "roles",
     "clusters",
+    "roles",
     "features",
     "score",
     "tiers",
@@ -170,7 +172,7 @@ def detect(
     seed : int, default 0
         Seed of the randomised steps (MinHash, the sampling of crowded items' pairs).
     stages : StageRunner, optional
-        Wraps the ``narratives``, ``roles`` and ``clusters`` stages.
+        Wraps the ``narratives``, ``clusters`` and ``roles`` stages, in that order.
     joins : Joins, optional
         Joins computed elsewhere (:mod:`pileon.detectors.joins`): the narratives take its
         near-duplicate text pairs instead of running MinHash LSH, and the coordinated
@@ -178,9 +180,10 @@ def detect(
     workers : int, default 1
         With 2 or more (and :func:`can_fork`), the detectors that read the projection alone
         (splicers, impersonators) run in a forked process while the narratives and the
-        detectors that need them run here; their findings are collected in the ``roles``
-        stage.  The findings are the same either way (pure functions of the projection,
-        taken in the same order).
+        detectors that need them run here (the coordinated clusters first, then the first
+        posters, repeat posters and inciters); their findings are collected last, in the
+        ``roles`` stage.  The findings are the same either way (pure functions of the
+        projection, each role found by one detector, sorted at the end).
 
     Returns
     -------
@@ -206,6 +209,12 @@ def detect(
                 )
             else:
                 nres = detect_narratives(p, seed=seed)
+        # the clusters need only the narratives: they run while the child still works
+        with st.stage("clusters"):
+            from pileon.detectors.coordination import detect_coordinated
+
+            engine = joins.synced_pairs if joins is not None else None
+            cres = detect_coordinated(p, narratives=nres, seed=seed, pair_engine=engine)
         with st.stage("roles"):
             from pileon.detectors.posters import (
                 detect_first_posters,
@@ -219,16 +228,10 @@ def detect(
                 + list(detect_inciters(p, nres, seed=seed))
             )
             splicers, impersonators = beside.result() if beside else _text_roles(p)
-            roles += splicers + impersonators
+            roles += splicers + impersonators + list(cres.findings)
     finally:
         if beside is not None:
             beside.close()
-    with st.stage("clusters"):
-        from pileon.detectors.coordination import detect_coordinated
-
-        engine = joins.synced_pairs if joins is not None else None
-        cres = detect_coordinated(p, narratives=nres, seed=seed, pair_engine=engine)
-        roles += list(cres.findings)
     # the authors of source material alone (older content the event acted on) are shown,
     # not judged: no role in this event
     passive = p.source_only

@@ -388,14 +388,17 @@ def _dominance(
     g_source = ht.grams(source)
     n_all = n_src = 0
     groups: list[set[str]] = []
+    # a host shorter than 80% (70%) of the splice's (source's) k-grams cannot share as much
+    # with it: the intersection is skipped (bounds a little below, so the test is exact)
+    short_splice, short_source = 0.79 * len(g_splice), 0.69 * len(g_source)
     for t, m in texts:
         g = ht.grams(t)
         ht.comparisons += 1
-        if t in ht.copies or _share(g_splice, g) >= 0.8:
+        if t in ht.copies or (len(g) >= short_splice and _share(g_splice, g) >= 0.8):
             continue
         n_all += m
         ht.comparisons += 1
-        if _share(g_source, g) >= 0.7:
+        if len(g) >= short_source and _share(g_source, g) >= 0.7:
             n_src += m
             continue
         if len(groups) < 2:
@@ -514,7 +517,8 @@ class _Texts:
     ids: list[str]
     accounts: list[str]
     platforms: list[str | None]
-    times: list[pd.Timestamp]
+    #: posting times (a series by position: the Timestamps are made only for the findings)
+    times: pd.Series
     harm: np.ndarray
     #: normalised texts
     norms: list[str]
@@ -555,8 +559,11 @@ class _Texts:
             pool=pool,
             ids=c["content_id"].astype(str).tolist(),
             accounts=c["account_id"].astype(str).tolist(),
-            platforms=[None if pd.isna(x) else str(x) for x in c["platform"]],
-            times=c["posted_at"].tolist(),
+            platforms=[
+                None if na else str(x)
+                for x, na in zip(c["platform"].tolist(), c["platform"].isna().tolist())
+            ],
+            times=c["posted_at"].reset_index(drop=True),
             harm=pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float),
             norms=c["_norm"].tolist(),
             time_ns=c["posted_at"].astype("int64").to_numpy(),
@@ -581,10 +588,14 @@ def _gram_codes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     """Every ``k``-gram occurrence of every text, in order, as an integer code (equal codes:
     equal k-grams), and where each text's occurrences start (``n + 1`` bounds).
 
+    Codes are given in order of first occurrence.
+
     Notes
     -----
-    Code points are packed and numbered by ``pd.factorize`` one step at a time (exact, no
-    hashing): O(C · k) for C characters, no Python object per k-gram.
+    Code points are renumbered densely (``b`` bits for the distinct ones), packed as many
+    per int64 key as fit and numbered by ``pd.factorize``, one step per key (exact, no
+    hashing): one step when ``k · b <= 63`` (912 distinct code points on ira-dev, so
+    ``b = 10``), O(C · k) for C characters, no Python object per k-gram.
     """
     n = len(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
@@ -593,17 +604,37 @@ def _gram_codes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     np.cumsum(per, out=bounds[1:])
     if not bounds[-1]:
         return np.zeros(0, dtype=np.int64), bounds
-    cp = np.frombuffer(
-        "".join(texts).encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32
-    ).astype(np.int64)
+    raw = np.frombuffer("".join(texts).encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    seen = np.zeros(int(raw.max()) + 1, dtype=bool)
+    seen[raw] = True
+    dense = np.cumsum(seen, dtype=np.int64)  # 1.. for each code point present
+    cp = dense[raw]
+    bits = max(int(dense[-1]).bit_length(), 1)
     at = np.repeat(np.cumsum(lengths) - lengths - bounds[:-1], per) + np.arange(bounds[-1])
-    first = min(k, 3)  # three code points (21 bits each) fit one int64
-    key = cp[at]
-    for j in range(1, first):
-        key = (key << 21) | cp[at + j]
-    code = pd.factorize(key)[0]
-    for j in range(first, k):  # then one more code point per step
-        code = pd.factorize((code << 21) | cp[at + j])[0]
+    m = len(cp)
+
+    def packed(lo: int, hi: int, head: np.ndarray | None = None) -> np.ndarray:
+        """Code points ``lo .. hi - 1`` of every k-gram packed behind ``head``: the keys of
+        every position of the concatenated texts (contiguous slices), then gathered at
+        the k-grams' starts."""
+        whole = cp[lo : m - k + 1 + lo].copy()
+        for j in range(lo + 1, hi):
+            whole <<= bits
+            whole |= cp[j : m - k + 1 + j]
+        key = whole[at]
+        if head is not None:
+            key |= head << (bits * (hi - lo))
+        return key
+
+    first = min(k, max(63 // bits, 1))
+    code = pd.factorize(packed(0, first))[0]
+    # then as many more code points per step as fit beside the codes so far
+    more = max((63 - int(len(at)).bit_length()) // bits, 1)
+    j = first
+    while j < k:
+        hi = min(k, j + more)
+        code = pd.factorize(packed(j, hi, code.astype(np.int64)))[0]
+        j = hi
     return code.astype(np.int64, copy=False), bounds
 
 

@@ -21,7 +21,7 @@ from tests.helpers import load_sample
 pytestmark = pytest.mark.xdist_group("stages")
 
 E1 = "evt:2026-03-nancheng-teacher"
-STAGES = ("project", "narratives", "roles", "clusters", "features")
+STAGES = ("project", "narratives", "clusters", "roles", "features")
 STAGES += ("score", "tiers", "mcns", "report", "save")
 
 
@@ -47,12 +47,12 @@ def _raise(exc: BaseException):
 
 
 def test_running_out_of_memory_between_stages_is_one_line(small, monkeypatch):
-    # corroborate runs after the clusters stage, outside any stage
+    # corroborate runs after the roles stage (detect's last), outside any stage
     monkeypatch.setattr("pileon.detectors.pipeline.corroborate", _raise(MemoryError()))
     res = _analyze(small, "--no-progress")
     assert res.exit_code == 4
     assert res.output.splitlines() == [
-        f"error: analyze {E1} ran out of memory after stage clusters: free memory or run on "
+        f"error: analyze {E1} ran out of memory after stage roles: free memory or run on "
         "a machine with more, or analyze a narrower event (fewer contents and reposts)"
     ]
 
