@@ -189,9 +189,10 @@ def _shingled(texts: Sequence[str], k: int) -> _Shingled:
         at = ends - off
         valid[at[(at >= ends - lengths) & (at < m)]] = False
     ids, uniq = pd.factorize(key[valid])
-    words = [
-        "".join(chr((int(x) >> (21 * (k - 1 - j))) & 0x1FFFFF) for j in range(k)) for x in uniq
-    ]
+    # the distinct shingles back to strings: their code points, decoded at once
+    points = np.stack([(uniq >> (21 * (k - 1 - j))) & 0x1FFFFF for j in range(k)], axis=1)
+    joined = points.astype(np.uint32).tobytes().decode("utf-32-le")
+    words = [joined[i : i + k] for i in range(0, len(joined), k)]
     return _Shingled(full, per, ids, words)
 
 
@@ -245,14 +246,18 @@ def _signatures(
     return out
 
 
-def _shingle_sets(n: int, sh: _Shingled) -> csr_matrix:
+def _shingle_sets(n: int, sh: _Shingled, *, rows: np.ndarray | None = None) -> csr_matrix:
     """The shingle set of each of ``n`` texts as one row of a 0/1 sparse matrix (rows with
     sorted, distinct columns: the shingle codes); texts shorter than ``k`` have an empty
-    row."""
-    rows = np.repeat(sh.full, sh.per)
-    sets = csr_matrix(
-        (np.ones(len(sh.ids), dtype=np.float32), (rows, sh.ids)), shape=(n, len(sh.words))
-    )
+    row, and so do the texts not among ``rows`` when given (the only ones read)."""
+    at = np.repeat(sh.full, sh.per)
+    ids = sh.ids
+    if rows is not None:
+        wanted = np.zeros(n, dtype=bool)
+        wanted[rows] = True
+        keep = wanted[at]
+        at, ids = at[keep], ids[keep]
+    sets = csr_matrix((np.ones(len(ids), dtype=np.float32), (at, ids)), shape=(n, len(sh.words)))
     sets.sum_duplicates()
     sets.data[:] = 1.0
     return sets
@@ -499,7 +504,7 @@ def near_duplicate_links(
         sig = _signatures(uniq, num_perm=num_perm, seed=1, shingled=sh)
         a, b, rank = _bucket_pairs(sig, threshold=threshold, cap=bucket_cap)
         del sig
-        sets = _shingle_sets(m, sh)
+        sets = _shingle_sets(m, sh, rows=np.concatenate([a, b]))
         by = np.argsort(rank, kind="stable")
         a, b, rank = a[by], b[by], rank[by]
         bounds = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1], True]).tolist()
