@@ -216,7 +216,8 @@ def own_texts(text: pd.Series, *, min_chars: int = 6) -> pd.Series:
     """
     text = text.astype(object).where(text.notna(), "").astype(str)
     text_at, texts = pd.factorize(text.to_numpy(dtype=object))  # each distinct text once
-    own = pd.Series(texts, dtype=object).str.replace(_CHAIN, "", regex=True)
+    # a chain holds an ``@``: the pattern runs only on the texts that have one
+    own = [_CHAIN.sub("", t) if "@" in t else t for t in texts.tolist()]
     norm = pd.Series(normalize_all(own)[text_at], dtype=object, index=text.index)
     return norm.where(norm.str.len() >= min_chars, "")
 
