@@ -260,42 +260,48 @@ def _nodes(p: Projection, *, lookup: np.ndarray | None = None) -> _Nodes:
     )
 
 
-class Forest(NamedTuple):
-    """An event's repost forest on integer node positions (:func:`forest_of`)."""
+class CodedForest(NamedTuple):
+    """An event's repost forest on integer node codes (:func:`coded_forest`): built once per
+    projection, read by every stage that walks reposts to their roots."""
 
-    #: the nodes (:func:`_nodes`, without a lookup)
+    #: the nodes and their parents before cycles are cut (:func:`_nodes`, with ``found``
+    #: the node of each row's ``reply_to`` of ``nodes.contents``' frame, ``p.contents``)
     nodes: _Nodes
-    #: root, depth and parent (cycles cut) of every node (:func:`_resolve`)
+    #: the root each node reaches (node position)
     root: np.ndarray
+    #: its depth (edges to its root)
     depth: np.ndarray
+    #: each node's parent with one node of each cycle cut (-1: a root)
     parent: np.ndarray
+    #: the own comment (:func:`own_comments`) of each repost of ``nodes.src``, row by row
+    comment: np.ndarray
 
 
-#: the forest of the last projection asked for: (projection, its contents and reposts
-#: frames, the forest); dropped when the projection is
-_LAST: list[tuple[weakref.ref, int, int, Forest]] = []
+def coded_forest(p: Projection) -> CodedForest:
+    """The repost forest of ``p`` on integer codes, built at the first call and kept on the
+    projection for the next ones (while its ``contents`` and ``reposts`` frames are the same
+    objects: a projection's frames are read, never changed in place).
 
-
-def forest_of(p: Projection) -> Forest:
-    """The repost forest of ``p`` on integer node positions, built once per projection.
-
-    :func:`repost_forest`, :func:`reach` and the coordination's acts all start from it:
-    the IDs are hashed and the chains resolved once per analysis instead of once per
-    detector.  The forest is kept while ``p`` lives and its ``contents`` and ``reposts``
-    frames are the same objects (a projection whose frames are replaced gets a new one).
+    :func:`repost_forest` and :func:`reach` read it, so an event's IDs are hashed and its
+    chains resolved once, whichever of the narratives, the role detectors, the clusters and
+    the features asks first.
 
     Notes
     -----
-    O(C + R) hashing and O(n log d) pointer jumping the first time, O(1) after.
+    O(C + R) hashing of the C contents', R reposts' and their sources' and reply targets'
+    IDs, O(n log d) pointer jumping; the forest holds integer arrays of the nodes and object
+    arrays that point at the projection's own strings.
     """
-    for ref, ic, ir, f in _LAST:
-        if ref() is p and ic == id(p.contents) and ir == id(p.reposts):
-            return f
-    nd = _nodes(p)
+    held = p.derived.get("coded_forest")
+    if held is not None and held[0]() is p.contents and held[1]() is p.reposts:
+        return held[2]  # type: ignore[no-any-return]
+    c = p.contents
+    lookup = c["reply_to"].astype(str).to_numpy(dtype=object) if "reply_to" in c else None
+    nd = _nodes(p, lookup=lookup)
     root, depth, parent = _resolve(nd.parent)
-    f = Forest(nd, root, depth, parent)
-    _LAST[:] = [(weakref.ref(p, lambda _: _LAST.clear()), id(p.contents), id(p.reposts), f)]
-    return f
+    forest = CodedForest(nd, root, depth, parent, own_comments(nd.src["text"]).to_numpy())
+    p.derived["coded_forest"] = (weakref.ref(p.contents), weakref.ref(p.reposts), forest)
+    return forest
 
 
 def _by_ids(values: pd.Series, ids: np.ndarray) -> np.ndarray:
@@ -333,15 +339,14 @@ def repost_forest(p: Projection) -> pd.DataFrame:
 
     Notes
     -----
-    Every ID is hashed once (:func:`_nodes`), then pointer jumping over integer parent
-    arrays: O(n log d) numpy work for n reposts and the longest chain d, no per-repost
-    Python recursion; cycles are cut, so the call always terminates.  The frame is built
-    once, in ``repost_id`` order.
+    Every ID is hashed once (:func:`coded_forest`, kept on the projection), then pointer
+    jumping over integer parent arrays: O(n log d) numpy work for n reposts and the longest
+    chain d, no per-repost Python recursion; cycles are cut, so the call always terminates.
+    The frame is built once, in ``repost_id`` order.
     """
-    fo = forest_of(p)
-    nd = fo.nodes
+    cf = coded_forest(p)
+    nd, root, depth = cf.nodes, cf.root, cf.depth
     src = nd.src
-    root, depth = fo.root, fo.depth
     ids, kinds = nd.ids, nd.kind
     root_kind = kinds[root].copy()
     root_kind[(kinds[root] == "repost")] = "cycle"
@@ -355,7 +360,7 @@ def repost_forest(p: Projection) -> pd.DataFrame:
         "reposted_at": pd.to_datetime(src["reposted_at"], utc=True).array,
         "text": src["text"].to_numpy(),
         "root_kind": root_kind[at],
-        "comment": own_comments(src["text"]).to_numpy(),
+        "comment": cf.comment,
     }
     by_id = np.argsort(ids[at], kind="stable")
     return pd.DataFrame({k: columns[k][by_id] for k in FOREST_COLUMNS}, copy=False)
@@ -422,17 +427,16 @@ def reach(
 
     Notes
     -----
-    Every ID is hashed once (:func:`_nodes`); pointer jumping for roots and nearest
-    inciting ancestors, then the reposts sorted by depth once and one ``np.add.at`` per
-    tree level for subtree sums: O(n log n) numpy work with no per-repost Python loop.
+    Every ID is hashed once (:func:`coded_forest`, kept on the projection); pointer jumping
+    for roots and nearest inciting ancestors, then the reposts sorted by depth once and one
+    ``np.add.at`` per tree level for subtree sums: O(n log n) numpy work with no per-repost Python loop.
     """
     answers = "reply_to" in p.contents
-    fo = forest_of(p)
-    nd = fo.nodes
+    cf = coded_forest(p)
+    nd, root, depth, parent = cf.nodes, cf.root, cf.depth, cf.parent
     src, c = nd.src, nd.contents
     ids, kinds = nd.ids, nd.kind
     n = len(ids)
-    root, depth, parent = fo.root, fo.depth, fo.parent
 
     account = np.full(n, None, dtype=object)
     nat = np.iinfo(np.int64).min
@@ -449,7 +453,7 @@ def reach(
         c["placeholder"].to_numpy(dtype=bool) if "placeholder" in c else np.zeros(len(c), bool)
     )
     has_text[at_c] = ~placeholder
-    comment = own_comments(src["text"]).to_numpy()
+    comment = cf.comment
     has_comment = np.zeros(n, dtype=bool)
     has_comment[at_r] = comment != ""
     has_text[at_r] = has_comment[at_r]
@@ -559,8 +563,8 @@ def reach(
 
 
 __all__ = [
-    "Forest",
-    "forest_of",
+    "CodedForest",
+    "coded_forest",
     "repost_forest",
     "reach",
     "own_comment",

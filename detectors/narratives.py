@@ -216,7 +216,8 @@ def own_texts(text: pd.Series, *, min_chars: int = 6) -> pd.Series:
     """
     text = text.astype(object).where(text.notna(), "").astype(str)
     text_at, texts = pd.factorize(text.to_numpy(dtype=object))  # each distinct text once
-    own = pd.Series(texts, dtype=object).str.replace(_CHAIN, "", regex=True)
+    # a chain holds an ``@``: the pattern runs only on the texts that have one
+    own = [_CHAIN.sub("", t) if "@" in t else t for t in texts.tolist()]
     norm = pd.Series(normalize_all(own)[text_at], dtype=object, index=text.index)
     return norm.where(norm.str.len() >= min_chars, "")
 
@@ -399,7 +400,7 @@ def detect_narratives(
         }
     )
     platforms = _platforms(cdf, rdf, len(names))
-    narr = _narrative_table(
+    narr, code_at = _narrative_table(
         p,
         c,
         cdf,
@@ -415,10 +416,9 @@ def detect_narratives(
         harm_threshold=harm_threshold,
         reaction_min=reaction_min,
     )
-    harm, source = _fill_from_narratives(cdf, narr, names, harm, source)
+    harm, source = _fill_from_narratives(cdf, narr, code_at, len(names), harm, source)
 
     members = _members(cid, kc, order, len(names))
-    code_at = pd.Index(names).get_indexer(narr["narrative_id"])  # each row's narrative code
     missing_set = set(missing)
     narratives = [
         Narrative(
@@ -567,20 +567,25 @@ def _estimate_harm(
 
 
 def _fill_from_narratives(
-    cdf: pd.DataFrame, narr: pd.DataFrame, names: np.ndarray, harm: pd.Series, source: pd.Series
+    cdf: pd.DataFrame,
+    narr: pd.DataFrame,
+    code_at: np.ndarray,
+    k: int,
+    harm: pd.Series,
+    source: pd.Series,
 ) -> tuple[pd.Series, pd.Series]:
     """Step 4 of the harm estimate (module docstring) for contents still unknown.
 
-    The contents are the first ``len(cdf)`` entries of ``harm`` and ``source``.
+    The contents are the first ``len(cdf)`` entries of ``harm`` and ``source``; ``code_at``
+    is the narrative code (of ``k``) of each row of ``narr``.
     """
     harm, source = harm.copy(), source.copy()
     todo = np.isnan(harm.to_numpy()[: len(cdf)]) & ~cdf["placeholder"].to_numpy()
     if not todo.any():
         return harm, source
-    inferred = narr.set_index("narrative_id")["harm"].where(
-        narr.set_index("narrative_id")["harm_source"] == "inferred"
-    )
-    nh = inferred.reindex(names).to_numpy(dtype=float)[cdf["code"].to_numpy()]
+    inferred = np.full(k, np.nan)
+    inferred[code_at] = narr["harm"].where(narr["harm_source"] == "inferred").to_numpy(dtype=float)
+    nh = inferred[cdf["code"].to_numpy()]
     fill = np.flatnonzero(todo & ~np.isnan(nh))
     harm.iloc[fill] = nh[fill]
     source.iloc[fill] = "narrative"
@@ -603,8 +608,9 @@ def _narrative_table(
     *,
     harm_threshold: float,
     reaction_min: int,
-) -> pd.DataFrame:
-    """One row per narrative with sizes, first poster and harm.
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per narrative with sizes, first poster and harm, and the narrative code of
+    each row.
 
     Narratives are integer codes (``cdf["code"]``, ``rdf["code"]``) into ``names``; the
     contents come first in ``harm`` and ``source``, then the reposts of ``forest``.
@@ -702,6 +708,7 @@ def _narrative_table(
         ~np.isnan(known), "known", np.where(np.isnan(inferred), "none", "inferred")
     )
     tab["harmful"] = tab["harm"].fillna(0.0) >= harm_threshold
+    tab["code"] = at
     tab.index = pd.Index(names[at], name="narrative_id")
     tab = tab.reset_index()
     unknown = tab["first_tkey"].to_numpy() == np.iinfo(np.int64).max
@@ -727,7 +734,7 @@ def _narrative_table(
             "harmful",
             "n_reports",
         ]
-    ]
+    ], tab["code"].to_numpy()
 
 
 def _distinct_per_code(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:

@@ -92,6 +92,16 @@ class Projection:
     venues: pd.DataFrame = field(default_factory=lambda: empty("venues"))
     venue_contents: pd.DataFrame = field(default_factory=lambda: empty("contents"))
     moderation: pd.DataFrame = field(default_factory=lambda: empty("moderation"))
+    #: what detectors derive from the frames once and share (e.g.
+    #: :func:`pileon.detectors.cascades.coded_forest`), each entry checked against the frames
+    #: it was made from; not compared, not copied by ``dataclasses.replace``, not pickled
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "derived": {}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({"derived": {}, **state})
 
     @property
     def event_id(self) -> str:

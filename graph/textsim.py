@@ -16,12 +16,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from datasketch import MinHash, MinHashLSH
 from datasketch.hashfunc import sha1_hash32
 from pandas.api.types import infer_dtype
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 #: ``//@name:`` chains that Weibo appends to a repost comment, URLs, @mentions
 _NOISE = re.compile(r"//@[^:：\s]*[:：]?|https?://\S+|@[\w\-\u4e00-\u9fff]+")
@@ -56,10 +59,47 @@ def normalize_all(texts: Sequence[object] | pd.Series) -> np.ndarray:
     if infer_dtype(values, skipna=True) not in ("string", "empty"):
         return np.array([normalize(t) for t in values], dtype=object)
     codes, uniq = pd.factorize(values)
-    out = np.array([normalize(t) for t in uniq] + [""], dtype=object)[codes]
+    out = np.array(_normalize_distinct(uniq.tolist()) + [""], dtype=object)[codes]
     lost = np.flatnonzero(codes < 0)  # None, NaN: normalised one by one, as normalize does
     out[lost] = [normalize(t) for t in values[lost]]
     return out
+
+
+#: per code point (up to the largest seen yet): whether ``_PUNCT`` keeps it, i.e.
+#: ``str.isalnum`` (``[\W_]`` is exactly the characters that are not alphanumeric)
+_ALNUM = np.zeros(0, dtype=bool)
+
+
+def _alnum_table(top: int) -> np.ndarray:
+    """:data:`_ALNUM` for the code points ``0 .. top`` at least (grown once, kept)."""
+    global _ALNUM
+    if len(_ALNUM) <= top:
+        size = max(top + 1, 0x3100)  # Latin to CJK punctuation at once
+        _ALNUM = np.fromiter((chr(c).isalnum() for c in range(size)), dtype=bool, count=size)
+    return _ALNUM
+
+
+def _alnum_only(texts: list[str]) -> list[str]:
+    """``_PUNCT.sub("", t)`` of every text, as one numpy pass over their code points."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if not len(cp):
+        return list(texts)
+    keep = _alnum_table(int(cp.max()))[cp]
+    # kept characters before each text's end; no kept character is a surrogate
+    dropped = np.flatnonzero(~keep)
+    ends = np.cumsum(lengths)
+    ends = (ends - np.searchsorted(dropped, ends)).tolist()
+    out = cp[keep].tobytes().decode("utf-32-le")
+    return [out[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+
+
+def _normalize_distinct(texts: list[str]) -> list[str]:
+    """:func:`normalize` of each of ``texts`` (strings): NFKC and lower case one by one, the
+    noise pattern only where it can match (an ``@`` or ``http``), the punctuation in numpy."""
+    pre = [unicodedata.normalize("NFKC", t).lower() for t in texts]
+    pre = [_NOISE.sub(" ", t) if ("@" in t or "http" in t) else t for t in pre]
+    return _alnum_only(pre)
 
 
 def terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
@@ -106,19 +146,77 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return mixed
 
 
-def _signatures(texts: Sequence[str], *, k: int = SHINGLE, num_perm: int, seed: int) -> np.ndarray:
+class _Shingled(NamedTuple):
+    """The character ``k``-shingles of texts as integer codes (:func:`_shingled`)."""
+
+    #: the rows of the texts of at least ``k`` characters (the others have no ``k``-shingle)
+    full: np.ndarray
+    #: shingle occurrences of each of them (repeats included for ``k <= 3``)
+    per: np.ndarray
+    #: the code of each occurrence, text by text
+    ids: np.ndarray
+    #: the distinct shingles, in code order
+    words: list[str]
+
+
+def _shingled(texts: Sequence[str], k: int) -> _Shingled:
+    """The ``k``-shingles of ``texts`` as codes: for ``k <= 3`` the code points are packed
+    into one int64 per shingle (21 bits each) in numpy, from slices of the joined texts;
+    else sets of strings.  O(C) for C characters plus the distinct shingles."""
+    n = len(texts)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    full = np.flatnonzero(lengths >= k)
+    if k > 3:  # code points do not fit one int64: sets of strings
+        vocab: dict[str, int] = {}
+        ids = np.fromiter(
+            (vocab.setdefault(x, len(vocab)) for i in full for x in shingles(texts[int(i)], k)),
+            dtype=np.int64,
+        )
+        per = np.fromiter((len(shingles(texts[int(i)], k)) for i in full), dtype=np.int64)
+        return _Shingled(full, per, ids, list(vocab))
+    per = lengths[full] - k + 1  # shingle occurrences of each text, repeats included
+    cp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    m = len(cp) - k + 1  # shingles starting at each position of the joined texts
+    if m <= 0 or not len(full):
+        return _Shingled(full, per, np.zeros(0, dtype=np.int64), [])
+    key = cp[:m].copy()
+    for j in range(1, k):
+        key = (key << 21) | cp[j : m + j]
+    # a shingle that starts in a text's last k - 1 characters runs into the next text
+    valid = np.ones(m, dtype=bool)
+    ends = np.cumsum(lengths)
+    for off in range(1, k):
+        at = ends - off
+        valid[at[(at >= ends - lengths) & (at < m)]] = False
+    ids, uniq = pd.factorize(key[valid])
+    # the distinct shingles back to strings: their code points, decoded at once
+    points = np.stack([(uniq >> (21 * (k - 1 - j))) & 0x1FFFFF for j in range(k)], axis=1)
+    joined = points.astype(np.uint32).tobytes().decode("utf-32-le")
+    words = [joined[i : i + k] for i in range(0, len(joined), k)]
+    return _Shingled(full, per, ids, words)
+
+
+def _signatures(
+    texts: Sequence[str],
+    *,
+    k: int = SHINGLE,
+    num_perm: int,
+    seed: int,
+    shingled: _Shingled | None = None,
+) -> np.ndarray:
     """MinHash signatures of the character ``k``-shingles of normalised texts, as one
     ``(n, num_perm)`` uint32 array, bit for bit those of :func:`_minhashes` over
     :func:`shingles` (datasketch's ``MinHash``, ``affine32`` scheme, SHA-1 32-bit hashes of
     the shingles' UTF-8); an empty text's row is all ``2**32 - 1`` (never used).
+    ``shingled``: :func:`_shingled` of the texts, when the caller has it already.
 
     Notes
     -----
-    The shingles are cut in numpy (code points packed into one int64 per shingle, for
-    ``k <= 3``), hashed once per distinct shingle, permuted as one ``(V, num_perm)`` array
-    for V distinct shingles, and each text's minimum is taken by ``np.minimum.reduceat``
-    over its shingles, one permutation at a time: O(C · num_perm) numpy work and
-    O(V · num_perm + C) memory for C characters, no Python object per shingle.
+    The shingles are cut in numpy (:func:`_shingled`), hashed once per distinct shingle,
+    permuted as one ``(V, num_perm)`` array for V distinct shingles, and each text's
+    minimum is taken by ``np.minimum.reduceat`` over its shingles, one permutation at a
+    time: O(C · num_perm) numpy work and O(V · num_perm + C) memory for C characters, no
+    Python object per shingle.
     """
     n = len(texts)
     out = np.full((n, num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
@@ -133,36 +231,83 @@ def _signatures(texts: Sequence[str], *, k: int = SHINGLE, num_perm: int, seed: 
     short = np.flatnonzero((lengths > 0) & (lengths < k))  # the text is its one shingle
     if len(short):
         out[short] = permuted(texts[int(i)] for i in short)
-    if k > 3:  # code points do not fit one int64: sets of strings
-        full = np.flatnonzero(lengths >= k)
-        vocab: dict[str, int] = {}
-        ids = np.fromiter(
-            (vocab.setdefault(x, len(vocab)) for i in full for x in shingles(texts[int(i)], k)),
-            dtype=np.int64,
-        )
-        per = np.fromiter((len(shingles(texts[int(i)], k)) for i in full), dtype=np.int64)
-        perm = permuted(vocab) if vocab else np.zeros((0, num_perm), dtype=np.uint32)
-    else:
-        cp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        starts = np.cumsum(lengths) - lengths
-        full = np.flatnonzero(lengths >= k)
-        per = lengths[full] - k + 1  # shingle occurrences of each text, repeats included
-        at = np.repeat(starts[full] - np.cumsum(per) + per, per) + np.arange(int(per.sum()))
-        key = cp[at]
-        for j in range(1, k):
-            key = (key << 21) | cp[at + j]
-        ids, uniq = pd.factorize(key)
-        words = (
-            "".join(chr((int(x) >> (21 * (k - 1 - j))) & 0x1FFFFF) for j in range(k)) for x in uniq
-        )
-        perm = permuted(words) if len(uniq) else np.zeros((0, num_perm), dtype=np.uint32)
-    if len(full):
-        begins = np.cumsum(per) - per
+    sh = shingled if shingled is not None else _shingled(texts, k)
+    if len(sh.full):
+        perm = permuted(sh.words) if sh.words else np.zeros((0, num_perm), dtype=np.uint32)
+        begins = np.cumsum(sh.per) - sh.per
         by_perm = np.ascontiguousarray(perm.T)  # one permutation's values at a time
-        rows = np.empty((num_perm, len(full)), dtype=np.uint32)
+        rows = np.empty((num_perm, len(sh.full)), dtype=np.uint32)
+        hashed = np.empty(len(sh.ids), dtype=np.uint32)
         for j in range(num_perm):
-            rows[j] = np.minimum.reduceat(by_perm[j][ids], begins)
-        out[full] = rows.T
+            # the codes are all in range: "clip" spares the bounds errors' slower path
+            np.take(by_perm[j], sh.ids, out=hashed, mode="clip")
+            np.minimum.reduceat(hashed, begins, out=rows[j])
+        out[sh.full] = rows.T
+    return out
+
+
+def _shingle_sets(n: int, sh: _Shingled, *, rows: np.ndarray | None = None) -> csr_matrix:
+    """The shingle set of each of ``n`` texts as one row of a 0/1 sparse matrix (rows with
+    sorted, distinct columns: the shingle codes); texts shorter than ``k`` have an empty
+    row, and so do the texts not among ``rows`` when given (the only ones read)."""
+    at = np.repeat(sh.full, sh.per)
+    ids = sh.ids
+    if rows is not None:
+        wanted = np.zeros(n, dtype=bool)
+        wanted[rows] = True
+        keep = wanted[at]
+        at, ids = at[keep], ids[keep]
+    sets = csr_matrix((np.ones(len(ids), dtype=np.float32), (at, ids)), shape=(n, len(sh.words)))
+    sets.sum_duplicates()
+    sets.data[:] = 1.0
+    return sets
+
+
+#: candidate pairs checked in one numpy pass by :func:`_jaccards` (bounds its memory)
+CHECK_BATCH = 1 << 15
+#: passes of :func:`near_duplicate_links` over a round's candidates that check a spanning
+#: forest of them only, before it checks all that remain
+FOREST_PASSES = 4
+
+
+def _forest(u: np.ndarray, v: np.ndarray, m: int) -> np.ndarray:
+    """Positions of edges ``(u[i], v[i])`` (nodes ``0 .. m - 1``) that make a spanning forest
+    of them all: Kruskal by position (the earliest edges first), in C (scipy).  Edges
+    within one node are left out."""
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    between = np.flatnonzero(lo != hi)
+    _, first = np.unique(lo[between] * m + hi[between], return_index=True)
+    first = between[first]  # the first edge between each two nodes
+    graph = csr_matrix((first + 1.0, (lo[first], hi[first])), shape=(m, m))
+    kept = minimum_spanning_tree(graph).data
+    return np.sort(kept.astype(np.int64) - 1)
+
+
+def _jaccards(sets: csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact Jaccard similarity of the shingle sets of rows ``a`` and ``b`` of ``sets``
+    (:func:`_shingle_sets`), pair by pair: what :func:`_set_jaccard` gives of each pair of
+    texts of at least ``k`` characters (two distinct shorter texts share no shingle: 0).
+
+    Notes
+    -----
+    One sorted merge per pair (scipy's element-wise product of two sparse matrices):
+    O(|A| + |B|) per pair, in C.
+    """
+    size = np.diff(sets.indptr)
+    inter = np.concatenate(
+        [np.zeros(0, dtype=np.int64)]
+        + [
+            np.diff(
+                sets[a[at : at + CHECK_BATCH]]
+                .multiply(sets[b[at : at + CHECK_BATCH]])
+                .tocsr()
+                .indptr
+            )
+            for at in range(0, len(a), CHECK_BATCH)
+        ]
+    )
+    union = size[a] + size[b] - inter
+    out: np.ndarray = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
     return out
 
 
@@ -220,18 +365,17 @@ def _bucket_pairs(
 
     Notes
     -----
-    O(n · b) to bucket n rows by sorting each band's values, plus the pairs: up to
-    ``s(s-1)/2`` for a bucket of s rows, ``s · cap`` with a cap.
+    O(n · r) hashing per band to bucket n rows (r values each), a sort of the buckets, plus
+    the pairs: up to ``s(s-1)/2`` for a bucket of s rows, ``s · cap`` with a cap.
     """
     n = len(sig)
     b, r = _lsh_bands(threshold, sig.shape[1])
     keys, ranks = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for band in range(b):
-        band_key = np.ascontiguousarray(sig[:, band * r : (band + 1) * r])
-        _, bucket = np.unique(
-            band_key.view(np.dtype((np.void, 4 * r))).ravel(), return_inverse=True
-        )
-        bucket = bucket.ravel()
+        # the band's bucket: its r values as one code, one column at a time (hashing)
+        bucket = sig[:, band * r].astype(np.int64)
+        for col in range(band * r + 1, (band + 1) * r):
+            bucket = pd.factorize((bucket << 32) | sig[:, col])[0]
         order = np.argsort(bucket, kind="stable")  # by bucket, then row
         sb = bucket[order]
         start = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
@@ -326,9 +470,12 @@ def near_duplicate_links(
     without the pairs that only join texts already grouped.
 
     Candidates are taken in rounds by their rank in their LSH bucket (first every text
-    with its buckets' first text, then with the second, ...); a candidate whose two texts
-    are already in one group is not checked, the others are verified by exact Jaccard.
-    Many near-identical texts thus cost about one check each, not one per pair.
+    with its buckets' first text, then with the second, ...), in batches of up to
+    :data:`CHECK_BATCH`; a candidate whose two texts are already in one group when its batch
+    starts is not checked, the others are verified by exact Jaccard (:func:`_jaccards`, in
+    numpy).  Many near-identical texts thus cost about one check each, not one per pair.
+    The groups do not depend on the order of the checks: they are the connected
+    components of the candidates at ``threshold`` or more.
 
     Parameters
     ----------
@@ -344,7 +491,8 @@ def near_duplicate_links(
     -----
     O(C · num_perm) numpy work for C characters, O(n · b · bucket_cap) candidates for n
     distinct texts and b bands, at most ``bucket_cap`` rounds of O(n) numpy each; the exact
-    checks are the candidates whose texts are not yet grouped.
+    checks are the candidates whose texts are not yet grouped, O(|A| + |B|) each in C, and
+    each batch that links texts finds the groups again (sparse connected components).
     """
     if bucket_cap < 1:
         raise ValueError("bucket_cap must be at least 1")
@@ -357,46 +505,49 @@ def near_duplicate_links(
         by_text = np.argsort(np.asarray(uniq, dtype=object), kind="stable")
         uniq = [uniq[k] for k in by_text.tolist()]
         first_row = first_row[by_text]
-        sig = _signatures(uniq, num_perm=num_perm, seed=1)
+        m = len(uniq)
+        sh = _shingled(uniq, SHINGLE)
+        sig = _signatures(uniq, num_perm=num_perm, seed=1, shingled=sh)
         a, b, rank = _bucket_pairs(sig, threshold=threshold, cap=bucket_cap)
-        parent = list(range(len(uniq)))
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        cut: dict[int, set[str]] = {}
+        del sig
+        sets = _shingle_sets(m, sh, rows=np.concatenate([a, b]))
         by = np.argsort(rank, kind="stable")
         a, b, rank = a[by], b[by], rank[by]
-        bounds = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1], True])
-        label = np.arange(len(uniq))
-        found_a: list[int] = []
-        found_b: list[int] = []
-        grouped = 0
-        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        bounds = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1], True]).tolist()
+        label = np.arange(m)  # each text's group: its component among the links found
+        found_a: list[np.ndarray] = []
+        found_b: list[np.ndarray] = []
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
             ra, rb = a[lo:hi], b[lo:hi]
-            todo = label[ra] != label[rb]
-            for x, y in zip(ra[todo].tolist(), rb[todo].tolist()):
-                fx, fy = find(x), find(y)
-                if fx == fy:
-                    continue
-                sx = cut.get(x) or cut.setdefault(x, shingles(uniq[x]))
-                sy = cut.get(y) or cut.setdefault(y, shingles(uniq[y]))
-                if _set_jaccard(sx, sy) >= threshold:
-                    parent[max(fx, fy)] = min(fx, fy)
-                    found_a.append(x)
-                    found_b.append(y)
-            if len(found_a) > grouped:  # every text's group again, by pointer jumping
-                grouped = len(found_a)
-                label = np.array(parent)
-                while not np.array_equal(up := label[label], label):
-                    label = up
-        fa = first_row[np.array(found_a, dtype=np.int64)]
-        fb = first_row[np.array(found_b, dtype=np.int64)]
-        li.append(np.minimum(fa, fb))
-        lj.append(np.maximum(fa, fb))
+            tries = 0
+            while len(ra):
+                apart = label[ra] != label[rb]
+                ra, rb = ra[apart], rb[apart]
+                if not len(ra):
+                    break
+                # a spanning forest of the pending candidates between groups first: the
+                # others may be joined by it; after a few such passes, all that remain
+                pick = (
+                    _forest(label[ra], label[rb], m)
+                    if tries < FOREST_PASSES
+                    else np.arange(len(ra))
+                )
+                tries += 1
+                ca, cb = ra[pick], rb[pick]
+                rest = np.ones(len(ra), dtype=bool)
+                rest[pick] = False
+                ra, rb = ra[rest], rb[rest]
+                near = _jaccards(sets, ca, cb) >= threshold
+                if near.any():
+                    found_a.append(ca[near])
+                    found_b.append(cb[near])
+                    fa, fb = np.concatenate(found_a), np.concatenate(found_b)
+                    graph = coo_matrix((np.ones(len(fa)), (fa, fb)), shape=(m, m))
+                    label = connected_components(graph, directed=False)[1]
+        for x, y in zip(found_a, found_b):  # links in row order (i < j)
+            fa, fb = first_row[x], first_row[y]
+            li.append(np.minimum(fa, fb))
+            lj.append(np.maximum(fa, fb))
     return np.concatenate(li).astype(np.int64), np.concatenate(lj).astype(np.int64)
 
 

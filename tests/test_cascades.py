@@ -165,3 +165,26 @@ def test_duplicate_and_clashing_repost_ids_unsorted_rows_and_replies_to_reposts(
     p.reposts = p.reposts.iloc[[1, 0]].reset_index(drop=True)
     pd.testing.assert_frame_equal(reach(p), r.reset_index())
     pd.testing.assert_frame_equal(repost_forest(p), f)
+
+
+def test_coded_forest_is_built_once_per_projection_and_follows_its_frames():
+    import dataclasses
+    import pickle
+
+    from pileon.detectors.cascades import coded_forest
+
+    p = Projection.from_tables(
+        {"event_id": "e"},
+        contents=[_c("c1", "a"), {**_c("c2", "z"), "reply_to": "r1"}],
+        reposts=[_r("r1", "b", "c1", 1), _r("r2", "c", "r1", 2)],
+    )
+    first = coded_forest(p)
+    before = reach(p)
+    assert coded_forest(p) is first  # kept: repost_forest, reach and the stages share it
+    assert reach(p).equals(before)
+    q = dataclasses.replace(p)
+    assert "coded_forest" not in q.derived
+    assert pickle.loads(pickle.dumps(p)).derived == {}
+    p.reposts = p.reposts[p.reposts["repost_id"] == "r1"].reset_index(drop=True)
+    assert coded_forest(p) is not first  # another reposts frame: built again
+    assert repost_forest(p)["repost_id"].tolist() == ["r1"]

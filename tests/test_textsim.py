@@ -96,13 +96,18 @@ def test_many_near_identical_texts_cost_about_one_check_each(monkeypatch):
     base = "网传某中学老师体罚学生大家一起去骂她转发扩散让更多人看到这件事情的真相"
     texts = [base[:-4] + f"{i:04d}" for i in range(500)]  # distinct, all near-copies
     calls = {"n": 0}
-    real = ts._set_jaccard
+    real, real_batch = ts._set_jaccard, ts._jaccards
 
     def counted(a, b):
         calls["n"] += 1
         return real(a, b)
 
+    def counted_batch(sets, a, b):  # the links check pairs in numpy batches
+        calls["n"] += len(a)
+        return real_batch(sets, a, b)
+
     monkeypatch.setattr(ts, "_set_jaccard", counted)
+    monkeypatch.setattr(ts, "_jaccards", counted_batch)
     i, j = near_duplicate_links(texts, normalized=True)
     assert len(set(_groups(len(texts), i, j).tolist())) == 1
     assert calls["n"] <= 2 * len(texts)
@@ -118,3 +123,23 @@ def test_bucket_cap_bounds_the_candidates_and_is_checked():
     assert len(set(_groups(len(texts), i, j).tolist())) == 1  # each joins the first
     with pytest.raises(ValueError, match="bucket_cap"):
         near_duplicate_links(texts, bucket_cap=0)
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_batch_jaccards_are_those_of_the_shingle_sets(k):
+    texts = [t for t in dict.fromkeys(ODD + [normalize(t) for t in _texts(80, seed=9)]) if t]
+    sh = ts._shingled(texts, k)
+    sets = ts._shingle_sets(len(texts), sh)
+    a, b = np.triu_indices(len(texts), 1)
+    got = ts._jaccards(sets, a, b)
+    want = [ts._set_jaccard(shingles(texts[x], k), shingles(texts[y], k)) for x, y in zip(a, b)]
+    assert got.tolist() == want  # the same floats, not only close ones
+    assert (got > 0.6).sum() > 10
+
+
+def test_links_in_small_batches_group_as_in_one(monkeypatch):
+    texts = _texts(400, seed=5)
+    a = _groups(len(texts), *near_duplicate_links(texts, normalized=True))
+    monkeypatch.setattr(ts, "CHECK_BATCH", 7)
+    b = _groups(len(texts), *near_duplicate_links(texts, normalized=True))
+    assert np.array_equal(a, b)

@@ -207,11 +207,11 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
     Notes
     -----
     ``O(n log n)`` for ``n`` contents and reposts: the repost forest on integer node
-    positions (:func:`pileon.detectors.cascades.forest_of`, shared with the other
+    positions (:func:`pileon.detectors.cascades.coded_forest`, shared with the other
     detectors), the reposts' items, voices and platforms as codes of their roots (names
     built and sorted once per distinct root, not per repost), one sort of the acts.
     """
-    from pileon.detectors.cascades import forest_of
+    from pileon.detectors.cascades import coded_forest
 
     c = p.contents
     # the columns read below only: the filters copy less
@@ -239,7 +239,7 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
 
     rp = p.reposts
     if len(rp):
-        fo = forest_of(p)
+        fo = coded_forest(p)
         nd = fo.nodes
         src = nd.src
         at = nd.n_contents + np.arange(len(src))
