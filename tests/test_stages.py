@@ -101,17 +101,23 @@ CHILD = textwrap.dedent(
 )
 
 
+def _analyze_limited(path: str, extra_mib: int, **kw) -> subprocess.CompletedProcess:
+    """``pileon analyze`` in a child whose address space is limited to what its imports
+    take plus ``extra_mib`` (:data:`CHILD`)."""
+    return subprocess.run(
+        [sys.executable, "-c", CHILD, str(extra_mib), "analyze", "--store", path]
+        + ["--event", E1, "--model", "rules", "--no-progress"],
+        capture_output=True,
+        text=True,
+        **kw,
+    )
+
+
 @pytest.mark.parametrize("extra_mib", [2, 40])
 def test_a_real_address_space_limit_gives_one_line_and_exit_4(small, extra_mib):
     """Under ``ulimit -v`` just above what the imports take: no traceback, one error
     line saying the run ran out of memory (in a stage or before the first)."""
-    res = subprocess.run(
-        [sys.executable, "-c", CHILD, str(extra_mib), "analyze", "--store", small]
-        + ["--event", E1, "--model", "rules", "--no-progress"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    res = _analyze_limited(small, extra_mib, timeout=300)
     assert res.returncode == 4, res.stderr[-2000:]
     assert "Traceback" not in res.stderr
     lines = res.stderr.strip().splitlines()
@@ -144,14 +150,7 @@ def test_blas_near_the_limit_is_one_line_not_a_hang(small, margin_mib):
     )
     assert probe.returncode == 0, probe.stderr[-2000:]
     room = max(2, int(probe.stdout.strip().splitlines()[-1]) + margin_mib)
-    res = subprocess.run(
-        [sys.executable, "-c", CHILD, str(room), "analyze", "--store", small]
-        + ["--event", E1, "--model", "rules", "--no-progress"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    res = _analyze_limited(small, room, timeout=120, env=env)
     if res.returncode == 0:  # room enough for this small event
         assert res.stderr == "" and '"accounts"' in res.stdout
         return
