@@ -498,8 +498,8 @@ def reach(
     reply_known = np.zeros(n, dtype=np.int64)
     if answers and c["reply_to"].notna().any():
         replying = c["reply_to"].notna().to_numpy()
-        # each reply's target node (-1: none); the IDs are distinct, compared as strings
-        tgt = pd.Index(ids).get_indexer(c["reply_to"].astype(str).to_numpy(dtype=object)[replying])
+        # each reply's target node (-1: none), looked up with the forest's IDs
+        tgt = nd.found[nd.content_rows][replying]
         ok = tgt >= 0
         tgt = tgt[ok]
         if harm is None:
