@@ -159,6 +159,43 @@ def test_blas_near_the_limit_is_one_line_not_a_hang(small, margin_mib):
     assert len(lines) == 1 and "ran out of memory" in lines[0], res.stderr[-2000:]
 
 
+CRASH = textwrap.dedent(
+    """
+    import ctypes, os, signal, sys
+    import pileon.cli, pileon.detectors.coordination
+    how = sys.argv[1]
+    def crash(*args, **kwargs):
+        if how == "segv":
+            ctypes.string_at(0)  # what native code does with an allocation it did not check
+        os.kill(os.getpid(), signal.SIGKILL)  # what the kernel's out-of-memory killer does
+    pileon.detectors.coordination.detect_coordinated = crash
+    sys.argv = ["pileon", *sys.argv[2:]]
+    pileon.cli.main()
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("how", "says"), [("segv", "crashed in native code (SIGSEGV"), ("kill", "was killed (SIGKILL")]
+)
+def test_a_crash_in_native_code_or_a_kill_is_one_line_naming_the_stage(small, how, says):
+    """Failures Python never sees (a segmentation fault in native code near a memory
+    limit, the kernel's out-of-memory killer) still end in one line naming the stage,
+    exit 4: the command runs in a child that its parent watches."""
+    res = subprocess.run(
+        [sys.executable, "-c", CRASH, how, "analyze", "--store", small, "--event", E1]
+        + ["--model", "rules", "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 4, res.stderr[-2000:]
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr[-2000:]
+    assert lines[0].startswith(f"error: analyze {E1} in stage clusters {says}"), lines[0]
+    assert "free memory" in lines[0] and res.stdout == ""
+
+
 def test_progress_is_a_line_per_stage_when_stderr_is_not_a_terminal(small, tmp_path):
     out = tmp_path / "r.json"
     res = subprocess.run(

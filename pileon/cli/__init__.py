@@ -98,27 +98,34 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from pileon.graph.errors import PileonError, out_of_memory
-
         try:
             return super().invoke(ctx)
-        except PileonError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("error: interrupted", err=True)
-            sys.exit(130)
-        except (MemoryError, OSError, ImportError) as exc:
-            if not out_of_memory(exc):
+        except (Exception, KeyboardInterrupt) as exc:
+            line = one_line(exc, ctx.invoked_subcommand)
+            if line is None:
                 raise
-            # outside a job's stages (which name theirs): still one line
-            click.echo(
-                f"error: {' '.join(filter(None, ['pileon', ctx.invoked_subcommand]))} ran out of "
-                "memory: free memory "
-                "or run on a machine with more, or give it less data at once",
-                err=True,
-            )
-            sys.exit(4)
+            click.echo(line[0], err=True)
+            sys.exit(line[1])
+
+
+def one_line(exc: BaseException, command: str | None = None) -> tuple[str, int] | None:
+    """The error line and exit code a command's failure ``exc`` is shown as, or None for a
+    failure that is a bug outside any job's stages (its traceback is shown)."""
+    from pileon.graph.errors import PileonError, out_of_memory
+
+    if isinstance(exc, PileonError):
+        return f"error: {exc}", exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return "error: interrupted", 130
+    if isinstance(exc, (MemoryError, OSError, ImportError)) and out_of_memory(exc):
+        # outside a job's stages (which name theirs): still one line
+        who = " ".join(filter(None, ["pileon", command]))
+        return (
+            f"error: {who} ran out of memory: free memory or run on a machine with more, "
+            "or give it less data at once",
+            4,
+        )
+    return None
 
 
 @click.group(cls=LazyGroup)

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from pileon.cli import COMMANDS, settings_for, store_option
+from pileon.cli.watch import watched
 
 
 @click.command("analyze", short_help=COMMANDS["analyze"][1])
@@ -72,6 +73,7 @@ from pileon.cli import COMMANDS, settings_for, store_option
     metavar="DIR",
     help="--engine spark: keep the joins as Parquet here (default: not kept).",
 )
+@watched("analyze")
 def command(
     event_id: str,
     out: str | None,

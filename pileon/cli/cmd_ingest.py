@@ -8,6 +8,7 @@ import sys
 import click
 
 from pileon.cli import COMMANDS, open_cli_store, store_option
+from pileon.cli.watch import watched
 
 #: pileon.ingest.membership.DEFAULT_MARGIN in hours (a literal: --help imports no pandas)
 MARGIN_HOURS = 48.0
@@ -83,6 +84,7 @@ def format_summary(summary) -> str:
     "removed after the import.  Required when pileon cannot import itself "
     "(PILEON_NEO4J_IMPORT unset: a server elsewhere); it then only writes the files.",
 )
+@watched("ingest")
 def command(
     folder: str,
     store_uri: str | None,

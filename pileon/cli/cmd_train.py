@@ -8,6 +8,7 @@ import sys
 import click
 
 from pileon.cli import COMMANDS, settings_for, store_option
+from pileon.cli.watch import watched
 
 
 def _num(v: float) -> str:
@@ -59,6 +60,7 @@ def _num(v: float) -> str:
     default=None,
     help="Progress bar (default: when stderr is a terminal).",
 )
+@watched("train")
 def command(
     labels_path: str | None,
     from_decisions: bool,

@@ -16,6 +16,7 @@ they are.
 
 from __future__ import annotations
 
+import mmap
 import resource
 import sys
 import time
@@ -25,7 +26,12 @@ from typing import TextIO
 
 from pileon.graph.errors import PileonError, StageFailed, out_of_memory
 
-__all__ = ["Stages", "load_native_libraries"]
+__all__ = ["Stages", "load_native_libraries", "share_marks", "where"]
+
+#: where the running job is ("analyze evt:1 in stage roles"), in memory shared with a
+#: watching parent process (:func:`share_marks`); None when nobody watches
+_marks: mmap.mmap | None = None
+_MARK_BYTES = 1024
 
 #: what to try when a stage runs out of memory
 MEMORY_ADVICE = (
@@ -70,6 +76,7 @@ class Stages:
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         t0 = time.perf_counter()
+        _mark(f"{self.job} in stage {name}")
         try:
             yield
         except PileonError:
@@ -82,6 +89,7 @@ class Stages:
         dt = time.perf_counter() - t0
         self.seconds[name] = dt
         self.done = name
+        _mark(f"{self.job} after stage {name}")
         if self._out is not None:
             print(f"{self.job}: {name} {dt:.1f} s", file=self._out, flush=True)
 
@@ -109,6 +117,29 @@ class Stages:
             if failed is None:
                 raise
             raise failed from exc
+
+
+def share_marks() -> None:
+    """Keep where the jobs of this process are (the stage running, or the last one that
+    finished) in memory that a process forked after this call can read with
+    :func:`where`, even when this one dies in native code (a crash, a kill)."""
+    global _marks
+    if _marks is None:
+        _marks = mmap.mmap(-1, _MARK_BYTES)  # anonymous and shared with forked children
+
+
+def where() -> str:
+    """The last place a job marked (:func:`share_marks`): ``"analyze evt:1 in stage
+    roles"``, or ``""`` when none was marked."""
+    if _marks is None:
+        return ""
+    return _marks[:].split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+def _mark(text: str) -> None:
+    if _marks is not None:
+        data = text.encode("utf-8")[: _MARK_BYTES - 1]
+        _marks[: len(data) + 1] = data + b"\0"
 
 
 def _failure(job: str, where: str, stage: str, exc: BaseException) -> StageFailed | None:
