@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import re
 import sqlite3
 import threading
@@ -405,7 +406,9 @@ class EmbeddedStore(Store):
                 con.executescript(_AUDIT_DDL)
                 con.executescript(CODES_DDL)
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open the embedded store {self.path}: {exc}") from None
+            folder = os.path.dirname(os.path.abspath(self.path))
+            why = f"its folder {folder} does not exist" if not os.path.isdir(folder) else exc
+            raise StoreUnavailable(f"cannot open the embedded store {self.path}: {why}") from None
 
     # one connection per thread: the API serves requests from a thread pool
     def _con(self) -> sqlite3.Connection:

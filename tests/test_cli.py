@@ -69,6 +69,16 @@ def test_unreadable_file_names_it(tmp_path):
     assert r.output.count("\n") == 1
 
 
+def test_a_store_in_a_missing_folder_says_so(incident, tmp_path):
+    d, _ = incident
+    db = tmp_path / "no" / "such" / "s.db"
+    r = CliRunner().invoke(cli, ["ingest", str(d / "incident"), "--store", str(db)])
+    assert r.exit_code == 3
+    assert r.output == (
+        f"error: cannot open the embedded store {db}: its folder {db.parent} does not exist\n"
+    )
+
+
 def test_coactivity_command_writes_the_exact_edge_list(incident, tmp_path):
     d, truth = incident
     db = tmp_path / "s.db"
