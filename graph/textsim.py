@@ -353,6 +353,33 @@ def _lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return int(lsh.b), int(lsh.r)
 
 
+#: the odd multiplier that mixes a band's values into one hash (:func:`_band_buckets`)
+_BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _band_buckets(band: np.ndarray) -> np.ndarray:
+    """A code per row of ``band`` (the ``r`` signature values of an LSH band), equal for
+    rows with equal values and only for them.
+
+    The ``r`` values are mixed into one 64-bit hash, and the hashes factorized; a row whose
+    values differ from those of the first row with its hash (a collision, about ``n² / 2**65``
+    likely for ``n`` rows) sends the band to the exact way: one column at a time.
+    """
+    h = np.zeros(len(band), dtype=np.uint64)
+    for col in range(band.shape[1]):
+        h = (h ^ band[:, col].astype(np.uint64)) * _BAND_MIX
+        h ^= h >> np.uint64(29)
+    code = pd.factorize(h.view(np.int64))[0]
+    first = np.empty(int(code.max()) + 1 if len(code) else 0, dtype=np.int64)
+    first[code[::-1]] = np.arange(len(code) - 1, -1, -1)  # the first row of each code
+    if (band[first[code]] == band).all():
+        return code
+    exact = band[:, 0].astype(np.int64)
+    for col in range(1, band.shape[1]):
+        exact = pd.factorize((exact << 32) | band[:, col])[0]
+    return exact
+
+
 def _bucket_pairs(
     sig: np.ndarray, *, threshold: float, cap: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -372,10 +399,7 @@ def _bucket_pairs(
     b, r = _lsh_bands(threshold, sig.shape[1])
     keys, ranks = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for band in range(b):
-        # the band's bucket: its r values as one code, one column at a time (hashing)
-        bucket = sig[:, band * r].astype(np.int64)
-        for col in range(band * r + 1, (band + 1) * r):
-            bucket = pd.factorize((bucket << 32) | sig[:, col])[0]
+        bucket = _band_buckets(sig[:, band * r : (band + 1) * r])
         order = np.argsort(bucket, kind="stable")  # by bucket, then row
         sb = bucket[order]
         start = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])

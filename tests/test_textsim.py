@@ -1,6 +1,7 @@
 """Near-duplicate texts: the numpy MinHash LSH against datasketch's, and the bounded groups."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from datasketch import MinHashLSH
 from scipy.sparse import coo_matrix
@@ -143,3 +144,28 @@ def test_links_in_small_batches_group_as_in_one(monkeypatch):
     monkeypatch.setattr(ts, "CHECK_BATCH", 7)
     b = _groups(len(texts), *near_duplicate_links(texts, normalized=True))
     assert np.array_equal(a, b)
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two code arrays group the rows alike (codes may be numbered differently)."""
+    pairs = set(zip(a.tolist(), b.tolist()))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+@pytest.mark.parametrize("mix", [None, 0])
+def test_band_buckets_group_equal_rows_only(monkeypatch, mix):
+    """An LSH band's buckets hold exactly the rows with equal values; when the 64-bit hash of
+    the values collides (forced here: ``mix`` 0 hashes every row to 0), the band is bucketed
+    the exact way, one column at a time."""
+    if mix is not None:
+        monkeypatch.setattr(ts, "_BAND_MIX", np.uint64(mix))
+    rng = np.random.default_rng(3)
+    band = rng.integers(0, 3, size=(500, 6)).astype(np.uint32)  # many equal rows
+    band[7] = band[11]
+    band[12, 5] = np.uint32(0xFFFFFFFF)
+    exact = band[:, 0].astype(np.int64)
+    for col in range(1, band.shape[1]):
+        exact = pd.factorize((exact << 32) | band[:, col])[0]
+    got = ts._band_buckets(band)
+    assert _same_partition(got, exact)
+    assert got[7] == got[11]
