@@ -15,7 +15,7 @@ import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import chain
@@ -291,6 +291,44 @@ def _columns_of_rows(table: str, cols: list[str], rows: list[tuple[Any, ...]]) -
                 v[v == ""] = None
             data[c] = v
     return data
+
+
+def _report_encoder() -> Callable[[Any], str]:
+    """``json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode``, with the C encoder
+    built once for all the items of a report instead of once per call (a third of the
+    time of encoding 122k account entries one by one); the same text.
+
+    >>> _report_encoder()({"b": [1.5, None], "a": "网暴"})
+    '{"a": "网暴", "b": [1.5, null]}'
+    """
+    enc = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return enc.encode
+    try:  # the arguments JSONEncoder.iterencode gives it (CPython 3.11 to 3.13)
+        c = make(
+            {},
+            enc.default,
+            json.encoder.encode_basestring,
+            None,
+            enc.key_separator,
+            enc.item_separator,
+            True,
+            False,
+            True,
+        )
+        probe = {"b": [1.5, float("inf"), None, True], "a": "网暴\n"}
+        if "".join(c(probe, 0)) != enc.encode(probe):
+            return enc.encode
+    except (TypeError, ValueError):
+        return enc.encode
+
+    def encode(o: Any) -> str:
+        if isinstance(o, (dict, list)):
+            return "".join(c(o, 0))
+        return enc.encode(o)
+
+    return encode
 
 
 _EPOCH = datetime(1970, 1, 1)
@@ -889,7 +927,7 @@ class EmbeddedStore(Store):
     def save_report(self, report: dict[str, Any]) -> str:
         run_id = uuid.uuid4().hex
         event_id = report["event_id"]
-        encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+        encode = _report_encoder()
         roles_json: dict[tuple[str, ...], str] = {}
         ranked = RANKED_LISTS
         # run_id, kind, rank, item ID, tier, roles JSON, item JSON

@@ -40,3 +40,14 @@ def test_saved_text_is_the_reports_own_json(tmp_path):
     assert rows == want and len(want) > 3
     assert store.report(run) == json.loads(json.dumps(report))
     store.close()
+
+
+def test_saved_text_without_the_c_encoder(tmp_path, monkeypatch):
+    """Where json has no C encoder, the items are encoded by ``JSONEncoder.encode``: the
+    same text."""
+    monkeypatch.setattr(json.encoder, "c_make_encoder", None)
+    report = incident_report()
+    store = EmbeddedStore(str(tmp_path / "s.db"))
+    run = store.save_report(report)
+    (whole,) = store._con().execute("SELECT report FROM runs WHERE run_id = ?", (run,)).fetchone()
+    assert whole == json.dumps(report, ensure_ascii=False, sort_keys=True)
