@@ -203,12 +203,15 @@ def _signatures(
     num_perm: int,
     seed: int,
     shingled: _Shingled | None = None,
+    used: int | None = None,
 ) -> np.ndarray:
     """MinHash signatures of the character ``k``-shingles of normalised texts, as one
     ``(n, num_perm)`` uint32 array, bit for bit those of :func:`_minhashes` over
     :func:`shingles` (datasketch's ``MinHash``, ``affine32`` scheme, SHA-1 32-bit hashes of
     the shingles' UTF-8); an empty text's row is all ``2**32 - 1`` (never used).
-    ``shingled``: :func:`_shingled` of the texts, when the caller has it already.
+    ``shingled``: :func:`_shingled` of the texts, when the caller has it already;
+    ``used``: only the first ``used`` of the ``num_perm`` permutations (the columns that LSH
+    bands read, :func:`_lsh_bands`), an ``(n, used)`` array.
 
     Notes
     -----
@@ -219,9 +222,12 @@ def _signatures(
     Python object per shingle.
     """
     n = len(texts)
+    a, b = MinHash(num_perm=num_perm, seed=seed).permutations
+    if used is not None:
+        a, b = a[:used], b[:used]
+    num_perm = len(a)
     out = np.full((n, num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
-    a, b = MinHash(num_perm=num_perm, seed=seed).permutations
 
     def permuted(words: Iterable[str]) -> np.ndarray:
         hv = np.fromiter((sha1_hash32(w.encode("utf-8")) for w in words), dtype=np.uint32)
@@ -381,7 +387,7 @@ def _band_buckets(band: np.ndarray) -> np.ndarray:
 
 
 def _bucket_pairs(
-    sig: np.ndarray, *, threshold: float, cap: int | None = None
+    sig: np.ndarray, *, threshold: float, cap: int | None = None, num_perm: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidate pairs ``(i, j)`` (row ``i < j``) of signatures that share an LSH band, each
     once, with ``rank``: the smallest place of ``i`` among its bucket's rows (0: the first).
@@ -389,6 +395,8 @@ def _bucket_pairs(
     The bands are those of datasketch's ``MinHashLSH`` (:func:`_lsh_bands`), so the pairs
     are exactly what inserting the rows one by one and querying each before its insert
     gives.  ``cap``: a row is paired only with the first ``cap`` rows of each bucket.
+    ``num_perm``: the permutations the bands are chosen for (default: the columns of
+    ``sig``, which may hold only the first ``b · r`` of them).
 
     Notes
     -----
@@ -396,7 +404,7 @@ def _bucket_pairs(
     the pairs: up to ``s(s-1)/2`` for a bucket of s rows, ``s · cap`` with a cap.
     """
     n = len(sig)
-    b, r = _lsh_bands(threshold, sig.shape[1])
+    b, r = _lsh_bands(threshold, num_perm or sig.shape[1])
     keys, ranks = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for band in range(b):
         bucket = _band_buckets(sig[:, band * r : (band + 1) * r])
@@ -531,8 +539,9 @@ def near_duplicate_links(
         first_row = first_row[by_text]
         m = len(uniq)
         sh = _shingled(uniq, SHINGLE)
-        sig = _signatures(uniq, num_perm=num_perm, seed=1, shingled=sh)
-        a, b, rank = _bucket_pairs(sig, threshold=threshold, cap=bucket_cap)
+        bands, rows = _lsh_bands(threshold, num_perm)
+        sig = _signatures(uniq, num_perm=num_perm, seed=1, shingled=sh, used=bands * rows)
+        a, b, rank = _bucket_pairs(sig, threshold=threshold, cap=bucket_cap, num_perm=num_perm)
         del sig
         sets = _shingle_sets(m, sh, rows=np.concatenate([a, b]))
         by = np.argsort(rank, kind="stable")
