@@ -47,6 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -123,6 +124,11 @@ def _runs(mask: np.ndarray, max_gap: int, min_len: int) -> list[tuple[int, int]]
 HOST_BUDGET = 30_000_000
 #: (text, fragment) meetings handled at once by _hosts (bounds its memory)
 _HOST_CHUNK = 2_000_000
+#: k-grams read past the least prefix of the prefix filter (_hosts, _GramSets): a pair must then meet
+#: on ``1 + _PREFIX_MORE`` of them, which few pairs that share only common k-grams do
+_PREFIX_MORE = 4
+
+
 #: the host sample's seed (one draw per content of the pool: the same on every run)
 _HOST_SEED = 0
 _BITS = 31
@@ -133,12 +139,35 @@ _ALL = 1 << _BITS
 class _HostSets:
     """Each fragment's host texts: the distinct texts of the pool holding 60% of its k-grams,
     each with its number of copies (drawn copies when sampled), and the share ``rate`` of the
-    pool's contents looked at for it (1.0: all, exact)."""
+    pool's contents looked at for it (1.0: all, exact).
 
-    texts: list[list[tuple[str, int]]]
+    Fragments of the same text share their hosts: ``of`` gives each fragment's distinct
+    fragment text, and the hosts are listed once per distinct fragment text, as flat arrays
+    sorted by (distinct fragment text, host)."""
+
+    #: the pool's distinct texts (``host`` indexes them)
+    uniq: np.ndarray
+    #: each fragment's distinct fragment text
+    of: np.ndarray
+    #: per (distinct fragment text, host text): the fragment text, the host and its copies
+    frag: np.ndarray
+    host: np.ndarray
+    drawn: np.ndarray
     rates: np.ndarray
     #: (distinct text, distinct fragment) meetings on shared k-grams made (the work)
     meetings: int
+
+    @property
+    def texts(self) -> list[list[tuple[str, int]]]:
+        """Each fragment's hosts as (text, copies), by host number."""
+        n = int(self.of.max()) + 1 if len(self.of) else 0
+        cut = np.searchsorted(self.frag, np.arange(n + 1)).tolist()
+        host, drawn = self.host.tolist(), self.drawn.tolist()
+        each = [
+            [(self.uniq[y], z) for y, z in zip(host[a:b], drawn[a:b])]
+            for a, b in zip(cut[:-1], cut[1:])
+        ]
+        return [each[x] for x in self.of.tolist()]
 
 
 def _sorted_unique(x: np.ndarray, *, counts: bool = False):
@@ -178,13 +207,15 @@ def _hosts(
     k-grams, with their numbers of copies.
 
     **Prefix filter (exact).** A text holding 60% of a fragment's ``n`` distinct k-grams
-    holds one of its ``n - need + 1`` rarest (``need``: the least count that makes 60%), so
-    only the postings of those are read; each text found there is then checked against all
-    ``n`` k-grams.  Common k-grams (syllables, stock words) are never read.
+    (``need``: the least count that makes 60%) misses at most ``n - need`` of them, so it
+    holds at least ``d + 1`` of its ``n - need + 1 + d`` rarest (``d`` =
+    :data:`_PREFIX_MORE`): only the postings of those are read, and each text listed in
+    ``d + 1`` of them is then checked against all ``n`` k-grams.  Common k-grams
+    (syllables, stock words) are never read.
 
     **Bound.** A fragment's *load* is the number of contents of the pool holding each of its
     k-grams, summed over them: the meetings a search without the prefix filter makes, and a
-    bound on the hosts :func:`_dominance` walks.  The loads of the
+    bound on the hosts :func:`_dominances` walks.  The loads of the
     distinct fragments together may reach ``budget`` (default :data:`HOST_BUDGET`); past
     it, every load is capped at the level ``c`` where the capped loads sum to ``budget``,
     and a fragment of load above ``c`` (a stock phrase that thousands of comments carry)
@@ -195,7 +226,7 @@ def _hosts(
     hosts found are then a uniform sample of the contents hosting the fragment, of
     expected size ``r`` times theirs.  Error: nothing changes for a fragment of load at
     most ``c`` (every fragment when the loads fit the budget, as on ira-dev: 4.8M of
-    30M); for a sampled one, the shares measured on its hosts (:func:`_dominance`) are
+    30M); for a sampled one, the shares measured on its hosts (:func:`_dominances`) are
     ratio estimates over about ``r · n`` drawn hosts out of ``n`` (standard error about
     ``sqrt(s (1 - s) / (r n))`` for a share ``s``), the number of other hosts is scaled up
     by ``1 / r``, and fewer than two contexts may be seen among few drawn hosts.
@@ -211,7 +242,8 @@ def _hosts(
     """
     budget = HOST_BUDGET if budget is None else budget
     if not frags:
-        return _HostSets([], np.zeros(0), 0)
+        none = np.zeros(0, dtype=np.int64)
+        return _HostSets(pg.uniq, none, none, none, none, np.zeros(0), 0)
     codes, uniq, gc, bounds = pg.codes, pg.uniq, pg.gc, pg.bounds
     n_text = len(uniq)
     copies = np.bincount(codes, minlength=n_text)
@@ -227,26 +259,30 @@ def _hosts(
     n_gram = int(gc.max()) + 1 if len(gc) else 1
     owner = np.repeat(number, np.diff(bounds))
     pair = _sorted_unique(gc * n_text + owner)  # by k-gram, then draw: (k-gram, text) held
-    pg, pt = pair // n_text, by_draw[pair % n_text]
-    del owner
-    pkey = (pg << _BITS) | first[pt]  # sorted
-    gstart = np.searchsorted(pg, np.arange(n_gram + 1))
-    load_of = np.bincount(pg, weights=copies[pt], minlength=n_gram)
-    del pg
+    held = pg.held[0]
+    p_gram, pt = pair // n_text, by_draw[pair % n_text]
+    del owner, pair
+    pkey = (p_gram << _BITS) | first[pt]  # sorted
+    gstart = np.searchsorted(p_gram, np.arange(n_gram + 1))
+    load_of = np.bincount(p_gram, weights=copies[pt], minlength=n_gram)
+    del p_gram
     # each distinct fragment text once, by its distinct k-grams; a text holding 60% of them
     # holds one of its n - need + 1 rarest (prefix filter): only those are looked up
     f_at, f_text = pd.factorize(pd.Series([uniq[u][s:e] for u, s, e in frags], dtype=object))
     first_of = np.full(len(f_text), -1, dtype=np.int64)
     first_of[f_at[::-1]] = np.arange(len(frags))[::-1]
-    f_grams, f_rare = [], []
+    f_grams, f_rare, f_hits = [], [], []
     for x in first_of.tolist():
         u, s, e = frags[x]
         g = _sorted_unique(gc[bounds[u] + s : bounds[u] + e - k + 1])
         need = int(np.ceil(0.6 * len(g)))  # the least count with count >= 0.6 * len(g)
         f_grams.append(g)
-        f_rare.append(g[np.lexsort((g, load_of[g]))][: len(g) - need + 1])
+        read = min(len(g), len(g) - need + 1 + _PREFIX_MORE)
+        f_rare.append(g[np.lexsort((g, load_of[g]))][:read])
+        f_hits.append(read - (len(g) - need))
     f_len = np.fromiter(map(len, f_grams), dtype=np.int64, count=len(f_grams))
     r_len = np.fromiter(map(len, f_rare), dtype=np.int64, count=len(f_rare))
+    hits = np.array(f_hits, dtype=np.int64)
     fg_all = np.concatenate(f_grams)
     all_cut = np.r_[0, np.cumsum(f_len)]
     fg = np.concatenate(f_rare)
@@ -263,7 +299,7 @@ def _hosts(
     many = np.searchsorted(pkey, (fg << _BITS) + limit[ff]) - gstart[fg]
     total = np.cumsum(np.bincount(ff, weights=many, minlength=len(f_grams)))
     frag_cut = np.r_[0, np.cumsum(r_len)]
-    out: list[list[tuple[str, int]]] = [[] for _ in f_grams]
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     meetings = int(many.sum())
     a = 0
     while a < len(f_grams):
@@ -272,7 +308,8 @@ def _hosts(
         lo, hi = frag_cut[a], frag_cut[b]
         m = many[lo:hi]
         at = np.repeat(gstart[fg[lo:hi]] - np.cumsum(m) + m, m) + np.arange(int(m.sum()))
-        cand = _sorted_unique(np.repeat(ff[lo:hi], m) * n_text + pt[at])
+        cand, met = _sorted_unique(np.repeat(ff[lo:hi], m) * n_text + pt[at], counts=True)
+        cand = cand[met >= hits[cand // n_text]]
         a = b
         # each candidate checked against all the fragment's k-grams, a block at a time
         per = f_len[cand // n_text]
@@ -283,97 +320,267 @@ def _hosts(
             f, t, n = cand[c0:c1] // n_text, cand[c0:c1] % n_text, per[c0:c1]
             c0 = c1
             at = np.repeat(all_cut[f] - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
-            want = fg_all[at] * n_text + np.repeat(number[t], n)
-            hit = pair[np.minimum(np.searchsorted(pair, want), len(pair) - 1)] == want
+            want = np.repeat(t, n) * n_gram + fg_all[at]
+            hit = held[np.minimum(np.searchsorted(held, want), len(held) - 1)] == want
             count = np.bincount(np.repeat(np.arange(len(f)), n), weights=hit, minlength=len(f))
             ok = count >= 0.6 * f_len[f]
             f, t = f[ok], t[ok]
             drawn = np.searchsorted(row_key, (t << _BITS) + limit[f]) - row_start[t]
-            for x, y, z in zip(f.tolist(), t.tolist(), drawn.tolist()):
-                out[x].append((uniq[y], z))
-    return _HostSets([out[x] for x in f_at.tolist()], rates[f_at], meetings)
+            out.append((f, t, drawn))
+    frag, host, drawn = (np.concatenate([o[x] for o in out]) for x in range(3))
+    return _HostSets(uniq, f_at.astype(np.int64), frag, host, drawn, rates[f_at], meetings)
 
 
-def _share(inner: set[str], outer: set[str]) -> float:
-    """Share of the k-grams ``inner`` among the k-grams ``outer`` of a text (a k-gram is in
-    a text exactly when it is one of the text's k-grams)."""
-    if not inner:
-        return 0.0
-    return len(inner & outer) / len(inner)
+def _least(n: np.ndarray, share: float) -> np.ndarray:
+    """The least count ``c`` with ``c / n >= share`` (as the float division says; ``n + 1``,
+    out of reach, where ``n`` is 0)."""
+    n = np.asarray(n, dtype=np.int64)
+    safe = np.maximum(n, 1)
+    c = np.ceil(share * n).astype(np.int64)
+    c = np.where((c - 1) / safe >= share, c - 1, c)
+    c = np.where(c / safe < share, c + 1, c)
+    return np.where(n > 0, np.maximum(c, 0), n + 1)
+
+
+#: (pair, k-gram) lookups made at once by _GramSets (bounds its memory)
+_PAIR_CHUNK = 4_000_000
+
+
+class _GramSets:
+    """The distinct k-grams of some distinct texts of a pool (:class:`_PoolGrams`), for
+    exact tests of how many k-grams two texts share, and the *hosts* among them.
+
+    Each text's k-grams are kept twice: sorted by code (``key``: ``text * G + k-gram``,
+    for binary searches) and rarest first among the hosts (``rare``).
+
+    **Prefix filter (exact).** A text sharing at least ``c`` of the ``n`` k-grams of ``a``
+    misses at most ``n - c`` of them, so it holds at least ``d + 1`` of any ``n - c + 1 +
+    d`` of them: only ``a``'s ``n - c + 1 + d`` rarest k-grams (``d`` =
+    :data:`_PREFIX_MORE`) are read first, and only the pairs meeting on ``d + 1`` of them
+    are counted in full.
+    """
+
+    def __init__(self, pg: _PoolGrams, texts: np.ndarray, hosts: np.ndarray) -> None:
+        self.n_text = n_text = len(pg.uniq)
+        self.n_gram = n_gram = int(pg.gc.max()) + 1 if len(pg.gc) else 1
+        ids = _sorted_unique(np.r_[texts, hosts].astype(np.int64))
+        per = pg.bounds[ids + 1] - pg.bounds[ids]
+        at = np.repeat(pg.bounds[ids] - np.cumsum(per) + per, per) + np.arange(int(per.sum()))
+        self.key = key = _sorted_unique(np.repeat(ids, per) * n_gram + pg.gc[at])
+        text, gram = key // n_gram, key % n_gram
+        self.start = np.zeros(n_text, dtype=np.int64)
+        self.size = np.zeros(n_text, dtype=np.int64)
+        cut = np.searchsorted(text, np.r_[ids, n_text])
+        self.start[ids] = cut[:-1]
+        self.size[ids] = np.diff(cut)
+        is_host = np.zeros(n_text, dtype=bool)
+        is_host[hosts] = True
+        on_host = is_host[text]
+        freq = np.bincount(gram[on_host], minlength=n_gram)
+        self.rare = gram[np.lexsort((gram, freq[gram], text))]
+        # the hosts holding each k-gram, by k-gram then host
+        hk = _sorted_unique(gram[on_host] * n_text + text[on_host])
+        self.post_host = hk % n_text
+        self.post_start = np.searchsorted(hk // n_text, np.arange(n_gram + 1))
+
+    def _held(self, a: np.ndarray, b: np.ndarray, first: np.ndarray) -> np.ndarray:
+        """For pairs ``(a, b)``: how many of the ``first`` rarest k-grams of ``a`` ``b``
+        holds, :data:`_PAIR_CHUNK` lookups at a time."""
+        out = np.zeros(len(a), dtype=np.int64)
+        key, n_gram = self.key, self.n_gram
+        ends = np.cumsum(first)
+        p0 = 0
+        while p0 < len(a):
+            done = ends[p0 - 1] if p0 else 0
+            p1 = max(p0 + 1, int(np.searchsorted(ends, done + _PAIR_CHUNK, side="right")))
+            m = first[p0:p1]
+            at = np.repeat(self.start[a[p0:p1]] - np.cumsum(m) + m, m) + np.arange(int(m.sum()))
+            want = np.repeat(b[p0:p1], m) * n_gram + self.rare[at]
+            hit = key[np.minimum(np.searchsorted(key, want), len(key) - 1)] == want
+            out[p0:p1] = np.bincount(
+                np.repeat(np.arange(p1 - p0), m), weights=hit, minlength=p1 - p0
+            ).astype(np.int64)
+            p0 = p1
+        return out
+
+    def _prefix(self, a: np.ndarray, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The prefix filter's rarest k-grams to read for each text of ``a`` and how many of
+        them a text sharing ``need`` must hold (``need`` in ``1 .. size``)."""
+        n = self.size[a]
+        first = np.minimum(n - need + 1 + _PREFIX_MORE, n)
+        return first, first - (n - need)
+
+    def at_least(self, a: np.ndarray, b: np.ndarray, need: np.ndarray) -> np.ndarray:
+        """Whether texts ``a`` and ``b`` share at least ``need`` distinct k-grams (pair by
+        pair)."""
+        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        need = np.asarray(need, dtype=np.int64)
+        ok = need <= 0
+        x = np.flatnonzero(~ok & (need <= self.size[a]))
+        first, hits = self._prefix(a[x], need[x])
+        x = x[self._held(a[x], b[x], first) >= hits]
+        ok[x] = self._held(a[x], b[x], self.size[a[x]]) >= need[x]
+        return ok
+
+    def join_cost(self, a: np.ndarray, need: np.ndarray) -> int:
+        """The postings :meth:`join` reads."""
+        a, need = np.asarray(a, dtype=np.int64), np.asarray(need, dtype=np.int64)
+        x = np.flatnonzero((need >= 1) & (need <= self.size[a]))
+        first, _ = self._prefix(a[x], need[x])
+        g = self.rare[
+            np.repeat(self.start[a[x]] - np.cumsum(first) + first, first)
+            + np.arange(int(first.sum()))
+        ]
+        return int((self.post_start[g + 1] - self.post_start[g]).sum())
+
+    def join(self, a: np.ndarray, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every (text of ``a``, host) sharing at least ``need`` (``>= 1``, per text of
+        ``a``) distinct k-grams: the hosts listing enough of the text's rarest k-grams
+        (prefix filter), then counted.  Two arrays ``(position in a, host)``, sorted."""
+        a, need = np.asarray(a, dtype=np.int64), np.asarray(need, dtype=np.int64)
+        x = np.flatnonzero((need >= 1) & (need <= self.size[a]))
+        first, hits = self._prefix(a[x], need[x])
+        at = np.repeat(self.start[a[x]] - np.cumsum(first) + first, first) + np.arange(
+            int(first.sum())
+        )
+        g = self.rare[at]
+        many = self.post_start[g + 1] - self.post_start[g]
+        at = np.repeat(self.post_start[g] - np.cumsum(many) + many, many) + np.arange(
+            int(many.sum())
+        )
+        owner = np.repeat(np.repeat(np.arange(len(x)), first), many)
+        cand, met = _sorted_unique(owner * self.n_text + self.post_host[at], counts=True)
+        cand = cand[met >= hits[cand // self.n_text]]
+        y, h = x[cand // self.n_text], cand % self.n_text
+        ok = self._held(a[y], h, self.size[a[y]]) >= need[y]
+        return y[ok], h[ok]
 
 
 class _HostTexts:
-    """The k-grams of each distinct host text (cut once) and whether it is a copy of a
-    splice found so far (80% of the splice's k-grams; checked once per text and splice,
-    through an index of the splices' k-grams, never against every splice)."""
+    """Which host texts are copies of a splice found so far (80% of the splice's k-grams;
+    found through the hosts listing the splice's rarest k-grams, never against every
+    splice), and the work done on the hosts."""
 
     def __init__(self, k: int) -> None:
         self.k = k
-        self._grams: dict[str, set[str]] = {}
-        #: k-gram sets of the splices found so far, and k-gram -> their numbers
-        self.known: list[set[str]] = []
-        self._known_at: dict[str, list[int]] = {}
-        #: texts found to be a copy of a known splice
-        self.copies: set[str] = set()
-        #: the contents whose k-grams ``known`` holds
+        #: distinct texts (of the pool) found to be a copy of a known splice
+        self.copies: set[int] = set()
+        #: the contents whose k-grams are known
         self.ids: set[int] = set()
         #: work counter: k-gram set comparisons made (for tests of the bound)
         self.comparisons = 0
 
-    def grams(self, t: str) -> set[str]:
-        g = self._grams.get(t)
-        if g is None:
-            k = self.k
-            g = self._grams[t] = {t[q : q + k] for q in range(len(t) - k + 1)}
-        return g
-
-    def add_known(self, splices: list[set[str]], texts: Iterable[str]) -> set[str]:
-        """Add the k-gram sets of newly found splices; the ``texts`` (not yet copies) that
-        are copies of one of them."""
-        first = len(self.known)
-        for g in splices:
-            n = len(self.known)
-            self.known.append(g)
-            for x in g:
-                self._known_at.setdefault(x, []).append(n)
-        newly = set()
-        for t in texts:
-            if t in self.copies:
-                continue
-            counts: dict[int, int] = {}
-            for x in self.grams(t):
-                for n in self._known_at.get(x, ()):
-                    if n >= first:
-                        counts[n] = counts.get(n, 0) + 1
-            self.comparisons += len(counts)
-            if any(c / len(self.known[n]) >= 0.8 for n, c in counts.items()):
-                newly.add(t)
-        self.copies |= newly
+    def add_known(self, gs: _GramSets, splices: np.ndarray) -> np.ndarray:
+        """Add the newly found splices (distinct texts); the host texts (not yet copies)
+        that are copies of one of them."""
+        if not len(splices):
+            return np.zeros(0, dtype=np.int64)
+        splices = np.asarray(splices, dtype=np.int64)
+        x, h = gs.join(splices, _least(gs.size[splices], 0.8))
+        newly = np.array(sorted(set(h.tolist()) - self.copies), dtype=np.int64)
+        self.copies.update(newly.tolist())
         return newly
 
 
-def _dominance(
-    texts: list[tuple[str, int]],
-    splice: str,
-    source: str,
-    ht: _HostTexts,
-    *,
-    rate: float = 1.0,
-) -> tuple[float, float, int]:
-    """How much a fragment belongs to its source: ``(share, others, contexts)``.
+@dataclass(frozen=True)
+class _HostTable:
+    """The hosts of every fragment of the candidates, as flat arrays by (fragment, host
+    text in (length, text) order), with what does not change between rounds: whether the
+    host is a near-copy of the fragment's splice (80% of the splice's k-grams) and a copy
+    of its source (70% of the source's k-grams)."""
 
-    The *hosts* are the texts carrying the fragment, ``texts``: each distinct one with
-    its number of copies, in order of (length, text).  A host is a copy of the source
-    when it holds 70% of the source's k-grams; hosts holding 80% of the splice's
-    k-grams (the splice and its own copies) are left out.  ``share`` is the part of
-    the remaining hosts that are copies of the source, ``others`` the number of the
-    other hosts, and ``contexts`` counts them as groups of near-copies of one another
-    (a viral text and its copies are one context), **up to 2**: only ``contexts < 2``
-    is ever asked, so counting stops there.  Copies of the splices found so far
-    (``ht.copies``) are left out too.  A sentence cut out of a story lives mostly in
-    that story and its copies, and in a few splices (few contexts); a stock phrase (an
-    insult, a slogan) lives in many unrelated texts of which the source is one (many
-    contexts, a small share).
+    #: per (fragment, host): the fragment (number in ``keys``), the host text, its copies
+    key: np.ndarray
+    host: np.ndarray
+    copies: np.ndarray
+    of_splice: np.ndarray
+    of_source: np.ndarray
+    #: where each fragment's hosts start (``len(keys) + 1`` bounds)
+    cut: np.ndarray
+    rates: np.ndarray
+
+
+def _host_table(
+    keys: list[tuple[int, int, int, int]], u: np.ndarray, hs: _HostSets, gs: _GramSets
+) -> _HostTable:
+    """:class:`_HostTable` of the fragments ``keys`` ``(splice, source, start, end)``
+    (contents) whose distinct texts are ``u``, from their hosts ``hs``.
+
+    Each test is made once per distinct (text, host) pair: by the hosts listing the text's
+    rarest k-grams (:meth:`_GramSets.join`) when those postings are fewer than the pairs'
+    lookups, else pair by pair (:meth:`_GramSets.at_least`); both exact."""
+    n_key = len(keys)
+    arr = np.array(keys, dtype=np.int64).reshape(-1, 4)
+    splice, source = u[arr[:, 0]], u[arr[:, 1]]
+    n_frag = int(hs.of.max()) + 1 if len(hs.of) else 0
+    f_cut = np.searchsorted(hs.frag, np.arange(n_frag + 1))
+    many = f_cut[hs.of + 1] - f_cut[hs.of]
+    at = np.repeat(f_cut[hs.of] - np.cumsum(many) + many, many) + np.arange(int(many.sum()))
+    key = np.repeat(np.arange(n_key), many)
+    host, copies = hs.host[at], hs.drawn[at]
+    # hosts in (length, text) order, as the contexts are counted in that order
+    distinct = _sorted_unique(host)
+    by = sorted(
+        range(len(distinct)), key=lambda x: (len(hs.uniq[distinct[x]]), hs.uniq[distinct[x]])
+    )
+    rank = np.zeros(len(hs.uniq), dtype=np.int64)
+    rank[distinct[np.array(by, dtype=np.int64)]] = np.arange(len(distinct))
+    order = np.lexsort((rank[host], key))
+    key, host, copies = key[order], host[order], copies[order]
+    size = gs.size
+    flags = []
+    for text, share, short in ((splice, 0.8, 0.79), (source, 0.7, 0.69)):
+        # a host shorter than 80% (70%) of the text's k-grams cannot share as much with it
+        # (a bound a little below, so the test is exact)
+        t = text[key]
+        tall = size[host] >= short * size[t]
+        want = t * gs.n_text + host
+        pair = _sorted_unique(want[tall])
+        pt, ph = pair // gs.n_text, pair % gs.n_text
+        a = _sorted_unique(text)
+        need = _least(size[a], share)
+        first, _ = gs._prefix(a, np.clip(need, 1, np.maximum(size[a], 1)))
+        if gs.join_cost(a, need) <= int(first.mean() if len(first) else 0) * len(pair):
+            # each text's near hosts by their rarest k-grams (cheaper than every pair)
+            y, h = gs.join(a, need)
+            near = _sorted_unique(a[y] * gs.n_text + h)
+        else:
+            near = pair[gs.at_least(pt, ph, _least(size[pt], share))]
+        at = np.minimum(np.searchsorted(near, want), max(len(near) - 1, 0))
+        flags.append((near[at] == want) if len(near) else np.zeros(len(want), dtype=bool))
+    table = _HostTable(
+        key=key,
+        host=host,
+        copies=copies,
+        of_splice=flags[0],
+        of_source=flags[1],
+        cut=np.searchsorted(key, np.arange(n_key + 1)),
+        rates=hs.rates,
+    )
+    return table
+
+
+def _dominances(
+    ask: np.ndarray, table: _HostTable, copy: np.ndarray, gs: _GramSets, ht: _HostTexts
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How much each fragment of ``ask`` belongs to its source: ``(share, others,
+    contexts)``, three arrays.
+
+    The *hosts* of a fragment are the texts carrying it, each distinct one with its number
+    of copies, in order of (length, text) (:class:`_HostTable`).  A host is a copy of the
+    source when it holds 70% of the source's k-grams; hosts holding 80% of the splice's
+    k-grams (the splice and its own copies) are left out.  ``share`` is the part of the
+    remaining hosts that are copies of the source, ``others`` the number of the other
+    hosts, and ``contexts`` counts them as groups of near-copies of one another (a viral
+    text and its copies are one context), **up to 2**: only ``contexts < 2`` is ever
+    asked, so counting stops there.  Copies of the splices found so far (``copy``, by
+    distinct text) are left out too.  A sentence cut out of a story lives mostly in that
+    story and its copies, and in a few splices (few contexts); a stock phrase (an insult, a
+    slogan) lives in many unrelated texts of which the source is one (many contexts, a
+    small share).
+
+    The first context is the first other host; a second one is the first later other host
+    that is not a near-copy of it (sharing 70% of the k-grams of the shorter of the two).
 
     When the hosts are a sample of the contents at ``rate`` (:func:`_hosts`), the copies
     are the drawn ones: ``share`` is the share among the drawn contents and ``others`` is
@@ -381,31 +588,52 @@ def _dominance(
 
     Notes
     -----
-    O(D · G) for D distinct host texts of G k-grams: at most four k-gram set comparisons
-    per distinct text (splice, source, two contexts), whatever the number of hosts.
+    Numpy over all the fragments at once, on k-gram codes: the tests against the splice
+    and the source do not change between rounds (:func:`_host_table`); the contexts
+    compare the later other hosts with the first in waves (1, 2, 4, ... per fragment),
+    so that a fragment stops at the first host of another context.  At most four k-gram
+    set comparisons per distinct host text and fragment, whatever the number of hosts.
     """
-    g_splice = ht.grams(splice)
-    g_source = ht.grams(source)
-    n_all = n_src = 0
-    groups: list[set[str]] = []
-    # a host shorter than 80% (70%) of the splice's (source's) k-grams cannot share as much
-    # with it: the intersection is skipped (bounds a little below, so the test is exact)
-    short_splice, short_source = 0.79 * len(g_splice), 0.69 * len(g_source)
-    for t, m in texts:
-        g = ht.grams(t)
-        ht.comparisons += 1
-        if t in ht.copies or (len(g) >= short_splice and _share(g_splice, g) >= 0.8):
-            continue
-        n_all += m
-        ht.comparisons += 1
-        if len(g) >= short_source and _share(g_source, g) >= 0.7:
-            n_src += m
-            continue
-        if len(groups) < 2:
-            ht.comparisons += len(groups)
-            if not any(len(g & rep) >= 0.7 * min(len(g), len(rep)) for rep in groups):
-                groups.append(g)
-    return (n_src / n_all if n_all else 0.0), (n_all - n_src) / rate, len(groups)
+    ask = np.asarray(ask, dtype=np.int64)
+    many = table.cut[ask + 1] - table.cut[ask]
+    at = np.repeat(table.cut[ask] - np.cumsum(many) + many, many) + np.arange(int(many.sum()))
+    mine = np.repeat(np.arange(len(ask)), many)
+    host, m = table.host[at], table.copies[at].astype(np.float64)
+    counted = ~(copy[host] | table.of_splice[at])
+    of_source = counted & table.of_source[at]
+    other = counted & ~of_source
+    # the work as k-gram set comparisons: a host is tested against the splice, a counted
+    # host against the source (each settled by the table), and some against a context
+    ht.comparisons += len(at) + int(counted.sum())
+    n_all = np.bincount(mine, weights=m * counted, minlength=len(ask))
+    n_src = np.bincount(mine, weights=m * of_source, minlength=len(ask))
+    share = np.where(n_all > 0, n_src / np.maximum(n_all, 1.0), 0.0)
+    others = (n_all - n_src) / table.rates[ask]
+    contexts = np.zeros(len(ask), dtype=np.int64)
+    at_other = np.flatnonzero(other)
+    who = mine[at_other]
+    lead = np.r_[True, who[1:] != who[:-1]] if len(who) else np.zeros(0, dtype=bool)
+    contexts[who[lead]] = 1
+    rep = np.zeros(len(ask), dtype=np.int64)
+    rep[who[lead]] = host[at_other[lead]]
+    # the later other hosts of each fragment, numbered from 0
+    rest, rest_who = at_other[~lead], who[~lead]
+    num = np.arange(len(rest)) - np.searchsorted(rest_who, rest_who)
+    open_ = np.ones(len(ask), dtype=bool)
+    lo, width = 0, 1
+    while len(rest):
+        look = (num >= lo) & (num < lo + width) & open_[rest_who]
+        if not look.any():
+            break
+        h, w = host[rest[look]], rest_who[look]
+        r = rep[w]
+        near = gs.at_least(h, r, np.ceil(0.7 * np.minimum(gs.size[h], gs.size[r])))
+        ht.comparisons += len(h)
+        two = np.unique(w[~near])
+        contexts[two] = 2
+        open_[two] = False
+        lo, width = lo + width, 2 * width
+    return share, others, contexts
 
 
 def _check_options(
@@ -583,6 +811,23 @@ class _PoolGrams:
     gc: np.ndarray
     bounds: np.ndarray
 
+    @property
+    def n_gram(self) -> int:
+        """How many distinct k-grams (codes ``0 .. n_gram - 1``)."""
+        return int(self.gc.max()) + 1 if len(self.gc) else 1
+
+    @cached_property
+    def held(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each distinct text's distinct k-grams as ``text * n_gram + k-gram``, sorted, and
+        where each text's start (``n + 1`` bounds): whether text ``t`` holds k-gram ``g`` is
+        one binary search, among ``t``'s own (queries about one text meet in the cache).
+
+        O(C) memory and one sort of C k-gram occurrences, already in text order."""
+        n = len(self.uniq)
+        owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.bounds))
+        key = _sorted_unique(owner * self.n_gram + self.gc)
+        return key, np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * self.n_gram)
+
 
 def _gram_codes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     """Every ``k``-gram occurrence of every text, in order, as an integer code (equal codes:
@@ -685,14 +930,16 @@ class _GramIndex:
         """The k-gram codes of content ``i``, in order."""
         return self.code[self.bounds[i] : self.bounds[i + 1]]
 
-    def hits(self, rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """For each content of ``rows``: the earlier contents (of earlier instants, other
-        accounts) in the postings of its k-grams, and how many of its k-gram occurrences
-        list each (one occurrence per position, as the k-grams come in order)."""
+    def shared(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For the contents of ``rows``: the earlier contents (of earlier instants, other
+        accounts) in the postings of their k-grams, and how many of the k-gram occurrences
+        of each list each (one occurrence per position, as the k-grams come in order).
+
+        Three arrays ``(r, who, count)`` sorted by ``(r, who)``, ``r`` indexing ``rows``."""
         t, acc = self.texts.time_ns, self.texts.accounts
         n = len(t)
         acc_code = pd.factorize(np.asarray(acc, dtype=object))[0]
-        out: list[tuple[np.ndarray, np.ndarray]] = []
+        rs, whos, counts = [], [], []
         for lo in range(0, len(rows), 4096):
             part = rows[lo : lo + 4096]
             per = self.bounds[part + 1] - self.bounds[part]
@@ -707,12 +954,13 @@ class _GramIndex:
             mine = np.repeat(owner, many)
             i = part[mine]
             ok = (t[who] < t[i]) & (acc_code[who] != acc_code[i])
-            key, count = np.unique(mine[ok] * n + who[ok], return_counts=True)
-            cut = np.searchsorted(key // n, np.arange(len(part) + 1))
-            out.extend(
-                (key[a:b] % n, count[a:b]) for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())
-            )
-        return out
+            key, count = _sorted_unique(mine[ok] * n + who[ok], counts=True)
+            rs.append(key // n + lo)
+            whos.append(key % n)
+            counts.append(count)
+        if not rs:
+            return tuple(np.zeros(0, dtype=np.int64) for _ in range(3))  # type: ignore[return-value]
+        return np.concatenate(rs), np.concatenate(whos), np.concatenate(counts)
 
 
 #: a content that earlier contents of others cover: its index, the sources chosen (index and
@@ -734,8 +982,9 @@ def _candidate_splices(
     -----
     The k-gram postings of all contents are built at once in numpy (:class:`_GramIndex`);
     the shared k-grams of each examined content with its earlier contents are counted in
-    bulk (:meth:`_GramIndex.hits`), and only the contents that share a fragment's worth
-    with one are measured in Python (:func:`_source_masks`).
+    bulk (:meth:`_GramIndex.shared`), what each promising source covers is measured in
+    bulk too (:func:`_source_masks`), and the sources of all the contents that may still
+    pass are chosen together (:func:`_choose_sources`).
     """
     seen_text: dict[str, set[str]] = {}
     examined = []
@@ -753,91 +1002,249 @@ def _candidate_splices(
         return []
     index = _GramIndex(texts, opts.k)
     rows = np.array(examined, dtype=np.int64)
-    hits = index.hits(rows)
-    prelim: list[_Candidate] = []
-    todo: Iterable[int] = range(len(rows))
-    if show_progress:
-        todo = tqdm(todo, desc="splices", unit="content")
-    min_grams = opts.min_fragment_chars - opts.k + 1
-    for r in todo:
-        who, count = hits[r]
-        if not len(who) or int(count.max()) < min_grams:
-            continue
-        i = int(rows[r])
-        masks = _source_masks(
-            i, who[count >= min_grams], count[count >= min_grams], texts, index, opts
-        )
-        if masks is None:
-            continue
-        chosen, covered = _choose_sources(masks, texts, opts)
-        if len(chosen) < opts.min_sources:
-            continue
-        if float(covered.sum()) / len(texts.norms[i]) < opts.min_coverage:
-            continue
-        prelim.append((i, chosen, masks))
-    return prelim
+    return _source_masks(rows, texts, index, opts, show_progress=show_progress)
+
+
+#: (source, k-gram position) meetings measured at once by _source_masks (bounds its memory)
+_MASK_CHUNK = 4_000_000
 
 
 def _source_masks(
-    i: int, cands: np.ndarray, hits: np.ndarray, texts: _Texts, index: _GramIndex, opts: _Options
-) -> dict[int, np.ndarray] | None:
-    """The characters of content ``i`` that each of its most promising sources covers (the
-    earlier contents of other accounts sharing the most k-grams with it, at most
-    :data:`_MAX_SOURCES`, from ``cands`` sharing ``hits`` k-gram occurrences); None when one
-    source covers nearly all of it (a copy, perhaps with a few words added)."""
-    g = index.grams(i)
+    rows: np.ndarray,
+    texts: _Texts,
+    index: _GramIndex,
+    opts: _Options,
+    *,
+    show_progress: bool = False,
+) -> list[_Candidate]:
+    """The candidates among the contents ``rows`` (in order): the characters that each of
+    their most promising sources covers (the earlier contents of other accounts sharing the
+    most k-gram occurrences with it, at least a fragment's worth, at most
+    :data:`_MAX_SOURCES`, the more the better, then the earliest), and the sources chosen
+    among them (:func:`_choose_sources`) when they are at least ``min_sources`` and cover
+    ``min_coverage`` of the content.
+
+    A content is left out when one source covers nearly all of it (a copy, perhaps with a
+    few words added), and when it cannot become a candidate whatever sources are chosen:
+    when all its masks together cover less than ``min_coverage``, or fewer than
+    ``min_sources`` masks hold a fragment (a stretch of ``min_fragment_chars`` covered
+    characters, gaps of ``max_gap`` merged).  :func:`_choose_sources` picks among masks
+    and only ever takes the parts of a mask not yet covered, whose fragments lie inside the
+    mask's own, so both tests are exact.
+
+    Notes
+    -----
+    Numpy over all (content, source) pairs at once, :data:`_MASK_CHUNK` k-gram positions at
+    a time: a source covers the k-gram at position ``q`` when it holds that k-gram (a
+    binary search among the k-grams of its distinct text, :attr:`_PoolGrams.held`), and a
+    character when one of the ``k`` k-grams over it is covered (a running sum).
+    O(M log N) for M measured (source, position) meetings and N distinct (text, k-gram)
+    pairs.
+    """
     k = opts.k
+    n = len(texts.norms)
+    r, who, count = index.shared(rows)
+    min_grams = opts.min_fragment_chars - k + 1
+    keep = count >= min_grams
+    r, who, count = r[keep], who[keep], count[keep]
+    if not len(r):
+        return []
+    i_of = rows[r]
+    n_grams = index.bounds[i_of + 1] - index.bounds[i_of]
     # cheap copy test: one source already shares nearly every k-gram
-    if int(hits.max()) >= opts.copy_coverage * len(g):
-        return None
-    order = sorted(
-        range(len(cands)),
-        key=lambda x: (-int(hits[x]), texts.time_ns[cands[x]], texts.ids[cands[x]]),
+    top = np.zeros(len(rows), dtype=np.int64)
+    np.maximum.at(top, r, count)
+    copy = top >= opts.copy_coverage * (index.bounds[rows + 1] - index.bounds[rows])
+    keep = ~copy[r]
+    r, who, count, i_of, n_grams = r[keep], who[keep], count[keep], i_of[keep], n_grams[keep]
+    # the most promising sources of each content: most shared occurrences, then the earliest
+    # (contents are numbered in (posted_at, content_id) order)
+    order = np.lexsort((who, -count, r))
+    r, who, i_of, n_grams = r[order], who[order], i_of[order], n_grams[order]
+    first = np.searchsorted(r, r)
+    top_n = np.arange(len(r)) - first < _MAX_SOURCES
+    r, who, i_of, n_grams = r[top_n], who[top_n], i_of[top_n], n_grams[top_n]
+    lengths = np.fromiter(map(len, texts.norms), dtype=np.int64, count=n)
+    out: list[_Candidate] = []
+    bar = tqdm(total=len(rows), desc="splices", unit="content", disable=not show_progress)
+    # pairs in chunks of whole contents, about _MASK_CHUNK k-gram positions each
+    row_cut = np.flatnonzero(np.r_[True, r[1:] != r[:-1], True])
+    done = np.cumsum(n_grams)[row_cut[1:] - 1]
+    a = 0
+    while a < len(row_cut) - 1:
+        b = max(a + 1, int(np.searchsorted(done, (done[a - 1] if a else 0) + _MASK_CHUNK)))
+        b = min(b, len(row_cut) - 1)
+        lo, hi = row_cut[a], row_cut[b]
+        out.extend(
+            _masks_of(r[lo:hi], who[lo:hi], i_of[lo:hi], n_grams[lo:hi], lengths, index, opts)
+        )
+        bar.update(int(r[hi - 1] - (r[lo - 1] if lo else -1)))
+        a = b
+    bar.close()
+    return out
+
+
+def _masks_of(
+    r: np.ndarray,
+    who: np.ndarray,
+    i_of: np.ndarray,
+    nq: np.ndarray,
+    lengths: np.ndarray,
+    index: _GramIndex,
+    opts: _Options,
+) -> list[tuple[int, dict[int, np.ndarray]]]:
+    """:func:`_source_masks` of whole contents: pairs (content ``i_of``, source ``who``)
+    sorted by content (``r``), with the content's ``nq`` k-gram positions."""
+    k = opts.k
+    n_pair = len(r)
+    q_cut = np.r_[0, np.cumsum(nq)]
+    at = np.repeat(index.bounds[i_of] - q_cut[:-1], nq) + np.arange(q_cut[-1])
+    pg = index.texts.grams(k)
+    held = pg.held[0]
+    # the source's distinct text holds the k-gram
+    want = np.repeat(pg.codes[index.texts.pool_rows[who]], nq) * pg.n_gram + index.code[at]
+    hit = held[np.minimum(np.searchsorted(held, want), len(held) - 1)] == want
+    del at, want
+    # character c is covered when one of the k-grams at c - k + 1 .. c is
+    run = np.r_[0, np.cumsum(hit, dtype=np.int64)]
+    L = lengths[i_of]
+    c_cut = np.r_[0, np.cumsum(L)]
+    pair = np.repeat(np.arange(n_pair), L)
+    c = np.arange(c_cut[-1]) - c_cut[pair]
+    lo = q_cut[pair] + np.maximum(c - k + 1, 0)
+    hi = q_cut[pair] + np.minimum(c, nq[pair] - 1) + 1
+    mask = run[hi] > run[lo]
+    del run, lo, hi
+    held_chars = np.r_[0, np.cumsum(mask, dtype=np.int64)]
+    sizes = held_chars[c_cut[1:]] - held_chars[c_cut[:-1]]
+    # contents: [row_start, row_end) of pairs
+    row_start = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+    row_of = np.cumsum(np.r_[False, r[1:] != r[:-1]])
+    n_row = len(row_start)
+    i_row = i_of[row_start]
+    L_row = lengths[i_row]
+    # a copy of one source (perhaps with a few words added)
+    biggest = np.zeros(n_row, dtype=np.int64)
+    np.maximum.at(biggest, row_of, sizes)
+    ok = ~(biggest >= opts.copy_coverage * L_row)
+    # the union of the masks (the most the chosen sources can cover)
+    rc_cut = np.r_[0, np.cumsum(L_row)]
+    union = np.zeros(int(rc_cut[-1]), dtype=bool)
+    union[(rc_cut[row_of] - c_cut[:-1])[pair[mask]] + np.flatnonzero(mask)] = True
+    u_run = np.r_[0, np.cumsum(union, dtype=np.int64)]
+    ok &= ~((u_run[rc_cut[1:]] - u_run[rc_cut[:-1]]) / L_row < opts.min_coverage)
+    # the masks that hold a fragment (as _runs finds them; pairs kept apart by a gap)
+    pos = np.flatnonzero(mask)
+    spread = pos + pair[pos] * (opts.max_gap + 1)
+    cut = np.flatnonzero(np.diff(spread) > opts.max_gap + 1)
+    starts, ends = np.r_[0, cut + 1], np.r_[cut, len(pos) - 1]
+    long_ = (ends - starts + 1) >= opts.min_fragment_chars
+    holds = np.zeros(n_pair, dtype=bool)
+    holds[pair[pos[starts[long_]]]] = True
+    ok &= np.bincount(row_of, weights=holds, minlength=n_row) >= opts.min_sources
+    # the sources of the contents that may still pass, chosen together
+    sel = ok[row_of]
+    chars = np.repeat(sel, L)
+    kept_rows = np.flatnonzero(ok)
+    chosen, covered = _choose_sources(
+        mask[chars],
+        np.r_[0, np.cumsum(L[sel])],
+        np.searchsorted(kept_rows, row_of[sel]),
+        who[sel],
+        L_row[kept_rows],
+        opts,
     )
-    L = len(texts.norms[i])
-    masks = {}
-    for x in order[:_MAX_SOURCES]:
-        j = int(cands[x])
-        covered = np.isin(g, index.grams(j))
-        edge = np.zeros(L + 1, dtype=np.int64)
-        q = np.flatnonzero(covered)
-        np.add.at(edge, q, 1)
-        np.add.at(edge, q + k, -1)
-        masks[j] = np.cumsum(edge[:L]) > 0
-    if max(int(m.sum()) for m in masks.values()) >= opts.copy_coverage * L:
-        return None  # a copy of one source (perhaps with a few words added)
-    return masks
+    out: list[_Candidate] = []
+    ends_pair = np.r_[row_start[1:], n_pair]
+    for x, picks, cov in zip(kept_rows.tolist(), chosen, covered):
+        if len(picks) < opts.min_sources:
+            continue
+        if cov / int(L_row[x]) < opts.min_coverage:
+            continue
+        p0, p1 = int(row_start[x]), int(ends_pair[x])
+        masks = {
+            int(j): mask[c_cut[p] : c_cut[p + 1]]
+            for p, j in zip(range(p0, p1), who[p0:p1].tolist())
+        }
+        out.append((int(i_row[x]), picks, masks))
+    return out
 
 
 def _choose_sources(
-    masks: dict[int, np.ndarray], texts: _Texts, opts: _Options
-) -> tuple[list[tuple[int, list[tuple[int, int]]]], np.ndarray]:
+    mask: np.ndarray,
+    c_cut: np.ndarray,
+    row: np.ndarray,
+    who: np.ndarray,
+    size: np.ndarray,
+    opts: _Options,
+) -> tuple[list[list[tuple[int, list[tuple[int, int]]]]], list[int]]:
     """Sources chosen greedily by the characters their fragments add to what is covered
-    (among those adding nearly the most, the earliest), and the characters covered."""
-    covered = np.zeros(len(next(iter(masks.values()))), dtype=bool)
-    chosen: list[tuple[int, list[tuple[int, int]]]] = []
-    while True:
-        options = []
-        for j in masks:
-            if any(j == cj for cj, _ in chosen):
-                continue
-            runs = _runs(masks[j] & ~covered, opts.max_gap, opts.min_fragment_chars)
-            gain = sum(int((masks[j] & ~covered)[s:e].sum()) for s, e in runs)
-            if gain:
-                options.append((gain, j, runs))
-        if not options:
+    (among those adding nearly the most, the earliest), for many contents at once; for
+    each content, the sources chosen (in order, with their fragments ``[start, end)``) and
+    the number of characters covered.
+
+    ``mask[c_cut[p] : c_cut[p + 1]]``: what the source ``who[p]`` covers of the content
+    ``row[p]`` (rows sorted, numbered from 0), of ``size[row[p]]`` characters.
+
+    Notes
+    -----
+    A round chooses one source for every content that still has one adding a fragment (a
+    stretch of ``min_fragment_chars`` characters not yet covered, gaps of ``max_gap``
+    merged), in numpy over all of them: O(C) per round for C characters of the masks not
+    yet covered, a round per source chosen.  Sources are numbered in (posted_at,
+    content_id) order: the earliest is the smallest.
+    """
+    n_pair, n_row = len(row), len(size)
+    r_cut = np.r_[0, np.cumsum(size)]
+    covered = np.zeros(int(r_cut[-1]), dtype=bool)
+    pair_of = np.repeat(np.arange(n_pair), np.diff(c_cut))
+    flat = np.arange(int(c_cut[-1]))
+    to_row = flat - c_cut[pair_of] + r_cut[row[pair_of]]
+    spread = flat + pair_of * (opts.max_gap + 1)  # pairs kept apart by more than a gap
+    del flat
+    taken = np.zeros(n_pair, dtype=bool)
+    chosen: list[list[tuple[int, list[tuple[int, int]]]]] = [[] for _ in range(n_row)]
+    live = np.flatnonzero(mask)  # the characters a source may still add
+    while len(live):
+        live = live[~covered[to_row[live]] & ~taken[pair_of[live]]]
+        if not len(live):
+            break
+        cut = np.flatnonzero(np.diff(spread[live]) > opts.max_gap + 1)
+        starts, ends = np.r_[0, cut + 1], np.r_[cut, len(live) - 1]
+        count = ends - starts + 1
+        frag = count >= opts.min_fragment_chars
+        starts, ends, count = starts[frag], ends[frag], count[frag]
+        p_run = pair_of[live[starts]]
+        gain = np.bincount(p_run, weights=count, minlength=n_pair)
+        top = np.zeros(n_row)
+        np.maximum.at(top, row, gain)
+        able = (gain > 0) & (gain >= 0.9 * top[row])
+        if not able.any():
             break
         # the earliest of the sources that add (nearly) the most: the original rather
         # than a later copy that happens to share a word more
-        top = max(g for g, _, _ in options)
-        _, best, best_runs = min(
-            (o for o in options if o[0] >= 0.9 * top),
-            key=lambda o: (texts.time_ns[o[1]], texts.ids[o[1]]),
-        )
-        chosen.append((best, best_runs))
-        for s, e in best_runs:
-            covered[s:e] |= masks[best][s:e]
-    return chosen, covered
+        first = np.full(n_row, np.iinfo(np.int64).max)
+        np.minimum.at(first, row[able], who[able])
+        best = able & (who == first[row])
+        taken |= best
+        on = best[p_run]
+        s, e, pr = live[starts[on]], live[ends[on]] + 1, p_run[on]
+        # what the chosen sources' fragments cover
+        span = e - s
+        at = np.repeat(s - np.cumsum(span) + span, span) + np.arange(int(span.sum()))
+        covered[to_row[at[mask[at]]]] = True
+        s, e = (s - c_cut[pr]).tolist(), (e - c_cut[pr]).tolist()
+        pr_l = pr.tolist()
+        x = 0
+        while x < len(pr_l):
+            y = x
+            while y < len(pr_l) and pr_l[y] == pr_l[x]:
+                y += 1
+            p = pr_l[x]
+            chosen[int(row[p])].append((int(who[p]), list(zip(s[x:y], e[x:y]))))
+            x = y
+    held = np.r_[0, np.cumsum(covered, dtype=np.int64)]
+    return chosen, (held[r_cut[1:]] - held[r_cut[:-1]]).tolist()
 
 
 def _lifted_splices(
@@ -851,41 +1258,52 @@ def _lifted_splices(
 
     Notes
     -----
-    Each fragment's :func:`_dominance` is measured once, and again only in a round
+    Each fragment's :func:`_dominances` is measured once, and again only in a round
     where one of its host texts turned out a copy of a newly found splice; each
-    distinct host text is checked once against each found splice that shares a k-gram
-    with it.  ``ht`` (a fresh :class:`_HostTexts` by default) counts the work.
+    distinct host text is checked once against each found splice that shares one of the
+    splice's rarest k-grams.  All on k-gram codes (:class:`_GramSets`), the fragments of a
+    round at once.  ``ht`` (a fresh :class:`_HostTexts` by default) counts the work.
     """
-    k, norms = opts.k, texts.norms
+    k = opts.k
     ht = ht if ht is not None else _HostTexts(k)
     # Which fragments were lifted out of a source, rather than being stock phrases that
-    # many unrelated contents share: see _dominance.
+    # many unrelated contents share: see _dominances.
     keys = [(i, j, s_, e) for i, chosen, _ in prelim for j, runs in chosen for s_, e in runs]
     pg = texts.grams(k)
-    u = pg.codes[texts.pool_rows].tolist()  # each content's distinct text
-    found_hosts = _hosts(pg, [(u[i], s_, e) for i, _, s_, e in keys], k)
-    # each fragment's distinct host texts with their numbers of copies (drawn, when its hosts
-    # are sampled), in (length, text) order, and the fragments each text hosts
-    distinct: dict = {}
-    frags_of: dict[str, list] = {}
-    for key, hs, rate in zip(keys, found_hosts.texts, found_hosts.rates.tolist()):
-        distinct[key] = (sorted(hs, key=lambda tm: (len(tm[0]), tm[0])), rate)
-        for t, _ in hs:
-            frags_of.setdefault(t, []).append(key)
-    doms: dict = {}
+    u = pg.codes[texts.pool_rows]  # each content's distinct text
+    found_hosts = _hosts(pg, [(int(u[i]), s_, e) for i, _, s_, e in keys], k)
+    arr = np.array(keys, dtype=np.int64).reshape(-1, 4)
+    gs = _GramSets(pg, u[np.r_[arr[:, 0], arr[:, 1]]], _sorted_unique(found_hosts.host))
+    table = _host_table(keys, u, found_hosts, gs)
+    copy = np.zeros(len(pg.uniq), dtype=bool)
+    copy[list(ht.copies)] = True
+    key_splice = arr[:, 0]
+    # the fragments of each candidate: keys[first[c] : first[c + 1]]
+    first = np.r_[0, np.cumsum([sum(len(runs) for _, runs in chosen) for _, chosen, _ in prelim])]
+    doms = np.zeros((len(keys), 3))
+    known = np.zeros(len(keys), dtype=bool)
     found: dict[int, Splice] = {}
     for _ in range(len(prelim) + 1):
-        new_known = [ht.grams(norms[i]) for i in sorted(found) if i not in ht.ids]
+        new_known = sorted(set(found) - ht.ids)
         ht.ids.update(found)
-        for t in ht.add_known(new_known, frags_of):
-            for key in frags_of[t]:
-                doms.pop(key, None)
+        newly = ht.add_known(gs, _sorted_unique(u[np.array(new_known, dtype=np.int64)]))
+        if len(newly):
+            copy[newly] = True
+            hit = np.isin(table.host, newly)
+            known[np.unique(table.key[hit])] = False
+        # the fragments of the candidates not yet found whose dominance is not known
+        open_ = ~np.isin(key_splice, np.array(sorted(found), dtype=np.int64)) & ~known
+        ask = np.flatnonzero(open_)
+        if len(ask):
+            share, others, contexts = _dominances(ask, table, copy, gs, ht)
+            doms[ask, 0], doms[ask, 1], doms[ask, 2] = share, others, contexts
+            known[ask] = True
         new_found: dict[int, Splice] = dict(found)  # more exclusions only keep more sources
-        for i, chosen, masks in prelim:
+        for c, (i, chosen, masks) in enumerate(prelim):
             if i in found:
                 continue
             sp = _judge(
-                i, chosen, masks, distinct=distinct, doms=doms, ht=ht, texts=texts, opts=opts
+                i, chosen, masks, doms=doms[first[c] : first[c + 1]], texts=texts, opts=opts
             )
             if sp is not None:
                 new_found[i] = sp
@@ -901,29 +1319,26 @@ def _judge(
     chosen: list[tuple[int, list[tuple[int, int]]]],
     masks: dict[int, np.ndarray],
     *,
-    distinct: dict,
-    doms: dict,
-    ht: _HostTexts,
+    doms: np.ndarray,
     texts: _Texts,
     opts: _Options,
 ) -> Splice | None:
     """Keep the sources whose fragments were cut out of them; a Splice if enough remain.
 
-    ``distinct``: the distinct host texts of each fragment (see :func:`_lifted_splices`);
-    ``doms``: the :func:`_dominance` of fragments measured since their hosts last changed
-    (filled here); ``ht``: the host texts' k-grams and which are copies of found splices.
+    ``doms``: the :func:`_dominances` ``(share, others, contexts)`` of the candidate's
+    fragments, one row per fragment in the order of ``chosen`` and its runs.
     """
     norms = texts.norms
     t, a, L = norms[i], texts.accounts[i], len(norms[i])
     kept = []
+    rows = doms.tolist()
+    x = 0
     for j, runs in chosen:
         ds = []
-        for s_, e in runs:
-            key = (i, j, s_, e)
-            if key not in doms:
-                hosts, rate = distinct[key]
-                doms[key] = _dominance(hosts, t, norms[j], ht, rate=rate)
-            ds.append(doms[key])
+        for _ in runs:
+            share, others, contexts = rows[x]
+            ds.append((share, others, int(contexts)))
+            x += 1
         dom, others, contexts = max(ds)
         if dom >= opts.min_dominance or others < opts.stock_hosts or contexts < 2:
             kept.append((j, runs, dom))

@@ -5,6 +5,7 @@ recombined stock phrases, a rebuttal quoting two rumours."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from pileon.detectors.splicing import detect_splicers, find_splices
@@ -470,3 +471,98 @@ def test_stock_phrase_judged_the_same_when_sampled(shape, monkeypatch):
     monkeypatch.setattr(S, "HOST_BUDGET", exact.meetings // 8)
     assert S._hosts(pg, frags, 5).rates.min() < 0.5  # the bound is what acts
     assert [s.account_id for s in find_splices(p)] == want
+
+
+# --- the bulk steps on k-gram codes against plain per-content references ----------------------
+
+
+def _greedy_reference(masks, max_gap, min_len):
+    """The greedy choice of sources one content at a time (as before it ran in bulk)."""
+    from pileon.detectors import splicing as S
+
+    covered = np.zeros(len(next(iter(masks.values()))), dtype=bool)
+    chosen = []
+    while True:
+        options = []
+        for j in masks:
+            if any(j == cj for cj, _ in chosen):
+                continue
+            runs = S._runs(masks[j] & ~covered, max_gap, min_len)
+            gain = sum(int((masks[j] & ~covered)[s:e].sum()) for s, e in runs)
+            if gain:
+                options.append((gain, j, runs))
+        if not options:
+            return chosen, int(covered.sum())
+        top = max(g for g, _, _ in options)
+        _, best, runs = min((o for o in options if o[0] >= 0.9 * top), key=lambda o: o[1])
+        chosen.append((best, runs))
+        for s, e in runs:
+            covered[s:e] |= masks[best][s:e]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sources_chosen_in_bulk_as_one_content_at_a_time(seed):
+    # random masks of random contents (stretches of covered characters with small holes):
+    # the rounds over all contents choose what the greedy of each content alone chooses
+    from pileon.detectors import splicing as S
+
+    rng = np.random.default_rng(seed)
+    opts = _opts()
+    contents = []
+    for _ in range(60):
+        size = int(rng.integers(28, 120))
+        masks = {}
+        for j in sorted(rng.choice(500, size=int(rng.integers(1, 9)), replace=False).tolist()):
+            m = np.zeros(size, dtype=bool)
+            for _ in range(int(rng.integers(1, 4))):
+                a = int(rng.integers(0, size))
+                m[a : a + int(rng.integers(5, 40))] = True
+            m &= rng.random(size) > 0.1
+            masks[j] = m
+        contents.append((size, masks))
+    flat = [m for _, masks in contents for m in masks.values()]
+    chosen, covered = S._choose_sources(
+        np.concatenate(flat),
+        np.r_[0, np.cumsum([len(m) for m in flat])],
+        np.repeat(np.arange(len(contents)), [len(masks) for _, masks in contents]),
+        np.array([j for _, masks in contents for j in masks], dtype=np.int64),
+        np.array([size for size, _ in contents], dtype=np.int64),
+        opts,
+    )
+    for (_, masks), got, cov in zip(contents, chosen, covered):
+        assert (got, cov) == _greedy_reference(masks, opts.max_gap, opts.min_fragment_chars)
+
+
+def test_gram_sets_count_what_sets_of_k_gram_strings_count():
+    # the exact overlap tests on codes (prefix filter, join) against Python sets of k-grams
+    from pileon.detectors import splicing as S
+
+    rng = np.random.default_rng(3)
+    alphabet = [chr(0x4E00 + i) for i in range(12)]  # few letters: many shared k-grams
+    pool = ["".join(rng.choice(alphabet, size=int(rng.integers(3, 40)))) for _ in range(80)]
+    pool += [t[2:] + "了" for t in pool[:20]]  # near-copies
+    codes, uniq = pd.factorize(np.asarray(pool, dtype=object))
+    gc, bounds = S._gram_codes(uniq.tolist(), 3)
+    pg = S._PoolGrams(codes.astype(np.int64), uniq, gc, bounds)
+    n = len(uniq)
+    gs = S._GramSets(pg, np.arange(n // 2), np.arange(n // 3, n))
+    sets = [{t[q : q + 3] for q in range(len(t) - 2)} for t in uniq.tolist()]
+    a, b = np.meshgrid(np.arange(n), np.arange(n // 3, n), indexing="ij")
+    a, b = a.ravel(), b.ravel()
+    shared = np.array([len(sets[x] & sets[y]) for x, y in zip(a.tolist(), b.tolist())])
+    assert (gs._held(a, b, gs.size[a]) == shared).all()
+    for share in (0.3, 0.7, 0.8):
+        need = S._least(gs.size[a], share)
+        want = np.array(
+            [
+                bool(sets[x]) and len(sets[x] & sets[y]) / len(sets[x]) >= share
+                for x, y in zip(a.tolist(), b.tolist())
+            ]
+        )
+        assert (gs.at_least(a, b, need) == want).all()
+        texts = np.arange(n // 2)
+        y, h = gs.join(texts, S._least(gs.size[texts], share))
+        joined = set(zip(texts[y].tolist(), h.tolist()))
+        assert joined == {
+            (x, z) for x, z, w in zip(a.tolist(), b.tolist(), want) if w and x < n // 2
+        }
