@@ -667,7 +667,7 @@ class EmbeddedStore(Store):
         cols = stored_columns(table)
         sql = f"SELECT {', '.join(self._select(table))} FROM {table}"
         params: tuple[str, ...] = ()
-        keep: tuple[int, set[str]] | None = None  # (column position, IDs) to keep rows by
+        keep: tuple[int, list[str]] | None = None  # (column position, IDs) to keep rows by
         if ids is not None:
             column = column or t.key[0]
             if column not in cols:
@@ -678,15 +678,16 @@ class EmbeddedStore(Store):
                 and len(ids) > self._rows(table)
                 and all(type(i) is str for i in ids)
             ):
-                keep = (cols.index(column), set(ids))
+                keep = (cols.index(column), ids)
             else:
                 sql += f" WHERE {column} IN (SELECT CAST(value AS TEXT) FROM json_each(?))"
                 params = (_json_ids(ids),)
         if len(t.key) == 1:  # in key order, so that coerce need not sort (same order: UTF-8
             sql += f" ORDER BY {t.key[0]}"  # bytes sort as code points, "" first as None)
         rows = self._con().execute(sql, params).fetchall()
-        if keep is not None:
-            j, wanted = keep
+        if keep is not None and rows:
+            # the table's values that are among the IDs (no set of every ID is built)
+            j, wanted = keep[0], {r[keep[0]] for r in rows}.intersection(keep[1])
             rows = [r for r in rows if r[j] in wanted]
         return coerce(table, _columns_of_rows(table, cols, rows))
 

@@ -257,8 +257,11 @@ def project(store: Store, event_id: str) -> Projection:
             ]
         )
     )
-    pointed = pointed[
-        ~pd.Index(pointed).isin(
+    # which of the (few) pointed IDs are items: the items' IDs looked up among them, not a
+    # hash table of every item's ID built to look them up in
+    held = np.zeros(len(pointed), dtype=bool)
+    if len(pointed):
+        where = pd.Index(pointed).get_indexer(
             np.concatenate(
                 [
                     contents["content_id"].to_numpy(dtype=object),
@@ -266,7 +269,8 @@ def project(store: Store, event_id: str) -> Projection:
                 ]
             )
         )
-    ]
+        held[where[where >= 0]] = True
+    pointed = pointed[~held]
     if len(pointed):
         ph = store.frame("contents", ids=pointed.tolist())
         ph = ph[ph["placeholder"].to_numpy()].assign(via=None)
