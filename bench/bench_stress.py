@@ -132,6 +132,7 @@ def run_analyze(db: Path, event: str, workers: int | None = None) -> dict:
         }
         if children_cpu() > k:  # a forked detector (pipeline.detect with workers >= 2) ended
             figures[name]["child_cpu_s"] = round(children_cpu() - k, 2)
+        print(json.dumps({name: figures[name]}), file=sys.stderr, flush=True)
 
     stages.Stages.stage = measured  # type: ignore[method-assign]
     store = EmbeddedStore(str(db))

@@ -220,6 +220,17 @@ def _nodes(p: Projection, *, lookup: np.ndarray | None = None) -> _Nodes:
     rstr = reps["repost_id"].astype(str).to_numpy(dtype=object)
     sstr = reps["source_id"].astype(str).to_numpy(dtype=object)
     extra = np.zeros(0, dtype=object) if lookup is None else np.asarray(lookup, dtype=object)
+    if len(rstr) > 1 and bool((rstr[1:] > rstr[:-1]).all()):
+        return _sorted_nodes(p, cstr, rstr, sstr, extra)
+    return _hashed_nodes(p, cstr, rstr, sstr, extra)
+
+
+def _hashed_nodes(
+    p: Projection, cstr: np.ndarray, rstr: np.ndarray, sstr: np.ndarray, extra: np.ndarray
+) -> _Nodes:
+    """:func:`_nodes` for any reposts: every ID hashed by one factorization."""
+    c_raw = p.contents["content_id"]
+    reps = p.reposts
     codes, uniq = pd.factorize(np.concatenate([cstr, rstr, sstr, extra]))
     nc, nr = len(cstr), len(rstr)
     cc, rc, sc = codes[:nc], codes[nc : nc + nr], codes[nc + nr : nc + 2 * nr]
@@ -257,6 +268,62 @@ def _nodes(p: Projection, *, lookup: np.ndarray | None = None) -> _Nodes:
         content_at=cc[rows].astype(np.int64),
         n_contents=n_c,
         found=at[codes[nc + 2 * nr :]],
+    )
+
+
+def _sorted_nodes(
+    p: Projection, cstr: np.ndarray, rstr: np.ndarray, sstr: np.ndarray, extra: np.ndarray
+) -> _Nodes:
+    """:func:`_nodes` when the repost IDs are distinct and sorted (a projection's reposts
+    are, by key): the same nodes without hashing every repost ID into one table of all
+    the IDs.  The contents' IDs are hashed; each repost ID is looked up among them (a
+    repost whose ID is a content's is not used); the sources and ``lookup`` IDs, few
+    distinct ones, are hashed and found among the contents, else by binary search among
+    the sorted repost IDs used.  O(C + R) look-ups in a table of the C contents, and
+    O(S log R) for S distinct sources."""
+    reps = p.reposts
+    c_raw = p.contents["content_id"]
+    cc, c_uniq = pd.factorize(cstr)
+    c_uniq = np.asarray(c_uniq, dtype=object)
+    n_c = len(c_uniq)
+    c_index = pd.Index(c_uniq, dtype=object)
+    keep = np.flatnonzero(c_index.get_indexer(rstr) < 0)
+    n_k = n_c + len(keep)
+    used = rstr[keep]
+    v_codes, vals = pd.factorize(np.concatenate([sstr[keep], extra]))
+    vals = np.asarray(vals, dtype=object)
+    pos = c_index.get_indexer(vals).astype(np.int64)
+    rest = np.flatnonzero(pos < 0)
+    if len(rest) and len(used):
+        j = np.searchsorted(used, vals[rest])
+        hit = used[np.minimum(j, len(used) - 1)] == vals[rest]
+        pos[rest[hit]] = n_c + j[hit]
+    s_used = v_codes[: len(keep)]
+    absent = (pos[s_used] < 0) & reps["source_id"].notna().to_numpy()[keep]
+    miss = np.unique(s_used[absent])
+    miss = miss[np.argsort(vals[miss], kind="stable")]  # the missing sources, by ID
+    pos[miss] = n_k + np.arange(len(miss))
+    parent = np.full(n_k + len(miss), -1, dtype=np.int64)
+    parent[n_c:n_k] = pos[s_used]
+    if n_c == len(cstr):  # every content ID is distinct
+        rows = np.arange(len(cstr))
+        contents = p.contents
+    else:
+        rows = np.flatnonzero(~c_raw.duplicated().to_numpy())
+        contents = p.contents.iloc[rows]
+    kind = np.repeat(
+        np.array(["content", "repost", "missing"], dtype=object), [n_c, len(keep), len(miss)]
+    )
+    return _Nodes(
+        ids=np.concatenate([c_uniq, used, vals[miss]]).astype(object),
+        kind=kind,
+        parent=parent,
+        src=reps if len(keep) == len(rstr) else reps.iloc[keep],
+        contents=contents,
+        content_rows=rows,
+        content_at=cc[rows].astype(np.int64),
+        n_contents=n_c,
+        found=pos[v_codes[len(keep) :]] if len(extra) else np.zeros(0, dtype=np.int64),
     )
 
 

@@ -250,7 +250,9 @@ class _Acts:
             ~p.contents["placeholder"].astype(bool) & p.contents["account_id"].notna()
         ).to_numpy()
         keep_r = p.reposts["account_id"].notna().to_numpy()
-        contents, reposts = p.contents[keep_c], p.reposts[keep_r]
+        # the frames themselves when every row is kept (a mask copies every column)
+        contents = p.contents if keep_c.all() else p.contents[keep_c]
+        reposts = p.reposts if keep_r.all() else p.reposts[keep_r]
         return cls(
             contents=contents,
             reposts=reposts,

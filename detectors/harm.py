@@ -416,7 +416,8 @@ def harmful_items(
     contents = pd.Series(
         _harmful_contents(p, harms, at, harm_threshold), index=p.contents.index, dtype=bool
     )
-    forest = reach(p, harm=harms, harm_threshold=harm_threshold).set_index("node_id")
+    forest = reach(p, harm=harms, harm_threshold=harm_threshold)
+    forest.set_index("node_id", inplace=True)  # a fresh frame: not copied once more
     harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
     spread = p.reposts["repost_id"].map(forest["spread_harm"]).to_numpy(dtype=float)
     reposts = np.where(np.isnan(spread), 0.0, spread) >= harm_threshold

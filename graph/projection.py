@@ -257,16 +257,24 @@ def project(store: Store, event_id: str) -> Projection:
             ]
         )
     )
-    pointed = pointed[
-        ~pd.Index(pointed).isin(
-            np.concatenate(
-                [
-                    contents["content_id"].to_numpy(dtype=object),
-                    reposts["repost_id"].to_numpy(dtype=object),
-                ]
+    # which of the (few) pointed IDs are items: the items' IDs looked up among them, not a
+    # hash table of every item's ID built to look them up in
+    is_item = np.zeros(len(pointed), dtype=bool)
+    if len(pointed):
+        where = pd.Index(pointed).get_indexer(
+            pd.Index(
+                np.concatenate(
+                    [
+                        contents["content_id"].to_numpy(dtype=object),
+                        reposts["repost_id"].to_numpy(dtype=object),
+                    ]
+                ),
+                dtype=object,
+                copy=False,
             )
         )
-    ]
+        is_item[where[where >= 0]] = True
+    pointed = pointed[~is_item]
     if len(pointed):
         ph = store.frame("contents", ids=pointed.tolist())
         ph = ph[ph["placeholder"].to_numpy()].assign(via=None)

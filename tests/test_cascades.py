@@ -188,3 +188,48 @@ def test_coded_forest_is_built_once_per_projection_and_follows_its_frames():
     p.reposts = p.reposts[p.reposts["repost_id"] == "r1"].reset_index(drop=True)
     assert coded_forest(p) is not first  # another reposts frame: built again
     assert repost_forest(p)["repost_id"].tolist() == ["r1"]
+
+
+def test_sorted_repost_ids_give_the_nodes_of_the_hashed_path():
+    """The look-up path for sorted distinct repost IDs (a projection's) gives the nodes of
+    the one factorization of every ID: contents with repeats, a repost carrying a
+    content's ID, sources that are reposts, missing (two, out of order), a missing cell,
+    replies to a repost, a missing and an unknown ID."""
+    from pileon.detectors import cascades
+
+    contents = [
+        _c("c2", "a"),
+        _c("c1", "a"),
+        _c("k1", "x", 5, text="reply", kind="comment", reply_to="r1"),
+        _c("k2", "y", 6, text="reply", kind="comment", reply_to="gone"),
+        _c("k3", "y", 7, text="reply", kind="comment", reply_to="nowhere"),
+    ]
+    reposts = [
+        _r("c1", "clash", "c2", 1),
+        _r("r1", "b", "c1", 1),
+        _r("r2", "c", "zz", 4),
+        _r("r3", "d", "r2", 5),
+        _r("r4", "e", "gone", 6),
+        _r("r5", "f", None, 7),
+    ]
+    p = Projection.from_tables({"event_id": "e"}, contents=contents, reposts=reposts)
+    p.contents = pd.concat([p.contents, p.contents.iloc[[1]]], ignore_index=True)
+    lookup = p.contents["reply_to"].astype(str).to_numpy(dtype=object)
+    args = [
+        p.contents["content_id"].astype(str).to_numpy(dtype=object),
+        p.reposts["repost_id"].astype(str).to_numpy(dtype=object),
+        p.reposts["source_id"].astype(str).to_numpy(dtype=object),
+        lookup,
+    ]
+    fast = cascades._sorted_nodes(p, *args)
+    slow = cascades._hashed_nodes(p, *args)
+    for name in cascades._Nodes._fields:
+        a, b = getattr(fast, name), getattr(slow, name)
+        if isinstance(a, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b, obj=name)
+        elif isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype and a.tolist() == b.tolist(), name
+        else:
+            assert a == b, name
+    assert fast.ids.tolist()[-2:] == ["gone", "zz"]
+    assert cascades._nodes(p, lookup=lookup).ids.tolist() == fast.ids.tolist()

@@ -367,3 +367,23 @@ def test_coactivity_degree_counts_other_accounts_only():
     df = frame([("a", "s", 0), ("a", "s", 10), ("b", "s", 20), ("c", "t", 0)])
     assert coactivity_degree(df, window=30).to_dict() == {"a": 2, "b": 2, "c": 0}
     assert coactivity_degree(df.iloc[:0], window=30).empty
+
+
+def test_window_counts_integer_keys_equal_the_pairs_counted_one_by_one():
+    """Integer times take the key group * span + t (no ranking sort): the later rows of
+    the group within the window, counted by brute force, for windows of 0, fractions,
+    and wider than the span; negative times; float times take the ranking path."""
+    from pileon.detectors.coactivity import window_counts
+
+    rng = np.random.default_rng(0)
+    for trial in range(120):
+        n = int(rng.integers(1, 200))
+        g = np.sort(rng.integers(0, 12, n))
+        t = rng.integers(-50, 200, n)
+        order = np.lexsort((t, g))
+        g, t = g[order], t[order]
+        w = [0, 1, 5, 7.5, 30, 10**6][trial % 6]
+        j = np.arange(n)
+        want = [int(((g == g[i]) & (j > i) & (t - t[i] <= w)).sum()) for i in range(n)]
+        assert window_counts(g, t, w).tolist() == want
+        assert window_counts(g, t.astype(float), w).tolist() == want

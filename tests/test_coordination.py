@@ -654,3 +654,35 @@ def test_an_account_in_sync_with_a_groups_waves_joins_it():
     assert _joins(every, edges, (60.0, 300.0), 2, 3, None).empty
     # two members only: no cluster to join
     assert _joins(every, edges.iloc[:1], (60.0, 300.0), 2, 3, 1e-4).empty
+
+
+def test_pairs_below_the_bar_in_a_window_count_zero_there_and_nothing_else_changes():
+    """synced_pairs keeps, window by window, only the rows of pairs in sync on at least
+    min(min_items, min_contexts) items (memory on dense shapes): against a run that keeps
+    every row (bars of 1), the same pairs seen (``tested``), the same candidates, and the
+    same counts but in the windows where both are below the bar, which count 0 (:func:`below`)."""
+    from pileon.detectors.coordination import coordination_acts
+    from pileon.detectors.coordination.pairs import below, synced_pairs
+
+    rng = np.random.default_rng(5)
+    rows = [
+        {
+            "repost_id": f"r{i}",
+            "account_id": f"a{int(rng.pareto(1.0) * 3) % 60:02d}",
+            "source_id": f"s{int(rng.pareto(0.8) * 2) % 30:02d}",
+            "reposted_at": T0 + pd.Timedelta(seconds=int(rng.integers(0, 20000))),
+        }
+        for i in range(3000)
+    ]
+    acts = coordination_acts(Projection.from_tables({"event_id": "e"}, reposts=rows), narratives={})
+    opts = dict(windows=(60.0, 600.0), max_partners=8, pair_budget=10**9, seed=1)
+    every = synced_pairs(acts, min_items=1, min_contexts=1, **opts)
+    got = synced_pairs(acts, min_items=2, min_contexts=2, **opts)
+    assert got.tested == every.tested
+    obs, ctx = every.observed.copy(), every.contexts.copy()
+    below(obs, ctx, 2)
+    cand = (ctx.max(axis=1) >= 2) & (obs.max(axis=1) >= 2)
+    assert 50 < cand.sum() < len(cand)
+    assert got.a.tolist() == every.a[cand].tolist() and got.b.tolist() == every.b[cand].tolist()
+    assert (got.observed == obs[cand]).all() and (got.contexts == ctx[cand]).all()
+    assert (got.observed != every.observed[cand]).any()  # some window below the bar: 0

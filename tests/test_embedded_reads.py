@@ -101,3 +101,23 @@ def test_venue_contents_in_sql_give_what_the_default_gives(store):
                 assert not got["content_id"].isin(own).any()
                 seen += len(got)
     assert seen > 0
+
+
+def test_event_items_read_in_chunks_give_the_frames_of_one_read(store, monkeypatch):
+    """Read a few rows at a time, repeated text values shared between the chunks, the
+    event's items are the frames of one fetch of every row (regression: 5M reposts held a
+    string per cell, 3.6 GiB)."""
+    import pileon.graph.embedded as embedded
+
+    event = store.frame("events")["event_id"].iloc[0]
+    whole = store.event_items(event)
+    with monkeypatch.context() as m:
+        m.setattr(embedded, "CHUNK_ROWS", 7)
+        small = store.event_items(event)
+    for a, b in zip(whole, small):
+        assert len(a) > 7
+        pd.testing.assert_frame_equal(a, b)
+    reposts = whole[1]
+    # one object per distinct account among the reposts
+    ids = {id(x) for x in reposts["account_id"]}
+    assert len(ids) == reposts["account_id"].nunique()

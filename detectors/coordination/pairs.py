@@ -28,7 +28,7 @@ from pileon.detectors.coactivity import sampled_window_pairs, window_counts
 from pileon.detectors.coordination.acts import Acts
 from pileon.graph.arrays import distinct
 
-__all__ = ["SyncedPairs", "synced_pairs", "partner_cap"]
+__all__ = ["SyncedPairs", "below", "synced_pairs", "partner_cap"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,25 @@ def _act_owner(act_code: np.ndarray, account: np.ndarray, n_acts: int) -> np.nda
     owner = np.full(n_acts, -1, dtype=np.int64)
     owner[act_code] = account
     return owner if bool((owner[act_code] == account).all()) else None
+
+
+def _in_sorted(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are among the sorted ``keys``.  ``O(n log k)``, no hash table."""
+    if len(keys) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    out: np.ndarray = keys[at] == values
+    return out
+
+
+def below(observed: np.ndarray, contexts: np.ndarray, low: int) -> None:
+    """Count 0 (in place) the windows where a pair's items and contexts are both below
+    ``low`` (``min(min_items, min_contexts)``): it cannot pass there, nor be a candidate
+    by them, so :func:`synced_pairs` need not keep the rows of such pairs while it counts
+    the next window.  Every engine applies it, so that their counts agree."""
+    gone = (observed < low) & (contexts < low)
+    observed[gone] = 0
+    contexts[gone] = 0
 
 
 def _counts_at(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -275,6 +294,9 @@ def synced_pairs(
     owner = _act_owner(act_code, acts.account, int(n_acts))
     enumerated = 0
     means = []
+    low = max(min(min_items, min_contexts), 1)
+    packed = int(n_acc) ** 2 * max(n_items, 1) < 2**62
+    seen = np.empty(0, np.int64)  # the pairs seen in the windows so far (sorted)
     for w, win in enumerate(windows):
         counts = window_counts(acts.item, acts.t, win)
         exact = np.bincount(acts.item, weights=counts, minlength=n_items)
@@ -307,9 +329,12 @@ def synced_pairs(
                 a, b = acts.account[first], acts.account[second]
                 other = a != b
                 lo, hi = np.minimum(a, b)[other], np.maximum(a, b)[other]
-                k, it = _distinct(lo * n_acc + hi, acts.item[first][other], n_items)
-                keys.append(k)
-                items.append(it)
+                if packed:  # (pair, item) as one int64: half the memory, one sort
+                    keys.append(distinct((lo * n_acc + hi) * n_items + acts.item[first][other]))
+                else:
+                    k, it = _distinct(lo * n_acc + hi, acts.item[first][other], n_items)
+                    keys.append(k)
+                    items.append(it)
                 # the same two acts can meet on several items (a comment is also a copy)
                 x, y = act_code[first][other], act_code[second][other]
                 ap = np.minimum(x, y) * n_acts + np.maximum(x, y)
@@ -320,41 +345,75 @@ def synced_pairs(
                     ap = distinct(ap)
                 apairs.append(ap)
         if keys:
-            k, it = _distinct(np.concatenate(keys), np.concatenate(items), n_items)
+            if packed:
+                code = np.concatenate(keys)
+                keys = []
+                code.sort()
+                code = code[np.concatenate([[True], code[1:] != code[:-1]])]
+                k, it = code // n_items, code % n_items
+                del code
+            else:
+                k, it = _distinct(np.concatenate(keys), np.concatenate(items), n_items)
+            del keys, items
+            # the pairs seen, counted; only the rows of pairs in sync on ``low`` items or
+            # more are kept (the others cannot pass in this window: counted 0 below)
+            starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
+            runs = np.diff(np.append(starts, len(k)))
+            seen_w = k[starts]
+            passing = seen_w[runs >= low]
+            rows_kept = np.repeat(runs >= low, runs)
+            k, it = k[rows_kept], it[rows_kept]
+            del starts, runs, rows_kept
             if owner is None:
                 ak, _ = _distinct(np.concatenate(akeys), np.concatenate(apairs), n_acts * n_acts)
+                ak = ak[_in_sorted(passing, ak)]
             else:
-                ap = distinct(np.concatenate(apairs))
-                a, b = owner[ap // n_acts], owner[ap % n_acts]
-                ak = np.sort(np.minimum(a, b) * n_acc + np.maximum(a, b))
+                ap = np.concatenate(apairs)
+                apairs = []
+                ap.sort()
+                ap = ap[np.concatenate([[True], ap[1:] != ap[:-1]])]
+                ak = np.minimum(owner[ap // n_acts], owner[ap % n_acts]) * n_acc + np.maximum(
+                    owner[ap // n_acts], owner[ap % n_acts]
+                )
+                del ap
+                ak = np.sort(ak[_in_sorted(passing, ak)])
+            new = seen_w[~_in_sorted(seen, seen_w)]
+            del seen_w
+            seen = np.concatenate([seen, new])
+            if w < n_scales - 1:  # sorted for the next window's look-ups
+                seen.sort()
+            del new
         else:
             k = it = ak = np.empty(0, np.int64)
         per_window.append((k, it, ak))
-        del keys, items, akeys, apairs
-    # one row per pair seen in any window; items and contexts per window
+        del akeys, apairs
+    tested = len(seen)
+    del seen
+    # one row per pair that can pass in some window; items and contexts per window
     all_keys = (
         distinct(np.concatenate([k for k, _, _ in per_window]))
         if per_window
         else np.empty(0, np.int64)
     )
-    tested = len(all_keys)
-    observed = np.zeros((tested, n_scales), dtype=np.int64)
-    contexts = np.zeros((tested, n_scales), dtype=np.int64)
+    n_kept = len(all_keys)
+    observed = np.zeros((n_kept, n_scales), dtype=np.int64)
+    contexts = np.zeros((n_kept, n_scales), dtype=np.int64)
     follows = _Follows(acts if every is None else every, ctx_of_item, min_voice_items, reaction)
     for w, (k, it, ak) in enumerate(per_window):
         row = np.searchsorted(all_keys, k)
         voice = ctx_of_item[it]
         # a voice both accounts follow counts once, however many of its items
         both = follows(k // n_acc, k % n_acc, it, voice)
-        observed[:, w] = np.bincount(row[~both], minlength=tested)
+        observed[:, w] = np.bincount(row[~both], minlength=n_kept)
         rc, _ = _distinct(row.astype(np.int64), voice, n_ctx)
-        contexts[:, w] = np.bincount(rc, minlength=tested)
+        contexts[:, w] = np.bincount(rc, minlength=n_kept)
         rf, _ = _distinct(row[both].astype(np.int64), voice[both], n_ctx)
-        observed[:, w] += np.bincount(rf, minlength=tested)
+        observed[:, w] += np.bincount(rf, minlength=n_kept)
         # never more items than distinct pairs of acts behind them
         observed[:, w] = np.minimum(observed[:, w], _counts_at(all_keys, ak))
-    best = observed.max(axis=1) if tested else np.zeros(0, np.int64)
-    cand = (contexts.max(axis=1) >= min_contexts) & (best >= min_items) if tested else best > 0
+    below(observed, contexts, low)
+    best = observed.max(axis=1) if n_kept else np.zeros(0, np.int64)
+    cand = (contexts.max(axis=1) >= min_contexts) & (best >= min_items) if n_kept else best > 0
     pk = all_keys[cand]
     mean = float(min(means)) if means else float(max_partners)
     return SyncedPairs(

@@ -40,7 +40,7 @@ import pandas as pd
 
 from pileon.detectors.coactivity import sampling_draws, window_counts
 from pileon.detectors.coordination.acts import Acts
-from pileon.detectors.coordination.pairs import SyncedPairs, _Follows, _jittered_pairs
+from pileon.detectors.coordination.pairs import SyncedPairs, _Follows, _jittered_pairs, below
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -372,6 +372,7 @@ def synced_pairs(
         if k:
             observed[:, w] = got[f"o{w}"].to_numpy(dtype=np.int64)
             contexts[:, w] = got[f"c{w}"].to_numpy(dtype=np.int64)
+    below(observed, contexts, max(min(min_items, min_contexts), 1))
     return SyncedPairs(
         a=got["a"].to_numpy(dtype=np.int64) if k else np.zeros(0, np.int64),
         b=got["b"].to_numpy(dtype=np.int64) if k else np.zeros(0, np.int64),
