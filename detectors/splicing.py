@@ -1057,6 +1057,8 @@ def _source_masks(
     copy = top >= opts.copy_coverage * (index.bounds[rows + 1] - index.bounds[rows])
     keep = ~copy[r]
     r, who, count, i_of, n_grams = r[keep], who[keep], count[keep], i_of[keep], n_grams[keep]
+    if not len(r):  # every content with a source is a copy of it
+        return []
     # the most promising sources of each content: most shared occurrences, then the earliest
     # (contents are numbered in (posted_at, content_id) order)
     order = np.lexsort((who, -count, r))
