@@ -498,6 +498,16 @@ def reach(
     for roots and nearest inciting ancestors, then the reposts sorted by depth once and one
     ``np.add.at`` per tree level for subtree sums: O(n log n) numpy work with no per-repost Python loop.
     """
+    return reach_rows(p, harm=harm, harm_threshold=harm_threshold)[0]
+
+
+def reach_rows(
+    p: Projection, *, harm: pd.Series | None = None, harm_threshold: float = HARM_THRESHOLD
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`reach`, and the node of each of its rows: positions in
+    :func:`coded_forest` ``(p).nodes`` (contents, then the reposts of ``nodes.src``, then
+    the missing sources), so a caller that knows a row's node reads its figures without
+    looking its ID up."""
     answers = "reply_to" in p.contents
     cf = coded_forest(p)
     nd, root, depth, parent = cf.nodes, cf.root, cf.depth, cf.parent
@@ -626,7 +636,7 @@ def reach(
         "attributed_harmful": attributed_harmful[by_id],
     }
     # fresh arrays: no copy into consolidated blocks
-    return pd.DataFrame(columns, columns=REACH_COLUMNS, copy=False)
+    return pd.DataFrame(columns, columns=REACH_COLUMNS, copy=False), by_id
 
 
 __all__ = [
@@ -634,6 +644,7 @@ __all__ = [
     "coded_forest",
     "repost_forest",
     "reach",
+    "reach_rows",
     "own_comment",
     "own_comments",
     "FOREST_COLUMNS",

@@ -515,11 +515,21 @@ def coactivity_degree(reposts: pd.DataFrame, *, window: float) -> pd.Series:
     if keep.empty:
         return pd.Series(dtype=np.int64, index=pd.Index([], name="account_id", dtype=object))
     acc, accounts, src, t = _encode(keep)
+    deg = coded_degree(acc, len(accounts), src, t, window_ns)
+    return pd.Series(deg, index=pd.Index(accounts, name="account_id"))
+
+
+def coded_degree(
+    acc: np.ndarray, n_accounts: int, src: np.ndarray, t: np.ndarray, window_ns: int
+) -> np.ndarray:
+    """:func:`coactivity_degree` on integer codes: reposts by account code ``acc`` (in
+    ``[0, n_accounts)``) of source code ``src`` (non-negative) at int64 ns times ``t``;
+    int64 co-reposts per account code.  For callers that hold the codes already (the
+    features): no ID is hashed.  ``O(n log n)``."""
     near = _near_counts(src, t, window_ns)
     # the account's own reposts of the source within the window are not co-reposts
-    own = _near_counts(src * np.int64(len(accounts)) + acc, t, window_ns)
-    deg = np.bincount(acc, weights=near - own, minlength=len(accounts)).astype(np.int64)
-    return pd.Series(deg, index=pd.Index(accounts, name="account_id"))
+    own = _near_counts(src * np.int64(n_accounts) + acc, t, window_ns)
+    return np.bincount(acc, weights=near - own, minlength=n_accounts).astype(np.int64)
 
 
 def _near_counts(group: np.ndarray, t: np.ndarray, window_ns: int) -> np.ndarray:

@@ -23,7 +23,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from pileon.detectors.affiliations import valid_affiliations
-from pileon.detectors.coactivity import coactivity_degree
+from pileon.detectors.coactivity import coactivity_degree, coded_degree
+from pileon.detectors.coactivity_codes import window_ns
 from pileon.detectors.findings import Cluster, Detections
 from pileon.detectors.harm import HARM_THRESHOLD, HarmfulItems, harmful_items, row_narratives
 from pileon.graph.arrays import distinct
@@ -180,7 +181,7 @@ def account_features(
     col: dict[str, np.ndarray] = {}
     col.update(_content_columns(acts, accounts))
     col.update(_narrative_columns(p, det, acts, accounts))
-    col.update(_spread_columns(forest, own, accounts))
+    col.update(_spread_columns(forest, own, accounts, _forest_codes(items, acts, own, accounts)))
     col.update(_timing_columns(acts, accounts))
     col.update(
         _coordination_columns(acts, cluster_of, accounts, window=coact_window, count=coact_count)
@@ -319,13 +320,33 @@ def _narrative_columns(
     }
 
 
+def _forest_codes(
+    items: HarmfulItems, acts: _Acts, own: np.ndarray, accounts: _Accounts
+) -> np.ndarray:
+    """The author's position among the accounts of each row of ``items.forest`` (-1: none,
+    or not ``own``): the reposts' rows take their authors' positions already found
+    (``acts.r_code``), only the other rows' authors are looked up by ID."""
+    forest, rows = items.forest, items.repost_rows
+    if rows is None:
+        return np.where(own, accounts.index.get_indexer(forest["account_id"]), -1)
+    code = np.full(len(forest), -1, dtype=np.intp)
+    of_repost = np.full(len(rows), -1, dtype=np.intp)
+    of_repost[acts.keep_r] = acts.r_code
+    code[rows] = of_repost
+    rest = np.ones(len(forest), dtype=bool)
+    rest[rows] = False
+    look = np.flatnonzero(rest & own)
+    code[look] = accounts.index.get_indexer(forest["account_id"].to_numpy(dtype=object)[look])
+    return np.where(own, code, -1)
+
+
 def _spread_columns(
-    forest: pd.DataFrame, own: np.ndarray, accounts: _Accounts
+    forest: pd.DataFrame, own: np.ndarray, accounts: _Accounts, f_code: np.ndarray
 ) -> dict[str, np.ndarray]:
     """How far each account's contents and reposts spread, from the repost forest
-    (:func:`pileon.detectors.cascades.reach`; ``own``: its nodes that have an author)."""
+    (:func:`pileon.detectors.cascades.reach`; ``own``: its nodes that have an author;
+    ``f_code``: their authors' positions among the accounts, :func:`_forest_codes`)."""
     col: dict[str, np.ndarray] = {}
-    f_code = np.where(own, accounts.index.get_indexer(forest["account_id"]), -1)
     go = {
         c: accounts.count(f_code, forest[c].to_numpy())
         for c in (
@@ -388,8 +409,10 @@ def _coordination_columns(
         deg = count.reindex(index, fill_value=0).to_numpy(dtype=np.int64)
         col["coact_degree_log"] = _log1p(deg)
     elif len(acts.reposts) >= 2:
-        deg = coactivity_degree(acts.reposts, window=window)
-        col["coact_degree_log"] = _log1p(deg.reindex(index, fill_value=0).to_numpy())
+        deg = _coded_coactivity(acts, index, window)
+        if deg is None:
+            deg = coactivity_degree(acts.reposts, window=window).reindex(index, fill_value=0)
+        col["coact_degree_log"] = _log1p(np.asarray(deg))
     members = [a for a in cluster_of if a in index]
     at = index.get_indexer(members)
     col["in_cluster"], col["cluster_score"], col["cluster_size_log"] = np.zeros((3, n))
@@ -397,6 +420,32 @@ def _coordination_columns(
     col["cluster_score"][at] = [float(cluster_of[a].score) for a in members]
     col["cluster_size_log"][at] = [math.log1p(len(cluster_of[a].accounts)) for a in members]
     return col
+
+
+def _coded_coactivity(acts: _Acts, index: pd.Index, window: float) -> np.ndarray | None:
+    """:func:`pileon.detectors.coactivity.coactivity_degree` of the reposts over the accounts,
+    from the authors' positions already found (``acts.r_code``) instead of hashing every
+    account ID again: None (the caller computes it from the IDs) unless every repost has an
+    author among the accounts, a source and a time, and the IDs are strings (so the codes
+    group the reposts as the string IDs do)."""
+    r, code = acts.reposts, acts.r_code
+    when = r["reposted_at"]
+    if not (
+        pd.api.types.is_datetime64_any_dtype(when)
+        and index.inferred_type == "string"
+        and (code >= 0).all()
+        and r["source_id"].notna().all()
+    ):
+        return None
+    t = _ns(when)
+    if (t == _NAT).any():
+        return None
+    src, uniq = pd.factorize(r["source_id"].to_numpy(dtype=object))
+    if pd.api.types.infer_dtype(uniq, skipna=False) != "string":
+        return None
+    return coded_degree(
+        code.astype(np.int64), len(index), src.astype(np.int64), t, window_ns(window)
+    )
 
 
 def _account_columns(

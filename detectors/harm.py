@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ from pandas.api.types import infer_dtype
 
 from pileon.detectors.findings import Detections, Evidence
 from pileon.graph.projection import Projection
+
+if TYPE_CHECKING:  # cascades imports this module
+    from pileon.detectors.cascades import _Nodes
 
 __all__ = [
     "HARM_THRESHOLD",
@@ -386,13 +390,16 @@ class HarmfulItems:
 
     ``harm``: probability per content and repost ID (:func:`node_harm`);
     ``contents`` / ``reposts``: booleans aligned with ``p.contents`` / ``p.reposts``;
-    ``forest``: :func:`pileon.detectors.cascades.reach` indexed by node ID.
+    ``forest``: :func:`pileon.detectors.cascades.reach` indexed by node ID;
+    ``repost_rows``: the row of ``forest`` of each row of ``p.reposts``, when every repost
+    is a node of its own (None otherwise: look the IDs up).
     """
 
     harm: pd.Series
     contents: pd.Series
     reposts: pd.Series
     forest: pd.DataFrame
+    repost_rows: np.ndarray | None = None
 
 
 def harmful_items(
@@ -410,16 +417,21 @@ def harmful_items(
     -----
     ``O(C + R log d)`` for ``C`` contents and ``R`` reposts in chains ``d`` deep.
     """
-    from pileon.detectors.cascades import reach  # here: cascades reads repost_harm from here
+    # here: cascades reads repost_harm from here
+    from pileon.detectors.cascades import coded_forest, reach_rows
 
     harms, at = _node_harm(p, det)
     contents = pd.Series(
         _harmful_contents(p, harms, at, harm_threshold), index=p.contents.index, dtype=bool
     )
-    forest = reach(p, harm=harms, harm_threshold=harm_threshold)
+    forest, by_id = reach_rows(p, harm=harms, harm_threshold=harm_threshold)
     forest.set_index("node_id", inplace=True)  # a fresh frame: not copied once more
     harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
-    spread = p.reposts["repost_id"].map(forest["spread_harm"]).to_numpy(dtype=float)
+    rows = _repost_rows(p, coded_forest(p).nodes, by_id)
+    if rows is not None:
+        spread = forest["spread_harm"].to_numpy(dtype=float)[rows]
+    else:
+        spread = p.reposts["repost_id"].map(forest["spread_harm"]).to_numpy(dtype=float)
     reposts = np.where(np.isnan(spread), 0.0, spread) >= harm_threshold
     unknown = np.flatnonzero(np.isnan(spread))
     narrative = row_narratives(p, det)[len(p.contents) + unknown]
@@ -429,7 +441,24 @@ def harmful_items(
         contents=contents,
         reposts=pd.Series(reposts, index=p.reposts.index, dtype=bool),
         forest=forest,
+        repost_rows=rows,
     )
+
+
+def _repost_rows(p: Projection, nodes: _Nodes, by_id: np.ndarray) -> np.ndarray | None:
+    """The row of the reach frame (rows ``by_id``: node positions) of each row of
+    ``p.reposts``, when each repost is a node of its own (``nodes.src`` holds every row)
+    and its ID a string (the nodes' IDs are strings: another ID would not be found by
+    name); else None."""
+    r = p.reposts
+    if (
+        len(nodes.src) != len(r)
+        or infer_dtype(r["repost_id"].to_numpy(dtype=object), skipna=False) != "string"
+    ):
+        return None
+    row_of = np.empty(len(by_id), dtype=np.int64)
+    row_of[by_id] = np.arange(len(by_id))
+    return row_of[nodes.n_contents + np.arange(len(r))]
 
 
 def harmful_contents(

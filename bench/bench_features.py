@@ -1,0 +1,112 @@
+"""The ``features`` stage of analyze alone: old (a git revision) against the working tree.
+
+Usage::
+
+    .venv/bin/python bench/bench_features.py STORE EVENT [--base main] [--repeat 2]
+                                             [--profile]
+
+Projects the event and runs the detectors once (as :func:`pileon.service.analysis
+.project_and_detect` does), then times :func:`pileon.detectors.pipeline.event_features`
+of the base revision (its ``harm``, ``features`` and ``cascades`` modules loaded from git
+under other names) and of the working tree, alternately, in this process: CPU seconds
+(``time.process_time``) and wall seconds, and checks that the features frames are equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+#: the modules of the stage, loaded from the base revision in this order
+_MODULES = (
+    ("harm", "detectors/harm.py"),
+    ("cascades", "detectors/cascades.py"),
+    ("features", "detectors/features.py"),
+    ("pipeline", "detectors/pipeline.py"),
+)
+
+
+def _old_modules(base: str) -> dict:
+    """The stage's modules of revision ``base``, each importing the others' old versions."""
+    out = {}
+    for name, path in _MODULES:
+        src = subprocess.run(
+            ["git", "show", f"{base}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+        for other, _ in _MODULES:
+            src = src.replace(f"pileon.detectors.{other} ", f"_old_{other} ")
+            src = src.replace(f"pileon.detectors.{other}\n", f"_old_{other}\n")
+        spec = importlib.util.spec_from_loader(f"_old_{name}", loader=None)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[f"_old_{name}"] = mod
+        exec(compile(src, f"<{base}:{path}>", "exec"), mod.__dict__)
+        out[name] = mod
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("store")
+    ap.add_argument("event")
+    ap.add_argument("--base", default="main")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--profile", action="store_true")
+    a = ap.parse_args(argv)
+
+    import os
+
+    import pandas as pd
+
+    from pileon.detectors import pipeline
+    from pileon.detectors.pipeline import detect
+    from pileon.graph.embedded import EmbeddedStore
+    from pileon.graph.projection import project
+
+    old = _old_modules(a.base)
+    store = EmbeddedStore(a.store)
+    c = time.process_time()
+    p = project(store, a.event)
+    det = detect(p, seed=0, workers=1)
+    print(f"project+detect {time.process_time() - c:.1f} cpu s; load {os.getloadavg()}")
+    runs = {"old": old["pipeline"].event_features, "new": pipeline.event_features}
+    got, cpu = {}, {"old": [], "new": []}
+    if a.profile:
+        import cProfile
+        import pstats
+
+        pr = cProfile.Profile()
+        pr.runcall(pipeline.event_features, p, det)
+        pstats.Stats(pr).sort_stats("cumulative").print_stats(35)
+        return 0
+    for _ in range(a.repeat):
+        for name, fn in runs.items():
+            w, c = time.perf_counter(), time.process_time()
+            f, items, d2 = fn(p, det)
+            cpu[name].append((time.process_time() - c, time.perf_counter() - w))
+            got[name] = (f, items, d2)
+            del f, items, d2
+    for name, xs in cpu.items():
+        print(name, " ".join(f"{x:.2f} cpu s ({y:.2f} wall)" for x, y in xs))
+    pd.testing.assert_frame_equal(got["old"][0], got["new"][0], check_exact=True)
+    oi, ni = got["old"][1], got["new"][1]
+    pd.testing.assert_series_equal(oi.harm, ni.harm, check_exact=True)
+    pd.testing.assert_series_equal(oi.contents, ni.contents, check_exact=True)
+    pd.testing.assert_series_equal(oi.reposts, ni.reposts, check_exact=True)
+    pd.testing.assert_frame_equal(oi.forest, ni.forest, check_exact=True)
+    assert got["old"][2].roles == got["new"][2].roles
+    assert got["old"][2].venues == got["new"][2].venues
+    print(f"identical: features {got['new'][0].shape}, items, detections; load {os.getloadavg()}")
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
