@@ -267,8 +267,27 @@ def _shared(values: np.ndarray, pool: dict[Any, Any]) -> np.ndarray:
     codes, uniq = pd.factorize(values)
     if len(uniq) == len(values):
         return values
-    one = [pool.setdefault((type(u), u), u) for u in uniq.tolist()]
+    # text values (what a TEXT column holds) keyed by themselves, no (type, value) tuple each
+    keys = uniq.tolist() if pd.api.types.infer_dtype(uniq, skipna=False) == "string" else None
+    one = (
+        list(map(pool.setdefault, keys, keys))
+        if keys is not None
+        else [pool.setdefault((type(u), u), u) for u in uniq.tolist()]
+    )
     return np.array(one + [None], dtype=object)[codes]  # code -1 (missing): None
+
+
+#: the first values of a chunk's ``text`` column looked at by :func:`_repeats`
+_TEXT_PROBE = 4096
+
+
+def _repeats(values: np.ndarray) -> bool:
+    """Whether ``values`` (the first ones of a chunk's free text) hold a repeated text (None
+    aside): free text is mostly distinct (ira-dev: 206283 of 207760 contents), and hashing
+    every long text of a chunk to share none cost a tenth of the read.  Sharing saves memory
+    only: the values read are the same either way.  O(len(values))."""
+    texts = values[~is_none(values)]
+    return len(set(texts.tolist())) < len(texts)
 
 
 def _concat(parts: list[Any]) -> Any:
@@ -328,7 +347,12 @@ def _columns_of_rows(
         elif kind in (ColType.FLOAT, ColType.INT, ColType.BOOL, TZ):
             missing = is_none(v)
             if kind in (ColType.INT, TZ):
-                data[c] = pd.array(v, dtype="Int64")
+                if pd.api.types.infer_dtype(v[~missing], skipna=False) in ("integer", "empty"):
+                    # integers and None: what pd.array(v, dtype="Int64") gives, in numpy
+                    ints = np.where(missing, 0, v).astype(np.int64)
+                    data[c] = pd.arrays.IntegerArray(ints, missing)
+                else:
+                    data[c] = pd.array(v, dtype="Int64")
                 continue
             v = np.where(missing, 0, v)
             if kind == ColType.FLOAT:
@@ -339,7 +363,12 @@ def _columns_of_rows(
             v = v.copy()
             if c in t.key:
                 v[v == ""] = None
-            if pool is not None and len(v) and not (len(t.key) == 1 and c in t.key):
+            if (
+                pool is not None
+                and len(v)
+                and not (len(t.key) == 1 and c in t.key)
+                and (c != "text" or _repeats(v[:_TEXT_PROBE]))
+            ):
                 v = _shared(v, pool)
             data[c] = v
     return data

@@ -109,6 +109,8 @@ def coerce_column(s: pd.Series, kind: ColType | str) -> pd.Series:
     # strings: missing values as None
     out = s.astype(object)
     arr = out.to_numpy()
+    if pd.api.types.infer_dtype(arr[~is_none(arr)], skipna=False) in ("string", "empty"):
+        return out  # text and None only (a store's read): nothing to replace
     missing = pd.isna(arr)
     if missing.any() and not is_none(arr[missing]).all():
         # pandas-stubs refuse None as the replacement, which an object column takes as is

@@ -8,6 +8,7 @@ memberships gives what the interface's default (memberships, then frames by ID) 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -121,3 +122,36 @@ def test_event_items_read_in_chunks_give_the_frames_of_one_read(store, monkeypat
     # one object per distinct account among the reposts
     ids = {id(x) for x in reposts["account_id"]}
     assert len(ids) == reposts["account_id"].nunique()
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [[1, None, -3, 2**62], [None, None], [], [1.5, None], ["7", None], [True, 2, None]],
+)
+def test_integer_columns_read_as_pd_array_reads_them(cells):
+    """``tz`` (and INT columns) of a read: integers and None in numpy, anything else (what a
+    hand-edited file may hold) as ``pd.array(..., dtype="Int64")`` takes it."""
+    from pileon.graph.embedded import _columns_of_rows
+
+    rows = [(c,) for c in cells]
+    try:
+        want = pd.array(np.array(cells, dtype=object), dtype="Int64")
+    except (TypeError, ValueError) as e:
+        with pytest.raises(type(e)):
+            _columns_of_rows("reposts", ["tz"], rows)
+        return
+    got = _columns_of_rows("reposts", ["tz"], rows)["tz"]
+    pd.testing.assert_extension_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "cells", [["a", None, "b"], [None, None], [], ["a", float("nan")], ["a", pd.NA, None], [1, "b"]]
+)
+def test_text_columns_coerce_as_before(cells):
+    """A text column of text and None stays as it is; NaN and NA become None."""
+    from pileon.graph.frames import coerce_column
+    from pileon.graph.model import ColType
+
+    got = coerce_column(pd.Series(cells, dtype=object), ColType.STR).tolist()
+    assert got == [None if c is None or pd.isna(c) else c for c in cells]
+    assert [type(v) for v in got] == [type(None) if pd.isna(c) else type(c) for c in cells]
