@@ -214,9 +214,8 @@ def _nodes(p: Projection, *, lookup: np.ndarray | None = None) -> _Nodes:
     -----
     O(C + R) hashing for C contents and R reposts, and a sort of the missing sources.
     """
-    c_raw = p.contents["content_id"]
     reps = p.reposts
-    cstr = c_raw.astype(str).to_numpy(dtype=object)
+    cstr = p.contents["content_id"].astype(str).to_numpy(dtype=object)
     rstr = reps["repost_id"].astype(str).to_numpy(dtype=object)
     sstr = reps["source_id"].astype(str).to_numpy(dtype=object)
     extra = np.zeros(0, dtype=object) if lookup is None else np.asarray(lookup, dtype=object)
@@ -229,7 +228,6 @@ def _hashed_nodes(
     p: Projection, cstr: np.ndarray, rstr: np.ndarray, sstr: np.ndarray, extra: np.ndarray
 ) -> _Nodes:
     """:func:`_nodes` for any reposts: every ID hashed by one factorization."""
-    c_raw = p.contents["content_id"]
     reps = p.reposts
     codes, uniq = pd.factorize(np.concatenate([cstr, rstr, sstr, extra]))
     nc, nr = len(cstr), len(rstr)
@@ -249,15 +247,7 @@ def _hashed_nodes(
     at[miss] = n_k + np.arange(len(miss))
     parent = np.full(n_k + len(miss), -1, dtype=np.int64)
     parent[n_c:n_k] = at[s_used]
-    if n_c == nc:  # every content ID is distinct
-        rows = np.arange(nc)
-        contents = p.contents
-    else:
-        rows = np.flatnonzero(~c_raw.duplicated().to_numpy())
-        contents = p.contents.iloc[rows]
-    kind = np.repeat(
-        np.array(["content", "repost", "missing"], dtype=object), [n_c, len(keep), len(miss)]
-    )
+    rows, contents, kind = _content_rows(p, n_c, nc, len(keep), len(miss))
     return _Nodes(
         ids=np.concatenate([uniq[:n_k], uniq[miss]]).astype(object),
         kind=kind,
@@ -271,6 +261,21 @@ def _hashed_nodes(
     )
 
 
+def _content_rows(
+    p: Projection, n_c: int, n_rows: int, n_rep: int, n_miss: int
+) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    """The contents' first rows (``n_c`` distinct IDs among ``n_rows`` rows), their frame,
+    and the nodes' kinds (``n_c`` contents, ``n_rep`` reposts, ``n_miss`` missing)."""
+    if n_c == n_rows:  # every content ID is distinct
+        rows = np.arange(n_rows)
+        contents = p.contents
+    else:
+        rows = np.flatnonzero(~p.contents["content_id"].duplicated().to_numpy())
+        contents = p.contents.iloc[rows]
+    kind = np.repeat(np.array(["content", "repost", "missing"], dtype=object), [n_c, n_rep, n_miss])
+    return rows, contents, kind
+
+
 def _sorted_nodes(
     p: Projection, cstr: np.ndarray, rstr: np.ndarray, sstr: np.ndarray, extra: np.ndarray
 ) -> _Nodes:
@@ -282,7 +287,6 @@ def _sorted_nodes(
     the sorted repost IDs used.  O(C + R) look-ups in a table of the C contents, and
     O(S log R) for S distinct sources."""
     reps = p.reposts
-    c_raw = p.contents["content_id"]
     cc, c_uniq = pd.factorize(cstr)
     c_uniq = np.asarray(c_uniq, dtype=object)
     n_c = len(c_uniq)
@@ -305,15 +309,7 @@ def _sorted_nodes(
     pos[miss] = n_k + np.arange(len(miss))
     parent = np.full(n_k + len(miss), -1, dtype=np.int64)
     parent[n_c:n_k] = pos[s_used]
-    if n_c == len(cstr):  # every content ID is distinct
-        rows = np.arange(len(cstr))
-        contents = p.contents
-    else:
-        rows = np.flatnonzero(~c_raw.duplicated().to_numpy())
-        contents = p.contents.iloc[rows]
-    kind = np.repeat(
-        np.array(["content", "repost", "missing"], dtype=object), [n_c, len(keep), len(miss)]
-    )
+    rows, contents, kind = _content_rows(p, n_c, len(cstr), len(keep), len(miss))
     return _Nodes(
         ids=np.concatenate([c_uniq, used, vals[miss]]).astype(object),
         kind=kind,
