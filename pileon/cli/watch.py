@@ -32,8 +32,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: that ran out of memory)
 MEMORY_SIGNALS = {signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT}
 
-#: what to try then (as :data:`pileon.service.stages.MEMORY_ADVICE`, which it repeats
-#: without importing the stages' module into every command's start)
+#: what to try then: :data:`pileon.service.stages.MEMORY_ADVICE` widened to every watched
+#: command (not only analyze), and a request for a report, since a crash in native code
+#: may not be memory at all
 ADVICE = (
     "free memory or run on a machine with more, or give it a narrower event or less data "
     "at once; if memory was not short, please report it with the command that gave it"
