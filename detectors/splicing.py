@@ -56,7 +56,7 @@ from tqdm.auto import tqdm
 from pileon.detectors.findings import Evidence, RoleFinding
 from pileon.detectors.harm import HARM_THRESHOLD
 from pileon.graph.projection import Projection
-from pileon.graph.textsim import normalize_all
+from pileon.graph.textsim import gram_codes, normalize_all
 
 __all__ = ["detect_splicers", "Splice", "find_splices"]
 
@@ -234,7 +234,7 @@ def _hosts(
     Notes
     -----
     Numpy, no Python loop per character: the k-grams of the distinct texts are coded once
-    (:func:`_gram_codes`) and each k-gram's posting lists its texts by their smallest draw,
+    (:func:`gram_codes`) and each k-gram's posting lists its texts by their smallest draw,
     so the texts drawn under a rate are a prefix of it.  Each distinct fragment text is
     searched once.  O(C log C) for C characters of distinct text, plus O(B · G log C) for
     B ≤ ``budget`` meetings (expected) checked against G k-grams each, handled
@@ -760,7 +760,7 @@ class _Texts:
         """The k-grams of the distinct texts of the pool, cut once for both passes."""
         if k not in self._grams:
             codes, uniq = pd.factorize(np.asarray(self.pool, dtype=object))
-            gc, bounds = _gram_codes(uniq.tolist(), k)
+            gc, bounds = gram_codes(uniq.tolist(), k)
             self._grams[k] = _PoolGrams(codes.astype(np.int64), uniq, gc, bounds)
         return self._grams[k]
 
@@ -801,7 +801,7 @@ class _Texts:
 
 @dataclass(frozen=True)
 class _PoolGrams:
-    """The distinct texts of a pool and their k-grams (:func:`_gram_codes`)."""
+    """The distinct texts of a pool and their k-grams (:func:`gram_codes`)."""
 
     #: the distinct text of each row of the pool
     codes: np.ndarray
@@ -829,62 +829,8 @@ class _PoolGrams:
         return key, np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * self.n_gram)
 
 
-def _gram_codes(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every ``k``-gram occurrence of every text, in order, as an integer code (equal codes:
-    equal k-grams), and where each text's occurrences start (``n + 1`` bounds).
-
-    Codes are given in order of first occurrence.
-
-    Notes
-    -----
-    Code points are renumbered densely (``b`` bits for the distinct ones), packed as many
-    per int64 key as fit and numbered by ``pd.factorize``, one step per key (exact, no
-    hashing): one step when ``k · b <= 63`` (912 distinct code points on ira-dev, so
-    ``b = 10``), O(C · k) for C characters, no Python object per k-gram.
-    """
-    n = len(texts)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    per = np.maximum(lengths - k + 1, 0)
-    bounds = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(per, out=bounds[1:])
-    if not bounds[-1]:
-        return np.zeros(0, dtype=np.int64), bounds
-    raw = np.frombuffer("".join(texts).encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
-    seen = np.zeros(int(raw.max()) + 1, dtype=bool)
-    seen[raw] = True
-    dense = np.cumsum(seen, dtype=np.int64)  # 1.. for each code point present
-    cp = dense[raw]
-    bits = max(int(dense[-1]).bit_length(), 1)
-    at = np.repeat(np.cumsum(lengths) - lengths - bounds[:-1], per) + np.arange(bounds[-1])
-    m = len(cp)
-
-    def packed(lo: int, hi: int, head: np.ndarray | None = None) -> np.ndarray:
-        """Code points ``lo .. hi - 1`` of every k-gram packed behind ``head``: the keys of
-        every position of the concatenated texts (contiguous slices), then gathered at
-        the k-grams' starts."""
-        whole = cp[lo : m - k + 1 + lo].copy()
-        for j in range(lo + 1, hi):
-            whole <<= bits
-            whole |= cp[j : m - k + 1 + j]
-        key = whole[at]
-        if head is not None:
-            key |= head << (bits * (hi - lo))
-        return key
-
-    first = min(k, max(63 // bits, 1))
-    code = pd.factorize(packed(0, first))[0]
-    # then as many more code points per step as fit beside the codes so far
-    more = max((63 - int(len(at)).bit_length()) // bits, 1)
-    j = first
-    while j < k:
-        hi = min(k, j + more)
-        code = pd.factorize(packed(j, hi, code.astype(np.int64)))[0]
-        j = hi
-    return code.astype(np.int64, copy=False), bounds
-
-
 class _GramIndex:
-    """The k-grams of the contents (:func:`_gram_codes`) and, per k-gram, the earliest content
+    """The k-grams of the contents (:func:`gram_codes`) and, per k-gram, the earliest content
     of each of the first :data:`_POSTING_ACCOUNTS` accounts that used it, in content order.
 
     The postings as they stood when content ``i`` was examined (the contents of earlier

@@ -151,7 +151,7 @@ class _Shingled(NamedTuple):
 
     #: the rows of the texts of at least ``k`` characters (the others have no ``k``-shingle)
     full: np.ndarray
-    #: shingle occurrences of each of them (repeats included for ``k <= 3``)
+    #: shingle occurrences of each of them (repeats included)
     per: np.ndarray
     #: the code of each occurrence, text by text
     ids: np.ndarray
@@ -160,40 +160,79 @@ class _Shingled(NamedTuple):
 
 
 def _shingled(texts: Sequence[str], k: int) -> _Shingled:
-    """The ``k``-shingles of ``texts`` as codes: for ``k <= 3`` the code points are packed
-    into one int64 per shingle (21 bits each) in numpy, from slices of the joined texts;
-    else sets of strings.  O(C) for C characters plus the distinct shingles."""
+    """The ``k``-shingles of ``texts`` as codes (:func:`gram_codes`: every occurrence,
+    repeats included), and the distinct shingles as strings, each decoded from its first
+    occurrence at once.  O(C · k) for C characters."""
     n = len(texts)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     full = np.flatnonzero(lengths >= k)
-    if k > 3:  # code points do not fit one int64: sets of strings
-        vocab: dict[str, int] = {}
-        ids = np.fromiter(
-            (vocab.setdefault(x, len(vocab)) for i in full for x in shingles(texts[int(i)], k)),
-            dtype=np.int64,
-        )
-        per = np.fromiter((len(shingles(texts[int(i)], k)) for i in full), dtype=np.int64)
-        return _Shingled(full, per, ids, list(vocab))
-    per = lengths[full] - k + 1  # shingle occurrences of each text, repeats included
-    cp = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-    m = len(cp) - k + 1  # shingles starting at each position of the joined texts
-    if m <= 0 or not len(full):
-        return _Shingled(full, per, np.zeros(0, dtype=np.int64), [])
-    key = cp[:m].copy()
-    for j in range(1, k):
-        key = (key << 21) | cp[j : m + j]
-    # a shingle that starts in a text's last k - 1 characters runs into the next text
-    valid = np.ones(m, dtype=bool)
-    ends = np.cumsum(lengths)
-    for off in range(1, k):
-        at = ends - off
-        valid[at[(at >= ends - lengths) & (at < m)]] = False
-    ids, uniq = pd.factorize(key[valid])
-    # the distinct shingles back to strings: their code points, decoded at once
-    points = np.stack([(uniq >> (21 * (k - 1 - j))) & 0x1FFFFF for j in range(k)], axis=1)
-    joined = points.astype(np.uint32).tobytes().decode("utf-32-le")
+    ids, bounds = gram_codes(texts, k)
+    per = np.diff(bounds)[full]
+    if not len(ids):
+        return _Shingled(full, per, ids, [])
+    first = np.empty(int(ids.max()) + 1, dtype=np.int64)
+    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)  # the last write: the first occurrence
+    # each first occurrence's place in the joined texts, then its k code points
+    text_of = np.searchsorted(bounds, first, side="right") - 1
+    start = np.cumsum(lengths)[text_of] - lengths[text_of] + (first - bounds[text_of])
+    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    joined = cp[start[:, None] + np.arange(k)].tobytes().decode("utf-32-le", "surrogatepass")
     words = [joined[i : i + k] for i in range(0, len(joined), k)]
     return _Shingled(full, per, ids, words)
+
+
+def gram_codes(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every ``k``-gram occurrence of every text, in order, as an integer code (equal codes:
+    equal k-grams), and where each text's occurrences start (``n + 1`` bounds).
+
+    Codes are given in order of first occurrence.
+
+    Notes
+    -----
+    Code points are renumbered densely (``b`` bits for the distinct ones), packed as many
+    per int64 key as fit and numbered by ``pd.factorize``, one step per key (exact, no
+    hashing): one step when ``k · b <= 63`` (912 distinct code points on ira-dev, so
+    ``b = 10``), O(C · k) for C characters, no Python object per k-gram.
+    """
+    n = len(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    per = np.maximum(lengths - k + 1, 0)
+    bounds = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(per, out=bounds[1:])
+    if not bounds[-1]:
+        return np.zeros(0, dtype=np.int64), bounds
+    raw = np.frombuffer("".join(texts).encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    seen = np.zeros(int(raw.max()) + 1, dtype=bool)
+    seen[raw] = True
+    dense = np.cumsum(seen, dtype=np.int64)  # 1.. for each code point present
+    cp = dense[raw]
+    bits = max(int(dense[-1]).bit_length(), 1)
+    at = np.repeat(np.cumsum(lengths) - lengths - bounds[:-1], per) + np.arange(bounds[-1])
+    m = len(cp)
+
+    def packed(lo: int, hi: int, head: np.ndarray | None = None) -> np.ndarray:
+        """Code points ``lo .. hi - 1`` of every k-gram packed behind ``head``: the keys of
+        every position of the concatenated texts (contiguous slices), then gathered at
+        the k-grams' starts."""
+        whole = cp[lo : m - k + 1 + lo].copy()
+        for j in range(lo + 1, hi):
+            whole <<= bits
+            whole |= cp[j : m - k + 1 + j]
+        key: np.ndarray = whole[at]
+        if head is not None:
+            key |= head << (bits * (hi - lo))
+        return key
+
+    first = min(k, max(63 // bits, 1))
+    code = pd.factorize(packed(0, first))[0]
+    # then as many more code points per step as fit beside the codes so far
+    more = max((63 - int(len(at)).bit_length()) // bits, 1)
+    j = first
+    while j < k:
+        hi = min(k, j + more)
+        code = pd.factorize(packed(j, hi, code.astype(np.int64)))[0]
+        j = hi
+    return code.astype(np.int64, copy=False), bounds
 
 
 def _signatures(

@@ -542,7 +542,7 @@ def test_gram_sets_count_what_sets_of_k_gram_strings_count():
     pool = ["".join(rng.choice(alphabet, size=int(rng.integers(3, 40)))) for _ in range(80)]
     pool += [t[2:] + "了" for t in pool[:20]]  # near-copies
     codes, uniq = pd.factorize(np.asarray(pool, dtype=object))
-    gc, bounds = S._gram_codes(uniq.tolist(), 3)
+    gc, bounds = S.gram_codes(uniq.tolist(), 3)
     pg = S._PoolGrams(codes.astype(np.int64), uniq, gc, bounds)
     n = len(uniq)
     gs = S._GramSets(pg, np.arange(n // 2), np.arange(n // 3, n))
