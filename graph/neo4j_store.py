@@ -803,6 +803,20 @@ class Neo4jStore(Store):
             df = self._run.read_df(query, {"ids": wanted})
         return coerce(table, df)
 
+    def event_items(self, event_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """See :meth:`pileon.graph.store.Store.event_items`: one query a table, from the
+        event's membership relationships (:func:`pileon.graph.queries.tables.event_frame_query`),
+        instead of the default's list of every member's ID."""
+        contents, reposts = (
+            coerce(
+                table,
+                self._run.read_df(q_tables.event_frame_query(table), {"event_id": event_id}),
+                keep=["via"],
+            )
+            for table in ("contents", "reposts")
+        )
+        return contents, reposts
+
     def memberships(self, event_id: str | None = None) -> pd.DataFrame:
         if event_id is None:
             records = self._run.read(q_membership.ALL)

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from pileon.graph.embedded import EmbeddedStore
 from pileon.graph.model import TABLES
 from pileon.graph.projection import FRAMES, project
+from pileon.graph.store import Store
 from pileon.ingest.sample import generate_incident
 from pileon.service.ingest import ingest
 from tests.helpers import (
@@ -185,6 +186,19 @@ def test_tables_identical(table, loaded):
 def test_memberships_identical(loaded):
     neo, emb = loaded("neo4j")[0], loaded("embedded")[0]
     pd.testing.assert_frame_equal(neo.memberships(), emb.memberships())
+
+
+def test_event_items_identical(loaded, incident):
+    """Each store's own event read (Neo4j: from the membership relationships, no ID list)
+    gives the interface's default (memberships, then frames by ID) and the other store's."""
+    _, truth = incident
+    neo, emb = loaded("neo4j")[0], loaded("embedded")[0]
+    for event_id in sorted(truth["events"]) + ["evt:unknown"]:
+        got = neo.event_items(event_id)
+        for want in (Store.event_items(neo, event_id), emb.event_items(event_id)):
+            for table, g, w in zip(("contents", "reposts"), got, want):
+                pd.testing.assert_frame_equal(g, w, obj=f"{event_id} {table}")
+        assert len(got[0]) + len(got[1]) == len(neo.memberships(event_id))
 
 
 def test_projections_identical(loaded, incident):

@@ -526,6 +526,27 @@ def frame_query(table: str, filter_column: str | None = None) -> str:
     return f"MATCH {SHAPES[table].pattern}\n{_where(table, filter_column)}RETURN {returns}\n"
 
 
+def event_frame_query(table: str) -> str:
+    """The query reading the rows of ``table`` (``contents`` or ``reposts``) that are
+    members of the event ``$event_id``, as :func:`frame_query` returns them, each with
+    ``via`` (how it joined).
+
+    The event's membership relationships lead the match, so the read sends no list of IDs
+    (an event of 800k members made a parameter list the server's heap could not hold
+    beside the rows).  Built from the model's fixed table and column names only.
+    """
+    if table not in ("contents", "reposts"):
+        raise KeyError(table)
+    cols = stored_columns(table)
+    returns = ",\n       ".join(f"{_expr(table, c)} AS {c}" for c in cols)
+    held = SHAPES[table].held
+    where = f"WHERE {held}\n" if held else ""
+    return (
+        f"MATCH (:Event {{event_id: $event_id}})<-[m:IN_EVENT]-{SHAPES[table].pattern}\n"
+        f"{where}RETURN {returns},\n       m.via AS via\n"
+    )
+
+
 def count_query(table: str) -> str:
     """The query counting the stored rows of ``table``."""
     return f"MATCH {SHAPES[table].pattern}\n{_where(table, None)}RETURN count(*) AS n\n"
