@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
 
 #: the modules of the stage, loaded from the base revision in this order
 _MODULES = (
+    ("coactivity", "detectors/coactivity.py"),
     ("harm", "detectors/harm.py"),
     ("cascades", "detectors/cascades.py"),
     ("features", "detectors/features.py"),
@@ -88,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for _ in range(a.repeat):
         for name, fn in runs.items():
+            # what the detectors left on the projection (the repost forest) stays; what an
+            # earlier run of the stage kept there goes
+            for key in [k for k in p.derived if k != "coded_forest"]:
+                del p.derived[key]
             w, c = time.perf_counter(), time.process_time()
             f, items, d2 = fn(p, det)
             cpu[name].append((time.process_time() - c, time.perf_counter() - w))

@@ -367,6 +367,25 @@ def coded_forest(p: Projection) -> CodedForest:
     return forest
 
 
+def repost_authors(p: Projection) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of ``p.reposts["account_id"]``: each repost's author code (-1 where
+    missing) and the distinct authors, in order of first appearance; computed at the first
+    call and kept on the projection (as :func:`coded_forest`) for the repeat posters and
+    the features, which both count per author.
+
+    Notes
+    -----
+    O(R) hashing of the R reposts' author IDs, once per projection.
+    """
+    held = p.derived.get("repost_authors")
+    if held is not None and held[0]() is p.reposts:
+        return held[1]  # type: ignore[no-any-return]
+    codes, names = pd.factorize(p.reposts["account_id"].to_numpy(dtype=object))
+    out = (codes.astype(np.int64, copy=False), np.asarray(names, dtype=object))
+    p.derived["repost_authors"] = (weakref.ref(p.reposts), out)
+    return out
+
+
 def _by_ids(values: pd.Series, ids: np.ndarray) -> np.ndarray:
     """``pd.to_numeric(values.reindex(ids), errors="coerce")`` as floats.
 
@@ -504,9 +523,82 @@ def reach_rows(
     :func:`coded_forest` ``(p).nodes`` (contents, then the reposts of ``nodes.src``, then
     the missing sources), so a caller that knows a row's node reads its figures without
     looking its ID up."""
+    ra = reach_nodes(p, harm=harm, harm_threshold=harm_threshold)
+    # rows in ID order (timsort: the three parts are each sorted already)
+    by_id = np.argsort(ra.forest.nodes.ids, kind="stable")
+    return ra.frame(by_id), by_id
+
+
+class Reach(NamedTuple):
+    """:func:`reach`'s figures as arrays over the nodes of :func:`coded_forest` (node
+    positions), before any frame is built (:func:`reach_nodes`)."""
+
+    forest: CodedForest
+    account: np.ndarray
+    time: np.ndarray
+    has_comment: np.ndarray
+    harm: np.ndarray
+    spread_harm: np.ndarray
+    downstream: np.ndarray
+    replies: np.ndarray
+    activity: np.ndarray
+    harmful_activity: np.ndarray
+    harmful_share: np.ndarray
+    inciting: np.ndarray
+    credited: np.ndarray
+    attributed: np.ndarray
+    attributed_harmful: np.ndarray
+
+    def frame(self, at: np.ndarray) -> pd.DataFrame:
+        """The rows of :func:`reach` of the nodes ``at`` (node positions), in that order;
+        each column gathered once, object columns straight from node positions."""
+        cf = self.forest
+        ids = cf.nodes.ids
+
+        def id_at(pos: np.ndarray) -> np.ndarray:
+            return np.where(pos >= 0, ids[np.maximum(pos, 0)], None)
+
+        columns = {
+            "node_id": ids[at],
+            "kind": cf.nodes.kind[at],
+            "account_id": self.account[at],
+            "parent_id": id_at(cf.parent[at]),
+            "root_id": ids[cf.root[at]],
+            "depth": cf.depth[at].astype(np.int64),
+            "time": pd.to_datetime(self.time[at].view("M8[ns]"), utc=True),
+            "has_comment": self.has_comment[at],
+            "harm": self.harm[at],
+            "spread_harm": self.spread_harm[at],
+            "downstream": self.downstream[at],
+            "replies": self.replies[at],
+            "activity": self.activity[at],
+            "harmful_activity": self.harmful_activity[at],
+            "harmful_share": self.harmful_share[at],
+            "inciting": self.inciting[at],
+            "credited_to": id_at(self.credited[at]),
+            "attributed": self.attributed[at].astype(np.int64),
+            "attributed_harmful": self.attributed_harmful[at],
+        }
+        # fresh arrays: no copy into consolidated blocks
+        return pd.DataFrame(columns, columns=REACH_COLUMNS, copy=False)
+
+
+def reach_nodes(
+    p: Projection,
+    *,
+    harm: pd.Series | None = None,
+    harm_threshold: float = HARM_THRESHOLD,
+    node_harm: np.ndarray | None = None,
+) -> Reach:
+    """:func:`reach` as arrays over the nodes of :func:`coded_forest` (no frame, no ID
+    sorted): for callers that read a few nodes (:meth:`Reach.frame`) or sum over them.
+
+    ``node_harm``: the harm per node position, instead of ``harm`` by ID (which is then
+    ignored).
+    """
     answers = "reply_to" in p.contents
     cf = coded_forest(p)
-    nd, root, depth, parent = cf.nodes, cf.root, cf.depth, cf.parent
+    nd, depth, parent = cf.nodes, cf.depth, cf.parent
     src, c = nd.src, nd.contents
     ids, kinds = nd.ids, nd.kind
     n = len(ids)
@@ -533,7 +625,10 @@ def reach_rows(
 
     # harm of each node's own text
     own_harm = np.full(n, np.nan)
-    if harm is None:
+    given = node_harm is not None or harm is not None  # else the data's own harm
+    if node_harm is not None:
+        own_harm = np.array(node_harm, dtype=float)
+    elif harm is None:
         own_harm[at_c] = pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float)
         own_harm[at_r] = repost_harm(src).to_numpy()
     else:
@@ -575,7 +670,7 @@ def reach_rows(
         tgt = nd.found[nd.content_rows][replying]
         ok = tgt >= 0
         tgt = tgt[ok]
-        if harm is None:
+        if not given:
             rh = pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float)[replying][ok]
         else:
             rh = given_harm[at_c[replying]][ok]
@@ -603,44 +698,34 @@ def reach_rows(
             np.add.at(known, par, known[sel] + spread_known[sel].astype(np.int64))
     share = np.where(known > 0, bad / np.maximum(known, 1), np.nan)
 
-    # rows in ID order (timsort: the three parts are each sorted already); each column is
-    # gathered once, object columns straight from node positions
-    by_id = np.argsort(ids, kind="stable")
-
-    def id_at(at: np.ndarray) -> np.ndarray:
-        return np.where(at >= 0, ids[np.maximum(at, 0)], None)
-
-    columns = {
-        "node_id": ids[by_id],
-        "kind": kinds[by_id],
-        "account_id": account[by_id],
-        "parent_id": id_at(parent[by_id]),
-        "root_id": ids[root[by_id]],
-        "depth": depth[by_id].astype(np.int64),
-        "time": pd.to_datetime(time[by_id].view("M8[ns]"), utc=True),
-        "has_comment": has_comment[by_id],
-        "harm": own_harm[by_id],
-        "spread_harm": spread[by_id],
-        "downstream": down[by_id],
-        "replies": replies[by_id],
-        "activity": act[by_id],
-        "harmful_activity": bad[by_id],
-        "harmful_share": share[by_id],
-        "inciting": inciting[by_id],
-        "credited_to": id_at(credited[by_id]),
-        "attributed": attributed[by_id].astype(np.int64),
-        "attributed_harmful": attributed_harmful[by_id],
-    }
-    # fresh arrays: no copy into consolidated blocks
-    return pd.DataFrame(columns, columns=REACH_COLUMNS, copy=False), by_id
+    return Reach(
+        cf,
+        account,
+        time,
+        has_comment,
+        own_harm,
+        spread,
+        down,
+        replies,
+        act,
+        bad,
+        share,
+        inciting,
+        credited,
+        attributed.astype(np.int64),
+        attributed_harmful,
+    )
 
 
 __all__ = [
     "CodedForest",
     "coded_forest",
+    "repost_authors",
     "repost_forest",
     "reach",
     "reach_rows",
+    "reach_nodes",
+    "Reach",
     "own_comment",
     "own_comments",
     "FOREST_COLUMNS",

@@ -525,16 +525,43 @@ def coded_degree(
     """:func:`coactivity_degree` on integer codes: reposts by account code ``acc`` (in
     ``[0, n_accounts)``) of source code ``src`` (non-negative) at int64 ns times ``t``;
     int64 co-reposts per account code.  For callers that hold the codes already (the
-    features): no ID is hashed.  ``O(n log n)``."""
+    features): no ID is hashed.  ``O(n log n)``: one sort of the reposts by source and
+    time; the account's own reposts of a source are counted only where it reposted the
+    source more than once (found by hashing the pairs)."""
     near = _near_counts(src, t, window_ns)
-    # the account's own reposts of the source within the window are not co-reposts
-    own = _near_counts(src * np.int64(n_accounts) + acc, t, window_ns)
+    # the account's own reposts of the source within the window are not co-reposts: one
+    # (itself) for a row whose (source, account) pair occurs once
+    pair = src * np.int64(n_accounts) + acc
+    again = np.flatnonzero(pd.Series(pair, copy=False).duplicated(keep=False).to_numpy())
+    own = np.ones(len(t), dtype=np.int64)
+    if len(again):
+        own[again] = _near_counts(pair[again], t[again], window_ns)
     return np.bincount(acc, weights=near - own, minlength=n_accounts).astype(np.int64)
 
 
 def _near_counts(group: np.ndarray, t: np.ndarray, window_ns: int) -> np.ndarray:
     """Per row (any order): rows of the same group within ``window_ns`` of it, itself
-    included.  ``O(n log n)``."""
+    included.  ``O(n log n)``: one sort of a key of group and time when it fits in an
+    int64 (integer times), else a sort by group and time and :func:`window_counts` both
+    ways."""
+    n = len(t)
+    if n and np.issubdtype(t.dtype, np.integer) and window_ns >= 0:
+        group = _dense(group)
+        t_rel = t - t.min()
+        top = int(t_rel.max())
+        w = min(int(window_ns), top)
+        span = top + w + 1
+        if (int(group.max()) + 1) * span < 2**62:
+            # rows of one group lie in [g * span, g * span + top]: the window never
+            # reaches another group's keys; ties in the key are counted whatever their order
+            key = group.astype(np.int64) * np.int64(span) + t_rel.astype(np.int64)
+            order = np.argsort(key)
+            k = key[order]
+            lo = np.searchsorted(k, k - w, side="left")
+            hi = np.searchsorted(k, k + w, side="right")
+            out = np.empty(n, dtype=np.int64)
+            out[order] = hi - lo
+            return out
     order = np.lexsort((t, group))
     g, tt = group[order], t[order]
     after = window_counts(g, tt, window_ns)  # later rows within the window
@@ -543,6 +570,17 @@ def _near_counts(group: np.ndarray, t: np.ndarray, window_ns: int) -> np.ndarray
     out = np.empty(len(t), dtype=np.int64)
     out[order] = after + before + 1
     return out
+
+
+def _dense(codes: np.ndarray) -> np.ndarray:
+    """Non-negative integer codes renumbered ``0 .. k - 1`` in their order (``k`` distinct),
+    when they are small enough to count (at most a few times their number); else as
+    they are.  ``O(n + max)``, no sort."""
+    top = int(codes.max()) if len(codes) else 0
+    if top >= 4 * len(codes) + (1 << 16):
+        return codes
+    rank = np.cumsum(np.bincount(codes, minlength=top + 1) > 0) - 1
+    return rank[codes]
 
 
 def _multi_reposts(src: np.ndarray, acc: np.ndarray, n_accounts: int) -> np.ndarray:

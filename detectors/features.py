@@ -23,6 +23,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from pileon.detectors.affiliations import valid_affiliations
+from pileon.detectors.cascades import Reach, _Nodes, coded_forest, repost_authors
 from pileon.detectors.coactivity import coactivity_degree, coded_degree
 from pileon.detectors.coactivity_codes import window_ns
 from pileon.detectors.findings import Cluster, Detections
@@ -175,16 +176,15 @@ def account_features(
     accounts = _Accounts(index)
     items = items if items is not None else harmful_items(p, det, harm_threshold=harm_threshold)
     acts = _Acts.of(p, items, accounts)
-    forest = items.forest
-    own = (forest["account_id"].notna() & forest["kind"].isin(["content", "repost"])).to_numpy()
+    own, f_code = _forest_codes(items, acts, accounts)
     cluster_of = det.cluster_of()
     col: dict[str, np.ndarray] = {}
     col.update(_content_columns(acts, accounts))
     col.update(_narrative_columns(p, det, acts, accounts))
-    col.update(_spread_columns(forest, own, accounts, _forest_codes(items, acts, own, accounts)))
+    col.update(_spread_columns(items.reach, accounts, np.where(own, f_code, -1)))
     col.update(_timing_columns(acts, accounts))
     col.update(
-        _coordination_columns(acts, cluster_of, accounts, window=coact_window, count=coact_count)
+        _coordination_columns(p, acts, cluster_of, accounts, window=coact_window, count=coact_count)
     )
     col.update(_account_columns(p, accounts, rename_days=rename_days))
     col.update(
@@ -196,7 +196,7 @@ def account_features(
             min_attackers=min_attackers,
         )
     )
-    col.update(_report_columns(p, forest, own, accounts))
+    col.update(_report_columns(p, items.reach, own, f_code, accounts))
     col.update(_role_columns(det, cluster_of, accounts))
     return pd.DataFrame(
         np.column_stack([np.asarray(col[name], dtype=float) for name in FEATURES]),
@@ -250,7 +250,10 @@ class _Acts:
         keep_c = (
             ~p.contents["placeholder"].astype(bool) & p.contents["account_id"].notna()
         ).to_numpy()
-        keep_r = p.reposts["account_id"].notna().to_numpy()
+        # the reposts' authors hashed once per projection (the repeat posters count them
+        # too), then each distinct author looked up among the accounts
+        author, names = repost_authors(p)
+        keep_r = author >= 0
         # the frames themselves when every row is kept (a mask copies every column)
         contents = p.contents if keep_c.all() else p.contents[keep_c]
         reposts = p.reposts if keep_r.all() else p.reposts[keep_r]
@@ -262,7 +265,7 @@ class _Acts:
             harmful=items.contents.to_numpy()[keep_c],
             r_harmful=items.reposts.to_numpy()[keep_r],
             c_code=accounts.index.get_indexer(contents["account_id"]),
-            r_code=accounts.index.get_indexer(reposts["account_id"]),
+            r_code=accounts.index.get_indexer(names)[author[keep_r]],
         )
 
     @property
@@ -321,34 +324,40 @@ def _narrative_columns(
 
 
 def _forest_codes(
-    items: HarmfulItems, acts: _Acts, own: np.ndarray, accounts: _Accounts
-) -> np.ndarray:
-    """The author's position among the accounts of each row of ``items.forest`` (-1: none,
-    or not ``own``): the reposts' rows take their authors' positions already found
-    (``acts.r_code``), only the other rows' authors are looked up by ID."""
-    forest, rows = items.forest, items.repost_rows
-    if rows is None:
-        return np.where(own, accounts.index.get_indexer(forest["account_id"]), -1)
-    code = np.full(len(forest), -1, dtype=np.intp)
-    of_repost = np.full(len(rows), -1, dtype=np.intp)
-    of_repost[acts.keep_r] = acts.r_code
-    code[rows] = of_repost
-    rest = np.ones(len(forest), dtype=bool)
-    rest[rows] = False
-    look = np.flatnonzero(rest & own)
-    code[look] = accounts.index.get_indexer(forest["account_id"].to_numpy(dtype=object)[look])
-    return np.where(own, code, -1)
+    items: HarmfulItems, acts: _Acts, accounts: _Accounts
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per node of the repost forest (``items.reach``): whether it is a content or repost
+    with an author (``own``), and the author's position among the accounts (-1: none, or
+    not an account of the event).  The contents are the first nodes, the reposts the next
+    ones: the reposts' authors take the positions already found (``acts.r_code``) when
+    each repost row is its node (``items.repost_nodes``), only the contents' authors are
+    looked up by ID."""
+    ra = items.reach
+    nd = ra.forest.nodes
+    n, n_c, n_r = len(nd.ids), nd.n_contents, len(nd.src)
+    own = np.zeros(n, dtype=bool)
+    code = np.full(n, -1, dtype=np.intp)
+    who = ra.account[:n_c]
+    own[:n_c] = pd.notna(who)
+    code[:n_c] = accounts.index.get_indexer(who)
+    rows = items.repost_nodes
+    if rows is not None:
+        own[rows] = acts.keep_r
+        code[rows[acts.keep_r]] = acts.r_code
+    else:
+        who = ra.account[n_c : n_c + n_r]
+        own[n_c : n_c + n_r] = pd.notna(who)
+        code[n_c : n_c + n_r] = accounts.index.get_indexer(who)
+    return own, code
 
 
-def _spread_columns(
-    forest: pd.DataFrame, own: np.ndarray, accounts: _Accounts, f_code: np.ndarray
-) -> dict[str, np.ndarray]:
+def _spread_columns(ra: Reach, accounts: _Accounts, f_code: np.ndarray) -> dict[str, np.ndarray]:
     """How far each account's contents and reposts spread, from the repost forest
-    (:func:`pileon.detectors.cascades.reach`; ``own``: its nodes that have an author;
-    ``f_code``: their authors' positions among the accounts, :func:`_forest_codes`)."""
+    (:func:`pileon.detectors.cascades.reach_nodes`; ``f_code``: the authors' positions
+    among the accounts of its nodes that have one, -1 elsewhere, :func:`_forest_codes`)."""
     col: dict[str, np.ndarray] = {}
     go = {
-        c: accounts.count(f_code, forest[c].to_numpy())
+        c: accounts.count(f_code, getattr(ra, c))
         for c in (
             "downstream",
             "activity",
@@ -394,6 +403,7 @@ def _timing_columns(acts: _Acts, accounts: _Accounts) -> dict[str, np.ndarray]:
 
 
 def _coordination_columns(
+    p: Projection,
     acts: _Acts,
     cluster_of: Mapping[str, Cluster],
     accounts: _Accounts,
@@ -409,7 +419,7 @@ def _coordination_columns(
         deg = count.reindex(index, fill_value=0).to_numpy(dtype=np.int64)
         col["coact_degree_log"] = _log1p(deg)
     elif len(acts.reposts) >= 2:
-        deg = _coded_coactivity(acts, index, window)
+        deg = _coded_coactivity(p, acts, index, window)
         if deg is None:
             deg = coactivity_degree(acts.reposts, window=window).reindex(index, fill_value=0)
         col["coact_degree_log"] = _log1p(np.asarray(deg))
@@ -422,27 +432,36 @@ def _coordination_columns(
     return col
 
 
-def _coded_coactivity(acts: _Acts, index: pd.Index, window: float) -> np.ndarray | None:
+def _coded_coactivity(
+    p: Projection, acts: _Acts, index: pd.Index, window: float
+) -> np.ndarray | None:
     """:func:`pileon.detectors.coactivity.coactivity_degree` of the reposts over the accounts,
-    from the authors' positions already found (``acts.r_code``) instead of hashing every
-    account ID again: None (the caller computes it from the IDs) unless every repost has an
-    author among the accounts, a source and a time, and the IDs are strings (so the codes
-    group the reposts as the string IDs do)."""
+    from the authors' positions already found (``acts.r_code``) and the sources' node
+    positions in the repost forest (:func:`pileon.detectors.cascades.coded_forest`) instead
+    of hashing every account and source ID again: None (the caller computes it from the
+    IDs) unless every repost has an author among the accounts, a source and a time, the
+    IDs are strings (so the codes group the reposts as the string IDs do) and every repost
+    is a node of its own in the forest (so its row gives its node)."""
     r, code = acts.reposts, acts.r_code
     when = r["reposted_at"]
     if not (
         pd.api.types.is_datetime64_any_dtype(when)
         and index.inferred_type == "string"
         and (code >= 0).all()
-        and r["source_id"].notna().all()
     ):
         return None
+    source = r["source_id"].to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(source, skipna=False) != "string":
+        return None  # a missing source, or an ID that is not a string
     t = _ns(when)
     if (t == _NAT).any():
         return None
-    src, uniq = pd.factorize(r["source_id"].to_numpy(dtype=object))
-    if pd.api.types.infer_dtype(uniq, skipna=False) != "string":
-        return None
+    nd = coded_forest(p).nodes
+    if r is p.reposts and len(nd.src) == len(r):
+        # each repost's parent is its source's node (before any cycle is cut)
+        src = nd.parent[nd.n_contents : nd.n_contents + len(r)]
+    else:
+        src = pd.factorize(source)[0]
     return coded_degree(
         code.astype(np.int64), len(index), src.astype(np.int64), t, window_ns(window)
     )
@@ -551,24 +570,37 @@ def _target_columns(
 
 
 def _report_columns(
-    p: Projection, forest: pd.DataFrame, own: np.ndarray, accounts: _Accounts
+    p: Projection, ra: Reach, own: np.ndarray, f_code: np.ndarray, accounts: _Accounts
 ) -> dict[str, np.ndarray]:
     """Reports against each account or its own contents and reposts, and those that say a
-    minor is involved."""
+    minor is involved (``own``, ``f_code``: :func:`_forest_codes`)."""
     col = {"reports_against": np.zeros(accounts.n), "reports_minor": np.zeros(accounts.n)}
     rep = p.reports
     if len(rep):
-        node = forest.index.get_indexer(rep["content_id"])
-        owner = np.where(node >= 0, forest["account_id"].to_numpy(dtype=object)[node], None)
-        owner = np.where((node >= 0) & own[node], owner, None)
-        about = pd.Series(owner, index=rep.index, dtype=object)
-        about = about.where(about.notna(), rep["account_id"])
-        r_code = accounts.index.get_indexer(about)
+        node = _nodes_of(ra.forest.nodes, rep["content_id"].to_numpy(dtype=object))
+        mine = (node >= 0) & own[np.maximum(node, 0)]
+        # a report on a content or repost with an author is about that author, else about
+        # the account it names
+        r_code = np.where(
+            mine, f_code[np.maximum(node, 0)], accounts.index.get_indexer(rep["account_id"])
+        )
         col["reports_against"] = accounts.count(r_code)
         col["reports_minor"] = accounts.count(
             r_code, rep["involves_minor"].astype("boolean").fillna(False).astype(bool).to_numpy()
         )
     return col
+
+
+def _nodes_of(nd: _Nodes, ids: np.ndarray) -> np.ndarray:
+    """The content or repost node of each of ``ids`` (-1: none): looked up among the
+    contents' IDs, then, for the IDs left, among the reposts'."""
+    n_c, n_r = nd.n_contents, len(nd.src)
+    pos = pd.Index(nd.ids[:n_c], dtype=object).get_indexer(ids)
+    rest = np.flatnonzero(pos < 0)
+    if len(rest) and n_r:
+        q = pd.Index(nd.ids[n_c : n_c + n_r], dtype=object).get_indexer(ids[rest])
+        pos[rest] = np.where(q >= 0, n_c + q, -1)
+    return pos
 
 
 def _role_columns(

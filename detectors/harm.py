@@ -26,19 +26,21 @@ What those readings rest on lives here too:
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from pileon.detectors.findings import Detections, Evidence
+from pileon.detectors.findings import Detections, Evidence, RoleFinding
 from pileon.graph.projection import Projection
 
 if TYPE_CHECKING:  # cascades imports this module
-    from pileon.detectors.cascades import _Nodes
+    from pileon.detectors.cascades import Reach, _Nodes
 
 __all__ = [
     "HARM_THRESHOLD",
@@ -269,13 +271,38 @@ def row_narratives(p: Projection, det: Detections) -> np.ndarray:
     """The narrative ID (None: none) of each row of ``p.contents`` then ``p.reposts``.
 
     ``O(N)``; without a dict lookup per row when ``det.of_content`` lists the
-    rows' IDs in their order (as the narratives detector builds it).
+    rows' IDs in their order (as the narratives detector builds it).  Computed once per
+    projection and ``det.of_content`` (:func:`_held`): the harm, the harmful items and the
+    features all read it.
     """
+    return _held(p, "row_narratives", (det.of_content,), lambda: _row_narratives(p, det))  # type: ignore[no-any-return]
+
+
+def _row_narratives(p: Projection, det: Detections) -> np.ndarray:
     ids, of = _node_ids(p), det.of_content
     if len(of) == len(ids) and isinstance(of, dict):
         if (np.fromiter(of.keys(), dtype=object, count=len(ids)) == ids).all():
             return np.fromiter(of.values(), dtype=object, count=len(ids))
     return np.array([of.get(i) for i in ids.tolist()], dtype=object)
+
+
+def _held(p: Projection, name: str, keys: tuple[object, ...], make):  # type: ignore[no-untyped-def]
+    """``make()``, kept in ``p.derived[name]`` for the next call with the same ``keys``
+    (compared by identity) while the projection's ``contents`` and ``reposts`` frames are
+    the same objects (a projection's frames are read, never changed in place).  The kept
+    value is shared: callers read it, never change it."""
+    held = p.derived.get(name)
+    if (
+        held is not None
+        and held[0]() is p.contents
+        and held[1]() is p.reposts
+        and len(held[2]) == len(keys)
+        and all(a is b for a, b in zip(held[2], keys))
+    ):
+        return held[3]
+    value = make()
+    p.derived[name] = (weakref.ref(p.contents), weakref.ref(p.reposts), keys, value)
+    return value
 
 
 def _lookup(values: np.ndarray, table: Mapping, default: float = np.nan) -> np.ndarray:
@@ -291,7 +318,35 @@ def _node_harm(p: Projection, det: Detections) -> tuple[pd.Series, np.ndarray]:
     ``O(N)`` for ``N`` contents and reposts: their IDs hashed once (not at all
     when the detectors' estimates come for the same IDs in the same order); the
     estimates and narratives are looked up only where the harm is still unknown.
+    Computed once per projection and ``det``'s estimates, narratives and their
+    contents (:func:`_held`): the splicers' corroboration and the harmful items both
+    read it.
     """
+    return _held(  # type: ignore[no-any-return]
+        p,
+        "node_harm",
+        (det.harm, det.narratives, det.of_content),
+        lambda: _compute_node_harm(p, det),
+    )
+
+
+def _distinct_rows(p: Projection, ids: np.ndarray) -> bool:
+    """Whether the IDs of ``p.contents`` then ``p.reposts`` (``ids``) are distinct, from
+    the coded forest when its nodes are the rows (string IDs, each row a node of its
+    own), else by hashing them."""
+    from pileon.detectors.cascades import coded_forest  # cascades imports this module
+
+    nd = coded_forest(p).nodes
+    if (
+        nd.n_contents == len(p.contents)
+        and len(nd.src) == len(p.reposts)
+        and infer_dtype(ids, skipna=False) == "string"
+    ):
+        return True
+    return bool(pd.Index(ids, dtype=object).is_unique)
+
+
+def _compute_node_harm(p: Projection, det: Detections) -> tuple[pd.Series, np.ndarray]:
     ids = _node_ids(p)
     h = np.concatenate(
         [
@@ -301,7 +356,7 @@ def _node_harm(p: Projection, det: Detections) -> tuple[pd.Series, np.ndarray]:
     )
     est = det.harm if det.harm is not None and len(det.harm) else None
     if (
-        est is not None and est.index.equals(pd.Index(ids, dtype=object)) and est.index.is_unique
+        est is not None and est.index.equals(pd.Index(ids, dtype=object)) and _distinct_rows(p, ids)
     ):  # the estimates of the same nodes, in the same order
         at, index = np.arange(len(ids)), est.index
         miss = np.flatnonzero(np.isnan(h))
@@ -354,6 +409,8 @@ def corroborate(
     -----
     ``O(C + F)`` for ``C`` contents and ``F`` findings.
     """
+    if not any(f.role == "splicer" and f.numbers.get("harmful", 1.0) <= 0 for f in det.roles):
+        return _corroborated(det, tuple(det.roles), {a: tuple(n) for a, n in det.notes.items()})
     harm, at = _node_harm(p, det)
     own = _harmful_contents(p, harm, at, harm_threshold)
     authors = set(p.contents.loc[own, "account_id"].dropna())
@@ -374,10 +431,17 @@ def corroborate(
                 "anything else it posted in the event is harmful: not graded as a splicer",
             ),
         )
+    return _corroborated(det, tuple(keep), notes)
+
+
+def _corroborated(
+    det: Detections, roles: tuple[RoleFinding, ...], notes: dict[str, tuple[Evidence, ...]]
+) -> Detections:
+    """``det`` with the roles that stand and the notes of those set aside."""
     return Detections(
         narratives=det.narratives,
         of_content=det.of_content,
-        roles=tuple(keep),
+        roles=roles,
         clusters=det.clusters,
         harm=det.harm,
         notes=notes,
@@ -390,16 +454,29 @@ class HarmfulItems:
 
     ``harm``: probability per content and repost ID (:func:`node_harm`);
     ``contents`` / ``reposts``: booleans aligned with ``p.contents`` / ``p.reposts``;
-    ``forest``: :func:`pileon.detectors.cascades.reach` indexed by node ID;
-    ``repost_rows``: the row of ``forest`` of each row of ``p.reposts``, when every repost
-    is a node of its own (None otherwise: look the IDs up).
+    ``reach``: :func:`pileon.detectors.cascades.reach_nodes`, the reach over the repost
+    forest's nodes; ``repost_nodes``: the node of each row of ``p.reposts``, when every
+    repost is a node of its own (None otherwise: look the IDs up); ``forest``:
+    :func:`pileon.detectors.cascades.reach` indexed by node ID, built when first read.
     """
 
     harm: pd.Series
     contents: pd.Series
     reposts: pd.Series
-    forest: pd.DataFrame
-    repost_rows: np.ndarray | None = None
+    reach: Reach
+    repost_nodes: np.ndarray | None = None
+
+    @cached_property
+    def forest(self) -> pd.DataFrame:
+        """:func:`pileon.detectors.cascades.reach` indexed by node ID (sorted)."""
+        return _by_id(self.reach)
+
+
+def _by_id(ra: Reach) -> pd.DataFrame:
+    """The reach frame of ``ra``'s nodes in ID order, indexed by node ID."""
+    frame = ra.frame(np.argsort(ra.forest.nodes.ids, kind="stable"))
+    frame.set_index("node_id", inplace=True)  # a fresh frame: not copied once more
+    return frame
 
 
 def harmful_items(
@@ -415,23 +492,24 @@ def harmful_items(
 
     Notes
     -----
-    ``O(C + R log d)`` for ``C`` contents and ``R`` reposts in chains ``d`` deep.
+    ``O(C + R log d)`` for ``C`` contents and ``R`` reposts in chains ``d`` deep; the
+    reach stays arrays over the forest's nodes (no frame sorted by ID) unless a repost
+    must be looked up by ID.
     """
     # here: cascades reads repost_harm from here
-    from pileon.detectors.cascades import coded_forest, reach_rows
+    from pileon.detectors.cascades import reach_nodes
 
     harms, at = _node_harm(p, det)
     contents = pd.Series(
         _harmful_contents(p, harms, at, harm_threshold), index=p.contents.index, dtype=bool
     )
-    forest, by_id = reach_rows(p, harm=harms, harm_threshold=harm_threshold)
-    forest.set_index("node_id", inplace=True)  # a fresh frame: not copied once more
+    ra = reach_nodes(p, harm=harms, harm_threshold=harm_threshold)
     harmful_n = {n.narrative_id: bool(n.harmful) for n in det.narratives}
-    rows = _repost_rows(p, coded_forest(p).nodes, by_id)
+    rows = _repost_nodes(p, ra.forest.nodes)
     if rows is not None:
-        spread = forest["spread_harm"].to_numpy(dtype=float)[rows]
+        spread = ra.spread_harm[rows]
     else:
-        spread = p.reposts["repost_id"].map(forest["spread_harm"]).to_numpy(dtype=float)
+        spread = p.reposts["repost_id"].map(_by_id(ra)["spread_harm"]).to_numpy(dtype=float)
     reposts = np.where(np.isnan(spread), 0.0, spread) >= harm_threshold
     unknown = np.flatnonzero(np.isnan(spread))
     narrative = row_narratives(p, det)[len(p.contents) + unknown]
@@ -440,25 +518,22 @@ def harmful_items(
         harm=harms,
         contents=contents,
         reposts=pd.Series(reposts, index=p.reposts.index, dtype=bool),
-        forest=forest,
-        repost_rows=rows,
+        reach=ra,
+        repost_nodes=rows,
     )
 
 
-def _repost_rows(p: Projection, nodes: _Nodes, by_id: np.ndarray) -> np.ndarray | None:
-    """The row of the reach frame (rows ``by_id``: node positions) of each row of
-    ``p.reposts``, when each repost is a node of its own (``nodes.src`` holds every row)
-    and its ID a string (the nodes' IDs are strings: another ID would not be found by
-    name); else None."""
+def _repost_nodes(p: Projection, nodes: _Nodes) -> np.ndarray | None:
+    """The node of each row of ``p.reposts``, when each repost is a node of its own
+    (``nodes.src`` holds every row) and its ID a string (the nodes' IDs are strings:
+    another ID would not be found by name); else None."""
     r = p.reposts
     if (
         len(nodes.src) != len(r)
         or infer_dtype(r["repost_id"].to_numpy(dtype=object), skipna=False) != "string"
     ):
         return None
-    row_of = np.empty(len(by_id), dtype=np.int64)
-    row_of[by_id] = np.arange(len(by_id))
-    return row_of[nodes.n_contents + np.arange(len(r))]
+    return nodes.n_contents + np.arange(len(r))
 
 
 def harmful_contents(

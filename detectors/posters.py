@@ -32,11 +32,21 @@ Examples
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
-from pileon.detectors.cascades import _first_rows, _time_order, own_comments, reach
+from pileon.detectors.cascades import (
+    _by_ids,
+    _first_rows,
+    _time_order,
+    coded_forest,
+    own_comments,
+    reach_nodes,
+    repost_authors,
+)
 from pileon.detectors.findings import Evidence, RoleFinding
 from pileon.detectors.harm import HARM_THRESHOLD
 from pileon.detectors.narratives import REACTION_KINDS, NarrativeResult
@@ -441,53 +451,110 @@ def _of_ids(values: pd.Series, ids: np.ndarray) -> np.ndarray:
     return values.reindex(ids).to_numpy()
 
 
-def _harmful_items(
-    p: Projection, narratives: NarrativeResult, harm_threshold: float
-) -> pd.DataFrame:
-    """Every content and commented repost of the event with its author, time and estimated harm.
+def _distinct_reposts(p: Projection) -> pd.DataFrame:
+    """``_first_rows(p.reposts, "repost_id")``: ``p.reposts`` itself when each repost is a
+    node of its own in the repost forest (:func:`pileon.detectors.cascades.coded_forest`,
+    kept on the projection) and the IDs are strings: they are then distinct, with no
+    comparison of the IDs here."""
+    ids = p.reposts["repost_id"].to_numpy(dtype=object)
+    if len(coded_forest(p).nodes.src) == len(ids) and infer_dtype(ids, skipna=False) == "string":
+        return p.reposts
+    return _first_rows(p.reposts, "repost_id")
+
+
+def _str_ids(values: pd.Series) -> np.ndarray:
+    """``values.astype(str)`` as an object array: the values themselves when they are
+    strings already (one type check instead of a new string per row)."""
+    arr = values.to_numpy(dtype=object)
+    if infer_dtype(arr, skipna=False) == "string":
+        return arr
+    return values.astype(str).to_numpy(dtype=object)
+
+
+class _Items(NamedTuple):
+    """Every content (placeholders aside) and repost of the event, as arrays: the rows of
+    ``contents`` then ``reposts`` (their first rows per ID)."""
+
+    contents: pd.DataFrame
+    reposts: pd.DataFrame
+    #: the item IDs (as strings)
+    ids: np.ndarray
+    #: the author's code among ``authors`` (-1: none)
+    author: np.ndarray
+    authors: np.ndarray
+    harm: np.ndarray
+    harmful: np.ndarray
+
+    def rows(self, at: np.ndarray) -> pd.DataFrame:
+        """The items at positions ``at`` (increasing): ``item, account_id, time, kind, harm``."""
+        nc = len(self.contents)
+        ca, ra = at[at < nc], at[at >= nc] - nc
+        c, r = self.contents.iloc[ca], self.reposts.iloc[ra]
+        parts = [
+            pd.DataFrame(
+                {
+                    "item": self.ids[ca],
+                    "account_id": c["account_id"].to_numpy(),
+                    "time": pd.to_datetime(c["posted_at"], utc=True),
+                    "kind": c["kind"].fillna("post").to_numpy(),
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "item": self.ids[nc + ra],
+                    "account_id": r["account_id"].to_numpy(),
+                    "time": pd.to_datetime(r["reposted_at"], utc=True),
+                    "kind": "repost",
+                }
+            ),
+        ]
+        out = pd.concat([x for x in parts if len(x)] or parts[:1], ignore_index=True)
+        out["harm"] = self.harm[at]
+        return out
+
+
+def _harmful_items(p: Projection, narratives: NarrativeResult, harm_threshold: float) -> _Items:
+    """Every content and repost of the event with its author and estimated harm.
 
     Notes
     -----
     O(n): the estimates are taken by position when the narratives' series hold the
     contents and reposts in the projection's order (as :func:`detect_narratives` builds
-    them), else looked up by ID.
+    them), else looked up by ID; the reposts' authors are hashed once per projection
+    (:func:`pileon.detectors.cascades.repost_authors`) when every repost row is kept.
     """
     c = _first_rows(p.contents, "content_id")
-    r = _first_rows(p.reposts, "repost_id")
-    cids = c["content_id"].astype(str).to_numpy(dtype=object)
-    rids = r["repost_id"].astype(str).to_numpy(dtype=object)
-    ids = np.concatenate([cids, rids])
-    harm, source = _of_ids(narratives.harm, ids), _of_ids(narratives.harm_source, ids)
+    r = _distinct_reposts(p)
     real = (
         ~c["placeholder"].to_numpy(dtype=bool)
         if "placeholder" in c
         else np.ones(len(c), dtype=bool)
     )
+    cids = _str_ids(c["content_id"])
+    rids = _str_ids(r["repost_id"])
+    ids = np.concatenate([cids, rids])
+    harm = _of_ids(narratives.harm, ids).astype(float)
     keep = np.concatenate([real, np.ones(len(rids), dtype=bool)])
     c = c[real]
-    parts = [
-        pd.DataFrame(
-            {
-                "item": cids[real],
-                "account_id": c["account_id"].to_numpy(),
-                "time": pd.to_datetime(c["posted_at"], utc=True),
-                "kind": c["kind"].fillna("post").to_numpy(),
-            }
-        ),
-        pd.DataFrame(
-            {
-                "item": rids,
-                "account_id": r["account_id"].to_numpy(),
-                "time": pd.to_datetime(r["reposted_at"], utc=True),
-                "kind": "repost",
-            }
-        ),
-    ]
-    items = pd.concat([x for x in parts if len(x)] or parts[:1], ignore_index=True)
-    items["harm"] = harm[keep]
-    items["source"] = source[keep]
-    items["harmful"] = items["harm"].fillna(0.0) >= harm_threshold
-    return items.dropna(subset=["account_id"]) if items["account_id"].isna().any() else items
+    c_code, c_names = pd.factorize(c["account_id"].to_numpy(dtype=object))
+    if r is p.reposts:
+        r_code, r_names = repost_authors(p)
+    else:
+        r_code, r_names = pd.factorize(r["account_id"].to_numpy(dtype=object))
+    # one code space: the contents' authors, then the reposts' others
+    both, authors = pd.factorize(np.concatenate([np.asarray(c_names, dtype=object), r_names]))
+    c_map, r_map = np.append(both[: len(c_names)], -1), np.append(both[len(c_names) :], -1)
+    author = np.concatenate([c_map[c_code], r_map[r_code]]).astype(np.int64)
+    h = harm[keep]
+    return _Items(
+        contents=c,
+        reposts=r,
+        ids=ids[keep],
+        author=author,
+        authors=np.asarray(authors, dtype=object),
+        harm=h,
+        harmful=np.where(np.isnan(h), 0.0, h) >= harm_threshold,
+    )
 
 
 def detect_multi_posters(
@@ -545,19 +612,20 @@ def detect_multi_posters(
     """
     del seed
     items = _harmful_items(p, narratives, harm_threshold)
-    bad = items[items["harmful"]]
-    if bad.empty:
+    known = items.author >= 0  # items without an author are not counted
+    harmful = items.harmful & known
+    if not harmful.any():
         return []
     # per account, over integer codes: harmful items, all items, items whose harm is known
-    code, accounts = pd.factorize(items["account_id"].to_numpy(dtype=object))
-    n_bad = np.bincount(code[items["harmful"].to_numpy()], minlength=len(accounts))
+    code, accounts = items.author, items.authors
+    n_bad = np.bincount(code[harmful], minlength=len(accounts))
     some = np.flatnonzero(n_bad)
     index = pd.Index(accounts[some], name="account_id")
     counts = pd.Series(n_bad[some], index=index)
-    total = pd.Series(np.bincount(code, minlength=len(accounts))[some], index=index)
+    total = pd.Series(np.bincount(code[known], minlength=len(accounts))[some], index=index)
     # share among the items whose harm can be told (unknown is not benign)
     judged = pd.Series(
-        np.bincount(code[items["harm"].notna().to_numpy()], minlength=len(accounts))[some],
+        np.bincount(code[known & ~np.isnan(items.harm)], minlength=len(accounts))[some],
         index=index,
     )
     share = counts / judged.clip(lower=1)
@@ -569,6 +637,10 @@ def detect_multi_posters(
     weighted = counts * share
     chosen = counts[(counts >= min_count) & ((weighted >= bar) | (counts >= 2 * bar))]
     med = float(np.median(counts.to_numpy()))
+    # the harmful items of the chosen accounts only
+    wanted = np.zeros(len(accounts), dtype=bool)
+    wanted[some[index.get_indexer(chosen.index)]] = True
+    bad = items.rows(np.flatnonzero(harmful & wanted[np.maximum(code, 0)]))
     findings = []
     for acc, n in chosen.items():
         mine = bad[bad["account_id"] == acc].sort_values(["time", "item"], kind="mergesort")
@@ -665,36 +737,40 @@ def detect_inciters(
     plus O(n) pandas work.
     """
     del seed
-    r = reach(p, harm=narratives.harm, harm_threshold=harm_threshold)
-    if r.empty:
+    ra = reach_nodes(p, harm=narratives.harm, harm_threshold=harm_threshold)
+    ids = ra.forest.nodes.ids
+    if not len(ids):
         return []
     target_ids, target_names = _targets(p)
-    chosen_rows = np.flatnonzero(
-        (r["inciting"] & (r["attributed"] > 0) & r["account_id"].notna()).to_numpy()
-    )
-    cand = r.iloc[chosen_rows]
+    # the candidates: inciting nodes with an author that were credited reposts, by ID
+    some = np.flatnonzero(ra.inciting & (ra.attributed > 0))
+    some = some[pd.notna(ra.account[some])]
+    chosen_at = some[np.argsort(ids[some], kind="stable")]
+    cand = ra.frame(chosen_at)
     # texts: contents' text, reposts' own comment
     c = _first_rows(p.contents, "content_id")
-    rp = _first_rows(p.reposts, "repost_id")
     c_text = pd.Series(c["text"].to_numpy(), index=c["content_id"].to_numpy())
     text = pd.Series(c_text.reindex(cand["node_id"]).to_numpy(), index=cand.index, dtype=object)
     is_rep = (cand["kind"] == "repost").to_numpy()
     if is_rep.any():
-        rp_text = pd.Series(rp["text"].to_numpy(), index=rp["repost_id"].to_numpy())
-        text[is_rep] = own_comments(rp_text.reindex(cand.loc[is_rep, "node_id"])).to_numpy()
+        rp = _distinct_reposts(p)
+        if rp is p.reposts:  # each repost row is its node: its own comment is the forest's
+            text[is_rep] = ra.forest.comment[chosen_at[is_rep] - ra.forest.nodes.n_contents]
+        else:
+            rp_text = pd.Series(rp["text"].to_numpy(), index=rp["repost_id"].to_numpy())
+            text[is_rep] = own_comments(rp_text.reindex(cand.loc[is_rep, "node_id"])).to_numpy()
     cta = call_to_action(text, target_names)
     # a call to harass a target is abusive whatever the moderation model missed
     unknown = cand["harm"].isna().to_numpy() & cta["aimed"].to_numpy()
     if unknown.any():
-        harm = narratives.harm.copy()
-        ids = cand["node_id"].to_numpy()[unknown]
-        harm = pd.concat([harm.drop(ids, errors="ignore"), pd.Series(cta_harm, index=ids)])
-        r = reach(p, harm=harm, harm_threshold=harm_threshold)
-    is_repost = (r["kind"] == "repost").to_numpy()
+        harm = _by_ids(narratives.harm, ids)
+        harm[chosen_at[unknown]] = cta_harm
+        ra = reach_nodes(p, node_harm=harm, harm_threshold=harm_threshold)
+    is_repost = ra.forest.nodes.kind == "repost"
     event_harmful = int(
-        ((r["spread_harm"].fillna(0.0) >= harm_threshold).to_numpy() & is_repost).sum()
+        (np.where(np.isnan(ra.spread_harm), 0.0, ra.spread_harm) >= harm_threshold)[is_repost].sum()
     )
-    nodes = r.iloc[chosen_rows].reset_index(drop=True)  # the same nodes, in the same order
+    nodes = ra.frame(chosen_at)  # the same nodes, in the same order
     if nodes.empty or event_harmful == 0:
         return []
     nodes["cta"] = cta["cta"].to_numpy()
