@@ -596,7 +596,11 @@ def _estimate_harm(
     src_r = np.where(np.isnan(known_r), "none", "known").astype(object)
     # 3. the event's own text model
     if text_model:
-        rnorm = pd.Series(normalize_all(comment), dtype=object)
+        # only the commented reposts: a plain one's "" stays "" (wide: 5M reposts, few comments)
+        rn = np.full(len(comment), "", dtype=object)
+        if has_comment.any():
+            rn[has_comment] = normalize_all(comment[has_comment])
+        rnorm = pd.Series(rn, dtype=object)
         texts = pd.concat([norm, rnorm], ignore_index=True)
         scores = np.concatenate([known_c, known_r])
         model = text_harm_model(texts, pd.Series(scores), harm_threshold=harm_threshold)
