@@ -54,7 +54,10 @@ abusive replies and mass reports), only by their own text.
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -68,7 +71,7 @@ from pileon.detectors.findings import Narrative
 from pileon.detectors.harm import HARM_THRESHOLD, repost_harm, text_harm_model
 from pileon.detectors.joins import pairs_among
 from pileon.graph.projection import Projection
-from pileon.graph.textsim import near_duplicate_links, normalize_all
+from pileon.graph.textsim import near_duplicate_links, normalize_all, normalize_distinct
 
 #: kinds that are reactions to something rather than publications of a story
 REACTION_KINDS = ("comment", "dm")
@@ -218,8 +221,9 @@ def own_texts(text: pd.Series, *, min_chars: int = 6) -> pd.Series:
     text_at, texts = pd.factorize(text.to_numpy(dtype=object))  # each distinct text once
     # a chain holds an ``@``: the pattern runs only on the texts that have one
     own = [_CHAIN.sub("", t) if "@" in t else t for t in texts.tolist()]
-    norm = pd.Series(normalize_all(own)[text_at], dtype=object, index=text.index)
-    return norm.where(norm.str.len() >= min_chars, "")
+    norms = normalize_distinct(own)  # strings, distinct (or nearly): no factorizing again
+    kept = np.array([t if len(t) >= min_chars else "" for t in norms] + [""], dtype=object)
+    return pd.Series(kept[text_at], dtype=object, index=text.index)
 
 
 def _order_key(times: pd.Series) -> np.ndarray:
@@ -301,6 +305,31 @@ def detect_narratives(
     [('n-c1', 'a', 3), ('n-c3', 'x', 1)]
     """
     del seed
+    with _no_cyclic_gc():
+        return _narratives(
+            p,
+            threshold=threshold,
+            media_max_distance=media_max_distance,
+            harm_threshold=harm_threshold,
+            min_chars=min_chars,
+            reaction_min=reaction_min,
+            text_model=text_model,
+            text_pairs=text_pairs,
+        )
+
+
+def _narratives(
+    p: Projection,
+    *,
+    threshold: float,
+    media_max_distance: int,
+    harm_threshold: float,
+    min_chars: int,
+    reaction_min: int,
+    text_model: bool,
+    text_pairs: pd.DataFrame | None,
+) -> NarrativeResult:
+    """:func:`detect_narratives`, with the cyclic collector paused by the caller."""
     c = p.contents.drop_duplicates(subset=["content_id"]).reset_index(drop=True)
     n = len(c)
     cid = c["content_id"].astype(str).to_numpy()
@@ -322,7 +351,7 @@ def detect_narratives(
         links_j.append(txt_rows)
         if text_pairs is None:  # links enough to group the texts, not every pair
             pa, pb = near_duplicate_links(
-                uniq.tolist(), threshold=threshold, min_chars=min_chars, normalized=True
+                uniq.tolist(), threshold=threshold, min_chars=min_chars, distinct=True
             )
         else:  # computed elsewhere (pileon.detectors.joins): the pairs of these texts
             pa, pb = pairs_among(text_pairs, pd.Index(uniq))
@@ -348,15 +377,13 @@ def detect_narratives(
 
     # --- reposts follow their root
     forest = repost_forest(p)
-    root_nid = dict(zip(cid, content_nid))
-    missing = sorted(set(forest.loc[forest["root_kind"] == "missing", "root_id"]))
-    for m in missing:
-        root_nid[m] = f"n-{m}"
-    # a root in neither (a repost cut out of a cycle) is the root of its own narrative
-    root_at, roots = pd.factorize(forest["root_id"].to_numpy(dtype=object))
-    nid_of_root = np.array([root_nid.get(r, f"n-{r}") for r in roots], dtype=object)
-    rep_nid = nid_of_root[root_at]
     of_content = dict(zip(cid, content_nid))
+    missing = sorted(set(forest.loc[forest["root_kind"] == "missing", "root_id"]))
+    # a root that is no content (a missing source, a repost cut out of a cycle) is the
+    # root of its own narrative; looked up before the reposts join ``of_content``
+    root_at, roots = pd.factorize(forest["root_id"].to_numpy(dtype=object))
+    nid_of_root = np.array([of_content.get(r) or f"n-{r}" for r in roots], dtype=object)
+    rep_nid = nid_of_root[root_at]
     of_content.update(zip(forest["repost_id"], rep_nid))
     of_content.update({m: f"n-{m}" for m in missing})
     # narratives as integer codes: the components first (their IDs are distinct), then the
@@ -419,17 +446,21 @@ def detect_narratives(
     harm, source = _fill_from_narratives(cdf, narr, code_at, len(names), harm, source)
 
     members = _members(cid, kc, order, len(names))
-    missing_set = set(missing)
+    if missing:  # a missing source is the one content of its narrative
+        at = pd.Index(names).get_indexer([f"n-{m}" for m in missing])
+        for m, x in zip(missing, at.tolist()):
+            members[x] = (m,)
+    # by position, in the field order of Narrative (keywords cost a third more)
     narratives = [
         Narrative(
-            narrative_id=nid,
-            first_poster=first_poster,
-            first_content_id=first_content_id,
-            platforms=platforms[k],
-            size=size,
-            harmful=harmful,
-            content_ids=(nid[2:],) if nid[2:] in missing_set else members[k],
-            harm=None if h != h else h,  # NaN: nothing to tell
+            nid,
+            first_poster,
+            first_content_id,
+            platforms[k],
+            size,
+            harmful,
+            members[k],
+            None if h != h else h,  # NaN: nothing to tell
         )
         for nid, k, first_poster, first_content_id, size, harmful, h in zip(
             narr["narrative_id"].tolist(),
@@ -449,6 +480,24 @@ def detect_narratives(
         harm_source=source,
         missing_sources=tuple(missing),
     )
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many small objects are built (the narratives,
+    their tuples and mappings, one each of 192 k on ira-dev).
+
+    They hold no reference cycles, but each pass of the collector walks every tracked
+    object, and allocating that many triggers many passes (as in
+    :func:`pileon.detectors.report.build_report`).  The collector's former state is restored.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _passive_sources(p: Projection, c: pd.DataFrame) -> np.ndarray:
@@ -547,7 +596,11 @@ def _estimate_harm(
     src_r = np.where(np.isnan(known_r), "none", "known").astype(object)
     # 3. the event's own text model
     if text_model:
-        rnorm = pd.Series(normalize_all(comment), dtype=object)
+        # only the commented reposts: a plain one's "" stays "" (wide: 5M reposts, few comments)
+        rn = np.full(len(comment), "", dtype=object)
+        if has_comment.any():
+            rn[has_comment] = normalize_all(comment[has_comment])
+        rnorm = pd.Series(rn, dtype=object)
         texts = pd.concat([norm, rnorm], ignore_index=True)
         scores = np.concatenate([known_c, known_r])
         model = text_harm_model(texts, pd.Series(scores), harm_threshold=harm_threshold)
@@ -616,23 +669,31 @@ def _narrative_table(
     contents come first in ``harm`` and ``source``, then the reposts of ``forest``.
     """
     n, k = len(cdf), len(names)
-    real = cdf.take(order)
-    first = real.groupby("code", sort=False).first()
-    g = cdf.groupby("code")
+    code = cdf["code"].to_numpy()
+    # the contents' codes are 0 .. kc - 1: the first row of each in ``order``
+    held, first_at = np.unique(code[order], return_index=True)
+    first = order[first_at]
+    kc = len(held)
+    # the first poster: the first known account (pandas' groupby first), unless the first
+    # content is a placeholder or source material
+    account = cdf["account_id"].to_numpy(dtype=object)
+    known_account = order[pd.notna(account[order])]
+    poster = np.full(kc, None, dtype=object)
+    with_account, at_known = np.unique(code[known_account], return_index=True)
+    poster[with_account] = account[known_account[at_known]]
+    poster[(cdf["placeholder"].to_numpy() | cdf["passive"].to_numpy())[first]] = None
     tab = pd.DataFrame(
         {
-            "first_content_id": first["content_id"],
-            "first_poster": first["account_id"].where(
-                ~(first["placeholder"] | first["passive"]), None
-            ),
-            "first_tkey": first["tkey"],
-            "n_contents": g.size(),
-            "story": g["story"].any(),
-            "known_harm": g["known"].mean(),
+            "first_content_id": cdf["content_id"].to_numpy(dtype=object)[first],
+            "first_poster": poster,
+            "first_tkey": cdf["tkey"].to_numpy()[first],
+            "n_contents": np.bincount(code, minlength=kc),
+            "story": np.bincount(code, weights=cdf["story"].to_numpy(), minlength=kc) > 0,
+            "known_harm": _group_means(code, cdf["known"].to_numpy(dtype=float), kc),
         }
     )
     # missing sources and cycle roots
-    extra = np.setdiff1d(np.unique(rdf["code"].to_numpy()), tab.index.to_numpy())
+    extra = np.flatnonzero(np.bincount(rdf["code"].to_numpy(), minlength=k)[kc:]) + kc
     if len(extra):
         ids = [names[x][2:] for x in extra]
         add = pd.DataFrame(index=pd.Index(extra))
@@ -657,9 +718,13 @@ def _narrative_table(
     tab["n_platforms"] = np.array([len(x) for x in platforms], dtype=np.int64)[at]
 
     # reactions: comments replying to its contents, commented reposts in its forest
-    code_of = dict(zip(cdf["content_id"], cdf["code"]))
     replies = c[c["reply_to"].notna()]
-    r_code = np.array([code_of.get(x, -1) for x in replies["reply_to"].astype(str)], dtype=np.int64)
+    r_code = np.zeros(0, dtype=np.int64)
+    if len(replies):
+        code_of = dict(zip(cdf["content_id"], code))
+        r_code = np.array(
+            [code_of.get(x, -1) for x in replies["reply_to"].astype(str)], dtype=np.int64
+        )
     r_h = pd.to_numeric(replies["harm"], errors="coerce").to_numpy(dtype=float)
     rep_h = np.where(forest["comment"].to_numpy() != "", harm.to_numpy()[n:], np.nan)
     rep_known = source.to_numpy()[n:] == "known"
@@ -716,7 +781,12 @@ def _narrative_table(
         np.where(unknown, 0, tab["first_tkey"].to_numpy()).astype(np.int64), utc=True
     )
     tab["first_time"] = pd.Series(times).where(~unknown, pd.NaT)
-    tab = tab.sort_values(["first_tkey", "narrative_id"], kind="mergesort").reset_index(drop=True)
+    # by first time, then ID: Python's sort of the IDs gives their ranks (numpy's of an
+    # object array is several times slower), then one integer sort
+    ids = tab["narrative_id"].tolist()
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+    tab = tab.take(np.lexsort((rank, tab["first_tkey"].to_numpy()))).reset_index(drop=True)
     return tab[
         [
             "narrative_id",
@@ -735,6 +805,22 @@ def _narrative_table(
             "n_reports",
         ]
     ], tab["code"].to_numpy()
+
+
+def _group_means(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """The mean of the non-missing ``values`` of each of the ``k`` codes (NaN: none), as
+    pandas' groupby mean gives it: a code with one value has that value, the others are
+    averaged by pandas itself (its compensated sum)."""
+    have = ~np.isnan(values)
+    count = np.bincount(code[have], minlength=k)
+    out = np.full(k, np.nan)
+    one = have & (count[code] == 1)
+    out[code[one]] = values[one]
+    many = have & (count[code] > 1)
+    if many.any():
+        means = pd.Series(values[many]).groupby(code[many]).mean()
+        out[means.index.to_numpy()] = means.to_numpy()
+    return out
 
 
 def _distinct_per_code(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:

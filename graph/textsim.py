@@ -59,7 +59,7 @@ def normalize_all(texts: Sequence[object] | pd.Series) -> np.ndarray:
     if infer_dtype(values, skipna=True) not in ("string", "empty"):
         return np.array([normalize(t) for t in values], dtype=object)
     codes, uniq = pd.factorize(values)
-    out = np.array(_normalize_distinct(uniq.tolist()) + [""], dtype=object)[codes]
+    out = np.array(normalize_distinct(uniq.tolist()) + [""], dtype=object)[codes]
     lost = np.flatnonzero(codes < 0)  # None, NaN: normalised one by one, as normalize does
     out[lost] = [normalize(t) for t in values[lost]]
     return out
@@ -94,10 +94,43 @@ def _alnum_only(texts: list[str]) -> list[str]:
     return [out[a:b] for a, b in zip([0, *ends[:-1]], ends)]
 
 
-def _normalize_distinct(texts: list[str]) -> list[str]:
+#: joins the ASCII texts that :func:`normalize_distinct` cleans in one pass: whitespace
+#: (so no match of the noise pattern crosses it: ``\s`` stops it, it is no word character)
+_SEP = "\x1f"
+#: the ASCII characters that the punctuation pattern removes (all but letters and digits),
+#: but the separator
+_ASCII_PUNCT = bytes(c for c in range(128) if not chr(c).isalnum() and chr(c) != _SEP)
+
+
+def normalize_distinct(texts: list[str]) -> list[str]:
     """:func:`normalize` of each of ``texts`` (strings): NFKC and lower case one by one, the
-    noise pattern only where it can match (an ``@`` or ``http``), the punctuation in numpy."""
+    noise pattern only where it can match (an ``@`` or ``http``), the punctuation in numpy;
+    the texts that are ASCII by then (most of an English event's) joined by
+    :data:`_SEP`, for one pattern search and one ``bytes.translate`` over them all."""
     pre = [unicodedata.normalize("NFKC", t).lower() for t in texts]
+    plain = [i for i, t in enumerate(pre) if t.isascii()]
+    if len(plain) < 2:
+        return _clean_each(pre)
+    joined = _SEP.join([pre[i] for i in plain])
+    if joined.count(_SEP) != len(plain) - 1:  # a text holds the separator
+        return _clean_each(pre)
+    if "@" in joined or "http" in joined:
+        joined = _NOISE.sub(" ", joined)
+    out = np.empty(len(pre), dtype=object)
+    cut = joined.encode("ascii").translate(None, _ASCII_PUNCT).decode("ascii")
+    out[plain] = cut.split(_SEP)
+    if len(plain) < len(pre):
+        rest = np.ones(len(pre), dtype=bool)
+        rest[plain] = False
+        others = np.flatnonzero(rest)
+        out[others] = _clean_each([pre[i] for i in others.tolist()])
+    cleaned: list[str] = out.tolist()
+    return cleaned
+
+
+def _clean_each(pre: list[str]) -> list[str]:
+    """The noise pattern (only where it can match: an ``@`` or ``http``) and the punctuation
+    (in numpy) out of each of ``pre`` (NFKC, lower case)."""
     pre = [_NOISE.sub(" ", t) if ("@" in t or "http" in t) else t for t in pre]
     return _alnum_only(pre)
 
@@ -535,6 +568,7 @@ def near_duplicate_links(
     min_chars: int = 6,
     normalized: bool = False,
     bucket_cap: int = BUCKET_CAP,
+    distinct: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Links ``(i, j)`` between texts (two integer arrays, ``i < j``) whose connected
     components are the groups of near-duplicates: those of :func:`near_duplicate_pairs`,
@@ -550,6 +584,9 @@ def near_duplicate_links(
 
     Parameters
     ----------
+    distinct : bool
+        The texts are distinct, normalised and none shorter than ``min_chars``: taken as
+        they are (no normalisation, no search for repeats).
     bucket_cap : int
         A text is a candidate with at most the first ``bucket_cap`` texts (in text order:
         by code points) of each LSH bucket it shares with texts before it.  The error this bounds: in a bucket
@@ -567,13 +604,20 @@ def near_duplicate_links(
     """
     if bucket_cap < 1:
         raise ValueError("bucket_cap must be at least 1")
-    _, first_row, rep, uniq = _prepared(texts, min_chars=min_chars, normalized=normalized)
+    uniq: list[str]
+    if distinct:
+        uniq = [str(t) for t in texts]
+        first_row, rep = np.arange(len(uniq)), np.zeros((2, 0), dtype=np.int64)
+    else:
+        _, first_row, rep, uniq = _prepared(texts, min_chars=min_chars, normalized=normalized)
     li, lj = [rep[0].astype(np.int64)], [rep[1].astype(np.int64)]
     if len(uniq) > 1:
         # a bucket's texts are taken in text order (code points, as UTF-8 bytes sort), not
         # in order of appearance, so that the cap keeps the same texts wherever the texts
-        # come from (pileon.spark.joins.text_pairs caps its buckets the same way)
-        by_text = np.argsort(np.asarray(uniq, dtype=object), kind="stable")
+        # come from (pileon.spark.joins.text_pairs caps its buckets the same way); Python's
+        # sort of the strings, several times numpy's of an object array
+        text_at = uniq.__getitem__
+        by_text = np.array(sorted(range(len(uniq)), key=text_at), dtype=np.int64)
         uniq = [uniq[k] for k in by_text.tolist()]
         first_row = first_row[by_text]
         m = len(uniq)

@@ -93,6 +93,28 @@ def test_links_group_texts_as_the_pairs_do():
     assert np.array_equal(a, b)  # scipy labels follow the first member: equal partitions
 
 
+def test_links_of_distinct_texts_are_those_of_the_general_path():
+    texts = list(dict.fromkeys(t for t in _texts(400, seed=7) if len(t) >= 6))
+    got = near_duplicate_links(texts, normalized=True, distinct=True)
+    want = near_duplicate_links(texts, normalized=True)
+    assert len(got[0]) and all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+def test_normalize_distinct_is_normalize_text_by_text():
+    texts = ODD + [
+        "RT @someone: Look HTTP://t.co/AbC x_y-z!!",
+        "plain ascii, no noise",
+        "Σ final ΣΑΣ and İstanbul",
+        "ascii //@b: chain http://x.y/z",
+        "a\x1fb holds the separator",
+        "网传！@某人 https://weibo.cn/x 老师",
+        "ＦＵＬＬ width １２",
+    ]
+    assert ts.normalize_distinct(texts) == [normalize(t) for t in texts]
+    no_sep = [t for t in texts if "\x1f" not in t]  # the one-pass path
+    assert ts.normalize_distinct(no_sep) == [normalize(t) for t in no_sep]
+
+
 def test_many_near_identical_texts_cost_about_one_check_each(monkeypatch):
     base = "网传某中学老师体罚学生大家一起去骂她转发扩散让更多人看到这件事情的真相"
     texts = [base[:-4] + f"{i:04d}" for i in range(500)]  # distinct, all near-copies
