@@ -300,29 +300,8 @@ def _concat(parts: list[Any]) -> Any:
     return type(parts[0])._concat_same_type(parts)
 
 
-#: rows fetched at a time by :func:`_columns_of_cursor`
-CHUNK_ROWS = 1 << 18
-
-
-def _columns_of_cursor(table: str, cols: list[str], cursor: sqlite3.Cursor) -> dict[str, Any]:
-    """:func:`_columns_of_rows` of every row of ``cursor``, read :data:`CHUNK_ROWS` at a time,
-    the repeated text values of a chunk shared with the chunks before (:func:`_shared`):
-    memory is the frame's columns plus one chunk of tuples, not every row's tuple and
-    string at once (5M reposts: 3.6 GiB before)."""
-    pool: dict[Any, Any] = {}
-    parts: list[dict[str, Any]] = []
-    while True:
-        rows = cursor.fetchmany(CHUNK_ROWS)
-        if not rows and parts:
-            break
-        parts.append(_columns_of_rows(table, cols, rows, pool=pool))
-        if len(rows) < CHUNK_ROWS:
-            break
-    return {c: _concat([p[c] for p in parts]) for c in cols}
-
-
 #: rows of an event's table read cell by cell first: its columns with few values among
-#: them are then read as codes (:func:`_event_columns`)
+#: them are then read as codes (:class:`_EventReader`)
 _LEARN_ROWS = 4096
 #: a column with at most this many distinct values is read as codes
 _FEW_VALUES = 15
@@ -351,6 +330,23 @@ def _distinct_cells(values: np.ndarray, at_most: int) -> list[Any] | None:
     None when there are more than ``at_most``."""
     seen = dict.fromkeys(zip(map(type, values.tolist()), values.tolist()))
     return None if len(seen) > at_most else [v for _, v in seen]
+
+
+def _codes_match(con: sqlite3.Connection, codes: RepostCodes) -> bool:
+    """Whether the first, middle and last rows of ``reposts`` (rowids 1..n) have the account
+    and time of the codes' entries ``rowid - 1``: a check of the order the codes are kept in
+    (:func:`pileon.graph.codes.kept_repost_codes`), three rows read."""
+    n = len(codes)
+    probe = sorted({1, (n + 1) // 2, n})
+    rows = con.execute(
+        "SELECT rowid, account_id, reposted_at FROM reposts "
+        "WHERE rowid IN (SELECT value FROM json_each(?))",
+        (json.dumps(probe),),
+    ).fetchall()
+    at = np.array([r[0] - 1 for r in rows], dtype=np.int64)
+    return len(rows) == len(probe) and [(a, t) for _, a, t in rows] == list(
+        zip(codes.names(codes.account[at]).tolist(), codes.time[at].tolist())
+    )
 
 
 class _EventReader:
@@ -438,7 +434,7 @@ class _EventReader:
         if self.top == 0 or seen < self.top * _CODES_SHARE:
             return
         codes = kept_repost_codes(self.con)
-        if codes is None or len(codes) != self.top:
+        if codes is None or len(codes) != self.top or not _codes_match(self.con, codes):
             self.top = 0  # none kept, or not of rowids 1..n: not asked again
             return
         self.codes = codes  # n distinct positive rowids up to n: entry i is rowid i + 1

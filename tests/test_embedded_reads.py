@@ -196,6 +196,35 @@ def test_event_items_without_codes_of_rowids_1_to_n_read_the_cells(tmp_path, mon
     assert first not in set(got[1]["repost_id"])
 
 
+def test_event_items_refuse_codes_kept_in_another_order(tmp_path, monkeypatch):
+    """Codes kept for the reposts' rows in another order than their rowids (what no load
+    keeps, but a check is cheap): the first, middle and last rows do not match them, the
+    reposts are read as cells, the same frames."""
+    import dataclasses
+
+    import pileon.graph.embedded as embedded
+    from pileon.graph.codes import keep_repost_codes
+
+    generate_incident(tmp_path / "in", seed=4, scale=0.2)
+    st = EmbeddedStore(str(tmp_path / "s.db"))
+    load_folder(st, tmp_path / "in", reject_path=tmp_path / "rej.csv")
+    event = st.event_ids()[0]
+    codes = st.repost_codes()
+    turned = dataclasses.replace(
+        codes, account=codes.account[::-1].copy(), time=codes.time[::-1].copy()
+    )
+    assert keep_repost_codes(st._con(), turned)
+    calls = []
+    with monkeypatch.context() as m:
+        m.setattr(embedded, "_LEARN_ROWS", 4)
+        m.setattr(embedded, "_CODES_SHARE", 0.0)
+        m.setattr(embedded._EventReader, "_from_codes", lambda *a: calls.append(1))
+        got, want = st.event_items(event), Store.event_items(st, event)
+    assert not calls
+    for g, w in zip(got, want):
+        pd.testing.assert_frame_equal(g, w)
+
+
 @pytest.mark.parametrize(
     "cells",
     [[1, None, -3, 2**62], [None, None], [], [1.5, None], ["7", None], [True, 2, None]],
