@@ -14,10 +14,10 @@ the rows.  Building takes a write transaction (``BEGIN IMMEDIATE``): two builder
 wait for each other and the second finds the codes built.  When the file cannot be
 written (read-only), the codes are computed and not kept.
 
-Codes: ``account`` is each repost's account's position among the distinct account
-IDs of the reposts read, in string order (SQLite orders text by its UTF-8 bytes,
-i.e. by code points, as Python does); ``source`` numbers the distinct source IDs
-(any order); ``time`` is the stored nanoseconds (UTC).
+Codes, one entry per repost in the table's rowid order: ``account`` is each repost's
+account's position among the distinct account IDs of the reposts read, in string order
+(SQLite orders text by its UTF-8 bytes, i.e. by code points, as Python does); ``source``
+numbers the distinct source IDs (any order); ``time`` is the stored nanoseconds (UTC).
 """
 
 from __future__ import annotations
@@ -30,7 +30,14 @@ import numpy as np
 
 from pileon.graph.errors import InputError, NotFound
 
-__all__ = ["CODES_DDL", "RepostCodes", "keep_repost_codes", "read_repost_codes", "repost_codes_of"]
+__all__ = [
+    "CODES_DDL",
+    "RepostCodes",
+    "keep_repost_codes",
+    "kept_repost_codes",
+    "read_repost_codes",
+    "repost_codes_of",
+]
 
 #: the table of kept codes and the triggers that empty it when the reposts change
 CODES_DDL = """
@@ -193,6 +200,16 @@ def _keep(con: sqlite3.Connection, codes: RepostCodes) -> None:
     )
 
 
+def kept_repost_codes(con: sqlite3.Connection) -> RepostCodes | None:
+    """The kept codes of the whole ``reposts`` table, or None when there are none (or not
+    all of them); nothing built, nothing written.  Their entry ``i`` is the row of the
+    ``i``-th smallest rowid (:func:`read_repost_codes` reads the table in rowid order, a
+    load keeps them for the rows it has just inserted into the empty table).  Inside a
+    transaction of the caller's, they are the rows' that it sees (the triggers empty them
+    in the same transaction as any change).  O(n) bytes read."""
+    return _kept(con)
+
+
 def _kept(con: sqlite3.Connection) -> RepostCodes | None:
     """The kept codes, or None when there are none (or not all of them)."""
     parts = dict(con.execute("SELECT part, data FROM repost_codes").fetchall())
@@ -220,7 +237,9 @@ def _build(con: sqlite3.Connection) -> RepostCodes:
             "ORDER BY account_id"
         )
     ]
-    rows = con.execute("SELECT account_id, source_id, reposted_at FROM reposts").fetchall()
+    rows = con.execute(
+        "SELECT account_id, source_id, reposted_at FROM reposts ORDER BY rowid"
+    ).fetchall()
     return _encode(rows, names)
 
 

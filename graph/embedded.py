@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pileon.graph.arrays import is_none
+from pileon.graph.arrays import distinct, is_none
 from pileon.graph.codes import (
     CODES_DDL,
     RepostCodes,
     keep_repost_codes,
+    kept_repost_codes,
     read_repost_codes,
     repost_codes_of,
 )
@@ -299,25 +300,282 @@ def _concat(parts: list[Any]) -> Any:
     return type(parts[0])._concat_same_type(parts)
 
 
-#: rows fetched at a time by :func:`_columns_of_cursor`
-CHUNK_ROWS = 1 << 18
+#: rows of an event's table read cell by cell first: its columns with few values among
+#: them are then read as codes (:class:`_EventReader`)
+_LEARN_ROWS = 4096
+#: a column with at most this many distinct values is read as codes
+_FEW_VALUES = 15
+#: rows per chunk read with codes, at most
+_CODED_ROWS = 1 << 16
+#: at most this many new values of a chunk's coded columns are read again by key
+_FEW_UNKNOWN = 256
+#: the packed codes of a row stay below this (an SQLite integer)
+_PACKED_MAX = 2**62
+#: the kept codes of ``reposts`` are read for an event that holds at least this share of
+#: the table's rows (they are 24 bytes a row of the whole table)
+_CODES_SHARE = 1 / 64
+#: the columns of ``reposts`` that its kept codes give
+_FROM_CODES = ("account_id", "source_id", "reposted_at")
 
 
-def _columns_of_cursor(table: str, cols: list[str], cursor: sqlite3.Cursor) -> dict[str, Any]:
-    """:func:`_columns_of_rows` of every row of ``cursor``, read :data:`CHUNK_ROWS` at a time,
-    the repeated text values of a chunk shared with the chunks before (:func:`_shared`):
-    memory is the frame's columns plus one chunk of tuples, not every row's tuple and
-    string at once (5M reposts: 3.6 GiB before)."""
-    pool: dict[Any, Any] = {}
-    parts: list[dict[str, Any]] = []
-    while True:
-        rows = cursor.fetchmany(CHUNK_ROWS)
-        if not rows and parts:
-            break
-        parts.append(_columns_of_rows(table, cols, rows, pool=pool))
-        if len(rows) < CHUNK_ROWS:
-            break
-    return {c: _concat([p[c] for p in parts]) for c in cols}
+def _objects(values: list[Any]) -> np.ndarray:
+    """``values`` as a 1-d object array (cell by cell, whatever they are)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _distinct_cells(values: np.ndarray, at_most: int) -> list[Any] | None:
+    """The distinct cells of ``values`` in first-seen order (``1`` and ``1.0`` apart), or
+    None when there are more than ``at_most``."""
+    seen = dict.fromkeys(zip(map(type, values.tolist()), values.tolist()))
+    return None if len(seen) > at_most else [v for _, v in seen]
+
+
+def _codes_match(con: sqlite3.Connection, codes: RepostCodes) -> bool:
+    """Whether the first, middle and last rows of ``reposts`` (rowids 1..n) have the account
+    and time of the codes' entries ``rowid - 1``: a check of the order the codes are kept in
+    (:func:`pileon.graph.codes.kept_repost_codes`), three rows read."""
+    n = len(codes)
+    probe = sorted({1, (n + 1) // 2, n})
+    rows = con.execute(
+        "SELECT rowid, account_id, reposted_at FROM reposts "
+        "WHERE rowid IN (SELECT value FROM json_each(?))",
+        (json.dumps(probe),),
+    ).fetchall()
+    at = np.array([r[0] - 1 for r in rows], dtype=np.int64)
+    return len(rows) == len(probe) and [(a, t) for _, a, t in rows] == list(
+        zip(codes.names(codes.account[at]).tolist(), codes.time[at].tolist())
+    )
+
+
+class _EventReader:
+    """The columns of one event's ``contents`` or ``reposts`` (:meth:`EmbeddedStore.event_items`),
+    read in chunks in key order, with the memberships joined.
+
+    A learning chunk (the first :data:`_LEARN_ROWS` rows) comes cell by cell; a column (key
+    and times aside) with at most :data:`_FEW_VALUES` distinct values among them is then read
+    as a code: SQLite compares each cell with those values, and the codes of a row's such
+    columns travel packed into one integer, so that a row costs its other cells and one
+    integer, not a Python object per cell.  Cells that match none (new values) are read again
+    by their rows' keys when they are few; when they are many, the chunk ends before the
+    first of them and a learning chunk follows, whose values join the columns' (a column
+    with more than :data:`_FEW_VALUES` is read cell by cell from then on).  The cells are the
+    same either way, and each value of a coded column is one object (what :func:`_shared`
+    makes).
+
+    Of ``reposts``, when the kept integer codes (:mod:`pileon.graph.codes`) are fresh and the
+    event holds :data:`_CODES_SHARE` of the table, the rows' rowids travel packed too, and
+    ``account_id``, ``source_id`` and ``reposted_at`` come from the codes: each account ID
+    decoded once from the codes' names, each source ID read once by a row that has it.
+    """
+
+    def __init__(self, con: sqlite3.Connection, table: str, event_id: str) -> None:
+        self.con, self.table, self.event_id = con, table, event_id
+        self.key = TABLES[table].key[0]
+        self.cols = stored_columns(table) + ["via"]
+        self.expr = {
+            c: "m.via"
+            if c == "via"
+            else (f"COALESCE(t.{c}, {_NO_TIME})" if _kind(table, c) == ColType.TIME else f"t.{c}")
+            for c in self.cols
+        }
+        self.base = (
+            f"FROM memberships m JOIN {table} t ON t.{self.key} = m.content_id WHERE m.event_id = ?"
+        )
+        #: the columns read as codes, with their values (None: not learnt yet)
+        self.few: dict[str, list[Any]] | None = None
+        self.codes: RepostCodes | None = None
+        #: the rows of ``reposts`` (its largest rowid), once asked; 0: no codes to read
+        self.top: int | None = None if table == "reposts" else 0
+        self.pool: dict[Any, Any] = {}
+
+    def read(self) -> dict[str, Any]:
+        parts: list[dict[str, Any]] = []
+        last: str | None = None
+        seen = 0
+        learn = True
+        limit = _LEARN_ROWS
+        while True:
+            if not learn and self.codes is None and self.top != 0:
+                self._try_codes(seen)
+            if learn:
+                raw, n = self._rows(last, _LEARN_ROWS, [])
+                shared: list[str] = []
+                done = n < _LEARN_ROWS
+                self._learn(raw)
+                learn, limit = False, _LEARN_ROWS
+            else:
+                # chunks grow from a learning chunk's size: the rows read after the first
+                # of many new values (read again) stay fewer than those read before it
+                limit = min(2 * limit, _CODED_ROWS)
+                shared = [*(self.few or ()), *(_FROM_CODES if self.codes is not None else ())]
+                raw, n, learn = self._coded(last, limit)
+                done = n < limit and not learn
+            parts.append(_columns_of_cells(self.table, raw, pool=self.pool, shared=shared))
+            seen += n
+            if done:
+                break
+            if n:
+                last = raw[self.key][-1]
+        return {c: _concat([p[c] for p in parts]) for c in self.cols}
+
+    def _one(self, values: Iterable[Any]) -> list[Any]:
+        """``values`` with each text the one object of its value in the pool (the pool of
+        :func:`_shared`, which the cells read one by one share too)."""
+        pool = self.pool
+        return [pool.setdefault(v, v) if type(v) is str else v for v in values]
+
+    def _try_codes(self, seen: int) -> None:
+        """Read the kept codes when they are fresh, their rows are rowids 1..n (entry
+        ``i`` the rowid ``i + 1``) and the event holds :data:`_CODES_SHARE` of them."""
+        if self.top is None:
+            self.top = self.con.execute("SELECT COALESCE(MAX(rowid), 0) FROM reposts").fetchone()[0]
+        if self.top == 0 or seen < self.top * _CODES_SHARE:
+            return
+        codes = kept_repost_codes(self.con)
+        if codes is None or len(codes) != self.top or not _codes_match(self.con, codes):
+            self.top = 0  # none kept, or not of rowids 1..n: not asked again
+            return
+        self.codes = codes  # n distinct positive rowids up to n: entry i is rowid i + 1
+        for c in _FROM_CODES:
+            (self.few or {}).pop(c, None)
+        self._names = np.empty(len(codes.name_ends), dtype=object)
+        self._named = np.zeros(len(codes.name_ends), dtype=bool)
+        n_src = int(codes.source.max()) + 1
+        self._sources = np.empty(n_src, dtype=object)
+        self._sourced = np.zeros(n_src, dtype=bool)
+
+    def _learn(self, raw: dict[str, np.ndarray]) -> None:
+        """Learn the columns of few values from a learning chunk's cells: at the first, every
+        column (key and times aside); afterwards, new values of the coded columns."""
+        if self.few is None:
+            learnable = [
+                c for c in self.cols if c != self.key and _kind(self.table, c) != ColType.TIME
+            ]
+            self.few = {c: [] for c in learnable}
+        for c in list(self.few):
+            values = _distinct_cells(
+                np.concatenate([_objects(self.few[c]), raw[c]]) if self.few[c] else raw[c],
+                _FEW_VALUES,
+            )
+            if values is None:
+                del self.few[c]
+            else:
+                self.few[c] = self._one(values)
+
+    def _rows(
+        self, last: str | None, limit: int, select: list[str], params: Sequence[Any] = ()
+    ) -> tuple[dict[str, np.ndarray], int]:
+        """The raw cells of the plain columns (those neither coded nor from the codes) of the
+        next ``limit`` rows after key ``last`` (from the start when None), and the extra
+        columns ``select`` (with their ``params``) under their own SQL as names."""
+        from_codes = _FROM_CODES if self.codes is not None and select else ()
+        few = self.few if select else {}
+        plain = [c for c in self.cols if c not in (few or ()) and c not in from_codes]
+        sql = f"SELECT {', '.join([self.expr[c] for c in plain] + select)} {self.base}"
+        args = [*params, self.event_id]
+        if last is not None:
+            sql += " AND m.content_id > ?"
+            args.append(last)
+        rows = self.con.execute(sql + " ORDER BY m.content_id LIMIT ?", [*args, limit]).fetchall()
+        n = len(rows)
+        width = len(plain) + len(select)
+        cells = np.array(rows, dtype=object) if n else np.empty((0, width), dtype=object)
+        raw = {c: cells[:, j] for j, c in enumerate(plain)}
+        raw.update({e: cells[:, len(plain) + j] for j, e in enumerate(select)})
+        return raw, n
+
+    def _coded(self, last: str | None, limit: int) -> tuple[dict[str, np.ndarray], int, bool]:
+        """The raw cells of the next ``limit`` rows, the coded columns read as
+        codes; whether a learning chunk must follow (the rows returned end before the first
+        of many new values)."""
+        few, radix = list(self.few or ()), [len((self.few or {})[c]) + 1 for c in self.few or ()]
+        top = len(self.codes) + 1 if self.codes is not None else 1
+        while few and int(np.prod(radix, dtype=object)) * top >= _PACKED_MAX:
+            drop = int(np.argmax(radix))  # too many codes for one integer: read by cell
+            del (self.few or {})[few.pop(drop)]
+            radix.pop(drop)
+        terms, params, step = [], [], 1
+        for c, r in zip(few, radix):
+            whens = " ".join(f"WHEN {self.expr[c]} IS ? THEN {i}" for i in range(r - 1))
+            terms.append(f"(CASE {whens} ELSE {r - 1} END) * {step}")
+            params += (self.few or {})[c]
+            step *= r
+        if self.codes is not None:
+            terms.append(f"t.rowid * {step}")
+        packed = " + ".join(terms)
+        raw, n = self._rows(last, limit, [packed] if terms else [], params)
+        if not terms:
+            return {c: raw[c] for c in self.cols}, n, False
+        rest = raw.pop(packed).astype(np.int64)
+        digits = []
+        unknown = np.zeros(n, dtype=bool)
+        for r in radix:
+            digits.append(rest % r)
+            rest //= r
+            unknown |= digits[-1] == r - 1
+        relearn = False
+        at = np.flatnonzero(unknown)
+        if len(at) > _FEW_UNKNOWN:  # many new values: end before the first, learn them
+            n, relearn = int(at[0]), True
+            raw = {c: v[:n] for c, v in raw.items()}
+            digits = [d[:n] for d in digits]
+            rest, at = rest[:n], at[:0]
+        for c, d in zip(few, digits):
+            raw[c] = _objects([*(self.few or {})[c], None])[d]
+        if len(at):
+            self._unknown(raw, few, at)
+        if self.codes is not None:
+            self._from_codes(raw, rest - 1)  # rowid - 1: the codes' entry
+        return {c: raw[c] for c in self.cols}, n, relearn
+
+    def _unknown(self, raw: dict[str, np.ndarray], few: list[str], at: np.ndarray) -> None:
+        """The cells of the columns ``few`` at rows ``at`` that matched none of their
+        values, read again by key; their values join the columns' (or the column is read
+        cell by cell from the next chunk on)."""
+        keys = raw[self.key][at].tolist()
+        sql = (
+            f"SELECT m.content_id, {', '.join(self.expr[c] for c in few)} {self.base} "
+            "AND m.content_id IN (SELECT CAST(value AS TEXT) FROM json_each(?))"
+        )
+        got = {r[0]: r[1:] for r in self.con.execute(sql, (self.event_id, _json_ids(keys)))}
+        known = self.few or {}
+        for j, c in enumerate(few):
+            cells = _objects(self._one(got[k][j] for k in keys))
+            raw[c][at] = cells
+            values = _distinct_cells(np.concatenate([_objects(known[c]), cells]), _FEW_VALUES)
+            if values is None:
+                del known[c]
+            else:
+                known[c] = values
+
+    def _from_codes(self, raw: dict[str, np.ndarray], at: np.ndarray) -> None:
+        """``account_id``, ``source_id`` and ``reposted_at`` of the codes' entries ``at``."""
+        codes = self.codes
+        assert codes is not None
+        account = codes.account[at]
+        new = distinct(account[~self._named[account]])
+        if len(new):
+            self._names[new] = _objects(self._one(codes.names(new)))
+            self._named[new] = True
+        raw["account_id"] = self._names[account]
+        source = codes.source[at]
+        fresh = ~self._sourced[source]
+        if fresh.any():
+            new, first = np.unique(source[fresh], return_index=True)
+            rowids = (at[fresh][first] + 1).tolist()
+            got = dict(
+                self.con.execute(
+                    "SELECT rowid, source_id FROM reposts "
+                    "WHERE rowid IN (SELECT value FROM json_each(?))",
+                    (json.dumps(rowids),),
+                ).fetchall()
+            )
+            self._sources[new] = _objects(self._one(got[r] for r in rowids))
+            self._sourced[new] = True
+        raw["source_id"] = self._sources[source]
+        raw["reposted_at"] = codes.time[at]
 
 
 def _columns_of_rows(
@@ -331,12 +589,26 @@ def _columns_of_rows(
     :func:`pileon.graph.frames.coerce` keeps as they are): key sentinels back to missing.
     With ``pool``, the text columns but a one-column key share their repeated values
     (:func:`_shared`)."""
-    t = TABLES[table]
     n = len(rows)
     cells = np.array(rows, dtype=object) if n else np.empty((0, len(cols)), dtype=object)
+    return _columns_of_cells(table, {c: cells[:, j] for j, c in enumerate(cols)}, pool=pool)
+
+
+def _columns_of_cells(
+    table: str,
+    raw: Mapping[str, np.ndarray],
+    *,
+    pool: dict[Any, Any] | None = None,
+    shared: Iterable[str] = (),
+) -> dict[str, Any]:
+    """:func:`_columns_of_rows` of the columns ``raw`` (each an array of the cells as SQLite
+    gives them, in row order); the text columns named in ``shared`` already hold one object
+    per distinct value and are not shared again."""
+    t = TABLES[table]
+    shared = set(shared)
     data: dict[str, Any] = {}
-    for j, c in enumerate(cols):
-        kind, v = _kind(table, c), cells[:, j]
+    for c, v in raw.items():
+        kind = _kind(table, c)
         if kind == ColType.TIME:  # never NULL: read as COALESCE(c, _NO_TIME)
             ns = v.astype(np.int64)
             if c in t.key:
@@ -365,6 +637,7 @@ def _columns_of_rows(
                 v[v == ""] = None
             if (
                 pool is not None
+                and c not in shared
                 and len(v)
                 and not (len(t.key) == 1 and c in t.key)
                 and (c != "text" or _repeats(v[:_TEXT_PROBE]))
@@ -838,17 +1111,18 @@ class EmbeddedStore(Store):
         Each table joined with the event's memberships (walked in its key order), so
         no ID list travels; O(items of the event).
         """
-        out = []
-        for table in ("contents", "reposts"):
-            key = TABLES[table].key[0]
-            sql = (
-                f"SELECT {', '.join(self._select(table, 't.'))}, m.via FROM memberships m "
-                f"JOIN {table} t ON t.{key} = m.content_id WHERE m.event_id = ? "
-                f"ORDER BY m.content_id"
-            )
-            cur = self._con().execute(sql, (event_id,))
-            data = _columns_of_cursor(table, stored_columns(table) + ["via"], cur)
-            out.append(coerce(table, data, keep=["via"]))
+        con = self._con()
+        own = not con.in_transaction
+        if own:  # one snapshot for the chunks, their re-reads and the kept codes
+            con.execute("BEGIN")
+        try:
+            out = [
+                coerce(table, _EventReader(con, table, event_id).read(), keep=["via"])
+                for table in ("contents", "reposts")
+            ]
+        finally:
+            if own:
+                con.execute("COMMIT")
         return out[0], out[1]
 
     def older_contents(

@@ -113,7 +113,8 @@ def test_event_items_read_in_chunks_give_the_frames_of_one_read(store, monkeypat
     event = store.frame("events")["event_id"].iloc[0]
     whole = store.event_items(event)
     with monkeypatch.context() as m:
-        m.setattr(embedded, "CHUNK_ROWS", 7)
+        m.setattr(embedded, "_LEARN_ROWS", 5)
+        m.setattr(embedded, "_CODED_ROWS", 7)
         small = store.event_items(event)
     for a, b in zip(whole, small):
         assert len(a) > 7
@@ -122,6 +123,106 @@ def test_event_items_read_in_chunks_give_the_frames_of_one_read(store, monkeypat
     # one object per distinct account among the reposts
     ids = {id(x) for x in reposts["account_id"]}
     assert len(ids) == reposts["account_id"].nunique()
+
+
+#: (learning chunk, coded chunk, new values read again by key, share for the kept codes,
+#: whether the kept codes are read): new values learnt by new learning chunks or read
+#: again, the codes read or not (the defaults: each event fits in the learning chunk)
+READERS = [
+    (4096, 1 << 16, 256, 1 / 64, False),
+    (3, 5, 0, 0.0, True),
+    (2, 64, 10**6, 0.0, True),
+    (8, 8, 2, 2.0, False),
+]
+
+
+@pytest.mark.parametrize("learn, coded, unknown, share, from_codes", READERS)
+def test_event_items_read_as_codes_give_the_cells_read_one_by_one(
+    store, monkeypatch, learn, coded, unknown, share, from_codes
+):
+    """The columns of few values read as codes compared in SQLite, the new values met later
+    (learnt again or read again by key), the accounts, sources and times of reposts from
+    the kept codes or not: the frames of the interface's default, cell by cell (dtypes and
+    cell types too), each value of a coded column one object."""
+    import pileon.graph.embedded as embedded
+
+    calls = []
+    with monkeypatch.context() as m:
+        m.setattr(embedded, "_LEARN_ROWS", learn)
+        m.setattr(embedded, "_CODED_ROWS", coded)
+        m.setattr(embedded, "_FEW_UNKNOWN", unknown)
+        m.setattr(embedded, "_CODES_SHARE", share)
+        original = embedded._EventReader._from_codes
+        m.setattr(
+            embedded._EventReader,
+            "_from_codes",
+            lambda self, raw, at: calls.append(len(at)) or original(self, raw, at),
+        )
+        for event in store.event_ids():
+            got, want = store.event_items(event), Store.event_items(store, event)
+            for table, g, w in zip(("contents", "reposts"), got, want):
+                pd.testing.assert_frame_equal(g, w, obj=f"{event} {table}")
+                for c in g.columns:
+                    if g[c].dtype == object:
+                        assert g[c].map(type).tolist() == w[c].map(type).tolist(), c
+            for c in ("platform", "via"):
+                assert len({id(x) for x in got[1][c]}) == got[1][c].nunique(dropna=False)
+    assert bool(calls) == from_codes
+
+
+def test_event_items_without_codes_of_rowids_1_to_n_read_the_cells(tmp_path, monkeypatch):
+    """Reposts deleted (rowids no longer 1..n) or their codes emptied by a change: the
+    reposts' accounts, sources and times are read as cells, the same frames."""
+    import pileon.graph.embedded as embedded
+
+    generate_incident(tmp_path / "in", seed=3, scale=0.2)
+    st = EmbeddedStore(str(tmp_path / "s.db"))
+    load_folder(st, tmp_path / "in", reject_path=tmp_path / "rej.csv")
+    event = st.event_ids()[0]
+    con = st._con()
+    with con:
+        first = con.execute("SELECT repost_id FROM reposts ORDER BY rowid LIMIT 1").fetchone()[0]
+        con.execute("DELETE FROM reposts WHERE repost_id = ?", (first,))
+    st.repost_codes()  # kept again, of rowids 2..n+1
+    calls = []
+    with monkeypatch.context() as m:
+        m.setattr(embedded, "_LEARN_ROWS", 4)
+        m.setattr(embedded, "_CODES_SHARE", 0.0)
+        m.setattr(embedded._EventReader, "_from_codes", lambda *a: calls.append(1))
+        got, want = st.event_items(event), Store.event_items(st, event)
+    assert not calls
+    for g, w in zip(got, want):
+        pd.testing.assert_frame_equal(g, w)
+    assert first not in set(got[1]["repost_id"])
+
+
+def test_event_items_refuse_codes_kept_in_another_order(tmp_path, monkeypatch):
+    """Codes kept for the reposts' rows in another order than their rowids (what no load
+    keeps, but a check is cheap): the first, middle and last rows do not match them, the
+    reposts are read as cells, the same frames."""
+    import dataclasses
+
+    import pileon.graph.embedded as embedded
+    from pileon.graph.codes import keep_repost_codes
+
+    generate_incident(tmp_path / "in", seed=4, scale=0.2)
+    st = EmbeddedStore(str(tmp_path / "s.db"))
+    load_folder(st, tmp_path / "in", reject_path=tmp_path / "rej.csv")
+    event = st.event_ids()[0]
+    codes = st.repost_codes()
+    turned = dataclasses.replace(
+        codes, account=codes.account[::-1].copy(), time=codes.time[::-1].copy()
+    )
+    assert keep_repost_codes(st._con(), turned)
+    calls = []
+    with monkeypatch.context() as m:
+        m.setattr(embedded, "_LEARN_ROWS", 4)
+        m.setattr(embedded, "_CODES_SHARE", 0.0)
+        m.setattr(embedded._EventReader, "_from_codes", lambda *a: calls.append(1))
+        got, want = st.event_items(event), Store.event_items(st, event)
+    assert not calls
+    for g, w in zip(got, want):
+        pd.testing.assert_frame_equal(g, w)
 
 
 @pytest.mark.parametrize(
