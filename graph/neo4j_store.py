@@ -164,6 +164,15 @@ class CypherRunner:
                 f"cannot reach Neo4j at {self.uri} ({_reason(exc)}); is the server running? "
                 f"(scripts/neo4j-local start)"
             ) from None
+        except neo4j_errors.TransientError as exc:
+            if exc.code and exc.code.endswith("MemoryPoolOutOfMemoryError"):
+                # the server's transaction memory (a share of its heap): retrying cannot help
+                raise StoreUnavailable(
+                    f"Neo4j at {self.uri} ran out of transaction memory ({_first_line(exc)}): "
+                    f"give the server a larger heap (NEO4J_HEAP, server.memory.heap.max_size) "
+                    f"or raise dbms.memory.transaction.total.max"
+                ) from None
+            raise
         except neo4j_errors.ClientError as exc:
             if exc.code and exc.code.endswith("DatabaseNotFound"):
                 raise StoreUnavailable(

@@ -756,6 +756,31 @@ def test_public_open_store_reads_the_settings_from_the_environment(
 
 
 # ------------------------------------------------ offline: no server needed
+@pytest.mark.filterwarnings("ignore:Neo4jError.hydrate is deprecated")
+def test_transaction_memory_is_one_line_with_what_to_raise():
+    """The server's own error when a transaction outgrows its memory pool (as Neo4j 5.26
+    gave it saving the report of the 1M-repost sample under a 4 GiB heap): one line naming
+    the settings to raise, not a retryable driver error."""
+    from neo4j.exceptions import Neo4jError, TransientError
+
+    run = CypherRunner(None, uri="bolt://db:7687", user="neo4j", database="neo4j")  # type: ignore[arg-type]
+    full = Neo4jError.hydrate(
+        code="Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+        message="The allocation of an extra 48.0 MiB would use more than the limit 2.8 GiB.",
+    )
+    with pytest.raises(StoreUnavailable) as err:
+        with run.translated():
+            raise full
+    msg = str(err.value)
+    assert msg.startswith("Neo4j at bolt://db:7687 ran out of transaction memory")
+    assert "NEO4J_HEAP" in msg and "dbms.memory.transaction.total.max" in msg and "\n" not in msg
+    other = Neo4jError.hydrate(code="Neo.TransientError.Transaction.DeadlockDetected", message="x")
+    assert isinstance(other, TransientError)
+    with pytest.raises(TransientError):  # the driver's own retry handles the others
+        with run.translated():
+            raise other
+
+
 def test_uri_credentials_are_split_off():
     assert _split_uri("neo4j://u:p%40ss@db.example:7687") == (
         "neo4j://db.example:7687",
