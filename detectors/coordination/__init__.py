@@ -353,7 +353,7 @@ def detect_coordinated(
         show_progress=show_progress,
     )
     expected = expected_sync(acts, pairs, every)
-    n_play = float(len(np.unique(acts.account)))
+    n_play = float(np.count_nonzero(np.bincount(acts.account, minlength=1)))
     strong_alpha = strong / max(n_play * (n_play - 1) / 2, 1.0)
     tests = test_pairs(
         pairs.observed,
