@@ -159,15 +159,32 @@ def _text(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _factorize_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)`` of an object array (same codes, same distinct values),
+    the references factorized first: the rows of an ID often share one string object,
+    and a reference is an integer that needs no visit to the object it names.  The
+    distinct objects are then factorized by value (equal values in distinct objects
+    merge there).  Codes int64, -1 for a missing value."""
+    values = np.ascontiguousarray(values, dtype=object)
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64), np.empty(0, dtype=object)
+    refs = np.frombuffer(values, dtype=np.intp)  # the array's references, read only
+    ref_code, n_refs = pd.factorize(refs)
+    first = np.full(len(n_refs), len(values), dtype=np.int64)
+    np.minimum.at(first, ref_code, np.arange(len(values), dtype=np.int64))
+    # the objects in order of first appearance: their values' first appearances too
+    at, uniq = pd.factorize(values[first])
+    return at.astype(np.int64)[ref_code], np.asarray(uniq, dtype=object)
+
+
 def _text_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, names)`` of ``values`` as strings (pandas' ``astype(str)``), code -1 where a
     value is missing (``pd.isna``): one factorization, which also finds the missing
     values, when the distinct values are all strings (the usual case: no pass over the
     values to check them); else the values turned into strings, then factorized."""
-    codes, uniq = pd.factorize(values)
-    uniq = np.asarray(uniq, dtype=object)
+    codes, uniq = _factorize_objects(values)
     if pd.api.types.infer_dtype(uniq, skipna=False) in ("string", "empty"):
-        return codes.astype(np.int64), uniq
+        return codes, uniq
     # 1 and 1.0 are one value but two strings
     missing = pd.isna(values)
     codes, uniq = pd.factorize(_text(values))
@@ -227,17 +244,18 @@ def _sorted_codes(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
 def _order(
     item: np.ndarray, t: np.ndarray, account: np.ndarray, n_items: int, n_acc: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``np.lexsort((account, t, item))`` for non-negative codes and times, and which rows
-    of that order have the same ``(item, t, account)`` as the row before (length ``n - 1``).
-    One stable sort of the three packed in an int64 (times divided by their greatest
-    common divisor: whole seconds in nanoseconds, say) when they fit, else the lexsort."""
+    """An order of the rows by ``(item, t, account)`` (non-negative codes and times), and
+    which rows of that order have the same three as the row before (length ``n - 1``):
+    the rows of such a run may be in any order (the caller orders them).  One sort of the
+    three packed in an int64 (times divided by their greatest common divisor: whole
+    seconds in nanoseconds, say) when they fit, else ``np.lexsort``."""
     if len(t) < 2:
         return np.arange(len(t), dtype=np.int64), np.zeros(0, dtype=bool)
     step = int(np.gcd.reduce(t)) or 1
     span = int(t.max()) // step + 1
     if n_items * span * max(n_acc, 1) < 2**62:
         key = (item * np.int64(span) + t // step) * np.int64(max(n_acc, 1)) + account
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)
         key = key[order]
         return order, key[1:] == key[:-1]
     order = np.lexsort((account, t, item))
@@ -402,7 +420,10 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
         com, m_pos = c[replies], c_pos[replies]
         if len(com):
             parent = com["reply_to"].astype(str)
-            rp_author = dict(zip(rp["repost_id"], rp["account_id"])) if len(rp) else {}
+            # the reposts commented under, in their order (a dict or a map of all reposts
+            # would give the same for these IDs)
+            under = rp[rp["repost_id"].isin(set(parent))] if len(rp) else rp
+            rp_author = dict(zip(under["repost_id"], under["account_id"]))
             ctx = parent.map(lambda x: author.get(x) or rp_author.get(x))
             ctx = ctx.where(ctx.notna(), "?" + parent)
             add(
@@ -426,11 +447,12 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
                         [
                             posted,
                             pd.Series(
-                                _seconds(rp["reposted_at"]), index=rp["repost_id"].to_numpy()
+                                _seconds(under["reposted_at"]),
+                                index=under["repost_id"].to_numpy(),
                             ),
                         ]
                     )
-                    if len(rp)
+                    if len(under)
                     else posted,
                 ),
                 code=content_code[m_pos],
@@ -471,14 +493,15 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
     lag = np.where(known, (ns - np.where(known, since, 0)) / 1e9, np.nan)
     if len(ns):
         ns = ns - ns.min()
-    # sort by item, time, account, then act ID (a unique, stable order): the act IDs are
-    # compared only within runs of equal (item, time, account)
+    # sort by item, time, account, act ID, then position (a unique order, as a stable
+    # sort by the four gives): the act IDs are compared only within runs of equal (item,
+    # time, account)
     order, same = _order(item, ns, account, len(items), len(accounts))
     if same.any():
         run = np.concatenate([[0], np.cumsum(~same)])
         tied = np.flatnonzero(np.bincount(run)[run] > 1)
         rank = _factorize_sorted(act_names[code[order[tied]]])[0]
-        inner = np.lexsort((rank, run[tied]))
+        inner = np.lexsort((order[tied], rank, run[tied]))
         order[tied] = order[tied][inner]
     return Acts(
         account=account[order],

@@ -347,8 +347,8 @@ def synced_pairs(
                 a, b = acts.account[first], acts.account[second]
                 other = a != b
                 lo, hi = np.minimum(a, b)[other], np.maximum(a, b)[other]
-                if packed:  # (pair, item) as one int64: half the memory, one sort
-                    keys.append(distinct((lo * n_acc + hi) * n_items + acts.item[first][other]))
+                if packed:  # (pair, item) as one int64: half the memory, one sort in all
+                    keys.append((lo * n_acc + hi) * n_items + acts.item[first][other])
                 else:
                     k, it = _distinct(lo * n_acc + hi, acts.item[first][other], n_items)
                     keys.append(k)
