@@ -353,7 +353,7 @@ def detect_coordinated(
         show_progress=show_progress,
     )
     expected = expected_sync(acts, pairs, every)
-    n_play = float(len(np.unique(acts.account)))
+    n_play = float(np.count_nonzero(np.bincount(acts.account, minlength=1)))
     strong_alpha = strong / max(n_play * (n_play - 1) / 2, 1.0)
     tests = test_pairs(
         pairs.observed,
@@ -614,12 +614,17 @@ def _joins(
     present[a] = True
     present[b] = True
     size = np.bincount(label[present], minlength=int(label.max()) + 1)
-    outside = np.flatnonzero(~present)
     rows = []
     for lab in np.flatnonzero(size >= min_size):
         group = np.flatnonzero(present & (label == lab))
-        on_items = np.isin(every.item, np.unique(every.item[np.isin(every.account, group)]))
-        cand = np.intersect1d(outside, np.unique(every.account[on_items]))
+        # the accounts outside every component that acted on the component's items
+        in_group = np.zeros(n, dtype=bool)
+        in_group[group] = True
+        touched = np.zeros(len(every.items), dtype=bool)
+        touched[every.item[in_group[every.account]]] = True
+        acted = np.zeros(n, dtype=bool)
+        acted[every.account[touched[every.item]]] = True
+        cand = np.flatnonzero(acted & ~present)
         if len(cand) == 0:
             continue
         pv, o, e = group_sync(every, group, cand, windows)

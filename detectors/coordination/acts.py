@@ -49,10 +49,16 @@ class Acts:
     lag : numpy.ndarray of float64
         Seconds since the item was posted (the root, the commented content, the
         narrative's first copy); NaN when unknown.
-    act_id : numpy.ndarray of object
-        The repost or content ID of each act.
+    act_id : numpy.ndarray of object or None
+        The repost or content ID of each act; None when ``act_code`` and ``act_names``
+        give them (:meth:`ids`).
     accounts, items, contexts, strata : numpy.ndarray of object
         Names of the codes; ``accounts`` in sorted order.
+    act_code : numpy.ndarray of int64, optional
+        A code per act ID (acts with the same ID, and only they, share one); None: the
+        users factorize ``act_id`` (:meth:`act_codes`).
+    act_names : numpy.ndarray of object, optional
+        The ID of each act code, where ``act_id`` is None.
     """
 
     account: np.ndarray
@@ -62,14 +68,30 @@ class Acts:
     kind: np.ndarray
     t: np.ndarray
     lag: np.ndarray
-    act_id: np.ndarray
+    act_id: np.ndarray | None
     accounts: np.ndarray
     items: np.ndarray
     contexts: np.ndarray
     strata: np.ndarray
+    act_code: np.ndarray | None = None
+    act_names: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.t)
+
+    def ids(self, rows: np.ndarray) -> np.ndarray:
+        """The act IDs of the acts at ``rows`` (object array)."""
+        if self.act_id is not None:
+            return np.asarray(self.act_id[rows], dtype=object)
+        if self.act_code is None or self.act_names is None:
+            raise ValueError("Acts without act_id need act_code and act_names")
+        return np.asarray(self.act_names[self.act_code[rows]], dtype=object)
+
+    def act_codes(self) -> np.ndarray:
+        """``act_code``, or the codes of ``pd.factorize(act_id)`` when it is None."""
+        if self.act_code is not None:
+            return self.act_code
+        return pd.factorize(self.ids(np.arange(len(self))))[0].astype(np.int64)
 
     def take(self, rows: np.ndarray) -> Acts:
         """The acts at ``rows`` (positions, in the given order), same name tables."""
@@ -81,11 +103,13 @@ class Acts:
             kind=self.kind[rows],
             t=self.t[rows],
             lag=self.lag[rows],
-            act_id=self.act_id[rows],
+            act_id=None if self.act_id is None else self.act_id[rows],
             accounts=self.accounts,
             items=self.items,
             contexts=self.contexts,
             strata=self.strata,
+            act_code=None if self.act_code is None else self.act_code[rows],
+            act_names=self.act_names,
         )
 
 
@@ -124,6 +148,48 @@ def _targets(p: Projection) -> set[str]:
     if "role_hint" in p.accounts:
         targets |= set(p.accounts.loc[p.accounts["role_hint"] == "target", "account_id"])
     return targets
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    """``values.astype(str)`` as an object array (pandas' ``astype(str)``), the array itself
+    when every value is a string already (no copy, one pass)."""
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values
+    out: np.ndarray = pd.Series(values, dtype=object).astype(str).to_numpy(dtype=object)
+    return out
+
+
+def _factorize_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)`` of an object array (same codes, same distinct values),
+    the references factorized first: the rows of an ID often share one string object,
+    and a reference is an integer that needs no visit to the object it names.  The
+    distinct objects are then factorized by value (equal values in distinct objects
+    merge there).  Codes int64, -1 for a missing value."""
+    values = np.ascontiguousarray(values, dtype=object)
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64), np.empty(0, dtype=object)
+    refs = np.frombuffer(values, dtype=np.intp)  # the array's references, read only
+    ref_code, n_refs = pd.factorize(refs)
+    first = np.full(len(n_refs), len(values), dtype=np.int64)
+    np.minimum.at(first, ref_code, np.arange(len(values), dtype=np.int64))
+    # the objects in order of first appearance: their values' first appearances too
+    at, uniq = pd.factorize(values[first])
+    return at.astype(np.int64)[ref_code], np.asarray(uniq, dtype=object)
+
+
+def _text_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, names)`` of ``values`` as strings (pandas' ``astype(str)``), code -1 where a
+    value is missing (``pd.isna``): one factorization, which also finds the missing
+    values, when the distinct values are all strings (the usual case: no pass over the
+    values to check them); else the values turned into strings, then factorized."""
+    codes, uniq = _factorize_objects(values)
+    if pd.api.types.infer_dtype(uniq, skipna=False) in ("string", "empty"):
+        return codes, uniq
+    # 1 and 1.0 are one value but two strings
+    missing = pd.isna(values)
+    codes, uniq = pd.factorize(_text(values))
+    codes = np.where(missing, -1, codes).astype(np.int64)
+    return codes, np.asarray(uniq, dtype=object)
 
 
 def _named(codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -173,6 +239,30 @@ def _sorted_codes(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarra
         return code, np.asarray(uniq, dtype=object)
     remap = np.cumsum(used) - 1
     return remap[code], np.asarray(uniq, dtype=object)[used]
+
+
+def _order(
+    item: np.ndarray, t: np.ndarray, account: np.ndarray, n_items: int, n_acc: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """An order of the rows by ``(item, t, account)`` (non-negative codes and times), and
+    which rows of that order have the same three as the row before (length ``n - 1``):
+    the rows of such a run may be in any order (the caller orders them).  One sort of the
+    three packed in an int64 (times divided by their greatest common divisor: whole
+    seconds in nanoseconds, say) when they fit, else ``np.lexsort``."""
+    if len(t) < 2:
+        return np.arange(len(t), dtype=np.int64), np.zeros(0, dtype=bool)
+    step = int(np.gcd.reduce(t)) or 1
+    span = int(t.max()) // step + 1
+    if n_items * span * max(n_acc, 1) < 2**62:
+        key = (item * np.int64(span) + t // step) * np.int64(max(n_acc, 1)) + account
+        order = np.argsort(key)
+        key = key[order]
+        return order, key[1:] == key[:-1]
+    order = np.lexsort((account, t, item))
+    k = (item[order], t[order], account[order])
+    same = (k[0][1:] == k[0][:-1]) & (k[1][1:] == k[1][:-1])
+    same &= k[2][1:] == k[2][:-1]
+    return order, same
 
 
 def _narrative_of_contents(p: Projection, c: pd.DataFrame, of: Mapping[str, str]) -> pd.Series:
@@ -225,7 +315,8 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
     cols: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {
         k: [] for k in ("account", "item", "context", "stratum")
     }
-    flat: dict[str, list[np.ndarray]] = {k: [] for k in ("kind", "t", "since", "act_id")}
+    # kind, time, posting time and act code per act
+    flat: dict[str, list[np.ndarray]] = {k: [] for k in ("kind", "t", "since", "code")}
 
     def add(named: dict[str, tuple[np.ndarray, np.ndarray]], **rest: np.ndarray) -> None:
         for k, v in named.items():
@@ -238,53 +329,68 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
         return codes.astype(np.int64), np.asarray(uniq, dtype=object)
 
     rp = p.reposts
+    # the act IDs as codes into ``act_names``: a repost's is its node in the repost forest
+    # (whose nodes have distinct IDs, none a content's), a content's follows them
+    content_code, act_names = pd.factorize(p.contents["content_id"].astype(str).to_numpy(object))
+    act_names = np.asarray(act_names, dtype=object)
     if len(rp):
         fo = coded_forest(p)
         nd = fo.nodes
+        content_code = content_code.astype(np.int64) + len(nd.ids)
+        act_names = np.concatenate([np.asarray(nd.ids, dtype=object), act_names])
         src = nd.src
-        at = nd.n_contents + np.arange(len(src))
-        ok = (src["account_id"].notna() & src["reposted_at"].notna()).to_numpy()
-        at, sub = at[ok], src[ok]
+        # the accounts' codes over every row, -1 where missing (one pass over the IDs)
+        acc_code, acc_names = _text_codes(src["account_id"].to_numpy(dtype=object))
+        ok = (acc_code >= 0) & src["reposted_at"].notna().to_numpy()
+        rows = np.arange(len(src)) if ok.all() else np.flatnonzero(ok)
+        at = nd.n_contents + rows
         # the reposts' roots, as codes into the distinct roots
         root_code, roots = pd.factorize(fo.root[at])
+        root_code = root_code.astype(np.int64)
         root_id = nd.ids[roots]  # strings already (the forest hashes them as strings)
         rs = pd.Series(root_id, dtype=object)
         ctx = rs.map(author)
         ctx = ctx.where(ctx.notna(), "?" + rs)
+        # the strata: the root's platform, else (where "platform" is a column of the
+        # reposts) the repost's own; named per root and per repost that takes its own
         pf_root = rs.map(platform).to_numpy(dtype=object)
         has_pf = pd.notna(pf_root)
-        pf = pf_root[root_code]
+        pf_names = pd.Series(pf_root, dtype=object).fillna("").astype(str).to_numpy(dtype=object)
+        pf_code = root_code
         if "platform" in rp and not has_pf.all():
             mine = ~has_pf[root_code]
             if src is rp:  # every repost ID distinct (the forest uses every row)
-                own = sub["platform"].to_numpy(dtype=object)[mine]
+                own = src["platform"].to_numpy(dtype=object)[rows[mine]]
             else:  # as a dict of the rows would give: the last row of each ID
                 last = dict(zip(rp["repost_id"], rp["platform"]))
                 own = np.array([last.get(x) for x in nd.ids[at[mine]]], dtype=object)
-            pf = pf.copy()
-            pf[mine] = own
-        pf = pd.Series(pf, dtype=object).fillna("").astype(str).to_numpy()
+            own = pd.Series(own, dtype=object).fillna("").to_numpy(dtype=object)
+            own_code, own_names = strings(_text(own))
+            pf_code = root_code.copy()
+            pf_code[mine] = len(pf_names) + own_code
+            pf_names = np.concatenate([pf_names, own_names])
         since_root = pd.Series(root_id).map(posted[~posted.index.duplicated()])
         since_root = since_root.fillna(_NONE).to_numpy(dtype=np.float64).astype(np.int64)
         add(
             {
-                "account": strings(sub["account_id"].astype(str).to_numpy(dtype=object)),
-                "item": (root_code.astype(np.int64), ("r:" + rs).to_numpy(dtype=object)),
-                "context": _named(
-                    root_code.astype(np.int64), ("a:" + ctx.astype(str)).to_numpy(dtype=object)
-                ),
-                "stratum": strings(pf),
+                "account": (acc_code if len(rows) == len(src) else acc_code[rows], acc_names),
+                "item": (root_code, ("r:" + rs).to_numpy(dtype=object)),
+                "context": _named(root_code, ("a:" + ctx.astype(str)).to_numpy(dtype=object)),
+                "stratum": (pf_code, pf_names),
             },
-            kind=np.zeros(len(sub), np.int64),
-            t=_seconds(sub["reposted_at"]),
+            kind=np.zeros(len(rows), np.int64),
+            t=_seconds(src["reposted_at"])[rows],
             since=since_root[root_code],
-            act_id=nd.ids[at],
+            code=at,
         )
-    c = c[real & c["posted_at"].notna()]
+    usable = (real & c["posted_at"].notna()).to_numpy()
+    c = c[usable]
+    c_pos = np.flatnonzero(usable)  # positions of c's rows in p.contents
     if len(c):
         of = _of_content(p, narratives)
         nid = _narrative_of_contents(p, c, of)
-        posts = c[nid.notna().to_numpy()]
+        has_n = nid.notna().to_numpy()
+        posts, p_pos = c[has_n], c_pos[has_n]
         nid = nid[nid.notna()].astype(str)
         # a narrative is an item only when at least two accounts carry it
         n_code, n_names = pd.factorize(nid.to_numpy(dtype=object))
@@ -293,7 +399,7 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
         pair = np.unique(n_code.astype(np.int64) * width + a_code)
         voices = np.bincount(pair // width, minlength=len(n_names))
         multi = voices[n_code] >= 2
-        posts, nid = posts[multi], nid[multi]
+        posts, nid, p_pos = posts[multi], nid[multi], p_pos[multi]
         if len(posts):
             n_item = strings(("n:" + nid).to_numpy(dtype=object))
             add(
@@ -308,12 +414,16 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
                 kind=np.ones(len(posts), np.int64),
                 t=_seconds(posts["posted_at"]),
                 since=np.full(len(posts), _NONE, dtype=np.int64),  # set below
-                act_id=posts["content_id"].astype(str).to_numpy(dtype=object),
+                code=content_code[p_pos],
             )
-        com = c[c["reply_to"].notna()]
+        replies = c["reply_to"].notna().to_numpy()
+        com, m_pos = c[replies], c_pos[replies]
         if len(com):
             parent = com["reply_to"].astype(str)
-            rp_author = dict(zip(rp["repost_id"], rp["account_id"])) if len(rp) else {}
+            # the reposts commented under, in their order (a dict or a map of all reposts
+            # would give the same for these IDs)
+            under = rp[rp["repost_id"].isin(set(parent))] if len(rp) else rp
+            rp_author = dict(zip(under["repost_id"], under["account_id"]))
             ctx = parent.map(lambda x: author.get(x) or rp_author.get(x))
             ctx = ctx.where(ctx.notna(), "?" + parent)
             add(
@@ -337,19 +447,20 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
                         [
                             posted,
                             pd.Series(
-                                _seconds(rp["reposted_at"]), index=rp["repost_id"].to_numpy()
+                                _seconds(under["reposted_at"]),
+                                index=under["repost_id"].to_numpy(),
                             ),
                         ]
                     )
-                    if len(rp)
+                    if len(under)
                     else posted,
                 ),
-                act_id=com["content_id"].astype(str).to_numpy(dtype=object),
+                code=content_code[m_pos],
             )
     kind = np.concatenate(flat["kind"]) if flat["kind"] else np.zeros(0, np.int64)
     ns = np.concatenate(flat["t"]) if flat["t"] else np.zeros(0, np.int64)
     since = np.concatenate(flat["since"]) if flat["since"] else np.zeros(0, np.int64)
-    act_id = np.concatenate(flat["act_id"]) if flat["act_id"] else np.empty(0, dtype=object)
+    code = np.concatenate(flat["code"]) if flat["code"] else np.zeros(0, np.int64)
     targets = _targets(p)
     if targets and len(ns):
         # the targets' own acts are left out: a mask over each part's account names
@@ -365,35 +476,33 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
                     off += len(codes)
                 cols[k] = parts
                 off = 0
-            kind, ns, since, act_id = kind[keep], ns[keep], since[keep], act_id[keep]
+            kind, ns, since, code = kind[keep], ns[keep], since[keep], code[keep]
     account, accounts = _sorted_codes(cols["account"])
     item, items = _sorted_codes(cols["item"])
     context, contexts = _sorted_codes(cols["context"])
     stratum, strata = _sorted_codes(cols["stratum"])
     ns = np.asarray(ns, dtype=np.int64)
     since = np.asarray(since, dtype=np.int64)
-    # a narrative was "posted" when its first copy was
-    first = pd.Series(ns).groupby(item).transform("min").to_numpy() if len(ns) else ns
+    # a narrative was "posted" when its first copy was (its item's acts are all copies)
     is_n = kind == 1
-    since = np.where(is_n, first, since)
+    if is_n.any():
+        first = np.full(len(items), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, item[is_n], ns[is_n])
+        since = np.where(is_n, first[item], since)
     known = since != _NONE
     lag = np.where(known, (ns - np.where(known, since, 0)) / 1e9, np.nan)
     if len(ns):
         ns = ns - ns.min()
-    # sort by item, time, account, then act ID (a unique, stable order): the act IDs are
-    # compared only within runs of equal (item, time, account)
-    order = np.lexsort((account, ns, item))
-    if len(order) > 1:
-        key = (item[order], ns[order], account[order])
-        same = (key[0][1:] == key[0][:-1]) & (key[1][1:] == key[1][:-1])
-        same &= key[2][1:] == key[2][:-1]
-        if same.any():
-            run = np.concatenate([[0], np.cumsum(~same)])
-            tied = np.flatnonzero(np.bincount(run)[run] > 1)
-            sub_ids = act_id[order[tied]]
-            rank = _factorize_sorted(sub_ids)[0]
-            inner = np.lexsort((rank, run[tied]))
-            order[tied] = order[tied][inner]
+    # sort by item, time, account, act ID, then position (a unique order, as a stable
+    # sort by the four gives): the act IDs are compared only within runs of equal (item,
+    # time, account)
+    order, same = _order(item, ns, account, len(items), len(accounts))
+    if same.any():
+        run = np.concatenate([[0], np.cumsum(~same)])
+        tied = np.flatnonzero(np.bincount(run)[run] > 1)
+        rank = _factorize_sorted(act_names[code[order[tied]]])[0]
+        inner = np.lexsort((order[tied], rank, run[tied]))
+        order[tied] = order[tied][inner]
     return Acts(
         account=account[order],
         item=item[order],
@@ -402,9 +511,11 @@ def coordination_acts(p: Projection, *, narratives: Any = None) -> Acts:
         kind=kind[order],
         t=(ns.astype(np.float64) / 1e9)[order],
         lag=lag[order],
-        act_id=np.asarray(act_id, dtype=object)[order],
+        act_id=None,
         accounts=accounts,
         items=items,
         contexts=contexts,
         strata=strata,
+        act_code=code[order],
+        act_names=act_names,
     )

@@ -151,7 +151,11 @@ def cluster_record(
         top = sorted(per_item.index[:MAX_IDS], key=lambda i: (-per_item[i], str(acts.items[i])))
         ids = tuple(str(acts.items[i])[2:] for i in top)
         if kind == 1:  # narratives: show the members' own copies
-            ids = tuple(sorted(set(acts.act_id[e["i"]]) | set(acts.act_id[e["j"]]))[:MAX_IDS])
+            ids = tuple(
+                sorted(set(acts.ids(e["i"].to_numpy())) | set(acts.ids(e["j"].to_numpy())))[
+                    :MAX_IDS
+                ]
+            )
         what = "narrative(s)" if kind == 1 else "item(s)"
         ev.append(
             Evidence(
@@ -276,7 +280,7 @@ def _member_findings(
         ignore_index=True,
     )
     items = ev_a.groupby("acc")["item"].nunique().to_dict()
-    rows = ev_a.groupby("acc")["row"].agg(lambda r: sorted(set(acts.act_id[r.to_numpy()])))
+    rows = ev_a.groupby("acc")["row"].agg(lambda r: sorted(set(acts.ids(r.to_numpy()))))
     rows = rows.to_dict()
     out = []
     for code in codes:

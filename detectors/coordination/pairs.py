@@ -21,10 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
-from pileon.detectors.coactivity import sampled_window_pairs, window_counts
+from pileon.detectors.coactivity import sampled_window_pairs, window_counts, window_counts_many
 from pileon.detectors.coordination.acts import Acts
 from pileon.graph.arrays import distinct
 
@@ -209,7 +208,13 @@ class _Follows:
         )
 
 
-def _jittered_pairs(item: np.ndarray, t: np.ndarray, window: float, jitter: float) -> np.ndarray:
+def _jittered_pairs(
+    item: np.ndarray,
+    t: np.ndarray,
+    window: float,
+    jitter: float,
+    cnt: np.ndarray | None = None,
+) -> np.ndarray:
     """Per act, the expected number of its pairs with later acts of its item within
     ``window`` once every act's
     time is moved uniformly within ``+-jitter`` (independently): two acts ``d`` apart
@@ -217,12 +222,13 @@ def _jittered_pairs(item: np.ndarray, t: np.ndarray, window: float, jitter: floa
     (2 jitter^2)`` for ``d <= 2 jitter`` (the triangular density of the difference of two
     uniform moves).  The coarse shape of an item's timeline (its busy hour) is kept, a
     burst of seconds is not.  Prefix sums: ``O(n log n)``, no pair built.  Acts sorted by
-    item and time."""
+    item and time; ``cnt``: ``window_counts(item, t, 2 * jitter)`` when known."""
     n = len(t)
     if n == 0:
         return np.zeros(0)
     span = 2.0 * jitter
-    cnt = window_counts(item, t, span)
+    if cnt is None:
+        cnt = window_counts(item, t, span)
     idx = np.arange(n)
     prefix = np.concatenate([[0.0], np.cumsum(t - t.min())])
     rel = t - t.min()
@@ -288,22 +294,28 @@ def synced_pairs(
     budget = pair_budget / n_scales
     ctx_of_item = np.zeros(n_items, dtype=np.int64)
     ctx_of_item[acts.item] = acts.context
-    per_window: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    act_code = pd.factorize(acts.act_id)[0].astype(np.int64)
+    per_window: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+    act_code = acts.act_codes()
     n_acts = np.int64(max(int(act_code.max()) + 1 if len(act_code) else 1, 1))
-    owner = _act_owner(act_code, acts.account, int(n_acts))
+    # every act on one item (no act ID repeats): two acts meet once, on the item of both,
+    # so a pair's items in sync never outnumber its pairs of acts, and those are not counted
+    single = len(act_code) == 0 or int(np.bincount(act_code).max()) <= 1
+    owner = None if single else _act_owner(act_code, acts.account, int(n_acts))
     enumerated = 0
     means = []
     low = max(min(min_items, min_contexts), 1)
     packed = int(n_acc) ** 2 * max(n_items, 1) < 2**62
     seen = np.empty(0, np.int64)  # the pairs seen in the windows so far (sorted)
+    # the later acts within each window and within 2 * jitter (the null's), ranked once
+    ak: np.ndarray | None = None
+    all_counts = window_counts_many(acts.item, acts.t, [*windows, 2.0 * jitter])
     for w, win in enumerate(windows):
-        counts = window_counts(acts.item, acts.t, win)
+        counts = all_counts[w]
         exact = np.bincount(acts.item, weights=counts, minlength=n_items)
         # the null: right after a post everyone reacts together, so pairs there are as
         # in sync as observed; later, and on quiet items whose few acts cannot be their
         # own crowd, acts are compared with their times jittered by +-jitter
-        jit = _jittered_pairs(acts.item, acts.t, win, jitter)
+        jit = _jittered_pairs(acts.item, acts.t, win, jitter, cnt=all_counts[-1])
         late = ~(acts.lag <= reaction) | quiet[acts.item]
         null = np.bincount(acts.item, weights=np.where(late, jit, counts), minlength=n_items)
         mean = float(max_partners)
@@ -311,7 +323,13 @@ def synced_pairs(
             mean = max(budget / n_rows, 1e-3)
         means.append(mean)
         rate, chunks = sampled_window_pairs(
-            acts.item, acts.t, win, mean_partners=mean, seed=seed + w, chunk_pairs=chunk_pairs
+            acts.item,
+            acts.t,
+            win,
+            mean_partners=mean,
+            seed=seed + w,
+            chunk_pairs=chunk_pairs,
+            counts=counts,
         )
         full_rate = np.ones(n_items)
         full_rate[: len(rate)] = rate
@@ -329,12 +347,14 @@ def synced_pairs(
                 a, b = acts.account[first], acts.account[second]
                 other = a != b
                 lo, hi = np.minimum(a, b)[other], np.maximum(a, b)[other]
-                if packed:  # (pair, item) as one int64: half the memory, one sort
-                    keys.append(distinct((lo * n_acc + hi) * n_items + acts.item[first][other]))
+                if packed:  # (pair, item) as one int64: half the memory, one sort in all
+                    keys.append((lo * n_acc + hi) * n_items + acts.item[first][other])
                 else:
                     k, it = _distinct(lo * n_acc + hi, acts.item[first][other], n_items)
                     keys.append(k)
                     items.append(it)
+                if single:
+                    continue
                 # the same two acts can meet on several items (a comment is also a copy)
                 x, y = act_code[first][other], act_code[second][other]
                 ap = np.minimum(x, y) * n_acts + np.maximum(x, y)
@@ -364,7 +384,10 @@ def synced_pairs(
             rows_kept = np.repeat(runs >= low, runs)
             k, it = k[rows_kept], it[rows_kept]
             del starts, runs, rows_kept
-            if owner is None:
+            ak = None
+            if single:
+                pass
+            elif owner is None:
                 ak, _ = _distinct(np.concatenate(akeys), np.concatenate(apairs), n_acts * n_acts)
                 ak = ak[_in_sorted(passing, ak)]
             else:
@@ -384,7 +407,8 @@ def synced_pairs(
                 seen.sort()
             del new
         else:
-            k = it = ak = np.empty(0, np.int64)
+            k = it = np.empty(0, np.int64)
+            ak = None if single else np.empty(0, np.int64)
         per_window.append((k, it, ak))
         del akeys, apairs
     tested = len(seen)
@@ -410,7 +434,8 @@ def synced_pairs(
         rf, _ = _distinct(row[both].astype(np.int64), voice[both], n_ctx)
         observed[:, w] += np.bincount(rf, minlength=n_kept)
         # never more items than distinct pairs of acts behind them
-        observed[:, w] = np.minimum(observed[:, w], _counts_at(all_keys, ak))
+        if ak is not None:
+            observed[:, w] = np.minimum(observed[:, w], _counts_at(all_keys, ak))
     below(observed, contexts, low)
     best = observed.max(axis=1) if n_kept else np.zeros(0, np.int64)
     cand = (contexts.max(axis=1) >= min_contexts) & (best >= min_items) if n_kept else best > 0

@@ -72,7 +72,7 @@ def window_plan(
     n_acts_item = np.bincount(acts.item, minlength=n_items)
     quiet = n_acts_item < quiet_acts
     budget = pair_budget / n_scales
-    act_code = pd.factorize(acts.act_id)[0].astype(np.int64)
+    act_code = acts.act_codes()
     seen = np.bincount(act_code, minlength=1) if len(act_code) else np.zeros(0, np.int64)
     cols: dict[str, np.ndarray] = {
         "pos": np.arange(len(acts), dtype=np.int64),
