@@ -6,6 +6,7 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY pileon ./pileon
 COPY graph ./graph
 COPY ingest ./ingest
 COPY detectors ./detectors

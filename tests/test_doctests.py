@@ -22,6 +22,7 @@ PACKAGES = (
     "pileon.ingest",
     "pileon.ingest.sample",
     "pileon.detectors",
+    "pileon.detectors.coordination",
     "pileon.api",
     "pileon.api.routes",
 )
