@@ -54,10 +54,7 @@ abusive replies and mass reports), only by their own text.
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -67,6 +64,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from pileon.detectors.cascades import _CHAIN, _time_order, repost_forest
+from pileon.detectors.collector import no_cyclic_gc
 from pileon.detectors.findings import Narrative
 from pileon.detectors.harm import HARM_THRESHOLD, repost_harm, text_harm_model
 from pileon.detectors.joins import pairs_among
@@ -305,7 +303,7 @@ def detect_narratives(
     [('n-c1', 'a', 3), ('n-c3', 'x', 1)]
     """
     del seed
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         return _narratives(
             p,
             threshold=threshold,
@@ -480,24 +478,6 @@ def _narratives(
         harm_source=source,
         missing_sources=tuple(missing),
     )
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many small objects are built (the narratives,
-    their tuples and mappings, one each of 192 k on ira-dev).
-
-    They hold no reference cycles, but each pass of the collector walks every tracked
-    object, and allocating that many triggers many passes (as in
-    :func:`pileon.detectors.report.build_report`).  The collector's former state is restored.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _passive_sources(p: Projection, c: pd.DataFrame) -> np.ndarray:

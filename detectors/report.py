@@ -9,15 +9,14 @@ clock but derived from the data (:func:`data_time`) unless given.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pileon.detectors.affiliations import valid_affiliations
+from pileon.detectors.collector import no_cyclic_gc
 from pileon.detectors.findings import Detections, Evidence, MCNFinding
 from pileon.detectors.grading import Grade
 from pileon.detectors.harm import HarmfulItems, harmful_items
@@ -168,24 +167,6 @@ def _participation(p: Projection, items: HarmfulItems) -> dict[str, dict[str, An
     return out
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the report's many small objects are built.
-
-    They hold no reference cycles, but each of the collector's passes walks the
-    whole heap, which grows with every account added: at scale 47 (262 k
-    accounts, about 2 M dicts and lists) the passes cost more than the building
-    (report 4.2 -> 1.6 CPU s).  The collector's former state is restored.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def build_report(
     p: Projection,
     det: Detections,
@@ -236,9 +217,9 @@ def build_report(
     Notes
     -----
     ``O(A log A + C)`` for ``A`` accounts and ``C`` contents; the cyclic
-    garbage collector is paused meanwhile (:func:`_no_cyclic_gc`).
+    garbage collector is paused meanwhile (:func:`no_cyclic_gc`).
     """
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         roles_of = det.roles_of()
         cluster_of = det.cluster_of()
         mcn_of = account_mcns(p)
