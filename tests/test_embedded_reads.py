@@ -170,10 +170,27 @@ def test_event_items_read_as_codes_give_the_cells_read_one_by_one(
     assert bool(calls) == from_codes
 
 
+def _read_as_cells(st, event, monkeypatch):
+    """``st.event_items(event)`` with small learning chunks and codes allowed for any
+    event, asserting that the kept codes were not used and that the frames are the
+    interface default's."""
+    import pileon.graph.embedded as embedded
+
+    calls = []
+    with monkeypatch.context() as m:
+        m.setattr(embedded, "_LEARN_ROWS", 4)
+        m.setattr(embedded, "_CODES_SHARE", 0.0)
+        m.setattr(embedded._EventReader, "_from_codes", lambda *a: calls.append(1))
+        got, want = st.event_items(event), Store.event_items(st, event)
+    assert not calls
+    for g, w in zip(got, want):
+        pd.testing.assert_frame_equal(g, w)
+    return got
+
+
 def test_event_items_without_codes_of_rowids_1_to_n_read_the_cells(tmp_path, monkeypatch):
     """Reposts deleted (rowids no longer 1..n) or their codes emptied by a change: the
     reposts' accounts, sources and times are read as cells, the same frames."""
-    import pileon.graph.embedded as embedded
 
     generate_incident(tmp_path / "in", seed=3, scale=0.2)
     st = EmbeddedStore(str(tmp_path / "s.db"))
@@ -184,15 +201,7 @@ def test_event_items_without_codes_of_rowids_1_to_n_read_the_cells(tmp_path, mon
         first = con.execute("SELECT repost_id FROM reposts ORDER BY rowid LIMIT 1").fetchone()[0]
         con.execute("DELETE FROM reposts WHERE repost_id = ?", (first,))
     st.repost_codes()  # kept again, of rowids 2..n+1
-    calls = []
-    with monkeypatch.context() as m:
-        m.setattr(embedded, "_LEARN_ROWS", 4)
-        m.setattr(embedded, "_CODES_SHARE", 0.0)
-        m.setattr(embedded._EventReader, "_from_codes", lambda *a: calls.append(1))
-        got, want = st.event_items(event), Store.event_items(st, event)
-    assert not calls
-    for g, w in zip(got, want):
-        pd.testing.assert_frame_equal(g, w)
+    got = _read_as_cells(st, event, monkeypatch)
     assert first not in set(got[1]["repost_id"])
 
 
@@ -202,7 +211,6 @@ def test_event_items_refuse_codes_kept_in_another_order(tmp_path, monkeypatch):
     reposts are read as cells, the same frames."""
     import dataclasses
 
-    import pileon.graph.embedded as embedded
     from pileon.graph.codes import keep_repost_codes
 
     generate_incident(tmp_path / "in", seed=4, scale=0.2)
@@ -214,15 +222,7 @@ def test_event_items_refuse_codes_kept_in_another_order(tmp_path, monkeypatch):
         codes, account=codes.account[::-1].copy(), time=codes.time[::-1].copy()
     )
     assert keep_repost_codes(st._con(), turned)
-    calls = []
-    with monkeypatch.context() as m:
-        m.setattr(embedded, "_LEARN_ROWS", 4)
-        m.setattr(embedded, "_CODES_SHARE", 0.0)
-        m.setattr(embedded._EventReader, "_from_codes", lambda *a: calls.append(1))
-        got, want = st.event_items(event), Store.event_items(st, event)
-    assert not calls
-    for g, w in zip(got, want):
-        pd.testing.assert_frame_equal(g, w)
+    _read_as_cells(st, event, monkeypatch)
 
 
 @pytest.mark.parametrize(
