@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
@@ -33,6 +33,10 @@ from pileon.detectors.joins import Joins
 from pileon.detectors.rules import Scored, banded, rule_scores
 from pileon.graph.model import CULPABLE_ROLES
 from pileon.graph.projection import Projection
+
+if TYPE_CHECKING:  # each stage imports its detectors (see detect)
+    from pileon.detectors.coordination import ClusterResult
+    from pileon.detectors.narratives import NarrativeResult
 
 __all__ = [
     "STAGES",
@@ -232,15 +236,26 @@ def detect(
     finally:
         if beside is not None:
             beside.close()
+    return gather(p, nres, cres, roles)
+
+
+def gather(
+    p: Projection, nres: NarrativeResult, cres: ClusterResult, roles: list[RoleFinding]
+) -> Detections:
+    """The detections of :func:`detect` from its detectors' results: the roles in a stable
+    order (account, role, strongest first), those of source material's authors left out,
+    then :func:`pileon.detectors.harm.corroborate`."""
     # the authors of source material alone (older content the event acted on) are shown,
     # not judged: no role in this event
     passive = p.source_only
-    roles = [f for f in roles if f.account_id not in passive]
-    roles.sort(key=lambda f: (f.account_id, f.role, -f.strength))
+    kept = sorted(
+        (f for f in roles if f.account_id not in passive),
+        key=lambda f: (f.account_id, f.role, -f.strength),
+    )
     det = Detections(
         narratives=tuple(nres.narratives),
         of_content=dict(nres.of_content),
-        roles=tuple(roles),
+        roles=tuple(kept),
         clusters=tuple(cres.clusters),
         harm=getattr(nres, "harm", None),
     )
