@@ -35,14 +35,15 @@ _MODULES = (
 )
 
 
-def _old_modules(base: str) -> dict:
-    """The stage's modules of revision ``base``, each importing the others' old versions."""
+def _old_modules(base: str, modules: tuple[tuple[str, str], ...] = _MODULES) -> dict:
+    """The ``(name, path)`` modules of revision ``base`` (default: the features stage's),
+    each importing the others' old versions."""
     out = {}
-    for name, path in _MODULES:
+    for name, path in modules:
         src = subprocess.run(
             ["git", "show", f"{base}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout
-        for other, _ in _MODULES:
+        for other, _ in modules:
             src = src.replace(f"pileon.detectors.{other} ", f"_old_{other} ")
             src = src.replace(f"pileon.detectors.{other}\n", f"_old_{other}\n")
         spec = importlib.util.spec_from_loader(f"_old_{name}", loader=None)
@@ -53,12 +54,19 @@ def _old_modules(base: str) -> dict:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    """The arguments of this bench and of :mod:`bench.bench_roles`: a store, its event, the
+    base revision and the runs of each."""
     ap = argparse.ArgumentParser()
     ap.add_argument("store")
     ap.add_argument("event")
     ap.add_argument("--base", default="main")
     ap.add_argument("--repeat", type=int, default=2)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = _parser()
     ap.add_argument("--profile", action="store_true")
     a = ap.parse_args(argv)
 

@@ -21,7 +21,6 @@ stages: the wide stress shape takes minutes to project).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -31,35 +30,31 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_features import _old_modules  # noqa: E402
+from bench.bench_features import _old_modules, _parser  # noqa: E402
 
 _DETECTORS = ("detect_first_posters", "detect_multi_posters", "detect_inciters")
+#: the base revision's modules the roles and the features stage read
+_MODULES = (
+    ("coactivity", "detectors/coactivity.py"),
+    ("harm", "detectors/harm.py"),
+    ("cascades", "detectors/cascades.py"),
+    ("posters", "detectors/posters.py"),
+    ("features", "detectors/features.py"),
+    ("pipeline", "detectors/pipeline.py"),
+)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("store")
-    ap.add_argument("event")
-    ap.add_argument("--base", default="main")
-    ap.add_argument("--repeat", type=int, default=2)
+    ap = _parser()
     ap.add_argument("--features", action="store_true")
     a = ap.parse_args(argv)
 
-    import bench.bench_features as bf
     from pileon.detectors import posters
     from pileon.detectors.narratives import detect_narratives
     from pileon.graph.embedded import EmbeddedStore
     from pileon.graph.projection import project
 
-    bf._MODULES = (  # type: ignore[attr-defined]
-        ("coactivity", "detectors/coactivity.py"),
-        ("harm", "detectors/harm.py"),
-        ("cascades", "detectors/cascades.py"),
-        ("posters", "detectors/posters.py"),
-        ("features", "detectors/features.py"),
-        ("pipeline", "detectors/pipeline.py"),
-    )
-    old = _old_modules(a.base)
+    old = _old_modules(a.base, _MODULES)
     store = EmbeddedStore(a.store)
     c = time.process_time()
     p = project(store, a.event)
@@ -95,8 +90,6 @@ def _features(p, nres, roles, old_pipeline, repeat: int) -> None:  # type: ignor
 
     from pileon.detectors import pipeline
     from pileon.detectors.coordination import detect_coordinated
-    from pileon.detectors.findings import Detections
-    from pileon.detectors.harm import corroborate
     from pileon.detectors.renames import detect_impersonators
     from pileon.detectors.splicing import detect_splicers
 
@@ -104,16 +97,7 @@ def _features(p, nres, roles, old_pipeline, repeat: int) -> None:  # type: ignor
     cres = detect_coordinated(p, narratives=nres, seed=0)
     found = [f for fs in roles for f in fs] + list(detect_splicers(p))
     found += list(detect_impersonators(p)) + list(cres.findings)
-    found = [f for f in found if f.account_id not in p.source_only]
-    found.sort(key=lambda f: (f.account_id, f.role, -f.strength))
-    det = Detections(
-        narratives=tuple(nres.narratives),
-        of_content=dict(nres.of_content),
-        roles=tuple(found),
-        clusters=tuple(cres.clusters),
-        harm=getattr(nres, "harm", None),
-    )
-    det = corroborate(p, det)
+    det = pipeline.gather(p, nres, cres, found)
     print(f"clusters, splicers, impersonators {time.process_time() - c:.1f} cpu s")
     runs = {"old": old_pipeline.event_features, "new": pipeline.event_features}
     got, cpu = {}, {"old": [], "new": []}  # type: ignore[var-annotated]
