@@ -1016,11 +1016,10 @@ class EmbeddedStore(Store):
             if column not in cols:
                 raise KeyError(column)
             ids = list(ids)
-            if (
-                _kind(table, column) in _TEXT_KINDS
-                and len(ids) > self._rows(table)
-                and all(type(i) is str for i in ids)
-            ):
+            held = self._rows(table) if _kind(table, column) in _TEXT_KINDS else len(ids)
+            # the IDs' types looked at only when there are rows to match them with (an empty
+            # table, such as a store's reports, keeps none either way)
+            if len(ids) > held and (not held or {*map(type, ids)} == {str}):
                 keep = (cols.index(column), ids)
             else:
                 sql += f" WHERE {column} IN (SELECT CAST(value AS TEXT) FROM json_each(?))"
