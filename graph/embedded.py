@@ -316,6 +316,9 @@ _PACKED_MAX = 2**62
 _CODES_SHARE = 1 / 64
 #: the columns of ``reposts`` that its kept codes give
 _FROM_CODES = ("account_id", "source_id", "reposted_at")
+#: the kinds of columns that ``coerce(..., clean=...)`` takes as they are when their cells
+#: were all seen to be text (:attr:`_EventReader.clean`)
+_CLEAN_KINDS = (ColType.STR, "extra")
 
 
 def _objects(values: list[Any]) -> np.ndarray:
@@ -330,6 +333,21 @@ def _distinct_cells(values: np.ndarray, at_most: int) -> list[Any] | None:
     None when there are more than ``at_most``."""
     seen = dict.fromkeys(zip(map(type, values.tolist()), values.tolist()))
     return None if len(seen) > at_most else [v for _, v in seen]
+
+
+def _text_cells(kind: ColType | str, values: Iterable[Any]) -> bool:
+    """Whether ``values`` are cells that :func:`pileon.graph.frames.coerce` would keep as
+    they are in a column of ``kind`` (its ``clean`` columns): ``str`` or None in a column of
+    strings, ``str`` in ``extra``; never for other kinds."""
+    if kind == ColType.STR:
+        return {*map(type, values)} <= _STR_OR_NONE
+    if kind == "extra":
+        return {*map(type, values)} <= _STR
+    return False
+
+
+_STR_OR_NONE = {str, type(None)}
+_STR = {str}
 
 
 def _codes_match(con: sqlite3.Connection, codes: RepostCodes) -> bool:
@@ -368,6 +386,11 @@ class _EventReader:
     event holds :data:`_CODES_SHARE` of the table, the rows' rowids travel packed too, and
     ``account_id``, ``source_id`` and ``reposted_at`` come from the codes: each account ID
     decoded once from the codes' names, each source ID read once by a row that has it.
+
+    :attr:`clean` names the text columns whose cells were all seen to be text (and None):
+    a coded column's by its few values, the codes' account IDs as decoded, their source IDs
+    as read, the other cells by their types; so that :func:`pileon.graph.frames.coerce`
+    need not look at every cell again.
     """
 
     def __init__(self, con: sqlite3.Connection, table: str, event_id: str) -> None:
@@ -389,6 +412,24 @@ class _EventReader:
         #: the rows of ``reposts`` (its largest rowid), once asked; 0: no codes to read
         self.top: int | None = None if table == "reposts" else 0
         self.pool: dict[Any, Any] = {}
+        #: the text columns with a cell seen that is no text (nor None where allowed)
+        self._unchecked: set[str] = set()
+
+    @property
+    def clean(self) -> list[str]:
+        """The text columns read so far whose every cell was seen to be text (or None where
+        a column of strings allows it): what ``coerce(..., clean=...)`` takes as it is."""
+        return [
+            c
+            for c in self.cols
+            if c not in self._unchecked and _kind(self.table, c) in _CLEAN_KINDS
+        ]
+
+    def _check(self, c: str, values: Iterable[Any]) -> None:
+        """Note the text column ``c`` as unchecked unless ``values`` are all clean cells."""
+        kind = _kind(self.table, c)
+        if kind in _CLEAN_KINDS and c not in self._unchecked and not _text_cells(kind, values):
+            self._unchecked.add(c)
 
     def read(self) -> dict[str, Any]:
         parts: list[dict[str, Any]] = []
@@ -413,6 +454,9 @@ class _EventReader:
                 raw, n, learn = self._coded(last, limit)
                 done = n < limit and not learn
             parts.append(_columns_of_cells(self.table, raw, pool=self.pool, shared=shared))
+            for c in self.cols:  # the cells read one by one (the others: by their values)
+                if c not in shared and _kind(self.table, c) in _CLEAN_KINDS:
+                    self._check(c, parts[-1][c].tolist())
             seen += n
             if done:
                 break
@@ -524,8 +568,11 @@ class _EventReader:
             rest, at = rest[:n], at[:0]
         for c, d in zip(few, digits):
             raw[c] = _objects([*(self.few or {})[c], None])[d]
+            self._check(c, (self.few or {})[c])
         if len(at):
             self._unknown(raw, few, at)
+            for c in few:
+                self._check(c, raw[c][at].tolist())
         if self.codes is not None:
             self._from_codes(raw, rest - 1)  # rowid - 1: the codes' entry
         return {c: raw[c] for c in self.cols}, n, relearn
@@ -574,6 +621,7 @@ class _EventReader:
             )
             self._sources[new] = _objects(self._one(got[r] for r in rowids))
             self._sourced[new] = True
+            self._check("source_id", self._sources[new].tolist())
         raw["source_id"] = self._sources[source]
         raw["reposted_at"] = codes.time[at]
 
@@ -1115,10 +1163,11 @@ class EmbeddedStore(Store):
         if own:  # one snapshot for the chunks, their re-reads and the kept codes
             con.execute("BEGIN")
         try:
-            out = [
-                coerce(table, _EventReader(con, table, event_id).read(), keep=["via"])
-                for table in ("contents", "reposts")
-            ]
+            out = []
+            for table in ("contents", "reposts"):
+                reader = _EventReader(con, table, event_id)
+                cells = reader.read()
+                out.append(coerce(table, cells, keep=["via"], clean=reader.clean))
         finally:
             if own:
                 con.execute("COMMIT")
