@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -125,14 +125,22 @@ def _values(s: pd.Series) -> Any:
 
 
 def coerce(
-    table: str, df: pd.DataFrame | Mapping[str, Any], *, keep: list[str] | tuple[str, ...] = ()
+    table: str,
+    df: pd.DataFrame | Mapping[str, Any],
+    *,
+    keep: list[str] | tuple[str, ...] = (),
+    clean: Collection[str] = (),
 ) -> pd.DataFrame:
     """Return ``df`` with exactly the stored columns of ``table``, coerced and sorted by key.
 
     ``df`` is a frame, or a mapping of column names to equally long arrays that no one
     else holds (a store's fresh read: its arrays become the frame's without copies).
     ``keep`` names further columns of ``df`` to carry along unchanged (after the
-    stored ones), sorted with their rows.
+    stored ones), sorted with their rows.  ``clean`` names text columns (strings and
+    ``extra``) of an object array that the caller vouches for, taken as they are: cells
+    of ``str`` only, or ``str`` and None in a column of strings (what
+    :func:`coerce_column` returns unchanged; a store's read knows it of the columns it
+    read as a few values).
 
     Notes
     -----
@@ -153,7 +161,12 @@ def coerce(
         return pd.Series(df[c], index=index, copy=False) if fresh else df[c]
 
     data = {
-        c: _values(coerce_column(column(c), _col_type(table, c))) for c in stored_columns(table)
+        c: (
+            _values(column(c))
+            if c in clean and _clean_kind(table, c)
+            else _values(coerce_column(column(c), _col_type(table, c)))
+        )
+        for c in stored_columns(table)
     }
     for c in keep:
         data[c] = _values(column(c))
@@ -164,6 +177,12 @@ def coerce(
         # already in key order (a store can read it so); a frame's own values are copied
         return out if fresh else out.reset_index(drop=True)
     return out.sort_values(key, kind="mergesort", na_position="first").reset_index(drop=True)
+
+
+def _clean_kind(table: str, col: str) -> bool:
+    """Whether ``col`` of ``table`` is a column that ``coerce(..., clean=...)`` may take
+    as it is: text (strings or ``extra``), not lists."""
+    return _col_type(table, col) in (ColType.STR, "extra")
 
 
 def empty(table: str) -> pd.DataFrame:

@@ -225,6 +225,50 @@ def test_event_items_refuse_codes_kept_in_another_order(tmp_path, monkeypatch):
     _read_as_cells(st, event, monkeypatch)
 
 
+@pytest.mark.parametrize("learn, coded, share", [(4096, 1 << 16, 1 / 64), (3, 5, 0.0)])
+def test_event_items_coerce_text_cells_that_are_no_text(tmp_path, monkeypatch, learn, coded, share):
+    """Cells of text columns that are no text (what a hand-edited file may hold: a NULL
+    ``extra``, a BLOB), in columns read as codes and read cell by cell, with the kept codes
+    or not: the reader does not vouch for those columns (``coerce(..., clean=...)``), so
+    they come as the interface's default coerces them, cell by cell."""
+    import pileon.graph.embedded as embedded
+
+    generate_incident(tmp_path / "in", seed=5, scale=0.2)
+    st = EmbeddedStore(str(tmp_path / "s.db"))
+    load_folder(st, tmp_path / "in", reject_path=tmp_path / "rej.csv")
+    con = st._con()
+    with con:
+        con.execute("UPDATE reposts SET extra = NULL WHERE rowid % 7 = 3")
+        con.execute("UPDATE reposts SET platform = x'00ff' WHERE rowid % 11 = 5")
+        con.execute("UPDATE contents SET text = x'61' WHERE rowid % 5 = 1")
+        con.execute("UPDATE contents SET extra = NULL WHERE rowid = 3")
+    with monkeypatch.context() as m:
+        m.setattr(embedded, "_LEARN_ROWS", learn)
+        m.setattr(embedded, "_CODED_ROWS", coded)
+        m.setattr(embedded, "_CODES_SHARE", share)
+        for event in st.event_ids():
+            got, want = st.event_items(event), Store.event_items(st, event)
+            for g, w in zip(got, want):
+                pd.testing.assert_frame_equal(g, w)
+                for c in g.columns:
+                    if g[c].dtype == object:
+                        assert g[c].map(type).tolist() == w[c].map(type).tolist(), c
+            assert (got[1]["extra"] == "{}").any() and got[1]["platform"].map(type).eq(bytes).any()
+
+
+def test_event_reader_vouches_for_the_text_columns_it_saw(store):
+    """On a store as a load writes it, every text column of the event's items is seen to
+    hold text (and None): ``coerce`` need not look at their cells again."""
+    from pileon.graph.embedded import _EventReader, _kind
+
+    event = store.frame("events")["event_id"].iloc[0]
+    for table in ("contents", "reposts"):
+        reader = _EventReader(store._con(), table, event)
+        reader.read()
+        text = [c for c in reader.cols if _kind(table, c) in ("str", "extra")]
+        assert text and reader.clean == text
+
+
 @pytest.mark.parametrize(
     "cells",
     [[1, None, -3, 2**62], [None, None], [], [1.5, None], ["7", None], [True, 2, None]],
