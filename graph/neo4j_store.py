@@ -30,6 +30,7 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -81,6 +82,9 @@ from pileon.graph.store import (
 
 #: rows per ``UNWIND`` batch, from ``bench/bench_neo4j_ingest.py`` (see docs/neo4j.md)
 DEFAULT_BATCH_SIZE = 1000
+#: the longest a save waits, after switching an event's view, for the transactions that
+#: were running at the switch (and may be reading the replaced view) before deleting it
+VIEW_GRACE_S = 120.0
 #: write transactions at once (threads), from ``bench/bench_neo4j_ingest.py``
 DEFAULT_WORKERS = 2
 #: ``LIMIT`` of a read that wants every row
@@ -1063,6 +1067,7 @@ class Neo4jStore(Store):
         ):
             self._run.write_batches(query, rows, batch_size=self.batch_size, params=params)
         stale = [str(r) for r in self._run.write(q_findings.SWITCH_VIEW, params)[0]["stale"]]
+        running = self._transactions()
         # after the switch: the summaries of the accounts of the new and the replaced views
         accounts = {str(a["account_id"]) for a in plain.get("accounts", [])}
         for old in stale:
@@ -1077,10 +1082,19 @@ class Neo4jStore(Store):
             key="account_ids",
             params={"role_order": list(ROLES)},
         )
+        if stale:
+            # readers that bound the replaced view before the switch finish with it whole
+            deadline = time.monotonic() + VIEW_GRACE_S
+            while running & self._transactions() and time.monotonic() < deadline:
+                time.sleep(0.2)
         for old in stale:
             self._drop_view(old)
             self._run.write(q_findings.VIEW_DROPPED, {"event_id": event_id, "run_id": old})
         return run_id
+
+    def _transactions(self) -> set[str]:
+        """IDs of the transactions running on the server (those the user may list)."""
+        return {str(r["id"]) for r in self._run.read(q_findings.RUNNING_TRANSACTIONS)}
 
     def _drop_batches(self, query: str, run_id: str) -> None:
         """Repeat a batched deletion of ``run_id``'s rows until none is left."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import json
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -582,8 +584,8 @@ def _current_view(store: Neo4jStore, event_id: str) -> dict:
         "accounts": [
             (r["a"], r["rank"], r["tier"])
             for r in read(
-                "MATCH (a:Account)-[f:FINDING]->(e:Event {event_id: $e}) "
-                "WHERE f.run_id = e.view_run "
+                "MATCH (e:Event {event_id: $e}) WITH e, e.view_run AS run "
+                "MATCH (a:Account)-[f:FINDING]->(e) WHERE f.run_id = run "
                 "RETURN a.account_id AS a, f.rank AS rank, f.tier AS tier ORDER BY f.rank",
                 e,
             )
@@ -591,8 +593,8 @@ def _current_view(store: Neo4jStore, event_id: str) -> dict:
         "clusters": {
             r["c"]: (r["size"], r["n"])
             for r in read(
-                "MATCH (c:Cluster)-[:CLUSTER_OF]->(e:Event {event_id: $e}) "
-                "WHERE c.run_id = e.view_run "
+                "MATCH (e:Event {event_id: $e}) WITH e, e.view_run AS run "
+                "MATCH (c:Cluster)-[:CLUSTER_OF]->(e) WHERE c.run_id = run "
                 "RETURN c.cluster_id AS c, c.size AS size, COUNT { (c)<-[:MEMBER_OF]-() } AS n",
                 e,
             )
@@ -600,16 +602,16 @@ def _current_view(store: Neo4jStore, event_id: str) -> dict:
         "mcns": [
             r["m"]
             for r in read(
-                "MATCH (m:MCN)-[f:MCN_FINDING]->(e:Event {event_id: $e}) "
-                "WHERE f.run_id = e.view_run RETURN m.mcn_id AS m ORDER BY f.rank",
+                "MATCH (e:Event {event_id: $e}) WITH e, e.view_run AS run "
+                "MATCH (m:MCN)-[f:MCN_FINDING]->(e) WHERE f.run_id = run RETURN m.mcn_id AS m ORDER BY f.rank",
                 e,
             )
         ],
         "narratives": [
             r["c"]
             for r in read(
-                "MATCH (x:Narrative)-[:NARRATIVE_OF]->(e:Event {event_id: $e}) "
-                "WHERE x.run_id = e.view_run "
+                "MATCH (e:Event {event_id: $e}) WITH e, e.view_run AS run "
+                "MATCH (x:Narrative)-[:NARRATIVE_OF]->(e) WHERE x.run_id = run "
                 "MATCH (x)-[:STARTED_WITH]->(c:Content) RETURN c.content_id AS c",
                 e,
             )
@@ -721,6 +723,41 @@ def test_a_view_larger_than_a_batch_is_switched_at_once(neo, neo4j_server, monke
             "MATCH (a:Account {account_id: 'weibo:040'}) RETURN a.max_tier AS t, "
             "a.finding_events AS e"
         )[0].values() == [4, [ev]]
+    finally:
+        small.close()
+
+
+def test_the_replaced_view_outlives_the_reads_begun_before_the_switch(neo, neo4j_server):
+    """Neo4j's reads are read-committed: a transaction that bound the old view before the
+    switch would see it shrink if it were deleted at once; the save waits for it."""
+    build_incident(neo)
+    ev = INCIDENT_EVENT
+    small = Neo4jStore(
+        neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password, batch_size=3
+    )
+    try:
+        run1 = small.save_report(incident_report())
+        saved: list[str] = []
+        with neo._run.driver.session() as session:
+            tx = session.begin_transaction()
+            bound = tx.run("MATCH (e:Event {event_id: $e}) RETURN e.view_run AS r", e=ev)
+            assert bound.single()["r"] == run1
+            saver = threading.Thread(
+                target=lambda: saved.append(small.save_report(incident_report(reverse=True)))
+            )
+            saver.start()
+            deadline = time.monotonic() + 60
+            while neo.latest_run(ev) == run1 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert neo.latest_run(ev) != run1  # switched
+            time.sleep(1.0)
+            left = tx.run("MATCH ()-[f:FINDING {run_id: $r}]->() RETURN count(f) AS n", r=run1)
+            assert left.single()["n"] == 40
+            assert saver.is_alive()  # waiting for this transaction
+            tx.close()
+        saver.join(60)
+        assert not saver.is_alive() and saved
+        assert _view_rows(neo)["FINDING"] == 40
     finally:
         small.close()
 

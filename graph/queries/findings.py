@@ -25,10 +25,13 @@ over those events for styling and filtering in Browser: ``max_tier``, ``max_scor
 A save writes, in batches of its own transactions each: the run with ``complete =
 false``, its items, and its view (every row carrying the run's ID).  One small
 transaction (:data:`SWITCH_VIEW`) then makes the run complete and its view the event's
-current one, ``(:Event {view_run})``; readers of a view match only the relationships
-and nodes whose ``run_id`` is their event's ``view_run``, so that during a save they see
-the previous complete view, never a half-written one.  After the switch, the account
-summaries are recomputed and the replaced view is deleted, both in batches; the replaced
+current one, ``(:Event {view_run})``; readers of a view read ``view_run`` once and match
+only the relationships and nodes whose ``run_id`` is that run, so that during a save they
+see the previous complete view, never a half-written one.  After the switch, the account
+summaries are recomputed in batches; then, once the transactions that were running at the
+switch have ended (they may be reading the replaced view; Neo4j reads are read-committed,
+and ``SHOW TRANSACTIONS`` lists those of the store's user), the replaced view is deleted
+in batches; the replaced
 view stays listed in ``(:Event {stale_views})`` until its deletion ends, and the next save
 of the event finishes what an interrupted one left (its incomplete run's items and
 partial view, a stale view).
@@ -202,6 +205,13 @@ WITH e, r, [x IN listed WHERE x <> $run_id] AS stale
 SET r.complete = true, e.view_run = $run_id,
     e.stale_views = CASE WHEN size(stale) = 0 THEN null ELSE stale END
 RETURN stale
+"""
+
+#: the transactions running now (this one included): those running at a switch may
+#: still read the view it replaced, which is deleted once they have ended
+RUNNING_TRANSACTIONS = """
+SHOW TRANSACTIONS YIELD transactionId AS id
+RETURN id
 """
 
 VIEW_DROPPED = """
