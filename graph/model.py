@@ -20,11 +20,12 @@ Input tables (SPEC §2) map onto nodes and relationships as follows::
     (:Content)-[:POSTED_IN]->(:Venue)            contents.venue_id
     (:Account)-[:CREATED]->(:Venue), (:Account)-[:HOSTS]->(:Venue)
     (:Moderation {action_id})-[:ACTS_ON]->(:Content|:Account|:Venue), -[:ANSWERS]->(:Report)
-    findings (written by ``analyze``):
-    (:Account)-[:FINDING {roles, score, rank, tier, refer, priority}]->(:Event)
-    (:Account)-[:MEMBER_OF]->(:Cluster {cluster_id, event_id, score})
-    (:MCN)-[:MCN_FINDING {score, rank, measures}]->(:Event)
-    (:Venue)-[:VENUE_FINDING {score, rank, measures, ...}]->(:Event)
+    findings (written by ``analyze``; the event's view is its rows whose ``run_id`` is
+    ``(:Event {view_run})``, see :mod:`pileon.graph.queries.findings`):
+    (:Account)-[:FINDING {run_id, roles, score, rank, tier, refer, priority}]->(:Event)
+    (:Account)-[:MEMBER_OF]->(:Cluster {cluster_id, event_id, run_id, score})
+    (:MCN)-[:MCN_FINDING {run_id, score, rank, measures}]->(:Event)
+    (:Venue)-[:VENUE_FINDING {run_id, score, rank, measures, ...}]->(:Event)
 
 Every table also keeps the columns a file had beyond the model (``extra``,
 a JSON object) and nodes carry ``placeholder`` (true when the node was only

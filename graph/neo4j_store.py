@@ -30,6 +30,7 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -81,6 +82,9 @@ from pileon.graph.store import (
 
 #: rows per ``UNWIND`` batch, from ``bench/bench_neo4j_ingest.py`` (see docs/neo4j.md)
 DEFAULT_BATCH_SIZE = 1000
+#: the longest a save waits, after switching an event's view, for the transactions that
+#: were running at the switch (and may be reading the replaced view) before deleting it
+VIEW_GRACE_S = 120.0
 #: write transactions at once (threads), from ``bench/bench_neo4j_ingest.py``
 DEFAULT_WORKERS = 2
 #: ``LIMIT`` of a read that wants every row
@@ -660,6 +664,8 @@ class Neo4jStore(Store):
                 for stmt in wanted:
                     self._run.write(stmt)
                 self._run.write(q_schema.AWAIT_INDEXES, {"seconds": 300})
+                # a store written before views were keyed by run (it lacked their indexes)
+                self._run.write(q_findings.ADOPT_VIEWS)
             _SCHEMA_READY.add(key)
 
     # ------------------------------------------------------------------ writes
@@ -1028,7 +1034,7 @@ class Neo4jStore(Store):
                         "item": _dumps(item),
                     }
                 )
-        self._run.write(q_findings.DROP_INCOMPLETE, {"event_id": event_id})
+        self._drop_unfinished(event_id)
         seq = self._next("run")
         self._run.write(
             q_findings.CREATE_RUN,
@@ -1043,27 +1049,75 @@ class Neo4jStore(Store):
         self._run.write_batches(
             q_findings.ADD_ITEMS, items, batch_size=self.batch_size, params={"run_id": run_id}
         )
+        # the view, keyed by the run, in batches: readers do not see it before the switch
         params = {"event_id": event_id, "run_id": run_id}
-        self._run.write_tx(
-            [
-                (q_findings.CLEAR_VIEW, params),
-                (q_findings.VIEW_ACCOUNTS, {**params, "rows": _account_view(plain)}),
-                (q_findings.VIEW_CLUSTERS, {**params, "rows": _cluster_view(plain)}),
-                (q_findings.VIEW_MCNS, {**params, "rows": _mcn_view(plain)}),
-                (q_findings.VIEW_NARRATIVES, {**params, "rows": _narrative_view(plain)}),
-                (q_findings.VIEW_VENUES, {**params, "rows": _venue_view(plain)}),
-                (
-                    q_findings.ACCOUNT_SUMMARY,
-                    {
-                        **params,
-                        "role_order": list(ROLES),
-                        "account_ids": [str(a["account_id"]) for a in plain.get("accounts", [])],
-                    },
-                ),
-                (q_findings.COMPLETE_RUN, params),
-            ]
+        clusters = _cluster_view(plain, run_id)
+        members = [
+            {"cluster_key": c["cluster_key"], "account_id": a}
+            for c in clusters
+            for a in c.pop("accounts")
+        ]
+        for query, rows in (
+            (q_findings.VIEW_ACCOUNTS, _account_view(plain)),
+            (q_findings.VIEW_CLUSTERS, clusters),
+            (q_findings.VIEW_MEMBERS, members),
+            (q_findings.VIEW_MCNS, _mcn_view(plain)),
+            (q_findings.VIEW_NARRATIVES, _narrative_view(plain, run_id)),
+            (q_findings.VIEW_VENUES, _venue_view(plain)),
+        ):
+            self._run.write_batches(query, rows, batch_size=self.batch_size, params=params)
+        stale = [str(r) for r in self._run.write(q_findings.SWITCH_VIEW, params)[0]["stale"]]
+        running = self._transactions()
+        # after the switch: the summaries of the accounts of the new and the replaced views
+        accounts = {str(a["account_id"]) for a in plain.get("accounts", [])}
+        for old in stale:
+            accounts.update(
+                str(r["account_id"])
+                for r in self._run.read(q_findings.VIEW_ACCOUNT_IDS, {"run_id": old})
+            )
+        self._run.write_batches(
+            q_findings.ACCOUNT_SUMMARY,
+            sorted(accounts),
+            batch_size=self.batch_size,
+            key="account_ids",
+            params={"role_order": list(ROLES)},
         )
+        if stale:
+            # readers that bound the replaced view before the switch finish with it whole
+            deadline = time.monotonic() + VIEW_GRACE_S
+            while running & self._transactions() and time.monotonic() < deadline:
+                time.sleep(0.2)
+        for old in stale:
+            self._drop_view(old)
+            self._run.write(q_findings.VIEW_DROPPED, {"event_id": event_id, "run_id": old})
         return run_id
+
+    def _transactions(self) -> set[str]:
+        """IDs of the transactions running on the server (those the user may list)."""
+        return {str(r["id"]) for r in self._run.read(q_findings.RUNNING_TRANSACTIONS)}
+
+    def _drop_batches(self, query: str, run_id: str) -> None:
+        """Repeat a batched deletion of ``run_id``'s rows until none is left."""
+        params = {"run_id": run_id, "limit": self.batch_size}
+        while int(self._run.write(query, params)[0]["n"]) >= self.batch_size:
+            pass
+
+    def _drop_view(self, run_id: str) -> None:
+        for query in q_findings.DROP_VIEW:
+            self._drop_batches(query, run_id)
+
+    def _drop_unfinished(self, event_id: str) -> None:
+        """What an interrupted save of ``event_id`` left: its incomplete runs (items,
+        partial view, run) and the views a switch replaced but did not finish deleting."""
+        for r in self._run.read(q_findings.INCOMPLETE_RUNS, {"event_id": event_id}):
+            run_id = str(r["run_id"])
+            self._drop_view(run_id)
+            self._drop_batches(q_findings.DROP_ITEMS, run_id)
+            self._run.write(q_findings.DROP_RUN, {"run_id": run_id})
+        stale = self._run.read(q_findings.STALE_VIEWS, {"event_id": event_id})
+        for old in stale[0]["runs"] if stale else []:
+            self._drop_view(str(old))
+            self._run.write(q_findings.VIEW_DROPPED, {"event_id": event_id, "run_id": str(old)})
 
     def latest_run(self, event_id: str) -> str | None:
         result: str | None = self._run_plan(self._plan_latest_run(event_id))
@@ -1425,13 +1479,14 @@ def _account_view(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _cluster_view(report: dict[str, Any]) -> list[dict[str, Any]]:
+def _cluster_view(report: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
     event_id = str(report["event_id"])
     return [
         {
-            "cluster_key": json.dumps([event_id, str(c["cluster_id"])], ensure_ascii=False),
+            "cluster_key": json.dumps([event_id, str(c["cluster_id"]), run_id], ensure_ascii=False),
             "cluster_id": str(c["cluster_id"]),
             "score": c.get("score"),
+            "size": len(c.get("accounts", [])),
             "accounts": [str(a) for a in c.get("accounts", [])],
             "evidence": _dumps(c.get("evidence", [])),
         }
@@ -1453,11 +1508,13 @@ def _mcn_view(report: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _narrative_view(report: dict[str, Any]) -> list[dict[str, Any]]:
+def _narrative_view(report: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
     event_id = str(report["event_id"])
     return [
         {
-            "narrative_key": json.dumps([event_id, str(n["narrative_id"])], ensure_ascii=False),
+            "narrative_key": json.dumps(
+                [event_id, str(n["narrative_id"]), run_id], ensure_ascii=False
+            ),
             "narrative_id": str(n["narrative_id"]),
             "first_poster": _opt_str(n.get("first_poster")),
             "first_content_id": _opt_str(n.get("first_content_id")),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import json
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +22,7 @@ from pileon.graph.errors import StoreAuthError, StoreUnavailable
 from pileon.graph.model import TABLES
 from pileon.graph.neo4j_store import CypherRunner, Neo4jStore, _split_uri
 from pileon.graph.projection import project
+from pileon.graph.queries import findings as q_findings
 from pileon.graph.queries import tables as q_tables
 from tests.helpers import (
     OLD_EVENT,
@@ -33,6 +36,7 @@ from tests.helpers import (
 
 REPO = Path(__file__).resolve().parents[1]
 INCIDENT_VICTIM = "weibo:victim"
+INCIDENT_EVENT = "ev:campus"
 # with pytest-xdist, run every test that wipes the Neo4j test database on one worker
 # (``--dist loadgroup``; pytest-xdist 3.8 ignores the groups under pytest 9.2,
 # pytest-dev/pytest-xdist#1386, hence ``pytest<9.2`` in the test extras)
@@ -565,6 +569,240 @@ def test_findings_are_written_into_the_graph(neo):
     )[0]
     assert gone.values() == [None, None, None]
     assert read("MATCH (a:Account) WHERE a.max_tier IS NOT NULL RETURN count(a) AS n")[0]["n"] == 10
+
+
+def _current_view(store: Neo4jStore, event_id: str) -> dict:
+    """The event's view as a reader that follows ``(:Event {view_run})`` sees it, and the
+    run the API serves."""
+    read = store._run.read
+    e = {"e": event_id}
+    return {
+        "run": store.latest_run(event_id),
+        "view_run": (read("MATCH (e:Event {event_id: $e}) RETURN e.view_run AS r", e) or [{}])[
+            0
+        ].get("r"),
+        "accounts": [
+            (r["a"], r["rank"], r["tier"])
+            for r in read(
+                "MATCH (e:Event {event_id: $e}) WITH e, e.view_run AS run "
+                "MATCH (a:Account)-[f:FINDING]->(e) WHERE f.run_id = run "
+                "RETURN a.account_id AS a, f.rank AS rank, f.tier AS tier ORDER BY f.rank",
+                e,
+            )
+        ],
+        "clusters": {
+            r["c"]: (r["size"], r["n"])
+            for r in read(
+                "MATCH (e:Event {event_id: $e}) WITH e, e.view_run AS run "
+                "MATCH (c:Cluster)-[:CLUSTER_OF]->(e) WHERE c.run_id = run "
+                "RETURN c.cluster_id AS c, c.size AS size, COUNT { (c)<-[:MEMBER_OF]-() } AS n",
+                e,
+            )
+        },
+        "mcns": [
+            r["m"]
+            for r in read(
+                "MATCH (e:Event {event_id: $e}) WITH e, e.view_run AS run "
+                "MATCH (m:MCN)-[f:MCN_FINDING]->(e) WHERE f.run_id = run RETURN m.mcn_id AS m ORDER BY f.rank",
+                e,
+            )
+        ],
+        "narratives": [
+            r["c"]
+            for r in read(
+                "MATCH (e:Event {event_id: $e}) WITH e, e.view_run AS run "
+                "MATCH (x:Narrative)-[:NARRATIVE_OF]->(e) WHERE x.run_id = run "
+                "MATCH (x)-[:STARTED_WITH]->(c:Content) RETURN c.content_id AS c",
+                e,
+            )
+        ],
+    }
+
+
+def _expected_view(report: dict, run_id: str | None) -> dict:
+    return {
+        "run": run_id,
+        "view_run": run_id,
+        "accounts": [(a["account_id"], a["rank"], a["tier"]) for a in report["accounts"]],
+        "clusters": {
+            c["cluster_id"]: (len(c["accounts"]), len(c["accounts"])) for c in report["clusters"]
+        },
+        "mcns": [m["mcn_id"] for m in report["mcns"]],
+        "narratives": [n["first_content_id"] for n in report["narratives"]],
+    }
+
+
+def _view_rows(store: Neo4jStore) -> dict:
+    """Every view row in the graph, current or not."""
+    read = store._run.read
+    return {
+        "FINDING": read("MATCH ()-[f:FINDING]->() RETURN count(f) AS n")[0]["n"],
+        "MCN_FINDING": read("MATCH ()-[f:MCN_FINDING]->() RETURN count(f) AS n")[0]["n"],
+        "MEMBER_OF": read("MATCH ()-[f:MEMBER_OF]->() RETURN count(f) AS n")[0]["n"],
+        "Cluster": read("MATCH (c:Cluster) RETURN count(c) AS n")[0]["n"],
+        "Narrative": read("MATCH (x:Narrative) RETURN count(x) AS n")[0]["n"],
+        "RankedItem": read("MATCH (i:RankedItem) RETURN count(i) AS n")[0]["n"],
+        "Run": read("MATCH (r:Run) RETURN count(r) AS n")[0]["n"],
+        "stale": read("MATCH (e:Event) WHERE e.stale_views IS NOT NULL RETURN count(e) AS n")[0][
+            "n"
+        ],
+    }
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _watch_writes(monkeypatch, small: Neo4jStore, reader: Neo4jStore, event_id: str, *, stop=None):
+    """Spy on ``small``'s writes: record each transaction's row count and, after each, the
+    view a reader sees; ``stop(query)`` true interrupts the save before that write."""
+    seen: list[dict] = []
+    sizes: list[int] = []
+    write, write_tx = small._run.write, small._run.write_tx
+
+    def spy_write(query, params=None):
+        if stop is not None and stop(query):
+            raise _Interrupted(query)
+        for key in ("rows", "account_ids"):
+            if key in (params or {}):
+                sizes.append(len(params[key]))
+        out = write(query, params)
+        seen.append(_current_view(reader, event_id))
+        return out
+
+    def spy_write_tx(steps):
+        sizes.append(sum(len(p.get("rows", p.get("account_ids", []))) for _, p in steps))
+        write_tx(steps)
+        seen.append(_current_view(reader, event_id))
+
+    monkeypatch.setattr(small._run, "write", spy_write)
+    monkeypatch.setattr(small._run, "write_tx", spy_write_tx)
+    return seen, sizes
+
+
+def test_a_view_larger_than_a_batch_is_switched_at_once(neo, neo4j_server, monkeypatch):
+    """Issue 19: the view of a run is written in batches (the 1M-repost run's did not fit
+    one transaction), yet a reader sees the previous complete view until one small
+    transaction switches to the new one, never part of either; a re-save replaces the
+    view and leaves no row of the old one behind."""
+    build_incident(neo)
+    ev = INCIDENT_EVENT
+    small = Neo4jStore(
+        neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password, batch_size=3
+    )
+    try:
+        first, second = incident_report(), incident_report(reverse=True)
+        seen, sizes = _watch_writes(monkeypatch, small, neo, ev)
+        run1 = small.save_report(first)
+        old = _expected_view(first, run1)
+        assert seen[-1] == old
+        empty = {"run": None, "view_run": None, "accounts": [], "clusters": {}}
+        assert all(v in (empty | {"mcns": [], "narratives": []}, old) for v in seen)
+        seen.clear()
+        run2 = small.save_report(second)
+        new = _expected_view(second, run2)
+        # every transaction small: 40 accounts and their items, in batches of 3
+        assert sizes and max(sizes) <= 3
+        assert seen.count(old) > 10 and seen[-1] == new
+        assert all(v in (old, new) for v in seen), "a reader saw a half-written view"
+        switch = seen.index(new)
+        assert all(v == new for v in seen[switch:])
+        # the replaced view is gone, rows and all; the summaries follow the new view
+        counts = _view_rows(neo)
+        assert counts == {
+            "FINDING": 40,
+            "MCN_FINDING": 2,
+            "MEMBER_OF": sum(len(c["accounts"]) for c in second["clusters"]),
+            "Cluster": 3,
+            "Narrative": 1,
+            "RankedItem": counts["RankedItem"],
+            "Run": 2,
+            "stale": 0,
+        }
+        assert neo._run.read(
+            "MATCH (a:Account {account_id: 'weibo:040'}) RETURN a.max_tier AS t, "
+            "a.finding_events AS e"
+        )[0].values() == [4, [ev]]
+    finally:
+        small.close()
+
+
+def test_the_replaced_view_outlives_the_reads_begun_before_the_switch(neo, neo4j_server):
+    """Neo4j's reads are read-committed: a transaction that bound the old view before the
+    switch would see it shrink if it were deleted at once; the save waits for it."""
+    build_incident(neo)
+    ev = INCIDENT_EVENT
+    small = Neo4jStore(
+        neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password, batch_size=3
+    )
+    try:
+        run1 = small.save_report(incident_report())
+        saved: list[str] = []
+        with neo._run.driver.session() as session:
+            tx = session.begin_transaction()
+            bound = tx.run("MATCH (e:Event {event_id: $e}) RETURN e.view_run AS r", e=ev)
+            assert bound.single()["r"] == run1
+            saver = threading.Thread(
+                target=lambda: saved.append(small.save_report(incident_report(reverse=True)))
+            )
+            saver.start()
+            deadline = time.monotonic() + 60
+            while neo.latest_run(ev) == run1 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert neo.latest_run(ev) != run1  # switched
+            time.sleep(1.0)
+            left = tx.run("MATCH ()-[f:FINDING {run_id: $r}]->() RETURN count(f) AS n", r=run1)
+            assert left.single()["n"] == 40
+            assert saver.is_alive()  # waiting for this transaction
+            tx.close()
+        saver.join(60)
+        assert not saver.is_alive() and saved
+        assert _view_rows(neo)["FINDING"] == 40
+    finally:
+        small.close()
+
+
+@pytest.mark.parametrize("where", ["view", "after_switch"])
+def test_an_interrupted_save_leaves_the_previous_view(neo, neo4j_server, monkeypatch, where):
+    """A save interrupted while it writes its view (or while it deletes the view it
+    replaced) leaves readers a complete view; the next save removes what it left."""
+    build_incident(neo)
+    ev = INCIDENT_EVENT
+    small = Neo4jStore(
+        neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password, batch_size=3
+    )
+    try:
+        first, second = incident_report(), incident_report(reverse=True)
+        run1 = small.save_report(first)
+        before = _view_rows(neo)
+        calls = {"n": 0}
+
+        def stop(query):
+            if where == "view":
+                calls["n"] += query == q_findings.VIEW_ACCOUNTS
+                return calls["n"] == 5  # four batches of the accounts written
+            return query in q_findings.DROP_VIEW
+
+        _watch_writes(monkeypatch, small, neo, ev, stop=stop)
+        with pytest.raises(_Interrupted):
+            small.save_report(second)
+        monkeypatch.undo()
+        if where == "view":
+            assert _current_view(neo, ev) == _expected_view(first, run1)
+            assert _view_rows(neo)["FINDING"] == 40 + 12
+        else:
+            run2 = small.latest_run(ev)
+            assert run2 != run1
+            assert _current_view(neo, ev) == _expected_view(second, run2)
+            assert _view_rows(neo)["stale"] == 1
+        run3 = small.save_report(first)
+        assert _current_view(neo, ev) == _expected_view(first, run3)
+        after = _view_rows(neo)
+        assert after == {**before, "RankedItem": after["RankedItem"], "Run": after["Run"]}
+        # the interrupted run: gone when it never completed, kept (as a record) otherwise
+        assert after["Run"] == (2 if where == "view" else 3)
+    finally:
+        small.close()
 
 
 def test_decisions_as_on_the_embedded_store(neo, emb):

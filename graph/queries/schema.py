@@ -55,6 +55,12 @@ INDEXES = (
     "CREATE INDEX pileon_ranked_rank IF NOT EXISTS "
     "FOR (n:RankedItem) ON (n.run_id, n.kind, n.rank)",
     "CREATE INDEX pileon_ranked_item IF NOT EXISTS FOR (n:RankedItem) ON (n.item_id)",
+    # the rows of one run's view, found to delete it in batches once another replaced it
+    "CREATE INDEX pileon_finding_run IF NOT EXISTS FOR ()-[r:FINDING]-() ON (r.run_id)",
+    "CREATE INDEX pileon_mcn_finding_run IF NOT EXISTS FOR ()-[r:MCN_FINDING]-() ON (r.run_id)",
+    "CREATE INDEX pileon_venue_finding_run IF NOT EXISTS FOR ()-[r:VENUE_FINDING]-() ON (r.run_id)",
+    "CREATE INDEX pileon_cluster_run IF NOT EXISTS FOR (n:Cluster) ON (n.run_id)",
+    "CREATE INDEX pileon_narrative_run IF NOT EXISTS FOR (n:Narrative) ON (n.run_id)",
     "CREATE INDEX pileon_decision_seq IF NOT EXISTS FOR (n:Decision) ON (n.seq)",
     "CREATE INDEX pileon_evidence_seal IF NOT EXISTS FOR (n:EvidenceIssue) ON (n.seal)",
     "CREATE INDEX pileon_alert_target IF NOT EXISTS FOR (n:Alert) ON (n.scope, n.target_id)",
