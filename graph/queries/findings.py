@@ -270,13 +270,17 @@ WHERE r.complete
 RETURN r.report AS report
 """
 
+#: a page of a run's ranked list; ordered by the whole key of the (run_id, kind, rank)
+#: index (the same order, both leading keys being fixed) so that the index gives the order
+#: and the page stops after ``$limit`` items: ``ORDER BY i.rank`` alone read and sorted the
+#: whole list (264,769 items, 190-330 ms a page, on the 1M-repost sample)
 RANKED = """
 MATCH (i:RankedItem)
 WHERE i.run_id = $run_id AND i.kind = $kind AND i.rank > $after
   AND ($min_tier IS NULL OR i.tier >= $min_tier)
   AND ($role IS NULL OR $role IN i.roles)
 RETURN i.item AS item
-ORDER BY i.rank
+ORDER BY i.run_id, i.kind, i.rank
 LIMIT $limit
 """
 
