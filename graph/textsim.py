@@ -220,12 +220,20 @@ def gram_codes(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
 
     Codes are given in order of first occurrence.
 
+    >>> codes, bounds = gram_codes(["abcab", "zab", "ab"], 2)
+    >>> codes.tolist(), bounds.tolist()
+    ([0, 1, 2, 0, 3, 0, 0], [0, 4, 6, 7])
+
     Notes
     -----
-    Code points are renumbered densely (``b`` bits for the distinct ones), packed as many
-    per int64 key as fit and numbered by ``pd.factorize``, one step per key (exact, no
-    hashing): one step when ``k · b <= 63`` (912 distinct code points on ira-dev, so
-    ``b = 10``), O(C · k) for C characters, no Python object per k-gram.
+    Code points are renumbered densely (D distinct ones, ``b`` bits).  For ``k <= 3`` over a
+    small alphabet (``D² <=`` :data:`DENSE_TABLE`: 912 code points on ira-dev) the k-grams
+    are numbered through dense tables, one code point at a time (a pair's code, then the
+    pair's and the third code point's, each table a range of at most :data:`DENSE_TABLE`
+    entries), with no hashing.  Otherwise code points are packed as many per int64 key
+    as fit and numbered by ``pd.factorize``, one step per key (exact, no hashing): one
+    step when ``k · b <= 63``.  O(C · k) for C characters either way, no Python object
+    per k-gram.
     """
     n = len(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
@@ -238,6 +246,8 @@ def gram_codes(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     seen = np.zeros(int(raw.max()) + 1, dtype=bool)
     seen[raw] = True
     dense = np.cumsum(seen, dtype=np.int64)  # 1.. for each code point present
+    if k <= 3 and (int(dense[-1]) + 1) ** 2 <= DENSE_TABLE:
+        return _dense_gram_codes(dense.astype(np.int32)[raw], lengths, k), bounds
     cp = dense[raw]
     bits = max(int(dense[-1]).bit_length(), 1)
     at = np.repeat(np.cumsum(lengths) - lengths - bounds[:-1], per) + np.arange(bounds[-1])
@@ -266,6 +276,55 @@ def gram_codes(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         code = pd.factorize(packed(j, hi, code.astype(np.int64)))[0]
         j = hi
     return code.astype(np.int64, copy=False), bounds
+
+
+#: the largest range of keys that :func:`gram_codes` numbers through a dense table (a
+#: boolean and an int32 array of this length at most; 16 M: 80 MB, touched sparsely)
+DENSE_TABLE = 1 << 24
+
+
+def _dense_gram_codes(cp: np.ndarray, lengths: np.ndarray, k: int) -> np.ndarray:
+    """:func:`gram_codes`' codes for ``k <= 3`` from the dense code points ``cp`` (1 .. D - 1,
+    int32, ``D² <=`` :data:`DENSE_TABLE`) of the joined texts of ``lengths`` characters.
+
+    Each step numbers the keys ``code · D + next code point`` of every position through a
+    table of their range (present or not, then the present ones' ranks): no hashing.  The
+    k-grams that would cross a text's end are dropped before the last step, so the last
+    codes are dense; they are then renumbered in order of first occurrence.
+    """
+    d = int(cp.max()) + 1
+    m = len(cp)
+    starts = m - k + 1
+    ok = np.ones(starts, dtype=bool)  # the k-grams' starts: all but each text's k - 1 last
+    ends = np.cumsum(lengths)
+    cut = (ends[:, None] - np.arange(1, k)).ravel()
+    ok[cut[(cut >= 0) & (cut < starts)]] = False
+    code = cp[:starts]
+    size = d
+    for j in range(1, k):
+        nxt = cp[j : starts + j]
+        if j == k - 1:
+            code, nxt = code[ok], nxt[ok]
+        key = code * np.int32(d) + nxt if size * d < 2**31 else code.astype(np.int64) * d + nxt
+        if size * d <= DENSE_TABLE:
+            present = np.zeros(size * d, dtype=bool)
+            present[key] = True
+            held = np.flatnonzero(present)
+            table = np.empty(size * d, dtype=np.int32)
+            table[held] = np.arange(len(held), dtype=np.int32)
+            code, size = table[key], len(held)
+        else:
+            code, uniq = pd.factorize(key.astype(np.int64, copy=False))
+            code, size = code.astype(np.int32), len(uniq)
+    if k == 1:
+        code = code[ok] - 1  # code points 1 .. D - 1, all present
+        size = d - 1
+    first = np.empty(size, dtype=np.int64)
+    first[code[::-1]] = np.arange(len(code) - 1, -1, -1)  # the last write: the first one
+    rank = np.empty(size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(size)
+    out: np.ndarray = rank[code]
+    return out
 
 
 def _signatures(
@@ -477,28 +536,122 @@ def _bucket_pairs(
     """
     n = len(sig)
     b, r = _lsh_bands(threshold, num_perm or sig.shape[1])
-    keys, ranks = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    for band in range(b):
-        bucket = _band_buckets(sig[:, band * r : (band + 1) * r])
-        order = np.argsort(bucket, kind="stable")  # by bucket, then row
-        sb = bucket[order]
-        start = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
-        size = np.diff(np.r_[start, n])
-        first = np.repeat(start, size)
-        earlier = np.arange(n) - first  # rows before each one in its bucket
-        if cap is not None:
-            earlier = np.minimum(earlier, cap)
-        later = np.repeat(np.arange(n), earlier)
-        rank = np.arange(len(later)) - np.repeat(np.cumsum(earlier) - earlier, earlier)
-        keys.append(order[first[later] + rank] * n + order[later])
-        ranks.append(rank)
-    key, rank = np.concatenate(keys), np.concatenate(ranks)
+    every = np.arange(n)
+    return _unique_pairs(
+        [
+            _band_pairs(every, _band_buckets(sig[:, band * r : (band + 1) * r]), n, cap)
+            for band in range(b)
+        ],
+        n,
+    )
+
+
+def _band_pairs(
+    rows: np.ndarray, bucket: np.ndarray, n: int, cap: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pair keys ``i · n + j`` (``i < j``) of the ``rows`` (of ``n``) that share a bucket
+    of one band, and the place of ``i`` among its bucket's rows (by row), each row paired
+    with the first ``cap`` rows of its bucket before it (all when ``cap`` is None)."""
+    order = np.lexsort((rows, bucket))  # by bucket, then row
+    sb, rows = bucket[order], rows[order]
+    count = len(sb)
+    start = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
+    size = np.diff(np.r_[start, count])
+    first = np.repeat(start, size)
+    earlier = np.arange(count) - first  # rows before each one in its bucket
+    if cap is not None:
+        earlier = np.minimum(earlier, cap)
+    later = np.repeat(np.arange(count), earlier)
+    rank = np.arange(len(later)) - np.repeat(np.cumsum(earlier) - earlier, earlier)
+    return rows[first[later] + rank] * n + rows[later], rank
+
+
+def _unique_pairs(
+    per_band: list[tuple[np.ndarray, np.ndarray]], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of all bands (:func:`_band_pairs`), each once with its smallest rank, by
+    pair key: ``(i, j, rank)``."""
+    key = np.concatenate([np.zeros(0, dtype=np.int64)] + [k for k, _ in per_band])
+    rank = np.concatenate([np.zeros(0, dtype=np.int64)] + [r for _, r in per_band])
     by = np.lexsort((rank, key))
     key, rank = key[by], rank[by]
     once = np.ones(len(key), dtype=bool)
     once[1:] = key[1:] != key[:-1]
     key, rank = key[once], rank[once]
     return key // max(n, 1), key % max(n, 1), rank
+
+
+def _shared_buckets(
+    texts: Sequence[str],
+    *,
+    k: int = SHINGLE,
+    num_perm: int,
+    seed: int,
+    bands: int,
+    rows: int,
+    shingled: _Shingled | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each of the ``bands`` LSH bands of ``rows`` MinHash values (the signatures of
+    :func:`_signatures`): the texts that share their bucket with another text, and their
+    bucket codes (equal codes: equal values in the band).
+
+    A band's values are computed one permutation at a time, and only for the texts whose
+    values so far are those of another text too: a text alone in its bucket is dropped as
+    soon as it is (on ira-dev, 76 % of the texts are left after a band's second value, 28 %
+    after the third, 2 % after the sixth).  The buckets are those of :func:`_bucket_pairs`
+    over :func:`_signatures` with the buckets of one text left out, which give no pair.
+
+    Notes
+    -----
+    A value is each text's minimum of one permutation of its shingles' hashes
+    (``np.minimum.reduceat``); the shingles of the texts still in play are gathered again
+    when they are under half of those read so far.  O(C · b · r) at worst for C shingle
+    occurrences, b bands of r values, about O(C · b · 3) on ira-dev, against
+    O(C · b · r) for the signatures.
+    """
+    n = len(texts)
+    a, b = MinHash(num_perm=num_perm, seed=seed).permutations
+    a, b = a[: bands * rows], b[: bands * rows]
+    sh = shingled if shingled is not None else _shingled(texts, k)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    short = np.flatnonzero((lengths > 0) & (lengths < k))  # the text is its one shingle
+    empty = np.flatnonzero(lengths == 0)  # all values 2**32 - 1, as in _signatures
+    words = list(sh.words) + [texts[int(i)] for i in short]
+    hv = np.fromiter((sha1_hash32(w.encode("utf-8")) for w in words), dtype=np.uint32)
+    perm = _fmix32(hv)[:, None] * a[None, :] + b[None, :]  # wraps mod 2**32
+    if len(empty):
+        perm = np.vstack([perm, np.full((1, len(a)), 0xFFFFFFFF, dtype=np.uint32)])
+    by_perm = np.ascontiguousarray(perm.T)  # one permutation's values at a time
+    # one segment of shingle codes per text: a short text's its own, an empty one's the last
+    seg_row = np.concatenate([sh.full, short, empty])
+    ids, per = sh.ids, sh.per
+    if len(short) or len(empty):
+        v = len(sh.words)
+        ids = np.concatenate([ids, v + np.arange(len(short)), np.full(len(empty), v + len(short))])
+        per = np.concatenate([per, np.ones(len(short) + len(empty), dtype=np.int64)])
+    begins = np.cumsum(per) - per
+    out = []
+    none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    for band in range(bands):
+        live = np.arange(len(seg_row))  # the segments still in play
+        # the shingles of the segments read (all, then the live ones), and the live ones' places
+        w_ids, w_begins, at = ids, begins, live
+        group = np.zeros(len(live), dtype=np.int64)
+        for col in range(band * rows, (band + 1) * rows):
+            if len(live) < 2:
+                break
+            hashed = np.take(by_perm[col], w_ids, mode="clip")  # the codes are in range
+            vals = np.minimum.reduceat(hashed, w_begins)[at]
+            group = pd.factorize((group << 32) | vals.astype(np.int64))[0]
+            many = np.bincount(group)[group] > 1
+            live, group, at = live[many], group[many], at[many]
+            if 2 * per[live].sum() < len(w_ids):  # gather the live texts' shingles
+                at = np.arange(len(live))
+                w_per = per[live]
+                w_begins = np.cumsum(w_per) - w_per
+                w_ids = ids[np.repeat(begins[live] - w_begins, w_per) + np.arange(w_per.sum())]
+        out.append((seg_row[live], group) if len(live) >= 2 else none)
+    return out
 
 
 def _prepared(
@@ -612,21 +765,27 @@ def near_duplicate_links(
         _, first_row, rep, uniq = _prepared(texts, min_chars=min_chars, normalized=normalized)
     li, lj = [rep[0].astype(np.int64)], [rep[1].astype(np.int64)]
     if len(uniq) > 1:
-        # a bucket's texts are taken in text order (code points, as UTF-8 bytes sort), not
-        # in order of appearance, so that the cap keeps the same texts wherever the texts
-        # come from (pileon.spark.joins.text_pairs caps its buckets the same way); Python's
-        # sort of the strings, several times numpy's of an object array
-        text_at = uniq.__getitem__
-        by_text = np.array(sorted(range(len(uniq)), key=text_at), dtype=np.int64)
-        uniq = [uniq[k] for k in by_text.tolist()]
-        first_row = first_row[by_text]
-        m = len(uniq)
         sh = _shingled(uniq, SHINGLE)
         bands, rows = _lsh_bands(threshold, num_perm)
-        sig = _signatures(uniq, num_perm=num_perm, seed=1, shingled=sh, used=bands * rows)
-        a, b, rank = _bucket_pairs(sig, threshold=threshold, cap=bucket_cap, num_perm=num_perm)
-        del sig
-        sets = _shingle_sets(m, sh, rows=np.concatenate([a, b]))
+        buckets = _shared_buckets(
+            uniq, num_perm=num_perm, seed=1, bands=bands, rows=rows, shingled=sh
+        )
+        # a bucket's texts are taken in text order (code points, as UTF-8 bytes sort), not
+        # in order of appearance, so that the cap keeps the same texts wherever the texts
+        # come from (pileon.spark.joins.text_pairs caps its buckets the same way); only the
+        # texts in a shared bucket are sorted (Python's sort of the strings, several times
+        # numpy's of an object array), and numbered 0 .. m - 1 in that order
+        held = np.unique(np.concatenate([np.zeros(0, dtype=np.int64)] + [r for r, _ in buckets]))
+        some = [uniq[i] for i in held.tolist()]
+        by_text = held[np.array(sorted(range(len(some)), key=some.__getitem__), dtype=np.int64)]
+        place = np.empty(len(uniq), dtype=np.int64)
+        place[by_text] = np.arange(len(by_text))
+        m = len(by_text)
+        a, b, rank = _unique_pairs(
+            [_band_pairs(place[r], code, m, bucket_cap) for r, code in buckets], m
+        )
+        sets = _shingle_sets(len(uniq), sh, rows=by_text)[by_text]
+        first_row = first_row[by_text]
         by = np.argsort(rank, kind="stable")
         a, b, rank = a[by], b[by], rank[by]
         bounds = np.flatnonzero(np.r_[True, rank[1:] != rank[:-1], True]).tolist()

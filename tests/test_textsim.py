@@ -191,3 +191,33 @@ def test_band_buckets_group_equal_rows_only(monkeypatch, mix):
     got = ts._band_buckets(band)
     assert _same_partition(got, exact)
     assert got[7] == got[11]
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_dense_gram_codes_are_the_hashed_ones(monkeypatch, k):
+    """k-gram codes through dense tables (small alphabets, k <= 3) equal those of the packed
+    keys' factorize: same codes, in order of first occurrence, same bounds."""
+    rng = np.random.default_rng(k)
+    alphabet = list("abc的一是😀") + ["\ud800"]  # a lone surrogate too
+    texts = ODD + ["".join(rng.choice(alphabet, int(rng.integers(0, 9)))) for _ in range(300)]
+    got = ts.gram_codes(texts, k)
+    monkeypatch.setattr(ts, "DENSE_TABLE", 0)  # the factorize path
+    want = ts.gram_codes(texts, k)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want))
+    assert len(np.unique(got[0])) >= 20
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+@pytest.mark.parametrize("cap", [None, 2])
+def test_shared_buckets_give_the_pairs_of_the_signatures(k, cap):
+    """The texts left in shared buckets, band by band, pair as the full signatures' buckets
+    do (texts alone in a bucket pair with none), short and empty texts included."""
+    texts = ODD + ["", "ab", "ab"] + [normalize(t) for t in _texts(300, seed=11)]
+    sig = _signatures(texts, k=k, num_perm=64, seed=1)
+    want = ts._bucket_pairs(sig, threshold=0.6, cap=cap)
+    bands, rows = ts._lsh_bands(0.6, 64)
+    buckets = ts._shared_buckets(texts, k=k, num_perm=64, seed=1, bands=bands, rows=rows)
+    n = len(texts)
+    got = ts._unique_pairs([ts._band_pairs(r, code, n, cap) for r, code in buckets], n)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want))
+    assert len(want[0]) > 300
