@@ -13,6 +13,7 @@ comparing all pairs.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -167,6 +168,18 @@ def _minhashes(sets: Sequence[set[str]], *, num_perm: int, seed: int) -> list[Mi
     for i, m in zip(full, MinHash.generator(batches, num_perm=num_perm, seed=seed)):
         out[i] = m
     return out
+
+
+def _sha1_32(words: list[str]) -> np.ndarray:
+    """datasketch's ``sha1_hash32`` of the UTF-8 of each word (the first 4 bytes of its
+    SHA-1, little-endian), the digests read by numpy at once.
+
+    >>> int(_sha1_32(["abc"])[0]) == sha1_hash32("abc".encode("utf-8"))
+    True
+    """
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(w.encode("utf-8")).digest() for w in words])
+    return np.frombuffer(digests, dtype="<u4").reshape(-1, 5)[:, 0].astype(np.uint32)
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:
@@ -613,11 +626,10 @@ def _shared_buckets(
     a, b = MinHash(num_perm=num_perm, seed=seed).permutations
     a, b = a[: bands * rows], b[: bands * rows]
     sh = shingled if shingled is not None else _shingled(texts, k)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     short = np.flatnonzero((lengths > 0) & (lengths < k))  # the text is its one shingle
     empty = np.flatnonzero(lengths == 0)  # all values 2**32 - 1, as in _signatures
-    words = list(sh.words) + [texts[int(i)] for i in short]
-    hv = np.fromiter((sha1_hash32(w.encode("utf-8")) for w in words), dtype=np.uint32)
+    hv = _sha1_32(list(sh.words) + [texts[int(i)] for i in short])
     perm = _fmix32(hv)[:, None] * a[None, :] + b[None, :]  # wraps mod 2**32
     if len(empty):
         perm = np.vstack([perm, np.full((1, len(a)), 0xFFFFFFFF, dtype=np.uint32)])
@@ -632,6 +644,7 @@ def _shared_buckets(
     begins = np.cumsum(per) - per
     out = []
     none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    buffer = np.empty(len(ids), dtype=np.uint32)  # one permutation's values of the shingles
     for band in range(bands):
         live = np.arange(len(seg_row))  # the segments still in play
         # the shingles of the segments read (all, then the live ones), and the live ones' places
@@ -640,7 +653,8 @@ def _shared_buckets(
         for col in range(band * rows, (band + 1) * rows):
             if len(live) < 2:
                 break
-            hashed = np.take(by_perm[col], w_ids, mode="clip")  # the codes are in range
+            # the codes are all in range: "clip" spares the bounds errors' slower path
+            hashed = np.take(by_perm[col], w_ids, out=buffer[: len(w_ids)], mode="clip")
             vals = np.minimum.reduceat(hashed, w_begins)[at]
             group = pd.factorize((group << 32) | vals.astype(np.int64))[0]
             many = np.bincount(group)[group] > 1
