@@ -115,6 +115,21 @@ def test_normalize_distinct_is_normalize_text_by_text():
     assert ts.normalize_distinct(no_sep) == [normalize(t) for t in no_sep]
 
 
+def test_normalize_distinct_of_random_texts_is_normalize():
+    """Joined for one lower case and one pattern search, the texts come out as one by one:
+    final sigmas at a text's ends, case changes that change the length (İ), compatibility
+    forms, combining marks, whitespace of all kinds, noise across the texts' ends."""
+    rng = np.random.default_rng(4)
+    pieces = list("aZ9_ -:：/@.!Σσς") + [
+        "İ", "ß", "ﬁ", "Ａ", "１", "\u0301", "\u3000", "\u00a0", "\t", "\n", "😀",
+        "网", "传", "//@", "http://", "https://t.co/", "@名", "ΣΑΣ", "\u2028", "ǅ",
+    ]  # fmt: skip
+    texts = ["".join(rng.choice(pieces, int(rng.integers(0, 12)))) for _ in range(3000)]
+    assert ts.normalize_distinct(texts) == [normalize(t) for t in texts]
+    ascii_only = [t for t in texts if t.isascii()]
+    assert ts.normalize_distinct(ascii_only) == [normalize(t) for t in ascii_only]
+
+
 def test_many_near_identical_texts_cost_about_one_check_each(monkeypatch):
     base = "网传某中学老师体罚学生大家一起去骂她转发扩散让更多人看到这件事情的真相"
     texts = [base[:-4] + f"{i:04d}" for i in range(500)]  # distinct, all near-copies
