@@ -285,3 +285,17 @@ def test_near_media_pairs_are_exactly_the_near_hashes_once_each(hex_len):
         if bin(value[a] ^ value[b]).count("1") <= 3
     }
     assert set(pairs) == equal | near
+
+
+def test_text_before_chain_is_the_chain_pattern_s():
+    """own_texts cuts a ``//@`` chain by a search for its start, then ``rstrip``: the same
+    text as cascades' chain pattern (leading whitespace of every kind, several chains,
+    ``//`` that starts no chain, a chain at the start, line breaks after it)."""
+    from pileon.detectors import narratives as N
+    from pileon.detectors.cascades import _CHAIN
+
+    rng = np.random.default_rng(2)
+    pieces = ["a", "网", " ", "\u3000", "\t", "\n", "//", "@", "//@", "// @", ":", "http://x"]
+    texts = ["".join(rng.choice(pieces, int(rng.integers(0, 14)))) for _ in range(5000)]
+    assert [N._before_chain(t) for t in texts] == [_CHAIN.sub("", t) for t in texts]
+    assert sum(N._before_chain(t) != t for t in texts) > 500
