@@ -63,7 +63,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from pileon.detectors.cascades import _time_order, repost_forest
+from pileon.detectors.cascades import _time_order, repost_authors, repost_forest
 from pileon.detectors.collector import no_cyclic_gc
 from pileon.detectors.findings import Narrative
 from pileon.detectors.harm import HARM_THRESHOLD, repost_harm, text_harm_model
@@ -400,7 +400,8 @@ def _narratives(
     root_at, roots = pd.factorize(forest["root_id"].to_numpy(dtype=object))
     nid_of_root = np.array([of_content.get(r) or f"n-{r}" for r in roots], dtype=object)
     rep_nid = nid_of_root[root_at]
-    of_content.update(zip(forest["repost_id"], rep_nid))
+    # from lists: a Series' iteration reads its values one ``item`` call at a time
+    of_content.update(zip(forest["repost_id"].tolist(), rep_nid.tolist()))
     of_content.update({m: f"n-{m}" for m in missing})
     # narratives as integer codes: the components first (their IDs are distinct), then the
     # narratives of missing sources and cycles
@@ -414,11 +415,13 @@ def _narratives(
     )
 
     # --- per-narrative table
+    c_acc, r_acc = _account_codes(p, c, forest, reps)
     cdf = pd.DataFrame(
         {
             "code": kc,
             "content_id": cid,
             "account_id": c["account_id"].to_numpy(),
+            "account": c_acc,
             "platform": c["platform"].to_numpy(),
             "tkey": tkey,
             "placeholder": placeholder,
@@ -434,7 +437,7 @@ def _narratives(
     rdf = pd.DataFrame(
         {
             "code": kr,
-            "account_id": forest["account_id"].to_numpy(),
+            "account": r_acc,
             "platform": (
                 reps["platform"].to_numpy(dtype=object)
                 if "platform" in reps
@@ -575,13 +578,16 @@ def _estimate_harm(
     row by row.
     """
     known_c = pd.to_numeric(c["harm"], errors="coerce").to_numpy(dtype=float)
-    known_r = repost_harm(reps).to_numpy()
     comment = forest["comment"].to_numpy(dtype=object)
     has_comment = comment != ""
-    known_r = np.where(has_comment, known_r, np.nan)
+    # a plain repost's harm is not read: only the commented ones' (wide: 5M reposts, few)
+    known_r = np.full(len(comment), np.nan)
+    commented = np.flatnonzero(has_comment)
+    if len(commented):
+        known_r[commented] = repost_harm(reps.iloc[commented]).to_numpy()
 
     harm_c = known_c.copy()
-    src_c = np.where(np.isnan(known_c), "none", "known").astype(object)
+    src_c = _labels(np.isnan(known_c), "none", "known")
     # 2. the other copies of its narrative
     s = pd.Series(known_c).groupby(kc).agg(["sum", "count"])
     others_n = s["count"].to_numpy()[kc] - (~np.isnan(known_c)).astype(int)
@@ -591,7 +597,7 @@ def _estimate_harm(
     src_c[fill] = "narrative"
 
     harm_r = known_r.copy()
-    src_r = np.where(np.isnan(known_r), "none", "known").astype(object)
+    src_r = _labels(np.isnan(known_r), "none", "known")
     # 3. the event's own text model
     if text_model:
         # only the commented reposts: a plain one's "" stays "" (wide: 5M reposts, few comments)
@@ -615,6 +621,18 @@ def _estimate_harm(
     harm = pd.Series(np.concatenate([harm_c, harm_r]), index=ids, dtype="float64")
     src = pd.Series(np.concatenate([src_c, src_r]), index=ids, dtype=object)
     return harm, src
+
+
+def _labels(where: np.ndarray, yes: str, no: str) -> np.ndarray:
+    """``np.where(where, yes, no)`` as an object array that holds the two strings themselves
+    (not one new string per row).
+
+    >>> _labels(np.array([True, False]), "none", "known").tolist()
+    ['none', 'known']
+    """
+    out = np.full(len(where), no, dtype=object)
+    out[where] = yes
+    return out
 
 
 def _fill_from_narratives(
@@ -708,9 +726,7 @@ def _narrative_table(
     tab["size"] = tab["n_contents"].astype(int) + tab["n_reposts"]
     tab["n_accounts"] = _distinct_per_code(
         np.concatenate([cdf["code"].to_numpy(), rdf["code"].to_numpy()]),
-        np.concatenate(
-            [cdf["account_id"].to_numpy(dtype=object), rdf["account_id"].to_numpy(dtype=object)]
-        ),
+        np.concatenate([cdf["account"].to_numpy(), rdf["account"].to_numpy()]),
         k,
     )[at]
     tab["n_platforms"] = np.array([len(x) for x in platforms], dtype=np.int64)[at]
@@ -822,11 +838,33 @@ def _group_means(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
 
 
 def _distinct_per_code(code: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-    """How many distinct non-missing ``values`` each of the ``k`` codes holds."""
-    vcode, uniq = pd.factorize(values)
-    known = vcode >= 0
-    pairs = pd.unique(code[known] * max(len(uniq), 1) + vcode[known])
-    return np.bincount(pairs // max(len(uniq), 1), minlength=k)
+    """How many distinct ``values`` (integer codes, -1: missing) each of the ``k`` codes
+    holds."""
+    known = values >= 0
+    m = int(values.max()) + 1 if known.any() else 1
+    pairs = pd.unique(code[known] * m + values[known])
+    return np.bincount(pairs // m, minlength=k)
+
+
+def _account_codes(
+    p: Projection, c: pd.DataFrame, forest: pd.DataFrame, reps: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """One integer code per account (-1: none) for each row of ``c`` and of ``forest``.
+
+    When ``reps`` is ``p.reposts`` itself (the forest's reposts, row by row), the reposts'
+    codes are :func:`pileon.detectors.cascades.repost_authors`' (hashed once per projection,
+    for the repeat posters and the features too) and only the distinct authors and the
+    contents' accounts are hashed here.
+    """
+    content_acc = c["account_id"].to_numpy(dtype=object)
+    if reps is p.reposts:
+        rcode, names = repost_authors(p)
+        codes = pd.factorize(np.concatenate([names, content_acc]))[0]  # the names: 0 .. A - 1
+        return codes[len(names) :].astype(np.int64), rcode
+    codes = pd.factorize(
+        np.concatenate([content_acc, forest["account_id"].to_numpy(dtype=object)])
+    )[0].astype(np.int64)
+    return codes[: len(c)], codes[len(c) :]
 
 
 __all__ = [

@@ -216,7 +216,7 @@ def _shingled(texts: Sequence[str], k: int) -> _Shingled:
     n = len(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
     full = np.flatnonzero(lengths >= k)
-    ids, bounds = gram_codes(texts, k)
+    ids, bounds = gram_codes(texts, k, ordered=False)
     per = np.diff(bounds)[full]
     if not len(ids):
         return _Shingled(full, per, ids, [])
@@ -231,11 +231,15 @@ def _shingled(texts: Sequence[str], k: int) -> _Shingled:
     return _Shingled(full, per, ids, words)
 
 
-def gram_codes(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+def gram_codes(
+    texts: Sequence[str], k: int, *, ordered: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Every ``k``-gram occurrence of every text, in order, as an integer code (equal codes:
-    equal k-grams), and where each text's occurrences start (``n + 1`` bounds).
+    equal k-grams, ``0 .. V - 1`` for V distinct ones), and where each text's occurrences
+    start (``n + 1`` bounds).
 
-    Codes are given in order of first occurrence.
+    Codes are given in order of first occurrence; ``ordered=False``: in any order (saves a
+    renumbering when only equality matters).
 
     >>> codes, bounds = gram_codes(["abcab", "zab", "ab"], 2)
     >>> codes.tolist(), bounds.tolist()
@@ -264,7 +268,7 @@ def gram_codes(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     seen[raw] = True
     dense = np.cumsum(seen, dtype=np.int64)  # 1.. for each code point present
     if k <= 3 and (int(dense[-1]) + 1) ** 2 <= DENSE_TABLE:
-        return _dense_gram_codes(dense.astype(np.int32)[raw], lengths, k), bounds
+        return _dense_gram_codes(dense.astype(np.int32)[raw], lengths, k, ordered), bounds
     cp = dense[raw]
     bits = max(int(dense[-1]).bit_length(), 1)
     at = np.repeat(np.cumsum(lengths) - lengths - bounds[:-1], per) + np.arange(bounds[-1])
@@ -300,14 +304,14 @@ def gram_codes(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
 DENSE_TABLE = 1 << 24
 
 
-def _dense_gram_codes(cp: np.ndarray, lengths: np.ndarray, k: int) -> np.ndarray:
+def _dense_gram_codes(cp: np.ndarray, lengths: np.ndarray, k: int, ordered: bool) -> np.ndarray:
     """:func:`gram_codes`' codes for ``k <= 3`` from the dense code points ``cp`` (1 .. D - 1,
     int32, ``D² <=`` :data:`DENSE_TABLE`) of the joined texts of ``lengths`` characters.
 
     Each step numbers the keys ``code · D + next code point`` of every position through a
     table of their range (present or not, then the present ones' ranks): no hashing.  The
     k-grams that would cross a text's end are dropped before the last step, so the last
-    codes are dense; they are then renumbered in order of first occurrence.
+    codes are dense; they are then renumbered in order of first occurrence (``ordered``).
     """
     d = int(cp.max()) + 1
     m = len(cp)
@@ -336,6 +340,8 @@ def _dense_gram_codes(cp: np.ndarray, lengths: np.ndarray, k: int) -> np.ndarray
     if k == 1:
         code = code[ok] - 1  # code points 1 .. D - 1, all present
         size = d - 1
+    if not ordered:
+        return code.astype(np.int64)
     first = np.empty(size, dtype=np.int64)
     first[code[::-1]] = np.arange(len(code) - 1, -1, -1)  # the last write: the first one
     rank = np.empty(size, dtype=np.int64)
