@@ -63,7 +63,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from pileon.detectors.cascades import _time_order, repost_authors, repost_forest
+from pileon.detectors.cascades import _time_order, coded_forest, repost_authors, repost_forest
 from pileon.detectors.collector import no_cyclic_gc
 from pileon.detectors.findings import Narrative
 from pileon.detectors.harm import HARM_THRESHOLD, repost_harm, text_harm_model
@@ -392,12 +392,11 @@ def _narratives(
     content_nid = comp_nid[comp]
 
     # --- reposts follow their root
-    forest = repost_forest(p)
+    forest, root_at, roots, root_kind = _reposts_by_root(p)
     of_content = dict(zip(cid, content_nid))
-    missing = sorted(set(forest.loc[forest["root_kind"] == "missing", "root_id"]))
+    missing = sorted(set(roots[root_kind == "missing"].tolist()))
     # a root that is no content (a missing source, a repost cut out of a cycle) is the
     # root of its own narrative; looked up before the reposts join ``of_content``
-    root_at, roots = pd.factorize(forest["root_id"].to_numpy(dtype=object))
     nid_of_root = np.array([of_content.get(r) or f"n-{r}" for r in roots], dtype=object)
     rep_nid = nid_of_root[root_at]
     # from lists: a Series' iteration reads its values one ``item`` call at a time
@@ -499,6 +498,39 @@ def _narratives(
         harm_source=source,
         missing_sources=tuple(missing),
     )
+
+
+def _reposts_by_root(p: Projection) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """The reposts as :func:`pileon.detectors.cascades.repost_forest` orders them (by ID),
+    with their roots: a frame of their ``repost_id``, ``account_id`` and ``comment``; the
+    code of each one's root among the distinct roots (``pd.factorize`` of ``root_id``); the
+    roots' IDs; and their ``root_kind``.
+
+    When the projection's reposts are the forest's, already in ID order (the stores give
+    them sorted), the roots are read from the coded forest's integer roots, and no frame of
+    every forest column is built and sorted.
+    """
+    cf = coded_forest(p)
+    nd = cf.nodes
+    at = nd.n_contents + np.arange(len(nd.src))
+    ids = nd.ids[at]
+    if nd.src is p.reposts and (len(ids) < 2 or bool((ids[1:] > ids[:-1]).all())):
+        root_at, held = pd.factorize(cf.root[at])  # node positions: one per root ID
+        kind = nd.kind[held].copy()
+        kind[kind == "repost"] = "cycle"  # as repost_forest's root_kind
+        frame = pd.DataFrame(
+            {
+                "repost_id": ids,
+                "account_id": nd.src["account_id"].to_numpy(),
+                "comment": cf.comment,
+            },
+            copy=False,
+        )
+        return frame, root_at, nd.ids[held], kind
+    forest = repost_forest(p)
+    root_at, roots = pd.factorize(forest["root_id"].to_numpy(dtype=object))
+    first = np.unique(root_at, return_index=True)[1]
+    return forest, root_at, np.asarray(roots, dtype=object), forest["root_kind"].to_numpy()[first]
 
 
 def _passive_sources(p: Projection, c: pd.DataFrame) -> np.ndarray:
@@ -605,8 +637,9 @@ def _estimate_harm(
         if has_comment.any():
             rn[has_comment] = normalize_all(comment[has_comment])
         rnorm = pd.Series(rn, dtype=object)
-        texts = pd.concat([norm, rnorm], ignore_index=True)
-        scores = np.concatenate([known_c, known_r])
+        # the model learns from scored texts: a plain repost has neither text nor score
+        texts = pd.concat([norm, rnorm.iloc[commented]], ignore_index=True)
+        scores = np.concatenate([known_c, known_r[commented]])
         model = text_harm_model(texts, pd.Series(scores), harm_threshold=harm_threshold)
         if model is not None:
             todo_c = np.isnan(harm_c) & (norm != "").to_numpy()
