@@ -17,7 +17,7 @@ progress lines show them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -55,8 +55,8 @@ __all__ = [
 ]
 
 #: analyze's stages, in order (``narratives``, ``clusters`` and ``roles`` are :func:`detect`'s:
-#: the clusters need only the narratives, so they run before the roles stage collects the
-#: forked detectors' findings, :func:`detect`)
+#: the clusters need only the narratives, so they run (or, with workers, start in a forked
+#: process) before the roles stage collects the forked detectors' results, :func:`detect`)
 STAGES = (
     "project",
     "narratives",
@@ -109,9 +109,27 @@ def can_fork() -> bool:
     )
 
 
-def _child(conn: Any, p: Projection) -> None:  # pragma: no cover - runs in the forked child
+def _before_fork() -> None:
+    """Keep the pages the parent and a forked child share from being copied: the objects
+    alive now go to the collector's permanent generation (``gc.freeze``, until
+    :func:`detect` ends), so that neither process's collector writes to their headers,
+    and the heap's free memory goes back to the system (glibc's ``malloc_trim``), so that
+    neither process copies the free pages it reuses."""
+    import ctypes
+    import gc
+
+    gc.freeze()
     try:
-        out: tuple[str, Any] = ("ok", _text_roles(p))
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):  # not glibc
+        pass
+
+
+def _child(
+    conn: Any, job: Callable[..., Any], args: tuple[Any, ...]
+) -> None:  # pragma: no cover - runs in the forked child
+    try:
+        out: tuple[str, Any] = ("ok", job(*args))
     except Exception as exc:  # handed to the parent, which raises it
         out = ("error", exc)
     try:
@@ -122,22 +140,23 @@ def _child(conn: Any, p: Projection) -> None:  # pragma: no cover - runs in the 
 
 
 class _Beside:
-    """:func:`_text_roles` of a projection in a forked process, started at once and
-    collected by :meth:`result`; the child reads the parent's projection as it was at the
-    fork (copy on write) and sends back only the findings."""
+    """``job(*args)`` in a forked process, started at once and collected by :meth:`result`;
+    the child reads the parent's objects as they were at the fork (copy on write) and
+    sends back only the job's result, which should be small (findings, clusters)."""
 
-    def __init__(self, p: Projection) -> None:
+    def __init__(self, job: Callable[..., Any], *args: Any) -> None:
         import multiprocessing
 
-        self._p = p
+        self._job, self._args = job, args
+        _before_fork()
         ctx = multiprocessing.get_context("fork")
         self._conn, child_conn = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_child, args=(child_conn, p), daemon=True)
+        self._proc = ctx.Process(target=_child, args=(child_conn, job, args), daemon=True)
         self._proc.start()
         child_conn.close()
 
-    def result(self) -> tuple[list[RoleFinding], list[RoleFinding]]:
-        """The child's findings; its exception raised here; computed here if the child died
+    def result(self) -> Any:
+        """The child's result; its exception raised here; computed here if the child died
         without an answer (killed, out of memory)."""
         try:
             status, value = self._conn.recv()
@@ -146,10 +165,10 @@ class _Beside:
         finally:
             self.close()
         if status == "ok":
-            return value  # type: ignore[no-any-return]
+            return value
         if status == "error":
             raise value
-        return _text_roles(self._p)
+        return self._job(*self._args)
 
     def close(self) -> None:
         """Stop the child if it still runs, and reap it."""
@@ -157,6 +176,14 @@ class _Beside:
         if self._proc.is_alive():
             self._proc.terminate()
         self._proc.join()
+
+
+def _coordinated(p: Projection, nres: NarrativeResult, seed: int, engine: Any) -> ClusterResult:
+    """The coordinated clusters (:func:`pileon.detectors.coordination.detect_coordinated`),
+    which read the narratives only for the narrative of each content."""
+    from pileon.detectors.coordination import detect_coordinated
+
+    return detect_coordinated(p, narratives=nres, seed=seed, pair_engine=engine)
 
 
 def detect(
@@ -183,11 +210,14 @@ def detect(
         clusters its engine's pairs in sync (:attr:`~pileon.detectors.joins.Joins.synced_pairs`).
     workers : int, default 1
         With 2 or more (and :func:`can_fork`), the detectors that read the projection alone
-        (splicers, impersonators) run in a forked process while the narratives and the
-        detectors that need them run here (the coordinated clusters first, then the first
-        posters, repeat posters and inciters); their findings are collected last, in the
-        ``roles`` stage.  The findings are the same either way (pure functions of the
-        projection, each role found by one detector, sorted at the end).
+        (splicers, impersonators) run in a forked process while the narratives run here;
+        then the coordinated clusters, which need only the narratives, run in a second
+        forked process (not with an engine of ``joins``, which holds a connection) while
+        the first posters and repeat posters run here; the inciters run once the clusters
+        are back (their memory and the clusters' would add up), in the ``roles`` stage,
+        which collects both children's results.  The findings are the same either way
+        (pure functions of the projection and the narratives, each role found by one
+        detector, sorted at the end).
 
     Returns
     -------
@@ -195,13 +225,16 @@ def detect(
 
     Notes
     -----
-    With ``workers >= 2`` the child holds the projection copy on write (it writes only
-    the pages of the objects it touches) plus the splicer's own work, while the parent
-    holds the narratives'; the child's CPU time is not this process's
-    (``time.process_time``) but its children's (``resource.RUSAGE_CHILDREN``).
+    With ``workers >= 2`` each child holds the projection (and the second one the
+    narratives) copy on write: it writes only the pages of the objects it touches, plus
+    its detector's own work.  Only findings and clusters travel back (pickled through a
+    pipe).  The children's CPU time is not this process's (``time.process_time``) but
+    its children's (``resource.RUSAGE_CHILDREN``).
     """
     st = stages or _Silent()
-    beside = _Beside(p) if workers >= 2 and can_fork() else None
+    fork = workers >= 2 and can_fork()
+    text = _Beside(_text_roles, p) if fork else None
+    beside: _Beside | None = None
     try:
         # each stage imports its detectors: running out of memory there names the stage
         with st.stage("narratives"):
@@ -213,12 +246,14 @@ def detect(
                 )
             else:
                 nres = detect_narratives(p, seed=seed)
-        # the clusters need only the narratives: they run while the child still works
+        # the clusters need only the narratives: beside the posters when forking, else here
+        engine = joins.synced_pairs if joins is not None else None
         with st.stage("clusters"):
-            from pileon.detectors.coordination import detect_coordinated
-
-            engine = joins.synced_pairs if joins is not None else None
-            cres = detect_coordinated(p, narratives=nres, seed=seed, pair_engine=engine)
+            if fork and engine is None:
+                beside = _Beside(_coordinated, p, nres, seed, None)
+                cres = None
+            else:
+                cres = _coordinated(p, nres, seed, engine)
         with st.stage("roles"):
             from pileon.detectors.posters import (
                 detect_first_posters,
@@ -226,16 +261,22 @@ def detect(
                 detect_multi_posters,
             )
 
-            roles = (
-                list(detect_first_posters(p, nres, seed=seed))
-                + list(detect_multi_posters(p, nres, seed=seed))
-                + list(detect_inciters(p, nres, seed=seed))
+            roles = list(detect_first_posters(p, nres, seed=seed)) + list(
+                detect_multi_posters(p, nres, seed=seed)
             )
-            splicers, impersonators = beside.result() if beside else _text_roles(p)
+            if beside is not None:
+                cres = beside.result()
+            roles += list(detect_inciters(p, nres, seed=seed))
+            splicers, impersonators = text.result() if text else _text_roles(p)
             roles += splicers + impersonators + list(cres.findings)
     finally:
-        if beside is not None:
-            beside.close()
+        for child in (text, beside):
+            if child is not None:
+                child.close()
+        if fork:
+            import gc
+
+            gc.unfreeze()
     return gather(p, nres, cres, roles)
 
 

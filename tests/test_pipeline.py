@@ -468,7 +468,8 @@ def test_acceptance_on_the_full_sample(tmp_path, monkeypatch):
 
 
 def test_detect_with_a_forked_child_gives_the_same_detections(small, monkeypatch):
-    """workers=2 runs the splicers and impersonators in a forked process: same findings."""
+    """workers=2 runs the splicers and impersonators in a forked process, then the clusters
+    in another: same findings and clusters."""
     from pileon.detectors import pipeline
     from pileon.graph.projection import project
 
@@ -480,9 +481,11 @@ def test_detect_with_a_forked_child_gives_the_same_detections(small, monkeypatch
     monkeypatch.setattr(pipeline, "can_fork", lambda: True)  # under xdist a thread runs
     forked = []
     real = pipeline._Beside
-    monkeypatch.setattr(pipeline, "_Beside", lambda q: forked.append(1) or real(q))
+    monkeypatch.setattr(
+        pipeline, "_Beside", lambda job, *a: forked.append(job.__name__) or real(job, *a)
+    )
     two = pipeline.detect(p, seed=0, workers=2)
-    assert forked == [1]
+    assert forked == ["_text_roles", "_coordinated"]
     assert two.roles == one.roles and two.clusters == one.clusters
     assert two.narratives == one.narratives and two.of_content == one.of_content
 
@@ -503,7 +506,7 @@ def test_forked_child_errors_are_raised_and_a_lost_child_is_redone(small, monkey
 
     monkeypatch.setattr(pipeline, "_text_roles", fails)
     with pytest.raises(ValueError, match="bad text"):
-        pipeline._Beside(p).result()
+        pipeline._Beside(pipeline._text_roles, p).result()
 
     def dies_in_child(q):
         if os.getpid() != parent:
@@ -511,4 +514,4 @@ def test_forked_child_errors_are_raised_and_a_lost_child_is_redone(small, monkey
         return real(q)
 
     monkeypatch.setattr(pipeline, "_text_roles", dies_in_child)
-    assert pipeline._Beside(p).result() == real(p)
+    assert pipeline._Beside(pipeline._text_roles, p).result() == real(p)

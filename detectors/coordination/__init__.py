@@ -659,7 +659,10 @@ def _in_play(acts: Acts, min_contexts: int, min_items: int) -> Acts:
     per_c = np.bincount(distinct(acts.account * n_ctx + acts.context) // n_ctx, minlength=n_acc)
     per_i = np.bincount(distinct(acts.account * n_it + acts.item) // n_it, minlength=n_acc)
     ok = (per_c >= min_contexts) & (per_i >= min_items)
-    return acts.take(np.flatnonzero(ok[acts.account]))
+    keep = ok[acts.account]
+    if keep.all():  # every act (wide events): the same acts, not a copy of each array
+        return acts
+    return acts.take(np.flatnonzero(keep))
 
 
 def _clusters(
