@@ -680,6 +680,11 @@ def _watch_writes(monkeypatch, small: Neo4jStore, reader: Neo4jStore, event_id: 
     return seen, sizes
 
 
+def _small_batches(server):
+    """A store on the test server that writes 3 rows a transaction: a view of several."""
+    return Neo4jStore(server.uri, user=server.user, password=server.password, batch_size=3)
+
+
 def test_a_view_larger_than_a_batch_is_switched_at_once(neo, neo4j_server, monkeypatch):
     """Issue 19: the view of a run is written in batches (the 1M-repost run's did not fit
     one transaction), yet a reader sees the previous complete view until one small
@@ -687,9 +692,7 @@ def test_a_view_larger_than_a_batch_is_switched_at_once(neo, neo4j_server, monke
     view and leaves no row of the old one behind."""
     build_incident(neo)
     ev = INCIDENT_EVENT
-    small = Neo4jStore(
-        neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password, batch_size=3
-    )
+    small = _small_batches(neo4j_server)
     try:
         first, second = incident_report(), incident_report(reverse=True)
         seen, sizes = _watch_writes(monkeypatch, small, neo, ev)
@@ -732,9 +735,7 @@ def test_the_replaced_view_outlives_the_reads_begun_before_the_switch(neo, neo4j
     switch would see it shrink if it were deleted at once; the save waits for it."""
     build_incident(neo)
     ev = INCIDENT_EVENT
-    small = Neo4jStore(
-        neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password, batch_size=3
-    )
+    small = _small_batches(neo4j_server)
     try:
         run1 = small.save_report(incident_report())
         saved: list[str] = []
@@ -768,9 +769,7 @@ def test_an_interrupted_save_leaves_the_previous_view(neo, neo4j_server, monkeyp
     replaced) leaves readers a complete view; the next save removes what it left."""
     build_incident(neo)
     ev = INCIDENT_EVENT
-    small = Neo4jStore(
-        neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password, batch_size=3
-    )
+    small = _small_batches(neo4j_server)
     try:
         first, second = incident_report(), incident_report(reverse=True)
         run1 = small.save_report(first)
