@@ -76,10 +76,18 @@ class StageRunner(Protocol):
 
     def stage(self, name: str) -> AbstractContextManager[None]: ...
 
+    def inside(self, name: str) -> AbstractContextManager[None]:
+        """Work of stage ``name`` done within the current stage (failures name ``name``)."""
+        ...
+
 
 class _Silent:
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        yield
+
+    @contextmanager
+    def inside(self, name: str) -> Iterator[None]:
         yield
 
 
@@ -265,7 +273,8 @@ def detect(
                 detect_multi_posters(p, nres, seed=seed)
             )
             if beside is not None:
-                cres = beside.result()
+                with st.inside("clusters"):  # the child's failure is the clusters'
+                    cres = beside.result()
             roles += list(detect_inciters(p, nres, seed=seed))
             splicers, impersonators = text.result() if text else _text_roles(p)
             roles += splicers + impersonators + list(cres.findings)

@@ -72,10 +72,41 @@ class Stages:
         self.seconds: dict[str, float] = {}
         #: the last stage that finished ('' before the first)
         self.done = ""
+        self._current = ""
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         t0 = time.perf_counter()
+        self._current = name
+        with self._named(name):
+            yield
+        dt = time.perf_counter() - t0
+        self.seconds[name] = dt
+        self.done = name
+        _mark(f"{self.job} after stage {name}")
+        if self._out is not None:
+            print(f"{self.job}: {name} {dt:.1f} s", file=self._out, flush=True)
+
+    @contextmanager
+    def inside(self, name: str) -> Iterator[None]:
+        """Work of stage ``name`` done during the current stage (a forked detector's
+        result, collected later): a failure or a crash there names ``name``; no time or
+        progress line of its own.
+
+        >>> st = Stages("analyze e1")
+        >>> with st.stage("roles"), st.inside("clusters"):
+        ...     {}["account_id"]
+        Traceback (most recent call last):
+        ...
+        pileon.graph.errors.StageFailed: analyze e1 failed in stage clusters: KeyError: 'account_id' (a bug: please report it with the command that gave it)
+        """
+        with self._named(name):
+            yield
+        _mark(f"{self.job} in stage {self._current}")
+
+    @contextmanager
+    def _named(self, name: str) -> Iterator[None]:
+        """Marks the job as in stage ``name`` and turns a failure into its one line."""
         _mark(f"{self.job} in stage {name}")
         try:
             yield
@@ -86,12 +117,6 @@ class Stages:
             if failed is None:
                 raise
             raise failed from exc
-        dt = time.perf_counter() - t0
-        self.seconds[name] = dt
-        self.done = name
-        _mark(f"{self.job} after stage {name}")
-        if self._out is not None:
-            print(f"{self.job}: {name} {dt:.1f} s", file=self._out, flush=True)
 
     @contextmanager
     def guard(self) -> Iterator[None]:
