@@ -65,6 +65,27 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _alternate(runs, p, det, repeat: int, *, label: str):  # type: ignore[no-untyped-def]
+    """Each revision's ``event_features(p, det)`` of ``runs`` in turn, ``repeat`` times;
+    prints each run's CPU and wall seconds (after ``label``) and returns the last
+    ``(features, items, detections)`` of each revision."""
+    got, cpu = {}, {name: [] for name in runs}  # type: ignore[var-annotated]
+    for _ in range(repeat):
+        for name, fn in runs.items():
+            # what the detectors left on the projection (the repost forest) stays; what an
+            # earlier run of the stage kept there goes
+            for key in [k for k in p.derived if k != "coded_forest"]:
+                del p.derived[key]
+            w, c = time.perf_counter(), time.process_time()
+            f, items, d2 = fn(p, det)
+            cpu[name].append((time.process_time() - c, time.perf_counter() - w))
+            got[name] = (f, items, d2)
+            del f, items, d2
+    for name, xs in cpu.items():
+        print(label + name, " ".join(f"{x:.2f} cpu s ({y:.2f} wall)" for x, y in xs))
+    return got
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = _parser()
     ap.add_argument("--profile", action="store_true")
@@ -86,7 +107,6 @@ def main(argv: list[str] | None = None) -> int:
     det = detect(p, seed=0, workers=1)
     print(f"project+detect {time.process_time() - c:.1f} cpu s; load {os.getloadavg()}")
     runs = {"old": old["pipeline"].event_features, "new": pipeline.event_features}
-    got, cpu = {}, {"old": [], "new": []}
     if a.profile:
         import cProfile
         import pstats
@@ -95,19 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         pr.runcall(pipeline.event_features, p, det)
         pstats.Stats(pr).sort_stats("cumulative").print_stats(35)
         return 0
-    for _ in range(a.repeat):
-        for name, fn in runs.items():
-            # what the detectors left on the projection (the repost forest) stays; what an
-            # earlier run of the stage kept there goes
-            for key in [k for k in p.derived if k != "coded_forest"]:
-                del p.derived[key]
-            w, c = time.perf_counter(), time.process_time()
-            f, items, d2 = fn(p, det)
-            cpu[name].append((time.process_time() - c, time.perf_counter() - w))
-            got[name] = (f, items, d2)
-            del f, items, d2
-    for name, xs in cpu.items():
-        print(name, " ".join(f"{x:.2f} cpu s ({y:.2f} wall)" for x, y in xs))
+    got = _alternate(runs, p, det, a.repeat, label="")
     pd.testing.assert_frame_equal(got["old"][0], got["new"][0], check_exact=True)
     oi, ni = got["old"][1], got["new"][1]
     pd.testing.assert_series_equal(oi.harm, ni.harm, check_exact=True)

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_features import _old_modules, _parser  # noqa: E402
+from bench.bench_features import _alternate, _old_modules, _parser  # noqa: E402
 
 _DETECTORS = ("detect_first_posters", "detect_multi_posters", "detect_inciters")
 #: the base revision's modules the roles and the features stage read
@@ -100,22 +100,12 @@ def _features(p, nres, roles, old_pipeline, repeat: int) -> None:  # type: ignor
     det = pipeline.gather(p, nres, cres, found)
     print(f"clusters, splicers, impersonators {time.process_time() - c:.1f} cpu s")
     runs = {"old": old_pipeline.event_features, "new": pipeline.event_features}
-    got, cpu = {}, {"old": [], "new": []}  # type: ignore[var-annotated]
-    for _ in range(repeat):
-        for name, fn in runs.items():
-            for key in [k for k in p.derived if k != "coded_forest"]:
-                del p.derived[key]
-            w, c = time.perf_counter(), time.process_time()
-            f, items, d2 = fn(p, det)
-            cpu[name].append((time.process_time() - c, time.perf_counter() - w))
-            got[name] = (f, items.contents, items.reposts, d2.roles)
-            del f, items, d2
-    for name, xs in cpu.items():
-        print("features", name, " ".join(f"{x:.2f} cpu s ({y:.2f} wall)" for x, y in xs))
-    pd.testing.assert_frame_equal(got["old"][0], got["new"][0], check_exact=True)
-    pd.testing.assert_series_equal(got["old"][1], got["new"][1], check_exact=True)
-    pd.testing.assert_series_equal(got["old"][2], got["new"][2], check_exact=True)
-    assert got["old"][3] == got["new"][3]
+    got = _alternate(runs, p, det, repeat, label="features ")
+    (of, oi, od), (nf, ni, nd) = got["old"], got["new"]
+    pd.testing.assert_frame_equal(of, nf, check_exact=True)
+    pd.testing.assert_series_equal(oi.contents, ni.contents, check_exact=True)
+    pd.testing.assert_series_equal(oi.reposts, ni.reposts, check_exact=True)
+    assert od.roles == nd.roles
     print(f"identical features {got['new'][0].shape}; load {os.getloadavg()}")
 
 
