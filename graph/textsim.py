@@ -22,7 +22,6 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from datasketch import MinHash, MinHashLSH
-from datasketch.hashfunc import sha1_hash32
 from pandas.api.types import infer_dtype
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
@@ -178,6 +177,7 @@ def _sha1_32(words: list[str]) -> np.ndarray:
     """datasketch's ``sha1_hash32`` of the UTF-8 of each word (the first 4 bytes of its
     SHA-1, little-endian), the digests read by numpy at once.
 
+    >>> from datasketch.hashfunc import sha1_hash32
     >>> int(_sha1_32(["abc"])[0]) == sha1_hash32("abc".encode("utf-8"))
     True
     """
@@ -384,7 +384,7 @@ def _signatures(
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
 
     def permuted(words: Iterable[str]) -> np.ndarray:
-        hv = np.fromiter((sha1_hash32(w.encode("utf-8")) for w in words), dtype=np.uint32)
+        hv = _sha1_32(list(words))
         hashed: np.ndarray = _fmix32(hv)[:, None] * a[None, :] + b[None, :]  # wraps mod 2**32
         return hashed
 
